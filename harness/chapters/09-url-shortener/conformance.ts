@@ -1,0 +1,114 @@
+// URL-C1..C4: every operation and every documented status, errors included. Each response is also validated
+// against the spec by the client, so a wrong header, content type or body shape fails here too.
+import type { CheckContext } from '../../core/check-context.ts';
+import { runNonce, urlApi } from './api.ts';
+
+const codeShape = /^[0-9A-Za-z]{1,11}$/;
+
+export async function shortenConformance(ctx: CheckContext): Promise<void> {
+  const api = urlApi(ctx);
+  const longUrl = `https://www.systeminterview.com/q=chatsystem&c=loggedin&v=v3&l=long&n=${runNonce()}`;
+  const first = await api.shorten(longUrl);
+  ctx.expectStatus(first.x, 201);
+  ctx.expect(first.link && codeShape.test(first.link.code), 'the new link has no base62 code', first.x);
+  ctx.expect(first.link.longUrl === longUrl, 'the new link does not echo the long URL', first.x);
+  ctx.expect(
+    first.link.shortUrl.endsWith(`/api/v1/${first.link.code}`),
+    'shortUrl does not end with /api/v1/{code}',
+    first.x,
+  );
+  const again = await api.shorten(longUrl);
+  ctx.expectStatus(again.x, 200);
+  ctx.expect(again.link?.code === first.link.code, 'shortening a known URL again gave another code', again.x);
+
+  const bad = [
+    { json: { longUrl: 'ftp://example.com/file' }, code: 'invalid_request', why: 'non-http scheme' },
+    { json: { longUrl: 'http://' }, code: 'invalid_request', why: 'nothing after the scheme' },
+    { json: { longUrl: 'http://:80/x' }, code: 'invalid_url', why: 'an empty host' },
+    { json: { longUrl: 'https://[zz]/' }, code: 'invalid_url', why: 'a malformed IPv6 host' },
+    { json: { longUrl: 'https://exa mple.com/' }, code: 'invalid_request', why: 'a space' },
+    { json: { longUrl: `https://example.com/${'a'.repeat(2048)}` }, code: 'invalid_request', why: 'over 2048' },
+    { json: { longUrl: 42 }, code: 'invalid_request', why: 'a number' },
+    { json: {}, code: 'invalid_request', why: 'missing longUrl' },
+  ];
+  for (const b of bad) {
+    const x = await ctx.http.send({ method: 'POST', path: '/api/v1/data/shorten', json: b.json, validRequest: false });
+    ctx.expectStatus(x, 400, b.code);
+  }
+  const text = await ctx.http.send({
+    method: 'POST',
+    path: '/api/v1/data/shorten',
+    rawBody: JSON.stringify({ longUrl }),
+    contentType: 'text/plain',
+    validRequest: false,
+  });
+  ctx.expectStatus(text, 415, 'unsupported_media_type');
+  const huge = await ctx.http.send({
+    method: 'POST',
+    path: '/api/v1/data/shorten',
+    rawBody: JSON.stringify({ longUrl: `https://example.com/?${'a'.repeat(2 * 1024 * 1024)}` }),
+    contentType: 'application/json',
+    validRequest: false,
+  });
+  ctx.expect(huge.status === 413 || huge.status === 400, `a 2 MiB body got ${huge.status}, not 413 or 400`, huge);
+}
+
+export async function redirectConformance(ctx: CheckContext): Promise<void> {
+  const api = urlApi(ctx);
+  const longUrl = `https://example.com/redirect?n=${runNonce()}`;
+  const { x, link } = await api.shorten(longUrl);
+  ctx.expect(link, 'could not create a link to follow', x);
+  const r = await api.follow(link.code);
+  ctx.expectStatus(r, 302);
+  ctx.expect(r.headers.location === longUrl, `Location is ${r.headers.location}, not the long URL`, r);
+  ctx.expect(r.headers['cache-control'] === 'private, no-store', 'Cache-Control is not "private, no-store"', r);
+  ctx.expectStatus(await api.follow('0000000000z'), 404, 'not_found');
+  for (const malformed of ['a-b', 'abc_def', '0123456789ab', '%C3%A9t%C3%A9']) {
+    const m = await ctx.http.send({ method: 'GET', path: `/api/v1/${malformed}`, validRequest: false });
+    ctx.expectStatus(m, 400, 'invalid_request');
+  }
+}
+
+export async function linkConformance(ctx: CheckContext): Promise<void> {
+  const api = urlApi(ctx);
+  const longUrl = `https://example.com/stats?n=${runNonce()}`;
+  const before = Date.now();
+  const { x, link } = await api.shorten(longUrl);
+  ctx.expect(link, 'could not create a link', x);
+  const s = await api.stats(link.code);
+  ctx.expectStatus(s.x, 200);
+  ctx.expect(s.stats?.longUrl === longUrl && s.stats.code === link.code, 'metadata does not match the link', s.x);
+  const created = Date.parse(s.stats.createdAt);
+  ctx.expect(
+    created >= before - 60_000 && created <= Date.now() + 60_000,
+    `createdAt ${s.stats.createdAt} is not the time of creation (allowing a minute of clock skew)`,
+    s.x,
+  );
+  ctx.expect(s.stats.clicks === 0, `a link never followed has ${s.stats.clicks} clicks`, s.x);
+  ctx.expectStatus((await api.stats('0000000000z')).x, 404, 'not_found');
+  const m = await ctx.http.send({ method: 'GET', path: '/api/v1/data/links/a-b', validRequest: false });
+  ctx.expectStatus(m, 400, 'invalid_request');
+}
+
+export async function readinessConformance(ctx: CheckContext): Promise<void> {
+  const r = await ctx.http.send({ method: 'GET', path: '/health/ready' });
+  ctx.expectStatus(r, 200);
+  ctx.expect(
+    (r.body as { status?: string } | undefined)?.status === 'ready',
+    'readiness body is not {status: ready}',
+    r,
+  );
+  for (const probe of [
+    { method: 'GET', path: '/no/such/path' },
+    { method: 'DELETE', path: '/api/v1/data/shorten' },
+    { method: 'PUT', path: '/api/v1/abc' },
+  ]) {
+    const x = await ctx.http.send({ ...probe, validRequest: false });
+    ctx.expect(x.status === 404 || x.status === 405, `${probe.method} ${probe.path} got ${x.status}, not 404/405`, x);
+    ctx.expect(
+      (x.headers['content-type'] ?? '').startsWith('application/problem+json'),
+      `${probe.method} ${probe.path} did not answer with a problem body`,
+      x,
+    );
+  }
+}

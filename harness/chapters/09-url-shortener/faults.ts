@@ -1,0 +1,179 @@
+// URL-F1..F4: faults injected into a running target, and what "survive" means checked afterwards. Each records
+// evidence that the fault really happened (a check whose fault did not bite proves nothing and says so).
+import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
+import { type FaultProxy, hostPort, withToxic } from '../../core/network-faults.ts';
+import { runNonce, urlApi } from './api.ts';
+
+/** Creates links concurrently, recording each as ok (acknowledged), fail, or info (unknown) in the history. */
+async function createMany(ctx: CheckContext, count: number, tag: string): Promise<Map<string, string>> {
+  const api = urlApi(ctx);
+  const acked = new Map<string, string>(); // code -> url
+  const nonce = runNonce();
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const url = `https://example.com/${tag}/${i}?n=${nonce}`;
+      const r = await ctx.history.run(
+        i,
+        'shorten',
+        url,
+        () => api.shorten(url),
+        (r) =>
+          r.link
+            ? { type: 'ok', value: r.link.code }
+            : r.x.status === null
+              ? { type: 'info', error: r.x.error }
+              : { type: 'fail' },
+      );
+      if (r.link) acked.set(r.link.code, url);
+    }),
+  );
+  return acked;
+}
+
+async function expectAllResolve(ctx: CheckContext, acked: Map<string, string>, when: string): Promise<void> {
+  const api = urlApi(ctx);
+  const lost: string[] = [];
+  let sample: Exchange | undefined;
+  for (const [code, url] of acked) {
+    const r = await api.follow(code);
+    if (r.status !== 302 || r.headers.location !== url) {
+      lost.push(code);
+      sample ??= r;
+    }
+  }
+  if (lost.length)
+    ctx.fail(`${lost.length} of ${acked.size} acknowledged links were lost ${when}: ${lost.slice(0, 5).join(', ')}`, {
+      ...(sample ? { exchange: sample } : {}),
+    });
+}
+
+export async function killAfterAck(ctx: CheckContext): Promise<void> {
+  const rounds = 3;
+  let total = 0;
+  for (let round = 0; round < rounds; round++) {
+    const acked = await createMany(ctx, 40, `f1-${round}`);
+    ctx.expect(acked.size > 0, 'no create was acknowledged before the kill');
+    // kill -9 right after the last acknowledgement: nothing gets a chance to flush.
+    await ctx.target.kill();
+    const down = await ctx.http.send({ method: 'GET', path: '/health/ready', timeoutMs: 1000 });
+    ctx.expect(down.status === null, 'the target still answered after kill -9: the fault did not bite');
+    await ctx.target.start();
+    await expectAllResolve(ctx, acked, 'by kill -9 and restart');
+    total += acked.size;
+  }
+  ctx.evidence.rounds = rounds;
+  ctx.evidence.acknowledgedThenKilled = total;
+  ctx.evidence.history = ctx.history.counts();
+}
+
+export async function retriesUnderResets(ctx: CheckContext): Promise<void> {
+  const net = ctx.requireNetwork();
+  const proxy = await net.proxy('f2-client-to-target', hostPort(ctx.target.baseUrl));
+  try {
+    await retriesThrough(ctx, proxy);
+  } finally {
+    await proxy.remove();
+  }
+}
+
+async function retriesThrough(ctx: CheckContext, proxy: FaultProxy): Promise<void> {
+  const viaProxy = ctx.http.withBaseUrl(`http://${proxy.listen}`);
+  const api = urlApi(ctx, viaProxy);
+  const nonce = runNonce();
+  let resets = 0;
+  let attempts = 0;
+  const codesByUrl = new Map<string, Set<string>>();
+  // Latency and jitter both ways, and a third of connections reset once the response starts to flow: the request
+  // reached the service, the client never hears back, and retries.
+  await withToxic(proxy, { type: 'latency', attributes: { latency: 30, jitter: 20 } }, () =>
+    withToxic(
+      proxy,
+      { type: 'reset_peer', stream: 'downstream', toxicity: 0.35, attributes: { timeout: 0 } },
+      async () => {
+        const urls = Array.from({ length: 12 }, (_, i) => `https://example.com/f2/${i}?n=${nonce}`);
+        await Promise.all(
+          urls.flatMap((url) =>
+            // Three clients race on each URL, each retrying until it hears an answer.
+            [0, 1, 2].map(async () => {
+              for (let attempt = 0; attempt < 12; attempt++) {
+                attempts++;
+                const r = await api.shorten(url);
+                if (r.link) {
+                  const set = codesByUrl.get(url) ?? new Set<string>();
+                  set.add(r.link.code);
+                  codesByUrl.set(url, set);
+                  return;
+                }
+                if (r.x.status === null) resets++;
+                else ctx.fail(`shorten answered ${r.x.status} through the proxy`, { exchange: r.x });
+              }
+            }),
+          ),
+        );
+      },
+    ),
+  );
+  ctx.evidence.attempts = attempts;
+  ctx.evidence.resetsOrTimeouts = resets;
+  if (resets === 0) throw new Error('no request was reset: the fault did not bite, so this run proves nothing');
+  const direct = urlApi(ctx);
+  for (const [url, codes] of codesByUrl) {
+    const final = await direct.shorten(url);
+    ctx.expect(final.link, `shorten failed after the faults healed (${final.x.status})`, final.x);
+    codes.add(final.link.code);
+    ctx.expect(
+      codes.size === 1,
+      `retries under resets gave one long URL ${codes.size} codes: ${[...codes].join(', ')}`,
+      final.x,
+    );
+    const r = await direct.follow(final.link.code);
+    ctx.expect(r.headers.location === url, `code ${final.link.code} redirects to ${r.headers.location}, not ${url}`, r);
+  }
+}
+
+export async function cacheDown(ctx: CheckContext): Promise<void> {
+  const redis = ctx.target.dependencies.redis!;
+  const api = urlApi(ctx);
+  const warm = await createMany(ctx, 10, 'f3-warm');
+  await expectAllResolve(ctx, warm, 'before the fault');
+  await redis.setReachable(false);
+  const slowest: number[] = [];
+  try {
+    const health = await ctx.http.send({ method: 'GET', path: '/health/ready' });
+    ctx.evidence.healthWhileDown = health.body ?? health.status;
+    for (const [code, url] of warm) {
+      const r = await api.follow(code);
+      slowest.push(r.durationMs);
+      ctx.expect(
+        r.status === 302 && r.headers.location === url,
+        `with Redis down, ${code} answered ${r.status ?? r.error}`,
+        r,
+      );
+    }
+    const fresh = await createMany(ctx, 10, 'f3-down');
+    ctx.expect(fresh.size === 10, `with Redis down only ${fresh.size} of 10 creates were acknowledged`);
+    await expectAllResolve(ctx, fresh, 'while Redis was down');
+  } finally {
+    await redis.setReachable(true);
+  }
+  ctx.evidence.maxRedirectMsWhileDown = Math.round(Math.max(...slowest));
+  await new Promise((r) => setTimeout(r, 500));
+  await expectAllResolve(ctx, warm, 'after Redis came back');
+}
+
+export async function gracefulRestart(ctx: CheckContext): Promise<void> {
+  const acked = await createMany(ctx, 30, 'f4');
+  await ctx.target.stop();
+  await ctx.target.start();
+  await expectAllResolve(ctx, acked, 'by a graceful restart');
+  const api = urlApi(ctx);
+  const [code, url] = acked.entries().next().value as [string, string];
+  const again = await api.shorten(url);
+  ctx.expect(
+    again.link?.code === code && again.x.status === 200,
+    `after restart ${url} got ${again.link?.code}, not ${code}`,
+    again.x,
+  );
+  ctx.evidence.acknowledgedThenRestarted = acked.size;
+}

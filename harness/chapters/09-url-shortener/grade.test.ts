@@ -1,0 +1,119 @@
+// Grades the chapter 09 reference the way a user grades theirs: by manifest and by URL, on embedded defaults and on
+// real PostgreSQL and Redis, then every mutant, then the k6 smoke profile.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMutants } from '../../cli/mutants.ts';
+import { gradeChapter } from '../../core/grade-chapter.ts';
+import { loadManifest } from '../../core/manifest.ts';
+import type { NetworkFaults } from '../../core/network-faults.ts';
+import { ProcessTarget } from '../../core/process-target.ts';
+import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
+import { validateResults } from '../../report/validate-results.ts';
+import type { ChapterResult } from '../../results/types.ts';
+import { findK6 } from '../../tools/k6.ts';
+import { findToxiproxy } from '../../tools/toxiproxy.ts';
+import { urlShortener } from './index.ts';
+
+const realServices = Boolean(process.env.SDGRADE_DATABASE_URL && process.env.SDGRADE_REDIS_URL);
+const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-09-test-'));
+let network: NetworkFaults;
+
+beforeAll(async () => {
+  network = await startNetworkFaults((await findToxiproxy({ build: false })).path);
+});
+afterAll(async () => {
+  await network?.close();
+});
+
+const base = { module: urlShortener, runDir, runSeed: 42, numRuns: 20, load: null, onProgress: () => {} } as const;
+
+function failures(r: ChapterResult): string[] {
+  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
+}
+
+describe('09-url-shortener reference', () => {
+  it('passes every check by manifest on embedded defaults; the Redis fault is skipped with its reason', async () => {
+    const r = await gradeChapter({ ...base, target: { manifest: urlShortener.referenceManifest }, network, embedded: true });
+    expect(failures(r)).toEqual([]);
+    const f3 = r.checks.find((c) => c.id === 'URL-F3')!;
+    expect(f3.status).toBe('skipped');
+    expect(f3.reason).toMatch(/redis/);
+    expect(r.checks.filter((c) => c.status === 'pass').length).toBe(urlShortener.catalog.checks.length - 1);
+  }, 120_000);
+
+  it.runIf(realServices || process.env.CI)('passes every check by manifest on real PostgreSQL and Redis (CI)', async () => {
+    expect(realServices, 'CI must set SDGRADE_DATABASE_URL and SDGRADE_REDIS_URL (scripts/services.sh)').toBe(true);
+    const r = await gradeChapter({ ...base, target: { manifest: urlShortener.referenceManifest }, network });
+    expect(failures(r)).toEqual([]);
+    expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
+    const f3 = r.checks.find((c) => c.id === 'URL-F3')!;
+    expect((f3.evidence?.healthWhileDown as { dependencies?: { cache?: string } })?.dependencies?.cache).toBe('down');
+  }, 120_000);
+
+  it('passes by URL, and reports the process-level faults as skipped (never passed)', async () => {
+    const started = await ProcessTarget.start({
+      manifest: loadManifest(urlShortener.referenceManifest),
+      runDir: join(runDir, 'by-url'),
+      embedded: true,
+    });
+    try {
+      const r = await gradeChapter({ ...base, target: { url: started.baseUrl }, network });
+      expect(failures(r)).toEqual([]);
+      for (const id of ['URL-F1', 'URL-F3', 'URL-F4']) {
+        const c = r.checks.find((x) => x.id === id)!;
+        expect(c.status, id).toBe('skipped');
+        expect(c.reason, id).toMatch(/manifest/);
+      }
+      expect(r.checks.find((c) => c.id === 'URL-F2')!.status).toBe('pass');
+    } finally {
+      await started.close();
+    }
+  }, 120_000);
+
+  it('catches every mutant with the check named for it', async () => {
+    const { outcomes, missed } = await runMutants(urlShortener, { numRuns: 25, seed: 7, log: () => {} });
+    const summary = outcomes.map((o) => `${o.verdict} ${o.mutant.name} by ${o.mutant.breaks}: ${o.reason}`);
+    expect(missed, summary.join('\n')).toBe(0);
+    expect(outcomes.length).toBe(urlShortener.mutants.length);
+    if (realServices) expect(outcomes.filter((o) => o.verdict === 'skipped')).toEqual([]);
+    // Every check of the catalog has at least one mutant that it must catch.
+    const named = new Set(urlShortener.mutants.map((m) => m.breaks));
+    expect(urlShortener.catalog.checks.map((c) => c.id).filter((id) => !named.has(id))).toEqual([]);
+  }, 300_000);
+
+  it('runs the k6 smoke profile and maps it into valid results with every target', async () => {
+    const k6 = await findK6({ build: false });
+    const r = await gradeChapter({
+      ...base,
+      target: { manifest: urlShortener.referenceManifest },
+      network,
+      embedded: true,
+      only: ['URL-C4'],
+      load: 'smoke',
+      k6: { path: k6.path, version: k6.version },
+    });
+    expect(r.load?.scenarios.map((s) => s.name)).toEqual(['shorten', 'redirect']);
+    for (const s of r.load!.scenarios) {
+      expect(s.rps).toBeGreaterThan(0);
+      expect(s.errorRate).toBe(0);
+    }
+    const byId = Object.fromEntries(r.targets.map((t) => [t.id, t]));
+    expect(Object.keys(byId).sort()).toEqual(urlShortener.catalog.targets.map((t) => t.id).sort());
+    expect(byId['URL-T3']!.verdict).toBe('pass');
+    expect(byId['URL-T6']!.yardstick?.value).toBeGreaterThan(0);
+    expect(byId['URL-T7']!.value).toBeGreaterThan(0);
+    const doc = {
+      schemaVersion: 1,
+      runId: 'test',
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      environment: { cpuModel: 'x', cores: 2, memoryBytes: 1, os: 'x', node: process.version, k6: k6.version, gitCommit: null, ci: false },
+      chapters: [r],
+      summary: r.counts,
+    };
+    const v = validateResults(doc);
+    expect(v.ok ? [] : v.errors).toEqual([]);
+  }, 180_000);
+});

@@ -1,0 +1,195 @@
+// URL-I1..I7: the chapter's invariants as fast-check properties run over the wire, each with the check's seed.
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import { type BadBody, badBodies } from '../../core/negative-inputs.ts';
+import { runNonce, urlApi } from './api.ts';
+import { base62Alphabet, longUrl, unique } from './arbitraries.ts';
+
+export async function locationIsExact(ctx: CheckContext): Promise<void> {
+  const api = urlApi(ctx);
+  const nonce = runNonce();
+  await ctx.property(longUrl, async (raw) => {
+    const url = unique(raw, nonce);
+    const { x, link } = await api.shorten(url);
+    ctx.expect(link, `shorten ${url} failed with ${x.status ?? x.error}`, x);
+    const r = await api.follow(link.code);
+    ctx.expectStatus(r, 302);
+    ctx.expect(
+      r.headers.location === url,
+      `Location ${JSON.stringify(r.headers.location)} is not ${JSON.stringify(url)}`,
+      r,
+    );
+  });
+}
+
+export async function oneCodePerUrl(ctx: CheckContext): Promise<void> {
+  const api = urlApi(ctx);
+  const nonce = runNonce();
+  await ctx.property(fc.tuple(longUrl, fc.integer({ min: 2, max: 5 })), async ([raw, parallel]) => {
+    const url = unique(raw, nonce);
+    // Concurrent first requests (the race the book's "look up, else create" flow must survive), then one more.
+    const first = await Promise.all(Array.from({ length: parallel }, () => api.shorten(url)));
+    const later = await api.shorten(url);
+    const all = [...first, later];
+    for (const a of all) ctx.expect(a.link, `shorten failed with ${a.x.status ?? a.x.error}`, a.x);
+    const codes = new Set(all.map((a) => a.link!.code));
+    ctx.expect(codes.size === 1, `one long URL got ${codes.size} codes: ${[...codes].join(', ')}`, later.x);
+    const created = all.filter((a) => a.x.status === 201).length;
+    ctx.expect(created <= 1, `${created} requests for one URL answered 201 Created`, later.x);
+    ctx.expect(later.x.status === 200, `shortening a known URL answered ${later.x.status}, not 200`, later.x);
+  });
+}
+
+export async function distinctUrlsDistinctCodes(ctx: CheckContext): Promise<void> {
+  const api = urlApi(ctx);
+  const nonce = runNonce();
+  const owner = new Map<string, string>(); // code -> long URL, across every run of the property
+  await ctx.property(fc.uniqueArray(longUrl, { minLength: 4, maxLength: 16 }), async (raws) => {
+    const urls = [...new Set(raws.map((r) => unique(r, nonce)))];
+    const made = await Promise.all(urls.map((u) => api.shorten(u)));
+    for (const [i, m] of made.entries()) {
+      ctx.expect(m.link, `shorten failed with ${m.x.status ?? m.x.error}`, m.x);
+      const prev = owner.get(m.link.code);
+      ctx.expect(
+        prev === undefined || prev === urls[i],
+        `code ${m.link.code} was given to two long URLs: ${prev} and ${urls[i]}`,
+        m.x,
+      );
+      owner.set(m.link.code, urls[i]!);
+    }
+  });
+  ctx.evidence.distinctCodes = owner.size;
+  // The last word: every code still redirects to the URL it was issued for (an overwrite shows here).
+  for (const [code, url] of owner) {
+    const r = await api.follow(code);
+    ctx.expect(r.headers.location === url, `code ${code} now redirects to ${r.headers.location}, not ${url}`, r);
+  }
+}
+
+export async function codesAreShortBase62(ctx: CheckContext): Promise<void> {
+  const api = urlApi(ctx);
+  const nonce = runNonce();
+  await ctx.property(longUrl, async (raw) => {
+    const { x, link } = await api.shorten(unique(raw, nonce));
+    ctx.expect(link, `shorten failed with ${x.status ?? x.error}`, x);
+    ctx.expect(
+      /^[0-9A-Za-z]{1,7}$/.test(link.code),
+      `code ${JSON.stringify(link.code)} is not 1-7 base62 characters`,
+      x,
+    );
+  });
+}
+
+export async function unknownCodesAre404(ctx: CheckContext): Promise<void> {
+  const api = urlApi(ctx);
+  const nonce = runNonce();
+  const issued = new Map<string, string>();
+  // A mix of codes we issued (must redirect) and codes of 8-11 characters nobody issued (62^8 = 2e14 of them: a
+  // collision with an existing link is negligible for any implementation that has stored fewer than billions).
+  const step = fc.oneof(
+    longUrl.map((u) => ({ kind: 'issue' as const, url: u })),
+    fc
+      .string({ unit: fc.constantFrom(...base62Alphabet), minLength: 8, maxLength: 11 })
+      .map((code) => ({ kind: 'probe' as const, code })),
+  );
+  await ctx.property(fc.array(step, { minLength: 1, maxLength: 6 }), async (steps) => {
+    for (const s of steps) {
+      if (s.kind === 'issue') {
+        const url = unique(s.url, nonce);
+        const { x, link } = await api.shorten(url);
+        ctx.expect(link, `shorten failed with ${x.status ?? x.error}`, x);
+        issued.set(link.code, url);
+        const r = await api.follow(link.code);
+        ctx.expect(r.status === 302, `an issued code answered ${r.status}`, r);
+      } else if (!issued.has(s.code)) {
+        const r = await api.follow(s.code);
+        ctx.expectStatus(r, 404, 'not_found');
+        const m = await api.stats(s.code);
+        ctx.expectStatus(m.x, 404, 'not_found');
+      }
+    }
+  });
+}
+
+const badPaths = ['-', 'a-b', 'abc.def', 'abc_def', '0123456789ab', '%00', '%C3%A9', '%20'];
+
+export async function badInputIs4xx(
+  ctx: CheckContext,
+  requestSchema: unknown,
+  resolve: (n: unknown) => Record<string, unknown>,
+): Promise<void> {
+  const bodies: BadBody[] = badBodies(requestSchema, resolve);
+  const check = (label: string, x: Awaited<ReturnType<typeof ctx.http.send>>) => {
+    if (x.status === null || x.status >= 500 || x.status < 400)
+      ctx.fail(`${label}: got ${x.status ?? x.error}, not a 4xx`, { exchange: x });
+    if (!(x.headers['content-type'] ?? '').startsWith('application/problem+json'))
+      ctx.fail(`${label}: the ${x.status} has no problem body`, { exchange: x });
+  };
+  for (const b of bodies) {
+    const x = await ctx.http.send({
+      method: 'POST',
+      path: '/api/v1/data/shorten',
+      rawBody: b.raw,
+      contentType: b.contentType,
+      validRequest: false,
+    });
+    check(b.label, x);
+  }
+  for (const p of badPaths) {
+    check(`GET /api/v1/${p}`, await ctx.http.send({ method: 'GET', path: `/api/v1/${p}`, validRequest: false }));
+    check(
+      `GET /api/v1/data/links/${p}`,
+      await ctx.http.send({ method: 'GET', path: `/api/v1/data/links/${p}`, validRequest: false }),
+    );
+  }
+  // Then arbitrary JSON and arbitrary text bodies: anything that is not a valid request is a documented 4xx.
+  await ctx.property(fc.oneof(fc.json(), fc.string()), async (raw) => {
+    const x = await ctx.http.send({
+      method: 'POST',
+      path: '/api/v1/data/shorten',
+      rawBody: raw,
+      contentType: 'application/json',
+      validRequest: false,
+    });
+    check(`body ${JSON.stringify(raw).slice(0, 80)}`, x);
+  });
+  // Strings the schema's pattern accepts but that may not be URLs at all ("http://[", "https://:80"): the
+  // implementation must tell them apart with a 400, never trip over them with a 5xx.
+  const printable = fc.constantFrom(...Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i)));
+  const patternValid = fc
+    .tuple(fc.constantFrom('http://', 'https://', 'HTTP://', 'hTtPs://'), fc.string({ unit: printable, minLength: 1, maxLength: 24 }))
+    .map(([s, rest]) => s + rest);
+  await ctx.property(patternValid, async (longUrl) => {
+    const x = await ctx.http.send({ method: 'POST', path: '/api/v1/data/shorten', json: { longUrl } });
+    const ok = x.status === 200 || x.status === 201 || x.status === 400;
+    if (!ok) ctx.fail(`longUrl ${JSON.stringify(longUrl)}: got ${x.status ?? x.error}, not 200/201/400`, { exchange: x });
+  });
+  ctx.evidence.namedBadInputs = bodies.length + badPaths.length * 2;
+}
+
+export async function clicksAreCounted(ctx: CheckContext): Promise<void> {
+  const api = urlApi(ctx);
+  const nonce = runNonce();
+  await ctx.property(
+    fc.tuple(longUrl, fc.integer({ min: 1, max: 6 })),
+    async ([raw, clicks]) => {
+      const { x, link } = await api.shorten(unique(raw, nonce));
+      ctx.expect(link, `shorten failed with ${x.status ?? x.error}`, x);
+      for (let i = 0; i < clicks; i++) ctx.expectStatus(await api.follow(link.code), 302);
+      // The spec lets the count lag by up to one second.
+      const deadline = Date.now() + 2500;
+      let last = await api.stats(link.code);
+      while (last.stats?.clicks !== clicks && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        last = await api.stats(link.code);
+      }
+      ctx.expect(last.stats, `stats failed with ${last.x.status}`, last.x);
+      ctx.expect(
+        last.stats.clicks === clicks,
+        `after ${clicks} redirects the link shows ${last.stats.clicks} clicks`,
+        last.x,
+      );
+    },
+    Math.max(5, Math.round(ctx.numRuns / 5)),
+  );
+}

@@ -1,0 +1,29 @@
+// The shape every chapter's harness module has. A chapter is registered in ./registry.ts; its check functions are
+// keyed by the IDs generated from its catalog, so the compiler rejects an unknown ID and a missing check.
+
+import type { Catalog } from '../core/catalog.ts';
+import type { CheckContext } from '../core/check-context.ts';
+import type { LoadRun } from '../core/load-run.ts';
+
+export type CheckFn = (ctx: CheckContext) => Promise<void>;
+
+export interface Mutant<Id extends string = string> {
+  name: string;
+  /** The check that must catch it. */
+  breaks: Id;
+  description: string;
+  /** Extra environment for the reference when this mutant needs a real dependency (e.g. Redis) to show. */
+  needs?: string[];
+}
+
+export interface ChapterModule<Id extends string = string> {
+  slug: string;
+  catalog: Catalog;
+  specFile: string;
+  /** The reference implementation's manifest. */
+  referenceManifest: string;
+  checks: Record<Id, CheckFn>;
+  mutants: readonly Mutant<Id>[];
+  /** The k6 load test and the targets it measures; absent for chapters without a service. */
+  load?: LoadRun;
+}

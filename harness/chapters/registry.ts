@@ -1,0 +1,14 @@
+// The chapters the harness can grade. Adding a chapter: `sdgrade new-chapter NN-slug`, then list it here.
+
+import { urlShortener } from './09-url-shortener/index.ts';
+import type { ChapterModule } from './chapter-module.ts';
+
+export const chapters: readonly ChapterModule[] = [urlShortener as ChapterModule];
+
+export function chapterModule(slug: string): ChapterModule {
+  const m = chapters.find((c) => c.slug === slug || c.slug.slice(3) === slug || c.slug.slice(0, 2) === slug);
+  if (!m) {
+    throw new Error(`no graded chapter "${slug}"; graded chapters: ${chapters.map((c) => c.slug).join(', ')}`);
+  }
+  return m;
+}

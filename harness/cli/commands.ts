@@ -1,0 +1,235 @@
+// The CLI's commands. Each returns the process exit code: 0 pass, 1 fail, 2 error.
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chapterModule, chapters } from '../chapters/registry.ts';
+import { chapterList } from '../core/chapter-list.ts';
+import { environment } from '../core/environment.ts';
+import { countStatuses, gradeChapter, type TargetSpec } from '../core/grade-chapter.ts';
+import type { Profile } from '../core/load-run.ts';
+import { resultsDir, rootDir } from '../core/paths.ts';
+import { makeRunDir, newRunId } from '../core/run-dir.ts';
+import { newRunSeed } from '../core/seed.ts';
+import { renderEstimate } from '../estimate/index.ts';
+import { renderChapterTable, updateReadmeTable } from '../report/chapter-table.ts';
+import { compareRuns } from '../report/compare.ts';
+import { validateResults } from '../report/validate-results.ts';
+import { writeReport } from '../report/write-report.ts';
+import type { ChapterResult, RunResults } from '../results/types.ts';
+import { findK6 } from '../tools/k6.ts';
+import { runMutants } from './mutants.ts';
+import { openNetwork } from './network.ts';
+import { scaffoldChapter } from './scaffold.ts';
+import { serveReferences } from './serve.ts';
+
+const log = (line: string) => console.log(line);
+
+function parseEnv(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (!pairs?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new Error(`--env takes KEY=VALUE, got ${p}`);
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+async function k6For(profile: Profile | null | undefined, build: boolean) {
+  if (!profile) return null;
+  try {
+    const k = await findK6({ build });
+    return { path: k.path, version: k.version };
+  } catch (e) {
+    log(`k6 not available: ${(e as Error).message}`);
+    return null;
+  }
+}
+
+/** Writes a run's results and reports and prints where they are; returns the exit code the results deserve. */
+export async function finishRun(run: Omit<RunResults, 'summary' | 'finishedAt'>, dir: string): Promise<number> {
+  const all = run.chapters.flatMap((c) => c.checks);
+  const results: RunResults = { ...run, finishedAt: new Date().toISOString(), summary: countStatuses(all) };
+  const paths = await writeReport(results, dir);
+  const s = results.summary;
+  const targetsFailed = run.chapters.flatMap((c) => c.targets).filter((t) => t.verdict === 'fail').length;
+  log(
+    `\nchecks: ${s.pass} passed, ${s.fail} failed, ${s.skipped} skipped, ${s.error} errors; targets failed: ${targetsFailed}`,
+  );
+  log(`results: ${paths.json}\nreport:  ${paths.html}\nsummary: ${paths.markdown}\njunit:   ${paths.junit}`);
+  if (s.fail > 0 || targetsFailed > 0) return 1;
+  return s.error > 0 ? 2 : 0;
+}
+
+interface TestOpts {
+  url?: string;
+  manifest?: string;
+  seed?: number;
+  runs: number;
+  only?: string[];
+  env?: string[];
+  out?: string;
+  load?: Profile;
+}
+
+export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
+  const module = chapterModule(chapter);
+  if (!o.url === !o.manifest) throw new Error('give exactly one of --url <base URL> or --manifest <file>');
+  const target: TargetSpec = o.url ? { url: o.url } : { manifest: o.manifest! };
+  const runId = newRunId();
+  const dir = makeRunDir(runId, o.out);
+  const runSeed = o.seed ?? newRunSeed();
+  log(`run ${runId}, seed ${runSeed} (replay with --seed ${runSeed})`);
+  const network = await openNetwork(log);
+  const k6 = await k6For(o.load, false);
+  const started = new Date().toISOString();
+  try {
+    const envOverrides = parseEnv(o.env);
+    const result = await gradeChapter({
+      module,
+      target,
+      runDir: dir,
+      runSeed,
+      numRuns: o.runs,
+      ...(o.only ? { only: o.only } : {}),
+      load: o.load ?? null,
+      k6,
+      network,
+      onProgress: log,
+      ...(envOverrides
+        ? {
+            envOverrides,
+            variant: Object.entries(envOverrides)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(','),
+          }
+        : {}),
+    });
+    return await finishRun(
+      {
+        schemaVersion: 1,
+        runId,
+        startedAt: started,
+        command: `sdgrade test ${chapter}`,
+        environment: environment(k6?.version ?? null),
+        chapters: [result],
+      },
+      dir,
+    );
+  } finally {
+    await network?.close();
+  }
+}
+
+export async function cmdAll(o: { profile: Profile; runs: number; seed?: number; out?: string }): Promise<number> {
+  const runId = newRunId();
+  const dir = makeRunDir(runId, o.out);
+  const runSeed = o.seed ?? newRunSeed();
+  log(
+    `main job: grading ${chapters.length} reference implementation(s) on embedded defaults, load profile ${o.profile}`,
+  );
+  log(`run ${runId}, seed ${runSeed}`);
+  const network = await openNetwork(log);
+  const k6 = await k6For(o.profile, true);
+  const started = new Date().toISOString();
+  const results: ChapterResult[] = [];
+  try {
+    for (const [i, m] of chapters.entries()) {
+      log(`\n[${i + 1}/${chapters.length}] ${m.slug}`);
+      results.push(
+        await gradeChapter({
+          module: m,
+          target: { manifest: m.referenceManifest },
+          runDir: dir,
+          runSeed,
+          numRuns: o.runs,
+          load: o.profile,
+          k6,
+          network,
+          embedded: true,
+          onProgress: (l) => log(`  ${l}`),
+        }),
+      );
+    }
+  } finally {
+    await network?.close();
+  }
+  return finishRun(
+    {
+      schemaVersion: 1,
+      runId,
+      startedAt: started,
+      command: `sdgrade all --profile ${o.profile}`,
+      environment: environment(k6?.version ?? null),
+      chapters: results,
+    },
+    dir,
+  );
+}
+
+export async function cmdMutants(chapter: string | undefined, o: { runs: number; only?: string[] }): Promise<number> {
+  const mods = chapter ? [chapterModule(chapter)] : [...chapters];
+  let missed = 0;
+  for (const m of mods)
+    missed += (await runMutants(m, { numRuns: o.runs, ...(o.only ? { only: o.only } : {}), log })).missed;
+  return missed > 0 ? 1 : 0;
+}
+
+export async function cmdServe(chapter: string | undefined): Promise<number> {
+  const mods = chapter ? [chapterModule(chapter)] : [...chapters];
+  await serveReferences(mods, log);
+  return 0;
+}
+
+function readResults(p: string): RunResults {
+  const file = existsSync(p) && statSync(p).isDirectory() ? join(p, 'results.json') : p;
+  const v = validateResults(JSON.parse(readFileSync(file, 'utf8')));
+  if (!v.ok) throw new Error(`${file} is not a results document:\n  ${v.errors.join('\n  ')}`);
+  return v.results;
+}
+
+export async function cmdCompare(a: string, b: string, threshold: number): Promise<number> {
+  const c = compareRuns(readResults(a), readResults(b), { speedThreshold: threshold });
+  for (const line of c.lines) log(line);
+  return c.exitCode;
+}
+
+export async function cmdReport(p: string, o: { out?: string; readme?: boolean }): Promise<number> {
+  const results = readResults(p);
+  const dir = o.out ? resolve(o.out) : existsSync(p) && statSync(p).isDirectory() ? p : resolve(p, '..');
+  const paths = await writeReport(results, dir);
+  log(`report: ${paths.html}\nsummary: ${paths.markdown}\njunit: ${paths.junit}`);
+  if (o.readme) {
+    const readme = join(rootDir, 'README.md');
+    writeFileSync(readme, updateReadmeTable(readFileSync(readme, 'utf8'), renderChapterTable(results, chapterList)));
+    log(`updated the chapter table in ${readme}`);
+  }
+  return 0;
+}
+
+export async function cmdList(): Promise<number> {
+  const latest = join(resultsDir, 'latest', 'results.json');
+  const results = existsSync(latest) ? readResults(latest) : null;
+  for (const c of chapterList) {
+    const graded = chapters.some((m) => m.slug === c.slug);
+    const r = results?.chapters.find((x) => x.chapter === c.slug);
+    const status = r
+      ? `${r.counts.pass} pass, ${r.counts.fail} fail, ${r.counts.skipped} skipped (latest run)`
+      : graded
+        ? 'graded (no run yet: `sdgrade test` or `npm start`)'
+        : existsSync(join(rootDir, 'specs', c.slug))
+          ? 'spec only'
+          : 'not started';
+    log(`${c.slug.padEnd(30)} ${c.title.padEnd(40)} ${status}`);
+  }
+  return 0;
+}
+
+export async function cmdEstimate(topic: string | undefined): Promise<number> {
+  log(renderEstimate(topic));
+  return 0;
+}
+
+export async function cmdNewChapter(slug: string, o: { prefix?: string }): Promise<number> {
+  for (const line of scaffoldChapter(slug, o.prefix)) log(line);
+  return 0;
+}

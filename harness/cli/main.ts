@@ -1,0 +1,128 @@
+// sdgrade: grade implementations of the book's systems against their specs. Exit codes: 0 pass, 1 fail, 2 error.
+import { Command, CommanderError, Option } from 'commander';
+import { chapters } from '../chapters/registry.ts';
+import {
+  cmdAll,
+  cmdCompare,
+  cmdEstimate,
+  cmdList,
+  cmdMutants,
+  cmdNewChapter,
+  cmdReport,
+  cmdServe,
+  cmdTest,
+} from './commands.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const set = (c: number) => {
+    code = c;
+  };
+  const program = new Command('sdgrade')
+    .description(
+      'Specs, reference implementations and a grading harness for the systems of the System Design Interview books.\n' +
+        'Exit codes: 0 everything passed, 1 a check or target failed, 2 the harness could not run.',
+    )
+    .exitOverride()
+    .showHelpAfterError();
+  const graded = chapters.map((c) => c.slug).join(', ');
+  const targetOpts = (c: Command) =>
+    c
+      .option('--url <url>', 'grade an implementation already running at this base URL')
+      .option('--manifest <file>', 'start the implementation from this manifest (unlocks kill -9, pause, restart)')
+      .option('--seed <n>', 'run seed (printed and recorded; replays a failure)', (v) => Number.parseInt(v, 10))
+      .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 40)
+      .option('--only <ids>', 'only these check IDs, comma-separated', (v) => v.split(','))
+      .option('--env <k=v...>', 'extra environment for manifest nodes (e.g. MUTANT=no-dedup)')
+      .option('--out <dir>', 'write results here instead of results/runs/<run-id>');
+
+  program
+    .command('list')
+    .description('list the chapters and their status from the latest run')
+    .action(async () => set(await cmdList()));
+
+  targetOpts(
+    program
+      .command('test')
+      .argument('<chapter>', `chapter slug or number (${graded})`)
+      .description('grade a chapter: conformance, properties and faults (and load with --load)'),
+  )
+    .addOption(new Option('--load <profile>', 'also run the k6 load test').choices(['smoke', 'full']))
+    .action(async (chapter, opts) => set(await cmdTest(chapter, opts)));
+
+  targetOpts(
+    program.command('load').argument('<chapter>').description('run only the k6 load test and the targets it measures'),
+  )
+    .addOption(
+      new Option('--profile <profile>', 'smoke: seconds, for CI; full: a real measurement')
+        .choices(['smoke', 'full'])
+        .default('smoke'),
+    )
+    .action(async (chapter, opts) => set(await cmdTest(chapter, { ...opts, load: opts.profile, only: ['none'] })));
+
+  program
+    .command('serve')
+    .argument('[chapter]', 'chapter slug or number; all when omitted')
+    .description('run reference implementations on embedded defaults until Ctrl-C')
+    .action(async (chapter) => set(await cmdServe(chapter)));
+
+  program
+    .command('mutants')
+    .argument('[chapter]', 'chapter slug or number; all when omitted')
+    .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 25)
+    .option('--only <names>', 'only these mutants, comma-separated', (v) => v.split(','))
+    .description(
+      'self-test: start each deliberately broken reference and check the harness catches it with the check named for it',
+    )
+    .action(async (chapter, opts) => set(await cmdMutants(chapter, opts)));
+
+  program
+    .command('all')
+    .description(
+      'the main job: grade every reference implementation on embedded defaults, with load, and write the report',
+    )
+    .addOption(new Option('--profile <profile>', 'load profile').choices(['smoke', 'full']).default('full'))
+    .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 40)
+    .option('--seed <n>', 'run seed', (v) => Number.parseInt(v, 10))
+    .option('--out <dir>', 'write results here instead of results/runs/<run-id>')
+    .action(async (opts) => set(await cmdAll(opts)));
+
+  program
+    .command('compare')
+    .argument('<a>', 'earlier results.json (or its run folder)')
+    .argument('<b>', 'later results.json (or its run folder)')
+    .option('--threshold <ratio>', 'speed regression beyond this share fails (0.15 = 15%)', Number.parseFloat, 0.15)
+    .description('what changed between two runs; exit 1 on a correctness or speed regression')
+    .action(async (a, b, opts) => set(await cmdCompare(a, b, opts.threshold)));
+
+  program
+    .command('report')
+    .argument('<results>', 'results.json (or its run folder)')
+    .option('--out <dir>', 'where to write the report (default: beside the results)')
+    .option('--readme', 'also update the chapter table in README.md')
+    .description('render the Markdown, HTML and JUnit reports of a run')
+    .action(async (results, opts) => set(await cmdReport(results, opts)));
+
+  program
+    .command('estimate')
+    .argument('[topic]', 'powers, latency, availability, twitter, or a chapter slug')
+    .description("back-of-the-envelope estimates (chapter 3) and each chapter's derived numbers")
+    .action(async (topic) => set(await cmdEstimate(topic)));
+
+  program
+    .command('new-chapter')
+    .argument('<slug>', 'e.g. 05-rate-limiter')
+    .option('--prefix <ID>', 'check ID prefix, e.g. RL')
+    .description('scaffold a chapter in every top-level folder from the template')
+    .action(async (slug, opts) => set(await cmdNewChapter(slug, opts)));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    console.error(`sdgrade: ${(e as Error).message}`);
+    if (process.env.SDGRADE_DEBUG) console.error((e as Error).stack);
+    return 2;
+  }
+  return code;
+}

@@ -1,0 +1,33 @@
+// `sdgrade serve`: the reference implementations on embedded defaults, started through their manifests exactly as
+// the harness starts them, until Ctrl-C.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChapterModule } from '../chapters/chapter-module.ts';
+import { loadManifest } from '../core/manifest.ts';
+import { ProcessTarget } from '../core/process-target.ts';
+
+export async function serveReferences(mods: ChapterModule[], log: (l: string) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sdgrade-serve-'));
+  const targets: ProcessTarget[] = [];
+  try {
+    for (const m of mods) {
+      const t = await ProcessTarget.start({ manifest: loadManifest(m.referenceManifest), runDir: join(dir, m.slug) });
+      targets.push(t);
+      log(
+        `${m.slug.padEnd(24)} ${t.baseUrl}   (logs: ${t
+          .logs()
+          .map((l) => l.path)
+          .join(', ')})`,
+      );
+    }
+    log('serving; Ctrl-C stops');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  } finally {
+    log('stopping');
+    await Promise.all(targets.map((t) => t.close()));
+  }
+}

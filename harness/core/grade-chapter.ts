@@ -1,0 +1,132 @@
+// Grades one chapter against one target: start it (manifest) or attach to it (URL), run the checks, then the load
+// test if asked, and stop it. The reference implementations go through exactly this path, like anyone else's.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChapterModule } from '../chapters/chapter-module.ts';
+import type { ChapterResult, Counts } from '../results/types.ts';
+import { ExchangeValidator } from './exchange-validator.ts';
+import type { Profile } from './load-run.ts';
+import { loadManifest } from './manifest.ts';
+import type { NetworkFaults } from './network-faults.ts';
+import { loadOpenApi } from './openapi-document.ts';
+import { ProcessTarget } from './process-target.ts';
+import { runChecks } from './run-checks.ts';
+import type { Target } from './target.ts';
+import { UrlTarget } from './url-target.ts';
+import { waitReady } from './wait-ready.ts';
+
+export type TargetSpec = { url: string; implementation?: string } | { manifest: string };
+
+export interface GradeOptions {
+  module: ChapterModule;
+  target: TargetSpec;
+  runDir: string;
+  runSeed: number;
+  numRuns: number;
+  only?: string[];
+  /** Run the k6 load test with this profile; null for none. */
+  load: Profile | null;
+  k6?: { path: string; version: string } | null;
+  envOverrides?: Record<string, string>;
+  /** Start manifest nodes on their embedded defaults, ignoring configured dependencies. */
+  embedded?: boolean;
+  variant?: string;
+  network: NetworkFaults | null;
+  onProgress: (line: string) => void;
+}
+
+export function countStatuses(items: { status: string }[]): Counts {
+  const c: Counts = { pass: 0, fail: 0, skipped: 0, error: 0 };
+  for (const i of items) if (i.status in c) c[i.status as keyof Counts]++;
+  return c;
+}
+
+async function openTarget(o: GradeOptions, dir: string): Promise<Target> {
+  if ('url' in o.target) {
+    const t = new UrlTarget(o.target.url.replace(/\/$/, ''), o.target.implementation ?? o.target.url);
+    await waitReady(`${t.baseUrl}/health/ready`, { timeoutMs: 10_000 });
+    return t;
+  }
+  const manifest = loadManifest(o.target.manifest);
+  if (manifest.chapter !== o.module.slug)
+    throw new Error(`${manifest.file} is for chapter ${manifest.chapter}, not ${o.module.slug}`);
+  return ProcessTarget.start({
+    manifest,
+    runDir: dir,
+    network: o.network,
+    onProgress: o.onProgress,
+    ...(o.embedded ? { embedded: true } : {}),
+    ...(o.envOverrides ? { envOverrides: o.envOverrides } : {}),
+    ...(o.variant ? { variant: o.variant } : {}),
+  });
+}
+
+export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
+  const dir = join(o.runDir, o.module.slug + (o.variant ? `--${o.variant}` : ''));
+  mkdirSync(dir, { recursive: true });
+  const validator = new ExchangeValidator(await loadOpenApi(o.module.specFile));
+  const target = await openTarget(o, dir);
+  try {
+    o.onProgress(`grading ${o.module.slug} at ${target.baseUrl} (${target.mode}${o.variant ? `, ${o.variant}` : ''})`);
+    const checks = await runChecks({
+      module: o.module,
+      target,
+      validator,
+      network: o.network,
+      runSeed: o.runSeed,
+      numRuns: o.numRuns,
+      ...(o.only ? { only: o.only } : {}),
+      onProgress: o.onProgress,
+    });
+    const result: ChapterResult = {
+      chapter: o.module.slug,
+      title: o.module.catalog.title,
+      target: {
+        mode: target.mode,
+        baseUrl: target.baseUrl,
+        implementation: target.implementation,
+        ...(target.manifestFile ? { manifest: target.manifestFile } : {}),
+        ...(o.variant ? { variant: o.variant } : {}),
+      },
+      checks,
+      targets: [],
+      logs: target.logs(),
+      counts: countStatuses(checks),
+    };
+    if (o.load && o.module.load) {
+      if (!o.k6) {
+        result.targets = o.module.catalog.targets.map((t) => ({
+          id: t.id,
+          title: t.title,
+          metric: t.metric,
+          unit: t.unit,
+          op: t.op,
+          value: null,
+          target: t.value ?? null,
+          verdict: 'skipped',
+          reason: 'k6 was not found (run `npx tsx scripts/get-tools.ts`, or install k6)',
+        }));
+      } else {
+        const { load, targets } = await o.module.load({
+          target,
+          catalog: o.module.catalog,
+          profile: o.load,
+          outDir: join(dir, 'load'),
+          k6: o.k6.path,
+          k6Version: o.k6.version,
+          onProgress: o.onProgress,
+        });
+        result.load = load;
+        result.targets = targets;
+        for (const t of targets) {
+          o.onProgress(
+            `${t.verdict.toUpperCase().padEnd(7)} ${t.id} ${t.title}: ${t.value ?? '-'} ${t.unit}${t.reason ? ` (${t.reason})` : ''}`,
+          );
+        }
+      }
+    }
+    return result;
+  } finally {
+    await target.close();
+  }
+}

@@ -1,0 +1,261 @@
+// A target started from a manifest: the harness owns its processes, so it can kill -9, pause, resume and restart
+// each node with the same port and data directory, and it captures each node's output into the run's folder.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../faults/free-port.ts';
+import { fillPlaceholders, type LoadedManifest } from './manifest.ts';
+import { type FaultProxy, hostPort, type NetworkFaults, throughProxy } from './network-faults.ts';
+import { CapabilityMissing, type DependencyHandle, type Target } from './target.ts';
+import { waitReady } from './wait-ready.ts';
+
+interface NodeState {
+  name: string;
+  port: number;
+  url: string;
+  dataDir: string;
+  logPath: string;
+  log: WriteStream;
+  child: ChildProcess | null;
+  exit: string | null;
+  paused: boolean;
+}
+
+export interface ProcessTargetOptions {
+  manifest: LoadedManifest;
+  runDir: string;
+  /** Extra environment for every node (e.g. MUTANT=...), applied after the manifest's. */
+  envOverrides?: Record<string, string>;
+  variant?: string;
+  network?: NetworkFaults | null;
+  /** Ignore the manifest's dependencies: every node runs on its embedded defaults. */
+  embedded?: boolean;
+  onProgress?: (line: string) => void;
+}
+
+export class ProcessTarget implements Target {
+  readonly mode = 'manifest' as const;
+  readonly processControl = true;
+  readonly implementation: string;
+  readonly manifestFile: string;
+  readonly variant?: string;
+  readonly dependencies: Record<string, DependencyHandle> = {};
+  private readonly states = new Map<string, NodeState>();
+  private readonly depUrls: Record<string, string> = {};
+  private readonly proxies: FaultProxy[] = [];
+
+  private constructor(private readonly o: ProcessTargetOptions) {
+    this.implementation = o.manifest.implementation;
+    this.manifestFile = o.manifest.file;
+    if (o.variant) this.variant = o.variant;
+  }
+
+  static async start(o: ProcessTargetOptions): Promise<ProcessTarget> {
+    const t = new ProcessTarget(o);
+    try {
+      await t.prepareDependencies();
+      for (const n of o.manifest.nodes) {
+        const port = await freePort();
+        const dataDir = join(o.runDir, 'nodes', n.name, 'data');
+        mkdirSync(dataDir, { recursive: true });
+        const logPath = join(o.runDir, 'nodes', `${n.name}.log`);
+        t.states.set(n.name, {
+          name: n.name,
+          port,
+          url: `http://127.0.0.1:${port}`,
+          dataDir,
+          logPath,
+          log: createWriteStream(logPath, { flags: 'a' }),
+          child: null,
+          exit: null,
+          paused: false,
+        });
+      }
+      await Promise.all(o.manifest.nodes.map((n) => t.start(n.name)));
+      return t;
+    } catch (e) {
+      await t.close();
+      throw e;
+    }
+  }
+
+  private async prepareDependencies(): Promise<void> {
+    if (this.o.embedded) return;
+    for (const [name, dep] of Object.entries(this.o.manifest.dependencies ?? {})) {
+      const raw = fillPlaceholders(dep.url, { port: 0, host: '', dataDir: '', url: '', name, peers: '', deps: {} });
+      if (!raw) continue; // not configured: the implementation uses its embedded default
+      const net = this.o.network;
+      if (!net) {
+        this.depUrls[name] = raw;
+        this.dependencies[name] = {
+          name,
+          url: raw,
+          setReachable: async () => {
+            throw new CapabilityMissing(`no fault proxy is available to stop ${name} (Toxiproxy was not found)`);
+          },
+        };
+        continue;
+      }
+      const proxy = await net.proxy(`dep-${name}`, hostPort(raw));
+      this.proxies.push(proxy);
+      const url = throughProxy(raw, proxy.listen);
+      this.depUrls[name] = url;
+      this.dependencies[name] = { name, url, setReachable: (r) => proxy.setEnabled(r) };
+    }
+  }
+
+  get baseUrl(): string {
+    return this.nodeUrl();
+  }
+
+  get nodes(): string[] {
+    return [...this.states.keys()];
+  }
+
+  dataDir(node?: string): string {
+    return this.state(node).dataDir;
+  }
+
+  nodeUrl(node?: string): string {
+    return this.state(node).url;
+  }
+
+  private state(node?: string): NodeState {
+    const s = node ? this.states.get(node) : this.states.values().next().value;
+    if (!s) throw new Error(`no node ${node ?? '(first)'} in ${this.manifestFile}`);
+    return s;
+  }
+
+  async start(node?: string): Promise<void> {
+    const s = this.state(node);
+    if (s.child && s.exit === null) throw new Error(`node ${s.name} is already running`);
+    const spec = this.o.manifest.nodes.find((n) => n.name === s.name)!;
+    const peers = [...this.states.values()]
+      .filter((x) => x !== s)
+      .map((x) => x.url)
+      .join(',');
+    const values = {
+      port: s.port,
+      host: '127.0.0.1',
+      dataDir: s.dataDir,
+      url: s.url,
+      name: s.name,
+      peers,
+      deps: this.depUrls,
+    };
+    for (const d of Object.keys(this.o.manifest.dependencies ?? {})) values.deps[d] ??= '';
+    // A variable the manifest sets to an empty value is removed, not inherited from the harness's environment.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const [k, v] of Object.entries({ ...(spec.env ?? {}), ...(this.o.envOverrides ?? {}) })) {
+      const filled = fillPlaceholders(v, values);
+      if (filled !== '') env[k] = filled;
+      else delete env[k];
+    }
+    const [cmd, ...args] = spec.command.map((c) => fillPlaceholders(c, values));
+    s.log.write(`--- ${new Date().toISOString()} start ${[cmd, ...args].join(' ')}\n`);
+    this.o.onProgress?.(`starting ${s.name} on ${s.url}`);
+    // detached: the node gets its own process group, so kill -9 and SIGSTOP reach every process it started.
+    const child = spawn(cmd!, args, {
+      cwd: this.o.manifest.workDir,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    s.child = child;
+    s.exit = null;
+    child.stdout?.pipe(s.log, { end: false });
+    child.stderr?.pipe(s.log, { end: false });
+    child.on('error', (e) => {
+      s.exit = `could not start: ${e.message}`;
+    });
+    child.on('exit', (code, signal) => {
+      s.exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      s.log.write(`--- ${new Date().toISOString()} ${s.exit}\n`);
+    });
+    const readiness = this.o.manifest.readiness ?? {};
+    try {
+      await waitReady(s.url + (readiness.path ?? '/health/ready'), {
+        timeoutMs: readiness.timeoutMs ?? 30_000,
+        abortReason: () => (s.exit ? `the process ${s.exit} (log: ${s.logPath})` : null),
+      });
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nlog: ${s.logPath}`);
+    }
+  }
+
+  private signal(s: NodeState, sig: NodeJS.Signals): void {
+    if (!s.child?.pid || s.exit !== null)
+      throw new Error(`node ${s.name} is not running (${s.exit ?? 'never started'})`);
+    process.kill(-s.child.pid, sig);
+  }
+
+  private waitExit(s: NodeState, ms: number): Promise<boolean> {
+    if (s.exit !== null || !s.child) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      s.child!.once('exit', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  async kill(node?: string): Promise<void> {
+    const s = this.state(node);
+    this.signal(s, 'SIGKILL');
+    await this.waitExit(s, 10_000);
+  }
+
+  async pause(node?: string): Promise<void> {
+    const s = this.state(node);
+    this.signal(s, 'SIGSTOP');
+    s.paused = true;
+  }
+
+  async resume(node?: string): Promise<void> {
+    const s = this.state(node);
+    this.signal(s, 'SIGCONT');
+    s.paused = false;
+  }
+
+  async heal(): Promise<void> {
+    for (const s of this.states.values()) {
+      if (s.exit !== null) {
+        this.o.onProgress?.(`healing: ${s.name} was down (${s.exit}); starting it again`);
+        await this.start(s.name);
+      } else if (s.paused) await this.resume(s.name);
+    }
+    for (const d of Object.values(this.dependencies)) await d.setReachable(true).catch(() => {});
+  }
+
+  async stop(node?: string): Promise<void> {
+    const s = this.state(node);
+    if (!s.child || s.exit !== null) return;
+    const stop = this.o.manifest.stop ?? {};
+    try {
+      process.kill(-s.child.pid!, 'SIGCONT'); // a paused node cannot handle SIGTERM
+      this.signal(s, stop.signal ?? 'SIGTERM');
+    } catch {
+      return;
+    }
+    if (!(await this.waitExit(s, stop.graceMs ?? 5000))) {
+      s.log.write(`--- did not stop within ${stop.graceMs ?? 5000} ms; SIGKILL\n`);
+      try {
+        this.signal(s, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      await this.waitExit(s, 5000);
+    }
+  }
+
+  logs(): { node: string; path: string }[] {
+    return [...this.states.values()].map((s) => ({ node: s.name, path: s.logPath }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.states.keys()].map((n) => this.stop(n)));
+    for (const s of this.states.values()) s.log.end();
+    await Promise.all(this.proxies.map((p) => p.remove().catch(() => {})));
+  }
+}

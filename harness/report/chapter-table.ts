@@ -1,0 +1,49 @@
+// The chapter status table in the top-level README, regenerated from a run so the README never claims more than
+// the harness measured.
+import type { RunResults } from '../results/types.ts';
+import { escapeMarkdownCell as cell } from './escape.ts';
+import { countChecks } from './format.ts';
+
+export const TABLE_START = '<!-- chapter-table:start -->';
+export const TABLE_END = '<!-- chapter-table:end -->';
+
+export interface ChapterEntry {
+  slug: string;
+  title: string;
+}
+
+export function renderChapterTable(results: RunResults, chapters: readonly ChapterEntry[]): string {
+  const bySlug = new Map(results.chapters.map((c) => [c.chapter, c]));
+  const rows = chapters.map(({ slug, title }) => {
+    const number = slug.split('-')[0] ?? '';
+    const graded = bySlug.get(slug);
+    let status = 'not started';
+    let targets = '–';
+    if (graded) {
+      const c = countChecks(graded.checks);
+      const total = graded.checks.length;
+      status = `graded: ${c.pass}/${total} checks pass, ${c.skipped} skipped`;
+      // Info targets only report a number, so only pass/fail/skipped targets count towards "met".
+      const gradable = graded.targets.filter((t) => t.op !== 'info' && t.verdict !== 'info');
+      if (gradable.length > 0) targets = `${gradable.filter((t) => t.verdict === 'pass').length}/${gradable.length}`;
+    }
+    return `| ${cell(number)} | ${cell(title)} | ${status} | ${targets} | [spec](specs/${encodeURI(slug)}/README.md) |`;
+  });
+  return ['| # | Chapter | Status | Targets met | Spec |', '| ---: | --- | --- | ---: | --- |', ...rows].join('\n');
+}
+
+/** Replaces what lies between the chapter-table markers, keeping the markers and everything around them. */
+export function updateReadmeTable(readmeText: string, table: string): string {
+  const start = readmeText.indexOf(TABLE_START);
+  const end = readmeText.indexOf(TABLE_END);
+  if (start === -1 || end === -1) {
+    const missing = [start === -1 ? TABLE_START : '', end === -1 ? TABLE_END : ''].filter(Boolean).join(' and ');
+    throw new Error(`README has no chapter table markers: add ${missing} where the table belongs`);
+  }
+  if (end < start)
+    throw new Error(`README chapter table markers are out of order: ${TABLE_END} comes before ${TABLE_START}`);
+  if (readmeText.indexOf(TABLE_START, start + 1) !== -1 || readmeText.indexOf(TABLE_END, end + 1) !== -1) {
+    throw new Error('README has more than one chapter table marker pair; keep exactly one');
+  }
+  return `${readmeText.slice(0, start + TABLE_START.length)}\n${table.trim()}\n${readmeText.slice(end)}`;
+}

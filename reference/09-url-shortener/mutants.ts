@@ -1,0 +1,72 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/09-url-shortener/catalog.yaml).
+// MUTANT=<name> selects one; the code that breaks sits at the place the broken thing lives, in an
+// `if (mutant === '<name>')` marked `MUTANT <name>`. The harness self-test must catch every one of them.
+export interface Mutant {
+  name: string;
+  /** The catalog check that must fail against this mutant. */
+  breaks: string;
+  description: string;
+}
+
+export const MUTANTS = [
+  {
+    name: 'normalised-location',
+    breaks: 'URL-I1',
+    description:
+      'Location is new URL(longUrl).href: lower-cases the scheme and host, adds a trailing slash, re-encodes',
+  },
+  { name: 'no-dedup', breaks: 'URL-I2', description: 'every shorten creates a new code, even for a known long URL' },
+  {
+    name: 'racy-dedup',
+    breaks: 'URL-F2',
+    description: 'check-then-insert with an await between and no unique index: concurrent retries create two codes',
+  },
+  {
+    name: 'truncated-hash',
+    breaks: 'URL-I3',
+    description:
+      'code = 2 base62 chars of a hash of the URL, overwriting on collision (hash without collision resolution)',
+  },
+  {
+    name: 'snowflake-codes',
+    breaks: 'URL-I4',
+    description: 'code = base62 of a Snowflake-style 64-bit ID: 11 characters instead of at most 7',
+  },
+  { name: 'unknown-redirects-home', breaks: 'URL-I5', description: 'an unknown code gets a 302 to the home page' },
+  {
+    name: 'unvalidated-url',
+    breaks: 'URL-I6',
+    description: 'trusts the schema pattern; new URL() throws on e.g. "http://[" or "http://a:99999" -> 500',
+  },
+  { name: 'clicks-not-counted', breaks: 'URL-I7', description: 'redirects are served but never counted' },
+  {
+    name: 'ack-before-write',
+    breaks: 'URL-F1',
+    description: 'acknowledges creates before they are committed: one open transaction, committed every 2 s',
+  },
+  { name: 'cache-required', breaks: 'URL-F3', description: 'when the cache errors, the redirect fails with 503' },
+  {
+    name: 'memory-only-store',
+    breaks: 'URL-F4',
+    description: 'ignores DATA_DIR and DATABASE_URL: an in-memory SQLite',
+  },
+  { name: 'status-200-on-create', breaks: 'URL-C1', description: 'a new link is answered 200 instead of 201' },
+  { name: 'redirect-301', breaks: 'URL-C2', description: 'redirects with 301 instead of 302' },
+  { name: 'stats-without-clicks', breaks: 'URL-C3', description: 'link metadata omits the required clicks field' },
+  {
+    name: 'health-plain-text',
+    breaks: 'URL-C4',
+    description: 'readiness answers text/plain "ok", not the Health body',
+  },
+] as const satisfies readonly Mutant[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
+
+/** Mutants that live in the SQLite store (the embedded default the harness runs); refused with DATABASE_URL. */
+export const SQLITE_ONLY_MUTANTS: readonly MutantName[] = [
+  'no-dedup',
+  'racy-dedup',
+  'truncated-hash',
+  'ack-before-write',
+];

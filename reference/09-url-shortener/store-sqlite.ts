@@ -1,0 +1,182 @@
+// The embedded default store: one SQLite file in DATA_DIR, opened with better-sqlite3 (synchronous, so a whole
+// shorten runs in one tick with nothing interleaved; the unique index still guards other processes on the file).
+//
+// Durability: WAL journal with synchronous=NORMAL. A commit appends to the WAL with write(2) before
+// better-sqlite3 returns, so once a create is acknowledged its row is in the operating system's page cache and
+// survives kill -9 of this process (the harness's crash, URL-F1). NORMAL skips the fsync per commit, so an OS crash
+// or power cut may lose the last transactions; FULL would fsync every commit for that, at several times the cost.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import type { DependencyState } from '../kit/health.ts';
+import { codeFor } from './codes.ts';
+import type { MutantName } from './mutants.ts';
+import { type LinkRecord, type LinkStore, longUrlKey, StoreUnavailableError } from './store.ts';
+
+export interface SqliteStoreOptions {
+  /** The database file, or ':memory:'. */
+  file: string;
+  mutant?: MutantName | undefined;
+}
+
+interface Row {
+  id: number;
+  code: string;
+  long_url: string;
+  created_at: number;
+  clicks: number;
+}
+
+const COLUMNS = 'id, code, long_url, created_at, clicks';
+
+export class SqliteStore implements LinkStore {
+  readonly kind = 'sqlite';
+  readonly instanceId: string;
+  private readonly db: Database.Database;
+  private readonly mutant: MutantName | undefined;
+  private readonly byKey: Database.Statement<[Buffer], Row>;
+  private readonly byCode: Database.Statement<[string], Row>;
+  private readonly nextId: Database.Statement<[], { id: number }>;
+  private readonly insert: Database.Statement<[number, string, string, Buffer, number], Row>;
+  private readonly addClick: Database.Statement<[number, string]>;
+  private readonly insertOrGet: (longUrl: string, key: Buffer) => { row: Row; created: boolean };
+  private commitTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: SqliteStoreOptions) {
+    this.mutant = options.mutant;
+    const mutant = options.mutant;
+    this.db = new Database(options.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    // No dedup index for the mutants that create duplicates on purpose (and no leftover one from a reference run).
+    const duplicates = mutant === 'no-dedup' || mutant === 'racy-dedup';
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS url_links (
+        id INTEGER PRIMARY KEY,         -- the unique ID; code = base62(id)
+        code TEXT NOT NULL UNIQUE,      -- the book's shortURL (case-sensitive: SQLite compares TEXT as bytes)
+        long_url TEXT NOT NULL,         -- the book's longURL, byte for byte as submitted
+        long_url_sha256 BLOB NOT NULL,  -- 32-byte key of long_url for "is this long URL known?"
+        created_at INTEGER NOT NULL,    -- ms since the epoch
+        clicks INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      ${
+        duplicates
+          ? `DROP INDEX IF EXISTS url_links_long_url;
+             CREATE INDEX IF NOT EXISTS url_links_long_url_nonunique ON url_links (long_url_sha256);`
+          : 'CREATE UNIQUE INDEX IF NOT EXISTS url_links_long_url ON url_links (long_url_sha256);'
+      }
+      CREATE TABLE IF NOT EXISTS url_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+    `);
+    this.db
+      .prepare(`INSERT INTO url_meta (key, value) VALUES ('instance_id', ?) ON CONFLICT DO NOTHING`)
+      .run(randomUUID());
+    this.instanceId = this.db.prepare(`SELECT value FROM url_meta WHERE key = 'instance_id'`).pluck().get() as string;
+
+    this.byKey = this.db.prepare<[Buffer], Row>(`SELECT ${COLUMNS} FROM url_links WHERE long_url_sha256 = ? LIMIT 1`);
+    this.byCode = this.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM url_links WHERE code = ?`);
+    this.nextId = this.db.prepare<[], { id: number }>('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM url_links');
+    const values = 'INSERT INTO url_links (id, code, long_url, long_url_sha256, created_at) VALUES (?, ?, ?, ?, ?)';
+    this.insert = this.db.prepare<[number, string, string, Buffer, number], Row>(
+      duplicates
+        ? `${values} RETURNING ${COLUMNS}`
+        : mutant === 'truncated-hash'
+          ? // MUTANT truncated-hash: a code collision overwrites the other URL's link instead of resolving it.
+            `${values} ON CONFLICT (code) DO UPDATE SET long_url = excluded.long_url,
+               long_url_sha256 = excluded.long_url_sha256, created_at = excluded.created_at RETURNING ${COLUMNS}`
+          : `${values} ON CONFLICT (long_url_sha256) DO NOTHING RETURNING ${COLUMNS}`,
+    );
+    this.addClick = this.db.prepare<[number, string]>('UPDATE url_links SET clicks = clicks + ? WHERE code = ?');
+    // IMMEDIATE takes the write lock first, so MAX(id)+1 is not raced by another process on the same file.
+    const insertOrGet = this.db.transaction((longUrl: string, key: Buffer) => {
+      const existing = this.byKey.get(key);
+      if (existing) return { row: existing, created: false };
+      return { row: this.insertRow(longUrl, key), created: true };
+    });
+    this.insertOrGet = (longUrl, key) => insertOrGet.immediate(longUrl, key);
+
+    if (mutant === 'ack-before-write') {
+      // MUTANT ack-before-write: "batch commits for throughput". Everything runs inside one open transaction that
+      // is committed every 2 s; this process reads its own writes, so all looks fine until a kill -9.
+      this.db.exec('BEGIN');
+      this.commitTimer = setInterval(() => this.db.exec('COMMIT; BEGIN'), 2000);
+      this.commitTimer.unref();
+    }
+  }
+
+  async shorten(longUrl: string): Promise<{ link: LinkRecord; created: boolean }> {
+    return this.guard(async () => {
+      const key = longUrlKey(longUrl);
+      if (this.mutant === 'no-dedup') {
+        // MUTANT no-dedup: never looks the long URL up; every call creates a link.
+        return { link: toRecord(this.insertRow(longUrl, key)), created: true };
+      }
+      const existing = this.byKey.get(key);
+      if (existing) return { link: toRecord(existing), created: false };
+      if (this.mutant === 'racy-dedup') {
+        // MUTANT racy-dedup: check-then-insert with an await in between (a round trip to a remote database, say)
+        // and no unique index: two concurrent shortens of one URL both miss and both insert.
+        await delay(25);
+        return { link: toRecord(this.insertRow(longUrl, key)), created: true };
+      }
+      const { row, created } = this.insertOrGet(longUrl, key);
+      return { link: toRecord(row), created };
+    });
+  }
+
+  async findByCode(code: string): Promise<LinkRecord | undefined> {
+    return this.guard(async () => {
+      const row = this.byCode.get(code);
+      return row ? toRecord(row) : undefined;
+    });
+  }
+
+  async addClicks(counts: ReadonlyMap<string, number>): Promise<void> {
+    if (counts.size === 0) return;
+    return this.guard(async () => {
+      this.db.transaction(() => {
+        for (const [code, n] of counts) this.addClick.run(n, code);
+      })();
+    });
+  }
+
+  async health(): Promise<DependencyState> {
+    return 'embedded';
+  }
+
+  async close(): Promise<void> {
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    if (this.db.inTransaction) this.db.exec('COMMIT');
+    if (this.db.open) this.db.close();
+  }
+
+  private insertRow(longUrl: string, key: Buffer): Row {
+    const id = this.nextId.get()!.id;
+    const row = this.insert.get(id, codeFor(BigInt(id), longUrl, this.mutant), longUrl, key, Date.now());
+    if (!row) throw new Error('insert returned no row inside the write lock');
+    return row;
+  }
+
+  /** SQLITE_BUSY (another process holds the lock past busy_timeout) and a full disk are 503s, not bugs. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (/^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN)/.test(code)) {
+        throw new StoreUnavailableError(`the database cannot answer now (${code})`, error);
+      }
+      throw error;
+    }
+  }
+}
+
+function toRecord(row: Row): LinkRecord {
+  return {
+    id: BigInt(row.id),
+    code: row.code,
+    longUrl: row.long_url,
+    createdAt: new Date(row.created_at),
+    clicks: row.clicks,
+  };
+}

@@ -1,0 +1,32 @@
+// Gets k6 and toxiproxy-server (from $SDGRADE_K6/$SDGRADE_TOXIPROXY, PATH, the cache, or a one-time build) so
+// that tests never build anything. CI runs this before the tests: `npx tsx scripts/get-tools.ts`.
+import { findK6 } from '../harness/tools/k6.ts';
+import { toolBinDir } from '../harness/tools/tool-cache.ts';
+import { findToxiproxy } from '../harness/tools/toxiproxy.ts';
+
+const describe = {
+  env: 'from the environment variable',
+  path: 'from PATH',
+  cache: 'from the cache',
+  built: 'built now',
+};
+
+async function main(): Promise<number> {
+  console.log(`sdgrade tool cache: ${toolBinDir()}`);
+  // Sequential on purpose: two Go builds at once on a 2-core machine are no faster than one after the other.
+  for (const [label, find] of [
+    ['toxiproxy-server', findToxiproxy],
+    ['k6', findK6],
+  ] as const) {
+    try {
+      const tool = await find({ build: true, onProgress: (line) => console.log(line) });
+      console.log(`${label} ${tool.version}: ${tool.path} (${describe[tool.source]})`);
+    } catch (err) {
+      console.error(`${label}: ${(err as Error).message}`);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+process.exitCode = await main();

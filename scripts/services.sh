@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Starts throwaway PostgreSQL and Redis servers from Debian's packages on loopback, for the tests that use the real
+# ones, and prints the environment that points the tests at them. Usage:
+#   eval "$(scripts/services.sh start)"   # exports SDGRADE_DATABASE_URL, SDGRADE_REDIS_URL, TEST_*
+#   scripts/services.sh stop
+set -euo pipefail
+state=${SDGRADE_SERVICES_DIR:-/tmp/sdgrade-services}
+pg_port=${SDGRADE_PG_PORT:-55432}
+redis_port=${SDGRADE_REDIS_PORT:-56379}
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+
+start() {
+  mkdir -p "$state"
+  if [ -z "$pg_bin" ]; then echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; fi
+  command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
+  if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+      --logfile "$state/redis.log" --pidfile "$state/redis.pid" >&2
+  fi
+  local pgdata="$state/pg"
+  if [ ! -f "$pgdata/PG_VERSION" ]; then
+    mkdir -p "$pgdata"; chown postgres:postgres "$state" "$pgdata"
+    runuser -u postgres -- "$pg_bin/initdb" -D "$pgdata" -A trust -U postgres >"$state/initdb.log" 2>&1
+  fi
+  if ! runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+    runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pgdata" -l "$state/pg.log" -w \
+      -o "-p $pg_port -k $state -c listen_addresses=127.0.0.1 -c fsync=on" start >&2
+  fi
+  for db in sdgrade sdgrade_test; do
+    runuser -u postgres -- "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc \
+      "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 ||
+      runuser -u postgres -- "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE DATABASE $db" >&2
+  done
+  for i in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  echo "export SDGRADE_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/sdgrade"
+  echo "export SDGRADE_REDIS_URL=redis://127.0.0.1:$redis_port/0"
+  echo "export TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/sdgrade_test"
+  echo "export TEST_REDIS_URL=redis://127.0.0.1:$redis_port/1"
+}
+
+stop() {
+  [ -f "$state/redis.pid" ] && redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  [ -n "$pg_bin" ] && [ -d "$state/pg" ] && runuser -u postgres -- "$pg_bin/pg_ctl" -D "$state/pg" -m fast stop >&2 || true
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
