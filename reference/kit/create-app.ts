@@ -94,6 +94,12 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     });
   }
 
+  // While stopping, every response closes its connection, so keep-alive clients do not hold a graceful stop open.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (readiness.state === 'stopping') reply.header('connection', 'close');
+    return payload;
+  });
+
   app.setNotFoundHandler(async (request, reply) =>
     sendProblem(reply, problemBody(404, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)),
   );

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
@@ -80,7 +80,10 @@ describe('validation and error mapping', () => {
   });
   it('names a missing required property', async () => {
     const r = await post('{}');
-    expect(r.body).toMatchObject({ code: 'invalid_request', errors: [{ location: '/body/name', message: 'is required' }] });
+    expect(r.body).toMatchObject({
+      code: 'invalid_request',
+      errors: [{ location: '/body/name', message: 'is required' }],
+    });
   });
   it('checks formats and 2020-12 keywords', async () => {
     expect((await post(JSON.stringify({ name: 'a', at: 'yesterday' }))).body).toMatchObject({
@@ -165,6 +168,7 @@ describe('readiness', () => {
 
 describe('config', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sdgrade-kit-'));
+  writeFileSync(join(dir, 'a-file'), '');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const options = { chapter: '99-test', defaultPort: 8099, mutants: ['a-mutant', 'b-mutant'] };
   const load = (env: Record<string, string>) => loadConfig({ ...options, env: { DATA_DIR: dir, ...env } });
@@ -188,7 +192,7 @@ describe('config', () => {
       [{ CACHE: 'redis' }, /needs REDIS_URL/],
       [{ PUBLIC_BASE_URL: 'ftp://x' }, /PUBLIC_BASE_URL/],
       [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
-      [{ DATA_DIR: '/proc/sdgrade-cannot' }, /DATA_DIR/],
+      [{ DATA_DIR: join(dir, 'a-file', 'sub') }, /DATA_DIR/],
       [{ MUTANT: 'c-mutant' }, /unknown MUTANT 'c-mutant'; known mutants: a-mutant, b-mutant/],
     ];
     for (const [env, message] of bad) {

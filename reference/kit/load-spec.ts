@@ -113,7 +113,7 @@ function routeSchema(
     if (chosen.length === 0) return undefined;
     return {
       type: 'object',
-      properties: Object.fromEntries(chosen.map((p) => [p.name, { $ref: ref(id, p.pointer) }])),
+      properties: Object.fromEntries(chosen.map((p) => [p.name, parameterSchema(document, id, p.pointer)])),
       required: chosen.filter((p) => p.required).map((p) => p.name),
     };
   };
@@ -135,6 +135,14 @@ function routeSchema(
     }
   }
   return { schema, consumes };
+}
+
+/** A `$ref` to a parameter's schema, with its `default` beside it (Ajv applies defaults only in `properties`). */
+function parameterSchema(document: JsonObject, id: string, pointer: string[]): JsonObject {
+  const schema: JsonObject = { $ref: ref(id, pointer) };
+  const fallback = resolve(document, at(document, pointer), pointer).value['default'];
+  if (fallback !== undefined) schema['default'] = fallback;
+  return schema;
 }
 
 /** A `$ref` to a JSON pointer (given as segments) inside the document registered as `id`. */
@@ -160,9 +168,17 @@ export function resolve(
       .slice(2)
       .split('/')
       .map((s) => decodeURIComponent(s).replaceAll('~1', '/').replaceAll('~0', '~'));
-    current = currentPointer.reduce<unknown>((node, key) => asObject(node)?.[key], document);
+    current = at(document, currentPointer);
   }
   throw new Error(`$ref chain too long at #/${pointer.join('/')}`);
+}
+
+/** The value at a JSON pointer given as segments (through objects and arrays), or undefined. */
+function at(document: JsonObject, segments: string[]): unknown {
+  return segments.reduce<unknown>(
+    (node, key) => (typeof node === 'object' && node !== null ? (node as JsonObject)[key] : undefined),
+    document,
+  );
 }
 
 function asObject(value: unknown): JsonObject | undefined {

@@ -64,7 +64,13 @@ export async function runServer(options: RunServerOptions): Promise<void> {
       const running = service ?? (await startup?.catch(() => undefined));
       if (running) {
         log('info', `${signal}: draining requests and stopping`);
-        await running.app.close();
+        // Connections that fall idle after their last response are closed as they do, not kept alive.
+        const sweep = setInterval(() => running.app.server.closeIdleConnections(), 50);
+        try {
+          await running.app.close();
+        } finally {
+          clearInterval(sweep);
+        }
         await running.close();
       }
       process.exit(0);

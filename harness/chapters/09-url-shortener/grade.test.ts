@@ -35,7 +35,12 @@ function failures(r: ChapterResult): string[] {
 
 describe('09-url-shortener reference', () => {
   it('passes every check by manifest on embedded defaults; the Redis fault is skipped with its reason', async () => {
-    const r = await gradeChapter({ ...base, target: { manifest: urlShortener.referenceManifest }, network, embedded: true });
+    const r = await gradeChapter({
+      ...base,
+      target: { manifest: urlShortener.referenceManifest },
+      network,
+      embedded: true,
+    });
     expect(failures(r)).toEqual([]);
     const f3 = r.checks.find((c) => c.id === 'URL-F3')!;
     expect(f3.status).toBe('skipped');
@@ -43,14 +48,18 @@ describe('09-url-shortener reference', () => {
     expect(r.checks.filter((c) => c.status === 'pass').length).toBe(urlShortener.catalog.checks.length - 1);
   }, 120_000);
 
-  it.runIf(realServices || process.env.CI)('passes every check by manifest on real PostgreSQL and Redis (CI)', async () => {
-    expect(realServices, 'CI must set SDGRADE_DATABASE_URL and SDGRADE_REDIS_URL (scripts/services.sh)').toBe(true);
-    const r = await gradeChapter({ ...base, target: { manifest: urlShortener.referenceManifest }, network });
-    expect(failures(r)).toEqual([]);
-    expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
-    const f3 = r.checks.find((c) => c.id === 'URL-F3')!;
-    expect((f3.evidence?.healthWhileDown as { dependencies?: { cache?: string } })?.dependencies?.cache).toBe('down');
-  }, 120_000);
+  it.runIf(realServices || process.env.CI)(
+    'passes every check by manifest on real PostgreSQL and Redis (CI)',
+    async () => {
+      expect(realServices, 'CI must set SDGRADE_DATABASE_URL and SDGRADE_REDIS_URL (scripts/services.sh)').toBe(true);
+      const r = await gradeChapter({ ...base, target: { manifest: urlShortener.referenceManifest }, network });
+      expect(failures(r)).toEqual([]);
+      expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
+      const f3 = r.checks.find((c) => c.id === 'URL-F3')!;
+      expect((f3.evidence?.healthWhileDown as { dependencies?: { cache?: string } })?.dependencies?.cache).toBe('down');
+    },
+    120_000,
+  );
 
   it('passes by URL, and reports the process-level faults as skipped (never passed)', async () => {
     const started = await ProcessTarget.start({
@@ -80,7 +89,7 @@ describe('09-url-shortener reference', () => {
     if (realServices) expect(outcomes.filter((o) => o.verdict === 'skipped')).toEqual([]);
     // Every check of the catalog has at least one mutant that it must catch.
     const named = new Set(urlShortener.mutants.map((m) => m.breaks));
-    expect(urlShortener.catalog.checks.map((c) => c.id).filter((id) => !named.has(id))).toEqual([]);
+    expect(urlShortener.catalog.checks.map((c) => c.id).filter((id) => !named.has(id as never))).toEqual([]);
   }, 300_000);
 
   it('runs the k6 smoke profile and maps it into valid results with every target', async () => {
@@ -109,7 +118,16 @@ describe('09-url-shortener reference', () => {
       runId: 'test',
       startedAt: new Date().toISOString(),
       finishedAt: new Date().toISOString(),
-      environment: { cpuModel: 'x', cores: 2, memoryBytes: 1, os: 'x', node: process.version, k6: k6.version, gitCommit: null, ci: false },
+      environment: {
+        cpuModel: 'x',
+        cores: 2,
+        memoryBytes: 1,
+        os: 'x',
+        node: process.version,
+        k6: k6.version,
+        gitCommit: null,
+        ci: false,
+      },
       chapters: [r],
       summary: r.counts,
     };

@@ -157,12 +157,16 @@ export async function badInputIs4xx(
   // implementation must tell them apart with a 400, never trip over them with a 5xx.
   const printable = fc.constantFrom(...Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i)));
   const patternValid = fc
-    .tuple(fc.constantFrom('http://', 'https://', 'HTTP://', 'hTtPs://'), fc.string({ unit: printable, minLength: 1, maxLength: 24 }))
+    .tuple(
+      fc.constantFrom('http://', 'https://', 'HTTP://', 'hTtPs://'),
+      fc.string({ unit: printable, minLength: 1, maxLength: 24 }),
+    )
     .map(([s, rest]) => s + rest);
   await ctx.property(patternValid, async (longUrl) => {
     const x = await ctx.http.send({ method: 'POST', path: '/api/v1/data/shorten', json: { longUrl } });
     const ok = x.status === 200 || x.status === 201 || x.status === 400;
-    if (!ok) ctx.fail(`longUrl ${JSON.stringify(longUrl)}: got ${x.status ?? x.error}, not 200/201/400`, { exchange: x });
+    if (!ok)
+      ctx.fail(`longUrl ${JSON.stringify(longUrl)}: got ${x.status ?? x.error}, not 200/201/400`, { exchange: x });
   });
   ctx.evidence.namedBadInputs = bodies.length + badPaths.length * 2;
 }

@@ -214,6 +214,7 @@ export const catalog = {
       "unit": "ms",
       "op": "<=",
       "value": 50,
+      "profile": "full",
       "origin": "Set from measurement on a 2-core machine with k6 beside the server (p99 was about 10-20 ms at the book's mix); the book gives no latency number for this chapter."
     },
     {
@@ -223,6 +224,7 @@ export const catalog = {
       "unit": "ms",
       "op": "<=",
       "value": 100,
+      "profile": "full",
       "origin": "Set from measurement as for URL-T4; creates write to the database and are slower than redirects."
     },
     {

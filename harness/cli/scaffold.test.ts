@@ -1,0 +1,35 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { scaffoldChapter } from './scaffold.ts';
+
+describe('new-chapter scaffold', () => {
+  it('writes the chapter into every top-level folder with its names filled in', () => {
+    const root = mkdtempSync(join(tmpdir(), 'sdgrade-scaffold-'));
+    const lines = scaffoldChapter('05-rate-limiter', 'RL', root);
+    for (const f of [
+      'specs/05-rate-limiter/openapi.yaml',
+      'specs/05-rate-limiter/catalog.yaml',
+      'specs/05-rate-limiter/README.md',
+      'reference/05-rate-limiter/main.ts',
+      'reference/05-rate-limiter/mutants.ts',
+      'reference/05-rate-limiter/manifest.json',
+      'harness/chapters/05-rate-limiter/index.ts',
+      'load/05-rate-limiter.js',
+      'fixtures/05-rate-limiter/README.md',
+    ]) {
+      expect(existsSync(join(root, f)), f).toBe(true);
+      expect(readFileSync(join(root, f), 'utf8'), f).not.toMatch(/__[A-Z]+__/);
+    }
+    expect(readFileSync(join(root, 'specs/05-rate-limiter/catalog.yaml'), 'utf8')).toContain('id: RL-C1');
+    expect(readFileSync(join(root, 'harness/chapters/05-rate-limiter/index.ts'), 'utf8')).toContain(
+      'export const rateLimiter',
+    );
+    expect(lines.at(-1)).toMatch(/mutants 05-rate-limiter/);
+    expect(() => scaffoldChapter('05-rate-limiter', 'RL', root)).toThrow(/refusing to overwrite/);
+  });
+  it('refuses a slug that is not a chapter of the book', () => {
+    expect(() => scaffoldChapter('99-nope')).toThrow(/unknown chapter/);
+  });
+});
