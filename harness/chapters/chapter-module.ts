@@ -1,6 +1,7 @@
 // The shape every chapter's harness module has. A chapter is registered in ./registry.ts; its check functions are
 // keyed by the IDs generated from its catalog, so the compiler rejects an unknown ID and a missing check.
 
+import type { BenchRun } from '../core/bench-run.ts';
 import type { Catalog } from '../core/catalog.ts';
 import type { CheckContext } from '../core/check-context.ts';
 import type { LoadRun } from '../core/load-run.ts';
@@ -26,4 +27,6 @@ export interface ChapterModule<Id extends string = string> {
   mutants: readonly Mutant<Id>[];
   /** The k6 load test and the targets it measures; absent for chapters without a service. */
   load?: LoadRun;
+  /** The in-process micro-benchmark of the chapter's algorithmic core against the best-known package. */
+  bench?: BenchRun;
 }

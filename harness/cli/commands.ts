@@ -143,6 +143,7 @@ export async function cmdAll(o: { profile: Profile; runs: number; seed?: number;
           runSeed,
           numRuns: o.runs,
           load: o.profile,
+          bench: true,
           k6,
           network,
           embedded: true,
@@ -161,6 +162,37 @@ export async function cmdAll(o: { profile: Profile; runs: number; seed?: number;
       command: `sdgrade all --profile ${o.profile}`,
       environment: environment(k6?.version ?? null),
       chapters: results,
+    },
+    dir,
+  );
+}
+
+export async function cmdBench(chapter: string, o: { profile: Profile; out?: string }): Promise<number> {
+  const module = chapterModule(chapter);
+  if (!module.bench) throw new Error(`${module.slug} has no micro-benchmark`);
+  const runId = newRunId();
+  const dir = makeRunDir(runId, o.out);
+  const started = new Date().toISOString();
+  const targets = await module.bench({ profile: o.profile, onProgress: log });
+  for (const t of targets)
+    log(`${t.verdict.toUpperCase().padEnd(7)} ${t.id} ${t.title}: ${t.value} ${t.unit} (${t.reason ?? ''})`);
+  const result: ChapterResult = {
+    chapter: module.slug,
+    title: module.catalog.title,
+    target: { mode: 'url', baseUrl: '(in process)', implementation: 'micro-benchmark of the reference core' },
+    checks: [],
+    targets,
+    logs: [],
+    counts: countStatuses([]),
+  };
+  return finishRun(
+    {
+      schemaVersion: 1,
+      runId,
+      startedAt: started,
+      command: `sdgrade bench ${chapter}`,
+      environment: environment(null),
+      chapters: [result],
     },
     dir,
   );

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { chapters } from '../chapters/registry.ts';
 import {
   cmdAll,
+  cmdBench,
   cmdCompare,
   cmdEstimate,
   cmdList,
@@ -59,6 +60,18 @@ export async function main(argv: string[]): Promise<number> {
         .default('smoke'),
     )
     .action(async (chapter, opts) => set(await cmdTest(chapter, { ...opts, load: opts.profile, only: ['none'] })));
+
+  program
+    .command('bench')
+    .argument('<chapter>', 'chapter slug or number')
+    .addOption(
+      new Option('--profile <profile>', 'smoke: a fraction of a second per task; full: seconds')
+        .choices(['smoke', 'full'])
+        .default('full'),
+    )
+    .option('--out <dir>', 'write results here instead of results/runs/<run-id>')
+    .description("the in-process micro-benchmark of the chapter's core against the best-known package, as ratios")
+    .action(async (chapter, opts) => set(await cmdBench(chapter, opts)));
 
   program
     .command('serve')

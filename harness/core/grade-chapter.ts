@@ -26,6 +26,8 @@ export interface GradeOptions {
   only?: string[];
   /** Run the k6 load test with this profile; null for none. */
   load: Profile | null;
+  /** Also run the chapter's in-process micro-benchmark (with the load profile, or smoke). */
+  bench?: boolean;
   k6?: { path: string; version: string } | null;
   envOverrides?: Record<string, string>;
   /** Start manifest nodes on their embedded defaults, ignoring configured dependencies. */
@@ -124,6 +126,12 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
           );
         }
       }
+    }
+    if (o.bench && o.module.bench) {
+      const bench = await o.module.bench({ profile: o.load ?? 'smoke', onProgress: o.onProgress });
+      result.targets.push(...bench);
+      for (const t of bench)
+        o.onProgress(`${t.verdict.toUpperCase().padEnd(7)} ${t.id} ${t.title}: ${t.value} ${t.unit}`);
     }
     return result;
   } finally {

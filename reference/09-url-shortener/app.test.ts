@@ -1,7 +1,7 @@
 // The HTTP surface through app.inject: every operation and status of the spec, and each app-level mutant's break.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Readiness } from '../kit/health.ts';

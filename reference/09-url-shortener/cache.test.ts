@@ -78,8 +78,12 @@ describe('Redis cache with Redis down (a closed port)', () => {
 describe.skipIf(!TEST_REDIS_URL)('Redis cache (set TEST_REDIS_URL=redis://... to run)', () => {
   const url = TEST_REDIS_URL!;
   const admin = TEST_REDIS_URL ? new Redis(url, { lazyConnect: true }) : undefined;
-  afterAll(() => admin?.disconnect());
   const ns = `sdgrade-test:${Date.now()}:`;
+  afterAll(async () => {
+    const keys = await admin!.keys(`${ns}*`);
+    if (keys.length > 0) await admin!.del(...keys);
+    admin!.disconnect();
+  });
 
   it('reads through, namespaced by store instance', async () => {
     const a = new RedisCache({ url, namespace: `${ns}a:` });

@@ -95,9 +95,9 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
   }
 
   // While stopping, every response closes its connection, so keep-alive clients do not hold a graceful stop open.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (readiness.state === 'stopping') reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   app.setNotFoundHandler(async (request, reply) =>

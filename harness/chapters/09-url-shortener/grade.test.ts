@@ -135,3 +135,13 @@ describe('09-url-shortener reference', () => {
     expect(v.ok ? [] : v.errors).toEqual([]);
   }, 180_000);
 });
+
+describe('09-url-shortener micro-benchmark', () => {
+  it('measures the base62 codec against base-x in one process and reports the ratio (graded by the main job)', async () => {
+    const { benchUrlShortener } = await import('./bench.ts');
+    const [t8] = await benchUrlShortener({ profile: 'smoke', onProgress: () => {} });
+    expect(t8!.id).toBe('URL-T8');
+    expect(t8!.yardstick?.value).toBeGreaterThan(0);
+    expect(t8!.ratio).toBeGreaterThan(0);
+  }, 30_000);
+});

@@ -6,6 +6,7 @@ import { type CheckId, catalog } from '../../../specs/09-url-shortener/generated
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { benchUrlShortener } from './bench.ts';
 import { linkConformance, readinessConformance, redirectConformance, shortenConformance } from './conformance.ts';
 import { cacheDown, gracefulRestart, killAfterAck, retriesUnderResets } from './faults.ts';
 import { loadUrlShortener } from './load.ts';
@@ -47,4 +48,5 @@ export const urlShortener: ChapterModule<CheckId> = {
   // cache-required shows only with a real Redis to take away.
   mutants: MUTANTS.map((m) => (m.name === 'cache-required' ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
   load: loadUrlShortener,
+  bench: benchUrlShortener,
 };
