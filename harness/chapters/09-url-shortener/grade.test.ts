@@ -101,6 +101,7 @@ describe('09-url-shortener reference', () => {
       embedded: true,
       only: ['URL-C4'],
       load: 'smoke',
+      bench: true,
       k6: { path: k6.path, version: k6.version },
     });
     expect(r.load?.scenarios.map((s) => s.name)).toEqual(['shorten', 'redirect']);
