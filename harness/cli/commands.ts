@@ -232,7 +232,13 @@ export async function cmdReport(p: string, o: { out?: string; readme?: boolean }
   log(`report: ${paths.html}\nsummary: ${paths.markdown}\njunit: ${paths.junit}`);
   if (o.readme) {
     const readme = join(rootDir, 'README.md');
-    writeFileSync(readme, updateReadmeTable(readFileSync(readme, 'utf8'), renderChapterTable(results, chapterList)));
+    const entries = chapterList.map((c) => {
+      const hasSpec = existsSync(join(rootDir, 'specs', c.slug, 'README.md'));
+      const graded = chapters.some((m) => m.slug === c.slug);
+      const note = graded ? undefined : hasSpec ? 'library and unit tests (no service to grade)' : undefined;
+      return { ...c, hasSpec, ...(note ? { note } : {}) };
+    });
+    writeFileSync(readme, updateReadmeTable(readFileSync(readme, 'utf8'), renderChapterTable(results, entries)));
     log(`updated the chapter table in ${readme}`);
   }
   return 0;

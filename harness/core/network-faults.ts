@@ -42,6 +42,16 @@ export function hostPort(url: string): string {
   return `${u.hostname}:${u.port || defaults[u.protocol] || ''}`;
 }
 
+/** Runs fn with the proxy disabled (a stopped dependency, a partition) and always enables it again afterwards. */
+export async function withDisabled<T>(p: FaultProxy, fn: () => Promise<T>): Promise<T> {
+  await p.setEnabled(false);
+  try {
+    return await fn();
+  } finally {
+    await p.setEnabled(true);
+  }
+}
+
 /** Runs fn with the toxic in place and always removes it afterwards (the final heal), even if fn throws. */
 export async function withToxic<T>(p: FaultProxy, t: Toxic, fn: () => Promise<T>): Promise<T> {
   const name = await p.addToxic(t);

@@ -3,8 +3,9 @@
 import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { withDisabled, withToxic } from '../core/network-faults.ts';
 import { findToxiproxy } from '../tools/toxiproxy.ts';
-import { withProxyDisabled, withToxic } from './network-fault.ts';
+import { faultProxyOf } from './network-faults-toxiproxy.ts';
 import type { ProxyInfo, ToxiproxyClient } from './toxiproxy-client.ts';
 import { startToxiproxyServer, type ToxiproxyServer } from './toxiproxy-server.ts';
 
@@ -86,7 +87,8 @@ describe('toxiproxy server and client', () => {
 
   it('a latency toxic adds about the configured latency', async () => {
     const base = await medianMs(proxyUrl);
-    const withLatency = await withToxic(client, proxy, { type: 'latency', attributes: { latency: 200 } }, () =>
+    const fp = faultProxyOf(client, await client.getProxy(proxy));
+    const withLatency = await withToxic(fp, { type: 'latency', attributes: { latency: 200 } }, () =>
       medianMs(proxyUrl),
     );
     const added = withLatency - base;
@@ -112,11 +114,14 @@ describe('toxiproxy server and client', () => {
 
   it('withToxic removes the toxic even when the body throws (the final heal)', async () => {
     await expect(
-      withToxic(client, proxy, { type: 'timeout', attributes: { timeout: 100 }, stream: 'upstream' }, async (t) => {
-        expect(t.name).toBe('timeout_upstream');
-        expect((await client.listToxics(proxy)).map((x) => x.name)).toEqual(['timeout_upstream']);
-        throw new Error('scenario blew up');
-      }),
+      withToxic(
+        faultProxyOf(client, await client.getProxy(proxy)),
+        { type: 'timeout', attributes: { timeout: 100 }, stream: 'upstream' },
+        async () => {
+          expect((await client.listToxics(proxy)).map((x) => x.name)).toEqual(['timeout_upstream']);
+          throw new Error('scenario blew up');
+        },
+      ),
     ).rejects.toThrow('scenario blew up');
     expect(await client.listToxics(proxy)).toEqual([]);
     expect((await timedGet(proxyUrl)).status).toBe(200);
@@ -124,7 +129,7 @@ describe('toxiproxy server and client', () => {
 
   it('withProxyDisabled re-enables after a throw', async () => {
     await expect(
-      withProxyDisabled(client, proxy, async () => {
+      withDisabled(faultProxyOf(client, await client.getProxy(proxy)), async () => {
         await expect(timedGet(proxyUrl)).rejects.toThrow(/ECONNREFUSED/);
         throw new Error('partition scenario failed');
       }),

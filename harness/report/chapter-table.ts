@@ -10,14 +10,18 @@ export const TABLE_END = '<!-- chapter-table:end -->';
 export interface ChapterEntry {
   slug: string;
   title: string;
+  /** Whether specs/<slug>/README.md exists (only then is it linked). */
+  hasSpec?: boolean;
+  /** Status for a chapter that has work but no graded service (e.g. a library chapter tested by unit tests). */
+  note?: string;
 }
 
 export function renderChapterTable(results: RunResults, chapters: readonly ChapterEntry[]): string {
   const bySlug = new Map(results.chapters.map((c) => [c.chapter, c]));
-  const rows = chapters.map(({ slug, title }) => {
+  const rows = chapters.map(({ slug, title, hasSpec, note }) => {
     const number = slug.split('-')[0] ?? '';
     const graded = bySlug.get(slug);
-    let status = 'not started';
+    let status = note ?? 'not started';
     let targets = '–';
     if (graded) {
       const c = countChecks(graded.checks);
@@ -27,7 +31,8 @@ export function renderChapterTable(results: RunResults, chapters: readonly Chapt
       const gradable = graded.targets.filter((t) => t.op !== 'info' && t.verdict !== 'info');
       if (gradable.length > 0) targets = `${gradable.filter((t) => t.verdict === 'pass').length}/${gradable.length}`;
     }
-    return `| ${cell(number)} | ${cell(title)} | ${status} | ${targets} | [spec](specs/${encodeURI(slug)}/README.md) |`;
+    const spec = hasSpec === false ? '–' : `[spec](specs/${encodeURI(slug)}/README.md)`;
+    return `| ${cell(number)} | ${cell(title)} | ${cell(status)} | ${targets} | ${spec} |`;
   });
   return ['| # | Chapter | Status | Targets met | Spec |', '| ---: | --- | --- | ---: | --- |', ...rows].join('\n');
 }

@@ -8,6 +8,7 @@ import type { LoadRun } from '../../core/load-run.ts';
 import { loadDir, specFile } from '../../core/paths.ts';
 import type { ResolvedTarget } from '../../core/resolve-targets.ts';
 import type { Target } from '../../core/target.ts';
+import { throttleProgress } from '../../core/throttle-progress.ts';
 import { extractScenario, type K6Summary, runK6 } from '../../load/k6-runner.ts';
 import { startNoopServer } from '../../load/noop-server.ts';
 import { probeCapacity } from '../../load/probe-capacity.ts';
@@ -33,7 +34,7 @@ export const loadUrlShortener: LoadRun = async (ctx) => {
     env: { TARGET_URL: ctx.target.baseUrl, PROFILE: ctx.profile },
     outDir: ctx.outDir,
     k6: ctx.k6,
-    onProgress: ctx.onProgress,
+    onProgress: throttleProgress(ctx.onProgress),
     timeoutMs: (d.measureS + 120) * 1000,
   });
   const scen = (name: 'shorten' | 'redirect') => measuredScenario(run.summary, name, d.measureS);
