@@ -43,6 +43,8 @@ export class ProcessTarget implements Target {
   private readonly states = new Map<string, NodeState>();
   private readonly depUrls: Record<string, string> = {};
   private readonly proxies: FaultProxy[] = [];
+  /** One fault proxy per ordered pair of nodes ("a->b"): what node a uses to reach node b. */
+  private readonly links = new Map<string, FaultProxy>();
 
   private constructor(private readonly o: ProcessTargetOptions) {
     this.implementation = o.manifest.implementation;
@@ -71,6 +73,7 @@ export class ProcessTarget implements Target {
           paused: false,
         });
       }
+      await t.prepareLinks();
       await Promise.all(o.manifest.nodes.map((n) => t.start(n.name)));
       return t;
     } catch (e) {
@@ -104,6 +107,40 @@ export class ProcessTarget implements Target {
     }
   }
 
+  /**
+   * With a fault proxy and more than one node, every node reaches every other node through a proxy of its own, so a
+   * partition can cut a->b and b->a without touching the harness's own traffic to either.
+   */
+  private async prepareLinks(): Promise<void> {
+    const net = this.o.network;
+    if (!net || this.states.size < 2) return;
+    for (const from of this.states.values()) {
+      for (const to of this.states.values()) {
+        if (from === to) continue;
+        const p = await net.proxy(`link-${from.name}-${to.name}`, `127.0.0.1:${to.port}`);
+        this.proxies.push(p);
+        this.links.set(`${from.name}->${to.name}`, p);
+      }
+    }
+  }
+
+  /** The proxy node `from` uses to reach node `to` (for latency between nodes), if links are proxied. */
+  link(from: string, to: string): FaultProxy | undefined {
+    return this.links.get(`${from}->${to}`);
+  }
+
+  /** Cuts every link between the two groups, both ways. `heal()` restores them. */
+  async partition(a: string[], b: string[]): Promise<void> {
+    if (!this.links.size)
+      throw new CapabilityMissing('partitions need a fault proxy (Toxiproxy) and at least two nodes');
+    for (const x of a) {
+      for (const y of b) {
+        await this.links.get(`${x}->${y}`)?.setEnabled(false);
+        await this.links.get(`${y}->${x}`)?.setEnabled(false);
+      }
+    }
+  }
+
   get baseUrl(): string {
     return this.nodeUrl();
   }
@@ -130,9 +167,13 @@ export class ProcessTarget implements Target {
     const s = this.state(node);
     if (s.child && s.exit === null) throw new Error(`node ${s.name} is already running`);
     const spec = this.o.manifest.nodes.find((n) => n.name === s.name)!;
+    // name=url of every other node, through this node's links when they are proxied.
     const peers = [...this.states.values()]
       .filter((x) => x !== s)
-      .map((x) => x.url)
+      .map(
+        (x) =>
+          `${x.name}=${this.links.has(`${s.name}->${x.name}`) ? `http://${this.links.get(`${s.name}->${x.name}`)!.listen}` : x.url}`,
+      )
       .join(',');
     const values = {
       port: s.port,
@@ -226,6 +267,7 @@ export class ProcessTarget implements Target {
       } else if (s.paused) await this.resume(s.name);
     }
     for (const d of Object.values(this.dependencies)) await d.setReachable(true).catch(() => {});
+    for (const l of this.links.values()) await l.setEnabled(true);
   }
 
   async stop(node?: string): Promise<void> {

@@ -32,6 +32,8 @@ export interface Target {
   start(node?: string): Promise<void>;
   /** Graceful stop (the manifest's stop signal, then SIGKILL after the grace period). */
   stop(node?: string): Promise<void>;
+  /** Cuts the network between two groups of nodes, both ways (manifest targets with a fault proxy). */
+  partition?(a: string[], b: string[]): Promise<void>;
   /** Brings every node back (start what is down, resume what is paused) after a check that left it broken. */
   heal(): Promise<void>;
   logs(): { node: string; path: string }[];
