@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chapterModule, chapters } from '../chapters/registry.ts';
+import { DEPENDENCY_ENV, describeDependency, resolveDependency } from '../containers/dependencies.ts';
 import { chapterList } from '../core/chapter-list.ts';
 import { environment } from '../core/environment.ts';
 import { countStatuses, gradeChapter, type TargetSpec } from '../core/grade-chapter.ts';
@@ -60,7 +61,27 @@ export async function finishRun(run: Omit<RunResults, 'summary' | 'finishedAt'>,
   return s.error > 0 ? 2 : 0;
 }
 
+/**
+ * --real-deps: PostgreSQL and Redis from SDGRADE_DATABASE_URL / SDGRADE_REDIS_URL, else started with testcontainers
+ * where a container engine exists, else (as on machines without Docker) the embedded defaults, saying why.
+ */
+async function realDependencies(): Promise<() => Promise<void>> {
+  const stops: (() => Promise<void>)[] = [];
+  for (const kind of ['postgres', 'redis'] as const) {
+    const r = await resolveDependency(kind);
+    log(describeDependency(r));
+    if (r.source === 'testcontainers') {
+      process.env[DEPENDENCY_ENV[kind]] = r.url;
+      stops.push(r.stop);
+    }
+  }
+  return async () => {
+    for (const s of stops) await s();
+  };
+}
+
 interface TestOpts {
+  realDeps?: boolean;
   url?: string;
   manifest?: string;
   seed?: number;
@@ -79,6 +100,7 @@ export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
   const dir = makeRunDir(runId, o.out);
   const runSeed = o.seed ?? newRunSeed();
   log(`run ${runId}, seed ${runSeed} (replay with --seed ${runSeed})`);
+  const stopDeps = o.realDeps ? await realDependencies() : async () => {};
   const network = await openNetwork(log);
   const k6 = await k6For(o.load, false);
   const started = new Date().toISOString();
@@ -117,6 +139,7 @@ export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
     );
   } finally {
     await network?.close();
+    await stopDeps();
   }
 }
 

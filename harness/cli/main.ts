@@ -35,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
       .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 40)
       .option('--only <ids>', 'only these check IDs, comma-separated', (v) => v.split(','))
       .option('--env <k=v...>', 'extra environment for manifest nodes (e.g. MUTANT=no-dedup)')
+      .option(
+        '--real-deps',
+        'PostgreSQL and Redis from SDGRADE_DATABASE_URL / SDGRADE_REDIS_URL, else testcontainers where Docker runs, else embedded (said why)',
+      )
       .option('--out <dir>', 'write results here instead of results/runs/<run-id>');
 
   program

@@ -9,6 +9,19 @@ import { type FaultProxy, hostPort, type NetworkFaults, throughProxy } from './n
 import { CapabilityMissing, type DependencyHandle, type Target } from './target.ts';
 import { waitReady } from './wait-ready.ts';
 
+// Process groups of every node this harness started and has not seen exit: if the harness itself dies (a crash,
+// Ctrl-C), they are killed with it instead of being left running on their ports.
+const liveGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
 interface NodeState {
   name: string;
   port: number;
@@ -204,12 +217,14 @@ export class ProcessTarget implements Target {
     });
     s.child = child;
     s.exit = null;
+    if (child.pid) liveGroups.add(child.pid);
     child.stdout?.pipe(s.log, { end: false });
     child.stderr?.pipe(s.log, { end: false });
     child.on('error', (e) => {
       s.exit = `could not start: ${e.message}`;
     });
     child.on('exit', (code, signal) => {
+      if (child.pid) liveGroups.delete(child.pid);
       s.exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
       s.log.write(`--- ${new Date().toISOString()} ${s.exit}\n`);
     });
