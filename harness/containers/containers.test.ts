@@ -94,7 +94,7 @@ describe('startDependency and resolveDependency without an engine', () => {
 // These need a real container engine: they run only where detectContainerRuntime() finds one (not on this
 // machine), and then start real containers and talk to them.
 describe('startDependency with an engine', () => {
-  it.runIf(runtimeAvailable)('starts redis:7-alpine and answers PING', async () => {
+  it.runIf(runtimeAvailable)('with a Docker engine (none here: skipped): starts redis:7-alpine and answers PING', async () => {
     const { Redis } = await import('ioredis');
     const dep = await startDependency('redis');
     if ('skipped' in dep) throw new Error(dep.skipped);
@@ -108,7 +108,7 @@ describe('startDependency with an engine', () => {
     }
   });
 
-  it.runIf(runtimeAvailable)('starts postgres:16-alpine and answers a query', async () => {
+  it.runIf(runtimeAvailable)('with a Docker engine (none here: skipped): starts postgres:16-alpine and answers a query', async () => {
     const pg = await import('pg');
     const dep = await startDependency('postgres');
     if ('skipped' in dep) throw new Error(dep.skipped);
