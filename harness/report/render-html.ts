@@ -1,6 +1,7 @@
 // One self-contained HTML report per run: inline CSS and SVG, no scripts, no external URLs, so it can be archived
 // as a CI artefact and opened anywhere. A CSP meta tag forbids scripts outright as a second line of defence behind
 // the escaping html`` template.
+import { pathToFileURL } from 'node:url';
 import type {
   ChapterResult,
   CheckResult,
@@ -269,6 +270,17 @@ function countBadges(c: Counts): SafeHtml {
   return html`${STATUS_ORDER.map((st) => (c[st] > 0 ? badge(`${c[st]} ${st}`, st) : ''))}`;
 }
 
+/** Where the raw load-test output lives: k6's own HTML dashboard export and its JSON summary. */
+function loadLinks(load: NonNullable<ChapterResult['load']>): SafeHtml {
+  const items = [
+    load.dashboardPath
+      ? html`<li><a href="${pathToFileURL(load.dashboardPath).href}">k6 dashboard</a> (${load.tool}, ${load.profile} profile)</li>`
+      : '',
+    load.summaryPath ? html`<li>k6 summary: <code>${load.summaryPath}</code></li>` : '',
+  ];
+  return html`<h3>Load test output</h3><ul class="logs" data-testid="load-links">${items}</ul>`;
+}
+
 function chapterSection(chapter: ChapterResult): SafeHtml {
   const t = chapter.target;
   const failures = chapter.checks.filter(isFailing);
@@ -286,6 +298,7 @@ function chapterSection(chapter: ChapterResult): SafeHtml {
 <h3>Targets</h3>${targetsTable(chapter)}
 <h3>Checks</h3>${checksTable(chapter)}
 ${failures.length > 0 ? html`<h3>Failures and errors</h3>${failures.map((c) => failureDetails(chapter, c))}` : ''}
+${chapter.load ? loadLinks(chapter.load) : ''}
 ${chapter.logs.length > 0 ? html`<h3>Logs</h3><ul class="logs">${chapter.logs.map((l) => html`<li><b>${l.node}</b>: <code>${l.path}</code></li>`)}</ul>` : ''}
 </section>`;
 }
