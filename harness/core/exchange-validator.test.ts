@@ -70,3 +70,14 @@ describe('exchange validator', () => {
     expect(r.join()).toMatch(/harness sent an invalid request body/);
   });
 });
+
+describe('path matching', () => {
+  it('a concrete path wins over a templated one even for a method it does not declare', async () => {
+    const { matchOperation } = await import('./openapi-document.ts');
+    const api = await loadOpenApi(specFile('09-url-shortener'));
+    expect(matchOperation(api, 'POST', '/api/v1/data/shorten')?.operationId).toBe('shortenUrl');
+    // GET /api/v1/data/shorten has two segments after v1, so only the literal path item can match it.
+    expect(matchOperation(api, 'GET', '/api/v1/data/shorten')).toBeNull();
+    expect(matchOperation(api, 'GET', '/api/v1/abc')?.operationId).toBe('followShortUrl');
+  });
+});

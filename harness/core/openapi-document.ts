@@ -78,9 +78,11 @@ export function matchOperation(api: OpenApiDocument, method: string, path: strin
     }
     if (ok) candidates.push({ template, params, templated });
   }
+  // OpenAPI: a concrete path is matched before its templated counterparts, and then it is THE path item: a method it
+  // does not declare is not found under a templated sibling (GET /ids/batch is not GET /ids/{id}).
   candidates.sort((a, b) => a.templated - b.templated);
   const lower = method.toLowerCase();
-  for (const c of candidates) {
+  for (const c of candidates.slice(0, 1)) {
     const base = `#/paths/${escapePointer(c.template)}`;
     const item = deref(api.doc, paths[c.template], base);
     const op = (item.value as Json)[lower] as Json | undefined;

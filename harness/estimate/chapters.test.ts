@@ -53,7 +53,7 @@ describe('deriveTarget errors', () => {
   });
 
   it('names the known chapters for an unknown chapter', () => {
-    expect(() => getChapterEstimate('99-nope')).toThrow(/Known chapters: 09-url-shortener/);
+    expect(() => getChapterEstimate('99-nope')).toThrow(/Known chapters: .*09-url-shortener/);
     expect(() => deriveTarget('toString', 'x')).toThrow(/No back-of-the-envelope estimate/);
     expect(chapterSlugs).toEqual(Object.keys(chapterEstimates));
   });

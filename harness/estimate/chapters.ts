@@ -88,8 +88,74 @@ function urlShortener() {
   } satisfies EstimateSet;
 }
 
+function uniqueIdGenerator() {
+  const assumptions = {
+    idsPerSecond: { value: 10_000, unit: 'IDs/s', book: 'We should be able to generate 10,000 IDs per second' },
+    timestampBits: { value: 41, unit: 'bits', book: 'Timestamp - 41 bits. Milliseconds since epoch' },
+    datacenterBits: { value: 5, unit: 'bits', book: 'Datacenter ID - 5 bits, which enables 32 data centers max' },
+    machineBits: { value: 5, unit: 'bits', book: 'Machine ID - 5 bits, which enables 32 machines per data center' },
+    sequenceBits: {
+      value: 12,
+      unit: 'bits',
+      book: 'Sequence number ... incremented ... Reset to 0 on every millisecond (12 bits in the figure)',
+    },
+  } as const;
+  const a = assumptions;
+  const idsPerMillisecondPerMachine: Quantity = {
+    value: 2 ** a.sequenceBits.value,
+    unit: 'IDs/ms',
+    formula: '2 ^ sequenceBits',
+    inputs: { sequenceBits: a.sequenceBits.value },
+  };
+  const idsPerSecondPerMachine: Quantity = {
+    value: 2 ** a.sequenceBits.value * 1000,
+    unit: 'IDs/s',
+    formula: '2 ^ sequenceBits * msPerSecond',
+    inputs: { sequenceBits: a.sequenceBits.value, msPerSecond: 1000 },
+  };
+  const msPerYear = 365.25 * 86_400_000;
+  const timestampYears: Quantity = {
+    value: 2 ** a.timestampBits.value / msPerYear,
+    unit: 'years',
+    formula: '2 ^ timestampBits / msPerYear',
+    inputs: { timestampBits: a.timestampBits.value, msPerYear },
+  };
+  const nodes: Quantity = {
+    value: 2 ** (a.datacenterBits.value + a.machineBits.value),
+    unit: 'machines',
+    formula: '2 ^ (datacenterBits + machineBits)',
+    inputs: { datacenterBits: a.datacenterBits.value, machineBits: a.machineBits.value },
+  };
+  return {
+    slug: '08-unique-id-generator',
+    title: 'Unique ID generator',
+    source: 'Chapter 8, "Understand the problem" and "Twitter snowflake approach"',
+    assumptions,
+    derived: {
+      idsPerMillisecondPerMachine: { quantity: idsPerMillisecondPerMachine },
+      idsPerSecondPerMachine: {
+        quantity: idsPerSecondPerMachine,
+        note: "The layout's physical limit per machine: 4,096 IDs a millisecond, then the generator waits.",
+      },
+      timestampYears: {
+        quantity: timestampYears,
+        book: {
+          text: 'Allows 69 years max',
+          value: 69,
+          range: [69, 70],
+          reading: '69.7 years, which the book truncates to 69',
+        },
+      },
+      maxMachines: { quantity: nodes, note: '32 data centers x 32 machines.' },
+    },
+    notes: ['1 + 41 + 5 + 5 + 12 = 64 bits; the sign bit stays 0, so every ID is a positive signed 64-bit integer.'],
+  } satisfies EstimateSet;
+}
+
+
 /** Every chapter with book numbers, by slug. Chapter 05 or 08 later: add `'08-unique-id-generator': idGenerator()`. */
 export const chapterEstimates = {
+  '08-unique-id-generator': uniqueIdGenerator(),
   '09-url-shortener': urlShortener(),
 } as const satisfies Record<string, EstimateSet>;
 

@@ -1,0 +1,143 @@
+// Grades the chapter 08 reference the way a user grades theirs: by manifest (three nodes) and by URL, then every
+// mutant, a cluster misconfigured with one machine ID twice, the k6 smoke profile and the micro-benchmark.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runMutants } from '../../cli/mutants.ts';
+import { gradeChapter } from '../../core/grade-chapter.ts';
+import { loadManifest } from '../../core/manifest.ts';
+import { ProcessTarget } from '../../core/process-target.ts';
+import { validateResults } from '../../report/validate-results.ts';
+import type { ChapterResult } from '../../results/types.ts';
+import { findK6 } from '../../tools/k6.ts';
+import { uniqueIdGenerator } from './index.ts';
+
+const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-08-test-'));
+const base = {
+  module: uniqueIdGenerator,
+  runDir,
+  runSeed: 42,
+  numRuns: 20,
+  load: null,
+  network: null,
+  onProgress: () => {},
+} as const;
+
+function failures(r: ChapterResult): string[] {
+  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
+}
+
+describe('08-unique-id-generator reference', () => {
+  it('passes every check by manifest, three nodes', async () => {
+    const r = await gradeChapter({ ...base, target: { manifest: uniqueIdGenerator.referenceManifest } });
+    expect(failures(r)).toEqual([]);
+    expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
+    const f1 = r.checks.find((c) => c.id === 'UID-F1')!;
+    expect(f1.evidence?.refusals, 'the clock step must bite').toBeGreaterThan(0);
+    expect(r.checks.find((c) => c.id === 'UID-F3')!.evidence?.nodeIds).toBeTruthy();
+  }, 90_000);
+
+  it('passes by URL, and reports the process-level faults and the cluster check as skipped (never passed)', async () => {
+    const started = await ProcessTarget.start({
+      manifest: loadManifest(uniqueIdGenerator.referenceManifest),
+      runDir: join(runDir, 'by-url'),
+      embedded: true,
+    });
+    try {
+      const r = await gradeChapter({ ...base, numRuns: 10, target: { url: started.baseUrl } });
+      expect(failures(r)).toEqual([]);
+      for (const id of ['UID-F1', 'UID-F2']) {
+        const c = r.checks.find((x) => x.id === id)!;
+        expect(c.status, id).toBe('skipped');
+        expect(c.reason, id).toMatch(/manifest/);
+      }
+      const f3 = r.checks.find((x) => x.id === 'UID-F3')!;
+      expect(f3.status).toBe('skipped');
+      expect(f3.reason).toMatch(/two or more nodes/);
+    } finally {
+      await started.close();
+    }
+  }, 90_000);
+
+  it('reports two nodes misconfigured with the same machine ID (the uniqueness check has teeth)', async () => {
+    const manifest = JSON.parse(readFileSync(uniqueIdGenerator.referenceManifest, 'utf8'));
+    manifest.cwd = resolve(dirname(uniqueIdGenerator.referenceManifest), manifest.cwd);
+    manifest.nodes[1].env.MACHINE_ID = manifest.nodes[0].env.MACHINE_ID;
+    manifest.nodes[1].env.DATACENTER_ID = manifest.nodes[0].env.DATACENTER_ID;
+    delete manifest.$schema;
+    const file = join(runDir, 'same-machine-id.json');
+    writeFileSync(file, JSON.stringify(manifest));
+    const r = await gradeChapter({ ...base, target: { manifest: file }, only: ['UID-F3'] });
+    const f3 = r.checks.find((c) => c.id === 'UID-F3')!;
+    expect(f3.status).toBe('fail');
+    expect(f3.reason).toMatch(/nodes n1 and n2 share datacenter\/machine 1\/1/);
+  }, 60_000);
+
+  it('catches every mutant with the check named for it', async () => {
+    const { outcomes, missed } = await runMutants(uniqueIdGenerator, { numRuns: 20, seed: 7, log: () => {} });
+    const summary = outcomes.map((o) => `${o.verdict} ${o.mutant.name} by ${o.mutant.breaks}: ${o.reason}`);
+    expect(missed, summary.join('\n')).toBe(0);
+    expect(outcomes.filter((o) => o.verdict === 'caught').length).toBe(uniqueIdGenerator.mutants.length);
+    // Every check of the catalog has at least one mutant that it must catch.
+    const named = new Set(uniqueIdGenerator.mutants.map((m) => m.breaks));
+    expect(uniqueIdGenerator.catalog.checks.map((c) => c.id).filter((id) => !named.has(id as never))).toEqual([]);
+  }, 240_000);
+
+  it('runs the k6 smoke profile and maps it into valid results with every target', async () => {
+    const k6 = await findK6({ build: false });
+    const r = await gradeChapter({
+      ...base,
+      target: { manifest: uniqueIdGenerator.referenceManifest },
+      only: ['UID-C4'],
+      load: 'smoke',
+      bench: true,
+      k6: { path: k6.path, version: k6.version },
+    });
+    expect(r.load?.scenarios.map((s) => s.name)).toEqual(['single', 'batch']);
+    for (const s of r.load!.scenarios) {
+      expect(s.rps).toBeGreaterThan(0);
+      expect(s.errorRate).toBe(0);
+    }
+    const byId = Object.fromEntries(r.targets.map((t) => [t.id, t]));
+    expect(Object.keys(byId).sort()).toEqual(uniqueIdGenerator.catalog.targets.map((t) => t.id).sort());
+    expect(byId['UID-T2']!.verdict).toBe('pass');
+    expect(byId['UID-T4']!.yardstick?.value).toBeGreaterThan(0);
+    expect(byId['UID-T4']!.value).toBeGreaterThan(1);
+    const doc = {
+      schemaVersion: 1,
+      runId: 'test',
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      environment: {
+        cpuModel: 'x',
+        cores: 2,
+        memoryBytes: 1,
+        os: 'x',
+        node: process.version,
+        k6: k6.version,
+        gitCommit: null,
+        ci: false,
+      },
+      chapters: [r],
+      summary: r.counts,
+    };
+    const v = validateResults(doc);
+    expect(v.ok ? [] : v.errors).toEqual([]);
+  }, 120_000);
+});
+
+describe('08-unique-id-generator micro-benchmark', () => {
+  it('measures the generator against the limit, the npm packages and UUIDv7 in one process, as ratios', async () => {
+    const { benchIdGenerator } = await import('./bench.ts');
+    const results = await benchIdGenerator({ profile: 'smoke', onProgress: () => {} });
+    const byId = Object.fromEntries(results.map((t) => [t.id, t]));
+    expect(byId['UID-T5']!.yardstick?.value).toBe(4_096_000);
+    // The generator can never beat the layout's limit: it waits once a millisecond's 4,096 are used.
+    expect(byId['UID-T5']!.value).toBeLessThanOrEqual(1.01);
+    expect(byId['UID-T5']!.value).toBeGreaterThan(0.5);
+    for (const id of ['UID-T6', 'UID-T7', 'UID-T8']) expect(byId[id]!.ratio, id).toBeGreaterThan(0);
+    if (process.env.SDGRADE_DATABASE_URL) expect(byId['UID-T9']!.ratio).toBeGreaterThan(0);
+    else expect(byId['UID-T9']!.verdict).toBe('skipped');
+  }, 30_000);
+});

@@ -1,0 +1,184 @@
+// UID-I1..I6: the chapter's invariants as fast-check properties run over the wire against every node of the
+// target, each with the check's seed and a shrunk counterexample when it fails.
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import { expectIds, type Issued, layoutOf, MAX_ID, nodeApis, SKEW_MS, sleep, strictlyIncreasing } from './api.ts';
+
+type Step = { node: number; count: number | null };
+
+/** A request: one ID (count null) or a batch, to one of the target's nodes. */
+function stepArb(nodes: number, maxBatch: number): fc.Arbitrary<Step> {
+  return fc.record({
+    node: fc.nat({ max: nodes - 1 }),
+    count: fc.option(fc.integer({ min: 1, max: maxBatch }), { freq: 3, nil: null }),
+  });
+}
+
+/** Remembers every ID seen in a check, with where it came from, and reports the first duplicate. */
+class Seen {
+  private readonly from = new Map<bigint, string>();
+  duplicates: string[] = [];
+  add(ids: bigint[], origin: string): void {
+    for (const id of ids) {
+      const prev = this.from.get(id);
+      if (prev !== undefined) this.duplicates.push(`${id} from ${prev} and again from ${origin}`);
+      else this.from.set(id, origin);
+    }
+  }
+  get size(): number {
+    return this.from.size;
+  }
+}
+
+export async function uniqueEverywhere(ctx: CheckContext): Promise<void> {
+  const nodes = nodeApis(ctx);
+  const seen = new Seen();
+  await ctx.property(fc.array(stepArb(nodes.length, 512), { minLength: 2, maxLength: 12 }), async (steps) => {
+    // Every request of a run at once: concurrent clients, singles and batches, on all nodes.
+    const answers = await Promise.all(
+      steps.map(async (s) => {
+        const n = nodes[s.node]!;
+        const r = s.count === null ? await n.api.one() : await n.api.batch(s.count);
+        return { r, name: n.name };
+      }),
+    );
+    const before = seen.duplicates.length;
+    for (const { r, name } of answers) seen.add(expectIds(ctx, r, `${name}`), name);
+    const dup = seen.duplicates.slice(before);
+    if (dup.length)
+      ctx.fail(`${dup.length} duplicate IDs, e.g. ${dup.slice(0, 3).join('; ')}`, {
+        exchange: answers[0]!.r.x,
+      });
+  });
+  ctx.evidence.distinctIds = seen.size;
+  ctx.evidence.nodes = nodes.map((n) => n.name);
+}
+
+export async function increasingPerNode(ctx: CheckContext): Promise<void> {
+  const nodes = nodeApis(ctx);
+  const last = new Map<string, bigint>();
+  await ctx.property(fc.array(stepArb(nodes.length, 300), { minLength: 2, maxLength: 16 }), async (steps) => {
+    // Sequential per node (each request sent after the previous answer came), nodes in parallel.
+    await Promise.all(
+      nodes.map(async (n, i) => {
+        for (const s of steps.filter((x) => x.node === i)) {
+          const r = s.count === null ? await n.api.one() : await n.api.batch(s.count);
+          const ids = expectIds(ctx, r, n.name);
+          const at = strictlyIncreasing(ids);
+          ctx.expect(at < 0, `${n.name}: a batch decreases at index ${at}: ${ids[at - 1]} then ${ids[at]}`, r.x);
+          const prev = last.get(n.name);
+          ctx.expect(
+            prev === undefined || ids[0]! > prev,
+            `${n.name}: ${ids[0]} was issued after ${prev} but is not greater`,
+            r.x,
+          );
+          last.set(n.name, ids[ids.length - 1]!);
+        }
+      }),
+    );
+  });
+}
+
+export async function sortableAcrossNodes(ctx: CheckContext): Promise<void> {
+  const nodes = nodeApis(ctx);
+  const pair = fc.tuple(fc.nat({ max: nodes.length - 1 }), fc.nat({ max: nodes.length - 1 }));
+  await ctx.property(pair, async ([a, b]) => {
+    const first = await nodes[a]!.api.one();
+    const [x] = expectIds(ctx, first, nodes[a]!.name);
+    // Beyond the spec's skew bound after the first answer came back.
+    await sleep(SKEW_MS + 2);
+    const second = await nodes[b]!.api.one();
+    const [y] = expectIds(ctx, second, nodes[b]!.name);
+    ctx.expect(
+      y! > x!,
+      `${nodes[b]!.name} issued ${y} more than ${SKEW_MS} ms after ${nodes[a]!.name} answered ${x}, and it is not greater` +
+        ` (${layoutOf(y!).unixMs - layoutOf(x!).unixMs} ms apart by their timestamps)`,
+      second.x,
+    );
+  });
+}
+
+export async function layoutDecodes(ctx: CheckContext): Promise<void> {
+  const nodes = nodeApis(ctx);
+  await ctx.property(stepArb(nodes.length, 64), async (s) => {
+    const n = nodes[s.node]!;
+    const r: Issued = s.count === null ? await n.api.one() : await n.api.batch(s.count);
+    const ids = expectIds(ctx, r, n.name);
+    ctx.expect(r.node, `${n.name}: the answer does not say which node made it`, r.x);
+    for (const id of ids) {
+      const l = layoutOf(id);
+      ctx.expect(
+        l.datacenterId === r.node.datacenterId && l.machineId === r.node.machineId,
+        `${id} carries datacenter ${l.datacenterId} machine ${l.machineId}, but node ${r.node.name} is datacenter ` +
+          `${r.node.datacenterId} machine ${r.node.machineId}`,
+        r.x,
+      );
+      ctx.expect(
+        l.unixMs >= r.sentAt - SKEW_MS && l.unixMs <= r.receivedAt + SKEW_MS,
+        `${id} says ${new Date(l.unixMs).toISOString()}, outside the request's window ` +
+          `${new Date(r.sentAt).toISOString()} .. ${new Date(r.receivedAt).toISOString()} (± ${SKEW_MS} ms)`,
+        r.x,
+      );
+    }
+    // The service's own decoding agrees with the layout.
+    const d = await n.api.decode(ids[0]!.toString());
+    const l = layoutOf(ids[0]!);
+    ctx.expect(
+      d.decoded?.unixMs === l.unixMs &&
+        d.decoded.datacenterId === l.datacenterId &&
+        d.decoded.machineId === l.machineId &&
+        d.decoded.sequence === l.sequence,
+      `the service decodes ${ids[0]} as ${JSON.stringify(d.decoded)}; the layout gives ${JSON.stringify(l)}`,
+      d.x,
+    );
+  });
+}
+
+export async function fitsIn63Bits(ctx: CheckContext): Promise<void> {
+  const nodes = nodeApis(ctx);
+  await ctx.property(stepArb(nodes.length, 256), async (s) => {
+    const n = nodes[s.node]!;
+    const r = s.count === null ? await n.api.one() : await n.api.batch(s.count);
+    ctx.expect(r.x.status === 200, `${n.name} answered ${r.x.status ?? r.x.error}`, r.x);
+    for (const id of r.ids) {
+      const ok = /^(0|[1-9][0-9]*)$/.test(id) && BigInt(id) <= MAX_ID;
+      ctx.expect(ok, `${id} is not an integer from 0 to 2^63 - 1 (a sign bit of 0 in 64 bits)`, r.x);
+    }
+  });
+}
+
+const BATCH = 10_000;
+
+export async function noWrapAtExhaustion(ctx: CheckContext): Promise<void> {
+  const nodes = nodeApis(ctx);
+  const seen = new Seen();
+  let ids = 0;
+  // Batches of 10,000 (each more than two milliseconds of one machine's sequence space, so each runs it out),
+  // several at once on one node.
+  const arb = fc.record({ node: fc.nat({ max: nodes.length - 1 }), parallel: fc.integer({ min: 1, max: 3 }) });
+  await ctx.property(
+    arb,
+    async ({ node, parallel }) => {
+      const n = nodes[node]!;
+      const before = seen.duplicates.length;
+      const answers = await Promise.all(Array.from({ length: parallel }, () => n.api.batch(BATCH)));
+      for (const r of answers) {
+        const got = expectIds(ctx, r, n.name);
+        ctx.expect(got.length === BATCH, `${n.name}: asked for ${BATCH} IDs, got ${got.length}`, r.x);
+        const at = strictlyIncreasing(got);
+        ctx.expect(at < 0, `${n.name}: a batch decreases at index ${at}: ${got[at - 1]} then ${got[at]}`, r.x);
+        seen.add(got, n.name);
+        ids += got.length;
+      }
+      const dup = seen.duplicates.slice(before);
+      if (dup.length)
+        ctx.fail(
+          `${dup.length} duplicate IDs under ${parallel} concurrent batches of ${BATCH} on ${n.name}, ` +
+            `e.g. ${dup.slice(0, 3).join('; ')}`,
+          { exchange: answers[0]!.x },
+        );
+    },
+    Math.max(5, Math.round(ctx.numRuns / 3)),
+  );
+  ctx.evidence.idsChecked = ids;
+}

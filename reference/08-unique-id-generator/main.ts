@@ -1,0 +1,88 @@
+// The chapter 08 reference server: node --import tsx reference/08-unique-id-generator/main.ts
+// Wires config -> clock -> generator -> app -> run-server (see README.md for the environment).
+import { ConfigError } from '../kit/config.ts';
+import { loadSpec } from '../kit/load-spec.ts';
+import { runServer } from '../kit/run-server.ts';
+import { buildApp, SPEC_URL } from './app.ts';
+import { offsetClock } from './clock.ts';
+import { HighWater } from './high-water.ts';
+import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { type GeneratorMutant, MAX_DATACENTER, MAX_MACHINE, Snowflake } from './snowflake.ts';
+import {
+  GENERATOR_KINDS,
+  type GeneratorKind,
+  type IdSource,
+  snowflakeSource,
+  TicketServer,
+  uuidv7Source,
+} from './sources.ts';
+
+export const CHAPTER = '08-unique-id-generator';
+
+/** An integer environment variable in [0, max]; anything else is a ConfigError (exit 2) naming it. */
+function nodeIdFromEnv(name: string, max: number): number {
+  const text = process.env[name]?.trim();
+  if (text === undefined || text === '') return 0;
+  if (!/^\d+$/.test(text) || Number(text) > max)
+    throw new ConfigError(
+      `${name} must be an integer from 0 to ${max} (it has ${Math.log2(max + 1)} bits), got '${text}'`,
+    );
+  return Number(text);
+}
+
+await runServer({
+  chapter: CHAPTER,
+  defaultPort: 8080,
+  mutants: MUTANT_NAMES,
+  async start({ config, readiness }) {
+    const mutant = config.mutant as MutantName | undefined;
+    const datacenterId = nodeIdFromEnv('DATACENTER_ID', MAX_DATACENTER);
+    // MUTANT fixed-machine-id: MACHINE_ID is ignored; every node is machine 0.
+    const machineId = mutant === 'fixed-machine-id' ? 0 : nodeIdFromEnv('MACHINE_ID', MAX_MACHINE);
+    const name = process.env['NODE_NAME']?.trim() || `dc${datacenterId}-m${machineId}`;
+    const generator = (process.env['GENERATOR']?.trim() || 'snowflake') as GeneratorKind;
+    if (!GENERATOR_KINDS.includes(generator))
+      throw new ConfigError(`GENERATOR must be one of ${GENERATOR_KINDS.join(', ')}, got '${generator}'`);
+    if (generator === 'ticket' && !config.databaseUrl)
+      throw new ConfigError('GENERATOR=ticket needs DATABASE_URL (the ticket server is a PostgreSQL sequence)');
+
+    const spec = await loadSpec(SPEC_URL);
+    let source: IdSource;
+    if (generator === 'ticket') source = await TicketServer.connect(config.databaseUrl!);
+    else if (generator === 'uuidv7') source = uuidv7Source();
+    else {
+      // MUTANT node-clock-skew: each node's clock lags by 40 ms per machine ID.
+      const skew = mutant === 'node-clock-skew' ? -40 * machineId : 0;
+      const clock = offsetClock(process.env['CLOCK_OFFSET_FILE']?.trim() || undefined, { baseOffsetMs: skew });
+      const highWater = new HighWater(config.dataDir);
+      // MUTANT high-water-not-persisted: the last millisecond of the previous run is forgotten.
+      const notBefore = mutant === 'high-water-not-persisted' ? undefined : highWater.read();
+      const g = new Snowflake({
+        datacenterId,
+        machineId,
+        clock: clock.now,
+        ...(notBefore !== undefined ? { notBeforeMs: notBefore } : {}),
+        onNewMillisecond: (ms) => highWater.cover(ms),
+        mutant: mutant as GeneratorMutant | undefined,
+      });
+      source = snowflakeSource(g, () => {
+        clock.close();
+        highWater.settle(g.lastMillisecond);
+      });
+    }
+    readiness.dependencies = async () => ({
+      [generator === 'ticket' ? 'database' : 'generator']: await source.health(),
+    });
+
+    const app = buildApp({
+      spec,
+      readiness,
+      source,
+      node: { name, datacenterId, machineId },
+      mutant,
+      logger: { level: config.logLevel },
+    });
+    app.log.info({ node: name, datacenterId, machineId, generator, mutant: mutant ?? null }, 'id generator configured');
+    return { app, close: () => source.close() };
+  },
+});

@@ -1,0 +1,82 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/08-unique-id-generator/catalog.yaml).
+// MUTANT=<name> selects one; the code that breaks sits where the broken thing lives, in an
+// `if (mutant === '<name>')` marked `MUTANT <name>`. The harness self-test must catch every one of them.
+export interface Mutant {
+  name: string;
+  /** The catalog check that must fail against this mutant. */
+  breaks: string;
+  description: string;
+}
+
+export const MUTANTS = [
+  {
+    name: 'id-as-number',
+    breaks: 'UID-C1',
+    description: 'the ID travels as a JSON number (loses precision above 2^53)',
+  },
+  { name: 'batch-short', breaks: 'UID-C2', description: 'a batch answers one ID fewer than asked for' },
+  {
+    name: 'decode-accepts-overflow',
+    breaks: 'UID-C3',
+    description: 'decoding takes a 19-digit value above 2^63 - 1 and answers 200 (wrapped) instead of 400',
+  },
+  {
+    name: 'health-plain-text',
+    breaks: 'UID-C4',
+    description: 'readiness answers text/plain "ok", not the Health body',
+  },
+  {
+    name: 'random-sequence',
+    breaks: 'UID-I1',
+    description: 'the 12-bit sequence is random instead of a counter: IDs of one millisecond collide',
+  },
+  {
+    name: 'batch-reversed',
+    breaks: 'UID-I2',
+    description: 'a batch is answered newest first (unique, not increasing)',
+  },
+  {
+    name: 'node-clock-skew',
+    breaks: 'UID-I3',
+    description:
+      'each node reads a clock 40 ms x machine ID behind: unique and monotonic, but not sortable across nodes',
+  },
+  {
+    name: 'bits-misplaced',
+    breaks: 'UID-I4',
+    description: 'the datacenter and machine fields are swapped in the layout',
+  },
+  {
+    name: 'seconds-not-millis',
+    breaks: 'UID-I4',
+    description: 'the 41-bit timestamp counts seconds since the epoch, not milliseconds',
+  },
+  {
+    name: 'sign-bit-used',
+    breaks: 'UID-I5',
+    description: 'Unix epoch and a 42-bit timestamp field from bit 22 up: the sign bit is set',
+  },
+  {
+    name: 'sequence-wrap',
+    breaks: 'UID-I6',
+    description: 'the 4,097th ID of a millisecond wraps to sequence 0 instead of waiting: a duplicate',
+  },
+  {
+    name: 'clock-rollback-ignored',
+    breaks: 'UID-F1',
+    description: 'a clock behind the last ID is used as is: smaller IDs, and duplicates',
+  },
+  {
+    name: 'high-water-not-persisted',
+    breaks: 'UID-F2',
+    description: 'the last millisecond used is not kept across restarts: a restart onto an earlier clock reissues IDs',
+  },
+  {
+    name: 'fixed-machine-id',
+    breaks: 'UID-F3',
+    description: 'MACHINE_ID is ignored and every node is machine 0: nodes collide',
+  },
+] as const satisfies readonly Mutant[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
