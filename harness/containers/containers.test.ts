@@ -94,32 +94,38 @@ describe('startDependency and resolveDependency without an engine', () => {
 // These need a real container engine: they run only where detectContainerRuntime() finds one (not on this
 // machine), and then start real containers and talk to them.
 describe('startDependency with an engine', () => {
-  it.runIf(runtimeAvailable)('with a Docker engine (none here: skipped): starts redis:7-alpine and answers PING', async () => {
-    const { Redis } = await import('ioredis');
-    const dep = await startDependency('redis');
-    if ('skipped' in dep) throw new Error(dep.skipped);
-    try {
-      const client = new Redis(dep.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      await client.connect();
-      expect(await client.ping()).toBe('PONG');
-      client.disconnect();
-    } finally {
-      await dep.stop();
-    }
-  });
+  it.runIf(runtimeAvailable)(
+    'with a Docker engine (none here: skipped): starts redis:7-alpine and answers PING',
+    async () => {
+      const { Redis } = await import('ioredis');
+      const dep = await startDependency('redis');
+      if ('skipped' in dep) throw new Error(dep.skipped);
+      try {
+        const client = new Redis(dep.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+        await client.connect();
+        expect(await client.ping()).toBe('PONG');
+        client.disconnect();
+      } finally {
+        await dep.stop();
+      }
+    },
+  );
 
-  it.runIf(runtimeAvailable)('with a Docker engine (none here: skipped): starts postgres:16-alpine and answers a query', async () => {
-    const pg = await import('pg');
-    const dep = await startDependency('postgres');
-    if ('skipped' in dep) throw new Error(dep.skipped);
-    try {
-      const client = new pg.default.Client({ connectionString: dep.url });
-      await client.connect();
-      const { rows } = await client.query('select 1 + 1 as two');
-      expect(rows[0]).toEqual({ two: 2 });
-      await client.end();
-    } finally {
-      await dep.stop();
-    }
-  });
+  it.runIf(runtimeAvailable)(
+    'with a Docker engine (none here: skipped): starts postgres:16-alpine and answers a query',
+    async () => {
+      const pg = await import('pg');
+      const dep = await startDependency('postgres');
+      if ('skipped' in dep) throw new Error(dep.skipped);
+      try {
+        const client = new pg.default.Client({ connectionString: dep.url });
+        await client.connect();
+        const { rows } = await client.query('select 1 + 1 as two');
+        expect(rows[0]).toEqual({ two: 2 });
+        await client.end();
+      } finally {
+        await dep.stop();
+      }
+    },
+  );
 });

@@ -152,7 +152,6 @@ function uniqueIdGenerator() {
   } satisfies EstimateSet;
 }
 
-
 /** Every chapter with book numbers, by slug. Chapter 05 or 08 later: add `'08-unique-id-generator': idGenerator()`. */
 export const chapterEstimates = {
   '08-unique-id-generator': uniqueIdGenerator(),
