@@ -1,10 +1,15 @@
 // The chapters the harness can grade. Adding a chapter: `sdgrade new-chapter NN-slug`, then list it here.
 
+import { consistentHashing } from './06-consistent-hashing/index.ts';
 import { uniqueIdGenerator } from './08-unique-id-generator/index.ts';
 import { urlShortener } from './09-url-shortener/index.ts';
 import type { ChapterModule } from './chapter-module.ts';
 
-export const chapters: readonly ChapterModule[] = [uniqueIdGenerator as ChapterModule, urlShortener as ChapterModule];
+export const chapters: readonly ChapterModule[] = [
+  consistentHashing as ChapterModule,
+  uniqueIdGenerator as ChapterModule,
+  urlShortener as ChapterModule,
+];
 
 export function chapterModule(slug: string): ChapterModule {
   const m = chapters.find((c) => c.slug === slug || c.slug.slice(3) === slug || c.slug.slice(0, 2) === slug);

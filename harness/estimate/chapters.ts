@@ -152,10 +152,48 @@ function uniqueIdGenerator() {
   } satisfies EstimateSet;
 }
 
+function consistentHashing() {
+  const assumptions = {
+    keys: { value: 100, unit: 'keys', book: 'For example, K=100, N=10 -> 10 re-mappings' },
+    servers: { value: 10, unit: 'servers', book: 'For example, K=100, N=10 -> 10 re-mappings' },
+    stdDevAt100VirtualNodes: {
+      value: 10,
+      unit: '%',
+      book: 'between 100-200 virtual nodes leads to a standard deviation between 5-10% (10% at 100)',
+    },
+    stdDevAt200VirtualNodes: {
+      value: 5,
+      unit: '%',
+      book: 'between 100-200 virtual nodes leads to a standard deviation between 5-10% (5% at 200)',
+    },
+  } as const;
+  const keysMoved: Quantity = {
+    value: assumptions.keys.value / assumptions.servers.value,
+    unit: 'keys',
+    formula: 'keys / servers',
+    inputs: { keys: assumptions.keys.value, servers: assumptions.servers.value },
+  };
+  return {
+    slug: '06-consistent-hashing',
+    title: 'Consistent hashing',
+    source: 'Chapter 6, "Consistent hashing" and "Virtual nodes"',
+    assumptions,
+    derived: {
+      keysMovedOnChange: {
+        quantity: keysMoved,
+        book: { text: 'K=100, N=10 -> 10 re-mappings', value: 10 },
+        note: 'The optimum a change of one server can reach: only K/N keys move (CH-T3 is a ratio to it).',
+      },
+    },
+    notes: ['The standard deviations are of keys per server, as a percentage of the mean (CH-T1, CH-T2).'],
+  } satisfies EstimateSet;
+}
+
 /** Every chapter with book numbers, by slug. Chapter 05 or 08 later: add `'08-unique-id-generator': idGenerator()`. */
 export const chapterEstimates = {
   '08-unique-id-generator': uniqueIdGenerator(),
   '09-url-shortener': urlShortener(),
+  '06-consistent-hashing': consistentHashing(),
 } as const satisfies Record<string, EstimateSet>;
 
 export type ChapterSlug = keyof typeof chapterEstimates;

@@ -1,0 +1,212 @@
+// CH-C1..C5: every operation and every documented status, errors included. Each response is also validated against
+// the spec by the client, so a wrong status, content type or body shape fails here too. Each check sets up the
+// membership it needs (the service has one ring).
+import type { CheckContext } from '../../core/check-context.ts';
+import { placementApi, runNonce, setMembership } from './api.ts';
+
+export async function membershipConformance(ctx: CheckContext): Promise<void> {
+  const api = placementApi(ctx.http);
+  await setMembership(ctx, api, []);
+  const id = `cache-${runNonce()}`;
+  const before = (await api.list()).m!.version;
+  const created = await api.add(id);
+  ctx.expectStatus(created, 201);
+  const c = created.body as { server: { id: string; weight: number }; version: number };
+  ctx.expect(c.server.id === id && c.server.weight === 1, 'a new server without a weight is not weight 1', created);
+  ctx.expect(c.version > before, `version ${c.version} did not increase from ${before}`, created);
+  const again = await api.add(id, 3);
+  ctx.expectStatus(again, 200);
+  const a = again.body as { server: { weight: number }; version: number };
+  ctx.expect(
+    a.server.weight === 3 && a.version > c.version,
+    're-adding with weight 3 did not change the weight',
+    again,
+  );
+  const same = await api.add(id, 3);
+  ctx.expectStatus(same, 200);
+  ctx.expect((same.body as { version: number }).version === a.version, 'an unchanged weight changed the version', same);
+  const { x, m } = await api.list();
+  ctx.expectStatus(x, 200);
+  ctx.expect(
+    m?.servers.some((s) => s.id === id && s.weight === 3),
+    `the list does not show ${id} with weight 3`,
+    x,
+  );
+
+  for (const [path, body, why] of [
+    ['/api/v1/servers/bad%20id', {}, 'a space in the ID'],
+    ['/api/v1/servers/-dash', {}, 'an ID starting with a dash'],
+    [`/api/v1/servers/${'a'.repeat(65)}`, {}, 'a 65-character ID'],
+    [`/api/v1/servers/${id}`, { weight: 0 }, 'weight 0'],
+    [`/api/v1/servers/${id}`, { weight: 17 }, 'weight 17'],
+    [`/api/v1/servers/${id}`, { weight: '2' }, 'a string weight'],
+    [`/api/v1/servers/${id}`, { weight: 1.5 }, 'a fractional weight'],
+    [`/api/v1/servers/${id}`, { weight: 1, extra: true }, 'an unknown property'],
+    [`/api/v1/servers/${id}`, [1], 'an array body'],
+  ] as const) {
+    const r = await ctx.http.send({ method: 'PUT', path, json: body, validRequest: false });
+    ctx.expect(r.status === 400, `PUT with ${why} answered ${r.status ?? r.error}, not 400`, r);
+    ctx.expectStatus(r, 400, 'invalid_request');
+  }
+  const text = await ctx.http.send({
+    method: 'PUT',
+    path: `/api/v1/servers/${id}`,
+    rawBody: '{}',
+    contentType: 'text/plain',
+    validRequest: false,
+  });
+  ctx.expectStatus(text, 415, 'unsupported_media_type');
+  const huge = await ctx.http.send({
+    method: 'PUT',
+    path: `/api/v1/servers/${id}`,
+    rawBody: JSON.stringify({ weight: 1, pad: 'x'.repeat(128 * 1024) }),
+    contentType: 'application/json',
+    validRequest: false,
+  });
+  ctx.expectStatus(huge, 413, 'payload_too_large');
+
+  ctx.expectStatus(await api.remove(id), 204);
+  ctx.expectStatus(await api.remove(id), 404, 'not_found');
+  const bad = await ctx.http.send({ method: 'DELETE', path: '/api/v1/servers/bad%20id', validRequest: false });
+  ctx.expectStatus(bad, 400, 'invalid_request');
+  const after = await api.list();
+  ctx.expect(!after.m?.servers.some((s) => s.id === id), `${id} is still listed after its removal`, after.x);
+}
+
+export async function lookupConformance(ctx: CheckContext): Promise<void> {
+  const api = placementApi(ctx.http);
+  await setMembership(ctx, api, []);
+  ctx.expectStatus((await api.owner('user:42')).x, 409, 'no_servers');
+  ctx.expectStatus((await api.replicas('user:42', 2)).x, 409, 'no_servers');
+  const members = ['cache-a', 'cache-b', 'cache-c'];
+  await setMembership(
+    ctx,
+    api,
+    members.map((id) => ({ id })),
+  );
+  for (const key of ['user:42', 'ключ', '🔑/?&=#%', 'k'.repeat(256)]) {
+    const { x, o } = await api.owner(key);
+    ctx.expectStatus(x, 200);
+    ctx.expect(o?.key === key, `the owner answer does not echo the key ${JSON.stringify(key)}`, x);
+    ctx.expect(members.includes(o.server), `owner ${o.server} is not a member`, x);
+    const r = await api.replicas(key, 2);
+    ctx.expectStatus(r.x, 200);
+    ctx.expect(r.r?.servers.length === 2, `replicas n=2 gave ${r.r?.servers.length} servers`, r.x);
+    ctx.expect(r.r.servers[0] === o.server, 'the first replica is not the owner', r.x);
+  }
+  const dflt = await api.replicas('user:42');
+  ctx.expect(dflt.r?.servers.length === 3, 'replicas without n did not give the default 3', dflt.x);
+  const many = await api.replicas('user:42', 16);
+  ctx.expect(many.r?.servers.length === 3, `n=16 on 3 servers gave ${many.r?.servers.length}, not all 3`, many.x);
+  for (const path of [
+    '/api/v1/owner',
+    '/api/v1/owner?key=',
+    `/api/v1/owner?key=${'k'.repeat(257)}`,
+    '/api/v1/replicas',
+    '/api/v1/replicas?key=a&n=0',
+    '/api/v1/replicas?key=a&n=17',
+    '/api/v1/replicas?key=a&n=two',
+  ]) {
+    ctx.expectStatus(await ctx.http.send({ method: 'GET', path, validRequest: false }), 400, 'invalid_request');
+  }
+}
+
+export async function batchConformance(ctx: CheckContext): Promise<void> {
+  const api = placementApi(ctx.http);
+  await setMembership(ctx, api, []);
+  ctx.expectStatus((await api.batch(['a'])).x, 409, 'no_servers');
+  const members = ['cache-a', 'cache-b', 'cache-c', 'cache-d'];
+  await setMembership(
+    ctx,
+    api,
+    members.map((id) => ({ id })),
+  );
+  const keys = ['zeta', 'alpha', 'user:42', 'mu', 'beta', 'omega', 'gamma'];
+  const { x, b } = await api.batch(keys, 2);
+  ctx.expectStatus(x, 200);
+  ctx.expect(b?.results.length === keys.length, `${keys.length} keys gave ${b?.results.length} results`, x);
+  for (const [i, r] of b.results.entries()) {
+    ctx.expect(r.key === keys[i], `result ${i} is for ${r.key}, not ${keys[i]}: not in request order`, x);
+    ctx.expect(r.servers.length === 2 && r.servers.every((s) => members.includes(s)), `bad servers for ${r.key}`, x);
+    const single = await api.owner(r.key);
+    ctx.expect(single.o?.server === r.servers[0], `batch owner of ${r.key} differs from getOwner`, single.x);
+  }
+  const one = await api.batch(keys);
+  ctx.expect(
+    one.b?.results.every((r) => r.servers.length === 1),
+    'replicas defaults to 1',
+    one.x,
+  );
+  const full = await api.batch(Array.from({ length: 1000 }, (_, i) => `k${i}`));
+  ctx.expectStatus(full.x, 200);
+  for (const [body, why] of [
+    [{ keys: Array.from({ length: 1001 }, (_, i) => `k${i}`) }, '1001 keys'],
+    [{ keys: [] }, 'no keys'],
+    [{ keys: [''] }, 'an empty key'],
+    [{ keys: [42] }, 'a number as key'],
+    [{ keys: ['a'], replicas: 0 }, 'replicas 0'],
+    [{}, 'no keys field'],
+    [{ keys: ['a'], other: 1 }, 'an unknown property'],
+  ] as const) {
+    const r = await ctx.http.send({ method: 'POST', path: '/api/v1/lookups', json: body, validRequest: false });
+    ctx.expect(r.status === 400, `a batch with ${why} answered ${r.status ?? r.error}, not 400`, r);
+    ctx.expectStatus(r, 400, 'invalid_request');
+  }
+  const text = await ctx.http.send({
+    method: 'POST',
+    path: '/api/v1/lookups',
+    rawBody: '{"keys":["a"]}',
+    contentType: 'text/plain',
+    validRequest: false,
+  });
+  ctx.expectStatus(text, 415, 'unsupported_media_type');
+}
+
+export async function statsConformance(ctx: CheckContext): Promise<void> {
+  const api = placementApi(ctx.http);
+  await setMembership(ctx, api, []);
+  ctx.expectStatus((await api.stats()).x, 409, 'no_servers');
+  await setMembership(ctx, api, [{ id: 'cache-a' }, { id: 'cache-b', weight: 2 }, { id: 'cache-c' }]);
+  const { x, s } = await api.stats(2000);
+  ctx.expectStatus(x, 200);
+  ctx.expect(s?.sampleSize === 2000, 'sampleSize does not echo the sample', x);
+  ctx.expect(s.servers.length === 3, `stats list ${s.servers.length} servers, not 3`, x);
+  const rows = s.servers;
+  const sum = (f: (v: (typeof rows)[number]) => number) => rows.reduce((a, v) => a + f(v), 0);
+  ctx.expect(Math.abs(sum((v) => v.hashSpaceShare) - 1) < 1e-3, 'hash-space shares do not sum to 1', x);
+  ctx.expect(Math.abs(sum((v) => v.sampleShare) - 1) < 1e-3, 'sample shares do not sum to 1', x);
+  ctx.expect(sum((v) => v.sampleKeys) === 2000, 'sample keys do not add up to the sample size', x);
+  ctx.expect(s.servers.find((v) => v.id === 'cache-b')?.weight === 2, 'weights are not reported', x);
+  const dflt = await api.stats();
+  ctx.expect(dflt.s?.sampleSize === 10000, 'the default sample is not 10000', dflt.x);
+  for (const q of ['?sample=0', '?sample=100001', '?sample=many']) {
+    const r = await ctx.http.send({ method: 'GET', path: `/api/v1/stats${q}`, validRequest: false });
+    ctx.expectStatus(r, 400, 'invalid_request');
+  }
+}
+
+export async function readinessConformance(ctx: CheckContext): Promise<void> {
+  const r = await ctx.http.send({ method: 'GET', path: '/health/ready' });
+  ctx.expectStatus(r, 200);
+  ctx.expect(
+    (r.body as { status?: string } | undefined)?.status === 'ready',
+    'readiness body is not {status: ready}',
+    r,
+  );
+  for (const probe of [
+    { method: 'GET', path: '/no/such/path' },
+    { method: 'POST', path: '/api/v1/servers' },
+    { method: 'GET', path: '/api/v1/lookups' },
+    { method: 'PATCH', path: '/api/v1/servers/cache-a' },
+  ]) {
+    const x = await ctx.http.send({ ...probe, validRequest: false });
+    const want = probe.path === '/no/such/path' ? 404 : 405;
+    ctx.expect(x.status === want, `${probe.method} ${probe.path} got ${x.status}, not ${want}`, x);
+    if (want === 405) ctx.expect(x.headers.allow, `the 405 for ${probe.method} ${probe.path} has no Allow header`, x);
+    ctx.expect(
+      (x.headers['content-type'] ?? '').startsWith('application/problem+json'),
+      `${probe.method} ${probe.path} did not answer with a problem body`,
+      x,
+    );
+  }
+}

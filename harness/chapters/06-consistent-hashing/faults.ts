@@ -1,0 +1,156 @@
+// CH-F1, CH-F2: faults injected into a running target, and what "survive" means checked afterwards. Each records
+// evidence that the fault really happened (a fault that did not bite proves nothing, and the check says so).
+import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
+import { ownersOf, placementApi, runNonce, setMembership } from './api.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CH-F1: one client adds and removes servers while four others look keys up. Every lookup must answer 200, and each
+ * server it names must have been a member at some moment of the request: a permanent member, or a server whose add
+ * was sent before the answer came and whose removal (if any) was acknowledged after the request was sent.
+ */
+export async function membershipRace(ctx: CheckContext): Promise<void> {
+  const api = placementApi(ctx.http);
+  const nonce = runNonce();
+  const permanent = Array.from({ length: 4 }, (_, i) => `perm-${i}-${nonce}`);
+  const churn = Array.from({ length: 4 }, (_, i) => `churn-${i}-${nonce}`);
+  await setMembership(
+    ctx,
+    api,
+    permanent.map((id) => ({ id })),
+  );
+  const spans = new Map<string, { from: number; to: number }[]>();
+  const keyPool = Array.from({ length: 200 }, (_, i) => `race/${nonce}/${i}`);
+  const durationMs = 2500;
+  const deadline = performance.now() + durationMs;
+  let changes = 0;
+  let lookups = 0;
+  let overlapping = 0;
+  let failure: { message: string; exchange: Exchange } | undefined;
+  const changeTimes: { from: number; to: number }[] = [];
+
+  const writer = async () => {
+    const member = new Set<string>();
+    for (let i = 0; performance.now() < deadline && !failure; i++) {
+      const id = churn[i % churn.length]!;
+      const from = performance.now();
+      if (member.has(id)) {
+        const r = await api.remove(id);
+        const to = performance.now();
+        if (r.status !== 204) failure ??= { message: `removing ${id} answered ${r.status ?? r.error}`, exchange: r };
+        spans.get(id)!.at(-1)!.to = to;
+        member.delete(id);
+        changeTimes.push({ from, to });
+      } else {
+        spans.set(id, [...(spans.get(id) ?? []), { from, to: Number.POSITIVE_INFINITY }]);
+        const r = await api.add(id);
+        if (r.status !== 201) failure ??= { message: `adding ${id} answered ${r.status ?? r.error}`, exchange: r };
+        member.add(id);
+        changeTimes.push({ from, to: performance.now() });
+      }
+      changes++;
+    }
+  };
+  const wasMember = (id: string, t0: number, t1: number) =>
+    permanent.includes(id) || (spans.get(id) ?? []).some((s) => s.from <= t1 && s.to >= t0);
+  const reader = async (r: number) => {
+    for (let i = 0; performance.now() < deadline && !failure; i++) {
+      const batch = i % 4 === 3;
+      const keys = batch
+        ? Array.from({ length: 20 }, (_, j) => keyPool[(i * 7 + j * 13 + r) % keyPool.length]!)
+        : [keyPool[(i * 31 + r * 17) % keyPool.length]!];
+      const t0 = performance.now();
+      const res = batch ? await api.batch(keys) : await api.owner(keys[0]!);
+      const t1 = performance.now();
+      lookups++;
+      if (changeTimes.some((c) => c.from <= t1 && c.to >= t0)) overlapping++;
+      if (res.x.status !== 200) {
+        failure ??= {
+          message: `a lookup racing with membership changes answered ${res.x.status ?? res.x.error}`,
+          exchange: res.x,
+        };
+        return;
+      }
+      const named =
+        'b' in res ? res.b!.results.map((x) => x.servers[0]!) : [(res as { o: { server: string } }).o.server];
+      for (const id of named) {
+        if (!wasMember(id, t0, t1)) {
+          failure ??= {
+            message: `a lookup named ${id}, which was not a member at any moment of the request (its removal was acknowledged before the request was sent)`,
+            exchange: res.x,
+          };
+          return;
+        }
+      }
+    }
+  };
+  await Promise.all([writer(), reader(0), reader(1), reader(2), reader(3)]);
+  ctx.evidence.membershipChanges = changes;
+  ctx.evidence.lookups = lookups;
+  ctx.evidence.lookupsOverlappingAChange = overlapping;
+  if (failure) ctx.fail(failure.message, { exchange: failure.exchange });
+  if (changes < 10 || overlapping === 0)
+    throw new Error(`only ${changes} changes and ${overlapping} overlapping lookups: the race did not bite`);
+}
+
+/**
+ * CH-F2: lookups run against the service while a server joins; the service is killed with kill -9 right after the
+ * join is acknowledged, and started again. Lookups during the outage may fail to connect (an unknown outcome), but
+ * every answer must name a member, and after the restart the membership and every key's owner are as they were
+ * right after the acknowledged join.
+ */
+export async function killUnderLoad(ctx: CheckContext): Promise<void> {
+  const api = placementApi(ctx.http);
+  const nonce = runNonce();
+  const members = Array.from({ length: 8 }, (_, i) => ({ id: `node-${i}-${nonce}`, weight: 1 + (i % 3) }));
+  await setMembership(ctx, api, members);
+  const keys = Array.from({ length: 2000 }, (_, i) => `f2/${nonce}/${i}`);
+  const joiner = `joiner-${nonce}`;
+  const allowed = new Set([...members.map((m) => m.id), joiner]);
+  let stop = false;
+  let answered = 0;
+  let refused = 0;
+  let bad: { message: string; exchange: Exchange } | undefined;
+  const reader = async (r: number) => {
+    for (let i = 0; !stop; i++) {
+      const { x, o } = await api.owner(keys[(i * 37 + r) % keys.length]!);
+      if (x.status === null) {
+        refused++;
+        await sleep(20);
+        continue;
+      }
+      answered++;
+      if (!o) bad ??= { message: `a lookup under load answered ${x.status}`, exchange: x };
+      else if (!allowed.has(o.server)) bad ??= { message: `a lookup named ${o.server}, never a member`, exchange: x };
+    }
+  };
+  const readers = [0, 1, 2].map(reader);
+  try {
+    await sleep(300);
+    const joined = await api.add(joiner, 2);
+    ctx.expect(joined.status === 201, `adding ${joiner} answered ${joined.status ?? joined.error}`, joined);
+    const expected = await ownersOf(ctx, api, keys);
+    const { m: before } = await api.list();
+    await ctx.target.kill();
+    await sleep(200);
+    await ctx.target.start();
+    await sleep(500);
+    stop = true;
+    await Promise.all(readers);
+    ctx.evidence.lookupsAnswered = answered;
+    ctx.evidence.lookupsRefusedDuringRestart = refused;
+    if (bad) ctx.fail(bad.message, { exchange: bad.exchange });
+    ctx.expect(refused > 0, 'no lookup failed while the service was down: the kill did not bite');
+    const { x, m: after } = await api.list();
+    const show = (ms: typeof before) => ms?.servers.map((s) => `${s.id}:${s.weight}`).join(',');
+    ctx.expect(show(after) === show(before), `after kill -9 and restart the membership is [${show(after)}]`, x);
+    const again = await ownersOf(ctx, api, keys);
+    const movedKeys = keys.filter((_, i) => again[i]![0] !== expected[i]![0]);
+    ctx.expect(movedKeys.length === 0, `${movedKeys.length} of ${keys.length} keys changed owner across the restart`);
+  } finally {
+    stop = true;
+    await Promise.all(readers);
+  }
+}

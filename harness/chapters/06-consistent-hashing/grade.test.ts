@@ -1,0 +1,120 @@
+// Grades the chapter 06 reference the way a user grades theirs: by manifest (two nodes) and by URL, then every
+// mutant, then the k6 smoke profile and the micro-benchmark.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runMutants } from '../../cli/mutants.ts';
+import { gradeChapter } from '../../core/grade-chapter.ts';
+import { loadManifest } from '../../core/manifest.ts';
+import { ProcessTarget } from '../../core/process-target.ts';
+import { validateResults } from '../../report/validate-results.ts';
+import type { ChapterResult } from '../../results/types.ts';
+import { findK6 } from '../../tools/k6.ts';
+import { consistentHashing } from './index.ts';
+
+const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-06-test-'));
+const base = {
+  module: consistentHashing,
+  runDir,
+  runSeed: 42,
+  numRuns: 12,
+  load: null,
+  network: null,
+  onProgress: () => {},
+} as const;
+
+function failures(r: ChapterResult): string[] {
+  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
+}
+
+describe('06-consistent-hashing reference', () => {
+  it('passes every check by manifest (two nodes, process control)', async () => {
+    const r = await gradeChapter({ ...base, target: { manifest: consistentHashing.referenceManifest } });
+    expect(failures(r)).toEqual([]);
+    expect(r.checks.filter((c) => c.status === 'pass').length).toBe(consistentHashing.catalog.checks.length);
+    const i2 = r.checks.find((c) => c.id === 'CH-I2')!;
+    expect(i2.evidence?.movedRatio).toBeGreaterThan(0.75);
+    const f1 = r.checks.find((c) => c.id === 'CH-F1')!;
+    expect(f1.evidence?.lookupsOverlappingAChange).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('passes by URL, and reports the process-level checks as skipped (never passed)', async () => {
+    const started = await ProcessTarget.start({
+      manifest: loadManifest(consistentHashing.referenceManifest),
+      runDir: join(runDir, 'by-url'),
+    });
+    try {
+      const r = await gradeChapter({ ...base, target: { url: started.baseUrl } });
+      expect(failures(r)).toEqual([]);
+      for (const id of ['CH-I1', 'CH-F2']) {
+        const c = r.checks.find((x) => x.id === id)!;
+        expect(c.status, id).toBe('skipped');
+        expect(c.reason, id).toMatch(/manifest/);
+      }
+      expect(r.checks.filter((c) => c.status === 'pass').length).toBe(consistentHashing.catalog.checks.length - 2);
+    } finally {
+      await started.close();
+    }
+  }, 60_000);
+
+  it('catches every mutant with the check named for it', async () => {
+    const { outcomes, missed } = await runMutants(consistentHashing, { numRuns: 8, seed: 7, log: () => {} });
+    const summary = outcomes.map((o) => `${o.verdict} ${o.mutant.name} by ${o.mutant.breaks}: ${o.reason}`);
+    expect(missed, summary.join('\n')).toBe(0);
+    expect(outcomes.filter((o) => o.verdict === 'caught').length, summary.join('\n')).toBe(
+      consistentHashing.mutants.length,
+    );
+    // Every check of the catalog has at least one mutant that it must catch.
+    const named = new Set(consistentHashing.mutants.map((m) => m.breaks));
+    expect(consistentHashing.catalog.checks.map((c) => c.id).filter((id) => !named.has(id as never))).toEqual([]);
+    for (const name of ['modulo-hashing', 'replicas-same-server', 'wraparound-bug', 'unstable-hash'])
+      expect(consistentHashing.mutants.some((m) => m.name === name)).toBe(true);
+  }, 150_000);
+
+  it('runs the k6 smoke profile and the micro-benchmark, and maps them into valid results with every target', async () => {
+    const k6 = await findK6({ build: false });
+    const r = await gradeChapter({
+      ...base,
+      target: { manifest: consistentHashing.referenceManifest },
+      only: ['CH-C5'],
+      load: 'smoke',
+      bench: true,
+      k6: { path: k6.path, version: k6.version },
+    });
+    expect(r.load?.scenarios.map((s) => s.name)).toEqual(['owner', 'batch']);
+    for (const s of r.load!.scenarios) {
+      expect(s.rps).toBeGreaterThan(0);
+      expect(s.errorRate).toBe(0);
+    }
+    const byId = Object.fromEntries(r.targets.map((t) => [t.id, t]));
+    expect(Object.keys(byId).sort()).toEqual(consistentHashing.catalog.targets.map((t) => t.id).sort());
+    expect(byId['CH-T7']!.verdict).toBe('pass');
+    expect(byId['CH-T6']!.yardstick?.value).toBeGreaterThan(0);
+    // The benchmark's ratios against hashring, and every algorithm's balance side by side.
+    expect(byId['CH-T4']!.ratio).toBeGreaterThan(0);
+    expect(byId['CH-T5']!.ratio).toBeGreaterThan(0);
+    for (const id of ['CH-T1', 'CH-T2', 'CH-T9', 'CH-T10', 'CH-T11']) expect(byId[id]!.value, id).toBeGreaterThan(0);
+    expect(byId['CH-T3']!.reason).toMatch(/modulo/);
+    const doc = {
+      schemaVersion: 1,
+      runId: 'test',
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      environment: {
+        cpuModel: 'x',
+        cores: 2,
+        memoryBytes: 1,
+        os: 'x',
+        node: process.version,
+        k6: k6.version,
+        gitCommit: null,
+        ci: false,
+      },
+      chapters: [r],
+      summary: r.counts,
+    };
+    const v = validateResults(doc);
+    expect(v.ok ? [] : v.errors).toEqual([]);
+  }, 90_000);
+});

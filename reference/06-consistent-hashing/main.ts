@@ -1,0 +1,40 @@
+// The chapter 06 reference server: node --import tsx reference/06-consistent-hashing/main.ts
+// Wires config -> membership (DATA_DIR/membership.json) -> placement -> app -> run-server (see README.md).
+import { ConfigError } from '../kit/config.ts';
+import { loadSpec } from '../kit/load-spec.ts';
+import { runServer } from '../kit/run-server.ts';
+import { ALGORITHMS, isAlgorithm } from './algorithms.ts';
+import { buildApp, SPEC_URL } from './app.ts';
+import { Membership } from './membership.ts';
+import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+
+await runServer({
+  chapter: '06-consistent-hashing',
+  defaultPort: 8060,
+  mutants: MUTANT_NAMES,
+  async start({ config, readiness }) {
+    const mutant = config.mutant as MutantName | undefined;
+    const algorithm = process.env['ALGORITHM']?.trim() || 'ring';
+    if (!isAlgorithm(algorithm))
+      throw new ConfigError(`ALGORITHM must be one of ${ALGORITHMS.join(', ')}, got '${algorithm}'`);
+    const vnodesText = process.env['VIRTUAL_NODES']?.trim() || '200';
+    const virtualNodes = Number(vnodesText);
+    if (!/^\d+$/.test(vnodesText) || virtualNodes < 1 || virtualNodes > 1000)
+      throw new ConfigError(`VIRTUAL_NODES must be an integer from 1 to 1000, got '${vnodesText}'`);
+    const spec = await loadSpec(SPEC_URL);
+    const membership = new Membership({ algorithm, dataDir: config.dataDir, virtualNodes, mutant });
+    readiness.dependencies = async () => ({ membership: 'embedded' });
+    const app = buildApp({ spec, readiness, membership, algorithm, mutant, logger: { level: config.logLevel } });
+    app.log.info(
+      {
+        algorithm,
+        virtualNodes,
+        servers: membership.servers().length,
+        version: membership.version,
+        mutant: mutant ?? null,
+      },
+      'placement service configured',
+    );
+    return { app, close: async () => {} };
+  },
+});

@@ -1,0 +1,127 @@
+// The service's state: the membership (servers and weights), its version, and the placement built from it.
+// Every change is written to DATA_DIR/membership.json (write to a temporary file, then rename) before it is
+// acknowledged, so it survives a restart and a kill -9 of the process; the placement is swapped in one step, so a
+// lookup sees the membership before or after a change, never half of it.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AlgorithmName, createPlacement, ModuloPlacement, type Placement } from './algorithms.ts';
+import { saltedHash48 } from './hash.ts';
+import { JumpHash } from './jump.ts';
+import type { MutantName } from './mutants.ts';
+
+export const MAX_SERVERS = 256;
+
+interface Stored {
+  version: number;
+  servers: { id: string; weight: number }[];
+  /** Jump hash only: the bucket order, which removals permute. */
+  buckets?: string[];
+}
+
+export interface MembershipOptions {
+  algorithm: AlgorithmName;
+  /** Where membership.json lives; undefined keeps it in memory only. */
+  dataDir: string | undefined;
+  virtualNodes: number;
+  mutant?: MutantName | undefined;
+}
+
+export class Membership {
+  version = 0;
+  placement: Placement;
+  /** Requested weights by ID, in joining order. */
+  private readonly stored = new Map<string, number>();
+  private readonly file: string | undefined;
+
+  constructor(private readonly o: MembershipOptions) {
+    this.file = o.dataDir === undefined ? undefined : join(o.dataDir, 'membership.json');
+    this.placement = this.empty();
+    if (this.file && existsSync(this.file)) {
+      const stored = JSON.parse(readFileSync(this.file, 'utf8')) as Stored;
+      this.version = stored.version;
+      for (const s of stored.servers) {
+        this.stored.set(s.id, s.weight);
+        this.placement.set(s.id, this.weightOf(s.weight));
+      }
+      if (this.placement instanceof JumpHash && stored.buckets) this.placement.restore(stored.buckets);
+    }
+  }
+
+  private empty(): Placement {
+    const m = this.o.mutant;
+    // MUTANT modulo-hashing: serverIndex = hash(key) % N, the rehashing problem the book starts from.
+    if (m === 'modulo-hashing') return new ModuloPlacement();
+    return createPlacement(this.o.algorithm, {
+      virtualNodes: this.o.virtualNodes,
+      // MUTANT unstable-hash: a salt drawn at random by each process, so each instance has its own ring.
+      ...(m === 'unstable-hash' ? { hash: saltedHash48(`${Math.random()}`) } : {}),
+      ringMutant: m === 'wraparound-bug' || m === 'replicas-same-server' ? m : undefined,
+    });
+  }
+
+  /** The weight the placement is given (the stored and reported weight is always the requested one). */
+  private weightOf(weight: number): number {
+    // MUTANT weights-ignored: every server is put on the ring with the same number of virtual nodes.
+    return this.o.mutant === 'weights-ignored' ? 1 : weight;
+  }
+
+  weight(id: string): number | undefined {
+    return this.stored.get(id);
+  }
+
+  servers(): { id: string; weight: number; virtualNodes: number }[] {
+    return [...this.stored].map(([id, weight]) => ({ id, weight, virtualNodes: this.placement.pointsOf(id) }));
+  }
+
+  /** Adds or re-weights a server; returns whether it is new and whether anything changed. */
+  set(id: string, weight: number): { created: boolean; changed: boolean } {
+    const before = this.stored.get(id);
+    if (before === weight) return { created: false, changed: false };
+    if (before === undefined && this.stored.size >= MAX_SERVERS) throw new RangeError('too many servers');
+    const next = this.copy();
+    next.set(id, this.weightOf(weight));
+    this.commit(next, () => this.stored.set(id, weight));
+    return { created: before === undefined, changed: true };
+  }
+
+  remove(id: string): boolean {
+    if (!this.stored.has(id)) return false;
+    const next = this.copy();
+    next.remove(id);
+    this.commit(next, () => this.stored.delete(id));
+    return true;
+  }
+
+  /** A new placement with the same members (in the same order), so a change is built aside and swapped in. */
+  private copy(): Placement {
+    const p = this.empty();
+    for (const m of this.placement.members()) p.set(m.id, m.weight);
+    if (p instanceof JumpHash && this.placement instanceof JumpHash) p.restore(this.placement.bucketList());
+    return p;
+  }
+
+  private commit(next: Placement, apply: () => void): void {
+    const stored = new Map(this.stored);
+    apply();
+    const version = this.version + 1;
+    try {
+      this.persist(next, version);
+    } catch (error) {
+      this.stored.clear();
+      for (const [k, v] of stored) this.stored.set(k, v);
+      throw error;
+    }
+    this.placement = next;
+    this.version = version;
+  }
+
+  private persist(next: Placement, version: number): void {
+    // MUTANT memory-only-membership: nothing is written; a restart starts from an empty ring.
+    if (!this.file || this.o.mutant === 'memory-only-membership') return;
+    const doc: Stored = { version, servers: [...this.stored].map(([id, weight]) => ({ id, weight })) };
+    if (next instanceof JumpHash) doc.buckets = next.bucketList();
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(doc));
+    renameSync(tmp, this.file);
+  }
+}

@@ -1,0 +1,71 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/06-consistent-hashing/catalog.yaml).
+// MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+// The harness self-test (`npx sdgrade mutants 06`) must catch every one with the check named for it.
+export interface Mutant {
+  name: string;
+  /** The catalog check that must fail against this mutant. */
+  breaks: string;
+  description: string;
+}
+
+export const MUTANTS = [
+  {
+    name: 'unstable-hash',
+    breaks: 'CH-I1',
+    description: 'the hash is salted with a random value per process: another instance, or a restart, moves keys',
+  },
+  {
+    name: 'modulo-hashing',
+    breaks: 'CH-I2',
+    description: "the book's rehashing problem: owner = servers[hash(key) % N], so a change moves most keys",
+  },
+  {
+    name: 'replicas-same-server',
+    breaks: 'CH-I3',
+    description: 'replicas are the next virtual nodes clockwise, without skipping those of a server already chosen',
+  },
+  {
+    name: 'weights-ignored',
+    breaks: 'CH-I4',
+    description: 'every server gets the same number of virtual nodes whatever its weight',
+  },
+  {
+    name: 'wraparound-bug',
+    breaks: 'CH-I5',
+    description: 'a key past the last virtual node is not sent round to the first one: index out of range, a 500',
+  },
+  {
+    name: 'stale-owner-cache',
+    breaks: 'CH-F1',
+    description: 'owners are memoised per key and the memo is not cleared when the membership changes',
+  },
+  {
+    name: 'memory-only-membership',
+    breaks: 'CH-F2',
+    description: 'membership is kept in memory only (DATA_DIR is ignored): a restart forgets every server',
+  },
+  { name: 'add-answers-200', breaks: 'CH-C1', description: 'adding a new server answers 200 instead of 201' },
+  {
+    name: 'empty-ring-404',
+    breaks: 'CH-C2',
+    description: 'a lookup on an empty ring answers 404 not_found instead of 409 no_servers',
+  },
+  {
+    name: 'batch-sorted',
+    breaks: 'CH-C3',
+    description: 'batch results come back sorted by key, not in the order of the request',
+  },
+  {
+    name: 'stats-in-percent',
+    breaks: 'CH-C4',
+    description: 'statistics give shares in percent (0-100), not fractions of 1',
+  },
+  {
+    name: 'health-plain-text',
+    breaks: 'CH-C5',
+    description: 'readiness answers text/plain "ok", not the Health body',
+  },
+] as const satisfies readonly Mutant[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
