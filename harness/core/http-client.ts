@@ -74,6 +74,16 @@ export function exchangeOf(res: Response): Exchange {
   return x;
 }
 
+/** The exchange behind a typed client's call, whether it got a response or a network error. */
+export async function exchangeFrom(call: Promise<{ response: Response }>): Promise<Exchange> {
+  try {
+    return exchangeOf((await call).response);
+  } catch (e) {
+    if (e instanceof ExchangeError) return e.exchange;
+    throw e;
+  }
+}
+
 export class HttpClient {
   constructor(
     readonly baseUrl: string,

@@ -7,6 +7,10 @@ export const CAPACITY_PROBE_SCRIPT = fileURLToPath(new URL('./capacity-probe.js'
 
 export interface ProbeCapacityOptions {
   url: string;
+  /** Default GET. */
+  method?: string;
+  /** JSON text sent as the body (content-type application/json). */
+  body?: string;
   durationS: number;
   vus: number;
   outDir: string;
@@ -28,7 +32,13 @@ export interface CapacityResult {
 export async function probeCapacity(opts: ProbeCapacityOptions): Promise<CapacityResult> {
   const run = await runK6({
     script: CAPACITY_PROBE_SCRIPT,
-    env: { TARGET_URL: opts.url, DURATION: `${opts.durationS}s`, VUS: String(opts.vus) },
+    env: {
+      TARGET_URL: opts.url,
+      DURATION: `${opts.durationS}s`,
+      VUS: String(opts.vus),
+      ...(opts.method ? { METHOD: opts.method } : {}),
+      ...(opts.body !== undefined ? { BODY: opts.body } : {}),
+    },
     outDir: opts.outDir,
     ...(opts.k6 ? { k6: opts.k6 } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

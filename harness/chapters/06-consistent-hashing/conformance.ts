@@ -2,6 +2,7 @@
 // the spec by the client, so a wrong status, content type or body shape fails here too. Each check sets up the
 // membership it needs (the service has one ring).
 import type { CheckContext } from '../../core/check-context.ts';
+import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
 import { placementApi, runNonce, setMembership } from './api.ts';
 
 export async function membershipConformance(ctx: CheckContext): Promise<void> {
@@ -185,28 +186,10 @@ export async function statsConformance(ctx: CheckContext): Promise<void> {
   }
 }
 
-export async function readinessConformance(ctx: CheckContext): Promise<void> {
-  const r = await ctx.http.send({ method: 'GET', path: '/health/ready' });
-  ctx.expectStatus(r, 200);
-  ctx.expect(
-    (r.body as { status?: string } | undefined)?.status === 'ready',
-    'readiness body is not {status: ready}',
-    r,
-  );
-  for (const probe of [
-    { method: 'GET', path: '/no/such/path' },
+export function readinessConformance(ctx: CheckContext): Promise<void> {
+  return readinessAndUnknownRoutes(ctx, [
     { method: 'POST', path: '/api/v1/servers' },
     { method: 'GET', path: '/api/v1/lookups' },
     { method: 'PATCH', path: '/api/v1/servers/cache-a' },
-  ]) {
-    const x = await ctx.http.send({ ...probe, validRequest: false });
-    const want = probe.path === '/no/such/path' ? 404 : 405;
-    ctx.expect(x.status === want, `${probe.method} ${probe.path} got ${x.status}, not ${want}`, x);
-    if (want === 405) ctx.expect(x.headers.allow, `the 405 for ${probe.method} ${probe.path} has no Allow header`, x);
-    ctx.expect(
-      (x.headers['content-type'] ?? '').startsWith('application/problem+json'),
-      `${probe.method} ${probe.path} did not answer with a problem body`,
-      x,
-    );
-  }
+  ]);
 }

@@ -1,16 +1,16 @@
 // Grades the chapter 06 reference the way a user grades theirs: by manifest (two nodes) and by URL, then every
 // mutant, then the k6 smoke profile and the micro-benchmark.
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runMutants } from '../../cli/mutants.ts';
 import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
-import { validateResults } from '../../report/validate-results.ts';
 import type { ChapterResult } from '../../results/types.ts';
 import { findK6 } from '../../tools/k6.ts';
+import { expectEveryMutantCaught, expectValidResults } from '../grade-test-kit.ts';
 import { consistentHashing } from './index.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-06-test-'));
@@ -59,15 +59,7 @@ describe('06-consistent-hashing reference', () => {
   }, 60_000);
 
   it('catches every mutant with the check named for it', async () => {
-    const { outcomes, missed } = await runMutants(consistentHashing, { numRuns: 8, seed: 7, log: () => {} });
-    const summary = outcomes.map((o) => `${o.verdict} ${o.mutant.name} by ${o.mutant.breaks}: ${o.reason}`);
-    expect(missed, summary.join('\n')).toBe(0);
-    expect(outcomes.filter((o) => o.verdict === 'caught').length, summary.join('\n')).toBe(
-      consistentHashing.mutants.length,
-    );
-    // Every check of the catalog has at least one mutant that it must catch.
-    const named = new Set(consistentHashing.mutants.map((m) => m.breaks));
-    expect(consistentHashing.catalog.checks.map((c) => c.id).filter((id) => !named.has(id as never))).toEqual([]);
+    await expectEveryMutantCaught(consistentHashing, { numRuns: 8 });
     for (const name of ['modulo-hashing', 'replicas-same-server', 'wraparound-bug', 'unstable-hash'])
       expect(consistentHashing.mutants.some((m) => m.name === name)).toBe(true);
   }, 150_000);
@@ -96,25 +88,6 @@ describe('06-consistent-hashing reference', () => {
     expect(byId['CH-T5']!.ratio).toBeGreaterThan(0);
     for (const id of ['CH-T1', 'CH-T2', 'CH-T9', 'CH-T10', 'CH-T11']) expect(byId[id]!.value, id).toBeGreaterThan(0);
     expect(byId['CH-T3']!.reason).toMatch(/modulo/);
-    const doc = {
-      schemaVersion: 1,
-      runId: 'test',
-      startedAt: new Date().toISOString(),
-      finishedAt: new Date().toISOString(),
-      environment: {
-        cpuModel: 'x',
-        cores: 2,
-        memoryBytes: 1,
-        os: 'x',
-        node: process.version,
-        k6: k6.version,
-        gitCommit: null,
-        ci: false,
-      },
-      chapters: [r],
-      summary: r.counts,
-    };
-    const v = validateResults(doc);
-    expect(v.ok ? [] : v.errors).toEqual([]);
+    expectValidResults(r, k6.version);
   }, 90_000);
 });

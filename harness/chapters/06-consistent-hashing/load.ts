@@ -3,14 +3,15 @@
 // the same run (CH-T6).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gradeTarget, type Measurement } from '../../core/grade-target.ts';
+import { gradeTarget } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
 import { loadDir, specFile } from '../../core/paths.ts';
 import type { ResolvedTarget } from '../../core/resolve-targets.ts';
+import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
-import { extractScenario, type K6Summary, runK6 } from '../../load/k6-runner.ts';
-import { startNoopServer } from '../../load/noop-server.ts';
-import { probeCapacity } from '../../load/probe-capacity.ts';
+import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
+import { runK6 } from '../../load/k6-runner.ts';
+import { checkFailureRate, loadSection, measuredScenario } from '../../load/measured-scenario.ts';
 import type { LoadScenario, TargetResult } from '../../results/types.ts';
 
 // Mirrors the k6 script's profiles.
@@ -34,51 +35,28 @@ export const loadConsistentHashing: LoadRun = async (ctx) => {
     onProgress: throttleProgress(ctx.onProgress),
     timeoutMs: (d.measureS + 120) * 1000,
   });
-  const owner = measured(run.summary, 'owner', d.measureS);
-  const batch = measured(run.summary, 'batch', d.measureS);
+  const owner = measuredScenario(run.summary, 'owner', d.measureS);
+  const batch = measuredScenario(run.summary, 'batch', d.measureS);
   const scenarios: LoadScenario[] = [
     { name: 'owner', targetRps: d.ownerRate, ...owner.stats },
     { name: 'batch', targetRps: d.batchRate, ...batch.stats },
   ];
 
-  ctx.onProgress(`capacity probes: no-op server and owner lookup, alternating, ${d.rounds} x ${d.probeS} s each`);
-  const noop = await startNoopServer();
-  let ratio: Measurement;
-  try {
-    const ceilings: number[] = [];
-    const lookups: number[] = [];
-    let probeErrors = 0;
-    for (let i = 0; i < d.rounds; i++) {
-      const probe = (url: string, name: string) =>
-        probeCapacity({
-          url,
-          durationS: d.probeS,
-          vus: 32,
-          outDir: join(ctx.outDir, `probe-${name}-${i}`),
-          k6: ctx.k6,
-        });
-      ceilings.push((await probe(`${noop.url}/`, 'noop')).rps);
-      const r = await probe(`${ctx.target.baseUrl}/api/v1/owner?key=load%3A42`, 'owner');
-      lookups.push(r.rps);
-      probeErrors += r.errorRate + r.badStatusRate;
-    }
-    const ceiling = median(ceilings);
-    const cap = median(lookups);
-    ratio = {
-      value: round(cap / ceiling),
-      yardstick: { name: 'no-op node:http server, same machine, same run', value: round(ceiling), unit: 'req/s' },
-      conditions: [{ ok: probeErrors === 0, why: 'some capacity-probe requests failed' }],
-      reason: `median of ${d.rounds}: owner lookup ${round(cap)} req/s vs no-op ${round(ceiling)} req/s`,
-    };
-  } finally {
-    await noop.stop();
-  }
-
-  const checksFailed = run.summary.checks.reduce((n, c) => n + c.fails, 0);
-  const checksTotal = run.summary.checks.reduce((n, c) => n + c.passes + c.fails, 0);
-  const errorRate = round(
-    Math.max(owner.stats.errorRate, batch.stats.errorRate, checksFailed / Math.max(1, checksTotal)),
+  const probe = { label: 'owner lookup', rounds: d.rounds };
+  const ratio = capacityMeasurement(
+    await capacityRatio({
+      ...probe,
+      url: `${ctx.target.baseUrl}/api/v1/owner?key=load%3A42`,
+      probeS: d.probeS,
+      outDir: ctx.outDir,
+      k6: ctx.k6,
+      onProgress: ctx.onProgress,
+    }),
+    probe,
   );
+
+  const { failed: checksFailed, total: checksTotal, rate: checkRate } = checkFailureRate(run.summary);
+  const errorRate = round3(Math.max(owner.stats.errorRate, batch.stats.errorRate, checkRate));
   const results: TargetResult[] = [
     gradeTarget(t['CH-T6']!, ratio, ctx.profile),
     gradeTarget(
@@ -95,35 +73,5 @@ export const loadConsistentHashing: LoadRun = async (ctx) => {
     ),
     gradeTarget(t['CH-T8']!, { value: owner.stats.latencyMs.p99 }, ctx.profile),
   ];
-  return {
-    load: {
-      profile: ctx.profile,
-      tool: `k6 ${ctx.k6Version}`,
-      summaryPath: run.summaryPath,
-      ...(run.dashboardPath ? { dashboardPath: run.dashboardPath } : {}),
-      scenarios,
-    },
-    targets: results,
-  };
+  return { load: loadSection(ctx.profile, ctx.k6Version, run, scenarios), targets: results };
 };
-
-function measured(summary: K6Summary, name: string, seconds: number) {
-  const s = extractScenario(summary, name);
-  const reqs = summary.metrics[`http_reqs{scenario:${name}}`];
-  const dropped = summary.metrics[`dropped_iterations{scenario:${name}}`];
-  const count = reqs?.type === 'counter' ? reqs.count : 0;
-  return {
-    count,
-    dropped: dropped?.type === 'counter' ? dropped.count : 0,
-    stats: { rps: round(count / seconds), errorRate: round(s.errorRate), latencyMs: s.latencyMs },
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
-}

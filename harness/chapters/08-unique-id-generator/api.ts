@@ -3,7 +3,7 @@
 
 import type { components, paths } from '../../../specs/08-unique-id-generator/generated/openapi.d.ts';
 import type { CheckContext } from '../../core/check-context.ts';
-import { type Exchange, ExchangeError, exchangeOf, type HttpClient } from '../../core/http-client.ts';
+import { type Exchange, exchangeFrom, type HttpClient } from '../../core/http-client.ts';
 
 export type Node = components['schemas']['Node'];
 export type DecodedId = components['schemas']['DecodedId'];
@@ -38,15 +38,6 @@ export function layoutOf(v: bigint): Layout {
   };
 }
 
-async function exchange(p: Promise<{ response: Response }>): Promise<Exchange> {
-  try {
-    return exchangeOf((await p).response);
-  } catch (e) {
-    if (e instanceof ExchangeError) return e.exchange;
-    throw e;
-  }
-}
-
 export interface Issued {
   x: Exchange;
   /** The IDs as given (strings), empty unless 200. */
@@ -61,7 +52,7 @@ export function idApi(ctx: CheckContext, http: HttpClient = ctx.http) {
   const client = http.typed<paths>();
   const issued = async (p: () => Promise<{ response: Response }>, many: boolean): Promise<Issued> => {
     const sentAt = Date.now();
-    const x = await exchange(p());
+    const x = await exchangeFrom(p());
     const receivedAt = Date.now();
     const body = x.status === 200 ? (x.body as { id?: unknown; ids?: unknown; node?: Node }) : undefined;
     const raw = many ? body?.ids : body ? [body.id] : [];
@@ -72,7 +63,7 @@ export function idApi(ctx: CheckContext, http: HttpClient = ctx.http) {
     one: () => issued(() => client.POST('/api/v1/ids'), false),
     batch: (count: number) => issued(() => client.POST('/api/v1/ids/batch', { params: { query: { count } } }), true),
     async decode(id: string): Promise<{ x: Exchange; decoded: DecodedId | null }> {
-      const x = await exchange(client.GET('/api/v1/ids/{id}', { params: { path: { id } } }));
+      const x = await exchangeFrom(client.GET('/api/v1/ids/{id}', { params: { path: { id } } }));
       return { x, decoded: x.status === 200 ? (x.body as DecodedId) : null };
     },
   };

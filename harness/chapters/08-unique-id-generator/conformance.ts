@@ -1,6 +1,7 @@
 // UID-C1..C4: every operation and every documented status, errors included. Each response is also validated
 // against the spec by the client, so a wrong header, content type or body shape (a JSON-number ID) fails here too.
 import type { CheckContext } from '../../core/check-context.ts';
+import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
 import { asId, DECIMAL_ID, idApi, layoutOf, MAX_ID, strictlyIncreasing } from './api.ts';
 
 export async function generateIdConformance(ctx: CheckContext): Promise<void> {
@@ -76,27 +77,11 @@ export async function decodeConformance(ctx: CheckContext): Promise<void> {
   }
 }
 
-export async function readinessConformance(ctx: CheckContext): Promise<void> {
-  const r = await ctx.http.send({ method: 'GET', path: '/health/ready' });
-  ctx.expectStatus(r, 200);
-  ctx.expect(
-    (r.body as { status?: string } | undefined)?.status === 'ready',
-    'readiness body is not {status: ready}',
-    r,
-  );
-  for (const probe of [
-    { method: 'GET', path: '/no/such/path', want: 404 },
-    { method: 'DELETE', path: '/api/v1/ids', want: 405 },
-    { method: 'PUT', path: '/api/v1/ids/batch?count=1', want: 405 },
-    { method: 'DELETE', path: '/api/v1/ids/1', want: 405 },
-  ]) {
-    const x = await ctx.http.send({ method: probe.method, path: probe.path, validRequest: false });
-    ctx.expect(x.status === probe.want, `${probe.method} ${probe.path} got ${x.status}, not ${probe.want}`, x);
-    if (probe.want === 405) ctx.expect(x.headers.allow, `the 405 for ${probe.method} ${probe.path} has no Allow`, x);
-    ctx.expect(
-      (x.headers['content-type'] ?? '').startsWith('application/problem+json'),
-      `${probe.method} ${probe.path} did not answer with a problem body`,
-      x,
-    );
-  }
+export function readinessConformance(ctx: CheckContext): Promise<void> {
+  return readinessAndUnknownRoutes(ctx, [
+    { method: 'DELETE', path: '/api/v1/ids' },
+    { method: 'PUT', path: '/api/v1/ids/batch?count=1' },
+    { method: 'DELETE', path: '/api/v1/ids/1' },
+    { method: 'GET', path: '/api/v1/ids/batch' },
+  ]);
 }

@@ -1,16 +1,16 @@
 // Grades the chapter 08 reference the way a user grades theirs: by manifest (three nodes) and by URL, then every
 // mutant, a cluster misconfigured with one machine ID twice, the k6 smoke profile and the micro-benchmark.
+
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runMutants } from '../../cli/mutants.ts';
 import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
-import { validateResults } from '../../report/validate-results.ts';
 import type { ChapterResult } from '../../results/types.ts';
 import { findK6 } from '../../tools/k6.ts';
+import { expectEveryMutantCaught, expectValidResults } from '../grade-test-kit.ts';
 import { uniqueIdGenerator } from './index.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-08-test-'));
@@ -75,13 +75,7 @@ describe('08-unique-id-generator reference', () => {
   }, 60_000);
 
   it('catches every mutant with the check named for it', async () => {
-    const { outcomes, missed } = await runMutants(uniqueIdGenerator, { numRuns: 20, seed: 7, log: () => {} });
-    const summary = outcomes.map((o) => `${o.verdict} ${o.mutant.name} by ${o.mutant.breaks}: ${o.reason}`);
-    expect(missed, summary.join('\n')).toBe(0);
-    expect(outcomes.filter((o) => o.verdict === 'caught').length).toBe(uniqueIdGenerator.mutants.length);
-    // Every check of the catalog has at least one mutant that it must catch.
-    const named = new Set(uniqueIdGenerator.mutants.map((m) => m.breaks));
-    expect(uniqueIdGenerator.catalog.checks.map((c) => c.id).filter((id) => !named.has(id as never))).toEqual([]);
+    await expectEveryMutantCaught(uniqueIdGenerator, { numRuns: 20 });
   }, 240_000);
 
   it('runs the k6 smoke profile and maps it into valid results with every target', async () => {
@@ -104,26 +98,7 @@ describe('08-unique-id-generator reference', () => {
     expect(byId['UID-T2']!.verdict).toBe('pass');
     expect(byId['UID-T4']!.yardstick?.value).toBeGreaterThan(0);
     expect(byId['UID-T4']!.value).toBeGreaterThan(1);
-    const doc = {
-      schemaVersion: 1,
-      runId: 'test',
-      startedAt: new Date().toISOString(),
-      finishedAt: new Date().toISOString(),
-      environment: {
-        cpuModel: 'x',
-        cores: 2,
-        memoryBytes: 1,
-        os: 'x',
-        node: process.version,
-        k6: k6.version,
-        gitCommit: null,
-        ci: false,
-      },
-      chapters: [r],
-      summary: r.counts,
-    };
-    const v = validateResults(doc);
-    expect(v.ok ? [] : v.errors).toEqual([]);
+    expectValidResults(r, k6.version);
   }, 120_000);
 });
 

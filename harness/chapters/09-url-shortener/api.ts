@@ -3,33 +3,26 @@
 
 import type { components, paths } from '../../../specs/09-url-shortener/generated/openapi.d.ts';
 import type { CheckContext } from '../../core/check-context.ts';
-import { type Exchange, ExchangeError, exchangeOf, type HttpClient } from '../../core/http-client.ts';
+import { type Exchange, exchangeFrom, type HttpClient } from '../../core/http-client.ts';
 
 export type Link = components['schemas']['Link'];
 export type LinkStats = components['schemas']['LinkStats'];
-
-async function exchange(p: Promise<{ response: Response }>): Promise<Exchange> {
-  try {
-    return exchangeOf((await p).response);
-  } catch (e) {
-    if (e instanceof ExchangeError) return e.exchange;
-    throw e;
-  }
-}
 
 export function urlApi(ctx: CheckContext, http: HttpClient = ctx.http) {
   const client = http.typed<paths>();
   return {
     async shorten(longUrl: string): Promise<{ x: Exchange; link: Link | null }> {
-      const x = await exchange(client.POST('/api/v1/data/shorten', { body: { longUrl } }));
+      const x = await exchangeFrom(client.POST('/api/v1/data/shorten', { body: { longUrl } }));
       const ok = x.status === 200 || x.status === 201;
       return { x, link: ok ? (x.body as Link) : null };
     },
     follow(code: string): Promise<Exchange> {
-      return exchange(client.GET('/api/v1/{shortUrl}', { params: { path: { shortUrl: code } } }));
+      return exchangeFrom(client.GET('/api/v1/{shortUrl}', { params: { path: { shortUrl: code } } }));
     },
     async stats(code: string): Promise<{ x: Exchange; stats: LinkStats | null }> {
-      const x = await exchange(client.GET('/api/v1/data/links/{shortUrl}', { params: { path: { shortUrl: code } } }));
+      const x = await exchangeFrom(
+        client.GET('/api/v1/data/links/{shortUrl}', { params: { path: { shortUrl: code } } }),
+      );
       return { x, stats: x.status === 200 ? (x.body as LinkStats) : null };
     },
   };

@@ -1,6 +1,7 @@
 // URL-C1..C4: every operation and every documented status, errors included. Each response is also validated
 // against the spec by the client, so a wrong header, content type or body shape fails here too.
 import type { CheckContext } from '../../core/check-context.ts';
+import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
 import { runNonce, urlApi } from './api.ts';
 
 const codeShape = /^[0-9A-Za-z]{1,11}$/;
@@ -90,27 +91,9 @@ export async function linkConformance(ctx: CheckContext): Promise<void> {
   ctx.expectStatus(m, 400, 'invalid_request');
 }
 
-export async function readinessConformance(ctx: CheckContext): Promise<void> {
-  const r = await ctx.http.send({ method: 'GET', path: '/health/ready' });
-  ctx.expectStatus(r, 200);
-  ctx.expect(
-    (r.body as { status?: string } | undefined)?.status === 'ready',
-    'readiness body is not {status: ready}',
-    r,
-  );
-  for (const probe of [
-    { method: 'GET', path: '/no/such/path' },
+export function readinessConformance(ctx: CheckContext): Promise<void> {
+  return readinessAndUnknownRoutes(ctx, [
     { method: 'DELETE', path: '/api/v1/data/shorten' },
     { method: 'PUT', path: '/api/v1/abc' },
-  ]) {
-    const x = await ctx.http.send({ ...probe, validRequest: false });
-    const want = probe.path === '/no/such/path' ? 404 : 405;
-    ctx.expect(x.status === want, `${probe.method} ${probe.path} got ${x.status}, not ${want}`, x);
-    if (want === 405) ctx.expect(x.headers.allow, `the 405 for ${probe.method} ${probe.path} has no Allow header`, x);
-    ctx.expect(
-      (x.headers['content-type'] ?? '').startsWith('application/problem+json'),
-      `${probe.method} ${probe.path} did not answer with a problem body`,
-      x,
-    );
-  }
+  ]);
 }

@@ -4,16 +4,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMutants } from '../../cli/mutants.ts';
 import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
 import type { NetworkFaults } from '../../core/network-faults.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
-import { validateResults } from '../../report/validate-results.ts';
 import type { ChapterResult } from '../../results/types.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
+import { expectEveryMutantCaught, expectEveryTarget, expectValidResults } from '../grade-test-kit.ts';
 import { urlShortener } from './index.ts';
 
 const realServices = Boolean(process.env.SDGRADE_DATABASE_URL && process.env.SDGRADE_REDIS_URL);
@@ -82,14 +81,7 @@ describe('09-url-shortener reference', () => {
   }, 120_000);
 
   it('catches every mutant with the check named for it', async () => {
-    const { outcomes, missed } = await runMutants(urlShortener, { numRuns: 25, seed: 7, log: () => {} });
-    const summary = outcomes.map((o) => `${o.verdict} ${o.mutant.name} by ${o.mutant.breaks}: ${o.reason}`);
-    expect(missed, summary.join('\n')).toBe(0);
-    expect(outcomes.length).toBe(urlShortener.mutants.length);
-    if (realServices) expect(outcomes.filter((o) => o.verdict === 'skipped')).toEqual([]);
-    // Every check of the catalog has at least one mutant that it must catch.
-    const named = new Set(urlShortener.mutants.map((m) => m.breaks));
-    expect(urlShortener.catalog.checks.map((c) => c.id).filter((id) => !named.has(id as never))).toEqual([]);
+    await expectEveryMutantCaught(urlShortener, { numRuns: 25, allowSkipped: !realServices });
   }, 300_000);
 
   it('runs the k6 smoke profile and maps it into valid results with every target', async () => {
@@ -109,31 +101,11 @@ describe('09-url-shortener reference', () => {
       expect(s.rps).toBeGreaterThan(0);
       expect(s.errorRate).toBe(0);
     }
-    const byId = Object.fromEntries(r.targets.map((t) => [t.id, t]));
-    expect(Object.keys(byId).sort()).toEqual(urlShortener.catalog.targets.map((t) => t.id).sort());
+    const byId = expectEveryTarget(r, urlShortener);
     expect(byId['URL-T3']!.verdict).toBe('pass');
     expect(byId['URL-T6']!.yardstick?.value).toBeGreaterThan(0);
     expect(byId['URL-T7']!.value).toBeGreaterThan(0);
-    const doc = {
-      schemaVersion: 1,
-      runId: 'test',
-      startedAt: new Date().toISOString(),
-      finishedAt: new Date().toISOString(),
-      environment: {
-        cpuModel: 'x',
-        cores: 2,
-        memoryBytes: 1,
-        os: 'x',
-        node: process.version,
-        k6: k6.version,
-        gitCommit: null,
-        ci: false,
-      },
-      chapters: [r],
-      summary: r.counts,
-    };
-    const v = validateResults(doc);
-    expect(v.ok ? [] : v.errors).toEqual([]);
+    expectValidResults(r, k6.version);
   }, 180_000);
 });
 

@@ -7,27 +7,29 @@ import { gradeTarget, type Measurement } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
 import { loadDir, specFile } from '../../core/paths.ts';
 import type { ResolvedTarget } from '../../core/resolve-targets.ts';
+import { round3 } from '../../core/stats.ts';
 import type { Target } from '../../core/target.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
-import { extractScenario, type K6Summary, runK6 } from '../../load/k6-runner.ts';
-import { startNoopServer } from '../../load/noop-server.ts';
-import { probeCapacity } from '../../load/probe-capacity.ts';
-import type { LoadScenario, TargetResult } from '../../results/types.ts';
+import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
+import { runK6 } from '../../load/k6-runner.ts';
+import { checkFailureRate, loadSection, measuredScenario } from '../../load/measured-scenario.ts';
 
-// Mirrors the k6 script's profiles (links made in its setup, measured seconds).
-const setupLinks = { smoke: 200, full: 5000 };
-const durations = { smoke: { measureS: 8, probeS: 3, rounds: 1 }, full: { measureS: 60, probeS: 10, rounds: 3 } };
+// Mirrors the k6 script's profiles (its setup links, measured seconds, share of the book's rate).
+const profiles = {
+  smoke: { setupLinks: 200, measureS: 8, scale: 0.02, probeS: 3, rounds: 1 },
+  full: { setupLinks: 5000, measureS: 60, scale: 1, probeS: 10, rounds: 3 },
+};
 
 export const loadUrlShortener: LoadRun = async (ctx) => {
   const targets: ResolvedTarget[] = JSON.parse(
     readFileSync(specFile(ctx.catalog.chapter, 'generated/targets.json'), 'utf8'),
   );
   const t = Object.fromEntries(targets.map((x) => [x.id, x])) as Record<string, ResolvedTarget>;
-  const d = durations[ctx.profile];
+  const p = profiles[ctx.profile];
   const bytesBefore = await storedBytes(ctx.target);
 
   ctx.onProgress(
-    `k6 ${ctx.profile} profile against ${ctx.target.baseUrl} (about ${d.measureS + (ctx.profile === 'full' ? 15 : 2)} s)`,
+    `k6 ${ctx.profile} profile against ${ctx.target.baseUrl} (about ${p.measureS + (ctx.profile === 'full' ? 15 : 2)} s)`,
   );
   const run = await runK6({
     script: join(loadDir, '09-url-shortener.js'),
@@ -35,123 +37,67 @@ export const loadUrlShortener: LoadRun = async (ctx) => {
     outDir: ctx.outDir,
     k6: ctx.k6,
     onProgress: throttleProgress(ctx.onProgress),
-    timeoutMs: (d.measureS + 120) * 1000,
+    timeoutMs: (p.measureS + 120) * 1000,
   });
-  const scen = (name: 'shorten' | 'redirect') => measuredScenario(run.summary, name, d.measureS);
-  const shorten = scen('shorten');
-  const redirect = scen('redirect');
-  const scenarios: LoadScenario[] = [
-    { name: 'shorten', targetRps: rateFor(t['URL-T1']!, ctx.profile), ...shorten.stats },
-    { name: 'redirect', targetRps: rateFor(t['URL-T2']!, ctx.profile), ...redirect.stats },
-  ];
+  const shorten = measuredScenario(run.summary, 'shorten', p.measureS);
+  const redirect = measuredScenario(run.summary, 'redirect', p.measureS);
+  const rate = (target: ResolvedTarget) => Math.ceil((target.value ?? 0) * p.scale);
+  const checks = checkFailureRate(run.summary);
+  const errorRate = round3(Math.max(shorten.stats.errorRate, redirect.stats.errorRate, checks.rate));
 
-  // URL-T6: the redirect's ceiling against the no-op server's, alternated and repeated in this run (bare numbers
-  // move 15-25% between runs here; the median of alternating probes is what we trust).
-  ctx.onProgress(`capacity probes: no-op server and redirect, alternating, ${d.rounds} x ${d.probeS} s each`);
-  const noop = await startNoopServer();
-  let ratio: Measurement;
-  try {
-    const code = await anyCode(ctx.target.baseUrl);
-    const ceilings: number[] = [];
-    const redirects: number[] = [];
-    let probeErrors = 0;
-    for (let i = 0; i < d.rounds; i++) {
-      const probe = (url: string, name: string) =>
-        probeCapacity({
-          url,
-          durationS: d.probeS,
-          vus: 32,
-          outDir: join(ctx.outDir, `probe-${name}-${i}`),
-          k6: ctx.k6,
-        });
-      ceilings.push((await probe(`${noop.url}/`, 'noop')).rps);
-      const r = await probe(`${ctx.target.baseUrl}/api/v1/${code}`, 'redirect');
-      redirects.push(r.rps);
-      probeErrors += r.errorRate;
-    }
-    const ceiling = median(ceilings);
-    const redirectCap = median(redirects);
-    ratio = {
-      value: round(redirectCap / ceiling),
-      yardstick: { name: 'no-op node:http server, same machine, same run', value: round(ceiling), unit: 'req/s' },
-      conditions: [{ ok: probeErrors === 0, why: 'some capacity-probe requests failed' }],
-      reason: `median of ${d.rounds}: redirect ${round(redirectCap)} req/s vs no-op ${round(ceiling)} req/s`,
-    };
-  } finally {
-    await noop.stop();
-  }
+  // URL-T6: the redirect's ceiling against the no-op server's.
+  const code = await anyCode(ctx.target.baseUrl);
+  const probe = { label: 'redirect', rounds: p.rounds };
+  const capacity = await capacityRatio({
+    ...probe,
+    url: `${ctx.target.baseUrl}/api/v1/${code}`,
+    probeS: p.probeS,
+    outDir: ctx.outDir,
+    k6: ctx.k6,
+    onProgress: ctx.onProgress,
+  });
 
-  const noErrors = [
-    {
-      ok: shorten.dropped === 0,
-      why: `${shorten.dropped} shorten iterations could not start in time (rate not carried)`,
-    },
-    { ok: shorten.stats.errorRate === 0, why: `shorten error rate ${shorten.stats.errorRate}` },
-  ];
-  const noErrorsRead = [
-    {
-      ok: redirect.dropped === 0,
-      why: `${redirect.dropped} redirect iterations could not start in time (rate not carried)`,
-    },
-    { ok: redirect.stats.errorRate === 0, why: `redirect error rate ${redirect.stats.errorRate}` },
-  ];
-  const checksFailed = run.summary.checks.reduce((n, c) => n + c.fails, 0);
-  const checksTotal = run.summary.checks.reduce((n, c) => n + c.passes + c.fails, 0);
-  const errorRate = round(
-    Math.max(shorten.stats.errorRate, redirect.stats.errorRate, checksFailed / Math.max(1, checksTotal)),
-  );
-
-  // Links made during the run: the script's setup links plus every shorten request that succeeded.
-  const created = setupLinks[ctx.profile] + Math.round(shorten.count * (1 - shorten.stats.errorRate));
+  // URL-T7: links made during the run are the script's setup links plus every shorten request that succeeded.
+  const created = p.setupLinks + Math.round(shorten.count * (1 - shorten.stats.errorRate));
   const bytesAfter = await storedBytes(ctx.target);
   const bytes: Measurement =
     bytesBefore === null || bytesAfter === null
       ? { value: null, reason: 'needs the data directory of a manifest-started target using its embedded store' }
-      : created > 0
-        ? {
-            value: Math.round((bytesAfter - bytesBefore) / created),
-            yardstick: { name: "the book's 100 bytes per record", value: t['URL-T7']!.value ?? 100, unit: 'bytes' },
-            reason: `${created} links grew the data directory by ${bytesAfter - bytesBefore} bytes`,
-          }
-        : { value: null, reason: 'no link was created during the load run' };
+      : {
+          value: Math.round((bytesAfter - bytesBefore) / created),
+          yardstick: { name: "the book's 100 bytes per record", value: t['URL-T7']!.value ?? 100, unit: 'bytes' },
+          reason: `${created} links grew the data directory by ${bytesAfter - bytesBefore} bytes`,
+        };
 
-  const results: TargetResult[] = [
-    gradeTarget(t['URL-T1']!, { value: round(shorten.stats.rps), conditions: noErrors }, ctx.profile),
-    gradeTarget(t['URL-T2']!, { value: round(redirect.stats.rps), conditions: noErrorsRead }, ctx.profile),
-    gradeTarget(t['URL-T3']!, { value: errorRate, reason: `${checksFailed} body checks failed` }, ctx.profile),
-    gradeTarget(t['URL-T4']!, { value: redirect.stats.latencyMs.p99 }, ctx.profile),
-    gradeTarget(t['URL-T5']!, { value: shorten.stats.latencyMs.p99 }, ctx.profile),
-    gradeTarget(t['URL-T6']!, ratio, ctx.profile),
-    gradeTarget(t['URL-T7']!, bytes, ctx.profile),
+  const carried = (s: typeof shorten, name: string) => [
+    { ok: s.dropped === 0, why: `${s.dropped} ${name} iterations could not start in time (rate not carried)` },
+    { ok: s.stats.errorRate === 0, why: `${name} error rate ${s.stats.errorRate}` },
   ];
   return {
-    load: {
-      profile: ctx.profile,
-      tool: `k6 ${ctx.k6Version}`,
-      summaryPath: run.summaryPath,
-      ...(run.dashboardPath ? { dashboardPath: run.dashboardPath } : {}),
-      scenarios,
-    },
-    targets: results,
+    load: loadSection(ctx.profile, ctx.k6Version, run, [
+      { name: 'shorten', targetRps: rate(t['URL-T1']!), ...shorten.stats },
+      { name: 'redirect', targetRps: rate(t['URL-T2']!), ...redirect.stats },
+    ]),
+    targets: [
+      gradeTarget(t['URL-T1']!, { value: shorten.stats.rps, conditions: carried(shorten, 'shorten') }, ctx.profile),
+      gradeTarget(t['URL-T2']!, { value: redirect.stats.rps, conditions: carried(redirect, 'redirect') }, ctx.profile),
+      gradeTarget(t['URL-T3']!, { value: errorRate, reason: `${checks.failed} body checks failed` }, ctx.profile),
+      gradeTarget(t['URL-T4']!, { value: redirect.stats.latencyMs.p99 }, ctx.profile),
+      gradeTarget(t['URL-T5']!, { value: shorten.stats.latencyMs.p99 }, ctx.profile),
+      gradeTarget(t['URL-T6']!, capacityMeasurement(capacity, probe), ctx.profile),
+      gradeTarget(t['URL-T7']!, bytes, ctx.profile),
+    ],
   };
 };
 
-/** A measured scenario: k6's numbers, with the rate over the scenario's own duration (k6's is over the whole test). */
-function measuredScenario(summary: K6Summary, name: string, seconds: number) {
-  const s = extractScenario(summary, name);
-  const reqs = summary.metrics[`http_reqs{scenario:${name}}`];
-  const dropped = summary.metrics[`dropped_iterations{scenario:${name}}`];
-  const count = reqs?.type === 'counter' ? reqs.count : 0;
-  return {
-    count,
-    dropped: dropped?.type === 'counter' ? dropped.count : 0,
-    stats: { rps: round(count / seconds), errorRate: round(s.errorRate), latencyMs: s.latencyMs },
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+async function anyCode(base: string): Promise<string> {
+  const res = await fetch(`${base}/api/v1/data/shorten`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ longUrl: `https://example.com/capacity-probe/${Date.now()}` }),
+  });
+  const body = (await res.json()) as { code: string };
+  return body.code;
 }
 
 /**
@@ -164,23 +110,4 @@ async function storedBytes(target: Target): Promise<number | null> {
   const bytes = dirBytes(target.dataDir());
   await target.start();
   return bytes;
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
-}
-
-function rateFor(t: ResolvedTarget, profile: 'smoke' | 'full'): number {
-  // Mirrors the script's profiles: smoke runs at 2% of the book's rate.
-  return Math.ceil((t.value ?? 0) * (profile === 'smoke' ? 0.02 : 1));
-}
-
-async function anyCode(base: string): Promise<string> {
-  const res = await fetch(`${base}/api/v1/data/shorten`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ longUrl: `https://example.com/capacity-probe/${Date.now()}` }),
-  });
-  const body = (await res.json()) as { code: string };
-  return body.code;
 }

@@ -1,0 +1,57 @@
+// A scenario of an open-model k6 run as the targets need it: requests, dropped iterations (the rate was not carried)
+// and custom counters, with the rate over the scenario's own duration (k6's own rate divides by the whole test,
+// set-up and warm-up included).
+import { round3 } from '../core/stats.ts';
+import type { LoadResult, LoadScenario } from '../results/types.ts';
+import { extractScenario, type K6Summary, type RunK6Result } from './k6-runner.ts';
+
+export interface MeasuredScenario {
+  count: number;
+  dropped: number;
+  /** Custom counters the script tags by scenario (e.g. `ids{scenario:batch}`), by name. */
+  counters: Record<string, number>;
+  stats: Omit<LoadScenario, 'name' | 'targetRps'>;
+}
+
+export function measuredScenario(
+  summary: K6Summary,
+  name: string,
+  seconds: number,
+  counters: string[] = [],
+): MeasuredScenario {
+  const s = extractScenario(summary, name);
+  const counter = (metric: string) => {
+    const m = summary.metrics[`${metric}{scenario:${name}}`];
+    return m?.type === 'counter' ? m.count : 0;
+  };
+  const count = counter('http_reqs');
+  return {
+    count,
+    dropped: counter('dropped_iterations'),
+    counters: Object.fromEntries(counters.map((c) => [c, counter(c)])),
+    stats: { rps: round3(count / seconds), errorRate: round3(s.errorRate), latencyMs: s.latencyMs },
+  };
+}
+
+/** Share of k6 body checks that failed across the run. */
+export function checkFailureRate(summary: K6Summary): { failed: number; total: number; rate: number } {
+  const failed = summary.checks.reduce((n, c) => n + c.fails, 0);
+  const total = summary.checks.reduce((n, c) => n + c.passes + c.fails, 0);
+  return { failed, total, rate: round3(failed / Math.max(1, total)) };
+}
+
+/** The results' load section for a k6 run. */
+export function loadSection(
+  profile: LoadResult['profile'],
+  k6Version: string,
+  run: Pick<RunK6Result, 'summaryPath' | 'dashboardPath'>,
+  scenarios: LoadScenario[],
+): LoadResult {
+  return {
+    profile,
+    tool: `k6 ${k6Version}`,
+    summaryPath: run.summaryPath,
+    ...(run.dashboardPath ? { dashboardPath: run.dashboardPath } : {}),
+    scenarios,
+  };
+}
