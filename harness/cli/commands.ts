@@ -5,7 +5,7 @@ import { chapterModule, chapters } from '../chapters/registry.ts';
 import { DEPENDENCY_ENV, describeDependency, resolveDependency } from '../containers/dependencies.ts';
 import { chapterList } from '../core/chapter-list.ts';
 import { environment } from '../core/environment.ts';
-import { countStatuses, gradeChapter, type TargetSpec } from '../core/grade-chapter.ts';
+import { countStatuses, gradeChapter, loadErrorPrefix, type TargetSpec } from '../core/grade-chapter.ts';
 import type { Profile } from '../core/load-run.ts';
 import { resultsDir, rootDir } from '../core/paths.ts';
 import { makeRunDir, newRunId } from '../core/run-dir.ts';
@@ -57,8 +57,9 @@ export async function finishRun(run: Omit<RunResults, 'summary' | 'finishedAt'>,
     `\nchecks: ${s.pass} passed, ${s.fail} failed, ${s.skipped} skipped, ${s.error} errors; targets failed: ${targetsFailed}`,
   );
   log(`results: ${paths.json}\nreport:  ${paths.html}\nsummary: ${paths.markdown}\njunit:   ${paths.junit}`);
+  const loadErrors = run.chapters.flatMap((c) => c.targets).filter((t) => t.reason?.startsWith(loadErrorPrefix)).length;
   if (s.fail > 0 || targetsFailed > 0) return 1;
-  return s.error > 0 ? 2 : 0;
+  return s.error > 0 || loadErrors > 0 ? 2 : 0;
 }
 
 /**
@@ -155,29 +156,36 @@ export async function cmdAll(o: { profile: Profile; runs: number; seed?: number;
   const k6 = await k6For(o.profile, true);
   const started = new Date().toISOString();
   const results: ChapterResult[] = [];
+  const broken: string[] = [];
   try {
     for (const [i, m] of chapters.entries()) {
       log(`\n[${i + 1}/${chapters.length}] ${m.slug}`);
-      results.push(
-        await gradeChapter({
-          module: m,
-          target: { manifest: m.referenceManifest },
-          runDir: dir,
-          runSeed,
-          numRuns: o.runs,
-          load: o.profile,
-          bench: true,
-          k6,
-          network,
-          embedded: true,
-          onProgress: (l) => log(`  ${l}`),
-        }),
-      );
+      try {
+        results.push(
+          await gradeChapter({
+            module: m,
+            target: { manifest: m.referenceManifest },
+            runDir: dir,
+            runSeed,
+            numRuns: o.runs,
+            load: o.profile,
+            bench: true,
+            k6,
+            network,
+            embedded: true,
+            onProgress: (l) => log(`  ${l}`),
+          }),
+        );
+      } catch (e) {
+        // One chapter that cannot be graded (its reference does not start, say) does not lose the others' results.
+        broken.push(m.slug);
+        log(`  ERROR ${m.slug} could not be graded: ${(e as Error).message}`);
+      }
     }
   } finally {
     await network?.close();
   }
-  return finishRun(
+  const code = await finishRun(
     {
       schemaVersion: 1,
       runId,
@@ -188,6 +196,8 @@ export async function cmdAll(o: { profile: Profile; runs: number; seed?: number;
     },
     dir,
   );
+  if (broken.length) log(`not graded (errors above): ${broken.join(', ')}`);
+  return broken.length ? 2 : code;
 }
 
 export async function cmdBench(chapter: string, o: { profile: Profile; out?: string }): Promise<number> {

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChapterModule } from '../chapters/chapter-module.ts';
-import type { ChapterResult, Counts } from '../results/types.ts';
+import type { ChapterResult, Counts, TargetResult } from '../results/types.ts';
 import { ExchangeValidator } from './exchange-validator.ts';
 import type { Profile } from './load-run.ts';
 import { loadManifest } from './manifest.ts';
@@ -36,6 +36,9 @@ export interface GradeOptions {
   network: NetworkFaults | null;
   onProgress: (line: string) => void;
 }
+
+/** Starts the reason of every target of a chapter whose load test could not run (the CLI exits 2 on it). */
+export const loadErrorPrefix = 'the load test could not run:';
 
 export function countStatuses(items: { status: string }[]): Counts {
   const c: Counts = { pass: 0, fail: 0, skipped: 0, error: 0 };
@@ -96,8 +99,8 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
       counts: countStatuses(checks),
     };
     if (o.load && o.module.load) {
-      if (!o.k6) {
-        result.targets = o.module.catalog.targets.map((t) => ({
+      const unmeasured = (reason: string): TargetResult[] =>
+        o.module.catalog.targets.map((t) => ({
           id: t.id,
           title: t.title,
           metric: t.metric,
@@ -106,18 +109,29 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
           value: null,
           target: t.value ?? null,
           verdict: 'skipped',
-          reason: 'k6 was not found (run `npx tsx scripts/get-tools.ts`, or install k6)',
+          reason,
         }));
+      if (!o.k6) {
+        result.targets = unmeasured('k6 was not found (run `npx tsx scripts/get-tools.ts`, or install k6)');
       } else {
-        const { load, targets } = await o.module.load({
-          target,
-          catalog: o.module.catalog,
-          profile: o.load,
-          outDir: join(dir, 'load'),
-          k6: o.k6.path,
-          k6Version: o.k6.version,
-          onProgress: o.onProgress,
-        });
+        let measured: Awaited<ReturnType<NonNullable<ChapterModule['load']>>>;
+        try {
+          measured = await o.module.load({
+            target,
+            catalog: o.module.catalog,
+            profile: o.load,
+            outDir: join(dir, 'load'),
+            k6: o.k6.path,
+            k6Version: o.k6.version,
+            onProgress: o.onProgress,
+          });
+        } catch (e) {
+          // The checks' results are kept; the targets say the load test broke, and the run's exit code says error.
+          const why = `${loadErrorPrefix} ${(e as Error).message.split('\n')[0]}`;
+          o.onProgress(`ERROR   ${why}`);
+          measured = { load: { profile: o.load, tool: `k6 ${o.k6.version}`, scenarios: [] }, targets: unmeasured(why) };
+        }
+        const { load, targets } = measured;
         result.load = load;
         result.targets = targets;
         for (const t of targets) {
