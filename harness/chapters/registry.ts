@@ -1,11 +1,13 @@
 // The chapters the harness can grade. Adding a chapter: `sdgrade new-chapter NN-slug`, then list it here.
 
+import { rateLimiter } from './05-rate-limiter/index.ts';
 import { consistentHashing } from './06-consistent-hashing/index.ts';
 import { uniqueIdGenerator } from './08-unique-id-generator/index.ts';
 import { urlShortener } from './09-url-shortener/index.ts';
 import type { ChapterModule } from './chapter-module.ts';
 
 export const chapters: readonly ChapterModule[] = [
+  rateLimiter as ChapterModule,
   consistentHashing as ChapterModule,
   uniqueIdGenerator as ChapterModule,
   urlShortener as ChapterModule,

@@ -1,0 +1,91 @@
+// The chapter's operations over the validating client, each returning the exchange (evidence) and, for decisions,
+// the client-side send and receive times: the target decided somewhere between the two.
+import type { components } from '../../../specs/05-rate-limiter/generated/openapi.d.ts';
+import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
+
+export type Decision = components['schemas']['Decision'];
+export type Descriptor = components['schemas']['Descriptor'];
+export type Entry = components['schemas']['DescriptorEntry'];
+export type Unit = components['schemas']['Unit'];
+export type Algorithm = components['schemas']['RuleSet']['algorithm'];
+
+export const UNIT_MS: Record<Unit, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+export interface Timed {
+  x: Exchange;
+  d: Decision | null;
+  sentAt: number;
+  doneAt: number;
+}
+
+export function rlApi(ctx: CheckContext) {
+  return {
+    async decide(domain: string, descriptors: Entry[]): Promise<Timed> {
+      const sentAt = Date.now();
+      const x = await ctx.http.send({ method: 'POST', path: '/api/v1/ratelimit', json: { domain, descriptors } });
+      const doneAt = Date.now();
+      return { x, d: x.status === 200 ? (x.body as Decision) : null, sentAt, doneAt };
+    },
+    putRules(domain: string, descriptors: Descriptor[]): Promise<Exchange> {
+      return ctx.http.send({ method: 'PUT', path: `/api/v1/rules/${domain}`, json: { descriptors } });
+    },
+    listRules(): Promise<Exchange> {
+      return ctx.http.send({ method: 'GET', path: '/api/v1/rules' });
+    },
+    protected(userId?: string): Promise<Exchange> {
+      return ctx.http.send({
+        method: 'GET',
+        path: '/api/v1/protected',
+        ...(userId === undefined ? {} : { headers: { 'x-user-id': userId } }),
+      });
+    },
+  };
+}
+
+export type RlApi = ReturnType<typeof rlApi>;
+
+/** Decides and fails the check unless the answer is a 200 decision. */
+export async function decided(
+  ctx: CheckContext,
+  api: RlApi,
+  domain: string,
+  entries: Entry[],
+): Promise<Timed & { d: Decision }> {
+  const t = await api.decide(domain, entries);
+  ctx.expect(t.d, `decision for ${domain} answered ${t.x.status ?? t.x.error}`, t.x);
+  return t as Timed & { d: Decision };
+}
+
+/** Installs a domain's rules and fails the check unless they were accepted. */
+export async function installRules(
+  ctx: CheckContext,
+  api: RlApi,
+  domain: string,
+  descriptors: Descriptor[],
+): Promise<void> {
+  const x = await api.putRules(domain, descriptors);
+  ctx.expectStatus(x, 200);
+}
+
+export async function algorithmOf(ctx: CheckContext, api: RlApi): Promise<Algorithm> {
+  const x = await api.listRules();
+  ctx.expectStatus(x, 200);
+  return (x.body as { algorithm: Algorithm }).algorithm;
+}
+
+export function runNonce(): string {
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** Waits, if needed, so that the next `needMs` stay inside one window of `unitMs` (aligned to the Unix epoch). */
+export async function clearOfBoundary(unitMs: number, needMs: number): Promise<void> {
+  const into = Date.now() % unitMs;
+  if (into + needMs >= unitMs) await sleep(unitMs - into + 5);
+}
+
+export function perMinute(key: string, limit: number, value?: string): Descriptor {
+  return { key, ...(value ? { value } : {}), rate_limit: { unit: 'minute', requests_per_unit: limit } };
+}

@@ -1,0 +1,169 @@
+// RL-I5 and RL-F1: the distributed limiter. Several instances share one store (the manifest gives every node the
+// same `${dep.redis}`); a burst spread over them must meet one limit, and the store going away must neither hang
+// requests nor stop limiting once it is back.
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import { algorithmOf, installRules, rlApi, runNonce, sleep, type Timed } from './api.ts';
+import { overAdmission } from './properties.ts';
+
+async function decideAt(ctx: CheckContext, baseUrl: string, domain: string, value: string): Promise<Timed> {
+  const sentAt = Date.now();
+  const x = await ctx.http.send({
+    method: 'POST',
+    path: '/api/v1/ratelimit',
+    json: { domain, descriptors: [{ key: 'client', value }] },
+    baseUrl,
+    timeoutMs: 5000,
+  });
+  const doneAt = Date.now();
+  ctx.expect(x.status === 200, `a decision on ${baseUrl} answered ${x.status ?? x.error}`, x);
+  return { x, d: x.body as Timed['d'], sentAt, doneAt };
+}
+
+export async function instancesShareOneLimit(ctx: CheckContext): Promise<void> {
+  const nodes = ctx.target.nodes;
+  if (nodes.length < 2) ctx.skip('needs at least two instances sharing the store: give a manifest with two nodes');
+  const api = rlApi(ctx);
+  const algorithm = await algorithmOf(ctx, api);
+  const domain = `i5-${runNonce()}`;
+  let run = 0;
+  await ctx.property(
+    fc.record({ limit: fc.integer({ min: 2, max: 10 }), factor: fc.integer({ min: 2, max: 4 }) }),
+    async ({ limit, factor }) => {
+      const d = `${domain}-${run++}`;
+      await installRules(ctx, api, d, [{ key: 'client', rate_limit: { unit: 'second', requests_per_unit: limit } }]);
+      // Rules are per instance (each loads its file): install on every node.
+      for (const n of nodes.slice(1)) {
+        const x = await ctx.http.send({
+          method: 'PUT',
+          path: `/api/v1/rules/${d}`,
+          json: { descriptors: [{ key: 'client', rate_limit: { unit: 'second', requests_per_unit: limit } }] },
+          baseUrl: ctx.target.nodeUrl(n),
+        });
+        ctx.expectStatus(x, 200);
+      }
+      // The book's race: every instance reads the counter at the same moment.
+      const trace = await Promise.all(
+        Array.from({ length: limit * factor }, (_, i) =>
+          decideAt(ctx, ctx.target.nodeUrl(nodes[i % nodes.length]), d, 'k'),
+        ),
+      );
+      const over = overAdmission(algorithm, limit, trace);
+      if (over) ctx.fail(`across ${nodes.length} instances: ${over}`, { counterexample: { limit, factor } });
+    },
+    Math.min(ctx.numRuns, 10),
+  );
+  ctx.evidence.instances = nodes.length;
+}
+
+export async function storeDownThenBack(ctx: CheckContext): Promise<void> {
+  const redis = ctx.target.dependencies.redis!;
+  const api = rlApi(ctx);
+  const domain = `f1-${runNonce()}`;
+  const limit = 3;
+  await installRules(ctx, api, domain, [{ key: 'client', rate_limit: { unit: 'minute', requests_per_unit: limit } }]);
+  await redis.setReachable(false);
+  const answers: (boolean | number | null)[] = [];
+  let slowest = 0;
+  try {
+    await sleep(200);
+    for (let i = 0; i < limit + 2; i++) {
+      const x = await ctx.http.send({
+        method: 'POST',
+        path: '/api/v1/ratelimit',
+        json: { domain, descriptors: [{ key: 'client', value: 'down' }] },
+        timeoutMs: 3000,
+      });
+      slowest = Math.max(slowest, x.durationMs);
+      answers.push(x.status === 200 ? (x.body as { allowed: boolean }).allowed : x.status);
+      ctx.expect(
+        x.status === 200 || x.status === 503,
+        `with the store unreachable a decision answered ${x.status ?? x.error} in ${Math.round(x.durationMs)} ms`,
+        x,
+      );
+      ctx.expect(x.durationMs < 2000, `with the store unreachable a decision took ${Math.round(x.durationMs)} ms`, x);
+    }
+    const health = await ctx.http.send({ method: 'GET', path: '/health/ready', timeoutMs: 3000 });
+    ctx.evidence.healthWhileDown = health.body ?? health.status;
+    // Proof the fault bit: the limiter failed open (more than the limit let through), closed (503), or says so.
+    const bit =
+      answers.includes(503) ||
+      answers.filter((a) => a === true).length > limit ||
+      JSON.stringify(health.body ?? '').includes('down');
+    if (!bit)
+      throw new Error('the store outage changed nothing visible: the fault did not bite, so this proves nothing');
+  } finally {
+    await redis.setReachable(true);
+  }
+  ctx.evidence.answersWhileDown = answers;
+  ctx.evidence.slowestMsWhileDown = Math.round(slowest);
+  // Back: the limiter must enforce again (after its reconnect), within a few seconds.
+  const deadline = Date.now() + 8000;
+  for (let attempt = 0; ; attempt++) {
+    const value = `back-${attempt}`;
+    const got: boolean[] = [];
+    for (let i = 0; i < limit + 1; i++) {
+      const x = await ctx.http.send({
+        method: 'POST',
+        path: '/api/v1/ratelimit',
+        json: { domain, descriptors: [{ key: 'client', value }] },
+      });
+      got.push(x.status === 200 && (x.body as { allowed: boolean }).allowed);
+    }
+    if (got.slice(0, limit).every(Boolean) && !got[limit]) break;
+    if (Date.now() > deadline)
+      ctx.fail(`8 s after the store came back, limiting had not resumed: ${JSON.stringify(got)}`);
+    await sleep(300);
+  }
+}
+
+/** Installs a domain's rules on every node (rules are per instance: each loads its file and takes its own PUTs). */
+async function installEverywhere(ctx: CheckContext, nodes: readonly string[], domain: string, limit: number) {
+  for (const n of nodes) {
+    const x = await ctx.http.send({
+      method: 'PUT',
+      path: `/api/v1/rules/${domain}`,
+      json: { descriptors: [{ key: 'client', rate_limit: { unit: 'minute', requests_per_unit: limit } }] },
+      baseUrl: ctx.target.nodeUrl(n),
+    });
+    ctx.expectStatus(x, 200);
+  }
+}
+
+async function allowedAt(ctx: CheckContext, node: string, domain: string, value: string): Promise<boolean> {
+  const t = await decideAt(ctx, ctx.target.nodeUrl(node), domain, value);
+  return t.d?.allowed === true;
+}
+
+export async function instanceKilled(ctx: CheckContext): Promise<void> {
+  const nodes = ctx.target.nodes;
+  if (nodes.length < 2) ctx.skip('needs at least two instances sharing the store: give a manifest with two nodes');
+  const [a, b] = [nodes[0]!, nodes[1]!];
+  const domain = `f2-${runNonce()}`;
+  const limit = 3;
+  await installEverywhere(ctx, nodes, domain, limit);
+  // Exhaust one key through both instances.
+  const before: boolean[] = [];
+  for (let i = 0; i <= limit; i++) before.push(await allowedAt(ctx, i % 2 ? b : a, domain, 'k1'));
+  ctx.expect(before.filter(Boolean).length === limit && !before[limit], `before the kill: ${JSON.stringify(before)}`);
+  await ctx.target.kill(b);
+  const down = await ctx.http.send({
+    method: 'GET',
+    path: '/health/ready',
+    baseUrl: ctx.target.nodeUrl(b),
+    timeoutMs: 1000,
+  });
+  ctx.expect(down.status === null, 'the killed instance still answered: the fault did not bite');
+  ctx.expect(!(await allowedAt(ctx, a, domain, 'k1')), `with ${b} killed, ${a} let the limited key through`);
+  const fresh: boolean[] = [];
+  for (let i = 0; i <= limit; i++) fresh.push(await allowedAt(ctx, a, domain, 'k2'));
+  ctx.expect(
+    fresh.filter(Boolean).length === limit && !fresh[limit],
+    `with ${b} killed, ${a} did not enforce ${limit} on a fresh key: ${JSON.stringify(fresh)}`,
+  );
+  await ctx.target.start(b);
+  await installEverywhere(ctx, [b], domain, limit);
+  for (const key of ['k1', 'k2'])
+    ctx.expect(!(await allowedAt(ctx, b, domain, key)), `after its restart, ${b} let the limited key ${key} through`);
+  ctx.evidence.killed = b;
+}

@@ -1,0 +1,149 @@
+// Grades the chapter 05 reference the way a user grades theirs: by manifest and by URL, with every algorithm behind
+// ALGORITHM=, then every mutant.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gradeChapter } from '../../core/grade-chapter.ts';
+import { loadManifest } from '../../core/manifest.ts';
+import type { NetworkFaults } from '../../core/network-faults.ts';
+import { ProcessTarget } from '../../core/process-target.ts';
+import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
+import type { ChapterResult } from '../../results/types.ts';
+import { findK6 } from '../../tools/k6.ts';
+import { findToxiproxy } from '../../tools/toxiproxy.ts';
+import { expectEveryMutantCaught, expectEveryTarget, expectValidResults } from '../grade-test-kit.ts';
+import { rateLimiter } from './index.ts';
+import { overAdmission } from './properties.ts';
+
+const realRedis = Boolean(process.env.SDGRADE_REDIS_URL);
+let network: NetworkFaults;
+
+beforeAll(async () => {
+  network = await startNetworkFaults((await findToxiproxy({ build: false })).path);
+});
+afterAll(async () => {
+  await network?.close();
+});
+
+const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-05-test-'));
+const base = { module: rateLimiter, runDir, runSeed: 42, numRuns: 6, load: null, onProgress: () => {} } as const;
+
+function failures(r: ChapterResult): string[] {
+  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
+}
+
+describe('05-rate-limiter reference', () => {
+  it('passes every check by manifest in memory (token bucket); the shared-store checks are skipped with the reason', async () => {
+    const r = await gradeChapter({
+      ...base,
+      target: { manifest: rateLimiter.referenceManifest },
+      network,
+      embedded: true,
+    });
+    expect(failures(r)).toEqual([]);
+    for (const id of ['RL-I5', 'RL-F1', 'RL-F2']) {
+      const c = r.checks.find((x) => x.id === id)!;
+      expect(c.status, id).toBe('skipped');
+      expect(c.reason, id).toMatch(/redis/);
+    }
+    expect(r.checks.filter((c) => c.status === 'pass').length).toBe(rateLimiter.catalog.checks.length - 3);
+    expectValidResults(r);
+  }, 60_000);
+
+  it.runIf(realRedis || process.env.CI)(
+    'passes every check by manifest on a real Redis shared by two instances (CI)',
+    async () => {
+      expect(realRedis, 'CI must set SDGRADE_REDIS_URL (scripts/services.sh)').toBe(true);
+      const r = await gradeChapter({ ...base, target: { manifest: rateLimiter.referenceManifest }, network });
+      expect(failures(r)).toEqual([]);
+      expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
+      expect(r.checks.find((c) => c.id === 'RL-I5')?.evidence?.['instances']).toBe(2);
+    },
+    60_000,
+  );
+
+  for (const algorithm of ['leaking_bucket', 'fixed_window', 'sliding_window_log', 'sliding_window_counter']) {
+    it(`keeps admissions within the ${algorithm} definition and honours its Retry-After`, async () => {
+      const r = await gradeChapter({
+        ...base,
+        numRuns: 2,
+        target: { manifest: rateLimiter.referenceManifest },
+        network: null,
+        embedded: true,
+        only: ['RL-I1', 'RL-I2'],
+        envOverrides: { ALGORITHM: algorithm },
+        variant: algorithm,
+      });
+      expect(failures(r)).toEqual([]);
+      expect(r.checks.find((c) => c.id === 'RL-I1')?.evidence?.['algorithm']).toBe(algorithm);
+    }, 60_000);
+  }
+
+  it('passes by URL', async () => {
+    const started = await ProcessTarget.start({
+      manifest: loadManifest(rateLimiter.referenceManifest),
+      runDir: join(runDir, 'by-url'),
+      embedded: true,
+    });
+    try {
+      const r = await gradeChapter({
+        ...base,
+        target: { url: started.baseUrl },
+        network: null,
+        only: ['RL-C1', 'RL-C3'],
+      });
+      expect(failures(r)).toEqual([]);
+    } finally {
+      await started.close();
+    }
+  }, 60_000);
+
+  it('runs the k6 smoke profile and maps it into valid results with every target', async () => {
+    const k6 = await findK6({ build: false });
+    const r = await gradeChapter({
+      ...base,
+      target: { manifest: rateLimiter.referenceManifest },
+      network,
+      embedded: true,
+      only: ['RL-C1'],
+      load: 'smoke',
+      k6: { path: k6.path, version: k6.version },
+    });
+    expect(r.load?.scenarios.map((s) => s.name)).toEqual(['limited', 'passthrough']);
+    for (const s of r.load!.scenarios) {
+      expect(s.rps).toBeGreaterThan(0);
+      expect(s.errorRate).toBe(0);
+    }
+    const byId = expectEveryTarget(r, rateLimiter);
+    expect(byId['RL-T2']!.verdict).toBe('pass');
+    expect(byId['RL-T1']!.yardstick?.value).toBeGreaterThan(0);
+    expect(byId['RL-T3']!.yardstick?.value).toBeGreaterThan(0);
+    expectValidResults(r, k6.version);
+  }, 60_000);
+
+  it('catches every mutant with the check named for it', async () => {
+    await expectEveryMutantCaught(rateLimiter, { numRuns: 4, allowSkipped: !realRedis });
+  }, 120_000);
+});
+
+describe('05-rate-limiter model', () => {
+  const t = (sentAt: number, allowed: boolean) => ({
+    x: {} as never,
+    d: { allowed, limit: 2, remaining: 0, retryAfterMs: 0, unit: 'second' as const },
+    sentAt,
+    doneAt: sentAt + 5,
+  });
+  it('bounds a token bucket by limit plus refill over the span', () => {
+    expect(overAdmission('token_bucket', 2, [t(0, true), t(1, true), t(2, true)])).toMatch(/3 admitted/);
+    expect(overAdmission('token_bucket', 2, [t(0, true), t(1, true), t(600, true)])).toBeNull();
+  });
+  it('bounds a fixed window per aligned window, not across a boundary', () => {
+    expect(overAdmission('fixed_window', 2, [t(990, true), t(991, true), t(1000, true), t(1001, true)])).toBeNull();
+    expect(overAdmission('fixed_window', 2, [t(1000, true), t(1001, true), t(1500, true)])).toMatch(/3 admitted/);
+  });
+  it('bounds a sliding log in any span shorter than the window', () => {
+    expect(overAdmission('sliding_window_log', 2, [t(990, true), t(991, true), t(1000, true)])).toMatch(/3 admitted/);
+    expect(overAdmission('sliding_window_log', 2, [t(0, true), t(1, true), t(1001, true)])).toBeNull();
+  });
+});

@@ -1,0 +1,90 @@
+// The chapter's load test: the k6 script's limited and pass-through scenarios at one arrival rate (RL-T1 added p99,
+// RL-T2 errors), and a capacity probe of the decision endpoint against the no-op server in the same run (RL-T3).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gradeTarget } from '../../core/grade-target.ts';
+import type { LoadRun } from '../../core/load-run.ts';
+import { loadDir, specFile } from '../../core/paths.ts';
+import type { ResolvedTarget } from '../../core/resolve-targets.ts';
+import { round3 } from '../../core/stats.ts';
+import { throttleProgress } from '../../core/throttle-progress.ts';
+import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
+import { runK6 } from '../../load/k6-runner.ts';
+import { checkFailureRate, loadSection, measuredScenario } from '../../load/measured-scenario.ts';
+
+// Mirrors the k6 script's profiles (measured seconds and rate).
+const profiles = {
+  smoke: { measureS: 6, rate: 100, probeS: 3, rounds: 1 },
+  full: { measureS: 60, rate: 500, probeS: 10, rounds: 3 },
+};
+
+export const loadRateLimiter: LoadRun = async (ctx) => {
+  const targets: ResolvedTarget[] = JSON.parse(
+    readFileSync(specFile(ctx.catalog.chapter, 'generated/targets.json'), 'utf8'),
+  );
+  const t = Object.fromEntries(targets.map((x) => [x.id, x])) as Record<string, ResolvedTarget>;
+  const p = profiles[ctx.profile];
+  ctx.onProgress(`k6 ${ctx.profile} profile against ${ctx.target.baseUrl} (about ${p.measureS + 3} s)`);
+  const run = await runK6({
+    script: join(loadDir, '05-rate-limiter.js'),
+    env: { TARGET_URL: ctx.target.baseUrl, PROFILE: ctx.profile },
+    outDir: ctx.outDir,
+    k6: ctx.k6,
+    onProgress: throttleProgress(ctx.onProgress),
+    timeoutMs: (p.measureS + 120) * 1000,
+  });
+  const limited = measuredScenario(run.summary, 'limited', p.measureS);
+  const passthrough = measuredScenario(run.summary, 'passthrough', p.measureS);
+  const checks = checkFailureRate(run.summary);
+  const errorRate = round3(Math.max(limited.stats.errorRate, passthrough.stats.errorRate, checks.rate));
+  const added = round3(limited.stats.latencyMs.p99 - passthrough.stats.latencyMs.p99);
+
+  // RL-T3: the decision endpoint on one key whose limit is never reached, against the no-op server.
+  const domain = `load-${Date.now().toString(36)}`;
+  const put = await fetch(`${ctx.target.baseUrl}/api/v1/rules/${domain}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ descriptors: [{ key: 'client', rate_limit: { unit: 'second', requests_per_unit: 1e9 } }] }),
+  });
+  if (put.status !== 200) throw new Error(`could not install the capacity probe's rule: ${put.status}`);
+  const probe = { label: 'decision', rounds: p.rounds };
+  const capacity = await capacityRatio({
+    ...probe,
+    url: `${ctx.target.baseUrl}/api/v1/ratelimit`,
+    method: 'POST',
+    body: JSON.stringify({ domain, descriptors: [{ key: 'client', value: 'probe' }] }),
+    probeS: p.probeS,
+    outDir: ctx.outDir,
+    k6: ctx.k6,
+    onProgress: ctx.onProgress,
+  });
+
+  const carried = (s: typeof limited, name: string) => [
+    { ok: s.dropped === 0, why: `${s.dropped} ${name} iterations could not start in time (rate not carried)` },
+    { ok: s.stats.errorRate === 0, why: `${name} error rate ${s.stats.errorRate}` },
+  ];
+  return {
+    load: loadSection(ctx.profile, ctx.k6Version, run, [
+      { name: 'limited', targetRps: p.rate, ...limited.stats },
+      { name: 'passthrough', targetRps: p.rate, ...passthrough.stats },
+    ]),
+    targets: [
+      gradeTarget(
+        t['RL-T1']!,
+        {
+          value: added,
+          yardstick: {
+            name: 'p99 of the same endpoint without a matching rule, same run',
+            value: passthrough.stats.latencyMs.p99,
+            unit: 'ms',
+          },
+          conditions: [...carried(limited, 'limited'), ...carried(passthrough, 'passthrough')],
+          reason: `p99 limited ${limited.stats.latencyMs.p99} ms vs pass-through ${passthrough.stats.latencyMs.p99} ms`,
+        },
+        ctx.profile,
+      ),
+      gradeTarget(t['RL-T2']!, { value: errorRate, reason: `${checks.failed} answer checks failed` }, ctx.profile),
+      gradeTarget(t['RL-T3']!, capacityMeasurement(capacity, probe), ctx.profile),
+    ],
+  };
+};

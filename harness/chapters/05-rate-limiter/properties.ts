@@ -1,0 +1,235 @@
+// RL-I1..I4: the chapter's invariants as fast-check properties over the wire, each with the check's seed. RL-I1 is
+// model-based: it holds the admissions of generated bursts and idle gaps to the bound the reported algorithm's
+// definition (specs/05-rate-limiter/README.md) implies, allowing for the fact that the target decided each request
+// at some moment between the harness sending it and hearing the answer.
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import {
+  type Algorithm,
+  algorithmOf,
+  clearOfBoundary,
+  decided,
+  installRules,
+  perMinute,
+  rlApi,
+  runNonce,
+  sleep,
+  type Timed,
+} from './api.ts';
+
+const W = 1000; // every generated rule is per second: short windows keep the checks fast
+
+/** The admissions that exceed the definition's bound, or null when the trace keeps it. */
+export function overAdmission(algorithm: Algorithm, limit: number, trace: readonly Timed[]): string | null {
+  const admitted = trace.filter((t) => t.d?.allowed).sort((a, b) => a.sentAt - b.sentAt);
+  if (algorithm === 'fixed_window' || algorithm === 'sliding_window_counter') {
+    // At most `limit` admitted in any window [kW, (k+1)W): count requests decided surely inside one.
+    const byWindow = new Map<number, number>();
+    for (const t of admitted) {
+      const k = Math.floor(t.sentAt / W);
+      if (Math.floor(t.doneAt / W) === k) byWindow.set(k, (byWindow.get(k) ?? 0) + 1);
+    }
+    for (const [k, n] of byWindow)
+      if (n > limit) return `${n} admitted inside the window starting at ${k * W} (limit ${limit} per second)`;
+    return null;
+  }
+  for (let i = 0; i < admitted.length; i++) {
+    for (let j = i; j < admitted.length; j++) {
+      const from = admitted[i]!.sentAt;
+      const to = Math.max(...admitted.slice(i, j + 1).map((t) => t.doneAt));
+      const n = j - i + 1;
+      const span = to - from;
+      // Buckets start full (token) or empty (leaking) and gain limit per W; the log admits limit per any W.
+      const bound =
+        algorithm === 'sliding_window_log'
+          ? span < W
+            ? limit
+            : Number.POSITIVE_INFINITY
+          : Math.floor(limit + (span * limit) / W);
+      if (n > bound) return `${n} admitted within ${span} ms (the ${algorithm} definition allows ${bound})`;
+    }
+  }
+  return null;
+}
+
+async function burst(ctx: CheckContext, domain: string, value: string, size: number): Promise<Timed[]> {
+  const api = rlApi(ctx);
+  return Promise.all(Array.from({ length: size }, () => decided(ctx, api, domain, [{ key: 'client', value }])));
+}
+
+export async function admissionsWithinDefinition(ctx: CheckContext): Promise<void> {
+  const api = rlApi(ctx);
+  const algorithm = await algorithmOf(ctx, api);
+  const domain = `i1-${runNonce()}`;
+  ctx.evidence.algorithm = algorithm;
+  const rule = (limit: number) => [
+    { key: 'client', rate_limit: { unit: 'second' as const, requests_per_unit: limit } },
+  ];
+  // First a fixed trace: the book's edge bursts, 2L+1 at 20% and at 70% of a window and again just past its end.
+  {
+    const limit = 4;
+    await installRules(ctx, api, domain, rule(limit));
+    const value = `edge-${runNonce()}`;
+    const trace: Timed[] = [];
+    await sleep(W - (Date.now() % W) + 0.2 * W);
+    trace.push(...(await burst(ctx, domain, value, 2 * limit + 1)));
+    await sleep(W - (Date.now() % W) - 0.3 * W);
+    trace.push(...(await burst(ctx, domain, value, 2 * limit + 1)));
+    await sleep(W - (Date.now() % W) + 0.05 * W);
+    trace.push(...(await burst(ctx, domain, value, 2 * limit + 1)));
+    const over = overAdmission(algorithm, limit, trace);
+    if (over) ctx.fail(`edge bursts: ${over}`, { counterexample: { limit, trace: summary(trace) } });
+  }
+  // Then generated traces: per run a fresh key, a limit, and bursts separated by idle gaps.
+  const step = fc.record({ gapMs: fc.integer({ min: 0, max: 600 }), size: fc.integer({ min: 1, max: 12 }) });
+  let run = 0;
+  await ctx.property(
+    fc.record({ limit: fc.integer({ min: 2, max: 6 }), steps: fc.array(step, { minLength: 1, maxLength: 4 }) }),
+    async ({ limit, steps }) => {
+      const d = `${domain}-${run++}`;
+      await installRules(ctx, api, d, rule(limit));
+      const trace: Timed[] = [];
+      for (const s of steps) {
+        await sleep(s.gapMs);
+        trace.push(...(await burst(ctx, d, 'k', s.size)));
+      }
+      const over = overAdmission(algorithm, limit, trace);
+      if (over) ctx.fail(over, { counterexample: { limit, steps, trace: summary(trace) } });
+    },
+    Math.min(ctx.numRuns, 8),
+  );
+}
+
+function summary(trace: readonly Timed[]) {
+  return trace.map((t) => ({ sentAt: t.sentAt, doneAt: t.doneAt, allowed: t.d?.allowed }));
+}
+
+export async function retryAfterIsHonoured(ctx: CheckContext): Promise<void> {
+  const api = rlApi(ctx);
+  // Over the protected endpoint: the headers of a 429, then one request after Retry-After seconds.
+  const limit = 3;
+  await installRules(ctx, api, 'api', [{ key: 'user_id', rate_limit: { unit: 'second', requests_per_unit: limit } }]);
+  const user = `i2-${runNonce()}`;
+  let limited: Awaited<ReturnType<typeof api.protected>> | undefined;
+  for (let i = 0; i < limit + 3; i++) {
+    const x = await api.protected(user);
+    if (x.status === 429) limited = x;
+    else ctx.expectStatus(x, 200);
+  }
+  ctx.expect(limited, `${limit + 3} requests at once to a ${limit}-per-second rule were never limited`);
+  const h = limited.headers;
+  const retry = Number(h['retry-after']);
+  ctx.expect(
+    h['x-ratelimit-retry-after'] === h['retry-after'],
+    'X-Ratelimit-Retry-After differs from Retry-After',
+    limited,
+  );
+  ctx.expect(retry >= 1 && retry <= 2, `Retry-After is ${retry} s for a per-second rule`, limited);
+  ctx.expect(h['x-ratelimit-limit'] === String(limit), `X-Ratelimit-Limit is ${h['x-ratelimit-limit']}`, limited);
+  ctx.expect(h['x-ratelimit-remaining'] === '0', 'a 429 says requests remain', limited);
+  ctx.expect(/^"rule";r=0;t=\d+$/.test(h.ratelimit ?? ''), `RateLimit is ${h.ratelimit}, not r=0`, limited);
+  ctx.expect(
+    h['ratelimit-policy'] === `"rule";q=${limit};w=1`,
+    `RateLimit-Policy is ${h['ratelimit-policy']}`,
+    limited,
+  );
+  await sleep(retry * 1000 + 10);
+  const after = await api.protected(user);
+  ctx.expect(after.status === 200, `a request ${retry} s after Retry-After: ${retry} got ${after.status}`, after);
+
+  // Over the decision endpoint, where retryAfterMs is precise: generated limits and overshoots.
+  const domain = `i2-${runNonce()}`;
+  let run = 0;
+  await ctx.property(
+    fc.record({ limit: fc.integer({ min: 2, max: 8 }), extra: fc.integer({ min: 1, max: 4 }) }),
+    async ({ limit, extra }) => {
+      const d = `${domain}-${run++}`;
+      await installRules(ctx, api, d, [{ key: 'client', rate_limit: { unit: 'second', requests_per_unit: limit } }]);
+      const entries = [{ key: 'client', value: 'k' }];
+      let last: Timed | undefined;
+      for (let i = 0; i < limit + extra; i++) {
+        const t = await decided(ctx, api, d, entries);
+        if (!t.d!.allowed) last = t;
+      }
+      if (!last) return; // slow enough that refills kept up: nothing to wait for
+      const wait = last.d!.retryAfterMs;
+      ctx.expect(wait > 0 && wait <= 2 * W, `a denial says retryAfterMs ${wait} for a per-second rule`, last.x);
+      await sleep(Math.max(0, last.doneAt + wait + 10 - Date.now()));
+      const next = await decided(ctx, api, d, entries);
+      ctx.expect(next.d.allowed, `denied again ${wait} ms after a denial that said retryAfterMs ${wait}`, next.x);
+    },
+    Math.min(ctx.numRuns, 10),
+  );
+}
+
+export async function keysAreIsolated(ctx: CheckContext): Promise<void> {
+  const api = rlApi(ctx);
+  const domain = `i3-${runNonce()}`;
+  let run = 0;
+  await ctx.property(
+    fc.record({ limit: fc.integer({ min: 1, max: 6 }), others: fc.integer({ min: 1, max: 3 }) }),
+    async ({ limit, others }) => {
+      const d = `${domain}-${run++}`;
+      await installRules(ctx, api, d, [perMinute('user', limit)]);
+      await clearOfBoundary(60_000, 3000);
+      const key = (i: number) => [{ key: 'user', value: `u${i}` }];
+      const first = await Promise.all(Array.from({ length: limit + 2 }, () => decided(ctx, api, d, key(0))));
+      ctx.expect(
+        first.some((t) => !t.d.allowed),
+        `${limit + 2} requests at once to ${limit} per minute all passed`,
+      );
+      for (let i = 1; i <= others; i++) {
+        const got = await Promise.all(Array.from({ length: limit }, () => decided(ctx, api, d, key(i))));
+        const denied = got.find((t) => !t.d.allowed);
+        if (denied)
+          ctx.fail(`with user u0 limited, user u${i} was denied within its own limit of ${limit}`, {
+            exchange: denied.x,
+          });
+      }
+    },
+    Math.min(ctx.numRuns, 10),
+  );
+}
+
+export async function ruleChangeKeepsOthers(ctx: CheckContext): Promise<void> {
+  const api = rlApi(ctx);
+  const nonce = runNonce();
+  let run = 0;
+  await ctx.property(
+    fc.record({ limit: fc.integer({ min: 1, max: 5 }), factor: fc.integer({ min: 2, max: 4 }) }),
+    async ({ limit, factor }) => {
+      const a = `i4-${nonce}-a${run}`;
+      const b = `i4-${nonce}-b${run++}`;
+      await installRules(ctx, api, a, [perMinute('user', limit)]);
+      await installRules(ctx, api, b, [perMinute('user', limit), perMinute('ip', limit)]);
+      await clearOfBoundary(60_000, 3000);
+      const exhaust = async (d: string, key: string) => {
+        for (let i = 0; i < limit + 1; i++) await decided(ctx, api, d, [{ key, value: 'x' }]);
+        const t = await decided(ctx, api, d, [{ key, value: 'x' }]);
+        ctx.expect(!t.d.allowed, `${limit + 2} requests to ${limit} per minute: the last was allowed`, t.x);
+      };
+      await exhaust(a, 'user');
+      await exhaust(b, 'ip');
+      // Raise b's user limit: no restart; the unrelated limited keys must stay limited.
+      await installRules(ctx, api, b, [perMinute('user', limit * factor), perMinute('ip', limit)]);
+      for (const [d, key] of [
+        [a, 'user'],
+        [b, 'ip'],
+      ] as const) {
+        const t = await decided(ctx, api, d, [{ key, value: 'x' }]);
+        ctx.expect(
+          !t.d.allowed,
+          `after a change to domain ${b}'s user rule, the limited ${d} ${key} key was let through`,
+          t.x,
+        );
+      }
+      const fresh = await Promise.all(
+        Array.from({ length: limit * factor }, () => decided(ctx, api, b, [{ key: 'user', value: 'new' }])),
+      );
+      const denied = fresh.find((t) => !t.d.allowed || t.d.limit !== limit * factor);
+      if (denied)
+        ctx.fail(`the raised limit ${limit * factor} did not apply without a restart`, { exchange: denied.x });
+    },
+    Math.min(ctx.numRuns, 10),
+  );
+}

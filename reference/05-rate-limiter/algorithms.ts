@@ -1,0 +1,198 @@
+// The book's five rate limiting algorithms, in memory, exactly as specs/05-rate-limiter/README.md defines them.
+// Each takes the time as an argument so that tests can drive it; `limit` is requests_per_unit, `windowMs` the unit.
+
+export const ALGORITHMS = [
+  'token_bucket',
+  'leaking_bucket',
+  'fixed_window',
+  'sliding_window_log',
+  'sliding_window_counter',
+] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+export interface Limit {
+  limit: number;
+  windowMs: number;
+}
+
+export interface Outcome {
+  allowed: boolean;
+  /** Requests still allowed now, after this one. */
+  remaining: number;
+  /** 0 when allowed; else milliseconds until one request would be allowed. */
+  retryAfterMs: number;
+  /** Milliseconds until the quota is whole again (the IETF RateLimit header's `t`). */
+  resetMs: number;
+}
+
+/** A store of per-key state that decides one request at a time (atomically per key). */
+export interface LimiterStore {
+  readonly kind: 'memory' | 'redis';
+  hit(key: string, l: Limit, now: number): Promise<Outcome>;
+  /** Forgets every key (used only by a mutant). */
+  clear(): Promise<void>;
+  health(): 'up' | 'down' | 'embedded';
+  close(): Promise<void>;
+}
+
+export interface BoundaryOptions {
+  /** MUTANT fixed-window-boundary: windows centred on multiples of the unit instead of starting at them. */
+  roundedWindows?: boolean;
+}
+
+type Decide = (state: unknown, l: Limit, now: number) => { state: unknown; outcome: Outcome };
+
+const ceil = (x: number) => Math.max(0, Math.ceil(x));
+
+function tokenBucket(s: unknown, { limit, windowMs }: Limit, now: number) {
+  const rate = limit / windowMs;
+  const prev = s as { tokens: number; t: number } | undefined;
+  let tokens = prev ? Math.min(limit, prev.tokens + (now - prev.t) * rate) : limit;
+  const allowed = tokens >= 1;
+  if (allowed) tokens -= 1;
+  return {
+    state: { tokens, t: now },
+    outcome: {
+      allowed,
+      remaining: Math.floor(tokens),
+      retryAfterMs: allowed ? 0 : ceil((1 - tokens) / rate) + 1,
+      resetMs: ceil((limit - tokens) / rate),
+    },
+  };
+}
+
+function leakingBucket(s: unknown, { limit, windowMs }: Limit, now: number) {
+  const rate = limit / windowMs;
+  const prev = s as { level: number; t: number } | undefined;
+  let level = prev ? Math.max(0, prev.level - (now - prev.t) * rate) : 0;
+  const allowed = level + 1 <= limit;
+  if (allowed) level += 1;
+  return {
+    state: { level, t: now },
+    outcome: {
+      allowed,
+      remaining: Math.max(0, Math.floor(limit - level)),
+      retryAfterMs: allowed ? 0 : ceil((level + 1 - limit) / rate) + 1,
+      resetMs: ceil(level / rate),
+    },
+  };
+}
+
+function fixedWindow(o: BoundaryOptions) {
+  return (s: unknown, { limit, windowMs }: Limit, now: number) => {
+    const win = o.roundedWindows ? Math.round(now / windowMs) : Math.floor(now / windowMs);
+    const prev = s as { win: number; count: number } | undefined;
+    let count = prev && prev.win === win ? prev.count : 0;
+    const allowed = count < limit;
+    if (allowed) count++;
+    const end = (o.roundedWindows ? win + 0.5 : win + 1) * windowMs;
+    return {
+      state: { win, count },
+      outcome: {
+        allowed,
+        remaining: limit - count,
+        retryAfterMs: allowed ? 0 : ceil(end - now),
+        resetMs: ceil(end - now),
+      },
+    };
+  };
+}
+
+function slidingLog(s: unknown, { limit, windowMs }: Limit, now: number) {
+  // The book's variant: a rejected request's timestamp is logged too.
+  const log = ((s as number[] | undefined) ?? []).filter((t) => t > now - windowMs);
+  log.push(now);
+  const allowed = log.length <= limit;
+  const retryAfterMs = allowed ? 0 : ceil(log[log.length - limit]! + windowMs - now) + 1;
+  return {
+    state: log,
+    outcome: {
+      allowed,
+      remaining: Math.max(0, limit - log.length),
+      retryAfterMs,
+      resetMs: ceil(log[0]! + windowMs - now),
+    },
+  };
+}
+
+function slidingCounter(s: unknown, { limit, windowMs }: Limit, now: number) {
+  const win = Math.floor(now / windowMs);
+  const prevState = s as { win: number; curr: number; prev: number } | undefined;
+  let curr = 0;
+  let prev = 0;
+  if (prevState?.win === win) ({ curr, prev } = prevState);
+  else if (prevState?.win === win - 1) prev = prevState.curr;
+  const start = win * windowMs;
+  const p = (now - start) / windowMs;
+  const estimate = () => curr + Math.floor(prev * (1 - p));
+  const allowed = estimate() < limit;
+  if (allowed) curr++;
+  let retryAfterMs = 0;
+  if (!allowed) {
+    const at =
+      curr < limit
+        ? start + windowMs * (1 - (limit - curr) / prev)
+        : start + windowMs * (2 - Math.min(1, limit / curr));
+    retryAfterMs = ceil(at - now) + 1;
+  }
+  return {
+    state: { win, curr, prev },
+    outcome: {
+      allowed,
+      remaining: Math.max(0, limit - estimate()),
+      retryAfterMs,
+      resetMs: ceil(start + 2 * windowMs - now),
+    },
+  };
+}
+
+export function decider(algorithm: Algorithm, o: BoundaryOptions = {}): Decide {
+  switch (algorithm) {
+    case 'token_bucket':
+      return tokenBucket;
+    case 'leaking_bucket':
+      return leakingBucket;
+    case 'fixed_window':
+      return fixedWindow(o);
+    case 'sliding_window_log':
+      return slidingLog;
+    case 'sliding_window_counter':
+      return slidingCounter;
+  }
+}
+
+/** The embedded store: one Map of per-key state; Node runs one decision at a time, so each is atomic. */
+export class MemoryStore implements LimiterStore {
+  readonly kind = 'memory';
+  private readonly states = new Map<string, { state: unknown; expires: number }>();
+  private readonly decide: Decide;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(algorithm: Algorithm, o: BoundaryOptions = {}) {
+    this.decide = decider(algorithm, o);
+    // Forget keys whose state cannot matter any more (two windows idle): memory stays proportional to active keys.
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const [k, v] of this.states) if (v.expires < now) this.states.delete(k);
+    }, 10_000);
+    this.sweeper.unref();
+  }
+
+  async hit(key: string, l: Limit, now: number): Promise<Outcome> {
+    const { state, outcome } = this.decide(this.states.get(key)?.state, l, now);
+    this.states.set(key, { state, expires: now + 2 * l.windowMs });
+    return outcome;
+  }
+
+  async clear(): Promise<void> {
+    this.states.clear();
+  }
+
+  health(): 'embedded' {
+    return 'embedded';
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+}

@@ -1,0 +1,126 @@
+// The HTTP surface of chapter 05: handlers by operationId; routes, validation and errors come from the spec (kit).
+import type { FastifyInstance } from 'fastify';
+import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
+import type { Readiness } from '../kit/health.ts';
+import type { LoadedSpec } from '../kit/load-spec.ts';
+import { ProblemError } from '../kit/problem.ts';
+import type { Algorithm, LimiterStore, Outcome } from './algorithms.ts';
+import type { MutantName } from './mutants.ts';
+import { bucketKey, type Descriptor, type Entry, type RateLimitRule, type RuleBook, UNIT_MS } from './rules.ts';
+
+export const SPEC_URL = new URL('../../specs/05-rate-limiter/openapi.yaml', import.meta.url);
+/** The domain whose rules the pass-through endpoint is limited by. */
+export const PROTECTED_DOMAIN = 'api';
+
+export interface LimiterAppOptions {
+  spec: LoadedSpec;
+  readiness: Readiness;
+  rules: RuleBook;
+  store: LimiterStore;
+  algorithm: Algorithm;
+  /** When the store fails (Redis unreachable): let requests through (open) or drop them (closed). */
+  failMode: 'open' | 'closed';
+  mutant?: MutantName | undefined;
+  logger?: CreateAppOptions['logger'];
+  onStoreError?: (error: unknown) => void;
+}
+
+export function buildApp(o: LimiterAppOptions): FastifyInstance {
+  const { rules, store, mutant } = o;
+
+  async function decide(domain: string, entries: readonly Entry[], rule: RateLimitRule): Promise<Outcome> {
+    const windowMs = UNIT_MS[rule.unit];
+    // MUTANT shared-bucket: the key leaves out the descriptor values, so every user shares one bucket.
+    const key =
+      mutant === 'shared-bucket'
+        ? bucketKey(
+            domain,
+            entries.map((e) => ({ key: e.key, value: '*' })),
+          )
+        : bucketKey(domain, entries);
+    const limit = mutant === 'off-by-one' ? rule.requests_per_unit + 1 : rule.requests_per_unit; // MUTANT off-by-one
+    let out: Outcome;
+    try {
+      out = await store.hit(key, { limit, windowMs }, Date.now());
+    } catch (error) {
+      o.onStoreError?.(error);
+      if (o.failMode === 'closed') throw new ProblemError(503, 'unavailable', 'the rate limiter store is unreachable');
+      return { allowed: true, remaining: rule.requests_per_unit, retryAfterMs: 0, resetMs: 0 };
+    }
+    if (mutant === 'off-by-one') out = { ...out, remaining: Math.max(0, out.remaining - 1) };
+    // MUTANT wrong-retry-after: half the real wait.
+    if (mutant === 'wrong-retry-after' && !out.allowed)
+      out = { ...out, retryAfterMs: Math.floor(out.retryAfterMs / 2) };
+    return out;
+  }
+
+  const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+  const retrySeconds = (ms: number) =>
+    mutant === 'wrong-retry-after' ? Math.max(1, Math.floor(ms / 1000)) : seconds(ms);
+
+  return createApp({
+    spec: o.spec,
+    readiness: o.readiness,
+    logger: o.logger,
+    handlers: {
+      ...(mutant === 'health-plain-text' // MUTANT health-plain-text: readiness is not the documented body.
+        ? { getReadiness: async (_q, reply) => reply.type('text/plain').send('ok') }
+        : {}),
+
+      async shouldRateLimit(request, reply) {
+        const { domain, descriptors } = request.body as { domain: string; descriptors: Entry[] };
+        const rule = rules.match(domain, descriptors);
+        if (!rule) return reply.send({ allowed: true, limit: null, remaining: null, retryAfterMs: 0, unit: null });
+        const out = await decide(domain, descriptors, rule);
+        const body: Record<string, unknown> = {
+          allowed: out.allowed,
+          limit: rule.requests_per_unit,
+          remaining: out.remaining,
+          retryAfterMs: out.retryAfterMs,
+          unit: rule.unit,
+        };
+        if (mutant === 'decision-without-unit') delete body['unit']; // MUTANT decision-without-unit
+        return reply.send(body);
+      },
+
+      async getProtected(request, reply) {
+        const userId = request.headers['x-user-id'];
+        // The spec's header schema (1 to 128 characters); Fastify does not validate header parameters here.
+        if (userId !== undefined && (typeof userId !== 'string' || userId.length < 1 || userId.length > 128))
+          throw new ProblemError(400, 'invalid_request', 'X-User-Id must be 1 to 128 characters');
+        const matched = rules.matchAttributes(PROTECTED_DOMAIN, {
+          user_id: typeof userId === 'string' ? userId : undefined,
+          remote_address: request.ip,
+        });
+        if (!matched) return reply.send({ ok: true });
+        const { entry, rule } = matched;
+        const out = await decide(PROTECTED_DOMAIN, [entry], rule);
+        const headers: Record<string, string> = {
+          'x-ratelimit-limit': String(rule.requests_per_unit),
+          'x-ratelimit-remaining': String(out.remaining),
+          ratelimit: `"rule";r=${out.remaining};t=${Math.ceil(out.resetMs / 1000)}`,
+          'ratelimit-policy': `"rule";q=${rule.requests_per_unit};w=${UNIT_MS[rule.unit] / 1000}`,
+        };
+        if (out.allowed) return reply.headers(headers).send({ ok: true });
+        headers['x-ratelimit-retry-after'] = String(retrySeconds(out.retryAfterMs));
+        // MUTANT limited-without-retry-after: the standard header is left out.
+        if (mutant !== 'limited-without-retry-after') headers['retry-after'] = headers['x-ratelimit-retry-after'];
+        throw new ProblemError(429, 'rate_limited', `over ${rule.requests_per_unit} requests per ${rule.unit}`, {
+          headers,
+        });
+      },
+
+      async listRules(_request, reply) {
+        return reply.send({ algorithm: o.algorithm, domains: rules.list() });
+      },
+
+      async putDomainRules(request, reply) {
+        const { domain } = request.params as { domain: string };
+        const { descriptors } = request.body as { descriptors: Descriptor[] };
+        const saved = rules.put(domain, descriptors);
+        if (mutant === 'rule-change-resets') await store.clear(); // MUTANT rule-change-resets
+        return reply.code(mutant === 'put-rules-201' ? 201 : 200).send(saved); // MUTANT put-rules-201
+      },
+    },
+  });
+}

@@ -1,0 +1,67 @@
+// The chapter 05 reference server: node --import tsx reference/05-rate-limiter/main.ts
+// ALGORITHM selects one of the book's five algorithms (default token_bucket, the book's pick); RULES_FILE the rules.
+import type { FastifyInstance } from 'fastify';
+import { ConfigError } from '../kit/config.ts';
+import { loadSpec } from '../kit/load-spec.ts';
+import { runServer } from '../kit/run-server.ts';
+import { ALGORITHMS, type Algorithm, type LimiterStore, MemoryStore } from './algorithms.ts';
+import { buildApp, SPEC_URL } from './app.ts';
+import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { RuleBook } from './rules.ts';
+import { RedisStore } from './store-redis.ts';
+
+await runServer({
+  chapter: '05-rate-limiter',
+  defaultPort: 8050,
+  mutants: MUTANT_NAMES,
+  async start({ config, readiness }) {
+    const mutant = config.mutant as MutantName | undefined;
+    let algorithm = (process.env['ALGORITHM']?.trim() || 'token_bucket') as Algorithm;
+    if (!ALGORITHMS.includes(algorithm)) throw new ConfigError(`ALGORITHM must be one of ${ALGORITHMS.join(', ')}`);
+    if (mutant === 'fixed-window-boundary') algorithm = 'fixed_window'; // MUTANT fixed-window-boundary
+    const failMode = process.env['FAIL_MODE']?.trim() || 'open';
+    if (failMode !== 'open' && failMode !== 'closed') throw new ConfigError('FAIL_MODE must be open or closed');
+    const rulesFile = process.env['RULES_FILE']?.trim() || new URL('./rules.yaml', import.meta.url).pathname;
+    let rules: RuleBook;
+    try {
+      rules = RuleBook.fromFile(rulesFile);
+    } catch (error) {
+      throw new ConfigError(`cannot read RULES_FILE ${rulesFile}: ${(error as Error).message}`);
+    }
+    if (mutant === 'racy-redis-store' && !config.redisUrl) throw new ConfigError(`MUTANT ${mutant} needs REDIS_URL`);
+    let store: LimiterStore;
+    // MUTANT fixed-window-boundary lives in the in-memory store.
+    if (config.redisUrl && mutant !== 'fixed-window-boundary') {
+      const redis = new RedisStore({
+        url: config.redisUrl,
+        algorithm,
+        // Shared by every instance on this Redis: that is what makes them one limiter.
+        // MUTANT instance-namespace: a per-process prefix, so nothing is shared and a restart forgets.
+        namespace: `sdgrade:05-rate-limiter:${algorithm}:${mutant === 'instance-namespace' ? `${process.pid}-${Date.now()}:` : ''}`,
+        racy: mutant === 'racy-redis-store',
+        commandTimeoutMs: mutant === 'hang-on-redis-down' ? 60_000 : 200,
+        offlineQueue: mutant === 'hang-on-redis-down', // MUTANT hang-on-redis-down
+      });
+      await redis.connect();
+      store = redis;
+    } else {
+      store = new MemoryStore(algorithm, { roundedWindows: mutant === 'fixed-window-boundary' });
+    }
+    readiness.dependencies = async () => ({ store: store.health() });
+    const spec = await loadSpec(SPEC_URL);
+    let app: FastifyInstance | undefined;
+    app = buildApp({
+      spec,
+      readiness,
+      rules,
+      store,
+      algorithm,
+      failMode,
+      mutant,
+      logger: { level: config.logLevel },
+      onStoreError: (error) => app?.log.warn({ err: error }, 'rate limiter store failed'),
+    });
+    app.log.info({ algorithm, store: store.kind, failMode, mutant: mutant ?? null }, 'rate limiter configured');
+    return { app, close: () => store.close() };
+  },
+});

@@ -1,0 +1,56 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/05-rate-limiter/catalog.yaml).
+// MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+export const MUTANTS = [
+  { name: 'health-plain-text', breaks: 'RL-C1', description: 'readiness answers text/plain "ok", not the Health body' },
+  { name: 'decision-without-unit', breaks: 'RL-C2', description: 'a decision omits the required unit field' },
+  {
+    name: 'limited-without-retry-after',
+    breaks: 'RL-C3',
+    description: 'the 429 of the protected endpoint has no Retry-After header',
+  },
+  {
+    name: 'put-rules-201',
+    breaks: 'RL-C4',
+    description: 'replacing a domain answers 201 instead of the documented 200',
+  },
+  { name: 'off-by-one', breaks: 'RL-I1', description: 'every algorithm admits requests_per_unit + 1' },
+  {
+    name: 'fixed-window-boundary',
+    breaks: 'RL-I1',
+    description: 'fixed window with windows centred on multiples of the unit (Math.round), not starting at them',
+  },
+  {
+    name: 'wrong-retry-after',
+    breaks: 'RL-I2',
+    description: 'Retry-After is half the real wait (computed from the wrong timestamp), rounded down',
+  },
+  {
+    name: 'shared-bucket',
+    breaks: 'RL-I3',
+    description: 'the bucket key is the domain and descriptor keys without their values: all users share one bucket',
+  },
+  {
+    name: 'rule-change-resets',
+    breaks: 'RL-I4',
+    description: 'replacing a domain clears every counter, so unrelated limited keys are let through again',
+  },
+  {
+    name: 'racy-redis-store',
+    breaks: 'RL-I5',
+    description: 'the Redis store reads the counter, decides in the process and writes it back: no Lua script, a race',
+  },
+  {
+    name: 'hang-on-redis-down',
+    breaks: 'RL-F1',
+    description: 'with Redis unreachable, commands queue until it is back (60 s timeout): requests hang',
+  },
+  {
+    name: 'instance-namespace',
+    breaks: 'RL-F2',
+    description:
+      'each process prefixes its Redis keys with its own ID: instances do not share counters, a restart forgets',
+  },
+] as const satisfies readonly { name: string; breaks: string; description: string }[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);

@@ -1,0 +1,83 @@
+// Lyft-style rules: a domain holds a tree of descriptors; a request's descriptor entries walk it level by level.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+export type Unit = 'second' | 'minute' | 'hour' | 'day';
+export const UNIT_MS: Record<Unit, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+export interface RateLimitRule {
+  unit: Unit;
+  requests_per_unit: number;
+}
+export interface Descriptor {
+  key: string;
+  value?: string;
+  rate_limit?: RateLimitRule;
+  descriptors?: Descriptor[];
+}
+export interface DomainRules {
+  domain: string;
+  descriptors: Descriptor[];
+}
+export interface Entry {
+  key: string;
+  value: string;
+}
+
+/** The rules in force: loaded from a file, replaced one domain at a time through the API. */
+export class RuleBook {
+  private readonly domains = new Map<string, Descriptor[]>();
+
+  static fromFile(file: string): RuleBook {
+    const book = new RuleBook();
+    const parsed = parse(readFileSync(file, 'utf8')) as { domains?: DomainRules[] } | DomainRules[];
+    const list = Array.isArray(parsed) ? parsed : (parsed.domains ?? []);
+    for (const d of list) book.put(d.domain, d.descriptors ?? []);
+    return book;
+  }
+
+  put(domain: string, descriptors: Descriptor[]): DomainRules {
+    this.domains.set(domain, descriptors);
+    return { domain, descriptors };
+  }
+
+  list(): DomainRules[] {
+    return [...this.domains].map(([domain, descriptors]) => ({ domain, descriptors }));
+  }
+
+  /** Lyft's matching: at each level a node with the entry's key and value wins over one with the key and no value. */
+  match(domain: string, entries: readonly Entry[]): RateLimitRule | undefined {
+    let level = this.domains.get(domain);
+    for (const [i, e] of entries.entries()) {
+      if (!level) return undefined;
+      const node =
+        level.find((n) => n.key === e.key && n.value === e.value) ??
+        level.find((n) => n.key === e.key && n.value === undefined);
+      if (!node) return undefined;
+      if (i === entries.length - 1) return node.rate_limit;
+      level = node.descriptors;
+    }
+    return undefined;
+  }
+
+  /** The middleware: the first top-level descriptor of the domain that the request's attributes match. */
+  matchAttributes(
+    domain: string,
+    attributes: Record<string, string | undefined>,
+  ): { entry: Entry; rule: RateLimitRule } | undefined {
+    for (const node of this.domains.get(domain) ?? []) {
+      const value = attributes[node.key];
+      if (value === undefined || !node.rate_limit) continue;
+      if (node.value !== undefined && node.value !== value) continue;
+      // A value-specific sibling later in the list still wins, as in match().
+      const entry = { key: node.key, value };
+      const rule = this.match(domain, [entry]);
+      if (rule) return { entry, rule };
+    }
+    return undefined;
+  }
+}
+
+export function bucketKey(domain: string, entries: readonly Entry[]): string {
+  return `${domain}\u0000${entries.map((e) => `${e.key}=${e.value}`).join('\u0000')}`;
+}
