@@ -268,7 +268,13 @@ export async function cmdReport(p: string, o: { out?: string; readme?: boolean }
     const entries = chapterList.map((c) => {
       const hasSpec = existsSync(join(rootDir, 'specs', c.slug, 'README.md'));
       const graded = chapters.some((m) => m.slug === c.slug);
-      const note = graded ? undefined : hasSpec ? 'library and unit tests (no service to grade)' : undefined;
+      const inRun = results.chapters.some((r) => r.chapter === c.slug);
+      const note =
+        graded && !inRun
+          ? 'graded by the harness; not in this run'
+          : !graded && hasSpec
+            ? 'library and unit tests (no service to grade)'
+            : undefined;
       return { ...c, hasSpec, ...(note ? { note } : {}) };
     });
     writeFileSync(readme, updateReadmeTable(readFileSync(readme, 'utf8'), renderChapterTable(results, entries)));
