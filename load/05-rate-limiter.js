@@ -9,6 +9,7 @@
 //   k6 run -e TARGET_URL=http://127.0.0.1:8050 -e PROFILE=smoke load/05-rate-limiter.js
 import { check, fail } from 'k6';
 import http from 'k6/http';
+import { rateScenario } from './lib/open-model.js';
 
 const targets = JSON.parse(open('../specs/05-rate-limiter/generated/targets.json'));
 const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
@@ -27,25 +28,12 @@ const LIMIT = 5; // per user per second: at the rate above, some users are limit
 // A 429 is a correct answer of a rate limiter, not a failed request.
 http.setResponseCallback(http.expectedStatuses(200, 429));
 
-function rateScenario(exec, startTime, duration) {
-  return {
-    executor: 'constant-arrival-rate',
-    exec,
-    rate: p.rate,
-    timeUnit: '1s',
-    duration,
-    startTime,
-    preAllocatedVUs: Math.max(10, Math.ceil(p.rate / 50)),
-    maxVUs: Math.max(50, Math.ceil(p.rate / 5)),
-  };
-}
-
 export const options = {
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)'],
   scenarios: {
-    warmup: rateScenario('limited', '0s', p.warmup),
-    limited: rateScenario('limited', p.warmup, p.duration),
-    passthrough: rateScenario('passthrough', p.warmup, p.duration),
+    warmup: rateScenario('limited', p.rate, '0s', p.warmup),
+    limited: rateScenario('limited', p.rate, p.warmup, p.duration),
+    passthrough: rateScenario('passthrough', p.rate, p.warmup, p.duration),
   },
   thresholds: {
     // RL-T2: nothing fails and every answer is right, in the measured scenarios.

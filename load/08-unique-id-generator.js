@@ -9,6 +9,7 @@
 import { check, fail } from 'k6';
 import http from 'k6/http';
 import { Counter } from 'k6/metrics';
+import { rateScenario } from './lib/open-model.js';
 
 const targets = JSON.parse(open('../specs/08-unique-id-generator/generated/targets.json'));
 const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
@@ -35,19 +36,6 @@ const decimal = /^(0|[1-9][0-9]{0,18})$/;
 /** a < b for decimal strings without leading zeros (k6's JavaScript has no BigInt). */
 function less(a, b) {
   return a.length !== b.length ? a.length < b.length : a < b;
-}
-
-function rateScenario(exec, rate, startTime, duration) {
-  return {
-    executor: 'constant-arrival-rate',
-    exec,
-    rate,
-    timeUnit: '1s',
-    duration,
-    startTime,
-    preAllocatedVUs: Math.max(10, Math.ceil(rate / 50)),
-    maxVUs: Math.max(50, Math.ceil(rate / 5)),
-  };
 }
 
 export const options = {

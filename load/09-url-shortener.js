@@ -8,6 +8,7 @@
 //   k6 run -e TARGET_URL=http://127.0.0.1:8090 -e PROFILE=smoke load/09-url-shortener.js
 import { check, fail } from 'k6';
 import http from 'k6/http';
+import { rateScenario } from './lib/open-model.js';
 
 const targets = JSON.parse(open('../specs/09-url-shortener/generated/targets.json'));
 const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
@@ -25,19 +26,6 @@ const p = profiles[PROFILE];
 if (!p) fail(`unknown PROFILE ${PROFILE}; use smoke or full`);
 const writeRate = Math.ceil(byId['URL-T1'].value * p.scale);
 const readRate = Math.ceil(byId['URL-T2'].value * p.scale);
-
-function rateScenario(exec, rate, startTime, duration) {
-  return {
-    executor: 'constant-arrival-rate',
-    exec,
-    rate,
-    timeUnit: '1s',
-    duration,
-    startTime,
-    preAllocatedVUs: Math.max(10, Math.ceil(rate / 50)),
-    maxVUs: Math.max(50, Math.ceil(rate / 5)),
-  };
-}
 
 export const options = {
   discardResponseBodies: false,

@@ -2,9 +2,12 @@
 // value from the chapter's back-of-the-envelope estimate (chapter 03's module), with the formula and the book's
 // inputs written beside it. The result is generated into specs/<slug>/generated/targets.json, which both the
 // harness and the k6 script read, so each number lives in one place.
+
+import { readFileSync } from 'node:fs';
 import { deriveTarget } from '../estimate/index.ts';
 import type { TargetOp } from '../results/types.ts';
 import type { Catalog } from './catalog.ts';
+import { specFile } from './paths.ts';
 
 export interface ResolvedTarget {
   id: string;
@@ -42,4 +45,10 @@ export function resolveTargets(c: Catalog): ResolvedTarget[] {
       origin,
     };
   });
+}
+
+/** A chapter's generated targets by ID (specs/<slug>/generated/targets.json), as its load test and bench read them. */
+export function loadTargets(slug: string): Record<string, ResolvedTarget> {
+  const list = JSON.parse(readFileSync(specFile(slug, 'generated/targets.json'), 'utf8')) as ResolvedTarget[];
+  return Object.fromEntries(list.map((t) => [t.id, t]));
 }

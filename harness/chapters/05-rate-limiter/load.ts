@@ -1,11 +1,8 @@
-// The chapter's load test: the k6 script's limited and pass-through scenarios at one arrival rate (RL-T1 added p99,
-// RL-T2 errors), and a capacity probe of the decision endpoint against the no-op server in the same run (RL-T3).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gradeTarget } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
-import { loadDir, specFile } from '../../core/paths.ts';
-import type { ResolvedTarget } from '../../core/resolve-targets.ts';
+import { loadDir } from '../../core/paths.ts';
+import { loadTargets } from '../../core/resolve-targets.ts';
 import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
 import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
@@ -19,10 +16,7 @@ const profiles = {
 };
 
 export const loadRateLimiter: LoadRun = async (ctx) => {
-  const targets: ResolvedTarget[] = JSON.parse(
-    readFileSync(specFile(ctx.catalog.chapter, 'generated/targets.json'), 'utf8'),
-  );
-  const t = Object.fromEntries(targets.map((x) => [x.id, x])) as Record<string, ResolvedTarget>;
+  const t = loadTargets(ctx.catalog.chapter);
   const p = profiles[ctx.profile];
   ctx.onProgress(`k6 ${ctx.profile} profile against ${ctx.target.baseUrl} (about ${p.measureS + 3} s)`);
   const run = await runK6({

@@ -1,8 +1,3 @@
-// CH-T1..T5, T9..T11: the reference's ring and the alternatives, in one process. Load balance (standard deviation of
-// keys per server) for the ring with 100 and 200 virtual nodes and for jump, rendezvous and Maglev side by side;
-// keys moved per change as a ratio to K/N; lookups per second and memory per point against the npm hashring
-// package (ketama), with tinybench, one task after the other after a warm-up.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -19,8 +14,7 @@ import { HashRing } from '../../../reference/06-consistent-hashing/ring.ts';
 import type { BenchRun } from '../../core/bench-run.ts';
 import { gradeTarget } from '../../core/grade-target.ts';
 import type { Profile } from '../../core/load-run.ts';
-import { specFile } from '../../core/paths.ts';
-import type { ResolvedTarget } from '../../core/resolve-targets.ts';
+import { loadTargets } from '../../core/resolve-targets.ts';
 
 interface KetamaRing {
   get(key: string): string;
@@ -136,10 +130,7 @@ async function lookupRatio(profile: Profile): Promise<{ ours: number; theirs: nu
 }
 
 export const benchConsistentHashing: BenchRun = async ({ profile, onProgress }) => {
-  const targets: ResolvedTarget[] = JSON.parse(
-    readFileSync(specFile('06-consistent-hashing', 'generated/targets.json'), 'utf8'),
-  );
-  const t = Object.fromEntries(targets.map((x) => [x.id, x])) as Record<string, ResolvedTarget>;
+  const t = loadTargets('06-consistent-hashing');
   const s = settings[profile];
   onProgress(`micro-benchmark: load balance of each algorithm (${s.keys} keys, ${s.trials} trials)`);
   const sd = {

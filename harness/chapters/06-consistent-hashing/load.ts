@@ -1,12 +1,8 @@
-// The chapter's load test: the k6 script (owner lookups and batches at a fixed arrival rate, bodies checked against
-// the owners computed in setup: CH-T7, CH-T8), and a capacity probe of the owner lookup against the no-op server in
-// the same run (CH-T6).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gradeTarget } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
-import { loadDir, specFile } from '../../core/paths.ts';
-import type { ResolvedTarget } from '../../core/resolve-targets.ts';
+import { loadDir } from '../../core/paths.ts';
+import { loadTargets } from '../../core/resolve-targets.ts';
 import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
 import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
@@ -21,10 +17,7 @@ const profiles = {
 };
 
 export const loadConsistentHashing: LoadRun = async (ctx) => {
-  const targets: ResolvedTarget[] = JSON.parse(
-    readFileSync(specFile(ctx.catalog.chapter, 'generated/targets.json'), 'utf8'),
-  );
-  const t = Object.fromEntries(targets.map((x) => [x.id, x])) as Record<string, ResolvedTarget>;
+  const t = loadTargets(ctx.catalog.chapter);
   const d = profiles[ctx.profile];
   ctx.onProgress(`k6 ${ctx.profile} profile against ${ctx.target.baseUrl} (about ${d.measureS + 4} s)`);
   const run = await runK6({

@@ -1,8 +1,3 @@
-// UID-T5..T9: the reference's Snowflake generator in process, as a share of the layout's physical limit
-// (4,096 IDs per millisecond per machine) and as ratios to the npm Snowflake packages, UUIDv7 and the ticket
-// server, in one process with tinybench. Every task makes IDs in runs of 1,000 per iteration so tinybench's own
-// per-iteration timing does not swamp a sub-microsecond operation.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Snowflake as SapphireSnowflake } from '@sapphire/snowflake';
 import { Bench } from 'tinybench';
@@ -11,8 +6,7 @@ import { EPOCH_MS, Snowflake } from '../../../reference/08-unique-id-generator/s
 import { TicketServer } from '../../../reference/08-unique-id-generator/sources.ts';
 import type { BenchRun } from '../../core/bench-run.ts';
 import { gradeTarget } from '../../core/grade-target.ts';
-import { specFile } from '../../core/paths.ts';
-import type { ResolvedTarget } from '../../core/resolve-targets.ts';
+import { loadTargets } from '../../core/resolve-targets.ts';
 import { deriveTarget } from '../../estimate/chapters.ts';
 
 const require = createRequire(import.meta.url);
@@ -24,10 +18,7 @@ const SnowflakeId = (
 const RUN = 1000;
 
 export const benchIdGenerator: BenchRun = async ({ profile, onProgress }) => {
-  const targets: ResolvedTarget[] = JSON.parse(
-    readFileSync(specFile('08-unique-id-generator', 'generated/targets.json'), 'utf8'),
-  );
-  const t = Object.fromEntries(targets.map((x) => [x.id, x])) as Record<string, ResolvedTarget>;
+  const t = loadTargets('08-unique-id-generator');
   const limit = deriveTarget('08-unique-id-generator', 'idsPerSecondPerMachine').value; // 4,096,000
 
   const ours = new Snowflake({ datacenterId: 1, machineId: 1 });

@@ -1,11 +1,8 @@
-// The chapter's load test: the k6 script at the book's 10,000 IDs/s (UID-T1..T3), then the batch endpoint's
-// ceiling in IDs per second against the no-op server's requests per second, alternated in the same run (UID-T4).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gradeTarget } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
-import { loadDir, specFile } from '../../core/paths.ts';
-import type { ResolvedTarget } from '../../core/resolve-targets.ts';
+import { loadDir } from '../../core/paths.ts';
+import { loadTargets } from '../../core/resolve-targets.ts';
 import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
 import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
@@ -20,10 +17,7 @@ const durations = { smoke: { measureS: 8, probeS: 3, rounds: 1 }, full: { measur
 const scale = { smoke: 0.02, full: 1 };
 
 export const loadIdGenerator: LoadRun = async (ctx) => {
-  const targets: ResolvedTarget[] = JSON.parse(
-    readFileSync(specFile(ctx.catalog.chapter, 'generated/targets.json'), 'utf8'),
-  );
-  const t = Object.fromEntries(targets.map((x) => [x.id, x])) as Record<string, ResolvedTarget>;
+  const t = loadTargets(ctx.catalog.chapter);
   const d = durations[ctx.profile];
   const baseUrl = ctx.target.nodeUrl();
 

@@ -1,19 +1,12 @@
-// URL-T8: the reference's base62 codec against base-x (the most used base-N package on npm) encoding the same IDs,
-// in one process with tinybench, reported as a ratio of operations per second.
-import { readFileSync } from 'node:fs';
 import baseX from 'base-x';
 import { Bench } from 'tinybench';
 import { ALPHABET, encodeBase62 } from '../../../reference/09-url-shortener/base62.ts';
 import type { BenchRun } from '../../core/bench-run.ts';
 import { gradeTarget } from '../../core/grade-target.ts';
-import { specFile } from '../../core/paths.ts';
-import type { ResolvedTarget } from '../../core/resolve-targets.ts';
+import { loadTargets } from '../../core/resolve-targets.ts';
 
 export const benchUrlShortener: BenchRun = async ({ profile, onProgress }) => {
-  const targets: ResolvedTarget[] = JSON.parse(
-    readFileSync(specFile('09-url-shortener', 'generated/targets.json'), 'utf8'),
-  );
-  const t8 = targets.find((t) => t.id === 'URL-T8')!;
+  const t8 = loadTargets('09-url-shortener')['URL-T8']!;
   const codec = baseX(ALPHABET);
   // IDs below 62^7 (the book's 7-character range), from a fixed-seed generator so runs are comparable.
   let seed = 42;

@@ -1,12 +1,9 @@
-// The chapter's load test: the k6 script with the book's mix (URL-T1..T5), a capacity probe of the redirect against
-// the no-op server in the same run (URL-T6), and bytes stored per link from the data directory (URL-T7).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dirBytes } from '../../core/dir-bytes.ts';
 import { gradeTarget, type Measurement } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
-import { loadDir, specFile } from '../../core/paths.ts';
-import type { ResolvedTarget } from '../../core/resolve-targets.ts';
+import { loadDir } from '../../core/paths.ts';
+import { loadTargets, type ResolvedTarget } from '../../core/resolve-targets.ts';
 import { round3 } from '../../core/stats.ts';
 import type { Target } from '../../core/target.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
@@ -21,10 +18,7 @@ const profiles = {
 };
 
 export const loadUrlShortener: LoadRun = async (ctx) => {
-  const targets: ResolvedTarget[] = JSON.parse(
-    readFileSync(specFile(ctx.catalog.chapter, 'generated/targets.json'), 'utf8'),
-  );
-  const t = Object.fromEntries(targets.map((x) => [x.id, x])) as Record<string, ResolvedTarget>;
+  const t = loadTargets(ctx.catalog.chapter);
   const p = profiles[ctx.profile];
   const bytesBefore = await storedBytes(ctx.target);
 

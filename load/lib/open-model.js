@@ -1,0 +1,15 @@
+// Shared by the chapters' k6 scripts: a measured scenario in the open model. A constant arrival rate starts
+// iterations on schedule whatever the server does, so a slow server shows up as dropped_iterations (the rate was not
+// carried) instead of hiding behind fewer requests. VUs are sized for about 20 ms per iteration, growing to 200 ms.
+export function rateScenario(exec, rate, startTime, duration) {
+  return {
+    executor: 'constant-arrival-rate',
+    exec,
+    rate,
+    timeUnit: '1s',
+    duration,
+    startTime,
+    preAllocatedVUs: Math.max(10, Math.ceil(rate / 50)),
+    maxVUs: Math.max(50, Math.ceil(rate / 5)),
+  };
+}
