@@ -116,6 +116,16 @@ export class ExchangeValidator {
     return v;
   }
 
+  /** Schema errors of a value against the schema at a pointer of the document (none: it is valid). */
+  validateValue(schemaNode: unknown, pointer: string, value: unknown): string[] {
+    return this.schemaErrors(this.compile(schemaNode, pointer), value, '');
+  }
+
+  /** The chapter's OpenAPI document (bundled), for checks that walk its operations. */
+  get document(): OpenApiDocument {
+    return this.api;
+  }
+
   /** The JSON schema at a pointer of the document, resolved (for generating inputs from it). */
   schemaAt(pointer: string): Json {
     return deref(this.api.doc, getPointer(this.api.doc, pointer), pointer).value;

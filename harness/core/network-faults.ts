@@ -53,7 +53,11 @@ export async function withDisabled<T>(p: FaultProxy, fn: () => Promise<T>): Prom
 }
 
 /** Runs fn with the toxic in place and always removes it afterwards (the final heal), even if fn throws. */
-export async function withToxic<T>(p: FaultProxy, t: Toxic, fn: () => Promise<T>): Promise<T> {
+export async function withToxic<T>(
+  p: Pick<FaultProxy, 'addToxic' | 'removeToxic'>,
+  t: Toxic,
+  fn: () => Promise<T>,
+): Promise<T> {
   const name = await p.addToxic(t);
   try {
     return await fn();

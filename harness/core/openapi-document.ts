@@ -126,3 +126,42 @@ export function operationIds(api: OpenApiDocument): string[] {
   }
   return out;
 }
+
+export interface ListedOperation {
+  operationId: string;
+  method: string;
+  template: string;
+  operation: Json;
+  /** JSON pointer of the operation in the document. */
+  pointer: string;
+  /** The path item's and the operation's parameters, $refs resolved (the operation's win by name and place). */
+  parameters: Json[];
+}
+
+/** Every operation of the document with its resolved parameters, for checks that walk the whole API. */
+export function listOperations(api: OpenApiDocument): ListedOperation[] {
+  const out: ListedOperation[] = [];
+  const paths = (api.doc.paths ?? {}) as Json;
+  for (const template of Object.keys(paths)) {
+    const itemPointer = `#/paths/${escapePointer(template)}`;
+    const resolved = deref(api.doc, paths[template], itemPointer);
+    const item = resolved.value as Json;
+    const shared = ((item.parameters ?? []) as unknown[]).map((p) => deref(api.doc, p, itemPointer).value as Json);
+    for (const m of methods) {
+      const operation = item[m] as Json | undefined;
+      if (!operation?.operationId) continue;
+      const own = ((operation.parameters ?? []) as unknown[]).map((p) => deref(api.doc, p, itemPointer).value as Json);
+      const key = (p: Json) => `${p.in}:${p.name}`;
+      const parameters = [...shared.filter((s) => !own.some((o) => key(o) === key(s))), ...own];
+      out.push({
+        operationId: String(operation.operationId),
+        method: m,
+        template,
+        operation,
+        pointer: `${resolved.pointer}/${m}`,
+        parameters,
+      });
+    }
+  }
+  return out;
+}

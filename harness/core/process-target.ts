@@ -103,20 +103,23 @@ export class ProcessTarget implements Target {
       const net = this.o.network;
       if (!net) {
         this.depUrls[name] = raw;
-        this.dependencies[name] = {
-          name,
-          url: raw,
-          setReachable: async () => {
-            throw new CapabilityMissing(`no fault proxy is available to stop ${name} (Toxiproxy was not found)`);
-          },
+        const missing = async (): Promise<never> => {
+          throw new CapabilityMissing(`no fault proxy is available to stop or slow ${name} (Toxiproxy was not found)`);
         };
+        this.dependencies[name] = { name, url: raw, setReachable: missing, addToxic: missing, removeToxic: missing };
         continue;
       }
       const proxy = await net.proxy(`dep-${name}`, hostPort(raw));
       this.proxies.push(proxy);
       const url = throughProxy(raw, proxy.listen);
       this.depUrls[name] = url;
-      this.dependencies[name] = { name, url, setReachable: (r) => proxy.setEnabled(r) };
+      this.dependencies[name] = {
+        name,
+        url,
+        setReachable: (r) => proxy.setEnabled(r),
+        addToxic: (t) => proxy.addToxic(t),
+        removeToxic: (n) => proxy.removeToxic(n),
+      };
     }
   }
 

@@ -2,6 +2,8 @@
 // started from a manifest can also be killed, paused and restarted. Checks that need more than the target offers
 // are reported as skipped with the reason, never as passed.
 
+import type { Toxic } from './network-faults.ts';
+
 export type Capability = 'process-control' | 'network-faults' | `dependency:${string}`;
 
 export interface DependencyHandle {
@@ -10,6 +12,9 @@ export interface DependencyHandle {
   url: string;
   /** Stop (false) or restore (true) the dependency as the implementation sees it. */
   setReachable(reachable: boolean): Promise<void>;
+  /** Puts a toxic (latency, resets, ...) on the link to the dependency; returns its name for removeToxic. */
+  addToxic(t: Toxic): Promise<string>;
+  removeToxic(name: string): Promise<void>;
 }
 
 export interface Target {

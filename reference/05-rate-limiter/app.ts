@@ -62,6 +62,7 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
     spec: o.spec,
     readiness: o.readiness,
     logger: o.logger,
+    unvalidated: mutant === 'unvalidated-decision' ? ['shouldRateLimit'] : [], // MUTANT unvalidated-*: the handler sees raw input
     handlers: {
       ...(mutant === 'health-plain-text' // MUTANT health-plain-text: readiness is not the documented body.
         ? { getReadiness: async (_q, reply) => reply.type('text/plain').send('ok') }

@@ -39,7 +39,8 @@ await runServer({
         // MUTANT instance-namespace: a per-process prefix, so nothing is shared and a restart forgets.
         namespace: `sdgrade:05-rate-limiter:${algorithm}:${mutant === 'instance-namespace' ? `${process.pid}-${Date.now()}:` : ''}`,
         racy: mutant === 'racy-redis-store',
-        commandTimeoutMs: mutant === 'hang-on-redis-down' ? 60_000 : 200,
+        // MUTANT no-store-timeout: a slow Redis holds every decision as long as it takes.
+        commandTimeoutMs: mutant === 'hang-on-redis-down' || mutant === 'no-store-timeout' ? 60_000 : 200,
         offlineQueue: mutant === 'hang-on-redis-down', // MUTANT hang-on-redis-down
       });
       await redis.connect();

@@ -45,10 +45,22 @@ export const MUTANTS = [
     description: 'with Redis unreachable, commands queue until it is back (60 s timeout): requests hang',
   },
   {
+    name: 'no-store-timeout',
+    breaks: 'RL-F3',
+    description:
+      'Redis commands wait up to 60 s instead of 200 ms: a slow store holds every decision as long as it is slow',
+  },
+  {
     name: 'instance-namespace',
     breaks: 'RL-F2',
     description:
       'each process prefixes its Redis keys with its own ID: instances do not share counters, a restart forgets',
+  },
+  {
+    name: 'unvalidated-decision',
+    breaks: 'RL-I6',
+    description:
+      "shouldRateLimit reaches its handler without the spec's validation (the schema-driven bad-input check)",
   },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 

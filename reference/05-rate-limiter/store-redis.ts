@@ -39,7 +39,7 @@ local w = math.floor(now / W)
 local k = KEYS[1] .. ':' .. w
 local c = tonumber(redis.call('GET', k) or '0')
 local ok = 0
-if c < L then c = redis.call('INCR', k); ok = 1; redis.call('PEXPIRE', k, 2 * W) end
+if c < L then c = redis.call('INCR', k); ok = 1; if c == 1 then redis.call('PEXPIRE', k, 2 * W) end end
 local left = (w + 1) * W - now
 local retry = 0
 if ok == 0 then retry = math.ceil(left) end
@@ -66,7 +66,8 @@ local start = w * W
 local p = (now - start) / W
 local ok = 0
 if curr + math.floor(prev * (1 - p)) < L then
-  curr = redis.call('INCR', KEYS[1] .. ':' .. w); ok = 1; redis.call('PEXPIRE', KEYS[1] .. ':' .. w, 2 * W + 1000)
+  curr = redis.call('INCR', KEYS[1] .. ':' .. w); ok = 1
+  if curr == 1 then redis.call('PEXPIRE', KEYS[1] .. ':' .. w, 2 * W + 1000) end
 end
 local retry = 0
 if ok == 0 then
@@ -96,6 +97,7 @@ export class RedisStore implements LimiterStore {
   private seq = 0;
   private up = false;
   private generation = 0;
+  private readonly rlHit: Hit;
 
   constructor(private readonly o: RedisStoreOptions) {
     this.redis = new Redis(o.url, {
@@ -118,6 +120,7 @@ export class RedisStore implements LimiterStore {
       this.up = true;
     });
     this.redis.defineCommand('rlHit', { numberOfKeys: 1, lua: SCRIPTS[o.algorithm] });
+    this.rlHit = (this.redis as unknown as { rlHit: Hit }).rlHit.bind(this.redis);
   }
 
   /** Connects if Redis answers; the service starts anyway and uses Redis once it is back. */
@@ -128,13 +131,14 @@ export class RedisStore implements LimiterStore {
   async hit(key: string, l: Limit, now: number): Promise<Outcome> {
     const k = `${this.o.namespace}${this.generation}:${key}`;
     if (this.o.racy) return this.racyHit(k, l, now);
-    const hit = (this.redis as unknown as { rlHit: Hit }).rlHit.bind(this.redis);
-    const [ok, remaining, retryAfterMs, resetMs] = await hit(
+    // Only the sliding log needs a unique member per request (its sorted set's entry).
+    const id = this.o.algorithm === 'sliding_window_log' ? `${now}-${process.pid}-${this.seq++}` : '';
+    const [ok, remaining, retryAfterMs, resetMs] = await this.rlHit(
       k,
       String(l.limit),
       String(l.windowMs),
       String(now),
-      `${now}-${process.pid}-${this.seq++}`,
+      id,
     );
     return { allowed: ok === 1, remaining, retryAfterMs, resetMs };
   }

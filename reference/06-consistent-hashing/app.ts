@@ -37,6 +37,7 @@ export function buildApp(options: PlacementAppOptions): FastifyInstance {
     spec: options.spec,
     readiness: options.readiness,
     logger: options.logger,
+    unvalidated: mutant === 'unvalidated-batch' ? ['batchLookup'] : [], // MUTANT unvalidated-*: the handler sees raw input
     handlers: {
       async listServers(_request, reply) {
         return reply.send({ algorithm, version: membership.version, servers: membership.servers() });

@@ -65,6 +65,11 @@ export const MUTANTS = [
     breaks: 'CH-C5',
     description: 'readiness answers text/plain "ok", not the Health body',
   },
+  {
+    name: 'unvalidated-batch',
+    breaks: 'CH-I6',
+    description: "batchLookup reaches its handler without the spec's validation (the schema-driven bad-input check)",
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -53,6 +53,7 @@ export function buildApp(options: IdAppOptions): FastifyInstance {
     spec: options.spec,
     readiness: options.readiness,
     logger: options.logger,
+    unvalidated: mutant === 'unvalidated-batch' ? ['generateIds'] : [], // MUTANT unvalidated-*: the handler sees raw input
     handlers: {
       async generateId(_request, reply) {
         const id = await issue(() => source.next());

@@ -76,6 +76,11 @@ export const MUTANTS = [
     breaks: 'UID-F3',
     description: 'MACHINE_ID is ignored and every node is machine 0: nodes collide',
   },
+  {
+    name: 'unvalidated-batch',
+    breaks: 'UID-I7',
+    description: "generateIds reaches its handler without the spec's validation (the schema-driven bad-input check)",
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

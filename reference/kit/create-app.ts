@@ -30,6 +30,8 @@ export interface CreateAppOptions {
   logRequests?: boolean;
   /** Largest request body in bytes; larger ones get 413 payload_too_large. Default 64 KiB. */
   bodyLimit?: number;
+  /** MUTANT hook only: operations whose requests reach the handler unvalidated (the schema-driven bad-input checks). */
+  unvalidated?: readonly string[];
 }
 
 export function createApp(options: CreateAppOptions): FastifyInstance {
@@ -75,7 +77,13 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     const handler = handlers[operation.operationId];
     if (!handler)
       throw new Error(`no handler for operation ${operation.operationId} (${operation.method} ${operation.path})`);
-    app.route({ method: operation.method, url: operation.url, schema: operation.schema, handler });
+    const validated = !options.unvalidated?.includes(operation.operationId);
+    app.route({
+      method: operation.method,
+      url: operation.url,
+      ...(validated ? { schema: operation.schema } : {}),
+      handler,
+    });
   }
   // A known path with an undeclared method: 405 with Allow, not the router's 404.
   for (const [url, methods] of spec.paths) {

@@ -3,6 +3,7 @@
 // requests nor stop limiting once it is back.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import { withToxic } from '../../core/network-faults.ts';
 import { algorithmOf, installRules, rlApi, runNonce, sleep, type Timed } from './api.ts';
 import { overAdmission } from './properties.ts';
 
@@ -97,7 +98,11 @@ export async function storeDownThenBack(ctx: CheckContext): Promise<void> {
   }
   ctx.evidence.answersWhileDown = answers;
   ctx.evidence.slowestMsWhileDown = Math.round(slowest);
-  // Back: the limiter must enforce again (after its reconnect), within a few seconds.
+  await expectLimitingResumes(ctx, domain, limit, 'the store came back');
+}
+
+/** After a store fault heals, fresh keys must be limited again (after the target's reconnect) within 8 s. */
+async function expectLimitingResumes(ctx: CheckContext, domain: string, limit: number, after: string): Promise<void> {
   const deadline = Date.now() + 8000;
   for (let attempt = 0; ; attempt++) {
     const value = `back-${attempt}`;
@@ -110,11 +115,75 @@ export async function storeDownThenBack(ctx: CheckContext): Promise<void> {
       });
       got.push(x.status === 200 && (x.body as { allowed: boolean }).allowed);
     }
-    if (got.slice(0, limit).every(Boolean) && !got[limit]) break;
-    if (Date.now() > deadline)
-      ctx.fail(`8 s after the store came back, limiting had not resumed: ${JSON.stringify(got)}`);
+    if (got.slice(0, limit).every(Boolean) && !got[limit]) return;
+    if (Date.now() > deadline) ctx.fail(`8 s after ${after}, limiting had not resumed: ${JSON.stringify(got)}`);
     await sleep(300);
   }
+}
+
+/**
+ * RL-F3: a slow store. While Redis answers within 100 ms the limit must hold exactly (a slow store is still a
+ * store); when it is slower than a decision may wait (3 s here), every decision is answered within 2 s by the fail
+ * mode; once the latency is gone, limiting resumes.
+ */
+export async function storeSlowed(ctx: CheckContext): Promise<void> {
+  const redis = ctx.target.dependencies.redis!;
+  const api = rlApi(ctx);
+  const domain = `f3-${runNonce()}`;
+  const limit = 3;
+  await installRules(ctx, api, domain, [{ key: 'client', rate_limit: { unit: 'minute', requests_per_unit: limit } }]);
+  const decide = (value: string) =>
+    ctx.http.send({
+      method: 'POST',
+      path: '/api/v1/ratelimit',
+      json: { domain, descriptors: [{ key: 'client', value }] },
+      timeoutMs: 8000,
+    });
+  const slowMs = 50;
+  const slow = await withToxic(redis, { type: 'latency', attributes: { latency: slowMs } }, async () => {
+    const got: (boolean | number | null)[] = [];
+    let fastest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < limit + 2; i++) {
+      const x = await decide('slow');
+      fastest = Math.min(fastest, x.durationMs);
+      got.push(x.status === 200 ? (x.body as { allowed: boolean }).allowed : x.status);
+    }
+    return { got, fastest };
+  });
+  ctx.evidence.answersSlowStore = slow.got;
+  ctx.evidence.fastestMsSlowStore = Math.round(slow.fastest);
+  const expected = [...Array(limit).fill(true), false, false];
+  ctx.expect(
+    JSON.stringify(slow.got) === JSON.stringify(expected),
+    `with the store ${slowMs} ms slow, ${limit + 2} requests on one key were answered ${JSON.stringify(slow.got)}, not ${JSON.stringify(expected)}: a store that answers within 100 ms must still limit`,
+  );
+  if (slow.fastest < slowMs)
+    throw new Error(
+      `a decision took ${Math.round(slow.fastest)} ms with ${slowMs} ms added to the store: the fault did not bite (is the store behind the harness's proxy?)`,
+    );
+  const stalled = await withToxic(redis, { type: 'latency', attributes: { latency: 3000 } }, async () => {
+    const answers: (boolean | number | null)[] = [];
+    let slowest = 0;
+    for (let i = 0; i < 3; i++) {
+      const x = await decide(`stalled-${i}`);
+      slowest = Math.max(slowest, x.durationMs);
+      answers.push(x.status === 200 ? (x.body as { allowed: boolean }).allowed : x.status);
+      ctx.expect(
+        x.status === 200 || x.status === 503,
+        `with the store 3 s slow a decision answered ${x.status ?? x.error} after ${Math.round(x.durationMs)} ms`,
+        x,
+      );
+      ctx.expect(
+        x.durationMs < 2000,
+        `with the store 3 s slow a decision took ${Math.round(x.durationMs)} ms: a slow store must not hold the API`,
+        x,
+      );
+    }
+    return { answers, slowest };
+  });
+  ctx.evidence.answersStalledStore = stalled.answers;
+  ctx.evidence.slowestMsStalledStore = Math.round(stalled.slowest);
+  await expectLimitingResumes(ctx, domain, limit, 'the store was fast again');
 }
 
 /** Installs a domain's rules on every node (rules are per instance: each loads its file and takes its own PUTs). */

@@ -1,12 +1,14 @@
 // Chapter 05, the rate limiter: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown one)
-// its mutants and its load test. No micro-benchmark yet (rate-limiter-flexible is not installed).
+// its mutants, its load test and its micro-benchmark against rate-limiter-flexible.
 import { MUTANTS } from '../../../reference/05-rate-limiter/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/05-rate-limiter/generated/catalog.ts';
+import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { benchRateLimiter } from './bench.ts';
 import { decisionConformance, protectedConformance, readinessConformance, rulesConformance } from './conformance.ts';
-import { instanceKilled, instancesShareOneLimit, storeDownThenBack } from './distributed.ts';
+import { instanceKilled, instancesShareOneLimit, storeDownThenBack, storeSlowed } from './distributed.ts';
 import { loadRateLimiter } from './load.ts';
 import {
   admissionsWithinDefinition,
@@ -30,13 +32,16 @@ export const rateLimiter: ChapterModule<CheckId> = {
     'RL-I3': keysAreIsolated,
     'RL-I4': ruleChangeKeepsOthers,
     'RL-I5': instancesShareOneLimit,
+    'RL-I6': (ctx) => badInputIs4xxEverywhere(ctx),
     'RL-F1': storeDownThenBack,
     'RL-F2': instanceKilled,
+    'RL-F3': storeSlowed,
   },
   // Both show only with a real Redis.
   load: loadRateLimiter,
+  bench: benchRateLimiter,
   mutants: MUTANTS.map((m) =>
-    ['racy-redis-store', 'hang-on-redis-down', 'instance-namespace'].includes(m.name)
+    ['racy-redis-store', 'hang-on-redis-down', 'no-store-timeout', 'instance-namespace'].includes(m.name)
       ? { ...m, needs: ['SDGRADE_REDIS_URL'] }
       : m,
   ),

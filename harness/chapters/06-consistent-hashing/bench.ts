@@ -1,6 +1,4 @@
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Bench } from 'tinybench';
 import {
   ALGORITHMS,
@@ -13,6 +11,7 @@ import {
 import { HashRing } from '../../../reference/06-consistent-hashing/ring.ts';
 import type { BenchRun } from '../../core/bench-run.ts';
 import { gradeTarget } from '../../core/grade-target.ts';
+import { heapBytesOf } from '../../core/heap-bytes.ts';
 import type { Profile } from '../../core/load-run.ts';
 import { loadTargets } from '../../core/resolve-targets.ts';
 
@@ -68,35 +67,16 @@ export function movedRatio(make: () => Placement, keyCount: number, changes: num
   return moved / optimum;
 }
 
-function heapBytesOf(build: () => unknown): number {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  gc();
-  gc();
-  // Typed arrays live outside the JS heap: count their backing stores too.
-  const used = () => {
-    const m = process.memoryUsage();
-    return m.heapUsed + m.arrayBuffers;
-  };
-  const before = used();
-  const kept = build();
-  gc();
-  gc();
-  const after = used();
-  if (!kept) throw new Error('unreachable');
-  return after - before;
-}
-
-export function memoryPerPoint(): { ours: number; theirs: number } {
+export async function memoryPerPoint(): Promise<{ ours: number; theirs: number }> {
   const servers = Array.from({ length: 100 }, (_, s) => `10.1.0.${s}:11211`);
-  const ours = heapBytesOf(() => {
+  const ours = await heapBytesOf(() => {
     const r = new HashRing({ virtualNodes: 200 });
     for (const s of servers) r.set(s);
     r.owner('warm');
     return r;
   });
   // hashring: 50 vnodes x 4 points each (ketama) = 200 points per server.
-  const theirs = heapBytesOf(() => {
+  const theirs = await heapBytesOf(() => {
     const r = new HashRingPackage(Object.fromEntries(servers.map((s) => [s, { vnodes: 50 }])));
     r.get('warm');
     return r;
@@ -151,7 +131,7 @@ export const benchConsistentHashing: BenchRun = async ({ profile, onProgress }) 
   ) as Record<string, number>;
   onProgress('micro-benchmark: lookups/s and bytes per point vs hashring');
   const speed = await lookupRatio(profile);
-  const mem = memoryPerPoint();
+  const mem = await memoryPerPoint();
   const sdTarget = (id: string, value: number) =>
     gradeTarget(t[id]!, { value: round(value), reason: `side by side: ${side}` }, profile);
   return [

@@ -2,6 +2,7 @@
 // one), its mutants, its load test and its micro-benchmark.
 import { MUTANTS } from '../../../reference/06-consistent-hashing/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/06-consistent-hashing/generated/catalog.ts';
+import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
@@ -33,6 +34,7 @@ export const consistentHashing: ChapterModule<CheckId> = {
     'CH-I3': distinctReplicas,
     'CH-I4': weightsRespected,
     'CH-I5': everyKeyOwned,
+    'CH-I6': (ctx) => badInputIs4xxEverywhere(ctx),
     'CH-F1': membershipRace,
     'CH-F2': killUnderLoad,
   },

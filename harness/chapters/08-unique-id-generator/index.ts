@@ -2,6 +2,7 @@
 // unknown one), its mutants, its load test and its micro-benchmark.
 import { MUTANTS } from '../../../reference/08-unique-id-generator/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/08-unique-id-generator/generated/catalog.ts';
+import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
@@ -39,6 +40,7 @@ export const uniqueIdGenerator: ChapterModule<CheckId> = {
     'UID-I4': layoutDecodes,
     'UID-I5': fitsIn63Bits,
     'UID-I6': noWrapAtExhaustion,
+    'UID-I7': (ctx) => badInputIs4xxEverywhere(ctx),
     'UID-F1': clockStepsBack,
     'UID-F2': restartOntoEarlierClock,
     'UID-F3': distinctMachineIds,

@@ -1,6 +1,8 @@
 // URL-I1..I7: the chapter's invariants as fast-check properties run over the wire, each with the check's seed.
 import fc from 'fast-check';
+import { expectProblem4xx } from '../../core/bad-input-property.ts';
 import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
 import { type BadBody, badBodies } from '../../core/negative-inputs.ts';
 import { runNonce, urlApi } from './api.ts';
 import { base62Alphabet, longUrl, unique } from './arbitraries.ts';
@@ -124,12 +126,7 @@ export async function badInputIs4xx(
   resolve: (n: unknown) => Record<string, unknown>,
 ): Promise<void> {
   const bodies: BadBody[] = badBodies(requestSchema, resolve);
-  const check = (label: string, x: Awaited<ReturnType<typeof ctx.http.send>>) => {
-    if (x.status === null || x.status >= 500 || x.status < 400)
-      ctx.fail(`${label}: got ${x.status ?? x.error}, not a 4xx`, { exchange: x });
-    if (!(x.headers['content-type'] ?? '').startsWith('application/problem+json'))
-      ctx.fail(`${label}: the ${x.status} has no problem body`, { exchange: x });
-  };
+  const check = (label: string, x: Exchange) => expectProblem4xx(ctx, label, x);
   for (const b of bodies) {
     const x = await ctx.http.send({
       method: 'POST',

@@ -12,6 +12,7 @@ export const checkIds = [
   "CH-I3",
   "CH-I4",
   "CH-I5",
+  "CH-I6",
   "CH-F1",
   "CH-F2"
 ] as const;
@@ -131,6 +132,20 @@ export const catalog = {
         "invariant:5",
         "getOwner",
         "batchLookup"
+      ]
+    },
+    {
+      "id": "CH-I6",
+      "kind": "property",
+      "title": "Bad input generated from the spec (every operation's body and parameters) gets a documented 4xx with a problem body, never a 5xx or a 2xx",
+      "covers": [
+        "invariant:6",
+        "addServer",
+        "removeServer",
+        "getOwner",
+        "getReplicas",
+        "batchLookup",
+        "getStats"
       ]
     },
     {

@@ -12,6 +12,7 @@ export const checkIds = [
   "UID-I4",
   "UID-I5",
   "UID-I6",
+  "UID-I7",
   "UID-F1",
   "UID-F2",
   "UID-F3"
@@ -124,6 +125,16 @@ export const catalog = {
       "covers": [
         "invariant:6",
         "generateIds"
+      ]
+    },
+    {
+      "id": "UID-I7",
+      "kind": "property",
+      "title": "Bad input generated from the spec (every operation's body and parameters) gets a documented 4xx with a problem body, never a 5xx or a 2xx",
+      "covers": [
+        "invariant:7",
+        "generateIds",
+        "decodeId"
       ]
     },
     {
