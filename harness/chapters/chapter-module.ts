@@ -29,4 +29,14 @@ export interface ChapterModule<Id extends string = string> {
   load?: LoadRun;
   /** The in-process micro-benchmark of the chapter's algorithmic core against the best-known package. */
   bench?: BenchRun;
+  /**
+   * Fakes of third parties (a PSP) the target talks to: started before the target, stopped after it. Their `env`
+   * (e.g. SDGRADE_PAY_PSP_URL) is set in the harness's environment meanwhile, for a manifest's `${env:NAME}`.
+   */
+  thirdParties?: (o: { seed: number }) => Promise<ThirdParties>;
+}
+
+export interface ThirdParties {
+  env: Record<string, string>;
+  close(): Promise<void>;
 }

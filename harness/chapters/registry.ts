@@ -2,15 +2,21 @@
 
 import { rateLimiter } from './05-rate-limiter/index.ts';
 import { consistentHashing } from './06-consistent-hashing/index.ts';
+import { keyValueStore } from './07-key-value-store/index.ts';
 import { uniqueIdGenerator } from './08-unique-id-generator/index.ts';
 import { urlShortener } from './09-url-shortener/index.ts';
+import { chatSystem } from './13-chat-system/index.ts';
+import { paymentSystem } from './27-payment-system/index.ts';
 import type { ChapterModule } from './chapter-module.ts';
 
 export const chapters: readonly ChapterModule[] = [
   rateLimiter as ChapterModule,
   consistentHashing as ChapterModule,
+  keyValueStore as ChapterModule,
   uniqueIdGenerator as ChapterModule,
   urlShortener as ChapterModule,
+  chatSystem as ChapterModule,
+  paymentSystem as ChapterModule,
 ];
 
 export function chapterModule(slug: string): ChapterModule {

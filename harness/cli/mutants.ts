@@ -47,8 +47,12 @@ export async function runMutants(
           only: [mutant.breaks],
           load: null,
           network,
-          // Mutants run on the embedded store (some live there); Redis stays when one is configured.
-          envOverrides: { MUTANT: mutant.name, DATABASE_URL: '' },
+          // Mutants run on the embedded store (some live there), unless one needs the real database to show;
+          // Redis stays when one is configured.
+          envOverrides: {
+            MUTANT: mutant.name,
+            ...(mutant.needs?.includes('SDGRADE_DATABASE_URL') ? {} : { DATABASE_URL: '' }),
+          },
           variant: `mutant-${mutant.name}`,
           onProgress: () => {},
         });

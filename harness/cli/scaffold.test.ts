@@ -23,7 +23,9 @@ describe('new-chapter scaffold', () => {
       expect(readFileSync(join(root, f), 'utf8'), f).not.toMatch(/__[A-Z]+__/);
     }
     expect(readFileSync(join(root, 'specs/05-rate-limiter/catalog.yaml'), 'utf8')).toContain('id: RL-C1');
-    expect(readFileSync(join(root, 'harness/chapters/05-rate-limiter/index.ts'), 'utf8')).toContain('badInputIs4xxEverywhere');
+    expect(readFileSync(join(root, 'harness/chapters/05-rate-limiter/index.ts'), 'utf8')).toContain(
+      'badInputIs4xxEverywhere',
+    );
     expect(readFileSync(join(root, 'harness/chapters/05-rate-limiter/index.ts'), 'utf8')).toContain(
       'export const rateLimiter',
     );

@@ -6,12 +6,16 @@ import { join } from 'node:path';
 import type { ChapterModule } from '../chapters/chapter-module.ts';
 import { loadManifest } from '../core/manifest.ts';
 import { ProcessTarget } from '../core/process-target.ts';
+import { startThirdParties } from '../core/third-parties.ts';
 
 export async function serveReferences(mods: ChapterModule[], log: (l: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sdgrade-serve-'));
   const targets: ProcessTarget[] = [];
+  const fakes: { close(): Promise<void> }[] = [];
   try {
     for (const m of mods) {
+      // Fakes of the chapter's third parties (chapter 27's PSP), whose URLs the manifest reads from the environment.
+      fakes.push(await startThirdParties(m, 1));
       const t = await ProcessTarget.start({ manifest: loadManifest(m.referenceManifest), runDir: join(dir, m.slug) });
       targets.push(t);
       log(
@@ -29,5 +33,6 @@ export async function serveReferences(mods: ChapterModule[], log: (l: string) =>
   } finally {
     log('stopping');
     await Promise.all(targets.map((t) => t.close()));
+    for (const f of fakes) await f.close();
   }
 }

@@ -12,6 +12,7 @@ import { loadOpenApi } from './openapi-document.ts';
 import { ProcessTarget } from './process-target.ts';
 import { runChecks } from './run-checks.ts';
 import type { Target } from './target.ts';
+import { startThirdParties } from './third-parties.ts';
 import { UrlTarget } from './url-target.ts';
 import { waitReady } from './wait-ready.ts';
 
@@ -70,7 +71,14 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
   const dir = join(o.runDir, o.module.slug + (o.variant ? `--${o.variant}` : ''));
   mkdirSync(dir, { recursive: true });
   const validator = new ExchangeValidator(await loadOpenApi(o.module.specFile));
-  const target = await openTarget(o, dir);
+  const fakes = await startThirdParties(o.module, o.runSeed);
+  let target: Target;
+  try {
+    target = await openTarget(o, dir);
+  } catch (e) {
+    await fakes.close();
+    throw e;
+  }
   try {
     o.onProgress(`grading ${o.module.slug} at ${target.baseUrl} (${target.mode}${o.variant ? `, ${o.variant}` : ''})`);
     const checks = await runChecks({
@@ -150,5 +158,6 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
     return result;
   } finally {
     await target.close();
+    await fakes.close();
   }
 }

@@ -167,9 +167,15 @@ export class HttpClient {
       const ctype = input.headers.get('content-type') ?? undefined;
       let json: unknown;
       if (text !== undefined && ctype?.includes('json')) json = JSON.parse(text);
+      // The caller's headers (e.g. Authorization) go along; the body's own are set by send().
+      const headers: Record<string, string> = {};
+      input.headers.forEach((v, k) => {
+        if (k !== 'content-type' && k !== 'content-length') headers[k] = v;
+      });
       const x = await this.send({
         method: input.method,
         path: u.pathname + u.search,
+        ...(Object.keys(headers).length ? { headers } : {}),
         ...(json !== undefined ? { json, contentType: ctype } : {}),
         ...(json === undefined && text !== undefined ? { rawBody: text, contentType: ctype } : {}),
         baseUrl: `${u.protocol}//${u.host}`,

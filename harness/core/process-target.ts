@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../faults/free-port.ts';
+import { stablePort } from '../faults/free-port.ts';
 import { fillPlaceholders, type LoadedManifest } from './manifest.ts';
 import { type FaultProxy, hostPort, type NetworkFaults, throughProxy } from './network-faults.ts';
 import { CapabilityMissing, type DependencyHandle, type Target } from './target.ts';
@@ -69,8 +69,13 @@ export class ProcessTarget implements Target {
     const t = new ProcessTarget(o);
     try {
       await t.prepareDependencies();
+      const taken = new Set<number>();
       for (const n of o.manifest.nodes) {
-        const port = await freePort();
+        // Not the kernel's pick: that range also serves outgoing connections, which could take a port while its
+        // node is down for a restart. Two nodes of one start never share one (neither has bound it yet).
+        let port = await stablePort();
+        while (taken.has(port)) port = await stablePort();
+        taken.add(port);
         const dataDir = join(o.runDir, 'nodes', n.name, 'data');
         mkdirSync(dataDir, { recursive: true });
         const logPath = join(o.runDir, 'nodes', `${n.name}.log`);

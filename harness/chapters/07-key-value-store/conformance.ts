@@ -1,0 +1,198 @@
+// KV-C1..C5: every operation and every documented status, errors included. Every response is also validated against
+// the spec by the client, so a wrong header, content type or body shape fails here too.
+import type { CheckContext } from '../../core/check-context.ts';
+import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
+import { freshKey, kvApi, nodeApis, sleep } from './api.ts';
+import { covers } from './causal.ts';
+
+const MAX_VALUE = 10_240;
+
+export async function putGetConformance(ctx: CheckContext): Promise<void> {
+  const api = kvApi(ctx.http);
+  const key = freshKey('c1');
+  const missing = await api.get(key);
+  ctx.expectStatus(missing.x, 404, 'key_not_found');
+  const put = await api.put(key, 'D1');
+  ctx.expectStatus(put.x, 200);
+  ctx.expect(put.dot && put.context && covers(put.context, put.dot), 'the write context does not cover its dot', put.x);
+  const got = await api.get(key);
+  ctx.expectStatus(got.x, 200);
+  ctx.expect(
+    got.siblings.length === 1 && got.siblings[0]!.value === 'D1' && got.siblings[0]!.dot === put.dot,
+    `read ${JSON.stringify(got.siblings)} after writing D1 as ${put.dot}`,
+    got.x,
+  );
+  ctx.expect(got.x.headers['x-kv-context'] === got.context, 'X-Kv-Context differs from the body context', got.x);
+  // An update with the read's context supersedes: one sibling again.
+  const upd = await api.put(key, 'D2', { context: got.context, w: 3 });
+  ctx.expectStatus(upd.x, 200);
+  ctx.expect((upd.x.body as { acks: number }).acks >= 3, 'w=3 was acknowledged by fewer than 3 replicas', upd.x);
+  const again = await api.get(key, { r: 3 });
+  ctx.expectStatus(again.x, 200);
+  ctx.expect(
+    again.siblings.length === 1 && again.siblings[0]!.value === 'D2',
+    `after an update with the context, read ${JSON.stringify(again.siblings.map((s) => s.value))}, not [D2]`,
+    again.x,
+  );
+  // The limit: exactly 10,240 bytes is fine, one more is 413 (multi-byte characters count in bytes).
+  const edge = await api.put(key, 'x'.repeat(MAX_VALUE), { context: again.context });
+  ctx.expectStatus(edge.x, 200);
+  for (const big of ['x'.repeat(MAX_VALUE + 1), 'é'.repeat(MAX_VALUE / 2 + 1)]) {
+    const x = await ctx.http.send({
+      method: 'PUT',
+      path: `/api/v1/kv/${key}`,
+      json: { value: big },
+      validRequest: false,
+    });
+    ctx.expectStatus(x, 413, 'value_too_large');
+  }
+  const bad: { path: string; json?: unknown; raw?: string; ctype?: string; status?: number; code?: string }[] = [
+    { path: `/api/v1/kv/${key}`, json: {} },
+    { path: `/api/v1/kv/${key}`, json: { value: 42 } },
+    { path: `/api/v1/kv/${key}`, json: { value: 'v', extra: 1 } },
+    { path: `/api/v1/kv/${key}`, json: { value: 'v', context: 'not a context' } },
+    { path: `/api/v1/kv/${key}`, raw: '{"value":', ctype: 'application/json' },
+    { path: `/api/v1/kv/${key}?w=0`, json: { value: 'v' } },
+    { path: `/api/v1/kv/${key}?w=9`, json: { value: 'v' } },
+    { path: `/api/v1/kv/${key}?w=two`, json: { value: 'v' } },
+    { path: `/api/v1/kv/bad%20key`, json: { value: 'v' } },
+    { path: `/api/v1/kv/${'k'.repeat(257)}`, json: { value: 'v' } },
+    { path: `/api/v1/kv/${key}`, raw: 'value=v', ctype: 'text/plain', status: 415, code: 'unsupported_media_type' },
+  ];
+  for (const b of bad) {
+    const x = await ctx.http.send({
+      method: 'PUT',
+      path: b.path,
+      ...(b.json !== undefined ? { json: b.json } : { rawBody: b.raw!, contentType: b.ctype! }),
+      validRequest: false,
+    });
+    ctx.expectStatus(x, b.status ?? 400, b.code ?? 'invalid_request');
+  }
+  for (const p of [`/api/v1/kv/${key}?r=0`, `/api/v1/kv/${key}?r=9`, '/api/v1/kv/a%2Fb']) {
+    const x = await ctx.http.send({ method: 'GET', path: p, validRequest: false });
+    ctx.expectStatus(x, 400, 'invalid_request');
+  }
+}
+
+export async function deleteConformance(ctx: CheckContext): Promise<void> {
+  const api = kvApi(ctx.http);
+  const key = freshKey('c2');
+  const put = await api.put(key, 'doomed');
+  ctx.expectStatus(put.x, 200);
+  const del = await api.del(key, { context: put.context });
+  ctx.expectStatus(del.x, 200);
+  ctx.expect(
+    del.dot && del.context && covers(del.context, put.dot!),
+    'the delete context does not cover the write',
+    del.x,
+  );
+  for (const { name, api: nodeApi } of nodeApis(ctx)) {
+    const got = await nodeApi.get(key);
+    ctx.expect(got.status === 404, `${name}: after the delete, the key answers ${got.status}, not 404`, got.x);
+    ctx.expectStatus(got.x, 404, 'key_not_found');
+    ctx.expect(
+      got.context !== null && covers(got.context, del.dot!),
+      `${name}: the 404's X-Kv-Context '${got.context}' does not cover the deletion ${del.dot}`,
+      got.x,
+    );
+  }
+  // A write after the delete, with its context, brings the key back with one sibling.
+  const back = await api.put(key, 'back', { context: del.context });
+  ctx.expectStatus(back.x, 200);
+  const got = await api.get(key);
+  ctx.expect(
+    got.status === 200 && got.siblings.map((s) => s.value).join() === 'back',
+    'the key did not come back',
+    got.x,
+  );
+  const never = await api.del(freshKey('c2-never'));
+  ctx.expectStatus(never.x, 200);
+  for (const p of [`/api/v1/kv/${key}?context=nope!`, `/api/v1/kv/${key}?w=0`, `/api/v1/kv/${key}?w=9`]) {
+    const x = await ctx.http.send({ method: 'DELETE', path: p, validRequest: false });
+    ctx.expectStatus(x, 400, 'invalid_request');
+  }
+}
+
+export async function clusterConformance(ctx: CheckContext): Promise<void> {
+  const nodes = nodeApis(ctx);
+  const names = [...ctx.target.nodes];
+  // Gossip needs a few rounds after a start: allow 5 s for every node to hear of every other.
+  const deadline = Date.now() + 5000;
+  for (const { name, api } of nodes) {
+    for (;;) {
+      const { x, view } = await api.cluster();
+      ctx.expectStatus(x, 200);
+      ctx.expect(view, 'no view', x);
+      ctx.expect(view.w <= view.n && view.r <= view.n, `W=${view.w} or R=${view.r} is larger than N=${view.n}`, x);
+      const down = view.members.filter((m) => m.status !== 'alive').map((m) => m.name);
+      const listed = new Set(view.members.map((m) => m.name));
+      if (nodes.length > 1) {
+        const unlisted = names.filter((n) => !listed.has(n));
+        ctx.expect(unlisted.length === 0, `${name}'s view does not list ${unlisted.join(', ')}`, x);
+      }
+      if (down.length === 0) {
+        const share = view.members.reduce((s, m) => s + m.ringShare, 0);
+        ctx.expect(Math.abs(share - 1) < 1e-6, `ring shares sum to ${share}, not 1`, x);
+        for (const m of view.members)
+          ctx.expect(
+            m.tokens.length === view.virtualNodes,
+            `${m.name} has ${m.tokens.length} ring positions, not virtualNodes=${view.virtualNodes}`,
+            x,
+          );
+        break;
+      }
+      if (Date.now() > deadline)
+        ctx.fail(`${name} still sees ${down.join(', ')} as down 5 s after start (gossip should have reached them)`, {
+          exchange: x,
+        });
+      await sleep(250);
+    }
+  }
+}
+
+export async function localReplicaConformance(ctx: CheckContext): Promise<void> {
+  const api = kvApi(ctx.http);
+  const nodes = nodeApis(ctx);
+  const key = freshKey('c4');
+  const { x: viewX, view } = await api.cluster();
+  ctx.expectStatus(viewX, 200);
+  const n = view!.n;
+  for (const node of nodes) {
+    const r = await node.api.replica(key);
+    ctx.expectStatus(r.x, 200);
+    ctx.expect(r.versions?.length === 0, `${node.name} holds versions of a key never written`, r.x);
+    ctx.expect(
+      new Set(r.replicas).size === Math.min(n, view!.members.length) && r.replicas.length === new Set(r.replicas).size,
+      `${node.name} places the key on ${JSON.stringify(r.replicas)}, not on N=${n} distinct nodes`,
+      r.x,
+    );
+  }
+  const put = await api.put(key, 'kept', { w: n });
+  ctx.expectStatus(put.x, 200);
+  const del = await api.del(key, { context: put.context, w: n });
+  ctx.expectStatus(del.x, 200);
+  // With w = N, each replica's own copy now holds the tombstone (value null) with the delete's dot.
+  const replicas = (await nodes[0]!.api.replica(key)).replicas;
+  for (const node of nodes.filter((x) => replicas.includes(x.name) || nodes.length === 1)) {
+    const r = await node.api.replica(key);
+    ctx.expectStatus(r.x, 200);
+    const tomb = r.versions?.find((v) => v.dot === del.dot);
+    ctx.expect(
+      tomb && tomb.value === null,
+      `${node.name}'s own copy does not show the deletion ${del.dot} as a tombstone (value null): ${JSON.stringify(r.versions)}`,
+      r.x,
+    );
+    ctx.expect(!r.versions!.some((v) => v.dot === put.dot), `${node.name} still holds the deleted version`, r.x);
+  }
+  const x = await ctx.http.send({ method: 'GET', path: '/api/v1/replicas/bad%20key', validRequest: false });
+  ctx.expectStatus(x, 400, 'invalid_request');
+}
+
+export function readinessConformance(ctx: CheckContext): Promise<void> {
+  return readinessAndUnknownRoutes(ctx, [
+    { method: 'POST', path: '/api/v1/kv/k' },
+    { method: 'PATCH', path: '/api/v1/kv/k' },
+    { method: 'PUT', path: '/api/v1/cluster' },
+    { method: 'DELETE', path: '/api/v1/replicas/k' },
+  ]);
+}

@@ -1,0 +1,52 @@
+// Chapter 07, the key-value store: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown
+// one), its mutants, its load test and its micro-benchmark.
+import { MUTANTS } from '../../../reference/07-key-value-store/mutants.ts';
+import { type CheckId, catalog } from '../../../specs/07-key-value-store/generated/catalog.ts';
+import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
+import type { Catalog } from '../../core/catalog.ts';
+import { specFile } from '../../core/paths.ts';
+import type { ChapterModule } from '../chapter-module.ts';
+import { benchKeyValueStore } from './bench.ts';
+import {
+  clusterConformance,
+  deleteConformance,
+  localReplicaConformance,
+  putGetConformance,
+  readinessConformance,
+} from './conformance.ts';
+import { killAndRestart, partitionedNodeGetsHints, pausedNodeDoesNotHold, slowLinksStillServe } from './faults.ts';
+import { loadKeyValueStore } from './load.ts';
+import {
+  concurrentWritesKeptAsSiblings,
+  durableUnderKill,
+  noLostWrites,
+  readsLastWrite,
+  replacedNodeConverges,
+} from './properties.ts';
+
+export const keyValueStore: ChapterModule<CheckId> = {
+  slug: '07-key-value-store',
+  catalog: catalog as unknown as Catalog,
+  specFile: specFile('07-key-value-store'),
+  referenceManifest: new URL('../../../reference/07-key-value-store/manifest.json', import.meta.url).pathname,
+  checks: {
+    'KV-C1': putGetConformance,
+    'KV-C2': deleteConformance,
+    'KV-C3': clusterConformance,
+    'KV-C4': localReplicaConformance,
+    'KV-C5': readinessConformance,
+    'KV-I1': noLostWrites,
+    'KV-I2': readsLastWrite,
+    'KV-I3': concurrentWritesKeptAsSiblings,
+    'KV-I4': replacedNodeConverges,
+    'KV-I5': durableUnderKill,
+    'KV-I6': (ctx) => badInputIs4xxEverywhere(ctx),
+    'KV-F1': killAndRestart,
+    'KV-F2': pausedNodeDoesNotHold,
+    'KV-F3': partitionedNodeGetsHints,
+    'KV-F4': slowLinksStillServe,
+  },
+  mutants: MUTANTS,
+  load: loadKeyValueStore,
+  bench: benchKeyValueStore,
+};

@@ -1,0 +1,369 @@
+// KV-I1..I5: the chapter's invariants, over the wire, against any implementation of the spec.
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import { type ClusterView, freshKey, kvApi, nodeApis, pick, seededRandom, shuffled, sleep } from './api.ts';
+import { covers } from './causal.ts';
+import { checkNoLostWrites, type RecordedWrite } from './history-check.ts';
+import { slowLinkRing, withToxicOn } from './links.ts';
+import { finalValues, runClients, WriteRecorder, waitConverged } from './workload.ts';
+
+/** The cluster's N, W and R from the first node's view. */
+export async function quorumOf(ctx: CheckContext): Promise<ClusterView> {
+  const { x, view } = await kvApi(ctx.http).cluster();
+  ctx.expectStatus(x, 200);
+  return view!;
+}
+
+type Fault = 'kill' | 'pause' | 'partition' | 'latency';
+
+/** Applies one fault to `victim` for `ms`, then undoes it. */
+async function applyFault(ctx: CheckContext, f: Fault, victim: string, ms: number): Promise<void> {
+  const t = ctx.target;
+  if (f === 'kill') {
+    await t.kill(victim);
+    await sleep(ms);
+    await t.start(victim);
+  } else if (f === 'pause') {
+    await t.pause(victim);
+    await sleep(ms);
+    await t.resume(victim);
+  } else if (f === 'latency') {
+    // 100 ms on every link out of the victim.
+    const pairs = t.nodes.filter((n) => n !== victim).map((n) => [victim, n] as [string, string]);
+    await withToxicOn(ctx, pairs, { type: 'latency', stream: 'upstream', attributes: { latency: 100 } }, () =>
+      sleep(ms),
+    );
+  } else {
+    await t.partition!(
+      [victim],
+      t.nodes.filter((n) => n !== victim),
+    );
+    await sleep(ms);
+    await t.heal();
+  }
+}
+
+export async function noLostWrites(ctx: CheckContext): Promise<void> {
+  ctx.require('process-control');
+  const canPartition =
+    ctx.network !== null && typeof ctx.target.partition === 'function' && ctx.target.nodes.length > 1;
+  const faults: Fault[] = canPartition ? ['kill', 'pause', 'partition', 'latency'] : ['kill', 'pause'];
+  const { n } = await quorumOf(ctx);
+  // Two seeded schedules in the smoke profile, more in full: each fault kind is run more than once.
+  const schedules = Math.max(2, Math.min(5, Math.ceil(ctx.numRuns / 20)));
+  const evidence: Record<string, unknown>[] = [];
+  for (let s = 0; s < schedules; s++) {
+    const rnd = seededRandom(ctx.seed + s * 7919);
+    const keys = Array.from({ length: 5 }, (_, i) => freshKey(`i1-${s}-${i}`));
+    const rec = new WriteRecorder();
+    // Concurrent blind writes through one node first: the case plain vector clocks get wrong.
+    const nodes = nodeApis(ctx, 3000);
+    for (const key of keys) {
+      const via = pick(rnd, nodes).api;
+      await Promise.all([rec.put(via, key, rec.nextValue(90), null), rec.put(via, key, rec.nextValue(91), null)]);
+    }
+    const loop = runClients(ctx, rec, { keys, clients: 4, rnd });
+    const schedule: { fault: Fault; victim: string; ms: number; failedOnVictim: number; slowOnVictim: number }[] = [];
+    try {
+      for (const fault of shuffled(faults, rnd)) {
+        await sleep(300 + rnd() * 400);
+        const victim = pick(rnd, ctx.target.nodes);
+        const before = { ...loop.byNode[victim]! };
+        const ms = 800 + Math.floor(rnd() * 700);
+        await applyFault(ctx, fault, victim, ms);
+        const after = loop.byNode[victim]!;
+        // How the fault bit: requests through the victim that failed or were held up while it lasted.
+        schedule.push({
+          fault,
+          victim,
+          ms,
+          failedOnVictim: after.failed - before.failed,
+          slowOnVictim: after.slow - before.slow,
+        });
+      }
+      await sleep(300);
+    } finally {
+      await loop.stop();
+      await ctx.target.heal();
+    }
+    const conv = await waitConverged(ctx, keys, 20_000);
+    const final = await finalValues(ctx, rec, keys, n);
+    const verdict = checkNoLostWrites(rec.finish(), final);
+    evidence.push({
+      schedule,
+      ops: loop.ops,
+      acknowledged: verdict.acknowledged,
+      present: verdict.present,
+      superseded: verdict.superseded,
+      unknownOutcome: rec.writes.filter((w) => w.outcome === 'info').length,
+      convergedMs: conv.ms,
+      checkerMs: Math.round(verdict.elapsedMs),
+    });
+    ctx.evidence.schedules = evidence;
+    ctx.runs++;
+    if (verdict.verdict === 'unknown') ctx.skip(`the history checker could not decide: ${verdict.reason}`);
+    if (verdict.verdict === 'lost') {
+      const sample = verdict.lost.slice(0, 5);
+      ctx.fail(
+        `schedule ${s + 1} (${schedule.map((f) => `${f.fault} ${f.victim}`).join(', ')}): ${verdict.lost.length} ` +
+          `of ${verdict.acknowledged} acknowledged writes are lost (neither a final sibling nor superseded by a ` +
+          `surviving write whose context covered them), e.g. ${sample.map((w) => `${w.key}=${w.value} (${w.dot})`).join('; ')}`,
+        {
+          counterexample: {
+            lost: sample,
+            finalValues: Object.fromEntries(sample.map((w) => [w.key, final.get(w.key)])),
+            writesOfKey: rec.writes.filter((w) => w.key === sample[0]!.key),
+          },
+        },
+      );
+    }
+  }
+}
+
+interface ModelKey {
+  value: string | null;
+  context: string;
+  w: number;
+}
+
+export async function readsLastWrite(ctx: CheckContext): Promise<void> {
+  const { n } = await quorumOf(ctx);
+  const nodes = nodeApis(ctx);
+  const last = nodes.length - 1;
+  // Each step writes (or deletes) through one node with some W, then reads through another node with R so that
+  // W + R > N (plus 0 or 1) - the reads that must see that write.
+  const step = fc.record({
+    key: fc.nat(1),
+    del: fc.boolean(),
+    writer: fc.nat(last),
+    w: fc.integer({ min: 1, max: n }),
+    readerOffset: fc.integer({ min: last > 0 ? 1 : 0, max: last }),
+    boost: fc.nat(1),
+  });
+  // The link from each node to the next is slowed (when the harness has a fault proxy): a write acknowledged by
+  // fewer than N replicas leaves the next node behind for a while, so a read that does not really ask R replicas
+  // answers an old value.
+  await slowLinkRing(ctx, 300, async () => {
+    await ctx.property(
+      fc.array(step, { minLength: 2, maxLength: 6 }),
+      async (steps) => {
+        const keys = [freshKey('i2a'), freshKey('i2b')];
+        const model: ModelKey[] = keys.map(() => ({ value: null, context: '', w: n }));
+        let seq = 0;
+        for (const s of steps) {
+          const m = model[s.key]!;
+          const key = keys[s.key]!;
+          const writer = nodes[s.writer]!;
+          // A delete of a key never written is still a write; the model only needs its context.
+          const value = s.del ? null : `v${++seq}`;
+          const a =
+            value === null
+              ? await writer.api.del(key, { context: m.context, w: s.w })
+              : await writer.api.put(key, value, { context: m.context, w: s.w });
+          ctx.expect(
+            a.outcome === 'ok',
+            `${s.del ? 'delete' : 'put'} ${key} w=${s.w} via ${writer.name}: ${a.x.status ?? a.x.error}`,
+            a.x,
+          );
+          m.value = value;
+          m.context = a.context!;
+          m.w = s.w;
+          const reader = nodes[(s.writer + s.readerOffset) % nodes.length]!;
+          const r = Math.min(n, n - m.w + 1 + s.boost);
+          const got = await reader.api.get(key, { r });
+          const what = `get ${key} via ${reader.name} r=${r} right after a write via ${writer.name} with w=${m.w}`;
+          if (m.value === null) {
+            ctx.expect(
+              got.status === 404,
+              `${what}: answered ${got.status ?? got.x.error} ${JSON.stringify(got.siblings.map((x) => x.value))}, the key was deleted`,
+              got.x,
+            );
+            ctx.expectStatus(got.x, 404, 'key_not_found');
+            continue;
+          }
+          ctx.expect(
+            got.status === 200,
+            `${what}: answered ${got.status ?? got.x.error}, the last write is ${m.value}`,
+            got.x,
+          );
+          const values = got.siblings.map((x) => x.value);
+          ctx.expect(
+            values.length === 1 && values[0] === m.value,
+            `${what}: read ${JSON.stringify(values)}, the last acknowledged write is ${JSON.stringify(m.value)}`,
+            got.x,
+          );
+        }
+      },
+      Math.min(ctx.numRuns, 12),
+    );
+  });
+}
+
+export async function concurrentWritesKeptAsSiblings(ctx: CheckContext): Promise<void> {
+  const nodes = nodeApis(ctx);
+  await ctx.property(
+    fc.record({
+      writers: fc.integer({ min: 2, max: Math.max(2, Math.min(3, nodes.length)) }),
+      base: fc.boolean(),
+      first: fc.nat(nodes.length - 1),
+    }),
+    async ({ writers, base, first }) => {
+      const key = freshKey('i3');
+      const order = nodes.map((_, i) => nodes[(first + i) % nodes.length]!);
+      // The book's example: D2 is written and read (the base), then D3 and D4 through different nodes, each with
+      // the context of D2: concurrent, so both must come back.
+      let context = '';
+      if (base) {
+        const d = await order[0]!.api.put(key, 'D2');
+        ctx.expect(d.outcome === 'ok', `base write: ${d.x.status ?? d.x.error}`, d.x);
+        context = d.context!;
+      }
+      const written = await Promise.all(
+        Array.from({ length: writers }, (_, i) => order[i % order.length]!.api.put(key, `D${3 + i}`, { context })),
+      );
+      for (const w of written) ctx.expect(w.outcome === 'ok', `concurrent write: ${w.x.status ?? w.x.error}`, w.x);
+      const read = await order[writers % order.length]!.api.get(key);
+      ctx.expect(read.status === 200, `read: ${read.status ?? read.x.error}`, read.x);
+      const got = read.siblings.map((s) => s.value).sort();
+      const want = written.map((_, i) => `D${3 + i}`).sort();
+      ctx.expect(
+        JSON.stringify(got) === JSON.stringify(want),
+        `${writers} concurrent writes with the same context through ${written.length > 1 ? 'different nodes' : 'one node'}: ` +
+          `read ${JSON.stringify(got)}, want every one as a sibling ${JSON.stringify(want)}`,
+        read.x,
+      );
+      for (const w of written)
+        ctx.expect(covers(read.context!, w.dot!), `the read's context does not cover ${w.dot}`, read.x);
+      // The client resolves them (the book's D5): one value again.
+      const resolved = await order[0]!.api.put(key, 'D5', { context: read.context });
+      ctx.expect(resolved.outcome === 'ok', `resolving write: ${resolved.x.status}`, resolved.x);
+      const after = await order[1 % order.length]!.api.get(key);
+      ctx.expect(
+        after.siblings.map((s) => s.value).join() === 'D5',
+        `after resolving, read ${JSON.stringify(after.siblings.map((s) => s.value))}, not [D5]`,
+        after.x,
+      );
+    },
+    Math.min(ctx.numRuns, 15),
+  );
+}
+
+/** Stated bound: replicas agree this long after the last fault healed. */
+export const CONVERGE_WITHIN_MS = 15_000;
+
+export async function replacedNodeConverges(ctx: CheckContext): Promise<void> {
+  ctx.require('process-control');
+  if (ctx.target.nodes.length < 2) ctx.skip('needs two or more nodes to replace one');
+  const { n } = await quorumOf(ctx);
+  const rnd = seededRandom(ctx.seed);
+  const nodes = nodeApis(ctx);
+  const keys = Array.from({ length: 30 }, (_, i) => freshKey(`i4-${i}`));
+  for (const key of keys) {
+    const a = await pick(rnd, nodes).api.put(key, `before-${key}`, { w: n });
+    ctx.expect(a.outcome === 'ok', `write ${key}: ${a.x.status ?? a.x.error}`, a.x);
+  }
+  // Replace one node by an empty one: kill -9, wipe its data directory, start it on the same address.
+  const victim = pick(rnd, ctx.target.nodes);
+  const dir = ctx.target.dataDir?.(victim);
+  if (!dir) ctx.skip('replacing a node needs its data directory (a manifest target)');
+  await ctx.target.kill(victim);
+  for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+  await ctx.target.start(victim);
+  const victimApi = nodes.find((x) => x.name === victim)!.api;
+  let emptyAfterRestart = 0;
+  for (const key of keys) {
+    const r = await victimApi.replica(key);
+    if (r.replicas.includes(victim) && r.versions?.length === 0) emptyAfterRestart++;
+  }
+  ctx.evidence.victim = victim;
+  ctx.evidence.keysMissingOnReplacement = emptyAfterRestart;
+  if (emptyAfterRestart === 0) ctx.skip('the replacement node was not empty after the restart: the wipe did not bite');
+  const more = Array.from({ length: 10 }, (_, i) => freshKey(`i4-after-${i}`));
+  for (const key of more) {
+    const a = await pick(rnd, nodes).api.put(key, `after-${key}`);
+    ctx.expect(a.outcome === 'ok', `write ${key}: ${a.x.status ?? a.x.error}`, a.x);
+  }
+  const conv = await waitConverged(ctx, [...keys, ...more], CONVERGE_WITHIN_MS);
+  ctx.evidence.convergedMs = conv.ms;
+  if (conv.ms === null)
+    ctx.fail(
+      `${conv.last.length} keys still differ between replicas ${CONVERGE_WITHIN_MS / 1000} s after ${victim} was ` +
+        `replaced by an empty node (anti-entropy should refill it), e.g. ${conv.last.slice(0, 3).join(', ')}`,
+    );
+}
+
+/** Writes fresh keys one after another through random nodes until stopped; acknowledged ones are returned. */
+function writer(ctx: CheckContext, rnd: () => number, tag: string) {
+  const nodes = nodeApis(ctx, 3000);
+  const rec = new WriteRecorder();
+  let stopped = false;
+  const done = (async () => {
+    for (let i = 0; !stopped; i++) {
+      const node = pick(rnd, nodes);
+      await rec.put(node.api, freshKey(`i5-${tag}-${i}`), `v-${tag}-${i}`, null, 2);
+    }
+  })();
+  return {
+    rec,
+    stop: async () => {
+      stopped = true;
+      await done;
+    },
+  };
+}
+
+async function expectAllReadable(ctx: CheckContext, acked: RecordedWrite[], via: string[], when: string) {
+  const nodes = nodeApis(ctx, 4000).filter((x) => via.includes(x.name));
+  let i = 0;
+  for (const w of acked) {
+    const api = nodes[i++ % nodes.length]!;
+    const r = await api.api.get(w.key);
+    ctx.expect(
+      r.status === 200 && r.siblings.some((s) => s.value === w.value),
+      `${when}: the acknowledged write ${w.key}=${w.value} (${w.dot}) reads as ${r.status ?? r.x.error} ` +
+        `${JSON.stringify(r.siblings.map((s) => s.value))} through ${api.name}`,
+      r.x,
+    );
+  }
+}
+
+export async function durableUnderKill(ctx: CheckContext): Promise<void> {
+  ctx.require('process-control');
+  const { n, w } = await quorumOf(ctx);
+  if (n < 2 || w < 2 || ctx.target.nodes.length < 2)
+    ctx.skip(`needs N >= 2 and W >= 2 (the cluster has N=${n}, W=${w})`);
+  const rnd = seededRandom(ctx.seed);
+  // 1. kill -9 one node at a random moment of a write stream; every acknowledged write must read (R replicas are
+  //    still up) while it is down.
+  const victim = pick(rnd, ctx.target.nodes);
+  const one = writer(ctx, rnd, 'one');
+  await sleep(400 + rnd() * 600);
+  await ctx.target.kill(victim);
+  await sleep(200);
+  await one.stop();
+  const acked1 = one.rec.acknowledged();
+  ctx.evidence.oneNode = { victim, acknowledged: acked1.length, unknown: one.rec.writes.length - acked1.length };
+  try {
+    await expectAllReadable(
+      ctx,
+      acked1,
+      ctx.target.nodes.filter((x) => x !== victim),
+      `with ${victim} killed`,
+    );
+  } finally {
+    await ctx.target.start(victim);
+  }
+  // 2. kill -9 every node at once (a power cut) while writes are acknowledged; restart; every one must read.
+  const all = writer(ctx, rnd, 'all');
+  await sleep(400 + rnd() * 600);
+  await Promise.all(ctx.target.nodes.map((x) => ctx.target.kill(x)));
+  await all.stop();
+  for (const x of ctx.target.nodes) await ctx.target.start(x);
+  const acked2 = all.rec.acknowledged();
+  ctx.evidence.allNodes = { acknowledged: acked2.length, unknown: all.rec.writes.length - acked2.length };
+  ctx.expect(acked1.length > 0 && acked2.length > 0, 'no write was acknowledged before the kill: nothing was tested');
+  await expectAllReadable(ctx, acked2, [...ctx.target.nodes], 'after every node was killed -9 and restarted');
+  ctx.runs = 2;
+}

@@ -1,0 +1,111 @@
+// The chapter's load test: the k6 WebSocket profile (fan-out latency in a chatty 20-member group, delivery latency
+// to a 100-member group, loss), then connections held at once and the chat servers' memory per connection, measured
+// here with `ws` clients and the servers' RSS from /proc (manifest targets on Linux).
+import { join } from 'node:path';
+import { gradeTarget } from '../../core/grade-target.ts';
+import type { LoadRun } from '../../core/load-run.ts';
+import { loadDir } from '../../core/paths.ts';
+import { loadTargets } from '../../core/resolve-targets.ts';
+import { round3 } from '../../core/stats.ts';
+import { throttleProgress } from '../../core/throttle-progress.ts';
+import { runK6 } from '../../load/k6-runner.ts';
+import { checkFailureRate, loadSection } from '../../load/measured-scenario.ts';
+import type { LoadScenario, TargetResult } from '../../results/types.ts';
+import { holdConnections } from './hold-connections.ts';
+
+// Mirrors the k6 script's profiles.
+const profiles = {
+  smoke: { fanoutMembers: 20, fanoutRate: 20, group100Rate: 2, holdS: 10, connections: 500 },
+  full: { fanoutMembers: 20, fanoutRate: 200, group100Rate: 10, holdS: 65, connections: 5000 },
+};
+const GROUP100 = 100;
+
+export const loadChatSystem: LoadRun = async (ctx) => {
+  const t = loadTargets(ctx.catalog.chapter);
+  const p = profiles[ctx.profile];
+  const baseUrl = ctx.target.nodeUrl();
+  ctx.onProgress(`k6 ${ctx.profile} WebSocket profile against ${baseUrl} (about ${p.holdS + 10} s)`);
+  const run = await runK6({
+    script: join(loadDir, '13-chat-system.js'),
+    env: { TARGET_URL: baseUrl, PROFILE: ctx.profile },
+    outDir: ctx.outDir,
+    k6: ctx.k6,
+    onProgress: throttleProgress(ctx.onProgress),
+    timeoutMs: (p.holdS + 180) * 1000,
+  });
+  const m = run.summary.metrics;
+  const count = (name: string) => {
+    const x = m[name];
+    return x?.type === 'counter' ? x.count : 0;
+  };
+  const trend = (name: string, stat: string) => {
+    const x = m[name];
+    return x?.type === 'trend' && Number.isFinite(x.values[stat]) ? round3(x.values[stat]!) : null;
+  };
+  const fanoutExpected = count('fanout_acked') * (p.fanoutMembers - 1);
+  const groupExpected = count('group100_acked') * (GROUP100 - 1);
+  const deliveredAll = count('fanout_delivered') + count('group100_delivered');
+  const expected = fanoutExpected + groupExpected;
+  const loss = expected > 0 ? round3(Math.max(0, 1 - deliveredAll / expected)) : null;
+  const { failed: checksFailed } = checkFailureRate(run.summary);
+  const refused = count('refused');
+  const scenarios: LoadScenario[] = [
+    {
+      name: 'fanout',
+      targetRps: p.fanoutRate,
+      rps: round3(count('fanout_acked') / p.holdS),
+      errorRate: fanoutExpected ? round3(Math.max(0, 1 - count('fanout_delivered') / fanoutExpected)) : 0,
+      latencyMs: latency(m, 'fanout_latency'),
+    },
+    {
+      name: 'group100',
+      targetRps: p.group100Rate,
+      rps: round3(count('group100_acked') / p.holdS),
+      errorRate: groupExpected ? round3(Math.max(0, 1 - count('group100_delivered') / groupExpected)) : 0,
+      latencyMs: latency(m, 'group100_latency'),
+    },
+  ];
+
+  ctx.onProgress(`holding ${p.connections} WebSocket connections to measure memory per connection`);
+  const held = await holdConnections(ctx.target, p.connections, ctx.onProgress);
+  const rateNote = `${p.fanoutRate} msg/s into a 20-member group over both chat servers, ${ctx.profile} profile`;
+  const results: TargetResult[] = [
+    gradeTarget(
+      t['CHAT-T1']!,
+      {
+        value: held.held,
+        conditions: [{ ok: held.failed === 0, why: `${held.failed} connections failed` }],
+        reason: held.note,
+      },
+      ctx.profile,
+    ),
+    gradeTarget(t['CHAT-T2']!, { value: held.bytesPerConnection, reason: held.note }, ctx.profile),
+    gradeTarget(t['CHAT-T3']!, { value: trend('fanout_latency', 'p(50)'), reason: rateNote }, ctx.profile),
+    gradeTarget(t['CHAT-T4']!, { value: trend('fanout_latency', 'p(99)'), reason: rateNote }, ctx.profile),
+    gradeTarget(
+      t['CHAT-T5']!,
+      { value: trend('group100_latency', 'p(99)'), reason: `${p.group100Rate} msg/s into a 100-member group` },
+      ctx.profile,
+    ),
+    gradeTarget(
+      t['CHAT-T6']!,
+      {
+        value: loss,
+        ...(loss === null ? { reason: 'no message was acknowledged under load' } : {}),
+        conditions: [
+          { ok: refused === 0, why: `${refused} error frames or socket errors` },
+          { ok: checksFailed === 0, why: `${checksFailed} frame checks failed` },
+        ],
+      },
+      ctx.profile,
+    ),
+  ];
+  return { load: loadSection(ctx.profile, ctx.k6Version, run, scenarios), targets: results };
+};
+
+function latency(m: Record<string, import('../../load/k6-runner.ts').K6Summary['metrics'][string]>, name: string) {
+  const x = m[name];
+  const v = x?.type === 'trend' ? x.values : {};
+  const g = (k: string) => round3(v[k] ?? 0);
+  return { p50: g('p(50)'), p90: g('p(90)'), p95: g('p(95)'), p99: g('p(99)'), max: g('max') };
+}

@@ -1,0 +1,207 @@
+// PAY-C1..C6: every operation and every documented status, errors included. Each response is also validated
+// against the spec by the client, so a wrong header, content type or body shape fails here too.
+import { randomUUID } from 'node:crypto';
+import type { CheckContext } from '../../core/check-context.ts';
+import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
+import { type LedgerEntry, newEvent, type PaymentEvent, type PaymentOrder, payApi } from './api.ts';
+import { createAndPay, createPayment, waitFinal } from './flow.ts';
+import { signWebhook } from './signature.ts';
+import { pspOf } from './third-parties.ts';
+
+export function readinessConformance(ctx: CheckContext): Promise<void> {
+  return readinessAndUnknownRoutes(ctx, [
+    { method: 'DELETE', path: '/v1/payments' },
+    { method: 'PUT', path: '/v1/payments/po_1' },
+    { method: 'GET', path: '/v1/webhooks/psp' },
+    { method: 'POST', path: '/v1/ledger/balance' },
+  ]);
+}
+
+export async function createConformance(ctx: CheckContext): Promise<void> {
+  pspOf(ctx);
+  const api = payApi(ctx);
+  const event = newEvent('c2', ['3.15', '10']);
+  const key = randomUUID();
+  const first = await api.create(event, key);
+  ctx.expectStatus(first, 201);
+  const body = first.body as PaymentEvent;
+  ctx.expect(body.checkout_id === event.checkout_id, 'the answer is not for this checkout', first);
+  ctx.expect(body.payment_page_url && body.psp_token, 'no hosted payment page or PSP token', first);
+  ctx.expect(
+    body.payment_orders.length === 2 && body.payment_orders.every((o) => o.status === 'NOT_STARTED'),
+    'a new event does not list its orders as NOT_STARTED',
+    first,
+  );
+  const replay = await api.create(event, key);
+  ctx.expectStatus(replay, 201);
+  ctx.expect(replay.headers['idempotent-replayed'] === 'true', 'a replay lacks Idempotent-Replayed: true', replay);
+
+  const base = newEvent('c2bad', ['1.00']);
+  const order = base.payment_orders[0]!;
+  const bad: { body: unknown; code: string; why: string; key?: string | null }[] = [
+    { body: base, key: null, code: 'invalid_request', why: 'no Idempotency-Key' },
+    { body: { ...base, payment_orders: [{ ...order, amount: 1.5 }] }, code: 'invalid_request', why: 'a JSON number' },
+    {
+      body: { ...base, payment_orders: [{ ...order, amount: '1.001' }] },
+      code: 'invalid_amount',
+      why: '3 decimals in USD',
+    },
+    { body: { ...base, payment_orders: [{ ...order, amount: '0.00' }] }, code: 'invalid_amount', why: 'zero' },
+    {
+      body: { ...base, payment_orders: [{ ...order, amount: '1.5', currency: 'JPY' }] },
+      code: 'invalid_amount',
+      why: 'a fraction of a yen',
+    },
+    {
+      body: { ...base, payment_orders: [order, { ...order, amount: '2.00' }] },
+      code: 'duplicate_payment_order',
+      why: 'one payment_order_id twice',
+    },
+    {
+      body: {
+        ...base,
+        payment_orders: [order, { ...order, payment_order_id: `${order.payment_order_id}b`, currency: 'EUR' }],
+      },
+      code: 'invalid_amount',
+      why: 'two currencies',
+    },
+    { body: { ...base, credit_card_info: { number: '4242424242424242' } }, code: 'invalid_request', why: 'card data' },
+    { body: { ...base, payment_orders: [] }, code: 'invalid_request', why: 'no orders' },
+  ];
+  for (const b of bad) {
+    const x = await api.create(b.body, b.key === undefined ? randomUUID() : b.key, false);
+    ctx.expectStatus(x, 400, b.code);
+  }
+  const reused = await api.create(newEvent('c2other', ['1.00']), key, true);
+  ctx.expectStatus(reused, 409, 'idempotency_key_reused');
+  const taken = await api.create({ ...event, payment_orders: [{ ...event.payment_orders[0]!, amount: '9.99' }] });
+  ctx.expectStatus(taken, 409, 'already_exists');
+  const text = await ctx.http.send({
+    method: 'POST',
+    path: '/v1/payments',
+    rawBody: JSON.stringify(event),
+    contentType: 'text/plain',
+    headers: { 'idempotency-key': randomUUID() },
+    validRequest: false,
+  });
+  ctx.expectStatus(text, 415, 'unsupported_media_type');
+}
+
+export async function orderConformance(ctx: CheckContext): Promise<void> {
+  pspOf(ctx);
+  const api = payApi(ctx);
+  const event = newEvent('c3', ['42.00']);
+  await createPayment(ctx, api, event);
+  const id = event.payment_orders[0]!.payment_order_id;
+  const x = await api.order(id);
+  ctx.expectStatus(x, 200);
+  const o = x.body as PaymentOrder;
+  ctx.expect(
+    o.payment_order_id === id && o.checkout_id === event.checkout_id && o.amount === '42.00' && o.currency === 'USD',
+    'the order does not echo its id, checkout, amount and currency',
+    x,
+  );
+  ctx.expect(
+    o.status === 'NOT_STARTED' && !o.ledger_updated && !o.wallet_updated,
+    'an unpaid order is not NOT_STARTED',
+    x,
+  );
+  ctx.expectStatus(await api.order(`po_never_${randomUUID().slice(0, 8)}`), 404, 'not_found');
+  const m = await ctx.http.send({ method: 'GET', path: '/v1/payments/a.b', validRequest: false });
+  ctx.expectStatus(m, 400, 'invalid_request');
+}
+
+export async function webhookConformance(ctx: CheckContext): Promise<void> {
+  const { secret } = pspOf(ctx);
+  const api = payApi(ctx);
+  const event = {
+    id: `evt_c4_${randomUUID()}`,
+    type: 'charge.succeeded',
+    created: Math.floor(Date.now() / 1000),
+    data: {
+      object: {
+        id: 'ch_c4',
+        amount: 100,
+        currency: 'usd',
+        status: 'succeeded',
+        metadata: { payment_order_id: 'po_unknown_c4' },
+      },
+    },
+  };
+  const raw = JSON.stringify(event);
+  const ok = await api.webhook(raw, signWebhook(secret, raw));
+  ctx.expectStatus(ok, 200);
+  ctx.expect((ok.body as { received?: boolean }).received === true, 'the ack is not {received: true}', ok);
+  const refusals: [string, string | null][] = [
+    ['unsigned', null],
+    ['signed with another secret', signWebhook(`${secret}x`, raw)],
+    ['signed over another body', signWebhook(secret, `${raw} `)],
+    ['signed 10 minutes ago', signWebhook(secret, raw, Math.floor(Date.now() / 1000) - 600)],
+    ['a malformed header', 'v1=abc'],
+  ];
+  for (const [why, sig] of refusals) {
+    const x = await api.webhook(raw, sig);
+    ctx.expect(x.status === 401, `a webhook ${why} answered ${x.status ?? x.error}, not 401`, x);
+    ctx.expectStatus(x, 401, 'invalid_signature');
+  }
+  const notEvent = JSON.stringify({ hello: 'world' });
+  ctx.expectStatus(await api.webhook(notEvent, signWebhook(secret, notEvent), false), 400, 'invalid_request');
+}
+
+export async function accountingConformance(ctx: CheckContext): Promise<void> {
+  pspOf(ctx);
+  const api = payApi(ctx);
+  const seller = `seller_c5_${randomUUID().slice(0, 8)}`;
+  const [ev] = await createAndPay(ctx, api, () => newEvent('c5', ['7.25'], { seller }), 1);
+  const id = ev!.payment_orders[0]!.payment_order_id;
+  const settled = await waitFinal(ctx, api, [id], 15_000);
+  ctx.expect(settled.get(id)?.order.status === 'SUCCESS', `the paid order ended ${settled.get(id)?.order.status}`);
+  const w = await api.wallet(seller);
+  ctx.expectStatus(w, 200);
+  const balances = (w.body as { balances: { currency: string; amount: string }[] }).balances;
+  ctx.expect(balances.length === 1 && balances[0]!.amount === '7.25', 'the wallet does not hold the 7.25 paid', w);
+  ctx.expectStatus(await api.wallet(`seller_none_${randomUUID().slice(0, 8)}`), 404, 'not_found');
+  const mw = await ctx.http.send({ method: 'GET', path: '/v1/wallets/a.b', validRequest: false });
+  ctx.expectStatus(mw, 400, 'invalid_request');
+  const l = await api.ledger(id);
+  ctx.expectStatus(l, 200);
+  ctx.expect((l.body as { entries: LedgerEntry[] }).entries.length >= 2, 'a paid order has no double entry', l);
+  const empty = await api.ledger(`po_none_${randomUUID().slice(0, 8)}`);
+  ctx.expectStatus(empty, 200);
+  ctx.expect((empty.body as { entries: unknown[] }).entries.length === 0, 'an unknown order has ledger entries', empty);
+  const noQuery = await ctx.http.send({ method: 'GET', path: '/v1/ledger/entries', validRequest: false });
+  ctx.expectStatus(noQuery, 400, 'invalid_request');
+  ctx.expectStatus(await api.trialBalance(), 200);
+}
+
+export async function reconcileConformance(ctx: CheckContext): Promise<void> {
+  pspOf(ctx);
+  const api = payApi(ctx);
+  const csv = `payment_order_id,amount,currency,status\npo_c6_${randomUUID().slice(0, 8)},1.00,USD,SUCCESS\n`;
+  const key = randomUUID();
+  const since = new Date().toISOString();
+  const r = await api.reconcile(csv, key, since);
+  ctx.expectStatus(r, 200);
+  const report = r.body as { rows: number; mismatches: { kind: string }[] };
+  ctx.expect(
+    report.rows === 1 && report.mismatches.some((m) => m.kind === 'theirs_only'),
+    'an unknown row is not theirs_only',
+    r,
+  );
+  const again = await api.reconcile(csv, key, since);
+  ctx.expectStatus(again, 200);
+  ctx.expect(
+    again.headers['idempotent-replayed'] === 'true',
+    'a replayed reconciliation lacks Idempotent-Replayed',
+    again,
+  );
+  for (const bad of [
+    'id,amount\n1,2\n',
+    'payment_order_id,amount,currency,status\npo_1,abc,USD,SUCCESS\n',
+    'payment_order_id,amount,currency,status\npo_1,1.00,USD,MAYBE\n',
+  ]) {
+    ctx.expectStatus(await api.reconcile(bad), 400, 'invalid_settlement');
+  }
+  const reused = await api.reconcile(`${csv}po_other,2.00,USD,SUCCESS\n`, key, since);
+  ctx.expectStatus(reused, 409, 'idempotency_key_reused');
+}

@@ -1,0 +1,144 @@
+// Grades the chapter 27 reference the way a user grades theirs: by manifest on the embedded SQLite and on real
+// PostgreSQL, by URL (the PSP fake on a port fixed beforehand), then every mutant, then the k6 smoke profile and
+// the reconciliation benchmark. Property run counts stay small here (CI budget); `sdgrade test` runs more.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gradeChapter } from '../../core/grade-chapter.ts';
+import { loadManifest } from '../../core/manifest.ts';
+import type { NetworkFaults } from '../../core/network-faults.ts';
+import { ProcessTarget } from '../../core/process-target.ts';
+import { freePort } from '../../faults/free-port.ts';
+import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
+import type { ChapterResult } from '../../results/types.ts';
+import { findK6 } from '../../tools/k6.ts';
+import { findToxiproxy } from '../../tools/toxiproxy.ts';
+import { expectEveryMutantCaught, expectEveryTarget, expectValidResults } from '../grade-test-kit.ts';
+import { paymentSystem } from './index.ts';
+
+const realDatabase = Boolean(process.env.SDGRADE_DATABASE_URL);
+const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-27-test-'));
+let network: NetworkFaults;
+
+beforeAll(async () => {
+  network = await startNetworkFaults((await findToxiproxy({ build: false })).path);
+});
+afterAll(async () => {
+  await network?.close();
+});
+
+const base = { module: paymentSystem, runDir, runSeed: 27, numRuns: 3, load: null, onProgress: () => {} } as const;
+
+function failures(r: ChapterResult): string[] {
+  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
+}
+
+describe('27-payment-system reference', () => {
+  it('passes every check by manifest on embedded SQLite; the PostgreSQL outage is skipped with its reason', async () => {
+    const r = await gradeChapter({
+      ...base,
+      target: { manifest: paymentSystem.referenceManifest },
+      network,
+      embedded: true,
+    });
+    expect(failures(r)).toEqual([]);
+    const f5 = r.checks.find((c) => c.id === 'PAY-F5')!;
+    expect(f5.status).toBe('skipped');
+    expect(f5.reason).toMatch(/database/);
+    expect(r.checks.filter((c) => c.status === 'pass').length).toBe(paymentSystem.catalog.checks.length - 1);
+  }, 150_000);
+
+  // On PostgreSQL, the checks whose outcome the store decides (idempotency keys, guarded transitions, the ledger,
+  // concurrent wallet debits, a crash, the outage); the whole catalog runs there in the main job (`sdgrade all`), outside the test budget.
+  const onPostgres = [
+    'PAY-C2',
+    'PAY-C5',
+    'PAY-I1',
+    'PAY-I2',
+    'PAY-I3',
+    'PAY-I6',
+    'PAY-I9',
+    'PAY-F2',
+    'PAY-F4',
+    'PAY-F5',
+  ];
+  it.runIf(realDatabase || process.env.CI)(
+    'passes the store-bound checks by manifest on real PostgreSQL, the outage included (CI)',
+    async () => {
+      expect(realDatabase, 'CI must set SDGRADE_DATABASE_URL (scripts/services.sh)').toBe(true);
+      const r = await gradeChapter({
+        ...base,
+        target: { manifest: paymentSystem.referenceManifest },
+        network,
+        only: onPostgres,
+      });
+      expect(failures(r)).toEqual([]);
+      expect(r.checks.map((c) => `${c.id} ${c.status}`)).toEqual(onPostgres.map((id) => `${id} pass`));
+      const down = r.checks.find((c) => c.id === 'PAY-F5')?.evidence?.['statusesWhileDown'] as number[] | undefined;
+      expect(Boolean(down?.length) && down!.every((s) => s === 503)).toBe(true);
+    },
+    150_000,
+  );
+
+  it('passes by URL against a PSP fake on a port fixed beforehand, and skips the process-level faults', async () => {
+    const port = await freePort();
+    const payoutPort = await freePort();
+    const env = {
+      SDGRADE_PAY_PSP_PORT: String(port),
+      SDGRADE_PAY_PSP_URL: `http://127.0.0.1:${port}`,
+      SDGRADE_PAY_PAYOUT_PORT: String(payoutPort),
+      SDGRADE_PAY_PAYOUT_URL: `http://127.0.0.1:${payoutPort}`,
+      SDGRADE_PAY_WEBHOOK_SECRET: 'url-target-test-secret',
+    };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    const started = await ProcessTarget.start({
+      manifest: loadManifest(paymentSystem.referenceManifest),
+      runDir: join(runDir, 'by-url'),
+      embedded: true,
+    });
+    try {
+      const r = await gradeChapter({
+        ...base,
+        target: { url: started.baseUrl },
+        network,
+        only: ['PAY-C2', 'PAY-I7', 'PAY-F4', 'PAY-F5'],
+      });
+      expect(failures(r)).toEqual([]);
+      expect(r.checks.find((c) => c.id === 'PAY-F4')!.reason).toMatch(/manifest/);
+      expect(r.checks.filter((c) => c.status === 'pass').map((c) => c.id)).toEqual(['PAY-C2', 'PAY-I7']);
+    } finally {
+      await started.close();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }, 120_000);
+
+  it('catches every mutant with the check named for it', async () => {
+    await expectEveryMutantCaught(paymentSystem, { numRuns: 5, allowSkipped: !realDatabase });
+  }, 400_000);
+
+  it('runs the k6 smoke profile and maps it into valid results with every target', async () => {
+    const k6 = await findK6({ build: false });
+    const r = await gradeChapter({
+      ...base,
+      target: { manifest: paymentSystem.referenceManifest },
+      network,
+      embedded: true,
+      only: ['PAY-C1'],
+      load: 'smoke',
+      bench: true,
+      k6: { path: k6.path, version: k6.version },
+    });
+    expect(r.load?.scenarios.map((s) => s.name)).toEqual(['pay']);
+    expect(r.load!.scenarios[0]!.rps).toBeGreaterThan(0);
+    const byId = expectEveryTarget(r, paymentSystem);
+    expect(byId['PAY-T2']!.verdict).toBe('pass');
+    expect(byId['PAY-T4']!.yardstick?.value).toBeGreaterThan(0);
+    expect(byId['PAY-T5']!.value).toBeGreaterThan(0);
+    expectValidResults(r, k6.version);
+  }, 180_000);
+});

@@ -1,0 +1,65 @@
+// Chapter 27, the payment system: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown
+// one), its mutants, the PSP fake it runs for every graded target, its load test and its micro-benchmark.
+import { MUTANTS } from '../../../reference/27-payment-system/mutants.ts';
+import { type CheckId, catalog } from '../../../specs/27-payment-system/generated/catalog.ts';
+import type { Catalog } from '../../core/catalog.ts';
+import { specFile } from '../../core/paths.ts';
+import type { ChapterModule } from '../chapter-module.ts';
+import { benchPaymentSystem } from './bench.ts';
+import {
+  accountingConformance,
+  createConformance,
+  orderConformance,
+  readinessConformance,
+  reconcileConformance,
+  webhookConformance,
+} from './conformance.ts';
+import { databaseOutage, killMidFlow, lostAnswers, pspErrors, webhookDisorder } from './faults.ts';
+import { loadPaymentSystem } from './load.ts';
+import { payoutConformance, payoutsConserveMoney } from './payout-checks.ts';
+import {
+  amountsKeepPrecision,
+  forgedWebhooksRefused,
+  idempotencyKeys,
+  ledgerBalances,
+  noDoubleCharge,
+  reconciliationFindsMismatches,
+  recordedExactlyOnce,
+  statusTransitions,
+} from './properties.ts';
+import { startPaymentThirdParties } from './third-parties.ts';
+
+export const paymentSystem: ChapterModule<CheckId> = {
+  slug: '27-payment-system',
+  catalog: catalog as unknown as Catalog,
+  specFile: specFile('27-payment-system'),
+  referenceManifest: new URL('../../../reference/27-payment-system/manifest.json', import.meta.url).pathname,
+  checks: {
+    'PAY-C1': readinessConformance,
+    'PAY-C2': createConformance,
+    'PAY-C3': orderConformance,
+    'PAY-C4': webhookConformance,
+    'PAY-C5': accountingConformance,
+    'PAY-C6': reconcileConformance,
+    'PAY-C7': payoutConformance,
+    'PAY-I1': noDoubleCharge,
+    'PAY-I2': recordedExactlyOnce,
+    'PAY-I3': ledgerBalances,
+    'PAY-I4': amountsKeepPrecision,
+    'PAY-I5': statusTransitions,
+    'PAY-I6': idempotencyKeys,
+    'PAY-I7': forgedWebhooksRefused,
+    'PAY-I8': reconciliationFindsMismatches,
+    'PAY-I9': payoutsConserveMoney,
+    'PAY-F1': pspErrors,
+    'PAY-F2': lostAnswers,
+    'PAY-F3': webhookDisorder,
+    'PAY-F4': killMidFlow,
+    'PAY-F5': databaseOutage,
+  },
+  // db-outage-500 shows only with a real PostgreSQL to take away.
+  mutants: MUTANTS.map((m) => (m.name === 'db-outage-500' ? { ...m, needs: ['SDGRADE_DATABASE_URL'] } : m)),
+  thirdParties: startPaymentThirdParties,
+  load: loadPaymentSystem,
+  bench: benchPaymentSystem,
+};

@@ -1,0 +1,110 @@
+// The chapter's load test: the k6 script's checkouts against the target, with the PSP fake answering 40 ms late,
+// and the status-read capacity probe against a no-op server. Maps the k6 summary to PAY-T1..T4.
+import { join } from 'node:path';
+import { gradeTarget } from '../../core/grade-target.ts';
+import type { LoadRun } from '../../core/load-run.ts';
+import { loadDir } from '../../core/paths.ts';
+import { loadTargets } from '../../core/resolve-targets.ts';
+import { round3 } from '../../core/stats.ts';
+import { throttleProgress } from '../../core/throttle-progress.ts';
+import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
+import { runK6 } from '../../load/k6-runner.ts';
+import { checkFailureRate, loadSection, measuredScenario } from '../../load/measured-scenario.ts';
+import { currentPsp } from './third-parties.ts';
+
+// Mirrors the k6 script's profiles (measured seconds, share of the rate).
+const profiles = {
+  smoke: { measureS: 8, scale: 0.02, probeS: 3, rounds: 1 },
+  full: { measureS: 60, scale: 1, probeS: 10, rounds: 3 },
+};
+
+/** A PSP API round trip as a real one takes (the fake's added latency for the run). */
+export const PSP_LATENCY_MS = 40;
+
+export const loadPaymentSystem: LoadRun = async (ctx) => {
+  const t = loadTargets(ctx.catalog.chapter);
+  const p = profiles[ctx.profile];
+  const psp = currentPsp();
+  if (psp) psp.psp.latencyMs = PSP_LATENCY_MS;
+  ctx.onProgress(`k6 ${ctx.profile} profile against ${ctx.target.baseUrl} (about ${p.measureS + 5} s)`);
+  let run: Awaited<ReturnType<typeof runK6>>;
+  try {
+    run = await runK6({
+      script: join(loadDir, '27-payment-system.js'),
+      env: { TARGET_URL: ctx.target.baseUrl, PROFILE: ctx.profile },
+      outDir: ctx.outDir,
+      k6: ctx.k6,
+      onProgress: throttleProgress(ctx.onProgress),
+      timeoutMs: (p.measureS + 120) * 1000,
+    });
+  } finally {
+    if (psp) psp.psp.latencyMs = 0;
+  }
+  const pay = measuredScenario(run.summary, 'pay', p.measureS, ['payments']);
+  const checks = checkFailureRate(run.summary);
+  const errorRate = round3(Math.max(pay.stats.errorRate, checks.rate));
+  const created = pay.counters['payments'] ?? 0;
+  const paymentRps = round3(created / p.measureS);
+  const createTrend = run.summary.metrics['create_ms{scenario:pay}'];
+  const createP99 = createTrend?.type === 'trend' ? round3(createTrend.values['p(99)'] ?? Number.NaN) : null;
+
+  // PAY-T4: one order's status read, against the no-op server's ceiling.
+  const orderId = await anyOrder(ctx.target.baseUrl);
+  const probe = { label: 'status read', rounds: p.rounds };
+  const capacity = await capacityRatio({
+    ...probe,
+    url: `${ctx.target.baseUrl}/v1/payments/${orderId}`,
+    probeS: p.probeS,
+    outDir: ctx.outDir,
+    k6: ctx.k6,
+    onProgress: ctx.onProgress,
+  });
+  const rate = Math.ceil((t['PAY-T1']!.value ?? 0) * p.scale);
+  const yardstick = { name: "the book's 1 million a day (11.6/s)", value: 11.574, unit: 'req/s' };
+  return {
+    load: loadSection(ctx.profile, ctx.k6Version, run, [
+      { name: 'pay', targetRps: rate, ...pay.stats, rps: paymentRps },
+    ]),
+    targets: [
+      gradeTarget(
+        t['PAY-T1']!,
+        {
+          value: paymentRps,
+          yardstick,
+          conditions: [
+            { ok: pay.dropped === 0, why: `${pay.dropped} checkouts could not start in time (rate not carried)` },
+            { ok: errorRate === 0, why: `error rate ${errorRate}` },
+          ],
+          reason: `${created} payment events in ${p.measureS} s, PSP latency ${PSP_LATENCY_MS} ms`,
+        },
+        ctx.profile,
+      ),
+      gradeTarget(
+        t['PAY-T2']!,
+        { value: errorRate, reason: `${checks.failed} of ${checks.total} body checks failed` },
+        ctx.profile,
+      ),
+      gradeTarget(
+        t['PAY-T3']!,
+        { value: createP99, reason: 'createPayment p99 over the measured scenario' },
+        ctx.profile,
+      ),
+      gradeTarget(t['PAY-T4']!, capacityMeasurement(capacity, probe), ctx.profile),
+    ],
+  };
+};
+
+async function anyOrder(base: string): Promise<string> {
+  const id = `po_probe_${Date.now().toString(36)}`;
+  const res = await fetch(`${base}/v1/payments`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `probe-${id}` },
+    body: JSON.stringify({
+      checkout_id: `chk_${id}`,
+      buyer_info: { buyer_id: 'buyer_probe' },
+      payment_orders: [{ payment_order_id: id, seller_account: 'seller_probe', amount: '1.00', currency: 'USD' }],
+    }),
+  });
+  await res.arrayBuffer();
+  return id;
+}

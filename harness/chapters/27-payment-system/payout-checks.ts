@@ -1,0 +1,158 @@
+// PAY-C7 and PAY-I9: the pay-out flow. A seller is paid in (a paid checkout), then paid out through the payout
+// provider fake, whose own record says how many transfers each payout made.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import { newEvent, type PayApi, payApi } from './api.ts';
+import { createAndPay, orderIds, waitFinal } from './flow.ts';
+import { decimalOf, minorOf } from './money.ts';
+import { pspOf } from './third-parties.ts';
+
+interface Payout {
+  payout_id: string;
+  amount: string;
+  status: 'PENDING' | 'PAID' | 'FAILED';
+}
+
+/** A seller with `amounts` paid in and settled; returns the seller's account. */
+async function fundedSeller(ctx: CheckContext, api: PayApi, amounts: string[]): Promise<string> {
+  const seller = `seller_po_${randomUUID().slice(0, 8)}`;
+  const [ev] = await createAndPay(ctx, api, () => newEvent('po', amounts, { seller }), 1);
+  const settled = await waitFinal(ctx, api, orderIds([ev!]), 15_000);
+  ctx.expect(
+    [...settled.values()].every((s) => s.order.status === 'SUCCESS'),
+    'the seller could not be paid in',
+  );
+  return seller;
+}
+
+async function balanceOf(ctx: CheckContext, api: PayApi, seller: string): Promise<bigint> {
+  const w = await api.wallet(seller);
+  ctx.expectStatus(w, 200);
+  const b = (w.body as { balances: { currency: string; amount: string }[] }).balances.find((x) => x.currency === 'USD');
+  return b ? minorOf(b.amount, 'USD') : 0n;
+}
+
+async function waitPayouts(ctx: CheckContext, api: PayApi, ids: string[], timeoutMs: number): Promise<Payout[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const all: Payout[] = [];
+    for (const id of ids) {
+      const x = await api.getPayout(id);
+      ctx.expectStatus(x, 200);
+      all.push(x.body as Payout);
+    }
+    if (all.every((p) => p.status !== 'PENDING')) return all;
+    if (Date.now() > deadline)
+      ctx.fail(
+        `payouts still PENDING after ${timeoutMs} ms: ${all
+          .filter((p) => p.status === 'PENDING')
+          .map((p) => p.payout_id)
+          .join(', ')}`,
+      );
+    await sleep(100);
+  }
+}
+
+export async function payoutConformance(ctx: CheckContext): Promise<void> {
+  const third = pspOf(ctx);
+  const api = payApi(ctx);
+  const seller = await fundedSeller(ctx, api, ['10.00']);
+  const body = {
+    payout_id: `pay_c7_${randomUUID().slice(0, 8)}`,
+    seller_account: seller,
+    amount: '4.00',
+    currency: 'USD',
+  };
+  const key = randomUUID();
+  const x = await api.payout(body, key);
+  ctx.expectStatus(x, 201);
+  ctx.expect((x.body as Payout).amount === '4.00', 'the payout does not echo its amount', x);
+  const replay = await api.payout(body, key);
+  ctx.expectStatus(replay, 201);
+  ctx.expect(replay.headers['idempotent-replayed'] === 'true', 'a replayed payout lacks Idempotent-Replayed', replay);
+  const [done] = await waitPayouts(ctx, api, [body.payout_id], 10_000);
+  ctx.expect(done!.status === 'PAID', `the payout ended ${done!.status}`);
+  ctx.expect((await balanceOf(ctx, api, seller)) === 600n, 'the wallet was not debited 4.00 of 10.00');
+  const over = await api.payout({ ...body, payout_id: `pay_c7o_${randomUUID().slice(0, 8)}`, amount: '6.01' });
+  ctx.expectStatus(over, 409, 'insufficient_funds');
+  ctx.expectStatus(await api.payout({ ...body, amount: '5.00' }), 409, 'already_exists');
+  ctx.expectStatus(await api.payout({ ...body, payout_id: 'pay_c7z', amount: '0.001' }), 400, 'invalid_amount');
+  ctx.expectStatus(await api.payout({ ...body, amount: 4 }, randomUUID(), false), 400, 'invalid_request');
+  ctx.expectStatus(await api.getPayout(`pay_none_${randomUUID().slice(0, 8)}`), 404, 'not_found');
+  const m = await ctx.http.send({ method: 'GET', path: '/v1/payouts/a.b', validRequest: false });
+  ctx.expectStatus(m, 400, 'invalid_request');
+  // The provider refuses the seller's bank account for good: the payout fails and the money is credited back.
+  third.payouts.refused.add(seller);
+  const refusedId = `pay_c7r_${randomUUID().slice(0, 8)}`;
+  ctx.expectStatus(await api.payout({ ...body, payout_id: refusedId, amount: '1.50' }), 201);
+  const [refused] = await waitPayouts(ctx, api, [refusedId], 10_000);
+  ctx.expect(refused!.status === 'FAILED', `a payout the provider refused ended ${refused!.status}, not FAILED`);
+  const after = await balanceOf(ctx, api, seller);
+  ctx.expect(after === 600n, `after a refused payout the wallet holds ${decimalOf(after, 'USD')}, not 6.00`);
+}
+
+/** PAY-I9: concurrent payouts never overdraw; each payout transfers once; the wallet equals paid in - paid out. */
+export async function payoutsConserveMoney(ctx: CheckContext): Promise<void> {
+  const third = pspOf(ctx);
+  const api = payApi(ctx);
+  await ctx.property(
+    fc.record({
+      paidIn: fc.array(fc.integer({ min: 100, max: 5_000 }), { minLength: 1, maxLength: 2 }),
+      // Shares of the balance, so that together they always ask for more than the wallet holds.
+      shares: fc.array(fc.integer({ min: 35, max: 90 }), { minLength: 3, maxLength: 6 }),
+      providerErrors: fc.boolean(),
+    }),
+    async (s) => {
+      const seller = await fundedSeller(
+        ctx,
+        api,
+        s.paidIn.map((m) => decimalOf(BigInt(m), 'USD')),
+      );
+      const paidIn = s.paidIn.reduce((a, b) => a + BigInt(b), 0n);
+      if (s.providerErrors) third.payoutService.faults.set({ mode: 'error5xx', probability: 0.5, times: 6 });
+      const requests = s.shares.map((share) => ({
+        payout_id: `pay_i9_${randomUUID().slice(0, 8)}`,
+        seller_account: seller,
+        amount: decimalOf((paidIn * BigInt(share)) / 100n || 1n, 'USD'),
+        currency: 'USD',
+      }));
+      const answers = await Promise.all(requests.map((r) => api.payout(r)));
+      const accepted = requests.filter((_, i) => answers[i]!.status === 201);
+      for (const a of answers) {
+        const code = (a.body as { code?: string }).code;
+        ctx.expect(
+          a.status === 201 || (a.status === 409 && code === 'insufficient_funds'),
+          `a payout answered ${a.status} ${code ?? ''}`,
+          a,
+        );
+      }
+      const out = accepted.reduce((n, r) => n + minorOf(r.amount, 'USD'), 0n);
+      ctx.expect(
+        out <= paidIn,
+        `payouts of ${decimalOf(out, 'USD')} were accepted from a wallet paid ${decimalOf(paidIn, 'USD')}`,
+      );
+      const settled = await waitPayouts(
+        ctx,
+        api,
+        accepted.map((r) => r.payout_id),
+        20_000,
+      );
+      third.payoutService.faults.clear();
+      const counts = third.payouts.transferCounts();
+      for (const p of settled) {
+        ctx.expect(p.status === 'PAID', `payout ${p.payout_id} ended ${p.status}`);
+        ctx.expect(
+          counts.get(p.payout_id) === 1,
+          `payout ${p.payout_id} made ${counts.get(p.payout_id) ?? 0} transfers`,
+        );
+      }
+      const balance = await balanceOf(ctx, api, seller);
+      ctx.expect(
+        balance === paidIn - out,
+        `the wallet holds ${decimalOf(balance, 'USD')}, not ${decimalOf(paidIn, 'USD')} paid in - ${decimalOf(out, 'USD')} paid out`,
+      );
+    },
+  );
+}

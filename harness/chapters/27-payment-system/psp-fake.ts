@@ -1,0 +1,290 @@
+// The PSP the payment system is graded against: msw handlers over in-memory state, on a real port (startFakeService)
+// so any implementation can call it. It behaves like a real PSP (Stripe's idempotency, the book's hosted payment
+// page, signed webhooks) and keeps its own record of every charge, which is the evidence for "no double charge".
+//
+//   POST /v1/registrations        Idempotency-Key required. { reference, amount, currency, redirect_url,
+//                                 notify_url } -> 201 { token, status: pending, payment_page_url, reference }.
+//   GET  /v1/registrations/:token  -> { token, status: pending | authorized | declined, reference }.
+//   POST /hosted/:token/pay       The buyer on the hosted page: { card_number }. 4000000000000002 declines. Answers
+//                                 { redirect_url: <redirect_url>?tokenID=..&payResult=.. } and sends a signed
+//                                 registration.authorized (or .declined) webhook to notify_url.
+//   POST /v1/charges              { amount, currency, source: <token>, metadata: { payment_order_id } }. With an
+//                                 Idempotency-Key: Stripe's semantics (first answer replayed, another body 409).
+//                                 Without one every request is a new charge, as at Stripe. The source must be an
+//                                 authorized registration (else 402). 201 and a signed charge.succeeded webhook.
+//   GET  /v1/charges?payment_order_id=X  -> { data: [charges] } (search by metadata).
+//
+// Harness controls beyond the shared fault modes (which answer before any handler acts): `latencyMs` for every
+// call; `loseAnswers(n)`: the next n charges are made and their answers lost (the connection is cut); `webhookMode`.
+import { setTimeout as delay } from 'node:timers/promises';
+import { HttpResponse, http, type RequestHandler } from 'msw';
+import { type CallbackMode, type CallbackSender, createCallbackSender } from '../../fakes/callbacks.ts';
+import { canonicalJson } from '../../fakes/example-psp.ts';
+import { signWebhook } from './signature.ts';
+
+export interface PspCharge {
+  id: string;
+  amount: number;
+  currency: string;
+  status: 'succeeded';
+  source: string;
+  metadata: Record<string, string>;
+  /** The Idempotency-Key it was created with, if any. */
+  key: string | null;
+  created: number;
+}
+
+interface Registration {
+  token: string;
+  reference: string;
+  amount: number;
+  currency: string;
+  redirect_url: string;
+  notify_url: string;
+  status: 'pending' | 'authorized' | 'declined';
+}
+
+interface Stored {
+  fingerprint: string;
+  status: number;
+  body: unknown;
+}
+
+export interface PspFakeOptions {
+  origin?: string;
+  /** Shared secret of the webhook signatures. */
+  secret: string;
+  seed: number;
+  /** The URL of this fake once it listens (for payment_page_url); set after startFakeService. */
+  publicUrl?: () => string;
+}
+
+export const DECLINED_CARD = '4000000000000002';
+
+export class PspFake {
+  readonly handlers: RequestHandler[];
+  readonly charges: PspCharge[] = [];
+  readonly registrations = new Map<string, Registration>();
+  private readonly idempotency = new Map<string, Stored>();
+  private readonly senders = new Map<string, CallbackSender>();
+  private mode: { mode: CallbackMode; batchSize?: number; delayMs?: number } = { mode: 'normal' };
+  latencyMs = 0;
+  private lose = 0;
+  lostAnswers = 0;
+  private nextId = 1;
+
+  constructor(private readonly o: PspFakeOptions) {
+    const base = o.origin ?? '*';
+    this.handlers = [
+      http.post(`${base}/v1/registrations`, ({ request }) => this.register(request)),
+      http.get(`${base}/v1/registrations/:token`, async ({ params }) => {
+        await this.wait();
+        const r = this.registrations.get(String(params['token']));
+        if (!r) return stripeError(404, 'invalid_request_error', 'no such registration', 'resource_missing');
+        return HttpResponse.json({ token: r.token, status: r.status, reference: r.reference });
+      }),
+      http.post(`${base}/hosted/:token/pay`, ({ request, params }) => this.pay(String(params['token']), request)),
+      http.post(`${base}/v1/charges`, ({ request }) => this.charge(request)),
+      http.get(`${base}/v1/charges`, async ({ request }) => {
+        await this.wait();
+        const id = new URL(request.url).searchParams.get('payment_order_id');
+        return HttpResponse.json({ data: this.charges.filter((c) => c.metadata['payment_order_id'] === id) });
+      }),
+    ];
+  }
+
+  /** Charges per payment order id, from the PSP's own record. */
+  chargeCounts(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const c of this.charges) {
+      const id = c.metadata['payment_order_id'] ?? '';
+      m.set(id, (m.get(id) ?? 0) + 1);
+    }
+    return m;
+  }
+
+  /** The next n charges are executed and their answers lost on the wire. */
+  loseAnswers(n: number): void {
+    this.lose = n;
+  }
+
+  setWebhookMode(mode: { mode: CallbackMode; batchSize?: number; delayMs?: number }): void {
+    this.mode = mode;
+    for (const s of this.senders.values()) s.setMode(mode);
+  }
+
+  /** Every webhook delivery made, over all notification URLs. */
+  webhooksSent() {
+    return [...this.senders.values()].flatMap((s) => s.sent);
+  }
+
+  webhooksDropped() {
+    return [...this.senders.values()].flatMap((s) => s.dropped);
+  }
+
+  async flushWebhooks(): Promise<void> {
+    await Promise.all([...this.senders.values()].map((s) => s.flush()));
+  }
+
+  stop(): void {
+    for (const s of this.senders.values()) s.stop();
+  }
+
+  private async wait(): Promise<void> {
+    if (this.latencyMs > 0) await delay(this.latencyMs);
+  }
+
+  private sender(target: string): CallbackSender {
+    let s = this.senders.get(target);
+    if (!s) {
+      s = createCallbackSender({
+        target,
+        seed: this.o.seed,
+        ...this.mode,
+        headers: (_event, body) => ({ 'psp-signature': signWebhook(this.o.secret, body) }),
+      });
+      this.senders.set(target, s);
+    }
+    return s;
+  }
+
+  private notify(r: Registration, type: string, object: unknown): void {
+    void this.sender(r.notify_url).send({
+      id: `evt_${String(this.nextId++).padStart(7, '0')}`,
+      type,
+      created: Math.floor(Date.now() / 1000),
+      data: { object },
+    });
+  }
+
+  /** Stripe's idempotency around `execute`; without a key every request executes. */
+  private async idempotent(
+    scope: string,
+    request: Request,
+    validate: (body: Record<string, unknown>) => string | null,
+    execute: (body: Record<string, unknown>, key: string | null) => { status: number; body: unknown },
+    requireKey: boolean,
+  ): Promise<Response> {
+    await this.wait();
+    const key = request.headers.get('idempotency-key');
+    if (requireKey && !key) return stripeError(400, 'invalid_request_error', 'an Idempotency-Key is required');
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(await request.text()) as Record<string, unknown>;
+    } catch {
+      return stripeError(400, 'invalid_request_error', 'the body is not valid JSON');
+    }
+    // From here to the store nothing awaits, so two requests with one key cannot both execute.
+    const fingerprint = canonicalJson(body);
+    const stored = key ? this.idempotency.get(`${scope}:${key}`) : undefined;
+    if (stored) {
+      if (stored.fingerprint !== fingerprint) {
+        return stripeError(
+          409,
+          'idempotency_error',
+          'Keys for idempotent requests can only be used with the same parameters',
+        );
+      }
+      return HttpResponse.json(stored.body as Record<string, unknown>, {
+        status: stored.status,
+        headers: { 'idempotent-replayed': 'true' },
+      });
+    }
+    const invalid = validate(body);
+    if (invalid) return stripeError(400, 'invalid_request_error', invalid);
+    const answer = execute(body, key);
+    if (key) this.idempotency.set(`${scope}:${key}`, { fingerprint, ...answer });
+    return HttpResponse.json(answer.body as Record<string, unknown>, { status: answer.status });
+  }
+
+  private register(request: Request): Promise<Response> {
+    return this.idempotent(
+      'registration',
+      request,
+      (b) =>
+        typeof b['reference'] !== 'string' ||
+        !Number.isInteger(b['amount']) ||
+        typeof b['currency'] !== 'string' ||
+        typeof b['notify_url'] !== 'string' ||
+        typeof b['redirect_url'] !== 'string'
+          ? 'reference, amount (integer minor units), currency, redirect_url and notify_url are required'
+          : null,
+      (b) => {
+        const token = `reg_${String(this.nextId++).padStart(7, '0')}`;
+        const r: Registration = {
+          token,
+          reference: b['reference'] as string,
+          amount: b['amount'] as number,
+          currency: b['currency'] as string,
+          redirect_url: b['redirect_url'] as string,
+          notify_url: b['notify_url'] as string,
+          status: 'pending',
+        };
+        this.registrations.set(token, r);
+        const page = `${this.o.publicUrl?.() ?? ''}/hosted/${token}`;
+        return { status: 201, body: { token, status: 'pending', payment_page_url: page, reference: r.reference } };
+      },
+      true,
+    );
+  }
+
+  private async pay(token: string, request: Request): Promise<Response> {
+    await this.wait();
+    const r = this.registrations.get(token);
+    if (!r) return stripeError(404, 'invalid_request_error', 'no such registration', 'resource_missing');
+    const body = (await request.json().catch(() => ({}))) as { card_number?: unknown };
+    if (r.status === 'pending') {
+      r.status = body.card_number === DECLINED_CARD ? 'declined' : 'authorized';
+      this.notify(r, `registration.${r.status}`, { token, reference: r.reference, status: r.status });
+    }
+    const result = r.status === 'authorized' ? 'authorized' : 'declined';
+    return HttpResponse.json({ redirect_url: `${r.redirect_url}?tokenID=${token}&payResult=${result}` });
+  }
+
+  private async charge(request: Request): Promise<Response> {
+    const response = await this.idempotent(
+      'charge',
+      request,
+      (b) => {
+        if (!Number.isInteger(b['amount']) || (b['amount'] as number) < 1) return 'amount must be a positive integer';
+        if (typeof b['currency'] !== 'string') return 'currency is required';
+        if (typeof b['source'] !== 'string') return 'source is required';
+        return null;
+      },
+      (b, key) => {
+        const r = this.registrations.get(b['source'] as string);
+        if (r?.status !== 'authorized') {
+          return {
+            status: 402,
+            body: { error: { type: 'card_error', code: 'authorization_required', message: 'the buyer has not paid' } },
+          };
+        }
+        const charge: PspCharge = {
+          id: `ch_${String(this.nextId++).padStart(7, '0')}`,
+          amount: b['amount'] as number,
+          currency: b['currency'] as string,
+          status: 'succeeded',
+          source: r.token,
+          metadata: (b['metadata'] ?? {}) as Record<string, string>,
+          key,
+          created: Math.floor(Date.now() / 1000),
+        };
+        this.charges.push(charge);
+        this.notify(r, 'charge.succeeded', charge);
+        return { status: 201, body: charge };
+      },
+      false,
+    );
+    if (response.status === 201 && this.lose > 0) {
+      // The charge is made; the answer never arrives (the connection is cut before anything is written).
+      this.lose--;
+      this.lostAnswers++;
+      return HttpResponse.error();
+    }
+    return response;
+  }
+}
+
+function stripeError(status: number, type: string, message: string, code?: string): Response {
+  return HttpResponse.json({ error: { type, message, ...(code ? { code } : {}) } }, { status });
+}

@@ -1,0 +1,7 @@
+// The PSP's webhook signature (Stripe's scheme), as the fake signs and as a check forges or replays it:
+// `PSP-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`.
+import { createHmac } from 'node:crypto';
+
+export function signWebhook(secret: string, body: string, t = Math.floor(Date.now() / 1000)): string {
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+}

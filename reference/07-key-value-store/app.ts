@@ -1,0 +1,268 @@
+// The HTTP surface of chapter 07: the spec's operations (routes, validation and errors from the kit) and the
+// node-to-node routes under /internal/v1 (the reference's own peer protocol; another implementation may use any).
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { hash48 } from '../06-consistent-hashing/hash.ts';
+import type { HashRing } from '../06-consistent-hashing/ring.ts';
+import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
+import type { Readiness } from '../kit/health.ts';
+import type { LoadedSpec } from '../kit/load-spec.ts';
+import { ProblemError } from '../kit/problem.ts';
+import type { Entries, Repair } from './anti-entropy.ts';
+import { type Clock, clockOf, contextOf, EMPTY, formatClock, parseClock, type Version } from './clock.ts';
+import type { Coordinator, ReadOutcome, ReplicateItem, WriteOutcome } from './coordinator.ts';
+import type { Gossip } from './gossip.ts';
+import type { HintStore } from './hints.ts';
+import type { MutantName } from './mutants.ts';
+import type { Peers } from './peers.ts';
+import type { StorageEngine } from './storage/engine.ts';
+
+export const SPEC_URL = new URL('../../specs/07-key-value-store/openapi.yaml', import.meta.url);
+/** The book's "key-value pair size is small: 10 KB". */
+export const MAX_VALUE_BYTES = 10_240;
+
+export interface KvAppOptions {
+  spec: LoadedSpec;
+  readiness: Readiness;
+  self: string;
+  quorum: { n: number; w: number; r: number };
+  ring: HashRing;
+  engine: StorageEngine;
+  coordinator: Coordinator;
+  peers: Peers;
+  gossip: Gossip;
+  hints: HintStore;
+  repair: Repair;
+  mutant?: MutantName | undefined;
+  logger?: CreateAppOptions['logger'];
+}
+
+const wire = (v: Version) => ({ value: v.value, dot: v.dot, clock: formatClock(clockOf(v)) });
+
+export function buildApp(o: KvAppOptions): FastifyInstance {
+  const { quorum, mutant, coordinator } = o;
+
+  function quorumParam(value: number | undefined, fallback: number, name: string): number {
+    const q = value ?? fallback;
+    if (q > quorum.n) throw new ProblemError(400, 'invalid_request', `${name}=${q} is larger than N=${quorum.n}`);
+    return q;
+  }
+
+  function contextParam(text: string | undefined): Clock {
+    try {
+      return text ? parseClock(text) : EMPTY;
+    } catch (e) {
+      throw new ProblemError(400, 'invalid_request', (e as Error).message);
+    }
+  }
+
+  /**
+   * Asks the key's replicas to coordinate a request this node does not replicate: live ones (by gossip) first, one
+   * at a time, each given the node-to-node deadline plus room for its own replica calls, so a paused replica costs
+   * one deadline, not the client's. A replica that answers too late may still have stored the version: the client's
+   * one write can then show as two siblings with the same value, never as a lost write.
+   */
+  async function forward(
+    replicas: string[],
+    body: unknown,
+  ): Promise<{ status: number; body: unknown; headers: Record<string, string> }> {
+    const ordered = [...replicas.filter((p) => o.gossip.isAlive(p)), ...replicas.filter((p) => !o.gossip.isAlive(p))];
+    const deadline = (o.peers.timeoutMs || 1000) + 800;
+    for (const p of ordered) {
+      try {
+        return await o.peers.call(p, '/internal/v1/coordinate', body, o.peers.timeoutMs === 0 ? 0 : deadline);
+      } catch {
+        /* next replica */
+      }
+    }
+    return unavailable(0, replicas);
+  }
+
+  function unavailable(got: number, replicas: string[]) {
+    return {
+      status: 503,
+      headers: { 'retry-after': '1' },
+      body: {
+        type: 'about:blank',
+        title: 'Service Unavailable',
+        status: 503,
+        code: 'quorum_not_reached',
+        detail: `only ${got} of the replicas ${replicas.join(', ')} answered in time`,
+      },
+    };
+  }
+
+  function writeResult(key: string, out: WriteOutcome) {
+    if ('forward' in out) return null;
+    if (!out.ok) return unavailable(out.acks, out.replicas);
+    return { status: 200, headers: {}, body: { key, dot: out.dot, context: formatClock(out.context), acks: out.acks } };
+  }
+
+  function readResult(key: string, out: ReadOutcome) {
+    if ('forward' in out) return null;
+    if (!out.ok) return unavailable(out.replies, out.replicas);
+    const context = formatClock(contextOf(out.versions));
+    const live = out.versions.filter((v) => v.value !== null);
+    if (live.length === 0)
+      return {
+        status: 404,
+        headers: { 'x-kv-context': context },
+        body: {
+          type: 'about:blank',
+          title: 'Not Found',
+          status: 404,
+          code: 'key_not_found',
+          detail: `no value for ${key}`,
+        },
+      };
+    return {
+      status: 200,
+      headers: { 'x-kv-context': context },
+      body: { key, siblings: live.map(wire), context, replies: out.replies },
+    };
+  }
+
+  type Op =
+    | { op: 'put'; key: string; value: string | null; context: string; w: number }
+    | { op: 'get'; key: string; r: number };
+
+  /** Coordinates a request here, or forwards it to a replica of the key (never twice). */
+  async function coordinate(req: Op, forwarded: boolean) {
+    if (req.op === 'get') {
+      const out = await coordinator.read(req.key, req.r, forwarded);
+      if ('forward' in out) return forward(out.forward, req);
+      return readResult(req.key, out)!;
+    }
+    const out = await coordinator.write(req.key, req.value, contextParam(req.context), req.w, forwarded);
+    if ('forward' in out) return forward(out.forward, req);
+    return writeResult(req.key, out)!;
+  }
+
+  function send(reply: FastifyReply, r: { status: number; body: unknown; headers: Record<string, string> }) {
+    reply.code(r.status).headers(r.headers);
+    if (r.status >= 400) reply.type('application/problem+json');
+    return reply.send(r.body);
+  }
+
+  const app = createApp({
+    spec: o.spec,
+    readiness: o.readiness,
+    logger: o.logger,
+    unvalidated: mutant === 'unvalidated-put' ? ['putValue'] : [], // MUTANT unvalidated-put: the handler sees raw input
+    handlers: {
+      async getValue(request, reply) {
+        const { key } = request.params as { key: string };
+        const { r } = request.query as { r?: number };
+        return send(reply, await coordinate({ op: 'get', key, r: quorumParam(r, quorum.r, 'r') }, false));
+      },
+
+      async putValue(request, reply) {
+        const { key } = request.params as { key: string };
+        const { w } = request.query as { w?: number };
+        const body = request.body as { value: string; context?: string };
+        // MUTANT oversize-accepted: the book's 10 KB limit is not enforced.
+        if (mutant !== 'oversize-accepted' && Buffer.byteLength(body.value) > MAX_VALUE_BYTES)
+          throw new ProblemError(
+            413,
+            'value_too_large',
+            `the value is ${Buffer.byteLength(body.value)} bytes; at most ${MAX_VALUE_BYTES} are allowed`,
+          );
+        contextParam(body.context);
+        const op = {
+          op: 'put',
+          key,
+          value: body.value,
+          context: body.context ?? '',
+          w: quorumParam(w, quorum.w, 'w'),
+        } as const;
+        return send(reply, await coordinate(op, false));
+      },
+
+      async deleteValue(request, reply) {
+        const { key } = request.params as { key: string };
+        const { w, context } = request.query as { w?: number; context?: string };
+        const ctx = contextParam(context);
+        const wq = quorumParam(w, quorum.w, 'w');
+        // MUTANT delete-ignored: acknowledged with a made-up dot, nothing written.
+        if (mutant === 'delete-ignored')
+          return reply
+            .code(200)
+            .send({ key, dot: `${o.self}.x:1`, context: formatClock(ctx) || `${o.self}.x:1`, acks: wq });
+        return send(reply, await coordinate({ op: 'put', key, value: null, context: context ?? '', w: wq }, false));
+      },
+
+      async getLocalReplica(request, reply) {
+        const { key } = request.params as { key: string };
+        let versions = o.engine.get(key) ?? [];
+        // MUTANT replica-hides-tombstones: deletions are left out of the node's own copy.
+        if (mutant === 'replica-hides-tombstones') versions = versions.filter((v) => v.value !== null);
+        return reply.code(200).send({
+          key,
+          node: o.self,
+          replicas: [...new Set(coordinator.replicas(key))],
+          versions: versions.map(wire),
+          context: formatClock(contextOf(versions)),
+        });
+      },
+
+      async getCluster(_request, reply) {
+        const shares = o.ring.spaceShares();
+        const vn = o.ring.virtualNodes;
+        const members = o.gossip.view().map((m) => ({
+          ...m,
+          ringShare: shares.get(m.name) ?? 0,
+          // The ring's virtual-node positions: chapter 06 hashes `${id}#${i}` (reference/06-consistent-hashing/ring.ts).
+          tokens: Array.from({ length: o.ring.pointsOf(m.name) }, (_, i) => hash48(`${m.name}#${i}`)).sort(
+            (a, b) => a - b,
+          ),
+        }));
+        const e = o.engine.engineStats();
+        return reply.code(200).send({
+          node: o.self,
+          ...quorum,
+          virtualNodes: vn,
+          members,
+          stats: {
+            hintsPending: o.hints.pending.size,
+            hintsDelivered: o.hints.delivered,
+            hintsStored: o.hints.stored,
+            antiEntropyRounds: o.repair.rounds,
+            keysRepaired: o.repair.keysRepaired,
+            ...e,
+            writeAmplification: Number(o.engine.writeAmplification().toFixed(3)),
+          },
+        });
+      },
+    },
+  });
+
+  // Node-to-node routes. Large bodies: anti-entropy exchanges whole buckets.
+  const big = { bodyLimit: 64 * 1024 * 1024 };
+  app.post('/internal/v1/replicate', big, async (request) => {
+    const { items, hintFor } = request.body as { items: ReplicateItem[]; hintFor?: string };
+    for (const it of items) {
+      if (hintFor) o.hints.add(hintFor, it.key, it.v);
+      else o.engine.apply(it.key, it.v);
+    }
+    return { ok: true };
+  });
+  app.post('/internal/v1/read', async (request) => {
+    const { key } = request.body as { key: string };
+    return { versions: o.engine.get(key) ?? [] };
+  });
+  app.post('/internal/v1/gossip', async (request) => {
+    const { members } = request.body as { from: string; members: Record<string, number> };
+    o.gossip.merge(members);
+    return { members: o.gossip.list() };
+  });
+  app.post('/internal/v1/merkle', async (request) => {
+    const { from } = request.body as { from: string };
+    return { tree: o.repair.treeFor(from) };
+  });
+  app.post('/internal/v1/sync', big, async (request) => {
+    const { from, buckets, entries } = request.body as { from: string; buckets: number[]; entries: Entries };
+    o.repair.take(entries);
+    return { entries: o.repair.inBuckets(from, buckets) };
+  });
+  app.post('/internal/v1/coordinate', big, async (request) => coordinate(request.body as Op, true));
+  return app;
+}

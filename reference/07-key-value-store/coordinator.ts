@@ -1,0 +1,160 @@
+// The coordinator (the book's architecture: "a coordinator is a proxy between the client and the store"): whichever
+// node a request reaches coordinates it. It finds the key's N replicas on the ring (distinct physical nodes), makes
+// the new version (the next dot of its own actor on top of the client's context), and answers once W replicas
+// stored it (sloppy quorum: a replica that cannot be reached is replaced by the next healthy node beyond the N, or
+// the version is kept as a hint for it), or once R replicas answered a read, merging what they hold.
+import type { HashRing } from '../06-consistent-hashing/ring.ts';
+import { type Clock, clockOf, counterOf, type MergeMode, mergeAll, type Version } from './clock.ts';
+import type { Gossip } from './gossip.ts';
+import type { HintStore } from './hints.ts';
+import type { Peers } from './peers.ts';
+import type { StorageEngine } from './storage/engine.ts';
+
+export interface CoordinatorOptions {
+  self: string;
+  actor: string;
+  ring: HashRing;
+  n: number;
+  engine: StorageEngine;
+  peers: Peers;
+  gossip: Gossip;
+  hints: HintStore;
+  mergeMode: MergeMode;
+  /** MUTANT read-local-only: a read answers from the coordinator's own replica, whatever R. */
+  readLocalOnly?: boolean;
+}
+
+export type WriteOutcome =
+  | { ok: true; dot: string; context: Clock; acks: number }
+  | { ok: false; acks: number; replicas: string[] }
+  | { forward: string[] };
+export type ReadOutcome =
+  | { ok: true; versions: Version[]; replies: number }
+  | { ok: false; replies: number; replicas: string[] }
+  | { forward: string[] };
+
+export interface ReplicateItem {
+  key: string;
+  v: Version;
+}
+
+export class Coordinator {
+  constructor(private readonly o: CoordinatorOptions) {}
+
+  /** The key's preference list: N physical nodes clockwise from its hash (duplicates only in a mutant ring). */
+  replicas(key: string): string[] {
+    return this.o.ring.owners(key, this.o.n);
+  }
+
+  /** Replicas as [node, how many of the N slots it fills] (always 1 each, unless the ring is the mutant's). */
+  private slots(key: string): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const p of this.replicas(key)) m.set(p, (m.get(p) ?? 0) + 1);
+    return m;
+  }
+
+  async write(key: string, value: string | null, context: Clock, w: number, forwarded = false): Promise<WriteOutcome> {
+    const slots = this.slots(key);
+    if (!slots.has(this.o.self) && !forwarded) return { forward: [...slots.keys()] };
+    const { self, actor, engine } = this.o;
+    // The next event of this node's actor for this key: above every counter of it seen locally or in the context.
+    const local = engine.get(key) ?? [];
+    let counter = counterOf(context, actor);
+    for (const s of local) counter = Math.max(counter, counterOf(clockOf(s), actor));
+    const v: Version = { value, dot: `${actor}:${counter + 1}`, past: context, ts: Date.now() };
+    let acks = 0;
+    if (slots.has(self)) {
+      engine.apply(key, v); // commit log, then memtable: before any acknowledgement
+      acks += slots.get(self)!;
+    }
+    const remote = [...slots.keys()].filter((p) => p !== self);
+    const done = (): WriteOutcome =>
+      acks >= w
+        ? { ok: true, dot: v.dot, context: clockOf(v), acks }
+        : { ok: false, acks, replicas: [...slots.keys()] };
+    if (acks >= w || remote.length === 0) {
+      for (const p of remote) void this.replicateOrHandOff(p, key, v, slots);
+      return done();
+    }
+    return new Promise<WriteOutcome>((resolve) => {
+      let settled = 0;
+      let answered = false;
+      const maybeAnswer = () => {
+        if (!answered && (acks >= w || settled === remote.length)) {
+          answered = true;
+          resolve(done());
+        }
+      };
+      for (const p of remote) {
+        void this.replicateOrHandOff(p, key, v, slots).then((got) => {
+          acks += got;
+          settled++;
+          maybeAnswer();
+        });
+      }
+    });
+  }
+
+  /**
+   * Sends the version to replica p. If p cannot take it: sloppy quorum, the first healthy node beyond the
+   * preference list takes it with a hint naming p (and counts toward W, being another physical node); with no such
+   * node, the coordinator keeps the hint itself (it does not count twice). Answers how many acks it earned.
+   */
+  private async replicateOrHandOff(p: string, key: string, v: Version, slots: Map<string, number>): Promise<number> {
+    try {
+      await this.o.peers.call(p, '/internal/v1/replicate', { items: [{ key, v }] });
+      return slots.get(p) ?? 1;
+    } catch {
+      const all = this.o.ring.owners(key, this.o.ring.size);
+      const substitute = all.find((x) => !slots.has(x) && x !== this.o.self && this.o.gossip.isAlive(x));
+      if (substitute) {
+        try {
+          await this.o.peers.call(substitute, '/internal/v1/replicate', { items: [{ key, v }], hintFor: p });
+          return 1;
+        } catch {
+          /* fall through: keep the hint here */
+        }
+      }
+      this.o.hints.add(p, key, v);
+      return 0;
+    }
+  }
+
+  async read(key: string, r: number, forwarded = false): Promise<ReadOutcome> {
+    const slots = this.slots(key);
+    if (!slots.has(this.o.self) && !forwarded) return { forward: [...slots.keys()] };
+    let versions: Version[] = [];
+    let replies = 0;
+    if (slots.has(this.o.self)) {
+      versions = mergeAll([], this.o.engine.get(key) ?? [], this.o.mergeMode);
+      replies += slots.get(this.o.self)!;
+    }
+    // MUTANT read-local-only: R is not honoured; the coordinator's own replica is the answer.
+    if (this.o.readLocalOnly) return { ok: true, versions, replies: Math.max(replies, r) };
+    const remote = [...slots.keys()].filter((p) => p !== this.o.self);
+    const done = (): ReadOutcome =>
+      replies >= r ? { ok: true, versions, replies } : { ok: false, replies, replicas: [...slots.keys()] };
+    if (replies >= r || remote.length === 0) return done();
+    return new Promise<ReadOutcome>((resolve) => {
+      let settled = 0;
+      let answered = false;
+      for (const p of remote) {
+        this.o.peers
+          .call<{ versions: Version[] }>(p, '/internal/v1/read', { key })
+          .then((a) => {
+            if (answered) return;
+            versions = mergeAll(versions, a.versions, this.o.mergeMode);
+            replies += slots.get(p)!;
+          })
+          .catch(() => {})
+          .finally(() => {
+            settled++;
+            if (!answered && (replies >= r || settled === remote.length)) {
+              answered = true;
+              resolve(done());
+            }
+          });
+      }
+    });
+  }
+}

@@ -1,0 +1,96 @@
+// Gossip-based failure detection (the book's "Failure detection"): each node keeps a membership list of heartbeat
+// counters, increments its own every tick and sends the list to a random peer, which merges it (higher heartbeat
+// wins) and answers its own. A member whose heartbeat has not grown for `failAfterMs` is marked down. Nobody is
+// declared down on one failed call: only the lack of news from every source (the book's "at least another source").
+import type { Peers } from './peers.ts';
+
+interface MemberState {
+  heartbeat: number;
+  /** Local time the heartbeat last grew (-Infinity: never heard of). */
+  heardAt: number;
+}
+
+export interface GossipOptions {
+  self: string;
+  peers: Peers;
+  intervalMs: number;
+  failAfterMs: number;
+  /** MUTANT gossip-off: no gossip is sent. */
+  off?: boolean;
+  /** MUTANT no-failure-detection: a member once heard of is never marked down. */
+  neverDown?: boolean;
+}
+
+export class Gossip {
+  readonly members = new Map<string, MemberState>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly o: GossipOptions) {
+    this.members.set(o.self, { heartbeat: 0, heardAt: performance.now() });
+    for (const p of o.peers.names) this.members.set(p, { heartbeat: 0, heardAt: Number.NEGATIVE_INFINITY });
+  }
+
+  start(): void {
+    if (this.o.off) return;
+    this.timer = setInterval(() => void this.tick(), this.o.intervalMs);
+  }
+
+  private async tick(): Promise<void> {
+    const me = this.members.get(this.o.self)!;
+    me.heartbeat++;
+    me.heardAt = performance.now();
+    const names = this.o.peers.names;
+    if (names.length === 0) return;
+    const target = names[Math.floor(Math.random() * names.length)]!;
+    try {
+      const answer = await this.o.peers.call<{ members: Record<string, number> }>(
+        target,
+        '/internal/v1/gossip',
+        { from: this.o.self, members: this.list() },
+        Math.min(this.o.peers.timeoutMs || 1000, 1000),
+      );
+      this.merge(answer.members);
+    } catch {
+      /* a silent peer is detected by its heartbeat not growing, not by one failed call */
+    }
+  }
+
+  list(): Record<string, number> {
+    return Object.fromEntries([...this.members].map(([n, s]) => [n, s.heartbeat]));
+  }
+
+  merge(list: Record<string, number>): void {
+    const now = performance.now();
+    for (const [name, hb] of Object.entries(list)) {
+      if (name === this.o.self) continue;
+      const s = this.members.get(name);
+      if (!s) continue; // not a configured member
+      if (hb > s.heartbeat) {
+        s.heartbeat = hb;
+        s.heardAt = now;
+      }
+    }
+  }
+
+  isAlive(name: string): boolean {
+    if (name === this.o.self) return true;
+    const s = this.members.get(name);
+    if (!s || s.heardAt === Number.NEGATIVE_INFINITY) return false;
+    if (this.o.neverDown) return true;
+    return performance.now() - s.heardAt < this.o.failAfterMs;
+  }
+
+  view(): { name: string; status: 'alive' | 'down'; heartbeat: number; lastHeardMsAgo: number }[] {
+    const now = performance.now();
+    return [...this.members].map(([name, s]) => ({
+      name,
+      status: this.isAlive(name) ? 'alive' : 'down',
+      heartbeat: s.heartbeat,
+      lastHeardMsAgo: Number.isFinite(s.heardAt) ? Math.max(0, Math.round(now - s.heardAt)) : 2_147_483_647,
+    }));
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,76 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/07-key-value-store/catalog.yaml).
+// MUTANT=<name> selects one; the code that breaks sits where the broken thing lives, in an
+// `if (mutant === '<name>')` (or an option set from it) marked `MUTANT <name>`. The self-test must catch them all.
+import type { Mutant } from '../../harness/chapters/chapter-module.ts';
+
+export const MUTANTS = [
+  { name: 'oversize-accepted', breaks: 'KV-C1', description: 'values over 10 KB are stored instead of 413' },
+  { name: 'delete-ignored', breaks: 'KV-C2', description: 'a delete is acknowledged but no tombstone is written' },
+  { name: 'gossip-off', breaks: 'KV-C3', description: 'no gossip: a node never hears of the others (all down)' },
+  {
+    name: 'replica-hides-tombstones',
+    breaks: 'KV-C4',
+    description: "a node's own replica leaves deletions out, so a deleted key looks never written",
+  },
+  { name: 'health-plain-text', breaks: 'KV-C5', description: 'readiness answers text/plain "ok", not the Health body' },
+  {
+    name: 'plain-version-vectors',
+    breaks: 'KV-I1',
+    description:
+      'versions compared as plain vector clocks: two writes through one node with the same context look ordered, ' +
+      'and the first is silently dropped',
+  },
+  {
+    name: 'read-local-only',
+    breaks: 'KV-I2',
+    description: "R is ignored: a read answers from the coordinator's own replica, which may be behind",
+  },
+  {
+    name: 'last-writer-wins',
+    breaks: 'KV-I3',
+    description: 'concurrent versions are resolved by wall clock instead of kept as siblings',
+  },
+  {
+    name: 'unvalidated-put',
+    breaks: 'KV-I6',
+    description: "putValue reaches its handler without the spec's validation (the schema-driven bad-input check)",
+  },
+  {
+    name: 'anti-entropy-off',
+    breaks: 'KV-I4',
+    description: 'no Merkle-tree anti-entropy: an empty replacement node stays empty',
+  },
+  {
+    name: 'ack-before-commit-log',
+    breaks: 'KV-I5',
+    description: 'writes are acknowledged from the memtable; the commit log is written a second later',
+  },
+  {
+    name: 'replicas-on-one-node',
+    breaks: 'KV-I5',
+    description: "replicas are the next virtual nodes even when they are one physical node (chapter 06's ring mutant)",
+  },
+  {
+    name: 'no-failure-detection',
+    breaks: 'KV-F1',
+    description: 'gossip never marks a member down, however long it has been silent',
+  },
+  {
+    name: 'no-rpc-timeout',
+    breaks: 'KV-F2',
+    description: 'calls to other nodes have no deadline: a paused replica holds a request up',
+  },
+  {
+    name: 'hints-never-delivered',
+    breaks: 'KV-F3',
+    description: 'hints are stored for an unreachable replica but never handed over',
+  },
+  {
+    name: 'short-rpc-timeout',
+    breaks: 'KV-F4',
+    description: 'calls to other nodes give up after 60 ms: slow links look like dead nodes',
+  },
+] as const satisfies readonly Mutant[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);

@@ -1,0 +1,83 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/13-chat-system/catalog.yaml).
+// MUTANT=<name> selects one (every node of the manifest gets it); the code that breaks sits where the broken thing
+// lives, in an `if (mutant === '<name>')` marked `MUTANT <name>`. The harness self-test must catch every one.
+import type { Mutant } from '../../harness/chapters/chapter-module.ts';
+
+export const MUTANTS = [
+  {
+    name: 'health-plain-text',
+    breaks: 'CHAT-C1',
+    description: 'readiness answers text/plain "ok", not the Health body',
+  },
+  {
+    name: 'direct-not-reused',
+    breaks: 'CHAT-C2',
+    description: "every one-on-one request makes a new channel (201) instead of returning the pair's channel (200)",
+  },
+  {
+    name: 'bad-token-accepted',
+    breaks: 'CHAT-C3',
+    description: 'the WebSocket auth reads the token without checking its signature',
+  },
+  {
+    name: 'per-server-sequence',
+    breaks: 'CHAT-I1',
+    description:
+      "each chat server numbers a channel's messages itself (server k of 2: k, k+2, ...): unique, but a later message on one server can sort before an earlier one on the other",
+  },
+  {
+    name: 'no-cross-server-relay',
+    breaks: 'CHAT-I2',
+    description: "a message reaches live only the members connected to the sender's chat server",
+  },
+  {
+    name: 'no-dedup',
+    breaks: 'CHAT-I3',
+    description: 'a resend with the same client message ID stores a second message',
+  },
+  {
+    name: 'sync-skips-own',
+    breaks: 'CHAT-I4',
+    description: 'sync leaves out the user\'s own messages ("you sent them"): the user\'s other devices never get them',
+  },
+  {
+    name: 'sync-ignores-cursor',
+    breaks: 'CHAT-I5',
+    description: 'sync ignores cur_max_message_id and sends every message of every channel again',
+  },
+  {
+    name: 'offline-on-disconnect',
+    breaks: 'CHAT-I6',
+    description: 'a user is offline the moment their last connection closes (no heartbeat timeout): status flaps',
+  },
+  {
+    name: 'push-always',
+    breaks: 'CHAT-I7',
+    description: 'every member gets a push for every message, connected or not',
+  },
+  { name: 'group-limit-101', breaks: 'CHAT-I8', description: 'a group takes a 101st member' },
+  {
+    name: 'unvalidated-input',
+    breaks: 'CHAT-I9',
+    description: "createUser reaches its handler without the spec's validation (the schema-driven bad-input check)",
+  },
+  {
+    name: 'discovery-keeps-dead',
+    breaks: 'CHAT-F1',
+    description: 'service discovery keeps handing out a chat server that died',
+  },
+  {
+    name: 'dedup-per-connection',
+    breaks: 'CHAT-F2',
+    description:
+      "resends are recognised only on the connection that sent first (a chat server's memory), so a resend after a reconnect duplicates",
+  },
+  {
+    name: 'no-backpressure',
+    breaks: 'CHAT-F3',
+    description: 'a client that does not read is never closed: the server buffers for it without bound',
+  },
+] as const satisfies readonly Mutant[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);

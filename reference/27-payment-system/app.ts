@@ -1,0 +1,200 @@
+// The HTTP surface of chapter 27: handlers by operationId; routes, validation and errors come from the spec (kit).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
+import type { Readiness } from '../kit/health.ts';
+import type { LoadedSpec } from '../kit/load-spec.ts';
+import { ProblemError } from '../kit/problem.ts';
+import { fingerprintOf, type IdempotencyKeys } from './idempotency.ts';
+import { fromMinor } from './money.ts';
+import type { MutantName } from './mutants.ts';
+import type { PaymentEventRequest, PaymentService, PspEvent } from './payment-service.ts';
+import { type PayoutRequest, type Payouts, payoutBody } from './payouts.ts';
+import { parseSettlement, reconcile, SettlementError } from './reconcile.ts';
+import { verify } from './signature.ts';
+import { orderBody, type PaymentStore } from './store.ts';
+
+export const SPEC_URL = new URL('../../specs/27-payment-system/openapi.yaml', import.meta.url);
+/** Settlement files are large (a day of 1 million charges is about 40 MB); everything else stays under 64 KiB. */
+export const SETTLEMENT_LIMIT = 64 * 1024 * 1024;
+
+export interface PaymentAppOptions {
+  spec: LoadedSpec;
+  readiness: Readiness;
+  service: PaymentService;
+  store: PaymentStore;
+  payouts: Payouts;
+  idempotency: IdempotencyKeys;
+  webhookSecret: string;
+  mutant?: MutantName | undefined;
+  logger?: CreateAppOptions['logger'];
+}
+
+const rawBodies = new WeakMap<FastifyRequest, string>();
+
+export function buildApp(o: PaymentAppOptions): FastifyInstance {
+  const { service, store, payouts, idempotency, mutant } = o;
+
+  // The kit validates path, query and body; the Idempotency-Key header is checked here, as the spec defines it.
+  const keyOf = (request: FastifyRequest): string => {
+    const key = request.headers['idempotency-key'];
+    if (typeof key !== 'string' || !/^[\x21-\x7E]{1,255}$/.test(key)) {
+      throw new ProblemError(
+        400,
+        'invalid_request',
+        'an Idempotency-Key header (1 to 255 visible ASCII characters) is required',
+        {
+          errors: [{ location: '/headers/idempotency-key', message: 'is required' }],
+        },
+      );
+    }
+    return key;
+  };
+
+  const app = createApp({
+    spec: o.spec,
+    readiness: o.readiness,
+    logger: o.logger,
+    handlers: {
+      async createPayment(request, reply) {
+        const body = request.body as PaymentEventRequest;
+        const key = keyOf(request);
+        // MUTANT idempotency-key-ignored: the header is required, then never used.
+        const answer =
+          mutant === 'idempotency-key-ignored'
+            ? { ...(await service.createPayment(body)), replayed: false }
+            : await idempotency.run(key, fingerprintOf('POST /v1/payments', body), () => service.createPayment(body));
+        if (answer.replayed) reply.header('idempotent-replayed', 'true');
+        return reply.code(answer.status).send(answer.body);
+      },
+
+      async getPaymentOrder(request, reply) {
+        const { paymentOrderId } = request.params as { paymentOrderId: string };
+        const order = await store.order(paymentOrderId);
+        if (!order) throw new ProblemError(404, 'not_found', `no payment order ${paymentOrderId}`);
+        const body: Record<string, unknown> = orderBody(order);
+        if (mutant === 'order-without-flags') {
+          // MUTANT order-without-flags
+          delete body['ledger_updated'];
+          delete body['wallet_updated'];
+        }
+        return reply.code(200).send(body);
+      },
+
+      async receivePspWebhook(request, reply) {
+        const raw = rawBodies.get(request) ?? '';
+        const why = verify(o.webhookSecret, request.headers['psp-signature'] as string | undefined, raw);
+        // MUTANT webhook-signature-unchecked: any body is applied.
+        if (why !== null && mutant !== 'webhook-signature-unchecked') {
+          // MUTANT bad-signature-400: the wrong status and code for an authentication failure.
+          if (mutant === 'bad-signature-400') throw new ProblemError(400, 'invalid_request', why);
+          throw new ProblemError(401, 'invalid_signature', why);
+        }
+        await service.applyWebhook(request.body as PspEvent);
+        return reply.code(200).send({ received: true });
+      },
+
+      async createPayout(request, reply) {
+        const body = request.body as PayoutRequest;
+        const answer = await idempotency.run(keyOf(request), fingerprintOf('POST /v1/payouts', body), () =>
+          payouts.create(body),
+        );
+        if (answer.replayed) reply.header('idempotent-replayed', 'true');
+        return reply.code(answer.status).send(answer.body);
+      },
+
+      async getPayout(request, reply) {
+        const { payoutId } = request.params as { payoutId: string };
+        const payout = await payouts.get(payoutId);
+        if (!payout) throw new ProblemError(404, 'not_found', `no payout ${payoutId}`);
+        return reply.code(200).send(payoutBody(payout));
+      },
+
+      async getWallet(request, reply) {
+        const { sellerAccount } = request.params as { sellerAccount: string };
+        const rows = await store.wallet(sellerAccount);
+        // MUTANT unknown-wallet-200: an unknown seller is an empty wallet.
+        if (rows.length === 0 && mutant !== 'unknown-wallet-200') {
+          throw new ProblemError(404, 'not_found', `no wallet for ${sellerAccount}`);
+        }
+        return reply.code(200).send({
+          seller_account: sellerAccount,
+          balances: rows.map((r) => ({ currency: r.currency, amount: fromMinor(r.balance, r.currency) })),
+        });
+      },
+
+      async listLedgerEntries(request, reply) {
+        const { payment_order_id } = request.query as { payment_order_id: string };
+        const rows = await store.ledgerEntries(payment_order_id);
+        return reply.code(200).send({
+          entries: rows.map((r) => ({
+            transaction_id: r.transaction_id,
+            account: r.account,
+            currency: r.currency,
+            debit: fromMinor(r.debit, r.currency),
+            credit: fromMinor(r.credit, r.currency),
+          })),
+        });
+      },
+
+      async getTrialBalance(_request, reply) {
+        const rows = await store.trialBalance();
+        return reply.code(200).send({
+          currencies: rows.map((r) => ({
+            currency: r.currency,
+            debits: fromMinor(BigInt(r.debits), r.currency),
+            credits: fromMinor(BigInt(r.credits), r.currency),
+            transactions: Number(r.transactions),
+          })),
+        });
+      },
+
+      async reconcileSettlement(request, reply) {
+        const text = request.body as string;
+        const key = keyOf(request);
+        const { since } = request.query as { since?: string };
+        const sinceMs = since === undefined ? 0 : Date.parse(since);
+        const answer = await idempotency.run(
+          key,
+          fingerprintOf(`POST /v1/reconciliations?since=${since ?? ''}`, text),
+          async () => {
+            let theirs: ReturnType<typeof parseSettlement>;
+            try {
+              theirs = parseSettlement(text);
+            } catch (error) {
+              // MUTANT bad-settlement-500: the parse error escapes as an internal error.
+              if (error instanceof SettlementError && mutant !== 'bad-settlement-500') {
+                throw new ProblemError(400, 'invalid_settlement', error.message);
+              }
+              throw error;
+            }
+            const ours = await store.ordersSince(sinceMs);
+            const report = reconcile(theirs, ours);
+            if (mutant === 'reconcile-status-only') {
+              // MUTANT reconcile-status-only: amount differences are dropped from the report.
+              report.mismatches = report.mismatches.filter((m) => m.kind !== 'amount_differs');
+            }
+            return { status: 200, body: report };
+          },
+        );
+        if (answer.replayed) reply.header('idempotent-replayed', 'true');
+        return reply.code(answer.status).send(answer.body);
+      },
+    },
+  });
+
+  // The webhook's signature is over the exact bytes received, so JSON bodies are kept raw as well as parsed.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    rawBodies.set(request, text);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
+    }
+  });
+  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: SETTLEMENT_LIMIT }, (_request, body, done) =>
+    done(null, body),
+  );
+  return app;
+}

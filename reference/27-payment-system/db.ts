@@ -1,0 +1,268 @@
+// The relational store under the payment service, behind one small interface: SQLite (better-sqlite3, a file in
+// DATA_DIR) by default, PostgreSQL when DATABASE_URL is given. SQL is written once with `?` placeholders; the
+// PostgreSQL side numbers them. Amounts are integers of minor units in both (bigint in PostgreSQL).
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { redact } from '../kit/config.ts';
+import type { DependencyState } from '../kit/health.ts';
+import { ProblemError } from '../kit/problem.ts';
+
+export interface Sql {
+  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a statement; resolves to the number of rows it changed. */
+  run(sql: string, params?: unknown[]): Promise<number>;
+}
+
+export interface Db extends Sql {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs fn in one transaction (serializable enough for guarded updates: every write is a conditional UPDATE). */
+  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
+  health(): Promise<DependencyState>;
+  close(): Promise<void>;
+}
+
+/** The database cannot be reached: answered 503 `unavailable` with Retry-After, never a 500. */
+export function unavailable(cause: unknown): ProblemError {
+  return new ProblemError(503, 'unavailable', 'the database cannot be reached; retry later', {
+    headers: { 'retry-after': '1' },
+    cause,
+  });
+}
+
+const TABLES = (big: string, serial: string) => [
+  `CREATE TABLE IF NOT EXISTS payment_events (
+     checkout_id text PRIMARY KEY, buyer_id text NOT NULL, buyer_info text NOT NULL, fingerprint text NOT NULL,
+     psp_token text, payment_page_url text, is_payment_done integer NOT NULL DEFAULT 0,
+     created_at ${big} NOT NULL, polled_at ${big} NOT NULL DEFAULT 0)`,
+  `CREATE TABLE IF NOT EXISTS payment_orders (
+     payment_order_id text PRIMARY KEY, checkout_id text NOT NULL, buyer_account text NOT NULL,
+     seller_account text NOT NULL, amount_minor ${big} NOT NULL, currency text NOT NULL,
+     payment_order_status text NOT NULL, ledger_updated integer NOT NULL DEFAULT 0,
+     wallet_updated integer NOT NULL DEFAULT 0, psp_charge_id text, attempts integer NOT NULL DEFAULT 0,
+     next_attempt_at ${big} NOT NULL DEFAULT 0, executing_since ${big}, created_at ${big} NOT NULL)`,
+  'CREATE INDEX IF NOT EXISTS payment_orders_due ON payment_orders (payment_order_status, next_attempt_at)',
+  'CREATE INDEX IF NOT EXISTS payment_orders_checkout ON payment_orders (checkout_id)',
+  'CREATE INDEX IF NOT EXISTS payment_orders_created ON payment_orders (created_at)',
+  `CREATE TABLE IF NOT EXISTS ledger_entries (
+     id ${serial}, transaction_id text NOT NULL, payment_order_id text NOT NULL, account text NOT NULL,
+     currency text NOT NULL, debit ${big} NOT NULL, credit ${big} NOT NULL, created_at ${big} NOT NULL)`,
+  'CREATE INDEX IF NOT EXISTS ledger_entries_order ON ledger_entries (payment_order_id)',
+  `CREATE TABLE IF NOT EXISTS wallets (
+     seller_account text NOT NULL, currency text NOT NULL, balance ${big} NOT NULL,
+     PRIMARY KEY (seller_account, currency))`,
+  `CREATE TABLE IF NOT EXISTS idempotency_keys (
+     key text PRIMARY KEY, fingerprint text NOT NULL, state text NOT NULL, status integer,
+     body text, created_at ${big} NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS payouts (
+     payout_id text PRIMARY KEY, seller_account text NOT NULL, amount_minor ${big} NOT NULL, currency text NOT NULL,
+     status text NOT NULL, fingerprint text NOT NULL, attempts integer NOT NULL DEFAULT 0,
+     next_attempt_at ${big} NOT NULL DEFAULT 0, provider_transfer_id text, created_at ${big} NOT NULL)`,
+  'CREATE INDEX IF NOT EXISTS payouts_due ON payouts (status, next_attempt_at)',
+  `CREATE TABLE IF NOT EXISTS dead_letters (
+     payment_order_id text PRIMARY KEY, reason text NOT NULL, at ${big} NOT NULL)`,
+];
+
+export class SqliteDb implements Db {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  // One connection: every statement and transaction takes its turn, so a transaction never sees another's writes.
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    // WAL: a commit is in the OS page cache when better-sqlite3 returns, so it survives kill -9 of this process.
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    for (const ddl of TABLES('integer', 'integer PRIMARY KEY AUTOINCREMENT')) this.db.exec(ddl);
+  }
+
+  private prepared(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private readonly direct: Sql = {
+    all: async <T>(sql: string, params: unknown[] = []) => this.prepared(sql).all(...params.map(sqliteValue)) as T[],
+    run: async (sql: string, params: unknown[] = []) => this.prepared(sql).run(...params.map(sqliteValue)).changes,
+  };
+
+  private turn<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  all<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.turn(() => this.direct.all<T>(sql, params));
+  }
+  run(sql: string, params?: unknown[]): Promise<number> {
+    return this.turn(() => this.direct.run(sql, params));
+  }
+  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.turn(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.direct);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+  async health(): Promise<DependencyState> {
+    return 'embedded';
+  }
+  async close(): Promise<void> {
+    await this.queue;
+    this.db.close();
+  }
+}
+
+function sqliteValue(v: unknown): unknown {
+  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+}
+
+// bigint columns come back as numbers: amounts stay far below 2^53 minor units (12 integer digits, 3 decimals).
+pg.types.setTypeParser(20, (text) => Number(text));
+
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006']);
+
+function unavailableFor(e: unknown): unknown {
+  return isConnectionError(e) ? unavailable(e) : e;
+}
+
+function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return (
+    CONNECTION_ERRORS.has(err.code ?? '') ||
+    /Connection terminated|timeout|connect|Client has encountered a connection error/i.test(err.message ?? '')
+  );
+}
+
+export class PostgresDb implements Db {
+  readonly kind = 'postgres';
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** MUTANT db-outage-500: connection errors escape as they are (a 500), not as 503 unavailable. */
+    private readonly rawErrors: boolean,
+  ) {}
+
+  static async connect(
+    connectionString: string,
+    schema: string,
+    log: (m: string) => void,
+    rawErrors = false,
+  ): Promise<PostgresDb> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+    const pool = new pg.Pool({
+      connectionString,
+      max: 10,
+      connectionTimeoutMillis: 2000,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: 5000,
+      query_timeout: 6000,
+      application_name: 'sdgrade-reference/27-payment-system',
+      options: `-c search_path=${schema}`,
+    });
+    pool.on('error', (error) => log(`PostgreSQL connection lost (the pool reconnects): ${error.message}`));
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw new Error(`cannot connect to PostgreSQL at ${redact(connectionString)}: ${(error as Error).message}`);
+    }
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [0x5d9_0027]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      for (const ddl of TABLES('bigint', 'bigserial PRIMARY KEY')) await client.query(ddl);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    return new PostgresDb(pool, rawErrors);
+  }
+
+  private static numbered(sql: string): string {
+    let n = 0;
+    return sql.replace(/\?/g, () => `$${++n}`);
+  }
+
+  private on(q: pg.Pool | pg.PoolClient): Sql {
+    const unavailable = this.rawErrors ? (e: unknown) => e : unavailableFor;
+    return {
+      all: async <T>(sql: string, params: unknown[] = []) => {
+        try {
+          return (await q.query(PostgresDb.numbered(sql), params)).rows as T[];
+        } catch (e) {
+          throw unavailable(e);
+        }
+      },
+      run: async (sql: string, params: unknown[] = []) => {
+        try {
+          return (await q.query(PostgresDb.numbered(sql), params)).rowCount ?? 0;
+        } catch (e) {
+          throw unavailable(e);
+        }
+      },
+    };
+  }
+
+  all<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.on(this.pool).all<T>(sql, params);
+  }
+  run(sql: string, params?: unknown[]): Promise<number> {
+    return this.on(this.pool).run(sql, params);
+  }
+  async tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw this.rawErrors ? e : unavailable(e);
+    }
+    let broken = false;
+    // A checked-out client whose connection drops emits 'error'; unheard, that event would crash the process.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
+    try {
+      await this.on(client).run('BEGIN');
+      const result = await fn(this.on(client));
+      await this.on(client).run('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+  async health(): Promise<DependencyState> {
+    try {
+      await this.pool.query('SELECT 1');
+      return 'up';
+    } catch {
+      return 'down';
+    }
+  }
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

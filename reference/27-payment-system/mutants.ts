@@ -1,0 +1,104 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/27-payment-system/catalog.yaml).
+// MUTANT=<name> selects one; the code that breaks sits where the broken thing lives, in an `if (mutant === ...)`
+// marked `MUTANT <name>`. The harness self-test must catch every one of them with the check named here.
+export interface Mutant {
+  name: string;
+  /** The catalog check that must fail against this mutant. */
+  breaks: string;
+  description: string;
+}
+
+export const MUTANTS = [
+  {
+    name: 'health-plain-text',
+    breaks: 'PAY-C1',
+    description: 'readiness answers text/plain "ok", not the Health body',
+  },
+  { name: 'create-answers-200', breaks: 'PAY-C2', description: 'a new payment event is answered 200, not 201' },
+  {
+    name: 'order-without-flags',
+    breaks: 'PAY-C3',
+    description: 'the payment order omits the required ledger_updated and wallet_updated fields',
+  },
+  {
+    name: 'bad-signature-400',
+    breaks: 'PAY-C4',
+    description: 'a webhook with a bad signature is refused with 400 invalid_request instead of 401 invalid_signature',
+  },
+  { name: 'unknown-wallet-200', breaks: 'PAY-C5', description: 'an unknown seller gets 200 with no balances, not 404' },
+  {
+    name: 'bad-settlement-500',
+    breaks: 'PAY-C6',
+    description: 'a malformed settlement file is a 500, not 400 invalid_settlement',
+  },
+  {
+    name: 'retry-without-idempotency-key',
+    breaks: 'PAY-I1',
+    description: 'the executor sends the Idempotency-Key on the first charge attempt only, not on retries',
+  },
+  {
+    name: 'webhook-double-credit',
+    breaks: 'PAY-I2',
+    description: 'every charge.succeeded notice writes the ledger and the wallet, not only the first transition',
+  },
+  { name: 'single-entry-ledger', breaks: 'PAY-I3', description: "only the seller's credit is written to the ledger" },
+  {
+    name: 'float-amounts',
+    breaks: 'PAY-I4',
+    description: 'amounts are parseFloat(amount) * 100, floored: 0.29 becomes 28 cents; 1.005 USD is accepted',
+  },
+  {
+    name: 'status-regresses',
+    breaks: 'PAY-I5',
+    description: 'a replayed registration.authorized webhook moves SUCCESS orders back to EXECUTING',
+  },
+  {
+    name: 'idempotency-key-ignored',
+    breaks: 'PAY-I6',
+    description: 'the Idempotency-Key header is required but never looked at',
+  },
+  {
+    name: 'webhook-signature-unchecked',
+    breaks: 'PAY-I7',
+    description: 'webhooks are applied without checking their signature',
+  },
+  {
+    name: 'reconcile-status-only',
+    breaks: 'PAY-I8',
+    description: 'reconciliation compares statuses only: amount differences go unreported',
+  },
+  {
+    name: 'no-retry-on-5xx',
+    breaks: 'PAY-F1',
+    description: 'a PSP 5xx or timeout fails the payment order for good instead of retrying it',
+  },
+  {
+    name: 'key-per-attempt',
+    breaks: 'PAY-F2',
+    description: 'each charge attempt gets a fresh Idempotency-Key (a new UUID), so a retry is a new charge',
+  },
+  {
+    name: 'no-polling',
+    breaks: 'PAY-F3',
+    description: 'no poller: a registration whose webhook never comes stays NOT_STARTED',
+  },
+  {
+    name: 'no-crash-recovery',
+    breaks: 'PAY-F4',
+    description: 'the executor only works on orders this process started; after kill -9 they stay EXECUTING',
+  },
+  { name: 'payout-answers-200', breaks: 'PAY-C7', description: 'a new payout is answered 200, not 201' },
+  {
+    name: 'payout-overdraft',
+    breaks: 'PAY-I9',
+    description: 'the wallet balance is checked outside the transaction that debits it: concurrent payouts overdraw it',
+  },
+  {
+    name: 'db-outage-500',
+    breaks: 'PAY-F5',
+    description: 'with PostgreSQL unreachable, requests fail with 500 internal instead of 503 unavailable',
+  },
+] as const satisfies readonly Mutant[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);

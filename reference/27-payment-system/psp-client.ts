@@ -1,0 +1,122 @@
+// The payment service's side of the PSP: register a payment (the hosted page), read a registration, charge a
+// payment order with its payment_order_id as the idempotency key, and look a charge up. Every call has a deadline;
+// "no answer" is a result of its own (the PSP may or may not have acted), never an exception the caller forgets.
+
+export interface Registration {
+  token: string;
+  status: 'pending' | 'authorized' | 'declined';
+  payment_page_url: string;
+  reference: string;
+}
+
+export interface Charge {
+  id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  metadata?: Record<string, string>;
+}
+
+export type ChargeOutcome =
+  | { kind: 'charged'; charge: Charge }
+  | { kind: 'declined'; reason: string }
+  | { kind: 'retry'; reason: string };
+
+export interface PspClientOptions {
+  baseUrl: string;
+  timeoutMs?: number;
+}
+
+export class PspClient {
+  private readonly base: string;
+  private readonly timeoutMs: number;
+
+  constructor(o: PspClientOptions) {
+    this.base = o.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = o.timeoutMs ?? 2000;
+  }
+
+  private async call(method: string, path: string, body?: unknown, key?: string) {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (key !== undefined) headers['idempotency-key'] = key;
+    const res = await fetch(this.base + path, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json };
+  }
+
+  /** Registers a payment for the hosted page; the checkout_id is the idempotency key. Throws when it cannot. */
+  async register(input: {
+    reference: string;
+    amount: number;
+    currency: string;
+    redirectUrl: string;
+    notifyUrl: string;
+  }): Promise<Registration> {
+    const r = await this.call(
+      'POST',
+      '/v1/registrations',
+      {
+        reference: input.reference,
+        amount: input.amount,
+        currency: input.currency,
+        redirect_url: input.redirectUrl,
+        notify_url: input.notifyUrl,
+      },
+      `reg-${input.reference}`,
+    );
+    if (r.status !== 201 && r.status !== 200) throw new Error(`PSP registration answered ${r.status}`);
+    return r.json as Registration;
+  }
+
+  async registration(token: string): Promise<Registration | null> {
+    const r = await this.call('GET', `/v1/registrations/${encodeURIComponent(token)}`);
+    if (r.status === 404) return null;
+    if (r.status !== 200) throw new Error(`PSP registration lookup answered ${r.status}`);
+    return r.json as Registration;
+  }
+
+  /** Charges one payment order. `key` undefined sends no Idempotency-Key (only a mutant does that). */
+  async charge(
+    input: { paymentOrderId: string; amount: number; currency: string; source: string },
+    key: string | undefined,
+  ): Promise<ChargeOutcome> {
+    try {
+      const r = await this.call(
+        'POST',
+        '/v1/charges',
+        {
+          amount: input.amount,
+          currency: input.currency.toLowerCase(),
+          source: input.source,
+          metadata: { payment_order_id: input.paymentOrderId },
+        },
+        key,
+      );
+      if (r.status === 201 || r.status === 200) return { kind: 'charged', charge: r.json as Charge };
+      if (r.status === 402) return { kind: 'declined', reason: 'card declined' };
+      return { kind: 'retry', reason: `PSP answered ${r.status}` };
+    } catch (error) {
+      return { kind: 'retry', reason: `no answer from the PSP: ${(error as Error).message}` };
+    }
+  }
+
+  /** The charge made for a payment order, if any (the PSP's search by metadata); throws when it cannot tell. */
+  async findCharge(paymentOrderId: string): Promise<Charge | null> {
+    const r = await this.call('GET', `/v1/charges?payment_order_id=${encodeURIComponent(paymentOrderId)}`);
+    if (r.status !== 200) throw new Error(`PSP charge search answered ${r.status}`);
+    const data = (r.json as { data?: Charge[] } | undefined)?.data ?? [];
+    return data.find((c) => c.status === 'succeeded') ?? null;
+  }
+}
