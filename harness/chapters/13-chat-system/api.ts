@@ -70,7 +70,9 @@ export class World {
       }),
     );
     this.ctx.expectStatus(r, 201);
-    return r.body as Channel;
+    const channel = r.body as Channel;
+    for (const u of [owner, ...members]) for (const d of u.devices) d.knowChannel(channel.channelId);
+    return channel;
   }
 
   async direct(a: User, b: User): Promise<Channel> {
@@ -82,7 +84,9 @@ export class World {
       `creating a direct channel answered ${r.status ?? r.error}`,
       r,
     );
-    return r.body as Channel;
+    const channel = r.body as Channel;
+    for (const u of [a, b]) for (const d of u.devices) d.knowChannel(channel.channelId);
+    return channel;
   }
 
   async befriend(a: User, b: User): Promise<void> {
@@ -173,6 +177,14 @@ export class Device {
 
   get label(): string {
     return `${this.user.username}/${this.deviceId}${this.server ? `@${this.server}` : ''}`;
+  }
+
+  /**
+   * A channel the device's user belongs to (as a real client learns from its channel list): its sync cursor starts at
+   * 0 even before the first message arrives, so a device away from a channel's very first message still asks for it.
+   */
+  knowChannel(channelId: string): void {
+    if (!this.seen.has(channelId)) this.seen.set(channelId, new Map());
   }
 
   /** cur_max_message_id of a channel on this device. */
