@@ -40,7 +40,7 @@ await runServer({
         namespace: `sdgrade:05-rate-limiter:${algorithm}:${mutant === 'instance-namespace' ? `${process.pid}-${Date.now()}:` : ''}`,
         racy: mutant === 'racy-redis-store',
         // MUTANT no-store-timeout: a slow Redis holds every decision as long as it takes.
-        commandTimeoutMs: mutant === 'hang-on-redis-down' || mutant === 'no-store-timeout' ? 60_000 : 200,
+        commandTimeoutMs: mutant === 'hang-on-redis-down' || mutant === 'no-store-timeout' ? 60_000 : 500,
         offlineQueue: mutant === 'hang-on-redis-down', // MUTANT hang-on-redis-down
       });
       await redis.connect();

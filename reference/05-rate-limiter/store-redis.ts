@@ -103,7 +103,7 @@ export class RedisStore implements LimiterStore {
     this.redis = new Redis(o.url, {
       lazyConnect: true,
       enableOfflineQueue: o.offlineQueue ?? false,
-      commandTimeout: o.commandTimeoutMs ?? 200,
+      commandTimeout: o.commandTimeoutMs ?? 500,
       maxRetriesPerRequest: o.offlineQueue ? null : 0,
       autoResendUnfulfilledCommands: false,
       connectTimeout: 1000,
@@ -126,6 +126,9 @@ export class RedisStore implements LimiterStore {
   /** Connects if Redis answers; the service starts anyway and uses Redis once it is back. */
   async connect(): Promise<void> {
     await this.redis.connect().catch(() => {});
+    // Load the script before the first decision: otherwise that one pays EVALSHA, NOSCRIPT and EVAL in a row, and
+    // on a busy machine can run past the command timeout and fail open.
+    await this.redis.script('LOAD', SCRIPTS[this.o.algorithm]).catch(() => {});
   }
 
   async hit(key: string, l: Limit, now: number): Promise<Outcome> {
