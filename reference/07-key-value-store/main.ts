@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { HashRing } from '../06-consistent-hashing/ring.ts';
 import { ConfigError } from '../kit/config.ts';
 import { loadSpec } from '../kit/load-spec.ts';
+import { parsePeers } from '../kit/peers.ts';
 import { runServer } from '../kit/run-server.ts';
 import { Repair } from './anti-entropy.ts';
 import { buildApp, SPEC_URL } from './app.ts';
@@ -14,7 +15,7 @@ import { Coordinator } from './coordinator.ts';
 import { Gossip } from './gossip.ts';
 import { HintStore } from './hints.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
-import { Peers, parsePeers } from './peers.ts';
+import { Peers } from './peers.ts';
 import { StorageEngine } from './storage/engine.ts';
 
 export const CHAPTER = '07-key-value-store';
@@ -46,12 +47,7 @@ await runServer({
   async start({ config, readiness }) {
     const mutant = config.mutant as MutantName | undefined;
     const self = process.env['NODE_NAME']?.trim() || 'n1';
-    let peerUrls: Map<string, string>;
-    try {
-      peerUrls = parsePeers(process.env['PEERS']);
-    } catch (e) {
-      throw new ConfigError((e as Error).message);
-    }
+    const peerUrls = parsePeers(process.env['PEERS']);
     const size = peerUrls.size + 1;
     const n = intEnv('N', Math.min(3, size), 1, size);
     const w = intEnv('W', Math.min(2, n), 1, n);

@@ -5,18 +5,6 @@ import { Agent, request } from 'node:http';
 
 export class PeerError extends Error {}
 
-export function parsePeers(text: string | undefined): Map<string, string> {
-  const peers = new Map<string, string>();
-  for (const part of (text ?? '').split(',')) {
-    const p = part.trim();
-    if (!p) continue;
-    const i = p.indexOf('=');
-    if (i < 1) throw new RangeError(`PEERS entry '${p}' is not name=url`);
-    peers.set(p.slice(0, i), p.slice(i + 1).replace(/\/+$/, ''));
-  }
-  return peers;
-}
-
 export class Peers {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
   constructor(

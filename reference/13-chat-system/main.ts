@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '../kit/config.ts';
 import { loadSpec } from '../kit/load-spec.ts';
+import { parsePeers } from '../kit/peers.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApiApp, SPEC_URL } from './api-app.ts';
 import { buildChatServer } from './chat-server.ts';
@@ -24,17 +25,6 @@ function intEnv(name: string, fallback: number): number {
   return Number(text);
 }
 
-/** name=url,name=url (the manifest's ${peers}). */
-function peersFromEnv(): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const pair of (process.env['PEERS'] ?? '').split(',').filter(Boolean)) {
-    const i = pair.indexOf('=');
-    if (i < 1) throw new ConfigError(`PEERS must be name=url pairs, got '${pair}'`);
-    out.set(pair.slice(0, i), pair.slice(i + 1).replace(/\/$/, ''));
-  }
-  return out;
-}
-
 await runServer({
   chapter: CHAPTER,
   defaultPort: 8130,
@@ -47,7 +37,7 @@ await runServer({
     const tokens = new Tokens(secret);
     const presenceTimeoutMs = intEnv('PRESENCE_TIMEOUT_MS', 30_000);
     const heartbeatIntervalMs = intEnv('HEARTBEAT_INTERVAL_MS', Math.max(1, Math.floor(presenceTimeoutMs / 6)));
-    const peers = peersFromEnv();
+    const peers = parsePeers(process.env['PEERS']);
 
     if (role === 'chat') {
       const name = process.env['NODE_NAME']?.trim() || 'chat1';
