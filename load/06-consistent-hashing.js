@@ -9,7 +9,7 @@
 //   k6 run -e TARGET_URL=http://127.0.0.1:8060 -e PROFILE=smoke load/06-consistent-hashing.js
 import { check, fail } from 'k6';
 import http from 'k6/http';
-import { rateScenario } from './lib/open-model.js';
+import { rateScenario, warmupScenario } from './lib/open-model.js';
 
 const targets = JSON.parse(open('../specs/06-consistent-hashing/generated/targets.json'));
 const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
@@ -30,15 +30,7 @@ export const options = {
   discardResponseBodies: false,
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)'],
   scenarios: {
-    warmup: {
-      executor: 'ramping-arrival-rate',
-      exec: 'owner',
-      startRate: 1,
-      timeUnit: '1s',
-      preAllocatedVUs: 10,
-      maxVUs: Math.max(50, Math.ceil(p.ownerRate / 5)),
-      stages: [{ target: p.ownerRate, duration: p.warmup }],
-    },
+    warmup: warmupScenario('owner', p.ownerRate, p.warmup),
     owner: rateScenario('owner', p.ownerRate, p.warmup, p.duration),
     batch: rateScenario('batch', p.batchRate, p.warmup, p.duration),
   },

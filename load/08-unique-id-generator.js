@@ -9,7 +9,7 @@
 import { check, fail } from 'k6';
 import http from 'k6/http';
 import { Counter } from 'k6/metrics';
-import { rateScenario } from './lib/open-model.js';
+import { rateScenario, warmupScenario } from './lib/open-model.js';
 
 const targets = JSON.parse(open('../specs/08-unique-id-generator/generated/targets.json'));
 const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
@@ -42,15 +42,7 @@ export const options = {
   discardResponseBodies: false,
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)'],
   scenarios: {
-    warmup: {
-      executor: 'ramping-arrival-rate',
-      exec: 'single',
-      startRate: 1,
-      timeUnit: '1s',
-      preAllocatedVUs: Math.max(10, Math.ceil(singleRate / 50)),
-      maxVUs: Math.max(50, Math.ceil(singleRate / 5)),
-      stages: [{ target: singleRate, duration: p.warmup }],
-    },
+    warmup: warmupScenario('single', singleRate, p.warmup),
     single: rateScenario('single', singleRate, p.warmup, p.duration),
     batch: rateScenario('batch', batchRate, p.warmup, p.duration),
   },

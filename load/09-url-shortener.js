@@ -8,7 +8,7 @@
 //   k6 run -e TARGET_URL=http://127.0.0.1:8090 -e PROFILE=smoke load/09-url-shortener.js
 import { check, fail } from 'k6';
 import http from 'k6/http';
-import { rateScenario } from './lib/open-model.js';
+import { rateScenario, warmupScenario } from './lib/open-model.js';
 
 const targets = JSON.parse(open('../specs/09-url-shortener/generated/targets.json'));
 const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
@@ -31,15 +31,7 @@ export const options = {
   discardResponseBodies: false,
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)'],
   scenarios: {
-    warmup: {
-      executor: 'ramping-arrival-rate',
-      exec: 'redirect',
-      startRate: 1,
-      timeUnit: '1s',
-      preAllocatedVUs: Math.max(10, Math.ceil(readRate / 50)),
-      maxVUs: Math.max(50, Math.ceil(readRate / 5)),
-      stages: [{ target: readRate, duration: p.warmup }],
-    },
+    warmup: warmupScenario('redirect', readRate, p.warmup),
     shorten: rateScenario('shorten', writeRate, p.warmup, p.duration),
     redirect: rateScenario('redirect', readRate, p.warmup, p.duration),
   },

@@ -6,6 +6,11 @@ import { validateResults } from '../report/validate-results.ts';
 import type { ChapterResult, RunResults } from '../results/types.ts';
 import type { ChapterModule } from './chapter-module.ts';
 
+/** The checks that failed or errored, as `ID: reason` lines (so a failed expectation says why). */
+export function failures(r: ChapterResult): string[] {
+  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
+}
+
 /** Runs every mutant of the chapter and expects each to be caught by the check named for it. */
 export async function expectEveryMutantCaught(
   module: ChapterModule,

@@ -13,3 +13,17 @@ export function rateScenario(exec, rate, startTime, duration) {
     maxVUs: Math.max(50, Math.ceil(rate / 5)),
   };
 }
+
+// The warm-up before the measured window: the arrival rate ramps from 1/s to the measured rate, so JIT, pools and
+// caches are warm when measuring starts and the first measured seconds are not a cold start.
+export function warmupScenario(exec, rate, duration) {
+  return {
+    executor: 'ramping-arrival-rate',
+    exec,
+    startRate: 1,
+    timeUnit: '1s',
+    preAllocatedVUs: Math.max(10, Math.ceil(rate / 50)),
+    maxVUs: Math.max(50, Math.ceil(rate / 5)),
+    stages: [{ target: rate, duration }],
+  };
+}

@@ -9,10 +9,9 @@ import { loadManifest } from '../../core/manifest.ts';
 import type { NetworkFaults } from '../../core/network-faults.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
-import type { ChapterResult } from '../../results/types.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { expectEveryMutantCaught, expectEveryTarget, expectValidResults } from '../grade-test-kit.ts';
+import { expectEveryMutantCaught, expectEveryTarget, expectValidResults, failures } from '../grade-test-kit.ts';
 import { counterVsExactWindow } from './accuracy.ts';
 import { rateLimiter } from './index.ts';
 import { overAdmission } from './properties.ts';
@@ -29,10 +28,6 @@ afterAll(async () => {
 
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-05-test-'));
 const base = { module: rateLimiter, runDir, runSeed: 42, numRuns: 6, load: null, onProgress: () => {} } as const;
-
-function failures(r: ChapterResult): string[] {
-  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
-}
 
 describe('05-rate-limiter reference', () => {
   it('passes every check by manifest in memory (token bucket); the shared-store checks are skipped with the reason', async () => {

@@ -8,9 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
-import type { ChapterResult } from '../../results/types.ts';
 import { findK6 } from '../../tools/k6.ts';
-import { expectEveryMutantCaught, expectValidResults } from '../grade-test-kit.ts';
+import { expectEveryMutantCaught, expectValidResults, failures } from '../grade-test-kit.ts';
 import { uniqueIdGenerator } from './index.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-08-test-'));
@@ -23,10 +22,6 @@ const base = {
   network: null,
   onProgress: () => {},
 } as const;
-
-function failures(r: ChapterResult): string[] {
-  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
-}
 
 describe('08-unique-id-generator reference', () => {
   it('passes every check by manifest, three nodes', async () => {

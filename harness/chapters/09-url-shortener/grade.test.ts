@@ -9,10 +9,9 @@ import { loadManifest } from '../../core/manifest.ts';
 import type { NetworkFaults } from '../../core/network-faults.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
-import type { ChapterResult } from '../../results/types.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { expectEveryMutantCaught, expectEveryTarget, expectValidResults } from '../grade-test-kit.ts';
+import { expectEveryMutantCaught, expectEveryTarget, expectValidResults, failures } from '../grade-test-kit.ts';
 import { urlShortener } from './index.ts';
 
 const realServices = Boolean(process.env.SDGRADE_DATABASE_URL && process.env.SDGRADE_REDIS_URL);
@@ -27,10 +26,6 @@ afterAll(async () => {
 });
 
 const base = { module: urlShortener, runDir, runSeed: 42, numRuns: 20, load: null, onProgress: () => {} } as const;
-
-function failures(r: ChapterResult): string[] {
-  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
-}
 
 describe('09-url-shortener reference', () => {
   it('passes every check by manifest on embedded defaults; the Redis fault is skipped with its reason', async () => {
