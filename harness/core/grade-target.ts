@@ -49,7 +49,8 @@ export function gradeTarget(t: ResolvedTarget, m: Measurement, profile: Profile)
   const met = t.op === '>=' ? m.value >= t.value : m.value <= t.value;
   const failed = (m.conditions ?? []).find((c) => !c.ok);
   r.verdict = met && !failed ? 'pass' : 'fail';
-  if (!met) r.reason = `measured ${m.value} ${t.unit}, target ${t.op} ${t.value}`;
+  // A miss says the numbers first, then what the measurement knows about them (where the load ran, its ceiling).
+  if (!met) r.reason = `measured ${m.value} ${t.unit}, target ${t.op} ${t.value}${m.reason ? `; ${m.reason}` : ''}`;
   else if (failed) r.reason = failed.why;
   else if (m.reason) r.reason = m.reason;
   return r;

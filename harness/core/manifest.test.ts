@@ -39,5 +39,8 @@ describe('manifest', () => {
     );
     expect(() => fillPlaceholders('${nope}', v)).toThrow(/unknown placeholder/);
     expect(() => fillPlaceholders('${dep.db}', v)).toThrow(/names no dependency/);
+    // ${sharedDir}: in a node's command and env (a start gives one), not where no nodes start.
+    expect(fillPlaceholders('${sharedDir}/x', { ...v, sharedDir: '/s' })).toBe('/s/x');
+    expect(() => fillPlaceholders('${sharedDir}', v)).toThrow(/only available/);
   });
 });

@@ -80,9 +80,11 @@ export interface PlaceholderValues {
   name: string;
   peers: string;
   deps: Record<string, string>;
+  /** One folder for every node of a start (absent where no nodes are started, e.g. a dependency's URL). */
+  sharedDir?: string;
 }
 
-/** Fills ${port}, ${host}, ${dataDir}, ${url}, ${name}, ${peers}, ${dep.NAME} and ${env:NAME}. */
+/** Fills ${port}, ${host}, ${dataDir}, ${sharedDir}, ${url}, ${name}, ${peers}, ${dep.NAME} and ${env:NAME}. */
 export function fillPlaceholders(text: string, v: PlaceholderValues, env: NodeJS.ProcessEnv = process.env): string {
   return text.replace(/\$\{([^}]+)\}/g, (whole, key: string) => {
     if (key.startsWith('env:')) return env[key.slice(4)] ?? '';
@@ -98,6 +100,10 @@ export function fillPlaceholders(text: string, v: PlaceholderValues, env: NodeJS
         return v.host;
       case 'dataDir':
         return v.dataDir;
+      case 'sharedDir':
+        if (v.sharedDir === undefined)
+          throw new ManifestError(`${whole} is only available in a node's command and env`);
+        return v.sharedDir;
       case 'url':
         return v.url;
       case 'name':

@@ -56,19 +56,25 @@ export class ProcessTarget implements Target {
   private readonly states = new Map<string, NodeState>();
   private readonly depUrls: Record<string, string> = {};
   private readonly proxies: FaultProxy[] = [];
+  /** The dependencies as the target was started with them, while useDependency has swapped one. */
+  private readonly startedWith = new Map<string, { url: string; handle: DependencyHandle }>();
   /** One fault proxy per ordered pair of nodes ("a->b"): what node a uses to reach node b. */
   private readonly links = new Map<string, FaultProxy>();
+  /** ${sharedDir}: one folder every node of this start sees (e.g. an embedded store several processes share). */
+  private readonly sharedDir: string;
 
   private constructor(private readonly o: ProcessTargetOptions) {
     this.implementation = o.manifest.implementation;
     this.manifestFile = o.manifest.file;
     if (o.variant) this.variant = o.variant;
+    this.sharedDir = join(o.runDir, 'shared');
   }
 
   static async start(o: ProcessTargetOptions): Promise<ProcessTarget> {
     const t = new ProcessTarget(o);
     try {
       await t.prepareDependencies();
+      mkdirSync(t.sharedDir, { recursive: true });
       const taken = new Set<number>();
       for (const n of o.manifest.nodes) {
         // Not the kernel's pick: that range also serves outgoing connections, which could take a port while its
@@ -150,6 +156,27 @@ export class ProcessTarget implements Target {
     return this.links.get(`${from}->${to}`);
   }
 
+  async useDependency(name: string, url: string | null): Promise<void> {
+    const current = this.dependencies[name];
+    if (!current || this.depUrls[name] === undefined)
+      throw new CapabilityMissing(`the target was not started with a ${name} dependency`);
+    if (!this.startedWith.has(name)) this.startedWith.set(name, { url: this.depUrls[name], handle: current });
+    const original = this.startedWith.get(name)!;
+    if (url === null) {
+      this.depUrls[name] = original.url;
+      this.dependencies[name] = original.handle;
+      this.startedWith.delete(name);
+    } else {
+      const missing = async (): Promise<never> => {
+        throw new CapabilityMissing(`${name} was swapped for ${url}, which has no fault proxy in front of it`);
+      };
+      this.depUrls[name] = url;
+      this.dependencies[name] = { name, url, setReachable: missing, addToxic: missing, removeToxic: missing };
+    }
+    for (const n of this.states.keys()) await this.stop(n);
+    for (const n of this.states.keys()) await this.start(n);
+  }
+
   /** Cuts every link between the two groups, both ways. `heal()` restores them. */
   async partition(a: string[], b: string[]): Promise<void> {
     if (!this.links.size)
@@ -200,6 +227,7 @@ export class ProcessTarget implements Target {
       port: s.port,
       host: '127.0.0.1',
       dataDir: s.dataDir,
+      sharedDir: this.sharedDir,
       url: s.url,
       name: s.name,
       peers,

@@ -41,6 +41,12 @@ export interface Target {
   partition?(a: string[], b: string[]): Promise<void>;
   /** Brings every node back (start what is down, resume what is paused) after a check that left it broken. */
   heal(): Promise<void>;
+  /**
+   * Points every node at another server for one of the manifest's dependencies (e.g. a PostgreSQL the harness owns
+   * and can crash), restarting the nodes; `null` points them back at the one the target was started with. Only for
+   * targets started from a manifest with that dependency configured.
+   */
+  useDependency?(name: string, url: string | null): Promise<void>;
   logs(): { node: string; path: string }[];
   close(): Promise<void>;
 }

@@ -2,18 +2,17 @@
 // Every round a node picks a random live peer, builds the Merkle tree of the keys they both replicate, fetches the
 // peer's, descends only into differing subtrees, and the two exchange the keys of the differing buckets (push and
 // pull), each merging what it lacks. Hints are offered to their replica every `hintIntervalMs` until it takes them.
-import type { HashRing } from '../06-consistent-hashing/ring.ts';
 import type { Version } from './clock.ts';
 import type { Gossip } from './gossip.ts';
 import type { HintStore } from './hints.ts';
 import { bucketOf, buildTree, differingBuckets } from './merkle.ts';
 import type { Peers } from './peers.ts';
+import type { Placement } from './placement.ts';
 import type { StorageEngine } from './storage/engine.ts';
 
 export interface RepairOptions {
   self: string;
-  ring: HashRing;
-  n: number;
+  placement: Placement;
   engine: StorageEngine;
   peers: Peers;
   gossip: Gossip;
@@ -59,7 +58,7 @@ export class Repair {
   shared(peer: string): Entries {
     const out: Entries = [];
     for (const [k, v] of this.o.engine.snapshot()) {
-      const owners = this.o.ring.owners(k, this.o.n);
+      const owners = this.o.placement.replicas(k);
       if (owners.includes(peer) && owners.includes(this.o.self)) out.push([k, v]);
     }
     return out;

@@ -19,6 +19,8 @@ import type { StorageEngine } from './storage/engine.ts';
 export const SPEC_URL = new URL('../../specs/07-key-value-store/openapi.yaml', import.meta.url);
 /** The book's "key-value pair size is small: 10 KB". */
 export const MAX_VALUE_BYTES = 10_240;
+/** The spec's cap on a key's versions (Riak's `max_siblings` default): past it a blind write is refused with 409. */
+export const MAX_SIBLINGS = 100;
 
 export interface KvAppOptions {
   spec: LoadedSpec;
@@ -93,6 +95,20 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
 
   function writeResult(key: string, out: WriteOutcome) {
     if ('forward' in out) return null;
+    if ('tooManySiblings' in out)
+      return {
+        status: 409,
+        headers: {},
+        body: {
+          type: 'about:blank',
+          title: 'Conflict',
+          status: 409,
+          code: 'too_many_siblings',
+          detail:
+            `${key} holds ${out.tooManySiblings} concurrent versions, the most a key may have (${MAX_SIBLINGS}); ` +
+            'read it and write with the context of the read to resolve them',
+        },
+      };
     if (!out.ok) return unavailable(out.acks, out.replicas);
     return { status: 200, headers: {}, body: { key, dot: out.dot, context: formatClock(out.context), acks: out.acks } };
   }
@@ -245,9 +261,10 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
     }
     return { ok: true };
   });
-  app.post('/internal/v1/read', async (request) => {
-    const { key } = request.body as { key: string };
-    return { versions: o.engine.get(key) ?? [] };
+  // A batch of keys (the coordinator's ReadBatcher): each key's versions, in order.
+  app.post('/internal/v1/read', big, async (request) => {
+    const { keys } = request.body as { keys: string[] };
+    return { versions: keys.map((k) => o.engine.get(k) ?? []) };
   });
   app.post('/internal/v1/gossip', async (request) => {
     const { members } = request.body as { from: string; members: Record<string, number> };

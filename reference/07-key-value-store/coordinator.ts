@@ -4,28 +4,38 @@
 // stored it (sloppy quorum: a replica that cannot be reached is replaced by the next healthy node beyond the N, or
 // the version is kept as a hint for it), or once R replicas answered a read, merging what they hold.
 import type { HashRing } from '../06-consistent-hashing/ring.ts';
-import { type Clock, clockOf, counterOf, type MergeMode, mergeAll, type Version } from './clock.ts';
+import { type Clock, clockOf, counterOf, type MergeMode, merge, mergeAll, type Version } from './clock.ts';
 import type { Gossip } from './gossip.ts';
 import type { HintStore } from './hints.ts';
 import type { Peers } from './peers.ts';
+import type { Placement } from './placement.ts';
+import { ReadBatcher } from './read-batcher.ts';
 import type { StorageEngine } from './storage/engine.ts';
 
 export interface CoordinatorOptions {
   self: string;
   actor: string;
   ring: HashRing;
-  n: number;
+  placement: Placement;
   engine: StorageEngine;
   peers: Peers;
   gossip: Gossip;
   hints: HintStore;
   mergeMode: MergeMode;
+  /**
+   * Most versions (siblings, deletions included) a key may hold: a write that would leave more on the coordinating
+   * replica is refused, not stored (Riak's `max_siblings`). 0: no cap (the `no-sibling-cap` mutant).
+   */
+  maxSiblings: number;
+  /** A read asks the remaining replicas too when the first ones asked have not answered within this; 0 asks all at once. */
+  hedgeMs: number;
   /** MUTANT read-local-only: a read answers from the coordinator's own replica, whatever R. */
   readLocalOnly?: boolean;
 }
 
 export type WriteOutcome =
   | { ok: true; dot: string; context: Clock; acks: number }
+  | { tooManySiblings: number }
   | { ok: false; acks: number; replicas: string[] }
   | { forward: string[] };
 export type ReadOutcome =
@@ -39,11 +49,14 @@ export interface ReplicateItem {
 }
 
 export class Coordinator {
-  constructor(private readonly o: CoordinatorOptions) {}
+  private readonly batcher: ReadBatcher;
+  constructor(private readonly o: CoordinatorOptions) {
+    this.batcher = new ReadBatcher(o.peers);
+  }
 
   /** The key's preference list: N physical nodes clockwise from its hash (duplicates only in a mutant ring). */
   replicas(key: string): string[] {
-    return this.o.ring.owners(key, this.o.n);
+    return this.o.placement.replicas(key);
   }
 
   /** Replicas as [node, how many of the N slots it fills] (always 1 each, unless the ring is the mutant's). */
@@ -62,6 +75,11 @@ export class Coordinator {
     let counter = counterOf(context, actor);
     for (const s of local) counter = Math.max(counter, counterOf(clockOf(s), actor));
     const v: Version = { value, dot: `${actor}:${counter + 1}`, past: context, ts: Date.now() };
+    // A write whose context covers the siblings always passes: it leaves fewer, never more.
+    if (slots.has(self) && this.o.maxSiblings > 0) {
+      const after = merge(local, v, this.o.mergeMode).length;
+      if (after > this.o.maxSiblings) return { tooManySiblings: local.length };
+    }
     let acks = 0;
     if (slots.has(self)) {
       engine.apply(key, v); // commit log, then memtable: before any acknowledgement
@@ -131,30 +149,53 @@ export class Coordinator {
     }
     // MUTANT read-local-only: R is not honoured; the coordinator's own replica is the answer.
     if (this.o.readLocalOnly) return { ok: true, versions, replies: Math.max(replies, r) };
-    const remote = [...slots.keys()].filter((p) => p !== this.o.self);
+    // Ask only as many remote replicas as R still needs (live ones by gossip first, in preference-list order), not
+    // all N: the replies beyond R would be thrown away, and each call costs the coordinator more than its own read.
+    // A replica that fails is replaced at once by the next; one that is slow past `hedgeMs` gets the rest asked too,
+    // so a paused replica costs a hedge delay, not a deadline. The quorum is unchanged: R distinct replicas answer.
+    const others = [...slots.keys()].filter((p) => p !== this.o.self);
+    const alive = others.filter((p) => this.o.gossip.isAlive(p));
+    const remote = [...alive, ...others.filter((p) => !alive.includes(p))];
     const done = (): ReadOutcome =>
       replies >= r ? { ok: true, versions, replies } : { ok: false, replies, replicas: [...slots.keys()] };
     if (replies >= r || remote.length === 0) return done();
     return new Promise<ReadOutcome>((resolve) => {
-      let settled = 0;
+      let next = 0;
+      let pending = 0; // slots of the calls in flight
       let answered = false;
-      for (const p of remote) {
-        this.o.peers
-          .call<{ versions: Version[] }>(p, '/internal/v1/read', { key })
-          .then((a) => {
+      let hedge: NodeJS.Timeout | undefined;
+      const finish = () => {
+        answered = true;
+        clearTimeout(hedge);
+        resolve(done());
+      };
+      const ask = (p: string) => {
+        const weight = slots.get(p)!;
+        pending += weight;
+        this.batcher
+          .read(p, key)
+          .then((theirs) => {
             if (answered) return;
-            versions = mergeAll(versions, a.versions, this.o.mergeMode);
-            replies += slots.get(p)!;
+            versions = mergeAll(versions, theirs, this.o.mergeMode);
+            replies += weight;
           })
           .catch(() => {})
           .finally(() => {
-            settled++;
-            if (!answered && (replies >= r || settled === remote.length)) {
-              answered = true;
-              resolve(done());
-            }
+            pending -= weight;
+            if (answered) return;
+            if (replies >= r) return finish();
+            askMore();
+            if (pending === 0) finish();
           });
-      }
+      };
+      const askMore = (all = false) => {
+        while (next < remote.length && (all || replies + pending < r)) ask(remote[next++]!);
+      };
+      askMore(this.o.hedgeMs === 0);
+      if (next < remote.length)
+        hedge = setTimeout(() => {
+          if (!answered) askMore(true);
+        }, this.o.hedgeMs);
     });
   }
 }

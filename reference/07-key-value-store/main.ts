@@ -9,13 +9,14 @@ import { loadSpec } from '../kit/load-spec.ts';
 import { parsePeers } from '../kit/peers.ts';
 import { runServer } from '../kit/run-server.ts';
 import { Repair } from './anti-entropy.ts';
-import { buildApp, SPEC_URL } from './app.ts';
+import { buildApp, MAX_SIBLINGS, SPEC_URL } from './app.ts';
 import type { MergeMode } from './clock.ts';
 import { Coordinator } from './coordinator.ts';
 import { Gossip } from './gossip.ts';
 import { HintStore } from './hints.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
 import { Peers } from './peers.ts';
+import { Placement } from './placement.ts';
 import { StorageEngine } from './storage/engine.ts';
 
 export const CHAPTER = '07-key-value-store';
@@ -91,22 +92,25 @@ await runServer({
     });
     const hints = new HintStore(config.dataDir);
     const actor = actorId(config.dataDir, self);
+    const placement = new Placement(ring, n);
     const coordinator = new Coordinator({
       self,
       actor,
       ring,
-      n,
+      placement,
       engine,
       peers,
       gossip,
       hints,
       mergeMode,
+      // MUTANT no-sibling-cap: a hot key written blind grows without bound.
+      maxSiblings: mutant === 'no-sibling-cap' ? 0 : MAX_SIBLINGS,
+      hedgeMs: intEnv('HEDGE_MS', 50, 0, 60_000),
       readLocalOnly: mutant === 'read-local-only',
     });
     const repair = new Repair({
       self,
-      ring,
-      n,
+      placement,
       engine,
       peers,
       gossip,

@@ -14,6 +14,11 @@ export const MUTANTS = [
   },
   { name: 'health-plain-text', breaks: 'KV-C5', description: 'readiness answers text/plain "ok", not the Health body' },
   {
+    name: 'no-sibling-cap',
+    breaks: 'KV-C6',
+    description: 'a write past 100 versions of a key is stored instead of refused with 409 too_many_siblings',
+  },
+  {
     name: 'plain-version-vectors',
     breaks: 'KV-I1',
     description:

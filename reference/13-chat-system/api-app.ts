@@ -1,30 +1,25 @@
-// The API server: the public HTTP API of openapi.yaml (stateless: tokens are signed, state is in the store), and
-// behind /internal/* the services the chat servers use - the message service (ID + store + relay), presence,
-// discovery's registry and the notification servers.
+// An API server: the public HTTP API of openapi.yaml. Stateless, as the book's: tokens are signed (any node checks
+// one), and users, channels, history, presence and discovery's registry are all in the shared store, so any number
+// of API servers answer alike and losing one loses nothing. It also runs the presence sweep (presence.ts).
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
-import { messageFrame, type SendRequest, type SendResult, type SyncRequest, type SyncResult } from './internal.ts';
 import type { MutantName } from './mutants.ts';
-import { Presence } from './presence.ts';
-import { pushMessage } from './push.ts';
-import { Router } from './router.ts';
+import { startPresenceSweep } from './presence.ts';
 import { type ChannelRecord, type ChatStore, MAX_GROUP_MEMBERS } from './store.ts';
 import type { Tokens } from './token.ts';
 
 export const SPEC_URL = new URL('../../specs/13-chat-system/openapi.yaml', import.meta.url);
 export const MAX_TEXT = 100_000;
-const INTERNAL_BODY_LIMIT = 64 * 1024 * 1024;
 
 export interface ApiAppOptions {
   spec: LoadedSpec;
   readiness: Readiness;
   store: ChatStore;
   tokens: Tokens;
-  peers: Map<string, string>;
   presenceTimeoutMs: number;
   serverTtlMs: number;
   mutant?: MutantName | undefined;
@@ -42,21 +37,41 @@ function passwordMatches(password: string, stored: string): boolean {
   return timingSafeEqual(got, Buffer.from(hash!, 'base64'));
 }
 
+type Handlers = NonNullable<CreateAppOptions['handlers']>;
+
+/** A store that cannot be reached is a 503 `unavailable` (retry), not a 500: every handler says so. */
+function outageAs503(store: ChatStore, handlers: Handlers): Handlers {
+  const out: Handlers = {};
+  for (const [id, h] of Object.entries(handlers)) {
+    out[id] = async (request, reply) => {
+      try {
+        return await h(request, reply);
+      } catch (e) {
+        if (!(e instanceof ProblemError) && store.isOutage(e))
+          throw new ProblemError(503, 'unavailable', 'the store cannot be reached; retry', {
+            headers: { 'retry-after': '1' },
+          });
+        throw e;
+      }
+    };
+  }
+  return out;
+}
+
 export function buildApiApp(o: ApiAppOptions): { app: FastifyInstance; close: () => Promise<void> } {
   const { store, tokens, mutant } = o;
   let app: FastifyInstance;
   const log = (msg: string) => app?.log.warn(msg);
-  const router = new Router(o.peers, o.serverTtlMs, log, mutant === 'discovery-keeps-dead');
-  const presence = new Presence(o.presenceTimeoutMs, (userId, state) => {
-    void store.friendsOf(userId).then((friends) => {
-      if (friends.length) router.relay({ frame: { type: 'presence', userId, ...state }, userIds: friends });
-    });
-  });
+  const sweep = startPresenceSweep(store, o.presenceTimeoutMs, log);
+  // MUTANT api-state-in-memory: sessions this API server issued, kept in its memory (tokens from another are unknown).
+  const issued = mutant === 'api-state-in-memory' ? new Set<string>() : null;
 
   function caller(request: FastifyRequest): { userId: string; deviceId: string } {
     const auth = request.headers.authorization ?? '';
-    const claims = auth.startsWith('Bearer ') ? tokens.verify(auth.slice(7).trim()) : null;
-    if (!claims) throw new ProblemError(401, 'unauthorized', 'a valid bearer token from createSession is required');
+    const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
+    const claims = token ? tokens.verify(token) : null;
+    if (!claims || (issued && !issued.has(token)))
+      throw new ProblemError(401, 'unauthorized', 'a valid bearer token from createSession is required');
     return claims;
   }
 
@@ -81,7 +96,7 @@ export function buildApiApp(o: ApiAppOptions): { app: FastifyInstance; close: ()
     logger: o.logger,
     // MUTANT unvalidated-input: sign-up bodies reach the handler unchecked.
     unvalidated: mutant === 'unvalidated-input' ? ['createUser'] : [],
-    handlers: {
+    handlers: outageAs503(store, {
       async createUser(request, reply) {
         const { username, password } = request.body as { username: string; password: string };
         const u = await store.createUser(username, hashPassword(password));
@@ -94,6 +109,7 @@ export function buildApiApp(o: ApiAppOptions): { app: FastifyInstance; close: ()
         if (!u || !passwordMatches(password!, u.passwordHash))
           throw new ProblemError(401, 'unauthorized', 'wrong username or password');
         const token = tokens.issue(u.userId, deviceId!);
+        issued?.add(token);
         return reply.code(201).send({ token, userId: u.userId, deviceId, expiresInS: tokens.ttlS });
       },
       async getUser(request, reply) {
@@ -106,7 +122,7 @@ export function buildApiApp(o: ApiAppOptions): { app: FastifyInstance; close: ()
         caller(request);
         const { userId } = request.params as { userId: string };
         if (!(await store.userById(userId))) throw new ProblemError(404, 'not_found', 'no such user');
-        return reply.header('cache-control', 'no-store').send({ userId, ...presence.state(userId) });
+        return reply.header('cache-control', 'no-store').send({ userId, ...(await store.presence(userId)) });
       },
       async addFriend(request, reply) {
         const me = caller(request);
@@ -174,117 +190,24 @@ export function buildApiApp(o: ApiAppOptions): { app: FastifyInstance; close: ()
       },
       async getChatServer(request, reply) {
         caller(request);
-        const live = router.live();
+        // MUTANT discovery-keeps-dead: every chat server ever registered, dead or alive.
+        const seenSince = mutant === 'discovery-keeps-dead' ? 0 : Date.now() - o.serverTtlMs;
+        // The book's "best server" by load: least connections first.
+        const live = (await store.servers(seenSince)).sort(
+          (a, b) => a.connections - b.connections || a.name.localeCompare(b.name),
+        );
         if (!live.length)
           throw new ProblemError(503, 'unavailable', 'no chat server is up', { headers: { 'retry-after': '1' } });
         const [best, ...rest] = live.map((s) => ({ name: s.name, url: s.url }));
         return reply.header('cache-control', 'no-store').send({ server: best, alternatives: rest });
       },
-    },
-  });
-
-  // ---- internal services for the chat servers ----
-  const internal = { bodyLimit: INTERNAL_BODY_LIMIT };
-  app.post('/internal/servers', internal, async (request, reply) => {
-    const { name, url } = request.body as { name: string; url: string };
-    router.register(name, url);
-    return reply.code(204).send();
-  });
-
-  app.post('/internal/connections', internal, async (request, reply) => {
-    const b = request.body as {
-      op: 'open' | 'close';
-      connId: string;
-      userId: string;
-      deviceId: string;
-      server: string;
-    };
-    if (b.op === 'open') {
-      router.open(b.connId, { userId: b.userId, deviceId: b.deviceId, server: b.server });
-      presence.beat(b.userId);
-    } else {
-      const r = router.close(b.connId);
-      // MUTANT offline-on-disconnect: the naive presence - offline as soon as the last connection closes.
-      if (r && !r.stillConnected && mutant === 'offline-on-disconnect') presence.markOffline(r.userId);
-    }
-    return reply.code(204).send();
-  });
-
-  app.post('/internal/heartbeats', internal, async (request, reply) => {
-    for (const u of (request.body as { userIds: string[] }).userIds) presence.beat(u);
-    return reply.code(204).send();
-  });
-
-  app.post('/internal/messages', internal, async (request, reply): Promise<SendResult> => {
-    const b = request.body as SendRequest;
-    const c = await store.channel(b.channelId);
-    if (!c) return reply.code(404).send({ error: 'not_found', detail: `no channel ${b.channelId}` });
-    if (!c.members.includes(b.senderId))
-      return reply.code(403).send({ error: 'not_member', detail: `you are not a member of ${b.channelId}` });
-    const { message, duplicate } = await store.append(
-      {
-        channelId: b.channelId,
-        senderId: b.senderId,
-        clientMessageId: b.clientMessageId,
-        text: b.text,
-        createdAt: new Date().toISOString(),
-      },
-      {
-        // MUTANT no-dedup / dedup-per-connection: the store does not look for an earlier copy.
-        dedup: mutant !== 'no-dedup' && mutant !== 'dedup-per-connection',
-        ...(b.forcedId !== undefined ? { forcedId: b.forcedId } : {}),
-      },
-    );
-    if (!duplicate) {
-      router.relay(
-        { frame: messageFrame(message), userIds: c.members, exceptConn: b.connId },
-        // MUTANT no-cross-server-relay: only members on the sender's own chat server get it live.
-        mutant === 'no-cross-server-relay' ? (router.serverOf(b.connId) ?? '') : undefined,
-      );
-      for (const member of c.members) {
-        if (member === b.senderId) continue;
-        // MUTANT push-always: push whether or not the member is connected.
-        if (router.connected(member) && mutant !== 'push-always') continue;
-        void store.pushSubscriptions(member).then((subs) => pushMessage(subs, member, message, log));
-      }
-    }
-    return reply.send({ message, duplicate });
-  });
-
-  app.post('/internal/sync', internal, async (request, reply): Promise<SyncResult> => {
-    const b = request.body as SyncRequest;
-    const given = new Map(b.cursors.map((c) => [c.channelId, c.curMaxMessageId]));
-    const out: SyncResult = { messages: [], channels: [] };
-    for (const channelId of await store.channelsOf(b.userId)) {
-      let after = given.get(channelId) ?? (await store.cursor(b.userId, b.deviceId, channelId));
-      // MUTANT sync-ignores-cursor: every sync starts from the beginning of the channel.
-      if (mutant === 'sync-ignores-cursor') after = 0;
-      for (;;) {
-        const page = await store.messagesAfter(channelId, after, 1000);
-        // MUTANT sync-skips-own: "you already have what you sent" - wrong for the user's other devices.
-        out.messages.push(...(mutant === 'sync-skips-own' ? page.filter((m) => m.senderId !== b.userId) : page));
-        if (page.length < 1000) break;
-        after = page[page.length - 1]!.messageId;
-      }
-      out.channels.push({ channelId, maxMessageId: await store.maxMessageId(channelId) });
-    }
-    return reply.send(out);
-  });
-
-  app.post('/internal/acks', internal, async (request, reply) => {
-    const b = request.body as { userId: string; deviceId: string; channelId: string; messageId: number };
-    const c = await store.channel(b.channelId);
-    if (!c) return reply.code(404).send({ error: 'not_found', detail: `no channel ${b.channelId}` });
-    if (!c.members.includes(b.userId))
-      return reply.code(403).send({ error: 'not_member', detail: `you are not a member of ${b.channelId}` });
-    await store.setCursor(b.userId, b.deviceId, b.channelId, b.messageId);
-    return reply.code(204).send();
+    }),
   });
 
   return {
     app,
     close: async () => {
-      presence.close();
+      sweep.stop();
       await store.close();
     },
   };

@@ -1,32 +1,46 @@
-// A chat server: holds the clients' WebSockets (the only stateful service), checks their tokens, and passes sends,
-// syncs, acks and heartbeats to the API server's message and presence services; relays what the API server
-// delivers to its local connections. Policy for a client that does not read: once what the server holds for it
-// passes SLOW_CLIENT_LIMIT_BYTES, it is closed with 4008 (and dropped 30 s later), so memory stays bounded.
+// A chat server: holds the clients' WebSockets (the only stateful service: its state is the open sockets), checks
+// their tokens, runs the message service for its senders and syncs, records connections and heartbeats in the
+// shared store, and delivers what the store's relay log carries to its own connections. It talks to no other node:
+// everything goes through the store, so any node can die without taking state with it.
+// Policy for a client that does not read: once what the server holds for it passes SLOW_CLIENT_LIMIT_BYTES, it is
+// closed with 4008 (and dropped 30 s later), so memory stays bounded.
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type Readiness, readinessHandler } from '../kit/health.ts';
 import { problemBody, sendProblem } from '../kit/problem.ts';
 import { MAX_TEXT } from './api-app.ts';
 import { type ClientFrame, clientFrameParser } from './frames.ts';
-import { type Delivery, postJson, type SendResult, type ServerFrame, type SyncResult } from './internal.ts';
+import type { ServerFrame } from './internal.ts';
+import { type SendOutcome, storeMessage, syncMessages } from './message-service.ts';
 import type { MutantName } from './mutants.ts';
+import { startPresenceSweep } from './presence.ts';
+import { type RelayReader, startRelayReader } from './relay-reader.ts';
+import { type ChatStore, type RelayEntry, relayPositionAfter } from './store.ts';
 import type { Tokens } from './token.ts';
 
 export interface ChatServerOptions {
   name: string;
-  apiUrl: string;
+  store: ChatStore;
   tokens: Tokens;
   readiness: Readiness;
   heartbeatIntervalMs: number;
   presenceTimeoutMs: number;
   slowClientLimitBytes: number;
+  /** No `auth` frame within this long: close 4001 (the spec's bound is 5 s). */
+  authTimeoutMs: number;
+  /** Discovery's TTL: a chat server not seen for this long is dead (its users count as not connected). */
+  serverTtlMs: number;
   mutant?: MutantName | undefined;
   logLevel: string;
 }
 
 const MAX_FRAME_BYTES = 1024 * 1024;
-const AUTH_TIMEOUT_MS = 5000;
 const SLOW_CLIENT_GRACE_MS = 30_000;
+const REGISTER_EVERY_MS = 500;
+const BEATS_EVERY_MS = 100;
+/** How long a `sent` waits for this server's relay reader to pass its message (then it goes anyway). */
+const RELAY_CATCH_UP_MS = 2000;
 
 interface Conn {
   id: string;
@@ -39,6 +53,8 @@ interface Conn {
   own: Set<string>;
   /** Live messages held back while a sync is being answered. */
   held: ServerFrame[] | null;
+  /** The relay log's end when it authenticated: what was written before, it gets by sync, not live. */
+  relayFrom?: string;
   /** Only the dedup-per-connection mutant. */
   sentByClientId?: Map<string, ServerFrame>;
 }
@@ -50,18 +66,23 @@ export function buildChatServer(o: ChatServerOptions): {
 } {
   const { mutant } = o;
   const parse = clientFrameParser();
-  const app = Fastify({ logger: { level: o.logLevel, stream: process.stderr }, bodyLimit: 256 * 1024 * 1024 });
+  const app = Fastify({ logger: { level: o.logLevel, stream: process.stderr } });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const conns = new Map<string, Conn>();
   const byUser = new Map<string, Set<Conn>>();
   const beats = new Set<string>();
+  // Connection IDs are unique across restarts of this server (the store outlives it).
+  const life = randomBytes(4).toString('hex');
   let seq = 0;
   let registerTimer: NodeJS.Timeout | undefined;
   let beatTimer: NodeJS.Timeout | undefined;
+  const stops: (() => void)[] = [];
+  let reader: RelayReader | undefined;
   const localIds = new Map<string, number>();
   const serverIndex = Number(/(\d+)$/.exec(o.name)?.[1] ?? 1);
-
-  const api = (path: string, body: unknown) => postJson<unknown>(`${o.apiUrl}${path}`, body);
+  const store = o.store;
+  const log = (msg: string) => app.log.warn(msg);
+  const service = { store, serverTtlMs: o.serverTtlMs, mutant, log };
 
   function send(c: Conn, frame: ServerFrame): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
@@ -87,12 +108,20 @@ export function buildChatServer(o: ChatServerOptions): {
     else send(c, frame);
   }
 
+  /**
+   * A relay entry: to this server's connections of the named users that were authenticated when it was written (an
+   * older one, read late, would put a gap before it in the device's cur_max_message_id; the device syncs it instead).
+   */
+  function onRelay({ at, d }: RelayEntry): void {
+    // MUTANT no-cross-server-relay: only messages stored by this chat server reach its connections live.
+    if (mutant === 'no-cross-server-relay' && d.frame.type === 'message' && d.origin !== o.name) return;
+    for (const u of d.userIds)
+      for (const c of byUser.get(u) ?? [])
+        if (c.id !== d.exceptConn && c.relayFrom !== undefined && relayPositionAfter(at, c.relayFrom))
+          deliver(c, d.frame);
+  }
+
   app.get('/health/ready', readinessHandler(o.readiness));
-  app.post('/internal/deliver', async (request, reply) => {
-    for (const d of (request.body as { items: Delivery[] }).items)
-      for (const u of d.userIds) for (const c of byUser.get(u) ?? []) if (c.id !== d.exceptConn) deliver(c, d.frame);
-    return reply.code(204).send();
-  });
   app.setNotFoundHandler(async (request, reply) =>
     sendProblem(reply, problemBody(404, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)),
   );
@@ -106,10 +135,16 @@ export function buildChatServer(o: ChatServerOptions): {
   });
 
   function accept(ws: WebSocket): void {
-    const c: Conn = { id: `${o.name}-${++seq}`, ws, lastSent: new Map(), own: new Set(), held: null };
+    const c: Conn = { id: `${o.name}-${life}-${++seq}`, ws, lastSent: new Map(), own: new Set(), held: null };
     if (mutant === 'dedup-per-connection') c.sentByClientId = new Map();
     conns.set(c.id, c);
-    const authTimer = setTimeout(() => ws.close(4001, 'unauthorized'), AUTH_TIMEOUT_MS);
+    // MUTANT no-auth-timeout: a socket that never authenticates is kept for ever.
+    const authTimer =
+      mutant === 'no-auth-timeout'
+        ? undefined
+        : setTimeout(() => {
+            if (!c.userId) ws.close(4001, 'unauthorized');
+          }, o.authTimeoutMs);
     let queue = Promise.resolve();
     ws.on('message', (data, isBinary) => {
       // One frame at a time per connection: a send is answered before the next frame is looked at.
@@ -125,11 +160,18 @@ export function buildChatServer(o: ChatServerOptions): {
       if (c.userId) {
         byUser.get(c.userId)?.delete(c);
         if (byUser.get(c.userId)?.size === 0) byUser.delete(c.userId);
-        void api('/internal/connections', { op: 'close', connId: c.id }).catch(() => {});
+        const userId = c.userId;
+        void store
+          .closeConnection(c.id)
+          .then(async (r) => {
+            // MUTANT offline-on-disconnect: the naive presence - offline as soon as the last connection closes.
+            if (r && !r.stillConnected && mutant === 'offline-on-disconnect')
+              await store.markOffline(userId, Date.now());
+          })
+          .catch((e) => log(`closing connection ${c.id} in the store failed: ${(e as Error).message}`));
       }
     });
     ws.on('error', () => {});
-    ws.once('message', () => clearTimeout(authTimer));
   }
 
   async function handle(c: Conn, text: string): Promise<void> {
@@ -143,15 +185,7 @@ export function buildChatServer(o: ChatServerOptions): {
       case 'send':
         return sendMessage(c, f);
       case 'ack':
-        try {
-          const r = (await api('/internal/acks', { userId: c.userId, deviceId: c.deviceId, ...f, type: undefined })) as
-            | { error: string; detail: string }
-            | undefined;
-          if (r?.error) send(c, { type: 'error', code: r.error, detail: r.detail });
-        } catch (e) {
-          send(c, { type: 'error', code: 'unavailable', detail: (e as Error).message });
-        }
-        return;
+        return acknowledge(c, f);
       case 'sync':
         return sync(c, f.cursors);
       case 'heartbeat':
@@ -169,13 +203,9 @@ export function buildChatServer(o: ChatServerOptions): {
       return;
     }
     try {
-      await api('/internal/connections', {
-        op: 'open',
-        connId: c.id,
-        userId: claims.userId,
-        deviceId: claims.deviceId,
-        server: o.name,
-      });
+      await store.openConnection({ connId: c.id, userId: claims.userId, deviceId: claims.deviceId, server: o.name });
+      await store.beat([claims.userId], Date.now());
+      c.relayFrom = await store.relayHead();
     } catch {
       c.ws.close(1011, 'unavailable');
       return;
@@ -215,14 +245,17 @@ export function buildChatServer(o: ChatServerOptions): {
       localIds.set(f.channelId, n);
       forcedId = (n - 1) * 2 + serverIndex;
     }
-    let r: SendResult;
+    // MUTANT ack-before-store: `sent` at once with the ID the server expects, the write left to finish (or not).
+    if (mutant === 'ack-before-store') return ackBeforeStore(c, f);
+    let r: SendOutcome;
     try {
-      r = await postJson<SendResult>(`${o.apiUrl}/internal/messages`, {
+      r = await storeMessage(service, {
         channelId: f.channelId,
-        senderId: c.userId,
+        senderId: c.userId!,
         clientMessageId: f.clientMessageId,
         text: f.text,
         connId: c.id,
+        server: o.name,
         ...(forcedId !== undefined ? { forcedId } : {}),
       });
     } catch (e) {
@@ -238,15 +271,49 @@ export function buildChatServer(o: ChatServerOptions): {
       duplicate: r.duplicate,
     };
     c.sentByClientId?.set(`${f.channelId} ${f.clientMessageId}`, sent);
+    // Every earlier message of the channel reaches this connection before its `sent` does.
+    if (r.relayAt) await reader?.caughtUp(r.relayAt, RELAY_CATCH_UP_MS);
     // The sending connection has this message: a later sync on it must not send it back.
     c.own.add(`${f.channelId} ${r.message.messageId}`);
     send(c, sent);
   }
 
+  /** Only the ack-before-store mutant: the next ID guessed from what this server has seen of the channel. */
+  function ackBeforeStore(c: Conn, f: Extract<ClientFrame, { type: 'send' }>): void {
+    const guess = (localIds.get(f.channelId) ?? 0) + 1;
+    localIds.set(f.channelId, guess);
+    const input = { ...f, senderId: c.userId!, connId: c.id, server: o.name };
+    void storeMessage(service, input)
+      .then((r) => {
+        if ('message' in r) localIds.set(f.channelId, Math.max(guess, r.message.messageId));
+      })
+      .catch((e) => log(`a message acknowledged as ${guess} was not stored: ${(e as Error).message}`));
+    send(c, {
+      type: 'sent',
+      channelId: f.channelId,
+      clientMessageId: f.clientMessageId,
+      messageId: guess,
+      createdAt: new Date().toISOString(),
+      duplicate: false,
+    });
+  }
+
+  async function acknowledge(c: Conn, f: Extract<ClientFrame, { type: 'ack' }>): Promise<void> {
+    try {
+      const ch = await store.channel(f.channelId);
+      if (!ch) return send(c, { type: 'error', code: 'not_found', detail: `no channel ${f.channelId}` });
+      if (!ch.members.includes(c.userId!))
+        return send(c, { type: 'error', code: 'not_member', detail: `you are not a member of ${f.channelId}` });
+      await store.setCursor(c.userId!, c.deviceId!, f.channelId, f.messageId);
+    } catch (e) {
+      send(c, { type: 'error', code: 'unavailable', detail: (e as Error).message });
+    }
+  }
+
   async function sync(c: Conn, cursors: { channelId: string; curMaxMessageId: number }[]): Promise<void> {
     c.held = [];
     try {
-      const r = (await api('/internal/sync', { userId: c.userId, deviceId: c.deviceId, cursors })) as SyncResult;
+      const r = await syncMessages(store, mutant, { userId: c.userId!, deviceId: c.deviceId! }, cursors);
       for (const m of r.messages) send(c, { type: 'message', ...m });
       send(c, { type: 'synced', channels: r.channels });
     } catch (e) {
@@ -258,37 +325,40 @@ export function buildChatServer(o: ChatServerOptions): {
     }
   }
 
-  async function registerOnce(url: string): Promise<void> {
-    // A short deadline: through a fault proxy, an API server that is not up yet can mean silence, not a refusal.
-    await postJson(`${o.apiUrl}/internal/servers`, { name: o.name, url: `${url.replace(/^http/, 'ws')}/ws` }, 500);
-  }
+  const register = (url: string) => store.registerServer(o.name, url, Date.now());
 
   return {
     app,
     async onListening(url) {
-      // Ready once the API server knows this chat server (service discovery can hand it out).
-      for (let i = 0; ; i++) {
-        try {
-          await registerOnce(url);
-          break;
-        } catch (e) {
-          if (i > 150) throw new Error(`cannot register with the API server at ${o.apiUrl}: ${(e as Error).message}`);
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
-      registerTimer = setInterval(() => void registerOnce(url).catch(() => {}), 500);
+      const wsUrl = `${url.replace(/^http/, 'ws')}/ws`;
+      // A restarted server starts clean: the connections of its previous life are gone.
+      await store.removeServer(o.name);
+      // Read the relay log from now on before anyone can connect here.
+      reader = await startRelayReader(store, onRelay, log);
+      stops.push(reader.stop);
+      stops.push(startPresenceSweep(store, o.presenceTimeoutMs, log).stop);
+      // Ready once discovery can hand it out.
+      await register(wsUrl);
+      registerTimer = setInterval(
+        () => void register(wsUrl).catch((e) => log(`registering failed: ${(e as Error).message}`)),
+        REGISTER_EVERY_MS,
+      );
       beatTimer = setInterval(() => {
         if (!beats.size) return;
         const userIds = [...beats];
         beats.clear();
-        void api('/internal/heartbeats', { userIds }).catch(() => {});
-      }, 100);
+        void store.beat(userIds, Date.now()).catch((e) => log(`heartbeats failed: ${(e as Error).message}`));
+      }, BEATS_EVERY_MS);
     },
     async close() {
       clearInterval(registerTimer);
       clearInterval(beatTimer);
+      for (const stop of stops) stop();
       for (const c of conns.values()) c.ws.close(1001, 'going away');
       wss.close();
+      // Out of discovery at once (a killed server leaves it after the TTL instead).
+      await store.removeServer(o.name).catch(() => {});
+      await store.close();
     },
   };
 }

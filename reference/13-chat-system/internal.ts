@@ -1,5 +1,6 @@
-// The internal protocol between the API server (message service, presence, discovery) and the chat servers: JSON
-// over HTTP on /internal/*, not part of the public spec. Chat servers reach the API server through ${peers}.
+// What nodes pass each other through the store's relay log: a frame for every connection of some users. Nodes never
+// call each other directly (no internal HTTP routes): a chat server writes a relay entry with the message it stores,
+// and every chat server tails the log and delivers the entries to its own connections.
 import type { MessageRecord } from './store.ts';
 
 export interface ServerFrame {
@@ -12,42 +13,15 @@ export interface Delivery {
   frame: ServerFrame;
   userIds: string[];
   exceptConn?: string;
-}
-
-export interface SendRequest {
-  channelId: string;
-  senderId: string;
-  clientMessageId: string;
-  text: string;
-  connId: string;
-  /** Only the per-server-sequence mutant: the chat server picked the ID itself. */
-  forcedId?: number;
-}
-
-export type SendResult = { message: MessageRecord; duplicate: boolean } | { error: string; detail: string };
-
-export interface SyncRequest {
-  userId: string;
-  deviceId: string;
-  cursors: { channelId: string; curMaxMessageId: number }[];
-}
-
-export interface SyncResult {
-  messages: MessageRecord[];
-  channels: { channelId: string; maxMessageId: number }[];
+  /** The chat server that wrote it (only the no-cross-server-relay mutant looks). */
+  origin?: string;
 }
 
 export const messageFrame = (m: MessageRecord): ServerFrame => ({ type: 'message', ...m });
 
-/** POSTs JSON and returns the parsed answer; throws on a network error or a 5xx. */
-export async function postJson<T>(url: string, body: unknown, timeoutMs = 10_000): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (res.status >= 500) throw new Error(`${url} answered ${res.status}`);
-  const text = await res.text();
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+export const presenceFrame = (userId: string, status: 'online' | 'offline', since: string): ServerFrame => ({
+  type: 'presence',
+  userId,
+  status,
+  since,
+});

@@ -1,11 +1,12 @@
-// The chapter 13 reference: node --import tsx reference/13-chat-system/main.ts, one process per role.
-//   ROLE=api  - the API server: public HTTP API, message service (IDs, store, relay), presence, discovery, pushes.
-//   ROLE=chat - a chat server: clients' WebSockets; reaches the API server through PEERS (the manifest's ${peers}).
+// The chapter 13 reference: node --import tsx reference/13-chat-system/main.ts, one process per node, any number of
+// each role; they share nothing but the store (SQLite in SHARED_DIR, or Redis):
+//   ROLE=api  - an API server: the public HTTP API (sign-in, channels, history, presence, discovery).
+//   ROLE=chat - a chat server: clients' WebSockets, the message service for its senders, pushes, the relay.
 // See README.md for the environment.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../kit/config.ts';
 import { loadSpec } from '../kit/load-spec.ts';
-import { parsePeers } from '../kit/peers.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApiApp, SPEC_URL } from './api-app.ts';
 import { buildChatServer } from './chat-server.ts';
@@ -25,6 +26,13 @@ function intEnv(name: string, fallback: number): number {
   return Number(text);
 }
 
+/** The shared store: Redis when REDIS_URL is set, else the SQLite file every node opens in SHARED_DIR. */
+async function openStore(redisUrl: string | undefined, sharedDir: string): Promise<ChatStore> {
+  mkdirSync(sharedDir, { recursive: true });
+  if (redisUrl) return RedisChatStore.open(redisUrl, sharedDir);
+  return new SqliteChatStore(join(sharedDir, 'chat.sqlite'));
+}
+
 await runServer({
   chapter: CHAPTER,
   defaultPort: 8130,
@@ -37,46 +45,37 @@ await runServer({
     const tokens = new Tokens(secret);
     const presenceTimeoutMs = intEnv('PRESENCE_TIMEOUT_MS', 30_000);
     const heartbeatIntervalMs = intEnv('HEARTBEAT_INTERVAL_MS', Math.max(1, Math.floor(presenceTimeoutMs / 6)));
-    const peers = parsePeers(process.env['PEERS']);
+    const serverTtlMs = intEnv('CHAT_SERVER_TTL_MS', 2000);
+    if (role !== 'api' && role !== 'chat') throw new ConfigError(`ROLE must be api or chat, got '${role}'`);
+    const store = await openStore(config.redisUrl, process.env['SHARED_DIR']?.trim() || config.dataDir);
+    readiness.dependencies =
+      store instanceof RedisChatStore
+        ? async () => ({ store: await store.health() })
+        : async () => ({ store: 'embedded' });
 
     if (role === 'chat') {
-      const name = process.env['NODE_NAME']?.trim() || 'chat1';
-      const apiName = process.env['API_NODE']?.trim() || 'api';
-      const apiUrl = process.env['API_URL']?.trim() || peers.get(apiName);
-      if (!apiUrl) throw new ConfigError(`a chat server needs API_URL or a peer named ${apiName} in PEERS`);
       const chat = buildChatServer({
-        name,
-        apiUrl: apiUrl.replace(/\/$/, ''),
+        name: process.env['NODE_NAME']?.trim() || 'chat1',
+        store,
         tokens,
         readiness,
         heartbeatIntervalMs,
         presenceTimeoutMs,
         slowClientLimitBytes: intEnv('SLOW_CLIENT_LIMIT_BYTES', 4 * 1024 * 1024),
+        authTimeoutMs: intEnv('AUTH_TIMEOUT_MS', 5000),
+        serverTtlMs,
         mutant,
         logLevel: config.logLevel,
       });
       return { app: chat.app, onListening: chat.onListening, close: chat.close };
     }
-    if (role !== 'api') throw new ConfigError(`ROLE must be api or chat, got '${role}'`);
-    // REDIS_URL: the chat history in Redis (the book's key-value store); else SQLite in DATA_DIR.
-    const spec = await loadSpec(SPEC_URL);
-    let store: ChatStore;
-    if (config.redisUrl) {
-      const redis = await RedisChatStore.open(config.redisUrl, config.dataDir);
-      readiness.dependencies = async () => ({ store: await redis.health() });
-      store = redis;
-    } else {
-      store = new SqliteChatStore(join(config.dataDir, 'chat.sqlite'));
-      readiness.dependencies = async () => ({ store: 'embedded' });
-    }
     const { app, close } = buildApiApp({
-      spec,
+      spec: await loadSpec(SPEC_URL),
       readiness,
       store,
       tokens,
-      peers,
       presenceTimeoutMs,
-      serverTtlMs: intEnv('CHAT_SERVER_TTL_MS', 2000),
+      serverTtlMs,
       mutant,
       logger: { level: config.logLevel },
     });

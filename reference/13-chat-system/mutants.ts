@@ -20,6 +20,11 @@ export const MUTANTS = [
     description: 'the WebSocket auth reads the token without checking its signature',
   },
   {
+    name: 'no-auth-timeout',
+    breaks: 'CHAT-C4',
+    description: 'a WebSocket that never sends auth is kept open for ever (no close 4001 after the auth timeout)',
+  },
+  {
     name: 'per-server-sequence',
     breaks: 'CHAT-I1',
     description:
@@ -76,6 +81,19 @@ export const MUTANTS = [
     name: 'no-backpressure',
     breaks: 'CHAT-F3',
     description: 'a client that does not read is never closed: the server buffers for it without bound',
+  },
+  {
+    name: 'api-state-in-memory',
+    breaks: 'CHAT-F4',
+    description:
+      'each API server keeps the sessions it issued in its own memory: a token from an API server that died is refused by the others',
+  },
+  {
+    name: 'ack-before-store',
+    breaks: 'CHAT-F5',
+    needs: ['SDGRADE_REDIS_URL'],
+    description:
+      'a chat server answers `sent` with the ID it expects before the store has the message: when the store is down, acknowledged messages are lost',
   },
 ] as const satisfies readonly Mutant[];
 

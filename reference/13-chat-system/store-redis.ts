@@ -1,17 +1,35 @@
-// The chat history in Redis, the book's key-value store role: messages of a channel in one sorted set scored by
+// The shared store in Redis, the book's key-value store role: messages of a channel in one sorted set scored by
 // message ID (the book's (channel_id, message_id) key), the channel's sequence in its hash, and a key per
-// (channel, sender, clientMessageId) for deduplication. Every multi-key step (append, a direct channel, a member
-// under the limit) is one Lua script, so it is atomic however many API servers share the Redis.
-// All keys start with `ch13:<namespace>:`; the namespace is made once per data directory (a graded run's store).
+// (channel, sender, clientMessageId) for deduplication; the cluster's state (chat-server registry, connections,
+// presence) and the relay log (a stream every chat server reads with XREAD). Every multi-key step (append with its
+// relay entry, a presence change with its notice, a member under the limit) is one Lua script, so it is atomic
+// however many API and chat servers share the Redis.
+// All keys start with `ch13:<namespace>:`; the namespace is made once per shared folder (a graded run's store).
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import type { AppendOptions, ChannelRecord, ChatStore, MessageRecord, UserRecord } from './store.ts';
+import type { Delivery } from './internal.ts';
+import type {
+  AppendOptions,
+  ChannelRecord,
+  ChatStore,
+  ConnectionEntry,
+  MessageRecord,
+  PresenceRecord,
+  RelayEntry,
+  ServerEntry,
+  UserRecord,
+} from './store.ts';
 
 export const KEY_PREFIX = 'ch13:';
+/** The relay stream keeps about this many entries (a reader further behind has been gone for long; it syncs). */
+const RELAY_MAXLEN = 5000;
+/** No store command may hold a send longer than this (an outage answers `unavailable`, it does not hang). */
+const COMMAND_TIMEOUT_MS = 2000;
+const RECONNECT_EVERY_MS = 200;
 
-// KEYS: msgs, cmid, channel. ARGV: dedup(0/1), forcedId or '', json fields...
+// KEYS: msgs, cmid, channel, relay. ARGV: dedup(0/1), forcedId or '', json fields..., relay (JSON without frame).
 const APPEND = `
 if ARGV[1] == '1' then
   local id = redis.call('GET', KEYS[2])
@@ -22,10 +40,77 @@ if ARGV[1] == '1' then
 end
 local id
 if ARGV[2] ~= '' then id = tonumber(ARGV[2]) else id = redis.call('HINCRBY', KEYS[3], 'last', 1) end
-local m = cjson.encode({channelId=ARGV[3], messageId=id, senderId=ARGV[4], clientMessageId=ARGV[5], text=ARGV[6], createdAt=ARGV[7]})
+local msg = {channelId=ARGV[3], messageId=id, senderId=ARGV[4], clientMessageId=ARGV[5], text=ARGV[6], createdAt=ARGV[7]}
+local m = cjson.encode(msg)
 redis.call('ZADD', KEYS[1], id, m)
 redis.call('SET', KEYS[2], id)
-return {m, 0}
+local relay = cjson.decode(ARGV[8])
+msg.type = 'message'
+relay.frame = msg
+local at = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[9], '*', 'e', cjson.encode(relay))
+return {m, 0, at}
+`;
+
+// A presence change and its notice to the user's friends. ARGV: prefix, relay maxlen.
+const PRESENCE_CHANGE = `
+local function change(u, status, since)
+  redis.call('HSET', ARGV[1] .. 'presence:' .. u, 'status', status, 'since', since)
+  local friends = redis.call('SMEMBERS', ARGV[1] .. 'friends:' .. u)
+  if #friends > 0 then
+    local e = cjson.encode({frame={type='presence', userId=u, status=status, since=since}, userIds=friends})
+    redis.call('XADD', ARGV[1] .. 'relay', 'MAXLEN', '~', ARGV[2], '*', 'e', e)
+  end
+end
+`;
+
+// KEYS: online zset. ARGV: prefix, maxlen, now, since, userIds...
+const BEAT = `${PRESENCE_CHANGE}
+for i = 5, #ARGV do
+  local u = ARGV[i]
+  local was = redis.call('ZSCORE', KEYS[1], u)
+  redis.call('ZADD', KEYS[1], ARGV[3], u)
+  if not was then change(u, 'online', ARGV[4]) end
+end
+return 1
+`;
+
+// KEYS: online zset. ARGV: prefix, maxlen, cutoff, since, userId (only that user) or ''.
+const OFFLINE = `${PRESENCE_CHANGE}
+local gone
+if ARGV[5] ~= '' then
+  if redis.call('ZSCORE', KEYS[1], ARGV[5]) then gone = {ARGV[5]} else gone = {} end
+else
+  gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+end
+for _, u in ipairs(gone) do
+  redis.call('ZREM', KEYS[1], u)
+  change(u, 'offline', ARGV[4])
+end
+return #gone
+`;
+
+// KEYS: conn hash. ARGV: prefix, connId. Returns nil or {userId, connections left}.
+const CLOSE_CONNECTION = `
+local h = redis.call('HMGET', KEYS[1], 'userId', 'server')
+if not h[1] then return nil end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', ARGV[1] .. 'userconns:' .. h[1], h[2] .. '|' .. ARGV[2])
+redis.call('SREM', ARGV[1] .. 'serverconns:' .. h[2], ARGV[2])
+return {h[1], redis.call('SCARD', ARGV[1] .. 'userconns:' .. h[1])}
+`;
+
+// ARGV: prefix, server name.
+const REMOVE_SERVER = `
+local key = ARGV[1] .. 'serverconns:' .. ARGV[2]
+for _, c in ipairs(redis.call('SMEMBERS', key)) do
+  local u = redis.call('HGET', ARGV[1] .. 'conn:' .. c, 'userId')
+  if u then redis.call('SREM', ARGV[1] .. 'userconns:' .. u, ARGV[2] .. '|' .. c) end
+  redis.call('DEL', ARGV[1] .. 'conn:' .. c)
+end
+redis.call('DEL', key)
+redis.call('ZREM', ARGV[1] .. 'servers', ARGV[2])
+redis.call('HDEL', ARGV[1] .. 'serverurls', ARGV[2])
+return 1
 `;
 
 // KEYS: memberset, memberlist. ARGV: userId, limit. Returns 1 added/already, 0 full.
@@ -40,22 +125,64 @@ return 1
 export class RedisChatStore implements ChatStore {
   readonly kind = 'redis';
   private readonly redis: Redis;
+  /** XREAD BLOCK holds its connection: the relay reader gets its own (opened on first use). */
+  private reader: Redis | null = null;
   private readonly ns: string;
 
-  private constructor(url: string, namespace: string) {
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-    this.redis.defineCommand('chatAppend', { numberOfKeys: 3, lua: APPEND });
+  /**
+   * During an outage a command fails at once instead of waiting in a queue to run later (a send answered
+   * `unavailable` is not stored behind the client's back), and none waits for an answer longer than
+   * COMMAND_TIMEOUT_MS.
+   */
+  private static readonly options = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    // Back soon after the store is: try again every 200 ms, not with a backoff up to 2 s.
+    retryStrategy: () => RECONNECT_EVERY_MS,
+  };
+
+  private constructor(
+    private readonly url: string,
+    namespace: string,
+  ) {
+    this.redis = new Redis(url, RedisChatStore.options);
+    this.redis.on('error', () => {}); // reconnects on its own; each failed command reports itself
+    this.redis.defineCommand('chatAppend', { numberOfKeys: 4, lua: APPEND });
     this.redis.defineCommand('chatAddMember', { numberOfKeys: 2, lua: ADD_MEMBER });
+    this.redis.defineCommand('chatBeat', { numberOfKeys: 1, lua: BEAT });
+    this.redis.defineCommand('chatOffline', { numberOfKeys: 1, lua: OFFLINE });
+    this.redis.defineCommand('chatCloseConnection', { numberOfKeys: 1, lua: CLOSE_CONNECTION });
+    this.redis.defineCommand('chatRemoveServer', { numberOfKeys: 0, lua: REMOVE_SERVER });
     this.ns = `${KEY_PREFIX}${namespace}:`;
   }
 
-  /** Connects; the namespace is kept in `dataDir` so a restarted API server finds its data again. */
-  static async open(url: string, dataDir: string): Promise<RedisChatStore> {
-    const file = join(dataDir, 'redis-namespace');
-    if (!existsSync(file)) writeFileSync(file, randomBytes(6).toString('hex'));
-    const s = new RedisChatStore(url, readFileSync(file, 'utf8').trim());
+  /**
+   * Connects; the namespace is kept in `sharedDir` (every node of a manifest sees the same folder), so every node
+   * of one run, and a restarted one, use the same keys, and two runs never share any.
+   */
+  static async open(url: string, sharedDir: string): Promise<RedisChatStore> {
+    const file = join(sharedDir, 'redis-namespace');
+    try {
+      writeFileSync(file, randomBytes(6).toString('hex'), { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let namespace = '';
+    // Another node may have created the file and not written it yet.
+    for (let i = 0; !namespace && i < 50; i++) {
+      namespace = readFileSync(file, 'utf8').trim();
+      if (!namespace) await new Promise((r) => setTimeout(r, 20));
+    }
+    const s = new RedisChatStore(url, namespace);
     await s.redis.connect();
     return s;
+  }
+
+  private call<T>(name: string, ...args: unknown[]): Promise<T> {
+    return (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[name]!(...args);
   }
 
   private k(...parts: (string | number)[]): string {
@@ -136,7 +263,8 @@ export class RedisChatStore implements ChatStore {
   }
 
   async addMember(channelId: string, userId: string, limit: number) {
-    const ok = await (this.redis as unknown as { chatAddMember(...a: unknown[]): Promise<number> }).chatAddMember(
+    const ok = await this.call<number>(
+      'chatAddMember',
       this.k('memberset', channelId),
       this.k('members', channelId),
       userId,
@@ -152,12 +280,12 @@ export class RedisChatStore implements ChatStore {
   }
 
   async append(m: Omit<MessageRecord, 'messageId'>, o: AppendOptions) {
-    const [json, dup] = await (
-      this.redis as unknown as { chatAppend(...a: unknown[]): Promise<[string, number]> }
-    ).chatAppend(
+    const [json, dup, relayAt] = await this.call<[string, number, string?]>(
+      'chatAppend',
       this.k('msgs', m.channelId),
       this.k('cmid', m.channelId, m.senderId, m.clientMessageId),
       this.k('channel', m.channelId),
+      this.k('relay'),
       o.dedup ? '1' : '0',
       o.forcedId ?? '',
       m.channelId,
@@ -165,8 +293,10 @@ export class RedisChatStore implements ChatStore {
       m.clientMessageId,
       m.text,
       m.createdAt,
+      JSON.stringify(o.relay),
+      RELAY_MAXLEN,
     );
-    return { message: toMessage(json), duplicate: dup === 1 };
+    return { message: toMessage(json), duplicate: dup === 1, ...(relayAt ? { relayAt } : {}) };
   }
 
   async messagesAfter(channelId: string, after: number, limit: number) {
@@ -198,8 +328,117 @@ export class RedisChatStore implements ChatStore {
     return Object.entries(h).map(([deviceId, endpoint]) => ({ deviceId, endpoint }));
   }
 
+  async registerServer(name: string, url: string, now: number) {
+    await this.redis.multi().zadd(this.k('servers'), now, name).hset(this.k('serverurls'), name, url).exec();
+  }
+
+  async removeServer(name: string) {
+    await this.call('chatRemoveServer', this.ns, name);
+  }
+
+  private async liveServers(seenSince: number): Promise<[string, number][]> {
+    const flat = await this.redis.zrangebyscore(this.k('servers'), seenSince, '+inf', 'WITHSCORES');
+    const out: [string, number][] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, Number(flat[i + 1])]);
+    return out;
+  }
+
+  async servers(seenSince: number): Promise<ServerEntry[]> {
+    const live = await this.liveServers(seenSince);
+    if (!live.length) return [];
+    const urls = await this.redis.hmget(this.k('serverurls'), ...live.map(([n]) => n));
+    const p = this.redis.pipeline();
+    for (const [n] of live) p.scard(this.k('serverconns', n));
+    const counts = (await p.exec()) ?? [];
+    return live.map(([name, lastSeen], i) => ({
+      name,
+      url: urls[i] ?? '',
+      lastSeen,
+      connections: Number(counts[i]?.[1] ?? 0),
+    }));
+  }
+
+  async openConnection(c: ConnectionEntry) {
+    await this.redis
+      .multi()
+      .hset(this.k('conn', c.connId), { userId: c.userId, deviceId: c.deviceId, server: c.server })
+      .sadd(this.k('userconns', c.userId), `${c.server}|${c.connId}`)
+      .sadd(this.k('serverconns', c.server), c.connId)
+      .exec();
+  }
+
+  async closeConnection(connId: string) {
+    const r = await this.call<[string, number] | null>('chatCloseConnection', this.k('conn', connId), this.ns, connId);
+    return r ? { userId: r[0], stillConnected: Number(r[1]) > 0 } : null;
+  }
+
+  async connectedUsers(userIds: string[], seenSince: number) {
+    const live = new Set((await this.liveServers(seenSince)).map(([n]) => n));
+    const p = this.redis.pipeline();
+    for (const u of userIds) p.smembers(this.k('userconns', u));
+    const res = (await p.exec()) ?? [];
+    const out = new Set<string>();
+    userIds.forEach((u, i) => {
+      const members = (res[i]?.[1] ?? []) as string[];
+      if (members.some((m) => live.has(m.slice(0, m.lastIndexOf('|'))))) out.add(u);
+    });
+    return out;
+  }
+
+  async beat(userIds: string[], now: number) {
+    if (!userIds.length) return;
+    await this.call('chatBeat', this.k('online'), this.ns, RELAY_MAXLEN, now, new Date(now).toISOString(), ...userIds);
+  }
+
+  async sweepPresence(cutoff: number, now: number) {
+    await this.call('chatOffline', this.k('online'), this.ns, RELAY_MAXLEN, cutoff, new Date(now).toISOString(), '');
+  }
+
+  async markOffline(userId: string, now: number) {
+    await this.call('chatOffline', this.k('online'), this.ns, RELAY_MAXLEN, 0, new Date(now).toISOString(), userId);
+  }
+
+  async presence(userId: string): Promise<PresenceRecord> {
+    const h = await this.redis.hgetall(this.k('presence', userId));
+    return h['status']
+      ? { status: h['status'] as PresenceRecord['status'], since: h['since']! }
+      : { status: 'offline', since: new Date(0).toISOString() };
+  }
+
+  async publish(d: Delivery) {
+    await this.redis.xadd(this.k('relay'), 'MAXLEN', '~', RELAY_MAXLEN, '*', 'e', JSON.stringify(d));
+  }
+
+  async relayHead() {
+    const last = await this.redis.xrevrange(this.k('relay'), '+', '-', 'COUNT', 1);
+    return last[0]?.[0] ?? '0-0';
+  }
+
+  async relayAfter(cursor: string, limit: number, waitMs: number): Promise<RelayEntry[]> {
+    if (!this.reader) {
+      // No command timeout here: XREAD BLOCK waits on purpose.
+      this.reader = new Redis(this.url, { ...RedisChatStore.options, commandTimeout: undefined });
+      this.reader.on('error', () => {});
+      await this.reader.connect();
+    }
+    const r = (await this.reader.xread('COUNT', limit, 'BLOCK', waitMs, 'STREAMS', this.k('relay'), cursor)) as
+      | [string, [string, string[]][]][]
+      | null;
+    return (r?.[0]?.[1] ?? []).map(([at, fields]) => ({ at, d: JSON.parse(fields[1]!) as Delivery }));
+  }
+
+  isOutage(e: unknown): boolean {
+    return (
+      e instanceof Error &&
+      /writeable|timed out|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|MaxRetriesPerRequest|LOADING/i.test(
+        e.message,
+      )
+    );
+  }
+
   async close() {
     this.redis.disconnect();
+    this.reader?.disconnect();
   }
 }
 

@@ -1,9 +1,26 @@
-// The embedded default store: one SQLite file in the API server's DATA_DIR (better-sqlite3, synchronous: a whole
-// append - dedup look-up, next sequence number, insert - runs in one transaction with nothing interleaved).
-// WAL with synchronous=NORMAL: a committed message is in the OS page cache before `sent` goes out, so it survives
-// kill -9 of the process.
+// The embedded default store: one SQLite file every node of the manifest opens (SHARED_DIR, the manifest's
+// ${sharedDir}): WAL lets the processes read at once while one writes, and every multi-step change (an append:
+// dedup look-up, next sequence number, insert, relay entry) is one IMMEDIATE transaction, so the processes take
+// turns on it as Redis's scripts would. synchronous=NORMAL: a committed message is in the OS page cache before
+// `sent` goes out, so it survives kill -9 of any process.
 import Database from 'better-sqlite3';
-import type { AppendOptions, ChannelRecord, ChatStore, MessageRecord, UserRecord } from './store.ts';
+import { type Delivery, messageFrame, presenceFrame } from './internal.ts';
+import type {
+  AppendOptions,
+  ChannelRecord,
+  ChatStore,
+  ConnectionEntry,
+  MessageRecord,
+  PresenceRecord,
+  RelayEntry,
+  ServerEntry,
+  UserRecord,
+} from './store.ts';
+
+/** How often an idle relay reader looks again (the embedded log has no blocking read). */
+const RELAY_POLL_MS = 10;
+/** Relay entries older than this are dropped (a reader further behind has been gone for long; it syncs). */
+const RELAY_KEEP_MS = 30_000;
 
 interface MessageRow {
   channel_id: string;
@@ -29,6 +46,8 @@ export class SqliteChatStore implements ChatStore {
 
   constructor(file: string) {
     this.db = new Database(file);
+    // Several processes write: wait for the lock instead of failing at once.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`
@@ -53,6 +72,16 @@ export class SqliteChatStore implements ChatStore {
         PRIMARY KEY (user_id, device_id, channel_id)) STRICT;
       CREATE TABLE IF NOT EXISTS chat_push (
         user_id TEXT NOT NULL, device_id TEXT NOT NULL, endpoint TEXT NOT NULL, PRIMARY KEY (user_id, device_id)) STRICT;
+      CREATE TABLE IF NOT EXISTS chat_servers (name TEXT PRIMARY KEY, url TEXT NOT NULL, last_seen INTEGER NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS chat_connections (
+        conn_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, device_id TEXT NOT NULL, server TEXT NOT NULL) STRICT;
+      CREATE INDEX IF NOT EXISTS chat_connections_user ON chat_connections (user_id);
+      CREATE INDEX IF NOT EXISTS chat_connections_server ON chat_connections (server);
+      CREATE TABLE IF NOT EXISTS chat_presence (
+        user_id TEXT PRIMARY KEY, status TEXT NOT NULL, since TEXT NOT NULL, last_beat INTEGER NOT NULL) STRICT;
+      CREATE INDEX IF NOT EXISTS chat_presence_online ON chat_presence (status, last_beat);
+      CREATE TABLE IF NOT EXISTS chat_relay (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL, at INTEGER NOT NULL) STRICT;
     `);
   }
 
@@ -186,7 +215,9 @@ export class SqliteChatStore implements ChatStore {
             'INSERT OR REPLACE INTO chat_messages (channel_id, message_id, sender_id, client_message_id, text, created_at) VALUES (?, ?, ?, ?, ?, ?)',
           )
           .run(m.channelId, messageId, m.senderId, m.clientMessageId, m.text, m.createdAt);
-        return { message: { ...m, messageId }, duplicate: false };
+        const message = { ...m, messageId };
+        const relayAt = this.publishSync({ frame: messageFrame(message), ...o.relay });
+        return { message, duplicate: false, relayAt };
       })
       .immediate();
   }
@@ -234,6 +265,173 @@ export class SqliteChatStore implements ChatStore {
       deviceId: string;
       endpoint: string;
     }[];
+  }
+
+  async registerServer(name: string, url: string, now: number) {
+    this.db
+      .prepare(
+        'INSERT INTO chat_servers (name, url, last_seen) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET url = excluded.url, last_seen = excluded.last_seen',
+      )
+      .run(name, url, now);
+  }
+
+  async removeServer(name: string) {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM chat_connections WHERE server = ?').run(name);
+      this.db.prepare('DELETE FROM chat_servers WHERE name = ?').run(name);
+    })();
+  }
+
+  async servers(seenSince: number): Promise<ServerEntry[]> {
+    return this.db
+      .prepare(
+        `SELECT name, url, last_seen AS lastSeen,
+           (SELECT COUNT(*) FROM chat_connections c WHERE c.server = s.name) AS connections
+         FROM chat_servers s WHERE last_seen >= ?`,
+      )
+      .all(seenSince) as ServerEntry[];
+  }
+
+  async openConnection(c: ConnectionEntry) {
+    this.db
+      .prepare('INSERT OR REPLACE INTO chat_connections (conn_id, user_id, device_id, server) VALUES (?, ?, ?, ?)')
+      .run(c.connId, c.userId, c.deviceId, c.server);
+  }
+
+  async closeConnection(connId: string) {
+    return this.db
+      .transaction(() => {
+        const userId = this.db.prepare('SELECT user_id FROM chat_connections WHERE conn_id = ?').pluck().get(connId) as
+          | string
+          | undefined;
+        if (userId === undefined) return null;
+        this.db.prepare('DELETE FROM chat_connections WHERE conn_id = ?').run(connId);
+        const left = this.db.prepare('SELECT COUNT(*) FROM chat_connections WHERE user_id = ?').pluck().get(userId);
+        return { userId, stillConnected: (left as number) > 0 };
+      })
+      .immediate();
+  }
+
+  async connectedUsers(userIds: string[], seenSince: number) {
+    const rows = this.db
+      .prepare(
+        `SELECT DISTINCT c.user_id FROM chat_connections c JOIN chat_servers s ON s.name = c.server
+         WHERE s.last_seen >= ? AND c.user_id IN (SELECT value FROM json_each(?))`,
+      )
+      .pluck()
+      .all(seenSince, JSON.stringify(userIds)) as string[];
+    return new Set(rows);
+  }
+
+  private publishSync(d: Delivery): string {
+    const r = this.db.prepare('INSERT INTO chat_relay (entry, at) VALUES (?, ?)').run(JSON.stringify(d), Date.now());
+    return String(r.lastInsertRowid);
+  }
+
+  private presenceChange(userId: string, status: 'online' | 'offline', since: string): void {
+    const friends = this.db.prepare('SELECT b FROM chat_friends WHERE a = ?').pluck().all(userId) as string[];
+    if (friends.length) this.publishSync({ frame: presenceFrame(userId, status, since), userIds: friends });
+  }
+
+  async beat(userIds: string[], now: number) {
+    const since = new Date(now).toISOString();
+    // Prepared once per batch: a chat server sends every connected user's heartbeats in one.
+    const statusOf = this.db.prepare('SELECT status FROM chat_presence WHERE user_id = ?').pluck();
+    const keep = this.db.prepare('UPDATE chat_presence SET last_beat = MAX(last_beat, ?) WHERE user_id = ?');
+    const online = this.db.prepare(
+      `INSERT INTO chat_presence (user_id, status, since, last_beat) VALUES (?, 'online', ?, ?)
+       ON CONFLICT DO UPDATE SET status = 'online', since = excluded.since, last_beat = excluded.last_beat`,
+    );
+    this.db
+      .transaction(() => {
+        for (const u of userIds) {
+          if (statusOf.get(u) === 'online') {
+            keep.run(now, u);
+            continue;
+          }
+          online.run(u, since, now);
+          this.presenceChange(u, 'online', since);
+        }
+      })
+      .immediate();
+  }
+
+  private offline(userIds: string[], now: number): void {
+    const since = new Date(now).toISOString();
+    for (const u of userIds) {
+      this.db.prepare(`UPDATE chat_presence SET status = 'offline', since = ? WHERE user_id = ?`).run(since, u);
+      this.presenceChange(u, 'offline', since);
+    }
+  }
+
+  private prunedAt = 0;
+
+  async sweepPresence(cutoff: number, now: number) {
+    // Every node sweeps several times a second: take the write lock only when someone is due.
+    const due = this.db
+      .prepare(`SELECT 1 FROM chat_presence WHERE status = 'online' AND last_beat < ? LIMIT 1`)
+      .get(cutoff);
+    if (due)
+      this.db
+        .transaction(() => {
+          const gone = this.db
+            .prepare(`SELECT user_id FROM chat_presence WHERE status = 'online' AND last_beat < ?`)
+            .pluck()
+            .all(cutoff) as string[];
+          this.offline(gone, now);
+        })
+        .immediate();
+    if (now - this.prunedAt > 2000) {
+      this.prunedAt = now;
+      // The log is in seq order and `at` grows with seq: the first young entry is found at the low end.
+      const keepFrom = this.db
+        .prepare('SELECT seq FROM chat_relay WHERE at >= ? ORDER BY seq LIMIT 1')
+        .pluck()
+        .get(now - RELAY_KEEP_MS) as number | undefined;
+      if (keepFrom !== undefined) this.db.prepare('DELETE FROM chat_relay WHERE seq < ?').run(keepFrom);
+    }
+  }
+
+  async markOffline(userId: string, now: number) {
+    this.db
+      .transaction(() => {
+        const status = this.db.prepare('SELECT status FROM chat_presence WHERE user_id = ?').pluck().get(userId);
+        if (status === 'online') this.offline([userId], now);
+      })
+      .immediate();
+  }
+
+  async presence(userId: string): Promise<PresenceRecord> {
+    const r = this.db.prepare('SELECT status, since FROM chat_presence WHERE user_id = ?').get(userId) as
+      | PresenceRecord
+      | undefined;
+    return r ?? { status: 'offline', since: new Date(0).toISOString() };
+  }
+
+  async publish(d: Delivery) {
+    this.publishSync(d);
+  }
+
+  async relayHead() {
+    return String(this.db.prepare('SELECT COALESCE(MAX(seq), 0) FROM chat_relay').pluck().get());
+  }
+
+  async relayAfter(cursor: string, limit: number, waitMs: number): Promise<RelayEntry[]> {
+    const read = () =>
+      this.db
+        .prepare('SELECT seq, entry FROM chat_relay WHERE seq > ? ORDER BY seq LIMIT ?')
+        .all(Number(cursor), limit) as { seq: number; entry: string }[];
+    let rows = read();
+    if (!rows.length && waitMs > 0) {
+      await new Promise((r) => setTimeout(r, Math.min(waitMs, RELAY_POLL_MS)));
+      rows = read();
+    }
+    return rows.map((r) => ({ at: String(r.seq), d: JSON.parse(r.entry) as Delivery }));
+  }
+
+  isOutage(e: unknown): boolean {
+    // Another process held the write lock past busy_timeout.
+    return (e as { code?: string })?.code === 'SQLITE_BUSY';
   }
 
   async close() {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { redact } from '../kit/config.ts';
 import type { DependencyState } from '../kit/health.ts';
 import { ProblemError } from '../kit/problem.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 
 export interface Sql {
   all<T>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -76,7 +77,9 @@ export class SqliteDb implements Db {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     for (const ddl of TABLES('integer', 'integer PRIMARY KEY AUTOINCREMENT')) this.db.exec(ddl);
+    this.checkpointer = new WalCheckpointer(this.db, file);
   }
+  private readonly checkpointer: WalCheckpointer;
 
   private prepared(sql: string): Database.Statement {
     let s = this.statements.get(sql);
@@ -122,6 +125,7 @@ export class SqliteDb implements Db {
   }
   async close(): Promise<void> {
     await this.queue;
+    await this.checkpointer.stop();
     this.db.close();
   }
 }
@@ -149,22 +153,29 @@ function isConnectionError(e: unknown): boolean {
 
 export class PostgresDb implements Db {
   readonly kind = 'postgres';
+  /** MUTANT db-never-reconnects: set at the first lost connection; from then on every call fails as unavailable. */
+  private gaveUp = false;
+
   private constructor(
     private readonly pool: pg.Pool,
     /** MUTANT db-outage-500: connection errors escape as they are (a 500), not as 503 unavailable. */
     private readonly rawErrors: boolean,
+    /** MUTANT db-never-reconnects: the pool is written off after a lost connection, as if it never reconnected. */
+    private readonly neverReconnects: boolean,
   ) {}
 
   static async connect(
     connectionString: string,
     schema: string,
     log: (m: string) => void,
-    rawErrors = false,
+    mutant: { rawErrors?: boolean; neverReconnects?: boolean } = {},
   ): Promise<PostgresDb> {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
     const pool = new pg.Pool({
       connectionString,
-      max: 10,
+      // Enough for the concurrency a 2-core service reaches (a checkout holds a connection only for its statements,
+      // never across a PSP call); PostgreSQL's own default allows 100 for every client together.
+      max: Number(process.env['DB_POOL_MAX'] ?? 20),
       connectionTimeoutMillis: 2000,
       idleTimeoutMillis: 30_000,
       statement_timeout: 5000,
@@ -192,31 +203,39 @@ export class PostgresDb implements Db {
     } finally {
       client.release();
     }
-    return new PostgresDb(pool, rawErrors);
+    return new PostgresDb(pool, mutant.rawErrors ?? false, mutant.neverReconnects ?? false);
   }
 
-  private static numbered(sql: string): string {
-    let n = 0;
-    return sql.replace(/\?/g, () => `$${++n}`);
+  /**
+   * The statement as PostgreSQL takes it: `?` numbered `$1, $2...`, and named, so each connection parses and plans
+   * it once (a prepared statement) instead of on every call.
+   */
+  private readonly prepared = new Map<string, { name: string; text: string }>();
+  private statement(sql: string, values: unknown[]): pg.QueryConfig {
+    if (values.length === 0) return { text: sql };
+    let s = this.prepared.get(sql);
+    if (!s) {
+      let n = 0;
+      s = { name: `pay27_${this.prepared.size + 1}`, text: sql.replace(/\?/g, () => `$${++n}`) };
+      this.prepared.set(sql, s);
+    }
+    return { ...s, values };
   }
 
   private on(q: pg.Pool | pg.PoolClient): Sql {
     const unavailable = this.rawErrors ? (e: unknown) => e : unavailableFor;
+    const query = async (sql: string, params: unknown[]) => {
+      if (this.gaveUp) throw unavailable(new Error('the connection was lost and never made again'));
+      try {
+        return await q.query(this.statement(sql, params));
+      } catch (e) {
+        if (this.neverReconnects && isConnectionError(e)) this.gaveUp = true;
+        throw unavailable(e);
+      }
+    };
     return {
-      all: async <T>(sql: string, params: unknown[] = []) => {
-        try {
-          return (await q.query(PostgresDb.numbered(sql), params)).rows as T[];
-        } catch (e) {
-          throw unavailable(e);
-        }
-      },
-      run: async (sql: string, params: unknown[] = []) => {
-        try {
-          return (await q.query(PostgresDb.numbered(sql), params)).rowCount ?? 0;
-        } catch (e) {
-          throw unavailable(e);
-        }
-      },
+      all: async <T>(sql: string, params: unknown[] = []) => (await query(sql, params)).rows as T[],
+      run: async (sql: string, params: unknown[] = []) => (await query(sql, params)).rowCount ?? 0,
     };
   }
 

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { MutantName } from './mutants.ts';
 import type { PayoutClient, Payouts } from './payouts.ts';
 import type { PspClient } from './psp-client.ts';
-import type { OrderRow, PaymentStore } from './store.ts';
+import type { DueOrder, PaymentStore } from './store.ts';
 
 export interface ExecutorOptions {
   store: PaymentStore;
@@ -63,10 +63,19 @@ export class Executor {
     while (this.inFlight.size > 0 || this.ticking || this.polling) await new Promise((r) => setTimeout(r, 20));
   }
 
-  /** Called when orders of a checkout were moved to EXECUTING, so they start now rather than at the next tick. */
-  kick(orderIds: string[] = []): void {
-    for (const id of orderIds) this.startedHere.add(id);
-    setImmediate(() => void this.tick());
+  /** Orders just moved to EXECUTING start their first attempt now, rather than at the next tick's read. */
+  kick(orders: DueOrder[]): void {
+    for (const order of orders) {
+      this.startedHere.add(order.payment_order_id);
+      this.run(order);
+    }
+  }
+
+  private run(order: DueOrder): void {
+    if (this.stopped || this.inFlight.has(order.payment_order_id)) return;
+    if (this.o.mutant === 'no-crash-recovery' && !this.startedHere.has(order.payment_order_id)) return;
+    this.inFlight.add(order.payment_order_id);
+    void this.attempt(order).finally(() => this.inFlight.delete(order.payment_order_id));
   }
 
   private async tick(): Promise<void> {
@@ -74,12 +83,7 @@ export class Executor {
     this.ticking = true;
     try {
       const due = await this.o.store.dueOrders(Date.now(), 200);
-      for (const order of due) {
-        if (this.inFlight.has(order.payment_order_id)) continue;
-        if (this.o.mutant === 'no-crash-recovery' && !this.startedHere.has(order.payment_order_id)) continue;
-        this.inFlight.add(order.payment_order_id);
-        void this.attempt(order).finally(() => this.inFlight.delete(order.payment_order_id));
-      }
+      for (const order of due) this.run(order);
       for (const payout of await this.o.payouts.due(Date.now(), 100)) {
         const key = `payout:${payout.payout_id}`;
         if (this.inFlight.has(key)) continue;
@@ -93,13 +97,12 @@ export class Executor {
     }
   }
 
-  private async attempt(order: OrderRow): Promise<void> {
+  private async attempt(order: DueOrder): Promise<void> {
     const { store, psp } = this.o;
     try {
       if (!(await store.lease(order, Date.now() + this.o.leaseMs))) return;
       const attempt = order.attempts + 1;
-      const event = await store.event(order.checkout_id);
-      if (!event?.psp_token) {
+      if (!order.psp_token) {
         await store.fail(order.payment_order_id, 'no PSP registration');
         return;
       }
@@ -112,7 +115,7 @@ export class Executor {
           paymentOrderId: order.payment_order_id,
           amount: order.amount_minor,
           currency: order.currency,
-          source: event.psp_token,
+          source: order.psp_token,
         },
         key,
       );
@@ -155,7 +158,7 @@ export class Executor {
   }
 
   /** Retries are used up: the PSP's record decides. Unknown (the PSP cannot say) means keep retrying at the cap. */
-  private async settleExhausted(order: OrderRow, reason: string): Promise<void> {
+  private async settleExhausted(order: DueOrder, reason: string): Promise<void> {
     const { store, psp } = this.o;
     let charge: Awaited<ReturnType<PspClient['findCharge']>>;
     try {
@@ -186,8 +189,7 @@ export class Executor {
           await store.markPolled(e.checkout_id, now);
           const reg = await psp.registration(e.psp_token!).catch(() => undefined);
           if (reg?.status === 'authorized') {
-            await store.startExecution(e.checkout_id);
-            this.kick((await store.ordersOf(e.checkout_id)).map((o) => o.payment_order_id));
+            this.kick(await store.startExecution(e.checkout_id, e.psp_token!));
           } else if (reg?.status === 'declined') {
             await store.declineCheckout(e.checkout_id);
           }

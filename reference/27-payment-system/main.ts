@@ -34,16 +34,15 @@ await runServer({
     const log = (message: string) => (app ? app.log.warn(message) : console.error(message));
 
     const spec = await loadSpec(SPEC_URL);
-    // MUTANT db-outage-500 lives in the PostgreSQL store (its mutant `needs` the real database).
+    // MUTANTs db-outage-500 and db-never-reconnects live in the PostgreSQL store (they `need` the real database).
     const databaseUrl = config.databaseUrl;
-    if (mutant === 'db-outage-500' && !databaseUrl) throw new ConfigError('MUTANT db-outage-500 needs PostgreSQL');
+    if ((mutant === 'db-outage-500' || mutant === 'db-never-reconnects') && !databaseUrl)
+      throw new ConfigError(`MUTANT ${mutant} needs PostgreSQL`);
     const db: Db = databaseUrl
-      ? await PostgresDb.connect(
-          databaseUrl,
-          process.env['DB_SCHEMA']?.trim() || 'pay27',
-          log,
-          mutant === 'db-outage-500',
-        )
+      ? await PostgresDb.connect(databaseUrl, process.env['DB_SCHEMA']?.trim() || 'pay27', log, {
+          rawErrors: mutant === 'db-outage-500',
+          neverReconnects: mutant === 'db-never-reconnects',
+        })
       : new SqliteDb(join(config.dataDir, 'payments.sqlite'));
     const store = new PaymentStore(db, mutant);
     const psp = new PspClient({ baseUrl: pspUrl, timeoutMs: Number(process.env['PSP_TIMEOUT_MS'] ?? 2000) });
@@ -80,6 +79,7 @@ await runServer({
       },
       async close() {
         await executor.stop();
+        await Promise.all([psp.close(), payoutClient.close()]);
         await db.close();
       },
     };

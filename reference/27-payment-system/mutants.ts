@@ -98,6 +98,12 @@ export const MUTANTS = [
     breaks: 'PAY-F5',
     description: 'with PostgreSQL unreachable, requests fail with 500 internal instead of 503 unavailable',
   },
+  {
+    name: 'db-never-reconnects',
+    breaks: 'PAY-F6',
+    description:
+      'after the first lost PostgreSQL connection the pool is written off: 503 forever once the server is back',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -59,9 +59,9 @@ export class PaymentService {
     if (orders.some((o) => o.currency !== currency)) {
       throw amountProblem(0, 'every payment order of one event must be in the same currency (the book: one currency)');
     }
-    let event: Awaited<ReturnType<PaymentStore['storeEvent']>>;
+    let stored: Awaited<ReturnType<PaymentStore['storeEvent']>>;
     try {
-      event = await store.storeEvent({
+      stored = await store.storeEvent({
         checkoutId: req.checkout_id,
         buyerId: req.buyer_info.buyer_id,
         buyerInfo: req.buyer_info,
@@ -72,6 +72,7 @@ export class PaymentService {
       if (error instanceof AlreadyExists) throw new ProblemError(409, 'already_exists', error.message);
       throw error;
     }
+    const { event } = stored;
     let token = event.psp_token;
     let pageUrl = event.payment_page_url;
     if (!token || !pageUrl) {
@@ -97,7 +98,7 @@ export class PaymentService {
       }
       await store.setRegistration(req.checkout_id, token, pageUrl);
     }
-    const rows = await store.ordersOf(req.checkout_id);
+    const rows = stored.orders ?? (await store.ordersOf(req.checkout_id));
     return {
       // MUTANT create-answers-200: a new event answered 200.
       status: this.o.mutant === 'create-answers-200' ? 200 : 201,
@@ -118,14 +119,14 @@ export class PaymentService {
       case 'registration.authorized':
       case 'registration.declined': {
         const checkoutId = typeof obj['reference'] === 'string' ? obj['reference'] : '';
-        const known = await store.event(checkoutId);
-        if (!known || known.psp_token !== obj['token']) return; // not ours, or not this registration
+        const token = typeof obj['token'] === 'string' ? obj['token'] : '';
         if (event.type === 'registration.declined') {
-          await store.declineCheckout(checkoutId);
+          const known = await store.event(checkoutId);
+          if (known?.psp_token === token) await store.declineCheckout(checkoutId);
           return;
         }
-        await store.startExecution(checkoutId);
-        executor.kick((await store.ordersOf(checkoutId)).map((o) => o.payment_order_id));
+        // Only for this checkout's registration (not ours, or another registration: nothing happens).
+        executor.kick(await store.startExecution(checkoutId, token));
         return;
       }
       case 'charge.succeeded':

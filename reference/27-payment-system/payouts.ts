@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ProblemError } from '../kit/problem.ts';
 import type { Db, Sql } from './db.ts';
 import { fingerprintOf } from './idempotency.ts';
+import { JsonHttp } from './json-http.ts';
 import { fromMinor, toMinor } from './money.ts';
 import type { MutantName } from './mutants.ts';
 
@@ -48,28 +49,25 @@ type TransferOutcome =
   | { kind: 'retry'; reason: string };
 
 export class PayoutClient {
-  private readonly base: string;
-  constructor(
-    baseUrl: string,
-    private readonly timeoutMs = 2000,
-  ) {
-    this.base = baseUrl.replace(/\/+$/, '');
+  private readonly http: JsonHttp;
+  constructor(baseUrl: string, timeoutMs = 2000) {
+    this.http = new JsonHttp(baseUrl, timeoutMs);
   }
 
   async transfer(p: PayoutRow): Promise<TransferOutcome> {
     try {
-      const res = await fetch(`${this.base}/v1/transfers`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': p.payout_id },
-        body: JSON.stringify({
+      const res = await this.http.call(
+        'POST',
+        '/v1/transfers',
+        {
           amount: p.amount_minor,
           currency: p.currency.toLowerCase(),
           destination: p.seller_account,
           metadata: { payout_id: p.payout_id },
-        }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      const body = (await res.json().catch(() => ({}))) as { id?: string };
+        },
+        p.payout_id,
+      );
+      const body = (res.json ?? {}) as { id?: string };
       if (res.status === 201 || res.status === 200) return { kind: 'paid', id: String(body.id ?? '') };
       if (res.status >= 400 && res.status < 500 && res.status !== 409 && res.status !== 429) {
         return { kind: 'refused', reason: `payout provider answered ${res.status}` };
@@ -78,6 +76,10 @@ export class PayoutClient {
     } catch (error) {
       return { kind: 'retry', reason: `no answer from the payout provider: ${(error as Error).message}` };
     }
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
   }
 }
 

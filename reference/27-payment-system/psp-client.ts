@@ -1,6 +1,7 @@
 // The payment service's side of the PSP: register a payment (the hosted page), read a registration, charge a
 // payment order with its payment_order_id as the idempotency key, and look a charge up. Every call has a deadline;
 // "no answer" is a result of its own (the PSP may or may not have acted), never an exception the caller forgets.
+import { JsonHttp } from './json-http.ts';
 
 export interface Registration {
   token: string;
@@ -28,32 +29,18 @@ export interface PspClientOptions {
 }
 
 export class PspClient {
-  private readonly base: string;
-  private readonly timeoutMs: number;
+  private readonly http: JsonHttp;
 
   constructor(o: PspClientOptions) {
-    this.base = o.baseUrl.replace(/\/+$/, '');
-    this.timeoutMs = o.timeoutMs ?? 2000;
+    this.http = new JsonHttp(o.baseUrl, o.timeoutMs ?? 2000);
   }
 
-  private async call(method: string, path: string, body?: unknown, key?: string) {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (key !== undefined) headers['idempotency-key'] = key;
-    const res = await fetch(this.base + path, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, json };
+  private call(method: 'GET' | 'POST', path: string, body?: unknown, key?: string) {
+    return this.http.call(method, path, body, key);
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
   }
 
   /** Registers a payment for the hosted page; the checkout_id is the idempotency key. Throws when it cannot. */

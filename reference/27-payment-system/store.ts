@@ -41,6 +41,9 @@ export interface NewOrder {
   currency: string;
 }
 
+/** An order due for a charge attempt, with its checkout's PSP registration (the charge's source). */
+export type DueOrder = OrderRow & { psp_token: string | null };
+
 export class AlreadyExists extends Error {}
 
 const ORDER_COLUMNS =
@@ -90,25 +93,30 @@ export class PaymentStore {
     return rows[0];
   }
 
-  /** Stores a new payment event and its orders, or finds the same one stored before; AlreadyExists otherwise. */
+  /**
+   * Stores a new payment event and its orders, or finds the same one stored before; AlreadyExists otherwise. A new
+   * event comes back with its orders as stored (so the answer needs no second read).
+   */
   async storeEvent(e: {
     checkoutId: string;
     buyerId: string;
     buyerInfo: unknown;
     fingerprint: string;
     orders: NewOrder[];
-  }): Promise<EventRow> {
+  }): Promise<{ event: EventRow; orders?: OrderRow[] }> {
     return this.db.tx(async (sql) => {
-      const existing = await this.event(e.checkoutId, sql);
-      if (existing) {
-        if (existing.fingerprint !== e.fingerprint) throw new AlreadyExists(`checkout ${e.checkoutId} exists`);
-        return existing;
-      }
       const now = Date.now();
-      await sql.run(
-        'INSERT INTO payment_events (checkout_id, buyer_id, buyer_info, fingerprint, created_at) VALUES (?, ?, ?, ?, ?)',
+      const inserted = await sql.run(
+        'INSERT INTO payment_events (checkout_id, buyer_id, buyer_info, fingerprint, created_at) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (checkout_id) DO NOTHING',
         [e.checkoutId, e.buyerId, JSON.stringify(e.buyerInfo), e.fingerprint, now],
       );
+      if (inserted === 0) {
+        const existing = await this.event(e.checkoutId, sql);
+        if (existing?.fingerprint !== e.fingerprint) throw new AlreadyExists(`checkout ${e.checkoutId} exists`);
+        return { event: existing };
+      }
+      const orders: OrderRow[] = [];
       for (const o of e.orders) {
         const added = await sql.run(
           'INSERT INTO payment_orders (payment_order_id, checkout_id, buyer_account, seller_account, amount_minor, ' +
@@ -117,8 +125,34 @@ export class PaymentStore {
           [o.paymentOrderId, e.checkoutId, e.buyerId, o.sellerAccount, o.amountMinor, o.currency, now],
         );
         if (added === 0) throw new AlreadyExists(`payment order ${o.paymentOrderId} belongs to another checkout`);
+        orders.push({
+          payment_order_id: o.paymentOrderId,
+          checkout_id: e.checkoutId,
+          buyer_account: e.buyerId,
+          seller_account: o.sellerAccount,
+          amount_minor: o.amountMinor,
+          currency: o.currency,
+          payment_order_status: 'NOT_STARTED',
+          ledger_updated: 0,
+          wallet_updated: 0,
+          psp_charge_id: null,
+          attempts: 0,
+          next_attempt_at: 0,
+          created_at: now,
+        });
       }
-      return (await this.event(e.checkoutId, sql))!;
+      const event: EventRow = {
+        checkout_id: e.checkoutId,
+        buyer_id: e.buyerId,
+        fingerprint: e.fingerprint,
+        psp_token: null,
+        payment_page_url: null,
+        is_payment_done: 0,
+        created_at: now,
+      };
+      // The order ordersOf reads them in (one created_at: by id).
+      orders.sort((a, b) => (a.payment_order_id < b.payment_order_id ? -1 : 1));
+      return { event, orders };
     });
   }
 
@@ -130,18 +164,26 @@ export class PaymentStore {
     ]);
   }
 
-  /** The buyer paid on the hosted page: every NOT_STARTED order of the checkout starts EXECUTING. */
-  async startExecution(checkoutId: string): Promise<number> {
+  /**
+   * The buyer paid on the hosted page (registration `token` of the checkout): every NOT_STARTED order of the checkout
+   * starts EXECUTING; they come back, ready for their first attempt. Nothing when the token is not the checkout's.
+   */
+  async startExecution(checkoutId: string, token: string): Promise<DueOrder[]> {
     const now = Date.now();
     return this.db.tx(async (sql) => {
-      await sql.run('UPDATE payment_events SET is_payment_done = 1 WHERE checkout_id = ?', [checkoutId]);
+      const ours = await sql.run(
+        'UPDATE payment_events SET is_payment_done = 1 WHERE checkout_id = ? AND psp_token = ?',
+        [checkoutId, token],
+      );
+      if (ours === 0) return [];
       // MUTANT status-regresses: moves every order of the checkout to EXECUTING, whatever its status.
       const from = this.mutant === 'status-regresses' ? '' : "AND payment_order_status = 'NOT_STARTED'";
-      return sql.run(
+      const rows = await sql.all<OrderRow>(
         "UPDATE payment_orders SET payment_order_status = 'EXECUTING', executing_since = ?, next_attempt_at = ? " +
-          `WHERE checkout_id = ? ${from}`,
+          `WHERE checkout_id = ? ${from} RETURNING ${ORDER_COLUMNS}`,
         [now, now, checkoutId],
       );
+      return rows.map((r) => ({ ...r, psp_token: token }));
     });
   }
 
@@ -156,11 +198,14 @@ export class PaymentStore {
     });
   }
 
-  /** Orders due for a charge attempt (the retry queue is the table: it survives a crash). */
-  async dueOrders(now: number, limit: number): Promise<OrderRow[]> {
-    return this.db.all<OrderRow>(
-      `SELECT ${ORDER_COLUMNS} FROM payment_orders WHERE payment_order_status = 'EXECUTING' AND next_attempt_at <= ? ` +
-        'ORDER BY next_attempt_at LIMIT ?',
+  /** Orders due for a charge attempt, with their registration (the retry queue is the table: it survives a crash). */
+  async dueOrders(now: number, limit: number): Promise<DueOrder[]> {
+    const columns = ORDER_COLUMNS.split(', ')
+      .map((c) => `o.${c}`)
+      .join(', ');
+    return this.db.all<DueOrder>(
+      `SELECT ${columns}, e.psp_token FROM payment_orders o JOIN payment_events e ON e.checkout_id = o.checkout_id ` +
+        "WHERE o.payment_order_status = 'EXECUTING' AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at LIMIT ?",
       [now, limit],
     );
   }
@@ -184,20 +229,33 @@ export class PaymentStore {
 
   /** SUCCESS, with the ledger's double entry and the seller's wallet, all in one transaction and only once. */
   async succeed(paymentOrderId: string, chargeId: string): Promise<boolean> {
+    // Most notices of a success are the second one (the executor's answer and the PSP's webhook both report it): a
+    // read settles those without a transaction. The guarded UPDATE below still decides the rest.
+    if (this.mutant !== 'webhook-double-credit') {
+      const [now] = await this.db.all<{ payment_order_status: Status }>(
+        'SELECT payment_order_status FROM payment_orders WHERE payment_order_id = ?',
+        [paymentOrderId],
+      );
+      if (now?.payment_order_status !== 'EXECUTING') return false;
+    }
     return this.db.tx(async (sql) => {
-      const changed = await sql.run(
+      const [changed] = await sql.all<OrderRow>(
         "UPDATE payment_orders SET payment_order_status = 'SUCCESS', psp_charge_id = ?, ledger_updated = 1, " +
-          "wallet_updated = 1, executing_since = NULL WHERE payment_order_id = ? AND payment_order_status = 'EXECUTING'",
+          "wallet_updated = 1, executing_since = NULL WHERE payment_order_id = ? AND payment_order_status = 'EXECUTING' " +
+          `RETURNING ${ORDER_COLUMNS}`,
         [chargeId, paymentOrderId],
       );
+      if (changed) {
+        await this.record(sql, changed);
+        return true;
+      }
       // MUTANT webhook-double-credit: records the money on every success notice, not only on the transition.
-      if (changed === 0 && this.mutant !== 'webhook-double-credit') return false;
+      if (this.mutant !== 'webhook-double-credit') return false;
       const [o] = await sql.all<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM payment_orders WHERE payment_order_id = ?`, [
         paymentOrderId,
       ]);
-      if (o?.payment_order_status !== 'SUCCESS') return false;
-      await this.record(sql, o);
-      return changed === 1;
+      if (o?.payment_order_status === 'SUCCESS') await this.record(sql, o);
+      return false;
     });
   }
 

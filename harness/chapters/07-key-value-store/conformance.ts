@@ -1,4 +1,4 @@
-// KV-C1..C5: every operation and every documented status, errors included. Every response is also validated against
+// KV-C1..C6: every operation and every documented status, errors included. Every response is also validated against
 // the spec by the client, so a wrong header, content type or body shape fails here too.
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
@@ -6,6 +6,8 @@ import { freshKey, kvApi, nodeApis, sleep } from './api.ts';
 import { covers } from './causal.ts';
 
 const MAX_VALUE = 10_240;
+/** The spec's cap on a key's versions. */
+const MAX_SIBLINGS = 100;
 
 export async function putGetConformance(ctx: CheckContext): Promise<void> {
   const api = kvApi(ctx.http);
@@ -186,6 +188,56 @@ export async function localReplicaConformance(ctx: CheckContext): Promise<void> 
   }
   const x = await ctx.http.send({ method: 'GET', path: '/api/v1/replicas/bad%20key', validRequest: false });
   ctx.expectStatus(x, 400, 'invalid_request');
+}
+
+/**
+ * The sibling cap: MAX_SIBLINGS blind writes through every node in turn (W = N, so every replica holds them all) are
+ * all kept; one more write and one more delete, blind, are refused with 409 and change nothing; a write with the
+ * read's context resolves them all.
+ */
+export async function siblingCapConformance(ctx: CheckContext): Promise<void> {
+  const nodes = nodeApis(ctx);
+  const { x: viewX, view } = await nodes[0]!.api.cluster();
+  ctx.expectStatus(viewX, 200);
+  const n = view!.n;
+  const key = freshKey('c6');
+  const dots = new Set<string>();
+  for (let i = 0; i < MAX_SIBLINGS; i += 10) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(10, MAX_SIBLINGS - i) }, (_, j) =>
+        nodes[(i + j) % nodes.length]!.api.put(key, `s${i + j}`, { w: n }),
+      ),
+    );
+    for (const w of batch) {
+      ctx.expect(w.outcome === 'ok', `blind write ${dots.size + 1} of ${MAX_SIBLINGS} was not acknowledged`, w.x);
+      dots.add(w.dot!);
+    }
+  }
+  const expectAllKept = async (when: string) => {
+    const got = await nodes[0]!.api.get(key, { r: n });
+    ctx.expectStatus(got.x, 200);
+    const missing = [...dots].filter((d) => !got.siblings.some((s) => s.dot === d));
+    ctx.expect(
+      missing.length === 0 && got.siblings.length === MAX_SIBLINGS,
+      `${when}: read ${got.siblings.length} siblings, not the ${MAX_SIBLINGS} concurrent writes (${missing.length} missing)`,
+      got.x,
+    );
+    return got;
+  };
+  await expectAllKept(`after ${MAX_SIBLINGS} blind writes`);
+  const over = await nodes[nodes.length - 1]!.api.put(key, 'one-too-many', { w: n });
+  ctx.expectStatus(over.x, 409, 'too_many_siblings');
+  const overDelete = await nodes[0]!.api.del(key, { w: n });
+  ctx.expectStatus(overDelete.x, 409, 'too_many_siblings');
+  const read = await expectAllKept('after the refused write and delete');
+  const resolved = await nodes[0]!.api.put(key, 'merged', { context: read.context, w: n });
+  ctx.expectStatus(resolved.x, 200);
+  const after = await nodes[nodes.length - 1]!.api.get(key, { r: n });
+  ctx.expect(
+    after.status === 200 && after.siblings.map((s) => s.value).join() === 'merged',
+    `a write with the read's context did not resolve the siblings: ${after.siblings.length} left`,
+    after.x,
+  );
 }
 
 export function readinessConformance(ctx: CheckContext): Promise<void> {

@@ -58,7 +58,7 @@ describe('07-key-value-store reference', () => {
         ...base,
         network: null,
         target: { url: started.baseUrl },
-        only: ['KV-C1', 'KV-C2', 'KV-C4', 'KV-C5', 'KV-I3', 'KV-I1', 'KV-I4', 'KV-I5', 'KV-F1', 'KV-F3'],
+        only: ['KV-C1', 'KV-C2', 'KV-C4', 'KV-C5', 'KV-C6', 'KV-I3', 'KV-I1', 'KV-I4', 'KV-I5', 'KV-F1', 'KV-F3'],
       });
       expect(failures(r)).toEqual([]);
       for (const id of ['KV-I1', 'KV-I4', 'KV-I5', 'KV-F1', 'KV-F3']) {

@@ -13,6 +13,7 @@ import {
   localReplicaConformance,
   putGetConformance,
   readinessConformance,
+  siblingCapConformance,
 } from './conformance.ts';
 import { killAndRestart, partitionedNodeGetsHints, pausedNodeDoesNotHold, slowLinksStillServe } from './faults.ts';
 import { loadKeyValueStore } from './load.ts';
@@ -35,6 +36,7 @@ export const keyValueStore: ChapterModule<CheckId> = {
     'KV-C3': clusterConformance,
     'KV-C4': localReplicaConformance,
     'KV-C5': readinessConformance,
+    'KV-C6': siblingCapConformance,
     'KV-I1': noLostWrites,
     'KV-I2': readsLastWrite,
     'KV-I3': concurrentWritesKeptAsSiblings,

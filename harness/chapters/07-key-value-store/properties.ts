@@ -91,15 +91,25 @@ export async function noLostWrites(ctx: CheckContext): Promise<void> {
     const conv = await waitConverged(ctx, keys, 20_000);
     const final = await finalValues(ctx, rec, keys, n);
     const verdict = checkNoLostWrites(rec.finish(), final);
+    const unknown = rec.writes.filter((w) => w.outcome === 'info');
     evidence.push({
       schedule,
       ops: loop.ops,
       acknowledged: verdict.acknowledged,
       present: verdict.present,
       superseded: verdict.superseded,
-      unknownOutcome: rec.writes.filter((w) => w.outcome === 'info').length,
+      unknownOutcome: unknown.length,
       convergedMs: conv.ms,
       checkerMs: Math.round(verdict.elapsedMs),
+      // What the checker could and could not decide, in words for the report.
+      checker:
+        verdict.verdict === 'unknown'
+          ? `undecided: ${verdict.reason}`
+          : `decided all ${verdict.acknowledged} acknowledged writes (${verdict.present} final, ` +
+            `${verdict.superseded} superseded, ${verdict.lost.length} lost) in ${Math.round(verdict.elapsedMs)} ms; ` +
+            `not decided: ${unknown.length} writes whose outcome is unknown (503 or timeout; ` +
+            `${unknown.filter((w) => w.dot !== null).length} of them later seen by a read), which may or may not ` +
+            'be there, and what reads returned while faults were active (final state only, not linearizability)',
     });
     ctx.evidence.schedules = evidence;
     ctx.runs++;

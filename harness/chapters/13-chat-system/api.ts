@@ -4,7 +4,7 @@
 // connection is closed at the end and any frame that did not fit its schema fails it.
 import type { components, paths } from '../../../specs/13-chat-system/generated/openapi.d.ts';
 import type { CheckContext } from '../../core/check-context.ts';
-import { type Exchange, exchangeFrom } from '../../core/http-client.ts';
+import { type Exchange, exchangeFrom, type HttpClient } from '../../core/http-client.ts';
 import { FrameValidator } from './frames.ts';
 import { ChatClient, type Frame, FrameLog } from './ws-client.ts';
 
@@ -13,6 +13,9 @@ export type Message = components['schemas']['Message'];
 export type ChatServer = components['schemas']['ChatServer'];
 
 export const MAX_TEXT = 100_000;
+/** IDs no store hands out (checks expect 404 for them). */
+export const UNKNOWN_USER = 'u_999999999';
+export const UNKNOWN_CHANNEL = 'c_999999999';
 export const MAX_MEMBERS = 100;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,15 +28,23 @@ export class World {
   private users = 0;
   /** Unique per check run: the store outlives a check (and may hold an earlier run's users). */
   readonly prefix: string;
+  /** The API server the world talks HTTP to: the target's base URL unless a check moves it (useApiServer). */
+  private api: HttpClient;
 
   constructor(readonly ctx: CheckContext) {
     validator ??= new FrameValidator();
     this.log = new FrameLog(validator);
     this.prefix = `t${(ctx.seed >>> 0).toString(36)}${(++runCounter).toString(36)}${Date.now().toString(36).slice(-4)}`;
+    this.api = ctx.http;
   }
 
   get http() {
-    return this.ctx.http.typed<paths>();
+    return this.api.typed<paths>();
+  }
+
+  /** From now on, talk HTTP to this API server (every exchange still validated and recorded). */
+  useApiServer(baseUrl: string): void {
+    this.api = this.ctx.http.withBaseUrl(baseUrl);
   }
 
   async x(call: Promise<{ response: Response }>): Promise<Exchange> {
@@ -369,6 +380,11 @@ export function chatCheck(body: (w: World) => Promise<void>): (ctx: CheckContext
     }
     w.finish();
   };
+}
+
+/** How many messages of the channel's history carry this client message ID. */
+export async function storedCopies(w: World, as: Device, channelId: string, cid: string): Promise<number> {
+  return (await w.history(as.user, channelId)).filter((m) => m.clientMessageId === cid).length;
 }
 
 /** Connects each device to the servers in turn (device i to server i mod n). */

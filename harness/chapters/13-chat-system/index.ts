@@ -6,19 +6,24 @@ import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
-import { channelsConformance, usersConformance, webSocketConformance } from './conformance.ts';
-import { chatServerKilled, droppedMidSend, slowClient } from './faults.ts';
+import { apiServerKilled } from './api-server-killed.ts';
+import { authTimeout } from './auth-timeout.ts';
+import { channelsConformance } from './channels-conformance.ts';
+import { chatServerKilled } from './chat-server-killed.ts';
+import { devicesConverge } from './devices-converge.ts';
+import { droppedMidSend } from './dropped-mid-send.ts';
+import { limits } from './limits.ts';
 import { loadChatSystem } from './load.ts';
-import {
-  devicesConverge,
-  limits,
-  noDuplicates,
-  noLoss,
-  oneOrder,
-  presenceHeartbeats,
-  pushWhenOffline,
-  syncFromCursor,
-} from './properties.ts';
+import { noDuplicates } from './no-duplicates.ts';
+import { noLoss } from './no-loss.ts';
+import { oneOrder } from './one-order.ts';
+import { presenceHeartbeats } from './presence-heartbeats.ts';
+import { pushWhenOffline } from './push-when-offline.ts';
+import { slowClient } from './slow-client.ts';
+import { storeOutage } from './store-outage.ts';
+import { syncFromCursor } from './sync-from-cursor.ts';
+import { usersConformance } from './users-conformance.ts';
+import { webSocketConformance } from './websocket-conformance.ts';
 
 export const chatSystem: ChapterModule<CheckId> = {
   slug: '13-chat-system',
@@ -29,6 +34,7 @@ export const chatSystem: ChapterModule<CheckId> = {
     'CHAT-C1': usersConformance,
     'CHAT-C2': channelsConformance,
     'CHAT-C3': webSocketConformance,
+    'CHAT-C4': authTimeout,
     'CHAT-I1': oneOrder,
     'CHAT-I2': noLoss,
     'CHAT-I3': noDuplicates,
@@ -42,6 +48,8 @@ export const chatSystem: ChapterModule<CheckId> = {
     'CHAT-F1': chatServerKilled,
     'CHAT-F2': droppedMidSend,
     'CHAT-F3': slowClient,
+    'CHAT-F4': apiServerKilled,
+    'CHAT-F5': storeOutage,
   },
   mutants: MUTANTS,
   load: loadChatSystem,

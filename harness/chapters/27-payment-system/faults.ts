@@ -3,24 +3,9 @@
 // Each records evidence that its fault really happened (a fault that did not bite proves nothing, and says so).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckContext } from '../../core/check-context.ts';
-import { type LedgerEntry, newEvent, type PaymentOrder, payApi } from './api.ts';
-import { createAndPay, expectChargedOnce, orderIds, waitFinal } from './flow.ts';
-import { pspOf, runningPsp } from './third-parties.ts';
-
-/** Ends the check unless every order is SUCCESS with one ledger transaction, and charged once at the PSP. */
-async function expectSettledOnce(ctx: CheckContext, ids: string[], timeoutMs: number): Promise<void> {
-  const third = runningPsp(ctx);
-  const api = payApi(ctx);
-  const settled = await waitFinal(ctx, api, ids, timeoutMs);
-  expectChargedOnce(ctx, third.psp, ids);
-  for (const id of ids) {
-    const s = settled.get(id)!;
-    ctx.expect(s.order.status === 'SUCCESS', `${id} ended ${s.order.status}, not SUCCESS`);
-    const l = await api.ledger(id);
-    const txs = new Set((l.body as { entries: LedgerEntry[] }).entries.map((e) => e.transaction_id));
-    ctx.expect(txs.size === 1, `${id} has ${txs.size} ledger transactions`, l);
-  }
-}
+import { newEvent, payApi } from './api.ts';
+import { createAndPay, EXECUTING_BOUND_MS, expectSettledOnce, orderIds, waitExecuting } from './flow.ts';
+import { pspOf } from './third-parties.ts';
 
 /** PAY-F1: the PSP answers 5xx half the time and sometimes hangs; everything paid still succeeds, once. */
 export async function pspErrors(ctx: CheckContext): Promise<void> {
@@ -37,7 +22,7 @@ export async function pspErrors(ctx: CheckContext): Promise<void> {
   const fired = third.service.faults.fired.length;
   ctx.evidence.faultsFired = fired;
   if (fired === 0) throw new Error('no PSP fault fired: the fault did not bite, so this run proves nothing');
-  await expectSettledOnce(ctx, orderIds([...events, ...more]), 30_000);
+  await expectSettledOnce(ctx, third.psp, orderIds([...events, ...more]), 30_000);
 }
 
 /** PAY-F2: the PSP charges and the answer is lost, with no webhook; the retry (same key) must not charge again. */
@@ -49,7 +34,7 @@ export async function lostAnswers(ctx: CheckContext): Promise<void> {
   third.psp.loseAnswers(8);
   const events = await createAndPay(ctx, api, (i) => newEvent(`f2_${i}`, ['250.00', '0.99']), 4);
   const ids = orderIds(events);
-  await expectSettledOnce(ctx, ids, 30_000);
+  await expectSettledOnce(ctx, third.psp, ids, 30_000);
   ctx.evidence.lostAnswers = third.psp.lostAnswers - lostBefore;
   if (third.psp.lostAnswers === lostBefore) throw new Error('no answer was lost: the fault did not bite');
 }
@@ -65,16 +50,13 @@ export async function webhookDisorder(ctx: CheckContext): Promise<void> {
     if (mode.mode === 'reorder') await sleep(2500).then(() => third.psp.flushWebhooks());
     const mine = orderIds(events);
     // Polling starts 2 s after a registration (the reference's), so 10 s leaves room for a loaded machine.
-    await expectSettledOnce(ctx, mine, 10_000);
+    await expectSettledOnce(ctx, third.psp, mine, 10_000);
     ids.push(...mine);
   }
   ctx.evidence.orders = ids.length;
   ctx.evidence.webhooksDropped = third.psp.webhooksDropped().length;
   ctx.evidence.webhooksDelivered = third.psp.webhooksSent().length;
 }
-
-/** The time within which no order may stay EXECUTING after a restart (PAY-F4's stated bound). */
-export const EXECUTING_BOUND_MS = 10_000;
 
 /** PAY-F4: kill -9 while charges are in flight, restart: nothing stays EXECUTING past the bound, nothing charged twice. */
 export async function killMidFlow(ctx: CheckContext): Promise<void> {
@@ -86,21 +68,14 @@ export async function killMidFlow(ctx: CheckContext): Promise<void> {
   const events = await createAndPay(ctx, api, (i) => newEvent(`f4_${i}`, ['12.00', '4.56']), 6, 6);
   const ids = orderIds(events);
   // Wait until the poller has started executing some of them, then kill -9.
-  let executing = 0;
-  for (let i = 0; i < 60 && executing === 0; i++) {
-    await sleep(100);
-    for (const id of ids) {
-      const x = await api.order(id);
-      if ((x.body as PaymentOrder | undefined)?.status === 'EXECUTING') executing++;
-    }
-  }
+  const executing = await waitExecuting(api, ids);
   ctx.evidence.executingAtKill = executing;
   if (executing === 0) throw new Error('no order was EXECUTING before the kill: the fault did not bite');
   await ctx.target.kill();
   third.psp.latencyMs = 0;
   await ctx.target.start();
   const restarted = Date.now();
-  await expectSettledOnce(ctx, ids, EXECUTING_BOUND_MS);
+  await expectSettledOnce(ctx, third.psp, ids, EXECUTING_BOUND_MS);
   ctx.evidence.settledAfterRestartMs = Date.now() - restarted;
 }
 
@@ -136,5 +111,5 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
     third.psp.latencyMs = 0;
   }
   ctx.evidence.statusesWhileDown = statuses;
-  await expectSettledOnce(ctx, orderIds([...events, ...during]), 30_000);
+  await expectSettledOnce(ctx, third.psp, orderIds([...events, ...during]), 30_000);
 }

@@ -4,7 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
-import type { PayApi, PaymentEvent, PaymentEventInput, PaymentOrder } from './api.ts';
+import {
+  type LedgerEntry,
+  type PayApi,
+  type PaymentEvent,
+  type PaymentEventInput,
+  type PaymentOrder,
+  payApi as payApiOf,
+} from './api.ts';
 import type { PspFake } from './psp-fake.ts';
 
 const FINAL = new Set(['SUCCESS', 'FAILED']);
@@ -159,4 +166,46 @@ export async function createAndPay(
 
 export function orderIds(events: readonly PaymentEvent[]): string[] {
   return events.flatMap((e) => e.payment_orders.map((o) => o.payment_order_id));
+}
+
+/** The time within which no order may stay EXECUTING after a restart (PAY-F4's and PAY-F6's stated bound). */
+export const EXECUTING_BOUND_MS = 10_000;
+
+/** Ends the check unless every order is SUCCESS with one ledger transaction, and charged once at the PSP. */
+export async function expectSettledOnce(
+  ctx: CheckContext,
+  psp: PspFake,
+  ids: string[],
+  timeoutMs: number,
+): Promise<void> {
+  const api = payApiOf(ctx);
+  const settled = await waitFinal(ctx, api, ids, timeoutMs);
+  expectChargedOnce(ctx, psp, ids);
+  for (const id of ids) {
+    const s = settled.get(id)!;
+    ctx.expect(s.order.status === 'SUCCESS', `${id} ended ${s.order.status}, not SUCCESS`);
+    const l = await api.ledger(id);
+    const txs = new Set((l.body as { entries: LedgerEntry[] }).entries.map((e) => e.transaction_id));
+    ctx.expect(txs.size === 1, `${id} has ${txs.size} ledger transactions`, l);
+  }
+}
+
+/** Polls until some of the orders are EXECUTING (up to 6 s); how many were. */
+export async function waitExecuting(api: PayApi, ids: readonly string[]): Promise<number> {
+  let executing = 0;
+  for (let i = 0; i < 60 && executing === 0; i++) {
+    await sleep(100);
+    for (const id of ids) {
+      const x = await api.order(id);
+      if ((x.body as PaymentOrder | undefined)?.status === 'EXECUTING') executing++;
+    }
+  }
+  return executing;
+}
+
+/** The ledger entries of one payment order (fails the check unless the read answers 200). */
+export async function entriesOf(ctx: CheckContext, api: PayApi, id: string): Promise<LedgerEntry[]> {
+  const x = await api.ledger(id);
+  ctx.expectStatus(x, 200);
+  return (x.body as { entries: LedgerEntry[] }).entries;
 }

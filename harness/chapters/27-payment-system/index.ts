@@ -14,20 +14,21 @@ import {
   reconcileConformance,
   webhookConformance,
 } from './conformance.ts';
+import { databaseRestart } from './db-restart.ts';
 import { databaseOutage, killMidFlow, lostAnswers, pspErrors, webhookDisorder } from './faults.ts';
+import { forgedWebhooksRefused } from './forged-webhooks.ts';
+import { idempotencyKeys } from './idempotency-keys.ts';
+import { ledgerBalances } from './ledger-balances.ts';
 import { loadPaymentSystem } from './load.ts';
+import { noDoubleCharge } from './no-double-charge.ts';
 import { payoutConformance, payoutsConserveMoney } from './payout-checks.ts';
-import {
-  amountsKeepPrecision,
-  forgedWebhooksRefused,
-  idempotencyKeys,
-  ledgerBalances,
-  noDoubleCharge,
-  reconciliationFindsMismatches,
-  recordedExactlyOnce,
-  statusTransitions,
-} from './properties.ts';
+import { amountsKeepPrecision } from './precision.ts';
+import { reconciliationFindsMismatches } from './reconciliation.ts';
+import { recordedExactlyOnce } from './recorded-once.ts';
 import { startPaymentThirdParties } from './third-parties.ts';
+import { statusTransitions } from './transitions.ts';
+
+const NEEDS_POSTGRES = new Set<string>(['db-outage-500', 'db-never-reconnects']);
 
 export const paymentSystem: ChapterModule<CheckId> = {
   slug: '27-payment-system',
@@ -56,9 +57,10 @@ export const paymentSystem: ChapterModule<CheckId> = {
     'PAY-F3': webhookDisorder,
     'PAY-F4': killMidFlow,
     'PAY-F5': databaseOutage,
+    'PAY-F6': databaseRestart,
   },
-  // db-outage-500 shows only with a real PostgreSQL to take away.
-  mutants: MUTANTS.map((m) => (m.name === 'db-outage-500' ? { ...m, needs: ['SDGRADE_DATABASE_URL'] } : m)),
+  // These show only with a real PostgreSQL to take away.
+  mutants: MUTANTS.map((m) => (NEEDS_POSTGRES.has(m.name) ? { ...m, needs: ['SDGRADE_DATABASE_URL'] } : m)),
   thirdParties: startPaymentThirdParties,
   load: loadPaymentSystem,
   bench: benchPaymentSystem,

@@ -1,5 +1,6 @@
-// The chapter's load test: the k6 script's checkouts against the target, with the PSP fake answering 40 ms late,
-// and the status-read capacity probe against a no-op server. Maps the k6 summary to PAY-T1..T4.
+// The chapter's load test: the k6 script's checkouts against the target, with the PSP fake answering 40 ms late in
+// a process of its own (load-fakes.ts), the fake's own capacity at the same rate as PAY-T1's yardstick, and the
+// status-read capacity probe against a no-op server. Maps the k6 summaries to PAY-T1..T4 and PAY-T6.
 import { join } from 'node:path';
 import { gradeTarget } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
@@ -10,12 +11,13 @@ import { throttleProgress } from '../../core/throttle-progress.ts';
 import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
 import { runK6 } from '../../load/k6-runner.ts';
 import { checkFailureRate, loadSection, measuredScenario } from '../../load/measured-scenario.ts';
-import { currentPsp } from './third-parties.ts';
+import { type FakeCapacity, measureFakeCapacity } from './fake-capacity.ts';
+import { loadFakes } from './load-fakes.ts';
 
 // Mirrors the k6 script's profiles (measured seconds, share of the rate).
 const profiles = {
-  smoke: { measureS: 8, scale: 0.02, probeS: 3, rounds: 1 },
-  full: { measureS: 60, scale: 1, probeS: 10, rounds: 3 },
+  smoke: { measureS: 8, scale: 0.02, probeS: 3, rounds: 1, fakeS: 2 },
+  full: { measureS: 60, scale: 1, probeS: 10, rounds: 3, fakeS: 10 },
 };
 
 /** A PSP API round trip as a real one takes (the fake's added latency for the run). */
@@ -24,11 +26,23 @@ export const PSP_LATENCY_MS = 40;
 export const loadPaymentSystem: LoadRun = async (ctx) => {
   const t = loadTargets(ctx.catalog.chapter);
   const p = profiles[ctx.profile];
-  const psp = currentPsp();
-  if (psp) psp.psp.latencyMs = PSP_LATENCY_MS;
-  ctx.onProgress(`k6 ${ctx.profile} profile against ${ctx.target.baseUrl} (about ${p.measureS + 5} s)`);
+  const rate = Math.ceil((t['PAY-T1']!.value ?? 0) * p.scale);
+  const fakes = await loadFakes(ctx.target, PSP_LATENCY_MS, 27);
   let run: Awaited<ReturnType<typeof runK6>>;
+  let fake: FakeCapacity | null = null;
+  let orderId: string;
   try {
+    if (fakes.child) {
+      fake = await measureFakeCapacity({
+        pspUrl: fakes.child.pspUrl,
+        rate,
+        seconds: p.fakeS,
+        outDir: join(ctx.outDir, 'psp-fake'),
+        k6: ctx.k6,
+        onProgress: ctx.onProgress,
+      });
+    }
+    ctx.onProgress(`k6 ${ctx.profile} profile against ${ctx.target.baseUrl} (about ${p.measureS + 5} s)`);
     run = await runK6({
       script: join(loadDir, '27-payment-system.js'),
       env: { TARGET_URL: ctx.target.baseUrl, PROFILE: ctx.profile },
@@ -37,8 +51,9 @@ export const loadPaymentSystem: LoadRun = async (ctx) => {
       onProgress: throttleProgress(ctx.onProgress),
       timeoutMs: (p.measureS + 120) * 1000,
     });
+    orderId = await anyOrder(ctx.target.baseUrl);
   } finally {
-    if (psp) psp.psp.latencyMs = 0;
+    await fakes.restore();
   }
   const pay = measuredScenario(run.summary, 'pay', p.measureS, ['payments']);
   const checks = checkFailureRate(run.summary);
@@ -49,7 +64,6 @@ export const loadPaymentSystem: LoadRun = async (ctx) => {
   const createP99 = createTrend?.type === 'trend' ? round3(createTrend.values['p(99)'] ?? Number.NaN) : null;
 
   // PAY-T4: one order's status read, against the no-op server's ceiling.
-  const orderId = await anyOrder(ctx.target.baseUrl);
   const probe = { label: 'status read', rounds: p.rounds };
   const capacity = await capacityRatio({
     ...probe,
@@ -59,7 +73,6 @@ export const loadPaymentSystem: LoadRun = async (ctx) => {
     k6: ctx.k6,
     onProgress: ctx.onProgress,
   });
-  const rate = Math.ceil((t['PAY-T1']!.value ?? 0) * p.scale);
   const yardstick = { name: "the book's 1 million a day (11.6/s)", value: 11.574, unit: 'req/s' };
   return {
     load: loadSection(ctx.profile, ctx.k6Version, run, [
@@ -75,7 +88,10 @@ export const loadPaymentSystem: LoadRun = async (ctx) => {
             { ok: pay.dropped === 0, why: `${pay.dropped} checkouts could not start in time (rate not carried)` },
             { ok: errorRate === 0, why: `error rate ${errorRate}` },
           ],
-          reason: `${created} payment events in ${p.measureS} s, PSP latency ${PSP_LATENCY_MS} ms`,
+          reason:
+            `${created} payment events in ${p.measureS} s at ${rate}/s offered, PSP latency ${PSP_LATENCY_MS} ms, ` +
+            `the PSP fake in ${fakes.where}` +
+            (fake ? `; the fake alone carried ${fake.checkoutRps} checkouts/s at the same rate (PAY-T6)` : ''),
         },
         ctx.profile,
       ),
@@ -90,6 +106,19 @@ export const loadPaymentSystem: LoadRun = async (ctx) => {
         ctx.profile,
       ),
       gradeTarget(t['PAY-T4']!, capacityMeasurement(capacity, probe), ctx.profile),
+      gradeTarget(
+        t['PAY-T6']!,
+        fake
+          ? {
+              value: fake.checkoutRps,
+              yardstick: { name: 'the rate PAY-T1 offers the service', value: rate, unit: 'req/s' },
+              reason:
+                `${fake.dropped} checkouts could not start in time, error rate ${fake.errorRate}; ` +
+                `${p.fakeS} s, PSP latency ${PSP_LATENCY_MS} ms, webhooks to a no-op server`,
+            }
+          : { value: null, reason: 'the fake runs in the harness (URL target): not measured alone' },
+        ctx.profile,
+      ),
     ],
   };
 };

@@ -1,5 +1,6 @@
-// The PSP the payment system is graded against: msw handlers over in-memory state, on a real port (startFakeService)
-// so any implementation can call it. It behaves like a real PSP (Stripe's idempotency, the book's hosted payment
+// The PSP the payment system is graded against: in-memory state answering requests (fake-wire.ts), served as msw
+// handlers on a real port (startFakeService) for the checks, or on plain node:http in a process of its own for the
+// load run (fakes-process.ts), so any implementation can call it. It behaves like a real PSP (Stripe's idempotency, the book's hosted payment
 // page, signed webhooks) and keeps its own record of every charge, which is the evidence for "no double charge".
 //
 //   POST /v1/registrations        Idempotency-Key required. { reference, amount, currency, redirect_url,
@@ -17,9 +18,15 @@
 // Harness controls beyond the shared fault modes (which answer before any handler acts): `latencyMs` for every
 // call; `loseAnswers(n)`: the next n charges are made and their answers lost (the connection is cut); `webhookMode`.
 import { setTimeout as delay } from 'node:timers/promises';
-import { HttpResponse, http, type RequestHandler } from 'msw';
-import { type CallbackMode, type CallbackSender, createCallbackSender } from '../../fakes/callbacks.ts';
+import type { RequestHandler } from 'msw';
+import {
+  type CallbackMode,
+  type CallbackSender,
+  type CallbackSenderOptions,
+  createCallbackSender,
+} from '../../fakes/callbacks.ts';
 import { canonicalJson } from '../../fakes/example-psp.ts';
+import { type FakeAnswer, type FakeRequest, json, mswHandlers } from './fake-wire.ts';
 import { signWebhook } from './signature.ts';
 
 export interface PspCharge {
@@ -57,6 +64,8 @@ export interface PspFakeOptions {
   seed: number;
   /** The URL of this fake once it listens (for payment_page_url); set after startFakeService. */
   publicUrl?: () => string;
+  /** How webhooks are sent (default: the shared sender with its fault modes). */
+  sender?: (o: CallbackSenderOptions) => CallbackSender;
 }
 
 export const DECLINED_CARD = '4000000000000002';
@@ -74,23 +83,30 @@ export class PspFake {
   private nextId = 1;
 
   constructor(private readonly o: PspFakeOptions) {
-    const base = o.origin ?? '*';
-    this.handlers = [
-      http.post(`${base}/v1/registrations`, ({ request }) => this.register(request)),
-      http.get(`${base}/v1/registrations/:token`, async ({ params }) => {
-        await this.wait();
-        const r = this.registrations.get(String(params['token']));
-        if (!r) return stripeError(404, 'invalid_request_error', 'no such registration', 'resource_missing');
-        return HttpResponse.json({ token: r.token, status: r.status, reference: r.reference });
-      }),
-      http.post(`${base}/hosted/:token/pay`, ({ request, params }) => this.pay(String(params['token']), request)),
-      http.post(`${base}/v1/charges`, ({ request }) => this.charge(request)),
-      http.get(`${base}/v1/charges`, async ({ request }) => {
-        await this.wait();
-        const id = new URL(request.url).searchParams.get('payment_order_id');
-        return HttpResponse.json({ data: this.charges.filter((c) => c.metadata['payment_order_id'] === id) });
-      }),
-    ];
+    this.handlers = mswHandlers((r) => this.answer(r));
+  }
+
+  /** Routes one request; null when no route matches. */
+  async answer(request: FakeRequest): Promise<FakeAnswer | null> {
+    const path = request.url.pathname;
+    const m = request.method;
+    if (m === 'POST' && path === '/v1/registrations') return this.register(request);
+    if (m === 'POST' && path === '/v1/charges') return this.charge(request);
+    const hosted = /^\/hosted\/([^/]+)\/pay$/.exec(path);
+    if (m === 'POST' && hosted) return this.pay(decodeURIComponent(hosted[1]!), request);
+    const reg = /^\/v1\/registrations\/([^/]+)$/.exec(path);
+    if (m === 'GET' && reg) {
+      await this.wait();
+      const r = this.registrations.get(decodeURIComponent(reg[1]!));
+      if (!r) return stripeError(404, 'invalid_request_error', 'no such registration', 'resource_missing');
+      return json(200, { token: r.token, status: r.status, reference: r.reference });
+    }
+    if (m === 'GET' && path === '/v1/charges') {
+      await this.wait();
+      const id = request.url.searchParams.get('payment_order_id');
+      return json(200, { data: this.charges.filter((c) => c.metadata['payment_order_id'] === id) });
+    }
+    return null;
   }
 
   /** Charges per payment order id, from the PSP's own record. */
@@ -137,7 +153,7 @@ export class PspFake {
   private sender(target: string): CallbackSender {
     let s = this.senders.get(target);
     if (!s) {
-      s = createCallbackSender({
+      s = (this.o.sender ?? createCallbackSender)({
         target,
         seed: this.o.seed,
         ...this.mode,
@@ -160,17 +176,17 @@ export class PspFake {
   /** Stripe's idempotency around `execute`; without a key every request executes. */
   private async idempotent(
     scope: string,
-    request: Request,
+    request: FakeRequest,
     validate: (body: Record<string, unknown>) => string | null,
     execute: (body: Record<string, unknown>, key: string | null) => { status: number; body: unknown },
     requireKey: boolean,
-  ): Promise<Response> {
+  ): Promise<FakeAnswer> {
     await this.wait();
-    const key = request.headers.get('idempotency-key');
+    const key = request.header('idempotency-key');
     if (requireKey && !key) return stripeError(400, 'invalid_request_error', 'an Idempotency-Key is required');
     let body: Record<string, unknown>;
     try {
-      body = JSON.parse(await request.text()) as Record<string, unknown>;
+      body = JSON.parse(request.text) as Record<string, unknown>;
     } catch {
       return stripeError(400, 'invalid_request_error', 'the body is not valid JSON');
     }
@@ -185,19 +201,16 @@ export class PspFake {
           'Keys for idempotent requests can only be used with the same parameters',
         );
       }
-      return HttpResponse.json(stored.body as Record<string, unknown>, {
-        status: stored.status,
-        headers: { 'idempotent-replayed': 'true' },
-      });
+      return json(stored.status, stored.body, { 'idempotent-replayed': 'true' });
     }
     const invalid = validate(body);
     if (invalid) return stripeError(400, 'invalid_request_error', invalid);
     const answer = execute(body, key);
     if (key) this.idempotency.set(`${scope}:${key}`, { fingerprint, ...answer });
-    return HttpResponse.json(answer.body as Record<string, unknown>, { status: answer.status });
+    return json(answer.status, answer.body);
   }
 
-  private register(request: Request): Promise<Response> {
+  private register(request: FakeRequest): Promise<FakeAnswer> {
     return this.idempotent(
       'registration',
       request,
@@ -228,20 +241,20 @@ export class PspFake {
     );
   }
 
-  private async pay(token: string, request: Request): Promise<Response> {
+  private async pay(token: string, request: FakeRequest): Promise<FakeAnswer> {
     await this.wait();
     const r = this.registrations.get(token);
     if (!r) return stripeError(404, 'invalid_request_error', 'no such registration', 'resource_missing');
-    const body = (await request.json().catch(() => ({}))) as { card_number?: unknown };
+    const body = parseObject(request.text) as { card_number?: unknown };
     if (r.status === 'pending') {
       r.status = body.card_number === DECLINED_CARD ? 'declined' : 'authorized';
       this.notify(r, `registration.${r.status}`, { token, reference: r.reference, status: r.status });
     }
     const result = r.status === 'authorized' ? 'authorized' : 'declined';
-    return HttpResponse.json({ redirect_url: `${r.redirect_url}?tokenID=${token}&payResult=${result}` });
+    return json(200, { redirect_url: `${r.redirect_url}?tokenID=${token}&payResult=${result}` });
   }
 
-  private async charge(request: Request): Promise<Response> {
+  private async charge(request: FakeRequest): Promise<FakeAnswer> {
     const response = await this.idempotent(
       'charge',
       request,
@@ -275,16 +288,25 @@ export class PspFake {
       },
       false,
     );
-    if (response.status === 201 && this.lose > 0) {
+    if ('status' in response && response.status === 201 && this.lose > 0) {
       // The charge is made; the answer never arrives (the connection is cut before anything is written).
       this.lose--;
       this.lostAnswers++;
-      return HttpResponse.error();
+      return { reset: true };
     }
     return response;
   }
 }
 
-function stripeError(status: number, type: string, message: string, code?: string): Response {
-  return HttpResponse.json({ error: { type, message, ...(code ? { code } : {}) } }, { status });
+function stripeError(status: number, type: string, message: string, code?: string): FakeAnswer {
+  return json(status, { error: { type, message, ...(code ? { code } : {}) } });
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }

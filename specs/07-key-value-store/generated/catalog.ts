@@ -7,6 +7,7 @@ export const checkIds = [
   "KV-C3",
   "KV-C4",
   "KV-C5",
+  "KV-C6",
   "KV-I1",
   "KV-I2",
   "KV-I3",
@@ -79,6 +80,15 @@ export const catalog = {
       "title": "Readiness answers 200 with the health body; unknown paths and methods get a problem body, not a 5xx",
       "covers": [
         "getReadiness"
+      ]
+    },
+    {
+      "id": "KV-C6",
+      "kind": "conformance",
+      "title": "A key takes 100 concurrent blind writes as siblings; the 101st is refused with 409 too_many_siblings, nothing is dropped, and a write with the read's context resolves them",
+      "covers": [
+        "putValue",
+        "getValue"
       ]
     },
     {

@@ -270,6 +270,23 @@ export interface components {
                 "application/json": components["schemas"]["Health"];
             };
         };
+        /** @description The key already holds 100 concurrent versions (code `too_many_siblings`): the write was refused and nothing was stored. Read the key and write with the read's context, which resolves the siblings. */
+        TooManySiblings: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "code": "too_many_siblings"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The request body is not of a media type the operation accepts. */
         UnsupportedMediaType: {
             headers: {
@@ -499,6 +516,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            409: components["responses"]["TooManySiblings"];
             /** @description The value is longer than 10,240 bytes in UTF-8 (the book's 10 KB; code `value_too_large`), or the body is over 64 KiB (code `payload_too_large`). */
             413: {
                 headers: {
@@ -564,6 +582,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            409: components["responses"]["TooManySiblings"];
             503: components["responses"]["QuorumNotReached"];
         };
     };

@@ -5,6 +5,7 @@ export const checkIds = [
   "CHAT-C1",
   "CHAT-C2",
   "CHAT-C3",
+  "CHAT-C4",
   "CHAT-I1",
   "CHAT-I2",
   "CHAT-I3",
@@ -16,7 +17,9 @@ export const checkIds = [
   "CHAT-I9",
   "CHAT-F1",
   "CHAT-F2",
-  "CHAT-F3"
+  "CHAT-F3",
+  "CHAT-F4",
+  "CHAT-F5"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -71,6 +74,14 @@ export const catalog = {
         "ws:syncMessages",
         "ws:heartbeat",
         "ws:deliverMessage"
+      ]
+    },
+    {
+      "id": "CHAT-C4",
+      "kind": "conformance",
+      "title": "A WebSocket that sends no auth frame is closed with 4001 within the spec's 5 s",
+      "covers": [
+        "ws:authenticate"
       ]
     },
     {
@@ -193,6 +204,30 @@ export const catalog = {
       "title": "A client that does not read is closed with 4008 once the server's buffer for it passes the limit; others are unaffected",
       "covers": [
         "fault:3"
+      ]
+    },
+    {
+      "id": "CHAT-F4",
+      "kind": "fault",
+      "title": "An API server is killed -9 mid-traffic - sign-in, history and discovery answer through another API server, nothing acknowledged is lost or duplicated, presence does not flap",
+      "covers": [
+        "fault:4"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "CHAT-F5",
+      "kind": "fault",
+      "title": "The store (Redis) cut off while clients send - every send is answered sent (stored) or unavailable, nothing acknowledged is lost, sending works again within 5 s of its return",
+      "covers": [
+        "fault:5"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis",
+        "network-faults"
       ]
     }
   ],

@@ -22,7 +22,8 @@ export const checkIds = [
   "PAY-F2",
   "PAY-F3",
   "PAY-F4",
-  "PAY-F5"
+  "PAY-F5",
+  "PAY-F6"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -30,7 +31,8 @@ export const targetIds = [
   "PAY-T2",
   "PAY-T3",
   "PAY-T4",
-  "PAY-T5"
+  "PAY-T5",
+  "PAY-T6"
 ] as const;
 export type TargetId = (typeof targetIds)[number];
 export const catalog = {
@@ -232,6 +234,18 @@ export const catalog = {
         "process-control",
         "dependency:database"
       ]
+    },
+    {
+      "id": "PAY-F6",
+      "kind": "fault",
+      "title": "PostgreSQL crashed and restarted with payments in flight - 503 meanwhile, 201 again within 10 s, nothing lost or charged twice",
+      "covers": [
+        "fault:6"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
+      ]
     }
   ],
   "targets": [
@@ -280,6 +294,14 @@ export const catalog = {
       "value": 60,
       "profile": "full",
       "origin": "The book runs reconciliation nightly; a day of 1 million transactions must reconcile well within the night. 60 s for 1 million rows on 2 cores is the bound set here; the yardstick is the time to parse the same file alone (the physical floor of reading it), reported beside it."
+    },
+    {
+      "id": "PAY-T6",
+      "title": "The PSP fake alone, in the load run's process and at its latency, carries the rate PAY-T1 offers (checkouts/s)",
+      "metric": "psp_fake_checkout_rps",
+      "unit": "req/s",
+      "op": "info",
+      "origin": "The yardstick of PAY-T1: measured in the same run, k6 against the fake only (its three calls of a checkout and its two webhooks, to a no-op server). When the fake carries the rate and the service does not, the service is the limit, not the harness. Reported, not graded."
     }
   ]
 } as const;

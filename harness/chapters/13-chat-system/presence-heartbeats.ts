@@ -1,0 +1,85 @@
+// CHAT-I6: presence - online after connect; a disconnect shorter than the timeout does not flap; offline only after
+// the heartbeat timeout.
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import { chatCheck, sleep } from './api.ts';
+import { LIVE_MS, runs } from './converge.ts';
+
+export const presenceHeartbeats = chatCheck(async (w) => {
+  const ctx: CheckContext = w.ctx;
+  const watcher = await w.user();
+  await watcher.device.connect();
+  const timeoutMs = Number(watcher.device.authenticated!.presenceTimeoutMs);
+  const intervalMs = Number(watcher.device.authenticated!.heartbeatIntervalMs);
+  ctx.evidence.presenceTimeoutMs = timeoutMs;
+  if (timeoutMs > 10_000)
+    ctx.skip(
+      `the presence timeout is ${timeoutMs} ms; this check waits it out several times, so it needs one of 10 s or less (make it configurable)`,
+    );
+  const beat = setInterval(() => watcher.device.heartbeat(), intervalMs);
+  try {
+    await ctx.property(
+      fc.double({ min: 0.1, max: 0.35, noNaN: true }),
+      async (gapShare) => {
+        const a = await w.user();
+        await w.befriend(a, watcher);
+        const statusOf = async () => {
+          const r = await w.x(
+            w.http.GET('/api/v1/users/{userId}/presence', {
+              params: { path: { userId: a.userId } },
+              ...w.auth(watcher.token),
+            }),
+          );
+          ctx.expectStatus(r, 200);
+          return (r.body as { status: string }).status;
+        };
+        const seenFrom = watcher.device.presence.length;
+        const events = () => watcher.device.presence.slice(seenFrom).filter((p) => p.userId === a.userId);
+        await a.device.connect();
+        const deadline = Date.now() + LIVE_MS;
+        while (!events().some((e) => e.status === 'online') && Date.now() < deadline) await sleep(20);
+        ctx.expect(
+          events().some((e) => e.status === 'online'),
+          `friend ${watcher.username} got no presence online for ${a.username} within ${LIVE_MS} ms of connecting`,
+        );
+        ctx.expect((await statusOf()) === 'online', `${a.username} is not online after connecting`);
+        // Heartbeats, then a disconnect shorter than the timeout, then back: no flap.
+        for (let i = 0; i < 3; i++) {
+          a.device.heartbeat();
+          await sleep(intervalMs);
+        }
+        a.device.heartbeat();
+        a.device.drop();
+        await sleep(gapShare * timeoutMs);
+        ctx.expect(
+          (await statusOf()) === 'online',
+          `${a.username} is offline ${Math.round(gapShare * timeoutMs)} ms after a disconnect, before the ${timeoutMs} ms timeout`,
+        );
+        await a.device.connect();
+        a.device.heartbeat();
+        await sleep(100);
+        const flaps = events().filter((e) => e.status === 'offline');
+        ctx.expect(
+          !flaps.length,
+          `a ${Math.round(gapShare * timeoutMs)} ms disconnect (timeout ${timeoutMs} ms) made ${a.username} flap offline for friends`,
+        );
+        // Gone for good: offline, but not before the timeout since the last heartbeat.
+        const lastBeat = Date.now();
+        a.device.heartbeat();
+        a.device.drop();
+        const until = lastBeat + timeoutMs + 2500;
+        while (!events().some((e) => e.status === 'offline') && Date.now() < until) await sleep(25);
+        const off = events().find((e) => e.status === 'offline');
+        ctx.expect(off, `${a.username} was never shown offline, ${timeoutMs + 2500} ms after the last heartbeat`);
+        ctx.expect(
+          off.at - lastBeat >= timeoutMs * 0.9,
+          `${a.username} went offline ${off.at - lastBeat} ms after the last heartbeat, before the ${timeoutMs} ms timeout`,
+        );
+        ctx.expect((await statusOf()) === 'offline', `getPresence still says online after the offline change`);
+      },
+      runs(ctx, 2),
+    );
+  } finally {
+    clearInterval(beat);
+  }
+});

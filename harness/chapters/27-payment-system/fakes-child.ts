@@ -1,0 +1,66 @@
+// Starts fakes-process.ts as a child of the harness (the load run's PSP and payout provider) and stops it.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export interface FakesChild {
+  pspUrl: string;
+  payoutUrl: string;
+  /** What the fake did (charges, registrations, webhooks sent and failed). */
+  stats(): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+const ENTRY = fileURLToPath(new URL('./fakes-process.ts', import.meta.url));
+// SDGRADE_FAKES_NODE_ARGS: extra node options for the fakes' process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+
+export async function startFakesChild(o: { secret: string; latencyMs: number; seed: number }): Promise<FakesChild> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env['SDGRADE_FAKES_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      ENTRY,
+      '--secret',
+      o.secret,
+      '--latency-ms',
+      String(o.latencyMs),
+      '--seed',
+      String(o.seed),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-2000);
+  });
+  const urls = await new Promise<{ psp: string; payout: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the fakes' process did not start in 20 s: ${stderr}`)), 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the fakes' process exited (${code}): ${stderr}`));
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.startsWith('READY ')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line.slice('READY '.length)) as { psp: string; payout: string });
+    });
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    pspUrl: urls.psp,
+    payoutUrl: urls.payout,
+    async stats() {
+      const res = await fetch(`${urls.psp}/_fake/stats`);
+      return (await res.json()) as Record<string, unknown>;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// PAY-I4: amounts keep their precision end to end; floats and too many fraction digits are refused.
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import { newEvent, payApi } from './api.ts';
+import { amountArb } from './arbitraries.ts';
+import { createAndPay, createPayment, orderIds, waitFinal } from './flow.ts';
+import { DIGITS, minorOf } from './money.ts';
+import { pspOf } from './third-parties.ts';
+
+/** PAY-I4: accepted amounts come back exact; floats and too many fraction digits are refused. */
+export async function amountsKeepPrecision(ctx: CheckContext): Promise<void> {
+  pspOf(ctx);
+  const api = payApi(ctx);
+  const currencies = Object.keys(DIGITS);
+  await ctx.property(
+    fc.constantFrom(...currencies).chain((currency) =>
+      fc.record({
+        currency: fc.constant(currency),
+        amounts: fc.array(amountArb(currency), { minLength: 1, maxLength: 4 }),
+      }),
+    ),
+    async (s) => {
+      const event = newEvent('i4', s.amounts, { currency: s.currency });
+      const created = await createPayment(ctx, api, event);
+      for (const [i, o] of created.payment_orders.entries()) {
+        const sent = event.payment_orders[i]!.amount;
+        ctx.expect(
+          minorOf(o.amount, s.currency) === minorOf(sent, s.currency) &&
+            o.amount.split('.')[1]?.length === (DIGITS[s.currency] || undefined),
+          `${sent} ${s.currency} came back as ${o.amount}`,
+        );
+      }
+      const over = `1.${'1'.repeat((DIGITS[s.currency] ?? 2) + 1)}`;
+      const extra = newEvent('i4bad', [over], { currency: s.currency });
+      // One digit more than the currency has: invalid_amount; past the schema's 3 decimals it is invalid_request.
+      const tooMany = (DIGITS[s.currency] ?? 2) + 1 > 3;
+      ctx.expectStatus(
+        await api.create(extra, randomUUID(), !tooMany),
+        400,
+        tooMany ? 'invalid_request' : 'invalid_amount',
+      );
+      const asNumber = { ...extra, payment_orders: [{ ...extra.payment_orders[0]!, amount: 12.5 }] };
+      ctx.expectStatus(await api.create(asNumber, randomUUID(), false), 400, 'invalid_request');
+    },
+  );
+  // One paid event: the wallet holds the exact sum of amounts that floats would round (0.29 * 100 = 28.999...).
+  const seller = `seller_i4_${randomUUID().slice(0, 8)}`;
+  const amounts = ['0.29', '0.57', '1.13', '4.35'];
+  const [ev] = await createAndPay(ctx, api, () => newEvent('i4w', amounts, { seller }), 1);
+  await waitFinal(ctx, api, orderIds([ev!]), 15_000);
+  const w = await api.wallet(seller);
+  ctx.expectStatus(w, 200);
+  const bal = (w.body as { balances: { amount: string }[] }).balances[0]?.amount;
+  ctx.expect(bal === '6.34', `the wallet holds ${bal} for 0.29 + 0.57 + 1.13 + 4.35 = 6.34`, w);
+}

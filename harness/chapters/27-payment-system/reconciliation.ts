@@ -1,0 +1,63 @@
+// PAY-I8: reconciliation reports exactly the mismatches planted in a settlement file, classified.
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import { newEvent, payApi } from './api.ts';
+import { createAndPay, orderIds, waitFinal } from './flow.ts';
+import { decimalOf, minorOf } from './money.ts';
+import { pspOf } from './third-parties.ts';
+
+/** PAY-I8: reconciliation reports exactly the planted mismatches among this run's orders, classified. */
+export async function reconciliationFindsMismatches(ctx: CheckContext): Promise<void> {
+  const third = pspOf(ctx);
+  const api = payApi(ctx);
+  await ctx.property(
+    fc.record({
+      plants: fc.subarray(['amount', 'missing', 'unknown', 'status'] as const),
+      extra: fc.integer({ min: 0, max: 1 }),
+    }),
+    async (s) => {
+      const since = new Date(Date.now() - 1000).toISOString();
+      const events = await createAndPay(ctx, api, (i) => newEvent(`i8_${i}`, ['5.00', '12.34']), 2 + s.extra, 4);
+      const ids = orderIds(events);
+      await waitFinal(ctx, api, ids, 15_000);
+      // The settlement file as the PSP would write it from its own record, then the planted differences.
+      const rows = third.psp.charges
+        .filter((c) => ids.includes(c.metadata['payment_order_id'] ?? ''))
+        .map((c) => ({
+          id: c.metadata['payment_order_id']!,
+          amount: decimalOf(BigInt(c.amount), 'USD'),
+          status: 'SUCCESS',
+        }));
+      const expected = new Map<string, { kind: string; classification: string }>();
+      if (s.plants.includes('amount')) {
+        const r = rows[0]!;
+        r.amount = decimalOf(minorOf(r.amount, 'USD') + 1n, 'USD');
+        expected.set(r.id, { kind: 'amount_differs', classification: 'classifiable_manual' });
+      }
+      if (s.plants.includes('status')) {
+        const r = rows[1]!;
+        r.status = 'FAILED';
+        expected.set(r.id, { kind: 'status_differs', classification: 'classifiable_manual' });
+      }
+      if (s.plants.includes('missing')) {
+        const r = rows.pop()!;
+        expected.set(r.id, { kind: 'ours_only', classification: 'classifiable_manual' });
+      }
+      if (s.plants.includes('unknown')) {
+        const id = `po_theirs_${randomUUID().slice(0, 8)}`;
+        rows.push({ id, amount: '3.00', status: 'SUCCESS' });
+        expected.set(id, { kind: 'theirs_only', classification: 'unclassifiable' });
+        ids.push(id);
+      }
+      const csv = `payment_order_id,amount,currency,status\n${rows.map((r) => `${r.id},${r.amount},USD,${r.status}`).join('\n')}\n`;
+      const x = await api.reconcile(csv, randomUUID(), since);
+      ctx.expectStatus(x, 200);
+      const report = x.body as { mismatches: { payment_order_id: string; kind: string; classification: string }[] };
+      const mine = report.mismatches.filter((m) => ids.includes(m.payment_order_id));
+      const got = new Map(mine.map((m) => [m.payment_order_id, { kind: m.kind, classification: m.classification }]));
+      const describe = (m: Map<string, unknown>) => JSON.stringify([...m.entries()].sort());
+      ctx.expect(describe(got) === describe(expected), `reported ${describe(got)}, planted ${describe(expected)}`, x);
+    },
+  );
+}

@@ -1,0 +1,100 @@
+// The message service, run by the chat server that holds the sender's connection (the book's chat server 1): check
+// membership, store the message with the channel's next ID and its relay entry in one step, then push to members with
+// no connection. And sync: what a device has not seen, from its cur_max_message_id (or its last ack). Everything it
+// reads and writes is in the shared store, so any chat server can do it for any user.
+import type { MutantName } from './mutants.ts';
+import { pushMessage } from './push.ts';
+import type { ChatStore, MessageRecord } from './store.ts';
+
+export interface SendInput {
+  channelId: string;
+  senderId: string;
+  clientMessageId: string;
+  text: string;
+  /** The sending connection (it gets `sent`, not the relayed `message`) and its chat server. */
+  connId: string;
+  server: string;
+  /** Only the per-server-sequence mutant: the chat server picked the ID itself. */
+  forcedId?: number;
+}
+
+export type SendOutcome =
+  | { message: MessageRecord; duplicate: boolean; relayAt?: string }
+  | { error: 'not_found' | 'not_member'; detail: string };
+
+export interface MessageServiceOptions {
+  store: ChatStore;
+  /** A chat server not seen for this long holds no live connection (its users get pushes). */
+  serverTtlMs: number;
+  mutant?: MutantName | undefined;
+  log: (msg: string) => void;
+}
+
+export async function storeMessage(o: MessageServiceOptions, m: SendInput): Promise<SendOutcome> {
+  const { store, mutant } = o;
+  const c = await store.channel(m.channelId);
+  if (!c) return { error: 'not_found', detail: `no channel ${m.channelId}` };
+  if (!c.members.includes(m.senderId)) return { error: 'not_member', detail: `you are not a member of ${m.channelId}` };
+  const r = await store.append(
+    {
+      channelId: m.channelId,
+      senderId: m.senderId,
+      clientMessageId: m.clientMessageId,
+      text: m.text,
+      createdAt: new Date().toISOString(),
+    },
+    {
+      // MUTANT no-dedup / dedup-per-connection: the store does not look for an earlier copy.
+      dedup: mutant !== 'no-dedup' && mutant !== 'dedup-per-connection',
+      ...(m.forcedId !== undefined ? { forcedId: m.forcedId } : {}),
+      relay: { userIds: c.members, exceptConn: m.connId, origin: m.server },
+    },
+  );
+  if (!r.duplicate) void pushToAbsent(o, r.message, c.members);
+  return r;
+}
+
+/** One push per message per subscribed device of each member with no open connection (not the sender). */
+async function pushToAbsent(o: MessageServiceOptions, message: MessageRecord, members: string[]): Promise<void> {
+  try {
+    const others = members.filter((u) => u !== message.senderId);
+    const connected = await o.store.connectedUsers(others, Date.now() - o.serverTtlMs);
+    for (const member of others) {
+      // MUTANT push-always: push whether or not the member is connected.
+      if (connected.has(member) && o.mutant !== 'push-always') continue;
+      void o.store.pushSubscriptions(member).then((subs) => pushMessage(subs, member, message, o.log));
+    }
+  } catch (e) {
+    o.log(`pushes for message ${message.messageId} of ${message.channelId} failed: ${(e as Error).message}`);
+  }
+}
+
+export interface SyncResult {
+  messages: MessageRecord[];
+  channels: { channelId: string; maxMessageId: number }[];
+}
+
+/** Every message of the user's channels after the given cursor, or after the device's last ack. */
+export async function syncMessages(
+  store: ChatStore,
+  mutant: MutantName | undefined,
+  who: { userId: string; deviceId: string },
+  cursors: { channelId: string; curMaxMessageId: number }[],
+): Promise<SyncResult> {
+  const given = new Map(cursors.map((c) => [c.channelId, c.curMaxMessageId]));
+  const out: SyncResult = { messages: [], channels: [] };
+  for (const channelId of await store.channelsOf(who.userId)) {
+    let after = given.get(channelId) ?? (await store.cursor(who.userId, who.deviceId, channelId));
+    // MUTANT sync-ignores-cursor: every sync starts from the beginning of the channel.
+    if (mutant === 'sync-ignores-cursor') after = 0;
+    for (;;) {
+      const page = await store.messagesAfter(channelId, after, 1000);
+      // MUTANT sync-skips-own: "you already have what you sent" - wrong for the user's other devices.
+      out.messages.push(...(mutant === 'sync-skips-own' ? page.filter((m) => m.senderId !== who.userId) : page));
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.messageId;
+    }
+    out.channels.push({ channelId, maxMessageId: await store.maxMessageId(channelId) });
+  }
+  return out;
+}
