@@ -38,11 +38,41 @@ export class WriteRecorder {
   }
 }
 
+/** One request of the client loop: through which node, when (performance.now()), and whether it was answered. */
+export interface RequestSpan {
+  node: string;
+  start: number;
+  end: number;
+  ok: boolean;
+}
+
 export interface ClientLoop {
   stop(): Promise<void>;
   ops: number;
-  /** Per node: acknowledged, not acknowledged, and slow (over 1 s: held up by a paused or cut-off node). */
-  byNode: Record<string, { ok: number; failed: number; slow: number }>;
+  /** Every read and write the clients made, to tell afterwards whether a fault bit (see faultBite). */
+  spans: RequestSpan[];
+}
+
+/** A request held up this long through the victim counts as bitten (the latency fault adds 100 ms per link). */
+export const HELD_UP_MS = 100;
+
+/**
+ * How a fault bit: the requests through `victim` started while it lasted that were not answered, or were held up
+ * for HELD_UP_MS or more (a paused node answers only after resume, a slowed link adds its latency). Read after the
+ * loop stopped, since a request held by a paused node ends after the fault does.
+ */
+export function faultBite(
+  spans: readonly RequestSpan[],
+  victim: string,
+  from: number,
+  to: number,
+): { requests: number; failed: number; heldUp: number } {
+  const during = spans.filter((x) => x.node === victim && x.start >= from && x.start < to);
+  return {
+    requests: during.length,
+    failed: during.filter((x) => !x.ok).length,
+    heldUp: during.filter((x) => x.ok && x.end - x.start >= HELD_UP_MS).length,
+  };
 }
 
 /**
@@ -58,36 +88,34 @@ export function runClients(
   let stopped = false;
   const loop: ClientLoop = {
     ops: 0,
-    byNode: Object.fromEntries(nodes.map((n) => [n.name, { ok: 0, failed: 0, slow: 0 }])),
+    spans: [],
     stop: async () => {
       stopped = true;
       await Promise.all(running);
     },
   };
-  const count = (node: string, ok: boolean) => {
-    const c = loop.byNode[node]!;
-    if (ok) c.ok++;
-    else c.failed++;
-  };
+  const record = (node: string, start: number, ok: boolean) =>
+    loop.spans.push({ node, start, end: performance.now(), ok });
   const running = Array.from({ length: o.clients }, async (_, client) => {
     while (!stopped) {
       const key = pick(o.rnd, o.keys);
       const node = pick(o.rnd, nodes);
       let context: string | null = null;
       if (o.rnd() < 0.6) {
+        const readAt = performance.now();
         const r = await node.api.get(key);
+        const answered = r.status === 200 || r.status === 404;
+        record(node.name, readAt, answered);
         if (r.status === 200) rec.observe(r.siblings);
-        if (r.status === 200 || r.status === 404) context = r.context;
+        if (answered) context = r.context;
         else {
-          count(node.name, false);
           await sleep(50);
           continue;
         }
       }
-      const started = performance.now();
+      const writeAt = performance.now();
       const w = await rec.put(node.api, key, rec.nextValue(client), context);
-      count(node.name, w.outcome === 'ok');
-      if (performance.now() - started > 1000) loop.byNode[node.name]!.slow++;
+      record(node.name, writeAt, w.outcome === 'ok');
       loop.ops++;
       if (w.outcome !== 'ok') await sleep(50);
       if (o.pauseMs) await sleep(o.pauseMs);
