@@ -10,10 +10,9 @@ import { loadManifest } from '../../core/manifest.ts';
 import type { NetworkFaults } from '../../core/network-faults.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
-import type { ChapterResult } from '../../results/types.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { expectEveryMutantCaught, expectValidResults } from '../grade-test-kit.ts';
+import { expectEveryMutantCaught, expectValidResults, failures } from '../grade-test-kit.ts';
 import { keyValueStore } from './index.ts';
 
 let network: NetworkFaults;
@@ -26,10 +25,6 @@ afterAll(async () => {
 
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-07-test-'));
 const base = { module: keyValueStore, runDir, runSeed: 42, numRuns: 8, load: null, onProgress: () => {} } as const;
-
-function failures(r: ChapterResult): string[] {
-  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
-}
 
 describe('07-key-value-store reference', () => {
   it('passes every check on a 3-node cluster by manifest, and every fault bit', async () => {

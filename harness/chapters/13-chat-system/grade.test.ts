@@ -11,10 +11,9 @@ import { loadManifest } from '../../core/manifest.ts';
 import type { NetworkFaults } from '../../core/network-faults.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
-import type { ChapterResult } from '../../results/types.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { expectEveryMutantCaught, expectEveryTarget, expectValidResults } from '../grade-test-kit.ts';
+import { expectEveryMutantCaught, expectEveryTarget, expectValidResults, failures } from '../grade-test-kit.ts';
 import { lintAsyncApi } from './frames.ts';
 import { chatSystem } from './index.ts';
 
@@ -38,10 +37,6 @@ afterAll(async () => {
 });
 
 const base = { module: chatSystem, runDir, runSeed: 42, numRuns: 20, load: null, onProgress: () => {} } as const;
-
-function failures(r: ChapterResult): string[] {
-  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
-}
 
 describe('13-chat-system spec', () => {
   it('has an AsyncAPI 3 document whose message schemas compile under Ajv strict mode and fit their examples', () => {

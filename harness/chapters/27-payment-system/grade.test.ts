@@ -11,10 +11,9 @@ import type { NetworkFaults } from '../../core/network-faults.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
 import { freePort } from '../../faults/free-port.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
-import type { ChapterResult } from '../../results/types.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { expectEveryMutantCaught, expectEveryTarget, expectValidResults } from '../grade-test-kit.ts';
+import { expectEveryMutantCaught, expectEveryTarget, expectValidResults, failures } from '../grade-test-kit.ts';
 import { paymentSystem } from './index.ts';
 
 const realDatabase = Boolean(process.env.SDGRADE_DATABASE_URL);
@@ -29,10 +28,6 @@ afterAll(async () => {
 });
 
 const base = { module: paymentSystem, runDir, runSeed: 27, numRuns: 3, load: null, onProgress: () => {} } as const;
-
-function failures(r: ChapterResult): string[] {
-  return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
-}
 
 describe('27-payment-system reference', () => {
   it('passes every check by manifest on embedded SQLite; the PostgreSQL faults are skipped with their reason', async () => {
