@@ -34,7 +34,15 @@ export class ReadBatcher {
     const keys = [...new Set(waiters.map((w) => w.key))];
     this.peers.call<{ versions: Version[][] }>(peer, '/internal/v1/read', { keys }).then(
       (answer) => {
-        const byKey = new Map(keys.map((k, i) => [k, answer.versions[i] ?? []]));
+        // A short answer is a failed call, not "no versions": an empty copy would count toward R as a miss.
+        if (answer.versions?.length !== keys.length) {
+          const e = new Error(
+            `${peer} answered ${answer.versions?.length ?? 'no'} version lists for ${keys.length} keys`,
+          );
+          for (const w of waiters) w.reject(e);
+          return;
+        }
+        const byKey = new Map(keys.map((k, i) => [k, answer.versions[i]!]));
         for (const w of waiters) w.resolve(byKey.get(w.key)!);
       },
       (e: unknown) => {

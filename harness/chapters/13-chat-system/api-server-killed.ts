@@ -4,7 +4,8 @@
 // servers) does not flap.
 // The API servers are the manifest's nodes whose names start with `api` (docs: specs/13-chat-system/README.md).
 import type { CheckContext } from '../../core/check-context.ts';
-import { chatCheck, type Device, sleep, spread, type World } from './api.ts';
+import { chatCheck, sleep, spread, type World } from './api.ts';
+import type { Device } from './device.ts';
 
 /** The manifest's API servers, as the spec names them. */
 export const apiServers = (nodes: readonly string[]) => nodes.filter((n) => n.startsWith('api'));

@@ -2,7 +2,8 @@
 // discovery stops naming it within DISCOVERY_FORGETS_MS, they reconnect elsewhere, sync and resend - no loss, no
 // duplicate.
 import type { CheckContext } from '../../core/check-context.ts';
-import { chatCheck, type Device, newClientMessageId, sleep, spread, storedCopies } from './api.ts';
+import { chatCheck, sleep, spread, storedCopies } from './api.ts';
+import { type Device, newClientMessageId } from './device.ts';
 
 /** How long a dead chat server may stay in service discovery (the spec's bound). */
 export const DISCOVERY_FORGETS_MS = 5000;

@@ -1,7 +1,8 @@
 // What the CHAT-I properties share: the convergence assertion (every device has exactly the channel's history), the
 // live-delivery bound and the run count.
 import type { CheckContext } from '../../core/check-context.ts';
-import type { Device, World } from './api.ts';
+import type { World } from './api.ts';
+import type { Device } from './device.ts';
 
 /** Every device has exactly the channel's history (same IDs naming the same messages) and saw nothing odd. */
 export async function expectConverged(w: World, channelId: string, devices: Device[], what: string): Promise<void> {

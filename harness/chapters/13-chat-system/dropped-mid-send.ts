@@ -1,7 +1,8 @@
 // CHAT-F2: a connection dropped 0-120 ms after a send left, then a resend on a new connection: one message stored and
 // delivered.
 import type { CheckContext } from '../../core/check-context.ts';
-import { chatCheck, newClientMessageId, sleep, storedCopies } from './api.ts';
+import { chatCheck, sleep, storedCopies } from './api.ts';
+import { newClientMessageId } from './device.ts';
 
 export const droppedMidSend = chatCheck(async (w) => {
   const ctx: CheckContext = w.ctx;

@@ -2,8 +2,9 @@
 // message's ID and store nothing new.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
-import { chatCheck, newClientMessageId, sleep, spread } from './api.ts';
+import { chatCheck, sleep, spread } from './api.ts';
 import { runs } from './converge.ts';
+import { newClientMessageId } from './device.ts';
 
 export const noDuplicates = chatCheck(async (w) => {
   const ctx: CheckContext = w.ctx;

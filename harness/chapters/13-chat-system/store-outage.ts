@@ -3,7 +3,8 @@
 // `unavailable` error frame (the spec: "resend it with the same clientMessageId"); nothing acknowledged is lost or
 // stored twice; and sends are acknowledged again within RECOVERY_MS of the store coming back.
 import type { CheckContext } from '../../core/check-context.ts';
-import { chatCheck, newClientMessageId, sleep } from './api.ts';
+import { chatCheck, sleep } from './api.ts';
+import { newClientMessageId } from './device.ts';
 
 /** How long the store stays cut. */
 const OUTAGE_MS = 2000;

@@ -1,7 +1,8 @@
 // CHAT-C3: every frame of the WebSocket (asyncapi.yaml) - auth and its refusals, send / sent, message, ack, sync /
 // synced, heartbeat, the error frames and close codes - each frame validated against frames.schema.json.
 import type { CheckContext } from '../../core/check-context.ts';
-import { chatCheck, newClientMessageId } from './api.ts';
+import { chatCheck } from './api.ts';
+import { newClientMessageId } from './device.ts';
 import { ChatClient } from './ws-client.ts';
 
 /** A token with its signature (the part after the last dot) altered: a forged token. */
