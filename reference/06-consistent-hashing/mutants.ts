@@ -1,6 +1,6 @@
 // Deliberately broken variants of the reference, one check each (IDs from specs/06-consistent-hashing/catalog.yaml).
 // MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
-// The harness self-test (`npx sdgrade mutants 06`) must catch every one with the check named for it.
+// The harness self-test (`node bin/sdgrade.js mutants 06`) must catch every one with the check named for it.
 export interface Mutant {
   name: string;
   /** The catalog check that must fail against this mutant. */
