@@ -11,7 +11,7 @@ const END = '<!-- installed-package:end -->';
 const FORBIDDEN = /npx\s+(--yes\s+|-y\s+)?sdgrade(?![\w-])/;
 
 /** Lines that show `npx sdgrade` outside an installed-package section: "file:line: text". */
-export function offendingLines(file: string, text: string): string[] {
+function offendingLines(file: string, text: string): string[] {
   const out: string[] = [];
   let inside = false;
   text.split('\n').forEach((line, i) => {
