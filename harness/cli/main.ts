@@ -133,6 +133,44 @@ export async function main(argv: string[]): Promise<number> {
     .description('scaffold a chapter in every top-level folder from the template')
     .action(async (slug, opts) => set(await cmdNewChapter(slug, opts)));
 
+  program
+    .command('init')
+    .argument('<chapter>', 'chapter slug or number')
+    .option('--command <line>', 'the command that starts one node of your implementation (asked when omitted)')
+    .option('--port-env <NAME>', 'environment variable your implementation reads its port from', 'PORT')
+    .option('--data-dir-env <NAME>', 'environment variable for its data directory (kept across restarts)')
+    .option('--name <name>', 'a name for reports (default: the folder name)')
+    .option('--nodes <n>', 'how many nodes to start', (v) => Number.parseInt(v, 10), 1)
+    .option('--out <file>', 'where to write the manifest', 'sdgrade.manifest.json')
+    .option('--force', 'overwrite an existing file')
+    .description(
+      'write a contract manifest for your implementation (unlocks kill -9, pause, restart, dependency faults)',
+    )
+    .action(async (chapter, opts) => {
+      const { cmdInit } = await import('./init.ts');
+      set(await cmdInit(chapter, opts));
+    });
+
+  program
+    .command('doctor')
+    .argument('[chapter]', 'chapter slug or number; every graded chapter when omitted')
+    .description(
+      'what this machine has for grading, which checks would be skipped without each tool, and how to get it',
+    )
+    .action(async (chapter) => {
+      const { cmdDoctor } = await import('./doctor.ts');
+      set(await cmdDoctor(chapter));
+    });
+
+  program
+    .command('get-tools')
+    .description('get k6 and Toxiproxy (PATH, the cache, or a one-time go install), as `npm run get-tools` does')
+    .action(async () => {
+      process.exitCode = 0;
+      await import('../../scripts/get-tools.ts');
+      set(process.exitCode ?? 0);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
