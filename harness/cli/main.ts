@@ -152,6 +152,23 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('mutate')
+    .argument('<chapter>', 'chapter slug or number')
+    .option('--sample <n>', 'how many mutants to grade (a seeded sample)', (v) => Number.parseInt(v, 10), 40)
+    .option('--seed <n>', 'sample and run seed (printed; replays the same sample)', (v) => Number.parseInt(v, 10))
+    .option('--files <glob>', "which reference modules to mutate (default: the chapter's core modules)")
+    .option('--timeout-ms <ms>', 'time limit per mutant', (v) => Number.parseInt(v, 10), 600_000)
+    .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 15)
+    .option('--real-deps', 'also mutate the Redis/PostgreSQL backends and grade with SDGRADE_*_URL')
+    .description(
+      "sampled automated mutants (StrykerJS's instrumenter) of the chapter's reference, graded by every check: score with a 95% interval, survivors with their diffs",
+    )
+    .action(async (chapter, opts) => {
+      const { cmdMutate } = await import('../mutate/cmd-mutate.ts');
+      set(await cmdMutate(chapter, opts));
+    });
+
+  program
     .command('doctor')
     .argument('[chapter]', 'chapter slug or number; every graded chapter when omitted')
     .description(

@@ -1,0 +1,70 @@
+// Grades one mutant of a chapter's reference: the harness's own CLI, in a child process, with the workspace's
+// manifest and the mutant's environment, every check in catalog order. A failed check kills the mutant; a child
+// that outlives the time limit is stopped (SIGTERM, so it stops the nodes it started; SIGKILL 10 s later).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootDir } from '../core/paths.ts';
+import type { GradeOutcome, Grader } from './run-mutate.ts';
+
+export function chapterGrader(slug: string, o: { runs: number; seed: number; realDeps: boolean }): Grader {
+  return ({ workspace, env, timeoutMs }) =>
+    new Promise<GradeOutcome>((resolve) => {
+      const out = mkdtempSync(join(tmpdir(), 'sdgrade-mutant-'));
+      const envArgs = Object.entries({ ...(o.realDeps ? {} : { DATABASE_URL: '', REDIS_URL: '' }), ...env }).flatMap(
+        ([k, v]) => ['--env', `${k}=${v}`],
+      );
+      const args = [
+        join(rootDir, 'bin', 'sdgrade.js'),
+        'test',
+        slug,
+        '--manifest',
+        join(workspace, 'reference', slug, 'manifest.json'),
+        '--runs',
+        String(o.runs),
+        '--seed',
+        String(o.seed),
+        '--out',
+        out,
+        ...envArgs,
+      ];
+      const child = spawn(process.execPath, args, { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
+      let tail = '';
+      const keep = (d: Buffer) => {
+        tail = (tail + d.toString()).slice(-4000);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }, timeoutMs);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        const done = (g: GradeOutcome) => {
+          rmSync(out, { recursive: true, force: true });
+          resolve(g);
+        };
+        if (timedOut) return done({ status: 'timeout', reason: `not graded within ${Math.round(timeoutMs / 1000)} s` });
+        const file = join(out, 'results.json');
+        if (!existsSync(file))
+          return done({ status: 'error', reason: `exit ${code}: ${tail.trim().split('\n').pop()}` });
+        const results = JSON.parse(readFileSync(file, 'utf8')) as {
+          chapters: { checks: { id: string; status: string; reason?: string }[] }[];
+        };
+        const checks = results.chapters[0]?.checks ?? [];
+        const failed = checks.find((c) => c.status === 'fail' || c.status === 'error');
+        if (failed)
+          return done({
+            status: 'killed',
+            by: failed.id,
+            reason: (failed.reason ?? '').split('\n')[0]?.slice(0, 200) ?? '',
+          });
+        if (code !== 0) return done({ status: 'error', reason: `exit ${code} with no failed check` });
+        return done({ status: 'survived' });
+      });
+    });
+}

@@ -1,0 +1,141 @@
+// sdgrade mutate on a tiny fixture module: instrumentation, one workspace, the active mutant switched by the
+// environment, coverage from the baseline, the score with its interval, and equivalents that need a reason.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { rootDir } from '../core/paths.ts';
+import { parseEquivalents } from './equivalents.ts';
+import { instrument } from './instrument.ts';
+import { type GradeOutcome, type Grader, renderMutateReport, runMutate } from './run-mutate.ts';
+import { sampleMutants } from './sample.ts';
+import { wilson } from './score.ts';
+
+// Mutant outcomes are remembered across the two runs of the last test (the same code gives the same verdict); the
+// baseline always runs, since it records coverage.
+const seen = new Map<string, GradeOutcome>();
+const grader: Grader = async (o) => {
+  const id = o.env.__STRYKER_ACTIVE_MUTANT__;
+  const known = id === undefined ? undefined : seen.get(id);
+  if (known) return known;
+  const g = await gradeOnce(o);
+  if (id !== undefined) seen.set(id, g);
+  return g;
+};
+
+const gradeOnce: Grader = ({ workspace, env, timeoutMs }) =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'fixtures/mutate/check-clamp.ts'], {
+      cwd: workspace,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (signal) resolve({ status: 'timeout', reason: `killed after ${timeoutMs} ms` });
+      else if (code === 0) resolve({ status: 'survived' });
+      else resolve({ status: 'killed', by: 'check-clamp', reason: err.trim().split('\n')[0] ?? '' });
+    });
+  });
+
+describe('sdgrade mutate', () => {
+  it('Wilson interval: sensible at the edges and around the middle', () => {
+    expect(wilson(0, 0).score).toBeNull();
+    const all = wilson(40, 40);
+    expect(all.score).toBe(1);
+    expect(all.high).toBeCloseTo(1);
+    expect(all.low).toBeGreaterThan(0.9);
+    expect(all.low).toBeLessThan(0.95);
+    const half = wilson(20, 40);
+    expect(half.low).toBeCloseTo(0.352, 2);
+    expect(half.high).toBeCloseTo(0.648, 2);
+  });
+
+  it('samples the same mutants for the same seed', () => {
+    const items = Array.from({ length: 100 }, (_, i) => i);
+    expect(sampleMutants(items, 10, 7)).toEqual(sampleMutants(items, 10, 7));
+    expect(sampleMutants(items, 10, 7)).not.toEqual(sampleMutants(items, 10, 8));
+    expect(sampleMutants(items, 200, 7)).toHaveLength(100);
+  });
+
+  it('refuses an equivalent without a reason', () => {
+    expect(() => parseEquivalents('equivalent:\n  - key: a\n', 'x.yaml')).toThrow(/needs a reason/);
+    expect(
+      parseEquivalents('equivalent:\n  - key: a\n    reason: only a log message changes\n', 'x.yaml').get('a'),
+    ).toBe('only a log message changes');
+  });
+
+  it('grades every mutant of the fixture: clamp mutants are killed, unchecked label ones survive', async () => {
+    const files = ['fixtures/mutate/clamp.ts'];
+    const { mutants } = await instrument(
+      files.map((name) => ({ name, content: `export function clamp(x: number) { return x > 1 ? 1 : x; }\n` })),
+    );
+    expect(mutants.length).toBeGreaterThan(0);
+
+    const lines: string[] = [];
+    const r = await runMutate({
+      root: rootDir,
+      files,
+      sample: 1000,
+      seed: 1,
+      timeoutMs: 60_000,
+      equivalents: new Map(),
+      grade: grader,
+      log: (l) => lines.push(l),
+    });
+    expect(r.sample).toBe(r.totalMutants);
+    expect(r.counts.killed).toBeGreaterThan(0);
+    const survivors = r.mutants.filter((m) => m.status === 'survived' || m.status === 'no-coverage');
+    // every survivor is in label(), which no check looks at
+    expect(survivors.length).toBeGreaterThan(0);
+    // label() is never called by the check: its mutants are "no coverage", not graded
+    for (const m of survivors.filter((m) => m.start.line >= 8)) expect(m.status).toBe('no-coverage');
+    // in clamp() only the boundary mutants survive (x <= lo, x >= hi: equivalent, since both return the bound)
+    const inClamp = survivors.filter((m) => m.start.line <= 5);
+    expect(inClamp.map((m) => `${m.original} -> ${m.replacement}`).sort()).toEqual([
+      'x < lo -> x <= lo',
+      'x > hi -> x >= hi',
+    ]);
+    expect(lines.some((l) => /^mutant 1\/\d+ .*score so far/.test(l))).toBe(true);
+    const text = renderMutateReport(r);
+    expect(text).toMatch(/mutation score: \d+\.\d% \(\d+\/\d+; 95% CI/);
+    expect(text).toMatch(/key: fixtures\/mutate\/clamp\.ts:\d+/);
+
+    // a survivor declared equivalent leaves the denominator
+    const one = survivors[0];
+    if (!one) throw new Error('no survivor');
+    const again = await runMutate({
+      root: rootDir,
+      files,
+      sample: 1000,
+      seed: 1,
+      timeoutMs: 60_000,
+      equivalents: new Map([[one.key, 'test: pretend it is equivalent']]),
+      grade: grader,
+      log: () => {},
+    });
+    expect(again.counts.equivalent).toBe(1);
+    expect(again.score.graded).toBe(r.score.graded - 1);
+  }, 300_000);
+});
+
+describe('which files mutate takes', () => {
+  it('the core modules by default, a glob when given', async () => {
+    const { chapterFiles, globToRegExp } = await import('./chapter-files.ts');
+    const core = chapterFiles(rootDir, '09-url-shortener');
+    expect(core).toContain('reference/09-url-shortener/codes.ts');
+    expect(core.some((f) => /main\.ts$|mutants\.ts$|\.test\.ts$|redis|postgres/.test(f))).toBe(false);
+    expect(chapterFiles(rootDir, '09-url-shortener', { realDeps: true })).toContain(
+      'reference/09-url-shortener/store-postgres.ts',
+    );
+    expect(chapterFiles(rootDir, '09-url-shortener', { glob: '{codes,base62}.ts' })).toEqual([
+      'reference/09-url-shortener/base62.ts',
+      'reference/09-url-shortener/codes.ts',
+    ]);
+    expect(globToRegExp('reference/**/*.ts').test('reference/a/b/c.ts')).toBe(true);
+    expect(globToRegExp('*.ts').test('a/b.ts')).toBe(false);
+  });
+});

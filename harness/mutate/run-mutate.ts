@@ -1,0 +1,192 @@
+// Sampled automated mutants: instrument a chapter's core modules once, grade an unmutated baseline (which must
+// pass, and which records what code the checks reach), then grade a seeded sample of mutants one by one, each a
+// restart with another active mutant. The score is killed / (non-equivalent sampled), with a 95% interval; every
+// survivor is listed with its diff and its key, for specs/<chapter>/mutate-equivalent.yaml when it is equivalent.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { instrument, type MutantInfo, mutantDiff, mutantKey, type SourceFile } from './instrument.ts';
+import { sampleMutants } from './sample.ts';
+import { formatScore, type Score, wilson } from './score.ts';
+import { makeWorkspace } from './workspace.ts';
+
+export type MutantStatus = 'killed' | 'timeout' | 'survived' | 'no-coverage' | 'equivalent' | 'error';
+
+export interface GradeOutcome {
+  /** killed: a check failed; survived: every check passed; error: the harness could not grade it. */
+  status: 'killed' | 'survived' | 'timeout' | 'error';
+  /** The first check that failed. */
+  by?: string;
+  reason?: string;
+}
+
+/** Grades the workspace's code with this environment (the active mutant, or coverage for the baseline). */
+export type Grader = (o: {
+  workspace: string;
+  env: Record<string, string>;
+  timeoutMs: number;
+}) => Promise<GradeOutcome>;
+
+export interface MutateOptions {
+  root: string;
+  /** Repository-relative paths of the modules to mutate. */
+  files: string[];
+  sample: number;
+  seed: number;
+  timeoutMs: number;
+  equivalents: Map<string, string>;
+  grade: Grader;
+  log: (line: string) => void;
+}
+
+export interface MutantRecord extends MutantInfo {
+  key: string;
+  status: MutantStatus;
+  by?: string;
+  reason?: string;
+  ms: number;
+}
+
+export interface MutateReport {
+  files: string[];
+  totalMutants: number;
+  sample: number;
+  seed: number;
+  mutants: MutantRecord[];
+  score: Score;
+  counts: Record<MutantStatus, number>;
+  baselineMs: number;
+}
+
+export const coverageHook = fileURLToPath(new URL('./coverage-hook.mjs', import.meta.url));
+const ACTIVE = '__STRYKER_ACTIVE_MUTANT__';
+
+function fmtDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}
+
+export async function runMutate(o: MutateOptions): Promise<MutateReport> {
+  const sources: SourceFile[] = o.files.map((name) => ({ name, content: readFileSync(join(o.root, name), 'utf8') }));
+  const inst = await instrument(sources);
+  o.log(
+    `instrumented ${o.files.length} files: ${inst.mutants.length} mutants; sampling ${Math.min(o.sample, inst.mutants.length)} with seed ${o.seed}`,
+  );
+  const ws = makeWorkspace(o.root, inst.files);
+  const covDir = mkdtempSync(join(tmpdir(), 'sdgrade-mutate-cov-'));
+  try {
+    // The baseline: the instrumented code with no mutant active must pass, or every "kill" would be noise.
+    const t0 = performance.now();
+    const base = await o.grade({
+      workspace: ws.dir,
+      env: {
+        SDGRADE_MUTATE_COVERAGE_DIR: covDir,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${coverageHook}`.trim(),
+      },
+      timeoutMs: o.timeoutMs * 3,
+    });
+    const baselineMs = performance.now() - t0;
+    if (base.status !== 'survived')
+      throw new Error(
+        `the instrumented code with no mutant active does not pass (${base.status}${base.by ? ` by ${base.by}` : ''}: ${base.reason ?? ''}); fix that first`,
+      );
+    const covered = new Set<string>();
+    for (const f of readdirSync(covDir))
+      for (const id of JSON.parse(readFileSync(join(covDir, f), 'utf8'))) covered.add(id);
+    o.log(
+      `baseline passed in ${fmtDuration(baselineMs)}; the checks reach ${covered.size} of ${inst.mutants.length} mutants' code`,
+    );
+
+    const picked = sampleMutants(inst.mutants, o.sample, o.seed);
+    const records: MutantRecord[] = [];
+    const started = performance.now();
+    for (const [i, m] of picked.entries()) {
+      const key = mutantKey(m);
+      const t = performance.now();
+      let rec: MutantRecord;
+      const eq = o.equivalents.get(key);
+      if (eq) rec = { ...m, key, status: 'equivalent', reason: eq, ms: 0 };
+      else if (!covered.has(m.id))
+        rec = { ...m, key, status: 'no-coverage', reason: 'its code never ran in the baseline run', ms: 0 };
+      else {
+        const g = await o.grade({ workspace: ws.dir, env: { [ACTIVE]: m.id }, timeoutMs: o.timeoutMs });
+        rec = {
+          ...m,
+          key,
+          status: g.status,
+          ...(g.by ? { by: g.by } : {}),
+          ...(g.reason ? { reason: g.reason } : {}),
+          ms: 0,
+        };
+      }
+      rec.ms = Math.round(performance.now() - t);
+      records.push(rec);
+      const s = scoreOf(records);
+      const left = ((performance.now() - started) / (i + 1)) * (picked.length - i - 1);
+      o.log(
+        `mutant ${i + 1}/${picked.length} ${rec.status.padEnd(11)} ${m.file}:${m.start.line} ${m.mutator}${rec.by ? ` (by ${rec.by})` : ''} | score so far ${formatScore(s)} | ~${fmtDuration(left)} left`,
+      );
+    }
+    const counts = countOf(records);
+    return {
+      files: o.files,
+      totalMutants: inst.mutants.length,
+      sample: picked.length,
+      seed: o.seed,
+      mutants: records,
+      score: scoreOf(records),
+      counts,
+      baselineMs: Math.round(baselineMs),
+    };
+  } finally {
+    ws.remove();
+    rmSync(covDir, { recursive: true, force: true });
+  }
+}
+
+function countOf(rs: readonly MutantRecord[]): Record<MutantStatus, number> {
+  const c: Record<MutantStatus, number> = {
+    killed: 0,
+    timeout: 0,
+    survived: 0,
+    'no-coverage': 0,
+    equivalent: 0,
+    error: 0,
+  };
+  for (const r of rs) c[r.status]++;
+  return c;
+}
+
+/**
+ * Detected (killed, or timed out as Stryker counts it) over everything not equivalent and not an error: a mutant
+ * whose code the checks never reach counts against the score, as in Stryker.
+ */
+export function scoreOf(rs: readonly MutantRecord[]): Score {
+  const c = countOf(rs);
+  const detected = c.killed + c.timeout;
+  return wilson(detected, detected + c.survived + c['no-coverage']);
+}
+
+export function renderMutateReport(r: MutateReport): string {
+  const lines = [
+    `sampled ${r.sample} of ${r.totalMutants} mutants (seed ${r.seed}) in ${r.files.length} files`,
+    `killed ${r.counts.killed}, timed out ${r.counts.timeout}, survived ${r.counts.survived}, no coverage ${r.counts['no-coverage']}, equivalent ${r.counts.equivalent}, errors ${r.counts.error}`,
+    `mutation score: ${formatScore(r.score)}`,
+  ];
+  const open = r.mutants.filter((m) => m.status === 'survived' || m.status === 'no-coverage' || m.status === 'error');
+  if (open.length) {
+    lines.push(
+      '',
+      "survivors (if one is equivalent, add its key and the reason to the chapter's mutate-equivalent.yaml):",
+    );
+    for (const m of open)
+      lines.push('', `[${m.status}] key: ${m.key}`, mutantDiff(m), ...(m.reason ? [`  ${m.reason}`] : []));
+  }
+  return lines.join('\n');
+}
+
+export function ensureDir(d: string): string {
+  mkdirSync(d, { recursive: true });
+  return d;
+}
