@@ -88,6 +88,7 @@ interface TestOpts {
   seed?: number;
   runs: number;
   only?: string[];
+  failFast?: boolean;
   env?: string[];
   out?: string;
   load?: Profile;
@@ -114,6 +115,7 @@ export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
       runSeed,
       numRuns: o.runs,
       ...(o.only ? { only: o.only } : {}),
+      ...(o.failFast ? { failFast: true } : {}),
       load: o.load ?? null,
       k6,
       network,

@@ -53,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
       .description('grade a chapter: conformance, properties and faults (and load with --load)'),
   )
     .addOption(new Option('--load <profile>', 'also run the k6 load test').choices(['smoke', 'full']))
+    .option('--fail-fast', 'stop at the first failed check (the rest are reported skipped, with that reason)')
     .action(async (chapter, opts) => set(await cmdTest(chapter, opts)));
 
   targetOpts(

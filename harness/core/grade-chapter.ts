@@ -25,6 +25,8 @@ export interface GradeOptions {
   runSeed: number;
   numRuns: number;
   only?: string[];
+  /** Stop at the first failed check (sdgrade mutate: a mutant is killed by one). */
+  failFast?: boolean;
   /** Run the k6 load test with this profile; null for none. */
   load: Profile | null;
   /** Also run the chapter's in-process micro-benchmark (with the load profile, or smoke). */
@@ -89,6 +91,7 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
       runSeed: o.runSeed,
       numRuns: o.numRuns,
       ...(o.only ? { only: o.only } : {}),
+      ...(o.failFast ? { failFast: true } : {}),
       onProgress: o.onProgress,
     });
     const result: ChapterResult = {

@@ -19,6 +19,8 @@ export interface RunChecksOptions {
   numRuns: number;
   only?: string[];
   checkTimeoutMs?: number;
+  /** Stop at the first failed check; the checks not run are reported skipped, with that reason. */
+  failFast?: boolean;
   onProgress: (line: string) => void;
 }
 
@@ -35,8 +37,22 @@ function withTimeout<T>(p: Promise<T>, ms: number, id: string): Promise<T> {
 export async function runChecks(o: RunChecksOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const wanted = o.module.catalog.checks.filter((c) => !o.only?.length || o.only.includes(c.id));
+  let stoppedBy: string | null = null;
   for (const c of wanted) {
     if (c.kind === 'estimate') continue;
+    if (stoppedBy) {
+      const reason = `not run: --fail-fast after ${stoppedBy} failed`;
+      results.push({
+        id: c.id,
+        kind: c.kind,
+        title: c.title,
+        seed: checkSeed(o.runSeed, c.id),
+        status: 'skipped',
+        reason,
+        durationMs: 0,
+      });
+      continue;
+    }
     const seed = checkSeed(o.runSeed, c.id);
     const ctx = new CheckContext({
       target: o.target,
@@ -80,6 +96,7 @@ export async function runChecks(o: RunChecksOptions): Promise<CheckResult[]> {
     if (ctx.runs) r.runs = ctx.runs;
     if (Object.keys(ctx.evidence).length) r.evidence = ctx.evidence;
     results.push(r);
+    if (o.failFast && (r.status === 'fail' || r.status === 'error')) stoppedBy = c.id;
     await o.target.heal();
     const why = r.reason ? ` - ${r.reason.split('\n')[0]}` : '';
     o.onProgress(

@@ -27,6 +27,8 @@ export function chapterGrader(slug: string, o: { runs: number; seed: number; rea
         String(o.seed),
         '--out',
         out,
+        // a mutant is killed by its first failed check; the rest would only cost time
+        ...(env.__STRYKER_ACTIVE_MUTANT__ ? ['--fail-fast'] : []),
         ...envArgs,
       ];
       const child = spawn(process.execPath, args, { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
