@@ -139,3 +139,20 @@ describe('which files mutate takes', () => {
     expect(globToRegExp('*.ts').test('a/b.ts')).toBe(false);
   });
 });
+
+describe('hand-written mutant switches', () => {
+  it('marks the switch lines and the branches they open, nothing else', async () => {
+    const { mutantSwitchLines } = await import('./mutant-switches.ts');
+    const src = [
+      'export function f(x: number, mutant?: string) {', // 1: names the parameter
+      '  const y = x + 1;', // 2
+      "  if (mutant === 'off') {", // 3
+      '    return { y: 0 };', // 4
+      '  }', // 5
+      '  return y; // plain', // 6
+      '  // MUTANT off: the comment marks it', // 7
+      '}', // 8
+    ].join('\n');
+    expect([...mutantSwitchLines(src)].sort((a, b) => a - b)).toEqual([1, 3, 4, 5, 7]);
+  });
+});

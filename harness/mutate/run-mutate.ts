@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { instrument, type MutantInfo, mutantDiff, mutantKey, type SourceFile } from './instrument.ts';
+import { mutantSwitchLines } from './mutant-switches.ts';
 import { sampleMutants } from './sample.ts';
 import { formatScore, type Score, wilson } from './score.ts';
 import { makeWorkspace } from './workspace.ts';
@@ -51,6 +52,8 @@ export interface MutantRecord extends MutantInfo {
 export interface MutateReport {
   files: string[];
   totalMutants: number;
+  /** Mutants on the hand-written mutants' switches, left out of the population (see mutant-switches.ts). */
+  onSwitches: number;
   sample: number;
   seed: number;
   mutants: MutantRecord[];
@@ -70,8 +73,11 @@ function fmtDuration(ms: number): string {
 export async function runMutate(o: MutateOptions): Promise<MutateReport> {
   const sources: SourceFile[] = o.files.map((name) => ({ name, content: readFileSync(join(o.root, name), 'utf8') }));
   const inst = await instrument(sources);
+  const switches = new Map(sources.map((f) => [f.name, mutantSwitchLines(f.content)]));
+  const population = inst.mutants.filter((m) => !switches.get(m.file)?.has(m.start.line));
+  const onSwitches = inst.mutants.length - population.length;
   o.log(
-    `instrumented ${o.files.length} files: ${inst.mutants.length} mutants; sampling ${Math.min(o.sample, inst.mutants.length)} with seed ${o.seed}`,
+    `instrumented ${o.files.length} files: ${inst.mutants.length} mutants, ${onSwitches} of them on hand-written mutant switches (left out); sampling ${Math.min(o.sample, population.length)} with seed ${o.seed}`,
   );
   const ws = makeWorkspace(o.root, inst.files);
   const covDir = mkdtempSync(join(tmpdir(), 'sdgrade-mutate-cov-'));
@@ -98,7 +104,7 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
       `baseline passed in ${fmtDuration(baselineMs)}; the checks reach ${covered.size} of ${inst.mutants.length} mutants' code`,
     );
 
-    const picked = sampleMutants(inst.mutants, o.sample, o.seed);
+    const picked = sampleMutants(population, o.sample, o.seed);
     const records: MutantRecord[] = [];
     const started = performance.now();
     for (const [i, m] of picked.entries()) {
@@ -132,6 +138,7 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
     return {
       files: o.files,
       totalMutants: inst.mutants.length,
+      onSwitches,
       sample: picked.length,
       seed: o.seed,
       mutants: records,
@@ -170,7 +177,7 @@ export function scoreOf(rs: readonly MutantRecord[]): Score {
 
 export function renderMutateReport(r: MutateReport): string {
   const lines = [
-    `sampled ${r.sample} of ${r.totalMutants} mutants (seed ${r.seed}) in ${r.files.length} files`,
+    `sampled ${r.sample} of ${r.totalMutants - r.onSwitches} mutants (seed ${r.seed}) in ${r.files.length} files; ${r.onSwitches} more on hand-written mutant switches left out`,
     `killed ${r.counts.killed}, timed out ${r.counts.timeout}, survived ${r.counts.survived}, no coverage ${r.counts['no-coverage']}, equivalent ${r.counts.equivalent}, errors ${r.counts.error}`,
     `mutation score: ${formatScore(r.score)}`,
   ];
