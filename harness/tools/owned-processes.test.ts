@@ -6,7 +6,7 @@
 // so a reused pid is not mistaken for a survivor.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -100,6 +100,8 @@ async function waitUntil<T>(what: string, limitMs: number, probe: () => T | null
 interface Run {
   child: ChildProcess;
   mark: string;
+  /** The run's results folder. */
+  out: string;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Every process of the run seen so far (sampled while it runs), by pid and start time. */
@@ -142,17 +144,19 @@ function startHarness(args: string[], env: NodeJS.ProcessEnv = {}): Run {
       resolve({ code, signal });
     }),
   );
-  const run = { child, mark, output: () => output, exited, seen: () => [...seen.values()], sample };
+  const run = { child, mark, out, output: () => output, exited, seen: () => [...seen.values()], sample };
   runs.push(run);
   return run;
 }
 
 afterEach(async () => {
-  // A failed test must not leave its run behind either.
+  // A failed test must not leave its run behind either: the harness is killed, its watchdog gets its 5 s (killing
+  // it earlier would leave its work undone), then whatever is left is killed here.
   for (const r of runs.splice(0)) {
     r.child.kill('SIGKILL');
     await r.exited;
-    for (const p of await survivors(r.seen(), r.mark, 0)) {
+    rmSync(r.out, { recursive: true, force: true });
+    for (const p of await survivors(r.seen(), r.mark, Date.now())) {
       try {
         process.kill(p.pid, 'SIGKILL');
       } catch {
