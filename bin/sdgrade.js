@@ -9,10 +9,11 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 // Ctrl-C or a TERM exits through process.exit, so the harness's exit hooks stop what it started; a command that
-// handles the signal itself (serve) adds its own listener and shuts down gracefully instead.
+// shuts down gracefully on the signal itself (serve) says so with this flag. (Not by counting listeners: libraries
+// such as signal-exit add their own, and each then waited for the other, so the signal was ignored.)
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
-    if (process.listenerCount(sig) === 1) process.exit(130);
+    if (!globalThis[Symbol.for('sdgrade.gracefulSignals')]) process.exit(130);
   });
 }
 const { main } = await import('../harness/cli/main.ts');

@@ -17,6 +17,7 @@ import { validateResults } from '../report/validate-results.ts';
 import { writeReport } from '../report/write-report.ts';
 import type { ChapterResult, RunResults } from '../results/types.ts';
 import { findK6 } from '../tools/k6.ts';
+import { describeService, mainJobServices } from '../tools/local-services.ts';
 import { runMutants } from './mutants.ts';
 import { openNetwork } from './network.ts';
 import { scaffoldChapter } from './scaffold.ts';
@@ -146,13 +147,26 @@ export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
   }
 }
 
-export async function cmdAll(o: { profile: Profile; runs: number; seed?: number; out?: string }): Promise<number> {
+export async function cmdAll(o: {
+  profile: Profile;
+  runs: number;
+  seed?: number;
+  out?: string;
+  embedded?: boolean;
+  chapters?: string[];
+}): Promise<number> {
   const runId = newRunId();
   const dir = makeRunDir(runId, o.out);
   const runSeed = o.seed ?? newRunSeed();
-  log(
-    `main job: grading ${chapters.length} reference implementation(s) on embedded defaults, load profile ${o.profile}`,
-  );
+  const graded = o.chapters ? o.chapters.map((c) => chapterModule(c)) : [...chapters];
+  // PostgreSQL and Redis: the given URLs, else throwaway local servers where the packages are installed (ended
+  // with the run however it ends), else embedded; the checks that need a real one are skipped only in that case.
+  const services = await mainJobServices({ embedded: Boolean(o.embedded) });
+  const real = Object.values(services).filter((s) => s.source !== 'embedded');
+  log(`main job: grading ${graded.length} reference implementation(s), load profile ${o.profile}, with`);
+  for (const s of Object.values(services)) log(`  ${describeService(s)}`);
+  const saved = Object.fromEntries(real.map((s) => [DEPENDENCY_ENV[s.kind], process.env[DEPENDENCY_ENV[s.kind]]]));
+  for (const s of real) process.env[DEPENDENCY_ENV[s.kind]] = s.url!;
   log(`run ${runId}, seed ${runSeed}`);
   const network = await openNetwork(log);
   const k6 = await k6For(o.profile, true);
@@ -160,8 +174,8 @@ export async function cmdAll(o: { profile: Profile; runs: number; seed?: number;
   const results: ChapterResult[] = [];
   const broken: string[] = [];
   try {
-    for (const [i, m] of chapters.entries()) {
-      log(`\n[${i + 1}/${chapters.length}] ${m.slug}`);
+    for (const [i, m] of graded.entries()) {
+      log(`\n[${i + 1}/${graded.length}] ${m.slug}`);
       try {
         results.push(
           await gradeChapter({
@@ -174,7 +188,8 @@ export async function cmdAll(o: { profile: Profile; runs: number; seed?: number;
             bench: true,
             k6,
             network,
-            embedded: true,
+            // Without a real dependency the manifests' URLs are ignored (even ones set in the environment).
+            embedded: real.length === 0,
             onProgress: (l) => log(`  ${l}`),
           }),
         );
@@ -186,14 +201,22 @@ export async function cmdAll(o: { profile: Profile; runs: number; seed?: number;
     }
   } finally {
     await network?.close();
+    for (const s of Object.values(services)) await s.stop().catch((e) => log(`stopping ${s.kind}: ${e.message}`));
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
   const code = await finishRun(
     {
       schemaVersion: 1,
       runId,
       startedAt: started,
-      command: `sdgrade all --profile ${o.profile}`,
-      environment: environment(k6?.version ?? null),
+      command: `sdgrade all --profile ${o.profile}${o.embedded ? ' --embedded' : ''}${o.chapters ? ` --chapters ${o.chapters.join(',')}` : ''}`,
+      environment: environment(k6?.version ?? null, {
+        postgres: services.postgres.description,
+        redis: services.redis.description,
+      }),
       chapters: results,
     },
     dir,

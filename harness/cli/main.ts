@@ -97,8 +97,10 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('all')
     .description(
-      'the main job: grade every reference implementation on embedded defaults, with load, and write the report',
+      'the main job: grade every reference implementation, with load, and write the report; PostgreSQL and Redis from SDGRADE_DATABASE_URL / SDGRADE_REDIS_URL, else throwaway local servers where the Debian packages are installed, else the embedded defaults',
     )
+    .option('--embedded', 'use the embedded defaults even where PostgreSQL or Redis could be used')
+    .option('--chapters <list>', 'only these chapters (slugs or numbers, comma-separated)', (v) => v.split(','))
     .addOption(new Option('--profile <profile>', 'load profile').choices(['smoke', 'full']).default('full'))
     .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 40)
     .option('--seed <n>', 'run seed', (v) => Number.parseInt(v, 10))

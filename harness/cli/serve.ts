@@ -26,6 +26,8 @@ export async function serveReferences(mods: ChapterModule[], log: (l: string) =>
       );
     }
     log('serving; Ctrl-C stops');
+    // bin/sdgrade.js leaves the signal to us (a graceful stop) instead of exiting at once.
+    (globalThis as Record<symbol, unknown>)[Symbol.for('sdgrade.gracefulSignals')] = true;
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -4,7 +4,7 @@ import { cpus, release, totalmem, type } from 'node:os';
 import type { Environment } from '../results/types.ts';
 import { rootDir } from './paths.ts';
 
-export function environment(k6Version: string | null): Environment {
+export function environment(k6Version: string | null, services?: Environment['services']): Environment {
   let gitCommit: string | null = null;
   try {
     gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: rootDir, stdio: ['ignore', 'pipe', 'ignore'] })
@@ -22,5 +22,6 @@ export function environment(k6Version: string | null): Environment {
     k6: k6Version,
     gitCommit,
     ci: Boolean(process.env.CI),
+    ...(services ? { services } : {}),
   };
 }

@@ -1,26 +1,14 @@
 // A target started from a manifest: the harness owns its processes, so it can kill -9, pause, resume and restart
 // each node with the same port and data directory, and it captures each node's output into the run's folder.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { stablePort } from '../faults/free-port.ts';
+import { spawnOwned } from '../tools/owned-processes.ts';
 import { fillPlaceholders, type LoadedManifest } from './manifest.ts';
 import { type FaultProxy, hostPort, type NetworkFaults, throughProxy } from './network-faults.ts';
 import { CapabilityMissing, type DependencyHandle, type Target } from './target.ts';
 import { waitReady } from './wait-ready.ts';
-
-// Process groups of every node this harness started and has not seen exit: if the harness itself dies (a crash,
-// Ctrl-C), they are killed with it instead of being left running on their ports.
-const liveGroups = new Set<number>();
-process.on('exit', () => {
-  for (const pid of liveGroups) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-});
 
 interface NodeState {
   name: string;
@@ -244,23 +232,21 @@ export class ProcessTarget implements Target {
     const [cmd, ...args] = spec.command.map((c) => fillPlaceholders(c, values));
     s.log.write(`--- ${new Date().toISOString()} start ${[cmd, ...args].join(' ')}\n`);
     this.o.onProgress?.(`starting ${s.name} on ${s.url}`);
-    // detached: the node gets its own process group, so kill -9 and SIGSTOP reach every process it started.
-    const child = spawn(cmd!, args, {
+    // The node gets its own process group, so kill -9 and SIGSTOP reach every process it started, and the group
+    // dies with the harness however the harness ends (owned-processes.ts).
+    const child = spawnOwned(cmd!, args, {
       cwd: this.o.manifest.workDir,
       env,
-      detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     s.child = child;
     s.exit = null;
-    if (child.pid) liveGroups.add(child.pid);
     child.stdout?.pipe(s.log, { end: false });
     child.stderr?.pipe(s.log, { end: false });
     child.on('error', (e) => {
       s.exit = `could not start: ${e.message}`;
     });
     child.on('exit', (code, signal) => {
-      if (child.pid) liveGroups.delete(child.pid);
       s.exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
       s.log.write(`--- ${new Date().toISOString()} ${s.exit}\n`);
     });

@@ -8,14 +8,14 @@
 //   const pg = await startPrivatePostgres();          // throws PostgresMissing when there are no binaries
 //   target.useDependency('database', pg.url);  ...  await pg.crash();  ...  await pg.start();
 //   await pg.close();                                  // stops it and removes its folder
-import { execFile, execFileSync } from 'node:child_process';
+// The cluster and its folder are owned (harness/tools/owned-processes.ts): if the harness dies, even by SIGKILL,
+// its watchdog stops the server (pg_ctl daemonizes it: it is not our child) and removes the folder.
+import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { execOwned, ownDir, ownPostgres } from '../tools/owned-processes.ts';
 import { stablePort } from './free-port.ts';
-
-const run = promisify(execFile);
 
 export class PostgresMissing extends Error {}
 
@@ -47,13 +47,6 @@ export function findPostgresBin(root = '/usr/lib/postgresql'): string | null {
   return versions[0] ? join(root, versions[0], 'bin') : null;
 }
 
-// Clusters still running when the harness exits are stopped with it (pg_ctl daemonizes the server: it is not our
-// child, so nothing else would).
-const live = new Map<string, () => void>();
-process.on('exit', () => {
-  for (const stop of live.values()) stop();
-});
-
 export async function startPrivatePostgres(o: { bin?: string } = {}): Promise<PrivatePostgres> {
   const bin = o.bin ?? findPostgresBin();
   if (!bin) {
@@ -66,17 +59,24 @@ export async function startPrivatePostgres(o: { bin?: string } = {}): Promise<Pr
   if (root && !owner) throw new PostgresMissing('running as root, and there is no postgres user to run the server as');
   const dir = mkdtempSync(join(tmpdir(), 'sdgrade-pg-'));
   const dataDir = join(dir, 'data');
+  const releaseDir = ownDir(dir);
+  const releaseServer = ownPostgres(dataDir);
+  const discard = () => {
+    releaseServer();
+    rmSync(dir, { recursive: true, force: true });
+    releaseDir();
+  };
   const logFile = join(dir, 'server.log');
   if (owner) chownSync(dir, owner.uid, owner.gid);
   // As root: the same command as the postgres user.
   const as = (cmd: string, args: string[]) =>
-    run(root ? 'runuser' : cmd, root ? ['-u', 'postgres', '--', cmd, ...args] : args, { timeout: 60_000 });
+    execOwned(root ? 'runuser' : cmd, root ? ['-u', 'postgres', '--', cmd, ...args] : args, { timeoutMs: 60_000 });
   const pgCtl = join(bin, 'pg_ctl');
   try {
     await as(join(bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`initdb failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`);
+    discard();
+    throw new Error(`initdb failed: ${(e as { stderr?: string }).stderr || (e as Error).message}`);
   }
   const port = await stablePort();
   let running = false;
@@ -94,26 +94,14 @@ export async function startPrivatePostgres(o: { bin?: string } = {}): Promise<Pr
       'start',
     ]);
     running = true;
-    live.set(dataDir, stopNow);
   };
-  // Synchronous, for the exit hook.
-  function stopNow(): void {
-    try {
-      const args = ['-D', dataDir, '-m', 'immediate', 'stop'];
-      execFileSync(root ? 'runuser' : pgCtl, root ? ['-u', 'postgres', '--', pgCtl, ...args] : args, {
-        stdio: 'ignore',
-        timeout: 10_000,
-      });
-    } catch {
-      /* not running */
-    }
-  }
   try {
     await startServer();
   } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
+    await as(pgCtl, ['-D', dataDir, '-m', 'immediate', 'stop']).catch(() => undefined);
+    discard();
     throw new Error(
-      `the private PostgreSQL did not start: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`,
+      `the private PostgreSQL did not start: ${(e as { stderr?: string }).stderr || (e as Error).message}`,
     );
   }
   let closed = false;
@@ -128,15 +116,14 @@ export async function startPrivatePostgres(o: { bin?: string } = {}): Promise<Pr
     async crash() {
       await as(pgCtl, ['-D', dataDir, '-m', 'immediate', 'stop']);
       running = false;
-      live.delete(dataDir);
     },
     start: startServer,
     async close() {
       if (closed) return;
       closed = true;
-      live.delete(dataDir);
       await as(pgCtl, ['-D', dataDir, '-m', 'immediate', 'stop']).catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
+      running = false;
+      discard();
     },
   };
 }

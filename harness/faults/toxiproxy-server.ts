@@ -1,9 +1,9 @@
 // Runs toxiproxy-server as a child process on a free loopback port. One server per test file (or per graded
 // run) keeps runs independent: no shared state on the well-known port 8474, and nothing listens beyond 127.0.0.1.
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { killOnExit, stopChild } from '../tools/kill-on-exit.ts';
+import { spawnOwned, stopChild } from '../tools/owned-processes.ts';
 import { findToxiproxy } from '../tools/toxiproxy.ts';
 import { freePort } from './free-port.ts';
 import { ToxiproxyClient } from './toxiproxy-client.ts';
@@ -58,11 +58,11 @@ export async function startToxiproxyServer(opts: ToxiproxyServerOptions = {}): P
 async function startOnPort(binary: string, port: number, opts: ToxiproxyServerOptions): Promise<ToxiproxyServer> {
   const args = ['-host', '127.0.0.1', '-port', String(port)];
   if (opts.seed !== undefined) args.push('-seed', String(opts.seed));
-  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(binary, args, {
+  // Owned: killed with the harness however it ends.
+  const child = spawnOwned(binary, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: opts.logLevel ?? process.env.LOG_LEVEL ?? 'info' },
-  });
-  const release = killOnExit(child);
+  }) as ChildProcessByStdio<null, Readable, Readable>;
 
   let log = '';
   const file: WriteStream | null = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : null;
@@ -84,7 +84,6 @@ async function startOnPort(binary: string, port: number, opts: ToxiproxyServerOp
     stopped ??= stopChild(child, 'SIGTERM', 3_000).then(
       () =>
         new Promise<void>((resolve) => {
-          release();
           if (file) file.end(resolve);
           else resolve();
         }),

@@ -1,12 +1,13 @@
 // Runs one k6 test and collects its machine-readable summary, its standalone HTML dashboard and its output.
 // Everything k6 does here stays on this machine: usage reports off, no outputs (-o / K6_OUT / cloud) ever
 // passed, its REST API off, and the dashboard's web server bound to a random 127.0.0.1 port.
-import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { findK6 } from '../tools/k6.ts';
-import { killOnExit, stopChild } from '../tools/kill-on-exit.ts';
+import { spawnOwned, stopChild } from '../tools/owned-processes.ts';
 import { type K6Summary, parseK6Summary } from './k6-summary.ts';
 
 export type { K6Summary } from './k6-summary.ts';
@@ -123,8 +124,12 @@ export async function runK6(opts: RunK6Options): Promise<RunK6Result> {
   args.push(resolve(opts.script));
 
   const log = createWriteStream(stdoutPath);
-  const child = spawn(k6, args, { cwd: outDir, env: k6ProcessEnv(dashboardPath), stdio: ['ignore', 'pipe', 'pipe'] });
-  const release = killOnExit(child);
+  // Owned: killed with the harness however it ends.
+  const child = spawnOwned(k6, args, {
+    cwd: outDir,
+    env: k6ProcessEnv(dashboardPath),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }) as ChildProcessByStdio<null, Readable, Readable>;
 
   const forward = (stream: NodeJS.ReadableStream) => {
     let partial = '';
@@ -153,10 +158,7 @@ export async function runK6(opts: RunK6Options): Promise<RunK6Result> {
   const exitCode = await new Promise<number>((res, rej) => {
     child.once('error', (err) => rej(new Error(`could not run ${k6}: ${err.message}`)));
     child.once('close', (code, signal) => res(code ?? (signal ? 128 : -1)));
-  }).finally(() => {
-    clearTimeout(timer);
-    release();
-  });
+  }).finally(() => clearTimeout(timer));
   await new Promise<void>((r) => log.end(r));
 
   const exitMeaning = K6_EXIT_CODES[exitCode] ?? `exit code ${exitCode}`;

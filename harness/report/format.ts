@@ -123,6 +123,12 @@ export function describeEnvironment(env: Environment): [label: string, value: st
     ['k6', env.k6 ?? 'not used'],
     ['Commit', env.gitCommit ?? 'unknown'],
     ['CI', env.ci ? 'yes' : 'no'],
+    ...(env.services
+      ? ([
+          ['PostgreSQL', env.services.postgres],
+          ['Redis', env.services.redis],
+        ] as [string, string][])
+      : []),
   ];
 }
 

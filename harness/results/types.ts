@@ -21,6 +21,8 @@ export interface Environment {
   k6: string | null;
   gitCommit: string | null;
   ci: boolean;
+  /** Where the run's PostgreSQL and Redis came from (the main job records it; absent for other commands). */
+  services?: { postgres: string; redis: string };
 }
 
 export interface RecordedExchange {

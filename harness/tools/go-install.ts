@@ -1,10 +1,12 @@
 // Builds a pinned Go program with `go install module@version`. k6 and toxiproxy are Go programs that are not on
 // npm; the Go module proxy is reachable wherever npm is, so building from a pinned release is the portable way
 // to get the exact version the suite was calibrated with.
-import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { findOnPath } from './find-on-path.ts';
+import { spawnOwned } from './owned-processes.ts';
 import { isExecutableFile } from './tool-cache.ts';
 import { readVersionOutput } from './version-output.ts';
 
@@ -122,7 +124,11 @@ function runWithHeartbeat(
   heartbeat: () => void,
 ): Promise<{ code: number | string; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnOwned(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcessByStdio<
+      null,
+      Readable,
+      Readable
+    >;
     let output = '';
     const keep = (chunk: Buffer) => {
       // Only the tail matters for the error message; a k6 build lists hundreds of "go: downloading" lines.

@@ -1,7 +1,9 @@
 // Starts fakes-process.ts as a child of the harness (the load run's PSP and payout provider) and stops it.
-import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { spawnOwned } from '../../tools/owned-processes.ts';
 
 export interface FakesChild {
   pspUrl: string;
@@ -15,7 +17,8 @@ const ENTRY = fileURLToPath(new URL('./fakes-process.ts', import.meta.url));
 // SDGRADE_FAKES_NODE_ARGS: extra node options for the fakes' process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 
 export async function startFakesChild(o: { secret: string; latencyMs: number; seed: number }): Promise<FakesChild> {
-  const child = spawn(
+  // Owned: killed with the harness however it ends.
+  const child = spawnOwned(
     process.execPath,
     [
       ...(process.env['SDGRADE_FAKES_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
@@ -30,7 +33,7 @@ export async function startFakesChild(o: { secret: string; latencyMs: number; se
       String(o.seed),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  ) as ChildProcessByStdio<null, Readable, Readable>;
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-2000);
