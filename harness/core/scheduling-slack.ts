@@ -6,6 +6,9 @@
 // one is still caught; and it records the slack it used in its evidence.
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 
+/** How often the event-loop probe ticks, in ms. */
+const RESOLUTION_MS = 10;
+
 export interface SlackRecord {
   /** The worst lateness of this process's timers while the check ran, in ms. */
   loopLagMs: number;
@@ -27,14 +30,15 @@ export class SchedulingSlack {
     readonly capMs: number,
     private readonly evidence?: Record<string, unknown>,
   ) {
-    this.histogram = monitorEventLoopDelay({ resolution: 10 });
+    this.histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     this.histogram.enable();
     stopWhenCollected.register(this, this.histogram, this);
   }
 
   /** This process's worst event-loop delay since the start, in ms (a timer due at t fired at t + this, at most). */
   loopLagMs(): number {
-    return Number.isFinite(this.histogram.max) ? this.histogram.max / 1e6 : 0;
+    // The histogram records each whole interval between ticks: the lateness is what exceeds the resolution.
+    return Number.isFinite(this.histogram.max) ? Math.max(0, this.histogram.max / 1e6 - RESOLUTION_MS) : 0;
   }
 
   /**
