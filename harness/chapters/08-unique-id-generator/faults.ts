@@ -101,8 +101,8 @@ const PROBE_MS = 1200;
  * keeps the window well inside the clock step, so a node that ignores the step is still caught in it.
  */
 async function probeWhileBehind(ctx: CheckContext, api: IdApi, w: Watch, name: string, slack: SchedulingSlack) {
-  const until = Date.now() + slack.bound(PROBE_MS);
-  for (let i = 0; Date.now() < until; i++) await probe(ctx, api, w, name, i % 2 === 1);
+  const started = Date.now();
+  for (let i = 0; Date.now() - started < slack.bound(PROBE_MS); i++) await probe(ctx, api, w, name, i % 2 === 1);
 }
 
 export async function clockStepsBack(ctx: CheckContext): Promise<void> {

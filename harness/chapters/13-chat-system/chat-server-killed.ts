@@ -50,11 +50,12 @@ export const chatServerKilled = chatCheck(async (w) => {
   for (const d of survivors) ids.push(await d.sendOk(g.channelId, `during ${d.label}`));
 
   // Discovery must stop handing out the dead server.
-  // Within the bound plus the scheduling delay measured (evidence.schedulingSlack, at most 3 s): a discovery that
-  // never forgets the dead server is still caught.
-  const forgetsWithinMs = checkSlack(ctx.evidence, 3000).bound(DISCOVERY_FORGETS_MS);
+  // Within the bound plus the scheduling delay measured meanwhile (evidence.schedulingSlack, at most 3 s): a
+  // discovery that never forgets the dead server is still caught.
+  const slack = checkSlack(ctx.evidence, 3000);
+  let forgetsWithinMs = DISCOVERY_FORGETS_MS;
   let listed = true;
-  while (Date.now() - killedAt < forgetsWithinMs) {
+  while (Date.now() - killedAt < (forgetsWithinMs = slack.bound(DISCOVERY_FORGETS_MS))) {
     listed = (await w.servers(survivors[0]!)).some((s) => s.name === victim.name);
     if (!listed) break;
     await sleep(200);

@@ -79,8 +79,13 @@ export const presenceHeartbeats = chatCheck(async (w) => {
         a.device.heartbeat();
         a.device.drop();
         // Offline within the timeout plus 2.5 s, plus the scheduling delay measured (at most 2.5 s more).
-        const untilMs = timeoutMs + checkSlack(ctx.evidence, 2500).bound(2500);
-        while (!events().some((e) => e.status === 'offline') && Date.now() < lastBeat + untilMs) await sleep(25);
+        const slack = checkSlack(ctx.evidence, 2500);
+        let untilMs = timeoutMs + 2500;
+        while (
+          !events().some((e) => e.status === 'offline') &&
+          Date.now() < lastBeat + (untilMs = timeoutMs + slack.bound(2500))
+        )
+          await sleep(25);
         const off = events().find((e) => e.status === 'offline');
         ctx.expect(off, `${a.username} was never shown offline, ${untilMs} ms after the last heartbeat`);
         ctx.expect(
