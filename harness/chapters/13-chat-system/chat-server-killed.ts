@@ -53,15 +53,15 @@ export const chatServerKilled = chatCheck(async (w) => {
   // Within the bound plus the scheduling delay measured meanwhile (evidence.schedulingSlack, at most 3 s): a
   // discovery that never forgets the dead server is still caught.
   const slack = checkSlack(ctx.evidence, 3000);
-  let forgetsWithinMs = DISCOVERY_FORGETS_MS;
+  const forgetsWithinMs = () => slack.bound(DISCOVERY_FORGETS_MS);
   let listed = true;
-  while (Date.now() - killedAt < (forgetsWithinMs = slack.bound(DISCOVERY_FORGETS_MS))) {
+  while (Date.now() - killedAt < forgetsWithinMs()) {
     listed = (await w.servers(survivors[0]!)).some((s) => s.name === victim.name);
     if (!listed) break;
     await sleep(200);
   }
   ctx.evidence.discoveryForgotMs = listed ? null : Date.now() - killedAt;
-  ctx.expect(!listed, `discovery still hands out ${victim.name} ${forgetsWithinMs} ms after it was killed`);
+  ctx.expect(!listed, `discovery still hands out ${victim.name} ${forgetsWithinMs()} ms after it was killed`);
 
   for (const d of onVictim) {
     await d.reconnect();

@@ -80,14 +80,10 @@ export const presenceHeartbeats = chatCheck(async (w) => {
         a.device.drop();
         // Offline within the timeout plus 2.5 s, plus the scheduling delay measured (at most 2.5 s more).
         const slack = checkSlack(ctx.evidence, 2500);
-        let untilMs = timeoutMs + 2500;
-        while (
-          !events().some((e) => e.status === 'offline') &&
-          Date.now() < lastBeat + (untilMs = timeoutMs + slack.bound(2500))
-        )
-          await sleep(25);
+        const untilMs = () => timeoutMs + slack.bound(2500);
+        while (!events().some((e) => e.status === 'offline') && Date.now() < lastBeat + untilMs()) await sleep(25);
         const off = events().find((e) => e.status === 'offline');
-        ctx.expect(off, `${a.username} was never shown offline, ${untilMs} ms after the last heartbeat`);
+        ctx.expect(off, `${a.username} was never shown offline, ${untilMs()} ms after the last heartbeat`);
         ctx.expect(
           off.at - lastBeat >= timeoutMs * 0.9,
           `${a.username} went offline ${off.at - lastBeat} ms after the last heartbeat, before the ${timeoutMs} ms timeout`,
