@@ -1,34 +1,83 @@
 // Assertions every chapter's grade test makes the same way (used from vitest files only).
-import { expect } from 'vitest';
-import { type MutantOutcome, runMutants } from '../cli/mutants.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMutants } from '../cli/mutants.ts';
+import { openNetwork } from '../cli/network.ts';
 import { countStatuses } from '../core/grade-chapter.ts';
+import type { NetworkFaults } from '../core/network-faults.ts';
+import { timeLimit } from '../core/time-scale.ts';
 import { validateResults } from '../report/validate-results.ts';
 import type { ChapterResult, RunResults } from '../results/types.ts';
 import type { ChapterModule } from './chapter-module.ts';
+
+export { timeLimit };
 
 /** The checks that failed or errored, as `ID: reason` lines (so a failed expectation says why). */
 export function failures(r: ChapterResult): string[] {
   return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
 }
 
-/** Runs every mutant of the chapter and expects each to be caught by the check named for it. */
-export async function expectEveryMutantCaught(
+/**
+ * One test per mutant of the chapter, each expecting the mutant caught by the check named for it, with its own time
+ * limit (`mutantTimeoutMs` times SDGRADE_TIME_SCALE): a slow machine slows one mutant's test, not a 400 s block, and a
+ * hung mutant names itself. Call it at the top level of a grade test file (it declares a describe block).
+ */
+export function describeMutants(
   module: ChapterModule,
-  o: { numRuns: number; seed?: number; allowSkipped?: boolean },
-): Promise<MutantOutcome[]> {
-  const { outcomes, missed } = await runMutants(module, { numRuns: o.numRuns, seed: o.seed ?? 7, log: () => {} });
-  const summary = outcomes.map((x) => `${x.verdict} ${x.mutant.name} by ${x.mutant.breaks}: ${x.reason}`).join('\n');
-  expect(missed, summary).toBe(0);
-  expect(outcomes.length, summary).toBe(module.mutants.length);
-  if (!o.allowSkipped)
-    expect(
-      outcomes.filter((x) => x.verdict === 'skipped'),
-      summary,
-    ).toEqual([]);
-  // Every check of the catalog has at least one mutant it must catch: a check never seen to fail proves nothing.
-  const named = new Set<string>(module.mutants.map((m) => m.breaks));
-  expect(module.catalog.checks.map((c) => c.id).filter((id) => !named.has(id))).toEqual([]);
-  return outcomes;
+  o: { numRuns: number; seed?: number; allowSkipped?: boolean; mutantTimeoutMs?: number },
+): void {
+  describe(`${module.slug} mutants`, () => {
+    // One fault proxy for every mutant of the chapter (each runMutants call would otherwise start its own).
+    let network: NetworkFaults | null = null;
+    beforeAll(async () => {
+      network = await openNetwork(() => {});
+    });
+    afterAll(async () => {
+      await network?.close();
+    });
+
+    it('has a mutant for every check of the catalog', () => {
+      // A check never seen to fail proves nothing.
+      const named = new Set<string>(module.mutants.map((m) => m.breaks));
+      expect(module.catalog.checks.map((c) => c.id).filter((id) => !named.has(id))).toEqual([]);
+      expect(new Set(module.mutants.map((m) => m.name)).size, 'mutant names are unique').toBe(module.mutants.length);
+    });
+
+    for (const mutant of module.mutants) {
+      it(
+        `catches ${mutant.name} with ${mutant.breaks}`,
+        async (ctx) => {
+          const { outcomes } = await runMutants(module, {
+            numRuns: o.numRuns,
+            seed: o.seed ?? 7,
+            only: [mutant.name],
+            log: () => {},
+            network,
+          });
+          expect(outcomes.map((x) => x.mutant.name)).toEqual([mutant.name]);
+          const x = outcomes[0]!;
+          const why = `${x.verdict} ${mutant.name} by ${mutant.breaks}: ${x.reason}`;
+          // Skipped (it needs a real dependency that is not configured) only where the file allows it, and shown
+          // as skipped, never as passed.
+          if (x.verdict === 'skipped' && o.allowSkipped) ctx.skip(why);
+          expect(x.verdict, why).toBe('caught');
+          expect(x.check?.id, why).toBe(mutant.breaks);
+          expect(x.check?.status, why).toBe('fail');
+        },
+        timeLimit(o.mutantTimeoutMs ?? 60_000),
+      );
+    }
+  });
+}
+
+/**
+ * A ratio a load run measured (an error rate, a loss ratio): recorded as a number in [0, 1]. Whether it is 0 is the
+ * main job's verdict, not the tests': through a saturated CPU a smoke load times requests out, and the tests assert
+ * correctness, never speed.
+ */
+export function expectMeasuredRatio(value: number | null | undefined, what: string): void {
+  expect(typeof value, what).toBe('number');
+  expect(value, what).toBeGreaterThanOrEqual(0);
+  expect(value, what).toBeLessThanOrEqual(1);
 }
 
 /** Wraps one chapter result in a run document and expects it to fit the results schema. */

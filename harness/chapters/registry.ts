@@ -1,4 +1,5 @@
-// The chapters the harness can grade. Adding a chapter: `sdgrade new-chapter NN-slug`, then list it here.
+// The chapters the harness can grade. Adding a chapter: `sdgrade new-chapter NN-slug`, then list it here and in
+// graded-slugs.ts (the CLI's help and `list` read that one, so they need not load every chapter).
 
 import { rateLimiter } from './05-rate-limiter/index.ts';
 import { consistentHashing } from './06-consistent-hashing/index.ts';

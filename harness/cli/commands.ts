@@ -1,4 +1,4 @@
-// The CLI's commands. Each returns the process exit code: 0 pass, 1 fail, 2 error.
+// The CLI's heavier commands (list and estimate have their own light modules, so they load no chapter). Each returns the process exit code: 0 pass, 1 fail, 2 error.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chapterModule, chapters } from '../chapters/registry.ts';
@@ -7,19 +7,18 @@ import { chapterList } from '../core/chapter-list.ts';
 import { environment } from '../core/environment.ts';
 import { countStatuses, gradeChapter, loadErrorPrefix, type TargetSpec } from '../core/grade-chapter.ts';
 import type { Profile } from '../core/load-run.ts';
-import { resultsDir, rootDir } from '../core/paths.ts';
+import { rootDir } from '../core/paths.ts';
 import { makeRunDir, newRunId } from '../core/run-dir.ts';
 import { newRunSeed } from '../core/seed.ts';
-import { renderEstimate } from '../estimate/index.ts';
 import { renderChapterTable, updateReadmeTable } from '../report/chapter-table.ts';
 import { compareRuns } from '../report/compare.ts';
-import { validateResults } from '../report/validate-results.ts';
 import { writeReport } from '../report/write-report.ts';
 import type { ChapterResult, RunResults } from '../results/types.ts';
 import { findK6 } from '../tools/k6.ts';
 import { describeService, mainJobServices } from '../tools/local-services.ts';
 import { runMutants } from './mutants.ts';
 import { openNetwork } from './network.ts';
+import { readResults } from './read-results.ts';
 import { scaffoldChapter } from './scaffold.ts';
 import { serveReferences } from './serve.ts';
 
@@ -270,13 +269,6 @@ export async function cmdServe(chapter: string | undefined): Promise<number> {
   return 0;
 }
 
-function readResults(p: string): RunResults {
-  const file = existsSync(p) && statSync(p).isDirectory() ? join(p, 'results.json') : p;
-  const v = validateResults(JSON.parse(readFileSync(file, 'utf8')));
-  if (!v.ok) throw new Error(`${file} is not a results document:\n  ${v.errors.join('\n  ')}`);
-  return v.results;
-}
-
 export async function cmdCompare(a: string, b: string, threshold: number): Promise<number> {
   const c = compareRuns(readResults(a), readResults(b), { speedThreshold: threshold });
   for (const line of c.lines) log(line);
@@ -305,29 +297,6 @@ export async function cmdReport(p: string, o: { out?: string; readme?: boolean }
     writeFileSync(readme, updateReadmeTable(readFileSync(readme, 'utf8'), renderChapterTable(results, entries)));
     log(`updated the chapter table in ${readme}`);
   }
-  return 0;
-}
-
-export async function cmdList(): Promise<number> {
-  const latest = join(resultsDir, 'latest', 'results.json');
-  const results = existsSync(latest) ? readResults(latest) : null;
-  for (const c of chapterList) {
-    const graded = chapters.some((m) => m.slug === c.slug);
-    const r = results?.chapters.find((x) => x.chapter === c.slug);
-    const status = r
-      ? `${r.counts.pass} pass, ${r.counts.fail} fail, ${r.counts.skipped} skipped (latest run)`
-      : graded
-        ? 'graded (no run yet: `sdgrade test` or `npm start`)'
-        : existsSync(join(rootDir, 'specs', c.slug))
-          ? 'spec only'
-          : 'not started';
-    log(`${c.slug.padEnd(30)} ${c.title.padEnd(40)} ${status}`);
-  }
-  return 0;
-}
-
-export async function cmdEstimate(topic: string | undefined): Promise<number> {
-  log(renderEstimate(topic));
   return 0;
 }
 

@@ -23,6 +23,9 @@ describe('sdgrade CLI', () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     expect(await main(['estimate', '09-url-shortener'])).toBe(0);
     expect(out.join('\n')).toMatch(/1,157/);
+    out.length = 0;
+    expect(await main(['estimate', '09'])).toBe(0);
+    expect(out.join('\n')).toMatch(/1,157/);
     expect(await main(['estimate', 'nope'])).toBe(2);
   });
   it('test needs exactly one of --url and --manifest, and an unknown chapter is an error', async () => {

@@ -1,19 +1,8 @@
 // sdgrade: grade implementations of the book's systems against their specs. Exit codes: 0 pass, 1 fail, 2 error.
 import { Command, CommanderError, Option } from 'commander';
-import { chapters } from '../chapters/registry.ts';
-import {
-  cmdAll,
-  cmdBench,
-  cmdCompare,
-  cmdEstimate,
-  cmdList,
-  cmdMutants,
-  cmdNewChapter,
-  cmdReport,
-  cmdServe,
-  cmdTest,
-} from './commands.ts';
+import { gradedSlugs } from '../chapters/graded-slugs.ts';
 
+// Each action imports its command's module when it runs: `--help`, `list` and `estimate` load no chapter (fast).
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const set = (c: number) => {
@@ -26,7 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .exitOverride()
     .showHelpAfterError();
-  const graded = chapters.map((c) => c.slug).join(', ');
+  const graded = gradedSlugs.join(', ');
   const targetOpts = (c: Command) =>
     c
       .option('--url <url>', 'grade an implementation already running at this base URL')
@@ -44,7 +33,10 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('list')
     .description('list the chapters and their status from the latest run')
-    .action(async () => set(await cmdList()));
+    .action(async () => {
+      const { cmdList } = await import('./list.ts');
+      set(await cmdList());
+    });
 
   targetOpts(
     program
@@ -54,7 +46,10 @@ export async function main(argv: string[]): Promise<number> {
   )
     .addOption(new Option('--load <profile>', 'also run the k6 load test').choices(['smoke', 'full']))
     .option('--fail-fast', 'stop at the first failed check (the rest are reported skipped, with that reason)')
-    .action(async (chapter, opts) => set(await cmdTest(chapter, opts)));
+    .action(async (chapter, opts) => {
+      const { cmdTest } = await import('./commands.ts');
+      set(await cmdTest(chapter, opts));
+    });
 
   targetOpts(
     program.command('load').argument('<chapter>').description('run only the k6 load test and the targets it measures'),
@@ -64,7 +59,10 @@ export async function main(argv: string[]): Promise<number> {
         .choices(['smoke', 'full'])
         .default('smoke'),
     )
-    .action(async (chapter, opts) => set(await cmdTest(chapter, { ...opts, load: opts.profile, only: ['none'] })));
+    .action(async (chapter, opts) => {
+      const { cmdTest } = await import('./commands.ts');
+      set(await cmdTest(chapter, { ...opts, load: opts.profile, only: ['none'] }));
+    });
 
   program
     .command('bench')
@@ -76,13 +74,19 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('--out <dir>', 'write results here instead of results/runs/<run-id>')
     .description("the in-process micro-benchmark of the chapter's core against the best-known package, as ratios")
-    .action(async (chapter, opts) => set(await cmdBench(chapter, opts)));
+    .action(async (chapter, opts) => {
+      const { cmdBench } = await import('./commands.ts');
+      set(await cmdBench(chapter, opts));
+    });
 
   program
     .command('serve')
     .argument('[chapter]', 'chapter slug or number; all when omitted')
     .description('run reference implementations on embedded defaults until Ctrl-C')
-    .action(async (chapter) => set(await cmdServe(chapter)));
+    .action(async (chapter) => {
+      const { cmdServe } = await import('./commands.ts');
+      set(await cmdServe(chapter));
+    });
 
   program
     .command('mutants')
@@ -92,7 +96,10 @@ export async function main(argv: string[]): Promise<number> {
     .description(
       'self-test: start each deliberately broken reference and check the harness catches it with the check named for it',
     )
-    .action(async (chapter, opts) => set(await cmdMutants(chapter, opts)));
+    .action(async (chapter, opts) => {
+      const { cmdMutants } = await import('./commands.ts');
+      set(await cmdMutants(chapter, opts));
+    });
 
   program
     .command('all')
@@ -105,7 +112,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 40)
     .option('--seed <n>', 'run seed', (v) => Number.parseInt(v, 10))
     .option('--out <dir>', 'write results here instead of results/runs/<run-id>')
-    .action(async (opts) => set(await cmdAll(opts)));
+    .action(async (opts) => {
+      const { cmdAll } = await import('./commands.ts');
+      set(await cmdAll(opts));
+    });
 
   program
     .command('compare')
@@ -113,7 +123,10 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<b>', 'later results.json (or its run folder)')
     .option('--threshold <ratio>', 'speed regression beyond this share fails (0.15 = 15%)', Number.parseFloat, 0.15)
     .description('what changed between two runs; exit 1 on a correctness or speed regression')
-    .action(async (a, b, opts) => set(await cmdCompare(a, b, opts.threshold)));
+    .action(async (a, b, opts) => {
+      const { cmdCompare } = await import('./commands.ts');
+      set(await cmdCompare(a, b, opts.threshold));
+    });
 
   program
     .command('report')
@@ -121,20 +134,29 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <dir>', 'where to write the report (default: beside the results)')
     .option('--readme', 'also update the chapter table in README.md')
     .description('render the Markdown, HTML and JUnit reports of a run')
-    .action(async (results, opts) => set(await cmdReport(results, opts)));
+    .action(async (results, opts) => {
+      const { cmdReport } = await import('./commands.ts');
+      set(await cmdReport(results, opts));
+    });
 
   program
     .command('estimate')
     .argument('[topic]', 'powers, latency, availability, twitter, or a chapter slug')
     .description("back-of-the-envelope estimates (chapter 3) and each chapter's derived numbers")
-    .action(async (topic) => set(await cmdEstimate(topic)));
+    .action(async (topic) => {
+      const { cmdEstimate } = await import('./estimate.ts');
+      set(await cmdEstimate(topic));
+    });
 
   program
     .command('new-chapter')
     .argument('<slug>', 'e.g. 05-rate-limiter')
     .option('--prefix <ID>', 'check ID prefix, e.g. RL')
     .description('scaffold a chapter in every top-level folder from the template')
-    .action(async (slug, opts) => set(await cmdNewChapter(slug, opts)));
+    .action(async (slug, opts) => {
+      const { cmdNewChapter } = await import('./commands.ts');
+      set(await cmdNewChapter(slug, opts));
+    });
 
   program
     .command('init')

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChapterModule, Mutant } from '../chapters/chapter-module.ts';
 import { gradeChapter } from '../core/grade-chapter.ts';
+import type { NetworkFaults } from '../core/network-faults.ts';
 import { newRunSeed } from '../core/seed.ts';
 import type { CheckResult } from '../results/types.ts';
 import { openNetwork } from './network.ts';
@@ -19,10 +20,17 @@ export interface MutantOutcome {
 
 export async function runMutants(
   module: ChapterModule,
-  o: { numRuns: number; only?: string[]; seed?: number; log: (l: string) => void },
+  o: {
+    numRuns: number;
+    only?: string[];
+    seed?: number;
+    log: (l: string) => void;
+    /** A fault proxy the caller owns (the grade tests share one across their per-mutant tests); else one is opened. */
+    network?: NetworkFaults | null;
+  },
 ): Promise<{ outcomes: MutantOutcome[]; missed: number }> {
   const runDir = mkdtempSync(join(tmpdir(), `sdgrade-mutants-${module.slug}-`));
-  const network = await openNetwork(o.log);
+  const network = o.network !== undefined ? o.network : await openNetwork(o.log);
   const runSeed = o.seed ?? newRunSeed();
   o.log(`${module.slug}: ${module.mutants.length} mutants, seed ${runSeed}, logs in ${runDir}`);
   const outcomes: MutantOutcome[] = [];
@@ -72,7 +80,7 @@ export async function runMutants(
       );
     }
   } finally {
-    await network?.close();
+    if (o.network === undefined) await network?.close();
   }
   const missed = outcomes.filter((x) => x.verdict === 'missed').length;
   const caught = outcomes.filter((x) => x.verdict === 'caught').length;

@@ -56,7 +56,7 @@ export function scaffoldChapter(slug: string, prefix?: string, root = rootDir): 
     'next:',
     `  1. read ../shared/book/chapters/${slug}.md and write specs/${slug}/openapi.yaml, catalog.yaml and README.md`,
     `  2. add specs/${slug}/openapi.yaml under "apis" in redocly.yaml, then \`npm run gen\``,
-    `  3. register harness/chapters/${slug}/index.ts in harness/chapters/registry.ts`,
+    `  3. register harness/chapters/${slug}/index.ts in harness/chapters/registry.ts and its slug in graded-slugs.ts`,
     `  4. build reference/${slug}/, its mutants, and the checks; \`node bin/sdgrade.js mutants ${slug}\` must catch every mutant`,
   ];
 }

@@ -2,6 +2,7 @@
 // no-engine tests run and assert the skip and its reason; on a machine with an engine the engine tests run instead.
 // Tests that can pass anywhere (caching, the env var first) always run.
 import { afterEach, describe, expect, it } from 'vitest';
+import { timeLimit } from '../core/time-scale.ts';
 import { detectContainerRuntime, NO_RUNTIME_ADVICE } from './container-runtime.ts';
 import { DEPENDENCY_ENV, describeDependency, resolveDependency, startDependency } from './dependencies.ts';
 
@@ -12,10 +13,9 @@ const runtimeAvailable = runtime.available;
 
 describe('detectContainerRuntime', () => {
   it('answers within a few seconds, and the answer is cached for the process', async () => {
-    expect(detectMs).toBeLessThan(5_000);
-    const t0 = performance.now();
+    // Bounds on a hang, times SDGRADE_TIME_SCALE; the cache is shown by the same object coming back.
+    expect(detectMs).toBeLessThan(timeLimit(5_000));
     const again = await detectContainerRuntime();
-    expect(performance.now() - t0).toBeLessThan(50);
     expect(again).toBe(runtime);
   });
 
@@ -47,7 +47,7 @@ describe('startDependency and resolveDependency without an engine', () => {
       const t0 = performance.now();
       expect(await startDependency('redis')).toEqual({ skipped: runtime.reason });
       expect(await startDependency('postgres')).toEqual({ skipped: runtime.reason });
-      expect(performance.now() - t0).toBeLessThan(1_000);
+      expect(performance.now() - t0).toBeLessThan(timeLimit(1_000));
     },
   );
 

@@ -1,6 +1,7 @@
 // Each fault mode as a client really sees it over a real 127.0.0.1 port with global fetch (undici).
 import { HttpResponse, http } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { timeLimit } from '../core/time-scale.ts';
 import { createExamplePsp, type ExamplePsp } from './example-psp.ts';
 import { type FakeService, startFakeService } from './fake-service.ts';
 import { createFaultControl } from './fault-modes.ts';
@@ -53,7 +54,7 @@ describe('fault modes over a real port', () => {
     const r = await outcome(pingUrl(), { signal: AbortSignal.timeout(300) });
     expect(r).toMatchObject({ ok: false, name: 'TimeoutError' });
     expect(r.ms).toBeGreaterThanOrEqual(290);
-    expect(r.ms).toBeLessThan(2_000);
+    expect(r.ms).toBeLessThan(timeLimit(2_000));
     // The client closed its connection: the fake ends the hold instead of keeping it for 30 s.
     await vi.waitFor(() => expect(fake.faults.holding).toBe(0), { timeout: 2_000 });
   });
@@ -63,7 +64,7 @@ describe('fault modes over a real port', () => {
     const r = await outcome(pingUrl());
     expect(r).toMatchObject({ ok: false, name: 'TypeError', message: 'fetch failed', code: 'UND_ERR_SOCKET' });
     expect(r.ms).toBeGreaterThanOrEqual(390);
-    expect(r.ms).toBeLessThan(2_500);
+    expect(r.ms).toBeLessThan(timeLimit(2_500));
     expect(fake.faults.holding).toBe(0);
   });
 
@@ -73,7 +74,7 @@ describe('fault modes over a real port', () => {
     const r = await outcome(pingUrl());
     expect(r).toMatchObject({ ok: true, status: 200, body: '{"pong":true}' });
     expect(r.ms).toBeGreaterThanOrEqual(490);
-    expect(r.ms - base.ms).toBeLessThan(500 + 1_000);
+    expect(r.ms - base.ms).toBeLessThan(500 + timeLimit(1_000));
     expect(fake.calls.at(-1)?.fault).toBe('slow');
     // A slow charge is still made (the PSP was slow, not down).
     fake.faults.set({ mode: 'slow', delayMs: 100 });
@@ -167,7 +168,7 @@ describe('fault modes over a real port', () => {
     await vi.waitFor(() => expect(f.faults.holding).toBe(1));
     const t0 = performance.now();
     await f.stop();
-    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(performance.now() - t0).toBeLessThan(timeLimit(1_000));
     expect(await pending).toMatchObject({ ok: false, code: 'UND_ERR_SOCKET' });
     expect(f.faults.holding).toBe(0);
   });

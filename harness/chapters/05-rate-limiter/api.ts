@@ -3,6 +3,7 @@
 import type { components } from '../../../specs/05-rate-limiter/generated/openapi.d.ts';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
+import { checkSlack } from '../../core/scheduling-slack.ts';
 
 export type Decision = components['schemas']['Decision'];
 export type Descriptor = components['schemas']['Descriptor'];
@@ -80,10 +81,16 @@ export function runNonce(): string {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-/** Waits, if needed, so that the next `needMs` stay inside one window of `unitMs` (aligned to the Unix epoch). */
-export async function clearOfBoundary(unitMs: number, needMs: number): Promise<void> {
+/**
+ * Waits, if needed, so that the next `needMs` stay inside one window of `unitMs` (aligned to the Unix epoch). On a
+ * busy machine the requests that follow take longer, so the scheduling delay measured during the check is added
+ * to `needMs` (evidence.schedulingSlack, at most a third of the window): a bigger margin only waits for the next
+ * window more often, it never hides a wrong answer.
+ */
+export async function clearOfBoundary(ctx: CheckContext, unitMs: number, needMs: number): Promise<void> {
+  const need = checkSlack(ctx.evidence, Math.round(unitMs / 3)).bound(needMs);
   const into = Date.now() % unitMs;
-  if (into + needMs >= unitMs) await sleep(unitMs - into + 5);
+  if (into + need >= unitMs) await sleep(unitMs - into + 5);
 }
 
 export function perMinute(key: string, limit: number, value?: string): Descriptor {

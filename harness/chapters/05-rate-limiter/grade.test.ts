@@ -11,7 +11,14 @@ import { ProcessTarget } from '../../core/process-target.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { expectEveryMutantCaught, expectEveryTarget, expectValidResults, failures } from '../grade-test-kit.ts';
+import {
+  describeMutants,
+  expectEveryTarget,
+  expectMeasuredRatio,
+  expectValidResults,
+  failures,
+  timeLimit,
+} from '../grade-test-kit.ts';
 import { counterVsExactWindow } from './accuracy.ts';
 import { rateLimiter } from './index.ts';
 import { overAdmission } from './properties.ts';
@@ -30,22 +37,26 @@ const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-05-test-'));
 const base = { module: rateLimiter, runDir, runSeed: 42, numRuns: 6, load: null, onProgress: () => {} } as const;
 
 describe('05-rate-limiter reference', () => {
-  it('passes every check by manifest in memory (token bucket); the shared-store checks are skipped with the reason', async () => {
-    const r = await gradeChapter({
-      ...base,
-      target: { manifest: rateLimiter.referenceManifest },
-      network,
-      embedded: true,
-    });
-    expect(failures(r)).toEqual([]);
-    for (const id of ['RL-I5', 'RL-F1', 'RL-F2', 'RL-F3']) {
-      const c = r.checks.find((x) => x.id === id)!;
-      expect(c.status, id).toBe('skipped');
-      expect(c.reason, id).toMatch(/redis/);
-    }
-    expect(r.checks.filter((c) => c.status === 'pass').length).toBe(rateLimiter.catalog.checks.length - 4);
-    expectValidResults(r);
-  }, 60_000);
+  it(
+    'passes every check by manifest in memory (token bucket); the shared-store checks are skipped with the reason',
+    async () => {
+      const r = await gradeChapter({
+        ...base,
+        target: { manifest: rateLimiter.referenceManifest },
+        network,
+        embedded: true,
+      });
+      expect(failures(r)).toEqual([]);
+      for (const id of ['RL-I5', 'RL-F1', 'RL-F2', 'RL-F3']) {
+        const c = r.checks.find((x) => x.id === id)!;
+        expect(c.status, id).toBe('skipped');
+        expect(c.reason, id).toMatch(/redis/);
+      }
+      expect(r.checks.filter((c) => c.status === 'pass').length).toBe(rateLimiter.catalog.checks.length - 4);
+      expectValidResults(r);
+    },
+    timeLimit(60_000),
+  );
 
   it.runIf(realRedis || process.env.CI)(
     'passes every check by manifest on a real Redis shared by two instances (CI)',
@@ -56,7 +67,7 @@ describe('05-rate-limiter reference', () => {
       expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
       expect(r.checks.find((c) => c.id === 'RL-I5')?.evidence?.['instances']).toBe(2);
     },
-    60_000,
+    timeLimit(60_000),
   );
 
   it.runIf(realRedis || process.env.CI)(
@@ -76,7 +87,7 @@ describe('05-rate-limiter reference', () => {
       expect(evidence('RL-F3')['answersStalledStore']).toEqual([503, 503, 503]);
       expect(evidence('RL-F3')['answersSlowStore']).toEqual([true, true, true, false, false]);
     },
-    60_000,
+    timeLimit(60_000),
   );
 
   for (const algorithm of ['leaking_bucket', 'fixed_window', 'sliding_window_log', 'sliding_window_counter']) {
@@ -96,76 +107,86 @@ describe('05-rate-limiter reference', () => {
         expect(failures(r)).toEqual([]);
         expect(r.checks.map((c) => c.status)).toEqual(['pass', 'pass', 'pass']);
       },
-      60_000,
+      timeLimit(60_000),
     );
-    it(`keeps admissions within the ${algorithm} definition and honours its Retry-After`, async () => {
-      const r = await gradeChapter({
-        ...base,
-        numRuns: 2,
-        target: { manifest: rateLimiter.referenceManifest },
-        network: null,
-        embedded: true,
-        only: ['RL-I1', 'RL-I2'],
-        envOverrides: { ALGORITHM: algorithm },
-        variant: algorithm,
-      });
-      expect(failures(r)).toEqual([]);
-      expect(r.checks.find((c) => c.id === 'RL-I1')?.evidence?.['algorithm']).toBe(algorithm);
-    }, 60_000);
+    it(
+      `keeps admissions within the ${algorithm} definition and honours its Retry-After`,
+      async () => {
+        const r = await gradeChapter({
+          ...base,
+          numRuns: 2,
+          target: { manifest: rateLimiter.referenceManifest },
+          network: null,
+          embedded: true,
+          only: ['RL-I1', 'RL-I2'],
+          envOverrides: { ALGORITHM: algorithm },
+          variant: algorithm,
+        });
+        expect(failures(r)).toEqual([]);
+        expect(r.checks.find((c) => c.id === 'RL-I1')?.evidence?.['algorithm']).toBe(algorithm);
+      },
+      timeLimit(60_000),
+    );
   }
 
-  it('passes by URL', async () => {
-    const started = await ProcessTarget.start({
-      manifest: loadManifest(rateLimiter.referenceManifest),
-      runDir: join(runDir, 'by-url'),
-      embedded: true,
-    });
-    try {
+  it(
+    'passes by URL',
+    async () => {
+      const started = await ProcessTarget.start({
+        manifest: loadManifest(rateLimiter.referenceManifest),
+        runDir: join(runDir, 'by-url'),
+        embedded: true,
+      });
+      try {
+        const r = await gradeChapter({
+          ...base,
+          target: { url: started.baseUrl },
+          network: null,
+          only: ['RL-C1', 'RL-C3'],
+        });
+        expect(failures(r)).toEqual([]);
+      } finally {
+        await started.close();
+      }
+    },
+    timeLimit(60_000),
+  );
+
+  it(
+    'runs the k6 smoke profile and the micro-benchmark, and maps them into valid results with every target',
+    async () => {
+      const k6 = await findK6({ build: false });
       const r = await gradeChapter({
         ...base,
-        target: { url: started.baseUrl },
-        network: null,
-        only: ['RL-C1', 'RL-C3'],
+        target: { manifest: rateLimiter.referenceManifest },
+        network,
+        embedded: true,
+        only: ['RL-C1'],
+        load: 'smoke',
+        bench: true,
+        k6: { path: k6.path, version: k6.version },
       });
-      expect(failures(r)).toEqual([]);
-    } finally {
-      await started.close();
-    }
-  }, 60_000);
+      expect(r.load?.scenarios.map((s) => s.name)).toEqual(['limited', 'passthrough']);
+      for (const s of r.load!.scenarios) {
+        expect(s.rps).toBeGreaterThan(0);
+        expectMeasuredRatio(s.errorRate, s.name);
+      }
+      const byId = expectEveryTarget(r, rateLimiter);
+      expectMeasuredRatio(byId['RL-T2']!.value, 'RL-T2');
+      expect(byId['RL-T1']!.yardstick?.value).toBeGreaterThan(0);
+      expect(byId['RL-T3']!.yardstick?.value).toBeGreaterThan(0);
+      // The micro-benchmark's ratios against rate-limiter-flexible, measured (their verdicts are the main job's).
+      for (const id of ['RL-T4', 'RL-T6']) expect(byId[id]!.ratio, id).toBeGreaterThan(0);
+      if (realRedis) expect(byId['RL-T5']!.ratio).toBeGreaterThan(0);
+      else expect(byId['RL-T5']!.verdict).toBe('skipped');
+      for (const id of ['RL-T8', 'RL-T9', 'RL-T10', 'RL-T11', 'RL-T12']) expect(byId[id]!.value, id).toBeGreaterThan(0);
+      expect(byId['RL-T7']!.value).toBeGreaterThanOrEqual(0);
+      expectValidResults(r, k6.version);
+    },
+    timeLimit(90_000),
+  );
 
-  it('runs the k6 smoke profile and the micro-benchmark, and maps them into valid results with every target', async () => {
-    const k6 = await findK6({ build: false });
-    const r = await gradeChapter({
-      ...base,
-      target: { manifest: rateLimiter.referenceManifest },
-      network,
-      embedded: true,
-      only: ['RL-C1'],
-      load: 'smoke',
-      bench: true,
-      k6: { path: k6.path, version: k6.version },
-    });
-    expect(r.load?.scenarios.map((s) => s.name)).toEqual(['limited', 'passthrough']);
-    for (const s of r.load!.scenarios) {
-      expect(s.rps).toBeGreaterThan(0);
-      expect(s.errorRate).toBe(0);
-    }
-    const byId = expectEveryTarget(r, rateLimiter);
-    expect(byId['RL-T2']!.verdict).toBe('pass');
-    expect(byId['RL-T1']!.yardstick?.value).toBeGreaterThan(0);
-    expect(byId['RL-T3']!.yardstick?.value).toBeGreaterThan(0);
-    // The micro-benchmark's ratios against rate-limiter-flexible, measured (their verdicts are the main job's).
-    for (const id of ['RL-T4', 'RL-T6']) expect(byId[id]!.ratio, id).toBeGreaterThan(0);
-    if (realRedis) expect(byId['RL-T5']!.ratio).toBeGreaterThan(0);
-    else expect(byId['RL-T5']!.verdict).toBe('skipped');
-    for (const id of ['RL-T8', 'RL-T9', 'RL-T10', 'RL-T11', 'RL-T12']) expect(byId[id]!.value, id).toBeGreaterThan(0);
-    expect(byId['RL-T7']!.value).toBeGreaterThanOrEqual(0);
-    expectValidResults(r, k6.version);
-  }, 90_000);
-
-  it('catches every mutant with the check named for it', async () => {
-    await expectEveryMutantCaught(rateLimiter, { numRuns: 4, allowSkipped: !realRedis });
-  }, 120_000);
+  describeMutants(rateLimiter, { numRuns: 4, allowSkipped: !realRedis, mutantTimeoutMs: 60_000 });
 });
 
 describe('05-rate-limiter accuracy measure (RL-T7)', () => {

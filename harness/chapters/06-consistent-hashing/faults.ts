@@ -24,16 +24,23 @@ export async function membershipRace(ctx: CheckContext): Promise<void> {
   const spans = new Map<string, { from: number; to: number }[]>();
   const keyPool = Array.from({ length: 200 }, (_, i) => `race/${nonce}/${i}`);
   const durationMs = 2500;
-  const deadline = performance.now() + durationMs;
+  const started = performance.now();
   let changes = 0;
   let lookups = 0;
   let overlapping = 0;
   let failure: { message: string; exchange: Exchange } | undefined;
   const changeTimes: { from: number; to: number }[] = [];
+  // 2.5 s, or longer (up to 15 s) until the race has bitten: on a busy machine fewer requests fit in 2.5 s, and a
+  // race that did not bite would be an error, not a verdict. Running longer only gives a wrong service more chances.
+  const finished = () => {
+    if (failure) return true;
+    const ms = performance.now() - started;
+    return ms >= durationMs && ((changes >= 10 && overlapping > 0) || ms >= 6 * durationMs);
+  };
 
   const writer = async () => {
     const member = new Set<string>();
-    for (let i = 0; performance.now() < deadline && !failure; i++) {
+    for (let i = 0; !finished(); i++) {
       const id = churn[i % churn.length]!;
       const from = performance.now();
       if (member.has(id)) {
@@ -56,7 +63,7 @@ export async function membershipRace(ctx: CheckContext): Promise<void> {
   const wasMember = (id: string, t0: number, t1: number) =>
     permanent.includes(id) || (spans.get(id) ?? []).some((s) => s.from <= t1 && s.to >= t0);
   const reader = async (r: number) => {
-    for (let i = 0; performance.now() < deadline && !failure; i++) {
+    for (let i = 0; !finished(); i++) {
       const batch = i % 4 === 3;
       const keys = batch
         ? Array.from({ length: 20 }, (_, j) => keyPool[(i * 7 + j * 13 + r) % keyPool.length]!)
@@ -90,6 +97,7 @@ export async function membershipRace(ctx: CheckContext): Promise<void> {
   ctx.evidence.membershipChanges = changes;
   ctx.evidence.lookups = lookups;
   ctx.evidence.lookupsOverlappingAChange = overlapping;
+  ctx.evidence.raceMs = Math.round(performance.now() - started);
   if (failure) ctx.fail(failure.message, { exchange: failure.exchange });
   if (changes < 10 || overlapping === 0)
     throw new Error(`only ${changes} changes and ${overlapping} overlapping lookups: the race did not bite`);

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckContext } from '../../core/check-context.ts';
+import { type SchedulingSlack, withSchedulingSlack } from '../../core/scheduling-slack.ts';
 import { expectIds, type IdApi, type Issued, layoutOf, nodeApis, sleep } from './api.ts';
 
 const CLOCK_FILE = 'faketime.rc';
@@ -91,22 +92,36 @@ function biteOrSkip(ctx: CheckContext, w: Watch, stepMs: number): void {
     );
 }
 
+/** How long the harness probes a node while its clock is behind, before the scheduling slack. */
+const PROBE_MS = 1200;
+
+/**
+ * Probes for PROBE_MS plus the scheduling slack measured so far: on a busy machine the node's poll of the clock
+ * file and the harness's probes both run late, and a window spent waiting for the scheduler shows nothing. The cap
+ * keeps the window well inside the clock step, so a node that ignores the step is still caught in it.
+ */
+async function probeWhileBehind(ctx: CheckContext, api: IdApi, w: Watch, name: string, slack: SchedulingSlack) {
+  const started = Date.now();
+  for (let i = 0; Date.now() - started < slack.bound(PROBE_MS); i++) await probe(ctx, api, w, name, i % 2 === 1);
+}
+
 export async function clockStepsBack(ctx: CheckContext): Promise<void> {
   const name = ctx.target.nodes[0]!;
   const api = nodeApis(ctx)[0]!.api;
   const w: Watch = { max: -1n, all: new Set(), refusals: 0, served: 0, slowest: 0 };
   const stepMs = 3000;
-  setClock(ctx, name, '+0');
-  await sleep(CLOCK_SETTLE_MS);
-  await issueSome(ctx, api, name, w);
-  try {
-    setClock(ctx, name, `-${stepMs / 1000}s`);
-    await sleep(CLOCK_SETTLE_MS);
-    const until = Date.now() + 1200;
-    for (let i = 0; Date.now() < until; i++) await probe(ctx, api, w, name, i % 2 === 1);
-  } finally {
+  await withSchedulingSlack(ctx.evidence, 1500, async (slack) => {
     setClock(ctx, name, '+0');
-  }
+    await sleep(CLOCK_SETTLE_MS);
+    await issueSome(ctx, api, name, w);
+    try {
+      setClock(ctx, name, `-${stepMs / 1000}s`);
+      await sleep(slack.bound(CLOCK_SETTLE_MS));
+      await probeWhileBehind(ctx, api, w, name, slack);
+    } finally {
+      setClock(ctx, name, '+0');
+    }
+  });
   biteOrSkip(ctx, w, stepMs);
   await sleep(CLOCK_SETTLE_MS);
   await recovers(ctx, api, w, name, 3000);
@@ -117,21 +132,32 @@ export async function restartOntoEarlierClock(ctx: CheckContext): Promise<void> 
   const name = ctx.target.nodes[0]!;
   const api = nodeApis(ctx)[0]!.api;
   const w: Watch = { max: -1n, all: new Set(), refusals: 0, served: 0, slowest: 0 };
-  const stepMs = 10_000;
-  setClock(ctx, name, '+0');
-  await sleep(CLOCK_SETTLE_MS);
-  await issueSome(ctx, api, name, w);
-  // kill -9 right after the last answer, and start again on a clock 10 s behind: from the node's point of view,
-  // it restarts in a millisecond it (or an earlier run) has already used.
-  await ctx.target.kill(name);
-  try {
-    setClock(ctx, name, `-${stepMs / 1000}s`);
-    await ctx.target.start(name);
-    const until = Date.now() + 1200;
-    for (let i = 0; Date.now() < until; i++) await probe(ctx, api, w, name, i % 2 === 1);
-  } finally {
+  let stepMs = 10_000;
+  await withSchedulingSlack(ctx.evidence, 1500, async (slack) => {
     setClock(ctx, name, '+0');
-  }
+    await sleep(CLOCK_SETTLE_MS);
+    await issueSome(ctx, api, name, w);
+    try {
+      // kill -9 right after the last answer, and start again on a clock stepMs behind: from the node's point of
+      // view, it restarts in a millisecond it (or an earlier run) has already used. A restart slower than the step
+      // (a busy machine) ends after the node's clock has passed its last IDs, and shows nothing: then once more,
+      // with a step longer than twice the restart measured (bounded: one retry).
+      for (let attempt = 1; ; attempt++) {
+        const lastAnswerAt = Date.now();
+        await ctx.target.kill(name);
+        setClock(ctx, name, `-${stepMs / 1000}s`);
+        await ctx.target.start(name);
+        const restartMs = Date.now() - lastAnswerAt;
+        ctx.evidence.restartMs = restartMs;
+        ctx.evidence.clockStepMs = stepMs;
+        if (restartMs < stepMs / 2 || attempt === 2) break;
+        stepMs = Math.ceil((stepMs + 2 * restartMs) / 1000) * 1000;
+      }
+      await probeWhileBehind(ctx, api, w, name, slack);
+    } finally {
+      setClock(ctx, name, '+0');
+    }
+  });
   biteOrSkip(ctx, w, stepMs);
   await sleep(CLOCK_SETTLE_MS);
   await recovers(ctx, api, w, name, 3000);

@@ -9,7 +9,7 @@ import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
 import { findK6 } from '../../tools/k6.ts';
-import { expectEveryMutantCaught, expectValidResults, failures } from '../grade-test-kit.ts';
+import { describeMutants, expectMeasuredRatio, expectValidResults, failures, timeLimit } from '../grade-test-kit.ts';
 import { uniqueIdGenerator } from './index.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-08-test-'));
@@ -24,90 +24,108 @@ const base = {
 } as const;
 
 describe('08-unique-id-generator reference', () => {
-  it('passes every check by manifest, three nodes', async () => {
-    const r = await gradeChapter({ ...base, target: { manifest: uniqueIdGenerator.referenceManifest } });
-    expect(failures(r)).toEqual([]);
-    expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
-    const f1 = r.checks.find((c) => c.id === 'UID-F1')!;
-    expect(f1.evidence?.refusals, 'the clock step must bite').toBeGreaterThan(0);
-    expect(r.checks.find((c) => c.id === 'UID-F3')!.evidence?.nodeIds).toBeTruthy();
-  }, 90_000);
-
-  it('passes by URL, and reports the process-level faults and the cluster check as skipped (never passed)', async () => {
-    const started = await ProcessTarget.start({
-      manifest: loadManifest(uniqueIdGenerator.referenceManifest),
-      runDir: join(runDir, 'by-url'),
-      embedded: true,
-    });
-    try {
-      const r = await gradeChapter({ ...base, numRuns: 10, target: { url: started.baseUrl } });
+  it(
+    'passes every check by manifest, three nodes',
+    async () => {
+      const r = await gradeChapter({ ...base, target: { manifest: uniqueIdGenerator.referenceManifest } });
       expect(failures(r)).toEqual([]);
-      for (const id of ['UID-F1', 'UID-F2']) {
-        const c = r.checks.find((x) => x.id === id)!;
-        expect(c.status, id).toBe('skipped');
-        expect(c.reason, id).toMatch(/manifest/);
+      expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
+      const f1 = r.checks.find((c) => c.id === 'UID-F1')!;
+      expect(f1.evidence?.refusals, 'the clock step must bite').toBeGreaterThan(0);
+      expect(r.checks.find((c) => c.id === 'UID-F3')!.evidence?.nodeIds).toBeTruthy();
+    },
+    timeLimit(90_000),
+  );
+
+  it(
+    'passes by URL, and reports the process-level faults and the cluster check as skipped (never passed)',
+    async () => {
+      const started = await ProcessTarget.start({
+        manifest: loadManifest(uniqueIdGenerator.referenceManifest),
+        runDir: join(runDir, 'by-url'),
+        embedded: true,
+      });
+      try {
+        const r = await gradeChapter({ ...base, numRuns: 10, target: { url: started.baseUrl } });
+        expect(failures(r)).toEqual([]);
+        for (const id of ['UID-F1', 'UID-F2']) {
+          const c = r.checks.find((x) => x.id === id)!;
+          expect(c.status, id).toBe('skipped');
+          expect(c.reason, id).toMatch(/manifest/);
+        }
+        const f3 = r.checks.find((x) => x.id === 'UID-F3')!;
+        expect(f3.status).toBe('skipped');
+        expect(f3.reason).toMatch(/two or more nodes/);
+      } finally {
+        await started.close();
       }
-      const f3 = r.checks.find((x) => x.id === 'UID-F3')!;
-      expect(f3.status).toBe('skipped');
-      expect(f3.reason).toMatch(/two or more nodes/);
-    } finally {
-      await started.close();
-    }
-  }, 90_000);
+    },
+    timeLimit(90_000),
+  );
 
-  it('reports two nodes misconfigured with the same machine ID (the uniqueness check has teeth)', async () => {
-    const manifest = JSON.parse(readFileSync(uniqueIdGenerator.referenceManifest, 'utf8'));
-    manifest.cwd = resolve(dirname(uniqueIdGenerator.referenceManifest), manifest.cwd);
-    manifest.nodes[1].env.MACHINE_ID = manifest.nodes[0].env.MACHINE_ID;
-    manifest.nodes[1].env.DATACENTER_ID = manifest.nodes[0].env.DATACENTER_ID;
-    delete manifest.$schema;
-    const file = join(runDir, 'same-machine-id.json');
-    writeFileSync(file, JSON.stringify(manifest));
-    const r = await gradeChapter({ ...base, target: { manifest: file }, only: ['UID-F3'] });
-    const f3 = r.checks.find((c) => c.id === 'UID-F3')!;
-    expect(f3.status).toBe('fail');
-    expect(f3.reason).toMatch(/nodes n1 and n2 share datacenter\/machine 1\/1/);
-  }, 60_000);
+  it(
+    'reports two nodes misconfigured with the same machine ID (the uniqueness check has teeth)',
+    async () => {
+      const manifest = JSON.parse(readFileSync(uniqueIdGenerator.referenceManifest, 'utf8'));
+      manifest.cwd = resolve(dirname(uniqueIdGenerator.referenceManifest), manifest.cwd);
+      manifest.nodes[1].env.MACHINE_ID = manifest.nodes[0].env.MACHINE_ID;
+      manifest.nodes[1].env.DATACENTER_ID = manifest.nodes[0].env.DATACENTER_ID;
+      delete manifest.$schema;
+      const file = join(runDir, 'same-machine-id.json');
+      writeFileSync(file, JSON.stringify(manifest));
+      const r = await gradeChapter({ ...base, target: { manifest: file }, only: ['UID-F3'] });
+      const f3 = r.checks.find((c) => c.id === 'UID-F3')!;
+      expect(f3.status).toBe('fail');
+      expect(f3.reason).toMatch(/nodes n1 and n2 share datacenter\/machine 1\/1/);
+    },
+    timeLimit(60_000),
+  );
 
-  it('catches every mutant with the check named for it', async () => {
-    await expectEveryMutantCaught(uniqueIdGenerator, { numRuns: 20 });
-  }, 240_000);
+  describeMutants(uniqueIdGenerator, { numRuns: 20, mutantTimeoutMs: 60_000 });
 
-  it('runs the k6 smoke profile and maps it into valid results with every target', async () => {
-    const k6 = await findK6({ build: false });
-    const r = await gradeChapter({
-      ...base,
-      target: { manifest: uniqueIdGenerator.referenceManifest },
-      only: ['UID-C4'],
-      load: 'smoke',
-      bench: true,
-      k6: { path: k6.path, version: k6.version },
-    });
-    expect(r.load?.scenarios.map((s) => s.name)).toEqual(['single', 'batch']);
-    for (const s of r.load!.scenarios) {
-      expect(s.rps).toBeGreaterThan(0);
-      expect(s.errorRate).toBe(0);
-    }
-    const byId = Object.fromEntries(r.targets.map((t) => [t.id, t]));
-    expect(Object.keys(byId).sort()).toEqual(uniqueIdGenerator.catalog.targets.map((t) => t.id).sort());
-    expect(byId['UID-T2']!.verdict).toBe('pass');
-    expect(byId['UID-T4']!.yardstick?.value).toBeGreaterThan(0);
-    expect(byId['UID-T4']!.value).toBeGreaterThan(1);
-    expectValidResults(r, k6.version);
-  }, 120_000);
+  it(
+    'runs the k6 smoke profile and maps it into valid results with every target',
+    async () => {
+      const k6 = await findK6({ build: false });
+      const r = await gradeChapter({
+        ...base,
+        target: { manifest: uniqueIdGenerator.referenceManifest },
+        only: ['UID-C4'],
+        load: 'smoke',
+        bench: true,
+        k6: { path: k6.path, version: k6.version },
+      });
+      expect(r.load?.scenarios.map((s) => s.name)).toEqual(['single', 'batch']);
+      for (const s of r.load!.scenarios) {
+        expect(s.rps).toBeGreaterThan(0);
+        expectMeasuredRatio(s.errorRate, s.name);
+      }
+      const byId = Object.fromEntries(r.targets.map((t) => [t.id, t]));
+      expect(Object.keys(byId).sort()).toEqual(uniqueIdGenerator.catalog.targets.map((t) => t.id).sort());
+      expectMeasuredRatio(byId['UID-T2']!.value, 'UID-T2');
+      expect(byId['UID-T4']!.yardstick?.value).toBeGreaterThan(0);
+      expect(byId['UID-T4']!.value).toBeGreaterThan(0);
+      expectValidResults(r, k6.version);
+    },
+    timeLimit(120_000),
+  );
 });
 
 describe('08-unique-id-generator micro-benchmark', () => {
-  it('measures the generator against the limit, the npm packages and UUIDv7 in one process, as ratios', async () => {
-    const { benchIdGenerator } = await import('./bench.ts');
-    const results = await benchIdGenerator({ profile: 'smoke', onProgress: () => {} });
-    const byId = Object.fromEntries(results.map((t) => [t.id, t]));
-    expect(byId['UID-T5']!.yardstick?.value).toBe(4_096_000);
-    // The generator can never beat the layout's limit: it waits once a millisecond's 4,096 are used.
-    expect(byId['UID-T5']!.value).toBeLessThanOrEqual(1.01);
-    expect(byId['UID-T5']!.value).toBeGreaterThan(0.5);
-    for (const id of ['UID-T6', 'UID-T7', 'UID-T8']) expect(byId[id]!.ratio, id).toBeGreaterThan(0);
-    if (process.env.SDGRADE_DATABASE_URL) expect(byId['UID-T9']!.ratio).toBeGreaterThan(0);
-    else expect(byId['UID-T9']!.verdict).toBe('skipped');
-  }, 30_000);
+  it(
+    'measures the generator against the limit, the npm packages and UUIDv7 in one process, as ratios',
+    async () => {
+      const { benchIdGenerator } = await import('./bench.ts');
+      const results = await benchIdGenerator({ profile: 'smoke', onProgress: () => {} });
+      const byId = Object.fromEntries(results.map((t) => [t.id, t]));
+      expect(byId['UID-T5']!.yardstick?.value).toBe(4_096_000);
+      // The generator can never beat the layout's limit: it waits once a millisecond's 4,096 are used.
+      expect(byId['UID-T5']!.value).toBeLessThanOrEqual(1.01);
+      expect(byId['UID-T5']!.value).toBeGreaterThan(0);
+      for (const id of ['UID-T6', 'UID-T7', 'UID-T8']) expect(byId[id]!.ratio, id).toBeGreaterThan(0);
+      if (process.env.SDGRADE_DATABASE_URL) expect(byId['UID-T9']!.ratio).toBeGreaterThan(0);
+      else expect(byId['UID-T9']!.verdict).toBe('skipped');
+    },
+    timeLimit(30_000),
+  );
 });

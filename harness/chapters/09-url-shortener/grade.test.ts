@@ -11,7 +11,14 @@ import { ProcessTarget } from '../../core/process-target.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { expectEveryMutantCaught, expectEveryTarget, expectValidResults, failures } from '../grade-test-kit.ts';
+import {
+  describeMutants,
+  expectEveryTarget,
+  expectMeasuredRatio,
+  expectValidResults,
+  failures,
+  timeLimit,
+} from '../grade-test-kit.ts';
 import { urlShortener } from './index.ts';
 
 const realServices = Boolean(process.env.SDGRADE_DATABASE_URL && process.env.SDGRADE_REDIS_URL);
@@ -28,19 +35,23 @@ afterAll(async () => {
 const base = { module: urlShortener, runDir, runSeed: 42, numRuns: 20, load: null, onProgress: () => {} } as const;
 
 describe('09-url-shortener reference', () => {
-  it('passes every check by manifest on embedded defaults; the Redis fault is skipped with its reason', async () => {
-    const r = await gradeChapter({
-      ...base,
-      target: { manifest: urlShortener.referenceManifest },
-      network,
-      embedded: true,
-    });
-    expect(failures(r)).toEqual([]);
-    const f3 = r.checks.find((c) => c.id === 'URL-F3')!;
-    expect(f3.status).toBe('skipped');
-    expect(f3.reason).toMatch(/redis/);
-    expect(r.checks.filter((c) => c.status === 'pass').length).toBe(urlShortener.catalog.checks.length - 1);
-  }, 120_000);
+  it(
+    'passes every check by manifest on embedded defaults; the Redis fault is skipped with its reason',
+    async () => {
+      const r = await gradeChapter({
+        ...base,
+        target: { manifest: urlShortener.referenceManifest },
+        network,
+        embedded: true,
+      });
+      expect(failures(r)).toEqual([]);
+      const f3 = r.checks.find((c) => c.id === 'URL-F3')!;
+      expect(f3.status).toBe('skipped');
+      expect(f3.reason).toMatch(/redis/);
+      expect(r.checks.filter((c) => c.status === 'pass').length).toBe(urlShortener.catalog.checks.length - 1);
+    },
+    timeLimit(120_000),
+  );
 
   it.runIf(realServices || process.env.CI)(
     'passes every check by manifest on real PostgreSQL and Redis (CI)',
@@ -52,64 +63,74 @@ describe('09-url-shortener reference', () => {
       const f3 = r.checks.find((c) => c.id === 'URL-F3')!;
       expect((f3.evidence?.healthWhileDown as { dependencies?: { cache?: string } })?.dependencies?.cache).toBe('down');
     },
-    120_000,
+    timeLimit(120_000),
   );
 
-  it('passes by URL, and reports the process-level faults as skipped (never passed)', async () => {
-    const started = await ProcessTarget.start({
-      manifest: loadManifest(urlShortener.referenceManifest),
-      runDir: join(runDir, 'by-url'),
-      embedded: true,
-    });
-    try {
-      const r = await gradeChapter({ ...base, target: { url: started.baseUrl }, network });
-      expect(failures(r)).toEqual([]);
-      for (const id of ['URL-F1', 'URL-F3', 'URL-F4']) {
-        const c = r.checks.find((x) => x.id === id)!;
-        expect(c.status, id).toBe('skipped');
-        expect(c.reason, id).toMatch(/manifest/);
+  it(
+    'passes by URL, and reports the process-level faults as skipped (never passed)',
+    async () => {
+      const started = await ProcessTarget.start({
+        manifest: loadManifest(urlShortener.referenceManifest),
+        runDir: join(runDir, 'by-url'),
+        embedded: true,
+      });
+      try {
+        const r = await gradeChapter({ ...base, target: { url: started.baseUrl }, network });
+        expect(failures(r)).toEqual([]);
+        for (const id of ['URL-F1', 'URL-F3', 'URL-F4']) {
+          const c = r.checks.find((x) => x.id === id)!;
+          expect(c.status, id).toBe('skipped');
+          expect(c.reason, id).toMatch(/manifest/);
+        }
+        expect(r.checks.find((c) => c.id === 'URL-F2')!.status).toBe('pass');
+      } finally {
+        await started.close();
       }
-      expect(r.checks.find((c) => c.id === 'URL-F2')!.status).toBe('pass');
-    } finally {
-      await started.close();
-    }
-  }, 120_000);
+    },
+    timeLimit(120_000),
+  );
 
-  it('catches every mutant with the check named for it', async () => {
-    await expectEveryMutantCaught(urlShortener, { numRuns: 25, allowSkipped: !realServices });
-  }, 300_000);
+  describeMutants(urlShortener, { numRuns: 25, allowSkipped: !realServices, mutantTimeoutMs: 60_000 });
 
-  it('runs the k6 smoke profile and maps it into valid results with every target', async () => {
-    const k6 = await findK6({ build: false });
-    const r = await gradeChapter({
-      ...base,
-      target: { manifest: urlShortener.referenceManifest },
-      network,
-      embedded: true,
-      only: ['URL-C4'],
-      load: 'smoke',
-      bench: true,
-      k6: { path: k6.path, version: k6.version },
-    });
-    expect(r.load?.scenarios.map((s) => s.name)).toEqual(['shorten', 'redirect']);
-    for (const s of r.load!.scenarios) {
-      expect(s.rps).toBeGreaterThan(0);
-      expect(s.errorRate).toBe(0);
-    }
-    const byId = expectEveryTarget(r, urlShortener);
-    expect(byId['URL-T3']!.verdict).toBe('pass');
-    expect(byId['URL-T6']!.yardstick?.value).toBeGreaterThan(0);
-    expect(byId['URL-T7']!.value).toBeGreaterThan(0);
-    expectValidResults(r, k6.version);
-  }, 180_000);
+  it(
+    'runs the k6 smoke profile and maps it into valid results with every target',
+    async () => {
+      const k6 = await findK6({ build: false });
+      const r = await gradeChapter({
+        ...base,
+        target: { manifest: urlShortener.referenceManifest },
+        network,
+        embedded: true,
+        only: ['URL-C4'],
+        load: 'smoke',
+        bench: true,
+        k6: { path: k6.path, version: k6.version },
+      });
+      expect(r.load?.scenarios.map((s) => s.name)).toEqual(['shorten', 'redirect']);
+      for (const s of r.load!.scenarios) {
+        expect(s.rps).toBeGreaterThan(0);
+        expectMeasuredRatio(s.errorRate, s.name);
+      }
+      const byId = expectEveryTarget(r, urlShortener);
+      expectMeasuredRatio(byId['URL-T3']!.value, 'URL-T3');
+      expect(byId['URL-T6']!.yardstick?.value).toBeGreaterThan(0);
+      expect(byId['URL-T7']!.value).toBeGreaterThan(0);
+      expectValidResults(r, k6.version);
+    },
+    timeLimit(180_000),
+  );
 });
 
 describe('09-url-shortener micro-benchmark', () => {
-  it('measures the base62 codec against base-x in one process and reports the ratio (graded by the main job)', async () => {
-    const { benchUrlShortener } = await import('./bench.ts');
-    const [t8] = await benchUrlShortener({ profile: 'smoke', onProgress: () => {} });
-    expect(t8!.id).toBe('URL-T8');
-    expect(t8!.yardstick?.value).toBeGreaterThan(0);
-    expect(t8!.ratio).toBeGreaterThan(0);
-  }, 30_000);
+  it(
+    'measures the base62 codec against base-x in one process and reports the ratio (graded by the main job)',
+    async () => {
+      const { benchUrlShortener } = await import('./bench.ts');
+      const [t8] = await benchUrlShortener({ profile: 'smoke', onProgress: () => {} });
+      expect(t8!.id).toBe('URL-T8');
+      expect(t8!.yardstick?.value).toBeGreaterThan(0);
+      expect(t8!.ratio).toBeGreaterThan(0);
+    },
+    timeLimit(30_000),
+  );
 });

@@ -2,6 +2,7 @@
 // the heartbeat timeout.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import { checkSlack } from '../../core/scheduling-slack.ts';
 import { chatCheck, sleep } from './api.ts';
 import { LIVE_MS, runs } from './converge.ts';
 
@@ -49,28 +50,40 @@ export const presenceHeartbeats = chatCheck(async (w) => {
           await sleep(intervalMs);
         }
         a.device.heartbeat();
+        const beatAt = Date.now();
         a.device.drop();
         await sleep(gapShare * timeoutMs);
-        ctx.expect(
-          (await statusOf()) === 'online',
-          `${a.username} is offline ${Math.round(gapShare * timeoutMs)} ms after a disconnect, before the ${timeoutMs} ms timeout`,
-        );
+        // The gap is measured, not assumed: a busy scheduler stretches the sleep, the reconnect and the round trips,
+        // and past 90% of the timeout "offline" may be right. Such a run asserts nothing and is counted; a server
+        // that goes offline on the disconnect itself shows it within the planned gap and is caught.
+        const status = await statusOf();
+        const gapMs = Date.now() - beatAt;
+        if (gapMs < timeoutMs * 0.9)
+          ctx.expect(
+            status === 'online',
+            `${a.username} is offline ${gapMs} ms after a disconnect, before the ${timeoutMs} ms timeout`,
+          );
         await a.device.connect();
         a.device.heartbeat();
+        const backMs = Date.now() - beatAt;
         await sleep(100);
         const flaps = events().filter((e) => e.status === 'offline');
-        ctx.expect(
-          !flaps.length,
-          `a ${Math.round(gapShare * timeoutMs)} ms disconnect (timeout ${timeoutMs} ms) made ${a.username} flap offline for friends`,
-        );
+        if (backMs < timeoutMs * 0.9)
+          ctx.expect(
+            !flaps.length,
+            `a ${backMs} ms disconnect (timeout ${timeoutMs} ms) made ${a.username} flap offline for friends`,
+          );
+        else ctx.evidence.runsStretchedPastTimeout = Number(ctx.evidence.runsStretchedPastTimeout ?? 0) + 1;
         // Gone for good: offline, but not before the timeout since the last heartbeat.
         const lastBeat = Date.now();
         a.device.heartbeat();
         a.device.drop();
-        const until = lastBeat + timeoutMs + 2500;
-        while (!events().some((e) => e.status === 'offline') && Date.now() < until) await sleep(25);
+        // Offline within the timeout plus 2.5 s, plus the scheduling delay measured (at most 2.5 s more).
+        const slack = checkSlack(ctx.evidence, 2500);
+        const untilMs = () => timeoutMs + slack.bound(2500);
+        while (!events().some((e) => e.status === 'offline') && Date.now() < lastBeat + untilMs()) await sleep(25);
         const off = events().find((e) => e.status === 'offline');
-        ctx.expect(off, `${a.username} was never shown offline, ${timeoutMs + 2500} ms after the last heartbeat`);
+        ctx.expect(off, `${a.username} was never shown offline, ${untilMs()} ms after the last heartbeat`);
         ctx.expect(
           off.at - lastBeat >= timeoutMs * 0.9,
           `${a.username} went offline ${off.at - lastBeat} ms after the last heartbeat, before the ${timeoutMs} ms timeout`,

@@ -3,6 +3,7 @@
 // `unavailable` error frame (the spec: "resend it with the same clientMessageId"); nothing acknowledged is lost or
 // stored twice; and sends are acknowledged again within RECOVERY_MS of the store coming back.
 import type { CheckContext } from '../../core/check-context.ts';
+import { checkSlack } from '../../core/scheduling-slack.ts';
 import { chatCheck, sleep } from './api.ts';
 import { newClientMessageId } from './device.ts';
 
@@ -26,11 +27,15 @@ export const storeOutage = chatCheck(async (w) => {
   /** clientMessageId -> the message ID its `sent` named. */
   const acked = new Map<string, number>();
   const refused: string[] = [];
+  // The bounds plus the scheduling delay measured during the check (evidence.schedulingSlack), at most 2.5 s: a chat
+  // server that hangs a send, or never recovers, is still caught.
+  const slack = checkSlack(ctx.evidence, 2500);
   const sendOnce = async (text: string, cid = newClientMessageId()) => {
     const started = Date.now();
-    const { answer } = await a.device.send(g.channelId, text, cid, SEND_ANSWER_MS);
+    const answerMs = slack.bound(SEND_ANSWER_MS);
+    const { answer } = await a.device.send(g.channelId, text, cid, answerMs);
     const tookMs = Date.now() - started;
-    ctx.expect(answer, `a send got no answer within ${SEND_ANSWER_MS} ms (${text})`);
+    ctx.expect(answer, `a send got no answer within ${answerMs} ms (${text})`);
     if (answer.type === 'sent') acked.set(cid, Number(answer.messageId));
     else {
       ctx.expect(
@@ -59,7 +64,7 @@ export const storeOutage = chatCheck(async (w) => {
   ctx.evidence.refusedDuringOutage = refused.length;
 
   let recovered = false;
-  for (let n = 0; !recovered && Date.now() - backAt < RECOVERY_MS; n++) {
+  for (let n = 0; !recovered && Date.now() - backAt < slack.bound(RECOVERY_MS); n++) {
     recovered = (await sendOnce(`after ${n}`)).ok;
     if (!recovered) await sleep(200);
   }
@@ -73,7 +78,7 @@ export const storeOutage = chatCheck(async (w) => {
   }
 
   // The API servers may answer 503 until their own store connection is back.
-  for (const until = Date.now() + RECOVERY_MS; ; await sleep(200)) {
+  for (const until = Date.now() + slack.bound(RECOVERY_MS); ; await sleep(200)) {
     const r = await w.x(
       w.http.GET('/api/v1/channels/{channelId}/messages', {
         params: { path: { channelId: g.channelId } },

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
+import { checkSlack } from '../../core/scheduling-slack.ts';
 import {
   type LedgerEntry,
   type PayApi,
@@ -76,7 +77,7 @@ export async function waitFinal(
   o: { allowOpen?: boolean } = {},
 ): Promise<Map<string, Settled>> {
   const out = new Map<string, Settled>();
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
   let open = [...ids];
   let lastOpen: Exchange | undefined;
   while (open.length > 0) {
@@ -101,7 +102,9 @@ export async function waitFinal(
     }
     open = still;
     if (open.length === 0) break;
-    if (Date.now() > deadline) {
+    // The bound plus the scheduling delay measured during the check (evidence.schedulingSlack), at most 5 s: an
+    // order that never settles is still caught.
+    if (Date.now() - started > checkSlack(ctx.evidence, 5000).bound(timeoutMs)) {
       if (o.allowOpen) break;
       const states = open.slice(0, 5).map((id) => `${id}: ${out.get(id)?.order.status ?? 'unreadable'}`);
       ctx.fail(`${open.length} of ${ids.length} orders not final after ${timeoutMs} ms (${states.join(', ')})`, {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import { checkSlack } from '../../core/scheduling-slack.ts';
 import { newEvent, type PayApi, payApi } from './api.ts';
 import { createAndPay, orderIds, waitFinal } from './flow.ts';
 import { decimalOf, minorOf } from './money.ts';
@@ -35,7 +36,7 @@ async function balanceOf(ctx: CheckContext, api: PayApi, seller: string): Promis
 }
 
 async function waitPayouts(ctx: CheckContext, api: PayApi, ids: string[], timeoutMs: number): Promise<Payout[]> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
   for (;;) {
     const all: Payout[] = [];
     for (const id of ids) {
@@ -44,7 +45,7 @@ async function waitPayouts(ctx: CheckContext, api: PayApi, ids: string[], timeou
       all.push(x.body as Payout);
     }
     if (all.every((p) => p.status !== 'PENDING')) return all;
-    if (Date.now() > deadline)
+    if (Date.now() - started > checkSlack(ctx.evidence, 5000).bound(timeoutMs))
       ctx.fail(
         `payouts still PENDING after ${timeoutMs} ms: ${all
           .filter((p) => p.status === 'PENDING')

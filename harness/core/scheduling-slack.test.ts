@@ -1,0 +1,26 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect, it } from 'vitest';
+import { SchedulingSlack, withSchedulingSlack } from './scheduling-slack.ts';
+
+it('measures a blocked event loop as lag, adds it to a bound, and never more than the cap', async () => {
+  const slack = new SchedulingSlack(120);
+  await sleep(30);
+  const blockedUntil = Date.now() + 80;
+  while (Date.now() < blockedUntil); // the event loop is blocked for 80 ms
+  await sleep(30);
+  expect(slack.loopLagMs()).toBeGreaterThanOrEqual(70);
+  expect(slack.bound(1000)).toBeGreaterThanOrEqual(1070);
+  expect(slack.bound(1000, 500)).toBe(1120); // capped
+  expect(slack.stop()).toMatchObject({ usedMs: 120, capMs: 120 });
+});
+
+it('records the slack in the evidence even when the check fails', async () => {
+  const evidence: Record<string, unknown> = {};
+  await expect(
+    withSchedulingSlack(evidence, 50, async (s) => {
+      s.slackMs(10);
+      throw new Error('the check failed');
+    }),
+  ).rejects.toThrow('the check failed');
+  expect(evidence['schedulingSlack']).toMatchObject({ capMs: 50 });
+});
