@@ -53,6 +53,15 @@ export async function main(argv: string[]): Promise<number> {
       .description('grade a chapter: conformance, properties and faults (and load with --load)'),
   )
     .addOption(new Option('--load <profile>', 'also run the k6 load test').choices(['smoke', 'full']))
+    .option(
+      '--shuffle [seed]',
+      'run the checks in a seeded shuffled order (seed printed and recorded; a new one when not given)',
+      (v) => Number.parseInt(v, 10),
+    )
+    .option(
+      '--setting <k=v...>',
+      "a setting the implementation declares where it differs from the spec's default (e.g. failMode=closed); overrides a manifest's settings",
+    )
     .action(async (chapter, opts) => set(await cmdTest(chapter, opts)));
 
   targetOpts(

@@ -321,6 +321,14 @@ export class ProcessTarget implements Target {
     for (const l of this.links.values()) await l.setEnabled(true);
   }
 
+  async restartAll(): Promise<void> {
+    for (const s of this.states.values()) if (s.paused) await this.resume(s.name).catch(() => {});
+    for (const d of Object.values(this.dependencies)) await d.setReachable(true).catch(() => {});
+    for (const l of this.links.values()) await l.setEnabled(true);
+    for (const n of this.states.keys()) await this.stop(n);
+    await Promise.all([...this.states.keys()].map((n) => this.start(n)));
+  }
+
   async stop(node?: string): Promise<void> {
     const s = this.state(node);
     if (!s.child || s.exit !== null) return;
