@@ -1,7 +1,8 @@
 // Assertions every chapter's grade test makes the same way (used from vitest files only).
 import { expect } from 'vitest';
 import { type MutantOutcome, runMutants } from '../cli/mutants.ts';
-import { countStatuses } from '../core/grade-chapter.ts';
+import { dailyShuffleSeed } from '../core/check-order.ts';
+import { countStatuses, type GradeOptions, gradeChapter } from '../core/grade-chapter.ts';
 import { validateResults } from '../report/validate-results.ts';
 import type { ChapterResult, RunResults } from '../results/types.ts';
 import type { ChapterModule } from './chapter-module.ts';
@@ -9,6 +10,31 @@ import type { ChapterModule } from './chapter-module.ts';
 /** The checks that failed or errored, as `ID: reason` lines (so a failed expectation says why). */
 export function failures(r: ChapterResult): string[] {
   return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
+}
+
+/** The shuffle seed of a grade test: SDGRADE_SHUFFLE_SEED replays one; otherwise it changes daily. */
+export function gradeTestShuffleSeed(): number {
+  const given = process.env.SDGRADE_SHUFFLE_SEED;
+  if (given !== undefined && given !== '') {
+    const n = Number(given);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`SDGRADE_SHUFFLE_SEED must be a non-negative integer: ${given}`);
+    return n;
+  }
+  return dailyShuffleSeed();
+}
+
+/**
+ * The manifest grade of a chapter's grade test: every check, in an order shuffled from a seed that changes daily,
+ * so CI runs one shuffled pass per chapter at no extra cost and an order dependency shows up within days. The seed
+ * is printed and kept in the result's `order`; SDGRADE_SHUFFLE_SEED=<seed> (or `sdgrade test --shuffle <seed>`)
+ * replays the order.
+ */
+export async function gradeByManifest(o: Omit<GradeOptions, 'shuffle'>): Promise<ChapterResult> {
+  const shuffle = gradeTestShuffleSeed();
+  console.log(
+    `${o.module.slug}: checks in shuffled order, seed ${shuffle} (replay: SDGRADE_SHUFFLE_SEED=${shuffle}, or sdgrade test --shuffle ${shuffle})`,
+  );
+  return gradeChapter({ ...o, shuffle });
 }
 
 /** Runs every mutant of the chapter and expects each to be caught by the check named for it. */

@@ -11,7 +11,13 @@ import { ProcessTarget } from '../../core/process-target.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { expectEveryMutantCaught, expectEveryTarget, expectValidResults, failures } from '../grade-test-kit.ts';
+import {
+  expectEveryMutantCaught,
+  expectEveryTarget,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+} from '../grade-test-kit.ts';
 import { counterVsExactWindow } from './accuracy.ts';
 import { rateLimiter } from './index.ts';
 import { overAdmission } from './properties.ts';
@@ -31,7 +37,7 @@ const base = { module: rateLimiter, runDir, runSeed: 42, numRuns: 6, load: null,
 
 describe('05-rate-limiter reference', () => {
   it('passes every check by manifest in memory (token bucket); the shared-store checks are skipped with the reason', async () => {
-    const r = await gradeChapter({
+    const r = await gradeByManifest({
       ...base,
       target: { manifest: rateLimiter.referenceManifest },
       network,
@@ -51,7 +57,7 @@ describe('05-rate-limiter reference', () => {
     'passes every check by manifest on a real Redis shared by two instances (CI)',
     async () => {
       expect(realRedis, 'CI must set SDGRADE_REDIS_URL (scripts/services.sh)').toBe(true);
-      const r = await gradeChapter({ ...base, target: { manifest: rateLimiter.referenceManifest }, network });
+      const r = await gradeByManifest({ ...base, target: { manifest: rateLimiter.referenceManifest }, network });
       expect(failures(r)).toEqual([]);
       expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
       expect(r.checks.find((c) => c.id === 'RL-I5')?.evidence?.['instances']).toBe(2);

@@ -11,7 +11,13 @@ import { ProcessTarget } from '../../core/process-target.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { expectEveryMutantCaught, expectEveryTarget, expectValidResults, failures } from '../grade-test-kit.ts';
+import {
+  expectEveryMutantCaught,
+  expectEveryTarget,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+} from '../grade-test-kit.ts';
 import { urlShortener } from './index.ts';
 
 const realServices = Boolean(process.env.SDGRADE_DATABASE_URL && process.env.SDGRADE_REDIS_URL);
@@ -29,7 +35,7 @@ const base = { module: urlShortener, runDir, runSeed: 42, numRuns: 20, load: nul
 
 describe('09-url-shortener reference', () => {
   it('passes every check by manifest on embedded defaults; the Redis fault is skipped with its reason', async () => {
-    const r = await gradeChapter({
+    const r = await gradeByManifest({
       ...base,
       target: { manifest: urlShortener.referenceManifest },
       network,

@@ -13,7 +13,13 @@ import { ProcessTarget } from '../../core/process-target.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { expectEveryMutantCaught, expectEveryTarget, expectValidResults, failures } from '../grade-test-kit.ts';
+import {
+  expectEveryMutantCaught,
+  expectEveryTarget,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+} from '../grade-test-kit.ts';
 import { lintAsyncApi } from './frames.ts';
 import { chatSystem } from './index.ts';
 
@@ -46,7 +52,7 @@ describe('13-chat-system spec', () => {
 
 describe('13-chat-system reference', () => {
   it('passes every check by manifest on SQLite, two API servers and two chat servers (faults included)', async () => {
-    const r = await gradeChapter({
+    const r = await gradeByManifest({
       ...base,
       target: { manifest: chatSystem.referenceManifest },
       network,

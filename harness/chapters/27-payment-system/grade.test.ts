@@ -13,7 +13,13 @@ import { freePort } from '../../faults/free-port.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { expectEveryMutantCaught, expectEveryTarget, expectValidResults, failures } from '../grade-test-kit.ts';
+import {
+  expectEveryMutantCaught,
+  expectEveryTarget,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+} from '../grade-test-kit.ts';
 import { paymentSystem } from './index.ts';
 
 const realDatabase = Boolean(process.env.SDGRADE_DATABASE_URL);
@@ -31,7 +37,7 @@ const base = { module: paymentSystem, runDir, runSeed: 27, numRuns: 3, load: nul
 
 describe('27-payment-system reference', () => {
   it('passes every check by manifest on embedded SQLite; the PostgreSQL faults are skipped with their reason', async () => {
-    const r = await gradeChapter({
+    const r = await gradeByManifest({
       ...base,
       target: { manifest: paymentSystem.referenceManifest },
       network,
