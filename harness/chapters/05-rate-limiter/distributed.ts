@@ -304,6 +304,8 @@ export async function instanceKilled(ctx: CheckContext): Promise<void> {
     `with ${b} killed, ${a} did not enforce ${limit} on a fresh key: ${JSON.stringify(fresh)}`,
   );
   await ctx.target.start(b);
+  // Rules are per instance and not persisted: the restarted one is back to its RULES_FILE.
+  ctx.changed(`restarted ${b} after kill -9 (its rules are its RULES_FILE's again)`);
   await installEverywhere(ctx, [b], domain, limit);
   for (const key of ['k1', 'k2'])
     ctx.expect(!(await allowedAt(ctx, b, domain, key)), `after its restart, ${b} let the limited key ${key} through`);
