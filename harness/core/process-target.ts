@@ -253,6 +253,7 @@ export class ProcessTarget implements Target {
     });
     s.child = child;
     s.exit = null;
+    s.paused = false;
     if (child.pid) liveGroups.add(child.pid);
     child.stdout?.pipe(s.log, { end: false });
     child.stderr?.pipe(s.log, { end: false });
