@@ -146,11 +146,10 @@ export async function retryAfterIsHonoured(ctx: CheckContext): Promise<void> {
       await installRules(ctx, api, d, [{ key: 'client', rate_limit: { unit: 'second', requests_per_unit: limit } }]);
       const entries = [{ key: 'client', value: 'k' }];
       let last: Timed | undefined;
-      for (let i = 0; i < limit + extra; i++) {
-        const t = await decided(ctx, api, d, entries);
-        if (!t.d!.allowed) last = t;
-      }
-      if (!last) return; // slow enough that refills kept up: nothing to wait for
+      for (let i = 0; i < limit + extra; i++) last = await decided(ctx, api, d, entries);
+      // Only the last request's denial says when the next is admitted: a denial followed by an admission (requests
+      // slow enough that a refill came between them) promises nothing, since that admission took the token.
+      if (!last || last.d!.allowed) return; // slow enough that refills kept up: nothing to wait for
       const wait = last.d!.retryAfterMs;
       ctx.expect(wait > 0 && wait <= 2 * W, `a denial says retryAfterMs ${wait} for a per-second rule`, last.x);
       await ctx.sleep(Math.max(0, last.doneAt + wait + 10 - Date.now()));
