@@ -180,7 +180,7 @@ describe('05-rate-limiter reference', () => {
       expect(reason('stale-script-sha')).toMatch(/fail-open answers/);
       expect(reason('instance-namespace')).toMatch(/counters are not shared/);
     }
-  }, 300_000);
+  }, 420_000);
 });
 
 describe('05-rate-limiter accuracy measure (RL-T7)', () => {
