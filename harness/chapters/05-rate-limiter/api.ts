@@ -78,12 +78,10 @@ export function runNonce(): string {
   return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-
 /** Waits, if needed, so that the next `needMs` stay inside one window of `unitMs` (aligned to the Unix epoch). */
-export async function clearOfBoundary(unitMs: number, needMs: number): Promise<void> {
+export async function clearOfBoundary(ctx: CheckContext, unitMs: number, needMs: number): Promise<void> {
   const into = Date.now() % unitMs;
-  if (into + needMs >= unitMs) await sleep(unitMs - into + 5);
+  if (into + needMs >= unitMs) await ctx.sleep(unitMs - into + 5);
 }
 
 export function perMinute(key: string, limit: number, value?: string): Descriptor {

@@ -17,7 +17,7 @@ export async function decisionConformance(ctx: CheckContext): Promise<void> {
   const domain = `c2-${runNonce()}`;
   await installRules(ctx, api, domain, [perMinute('user', 2)]);
   const entries = [{ key: 'user', value: 'u1' }];
-  await clearOfBoundary(60_000, 2000);
+  await clearOfBoundary(ctx, 60_000, 2000);
   const first = await decided(ctx, api, domain, entries);
   ctx.expect(
     first.d.allowed && first.d.limit === 2 && first.d.remaining === 1 && first.d.retryAfterMs === 0,
@@ -73,7 +73,7 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
   const api = rlApi(ctx);
   await installRules(ctx, api, 'api', [perMinute('user_id', 2)]);
   const user = `c3-${runNonce()}`;
-  await clearOfBoundary(60_000, 2000);
+  await clearOfBoundary(ctx, 60_000, 2000);
   const seen = [await api.protected(user), await api.protected(user)];
   for (const [i, x] of seen.entries()) {
     ctx.expectStatus(x, 200);

@@ -169,7 +169,7 @@ export async function keysAreIsolated(ctx: CheckContext): Promise<void> {
     async ({ limit, others }) => {
       const d = `${domain}-${run++}`;
       await installRules(ctx, api, d, [perMinute('user', limit)]);
-      await clearOfBoundary(60_000, 3000);
+      await clearOfBoundary(ctx, 60_000, 3000);
       const key = (i: number) => [{ key: 'user', value: `u${i}` }];
       const first = await Promise.all(Array.from({ length: limit + 2 }, () => decided(ctx, api, d, key(0))));
       ctx.expect(
@@ -200,7 +200,7 @@ export async function ruleChangeKeepsOthers(ctx: CheckContext): Promise<void> {
       const b = `i4-${nonce}-b${run++}`;
       await installRules(ctx, api, a, [perMinute('user', limit)]);
       await installRules(ctx, api, b, [perMinute('user', limit), perMinute('ip', limit)]);
-      await clearOfBoundary(60_000, 3000);
+      await clearOfBoundary(ctx, 60_000, 3000);
       const exhaust = async (d: string, key: string) => {
         for (let i = 0; i < limit + 1; i++) await decided(ctx, api, d, [{ key, value: 'x' }]);
         const t = await decided(ctx, api, d, [{ key, value: 'x' }]);
