@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMutants } from '../cli/mutants.ts';
 import { openNetwork } from '../cli/network.ts';
-import { countStatuses } from '../core/grade-chapter.ts';
+import { dailyShuffleSeed } from '../core/check-order.ts';
+import { countStatuses, type GradeOptions, gradeChapter } from '../core/grade-chapter.ts';
 import type { NetworkFaults } from '../core/network-faults.ts';
 import { timeLimit } from '../core/time-scale.ts';
 import { validateResults } from '../report/validate-results.ts';
@@ -16,6 +17,31 @@ export function failures(r: ChapterResult): string[] {
   return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
 }
 
+/** The shuffle seed of a grade test: SDGRADE_SHUFFLE_SEED replays one; otherwise it changes daily. */
+export function gradeTestShuffleSeed(): number {
+  const given = process.env.SDGRADE_SHUFFLE_SEED;
+  if (given !== undefined && given !== '') {
+    const n = Number(given);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`SDGRADE_SHUFFLE_SEED must be a non-negative integer: ${given}`);
+    return n;
+  }
+  return dailyShuffleSeed();
+}
+
+/**
+ * The manifest grade of a chapter's grade test: every check, in an order shuffled from a seed that changes daily,
+ * so CI runs one shuffled pass per chapter at no extra cost and an order dependency shows up within days. The seed
+ * is printed and kept in the result's `order`; SDGRADE_SHUFFLE_SEED=<seed> (or `sdgrade test --shuffle <seed>`)
+ * replays the order.
+ */
+export async function gradeByManifest(o: Omit<GradeOptions, 'shuffle'>): Promise<ChapterResult> {
+  const shuffle = gradeTestShuffleSeed();
+  console.log(
+    `${o.module.slug}: checks in shuffled order, seed ${shuffle} (replay: SDGRADE_SHUFFLE_SEED=${shuffle}, or sdgrade test --shuffle ${shuffle})`,
+  );
+  return gradeChapter({ ...o, shuffle });
+}
+
 /**
  * One test per mutant of the chapter, each expecting the mutant caught by the check named for it, with its own time
  * limit (`mutantTimeoutMs` times SDGRADE_TIME_SCALE): a slow machine slows one mutant's test, not a 400 s block, and a
@@ -23,7 +49,14 @@ export function failures(r: ChapterResult): string[] {
  */
 export function describeMutants(
   module: ChapterModule,
-  o: { numRuns: number; seed?: number; allowSkipped?: boolean; mutantTimeoutMs?: number },
+  o: {
+    numRuns: number;
+    seed?: number;
+    allowSkipped?: boolean;
+    mutantTimeoutMs?: number;
+    /** Failure messages that must name the cause, per mutant. */
+    reasons?: Record<string, RegExp>;
+  },
 ): void {
   describe(`${module.slug} mutants`, () => {
     // One fault proxy for every mutant of the chapter (each runMutants call would otherwise start its own).
@@ -62,6 +95,8 @@ export function describeMutants(
           expect(x.verdict, why).toBe('caught');
           expect(x.check?.id, why).toBe(mutant.breaks);
           expect(x.check?.status, why).toBe('fail');
+          const want = o.reasons?.[mutant.name];
+          if (want) expect(x.reason, why).toMatch(want);
         },
         timeLimit(o.mutantTimeoutMs ?? 60_000),
       );

@@ -10,6 +10,7 @@ import type { Profile } from '../core/load-run.ts';
 import { rootDir } from '../core/paths.ts';
 import { makeRunDir, newRunId } from '../core/run-dir.ts';
 import { newRunSeed } from '../core/seed.ts';
+import { parseSettings } from '../core/settings.ts';
 import { renderChapterTable, updateReadmeTable } from '../report/chapter-table.ts';
 import { compareRuns } from '../report/compare.ts';
 import { writeReport } from '../report/write-report.ts';
@@ -92,6 +93,16 @@ interface TestOpts {
   env?: string[];
   out?: string;
   load?: Profile;
+  /** --shuffle alone is `true` (a fresh seed); --shuffle <n> replays order n. */
+  shuffle?: number | boolean;
+  setting?: string[];
+}
+
+function shuffleSeedOf(v: number | boolean | undefined): number | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return newRunSeed();
+  if (!Number.isInteger(v) || v < 0) throw new Error('--shuffle takes a non-negative integer seed');
+  return v;
 }
 
 export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
@@ -102,6 +113,10 @@ export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
   const dir = makeRunDir(runId, o.out);
   const runSeed = o.seed ?? newRunSeed();
   log(`run ${runId}, seed ${runSeed} (replay with --seed ${runSeed})`);
+  const shuffle = shuffleSeedOf(o.shuffle);
+  if (shuffle !== undefined)
+    log(`checks in shuffled order, shuffle seed ${shuffle} (replay with --shuffle ${shuffle})`);
+  const settings = parseSettings(o.setting);
   const stopDeps = o.realDeps ? await realDependencies() : async () => {};
   const network = await openNetwork(log);
   const k6 = await k6For(o.load, false);
@@ -116,6 +131,8 @@ export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
       numRuns: o.runs,
       ...(o.only ? { only: o.only } : {}),
       ...(o.failFast ? { failFast: true } : {}),
+      ...(shuffle !== undefined ? { shuffle } : {}),
+      ...(settings ? { settings } : {}),
       load: o.load ?? null,
       k6,
       network,
@@ -134,7 +151,7 @@ export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
         schemaVersion: 1,
         runId,
         startedAt: started,
-        command: `sdgrade test ${chapter}`,
+        command: `sdgrade test ${chapter}${shuffle !== undefined ? ` --shuffle ${shuffle}` : ''}`,
         environment: environment(k6?.version ?? null),
         chapters: [result],
       },

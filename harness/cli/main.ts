@@ -46,6 +46,15 @@ export async function main(argv: string[]): Promise<number> {
   )
     .addOption(new Option('--load <profile>', 'also run the k6 load test').choices(['smoke', 'full']))
     .option('--fail-fast', 'stop at the first failed check (the rest are reported skipped, with that reason)')
+    .option(
+      '--shuffle [seed]',
+      'run the checks in a seeded shuffled order (seed printed and recorded; a new one when not given)',
+      (v) => Number.parseInt(v, 10),
+    )
+    .option(
+      '--setting <k=v...>',
+      "a setting the implementation declares where it differs from the spec's default (e.g. failMode=closed); overrides a manifest's settings",
+    )
     .action(async (chapter, opts) => {
       const { cmdTest } = await import('./commands.ts');
       set(await cmdTest(chapter, opts));

@@ -60,7 +60,9 @@ export async function runMutants(
           envOverrides: {
             MUTANT: mutant.name,
             ...(mutant.needs?.includes('SDGRADE_DATABASE_URL') ? {} : { DATABASE_URL: '' }),
+            ...(mutant.env ?? {}),
           },
+          ...(mutant.settings ? { settings: mutant.settings } : {}),
           variant: `mutant-${mutant.name}`,
           onProgress: () => {},
         });

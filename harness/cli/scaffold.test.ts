@@ -16,6 +16,7 @@ describe('new-chapter scaffold', () => {
       'reference/05-rate-limiter/mutants.ts',
       'reference/05-rate-limiter/manifest.json',
       'harness/chapters/05-rate-limiter/index.ts',
+      'harness/chapters/05-rate-limiter/CHECKLIST.md',
       'load/05-rate-limiter.js',
       'fixtures/05-rate-limiter/README.md',
     ]) {
@@ -29,6 +30,18 @@ describe('new-chapter scaffold', () => {
     expect(readFileSync(join(root, 'harness/chapters/05-rate-limiter/index.ts'), 'utf8')).toContain(
       'export const rateLimiter',
     );
+    // The methods of issue 13 and the requirement -> check table come with every new chapter.
+    const checklist = readFileSync(join(root, 'harness/chapters/05-rate-limiter/CHECKLIST.md'), 'utf8');
+    for (const method of [
+      'After every fault, re-verify everything acknowledged and keep writing',
+      'Vary every dimension',
+      'Assert what you record',
+      "Never trust the implementation's account",
+      'Helpers never hide what they test',
+      'Passes alone, in order, shuffled',
+    ])
+      expect(checklist, method).toContain(method);
+    expect(readFileSync(join(root, 'specs/05-rate-limiter/README.md'), 'utf8')).toContain('## Requirement -> check');
     expect(lines.at(-1)).toMatch(/mutants 05-rate-limiter/);
     expect(() => scaffoldChapter('05-rate-limiter', 'RL', root)).toThrow(/refusing to overwrite/);
   });

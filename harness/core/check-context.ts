@@ -1,12 +1,14 @@
 // Everything a check gets: the target, a validating HTTP client, a history, the fault tools, its seed, and the
 // ways to end (fail with evidence, or skip with a reason).
+import { setTimeout as delay } from 'node:timers/promises';
 import fc from 'fast-check';
 import type { RecordedExchange } from '../results/types.ts';
 import { CheckFailure, CheckSkipped } from './check-outcome.ts';
 import type { ExchangeValidator } from './exchange-validator.ts';
 import { History } from './history.ts';
-import { type Exchange, ExchangeSink, HttpClient, toRecorded } from './http-client.ts';
+import { CheckAborted, type Exchange, ExchangeSink, HttpClient, throwIfStopped, toRecorded } from './http-client.ts';
 import type { NetworkFaults } from './network-faults.ts';
+import type { Settings, SettingValue } from './settings.ts';
 import type { Capability, Target } from './target.ts';
 
 export interface CheckContextOptions {
@@ -17,6 +19,12 @@ export interface CheckContextOptions {
   /** Runs per property; the CLI's --runs scales it. */
   numRuns: number;
   log: (line: string) => void;
+  /** Aborted when the check is stopped (it timed out): every request, sleep and property of the check ends. */
+  signal?: AbortSignal;
+  /** When the check must be done by (epoch ms); properties stop their runs there. */
+  deadline?: number;
+  /** The settings the target declared (manifest `settings`, or `--setting` for a URL target). */
+  settings?: Settings;
 }
 
 export class CheckContext {
@@ -31,6 +39,13 @@ export class CheckContext {
   readonly validator: ExchangeValidator;
   readonly network: NetworkFaults | null;
   readonly log: (line: string) => void;
+  readonly signal: AbortSignal;
+  private readonly deadline: number;
+  private readonly declared: Settings;
+  /** What the check changed on the target and did not put back (restarted nodes, a rule left installed...). */
+  readonly changes: string[] = [];
+  /** Every setting the check read, with the value it graded against (declared, or the spec's default). */
+  readonly settingsRead: Record<string, SettingValue> = {};
 
   constructor(o: CheckContextOptions) {
     this.target = o.target;
@@ -39,7 +54,48 @@ export class CheckContext {
     this.numRuns = o.numRuns;
     this.network = o.network;
     this.log = o.log;
-    this.http = new HttpClient(o.target.baseUrl, o.validator, this.sink);
+    this.signal = o.signal ?? new AbortController().signal;
+    this.deadline = o.deadline ?? Number.POSITIVE_INFINITY;
+    this.declared = o.settings ?? {};
+    this.http = new HttpClient(o.target.baseUrl, o.validator, this.sink, this.signal);
+  }
+
+  /**
+   * Says what this check changed on the target and did not restore (recorded with its result), so a check that
+   * runs after it, in any order, can be understood: "a check leaves the target as it found it or says what it
+   * changed".
+   */
+  changed(what: string): void {
+    if (!this.changes.includes(what)) this.changes.push(what);
+  }
+
+  /**
+   * The value the target declared for a setting the spec gives a default for, else that default. A declared value
+   * of another type, or outside `allowed`, is an error of the declaration (not a pass or a fail of the target).
+   */
+  setting<T extends SettingValue>(key: string, specDefault: T, allowed?: readonly T[]): T {
+    const v = key in this.declared ? this.declared[key] : specDefault;
+    if (typeof v !== typeof specDefault)
+      throw new Error(`setting ${key} is declared as ${JSON.stringify(v)}; it must be a ${typeof specDefault}`);
+    if (allowed && !allowed.includes(v as T))
+      throw new Error(`setting ${key} is declared as ${JSON.stringify(v)}; it must be one of ${allowed.join(', ')}`);
+    this.settingsRead[key] = v as T;
+    return v as T;
+  }
+
+  /** Waits, unless the check is stopped first (then throws CheckAborted). */
+  async sleep(ms: number): Promise<void> {
+    throwIfStopped(this.signal);
+    try {
+      await delay(Math.max(0, ms), undefined, { signal: this.signal });
+    } catch {
+      throwIfStopped(this.signal);
+    }
+  }
+
+  /** Throws CheckAborted if the check was stopped: for loops that do not go through ctx.http or ctx.sleep. */
+  throwIfStopped(): void {
+    throwIfStopped(this.signal);
   }
 
   skip(reason: string): never {
@@ -97,14 +153,29 @@ export class CheckContext {
    */
   async property<T>(arb: fc.Arbitrary<T>, predicate: (v: T) => Promise<void>, numRuns = this.numRuns): Promise<void> {
     let count = 0;
+    throwIfStopped(this.signal);
+    const left = this.deadline - Date.now();
     const details = await fc.check(
       fc.asyncProperty(arb, async (v) => {
+        // A stopped check runs no more cases (and shrinks nothing): every case would only fail on the abort.
+        throwIfStopped(this.signal);
         count++;
         await predicate(v);
       }),
-      { seed: this.seed, numRuns, endOnFailure: false },
+      {
+        seed: this.seed,
+        numRuns,
+        endOnFailure: false,
+        // A backstop a little after the check's deadline: the harness's stop normally comes first.
+        ...(Number.isFinite(left)
+          ? { interruptAfterTimeLimit: Math.max(1, left + 1000), markInterruptAsFailure: true }
+          : {}),
+      },
     );
     this.runs += count;
+    throwIfStopped(this.signal);
+    if (details.interrupted && details.failed && !details.errorInstance)
+      throw new CheckAborted(`the property was interrupted at the check's time limit after ${count} runs`);
     if (details.failed) {
       const err = details.errorInstance as Error | undefined;
       if (err instanceof CheckSkipped) throw err;

@@ -47,12 +47,12 @@ describe('runChecks --fail-fast', () => {
       onProgress: () => {},
     };
     ran.length = 0;
-    const r = await runChecks({ ...base, failFast: true });
+    const r = (await runChecks({ ...base, failFast: true })).checks;
     expect(ran).toEqual(['FK-C1', 'FK-C2']);
     expect(r.map((c) => c.status)).toEqual(['pass', 'fail', 'skipped']);
     expect(r[2]?.reason).toMatch(/--fail-fast after FK-C2 failed/);
     ran.length = 0;
-    const all = await runChecks(base);
+    const all = (await runChecks(base)).checks;
     expect(ran).toEqual(['FK-C1', 'FK-C2', 'FK-I1']);
     expect(all.map((c) => c.status)).toEqual(['pass', 'fail', 'pass']);
   });

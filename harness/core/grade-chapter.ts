@@ -11,6 +11,7 @@ import type { NetworkFaults } from './network-faults.ts';
 import { loadOpenApi } from './openapi-document.ts';
 import { ProcessTarget } from './process-target.ts';
 import { runChecks } from './run-checks.ts';
+import type { Settings } from './settings.ts';
 import type { Target } from './target.ts';
 import { startThirdParties } from './third-parties.ts';
 import { UrlTarget } from './url-target.ts';
@@ -27,6 +28,13 @@ export interface GradeOptions {
   only?: string[];
   /** Stop at the first failed check (sdgrade mutate: a mutant is killed by one). */
   failFast?: boolean;
+  /** Run the checks in an order shuffled from this seed (catalog order when absent). */
+  shuffle?: number;
+  /**
+   * Settings of the target: a URL target's (`--setting`), or overrides of a manifest's `settings` (when `--env`
+   * changes what the manifest declares, e.g. FAIL_MODE=closed).
+   */
+  settings?: Settings;
   /** Run the k6 load test with this profile; null for none. */
   load: Profile | null;
   /** Also run the chapter's in-process micro-benchmark (with the load profile, or smoke). */
@@ -49,16 +57,17 @@ export function countStatuses(items: { status: string }[]): Counts {
   return c;
 }
 
-async function openTarget(o: GradeOptions, dir: string): Promise<Target> {
+async function openTarget(o: GradeOptions, dir: string): Promise<{ target: Target; settings: Settings }> {
   if ('url' in o.target) {
     const t = new UrlTarget(o.target.url.replace(/\/$/, ''), o.target.implementation ?? o.target.url);
     await waitReady(`${t.baseUrl}/health/ready`, { timeoutMs: 10_000 });
-    return t;
+    return { target: t, settings: o.settings ?? {} };
   }
   const manifest = loadManifest(o.target.manifest);
+  const settings = { ...(manifest.settings ?? {}), ...(o.settings ?? {}) };
   if (manifest.chapter !== o.module.slug)
     throw new Error(`${manifest.file} is for chapter ${manifest.chapter}, not ${o.module.slug}`);
-  return ProcessTarget.start({
+  const target = await ProcessTarget.start({
     manifest,
     runDir: dir,
     network: o.network,
@@ -67,6 +76,7 @@ async function openTarget(o: GradeOptions, dir: string): Promise<Target> {
     ...(o.envOverrides ? { envOverrides: o.envOverrides } : {}),
     ...(o.variant ? { variant: o.variant } : {}),
   });
+  return { target, settings };
 }
 
 export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
@@ -75,15 +85,17 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
   const validator = new ExchangeValidator(await loadOpenApi(o.module.specFile));
   const fakes = await startThirdParties(o.module, o.runSeed);
   let target: Target;
+  let settings: Settings;
   try {
-    target = await openTarget(o, dir);
+    ({ target, settings } = await openTarget(o, dir));
   } catch (e) {
     await fakes.close();
     throw e;
   }
   try {
     o.onProgress(`grading ${o.module.slug} at ${target.baseUrl} (${target.mode}${o.variant ? `, ${o.variant}` : ''})`);
-    const checks = await runChecks({
+    if (Object.keys(settings).length) o.onProgress(`settings: ${JSON.stringify(settings)}`);
+    const { checks, order } = await runChecks({
       module: o.module,
       target,
       validator,
@@ -92,6 +104,8 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
       numRuns: o.numRuns,
       ...(o.only ? { only: o.only } : {}),
       ...(o.failFast ? { failFast: true } : {}),
+      ...(o.shuffle !== undefined ? { shuffleSeed: o.shuffle } : {}),
+      settings,
       onProgress: o.onProgress,
     });
     const result: ChapterResult = {
@@ -105,6 +119,8 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
         ...(o.variant ? { variant: o.variant } : {}),
       },
       checks,
+      order,
+      ...(Object.keys(settings).length ? { settings: { ...settings } } : {}),
       targets: [],
       logs: target.logs(),
       counts: countStatuses(checks),

@@ -41,6 +41,18 @@ export class ExchangeError extends Error {
   }
 }
 
+/**
+ * Thrown by every request of a check once the check was stopped (it timed out): no request of a stopped check goes
+ * out, and none still waiting on a response survives the abort.
+ */
+export class CheckAborted extends Error {}
+
+/** Throws CheckAborted when the check's signal was aborted. */
+export function throwIfStopped(signal: AbortSignal | undefined): void {
+  if (signal?.aborted)
+    throw new CheckAborted(`the check was stopped: ${String(signal.reason?.message ?? signal.reason)}`);
+}
+
 /** Collects exchanges; the first one with violations is kept as the evidence of a failure. */
 export class ExchangeSink {
   count = 0;
@@ -89,13 +101,16 @@ export class HttpClient {
     readonly baseUrl: string,
     private readonly validator: ExchangeValidator,
     private readonly sink: ExchangeSink,
+    /** The check's signal: aborted when the check is stopped, which cancels every request in flight. */
+    readonly signal?: AbortSignal,
   ) {}
 
   withBaseUrl(baseUrl: string): HttpClient {
-    return new HttpClient(baseUrl, this.validator, this.sink);
+    return new HttpClient(baseUrl, this.validator, this.sink, this.signal);
   }
 
   async send(o: SendOptions): Promise<Exchange> {
+    throwIfStopped(this.signal);
     const url = (o.baseUrl ?? this.baseUrl).replace(/\/$/, '') + o.path;
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     let body: string | undefined;
@@ -119,13 +134,14 @@ export class HttpClient {
       violations: [],
       durationMs: 0,
     };
+    const timeout = AbortSignal.timeout(o.timeoutMs ?? 10_000);
     try {
       const res = await fetch(url, {
         method: x.method,
         headers,
         body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+        signal: this.signal ? AbortSignal.any([this.signal, timeout]) : timeout,
       });
       x.status = res.status;
       res.headers.forEach((v, k) => {
@@ -140,6 +156,7 @@ export class HttpClient {
         }
       }
     } catch (e) {
+      throwIfStopped(this.signal);
       const err = e as Error & { cause?: { code?: string; message?: string } };
       x.error = err.name === 'TimeoutError' ? 'timeout' : (err.cause?.code ?? err.cause?.message ?? err.message);
     }

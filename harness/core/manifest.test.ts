@@ -14,9 +14,19 @@ describe('manifest', () => {
     const m = parseManifest(JSON.stringify({ ...good, cwd: '..' }), '/a/b/manifest.json');
     expect(m.workDir).toBe('/a');
   });
-  it('refuses another contract version with a message naming both versions', () => {
-    expect(() => parseManifest(JSON.stringify({ ...good, contract: 2 }), 'm.json')).toThrow(
-      /version 2.*speaks version 1/,
+  it('refuses another contract version with a message naming the versions it speaks', () => {
+    expect(() => parseManifest(JSON.stringify({ ...good, contract: 3 }), 'm.json')).toThrow(
+      /version 3.*speaks versions 1 and 2/,
+    );
+  });
+  it('accepts settings in a contract-2 manifest, validated; refuses them in a contract-1 one', () => {
+    const m = parseManifest(JSON.stringify({ ...good, contract: 2, settings: { failMode: 'closed', n: 3 } }), 'm.json');
+    expect(m.settings).toEqual({ failMode: 'closed', n: 3 });
+    expect(() => parseManifest(JSON.stringify({ ...good, contract: 2, settings: { failMode: {} } }), 'm.json')).toThrow(
+      /settings\/failMode must be string,number,boolean/,
+    );
+    expect(() => parseManifest(JSON.stringify({ ...good, settings: { failMode: 'closed' } }), 'm.json')).toThrow(
+      ManifestError,
     );
   });
   it('refuses unknown fields and duplicate node names', () => {

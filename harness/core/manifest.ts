@@ -1,10 +1,15 @@
-// Reads and checks an implementation manifest (contract version 1, docs/IMPLEMENTING.md). A manifest of another
-// contract version is refused with a message that says which versions this harness speaks.
+// Reads and checks an implementation manifest (contract version 2, docs/IMPLEMENTING.md; version 1, the same without
+// settings, is still accepted). A manifest of another contract version is refused with a message that says which
+// versions this harness speaks.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
-export const contractVersion = 1;
+import type { Settings } from './settings.ts';
+
+export const contractVersion = 2;
+/** Every contract version this harness reads (1: no settings). */
+export const contractVersions: readonly number[] = [1, 2];
 
 export interface ManifestNode {
   name: string;
@@ -20,6 +25,8 @@ export interface Manifest {
   readiness?: { path?: string; timeoutMs?: number };
   stop?: { signal?: 'SIGTERM' | 'SIGINT'; graceMs?: number };
   dependencies?: Record<string, { url: string }>;
+  /** Contract 2: where the implementation differs from the spec's defaults; checks grade these. */
+  settings?: Settings;
   nodes: ManifestNode[];
 }
 
@@ -42,9 +49,9 @@ export function parseManifest(text: string, file: string): LoadedManifest {
     throw new ManifestError(`${file}: not valid JSON (${(e as Error).message})`);
   }
   const contract = (doc as { contract?: unknown })?.contract;
-  if (contract !== contractVersion) {
+  if (!contractVersions.includes(contract as number)) {
     throw new ManifestError(
-      `${file}: written for contract version ${JSON.stringify(contract)}, but this harness speaks version ${contractVersion} ` +
+      `${file}: written for contract version ${JSON.stringify(contract)}, but this harness speaks versions ${contractVersions.join(' and ')} ` +
         '(see docs/IMPLEMENTING.md for what changed and how to update the manifest)',
     );
   }

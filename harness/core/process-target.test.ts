@@ -1,6 +1,6 @@
 // The manifest target against a real two-node fixture: start, kill -9, restart on the same port, pause, and a
 // partition between the nodes through the fault proxy, healed afterwards.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +75,17 @@ describe('ProcessTarget', () => {
     expect((await get(`${t.nodeUrl('a')}/whoami`)).status).toBe(0);
     await t.heal();
     expect((await get(`${t.nodeUrl('a')}/whoami`)).body).toEqual({ name: 'a' });
+  });
+
+  it('restartAll (after a check that timed out) restarts every node and undoes pauses and partitions', async () => {
+    const starts = () => t.logs().map((l) => (readFileSync(l.path, 'utf8').match(/^--- \S+ start /gm) ?? []).length);
+    const before = starts();
+    await t.pause('a');
+    await t.partition(['a'], ['b']);
+    await t.restartAll();
+    expect(starts()).toEqual(before.map((n) => n + 1));
+    expect((await get(`${t.nodeUrl('a')}/whoami`)).body).toEqual({ name: 'a' });
+    expect((await get(`${t.nodeUrl('a')}/peer/b`)).body).toEqual({ name: 'b' });
   });
 
   it('captures each node log into the run folder', () => {

@@ -241,6 +241,7 @@ export class ProcessTarget implements Target {
     });
     s.child = child;
     s.exit = null;
+    s.paused = false;
     child.stdout?.pipe(s.log, { end: false });
     child.stderr?.pipe(s.log, { end: false });
     child.on('error', (e) => {
@@ -305,6 +306,14 @@ export class ProcessTarget implements Target {
     }
     for (const d of Object.values(this.dependencies)) await d.setReachable(true).catch(() => {});
     for (const l of this.links.values()) await l.setEnabled(true);
+  }
+
+  async restartAll(): Promise<void> {
+    for (const s of this.states.values()) if (s.paused) await this.resume(s.name).catch(() => {});
+    for (const d of Object.values(this.dependencies)) await d.setReachable(true).catch(() => {});
+    for (const l of this.links.values()) await l.setEnabled(true);
+    for (const n of this.states.keys()) await this.stop(n);
+    await Promise.all([...this.states.keys()].map((n) => this.start(n)));
   }
 
   async stop(node?: string): Promise<void> {

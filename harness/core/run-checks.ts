@@ -1,13 +1,18 @@
-// Runs a chapter's checks against one target, in catalog order, and turns each outcome into a result:
-// pass, fail (with evidence), skipped (with the reason) or error (the harness itself broke).
+// Runs a chapter's checks against one target, in catalog order or shuffled from a seed, and turns each outcome into
+// a result: pass, fail (with evidence), skipped (with the reason) or error (the harness itself broke). A check that
+// runs out of time is stopped (its signal aborts every request, sleep and property it has going), and the target is
+// put back in a known state: a manifest target's nodes are restarted; a URL target cannot be, so every check after
+// it is reported as an error instead of being graded on a target in an unknown state.
 import type { ChapterModule } from '../chapters/chapter-module.ts';
-import type { CheckResult } from '../results/types.ts';
+import type { CheckOrder, CheckResult } from '../results/types.ts';
 import { CheckContext } from './check-context.ts';
+import { checkRunOrder } from './check-order.ts';
 import { CheckFailure, CheckSkipped } from './check-outcome.ts';
 import type { ExchangeValidator } from './exchange-validator.ts';
-import { toRecorded } from './http-client.ts';
+import { CheckAborted, toRecorded } from './http-client.ts';
 import type { NetworkFaults } from './network-faults.ts';
 import { checkSeed } from './seed.ts';
+import type { Settings } from './settings.ts';
 import { CapabilityMissing, type Target } from './target.ts';
 
 export interface RunChecksOptions {
@@ -18,42 +23,71 @@ export interface RunChecksOptions {
   runSeed: number;
   numRuns: number;
   only?: string[];
+  /** Run the checks in an order shuffled from this seed; catalog order when absent. */
+  shuffleSeed?: number;
+  /** The settings the target declared; checks read them through ctx.setting(). */
+  settings?: Settings;
   checkTimeoutMs?: number;
   /** Stop at the first failed check; the checks not run are reported skipped, with that reason. */
   failFast?: boolean;
+  /** How long a stopped check is given to wind down before the target is reset anyway. */
+  stopGraceMs?: number;
   onProgress: (line: string) => void;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, id: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${id} did not finish within ${ms} ms`)), ms);
-    }),
-  ]);
+export interface RunChecksOutcome {
+  /** Listed in catalog order, whatever order they ran in (`order.ran` has that). */
+  checks: CheckResult[];
+  order: CheckOrder;
 }
 
-export async function runChecks(o: RunChecksOptions): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
-  const wanted = o.module.catalog.checks.filter((c) => !o.only?.length || o.only.includes(c.id));
+export const stateUnknownReason = 'target state unknown after a timeout';
+
+class CheckTimedOut extends Error {}
+
+type Settled = { ok: true } | { ok: false; error: unknown };
+
+export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> {
+  const byId = new Map<string, CheckResult>();
+  const wanted = o.module.catalog.checks.filter(
+    (c) => c.kind !== 'estimate' && (!o.only?.length || o.only.includes(c.id)),
+  );
+  const ran = checkRunOrder(
+    wanted.map((c) => c.id),
+    o.shuffleSeed,
+  );
+  if (o.shuffleSeed !== undefined)
+    o.onProgress(`shuffled order (seed ${o.shuffleSeed}, replay with --shuffle ${o.shuffleSeed}): ${ran.join(' ')}`);
+  const timeoutMs = o.checkTimeoutMs ?? 180_000;
+  /** Set once a URL target could not be reset after a timeout: nothing after that is graded. */
+  let unknownSince: string | null = null;
+  /** Set by --fail-fast at the first failed check: the rest are skipped with that reason. */
   let stoppedBy: string | null = null;
-  for (const c of wanted) {
-    if (c.kind === 'estimate') continue;
+  for (const id of ran) {
+    const c = wanted.find((x) => x.id === id)!;
+    const seed = checkSeed(o.runSeed, c.id);
+    const base = { id: c.id, kind: c.kind as CheckResult['kind'], title: c.title, seed };
+    if (unknownSince) {
+      const r: CheckResult = {
+        ...base,
+        status: 'error',
+        reason: `${stateUnknownReason} (${unknownSince})`,
+        durationMs: 0,
+      };
+      byId.set(c.id, r);
+      o.onProgress(`ERROR   ${c.id} ${c.title} - ${r.reason}`);
+      continue;
+    }
     if (stoppedBy) {
-      const reason = `not run: --fail-fast after ${stoppedBy} failed`;
-      results.push({
-        id: c.id,
-        kind: c.kind,
-        title: c.title,
-        seed: checkSeed(o.runSeed, c.id),
+      byId.set(c.id, {
+        ...base,
         status: 'skipped',
-        reason,
+        reason: `not run: --fail-fast after ${stoppedBy} failed`,
         durationMs: 0,
       });
       continue;
     }
-    const seed = checkSeed(o.runSeed, c.id);
+    const stop = new AbortController();
     const ctx = new CheckContext({
       target: o.target,
       validator: o.validator,
@@ -61,15 +95,41 @@ export async function runChecks(o: RunChecksOptions): Promise<CheckResult[]> {
       seed,
       numRuns: o.numRuns,
       log: (line) => o.onProgress(`  ${c.id}: ${line}`),
+      signal: stop.signal,
+      deadline: Date.now() + timeoutMs,
+      ...(o.settings ? { settings: o.settings } : {}),
     });
     const fn = (o.module.checks as Record<string, (ctx: CheckContext) => Promise<void>>)[c.id];
     const started = performance.now();
-    const base = { id: c.id, kind: c.kind, title: c.title, seed };
     let r: CheckResult;
+    let timedOut = false;
+    let stoppedCleanly = true;
     try {
       if (!fn) throw new Error(`no implementation registered for ${c.id}`);
       for (const need of c.needs ?? []) ctx.require(need as never);
-      await withTimeout(fn(ctx), o.checkTimeoutMs ?? 180_000, c.id);
+      const running: Promise<Settled> = fn(ctx).then(
+        () => ({ ok: true }),
+        (error: unknown) => ({ ok: false, error }),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const first = await Promise.race([running, expired]);
+      clearTimeout(timer);
+      if (first === 'timeout') {
+        timedOut = true;
+        stop.abort(new CheckTimedOut(`${c.id} did not finish within ${timeoutMs} ms`));
+        // Give it a moment to notice (requests and sleeps end at once); one that ignores the signal is left behind.
+        stoppedCleanly = await Promise.race([
+          running.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), o.stopGraceMs ?? 5000).unref()),
+        ]);
+        throw new CheckTimedOut(
+          `${c.id} did not finish within ${timeoutMs} ms and was stopped${stoppedCleanly ? '' : ` (it had not ended ${o.stopGraceMs ?? 5000} ms after the stop)`}`,
+        );
+      }
+      if (!first.ok) throw first.error;
       const bad = ctx.sink.violating[0];
       r = bad
         ? {
@@ -88,6 +148,10 @@ export async function runChecks(o: RunChecksOptions): Promise<CheckResult[]> {
         if (e.details.counterexample !== undefined) r.counterexample = e.details.counterexample;
         const ex = e.details.exchange ?? (ctx.sink.violating[0] ? toRecorded(ctx.sink.violating[0]) : undefined);
         if (ex) r.exchange = ex;
+      } else if (e instanceof CheckTimedOut || e instanceof CheckAborted) {
+        // A property interrupted at its time limit ends the same way as a check stopped by the harness.
+        timedOut = true;
+        r = { ...base, status: 'error', reason: e.message, durationMs: 0 };
       } else {
         r = { ...base, status: 'error', reason: (e as Error).stack ?? String(e), durationMs: 0 };
       }
@@ -95,13 +159,33 @@ export async function runChecks(o: RunChecksOptions): Promise<CheckResult[]> {
     r.durationMs = Math.round(performance.now() - started);
     if (ctx.runs) r.runs = ctx.runs;
     if (Object.keys(ctx.evidence).length) r.evidence = ctx.evidence;
-    results.push(r);
+    if (Object.keys(ctx.settingsRead).length) r.settings = { ...ctx.settingsRead };
+    if (timedOut) {
+      // The target may be mid-change (a node down, a membership half moved): put it back, or say it cannot be.
+      if (o.target.processControl && o.target.restartAll) {
+        try {
+          o.onProgress(`  ${c.id}: timed out; restarting every node of the target`);
+          await o.target.restartAll();
+          ctx.changed('timed out: every node was restarted');
+        } catch (e) {
+          unknownSince = `${c.id} timed out and restarting the nodes failed: ${(e as Error).message.split('\n')[0]}`;
+        }
+      } else {
+        unknownSince = `${c.id} timed out on a target the harness cannot restart`;
+      }
+      if (!stoppedCleanly) ctx.changed('timed out and did not stop within the grace period');
+    }
+    if (ctx.changes.length) r.changed = [...ctx.changes];
+    byId.set(c.id, r);
     if (o.failFast && (r.status === 'fail' || r.status === 'error')) stoppedBy = c.id;
-    await o.target.heal();
+    if (!timedOut) await o.target.heal();
     const why = r.reason ? ` - ${r.reason.split('\n')[0]}` : '';
     o.onProgress(
       `${r.status.toUpperCase().padEnd(7)} ${c.id} ${c.title} (${(r.durationMs / 1000).toFixed(1)} s)${why}`,
     );
   }
-  return results;
+  return {
+    checks: wanted.map((c) => byId.get(c.id)!),
+    order: o.shuffleSeed !== undefined ? { mode: 'shuffled', seed: o.shuffleSeed, ran } : { mode: 'catalog', ran },
+  };
 }

@@ -39,6 +39,11 @@ export interface Target {
   stop(node?: string): Promise<void>;
   /** Cuts the network between two groups of nodes, both ways (manifest targets with a fault proxy). */
   partition?(a: string[], b: string[]): Promise<void>;
+  /**
+   * Stops and starts every node (and heals the network and dependencies): a known state again after a check that
+   * was stopped mid-change. Manifest targets only.
+   */
+  restartAll?(): Promise<void>;
   /** Brings every node back (start what is down, resume what is paused) after a check that left it broken. */
   heal(): Promise<void>;
   /**

@@ -43,6 +43,19 @@ export interface CheckResult {
   counterexample?: unknown;
   exchange?: RecordedExchange;
   evidence?: Record<string, unknown>;
+  /** What the check changed on the target and did not put back (ctx.changed), e.g. "restarted every node". */
+  changed?: string[];
+  /** The settings the check graded against: the target's declared value, or the spec's default. */
+  settings?: Record<string, string | number | boolean>;
+}
+
+/** The order the checks ran in; `checks` is always listed in catalog order. */
+export interface CheckOrder {
+  mode: 'catalog' | 'shuffled';
+  /** The seed of a shuffled order (`--shuffle <seed>` replays it). */
+  seed?: number;
+  /** The check IDs in the order they ran. */
+  ran: string[];
 }
 
 export interface TargetResult {
@@ -82,6 +95,9 @@ export interface ChapterResult {
   title: string;
   target: { mode: 'url' | 'manifest'; baseUrl: string; manifest?: string; implementation: string; variant?: string };
   checks: CheckResult[];
+  order?: CheckOrder;
+  /** The settings the target declared (manifest `settings`, `--setting`); undeclared ones have the spec's default. */
+  settings?: Record<string, string | number | boolean>;
   targets: TargetResult[];
   load?: LoadResult;
   logs: { node: string; path: string }[];

@@ -44,7 +44,14 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
       out = await store.hit(key, { limit, windowMs }, Date.now());
     } catch (error) {
       o.onStoreError?.(error);
-      if (o.failMode === 'closed') throw new ProblemError(503, 'unavailable', 'the rate limiter store is unreachable');
+      // MUTANT fails-closed-by-default: 503 whatever FAIL_MODE says. MUTANT stalled-store-fails-closed: a store that
+      // timed out (slow, not down) is answered with 503 although the mode is open.
+      if (
+        o.failMode === 'closed' ||
+        mutant === 'fails-closed-by-default' ||
+        (mutant === 'stalled-store-fails-closed' && /timed out/i.test(String(error)))
+      )
+        throw new ProblemError(503, 'unavailable', 'the rate limiter store is unreachable');
       return { allowed: true, remaining: rule.requests_per_unit, retryAfterMs: 0, resetMs: 0 };
     }
     if (mutant === 'off-by-one') out = { ...out, remaining: Math.max(0, out.remaining - 1) };

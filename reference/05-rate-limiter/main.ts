@@ -19,8 +19,10 @@ await runServer({
     let algorithm = (process.env['ALGORITHM']?.trim() || 'token_bucket') as Algorithm;
     if (!ALGORITHMS.includes(algorithm)) throw new ConfigError(`ALGORITHM must be one of ${ALGORITHMS.join(', ')}`);
     if (mutant === 'fixed-window-boundary') algorithm = 'fixed_window'; // MUTANT fixed-window-boundary
-    const failMode = process.env['FAIL_MODE']?.trim() || 'open';
-    if (failMode !== 'open' && failMode !== 'closed') throw new ConfigError('FAIL_MODE must be open or closed');
+    const failModeEnv = process.env['FAIL_MODE']?.trim() || 'open';
+    if (failModeEnv !== 'open' && failModeEnv !== 'closed') throw new ConfigError('FAIL_MODE must be open or closed');
+    let failMode: 'open' | 'closed' = failModeEnv;
+    if (mutant === 'fail-closed-ignored') failMode = 'open'; // MUTANT fail-closed-ignored: FAIL_MODE=closed is not read
     const rulesFile = process.env['RULES_FILE']?.trim() || new URL('./rules.yaml', import.meta.url).pathname;
     let rules: RuleBook;
     try {
@@ -42,6 +44,7 @@ await runServer({
         // MUTANT no-store-timeout: a slow Redis holds every decision as long as it takes.
         commandTimeoutMs: mutant === 'hang-on-redis-down' || mutant === 'no-store-timeout' ? 60_000 : 500,
         offlineQueue: mutant === 'hang-on-redis-down', // MUTANT hang-on-redis-down
+        staleScript: mutant === 'stale-script-sha', // MUTANT stale-script-sha
       });
       await redis.connect();
       store = redis;

@@ -57,12 +57,43 @@ export const MUTANTS = [
       'each process prefixes its Redis keys with its own ID: instances do not share counters, a restart forgets',
   },
   {
+    name: 'fails-closed-by-default',
+    breaks: 'RL-F1',
+    description:
+      'with the store unreachable every decision is 503, although FAIL_MODE is the default open (and declared so)',
+  },
+  {
+    name: 'fail-closed-ignored',
+    breaks: 'RL-F1',
+    description: 'FAIL_MODE=closed is not read: the target declares failMode=closed and still fails open',
+    settings: { failMode: 'closed' },
+    env: { FAIL_MODE: 'closed' },
+  },
+  {
+    name: 'stalled-store-fails-closed',
+    breaks: 'RL-F3',
+    description: 'a store that times out (slow, not down) is answered 503 although the mode is open',
+  },
+  {
+    name: 'stale-script-sha',
+    breaks: 'RL-F2',
+    description:
+      'decisions call EVALSHA with a SHA Redis never loaded: every one fails with NOSCRIPT and fail-open lets it through',
+  },
+  {
     name: 'unvalidated-decision',
     breaks: 'RL-I6',
     description:
       "shouldRateLimit reaches its handler without the spec's validation (the schema-driven bad-input check)",
   },
-] as const satisfies readonly { name: string; breaks: string; description: string }[];
+] as const satisfies readonly {
+  name: string;
+  breaks: string;
+  description: string;
+  /** Settings the mutant's target declares (and the environment that would configure them). */
+  settings?: Record<string, string>;
+  env?: Record<string, string>;
+}[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);

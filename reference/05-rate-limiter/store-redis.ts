@@ -87,6 +87,8 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** MUTANT hang-on-redis-down: queue commands while disconnected instead of failing at once. */
   offlineQueue?: boolean;
+  /** MUTANT stale-script-sha: decisions call EVALSHA with a SHA Redis never loaded (NOSCRIPT every time). */
+  staleScript?: boolean;
 }
 
 type Hit = (key: string, l: string, w: string, now: string, id: string) => Promise<[number, number, number, number]>;
@@ -134,6 +136,7 @@ export class RedisStore implements LimiterStore {
   async hit(key: string, l: Limit, now: number): Promise<Outcome> {
     const k = `${this.o.namespace}${this.generation}:${key}`;
     if (this.o.racy) return this.racyHit(k, l, now);
+    if (this.o.staleScript) await this.redis.evalsha('0'.repeat(40), 1, k); // MUTANT stale-script-sha: NOSCRIPT
     // Only the sliding log needs a unique member per request (its sorted set's entry).
     const id = this.o.algorithm === 'sliding_window_log' ? `${now}-${process.pid}-${this.seq++}` : '';
     const [ok, remaining, retryAfterMs, resetMs] = await this.rlHit(

@@ -79,18 +79,16 @@ export function runNonce(): string {
   return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-
 /**
  * Waits, if needed, so that the next `needMs` stay inside one window of `unitMs` (aligned to the Unix epoch). On a
  * busy machine the requests that follow take longer, so the scheduling delay measured during the check is added
  * to `needMs` (evidence.schedulingSlack, at most a third of the window): a bigger margin only waits for the next
- * window more often, it never hides a wrong answer.
+ * window more often, it never hides a wrong answer. The wait is the check's own (ctx.sleep), so it stops with it.
  */
 export async function clearOfBoundary(ctx: CheckContext, unitMs: number, needMs: number): Promise<void> {
   const need = checkSlack(ctx.evidence, Math.round(unitMs / 3)).bound(needMs);
   const into = Date.now() % unitMs;
-  if (into + need >= unitMs) await sleep(unitMs - into + 5);
+  if (into + need >= unitMs) await ctx.sleep(unitMs - into + 5);
 }
 
 export function perMinute(key: string, limit: number, value?: string): Descriptor {

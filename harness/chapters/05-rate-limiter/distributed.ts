@@ -3,9 +3,10 @@
 // requests nor stop limiting once it is back.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
 import { withToxic } from '../../core/network-faults.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
-import { algorithmOf, installRules, rlApi, runNonce, sleep, type Timed } from './api.ts';
+import { algorithmOf, installRules, rlApi, runNonce, type Timed } from './api.ts';
 import { overAdmission } from './properties.ts';
 
 async function decideAt(ctx: CheckContext, baseUrl: string, domain: string, value: string): Promise<Timed> {
@@ -67,8 +68,45 @@ function answerWithin2s(ctx: CheckContext): () => number {
   return () => slack.bound(2000);
 }
 
+type FailMode = 'open' | 'closed';
+
+/** The fail mode graded: the target's declared `failMode` setting, else the spec's default, open. */
+function failModeOf(ctx: CheckContext): FailMode {
+  return ctx.setting<FailMode>('failMode', 'open', ['open', 'closed']);
+}
+
+/** A decision's answer as recorded: allowed true/false for a 200, else the status (or null: no answer). */
+function answerOf(x: Exchange): boolean | number | null {
+  return x.status === 200 ? (x.body as { allowed: boolean }).allowed : x.status;
+}
+
+/**
+ * While the store cannot answer, a decision is what the fail mode says: 200 allowed (open, the spec's default) or
+ * 503 `unavailable` (closed, when the target declares it). Anything else fails, naming the mode graded.
+ */
+function expectFailMode(ctx: CheckContext, mode: FailMode, x: Exchange, when: string): void {
+  const body = x.body as { allowed?: unknown; code?: unknown } | undefined;
+  const got =
+    x.status === null
+      ? (x.error ?? 'no answer')
+      : `${x.status} ${x.status === 200 ? `allowed=${String(body?.allowed)}` : `code ${String(body?.code)}`}`;
+  if (mode === 'open')
+    ctx.expect(
+      x.status === 200 && (x.body as { allowed?: unknown }).allowed === true,
+      `${when} a decision answered ${got}: the limiter fails open by default (the spec), so it must be 200 allowed (an implementation that fails closed declares the setting failMode=closed)`,
+      x,
+    );
+  else
+    ctx.expect(
+      x.status === 503 && (x.body as { code?: unknown } | undefined)?.code === 'unavailable',
+      `${when} a decision answered ${got}: the target declares failMode=closed, so it must be 503 unavailable`,
+      x,
+    );
+}
+
 export async function storeDownThenBack(ctx: CheckContext): Promise<void> {
   const redis = ctx.target.dependencies.redis!;
+  const mode = failModeOf(ctx);
   const api = rlApi(ctx);
   const domain = `f1-${runNonce()}`;
   const limit = 3;
@@ -78,7 +116,7 @@ export async function storeDownThenBack(ctx: CheckContext): Promise<void> {
   const answers: (boolean | number | null)[] = [];
   let slowest = 0;
   try {
-    await sleep(200);
+    await ctx.sleep(200);
     for (let i = 0; i < limit + 2; i++) {
       const x = await ctx.http.send({
         method: 'POST',
@@ -87,16 +125,17 @@ export async function storeDownThenBack(ctx: CheckContext): Promise<void> {
         timeoutMs: 3000,
       });
       slowest = Math.max(slowest, x.durationMs);
-      answers.push(x.status === 200 ? (x.body as { allowed: boolean }).allowed : x.status);
-      ctx.expect(
-        x.status === 200 || x.status === 503,
-        `with the store unreachable a decision answered ${x.status ?? x.error} in ${Math.round(x.durationMs)} ms`,
-        x,
-      );
+      answers.push(answerOf(x));
       ctx.expect(
         x.durationMs < answerBound(),
         `with the store unreachable a decision took ${Math.round(x.durationMs)} ms`,
         x,
+      );
+      expectFailMode(
+        ctx,
+        mode,
+        x,
+        `with the store unreachable (request ${i + 1} of ${limit + 2} on one key, limit ${limit})`,
       );
     }
     const health = await ctx.http.send({ method: 'GET', path: '/health/ready', timeoutMs: 3000 });
@@ -111,6 +150,7 @@ export async function storeDownThenBack(ctx: CheckContext): Promise<void> {
   } finally {
     await redis.setReachable(true);
   }
+  ctx.evidence.failMode = mode;
   ctx.evidence.answersWhileDown = answers;
   ctx.evidence.slowestMsWhileDown = Math.round(slowest);
   await expectLimitingResumes(ctx, domain, limit, 'the store came back');
@@ -132,7 +172,7 @@ async function expectLimitingResumes(ctx: CheckContext, domain: string, limit: n
     }
     if (got.slice(0, limit).every(Boolean) && !got[limit]) return;
     if (Date.now() > deadline) ctx.fail(`8 s after ${after}, limiting had not resumed: ${JSON.stringify(got)}`);
-    await sleep(300);
+    await ctx.sleep(300);
   }
 }
 
@@ -143,6 +183,7 @@ async function expectLimitingResumes(ctx: CheckContext, domain: string, limit: n
  */
 export async function storeSlowed(ctx: CheckContext): Promise<void> {
   const redis = ctx.target.dependencies.redis!;
+  const mode = failModeOf(ctx);
   const api = rlApi(ctx);
   const domain = `f3-${runNonce()}`;
   const limit = 3;
@@ -183,20 +224,17 @@ export async function storeSlowed(ctx: CheckContext): Promise<void> {
     for (let i = 0; i < 3; i++) {
       const x = await decide(`stalled-${i}`);
       slowest = Math.max(slowest, x.durationMs);
-      answers.push(x.status === 200 ? (x.body as { allowed: boolean }).allowed : x.status);
-      ctx.expect(
-        x.status === 200 || x.status === 503,
-        `with the store 3 s slow a decision answered ${x.status ?? x.error} after ${Math.round(x.durationMs)} ms`,
-        x,
-      );
+      answers.push(answerOf(x));
       ctx.expect(
         x.durationMs < answerBound(),
         `with the store 3 s slow a decision took ${Math.round(x.durationMs)} ms: a slow store must not hold the API`,
         x,
       );
+      expectFailMode(ctx, mode, x, 'with the store 3 s slow');
     }
     return { answers, slowest };
   });
+  ctx.evidence.failMode = mode;
   ctx.evidence.answersStalledStore = stalled.answers;
   ctx.evidence.slowestMsStalledStore = Math.round(stalled.slowest);
   await expectLimitingResumes(ctx, domain, limit, 'the store was fast again');
@@ -215,6 +253,36 @@ async function installEverywhere(ctx: CheckContext, nodes: readonly string[], do
   }
 }
 
+/**
+ * Says why one key's decisions through both instances did not meet one limit: the cause, not the symptom. Every
+ * request allowed with `remaining` never going down is the fail-open answer (no decision reached the store);
+ * `remaining` going down on each instance on its own is counters that are not shared.
+ */
+async function whyNotShared(
+  ctx: CheckContext,
+  trace: { node: string; d: Timed['d'] }[],
+  limit: number,
+  nodes: string[],
+): Promise<string> {
+  const seen = `${trace.map((t) => `${t.node}: ${t.d?.allowed ? 'allowed' : 'denied'} remaining ${t.d?.remaining}`).join(', ')}`;
+  const expected = `expected ${limit} allowed then denied, one limit across both instances`;
+  const allAllowed = trace.every((t) => t.d?.allowed === true);
+  if (allAllowed && trace.every((t) => t.d?.remaining === trace[0]!.d?.remaining)) {
+    const health: string[] = [];
+    for (const n of nodes) {
+      const h = await ctx.http.send({ method: 'GET', path: '/health/ready', baseUrl: ctx.target.nodeUrl(n) });
+      health.push(`${n} ${JSON.stringify(h.body ?? h.status)}`);
+    }
+    return `before the kill, the ${trace.length} decisions on one key were fail-open answers (all allowed, remaining never went down: no decision was counted in the store) - ${seen}; readiness: ${health.join('; ')}; ${expected}`;
+  }
+  const perNode = (n: string) => trace.filter((t) => t.node === n).map((t) => t.d?.remaining);
+  const ownCounters =
+    allAllowed && nodes.every((n) => perNode(n).every((r, i, all) => i === 0 || (r ?? 0) < (all[i - 1] ?? 0)));
+  return ownCounters
+    ? `before the kill, each instance counted the key on its own (remaining per instance: ${nodes.map((n) => `${n} ${JSON.stringify(perNode(n))}`).join(', ')}): the counters are not shared - ${seen}; ${expected}`
+    : `before the kill: ${seen}; ${expected}`;
+}
+
 async function allowedAt(ctx: CheckContext, node: string, domain: string, value: string): Promise<boolean> {
   const t = await decideAt(ctx, ctx.target.nodeUrl(node), domain, value);
   return t.d?.allowed === true;
@@ -228,9 +296,14 @@ export async function instanceKilled(ctx: CheckContext): Promise<void> {
   const limit = 3;
   await installEverywhere(ctx, nodes, domain, limit);
   // Exhaust one key through both instances.
-  const before: boolean[] = [];
-  for (let i = 0; i <= limit; i++) before.push(await allowedAt(ctx, i % 2 ? b : a, domain, 'k1'));
-  ctx.expect(before.filter(Boolean).length === limit && !before[limit], `before the kill: ${JSON.stringify(before)}`);
+  const trace: { node: string; d: Timed['d'] }[] = [];
+  for (let i = 0; i <= limit; i++) {
+    const node = i % 2 ? b : a;
+    trace.push({ node, d: (await decideAt(ctx, ctx.target.nodeUrl(node), domain, 'k1')).d });
+  }
+  const before = trace.map((t) => t.d?.allowed === true);
+  if (!(before.filter(Boolean).length === limit && !before[limit]))
+    ctx.fail(await whyNotShared(ctx, trace, limit, [a, b]));
   await ctx.target.kill(b);
   const down = await ctx.http.send({
     method: 'GET',
@@ -247,6 +320,8 @@ export async function instanceKilled(ctx: CheckContext): Promise<void> {
     `with ${b} killed, ${a} did not enforce ${limit} on a fresh key: ${JSON.stringify(fresh)}`,
   );
   await ctx.target.start(b);
+  // Rules are per instance and not persisted: the restarted one is back to its RULES_FILE.
+  ctx.changed(`restarted ${b} after kill -9 (its rules are its RULES_FILE's again)`);
   await installEverywhere(ctx, [b], domain, limit);
   for (const key of ['k1', 'k2'])
     ctx.expect(!(await allowedAt(ctx, b, domain, key)), `after its restart, ${b} let the limited key ${key} through`);

@@ -17,6 +17,7 @@ import {
   expectMeasuredRatio,
   expectValidResults,
   failures,
+  gradeByManifest,
   timeLimit,
 } from '../grade-test-kit.ts';
 import { counterVsExactWindow } from './accuracy.ts';
@@ -40,7 +41,7 @@ describe('05-rate-limiter reference', () => {
   it(
     'passes every check by manifest in memory (token bucket); the shared-store checks are skipped with the reason',
     async () => {
-      const r = await gradeChapter({
+      const r = await gradeByManifest({
         ...base,
         target: { manifest: rateLimiter.referenceManifest },
         network,
@@ -62,7 +63,7 @@ describe('05-rate-limiter reference', () => {
     'passes every check by manifest on a real Redis shared by two instances (CI)',
     async () => {
       expect(realRedis, 'CI must set SDGRADE_REDIS_URL (scripts/services.sh)').toBe(true);
-      const r = await gradeChapter({ ...base, target: { manifest: rateLimiter.referenceManifest }, network });
+      const r = await gradeByManifest({ ...base, target: { manifest: rateLimiter.referenceManifest }, network });
       expect(failures(r)).toEqual([]);
       expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
       expect(r.checks.find((c) => c.id === 'RL-I5')?.evidence?.['instances']).toBe(2);
@@ -78,7 +79,9 @@ describe('05-rate-limiter reference', () => {
         target: { manifest: rateLimiter.referenceManifest },
         network,
         only: ['RL-F1', 'RL-F3'],
+        // The configuration and its declaration: RL-F1/F3 grade 503 only because the target declares it.
         envOverrides: { FAIL_MODE: 'closed' },
+        settings: { failMode: 'closed' },
         variant: 'fail-closed',
       });
       expect(failures(r)).toEqual([]);
@@ -86,6 +89,7 @@ describe('05-rate-limiter reference', () => {
       expect(evidence('RL-F1')['answersWhileDown']).toEqual([503, 503, 503, 503, 503]);
       expect(evidence('RL-F3')['answersStalledStore']).toEqual([503, 503, 503]);
       expect(evidence('RL-F3')['answersSlowStore']).toEqual([true, true, true, false, false]);
+      expect(r.checks.find((c) => c.id === 'RL-F1')?.settings).toEqual({ failMode: 'closed' });
     },
     timeLimit(60_000),
   );
@@ -186,7 +190,15 @@ describe('05-rate-limiter reference', () => {
     timeLimit(90_000),
   );
 
-  describeMutants(rateLimiter, { numRuns: 4, allowSkipped: !realRedis, mutantTimeoutMs: 60_000 });
+  // Failure messages name the cause: fail-open answers, or counters each instance keeps on its own.
+  describeMutants(rateLimiter, {
+    numRuns: 4,
+    allowSkipped: !realRedis,
+    mutantTimeoutMs: 60_000,
+    ...(realRedis
+      ? { reasons: { 'stale-script-sha': /fail-open answers/, 'instance-namespace': /counters are not shared/ } }
+      : {}),
+  });
 });
 
 describe('05-rate-limiter accuracy measure (RL-T7)', () => {

@@ -41,7 +41,16 @@ export const rateLimiter: ChapterModule<CheckId> = {
   load: loadRateLimiter,
   bench: benchRateLimiter,
   mutants: MUTANTS.map((m) =>
-    ['racy-redis-store', 'hang-on-redis-down', 'no-store-timeout', 'instance-namespace'].includes(m.name)
+    [
+      'racy-redis-store',
+      'hang-on-redis-down',
+      'no-store-timeout',
+      'instance-namespace',
+      'fails-closed-by-default',
+      'fail-closed-ignored',
+      'stalled-store-fails-closed',
+      'stale-script-sha',
+    ].includes(m.name)
       ? { ...m, needs: ['SDGRADE_REDIS_URL'] }
       : m,
   ),

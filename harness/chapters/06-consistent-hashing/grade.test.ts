@@ -9,7 +9,14 @@ import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
 import { findK6 } from '../../tools/k6.ts';
-import { describeMutants, expectMeasuredRatio, expectValidResults, failures, timeLimit } from '../grade-test-kit.ts';
+import {
+  describeMutants,
+  expectMeasuredRatio,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+  timeLimit,
+} from '../grade-test-kit.ts';
 import { consistentHashing } from './index.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-06-test-'));
@@ -27,7 +34,7 @@ describe('06-consistent-hashing reference', () => {
   it(
     'passes every check by manifest (two nodes, process control)',
     async () => {
-      const r = await gradeChapter({ ...base, target: { manifest: consistentHashing.referenceManifest } });
+      const r = await gradeByManifest({ ...base, target: { manifest: consistentHashing.referenceManifest } });
       expect(failures(r)).toEqual([]);
       expect(r.checks.filter((c) => c.status === 'pass').length).toBe(consistentHashing.catalog.checks.length);
       const i2 = r.checks.find((c) => c.id === 'CH-I2')!;

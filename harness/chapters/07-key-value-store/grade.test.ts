@@ -12,7 +12,14 @@ import { ProcessTarget } from '../../core/process-target.ts';
 import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
 import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
-import { describeMutants, expectMeasuredRatio, expectValidResults, failures, timeLimit } from '../grade-test-kit.ts';
+import {
+  describeMutants,
+  expectMeasuredRatio,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+  timeLimit,
+} from '../grade-test-kit.ts';
 import { keyValueStore } from './index.ts';
 
 let network: NetworkFaults;
@@ -30,7 +37,7 @@ describe('07-key-value-store reference', () => {
   it(
     'passes every check on a 3-node cluster by manifest, and every fault bit',
     async () => {
-      const r = await gradeChapter({ ...base, target: { manifest: keyValueStore.referenceManifest }, network });
+      const r = await gradeByManifest({ ...base, target: { manifest: keyValueStore.referenceManifest }, network });
       expect(failures(r)).toEqual([]);
       expect(r.checks.map((c) => `${c.id} ${c.status}`)).toEqual(
         keyValueStore.catalog.checks.map((c) => `${c.id} pass`),

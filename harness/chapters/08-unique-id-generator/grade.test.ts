@@ -9,7 +9,14 @@ import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
 import { findK6 } from '../../tools/k6.ts';
-import { describeMutants, expectMeasuredRatio, expectValidResults, failures, timeLimit } from '../grade-test-kit.ts';
+import {
+  describeMutants,
+  expectMeasuredRatio,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+  timeLimit,
+} from '../grade-test-kit.ts';
 import { uniqueIdGenerator } from './index.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-08-test-'));
@@ -27,7 +34,7 @@ describe('08-unique-id-generator reference', () => {
   it(
     'passes every check by manifest, three nodes',
     async () => {
-      const r = await gradeChapter({ ...base, target: { manifest: uniqueIdGenerator.referenceManifest } });
+      const r = await gradeByManifest({ ...base, target: { manifest: uniqueIdGenerator.referenceManifest } });
       expect(failures(r)).toEqual([]);
       expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
       const f1 = r.checks.find((c) => c.id === 'UID-F1')!;

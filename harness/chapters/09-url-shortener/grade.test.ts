@@ -17,6 +17,7 @@ import {
   expectMeasuredRatio,
   expectValidResults,
   failures,
+  gradeByManifest,
   timeLimit,
 } from '../grade-test-kit.ts';
 import { urlShortener } from './index.ts';
@@ -38,7 +39,7 @@ describe('09-url-shortener reference', () => {
   it(
     'passes every check by manifest on embedded defaults; the Redis fault is skipped with its reason',
     async () => {
-      const r = await gradeChapter({
+      const r = await gradeByManifest({
         ...base,
         target: { manifest: urlShortener.referenceManifest },
         network,

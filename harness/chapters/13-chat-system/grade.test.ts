@@ -19,6 +19,7 @@ import {
   expectMeasuredRatio,
   expectValidResults,
   failures,
+  gradeByManifest,
   timeLimit,
 } from '../grade-test-kit.ts';
 import { lintAsyncApi } from './frames.ts';
@@ -55,7 +56,7 @@ describe('13-chat-system reference', () => {
   it(
     'passes every check by manifest on SQLite, two API servers and two chat servers (faults included)',
     async () => {
-      const r = await gradeChapter({
+      const r = await gradeByManifest({
         ...base,
         target: { manifest: chatSystem.referenceManifest },
         network,

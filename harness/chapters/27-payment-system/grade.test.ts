@@ -19,6 +19,7 @@ import {
   expectMeasuredRatio,
   expectValidResults,
   failures,
+  gradeByManifest,
   timeLimit,
 } from '../grade-test-kit.ts';
 import { paymentSystem } from './index.ts';
@@ -40,7 +41,7 @@ describe('27-payment-system reference', () => {
   it(
     'passes every check by manifest on embedded SQLite; the PostgreSQL faults are skipped with their reason',
     async () => {
-      const r = await gradeChapter({
+      const r = await gradeByManifest({
         ...base,
         target: { manifest: paymentSystem.referenceManifest },
         network,
