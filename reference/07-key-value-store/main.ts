@@ -41,6 +41,18 @@ function actorId(dataDir: string, name: string): string {
   return actor;
 }
 
+/**
+ * This run's gossip generation (Cassandra's): the wall clock at start, and above the last one kept in the data
+ * directory should the clock have stepped back, so a restarted node's heartbeat beats its pre-crash one at once.
+ */
+function nextGeneration(dataDir: string): number {
+  const file = join(dataDir, 'generation');
+  const last = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) || 0 : 0;
+  const generation = Math.max(Date.now(), last + 1);
+  writeFileSync(file, String(generation));
+  return generation;
+}
+
 await runServer({
   chapter: CHAPTER,
   defaultPort: 8070,
@@ -84,6 +96,8 @@ await runServer({
     const peers = new Peers(peerUrls, rpcTimeoutMs);
     const gossip = new Gossip({
       self,
+      // MUTANT heartbeat-restarts-at-zero: every run is generation 0, so only the counter (restarted at 0) counts.
+      generation: mutant === 'heartbeat-restarts-at-zero' ? 0 : nextGeneration(config.dataDir),
       peers,
       intervalMs: intEnv('GOSSIP_MS', 200, 10, 60_000),
       failAfterMs: intEnv('FAIL_AFTER_MS', 2000, 100, 600_000),
@@ -107,6 +121,9 @@ await runServer({
       maxSiblings: mutant === 'no-sibling-cap' ? 0 : MAX_SIBLINGS,
       hedgeMs: intEnv('HEDGE_MS', 50, 0, 60_000),
       readLocalOnly: mutant === 'read-local-only',
+      hintCountsAsAck: mutant === 'hint-counted-as-ack',
+      acknowledgeShortQuorum: mutant === 'quorum-failure-acknowledged',
+      dotFromContextOnly: mutant === 'dot-from-context-only',
     });
     const repair = new Repair({
       self,
@@ -117,8 +134,9 @@ await runServer({
       hints,
       antiEntropyMs: intEnv('ANTI_ENTROPY_MS', 3000, 100, 3_600_000),
       hintIntervalMs: intEnv('HINT_MS', 500, 50, 600_000),
-      antiEntropyOff: mutant === 'anti-entropy-off',
-      hintsNeverDelivered: mutant === 'hints-never-delivered',
+      // MUTANT no-repair: neither anti-entropy nor hinted handoff, so replicas that missed writes never catch up.
+      antiEntropyOff: mutant === 'anti-entropy-off' || mutant === 'no-repair',
+      hintsNeverDelivered: mutant === 'hints-never-delivered' || mutant === 'no-repair',
     });
     readiness.dependencies = async () => ({ storage: 'embedded' });
     const spec = await loadSpec(SPEC_URL);

@@ -67,6 +67,13 @@ export const MUTANTS = [
     description: 'a clock behind the last ID is used as is: smaller IDs, and duplicates',
   },
   {
+    name: 'rollback-checked-in-seconds',
+    breaks: 'UID-F1',
+    description:
+      'the clock is compared with the last ID in whole seconds: a sub-second step back within the same second is ' +
+      'used as is (smaller IDs, duplicates)',
+  },
+  {
     name: 'high-water-not-persisted',
     breaks: 'UID-F2',
     description: 'the last millisecond used is not kept across restarts: a restart onto an earlier clock reissues IDs',
