@@ -119,6 +119,14 @@ export async function killAndRestart(ctx: CheckContext): Promise<void> {
       `${phase}, a W=2 write through ${via.name} answered ${a.x.status ?? a.x.error}`,
       a.x,
     );
+    // Each version of a key has a unique dot (the spec): one acknowledged again takes the earlier version's place.
+    const same = (acked.get(key) ?? []).find((x) => x.dot === a.dot);
+    ctx.expect(
+      same === undefined,
+      `${phase}, a write of ${key} was acknowledged with dot ${a.dot}, the dot of ${JSON.stringify(same?.value)} ` +
+        `acknowledged ${same?.phase}: a reused dot makes the new version take the place of the old one`,
+      a.x,
+    );
     acked.set(key, [...(acked.get(key) ?? []), { value: v, dot: a.dot!, phase }]);
   };
   // Writes before the crash, some coordinated by the victim itself.
