@@ -74,6 +74,11 @@ export const MUTANTS = [
       'used as is (smaller IDs, duplicates)',
   },
   {
+    name: 'no-retry-after',
+    breaks: 'UID-F1',
+    description: 'a 503 clock_moved_backwards has no Retry-After header (the spec requires it)',
+  },
+  {
     name: 'high-water-not-persisted',
     breaks: 'UID-F2',
     description: 'the last millisecond used is not kept across restarts: a restart onto an earlier clock reissues IDs',
