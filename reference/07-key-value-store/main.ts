@@ -33,7 +33,9 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
  * This node's actor ID in version vectors: its name plus an incarnation made when its data directory is new, so a
  * node replaced by an empty one never reuses the dots of its predecessor.
  */
-function actorId(dataDir: string, name: string): string {
+function actorId(dataDir: string, name: string, mutant?: MutantName): string {
+  // MUTANT actor-without-incarnation: the actor is the node's name, so an empty replacement reuses its dots.
+  if (mutant === 'actor-without-incarnation') return name;
   const file = join(dataDir, 'actor');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const actor = `${name}.${randomBytes(2).toString('hex')}`;
@@ -105,7 +107,7 @@ await runServer({
       neverDown: mutant === 'no-failure-detection',
     });
     const hints = new HintStore(config.dataDir);
-    const actor = actorId(config.dataDir, self);
+    const actor = actorId(config.dataDir, self, mutant);
     const placement = new Placement(ring, n);
     const coordinator = new Coordinator({
       self,

@@ -58,6 +58,13 @@ export const MUTANTS = [
     description: 'no Merkle-tree anti-entropy: an empty replacement node stays empty',
   },
   {
+    name: 'actor-without-incarnation',
+    breaks: 'KV-I4',
+    description:
+      "the actor ID is the node's name alone: a node replaced by an empty one reuses its predecessor's dots, and " +
+      'its new writes take the place of acknowledged ones',
+  },
+  {
     name: 'ack-before-commit-log',
     breaks: 'KV-I5',
     description: 'writes are acknowledged from the memtable; the commit log is written a second later',

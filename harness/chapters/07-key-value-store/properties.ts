@@ -310,9 +310,12 @@ export async function replacedNodeConverges(ctx: CheckContext): Promise<void> {
   const rnd = seededRandom(ctx.seed);
   const nodes = nodeApis(ctx);
   const keys = Array.from({ length: 30 }, (_, i) => freshKey(`i4-${i}`));
+  const firstWrite = new Map<string, { via: string; dot: string }>();
   for (const key of keys) {
-    const a = await pick(rnd, nodes).api.put(key, `before-${key}`, { w: n });
+    const via = pick(rnd, nodes);
+    const a = await via.api.put(key, `before-${key}`, { w: n });
     ctx.expect(a.outcome === 'ok', `write ${key}: ${a.x.status ?? a.x.error}`, a.x);
+    firstWrite.set(key, { via: via.name, dot: a.dot! });
   }
   // Replace one node by an empty one: kill -9, wipe its data directory, start it on the same address.
   const victim = pick(rnd, ctx.target.nodes);
@@ -322,14 +325,31 @@ export async function replacedNodeConverges(ctx: CheckContext): Promise<void> {
   for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
   await ctx.target.start(victim);
   const victimApi = nodes.find((x) => x.name === victim)!.api;
-  let emptyAfterRestart = 0;
+  const emptied: string[] = [];
   for (const key of keys) {
     const r = await victimApi.replica(key);
-    if (r.replicas.includes(victim) && r.versions?.length === 0) emptyAfterRestart++;
+    if (r.replicas.includes(victim) && r.versions?.length === 0) emptied.push(key);
   }
   ctx.evidence.victim = victim;
-  ctx.evidence.keysMissingOnReplacement = emptyAfterRestart;
-  if (emptyAfterRestart === 0) ctx.skip('the replacement node was not empty after the restart: the wipe did not bite');
+  ctx.evidence.keysMissingOnReplacement = emptied.length;
+  if (emptied.length === 0) ctx.skip('the replacement node was not empty after the restart: the wipe did not bite');
+  // Keep writing through the replacement: a blind write of a key its predecessor wrote is a new version, with a dot
+  // of its own (the spec: a node replaced by an empty one never reuses its predecessor's dots), kept as a sibling of
+  // the acknowledged one, not in its place.
+  const rewritten = emptied.filter((key) => firstWrite.get(key)!.via === victim);
+  for (const key of rewritten) {
+    const a = await victimApi.put(key, `replaced-${key}`, { w: n });
+    ctx.expect(a.outcome === 'ok', `write ${key} through the replaced ${victim}: ${a.x.status ?? a.x.error}`, a.x);
+    const before = firstWrite.get(key)!.dot;
+    ctx.expect(
+      a.dot !== before,
+      `${victim}, replaced by an empty node, acknowledged a write of ${key} with dot ${a.dot}, the dot its ` +
+        'predecessor gave the write acknowledged before the replacement: a new node must not reuse the old dots ' +
+        '(an actor ID with an incarnation), or the new version takes the place of the old one',
+      a.x,
+    );
+  }
+  ctx.evidence.rewrittenThroughReplacement = rewritten.length;
   const more = Array.from({ length: 10 }, (_, i) => freshKey(`i4-after-${i}`));
   for (const key of more) {
     const a = await pick(rnd, nodes).api.put(key, `after-${key}`);
@@ -342,6 +362,17 @@ export async function replacedNodeConverges(ctx: CheckContext): Promise<void> {
       `${conv.last.length} keys still differ between replicas ${CONVERGE_WITHIN_MS / 1000} s after ${victim} was ` +
         `replaced by an empty node (anti-entropy should refill it), e.g. ${conv.last.slice(0, 3).join(', ')}`,
     );
+  // Both the write from before the replacement and the one through the replacement are there.
+  for (const key of rewritten) {
+    const r = await victimApi.get(key, { r: n });
+    const values = r.siblings.map((v) => v.value).sort();
+    ctx.expect(
+      JSON.stringify(values) === JSON.stringify([`before-${key}`, `replaced-${key}`]),
+      `${key} reads ${JSON.stringify(values)} after ${victim} was replaced; the write acknowledged before and the ` +
+        'blind write through the replacement are concurrent and must both be siblings',
+      r.x,
+    );
+  }
 }
 
 /** Writes fresh keys one after another through random nodes until stopped; acknowledged ones are returned. */
