@@ -10,7 +10,7 @@ import { ProblemError } from '../kit/problem.ts';
 import type { Entries, Repair } from './anti-entropy.ts';
 import { type Clock, clockOf, contextOf, EMPTY, formatClock, parseClock, type Version } from './clock.ts';
 import type { Coordinator, ReadOutcome, ReplicateItem, WriteOutcome } from './coordinator.ts';
-import type { Gossip } from './gossip.ts';
+import type { Beat, Gossip } from './gossip.ts';
 import type { HintStore } from './hints.ts';
 import type { MutantName } from './mutants.ts';
 import type { Peers } from './peers.ts';
@@ -176,12 +176,16 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
         const { w } = request.query as { w?: number };
         const body = request.body as { value: string; context?: string };
         // MUTANT oversize-accepted: the book's 10 KB limit is not enforced.
-        if (mutant !== 'oversize-accepted' && Buffer.byteLength(body.value) > MAX_VALUE_BYTES)
+        if (mutant !== 'oversize-accepted' && Buffer.byteLength(body.value) > MAX_VALUE_BYTES) {
+          // MUTANT oversize-stored-then-refused: the write goes through before the size is refused.
+          if (mutant === 'oversize-stored-then-refused')
+            await coordinate({ op: 'put', key, value: body.value, context: body.context ?? '', w: 1 }, false);
           throw new ProblemError(
             413,
             'value_too_large',
             `the value is ${Buffer.byteLength(body.value)} bytes; at most ${MAX_VALUE_BYTES} are allowed`,
           );
+        }
         contextParam(body.context);
         const op = {
           op: 'put',
@@ -267,7 +271,7 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
     return { versions: keys.map((k) => o.engine.get(k) ?? []) };
   });
   app.post('/internal/v1/gossip', async (request) => {
-    const { members } = request.body as { from: string; members: Record<string, number> };
+    const { members } = request.body as { from: string; members: Record<string, Beat> };
     o.gossip.merge(members);
     return { members: o.gossip.list() };
   });

@@ -31,6 +31,12 @@ export interface CoordinatorOptions {
   hedgeMs: number;
   /** MUTANT read-local-only: a read answers from the coordinator's own replica, whatever R. */
   readLocalOnly?: boolean;
+  /** MUTANT hint-counted-as-ack: a hint the coordinator keeps for a replica counts toward W. */
+  hintCountsAsAck?: boolean;
+  /** MUTANT quorum-failure-acknowledged: a write stored on fewer than W replicas is acknowledged anyway. */
+  acknowledgeShortQuorum?: boolean;
+  /** MUTANT dot-from-context-only: the next dot ignores the versions the coordinator holds. */
+  dotFromContextOnly?: boolean;
 }
 
 export type WriteOutcome =
@@ -73,7 +79,7 @@ export class Coordinator {
     // The next event of this node's actor for this key: above every counter of it seen locally or in the context.
     const local = engine.get(key) ?? [];
     let counter = counterOf(context, actor);
-    for (const s of local) counter = Math.max(counter, counterOf(clockOf(s), actor));
+    if (!this.o.dotFromContextOnly) for (const s of local) counter = Math.max(counter, counterOf(clockOf(s), actor));
     const v: Version = { value, dot: `${actor}:${counter + 1}`, past: context, ts: Date.now() };
     // A write whose context covers the siblings always passes: it leaves fewer, never more.
     if (slots.has(self) && this.o.maxSiblings > 0) {
@@ -87,8 +93,8 @@ export class Coordinator {
     }
     const remote = [...slots.keys()].filter((p) => p !== self);
     const done = (): WriteOutcome =>
-      acks >= w
-        ? { ok: true, dot: v.dot, context: clockOf(v), acks }
+      acks >= w || (this.o.acknowledgeShortQuorum && acks > 0)
+        ? { ok: true, dot: v.dot, context: clockOf(v), acks: this.o.acknowledgeShortQuorum ? Math.max(acks, w) : acks }
         : { ok: false, acks, replicas: [...slots.keys()] };
     if (acks >= w || remote.length === 0) {
       for (const p of remote) void this.replicateOrHandOff(p, key, v, slots);
@@ -134,7 +140,7 @@ export class Coordinator {
         }
       }
       this.o.hints.add(p, key, v);
-      return 0;
+      return this.o.hintCountsAsAck ? 1 : 0;
     }
   }
 

@@ -2,16 +2,26 @@
 // counters, increments its own every tick and sends the list to a random peer, which merges it (higher heartbeat
 // wins) and answers its own. A member whose heartbeat has not grown for `failAfterMs` is marked down. Nobody is
 // declared down on one failed call: only the lack of news from every source (the book's "at least another source").
+// A heartbeat is (generation, counter), compared generation first, as Cassandra's gossip does: the counter restarts
+// at 0 with the process, and without a new generation the others would ignore a restarted node until its counter
+// passed the one they remember, about as long as it had been up before the crash.
 import type { Peers } from './peers.ts';
 
-interface MemberState {
+/** One member's heartbeat on the wire: its generation (a new one per process start), then its counter. */
+export interface Beat {
+  generation: number;
   heartbeat: number;
+}
+
+interface MemberState extends Beat {
   /** Local time the heartbeat last grew (-Infinity: never heard of). */
   heardAt: number;
 }
 
 export interface GossipOptions {
   self: string;
+  /** This process's generation: greater than any earlier run of the node (see `nextGeneration` in main.ts). */
+  generation: number;
   peers: Peers;
   intervalMs: number;
   failAfterMs: number;
@@ -26,8 +36,9 @@ export class Gossip {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: GossipOptions) {
-    this.members.set(o.self, { heartbeat: 0, heardAt: performance.now() });
-    for (const p of o.peers.names) this.members.set(p, { heartbeat: 0, heardAt: Number.NEGATIVE_INFINITY });
+    this.members.set(o.self, { generation: o.generation, heartbeat: 0, heardAt: performance.now() });
+    for (const p of o.peers.names)
+      this.members.set(p, { generation: 0, heartbeat: 0, heardAt: Number.NEGATIVE_INFINITY });
   }
 
   start(): void {
@@ -43,7 +54,7 @@ export class Gossip {
     if (names.length === 0) return;
     const target = names[Math.floor(Math.random() * names.length)]!;
     try {
-      const answer = await this.o.peers.call<{ members: Record<string, number> }>(
+      const answer = await this.o.peers.call<{ members: Record<string, Beat> }>(
         target,
         '/internal/v1/gossip',
         { from: this.o.self, members: this.list() },
@@ -55,18 +66,22 @@ export class Gossip {
     }
   }
 
-  list(): Record<string, number> {
-    return Object.fromEntries([...this.members].map(([n, s]) => [n, s.heartbeat]));
+  list(): Record<string, Beat> {
+    return Object.fromEntries(
+      [...this.members].map(([n, s]) => [n, { generation: s.generation, heartbeat: s.heartbeat }]),
+    );
   }
 
-  merge(list: Record<string, number>): void {
+  merge(list: Record<string, Beat>): void {
     const now = performance.now();
-    for (const [name, hb] of Object.entries(list)) {
+    for (const [name, beat] of Object.entries(list)) {
       if (name === this.o.self) continue;
       const s = this.members.get(name);
-      if (!s) continue; // not a configured member
-      if (hb > s.heartbeat) {
-        s.heartbeat = hb;
+      if (!s || typeof beat?.generation !== 'number' || typeof beat.heartbeat !== 'number') continue;
+      // A newer generation is news whatever its counter; within one generation the counter must grow.
+      if (beat.generation > s.generation || (beat.generation === s.generation && beat.heartbeat > s.heartbeat)) {
+        s.generation = beat.generation;
+        s.heartbeat = beat.heartbeat;
         s.heardAt = now;
       }
     }

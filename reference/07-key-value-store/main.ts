@@ -33,12 +33,26 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
  * This node's actor ID in version vectors: its name plus an incarnation made when its data directory is new, so a
  * node replaced by an empty one never reuses the dots of its predecessor.
  */
-function actorId(dataDir: string, name: string): string {
+function actorId(dataDir: string, name: string, mutant?: MutantName): string {
+  // MUTANT actor-without-incarnation: the actor is the node's name, so an empty replacement reuses its dots.
+  if (mutant === 'actor-without-incarnation') return name;
   const file = join(dataDir, 'actor');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const actor = `${name}.${randomBytes(2).toString('hex')}`;
   writeFileSync(file, actor);
   return actor;
+}
+
+/**
+ * This run's gossip generation (Cassandra's): the wall clock at start, and above the last one kept in the data
+ * directory should the clock have stepped back, so a restarted node's heartbeat beats its pre-crash one at once.
+ */
+function nextGeneration(dataDir: string): number {
+  const file = join(dataDir, 'generation');
+  const last = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) || 0 : 0;
+  const generation = Math.max(Date.now(), last + 1);
+  writeFileSync(file, String(generation));
+  return generation;
 }
 
 await runServer({
@@ -84,6 +98,8 @@ await runServer({
     const peers = new Peers(peerUrls, rpcTimeoutMs);
     const gossip = new Gossip({
       self,
+      // MUTANT heartbeat-restarts-at-zero: every run is generation 0, so only the counter (restarted at 0) counts.
+      generation: mutant === 'heartbeat-restarts-at-zero' ? 0 : nextGeneration(config.dataDir),
       peers,
       intervalMs: intEnv('GOSSIP_MS', 200, 10, 60_000),
       failAfterMs: intEnv('FAIL_AFTER_MS', 2000, 100, 600_000),
@@ -91,7 +107,7 @@ await runServer({
       neverDown: mutant === 'no-failure-detection',
     });
     const hints = new HintStore(config.dataDir);
-    const actor = actorId(config.dataDir, self);
+    const actor = actorId(config.dataDir, self, mutant);
     const placement = new Placement(ring, n);
     const coordinator = new Coordinator({
       self,
@@ -107,6 +123,9 @@ await runServer({
       maxSiblings: mutant === 'no-sibling-cap' ? 0 : MAX_SIBLINGS,
       hedgeMs: intEnv('HEDGE_MS', 50, 0, 60_000),
       readLocalOnly: mutant === 'read-local-only',
+      hintCountsAsAck: mutant === 'hint-counted-as-ack',
+      acknowledgeShortQuorum: mutant === 'quorum-failure-acknowledged',
+      dotFromContextOnly: mutant === 'dot-from-context-only',
     });
     const repair = new Repair({
       self,
@@ -117,8 +136,9 @@ await runServer({
       hints,
       antiEntropyMs: intEnv('ANTI_ENTROPY_MS', 3000, 100, 3_600_000),
       hintIntervalMs: intEnv('HINT_MS', 500, 50, 600_000),
-      antiEntropyOff: mutant === 'anti-entropy-off',
-      hintsNeverDelivered: mutant === 'hints-never-delivered',
+      // MUTANT no-repair: neither anti-entropy nor hinted handoff, so replicas that missed writes never catch up.
+      antiEntropyOff: mutant === 'anti-entropy-off' || mutant === 'no-repair',
+      hintsNeverDelivered: mutant === 'hints-never-delivered' || mutant === 'no-repair',
     });
     readiness.dependencies = async () => ({ storage: 'embedded' });
     const spec = await loadSpec(SPEC_URL);

@@ -5,6 +5,11 @@ import type { Mutant } from '../../harness/chapters/chapter-module.ts';
 
 export const MUTANTS = [
   { name: 'oversize-accepted', breaks: 'KV-C1', description: 'values over 10 KB are stored instead of 413' },
+  {
+    name: 'oversize-stored-then-refused',
+    breaks: 'KV-C1',
+    description: 'a value over 10 KB is written before it is refused with 413: a rejected request changes the key',
+  },
   { name: 'delete-ignored', breaks: 'KV-C2', description: 'a delete is acknowledged but no tombstone is written' },
   { name: 'gossip-off', breaks: 'KV-C3', description: 'no gossip: a node never hears of the others (all down)' },
   {
@@ -24,6 +29,13 @@ export const MUTANTS = [
     description:
       'versions compared as plain vector clocks: two writes through one node with the same context look ordered, ' +
       'and the first is silently dropped',
+  },
+  {
+    name: 'no-repair',
+    breaks: 'KV-I1',
+    description:
+      'neither anti-entropy nor hinted handoff: replicas that missed writes during a fault never catch up (nothing ' +
+      'is lost to an R=N read, but they never converge)',
   },
   {
     name: 'read-local-only',
@@ -46,6 +58,13 @@ export const MUTANTS = [
     description: 'no Merkle-tree anti-entropy: an empty replacement node stays empty',
   },
   {
+    name: 'actor-without-incarnation',
+    breaks: 'KV-I4',
+    description:
+      "the actor ID is the node's name alone: a node replaced by an empty one reuses its predecessor's dots, and " +
+      'its new writes take the place of acknowledged ones',
+  },
+  {
     name: 'ack-before-commit-log',
     breaks: 'KV-I5',
     description: 'writes are acknowledged from the memtable; the commit log is written a second later',
@@ -61,14 +80,41 @@ export const MUTANTS = [
     description: 'gossip never marks a member down, however long it has been silent',
   },
   {
+    name: 'heartbeat-restarts-at-zero',
+    breaks: 'KV-F1',
+    description:
+      'no gossip generation: a restarted node counts its heartbeat from 0 again and the others, who remember a ' +
+      'higher one, see it down about as long as it had been up',
+  },
+  {
+    name: 'dot-from-context-only',
+    breaks: 'KV-F1',
+    description:
+      "the next dot ignores the versions the coordinator holds: a blind write reuses an acknowledged version's dot " +
+      'and takes its place',
+  },
+  {
     name: 'no-rpc-timeout',
     breaks: 'KV-F2',
     description: 'calls to other nodes have no deadline: a paused replica holds a request up',
   },
   {
+    name: 'hint-counted-as-ack',
+    breaks: 'KV-F2',
+    description:
+      'a hint the coordinator keeps for an unreachable replica counts toward W: a W=3 write with a replica paused ' +
+      'says acks: 3 while two nodes hold it',
+  },
+  {
     name: 'hints-never-delivered',
     breaks: 'KV-F3',
     description: 'hints are stored for an unreachable replica but never handed over',
+  },
+  {
+    name: 'quorum-failure-acknowledged',
+    breaks: 'KV-F3',
+    description:
+      'a write stored on fewer than W replicas is acknowledged instead of 503: a cut-off minority accepts writes',
   },
   {
     name: 'short-rpc-timeout',

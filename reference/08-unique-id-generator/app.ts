@@ -36,7 +36,9 @@ export function buildApp(options: IdAppOptions): FastifyInstance {
     } catch (error) {
       if (error instanceof ClockMovedBackwards) {
         throw new ProblemError(503, 'clock_moved_backwards', error.message, {
-          headers: { 'retry-after': String(Math.max(1, Math.ceil(error.behindMs / 1000))) },
+          // MUTANT no-retry-after: the refusal does not say when to try again.
+          headers:
+            mutant === 'no-retry-after' ? {} : { 'retry-after': String(Math.max(1, Math.ceil(error.behindMs / 1000))) },
         });
       }
       if (source.kind === 'ticket') {

@@ -67,6 +67,18 @@ export const MUTANTS = [
     description: 'a clock behind the last ID is used as is: smaller IDs, and duplicates',
   },
   {
+    name: 'rollback-checked-in-seconds',
+    breaks: 'UID-F1',
+    description:
+      'the clock is compared with the last ID in whole seconds: a sub-second step back within the same second is ' +
+      'used as is (smaller IDs, duplicates)',
+  },
+  {
+    name: 'no-retry-after',
+    breaks: 'UID-F1',
+    description: 'a 503 clock_moved_backwards has no Retry-After header (the spec requires it)',
+  },
+  {
     name: 'high-water-not-persisted',
     breaks: 'UID-F2',
     description: 'the last millisecond used is not kept across restarts: a restart onto an earlier clock reissues IDs',

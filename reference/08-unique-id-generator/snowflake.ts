@@ -25,6 +25,7 @@ export type Clock = () => number;
 export type GeneratorMutant =
   | 'sequence-wrap'
   | 'clock-rollback-ignored'
+  | 'rollback-checked-in-seconds'
   | 'bits-misplaced'
   | 'seconds-not-millis'
   | 'sign-bit-used'
@@ -120,6 +121,12 @@ export class Snowflake {
     if (now < this.lastMs) {
       if (this.mutant === 'clock-rollback-ignored') {
         // MUTANT clock-rollback-ignored: a clock behind the last ID is simply used.
+        this.startMillisecond(now);
+        return this.format();
+      }
+      if (this.mutant === 'rollback-checked-in-seconds' && Math.floor(now / 1000) === Math.floor(this.lastMs / 1000)) {
+        // MUTANT rollback-checked-in-seconds: the clock is compared in whole seconds, so a step back that stays
+        // within the second of the last ID is not seen.
         this.startMillisecond(now);
         return this.format();
       }

@@ -36,18 +36,49 @@ export async function putGetConformance(ctx: CheckContext): Promise<void> {
     `after an update with the context, read ${JSON.stringify(again.siblings.map((s) => s.value))}, not [D2]`,
     again.x,
   );
-  // The limit: exactly 10,240 bytes is fine, one more is 413 (multi-byte characters count in bytes).
-  const edge = await api.put(key, 'x'.repeat(MAX_VALUE), { context: again.context });
-  ctx.expectStatus(edge.x, 200);
-  for (const big of ['x'.repeat(MAX_VALUE + 1), 'é'.repeat(MAX_VALUE / 2 + 1)]) {
+  // The limit is in bytes of UTF-8: exactly 10,240 is fine, in 1-byte and in 4-byte characters (outside the BMP,
+  // two UTF-16 units each), and reads back unchanged; one byte more is 413, and a refused write changes nothing.
+  let context = again.context;
+  let stored = '';
+  for (const edgeValue of ['x'.repeat(MAX_VALUE), '😀'.repeat(MAX_VALUE / 4)]) {
+    const edge = await api.put(key, edgeValue, { context });
+    ctx.expectStatus(edge.x, 200);
+    const read = await api.get(key, { r: 3 });
+    ctx.expect(
+      read.siblings.length === 1 && read.siblings[0]!.value === edgeValue,
+      `a value of exactly ${MAX_VALUE} bytes (${[...edgeValue].length} characters) did not read back unchanged`,
+      read.x,
+    );
+    context = read.context;
+    stored = edgeValue;
+  }
+  for (const big of ['x'.repeat(MAX_VALUE + 1), 'é'.repeat(MAX_VALUE / 2 + 1), `${'😀'.repeat(MAX_VALUE / 4)}x`]) {
     const x = await ctx.http.send({
       method: 'PUT',
       path: `/api/v1/kv/${key}`,
-      json: { value: big },
+      json: { value: big, context },
       validRequest: false,
     });
     ctx.expectStatus(x, 413, 'value_too_large');
+    const after = await api.get(key, { r: 3 });
+    ctx.expect(
+      after.siblings.length === 1 && after.siblings[0]!.value === stored && after.context === context,
+      `a write refused with 413 (${Buffer.byteLength(big)} bytes) changed the key: it reads ` +
+        `${after.siblings.length} sibling(s) of ${after.siblings.map((v) => Buffer.byteLength(v.value)).join(', ')} ` +
+        `bytes and context '${after.context?.slice(0, 80)}', not the ${MAX_VALUE}-byte value stored before`,
+      after.x,
+    );
   }
+  // Keys: 256 characters is the longest allowed (257 is refused below).
+  const longKey = `${freshKey('c1')}-`.padEnd(256, 'k');
+  const longPut = await api.put(longKey, 'long');
+  ctx.expectStatus(longPut.x, 200);
+  const longGet = await api.get(longKey);
+  ctx.expect(
+    longGet.siblings.map((v) => v.value).join() === 'long',
+    'a 256-character key did not read back',
+    longGet.x,
+  );
   const bad: { path: string; json?: unknown; raw?: string; ctype?: string; status?: number; code?: string }[] = [
     { path: `/api/v1/kv/${key}`, json: {} },
     { path: `/api/v1/kv/${key}`, json: { value: 42 } },
@@ -70,6 +101,13 @@ export async function putGetConformance(ctx: CheckContext): Promise<void> {
     });
     ctx.expectStatus(x, b.status ?? 400, b.code ?? 'invalid_request');
   }
+  const untouched = await api.get(key, { r: 3 });
+  ctx.expect(
+    untouched.siblings.length === 1 && untouched.siblings[0]!.value === stored && untouched.context === context,
+    `requests refused with 400 or 415 changed ${key}: it reads ${untouched.siblings.length} sibling(s), context ` +
+      `'${untouched.context?.slice(0, 80)}'`,
+    untouched.x,
+  );
   for (const p of [`/api/v1/kv/${key}?r=0`, `/api/v1/kv/${key}?r=9`, '/api/v1/kv/a%2Fb']) {
     const x = await ctx.http.send({ method: 'GET', path: p, validRequest: false });
     ctx.expectStatus(x, 400, 'invalid_request');

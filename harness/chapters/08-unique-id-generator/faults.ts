@@ -7,7 +7,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckContext } from '../../core/check-context.ts';
-import { type SchedulingSlack, withSchedulingSlack } from '../../core/scheduling-slack.ts';
 import { expectIds, type IdApi, type Issued, layoutOf, nodeApis, sleep } from './api.ts';
 
 const CLOCK_FILE = 'faketime.rc';
@@ -59,12 +58,23 @@ async function probe(ctx: CheckContext, api: IdApi, w: Watch, name: string, batc
   w.served++;
 }
 
-async function issueSome(ctx: CheckContext, api: IdApi, name: string, w: Watch): Promise<void> {
+/**
+ * Issues IDs in batches, checking each against every ID the node issued in the whole check: none twice, each greater
+ * than the last (used before the first fault and after each one: keep issuing, nothing reissued).
+ */
+async function issueSome(ctx: CheckContext, api: IdApi, name: string, w: Watch, when: string): Promise<void> {
   for (let i = 0; i < 5; i++) {
-    const ids = expectIds(ctx, await api.batch(200), name);
-    for (const id of ids) {
+    const r = await api.batch(200);
+    for (const id of expectIds(ctx, r, `${name} ${when}`)) {
+      ctx.expect(
+        !w.all.has(id),
+        `${name} ${when} issued ${id} (${new Date(layoutOf(id).unixMs).toISOString()}, seq ` +
+          `${layoutOf(id).sequence}) a second time in this check: an ID issued before the fault came back`,
+        r.x,
+      );
+      ctx.expect(id > w.max, `${name} ${when} issued ${id}, not greater than ${w.max} issued before`, r.x);
       w.all.add(id);
-      if (id > w.max) w.max = id;
+      w.max = id;
     }
   }
 }
@@ -92,39 +102,72 @@ function biteOrSkip(ctx: CheckContext, w: Watch, stepMs: number): void {
     );
 }
 
-/** How long the harness probes a node while its clock is behind, before the scheduling slack. */
-const PROBE_MS = 1200;
+/** One clock fault of UID-F1: `before` (if any) is set first and IDs issued, then `during` for 1.2 s of probes. */
+interface Step {
+  label: string;
+  before?: string;
+  during: string;
+  /** How far behind the node's last ID the clock is during the step. */
+  behindMs: number;
+}
 
 /**
- * Probes for PROBE_MS plus the scheduling slack measured so far: on a busy machine the node's poll of the clock
- * file and the harness's probes both run late, and a window spent waiting for the scheduler shows nothing. The cap
- * keeps the window well inside the clock step, so a node that ignores the step is still caught in it.
+ * Multi-second and sub-second steps back (a sub-second one stays within the same second of the clock, where a
+ * check made in whole seconds sees nothing), and a step forward and back again (IDs made in the future, then the
+ * clock put right: behind them).
  */
-async function probeWhileBehind(ctx: CheckContext, api: IdApi, w: Watch, name: string, slack: SchedulingSlack) {
-  const started = Date.now();
-  for (let i = 0; Date.now() - started < slack.bound(PROBE_MS); i++) await probe(ctx, api, w, name, i % 2 === 1);
-}
+const F1_STEPS: Step[] = [
+  { label: 'a 3 s step back', during: '-3s', behindMs: 3000 },
+  { label: 'a 300 ms step back', during: '-0.3s', behindMs: 300 },
+  { label: 'a 2 s step forward, then back', before: '+2s', during: '+0', behindMs: 2000 },
+];
 
 export async function clockStepsBack(ctx: CheckContext): Promise<void> {
   const name = ctx.target.nodes[0]!;
   const api = nodeApis(ctx)[0]!.api;
   const w: Watch = { max: -1n, all: new Set(), refusals: 0, served: 0, slowest: 0 };
-  const stepMs = 3000;
-  await withSchedulingSlack(ctx.evidence, 1500, async (slack) => {
-    setClock(ctx, name, '+0');
-    await sleep(CLOCK_SETTLE_MS);
-    await issueSome(ctx, api, name, w);
-    try {
-      setClock(ctx, name, `-${stepMs / 1000}s`);
-      await sleep(slack.bound(CLOCK_SETTLE_MS));
-      await probeWhileBehind(ctx, api, w, name, slack);
-    } finally {
-      setClock(ctx, name, '+0');
-    }
-  });
-  biteOrSkip(ctx, w, stepMs);
+  setClock(ctx, name, '+0');
   await sleep(CLOCK_SETTLE_MS);
-  await recovers(ctx, api, w, name, 3000);
+  await issueSome(ctx, api, name, w, 'before any clock step');
+  const steps: Record<string, unknown>[] = [];
+  for (const step of F1_STEPS) {
+    // A step must show in some answer (a refusal or a delay), or it proved nothing. A short one can be missed when
+    // the machine is slow (the clock passes the last ID before the first probe): it is tried up to three times.
+    let bit = false;
+    for (let attempt = 1; attempt <= 3 && !bit; attempt++) {
+      const at = { refusals: w.refusals, served: w.served };
+      w.slowest = 0;
+      try {
+        if (step.before) {
+          setClock(ctx, name, step.before);
+          await sleep(CLOCK_SETTLE_MS);
+          await issueSome(ctx, api, name, w, `with its clock at ${step.before}`);
+        }
+        // Probed at once: answers before the node sees the step are fine, and the step then lands right after an ID.
+        setClock(ctx, name, step.during);
+        const until = Date.now() + 1200;
+        for (let i = 0; Date.now() < until; i++) await probe(ctx, api, w, `${name} (${step.label})`, i % 2 === 1);
+      } finally {
+        setClock(ctx, name, '+0');
+      }
+      const refusals = w.refusals - at.refusals;
+      bit = refusals > 0 || w.slowest >= step.behindMs / 3;
+      steps.push({
+        step: step.label,
+        attempt,
+        refusals,
+        served: w.served - at.served,
+        slowestMs: Math.round(w.slowest),
+      });
+      ctx.evidence.steps = steps;
+      await sleep(CLOCK_SETTLE_MS);
+      await recovers(ctx, api, w, name, 3000);
+      // Keep issuing after the fault: nothing issued in the whole check comes back.
+      await issueSome(ctx, api, name, w, `after ${step.label}`);
+    }
+    if (!bit) biteOrSkip(ctx, { ...w, refusals: 0 }, step.behindMs);
+  }
+  ctx.evidence.refusals = w.refusals;
   ctx.evidence.idsChecked = w.all.size;
 }
 
@@ -132,35 +175,27 @@ export async function restartOntoEarlierClock(ctx: CheckContext): Promise<void> 
   const name = ctx.target.nodes[0]!;
   const api = nodeApis(ctx)[0]!.api;
   const w: Watch = { max: -1n, all: new Set(), refusals: 0, served: 0, slowest: 0 };
-  let stepMs = 10_000;
-  await withSchedulingSlack(ctx.evidence, 1500, async (slack) => {
+  // Well beyond a restart's time on a loaded machine (seconds), so the restarted node's clock is still behind.
+  const stepMs = 30_000;
+  setClock(ctx, name, '+0');
+  await sleep(CLOCK_SETTLE_MS);
+  await issueSome(ctx, api, name, w, 'before the kill');
+  // kill -9 right after the last answer, and start again on a clock 30 s behind: from the node's point of view,
+  // it restarts in a millisecond it (or an earlier run) has already used.
+  await ctx.target.kill(name);
+  try {
+    setClock(ctx, name, `-${stepMs / 1000}s`);
+    await ctx.target.start(name);
+    const until = Date.now() + 1200;
+    for (let i = 0; Date.now() < until; i++) await probe(ctx, api, w, name, i % 2 === 1);
+  } finally {
     setClock(ctx, name, '+0');
-    await sleep(CLOCK_SETTLE_MS);
-    await issueSome(ctx, api, name, w);
-    try {
-      // kill -9 right after the last answer, and start again on a clock stepMs behind: from the node's point of
-      // view, it restarts in a millisecond it (or an earlier run) has already used. A restart slower than the step
-      // (a busy machine) ends after the node's clock has passed its last IDs, and shows nothing: then once more,
-      // with a step longer than twice the restart measured (bounded: one retry).
-      for (let attempt = 1; ; attempt++) {
-        const lastAnswerAt = Date.now();
-        await ctx.target.kill(name);
-        setClock(ctx, name, `-${stepMs / 1000}s`);
-        await ctx.target.start(name);
-        const restartMs = Date.now() - lastAnswerAt;
-        ctx.evidence.restartMs = restartMs;
-        ctx.evidence.clockStepMs = stepMs;
-        if (restartMs < stepMs / 2 || attempt === 2) break;
-        stepMs = Math.ceil((stepMs + 2 * restartMs) / 1000) * 1000;
-      }
-      await probeWhileBehind(ctx, api, w, name, slack);
-    } finally {
-      setClock(ctx, name, '+0');
-    }
-  });
+  }
   biteOrSkip(ctx, w, stepMs);
   await sleep(CLOCK_SETTLE_MS);
   await recovers(ctx, api, w, name, 3000);
+  // Keep issuing after the restart: nothing issued before the kill comes back.
+  await issueSome(ctx, api, name, w, 'after the restart');
   ctx.evidence.idsChecked = w.all.size;
 }
 
@@ -168,14 +203,26 @@ export async function distinctMachineIds(ctx: CheckContext): Promise<void> {
   const nodes = nodeApis(ctx);
   if (nodes.length < 2)
     ctx.skip('needs two or more nodes to compare their machine IDs: give a manifest with several nodes');
-  // Which (datacenter, machine) does each node stamp into its IDs?
+  // Which (datacenter, machine) does each node stamp into the IDs it issues, single ones and batches? Decoded here
+  // from the IDs, not taken from the manifest or from the node's own account.
   const stamp = new Map<string, string[]>();
+  const owner = new Map<bigint, string>();
+  const dups: string[] = [];
   for (const n of nodes) {
-    const r = await n.api.batch(16);
-    const pairs = new Set(
-      expectIds(ctx, r, n.name).map((id) => `${layoutOf(id).datacenterId}/${layoutOf(id).machineId}`),
+    const answers = [await n.api.one(), await n.api.one(), await n.api.batch(64)];
+    const pairs = new Set<string>();
+    for (const r of answers)
+      for (const id of expectIds(ctx, r, n.name)) {
+        pairs.add(`${layoutOf(id).datacenterId}/${layoutOf(id).machineId}`);
+        const prev = owner.get(id);
+        if (prev !== undefined && prev !== n.name) dups.push(`${id} from ${prev} and ${n.name}`);
+        owner.set(id, n.name);
+      }
+    ctx.expect(
+      pairs.size === 1,
+      `${n.name} stamps several node IDs into its IDs: ${[...pairs].join(', ')}`,
+      answers.at(-1)!.x,
     );
-    ctx.expect(pairs.size === 1, `${n.name} stamps several node IDs into its IDs: ${[...pairs].join(', ')}`, r.x);
     const pair = [...pairs][0]!;
     stamp.set(pair, [...(stamp.get(pair) ?? []), n.name]);
   }
@@ -185,8 +232,6 @@ export async function distinctMachineIds(ctx: CheckContext): Promise<void> {
   // Misconfigured: show the damage. Hammer the nodes that share a pair at once and collect the duplicates.
   const [pair, names] = shared[0]!;
   const sharing = nodes.filter((n) => names.includes(n.name));
-  const owner = new Map<bigint, string>();
-  const dups: string[] = [];
   for (let round = 0; round < 10 && dups.length === 0; round++) {
     const answers = await Promise.all(
       sharing.flatMap((n) => [0, 1].map(async () => ({ n: n.name, r: await n.api.batch(2048) }))),

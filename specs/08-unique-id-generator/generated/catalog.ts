@@ -140,7 +140,7 @@ export const catalog = {
     {
       "id": "UID-F1",
       "kind": "fault",
-      "title": "The clock steps back 3 s - the node never issues a duplicate or smaller ID; it waits or answers 503",
+      "title": "The clock steps back 3 s, back 300 ms, and forward 2 s then back - the node never issues a duplicate or smaller ID; it waits or answers 503",
       "covers": [
         "fault:1"
       ],

@@ -182,7 +182,7 @@ export interface components {
         Unavailable: {
             headers: {
                 /** @description Whole seconds to wait before retrying (at least 1). */
-                "Retry-After"?: string;
+                "Retry-After": string;
                 [name: string]: unknown;
             };
             content: {
