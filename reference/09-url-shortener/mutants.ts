@@ -44,6 +44,13 @@ export const MUTANTS = [
     breaks: 'URL-F1',
     description: 'acknowledges creates before they are committed: one open transaction, committed every 2 s',
   },
+  {
+    name: 'id-counter-restarts',
+    breaks: 'URL-F1',
+    description:
+      'IDs come from a counter in memory that starts again at 1 after a restart, stored with INSERT OR REPLACE: ' +
+      'links created after a crash take the codes of old ones',
+  },
   { name: 'cache-required', breaks: 'URL-F3', description: 'when the cache errors, the redirect fails with 503' },
   {
     name: 'memory-only-store',
@@ -69,4 +76,5 @@ export const SQLITE_ONLY_MUTANTS: readonly MutantName[] = [
   'racy-dedup',
   'truncated-hash',
   'ack-before-write',
+  'id-counter-restarts',
 ];
