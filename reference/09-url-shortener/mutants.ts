@@ -40,6 +40,11 @@ export const MUTANTS = [
   },
   { name: 'clicks-not-counted', breaks: 'URL-I7', description: 'redirects are served but never counted' },
   {
+    name: 'clicks-overwritten',
+    breaks: 'URL-I7',
+    description: 'a redirect sets the pending count to 1 instead of adding 1: at most one click per flush interval',
+  },
+  {
     name: 'ack-before-write',
     breaks: 'URL-F1',
     description: 'acknowledges creates before they are committed: one open transaction, committed every 2 s',

@@ -176,11 +176,21 @@ export async function badInputIs4xx(
 export async function clicksAreCounted(ctx: CheckContext): Promise<void> {
   const api = urlApi(ctx);
   const nonce = runNonce();
+  let run = 0;
   await ctx.property(
     fc.tuple(longUrl, fc.integer({ min: 1, max: 6 })),
     async ([raw, clicks]) => {
-      const { x, link } = await api.shorten(unique(raw, nonce));
+      // A fresh link for every run, shrinking included: a counterexample never inherits clicks from an earlier run.
+      const url = unique(raw, `${nonce}-${run++}`);
+      const { x, link } = await api.shorten(url);
       ctx.expect(link, `shorten failed with ${x.status ?? x.error}`, x);
+      ctx.expect(x.status === 201, `shortening the fresh URL ${url} answered ${x.status}, not 201`, x);
+      const fresh = await api.stats(link.code);
+      ctx.expect(
+        fresh.stats?.clicks === 0,
+        `the fresh link ${link.code} shows ${fresh.stats?.clicks ?? fresh.x.status} clicks before any redirect`,
+        fresh.x,
+      );
       for (let i = 0; i < clicks; i++) ctx.expectStatus(await api.follow(link.code), 302);
       // The spec lets the count lag by up to one second.
       const deadline = Date.now() + 2500;
@@ -192,7 +202,7 @@ export async function clicksAreCounted(ctx: CheckContext): Promise<void> {
       ctx.expect(last.stats, `stats failed with ${last.x.status}`, last.x);
       ctx.expect(
         last.stats.clicks === clicks,
-        `after ${clicks} redirects the link shows ${last.stats.clicks} clicks`,
+        `after ${clicks} redirects of the fresh link ${link.code} (0 clicks before), it shows ${last.stats.clicks} clicks`,
         last.x,
       );
     },
