@@ -62,6 +62,11 @@ export const MUTANTS = [
     breaks: 'URL-F4',
     description: 'ignores DATA_DIR and DATABASE_URL: an in-memory SQLite',
   },
+  {
+    name: 'create-before-validate',
+    breaks: 'URL-C1',
+    description: 'stores the link before the request is validated: a rejected request (an unknown property) leaves it',
+  },
   { name: 'status-200-on-create', breaks: 'URL-C1', description: 'a new link is answered 200 instead of 201' },
   { name: 'redirect-301', breaks: 'URL-C2', description: 'redirects with 301 instead of 302' },
   { name: 'stats-without-clicks', breaks: 'URL-C3', description: 'link metadata omits the required clicks field' },
