@@ -32,6 +32,11 @@ export const MUTANTS = [
     breaks: 'URL-I4',
     description: 'code = base62 of a Snowflake-style 64-bit ID: 11 characters instead of at most 7',
   },
+  {
+    name: 'case-insensitive-codes',
+    breaks: 'URL-I5',
+    description: 'codes are looked up ignoring case: "aB" finds the link of "Ab" (a case-insensitive collation)',
+  },
   { name: 'unknown-redirects-home', breaks: 'URL-I5', description: 'an unknown code gets a 302 to the home page' },
   {
     name: 'unvalidated-url',
@@ -87,4 +92,5 @@ export const SQLITE_ONLY_MUTANTS: readonly MutantName[] = [
   'truncated-hash',
   'ack-before-write',
   'id-counter-restarts',
+  'case-insensitive-codes',
 ];

@@ -76,7 +76,10 @@ export class SqliteStore implements LinkStore {
     this.instanceId = this.db.prepare(`SELECT value FROM url_meta WHERE key = 'instance_id'`).pluck().get() as string;
 
     this.byKey = this.db.prepare<[Buffer], Row>(`SELECT ${COLUMNS} FROM url_links WHERE long_url_sha256 = ? LIMIT 1`);
-    this.byCode = this.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM url_links WHERE code = ?`);
+    this.byCode = this.db.prepare<[string], Row>(
+      // MUTANT case-insensitive-codes: looks codes up ignoring case (a case-insensitive collation, MySQL's default).
+      `SELECT ${COLUMNS} FROM url_links WHERE code = ?${mutant === 'case-insensitive-codes' ? ' COLLATE NOCASE' : ''}`,
+    );
     this.nextId = this.db.prepare<[], { id: number }>('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM url_links');
     const values = 'INSERT INTO url_links (id, code, long_url, long_url_sha256, created_at) VALUES (?, ?, ?, ?, ?)';
     this.insert = this.db.prepare<[number, string, string, Buffer, number], Row>(

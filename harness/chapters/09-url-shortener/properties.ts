@@ -91,7 +91,7 @@ export async function unknownCodesAre404(ctx: CheckContext): Promise<void> {
   const api = urlApi(ctx);
   const nonce = runNonce();
   const issued = new Map<string, string>();
-  // A mix of codes we issued (must redirect) and codes of 8-11 characters nobody issued (62^8 = 2e14 of them: a
+  // A mix of codes we issued (must redirect, and their case-swapped twins must not) and codes of 8-11 characters nobody issued (62^8 = 2e14 of them: a
   // collision with an existing link is negligible for any implementation that has stored fewer than billions).
   const step = fc.oneof(
     longUrl.map((u) => ({ kind: 'issue' as const, url: u })),
@@ -108,6 +108,17 @@ export async function unknownCodesAre404(ctx: CheckContext): Promise<void> {
         issued.set(link.code, url);
         const r = await api.follow(link.code);
         ctx.expect(r.status === 302, `an issued code answered ${r.status}`, r);
+        // Codes are case-sensitive (62 symbols): the code with its letters' case swapped is another code, unknown
+        // or another link's, never this link again (a case-insensitive lookup, e.g. a database collation).
+        const swapped = swapCase(link.code);
+        if (swapped !== link.code) {
+          const other = await api.follow(swapped);
+          ctx.expect(
+            !(other.status === 302 && other.headers.location === url),
+            `code ${swapped} redirects to the URL of ${link.code}: codes are treated as case-insensitive`,
+            other,
+          );
+        }
       } else if (!issued.has(s.code)) {
         const r = await api.follow(s.code);
         ctx.expectStatus(r, 404, 'not_found');
@@ -116,6 +127,10 @@ export async function unknownCodesAre404(ctx: CheckContext): Promise<void> {
       }
     }
   });
+}
+
+function swapCase(code: string): string {
+  return [...code].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
 }
 
 const badPaths = ['-', 'a-b', 'abc.def', 'abc_def', '0123456789ab', '%00', '%C3%A9', '%20'];
