@@ -46,6 +46,17 @@ export const MUTANTS = [
   },
   { name: 'add-answers-200', breaks: 'CH-C1', description: 'adding a new server answers 200 instead of 201' },
   {
+    name: 'weight-change-keeps-version',
+    breaks: 'CH-C1',
+    description: "re-adding a server with a new weight changes its weight but not the membership's version",
+  },
+  {
+    name: 'over-limit-stored',
+    breaks: 'CH-C1',
+    description:
+      'the 257th server is stored before the limit is checked: the 409 too_many_servers leaves it in the ring',
+  },
+  {
     name: 'empty-ring-404',
     breaks: 'CH-C2',
     description: 'a lookup on an empty ring answers 404 not_found instead of 409 no_servers',

@@ -3,7 +3,7 @@
 // membership it needs (the service has one ring).
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
-import { placementApi, runNonce, setMembership } from './api.ts';
+import { MAX_SERVERS, type Membership, type PlacementApi, placementApi, runNonce, setMembership } from './api.ts';
 
 export async function membershipConformance(ctx: CheckContext): Promise<void> {
   const api = placementApi(ctx.http);
@@ -18,11 +18,13 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
   const again = await api.add(id, 3);
   ctx.expectStatus(again, 200);
   const a = again.body as { server: { weight: number }; version: number };
+  // The version first: a weight that changed while the version did not is a version bug, not a weight bug.
   ctx.expect(
-    a.server.weight === 3 && a.version > c.version,
-    're-adding with weight 3 did not change the weight',
+    a.version > c.version,
+    `re-adding ${id} with weight 3 answered version ${a.version}, not above ${c.version}: a weight change must increase the version`,
     again,
   );
+  ctx.expect(a.server.weight === 3, `re-adding ${id} with weight 3 answered weight ${a.server.weight}`, again);
   const same = await api.add(id, 3);
   ctx.expectStatus(same, 200);
   ctx.expect((same.body as { version: number }).version === a.version, 'an unchanged weight changed the version', same);
@@ -65,6 +67,11 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
     validRequest: false,
   });
   ctx.expectStatus(huge, 413, 'payload_too_large');
+  // Rejected requests change nothing: same version, same weight.
+  await expectUnchanged(ctx, api, a.version, 'after the rejected PUTs', (m) =>
+    m.servers.some((s) => s.id === id && s.weight === 3),
+  );
+  await serverLimit(ctx, api, id);
 
   ctx.expectStatus(await api.remove(id), 204);
   ctx.expectStatus(await api.remove(id), 404, 'not_found');
@@ -72,6 +79,68 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
   ctx.expectStatus(bad, 400, 'invalid_request');
   const after = await api.list();
   ctx.expect(!after.m?.servers.some((s) => s.id === id), `${id} is still listed after its removal`, after.x);
+}
+
+/** Fails unless the membership is still at `version` and `holds` is true of it. */
+async function expectUnchanged(
+  ctx: CheckContext,
+  api: PlacementApi,
+  version: number,
+  when: string,
+  holds: (m: Membership) => boolean,
+): Promise<Membership> {
+  const { x, m } = await api.list();
+  ctx.expect(m, `listing servers answered ${x.status ?? x.error}`, x);
+  ctx.expect(
+    m.version === version,
+    `${when} the version is ${m.version}, not ${version}: a rejected request changed the membership`,
+    x,
+  );
+  ctx.expect(
+    holds(m),
+    `${when} the membership changed: [${m.servers.map((s) => `${s.id}:${s.weight}`).join(', ')}]`,
+    x,
+  );
+  return m;
+}
+
+/**
+ * The spec's bound of 256 servers: the 257th new server is 409 too_many_servers and changes nothing, while a known
+ * server's weight can still be set. Leaves only `keep` in the ring.
+ */
+async function serverLimit(ctx: CheckContext, api: PlacementApi, keep: string): Promise<void> {
+  const before = (await api.list()).m!;
+  const nonce = runNonce();
+  const fill = Array.from({ length: MAX_SERVERS - before.servers.length }, (_, i) => `limit-${i}-${nonce}`);
+  for (const [i, s] of fill.entries()) {
+    const r = await api.add(s);
+    ctx.expect(
+      r.status === 201,
+      `adding server ${before.servers.length + i + 1} of ${MAX_SERVERS} answered ${r.status ?? r.error}`,
+      r,
+    );
+  }
+  const full = (await api.list()).m!;
+  const over = `limit-over-${nonce}`;
+  const refused = await api.add(over);
+  ctx.expectStatus(refused, 409, 'too_many_servers');
+  await expectUnchanged(
+    ctx,
+    api,
+    full.version,
+    `after the refused server ${MAX_SERVERS + 1}`,
+    (m) => m.servers.length === MAX_SERVERS && !m.servers.some((s) => s.id === over),
+  );
+  const reweighted = await api.add(keep, 2);
+  ctx.expect(
+    reweighted.status === 200,
+    `re-weighting a known server in a full ring answered ${reweighted.status ?? reweighted.error}, not 200`,
+    reweighted,
+  );
+  for (const s of fill) {
+    const r = await api.remove(s);
+    ctx.expect(r.status === 204, `removing ${s} answered ${r.status ?? r.error}`, r);
+  }
 }
 
 export async function lookupConformance(ctx: CheckContext): Promise<void> {
