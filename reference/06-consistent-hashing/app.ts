@@ -67,6 +67,9 @@ export function buildApp(options: PlacementAppOptions): FastifyInstance {
 
       async getOwner(request, reply) {
         const { key } = request.query as { key: string };
+        // MUTANT key-limit-in-bytes: the 256-character limit counted in UTF-8 bytes (len() of a byte string).
+        if (mutant === 'key-limit-in-bytes' && Buffer.byteLength(key) > 256)
+          throw new ProblemError(400, 'invalid_request', 'key is longer than 256 bytes');
         const { placement, version } = membership;
         const server = memo?.get(key) ?? placement.owner(key);
         if (server === undefined) throw noServers();

@@ -62,6 +62,11 @@ export const MUTANTS = [
     description: 'a lookup on an empty ring answers 404 not_found instead of 409 no_servers',
   },
   {
+    name: 'key-limit-in-bytes',
+    breaks: 'CH-C2',
+    description: "a key's 256-character limit is counted in UTF-8 bytes: 256 characters of é are refused with 400",
+  },
+  {
     name: 'batch-sorted',
     breaks: 'CH-C3',
     description: 'batch results come back sorted by key, not in the order of the request',

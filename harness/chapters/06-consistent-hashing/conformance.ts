@@ -154,9 +154,16 @@ export async function lookupConformance(ctx: CheckContext): Promise<void> {
     api,
     members.map((id) => ({ id })),
   );
-  for (const key of ['user:42', 'ключ', '🔑/?&=#%', 'k'.repeat(256)]) {
+  // Keys at the spec's limit of 256 characters: ASCII, 256 two-byte characters (512 bytes of UTF-8: the limit is not
+  // in bytes) and 128 characters outside the BMP (256 UTF-16 code units, 128 code points: within the limit
+  // whichever way characters are counted).
+  for (const key of ['user:42', 'ключ', '🔑/?&=#%', 'k'.repeat(256), 'é'.repeat(256), '\u{1F600}'.repeat(128)]) {
     const { x, o } = await api.owner(key);
-    ctx.expectStatus(x, 200);
+    const shown =
+      key.length > 16
+        ? `of ${[...key].length} characters (${key.length} UTF-16 units, ${Buffer.byteLength(key)} UTF-8 bytes)`
+        : JSON.stringify(key);
+    ctx.expect(x.status === 200, `getOwner of the key ${shown} answered ${x.status ?? x.error}, not 200`, x);
     ctx.expect(o?.key === key, `the owner answer does not echo the key ${JSON.stringify(key)}`, x);
     ctx.expect(members.includes(o.server), `owner ${o.server} is not a member`, x);
     const r = await api.replicas(key, 2);
@@ -176,6 +183,7 @@ export async function lookupConformance(ctx: CheckContext): Promise<void> {
     '/api/v1/replicas?key=a&n=0',
     '/api/v1/replicas?key=a&n=17',
     '/api/v1/replicas?key=a&n=two',
+    `/api/v1/owner?key=${encodeURIComponent('é'.repeat(257))}`,
   ]) {
     ctx.expectStatus(await ctx.http.send({ method: 'GET', path, validRequest: false }), 400, 'invalid_request');
   }
