@@ -62,6 +62,11 @@ export const MUTANTS = [
     description: 'a lookup on an empty ring answers 404 not_found instead of 409 no_servers',
   },
   {
+    name: 'ids-case-folded',
+    breaks: 'CH-C1',
+    description: 'server IDs are folded to lower case: "CACHE-A" is taken for the known "cache-a" (200, not 201)',
+  },
+  {
     name: 'key-limit-in-bytes',
     breaks: 'CH-C2',
     description: "a key's 256-character limit is counted in UTF-8 bytes: 256 characters of é are refused with 400",

@@ -13,7 +13,8 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
   const created = await api.add(id);
   ctx.expectStatus(created, 201);
   const c = created.body as { server: { id: string; weight: number }; version: number };
-  ctx.expect(c.server.id === id && c.server.weight === 1, 'a new server without a weight is not weight 1', created);
+  ctx.expect(c.server.id === id, `adding ${id} answered the ID ${JSON.stringify(c.server.id)}`, created);
+  ctx.expect(c.server.weight === 1, `a new server without a weight has weight ${c.server.weight}, not 1`, created);
   ctx.expect(c.version > before, `version ${c.version} did not increase from ${before}`, created);
   const again = await api.add(id, 3);
   ctx.expectStatus(again, 200);
@@ -72,6 +73,7 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
     m.servers.some((s) => s.id === id && s.weight === 3),
   );
   await serverLimit(ctx, api, id);
+  await idsAreExact(ctx, api, id);
 
   ctx.expectStatus(await api.remove(id), 204);
   ctx.expectStatus(await api.remove(id), 404, 'not_found');
@@ -141,6 +143,33 @@ async function serverLimit(ctx: CheckContext, api: PlacementApi, keep: string): 
     const r = await api.remove(s);
     ctx.expect(r.status === 204, `removing ${s} answered ${r.status ?? r.error}`, r);
   }
+}
+
+/** Server IDs are strings compared exactly: the ID in other case is another server, echoed and removed as given. */
+async function idsAreExact(ctx: CheckContext, api: PlacementApi, id: string): Promise<void> {
+  const other = id.toUpperCase();
+  const added = await api.add(other);
+  ctx.expect(
+    added.status === 201,
+    `adding ${other} (${id} in upper case) answered ${added.status ?? added.error}, not 201: an ID in other case is another server`,
+    added,
+  );
+  const echoed = (added.body as { server: { id: string } }).server.id;
+  ctx.expect(echoed === other, `adding ${other} answered the ID ${JSON.stringify(echoed)}`, added);
+  const both = await api.list();
+  const ids = both.m?.servers.map((s) => s.id) ?? [];
+  ctx.expect(
+    ids.includes(id) && ids.includes(other),
+    `the list shows [${ids.join(', ')}], not ${id} and ${other}`,
+    both.x,
+  );
+  ctx.expectStatus(await api.remove(other), 204);
+  const after = await api.list();
+  ctx.expect(
+    after.m?.servers.some((s) => s.id === id),
+    `removing ${other} also removed ${id}: IDs differing in case are different servers`,
+    after.x,
+  );
 }
 
 export async function lookupConformance(ctx: CheckContext): Promise<void> {
