@@ -108,7 +108,9 @@ export class Membership {
   private commit(next: Placement, apply: () => void, bump = 1): void {
     const stored = new Map(this.stored);
     apply();
-    const version = this.version + bump;
+    // MUTANT version-is-timestamp: the version is the time of the change (it increases, but not by one).
+    const version =
+      this.o.mutant === 'version-is-timestamp' ? Math.max(this.version + 1, Date.now()) : this.version + bump;
     try {
       this.persist(next, version);
     } catch (error) {

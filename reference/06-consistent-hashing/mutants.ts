@@ -51,6 +51,11 @@ export const MUTANTS = [
     description: "re-adding a server with a new weight changes its weight but not the membership's version",
   },
   {
+    name: 'version-is-timestamp',
+    breaks: 'CH-C1',
+    description: 'the version is the time of the change in ms: it increases with every change, but not by one',
+  },
+  {
     name: 'over-limit-stored',
     breaks: 'CH-C1',
     description:

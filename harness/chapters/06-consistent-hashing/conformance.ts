@@ -15,14 +15,19 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
   const c = created.body as { server: { id: string; weight: number }; version: number };
   ctx.expect(c.server.id === id, `adding ${id} answered the ID ${JSON.stringify(c.server.id)}`, created);
   ctx.expect(c.server.weight === 1, `a new server without a weight has weight ${c.server.weight}, not 1`, created);
-  ctx.expect(c.version > before, `version ${c.version} did not increase from ${before}`, created);
+  // The spec's Version: it increases by one with every change (add, weight change, remove).
+  ctx.expect(
+    c.version === before + 1,
+    `adding ${id} moved the version from ${before} to ${c.version}, not by one`,
+    created,
+  );
   const again = await api.add(id, 3);
   ctx.expectStatus(again, 200);
   const a = again.body as { server: { weight: number }; version: number };
   // The version first: a weight that changed while the version did not is a version bug, not a weight bug.
   ctx.expect(
-    a.version > c.version,
-    `re-adding ${id} with weight 3 answered version ${a.version}, not above ${c.version}: a weight change must increase the version`,
+    a.version === c.version + 1,
+    `re-adding ${id} with weight 3 answered version ${a.version}, not ${c.version + 1}: a weight change must increase the version by one`,
     again,
   );
   ctx.expect(a.server.weight === 3, `re-adding ${id} with weight 3 answered weight ${a.server.weight}`, again);
@@ -75,7 +80,14 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
   await serverLimit(ctx, api, id);
   await idsAreExact(ctx, api, id);
 
+  const beforeRemove = (await api.list()).m!.version;
   ctx.expectStatus(await api.remove(id), 204);
+  const removed = await api.list();
+  ctx.expect(
+    removed.m?.version === beforeRemove + 1,
+    `removing ${id} moved the version from ${beforeRemove} to ${removed.m?.version}, not by one`,
+    removed.x,
+  );
   ctx.expectStatus(await api.remove(id), 404, 'not_found');
   const bad = await ctx.http.send({ method: 'DELETE', path: '/api/v1/servers/bad%20id', validRequest: false });
   ctx.expectStatus(bad, 400, 'invalid_request');

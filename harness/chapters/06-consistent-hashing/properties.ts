@@ -65,7 +65,7 @@ export async function minimalMovement(ctx: CheckContext): Promise<void> {
   });
   const initial = await api.list();
   ctx.expect(initial.m, `listing servers answered ${initial.x.status ?? initial.x.error}`, initial.x);
-  let failed = true;
+  let failure: unknown;
   try {
     await ctx.property(
       arb,
@@ -105,16 +105,16 @@ export async function minimalMovement(ctx: CheckContext): Promise<void> {
       },
       Math.min(ctx.numRuns, MOVEMENT_BOUNDS.maxRuns),
     );
-    failed = false;
-  } finally {
-    // Leave the ring as it was found (same servers and weights; the version has moved on). A failure to restore
-    // does not hide the check's own failure.
-    try {
-      await setMembership(ctx, api, initial.m.servers);
-      ctx.evidence.membershipRestored = initial.m.servers.map((s) => `${s.id}:${s.weight}`);
-    } catch (e) {
-      if (!failed) throw e;
-    }
+  } catch (e) {
+    failure = e;
+  }
+  // Leave the ring as it was found (same servers and weights; the version has moved on). A failure to restore
+  // does not hide the check's own failure.
+  try {
+    await setMembership(ctx, api, initial.m.servers);
+    ctx.evidence.membershipRestored = initial.m.servers.map((s) => `${s.id}:${s.weight}`);
+  } catch (e) {
+    failure ??= e;
   }
   const ratio = optimum > 0 ? moved / optimum : 1;
   ctx.evidence.events = events;
@@ -122,6 +122,7 @@ export async function minimalMovement(ctx: CheckContext): Promise<void> {
   ctx.evidence.keysMoved = moved;
   ctx.evidence.optimumKOverN = Math.round(optimum);
   ctx.evidence.movedRatio = Math.round(ratio * 1000) / 1000;
+  if (failure) throw failure;
   ctx.expect(
     events >= MOVEMENT_BOUNDS.minEvents,
     `only ${events} membership changes fit in ${MOVEMENT_BOUNDS.budgetMs / 1000} s: too few to measure K/N`,

@@ -74,42 +74,42 @@ async function limitsAndRejections(ctx: CheckContext): Promise<void> {
     send: { json: unknown } | { rawBody: string; contentType: string };
     status: number;
     code: string;
-    then: string;
+    stillNew: string;
   }[] = [
     {
       why: 'an unknown property beside a valid longUrl',
       send: { json: { longUrl: `https://example.com/extra/${n}`, note: 'x' } },
       status: 400,
       code: 'invalid_request',
-      then: `https://example.com/extra/${n}`,
+      stillNew: `https://example.com/extra/${n}`,
     },
     {
       why: 'a text/plain body',
       send: { rawBody: JSON.stringify({ longUrl: `https://example.com/text/${n}` }), contentType: 'text/plain' },
       status: 415,
       code: 'unsupported_media_type',
-      then: `https://example.com/text/${n}`,
+      stillNew: `https://example.com/text/${n}`,
     },
     {
       why: 'a 2049-character URL (one over the limit)',
       send: { json: { longUrl: overLimit } },
       status: 400,
       code: 'invalid_request',
-      then: overLimit.slice(0, 2048),
+      stillNew: overLimit.slice(0, 2048),
     },
     {
       why: 'a raw IDN host (not punycode)',
       send: { json: { longUrl: `https://${idn}/` } },
       status: 400,
       code: 'invalid_request',
-      then: `https://${domainToASCII(idn)}/`,
+      stillNew: `https://${domainToASCII(idn)}/`,
     },
     {
       why: 'a raw character outside the BMP in the path (not percent-encoded)',
       send: { json: { longUrl: `https://example.com/${n}/\u{1F600}?q=\u{10400}` } },
       status: 400,
       code: 'invalid_request',
-      then: `https://example.com/${n}/${encodeURIComponent('\u{1F600}')}?q=${encodeURIComponent('\u{10400}')}`,
+      stillNew: `https://example.com/${n}/${encodeURIComponent('\u{1F600}')}?q=${encodeURIComponent('\u{10400}')}`,
     },
   ];
   for (const r of rejected) {
@@ -121,15 +121,19 @@ async function limitsAndRejections(ctx: CheckContext): Promise<void> {
     });
     ctx.expect(x.status === r.status, `a shorten with ${r.why} answered ${x.status ?? x.error}, not ${r.status}`, x);
     ctx.expectStatus(x, r.status, r.code);
-    const after = await api.shorten(r.then);
+    const after = await api.shorten(r.stillNew);
     ctx.expect(
       after.x.status === 201,
-      `after a rejected shorten with ${r.why}, shortening ${r.then.slice(0, 80)} answered ${after.x.status ?? after.x.error}, ` +
+      `after a rejected shorten with ${r.why}, shortening ${r.stillNew.slice(0, 80)} answered ${after.x.status ?? after.x.error}, ` +
         'not 201: the rejected request created a link',
       after.x,
     );
     const back = await api.follow(after.link!.code);
-    ctx.expect(back.headers.location === r.then, `${r.then.slice(0, 80)} does not come back byte for byte`, back);
+    ctx.expect(
+      back.headers.location === r.stillNew,
+      `${r.stillNew.slice(0, 80)} does not come back byte for byte`,
+      back,
+    );
   }
 }
 

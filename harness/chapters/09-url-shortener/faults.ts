@@ -4,7 +4,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { type FaultProxy, hostPort, withToxic } from '../../core/network-faults.ts';
 import { acknowledgedLinks } from './acknowledged-links.ts';
 import { runNonce, urlApi } from './api.ts';
-import { expectAllResolve, verifyAfterFault } from './verify-links.ts';
+import { expectAllResolve, REREAD_FROM_RUN, verifyAfterFault } from './verify-links.ts';
 
 /** Creates links concurrently, recording each as ok (acknowledged), fail, or info (unknown) in the history. */
 async function createMany(ctx: CheckContext, count: number, tag: string): Promise<Map<string, string>> {
@@ -35,23 +35,25 @@ async function createMany(ctx: CheckContext, count: number, tag: string): Promis
 export async function killAfterAck(ctx: CheckContext): Promise<void> {
   const rounds = 3;
   let total = 0;
-  let reread = 0;
+  let reread = {};
+  const own = new Map<string, string>();
   for (let round = 0; round < rounds; round++) {
     const acked = await createMany(ctx, 40, `f1-${round}`);
+    for (const [code, url] of acked) own.set(code, url);
     ctx.expect(acked.size > 0, 'no create was acknowledged before the kill');
     // kill -9 right after the last acknowledgement: nothing gets a chance to flush.
     await ctx.target.kill();
     const down = await ctx.http.send({ method: 'GET', path: '/health/ready', timeoutMs: 1000 });
     ctx.expect(down.status === null, 'the target still answered after kill -9: the fault did not bite');
     await ctx.target.start();
-    // Everything acknowledged so far in the run (not only this round) is re-read, then new links are written
-    // after the crash and must not clobber any of them.
-    reread = await verifyAfterFault(ctx, `after kill -9 and restart (round ${round + 1})`, `f1-${round}`);
+    // Everything acknowledged so far in the check and in the run (not only this round) is re-read, then new links
+    // are written after the crash and must not clobber any of them.
+    reread = await verifyAfterFault(ctx, own, `after kill -9 and restart (round ${round + 1})`, `f1-${round}`, round);
     total += acked.size;
   }
   ctx.evidence.rounds = rounds;
   ctx.evidence.acknowledgedThenKilled = total;
-  ctx.evidence.linksRereadAfterLastKill = reread;
+  ctx.evidence.rereadAfterLastKill = reread;
   ctx.evidence.history = ctx.history.counts();
 }
 
@@ -118,7 +120,8 @@ async function retriesThrough(ctx: CheckContext, proxy: FaultProxy): Promise<voi
     const r = await direct.follow(final.link.code);
     ctx.expect(r.headers.location === url, `code ${final.link.code} redirects to ${r.headers.location}, not ${url}`, r);
   }
-  ctx.evidence.linksRereadAfterFault = await verifyAfterFault(ctx, 'after the latency and resets were removed', 'f2');
+  const own = new Map([...codesByUrl].map(([url, codes]) => [[...codes][0]!, url] as const));
+  ctx.evidence.rereadAfterFault = await verifyAfterFault(ctx, own, 'after the latency and resets were removed', 'f2');
 }
 
 export async function cacheDown(ctx: CheckContext): Promise<void> {
@@ -143,16 +146,16 @@ export async function cacheDown(ctx: CheckContext): Promise<void> {
     const fresh = await createMany(ctx, 10, 'f3-down');
     ctx.expect(fresh.size === 10, `with Redis down only ${fresh.size} of 10 creates were acknowledged`);
     await expectAllResolve(ctx, fresh, 'while Redis was down');
-    // Every link acknowledged earlier in the run, not only the warm ones, is served from the database.
-    await expectAllResolve(ctx, acknowledgedLinks(ctx.target).snapshot(), 'while Redis was down', {
-      redirectOnly: true,
-    });
+    // Links acknowledged earlier in the run, not only the warm ones, are served from the database.
+    const earlier = [...acknowledgedLinks(ctx.target).snapshot()].slice(-REREAD_FROM_RUN);
+    await expectAllResolve(ctx, new Map(earlier), 'while Redis was down', { redirectOnly: true });
+    for (const [code, url] of fresh) warm.set(code, url);
   } finally {
     await redis.setReachable(true);
   }
   ctx.evidence.maxRedirectMsWhileDown = Math.round(Math.max(...slowest));
   await new Promise((r) => setTimeout(r, 500));
-  ctx.evidence.linksRereadAfterFault = await verifyAfterFault(ctx, 'after Redis came back', 'f3');
+  ctx.evidence.rereadAfterFault = await verifyAfterFault(ctx, warm, 'after Redis came back', 'f3');
 }
 
 export async function gracefulRestart(ctx: CheckContext): Promise<void> {
@@ -161,6 +164,6 @@ export async function gracefulRestart(ctx: CheckContext): Promise<void> {
   await ctx.target.start();
   // Every link acknowledged in the run keeps its code (a known URL answers 200 with it) and its URL; new links
   // written after the restart clobber none of them.
-  ctx.evidence.linksRereadAfterRestart = await verifyAfterFault(ctx, 'after a graceful restart', 'f4');
+  ctx.evidence.rereadAfterRestart = await verifyAfterFault(ctx, acked, 'after a graceful restart', 'f4');
   ctx.evidence.acknowledgedThenRestarted = acked.size;
 }
