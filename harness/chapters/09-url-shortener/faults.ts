@@ -46,9 +46,11 @@ export async function killAfterAck(ctx: CheckContext): Promise<void> {
     const down = await ctx.http.send({ method: 'GET', path: '/health/ready', timeoutMs: 1000 });
     ctx.expect(down.status === null, 'the target still answered after kill -9: the fault did not bite');
     await ctx.target.start();
-    // Everything acknowledged so far in the check and in the run (not only this round) is re-read, then new links
-    // are written after the crash and must not clobber any of them.
-    reread = await verifyAfterFault(ctx, own, `after kill -9 and restart (round ${round + 1})`, `f1-${round}`, round);
+    // Everything acknowledged so far in the check (not only this round) is re-read after each crash, and after the
+    // last one links from the rest of the run too; new links are written after each crash and must take no old code.
+    const last = round === rounds - 1;
+    const when = `after kill -9 and restart (round ${round + 1})`;
+    reread = await verifyAfterFault(ctx, own, when, `f1-${round}`, last ? round : null);
     total += acked.size;
   }
   ctx.evidence.rounds = rounds;
