@@ -22,6 +22,11 @@ export interface PlacementAppOptions {
 export function buildApp(options: PlacementAppOptions): FastifyInstance {
   const { membership, mutant, algorithm } = options;
   // MUTANT stale-owner-cache: a memo of owners by key that nothing clears when the membership changes.
+  // MUTANT ids-case-folded: server IDs are folded to lower case (host names are case-insensitive, after all).
+  const idOf = (params: unknown) => {
+    const { serverId } = params as { serverId: string };
+    return mutant === 'ids-case-folded' ? serverId.toLowerCase() : serverId;
+  };
   const memo = mutant === 'stale-owner-cache' ? new Map<string, string>() : undefined;
 
   const noServers = () =>
@@ -44,7 +49,7 @@ export function buildApp(options: PlacementAppOptions): FastifyInstance {
       },
 
       async addServer(request, reply) {
-        const { serverId } = request.params as { serverId: string };
+        const serverId = idOf(request.params);
         const { weight = 1 } = (request.body ?? {}) as { weight?: number };
         let created: boolean;
         try {
@@ -60,13 +65,16 @@ export function buildApp(options: PlacementAppOptions): FastifyInstance {
       },
 
       async removeServer(request, reply) {
-        const { serverId } = request.params as { serverId: string };
+        const serverId = idOf(request.params);
         if (!membership.remove(serverId)) throw new ProblemError(404, 'not_found', `no server ${serverId}`);
         return reply.code(204).send();
       },
 
       async getOwner(request, reply) {
         const { key } = request.query as { key: string };
+        // MUTANT key-limit-in-bytes: the 256-character limit counted in UTF-8 bytes (len() of a byte string).
+        if (mutant === 'key-limit-in-bytes' && Buffer.byteLength(key) > 256)
+          throw new ProblemError(400, 'invalid_request', 'key is longer than 256 bytes');
         const { placement, version } = membership;
         const server = memo?.get(key) ?? placement.owner(key);
         if (server === undefined) throw noServers();

@@ -77,10 +77,15 @@ export class Membership {
   set(id: string, weight: number): { created: boolean; changed: boolean } {
     const before = this.stored.get(id);
     if (before === weight) return { created: false, changed: false };
-    if (before === undefined && this.stored.size >= MAX_SERVERS) throw new RangeError('too many servers');
+    const full = before === undefined && this.stored.size >= MAX_SERVERS;
+    if (full && this.o.mutant !== 'over-limit-stored') throw new RangeError('too many servers');
     const next = this.copy();
     next.set(id, this.weightOf(weight));
-    this.commit(next, () => this.stored.set(id, weight));
+    // MUTANT weight-change-keeps-version: a new weight is applied without a new version.
+    const bump = before !== undefined && this.o.mutant === 'weight-change-keeps-version' ? 0 : 1;
+    this.commit(next, () => this.stored.set(id, weight), bump);
+    // MUTANT over-limit-stored: the limit is checked after the server was stored; the 409 leaves it in the ring.
+    if (full) throw new RangeError('too many servers');
     return { created: before === undefined, changed: true };
   }
 
@@ -100,10 +105,12 @@ export class Membership {
     return p;
   }
 
-  private commit(next: Placement, apply: () => void): void {
+  private commit(next: Placement, apply: () => void, bump = 1): void {
     const stored = new Map(this.stored);
     apply();
-    const version = this.version + 1;
+    // MUTANT version-is-timestamp: the version is the time of the change (it increases, but not by one).
+    const version =
+      this.o.mutant === 'version-is-timestamp' ? Math.max(this.version + 1, Date.now()) : this.version + bump;
     try {
       this.persist(next, version);
     } catch (error) {

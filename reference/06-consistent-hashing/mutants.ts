@@ -46,9 +46,35 @@ export const MUTANTS = [
   },
   { name: 'add-answers-200', breaks: 'CH-C1', description: 'adding a new server answers 200 instead of 201' },
   {
+    name: 'weight-change-keeps-version',
+    breaks: 'CH-C1',
+    description: "re-adding a server with a new weight changes its weight but not the membership's version",
+  },
+  {
+    name: 'version-is-timestamp',
+    breaks: 'CH-C1',
+    description: 'the version is the time of the change in ms: it increases with every change, but not by one',
+  },
+  {
+    name: 'over-limit-stored',
+    breaks: 'CH-C1',
+    description:
+      'the 257th server is stored before the limit is checked: the 409 too_many_servers leaves it in the ring',
+  },
+  {
     name: 'empty-ring-404',
     breaks: 'CH-C2',
     description: 'a lookup on an empty ring answers 404 not_found instead of 409 no_servers',
+  },
+  {
+    name: 'ids-case-folded',
+    breaks: 'CH-C1',
+    description: 'server IDs are folded to lower case: "CACHE-A" is taken for the known "cache-a" (200, not 201)',
+  },
+  {
+    name: 'key-limit-in-bytes',
+    breaks: 'CH-C2',
+    description: "a key's 256-character limit is counted in UTF-8 bytes: 256 characters of é are refused with 400",
   },
   {
     name: 'batch-sorted',

@@ -27,16 +27,18 @@ export function buildApp(options: UrlAppOptions): FastifyInstance {
     shortUrl: `${baseUrl()}/api/v1/${link.code}`,
     longUrl: link.longUrl,
   });
+  /** MUTANT create-before-validate: links stored before validation, by request. */
+  const createdEarly = new WeakMap<object, Awaited<ReturnType<Shortener['shorten']>>>();
   const notFound = (code: string) => new ProblemError(404, 'not_found', `no short URL ${code}`);
 
-  return createApp({
+  const app = createApp({
     spec: options.spec,
     readiness: options.readiness,
     logger: options.logger,
     handlers: {
       async shortenUrl(request, reply) {
         const { longUrl } = request.body as { longUrl: string };
-        const { link, created } = await shortener.shorten(longUrl);
+        const { link, created } = createdEarly.get(request) ?? (await shortener.shorten(longUrl));
         if (!created) return reply.code(200).send(linkBody(link));
         // MUTANT status-200-on-create: a new link answered 200 like a known one.
         return reply
@@ -82,4 +84,15 @@ export function buildApp(options: UrlAppOptions): FastifyInstance {
       },
     },
   });
+  if (mutant === 'create-before-validate') {
+    // MUTANT create-before-validate: the link is stored as soon as the body parses, before the request is checked
+    // against the schema; a request then rejected (an unknown property, say) still leaves its link behind.
+    app.addHook('preValidation', async (request) => {
+      const longUrl = (request.body as { longUrl?: unknown } | undefined)?.longUrl;
+      if (request.routeOptions.url !== '/api/v1/data/shorten' || typeof longUrl !== 'string') return;
+      const early = await shortener.shorten(longUrl).catch(() => undefined);
+      if (early) createdEarly.set(request, early);
+    });
+  }
+  return app;
 }

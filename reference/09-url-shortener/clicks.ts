@@ -2,6 +2,7 @@
 // and are flushed to the store in one batch every second and on shutdown. A link's clicks = stored + pending, so
 // within one process the count is exact; a kill -9 loses at most the last second of clicks (the spec allows
 // clicks to lag by up to one second; losing them on a crash is the price of not writing per click).
+import type { MutantName } from './mutants.ts';
 import type { LinkRecord, LinkStore } from './store.ts';
 
 export class ClickCounter {
@@ -15,6 +16,7 @@ export class ClickCounter {
     private readonly store: Pick<LinkStore, 'addClicks'>,
     private readonly onError: (error: unknown) => void,
     private readonly intervalMs = 1000,
+    private readonly mutant?: MutantName,
   ) {}
 
   start(): void {
@@ -23,7 +25,9 @@ export class ClickCounter {
   }
 
   record(code: string): void {
-    this.pending.set(code, (this.pending.get(code) ?? 0) + 1);
+    // MUTANT clicks-overwritten: sets the pending count to 1 instead of adding 1 (a set where an add belongs), so
+    // a link counts at most one click per flush interval.
+    this.pending.set(code, this.mutant === 'clicks-overwritten' ? 1 : (this.pending.get(code) ?? 0) + 1);
   }
 
   /** Write the pending counts; on failure they go back to pending and are retried on the next flush. */

@@ -32,6 +32,11 @@ export const MUTANTS = [
     breaks: 'URL-I4',
     description: 'code = base62 of a Snowflake-style 64-bit ID: 11 characters instead of at most 7',
   },
+  {
+    name: 'case-insensitive-codes',
+    breaks: 'URL-I5',
+    description: 'codes are looked up ignoring case: "aB" finds the link of "Ab" (a case-insensitive collation)',
+  },
   { name: 'unknown-redirects-home', breaks: 'URL-I5', description: 'an unknown code gets a 302 to the home page' },
   {
     name: 'unvalidated-url',
@@ -40,15 +45,32 @@ export const MUTANTS = [
   },
   { name: 'clicks-not-counted', breaks: 'URL-I7', description: 'redirects are served but never counted' },
   {
+    name: 'clicks-overwritten',
+    breaks: 'URL-I7',
+    description: 'a redirect sets the pending count to 1 instead of adding 1: at most one click per flush interval',
+  },
+  {
     name: 'ack-before-write',
     breaks: 'URL-F1',
     description: 'acknowledges creates before they are committed: one open transaction, committed every 2 s',
+  },
+  {
+    name: 'id-counter-restarts',
+    breaks: 'URL-F1',
+    description:
+      'IDs come from a counter in memory that starts again at 1 after a restart, stored with INSERT OR REPLACE: ' +
+      'links created after a crash take the codes of old ones',
   },
   { name: 'cache-required', breaks: 'URL-F3', description: 'when the cache errors, the redirect fails with 503' },
   {
     name: 'memory-only-store',
     breaks: 'URL-F4',
     description: 'ignores DATA_DIR and DATABASE_URL: an in-memory SQLite',
+  },
+  {
+    name: 'create-before-validate',
+    breaks: 'URL-C1',
+    description: 'stores the link before the request is validated: a rejected request (an unknown property) leaves it',
   },
   { name: 'status-200-on-create', breaks: 'URL-C1', description: 'a new link is answered 200 instead of 201' },
   { name: 'redirect-301', breaks: 'URL-C2', description: 'redirects with 301 instead of 302' },
@@ -69,4 +91,6 @@ export const SQLITE_ONLY_MUTANTS: readonly MutantName[] = [
   'racy-dedup',
   'truncated-hash',
   'ack-before-write',
+  'id-counter-restarts',
+  'case-insensitive-codes',
 ];

@@ -29,6 +29,7 @@ export class Shortener {
       options.store,
       (err) => options.log.error({ err }, 'writing click counts failed; retrying on the next flush'),
       options.clickFlushMs,
+      options.mutant,
     );
     this.clicks.start();
   }

@@ -41,6 +41,8 @@ export class SqliteStore implements LinkStore {
   private readonly addClick: Database.Statement<[number, string]>;
   private readonly insertOrGet: (longUrl: string, key: Buffer) => { row: Row; created: boolean };
   private commitTimer: NodeJS.Timeout | undefined;
+  /** MUTANT id-counter-restarts: the last ID handed out, kept in memory only. */
+  private idInMemory = 0;
 
   constructor(options: SqliteStoreOptions) {
     this.mutant = options.mutant;
@@ -74,17 +76,23 @@ export class SqliteStore implements LinkStore {
     this.instanceId = this.db.prepare(`SELECT value FROM url_meta WHERE key = 'instance_id'`).pluck().get() as string;
 
     this.byKey = this.db.prepare<[Buffer], Row>(`SELECT ${COLUMNS} FROM url_links WHERE long_url_sha256 = ? LIMIT 1`);
-    this.byCode = this.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM url_links WHERE code = ?`);
+    this.byCode = this.db.prepare<[string], Row>(
+      // MUTANT case-insensitive-codes: looks codes up ignoring case (a case-insensitive collation, MySQL's default).
+      `SELECT ${COLUMNS} FROM url_links WHERE code = ?${mutant === 'case-insensitive-codes' ? ' COLLATE NOCASE' : ''}`,
+    );
     this.nextId = this.db.prepare<[], { id: number }>('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM url_links');
     const values = 'INSERT INTO url_links (id, code, long_url, long_url_sha256, created_at) VALUES (?, ?, ?, ?, ?)';
     this.insert = this.db.prepare<[number, string, string, Buffer, number], Row>(
       duplicates
         ? `${values} RETURNING ${COLUMNS}`
-        : mutant === 'truncated-hash'
-          ? // MUTANT truncated-hash: a code collision overwrites the other URL's link instead of resolving it.
-            `${values} ON CONFLICT (code) DO UPDATE SET long_url = excluded.long_url,
+        : mutant === 'id-counter-restarts'
+          ? // MUTANT id-counter-restarts: INSERT OR REPLACE, so a reused ID silently replaces the old link.
+            `${values.replace('INSERT', 'INSERT OR REPLACE')} RETURNING ${COLUMNS}`
+          : mutant === 'truncated-hash'
+            ? // MUTANT truncated-hash: a code collision overwrites the other URL's link instead of resolving it.
+              `${values} ON CONFLICT (code) DO UPDATE SET long_url = excluded.long_url,
                long_url_sha256 = excluded.long_url_sha256, created_at = excluded.created_at RETURNING ${COLUMNS}`
-          : `${values} ON CONFLICT (long_url_sha256) DO NOTHING RETURNING ${COLUMNS}`,
+            : `${values} ON CONFLICT (long_url_sha256) DO NOTHING RETURNING ${COLUMNS}`,
     );
     this.addClick = this.db.prepare<[number, string]>('UPDATE url_links SET clicks = clicks + ? WHERE code = ?');
     // IMMEDIATE takes the write lock first, so MAX(id)+1 is not raced by another process on the same file.
@@ -151,7 +159,9 @@ export class SqliteStore implements LinkStore {
   }
 
   private insertRow(longUrl: string, key: Buffer): Row {
-    const id = this.nextId.get()!.id;
+    // MUTANT id-counter-restarts: "a counter in memory saves a MAX(id) query per create", started from 0 at every
+    // process start: after a restart new links reuse the IDs (and codes) of old ones.
+    const id = this.mutant === 'id-counter-restarts' ? ++this.idInMemory : this.nextId.get()!.id;
     const row = this.insert.get(id, codeFor(BigInt(id), longUrl, this.mutant), longUrl, key, Date.now());
     if (!row) throw new Error('insert returned no row inside the write lock');
     return row;

@@ -10,6 +10,8 @@ export type Replicas = components['schemas']['Replicas'];
 export type BatchResponse = components['schemas']['BatchResponse'];
 export type Stats = components['schemas']['Stats'];
 
+/** Most servers the ring takes (the spec's bound: the next new one is 409 too_many_servers). */
+export const MAX_SERVERS = 256;
 /** Most keys one batch request may carry (the spec's bound). */
 export const BATCH_LIMIT = 1000;
 

@@ -3,7 +3,7 @@
 // membership it needs (the service has one ring).
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
-import { placementApi, runNonce, setMembership } from './api.ts';
+import { MAX_SERVERS, type Membership, type PlacementApi, placementApi, runNonce, setMembership } from './api.ts';
 
 export async function membershipConformance(ctx: CheckContext): Promise<void> {
   const api = placementApi(ctx.http);
@@ -13,16 +13,24 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
   const created = await api.add(id);
   ctx.expectStatus(created, 201);
   const c = created.body as { server: { id: string; weight: number }; version: number };
-  ctx.expect(c.server.id === id && c.server.weight === 1, 'a new server without a weight is not weight 1', created);
-  ctx.expect(c.version > before, `version ${c.version} did not increase from ${before}`, created);
+  ctx.expect(c.server.id === id, `adding ${id} answered the ID ${JSON.stringify(c.server.id)}`, created);
+  ctx.expect(c.server.weight === 1, `a new server without a weight has weight ${c.server.weight}, not 1`, created);
+  // The spec's Version: it increases by one with every change (add, weight change, remove).
+  ctx.expect(
+    c.version === before + 1,
+    `adding ${id} moved the version from ${before} to ${c.version}, not by one`,
+    created,
+  );
   const again = await api.add(id, 3);
   ctx.expectStatus(again, 200);
   const a = again.body as { server: { weight: number }; version: number };
+  // The version first: a weight that changed while the version did not is a version bug, not a weight bug.
   ctx.expect(
-    a.server.weight === 3 && a.version > c.version,
-    're-adding with weight 3 did not change the weight',
+    a.version === c.version + 1,
+    `re-adding ${id} with weight 3 answered version ${a.version}, not ${c.version + 1}: a weight change must increase the version by one`,
     again,
   );
+  ctx.expect(a.server.weight === 3, `re-adding ${id} with weight 3 answered weight ${a.server.weight}`, again);
   const same = await api.add(id, 3);
   ctx.expectStatus(same, 200);
   ctx.expect((same.body as { version: number }).version === a.version, 'an unchanged weight changed the version', same);
@@ -65,13 +73,129 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
     validRequest: false,
   });
   ctx.expectStatus(huge, 413, 'payload_too_large');
+  // Rejected requests change nothing: same version, same weight.
+  await expectUnchanged(ctx, api, a.version, 'after the rejected PUTs', (m) =>
+    m.servers.some((s) => s.id === id && s.weight === 3),
+  );
+  await serverLimit(ctx, api, id);
+  await idsAreExact(ctx, api, id);
 
+  const beforeRemove = (await api.list()).m!.version;
   ctx.expectStatus(await api.remove(id), 204);
+  const removed = await api.list();
+  ctx.expect(
+    removed.m?.version === beforeRemove + 1,
+    `removing ${id} moved the version from ${beforeRemove} to ${removed.m?.version}, not by one`,
+    removed.x,
+  );
   ctx.expectStatus(await api.remove(id), 404, 'not_found');
   const bad = await ctx.http.send({ method: 'DELETE', path: '/api/v1/servers/bad%20id', validRequest: false });
   ctx.expectStatus(bad, 400, 'invalid_request');
   const after = await api.list();
   ctx.expect(!after.m?.servers.some((s) => s.id === id), `${id} is still listed after its removal`, after.x);
+}
+
+/** Runs work over items, at most `parallel` at a time. */
+async function inParallel<T>(items: readonly T[], parallel: number, work: (item: T, i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await work(items[i]!, i);
+      }
+    }),
+  );
+}
+
+/** Fails unless the membership is still at `version` and `holds` is true of it. */
+async function expectUnchanged(
+  ctx: CheckContext,
+  api: PlacementApi,
+  version: number,
+  when: string,
+  holds: (m: Membership) => boolean,
+): Promise<Membership> {
+  const { x, m } = await api.list();
+  ctx.expect(m, `listing servers answered ${x.status ?? x.error}`, x);
+  ctx.expect(
+    m.version === version,
+    `${when} the version is ${m.version}, not ${version}: a rejected request changed the membership`,
+    x,
+  );
+  ctx.expect(
+    holds(m),
+    `${when} the membership changed: [${m.servers.map((s) => `${s.id}:${s.weight}`).join(', ')}]`,
+    x,
+  );
+  return m;
+}
+
+/**
+ * The spec's bound of 256 servers: the 257th new server is 409 too_many_servers and changes nothing, while a known
+ * server's weight can still be set. Leaves only `keep` in the ring.
+ */
+async function serverLimit(ctx: CheckContext, api: PlacementApi, keep: string): Promise<void> {
+  const before = (await api.list()).m!;
+  const nonce = runNonce();
+  const fill = Array.from({ length: MAX_SERVERS - before.servers.length }, (_, i) => `limit-${i}-${nonce}`);
+  // Eight requests at a time: 2 x 255 membership changes one by one are slow on a loaded machine.
+  await inParallel(fill, 8, async (s, i) => {
+    const r = await api.add(s);
+    ctx.expect(
+      r.status === 201,
+      `adding server ${before.servers.length + i + 1} of ${MAX_SERVERS} answered ${r.status ?? r.error}`,
+      r,
+    );
+  });
+  const full = (await api.list()).m!;
+  const over = `limit-over-${nonce}`;
+  const refused = await api.add(over);
+  ctx.expectStatus(refused, 409, 'too_many_servers');
+  await expectUnchanged(
+    ctx,
+    api,
+    full.version,
+    `after the refused server ${MAX_SERVERS + 1}`,
+    (m) => m.servers.length === MAX_SERVERS && !m.servers.some((s) => s.id === over),
+  );
+  const reweighted = await api.add(keep, 2);
+  ctx.expect(
+    reweighted.status === 200,
+    `re-weighting a known server in a full ring answered ${reweighted.status ?? reweighted.error}, not 200`,
+    reweighted,
+  );
+  await inParallel(fill, 8, async (s) => {
+    const r = await api.remove(s);
+    ctx.expect(r.status === 204, `removing ${s} answered ${r.status ?? r.error}`, r);
+  });
+}
+
+/** Server IDs are strings compared exactly: the ID in other case is another server, echoed and removed as given. */
+async function idsAreExact(ctx: CheckContext, api: PlacementApi, id: string): Promise<void> {
+  const other = id.toUpperCase();
+  const added = await api.add(other);
+  ctx.expect(
+    added.status === 201,
+    `adding ${other} (${id} in upper case) answered ${added.status ?? added.error}, not 201: an ID in other case is another server`,
+    added,
+  );
+  const echoed = (added.body as { server: { id: string } }).server.id;
+  ctx.expect(echoed === other, `adding ${other} answered the ID ${JSON.stringify(echoed)}`, added);
+  const both = await api.list();
+  const ids = both.m?.servers.map((s) => s.id) ?? [];
+  ctx.expect(
+    ids.includes(id) && ids.includes(other),
+    `the list shows [${ids.join(', ')}], not ${id} and ${other}`,
+    both.x,
+  );
+  ctx.expectStatus(await api.remove(other), 204);
+  const after = await api.list();
+  ctx.expect(
+    after.m?.servers.some((s) => s.id === id),
+    `removing ${other} also removed ${id}: IDs differing in case are different servers`,
+    after.x,
+  );
 }
 
 export async function lookupConformance(ctx: CheckContext): Promise<void> {
@@ -85,9 +209,16 @@ export async function lookupConformance(ctx: CheckContext): Promise<void> {
     api,
     members.map((id) => ({ id })),
   );
-  for (const key of ['user:42', 'ключ', '🔑/?&=#%', 'k'.repeat(256)]) {
+  // Keys at the spec's limit of 256 characters: ASCII, 256 two-byte characters (512 bytes of UTF-8: the limit is not
+  // in bytes) and 128 characters outside the BMP (256 UTF-16 code units, 128 code points: within the limit
+  // whichever way characters are counted).
+  for (const key of ['user:42', 'ключ', '🔑/?&=#%', 'k'.repeat(256), 'é'.repeat(256), '\u{1F600}'.repeat(128)]) {
     const { x, o } = await api.owner(key);
-    ctx.expectStatus(x, 200);
+    const shown =
+      key.length > 16
+        ? `of ${[...key].length} characters (${key.length} UTF-16 units, ${Buffer.byteLength(key)} UTF-8 bytes)`
+        : JSON.stringify(key);
+    ctx.expect(x.status === 200, `getOwner of the key ${shown} answered ${x.status ?? x.error}, not 200`, x);
     ctx.expect(o?.key === key, `the owner answer does not echo the key ${JSON.stringify(key)}`, x);
     ctx.expect(members.includes(o.server), `owner ${o.server} is not a member`, x);
     const r = await api.replicas(key, 2);
@@ -107,6 +238,7 @@ export async function lookupConformance(ctx: CheckContext): Promise<void> {
     '/api/v1/replicas?key=a&n=0',
     '/api/v1/replicas?key=a&n=17',
     '/api/v1/replicas?key=a&n=two',
+    `/api/v1/owner?key=${encodeURIComponent('é'.repeat(257))}`,
   ]) {
     ctx.expectStatus(await ctx.http.send({ method: 'GET', path, validRequest: false }), 400, 'invalid_request');
   }

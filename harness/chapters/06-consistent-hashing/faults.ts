@@ -151,6 +151,7 @@ export async function killUnderLoad(ctx: CheckContext): Promise<void> {
     ctx.evidence.lookupsRefusedDuringRestart = refused;
     if (bad) ctx.fail(bad.message, { exchange: bad.exchange });
     ctx.expect(refused > 0, 'no lookup failed while the service was down: the kill did not bite');
+    ctx.expect(answered > 0, 'no lookup under load was answered: nothing was checked against the membership');
     const { x, m: after } = await api.list();
     const show = (ms: typeof before) => ms?.servers.map((s) => `${s.id}:${s.weight}`).join(',');
     ctx.expect(show(after) === show(before), `after kill -9 and restart the membership is [${show(after)}]`, x);

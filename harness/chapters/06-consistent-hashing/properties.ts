@@ -45,51 +45,88 @@ export async function deterministic(ctx: CheckContext): Promise<void> {
   ctx.evidence.restarted = [n1, n2];
 }
 
+/** CH-I2's bounds: at most this many runs, and no new run (or shrink) after this long, so that a slow or failing
+ * target ends the check well inside the harness's time-out instead of changing the membership after it. */
+export const MOVEMENT_BOUNDS = { maxRuns: 30, budgetMs: 60_000, minEvents: 5 } as const;
+
 export async function minimalMovement(ctx: CheckContext): Promise<void> {
   const api = placementApi(ctx.http);
   const nonce = runNonce();
   let moved = 0;
   let optimum = 0;
   let events = 0;
+  let overBudget = 0;
+  const deadline = performance.now() + MOVEMENT_BOUNDS.budgetMs;
   const arb = fc.record({
     members: servers(2, 10),
     keys: fc.oneof(keys(100, 300), keyRange(800)),
     add: fc.boolean(),
     victim: fc.nat(),
   });
-  await ctx.property(arb, async ({ members, keys, add, victim }) => {
-    await setMembership(ctx, api, members);
-    const before = (await ownersOf(ctx, api, keys)).map((s) => s[0]!);
-    const changed = add ? `joiner-${nonce}-${events}` : members[victim % members.length]!.id;
-    const r = add ? await api.add(changed) : await api.remove(changed);
-    ctx.expect(r.status === (add ? 201 : 204), `${add ? 'adding' : 'removing'} ${changed} answered ${r.status}`, r);
-    const after = (await ownersOf(ctx, api, keys)).map((s) => s[0]!);
-    let n = 0;
-    for (const [i, k] of keys.entries()) {
-      const [was, now] = [before[i]!, after[i]!];
-      if (add && now !== was && now !== changed)
-        ctx.fail(`adding ${changed} moved key ${JSON.stringify(k)} from ${was} to ${now}, another old server`, {
-          counterexample: { members, added: changed, key: k },
-        });
-      if (!add && was !== changed && now !== was)
-        ctx.fail(
-          `removing ${changed} moved key ${JSON.stringify(k)} from ${was} to ${now}; only ${changed}'s keys may move`,
-          {
-            counterexample: { members, removed: changed, key: k },
-          },
-        );
-      if (!add && now === changed) ctx.fail(`key ${JSON.stringify(k)} is still on the removed ${changed}`);
-      if (now !== was) n++;
-    }
-    moved += n;
-    optimum += keys.length / (add ? members.length + 1 : members.length);
-    events++;
-  });
+  const initial = await api.list();
+  ctx.expect(initial.m, `listing servers answered ${initial.x.status ?? initial.x.error}`, initial.x);
+  let failure: unknown;
+  try {
+    await ctx.property(
+      arb,
+      async ({ members, keys, add, victim }) => {
+        // Past the budget, runs and shrinks return at once without touching the target: the check ends with what
+        // it measured (counted in the evidence; a failure found so far keeps its last shrunk counterexample).
+        if (performance.now() > deadline) {
+          overBudget++;
+          return;
+        }
+        await setMembership(ctx, api, members);
+        const before = (await ownersOf(ctx, api, keys)).map((s) => s[0]!);
+        const changed = add ? `joiner-${nonce}-${events}` : members[victim % members.length]!.id;
+        const r = add ? await api.add(changed) : await api.remove(changed);
+        ctx.expect(r.status === (add ? 201 : 204), `${add ? 'adding' : 'removing'} ${changed} answered ${r.status}`, r);
+        const after = (await ownersOf(ctx, api, keys)).map((s) => s[0]!);
+        let n = 0;
+        for (const [i, k] of keys.entries()) {
+          const [was, now] = [before[i]!, after[i]!];
+          if (add && now !== was && now !== changed)
+            ctx.fail(`adding ${changed} moved key ${JSON.stringify(k)} from ${was} to ${now}, another old server`, {
+              counterexample: { members, added: changed, key: k },
+            });
+          if (!add && was !== changed && now !== was)
+            ctx.fail(
+              `removing ${changed} moved key ${JSON.stringify(k)} from ${was} to ${now}; only ${changed}'s keys may move`,
+              {
+                counterexample: { members, removed: changed, key: k },
+              },
+            );
+          if (!add && now === changed) ctx.fail(`key ${JSON.stringify(k)} is still on the removed ${changed}`);
+          if (now !== was) n++;
+        }
+        moved += n;
+        optimum += keys.length / (add ? members.length + 1 : members.length);
+        events++;
+      },
+      Math.min(ctx.numRuns, MOVEMENT_BOUNDS.maxRuns),
+    );
+  } catch (e) {
+    failure = e;
+  }
+  // Leave the ring as it was found (same servers and weights; the version has moved on). A failure to restore
+  // does not hide the check's own failure.
+  try {
+    await setMembership(ctx, api, initial.m.servers);
+    ctx.evidence.membershipRestored = initial.m.servers.map((s) => `${s.id}:${s.weight}`);
+  } catch (e) {
+    failure ??= e;
+  }
   const ratio = optimum > 0 ? moved / optimum : 1;
   ctx.evidence.events = events;
+  ctx.evidence.runsSkippedOverBudget = overBudget;
   ctx.evidence.keysMoved = moved;
   ctx.evidence.optimumKOverN = Math.round(optimum);
   ctx.evidence.movedRatio = Math.round(ratio * 1000) / 1000;
+  if (failure) throw failure;
+  ctx.expect(
+    events >= MOVEMENT_BOUNDS.minEvents,
+    `only ${events} membership changes fit in ${MOVEMENT_BOUNDS.budgetMs / 1000} s: too few to measure K/N`,
+  );
   ctx.expect(
     ratio >= MOVED_RATIO_TOLERANCE.min && ratio <= MOVED_RATIO_TOLERANCE.max,
     `${events} changes moved ${moved} keys, ${ratio.toFixed(3)} x the optimum K/N (${Math.round(optimum)}); ` +

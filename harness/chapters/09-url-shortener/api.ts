@@ -4,17 +4,22 @@
 import type { components, paths } from '../../../specs/09-url-shortener/generated/openapi.d.ts';
 import type { CheckContext } from '../../core/check-context.ts';
 import { type Exchange, exchangeFrom, type HttpClient } from '../../core/http-client.ts';
+import { acknowledgedLinks } from './acknowledged-links.ts';
 
 export type Link = components['schemas']['Link'];
 export type LinkStats = components['schemas']['LinkStats'];
 
+/** Every link a shorten acknowledges is recorded in the run's registry, for the fault checks to re-read. */
 export function urlApi(ctx: CheckContext, http: HttpClient = ctx.http) {
   const client = http.typed<paths>();
+  const acknowledged = acknowledgedLinks(ctx.target);
   return {
     async shorten(longUrl: string): Promise<{ x: Exchange; link: Link | null }> {
       const x = await exchangeFrom(client.POST('/api/v1/data/shorten', { body: { longUrl } }));
       const ok = x.status === 200 || x.status === 201;
-      return { x, link: ok ? (x.body as Link) : null };
+      const link = ok ? (x.body as Link) : null;
+      if (typeof link?.code === 'string') acknowledged.record(link.code, longUrl);
+      return { x, link };
     },
     follow(code: string): Promise<Exchange> {
       return exchangeFrom(client.GET('/api/v1/{shortUrl}', { params: { path: { shortUrl: code } } }));

@@ -1,5 +1,6 @@
 // Generators of long URLs as users send them, including the shapes a careless implementation rewrites (upper-case
-// scheme, default port, dot segments, percent-escapes, empty query, fragment), which the redirect must keep exactly.
+// scheme, default port, dot segments, percent-escapes of characters in and outside the BMP, punycode hosts, empty
+// query, fragment), which the redirect must keep exactly.
 import fc from 'fast-check';
 
 const unreserved = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~'.split(''));
@@ -12,6 +13,8 @@ const segmentChar = fc.oneof(
       '%2F',
       '%41',
       '%e2%82%ac',
+      '%F0%9F%98%80', // U+1F600, outside the BMP, as RFC 3986 writes it (a client percent-encodes it)
+      '%f0%90%90%80', // U+10400, lower-case escapes kept as sent
       '!',
       '$',
       "'",

@@ -1,5 +1,6 @@
 // URL-C1..C4: every operation and every documented status, errors included. Each response is also validated
 // against the spec by the client, so a wrong header, content type or body shape fails here too.
+import { domainToASCII } from 'node:url';
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
 import { runNonce, urlApi } from './api.ts';
@@ -36,14 +37,7 @@ export async function shortenConformance(ctx: CheckContext): Promise<void> {
     const x = await ctx.http.send({ method: 'POST', path: '/api/v1/data/shorten', json: b.json, validRequest: false });
     ctx.expectStatus(x, 400, b.code);
   }
-  const text = await ctx.http.send({
-    method: 'POST',
-    path: '/api/v1/data/shorten',
-    rawBody: JSON.stringify({ longUrl }),
-    contentType: 'text/plain',
-    validRequest: false,
-  });
-  ctx.expectStatus(text, 415, 'unsupported_media_type');
+  await limitsAndRejections(ctx);
   const huge = await ctx.http.send({
     method: 'POST',
     path: '/api/v1/data/shorten',
@@ -52,6 +46,95 @@ export async function shortenConformance(ctx: CheckContext): Promise<void> {
     validRequest: false,
   });
   ctx.expectStatus(huge, 413, 'payload_too_large');
+}
+
+/** `prefix` padded with letters to exactly `length` characters. */
+function padTo(prefix: string, length: number): string {
+  return prefix + 'x'.repeat(length - prefix.length);
+}
+
+/**
+ * The spec's limits in its own unit (2048 characters of printable ASCII, so characters are bytes too), and rejected
+ * requests that must create nothing: each carries a URL never shortened, or the near-valid twin of one (the
+ * percent-encoded path, the punycode host, the first 2048 characters), and that URL must still be new afterwards
+ * (201, then a redirect to it byte for byte).
+ */
+async function limitsAndRejections(ctx: CheckContext): Promise<void> {
+  const api = urlApi(ctx);
+  const n = runNonce();
+  const atLimit = padTo(`https://example.com/limit/${n}/`, 2048);
+  const limit = await api.shorten(atLimit);
+  ctx.expectStatus(limit.x, 201);
+  const followed = await api.follow(limit.link!.code);
+  ctx.expect(followed.headers.location === atLimit, 'a 2048-character URL does not come back byte for byte', followed);
+  const overLimit = padTo(`https://example.com/over/${n}/`, 2049);
+  const idn = `bücher-${n}.example`;
+  const rejected: {
+    why: string;
+    send: { json: unknown } | { rawBody: string; contentType: string };
+    status: number;
+    code: string;
+    stillNew: string;
+  }[] = [
+    {
+      why: 'an unknown property beside a valid longUrl',
+      send: { json: { longUrl: `https://example.com/extra/${n}`, note: 'x' } },
+      status: 400,
+      code: 'invalid_request',
+      stillNew: `https://example.com/extra/${n}`,
+    },
+    {
+      why: 'a text/plain body',
+      send: { rawBody: JSON.stringify({ longUrl: `https://example.com/text/${n}` }), contentType: 'text/plain' },
+      status: 415,
+      code: 'unsupported_media_type',
+      stillNew: `https://example.com/text/${n}`,
+    },
+    {
+      why: 'a 2049-character URL (one over the limit)',
+      send: { json: { longUrl: overLimit } },
+      status: 400,
+      code: 'invalid_request',
+      stillNew: overLimit.slice(0, 2048),
+    },
+    {
+      why: 'a raw IDN host (not punycode)',
+      send: { json: { longUrl: `https://${idn}/` } },
+      status: 400,
+      code: 'invalid_request',
+      stillNew: `https://${domainToASCII(idn)}/`,
+    },
+    {
+      why: 'a raw character outside the BMP in the path (not percent-encoded)',
+      send: { json: { longUrl: `https://example.com/${n}/\u{1F600}?q=\u{10400}` } },
+      status: 400,
+      code: 'invalid_request',
+      stillNew: `https://example.com/${n}/${encodeURIComponent('\u{1F600}')}?q=${encodeURIComponent('\u{10400}')}`,
+    },
+  ];
+  for (const r of rejected) {
+    const x = await ctx.http.send({
+      method: 'POST',
+      path: '/api/v1/data/shorten',
+      ...('json' in r.send ? { json: r.send.json } : r.send),
+      validRequest: false,
+    });
+    ctx.expect(x.status === r.status, `a shorten with ${r.why} answered ${x.status ?? x.error}, not ${r.status}`, x);
+    ctx.expectStatus(x, r.status, r.code);
+    const after = await api.shorten(r.stillNew);
+    ctx.expect(
+      after.x.status === 201,
+      `after a rejected shorten with ${r.why}, shortening ${r.stillNew.slice(0, 80)} answered ${after.x.status ?? after.x.error}, ` +
+        'not 201: the rejected request created a link',
+      after.x,
+    );
+    const back = await api.follow(after.link!.code);
+    ctx.expect(
+      back.headers.location === r.stillNew,
+      `${r.stillNew.slice(0, 80)} does not come back byte for byte`,
+      back,
+    );
+  }
 }
 
 export async function redirectConformance(ctx: CheckContext): Promise<void> {

@@ -92,7 +92,7 @@ export async function unknownCodesAre404(ctx: CheckContext): Promise<void> {
   const api = urlApi(ctx);
   const nonce = runNonce();
   const issued = new Map<string, string>();
-  // A mix of codes we issued (must redirect) and codes of 8-11 characters nobody issued (62^8 = 2e14 of them: a
+  // A mix of codes we issued (must redirect, and their case-swapped twins must not) and codes of 8-11 characters nobody issued (62^8 = 2e14 of them: a
   // collision with an existing link is negligible for any implementation that has stored fewer than billions).
   const step = fc.oneof(
     longUrl.map((u) => ({ kind: 'issue' as const, url: u })),
@@ -109,6 +109,17 @@ export async function unknownCodesAre404(ctx: CheckContext): Promise<void> {
         issued.set(link.code, url);
         const r = await api.follow(link.code);
         ctx.expect(r.status === 302, `an issued code answered ${r.status}`, r);
+        // Codes are case-sensitive (62 symbols): the code with its letters' case swapped is another code, unknown
+        // or another link's, never this link again (a case-insensitive lookup, e.g. a database collation).
+        const swapped = swapCase(link.code);
+        if (swapped !== link.code) {
+          const other = await api.follow(swapped);
+          ctx.expect(
+            !(other.status === 302 && other.headers.location === url),
+            `code ${swapped} redirects to the URL of ${link.code}: codes are treated as case-insensitive`,
+            other,
+          );
+        }
       } else if (!issued.has(s.code)) {
         const r = await api.follow(s.code);
         ctx.expectStatus(r, 404, 'not_found');
@@ -117,6 +128,10 @@ export async function unknownCodesAre404(ctx: CheckContext): Promise<void> {
       }
     }
   });
+}
+
+function swapCase(code: string): string {
+  return [...code].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
 }
 
 const badPaths = ['-', 'a-b', 'abc.def', 'abc_def', '0123456789ab', '%00', '%C3%A9', '%20'];
@@ -177,11 +192,21 @@ export async function badInputIs4xx(
 export async function clicksAreCounted(ctx: CheckContext): Promise<void> {
   const api = urlApi(ctx);
   const nonce = runNonce();
+  let run = 0;
   await ctx.property(
     fc.tuple(longUrl, fc.integer({ min: 1, max: 6 })),
     async ([raw, clicks]) => {
-      const { x, link } = await api.shorten(unique(raw, nonce));
+      // A fresh link for every run, shrinking included: a counterexample never inherits clicks from an earlier run.
+      const url = unique(raw, `${nonce}-${run++}`);
+      const { x, link } = await api.shorten(url);
       ctx.expect(link, `shorten failed with ${x.status ?? x.error}`, x);
+      ctx.expect(x.status === 201, `shortening the fresh URL ${url} answered ${x.status}, not 201`, x);
+      const fresh = await api.stats(link.code);
+      ctx.expect(
+        fresh.stats?.clicks === 0,
+        `the fresh link ${link.code} shows ${fresh.stats?.clicks ?? fresh.x.status} clicks before any redirect`,
+        fresh.x,
+      );
       for (let i = 0; i < clicks; i++) ctx.expectStatus(await api.follow(link.code), 302);
       // The spec lets the count lag by up to one second; 2.5 s, plus the scheduling delay measured during the check
       // (evidence.schedulingSlack, at most 2.5 s more: a count that never arrives is still caught).
@@ -195,7 +220,7 @@ export async function clicksAreCounted(ctx: CheckContext): Promise<void> {
       ctx.expect(last.stats, `stats failed with ${last.x.status}`, last.x);
       ctx.expect(
         last.stats.clicks === clicks,
-        `after ${clicks} redirects the link shows ${last.stats.clicks} clicks`,
+        `after ${clicks} redirects of the fresh link ${link.code} (0 clicks before), it shows ${last.stats.clicks} clicks`,
         last.x,
       );
     },
