@@ -117,8 +117,23 @@ export function buildChatServer(o: ChatServerOptions): {
     if (mutant === 'no-cross-server-relay' && d.frame.type === 'message' && d.origin !== o.name) return;
     for (const u of d.userIds)
       for (const c of byUser.get(u) ?? [])
-        if (c.id !== d.exceptConn && c.relayFrom !== undefined && relayPositionAfter(at, c.relayFrom))
-          deliver(c, d.frame);
+        if (c.id !== d.exceptConn && c.relayFrom !== undefined && relayPositionAfter(at, c.relayFrom)) {
+          if (mutant === 'relay-reorders' && d.frame.type === 'message') deliverReordered(c, d.frame);
+          else deliver(c, d.frame);
+        }
+  }
+
+  /** MUTANT relay-reorders: a connection's message frames are held 50 ms, then sent newest first (none lost). */
+  const reordering = new Map<Conn, ServerFrame[]>();
+  function deliverReordered(c: Conn, frame: ServerFrame): void {
+    const held = reordering.get(c);
+    if (held) return void held.push(frame);
+    reordering.set(c, [frame]);
+    setTimeout(() => {
+      const frames = reordering.get(c) ?? [];
+      reordering.delete(c);
+      for (const f of frames.reverse()) if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify(f));
+    }, 50);
   }
 
   app.get('/health/ready', readinessHandler(o.readiness));
@@ -229,11 +244,14 @@ export function buildChatServer(o: ChatServerOptions): {
   }
 
   async function sendMessage(c: Conn, f: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
-    if (f.text.length > MAX_TEXT)
+    // Characters are code points, as JSON Schema's maxLength counts them (an emoji is one, not two UTF-16 units).
+    // MUTANT length-in-utf16-units: String.length, so a text of astral characters counts double.
+    const chars = mutant === 'length-in-utf16-units' ? f.text.length : codePointLength(f.text);
+    if (chars > MAX_TEXT)
       return send(c, {
         type: 'error',
         code: 'message_too_long',
-        detail: `text has ${f.text.length} characters; at most ${MAX_TEXT}`,
+        detail: `text has ${chars} characters; at most ${MAX_TEXT}`,
         ref: f.clientMessageId,
       });
     const earlier = c.sentByClientId?.get(`${f.channelId} ${f.clientMessageId}`);
@@ -361,6 +379,22 @@ export function buildChatServer(o: ChatServerOptions): {
       await store.close();
     },
   };
+}
+
+/** Unicode code points in a string: its UTF-16 length less one for each surrogate pair. */
+function codePointLength(text: string): number {
+  let pairs = 0;
+  for (let i = 0; i < text.length - 1; i++) {
+    const hi = text.charCodeAt(i);
+    if (hi >= 0xd800 && hi <= 0xdbff) {
+      const lo = text.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        pairs++;
+        i++;
+      }
+    }
+  }
+  return text.length - pairs;
 }
 
 /** Only for the bad-token-accepted mutant: reads the claims without checking the signature. */

@@ -31,6 +31,12 @@ export const MUTANTS = [
       "each chat server numbers a channel's messages itself (server k of 2: k, k+2, ...): unique, but a later message on one server can sort before an earlier one on the other",
   },
   {
+    name: 'relay-reorders',
+    breaks: 'CHAT-I1',
+    description:
+      "a chat server holds each connection's live messages for 50 ms and sends them newest first: every message arrives, out of the channel's order",
+  },
+  {
     name: 'no-cross-server-relay',
     breaks: 'CHAT-I2',
     description: "a message reaches live only the members connected to the sender's chat server",
@@ -61,6 +67,12 @@ export const MUTANTS = [
     description: 'every member gets a push for every message, connected or not',
   },
   { name: 'group-limit-101', breaks: 'CHAT-I8', description: 'a group takes a 101st member' },
+  {
+    name: 'length-in-utf16-units',
+    breaks: 'CHAT-I8',
+    description:
+      'the text limit counts UTF-16 code units (String.length), not characters: 100,000 emoji count as 200,000 and are refused',
+  },
   {
     name: 'unvalidated-input',
     breaks: 'CHAT-I9',

@@ -22,6 +22,33 @@ export async function expectConverged(w: World, channelId: string, devices: Devi
   }
 }
 
+/**
+ * Live delivery keeps the channel's order: on each connection, a channel's `message` frames arrive in increasing
+ * message ID (the spec: every device sees one order; a device's cur_max_message_id never skips a message it must
+ * fetch later). Only for connections that did not sync (a sync answer may follow live frames).
+ */
+export function expectLiveOrder(ctx: CheckContext, channelId: string, devices: Device[], what: string): number {
+  let checked = 0;
+  for (const d of devices) {
+    const last = new Map<number, number>();
+    for (const a of d.arrivals) {
+      if (a.channelId !== channelId) continue;
+      checked++;
+      const before = last.get(a.conn);
+      if (before !== undefined && a.messageId <= before) {
+        const order = d.arrivals.filter((x) => x.channelId === channelId && x.conn === a.conn).map((x) => x.messageId);
+        ctx.fail(
+          `${what}: ${d.label} got message ${a.messageId} after message ${before} of ${channelId} on one connection: ` +
+            `live delivery is not in the channel's order (arrival order [${order.join(', ')}])`,
+          { counterexample: { device: d.label, channelId, arrivals: order } },
+        );
+      }
+      last.set(a.conn, a.messageId);
+    }
+  }
+  return checked;
+}
+
 /** How soon a connected device must have a message (the spec's live-delivery bound). */
 export const LIVE_MS = 3000;
 
