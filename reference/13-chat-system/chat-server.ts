@@ -79,6 +79,8 @@ export function buildChatServer(o: ChatServerOptions): {
   const stops: (() => void)[] = [];
   let reader: RelayReader | undefined;
   const localIds = new Map<string, number>();
+  /** Only the dedup-ignores-channel mutant. */
+  const sentAnywhere = new Map<string, ServerFrame>();
   const serverIndex = Number(/(\d+)$/.exec(o.name)?.[1] ?? 1);
   const store = o.store;
   const log = (msg: string) => app.log.warn(msg);
@@ -256,6 +258,11 @@ export function buildChatServer(o: ChatServerOptions): {
       });
     const earlier = c.sentByClientId?.get(`${f.channelId} ${f.clientMessageId}`);
     if (earlier) return send(c, { ...earlier, duplicate: true });
+    // MUTANT dedup-ignores-channel: a server-wide memory of sends keyed by (sender, clientMessageId) without the
+    // channel: the same client ID in another channel is answered as a "duplicate" of the first channel's message.
+    const wrongKey = mutant === 'dedup-ignores-channel' ? `${c.userId} ${f.clientMessageId}` : undefined;
+    const remembered = wrongKey === undefined ? undefined : sentAnywhere.get(wrongKey);
+    if (remembered) return send(c, { ...remembered, clientMessageId: f.clientMessageId, duplicate: true });
     let forcedId: number | undefined;
     if (mutant === 'per-server-sequence') {
       // MUTANT per-server-sequence: each chat server numbers a channel's messages itself (interleaved, unique).
@@ -289,6 +296,7 @@ export function buildChatServer(o: ChatServerOptions): {
       duplicate: r.duplicate,
     };
     c.sentByClientId?.set(`${f.channelId} ${f.clientMessageId}`, sent);
+    if (wrongKey !== undefined) sentAnywhere.set(wrongKey, sent);
     // Every earlier message of the channel reaches this connection before its `sent` does.
     if (r.relayAt) await reader?.caughtUp(r.relayAt, RELAY_CATCH_UP_MS);
     // The sending connection has this message: a later sync on it must not send it back.

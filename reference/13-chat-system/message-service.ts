@@ -46,6 +46,8 @@ export async function storeMessage(o: MessageServiceOptions, m: SendInput): Prom
     {
       // MUTANT no-dedup / dedup-per-connection: the store does not look for an earlier copy.
       dedup: mutant !== 'no-dedup' && mutant !== 'dedup-per-connection',
+      // MUTANT dedup-ignores-sender: another member's message with the same client ID counts as a resend.
+      ...(mutant === 'dedup-ignores-sender' ? { dedupAnySender: true } : {}),
       ...(m.forcedId !== undefined ? { forcedId: m.forcedId } : {}),
       relay: { userIds: c.members, exceptConn: m.connId, origin: m.server },
     },

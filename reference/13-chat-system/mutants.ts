@@ -47,6 +47,18 @@ export const MUTANTS = [
     description: 'a resend with the same client message ID stores a second message',
   },
   {
+    name: 'dedup-ignores-channel',
+    breaks: 'CHAT-I3',
+    description:
+      "the chat server remembers sends by (sender, clientMessageId), without the channel: the same client ID in a second channel answers the first channel's message as a duplicate and stores nothing",
+  },
+  {
+    name: 'dedup-ignores-sender',
+    breaks: 'CHAT-I3',
+    description:
+      "the store looks an earlier copy up by (channel, clientMessageId), without the sender: another member's message with the same client ID is swallowed as a duplicate",
+  },
+  {
     name: 'sync-skips-own',
     breaks: 'CHAT-I4',
     description: 'sync leaves out the user\'s own messages ("you sent them"): the user\'s other devices never get them',

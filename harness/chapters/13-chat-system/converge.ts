@@ -1,7 +1,7 @@
 // What the CHAT-I properties share: the convergence assertion (every device has exactly the channel's history), the
 // live-delivery bound and the run count.
 import type { CheckContext } from '../../core/check-context.ts';
-import type { World } from './api.ts';
+import type { User, World } from './api.ts';
 import type { Device } from './device.ts';
 
 /** Every device has exactly the channel's history (same IDs naming the same messages) and saw nothing odd. */
@@ -47,6 +47,33 @@ export function expectLiveOrder(ctx: CheckContext, channelId: string, devices: D
     }
   }
   return checked;
+}
+
+/**
+ * Everything acknowledged in the whole check (client message ID -> the ID its `sent` named) is in the channel's
+ * history exactly once, at that ID, from the sender that sent it (after a fault: nothing lost, moved or doubled).
+ */
+export async function expectAcknowledgedStored(
+  w: World,
+  as: User,
+  channelId: string,
+  acked: ReadonlyMap<string, { id: number; senderId: string }>,
+  what: string,
+): Promise<void> {
+  const ctx: CheckContext = w.ctx;
+  const history = await w.history(as, channelId);
+  const byCid = new Map<string, number[]>();
+  for (const m of history) byCid.set(m.clientMessageId, [...(byCid.get(m.clientMessageId) ?? []), m.messageId]);
+  for (const [cid, a] of acked) {
+    const stored = byCid.get(cid) ?? [];
+    const m = history.find((h) => h.messageId === a.id);
+    if (stored.length !== 1 || stored[0] !== a.id || m?.senderId !== a.senderId)
+      ctx.fail(
+        `${what}: message ${cid} was acknowledged as ${a.id} but the history holds it ` +
+          `${stored.length ? `as [${stored.join(', ')}]` : 'nowhere'}`,
+        { counterexample: { clientMessageId: cid, acknowledgedAs: a.id, stored } },
+      );
+  }
 }
 
 /** How soon a connected device must have a message (the spec's live-delivery bound). */
