@@ -34,7 +34,8 @@ export async function storeMessage(o: MessageServiceOptions, m: SendInput): Prom
   const { store, mutant } = o;
   const c = await store.channel(m.channelId);
   if (!c) return { error: 'not_found', detail: `no channel ${m.channelId}` };
-  if (!c.members.includes(m.senderId)) return { error: 'not_member', detail: `you are not a member of ${m.channelId}` };
+  const notMember = { error: 'not_member', detail: `you are not a member of ${m.channelId}` } as const;
+  if (!c.members.includes(m.senderId) && mutant !== 'store-then-check-member') return notMember;
   const r = await store.append(
     {
       channelId: m.channelId,
@@ -52,6 +53,8 @@ export async function storeMessage(o: MessageServiceOptions, m: SendInput): Prom
       relay: { userIds: c.members, exceptConn: m.connId, origin: m.server },
     },
   );
+  // MUTANT store-then-check-member: membership is checked after the append, so a refused send is stored anyway.
+  if (!c.members.includes(m.senderId)) return notMember;
   if (!r.duplicate) void pushToAbsent(o, r.message, c.members);
   return r;
 }

@@ -20,6 +20,12 @@ export const MUTANTS = [
     description: 'the WebSocket auth reads the token without checking its signature',
   },
   {
+    name: 'store-then-check-member',
+    breaks: 'CHAT-C3',
+    description:
+      "a send is stored before the sender's membership is checked: the send is refused not_member, but the message is in the channel anyway",
+  },
+  {
     name: 'no-auth-timeout',
     breaks: 'CHAT-C4',
     description: 'a WebSocket that never sends auth is kept open for ever (no close 4001 after the auth timeout)',
