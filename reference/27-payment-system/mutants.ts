@@ -107,6 +107,12 @@ export const MUTANTS = [
   },
   { name: 'payout-answers-200', breaks: 'PAY-C7', description: 'a new payout is answered 200, not 201' },
   {
+    name: 'refused-payout-recorded',
+    breaks: 'PAY-C7',
+    description:
+      'a payout refused 409 insufficient_funds is recorded as FAILED anyway: the refused request left a payout behind, and its payout_id is spent',
+  },
+  {
     name: 'payout-overdraft',
     breaks: 'PAY-I9',
     description: 'the wallet balance is checked outside the transaction that debits it: concurrent payouts overdraw it',
