@@ -79,6 +79,8 @@ export function buildChatServer(o: ChatServerOptions): {
   const stops: (() => void)[] = [];
   let reader: RelayReader | undefined;
   const localIds = new Map<string, number>();
+  /** Only the dedup-ignores-channel mutant. */
+  const sentAnywhere = new Map<string, ServerFrame>();
   const serverIndex = Number(/(\d+)$/.exec(o.name)?.[1] ?? 1);
   const store = o.store;
   const log = (msg: string) => app.log.warn(msg);
@@ -117,8 +119,23 @@ export function buildChatServer(o: ChatServerOptions): {
     if (mutant === 'no-cross-server-relay' && d.frame.type === 'message' && d.origin !== o.name) return;
     for (const u of d.userIds)
       for (const c of byUser.get(u) ?? [])
-        if (c.id !== d.exceptConn && c.relayFrom !== undefined && relayPositionAfter(at, c.relayFrom))
-          deliver(c, d.frame);
+        if (c.id !== d.exceptConn && c.relayFrom !== undefined && relayPositionAfter(at, c.relayFrom)) {
+          if (mutant === 'relay-reorders' && d.frame.type === 'message') deliverReordered(c, d.frame);
+          else deliver(c, d.frame);
+        }
+  }
+
+  /** MUTANT relay-reorders: a connection's message frames are held 50 ms, then sent newest first (none lost). */
+  const reordering = new Map<Conn, ServerFrame[]>();
+  function deliverReordered(c: Conn, frame: ServerFrame): void {
+    const held = reordering.get(c);
+    if (held) return void held.push(frame);
+    reordering.set(c, [frame]);
+    setTimeout(() => {
+      const frames = reordering.get(c) ?? [];
+      reordering.delete(c);
+      for (const f of frames.reverse()) if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify(f));
+    }, 50);
   }
 
   app.get('/health/ready', readinessHandler(o.readiness));
@@ -229,15 +246,23 @@ export function buildChatServer(o: ChatServerOptions): {
   }
 
   async function sendMessage(c: Conn, f: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
-    if (f.text.length > MAX_TEXT)
+    // Characters are code points, as JSON Schema's maxLength counts them (an emoji is one, not two UTF-16 units).
+    // MUTANT length-in-utf16-units: String.length, so a text of astral characters counts double.
+    const chars = mutant === 'length-in-utf16-units' ? f.text.length : codePointLength(f.text);
+    if (chars > MAX_TEXT)
       return send(c, {
         type: 'error',
         code: 'message_too_long',
-        detail: `text has ${f.text.length} characters; at most ${MAX_TEXT}`,
+        detail: `text has ${chars} characters; at most ${MAX_TEXT}`,
         ref: f.clientMessageId,
       });
     const earlier = c.sentByClientId?.get(`${f.channelId} ${f.clientMessageId}`);
     if (earlier) return send(c, { ...earlier, duplicate: true });
+    // MUTANT dedup-ignores-channel: a server-wide memory of sends keyed by (sender, clientMessageId) without the
+    // channel: the same client ID in another channel is answered as a "duplicate" of the first channel's message.
+    const wrongKey = mutant === 'dedup-ignores-channel' ? `${c.userId} ${f.clientMessageId}` : undefined;
+    const remembered = wrongKey === undefined ? undefined : sentAnywhere.get(wrongKey);
+    if (remembered) return send(c, { ...remembered, clientMessageId: f.clientMessageId, duplicate: true });
     let forcedId: number | undefined;
     if (mutant === 'per-server-sequence') {
       // MUTANT per-server-sequence: each chat server numbers a channel's messages itself (interleaved, unique).
@@ -271,6 +296,7 @@ export function buildChatServer(o: ChatServerOptions): {
       duplicate: r.duplicate,
     };
     c.sentByClientId?.set(`${f.channelId} ${f.clientMessageId}`, sent);
+    if (wrongKey !== undefined) sentAnywhere.set(wrongKey, sent);
     // Every earlier message of the channel reaches this connection before its `sent` does.
     if (r.relayAt) await reader?.caughtUp(r.relayAt, RELAY_CATCH_UP_MS);
     // The sending connection has this message: a later sync on it must not send it back.
@@ -361,6 +387,22 @@ export function buildChatServer(o: ChatServerOptions): {
       await store.close();
     },
   };
+}
+
+/** Unicode code points in a string: its UTF-16 length less one for each surrogate pair. */
+function codePointLength(text: string): number {
+  let pairs = 0;
+  for (let i = 0; i < text.length - 1; i++) {
+    const hi = text.charCodeAt(i);
+    if (hi >= 0xd800 && hi <= 0xdbff) {
+      const lo = text.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        pairs++;
+        i++;
+      }
+    }
+  }
+  return text.length - pairs;
 }
 
 /** Only for the bad-token-accepted mutant: reads the claims without checking the signature. */

@@ -34,7 +34,8 @@ export async function storeMessage(o: MessageServiceOptions, m: SendInput): Prom
   const { store, mutant } = o;
   const c = await store.channel(m.channelId);
   if (!c) return { error: 'not_found', detail: `no channel ${m.channelId}` };
-  if (!c.members.includes(m.senderId)) return { error: 'not_member', detail: `you are not a member of ${m.channelId}` };
+  const notMember = { error: 'not_member', detail: `you are not a member of ${m.channelId}` } as const;
+  if (!c.members.includes(m.senderId) && mutant !== 'store-then-check-member') return notMember;
   const r = await store.append(
     {
       channelId: m.channelId,
@@ -46,10 +47,14 @@ export async function storeMessage(o: MessageServiceOptions, m: SendInput): Prom
     {
       // MUTANT no-dedup / dedup-per-connection: the store does not look for an earlier copy.
       dedup: mutant !== 'no-dedup' && mutant !== 'dedup-per-connection',
+      // MUTANT dedup-ignores-sender: another member's message with the same client ID counts as a resend.
+      ...(mutant === 'dedup-ignores-sender' ? { dedupAnySender: true } : {}),
       ...(m.forcedId !== undefined ? { forcedId: m.forcedId } : {}),
       relay: { userIds: c.members, exceptConn: m.connId, origin: m.server },
     },
   );
+  // MUTANT store-then-check-member: membership is checked after the append, so a refused send is stored anyway.
+  if (!c.members.includes(m.senderId)) return notMember;
   if (!r.duplicate) void pushToAbsent(o, r.message, c.members);
   return r;
 }

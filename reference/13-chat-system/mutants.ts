@@ -20,6 +20,12 @@ export const MUTANTS = [
     description: 'the WebSocket auth reads the token without checking its signature',
   },
   {
+    name: 'store-then-check-member',
+    breaks: 'CHAT-C3',
+    description:
+      "a send is stored before the sender's membership is checked: the send is refused not_member, but the message is in the channel anyway",
+  },
+  {
     name: 'no-auth-timeout',
     breaks: 'CHAT-C4',
     description: 'a WebSocket that never sends auth is kept open for ever (no close 4001 after the auth timeout)',
@@ -31,6 +37,12 @@ export const MUTANTS = [
       "each chat server numbers a channel's messages itself (server k of 2: k, k+2, ...): unique, but a later message on one server can sort before an earlier one on the other",
   },
   {
+    name: 'relay-reorders',
+    breaks: 'CHAT-I1',
+    description:
+      "a chat server holds each connection's live messages for 50 ms and sends them newest first: every message arrives, out of the channel's order",
+  },
+  {
     name: 'no-cross-server-relay',
     breaks: 'CHAT-I2',
     description: "a message reaches live only the members connected to the sender's chat server",
@@ -39,6 +51,18 @@ export const MUTANTS = [
     name: 'no-dedup',
     breaks: 'CHAT-I3',
     description: 'a resend with the same client message ID stores a second message',
+  },
+  {
+    name: 'dedup-ignores-channel',
+    breaks: 'CHAT-I3',
+    description:
+      "the chat server remembers sends by (sender, clientMessageId), without the channel: the same client ID in a second channel answers the first channel's message as a duplicate and stores nothing",
+  },
+  {
+    name: 'dedup-ignores-sender',
+    breaks: 'CHAT-I3',
+    description:
+      "the store looks an earlier copy up by (channel, clientMessageId), without the sender: another member's message with the same client ID is swallowed as a duplicate",
   },
   {
     name: 'sync-skips-own',
@@ -61,6 +85,12 @@ export const MUTANTS = [
     description: 'every member gets a push for every message, connected or not',
   },
   { name: 'group-limit-101', breaks: 'CHAT-I8', description: 'a group takes a 101st member' },
+  {
+    name: 'length-in-utf16-units',
+    breaks: 'CHAT-I8',
+    description:
+      'the text limit counts UTF-16 code units (String.length), not characters: 100,000 emoji count as 200,000 and are refused',
+  },
   {
     name: 'unvalidated-input',
     breaks: 'CHAT-I9',

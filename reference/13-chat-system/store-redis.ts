@@ -186,7 +186,7 @@ export class RedisChatStore implements ChatStore {
     const [json, dup, relayAt] = await this.call<[string, number, string?]>(
       'chatAppend',
       this.k('msgs', m.channelId),
-      this.k('cmid', m.channelId, m.senderId, m.clientMessageId),
+      this.k('cmid', m.channelId, o.dedupAnySender ? '*' : m.senderId, m.clientMessageId),
       this.k('channel', m.channelId),
       this.k('relay'),
       o.dedup ? '1' : '0',

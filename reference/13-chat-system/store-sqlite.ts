@@ -162,11 +162,17 @@ export class SqliteChatStore implements ChatStore {
     return this.db
       .transaction(() => {
         if (o.dedup) {
-          const old = this.db
-            .prepare(
-              'SELECT * FROM chat_messages WHERE channel_id = ? AND sender_id = ? AND client_message_id = ? LIMIT 1',
-            )
-            .get(m.channelId, m.senderId, m.clientMessageId) as MessageRow | undefined;
+          const old = (
+            o.dedupAnySender
+              ? this.db
+                  .prepare('SELECT * FROM chat_messages WHERE channel_id = ? AND client_message_id = ? LIMIT 1')
+                  .get(m.channelId, m.clientMessageId)
+              : this.db
+                  .prepare(
+                    'SELECT * FROM chat_messages WHERE channel_id = ? AND sender_id = ? AND client_message_id = ? LIMIT 1',
+                  )
+                  .get(m.channelId, m.senderId, m.clientMessageId)
+          ) as MessageRow | undefined;
           if (old) return { message: toMessage(old), duplicate: true };
         }
         let messageId = o.forcedId;

@@ -31,6 +31,8 @@ export interface MessageRecord {
 export interface AppendOptions {
   /** Look for an earlier message of this sender with this clientMessageId first (the reference always does). */
   dedup: boolean;
+  /** Only the dedup-ignores-sender mutant: the earlier copy is looked up by channel and clientMessageId alone. */
+  dedupAnySender?: boolean;
   /** A message ID chosen by the caller instead of the channel's sequence (only the per-server-sequence mutant). */
   forcedId?: number;
   /** The relay entry written with a new message in the same transaction (so no stored message misses the relay). */

@@ -7,6 +7,7 @@
 //
 // The poller covers webhooks that never come: a registration still pending after a while is read from the PSP.
 import { randomUUID } from 'node:crypto';
+import { MINOR_DIGITS } from './money.ts';
 import type { MutantName } from './mutants.ts';
 import type { PayoutClient, Payouts } from './payouts.ts';
 import type { PspClient } from './psp-client.ts';
@@ -113,7 +114,11 @@ export class Executor {
       const outcome = await psp.charge(
         {
           paymentOrderId: order.payment_order_id,
-          amount: order.amount_minor,
+          // MUTANT psp-amount-in-cents: every currency sent to the PSP in hundredths (JPY x100, KWD /10, rounded).
+          amount:
+            this.o.mutant === 'psp-amount-in-cents'
+              ? Math.max(1, Math.round(order.amount_minor * 10 ** (2 - (MINOR_DIGITS[order.currency] ?? 2))))
+              : order.amount_minor,
           currency: order.currency,
           source: order.psp_token,
         },

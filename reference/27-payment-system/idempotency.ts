@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ProblemError } from '../kit/problem.ts';
 import type { Db } from './db.ts';
+import type { MutantName } from './mutants.ts';
 
 const CLAIM_TIMEOUT_MS = 30_000;
 
@@ -33,7 +34,10 @@ export function fingerprintOf(scope: string, body: unknown): string {
 }
 
 export class IdempotencyKeys {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly mutant?: MutantName,
+  ) {}
 
   async run(
     key: string,
@@ -70,7 +74,9 @@ export class IdempotencyKeys {
     try {
       answer = await execute();
     } catch (error) {
-      await this.db.run('DELETE FROM idempotency_keys WHERE key = ?', [key]).catch(() => undefined);
+      // MUTANT key-locked-after-failure: the claim is left to expire (CLAIM_TIMEOUT_MS), so a retry is in_use.
+      if (this.mutant !== 'key-locked-after-failure')
+        await this.db.run('DELETE FROM idempotency_keys WHERE key = ?', [key]).catch(() => undefined);
       throw error;
     }
     await this.db.run("UPDATE idempotency_keys SET state = 'done', status = ?, body = ? WHERE key = ?", [

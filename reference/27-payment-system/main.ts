@@ -65,7 +65,7 @@ await runServer({
       service,
       store,
       payouts,
-      idempotency: new IdempotencyKeys(db),
+      idempotency: new IdempotencyKeys(db, mutant),
       webhookSecret,
       mutant,
       logger: { level: config.logLevel },

@@ -16,6 +16,12 @@ export const MUTANTS = [
   },
   { name: 'create-answers-200', breaks: 'PAY-C2', description: 'a new payment event is answered 200, not 201' },
   {
+    name: 'register-before-store',
+    breaks: 'PAY-C2',
+    description:
+      'the PSP registration is made before the event is stored: a payment event refused 409 already_exists is registered at the PSP anyway',
+  },
+  {
     name: 'order-without-flags',
     breaks: 'PAY-C3',
     description: 'the payment order omits the required ledger_updated and wallet_updated fields',
@@ -48,6 +54,12 @@ export const MUTANTS = [
     description: 'amounts are parseFloat(amount) * 100, floored: 0.29 becomes 28 cents; 1.005 USD is accepted',
   },
   {
+    name: 'psp-amount-in-cents',
+    breaks: 'PAY-I4',
+    description:
+      "the charge sent to the PSP is in hundredths whatever the currency: 500 JPY is charged 50000, 1.234 KWD 123 (the service's own records stay right)",
+  },
+  {
     name: 'status-regresses',
     breaks: 'PAY-I5',
     description: 'a replayed registration.authorized webhook moves SUCCESS orders back to EXECUTING',
@@ -73,6 +85,12 @@ export const MUTANTS = [
     description: 'a PSP 5xx or timeout fails the payment order for good instead of retrying it',
   },
   {
+    name: 'key-locked-after-failure',
+    breaks: 'PAY-F1',
+    description:
+      'a request that fails (503: the PSP registration failed) leaves its Idempotency-Key claimed for 30 s, so the retry the 503 asks for is 409 idempotency_key_in_use',
+  },
+  {
     name: 'key-per-attempt',
     breaks: 'PAY-F2',
     description: 'each charge attempt gets a fresh Idempotency-Key (a new UUID), so a retry is a new charge',
@@ -88,6 +106,12 @@ export const MUTANTS = [
     description: 'the executor only works on orders this process started; after kill -9 they stay EXECUTING',
   },
   { name: 'payout-answers-200', breaks: 'PAY-C7', description: 'a new payout is answered 200, not 201' },
+  {
+    name: 'refused-payout-recorded',
+    breaks: 'PAY-C7',
+    description:
+      'a payout refused 409 insufficient_funds is recorded as FAILED anyway: the refused request left a payout behind, and its payout_id is spent',
+  },
   {
     name: 'payout-overdraft',
     breaks: 'PAY-I9',

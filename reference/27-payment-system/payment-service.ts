@@ -59,6 +59,19 @@ export class PaymentService {
     if (orders.some((o) => o.currency !== currency)) {
       throw amountProblem(0, 'every payment order of one event must be in the same currency (the book: one currency)');
     }
+    // MUTANT register-before-store: the PSP registration is made before the event is stored, so an event refused
+    // as already_exists has been registered at the PSP anyway.
+    if (this.o.mutant === 'register-before-store') {
+      await psp
+        .register({
+          reference: req.checkout_id,
+          amount: orders.reduce((sum, o) => sum + o.amountMinor, 0),
+          currency,
+          redirectUrl: `${this.o.returnUrl}/${encodeURIComponent(req.checkout_id)}`,
+          notifyUrl: `${this.o.baseUrl()}/v1/webhooks/psp`,
+        })
+        .catch(() => undefined);
+    }
     let stored: Awaited<ReturnType<PaymentStore['storeEvent']>>;
     try {
       stored = await store.storeEvent({

@@ -114,6 +114,26 @@ export class Payouts {
       await delay(5); // the round trip to a remote database between the check and the act
     }
     const row = await this.db.tx(async (sql) => {
+      // MUTANT refused-payout-recorded: a payout refused insufficient_funds is kept as FAILED (outside the
+      // transaction that refuses it), so its payout_id is spent.
+      if (this.mutant === 'refused-payout-recorded') {
+        const [w] = await sql.all<{ balance: number }>(
+          'SELECT balance FROM wallets WHERE seller_account = ? AND currency = ?',
+          [req.seller_account, req.currency],
+        );
+        if ((w?.balance ?? 0) < amount) {
+          setImmediate(
+            () =>
+              void this.db
+                .run(
+                  'INSERT INTO payouts (payout_id, seller_account, amount_minor, currency, status, fingerprint, ' +
+                    "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'FAILED', ?, ?, ?) ON CONFLICT (payout_id) DO NOTHING",
+                  [req.payout_id, req.seller_account, amount, req.currency, fingerprint, 0, Date.now()],
+                )
+                .catch(() => undefined),
+          );
+        }
+      }
       const [existing] = await sql.all<PayoutRow>(`SELECT ${COLUMNS} FROM payouts WHERE payout_id = ?`, [
         req.payout_id,
       ]);

@@ -5,6 +5,7 @@
 // The API servers are the manifest's nodes whose names start with `api` (docs: specs/13-chat-system/README.md).
 import type { CheckContext } from '../../core/check-context.ts';
 import { chatCheck, sleep, spread, type World } from './api.ts';
+import { expectLiveOrder } from './converge.ts';
 import type { Device } from './device.ts';
 
 /** The manifest's API servers, as the spec names them. */
@@ -93,6 +94,15 @@ export const apiServerKilled = chatCheck(async (w) => {
   ctx.evidence.acknowledged = traffic.acked.size;
   ctx.evidence.refused = traffic.refused.length;
   ctx.expect(traffic.acked.size > 0, 'no send was acknowledged while the API server was killed');
+  // Keep sending after the fault: each device once more, through the surviving API server's world.
+  for (const d of devices) {
+    const { answer, clientMessageId } = await d.send(g.channelId, `f4 after ${d.label}`);
+    ctx.expect(
+      answer?.type === 'sent',
+      `${d.label}: a send after the API server died answered ${JSON.stringify(answer)}`,
+    );
+    traffic.acked.set(Number(answer.messageId), clientMessageId);
+  }
 
   // History through the survivor, with a token the dead server issued: every acknowledged message, once.
   const history = await w.history(users[0]!, g.channelId);
@@ -107,6 +117,8 @@ export const apiServerKilled = chatCheck(async (w) => {
     const missing = await d.waitSeen(g.channelId, ids);
     ctx.expect(!missing.length, `${d.label} never got acknowledged messages ${missing.join(', ')}`);
   }
+  // None of them synced: every message reached them live, in the channel's order.
+  ctx.evidence.liveArrivalsInOrder = expectLiveOrder(ctx, g.channelId, devices, 'through the API server kill');
   const flaps = watcher.device.presence.slice(presenceFrom).filter((p) => p.status === 'offline');
   ctx.expect(
     !flaps.length,

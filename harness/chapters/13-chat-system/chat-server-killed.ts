@@ -4,6 +4,7 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { chatCheck, sleep, spread, storedCopies } from './api.ts';
+import { expectAcknowledgedStored, expectLiveOrder } from './converge.ts';
 import { type Device, newClientMessageId } from './device.ts';
 
 /** How long a dead chat server may stay in service discovery (the spec's bound). */
@@ -33,7 +34,14 @@ export const chatServerKilled = chatCheck(async (w) => {
   const onVictim = devices.filter((d) => d.server === victim.name);
   const survivors = devices.filter((d) => d.server !== victim.name);
   const ids: number[] = [];
-  for (const d of devices) ids.push(await d.sendOk(g.channelId, `before ${d.label}`));
+  /** Everything acknowledged in the check: client message ID -> its ID and sender. */
+  const acked = new Map<string, { id: number; senderId: string }>();
+  const sendOk = async (d: Device, text: string, cid = newClientMessageId()) => {
+    const id = await d.sendOk(g.channelId, text, cid);
+    acked.set(cid, { id, senderId: d.user.userId });
+    return id;
+  };
+  for (const d of devices) ids.push(await sendOk(d, `before ${d.label}`));
   await expectAllSeen(ctx, devices, g.channelId, ids, 'before the kill');
 
   // One send in flight as the server dies; its client resends it after reconnecting.
@@ -47,7 +55,7 @@ export const chatServerKilled = chatCheck(async (w) => {
     ctx.expect(closed, `${d.label}: the connection stayed open after its chat server was killed`);
     d.drop();
   }
-  for (const d of survivors) ids.push(await d.sendOk(g.channelId, `during ${d.label}`));
+  for (const d of survivors) ids.push(await sendOk(d, `during ${d.label}`));
 
   // Discovery must stop handing out the dead server.
   // Within the bound plus the scheduling delay measured meanwhile (evidence.schedulingSlack, at most 3 s): a
@@ -68,14 +76,19 @@ export const chatServerKilled = chatCheck(async (w) => {
     ctx.expect(d.server !== victim.name, `${d.label} reconnected to the killed server`);
     await d.sync();
   }
-  const resent = await inflight.sendOk(g.channelId, 'in flight', cid);
+  const resent = await sendOk(inflight, 'in flight', cid);
   ids.push(resent);
-  for (const d of devices) ids.push(await d.sendOk(g.channelId, `after ${d.label}`));
+  for (const d of devices) ids.push(await sendOk(d, `after ${d.label}`));
   await expectAllSeen(ctx, devices, g.channelId, ids, 'after reconnecting');
   ctx.expect(
     (await storedCopies(w, inflight, g.channelId, cid)) === 1,
     `the message in flight at the kill is stored more than once after its resend`,
   );
+  // Re-verified after the fault: every message acknowledged in the check, before, during and after the kill, is
+  // stored once at its ID; the survivors, never disconnected, got them live in the channel's order.
+  await expectAcknowledgedStored(w, users[0]!, g.channelId, acked, 'after the kill');
+  ctx.evidence.acknowledged = acked.size;
+  ctx.evidence.liveArrivalsInOrder = expectLiveOrder(ctx, g.channelId, survivors, 'through the kill');
   const history = await w.history(users[0]!, g.channelId);
   ctx.expect(new Set(history.map((m) => m.messageId)).size === history.length, 'the history repeats a message ID');
   for (const d of devices) {

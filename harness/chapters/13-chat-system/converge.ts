@@ -1,7 +1,7 @@
 // What the CHAT-I properties share: the convergence assertion (every device has exactly the channel's history), the
 // live-delivery bound and the run count.
 import type { CheckContext } from '../../core/check-context.ts';
-import type { World } from './api.ts';
+import type { User, World } from './api.ts';
 import type { Device } from './device.ts';
 
 /** Every device has exactly the channel's history (same IDs naming the same messages) and saw nothing odd. */
@@ -19,6 +19,60 @@ export async function expectConverged(w: World, channelId: string, devices: Devi
       ctx.fail(`${what}: ${d.label} has [${got}] but the channel's history is [${want}]`, {
         counterexample: { device: d.label, seen: got, history: want },
       });
+  }
+}
+
+/**
+ * Live delivery keeps the channel's order: on each connection, a channel's `message` frames arrive in increasing
+ * message ID (the spec: every device sees one order; a device's cur_max_message_id never skips a message it must
+ * fetch later). Only for connections that did not sync (a sync answer may follow live frames).
+ */
+export function expectLiveOrder(ctx: CheckContext, channelId: string, devices: Device[], what: string): number {
+  let checked = 0;
+  for (const d of devices) {
+    const last = new Map<number, number>();
+    for (const a of d.arrivals) {
+      if (a.channelId !== channelId) continue;
+      checked++;
+      const before = last.get(a.conn);
+      if (before !== undefined && a.messageId <= before) {
+        const order = d.arrivals.filter((x) => x.channelId === channelId && x.conn === a.conn).map((x) => x.messageId);
+        ctx.fail(
+          `${what}: ${d.label} got message ${a.messageId} after message ${before} of ${channelId} on one connection: ` +
+            `live delivery is not in the channel's order (arrival order [${order.join(', ')}])`,
+          { counterexample: { device: d.label, channelId, arrivals: order } },
+        );
+      }
+      last.set(a.conn, a.messageId);
+    }
+  }
+  return checked;
+}
+
+/**
+ * Everything acknowledged in the whole check (client message ID -> the ID its `sent` named) is in the channel's
+ * history exactly once, at that ID, from the sender that sent it (after a fault: nothing lost, moved or doubled).
+ */
+export async function expectAcknowledgedStored(
+  w: World,
+  as: User,
+  channelId: string,
+  acked: ReadonlyMap<string, { id: number; senderId: string }>,
+  what: string,
+): Promise<void> {
+  const ctx: CheckContext = w.ctx;
+  const history = await w.history(as, channelId);
+  const byCid = new Map<string, number[]>();
+  for (const m of history) byCid.set(m.clientMessageId, [...(byCid.get(m.clientMessageId) ?? []), m.messageId]);
+  for (const [cid, a] of acked) {
+    const stored = byCid.get(cid) ?? [];
+    const m = history.find((h) => h.messageId === a.id);
+    if (stored.length !== 1 || stored[0] !== a.id || m?.senderId !== a.senderId)
+      ctx.fail(
+        `${what}: message ${cid} was acknowledged as ${a.id} but the history holds it ` +
+          `${stored.length ? `as [${stored.join(', ')}]` : 'nowhere'}`,
+        { counterexample: { clientMessageId: cid, acknowledgedAs: a.id, stored } },
+      );
   }
 }
 

@@ -30,22 +30,49 @@ export const limits = chatCheck(async (w) => {
   );
   ctx.expectStatus(extra, 409, 'group_full');
   await owner.device.connect();
+  const refused: string[] = [];
+  const tooLong = async (text: string, what: string) => {
+    const long = await owner.device.send(channelId, text);
+    ctx.expect(
+      long.answer?.type === 'error' &&
+        long.answer.code === 'message_too_long' &&
+        long.answer.ref === long.clientMessageId,
+      `a text of ${what} answered ${JSON.stringify(long.answer).slice(0, 300)}, not error message_too_long`,
+    );
+    refused.push(long.clientMessageId);
+  };
   await ctx.property(
     fc.integer({ min: 1, max: 5000 }),
-    async (overBy) => {
-      const long = await owner.device.send(channelId, 'x'.repeat(MAX_TEXT + overBy));
-      ctx.expect(
-        long.answer?.type === 'error' &&
-          long.answer.code === 'message_too_long' &&
-          long.answer.ref === long.clientMessageId,
-        `a text of ${MAX_TEXT + overBy} characters answered ${JSON.stringify(long.answer).slice(0, 300)}, not error message_too_long`,
-      );
-    },
+    (overBy) => tooLong('x'.repeat(MAX_TEXT + overBy), `${MAX_TEXT + overBy} characters`),
     runs(ctx, 4),
   );
-  const exact = await owner.device.send(channelId, 'y'.repeat(MAX_TEXT));
-  ctx.expect(
-    exact.answer?.type === 'sent',
-    `a text of exactly ${MAX_TEXT} characters answered ${JSON.stringify(exact.answer).slice(0, 300)}`,
-  );
+  // Characters, not UTF-16 units or bytes: at the limit and one over with astral (non-BMP) characters, each two
+  // UTF-16 units and four UTF-8 bytes, and with BMP non-ASCII ones.
+  const astral = '\u{1F600}';
+  await tooLong(astral.repeat(MAX_TEXT) + 'z', `${MAX_TEXT + 1} characters (${MAX_TEXT} of them U+1F600)`);
+  await tooLong(`é${astral}`.repeat(MAX_TEXT / 2) + astral, `${MAX_TEXT + 1} characters, é and U+1F600`);
+  const exactly = [
+    { text: 'y'.repeat(MAX_TEXT), what: `exactly ${MAX_TEXT} ASCII characters` },
+    {
+      text: astral.repeat(MAX_TEXT),
+      what: `exactly ${MAX_TEXT} characters, all U+1F600 (${2 * MAX_TEXT} UTF-16 units)`,
+    },
+    { text: `é${astral}`.repeat(MAX_TEXT / 2), what: `exactly ${MAX_TEXT} characters, é and U+1F600 in turn` },
+  ];
+  const accepted = new Map<string, string>();
+  for (const e of exactly) {
+    const r = await owner.device.send(channelId, e.text);
+    ctx.expect(r.answer?.type === 'sent', `a text of ${e.what} answered ${JSON.stringify(r.answer).slice(0, 300)}`);
+    accepted.set(r.clientMessageId, e.what);
+  }
+  // What was accepted is stored as sent; what was refused is stored nowhere.
+  const history = await w.history(owner, channelId);
+  for (const e of exactly) {
+    const m = history.find((h) => accepted.get(h.clientMessageId) === e.what);
+    ctx.expect(m?.text === e.text, `the text of ${e.what} is ${m ? 'not stored as sent' : 'not in the history'}`);
+  }
+  const stored = history.filter((m) => refused.includes(m.clientMessageId)).map((m) => m.messageId);
+  ctx.expect(!stored.length, `refused texts (message_too_long) are in the history as messages ${stored.join(', ')}`);
+  ctx.evidence.refusedTooLong = refused.length;
+  ctx.evidence.acceptedAtLimit = accepted.size;
 });

@@ -1,5 +1,6 @@
 // CHAT-I3: no duplicates - 1-3 resends with the same clientMessageId, one after another or at once, answer the first
-// message's ID and store nothing new.
+// message's ID and store nothing new; the same client ID in another channel or from another member is a message
+// of its own (the ID's scope is the channel and the sender).
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { chatCheck, sleep, spread } from './api.ts';
@@ -35,6 +36,40 @@ export const noDuplicates = chatCheck(async (w) => {
       ctx.expect(copies.length === 1, `the history holds ${copies.length} messages with client ID ${cid}`);
       const atB = [...(b.device.seen.get(g.channelId) ?? new Map()).values()].filter((m) => m.clientMessageId === cid);
       ctx.expect(atB.length === 1, `${b.device.label} got ${atB.length} messages with client ID ${cid}`);
+      // The client ID's scope is (channel, sender): the same ID in another channel, or from another member, is
+      // another message, stored and delivered; a resend there is deduplicated there.
+      const g2 = await w.group(a, [b], 'i3b');
+      const elsewhere = await a.device.send(g2.channelId, 'same client ID, another channel', cid);
+      ctx.expect(
+        elsewhere.answer?.type === 'sent' &&
+          elsewhere.answer.channelId === g2.channelId &&
+          elsewhere.answer.duplicate === false,
+        `the client ID ${cid}, used before in ${g.channelId}, sent to another channel ${g2.channelId} answered ` +
+          `${JSON.stringify(elsewhere.answer)}, not a new message (sent, duplicate false)`,
+      );
+      const second = Number(elsewhere.answer.messageId);
+      const fromB = await b.device.send(g.channelId, 'same client ID, another sender', cid);
+      ctx.expect(
+        fromB.answer?.type === 'sent' && fromB.answer.duplicate === false && fromB.answer.messageId !== first,
+        `${b.device.label} sending client ID ${cid}, which ${a.device.label} used in the same channel, answered ` +
+          `${JSON.stringify(fromB.answer)}, not a new message`,
+      );
+      const resent2 = await a.device.send(g2.channelId, 'same client ID, another channel', cid);
+      ctx.expect(
+        resent2.answer?.type === 'sent' && resent2.answer.messageId === second && resent2.answer.duplicate === true,
+        `a resend of ${cid} in ${g2.channelId} answered ${JSON.stringify(resent2.answer)}, not message ${second} again`,
+      );
+      await sleep(150);
+      const inG2 = (await w.history(a, g2.channelId)).filter((m) => m.clientMessageId === cid);
+      ctx.expect(inG2.length === 1, `${g2.channelId}'s history holds ${inG2.length} messages with client ID ${cid}`);
+      const inG = (await w.history(a, g.channelId)).filter((m) => m.clientMessageId === cid);
+      ctx.expect(
+        inG.length === 2 && new Set(inG.map((m) => m.senderId)).size === 2,
+        `${g.channelId}'s history holds ${inG.length} messages with client ID ${cid} (one from each of two senders expected)`,
+      );
+      b.device.knowChannel(g2.channelId);
+      const missing = await b.device.waitSeen(g2.channelId, [second]);
+      ctx.expect(!missing.length, `${b.device.label} never got message ${second} of ${g2.channelId}`);
       a.device.drop();
       b.device.drop();
     },

@@ -1,9 +1,10 @@
 // CHAT-I1: one order - batches of concurrent sends from six devices on every chat server; a batch sent after the
-// previous one was acknowledged must sort after it, and every device ends with the channel's history.
+// previous one was acknowledged must sort after it, every device gets the messages live in ID order, and every
+// device ends with the channel's history.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { chatCheck, spread } from './api.ts';
-import { expectConverged, LIVE_MS, runs } from './converge.ts';
+import { expectConverged, expectLiveOrder, LIVE_MS, runs } from './converge.ts';
 
 export const oneOrder = chatCheck(async (w) => {
   const ctx: CheckContext = w.ctx;
@@ -11,6 +12,7 @@ export const oneOrder = chatCheck(async (w) => {
   const servers = await w.servers(probe.device);
   ctx.evidence.servers = servers.map((s) => s.name);
   // Batches of sends: within a batch at once, from several devices; each batch after the previous was acknowledged.
+  let arrivalsChecked = 0;
   const batches = fc.array(fc.array(fc.nat(5), { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 5 });
   await ctx.property(
     batches,
@@ -49,8 +51,10 @@ export const oneOrder = chatCheck(async (w) => {
         ctx.expect(!missing.length, `${d.label} did not get messages ${missing.join(', ')} within ${LIVE_MS} ms`);
       }
       await expectConverged(w, g.channelId, devices, 'one order');
+      arrivalsChecked += expectLiveOrder(ctx, g.channelId, devices, 'one order');
       for (const d of devices) d.drop();
     },
     runs(ctx, 6),
   );
+  ctx.evidence.liveArrivalsInOrder = arrivalsChecked;
 });

@@ -95,6 +95,12 @@ export const webSocketConformance = chatCheck(async (w) => {
     `a send to no channel answered ${JSON.stringify(nf.answer)}`,
   );
   await a.device.sendOk(g.channelId, 'still here');
+  // A refused send stores nothing: the other channel's history (read by its member) does not hold it.
+  const leaked = (await w.history(b, other.channelId)).filter((m) => m.clientMessageId === nm.clientMessageId);
+  ctx.expect(
+    !leaked.length,
+    `a send refused not_member is in ${other.channelId}'s history anyway as message ${leaked[0]?.messageId}`,
+  );
 
   // A frame over 1 MiB is refused at the protocol level: close 1009.
   const big = await ChatClient.connect(server!.url, w.log);

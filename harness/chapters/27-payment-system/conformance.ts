@@ -3,7 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
-import { type LedgerEntry, newEvent, type PaymentEvent, type PaymentOrder, payApi } from './api.ts';
+import {
+  type LedgerEntry,
+  newEvent,
+  type PaymentEvent,
+  type PaymentEventInput,
+  type PaymentOrder,
+  payApi,
+} from './api.ts';
 import { createAndPay, createPayment, waitFinal } from './flow.ts';
 import { signWebhook } from './signature.ts';
 import { pspOf } from './third-parties.ts';
@@ -72,10 +79,31 @@ export async function createConformance(ctx: CheckContext): Promise<void> {
     const x = await api.create(b.body, b.key === undefined ? randomUUID() : b.key, false);
     ctx.expectStatus(x, 400, b.code);
   }
-  const reused = await api.create(newEvent('c2other', ['1.00']), key, true);
+  const other = newEvent('c2other', ['1.00']);
+  const reused = await api.create(other, key, true);
   ctx.expectStatus(reused, 409, 'idempotency_key_reused');
   const taken = await api.create({ ...event, payment_orders: [{ ...event.payment_orders[0]!, amount: '9.99' }] });
   ctx.expectStatus(taken, 409, 'already_exists');
+  // One payment_order_id under another checkout and another seller (identifiers reused across scopes): refused,
+  // and the first checkout's order is untouched.
+  const elsewhere = newEvent('c2elsewhere', ['5.00', '6.00']);
+  elsewhere.payment_orders[1] = {
+    ...event.payment_orders[0]!,
+    seller_account: `${event.payment_orders[0]!.seller_account}x`,
+  };
+  ctx.expectStatus(await api.create(elsewhere), 409, 'already_exists');
+  const kept = await api.order(event.payment_orders[0]!.payment_order_id);
+  ctx.expectStatus(kept, 200);
+  const k = kept.body as PaymentOrder;
+  ctx.expect(
+    k.checkout_id === event.checkout_id &&
+      k.amount === '3.15' &&
+      k.seller_account === event.payment_orders[0]!.seller_account,
+    `an order of ${event.checkout_id} changed when another checkout reused its id: ${JSON.stringify(k)}`,
+    kept,
+  );
+  // A refused request spends nothing: no order stored, nothing registered at the PSP (its own record).
+  await expectSpentNothing(ctx, [other, elsewhere, base], [event.payment_orders[0]!.payment_order_id]);
   const text = await ctx.http.send({
     method: 'POST',
     path: '/v1/payments',
@@ -85,6 +113,24 @@ export async function createConformance(ctx: CheckContext): Promise<void> {
     validRequest: false,
   });
   ctx.expectStatus(text, 415, 'unsupported_media_type');
+}
+
+/** No order of the refused events exists (but `existing`), and the PSP holds no registration for their checkouts. */
+async function expectSpentNothing(ctx: CheckContext, refused: PaymentEventInput[], existing: string[]): Promise<void> {
+  const api = payApi(ctx);
+  const { psp } = pspOf(ctx);
+  for (const e of refused) {
+    const regs = [...psp.registrations.values()].filter((r) => r.reference === e.checkout_id);
+    ctx.expect(
+      regs.length === 0,
+      `a refused payment event (checkout ${e.checkout_id}) was registered at the PSP anyway (${regs.map((r) => r.token).join(', ')})`,
+    );
+    for (const o of e.payment_orders) {
+      if (existing.includes(o.payment_order_id)) continue;
+      const x = await api.order(o.payment_order_id);
+      ctx.expectStatus(x, 404, 'not_found');
+    }
+  }
 }
 
 export async function orderConformance(ctx: CheckContext): Promise<void> {

@@ -9,8 +9,16 @@ import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { findPostgresBin, startPrivatePostgres } from '../../faults/private-postgres.ts';
-import { newEvent, type PaymentEvent, payApi } from './api.ts';
-import { createAndPay, EXECUTING_BOUND_MS, expectSettledOnce, orderIds, waitExecuting } from './flow.ts';
+import { newEvent, type OrderInput, type PaymentEvent, payApi } from './api.ts';
+import {
+  createAndPay,
+  EXECUTING_BOUND_MS,
+  expectSettledOnce,
+  orderIds,
+  payOnAndReverify,
+  remembering,
+  waitExecuting,
+} from './flow.ts';
 import { pspOf } from './third-parties.ts';
 
 /** After PostgreSQL is back, createPayment answers 201 again within this (PAY-F6's stated bound). */
@@ -38,7 +46,9 @@ export async function databaseRestart(ctx: CheckContext): Promise<void> {
     // Charges in flight (slow PSP, no webhooks: only the executor settles them) when the server dies.
     third.psp.setWebhookMode({ mode: 'drop' });
     third.psp.latencyMs = 300;
-    const events = await createAndPay(ctx, api, (i) => newEvent(`f6_${i}`, ['42.00', '0.42']), 6, 6);
+    const asked = new Map<string, OrderInput>();
+    const make = remembering(asked, (i) => newEvent(`f6_${i}`, ['42.00', '0.42']));
+    const events = await createAndPay(ctx, api, make, 6, 6);
     const ids = orderIds(events);
     const executing = await waitExecuting(api, ids);
     ctx.evidence.executingAtCrash = executing;
@@ -78,8 +88,10 @@ export async function databaseRestart(ctx: CheckContext): Promise<void> {
       const x = await api.order(id);
       ctx.expect(x.status === 200, `payment order ${id}, acknowledged with 201 at the crash, is gone (${x.status})`, x);
     }
-    await expectSettledOnce(ctx, third.psp, ids, EXECUTING_BOUND_MS);
+    await expectSettledOnce(ctx, third.psp, ids, EXECUTING_BOUND_MS, asked);
     ctx.evidence.settledAfterBackMs = Date.now() - back;
+    third.psp.setWebhookMode({ mode: 'normal' });
+    await payOnAndReverify(ctx, third.psp, asked, 'f6');
   } finally {
     third.psp.latencyMs = 0;
     third.psp.setWebhookMode({ mode: 'normal' });

@@ -1,28 +1,78 @@
 // PAY-F1..F5: faults injected into the PSP, the webhooks, the process and the database, and what "survive" means
 // checked afterwards: every paid order ends SUCCESS, charged once (the PSP fake's own record), recorded once.
-// Each records evidence that its fault really happened (a fault that did not bite proves nothing, and says so).
+// Each records evidence that its fault really happened (a fault that did not bite proves nothing, and says so),
+// then keeps paying after it and re-verifies every order of the check against the PSP's record and the ledger.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckContext } from '../../core/check-context.ts';
-import { newEvent, payApi } from './api.ts';
-import { createAndPay, EXECUTING_BOUND_MS, expectSettledOnce, orderIds, waitExecuting } from './flow.ts';
+import { newEvent, type OrderInput, payApi } from './api.ts';
+import {
+  createAndPay,
+  EXECUTING_BOUND_MS,
+  expectSettledOnce,
+  orderIds,
+  payOnAndReverify,
+  remembering,
+  waitExecuting,
+  waitFinal,
+} from './flow.ts';
 import { pspOf } from './third-parties.ts';
 
-/** PAY-F1: the PSP answers 5xx half the time and sometimes hangs; everything paid still succeeds, once. */
+/**
+ * PAY-F1: the PSP fails. Registrations answer 5xx (createPayment is 503, the client retries with its key within the
+ * spec's rules), and every new order's charge first gets a 5xx, then a hang, then goes through. The fault must bite
+ * on the charges of this check's orders (the PSP fake records which it hit), else the check is skipped. Then more
+ * payments, and every order of the check, before, during and after the fault, is re-verified against the PSP's
+ * record and the ledger: SUCCESS, charged once, at the amount asked, recorded once.
+ */
 export async function pspErrors(ctx: CheckContext): Promise<void> {
   const third = pspOf(ctx);
   const api = payApi(ctx);
-  const events = await createAndPay(ctx, api, (i) => newEvent(`f1_${i}`, ['19.99', '0.01']), 4);
+  const asked = new Map<string, OrderInput>();
+  const before = await createAndPay(
+    ctx,
+    api,
+    remembering(asked, (i) => newEvent(`f1_${i}`, ['19.99', '0.01'])),
+    4,
+  );
+  await expectSettledOnce(ctx, third.psp, orderIds(before), 15_000, asked);
   third.psp.setWebhookMode({ mode: 'drop' }); // so the executor's retries, not the webhook, must settle them
-  third.service.faults.set({ mode: 'error5xx', probability: 0.6 });
-  const more = await createAndPay(ctx, api, (i) => newEvent(`f1b_${i}`, ['3.50']), 3);
-  await sleep(1500);
-  third.service.faults.set({ mode: 'timeout', times: 2, delayMs: 5000 });
-  await sleep(500);
-  third.service.faults.clear();
-  const fired = third.service.faults.fired.length;
-  ctx.evidence.faultsFired = fired;
-  if (fired === 0) throw new Error('no PSP fault fired: the fault did not bite, so this run proves nothing');
-  await expectSettledOnce(ctx, third.psp, orderIds([...events, ...more]), 30_000);
+  const hitsFrom = third.psp.chargeFaultHits.length;
+  const firedFrom = third.service.faults.fired.length;
+  third.psp.planChargeFaults(['error5xx', 'timeout'], 5000);
+  let during: Awaited<ReturnType<typeof createAndPay>>;
+  try {
+    // The next three PSP calls are the three registrations: each createPayment gets a 503 first.
+    third.service.faults.set({ mode: 'error5xx', times: 3 });
+    during = await createAndPay(
+      ctx,
+      api,
+      remembering(asked, (i) => newEvent(`f1b_${i}`, ['3.50'])),
+      3,
+    );
+    third.service.faults.clear();
+    await waitFinal(ctx, api, orderIds(during), 30_000);
+  } finally {
+    third.psp.clearChargeFaults();
+    third.service.faults.clear();
+    third.psp.setWebhookMode({ mode: 'normal' });
+  }
+  const duringIds = new Set(orderIds(during));
+  const hits = third.psp.chargeFaultHits.slice(hitsFrom).filter((h) => duringIds.has(h.paymentOrderId));
+  const hitBy = (f: string) => new Set(hits.filter((h) => h.fault === f).map((h) => h.paymentOrderId)).size;
+  ctx.evidence.chargesHitBy5xx = hitBy('error5xx');
+  ctx.evidence.chargesHitByTimeout = hitBy('timeout');
+  ctx.evidence.registrationFaults = third.service.faults.fired
+    .slice(firedFrom)
+    .filter((f) => f.path === '/v1/registrations').length;
+  await payOnAndReverify(ctx, third.psp, asked, 'f1', 30_000);
+  if (ctx.evidence.registrationFaults === 0)
+    ctx.skip('the fault never bit on registrations: no registration of the PSP answered a 5xx');
+  if (hitBy('error5xx') === 0 || hitBy('timeout') === 0) {
+    ctx.skip(
+      `the fault never bit: of the ${duringIds.size} orders paid during the fault, the PSP answered a charge of ` +
+        `${hitBy('error5xx')} with a 5xx and held a charge of ${hitBy('timeout')} without answering`,
+    );
+  }
 }
 
 /** PAY-F2: the PSP charges and the answer is lost, with no webhook; the retry (same key) must not charge again. */
@@ -32,11 +82,20 @@ export async function lostAnswers(ctx: CheckContext): Promise<void> {
   third.psp.setWebhookMode({ mode: 'drop' });
   const lostBefore = third.psp.lostAnswers;
   third.psp.loseAnswers(8);
-  const events = await createAndPay(ctx, api, (i) => newEvent(`f2_${i}`, ['250.00', '0.99']), 4);
+  const asked = new Map<string, OrderInput>();
+  const events = await createAndPay(
+    ctx,
+    api,
+    remembering(asked, (i) => newEvent(`f2_${i}`, ['250.00', '0.99'])),
+    4,
+  );
   const ids = orderIds(events);
-  await expectSettledOnce(ctx, third.psp, ids, 30_000);
+  await expectSettledOnce(ctx, third.psp, ids, 30_000, asked);
   ctx.evidence.lostAnswers = third.psp.lostAnswers - lostBefore;
   if (third.psp.lostAnswers === lostBefore) throw new Error('no answer was lost: the fault did not bite');
+  third.psp.loseAnswers(0);
+  third.psp.setWebhookMode({ mode: 'normal' });
+  await payOnAndReverify(ctx, third.psp, asked, 'f2');
 }
 
 /** PAY-F3: webhooks duplicated, reordered, or never sent: every order settles (polling), recorded once. */
@@ -44,9 +103,13 @@ export async function webhookDisorder(ctx: CheckContext): Promise<void> {
   const third = pspOf(ctx);
   const api = payApi(ctx);
   const ids: string[] = [];
+  const asked = new Map<string, OrderInput>();
+  const droppedFrom = third.psp.webhooksDropped().length;
+  const sentFrom = third.psp.webhooksSent().length;
   for (const mode of [{ mode: 'drop' }, { mode: 'duplicate' }, { mode: 'reorder', batchSize: 3 }] as const) {
     third.psp.setWebhookMode(mode);
-    const events = await createAndPay(ctx, api, (i) => newEvent(`f3_${mode.mode}_${i}`, ['8.00', '1.10']), 3);
+    const make = remembering(asked, (i) => newEvent(`f3_${mode.mode}_${i}`, ['8.00', '1.10']));
+    const events = await createAndPay(ctx, api, make, 3);
     if (mode.mode === 'reorder') await sleep(2500).then(() => third.psp.flushWebhooks());
     const mine = orderIds(events);
     // Polling starts 2 s after a registration (the reference's), so 10 s leaves room for a loaded machine.
@@ -54,8 +117,12 @@ export async function webhookDisorder(ctx: CheckContext): Promise<void> {
     ids.push(...mine);
   }
   ctx.evidence.orders = ids.length;
-  ctx.evidence.webhooksDropped = third.psp.webhooksDropped().length;
-  ctx.evidence.webhooksDelivered = third.psp.webhooksSent().length;
+  const dropped = third.psp.webhooksDropped().length - droppedFrom;
+  ctx.evidence.webhooksDropped = dropped;
+  ctx.evidence.webhooksDelivered = third.psp.webhooksSent().length - sentFrom;
+  third.psp.setWebhookMode({ mode: 'normal' });
+  await payOnAndReverify(ctx, third.psp, asked, 'f3');
+  if (dropped === 0) ctx.skip('the fault never bit: no webhook of this check was dropped, so polling was not needed');
 }
 
 /** PAY-F4: kill -9 while charges are in flight, restart: nothing stays EXECUTING past the bound, nothing charged twice. */
@@ -65,7 +132,14 @@ export async function killMidFlow(ctx: CheckContext): Promise<void> {
   const api = payApi(ctx);
   third.psp.setWebhookMode({ mode: 'drop' });
   third.psp.latencyMs = 400; // charges are in flight when the process dies
-  const events = await createAndPay(ctx, api, (i) => newEvent(`f4_${i}`, ['12.00', '4.56']), 6, 6);
+  const asked = new Map<string, OrderInput>();
+  const events = await createAndPay(
+    ctx,
+    api,
+    remembering(asked, (i) => newEvent(`f4_${i}`, ['12.00', '4.56'])),
+    6,
+    6,
+  );
   const ids = orderIds(events);
   // Wait until the poller has started executing some of them, then kill -9.
   const executing = await waitExecuting(api, ids);
@@ -75,8 +149,10 @@ export async function killMidFlow(ctx: CheckContext): Promise<void> {
   third.psp.latencyMs = 0;
   await ctx.target.start();
   const restarted = Date.now();
-  await expectSettledOnce(ctx, third.psp, ids, EXECUTING_BOUND_MS);
+  await expectSettledOnce(ctx, third.psp, ids, EXECUTING_BOUND_MS, asked);
   ctx.evidence.settledAfterRestartMs = Date.now() - restarted;
+  third.psp.setWebhookMode({ mode: 'normal' });
+  await payOnAndReverify(ctx, third.psp, asked, 'f4');
 }
 
 /** PAY-F5: PostgreSQL unreachable: 503s (no 500, no hang) meanwhile, and every paid order settles once it is back. */
@@ -85,9 +161,20 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
   const third = pspOf(ctx);
   const api = payApi(ctx);
   const db = ctx.target.dependencies.database!;
-  const events = await createAndPay(ctx, api, (i) => newEvent(`f5_${i}`, ['66.60']), 3);
+  const asked = new Map<string, OrderInput>();
+  const events = await createAndPay(
+    ctx,
+    api,
+    remembering(asked, (i) => newEvent(`f5_${i}`, ['66.60'])),
+    3,
+  );
   third.psp.latencyMs = 300;
-  const during = await createAndPay(ctx, api, (i) => newEvent(`f5b_${i}`, ['1.23']), 2);
+  const during = await createAndPay(
+    ctx,
+    api,
+    remembering(asked, (i) => newEvent(`f5b_${i}`, ['1.23'])),
+    2,
+  );
   await db.setReachable(false);
   const statuses: (number | null)[] = [];
   try {
@@ -111,5 +198,6 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
     third.psp.latencyMs = 0;
   }
   ctx.evidence.statusesWhileDown = statuses;
-  await expectSettledOnce(ctx, third.psp, orderIds([...events, ...during]), 30_000);
+  await expectSettledOnce(ctx, third.psp, orderIds([...events, ...during]), 30_000, asked);
+  await payOnAndReverify(ctx, third.psp, asked, 'f5');
 }

@@ -7,35 +7,122 @@ import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import {
   type LedgerEntry,
+  newEvent,
+  type OrderInput,
   type PayApi,
   type PaymentEvent,
   type PaymentEventInput,
   type PaymentOrder,
   payApi as payApiOf,
 } from './api.ts';
+import { decimalOf, minorOf } from './money.ts';
 import type { PspFake } from './psp-fake.ts';
 
 const FINAL = new Set(['SUCCESS', 'FAILED']);
 
-/** Creates a payment event, retrying with the same key on 503, 409 idempotency_key_in_use and no answer. */
+/**
+ * How a careful client may retry createPayment, and no further (the spec's rules, so the helper cannot hide a
+ * service that makes its clients wait): a 503 or no answer executed nothing, so the retry with the same key runs
+ * after Retry-After; 409 idempotency_key_in_use only while another request with the key is still being executed.
+ * A client that retries one request at a time has no other request in flight once its last attempt was answered,
+ * so in_use after an answered attempt means the key stayed locked after a failure (refused at once); after an
+ * attempt with no answer the server may still be working on it, for at most IN_FLIGHT_GRACE_MS.
+ */
+export const CREATE_RETRY = {
+  /** Attempts answered 503 or not at all, in a row (a PSP failing 60% of registrations: 0.6^20 = 4e-5). */
+  maxUnavailable: 20,
+  /** The longest wait a Retry-After may ask for between two attempts (seconds beyond it are not honoured). */
+  maxRetryAfterMs: 2000,
+  /** After an attempt with no answer, how long its key may stay in use (the harness's request timeout). */
+  inFlightGraceMs: 15_000,
+} as const;
+
+/** What createPayment's retries cost, summed over a check (its evidence `createPaymentRetries`). */
+interface RetryTally {
+  calls: number;
+  retries503: number;
+  retriesNoAnswer: number;
+  retriesInUse: number;
+  waitedMs: number;
+}
+
+function tallyOf(ctx: CheckContext): RetryTally {
+  const t = (ctx.evidence['createPaymentRetries'] as RetryTally | undefined) ?? {
+    calls: 0,
+    retries503: 0,
+    retriesNoAnswer: 0,
+    retriesInUse: 0,
+    waitedMs: 0,
+  };
+  ctx.evidence['createPaymentRetries'] = t;
+  return t;
+}
+
+function retryAfterMs(x: Exchange): number {
+  const s = Number(x.headers['retry-after']);
+  return Number.isFinite(s) && s >= 0 ? Math.min(s * 1000, CREATE_RETRY.maxRetryAfterMs) : 200;
+}
+
+/**
+ * Creates a payment event, retrying with the same key within CREATE_RETRY. `sharedKey`: other callers use the key
+ * at the same time (racing duplicates), so in_use may follow any answer, within the same grace.
+ */
 export async function createPayment(
   ctx: CheckContext,
   api: PayApi,
   event: PaymentEventInput,
   key = randomUUID(),
+  o: { sharedKey?: boolean } = {},
 ): Promise<PaymentEvent> {
+  const tally = tallyOf(ctx);
+  tally.calls++;
   let last: Exchange | undefined;
-  for (let attempt = 0; attempt < 60; attempt++) {
+  let unavailable = 0;
+  /** Since when the key may legitimately be in use by a request of ours with no answer (or another caller's). */
+  let inUseSince: number | null = null;
+  for (;;) {
+    const prev = last;
     last = await api.create(event, key);
     if (last.status === 201) return last.body as PaymentEvent;
     const code = (last.body as { code?: string } | undefined)?.code;
-    const retryable = last.status === null || last.status === 503 || code === 'idempotency_key_in_use';
-    if (!retryable) break;
-    await sleep(100 + attempt * 20);
+    let wait: number;
+    if (last.status === 409 && code === 'idempotency_key_in_use') {
+      if (prev?.status != null && !o.sharedKey) {
+        ctx.fail(
+          `createPayment answered 409 idempotency_key_in_use to a retry after the previous request with the key ` +
+            `had been answered ${prev.status}: no request with the key was in flight, so the key stayed locked ` +
+            `after the failure (the spec: a 503 executed nothing, retry with the same key)`,
+          { exchange: last },
+        );
   }
-  return ctx.fail(`createPayment did not answer 201 (last: ${last?.status ?? last?.error})`, {
+      inUseSince ??= Date.now();
+      if (Date.now() - inUseSince > CREATE_RETRY.inFlightGraceMs) {
+        ctx.fail(
+          `the Idempotency-Key stayed in use for over ${CREATE_RETRY.inFlightGraceMs} ms after a request ` +
+            `with it went unanswered (${tally.retriesInUse} in_use answers): a retrying client is locked out`,
+          { exchange: last },
+        );
+      }
+      tally.retriesInUse++;
+      wait = retryAfterMs(last);
+    } else if (last.status === null || last.status === 503) {
+      if (++unavailable > CREATE_RETRY.maxUnavailable) break;
+      if (last.status === null) {
+        tally.retriesNoAnswer++;
+        inUseSince = Date.now();
+      } else tally.retries503++;
+      wait = last.status === null ? 200 : retryAfterMs(last);
+    } else break;
+    tally.waitedMs += wait;
+    await sleep(wait);
+  }
+  return ctx.fail(
+    `createPayment did not answer 201 (last: ${last?.status ?? last?.error}` +
+      `${unavailable > CREATE_RETRY.maxUnavailable ? `, after ${unavailable} attempts answered 503 or nothing` : ''})`,
+    {
     ...(last ? { exchange: last } : {}),
-  });
+    },
+  );
 }
 
 /** The buyer pays on the PSP's hosted page (retrying through PSP faults). */
@@ -174,12 +261,17 @@ export function orderIds(events: readonly PaymentEvent[]): string[] {
 /** The time within which no order may stay EXECUTING after a restart (PAY-F4's and PAY-F6's stated bound). */
 export const EXECUTING_BOUND_MS = 10_000;
 
-/** Ends the check unless every order is SUCCESS with one ledger transaction, and charged once at the PSP. */
+/**
+ * Ends the check unless every order is SUCCESS with one ledger transaction, and charged once at the PSP. With
+ * `asked` (the orders as the check sent them), also checked against the provider's record and the ledger rather
+ * than the service's answers: the one charge is for the amount and currency asked, the transaction moves it.
+ */
 export async function expectSettledOnce(
   ctx: CheckContext,
   psp: PspFake,
   ids: string[],
   timeoutMs: number,
+  asked?: ReadonlyMap<string, OrderInput>,
 ): Promise<void> {
   const api = payApiOf(ctx);
   const settled = await waitFinal(ctx, api, ids, timeoutMs);
@@ -188,9 +280,62 @@ export async function expectSettledOnce(
     const s = settled.get(id)!;
     ctx.expect(s.order.status === 'SUCCESS', `${id} ended ${s.order.status}, not SUCCESS`);
     const l = await api.ledger(id);
-    const txs = new Set((l.body as { entries: LedgerEntry[] }).entries.map((e) => e.transaction_id));
+    const entries = (l.body as { entries: LedgerEntry[] }).entries;
+    const txs = new Set(entries.map((e) => e.transaction_id));
     ctx.expect(txs.size === 1, `${id} has ${txs.size} ledger transactions`, l);
+    const o = asked?.get(id);
+    if (!o) continue;
+    const want = minorOf(o.amount, o.currency);
+    const charge = psp.charges.find((c) => c.metadata['payment_order_id'] === id)!;
+    ctx.expect(
+      BigInt(charge.amount) === want && charge.currency.toUpperCase() === o.currency,
+      `${id}: the PSP's record shows a charge of ${charge.amount} ${charge.currency} (minor units) for ` +
+        `${o.amount} ${o.currency} asked (${want} minor units)`,
+    );
+    const sum = (f: 'debit' | 'credit') => entries.reduce((n, e) => n + minorOf(e[f] || '0', o.currency), 0n);
+    ctx.expect(
+      entries.every((e) => e.currency === o.currency) && sum('debit') === want && sum('credit') === want,
+      `${id}: its ledger transaction moves ${decimalOf(sum('debit'), o.currency)} debit / ` +
+        `${decimalOf(sum('credit'), o.currency)} credit in ${[...new Set(entries.map((e) => e.currency))].join(', ')}, ` +
+        `not the ${o.amount} ${o.currency} asked`,
+      l,
+    );
   }
+}
+
+/** Wraps an event maker so every order it makes is remembered as asked (for expectSettledOnce's `asked`). */
+export function remembering(
+  asked: Map<string, OrderInput>,
+  make: (i: number) => PaymentEventInput,
+): (i: number) => PaymentEventInput {
+  return (i) => {
+    const e = make(i);
+    for (const o of e.payment_orders) asked.set(o.payment_order_id, o);
+    return e;
+  };
+}
+
+/**
+ * After a fault: keep paying (new events must settle and not clobber what came before), then re-verify every
+ * order the check had acknowledged, before the fault too, against the PSP's record and the ledger.
+ */
+export async function payOnAndReverify(
+  ctx: CheckContext,
+  psp: PspFake,
+  asked: Map<string, OrderInput>,
+  tag: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const api = payApiOf(ctx);
+  const after = await createAndPay(
+    ctx,
+    api,
+    remembering(asked, (i) => newEvent(`${tag}_after_${i}`, ['9.75', '0.05'])),
+    2,
+  );
+  ctx.evidence.paidAfterFault = orderIds(after).length;
+  await expectSettledOnce(ctx, psp, [...asked.keys()], timeoutMs, asked);
+  ctx.evidence.reverifiedOrders = asked.size;
 }
 
 /** Polls until some of the orders are EXECUTING (up to 6 s); how many were. */

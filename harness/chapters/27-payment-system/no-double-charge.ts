@@ -28,7 +28,7 @@ export async function noDoubleCharge(ctx: CheckContext): Promise<void> {
     const event = newEvent('i1', s.amounts);
     const key = randomUUID();
     const created = await Promise.all(
-      Array.from({ length: s.duplicateCreates }, () => createPayment(ctx, api, event, key)),
+      Array.from({ length: s.duplicateCreates }, () => createPayment(ctx, api, event, key, { sharedKey: true })),
     );
     await payOnHostedPage(ctx, created[0]!);
     if (s.fault === 'error5xx') third.service.faults.set({ mode: 'error5xx', times: s.faultCalls });

@@ -76,8 +76,17 @@ export async function payoutConformance(ctx: CheckContext): Promise<void> {
   const [done] = await waitPayouts(ctx, api, [body.payout_id], 10_000);
   ctx.expect(done!.status === 'PAID', `the payout ended ${done!.status}`);
   ctx.expect((await balanceOf(ctx, api, seller)) === 600n, 'the wallet was not debited 4.00 of 10.00');
-  const over = await api.payout({ ...body, payout_id: `pay_c7o_${randomUUID().slice(0, 8)}`, amount: '6.01' });
+  const overId = `pay_c7o_${randomUUID().slice(0, 8)}`;
+  const over = await api.payout({ ...body, payout_id: overId, amount: '6.01' });
   ctx.expectStatus(over, 409, 'insufficient_funds');
+  // A refused payout spends nothing: no payout recorded, the wallet as it was, no transfer at the provider.
+  await sleep(100);
+  ctx.expectStatus(await api.getPayout(overId), 404, 'not_found');
+  ctx.expect((await balanceOf(ctx, api, seller)) === 600n, 'a payout refused insufficient_funds changed the wallet');
+  ctx.expect(
+    !third.payouts.transfers.some((t) => t.metadata['payout_id'] === overId),
+    `a payout refused insufficient_funds was transferred at the provider (${overId})`,
+  );
   ctx.expectStatus(await api.payout({ ...body, amount: '5.00' }), 409, 'already_exists');
   ctx.expectStatus(await api.payout({ ...body, payout_id: 'pay_c7z', amount: '0.001' }), 400, 'invalid_amount');
   ctx.expectStatus(await api.payout({ ...body, amount: 4 }, randomUUID(), false), 400, 'invalid_request');

@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
-import { newEvent, payApi } from './api.ts';
+import { newEvent, type OrderInput, payApi } from './api.ts';
 import { amountArb } from './arbitraries.ts';
-import { createAndPay, createPayment, orderIds, waitFinal } from './flow.ts';
-import { DIGITS, minorOf } from './money.ts';
+import { createAndPay, createPayment, expectSettledOnce, orderIds, remembering, waitFinal } from './flow.ts';
+import { DIGITS, decimalOf, minorOf } from './money.ts';
 import { pspOf } from './third-parties.ts';
 
 /** PAY-I4: accepted amounts come back exact; floats and too many fraction digits are refused. */
@@ -53,4 +53,40 @@ export async function amountsKeepPrecision(ctx: CheckContext): Promise<void> {
   ctx.expectStatus(w, 200);
   const bal = (w.body as { balances: { amount: string }[] }).balances[0]?.amount;
   ctx.expect(bal === '6.34', `the wallet holds ${bal} for 0.29 + 0.57 + 1.13 + 4.35 = 6.34`, w);
+  // Every currency and scale the spec allows (2, 0 and 3 fraction digits), paid: the PSP's own record of each charge
+  // and the ledger hold the exact minor units asked, and the seller's wallet the exact sum in that currency.
+  const third = pspOf(ctx);
+  const asked = new Map<string, OrderInput>();
+  const perCurrency = await Promise.all(
+    currencies.map(async (currency) => {
+      const amounts = EXACT_AMOUNTS[currency] ?? ['1.01', '2.02'];
+      const s = `seller_i4${currency.toLowerCase()}_${randomUUID().slice(0, 8)}`;
+      const make = remembering(asked, () => newEvent(`i4${currency.toLowerCase()}`, amounts, { currency, seller: s }));
+      const [paid] = await createAndPay(ctx, api, make, 1);
+      const sum = amounts.reduce((n, a) => n + minorOf(a, currency), 0n);
+      return { currency, seller: s, ids: orderIds([paid!]), want: decimalOf(sum, currency) };
+    }),
+  );
+  await expectSettledOnce(ctx, third.psp, [...asked.keys()], 15_000, asked);
+  for (const p of perCurrency) {
+    const wallet = await api.wallet(p.seller);
+    ctx.expectStatus(wallet, 200);
+    const got = (wallet.body as { balances: { currency: string; amount: string }[] }).balances;
+    const held = got.find((b) => b.currency === p.currency)?.amount;
+    ctx.expect(
+      held !== undefined && minorOf(held, p.currency) === minorOf(p.want, p.currency) && got.length === 1,
+      `the ${p.currency} wallet holds ${JSON.stringify(got)}, not ${p.want} ${p.currency}`,
+      wallet,
+    );
+  }
+  ctx.evidence.currenciesPaid = perCurrency.map((p) => p.currency);
 }
+
+/** Amounts per currency at its scale: the largest fraction each allows, and a whole amount. */
+const EXACT_AMOUNTS: Readonly<Record<string, string[]>> = {
+  USD: ['0.07', '19.99'],
+  EUR: ['0.29', '1000.01'],
+  GBP: ['0.57', '4.35'],
+  JPY: ['1', '500'],
+  KWD: ['0.001', '1.234'],
+};

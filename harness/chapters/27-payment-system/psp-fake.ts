@@ -68,6 +68,15 @@ export interface PspFakeOptions {
   sender?: (o: CallbackSenderOptions) => CallbackSender;
 }
 
+/** What a planned charge fault does: a 503 before anything is charged, or a hang (no answer, nothing charged). */
+export type ChargeFault = 'error5xx' | 'timeout';
+
+export interface ChargeFaultHit {
+  paymentOrderId: string;
+  fault: ChargeFault;
+  at: number;
+}
+
 export const DECLINED_CARD = '4000000000000002';
 
 export class PspFake {
@@ -80,6 +89,11 @@ export class PspFake {
   latencyMs = 0;
   private lose = 0;
   lostAnswers = 0;
+  /** Faults aimed at charges (PAY-F1): each payment order's charge requests get these in turn, then go through. */
+  private chargePlan: { steps: ChargeFault[]; holdMs: number } | null = null;
+  private readonly chargeRequests = new Map<string, number>();
+  /** Every charge request a planned fault answered: the evidence that the fault bit on the charges. */
+  readonly chargeFaultHits: ChargeFaultHit[] = [];
   private nextId = 1;
 
   constructor(private readonly o: PspFakeOptions) {
@@ -117,6 +131,19 @@ export class PspFake {
       m.set(id, (m.get(id) ?? 0) + 1);
     }
     return m;
+  }
+
+  /**
+   * From now on, each payment order's first charge requests get `steps` in turn (its first a 5xx, its second a
+   * hang of `holdMs` then a cut connection, ...), later ones go through; every hit is recorded in chargeFaultHits.
+   */
+  planChargeFaults(steps: ChargeFault[], holdMs = 5000): void {
+    this.chargePlan = { steps, holdMs };
+    this.chargeRequests.clear();
+  }
+
+  clearChargeFaults(): void {
+    this.chargePlan = null;
   }
 
   /** The next n charges are executed and their answers lost on the wire. */
@@ -255,6 +282,20 @@ export class PspFake {
   }
 
   private async charge(request: FakeRequest): Promise<FakeAnswer> {
+    if (this.chargePlan) {
+      const plan = this.chargePlan;
+      const metadata = parseObject(request.text)['metadata'] as Record<string, unknown> | undefined;
+      const id = typeof metadata?.['payment_order_id'] === 'string' ? metadata['payment_order_id'] : '';
+      const n = this.chargeRequests.get(id) ?? 0;
+      this.chargeRequests.set(id, n + 1);
+      const fault = plan.steps[n];
+      if (fault) {
+        this.chargeFaultHits.push({ paymentOrderId: id, fault, at: Date.now() });
+        if (fault === 'error5xx') return stripeError(503, 'api_error', 'the PSP is unavailable (injected)');
+        await delay(plan.holdMs);
+        return { reset: true };
+      }
+    }
     const response = await this.idempotent(
       'charge',
       request,

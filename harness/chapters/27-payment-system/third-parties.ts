@@ -67,6 +67,7 @@ export function pspOf(ctx: CheckContext): PaymentThirdParties {
   current.payoutService.faults.clear();
   current.psp.latencyMs = 0;
   current.psp.loseAnswers(0);
+  current.psp.clearChargeFaults();
   current.psp.setWebhookMode({ mode: 'normal' });
   return current;
 }
