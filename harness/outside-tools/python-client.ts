@@ -1,7 +1,7 @@
 // Generates a Python client for a chapter with openapi-python-client, into `<dir>/chapter_NN_client` (importable
 // with `<dir>` on PYTHONPATH), and returns what the generator warned about.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import type { PythonTools } from '../tools/python-tools.ts';
 
@@ -16,6 +16,7 @@ export function generatePythonClient(
   dir: string,
 ): Promise<{ ok: boolean; warnings: string[]; output: string }> {
   const name = pythonPackageName(slug);
+  mkdirSync(dir, { recursive: true });
   const config = join(dir, `${name}.config.yaml`);
   writeFileSync(config, `package_name_override: ${name}\nproject_name_override: ${name.replaceAll('_', '-')}\n`);
   const args = ['generate', '--path', bundledSpec, '--output-path', join(dir, name), '--meta', 'none'];

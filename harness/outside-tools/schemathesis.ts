@@ -2,6 +2,7 @@
 // examples) against a running implementation, and reads its NDJSON event log into counts and findings.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** One failed check on one response. */
 export interface Finding {
@@ -12,6 +13,8 @@ export interface Finding {
   status: number | null;
   /** The problem body's `code`, when the response has one. */
   problemCode: string | null;
+  /** The problem body's `detail` (why the implementation refused), when it has one. */
+  detail: string | null;
   /** Schemathesis's message, first line. */
   message: string;
   /** How to send the same request again. */
@@ -76,7 +79,13 @@ export function runSchemathesis(o: RunSchemathesisOptions): Promise<{ exitCode: 
     execFile(
       o.st,
       args,
-      { timeout: o.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } },
+      {
+        timeout: o.timeoutMs,
+        maxBuffer: 64 * 1024 * 1024,
+        // Its working folder gets Schemathesis's own cache (.schemathesis/): the run's folder, not the checkout.
+        cwd: dirname(o.ndjsonPath),
+        env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' },
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         resolve({ exitCode: code, output: `${stdout}${stderr}` });
@@ -130,7 +139,7 @@ export function readSchemathesisReport(ndjsonPath: string): SchemathesisReport {
           check: check.name,
           operation: failure.operation ?? recorder.label ?? '?',
           status: interaction?.response?.status_code ?? null,
-          problemCode: problemCode(interaction?.response?.content?.$base64),
+          ...problemOf(interaction?.response?.content?.$base64),
           message: (failure.message ?? '').split('\n')[0] ?? '',
           request: `${interaction?.request?.method ?? '?'} ${interaction?.request?.uri ?? '?'}`,
         });
@@ -140,12 +149,17 @@ export function readSchemathesisReport(ndjsonPath: string): SchemathesisReport {
   return report;
 }
 
-function problemCode(base64: string | undefined): string | null {
-  if (!base64) return null;
+function problemOf(base64: string | undefined): { problemCode: string | null; detail: string | null } {
   try {
-    const body = JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as { code?: unknown };
-    return typeof body.code === 'string' ? body.code : null;
+    const body = JSON.parse(Buffer.from(base64 ?? '', 'base64').toString('utf8')) as {
+      code?: unknown;
+      detail?: unknown;
+    };
+    return {
+      problemCode: typeof body.code === 'string' ? body.code : null,
+      detail: typeof body.detail === 'string' ? body.detail.slice(0, 300) : null,
+    };
   } catch {
-    return null;
+    return { problemCode: null, detail: null };
   }
 }

@@ -97,7 +97,7 @@ describe('the reference', () => {
       for (const r of [await t.follow(code), await t.stats(code)]) {
         expect(r.status, code).toBe(400);
         expect(r.type).toMatch(/^application\/problem\+json/);
-        expect(r.body).toMatchObject({ code: 'invalid_request', errors: [{ location: '/params/shortUrl' }] });
+        expect(r.body).toMatchObject({ code: 'invalid_request', errors: [{ location: '/params/code' }] });
       }
     }
   });
