@@ -26,8 +26,11 @@ export function generatePythonClient(
   return new Promise((resolve) => {
     execFile(tools.pythonClient, args, { env, timeout: 120_000 }, (err, stdout, stderr) => {
       const output = `${stdout}${stderr}`;
-      // Each warning is a "WARNING ..." line followed by its detail line.
-      const lines = output.split('\n').map((l) => l.trim());
+      // Each warning is a "WARNING ..." line followed by its detail line (the first non-empty one).
+      const lines = output
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0);
       const warnings = lines.flatMap((l, i) => (l.startsWith('WARNING') ? [`${l} ${lines[i + 1] ?? ''}`.trim()] : []));
       resolve({ ok: !err, warnings, output });
     });
