@@ -195,8 +195,6 @@ export interface components {
         AccountName: string;
         /** @description A decimal string (never a JSON number: binary floating point cannot hold 0.10 exactly). At most as many fraction digits as the currency has; stored as an integer number of minor units. */
         Amount: string;
-        /** @description An object's `amount` has no more fraction digits than its `currency` has: none for JPY, two for USD, EUR and GBP, three for KWD (which `PositiveAmount` already bounds). */
-        AmountFitsCurrency: unknown & unknown;
         BuyerInfo: {
             buyer_id: components["schemas"]["AccountName"];
             email?: string;
@@ -259,7 +257,7 @@ export interface components {
             currency: components["schemas"]["Currency"];
             payment_order_id: components["schemas"]["PaymentOrderId"];
             seller_account: components["schemas"]["AccountName"];
-        } & components["schemas"]["AmountFitsCurrency"];
+        };
         /**
          * @description NOT_STARTED until the buyer has paid on the hosted page, EXECUTING while the executor charges at the PSP, then SUCCESS or FAILED, which are final. No other transition happens.
          * @enum {string}
@@ -282,8 +280,8 @@ export interface components {
             currency: components["schemas"]["Currency"];
             payout_id: components["schemas"]["PaymentOrderId"];
             seller_account: components["schemas"]["AccountName"];
-        } & components["schemas"]["AmountFitsCurrency"];
-        /** @description An amount to move: an `Amount` greater than zero (`0`, `0.00` are refused). How many fraction digits it may have depends on its currency (`AmountFitsCurrency`). */
+        };
+        /** @description An amount to move: an `Amount` greater than zero (`0`, `0.00` are refused). How many fraction digits it may have depends on its currency (see PaymentOrderRequest and PayoutRequest). */
         PositiveAmount: string;
         /** @description RFC 9457 problem details. `code` is the stable machine-readable error code that tests assert; `title` and `detail` are for people and may change. */
         Problem: {
