@@ -668,7 +668,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The payment event was stored and registered with the PSP. A replay of the first request (same key, same body) answers this again with `Idempotent-Replayed: true`; nothing is executed twice. The same checkout with the same orders under a new `Idempotency-Key` is not a new payment either: it also gets 201 with the existing event (its current state, without `Idempotent-Replayed`), and nothing is registered or charged again; with other orders it is 409 `already_exists`. */
+            /** @description The payment event was stored and registered with the PSP. A replay of the first request (same key, same body) answers this again with `Idempotent-Replayed: true`; nothing is executed twice. The same body (checkout, buyer and orders) under a new `Idempotency-Key` is not a new payment either: it also gets 201 with the existing event (its current state, without `Idempotent-Replayed`), and nothing is registered or charged again; the same `checkout_id` with another body is 409 `already_exists`. */
             201: {
                 headers: {
                     /** @description `true` when this is the stored answer to an earlier request with the same key and body. */
