@@ -128,9 +128,11 @@ describe('outside tools', () => {
           seed: SEED,
           maxExamples: MAX_EXAMPLES,
           headers: await headersFor(m, ref.baseUrl),
-          timeoutMs: 240_000,
+          timeoutMs: 420_000,
         });
         expect(existsSync(ndjsonPath), `Schemathesis wrote no report:\n${r.output.slice(-4000)}`).toBe(true);
+        // 0: nothing found, 1: findings (judged below); anything else (killed at the time-out, a crash) is no result.
+        expect([0, 1], `Schemathesis ended with ${r.exitCode}:\n${r.output.slice(-4000)}`).toContain(r.exitCode);
         const report = readSchemathesisReport(ndjsonPath);
         const accepted = report.findings.filter((f) => isExpected(m.slug, f, expected.schemathesis));
         const unexpected = report.findings.filter((f) => !isExpected(m.slug, f, expected.schemathesis));
@@ -145,6 +147,7 @@ describe('outside tools', () => {
       } finally {
         await ref.close();
       }
-    }, 300_000);
+      // Generous: on a shared two-core machine one chapter has taken four minutes; alone it takes seconds.
+    }, 480_000);
   }
 });
