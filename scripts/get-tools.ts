@@ -1,6 +1,8 @@
-// Gets k6 and toxiproxy-server (from $SDGRADE_K6/$SDGRADE_TOXIPROXY, PATH, the cache, or a one-time build) so
-// that tests never build anything. CI runs this before the tests: `npx tsx scripts/get-tools.ts`.
+// Gets k6 and toxiproxy-server (from $SDGRADE_K6/$SDGRADE_TOXIPROXY, PATH, the cache, or a one-time build), and the
+// pinned Python outside tools (Schemathesis, openapi-spec-validator, openapi-python-client, in a virtual environment
+// in the cache), so that tests never build or install anything. CI runs this before the tests: `npm run get-tools`.
 import { findK6 } from '../harness/tools/k6.ts';
+import { findPythonTools } from '../harness/tools/python-tools.ts';
 import { toolBinDir } from '../harness/tools/tool-cache.ts';
 import { findToxiproxy } from '../harness/tools/toxiproxy.ts';
 
@@ -25,6 +27,13 @@ async function main(): Promise<number> {
       console.error(`${label}: ${(err as Error).message}`);
       return 1;
     }
+  }
+  try {
+    const tools = await findPythonTools({ install: true, onProgress: (line) => console.log(line) });
+    console.log(`Python outside tools: ${tools.venv}`);
+  } catch (err) {
+    console.error(`Python outside tools: ${(err as Error).message}`);
+    return 1;
   }
   return 0;
 }

@@ -48,7 +48,7 @@ export function buildApp(options: UrlAppOptions): FastifyInstance {
       },
 
       async followShortUrl(request, reply) {
-        const { shortUrl: code } = request.params as { shortUrl: string };
+        const { code } = request.params as { code: string };
         const longUrl = await shortener.follow(code);
         if (longUrl === undefined) {
           if (mutant === 'unknown-redirects-home') {
@@ -71,7 +71,7 @@ export function buildApp(options: UrlAppOptions): FastifyInstance {
       },
 
       async getLink(request, reply) {
-        const { shortUrl: code } = request.params as { shortUrl: string };
+        const { code } = request.params as { code: string };
         const link = await shortener.stats(code);
         if (!link) throw notFound(code);
         const body: Record<string, unknown> = {

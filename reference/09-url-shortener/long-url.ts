@@ -16,7 +16,7 @@ export function checkLongUrl(longUrl: string, mutant?: MutantName): void {
     throw new ProblemError(400, 'invalid_request', `longUrl is longer than ${MAX_LONG_URL_LENGTH} characters`);
   }
   if (mutant === 'unvalidated-url') {
-    // MUTANT unvalidated-url: trusts the schema's pattern; new URL throws on "http://[" or "http://a:99999" -> 500.
+    // MUTANT unvalidated-url: trusts the schema's pattern; new URL throws on "https://[1:2]/" -> 500.
     new URL(longUrl);
     return;
   }

@@ -41,7 +41,7 @@ export const MUTANTS = [
   {
     name: 'unvalidated-url',
     breaks: 'URL-I6',
-    description: 'trusts the schema pattern; new URL() throws on e.g. "http://[" or "http://a:99999" -> 500',
+    description: 'trusts the schema pattern; new URL() throws on e.g. "https://[1:2]/" or "http://example.999/" -> 500',
   },
   { name: 'clicks-not-counted', breaks: 'URL-I7', description: 'redirects are served but never counted' },
   {

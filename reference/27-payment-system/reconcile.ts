@@ -52,7 +52,7 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Parses a settlement file; a SettlementError names the first bad line. */
 export function parseSettlement(text: string): SettlementRow[] {
   const lines = text.split('\n');
-  if ((lines[0] ?? '').replace(/\r$/, '').trim() !== HEADER) {
+  if ((lines[0] ?? '').replace(/\r$/, '') !== HEADER) {
     throw new SettlementError(`line 1 must be the header "${HEADER}"`);
   }
   const rows: SettlementRow[] = [];

@@ -1,5 +1,5 @@
 // Builds a Fastify app whose routes, request validation and error bodies all come from a chapter's spec.
-import { STATUS_CODES } from 'node:http';
+import { METHODS, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyBaseLogger,
@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type HTTPMethods,
   LogController,
 } from 'fastify';
 import { type Readiness, readinessHandler } from './health.ts';
@@ -14,8 +15,11 @@ import type { HttpMethod, LoadedSpec } from './load-spec.ts';
 import { PROBLEM_CONTENT_TYPE, ProblemError, type ProblemFieldError, problemBody, sendProblem } from './problem.ts';
 import { createValidatorCompiler } from './validator.ts';
 
-/** Methods a path answers with 405 when the spec does not declare them (Fastify's built-in methods). */
-const ROUTABLE_METHODS: HttpMethod[] = ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH'];
+/**
+ * Methods a known path answers with 405 when the spec does not declare them: every method Node's HTTP parser accepts
+ * (TRACE, PROPFIND, LOCK, QUERY, ...), not only Fastify's seven, but CONNECT, which Node never hands to a route.
+ */
+const ROUTABLE_METHODS: readonly string[] = METHODS.filter((m) => m !== 'CONNECT');
 
 export type OperationHandler = (request: FastifyRequest, reply: FastifyReply) => unknown;
 
@@ -63,6 +67,10 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     clientErrorHandler,
   });
   app.setValidatorCompiler(createValidatorCompiler(spec));
+  // Fastify routes only some methods unless told of more; the others would reach the 404 handler.
+  for (const method of ROUTABLE_METHODS) {
+    if (!app.supportedMethods.includes(method)) app.addHttpMethod(method);
+  }
   // Only JSON bodies; Fastify's default text/plain parser would turn a wrong media type into a 400 instead of a 415.
   app.removeContentTypeParser('text/plain');
 
@@ -87,19 +95,17 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
   }
   // A known path with an undeclared method: 405 with Allow, not the router's 404.
   for (const [url, methods] of spec.paths) {
-    const others = ROUTABLE_METHODS.filter((m) => !methods.includes(m));
+    const others = ROUTABLE_METHODS.filter((m) => !methods.includes(m as HttpMethod));
     if (others.length === 0) continue;
     const allow = methods.join(', ');
-    app.route({
-      method: others,
-      url,
-      handler: async (request, reply) =>
-        sendProblem(
-          reply,
-          problemBody(405, 'method_not_allowed', `${request.method} is not allowed here; allowed: ${allow}`),
-          { allow },
-        ),
-    });
+    const notAllowed = async (request: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(
+        reply,
+        problemBody(405, 'method_not_allowed', `${request.method} is not allowed here; allowed: ${allow}`),
+        { allow },
+      );
+    // Answered in onRequest, before the body is parsed: a QUERY or POST with an empty or foreign body still gets 405.
+    app.route({ method: others as HTTPMethods[], url, onRequest: notAllowed, handler: notAllowed });
   }
 
   // While stopping, every response closes its connection, so keep-alive clients do not hold a graceful stop open.

@@ -137,6 +137,18 @@ describe('validation and error mapping', () => {
     const r = await call({ method: 'DELETE', url: '/things/abc' });
     expect(r).toMatchObject({ status: 405, body: { code: 'method_not_allowed' } });
     expect(r.headers['allow']).toBe('GET, PUT');
+    // Not only Fastify's seven methods: every method Node parses, with or without a body.
+    for (const method of ['TRACE', 'PROPFIND', 'LOCK', 'QUERY', 'SEARCH', 'PURGE']) {
+      const other = await call({ method: method as 'GET', url: '/things/abc' });
+      expect(other, method).toMatchObject({ status: 405, body: { code: 'method_not_allowed' } });
+      expect(other.headers['allow'], method).toBe('GET, PUT');
+    }
+    const query = await call({
+      method: 'QUERY' as 'GET',
+      url: '/things/abc',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(query.status).toBe(405);
   });
   it('turns a ProblemError into its problem and anything else into a 500 that leaks nothing', async () => {
     expect((await call({ method: 'GET', url: '/boom?problem=1' })).body).toMatchObject({

@@ -17,9 +17,9 @@ export const OPTIONAL_BODY_KEYWORD = 'x-sdgrade-optional-body';
 export interface SpecOperation {
   operationId: string;
   method: HttpMethod & HTTPMethods;
-  /** The OpenAPI path template, e.g. `/api/v1/{shortUrl}`. */
+  /** The OpenAPI path template, e.g. `/api/v1/{code}`. */
   path: string;
-  /** The same path as a Fastify route, e.g. `/api/v1/:shortUrl`. */
+  /** The same path as a Fastify route, e.g. `/api/v1/:code`. */
   url: string;
   /** params, querystring and body schemas, each a `$ref` into the bundled document (absent parts are omitted). */
   schema: FastifySchema;

@@ -6,7 +6,7 @@ import type { FastifyReply } from 'fastify';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export interface ProblemFieldError {
-  /** JSON pointer into the request: `/body/longUrl`, `/params/shortUrl`, `/query/limit`. */
+  /** JSON pointer into the request: `/body/longUrl`, `/params/code`, `/query/limit`. */
   location: string;
   message: string;
 }

@@ -22,12 +22,10 @@ export function urlApi(ctx: CheckContext, http: HttpClient = ctx.http) {
       return { x, link };
     },
     follow(code: string): Promise<Exchange> {
-      return exchangeFrom(client.GET('/api/v1/{shortUrl}', { params: { path: { shortUrl: code } } }));
+      return exchangeFrom(client.GET('/api/v1/{code}', { params: { path: { code } } }));
     },
     async stats(code: string): Promise<{ x: Exchange; stats: LinkStats | null }> {
-      const x = await exchangeFrom(
-        client.GET('/api/v1/data/links/{shortUrl}', { params: { path: { shortUrl: code } } }),
-      );
+      const x = await exchangeFrom(client.GET('/api/v1/data/links/{code}', { params: { path: { code } } }));
       return { x, stats: x.status === 200 ? (x.body as LinkStats) : null };
     },
   };

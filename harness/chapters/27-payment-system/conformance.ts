@@ -48,15 +48,16 @@ export async function createConformance(ctx: CheckContext): Promise<void> {
   const bad: { body: unknown; code: string; why: string; key?: string | null }[] = [
     { body: base, key: null, code: 'invalid_request', why: 'no Idempotency-Key' },
     { body: { ...base, payment_orders: [{ ...order, amount: 1.5 }] }, code: 'invalid_request', why: 'a JSON number' },
+    // Zero and too many fraction digits for the currency: the schema says so (PositiveAmount, the if-then on currency).
     {
       body: { ...base, payment_orders: [{ ...order, amount: '1.001' }] },
-      code: 'invalid_amount',
+      code: 'invalid_request',
       why: '3 decimals in USD',
     },
-    { body: { ...base, payment_orders: [{ ...order, amount: '0.00' }] }, code: 'invalid_amount', why: 'zero' },
+    { body: { ...base, payment_orders: [{ ...order, amount: '0.00' }] }, code: 'invalid_request', why: 'zero' },
     {
       body: { ...base, payment_orders: [{ ...order, amount: '1.5', currency: 'JPY' }] },
-      code: 'invalid_amount',
+      code: 'invalid_request',
       why: 'a fraction of a yen',
     },
     {

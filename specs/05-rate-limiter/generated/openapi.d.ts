@@ -149,7 +149,7 @@ export interface components {
             detail?: string;
             /** @description For validation failures, one entry per offending location. */
             errors?: {
-                /** @description JSON pointer into the request (`/body/longUrl`, `/params/shortUrl`). */
+                /** @description JSON pointer into the request (`/body/longUrl`, `/params/code`). */
                 location: string;
                 message: string;
             }[];
@@ -180,6 +180,23 @@ export interface components {
         Unit: "second" | "minute" | "hour" | "day";
     };
     responses: {
+        /** @description The request line and headers are larger than the server accepts (16 KiB in the references, e.g. a long query string); the connection is closed. Sent by the HTTP server before the request reaches an operation, so any operation can get it. */
+        HeadersTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Request Header Fields Too Large",
+                 *       "status": 431,
+                 *       "code": "request_header_fields_too_large"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The implementation is starting or stopping. */
         NotReady: {
             headers: {
@@ -207,6 +224,23 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["Health"];
+            };
+        };
+        /** @description The request did not arrive in full in time (the server's request timeout); the connection is closed. Sent by the HTTP server before the request reaches an operation, so any operation can get it. */
+        RequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Request Timeout",
+                 *       "status": 408,
+                 *       "code": "request_timeout"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description The implementation cannot serve now (a required dependency is down); retry later. */
@@ -322,6 +356,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             /** @description Too Many Requests (code `rate_limited`): the request was dropped. `Retry-After` and `X-Ratelimit-Retry-After` are the whole seconds to wait until one request is let through again. */
             429: {
                 headers: {
@@ -345,6 +380,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -411,6 +447,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             /** @description The body is larger than 64 KiB (code `payload_too_large`). */
             413: {
                 headers: {
@@ -429,6 +466,7 @@ export interface operations {
                 };
             };
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -470,6 +508,8 @@ export interface operations {
                     "application/json": components["schemas"]["RuleSet"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -557,6 +597,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             /** @description The body is larger than 64 KiB (code `payload_too_large`). */
             413: {
                 headers: {
@@ -575,6 +616,7 @@ export interface operations {
                 };
             };
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -588,6 +630,8 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["Ready"];
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["NotReady"];
         };
     };

@@ -105,7 +105,7 @@ export interface components {
             w: number;
         };
         /**
-         * @description A causal context (see the description of the API); the empty string covers nothing.
+         * @description A causal context (see the description of the API) of at most 101 entries; the empty string covers nothing.
          * @example sx.1:2,sy.1:1
          */
         Context: string;
@@ -156,7 +156,7 @@ export interface components {
             detail?: string;
             /** @description For validation failures, one entry per offending location. */
             errors?: {
-                /** @description JSON pointer into the request (`/body/longUrl`, `/params/shortUrl`). */
+                /** @description JSON pointer into the request (`/body/longUrl`, `/params/code`). */
                 location: string;
                 message: string;
             }[];
@@ -222,6 +222,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The request line and headers are larger than the server accepts (16 KiB in the references, e.g. a long query string); the connection is closed. Sent by the HTTP server before the request reaches an operation, so any operation can get it. */
+        HeadersTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Request Header Fields Too Large",
+                 *       "status": 431,
+                 *       "code": "request_header_fields_too_large"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The implementation is starting or stopping. */
         NotReady: {
             headers: {
@@ -268,6 +285,23 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["Health"];
+            };
+        };
+        /** @description The request did not arrive in full in time (the server's request timeout); the connection is closed. Sent by the HTTP server before the request reaches an operation, so any operation can get it. */
+        RequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Request Timeout",
+                 *       "status": 408,
+                 *       "code": "request_timeout"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description The key already holds 100 concurrent versions (code `too_many_siblings`): the write was refused and nothing was stored. Read the key and write with the read's context, which resolves the siblings. */
@@ -391,6 +425,8 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterView"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
         };
     };
     getValue: {
@@ -464,6 +500,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["QuorumNotReached"];
         };
     };
@@ -516,6 +554,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["TooManySiblings"];
             /** @description The value is longer than 10,240 bytes in UTF-8 (the book's 10 KB; code `value_too_large`), or the body is over 64 KiB (code `payload_too_large`). */
             413: {
@@ -535,6 +574,7 @@ export interface operations {
                 };
             };
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["QuorumNotReached"];
         };
     };
@@ -582,7 +622,9 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["TooManySiblings"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["QuorumNotReached"];
         };
     };
@@ -630,6 +672,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
         };
     };
     getReadiness: {
@@ -642,6 +686,8 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["Ready"];
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["NotReady"];
         };
     };

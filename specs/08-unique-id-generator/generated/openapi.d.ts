@@ -133,7 +133,7 @@ export interface components {
             detail?: string;
             /** @description For validation failures, one entry per offending location. */
             errors?: {
-                /** @description JSON pointer into the request (`/body/longUrl`, `/params/shortUrl`). */
+                /** @description JSON pointer into the request (`/body/longUrl`, `/params/code`). */
                 location: string;
                 message: string;
             }[];
@@ -149,6 +149,23 @@ export interface components {
         UuidV7: string;
     };
     responses: {
+        /** @description The request line and headers are larger than the server accepts (16 KiB in the references, e.g. a long query string); the connection is closed. Sent by the HTTP server before the request reaches an operation, so any operation can get it. */
+        HeadersTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Request Header Fields Too Large",
+                 *       "status": 431,
+                 *       "code": "request_header_fields_too_large"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The implementation is starting or stopping. */
         NotReady: {
             headers: {
@@ -176,6 +193,23 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["Health"];
+            };
+        };
+        /** @description The request did not arrive in full in time (the server's request timeout); the connection is closed. Sent by the HTTP server before the request reaches an operation, so any operation can get it. */
+        RequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Request Timeout",
+                 *       "status": 408,
+                 *       "code": "request_timeout"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description The node cannot issue IDs now. `clock_moved_backwards`: its clock is more than 5 ms behind the last ID it issued (a step back, or a restart onto a clock behind its last run); `Retry-After` says when to try again. `unavailable`: the ticket server's database (GENERATOR=ticket) cannot be reached. Nothing was issued. */
@@ -237,6 +271,8 @@ export interface operations {
                     "application/json": components["schemas"]["GeneratedId"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -291,6 +327,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
         };
     };
     generateIds: {
@@ -351,6 +389,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -364,6 +404,8 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["Ready"];
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["NotReady"];
         };
     };

@@ -253,7 +253,7 @@ export interface components {
         };
         PaymentOrderId: string;
         PaymentOrderRequest: {
-            amount: components["schemas"]["Amount"];
+            amount: components["schemas"]["PositiveAmount"];
             currency: components["schemas"]["Currency"];
             payment_order_id: components["schemas"]["PaymentOrderId"];
             seller_account: components["schemas"]["AccountName"];
@@ -276,11 +276,13 @@ export interface components {
             status: "PENDING" | "PAID" | "FAILED";
         };
         PayoutRequest: {
-            amount: components["schemas"]["Amount"];
+            amount: components["schemas"]["PositiveAmount"];
             currency: components["schemas"]["Currency"];
             payout_id: components["schemas"]["PaymentOrderId"];
             seller_account: components["schemas"]["AccountName"];
         };
+        /** @description An amount to move: an `Amount` greater than zero (`0`, `0.00` are refused). How many fraction digits it may have depends on its currency (see PaymentOrderRequest and PayoutRequest). */
+        PositiveAmount: string;
         /** @description RFC 9457 problem details. `code` is the stable machine-readable error code that tests assert; `title` and `detail` are for people and may change. */
         Problem: {
             /** @description Stable machine code, e.g. `invalid_request`, `not_found`. */
@@ -288,7 +290,7 @@ export interface components {
             detail?: string;
             /** @description For validation failures, one entry per offending location. */
             errors?: {
-                /** @description JSON pointer into the request (`/body/longUrl`, `/params/shortUrl`). */
+                /** @description JSON pointer into the request (`/body/longUrl`, `/params/code`). */
                 location: string;
                 message: string;
             }[];
@@ -329,6 +331,8 @@ export interface components {
             /** @description Lines in the settlement file. */
             rows: number;
         };
+        /** @description The settlement file: exactly the header line `payment_order_id,amount,currency,status`, then one line per settled charge (empty lines are skipped); `status` is `SUCCESS` or `FAILED`, `amount` a `PositiveAmount` with no more fraction digits than its currency has. An empty file, or one that does not fit, is refused with 400 `invalid_settlement`. */
+        SettlementFile: string;
         SettlementSide: {
             amount: string;
             currency: string;
@@ -355,6 +359,23 @@ export interface components {
         };
     };
     responses: {
+        /** @description The request line and headers are larger than the server accepts (16 KiB in the references, e.g. a long query string); the connection is closed. Sent by the HTTP server before the request reaches an operation, so any operation can get it. */
+        HeadersTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Request Header Fields Too Large",
+                 *       "status": 431,
+                 *       "code": "request_header_fields_too_large"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description No such resource. */
         NotFound: {
             headers: {
@@ -416,6 +437,23 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["Health"];
+            };
+        };
+        /** @description The request did not arrive in full in time (the server's request timeout); the connection is closed. Sent by the HTTP server before the request reaches an operation, so any operation can get it. */
+        RequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Request Timeout",
+                 *       "status": 408,
+                 *       "code": "request_timeout"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description The implementation cannot serve now (a required dependency is down); retry later. */
@@ -491,6 +529,8 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["Ready"];
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["NotReady"];
         };
     };
@@ -524,6 +564,8 @@ export interface operations {
                     "application/json": components["schemas"]["TrialBalance"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -585,6 +627,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -624,7 +668,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The payment event was stored and registered with the PSP. A replay of the first request (same key, same body) answers this again with `Idempotent-Replayed: true`; nothing is executed twice. */
+            /** @description The payment event was stored and registered with the PSP. A replay of the first request (same key, same body) answers this again with `Idempotent-Replayed: true`; nothing is executed twice. The same body (checkout, buyer and orders) under a new `Idempotency-Key` is not a new payment either: it also gets 201 with the existing event (its current state, without `Idempotent-Replayed`), and nothing is registered or charged again; the same `checkout_id` with another body is 409 `already_exists`. */
             201: {
                 headers: {
                     /** @description `true` when this is the stored answer to an earlier request with the same key and body. */
@@ -654,7 +698,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentEvent"];
                 };
             };
-            /** @description The body does not fit the schema, or the `Idempotency-Key` header is missing (code `invalid_request`); an amount is zero or has more fraction digits than its currency allows, or the currency is not supported (code `invalid_amount`); two orders of the event share a `payment_order_id` (code `duplicate_payment_order`). */
+            /** @description The body does not fit the schema, or the `Idempotency-Key` header is missing (code `invalid_request`; the schema refuses an amount of zero, one with more fraction digits than its currency has, and an unsupported currency); the orders of the event are in more than one currency (code `invalid_amount`); two orders of the event share a `payment_order_id` (code `duplicate_payment_order`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -665,12 +709,13 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "code": "invalid_amount"
+                     *       "code": "invalid_request"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             /** @description The key was used before with another body (code `idempotency_key_reused`); a request with the same key is still being executed (code `idempotency_key_in_use`: retry later, it is not executed twice); or the `checkout_id` or a `payment_order_id` already belongs to another payment event (code `already_exists`). */
             409: {
                 headers: {
@@ -690,6 +735,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The PSP or the database cannot be reached (code `psp_unavailable` or `unavailable`). Nothing was registered; retry with the same key. */
             503: {
                 headers: {
@@ -766,6 +812,8 @@ export interface operations {
                 };
             };
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -816,7 +864,7 @@ export interface operations {
                     "application/json": components["schemas"]["Payout"];
                 };
             };
-            /** @description The body does not fit the schema or the key is missing (code `invalid_request`); the amount is zero or too precise for the currency (code `invalid_amount`). */
+            /** @description The body does not fit the schema or the key is missing (code `invalid_request`; the schema refuses an amount of zero and one with more fraction digits than its currency has). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -827,12 +875,13 @@ export interface operations {
                      *       "type": "about:blank",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "code": "invalid_amount"
+                     *       "code": "invalid_request"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             /** @description The wallet holds less than the amount (code `insufficient_funds`); the `payout_id` exists with other details (code `already_exists`); or the key was reused or is in use (codes as for `createPayment`). */
             409: {
                 headers: {
@@ -852,6 +901,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -906,6 +956,8 @@ export interface operations {
                 };
             };
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -931,7 +983,7 @@ export interface operations {
                  * @example payment_order_id,amount,currency,status
                  *     po_7Yq2_1,3.15,USD,SUCCESS
                  */
-                "text/csv": string;
+                "text/csv": components["schemas"]["SettlementFile"];
             };
         };
         responses: {
@@ -986,6 +1038,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             /** @description The key was used before with another file, or is in use (codes as for `createPayment`). */
             409: {
                 headers: {
@@ -1005,6 +1058,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1061,6 +1115,8 @@ export interface operations {
                 };
             };
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -1149,8 +1205,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
