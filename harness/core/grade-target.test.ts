@@ -98,9 +98,9 @@ describe('gradeTarget at an offered rate', () => {
   });
 
   it('a met target stays met and a dropped-iterations miss without a yardstick stays a miss', () => {
-    expect(gradeTarget(rate, { value: 1000, atRate: { offeredRps: 1000, yardstick: notCarried } }, 'full').verdict).toBe(
-      'pass',
-    );
+    expect(
+      gradeTarget(rate, { value: 1000, atRate: { offeredRps: 1000, yardstick: notCarried } }, 'full').verdict,
+    ).toBe('pass');
     const r = gradeTarget(
       rate,
       { value: 1000, conditions: [{ ok: false, why: '5 dropped' }], atRate: { offeredRps: 1000 } },
