@@ -1,5 +1,5 @@
 // sdgrade: grade implementations of the book's systems against their specs. Exit codes: 0 pass, 1 fail, 2 error.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { chapters } from '../chapters/registry.ts';
 import {
   cmdAll,
@@ -13,6 +13,12 @@ import {
   cmdServe,
   cmdTest,
 } from './commands.ts';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1');
+  return n;
+}
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
@@ -53,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
       .description('grade a chapter: conformance, properties and faults (and load with --load)'),
   )
     .addOption(new Option('--load <profile>', 'also run the k6 load test').choices(['smoke', 'full']))
+    .option('--strict', 'count targets beyond this machine as failures')
     .action(async (chapter, opts) => set(await cmdTest(chapter, opts)));
 
   targetOpts(
@@ -63,7 +70,47 @@ export async function main(argv: string[]): Promise<number> {
         .choices(['smoke', 'full'])
         .default('smoke'),
     )
-    .action(async (chapter, opts) => set(await cmdTest(chapter, { ...opts, load: opts.profile, only: ['none'] })));
+    .option(
+      '--segments <n>',
+      'run the load from N k6 processes, one execution segment each, and grade the merged samples',
+      positiveInt,
+    )
+    .option(
+      '--emit-k6-operator <dir>',
+      'write a k6 Operator TestRun (parallelism = --segments, default 2) for --url instead of running',
+    )
+    .option('--strict', 'count targets beyond this machine as failures')
+    .action(async (chapter, opts) => {
+      if (opts.emitK6Operator) {
+        const { cmdEmitK6Operator } = await import('./grade-load.ts');
+        return set(
+          await cmdEmitK6Operator(chapter, {
+            dir: opts.emitK6Operator,
+            url: opts.url,
+            profile: opts.profile,
+            segments: opts.segments,
+          }),
+        );
+      }
+      set(await cmdTest(chapter, { ...opts, load: opts.profile, only: ['none'] }));
+    });
+
+  program
+    .command('grade-load')
+    .argument('<chapter>', 'chapter slug or number')
+    .requiredOption(
+      '--from <dir>',
+      "the runners' outputs: a `load --segments N` load folder, or an --emit-k6-operator folder with one CSV per runner",
+    )
+    .option('--out <dir>', 'write results here instead of results/runs/<run-id>')
+    .option('--strict', 'count targets beyond this machine as failures')
+    .description(
+      "grade the k6 samples of N runners made elsewhere with the chapter's targets; writes the same results and report",
+    )
+    .action(async (chapter, opts) => {
+      const { cmdGradeLoad } = await import('./grade-load.ts');
+      set(await cmdGradeLoad(chapter, opts));
+    });
 
   program
     .command('bench')
@@ -102,6 +149,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 40)
     .option('--seed <n>', 'run seed', (v) => Number.parseInt(v, 10))
     .option('--out <dir>', 'write results here instead of results/runs/<run-id>')
+    .option('--strict', 'count targets beyond this machine as failures')
     .action(async (opts) => set(await cmdAll(opts)));
 
   program
