@@ -2,7 +2,7 @@
 // execution segment each, samples merged), or none (grade-load: the samples of N runners made elsewhere). Records
 // k6's own CPU use next to it, and a description of the run that grade-load reads back.
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { LoadRunContext, Profile } from '../core/load-run.ts';
 import { rootDir } from '../core/paths.ts';
@@ -80,6 +80,7 @@ export async function loadK6(
   const outDir = o.outDir ?? ctx.outDir;
   if (ctx.replayDir) {
     const merged = await mergeRunnerSamples(ctx.replayDir, o.script);
+    await mkdir(outDir, { recursive: true });
     const summaryPath = join(outDir, 'k6-merged-summary.json');
     await writeFile(summaryPath, `${JSON.stringify(merged.summary, null, 2)}\n`);
     ctx.onProgress(`graded from ${merged.files.length} runner output(s) in ${ctx.replayDir}`);

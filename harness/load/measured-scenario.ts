@@ -13,6 +13,15 @@ export interface MeasuredScenario {
   stats: Omit<LoadScenario, 'name' | 'targetRps'>;
 }
 
+/**
+ * A failure share to three decimals, except that a non-zero share never rounds to 0 (one failure in 5,000 requests
+ * is 0.0002, not a pass of a target "nothing fails").
+ */
+export function shareOf(x: number): number {
+  const r = round3(x);
+  return r === 0 && x > 0 ? Number(x.toPrecision(2)) : r;
+}
+
 export function measuredScenario(
   summary: K6Summary,
   name: string,
@@ -30,7 +39,7 @@ export function measuredScenario(
     count,
     dropped,
     counters: Object.fromEntries(counters.map((c) => [c, counter(c)])),
-    stats: { rps: round3(count / seconds), errorRate: round3(s.errorRate), latencyMs: s.latencyMs, dropped },
+    stats: { rps: round3(count / seconds), errorRate: shareOf(s.errorRate), latencyMs: s.latencyMs, dropped },
   };
 }
 
@@ -38,7 +47,7 @@ export function measuredScenario(
 export function checkFailureRate(summary: K6Summary): { failed: number; total: number; rate: number } {
   const failed = summary.checks.reduce((n, c) => n + c.fails, 0);
   const total = summary.checks.reduce((n, c) => n + c.passes + c.fails, 0);
-  return { failed, total, rate: round3(failed / Math.max(1, total)) };
+  return { failed, total, rate: shareOf(failed / Math.max(1, total)) };
 }
 
 /** The results' load section for a k6 run; k6's own CPU use (when measured) goes next to each scenario. */

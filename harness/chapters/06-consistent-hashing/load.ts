@@ -3,11 +3,10 @@ import { gradeTarget } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
 import { loadDir } from '../../core/paths.ts';
 import { loadTargets } from '../../core/resolve-targets.ts';
-import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
 import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
 import { runK6 } from '../../load/k6-runner.ts';
-import { checkFailureRate, loadSection, measuredScenario } from '../../load/measured-scenario.ts';
+import { checkFailureRate, loadSection, measuredScenario, shareOf } from '../../load/measured-scenario.ts';
 import type { LoadScenario, TargetResult } from '../../results/types.ts';
 
 // Mirrors the k6 script's profiles.
@@ -49,7 +48,7 @@ export const loadConsistentHashing: LoadRun = async (ctx) => {
   );
 
   const { failed: checksFailed, total: checksTotal, rate: checkRate } = checkFailureRate(run.summary);
-  const errorRate = round3(Math.max(owner.stats.errorRate, batch.stats.errorRate, checkRate));
+  const errorRate = shareOf(Math.max(owner.stats.errorRate, batch.stats.errorRate, checkRate));
   const results: TargetResult[] = [
     gradeTarget(t['CH-T6']!, ratio, ctx.profile),
     gradeTarget(

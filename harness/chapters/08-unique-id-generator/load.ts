@@ -7,7 +7,7 @@ import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
 import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
 import { runK6 } from '../../load/k6-runner.ts';
-import { checkFailureRate, loadSection, measuredScenario } from '../../load/measured-scenario.ts';
+import { checkFailureRate, loadSection, measuredScenario, shareOf } from '../../load/measured-scenario.ts';
 import type { LoadScenario, TargetResult } from '../../results/types.ts';
 
 /** IDs per request in the capacity probe of the batch endpoint. */
@@ -41,7 +41,7 @@ export const loadIdGenerator: LoadRun = async (ctx) => {
     { name: 'batch', targetRps: Math.max(1, Math.ceil((bookRate * 0.9) / 100)), ...batch.stats },
   ];
   const { failed: checksFailed, rate: checkRate } = checkFailureRate(run.summary);
-  const errorRate = round3(Math.max(single.stats.errorRate, batch.stats.errorRate, checkRate));
+  const errorRate = shareOf(Math.max(single.stats.errorRate, batch.stats.errorRate, checkRate));
 
   // UID-T4: IDs per second from the batch endpoint at its ceiling, over the no-op server's requests per second.
   const probe = { label: `batches of ${PROBE_BATCH}`, rounds: d.rounds, unit: 'IDs/s' };

@@ -4,14 +4,13 @@ import { gradeTarget, type Measurement } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
 import { loadDir } from '../../core/paths.ts';
 import { loadTargets, type ResolvedTarget } from '../../core/resolve-targets.ts';
-import { round3 } from '../../core/stats.ts';
 import type { Target } from '../../core/target.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
 import { atOfferedRate } from '../../load/at-rate.ts';
 import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
 import { capacityPerNode } from '../../load/capacity-search.ts';
 import { loadK6 } from '../../load/chapter-k6.ts';
-import { checkFailureRate, loadSection, measuredScenario } from '../../load/measured-scenario.ts';
+import { checkFailureRate, loadSection, measuredScenario, shareOf } from '../../load/measured-scenario.ts';
 
 // Mirrors the k6 script's profiles (its setup links, measured seconds, share of the book's rate).
 const profiles = {
@@ -39,7 +38,7 @@ export const loadUrlShortener: LoadRun = async (ctx) => {
   const redirect = measuredScenario(run.summary, 'redirect', p.measureS);
   const rate = (target: ResolvedTarget) => Math.ceil((target.value ?? 0) * p.scale);
   const checks = checkFailureRate(run.summary);
-  const errorRate = round3(Math.max(shorten.stats.errorRate, redirect.stats.errorRate, checks.rate));
+  const errorRate = shareOf(Math.max(shorten.stats.errorRate, redirect.stats.errorRate, checks.rate));
 
   const scenarios = [
     { name: 'shorten', targetRps: rate(t['URL-T1']!), ...shorten.stats },

@@ -10,7 +10,7 @@ import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
 import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
 import { runK6 } from '../../load/k6-runner.ts';
-import { checkFailureRate, loadSection, measuredScenario } from '../../load/measured-scenario.ts';
+import { checkFailureRate, loadSection, measuredScenario, shareOf } from '../../load/measured-scenario.ts';
 import { type FakeCapacity, measureFakeCapacity } from './fake-capacity.ts';
 import { loadFakes } from './load-fakes.ts';
 
@@ -57,7 +57,7 @@ export const loadPaymentSystem: LoadRun = async (ctx) => {
   }
   const pay = measuredScenario(run.summary, 'pay', p.measureS, ['payments']);
   const checks = checkFailureRate(run.summary);
-  const errorRate = round3(Math.max(pay.stats.errorRate, checks.rate));
+  const errorRate = shareOf(Math.max(pay.stats.errorRate, checks.rate));
   const created = pay.counters['payments'] ?? 0;
   const paymentRps = round3(created / p.measureS);
   const createTrend = run.summary.metrics['create_ms{scenario:pay}'];
