@@ -101,7 +101,7 @@ export async function emitK6Operator(o: EmitOptions): Promise<Emitted> {
   await mkdir(dir, { recursive: true });
   const archive = join(dir, 'archive.tar');
   const envArgs = Object.entries(o.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  await run(o.k6, ['archive', '--no-usage-report', ...envArgs, '-O', archive, resolve(o.script)], {
+  await run(o.k6, ['archive', ...envArgs, '-O', archive, resolve(o.script)], {
     cwd: rootDir,
     env: { ...process.env, K6_NO_USAGE_REPORT: 'true' },
   });
