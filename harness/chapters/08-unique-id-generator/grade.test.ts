@@ -93,8 +93,10 @@ describe('08-unique-id-generator reference', () => {
     expect(byId['UID-T2']!.verdict).toBe('pass');
     expect(byId['UID-T4']!.yardstick?.value).toBeGreaterThan(0);
     expect(byId['UID-T4']!.value).toBeGreaterThan(1);
+    expect(byId['UID-T1']!.atRate?.yardstick?.rps).toBeGreaterThan(0);
+    expect(r.load?.capacity?.map((c) => [c.target, c.latency.id, c.unit])).toEqual([['UID-T1', 'UID-T3', 'IDs/s']]);
     expectValidResults(r, k6.version);
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('08-unique-id-generator micro-benchmark', () => {
