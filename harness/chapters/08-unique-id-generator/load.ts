@@ -95,7 +95,8 @@ export const loadIdGenerator: LoadRun = async (ctx) => {
           { ok: single.dropped + batch.dropped === 0, why: `${single.dropped + batch.dropped} iterations dropped` },
           { ok: errorRate === 0, why: `error rate ${errorRate}` },
         ],
-        atRate,
+        // Only a rate not carried can be the machine's; a failed request or wrong body is always a miss.
+        ...(errorRate === 0 ? { atRate } : {}),
       },
       ctx.profile,
     ),

@@ -114,12 +114,22 @@ export const loadUrlShortener: LoadRun = async (ctx) => {
     targets: [
       gradeTarget(
         t['URL-T1']!,
-        { value: shorten.stats.rps, conditions: carried(shorten, 'shorten'), atRate },
+        {
+          value: shorten.stats.rps,
+          conditions: carried(shorten, 'shorten'),
+          // Only a rate not carried can be the machine's; a failed request is always a miss.
+          ...(shorten.stats.errorRate === 0 ? { atRate } : {}),
+        },
         ctx.profile,
       ),
       gradeTarget(
         t['URL-T2']!,
-        { value: redirect.stats.rps, conditions: carried(redirect, 'redirect'), atRate },
+        {
+          value: redirect.stats.rps,
+          conditions: carried(redirect, 'redirect'),
+          // Only a rate not carried can be the machine's; a failed request is always a miss.
+          ...(redirect.stats.errorRate === 0 ? { atRate } : {}),
+        },
         ctx.profile,
       ),
       gradeTarget(t['URL-T3']!, { value: errorRate, reason: `${checks.failed} body checks failed` }, ctx.profile),
