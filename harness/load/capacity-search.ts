@@ -94,7 +94,7 @@ export async function searchCapacity(o: SearchOptions): Promise<SearchResult> {
     rate = Math.min(Math.round(rate * plan.factor), o.maxRps);
   }
   // Nothing held at the start rate: step down instead.
-  for (let i = 0; good === 0 && bad && i < 2; i++) {
+  for (let i = 0; good === 0 && bad && i < 3; i++) {
     const s = await step(Math.max(1, Math.round(bad.rate / plan.factor)));
     if (s.ok) good = s.rate;
     else bad = s;
