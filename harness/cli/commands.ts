@@ -165,6 +165,7 @@ export async function cmdAll(o: {
   seed?: number;
   out?: string;
   strict?: boolean;
+  segments?: number;
 }): Promise<number> {
   const runId = newRunId();
   const dir = makeRunDir(runId, o.out);
@@ -192,6 +193,7 @@ export async function cmdAll(o: {
             load: o.profile,
             bench: true,
             k6,
+            ...(o.segments ? { segments: o.segments } : {}),
             network,
             embedded: true,
             onProgress: (l) => log(`  ${l}`),

@@ -149,6 +149,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 40)
     .option('--seed <n>', 'run seed', (v) => Number.parseInt(v, 10))
     .option('--out <dir>', 'write results here instead of results/runs/<run-id>')
+    .option('--segments <n>', "run each chapter's load from N k6 processes (execution segments)", positiveInt)
     .option('--strict', 'count targets beyond this machine as failures')
     .action(async (opts) => set(await cmdAll(opts)));
 
