@@ -15,7 +15,10 @@ export const isBeyond = (t: TargetResult) => t.verdict === 'beyond-machine';
 
 /** "12,000 req/s" or "not measured". */
 export function formatCapacity(c: CapacityPerNode): string {
-  return c.perNode === null ? 'not measured' : `${formatNumber(c.perNode)} ${c.unit}`;
+  if (c.perNode !== null) return `${formatNumber(c.perNode)} ${c.unit}`;
+  // Searched, but even the lowest rate tried missed the latency target.
+  if (c.steps?.length) return `below ${formatNumber(Math.min(...c.steps.map((s) => s.rate)))} req/s`;
+  return 'not measured';
 }
 
 /** "3 nodes" / "1 node", or why there is no number. */
@@ -26,7 +29,8 @@ export function formatNodes(c: CapacityPerNode): string {
 
 /** One line per rate target, e.g. "URL-T2 redirect: 4,100 req/s per node (0.41 of no-op), 3 nodes for 11,574". */
 export function capacityLine(c: CapacityPerNode): string {
-  if (c.perNode === null) return `${c.target} ${c.label}: ${c.reason ?? 'not measured'}`;
+  if (c.perNode === null)
+    return `${c.target} ${c.label}: ${c.steps?.length ? formatCapacity(c) : (c.reason ?? 'not measured')}`;
   const ratio = c.ratio === null ? '' : ` (${formatNumber(c.ratio)} of no-op)`;
   return `${c.target} ${c.label}: ${formatCapacity(c)} per node${ratio}, ${formatNodes(c)} for ${formatNumber(c.bookRate)}`;
 }
