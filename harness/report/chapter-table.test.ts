@@ -63,6 +63,30 @@ describe('renderChapterTable', () => {
     );
   });
 
+  it('says a search where no step held was below the lowest rate tried, not unmeasured', () => {
+    const run = loadFixture('sample-run');
+    const step = { rps: 50, p99Ms: 80, dropped: 0, errorRate: 0, ok: false };
+    run.chapters[0]!.load!.capacity = [
+      {
+        target: 'URL-T2',
+        label: 'redirect',
+        unit: 'req/s',
+        latency: { id: 'URL-T4', p99Ms: 50 },
+        perNode: null,
+        yardstick: 120,
+        ratio: null,
+        bookRate: 11574.074,
+        nodesNeeded: null,
+        assumption: 'a stateless tier that scales out',
+        steps: [
+          { ...step, rate: 250 },
+          { ...step, rate: 63 },
+        ],
+      },
+    ];
+    expect(renderChapterTable(run, chapters)).toContain('| URL-T2 redirect: below 63 req/s |');
+  });
+
   it('escapes pipes in titles', () => {
     expect(renderChapterTable(loadFixture('sample-run'), [{ slug: '01-a', title: 'a | b' }])).toContain('| a \\| b |');
   });
