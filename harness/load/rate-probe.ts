@@ -35,7 +35,7 @@ export interface RateProbeResult {
 
 export async function rateProbe(o: RateProbeOptions): Promise<RateProbeResult> {
   const cpu = sampleK6Cpu();
-  let dropped = 0;
+  let stopped = false;
   try {
     const run = await runK6({
       script: RATE_PROBE_SCRIPT,
@@ -53,12 +53,13 @@ export async function rateProbe(o: RateProbeOptions): Promise<RateProbeResult> {
     });
     const names = Object.keys(o.rates);
     const scenarios = names.map((n) => measuredScenario(run.summary, n, o.durationS));
-    dropped = scenarios.reduce((s, x) => s + x.dropped, 0);
+    const dropped = scenarios.reduce((s, x) => s + x.dropped, 0);
     const count = scenarios.reduce((s, x) => s + x.count, 0);
     const errorRate = Math.max(0, ...scenarios.map((x) => x.stats.errorRate));
     const bad = run.summary.checks.reduce((s, c) => s + c.fails, 0);
     const p99Ms = Math.max(0, ...scenarios.map((x) => x.stats.latencyMs.p99));
     const loadGenerator = cpu.stop(dropped);
+    stopped = true;
     return {
       offered: round3(names.reduce((s, n) => s + (o.rates[n] ?? 0), 0)),
       rps: round3(count / o.durationS),
@@ -69,6 +70,6 @@ export async function rateProbe(o: RateProbeOptions): Promise<RateProbeResult> {
       loadGenerator,
     };
   } finally {
-    cpu.stop(dropped);
+    if (!stopped) cpu.stop(0);
   }
 }
