@@ -74,7 +74,11 @@ export async function searchCapacity(o: SearchOptions): Promise<SearchResult> {
       errorRate: r.errorRate,
       // A step holds when its p99 is within the latency target, nothing failed, and at most 1 in 1,000 iterations
       // could not start in time (a lone late start on a busy shared machine is k6's scheduling, not the node).
-      ok: r.errorRate === 0 && r.dropped <= Math.floor(rate * plan.stepS * 0.001) && r.p99Ms <= o.latencyMs,
+      ok:
+        r.errorRate === 0 &&
+        r.badStatus === 0 &&
+        r.dropped <= Math.floor(rate * plan.stepS * 0.001) &&
+        r.p99Ms <= o.latencyMs,
       k6CpuCores: r.loadGenerator.cpuCores,
     };
     steps.push(s);

@@ -28,6 +28,8 @@ export interface RateProbeResult {
   dropped: number;
   errorRate: number;
   p99Ms: number;
+  /** Responses that were not 2xx/3xx. */
+  badStatus: number;
   /** No dropped iterations, no failed requests, no bad status. */
   carried: boolean;
   loadGenerator: LoadGeneratorUse;
@@ -66,6 +68,7 @@ export async function rateProbe(o: RateProbeOptions): Promise<RateProbeResult> {
       dropped,
       errorRate: round3(errorRate),
       p99Ms: round3(p99Ms),
+      badStatus: bad,
       carried: dropped === 0 && errorRate === 0 && bad === 0,
       loadGenerator,
     };
