@@ -95,6 +95,10 @@ describe('gradeTarget at an offered rate', () => {
     );
     expect(r.verdict).toBe('beyond-machine');
     expect(r.reason).toMatch(/^the load generator was the bottleneck: k6 used 0.97 of a core/);
+    // Both figures: what the yardstick did at the same rate is kept beside it.
+    expect(r.reason).toContain(
+      'the no-op yardstick was offered the same 1000 req/s in this run and carried 1000 req/s',
+    );
   });
 
   it('a met target stays met and a dropped-iterations miss without a yardstick stays a miss', () => {

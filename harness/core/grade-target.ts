@@ -23,8 +23,12 @@ const fmt = (n: number) => (Number.isInteger(n) ? String(n) : String(Math.round(
 function machineLimit(t: ResolvedTarget, a: AtRate): string | null {
   const y = a.yardstick;
   const k6 = a.loadGenerator;
+  const noop = y
+    ? `the no-op yardstick was offered the same ${fmt(a.offeredRps)} req/s in this run and carried ${fmt(y.rps)} req/s (${y.dropped} iterations dropped, p99 ${fmt(y.p99Ms)} ms)`
+    : '';
   if (k6?.saturated) {
-    return `the load generator was the bottleneck: ${k6.why ?? `k6 used ${fmt(k6.cpuCores)} CPU cores`}`;
+    const why = k6.why ?? `k6 used ${fmt(k6.cpuCores)} CPU cores`;
+    return `the load generator was the bottleneck: ${why}${noop ? `; ${noop}` : ''}`;
   }
   if (!y) return null;
   const latency = t.unit === 'ms' && t.op === '<=' && t.value !== null && y.p99Ms > t.value;
