@@ -86,7 +86,8 @@ describe('execution segments', () => {
     // The schedule is the same: requests sent plus iterations dropped (a busy shared machine drops a few) is
     // 150/s for 3 s, whether one process or two carried it.
     const scheduled = (r: SegmentedRun) => count(r, 'http_reqs') + (count(r, 'dropped_iterations') || 0);
-    expect(scheduled(two)).toBe(scheduled(one));
+    // (k6 may or may not start the one iteration due exactly at the end of the 3 s, in either run.)
+    expect(Math.abs(scheduled(two) - scheduled(one))).toBeLessThanOrEqual(1);
     expect(scheduled(one)).toBeGreaterThanOrEqual(450);
     expect(scheduled(one)).toBeLessThanOrEqual(451);
     expect(count(two, 'hits')).toBe(count(two, 'http_reqs'));
