@@ -1,6 +1,12 @@
 // sdgrade: grade implementations of the book's systems against their specs. Exit codes: 0 pass, 1 fail, 2 error.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { gradedSlugs } from '../chapters/graded-slugs.ts';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1');
+  return n;
+}
 
 // Each action imports its command's module when it runs: `--help`, `list` and `estimate` load no chapter (fast).
 export async function main(argv: string[]): Promise<number> {
@@ -55,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
       '--setting <k=v...>',
       "a setting the implementation declares where it differs from the spec's default (e.g. failMode=closed); overrides a manifest's settings",
     )
+    .option('--strict', 'count targets beyond this machine as failures')
     .action(async (chapter, opts) => {
       const { cmdTest } = await import('./commands.ts');
       set(await cmdTest(chapter, opts));
@@ -68,9 +75,47 @@ export async function main(argv: string[]): Promise<number> {
         .choices(['smoke', 'full'])
         .default('smoke'),
     )
+    .option(
+      '--segments <n>',
+      'run the load from N k6 processes, one execution segment each, and grade the merged samples',
+      positiveInt,
+    )
+    .option(
+      '--emit-k6-operator <dir>',
+      'write a k6 Operator TestRun (parallelism = --segments, default 2) for --url instead of running',
+    )
+    .option('--strict', 'count targets beyond this machine as failures')
     .action(async (chapter, opts) => {
+      if (opts.emitK6Operator) {
+        const { cmdEmitK6Operator } = await import('./grade-load.ts');
+        return set(
+          await cmdEmitK6Operator(chapter, {
+            dir: opts.emitK6Operator,
+            url: opts.url,
+            profile: opts.profile,
+            segments: opts.segments,
+          }),
+        );
+      }
       const { cmdTest } = await import('./commands.ts');
       set(await cmdTest(chapter, { ...opts, load: opts.profile, only: ['none'] }));
+    });
+
+  program
+    .command('grade-load')
+    .argument('<chapter>', 'chapter slug or number')
+    .requiredOption(
+      '--from <dir>',
+      "the runners' outputs: a `load --segments N` load folder, or an --emit-k6-operator folder with one CSV per runner",
+    )
+    .option('--out <dir>', 'write results here instead of results/runs/<run-id>')
+    .option('--strict', 'count targets beyond this machine as failures')
+    .description(
+      "grade the k6 samples of N runners made elsewhere with the chapter's targets; writes the same results and report",
+    )
+    .action(async (chapter, opts) => {
+      const { cmdGradeLoad } = await import('./grade-load.ts');
+      set(await cmdGradeLoad(chapter, opts));
     });
 
   program
@@ -121,6 +166,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 40)
     .option('--seed <n>', 'run seed', (v) => Number.parseInt(v, 10))
     .option('--out <dir>', 'write results here instead of results/runs/<run-id>')
+    .option('--segments <n>', "run each chapter's load from N k6 processes (execution segments)", positiveInt)
+    .option('--strict', 'count targets beyond this machine as failures')
     .action(async (opts) => {
       const { cmdAll } = await import('./commands.ts');
       set(await cmdAll(opts));

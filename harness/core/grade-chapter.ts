@@ -40,6 +40,8 @@ export interface GradeOptions {
   /** Also run the chapter's in-process micro-benchmark (with the load profile, or smoke). */
   bench?: boolean;
   k6?: { path: string; version: string } | null;
+  /** k6 processes for the main load (execution segments); default 1. */
+  segments?: number;
   envOverrides?: Record<string, string>;
   /** Start manifest nodes on their embedded defaults, ignoring configured dependencies. */
   embedded?: boolean;
@@ -151,6 +153,7 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
             k6: o.k6.path,
             k6Version: o.k6.version,
             onProgress: o.onProgress,
+            ...(o.segments && o.segments > 1 ? { segments: o.segments } : {}),
           });
         } catch (e) {
           // The checks' results are kept; the targets say the load test broke, and the run's exit code says error.

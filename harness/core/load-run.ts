@@ -14,6 +14,13 @@ export interface LoadRunContext {
   k6: string;
   k6Version: string;
   onProgress: (line: string) => void;
+  /** k6 processes for the chapter's main load (execution segments); default 1. */
+  segments?: number;
+  /**
+   * Grade a run made elsewhere (grade-load): the main load's samples are read from this folder instead of running
+   * k6, and whatever needs the implementation or this machine (probes, the yardstick) is reported as not measured.
+   */
+  replayDir?: string;
 }
 
 export type LoadRun = (ctx: LoadRunContext) => Promise<{ load: LoadResult; targets: TargetResult[] }>;

@@ -1,6 +1,7 @@
 // Runs one k6 test and collects its machine-readable summary, its standalone HTML dashboard and its output.
-// Everything k6 does here stays on this machine: usage reports off, no outputs (-o / K6_OUT / cloud) ever
-// passed, its REST API off, and the dashboard's web server bound to a random 127.0.0.1 port.
+// Everything k6 does here stays on this machine: usage reports off, no outputs (-o / K6_OUT / cloud) passed except
+// a local file a caller asks for (extraArgs, e.g. the samples of an execution segment), its REST API off, and the
+// dashboard's web server bound to a random 127.0.0.1 port.
 import type { ChildProcessByStdio } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
@@ -29,6 +30,8 @@ export interface RunK6Options {
   onProgress?: (line: string) => void;
   /** Kill k6 after this long (default 15 minutes). */
   timeoutMs?: number;
+  /** More `k6 run` flags, before the script (e.g. --execution-segment and a local --out csv=<file>). */
+  extraArgs?: string[];
 }
 
 export interface RunK6Result {
@@ -121,6 +124,7 @@ export async function runK6(opts: RunK6Options): Promise<RunK6Result> {
     `--summary-trend-stats=${SUMMARY_TREND_STATS}`,
   ];
   for (const [k, v] of Object.entries(opts.env)) args.push('-e', `${k}=${v}`);
+  args.push(...(opts.extraArgs ?? []));
   args.push(resolve(opts.script));
 
   const log = createWriteStream(stdoutPath);

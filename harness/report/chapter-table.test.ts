@@ -10,10 +10,10 @@ const chapters = [
 describe('renderChapterTable', () => {
   it('lists every chapter in the given order, graded or not', () => {
     expect(renderChapterTable(loadFixture('sample-run'), chapters).split('\n')).toEqual([
-      '| # | Chapter | Status | Targets met | Spec |',
-      '| ---: | --- | --- | ---: | --- |',
-      '| 04 | Rate limiter | not started | – | [spec](specs/04-rate-limiter/README.md) |',
-      '| 09 | URL shortener | graded: 11/15 checks pass, 2 skipped | 6/6 | [spec](specs/09-url-shortener/README.md) |',
+      "| # | Chapter | Status | Targets met | Capacity per node, nodes for the book's rate | Spec |",
+      '| ---: | --- | --- | ---: | --- | --- |',
+      '| 04 | Rate limiter | not started | – | – | [spec](specs/04-rate-limiter/README.md) |',
+      '| 09 | URL shortener | graded: 11/15 checks pass, 2 skipped | 6/6 | – | [spec](specs/09-url-shortener/README.md) |',
     ]);
   });
 
@@ -24,6 +24,67 @@ describe('renderChapterTable', () => {
     expect(renderChapterTable(run, chapters)).toContain('| 4/6 |');
     run.chapters[0]!.targets = [];
     expect(renderChapterTable(run, chapters)).toContain('| graded: 11/15 checks pass, 2 skipped | – |');
+  });
+
+  it('says how many targets were beyond this machine, and the capacity per node with the nodes needed', () => {
+    const run = loadFixture('sample-run');
+    run.chapters[0]!.targets[0]!.verdict = 'beyond-machine';
+    run.chapters[0]!.load!.capacity = [
+      {
+        target: 'URL-T2',
+        label: 'redirect',
+        unit: 'req/s',
+        latency: { id: 'URL-T4', p99Ms: 50 },
+        perNode: 4100,
+        yardstick: 10000,
+        ratio: 0.41,
+        bookRate: 11574.074,
+        nodesNeeded: 3,
+        assumption: 'a stateless tier that scales out',
+      },
+      {
+        target: 'URL-T1',
+        label: 'shorten',
+        unit: 'req/s',
+        latency: { id: 'URL-T5', p99Ms: 100 },
+        perNode: null,
+        yardstick: null,
+        ratio: null,
+        bookRate: 1157.407,
+        nodesNeeded: null,
+        assumption: 'a stateless tier that scales out',
+        reason: 'not measured: the load ran elsewhere',
+      },
+    ];
+    const row = renderChapterTable(run, chapters).split('\n')[3]!;
+    expect(row).toContain('| 5/6 (1 beyond this machine) |');
+    expect(row).toContain(
+      '| URL-T2 redirect: 4,100 req/s per node (0.41 of no-op), 3 nodes for 11,574; URL-T1 shorten: not measured: the load ran elsewhere |',
+    );
+  });
+
+  it('says a search where no step held was below the lowest rate tried, not unmeasured', () => {
+    const run = loadFixture('sample-run');
+    const step = { rps: 50, p99Ms: 80, dropped: 0, errorRate: 0, ok: false };
+    run.chapters[0]!.load!.capacity = [
+      {
+        target: 'URL-T2',
+        label: 'redirect',
+        unit: 'req/s',
+        latency: { id: 'URL-T4', p99Ms: 50 },
+        perNode: null,
+        yardstick: 120,
+        ratio: null,
+        bookRate: 11574.074,
+        nodesNeeded: null,
+        assumption: 'a stateless tier that scales out',
+        steps: [
+          { ...step, rate: 250 },
+          { ...step, rate: 63 },
+        ],
+      },
+    ];
+    expect(renderChapterTable(run, chapters)).toContain('| URL-T2 redirect: below 63 req/s |');
   });
 
   it('escapes pipes in titles', () => {

@@ -1,6 +1,7 @@
 // The chapter status table in the top-level README, regenerated from a run so the README never claims more than
 // the harness measured.
 import type { RunResults } from '../results/types.ts';
+import { capacityLine } from './capacity.ts';
 import { escapeMarkdownCell as cell } from './escape.ts';
 import { countChecks } from './format.ts';
 
@@ -23,6 +24,7 @@ export function renderChapterTable(results: RunResults, chapters: readonly Chapt
     const graded = bySlug.get(slug);
     let status = note ?? 'not started';
     let targets = '–';
+    let nodes = '–';
     if (graded) {
       const c = countChecks(graded.checks);
       const total = graded.checks.length;
@@ -30,11 +32,19 @@ export function renderChapterTable(results: RunResults, chapters: readonly Chapt
       // Info targets only report a number, so only pass/fail/skipped targets count towards "met".
       const gradable = graded.targets.filter((t) => t.op !== 'info' && t.verdict !== 'info');
       if (gradable.length > 0) targets = `${gradable.filter((t) => t.verdict === 'pass').length}/${gradable.length}`;
+      const beyond = gradable.filter((t) => t.verdict === 'beyond-machine').length;
+      if (beyond > 0) targets += ` (${beyond} beyond this machine)`;
+      const capacity = graded.load?.capacity ?? [];
+      if (capacity.length > 0) nodes = capacity.map(capacityLine).join('; ');
     }
     const spec = hasSpec === false ? '–' : `[spec](specs/${encodeURI(slug)}/README.md)`;
-    return `| ${cell(number)} | ${cell(title)} | ${cell(status)} | ${targets} | ${spec} |`;
+    return `| ${cell(number)} | ${cell(title)} | ${cell(status)} | ${targets} | ${cell(nodes)} | ${spec} |`;
   });
-  return ['| # | Chapter | Status | Targets met | Spec |', '| ---: | --- | --- | ---: | --- |', ...rows].join('\n');
+  return [
+    "| # | Chapter | Status | Targets met | Capacity per node, nodes for the book's rate | Spec |",
+    '| ---: | --- | --- | ---: | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 /** Replaces what lies between the chapter-table markers, keeping the markers and everything around them. */

@@ -194,6 +194,49 @@ describe('compareRuns rules', () => {
     expect(c.exitCode).toBe(0);
   });
 
+  describe('a target beyond this machine', () => {
+    const beyond = (run: ReturnType<typeof base>, yardstickRps: number) => {
+      const t = run.chapters[0]!.targets[1]!; // URL-T2, the read rate
+      t.verdict = 'beyond-machine';
+      t.value = 6000;
+      t.atRate = { offeredRps: 12731, yardstick: { carried: false, rps: yardstickRps, dropped: 40000, p99Ms: 800 } };
+      return run;
+    };
+    const withYardstick = (run: ReturnType<typeof base>, rps: number) => {
+      run.chapters[0]!.targets[1]!.atRate = {
+        offeredRps: 12731,
+        yardstick: { carried: true, rps, dropped: 0, p99Ms: 3 },
+      };
+      return run;
+    };
+
+    it('is neither a pass nor a regression when the yardstick moved (a smaller machine)', () => {
+      const c = compareRuns(withYardstick(base(), 12731), beyond(base(), 7000), { speedThreshold: 0.15 });
+      expect([...c.correctnessRegressions, ...c.speedRegressions, ...c.improvements].join('\n')).not.toMatch(/URL-T2/);
+      expect(c.notComparable).toContain(
+        '09-url-shortener URL-T2: beyond this machine (pass -> beyond-machine; no-op yardstick at the rate 12,731 -> 7,000 req/s)',
+      );
+      expect(c.notes.some((n) => n.startsWith('09-url-shortener URL-T2: the machine moved'))).toBe(true);
+      expect(c.exitCode).toBe(0);
+    });
+
+    it('is not a pass either when it goes the other way, and both runs beyond the machine stay not comparable', () => {
+      const back = compareRuns(beyond(base(), 7000), withYardstick(base(), 12731), { speedThreshold: 0.15 });
+      expect(back.improvements.join('\n')).not.toMatch(/URL-T2/);
+      const both = compareRuns(beyond(base(), 7000), beyond(base(), 7100), { speedThreshold: 0.15 });
+      expect(both.notComparable.some((n) => n.startsWith('09-url-shortener URL-T2: beyond this machine'))).toBe(true);
+      expect(both.exitCode).toBe(0);
+    });
+
+    it('is a speed regression when the yardstick stayed put and the implementation went from met to beyond', () => {
+      const c = compareRuns(withYardstick(base(), 7050), beyond(base(), 7000), { speedThreshold: 0.15 });
+      expect(c.speedRegressions).toEqual([
+        '09-url-shortener URL-T2 target met -> beyond this machine while the no-op yardstick at the rate 7,050 -> 7,000 req/s stayed within 15.0%',
+      ]);
+      expect(c.exitCode).toBe(1);
+    });
+  });
+
   it('notes when the runs come from different machines', () => {
     const b = base();
     b.environment.cores = 8;

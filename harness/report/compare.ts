@@ -144,7 +144,35 @@ function judge(m: Measure, name: string, threshold: number, t: Tally): boolean {
   return false;
 }
 
+/**
+ * A target beyond this machine in either run is neither a pass nor a regression: the machine could not carry the
+ * rate. Unless the yardstick stayed put: met in A and beyond the machine in B with the no-op yardstick carrying the
+ * same as before means the implementation lost what the machine still had, a speed regression.
+ */
+function compareBeyond(x: TargetResult, y: TargetResult, name: string, threshold: number, t: Tally): void {
+  const ya = x.atRate?.yardstick?.rps;
+  const yb = y.atRate?.yardstick?.rps;
+  const moved = ya !== undefined && yb !== undefined ? Math.abs(yb - ya) / Math.max(1, Math.abs(ya)) : undefined;
+  const yardstick =
+    moved === undefined
+      ? 'the yardstick was not measured at the rate in both runs'
+      : `no-op yardstick at the rate ${formatNumber(ya!)} -> ${formatNumber(yb!)} req/s`;
+  const verdicts = `${x.verdict} -> ${y.verdict}`;
+  if (x.verdict === 'pass' && y.verdict === 'beyond-machine' && moved !== undefined && moved <= threshold) {
+    t.speedRegressions.push(
+      `${name} target met -> beyond this machine while the ${yardstick} stayed within ${formatPercent(threshold)}`,
+    );
+    return;
+  }
+  t.notComparable.push(`${name}: beyond this machine (${verdicts}; ${yardstick})`);
+  if (moved !== undefined && moved > threshold) t.notes.push(`${name}: the machine moved: ${yardstick}`);
+}
+
 function compareTarget(x: TargetResult, y: TargetResult, name: string, threshold: number, t: Tally): void {
+  if (x.verdict === 'beyond-machine' || y.verdict === 'beyond-machine') {
+    compareBeyond(x, y, name, threshold, t);
+    return;
+  }
   const skippedIn = [
     x.verdict === 'skipped' || x.value === null ? 'A' : '',
     y.verdict === 'skipped' || y.value === null ? 'B' : '',

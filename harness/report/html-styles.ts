@@ -5,6 +5,7 @@ export const REPORT_CSS = `
   --pass: #1a7f37; --pass-bg: #dafbe1; --fail: #cf222e; --fail-bg: #ffebe9;
   --error: #bc4c00; --error-bg: #fff1e5; --skipped: #6e7781; --skipped-bg: #eaeef2;
   --info: #0969da; --info-bg: #ddf4ff;
+  --beyond: #8250df; --beyond-bg: #fbefff;
 }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--ink); line-height: 1.45;
@@ -60,6 +61,8 @@ h4 { font-size: 13px; margin: 14px 0 6px; color: var(--muted); text-transform: u
 .badge-error { background: var(--error-bg); color: var(--error); }
 .badge-skipped { background: var(--skipped-bg); color: var(--skipped); }
 .badge-info { background: var(--info-bg); color: var(--info); }
+.badge-beyond-machine { background: var(--beyond-bg); color: var(--beyond); }
+p.beyond-note { border-left: 4px solid var(--beyond); background: var(--beyond-bg); padding: 6px 10px; border-radius: 4px; }
 .chapter-head { display: flex; justify-content: space-between; gap: 16px; flex-wrap: wrap; align-items: baseline; }
 .chapter-head .counts { display: flex; gap: 6px; flex-wrap: wrap; }
 .charts { display: grid; grid-template-columns: 1fr; gap: 14px; margin-top: 14px; }

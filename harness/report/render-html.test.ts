@@ -24,6 +24,38 @@ describe('renderHtml', () => {
     expect(css).not.toContain('&quot;');
   });
 
+  it('gives a target beyond this machine its own badge colour, a tile and the explanation, and shows capacity', () => {
+    const r = loadFixture('sample-run');
+    const t = r.chapters[0]!.targets[1]!;
+    t.verdict = 'beyond-machine';
+    t.reason = 'beyond this machine: the no-op yardstick was offered the same 12731 req/s';
+    r.chapters[0]!.load!.capacity = [
+      {
+        target: 'URL-T2',
+        label: 'redirect',
+        unit: 'req/s',
+        latency: { id: 'URL-T4', p99Ms: 50 },
+        perNode: 4100,
+        yardstick: 10000,
+        ratio: 0.41,
+        bookRate: 11574.074,
+        nodesNeeded: 3,
+        assumption: 'Assumes a stateless tier that scales out linearly.',
+      },
+    ];
+    const page = renderHtml(r);
+    expect(page).toMatch(
+      /data-target-id="URL-T2" data-verdict="beyond-machine">[\s\S]*?<span class="badge badge-beyond-machine" data-testid="verdict">beyond this machine<\/span>/,
+    );
+    expect(page).toMatch(/\.badge-beyond-machine \{ background: var\(--beyond-bg\); color: var\(--beyond\); \}/);
+    expect(page).toContain('data-testid="beyond-tile"><b>1</b><span>beyond this machine</span>');
+    expect(page).toContain('data-testid="beyond-note">Beyond this machine: the target was not met');
+    expect(page).toMatch(
+      /data-testid="capacity-row" data-target-id="URL-T2">.*<td class="num">4,100 req\/s<\/td>.*<td class="num">3 nodes<\/td>/,
+    );
+    expect(out).not.toContain('data-testid="beyond-note"');
+  });
+
   it('shows run ID, start time and environment in the header', () => {
     expect(out).toContain('<code data-testid="run-id">2025-11-03T14-02-11Z-9c1e4f2</code>');
     expect(out).toContain('2025-11-03 14:02:11 UTC');

@@ -11,6 +11,14 @@ import type {
   RunResults,
   TargetResult,
 } from '../results/types.ts';
+import {
+  BEYOND_MACHINE_EXPLANATION,
+  CAPACITY_HEADER,
+  capacityAssumptions,
+  capacityRows,
+  formatLoadGenerator,
+  isBeyond,
+} from './capacity.ts';
 import { type LatencyLine, latencyChart, PERCENTILE_COLORS, PERCENTILES } from './chart-latency.ts';
 import { scenarioRow, type ThroughputRow, throughputChart, yardstickNote } from './chart-throughput.ts';
 import {
@@ -54,6 +62,7 @@ function header(results: RunResults): SafeHtml {
     .flatMap((c) => c.targets)
     .filter((t) => t.verdict === 'pass' || t.verdict === 'fail');
   const met = targets.filter((t) => t.verdict === 'pass').length;
+  const beyond = results.chapters.flatMap((c) => c.targets).filter(isBeyond).length;
   const took = runDurationMs(results.startedAt, results.finishedAt);
   const passed = runPassed(results);
   const env = describeEnvironment(results.environment).map(
@@ -65,7 +74,7 @@ function header(results: RunResults): SafeHtml {
 <p class="meta">Started <span data-testid="started-at">${formatTimestamp(results.startedAt)}</span>${took === null ? '' : html` · took ${formatDuration(took)}`}${results.command ? html` · <code>${results.command}</code>` : ''}</p>
 <div class="tiles" data-testid="summary">${STATUS_ORDER.map(
     (st) => html`<div class="tile ${st}" data-status="${st}"><b>${s[st]}</b><span>${st}</span></div>`,
-  )}<div class="tile"><b>${met}/${targets.length}</b><span>targets met</span></div></div>
+  )}<div class="tile"><b>${met}/${targets.length}</b><span>targets met</span></div>${beyond ? html`<div class="tile" data-testid="beyond-tile"><b>${beyond}</b><span>beyond this machine</span></div>` : ''}</div>
 <div class="stack" aria-hidden="true">${STATUS_ORDER.map((st) =>
     s[st] > 0
       ? html`<div style="width:${((s[st] / total) * 100).toFixed(2)}%;background:${STATUS_FILL[st]}"></div>`
@@ -187,6 +196,7 @@ function throughputFigure(chapter: ChapterResult): SafeHtml {
 const VERDICT_WORD: Record<TargetResult['verdict'], string> = {
   pass: 'met',
   fail: 'missed',
+  'beyond-machine': 'beyond this machine',
   skipped: 'skipped',
   info: 'info',
 };
@@ -207,7 +217,23 @@ function targetsTable(chapter: ChapterResult): SafeHtml {
 <td><span class="badge badge-${t.verdict}" data-testid="verdict">${VERDICT_WORD[t.verdict]}</span>${t.reason ? html`<span class="origin">${t.reason}</span>` : ''}</td>
 <td class="yard">${yardstick}</td></tr>`;
   });
-  return html`<div class="scroll"><table data-testid="targets-table"><thead><tr><th>ID</th><th>Target</th><th class="num">Measured</th><th class="num">Rule</th><th>Verdict</th><th>Yardstick</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  const note = chapter.targets.some(isBeyond)
+    ? html`<p class="beyond-note" data-testid="beyond-note">${BEYOND_MACHINE_EXPLANATION}</p>`
+    : '';
+  return html`<div class="scroll"><table data-testid="targets-table"><thead><tr><th>ID</th><th>Target</th><th class="num">Measured</th><th class="num">Rule</th><th>Verdict</th><th>Yardstick</th></tr></thead><tbody>${rows}</tbody></table></div>${note}`;
+}
+
+/** The capacity per node of each rate target and the nodes the book's rate needs at it. */
+function capacityTable(chapter: ChapterResult): SafeHtml | string {
+  const rows = capacityRows(chapter);
+  if (rows.length === 0) return '';
+  const numeric = new Set([2, 3, 4, 5, 6]);
+  return html`<h3>Capacity per node</h3><div class="scroll"><table data-testid="capacity-table"><thead><tr>${CAPACITY_HEADER.map(
+    (h, i) => html`<th${raw(numeric.has(i) ? ' class="num"' : '')}>${h}</th>`,
+  )}</tr></thead><tbody>${rows.map(
+    (r) =>
+      html`<tr data-testid="capacity-row" data-target-id="${r[0] ?? ''}">${r.map((v, i) => html`<td${raw(numeric.has(i) ? ' class="num"' : '')}>${v}</td>`)}</tr>`,
+  )}</tbody></table></div><ul class="logs">${capacityAssumptions(chapter).map((a) => html`<li>${a}</li>`)}</ul>`;
 }
 
 function checksTable(chapter: ChapterResult): SafeHtml {
@@ -277,6 +303,13 @@ function loadLinks(load: NonNullable<ChapterResult['load']>): SafeHtml {
       ? html`<li><a href="${pathToFileURL(load.dashboardPath).href}">k6 dashboard</a> (${load.tool}, ${load.profile} profile)</li>`
       : '',
     load.summaryPath ? html`<li>k6 summary: <code>${load.summaryPath}</code></li>` : '',
+    (load.segments ?? 1) > 1 ? html`<li>load from ${load.segments} k6 processes (execution segments), merged</li>` : '',
+    ...load.scenarios
+      .filter((s) => s.loadGenerator || s.dropped !== undefined)
+      .map(
+        (s) =>
+          html`<li data-testid="load-generator">${s.name}: ${s.dropped ?? 0} iterations dropped${s.loadGenerator ? html`, ${formatLoadGenerator(s.loadGenerator)}` : ''}</li>`,
+      ),
   ];
   return html`<h3>Load test output</h3><ul class="logs" data-testid="load-links">${items}</ul>`;
 }
@@ -296,6 +329,7 @@ function chapterSection(chapter: ChapterResult): SafeHtml {
 <div class="chapter-head"><div><h2>${chapter.chapter} · ${chapter.title}</h2><p class="sub">${where}</p></div><div class="counts">${countBadges(countChecks(chapter.checks))}</div></div>
 <div class="charts">${latencyFigure(chapter)}${throughputFigure(chapter)}</div>
 <h3>Targets</h3>${targetsTable(chapter)}
+${capacityTable(chapter)}
 <h3>Checks</h3>${checksTable(chapter)}
 ${failures.length > 0 ? html`<h3>Failures and errors</h3>${failures.map((c) => failureDetails(chapter, c))}` : ''}
 ${chapter.load ? loadLinks(chapter.load) : ''}

@@ -49,6 +49,18 @@ describe('renderJunit', () => {
     expect(out).toMatch(/<testsuites [^>]*failures="2" errors="1" skipped="3"/);
   });
 
+  it('reports a target beyond this machine as skipped with its reason, never as a failure', () => {
+    const run = loadFixture('sample-run');
+    const t = run.chapters[0]!.targets[1]!;
+    t.verdict = 'beyond-machine';
+    t.reason = 'beyond this machine: the no-op yardstick carried 7000 req/s';
+    const out = renderJunit(run);
+    expect(out).toMatch(
+      /name="URL-T2 [^"]*" time="0.000"><skipped message="beyond this machine: the no-op yardstick carried 7000 req\/s"\/><\/testcase>/,
+    );
+    expect(out).toMatch(/<testsuites [^>]*failures="1"[^>]*skipped="3"/);
+  });
+
   it('escapes text in attributes and content', () => {
     const run = loadFixture('sample-run');
     const check = run.chapters[0]!.checks[5]!;

@@ -57,13 +57,15 @@ function targetCase(chapter: ChapterResult, t: TargetResult): CaseXml {
   if (t.verdict === 'fail')
     inner = `<failure message="${x(t.reason ?? measured)}" type="target">${x(detail)}</failure>`;
   else if (t.verdict === 'skipped') inner = `<skipped message="${x(t.reason ?? 'not measured')}"/>`;
+  // Not a failure (the machine could not carry the rate), not a pass either: skipped, saying why.
+  else if (t.verdict === 'beyond-machine') inner = `<skipped message="${x(t.reason ?? 'beyond this machine')}"/>`;
   // Info targets pass as test cases; their number goes to system-out so it is not lost.
   else inner = `<system-out>${x(detail)}</system-out>`;
   return {
     xml: `${open}>${inner}</testcase>`,
     failure: t.verdict === 'fail',
     error: false,
-    skipped: t.verdict === 'skipped',
+    skipped: t.verdict === 'skipped' || t.verdict === 'beyond-machine',
     seconds: 0,
   };
 }

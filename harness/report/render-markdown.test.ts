@@ -40,8 +40,59 @@ describe('renderMarkdown', () => {
   });
 
   it('lists load scenarios with rps, percentiles and errors', () => {
-    expect(rowOf(md, 'shorten')).toBe('| shorten | 1,158 | 1,157 | 6.2 | 19.7 | 38.6 | 0.0% |');
-    expect(rowOf(md, 'redirect')).toBe('| redirect | 11,576 | 11,574 | 2.1 | 7.9 | 14.8 | 0.0% |');
+    expect(rowOf(md, 'shorten')).toBe('| shorten | 1,158 | 1,157 | 6.2 | 19.7 | 38.6 | 0.0% |  |  |');
+    expect(rowOf(md, 'redirect')).toBe('| redirect | 11,576 | 11,574 | 2.1 | 7.9 | 14.8 | 0.0% |  |  |');
+  });
+
+  it('shows dropped iterations and k6 CPU use next to each scenario, and says when k6 was saturated', () => {
+    const run = loadFixture('sample-run');
+    const s = run.chapters[0]!.load!.scenarios[1]!;
+    s.dropped = 1200;
+    s.loadGenerator = { processes: 1, cpuCores: 0.95, peakCpuCores: 1.2, dropped: 1200, saturated: true };
+    expect(rowOf(renderMarkdown(run), 'redirect')).toBe(
+      '| redirect | 11,576 | 11,574 | 2.1 | 7.9 | 14.8 | 0.0% | 1,200 | k6 0.95 cores (peak 1.2), SATURATED |',
+    );
+  });
+
+  it('gives a target beyond this machine its own word, a headline count and the explanation', () => {
+    const run = loadFixture('sample-run');
+    const t = run.chapters[0]!.targets[1]!;
+    t.verdict = 'beyond-machine';
+    t.reason = 'beyond this machine: the no-op yardstick was offered the same 12731 req/s';
+    const out = renderMarkdown(run);
+    expect(rowOf(out, 'URL-T2')).toContain('_beyond this machine_ (beyond this machine: the no-op yardstick');
+    expect(out).toContain('5/5 graded targets met, 1 beyond this machine');
+    expect(out).toContain('Beyond this machine: the target was not met');
+    // Not a failure of the run: with no failing check, the run passed.
+    run.summary = { ...run.summary, fail: 0, error: 0 };
+    expect(renderMarkdown(run)).toContain('**PASSED**');
+  });
+
+  it('shows the capacity per node with the nodes needed and the assumption', () => {
+    const run = loadFixture('sample-run');
+    run.chapters[0]!.load!.capacity = [
+      {
+        target: 'URL-T2',
+        label: 'redirect',
+        unit: 'req/s',
+        latency: { id: 'URL-T4', p99Ms: 50 },
+        perNode: 4100,
+        yardstick: 10000,
+        ratio: 0.41,
+        bookRate: 11574.074,
+        nodesNeeded: 3,
+        limitedBy: 'p99 over 50 ms at 4,800 req/s',
+        assumption: 'Assumes a stateless tier that scales out linearly.',
+        store: { name: 'SQLite', measured: false, note: 'not measured' },
+      },
+    ];
+    const out = renderMarkdown(run);
+    expect(out).toContain('### Capacity per node');
+    expect(out.split('\n').find((l) => l.includes('redirect (p99'))).toBe(
+      '| URL-T2 | redirect (p99 ≤ 50 ms, URL-T4) | 4,100 req/s | 10,000 req/s | 0.41 | 11,574 req/s | 3 nodes | p99 over 50 ms at 4,800 req/s |',
+    );
+    expect(out).toContain('- Assumes a stateless tier that scales out linearly.');
+    expect(out).toContain('- SQLite: not measured');
   });
 
   it('describes the environment', () => {

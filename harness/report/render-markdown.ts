@@ -8,6 +8,14 @@ import type {
   TargetResult,
   TargetVerdict,
 } from '../results/types.ts';
+import {
+  BEYOND_MACHINE_EXPLANATION,
+  CAPACITY_HEADER,
+  capacityAssumptions,
+  capacityRows,
+  formatLoadGenerator,
+  isBeyond,
+} from './capacity.ts';
 import { escapeMarkdownCell as cell } from './escape.ts';
 import {
   abbreviate,
@@ -33,6 +41,7 @@ const STATUS_WORD: Record<CheckStatus, string> = {
 const VERDICT_WORD: Record<TargetVerdict, string> = {
   pass: 'met',
   fail: '**MISSED**',
+  'beyond-machine': '_beyond this machine_',
   skipped: 'skipped',
   info: 'info',
 };
@@ -62,10 +71,11 @@ function headline(results: RunResults): string {
   const s = results.summary;
   const { met, graded } = targetTally(results.chapters);
   const took = runDurationMs(results.startedAt, results.finishedAt);
+  const beyond = results.chapters.flatMap((c) => c.targets).filter(isBeyond).length;
   const parts = [
     `**${runPassed(results) ? 'PASSED' : 'FAILED'}**`,
     `${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skipped} skipped of ${countsTotal(s)} checks`,
-    `${met}/${graded} graded targets met`,
+    `${met}/${graded} graded targets met${beyond ? `, ${beyond} beyond this machine` : ''}`,
     `started ${formatTimestamp(results.startedAt)}`,
   ];
   if (took !== null) parts.push(`took ${formatDuration(took)}`);
@@ -95,15 +105,29 @@ function targetsTable(targets: readonly TargetResult[]): string {
       cell(t.origin ? abbreviate(t.origin, 60) : ''),
     ];
   });
-  return table(
-    ['ID', 'Target', 'Measured', 'Rule', 'Verdict', 'Yardstick (ratio)', 'Origin'],
-    ['l', 'l', 'r', 'l', 'l', 'l', 'l'],
-    rows,
+  return (
+    table(
+      ['ID', 'Target', 'Measured', 'Rule', 'Verdict', 'Yardstick (ratio)', 'Origin'],
+      ['l', 'l', 'r', 'l', 'l', 'l', 'l'],
+      rows,
+    ) + (targets.some(isBeyond) ? `\n\n${BEYOND_MACHINE_EXPLANATION}` : '')
   );
 }
 
+function capacityTable(chapter: ChapterResult): string {
+  const rows = capacityRows(chapter).map((r) => r.map(cell));
+  if (rows.length === 0) return '';
+  const notes = capacityAssumptions(chapter).map((a) => `- ${cell(a)}`);
+  return [
+    '### Capacity per node',
+    table(CAPACITY_HEADER, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l'], rows),
+    notes.join('\n'),
+  ].join('\n\n');
+}
+
 function loadTable(load: LoadResult): string {
-  const intro = `Profile \`${load.profile}\`, tool ${cell(load.tool)}.`;
+  const from = (load.segments ?? 1) > 1 ? ` from ${load.segments} k6 processes (execution segments)` : '';
+  const intro = `Profile \`${load.profile}\`, tool ${cell(load.tool)}${from}.`;
   if (load.scenarios.length === 0) return `${intro}\n\n_No scenarios were recorded._`;
   const rows = load.scenarios.map((s) => [
     cell(s.name),
@@ -113,9 +137,21 @@ function loadTable(load: LoadResult): string {
     formatNumber(s.latencyMs.p95),
     formatNumber(s.latencyMs.p99),
     formatPercent(s.errorRate),
+    s.dropped === undefined ? '' : formatNumber(s.dropped),
+    cell(formatLoadGenerator(s.loadGenerator)),
   ]);
-  const header = ['Scenario', 'req/s', 'target req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors'];
-  return `${intro}\n\n${table(header, ['l', 'r', 'r', 'r', 'r', 'r', 'r'], rows)}`;
+  const header = [
+    'Scenario',
+    'req/s',
+    'target req/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'errors',
+    'dropped',
+    'load generator',
+  ];
+  return `${intro}\n\n${table(header, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'], rows)}`;
 }
 
 function chapterSection(chapter: ChapterResult): string {
@@ -136,6 +172,7 @@ function chapterSection(chapter: ChapterResult): string {
     targetsTable(chapter.targets),
     '### Load',
     chapter.load ? loadTable(chapter.load) : '_No load run for this chapter._',
+    ...(chapter.load?.capacity?.length ? [capacityTable(chapter)] : []),
   ].join('\n\n');
 }
 

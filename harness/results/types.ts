@@ -2,7 +2,11 @@
 
 export type CheckKind = 'conformance' | 'property' | 'fault';
 export type CheckStatus = 'pass' | 'fail' | 'skipped' | 'error';
-export type TargetVerdict = 'pass' | 'fail' | 'skipped' | 'info';
+/**
+ * beyond-machine: the target was not met, and the same run shows this machine could not have met it (the no-op
+ * yardstick did not carry the offered rate, or k6 itself was saturated). Not a failure unless --strict.
+ */
+export type TargetVerdict = 'pass' | 'fail' | 'beyond-machine' | 'skipped' | 'info';
 export type TargetOp = '>=' | '<=' | 'info';
 
 export interface Counts {
@@ -72,14 +76,85 @@ export interface TargetResult {
   yardstick?: { name: string; value: number; unit: string };
   ratio?: number;
   profile?: string;
+  /** For a target measured at an offered rate: what the no-op yardstick and k6 did at that rate, same run. */
+  atRate?: AtRate;
 }
 
+/** The rate a target was measured at, and whether this machine could carry it at all. */
+export interface AtRate {
+  /** Requests per second offered in the measured window, all scenarios together. */
+  offeredRps: number;
+  /** The no-op server at the same offered rate, same run; absent when not measured here (e.g. grade-load). */
+  yardstick?: YardstickAtRate;
+  loadGenerator?: LoadGeneratorUse;
+}
+
+export interface YardstickAtRate {
+  /** No dropped iterations and no errors (and, for a latency target, its p99 within the target). */
+  carried: boolean;
+  rps: number;
+  dropped: number;
+  p99Ms: number;
+}
+
+/** k6's own CPU use during a run (from /proc/<pid>/stat of the k6 processes) and what it could not start. */
+export interface LoadGeneratorUse {
+  processes: number;
+  /** CPU cores used on average over the run (1 = one core busy). */
+  cpuCores: number;
+  /** Highest one-second CPU use, in cores. */
+  peakCpuCores: number;
+  dropped: number;
+  /** True when k6 itself was the bottleneck (over 0.9 of a core on average, or dropping iterations at it). */
+  saturated: boolean;
+  why?: string;
+}
+
+/** One step of the stepped search of the arrival rate. */
+export interface CapacityStep {
+  rate: number;
+  rps: number;
+  p99Ms: number;
+  dropped: number;
+  errorRate: number;
+  ok: boolean;
+  k6CpuCores?: number;
+}
+
+/** The implementation's capacity per node for a rate target, and the nodes the book's rate would need at it. */
+export interface CapacityPerNode {
+  /** The rate target, e.g. URL-T2. */
+  target: string;
+  /** What was probed, e.g. "redirect". */
+  label: string;
+  unit: string;
+  /** The latency target a step must meet, e.g. URL-T4 p99 <= 50 ms. */
+  latency: { id: string; p99Ms: number };
+  /** Highest arrival rate (in unit) carried within the latency target; null when not measured. */
+  perNode: number | null;
+  /** The same search against the no-op server, same run (req/s). */
+  yardstick: number | null;
+  ratio: number | null;
+  bookRate: number;
+  nodesNeeded: number | null;
+  /** Why the search stopped where it did (latency, dropped iterations, errors, the search's top rate). */
+  limitedBy?: string;
+  assumption: string;
+  /** The shared store's own capacity, where the chapter has one. */
+  store?: { name: string; measured: boolean; note: string };
+  reason?: string;
+  steps?: CapacityStep[];
+  yardstickSteps?: CapacityStep[];
+}
 export interface LoadScenario {
   name: string;
   targetRps?: number;
   rps: number;
   errorRate: number;
   latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number };
+  /** Iterations the open model could not start in time (the rate was not carried). */
+  dropped?: number;
+  loadGenerator?: LoadGeneratorUse;
 }
 
 export interface LoadResult {
@@ -87,7 +162,10 @@ export interface LoadResult {
   tool: string;
   summaryPath?: string;
   dashboardPath?: string;
+  /** k6 processes the load came from (1 unless --segments or grade-load). */
+  segments?: number;
   scenarios: LoadScenario[];
+  capacity?: CapacityPerNode[];
 }
 
 export interface ChapterResult {

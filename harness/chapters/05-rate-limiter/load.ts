@@ -7,7 +7,7 @@ import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
 import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
 import { runK6 } from '../../load/k6-runner.ts';
-import { checkFailureRate, loadSection, measuredScenario } from '../../load/measured-scenario.ts';
+import { checkFailureRate, loadSection, measuredScenario, shareOf } from '../../load/measured-scenario.ts';
 
 // Mirrors the k6 script's profiles (measured seconds and rate).
 const profiles = {
@@ -30,7 +30,7 @@ export const loadRateLimiter: LoadRun = async (ctx) => {
   const limited = measuredScenario(run.summary, 'limited', p.measureS);
   const passthrough = measuredScenario(run.summary, 'passthrough', p.measureS);
   const checks = checkFailureRate(run.summary);
-  const errorRate = round3(Math.max(limited.stats.errorRate, passthrough.stats.errorRate, checks.rate));
+  const errorRate = shareOf(Math.max(limited.stats.errorRate, passthrough.stats.errorRate, checks.rate));
   const added = round3(limited.stats.latencyMs.p99 - passthrough.stats.latencyMs.p99);
 
   // RL-T3: the decision endpoint on one key whose limit is never reached, against the no-op server.

@@ -9,7 +9,7 @@ import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
 import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
 import { runK6 } from '../../load/k6-runner.ts';
-import { checkFailureRate, loadSection, measuredScenario } from '../../load/measured-scenario.ts';
+import { checkFailureRate, loadSection, measuredScenario, shareOf } from '../../load/measured-scenario.ts';
 import type { LoadScenario, TargetResult } from '../../results/types.ts';
 
 // Mirrors the k6 script's profiles.
@@ -68,7 +68,7 @@ export const loadKeyValueStore: LoadRun = async (ctx) => {
       results.push(gradeTarget(t['KV-T6']!, { value: round3(m.stats.latencyMs.p99) }, ctx.profile));
   }
   const checks = checkFailureRate(run.summary);
-  errorRate = round3(Math.max(errorRate, checks.rate));
+  errorRate = shareOf(Math.max(errorRate, checks.rate));
   results.push(
     gradeTarget(
       t['KV-T7']!,

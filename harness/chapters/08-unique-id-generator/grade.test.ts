@@ -112,9 +112,11 @@ describe('08-unique-id-generator reference', () => {
       expectMeasuredRatio(byId['UID-T2']!.value, 'UID-T2');
       expect(byId['UID-T4']!.yardstick?.value).toBeGreaterThan(0);
       expect(byId['UID-T4']!.value).toBeGreaterThan(0);
+      expect(byId['UID-T1']!.atRate?.yardstick?.rps).toBeGreaterThan(0);
+      expect(r.load?.capacity?.map((c) => [c.target, c.latency.id, c.unit])).toEqual([['UID-T1', 'UID-T3', 'IDs/s']]);
       expectValidResults(r, k6.version);
     },
-    timeLimit(120_000),
+    timeLimit(240_000),
   );
 });
 

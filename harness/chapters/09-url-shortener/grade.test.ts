@@ -116,9 +116,18 @@ describe('09-url-shortener reference', () => {
       expectMeasuredRatio(byId['URL-T3']!.value, 'URL-T3');
       expect(byId['URL-T6']!.yardstick?.value).toBeGreaterThan(0);
       expect(byId['URL-T7']!.value).toBeGreaterThan(0);
+      // The rate targets know the offered rate and what the no-op yardstick did at it, same run.
+      expect(byId['URL-T1']!.atRate?.offeredRps).toBeGreaterThan(0);
+      expect(byId['URL-T1']!.atRate?.yardstick?.rps).toBeGreaterThan(0);
+      // Capacity per node for both of the book's rates, each within its latency target.
+      expect(r.load?.capacity?.map((c) => [c.target, c.latency.id])).toEqual([
+        ['URL-T2', 'URL-T4'],
+        ['URL-T1', 'URL-T5'],
+      ]);
+      for (const c of r.load!.capacity!) expect(c.steps?.length).toBeGreaterThan(0);
       expectValidResults(r, k6.version);
     },
-    timeLimit(180_000),
+    timeLimit(300_000),
   );
 });
 

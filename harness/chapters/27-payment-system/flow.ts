@@ -94,7 +94,7 @@ export async function createPayment(
             `after the failure (the spec: a 503 executed nothing, retry with the same key)`,
           { exchange: last },
         );
-  }
+      }
       inUseSince ??= Date.now();
       if (Date.now() - inUseSince > CREATE_RETRY.inFlightGraceMs) {
         ctx.fail(
@@ -120,7 +120,7 @@ export async function createPayment(
     `createPayment did not answer 201 (last: ${last?.status ?? last?.error}` +
       `${unavailable > CREATE_RETRY.maxUnavailable ? `, after ${unavailable} attempts answered 503 or nothing` : ''})`,
     {
-    ...(last ? { exchange: last } : {}),
+      ...(last ? { exchange: last } : {}),
     },
   );
 }
