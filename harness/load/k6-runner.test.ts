@@ -67,8 +67,9 @@ describe('runK6', () => {
     const count = reqs?.type === 'counter' ? reqs.count : 0;
     expect(count).toBeGreaterThan(0);
     const s = extractScenario(run.summary, 'steady');
-    // An open model at 200/s for 3 s: never more than the 600 offered (the rate is per scenario duration).
-    expect(count).toBeLessThanOrEqual(600);
+    // An open model at 200/s for 3 s offers 600, plus at most the one due exactly at the 3 s boundary, which k6
+    // starts when its timer fires late (601 seen on a loaded CI runner). A closed loop would show far more.
+    expect(count).toBeLessThanOrEqual(601);
     expect(s.rps).toBeGreaterThan(0);
     expect(s.rps).toBeLessThan(250);
     expect(s.errorRate).toBeGreaterThanOrEqual(0);
