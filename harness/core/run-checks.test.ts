@@ -9,6 +9,7 @@ import type { ChapterModule, CheckFn } from '../chapters/chapter-module.ts';
 import type { Catalog } from './catalog.ts';
 import type { CheckContext } from './check-context.ts';
 import { checkRunOrder, dailyShuffleSeed } from './check-order.ts';
+import { scopedFetch, sleep } from './check-scope.ts';
 import type { ExchangeValidator } from './exchange-validator.ts';
 import { runChecks, stateUnknownReason } from './run-checks.ts';
 import type { Target } from './target.ts';
@@ -169,6 +170,13 @@ describe('a check that times out', () => {
   const sleepy: CheckFn = async (ctx: CheckContext) => {
     for (;;) await ctx.sleep(60_000);
   };
+  // The same without ctx: a chapter's own sleep helper and a raw fetch, stopped through the check's scope.
+  const sleepyHelper: CheckFn = async () => {
+    for (;;) await sleep(60_000);
+  };
+  const hangingFetch: CheckFn = async () => {
+    for (;;) await scopedFetch(`${baseUrl}/slow`);
+  };
   const hangingProperty: CheckFn = async (ctx: CheckContext) => {
     await ctx.property(
       fc.integer(),
@@ -188,6 +196,8 @@ describe('a check that times out', () => {
       fakeModule({
         'FK-F1': hang,
         'FK-F2': sleepy,
+        'FK-F3': sleepyHelper,
+        'FK-F4': hangingFetch,
         'FK-C1': async (ctx) => {
           after.push(String((await ctx.http.send({ method: 'GET', path: '/fast' })).status));
         },
@@ -198,8 +208,8 @@ describe('a check that times out', () => {
     const before = requests;
     await new Promise((res) => setTimeout(res, 2500));
     expect(requests).toBe(before); // nothing of the stopped check is still sending
-    expect(cancelled - cancelledBefore).toBe(1); // the request in flight at the stop was cancelled, not awaited
-    for (const id of ['FK-F1', 'FK-F2']) {
+    expect(cancelled - cancelledBefore).toBe(2); // the requests in flight at the stop were cancelled, not awaited
+    for (const id of ['FK-F1', 'FK-F2', 'FK-F3', 'FK-F4']) {
       const f = r.checks.find((c) => c.id === id)!;
       expect(f.status).toBe('error');
       // "was stopped" at the end: it ended within the grace period, not left running.
@@ -207,7 +217,7 @@ describe('a check that times out', () => {
       expect(f.changed).toEqual(['timed out: every node was restarted']);
       expect(f.durationMs).toBeLessThan(1500);
     }
-    expect(target.restarts).toBe(2);
+    expect(target.restarts).toBe(4);
     expect(r.checks.find((c) => c.id === 'FK-C1')!.status).toBe('pass');
     expect(after).toEqual(['200']);
   });

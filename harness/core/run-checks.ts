@@ -8,6 +8,7 @@ import type { CheckOrder, CheckResult } from '../results/types.ts';
 import { CheckContext } from './check-context.ts';
 import { checkRunOrder } from './check-order.ts';
 import { CheckFailure, CheckSkipped } from './check-outcome.ts';
+import { runInCheckScope } from './check-scope.ts';
 import type { ExchangeValidator } from './exchange-validator.ts';
 import { CheckAborted, toRecorded } from './http-client.ts';
 import type { NetworkFaults } from './network-faults.ts';
@@ -107,7 +108,7 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
     try {
       if (!fn) throw new Error(`no implementation registered for ${c.id}`);
       for (const need of c.needs ?? []) ctx.require(need as never);
-      const running: Promise<Settled> = fn(ctx).then(
+      const running: Promise<Settled> = runInCheckScope(stop.signal, () => fn(ctx)).then(
         () => ({ ok: true }),
         (error: unknown) => ({ ok: false, error }),
       );

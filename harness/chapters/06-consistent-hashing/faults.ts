@@ -1,10 +1,9 @@
 // CH-F1, CH-F2: faults injected into a running target, and what "survive" means checked afterwards. Each records
 // evidence that the fault really happened (a fault that did not bite proves nothing, and the check says so).
 import type { CheckContext } from '../../core/check-context.ts';
+import { sleep } from '../../core/check-scope.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { ownersOf, placementApi, runNonce, setMembership } from './api.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * CH-F1: one client adds and removes servers while four others look keys up. Every lookup must answer 200, and each

@@ -114,7 +114,8 @@ export function nodeApis(ctx: CheckContext, timeoutMs?: number): { name: string;
   }));
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Stopped with the check at its time limit (see core/check-scope.ts).
+export { sleep } from '../../core/check-scope.ts';
 
 // Seeded randomness for fault schedules and workloads that replay from the check's seed.
 export { seededRandom, shuffled } from '../../fakes/prng.ts';

@@ -156,7 +156,7 @@ export async function cacheDown(ctx: CheckContext): Promise<void> {
     await redis.setReachable(true);
   }
   ctx.evidence.maxRedirectMsWhileDown = Math.round(Math.max(...slowest));
-  await new Promise((r) => setTimeout(r, 500));
+  await ctx.sleep(500);
   ctx.evidence.rereadAfterFault = await verifyAfterFault(ctx, warm, 'after Redis came back', 'f3');
 }
 

@@ -213,7 +213,7 @@ export async function clicksAreCounted(ctx: CheckContext): Promise<void> {
       const started = Date.now();
       let last = await api.stats(link.code);
       while (last.stats?.clicks !== clicks && Date.now() - started < slack.bound(2500)) {
-        await new Promise((r) => setTimeout(r, 200));
+        await ctx.sleep(200);
         last = await api.stats(link.code);
       }
       ctx.expect(last.stats, `stats failed with ${last.x.status}`, last.x);

@@ -3,6 +3,7 @@
 // the servers' processes on this Linux machine (a manifest target); by URL the memory is reported as not measured.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import WebSocket from 'ws';
+import { onCheckStop, scopedFetch, sleep } from '../../core/check-scope.ts';
 import type { Target } from '../../core/target.ts';
 
 const BATCH = 100;
@@ -54,7 +55,7 @@ async function post(
   body: unknown,
   token?: string,
 ): Promise<{ status: number; json: { token?: string } | null }> {
-  const res = await fetch(`${base}${path}`, {
+  const res = await scopedFetch(`${base}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
@@ -84,7 +85,7 @@ export async function holdConnections(target: Target, n: number, log: (l: string
     );
     for (const s of batch) if (s.status === 201 && s.json?.token) tokens.push(s.json.token);
   }
-  const d = await fetch(`${base}/api/v1/chat-server`, { headers: { authorization: `Bearer ${tokens[0]}` } });
+  const d = await scopedFetch(`${base}/api/v1/chat-server`, { headers: { authorization: `Bearer ${tokens[0]}` } });
   const disc = (await d.json()) as { server: { url: string }; alternatives: { url: string }[] };
   const urls = [disc.server, ...disc.alternatives].map((s) => s.url);
   const pids = target.mode === 'manifest' ? urls.map((x) => pidListening(Number(new URL(x).port))) : [];
@@ -92,6 +93,11 @@ export async function holdConnections(target: Target, n: number, log: (l: string
   const before = measurable ? pids.map((p) => rssBytes(p!)) : [];
 
   const sockets: WebSocket[] = [];
+  // A check stopped at its time limit closes what it opened instead of leaving thousands of sockets behind.
+  const unsubscribe = onCheckStop(() => {
+    unsubscribe();
+    for (const s of sockets) s.terminate();
+  });
   let failed = 0;
   for (let i = 0; i < tokens.length; i += BATCH) {
     const opened = await Promise.all(
@@ -120,9 +126,10 @@ export async function holdConnections(target: Target, n: number, log: (l: string
     for (const ws of opened) if (ws) sockets.push(ws);
     failed += opened.filter((x) => !x).length;
   }
-  await new Promise((r) => setTimeout(r, 1000));
+  await sleep(1000);
   const open = sockets.filter((s) => s.readyState === WebSocket.OPEN).length;
   const after = measurable ? pids.map((p) => rssBytes(p!)) : [];
+  unsubscribe();
   for (const s of sockets) s.terminate();
   const growth = after.reduce((a, x, i) => a + (x - before[i]!), 0);
   const perConn = measurable && open > 0 ? Math.round(growth / open) : null;

@@ -4,8 +4,9 @@
 // payment events are in flight, and started again. Survive means: meanwhile 503 (no 500, no hang); once it is back,
 // 201 again within DB_BACK_BOUND_MS; every payment event acknowledged with 201 still there (nothing lost); every
 // paid order SUCCESS within EXECUTING_BOUND_MS, charged once at the PSP and recorded once.
-import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { CheckContext } from '../../core/check-context.ts';
+import { sleep } from '../../core/check-scope.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { findPostgresBin, startPrivatePostgres } from '../../faults/private-postgres.ts';

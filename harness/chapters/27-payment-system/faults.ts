@@ -2,8 +2,9 @@
 // checked afterwards: every paid order ends SUCCESS, charged once (the PSP fake's own record), recorded once.
 // Each records evidence that its fault really happened (a fault that did not bite proves nothing, and says so),
 // then keeps paying after it and re-verifies every order of the check against the PSP's record and the ledger.
-import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { CheckContext } from '../../core/check-context.ts';
+import { sleep } from '../../core/check-scope.ts';
 import { newEvent, type OrderInput, payApi } from './api.ts';
 import {
   createAndPay,

@@ -1,8 +1,8 @@
 // The pay-in flow as a client and a buyer drive it, with the retries a careful client makes (same Idempotency-Key),
 // and the waits a check needs: until every order is final, or a deadline says it never became final.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckContext } from '../../core/check-context.ts';
+import { scopedFetch, sleep } from '../../core/check-scope.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import {
@@ -133,7 +133,7 @@ export async function payOnHostedPage(
 ): Promise<void> {
   for (let attempt = 0; attempt < 60; attempt++) {
     try {
-      const res = await fetch(`${event.payment_page_url}/pay`, {
+      const res = await scopedFetch(`${event.payment_page_url}/pay`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ card_number: card }),

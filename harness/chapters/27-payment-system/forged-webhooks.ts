@@ -1,8 +1,8 @@
 // PAY-I7: unsigned, forged or stale webhooks are refused and change nothing.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import { sleep } from '../../core/check-scope.ts';
 import { newEvent, type PaymentOrder, payApi } from './api.ts';
 import { amountArb } from './arbitraries.ts';
 import { createPayment } from './flow.ts';

@@ -1,8 +1,8 @@
 // PAY-I1: no double charge, with the PSP fake's own record of charges as the evidence.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import { sleep } from '../../core/check-scope.ts';
 import { newEvent, payApi } from './api.ts';
 import { amountArb } from './arbitraries.ts';
 import { createPayment, expectChargedOnce, payOnHostedPage, waitFinal } from './flow.ts';

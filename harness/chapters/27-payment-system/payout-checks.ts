@@ -1,9 +1,9 @@
 // PAY-C7 and PAY-I9: the pay-out flow. A seller is paid in (a paid checkout), then paid out through the payout
 // provider fake, whose own record says how many transfers each payout made.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import { sleep } from '../../core/check-scope.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { newEvent, type PayApi, payApi } from './api.ts';
 import { createAndPay, orderIds, waitFinal } from './flow.ts';

@@ -1,8 +1,8 @@
 // PAY-I2: each successful charge is recorded once in the ledger and once in the seller's wallet.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import { sleep } from '../../core/check-scope.ts';
 import { newEvent, type PaymentOrder, payApi } from './api.ts';
 import { amountArb } from './arbitraries.ts';
 import { createAndPay, entriesOf, orderIds, waitFinal } from './flow.ts';
