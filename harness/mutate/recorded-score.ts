@@ -1,20 +1,37 @@
 // The Stryker sample score a maintainer measured and checked in (`sdgrade mutate <chapter> --record`), so the spec
 // README and the chapter table can show it without re-running a half-hour measurement: specs/<chapter>/mutation-score.json.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { specFile } from '../core/paths.ts';
+import { rootDir, specFile } from '../core/paths.ts';
 import type { MutateReport } from './run-mutate.ts';
 import type { Score } from './score.ts';
 
 export interface RecordedScore {
   chapter: string;
   measuredAt: string;
+  /** The commit measured: checks strengthened later make this figure a floor, not the current score. */
+  commit: string | null;
   sample: number;
   seed: number;
   files: string[];
   score: Score;
   counts: MutateReport['counts'];
-  /** Survivors by key, for the README's list. */
+  /** Survivors and mutants whose code no check reached, by key, for the README's list. */
   survivors: string[];
+  noCoverage: string[];
+}
+
+function headCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+      cwd: rootDir,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+  } catch {
+    return null; // not a checkout (an installed package)
+  }
 }
 
 export function recordedScoreFile(slug: string): string {
@@ -25,12 +42,14 @@ export function recordScore(slug: string, r: MutateReport, now = new Date()): st
   const rec: RecordedScore = {
     chapter: slug,
     measuredAt: now.toISOString().slice(0, 10),
+    commit: headCommit(),
     sample: r.sample,
     seed: r.seed,
     files: r.files,
     score: r.score,
     counts: r.counts,
     survivors: r.mutants.filter((m) => m.status === 'survived').map((m) => m.key),
+    noCoverage: r.mutants.filter((m) => m.status === 'no-coverage').map((m) => m.key),
   };
   const f = recordedScoreFile(slug);
   writeFileSync(f, `${JSON.stringify(rec, null, 2)}\n`);
