@@ -84,6 +84,19 @@ export function buildApp(options: UrlAppOptions): FastifyInstance {
       },
     },
   });
+  if (mutant === 'location-names-short-url' || mutant === 'short-url-from-host') {
+    app.addHook('preSerialization', async (request, reply, payload: unknown) => {
+      if (request.routeOptions.url !== '/api/v1/data/shorten' || reply.statusCode >= 300) return payload;
+      const link = payload as { code: string; shortUrl: string };
+      // MUTANT location-names-short-url: the 201's Location is the short URL, not the link's metadata resource.
+      if (mutant === 'location-names-short-url' && reply.statusCode === 201) reply.header('location', link.shortUrl);
+      // MUTANT short-url-from-host: the short URL's base is taken from the client's Host header.
+      if (mutant === 'short-url-from-host') {
+        return { ...link, shortUrl: `${request.protocol}://${request.host}/api/v1/${link.code}` };
+      }
+      return payload;
+    });
+  }
   if (mutant === 'create-before-validate') {
     // MUTANT create-before-validate: the link is stored as soon as the body parses, before the request is checked
     // against the schema; a request then rejected (an unknown property, say) still leaves its link behind.

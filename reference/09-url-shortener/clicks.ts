@@ -2,6 +2,7 @@
 // and are flushed to the store in one batch every second and on shutdown. A link's clicks = stored + pending, so
 // within one process the count is exact; a kill -9 loses at most the last second of clicks (the spec allows
 // clicks to lag by up to one second; losing them on a crash is the price of not writing per click).
+import { setTimeout as delay } from 'node:timers/promises';
 import type { MutantName } from './mutants.ts';
 import type { LinkRecord, LinkStore } from './store.ts';
 
@@ -17,7 +18,9 @@ export class ClickCounter {
     private readonly onError: (error: unknown) => void,
     private readonly intervalMs = 1000,
     private readonly mutant?: MutantName,
-  ) {}
+  ) {
+    if (mutant === 'clicks-cleared-after-flush') this.flush = () => this.flushThenClear();
+  }
 
   start(): void {
     this.timer ??= setInterval(() => void this.flush(), this.intervalMs);
@@ -43,6 +46,23 @@ export class ClickCounter {
         for (const [code, n] of batch) this.pending.set(code, (this.pending.get(code) ?? 0) + n);
         this.onError(error);
       })
+      .finally(() => {
+        this.inFlight = undefined;
+      });
+    return this.inFlight;
+  }
+
+  /** MUTANT clicks-cleared-after-flush: writes a copy of the pending counts and clears the map once the write is
+   * done, losing the clicks recorded while it was in flight. The write is given 100 ms, a remote database's round
+   * trip under load, so the race shows on the embedded store too (whose own write is synchronous). */
+  private flushThenClear(): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    if (this.pending.size === 0) return Promise.resolve();
+    const batch = new Map(this.pending);
+    this.flushes++;
+    this.inFlight = Promise.all([this.store.addClicks(batch), delay(100)])
+      .then(() => this.pending.clear())
+      .catch((error: unknown) => this.onError(error))
       .finally(() => {
         this.inFlight = undefined;
       });

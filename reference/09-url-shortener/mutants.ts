@@ -73,6 +73,34 @@ export const MUTANTS = [
     description: 'stores the link before the request is validated: a rejected request (an unknown property) leaves it',
   },
   { name: 'status-200-on-create', breaks: 'URL-C1', description: 'a new link is answered 200 instead of 201' },
+  {
+    name: 'dedup-key-normalised',
+    breaks: 'URL-I3',
+    description:
+      'the dedup key drops trailing slashes: https://h/a/ gets the code (and URL) of https://h/a (blind bug)',
+  },
+  {
+    name: 'clicks-lost-on-stop',
+    breaks: 'URL-F4',
+    description:
+      "a graceful stop closes the store before the click counter's last flush: the last second of clicks is lost (blind bug)",
+  },
+  {
+    name: 'clicks-cleared-after-flush',
+    breaks: 'URL-I7',
+    description:
+      'the click flush clears the pending map after a (slow) write, losing clicks recorded meanwhile (blind bug)',
+  },
+  {
+    name: 'location-names-short-url',
+    breaks: 'URL-C1',
+    description: "the 201's Location is the short URL (/api/v1/{code}), not the link's metadata resource (blind bug)",
+  },
+  {
+    name: 'short-url-from-host',
+    breaks: 'URL-C1',
+    description: "shortUrl is built from the client's Host header instead of the public base (blind bug)",
+  },
   { name: 'redirect-301', breaks: 'URL-C2', description: 'redirects with 301 instead of 302' },
   { name: 'stats-without-clicks', breaks: 'URL-C3', description: 'link metadata omits the required clicks field' },
   {

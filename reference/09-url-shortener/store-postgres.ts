@@ -95,7 +95,8 @@ export class PostgresStore implements LinkStore {
   }
 
   async shorten(longUrl: string): Promise<{ link: LinkRecord; created: boolean }> {
-    const key = longUrlKey(longUrl);
+    // MUTANT dedup-key-normalised: "https://h/a and https://h/a/ are the same page", so they share one link.
+    const key = longUrlKey(this.mutant === 'dedup-key-normalised' ? longUrl.replace(/\/+$/, '') : longUrl);
     const existing = await this.byKey(key);
     if (existing) return { link: existing, created: false };
     const { rows } = await this.query<{ id: string }>('url-next-id', "SELECT nextval('url_links_id_seq') AS id", []);

@@ -114,7 +114,8 @@ export class SqliteStore implements LinkStore {
 
   async shorten(longUrl: string): Promise<{ link: LinkRecord; created: boolean }> {
     return this.guard(async () => {
-      const key = longUrlKey(longUrl);
+      // MUTANT dedup-key-normalised: "https://h/a and https://h/a/ are the same page", so they share one link.
+      const key = longUrlKey(this.mutant === 'dedup-key-normalised' ? longUrl.replace(/\/+$/, '') : longUrl);
       if (this.mutant === 'no-dedup') {
         // MUTANT no-dedup: never looks the long URL up; every call creates a link.
         return { link: toRecord(this.insertRow(longUrl, key)), created: true };

@@ -1,9 +1,11 @@
 // URL-C1..C4: every operation and every documented status, errors included. Each response is also validated
 // against the spec by the client, so a wrong header, content type or body shape fails here too.
 import { domainToASCII } from 'node:url';
+import { request } from 'undici';
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
-import { runNonce, urlApi } from './api.ts';
+import type { Exchange } from '../../core/http-client.ts';
+import { type Link, runNonce, urlApi } from './api.ts';
 
 const codeShape = /^[0-9A-Za-z]{1,11}$/;
 
@@ -19,9 +21,11 @@ export async function shortenConformance(ctx: CheckContext): Promise<void> {
     'shortUrl does not end with /api/v1/{code}',
     first.x,
   );
+  await createdLocationIsMetadata(ctx, first.x, first.link.code);
   const again = await api.shorten(longUrl);
   ctx.expectStatus(again.x, 200);
   ctx.expect(again.link?.code === first.link.code, 'shortening a known URL again gave another code', again.x);
+  await shortUrlIgnoresClientHost(ctx, longUrl, first.link);
 
   const bad = [
     { json: { longUrl: 'ftp://example.com/file' }, code: 'invalid_request', why: 'non-http scheme' },
@@ -68,6 +72,65 @@ export async function shortenConformance(ctx: CheckContext): Promise<void> {
     validRequest: false,
   });
   ctx.expectStatus(huge, 413, 'payload_too_large');
+}
+
+/** The 201's Location (optional in the spec) names the new link's metadata resource (getLink) when it is sent, and
+ * reading that resource gives the link. */
+async function createdLocationIsMetadata(ctx: CheckContext, created: Exchange, code: string): Promise<void> {
+  const location = created.headers.location;
+  ctx.evidence.createdLocation = location ?? null;
+  if (location === undefined) return;
+  const path = new URL(location, ctx.http.baseUrl).pathname;
+  ctx.expect(
+    path.endsWith(`/api/v1/data/links/${code}`),
+    `the 201's Location is ${JSON.stringify(location)}, not the link's metadata resource /api/v1/data/links/${code}`,
+    created,
+  );
+  const read = await ctx.http.send({ method: 'GET', path: `/api/v1/data/links/${code}` });
+  ctx.expectStatus(read, 200);
+  ctx.expect((read.body as { code?: unknown }).code === code, `the metadata resource does not describe ${code}`, read);
+}
+
+/**
+ * shortUrl is the service's public base, not the Host or X-Forwarded-Host a client sends: a forged host would put
+ * someone else's domain in the short URL handed out (and cached, and shared). A known URL shortened again with a
+ * forged host must answer the same shortUrl as before. (Node's fetch drops a Host header, so that request goes out
+ * through undici directly.)
+ */
+async function shortUrlIgnoresClientHost(ctx: CheckContext, longUrl: string, link: Link): Promise<void> {
+  const forged = 'sdgrade-forged-host.invalid';
+  const viaForwarded = await ctx.http.send({
+    method: 'POST',
+    path: '/api/v1/data/shorten',
+    json: { longUrl },
+    headers: { 'x-forwarded-host': forged, 'x-forwarded-proto': 'https' },
+  });
+  ctx.expectStatus(viaForwarded, 200);
+  const forwardedUrl = (viaForwarded.body as Link).shortUrl;
+  ctx.expect(
+    forwardedUrl === link.shortUrl,
+    `with X-Forwarded-Host ${forged}, shortUrl is ${forwardedUrl}, not ${link.shortUrl}: it trusts the client's header`,
+    viaForwarded,
+  );
+  const res = await request(`${ctx.http.baseUrl.replace(/\/$/, '')}/api/v1/data/shorten`, {
+    method: 'POST',
+    headers: { host: forged, 'content-type': 'application/json' },
+    body: JSON.stringify({ longUrl }),
+    signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]),
+  });
+  const text = await res.body.text();
+  const body = (() => {
+    try {
+      return JSON.parse(text) as Partial<Link>;
+    } catch {
+      return {};
+    }
+  })();
+  ctx.evidence.forgedHost = { status: res.statusCode, shortUrl: body.shortUrl };
+  ctx.expect(
+    res.statusCode >= 400 || body.shortUrl === link.shortUrl,
+    `with Host: ${forged}, shortUrl is ${body.shortUrl}, not ${link.shortUrl}: it is built from the client's Host header`,
+  );
 }
 
 /** `prefix` padded with letters to exactly `length` characters. */

@@ -47,8 +47,8 @@ export async function distinctUrlsDistinctCodes(ctx: CheckContext): Promise<void
   const api = urlApi(ctx);
   const nonce = runNonce();
   const owner = new Map<string, string>(); // code -> long URL, across every run of the property
-  const shortenAll = async (raws: string[]) => {
-    const urls = [...new Set(raws.map((r) => unique(r, nonce)))];
+  const shortenAll = async (raws: string[], alreadyUnique = false) => {
+    const urls = [...new Set(alreadyUnique ? raws : raws.map((r) => unique(r, nonce)))];
     const made = await Promise.all(urls.map((u) => api.shorten(u)));
     for (const [i, m] of made.entries()) {
       ctx.expect(m.link, `shorten failed with ${m.x.status ?? m.x.error}`, m.x);
@@ -62,6 +62,11 @@ export async function distinctUrlsDistinctCodes(ctx: CheckContext): Promise<void
     }
   };
   await ctx.property(fc.uniqueArray(longUrl, { minLength: 4, maxLength: 16 }), shortenAll);
+  // Near-twins: URLs that differ only in what a normaliser erases (a trailing slash, case, a default port, a dot
+  // segment, an escape, an empty query or fragment, the fragment). Each is another long URL: its own code.
+  // (The nonce is in their path already; appending it would hide a twin's end.)
+  await shortenAll(nearTwins(`https://example.com/twins/${nonce}/quiz`), true);
+  await shortenAll(nearTwins(`http://example.com/twins/${nonce}/jazz?q=1`), true);
   // Then a population large enough that a small code space shows its collisions (birthday bound: 400 URLs in a
   // space of 62^2 codes collide with probability 1 - e^-20), from the check's seed, 20 requests at a time.
   const population = fc.sample(longUrl, { seed: ctx.seed, numRuns: 400 });
@@ -72,6 +77,38 @@ export async function distinctUrlsDistinctCodes(ctx: CheckContext): Promise<void
     const r = await api.follow(code);
     ctx.expect(r.headers.location === url, `code ${code} now redirects to ${r.headers.location}, not ${url}`, r);
   }
+}
+
+/** Distinct URLs that one careless normalisation or another would make equal to `url` (or to each other). */
+export function nearTwins(url: string): string[] {
+  const u = new URL(url);
+  const scheme = u.protocol.slice(0, -1);
+  const rest = url.slice(scheme.length + 3); // host and everything after it
+  const path = u.pathname;
+  const upper = path.replace(/[a-z]$/, (c) => c.toUpperCase());
+  const twins = [
+    url,
+    `${url}/`,
+    url.replace(path, `${path}/`),
+    `${url}#`,
+    `${url}#top`,
+    `${url}#Top`,
+    url.includes('?') ? `${url}&` : `${url}?`,
+    `${scheme.toUpperCase()}://${rest}`,
+    `${scheme}://${u.host.toUpperCase()}${rest.slice(u.host.length)}`,
+    `${scheme}://${u.host}:${scheme === 'https' ? 443 : 80}${rest.slice(u.host.length)}`,
+    url.replace(path, `${path}/.`),
+    url.replace(path, upper),
+    url.replace(
+      path,
+      path.replace(/[a-z]$/, (c) => `%${c.charCodeAt(0).toString(16)}`),
+    ),
+    url.replace(
+      path,
+      path.replace(/[a-z]$/, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+    ),
+  ];
+  return [...new Set(twins)];
 }
 
 export async function codesAreShortBase62(ctx: CheckContext): Promise<void> {
@@ -191,6 +228,9 @@ export async function badInputIs4xx(
 export async function clicksAreCounted(ctx: CheckContext): Promise<void> {
   const api = urlApi(ctx);
   const nonce = runNonce();
+  // First the concurrent case: a counter that loses clicks under concurrency fails here at once, before the property
+  // (whose shrinking waits out the lag for every candidate).
+  await clicksCountedUnderConcurrency(ctx, api, nonce);
   let run = 0;
   await ctx.property(
     fc.tuple(longUrl, fc.integer({ min: 1, max: 6 })),
@@ -224,5 +264,43 @@ export async function clicksAreCounted(ctx: CheckContext): Promise<void> {
       );
     },
     Math.max(5, Math.round(ctx.numRuns / 5)),
+  );
+}
+
+/**
+ * Clients redirecting at once, for several times the spec's one-second lag, so that a counter which batches clicks
+ * writes batches while redirects go on: every redirect served is counted, none lost or counted twice. Correctness
+ * only: however many redirects the machine manages in that time, the count must equal them.
+ */
+const CONCURRENT_CLIENTS = 16;
+
+async function clicksCountedUnderConcurrency(ctx: CheckContext, api: ReturnType<typeof urlApi>, nonce: string) {
+  const url = unique('https://example.com/clicks/concurrent', nonce);
+  const { x, link } = await api.shorten(url);
+  ctx.expect(link, `shorten failed with ${x.status ?? x.error}`, x);
+  let served = 0;
+  const until = Date.now() + 5000;
+  await Promise.all(
+    Array.from({ length: CONCURRENT_CLIENTS }, async () => {
+      while (Date.now() < until) {
+        const r = await api.follow(link.code);
+        ctx.expectStatus(r, 302);
+        served++;
+      }
+    }),
+  );
+  const slack = checkSlack(ctx.evidence, 2500);
+  const started = Date.now();
+  let last = await api.stats(link.code);
+  while (last.stats?.clicks !== served && Date.now() - started < slack.bound(2500)) {
+    await new Promise((r) => setTimeout(r, 200));
+    last = await api.stats(link.code);
+  }
+  ctx.evidence.concurrentRedirects = served;
+  ctx.expect(last.stats, `stats failed with ${last.x.status}`, last.x);
+  ctx.expect(
+    last.stats.clicks === served,
+    `after ${served} redirects of ${link.code} from ${CONCURRENT_CLIENTS} clients at once over 5 s, it shows ${last.stats.clicks} clicks`,
+    last.x,
   );
 }
