@@ -521,10 +521,10 @@ export async function durableUnderKill(ctx: CheckContext): Promise<void> {
   ctx.runs = 3;
 }
 
-/** kill -9 of every node at once, then every node started again. */
+/** kill -9 of every node at once, then every node started again (together, as after a power cut). */
 async function powerCut(ctx: CheckContext): Promise<void> {
   await Promise.all(ctx.target.nodes.map((x) => ctx.target.kill(x)));
-  for (const x of ctx.target.nodes) await ctx.target.start(x);
+  await Promise.all(ctx.target.nodes.map((x) => ctx.target.start(x)));
 }
 
 /** Four keys, each written blind twice with w = N (one after the other): two concurrent siblings on every replica. */
