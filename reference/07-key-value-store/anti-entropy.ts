@@ -23,6 +23,8 @@ export interface RepairOptions {
   antiEntropyOff?: boolean;
   /** MUTANT hints-never-delivered. */
   hintsNeverDelivered?: boolean;
+  /** MUTANT merkle-counts-versions. */
+  merkleCountsOnly?: boolean;
 }
 
 export type Entries = [string, Version[]][];
@@ -65,7 +67,7 @@ export class Repair {
   }
 
   treeFor(peer: string): string[] {
-    return buildTree(this.shared(peer));
+    return buildTree(this.shared(peer), this.o.merkleCountsOnly);
   }
 
   /** Merges versions from a peer; answers how many keys changed here. */

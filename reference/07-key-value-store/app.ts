@@ -51,7 +51,7 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
 
   function contextParam(text: string | undefined): Clock {
     try {
-      return text ? parseClock(text) : EMPTY;
+      return text ? parseClock(text, mutant === 'context-repeated-actor-last-wins') : EMPTY;
     } catch (e) {
       throw new ProblemError(400, 'invalid_request', (e as Error).message);
     }
@@ -207,7 +207,9 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
           return reply
             .code(200)
             .send({ key, dot: `${o.self}.x:1`, context: formatClock(ctx) || `${o.self}.x:1`, acks: wq });
-        return send(reply, await coordinate({ op: 'put', key, value: null, context: context ?? '', w: wq }, false));
+        // MUTANT delete-ignores-w: the tombstone is coordinated with the cluster's W, whatever ?w= says.
+        const dw = mutant === 'delete-ignores-w' ? quorum.w : wq;
+        return send(reply, await coordinate({ op: 'put', key, value: null, context: context ?? '', w: dw }, false));
       },
 
       async getLocalReplica(request, reply) {

@@ -35,15 +35,18 @@ export function splitDot(dot: string): [string, number] {
   return [dot.slice(0, i), Number(dot.slice(i + 1))];
 }
 
-/** Parses the wire form (`a:3,b@5`); throws RangeError on anything else. */
-export function parseClock(text: string): Clock {
+/**
+ * Parses the wire form (`a:3,b@5`); throws RangeError on anything else. An actor named twice covers the union.
+ * MUTANT context-repeated-actor-last-wins (`lastEntryWins`): a later `actor:n` replaces an earlier one.
+ */
+export function parseClock(text: string, lastEntryWins = false): Clock {
   const c: Clock = { vv: {}, dots: [] };
   if (text === '') return c;
   for (const part of text.split(',')) {
     const m = ENTRY.exec(part);
     if (!m) throw new RangeError(`context entry '${part}' is not actor:counter or actor@counter`);
     const n = Number(m[3]);
-    if (m[2] === ':') c.vv[m[1]!] = Math.max(c.vv[m[1]!] ?? 0, n);
+    if (m[2] === ':') c.vv[m[1]!] = lastEntryWins ? n : Math.max(c.vv[m[1]!] ?? 0, n);
     else c.dots.push(`${m[1]}:${n}`);
   }
   return normalize(c);

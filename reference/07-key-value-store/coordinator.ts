@@ -37,6 +37,8 @@ export interface CoordinatorOptions {
   acknowledgeShortQuorum?: boolean;
   /** MUTANT dot-from-context-only: the next dot ignores the versions the coordinator holds. */
   dotFromContextOnly?: boolean;
+  /** MUTANT read-counts-failed-replies: a remote read that failed still counts toward R. */
+  countFailedReplies?: boolean;
 }
 
 export type WriteOutcome =
@@ -185,7 +187,9 @@ export class Coordinator {
             versions = mergeAll(versions, theirs, this.o.mergeMode);
             replies += weight;
           })
-          .catch(() => {})
+          .catch(() => {
+            if (this.o.countFailedReplies && !answered) replies += weight;
+          })
           .finally(() => {
             pending -= weight;
             if (answered) return;

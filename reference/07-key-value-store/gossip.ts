@@ -29,6 +29,8 @@ export interface GossipOptions {
   off?: boolean;
   /** MUTANT no-failure-detection: a member once heard of is never marked down. */
   neverDown?: boolean;
+  /** MUTANT last-heard-in-seconds: the view's lastHeardMsAgo is in seconds. */
+  lastHeardInSeconds?: boolean;
 }
 
 export class Gossip {
@@ -97,11 +99,12 @@ export class Gossip {
 
   view(): { name: string; status: 'alive' | 'down'; heartbeat: number; lastHeardMsAgo: number }[] {
     const now = performance.now();
+    const unit = this.o.lastHeardInSeconds ? 1000 : 1;
     return [...this.members].map(([name, s]) => ({
       name,
       status: this.isAlive(name) ? 'alive' : 'down',
       heartbeat: s.heartbeat,
-      lastHeardMsAgo: Number.isFinite(s.heardAt) ? Math.max(0, Math.round(now - s.heardAt)) : 2_147_483_647,
+      lastHeardMsAgo: Number.isFinite(s.heardAt) ? Math.max(0, Math.round((now - s.heardAt) / unit)) : 2_147_483_647,
     }));
   }
 

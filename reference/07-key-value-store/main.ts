@@ -93,6 +93,8 @@ await runServer({
       bloom: process.env['BLOOM'] !== 'off',
       fsync: process.env['FSYNC'] === 'always',
       lazyCommitLog: mutant === 'ack-before-commit-log',
+      replayLastOnly: mutant === 'siblings-lost-on-replay',
+      oldestTableFirst: mutant === 'sstables-oldest-first',
       mergeMode,
     });
     const peers = new Peers(peerUrls, rpcTimeoutMs);
@@ -105,6 +107,7 @@ await runServer({
       failAfterMs: intEnv('FAIL_AFTER_MS', 2000, 100, 600_000),
       off: mutant === 'gossip-off',
       neverDown: mutant === 'no-failure-detection',
+      lastHeardInSeconds: mutant === 'last-heard-in-seconds',
     });
     const hints = new HintStore(config.dataDir);
     const actor = actorId(config.dataDir, self, mutant);
@@ -126,6 +129,7 @@ await runServer({
       hintCountsAsAck: mutant === 'hint-counted-as-ack',
       acknowledgeShortQuorum: mutant === 'quorum-failure-acknowledged',
       dotFromContextOnly: mutant === 'dot-from-context-only',
+      countFailedReplies: mutant === 'read-counts-failed-replies',
     });
     const repair = new Repair({
       self,
@@ -139,6 +143,7 @@ await runServer({
       // MUTANT no-repair: neither anti-entropy nor hinted handoff, so replicas that missed writes never catch up.
       antiEntropyOff: mutant === 'anti-entropy-off' || mutant === 'no-repair',
       hintsNeverDelivered: mutant === 'hints-never-delivered' || mutant === 'no-repair',
+      merkleCountsOnly: mutant === 'merkle-counts-versions',
     });
     readiness.dependencies = async () => ({ storage: 'embedded' });
     const spec = await loadSpec(SPEC_URL);

@@ -12,14 +12,15 @@ export function bucketOf(key: string): number {
 }
 
 /** The tree as a heap-ordered array: node i has children 2i+1 and 2i+2; the last LEAVES entries are the buckets. */
-export function buildTree(entries: Iterable<[string, Version[]]>): string[] {
+/** MUTANT merkle-counts-versions (`countsOnly`): a leaf hashes each key's number of versions, not their dots. */
+export function buildTree(entries: Iterable<[string, Version[]]>, countsOnly = false): string[] {
   const buckets: string[][] = Array.from({ length: LEAVES }, () => []);
   for (const [key, versions] of entries) {
     const dots = versions
       .map((v) => v.dot)
       .sort()
       .join(',');
-    buckets[bucketOf(key)]!.push(`${key}=${dots}`);
+    buckets[bucketOf(key)]!.push(`${key}=${countsOnly ? versions.length : dots}`);
   }
   const tree = new Array<string>(2 * LEAVES - 1);
   for (let b = 0; b < LEAVES; b++) {

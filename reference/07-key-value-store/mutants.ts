@@ -121,6 +121,45 @@ export const MUTANTS = [
     breaks: 'KV-F4',
     description: 'calls to other nodes give up after 60 ms: slow links look like dead nodes',
   },
+  // From the blind bugs (fixtures/blind-bugs/07-key-value-store/): each one the checks missed before they were
+  // strengthened.
+  {
+    name: 'context-repeated-actor-last-wins',
+    breaks: 'KV-C1',
+    description: 'a context naming an actor twice keeps the later counter, not the union (a:5,a:0 covers nothing)',
+  },
+  {
+    name: 'delete-ignores-w',
+    breaks: 'KV-C2',
+    description: "a delete's ?w= is validated but the tombstone is coordinated with the cluster's W",
+  },
+  {
+    name: 'read-counts-failed-replies',
+    breaks: 'KV-F1',
+    description: 'a remote read that failed counts toward R: an r=N read answers 200 with a node down',
+  },
+  {
+    name: 'last-heard-in-seconds',
+    breaks: 'KV-F1',
+    description: "the cluster view's lastHeardMsAgo is in seconds",
+  },
+  {
+    name: 'siblings-lost-on-replay',
+    breaks: 'KV-I5',
+    description: 'commit-log replay keeps the last logged version of a key: concurrent siblings are lost on restart',
+  },
+  {
+    name: 'sstables-oldest-first',
+    breaks: 'KV-I5',
+    description: 'the read path searches SSTables oldest first: after two restarts a superseded version reads',
+  },
+  {
+    name: 'merkle-counts-versions',
+    breaks: 'KV-I4',
+    description:
+      'a Merkle leaf hashes how many versions each key has, not their dots: a replica that missed an update (its ' +
+      'hint lost) is never repaired',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -19,6 +19,7 @@ export interface Member {
   name: string;
   status: 'alive' | 'down';
   heartbeat: number;
+  lastHeardMsAgo: number;
   tokens: number[];
   ringShare: number;
 }

@@ -36,9 +36,26 @@ export async function putGetConformance(ctx: CheckContext): Promise<void> {
     `after an update with the context, read ${JSON.stringify(again.siblings.map((s) => s.value))}, not [D2]`,
     again.x,
   );
+  // The context format: each entry covers an actor's events up to its counter, so naming an actor twice covers
+  // the union (`a:5,a:0` covers a's events 1..5). The read's context, then every actor again at 0, still
+  // supersedes what the read saw: a parser that lets a later entry replace an earlier one would not.
+  const repeated = `${again.context},${again
+    .context!.split(',')
+    .map((e) => e.replace(/[:@][0-9]+$/, ':0'))
+    .join(',')}`;
+  const rewrite = await api.put(key, 'D2b', { context: repeated });
+  ctx.expectStatus(rewrite.x, 200);
+  const reread = await api.get(key, { r: 3 });
+  ctx.expectStatus(reread.x, 200);
+  ctx.expect(
+    reread.siblings.length === 1 && reread.siblings[0]!.value === 'D2b',
+    `a write with the context '${repeated}' (the read's entries, then each actor again at 0: the union covers ` +
+      `what the read saw) left ${JSON.stringify(reread.siblings.map((s) => s.value))}, not [D2b]`,
+    reread.x,
+  );
   // The limit is in bytes of UTF-8: exactly 10,240 is fine, in 1-byte and in 4-byte characters (outside the BMP,
   // two UTF-16 units each), and reads back unchanged; one byte more is 413, and a refused write changes nothing.
-  let context = again.context;
+  let context = reread.context;
   let stored = '';
   for (const edgeValue of ['x'.repeat(MAX_VALUE), '😀'.repeat(MAX_VALUE / 4)]) {
     const edge = await api.put(key, edgeValue, { context });
@@ -145,6 +162,16 @@ export async function deleteConformance(ctx: CheckContext): Promise<void> {
     'the key did not come back',
     got.x,
   );
+  // A delete's w is honoured like a write's: with w = N it is acknowledged once N replicas hold the tombstone.
+  const { view } = await api.cluster();
+  const n = view!.n;
+  const key2 = freshKey('c2-wn');
+  const put2 = await api.put(key2, 'doomed');
+  ctx.expectStatus(put2.x, 200);
+  const delN = await api.del(key2, { context: put2.context, w: n });
+  ctx.expectStatus(delN.x, 200);
+  const acks = (delN.x.body as { acks: number }).acks;
+  ctx.expect(acks >= n, `a delete with w=${n} was acknowledged by ${acks} replicas, fewer than ${n}`, delN.x);
   const never = await api.del(freshKey('c2-never'));
   ctx.expectStatus(never.x, 200);
   for (const p of [`/api/v1/kv/${key}?context=nope!`, `/api/v1/kv/${key}?w=0`, `/api/v1/kv/${key}?w=9`]) {

@@ -148,6 +148,8 @@ export async function killAndRestart(ctx: CheckContext): Promise<void> {
     ctx.evidence.requestToKilledNode = refused.x.error ?? refused.x.status;
     ctx.expect(refused.status === null, `${victim} was killed -9 but still answered`, refused.x);
     ctx.evidence.seenDownMs = await waitStatus(ctx, others, victim, 'down');
+    await expectSilenceReported(ctx, others, victim);
+    await expectQuorumOfAllRefused(ctx, others, victim);
     await ctx.target.start(victim);
     const { heartbeat, perSecond } = ctx.evidence.beforeKill as { heartbeat: number; perSecond: number };
     ctx.evidence.seenAliveMs = await waitStatus(
@@ -172,6 +174,52 @@ export async function killAndRestart(ctx: CheckContext): Promise<void> {
   } finally {
     await ctx.target.heal();
   }
+}
+
+/**
+ * The cluster view's lastHeardMsAgo is in milliseconds: of a killed node, nothing new can be heard, so between two
+ * views of an observer it must grow by at least the time between them (measured from the end of the first request
+ * to the start of the second, so a slow machine only widens the margin).
+ */
+async function expectSilenceReported(ctx: CheckContext, observers: { name: string; api: KvApi }[], victim: string) {
+  for (const o of observers) {
+    const first = await memberSeenBy(o.api, victim);
+    const firstAnswered = Date.now();
+    await sleep(1000);
+    const secondSent = Date.now();
+    const second = await memberSeenBy(o.api, victim);
+    const gap = secondSent - firstAnswered;
+    const grew = (second?.lastHeardMsAgo ?? 0) - (first?.lastHeardMsAgo ?? 0);
+    ctx.expect(
+      first !== undefined && second !== undefined && grew >= gap - 1,
+      `${o.name} reports lastHeardMsAgo ${first?.lastHeardMsAgo} then ${second?.lastHeardMsAgo} for the killed ` +
+        `${victim}, ${gap} ms apart: it must grow by the time elapsed (milliseconds since last heard)`,
+    );
+  }
+}
+
+/**
+ * With fewer nodes alive than N, no request can reach N distinct replicas: a write, a delete and a read with
+ * w = N / r = N must each answer 503 quorum_not_reached, never 200 (a reply that never came does not count).
+ */
+async function expectQuorumOfAllRefused(ctx: CheckContext, alive: { name: string; api: KvApi }[], victim: string) {
+  const { view } = await alive[0]!.api.cluster();
+  const n = view?.n ?? 0;
+  if (n <= alive.length) return;
+  for (const node of alive) {
+    const key = freshKey('f1-all');
+    const what = `with ${victim} killed and ${alive.length} of the N=${n} nodes alive, through ${node.name},`;
+    const w = await node.api.put(key, value(key), { w: n });
+    ctx.expect(w.x.status === 503, `${what} a w=${n} write answered ${w.x.status ?? w.x.error}, not 503`, w.x);
+    ctx.expectStatus(w.x, 503, 'quorum_not_reached');
+    const d = await node.api.del(key, { w: n });
+    ctx.expect(d.x.status === 503, `${what} a w=${n} delete answered ${d.x.status ?? d.x.error}, not 503`, d.x);
+    ctx.expectStatus(d.x, 503, 'quorum_not_reached');
+    const r = await node.api.get(key, { r: n });
+    ctx.expect(r.x.status === 503, `${what} an r=${n} read answered ${r.x.status ?? r.x.error}, not 503`, r.x);
+    ctx.expectStatus(r.x, 503, 'quorum_not_reached');
+  }
+  ctx.evidence.quorumOfAllRefused = { n, alive: alive.length };
 }
 
 export async function pausedNodeDoesNotHold(ctx: CheckContext): Promise<void> {

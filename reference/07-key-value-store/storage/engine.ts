@@ -19,6 +19,10 @@ export interface EngineOptions {
   /** MUTANT ack-before-commit-log: the log is written lazily, after the acknowledgement. */
   lazyCommitLog?: boolean;
   mergeMode?: MergeMode;
+  /** MUTANT siblings-lost-on-replay: a replayed key keeps only its last logged version, not the merge of them. */
+  replayLastOnly?: boolean;
+  /** MUTANT sstables-oldest-first: the read path searches SSTables oldest first. */
+  oldestTableFirst?: boolean;
 }
 
 export interface EngineStats extends ReadStats {
@@ -57,6 +61,8 @@ export class StorageEngine {
       fsync: false,
       lazyCommitLog: false,
       mergeMode: 'dots',
+      replayLastOnly: false,
+      oldestTableFirst: false,
       ...options,
     };
     const dir = this.o.dir;
@@ -77,7 +83,7 @@ export class StorageEngine {
     const segments = CommitLog.segments(dir);
     for (const gen of segments)
       for (const e of CommitLog.replay(dir, gen))
-        this.toMemtable(e.k, merge(this.get(e.k) ?? [], e.v, this.o.mergeMode));
+        this.toMemtable(e.k, this.o.replayLastOnly ? [e.v] : merge(this.get(e.k) ?? [], e.v, this.o.mergeMode));
     const last = segments.at(-1) ?? 0;
     this.log = new CommitLog(dir, last + 1, { fsync: this.o.fsync, lazy: this.o.lazyCommitLog });
     // Old segments now live in the memtable and the new segment gets only new writes: flush them out at once.
@@ -91,8 +97,9 @@ export class StorageEngine {
   get(key: string): Version[] | undefined {
     const m = this.memtable.get(key);
     if (m) return m;
-    for (let i = this.tables.length - 1; i >= 0; i--) {
-      const v = this.tables[i]!.get(key, this.stats);
+    const n = this.tables.length;
+    for (let i = n - 1; i >= 0; i--) {
+      const v = this.tables[this.o.oldestTableFirst ? n - 1 - i : i]!.get(key, this.stats);
       if (v) return v;
     }
     return undefined;
