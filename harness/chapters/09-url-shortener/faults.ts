@@ -177,7 +177,7 @@ export async function gracefulRestart(ctx: CheckContext): Promise<void> {
     const started = Date.now();
     let last = await api.stats(c.code);
     while (last.stats?.clicks !== c.clicks && Date.now() - started < slack.bound(2500)) {
-      await new Promise((r) => setTimeout(r, 200));
+      await ctx.sleep(200);
       last = await api.stats(c.code);
     }
     if (!last.stats) continue; // a lost link: verifyAfterFault below names that cause

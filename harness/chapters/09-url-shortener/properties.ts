@@ -293,7 +293,7 @@ async function clicksCountedUnderConcurrency(ctx: CheckContext, api: ReturnType<
   const started = Date.now();
   let last = await api.stats(link.code);
   while (last.stats?.clicks !== served && Date.now() - started < slack.bound(2500)) {
-    await new Promise((r) => setTimeout(r, 200));
+    await ctx.sleep(200);
     last = await api.stats(link.code);
   }
   ctx.evidence.concurrentRedirects = served;
