@@ -129,8 +129,25 @@ describe('searchSideBySide', () => {
 });
 
 describe('capacityPerNode with fake endpoints', () => {
-  const rate: ResolvedTarget = { id: 'XX-T1', title: 'rate', metric: 'rps', unit: 'req/s', op: '>=', value: 5000 };
-  const latency: ResolvedTarget = { id: 'XX-T2', title: 'p99', metric: 'p99', unit: 'ms', op: '<=', value: 50 };
+  const common = { profile: 'any', origin: 'test' } as const;
+  const rate: ResolvedTarget = {
+    ...common,
+    id: 'XX-T1',
+    title: 'rate',
+    metric: 'rps',
+    unit: 'req/s',
+    op: '>=',
+    value: 5000,
+  };
+  const latency: ResolvedTarget = {
+    ...common,
+    id: 'XX-T2',
+    title: 'p99',
+    metric: 'p99',
+    unit: 'ms',
+    op: '<=',
+    value: 50,
+  };
   const ctx = { profile: 'full', outDir: '/nonexistent', k6: 'k6', onProgress: () => {} } as unknown as LoadRunContext;
   const io = (noop: number, impl: number): CapacityIo => ({
     startNoop: async () => ({ url: 'http://noop.invalid', stop: async () => {} }),

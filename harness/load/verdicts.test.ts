@@ -15,6 +15,7 @@ const rateTarget: ResolvedTarget = {
   op: '>=',
   value: 1000,
   profile: 'full',
+  origin: 'test',
 };
 const latencyTarget: ResolvedTarget = { ...rateTarget, id: 'XX-T2', metric: 'p99', unit: 'ms', op: '<=', value: 50 };
 const SECONDS = 15;
