@@ -23,9 +23,7 @@ const log = (line: string) => console.log(line);
  */
 export const SINGLE_RUNNER = new Set(['13-chat-system']);
 
-function replayable(slug: string, hasLoad: boolean): boolean {
-  return hasLoad && existsSync(join(loadDir, `${slug}.js`));
-}
+const hasK6Script = (slug: string) => existsSync(join(loadDir, `${slug}.js`));
 
 export async function cmdGradeLoad(
   chapter: string,
@@ -36,14 +34,15 @@ export async function cmdGradeLoad(
   const manifest = readLoadManifest(from);
   if (manifest.chapter !== module.slug)
     throw new Error(`${from} holds a load of chapter ${manifest.chapter}, not ${module.slug}`);
-  if (!replayable(module.slug, module.load !== undefined))
+  const load = module.load;
+  if (!load || !hasK6Script(module.slug))
     throw new Error(`grade-load: chapter ${module.slug} has no load test with a k6 script`);
   const runId = newRunId();
   const dir = makeRunDir(runId, o.out);
   const baseUrl = manifest.env.TARGET_URL ?? manifest.env.TARGET_URLS?.split(',')[0] ?? 'unknown';
   log(`run ${runId}: grading the ${manifest.profile} load of ${module.slug} from ${from}`);
   const started = new Date().toISOString();
-  const measured = await module.load({
+  const measured = await load({
     target: new UrlTarget(baseUrl, `k6 runners' samples in ${from}`),
     catalog: module.catalog,
     profile: manifest.profile,
