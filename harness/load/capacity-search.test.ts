@@ -178,6 +178,12 @@ describe('capacityPerNode with fake endpoints', () => {
     expect(c!.reason).toMatch(/book gives no rate/);
   });
 
+  it('says the latency bound is beyond this machine when the no-op server beside it held no step either', async () => {
+    const [c] = await capacityPerNode(ctx, [{ target: rate, latency, label: 'read', url: 'http://impl' }], io(5, 5));
+    expect(c).toMatchObject({ perNode: null, yardstick: null, ratio: null });
+    expect(c!.limitedBy).toMatch(/the no-op server beside it held no step either .*: beyond this machine$/);
+  });
+
   it('says no step held when even the lowest rate misses', async () => {
     const [c] = await capacityPerNode(ctx, [{ target: rate, latency, label: 'read', url: 'http://impl' }], io(8000, 5));
     expect(c).toMatchObject({ perNode: null, ratio: null, nodesNeeded: null });

@@ -303,7 +303,11 @@ export async function capacityPerNode(
       yardstick: yardstick.capacity > 0 ? yardstick.capacity : null,
       ratio: impl.capacity > 0 && yardstick.capacity > 0 ? round3(impl.capacity / yardstick.capacity) : null,
       nodesNeeded: impl.capacity > 0 && bookRate > 0 ? Math.ceil(bookRate / perNode) : null,
-      limitedBy: impl.limitedBy,
+      // When the no-op server held no step either, the latency bound is this machine's, not the implementation's.
+      limitedBy:
+        yardstick.capacity === 0
+          ? `${impl.limitedBy}; the no-op server beside it held no step either (${yardstick.limitedBy}): beyond this machine`
+          : impl.limitedBy,
       ...(reason ? { reason } : {}),
       steps: impl.steps,
       yardstickSteps: yardstick.steps,
