@@ -50,7 +50,7 @@ describe('SteppedSearch', () => {
       rates.push(r);
       down.record(step(r, r <= 30));
     }
-    expect(rates).toEqual([100, 25, 63]);
+    expect(rates).toEqual([100, 25]);
     expect(down.result(50).capacity).toBe(25);
 
     const top = new SteppedSearch(SEARCH_PLANS.smoke, 300);

@@ -13,9 +13,12 @@ import { SATURATED_CORES } from './k6-cpu.ts';
 import { startNoopServer } from './noop-server.ts';
 import { rateProbe } from './rate-probe.ts';
 
-/** Smoke keeps CI short (a few 1 s steps: it proves the plumbing, not the number); full is a real search. */
+/**
+ * Smoke keeps CI short (two to four 1 s steps per side, no bisection: it proves the plumbing, not the number; each
+ * step is a k6 process, slow to start on a busy machine); full is a real search.
+ */
 export const SEARCH_PLANS = {
-  smoke: { startRps: 100, factor: 4, maxSteps: 3, refine: 1, warmupS: 1, stepS: 1 },
+  smoke: { startRps: 100, factor: 4, maxSteps: 2, refine: 0, warmupS: 1, stepS: 1 },
   full: { startRps: 250, factor: 2, maxSteps: 9, refine: 3, warmupS: 3, stepS: 8 },
 } as const;
 

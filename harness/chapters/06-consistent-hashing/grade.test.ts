@@ -109,6 +109,6 @@ describe('06-consistent-hashing reference', () => {
       expect(byId['CH-T3']!.reason).toMatch(/modulo/);
       expectValidResults(r, k6.version);
     },
-    timeLimit(150_000),
+    timeLimit(210_000),
   );
 });
