@@ -196,7 +196,7 @@ export async function searchSideBySide(
 
 export interface CapacitySpec {
   /**
-   * The rate target, e.g. URL-T2. Where the book gives no rate (RL, KV, CH, CHAT), the latency target itself: the
+   * The rate target, e.g. URL-T2. Where the book gives no rate (05, 06, 07), the latency target itself: the
    * capacity per node and its ratio are still measured, and no node count is made up (bookRate 0).
    */
   target: ResolvedTarget;
