@@ -10,7 +10,7 @@ import type { ResolvedTarget } from '../core/resolve-targets.ts';
 import { round3 } from '../core/stats.ts';
 import type { CapacityPerNode, CapacityStep } from '../results/types.ts';
 import { SATURATED_CORES } from './k6-cpu.ts';
-import { startNoopServer } from './noop-server.ts';
+import { startNoopProcess } from './noop-process.ts';
 import { rateProbe } from './rate-probe.ts';
 
 /**
@@ -218,7 +218,8 @@ export interface CapacityIo {
   stepRunner: (o: StepOptions) => StepRunner;
 }
 
-const k6Io: CapacityIo = { startNoop: () => startNoopServer(), stepRunner: k6StepRunner };
+// The no-op server in its own process, as the implementation is (see noop-process.ts).
+const k6Io: CapacityIo = { startNoop: () => startNoopProcess(), stepRunner: k6StepRunner };
 
 /** The no-op server is searched up to here whatever the book's rate, so its ratio has a real top. */
 const NOOP_MAX_RPS = 64_000;
