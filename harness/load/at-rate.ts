@@ -6,7 +6,7 @@ import type { LoadRunContext } from '../core/load-run.ts';
 import { round3 } from '../core/stats.ts';
 import type { AtRate, LoadScenario } from '../results/types.ts';
 import type { ChapterK6Run } from './chapter-k6.ts';
-import { startNoopServer } from './noop-server.ts';
+import { startNoopProcess } from './noop-process.ts';
 import { type RateProbeOptions, type RateProbeResult, rateProbe } from './rate-probe.ts';
 
 export const YARDSTICK_AT_RATE = { smoke: { warmupS: 1, durationS: 3 }, full: { warmupS: 5, durationS: 15 } };
@@ -17,7 +17,8 @@ export interface AtRateIo {
   probe: (o: RateProbeOptions) => Promise<Pick<RateProbeResult, 'carried' | 'rps' | 'dropped' | 'p99Ms'>>;
 }
 
-const k6Io: AtRateIo = { startNoop: () => startNoopServer(), probe: rateProbe };
+// The no-op server in its own process, as the implementation is (see noop-process.ts).
+const k6Io: AtRateIo = { startNoop: () => startNoopProcess(), probe: rateProbe };
 
 export async function atOfferedRate(
   ctx: Pick<LoadRunContext, 'profile' | 'outDir' | 'k6' | 'onProgress' | 'replayDir'>,
