@@ -55,12 +55,17 @@ const json = { headers: { 'content-type': 'application/json' } };
 export function setup() {
   const ready = http.get(`${BASE}/health/ready`);
   if (ready.status !== 200) fail(`${BASE} is not ready (${ready.status}); start it first`);
+  // Idempotent, so every k6 process of a segmented run (--segments, k6 Operator runners) can run it: it removes only
+  // servers outside the load's ten and puts those ten (201 new, 200 already there), leaving the same membership.
+  const wanted = Array.from({ length: 10 }, (_, i) => `load-${i}`);
   const list = http.get(`${BASE}/api/v1/servers`);
-  for (const s of list.json('servers')) http.del(`${BASE}/api/v1/servers/${encodeURIComponent(s.id)}`);
-  for (let i = 0; i < 10; i++) {
-    const r = http.put(`${BASE}/api/v1/servers/load-${i}`, JSON.stringify({ weight: 1 + (i % 2) }), json);
-    if (r.status !== 201) fail(`setup could not add a server: ${r.status} ${r.body}`);
+  for (const s of list.json('servers')) {
+    if (!wanted.includes(s.id)) http.del(`${BASE}/api/v1/servers/${encodeURIComponent(s.id)}`);
   }
+  wanted.forEach((id, i) => {
+    const r = http.put(`${BASE}/api/v1/servers/${id}`, JSON.stringify({ weight: 1 + (i % 2) }), json);
+    if (r.status !== 201 && r.status !== 200) fail(`setup could not add a server: ${r.status} ${r.body}`);
+  });
   const keys = Array.from({ length: KEYS }, (_, i) => `load:${i}`);
   const r = http.post(`${BASE}/api/v1/lookups`, JSON.stringify({ keys }), json);
   if (r.status !== 200) fail(`setup batch lookup failed: ${r.status} ${r.body}`);

@@ -120,4 +120,72 @@ describe('grade-load', () => {
       /holds a load of chapter 09-url-shortener, not 08-unique-id-generator/,
     );
   });
+
+  it('grades another chapter the same way: 05 from two runners, RL-T1 from all their samples', async () => {
+    const where = join(dir, 'rl');
+    await mkdir(where, { recursive: true });
+    await writeFile(
+      join(where, 'sdgrade-load.json'),
+      JSON.stringify({
+        chapter: '05-rate-limiter',
+        profile: 'smoke',
+        segments: 2,
+        script: 'load/05-rate-limiter.js',
+        env: { TARGET_URL: 'http://runners.example:8050', PROFILE: 'smoke' },
+        k6Version: 'v1.8.1',
+        samples: 'test',
+        createdAt: new Date().toISOString(),
+      }),
+    );
+    const limited = [
+      Array.from({ length: 300 }, (_, i) => 2 + (i % 5)),
+      Array.from({ length: 300 }, (_, i) => 3 + (i % 4)),
+    ];
+    const pass = [Array.from({ length: 300 }, (_, i) => 1 + (i % 3)), Array.from({ length: 300 }, () => 2)];
+    for (const r of [0, 1]) {
+      const lines = [HEADER, ...rows('limited', limited[r]!, () => true), ...rows('passthrough', pass[r]!, () => true)];
+      await writeFile(join(where, `runner-${r}.csv`), `${lines.join('\n')}\n`);
+    }
+    const { code, run } = await grade05(where, join(dir, 'rl-out'));
+    expect(code).toBe(0);
+    const c = run.chapters[0]!;
+    const p99 = (xs: number[][]) =>
+      k6Percentile(
+        [...xs[0]!, ...xs[1]!].sort((a, b) => a - b),
+        0.99,
+      );
+    const t1 = c.targets.find((t) => t.id === 'RL-T1')!;
+    expect(t1.value).toBeCloseTo(p99(limited) - p99(pass), 3);
+    expect(c.load!.scenarios.find((x) => x.name === 'limited')!.rps).toBe(600 / 6);
+    expect(c.targets.find((t) => t.id === 'RL-T2')).toMatchObject({ verdict: 'pass', value: 0 });
+    expect(c.targets.find((t) => t.id === 'RL-T3')).toMatchObject({ verdict: 'skipped' });
+    expect(c.load!.capacity!.every((k) => k.perNode === null && /grade-load/.test(k.reason ?? ''))).toBe(true);
+  });
+
+  it("refuses chapter 13's samples from more than one runner", async () => {
+    const where = join(dir, 'chat');
+    await mkdir(where, { recursive: true });
+    await writeFile(
+      join(where, 'sdgrade-load.json'),
+      JSON.stringify({
+        chapter: '13-chat-system',
+        profile: 'smoke',
+        segments: 2,
+        script: 'load/13-chat-system.js',
+        env: { TARGET_URL: 'http://runners.example:8130', PROFILE: 'smoke' },
+        k6Version: 'v1.8.1',
+        samples: 'test',
+        createdAt: new Date().toISOString(),
+      }),
+    );
+    for (const r of [0, 1]) await writeFile(join(where, `runner-${r}.csv`), `${HEADER}\n`);
+    await expect(cmdGradeLoad('13', { from: where, out: join(dir, 'chat-out') })).rejects.toThrow(/one k6 process/);
+  });
 });
+
+async function grade05(from: string, out: string): Promise<{ code: number; run: RunResults }> {
+  const code = await cmdGradeLoad('05', { from, out });
+  const v = validateResults(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+  if (!v.ok) throw new Error(v.errors.join('\n'));
+  return { code, run: v.results };
+}

@@ -6,15 +6,25 @@ import type { LoadRunContext } from '../core/load-run.ts';
 import { round3 } from '../core/stats.ts';
 import type { AtRate, LoadScenario } from '../results/types.ts';
 import type { ChapterK6Run } from './chapter-k6.ts';
-import { startNoopServer } from './noop-server.ts';
-import { rateProbe } from './rate-probe.ts';
+import { startNoopProcess } from './noop-process.ts';
+import { type RateProbeOptions, type RateProbeResult, rateProbe } from './rate-probe.ts';
 
 export const YARDSTICK_AT_RATE = { smoke: { warmupS: 1, durationS: 3 }, full: { warmupS: 5, durationS: 15 } };
 
+/** What the yardstick runs on; tests pass fakes. */
+export interface AtRateIo {
+  startNoop: () => Promise<{ url: string; stop(): Promise<void> }>;
+  probe: (o: RateProbeOptions) => Promise<Pick<RateProbeResult, 'carried' | 'rps' | 'dropped' | 'p99Ms'>>;
+}
+
+// The no-op server in its own process, as the implementation is (see noop-process.ts).
+const k6Io: AtRateIo = { startNoop: () => startNoopProcess(), probe: rateProbe };
+
 export async function atOfferedRate(
-  ctx: LoadRunContext,
+  ctx: Pick<LoadRunContext, 'profile' | 'outDir' | 'k6' | 'onProgress' | 'replayDir'>,
   run: Pick<ChapterK6Run, 'loadGenerator'>,
   scenarios: readonly LoadScenario[],
+  io: AtRateIo = k6Io,
 ): Promise<AtRate> {
   const rates = Object.fromEntries(
     scenarios.filter((s) => s.targetRps !== undefined && s.targetRps > 0).map((s) => [s.name, s.targetRps!]),
@@ -26,9 +36,9 @@ export async function atOfferedRate(
   if (ctx.replayDir || offeredRps === 0) return out;
   const plan = YARDSTICK_AT_RATE[ctx.profile];
   ctx.onProgress(`yardstick: the no-op server at the same ${offeredRps} req/s (${plan.durationS} s)`);
-  const noop = await startNoopServer();
+  const noop = await io.startNoop();
   try {
-    const r = await rateProbe({
+    const r = await io.probe({
       url: `${noop.url}/`,
       rates,
       ...plan,

@@ -1,20 +1,24 @@
 // Capacity per node: the highest arrival rate one node carries while still meeting its latency target, found by a
 // short stepped search of the arrival rate with k6 (open model, not a single burst): the rate grows by a factor
 // until a step misses (latency over the target, dropped iterations or errors), then bisects between the last
-// step that held and the first that missed. The same search against the no-op server gives the yardstick, and the
-// book's rate over the capacity gives the nodes a stateless tier would need.
+// step that held and the first that missed. The same search against the no-op server, run side by side with it
+// (the two take turns step by step), gives the yardstick, and the book's rate over the capacity gives the nodes a
+// stateless tier would need.
 import { join } from 'node:path';
 import type { LoadRunContext, Profile } from '../core/load-run.ts';
 import type { ResolvedTarget } from '../core/resolve-targets.ts';
 import { round3 } from '../core/stats.ts';
 import type { CapacityPerNode, CapacityStep } from '../results/types.ts';
 import { SATURATED_CORES } from './k6-cpu.ts';
-import { startNoopServer } from './noop-server.ts';
+import { startNoopProcess } from './noop-process.ts';
 import { rateProbe } from './rate-probe.ts';
 
-/** Smoke keeps CI short (a few 1 s steps: it proves the plumbing, not the number); full is a real search. */
+/**
+ * Smoke keeps CI short (two to four 1 s steps per side, no bisection: it proves the plumbing, not the number; each
+ * step is a k6 process, slow to start on a busy machine); full is a real search.
+ */
 export const SEARCH_PLANS = {
-  smoke: { startRps: 100, factor: 4, maxSteps: 3, refine: 1, warmupS: 1, stepS: 1 },
+  smoke: { startRps: 100, factor: 4, maxSteps: 2, refine: 0, warmupS: 1, stepS: 1 },
   full: { startRps: 250, factor: 2, maxSteps: 9, refine: 3, warmupS: 3, stepS: 8 },
 } as const;
 
@@ -23,18 +27,16 @@ export const SCALE_OUT_ASSUMPTION =
   'linearly behind a load balancer. Measured with k6 on the same machine as the node (k6 takes CPU from it), so ' +
   'the capacity is a floor and the node count a ceiling.';
 
-export interface SearchOptions {
+/** One endpoint's steps: what k6StepRunner offers the rates to. */
+export interface StepOptions {
   url: string;
   method?: string;
   /** JSON text; "{n}" becomes unique per request. */
   body?: string;
   latencyMs: number;
   profile: Profile;
-  /** Do not search above this rate (req/s). */
-  maxRps: number;
   outDir: string;
   k6: string;
-  onProgress?: (line: string) => void;
 }
 
 export interface SearchResult {
@@ -44,6 +46,11 @@ export interface SearchResult {
   steps: CapacityStep[];
 }
 
+export type SearchPlan = (typeof SEARCH_PLANS)[keyof typeof SEARCH_PLANS];
+
+/** One step of a search: the endpoint offered one arrival rate for the plan's step, judged against its target. */
+export type StepRunner = (rate: number, index: number) => Promise<CapacityStep>;
+
 function missWhy(s: CapacityStep, latencyMs: number): string {
   const at = `at ${Math.round(s.rate)} req/s`;
   const k6 = s.k6CpuCores !== undefined && s.k6CpuCores >= SATURATED_CORES ? `; k6 used ${s.k6CpuCores} cores` : '';
@@ -52,10 +59,10 @@ function missWhy(s: CapacityStep, latencyMs: number): string {
   return `p99 ${s.p99Ms} ms over ${latencyMs} ms ${at}${k6}`;
 }
 
-export async function searchCapacity(o: SearchOptions): Promise<SearchResult> {
+/** Runs each step with k6 (rate-probe.js) against one endpoint, in its own folder under outDir. */
+export function k6StepRunner(o: StepOptions): StepRunner {
   const plan = SEARCH_PLANS[o.profile];
-  const steps: CapacityStep[] = [];
-  const step = async (rate: number): Promise<CapacityStep> => {
+  return async (rate, index) => {
     const r = await rateProbe({
       url: o.url,
       rates: { step: rate },
@@ -63,10 +70,10 @@ export async function searchCapacity(o: SearchOptions): Promise<SearchResult> {
       durationS: plan.stepS,
       ...(o.method ? { method: o.method } : {}),
       ...(o.body !== undefined ? { body: o.body } : {}),
-      outDir: join(o.outDir, `step-${steps.length}`),
+      outDir: join(o.outDir, `step-${index}`),
       k6: o.k6,
     });
-    const s: CapacityStep = {
+    return {
       rate,
       rps: r.rps,
       p99Ms: r.p99Ms,
@@ -81,45 +88,117 @@ export async function searchCapacity(o: SearchOptions): Promise<SearchResult> {
         r.p99Ms <= o.latencyMs,
       k6CpuCores: r.loadGenerator.cpuCores,
     };
-    steps.push(s);
-    o.onProgress?.(`  ${rate} req/s: ${s.ok ? 'held' : 'missed'} (p99 ${s.p99Ms} ms, ${s.dropped} dropped)`);
-    return s;
   };
+}
 
-  let good = 0;
-  let bad: CapacityStep | null = null;
-  let rate = Math.min(plan.startRps, o.maxRps);
-  for (let i = 0; i < plan.maxSteps; i++) {
-    const s = await step(rate);
-    if (!s.ok) {
-      bad = s;
-      break;
+/**
+ * The stepped search as a state machine, so two searches can take turns step by step (see searchSideBySide): the
+ * rate grows by the plan's factor until a step misses (stepping down when the first one already missed), then
+ * bisects between the last rate that held and the first that missed.
+ */
+export class SteppedSearch {
+  readonly steps: CapacityStep[] = [];
+  private phase: 'grow' | 'down' | 'refine' = 'grow';
+  private rate: number;
+  private good = 0;
+  private bad: CapacityStep | null = null;
+  private grown = 0;
+  private downs = 0;
+  private refined = 0;
+
+  constructor(
+    private readonly plan: SearchPlan,
+    private readonly maxRps: number,
+  ) {
+    this.rate = Math.min(plan.startRps, maxRps);
+  }
+
+  /** The next rate to try, or null when the search is over. */
+  next(): number | null {
+    const { bad, good } = this;
+    if (this.phase === 'grow') return this.rate;
+    if (this.phase === 'down')
+      return this.downs < 3 && bad ? Math.max(1, Math.round(bad.rate / this.plan.factor)) : null;
+    const gap = bad !== null && good > 0 && bad.rate - good > good * 0.1;
+    return this.refined < this.plan.refine && gap ? Math.round((good + bad!.rate) / 2) : null;
+  }
+
+  record(s: CapacityStep): void {
+    this.steps.push(s);
+    if (this.phase === 'grow') {
+      this.grown++;
+      if (!s.ok) {
+        this.bad = s;
+        // Nothing held at the start rate: step down instead.
+        this.phase = this.good === 0 ? 'down' : 'refine';
+        return;
+      }
+      this.good = s.rate;
+      if (s.rate >= this.maxRps || this.grown >= this.plan.maxSteps) this.phase = 'refine';
+      else this.rate = Math.min(Math.round(this.rate * this.plan.factor), this.maxRps);
+      return;
     }
-    good = rate;
-    if (rate >= o.maxRps) break;
-    rate = Math.min(Math.round(rate * plan.factor), o.maxRps);
+    if (this.phase === 'down') this.downs++;
+    else this.refined++;
+    if (s.ok) {
+      this.good = s.rate;
+      this.phase = 'refine';
+    } else this.bad = s;
   }
-  // Nothing held at the start rate: step down instead.
-  for (let i = 0; good === 0 && bad && i < 3; i++) {
-    const s = await step(Math.max(1, Math.round(bad.rate / plan.factor)));
-    if (s.ok) good = s.rate;
-    else bad = s;
+
+  result(latencyMs: number): SearchResult {
+    const { bad, good } = this;
+    const limitedBy = bad
+      ? missWhy(bad, latencyMs)
+      : good >= this.maxRps
+        ? `the search's top rate (${this.maxRps} req/s) held`
+        : `the search's ${this.plan.maxSteps} steps all held`;
+    return { capacity: good, limitedBy, steps: this.steps };
   }
-  for (let i = 0; i < plan.refine && bad && good > 0 && bad.rate - good > good * 0.1; i++) {
-    const s = await step(Math.round((good + bad.rate) / 2));
-    if (s.ok) good = s.rate;
-    else bad = s;
+}
+
+export interface SideOfSearch {
+  name: string;
+  maxRps: number;
+  run: StepRunner;
+}
+
+/**
+ * The yardstick's search and the implementation's, side by side: they take turns step by step (one round = one step
+ * of each, in alternating order), so a machine that gets busier mid-run slows both alike and the ratio holds. Both
+ * start at the same rate and grow by the same factor, so while both hold each round offers them the same rate. When
+ * one search is over, the other finishes alone. Each step records its round.
+ */
+export async function searchSideBySide(
+  plan: SearchPlan,
+  latencyMs: number,
+  yardstick: SideOfSearch,
+  impl: SideOfSearch,
+  onProgress?: (line: string) => void,
+): Promise<{ yardstick: SearchResult; impl: SearchResult }> {
+  const sides = [yardstick, impl].map((side) => ({ side, search: new SteppedSearch(plan, side.maxRps) }));
+  for (let round = 0; ; round++) {
+    // Alternate which goes first, so neither always runs right after the other.
+    const turn = round % 2 === 0 ? sides : [...sides].reverse();
+    const pending = turn.filter((x) => x.search.next() !== null);
+    if (pending.length === 0) break;
+    for (const { side, search } of pending) {
+      const rate = search.next()!;
+      const s = { ...(await side.run(rate, search.steps.length)), round };
+      search.record(s);
+      onProgress?.(
+        `  ${side.name} ${rate} req/s: ${s.ok ? 'held' : 'missed'} (p99 ${s.p99Ms} ms, ${s.dropped} dropped)`,
+      );
+    }
   }
-  const limitedBy = bad
-    ? missWhy(bad, o.latencyMs)
-    : good >= o.maxRps
-      ? `the search's top rate (${o.maxRps} req/s) held`
-      : `the search's ${plan.maxSteps} steps all held`;
-  return { capacity: good, limitedBy, steps };
+  return { yardstick: sides[0]!.search.result(latencyMs), impl: sides[1]!.search.result(latencyMs) };
 }
 
 export interface CapacitySpec {
-  /** The rate target, e.g. URL-T2. */
+  /**
+   * The rate target, e.g. URL-T2. Where the book gives no rate (05, 06, 07), the latency target itself: the
+   * capacity per node and its ratio are still measured, and no node count is made up (bookRate 0).
+   */
   target: ResolvedTarget;
   /** The latency target a step must meet, e.g. URL-T4. */
   latency: ResolvedTarget;
@@ -133,43 +212,37 @@ export interface CapacitySpec {
   store?: { name: string; measured: boolean; note: string };
 }
 
-const noopCache = new Map<string, SearchResult>();
-
-/** The no-op server's capacity within a latency limit, searched once per profile and limit in this process. */
-async function noopCapacity(ctx: LoadRunContext, latencyMs: number, maxRps: number): Promise<SearchResult> {
-  const key = `${ctx.profile}:${latencyMs}:${maxRps}`;
-  const hit = noopCache.get(key);
-  if (hit) return hit;
-  const noop = await startNoopServer();
-  try {
-    ctx.onProgress(`capacity search: no-op server within p99 ${latencyMs} ms`);
-    const r = await searchCapacity({
-      url: `${noop.url}/`,
-      latencyMs,
-      profile: ctx.profile,
-      maxRps,
-      outDir: join(ctx.outDir, `capacity-noop-${latencyMs}ms`),
-      k6: ctx.k6,
-      onProgress: ctx.onProgress,
-    });
-    noopCache.set(key, r);
-    return r;
-  } finally {
-    await noop.stop();
-  }
+/** What the search runs on; tests pass fakes. */
+export interface CapacityIo {
+  startNoop: () => Promise<{ url: string; stop(): Promise<void> }>;
+  stepRunner: (o: StepOptions) => StepRunner;
 }
 
-/** Capacity per node for each spec, its ratio to the no-op server's and the nodes the book's rate needs. */
-export async function capacityPerNode(ctx: LoadRunContext, specs: CapacitySpec[]): Promise<CapacityPerNode[]> {
+// The no-op server in its own process, as the implementation is (see noop-process.ts).
+const k6Io: CapacityIo = { startNoop: () => startNoopProcess(), stepRunner: k6StepRunner };
+
+/** The no-op server is searched up to here whatever the book's rate, so its ratio has a real top. */
+const NOOP_MAX_RPS = 64_000;
+
+/**
+ * Capacity per node for each spec, its ratio to the no-op server's and the nodes the book's rate needs: the no-op
+ * server's search and the implementation's run side by side, step by step (searchSideBySide).
+ */
+export async function capacityPerNode(
+  ctx: LoadRunContext,
+  specs: CapacitySpec[],
+  io: CapacityIo = k6Io,
+): Promise<CapacityPerNode[]> {
   const out: CapacityPerNode[] = [];
   for (const spec of specs) {
     const per = spec.perRequest ?? 1;
-    const bookRate = spec.target.value ?? 0;
+    const hasRate = spec.target.id !== spec.latency.id && spec.target.op === '>=' && (spec.target.value ?? 0) > 0;
+    const bookRate = hasRate ? spec.target.value! : 0;
     const latencyMs = spec.latency.value ?? 0;
     const base: CapacityPerNode = {
       target: spec.target.id,
       label: spec.label,
-      unit: spec.target.unit,
+      unit: hasRate ? spec.target.unit : 'req/s',
       latency: { id: spec.latency.id, p99Ms: latencyMs },
       perNode: null,
       yardstick: null,
@@ -187,31 +260,61 @@ export async function capacityPerNode(ctx: LoadRunContext, specs: CapacitySpec[]
       continue;
     }
     // Search up to twice the book's rate: beyond it one node is enough, and the steps would only cost time.
-    const maxRps = Math.max(1, Math.ceil((bookRate * 2) / per));
-    const noop = await noopCapacity(ctx, latencyMs, Math.max(maxRps, 64_000));
-    ctx.onProgress(`capacity search: ${spec.label} within p99 ${latencyMs} ms (${spec.latency.id})`);
-    const impl = await searchCapacity({
-      url: spec.url,
-      ...(spec.method ? { method: spec.method } : {}),
-      ...(spec.body !== undefined ? { body: spec.body } : {}),
-      latencyMs,
-      profile: ctx.profile,
-      maxRps,
-      outDir: join(ctx.outDir, `capacity-${spec.label.replace(/\W+/g, '-')}`),
-      k6: ctx.k6,
-      onProgress: ctx.onProgress,
-    });
+    const maxRps = hasRate ? Math.max(1, Math.ceil((bookRate * 2) / per)) : NOOP_MAX_RPS;
+    const dir = (name: string) => join(ctx.outDir, `capacity-${spec.label.replace(/\W+/g, '-')}`, name);
+    const common = { latencyMs, profile: ctx.profile, k6: ctx.k6 };
+    const noop = await io.startNoop();
+    let found: { yardstick: SearchResult; impl: SearchResult };
+    try {
+      ctx.onProgress(
+        `capacity search: ${spec.label} within p99 ${latencyMs} ms (${spec.latency.id}), side by side with the no-op server`,
+      );
+      found = await searchSideBySide(
+        SEARCH_PLANS[ctx.profile],
+        latencyMs,
+        {
+          name: 'no-op',
+          maxRps: Math.max(maxRps, NOOP_MAX_RPS),
+          run: io.stepRunner({ ...common, url: `${noop.url}/`, outDir: dir('no-op') }),
+        },
+        {
+          name: spec.label,
+          maxRps,
+          run: io.stepRunner({
+            ...common,
+            url: spec.url,
+            ...(spec.method ? { method: spec.method } : {}),
+            ...(spec.body !== undefined ? { body: spec.body } : {}),
+            outDir: dir('implementation'),
+          }),
+        },
+        ctx.onProgress,
+      );
+    } finally {
+      await noop.stop();
+    }
+    const { impl, yardstick } = found;
     const perNode = impl.capacity * per;
+    const reason =
+      impl.capacity === 0
+        ? `no step held: ${impl.limitedBy}`
+        : hasRate
+          ? undefined
+          : 'no nodes needed: the book gives no rate for this chapter';
     out.push({
       ...base,
       perNode: impl.capacity > 0 ? round3(perNode) : null,
-      yardstick: noop.capacity > 0 ? noop.capacity : null,
-      ratio: impl.capacity > 0 && noop.capacity > 0 ? round3(impl.capacity / noop.capacity) : null,
+      yardstick: yardstick.capacity > 0 ? yardstick.capacity : null,
+      ratio: impl.capacity > 0 && yardstick.capacity > 0 ? round3(impl.capacity / yardstick.capacity) : null,
       nodesNeeded: impl.capacity > 0 && bookRate > 0 ? Math.ceil(bookRate / perNode) : null,
-      limitedBy: impl.limitedBy,
-      ...(impl.capacity > 0 ? {} : { reason: `no step held: ${impl.limitedBy}` }),
+      // When the no-op server held no step either, the latency bound is this machine's, not the implementation's.
+      limitedBy:
+        yardstick.capacity === 0
+          ? `${impl.limitedBy}; the no-op server beside it held no step either (${yardstick.limitedBy}): beyond this machine`
+          : impl.limitedBy,
+      ...(reason ? { reason } : {}),
       steps: impl.steps,
-      yardstickSteps: noop.steps,
+      yardstickSteps: yardstick.steps,
     });
   }
   return out;

@@ -32,6 +32,8 @@ export function capacityLine(c: CapacityPerNode): string {
   if (c.perNode === null)
     return `${c.target} ${c.label}: ${c.steps?.length ? formatCapacity(c) : (c.reason ?? 'not measured')}`;
   const ratio = c.ratio === null ? '' : ` (${formatNumber(c.ratio)} of no-op)`;
+  // No book rate (the chapter's targets are latencies at a rate of ours): capacity and ratio, no node count.
+  if (c.bookRate === 0) return `${c.target} ${c.label}: ${formatCapacity(c)} per node${ratio}, no book rate`;
   return `${c.target} ${c.label}: ${formatCapacity(c)} per node${ratio}, ${formatNodes(c)} for ${formatNumber(c.bookRate)}`;
 }
 
@@ -43,7 +45,7 @@ export function capacityRows(chapter: ChapterResult): string[][] {
     formatCapacity(c),
     c.yardstick === null ? '–' : `${formatNumber(c.yardstick)} req/s`,
     c.ratio === null ? '–' : formatNumber(c.ratio),
-    `${formatNumber(c.bookRate)} ${c.unit}`,
+    c.bookRate === 0 ? 'none in the book' : `${formatNumber(c.bookRate)} ${c.unit}`,
     formatNodes(c),
     c.limitedBy ?? '',
   ]);

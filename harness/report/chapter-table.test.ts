@@ -94,6 +94,28 @@ describe('renderChapterTable', () => {
     expect(renderChapterTable(run, chapters)).toContain('| URL-T2 redirect: below 63 req/s |');
   });
 
+  it('shows capacity and ratio without a node count where the book gives no rate', () => {
+    const run = loadFixture('sample-run');
+    run.chapters[0]!.load!.capacity = [
+      {
+        target: 'KV-T6',
+        label: 'cluster read R=2',
+        unit: 'req/s',
+        latency: { id: 'KV-T6', p99Ms: 100 },
+        perNode: 900,
+        yardstick: 6000,
+        ratio: 0.15,
+        bookRate: 0,
+        nodesNeeded: null,
+        assumption: 'a stateless tier that scales out',
+        reason: 'no nodes needed: the book gives no rate for this chapter',
+      },
+    ];
+    expect(renderChapterTable(run, chapters)).toContain(
+      '| KV-T6 cluster read R=2: 900 req/s per node (0.15 of no-op), no book rate |',
+    );
+  });
+
   it('escapes pipes in titles', () => {
     expect(renderChapterTable(loadFixture('sample-run'), [{ slug: '01-a', title: 'a | b' }])).toContain('| a \\| b |');
   });

@@ -119,6 +119,8 @@ export interface CapacityStep {
   errorRate: number;
   ok: boolean;
   k6CpuCores?: number;
+  /** The side-by-side search's round: the yardstick's and the implementation's steps of one round ran back to back. */
+  round?: number;
 }
 
 /** The implementation's capacity per node for a rate target, and the nodes the book's rate would need at it. */
