@@ -1,14 +1,21 @@
-// Chapter 20, Distributed message queue: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown one),
-// its mutants and its load test. Register it in harness/chapters/registry.ts and graded-slugs.ts. Write each check to
-// CHECKLIST.md beside this file.
+// Chapter 20, the distributed message queue: its checks keyed by the catalog's IDs (the compiler rejects a missing
+// or unknown one) and its mutants. Written to CHECKLIST.md beside this file.
 import { MUTANTS } from '../../../reference/20-distributed-message-queue/mutants.ts';
-import { catalog, type CheckId } from '../../../specs/20-distributed-message-queue/generated/catalog.ts';
+import { type CheckId, catalog } from '../../../specs/20-distributed-message-queue/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
-import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
-
+import {
+  fetchConformance,
+  groupConformance,
+  offsetConformance,
+  produceConformance,
+  readinessConformance,
+  topicConformance,
+} from './conformance.ts';
+import { consumerDiesBeforeCommit, killBroker, tornSegmentTail } from './faults.ts';
+import { committedOffsetsRoundTrip, keyToPartition, oneOwnerPerPartition, orderPerPartition } from './properties.ts';
 
 export const distributedMessageQueue: ChapterModule<CheckId> = {
   slug: '20-distributed-message-queue',
@@ -16,10 +23,20 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
   specFile: specFile('20-distributed-message-queue'),
   referenceManifest: new URL('../../../reference/20-distributed-message-queue/manifest.json', import.meta.url).pathname,
   checks: {
-    // TODO: list methods the spec does not declare on its paths; each must answer 405 with Allow.
-    'MQ-C1': (ctx) => readinessAndUnknownRoutes(ctx, []),
-    // Every chapter's first invariant: bad input is a documented 4xx (exclude operations that must not be repeated).
+    'MQ-C1': readinessConformance,
+    'MQ-C2': topicConformance,
+    'MQ-C3': produceConformance,
+    'MQ-C4': fetchConformance,
+    'MQ-C5': groupConformance,
+    'MQ-C6': offsetConformance,
     'MQ-I1': (ctx) => badInputIs4xxEverywhere(ctx),
+    'MQ-I2': orderPerPartition,
+    'MQ-I3': keyToPartition,
+    'MQ-I4': committedOffsetsRoundTrip,
+    'MQ-I5': oneOwnerPerPartition,
+    'MQ-F1': killBroker,
+    'MQ-F2': tornSegmentTail,
+    'MQ-F3': consumerDiesBeforeCommit,
   },
   mutants: MUTANTS,
 };
