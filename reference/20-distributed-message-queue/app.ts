@@ -148,17 +148,18 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         // MUTANT partial-batch: messages are appended one by one as they are routed, so a bad partition later in the
         // batch leaves the earlier ones appended.
         if (mutant === 'partial-batch') {
-          for (const m of body.messages) {
+          const timestamp = Date.now();
+          const records = body.messages.map((m) => {
             const [p] = route(t, [m]);
-            t.logs[p!]!.append([{ key: m.key ?? null, value: m.value }], acks === 'all');
-          }
-          return reply
-            .code(acks === '0' ? 202 : 200)
-            .send(
-              acks === '0'
-                ? { topic, acks, accepted: body.messages.length }
-                : { topic, acks, records: [{ partition: 0, offset: 0, timestamp: Date.now() }] },
-            );
+            const [{ offset }] = t.logs[p!]!.append(
+              [{ key: m.key ?? null, value: m.value }],
+              acks === 'all',
+              timestamp,
+            ) as [{ offset: number }];
+            return { partition: p!, offset, timestamp };
+          });
+          if (acks === '0') return reply.code(202).send({ topic, acks, accepted: body.messages.length });
+          return reply.code(200).send({ topic, acks, records });
         }
         // Every message is routed (and every partition checked) before anything is appended: all or nothing.
         const partitions = route(t, body.messages);
