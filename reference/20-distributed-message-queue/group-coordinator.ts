@@ -40,6 +40,7 @@ interface StoredGroup {
 }
 
 export type CoordinatorMutant =
+  | 'leave-without-rebalance'
   | 'two-owners-after-rebalance'
   | 'session-never-expires'
   | 'commit-ahead'
@@ -131,7 +132,8 @@ export class GroupCoordinator {
     this.expire();
     const { g } = this.member(name, memberId);
     g.members.delete(memberId);
-    this.rebalance(g);
+    // MUTANT leave-without-rebalance: the leaver's partitions are not handed to anybody.
+    if (this.mutant !== 'leave-without-rebalance') this.rebalance(g);
   }
 
   describe(name: string): {

@@ -13,6 +13,7 @@ export const CHAPTER = '20-distributed-message-queue';
 /** How often retention looks for closed segments past their topic's period. */
 const RETENTION_CHECK_MS = Number(process.env['RETENTION_CHECK_MS'] ?? 5000);
 const COORDINATOR_MUTANTS: readonly string[] = [
+  'leave-without-rebalance',
   'two-owners-after-rebalance',
   'session-never-expires',
   'commit-ahead',

@@ -18,6 +18,11 @@ export const MUTANTS = [
     description: 'fetch answers an empty batch at once whatever maxWait says (no long polling)',
   },
   {
+    name: 'leave-without-rebalance',
+    breaks: 'MQ-C5',
+    description: 'a member leaves and nobody gets its partitions (no rebalance until the next join)',
+  },
+  {
     name: 'no-generation-fence',
     breaks: 'MQ-C6',
     description: 'commits are not fenced: a stale generation, or a partition the member does not own, is committed',
