@@ -1,5 +1,5 @@
 // Chapter 20, the distributed message queue: its checks keyed by the catalog's IDs (the compiler rejects a missing
-// or unknown one) and its mutants. Written to CHECKLIST.md beside this file.
+// or unknown one), its mutants and its load test. Written to CHECKLIST.md beside this file.
 import { MUTANTS } from '../../../reference/20-distributed-message-queue/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/20-distributed-message-queue/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
@@ -15,6 +15,7 @@ import {
   topicConformance,
 } from './conformance.ts';
 import { consumerDiesBeforeCommit, killBroker, tornSegmentTail } from './faults.ts';
+import { loadMessageQueue } from './load.ts';
 import { committedOffsetsRoundTrip, keyToPartition, oneOwnerPerPartition, orderPerPartition } from './properties.ts';
 
 export const distributedMessageQueue: ChapterModule<CheckId> = {
@@ -39,4 +40,5 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     'MQ-F3': consumerDiesBeforeCommit,
   },
   mutants: MUTANTS,
+  load: loadMessageQueue,
 };
