@@ -8,7 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
-import { describeMutants, expectValidResults, failures, gradeByManifest, timeLimit } from '../grade-test-kit.ts';
+import { findK6 } from '../../tools/k6.ts';
+import {
+  describeMutants,
+  expectMeasuredRatio,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+  timeLimit,
+} from '../grade-test-kit.ts';
 import { distributedMessageQueue } from './index.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-test-'));
@@ -66,4 +74,31 @@ describe('20-distributed-message-queue reference', () => {
   );
 
   describeMutants(distributedMessageQueue, { numRuns: 10, mutantTimeoutMs: 120_000 });
+
+  it(
+    'runs the k6 smoke profile and maps it into valid results with every target',
+    async () => {
+      const k6 = await findK6({ build: false });
+      const r = await gradeChapter({
+        ...base,
+        target: { manifest: distributedMessageQueue.referenceManifest },
+        only: ['MQ-C1'],
+        load: 'smoke',
+        k6: { path: k6.path, version: k6.version },
+      });
+      expect(r.load?.scenarios.map((s) => s.name)).toEqual(['batched', 'single', 'fetch']);
+      for (const s of r.load!.scenarios) {
+        expect(s.rps, s.name).toBeGreaterThan(0);
+        expectMeasuredRatio(s.errorRate, s.name);
+      }
+      const byId = Object.fromEntries(r.targets.map((t) => [t.id, t]));
+      expect(Object.keys(byId).sort()).toEqual(distributedMessageQueue.catalog.targets.map((t) => t.id).sort());
+      expectMeasuredRatio(byId['MQ-T2']!.value, 'MQ-T2');
+      expect(byId['MQ-T1']!.value).toBeGreaterThan(0);
+      expect(byId['MQ-T5']!.value).toBeGreaterThan(0);
+      expect(byId['MQ-T1']!.atRate?.yardstick?.rps).toBeGreaterThan(0);
+      expectValidResults(r, k6.version);
+    },
+    timeLimit(240_000),
+  );
 });
