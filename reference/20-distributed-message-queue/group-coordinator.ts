@@ -43,6 +43,7 @@ export type CoordinatorMutant =
   | 'leave-without-rebalance'
   | 'two-owners-after-rebalance'
   | 'session-never-expires'
+  | 'session-expires-early'
   | 'commit-ahead'
   | 'no-generation-fence';
 
@@ -107,7 +108,7 @@ export class GroupCoordinator {
       if (!g || !m)
         throw new ProblemError(404, 'unknown_member', `${memberId} is not a member of ${name}; join without it`);
       m.sessionTimeoutMs = sessionTimeoutMs;
-      m.deadline = Date.now() + sessionTimeoutMs;
+      m.deadline = this.sessionEnd(sessionTimeoutMs);
       return this.membership(g, m);
     }
     if (!g) {
@@ -115,7 +116,7 @@ export class GroupCoordinator {
       this.groups.set(name, g);
     }
     const id = `m-${randomBytes(8).toString('hex')}`;
-    const m: Member = { id, sessionTimeoutMs, deadline: Date.now() + sessionTimeoutMs, partitions: [] };
+    const m: Member = { id, sessionTimeoutMs, deadline: this.sessionEnd(sessionTimeoutMs), partitions: [] };
     g.members.set(id, m);
     this.rebalance(g, id);
     return this.membership(g, m);
@@ -124,7 +125,7 @@ export class GroupCoordinator {
   heartbeat(name: string, memberId: string): Membership {
     this.expire();
     const { g, m } = this.member(name, memberId);
-    m.deadline = Date.now() + m.sessionTimeoutMs;
+    m.deadline = this.sessionEnd(m.sessionTimeoutMs);
     return this.membership(g, m);
   }
 
@@ -205,6 +206,12 @@ export class GroupCoordinator {
         }
       if (changed) this.rebalance(g);
     }
+  }
+
+  /** When a session that starts now ends. */
+  private sessionEnd(sessionTimeoutMs: number): number {
+    // MUTANT session-expires-early: a member is dropped after half its session timeout.
+    return Date.now() + (this.mutant === 'session-expires-early' ? sessionTimeoutMs / 2 : sessionTimeoutMs);
   }
 
   private rebalance(g: Group, newcomer?: string): void {

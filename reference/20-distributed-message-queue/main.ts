@@ -16,6 +16,7 @@ const COORDINATOR_MUTANTS: readonly string[] = [
   'leave-without-rebalance',
   'two-owners-after-rebalance',
   'session-never-expires',
+  'session-expires-early',
   'commit-ahead',
   'no-generation-fence',
 ] satisfies CoordinatorMutant[];

@@ -73,6 +73,11 @@ export const MUTANTS = [
     breaks: 'MQ-F3',
     description: "a member that stops heartbeating keeps its partitions: a dead consumer's messages reach nobody",
   },
+  {
+    name: 'session-expires-early',
+    breaks: 'MQ-F3',
+    description: 'a member is dropped after half its session timeout: a live but slow consumer loses its partitions',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -228,10 +228,12 @@ export async function consumerDiesBeforeCommit(ctx: CheckContext): Promise<void>
   const a = okBody<Membership>(ctx, await api.join(group, { topic, sessionTimeoutMs: sessionMs }), 200, 'A joins');
   ctx.expect(a.partitions.join() === '0,1', `the only member owns ${a.partitions}`);
   let ha = a;
+  let lastHeartbeatSent = 0;
   for (const p of [0, 1]) {
     const got = okBody<FetchResult>(ctx, await api.fetch(topic, p, { offset: 0 }), 200, `A fetches ${p}`);
     ctx.expect(got.messages.length === 6, `A fetched ${got.messages.length} messages from partition ${p}, not 6`);
     // Alive while it works: a heartbeat after each fetch (a slow machine must not expire A before it commits).
+    lastHeartbeatSent = Date.now();
     ha = okBody<Membership>(ctx, await api.heartbeat(group, a.memberId), 200, "A's heartbeat");
   }
   okBody(
@@ -261,7 +263,14 @@ export async function consumerDiesBeforeCommit(ctx: CheckContext): Promise<void>
       );
     await ctx.sleep(250);
   }
-  ctx.evidence.reassignedAfterMs = Date.now() - diedAt;
+  // Not before the session ran out: the coordinator got A's last heartbeat after it was sent, so a correct one
+  // reassigns no earlier than sessionMs after that (a slow machine only makes this later).
+  const sinceHeartbeat = Date.now() - lastHeartbeatSent;
+  ctx.evidence.reassignedAfterMs = sinceHeartbeat;
+  ctx.expect(
+    sinceHeartbeat >= sessionMs,
+    `A's partitions went to B ${sinceHeartbeat} ms after A's last heartbeat was sent: before its ${sessionMs} ms session ran out`,
+  );
 
   // B resumes from the committed offsets (nothing committed: from the start) and gets everything A did not commit.
   const ox = await api.offsets(group);
