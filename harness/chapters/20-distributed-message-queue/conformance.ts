@@ -18,6 +18,7 @@ import {
   type Topic,
   uniqueName,
 } from './api.ts';
+import { postOversized } from './oversized-body.ts';
 
 export function readinessConformance(ctx: CheckContext): Promise<void> {
   return readinessAndUnknownRoutes(ctx, [
@@ -185,16 +186,28 @@ export async function produceConformance(ctx: CheckContext): Promise<void> {
     'the 65,536-emoji value did not read back with its size and CRC',
     read,
   );
-  // Over the 4 MiB body limit: 413 payload_too_large.
-  const huge = JSON.stringify({ messages: Array.from({ length: 65 }, () => ({ value: 'y'.repeat(65_000) })) });
-  const tooLarge = await ctx.http.send({
-    method: 'POST',
-    path,
-    rawBody: huge,
-    contentType: 'application/json',
-    validRequest: false,
-  });
-  ctx.expectStatus(tooLarge, 413, 'payload_too_large');
+  // Over the 4 MiB body limit (one byte over): 413 payload_too_large, read however early the server answers.
+  const limit = 4 * 1024 * 1024;
+  const head = '{"messages":[{"value":"';
+  const huge = Buffer.from(`${head}${'y'.repeat(limit + 1 - head.length - 4)}"}]}`);
+  const tooLarge = await postOversized(ctx.target.nodeUrl(), path, huge);
+  ctx.expect(
+    tooLarge.status === 413,
+    `a ${huge.length}-byte body (the limit is ${limit}) answered ${tooLarge.status ?? tooLarge.error}, not 413`,
+  );
+  ctx.expect(
+    (tooLarge.headers['content-type'] ?? '').startsWith('application/problem+json') &&
+      problemCode(tooLarge.bodyText) === 'payload_too_large',
+    `the 413 is not a problem body with code payload_too_large: ${tooLarge.bodyText.slice(0, 200)}`,
+  );
+}
+
+function problemCode(text: string): string | undefined {
+  try {
+    return (JSON.parse(text) as { code?: string }).code;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function fetchConformance(ctx: CheckContext): Promise<void> {
