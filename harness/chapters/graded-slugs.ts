@@ -7,5 +7,6 @@ export const gradedSlugs: readonly string[] = [
   '08-unique-id-generator',
   '09-url-shortener',
   '13-chat-system',
+  '20-distributed-message-queue',
   '27-payment-system',
 ];

@@ -7,6 +7,7 @@ import { keyValueStore } from './07-key-value-store/index.ts';
 import { uniqueIdGenerator } from './08-unique-id-generator/index.ts';
 import { urlShortener } from './09-url-shortener/index.ts';
 import { chatSystem } from './13-chat-system/index.ts';
+import { distributedMessageQueue } from './20-distributed-message-queue/index.ts';
 import { paymentSystem } from './27-payment-system/index.ts';
 import type { ChapterModule } from './chapter-module.ts';
 
@@ -17,6 +18,7 @@ export const chapters: readonly ChapterModule[] = [
   uniqueIdGenerator as ChapterModule,
   urlShortener as ChapterModule,
   chatSystem as ChapterModule,
+  distributedMessageQueue as ChapterModule,
   paymentSystem as ChapterModule,
 ];
 

@@ -1,0 +1,105 @@
+// Grades the chapter 20 reference the way a user grades theirs: by manifest (one embedded broker, every check
+// including kill -9 and the torn segment) and by URL (the process-level faults skipped with their reason), then
+// every mutant.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gradeChapter } from '../../core/grade-chapter.ts';
+import { loadManifest } from '../../core/manifest.ts';
+import { ProcessTarget } from '../../core/process-target.ts';
+import { findK6 } from '../../tools/k6.ts';
+import {
+  describeMutants,
+  expectMeasuredRatio,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+  timeLimit,
+} from '../grade-test-kit.ts';
+import { distributedMessageQueue } from './index.ts';
+
+const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-test-'));
+const base = {
+  module: distributedMessageQueue,
+  runDir,
+  runSeed: 42,
+  numRuns: 10,
+  load: null,
+  network: null,
+  onProgress: () => {},
+} as const;
+
+describe('20-distributed-message-queue reference', () => {
+  it(
+    'passes every check by manifest, the faults included',
+    async () => {
+      const r = await gradeByManifest({ ...base, target: { manifest: distributedMessageQueue.referenceManifest } });
+      expect(failures(r)).toEqual([]);
+      expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
+      expect(r.checks.length).toBe(distributedMessageQueue.catalog.checks.length);
+      // The faults bit: the torn and the flipped tail were both applied, and the dead consumer's partitions moved
+      // once its session (3 s from its last heartbeat) was over.
+      const f2 = r.checks.find((c) => c.id === 'MQ-F2')!;
+      expect((f2.evidence?.damage as { how: string }[] | undefined)?.map((d) => d.how)).toEqual(['torn', 'flipped']);
+      expect(r.checks.find((c) => c.id === 'MQ-F3')!.evidence?.reassignedAfterMs).toBeGreaterThanOrEqual(3000);
+      expectValidResults(r);
+    },
+    timeLimit(240_000),
+  );
+
+  it(
+    'passes by URL, and reports the process-level faults as skipped (never passed)',
+    async () => {
+      const started = await ProcessTarget.start({
+        manifest: loadManifest(distributedMessageQueue.referenceManifest),
+        runDir: join(runDir, 'by-url'),
+        embedded: true,
+      });
+      try {
+        const r = await gradeChapter({ ...base, target: { url: started.baseUrl } });
+        expect(failures(r)).toEqual([]);
+        for (const id of ['MQ-F1', 'MQ-F2']) {
+          const c = r.checks.find((x) => x.id === id)!;
+          expect(c.status, id).toBe('skipped');
+          expect(c.reason, id).toMatch(/manifest|process/);
+        }
+        expect(r.checks.filter((c) => c.status === 'pass').length).toBe(
+          distributedMessageQueue.catalog.checks.length - 2,
+        );
+      } finally {
+        await started.close();
+      }
+    },
+    timeLimit(180_000),
+  );
+
+  describeMutants(distributedMessageQueue, { numRuns: 10, mutantTimeoutMs: 120_000 });
+
+  it(
+    'runs the k6 smoke profile and maps it into valid results with every target',
+    async () => {
+      const k6 = await findK6({ build: false });
+      const r = await gradeChapter({
+        ...base,
+        target: { manifest: distributedMessageQueue.referenceManifest },
+        only: ['MQ-C1'],
+        load: 'smoke',
+        k6: { path: k6.path, version: k6.version },
+      });
+      expect(r.load?.scenarios.map((s) => s.name)).toEqual(['batched', 'single', 'fetch']);
+      for (const s of r.load!.scenarios) {
+        expect(s.rps, s.name).toBeGreaterThan(0);
+        expectMeasuredRatio(s.errorRate, s.name);
+      }
+      const byId = Object.fromEntries(r.targets.map((t) => [t.id, t]));
+      expect(Object.keys(byId).sort()).toEqual(distributedMessageQueue.catalog.targets.map((t) => t.id).sort());
+      expectMeasuredRatio(byId['MQ-T2']!.value, 'MQ-T2');
+      expect(byId['MQ-T1']!.value).toBeGreaterThan(0);
+      expect(byId['MQ-T5']!.value).toBeGreaterThan(0);
+      expect(byId['MQ-T1']!.atRate?.yardstick?.rps).toBeGreaterThan(0);
+      expectValidResults(r, k6.version);
+    },
+    timeLimit(240_000),
+  );
+});

@@ -1,0 +1,44 @@
+// Chapter 20, the distributed message queue: its checks keyed by the catalog's IDs (the compiler rejects a missing
+// or unknown one), its mutants and its load test. Written to CHECKLIST.md beside this file.
+import { MUTANTS } from '../../../reference/20-distributed-message-queue/mutants.ts';
+import { type CheckId, catalog } from '../../../specs/20-distributed-message-queue/generated/catalog.ts';
+import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
+import type { Catalog } from '../../core/catalog.ts';
+import { specFile } from '../../core/paths.ts';
+import type { ChapterModule } from '../chapter-module.ts';
+import {
+  fetchConformance,
+  groupConformance,
+  offsetConformance,
+  produceConformance,
+  readinessConformance,
+  topicConformance,
+} from './conformance.ts';
+import { consumerDiesBeforeCommit, killBroker, tornSegmentTail } from './faults.ts';
+import { loadMessageQueue } from './load.ts';
+import { committedOffsetsRoundTrip, keyToPartition, oneOwnerPerPartition, orderPerPartition } from './properties.ts';
+
+export const distributedMessageQueue: ChapterModule<CheckId> = {
+  slug: '20-distributed-message-queue',
+  catalog: catalog as unknown as Catalog,
+  specFile: specFile('20-distributed-message-queue'),
+  referenceManifest: new URL('../../../reference/20-distributed-message-queue/manifest.json', import.meta.url).pathname,
+  checks: {
+    'MQ-C1': readinessConformance,
+    'MQ-C2': topicConformance,
+    'MQ-C3': produceConformance,
+    'MQ-C4': fetchConformance,
+    'MQ-C5': groupConformance,
+    'MQ-C6': offsetConformance,
+    'MQ-I1': (ctx) => badInputIs4xxEverywhere(ctx),
+    'MQ-I2': orderPerPartition,
+    'MQ-I3': keyToPartition,
+    'MQ-I4': committedOffsetsRoundTrip,
+    'MQ-I5': oneOwnerPerPartition,
+    'MQ-F1': killBroker,
+    'MQ-F2': tornSegmentTail,
+    'MQ-F3': consumerDiesBeforeCommit,
+  },
+  mutants: MUTANTS,
+  load: loadMessageQueue,
+};

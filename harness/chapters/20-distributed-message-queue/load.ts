@@ -1,0 +1,75 @@
+// The chapter's k6 load (load/20-distributed-message-queue.js) mapped to its targets: batched and unbatched produce
+// of 1 KB messages and fetches at once, each rate graded with the no-op yardstick at the same offered rate. Capacity
+// per node and the batching ratio at capacity are not measured yet (spec README, "Not yet").
+import { join } from 'node:path';
+import { gradeTarget } from '../../core/grade-target.ts';
+import type { LoadRun } from '../../core/load-run.ts';
+import { loadDir } from '../../core/paths.ts';
+import { loadTargets } from '../../core/resolve-targets.ts';
+import { round3 } from '../../core/stats.ts';
+import { throttleProgress } from '../../core/throttle-progress.ts';
+import { atOfferedRate } from '../../load/at-rate.ts';
+import { loadK6 } from '../../load/chapter-k6.ts';
+import { checkFailureRate, loadSection, measuredScenario, shareOf } from '../../load/measured-scenario.ts';
+import type { LoadScenario, TargetResult } from '../../results/types.ts';
+
+// Mirrors the k6 script's profiles: measured seconds, the share of the rates, messages per batch, bytes per value.
+const durations = { smoke: { measureS: 8 }, full: { measureS: 60 } };
+const scale = { smoke: 0.05, full: 1 };
+const BATCH = 100;
+const VALUE_BYTES = 1024;
+
+export const loadMessageQueue: LoadRun = async (ctx) => {
+  const t = loadTargets(ctx.catalog.chapter);
+  const d = durations[ctx.profile];
+  const baseUrl = ctx.target.nodeUrl();
+  ctx.onProgress(
+    `k6 ${ctx.profile} profile against ${baseUrl} (about ${d.measureS + (ctx.profile === 'full' ? 10 : 2)} s)`,
+  );
+  const run = await loadK6(ctx, {
+    script: join(loadDir, '20-distributed-message-queue.js'),
+    env: { TARGET_URL: baseUrl, PROFILE: ctx.profile },
+    onProgress: throttleProgress(ctx.onProgress),
+    timeoutMs: (d.measureS + 120) * 1000,
+  });
+  const batched = measuredScenario(run.summary, 'batched', d.measureS, ['messages']);
+  const single = measuredScenario(run.summary, 'single', d.measureS, ['messages']);
+  const fetch = measuredScenario(run.summary, 'fetch', d.measureS, ['messages']);
+  const batchedPerSecond = round3(batched.counters.messages! / d.measureS);
+  const rates = {
+    batched: Math.max(1, Math.ceil(((t['MQ-T1']!.value ?? 0) * scale[ctx.profile]) / BATCH)),
+    single: Math.max(1, Math.ceil(500 * scale[ctx.profile])),
+    fetch: Math.max(1, Math.ceil(200 * scale[ctx.profile])),
+  };
+  const scenarios: LoadScenario[] = [
+    { name: 'batched', targetRps: rates.batched, ...batched.stats },
+    { name: 'single', targetRps: rates.single, ...single.stats },
+    { name: 'fetch', targetRps: rates.fetch, ...fetch.stats },
+  ];
+  const { failed: checksFailed, rate: checkRate } = checkFailureRate(run.summary);
+  const errorRate = shareOf(
+    Math.max(batched.stats.errorRate, single.stats.errorRate, fetch.stats.errorRate, checkRate),
+  );
+  const atRate = await atOfferedRate(ctx, run, scenarios);
+  const dropped = batched.dropped + single.dropped + fetch.dropped;
+  const results: TargetResult[] = [
+    gradeTarget(
+      t['MQ-T1']!,
+      {
+        value: batchedPerSecond,
+        conditions: [
+          { ok: dropped === 0, why: `${dropped} iterations dropped` },
+          { ok: errorRate === 0, why: `error rate ${errorRate}` },
+        ],
+        // Only a rate not carried can be the machine's; a failed request or a wrong body is always a miss.
+        ...(errorRate === 0 ? { atRate } : {}),
+      },
+      ctx.profile,
+    ),
+    gradeTarget(t['MQ-T2']!, { value: errorRate, reason: `${checksFailed} body checks failed` }, ctx.profile),
+    gradeTarget(t['MQ-T3']!, { value: single.stats.latencyMs.p99, atRate }, ctx.profile),
+    gradeTarget(t['MQ-T4']!, { value: fetch.stats.latencyMs.p99, atRate }, ctx.profile),
+    gradeTarget(t['MQ-T5']!, { value: round3((batchedPerSecond * VALUE_BYTES) / 1e6) }, ctx.profile),
+  ];
+  return { load: loadSection(ctx.profile, ctx.k6Version, run, scenarios), targets: results };
+};

@@ -1,0 +1,284 @@
+// The HTTP surface of chapter 20: handlers by operationId; routes, validation and errors come from the spec (kit).
+import type { FastifyInstance } from 'fastify';
+import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
+import type { Readiness } from '../kit/health.ts';
+import type { LoadedSpec } from '../kit/load-spec.ts';
+import { ProblemError } from '../kit/problem.ts';
+import type { GroupCoordinator } from './group-coordinator.ts';
+import type { MutantName } from './mutants.ts';
+import type { Appending } from './partition-log.ts';
+import { valueDigest } from './record.ts';
+import { partitionForKey, type Topic, TopicExists, type TopicRegistry } from './topic-registry.ts';
+
+export const SPEC_URL = new URL('../../specs/20-distributed-message-queue/openapi.yaml', import.meta.url);
+
+/** The spec's defaults for what a create or a join leaves out. */
+const DEFAULT_RETENTION_MS = 14 * 24 * 3600 * 1000;
+const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
+const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+/** The spec's body limit (batches of up to 1,000 messages). */
+export const BODY_LIMIT = 4 * 1024 * 1024;
+
+/** A lone UTF-16 surrogate cannot be stored as UTF-8 text; JSON can carry one, the spec's text cannot. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export interface QueueAppOptions {
+  spec: LoadedSpec;
+  readiness: Readiness;
+  topics: TopicRegistry;
+  groups: GroupCoordinator;
+  /** Brokers that can hold a replica (1: the embedded single broker). */
+  brokers: number;
+  mutant?: MutantName | undefined;
+  /** Salt of the unstable-key-hash mutant ('' for the reference). */
+  keySalt?: string;
+  logger?: CreateAppOptions['logger'];
+}
+
+interface OutgoingMessage {
+  key?: string | null;
+  value: string;
+  partition?: number;
+}
+
+function describe(t: Topic) {
+  return {
+    name: t.name,
+    partitions: t.partitions,
+    retentionMs: t.retentionMs,
+    replicationFactor: t.replicationFactor,
+    segmentBytes: t.segmentBytes,
+    partitionStates: t.logs.map((log, partition) => ({
+      partition,
+      logStartOffset: log.logStartOffset,
+      endOffset: log.endOffset,
+    })),
+  };
+}
+
+export function buildApp(options: QueueAppOptions): FastifyInstance {
+  const { topics, groups, mutant } = options;
+  // Long polls still waiting end when the server stops, so a graceful stop is not held up by maxWait.
+  const stopping = new AbortController();
+
+  const topicOr404 = (name: string): Topic => {
+    const t = topics.get(name);
+    if (!t) throw new ProblemError(404, 'topic_not_found', `no topic ${name}`);
+    return t;
+  };
+
+  /** Where each message goes: its explicit partition, else its key's hash, else round robin. */
+  function route(t: Topic, messages: readonly OutgoingMessage[]): number[] {
+    return messages.map((m, i) => {
+      if (m.partition !== undefined) {
+        if (m.partition >= t.partitions)
+          throw new ProblemError(
+            422,
+            'unknown_partition',
+            `messages/${i}: topic ${t.name} has partitions 0..${t.partitions - 1}, not ${m.partition}`,
+          );
+        return m.partition;
+      }
+      if (m.key !== undefined && m.key !== null) return partitionForKey(m.key, t.partitions, options.keySalt);
+      const p = t.nextUnkeyed;
+      t.nextUnkeyed = (p + 1) % t.partitions;
+      return p;
+    });
+  }
+
+  const app = createApp({
+    spec: options.spec,
+    readiness: options.readiness,
+    logger: options.logger,
+    bodyLimit: BODY_LIMIT,
+    unvalidated: mutant === 'unvalidated-input' ? ['produce'] : [], // MUTANT unvalidated-input
+    handlers: {
+      // MUTANT health-plain-text: readiness is not the documented body.
+      ...(mutant === 'health-plain-text'
+        ? { getReadiness: async (_q, reply) => reply.type('text/plain').send('ok') }
+        : {}),
+
+      async createTopic(request, reply) {
+        const b = request.body as {
+          name: string;
+          partitions: number;
+          retentionMs?: number;
+          replicationFactor?: number;
+          segmentBytes?: number;
+        };
+        const replicationFactor = b.replicationFactor ?? 1;
+        if (replicationFactor > options.brokers)
+          throw new ProblemError(
+            422,
+            'insufficient_brokers',
+            `replicationFactor ${replicationFactor} needs ${replicationFactor} brokers; there are ${options.brokers}`,
+          );
+        const config = {
+          name: b.name,
+          partitions: b.partitions,
+          retentionMs: b.retentionMs ?? DEFAULT_RETENTION_MS,
+          replicationFactor,
+          segmentBytes: b.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+        };
+        try {
+          // MUTANT topic-recreated: a taken name is answered as if new (the existing topic is described again).
+          if (mutant === 'topic-recreated' && topics.get(b.name))
+            return reply.code(201).send(describe(topics.get(b.name)!));
+          return reply.code(201).send(describe(topics.create(config)));
+        } catch (error) {
+          if (error instanceof TopicExists) throw new ProblemError(409, 'topic_exists', `topic ${b.name} exists`);
+          throw error;
+        }
+      },
+
+      async describeTopic(request, reply) {
+        const { topic } = request.params as { topic: string };
+        return reply.code(200).send(describe(topicOr404(topic)));
+      },
+
+      async produce(request, reply) {
+        const { topic } = request.params as { topic: string };
+        const body = request.body as { acks?: '0' | '1' | 'all'; messages: OutgoingMessage[] };
+        const acks = body.acks ?? 'all';
+        const t = topicOr404(topic);
+        body.messages.forEach((m, i) => {
+          if (LONE_SURROGATE.test(m.value) || (m.key != null && LONE_SURROGATE.test(m.key)))
+            throw new ProblemError(400, 'invalid_request', `messages/${i}: a lone UTF-16 surrogate is not text`);
+        });
+        // MUTANT partial-batch: messages are appended one by one as they are routed, so a bad partition later in the
+        // batch leaves the earlier ones appended.
+        if (mutant === 'partial-batch') {
+          const timestamp = Date.now();
+          const records = body.messages.map((m) => {
+            const [p] = route(t, [m]);
+            const [{ offset }] = t.logs[p!]!.append(
+              [{ key: m.key ?? null, value: m.value }],
+              acks === 'all',
+              timestamp,
+            ) as [{ offset: number }];
+            return { partition: p!, offset, timestamp };
+          });
+          if (acks === '0') return reply.code(202).send({ topic, acks, accepted: body.messages.length });
+          return reply.code(200).send({ topic, acks, records });
+        }
+        // Every message is routed (and every partition checked) before anything is appended: all or nothing.
+        const partitions = route(t, body.messages);
+        const byPartition = new Map<number, { index: number; m: Appending }[]>();
+        partitions.forEach((p, index) => {
+          const list = byPartition.get(p) ?? [];
+          list.push({ index, m: { key: body.messages[index]!.key ?? null, value: body.messages[index]!.value } });
+          byPartition.set(p, list);
+        });
+        const timestamp = Date.now();
+        const records: { partition: number; offset: number; timestamp: number }[] = new Array(partitions.length);
+        for (const [p, list] of byPartition) {
+          // MUTANT batch-reversed: the partition's share of the batch is appended last first.
+          const ordered = mutant === 'batch-reversed' ? [...list].reverse() : list;
+          // One write per partition (and one fsync for acks=all: every in-sync replica of one broker is itself).
+          const appended = t.logs[p]!.append(
+            ordered.map((x) => x.m),
+            acks === 'all',
+            timestamp,
+          );
+          ordered.forEach((x, k) => {
+            records[x.index] = { partition: p, offset: appended[k]!.offset, timestamp };
+          });
+        }
+        if (acks === '0') return reply.code(202).send({ topic, acks, accepted: body.messages.length });
+        return reply.code(200).send({ topic, acks, records });
+      },
+
+      async fetch(request, reply) {
+        const { topic, partition } = request.params as { topic: string; partition: number };
+        const q = request.query as { offset: number; maxWait: number; maxBytes: number };
+        const t = topicOr404(topic);
+        const log = t.logs[partition];
+        if (!log) throw new ProblemError(404, 'unknown_partition', `topic ${topic} has no partition ${partition}`);
+        const outOfRange = () =>
+          q.offset > log.endOffset || q.offset < log.logStartOffset
+            ? new ProblemError(
+                422,
+                'offset_out_of_range',
+                `offset ${q.offset} is outside ${log.logStartOffset}..${log.endOffset}`,
+              )
+            : null;
+        const range = outOfRange();
+        if (range) throw range;
+        // MUTANT long-poll-ignored: no waiting for a message.
+        if (q.offset === log.endOffset && q.maxWait > 0 && mutant !== 'long-poll-ignored') {
+          const gone = new AbortController();
+          request.raw.once('close', () => gone.abort());
+          await log.waitForAppend(q.maxWait, AbortSignal.any([gone.signal, stopping.signal]));
+        }
+        const messages =
+          mutant === 'long-poll-ignored' && q.offset === log.endOffset
+            ? []
+            : log.read(q.offset, q.maxBytes).map((r) => ({
+                topic,
+                partition,
+                offset: r.offset,
+                timestamp: r.timestamp,
+                key: r.key,
+                value: r.value,
+                ...valueDigest(r.value),
+              }));
+        return reply.code(200).send({
+          topic,
+          partition,
+          logStartOffset: log.logStartOffset,
+          endOffset: log.endOffset,
+          messages,
+        });
+      },
+
+      async joinGroup(request, reply) {
+        const { group } = request.params as { group: string };
+        const b = request.body as { topic: string; memberId?: string; sessionTimeoutMs?: number };
+        const t = topicOr404(b.topic);
+        return reply
+          .code(200)
+          .send(groups.join(group, t.name, t.partitions, b.memberId, b.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS));
+      },
+
+      async heartbeat(request, reply) {
+        const { group, memberId } = request.params as { group: string; memberId: string };
+        return reply.code(200).send(groups.heartbeat(group, memberId));
+      },
+
+      async leaveGroup(request, reply) {
+        const { group, memberId } = request.params as { group: string; memberId: string };
+        groups.leave(group, memberId);
+        return reply.code(204).send();
+      },
+
+      async describeGroup(request, reply) {
+        const { group } = request.params as { group: string };
+        return reply.code(200).send(groups.describe(group));
+      },
+
+      async commitOffsets(request, reply) {
+        const { group } = request.params as { group: string };
+        const b = request.body as {
+          memberId: string;
+          generation: number;
+          offsets: { partition: number; offset: number }[];
+        };
+        const endOffset = (p: number) => {
+          const g = groups.describe(group);
+          return topics.get(g.topic)?.logs[p]?.endOffset ?? 0;
+        };
+        return reply.code(200).send(groups.commit(group, b.memberId, b.generation, b.offsets, endOffset));
+      },
+
+      async fetchOffsets(request, reply) {
+        const { group } = request.params as { group: string };
+        return reply.code(200).send(groups.offsets(group));
+      },
+    },
+  });
+  app.addHook('preClose', (done) => {
+    stopping.abort();
+    done();
+  });
+  return app;
+}

@@ -1,0 +1,257 @@
+// The consumer-group coordinator (the broker plays the book's coordinator): membership with session timeouts,
+// a new generation and a new assignment at every change, commits fenced by generation and ownership, and the
+// group's committed offsets kept durably in <dataDir>/groups/<group>.json (the book's state storage).
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ProblemError } from '../kit/problem.ts';
+import { readJson, writeJsonDurably } from './durable-file.ts';
+
+export interface Membership {
+  group: string;
+  topic: string;
+  memberId: string;
+  generation: number;
+  partitions: number[];
+}
+
+interface Member {
+  id: string;
+  sessionTimeoutMs: number;
+  /** Removed when a call finds Date.now() past this. */
+  deadline: number;
+  partitions: number[];
+}
+
+interface Group {
+  name: string;
+  topic: string;
+  partitions: number;
+  generation: number;
+  members: Map<string, Member>;
+  offsets: Map<number, number>;
+}
+
+interface StoredGroup {
+  topic: string;
+  partitions: number;
+  generation: number;
+  offsets: Record<string, number>;
+}
+
+export type CoordinatorMutant =
+  | 'leave-without-rebalance'
+  | 'two-owners-after-rebalance'
+  | 'session-never-expires'
+  | 'session-expires-early'
+  | 'commit-ahead'
+  | 'no-generation-fence';
+
+/**
+ * The range assignor: members sorted by ID, each gets a contiguous run of partitions, the runs' lengths differ by
+ * at most one.
+ */
+export function assignRanges(memberIds: readonly string[], partitions: number): Map<string, number[]> {
+  const sorted = [...memberIds].sort();
+  const out = new Map<string, number[]>();
+  const base = Math.floor(partitions / Math.max(1, sorted.length));
+  const extra = partitions % Math.max(1, sorted.length);
+  let next = 0;
+  sorted.forEach((id, i) => {
+    const n = base + (i < extra ? 1 : 0);
+    out.set(
+      id,
+      Array.from({ length: n }, (_, k) => next + k),
+    );
+    next += n;
+  });
+  return out;
+}
+
+export class GroupCoordinator {
+  private readonly groups = new Map<string, Group>();
+  private readonly dir: string;
+
+  constructor(
+    dataDir: string,
+    private readonly mutant?: CoordinatorMutant,
+  ) {
+    this.dir = join(dataDir, 'groups');
+    mkdirSync(this.dir, { recursive: true });
+    for (const f of readdirSync(this.dir).filter((n) => n.endsWith('.json'))) {
+      const name = f.slice(0, -5);
+      const s = readJson<StoredGroup>(join(this.dir, f))!;
+      this.groups.set(name, {
+        name,
+        topic: s.topic,
+        partitions: s.partitions,
+        generation: s.generation,
+        members: new Map(),
+        offsets: new Map(Object.entries(s.offsets).map(([p, o]) => [Number(p), o])),
+      });
+    }
+  }
+
+  join(
+    name: string,
+    topic: string,
+    partitions: number,
+    memberId: string | undefined,
+    sessionTimeoutMs: number,
+  ): Membership {
+    this.expire();
+    let g = this.groups.get(name);
+    if (g && g.topic !== topic)
+      throw new ProblemError(409, 'group_topic_mismatch', `group ${name} consumes topic ${g.topic}, not ${topic}`);
+    if (memberId !== undefined) {
+      const m = g?.members.get(memberId);
+      if (!g || !m)
+        throw new ProblemError(404, 'unknown_member', `${memberId} is not a member of ${name}; join without it`);
+      m.sessionTimeoutMs = sessionTimeoutMs;
+      m.deadline = this.sessionEnd(sessionTimeoutMs);
+      return this.membership(g, m);
+    }
+    if (!g) {
+      g = { name, topic, partitions, generation: 0, members: new Map(), offsets: new Map() };
+      this.groups.set(name, g);
+    }
+    const id = `m-${randomBytes(8).toString('hex')}`;
+    const m: Member = { id, sessionTimeoutMs, deadline: this.sessionEnd(sessionTimeoutMs), partitions: [] };
+    g.members.set(id, m);
+    this.rebalance(g, id);
+    return this.membership(g, m);
+  }
+
+  heartbeat(name: string, memberId: string): Membership {
+    this.expire();
+    const { g, m } = this.member(name, memberId);
+    m.deadline = this.sessionEnd(m.sessionTimeoutMs);
+    return this.membership(g, m);
+  }
+
+  leave(name: string, memberId: string): void {
+    this.expire();
+    const { g } = this.member(name, memberId);
+    g.members.delete(memberId);
+    // MUTANT leave-without-rebalance: the leaver's partitions are not handed to anybody.
+    if (this.mutant !== 'leave-without-rebalance') this.rebalance(g);
+  }
+
+  describe(name: string): {
+    group: string;
+    topic: string;
+    generation: number;
+    members: { memberId: string; partitions: number[] }[];
+  } {
+    this.expire();
+    const g = this.existing(name);
+    return {
+      group: g.name,
+      topic: g.topic,
+      generation: g.generation,
+      members: [...g.members.values()].map((m) => ({ memberId: m.id, partitions: m.partitions })),
+    };
+  }
+
+  commit(
+    name: string,
+    memberId: string,
+    generation: number,
+    offsets: readonly { partition: number; offset: number }[],
+    endOffset: (partition: number) => number,
+  ): ReturnType<GroupCoordinator['offsets']> {
+    this.expire();
+    const { g, m } = this.member(name, memberId);
+    // MUTANT no-generation-fence: a member that has not heard of a rebalance still commits.
+    if (generation !== g.generation && this.mutant !== 'no-generation-fence')
+      throw new ProblemError(409, 'stale_generation', `generation ${generation} is not the current ${g.generation}`);
+    for (const { partition, offset } of offsets) {
+      if (!m.partitions.includes(partition) && this.mutant !== 'no-generation-fence')
+        throw new ProblemError(409, 'partition_not_assigned', `${memberId} does not own partition ${partition}`);
+      if (partition >= g.partitions)
+        throw new ProblemError(409, 'partition_not_assigned', `topic ${g.topic} has no partition ${partition}`);
+      if (offset > endOffset(partition))
+        throw new ProblemError(
+          422,
+          'offset_out_of_range',
+          `offset ${offset} is past partition ${partition}'s end offset ${endOffset(partition)}`,
+        );
+    }
+    // MUTANT commit-ahead: the group is recorded as having consumed everything there is, not what it committed.
+    for (const { partition, offset } of offsets)
+      g.offsets.set(partition, this.mutant === 'commit-ahead' ? endOffset(partition) : offset);
+    this.persist(g);
+    return this.offsets(name);
+  }
+
+  offsets(name: string): { group: string; topic: string; offsets: { partition: number; offset: number | null }[] } {
+    const g = this.existing(name);
+    return {
+      group: g.name,
+      topic: g.topic,
+      offsets: Array.from({ length: g.partitions }, (_, p) => ({ partition: p, offset: g.offsets.get(p) ?? null })),
+    };
+  }
+
+  /** Removes members whose session ran out, rebalancing their groups. */
+  expire(now = Date.now()): void {
+    // MUTANT session-never-expires: a consumer that died keeps its partitions for ever.
+    if (this.mutant === 'session-never-expires') return;
+    for (const g of this.groups.values()) {
+      let changed = false;
+      for (const m of g.members.values())
+        if (m.deadline < now) {
+          g.members.delete(m.id);
+          changed = true;
+        }
+      if (changed) this.rebalance(g);
+    }
+  }
+
+  /** When a session that starts now ends. */
+  private sessionEnd(sessionTimeoutMs: number): number {
+    // MUTANT session-expires-early: a member is dropped after half its session timeout.
+    return Date.now() + (this.mutant === 'session-expires-early' ? sessionTimeoutMs / 2 : sessionTimeoutMs);
+  }
+
+  private rebalance(g: Group, newcomer?: string): void {
+    g.generation++;
+    if (this.mutant === 'two-owners-after-rebalance' && newcomer) {
+      // MUTANT two-owners-after-rebalance: the others keep their partitions; the newcomer gets a share computed as
+      // if everybody had been reassigned, so a partition can have two owners.
+      const fresh = assignRanges([...g.members.keys()], g.partitions);
+      g.members.get(newcomer)!.partitions = fresh.get(newcomer)!;
+    } else {
+      const plan = assignRanges([...g.members.keys()], g.partitions);
+      for (const m of g.members.values()) m.partitions = plan.get(m.id)!;
+    }
+    this.persist(g);
+  }
+
+  private persist(g: Group): void {
+    const stored: StoredGroup = {
+      topic: g.topic,
+      partitions: g.partitions,
+      generation: g.generation,
+      offsets: Object.fromEntries(g.offsets),
+    };
+    writeJsonDurably(join(this.dir, `${g.name}.json`), stored);
+  }
+
+  private existing(name: string): Group {
+    const g = this.groups.get(name);
+    if (!g) throw new ProblemError(404, 'group_not_found', `no group ${name}`);
+    return g;
+  }
+
+  private member(name: string, memberId: string): { g: Group; m: Member } {
+    const g = this.groups.get(name);
+    const m = g?.members.get(memberId);
+    if (!g || !m) throw new ProblemError(404, 'unknown_member', `${memberId} is not a member of ${name}`);
+    return { g, m };
+  }
+
+  private membership(g: Group, m: Member): Membership {
+    return { group: g.name, topic: g.topic, memberId: m.id, generation: g.generation, partitions: m.partitions };
+  }
+}

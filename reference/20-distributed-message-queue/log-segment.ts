@@ -1,0 +1,159 @@
+// One segment file of a partition's log: append-only while active, read-only once closed. It keeps the file
+// position of every record it holds (its offset index) and checks every record's CRC when it opens and on every
+// read, so a damaged record is never handed out as data.
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeRecord, type LogRecord } from './record.ts';
+
+export interface SegmentOptions {
+  /** Check CRCs on open and read (false only for the crc-not-checked mutant). */
+  verifyCrc?: boolean;
+  /** Cut a damaged or torn tail off on open (false only for the torn-tail-kept mutant). */
+  truncateDamagedTail?: boolean;
+  /** Delay writes by this many ms after answering (only for the ack-before-durable mutant). */
+  deferWritesMs?: number;
+  log?: (message: string) => void;
+}
+
+export function segmentFileName(baseOffset: number): string {
+  return `${String(baseOffset).padStart(20, '0')}.log`;
+}
+
+export class LogSegment {
+  readonly path: string;
+  /** File position of each record, by offset - baseOffset. */
+  private readonly positions: number[] = [];
+  private fd: number;
+  /** Bytes of whole records, the position of the next append. */
+  size = 0;
+  /** Timestamp of the newest record (0 when empty): retention removes a closed segment by it. */
+  lastTimestamp = 0;
+  /** What recovery cut off when it opened: the number of bytes and why. */
+  readonly recovered: { truncatedBytes: number; reason: string | null };
+  private readonly pendingWrites = new Set<NodeJS.Timeout>();
+
+  constructor(
+    dir: string,
+    readonly baseOffset: number,
+    private readonly options: SegmentOptions = {},
+  ) {
+    this.path = join(dir, segmentFileName(baseOffset));
+    this.fd = openSync(this.path, 'a+');
+    this.recovered = this.recover();
+  }
+
+  get count(): number {
+    return this.positions.length;
+  }
+
+  get nextOffset(): number {
+    return this.baseOffset + this.positions.length;
+  }
+
+  /** Scans the file, indexing every whole record whose CRC holds; cuts the file at the first one that does not. */
+  private recover(): { truncatedBytes: number; reason: string | null } {
+    const fileSize = fstatSync(this.fd).size;
+    if (fileSize === 0) return { truncatedBytes: 0, reason: null };
+    const buf = Buffer.allocUnsafe(fileSize);
+    readSync(this.fd, buf, 0, fileSize, 0);
+    let at = 0;
+    let reason: string | null = null;
+    while (at < fileSize) {
+      const d = decodeRecord(buf, at, this.options.verifyCrc !== false);
+      if (d.kind === 'torn') {
+        reason = 'torn write at the tail';
+        break;
+      }
+      if (d.kind === 'corrupt') {
+        reason = d.reason;
+        break;
+      }
+      if (d.record.offset !== this.nextOffset) {
+        reason = `offset ${d.record.offset} where ${this.nextOffset} was expected`;
+        break;
+      }
+      this.positions.push(at);
+      this.lastTimestamp = d.record.timestamp;
+      at += d.bytes;
+    }
+    this.size = at;
+    if (at === fileSize) return { truncatedBytes: 0, reason: null };
+    // MUTANT torn-tail-kept: the damaged tail stays in the file and new records are appended after it.
+    if (this.options.truncateDamagedTail === false) {
+      this.size = fileSize;
+      return { truncatedBytes: 0, reason };
+    }
+    ftruncateSync(this.fd, at);
+    fsyncSync(this.fd);
+    this.options.log?.(`${this.path}: cut ${fileSize - at} bytes at offset ${this.nextOffset} (${reason})`);
+    return { truncatedBytes: fileSize - at, reason };
+  }
+
+  /** Appends encoded records (consecutive offsets from nextOffset) in one write; fsyncs when `durable`. */
+  append(encoded: Buffer[], timestamp: number, durable: boolean): void {
+    const data = encoded.length === 1 ? encoded[0]! : Buffer.concat(encoded);
+    let at = this.size;
+    for (const e of encoded) {
+      this.positions.push(at);
+      at += e.length;
+    }
+    this.size = at;
+    this.lastTimestamp = timestamp;
+    const deferMs = this.options.deferWritesMs ?? 0;
+    if (deferMs > 0) {
+      // MUTANT ack-before-durable: the answer goes out before the bytes reach the file.
+      const t = setTimeout(() => {
+        this.pendingWrites.delete(t);
+        writeSync(this.fd, data);
+      }, deferMs);
+      this.pendingWrites.add(t);
+      return;
+    }
+    writeSync(this.fd, data);
+    if (durable) fsyncSync(this.fd);
+  }
+
+  /**
+   * Records from `offset` on, while their record bytes (more than their values' bytes) stay within `maxBytes` (the
+   * first one whatever its size when `atLeastOne`), stopping before the first record whose CRC fails (reported
+   * through `onDamage`).
+   */
+  read(
+    offset: number,
+    maxBytes: number,
+    atLeastOne: boolean,
+    onDamage: (offset: number, reason: string) => void,
+  ): LogRecord[] {
+    const first = offset - this.baseOffset;
+    if (first < 0 || first >= this.positions.length) return [];
+    const start = this.positions[first]!;
+    if (!atLeastOne && this.endOf(first) - start > maxBytes) return [];
+    let last = first;
+    while (last + 1 < this.positions.length && this.endOf(last + 1) - start <= maxBytes) last++;
+    const end = this.endOf(last);
+    const buf = Buffer.allocUnsafe(end - start);
+    const got = readSync(this.fd, buf, 0, buf.length, start);
+    const out: LogRecord[] = [];
+    for (let i = first; i <= last; i++) {
+      const d = decodeRecord(buf.subarray(0, got), this.positions[i]! - start, this.options.verifyCrc !== false);
+      if (d.kind !== 'record' || d.record.offset !== this.baseOffset + i) {
+        onDamage(this.baseOffset + i, d.kind === 'record' ? 'wrong offset' : d.kind === 'torn' ? 'torn' : d.reason);
+        break;
+      }
+      out.push(d.record);
+    }
+    return out;
+  }
+
+  private endOf(i: number): number {
+    return i + 1 < this.positions.length ? this.positions[i + 1]! : this.size;
+  }
+
+  /** Closes the file; writes the ack-before-durable mutant deferred are dropped, as a crash would drop them. */
+  close(): void {
+    for (const t of this.pendingWrites) clearTimeout(t);
+    this.pendingWrites.clear();
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+}

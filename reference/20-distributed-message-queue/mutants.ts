@@ -1,0 +1,84 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/20-distributed-message-queue/catalog.yaml).
+// MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+export const MUTANTS = [
+  { name: 'health-plain-text', breaks: 'MQ-C1', description: 'readiness answers text/plain "ok", not the Health body' },
+  {
+    name: 'topic-recreated',
+    breaks: 'MQ-C2',
+    description: 'creating a topic whose name is taken answers 201 and starts it again, instead of 409 topic_exists',
+  },
+  {
+    name: 'partial-batch',
+    breaks: 'MQ-C3',
+    description: 'a batch with an unknown partition appends the messages before it, then answers 422',
+  },
+  {
+    name: 'long-poll-ignored',
+    breaks: 'MQ-C4',
+    description: 'fetch answers an empty batch at once whatever maxWait says (no long polling)',
+  },
+  {
+    name: 'leave-without-rebalance',
+    breaks: 'MQ-C5',
+    description: 'a member leaves and nobody gets its partitions (no rebalance until the next join)',
+  },
+  {
+    name: 'no-generation-fence',
+    breaks: 'MQ-C6',
+    description: 'commits are not fenced: a stale generation, or a partition the member does not own, is committed',
+  },
+  {
+    name: 'unvalidated-input',
+    breaks: 'MQ-I1',
+    description: "produce reaches its handler without the spec's validation",
+  },
+  {
+    name: 'batch-reversed',
+    breaks: 'MQ-I2',
+    description: 'the messages of a batch are appended to a partition last first: the order acknowledged is not kept',
+  },
+  {
+    name: 'unstable-key-hash',
+    breaks: 'MQ-I3',
+    description: "the key's hash is salted with a value chosen at start: not the documented crc32(key) mod partitions",
+  },
+  {
+    name: 'commit-ahead',
+    breaks: 'MQ-I4',
+    description: 'a commit records the partition end offset, not the offset committed (committed ahead of delivery)',
+  },
+  {
+    name: 'two-owners-after-rebalance',
+    breaks: 'MQ-I5',
+    description: 'on a join only the newcomer is assigned; the others keep their partitions, so one has two owners',
+  },
+  {
+    name: 'ack-before-durable',
+    breaks: 'MQ-F1',
+    description: 'produce (acks 1 and all) answers before the records are written; the write follows 3 s later',
+  },
+  {
+    name: 'crc-not-checked',
+    breaks: 'MQ-F2',
+    description: 'CRCs are not checked on recovery or on read: a damaged record is served as data',
+  },
+  {
+    name: 'torn-tail-kept',
+    breaks: 'MQ-F2',
+    description:
+      'recovery skips a torn tail but leaves it in the file; new records go after it and are lost at the next restart',
+  },
+  {
+    name: 'session-never-expires',
+    breaks: 'MQ-F3',
+    description: "a member that stops heartbeating keeps its partitions: a dead consumer's messages reach nobody",
+  },
+  {
+    name: 'session-expires-early',
+    breaks: 'MQ-F3',
+    description: 'a member is dropped after half its session timeout: a live but slow consumer loses its partitions',
+  },
+] as const satisfies readonly { name: string; breaks: string; description: string }[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);

@@ -1,0 +1,145 @@
+// A partition: a directory of segments, the newest one active. Appends go to the active segment (a new one is
+// started when it reaches segmentBytes; the old one is read-only from then on); reads walk the segments from an
+// offset; retention drops whole closed segments; long polls wait here for the next append.
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LogSegment, type SegmentOptions } from './log-segment.ts';
+import { encodeRecord, type LogRecord } from './record.ts';
+
+export interface Appending {
+  key: string | null;
+  value: string;
+}
+
+export class PartitionLog {
+  private readonly segments: LogSegment[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly dir: string,
+    private readonly segmentBytes: number,
+    private readonly options: SegmentOptions = {},
+  ) {
+    mkdirSync(dir, { recursive: true });
+    const bases = readdirSync(dir)
+      .filter((f) => /^\d{20}\.log$/.test(f))
+      .map((f) => Number(f.slice(0, 20)))
+      .sort((a, b) => a - b);
+    for (const base of bases) {
+      // A segment that does not start where the previous one ends (its predecessor was cut by recovery) and all
+      // after it are unreachable: offsets must stay dense, so they go.
+      const prev = this.segments.at(-1);
+      if (prev && (prev.nextOffset !== base || prev.recovered.truncatedBytes > 0)) {
+        options.log?.(`${dir}: dropping segment ${base} and later ones: the log before it ends at ${prev.nextOffset}`);
+        rmSync(join(dir, `${String(base).padStart(20, '0')}.log`), { force: true });
+        continue;
+      }
+      this.segments.push(new LogSegment(dir, base, options));
+    }
+    if (this.segments.length === 0) this.segments.push(new LogSegment(dir, 0, options));
+  }
+
+  get logStartOffset(): number {
+    return this.segments[0]!.baseOffset;
+  }
+
+  get endOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  private get active(): LogSegment {
+    return this.segments.at(-1)!;
+  }
+
+  /** What recovery cut off when the partition opened. */
+  get recovered(): { truncatedBytes: number; reason: string | null } {
+    return this.active.recovered;
+  }
+
+  /** Appends messages in order with consecutive offsets; one write (and one fsync when durable) per segment. */
+  append(messages: readonly Appending[], durable: boolean, timestamp = Date.now()): { offset: number }[] {
+    const out: { offset: number }[] = [];
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    for (const m of messages) {
+      const encoded = encodeRecord({ offset: this.endOffset + batch.length, timestamp, key: m.key, value: m.value });
+      if (this.active.size + batchBytes > 0 && this.active.size + batchBytes + encoded.length > this.segmentBytes) {
+        // The active segment is full: it is closed (read-only from now on) and a new one starts at this offset.
+        if (batch.length) this.active.append(batch, timestamp, durable);
+        batch = [];
+        batchBytes = 0;
+        this.roll();
+      }
+      out.push({ offset: this.endOffset + batch.length });
+      batch.push(encoded);
+      batchBytes += encoded.length;
+    }
+    if (batch.length) this.active.append(batch, timestamp, durable);
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+    return out;
+  }
+
+  private roll(): void {
+    this.segments.push(new LogSegment(this.dir, this.endOffset, this.options));
+  }
+
+  /** Records from `offset` (logStartOffset..endOffset) on, at most about maxBytes (the first always). */
+  read(offset: number, maxBytes: number): LogRecord[] {
+    const out: LogRecord[] = [];
+    let budget = maxBytes;
+    let at = offset;
+    let i = this.segmentIndexOf(offset);
+    while (i >= 0 && i < this.segments.length && (out.length === 0 || budget > 0)) {
+      const seg = this.segments[i]!;
+      let damaged = false;
+      const got = seg.read(at, budget, out.length === 0, (o, reason) => {
+        damaged = true;
+        this.options.log?.(`${this.dir}: record ${o} is damaged (${reason}); not served`);
+      });
+      for (const r of got) budget -= Buffer.byteLength(r.value, 'utf8');
+      out.push(...got);
+      if (damaged || (got.length === 0 && at < seg.nextOffset)) break;
+      at = seg.nextOffset;
+      i++;
+    }
+    return out;
+  }
+
+  private segmentIndexOf(offset: number): number {
+    for (let i = this.segments.length - 1; i >= 0; i--) if (this.segments[i]!.baseOffset <= offset) return i;
+    return -1;
+  }
+
+  /** Resolves on the next append, after `ms`, or when `signal` aborts; whichever comes first. */
+  waitForAppend(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Deletes closed segments whose newest record is older than the retention period; never the active one. */
+  applyRetention(retentionMs: number, now = Date.now()): number {
+    let removed = 0;
+    while (this.segments.length > 1 && this.segments[0]!.lastTimestamp < now - retentionMs) {
+      const seg = this.segments.shift()!;
+      seg.close();
+      rmSync(seg.path, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  close(): void {
+    for (const wake of [...this.waiters]) wake();
+    for (const s of this.segments) s.close();
+  }
+}

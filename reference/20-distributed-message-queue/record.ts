@@ -1,0 +1,73 @@
+// One record of a partition's log, as stored in a segment file. Layout (big-endian):
+//   u32 length of everything after this field | u32 CRC-32 of everything after the CRC |
+//   u64 offset | u64 timestamp (ms) | i32 key length (-1 = null) | key bytes | u32 value length | value bytes
+// The CRC covers offset, timestamp, key and value, so a flipped bit anywhere in a record is caught, and a length
+// that runs past the end of the file is a torn write.
+import { crc32 } from 'node:zlib';
+
+/** Bytes before the CRC-covered part: the length and the CRC. */
+const PREFIX = 8;
+/** Smallest CRC-covered part: offset, timestamp, key length, value length. */
+const MIN_BODY = 8 + 8 + 4 + 4;
+
+export interface LogRecord {
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  value: string;
+}
+
+export function encodeRecord(r: LogRecord): Buffer {
+  const key = r.key === null ? null : Buffer.from(r.key, 'utf8');
+  const value = Buffer.from(r.value, 'utf8');
+  const body = MIN_BODY + (key?.length ?? 0) + value.length;
+  const buf = Buffer.allocUnsafe(PREFIX + body);
+  buf.writeUInt32BE(4 + body, 0);
+  buf.writeBigUInt64BE(BigInt(r.offset), PREFIX);
+  buf.writeBigUInt64BE(BigInt(r.timestamp), PREFIX + 8);
+  buf.writeInt32BE(key === null ? -1 : key.length, PREFIX + 16);
+  let at = PREFIX + 20;
+  if (key) at += key.copy(buf, at);
+  buf.writeUInt32BE(value.length, at);
+  value.copy(buf, at + 4);
+  buf.writeUInt32BE(crc32(buf.subarray(PREFIX)), 4);
+  return buf;
+}
+
+export type Decoded =
+  | { kind: 'record'; record: LogRecord; bytes: number }
+  /** The buffer ends inside the record: a torn write (or, on a read, a record not yet fully written). */
+  | { kind: 'torn' }
+  /** The record is all there but its CRC or its structure is wrong. */
+  | { kind: 'corrupt'; reason: string };
+
+/**
+ * Decodes the record at `at`. `verifyCrc` is false only for the crc-not-checked mutant: a record is then taken as
+ * it stands, damaged or not.
+ */
+export function decodeRecord(buf: Buffer, at: number, verifyCrc = true): Decoded {
+  if (buf.length - at < PREFIX) return { kind: 'torn' };
+  const length = buf.readUInt32BE(at);
+  if (length < 4 + MIN_BODY) return { kind: 'corrupt', reason: `record length ${length} is too small` };
+  if (buf.length - at - 4 < length) return { kind: 'torn' };
+  const end = at + 4 + length;
+  const stored = buf.readUInt32BE(at + 4);
+  if (verifyCrc && crc32(buf.subarray(at + PREFIX, end)) !== stored) return { kind: 'corrupt', reason: 'CRC mismatch' };
+  const offset = Number(buf.readBigUInt64BE(at + PREFIX));
+  const timestamp = Number(buf.readBigUInt64BE(at + PREFIX + 8));
+  const keyLength = buf.readInt32BE(at + PREFIX + 16);
+  let p = at + PREFIX + 20;
+  if (keyLength < -1 || p + Math.max(0, keyLength) + 4 > end) return { kind: 'corrupt', reason: 'bad key length' };
+  const key = keyLength < 0 ? null : buf.toString('utf8', p, p + keyLength);
+  p += Math.max(0, keyLength);
+  const valueLength = buf.readUInt32BE(p);
+  p += 4;
+  if (p + valueLength !== end) return { kind: 'corrupt', reason: 'bad value length' };
+  return { kind: 'record', record: { offset, timestamp, key, value: buf.toString('utf8', p, end) }, bytes: end - at };
+}
+
+/** The spec's `size` and `crc` of a message: its value's UTF-8 bytes and their CRC-32. */
+export function valueDigest(value: string): { size: number; crc: number } {
+  const bytes = Buffer.from(value, 'utf8');
+  return { size: bytes.length, crc: crc32(bytes) };
+}

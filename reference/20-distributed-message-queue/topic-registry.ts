@@ -1,0 +1,79 @@
+// The topics of the broker and their partitions' logs; topic metadata is kept in <dataDir>/topics.json (the book's
+// metadata storage), each partition's log in <dataDir>/<topic>-<partition>/.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { readJson, writeJsonDurably } from './durable-file.ts';
+import type { SegmentOptions } from './log-segment.ts';
+import { PartitionLog } from './partition-log.ts';
+
+export interface TopicConfig {
+  name: string;
+  partitions: number;
+  retentionMs: number;
+  replicationFactor: number;
+  segmentBytes: number;
+}
+
+export interface Topic extends TopicConfig {
+  logs: PartitionLog[];
+  /** Next partition for a message with neither key nor partition (round robin). */
+  nextUnkeyed: number;
+}
+
+export class TopicExists extends Error {}
+
+/** The spec's key -> partition: CRC-32 of the key's UTF-8 bytes, mod the partition count. */
+export function partitionForKey(key: string, partitions: number, salt = ''): number {
+  return crc32(Buffer.from(salt + key, 'utf8')) % partitions;
+}
+
+export class TopicRegistry {
+  private readonly topics = new Map<string, Topic>();
+  private readonly metaFile: string;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly segmentOptions: SegmentOptions = {},
+  ) {
+    mkdirSync(dataDir, { recursive: true });
+    this.metaFile = join(dataDir, 'topics.json');
+    for (const config of readJson<TopicConfig[]>(this.metaFile) ?? []) this.open(config);
+  }
+
+  private open(config: TopicConfig): Topic {
+    const logs = Array.from(
+      { length: config.partitions },
+      (_, p) => new PartitionLog(join(this.dataDir, `${config.name}-${p}`), config.segmentBytes, this.segmentOptions),
+    );
+    const topic = { ...config, logs, nextUnkeyed: 0 };
+    this.topics.set(config.name, topic);
+    return topic;
+  }
+
+  create(config: TopicConfig): Topic {
+    if (this.topics.has(config.name)) throw new TopicExists(config.name);
+    const topic = this.open(config);
+    writeJsonDurably(
+      this.metaFile,
+      [...this.topics.values()].map(({ logs: _l, nextUnkeyed: _n, ...c }) => c),
+    );
+    return topic;
+  }
+
+  get(name: string): Topic | undefined {
+    return this.topics.get(name);
+  }
+
+  all(): Topic[] {
+    return [...this.topics.values()];
+  }
+
+  applyRetention(now = Date.now()): void {
+    for (const t of this.topics.values()) for (const log of t.logs) log.applyRetention(t.retentionMs, now);
+  }
+
+  close(): void {
+    for (const t of this.topics.values()) for (const log of t.logs) log.close();
+  }
+}
