@@ -7,10 +7,12 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { newEvent, type OrderInput, payApi } from './api.ts';
 import {
   createAndPay,
+  createPayment,
   EXECUTING_BOUND_MS,
   expectSettledOnce,
   orderIds,
   payOnAndReverify,
+  payOnHostedPage,
   remembering,
   waitExecuting,
   waitFinal,
@@ -116,6 +118,14 @@ export async function webhookDisorder(ctx: CheckContext): Promise<void> {
     await expectSettledOnce(ctx, third.psp, mine, 10_000);
     ids.push(...mine);
   }
+  // A buyer who pays on the hosted page well after the checkout (the book: a payment can take hours), with the
+  // webhook lost: polling still finds it, within the same 10 s of the payment.
+  third.psp.setWebhookMode({ mode: 'drop' });
+  const late = await createPayment(ctx, api, remembering(asked, () => newEvent('f3_late', ['6.30']))(0));
+  await sleep(5000);
+  await payOnHostedPage(ctx, late);
+  await expectSettledOnce(ctx, third.psp, orderIds([late]), 10_000);
+  ids.push(...orderIds([late]));
   ctx.evidence.orders = ids.length;
   const dropped = third.psp.webhooksDropped().length - droppedFrom;
   ctx.evidence.webhooksDropped = dropped;
