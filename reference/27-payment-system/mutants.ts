@@ -162,6 +162,12 @@ export const MUTANTS = [
     description: "a payout's wallet debit forgets the currency: the seller's other currencies are debited too",
   },
   {
+    name: 'long-lease',
+    breaks: 'PAY-F4',
+    description:
+      'a charge attempt leases its order for 5 minutes ("longer than any PSP call"): after kill -9 the orders in flight stay EXECUTING',
+  },
+  {
     name: 'poll-window-units',
     breaks: 'PAY-F3',
     description:

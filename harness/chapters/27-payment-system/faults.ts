@@ -142,6 +142,9 @@ export async function killMidFlow(ctx: CheckContext): Promise<void> {
   const api = payApi(ctx);
   third.psp.setWebhookMode({ mode: 'drop' });
   third.psp.latencyMs = 400; // charges are in flight when the process dies
+  // Each order's first charge attempt hangs at the PSP, so the kill lands while an attempt holds its order.
+  const hitsFrom = third.psp.chargeFaultHits.length;
+  third.psp.planChargeFaults(['timeout'], 5000);
   const asked = new Map<string, OrderInput>();
   const events = await createAndPay(
     ctx,
@@ -155,8 +158,13 @@ export async function killMidFlow(ctx: CheckContext): Promise<void> {
   const executing = await waitExecuting(api, ids);
   ctx.evidence.executingAtKill = executing;
   if (executing === 0) throw new Error('no order was EXECUTING before the kill: the fault did not bite');
+  const hanging = () => third.psp.chargeFaultHits.slice(hitsFrom).filter((h) => ids.includes(h.paymentOrderId)).length;
+  for (let i = 0; i < 60 && hanging() === 0; i++) await sleep(100);
+  ctx.evidence.chargesInFlightAtKill = hanging();
+  if (hanging() === 0) throw new Error('no charge was in flight at the PSP at the kill: the fault did not bite');
   await ctx.target.kill();
   third.psp.latencyMs = 0;
+  third.psp.clearChargeFaults();
   await ctx.target.start();
   const restarted = Date.now();
   await expectSettledOnce(ctx, third.psp, ids, EXECUTING_BOUND_MS, asked);
