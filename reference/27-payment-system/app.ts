@@ -152,14 +152,20 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
         const text = request.body as string;
         const key = keyOf(request);
         const { since } = request.query as { since?: string };
-        const sinceMs = since === undefined ? 0 : Date.parse(since);
+        // MUTANT reconcile-since-seconds: the window's start in seconds, against millisecond timestamps.
+        const sinceMs =
+          since === undefined
+            ? 0
+            : mutant === 'reconcile-since-seconds'
+              ? Math.floor(Date.parse(since) / 1000)
+              : Date.parse(since);
         const answer = await idempotency.run(
           key,
           fingerprintOf(`POST /v1/reconciliations?since=${since ?? ''}`, text),
           async () => {
             let theirs: ReturnType<typeof parseSettlement>;
             try {
-              theirs = parseSettlement(text);
+              theirs = parseSettlement(text, { keepCr: mutant === 'settlement-crlf-refused' });
             } catch (error) {
               // MUTANT bad-settlement-500: the parse error escapes as an internal error.
               if (error instanceof SettlementError && mutant !== 'bad-settlement-500') {
@@ -168,7 +174,7 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
               throw error;
             }
             const ours = await store.ordersSince(sinceMs);
-            const report = reconcile(theirs, ours);
+            const report = reconcile(theirs, ours, { executingIsManual: mutant === 'reconcile-executing-manual' });
             if (mutant === 'reconcile-status-only') {
               // MUTANT reconcile-status-only: amount differences are dropped from the report.
               report.mismatches = report.mismatches.filter((m) => m.kind !== 'amount_differs');

@@ -46,7 +46,8 @@ export class Executor {
       baseDelayMs: 100,
       maxDelayMs: 2000,
       maxAttempts: 8,
-      leaseMs: 3000,
+      // MUTANT long-lease: an attempt holds its order for 5 minutes, so after kill -9 it stays EXECUTING that long.
+      leaseMs: o.mutant === 'long-lease' ? 5 * 60_000 : 3000,
       pollAfterMs: 2000,
       ...o,
     };

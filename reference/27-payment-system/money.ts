@@ -32,6 +32,16 @@ export function fromMinor(minor: number | bigint, currency: string): string {
   return `${sign}${text.slice(0, -digits)}.${text.slice(-digits)}`;
 }
 
+/** MUTANT fraction-padded-left: a short fraction is padded on the left ("3.1" USD is 301 cents, not 310). */
+export function toMinorPaddedLeft(amount: string, currency: string): { minor: number } | { error: string } {
+  const m = DECIMAL.exec(amount);
+  const digits = MINOR_DIGITS[currency];
+  if (!m || digits === undefined) return toMinor(amount, currency);
+  const exact = toMinor(amount, currency);
+  if ('error' in exact) return exact;
+  return { minor: Number(m[1]) * 10 ** digits + Number((m[2] ?? '').padStart(digits, '0') || '0') };
+}
+
 /**
  * MUTANT float-amounts: what a careless implementation does, parseFloat and multiply. 0.29 * 100 is
  * 28.999999999999996, so the floor loses a cent; 1.005 USD is accepted and silently rounded.

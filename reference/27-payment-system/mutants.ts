@@ -117,6 +117,62 @@ export const MUTANTS = [
     breaks: 'PAY-I9',
     description: 'the wallet balance is checked outside the transaction that debits it: concurrent payouts overdraw it',
   },
+  // From the blind bugs (fixtures/blind-bugs/27-payment-system/): each reproduces one the checks missed at first.
+  {
+    name: 'fraction-padded-left',
+    breaks: 'PAY-I4',
+    description:
+      'a fraction shorter than the currency has is padded on the left: "3.1" USD is stored and charged as 3.01',
+  },
+  {
+    name: 'late-failure-overrides-success',
+    breaks: 'PAY-I5',
+    description: 'a charge.failed notice moves an order to FAILED from any status but FAILED, a SUCCESS included',
+  },
+  {
+    name: 'authorized-any-token',
+    breaks: 'PAY-I7',
+    description:
+      "a signed registration.authorized naming another registration's token starts the checkout's charges (on that other buyer's registration)",
+  },
+  {
+    name: 'reconcile-executing-manual',
+    breaks: 'PAY-I8',
+    description: 'an EXECUTING order the PSP settled is classified classifiable_manual, not classifiable_automatic',
+  },
+  {
+    name: 'reconcile-since-seconds',
+    breaks: 'PAY-C6',
+    description:
+      "reconciliation's since is taken in seconds against millisecond timestamps: every older order counts as ours",
+  },
+  {
+    name: 'settlement-crlf-refused',
+    breaks: 'PAY-C6',
+    description: 'a settlement file with CRLF line ends is refused 400 invalid_settlement',
+  },
+  {
+    name: 'payout-exact-balance-refused',
+    breaks: 'PAY-C7',
+    description: 'the wallet guard is balance > amount: paying out the whole balance is refused insufficient_funds',
+  },
+  {
+    name: 'payout-debits-every-currency',
+    breaks: 'PAY-C7',
+    description: "a payout's wallet debit forgets the currency: the seller's other currencies are debited too",
+  },
+  {
+    name: 'long-lease',
+    breaks: 'PAY-F4',
+    description:
+      'a charge attempt leases its order for 5 minutes ("longer than any PSP call"): after kill -9 the orders in flight stay EXECUTING',
+  },
+  {
+    name: 'poll-window-units',
+    breaks: 'PAY-F3',
+    description:
+      "the poller's one-hour window is 3,600 ms: a buyer who pays on the hosted page after 4 s, with the webhook lost, is never settled",
+  },
   {
     name: 'db-outage-500',
     breaks: 'PAY-F5',

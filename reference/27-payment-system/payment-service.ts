@@ -3,7 +3,7 @@
 import { ProblemError } from '../kit/problem.ts';
 import type { Executor } from './executor.ts';
 import { fingerprintOf } from './idempotency.ts';
-import { toMinor, toMinorWithFloats } from './money.ts';
+import { toMinor, toMinorPaddedLeft, toMinorWithFloats } from './money.ts';
 import type { MutantName } from './mutants.ts';
 import type { PspClient } from './psp-client.ts';
 import { AlreadyExists, type NewOrder, orderBody, type PaymentStore } from './store.ts';
@@ -42,7 +42,11 @@ export class PaymentService {
     for (const [i, po] of req.payment_orders.entries()) {
       // MUTANT float-amounts: parseFloat instead of exact decimal parsing.
       const parsed =
-        this.o.mutant === 'float-amounts' ? toMinorWithFloats(po.amount, po.currency) : toMinor(po.amount, po.currency);
+        this.o.mutant === 'float-amounts'
+          ? toMinorWithFloats(po.amount, po.currency)
+          : this.o.mutant === 'fraction-padded-left'
+            ? toMinorPaddedLeft(po.amount, po.currency)
+            : toMinor(po.amount, po.currency);
       if ('error' in parsed) throw amountProblem(i, parsed.error);
       if (ids.has(po.payment_order_id)) {
         throw new ProblemError(400, 'duplicate_payment_order', `payment_order_id ${po.payment_order_id} appears twice`);

@@ -143,12 +143,21 @@ export class Payouts {
         }
         return existing;
       }
-      const guard = this.mutant === 'payout-overdraft' ? '' : 'AND balance >= ?';
-      const debited = await sql.run(
-        `UPDATE wallets SET balance = balance - ? WHERE seller_account = ? AND currency = ? ${guard}`,
+      // MUTANT payout-exact-balance-refused: balance > amount, so the whole balance cannot be paid out.
+      const guard =
         this.mutant === 'payout-overdraft'
-          ? [amount, req.seller_account, req.currency]
-          : [amount, req.seller_account, req.currency, amount],
+          ? ''
+          : this.mutant === 'payout-exact-balance-refused'
+            ? 'AND balance > ?'
+            : 'AND balance >= ?';
+      // MUTANT payout-debits-every-currency: the debit forgets the currency (every balance of the seller is debited).
+      const ofCurrency = this.mutant === 'payout-debits-every-currency' ? '' : 'AND currency = ?';
+      const currencyParam = this.mutant === 'payout-debits-every-currency' ? [] : [req.currency];
+      const debited = await sql.run(
+        `UPDATE wallets SET balance = balance - ? WHERE seller_account = ? ${ofCurrency} ${guard}`,
+        this.mutant === 'payout-overdraft'
+          ? [amount, req.seller_account, ...currencyParam]
+          : [amount, req.seller_account, ...currencyParam, amount],
       );
       if (debited === 0) throw insufficient(req);
       const now = Date.now();

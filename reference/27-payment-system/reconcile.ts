@@ -50,14 +50,15 @@ const HEADER = 'payment_order_id,amount,currency,status';
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Parses a settlement file; a SettlementError names the first bad line. */
-export function parseSettlement(text: string): SettlementRow[] {
+/** `keepCr`: MUTANT settlement-crlf-refused (the CR of a CRLF line is kept, so such a line does not parse). */
+export function parseSettlement(text: string, opts: { keepCr?: boolean } = {}): SettlementRow[] {
   const lines = text.split('\n');
   if ((lines[0] ?? '').replace(/\r$/, '') !== HEADER) {
     throw new SettlementError(`line 1 must be the header "${HEADER}"`);
   }
   const rows: SettlementRow[] = [];
   for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '');
+    const line = opts.keepCr ? lines[i]! : lines[i]!.replace(/\r$/, '');
     if (line === '') continue;
     const cells = line.split(',');
     const [id, amount, currency, status] = cells;
@@ -80,7 +81,12 @@ function theirSide(r: SettlementRow): Side {
   return { amount: fromMinor(r.amountMinor, r.currency), currency: r.currency, status: r.status };
 }
 
-export function reconcile(theirs: readonly SettlementRow[], ours: Iterable<OurOrder>): Report {
+/** `executingIsManual`: MUTANT reconcile-executing-manual (only NOT_STARTED counts as in flight). */
+export function reconcile(
+  theirs: readonly SettlementRow[],
+  ours: Iterable<OurOrder>,
+  opts: { executingIsManual?: boolean } = {},
+): Report {
   const byId = new Map<string, OurOrder>();
   for (const o of ours) byId.set(o.payment_order_id, o);
   const mismatches: Mismatch[] = [];
@@ -107,7 +113,8 @@ export function reconcile(theirs: readonly SettlementRow[], ours: Iterable<OurOr
         theirs: theirSide(r),
       });
     } else if (o.payment_order_status !== r.status) {
-      const inFlight = o.payment_order_status === 'NOT_STARTED' || o.payment_order_status === 'EXECUTING';
+      const inFlight =
+        o.payment_order_status === 'NOT_STARTED' || (o.payment_order_status === 'EXECUTING' && !opts.executingIsManual);
       mismatches.push({
         payment_order_id: r.paymentOrderId,
         kind: 'status_differs',

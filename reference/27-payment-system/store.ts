@@ -171,10 +171,17 @@ export class PaymentStore {
   async startExecution(checkoutId: string, token: string): Promise<DueOrder[]> {
     const now = Date.now();
     return this.db.tx(async (sql) => {
-      const ours = await sql.run(
-        'UPDATE payment_events SET is_payment_done = 1 WHERE checkout_id = ? AND psp_token = ?',
-        [checkoutId, token],
-      );
+      // MUTANT authorized-any-token: any registration token starts the checkout (only the reference is matched).
+      const ours =
+        this.mutant === 'authorized-any-token'
+          ? await sql.run(
+              'UPDATE payment_events SET is_payment_done = 1 WHERE checkout_id = ? AND psp_token IS NOT NULL',
+              [checkoutId],
+            )
+          : await sql.run('UPDATE payment_events SET is_payment_done = 1 WHERE checkout_id = ? AND psp_token = ?', [
+              checkoutId,
+              token,
+            ]);
       if (ours === 0) return [];
       // MUTANT status-regresses: moves every order of the checkout to EXECUTING, whatever its status.
       const from = this.mutant === 'status-regresses' ? '' : "AND payment_order_status = 'NOT_STARTED'";
@@ -282,7 +289,10 @@ export class PaymentStore {
     return this.db.tx(async (sql) => {
       const changed = await sql.run(
         "UPDATE payment_orders SET payment_order_status = 'FAILED', executing_since = NULL " +
-          "WHERE payment_order_id = ? AND payment_order_status = 'EXECUTING'",
+          // MUTANT late-failure-overrides-success: FAILED from any status but FAILED (a SUCCESS included).
+          (this.mutant === 'late-failure-overrides-success'
+            ? "WHERE payment_order_id = ? AND payment_order_status <> 'FAILED'"
+            : "WHERE payment_order_id = ? AND payment_order_status = 'EXECUTING'"),
         [paymentOrderId],
       );
       if (changed === 1 && deadLetter !== undefined) {
@@ -301,7 +311,8 @@ export class PaymentStore {
       'SELECT checkout_id, buyer_id, fingerprint, psp_token, payment_page_url, is_payment_done, created_at ' +
         'FROM payment_events WHERE is_payment_done = 0 AND psp_token IS NOT NULL AND created_at <= ? ' +
         'AND created_at > ? AND polled_at <= ? ORDER BY polled_at LIMIT ?',
-      [now - afterMs, now - 3_600_000, now - afterMs, limit],
+      // MUTANT poll-window-units: the hour written in seconds against millisecond timestamps (a 3.6 s window).
+      [now - afterMs, now - (this.mutant === 'poll-window-units' ? 3_600 : 3_600_000), now - afterMs, limit],
     );
   }
 

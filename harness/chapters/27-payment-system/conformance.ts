@@ -1,6 +1,7 @@
 // PAY-C1..C6: every operation and every documented status, errors included. Each response is also validated
 // against the spec by the client, so a wrong header, content type or body shape fails here too.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
 import {
@@ -224,16 +225,36 @@ export async function accountingConformance(ctx: CheckContext): Promise<void> {
 export async function reconcileConformance(ctx: CheckContext): Promise<void> {
   pspOf(ctx);
   const api = payApi(ctx);
+  // A paid order from before the window: `since` leaves it out of "ours", so its absence from the file is no mismatch.
+  const [old] = await createAndPay(ctx, api, () => newEvent('c6old', ['2.50']), 1);
+  const oldId = old!.payment_orders[0]!.payment_order_id;
+  const oldSettled = await waitFinal(ctx, api, [oldId], 15_000);
+  ctx.expect(oldSettled.get(oldId)?.order.status === 'SUCCESS', `the paid order ${oldId} did not settle`);
+  await sleep(50); // its created_at is now strictly before the window, whatever the clock's resolution
   const csv = `payment_order_id,amount,currency,status\npo_c6_${randomUUID().slice(0, 8)},1.00,USD,SUCCESS\n`;
   const key = randomUUID();
   const since = new Date().toISOString();
   const r = await api.reconcile(csv, key, since);
   ctx.expectStatus(r, 200);
-  const report = r.body as { rows: number; mismatches: { kind: string }[] };
+  const report = r.body as { rows: number; mismatches: { kind: string; payment_order_id: string }[] };
   ctx.expect(
     report.rows === 1 && report.mismatches.some((m) => m.kind === 'theirs_only'),
     'an unknown row is not theirs_only',
     r,
+  );
+  ctx.expect(
+    !report.mismatches.some((m) => m.payment_order_id === oldId),
+    `an order created before since=${since} is reported (${oldId}): only orders created at or after it count as ours`,
+    r,
+  );
+  // The settlement file's lines may end in CRLF (the schema allows a CR before every newline): the same report.
+  const crlf = await api.reconcile(csv.replace(/\n/g, '\r\n'), randomUUID(), since);
+  ctx.expectStatus(crlf, 200);
+  const crlfReport = crlf.body as { rows: number; mismatches: { kind: string }[] };
+  ctx.expect(
+    crlfReport.rows === 1 && crlfReport.mismatches.some((m) => m.kind === 'theirs_only'),
+    'a settlement file with CRLF line ends does not give the report of the same file with LF',
+    crlf,
   );
   const again = await api.reconcile(csv, key, since);
   ctx.expectStatus(again, 200);

@@ -8,10 +8,12 @@ import { sleep } from '../../core/check-scope.ts';
 import { newEvent, type OrderInput, payApi } from './api.ts';
 import {
   createAndPay,
+  createPayment,
   EXECUTING_BOUND_MS,
   expectSettledOnce,
   orderIds,
   payOnAndReverify,
+  payOnHostedPage,
   remembering,
   waitExecuting,
   waitFinal,
@@ -117,6 +119,14 @@ export async function webhookDisorder(ctx: CheckContext): Promise<void> {
     await expectSettledOnce(ctx, third.psp, mine, 10_000);
     ids.push(...mine);
   }
+  // A buyer who pays on the hosted page well after the checkout (the book: a payment can take hours), with the
+  // webhook lost: polling still finds it, within the same 10 s of the payment.
+  third.psp.setWebhookMode({ mode: 'drop' });
+  const late = await createPayment(ctx, api, remembering(asked, () => newEvent('f3_late', ['6.30']))(0));
+  await sleep(5000);
+  await payOnHostedPage(ctx, late);
+  await expectSettledOnce(ctx, third.psp, orderIds([late]), 10_000);
+  ids.push(...orderIds([late]));
   ctx.evidence.orders = ids.length;
   const dropped = third.psp.webhooksDropped().length - droppedFrom;
   ctx.evidence.webhooksDropped = dropped;
@@ -133,6 +143,9 @@ export async function killMidFlow(ctx: CheckContext): Promise<void> {
   const api = payApi(ctx);
   third.psp.setWebhookMode({ mode: 'drop' });
   third.psp.latencyMs = 400; // charges are in flight when the process dies
+  // Each order's first charge attempt hangs at the PSP, so the kill lands while an attempt holds its order.
+  const hitsFrom = third.psp.chargeFaultHits.length;
+  third.psp.planChargeFaults(['timeout'], 5000);
   const asked = new Map<string, OrderInput>();
   const events = await createAndPay(
     ctx,
@@ -146,8 +159,13 @@ export async function killMidFlow(ctx: CheckContext): Promise<void> {
   const executing = await waitExecuting(api, ids);
   ctx.evidence.executingAtKill = executing;
   if (executing === 0) throw new Error('no order was EXECUTING before the kill: the fault did not bite');
+  const hanging = () => third.psp.chargeFaultHits.slice(hitsFrom).filter((h) => ids.includes(h.paymentOrderId)).length;
+  for (let i = 0; i < 60 && hanging() === 0; i++) await sleep(100);
+  ctx.evidence.chargesInFlightAtKill = hanging();
+  if (hanging() === 0) throw new Error('no charge was in flight at the PSP at the kill: the fault did not bite');
   await ctx.target.kill();
   third.psp.latencyMs = 0;
+  third.psp.clearChargeFaults();
   await ctx.target.start();
   const restarted = Date.now();
   await expectSettledOnce(ctx, third.psp, ids, EXECUTING_BOUND_MS, asked);

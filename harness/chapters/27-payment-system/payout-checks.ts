@@ -28,11 +28,13 @@ async function fundedSeller(ctx: CheckContext, api: PayApi, amounts: string[]): 
   return seller;
 }
 
-async function balanceOf(ctx: CheckContext, api: PayApi, seller: string): Promise<bigint> {
+async function balanceOf(ctx: CheckContext, api: PayApi, seller: string, currency = 'USD'): Promise<bigint> {
   const w = await api.wallet(seller);
   ctx.expectStatus(w, 200);
-  const b = (w.body as { balances: { currency: string; amount: string }[] }).balances.find((x) => x.currency === 'USD');
-  return b ? minorOf(b.amount, 'USD') : 0n;
+  const b = (w.body as { balances: { currency: string; amount: string }[] }).balances.find(
+    (x) => x.currency === currency,
+  );
+  return b ? minorOf(b.amount, currency) : 0n;
 }
 
 async function waitPayouts(ctx: CheckContext, api: PayApi, ids: string[], timeoutMs: number): Promise<Payout[]> {
@@ -60,6 +62,13 @@ export async function payoutConformance(ctx: CheckContext): Promise<void> {
   const third = pspOf(ctx);
   const api = payApi(ctx);
   const seller = await fundedSeller(ctx, api, ['10.00']);
+  // The seller holds a second currency too: a USD payout must leave the EUR balance alone (a wallet per currency).
+  const [eur] = await createAndPay(ctx, api, () => newEvent('po_eur', ['3.00'], { seller, currency: 'EUR' }), 1);
+  const eurPaid = await waitFinal(ctx, api, orderIds([eur!]), 15_000);
+  ctx.expect(
+    [...eurPaid.values()].every((s) => s.order.status === 'SUCCESS'),
+    'the seller could not be paid in EUR',
+  );
   const body = {
     payout_id: `pay_c7_${randomUUID().slice(0, 8)}`,
     seller_account: seller,
@@ -102,6 +111,20 @@ export async function payoutConformance(ctx: CheckContext): Promise<void> {
   ctx.expect(refused!.status === 'FAILED', `a payout the provider refused ended ${refused!.status}, not FAILED`);
   const after = await balanceOf(ctx, api, seller);
   ctx.expect(after === 600n, `after a refused payout the wallet holds ${decimalOf(after, 'USD')}, not 6.00`);
+  // The whole balance can be paid out (insufficient_funds is for a wallet holding less than the amount).
+  third.payouts.refused.delete(seller);
+  const allId = `pay_c7a_${randomUUID().slice(0, 8)}`;
+  const all = await api.payout({ ...body, payout_id: allId, amount: '6.00' });
+  ctx.expectStatus(all, 201);
+  const [emptied] = await waitPayouts(ctx, api, [allId], 10_000);
+  ctx.expect(emptied!.status === 'PAID', `a payout of the whole balance ended ${emptied!.status}`);
+  const left = await balanceOf(ctx, api, seller);
+  ctx.expect(left === 0n, `after paying out the whole 6.00 the wallet holds ${decimalOf(left, 'USD')}`);
+  const eurLeft = await balanceOf(ctx, api, seller, 'EUR');
+  ctx.expect(
+    eurLeft === 300n,
+    `USD payouts changed the seller's EUR balance: ${decimalOf(eurLeft, 'EUR')} EUR, not the 3.00 paid in`,
+  );
 }
 
 /** PAY-I9: concurrent payouts never overdraw; each payout transfers once; the wallet equals paid in - paid out. */

@@ -77,11 +77,14 @@ export async function amountsKeepPrecision(ctx: CheckContext): Promise<void> {
   ctx.evidence.currenciesPaid = perCurrency.map((p) => p.currency);
 }
 
-/** Amounts per currency at its scale: the largest fraction each allows, and a whole amount. */
+/**
+ * Amounts per currency at its scale: the largest fraction each allows, a whole amount, and fewer fraction digits than
+ * the currency has ("3.1" USD is 3.10, "0.5" KWD is 0.500: the missing digits are trailing zeros).
+ */
 const EXACT_AMOUNTS: Readonly<Record<string, string[]>> = {
-  USD: ['0.07', '19.99'],
-  EUR: ['0.29', '1000.01'],
-  GBP: ['0.57', '4.35'],
+  USD: ['0.07', '19.99', '3.1'],
+  EUR: ['0.29', '1000.01', '7'],
+  GBP: ['0.57', '4.35', '0.5'],
   JPY: ['1', '500'],
-  KWD: ['0.001', '1.234'],
+  KWD: ['0.001', '1.234', '0.5', '2.05'],
 };

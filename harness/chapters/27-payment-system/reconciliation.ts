@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { newEvent, payApi } from './api.ts';
-import { createAndPay, orderIds, waitFinal } from './flow.ts';
+import { createAndPay, orderIds, waitExecuting, waitFinal } from './flow.ts';
 import { decimalOf, minorOf } from './money.ts';
 import { pspOf } from './third-parties.ts';
 
@@ -60,4 +60,48 @@ export async function reconciliationFindsMismatches(ctx: CheckContext): Promise<
       ctx.expect(describe(got) === describe(expected), `reported ${describe(got)}, planted ${describe(expected)}`, x);
     },
   );
+  await inFlightIsAutomatic(ctx);
+}
+
+/**
+ * The PSP settled a charge we are still executing (its answers never reach us: every charge attempt hangs until cut):
+ * a known mismatch with a standard fix, classifiable_automatic. Counted only when the order is still EXECUTING after
+ * the report (statuses only move forward, so it was in flight when the report was made); evidence otherwise.
+ */
+async function inFlightIsAutomatic(ctx: CheckContext): Promise<void> {
+  const third = pspOf(ctx);
+  const api = payApi(ctx);
+  const since = new Date(Date.now() - 1000).toISOString();
+  third.psp.planChargeFaults(
+    Array.from({ length: 30 }, () => 'timeout' as const),
+    1000,
+  );
+  let id = '';
+  try {
+    const [ev] = await createAndPay(ctx, api, () => newEvent('i8x', ['4.20']), 1);
+    id = ev!.payment_orders[0]!.payment_order_id;
+    if ((await waitExecuting(api, [id])) === 0) {
+      ctx.evidence.inFlightReconciled = 'the order was never seen EXECUTING';
+      return;
+    }
+    const csv = `payment_order_id,amount,currency,status\n${id},4.20,USD,SUCCESS\n`;
+    const x = await api.reconcile(csv, randomUUID(), since);
+    ctx.expectStatus(x, 200);
+    const after = (await api.order(id)).body as { status?: string };
+    if (after.status !== 'EXECUTING') {
+      ctx.evidence.inFlightReconciled = `the order was ${after.status} after the report, not EXECUTING`;
+      return;
+    }
+    const report = x.body as { mismatches: { payment_order_id: string; kind: string; classification: string }[] };
+    const m = report.mismatches.find((r) => r.payment_order_id === id);
+    ctx.expect(
+      m?.kind === 'status_differs' && m.classification === 'classifiable_automatic',
+      `an EXECUTING order the PSP settled was reported ${JSON.stringify(m)}, not status_differs classifiable_automatic`,
+      x,
+    );
+    ctx.evidence.inFlightReconciled = 'EXECUTING';
+  } finally {
+    third.psp.clearChargeFaults();
+  }
+  await waitFinal(ctx, api, [id], 30_000);
 }

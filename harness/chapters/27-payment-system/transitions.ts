@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
@@ -40,6 +41,23 @@ export async function statusTransitions(ctx: CheckContext): Promise<void> {
         );
       for (const e of mine.reverse()) {
         const raw = JSON.stringify(e);
+        ctx.expectStatus(await api.webhook(raw, signWebhook(third.secret, raw)), 200);
+      }
+      // A failure notice arriving late (an earlier attempt's, delivered out of order): SUCCESS and FAILED are final.
+      for (const id of ids) {
+        const late = {
+          id: `evt_late_failure_${randomUUID()}`,
+          type: 'charge.failed',
+          created: Math.floor(Date.now() / 1000),
+          data: {
+            object: {
+              id: `ch_failed_${randomUUID().slice(0, 8)}`,
+              status: 'failed',
+              metadata: { payment_order_id: id },
+            },
+          },
+        };
+        const raw = JSON.stringify(late);
         ctx.expectStatus(await api.webhook(raw, signWebhook(third.secret, raw)), 200);
       }
       for (const id of ids) {
