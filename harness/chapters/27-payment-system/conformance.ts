@@ -1,8 +1,8 @@
 // PAY-C1..C6: every operation and every documented status, errors included. Each response is also validated
 // against the spec by the client, so a wrong header, content type or body shape fails here too.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckContext } from '../../core/check-context.ts';
+import { sleep } from '../../core/check-scope.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
 import {
   type LedgerEntry,

@@ -32,36 +32,36 @@ async function forgedChangesNothing(
 ): Promise<void> {
   const api = payApi(ctx);
   const created = await createPayment(ctx, api, newEvent('i7', [amount]));
-    const id = created.payment_orders[0]!.payment_order_id;
-    // The buyer never paid; a forged "paid" event must not start a charge.
+  const id = created.payment_orders[0]!.payment_order_id;
+  // The buyer never paid; a forged "paid" event must not start a charge.
   // other-registration: correctly signed, but the token is another checkout's registration, not this one's.
   const token =
     forgery === 'other-registration'
       ? (await createPayment(ctx, api, newEvent('i7other', [amount]))).psp_token
       : created.psp_token;
-    const event = {
-      id: `evt_forged_${randomUUID()}`,
-      type: 'registration.authorized',
-      created: Math.floor(Date.now() / 1000),
+  const event = {
+    id: `evt_forged_${randomUUID()}`,
+    type: 'registration.authorized',
+    created: Math.floor(Date.now() / 1000),
     data: { object: { token, reference: created.checkout_id, status: 'authorized' } },
-    };
-    const raw = JSON.stringify(event);
-    const sig = {
-      unsigned: null,
-      'wrong-secret': signWebhook(`not-${third.secret}`, raw),
-      stale: signWebhook(third.secret, raw, Math.floor(Date.now() / 1000) - 3600),
-      'other-body': signWebhook(third.secret, raw.replace('authorized', 'declined')),
+  };
+  const raw = JSON.stringify(event);
+  const sig = {
+    unsigned: null,
+    'wrong-secret': signWebhook(`not-${third.secret}`, raw),
+    stale: signWebhook(third.secret, raw, Math.floor(Date.now() / 1000) - 3600),
+    'other-body': signWebhook(third.secret, raw.replace('authorized', 'declined')),
     'other-registration': signWebhook(third.secret, raw),
   }[forgery];
-    const x = await api.webhook(raw, sig);
+  const x = await api.webhook(raw, sig);
   if (forgery === 'other-registration') ctx.expectStatus(x, 200);
   else ctx.expectStatus(x, 401, 'invalid_signature');
-    await sleep(300);
-    const o = await api.order(id);
-    ctx.expect(
-      (o.body as PaymentOrder).status === 'NOT_STARTED',
+  await sleep(300);
+  const o = await api.order(id);
+  ctx.expect(
+    (o.body as PaymentOrder).status === 'NOT_STARTED',
     `a ${forgery} webhook moved ${id} to ${(o.body as PaymentOrder).status}`,
-      o,
-    );
+    o,
+  );
   ctx.expect(!third.psp.chargeCounts().has(id), `a ${forgery} webhook made the service charge an unpaid order`);
 }
