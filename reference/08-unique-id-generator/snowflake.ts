@@ -29,7 +29,10 @@ export type GeneratorMutant =
   | 'bits-misplaced'
   | 'seconds-not-millis'
   | 'sign-bit-used'
-  | 'random-sequence';
+  | 'random-sequence'
+  | 'sequence-overflows-into-machine'
+  | 'restart-reuses-last-millisecond'
+  | 'long-step-waited-out';
 
 export interface SnowflakeOptions {
   datacenterId: number;
@@ -93,6 +96,7 @@ export class Snowflake {
   /** Decimal digits of the current millisecond's first ID: hi * 1e8 + lo. */
   private hi = 0;
   private lo = 0;
+  private firstCall = true;
 
   constructor(o: SnowflakeOptions) {
     checkNodeIds(o.datacenterId, o.machineId);
@@ -118,6 +122,14 @@ export class Snowflake {
   /** One ID as a decimal string. Throws ClockMovedBackwards when the clock is more than MAX_WAIT_MS behind. */
   next(): string {
     let now = this.now();
+    if (this.firstCall) {
+      this.firstCall = false;
+      // MUTANT restart-reuses-last-millisecond: the millisecond of the previous run's last ID is not marked used.
+      if (this.mutant === 'restart-reuses-last-millisecond') this.sequence = 0;
+    }
+    // MUTANT long-step-waited-out: the step is compared in seconds, so one of up to 5 s is spun out, not refused.
+    if (this.mutant === 'long-step-waited-out' && now < this.lastMs && this.lastMs - now <= MAX_WAIT_MS * 1000)
+      while (now < this.lastMs) now = this.now();
     if (now < this.lastMs) {
       if (this.mutant === 'clock-rollback-ignored') {
         // MUTANT clock-rollback-ignored: a clock behind the last ID is simply used.
@@ -159,8 +171,18 @@ export class Snowflake {
   /** `count` IDs, strictly increasing; all or nothing when the clock has moved backwards. */
   nextBatch(count: number): string[] {
     const ids = new Array<string>(count);
-    for (let i = 0; i < count; i++) ids[i] = this.next();
+    for (let i = 0; i < count; i++)
+      ids[i] = this.mutant === 'sequence-overflows-into-machine' ? this.nextOverflowing() : this.next();
     return ids;
+  }
+
+  /** MUTANT sequence-overflows-into-machine: a 4,097th sequence number in one millisecond (carried into the node). */
+  private nextOverflowing(): string {
+    if (this.sequence === MAX_SEQUENCE && this.now() === this.lastMs) {
+      this.sequence++;
+      return this.format();
+    }
+    return this.next();
   }
 
   private now(): number {
