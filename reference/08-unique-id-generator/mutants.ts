@@ -17,11 +17,6 @@ export const MUTANTS = [
       "a batch that runs a millisecond's sequence out issues a 4,097th number, carried into the machine field",
   },
   {
-    name: 'restart-reuses-last-millisecond',
-    breaks: 'UID-F2',
-    description: "after a restart the previous run's last millisecond is not marked used: its sequence is issued again",
-  },
-  {
     name: 'lease-file-behind',
     breaks: 'UID-F2',
     description:

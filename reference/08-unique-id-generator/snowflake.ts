@@ -31,7 +31,6 @@ export type GeneratorMutant =
   | 'sign-bit-used'
   | 'random-sequence'
   | 'sequence-overflows-into-machine'
-  | 'restart-reuses-last-millisecond'
   | 'long-step-waited-out';
 
 export interface SnowflakeOptions {
@@ -96,7 +95,6 @@ export class Snowflake {
   /** Decimal digits of the current millisecond's first ID: hi * 1e8 + lo. */
   private hi = 0;
   private lo = 0;
-  private firstCall = true;
 
   constructor(o: SnowflakeOptions) {
     checkNodeIds(o.datacenterId, o.machineId);
@@ -122,11 +120,6 @@ export class Snowflake {
   /** One ID as a decimal string. Throws ClockMovedBackwards when the clock is more than MAX_WAIT_MS behind. */
   next(): string {
     let now = this.now();
-    if (this.firstCall) {
-      this.firstCall = false;
-      // MUTANT restart-reuses-last-millisecond: the millisecond of the previous run's last ID is not marked used.
-      if (this.mutant === 'restart-reuses-last-millisecond') this.sequence = 0;
-    }
     // MUTANT long-step-waited-out: the step is compared in seconds, so one of up to 5 s is spun out, not refused.
     if (this.mutant === 'long-step-waited-out' && now < this.lastMs && this.lastMs - now <= MAX_WAIT_MS * 1000)
       while (now < this.lastMs) now = this.now();
