@@ -38,6 +38,12 @@ export interface LimiterStore {
 export interface BoundaryOptions {
   /** MUTANT fixed-window-boundary: windows centred on multiples of the unit instead of starting at them. */
   roundedWindows?: boolean;
+  /** MUTANT token-bucket-uncapped: an idle bucket keeps refilling past its capacity L. */
+  uncappedBucket?: boolean;
+  /** MUTANT denied-requests-cost-tokens: every request takes a token first; a denied one leaves the bucket in debt. */
+  deniedCostsToken?: boolean;
+  /** MUTANT sweeper-forgets-all: the sweeper forgets every key, also those whose state still matters. */
+  sweepAll?: boolean;
 }
 
 type Decide = (state: unknown, l: Limit, now: number) => { state: unknown; outcome: Outcome };
@@ -146,10 +152,34 @@ function slidingCounter(s: unknown, { limit, windowMs }: Limit, now: number) {
   };
 }
 
+/** MUTANT token-bucket-uncapped, denied-requests-cost-tokens: the token bucket with one of two mistakes. */
+function brokenTokenBucket(o: BoundaryOptions): Decide {
+  return (s, { limit, windowMs }, now) => {
+    const rate = limit / windowMs;
+    const prev = s as { tokens: number; t: number } | undefined;
+    const refilled = prev ? prev.tokens + (now - prev.t) * rate : limit;
+    let tokens = o.uncappedBucket ? refilled : Math.min(limit, refilled);
+    let allowed = tokens >= 1;
+    if (o.deniedCostsToken) {
+      tokens -= 1;
+      allowed = tokens >= 0;
+    } else if (allowed) tokens -= 1;
+    return {
+      state: { tokens, t: now },
+      outcome: {
+        allowed,
+        remaining: Math.max(0, Math.floor(tokens)),
+        retryAfterMs: allowed ? 0 : ceil((1 - tokens) / rate) + 1,
+        resetMs: ceil((limit - tokens) / rate),
+      },
+    };
+  };
+}
+
 export function decider(algorithm: Algorithm, o: BoundaryOptions = {}): Decide {
   switch (algorithm) {
     case 'token_bucket':
-      return tokenBucket;
+      return o.uncappedBucket || o.deniedCostsToken ? brokenTokenBucket(o) : tokenBucket;
     case 'leaking_bucket':
       return leakingBucket;
     case 'fixed_window':
@@ -173,7 +203,7 @@ export class MemoryStore implements LimiterStore {
     // Forget keys whose state cannot matter any more (two windows idle): memory stays proportional to active keys.
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      for (const [k, v] of this.states) if (v.expires < now) this.states.delete(k);
+      for (const [k, v] of this.states) if (v.expires < now || o.sweepAll) this.states.delete(k);
     }, 10_000);
     this.sweeper.unref();
   }

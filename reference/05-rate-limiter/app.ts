@@ -58,6 +58,8 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
     // MUTANT wrong-retry-after: half the real wait.
     if (mutant === 'wrong-retry-after' && !out.allowed)
       out = { ...out, retryAfterMs: Math.floor(out.retryAfterMs / 2) };
+    // MUTANT retry-after-until-full: a denial announces the wait until the whole quota is back, not one request.
+    if (mutant === 'retry-after-until-full' && !out.allowed) out = { ...out, retryAfterMs: out.resetMs };
     return out;
   }
 
@@ -65,7 +67,7 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
   const retrySeconds = (ms: number) =>
     mutant === 'wrong-retry-after' ? Math.max(1, Math.floor(ms / 1000)) : seconds(ms);
 
-  return createApp({
+  const app = createApp({
     spec: o.spec,
     readiness: o.readiness,
     logger: o.logger,
@@ -131,4 +133,11 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
       },
     },
   });
+  // MUTANT trusts-forwarded-for: the client's address is the first hop of X-Forwarded-For, which the client writes.
+  if (mutant === 'trusts-forwarded-for')
+    app.addHook('onRequest', async (request) => {
+      const claimed = request.headers['x-forwarded-for'];
+      if (typeof claimed === 'string') Object.defineProperty(request, 'ip', { value: claimed.split(',')[0]!.trim() });
+    });
+  return app;
 }

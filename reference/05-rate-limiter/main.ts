@@ -7,7 +7,7 @@ import { runServer } from '../kit/run-server.ts';
 import { ALGORITHMS, type Algorithm, type LimiterStore, MemoryStore } from './algorithms.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
-import { RuleBook } from './rules.ts';
+import { BrokenMatching, RuleBook } from './rules.ts';
 import { RedisStore } from './store-redis.ts';
 
 await runServer({
@@ -19,6 +19,8 @@ await runServer({
     let algorithm = (process.env['ALGORITHM']?.trim() || 'token_bucket') as Algorithm;
     if (!ALGORITHMS.includes(algorithm)) throw new ConfigError(`ALGORITHM must be one of ${ALGORITHMS.join(', ')}`);
     if (mutant === 'fixed-window-boundary') algorithm = 'fixed_window'; // MUTANT fixed-window-boundary
+    // MUTANT token-bucket-uncapped, denied-requests-cost-tokens: the token bucket's own mistakes.
+    if (mutant === 'token-bucket-uncapped' || mutant === 'denied-requests-cost-tokens') algorithm = 'token_bucket';
     const failModeEnv = process.env['FAIL_MODE']?.trim() || 'open';
     if (failModeEnv !== 'open' && failModeEnv !== 'closed') throw new ConfigError('FAIL_MODE must be open or closed');
     let failMode: 'open' | 'closed' = failModeEnv;
@@ -30,10 +32,17 @@ await runServer({
     } catch (error) {
       throw new ConfigError(`cannot read RULES_FILE ${rulesFile}: ${(error as Error).message}`);
     }
+    // MUTANT value-less-first, deepest-rule-applies: the same rules, matched wrongly.
+    if (mutant === 'value-less-first' || mutant === 'deepest-rule-applies') rules = new BrokenMatching(rules, mutant);
     if (mutant === 'racy-redis-store' && !config.redisUrl) throw new ConfigError(`MUTANT ${mutant} needs REDIS_URL`);
     let store: LimiterStore;
-    // MUTANT fixed-window-boundary lives in the in-memory store.
-    if (config.redisUrl && mutant !== 'fixed-window-boundary') {
+    // These mutants live in the in-memory store.
+    const memoryMutant =
+      mutant === 'fixed-window-boundary' ||
+      mutant === 'token-bucket-uncapped' ||
+      mutant === 'denied-requests-cost-tokens' ||
+      mutant === 'sweeper-forgets-all';
+    if (config.redisUrl && !memoryMutant) {
       const redis = new RedisStore({
         url: config.redisUrl,
         algorithm,
@@ -49,7 +58,12 @@ await runServer({
       await redis.connect();
       store = redis;
     } else {
-      store = new MemoryStore(algorithm, { roundedWindows: mutant === 'fixed-window-boundary' });
+      store = new MemoryStore(algorithm, {
+        roundedWindows: mutant === 'fixed-window-boundary',
+        uncappedBucket: mutant === 'token-bucket-uncapped',
+        deniedCostsToken: mutant === 'denied-requests-cost-tokens',
+        sweepAll: mutant === 'sweeper-forgets-all',
+      });
     }
     readiness.dependencies = async () => ({ store: store.health() });
     const spec = await loadSpec(SPEC_URL);

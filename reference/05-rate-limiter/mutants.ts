@@ -86,6 +86,45 @@ export const MUTANTS = [
     description:
       "shouldRateLimit reaches its handler without the spec's validation (the schema-driven bad-input check)",
   },
+  // Found by blind bugs (fixtures/blind-bugs/05-rate-limiter): the checks were strengthened to catch each.
+  {
+    name: 'token-bucket-uncapped',
+    breaks: 'RL-I1',
+    description: 'the token bucket refills past its capacity while idle: a burst after a pause admits more than L',
+  },
+  {
+    name: 'sweeper-forgets-all',
+    breaks: 'RL-I1',
+    description:
+      "the in-memory store's sweeper (every 10 s) forgets every key: an idle limited key is let through again",
+  },
+  {
+    name: 'denied-requests-cost-tokens',
+    breaks: 'RL-I2',
+    description: 'every request takes a token, a denied one too: the bucket goes into debt and the wait grows',
+  },
+  {
+    name: 'retry-after-until-full',
+    breaks: 'RL-C3',
+    description:
+      "the 429's Retry-After is the wait until the whole quota is back, not until one request is let through",
+  },
+  {
+    name: 'trusts-forwarded-for',
+    breaks: 'RL-C3',
+    description: 'remote_address is taken from the client-written X-Forwarded-For: a client escapes its per-IP limit',
+  },
+  {
+    name: 'value-less-first',
+    breaks: 'RL-C5',
+    description:
+      'descriptor matching takes the first node with the key, so a value-less node listed first beats the value',
+  },
+  {
+    name: 'deepest-rule-applies',
+    breaks: 'RL-C5',
+    description: 'entries deeper than the rule tree get the deepest rule on their way instead of no rule',
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;

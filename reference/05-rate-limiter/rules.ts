@@ -78,6 +78,35 @@ export class RuleBook {
   }
 }
 
+/** MUTANT value-less-first, deepest-rule-applies: a rule book that matches descriptors with one mistake. */
+export class BrokenMatching extends RuleBook {
+  constructor(
+    from: RuleBook,
+    private readonly mistake: 'value-less-first' | 'deepest-rule-applies',
+  ) {
+    super();
+    for (const d of from.list()) this.put(d.domain, d.descriptors);
+  }
+
+  override match(domain: string, entries: readonly Entry[]): RateLimitRule | undefined {
+    let level = this.list().find((d) => d.domain === domain)?.descriptors;
+    let deepest: RateLimitRule | undefined;
+    for (const [i, e] of entries.entries()) {
+      if (!level) return this.mistake === 'deepest-rule-applies' ? deepest : undefined;
+      const node =
+        this.mistake === 'value-less-first'
+          ? level.find((n) => n.key === e.key && (n.value === undefined || n.value === e.value))
+          : (level.find((n) => n.key === e.key && n.value === e.value) ??
+            level.find((n) => n.key === e.key && n.value === undefined));
+      if (!node) return undefined;
+      if (i === entries.length - 1) return node.rate_limit;
+      deepest = node.rate_limit ?? deepest;
+      level = node.descriptors;
+    }
+    return undefined;
+  }
+}
+
 export function bucketKey(domain: string, entries: readonly Entry[]): string {
   return `${domain}\u0000${entries.map((e) => `${e.key}=${e.value}`).join('\u0000')}`;
 }

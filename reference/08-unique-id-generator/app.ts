@@ -51,7 +51,7 @@ export function buildApp(options: IdAppOptions): FastifyInstance {
     }
   }
 
-  return createApp({
+  const app = createApp({
     spec: options.spec,
     readiness: options.readiness,
     logger: options.logger,
@@ -83,8 +83,17 @@ export function buildApp(options: IdAppOptions): FastifyInstance {
           else throw new ProblemError(400, 'invalid_request', `${id} is larger than 2^63 - 1 (the sign bit must be 0)`);
         }
         const d = decodeId(value);
+        if (mutant === 'decode-datacenter-four-bits') d.datacenterId &= 15; // MUTANT decode-datacenter-four-bits
         return reply.code(200).send({ ...d, timestamp: new Date(d.unixMs).toISOString() });
       },
     },
   });
+  // MUTANT retry-after-in-ms: a refusal's Retry-After is counted in milliseconds, not seconds.
+  if (mutant === 'retry-after-in-ms')
+    app.addHook('onSend', async (_request, reply, payload) => {
+      const ra = reply.getHeader('retry-after');
+      if (reply.statusCode === 503 && ra !== undefined) reply.header('retry-after', String(Number(ra) * 1000));
+      return payload;
+    });
+  return app;
 }

@@ -12,7 +12,11 @@ export class HighWater {
   private readonly file: string;
   private reservedUntil = -1;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    /** MUTANT lease-file-behind: the file gets the millisecond that took the lease, not the lease's end. */
+    private readonly leaseBehind = false,
+  ) {
     this.file = join(dataDir, 'snowflake-high-water');
   }
 
@@ -41,7 +45,7 @@ export class HighWater {
   private write(ms: number): void {
     // Written whole and renamed into place, so a crash mid-write never leaves a torn number.
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, String(ms));
+    writeFileSync(tmp, String(this.leaseBehind && ms === this.reservedUntil ? ms - LEASE_MS : ms));
     renameSync(tmp, this.file);
   }
 }

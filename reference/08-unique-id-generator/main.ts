@@ -54,7 +54,7 @@ await runServer({
       // MUTANT node-clock-skew: each node's clock lags by 40 ms per machine ID.
       const skew = mutant === 'node-clock-skew' ? -40 * machineId : 0;
       const clock = offsetClock(process.env['CLOCK_OFFSET_FILE']?.trim() || undefined, { baseOffsetMs: skew });
-      const highWater = new HighWater(config.dataDir);
+      const highWater = new HighWater(config.dataDir, mutant === 'lease-file-behind'); // MUTANT lease-file-behind
       // MUTANT high-water-not-persisted: the last millisecond of the previous run is forgotten.
       const notBefore = mutant === 'high-water-not-persisted' ? undefined : highWater.read();
       const g = new Snowflake({

@@ -9,6 +9,35 @@ export interface Mutant {
 }
 
 export const MUTANTS = [
+  // Found by blind bugs (fixtures/blind-bugs/08-unique-id-generator): the checks were strengthened to catch each.
+  {
+    name: 'sequence-overflows-into-machine',
+    breaks: 'UID-I6',
+    description:
+      "a batch that runs a millisecond's sequence out issues a 4,097th number, carried into the machine field",
+  },
+  {
+    name: 'lease-file-behind',
+    breaks: 'UID-F2',
+    description:
+      'the high-water file holds the millisecond that took the lease, not its end: after kill -9 it is behind',
+  },
+  {
+    name: 'long-step-waited-out',
+    breaks: 'UID-F1',
+    description:
+      'a clock step back of up to 5 s (not 5 ms) is spun out, holding the answers, instead of refused with 503',
+  },
+  {
+    name: 'decode-datacenter-four-bits',
+    breaks: 'UID-C3',
+    description: 'decoding masks the datacenter with 4 bits: datacenters 16..31 decode as 0..15',
+  },
+  {
+    name: 'retry-after-in-ms',
+    breaks: 'UID-F1',
+    description: "a refusal's Retry-After counts milliseconds: 3000 for a clock 3 s behind",
+  },
   {
     name: 'id-as-number',
     breaks: 'UID-C1',

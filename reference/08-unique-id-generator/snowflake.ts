@@ -29,7 +29,9 @@ export type GeneratorMutant =
   | 'bits-misplaced'
   | 'seconds-not-millis'
   | 'sign-bit-used'
-  | 'random-sequence';
+  | 'random-sequence'
+  | 'sequence-overflows-into-machine'
+  | 'long-step-waited-out';
 
 export interface SnowflakeOptions {
   datacenterId: number;
@@ -118,6 +120,9 @@ export class Snowflake {
   /** One ID as a decimal string. Throws ClockMovedBackwards when the clock is more than MAX_WAIT_MS behind. */
   next(): string {
     let now = this.now();
+    // MUTANT long-step-waited-out: the step is compared in seconds, so one of up to 5 s is spun out, not refused.
+    if (this.mutant === 'long-step-waited-out' && now < this.lastMs && this.lastMs - now <= MAX_WAIT_MS * 1000)
+      while (now < this.lastMs) now = this.now();
     if (now < this.lastMs) {
       if (this.mutant === 'clock-rollback-ignored') {
         // MUTANT clock-rollback-ignored: a clock behind the last ID is simply used.
@@ -159,8 +164,18 @@ export class Snowflake {
   /** `count` IDs, strictly increasing; all or nothing when the clock has moved backwards. */
   nextBatch(count: number): string[] {
     const ids = new Array<string>(count);
-    for (let i = 0; i < count; i++) ids[i] = this.next();
+    for (let i = 0; i < count; i++)
+      ids[i] = this.mutant === 'sequence-overflows-into-machine' ? this.nextOverflowing() : this.next();
     return ids;
+  }
+
+  /** MUTANT sequence-overflows-into-machine: a 4,097th sequence number in one millisecond (carried into the node). */
+  private nextOverflowing(): string {
+    if (this.sequence === MAX_SEQUENCE && this.now() === this.lastMs) {
+      this.sequence++;
+      return this.format();
+    }
+    return this.next();
   }
 
   private now(): number {

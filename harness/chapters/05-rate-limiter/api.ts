@@ -94,3 +94,23 @@ export async function clearOfBoundary(ctx: CheckContext, unitMs: number, needMs:
 export function perMinute(key: string, limit: number, value?: string): Descriptor {
   return { key, ...(value ? { value } : {}), rate_limit: { unit: 'minute', requests_per_unit: limit } };
 }
+
+/**
+ * The longest wait a denial may announce under the algorithm's definition (specs/05-rate-limiter/README.md section
+ * 3), in ms, plus 2 ms for rounding up: a bucket needs at most one token's refill (W/L), since a denied request takes
+ * nothing and leaves it at >= 0 tokens; a fixed window ends within W; the log's entry that must age out was logged
+ * within W; the counter's estimate falls below L by the end of the next window (2W). A longer wait makes clients
+ * wait for quota the definition has already given back.
+ */
+export function maxRetryAfterMs(algorithm: Algorithm, limit: number, windowMs: number): number {
+  switch (algorithm) {
+    case 'token_bucket':
+    case 'leaking_bucket':
+      return windowMs / limit + 2;
+    case 'fixed_window':
+    case 'sliding_window_log':
+      return windowMs + 2;
+    case 'sliding_window_counter':
+      return 2 * windowMs + 2;
+  }
+}

@@ -2,7 +2,18 @@
 // against the spec by the client, so a wrong header, content type or body shape fails here too.
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
-import { clearOfBoundary, decided, installRules, perMinute, rlApi, runNonce } from './api.ts';
+import type { Exchange } from '../../core/http-client.ts';
+import {
+  algorithmOf,
+  clearOfBoundary,
+  decided,
+  installRules,
+  maxRetryAfterMs,
+  perMinute,
+  type RlApi,
+  rlApi,
+  runNonce,
+} from './api.ts';
 
 export function readinessConformance(ctx: CheckContext): Promise<void> {
   return readinessAndUnknownRoutes(ctx, [
@@ -101,6 +112,16 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
     `RateLimit-Policy is ${limited.headers['ratelimit-policy']}`,
     limited,
   );
+  // Retry-After is the wait until one request is let through, not until the whole quota is back: at most what the
+  // algorithm's definition can ask for 2 per minute (30 s for the buckets, the window for the others).
+  const algorithm = await algorithmOf(ctx, api);
+  const most = Math.ceil(maxRetryAfterMs(algorithm, 2, 60_000) / 1000);
+  const retry = Number(limited.headers['retry-after']);
+  ctx.expect(
+    retry >= 1 && retry <= most,
+    `Retry-After is ${limited.headers['retry-after']} s for 2 per minute: the ${algorithm} definition lets one request through within ${most} s`,
+    limited,
+  );
   const other = await api.protected(`${user}-other`);
   ctx.expectStatus(other, 200);
   const anonymous = await api.protected();
@@ -112,6 +133,81 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
     validRequest: false,
   });
   ctx.expectStatus(empty, 400, 'invalid_request');
+  await addressIsTheClients(ctx, api);
+}
+
+/**
+ * `remote_address` is the client's address as the server sees it. Headers the client writes itself
+ * (X-Forwarded-For, X-Real-IP, Forwarded) must not give it another bucket: the book's point that client-side data
+ * can be forged. Four requests without a user, each claiming another address, meet one 2-per-minute bucket.
+ */
+async function addressIsTheClients(ctx: CheckContext, api: RlApi): Promise<void> {
+  await installRules(ctx, api, 'api', [perMinute('remote_address', 2)]);
+  try {
+    await clearOfBoundary(ctx, 60_000, 2000);
+    const answers: Exchange[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const ip = `203.0.113.${i}`;
+      answers.push(
+        await ctx.http.send({
+          method: 'GET',
+          path: '/api/v1/protected',
+          headers: { 'x-forwarded-for': ip, 'x-real-ip': ip, forwarded: `for=${ip}` },
+        }),
+      );
+    }
+    const passed = answers.filter((x) => x.status === 200);
+    for (const x of answers) ctx.expect(x.status === 200 || x.status === 429, `answered ${x.status}`, x);
+    ctx.expect(
+      passed.length <= 2,
+      `${passed.length} of 4 requests from one client passed a 2-per-minute remote_address rule: each claimed another address in X-Forwarded-For / X-Real-IP / Forwarded, and the limiter believed it`,
+      passed[passed.length - 1],
+    );
+  } finally {
+    // Leave no per-address limit on the harness's own address behind.
+    await installRules(ctx, api, 'api', [perMinute('user_id', 2)]);
+  }
+}
+
+/**
+ * Lyft's descriptor matching (README section 2): at each level a node with the entry's key and value wins over one
+ * with the key and no value (whatever their order), the node the last entry lands on decides (its rate_limit or
+ * none), and entries that lead nowhere (an unknown value, or deeper than the tree) match no rule.
+ */
+export async function descriptorMatching(ctx: CheckContext): Promise<void> {
+  const api = rlApi(ctx);
+  const domain = `c5-${runNonce()}`;
+  await installRules(ctx, api, domain, [
+    perMinute('user', 5),
+    perMinute('user', 1, 'vip'),
+    { key: 'message_type', value: 'marketing', descriptors: [perMinute('to_number', 3)] },
+    {
+      key: 'plan',
+      rate_limit: { unit: 'minute', requests_per_unit: 4 },
+      descriptors: [perMinute('region', 2, 'eu')],
+    },
+  ]);
+  const e = (...kv: [string, string][]) => kv.map(([key, value]) => ({ key, value }));
+  const cases: { entries: ReturnType<typeof e>; limit: number | null; why: string }[] = [
+    { entries: e(['user', 'vip']), limit: 1, why: 'the node with the value wins over the value-less one before it' },
+    { entries: e(['user', 'someone']), limit: 5, why: 'a value-less node matches any other value' },
+    { entries: e(['message_type', 'marketing'], ['to_number', '2061111111']), limit: 3, why: 'a nested level' },
+    { entries: e(['message_type', 'marketing']), limit: null, why: 'the node it lands on has no rate_limit' },
+    { entries: e(['message_type', 'transactional'], ['to_number', '1']), limit: null, why: 'no node has the value' },
+    { entries: e(['user', 'someone'], ['device', 'd1']), limit: null, why: 'the entries go deeper than the tree' },
+    { entries: e(['plan', 'pro']), limit: 4, why: "the first level's own rule" },
+    { entries: e(['plan', 'pro'], ['region', 'eu']), limit: 2, why: "the second level's rule, not the first's" },
+    { entries: e(['plan', 'pro'], ['region', 'us']), limit: null, why: 'no node for region us (eu only)' },
+  ];
+  for (const c of cases) {
+    const t = await decided(ctx, api, domain, c.entries);
+    const desc = c.entries.map((x) => `${x.key}=${x.value}`).join(', ');
+    ctx.expect(
+      t.d.limit === c.limit && (c.limit !== null || (t.d.allowed && t.d.remaining === null)),
+      `descriptors [${desc}] got limit ${t.d.limit}, not ${c.limit} (${c.why})`,
+      t.x,
+    );
+  }
 }
 
 export async function rulesConformance(ctx: CheckContext): Promise<void> {

@@ -7,7 +7,13 @@ import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { benchRateLimiter } from './bench.ts';
-import { decisionConformance, protectedConformance, readinessConformance, rulesConformance } from './conformance.ts';
+import {
+  decisionConformance,
+  descriptorMatching,
+  protectedConformance,
+  readinessConformance,
+  rulesConformance,
+} from './conformance.ts';
 import { instanceKilled, instancesShareOneLimit, storeDownThenBack, storeSlowed } from './distributed.ts';
 import { loadRateLimiter } from './load.ts';
 import {
@@ -27,6 +33,7 @@ export const rateLimiter: ChapterModule<CheckId> = {
     'RL-C2': decisionConformance,
     'RL-C3': protectedConformance,
     'RL-C4': rulesConformance,
+    'RL-C5': descriptorMatching,
     'RL-I1': admissionsWithinDefinition,
     'RL-I2': retryAfterIsHonoured,
     'RL-I3': keysAreIsolated,

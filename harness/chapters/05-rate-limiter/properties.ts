@@ -10,10 +10,13 @@ import {
   clearOfBoundary,
   decided,
   installRules,
+  maxRetryAfterMs,
   perMinute,
+  type RlApi,
   rlApi,
   runNonce,
   type Timed,
+  UNIT_MS,
 } from './api.ts';
 
 const W = 1000; // every generated rule is per second: short windows keep the checks fast
@@ -64,7 +67,22 @@ export async function admissionsWithinDefinition(ctx: CheckContext): Promise<voi
   const rule = (limit: number) => [
     { key: 'client', rate_limit: { unit: 'second' as const, requests_per_unit: limit } },
   ];
-  // First a fixed trace: the book's edge bursts, 2L+1 at 20% and at 70% of a window and again just past its end.
+  // A key limited for an hour must stay limited while it is idle (its state outlives any idle time shorter than its
+  // window); started first, and checked after the other traces, so its idle time costs the check little.
+  const idle = await idleKeyStaysLimited(ctx, api, domain);
+  // An idle key's bucket refills to its capacity and no further: one request, then an idle 1.5 windows, then a
+  // burst. Every definition admits at most L of a burst sent at once after that (buckets cap at L, windows hold L).
+  {
+    const limit = 3;
+    const d = `${domain}-cap`;
+    await installRules(ctx, api, d, rule(limit));
+    const trace: Timed[] = [await decided(ctx, api, d, [{ key: 'client', value: 'idle' }])];
+    await ctx.sleep(1.5 * W);
+    trace.push(...(await burst(ctx, d, 'idle', 2 * limit + 1)));
+    const over = overAdmission(algorithm, limit, trace);
+    if (over) ctx.fail(`a burst after 1.5 idle windows: ${over}`, { counterexample: { limit, trace: summary(trace) } });
+  }
+  // Then a fixed trace: the book's edge bursts, 2L+1 at 20% and at 70% of a window and again just past its end.
   {
     const limit = 4;
     await installRules(ctx, api, domain, rule(limit));
@@ -97,6 +115,35 @@ export async function admissionsWithinDefinition(ctx: CheckContext): Promise<voi
     },
     Math.min(ctx.numRuns, 8),
   );
+  await idle();
+}
+
+/**
+ * Exhausts a key of a 2-per-hour rule now and returns the second half: after at least IDLE_MS without a request the
+ * key is still denied. Every definition agrees: a bucket refills 2 per hour (far less than one token in IDLE_MS),
+ * the fixed and sliding windows still hold both admissions (the trace stays clear of an hour boundary).
+ */
+const IDLE_MS = 20_000;
+async function idleKeyStaysLimited(ctx: CheckContext, api: RlApi, domain: string): Promise<() => Promise<void>> {
+  const d = `${domain}-idle`;
+  const limit = 2;
+  await installRules(ctx, api, d, [{ key: 'client', rate_limit: { unit: 'hour', requests_per_unit: limit } }]);
+  await clearOfBoundary(ctx, UNIT_MS.hour, 2 * IDLE_MS);
+  const entries = [{ key: 'client', value: 'idle' }];
+  const first: Timed[] = [];
+  for (let i = 0; i < limit + 1; i++) first.push(await decided(ctx, api, d, entries));
+  const lastAt = first[first.length - 1]!.doneAt;
+  return async () => {
+    await ctx.sleep(Math.max(0, lastAt + IDLE_MS - Date.now()));
+    const after = await decided(ctx, api, d, entries);
+    ctx.evidence.idleMsBeforeRetry = after.sentAt - lastAt;
+    if (after.d.allowed)
+      ctx.fail(
+        `a key that used its ${limit} per hour was let through again after ${after.sentAt - lastAt} ms idle: ` +
+          'its state was lost before its window ended',
+        { exchange: after.x },
+      );
+  };
 }
 
 function summary(trace: readonly Timed[]) {
@@ -144,6 +191,7 @@ export async function retryAfterIsHonoured(ctx: CheckContext): Promise<void> {
   // extra wait the scheduler added is recorded (waitedBeyondMs), not allowed for: no slack is needed in this
   // direction, and none is given, so a wrong retryAfterMs is caught as before.
   const domain = `i2-${runNonce()}`;
+  const algorithm = await algorithmOf(ctx, api);
   let run = 0;
   let checked = 0;
   let waitedBeyondMs = 0;
@@ -161,7 +209,12 @@ export async function retryAfterIsHonoured(ctx: CheckContext): Promise<void> {
         last = await decided(ctx, api, d, entries);
       if (!last || last.d!.allowed) return; // slow enough that refills kept up: nothing to wait for
       const wait = last.d!.retryAfterMs;
-      ctx.expect(wait > 0 && wait <= 2 * W, `a denial says retryAfterMs ${wait} for a per-second rule`, last.x);
+      const most = maxRetryAfterMs(algorithm, limit, W);
+      ctx.expect(
+        wait > 0 && wait <= most,
+        `a denial says retryAfterMs ${wait} for ${limit} per second: the ${algorithm} definition never waits more than ${most} ms`,
+        last.x,
+      );
       await ctx.sleep(Math.max(0, last.doneAt + wait + 10 - Date.now()));
       const next = await decided(ctx, api, d, entries);
       checked++;

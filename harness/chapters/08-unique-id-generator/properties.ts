@@ -189,6 +189,19 @@ export async function noWrapAtExhaustion(ctx: CheckContext): Promise<void> {
         ctx.expect(got.length === BATCH, `${n.name}: asked for ${BATCH} IDs, got ${got.length}`, r.x);
         const at = strictlyIncreasing(got);
         ctx.expect(at < 0, `${n.name}: a batch decreases at index ${at}: ${got[at - 1]} then ${got[at]}`, r.x);
+        // Running the sequence out must not spill into the node fields: every ID still carries this node's
+        // datacenter and machine (a 4,097th sequence number carried into them would be another node's ID).
+        const foreign = got.find((id) => {
+          const l = layoutOf(id);
+          return l.datacenterId !== r.node?.datacenterId || l.machineId !== r.node?.machineId;
+        });
+        if (foreign !== undefined)
+          ctx.fail(
+            `${n.name} (datacenter ${r.node?.datacenterId}, machine ${r.node?.machineId}) issued ${foreign} in a batch ` +
+              `of ${BATCH}, which carries datacenter ${layoutOf(foreign).datacenterId} machine ` +
+              `${layoutOf(foreign).machineId} sequence ${layoutOf(foreign).sequence}: the sequence overflowed into the node fields`,
+            { exchange: r.x },
+          );
         seen.add(got, n.name);
         ids += got.length;
       }

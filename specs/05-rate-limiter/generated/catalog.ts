@@ -6,6 +6,7 @@ export const checkIds = [
   "RL-C2",
   "RL-C3",
   "RL-C4",
+  "RL-C5",
   "RL-I1",
   "RL-I2",
   "RL-I3",
@@ -69,6 +70,14 @@ export const catalog = {
       "covers": [
         "listRules",
         "putDomainRules"
+      ]
+    },
+    {
+      "id": "RL-C5",
+      "kind": "conformance",
+      "title": "Descriptors match the Lyft way - a node with the value wins over a value-less one, the last entry's node decides, entries that lead nowhere match no rule",
+      "covers": [
+        "shouldRateLimit"
       ]
     },
     {

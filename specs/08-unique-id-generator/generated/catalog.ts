@@ -121,7 +121,7 @@ export const catalog = {
     {
       "id": "UID-I6",
       "kind": "property",
-      "title": "When a millisecond's 4,096 sequence numbers run out the node waits - no wrap, no duplicate in batches of 10,000",
+      "title": "When a millisecond's 4,096 sequence numbers run out the node waits - no wrap, no duplicate, no carry into the node fields in batches of 10,000",
       "covers": [
         "invariant:6",
         "generateIds"
@@ -140,7 +140,7 @@ export const catalog = {
     {
       "id": "UID-F1",
       "kind": "fault",
-      "title": "The clock steps back 3 s, back 300 ms, and forward 2 s then back - the node never issues a duplicate or smaller ID; it waits or answers 503",
+      "title": "The clock steps back 3 s, back 300 ms, and forward 2 s then back - the node never issues a duplicate or smaller ID; it waits or answers 503 (a step of a second or more is refused, with Retry-After in whole seconds)",
       "covers": [
         "fault:1"
       ],
@@ -151,7 +151,7 @@ export const catalog = {
     {
       "id": "UID-F2",
       "kind": "fault",
-      "title": "Killed and restarted onto a clock behind its last ID (a restart within the same millisecond) - no duplicate",
+      "title": "Killed and restarted onto a clock behind its last ID (a restart within the same millisecond), and restarted (kill -9, graceful stop) onto a clock just behind it and asked while it passes - no duplicate or smaller ID",
       "covers": [
         "fault:2"
       ],
