@@ -21,6 +21,8 @@ export interface BlindBug {
   summary: string;
   breaks: string;
   path: BugPath;
+  /** Deployment settings the bug's code path needs (e.g. ALGORITHM, GENERATOR), passed to the nodes as --env. */
+  env: Record<string, string>;
   equivalent: string | null;
   before: Grading;
   after?: Grading;
@@ -65,6 +67,9 @@ export function parseBugsFile(text: string, dir: string, source: string): BugsFi
     if (!existsSync(join(dir, patch))) throw new Error(`${where}: patch ${patch} not found in ${dir}`);
     const path = (b.path ?? 'embedded') as BugPath;
     if (!PATHS.includes(path)) throw new Error(`${where}: path must be one of ${PATHS.join(', ')}`);
+    const env = (b.env ?? {}) as Record<string, unknown>;
+    if (typeof env !== 'object' || Array.isArray(env) || Object.values(env).some((v) => typeof v !== 'string'))
+      throw new Error(`${where}: env must map variable names to strings`);
     const equivalent = typeof b.equivalent === 'string' && b.equivalent.trim() ? b.equivalent.trim() : null;
     const before = grading(b.before, `${where} (before)`);
     const after = b.after === undefined || b.after === null ? undefined : grading(b.after, `${where} (after)`);
@@ -77,6 +82,7 @@ export function parseBugsFile(text: string, dir: string, source: string): BugsFi
       summary: String(b.summary ?? ''),
       breaks: String(b.breaks ?? ''),
       path,
+      env: env as Record<string, string>,
       equivalent,
       before,
       ...(after ? { after } : {}),

@@ -32,7 +32,9 @@ const bug = (id: string, before: string, extra = '') =>
   `  - id: ${id}\n    summary: s\n    breaks: b\n    equivalent: ${extra || 'null'}\n    before: ${before}\n`;
 
 // "Checks": LIM-1 fails unless the limit evaluates to 10; NOISE-1 fails everywhere (a slow machine).
-const fakeGrader: Grader = async ({ workspace }) => {
+const envsSeen: Record<string, string>[] = [];
+const fakeGrader: Grader = async ({ workspace, env }) => {
+  envsSeen.push(env);
   const src = readFileSync(join(workspace, 'reference', '99-demo', 'limit.ts'), 'utf8');
   // a sum of integer literals, e.g. `5 + 5`
   const limit = src
@@ -113,6 +115,18 @@ describe('blind bugs', () => {
     expect(() => parseBugsFile(yaml(bug('no-such-patch', '{ status: missed, by: [] }')), bugsDir, 'f')).toThrow(
       /not found/,
     );
+  });
+
+  it("gives the nodes a bug's deployment settings (its code path may need a non-default mode)", async () => {
+    envsSeen.length = 0;
+    const withEnv = bug('off-by-one', '{ status: caught, by: [LIM-1] }').replace(
+      '    equivalent:',
+      '    env: { ALGORITHM: leaking_bucket }\n    equivalent:',
+    );
+    const { r } = await run(yaml(withEnv));
+    expect(r.bugs[0]!.status).toBe('caught');
+    expect(envsSeen).toEqual([{}, { ALGORITHM: 'leaking_bucket' }]);
+    expect(() => parseBugsFile(yaml(withEnv.replace('leaking_bucket }', '3 }')), bugsDir, 'f')).toThrow(/env/);
   });
 
   it('figures: caught before and after among non-equivalent, graded bugs', () => {

@@ -92,7 +92,7 @@ export async function runBlindBugs(o: RunBlindBugsOptions): Promise<BlindBugsRep
       let ws: { dir: string; remove(): void } | null = null;
       try {
         ws = o.workspace(o.patchPath(bug));
-        const g = await grader({ workspace: ws.dir, env: {}, timeoutMs: o.timeoutMs });
+        const g = await grader({ workspace: ws.dir, env: bug.env, timeoutMs: o.timeoutMs });
         if (g.status === 'error' || g.status === 'timeout') {
           r = {
             id: bug.id,

@@ -53,7 +53,7 @@ describe('07-key-value-store reference', () => {
       expect(ev('KV-F3').hintsPendingDuringPartition).toBeGreaterThan(0);
       expect(ev('KV-I2').slowLinks).toMatch(/\+300 ms/);
     },
-    timeLimit(180_000),
+    timeLimit(240_000),
   );
 
   it(

@@ -41,7 +41,7 @@ describe('08-unique-id-generator reference', () => {
       expect(f1.evidence?.refusals, 'the clock step must bite').toBeGreaterThan(0);
       expect(r.checks.find((c) => c.id === 'UID-F3')!.evidence?.nodeIds).toBeTruthy();
     },
-    timeLimit(90_000),
+    timeLimit(150_000),
   );
 
   it(
@@ -67,7 +67,7 @@ describe('08-unique-id-generator reference', () => {
         await started.close();
       }
     },
-    timeLimit(90_000),
+    timeLimit(150_000),
   );
 
   it(
