@@ -132,6 +132,35 @@ describe('check order', () => {
   });
 });
 
+describe('a check that skips', () => {
+  it('still fails on a response that broke the spec before the skip; a clean skip stays skipped', async () => {
+    const strict = {
+      validate: (x: { path: string }) => (x.path === '/bad' ? ['status 200 is not documented'] : []),
+    } as unknown as ExchangeValidator;
+    const r = await run(
+      fakeModule({
+        'FK-C1': async (ctx) => {
+          await ctx.http.send({ method: 'GET', path: '/bad' });
+          ctx.skip('the implementation has no second node');
+        },
+        'FK-C2': async (ctx) => {
+          await ctx.http.send({ method: 'GET', path: '/fast' });
+          ctx.skip('the implementation has no second node');
+        },
+      }),
+      fakeTarget(true),
+      { validator: strict },
+    );
+    const [bad, clean] = r.checks;
+    expect(bad!.status).toBe('fail');
+    expect(bad!.reason).toBe(
+      'a response did not fit the spec: status 200 is not documented (the check then skipped: the implementation has no second node)',
+    );
+    expect(bad!.exchange).toBeDefined();
+    expect(clean!.status).toBe('skipped');
+  });
+});
+
 describe('a check that times out', () => {
   // Hangs: an endless loop of slow requests (one in flight at the stop), then of sleeps.
   const hang: CheckFn = async (ctx: CheckContext) => {

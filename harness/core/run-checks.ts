@@ -141,7 +141,17 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
           }
         : { ...base, status: 'pass', durationMs: 0 };
     } catch (e) {
-      if (e instanceof CheckSkipped || e instanceof CapabilityMissing) {
+      const bad = ctx.sink.violating[0];
+      if ((e instanceof CheckSkipped || e instanceof CapabilityMissing) && bad) {
+        // What the check saw before it skipped is still evidence: a response that broke the spec fails it.
+        r = {
+          ...base,
+          status: 'fail',
+          reason: `a response did not fit the spec: ${bad.violations.join('; ')} (the check then skipped: ${e.message})`,
+          exchange: toRecorded(bad),
+          durationMs: 0,
+        };
+      } else if (e instanceof CheckSkipped || e instanceof CapabilityMissing) {
         r = { ...base, status: 'skipped', reason: e.message, durationMs: 0 };
       } else if (e instanceof CheckFailure) {
         r = { ...base, status: 'fail', reason: e.message, durationMs: 0 };
