@@ -71,7 +71,9 @@ export function buildApp(options: PlacementAppOptions): FastifyInstance {
       },
 
       async getOwner(request, reply) {
-        const { key } = request.query as { key: string };
+        const { key: asked } = request.query as { key: string };
+        // MUTANT owner-key-trimmed: surrounding whitespace is trimmed off the key (a query-string habit).
+        const key = mutant === 'owner-key-trimmed' ? asked.trim() : asked;
         // MUTANT key-limit-in-bytes: the 256-character limit counted in UTF-8 bytes (len() of a byte string).
         if (mutant === 'key-limit-in-bytes' && Buffer.byteLength(key) > 256)
           throw new ProblemError(400, 'invalid_request', 'key is longer than 256 bytes');
@@ -94,7 +96,9 @@ export function buildApp(options: PlacementAppOptions): FastifyInstance {
         const { keys, replicas = 1 } = request.body as { keys: string[]; replicas?: number };
         const { placement, version } = membership;
         if (placement.size === 0) throw noServers();
-        const results = keys.map((key) => ({
+        // MUTANT batch-dedups-keys: a repeated key is answered once.
+        const asked = mutant === 'batch-dedups-keys' ? [...new Set(keys)] : keys;
+        const results = asked.map((key) => ({
           key,
           servers: replicas === 1 ? [placement.owner(key)!] : placement.owners(key, replicas),
         }));
@@ -109,12 +113,14 @@ export function buildApp(options: PlacementAppOptions): FastifyInstance {
         if (placement.size === 0) throw noServers();
         const counts = new Map<string, number>();
         for (let i = 0; i < sample; i++) {
-          const o = placement.owner(`sample-${i}`)!;
+          // MUTANT stats-sample-from-one: the sample keys are numbered from 1, not 0.
+          const o = placement.owner(`sample-${mutant === 'stats-sample-from-one' ? i + 1 : i}`)!;
           counts.set(o, (counts.get(o) ?? 0) + 1);
         }
         const space = placement.spaceShares();
         const servers = membership.servers();
-        const weights = new Map(servers.map((s) => [s.id, s.weight]));
+        // MUTANT stats-stddev-unweighted: the standard deviations compare every server with the unweighted mean.
+        const weights = new Map(servers.map((s) => [s.id, mutant === 'stats-stddev-unweighted' ? 1 : s.weight]));
         // MUTANT stats-in-percent: shares as percentages instead of fractions of 1.
         const unit = mutant === 'stats-in-percent' ? 100 : 1;
         return reply.send({

@@ -32,13 +32,16 @@ export class Membership {
   /** Requested weights by ID, in joining order. */
   private readonly stored = new Map<string, number>();
   private readonly file: string | undefined;
+  /** MUTANT write-behind-membership only: the pending deferred write. */
+  private flush: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: MembershipOptions) {
     this.file = o.dataDir === undefined ? undefined : join(o.dataDir, 'membership.json');
     this.placement = this.empty();
     if (this.file && existsSync(this.file)) {
       const stored = JSON.parse(readFileSync(this.file, 'utf8')) as Stored;
-      this.version = stored.version;
+      // MUTANT version-not-restored: a restart starts the version again from 0 (the servers are restored).
+      if (this.o.mutant !== 'version-not-restored') this.version = stored.version;
       for (const s of stored.servers) {
         this.stored.set(s.id, s.weight);
         this.placement.set(s.id, this.weightOf(s.weight));
@@ -55,7 +58,8 @@ export class Membership {
       virtualNodes: this.o.virtualNodes,
       // MUTANT unstable-hash: a salt drawn at random by each process, so each instance has its own ring.
       ...(m === 'unstable-hash' ? { hash: saltedHash48(`${Math.random()}`) } : {}),
-      ringMutant: m === 'wraparound-bug' || m === 'replicas-same-server' ? m : undefined,
+      ringMutant:
+        m === 'wraparound-bug' || m === 'replicas-same-server' || m === 'hash-space-missing-wrap' ? m : undefined,
     });
   }
 
@@ -70,7 +74,10 @@ export class Membership {
   }
 
   servers(): { id: string; weight: number; virtualNodes: number }[] {
-    return [...this.stored].map(([id, weight]) => ({ id, weight, virtualNodes: this.placement.pointsOf(id) }));
+    // MUTANT virtual-nodes-per-unit: every server reports the per-unit count, whatever its weight.
+    const points = (id: string) =>
+      this.o.mutant === 'virtual-nodes-per-unit' ? this.o.virtualNodes : this.placement.pointsOf(id);
+    return [...this.stored].map(([id, weight]) => ({ id, weight, virtualNodes: points(id) }));
   }
 
   /** Adds or re-weights a server; returns whether it is new and whether anything changed. */
@@ -93,6 +100,13 @@ export class Membership {
     if (!this.stored.has(id)) return false;
     const next = this.copy();
     next.remove(id);
+    // MUTANT removal-in-memory: a removal is swapped in unwritten; the next change writes it, a kill before that loses it.
+    if (this.o.mutant === 'removal-in-memory') {
+      this.stored.delete(id);
+      this.placement = next;
+      this.version += 1;
+      return true;
+    }
     this.commit(next, () => this.stored.delete(id));
     return true;
   }
@@ -128,7 +142,17 @@ export class Membership {
     const doc: Stored = { version, servers: [...this.stored].map(([id, weight]) => ({ id, weight })) };
     if (next instanceof JumpHash) doc.buckets = next.bucketList();
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(doc));
-    renameSync(tmp, this.file);
+    const file = this.file;
+    const write = () => {
+      writeFileSync(tmp, JSON.stringify(doc));
+      renameSync(tmp, file);
+    };
+    // MUTANT write-behind-membership: writes are coalesced, 100 ms after the last change; the answer goes out first.
+    if (this.o.mutant === 'write-behind-membership') {
+      clearTimeout(this.flush);
+      this.flush = setTimeout(write, 100);
+      return;
+    }
+    write();
   }
 }

@@ -96,6 +96,52 @@ export const MUTANTS = [
     breaks: 'CH-I6',
     description: "batchLookup reaches its handler without the spec's validation (the schema-driven bad-input check)",
   },
+  // Blind bugs (fixtures/blind-bugs/06-consistent-hashing/) that the checks missed, kept caught from here on.
+  {
+    name: 'hash-space-missing-wrap',
+    breaks: 'CH-C4',
+    description: "hash-space shares leave out the arc past the ring's last point: they sum to less than 1",
+  },
+  {
+    name: 'stats-stddev-unweighted',
+    breaks: 'CH-C4',
+    description: "the standard deviations compare each server's load with the unweighted mean, not its weight's share",
+  },
+  {
+    name: 'stats-sample-from-one',
+    breaks: 'CH-C4',
+    description: 'the statistics sample is sample-1 .. sample-N instead of sample-0 .. sample-(N-1)',
+  },
+  {
+    name: 'virtual-nodes-per-unit',
+    breaks: 'CH-C4',
+    description: 'every server reports the per-unit number of virtual nodes (200), whatever its weight',
+  },
+  {
+    name: 'batch-dedups-keys',
+    breaks: 'CH-C3',
+    description: 'a batch answers a repeated key once: fewer results than keys',
+  },
+  {
+    name: 'owner-key-trimmed',
+    breaks: 'CH-C2',
+    description: "getOwner trims the key's surrounding whitespace: ' a' is placed and echoed as 'a'",
+  },
+  {
+    name: 'removal-in-memory',
+    breaks: 'CH-F2',
+    description: 'a removal is acknowledged unwritten (the next change writes it): a kill -9 right after it loses it',
+  },
+  {
+    name: 'version-not-restored',
+    breaks: 'CH-F2',
+    description: 'a restart restores the servers but starts the version again from 0',
+  },
+  {
+    name: 'write-behind-membership',
+    breaks: 'CH-F2',
+    description: 'membership writes are deferred 100 ms (coalesced): a change is acknowledged before it is stored',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -18,7 +18,7 @@ export interface HashRingOptions {
   /** The hash; default the first 48 bits of SHA-256. Must be stable across processes. */
   hash?: HashFn;
   /** Deliberately broken behaviour for the harness's self-test (reference/06-consistent-hashing/mutants.ts). */
-  mutant?: 'wraparound-bug' | 'replicas-same-server' | undefined;
+  mutant?: 'wraparound-bug' | 'replicas-same-server' | 'hash-space-missing-wrap' | undefined;
 }
 
 export class HashRing extends BasePlacement {
@@ -129,8 +129,9 @@ export class HashRing extends BasePlacement {
     const total = this.points.length;
     for (let i = 0; i < total; i++) {
       // Virtual node i owns the arc (previous point, its point]; the first one also owns the wrap past the top.
-      const arc =
-        i === 0 ? this.points[0]! + HASH_SPACE - this.points[total - 1]! : this.points[i]! - this.points[i - 1]!;
+      // MUTANT hash-space-missing-wrap: the arc from the last point past the top of the ring is counted for nobody.
+      const wrap = this.mutant === 'hash-space-missing-wrap' ? 0 : HASH_SPACE - this.points[total - 1]!;
+      const arc = i === 0 ? this.points[0]! + wrap : this.points[i]! - this.points[i - 1]!;
       const id = this.ids[this.pointOwner[i]!]!;
       shares.set(id, shares.get(id)! + arc / HASH_SPACE);
     }

@@ -3,7 +3,17 @@
 // membership it needs (the service has one ring).
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
-import { MAX_SERVERS, type Membership, type PlacementApi, placementApi, runNonce, setMembership } from './api.ts';
+import type { Exchange } from '../../core/http-client.ts';
+import {
+  MAX_SERVERS,
+  type Membership,
+  ownersOf,
+  type PlacementApi,
+  placementApi,
+  runNonce,
+  type Stats,
+  setMembership,
+} from './api.ts';
 
 export async function membershipConformance(ctx: CheckContext): Promise<void> {
   const api = placementApi(ctx.http);
@@ -212,7 +222,17 @@ export async function lookupConformance(ctx: CheckContext): Promise<void> {
   // Keys at the spec's limit of 256 characters: ASCII, 256 two-byte characters (512 bytes of UTF-8: the limit is not
   // in bytes) and 128 characters outside the BMP (256 UTF-16 code units, 128 code points: within the limit
   // whichever way characters are counted).
-  for (const key of ['user:42', 'ключ', '🔑/?&=#%', 'k'.repeat(256), 'é'.repeat(256), '\u{1F600}'.repeat(128)]) {
+  // Surrounding whitespace is part of a key (any string of 1-256 characters): it is echoed and placed as given.
+  const keys = [
+    'user:42',
+    'ключ',
+    '🔑/?&=#%',
+    ' padded key\t',
+    'k'.repeat(256),
+    'é'.repeat(256),
+    '\u{1F600}'.repeat(128),
+  ];
+  for (const key of keys) {
     const { x, o } = await api.owner(key);
     const shown =
       key.length > 16
@@ -254,7 +274,8 @@ export async function batchConformance(ctx: CheckContext): Promise<void> {
     api,
     members.map((id) => ({ id })),
   );
-  const keys = ['zeta', 'alpha', 'user:42', 'mu', 'beta', 'omega', 'gamma'];
+  // A repeated key is still one result per key of the request, at each of its places.
+  const keys = ['zeta', 'alpha', 'user:42', 'mu', 'beta', 'omega', 'gamma', 'alpha'];
   const { x, b } = await api.batch(keys, 2);
   ctx.expectStatus(x, 200);
   ctx.expect(b?.results.length === keys.length, `${keys.length} keys gave ${b?.results.length} results`, x);
@@ -310,11 +331,70 @@ export async function statsConformance(ctx: CheckContext): Promise<void> {
   ctx.expect(Math.abs(sum((v) => v.sampleShare) - 1) < 1e-3, 'sample shares do not sum to 1', x);
   ctx.expect(sum((v) => v.sampleKeys) === 2000, 'sample keys do not add up to the sample size', x);
   ctx.expect(s.servers.find((v) => v.id === 'cache-b')?.weight === 2, 'weights are not reported', x);
+  await statsAgreeWithLookups(ctx, api, s, x);
+  // One server owns the whole ring: all of the hash space and every sample key (the arc past the last point too).
+  await setMembership(ctx, api, [{ id: 'cache-a' }]);
+  const solo = await api.stats(100);
+  const only = solo.s?.servers[0];
+  ctx.expect(
+    only && Math.abs(only.hashSpaceShare - 1) < 1e-6 && only.sampleShare === 1 && only.sampleKeys === 100,
+    `the only server owns ${only?.hashSpaceShare} of the hash space and ${only?.sampleKeys} of 100 sample keys, not all`,
+    solo.x,
+  );
   const dflt = await api.stats();
   ctx.expect(dflt.s?.sampleSize === 10000, 'the default sample is not 10000', dflt.x);
   for (const q of ['?sample=0', '?sample=100001', '?sample=many']) {
     const r = await ctx.http.send({ method: 'GET', path: `/api/v1/stats${q}`, validRequest: false });
     ctx.expectStatus(r, 400, 'invalid_request');
+  }
+}
+
+/** Tolerance on a reported standard deviation, in percentage points (shares may be rounded by the service). */
+const STDDEV_TOLERANCE = 0.5;
+
+/**
+ * What the statistics claim, recomputed by the client: the sample is the keys sample-0 .. sample-(N-1), placed here
+ * with batch lookups; virtualNodes is weight x the same per-unit count; each standard deviation is that of load
+ * divided by the weight's fair share, as a percentage (of the mean of those ratios, or of 1 when they average 1).
+ */
+async function statsAgreeWithLookups(ctx: CheckContext, api: PlacementApi, s: Stats, x: Exchange): Promise<void> {
+  const sample = Array.from({ length: s.sampleSize }, (_, i) => `sample-${i}`);
+  const owners = await ownersOf(ctx, api, sample);
+  const counts = new Map<string, number>();
+  for (const [o] of owners) counts.set(o!, (counts.get(o!) ?? 0) + 1);
+  for (const v of s.servers)
+    ctx.expect(
+      v.sampleKeys === (counts.get(v.id) ?? 0),
+      `${v.id} has ${v.sampleKeys} sample keys; placing sample-0 .. sample-${s.sampleSize - 1} gives it ${counts.get(v.id) ?? 0}`,
+      x,
+    );
+  const perUnit = s.servers[0]!.virtualNodes / s.servers[0]!.weight;
+  for (const v of s.servers)
+    ctx.expect(
+      v.virtualNodes === v.weight * perUnit,
+      `${v.id} (weight ${v.weight}) has ${v.virtualNodes} virtual nodes, not weight x ${perUnit}`,
+      x,
+    );
+  const list = (await api.list()).m;
+  for (const v of list?.servers ?? [])
+    ctx.expect(
+      v.virtualNodes === v.weight * perUnit,
+      `the list shows ${v.id} (weight ${v.weight}) with ${v.virtualNodes} virtual nodes, not weight x ${perUnit}`,
+      x,
+    );
+  const totalWeight = s.servers.reduce((a, v) => a + v.weight, 0);
+  for (const [name, share, reported] of [
+    ['hash-space', (v: Stats['servers'][number]) => v.hashSpaceShare, s.stdDevPercent.hashSpace],
+    ['sample', (v: Stats['servers'][number]) => v.sampleShare, s.stdDevPercent.sample],
+  ] as const) {
+    const ratios = s.servers.map((v) => share(v) / (v.weight / totalWeight));
+    const mean = ratios.reduce((a, r) => a + r, 0) / ratios.length;
+    const sd = Math.sqrt(ratios.reduce((a, r) => a + (r - mean) ** 2, 0) / ratios.length) * 100;
+    ctx.expect(
+      Math.abs(reported - sd) <= STDDEV_TOLERANCE || Math.abs(reported - sd / mean) <= STDDEV_TOLERANCE,
+      `the ${name} standard deviation is ${reported}%; the shares reported give ${sd.toFixed(2)}% (load over the weight's fair share)`,
+      x,
+    );
   }
 }
 

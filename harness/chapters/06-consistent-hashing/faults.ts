@@ -139,8 +139,18 @@ export async function killUnderLoad(ctx: CheckContext): Promise<void> {
     const joined = await api.add(joiner, 2);
     ctx.expect(joined.status === 201, `adding ${joiner} answered ${joined.status ?? joined.error}`, joined);
     const expected = await ownersOf(ctx, api, keys);
-    const { m: before } = await api.list();
+    const { m: joinedRing } = await api.list();
+    // The last change before the kill is a removal, killed right after its answer with nothing asked in between:
+    // acknowledged means stored (a write-behind, or a removal kept in memory until the next change, is lost here).
+    const victim = members[0]!.id;
+    const removed = await api.remove(victim);
+    ctx.expect(removed.status === 204, `removing ${victim} answered ${removed.status ?? removed.error}`, removed);
     await ctx.target.kill();
+    const before = joinedRing && {
+      ...joinedRing,
+      version: joinedRing.version + 1,
+      servers: joinedRing.servers.filter((s) => s.id !== victim),
+    };
     await sleep(200);
     await ctx.target.start();
     await sleep(500);
@@ -153,10 +163,23 @@ export async function killUnderLoad(ctx: CheckContext): Promise<void> {
     ctx.expect(answered > 0, 'no lookup under load was answered: nothing was checked against the membership');
     const { x, m: after } = await api.list();
     const show = (ms: typeof before) => ms?.servers.map((s) => `${s.id}:${s.weight}`).join(',');
-    ctx.expect(show(after) === show(before), `after kill -9 and restart the membership is [${show(after)}]`, x);
+    ctx.expect(
+      show(after) === show(before),
+      `after kill -9 and restart the membership is [${show(after)}], not [${show(before)}]`,
+      x,
+    );
+    // A restart is not a change: the version is the one of the last acknowledged change, not counted again.
+    ctx.expect(
+      after?.version === before?.version,
+      `after kill -9 and restart the version is ${after?.version}, not ${before?.version} (the last acknowledged change)`,
+      x,
+    );
+    // Keys of the servers still there kept their owners; the removed server's keys went to members.
     const again = await ownersOf(ctx, api, keys);
-    const movedKeys = keys.filter((_, i) => again[i]![0] !== expected[i]![0]);
+    const movedKeys = keys.filter((_, i) => expected[i]![0] !== victim && again[i]![0] !== expected[i]![0]);
     ctx.expect(movedKeys.length === 0, `${movedKeys.length} of ${keys.length} keys changed owner across the restart`);
+    const onVictim = keys.filter((_, i) => again[i]![0] === victim);
+    ctx.expect(onVictim.length === 0, `${onVictim.length} keys are on ${victim} after its acknowledged removal`);
   } finally {
     stop = true;
     await Promise.all(readers);
