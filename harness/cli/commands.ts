@@ -1,6 +1,7 @@
 // The CLI's heavier commands (list and estimate have their own light modules, so they load no chapter). Each returns the process exit code: 0 pass, 1 fail, 2 error.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { gradingPowerCell } from '../blind-bugs/power-cell.ts';
 import { chapterModule, chapters } from '../chapters/registry.ts';
 import { DEPENDENCY_ENV, describeDependency, resolveDependency } from '../containers/dependencies.ts';
 import { chapterList } from '../core/chapter-list.ts';
@@ -328,7 +329,7 @@ export async function cmdReport(p: string, o: { out?: string; readme?: boolean }
           : !graded && hasSpec
             ? 'library and unit tests (no service to grade)'
             : undefined;
-      return { ...c, hasSpec, ...(note ? { note } : {}) };
+      return { ...c, hasSpec, power: gradingPowerCell(c.slug), ...(note ? { note } : {}) };
     });
     writeFileSync(readme, updateReadmeTable(readFileSync(readme, 'utf8'), renderChapterTable(results, entries)));
     log(`updated the chapter table in ${readme}`);

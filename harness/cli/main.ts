@@ -241,12 +241,29 @@ export async function main(argv: string[]): Promise<number> {
     .option('--timeout-ms <ms>', 'time limit per mutant', (v) => Number.parseInt(v, 10), 600_000)
     .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 15)
     .option('--real-deps', 'also mutate the Redis/PostgreSQL backends and grade with SDGRADE_*_URL')
+    .option('--record', 'write the score to specs/<chapter>/mutation-score.json (checked in; shown in the README)')
     .description(
       "sampled automated mutants (StrykerJS's instrumenter) of the chapter's reference, graded by every check: score with a 95% interval, survivors with their diffs",
     )
     .action(async (chapter, opts) => {
       const { cmdMutate } = await import('../mutate/cmd-mutate.ts');
       set(await cmdMutate(chapter, opts));
+    });
+
+  program
+    .command('blind-bugs')
+    .argument('<chapter>', 'chapter slug or number')
+    .option('--only <ids...>', 'grade only these bugs (their ids in bugs.yaml)')
+    .option('--no-baseline', 'skip grading the unpatched reference first')
+    .option('--timeout-ms <ms>', 'time limit per bug', (v) => Number.parseInt(v, 10), 900_000)
+    .option('--runs <n>', 'fast-check runs per property (as `test`)', (v) => Number.parseInt(v, 10), 40)
+    .option('--seed <n>', 'run seed (printed)', (v) => Number.parseInt(v, 10))
+    .description(
+      "grade the chapter's blind bugs (fixtures/blind-bugs/<chapter>/, written by someone who never read its checks) and compare with what bugs.yaml records",
+    )
+    .action(async (chapter, opts) => {
+      const { cmdBlindBugs } = await import('../blind-bugs/cmd-blind-bugs.ts');
+      set(await cmdBlindBugs(chapter, opts));
     });
 
   program

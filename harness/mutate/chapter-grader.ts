@@ -58,13 +58,12 @@ export function chapterGrader(slug: string, o: { runs: number; seed: number; rea
           chapters: { checks: { id: string; status: string; reason?: string }[] }[];
         };
         const checks = results.chapters[0]?.checks ?? [];
-        const failed = checks.find((c) => c.status === 'fail' || c.status === 'error');
-        if (failed)
-          return done({
-            status: 'killed',
-            by: failed.id,
-            reason: (failed.reason ?? '').split('\n')[0]?.slice(0, 200) ?? '',
-          });
+        const firstLine = (r?: string) => (r ?? '').split('\n')[0]?.slice(0, 200) ?? '';
+        const failed = checks
+          .filter((c) => c.status === 'fail' || c.status === 'error')
+          .map((c) => ({ id: c.id, reason: firstLine(c.reason) }));
+        const [first] = failed;
+        if (first) return done({ status: 'killed', by: first.id, reason: first.reason, failed });
         if (code !== 0) return done({ status: 'error', reason: `exit ${code} with no failed check` });
         return done({ status: 'survived' });
       });

@@ -7,6 +7,7 @@ import { resultsDir, rootDir } from '../core/paths.ts';
 import { chapterFiles } from './chapter-files.ts';
 import { chapterGrader } from './chapter-grader.ts';
 import { equivalentsFile, loadEquivalents } from './equivalents.ts';
+import { recordScore } from './recorded-score.ts';
 import { ensureDir, renderMutateReport, runMutate } from './run-mutate.ts';
 
 export interface MutateCliOptions {
@@ -16,6 +17,8 @@ export interface MutateCliOptions {
   timeoutMs: number;
   runs: number;
   realDeps?: boolean;
+  /** Check the score in (specs/<chapter>/mutation-score.json) for the README and the chapter table. */
+  record?: boolean;
 }
 
 export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<number> {
@@ -41,5 +44,9 @@ export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<n
   const out = join(ensureDir(join(resultsDir, 'mutate')), `${slug}-seed${seed}.json`);
   writeFileSync(out, `${JSON.stringify({ chapter: slug, ...report }, null, 2)}\n`);
   console.log(`\nwritten: ${out}`);
+  if (o.record) {
+    if (report.counts.error) console.log('not recorded: some mutants could not be graded (see above)');
+    else console.log(`recorded: ${recordScore(slug, report)} (check it in; the README and chapter table read it)`);
+  }
   return report.counts.error ? 2 : 0;
 }

@@ -20,6 +20,8 @@ export interface GradeOutcome {
   /** The first check that failed. */
   by?: string;
   reason?: string;
+  /** Every check that failed (without --fail-fast), each with the first line of its reason. */
+  failed?: { id: string; reason: string }[];
 }
 
 /** Grades the workspace's code with this environment (the active mutant, or coverage for the baseline). */

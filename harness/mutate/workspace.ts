@@ -13,9 +13,10 @@ export interface Workspace {
   remove(): void;
 }
 
-export function makeWorkspace(root: string, files: readonly SourceFile[]): Workspace {
+/** `alsoCopy`: more top-level folders to copy rather than link (a patch will be applied to them). */
+export function makeWorkspace(root: string, files: readonly SourceFile[], alsoCopy: readonly string[] = []): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'sdgrade-mutate-'));
-  const copied = new Set(files.map((f) => f.name.split('/')[0] as string));
+  const copied = new Set([...files.map((f) => f.name.split('/')[0] as string), ...alsoCopy]);
   for (const entry of readdirSync(root)) {
     if (NEVER.has(entry)) continue;
     const from = join(root, entry);

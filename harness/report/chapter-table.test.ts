@@ -10,11 +10,18 @@ const chapters = [
 describe('renderChapterTable', () => {
   it('lists every chapter in the given order, graded or not', () => {
     expect(renderChapterTable(loadFixture('sample-run'), chapters).split('\n')).toEqual([
-      "| # | Chapter | Status | Targets met | Capacity per node, nodes for the book's rate | Spec |",
-      '| ---: | --- | --- | ---: | --- | --- |',
-      '| 04 | Rate limiter | not started | – | – | [spec](specs/04-rate-limiter/README.md) |',
-      '| 09 | URL shortener | graded: 11/15 checks pass, 2 skipped | 6/6 | – | [spec](specs/09-url-shortener/README.md) |',
+      "| # | Chapter | Status | Targets met | Capacity per node, nodes for the book's rate | Grading power | Spec |",
+      '| ---: | --- | --- | ---: | --- | --- | --- |',
+      '| 04 | Rate limiter | not started | – | – | – | [spec](specs/04-rate-limiter/README.md) |',
+      '| 09 | URL shortener | graded: 11/15 checks pass, 2 skipped | 6/6 | – | – | [spec](specs/09-url-shortener/README.md) |',
     ]);
+  });
+
+  it('shows the grading power it is given, escaped, and a dash without one', () => {
+    const table = renderChapterTable(loadFixture('sample-run'), [
+      { slug: '09-url-shortener', title: 'URL shortener', power: 'blind bugs 9/12 caught | 12/12 after' },
+    ]);
+    expect(table).toContain('| blind bugs 9/12 caught \\| 12/12 after | [spec]');
   });
 
   it('counts only graded targets as met, and shows a dash when there are none', () => {

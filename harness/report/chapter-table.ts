@@ -15,11 +15,13 @@ export interface ChapterEntry {
   hasSpec?: boolean;
   /** Status for a chapter that has work but no graded service (e.g. a library chapter tested by unit tests). */
   note?: string;
+  /** Grading power from checked-in measurements (blind bugs, Stryker sample); see harness/blind-bugs/power-cell.ts. */
+  power?: string;
 }
 
 export function renderChapterTable(results: RunResults, chapters: readonly ChapterEntry[]): string {
   const bySlug = new Map(results.chapters.map((c) => [c.chapter, c]));
-  const rows = chapters.map(({ slug, title, hasSpec, note }) => {
+  const rows = chapters.map(({ slug, title, hasSpec, note, power }) => {
     const number = slug.split('-')[0] ?? '';
     const graded = bySlug.get(slug);
     let status = note ?? 'not started';
@@ -38,11 +40,11 @@ export function renderChapterTable(results: RunResults, chapters: readonly Chapt
       if (capacity.length > 0) nodes = capacity.map(capacityLine).join('; ');
     }
     const spec = hasSpec === false ? '–' : `[spec](specs/${encodeURI(slug)}/README.md)`;
-    return `| ${cell(number)} | ${cell(title)} | ${cell(status)} | ${targets} | ${cell(nodes)} | ${spec} |`;
+    return `| ${cell(number)} | ${cell(title)} | ${cell(status)} | ${targets} | ${cell(nodes)} | ${cell(power ?? '–')} | ${spec} |`;
   });
   return [
-    "| # | Chapter | Status | Targets met | Capacity per node, nodes for the book's rate | Spec |",
-    '| ---: | --- | --- | ---: | --- | --- |',
+    "| # | Chapter | Status | Targets met | Capacity per node, nodes for the book's rate | Grading power | Spec |",
+    '| ---: | --- | --- | ---: | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }

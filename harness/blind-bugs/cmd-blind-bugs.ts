@@ -1,0 +1,67 @@
+// `sdgrade blind-bugs <chapter>`: re-grade the chapter's blind bugs (fixtures/blind-bugs/<chapter>/) and compare with
+// what bugs.yaml records. Exit 1 when grading power regressed (a recorded catch is gone, or an "equivalent" bug is
+// caught), 2 when a bug could not be graded.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveBuiltChapter } from '../cli/doctor.ts';
+import { resultsDir, rootDir } from '../core/paths.ts';
+import { chapterGrader } from '../mutate/chapter-grader.ts';
+import { ensureDir } from '../mutate/run-mutate.ts';
+import { type BlindBug, blindBugsDir, loadBugsFile, powerFigures } from './bugs-file.ts';
+import { makePatchedWorkspace } from './patched-workspace.ts';
+import { runBlindBugs } from './run-blind-bugs.ts';
+
+export interface BlindBugsCliOptions {
+  only?: string[];
+  baseline: boolean;
+  timeoutMs: number;
+  runs: number;
+  seed?: number;
+}
+
+const NEEDS: Record<Exclude<BlindBug['path'], 'embedded'>, string> = {
+  postgres: 'SDGRADE_DATABASE_URL',
+  redis: 'SDGRADE_REDIS_URL',
+};
+
+export async function cmdBlindBugs(chapter: string, o: BlindBugsCliOptions): Promise<number> {
+  const slug = resolveBuiltChapter(chapter);
+  const file = loadBugsFile(slug);
+  if (!file) {
+    console.error(
+      `no blind bugs for ${slug} yet: ${join(blindBugsDir(slug), 'bugs.yaml')} (see fixtures/blind-bugs/README.md)`,
+    );
+    return 2;
+  }
+  const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const embedded = chapterGrader(slug, { runs: o.runs, seed, realDeps: false });
+  const real = chapterGrader(slug, { runs: o.runs, seed, realDeps: true });
+  const f = powerFigures(file);
+  console.log(
+    `blind bugs of ${slug}: ${f.written} written (${file.written}); seed ${seed}; recorded: caught ${f.caughtBefore}/${f.graded} before strengthening, ${f.caughtAfter}/${f.graded} after, ${f.equivalent} equivalent`,
+  );
+  const report = await runBlindBugs({
+    file,
+    ...(o.only ? { only: o.only } : {}),
+    baseline: o.baseline,
+    timeoutMs: o.timeoutMs,
+    grader: (path) => {
+      if (path === 'embedded') return embedded;
+      const env = NEEDS[path];
+      return process.env[env] ? real : { skip: `lives on the ${path} path: set ${env} to grade it` };
+    },
+    workspace: (patch) => makePatchedWorkspace(rootDir, slug, patch),
+    patchPath: (bug) => join(file.dir, bug.patch),
+    log: (l) => console.log(l),
+  });
+  const out = join(ensureDir(join(resultsDir, 'blind-bugs')), `${slug}.json`);
+  writeFileSync(out, `${JSON.stringify({ ...report, seed }, null, 2)}\n`);
+  const caught = report.bugs.filter((b) => b.status === 'caught').length;
+  const graded = report.bugs.filter((b) => b.status === 'caught' || b.status === 'missed').length;
+  console.log(`\ncaught now: ${caught} of ${graded} graded (${report.bugs.length - graded} skipped or not graded)`);
+  for (const b of report.bugs.filter((x) => x.verdict !== 'as-recorded'))
+    console.log(`  ${b.id}: ${b.verdict} (recorded ${b.expected}, now ${b.status}${b.reason ? `: ${b.reason}` : ''})`);
+  console.log(`written: ${out}`);
+  return report.regressions ? 1 : report.errors ? 2 : 0;
+}

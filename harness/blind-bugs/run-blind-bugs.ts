@@ -1,0 +1,133 @@
+// Grades every blind bug of a chapter (see fixtures/blind-bugs/README.md): an unpatched baseline first (a check that
+// fails there is noise on this machine, not a catch), then each bug on its own patched copy of the reference, every
+// check run. The outcome is compared with what bugs.yaml records: a bug recorded as caught that nothing catches
+// any more is a regression of grading power; one recorded as missed that is now caught asks for bugs.yaml to be
+// updated; an "equivalent" bug that some check catches contradicts its reason.
+import type { GradeOutcome, Grader } from '../mutate/run-mutate.ts';
+import type { BlindBug, BugsFile } from './bugs-file.ts';
+
+export type BugVerdict = 'as-recorded' | 'regressed' | 'now-caught' | 'equivalent-caught' | 'skipped' | 'error';
+
+export interface BugResult {
+  id: string;
+  path: BlindBug['path'];
+  expected: BlindBug['before']['status'];
+  status: 'caught' | 'missed' | 'skipped' | 'error';
+  by: string[];
+  /** Checks that failed on this bug and on the unpatched baseline too (not counted as catches). */
+  noise: string[];
+  verdict: BugVerdict;
+  reason?: string;
+  ms: number;
+}
+
+export interface BlindBugsReport {
+  chapter: string;
+  baseline: { failed: string[]; ms: number } | null;
+  bugs: BugResult[];
+  regressions: number;
+  errors: number;
+}
+
+export interface RunBlindBugsOptions {
+  file: BugsFile;
+  only?: string[];
+  baseline: boolean;
+  timeoutMs: number;
+  /** Grades a workspace; `path` says which stores the bug needs (null: skip with that reason). */
+  grader: (path: BlindBug['path']) => Grader | { skip: string };
+  workspace: (patchFile: string | null) => { dir: string; remove(): void };
+  patchPath: (bug: BlindBug) => string;
+  log: (line: string) => void;
+}
+
+function failedIds(g: GradeOutcome): string[] {
+  return (g.failed ?? (g.by ? [{ id: g.by, reason: g.reason ?? '' }] : [])).map((f) => f.id);
+}
+
+function verdictFor(expected: BugResult['expected'], status: BugResult['status']): BugVerdict {
+  if (status === 'skipped' || status === 'error') return status;
+  if (expected === 'equivalent') return status === 'caught' ? 'equivalent-caught' : 'as-recorded';
+  if (expected === 'caught') return status === 'caught' ? 'as-recorded' : 'regressed';
+  if (expected === 'missed') return status === 'caught' ? 'now-caught' : 'as-recorded';
+  return 'as-recorded'; // pending: nothing recorded yet to compare with
+}
+
+export async function runBlindBugs(o: RunBlindBugsOptions): Promise<BlindBugsReport> {
+  const bugs = o.only?.length ? o.file.bugs.filter((b) => o.only!.includes(b.id)) : o.file.bugs;
+  const unknown = (o.only ?? []).filter((id) => !o.file.bugs.some((b) => b.id === id));
+  if (unknown.length) throw new Error(`no blind bug named ${unknown.join(', ')} in ${o.file.dir}/bugs.yaml`);
+
+  let baseline: BlindBugsReport['baseline'] = null;
+  if (o.baseline) {
+    const grader = o.grader('embedded');
+    if ('skip' in grader) throw new Error(grader.skip);
+    const ws = o.workspace(null);
+    const t = performance.now();
+    try {
+      const g = await grader({ workspace: ws.dir, env: {}, timeoutMs: o.timeoutMs });
+      if (g.status === 'error' || g.status === 'timeout')
+        throw new Error(`the unpatched reference could not be graded (${g.status}: ${g.reason ?? ''})`);
+      baseline = { failed: failedIds(g), ms: performance.now() - t };
+      o.log(
+        baseline.failed.length
+          ? `baseline: the unpatched reference fails ${baseline.failed.join(', ')} here; those are not counted as catches`
+          : `baseline: the unpatched reference passes (${Math.round(baseline.ms / 1000)} s)`,
+      );
+    } finally {
+      ws.remove();
+    }
+  }
+  const noisy = new Set(baseline?.failed ?? []);
+
+  const results: BugResult[] = [];
+  for (const [i, bug] of bugs.entries()) {
+    const expected = (bug.after ?? bug.before).status;
+    const t = performance.now();
+    const grader = o.grader(bug.path);
+    let r: Omit<BugResult, 'verdict' | 'ms'>;
+    if ('skip' in grader) {
+      r = { id: bug.id, path: bug.path, expected, status: 'skipped', by: [], noise: [], reason: grader.skip };
+    } else {
+      let ws: { dir: string; remove(): void } | null = null;
+      try {
+        ws = o.workspace(o.patchPath(bug));
+        const g = await grader({ workspace: ws.dir, env: {}, timeoutMs: o.timeoutMs });
+        if (g.status === 'error' || g.status === 'timeout') {
+          r = {
+            id: bug.id,
+            path: bug.path,
+            expected,
+            status: 'error',
+            by: [],
+            noise: [],
+            reason: g.reason ?? g.status,
+          };
+        } else {
+          const all = failedIds(g);
+          const by = all.filter((id) => !noisy.has(id));
+          const noise = all.filter((id) => noisy.has(id));
+          r = { id: bug.id, path: bug.path, expected, status: by.length ? 'caught' : 'missed', by, noise };
+        }
+      } catch (e) {
+        r = { id: bug.id, path: bug.path, expected, status: 'error', by: [], noise: [], reason: (e as Error).message };
+      } finally {
+        ws?.remove();
+      }
+    }
+    const res: BugResult = { ...r, verdict: verdictFor(expected, r.status), ms: performance.now() - t };
+    results.push(res);
+    const detail = res.status === 'caught' ? ` by ${res.by.join(', ')}` : res.reason ? `: ${res.reason}` : '';
+    const flag = res.verdict === 'as-recorded' ? '' : `  [${res.verdict}; recorded: ${expected}]`;
+    o.log(
+      `bug ${i + 1} of ${bugs.length}: ${bug.id} (${bug.path}) ${res.status}${detail} in ${Math.round(res.ms / 1000)} s${flag}`,
+    );
+  }
+  return {
+    chapter: o.file.chapter,
+    baseline,
+    bugs: results,
+    regressions: results.filter((r) => r.verdict === 'regressed' || r.verdict === 'equivalent-caught').length,
+    errors: results.filter((r) => r.verdict === 'error').length,
+  };
+}
