@@ -314,7 +314,8 @@ export function buildChatServer(o: ChatServerOptions): {
     c.sentByClientId?.set(`${f.channelId} ${f.clientMessageId}`, sent);
     if (wrongKey !== undefined) sentAnywhere.set(wrongKey, sent);
     // Every earlier message of the channel reaches this connection before its `sent` does.
-    if (r.relayAt) await reader?.caughtUp(r.relayAt, RELAY_CATCH_UP_MS);
+    // MUTANT sent-before-relay: `sent` as soon as the store has the message, without waiting for the relay reader.
+    if (r.relayAt && mutant !== 'sent-before-relay') await reader?.caughtUp(r.relayAt, RELAY_CATCH_UP_MS);
     // The sending connection has this message: a later sync on it must not send it back.
     c.own.add(`${f.channelId} ${r.message.messageId}`);
     send(c, sent);

@@ -47,6 +47,12 @@ export const MUTANTS = [
       "each chat server numbers a channel's messages itself (server k of 2: k, k+2, ...): unique, but a later message on one server can sort before an earlier one on the other",
   },
   {
+    name: 'sent-before-relay',
+    breaks: 'CHAT-I1',
+    description:
+      "`sent` goes out as soon as the store has the message, before this server's relay reader passed it: an earlier message of another sender can reach the sender's connection after the `sent` of a later ID",
+  },
+  {
     name: 'relay-reorders',
     breaks: 'CHAT-I1',
     description:
