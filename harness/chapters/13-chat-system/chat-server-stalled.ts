@@ -1,13 +1,15 @@
-// CHAT-F7: a chat server stalled (SIGSTOP: a long GC pause, a frozen VM) for 3 s while a member on the other server
-// sends. Its client, connected all along, gets every message once it runs again, in the channel's order: live on the
+// CHAT-F7: a chat server stalled (SIGSTOP: a long GC pause, a frozen VM) for 4 s while a member on the other server
+// sends, several sends in flight at once. Its client, connected all along, gets every message once it runs again, in the channel's order: live on the
 // same connection, or - if the server closes it - by sync after reconnecting. Nothing the relay carried while the
 // server was stalled may be lost.
 import type { CheckContext } from '../../core/check-context.ts';
-import { chatCheck, sleep } from './api.ts';
+import { chatCheck } from './api.ts';
 import { expectLiveOrder } from './converge.ts';
 
 /** How long the server is stalled. */
-const STALL_MS = 3000;
+const STALL_MS = 4000;
+/** Sends in flight at once during the stall: a busy channel, so the relay carries a lot while the server sleeps. */
+const SENDERS = 3;
 /** How long the resumed server may take to deliver what it missed: correctness, not speed. */
 const CATCH_UP_MS = 10_000;
 
@@ -30,8 +32,12 @@ export const chatServerStalled = chatCheck(async (w) => {
 
   await ctx.target.pause(victim.name);
   try {
-    for (const until = Date.now() + STALL_MS; Date.now() < until; await sleep(100))
-      ids.push(await sender.device.sendOk(g.channelId, `during the stall ${ids.length}`));
+    const until = Date.now() + STALL_MS;
+    const stream = async (k: number) => {
+      for (let n = 0; Date.now() < until; n++)
+        ids.push(await sender.device.sendOk(g.channelId, `during the stall ${k}-${n}`));
+    };
+    await Promise.all(Array.from({ length: SENDERS }, (_, k) => stream(k)));
   } finally {
     await ctx.target.resume(victim.name);
   }

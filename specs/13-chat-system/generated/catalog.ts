@@ -246,7 +246,7 @@ export const catalog = {
     {
       "id": "CHAT-F7",
       "kind": "fault",
-      "title": "A chat server is stalled (SIGSTOP) for 3 s while another member sends - its client, connected all along, gets every message once it resumes, in order",
+      "title": "A chat server is stalled (SIGSTOP) for 4 s while another member sends - its client, connected all along, gets every message once it resumes, in order",
       "covers": [
         "fault:7"
       ],
