@@ -87,6 +87,9 @@ export function buildApiApp(o: ApiAppOptions): { app: FastifyInstance; close: ()
       if (!(await store.userById(id))) throw new ProblemError(404, 'user_not_found', `no user ${id}`);
   }
 
+  // MUTANT outage-as-500: store outages are not turned into 503s (they answer 500).
+  const outageAsProblem = mutant === 'outage-as-500' ? (_: ChatStore, h: Handlers) => h : outageAs503;
+
   // MUTANT group-limit-101: one member too many fits.
   const groupLimit = mutant === 'group-limit-101' ? MAX_GROUP_MEMBERS + 1 : MAX_GROUP_MEMBERS;
 
@@ -96,7 +99,7 @@ export function buildApiApp(o: ApiAppOptions): { app: FastifyInstance; close: ()
     logger: o.logger,
     // MUTANT unvalidated-input: sign-up bodies reach the handler unchecked.
     unvalidated: mutant === 'unvalidated-input' ? ['createUser'] : [],
-    handlers: outageAs503(store, {
+    handlers: outageAsProblem(store, {
       async createUser(request, reply) {
         const { username, password } = request.body as { username: string; password: string };
         const u = await store.createUser(username, hashPassword(password));
@@ -135,6 +138,12 @@ export function buildApiApp(o: ApiAppOptions): { app: FastifyInstance; close: ()
       async setPushSubscription(request, reply) {
         const me = caller(request);
         const { deviceId } = request.params as { deviceId: string };
+        // MUTANT push-subscription-kept: a device's first subscription stays; a new endpoint is ignored.
+        if (
+          mutant === 'push-subscription-kept' &&
+          (await store.pushSubscriptions(me.userId)).some((s) => s.deviceId === deviceId)
+        )
+          return reply.code(204).send();
         await store.setPush(me.userId, deviceId, (request.body as { endpoint: string }).endpoint);
         return reply.code(204).send();
       },
@@ -175,6 +184,9 @@ export function buildApiApp(o: ApiAppOptions): { app: FastifyInstance; close: ()
         if (c.type !== 'group') throw new ProblemError(400, 'not_a_group', 'members cannot join a one-on-one channel');
         const { userId } = request.body as { userId: string };
         if (!(await store.userById(userId))) throw new ProblemError(404, 'user_not_found', `no user ${userId}`);
+        // MUTANT full-group-refuses-member: the limit is checked before "already a member".
+        if (mutant === 'full-group-refuses-member' && c.members.length >= groupLimit)
+          throw new ProblemError(409, 'group_full', `a group has at most ${MAX_GROUP_MEMBERS} members`);
         const r = await store.addMember(channelId, userId, groupLimit);
         if (r === 'full') throw new ProblemError(409, 'group_full', `a group has at most ${MAX_GROUP_MEMBERS} members`);
         return reply.send(r);
@@ -193,8 +205,10 @@ export function buildApiApp(o: ApiAppOptions): { app: FastifyInstance; close: ()
         // MUTANT discovery-keeps-dead: every chat server ever registered, dead or alive.
         const seenSince = mutant === 'discovery-keeps-dead' ? 0 : Date.now() - o.serverTtlMs;
         // The book's "best server" by load: least connections first.
+        // MUTANT discovery-most-loaded: the busiest chat server first.
+        const load = mutant === 'discovery-most-loaded' ? -1 : 1;
         const live = (await store.servers(seenSince)).sort(
-          (a, b) => a.connections - b.connections || a.name.localeCompare(b.name),
+          (a, b) => load * (a.connections - b.connections) || a.name.localeCompare(b.name),
         );
         if (!live.length)
           throw new ProblemError(503, 'unavailable', 'no chat server is up', { headers: { 'retry-after': '1' } });

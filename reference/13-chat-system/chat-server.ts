@@ -41,6 +41,8 @@ const REGISTER_EVERY_MS = 500;
 const BEATS_EVERY_MS = 100;
 /** How long a `sent` waits for this server's relay reader to pass its message (then it goes anyway). */
 const RELAY_CATCH_UP_MS = 2000;
+/** How long a stopping server waits for its clients to answer the 1001 close. */
+const STOP_CLOSE_WAIT_MS = 1000;
 
 interface Conn {
   id: string;
@@ -137,6 +139,20 @@ export function buildChatServer(o: ChatServerOptions): {
       for (const f of frames.reverse()) if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify(f));
     }, 50);
   }
+
+  // Stopping: every client gets close 1001 before the HTTP server closes (which would drop the upgraded sockets
+  // without a close frame, 1006 at the client); the closing handshakes get a moment to finish.
+  app.addHook('preClose', async () => {
+    const open = [...conns.values()].filter((c) => c.ws.readyState === c.ws.OPEN);
+    // MUTANT stop-without-1001: the sockets are dropped without a close frame.
+    for (const c of open)
+      if (mutant === 'stop-without-1001') c.ws.terminate();
+      else c.ws.close(1001, 'going away');
+    const closed = open.map(
+      (c) => new Promise<void>((r) => (c.ws.readyState === c.ws.CLOSED ? r() : c.ws.once('close', () => r()))),
+    );
+    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, STOP_CLOSE_WAIT_MS))]);
+  });
 
   app.get('/health/ready', readinessHandler(o.readiness));
   app.setNotFoundHandler(async (request, reply) =>
@@ -298,7 +314,8 @@ export function buildChatServer(o: ChatServerOptions): {
     c.sentByClientId?.set(`${f.channelId} ${f.clientMessageId}`, sent);
     if (wrongKey !== undefined) sentAnywhere.set(wrongKey, sent);
     // Every earlier message of the channel reaches this connection before its `sent` does.
-    if (r.relayAt) await reader?.caughtUp(r.relayAt, RELAY_CATCH_UP_MS);
+    // MUTANT sent-before-relay: `sent` as soon as the store has the message, without waiting for the relay reader.
+    if (r.relayAt && mutant !== 'sent-before-relay') await reader?.caughtUp(r.relayAt, RELAY_CATCH_UP_MS);
     // The sending connection has this message: a later sync on it must not send it back.
     c.own.add(`${f.channelId} ${r.message.messageId}`);
     send(c, sent);
@@ -330,7 +347,8 @@ export function buildChatServer(o: ChatServerOptions): {
       if (!ch) return send(c, { type: 'error', code: 'not_found', detail: `no channel ${f.channelId}` });
       if (!ch.members.includes(c.userId!))
         return send(c, { type: 'error', code: 'not_member', detail: `you are not a member of ${f.channelId}` });
-      await store.setCursor(c.userId!, c.deviceId!, f.channelId, f.messageId);
+      // MUTANT cursor-per-user: one cursor per user, whichever device acks.
+      await store.setCursor(c.userId!, mutant === 'cursor-per-user' ? '*' : c.deviceId!, f.channelId, f.messageId);
     } catch (e) {
       send(c, { type: 'error', code: 'unavailable', detail: (e as Error).message });
     }
@@ -358,7 +376,8 @@ export function buildChatServer(o: ChatServerOptions): {
     async onListening(url) {
       const wsUrl = `${url.replace(/^http/, 'ws')}/ws`;
       // A restarted server starts clean: the connections of its previous life are gone.
-      await store.removeServer(o.name);
+      // MUTANT restart-keeps-connections: the previous life's connections stay in the store (and count as open).
+      if (mutant !== 'restart-keeps-connections') await store.removeServer(o.name);
       // Read the relay log from now on before anyone can connect here.
       reader = await startRelayReader(store, onRelay, log);
       stops.push(reader.stop);

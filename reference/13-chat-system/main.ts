@@ -27,10 +27,10 @@ function intEnv(name: string, fallback: number): number {
 }
 
 /** The shared store: Redis when REDIS_URL is set, else the SQLite file every node opens in SHARED_DIR. */
-async function openStore(redisUrl: string | undefined, sharedDir: string): Promise<ChatStore> {
+async function openStore(redisUrl: string | undefined, sharedDir: string, mutant?: MutantName): Promise<ChatStore> {
   mkdirSync(sharedDir, { recursive: true });
-  if (redisUrl) return RedisChatStore.open(redisUrl, sharedDir);
-  return new SqliteChatStore(join(sharedDir, 'chat.sqlite'));
+  if (redisUrl) return RedisChatStore.open(redisUrl, sharedDir, mutant);
+  return new SqliteChatStore(join(sharedDir, 'chat.sqlite'), mutant);
 }
 
 await runServer({
@@ -47,7 +47,7 @@ await runServer({
     const heartbeatIntervalMs = intEnv('HEARTBEAT_INTERVAL_MS', Math.max(1, Math.floor(presenceTimeoutMs / 6)));
     const serverTtlMs = intEnv('CHAT_SERVER_TTL_MS', 2000);
     if (role !== 'api' && role !== 'chat') throw new ConfigError(`ROLE must be api or chat, got '${role}'`);
-    const store = await openStore(config.redisUrl, process.env['SHARED_DIR']?.trim() || config.dataDir);
+    const store = await openStore(config.redisUrl, process.env['SHARED_DIR']?.trim() || config.dataDir, mutant);
     readiness.dependencies =
       store instanceof RedisChatStore
         ? async () => ({ store: await store.health() })

@@ -55,7 +55,8 @@ export async function storeMessage(o: MessageServiceOptions, m: SendInput): Prom
   );
   // MUTANT store-then-check-member: membership is checked after the append, so a refused send is stored anyway.
   if (!c.members.includes(m.senderId)) return notMember;
-  if (!r.duplicate) void pushToAbsent(o, r.message, c.members);
+  // MUTANT push-on-duplicate: a resend (nothing stored) pushes the message again.
+  if (!r.duplicate || mutant === 'push-on-duplicate') void pushToAbsent(o, r.message, c.members);
   return r;
 }
 
@@ -67,7 +68,9 @@ async function pushToAbsent(o: MessageServiceOptions, message: MessageRecord, me
     for (const member of others) {
       // MUTANT push-always: push whether or not the member is connected.
       if (connected.has(member) && o.mutant !== 'push-always') continue;
-      void o.store.pushSubscriptions(member).then((subs) => pushMessage(subs, member, message, o.log));
+      // MUTANT push-preview-long: the preview keeps 101 characters (the spec's maxLength is 100).
+      const previewMax = o.mutant === 'push-preview-long' ? 101 : undefined;
+      void o.store.pushSubscriptions(member).then((subs) => pushMessage(subs, member, message, o.log, previewMax));
     }
   } catch (e) {
     o.log(`pushes for message ${message.messageId} of ${message.channelId} failed: ${(e as Error).message}`);
@@ -89,7 +92,12 @@ export async function syncMessages(
   const given = new Map(cursors.map((c) => [c.channelId, c.curMaxMessageId]));
   const out: SyncResult = { messages: [], channels: [] };
   for (const channelId of await store.channelsOf(who.userId)) {
-    let after = given.get(channelId) ?? (await store.cursor(who.userId, who.deviceId, channelId));
+    // MUTANT cursor-per-user: the ack cursor is the user's, shared by all devices.
+    const device = mutant === 'cursor-per-user' ? '*' : who.deviceId;
+    let after = given.get(channelId) ?? (await store.cursor(who.userId, device, channelId));
+    // MUTANT sync-zero-cursor-uses-ack: `||` - a cursor of 0 in the sync falls back to the device's ack.
+    if (mutant === 'sync-zero-cursor-uses-ack')
+      after = given.get(channelId) || (await store.cursor(who.userId, device, channelId));
     // MUTANT sync-ignores-cursor: every sync starts from the beginning of the channel.
     if (mutant === 'sync-ignores-cursor') after = 0;
     for (;;) {
@@ -99,7 +107,12 @@ export async function syncMessages(
       if (page.length < 1000) break;
       after = page[page.length - 1]!.messageId;
     }
-    out.channels.push({ channelId, maxMessageId: await store.maxMessageId(channelId) });
+    // MUTANT synced-max-first: the lowest message ID of the channel, not the highest.
+    const maxMessageId =
+      mutant === 'synced-max-first'
+        ? ((await store.messagesAfter(channelId, 0, 1))[0]?.messageId ?? 0)
+        : await store.maxMessageId(channelId);
+    out.channels.push({ channelId, maxMessageId });
   }
   return out;
 }

@@ -15,6 +15,11 @@ export const MUTANTS = [
     description: "every one-on-one request makes a new channel (201) instead of returning the pair's channel (200)",
   },
   {
+    name: 'discovery-most-loaded',
+    breaks: 'CHAT-C2',
+    description: 'service discovery names the chat server with the most connections first, not the least loaded',
+  },
+  {
     name: 'bad-token-accepted',
     breaks: 'CHAT-C3',
     description: 'the WebSocket auth reads the token without checking its signature',
@@ -24,6 +29,11 @@ export const MUTANTS = [
     breaks: 'CHAT-C3',
     description:
       "a send is stored before the sender's membership is checked: the send is refused not_member, but the message is in the channel anyway",
+  },
+  {
+    name: 'synced-max-first',
+    breaks: 'CHAT-C3',
+    description: "synced names a channel's lowest message ID as its maxMessageId",
   },
   {
     name: 'no-auth-timeout',
@@ -37,6 +47,12 @@ export const MUTANTS = [
       "each chat server numbers a channel's messages itself (server k of 2: k, k+2, ...): unique, but a later message on one server can sort before an earlier one on the other",
   },
   {
+    name: 'sent-before-relay',
+    breaks: 'CHAT-I1',
+    description:
+      "`sent` goes out as soon as the store has the message, before this server's relay reader passed it: an earlier message of another sender can reach the sender's connection after the `sent` of a later ID",
+  },
+  {
     name: 'relay-reorders',
     breaks: 'CHAT-I1',
     description:
@@ -46,6 +62,13 @@ export const MUTANTS = [
     name: 'no-cross-server-relay',
     breaks: 'CHAT-I2',
     description: "a message reaches live only the members connected to the sender's chat server",
+  },
+  {
+    name: 'added-member-not-indexed',
+    breaks: 'CHAT-C2',
+    needs: ['SDGRADE_REDIS_URL'],
+    description:
+      "the Redis store's addMember forgets the user's channel index: a member added later never gets the group by sync",
   },
   {
     name: 'no-dedup',
@@ -75,6 +98,17 @@ export const MUTANTS = [
     description: 'sync ignores cur_max_message_id and sends every message of every channel again',
   },
   {
+    name: 'cursor-per-user',
+    breaks: 'CHAT-I5',
+    description: "the ack cursor is kept per user, not per device: one device's ack moves where another's sync starts",
+  },
+  {
+    name: 'sync-zero-cursor-uses-ack',
+    breaks: 'CHAT-I5',
+    description:
+      "sync reads a cursor with || instead of ??: an explicit curMaxMessageId 0 falls back to the device's ack",
+  },
+  {
     name: 'offline-on-disconnect',
     breaks: 'CHAT-I6',
     description: 'a user is offline the moment their last connection closes (no heartbeat timeout): status flaps',
@@ -84,7 +118,28 @@ export const MUTANTS = [
     breaks: 'CHAT-I7',
     description: 'every member gets a push for every message, connected or not',
   },
+  {
+    name: 'push-subscription-kept',
+    breaks: 'CHAT-I7',
+    description: "a device's second push subscription is ignored: pushes keep going to the endpoint it replaced",
+  },
+  {
+    name: 'push-on-duplicate',
+    breaks: 'CHAT-I7',
+    description: 'a resend of a clientMessageId (a duplicate, nothing stored) pushes the message again',
+  },
+  {
+    name: 'push-preview-long',
+    breaks: 'CHAT-I7',
+    description: 'the push preview keeps 101 characters of a long text (PushNotification allows 100)',
+  },
   { name: 'group-limit-101', breaks: 'CHAT-I8', description: 'a group takes a 101st member' },
+  {
+    name: 'full-group-refuses-member',
+    breaks: 'CHAT-I8',
+    description:
+      'addMember checks the 100-member limit before "already a member": re-adding a member of a full group is 409 group_full, not 200',
+  },
   {
     name: 'length-in-utf16-units',
     breaks: 'CHAT-I8',
@@ -117,6 +172,31 @@ export const MUTANTS = [
     breaks: 'CHAT-F4',
     description:
       'each API server keeps the sessions it issued in its own memory: a token from an API server that died is refused by the others',
+  },
+  {
+    name: 'outage-as-500',
+    breaks: 'CHAT-F5',
+    needs: ['SDGRADE_REDIS_URL'],
+    description: 'an API server answers 500 instead of 503 unavailable while the store cannot be reached',
+  },
+  {
+    name: 'stop-without-1001',
+    breaks: 'CHAT-F6',
+    description: 'a stopping chat server drops its sockets without a close frame (no 1001)',
+  },
+  {
+    name: 'restart-keeps-connections',
+    breaks: 'CHAT-F6',
+    description:
+      'a chat server started again keeps the connections of its previous life in the store: members whose devices died with it count as connected and get no pushes',
+  },
+  {
+    name: 'relay-keep-30ms',
+    breaks: 'CHAT-F7',
+    // The embedded store's relay log: graded on SQLite even where Redis is configured (CI).
+    env: { REDIS_URL: '' },
+    description:
+      'the embedded relay log keeps entries 30 ms instead of 30 s (a unit slip): a chat server that stalls misses what the relay carried meanwhile',
   },
   {
     name: 'ack-before-store',

@@ -55,6 +55,7 @@ export class RedisChatStore implements ChatStore {
   private constructor(
     private readonly url: string,
     namespace: string,
+    private readonly mutant?: string,
   ) {
     this.redis = new Redis(url, RedisChatStore.options);
     this.redis.on('error', () => {}); // reconnects on its own; each failed command reports itself
@@ -66,7 +67,7 @@ export class RedisChatStore implements ChatStore {
    * Connects; the namespace is kept in `sharedDir` (every node of a manifest sees the same folder), so every node
    * of one run, and a restarted one, use the same keys, and two runs never share any.
    */
-  static async open(url: string, sharedDir: string): Promise<RedisChatStore> {
+  static async open(url: string, sharedDir: string, mutant?: string): Promise<RedisChatStore> {
     const file = join(sharedDir, 'redis-namespace');
     try {
       writeFileSync(file, randomBytes(6).toString('hex'), { flag: 'wx' });
@@ -79,7 +80,7 @@ export class RedisChatStore implements ChatStore {
       namespace = readFileSync(file, 'utf8').trim();
       if (!namespace) await new Promise((r) => setTimeout(r, 20));
     }
-    const s = new RedisChatStore(url, namespace);
+    const s = new RedisChatStore(url, namespace, mutant);
     await s.redis.connect();
     return s;
   }
@@ -174,7 +175,8 @@ export class RedisChatStore implements ChatStore {
       limit,
     );
     if (!ok) return 'full' as const;
-    await this.redis.sadd(this.k('userchannels', userId), channelId);
+    // MUTANT added-member-not-indexed: the user's channel index misses a group it was added to.
+    if (this.mutant !== 'added-member-not-indexed') await this.redis.sadd(this.k('userchannels', userId), channelId);
     return (await this.channel(channelId))!;
   }
 

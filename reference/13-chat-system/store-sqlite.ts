@@ -44,8 +44,11 @@ const toMessage = (r: MessageRow): MessageRecord => ({
 export class SqliteChatStore implements ChatStore {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
+  /** MUTANT relay-keep-30ms: the retention in the wrong unit, 30 ms instead of 30 s. */
+  private readonly relayKeepMs: number;
 
-  constructor(file: string) {
+  constructor(file: string, mutant?: string) {
+    this.relayKeepMs = mutant === 'relay-keep-30ms' ? 30 : RELAY_KEEP_MS;
     this.db = new Database(file);
     // Several processes write: wait for the lock instead of failing at once.
     this.db.pragma('busy_timeout = 5000');
@@ -362,7 +365,7 @@ export class SqliteChatStore implements ChatStore {
       const keepFrom = this.db
         .prepare('SELECT seq FROM chat_relay WHERE at >= ? ORDER BY seq LIMIT 1')
         .pluck()
-        .get(now - RELAY_KEEP_MS) as number | undefined;
+        .get(now - this.relayKeepMs) as number | undefined;
       if (keepFrom !== undefined) this.db.prepare('DELETE FROM chat_relay WHERE seq < ?').run(keepFrom);
     }
   }

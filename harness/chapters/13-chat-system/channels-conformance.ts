@@ -1,7 +1,8 @@
 // CHAT-C2: channels, membership, history pages, friends, presence, push subscriptions and discovery - every
 // documented status of those operations, each response validated against openapi.yaml by the HTTP client.
 import type { CheckContext } from '../../core/check-context.ts';
-import { type Channel, chatCheck, UNKNOWN_CHANNEL, UNKNOWN_USER } from './api.ts';
+import { type Channel, chatCheck, UNKNOWN_CHANNEL, UNKNOWN_USER, type User, type World } from './api.ts';
+import { ChatClient } from './ws-client.ts';
 
 export const channelsConformance = chatCheck(async (w) => {
   const ctx: CheckContext = w.ctx;
@@ -165,6 +166,17 @@ export const channelsConformance = chatCheck(async (w) => {
     `page 2 is ${JSON.stringify(page2)}`,
     p2,
   );
+  // The member added later has the group among its channels: a sync with no cursors sends its messages.
+  await c.device.connect();
+  const cSync = await c.device.sync([]);
+  const cIds = cSync.messages.filter((m) => m.channelId === g.channelId).map((m) => m.messageId);
+  const cMax = (cSync.synced.channels as { channelId: string; maxMessageId: number }[]).find(
+    (x) => x.channelId === g.channelId,
+  );
+  ctx.expect(
+    cIds.join() === ids.join() && cMax?.maxMessageId === ids[2],
+    `a member added by addMember synced messages [${cIds.join(', ')}] of ${g.channelId} and ${JSON.stringify(cMax)}, not [${ids.join(', ')}]`,
+  );
   for (const q of ['limit=0', 'limit=201', 'after=-1', 'limit=x']) {
     const x = await w.ctx.http.send({
       method: 'GET',
@@ -243,4 +255,34 @@ export const channelsConformance = chatCheck(async (w) => {
   const disc = await w.x(h.GET('/api/v1/chat-server', w.auth(a.token)));
   w.ctx.expectStatus(disc, 200);
   w.ctx.expectStatus(await w.x(h.GET('/api/v1/chat-server', {})), 401, 'unauthorized');
+  await leastLoadedFirst(w, a);
 });
+
+/** How many connections the discovery part may open before the first-named chat server must change. */
+const MAX_LOAD_CONNECTIONS = 30;
+
+/**
+ * Discovery names the least loaded chat server first: connections opened to the first-named one must, soon, make it
+ * name another (whatever load other checks left, it is a few connections, far below the bound).
+ */
+async function leastLoadedFirst(w: World, as: User): Promise<void> {
+  const servers = await w.servers(as.device);
+  if (servers.length < 2) return;
+  const loaded = servers[0]!;
+  const opened: ChatClient[] = [];
+  let first = loaded.name;
+  while (first === loaded.name && opened.length < MAX_LOAD_CONNECTIONS) {
+    const c = await ChatClient.connect(loaded.url, w.log);
+    c.send({ type: 'auth', token: as.token });
+    const ok = await c.waitFor((f) => f.type === 'authenticated' || f.type === 'error', 5000);
+    w.ctx.expect(ok?.type === 'authenticated', `auth on ${loaded.name} answered ${JSON.stringify(ok)}`);
+    opened.push(c);
+    first = (await w.servers(as.device))[0]!.name;
+  }
+  w.ctx.evidence.discoveryChangedAfter = first === loaded.name ? null : opened.length;
+  for (const c of opened) c.close();
+  w.ctx.expect(
+    first !== loaded.name,
+    `discovery kept naming ${loaded.name} first after ${opened.length} more connections to it: not the least loaded`,
+  );
+}

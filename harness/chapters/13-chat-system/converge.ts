@@ -25,25 +25,39 @@ export async function expectConverged(w: World, channelId: string, devices: Devi
 /**
  * Live delivery keeps the channel's order: on each connection, a channel's `message` frames arrive in increasing
  * message ID (the spec: every device sees one order; a device's cur_max_message_id never skips a message it must
- * fetch later). Only for connections that did not sync (a sync answer may follow live frames).
+ * fetch later). With `withSent`, the sender's `sent` answers count too: no message with a lower ID may follow a
+ * `sent` on its connection (the device's cur_max_message_id would have passed it). A `sent` that comes late, after
+ * messages with higher IDs, loses nothing and is allowed. Only for connections that did not sync (a sync answer may
+ * follow live frames).
  */
-export function expectLiveOrder(ctx: CheckContext, channelId: string, devices: Device[], what: string): number {
+export function expectLiveOrder(
+  ctx: CheckContext,
+  channelId: string,
+  devices: Device[],
+  what: string,
+  o: { withSent?: boolean } = {},
+): number {
   let checked = 0;
   for (const d of devices) {
-    const last = new Map<number, number>();
+    const last = new Map<number, { id: number; sent?: true }>();
     for (const a of d.arrivals) {
-      if (a.channelId !== channelId) continue;
+      if (a.channelId !== channelId || (a.sent && !o.withSent)) continue;
       checked++;
       const before = last.get(a.conn);
-      if (before !== undefined && a.messageId <= before) {
-        const order = d.arrivals.filter((x) => x.channelId === channelId && x.conn === a.conn).map((x) => x.messageId);
+      if (!a.sent && before !== undefined && a.messageId <= before.id) {
+        const order = d.arrivals
+          .filter((x) => x.channelId === channelId && x.conn === a.conn && (!x.sent || o.withSent))
+          .map((x) => (x.sent ? `sent ${x.messageId}` : x.messageId));
         ctx.fail(
-          `${what}: ${d.label} got message ${a.messageId} after message ${before} of ${channelId} on one connection: ` +
+          `${what}: ${d.label} got message ${a.messageId} after ` +
+            `${before.sent ? '`sent` for ' : ''}message ${before.id} of ${channelId} on one connection: ` +
             `live delivery is not in the channel's order (arrival order [${order.join(', ')}])`,
           { counterexample: { device: d.label, channelId, arrivals: order } },
         );
       }
-      last.set(a.conn, a.messageId);
+      // The highest ID the connection has had so far (a late `sent` does not lower it).
+      if (before === undefined || a.messageId > before.id)
+        last.set(a.conn, a.sent ? { id: a.messageId, sent: true } : { id: a.messageId });
     }
   }
   return checked;

@@ -15,8 +15,11 @@ export class Device {
   readonly seen = new Map<string, Map<number, { clientMessageId: string; text: string; senderId: string }>>();
   /** Problems seen as frames arrived: a message twice on one connection, two messages with one ID. */
   readonly anomalies: string[] = [];
-  /** Message frames in arrival order, with the connection number they came on. */
-  readonly arrivals: { channelId: string; messageId: number; conn: number; at: number }[] = [];
+  /**
+   * Message frames, and `sent` answers to new messages (not to resends), in arrival order, with the connection number
+   * they came on.
+   */
+  readonly arrivals: { channelId: string; messageId: number; conn: number; at: number; sent?: true }[] = [];
   private conn = 0;
   private perConn = new Set<string>();
   presence: { userId: string; status: string; at: number }[] = [];
@@ -75,6 +78,14 @@ export class Device {
         clientMessageId: String(f.clientMessageId),
         text: String(f.text),
         senderId: String(f.senderId),
+      });
+    } else if (f.type === 'sent' && f.duplicate === false) {
+      this.arrivals.push({
+        channelId: String(f.channelId),
+        messageId: Number(f.messageId),
+        conn: this.conn,
+        at: Date.now(),
+        sent: true,
       });
     } else if (f.type === 'presence') {
       this.presence.push({ userId: String(f.userId), status: String(f.status), at: Date.now() });

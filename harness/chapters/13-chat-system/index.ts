@@ -10,6 +10,8 @@ import { apiServerKilled } from './api-server-killed.ts';
 import { authTimeout } from './auth-timeout.ts';
 import { channelsConformance } from './channels-conformance.ts';
 import { chatServerKilled } from './chat-server-killed.ts';
+import { chatServerRestarted } from './chat-server-restarted.ts';
+import { chatServerStalled } from './chat-server-stalled.ts';
 import { devicesConverge } from './devices-converge.ts';
 import { droppedMidSend } from './dropped-mid-send.ts';
 import { limits } from './limits.ts';
@@ -50,6 +52,8 @@ export const chatSystem: ChapterModule<CheckId> = {
     'CHAT-F3': slowClient,
     'CHAT-F4': apiServerKilled,
     'CHAT-F5': storeOutage,
+    'CHAT-F6': chatServerRestarted,
+    'CHAT-F7': chatServerStalled,
   },
   mutants: MUTANTS,
   load: loadChatSystem,

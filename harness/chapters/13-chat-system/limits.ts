@@ -29,6 +29,20 @@ export const limits = chatCheck(async (w) => {
     }),
   );
   ctx.expectStatus(extra, 409, 'group_full');
+  // Adding a user who already is a member changes nothing, so a full group answers 200 (the limit is not reached).
+  const again = await w.x(
+    w.http.POST('/api/v1/channels/{channelId}/members', {
+      params: { path: { channelId } },
+      body: { userId: others[0]!.userId },
+      ...w.auth(owner.token),
+    }),
+  );
+  ctx.expectStatus(again, 200);
+  ctx.expect(
+    (again.body as { members: string[] }).members.length === MAX_MEMBERS,
+    'adding a member again changed the full group',
+    again,
+  );
   await owner.device.connect();
   const refused: string[] = [];
   const tooLong = async (text: string, what: string) => {

@@ -1,9 +1,12 @@
 // CHAT-I7: one push per message per subscribed device of a member with no connection (the harness's push provider
-// fake, msw on a real port); none for a connected member or the sender.
+// fake, msw on a real port); none for a connected member or the sender. The subscription that counts is the device's
+// latest (an earlier endpoint gets nothing), a resend (duplicate) pushes nothing more, and a long text's push still
+// fits PushNotification (preview at most 100 characters).
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { chatCheck, sleep } from './api.ts';
 import { runs } from './converge.ts';
+import { newClientMessageId } from './device.ts';
 import { startPushProvider } from './push-provider.ts';
 
 export const pushWhenOffline = chatCheck(async (w) => {
@@ -11,24 +14,36 @@ export const pushWhenOffline = chatCheck(async (w) => {
   const provider = await startPushProvider(ctx.seed);
   try {
     await ctx.property(
-      fc.integer({ min: 1, max: 4 }),
-      async (count) => {
+      fc.record({ count: fc.integer({ min: 1, max: 4 }), longBy: fc.integer({ min: 1, max: 400 }) }),
+      async ({ count, longBy }) => {
         const [a, off, on] = [await w.user(), await w.user(), await w.user()];
         const g = await w.group(a, [off, on], 'i7');
-        for (const u of [off, on]) {
-          const r = await w.x(
-            w.http.PUT('/api/v1/me/devices/{deviceId}/push', {
-              params: { path: { deviceId: 'phone' } },
-              body: { endpoint: `${provider.url}/push/${u.userId}` },
-              ...w.auth(u.token),
-            }),
-          );
-          ctx.expectStatus(r, 204);
-        }
+        // Each device subscribes twice: the second endpoint replaces the first (setPushSubscription).
+        for (const u of [off, on])
+          for (const key of [`${u.userId}-replaced`, u.userId]) {
+            const r = await w.x(
+              w.http.PUT('/api/v1/me/devices/{deviceId}/push', {
+                params: { path: { deviceId: 'phone' } },
+                body: { endpoint: `${provider.url}/push/${key}` },
+                ...w.auth(u.token),
+              }),
+            );
+            ctx.expectStatus(r, 204);
+          }
         await a.device.connect();
         await on.device.connect();
         const ids: number[] = [];
-        for (let i = 0; i < count; i++) ids.push(await a.device.sendOk(g.channelId, `push ${i}`));
+        // The first text is longer than a preview (100 characters): the push must still fit PushNotification.
+        const texts = Array.from({ length: count }, (_, i) => (i ? `push ${i}` : `push 0 ${'p'.repeat(100 + longBy)}`));
+        const first = newClientMessageId();
+        for (const [i, text] of texts.entries())
+          ids.push(await a.device.sendOk(g.channelId, text, i ? undefined : first));
+        // A resend (a client that lost `sent`) stores nothing new, so it pushes nothing new either.
+        const resent = await a.device.send(g.channelId, texts[0]!, first);
+        ctx.expect(
+          resent.answer?.type === 'sent' && resent.answer.duplicate === true,
+          `a resend answered ${JSON.stringify(resent.answer)?.slice(0, 300)}`,
+        );
         await on.device.waitSeen(g.channelId, ids);
         const deadline = Date.now() + 3000;
         while (provider.pushesFor(off.userId).length < count && Date.now() < deadline) await sleep(25);
@@ -41,7 +56,12 @@ export const pushWhenOffline = chatCheck(async (w) => {
           .sort((x, y) => x - y);
         ctx.expect(
           gotIds.join() === ids.join(),
-          `the offline member got pushes for [${gotIds.join(', ')}], not one for each of [${ids.join(', ')}]`,
+          `the offline member got pushes for [${gotIds.join(', ')}], not one for each of [${ids.join(', ')}] (the first was resent once)`,
+        );
+        const stale = [off, on].flatMap((u) => provider.pushesFor(`${u.userId}-replaced`));
+        ctx.expect(
+          !stale.length,
+          `${stale.length} pushes went to a device's replaced endpoint, not to the subscription that replaced it`,
         );
         const wrong = provider.pushesFor(on.userId);
         ctx.expect(!wrong.length, `the connected member got ${wrong.length} pushes`);

@@ -52,6 +52,19 @@ export const storeOutage = chatCheck(async (w) => {
   let during = 0;
   try {
     const until = Date.now() + OUTAGE_MS;
+    // HTTP while the store is unreachable: 503 unavailable with Retry-After (the spec), never a 500 or a hang.
+    const probe = await w.x(
+      w.http.GET('/api/v1/channels/{channelId}/messages', {
+        params: { path: { channelId: g.channelId } },
+        ...w.auth(a.token),
+      }),
+    );
+    ctx.expectStatus(probe, 503, 'unavailable');
+    ctx.expect(
+      Boolean(probe.headers?.['retry-after']),
+      'a 503 while the store was unreachable came without Retry-After',
+      probe,
+    );
     while (Date.now() < until) {
       await sendOnce(`during ${during++}`);
       await sleep(100);

@@ -67,17 +67,20 @@ export const webSocketConformance = chatCheck(async (w) => {
       `${d.label} got ${JSON.stringify(m)} for message ${id}`,
     );
   }
+  // A second message, so synced's maxMessageId is the greatest of several (not the first, not a count).
+  const id2 = await a.device.sendOk(g.channelId, 'and another');
+  for (const d of b.devices) await d.waitSeen(g.channelId, [id2]);
   const ackFrom = b.device.client!.frames.length;
   b.device.client!.send({ type: 'ack', channelId: g.channelId, messageId: id });
   b.device.heartbeat();
   const { synced, messages } = await b.device.sync([{ channelId: g.channelId, curMaxMessageId: 0 }]);
-  ctx.expect(messages.length === 0, `sync on a connection that already got message ${id} sent it again`);
+  ctx.expect(messages.length === 0, `sync on a connection that already got messages ${id} and ${id2} sent them again`);
   const ch = (synced.channels as { channelId: string; maxMessageId: number }[]).find(
     (c) => c.channelId === g.channelId,
   );
   ctx.expect(
-    ch?.maxMessageId === id,
-    `synced says ${JSON.stringify(synced.channels)}, not maxMessageId ${id} for ${g.channelId}`,
+    ch?.maxMessageId === id2,
+    `synced says ${JSON.stringify(synced.channels)}, not maxMessageId ${id2} for ${g.channelId} (messages ${id}, ${id2})`,
   );
   const err = b.device.client!.frames.slice(ackFrom).find((f) => f.type === 'error');
   ctx.expect(!err, `ack, heartbeat or sync answered ${JSON.stringify(err)}`);

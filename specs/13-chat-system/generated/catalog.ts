@@ -19,7 +19,9 @@ export const checkIds = [
   "CHAT-F2",
   "CHAT-F3",
   "CHAT-F4",
-  "CHAT-F5"
+  "CHAT-F5",
+  "CHAT-F6",
+  "CHAT-F7"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -228,6 +230,28 @@ export const catalog = {
         "process-control",
         "dependency:redis",
         "network-faults"
+      ]
+    },
+    {
+      "id": "CHAT-F6",
+      "kind": "fault",
+      "title": "A chat server is stopped, then killed -9, and started again each time - stopping closes its clients with 1001; restarted, it counts none of the connections it held (a member left on it gets pushes)",
+      "covers": [
+        "fault:6"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "CHAT-F7",
+      "kind": "fault",
+      "title": "A chat server is stalled (SIGSTOP) for 4 s while another member sends - its client, connected all along, gets every message once it resumes, in order",
+      "covers": [
+        "fault:7"
+      ],
+      "needs": [
+        "process-control"
       ]
     }
   ],
