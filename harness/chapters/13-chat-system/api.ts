@@ -134,6 +134,21 @@ export class World {
     return [d.server, ...d.alternatives];
   }
 
+  /**
+   * The chat servers discovery names for `as`, for a fault check: skips unless there are two, and unless the first
+   * (the one the fault hits) is a node of the manifest the harness can stop, kill or pause.
+   */
+  async faultServers(as: Device, why = ''): Promise<[victim: ChatServer, other: ChatServer, all: ChatServer[]]> {
+    const servers = await this.servers(as);
+    if (servers.length < 2) this.ctx.skip(`needs two chat servers${why}; discovery lists ${servers.length}`);
+    const victim = servers[0]!;
+    if (!this.ctx.target.nodes.includes(victim.name))
+      this.ctx.skip(
+        `discovery names chat server ${victim.name}, which is no node of the manifest (${this.ctx.target.nodes.join(', ')}): name the nodes as discovery does`,
+      );
+    return [victim, servers[1]!, servers];
+  }
+
   /** Closes every connection; fails the check if any frame did not fit its schema. */
   finish(): void {
     for (const c of this.log.clients) c.terminate();

@@ -22,13 +22,7 @@ export const chatServerKilled = chatCheck(async (w) => {
   const ctx: CheckContext = w.ctx;
   const users = [await w.user(), await w.user(), await w.user(), await w.user()];
   const devices = users.map((u) => u.device);
-  const servers = await w.servers(devices[0]!);
-  if (servers.length < 2) ctx.skip(`needs two chat servers to fail over to; discovery lists ${servers.length}`);
-  const victim = servers[0]!;
-  if (!ctx.target.nodes.includes(victim.name))
-    ctx.skip(
-      `discovery names chat server ${victim.name}, which is no node of the manifest (${ctx.target.nodes.join(', ')}): name the nodes as discovery does`,
-    );
+  const [victim, , servers] = await w.faultServers(devices[0]!, ' to fail over to');
   const g = await w.group(users[0]!, users.slice(1), 'f1');
   await spread(devices, servers);
   const onVictim = devices.filter((d) => d.server === victim.name);

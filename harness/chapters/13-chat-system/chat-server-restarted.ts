@@ -12,13 +12,7 @@ export const chatServerRestarted = chatCheck(async (w) => {
   const ctx: CheckContext = w.ctx;
   ctx.require('process-control');
   const [sender, away] = [await w.user(), await w.user()];
-  const servers = await w.servers(sender.device);
-  if (servers.length < 2) ctx.skip(`needs two chat servers; discovery lists ${servers.length}`);
-  const [victim, other] = [servers[0]!, servers[1]!];
-  if (!ctx.target.nodes.includes(victim.name))
-    ctx.skip(
-      `discovery names chat server ${victim.name}, which is no node of the manifest (${ctx.target.nodes.join(', ')}): name the nodes as discovery does`,
-    );
+  const [victim, other] = await w.faultServers(sender.device);
   const provider = await startPushProvider(ctx.seed);
   try {
     const sub = await w.x(

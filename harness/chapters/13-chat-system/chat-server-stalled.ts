@@ -17,13 +17,7 @@ export const chatServerStalled = chatCheck(async (w) => {
   const ctx: CheckContext = w.ctx;
   ctx.require('process-control');
   const [sender, member] = [await w.user(), await w.user()];
-  const servers = await w.servers(sender.device);
-  if (servers.length < 2) ctx.skip(`needs two chat servers; discovery lists ${servers.length}`);
-  const [victim, other] = [servers[0]!, servers[1]!];
-  if (!ctx.target.nodes.includes(victim.name))
-    ctx.skip(
-      `discovery names chat server ${victim.name}, which is no node of the manifest (${ctx.target.nodes.join(', ')}): name the nodes as discovery does`,
-    );
+  const [victim, other] = await w.faultServers(sender.device);
   const g = await w.group(sender, [member], 'f7');
   await member.device.connectTo(victim);
   await sender.device.connectTo(other);
