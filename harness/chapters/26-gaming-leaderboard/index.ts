@@ -1,0 +1,30 @@
+// Chapter 26, the real-time gaming leaderboard: its checks keyed by the catalog's IDs (the compiler rejects a missing
+// or unknown one), its mutants and its load test. Written to CHECKLIST.md beside this file.
+import { MUTANTS } from '../../../reference/26-gaming-leaderboard/mutants.ts';
+import { type CheckId, catalog } from '../../../specs/26-gaming-leaderboard/generated/catalog.ts';
+import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
+import type { Catalog } from '../../core/catalog.ts';
+import { specFile } from '../../core/paths.ts';
+import type { ChapterModule } from '../chapter-module.ts';
+import { readConformance, readinessConformance, updateConformance } from './conformance.ts';
+import { killAndRebuild } from './faults.ts';
+import { boardEqualsBruteForce, concurrentUpdatesAddUp, monthsIsolated, onlyGameServersPost } from './properties.ts';
+
+export const gamingLeaderboard: ChapterModule<CheckId> = {
+  slug: '26-gaming-leaderboard',
+  catalog: catalog as unknown as Catalog,
+  specFile: specFile('26-gaming-leaderboard'),
+  referenceManifest: new URL('../../../reference/26-gaming-leaderboard/manifest.json', import.meta.url).pathname,
+  checks: {
+    'RGL-C1': readinessConformance,
+    'RGL-C2': updateConformance,
+    'RGL-C3': readConformance,
+    'RGL-I1': (ctx) => badInputIs4xxEverywhere(ctx),
+    'RGL-I2': boardEqualsBruteForce,
+    'RGL-I3': concurrentUpdatesAddUp,
+    'RGL-I4': monthsIsolated,
+    'RGL-I5': onlyGameServersPost,
+    'RGL-F1': killAndRebuild,
+  },
+  mutants: MUTANTS,
+};

@@ -1,0 +1,77 @@
+// The chapter 26 reference server: node --import tsx reference/26-gaming-leaderboard/main.ts
+// Wires config -> match history (SQLite) + board (Redis sorted sets with REDIS_URL, else the embedded tree) ->
+// rebuild of the board from the history -> app -> run-server (README.md lists the environment).
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../kit/config.ts';
+import { loadSpec } from '../kit/load-spec.ts';
+import { runServer } from '../kit/run-server.ts';
+import { buildApp, SPEC_URL } from './app.ts';
+import { DEFAULT_GAME_SERVER_KEY } from './auth.ts';
+import type { Board } from './board.ts';
+import { MemoryBoard } from './board-memory.ts';
+import { RedisBoard } from './board-redis.ts';
+import { MatchHistory } from './history.ts';
+import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+
+export const CHAPTER = '26-gaming-leaderboard';
+
+/** This instance's name, kept in its data directory: the prefix of its Redis keys, stable across restarts. */
+function instanceId(dataDir: string): string {
+  const file = join(dataDir, 'instance-id');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const id = randomBytes(8).toString('hex');
+  writeFileSync(file, id);
+  return id;
+}
+
+await runServer({
+  chapter: CHAPTER,
+  defaultPort: 8260,
+  mutants: MUTANT_NAMES,
+  async start({ config, readiness }) {
+    const mutant = config.mutant as MutantName | undefined;
+    const gameServerKey = process.env['GAME_SERVER_KEY']?.trim() || DEFAULT_GAME_SERVER_KEY;
+    if (!/^\S{1,200}$/.test(gameServerKey))
+      throw new ConfigError('GAME_SERVER_KEY must be 1 to 200 non-space characters');
+    const spec = await loadSpec(SPEC_URL);
+    const history = new MatchHistory(join(config.dataDir, 'history.sqlite'));
+    let board: Board;
+    if (config.redisUrl) {
+      const redis = new RedisBoard(config.redisUrl, `sdgrade:26:${instanceId(config.dataDir)}:`);
+      await redis.connect();
+      board = redis;
+    } else {
+      board = new MemoryBoard();
+    }
+    // The book's recovery, at every start: the boards are made again from the match history, so a lost or stale
+    // board (an embedded one after a crash, a Redis that restarted empty) never outlives a restart.
+    await board.replaceAll(history.totals());
+    const redisBoard = board instanceof RedisBoard ? board : undefined;
+    readiness.dependencies = async () => ({
+      history: 'embedded' as const,
+      board: redisBoard ? ((await redisBoard.ping()) ? ('up' as const) : ('down' as const)) : ('embedded' as const),
+    });
+    const app = buildApp({
+      spec,
+      readiness,
+      board,
+      history,
+      gameServerKey,
+      mutant,
+      logger: { level: config.logLevel },
+    });
+    app.log.info(
+      { dataDir: config.dataDir, redis: Boolean(config.redisUrl), mutant: mutant ?? null },
+      'leaderboard configured',
+    );
+    return {
+      app,
+      close: async () => {
+        await board.close();
+        history.close();
+      },
+    };
+  },
+});

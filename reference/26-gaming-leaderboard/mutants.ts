@@ -1,0 +1,63 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/26-gaming-leaderboard/catalog.yaml).
+// MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+export const MUTANTS = [
+  {
+    name: 'health-plain-text',
+    breaks: 'RGL-C1',
+    description: 'readiness answers text/plain "ok", not the Health body',
+  },
+  {
+    name: 'update-answers-old-score',
+    breaks: 'RGL-C2',
+    description: "an update answers the player's total from before its points were added",
+  },
+  {
+    name: 'unknown-player-zero',
+    breaks: 'RGL-C3',
+    description: 'a player never posted answers 200 with score 0 at the bottom of the board, not 404 user_not_ranked',
+  },
+  {
+    name: 'unvalidated-input',
+    breaks: 'RGL-I1',
+    description: "the top 10 reaches its handler without the spec's validation (any month string is a board)",
+  },
+  {
+    name: 'rank-off-by-one-on-ties',
+    breaks: 'RGL-I2',
+    description: 'ranks are positions: the second of two tied players is ranked one below the first',
+  },
+  {
+    name: 'around-clipped-wrong',
+    breaks: 'RGL-I2',
+    description: "near the board's top the window is shifted down to keep nine players, instead of clipped",
+  },
+  {
+    name: 'top10-stale-copy',
+    breaks: 'RGL-I2',
+    description: 'the top 10 is served from a copy refreshed once a second, not from the live board',
+  },
+  {
+    name: 'read-modify-write',
+    breaks: 'RGL-I3',
+    description: 'an update reads the score, waits, and writes score + points: concurrent updates are lost',
+  },
+  {
+    name: 'month-keys-shared',
+    breaks: 'RGL-I4',
+    description: 'every month updates and reads one board',
+  },
+  {
+    name: 'any-bearer-accepted',
+    breaks: 'RGL-I5',
+    description: 'any bearer token is taken for a game server (only its presence is checked)',
+  },
+  {
+    name: 'history-deferred',
+    breaks: 'RGL-F1',
+    description:
+      'the match history is written 3 s after the answer: a crash in between loses acknowledged points from the rebuilt board',
+  },
+] as const satisfies readonly { name: string; breaks: string; description: string }[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
