@@ -8,6 +8,7 @@ import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { readConformance, readinessConformance, updateConformance } from './conformance.ts';
 import { killAndRebuild } from './faults.ts';
+import { loadLeaderboard } from './load.ts';
 import { boardEqualsBruteForce, concurrentUpdatesAddUp, monthsIsolated, onlyGameServersPost } from './properties.ts';
 
 export const gamingLeaderboard: ChapterModule<CheckId> = {
@@ -27,4 +28,5 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
     'RGL-F1': killAndRebuild,
   },
   mutants: MUTANTS,
+  load: loadLeaderboard,
 };
