@@ -1,0 +1,81 @@
+// The two boards against brute force, in process: after random increments (small points, so ties are common) every
+// player's standing and every stretch of the board (ranks shared, board order) are what sorting gives. The Redis
+// board runs when TEST_REDIS_URL is set (scripts/services.sh; CI sets it).
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Board } from './board.ts';
+import { MemoryBoard } from './board-memory.ts';
+import { RedisBoard } from './board-redis.ts';
+
+const USERS = ['a', 'aa', 'B', 'b', '_x', '-y', '0', 'Z9', 'q', 'Q'];
+
+function bruteForce(scores: Map<string, number>) {
+  const all = [...scores].map(([user_id, score]) => ({ user_id, score }));
+  all.sort((x, y) => y.score - x.score || (x.user_id < y.user_id ? 1 : x.user_id > y.user_id ? -1 : 0));
+  return all.map((e) => ({ ...e, rank: 1 + all.filter((o) => o.score > e.score).length }));
+}
+
+const opsArb = fc.array(fc.record({ user: fc.constantFrom(...USERS), points: fc.integer({ min: 1, max: 3 }) }), {
+  minLength: 1,
+  maxLength: 30,
+});
+
+async function agreesWithBruteForce(board: Board, month: string, ops: { user: string; points: number }[]) {
+  const scores = new Map<string, number>();
+  for (const op of ops) {
+    const want = (scores.get(op.user) ?? 0) + op.points;
+    scores.set(op.user, want);
+    expect(await board.increment(month, op.user, op.points)).toBe(want);
+  }
+  const all = bruteForce(scores);
+  for (const [position, e] of all.entries()) expect(await board.standing(month, e.user_id)).toEqual({ ...e, position });
+  for (let start = 0; start < all.length; start += 3) {
+    const got = await board.range(month, start, start + 4);
+    expect(got).toEqual({ entries: all.slice(start, start + 5), total: all.length });
+  }
+  expect(await board.standing(month, 'nobody')).toBeNull();
+}
+
+describe('MemoryBoard', () => {
+  it('agrees with brute force: standings, stretches, shared ranks, board order', async () => {
+    await fc.assert(
+      fc.asyncProperty(opsArb, async (ops) => {
+        await agreesWithBruteForce(new MemoryBoard(), '2021-02', ops);
+      }),
+      { numRuns: 100, seed: 26 },
+    );
+  });
+
+  it('keeps months apart and rebuilds from totals', async () => {
+    const b = new MemoryBoard();
+    await b.increment('2021-01', 'a', 5);
+    await b.increment('2021-02', 'a', 1);
+    expect((await b.standing('2021-01', 'a'))?.score).toBe(5);
+    await b.replaceAll(new Map([['2021-03', new Map([['z', 2]])]]));
+    expect(await b.standing('2021-01', 'a')).toBeNull();
+    expect(await b.range('2021-03', 0, 9)).toEqual({ entries: [{ user_id: 'z', score: 2, rank: 1 }], total: 1 });
+  });
+});
+
+describe.runIf(process.env.TEST_REDIS_URL)('RedisBoard', () => {
+  it('agrees with brute force on real Redis sorted sets', async () => {
+    const board = new RedisBoard(process.env.TEST_REDIS_URL!, `sdgrade:26:test:${randomBytes(6).toString('hex')}:`);
+    await board.connect();
+    try {
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(opsArb, async (ops) => {
+          await agreesWithBruteForce(board, `2021-${String(1 + (n++ % 12)).padStart(2, '0')}-${n}`, ops);
+        }),
+        { numRuns: 30, seed: 26 },
+      );
+      await board.replaceAll(new Map([['2021-03', new Map([['z', 2]])]]));
+      expect(await board.range('2021-03', 0, 9)).toEqual({ entries: [{ user_id: 'z', score: 2, rank: 1 }], total: 1 });
+      expect((await board.range('2021-01-1', 0, 9)).total).toBe(0);
+    } finally {
+      await board.replaceAll(new Map());
+      await board.close();
+    }
+  });
+});
