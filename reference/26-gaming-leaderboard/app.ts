@@ -54,6 +54,8 @@ export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
     readiness: o.readiness,
     logger: o.logger,
     unvalidated: mutant === 'unvalidated-input' ? ['getTopScores'] : [], // MUTANT unvalidated-input
+    // MUTANT no-body-limit: bodies far over the spec's 64 KiB are read and parsed.
+    ...(mutant === 'no-body-limit' ? { bodyLimit: 16 * 1024 * 1024 } : {}),
     handlers: {
       // MUTANT health-plain-text: readiness is not the documented body.
       ...(mutant === 'health-plain-text'

@@ -12,6 +12,11 @@ export const MUTANTS = [
     description: "an update answers the player's total from before its points were added",
   },
   {
+    name: 'no-body-limit',
+    breaks: 'RGL-C2',
+    description: "a body over the spec's 64 KiB is read and parsed instead of refused with 413 payload_too_large",
+  },
+  {
     name: 'unknown-player-zero',
     breaks: 'RGL-C3',
     description: 'a player never posted answers 200 with score 0 at the bottom of the board, not 404 user_not_ranked',

@@ -96,6 +96,19 @@ export async function updateConformance(ctx: CheckContext): Promise<void> {
     );
   }
   ctx.expectStatus(await api.update({ user_id: u, points: 1, month }, { kind: 'none' }), 401, 'unauthorized');
+  // A body over the spec's 64 KiB is 413 payload_too_large, whatever it holds.
+  const big = await ctx.http.send({
+    method: 'POST',
+    path: '/v1/scores',
+    json: { user_id: u, points: 1, month, padding: 'x'.repeat(70 * 1024) },
+    headers: { authorization: `Bearer ${api.key}` },
+    validRequest: false,
+  });
+  ctx.expect(
+    big.status === 413 && (big.body as { code?: string } | undefined)?.code === 'payload_too_large',
+    `an update body of 70 KiB got ${big.status ?? big.error}, not 413 payload_too_large (the spec's limit is 64 KiB)`,
+    big,
+  );
   const end = await api.user(u, month);
   ctx.expect(
     okBody<UserScore>(ctx, end, 200, `reading ${u} after refused updates`).user_info.score === total,
