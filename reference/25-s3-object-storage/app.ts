@@ -308,7 +308,7 @@ async function putObject(request: FastifyRequest, reply: FastifyReply, t: Target
     // concurrent overwrites can leave one writer's place with another's size.
     const old = o.meta.put(t.bucket, { ...row, size: 0, etag: '0'.repeat(32) });
     if (old) o.data.drop(old.objectId);
-    await new Promise((r) => setTimeout(r, Math.random() * 30));
+    await new Promise((r) => setTimeout(r, Math.random() * 300));
     o.meta.putSizeApart(t.bucket, row);
   } else {
     const old = o.meta.put(t.bucket, row);
