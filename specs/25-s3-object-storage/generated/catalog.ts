@@ -25,7 +25,7 @@ export const catalog = {
     {
       "id": "SOS-C1",
       "kind": "conformance",
-      "title": "Readiness answers 200 with the health body; an undeclared method gets 405 MethodNotAllowed with Allow, an unsupported listing 400, never a 5xx",
+      "title": "Readiness answers 200 with the health body; an undeclared method gets 405 MethodNotAllowed with Allow (raw HTTP, before authentication); a listing without list-type=2 is 400",
       "covers": [
         "getReadiness"
       ]
@@ -44,7 +44,7 @@ export const catalog = {
     {
       "id": "SOS-C3",
       "kind": "conformance",
-      "title": "Through the AWS SDK and raw HTTP - PUT answers the MD5 ETag, GET the same bytes, ranges 206 with Content-Range, an unsatisfiable range 416, If-None-Match 304, If-Match 412, HEAD the size, DELETE 204 then NoSuchKey; a wrong checksum is 400 BadDigest with nothing stored",
+      "title": "Through the AWS SDK - PUT answers the MD5 ETag, GET the same bytes, ranges 206 with Content-Range, an unsatisfiable range 416, If-None-Match 304, If-Match 412, HEAD the size, DELETE 204 then NoSuchKey; a wrong checksum is 400 BadDigest with nothing stored",
       "covers": [
         "putObject",
         "getObject",
@@ -55,7 +55,7 @@ export const catalog = {
     {
       "id": "SOS-C4",
       "kind": "conformance",
-      "title": "ListObjectsV2 over raw HTTP, every XML answer validated against the spec - prefix, delimiter, max-keys, start-after, continuation tokens and KeyCount as documented; a missing bucket 404 NoSuchBucket",
+      "title": "ListObjectsV2 through the AWS SDK, every XML answer parsed and validated against the spec - prefix, delimiter, max-keys, start-after, continuation tokens and KeyCount as documented; a missing bucket 404 NoSuchBucket",
       "covers": [
         "listObjectsV2"
       ]
