@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { type Readiness, readinessHandler } from '../kit/health.ts';
 import { ChecksumError, type DataStore } from './data-store.ts';
 import { decodeToken, encodeToken, listPage } from './listing.ts';
-import type { MetadataStore, ObjectRow } from './metadata-store.ts';
+import type { MetaStore, ObjectRow } from './metadata-store.ts';
 import type { MutantName } from './mutants.ts';
 import { type Credentials, payloadHash, verifySigV4 } from './sigv4.ts';
 import { el, errorXml, XML_DECL } from './xml.ts';
@@ -38,7 +38,7 @@ export class S3Error extends Error {
 
 export interface AppOptions {
   readiness: Readiness;
-  meta: MetadataStore;
+  meta: MetaStore;
   data: DataStore;
   credentials: Credentials;
   mutant: MutantName | undefined;
@@ -162,25 +162,25 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
   if (t.kind === 'service') return listBuckets(reply, o);
   if (t.kind === 'bucket') {
     if (request.method === 'PUT') return createBucket(reply, t, o);
-    const bucket = o.meta.bucket(t.bucket);
+    const bucket = await o.meta.bucket(t.bucket);
     if (!bucket) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
     if (request.method === 'HEAD') return reply.code(200).send();
     if (request.method === 'DELETE') {
-      if (!o.meta.isEmpty(t.bucket))
+      if (!(await o.meta.isEmpty(t.bucket)))
         throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
-      o.meta.deleteBucket(t.bucket);
+      await o.meta.deleteBucket(t.bucket);
       return reply.code(204).send();
     }
     return listObjects(reply, t, o);
   }
-  if (!o.meta.bucket(t.bucket)) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
+  if (!(await o.meta.bucket(t.bucket))) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
   if (request.method === 'PUT') return putObject(request, reply, t, o);
   if (request.method === 'DELETE') {
-    const old = o.meta.delete(t.bucket, t.key);
+    const old = await o.meta.delete(t.bucket, t.key);
     if (old) o.data.drop(old.objectId);
     return reply.code(204).send();
   }
-  const row = o.meta.get(t.bucket, t.key);
+  const row = await o.meta.get(t.bucket, t.key);
   if (!row) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
   if (request.method === 'HEAD') {
     // HEAD reads the bytes too: an object whose checksum fails is an error here as on GET.
@@ -190,9 +190,8 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
   return getObject(request, reply, row, o);
 }
 
-function listBuckets(reply: FastifyReply, o: AppOptions): FastifyReply {
-  const buckets = o.meta
-    .buckets()
+async function listBuckets(reply: FastifyReply, o: AppOptions): Promise<FastifyReply> {
+  const buckets = (await o.meta.buckets())
     .map((b) => `<Bucket>${el('Name', b.name)}${el('CreationDate', new Date(b.created).toISOString())}</Bucket>`)
     .join('');
   return sendXml(
@@ -202,21 +201,21 @@ function listBuckets(reply: FastifyReply, o: AppOptions): FastifyReply {
   );
 }
 
-function createBucket(reply: FastifyReply, t: Target, o: AppOptions): FastifyReply {
-  if (o.meta.bucket(t.bucket)) {
+async function createBucket(reply: FastifyReply, t: Target, o: AppOptions): Promise<FastifyReply> {
+  if (await o.meta.bucket(t.bucket)) {
     if (o.mutant === 'bucket-recreated') {
       // MUTANT bucket-recreated: creating a bucket that exists starts it again, empty.
-      for (const row of o.meta.all(t.bucket)) o.data.drop(row.objectId);
-      o.meta.deleteAll(t.bucket);
+      for (const row of await o.meta.all(t.bucket)) o.data.drop(row.objectId);
+      await o.meta.deleteAll(t.bucket);
       return reply.code(200).header('location', `/${t.bucket}`).send();
     }
     throw new S3Error(409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded.');
   }
-  o.meta.createBucket(t.bucket, Date.now());
+  await o.meta.createBucket(t.bucket, Date.now());
   return reply.code(200).header('location', `/${t.bucket}`).send();
 }
 
-function listObjects(reply: FastifyReply, t: Target, o: AppOptions): FastifyReply {
+async function listObjects(reply: FastifyReply, t: Target, o: AppOptions): Promise<FastifyReply> {
   const q = t.query;
   if (q.get('list-type') !== '2') {
     throw new S3Error(400, 'InvalidArgument', 'only ListObjectsV2 (list-type=2) is offered');
@@ -239,7 +238,7 @@ function listObjects(reply: FastifyReply, t: Target, o: AppOptions): FastifyRepl
     if (!after) throw new S3Error(400, 'InvalidArgument', 'The continuation token provided is incorrect');
   } else if (startAfter !== '') after = { key: Buffer.from(startAfter, 'utf8'), isPrefix: false };
 
-  const page = listPage((start) => o.meta.from(t.bucket, start), {
+  const page = await listPage((start, limit) => o.meta.page(t.bucket, start, limit), {
     prefix: Buffer.from(prefix, 'utf8'),
     delimiter: delimiter === '' ? undefined : Buffer.from(delimiter, 'utf8'),
     maxKeys,
@@ -302,16 +301,16 @@ async function putObject(request: FastifyRequest, reply: FastifyReply, t: Target
   o.data.append(row.objectId, bytes);
   if (o.mutant === 'ack-before-durable') {
     // MUTANT ack-before-durable: the answer goes out before the metadata is written.
-    setTimeout(() => o.meta.put(t.bucket, row), o.deferMetadataMs).unref();
+    setTimeout(() => void o.meta.put(t.bucket, row), o.deferMetadataMs).unref();
   } else if (o.mutant === 'torn-overwrite') {
     // MUTANT torn-overwrite: the object's place and its size/ETag are written in two steps with a wait between, so
     // concurrent overwrites can leave one writer's place with another's size.
-    const old = o.meta.put(t.bucket, { ...row, size: 0, etag: '0'.repeat(32) });
+    const old = await o.meta.put(t.bucket, { ...row, size: 0, etag: '0'.repeat(32) });
     if (old) o.data.drop(old.objectId);
     await new Promise((r) => setTimeout(r, Math.random() * 300));
-    o.meta.putSizeApart(t.bucket, row);
+    await o.meta.putSizeApart(t.bucket, row);
   } else {
-    const old = o.meta.put(t.bucket, row);
+    const old = await o.meta.put(t.bucket, row);
     if (old) o.data.drop(old.objectId);
   }
   return reply.code(200).header('etag', `"${row.etag}"`).send();

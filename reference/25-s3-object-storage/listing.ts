@@ -21,13 +21,32 @@ export interface ListPage {
   next: { key: Buffer; isPrefix: boolean } | undefined;
 }
 
-export function listPage(rowsFrom: (start: Buffer) => Iterable<ObjectRow>, o: ListInput): ListPage {
+/** Reads the store in batches; the next batch starts at the smallest key after the last one (its bytes + 0x00). */
+async function* rowsFrom(
+  page: (start: Buffer, limit: number) => Promise<ObjectRow[]>,
+  start: Buffer,
+): AsyncGenerator<ObjectRow> {
+  let from = start;
+  for (;;) {
+    const rows = await page(from, BATCH);
+    yield* rows;
+    if (rows.length < BATCH) return;
+    from = Buffer.concat([rows.at(-1)!.key, Buffer.from([0])]);
+  }
+}
+
+const BATCH = 500;
+
+export async function listPage(
+  page: (start: Buffer, limit: number) => Promise<ObjectRow[]>,
+  o: ListInput,
+): Promise<ListPage> {
   const entries: Entry[] = [];
   if (o.maxKeys === 0) return { entries, next: undefined };
   const start = o.after && Buffer.compare(o.after.key, o.prefix) > 0 ? o.after.key : o.prefix;
   let lastPrefix = o.after?.isPrefix ? o.after.key : undefined;
   let overflow: Entry | undefined;
-  for (const row of rowsFrom(start)) {
+  for await (const row of rowsFrom(page, start)) {
     const key = row.key;
     // Keys under a prefix are contiguous in byte order: the first key past them ends the listing.
     if (!startsWith(key, o.prefix)) break;

@@ -5,7 +5,8 @@ import { ConfigError } from '../kit/config.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp } from './app.ts';
 import { DataStore } from './data-store.ts';
-import { MetadataStore } from './metadata-store.ts';
+import { PostgresMetadataStore } from './metadata-postgres.ts';
+import { MetadataStore, type MetaStore } from './metadata-store.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
 
 export const CHAPTER = '25-s3-object-storage';
@@ -23,12 +24,18 @@ await runServer({
     if (!Number.isInteger(fileBytes) || fileBytes < 1024) {
       throw new ConfigError(`DATA_FILE_BYTES must be an integer >= 1024, got '${process.env['DATA_FILE_BYTES']}'`);
     }
-    const meta = new MetadataStore(config.dataDir);
+    // The book's metadata store: PostgreSQL when DATABASE_URL is given, else SQLite in the data directory.
+    const meta: MetaStore = config.databaseUrl
+      ? await PostgresMetadataStore.connect(config.databaseUrl, (m, e) => console.error(m, e))
+      : new MetadataStore(config.dataDir);
     const data = new DataStore(config.dataDir, {
       fileBytes,
       verifyChecksum: mutant !== 'checksum-not-verified', // MUTANT checksum-not-verified
     });
-    readiness.dependencies = () => ({ metadata: 'embedded', data: 'embedded' });
+    readiness.dependencies = async () => ({
+      database: meta instanceof PostgresMetadataStore ? await meta.ping() : 'embedded',
+      data: 'embedded',
+    });
     const app = buildApp({
       readiness,
       meta,
@@ -41,12 +48,12 @@ await runServer({
       logger: { level: config.logLevel },
       deferMetadataMs: 3000,
     });
-    app.log.info({ dataDir: config.dataDir, mutant: mutant ?? null }, 'object storage configured');
+    app.log.info({ dataDir: config.dataDir, metadata: meta.kind, mutant: mutant ?? null }, 'object storage configured');
     return {
       app,
       close: async () => {
         data.close();
-        meta.close();
+        await meta.close();
       },
     };
   },

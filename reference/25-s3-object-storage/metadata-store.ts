@@ -16,7 +16,29 @@ export interface BucketRow {
   created: number;
 }
 
-export class MetadataStore {
+/** The metadata store the API service talks to: SQLite (embedded) or PostgreSQL (DATABASE_URL). */
+export interface MetaStore {
+  readonly kind: 'sqlite' | 'postgres';
+  bucket(name: string): Promise<BucketRow | undefined>;
+  buckets(): Promise<BucketRow[]>;
+  createBucket(name: string, created: number): Promise<void>;
+  deleteBucket(name: string): Promise<void>;
+  isEmpty(bucket: string): Promise<boolean>;
+  get(bucket: string, key: Buffer): Promise<ObjectRow | undefined>;
+  /** Records an object, replacing what the key named; returns the object it replaced (its bytes are garbage). */
+  put(bucket: string, row: ObjectRow): Promise<ObjectRow | undefined>;
+  /** MUTANT torn-overwrite only: the size and ETag written apart from the object's place. */
+  putSizeApart(bucket: string, row: ObjectRow): Promise<void>;
+  delete(bucket: string, key: Buffer): Promise<ObjectRow | undefined>;
+  /** Up to `limit` objects of a bucket from `start` (inclusive), in key order. */
+  page(bucket: string, start: Buffer, limit: number): Promise<ObjectRow[]>;
+  all(bucket: string): Promise<ObjectRow[]>;
+  deleteAll(bucket: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class MetadataStore implements MetaStore {
+  readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly q: Record<string, Database.Statement>;
 
@@ -43,60 +65,57 @@ export class MetadataStore {
       ),
       setSize: this.db.prepare('UPDATE object SET size = ?, etag = ? WHERE bucket = ? AND key = ?'),
       delete: this.db.prepare('DELETE FROM object WHERE bucket = ? AND key = ?'),
-      from: this.db.prepare(`SELECT ${cols} FROM object WHERE bucket = ? AND key >= ? ORDER BY key`),
+      from: this.db.prepare(`SELECT ${cols} FROM object WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`),
       all: this.db.prepare(`SELECT ${cols} FROM object WHERE bucket = ?`),
     };
   }
 
-  bucket(name: string): BucketRow | undefined {
+  async bucket(name: string): Promise<BucketRow | undefined> {
     return this.q['bucket']!.get(name) as BucketRow | undefined;
   }
-  buckets(): BucketRow[] {
+  async buckets(): Promise<BucketRow[]> {
     return this.q['buckets']!.all() as BucketRow[];
   }
-  createBucket(name: string, created: number): void {
+  async createBucket(name: string, created: number): Promise<void> {
     this.q['createBucket']!.run(name, created);
   }
-  deleteBucket(name: string): void {
+  async deleteBucket(name: string): Promise<void> {
     this.q['deleteBucket']!.run(name);
   }
-  isEmpty(bucket: string): boolean {
+  async isEmpty(bucket: string): Promise<boolean> {
     return this.q['anyObject']!.get(bucket) === undefined;
   }
-  get(bucket: string, key: Buffer): ObjectRow | undefined {
+  async get(bucket: string, key: Buffer): Promise<ObjectRow | undefined> {
     return this.q['get']!.get(bucket, key) as ObjectRow | undefined;
   }
-  /** Records an object, replacing what the key named; returns the object it replaced (its bytes are garbage). */
-  put(bucket: string, row: ObjectRow): ObjectRow | undefined {
+  async put(bucket: string, row: ObjectRow): Promise<ObjectRow | undefined> {
     return this.db.transaction(() => {
-      const old = this.get(bucket, row.key);
+      const old = this.q['get']!.get(bucket, row.key) as ObjectRow | undefined;
       this.q['put']!.run(bucket, row.key, row.objectId, row.size, row.etag, row.lastModified);
       return old;
     })();
   }
-  /** MUTANT torn-overwrite only: the size and ETag written apart from the object's place. */
-  putSizeApart(bucket: string, row: ObjectRow): void {
+  async putSizeApart(bucket: string, row: ObjectRow): Promise<void> {
     this.q['setSize']!.run(row.size, row.etag, bucket, row.key);
   }
-  delete(bucket: string, key: Buffer): ObjectRow | undefined {
+  async delete(bucket: string, key: Buffer): Promise<ObjectRow | undefined> {
     return this.db.transaction(() => {
-      const old = this.get(bucket, key);
+      const old = this.q['get']!.get(bucket, key) as ObjectRow | undefined;
       if (old) this.q['delete']!.run(bucket, key);
       return old;
     })();
   }
-  /** Objects of a bucket from `start` (inclusive) in key order, lazily: the caller stops when its page is full. */
-  *from(bucket: string, start: Buffer): Generator<ObjectRow> {
-    yield* this.q['from']!.iterate(bucket, start) as IterableIterator<ObjectRow>;
+  async page(bucket: string, start: Buffer, limit: number): Promise<ObjectRow[]> {
+    return this.q['from']!.all(bucket, start, limit) as ObjectRow[];
   }
   /** Every object of a bucket (for emptying it). */
-  all(bucket: string): ObjectRow[] {
+  async all(bucket: string): Promise<ObjectRow[]> {
     return this.q['all']!.all(bucket) as ObjectRow[];
   }
-  deleteAll(bucket: string): void {
+  async deleteAll(bucket: string): Promise<void> {
     this.db.prepare('DELETE FROM object WHERE bucket = ?').run(bucket);
   }
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

@@ -22,12 +22,17 @@ const base = {
   onProgress: () => {},
 } as const;
 const manifest = loadManifest(s3ObjectStorage.referenceManifest);
+const realDatabase = Boolean(process.env.SDGRADE_DATABASE_URL);
 
 describe('25-s3-object-storage reference', () => {
   it(
-    'passes every check by manifest, the faults included',
+    'passes every check by manifest on the embedded stores, the faults included',
     async () => {
-      const r = await gradeByManifest({ ...base, target: { manifest: s3ObjectStorage.referenceManifest } });
+      const r = await gradeByManifest({
+        ...base,
+        target: { manifest: s3ObjectStorage.referenceManifest },
+        embedded: true,
+      });
       expect(failures(r)).toEqual([]);
       expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
       expect(r.checks.length).toBe(s3ObjectStorage.catalog.checks.length);
@@ -35,6 +40,18 @@ describe('25-s3-object-storage reference', () => {
       const f2 = r.checks.find((c) => c.id === 'SOS-F2')!;
       expect((f2.evidence?.flipped as { file: string } | undefined)?.file).toMatch(/^data\/\d{6}\.dat$/);
       expectValidResults(r);
+    },
+    timeLimit(240_000),
+  );
+
+  it.runIf(realDatabase || process.env.CI)(
+    'passes every check by manifest with its metadata in real PostgreSQL (CI)',
+    async () => {
+      expect(realDatabase, 'CI must set SDGRADE_DATABASE_URL (scripts/services.sh)').toBe(true);
+      const r = await gradeChapter({ ...base, target: { manifest: s3ObjectStorage.referenceManifest } });
+      expect(failures(r)).toEqual([]);
+      expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
+      expect(r.checks.length).toBe(s3ObjectStorage.catalog.checks.length);
     },
     timeLimit(240_000),
   );
