@@ -367,6 +367,13 @@ export async function sigv4Conformance(ctx: CheckContext): Promise<void> {
       via: other(creds.accessKeyId, `${creds.secretAccessKey}x`),
     },
     {
+      what: 'a request signed 20 minutes in the past (S3 allows 15)',
+      code: 'RequestTimeTooSkewed',
+      status: 403,
+      key: 'skewed',
+      via: s3Of(ctx, { clockOffsetMs: -20 * 60 * 1000 }),
+    },
+    {
       what: 'the key changed after signing',
       code: 'SignatureDoesNotMatch',
       status: 403,

@@ -1,7 +1,13 @@
 // SOS-F1, F2: kill -9 of the service right after acknowledged writes, and a bit flipped on disk inside an object.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
 import { freshBucket } from './conformance.ts';
 import { bytesOf, s3Of, sdkError } from './s3-client.ts';
@@ -109,6 +115,12 @@ export async function bitFlipDetected(ctx: CheckContext): Promise<void> {
       r !== null && (r.status === 500 || r.status === 503),
       `the damaged object answered ${r?.status} ${r?.name}, not an error or its bytes`,
     );
+  // HEAD must not vouch for damaged bytes either: the spec answers 500 (or 200 once repaired, then GET gave them).
+  const head = await sdkError(c.send(new HeadObjectCommand({ Bucket: bucket, Key: 'victim' })));
+  ctx.expect(
+    served ? head === null : head !== null && (head.status === 500 || head.status === 503),
+    `HEAD of the damaged object answered ${head ? `${head.status} ${head.name}` : '200'}; GET ${served ? 'repaired it' : 'refused it'}`,
+  );
   for (const [key, body] of others) {
     const got = await bytesOf((await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body);
     ctx.expect(got.equals(body), `after the bit flip, ${key} is not served intact`);

@@ -184,7 +184,12 @@ export interface S3 {
 /** An SDK client for the target (or one of its nodes), path-style, signing with the given or declared credentials. */
 export function s3Of(
   ctx: CheckContext,
-  o: { baseUrl?: string; credentials?: { accessKeyId: string; secretAccessKey: string } } = {},
+  o: {
+    baseUrl?: string;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+    /** Sign as if the clock were this far off (the SDK's systemClockOffset). */
+    clockOffsetMs?: number;
+  } = {},
 ): S3 {
   const handler = new RecordingHandler(ctx);
   const client = new S3Client({
@@ -195,6 +200,7 @@ export function s3Of(
     // A failure is the check's to see: the SDK's own retries would hide it.
     maxAttempts: 1,
     requestHandler: handler as never,
+    ...(o.clockOffsetMs !== undefined ? { systemClockOffset: o.clockOffsetMs } : {}),
   });
   return { client, handler };
 }

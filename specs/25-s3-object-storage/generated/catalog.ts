@@ -63,7 +63,7 @@ export const catalog = {
     {
       "id": "SOS-C5",
       "kind": "conformance",
-      "title": "SigV4 - no signature 403 AccessDenied, an unknown key 403 InvalidAccessKeyId, a wrong secret or a changed path or header 403 SignatureDoesNotMatch, a body other than the one signed 400 XAmzContentSHA256Mismatch; nothing refused is stored",
+      "title": "SigV4 - no signature 403 AccessDenied, an unknown key 403 InvalidAccessKeyId, a clock 20 minutes off 403 RequestTimeTooSkewed, a wrong secret or a changed path or header 403 SignatureDoesNotMatch, a body other than the one signed 400 XAmzContentSHA256Mismatch; nothing refused is stored",
       "covers": [
         "invariant:6"
       ]
@@ -110,7 +110,7 @@ export const catalog = {
     {
       "id": "SOS-F2",
       "kind": "fault",
-      "title": "A bit flipped on disk inside a stored object's bytes is detected - GET answers an error or the exact bytes (repaired), never the flipped bytes; other objects are still served",
+      "title": "A bit flipped on disk inside a stored object's bytes is detected - GET answers an error or the exact bytes (repaired), never the flipped bytes, and HEAD agrees; other objects are still served",
       "covers": [
         "fault:2"
       ],
