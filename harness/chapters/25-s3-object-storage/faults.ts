@@ -1,0 +1,129 @@
+// SOS-F1, F2: kill -9 of the service right after acknowledged writes, and a bit flipped on disk inside an object.
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import type { CheckContext } from '../../core/check-context.ts';
+import { freshBucket } from './conformance.ts';
+import { bytesOf, s3Of, sdkError } from './s3-client.ts';
+
+export async function killService(ctx: CheckContext): Promise<void> {
+  ctx.require('process-control');
+  const s3 = s3Of(ctx);
+  const c = s3.client;
+  const bucket = await freshBucket(ctx, s3, 'f1');
+  const acked = new Map<string, Buffer>();
+  const put = async (key: string, body: Buffer) => {
+    await c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    acked.set(key, body);
+  };
+  for (let i = 0; i < 30; i++) await put(`before/${i}-ü`, Buffer.alloc(100 + i * 37, i));
+  await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'before/3-ü' }));
+  acked.delete('before/3-ü');
+  await put('before/5-ü', Buffer.from('overwritten before the kill'));
+  // The last acknowledged PUTs go in right before the kill: nothing in between lets a lazy write catch up.
+  await Promise.all(Array.from({ length: 10 }, (_, i) => put(`last/${i}`, Buffer.alloc(5000, 200 + i))));
+  await ctx.target.kill();
+  ctx.changed('killed (kill -9) and restarted the service');
+  await ctx.target.start();
+  const verify = async (when: string) => {
+    for (const [key, body] of acked) {
+      const r = await sdkError(c.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+      ctx.expect(r === null, `${when}: acknowledged ${key} answers ${r?.status} ${r?.name}`);
+      const got = await bytesOf((await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body);
+      ctx.expect(got.equals(body), `${when}: acknowledged ${key} came back as ${got.length} other bytes`);
+    }
+    const gone = await sdkError(c.send(new GetObjectCommand({ Bucket: bucket, Key: 'before/3-ü' })));
+    ctx.expect(gone?.name === 'NoSuchKey', `${when}: the acknowledged delete of before/3-ü came undone`);
+    const listed = await c.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key!).sort();
+    ctx.expect(
+      JSON.stringify(keys) === JSON.stringify([...acked.keys()].sort()),
+      `${when}: listing has ${keys.length} keys, ${acked.size} acknowledged`,
+    );
+  };
+  await verify('after the restart');
+  for (let i = 0; i < 5; i++) await put(`after/${i}`, Buffer.alloc(777, i));
+  await verify('after new writes');
+  ctx.evidence['acknowledged'] = acked.size;
+}
+
+/** Every regular file under a directory (the implementation's data files, whatever its layout). */
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    if (s.isDirectory()) out.push(...filesUnder(p));
+    else if (s.isFile()) out.push(p);
+  }
+  return out;
+}
+
+export async function bitFlipDetected(ctx: CheckContext): Promise<void> {
+  ctx.require('process-control');
+  const s3 = s3Of(ctx);
+  const c = s3.client;
+  const bucket = await freshBucket(ctx, s3, 'f2');
+  // A pattern found nowhere else: the check finds the object's bytes on disk by it, whatever the layout.
+  const marker = Buffer.from(`sdgrade-f2-${Math.random().toString(36).slice(2)}-`.repeat(200));
+  const others = new Map<string, Buffer>();
+  for (let i = 0; i < 5; i++) {
+    const b = Buffer.alloc(3000, 10 + i);
+    await c.send(new PutObjectCommand({ Bucket: bucket, Key: `other-${i}`, Body: b }));
+    others.set(`other-${i}`, b);
+  }
+  await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'victim', Body: marker }));
+  await ctx.target.kill();
+  ctx.changed('killed (kill -9), flipped a bit in a data file and restarted the service');
+  let flipped: { file: string; at: number } | undefined;
+  try {
+    const dataDir = ctx.target.dataDir?.();
+    if (!dataDir) ctx.skip('flipping a bit needs the data directory of a manifest-started target');
+    for (const file of filesUnder(dataDir)) {
+      const bytes = readFileSync(file);
+      const at = bytes.indexOf(marker);
+      if (at < 0) continue;
+      bytes[at + 1000]! ^= 0x10;
+      writeFileSync(file, bytes);
+      flipped = { file: file.slice(dataDir.length + 1), at: at + 1000 };
+      break;
+    }
+  } finally {
+    await ctx.target.start();
+  }
+  if (!flipped)
+    ctx.skip(
+      "the object's bytes are not stored as they are in any file of the data directory (compressed or encrypted?)",
+    );
+  ctx.evidence['flipped'] = flipped;
+  let served: Buffer | undefined;
+  const r = await sdkError(
+    c.send(new GetObjectCommand({ Bucket: bucket, Key: 'victim' })).then(async (g) => {
+      served = await bytesOf(g.Body);
+    }),
+  );
+  if (served)
+    ctx.expect(served.equals(marker), `GET served the flipped bytes (${served.length} bytes, not the ones PUT)`);
+  else
+    ctx.expect(
+      r !== null && (r.status === 500 || r.status === 503),
+      `the damaged object answered ${r?.status} ${r?.name}, not an error or its bytes`,
+    );
+  // HEAD must not vouch for damaged bytes either: the spec answers 500 (or 200 once repaired, then GET gave them).
+  const head = await sdkError(c.send(new HeadObjectCommand({ Bucket: bucket, Key: 'victim' })));
+  ctx.expect(
+    served ? head === null : head !== null && (head.status === 500 || head.status === 503),
+    `HEAD of the damaged object answered ${head ? `${head.status} ${head.name}` : '200'}; GET ${served ? 'repaired it' : 'refused it'}`,
+  );
+  for (const [key, body] of others) {
+    const got = await bytesOf((await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body);
+    ctx.expect(got.equals(body), `after the bit flip, ${key} is not served intact`);
+  }
+  await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'after', Body: Buffer.from('after') }));
+}

@@ -1,0 +1,36 @@
+// Chapter 25, S3-like object storage: its checks keyed by the catalog's IDs (the compiler rejects a missing or
+// unknown one) and its mutants. Written to CHECKLIST.md beside this file.
+import { MUTANTS } from '../../../reference/25-s3-object-storage/mutants.ts';
+import { type CheckId, catalog } from '../../../specs/25-s3-object-storage/generated/catalog.ts';
+import type { Catalog } from '../../core/catalog.ts';
+import { specFile } from '../../core/paths.ts';
+import type { ChapterModule } from '../chapter-module.ts';
+import {
+  bucketConformance,
+  listConformance,
+  objectConformance,
+  readinessConformance,
+  sigv4Conformance,
+} from './conformance.ts';
+import { bitFlipDetected, killService } from './faults.ts';
+import { bytesRoundTrip, listingMatchesModel, overwritesAreWhole } from './properties.ts';
+
+export const s3ObjectStorage: ChapterModule<CheckId> = {
+  slug: '25-s3-object-storage',
+  catalog: catalog as unknown as Catalog,
+  specFile: specFile('25-s3-object-storage'),
+  referenceManifest: new URL('../../../reference/25-s3-object-storage/manifest.json', import.meta.url).pathname,
+  checks: {
+    'SOS-C1': readinessConformance,
+    'SOS-C2': bucketConformance,
+    'SOS-C3': objectConformance,
+    'SOS-C4': listConformance,
+    'SOS-C5': sigv4Conformance,
+    'SOS-I1': bytesRoundTrip,
+    'SOS-I2': listingMatchesModel,
+    'SOS-I3': overwritesAreWhole,
+    'SOS-F1': killService,
+    'SOS-F2': bitFlipDetected,
+  },
+  mutants: MUTANTS,
+};

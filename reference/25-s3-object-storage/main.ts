@@ -1,0 +1,60 @@
+// The chapter 25 reference server: node --import tsx reference/25-s3-object-storage/main.ts
+// Wires config -> metadata store (SQLite) + data store (append-only data files, object mapping table) -> app ->
+// run-server (README.md lists the environment).
+import { ConfigError } from '../kit/config.ts';
+import { runServer } from '../kit/run-server.ts';
+import { buildApp } from './app.ts';
+import { DataStore } from './data-store.ts';
+import { PostgresMetadataStore } from './metadata-postgres.ts';
+import { MetadataStore, type MetaStore } from './metadata-store.ts';
+import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+
+export const CHAPTER = '25-s3-object-storage';
+/** The reference's credentials unless S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY say otherwise (see the manifest). */
+const DEFAULT_ACCESS_KEY_ID = 'SDGRADEACCESSKEY0001';
+const DEFAULT_SECRET = 'sdgrade-reference-secret-not-for-production';
+
+await runServer({
+  chapter: CHAPTER,
+  defaultPort: 8250,
+  mutants: MUTANT_NAMES,
+  async start({ config, readiness }) {
+    const mutant = config.mutant as MutantName | undefined;
+    const fileBytes = Number(process.env['DATA_FILE_BYTES'] ?? 256 * 1024 * 1024);
+    if (!Number.isInteger(fileBytes) || fileBytes < 1024) {
+      throw new ConfigError(`DATA_FILE_BYTES must be an integer >= 1024, got '${process.env['DATA_FILE_BYTES']}'`);
+    }
+    // The book's metadata store: PostgreSQL when DATABASE_URL is given, else SQLite in the data directory.
+    const meta: MetaStore = config.databaseUrl
+      ? await PostgresMetadataStore.connect(config.databaseUrl, (m, e) => console.error(m, e))
+      : new MetadataStore(config.dataDir);
+    const data = new DataStore(config.dataDir, {
+      fileBytes,
+      verifyChecksum: mutant !== 'checksum-not-verified', // MUTANT checksum-not-verified
+    });
+    readiness.dependencies = async () => ({
+      database: meta instanceof PostgresMetadataStore ? await meta.ping() : 'embedded',
+      data: 'embedded',
+    });
+    const app = buildApp({
+      readiness,
+      meta,
+      data,
+      credentials: {
+        accessKeyId: process.env['S3_ACCESS_KEY_ID'] || DEFAULT_ACCESS_KEY_ID,
+        secretAccessKey: process.env['S3_SECRET_ACCESS_KEY'] || DEFAULT_SECRET,
+      },
+      mutant,
+      logger: { level: config.logLevel },
+      deferMetadataMs: 3000,
+    });
+    app.log.info({ dataDir: config.dataDir, metadata: meta.kind, mutant: mutant ?? null }, 'object storage configured');
+    return {
+      app,
+      close: async () => {
+        data.close();
+        await meta.close();
+      },
+    };
+  },
+});

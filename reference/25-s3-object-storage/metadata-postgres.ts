@@ -1,0 +1,161 @@
+// The metadata store on PostgreSQL (DATABASE_URL): the book's bucket and object tables in a real relational
+// database, which is what the book puts behind the metadata service. Keys are bytea (their UTF-8 bytes), whose
+// order is S3's listing order, as in the SQLite store.
+import pg from 'pg';
+import { redact } from '../kit/config.ts';
+import type { BucketRow, MetaStore, ObjectRow } from './metadata-store.ts';
+
+const SCHEMA_LOCK = 0x5d9_0025; // pg_advisory_xact_lock key for creating the tables
+const COLS = 'object_id, key, size, etag, last_modified';
+
+interface Row {
+  object_id: string;
+  key: Buffer;
+  size: string;
+  etag: string;
+  last_modified: string;
+}
+
+const toRow = (r: Row): ObjectRow => ({
+  objectId: r.object_id,
+  key: r.key,
+  size: Number(r.size),
+  etag: r.etag,
+  lastModified: Number(r.last_modified),
+});
+
+export class PostgresMetadataStore implements MetaStore {
+  readonly kind = 'postgres';
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static async connect(
+    connectionString: string,
+    log: (m: string, e?: unknown) => void,
+  ): Promise<PostgresMetadataStore> {
+    const pool = new pg.Pool({
+      connectionString,
+      max: 10,
+      connectionTimeoutMillis: 3000,
+      statement_timeout: 5000,
+      application_name: 'sdgrade-reference/25-s3-object-storage',
+    });
+    pool.on('error', (error) => log('PostgreSQL connection lost (the pool reconnects)', error));
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw new Error(`cannot connect to PostgreSQL at ${redact(connectionString)}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+      await client.query('CREATE TABLE IF NOT EXISTS s3_bucket (name text PRIMARY KEY, created bigint NOT NULL)');
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS s3_object (
+          bucket text NOT NULL, key bytea NOT NULL, object_id text NOT NULL, size bigint NOT NULL,
+          etag text NOT NULL, last_modified bigint NOT NULL, PRIMARY KEY (bucket, key))`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    return new PostgresMetadataStore(pool);
+  }
+
+  /** For readiness: whether PostgreSQL answers now. */
+  async ping(): Promise<'up' | 'down'> {
+    return this.pool.query('SELECT 1').then(
+      () => 'up',
+      () => 'down',
+    );
+  }
+
+  async bucket(name: string): Promise<BucketRow | undefined> {
+    const { rows } = await this.pool.query('SELECT name, created FROM s3_bucket WHERE name = $1', [name]);
+    return rows[0] ? { name: rows[0].name, created: Number(rows[0].created) } : undefined;
+  }
+  async buckets(): Promise<BucketRow[]> {
+    const { rows } = await this.pool.query('SELECT name, created FROM s3_bucket ORDER BY name');
+    return rows.map((r) => ({ name: r.name, created: Number(r.created) }));
+  }
+  async createBucket(name: string, created: number): Promise<void> {
+    await this.pool.query('INSERT INTO s3_bucket (name, created) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+      name,
+      created,
+    ]);
+  }
+  async deleteBucket(name: string): Promise<void> {
+    await this.pool.query('DELETE FROM s3_bucket WHERE name = $1', [name]);
+  }
+  async isEmpty(bucket: string): Promise<boolean> {
+    const { rows } = await this.pool.query('SELECT 1 FROM s3_object WHERE bucket = $1 LIMIT 1', [bucket]);
+    return rows.length === 0;
+  }
+  async get(bucket: string, key: Buffer): Promise<ObjectRow | undefined> {
+    const { rows } = await this.pool.query<Row>(`SELECT ${COLS} FROM s3_object WHERE bucket = $1 AND key = $2`, [
+      bucket,
+      key,
+    ]);
+    return rows[0] ? toRow(rows[0]) : undefined;
+  }
+  async put(bucket: string, row: ObjectRow): Promise<ObjectRow | undefined> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const old = await client.query<Row>(`SELECT ${COLS} FROM s3_object WHERE bucket = $1 AND key = $2 FOR UPDATE`, [
+        bucket,
+        row.key,
+      ]);
+      await client.query(
+        `INSERT INTO s3_object (bucket, key, object_id, size, etag, last_modified) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (bucket, key) DO UPDATE SET object_id = EXCLUDED.object_id, size = EXCLUDED.size,
+           etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified`,
+        [bucket, row.key, row.objectId, row.size, row.etag, row.lastModified],
+      );
+      await client.query('COMMIT');
+      return old.rows[0] ? toRow(old.rows[0]) : undefined;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+  async putSizeApart(bucket: string, row: ObjectRow): Promise<void> {
+    await this.pool.query('UPDATE s3_object SET size = $1, etag = $2 WHERE bucket = $3 AND key = $4', [
+      row.size,
+      row.etag,
+      bucket,
+      row.key,
+    ]);
+  }
+  async delete(bucket: string, key: Buffer): Promise<ObjectRow | undefined> {
+    const { rows } = await this.pool.query<Row>(
+      `DELETE FROM s3_object WHERE bucket = $1 AND key = $2 RETURNING ${COLS}`,
+      [bucket, key],
+    );
+    return rows[0] ? toRow(rows[0]) : undefined;
+  }
+  async page(bucket: string, start: Buffer, limit: number): Promise<ObjectRow[]> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT ${COLS} FROM s3_object WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3`,
+      [bucket, start, limit],
+    );
+    return rows.map(toRow);
+  }
+  async all(bucket: string): Promise<ObjectRow[]> {
+    const { rows } = await this.pool.query<Row>(`SELECT ${COLS} FROM s3_object WHERE bucket = $1`, [bucket]);
+    return rows.map(toRow);
+  }
+  async deleteAll(bucket: string): Promise<void> {
+    await this.pool.query('DELETE FROM s3_object WHERE bucket = $1', [bucket]);
+  }
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
