@@ -9,4 +9,5 @@ export const gradedSlugs: readonly string[] = [
   '13-chat-system',
   '20-distributed-message-queue',
   '27-payment-system',
+  '29-stock-exchange',
 ];

@@ -9,6 +9,7 @@ import { urlShortener } from './09-url-shortener/index.ts';
 import { chatSystem } from './13-chat-system/index.ts';
 import { distributedMessageQueue } from './20-distributed-message-queue/index.ts';
 import { paymentSystem } from './27-payment-system/index.ts';
+import { stockExchange } from './29-stock-exchange/index.ts';
 import type { ChapterModule } from './chapter-module.ts';
 
 export const chapters: readonly ChapterModule[] = [
@@ -20,6 +21,7 @@ export const chapters: readonly ChapterModule[] = [
   chatSystem as ChapterModule,
   distributedMessageQueue as ChapterModule,
   paymentSystem as ChapterModule,
+  stockExchange as ChapterModule,
 ];
 
 export function chapterModule(slug: string): ChapterModule {
