@@ -1,5 +1,5 @@
 // Chapter 29, the stock exchange: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown
-// one) and its mutants. Written to CHECKLIST.md beside this file. No load test yet (spec README, "Not yet").
+// one) its mutants and its load test. Written to CHECKLIST.md beside this file.
 import { MUTANTS } from '../../../reference/29-stock-exchange/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/29-stock-exchange/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
@@ -8,6 +8,7 @@ import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { accountConformance, marketDataConformance, orderConformance, readinessConformance } from './conformance.ts';
 import { duplicateSubmissions, killAndReplay } from './faults.ts';
+import { loadStockExchange } from './load.ts';
 import { dailyRiskLimit, deterministicLog, fundsAndHolds, priceTimePriority } from './properties.ts';
 
 export const stockExchange: ChapterModule<CheckId> = {
@@ -29,4 +30,5 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-F2': duplicateSubmissions,
   },
   mutants: MUTANTS,
+  load: loadStockExchange,
 };

@@ -69,7 +69,7 @@ export async function priceTimePriority(ctx: CheckContext): Promise<void> {
   const shape = { users: 3, minPrice: 95, maxPrice: 105, maxQuantity: 20 };
   let fillsChecked = 0;
   await ctx.property(commandsArb(shape), async (commands) => {
-    const s = await runSession(ctx, api, [RICH, RICH, RICH], commands, 'i2');
+    const s = await runSession(ctx, api, [RICH, RICH, RICH], commands, 'i2', true);
     const { fills } = await matchesOf(ctx, api, s.symbol);
     ctx.expect(
       JSON.stringify(fills) === JSON.stringify(s.model.fills),

@@ -3,7 +3,17 @@
 // reports afterwards (executions, the book, wallets, the log) with the model.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
-import { CASH, freshSymbol, freshUser, fund, type Order, okBody, type SeApi, type Side } from './api.ts';
+import {
+  CASH,
+  type Executions,
+  freshSymbol,
+  freshUser,
+  fund,
+  type Order,
+  okBody,
+  type SeApi,
+  type Side,
+} from './api.ts';
 import { ModelExchange } from './model.ts';
 
 export type Command =
@@ -52,6 +62,9 @@ export async function runSession(
   funds: readonly { cash: number; shares: number }[],
   commands: readonly Command[],
   prefix: string,
+  /** Read each order's executions as it is placed and compare them with the model's fills (names the first
+   * match that breaks price-time priority, at the step that made it). */
+  checkFillsEachStep = false,
 ): Promise<Session> {
   const symbol = freshSymbol();
   const model = new ModelExchange();
@@ -83,6 +96,19 @@ export async function runSession(
         `${what}: answered ${o.status} ${o.filledQuantity} filled / ${o.remainingQuantity} remaining; price-time priority gives ${m.status} ${m.filled} / ${m.remaining}`,
         x,
       );
+      const made = model.fills.filter((f) => f.takerOrderId === o.id);
+      if (checkFillsEachStep && made.length > 0) {
+        const ex = await api.executions({ symbol, orderId: o.id });
+        const got = okBody<Executions>(ctx, ex, 200, `${what}: reading its executions`)
+          .executions.sort((a, b) => a.sequenceId - b.sequenceId)
+          .map((e) => ({ makerOrderId: e.counterOrderId, price: e.price, quantity: e.quantity }));
+        const want = made.map((f) => ({ makerOrderId: f.makerOrderId, price: f.price, quantity: f.quantity }));
+        ctx.expect(
+          JSON.stringify(got) === JSON.stringify(want),
+          `${what}: it traded with ${JSON.stringify(got)}; price-time priority (best price, then the oldest order) gives ${JSON.stringify(want)}`,
+          ex,
+        );
+      }
     } else if (ids.length > 0) {
       const id = ids[c.pick % ids.length]!;
       const x = await api.cancel(id);
