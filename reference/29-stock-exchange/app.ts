@@ -66,7 +66,7 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
         const { userId } = request.params as { userId: string };
         const b = request.body as { asset: string; amount: number };
         try {
-          exchange.deposit(userId, b.asset, b.amount);
+          await exchange.deposit(userId, b.asset, b.amount);
         } catch (error) {
           refusal(error);
         }
@@ -110,7 +110,7 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       async cancelOrder(request, reply) {
         const { orderId } = request.params as { orderId: number };
         try {
-          return reply.code(200).send(exchange.cancel(orderId));
+          return reply.code(200).send(await exchange.cancel(orderId));
         } catch (error) {
           return refusal(error);
         }

@@ -3,7 +3,7 @@
 // the engine applies it, and the events go to the log before the answer. On start the log is replayed into a fresh
 // engine (recovery), and the replay's fills must equal the logged ones.
 import { CASH, DAILY_LIMIT, Engine, type EngineFaults } from './engine.ts';
-import { EventLog } from './event-log.ts';
+import type { EventStore } from './event-store.ts';
 import type { FillEvent, InboundEvent, LogEvent, Order, Side } from './types.ts';
 
 export class Refused extends Error {
@@ -44,17 +44,23 @@ export class Exchange {
   readonly events: LogEvent[] = [];
   private lastSequence = 0;
   private lastTime = 0;
-  private readonly log: EventLog;
 
-  constructor(
-    dataDir: string,
-    private readonly faults: ExchangeFaults = {},
-    warn: (m: string) => void = () => {},
+  private constructor(
+    private readonly store: EventStore,
+    private readonly faults: ExchangeFaults,
   ) {
     this.engine = new Engine(faults);
-    const logged = EventLog.read(dataDir);
-    this.replay(logged, warn);
-    this.log = new EventLog(dataDir);
+  }
+
+  /** Recovers from the store's log and returns the exchange ready for new events. */
+  static async open(
+    store: EventStore,
+    faults: ExchangeFaults = {},
+    warn: (m: string) => void = () => {},
+  ): Promise<Exchange> {
+    const x = new Exchange(store, faults);
+    x.replay(await store.readAll(), warn);
+    return x;
   }
 
   /** Recovery: the inbound events go through a fresh engine; the fills it makes must be the ones logged. */
@@ -88,18 +94,19 @@ export class Exchange {
     return { sequenceId: ++this.lastSequence, time: this.lastTime };
   }
 
-  private commit(inbound: InboundEvent, fills: FillEvent[], logged = true): void {
+  /** The events go to memory at once (in sequence order) and to the store before the answer. */
+  private async commit(inbound: InboundEvent, fills: FillEvent[], logged = true): Promise<void> {
     this.events.push(inbound, ...fills);
-    if (logged) this.log.append([inbound, ...fills]);
+    if (logged) await this.store.append([inbound, ...fills]);
   }
 
-  deposit(userId: string, asset: string, amount: number): void {
+  async deposit(userId: string, asset: string, amount: number): Promise<void> {
     const b = this.engine.balance(userId, asset);
     if (b.available + b.held + amount > Number.MAX_SAFE_INTEGER)
       throw new Refused(422, 'balance_overflow', `${asset} of ${userId} would pass 2^53 - 1`);
     const e: InboundEvent = { ...this.stamp(), type: 'deposit', userId, asset, amount };
     this.engine.apply(e, () => ++this.lastSequence);
-    this.commit(e, []);
+    await this.commit(e, []);
   }
 
   existing(userId: string, clientOrderId: string | undefined): Order | undefined {
@@ -147,11 +154,11 @@ export class Exchange {
       quantity: r.quantity,
     };
     const fills = this.engine.apply(e, () => ++this.lastSequence);
-    this.commit(e, fills);
+    await this.commit(e, fills);
     return { order: this.engine.orders.get(e.orderId)!, created: true };
   }
 
-  cancel(orderId: number): Order {
+  async cancel(orderId: number): Promise<Order> {
     const order = this.engine.orders.get(orderId);
     if (!order) throw new Refused(404, 'order_not_found', `no order ${orderId}`);
     const open = this.engine.book(order.symbol).orderMap.has(orderId);
@@ -161,7 +168,7 @@ export class Exchange {
     const e: InboundEvent = { ...this.stamp(), type: 'cancel', orderId };
     this.engine.apply(e, () => ++this.lastSequence);
     if (this.faults.gapAfterCancel) this.lastSequence++; // MUTANT sequence-gap
-    this.commit(e, [], !this.faults.cancelNotLogged); // MUTANT cancel-not-logged
+    await this.commit(e, [], !this.faults.cancelNotLogged); // MUTANT cancel-not-logged
     return order;
   }
 
@@ -177,7 +184,7 @@ export class Exchange {
     return this.events.slice(lo, lo + limit);
   }
 
-  close(): void {
-    this.log.close();
+  close(): Promise<void> {
+    return this.store.close();
   }
 }

@@ -4,6 +4,7 @@
 import { loadSpec } from '../kit/load-spec.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
+import { type EventStore, FileEventStore, PostgresEventStore } from './event-store.ts';
 import { Exchange } from './exchange.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
 
@@ -14,8 +15,12 @@ await runServer({
   async start({ config, readiness }) {
     const mutant = config.mutant as MutantName | undefined;
     const spec = await loadSpec(SPEC_URL);
-    const exchange = new Exchange(
-      config.dataDir,
+    const store: EventStore = config.databaseUrl
+      ? await PostgresEventStore.connect(config.databaseUrl, config.dataDir, (m) => console.error(m))
+      : new FileEventStore(config.dataDir);
+    readiness.dependencies = () => ({ database: store.kind === 'postgres' ? 'up' : 'embedded' });
+    const exchange = await Exchange.open(
+      store,
       {
         lifo: mutant === 'fifo-broken',
         dropPartlyFilledMaker: mutant === 'partial-fill-loses-quantity',

@@ -53,6 +53,15 @@ export async function killAndReplay(ctx: CheckContext): Promise<void> {
     { kind: 'cancel', pick: Number.MAX_SAFE_INTEGER },
   );
   const s = await runSession(ctx, api, [RICH, RICH, RICH], commands, 'f1');
+  // One cancel that surely succeeds (the session's may all meet filled orders): a buy at 1 cent rests, then goes.
+  const rest = okBody<Order>(
+    ctx,
+    await api.place({ userId: s.users[0]!, symbol: s.symbol, side: 'buy', price: 1, quantity: 2 }),
+    201,
+    'placing a resting buy at 1 cent',
+  );
+  okBody(ctx, await api.cancel(rest.id), 200, 'cancelling it');
+  s.ids.push(rest.id);
   const before = await snapshot(ctx, api, s);
   const rounds = 2;
   for (let round = 1; round <= rounds; round++) {

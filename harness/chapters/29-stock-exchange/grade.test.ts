@@ -18,6 +18,7 @@ import {
 } from '../grade-test-kit.ts';
 import { stockExchange } from './index.ts';
 
+const realDatabase = Boolean(process.env.SDGRADE_DATABASE_URL);
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-29-test-'));
 const base = {
   module: stockExchange,
@@ -43,6 +44,24 @@ describe('29-stock-exchange reference', () => {
       expectValidResults(r);
     },
     timeLimit(240_000),
+  );
+
+  // The event log in PostgreSQL (the real component): the checks the store decides - the replay after kill -9, the
+  // gapless log and its determinism, duplicates at once. The whole catalog runs there in the main job.
+  const onPostgres = ['SE-I2', 'SE-I4', 'SE-F1', 'SE-F2'];
+  it.runIf(realDatabase || process.env.CI)(
+    'passes the store-bound checks by manifest with the event log on real PostgreSQL (CI)',
+    async () => {
+      expect(realDatabase, 'CI must set SDGRADE_DATABASE_URL (scripts/services.sh)').toBe(true);
+      const r = await gradeByManifest({
+        ...base,
+        target: { manifest: stockExchange.referenceManifest },
+        only: onPostgres,
+      });
+      expect(failures(r)).toEqual([]);
+      expect(r.checks.map((c) => `${c.id} ${c.status}`)).toEqual(onPostgres.map((id) => `${id} pass`));
+    },
+    timeLimit(180_000),
   );
 
   it(

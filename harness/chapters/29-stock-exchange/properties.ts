@@ -66,7 +66,8 @@ async function matchesOf(
 
 export async function priceTimePriority(ctx: CheckContext): Promise<void> {
   const api = seApi(ctx);
-  const shape = { users: 3, minPrice: 95, maxPrice: 105, maxQuantity: 20 };
+  // Three prices, so levels queue several orders (FIFO shows) and takers of up to 12 sweep levels.
+  const shape = { users: 3, minPrice: 99, maxPrice: 101, maxQuantity: 12 };
   let fillsChecked = 0;
   await ctx.property(commandsArb(shape), async (commands) => {
     const s = await runSession(ctx, api, [RICH, RICH, RICH], commands, 'i2', true);
