@@ -119,8 +119,9 @@ export class Exchange {
   async place(r: NewOrderRequest): Promise<{ order: Order; created: boolean }> {
     const early = this.faults.duplicateRace ? this.existing(r.userId, r.clientOrderId) : undefined;
     if (early) return { order: early, created: false };
-    // MUTANT duplicate-race: an asynchronous step (a risk service, say) between the duplicate lookup and the insert.
-    if (this.faults.duplicateRace) await new Promise((resolve) => setImmediate(resolve));
+    // MUTANT duplicate-race: an asynchronous step between the duplicate lookup and the insert (a call to a risk
+    // service taking 20 ms, say), so copies that arrive meanwhile all pass the lookup.
+    if (this.faults.duplicateRace) await new Promise((resolve) => setTimeout(resolve, 20));
     const dup = this.faults.duplicateRace ? undefined : this.existing(r.userId, r.clientOrderId);
     if (dup) return { order: dup, created: false };
     const now = Math.max(this.lastTime, Date.now());

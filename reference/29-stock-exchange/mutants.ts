@@ -62,7 +62,7 @@ export const MUTANTS = [
     name: 'duplicate-race',
     breaks: 'SE-F2',
     description:
-      'the duplicate clientOrderId lookup happens before an asynchronous step: concurrent submissions create several orders',
+      'the duplicate clientOrderId lookup happens before a 20 ms asynchronous step: concurrent submissions create several orders',
   },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
