@@ -11,4 +11,5 @@ export const gradedSlugs: readonly string[] = [
   '25-s3-object-storage',
   '26-gaming-leaderboard',
   '27-payment-system',
+  '29-stock-exchange',
 ];

@@ -11,6 +11,7 @@ import { distributedMessageQueue } from './20-distributed-message-queue/index.ts
 import { s3ObjectStorage } from './25-s3-object-storage/index.ts';
 import { gamingLeaderboard } from './26-gaming-leaderboard/index.ts';
 import { paymentSystem } from './27-payment-system/index.ts';
+import { stockExchange } from './29-stock-exchange/index.ts';
 import type { ChapterModule } from './chapter-module.ts';
 
 export const chapters: readonly ChapterModule[] = [
@@ -24,6 +25,7 @@ export const chapters: readonly ChapterModule[] = [
   s3ObjectStorage as ChapterModule,
   gamingLeaderboard as ChapterModule,
   paymentSystem as ChapterModule,
+  stockExchange as ChapterModule,
 ];
 
 export function chapterModule(slug: string): ChapterModule {

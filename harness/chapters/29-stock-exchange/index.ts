@@ -1,0 +1,34 @@
+// Chapter 29, the stock exchange: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown
+// one) its mutants and its load test. Written to CHECKLIST.md beside this file.
+import { MUTANTS } from '../../../reference/29-stock-exchange/mutants.ts';
+import { type CheckId, catalog } from '../../../specs/29-stock-exchange/generated/catalog.ts';
+import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
+import type { Catalog } from '../../core/catalog.ts';
+import { specFile } from '../../core/paths.ts';
+import type { ChapterModule } from '../chapter-module.ts';
+import { accountConformance, marketDataConformance, orderConformance, readinessConformance } from './conformance.ts';
+import { duplicateSubmissions, killAndReplay } from './faults.ts';
+import { loadStockExchange } from './load.ts';
+import { dailyRiskLimit, deterministicLog, fundsAndHolds, priceTimePriority } from './properties.ts';
+
+export const stockExchange: ChapterModule<CheckId> = {
+  slug: '29-stock-exchange',
+  catalog: catalog as unknown as Catalog,
+  specFile: specFile('29-stock-exchange'),
+  referenceManifest: new URL('../../../reference/29-stock-exchange/manifest.json', import.meta.url).pathname,
+  checks: {
+    'SE-C1': readinessConformance,
+    'SE-C2': accountConformance,
+    'SE-C3': orderConformance,
+    'SE-C4': marketDataConformance,
+    'SE-I1': (ctx) => badInputIs4xxEverywhere(ctx),
+    'SE-I2': priceTimePriority,
+    'SE-I3': fundsAndHolds,
+    'SE-I4': deterministicLog,
+    'SE-I5': dailyRiskLimit,
+    'SE-F1': killAndReplay,
+    'SE-F2': duplicateSubmissions,
+  },
+  mutants: MUTANTS,
+  load: loadStockExchange,
+};

@@ -1,0 +1,194 @@
+// The HTTP surface of chapter 29 (the book's client gateway): handlers by operationId; routes, validation and errors
+// come from the spec (reference/kit). Reads (executions, L2, candles) are computed from the engine's state.
+import type { FastifyInstance } from 'fastify';
+import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
+import type { Readiness } from '../kit/health.ts';
+import type { LoadedSpec } from '../kit/load-spec.ts';
+import { ProblemError } from '../kit/problem.ts';
+import { Engine } from './engine.ts';
+import { type Exchange, type NewOrderRequest, Refused } from './exchange.ts';
+import type { MutantName } from './mutants.ts';
+import type { FillEvent } from './types.ts';
+
+export const SPEC_URL = new URL('../../specs/29-stock-exchange/openapi.yaml', import.meta.url);
+
+export interface ExchangeAppOptions {
+  spec: LoadedSpec;
+  readiness: Readiness;
+  exchange: Exchange;
+  mutant?: MutantName | undefined;
+  logger?: CreateAppOptions['logger'];
+}
+
+/** The buy and the sell execution of one match; IDs 2 x sequence (buy) and 2 x sequence + 1 (sell). */
+function executionsOf(f: FillEvent, sideOf: (orderId: number) => 'buy' | 'sell') {
+  const makerSide = sideOf(f.makerOrderId);
+  const one = (orderId: number, counterOrderId: number, role: 'maker' | 'taker') => {
+    const side = role === 'maker' ? makerSide : makerSide === 'buy' ? 'sell' : 'buy';
+    return {
+      id: 2 * f.sequenceId + (side === 'sell' ? 1 : 0),
+      sequenceId: f.sequenceId,
+      orderId,
+      counterOrderId,
+      symbol: f.symbol,
+      side,
+      price: f.price,
+      orderType: 'limit' as const,
+      quantity: f.quantity,
+      role,
+      time: f.time,
+    };
+  };
+  const both = [one(f.makerOrderId, f.takerOrderId, 'maker'), one(f.takerOrderId, f.makerOrderId, 'taker')];
+  return both.sort((a, b) => a.id - b.id);
+}
+
+export function buildApp(options: ExchangeAppOptions): FastifyInstance {
+  const { exchange, mutant } = options;
+  const engine = exchange.engine;
+  const refusal = (error: unknown): never => {
+    if (error instanceof Refused) throw new ProblemError(error.status, error.code, error.message);
+    throw error;
+  };
+
+  return createApp({
+    spec: options.spec,
+    readiness: options.readiness,
+    logger: options.logger,
+    unvalidated: mutant === 'unvalidated-input' ? ['placeOrder'] : [], // MUTANT unvalidated-input
+    handlers: {
+      // MUTANT health-plain-text: readiness is not the documented body.
+      ...(mutant === 'health-plain-text'
+        ? { getReadiness: async (_q, reply) => reply.type('text/plain').send('ok') }
+        : {}),
+
+      async deposit(request, reply) {
+        const { userId } = request.params as { userId: string };
+        const b = request.body as { asset: string; amount: number };
+        try {
+          await exchange.deposit(userId, b.asset, b.amount);
+        } catch (error) {
+          refusal(error);
+        }
+        return reply.code(200).send(account(userId)!);
+      },
+
+      async getAccount(request, reply) {
+        const { userId } = request.params as { userId: string };
+        const a = account(userId);
+        // MUTANT account-404-as-empty: an unknown user is answered as an empty account.
+        if (!a && mutant === 'account-404-as-empty')
+          return reply.code(200).send({ userId, balances: [], tradedToday: [] });
+        if (!a) throw new ProblemError(404, 'account_not_found', `no account ${userId}`);
+        return reply.code(200).send(a);
+      },
+
+      async placeOrder(request, reply) {
+        const b = request.body as NewOrderRequest & { orderType: 'limit' };
+        try {
+          const { order, created } = await exchange.place({
+            userId: b.userId,
+            ...(b.clientOrderId !== undefined ? { clientOrderId: b.clientOrderId } : {}),
+            symbol: b.symbol,
+            side: b.side,
+            price: b.price,
+            quantity: b.quantity,
+          });
+          return reply.code(created ? 201 : 200).send(order);
+        } catch (error) {
+          return refusal(error);
+        }
+      },
+
+      async getOrder(request, reply) {
+        const { orderId } = request.params as { orderId: number };
+        const order = engine.orders.get(orderId);
+        if (!order) throw new ProblemError(404, 'order_not_found', `no order ${orderId}`);
+        return reply.code(200).send(order);
+      },
+
+      async cancelOrder(request, reply) {
+        const { orderId } = request.params as { orderId: number };
+        try {
+          return reply.code(200).send(await exchange.cancel(orderId));
+        } catch (error) {
+          return refusal(error);
+        }
+      },
+
+      async getExecutions(request, reply) {
+        const q = request.query as { symbol: string; orderId?: number; startTime?: number; endTime?: number };
+        const sideOf = (id: number) => engine.orders.get(id)!.side;
+        const executions = (engine.fillsBySymbol.get(q.symbol) ?? [])
+          .filter(
+            (f) =>
+              (q.startTime === undefined || f.time >= q.startTime) && (q.endTime === undefined || f.time < q.endTime),
+          )
+          .flatMap((f) => executionsOf(f, sideOf))
+          // MUTANT executions-filter-ignored: the orderId filter is not applied.
+          .filter((x) => q.orderId === undefined || mutant === 'executions-filter-ignored' || x.orderId === q.orderId);
+        return reply.code(200).send({ symbol: q.symbol, executions });
+      },
+
+      async getOrderBookL2(request, reply) {
+        const q = request.query as { symbol: string; depth: number };
+        const book = engine.books.get(q.symbol);
+        return reply.code(200).send({
+          symbol: q.symbol,
+          sequenceId: exchange.sequence,
+          bids: book ? book.buyBook.depth(q.depth) : [],
+          asks: book ? book.sellBook.depth(q.depth) : [],
+        });
+      },
+
+      async getCandles(request, reply) {
+        const q = request.query as { symbol: string; resolution: number; startTime?: number; endTime?: number };
+        const width = q.resolution * 1000;
+        const candles: { timestamp: number; open: number; high: number; low: number; close: number; volume: number }[] =
+          [];
+        for (const f of engine.fillsBySymbol.get(q.symbol) ?? []) {
+          const timestamp = Math.floor(f.time / width) * width;
+          if (q.startTime !== undefined && timestamp < q.startTime) continue;
+          if (q.endTime !== undefined && timestamp >= q.endTime) continue;
+          const last = candles.at(-1);
+          if (last && last.timestamp === timestamp) {
+            last.high = Math.max(last.high, f.price);
+            last.low = Math.min(last.low, f.price);
+            // MUTANT candle-close-first: the close stays the window's first price.
+            if (mutant !== 'candle-close-first') last.close = f.price;
+            last.volume += f.quantity;
+          } else
+            candles.push({ timestamp, open: f.price, high: f.price, low: f.price, close: f.price, volume: f.quantity });
+        }
+        return reply.code(200).send({ symbol: q.symbol, resolution: q.resolution, candles });
+      },
+
+      async getEvents(request, reply) {
+        const q = request.query as { fromSequence: number; limit: number };
+        return reply
+          .code(200)
+          .send({ lastSequence: exchange.sequence, events: exchange.eventsFrom(q.fromSequence, q.limit) });
+      },
+    },
+  });
+
+  function account(userId: string) {
+    const w = engine.wallets.get(userId);
+    if (!w) return undefined;
+    const day = Engine.dayOf(Date.now());
+    const prefix = `${userId}\n`;
+    const tradedToday: { symbol: string; quantity: number }[] = [];
+    for (const [k, quantity] of engine.traded) {
+      if (!k.startsWith(prefix)) continue;
+      const [, symbol, d] = k.split('\n');
+      if (Number(d) === day) tradedToday.push({ symbol: symbol!, quantity });
+    }
+    return {
+      userId,
+      balances: [...w.entries()]
+        .map(([asset, b]) => ({ asset, available: b.available, held: b.held }))
+        .sort((a, b) => (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0)),
+      tradedToday: tradedToday.sort((a, b) => (a.symbol < b.symbol ? -1 : 1)),
+    };
+  }
+}

@@ -1,0 +1,191 @@
+// The order manager and the sequencer around the matching engine: risk and funds checks and duplicate client order
+// IDs before sequencing, then the sequencer stamps the inbound event (sequence ID and time) and every fill it causes,
+// the engine applies it, and the events go to the log before the answer. On start the log is replayed into a fresh
+// engine (recovery), and the replay's fills must equal the logged ones.
+import { CASH, DAILY_LIMIT, Engine, type EngineFaults } from './engine.ts';
+import type { EventStore } from './event-store.ts';
+import type { FillEvent, InboundEvent, LogEvent, Order, Side } from './types.ts';
+
+export class Refused extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ExchangeFaults extends EngineFaults {
+  /** MUTANT risk-check-skipped */
+  skipRisk?: boolean;
+  /** MUTANT sequence-gap */
+  gapAfterCancel?: boolean;
+  /** MUTANT cancel-not-logged */
+  cancelNotLogged?: boolean;
+  /** MUTANT duplicate-race: the duplicate lookup happens before an asynchronous risk call, not after it. */
+  duplicateRace?: boolean;
+  /** MUTANT cancel-filled-accepted */
+  cancelAnyOrder?: boolean;
+}
+
+export interface NewOrderRequest {
+  userId: string;
+  clientOrderId?: string;
+  symbol: string;
+  side: Side;
+  price: number;
+  quantity: number;
+}
+
+export class Exchange {
+  readonly engine: Engine;
+  /** Every event stamped, in sequence order (the log, in memory for reads). */
+  readonly events: LogEvent[] = [];
+  private lastSequence = 0;
+  private lastTime = 0;
+
+  private constructor(
+    private readonly store: EventStore,
+    private readonly faults: ExchangeFaults,
+  ) {
+    this.engine = new Engine(faults);
+  }
+
+  /** Recovers from the store's log and returns the exchange ready for new events. */
+  static async open(
+    store: EventStore,
+    faults: ExchangeFaults = {},
+    warn: (m: string) => void = () => {},
+  ): Promise<Exchange> {
+    const x = new Exchange(store, faults);
+    x.replay(await store.readAll(), warn);
+    return x;
+  }
+
+  /** Recovery: the inbound events go through a fresh engine; the fills it makes must be the ones logged. */
+  private replay(logged: readonly LogEvent[], warn: (m: string) => void): void {
+    const loggedFills = new Map(logged.filter((e) => e.type === 'fill').map((e) => [e.sequenceId, e]));
+    for (const e of logged) {
+      this.lastSequence = Math.max(this.lastSequence, e.sequenceId);
+      this.lastTime = Math.max(this.lastTime, e.time);
+      if (e.type === 'fill') continue;
+      this.events.push(e);
+      let seq = e.sequenceId;
+      const fills = this.engine.apply(e, () => ++seq);
+      for (const f of fills) {
+        const was = loggedFills.get(f.sequenceId);
+        if (JSON.stringify(was) !== JSON.stringify(f))
+          warn(
+            `replay diverged at sequence ${f.sequenceId}: logged ${JSON.stringify(was)}, replayed ${JSON.stringify(f)}`,
+          );
+      }
+      this.events.push(...fills);
+    }
+  }
+
+  get sequence(): number {
+    return this.lastSequence;
+  }
+
+  /** The sequencer: the next ID, and a time that never goes back (the clock is read here, never in matching). */
+  private stamp(): { sequenceId: number; time: number } {
+    this.lastTime = Math.max(this.lastTime, Date.now());
+    return { sequenceId: ++this.lastSequence, time: this.lastTime };
+  }
+
+  /** The events go to memory at once (in sequence order) and to the store before the answer. */
+  private async commit(inbound: InboundEvent, fills: FillEvent[], logged = true): Promise<void> {
+    this.events.push(inbound, ...fills);
+    if (logged) await this.store.append([inbound, ...fills]);
+  }
+
+  async deposit(userId: string, asset: string, amount: number): Promise<void> {
+    const b = this.engine.balance(userId, asset);
+    if (b.available + b.held + amount > Number.MAX_SAFE_INTEGER)
+      throw new Refused(422, 'balance_overflow', `${asset} of ${userId} would pass 2^53 - 1`);
+    const e: InboundEvent = { ...this.stamp(), type: 'deposit', userId, asset, amount };
+    this.engine.apply(e, () => ++this.lastSequence);
+    await this.commit(e, []);
+  }
+
+  existing(userId: string, clientOrderId: string | undefined): Order | undefined {
+    if (clientOrderId === undefined) return undefined;
+    const id = this.engine.byClientOrderId.get(`${userId}\n${clientOrderId}`);
+    return id === undefined ? undefined : this.engine.orders.get(id);
+  }
+
+  /** Places an order: { order, created } (created false for a repeated clientOrderId). */
+  async place(r: NewOrderRequest): Promise<{ order: Order; created: boolean }> {
+    const early = this.faults.duplicateRace ? this.existing(r.userId, r.clientOrderId) : undefined;
+    if (early) return { order: early, created: false };
+    // MUTANT duplicate-race: an asynchronous step between the duplicate lookup and the insert (a call to a risk
+    // service taking 20 ms, say), so copies that arrive meanwhile all pass the lookup.
+    if (this.faults.duplicateRace) await new Promise((resolve) => setTimeout(resolve, 20));
+    const dup = this.faults.duplicateRace ? undefined : this.existing(r.userId, r.clientOrderId);
+    if (dup) return { order: dup, created: false };
+    const now = Math.max(this.lastTime, Date.now());
+    if (!this.faults.skipRisk) {
+      // MUTANT risk-check-skipped skips this.
+      const so = this.engine.traded.get(this.engine.tradedKey(r.userId, r.symbol, now)) ?? 0;
+      if (so + r.quantity > DAILY_LIMIT)
+        throw new Refused(
+          422,
+          'risk_limit_exceeded',
+          `${r.userId} ordered ${so} shares of ${r.symbol} today; ${r.quantity} more would pass ${DAILY_LIMIT}`,
+        );
+    }
+    const hold = Engine.holdOf(r.side, r.symbol, r.price, r.quantity);
+    const available = this.engine.wallets.get(r.userId)?.get(hold.asset)?.available ?? 0;
+    if (available < hold.amount)
+      throw new Refused(
+        422,
+        'insufficient_funds',
+        `the order holds ${hold.amount} ${hold.asset === CASH ? 'cents' : `shares of ${hold.asset}`}; ${available} available`,
+      );
+    const e: InboundEvent = {
+      ...this.stamp(),
+      type: 'new',
+      orderId: this.engine.nextOrderId,
+      userId: r.userId,
+      ...(r.clientOrderId !== undefined ? { clientOrderId: r.clientOrderId } : {}),
+      symbol: r.symbol,
+      side: r.side,
+      price: r.price,
+      quantity: r.quantity,
+    };
+    const fills = this.engine.apply(e, () => ++this.lastSequence);
+    await this.commit(e, fills);
+    return { order: this.engine.orders.get(e.orderId)!, created: true };
+  }
+
+  async cancel(orderId: number): Promise<Order> {
+    const order = this.engine.orders.get(orderId);
+    if (!order) throw new Refused(404, 'order_not_found', `no order ${orderId}`);
+    const open = this.engine.book(order.symbol).orderMap.has(orderId);
+    if (!open && !this.faults.cancelAnyOrder)
+      // MUTANT cancel-filled-accepted skips this: a filled order is "canceled".
+      throw new Refused(409, 'order_not_open', `order ${orderId} is ${order.status}: no longer in the book`);
+    const e: InboundEvent = { ...this.stamp(), type: 'cancel', orderId };
+    this.engine.apply(e, () => ++this.lastSequence);
+    if (this.faults.gapAfterCancel) this.lastSequence++; // MUTANT sequence-gap
+    await this.commit(e, [], !this.faults.cancelNotLogged); // MUTANT cancel-not-logged
+    return order;
+  }
+
+  eventsFrom(from: number, limit: number): LogEvent[] {
+    // Events are in sequence order; find the first at or after `from` by binary search.
+    let lo = 0;
+    let hi = this.events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.events[mid]!.sequenceId < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.events.slice(lo, lo + limit);
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

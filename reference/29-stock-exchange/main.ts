@@ -1,0 +1,44 @@
+// The chapter 29 reference server: node --import tsx reference/29-stock-exchange/main.ts
+// Wires config -> exchange (event log replayed into the engine) -> app -> run-server (README.md lists the
+// environment).
+import { loadSpec } from '../kit/load-spec.ts';
+import { runServer } from '../kit/run-server.ts';
+import { buildApp, SPEC_URL } from './app.ts';
+import { type EventStore, FileEventStore, PostgresEventStore } from './event-store.ts';
+import { Exchange } from './exchange.ts';
+import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+
+await runServer({
+  chapter: '29-stock-exchange',
+  defaultPort: 8290,
+  mutants: MUTANT_NAMES,
+  async start({ config, readiness }) {
+    const mutant = config.mutant as MutantName | undefined;
+    const spec = await loadSpec(SPEC_URL);
+    const store: EventStore = config.databaseUrl
+      ? await PostgresEventStore.connect(config.databaseUrl, config.dataDir, (m) => console.error(m))
+      : new FileEventStore(config.dataDir);
+    readiness.dependencies = () => ({ database: store.kind === 'postgres' ? 'up' : 'embedded' });
+    const exchange = await Exchange.open(
+      store,
+      {
+        lifo: mutant === 'fifo-broken',
+        dropPartlyFilledMaker: mutant === 'partial-fill-loses-quantity',
+        wallClock: mutant === 'wall-clock-in-matching',
+        keepPriceImprovement: mutant === 'hold-not-released',
+        skipRisk: mutant === 'risk-check-skipped',
+        gapAfterCancel: mutant === 'sequence-gap',
+        cancelNotLogged: mutant === 'cancel-not-logged',
+        duplicateRace: mutant === 'duplicate-race',
+        cancelAnyOrder: mutant === 'cancel-filled-accepted',
+      },
+      (m) => console.error(m),
+    );
+    const app = buildApp({ spec, readiness, exchange, mutant, logger: { level: config.logLevel } });
+    app.log.info(
+      { dataDir: config.dataDir, sequence: exchange.sequence, mutant: mutant ?? null },
+      'exchange recovered',
+    );
+    return { app, close: async () => exchange.close() };
+  },
+});

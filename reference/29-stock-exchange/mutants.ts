@@ -1,0 +1,70 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/29-stock-exchange/catalog.yaml).
+// MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+export const MUTANTS = [
+  { name: 'health-plain-text', breaks: 'SE-C1', description: 'readiness answers text/plain "ok", not the Health body' },
+  {
+    name: 'account-404-as-empty',
+    breaks: 'SE-C2',
+    description: 'an unknown account answers 200 with no balances, not 404',
+  },
+  {
+    name: 'cancel-filled-accepted',
+    breaks: 'SE-C3',
+    description: 'a cancel of a filled (or canceled) order answers 200 and marks it canceled, not 409 order_not_open',
+  },
+  { name: 'executions-filter-ignored', breaks: 'SE-C4', description: 'GET /v1/execution ignores its orderId filter' },
+  {
+    name: 'unvalidated-input',
+    breaks: 'SE-I1',
+    description: "placeOrder reaches its handler without the spec's validation",
+  },
+  {
+    name: 'fifo-broken',
+    breaks: 'SE-I2',
+    description: 'within a price level the newest order is matched first (LIFO), not the oldest',
+  },
+  {
+    name: 'partial-fill-loses-quantity',
+    breaks: 'SE-I2',
+    description: 'a resting order partly filled leaves the book: its remaining quantity is lost',
+  },
+  {
+    name: 'hold-not-released',
+    breaks: 'SE-I3',
+    description: 'a buy filled below its limit never gets the difference of its hold back: cash is lost',
+  },
+  {
+    name: 'sequence-gap',
+    breaks: 'SE-I4',
+    description: 'the sequencer skips a sequence ID after every cancel',
+  },
+  {
+    name: 'candle-close-first',
+    breaks: 'SE-I4',
+    description: "a candle's close is the window's first trade price, not its last",
+  },
+  {
+    name: 'risk-check-skipped',
+    breaks: 'SE-I5',
+    description: 'the order manager skips the daily risk check: a user orders past 1,000,000 shares',
+  },
+  {
+    name: 'wall-clock-in-matching',
+    breaks: 'SE-F1',
+    description: "a fill's time is read from the wall clock while matching: the replay after a restart diverges",
+  },
+  {
+    name: 'cancel-not-logged',
+    breaks: 'SE-F1',
+    description: 'cancels are applied but not written to the event log: after a restart the order is back in the book',
+  },
+  {
+    name: 'duplicate-race',
+    breaks: 'SE-F2',
+    description:
+      'the duplicate clientOrderId lookup happens before a 20 ms asynchronous step: concurrent submissions create several orders',
+  },
+] as const satisfies readonly { name: string; breaks: string; description: string }[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
