@@ -8,5 +8,6 @@ export const gradedSlugs: readonly string[] = [
   '09-url-shortener',
   '13-chat-system',
   '20-distributed-message-queue',
+  '23-hotel-reservation',
   '27-payment-system',
 ];

@@ -8,6 +8,7 @@ import { uniqueIdGenerator } from './08-unique-id-generator/index.ts';
 import { urlShortener } from './09-url-shortener/index.ts';
 import { chatSystem } from './13-chat-system/index.ts';
 import { distributedMessageQueue } from './20-distributed-message-queue/index.ts';
+import { hotelReservation } from './23-hotel-reservation/index.ts';
 import { paymentSystem } from './27-payment-system/index.ts';
 import type { ChapterModule } from './chapter-module.ts';
 
@@ -19,6 +20,7 @@ export const chapters: readonly ChapterModule[] = [
   urlShortener as ChapterModule,
   chatSystem as ChapterModule,
   distributedMessageQueue as ChapterModule,
+  hotelReservation as ChapterModule,
   paymentSystem as ChapterModule,
 ];
 
