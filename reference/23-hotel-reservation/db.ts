@@ -92,7 +92,11 @@ export class SqliteDb implements Db {
   };
 
   private turn<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
+    // Each turn first yields to the event loop, as a client talking to a database server over a socket does: other
+    // requests get in between one request's statements, as they would on PostgreSQL, so the embedded store is
+    // graded under the same interleavings (better-sqlite3 alone would run a whole request without a pause).
+    const run = () => new Promise<void>((ok) => setImmediate(ok)).then(fn);
+    const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
     return next;
   }

@@ -28,22 +28,32 @@ const WINDOW = 10;
 
 type Command =
   | { kind: 'reserve'; slot: number; count: number; start: number; nights: number }
-  | { kind: 'cancel'; slot: number }
+  | { kind: 'fill'; slot: number; start: number; nights: number }
+  | { kind: 'cancel'; slot: number; times: number }
   | { kind: 'rate'; at: number; rateMinor: number }
   | { kind: 'badRange'; start: number; nights: number };
 
+const range = { start: fc.nat({ max: 6 }), nights: fc.integer({ min: 1, max: 4 }) };
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
   {
-    weight: 5,
+    weight: 4,
     arbitrary: fc.record({
       kind: fc.constant('reserve' as const),
-      slot: fc.nat({ max: 5 }),
+      slot: fc.nat({ max: 3 }),
       count: fc.integer({ min: 1, max: 6 }),
-      start: fc.nat({ max: 6 }),
-      nights: fc.integer({ min: 1, max: 4 }),
+      ...range,
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), slot: fc.nat({ max: 5 }) }) },
+  // Exactly the rooms left within 110% on the range (the model says how many): the limit itself is graded.
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fill' as const), slot: fc.nat({ max: 3 }), ...range }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('cancel' as const),
+      slot: fc.nat({ max: 3 }),
+      times: fc.integer({ min: 1, max: 2 }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -104,7 +114,12 @@ function expectReservation(ctx: CheckContext, x: Exchange, want: ModelReservatio
 export async function modelSequence(ctx: CheckContext): Promise<void> {
   const api = hrApi(ctx);
   const arb = fc.record({
-    inventory: fc.integer({ min: 0, max: 14 }),
+    // Below 10 rooms 110% rounds down to the inventory itself; from 10 on the allowance is at least one room.
+    inventory: fc.oneof(
+      fc.integer({ min: 0, max: 4 }),
+      fc.integer({ min: 9, max: 14 }),
+      fc.integer({ min: 9, max: 14 }),
+    ),
     commands: fc.array(commandArb, { minLength: 1, maxLength: 14 }),
   });
   let steps = 0;
@@ -115,17 +130,20 @@ export async function modelSequence(ctx: CheckContext): Promise<void> {
     const run = uniqueId('i2');
     for (const c of commands) {
       steps++;
-      if (c.kind === 'reserve') {
+      if (c.kind === 'reserve' || c.kind === 'fill') {
+        const startDate = day(FIRST + c.start);
+        const endDate = day(FIRST + c.start + c.nights);
+        const nights = nightsOf(startDate, endDate);
+        const left = Math.min(...nights.map((d) => capacityOf(inventory) - (m.reserved.get(d) ?? 0)));
         const body: NewReservation = {
           reservationId: `${run}-${c.slot}`,
           hotelId: rt.hotelId,
           roomTypeId: rt.roomTypeId,
-          roomCount: c.count,
-          startDate: day(FIRST + c.start),
-          endDate: day(FIRST + c.start + c.nights),
+          roomCount: c.kind === 'fill' ? Math.min(100, Math.max(1, left)) : c.count,
+          startDate,
+          endDate,
           guestId: guest,
         };
-        const nights = nightsOf(body.startDate, body.endDate);
         const x = await api.reserve(body);
         const known = m.reservations.get(body.reservationId);
         if (known && sameRequest(known.body, body)) {
@@ -133,20 +151,20 @@ export async function modelSequence(ctx: CheckContext): Promise<void> {
           expectReservation(ctx, x, known, `the replay of ${body.reservationId}`);
         } else if (known) {
           ctx.expectStatus(x, 409, 'idempotency_key_reused');
-        } else if (m.fits(nights, c.count)) {
-          const want: ModelReservation = { body, status: 'confirmed', totalMinor: m.price(nights, c.count) };
+        } else if (m.fits(nights, body.roomCount)) {
+          const want: ModelReservation = { body, status: 'confirmed', totalMinor: m.price(nights, body.roomCount) };
           ctx.expect(
             x.status === 201,
-            `${c.count} rooms for ${body.startDate}..${body.endDate} fit within 110% of ${inventory} (reserved per night ${nights.map((d) => m.reserved.get(d) ?? 0)}), answered ${x.status}`,
+            `${body.roomCount} rooms for ${body.startDate}..${body.endDate} fit within 110% of ${inventory} (reserved per night ${nights.map((d) => m.reserved.get(d) ?? 0)}), answered ${x.status}`,
             x,
           );
           expectReservation(ctx, x, want, `reservation ${body.reservationId}`);
           m.reservations.set(body.reservationId, want);
-          m.add(nights, c.count);
+          m.add(nights, body.roomCount);
         } else {
           ctx.expect(
             x.status === 409,
-            `${c.count} rooms for ${body.startDate}..${body.endDate} exceed 110% of ${inventory} (reserved per night ${nights.map((d) => m.reserved.get(d) ?? 0)}), answered ${x.status}`,
+            `${body.roomCount} rooms for ${body.startDate}..${body.endDate} exceed 110% of ${inventory} (reserved per night ${nights.map((d) => m.reserved.get(d) ?? 0)}), answered ${x.status}`,
             x,
           );
           ctx.expectStatus(x, 409, 'rooms_unavailable');
@@ -154,16 +172,18 @@ export async function modelSequence(ctx: CheckContext): Promise<void> {
       } else if (c.kind === 'cancel') {
         const id = `${run}-${c.slot}`;
         const known = m.reservations.get(id);
-        const x = await api.cancel(id);
-        if (!known) {
-          ctx.expectStatus(x, 404, 'reservation_not_found');
-          continue;
+        for (let t = 0; t < c.times; t++) {
+          const x = await api.cancel(id);
+          if (!known) {
+            ctx.expectStatus(x, 404, 'reservation_not_found');
+            continue;
+          }
+          ctx.expect(x.status === 200, `cancelling ${id}: ${x.status}`, x);
+          if (known.status === 'confirmed')
+            m.add(nightsOf(known.body.startDate, known.body.endDate), -known.body.roomCount);
+          known.status = 'cancelled';
+          expectReservation(ctx, x, known, `cancelling ${id}`);
         }
-        ctx.expect(x.status === 200, `cancelling ${id}: ${x.status}`, x);
-        if (known.status === 'confirmed')
-          m.add(nightsOf(known.body.startDate, known.body.endDate), -known.body.roomCount);
-        known.status = 'cancelled';
-        expectReservation(ctx, x, known, `cancelling ${id}`);
       } else if (c.kind === 'rate') {
         okBody(
           ctx,
