@@ -1,5 +1,5 @@
 // Chapter 23, Hotel reservation: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown
-// one) and its mutants. Written to CHECKLIST.md beside this file.
+// one), its mutants and its load test. Written to CHECKLIST.md beside this file.
 import { MUTANTS } from '../../../reference/23-hotel-reservation/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/23-hotel-reservation/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
@@ -13,6 +13,7 @@ import {
   reservationConformance,
 } from './conformance.ts';
 import { killService } from './faults.ts';
+import { loadHotelReservation } from './load.ts';
 import { duplicatesAtOnce, modelSequence, raceForLastRooms } from './properties.ts';
 
 export const hotelReservation: ChapterModule<CheckId> = {
@@ -32,4 +33,5 @@ export const hotelReservation: ChapterModule<CheckId> = {
     'HR-F1': killService,
   },
   mutants: MUTANTS,
+  load: loadHotelReservation,
 };

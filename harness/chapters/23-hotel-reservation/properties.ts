@@ -238,7 +238,7 @@ export async function raceForLastRooms(ctx: CheckContext): Promise<void> {
   const api = hrApi(ctx);
   const arb = fc.record({
     inventory: fc.integer({ min: 1, max: 12 }),
-    left: fc.integer({ min: 0, max: 3 }),
+    left: fc.integer({ min: 1, max: 3 }),
     clients: fc.array(
       fc.record({
         count: fc.integer({ min: 1, max: 2 }),
