@@ -94,7 +94,7 @@ export interface paths {
         };
         /**
          * Find how many rooms of a type are still available on each night of a date range, with each night's rate (the book's availability query on room_type_inventory).
-         * @description One entry per night from `startDate` up to, not including, `endDate`. `available` is `floor(110% * totalInventory) - totalReserved`, never below 0. The answer may come from a cache and lag the database for a moment; a reservation is always decided on the database.
+         * @description One entry per night from `startDate` up to, not including, `endDate`. `available` is `floor(110% * totalInventory) - totalReserved`, never below 0. The answer may come from a cache that lags the database by at most 1 second (the book's inventory cache, fed by a change stream); a reservation is always decided on the database.
          */
         get: operations["getAvailability"];
         put?: never;
