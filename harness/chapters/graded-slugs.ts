@@ -8,6 +8,7 @@ export const gradedSlugs: readonly string[] = [
   '09-url-shortener',
   '13-chat-system',
   '20-distributed-message-queue',
+  '23-hotel-reservation',
   '25-s3-object-storage',
   '26-gaming-leaderboard',
   '27-payment-system',

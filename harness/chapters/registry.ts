@@ -8,6 +8,7 @@ import { uniqueIdGenerator } from './08-unique-id-generator/index.ts';
 import { urlShortener } from './09-url-shortener/index.ts';
 import { chatSystem } from './13-chat-system/index.ts';
 import { distributedMessageQueue } from './20-distributed-message-queue/index.ts';
+import { hotelReservation } from './23-hotel-reservation/index.ts';
 import { s3ObjectStorage } from './25-s3-object-storage/index.ts';
 import { gamingLeaderboard } from './26-gaming-leaderboard/index.ts';
 import { paymentSystem } from './27-payment-system/index.ts';
@@ -22,6 +23,7 @@ export const chapters: readonly ChapterModule[] = [
   urlShortener as ChapterModule,
   chatSystem as ChapterModule,
   distributedMessageQueue as ChapterModule,
+  hotelReservation as ChapterModule,
   s3ObjectStorage as ChapterModule,
   gamingLeaderboard as ChapterModule,
   paymentSystem as ChapterModule,

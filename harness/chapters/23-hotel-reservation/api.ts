@@ -1,0 +1,132 @@
+// The chapter's operations over the wire (every exchange validated against the spec by ctx.http), and what the spec
+// fixes that the harness computes itself, never taking the implementation's word: the nights of a range, the 110%
+// limit, the price of a stay.
+import { randomBytes } from 'node:crypto';
+import type { components } from '../../../specs/23-hotel-reservation/generated/openapi.d.ts';
+import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange, HttpClient } from '../../core/http-client.ts';
+
+export type Hotel = components['schemas']['Hotel'];
+export type RoomType = components['schemas']['RoomType'];
+export type Availability = components['schemas']['Availability'];
+export type Night = components['schemas']['Night'];
+export type Reservation = components['schemas']['Reservation'];
+export type NewReservation = components['schemas']['NewReservation'];
+export type ReservationList = components['schemas']['ReservationList'];
+
+const DAY_MS = 86_400_000;
+
+/** Today + offset days (UTC) as YYYY-MM-DD. Checks use offsets of 2 and more, so a run across midnight stays valid. */
+export function day(offset: number): string {
+  return new Date((Math.floor(Date.now() / DAY_MS) + offset) * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** The nights of [start, end): the check-out day is not one. */
+export function nightsOf(start: string, end: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(`${start}T00:00:00Z`); t < Date.parse(`${end}T00:00:00Z`); t += DAY_MS)
+    out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+/** Rooms a night may have reserved: 110% of its inventory, rounded down (the book's overbooking allowance). */
+export function capacityOf(totalInventory: number): number {
+  return Math.floor((totalInventory * 11) / 10);
+}
+
+/** An identifier no earlier check or run used on this target (hotels and reservations outlive a check). */
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+export function hrApi(ctx: CheckContext, http: HttpClient = ctx.http) {
+  const e = encodeURIComponent;
+  const rt = (h: string, t: string) => `/v1/hotels/${e(h)}/room-types/${e(t)}`;
+  return {
+    createHotel: (body: Record<string, unknown>) => http.send({ method: 'POST', path: '/v1/hotels', json: body }),
+    getHotel: (h: string) => http.send({ method: 'GET', path: `/v1/hotels/${e(h)}` }),
+    createRoomType: (h: string, body: Record<string, unknown>) =>
+      http.send({ method: 'POST', path: `/v1/hotels/${e(h)}/room-types`, json: body }),
+    getRoomType: (h: string, t: string) => http.send({ method: 'GET', path: rt(h, t) }),
+    setRates: (h: string, t: string, rates: { date: string; rateMinor: number }[]) =>
+      http.send({ method: 'PUT', path: `${rt(h, t)}/rates`, json: { rates } }),
+    availability: (h: string, t: string, startDate: string, endDate: string) =>
+      http.send({
+        method: 'GET',
+        path: `${rt(h, t)}/availability?${new URLSearchParams({ startDate, endDate })}`,
+      }),
+    reserve: (body: NewReservation | Record<string, unknown>) =>
+      http.send({ method: 'POST', path: '/v1/reservations', json: body }),
+    getReservation: (id: string) => http.send({ method: 'GET', path: `/v1/reservations/${e(id)}` }),
+    list: (guestId: string) =>
+      http.send({ method: 'GET', path: `/v1/reservations?${new URLSearchParams({ guestId })}` }),
+    cancel: (id: string) => http.send({ method: 'DELETE', path: `/v1/reservations/${e(id)}` }),
+  };
+}
+
+export type HrApi = ReturnType<typeof hrApi>;
+
+/** The body of an answer that must have `status`; fails the check otherwise. */
+export function okBody<T>(ctx: CheckContext, x: Exchange, status: number, what: string): T {
+  ctx.expect(x.status === status, `${what}: expected ${status}, got ${x.status ?? x.error}`, x);
+  return x.body as T;
+}
+
+/** A fresh hotel with one room type of `inventory` rooms at `rateMinor` a night. */
+export async function freshRoomType(
+  ctx: CheckContext,
+  api: HrApi,
+  inventory: number,
+  rateMinor = 10_000,
+  currency = 'EUR',
+): Promise<RoomType> {
+  const h = okBody<Hotel>(
+    ctx,
+    await api.createHotel({ name: uniqueId('hotel'), address: 'Quay Street 1, Ålesund' }),
+    201,
+    'creating a hotel',
+  );
+  return okBody<RoomType>(
+    ctx,
+    await api.createRoomType(h.hotelId, { name: 'Double', totalInventory: inventory, rateMinor, currency }),
+    201,
+    'creating a room type',
+  );
+}
+
+/**
+ * Availability read until it shows what `want` expects: the spec lets the answer lag the database by at most 1 s
+ * (the book's cache). Returns null when it matched, else what `want` said about the last answer.
+ */
+export async function availabilityBecomes(
+  ctx: CheckContext,
+  api: HrApi,
+  rt: RoomType,
+  start: string,
+  end: string,
+  want: (nights: Night[]) => string | null,
+): Promise<string | null> {
+  const until = Date.now() + 1000;
+  for (;;) {
+    const x = await api.availability(rt.hotelId, rt.roomTypeId, start, end);
+    const a = okBody<Availability>(ctx, x, 200, `availability ${start}..${end}`);
+    const why = want(a.nights);
+    if (why === null) return null;
+    if (Date.now() >= until) return why;
+    await ctx.sleep(25);
+  }
+}
+
+/** Compares each night's reserved count with the expected one; null when all agree. */
+export function reservedDiffers(nights: Night[], expected: Map<string, number>, inventory: number): string | null {
+  const diffs: string[] = [];
+  for (const n of nights) {
+    const want = expected.get(n.date) ?? 0;
+    const avail = Math.max(0, capacityOf(inventory) - want);
+    if (n.totalReserved !== want || n.available !== avail || n.totalInventory !== inventory)
+      diffs.push(
+        `${n.date}: reserved ${n.totalReserved} available ${n.available} of ${n.totalInventory}, expected reserved ${want} available ${avail} of ${inventory}`,
+      );
+  }
+  return diffs.length ? diffs.join('; ') : null;
+}

@@ -1,0 +1,164 @@
+// Grades the chapter 23 reference the way a user grades theirs: by manifest on the embedded SQLite with each of the
+// book's three concurrency strategies (the default shuffled, the whole catalog), on real PostgreSQL with each
+// strategy where SDGRADE_DATABASE_URL is given (CI), by URL (the kill skipped with its reason), then every mutant.
+// Property run counts stay small here (CI budget); `sdgrade test` runs more.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gradeChapter } from '../../core/grade-chapter.ts';
+import { loadManifest } from '../../core/manifest.ts';
+import { ProcessTarget } from '../../core/process-target.ts';
+import { findK6 } from '../../tools/k6.ts';
+import {
+  describeMutants,
+  expectEveryTarget,
+  expectMeasuredRatio,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+  timeLimit,
+} from '../grade-test-kit.ts';
+import { hotelReservation } from './index.ts';
+
+const realDatabase = Boolean(process.env.SDGRADE_DATABASE_URL);
+const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-23-test-'));
+const base = {
+  module: hotelReservation,
+  runDir,
+  runSeed: 23,
+  numRuns: 8,
+  load: null,
+  network: null,
+  onProgress: () => {},
+} as const;
+
+/** The checks whose outcome the store and its concurrency strategy decide. */
+const storeBound = ['HR-C4', 'HR-I2', 'HR-I3', 'HR-I4', 'HR-F1'];
+
+/** Runs fn with SDGRADE_HR_CONCURRENCY set (the manifest passes it to the reference as CONCURRENCY). */
+async function withStrategy<T>(strategy: string, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.SDGRADE_HR_CONCURRENCY;
+  process.env.SDGRADE_HR_CONCURRENCY = strategy;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.SDGRADE_HR_CONCURRENCY;
+    else process.env.SDGRADE_HR_CONCURRENCY = saved;
+  }
+}
+
+describe('23-hotel-reservation reference', () => {
+  it(
+    'passes every check by manifest on the embedded store (pessimistic, the default), shuffled',
+    async () => {
+      const r = await gradeByManifest({
+        ...base,
+        target: { manifest: hotelReservation.referenceManifest },
+        embedded: true,
+      });
+      expect(failures(r)).toEqual([]);
+      expect(r.checks.map((c) => `${c.id} ${c.status}`)).toEqual(
+        hotelReservation.catalog.checks.map((c) => `${c.id} pass`),
+      );
+      // The race bit: more rooms were asked for than the last ones left.
+      const i3 = r.checks.find((c) => c.id === 'HR-I3')!.evidence!;
+      expect(i3.sent as number).toBeGreaterThan(i3.accepted as number);
+      expectValidResults(r);
+    },
+    timeLimit(240_000),
+  );
+
+  for (const strategy of ['optimistic', 'constraint'])
+    it(
+      `passes the store-bound checks on the embedded store with CONCURRENCY=${strategy}`,
+      async () => {
+        const r = await withStrategy(strategy, () =>
+          // A run folder (and so a store) of its own: a store is made for one strategy.
+          gradeChapter({
+            ...base,
+            runDir: join(runDir, `embedded-${strategy}`),
+            target: { manifest: hotelReservation.referenceManifest },
+            embedded: true,
+            only: storeBound,
+          }),
+        );
+        expect(failures(r)).toEqual([]);
+        expect(r.checks.map((c) => `${c.id} ${c.status}`)).toEqual(storeBound.map((id) => `${id} pass`));
+      },
+      timeLimit(180_000),
+    );
+
+  for (const strategy of ['pessimistic', 'optimistic', 'constraint'])
+    it.runIf(realDatabase || process.env.CI)(
+      `passes the store-bound checks on real PostgreSQL with CONCURRENCY=${strategy} (CI)`,
+      async () => {
+        expect(realDatabase, 'CI must set SDGRADE_DATABASE_URL (scripts/services.sh)').toBe(true);
+        const r = await withStrategy(strategy, () =>
+          gradeChapter({
+            ...base,
+            runDir: join(runDir, `postgres-${strategy}`),
+            target: { manifest: hotelReservation.referenceManifest },
+            only: storeBound,
+          }),
+        );
+        expect(failures(r)).toEqual([]);
+        expect(r.checks.map((c) => `${c.id} ${c.status}`)).toEqual(storeBound.map((id) => `${id} pass`));
+      },
+      timeLimit(180_000),
+    );
+
+  it(
+    'passes by URL, and reports the kill as skipped (never passed)',
+    async () => {
+      const started = await ProcessTarget.start({
+        manifest: loadManifest(hotelReservation.referenceManifest),
+        runDir: join(runDir, 'by-url'),
+        embedded: true,
+      });
+      try {
+        const r = await gradeChapter({ ...base, target: { url: started.baseUrl }, only: ['HR-C4', 'HR-F1'] });
+        expect(failures(r)).toEqual([]);
+        const f1 = r.checks.find((c) => c.id === 'HR-F1')!;
+        expect(f1.status).toBe('skipped');
+        expect(f1.reason).toMatch(/manifest|process/);
+        expect(r.checks.find((c) => c.id === 'HR-C4')!.status).toBe('pass');
+      } finally {
+        await started.close();
+      }
+    },
+    timeLimit(120_000),
+  );
+
+  describeMutants(hotelReservation, { numRuns: 10, mutantTimeoutMs: 120_000 });
+
+  it(
+    'runs the k6 smoke profile and maps it into valid results with every target',
+    async () => {
+      const k6 = await findK6({ build: false });
+      const r = await gradeChapter({
+        ...base,
+        target: { manifest: hotelReservation.referenceManifest },
+        embedded: true,
+        only: ['HR-C1'],
+        load: 'smoke',
+        k6: { path: k6.path, version: k6.version },
+      });
+      const why = r.targets.map((t) => `${t.id}: ${t.reason}`).join('\n');
+      expect(
+        r.load?.scenarios.map((s) => s.name),
+        why,
+      ).toEqual(['reserve', 'details', 'availability']);
+      for (const s of r.load!.scenarios) {
+        expect(s.rps, s.name).toBeGreaterThan(0);
+        expectMeasuredRatio(s.errorRate, s.name);
+      }
+      const byId = expectEveryTarget(r, hotelReservation);
+      expectMeasuredRatio(byId['HR-T3']!.value, 'HR-T3');
+      expect(byId['HR-T1']!.value).toBeGreaterThan(0);
+      expect(byId['HR-T2']!.value).toBeGreaterThan(0);
+      expectValidResults(r, k6.version);
+    },
+    timeLimit(180_000),
+  );
+});

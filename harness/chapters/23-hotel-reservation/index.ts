@@ -1,0 +1,37 @@
+// Chapter 23, Hotel reservation: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown
+// one), its mutants and its load test. Written to CHECKLIST.md beside this file.
+import { MUTANTS } from '../../../reference/23-hotel-reservation/mutants.ts';
+import { type CheckId, catalog } from '../../../specs/23-hotel-reservation/generated/catalog.ts';
+import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
+import type { Catalog } from '../../core/catalog.ts';
+import { specFile } from '../../core/paths.ts';
+import type { ChapterModule } from '../chapter-module.ts';
+import {
+  availabilityConformance,
+  hotelConformance,
+  readinessConformance,
+  reservationConformance,
+} from './conformance.ts';
+import { killService } from './faults.ts';
+import { loadHotelReservation } from './load.ts';
+import { duplicatesAtOnce, modelSequence, raceForLastRooms } from './properties.ts';
+
+export const hotelReservation: ChapterModule<CheckId> = {
+  slug: '23-hotel-reservation',
+  catalog: catalog as unknown as Catalog,
+  specFile: specFile('23-hotel-reservation'),
+  referenceManifest: new URL('../../../reference/23-hotel-reservation/manifest.json', import.meta.url).pathname,
+  checks: {
+    'HR-C1': readinessConformance,
+    'HR-C2': hotelConformance,
+    'HR-C3': availabilityConformance,
+    'HR-C4': reservationConformance,
+    'HR-I1': (ctx) => badInputIs4xxEverywhere(ctx),
+    'HR-I2': modelSequence,
+    'HR-I3': raceForLastRooms,
+    'HR-I4': duplicatesAtOnce,
+    'HR-F1': killService,
+  },
+  mutants: MUTANTS,
+  load: loadHotelReservation,
+};

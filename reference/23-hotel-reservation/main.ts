@@ -1,0 +1,61 @@
+// The chapter 23 reference server: node --import tsx reference/23-hotel-reservation/main.ts
+// Wires config -> database (SQLite by default, PostgreSQL with DATABASE_URL) -> store and cache -> app (README.md).
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../kit/config.ts';
+import { loadSpec } from '../kit/load-spec.ts';
+import { runServer } from '../kit/run-server.ts';
+import { buildApp, SPEC_URL } from './app.ts';
+import { AvailabilityCache } from './cache.ts';
+import { type Db, PostgresDb, type SchemaOptions, SqliteDb } from './db.ts';
+import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName } from './mutants.ts';
+import { HotelStore, STRATEGIES, type Strategy } from './store.ts';
+
+/**
+ * The PostgreSQL schema: DB_SCHEMA, else one made for this data directory on its first start and kept in it, so a
+ * restart finds its data and every fresh start (a grade, a mutant) gets tables made for its own strategy.
+ */
+function schemaFor(dataDir: string): string {
+  const given = process.env['DB_SCHEMA']?.trim();
+  if (given) return given;
+  const file = join(dataDir, 'pg-schema');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const schema = `hr23_${randomBytes(6).toString('hex')}`;
+  writeFileSync(file, schema);
+  return schema;
+}
+
+await runServer({
+  chapter: '23-hotel-reservation',
+  defaultPort: 8230,
+  mutants: MUTANT_NAMES,
+  async start({ config, readiness }) {
+    const mutant = config.mutant as MutantName | undefined;
+    const chosen = process.env['CONCURRENCY']?.trim() || 'pessimistic';
+    if (!(STRATEGIES as readonly string[]).includes(chosen))
+      throw new ConfigError(`CONCURRENCY must be one of ${STRATEGIES.join(', ')}, not ${chosen}`);
+    const strategy = (mutant && MUTANT_STRATEGY[mutant]) ?? (chosen as Strategy);
+    const schema: SchemaOptions = {
+      checkConstraint: strategy === 'constraint' && mutant !== 'constraint-missing',
+      uniqueReservationId: mutant !== 'idempotency-key-not-unique',
+    };
+    const spec = await loadSpec(SPEC_URL);
+    const log = (m: string) => console.error(m);
+    const db: Db =
+      config.databaseUrl && mutant !== 'memory-store'
+        ? await PostgresDb.connect(config.databaseUrl, schemaFor(config.dataDir), schema, log)
+        : // MUTANT memory-store: nothing reaches a file.
+          new SqliteDb(mutant === 'memory-store' ? ':memory:' : join(config.dataDir, 'hotel.sqlite'), schema);
+    // The tables were made for one strategy (the CHECK constraint is part of them): refuse to run another on them.
+    await db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', ['strategy', strategy]);
+    const [made] = await db.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', ['strategy']);
+    if (made?.value !== strategy)
+      throw new ConfigError(`this store was made for CONCURRENCY=${made?.value}; start it with that, or a new store`);
+    const store = new HotelStore(db, strategy, new AvailabilityCache(), mutant);
+    readiness.dependencies = async () => ({ database: await db.health() });
+    const app = buildApp({ spec, readiness, store, mutant, logger: { level: config.logLevel } });
+    app.log.info({ store: db.kind, strategy, mutant: mutant ?? null }, 'hotel reservation configured');
+    return { app, close: () => db.close() };
+  },
+});

@@ -1,0 +1,82 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/23-hotel-reservation/catalog.yaml).
+// MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+export const MUTANTS = [
+  { name: 'health-plain-text', breaks: 'HR-C1', description: 'readiness answers text/plain "ok", not the Health body' },
+  {
+    name: 'unvalidated-input',
+    breaks: 'HR-I1',
+    description: "createRoomType reaches its handler without the spec's validation",
+  },
+  {
+    name: 'room-type-inventory-dropped',
+    breaks: 'HR-C2',
+    description: 'a new room type is answered and stored with no rooms (totalInventory 0)',
+  },
+  {
+    name: 'availability-ignores-rates',
+    breaks: 'HR-C3',
+    description: "availability answers every night at the room type's default rate, ignoring the daily rates set",
+  },
+  {
+    name: 'replay-answers-201',
+    breaks: 'HR-C4',
+    description: 'a repeated reservation answers 201 (as if new) instead of 200',
+  },
+  {
+    name: 'date-range-off-by-one',
+    breaks: 'HR-I2',
+    description: 'a reservation also takes the check-out day as a night (and a cancellation gives it back)',
+  },
+  {
+    name: 'cancel-restores-twice',
+    breaks: 'HR-I2',
+    description: 'cancelling a cancelled reservation gives its rooms back again',
+  },
+  {
+    name: 'no-overbooking-allowance',
+    breaks: 'HR-I2',
+    description: "the limit is 100% of the inventory, not the book's 110%",
+  },
+  {
+    name: 'check-then-update-unlocked',
+    breaks: 'HR-I3',
+    description: "the inventory is checked outside the transaction, without a lock, then updated (the book's race)",
+  },
+  {
+    name: 'overbooking-checked-on-cache',
+    breaks: 'HR-I3',
+    description: 'the 110% check reads the inventory cache (which lags the database), not the locked rows',
+  },
+  {
+    name: 'optimistic-version-unchecked',
+    breaks: 'HR-I3',
+    description: 'optimistic locking whose UPDATE does not compare the version it read',
+  },
+  {
+    name: 'constraint-missing',
+    breaks: 'HR-I3',
+    description: 'the database-constraint strategy on a table without its CHECK constraint',
+  },
+  {
+    name: 'idempotency-key-not-unique',
+    breaks: 'HR-I4',
+    description:
+      'reservation_id is not unique and is looked up before the transaction: copies sent at once both insert',
+  },
+  {
+    name: 'memory-store',
+    breaks: 'HR-F1',
+    description: 'the embedded store is an in-memory SQLite database: a restart forgets every reservation',
+  },
+] as const satisfies readonly { name: string; breaks: string; description: string }[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
+
+/** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */
+export const MUTANT_STRATEGY: Partial<Record<MutantName, 'pessimistic' | 'optimistic' | 'constraint'>> = {
+  'check-then-update-unlocked': 'pessimistic',
+  'overbooking-checked-on-cache': 'pessimistic',
+  'optimistic-version-unchecked': 'optimistic',
+  'constraint-missing': 'constraint',
+};

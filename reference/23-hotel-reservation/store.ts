@@ -1,0 +1,455 @@
+// Hotels, room types, rates and reservations on the relational store, with the book's improved data model
+// (room_type_inventory: one row per hotel, room type and night) and its three answers to double booking, chosen by
+// CONCURRENCY: pessimistic (SELECT ... FOR UPDATE), optimistic (a version column) or constraint (a CHECK).
+import { randomBytes } from 'node:crypto';
+import { ProblemError } from '../kit/problem.ts';
+import type { AvailabilityCache, CachedNight } from './cache.ts';
+import { dateOf, dayNumber, nightsOf } from './dates.ts';
+import { type Db, isCheckViolation, isUniqueViolation, type Sql } from './db.ts';
+import type { MutantName } from './mutants.ts';
+
+export const STRATEGIES = ['pessimistic', 'optimistic', 'constraint'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** Optimistic locking: attempts before answering 409 write_conflict (the client may send the same request again). */
+const OPTIMISTIC_ATTEMPTS = 8;
+
+export interface Hotel {
+  hotelId: string;
+  name: string;
+  address: string;
+}
+export interface RoomType {
+  hotelId: string;
+  roomTypeId: string;
+  name: string;
+  totalInventory: number;
+  rateMinor: number;
+  currency: string;
+}
+export interface NewReservation {
+  reservationId: string;
+  hotelId: string;
+  roomTypeId: string;
+  roomCount: number;
+  startDate: string;
+  endDate: string;
+  guestId: string;
+}
+export interface Reservation extends NewReservation {
+  status: 'confirmed' | 'cancelled';
+  totalMinor: number;
+  currency: string;
+  createdAt: string;
+}
+export interface Night {
+  date: string;
+  totalInventory: number;
+  totalReserved: number;
+  available: number;
+  rateMinor: number;
+}
+
+interface InventoryRow {
+  date: string;
+  total_inventory: number;
+  total_reserved: number;
+  version: number;
+}
+interface ReservationRow {
+  reservation_id: string;
+  hotel_id: string;
+  room_type_id: string;
+  guest_id: string;
+  start_date: string;
+  end_date: string;
+  room_count: number;
+  status: 'confirmed' | 'cancelled';
+  total_minor: number;
+  currency: string;
+  created_at: string;
+}
+
+/** Within the book's overbooking limit: reserved + n <= 110% of the inventory, in integers. */
+export function fits(totalReserved: number, roomCount: number, totalInventory: number): boolean {
+  return (totalReserved + roomCount) * 10 <= totalInventory * 11;
+}
+
+/** Rooms still available on a night: floor(110% of the inventory) - reserved, never below 0. */
+export function availableOf(totalReserved: number, totalInventory: number): number {
+  return Math.max(0, Math.floor((totalInventory * 11) / 10) - totalReserved);
+}
+
+const newId = (prefix: string) => `${prefix}-${randomBytes(8).toString('hex')}`;
+
+/** Thrown inside a transaction when an optimistic write found a newer version: roll back and try again. */
+class StaleVersion extends Error {}
+
+const toReservation = (r: ReservationRow): Reservation => ({
+  reservationId: r.reservation_id,
+  hotelId: r.hotel_id,
+  roomTypeId: r.room_type_id,
+  roomCount: Number(r.room_count),
+  startDate: r.start_date,
+  endDate: r.end_date,
+  guestId: r.guest_id,
+  status: r.status,
+  totalMinor: Number(r.total_minor),
+  currency: r.currency,
+  createdAt: r.created_at,
+});
+
+const sameRequest = (a: Reservation, b: NewReservation) =>
+  a.hotelId === b.hotelId &&
+  a.roomTypeId === b.roomTypeId &&
+  a.roomCount === b.roomCount &&
+  a.startDate === b.startDate &&
+  a.endDate === b.endDate &&
+  a.guestId === b.guestId;
+
+export class HotelStore {
+  constructor(
+    private readonly db: Db,
+    readonly strategy: Strategy,
+    private readonly cache: AvailabilityCache,
+    private readonly mutant: MutantName | undefined,
+  ) {}
+
+  private fits(totalReserved: number, roomCount: number, totalInventory: number): boolean {
+    // MUTANT no-overbooking-allowance: 100% of the inventory, not 110%.
+    if (this.mutant === 'no-overbooking-allowance') return totalReserved + roomCount <= totalInventory;
+    return fits(totalReserved, roomCount, totalInventory);
+  }
+
+  /** PostgreSQL locks the rows it reads; SQLite's transaction already holds the one write lock (BEGIN IMMEDIATE). */
+  private get forUpdate(): string {
+    return this.db.kind === 'postgres' ? ' FOR UPDATE' : '';
+  }
+
+  async createHotel(h: Omit<Hotel, 'hotelId'>): Promise<Hotel> {
+    const hotel = { hotelId: newId('h'), ...h };
+    await this.db.run('INSERT INTO hotel (hotel_id, name, address) VALUES (?, ?, ?)', [
+      hotel.hotelId,
+      hotel.name,
+      hotel.address,
+    ]);
+    return hotel;
+  }
+
+  async hotel(hotelId: string): Promise<Hotel> {
+    const [h] = await this.db.all<{ name: string; address: string }>(
+      'SELECT name, address FROM hotel WHERE hotel_id = ?',
+      [hotelId],
+    );
+    if (!h) throw new ProblemError(404, 'hotel_not_found', `no hotel ${hotelId}`);
+    return { hotelId, name: h.name, address: h.address };
+  }
+
+  async createRoomType(hotelId: string, t: Omit<RoomType, 'hotelId' | 'roomTypeId'>): Promise<RoomType> {
+    await this.hotel(hotelId);
+    const rt = { hotelId, roomTypeId: newId('rt'), ...t };
+    // MUTANT room-type-inventory-dropped: the room type is stored (and answered) with no rooms.
+    if (this.mutant === 'room-type-inventory-dropped') rt.totalInventory = 0;
+    await this.db.run(
+      'INSERT INTO room_type (hotel_id, room_type_id, name, total_inventory, rate_minor, currency) VALUES (?, ?, ?, ?, ?, ?)',
+      [hotelId, rt.roomTypeId, rt.name, rt.totalInventory, rt.rateMinor, rt.currency],
+    );
+    return rt;
+  }
+
+  async roomType(hotelId: string, roomTypeId: string): Promise<RoomType> {
+    const [t] = await this.db.all<{ name: string; total_inventory: number; rate_minor: number; currency: string }>(
+      'SELECT name, total_inventory, rate_minor, currency FROM room_type WHERE hotel_id = ? AND room_type_id = ?',
+      [hotelId, roomTypeId],
+    );
+    if (!t) {
+      await this.hotel(hotelId);
+      throw new ProblemError(404, 'room_type_not_found', `hotel ${hotelId} has no room type ${roomTypeId}`);
+    }
+    return {
+      hotelId,
+      roomTypeId,
+      name: t.name,
+      totalInventory: Number(t.total_inventory),
+      rateMinor: Number(t.rate_minor),
+      currency: t.currency,
+    };
+  }
+
+  async setRates(hotelId: string, roomTypeId: string, rates: { date: string; rateMinor: number }[]): Promise<number> {
+    await this.roomType(hotelId, roomTypeId);
+    // The last entry for a date wins, as if each were sent in order.
+    const byDate = new Map(rates.map((r) => [r.date, r.rateMinor]));
+    await this.db.tx(async (sql) => {
+      for (const [date, rate] of byDate)
+        await sql.run(
+          `INSERT INTO room_type_rate (hotel_id, room_type_id, date, rate_minor) VALUES (?, ?, ?, ?)
+           ON CONFLICT (hotel_id, room_type_id, date) DO UPDATE SET rate_minor = excluded.rate_minor`,
+          [hotelId, roomTypeId, date, rate],
+        );
+    });
+    return rates.length;
+  }
+
+  private async ratesOf(rt: RoomType, nights: readonly string[]): Promise<number[]> {
+    const rows = await this.db.all<{ date: string; rate_minor: number }>(
+      'SELECT date, rate_minor FROM room_type_rate WHERE hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?',
+      [rt.hotelId, rt.roomTypeId, nights[0], nights.at(-1)],
+    );
+    const set = new Map(rows.map((r) => [r.date, Number(r.rate_minor)]));
+    return nights.map((d) => set.get(d) ?? rt.rateMinor);
+  }
+
+  /**
+   * The book pre-populates room_type_inventory with a daily job; here a night's row is made on first use, with the
+   * room type's inventory and nothing reserved (a concurrent maker of the same row wins, the other does nothing).
+   */
+  private async ensureInventory(rt: RoomType, nights: readonly string[]): Promise<void> {
+    const values = nights.map(() => '(?, ?, ?, ?, 0, 0)').join(', ');
+    await this.db.run(
+      `INSERT INTO room_type_inventory (hotel_id, room_type_id, date, total_inventory, total_reserved, version)
+       VALUES ${values} ON CONFLICT (hotel_id, room_type_id, date) DO NOTHING`,
+      nights.flatMap((d) => [rt.hotelId, rt.roomTypeId, d, rt.totalInventory]),
+    );
+  }
+
+  private inventory(sql: Sql, rt: RoomType, nights: readonly string[], lock: string): Promise<InventoryRow[]> {
+    return sql.all<InventoryRow>(
+      `SELECT date, total_inventory, total_reserved, version FROM room_type_inventory
+       WHERE hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ? ORDER BY date${lock}`,
+      [rt.hotelId, rt.roomTypeId, nights[0], nights.at(-1)],
+    );
+  }
+
+  async availability(hotelId: string, roomTypeId: string, startDate: string, endDate: string): Promise<Night[]> {
+    const rt = await this.roomType(hotelId, roomTypeId);
+    const nights = nightsOf(startDate, endDate);
+    const rates = await this.ratesOf(rt, nights);
+    // The cache answers what it has; the rest is read from the database (and cached).
+    let cached = this.cache.get(hotelId, roomTypeId, nights);
+    if (cached.some((c) => c === undefined)) {
+      const rows = await this.inventory(this.db, rt, nights, '');
+      this.cache.put(hotelId, roomTypeId, rows.map(cachedOf));
+      const byDate = new Map(rows.map((r) => [r.date, cachedOf(r)]));
+      cached = nights.map((d, i) => cached[i] ?? byDate.get(d));
+    }
+    return nights.map((date, i) => {
+      const c = cached[i] ?? { date, totalInventory: rt.totalInventory, totalReserved: 0, version: -1 };
+      return {
+        date,
+        totalInventory: c.totalInventory,
+        totalReserved: c.totalReserved,
+        available: availableOf(c.totalReserved, c.totalInventory),
+        // MUTANT availability-ignores-rates: every night at the default rate.
+        rateMinor: this.mutant === 'availability-ignores-rates' ? rt.rateMinor : rates[i]!,
+      };
+    });
+  }
+
+  private async byId(sql: Sql, reservationId: string, lock = ''): Promise<Reservation | undefined> {
+    const [r] = await sql.all<ReservationRow>(
+      `SELECT reservation_id, hotel_id, room_type_id, guest_id, start_date, end_date, room_count, status, total_minor,
+              currency, created_at FROM reservation WHERE reservation_id = ? ORDER BY id LIMIT 1${lock}`,
+      [reservationId],
+    );
+    return r ? toReservation(r) : undefined;
+  }
+
+  async reservation(reservationId: string): Promise<Reservation> {
+    const r = await this.byId(this.db, reservationId);
+    if (!r) throw new ProblemError(404, 'reservation_not_found', `no reservation ${reservationId}`);
+    return r;
+  }
+
+  async reservationsOf(guestId: string): Promise<Reservation[]> {
+    const rows = await this.db.all<ReservationRow>(
+      `SELECT reservation_id, hotel_id, room_type_id, guest_id, start_date, end_date, room_count, status, total_minor,
+              currency, created_at FROM reservation WHERE guest_id = ? ORDER BY id`,
+      [guestId],
+    );
+    return rows.map(toReservation);
+  }
+
+  /** The answer to a reservationId seen before: the same request is a replay (200), another one a 409. */
+  private replay(existing: Reservation, r: NewReservation): { created: false; reservation: Reservation } {
+    if (!sameRequest(existing, r))
+      throw new ProblemError(
+        409,
+        'idempotency_key_reused',
+        `reservation ${r.reservationId} exists with another hotel, room type, count, dates or guest`,
+      );
+    return { created: false, reservation: existing };
+  }
+
+  async reserve(r: NewReservation): Promise<{ created: boolean; reservation: Reservation }> {
+    // MUTANT idempotency-key-not-unique: the key is looked up before the transaction and the column is not unique,
+    // so two copies sent at once both find nothing and both insert.
+    const keyOutsideTx = this.mutant === 'idempotency-key-not-unique';
+    const seen = await this.byId(this.db, r.reservationId);
+    if (seen) return this.replay(seen, r);
+    const nights = nightsOf(r.startDate, r.endDate, this.mutant === 'date-range-off-by-one');
+    const rt = await this.roomType(r.hotelId, r.roomTypeId);
+    await this.ensureInventory(rt, nights);
+    const totalMinor = (await this.ratesOf(rt, nights)).reduce((a, b) => a + b, 0) * r.roomCount;
+    const reservation: Reservation = {
+      ...r,
+      status: 'confirmed',
+      totalMinor,
+      currency: rt.currency,
+      createdAt: new Date().toISOString(),
+    };
+    const attempts = this.strategy === 'optimistic' ? OPTIMISTIC_ATTEMPTS : 1;
+    for (let attempt = 1; ; attempt++) {
+      // Read before the transaction, without a lock: the optimistic strategy's first step (and the unlocked
+      // mutants' whole check).
+      const unlocked = this.readsUnlocked() ? await this.unlockedView(rt, nights) : undefined;
+      try {
+        const rows = await this.db.tx(async (sql) => {
+          if (!keyOutsideTx) {
+            const existing = await this.byId(sql, r.reservationId);
+            if (existing) return existing;
+          }
+          const rows = await this.take(sql, rt, nights, r.roomCount, unlocked);
+          await sql.run(
+            `INSERT INTO reservation (reservation_id, hotel_id, room_type_id, guest_id, start_date, end_date, room_count,
+               status, total_minor, currency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            [
+              r.reservationId,
+              r.hotelId,
+              r.roomTypeId,
+              r.guestId,
+              r.startDate,
+              r.endDate,
+              r.roomCount,
+              'confirmed',
+              totalMinor,
+              rt.currency,
+              reservation.createdAt,
+            ],
+          );
+          return rows;
+        });
+        if (!Array.isArray(rows)) return this.replay(rows, r);
+        this.cache.changed(rt.hotelId, rt.roomTypeId, rows.map(cachedOf));
+        return { created: true, reservation };
+      } catch (e) {
+        if (e instanceof StaleVersion) {
+          if (attempt < attempts) {
+            // A short random pause so the writers that collided do not collide again in step.
+            await new Promise((ok) => setTimeout(ok, Math.random() * 5 * attempt));
+            continue;
+          }
+          throw new ProblemError(409, 'write_conflict', `still conflicting after ${attempts} optimistic attempts`, {
+            headers: { 'retry-after': '0' },
+          });
+        }
+        if (isUniqueViolation(e)) {
+          // A concurrent request with this reservationId committed first: answer as a replay of it.
+          const existing = await this.byId(this.db, r.reservationId);
+          if (existing) return this.replay(existing, r);
+        }
+        if (isCheckViolation(e)) throw unavailableRooms(r.roomCount);
+        throw e;
+      }
+    }
+  }
+
+  private readsUnlocked(): boolean {
+    return this.strategy === 'optimistic' || this.mutant === 'check-then-update-unlocked';
+  }
+
+  /** What the unlocked check sees: the rows as read now, outside the transaction. */
+  private async unlockedView(rt: RoomType, nights: readonly string[]): Promise<CachedNight[]> {
+    return (await this.inventory(this.db, rt, nights, '')).map(cachedOf);
+  }
+
+  /** Takes roomCount rooms on every night inside the transaction, by the chosen strategy; returns the new rows. */
+  private async take(
+    sql: Sql,
+    rt: RoomType,
+    nights: readonly string[],
+    n: number,
+    unlocked: CachedNight[] | undefined,
+  ): Promise<InventoryRow[]> {
+    const where = 'hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?';
+    const range = [rt.hotelId, rt.roomTypeId, nights[0], nights.at(-1)];
+    if (this.strategy === 'constraint' && !unlocked) {
+      // Option 3: no check here; the CHECK constraint refuses a row past 110% and the transaction rolls back.
+      await sql.run(
+        `UPDATE room_type_inventory SET total_reserved = total_reserved + ?, version = version + 1 WHERE ${where}`,
+        [n, ...range],
+      );
+    } else if (this.strategy === 'optimistic' || unlocked) {
+      // Option 2 (and the unlocked mutants): check what was read before, then write each night only if its
+      // version is still the one read.
+      const seen = unlocked!;
+      for (const row of seen) if (!this.fits(row.totalReserved, n, row.totalInventory)) throw unavailableRooms(n);
+      const checkVersion = this.strategy === 'optimistic' && this.mutant !== 'optimistic-version-unchecked';
+      for (const row of seen) {
+        const changed = await sql.run(
+          `UPDATE room_type_inventory SET total_reserved = total_reserved + ?, version = version + 1
+           WHERE hotel_id = ? AND room_type_id = ? AND date = ?${checkVersion ? ' AND version = ?' : ''}`,
+          [n, rt.hotelId, rt.roomTypeId, row.date, ...(checkVersion ? [row.version] : [])],
+        );
+        if (changed !== 1) throw new StaleVersion();
+      }
+    } else {
+      // Option 1: lock the nights' rows (in date order, so overlapping ranges cannot deadlock), check, write.
+      const rows = (await this.inventory(sql, rt, nights, this.forUpdate)).map(cachedOf);
+      // MUTANT overbooking-checked-on-cache: the check reads the cache (which lags the database), not the rows.
+      const cached =
+        this.mutant === 'overbooking-checked-on-cache' ? this.cache.get(rt.hotelId, rt.roomTypeId, nights) : [];
+      for (const [i, row] of rows.entries()) {
+        const seen = cached[i] ?? row;
+        if (!this.fits(seen.totalReserved, n, seen.totalInventory)) throw unavailableRooms(n);
+      }
+      await sql.run(
+        `UPDATE room_type_inventory SET total_reserved = total_reserved + ?, version = version + 1 WHERE ${where}`,
+        [n, ...range],
+      );
+    }
+    const after = await this.inventory(sql, rt, nights, '');
+    if (after.length !== nights.length) throw new Error(`inventory rows missing: ${after.length} of ${nights.length}`);
+    return after;
+  }
+
+  async cancel(reservationId: string): Promise<Reservation> {
+    const result = await this.db.tx(async (sql) => {
+      const r = await this.byId(sql, reservationId, this.forUpdate);
+      if (!r) throw new ProblemError(404, 'reservation_not_found', `no reservation ${reservationId}`);
+      // A cancelled reservation gave its rooms back already (MUTANT cancel-restores-twice: it gives them again).
+      if (r.status === 'cancelled' && this.mutant !== 'cancel-restores-twice') return { r, rows: [] };
+      const start = dayNumber(r.startDate);
+      const end = dayNumber(r.endDate) + (this.mutant === 'date-range-off-by-one' ? 1 : 0);
+      const first = dateOf(start);
+      const last = dateOf(end - 1);
+      await sql.run(
+        `UPDATE room_type_inventory SET total_reserved = total_reserved - ?, version = version + 1
+         WHERE hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?`,
+        [r.roomCount, r.hotelId, r.roomTypeId, first, last],
+      );
+      await sql.run(`UPDATE reservation SET status = 'cancelled' WHERE reservation_id = ?`, [reservationId]);
+      const rows = await sql.all<InventoryRow>(
+        `SELECT date, total_inventory, total_reserved, version FROM room_type_inventory
+         WHERE hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?`,
+        [r.hotelId, r.roomTypeId, first, last],
+      );
+      return { r: { ...r, status: 'cancelled' as const }, rows };
+    });
+    this.cache.changed(result.r.hotelId, result.r.roomTypeId, result.rows.map(cachedOf));
+    return result.r;
+  }
+}
+
+function cachedOf(r: InventoryRow): CachedNight {
+  return {
+    date: r.date,
+    totalInventory: Number(r.total_inventory),
+    totalReserved: Number(r.total_reserved),
+    version: Number(r.version),
+  };
+}
+
+function unavailableRooms(n: number): ProblemError {
+  return new ProblemError(409, 'rooms_unavailable', `fewer than ${n} rooms left within 110% on a night of the range`);
+}
