@@ -11,6 +11,8 @@ const SCRIPT = fileURLToPath(new URL('./noop-server.ts', import.meta.url));
 
 export interface NoopProcess {
   url: string;
+  /** The server's process (never the harness's own). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startNoopProcess(timeoutMs = 30_000): Promise<NoopProcess>
     ]);
     return {
       url,
+      pid: child.pid!,
       async stop() {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
         await exited;
