@@ -12,6 +12,7 @@ import type { SearchPlan, StepRunner } from './capacity-search.ts';
 import { sampleK6Cpu } from './k6-cpu.ts';
 import { runK6 } from './k6-runner.ts';
 import type { K6Summary } from './k6-summary.ts';
+import { shareOf } from './measured-scenario.ts';
 
 export const FANOUT_PROBE_SCRIPT = fileURLToPath(new URL('./fanout-probe.js', import.meta.url));
 
@@ -82,7 +83,8 @@ export function judgeFanoutStep(
   // Unacknowledged sends and copies that never arrived, over all the copies the sends owed.
   const owed = sent * (o.members - 1);
   const missing = sent - acked + Math.max(0, expected - delivered);
-  const loss = owed > 0 ? round3(Math.min(1, missing / owed)) : 1;
+  // shareOf: one lost copy in thousands is not rounded away to 0.
+  const loss = owed > 0 ? shareOf(Math.min(1, missing / owed)) : 1;
   // Sends the members' timers did not make in the window (k6 too busy to offer the rate): the open model's dropped
   // iterations. The members' timers are staggered, so the window holds the rate's count, give or take one.
   const offered = Math.round(o.rate * o.durationS);
@@ -93,7 +95,7 @@ export function judgeFanoutStep(
     p99Ms: p99,
     dropped,
     errorRate:
-      refused > 0 || failedChecks > 0 ? Math.max(loss, round3((refused + failedChecks) / Math.max(1, sent))) : loss,
+      refused > 0 || failedChecks > 0 ? Math.max(loss, shareOf((refused + failedChecks) / Math.max(1, sent))) : loss,
     ok:
       sent > 0 &&
       dropped <= Math.max(1, Math.floor(offered * 0.01)) &&
