@@ -10,7 +10,7 @@
 // deduplicates by the sender's message ID would otherwise take a later step's messages for repeats).
 import { check, fail } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
-import { clearInterval, setInterval, setTimeout } from 'k6/timers';
+import { setTimeout } from 'k6/timers';
 import { WebSocket } from 'k6/websockets';
 
 const group = JSON.parse(__ENV.GROUP || 'null');
@@ -62,15 +62,23 @@ export default function (data) {
   const until = from + durationS * 1000;
   const mine = new Set();
   let seq = 0;
-  let timer = null;
   ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token: group.tokens[i] }));
   ws.onmessage = (e) => {
     const f = JSON.parse(e.data);
     if (f.type === 'authenticated') {
+      // Member i sends at t0 + (i + k * members) / rate seconds, k = 0, 1, ...: the group's sends are evenly spaced at
+      // the total rate (also when a member sends less than once per window). Each send is scheduled at its absolute
+      // time, so a late timer does not push the later ones back (setInterval's drift would show as sends not made).
+      const period = (1000 * members) / rate;
+      let k = 0;
+      const next = () => {
+        const at = data.t0 + (i * 1000) / rate + k * period;
+        if (at >= until) return;
+        setTimeout(tick, Math.max(0, at - Date.now()));
+      };
       const tick = () => {
         const now = Date.now();
-        if (now >= until) return clearInterval(timer);
-        const measured = now >= from;
+        const measured = now >= from && now < until;
         const id = `cap-${step}-${__VU}-${++seq}`;
         if (measured) {
           mine.add(id);
@@ -84,16 +92,10 @@ export default function (data) {
             text: JSON.stringify({ t: now, m: measured ? 1 : 0, s: step }),
           }),
         );
+        k++;
+        next();
       };
-      // Member i starts at t0 plus i group periods, so the group's sends are evenly spaced at the total rate (also
-      // when a member sends less than once per window).
-      setTimeout(
-        () => {
-          tick();
-          timer = setInterval(tick, (1000 * members) / rate);
-        },
-        Math.max(0, data.t0 + (i * 1000) / rate - Date.now()),
-      );
+      next();
     } else if (f.type === 'sent') {
       if (mine.delete(f.clientMessageId)) measuredAcked.add(1);
     } else if (f.type === 'message') {
