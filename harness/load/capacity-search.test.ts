@@ -189,4 +189,83 @@ describe('capacityPerNode with fake endpoints', () => {
     expect(c).toMatchObject({ perNode: null, ratio: null, nodesNeeded: null });
     expect(c!.reason).toMatch(/^no step held: /);
   });
+
+  it('runs a custom search: its own plan and steps, the no-op offered as many requests per iteration', async () => {
+    const seen: { url: string; perIteration: number | undefined; startRps: number }[] = [];
+    const flowIo: CapacityIo = {
+      startNoop: async () => ({ url: 'http://noop.invalid', stop: async () => {} }),
+      stepRunner: (o) => {
+        seen.push({ url: o.url, perIteration: o.requestsPerIteration, startRps: o.plan!.startRps });
+        return fakeEndpoint('noop', () => 900, []);
+      },
+    };
+    const plan = { startRps: 10, factor: 2, maxSteps: 8, refine: 2, warmupS: 1, stepS: 1 };
+    const implRates: number[] = [];
+    const [c] = await capacityPerNode(
+      ctx,
+      [
+        {
+          target: rate,
+          latency,
+          label: 'checkout',
+          url: 'http://impl',
+          search: {
+            plans: { smoke: plan, full: plan },
+            requestsPerIteration: 2,
+            impl: (o) => {
+              expect(o.plan).toBe(plan);
+              return async (r) => {
+                implRates.push(r);
+                return step(r, r <= 50);
+              };
+            },
+          },
+        },
+      ],
+      flowIo,
+    );
+    expect(seen).toEqual([{ url: 'http://noop.invalid/', perIteration: 2, startRps: 10 }]);
+    expect(implRates.slice(0, 4)).toEqual([10, 20, 40, 80]);
+    expect(c).toMatchObject({ target: 'XX-T1', perNode: 50, nodesNeeded: 100, unit: 'req/s' });
+    expect(c!.yardstick).toBeGreaterThanOrEqual(640);
+    expect(c!.yardstick).toBeLessThanOrEqual(900);
+  });
+
+  it('uses a custom search its own yardstick, started and stopped beside it, and says its unit', async () => {
+    const events: string[] = [];
+    const [c] = await capacityPerNode(
+      ctx,
+      [
+        {
+          target: latency,
+          latency,
+          label: 'fan-out',
+          url: 'http://impl',
+          unit: 'msg/s',
+          search: {
+            plans: { smoke: SEARCH_PLANS.smoke, full: { ...SEARCH_PLANS.full, startRps: 25 } },
+            impl: () => async (r) => step(r, false),
+            yardstick: {
+              name: 'the no-op fan-out server',
+              start: async () => {
+                events.push('start');
+                return { url: 'http://fanout.invalid', stop: async () => void events.push('stop') };
+              },
+              run: (url) => async (r) => {
+                events.push(`${url}@${r}`);
+                return step(r, false);
+              },
+            },
+          },
+        },
+      ],
+      io(8000, 8000),
+    );
+    expect(events[0]).toBe('start');
+    expect(events.at(-1)).toBe('stop');
+    expect(events).toContain('http://fanout.invalid@25');
+    expect(c).toMatchObject({ unit: 'msg/s', perNode: null, yardstick: null, bookRate: 0 });
+    expect(c!.limitedBy).toMatch(/at \d+ msg\/s/);
+    expect(c!.limitedBy).toMatch(/the no-op fan-out server beside it held no step either/);
+  });
 });

@@ -20,7 +20,7 @@ import { rateProbe } from './rate-probe.ts';
 export const SEARCH_PLANS = {
   smoke: { startRps: 100, factor: 4, maxSteps: 2, refine: 0, warmupS: 1, stepS: 1 },
   full: { startRps: 250, factor: 2, maxSteps: 9, refine: 3, warmupS: 3, stepS: 8 },
-} as const;
+} as const satisfies Record<Profile, SearchPlan>;
 
 export const SCALE_OUT_ASSUMPTION =
   "Nodes needed = the book's rate / capacity per node, rounded up: assumes a stateless tier that scales out " +
@@ -33,8 +33,12 @@ export interface StepOptions {
   method?: string;
   /** JSON text; "{n}" becomes unique per request. */
   body?: string;
+  /** Requests per iteration, one after another (the yardstick of a flow search); default 1. */
+  requestsPerIteration?: number;
   latencyMs: number;
   profile: Profile;
+  /** Default: SEARCH_PLANS[profile]. */
+  plan?: SearchPlan;
   outDir: string;
   k6: string;
 }
@@ -46,13 +50,23 @@ export interface SearchResult {
   steps: CapacityStep[];
 }
 
-export type SearchPlan = (typeof SEARCH_PLANS)[keyof typeof SEARCH_PLANS];
+export interface SearchPlan {
+  /** The first rate tried, and the factor it grows by while steps hold. */
+  startRps: number;
+  factor: number;
+  /** Growing steps at most; then bisecting steps between the last hold and the first miss. */
+  maxSteps: number;
+  refine: number;
+  /** Each step's ramp, then its measured window. */
+  warmupS: number;
+  stepS: number;
+}
 
 /** One step of a search: the endpoint offered one arrival rate for the plan's step, judged against its target. */
 export type StepRunner = (rate: number, index: number) => Promise<CapacityStep>;
 
-function missWhy(s: CapacityStep, latencyMs: number): string {
-  const at = `at ${Math.round(s.rate)} req/s`;
+function missWhy(s: CapacityStep, latencyMs: number, unit: string): string {
+  const at = `at ${Math.round(s.rate)} ${unit}`;
   const k6 = s.k6CpuCores !== undefined && s.k6CpuCores >= SATURATED_CORES ? `; k6 used ${s.k6CpuCores} cores` : '';
   if (s.errorRate > 0) return `errors (${s.errorRate}) ${at}${k6}`;
   if (s.dropped > 0) return `${s.dropped} iterations dropped ${at}${k6}`;
@@ -61,7 +75,7 @@ function missWhy(s: CapacityStep, latencyMs: number): string {
 
 /** Runs each step with k6 (rate-probe.js) against one endpoint, in its own folder under outDir. */
 export function k6StepRunner(o: StepOptions): StepRunner {
-  const plan = SEARCH_PLANS[o.profile];
+  const plan = o.plan ?? SEARCH_PLANS[o.profile];
   return async (rate, index) => {
     const r = await rateProbe({
       url: o.url,
@@ -70,6 +84,7 @@ export function k6StepRunner(o: StepOptions): StepRunner {
       durationS: plan.stepS,
       ...(o.method ? { method: o.method } : {}),
       ...(o.body !== undefined ? { body: o.body } : {}),
+      ...(o.requestsPerIteration ? { requestsPerIteration: o.requestsPerIteration } : {}),
       outDir: join(o.outDir, `step-${index}`),
       k6: o.k6,
     });
@@ -146,12 +161,12 @@ export class SteppedSearch {
     } else this.bad = s;
   }
 
-  result(latencyMs: number): SearchResult {
+  result(latencyMs: number, unit = 'req/s'): SearchResult {
     const { bad, good } = this;
     const limitedBy = bad
-      ? missWhy(bad, latencyMs)
+      ? missWhy(bad, latencyMs, unit)
       : good >= this.maxRps
-        ? `the search's top rate (${this.maxRps} req/s) held`
+        ? `the search's top rate (${this.maxRps} ${unit}) held`
         : `the search's ${this.plan.maxSteps} steps all held`;
     return { capacity: good, limitedBy, steps: this.steps };
   }
@@ -175,6 +190,7 @@ export async function searchSideBySide(
   yardstick: SideOfSearch,
   impl: SideOfSearch,
   onProgress?: (line: string) => void,
+  unit = 'req/s',
 ): Promise<{ yardstick: SearchResult; impl: SearchResult }> {
   const sides = [yardstick, impl].map((side) => ({ side, search: new SteppedSearch(plan, side.maxRps) }));
   for (let round = 0; ; round++) {
@@ -187,11 +203,41 @@ export async function searchSideBySide(
       const s = { ...(await side.run(rate, search.steps.length)), round };
       search.record(s);
       onProgress?.(
-        `  ${side.name} ${rate} req/s: ${s.ok ? 'held' : 'missed'} (p99 ${s.p99Ms} ms, ${s.dropped} dropped)`,
+        `  ${side.name} ${rate} ${unit}: ${s.ok ? 'held' : 'missed'} (p99 ${s.p99Ms} ms, ${s.dropped} dropped)`,
       );
     }
   }
-  return { yardstick: sides[0]!.search.result(latencyMs), impl: sides[1]!.search.result(latencyMs) };
+  return {
+    yardstick: sides[0]!.search.result(latencyMs, unit),
+    impl: sides[1]!.search.result(latencyMs, unit),
+  };
+}
+
+/** What a custom search's step runners get. */
+export interface SearchStepOptions {
+  latencyMs: number;
+  profile: Profile;
+  plan: SearchPlan;
+  outDir: string;
+  k6: string;
+}
+
+/**
+ * A search whose iteration is not one HTTP request: a flow of several (27's checkout) or WebSocket fan-out (13).
+ * It brings its own steps, and its yardstick is either the no-op HTTP server offered as many requests per
+ * iteration, or a yardstick of its own (13: the no-op fan-out server), in a process of its own either way.
+ */
+export interface CustomSearch {
+  /** Plans for this search (e.g. message rates are smaller than request rates); default SEARCH_PLANS. */
+  plans?: Record<Profile, SearchPlan>;
+  impl: (o: SearchStepOptions) => StepRunner;
+  /** Requests per iteration the no-op HTTP server is offered (default 1); ignored with `yardstick`. */
+  requestsPerIteration?: number;
+  yardstick?: {
+    name: string;
+    start: () => Promise<{ url: string; stop(): Promise<void> }>;
+    run: (url: string, o: SearchStepOptions) => StepRunner;
+  };
 }
 
 export interface CapacitySpec {
@@ -208,6 +254,10 @@ export interface CapacitySpec {
   body?: string;
   /** Units of the rate target per request (e.g. IDs per batch); default 1. */
   perRequest?: number;
+  /** The rate's unit where the book gives no rate (default req/s). */
+  unit?: string;
+  /** Its own steps and yardstick, where one iteration is not one HTTP request. */
+  search?: CustomSearch;
   /** The chapter's shared store, when it has one; its own capacity is not part of this search. */
   store?: { name: string; measured: boolean; note: string };
 }
@@ -242,7 +292,7 @@ export async function capacityPerNode(
     const base: CapacityPerNode = {
       target: spec.target.id,
       label: spec.label,
-      unit: hasRate ? spec.target.unit : 'req/s',
+      unit: hasRate ? spec.target.unit : (spec.unit ?? 'req/s'),
       latency: { id: spec.latency.id, p99Ms: latencyMs },
       perNode: null,
       yardstick: null,
@@ -262,33 +312,46 @@ export async function capacityPerNode(
     // Search up to twice the book's rate: beyond it one node is enough, and the steps would only cost time.
     const maxRps = hasRate ? Math.max(1, Math.ceil((bookRate * 2) / per)) : NOOP_MAX_RPS;
     const dir = (name: string) => join(ctx.outDir, `capacity-${spec.label.replace(/\W+/g, '-')}`, name);
-    const common = { latencyMs, profile: ctx.profile, k6: ctx.k6 };
-    const noop = await io.startNoop();
+    const plan = spec.search?.plans?.[ctx.profile] ?? SEARCH_PLANS[ctx.profile];
+    const common = { latencyMs, profile: ctx.profile, k6: ctx.k6, plan };
+    const own = spec.search?.yardstick;
+    const perIteration = spec.search?.requestsPerIteration ?? 1;
+    const noop = await (own ? own.start() : io.startNoop());
     let found: { yardstick: SearchResult; impl: SearchResult };
     try {
       ctx.onProgress(
-        `capacity search: ${spec.label} within p99 ${latencyMs} ms (${spec.latency.id}), side by side with the no-op server`,
+        `capacity search: ${spec.label} within p99 ${latencyMs} ms (${spec.latency.id}), side by side with ${own?.name ?? 'the no-op server'}`,
       );
       found = await searchSideBySide(
-        SEARCH_PLANS[ctx.profile],
+        plan,
         latencyMs,
         {
-          name: 'no-op',
+          name: own?.name ?? 'no-op',
           maxRps: Math.max(maxRps, NOOP_MAX_RPS),
-          run: io.stepRunner({ ...common, url: `${noop.url}/`, outDir: dir('no-op') }),
+          run: own
+            ? own.run(noop.url, { ...common, outDir: dir('no-op') })
+            : io.stepRunner({
+                ...common,
+                url: `${noop.url}/`,
+                ...(perIteration > 1 ? { requestsPerIteration: perIteration } : {}),
+                outDir: dir('no-op'),
+              }),
         },
         {
           name: spec.label,
           maxRps,
-          run: io.stepRunner({
-            ...common,
-            url: spec.url,
-            ...(spec.method ? { method: spec.method } : {}),
-            ...(spec.body !== undefined ? { body: spec.body } : {}),
-            outDir: dir('implementation'),
-          }),
+          run: spec.search
+            ? spec.search.impl({ ...common, outDir: dir('implementation') })
+            : io.stepRunner({
+                ...common,
+                url: spec.url,
+                ...(spec.method ? { method: spec.method } : {}),
+                ...(spec.body !== undefined ? { body: spec.body } : {}),
+                outDir: dir('implementation'),
+              }),
         },
         ctx.onProgress,
+        hasRate ? 'req/s' : (spec.unit ?? 'req/s'),
       );
     } finally {
       await noop.stop();
@@ -310,7 +373,7 @@ export async function capacityPerNode(
       // When the no-op server held no step either, the latency bound is this machine's, not the implementation's.
       limitedBy:
         yardstick.capacity === 0
-          ? `${impl.limitedBy}; the no-op server beside it held no step either (${yardstick.limitedBy}): beyond this machine`
+          ? `${impl.limitedBy}; ${own?.name ?? 'the no-op server'} beside it held no step either (${yardstick.limitedBy}): beyond this machine`
           : impl.limitedBy,
       ...(reason ? { reason } : {}),
       steps: impl.steps,

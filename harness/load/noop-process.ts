@@ -8,14 +8,28 @@ import { fileURLToPath } from 'node:url';
 import { rootDir } from '../core/paths.ts';
 
 const SCRIPT = fileURLToPath(new URL('./noop-server.ts', import.meta.url));
+const FANOUT_SCRIPT = fileURLToPath(new URL('./noop-fanout-server.ts', import.meta.url));
 
 export interface NoopProcess {
   url: string;
+  /** The server's process (never the harness's own). */
+  pid: number;
   stop(): Promise<void>;
 }
 
-export async function startNoopProcess(timeoutMs = 30_000): Promise<NoopProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, '--port', '0'], {
+/** The no-op HTTP server (noop-server.ts) in a process of its own. */
+export function startNoopProcess(timeoutMs = 30_000): Promise<NoopProcess> {
+  return startServerProcess(SCRIPT, timeoutMs);
+}
+
+/** The no-op WebSocket fan-out server (noop-fanout-server.ts, chapter 13's yardstick) in a process of its own. */
+export function startNoopFanoutProcess(timeoutMs = 30_000): Promise<NoopProcess> {
+  return startServerProcess(FANOUT_SCRIPT, timeoutMs);
+}
+
+/** Runs a server script that prints its URL on its first line and serves until SIGTERM. */
+async function startServerProcess(script: string, timeoutMs: number): Promise<NoopProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0'], {
     cwd: rootDir,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -37,6 +51,7 @@ export async function startNoopProcess(timeoutMs = 30_000): Promise<NoopProcess>
     ]);
     return {
       url,
+      pid: child.pid!,
       async stop() {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
         await exited;

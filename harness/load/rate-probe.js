@@ -3,7 +3,8 @@
 // rates, against the no-op server), and one step of the stepped search for an implementation's capacity per node.
 // Env: TARGET_URL (required); RATES, JSON {"scenario": requests per second, ...} (required); WARMUP (default "1s",
 // a ramp from 1/s before the measured window); DURATION (default "3s"); METHOD (default GET); BODY (JSON text,
-// "{n}" in it becomes unique per request).
+// "{n}" in it becomes unique per request); REQUESTS (default 1): requests per iteration, one after another (the
+// yardstick of a search whose iteration is a flow of several requests, such as chapter 27's checkout).
 import { check, fail } from 'k6';
 import http from 'k6/http';
 import { rateScenario, warmupScenario } from '../../load/lib/open-model.js';
@@ -17,6 +18,7 @@ const method = (__ENV.METHOD || 'GET').toUpperCase();
 const body = __ENV.BODY || null;
 const warmup = __ENV.WARMUP || '1s';
 const duration = __ENV.DURATION || '3s';
+const requests = Math.max(1, Number(__ENV.REQUESTS || 1));
 const params = { redirects: 0, headers: body ? { 'content-type': 'application/json' } : {} };
 
 const scenarios = {};
@@ -36,7 +38,9 @@ export const options = { discardResponseBodies: true, scenarios, thresholds };
 
 let n = 0;
 export function hit() {
-  const b = body === null ? null : body.replaceAll('{n}', `${__VU}-${__ITER}-${n++}-${Date.now()}`);
-  const res = http.request(method, target, b, params);
-  check(res, { 'status 2xx/3xx': (r) => r.status >= 200 && r.status < 400 });
+  for (let i = 0; i < requests; i++) {
+    const b = body === null ? null : body.replaceAll('{n}', `${__VU}-${__ITER}-${n++}-${Date.now()}`);
+    const res = http.request(method, target, b, params);
+    check(res, { 'status 2xx/3xx': (r) => r.status >= 200 && r.status < 400 });
+  }
 }

@@ -18,6 +18,8 @@ export interface RateProbeOptions {
   method?: string;
   /** JSON text; "{n}" becomes unique per request. */
   body?: string;
+  /** Requests per iteration, one after another (default 1); rates and rps count iterations. */
+  requestsPerIteration?: number;
   outDir: string;
   k6: string;
 }
@@ -48,6 +50,7 @@ export async function rateProbe(o: RateProbeOptions): Promise<RateProbeResult> {
         DURATION: `${o.durationS}s`,
         ...(o.method ? { METHOD: o.method } : {}),
         ...(o.body !== undefined ? { BODY: o.body } : {}),
+        ...(o.requestsPerIteration ? { REQUESTS: String(o.requestsPerIteration) } : {}),
       },
       outDir: o.outDir,
       k6: o.k6,
@@ -64,7 +67,7 @@ export async function rateProbe(o: RateProbeOptions): Promise<RateProbeResult> {
     stopped = true;
     return {
       offered: round3(names.reduce((s, n) => s + (o.rates[n] ?? 0), 0)),
-      rps: round3(count / o.durationS),
+      rps: round3(count / o.durationS / (o.requestsPerIteration ?? 1)),
       dropped,
       errorRate: round3(errorRate),
       p99Ms: round3(p99Ms),

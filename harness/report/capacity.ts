@@ -17,7 +17,7 @@ export const isBeyond = (t: TargetResult) => t.verdict === 'beyond-machine';
 export function formatCapacity(c: CapacityPerNode): string {
   if (c.perNode !== null) return `${formatNumber(c.perNode)} ${c.unit}`;
   // Searched, but even the lowest rate tried missed the latency target.
-  if (c.steps?.length) return `below ${formatNumber(Math.min(...c.steps.map((s) => s.rate)))} req/s`;
+  if (c.steps?.length) return `below ${formatNumber(Math.min(...c.steps.map((s) => s.rate)))} ${c.unit}`;
   return 'not measured';
 }
 
@@ -43,7 +43,8 @@ export function capacityRows(chapter: ChapterResult): string[][] {
     c.target,
     `${c.label} (p99 ≤ ${formatNumber(c.latency.p99Ms)} ms, ${c.latency.id})`,
     formatCapacity(c),
-    c.yardstick === null ? '–' : `${formatNumber(c.yardstick)} req/s`,
+    // Without a book rate both searches ran in the search's own unit (13: messages per second).
+    c.yardstick === null ? '–' : `${formatNumber(c.yardstick)} ${c.bookRate === 0 ? c.unit : 'req/s'}`,
     c.ratio === null ? '–' : formatNumber(c.ratio),
     c.bookRate === 0 ? 'none in the book' : `${formatNumber(c.bookRate)} ${c.unit}`,
     formatNodes(c),

@@ -1,6 +1,8 @@
 // The chapter's load test: the k6 WebSocket profile (fan-out latency in a chatty 20-member group, delivery latency
 // to a 100-member group, loss), then connections held at once and the chat servers' memory per connection, measured
-// here with `ws` clients and the servers' RSS from /proc (manifest targets on Linux).
+// here with `ws` clients and the servers' RSS from /proc (manifest targets on Linux), then the capacity search: the
+// highest message rate into a 20-member group whose fan-out p99 stays within CHAT-T4, side by side with the no-op
+// fan-out server in a process of its own (harness/load/fanout-step.ts).
 import { join } from 'node:path';
 import { gradeTarget } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
@@ -8,8 +10,11 @@ import { loadDir } from '../../core/paths.ts';
 import { loadTargets } from '../../core/resolve-targets.ts';
 import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
+import { capacityPerNode, type SearchStepOptions } from '../../load/capacity-search.ts';
 import { loadK6 } from '../../load/chapter-k6.ts';
+import { FANOUT_PLANS, fanoutStepRunner } from '../../load/fanout-step.ts';
 import { checkFailureRate, loadSection } from '../../load/measured-scenario.ts';
+import { startNoopFanoutProcess } from '../../load/noop-process.ts';
 import type { AtRate, LoadScenario, TargetResult } from '../../results/types.ts';
 import { holdConnections } from './hold-connections.ts';
 
@@ -87,6 +92,41 @@ export const loadChatSystem: LoadRun = async (ctx) => {
     ctx.onProgress(`holding ${p.connections} WebSocket connections to measure memory per connection`);
     held = await holdConnections(ctx.target, p.connections, ctx.onProgress);
   }
+  // Capacity per node: the group size of CHAT-T3/T4 at a stepped message rate, within CHAT-T4's p99. The book gives
+  // no message rate, so there is no node count; "node" is the deployment as the manifest starts it (the API server
+  // and the chat servers, one machine).
+  const fanout = (url: string) => (o: SearchStepOptions) =>
+    fanoutStepRunner({
+      baseUrl: url,
+      members: p.fanoutMembers,
+      latencyMs: o.latencyMs,
+      plan: o.plan,
+      outDir: o.outDir,
+      k6: o.k6,
+    });
+  const capacity = await capacityPerNode(ctx, [
+    {
+      target: t['CHAT-T4']!,
+      latency: t['CHAT-T4']!,
+      label: `fan-out to a ${p.fanoutMembers}-member group`,
+      url: baseUrl,
+      unit: 'msg/s',
+      search: {
+        plans: FANOUT_PLANS,
+        impl: (o) => fanout(baseUrl)(o),
+        yardstick: {
+          name: 'the no-op fan-out server',
+          start: () => startNoopFanoutProcess(),
+          run: (url, o) => fanout(url)(o),
+        },
+      },
+      store: {
+        name: 'the message store and the relay between chat servers',
+        measured: false,
+        note: 'part of the search (every message is stored and relayed before its fan-out), not measured separately',
+      },
+    },
+  ]);
   const rateNote = `${p.fanoutRate} msg/s into a 20-member group over both chat servers, ${ctx.profile} profile`;
   const results: TargetResult[] = [
     gradeTarget(
@@ -121,7 +161,7 @@ export const loadChatSystem: LoadRun = async (ctx) => {
       ctx.profile,
     ),
   ];
-  return { load: loadSection(ctx.profile, ctx.k6Version, run, scenarios), targets: results };
+  return { load: { ...loadSection(ctx.profile, ctx.k6Version, run, scenarios), capacity }, targets: results };
 };
 
 function latency(m: Record<string, import('../../load/k6-runner.ts').K6Summary['metrics'][string]>, name: string) {

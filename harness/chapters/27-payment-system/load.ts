@@ -1,6 +1,8 @@
 // The chapter's load test: the k6 script's checkouts against the target, with the PSP fake answering 40 ms late in
 // a process of its own (load-fakes.ts), the fake's own capacity at the same rate as PAY-T1's yardstick, and the
-// status-read capacity probe against a no-op server. Maps the k6 summaries to PAY-T1..T4 and PAY-T6.
+// status-read capacity probe against a no-op server, then the capacity per node: a stepped search of the checkout
+// rate (the script's whole flow per iteration, within PAY-T3) beside the no-op server offered two requests per
+// iteration. Maps the k6 summaries to PAY-T1..T4 and PAY-T6.
 import { join } from 'node:path';
 import { gradeTarget, type Measurement } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
@@ -10,8 +12,9 @@ import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
 import { atOfferedRate } from '../../load/at-rate.ts';
 import { capacityMeasurement, capacityRatio } from '../../load/capacity-ratio.ts';
-import { SCALE_OUT_ASSUMPTION } from '../../load/capacity-search.ts';
+import { capacityPerNode, type SearchPlan } from '../../load/capacity-search.ts';
 import { type ChapterK6Run, loadK6 } from '../../load/chapter-k6.ts';
+import { flowStepRunner } from '../../load/flow-step.ts';
 import { checkFailureRate, loadSection, measuredScenario, shareOf } from '../../load/measured-scenario.ts';
 import type { CapacityPerNode } from '../../results/types.ts';
 import { type FakeCapacity, measureFakeCapacity } from './fake-capacity.ts';
@@ -21,6 +24,15 @@ import { loadFakes } from './load-fakes.ts';
 const profiles = {
   smoke: { measureS: 8, scale: 0.02, probeS: 3, rounds: 1, fakeS: 2 },
   full: { measureS: 60, scale: 1, probeS: 10, rounds: 3, fakeS: 10 },
+};
+
+/**
+ * Checkouts per second: each is a create and a hosted-page payment that both wait on the PSP (40 ms), so the
+ * search starts lower than an HTTP one. Smoke proves the plumbing in two short steps a side.
+ */
+const CHECKOUT_PLANS: Record<'smoke' | 'full', SearchPlan> = {
+  smoke: { startRps: 10, factor: 4, maxSteps: 2, refine: 0, warmupS: 1, stepS: 2 },
+  full: { startRps: 50, factor: 2, maxSteps: 10, refine: 3, warmupS: 3, stepS: 8 },
 };
 
 /** A PSP API round trip as a real one takes (the fake's added latency for the run). */
@@ -38,6 +50,7 @@ export const loadPaymentSystem: LoadRun = async (ctx) => {
   let run: ChapterK6Run;
   let fake: FakeCapacity | null = null;
   let orderId: string | null = null;
+  let perNode: CapacityPerNode[] = [];
   try {
     if (fakes.child) {
       fake = await measureFakeCapacity({
@@ -57,6 +70,38 @@ export const loadPaymentSystem: LoadRun = async (ctx) => {
       timeoutMs: (p.measureS + 120) * 1000,
     });
     if (here) orderId = await anyOrder(ctx.target.baseUrl);
+    // While the load run's PSP fake still answers 40 ms late: the checkout flow at stepped rates, within PAY-T3.
+    perNode = await capacityPerNode(ctx, [
+      {
+        target: t['PAY-T1']!,
+        latency: t['PAY-T3']!,
+        label: 'checkout (create, then pay on the PSP page)',
+        url: `${ctx.target.baseUrl}/v1/payments`,
+        store: {
+          name: 'the ledger and wallet store',
+          measured: false,
+          note: 'part of the search (each checkout writes the payment, and its webhook the ledger), not measured separately',
+        },
+        search: {
+          plans: CHECKOUT_PLANS,
+          // A checkout is two requests from k6 (the create, the hosted-page payment) and two the service answers
+          // (the create, the PSP's webhook): the no-op server is offered two per iteration.
+          requestsPerIteration: 2,
+          impl: (o) =>
+            flowStepRunner({
+              script: join(loadDir, '27-payment-system.js'),
+              env: { TARGET_URL: ctx.target.baseUrl, PROFILE: ctx.profile },
+              scenario: 'pay',
+              iterations: 'payments',
+              latencyTrend: 'create_ms',
+              latencyMs: o.latencyMs,
+              plan: o.plan,
+              outDir: o.outDir,
+              k6: o.k6,
+            }),
+        },
+      },
+    ]);
   } finally {
     await fakes.restore();
   }
@@ -91,23 +136,6 @@ export const loadPaymentSystem: LoadRun = async (ctx) => {
   const scenarios = [{ name: 'pay', targetRps: rate, ...pay.stats, rps: paymentRps }];
   // The no-op yardstick at the same offered rate, and k6's own CPU use: met, missed, or beyond this machine.
   const atRate = await atOfferedRate(ctx, run, scenarios);
-  const perNode: CapacityPerNode[] = [
-    {
-      target: 'PAY-T1',
-      label: 'payment',
-      unit: t['PAY-T1']!.unit,
-      latency: { id: 'PAY-T3', p99Ms: t['PAY-T3']!.value ?? 0 },
-      perNode: null,
-      yardstick: null,
-      ratio: null,
-      bookRate: t['PAY-T1']!.value ?? 0,
-      nodesNeeded: null,
-      assumption: SCALE_OUT_ASSUMPTION,
-      store: { name: 'the ledger and wallet store', measured: false, note: 'not measured separately' },
-      reason:
-        'not measured yet: the stepped search sends one request per iteration, and a payment here is a create, the PSP hosted page and its webhook',
-    },
-  ];
   return {
     load: { ...loadSection(ctx.profile, ctx.k6Version, run, scenarios), capacity: perNode },
     targets: [
