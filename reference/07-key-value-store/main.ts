@@ -95,6 +95,7 @@ await runServer({
       lazyCommitLog: mutant === 'ack-before-commit-log',
       replayLastOnly: mutant === 'siblings-lost-on-replay',
       oldestTableFirst: mutant === 'sstables-oldest-first',
+      forgetTablesOnStart: mutant === 'sstables-forgotten-on-start',
       mergeMode,
     });
     const peers = new Peers(peerUrls, rpcTimeoutMs);

@@ -160,6 +160,13 @@ export const MUTANTS = [
       'a Merkle leaf hashes how many versions each key has, not their dots: a replica that missed an update (its ' +
       'hint lost) is never repaired',
   },
+  // From the StrykerJS sample (specs/07-key-value-store/README.md, Grading power): survivors that were real gaps.
+  {
+    name: 'sstables-forgotten-on-start',
+    breaks: 'KV-I5',
+    description:
+      'a restart loads no SSTable: what the first restart flushed from the commit log is gone after a second one',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -508,6 +508,9 @@ export async function durableUnderKill(ctx: CheckContext): Promise<void> {
     updates.set(key, `${key}-resolved`);
   }
   await powerCut(ctx);
+  // What the first power cut's writes became on disk (replayed from the commit log, flushed at restart) must also
+  // outlive the second: a node that starts without what it wrote to disk before loses them on every replica.
+  await expectAllReadable(ctx, acked2, [...ctx.target.nodes], 'after a second power cut');
   for (const [key, want] of updates) {
     const got = await nodes[0]!.api.get(key, { r: n });
     const values = got.siblings.map((s) => s.value);

@@ -23,6 +23,8 @@ export interface EngineOptions {
   replayLastOnly?: boolean;
   /** MUTANT sstables-oldest-first: the read path searches SSTables oldest first. */
   oldestTableFirst?: boolean;
+  /** MUTANT sstables-forgotten-on-start: a restart loads no SSTable, so what was flushed before it is gone. */
+  forgetTablesOnStart?: boolean;
 }
 
 export interface EngineStats extends ReadStats {
@@ -63,6 +65,7 @@ export class StorageEngine {
       mergeMode: 'dots',
       replayLastOnly: false,
       oldestTableFirst: false,
+      forgetTablesOnStart: false,
       ...options,
     };
     const dir = this.o.dir;
@@ -70,7 +73,7 @@ export class StorageEngine {
     // SSTables that finished (meta written); a data file without meta is a flush cut short by a crash.
     const gens = readdirSync(dir)
       .map((f) => /^sst-(\d+)\.data$/.exec(f)?.[1])
-      .filter((g): g is string => g !== undefined)
+      .filter((g): g is string => g !== undefined && !this.o.forgetTablesOnStart)
       .map(Number)
       .sort((a, b) => a - b);
     for (const g of gens) {
