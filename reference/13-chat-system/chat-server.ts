@@ -264,7 +264,10 @@ export function buildChatServer(o: ChatServerOptions): {
   async function sendMessage(c: Conn, f: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
     // Characters are code points, as JSON Schema's maxLength counts them (an emoji is one, not two UTF-16 units).
     // MUTANT length-in-utf16-units: String.length, so a text of astral characters counts double.
-    const chars = mutant === 'length-in-utf16-units' ? f.text.length : codePointLength(f.text);
+    const chars =
+      mutant === 'length-in-utf16-units'
+        ? f.text.length
+        : codePointLength(f.text, mutant === 'surrogate-range-off-by-one');
     if (chars > MAX_TEXT)
       return send(c, {
         type: 'error',
@@ -409,11 +412,12 @@ export function buildChatServer(o: ChatServerOptions): {
 }
 
 /** Unicode code points in a string: its UTF-16 length less one for each surrogate pair. */
-function codePointLength(text: string): number {
+function codePointLength(text: string, offByOne = false): number {
   let pairs = 0;
   for (let i = 0; i < text.length - 1; i++) {
     const hi = text.charCodeAt(i);
-    if (hi >= 0xd800 && hi <= 0xdbff) {
+    // MUTANT surrogate-range-off-by-one: U+10000..U+103FF (high surrogate 0xD800) count as two characters.
+    if ((offByOne ? hi > 0xd800 : hi >= 0xd800) && hi <= 0xdbff) {
       const lo = text.charCodeAt(i + 1);
       if (lo >= 0xdc00 && lo <= 0xdfff) {
         pairs++;

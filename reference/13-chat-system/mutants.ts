@@ -135,6 +135,12 @@ export const MUTANTS = [
   },
   { name: 'group-limit-101', breaks: 'CHAT-I8', description: 'a group takes a 101st member' },
   {
+    name: 'surrogate-range-off-by-one',
+    breaks: 'CHAT-I8',
+    description:
+      'the character count misses the first high surrogate (0xD800), so U+10000..U+103FF count as two characters (a Stryker survivor)',
+  },
+  {
     name: 'full-group-refuses-member',
     breaks: 'CHAT-I8',
     description:

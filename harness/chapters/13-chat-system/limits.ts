@@ -72,6 +72,11 @@ export const limits = chatCheck(async (w) => {
       what: `exactly ${MAX_TEXT} characters, all U+1F600 (${2 * MAX_TEXT} UTF-16 units)`,
     },
     { text: `é${astral}`.repeat(MAX_TEXT / 2), what: `exactly ${MAX_TEXT} characters, é and U+1F600 in turn` },
+    // The edges of the surrogate ranges: the first and the last code point beyond the BMP.
+    {
+      text: '\u{10000}\u{10FFFF}'.repeat(MAX_TEXT / 2),
+      what: `exactly ${MAX_TEXT} characters, U+10000 and U+10FFFF in turn`,
+    },
   ];
   const accepted = new Map<string, string>();
   for (const e of exactly) {
