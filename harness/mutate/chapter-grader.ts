@@ -54,8 +54,7 @@ export function chapterGrader(slug: string, o: { runs: number; seed: number; rea
         };
         if (timedOut) return done({ status: 'timeout', reason: `not graded within ${Math.round(timeoutMs / 1000)} s` });
         const file = join(out, 'results.json');
-        if (!existsSync(file))
-          return done({ status: 'error', reason: `exit ${code}: ${tail.trim().split('\n').pop()}` });
+        if (!existsSync(file)) return done({ status: 'error', reason: `exit ${code}: ${lastError(tail)}` });
         const results = JSON.parse(readFileSync(file, 'utf8')) as {
           chapters: { checks: { id: string; status: string; reason?: string }[] }[];
         };
@@ -70,4 +69,10 @@ export function chapterGrader(slug: string, o: { runs: number; seed: number; rea
         return done({ status: 'survived' });
       });
     });
+}
+
+/** The line of a crashed run's output that says what went wrong (node ends with its version line, which does not). */
+function lastError(tail: string): string {
+  const lines = tail.trim().split('\n');
+  return [...lines].reverse().find((l) => /error/i.test(l)) ?? lines.pop() ?? '';
 }

@@ -114,15 +114,23 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
       const covDir = mkdtempSync(join(tmpdir(), 'sdgrade-mutate-cov-'));
       covDirs.push(covDir);
       const t0 = performance.now();
-      const base = await o.grade({
-        workspace: ws.dir,
-        env: {
-          SDGRADE_MUTATE_COVERAGE_DIR: covDir,
-          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${coverageHook}`.trim(),
-        },
-        timeoutMs: o.timeoutMs * 3,
-        ...(v ? { variant: v } : {}),
-      });
+      const gradeBaseline = () =>
+        o.grade({
+          workspace: ws.dir,
+          env: {
+            SDGRADE_MUTATE_COVERAGE_DIR: covDir,
+            NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${coverageHook}`.trim(),
+          },
+          timeoutMs: o.timeoutMs * 3,
+          ...(v ? { variant: v } : {}),
+        });
+      let base = await gradeBaseline();
+      // The harness could not grade (it crashed, a port was taken): once more, rather than lose the whole run. A
+      // failed check is not retried: that is a real failure of the baseline.
+      if (base.status === 'error') {
+        o.log(`baseline${v ? ` (variant ${v})` : ''} could not be graded (${base.reason ?? ''}); grading it again`);
+        base = await gradeBaseline();
+      }
       const ms = performance.now() - t0;
       if (base.status !== 'survived')
         throw new Error(
