@@ -21,6 +21,23 @@ export interface Mutant<Id extends string = string> {
   env?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A deployment option of the chapter's reference (e.g. ALGORITHM=maglev), graded with the same checks: the env the
+ * reference's nodes get for it. `sdgrade test <chapter> --variant NAME` grades one; `sdgrade mutate` grades each
+ * automated mutant under the variants whose code it lives in. The deployed default is the implicit `default`.
+ */
+export interface Variant<Id extends string = string> {
+  name: string;
+  description: string;
+  env: Readonly<Record<string, string>>;
+  /** Settings the variant's configuration declares (as a manifest's `settings`). */
+  settings?: Readonly<Record<string, string | number | boolean>>;
+  /** Real services it runs on; without them (no --real-deps) the variant cannot run and is reported so. */
+  needs?: readonly ('postgres' | 'redis')[];
+  /** Checks that cannot apply to this variant, each with the reason: reported skipped with it, never passed. */
+  notApplicable?: Readonly<Partial<Record<Id, string>>>;
+}
+
 export interface ChapterModule<Id extends string = string> {
   slug: string;
   catalog: Catalog;
@@ -29,6 +46,8 @@ export interface ChapterModule<Id extends string = string> {
   referenceManifest: string;
   checks: Record<Id, CheckFn>;
   mutants: readonly Mutant<Id>[];
+  /** Deployment options of the reference besides its default, graded like it (see Variant). */
+  variants?: readonly Variant<Id>[];
   /** The k6 load test and the targets it measures; absent for chapters without a service. */
   load?: LoadRun;
   /** The in-process micro-benchmark of the chapter's algorithmic core against the best-known package. */

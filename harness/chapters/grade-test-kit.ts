@@ -9,6 +9,7 @@ import { timeLimit } from '../core/time-scale.ts';
 import { validateResults } from '../report/validate-results.ts';
 import type { ChapterResult, RunResults } from '../results/types.ts';
 import type { ChapterModule } from './chapter-module.ts';
+import { variantUnavailable, withVariant } from './variants.ts';
 
 export { timeLimit };
 
@@ -148,4 +149,46 @@ export function expectEveryTarget(
   const byId = Object.fromEntries(r.targets.map((t) => [t.id, t]));
   expect(Object.keys(byId).sort()).toEqual(module.catalog.targets.map((t) => t.id).sort());
   return byId;
+}
+
+/**
+ * One test per deployment variant of the chapter's reference (ChapterModule.variants): by manifest, every check that
+ * applies passes, and each one declared not applicable is reported skipped with the variant's reason (never passed).
+ * A variant on a real service runs where that service is configured (CI), else the test is skipped.
+ */
+export function describeVariants(
+  module: ChapterModule,
+  o: { base: Omit<GradeOptions, 'module' | 'target' | 'shuffle'>; timeoutMs: number },
+): void {
+  describe(`${module.slug} deployment variants`, () => {
+    for (const v of module.variants ?? []) {
+      it.runIf(variantUnavailable(v) === null || process.env.CI)(
+        `the ${v.name} variant passes every check that applies to it (${v.description})`,
+        async () => {
+          expect(variantUnavailable(v), 'CI must set the services the variant runs on').toBeNull();
+          const r = await gradeByManifest({
+            ...o.base,
+            module: withVariant(module, v),
+            target: { manifest: module.referenceManifest },
+            envOverrides: { ...v.env },
+            ...(v.settings ? { settings: { ...v.settings } } : {}),
+            variant: v.name,
+            ...(v.needs?.length ? { embedded: false } : {}),
+          });
+          expect(failures(r)).toEqual([]);
+          const na = Object.keys(v.notApplicable ?? {});
+          for (const id of na) {
+            const c = r.checks.find((x) => x.id === id);
+            expect(c?.status, id).toBe('skipped');
+            expect(c?.reason, id).toMatch(new RegExp(`^not applicable to variant ${v.name}: `));
+          }
+          // Every other check ran: passed, or skipped for a reason of this machine (no Redis here), not the variant's.
+          for (const c of r.checks.filter((x) => !na.includes(x.id)))
+            expect(c.status === 'pass' || !/not applicable to variant/.test(c.reason ?? ''), c.id).toBe(true);
+          expect(r.checks.filter((c) => c.status === 'pass').length).toBeGreaterThan(0);
+        },
+        timeLimit(o.timeoutMs),
+      );
+    }
+  });
 }

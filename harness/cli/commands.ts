@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gradingPowerCell } from '../blind-bugs/power-cell.ts';
 import { chapterModule, chapters } from '../chapters/registry.ts';
+import { findVariant, variantUnavailable, withVariant } from '../chapters/variants.ts';
 import { DEPENDENCY_ENV, describeDependency, resolveDependency } from '../containers/dependencies.ts';
 import { chapterList } from '../core/chapter-list.ts';
 import { environment } from '../core/environment.ts';
@@ -110,6 +111,8 @@ interface TestOpts {
   strict?: boolean;
   /** k6 processes for the load (execution segments). */
   segments?: number;
+  /** A deployment variant of the chapter's reference (ChapterModule.variants). */
+  variant?: string;
 }
 
 function shuffleSeedOf(v: number | boolean | undefined): number | undefined {
@@ -120,7 +123,15 @@ function shuffleSeedOf(v: number | boolean | undefined): number | undefined {
 }
 
 export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
-  const module = chapterModule(chapter);
+  let module = chapterModule(chapter);
+  // A variant brings its env and settings (--env and --setting still override them) and skips, with the variant's
+  // reason, the checks that cannot apply to it.
+  const variant = o.variant ? findVariant(module, o.variant) : undefined;
+  if (variant) {
+    const why = variantUnavailable(variant);
+    if (why && !o.realDeps) throw new Error(why);
+    module = withVariant(module, variant);
+  }
   if (!o.url === !o.manifest) throw new Error('give exactly one of --url <base URL> or --manifest <file>');
   const target: TargetSpec = o.url ? { url: o.url } : { manifest: o.manifest! };
   const runId = newRunId();
@@ -130,13 +141,20 @@ export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
   const shuffle = shuffleSeedOf(o.shuffle);
   if (shuffle !== undefined)
     log(`checks in shuffled order, shuffle seed ${shuffle} (replay with --shuffle ${shuffle})`);
-  const settings = parseSettings(o.setting);
+  const parsedSettings = parseSettings(o.setting);
+  const settings =
+    variant?.settings || parsedSettings ? { ...(variant?.settings ?? {}), ...(parsedSettings ?? {}) } : undefined;
   const stopDeps = o.realDeps ? await realDependencies() : async () => {};
   const network = await openNetwork(log);
   const k6 = await k6For(o.load, false);
   const started = new Date().toISOString();
   try {
-    const envOverrides = parseEnv(o.env);
+    const extraEnv = parseEnv(o.env);
+    const envOverrides = variant || extraEnv ? { ...(variant?.env ?? {}), ...(extraEnv ?? {}) } : undefined;
+    const variantLabel = [
+      ...(variant ? [variant.name] : []),
+      ...Object.entries(extraEnv ?? {}).map(([k, v]) => `${k}=${v}`),
+    ].join(',');
     const result = await gradeChapter({
       module,
       target,
@@ -152,21 +170,15 @@ export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
       ...(o.segments ? { segments: o.segments } : {}),
       network,
       onProgress: log,
-      ...(envOverrides
-        ? {
-            envOverrides,
-            variant: Object.entries(envOverrides)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(','),
-          }
-        : {}),
+      ...(envOverrides ? { envOverrides } : {}),
+      ...(variantLabel ? { variant: variantLabel } : {}),
     });
     return await finishRun(
       {
         schemaVersion: 1,
         runId,
         startedAt: started,
-        command: `sdgrade test ${chapter}${shuffle !== undefined ? ` --shuffle ${shuffle}` : ''}`,
+        command: `sdgrade test ${chapter}${variant ? ` --variant ${variant.name}` : ''}${shuffle !== undefined ? ` --shuffle ${shuffle}` : ''}`,
         environment: environment(k6?.version ?? null),
         chapters: [result],
       },

@@ -62,6 +62,10 @@ export async function main(argv: string[]): Promise<number> {
       "a setting the implementation declares where it differs from the spec's default (e.g. failMode=closed); overrides a manifest's settings",
     )
     .option('--strict', 'count targets beyond this machine as failures')
+    .option(
+      '--variant <name>',
+      "grade a deployment option of the chapter's reference (its env, settings and the checks that apply; an unknown name lists them)",
+    )
     .action(async (chapter, opts) => {
       const { cmdTest } = await import('./commands.ts');
       set(await cmdTest(chapter, opts));
@@ -242,6 +246,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 15)
     .option('--real-deps', 'also mutate the Redis/PostgreSQL backends and grade with SDGRADE_*_URL')
     .option('--record', 'write the score to specs/<chapter>/mutation-score.json (checked in; shown in the README)')
+    .option(
+      '--variants <names>',
+      'grade each mutant under these deployment variants of the reference, comma-separated (default: every variant that can run here)',
+      (v) => v.split(','),
+    )
     .description(
       "sampled automated mutants (StrykerJS's instrumenter) of the chapter's reference, graded by every check: score with a 95% interval, survivors with their diffs",
     )

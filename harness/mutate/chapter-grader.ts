@@ -1,6 +1,7 @@
 // Grades one mutant of a chapter's reference: the harness's own CLI, in a child process, with the workspace's
 // manifest and the mutant's environment, every check in catalog order. A failed check kills the mutant; a child
-// that outlives the time limit is stopped (SIGTERM, so it stops the nodes it started; SIGKILL 10 s later).
+// that outlives the time limit is stopped (SIGTERM, so it stops the nodes it started; SIGKILL 10 s later). A
+// deployment variant is graded with `test --variant` (its env, settings and the checks that apply to it).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { rootDir } from '../core/paths.ts';
 import type { GradeOutcome, Grader } from './run-mutate.ts';
 
 export function chapterGrader(slug: string, o: { runs: number; seed: number; realDeps: boolean }): Grader {
-  return ({ workspace, env, timeoutMs }) =>
+  return ({ workspace, env, timeoutMs, variant }) =>
     new Promise<GradeOutcome>((resolve) => {
       const out = mkdtempSync(join(tmpdir(), 'sdgrade-mutant-'));
       const envArgs = Object.entries({ ...(o.realDeps ? {} : { DATABASE_URL: '', REDIS_URL: '' }), ...env }).flatMap(
@@ -29,6 +30,7 @@ export function chapterGrader(slug: string, o: { runs: number; seed: number; rea
         out,
         // a mutant is killed by its first failed check; the rest would only cost time
         ...(env.__STRYKER_ACTIVE_MUTANT__ ? ['--fail-fast'] : []),
+        ...(variant && variant !== 'default' ? ['--variant', variant] : []),
         ...envArgs,
       ];
       const child = spawn(process.execPath, args, { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -52,8 +54,7 @@ export function chapterGrader(slug: string, o: { runs: number; seed: number; rea
         };
         if (timedOut) return done({ status: 'timeout', reason: `not graded within ${Math.round(timeoutMs / 1000)} s` });
         const file = join(out, 'results.json');
-        if (!existsSync(file))
-          return done({ status: 'error', reason: `exit ${code}: ${tail.trim().split('\n').pop()}` });
+        if (!existsSync(file)) return done({ status: 'error', reason: `exit ${code}: ${lastError(tail)}` });
         const results = JSON.parse(readFileSync(file, 'utf8')) as {
           chapters: { checks: { id: string; status: string; reason?: string }[] }[];
         };
@@ -68,4 +69,10 @@ export function chapterGrader(slug: string, o: { runs: number; seed: number; rea
         return done({ status: 'survived' });
       });
     });
+}
+
+/** The line of a crashed run's output that says what went wrong (node ends with its version line, which does not). */
+function lastError(tail: string): string {
+  const lines = tail.trim().split('\n');
+  return [...lines].reverse().find((l) => /error/i.test(l)) ?? lines.pop() ?? '';
 }

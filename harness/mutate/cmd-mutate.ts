@@ -2,6 +2,8 @@
 // survivor's diff and written to results/mutate/<chapter>-seed<S>.json.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chapterModule } from '../chapters/registry.ts';
+import { findVariant, variantsOf, variantUnavailable } from '../chapters/variants.ts';
 import { resolveBuiltChapter } from '../cli/doctor.ts';
 import { resultsDir, rootDir } from '../core/paths.ts';
 import { chapterFiles } from './chapter-files.ts';
@@ -19,6 +21,25 @@ export interface MutateCliOptions {
   realDeps?: boolean;
   /** Check the score in (specs/<chapter>/mutation-score.json) for the README and the chapter table. */
   record?: boolean;
+  /** Deployment variants to grade each mutant under (default: every variant of the chapter that can run here). */
+  variants?: string[];
+}
+
+/**
+ * The variants a run grades under: the named ones, or every declared one that can run here; a variant that needs a
+ * real service this run does not have is left out, saying why (its code's mutants then count as no coverage).
+ */
+export function pickVariants(slug: string, o: { variants?: string[]; realDeps?: boolean }, log: (l: string) => void) {
+  const module = chapterModule(slug);
+  const wanted = o.variants?.length ? o.variants.map((n) => findVariant(module, n)) : variantsOf(module);
+  const out: string[] = [];
+  for (const v of wanted) {
+    const why = v.needs?.length && !o.realDeps ? `needs --real-deps (${v.needs.join(', ')})` : variantUnavailable(v);
+    if (why) log(`variant ${v.name} left out: ${why}`);
+    else out.push(v.name);
+  }
+  if (!out.length) throw new Error(`none of the variants ${wanted.map((v) => v.name).join(', ')} can run here`);
+  return out;
 }
 
 export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<number> {
@@ -30,6 +51,10 @@ export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<n
   console.log(`mutate ${slug}: seed ${seed} (replay with --seed ${seed}), ${files.length} files:`);
   for (const f of files) console.log(`  ${f}`);
   console.log(`equivalent survivors read from ${equivalentsFile(slug)} (${equivalents.size})`);
+  const variants = pickVariants(slug, o, (l) => console.log(l));
+  // A chapter with no declared variants grades as before: one baseline, the reference as deployed.
+  if (variants.length > 1 || (variants[0] && variants[0] !== 'default'))
+    console.log(`grading each mutant under the variants whose run reaches its code: ${variants.join(', ')}`);
   const report = await runMutate({
     root: rootDir,
     files,
@@ -39,6 +64,7 @@ export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<n
     equivalents,
     grade: chapterGrader(slug, { runs: o.runs, seed, realDeps: Boolean(o.realDeps) }),
     log: (l) => console.log(l),
+    ...(variants.length > 1 || (variants[0] && variants[0] !== 'default') ? { variants } : {}),
   });
   console.log(`\n${renderMutateReport(report)}`);
   const out = join(ensureDir(join(resultsDir, 'mutate')), `${slug}-seed${seed}.json`);

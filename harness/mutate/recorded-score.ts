@@ -19,6 +19,10 @@ export interface RecordedScore {
   /** Survivors and mutants whose code no check reached, by key, for the README's list. */
   survivors: string[];
   noCoverage: string[];
+  /** The deployment variants graded (absent: only the reference as deployed), each with what its run reaches. */
+  variants?: MutateReport['variants'];
+  /** For each survivor, the variants it was graded under (all of them passed every check that applies). */
+  survivorsGradedUnder?: Record<string, string[]>;
 }
 
 function headCommit(): string | null {
@@ -50,6 +54,14 @@ export function recordScore(slug: string, r: MutateReport, now = new Date()): st
     counts: r.counts,
     survivors: r.mutants.filter((m) => m.status === 'survived').map((m) => m.key),
     noCoverage: r.mutants.filter((m) => m.status === 'no-coverage').map((m) => m.key),
+    ...(r.variants
+      ? {
+          variants: r.variants,
+          survivorsGradedUnder: Object.fromEntries(
+            r.mutants.filter((m) => m.status === 'survived').map((m) => [m.key, m.gradedUnder ?? []]),
+          ),
+        }
+      : {}),
   };
   const f = recordedScoreFile(slug);
   writeFileSync(f, `${JSON.stringify(rec, null, 2)}\n`);

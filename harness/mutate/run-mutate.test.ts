@@ -11,21 +11,25 @@ import { wilson } from './score.ts';
 
 // Mutant outcomes are remembered across the two runs of the last test (the same code gives the same verdict); the
 // baseline always runs, since it records coverage.
+// The fixture's one deployment variant, "labels", also checks label() (CHECK_LABELS=1).
 const seen = new Map<string, GradeOutcome>();
+const graded: { id: string; variant: string }[] = [];
 const grader: Grader = async (o) => {
   const id = o.env.__STRYKER_ACTIVE_MUTANT__;
-  const known = id === undefined ? undefined : seen.get(id);
+  const memo = `${id}@${o.variant ?? 'default'}`;
+  if (id !== undefined) graded.push({ id, variant: o.variant ?? 'default' });
+  const known = id === undefined ? undefined : seen.get(memo);
   if (known) return known;
   const g = await gradeOnce(o);
-  if (id !== undefined) seen.set(id, g);
+  if (id !== undefined) seen.set(memo, g);
   return g;
 };
 
-const gradeOnce: Grader = ({ workspace, env, timeoutMs }) =>
+const gradeOnce: Grader = ({ workspace, env, timeoutMs, variant }) =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'fixtures/mutate/check-clamp.ts'], {
       cwd: workspace,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, ...(variant === 'labels' ? { CHECK_LABELS: '1' } : {}) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
@@ -120,6 +124,96 @@ describe('sdgrade mutate', () => {
     expect(again.counts.equivalent).toBe(1);
     expect(again.score.graded).toBe(r.score.graded - 1);
   }, 300_000);
+
+  it('grades each mutant under the variants whose run reaches its code: killed if any kills it', async () => {
+    const files = ['fixtures/mutate/clamp.ts'];
+    graded.length = 0;
+    const lines: string[] = [];
+    const r = await runMutate({
+      root: rootDir,
+      files,
+      sample: 1000,
+      seed: 1,
+      timeoutMs: 60_000,
+      equivalents: new Map(),
+      grade: grader,
+      log: (l) => lines.push(l),
+      variants: ['default', 'labels'],
+    });
+    // two baselines; "labels" reaches label()'s code, which the default run never does
+    expect(r.variants?.map((v) => v.name)).toEqual(['default', 'labels']);
+    const [def, labels] = r.variants ?? [];
+    expect(labels?.covers).toBeGreaterThan(def?.covers ?? Number.POSITIVE_INFINITY);
+    // no mutant is "no coverage" now: every label() mutant is graded under "labels" alone, and killed there
+    expect(r.counts['no-coverage']).toBe(0);
+    const inLabel = r.mutants.filter((m) => m.start.line >= 8);
+    expect(inLabel.length).toBeGreaterThan(0);
+    for (const m of inLabel) {
+      expect(m.gradedUnder, m.key).toEqual(['labels']);
+      expect(m.status, m.key).toBe('killed');
+      expect(m.variant, m.key).toBe('labels');
+      expect(graded.filter((g) => g.id === m.id).map((g) => g.variant)).toEqual(['labels']);
+    }
+    // a clamp() mutant the default run kills is not graded again under "labels"
+    const killedInClamp = r.mutants.filter((m) => m.start.line <= 5 && m.status === 'killed');
+    expect(killedInClamp.length).toBeGreaterThan(0);
+    for (const m of killedInClamp) {
+      expect(m.variant).toBe('default');
+      expect(graded.filter((g) => g.id === m.id).map((g) => g.variant)).toEqual(['default']);
+    }
+    // a survivor passed under every variant that runs it, and the report says which
+    const survivors = r.mutants.filter((m) => m.status === 'survived');
+    expect(survivors.map((m) => `${m.original} -> ${m.replacement}`).sort()).toEqual([
+      'x < lo -> x <= lo',
+      'x > hi -> x >= hi',
+    ]);
+    for (const m of survivors) expect(m.gradedUnder).toEqual(['default', 'labels']);
+    expect(lines.filter((l) => /^baseline \(variant (default|labels)\) passed/.test(l))).toHaveLength(2);
+    const text = renderMutateReport(r);
+    expect(text).toMatch(/graded under 2 deployment variants: default \(reaches \d+\), labels/);
+    expect(text).toMatch(/\[survived under default, labels\] key: fixtures\/mutate\/clamp\.ts:/);
+  }, 300_000);
+});
+
+describe('deployment variants', () => {
+  it('skips, with the variant and its reason, a check that cannot apply to it; other checks are untouched', async () => {
+    const { withVariant, findVariant, variantsOf, variantUnavailable } = await import('../chapters/variants.ts');
+    const ran: string[] = [];
+    const module = {
+      slug: 'xx-fixture',
+      checks: {
+        A: async () => {
+          ran.push('A');
+        },
+        B: async () => {
+          ran.push('B');
+        },
+      },
+      variants: [
+        { name: 'lite', description: 'no B', env: { MODE: 'lite' }, notApplicable: { B: 'lite keeps no history' } },
+        { name: 'pg', description: 'on PostgreSQL', env: {}, needs: ['postgres'] as const },
+      ],
+    } as unknown as Parameters<typeof withVariant>[0];
+    expect(variantsOf(module).map((v) => v.name)).toEqual(['default', 'lite', 'pg']);
+    expect(() => findVariant(module, 'nope')).toThrow(/its variants: default, lite, pg/);
+    const lite = withVariant(module, findVariant(module, 'lite'));
+    const skipped: string[] = [];
+    const ctx = {
+      skip: (reason: string) => {
+        skipped.push(reason);
+        throw new Error(reason);
+      },
+    } as never;
+    await lite.checks.A?.(ctx);
+    await expect(lite.checks.B?.(ctx)).rejects.toThrow();
+    expect(ran).toEqual(['A']);
+    expect(skipped).toEqual(['not applicable to variant lite: lite keeps no history']);
+    expect(withVariant(module, findVariant(module, 'default'))).toBe(module);
+    expect(variantUnavailable(findVariant(module, 'pg'), {})).toMatch(/real postgres .*SDGRADE_DATABASE_URL/);
+    expect(variantUnavailable(findVariant(module, 'pg'), { SDGRADE_DATABASE_URL: 'postgres://x' })).toBeNull();
+    const broken = { ...module, variants: [{ name: 'x', description: '', env: {}, notApplicable: { Z: 'no Z' } }] };
+    expect(() => withVariant(broken, findVariant(broken, 'x'))).toThrow(/no check Z/);
+  });
 });
 
 describe('which files mutate takes', () => {

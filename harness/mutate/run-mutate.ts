@@ -2,6 +2,9 @@
 // pass, and which records what code the checks reach), then grade a seeded sample of mutants one by one, each a
 // restart with another active mutant. The score is killed / (non-equivalent sampled), with a 95% interval; every
 // survivor is listed with its diff and its key, for specs/<chapter>/mutate-equivalent.yaml when it is equivalent.
+// With deployment variants (ChapterModule.variants: ALGORITHM=maglev...), each variant has its own baseline and
+// coverage, and a mutant is graded under every variant whose run reaches its code, in order, until one kills it:
+// it is "no coverage" only when no variant runs it.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +32,8 @@ export type Grader = (o: {
   workspace: string;
   env: Record<string, string>;
   timeoutMs: number;
+  /** The deployment variant to grade (absent: the reference as deployed). */
+  variant?: string;
 }) => Promise<GradeOutcome>;
 
 export interface MutateOptions {
@@ -41,6 +46,8 @@ export interface MutateOptions {
   equivalents: Map<string, string>;
   grade: Grader;
   log: (line: string) => void;
+  /** Deployment variants to grade under, default first (absent: only the reference as deployed). */
+  variants?: string[];
 }
 
 export interface MutantRecord extends MutantInfo {
@@ -49,6 +56,17 @@ export interface MutantRecord extends MutantInfo {
   by?: string;
   reason?: string;
   ms: number;
+  /** The variant whose run decided the status (killed, timed out or errored there; for a survivor, the last tried). */
+  variant?: string;
+  /** Every variant whose run reaches this mutant's code: those it was graded under, in order. */
+  gradedUnder?: string[];
+}
+
+export interface VariantBaseline {
+  name: string;
+  baselineMs: number;
+  /** How many mutants' code this variant's run reaches. */
+  covers: number;
 }
 
 export interface MutateReport {
@@ -62,6 +80,8 @@ export interface MutateReport {
   score: Score;
   counts: Record<MutantStatus, number>;
   baselineMs: number;
+  /** Present when graded under deployment variants: each one's baseline. */
+  variants?: VariantBaseline[];
 }
 
 export const coverageHook = fileURLToPath(new URL('./coverage-hook.mjs', import.meta.url));
@@ -82,30 +102,79 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
     `instrumented ${o.files.length} files: ${inst.mutants.length} mutants, ${onSwitches} of them on hand-written mutant switches (left out); sampling ${Math.min(o.sample, population.length)} with seed ${o.seed}`,
   );
   const ws = makeWorkspace(o.root, inst.files);
-  const covDir = mkdtempSync(join(tmpdir(), 'sdgrade-mutate-cov-'));
+  const variantNames: (string | undefined)[] = o.variants?.length ? o.variants : [undefined];
+  const label = (v: string | undefined) => v ?? 'default';
+  const covDirs: string[] = [];
   try {
-    // The baseline: the instrumented code with no mutant active must pass, or every "kill" would be noise.
-    const t0 = performance.now();
-    const base = await o.grade({
-      workspace: ws.dir,
-      env: {
-        SDGRADE_MUTATE_COVERAGE_DIR: covDir,
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${coverageHook}`.trim(),
-      },
-      timeoutMs: o.timeoutMs * 3,
-    });
-    const baselineMs = performance.now() - t0;
-    if (base.status !== 'survived')
-      throw new Error(
-        `the instrumented code with no mutant active does not pass (${base.status}${base.by ? ` by ${base.by}` : ''}: ${base.reason ?? ''}); fix that first`,
+    // One baseline per variant: the instrumented code with no mutant active must pass, or every "kill" would be
+    // noise; it records which mutants' code that variant's run reaches.
+    const coverage = new Map<string | undefined, Set<string>>();
+    const baselines: VariantBaseline[] = [];
+    for (const v of variantNames) {
+      const covDir = mkdtempSync(join(tmpdir(), 'sdgrade-mutate-cov-'));
+      covDirs.push(covDir);
+      const t0 = performance.now();
+      const gradeBaseline = () =>
+        o.grade({
+          workspace: ws.dir,
+          env: {
+            SDGRADE_MUTATE_COVERAGE_DIR: covDir,
+            NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${coverageHook}`.trim(),
+          },
+          timeoutMs: o.timeoutMs * 3,
+          ...(v ? { variant: v } : {}),
+        });
+      let base = await gradeBaseline();
+      // The harness could not grade (it crashed, a port was taken): once more, rather than lose the whole run. A
+      // failed check is not retried: that is a real failure of the baseline.
+      if (base.status === 'error') {
+        o.log(`baseline${v ? ` (variant ${v})` : ''} could not be graded (${base.reason ?? ''}); grading it again`);
+        base = await gradeBaseline();
+      }
+      const ms = performance.now() - t0;
+      if (base.status !== 'survived')
+        throw new Error(
+          `the instrumented code with no mutant active does not pass${v ? ` under variant ${v}` : ''} (${base.status}${base.by ? ` by ${base.by}` : ''}: ${base.reason ?? ''}); fix that first`,
+        );
+      const covered = new Set<string>();
+      for (const f of readdirSync(covDir))
+        for (const id of JSON.parse(readFileSync(join(covDir, f), 'utf8'))) covered.add(id);
+      coverage.set(v, covered);
+      baselines.push({ name: label(v), baselineMs: Math.round(ms), covers: covered.size });
+      o.log(
+        `baseline${v ? ` (variant ${v})` : ''} passed in ${fmtDuration(ms)}; the checks reach ${covered.size} of ${inst.mutants.length} mutants' code`,
       );
-    const covered = new Set<string>();
-    for (const f of readdirSync(covDir))
-      for (const id of JSON.parse(readFileSync(join(covDir, f), 'utf8'))) covered.add(id);
-    o.log(
-      `baseline passed in ${fmtDuration(baselineMs)}; the checks reach ${covered.size} of ${inst.mutants.length} mutants' code`,
-    );
+    }
+    const baselineMs = baselines.reduce((a, b) => a + b.baselineMs, 0);
+    if (o.variants?.length) {
+      const any = new Set([...coverage.values()].flatMap((c) => [...c]));
+      o.log(`under the ${variantNames.length} variants together the checks reach ${any.size} mutants' code`);
+    }
 
+    // Graded under each variant that runs its code, in order, until one detects it (killed or timed out); an error
+    // under one variant (e.g. it cannot start) leaves the others to decide.
+    const gradeUnder = async (id: string, under: (string | undefined)[]) => {
+      let last: GradeOutcome & { variant: string } = { status: 'survived', variant: label(under[0]) };
+      let error: (GradeOutcome & { variant: string }) | undefined;
+      for (const v of under) {
+        const g = await o.grade({
+          workspace: ws.dir,
+          env: { [ACTIVE]: id },
+          timeoutMs: o.timeoutMs,
+          ...(v ? { variant: v } : {}),
+        });
+        last = { ...g, variant: label(v) };
+        if (g.status === 'killed' || g.status === 'timeout') break;
+        if (g.status === 'error') error ??= last;
+      }
+      const decided = last.status === 'killed' || last.status === 'timeout' ? last : (error ?? last);
+      return {
+        status: decided.status,
+        ...(decided.by ? { by: decided.by } : {}),
+        ...(decided.reason ? { reason: decided.reason } : {}),
+        ...(o.variants?.length ? { variant: decided.variant, gradedUnder: under.map(label) } : {}),
+      };
+    };
     const picked = sampleMutants(population, o.sample, o.seed);
     const records: MutantRecord[] = [];
     const started = performance.now();
@@ -115,25 +184,24 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
       let rec: MutantRecord;
       const eq = o.equivalents.get(key);
       if (eq) rec = { ...m, key, status: 'equivalent', reason: eq, ms: 0 };
-      else if (!covered.has(m.id))
-        rec = { ...m, key, status: 'no-coverage', reason: 'its code never ran in the baseline run', ms: 0 };
       else {
-        const g = await o.grade({ workspace: ws.dir, env: { [ACTIVE]: m.id }, timeoutMs: o.timeoutMs });
-        rec = {
-          ...m,
-          key,
-          status: g.status,
-          ...(g.by ? { by: g.by } : {}),
-          ...(g.reason ? { reason: g.reason } : {}),
-          ms: 0,
-        };
+        const under = variantNames.filter((v) => coverage.get(v)?.has(m.id));
+        if (!under.length)
+          rec = {
+            ...m,
+            key,
+            status: 'no-coverage',
+            reason: `its code never ran in the baseline run${o.variants?.length ? ` of any variant (${variantNames.map(label).join(', ')})` : ''}`,
+            ms: 0,
+          };
+        else rec = { ...m, key, ...(await gradeUnder(m.id, under)), ms: 0 };
       }
       rec.ms = Math.round(performance.now() - t);
       records.push(rec);
       const s = scoreOf(records);
       const left = ((performance.now() - started) / (i + 1)) * (picked.length - i - 1);
       o.log(
-        `mutant ${i + 1}/${picked.length} ${rec.status.padEnd(11)} ${m.file}:${m.start.line} ${m.mutator}${rec.by ? ` (by ${rec.by})` : ''} | score so far ${formatScore(s)} | ~${fmtDuration(left)} left`,
+        `mutant ${i + 1}/${picked.length} ${rec.status.padEnd(11)} ${m.file}:${m.start.line} ${m.mutator}${rec.by ? ` (by ${rec.by})` : ''}${o.variants?.length && rec.variant ? ` [${rec.variant}]` : ''} | score so far ${formatScore(s)} | ~${fmtDuration(left)} left`,
       );
     }
     const counts = countOf(records);
@@ -147,10 +215,11 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
       score: scoreOf(records),
       counts,
       baselineMs: Math.round(baselineMs),
+      ...(o.variants?.length ? { variants: baselines } : {}),
     };
   } finally {
     ws.remove();
-    rmSync(covDir, { recursive: true, force: true });
+    for (const d of covDirs) rmSync(d, { recursive: true, force: true });
   }
 }
 
@@ -180,6 +249,11 @@ export function scoreOf(rs: readonly MutantRecord[]): Score {
 export function renderMutateReport(r: MutateReport): string {
   const lines = [
     `sampled ${r.sample} of ${r.totalMutants - r.onSwitches} mutants (seed ${r.seed}) in ${r.files.length} files; ${r.onSwitches} more on hand-written mutant switches left out`,
+    ...(r.variants
+      ? [
+          `graded under ${r.variants.length} deployment variants: ${r.variants.map((v) => `${v.name} (reaches ${v.covers})`).join(', ')}`,
+        ]
+      : []),
     `killed ${r.counts.killed}, timed out ${r.counts.timeout}, survived ${r.counts.survived}, no coverage ${r.counts['no-coverage']}, equivalent ${r.counts.equivalent}, errors ${r.counts.error}`,
     `mutation score: ${formatScore(r.score)}`,
   ];
@@ -190,7 +264,12 @@ export function renderMutateReport(r: MutateReport): string {
       "survivors (if one is equivalent, add its key and the reason to the chapter's mutate-equivalent.yaml):",
     );
     for (const m of open)
-      lines.push('', `[${m.status}] key: ${m.key}`, mutantDiff(m), ...(m.reason ? [`  ${m.reason}`] : []));
+      lines.push(
+        '',
+        `[${m.status}${m.gradedUnder ? ` under ${m.gradedUnder.join(', ')}` : ''}] key: ${m.key}`,
+        mutantDiff(m),
+        ...(m.reason ? [`  ${m.reason}`] : []),
+      );
   }
   return lines.join('\n');
 }

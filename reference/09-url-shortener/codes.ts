@@ -7,12 +7,12 @@
 // enough for the book's 1,200 writes per second; a sharded deployment would hand out ID ranges per shard instead.
 import { createHash } from 'node:crypto';
 import { encodeBase62 } from './base62.ts';
-import type { MutantName } from './mutants.ts';
+import { type MutantName, snowflakeId } from './mutants.ts';
 
 export function codeFor(id: bigint, longUrl: string, mutant?: MutantName): string {
   if (mutant === 'snowflake-codes') {
     // MUTANT snowflake-codes: base62 of a Snowflake-style ID (timestamp | machine | sequence): 11 characters.
-    return encodeBase62(snowflake());
+    return encodeBase62(snowflakeId());
   }
   if (mutant === 'truncated-hash') {
     // MUTANT truncated-hash: a hash cut to 2 base62 characters (3,844 codes), with no collision resolution.
@@ -20,17 +20,4 @@ export function codeFor(id: bigint, longUrl: string, mutant?: MutantName): strin
     return encodeBase62(hash % 62n ** 2n).padStart(2, '0');
   }
   return encodeBase62(id);
-}
-
-const TWITTER_EPOCH = 1288834974657n;
-let lastMs = 0n;
-let sequence = 0n;
-function snowflake(): bigint {
-  let now = BigInt(Date.now());
-  if (now === lastMs) {
-    sequence = (sequence + 1n) & 0xfffn;
-    if (sequence === 0n) now = lastMs + 1n; // 4,096 IDs in this millisecond: borrow the next one
-  } else sequence = 0n;
-  lastMs = now;
-  return ((now - TWITTER_EPOCH) << 22n) | (1n << 17n) | (1n << 12n) | sequence;
 }

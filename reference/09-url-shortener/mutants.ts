@@ -122,3 +122,20 @@ export const SQLITE_ONLY_MUTANTS: readonly MutantName[] = [
   'id-counter-restarts',
   'case-insensitive-codes',
 ];
+
+const TWITTER_EPOCH = 1288834974657n;
+let lastMs = 0n;
+let sequence = 0n;
+/**
+ * MUTANT snowflake-codes only: a Snowflake-style ID (timestamp | machine | sequence). It lives here, with the
+ * mutants, because the reference never uses it otherwise (so `sdgrade mutate` does not count it as core code).
+ */
+export function snowflakeId(): bigint {
+  let now = BigInt(Date.now());
+  if (now === lastMs) {
+    sequence = (sequence + 1n) & 0xfffn;
+    if (sequence === 0n) now = lastMs + 1n; // 4,096 IDs in this millisecond: borrow the next one
+  } else sequence = 0n;
+  lastMs = now;
+  return ((now - TWITTER_EPOCH) << 22n) | (1n << 17n) | (1n << 12n) | sequence;
+}

@@ -13,6 +13,7 @@ import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
 import {
   describeMutants,
+  describeVariants,
   expectEveryTarget,
   expectMeasuredRatio,
   expectValidResults,
@@ -194,6 +195,18 @@ describe('05-rate-limiter reference', () => {
     },
     timeLimit(150_000),
   );
+
+  // Every algorithm (in memory here, on Redis in CI) and fail-closed (CI): every check that applies passes.
+  describeVariants(rateLimiter, {
+    base: {
+      ...base,
+      get network() {
+        return network;
+      },
+      embedded: !realRedis,
+    },
+    timeoutMs: 120_000,
+  });
 
   // Failure messages name the cause: fail-open answers, or counters each instance keeps on its own.
   describeMutants(rateLimiter, {

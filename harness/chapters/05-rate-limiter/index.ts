@@ -61,4 +61,20 @@ export const rateLimiter: ChapterModule<CheckId> = {
       ? { ...m, needs: ['SDGRADE_REDIS_URL'] }
       : m,
   ),
+  // The reference's deployment options, graded like the default (token bucket, fail open): every check applies to
+  // each algorithm (RL-I1/RL-I2 grade each against its own definition). `sdgrade test 05 --variant NAME`.
+  variants: [
+    ...(['leaking_bucket', 'fixed_window', 'sliding_window_log', 'sliding_window_counter'] as const).map((a) => ({
+      name: a,
+      description: `ALGORITHM=${a} instead of the token bucket`,
+      env: { ALGORITHM: a },
+    })),
+    {
+      name: 'fail-closed',
+      description: 'FAIL_MODE=closed, declared as the failMode setting: 503 while the store is down or stalled',
+      env: { FAIL_MODE: 'closed' },
+      settings: { failMode: 'closed' },
+      needs: ['redis'],
+    },
+  ],
 };

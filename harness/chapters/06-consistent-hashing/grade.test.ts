@@ -11,6 +11,7 @@ import { ProcessTarget } from '../../core/process-target.ts';
 import { findK6 } from '../../tools/k6.ts';
 import {
   describeMutants,
+  describeVariants,
   expectMeasuredRatio,
   expectValidResults,
   failures,
@@ -69,6 +70,9 @@ describe('06-consistent-hashing reference', () => {
   );
 
   describeMutants(consistentHashing, { numRuns: 8, mutantTimeoutMs: 60_000 });
+  // jump, rendezvous and Maglev: every check that applies passes; what each gives up by design is skipped, said why.
+  describeVariants(consistentHashing, { base, timeoutMs: 240_000 });
+
   it("has the mutants the book's pitfalls call for", () => {
     for (const name of ['modulo-hashing', 'replicas-same-server', 'wraparound-bug', 'unstable-hash'])
       expect(consistentHashing.mutants.some((m) => m.name === name)).toBe(true);

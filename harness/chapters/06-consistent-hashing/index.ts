@@ -39,6 +39,39 @@ export const consistentHashing: ChapterModule<CheckId> = {
     'CH-F2': killUnderLoad,
   },
   mutants: MUTANTS,
+  // The reference's other placement algorithms (ALGORITHM=, see its README's "Alternatives"), graded like the ring.
+  // What they give up by design is skipped, with the reason, never passed: `sdgrade test 06 --variant NAME`.
+  variants: [
+    {
+      name: 'jump',
+      description: 'ALGORITHM=jump: jump consistent hash over buckets in join order',
+      env: { ALGORITHM: 'jump' },
+      notApplicable: {
+        'CH-I1': 'buckets are numbered in join order, so two instances given the servers in different orders differ',
+        'CH-I2':
+          'removing a server moves the last buckets into its place (keys of other servers move): not minimal movement',
+        'CH-F2':
+          "its last assertion is that a removal moves no other server's keys (minimal movement), which jump hash does not give",
+      },
+    },
+    {
+      name: 'rendezvous',
+      description: 'ALGORITHM=rendezvous: highest random weight, weighted by logarithmic scores',
+      env: { ALGORITHM: 'rendezvous' },
+    },
+    {
+      name: 'maglev',
+      description: 'ALGORITHM=maglev: a 65,537-entry lookup table filled by per-server permutations',
+      env: { ALGORITHM: 'maglev' },
+      notApplicable: {
+        'CH-I2': 'a change moves a few keys between surviving servers too: minimal disruption, not minimal movement',
+        'CH-F2':
+          "its last assertion is that a removal moves no other server's keys (minimal movement), which Maglev does not give",
+        'CH-C4':
+          'it asserts virtualNodes = weight x the per-unit count of ring points; Maglev has table entries, shared out by weight across the table, not a per-unit count',
+      },
+    },
+  ],
   load: loadConsistentHashing,
   bench: benchConsistentHashing,
 };

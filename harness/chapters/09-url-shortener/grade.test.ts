@@ -13,6 +13,7 @@ import { findK6 } from '../../tools/k6.ts';
 import { findToxiproxy } from '../../tools/toxiproxy.ts';
 import {
   describeMutants,
+  describeVariants,
   expectEveryTarget,
   expectMeasuredRatio,
   expectValidResults,
@@ -90,6 +91,18 @@ describe('09-url-shortener reference', () => {
     },
     timeLimit(120_000),
   );
+
+  // embedded (SQLite and the in-process cache) and no-cache: every check that applies passes.
+  describeVariants(urlShortener, {
+    base: {
+      ...base,
+      get network() {
+        return network;
+      },
+      embedded: !realServices,
+    },
+    timeoutMs: 180_000,
+  });
 
   describeMutants(urlShortener, { numRuns: 25, allowSkipped: !realServices, mutantTimeoutMs: 60_000 });
 

@@ -47,6 +47,23 @@ export const urlShortener: ChapterModule<CheckId> = {
   },
   // cache-required shows only with a real Redis to take away.
   mutants: MUTANTS.map((m) => (m.name === 'cache-required' ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
+  // The reference's deployment options besides its default (PostgreSQL and Redis when configured, else embedded):
+  // `sdgrade test 09 --variant NAME`. With real services configured (`mutate --real-deps`), `embedded` grades the
+  // SQLite store and in-process cache the default then leaves unrun.
+  variants: [
+    {
+      name: 'embedded',
+      description: 'no DATABASE_URL or REDIS_URL: the embedded SQLite store and the in-process cache',
+      env: { DATABASE_URL: '', REDIS_URL: '' },
+      notApplicable: { 'URL-F3': 'no Redis: the cache is inside the process, there is no cache service to stop' },
+    },
+    {
+      name: 'no-cache',
+      description: 'CACHE=none: every redirect read from the store',
+      env: { CACHE: 'none' },
+      notApplicable: { 'URL-F3': 'no cache at all (CACHE=none): there is no cache service to stop' },
+    },
+  ],
   load: loadUrlShortener,
   bench: benchUrlShortener,
 };

@@ -1,0 +1,47 @@
+// The deployment variants of a chapter's reference (ChapterModule.variants): looked up by name, and applied to the
+// module so a check that cannot apply to a variant is reported skipped with the variant's reason, never run and
+// never passed. The deployed default is the variant `default`: no extra environment, every check applies.
+import type { ChapterModule, CheckFn, Variant } from './chapter-module.ts';
+
+export const DEFAULT_VARIANT: Variant = {
+  name: 'default',
+  description: 'the reference as its manifest deploys it (every option at its default)',
+  env: {},
+};
+
+/** `default` first, then the chapter's declared variants. */
+export function variantsOf(module: ChapterModule): Variant[] {
+  return [DEFAULT_VARIANT, ...(module.variants ?? [])];
+}
+
+export function findVariant(module: ChapterModule, name: string): Variant {
+  const all = variantsOf(module);
+  const v = all.find((x) => x.name === name);
+  if (!v)
+    throw new Error(`${module.slug} has no variant '${name}'; its variants: ${all.map((x) => x.name).join(', ')}`);
+  return v;
+}
+
+/** Why the variant cannot run here (a real service it needs is not configured), or null when it can. */
+export function variantUnavailable(v: Variant, env: NodeJS.ProcessEnv = process.env): string | null {
+  const missing = (v.needs ?? []).filter(
+    (k) => !env[k === 'postgres' ? 'SDGRADE_DATABASE_URL' : 'SDGRADE_REDIS_URL']?.trim(),
+  );
+  return missing.length
+    ? `variant ${v.name} runs on a real ${missing.join(' and ')} (set ${missing
+        .map((k) => (k === 'postgres' ? 'SDGRADE_DATABASE_URL' : 'SDGRADE_REDIS_URL'))
+        .join(' / ')} and use --real-deps)`
+    : null;
+}
+
+/** The module with the variant's not-applicable checks replaced by a skip that names the variant and the reason. */
+export function withVariant<M extends ChapterModule>(module: M, v: Variant): M {
+  const na = Object.entries(v.notApplicable ?? {}) as [string, string][];
+  if (!na.length) return module;
+  const checks: Record<string, CheckFn> = { ...module.checks };
+  for (const [id, reason] of na) {
+    if (!(id in checks)) throw new Error(`${module.slug} variant ${v.name}: no check ${id} to mark not applicable`);
+    checks[id] = async (ctx) => ctx.skip(`not applicable to variant ${v.name}: ${reason}`);
+  }
+  return { ...module, checks };
+}
