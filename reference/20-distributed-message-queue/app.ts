@@ -124,6 +124,9 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
           // MUTANT topic-recreated: a taken name is answered as if new (the existing topic is described again).
           if (mutant === 'topic-recreated' && topics.get(b.name))
             return reply.code(201).send(describe(topics.get(b.name)!));
+          // MUTANT create-topic-race: the name is checked, then the metadata written asynchronously before the
+          // topic is registered, so two concurrent creates of one name both succeed.
+          if (mutant === 'create-topic-race') return reply.code(201).send(describe(await topics.createRacy(config)));
           return reply.code(201).send(describe(topics.create(config)));
         } catch (error) {
           if (error instanceof TopicExists) throw new ProblemError(409, 'topic_exists', `topic ${b.name} exists`);
@@ -169,7 +172,8 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
           list.push({ index, m: { key: body.messages[index]!.key ?? null, value: body.messages[index]!.value } });
           byPartition.set(p, list);
         });
-        const timestamp = Date.now();
+        // MUTANT timestamp-seconds: messages are stamped with Unix seconds, not milliseconds.
+        const timestamp = mutant === 'timestamp-seconds' ? Math.floor(Date.now() / 1000) : Date.now();
         const records: { partition: number; offset: number; timestamp: number }[] = new Array(partitions.length);
         for (const [p, list] of byPartition) {
           // MUTANT batch-reversed: the partition's share of the batch is appended last first.
@@ -235,9 +239,16 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         const { group } = request.params as { group: string };
         const b = request.body as { topic: string; memberId?: string; sessionTimeoutMs?: number };
         const t = topicOr404(b.topic);
-        return reply
-          .code(200)
-          .send(groups.join(group, t.name, t.partitions, b.memberId, b.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS));
+        return reply.code(200).send(
+          groups.join(
+            group,
+            t.name,
+            t.partitions,
+            b.memberId,
+            // MUTANT session-default-3s: Kafka's heartbeat interval (3 s) taken for the session timeout's default.
+            b.sessionTimeoutMs ?? (mutant === 'session-default-3s' ? 3000 : DEFAULT_SESSION_TIMEOUT_MS),
+          ),
+        );
       },
 
       async heartbeat(request, reply) {

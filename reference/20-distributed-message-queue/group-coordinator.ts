@@ -45,7 +45,9 @@ export type CoordinatorMutant =
   | 'session-never-expires'
   | 'session-expires-early'
   | 'commit-ahead'
-  | 'no-generation-fence';
+  | 'no-generation-fence'
+  | 'describe-without-expiry'
+  | 'expiry-keeps-generation';
 
 /**
  * The range assignor: members sorted by ID, each gets a contiguous run of partitions, the runs' lengths differ by
@@ -143,7 +145,8 @@ export class GroupCoordinator {
     generation: number;
     members: { memberId: string; partitions: number[] }[];
   } {
-    this.expire();
+    // MUTANT describe-without-expiry: describing the group does not remove members whose session ran out.
+    if (this.mutant !== 'describe-without-expiry') this.expire();
     const g = this.existing(name);
     return {
       group: g.name,
@@ -204,7 +207,7 @@ export class GroupCoordinator {
           g.members.delete(m.id);
           changed = true;
         }
-      if (changed) this.rebalance(g);
+      if (changed) this.rebalance(g, undefined, this.mutant !== 'expiry-keeps-generation');
     }
   }
 
@@ -214,8 +217,9 @@ export class GroupCoordinator {
     return Date.now() + (this.mutant === 'session-expires-early' ? sessionTimeoutMs / 2 : sessionTimeoutMs);
   }
 
-  private rebalance(g: Group, newcomer?: string): void {
-    g.generation++;
+  private rebalance(g: Group, newcomer?: string, newGeneration = true): void {
+    // MUTANT expiry-keeps-generation: an expiry reassigns the dead members' partitions in the same generation.
+    if (newGeneration) g.generation++;
     if (this.mutant === 'two-owners-after-rebalance' && newcomer) {
       // MUTANT two-owners-after-rebalance: the others keep their partitions; the newcomer gets a share computed as
       // if everybody had been reassigned, so a partition can have two owners.

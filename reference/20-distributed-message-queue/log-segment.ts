@@ -12,6 +12,12 @@ export interface SegmentOptions {
   truncateDamagedTail?: boolean;
   /** Delay writes by this many ms after answering (only for the ack-before-durable mutant). */
   deferWritesMs?: number;
+  /** Wake long polls only on durable appends (only for the long-poll-woken-only-by-fsync mutant). */
+  wakeOnlyOnDurable?: boolean;
+  /** Drop the records pending when a segment rolls (only for the roll-drops-pending-batch mutant). */
+  dropPendingAtRoll?: boolean;
+  /** Open only the newest segment of a partition (only for the restart-opens-newest-segment mutant). */
+  openNewestOnly?: boolean;
   log?: (message: string) => void;
 }
 

@@ -19,6 +19,8 @@ const COORDINATOR_MUTANTS: readonly string[] = [
   'session-expires-early',
   'commit-ahead',
   'no-generation-fence',
+  'describe-without-expiry',
+  'expiry-keeps-generation',
 ] satisfies CoordinatorMutant[];
 
 await runServer({
@@ -29,12 +31,19 @@ await runServer({
     const mutant = config.mutant as MutantName | undefined;
     const spec = await loadSpec(SPEC_URL);
     let app: ReturnType<typeof buildApp> | undefined;
-    const topics = new TopicRegistry(config.dataDir, {
-      verifyCrc: mutant !== 'crc-not-checked', // MUTANT crc-not-checked
-      truncateDamagedTail: mutant !== 'torn-tail-kept', // MUTANT torn-tail-kept
-      deferWritesMs: mutant === 'ack-before-durable' ? 3000 : 0, // MUTANT ack-before-durable
-      log: (m) => (app ? app.log.warn(m) : console.error(m)),
-    });
+    const topics = new TopicRegistry(
+      config.dataDir,
+      {
+        verifyCrc: mutant !== 'crc-not-checked', // MUTANT crc-not-checked
+        truncateDamagedTail: mutant !== 'torn-tail-kept', // MUTANT torn-tail-kept
+        deferWritesMs: mutant === 'ack-before-durable' ? 3000 : 0, // MUTANT ack-before-durable
+        wakeOnlyOnDurable: mutant === 'long-poll-woken-only-by-fsync', // MUTANT long-poll-woken-only-by-fsync
+        dropPendingAtRoll: mutant === 'roll-drops-pending-batch', // MUTANT roll-drops-pending-batch
+        openNewestOnly: mutant === 'restart-opens-newest-segment', // MUTANT restart-opens-newest-segment
+        log: (m) => (app ? app.log.warn(m) : console.error(m)),
+      },
+      mutant === 'retention-in-seconds',
+    ); // MUTANT retention-in-seconds
     const groups = new GroupCoordinator(
       config.dataDir,
       mutant && COORDINATOR_MUTANTS.includes(mutant) ? (mutant as CoordinatorMutant) : undefined,

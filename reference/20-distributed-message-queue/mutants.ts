@@ -78,6 +78,55 @@ export const MUTANTS = [
     breaks: 'MQ-F3',
     description: 'a member is dropped after half its session timeout: a live but slow consumer loses its partitions',
   },
+  // From the blind bugs (fixtures/blind-bugs/20-distributed-message-queue/): each was missed before its check was
+  // strengthened.
+  {
+    name: 'timestamp-seconds',
+    breaks: 'MQ-C3',
+    description: 'messages are stamped with Unix seconds, not milliseconds since the epoch',
+  },
+  {
+    name: 'create-topic-race',
+    breaks: 'MQ-C2',
+    description:
+      'the name is checked, then the metadata written asynchronously: concurrent creates of one name all get 201',
+  },
+  {
+    name: 'long-poll-woken-only-by-fsync',
+    breaks: 'MQ-C4',
+    description: 'long polls are woken only by fsynced (acks all) appends; an acks 1 message waits for maxWait',
+  },
+  {
+    name: 'session-default-3s',
+    breaks: 'MQ-C5',
+    description: "a join without sessionTimeoutMs gets 3 s (Kafka's heartbeat interval), not the spec's 10 s",
+  },
+  {
+    name: 'retention-in-seconds',
+    breaks: 'MQ-C7',
+    description: 'retention reads retentionMs as seconds: closed segments are deleted 1000 times too early',
+  },
+  {
+    name: 'roll-drops-pending-batch',
+    breaks: 'MQ-I2',
+    description:
+      'when a batch crosses segmentBytes, the part meant for the full segment is acknowledged but never written',
+  },
+  {
+    name: 'restart-opens-newest-segment',
+    breaks: 'MQ-F1',
+    description: 'on restart a partition opens only its newest segment: the older segments and their messages are gone',
+  },
+  {
+    name: 'describe-without-expiry',
+    breaks: 'MQ-F3',
+    description: 'describeGroup does not expire sessions: a dead member is listed with its partitions',
+  },
+  {
+    name: 'expiry-keeps-generation',
+    breaks: 'MQ-F3',
+    description: "an expired member's partitions are reassigned without a new generation",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -25,7 +25,8 @@ export class PartitionLog {
       .filter((f) => /^\d{20}\.log$/.test(f))
       .map((f) => Number(f.slice(0, 20)))
       .sort((a, b) => a - b);
-    for (const base of bases) {
+    // MUTANT restart-opens-newest-segment: on a restart the log resumes from its newest segment only.
+    for (const base of options.openNewestOnly ? bases.slice(-1) : bases) {
       // A segment that does not start where the previous one ends (its predecessor was cut by recovery) and all
       // after it are unreachable: offsets must stay dense, so they go.
       const prev = this.segments.at(-1);
@@ -65,7 +66,8 @@ export class PartitionLog {
       const encoded = encodeRecord({ offset: this.endOffset + batch.length, timestamp, key: m.key, value: m.value });
       if (this.active.size + batchBytes > 0 && this.active.size + batchBytes + encoded.length > this.segmentBytes) {
         // The active segment is full: it is closed (read-only from now on) and a new one starts at this offset.
-        if (batch.length) this.active.append(batch, timestamp, durable);
+        // MUTANT roll-drops-pending-batch: the part of the batch meant for the full segment is never written.
+        if (batch.length && !this.options.dropPendingAtRoll) this.active.append(batch, timestamp, durable);
         batch = [];
         batchBytes = 0;
         this.roll();
@@ -75,8 +77,11 @@ export class PartitionLog {
       batchBytes += encoded.length;
     }
     if (batch.length) this.active.append(batch, timestamp, durable);
-    for (const wake of this.waiters) wake();
-    this.waiters.clear();
+    // MUTANT long-poll-woken-only-by-fsync: an acks 1 (not fsynced) append leaves long polls asleep.
+    if (durable || !this.options.wakeOnlyOnDurable) {
+      for (const wake of this.waiters) wake();
+      this.waiters.clear();
+    }
     return out;
   }
 

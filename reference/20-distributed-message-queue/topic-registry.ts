@@ -1,6 +1,7 @@
 // The topics of the broker and their partitions' logs; topic metadata is kept in <dataDir>/topics.json (the book's
 // metadata storage), each partition's log in <dataDir>/<topic>-<partition>/.
 import { mkdirSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { readJson, writeJsonDurably } from './durable-file.ts';
@@ -35,6 +36,8 @@ export class TopicRegistry {
   constructor(
     private readonly dataDir: string,
     private readonly segmentOptions: SegmentOptions = {},
+    /** Retention periods read as seconds (only for the retention-in-seconds mutant). */
+    private readonly retentionInSeconds = false,
   ) {
     mkdirSync(dataDir, { recursive: true });
     this.metaFile = join(dataDir, 'topics.json');
@@ -61,6 +64,18 @@ export class TopicRegistry {
     return topic;
   }
 
+  /**
+   * MUTANT create-topic-race: checks the name, then writes the metadata off the event loop before registering the
+   * topic; a create of the same name in between passes the check too.
+   */
+  async createRacy(config: TopicConfig): Promise<Topic> {
+    if (this.topics.has(config.name)) throw new TopicExists(config.name);
+    const configs = [...this.topics.values()].map(({ logs: _l, nextUnkeyed: _n, ...c }) => c);
+    await writeFile(`${this.metaFile}.tmp`, JSON.stringify([...configs, config]));
+    await rename(`${this.metaFile}.tmp`, this.metaFile);
+    return this.open(config);
+  }
+
   get(name: string): Topic | undefined {
     return this.topics.get(name);
   }
@@ -70,7 +85,9 @@ export class TopicRegistry {
   }
 
   applyRetention(now = Date.now()): void {
-    for (const t of this.topics.values()) for (const log of t.logs) log.applyRetention(t.retentionMs, now);
+    // MUTANT retention-in-seconds: the period is divided by 1000, so segments go 1000 times too early.
+    const unit = this.retentionInSeconds ? 1 / 1000 : 1;
+    for (const t of this.topics.values()) for (const log of t.logs) log.applyRetention(t.retentionMs * unit, now);
   }
 
   close(): void {

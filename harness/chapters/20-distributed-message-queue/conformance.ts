@@ -1,5 +1,5 @@
-// MQ-C1..C6: every operation and every documented status, errors included. Each response is also validated against
-// the spec by ctx.http, so a wrong status, content type or body shape fails here too.
+// MQ-C1..C7: every operation and every documented status, errors included, and retention (C7). Each response is
+// also validated against the spec by ctx.http, so a wrong status, content type or body shape fails here too.
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
 import {
@@ -15,8 +15,10 @@ import {
   type ProduceResult,
   partitionOfKey,
   produceAcked,
+  readPartition,
   type Topic,
   uniqueName,
+  verifyAcked,
 } from './api.ts';
 import { postOversized } from './oversized-body.ts';
 
@@ -34,6 +36,13 @@ export function readinessConformance(ctx: CheckContext): Promise<void> {
 }
 
 const endOffsets = (t: Topic) => t.partitionStates.map((s) => s.endOffset);
+
+/** MQ-C2's race of creates of one name: how many at once, how many times. */
+const RACERS = 8;
+const RACE_ROUNDS = 4;
+
+/** How far the broker's clock may be from the harness's (a broker on another machine): timestamps are checked to it. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 export async function topicConformance(ctx: CheckContext): Promise<void> {
   const api = mqApi(ctx);
@@ -69,6 +78,22 @@ export async function topicConformance(ctx: CheckContext): Promise<void> {
     after.partitions === 3 && endOffsets(after).join() === '0,1,0',
     `the 409 changed the topic: ${after.partitions} partitions, end offsets ${endOffsets(after)}`,
   );
+
+  // Concurrent creates of one name: exactly one is created, every other answers 409 (the check of the name and the
+  // registration must be one step, not a check, an await and then a write). Several rounds: from the second on,
+  // the client's connections are open, so the creates arrive together.
+  for (let round = 0; round < RACE_ROUNDS; round++) {
+    const raced = uniqueName('c2-race');
+    const racers = await Promise.all(
+      Array.from({ length: RACERS }, () => api.createTopic({ name: raced, partitions: 2 })),
+    );
+    const statuses = racers.map((x) => x.status);
+    ctx.expect(
+      statuses.filter((s) => s === 201).length === 1 && statuses.filter((s) => s === 409).length === RACERS - 1,
+      `round ${round + 1}: ${RACERS} concurrent creates of one topic name answered ${statuses.join(', ')}: exactly one 201 expected, the others 409`,
+    );
+    for (const x of racers) if (x.status === 409) ctx.expectStatus(x, 409, 'topic_exists');
+  }
 
   // More replicas than brokers: 422 and nothing created (a target with 16 brokers may create it).
   const wide = uniqueName('c2');
@@ -115,6 +140,7 @@ export async function produceConformance(ctx: CheckContext): Promise<void> {
   const topic = await freshTopic(ctx, api, 3, {}, 'c3');
   const keyed = 'customer-17';
   for (const acks of ['all', '1'] as const) {
+    const sentAt = Date.now();
     const x = await api.produce(topic, {
       acks,
       messages: [{ key: keyed, value: 'k' }, { partition: 2, key: keyed, value: 'explicit wins' }, { value: 'any' }],
@@ -128,6 +154,14 @@ export async function produceConformance(ctx: CheckContext): Promise<void> {
       x,
     );
     ctx.expect(r.records[1]!.partition === 2, `an explicit partition 2 went to ${r.records[1]!.partition}`, x);
+    // Timestamps are ms since the epoch, when the broker stored the message: within the harness's own clock of the
+    // request, give or take CLOCK_SKEW_MS for a broker on another machine (seconds would be 1,000 times smaller).
+    for (const rec of r.records)
+      ctx.expect(
+        Math.abs(rec.timestamp - sentAt) <= CLOCK_SKEW_MS + x.durationMs,
+        `acks ${acks}: timestamp ${rec.timestamp} is not ms since the epoch near the harness's clock (${sentAt})`,
+        x,
+      );
   }
   // The default is acks all: answered 200 with records.
   const dflt = await api.produce(topic, { messages: [{ partition: 0, value: 'default acks' }] });
@@ -292,9 +326,24 @@ export async function fetchConformance(ctx: CheckContext): Promise<void> {
     `the long poll answered only after its maxWait (${Math.round(woke.durationMs)} ms)`,
     woke,
   );
-  ctx.evidence.longPoll = { emptyAfterMs: Math.round(waited.durationMs), wokeAfterMs: Math.round(woke.durationMs) };
+  // The same with acks 1 (written, not fsynced): an append wakes a long poll whatever its acks.
+  const polling1 = api.fetch(topic, 0, { offset: late!.offset + 1, maxWait });
+  await ctx.sleep(200);
+  const [late1] = await produceAcked(ctx, api, topic, [{ partition: 0, value: 'woke it with acks 1' }], '1');
+  const woke1 = await polling1;
+  const w1 = okBody<FetchResult>(ctx, woke1, 200, 'the long poll woken by acks 1');
+  ctx.expect(
+    w1.messages[0]?.offset === late1!.offset && woke1.durationMs < maxWait,
+    `a long poll answered ${JSON.stringify(w1.messages.map((m) => m.offset))} after ${Math.round(woke1.durationMs)} ms (maxWait ${maxWait}): an acks 1 message did not wake it`,
+    woke1,
+  );
+  ctx.evidence.longPoll = {
+    emptyAfterMs: Math.round(waited.durationMs),
+    wokeAfterMs: Math.round(woke.durationMs),
+    wokeByAcks1AfterMs: Math.round(woke1.durationMs),
+  };
 
-  ctx.expectStatus(await api.fetch(topic, 0, { offset: 7 }), 422, 'offset_out_of_range');
+  ctx.expectStatus(await api.fetch(topic, 0, { offset: 8 }), 422, 'offset_out_of_range');
   ctx.expectStatus(await api.fetch(topic, 2, { offset: 0 }), 404, 'unknown_partition');
   ctx.expectStatus(await api.fetch(uniqueName('c4-none'), 0, { offset: 0 }), 404, 'topic_not_found');
   const base = `/api/v1/topics/${topic}/partitions/0/messages`;
@@ -363,7 +412,23 @@ export async function groupConformance(ctx: CheckContext): Promise<void> {
     'invalid_request',
   );
   ctx.expect((await api.leave(group, a.memberId)).status === 204, 'the last member could not leave');
+
+  // The default session is 10 s: a member that joined without sessionTimeoutMs and is silent for 6 s is still one.
+  const quietGroup = uniqueName('c5');
+  const quiet = okBody<Membership>(ctx, await api.join(quietGroup, { topic }), 200, 'joining with the default session');
+  await ctx.sleep(DEFAULT_SESSION_PROBE_MS);
+  const qx = await api.heartbeat(quietGroup, quiet.memberId);
+  ctx.expect(
+    qx.status === 200,
+    `a member that joined without sessionTimeoutMs was dropped within ${DEFAULT_SESSION_PROBE_MS} ms of silence (the default session is 10,000 ms): heartbeat answered ${qx.status ?? qx.error}`,
+    qx,
+  );
+  ctx.evidence.defaultSessionProbeMs = DEFAULT_SESSION_PROBE_MS;
+  if (qx.status === 200) await api.leave(quietGroup, quiet.memberId);
 }
+
+/** Silence after a join with the default (10 s) session that must not end the membership; 4 s below it for slack. */
+const DEFAULT_SESSION_PROBE_MS = 6000;
 
 export async function offsetConformance(ctx: CheckContext): Promise<void> {
   const api = mqApi(ctx);
@@ -453,4 +518,55 @@ export async function offsetConformance(ctx: CheckContext): Promise<void> {
   }
   await api.leave(group, a.memberId);
   await api.leave(group, b.memberId);
+}
+
+/** How long MQ-C7 waits for retention to remove a 1 s topic's closed segments before it says it cannot tell. */
+const RETENTION_WAIT_MS = 60_000;
+
+/**
+ * MQ-C7: two topics of small segments, one with a 10 min period, one with the shortest (1 s), written at the same
+ * time (the long one first, so its segments are the older). Once retention has removed the short topic's old
+ * segments, it has run over the long topic too: every message of it must still be there from offset 0. The spec
+ * names no retention schedule: a target that removes nothing within RETENTION_WAIT_MS is skipped with that reason.
+ */
+export async function retentionConformance(ctx: CheckContext): Promise<void> {
+  const api = mqApi(ctx);
+  const SEGMENT = 1024;
+  const N = 40;
+  const batch = (tag: string) =>
+    Array.from({ length: N }, (_, i) => ({ partition: 0, value: `${tag} ${i} ü😀 ${'r'.repeat(100)}` }));
+  const long = await freshTopic(ctx, api, 1, { retentionMs: 600_000, segmentBytes: SEGMENT }, 'c7-long');
+  const kept = await produceAcked(ctx, api, long, batch('kept'));
+  const short = await freshTopic(ctx, api, 1, { retentionMs: 1000, segmentBytes: SEGMENT }, 'c7-short');
+  await produceAcked(ctx, api, short, batch('expires'));
+  const writtenAt = Date.now();
+
+  let state: Topic | undefined;
+  for (;;) {
+    state = okBody<Topic>(ctx, await api.describeTopic(short), 200, 'describing the 1 s topic');
+    if (state.partitionStates[0]!.logStartOffset > 0) break;
+    if (Date.now() - writtenAt > RETENTION_WAIT_MS)
+      ctx.skip(
+        `retention removed nothing of a 1 s topic's ${N} messages in ${RETENTION_WAIT_MS} ms of small segments: the target runs it less often, so whether it removes too early cannot be seen`,
+      );
+    await ctx.sleep(250);
+  }
+  const removedAfterMs = Date.now() - writtenAt;
+  const ps = state.partitionStates[0]!;
+  // The active segment is never removed; what is left reads back intact from the new start, and the start itself
+  // is now out of range.
+  ctx.expect(
+    ps.endOffset === N && ps.logStartOffset < N,
+    `the 1 s topic kept offsets ${ps.logStartOffset}..${ps.endOffset}: ${N} were written and the active segment must stay`,
+  );
+  const rest = await readPartition(ctx, api, short, 0, ps.logStartOffset);
+  ctx.expect(
+    rest.messages.length === N - ps.logStartOffset &&
+      rest.messages.every((m, i) => m.value === batch('expires')[ps.logStartOffset + i]!.value),
+    `the 1 s topic's messages from ${ps.logStartOffset} do not read back as written`,
+  );
+  ctx.expectStatus(await api.fetch(short, 0, { offset: 0 }), 422, 'offset_out_of_range');
+  // The 10 min topic: retention has run since its messages were written, and removed none of them.
+  await verifyAcked(ctx, api, long, kept, "after retention removed the 1 s topic's segments (10 min topic)");
+  ctx.evidence.retention = { removedAfterMs, shortLogStartOffset: ps.logStartOffset, longKept: kept.length };
 }

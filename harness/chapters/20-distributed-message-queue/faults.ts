@@ -12,6 +12,7 @@ import {
   expectSameMessage,
   type FetchResult,
   freshTopic,
+  type Group,
   type Membership,
   type MqApi,
   mqApi,
@@ -54,7 +55,8 @@ export async function killBroker(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
   const api = mqApi(ctx);
   const P = 3;
-  const topic = await freshTopic(ctx, api, P, {}, 'f1');
+  // Small segments: each round rolls several, so the restart reopens closed segments as well as the active one.
+  const topic = await freshTopic(ctx, api, P, { segmentBytes: 1024 }, 'f1');
   const group = uniqueName('f1');
   const acked: Acked[] = [];
   const committed = new Map<number, number>();
@@ -248,21 +250,31 @@ export async function consumerDiesBeforeCommit(ctx: CheckContext): Promise<void>
   );
   const diedAt = Date.now();
 
-  // Consumer B joins and keeps heartbeating; once A's session is over, B must own both partitions.
+  // Consumer B joins (a 60 s session: it needs no heartbeat while it waits). Only describeGroup is asked until A's
+  // session is over: the coordinator's own view must drop A and give B both partitions, without a heartbeat to
+  // prompt it.
   const b = okBody<Membership>(ctx, await api.join(group, { topic, sessionTimeoutMs: 60_000 }), 200, 'B joins');
   const slack = checkSlack(ctx.evidence, 10_000);
-  let owned = b;
   for (;;) {
-    owned = okBody<Membership>(ctx, await api.heartbeat(group, b.memberId), 200, "B's heartbeat");
-    if (owned.partitions.join() === '0,1') break;
+    const gx = await api.describeGroup(group);
+    const g = okBody<Group>(ctx, gx, 200, 'describing the group');
+    if (g.members.length === 1 && g.members[0]!.memberId === b.memberId && g.members[0]!.partitions.join() === '0,1')
+      break;
     const bound = slack.bound(sessionMs * 3);
     if (Date.now() - diedAt > bound)
       ctx.fail(
-        `A stopped heartbeating ${Date.now() - diedAt} ms ago (session ${sessionMs} ms) and B still owns only ` +
-          `[${owned.partitions}]: a dead consumer's partitions reach nobody`,
+        `A stopped heartbeating ${Date.now() - diedAt} ms ago (session ${sessionMs} ms) and describeGroup still ` +
+          `says ${JSON.stringify(g.members)}: a dead consumer stays a member, its partitions reach nobody`,
+        { exchange: gx },
       );
     await ctx.sleep(250);
   }
+  // B learns it from its heartbeat, in a new generation (a rebalance is a new generation, whatever caused it).
+  const owned = okBody<Membership>(ctx, await api.heartbeat(group, b.memberId), 200, "B's heartbeat");
+  ctx.expect(
+    owned.partitions.join() === '0,1' && owned.generation > b.generation,
+    `after A expired, B is told partitions [${owned.partitions}] in generation ${owned.generation} (it joined in ${b.generation}): the rebalance needs both partitions and a new generation`,
+  );
   // Not before the session ran out: the coordinator got A's last heartbeat after it was sent, so a correct one
   // reassigns no earlier than sessionMs after that (a slow machine only makes this later).
   const sinceHeartbeat = Date.now() - lastHeartbeatSent;

@@ -12,6 +12,7 @@ import {
   offsetConformance,
   produceConformance,
   readinessConformance,
+  retentionConformance,
   topicConformance,
 } from './conformance.ts';
 import { consumerDiesBeforeCommit, killBroker, tornSegmentTail } from './faults.ts';
@@ -30,6 +31,7 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     'MQ-C4': fetchConformance,
     'MQ-C5': groupConformance,
     'MQ-C6': offsetConformance,
+    'MQ-C7': retentionConformance,
     'MQ-I1': (ctx) => badInputIs4xxEverywhere(ctx),
     'MQ-I2': orderPerPartition,
     'MQ-I3': keyToPartition,

@@ -8,6 +8,7 @@ export const checkIds = [
   "MQ-C4",
   "MQ-C5",
   "MQ-C6",
+  "MQ-C7",
   "MQ-I1",
   "MQ-I2",
   "MQ-I3",
@@ -83,6 +84,15 @@ export const catalog = {
       "covers": [
         "commitOffsets",
         "fetchOffsets"
+      ]
+    },
+    {
+      "id": "MQ-C7",
+      "kind": "conformance",
+      "title": "Retention removes whole closed segments past the topic's period and never a message younger - a 1 s topic loses its old segments, a 10 min topic beside it keeps every message",
+      "covers": [
+        "createTopic",
+        "fetch"
       ]
     },
     {
