@@ -41,7 +41,12 @@ describe('new-chapter scaffold', () => {
       'Passes alone, in order, shuffled',
     ])
       expect(checklist, method).toContain(method);
-    expect(readFileSync(join(root, 'specs/05-rate-limiter/README.md'), 'utf8')).toContain('## Requirement -> check');
+    const specReadme = readFileSync(join(root, 'specs/05-rate-limiter/README.md'), 'utf8');
+    expect(specReadme).toContain('## Requirement -> check');
+    // Issue 14: every new chapter measures its grading power with blind bugs and a Stryker sample.
+    expect(specReadme).toContain('## Grading power');
+    expect(specReadme).toContain('fixtures/blind-bugs/05-rate-limiter/');
+    expect(specReadme).toContain('node bin/sdgrade.js blind-bugs 05');
     expect(lines.at(-1)).toMatch(/mutants 05-rate-limiter/);
     expect(() => scaffoldChapter('05-rate-limiter', 'RL', root)).toThrow(/refusing to overwrite/);
   });

@@ -25,3 +25,15 @@ export async function heapBytesOf(build: () => unknown | Promise<unknown>): Prom
   if (!kept) throw new Error('heapBytesOf: build() must return what it built, so that it stays alive');
   return after - before;
 }
+
+/**
+ * The median of `tries` separate builds: one figure can be pulled down by garbage the rest of the process freed
+ * between the two forced GCs (a small structure measured beside busy I/O once came out negative). A result that is
+ * still not positive is no measurement: callers report it as not measured, never as a small figure.
+ */
+export async function medianHeapBytesOf(build: () => unknown | Promise<unknown>, tries = 3): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < tries; i++) samples.push(await heapBytesOf(build));
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)]!;
+}

@@ -249,7 +249,8 @@ export class ProcessTarget implements Target {
     });
     child.on('exit', (code, signal) => {
       s.exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
-      s.log.write(`--- ${new Date().toISOString()} ${s.exit}\n`);
+      // The exit of a node that outlived close()'s wait (a very busy machine) comes after the log was ended.
+      if (!s.log.writableEnded) s.log.write(`--- ${new Date().toISOString()} ${s.exit}\n`);
     });
     const readiness = this.o.manifest.readiness ?? {};
     try {
@@ -343,7 +344,13 @@ export class ProcessTarget implements Target {
 
   async close(): Promise<void> {
     await Promise.all([...this.states.keys()].map((n) => this.stop(n)));
-    for (const s of this.states.values()) s.log.end();
+    for (const s of this.states.values()) {
+      // Output a dead child had buffered in its pipes can still arrive after 'exit': detach the pipes first, so it
+      // is dropped instead of written to an ended log (an uncaught "write after end" seen at load 35).
+      s.child?.stdout?.unpipe(s.log);
+      s.child?.stderr?.unpipe(s.log);
+      s.log.end();
+    }
     await Promise.all(this.proxies.map((p) => p.remove().catch(() => {})));
   }
 }

@@ -51,8 +51,9 @@ await runServer({
     if (generator === 'ticket') source = await TicketServer.connect(config.databaseUrl!);
     else if (generator === 'uuidv7') source = uuidv7Source();
     else {
-      // MUTANT node-clock-skew: each node's clock lags by 40 ms per machine ID.
-      const skew = mutant === 'node-clock-skew' ? -40 * machineId : 0;
+      // MUTANT node-clock-skew: each node's clock lags by 1 s per machine ID (a node NTP left a second off; large
+      // enough that a busy machine's own request delays cannot hide it from UID-I3, whose bound is 10 ms).
+      const skew = mutant === 'node-clock-skew' ? -1000 * machineId : 0;
       const clock = offsetClock(process.env['CLOCK_OFFSET_FILE']?.trim() || undefined, { baseOffsetMs: skew });
       const highWater = new HighWater(config.dataDir, mutant === 'lease-file-behind'); // MUTANT lease-file-behind
       // MUTANT high-water-not-persisted: the last millisecond of the previous run is forgotten.

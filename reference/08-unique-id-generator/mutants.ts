@@ -67,8 +67,7 @@ export const MUTANTS = [
   {
     name: 'node-clock-skew',
     breaks: 'UID-I3',
-    description:
-      'each node reads a clock 40 ms x machine ID behind: unique and monotonic, but not sortable across nodes',
+    description: 'each node reads a clock 1 s x machine ID behind: unique and monotonic, but not sortable across nodes',
   },
   {
     name: 'bits-misplaced',

@@ -108,7 +108,9 @@ describe('06-consistent-hashing reference', () => {
       for (const c of r.load!.capacity!) expect(c.steps?.length && c.yardstickSteps?.length).toBeGreaterThan(0);
       // The benchmark's ratios against hashring, and every algorithm's balance side by side.
       expect(byId['CH-T4']!.ratio).toBeGreaterThan(0);
-      expect(byId['CH-T5']!.ratio).toBeGreaterThan(0);
+      // Memory is measured, or said not measured (a heap that shrank beside busy I/O), never a figure <= 0.
+      if (byId['CH-T5']!.verdict === 'skipped') expect(byId['CH-T5']!.reason).toMatch(/^not measured: the heap/);
+      else expect(byId['CH-T5']!.ratio).toBeGreaterThan(0);
       for (const id of ['CH-T1', 'CH-T2', 'CH-T9', 'CH-T10', 'CH-T11']) expect(byId[id]!.value, id).toBeGreaterThan(0);
       expect(byId['CH-T3']!.reason).toMatch(/modulo/);
       expectValidResults(r, k6.version);

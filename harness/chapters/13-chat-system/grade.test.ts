@@ -155,7 +155,9 @@ describe('13-chat-system reference', () => {
       // Correctness under load, not speed: every acknowledged message reached every member.
       expectMeasuredRatio(byId['CHAT-T6']!.value, 'CHAT-T6');
       expect(byId['CHAT-T1']!.value).toBeGreaterThan(0);
-      expect(byId['CHAT-T2']!.value).toBeGreaterThan(0);
+      // Memory is measured, or said not measured (RSS that fell while connections were held), never a figure <= 0.
+      if (byId['CHAT-T2']!.verdict === 'skipped') expect(byId['CHAT-T2']!.reason).toMatch(/RSS fell by/);
+      else expect(byId['CHAT-T2']!.value).toBeGreaterThan(0);
       for (const id of ['CHAT-T3', 'CHAT-T4', 'CHAT-T5']) expect(byId[id]!.value, id).toBeGreaterThan(0);
       expectValidResults(r, k6.version);
     },

@@ -132,10 +132,15 @@ export async function holdConnections(target: Target, n: number, log: (l: string
   unsubscribe();
   for (const s of sockets) s.terminate();
   const growth = after.reduce((a, x, i) => a + (x - before[i]!), 0);
-  const perConn = measurable && open > 0 ? Math.round(growth / open) : null;
-  const note = measurable
-    ? `${open} connections over ${urls.length} chat servers; RSS grew ${(growth / 1048576).toFixed(1)} MiB in all`
-    : 'memory not measured: the chat servers are not processes of this machine the harness can find (give a manifest)';
+  // RSS can fall while connections are held (a GC returned pages to the system): then there is no figure, only noise.
+  const grew = growth > 0;
+  const perConn = measurable && open > 0 && grew ? Math.round(growth / open) : null;
+  const note = !measurable
+    ? 'memory not measured: the chat servers are not processes of this machine the harness can find (give a manifest)'
+    : grew
+      ? `${open} connections over ${urls.length} chat servers; RSS grew ${(growth / 1048576).toFixed(1)} MiB in all`
+      : `memory not measured: the chat servers' RSS fell by ${(-growth / 1048576).toFixed(1)} MiB while ${open} ` +
+        'connections were held (a GC returned memory to the system), so a per-connection figure would be noise';
   log(`held ${open} connections (${failed} failed); ${note}`);
   return { held: open, failed: failed + (n - tokens.length), bytesPerConnection: perConn, note };
 }
