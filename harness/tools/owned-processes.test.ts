@@ -112,10 +112,16 @@ interface Run {
 
 const runs: Run[] = [];
 
-function startHarness(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+/**
+ * Starts `sdgrade ARGS`: directly, or as a user of the package does, through `npm run sdgrade --` (npm forwards a
+ * signal it receives to its script's shell only, so the script must `exec` the harness for the signal to reach it).
+ */
+function startHarness(args: string[], env: NodeJS.ProcessEnv = {}, how: 'node' | 'npm' = 'node'): Run {
   const mark = randomUUID();
   const out = join(tmpdir(), `sdgrade-lifetime-${mark}`);
-  const child = spawn(process.execPath, ['bin/sdgrade.js', ...args, '--out', out], {
+  const [cmd, pre] =
+    how === 'npm' ? ['npm', ['run', '--silent', 'sdgrade', '--']] : [process.execPath, ['bin/sdgrade.js']];
+  const child = spawn(cmd, [...pre, ...args, '--out', out], {
     cwd: rootDir,
     env: { ...process.env, ...env, [MARK]: mark },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -218,6 +224,14 @@ describe.runIf(linux)('nothing a run starts outlives the harness', () => {
     const left = await interrupt(run, 'SIGINT');
     expect((await run.exited).code).toBe(130);
     expect(left, `still running ${GONE_WITHIN_MS} ms after Ctrl-C:\n  ${commands(left)}`).toEqual([]);
+  }, 240_000);
+
+  it('TERM to `npm run sdgrade` mid-run (a CI runner cancelling the job): the harness and its nodes are gone within 5 s', async () => {
+    const run = startHarness(['test', '05', '--manifest', 'reference/05-rate-limiter/manifest.json'], {}, 'npm');
+    await waitUntil('the 05 nodes to be up', 180_000, () => /grading 05-rate-limiter at/.test(run.output()));
+    expect(commands(run.sample())).toMatch(/bin\/sdgrade\.js test 05/);
+    const left = await interrupt(run, 'SIGTERM');
+    expect(left, `still running ${GONE_WITHIN_MS} ms after TERM to npm:\n  ${commands(left)}`).toEqual([]);
   }, 240_000);
 
   it('a run that finishes leaves nothing behind', async () => {
