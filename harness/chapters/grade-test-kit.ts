@@ -158,7 +158,12 @@ export function expectEveryTarget(
  */
 export function describeVariants(
   module: ChapterModule,
-  o: { base: Omit<GradeOptions, 'module' | 'target' | 'shuffle'>; timeoutMs: number },
+  o: {
+    base: Omit<GradeOptions, 'module' | 'target' | 'shuffle'>;
+    timeoutMs: number;
+    /** Checks that must pass (not be skipped) in every variant they apply to: what this file relies on them for. */
+    mustPass?: string[];
+  },
 ): void {
   describe(`${module.slug} deployment variants`, () => {
     for (const v of module.variants ?? []) {
@@ -186,6 +191,8 @@ export function describeVariants(
           for (const c of r.checks.filter((x) => !na.includes(x.id)))
             expect(c.status === 'pass' || !/not applicable to variant/.test(c.reason ?? ''), c.id).toBe(true);
           expect(r.checks.filter((c) => c.status === 'pass').length).toBeGreaterThan(0);
+          for (const id of (o.mustPass ?? []).filter((x) => !na.includes(x)))
+            expect(r.checks.find((c) => c.id === id)?.status, `${id} in the ${v.name} variant`).toBe('pass');
         },
         timeLimit(o.timeoutMs),
       );

@@ -13,7 +13,7 @@ import { rootDir } from '../core/paths.ts';
 import { makeRunDir, newRunId } from '../core/run-dir.ts';
 import { newRunSeed } from '../core/seed.ts';
 import { parseSettings } from '../core/settings.ts';
-import { renderChapterTable, updateReadmeTable } from '../report/chapter-table.ts';
+import { mergeRunsForTable, renderChapterTable, updateReadmeTable } from '../report/chapter-table.ts';
 import { compareRuns } from '../report/compare.ts';
 import { writeReport } from '../report/write-report.ts';
 import type { ChapterResult, RunResults } from '../results/types.ts';
@@ -324,17 +324,18 @@ export async function cmdCompare(a: string, b: string, threshold: number): Promi
   return c.exitCode;
 }
 
-export async function cmdReport(p: string, o: { out?: string; readme?: boolean }): Promise<number> {
+export async function cmdReport(p: string, o: { out?: string; readme?: boolean; also?: string[] }): Promise<number> {
   const results = readResults(p);
   const dir = o.out ? resolve(o.out) : existsSync(p) && statSync(p).isDirectory() ? p : resolve(p, '..');
   const paths = await writeReport(results, dir);
   log(`report: ${paths.html}\nsummary: ${paths.markdown}\njunit: ${paths.junit}`);
   if (o.readme) {
     const readme = join(rootDir, 'README.md');
+    const merged = mergeRunsForTable([results, ...(o.also ?? []).map((a) => readResults(a))]);
     const entries = chapterList.map((c) => {
       const hasSpec = existsSync(join(rootDir, 'specs', c.slug, 'README.md'));
       const graded = chapters.some((m) => m.slug === c.slug);
-      const inRun = results.chapters.some((r) => r.chapter === c.slug);
+      const inRun = merged.results.chapters.some((r) => r.chapter === c.slug);
       const note =
         graded && !inRun
           ? 'graded by the harness; not in this run'
@@ -343,7 +344,8 @@ export async function cmdReport(p: string, o: { out?: string; readme?: boolean }
             : undefined;
       return { ...c, hasSpec, power: gradingPowerCell(c.slug), ...(note ? { note } : {}) };
     });
-    writeFileSync(readme, updateReadmeTable(readFileSync(readme, 'utf8'), renderChapterTable(results, entries)));
+    const table = `${renderChapterTable(merged.results, entries)}\n\n${merged.sources}`;
+    writeFileSync(readme, updateReadmeTable(readFileSync(readme, 'utf8'), table));
     log(`updated the chapter table in ${readme}`);
   }
   return 0;

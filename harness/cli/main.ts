@@ -193,6 +193,10 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<results>', 'results.json (or its run folder)')
     .option('--out <dir>', 'where to write the report (default: beside the results)')
     .option('--readme', 'also update the chapter table in README.md')
+    .option(
+      '--also <results...>',
+      'with --readme: further runs for chapters this one did not grade (named under the table)',
+    )
     .description('render the Markdown, HTML and JUnit reports of a run')
     .action(async (results, opts) => {
       const { cmdReport } = await import('./commands.ts');

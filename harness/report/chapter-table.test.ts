@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderChapterTable, TABLE_END, TABLE_START, updateReadmeTable } from './chapter-table.ts';
+import { mergeRunsForTable, renderChapterTable, TABLE_END, TABLE_START, updateReadmeTable } from './chapter-table.ts';
 import { loadFixture } from './test-support.ts';
 
 const chapters = [
@@ -142,5 +142,31 @@ describe('updateReadmeTable', () => {
     expect(() => updateReadmeTable(`${TABLE_START}\n`, 'x')).toThrow(/add <!-- chapter-table:end -->/);
     expect(() => updateReadmeTable(`${TABLE_END}\n${TABLE_START}`, 'x')).toThrow(/out of order/);
     expect(() => updateReadmeTable(`${readme}${TABLE_START}`, 'x')).toThrow(/more than one/);
+  });
+});
+
+describe('mergeRunsForTable', () => {
+  it('takes each chapter from the first run that graded it and names the runs under the table', () => {
+    const a = loadFixture('sample-run');
+    const first = a.chapters[0]!;
+    const b = {
+      ...a,
+      runId: 'later',
+      chapters: [
+        { ...first, checks: [] },
+        { ...first, chapter: '99-extra' },
+      ],
+    };
+    const { results, sources } = mergeRunsForTable([a, b]);
+    expect(results.chapters.map((c) => c.chapter)).toEqual([...a.chapters.map((c) => c.chapter), '99-extra']);
+    // The chapter both graded comes from the first run, with its checks, not the later run's empty list.
+    expect(results.chapters[0]!.checks).toEqual(first.checks);
+    expect(sources).toBe(
+      `Graded in run ${a.runId} (${a.chapters.map((c) => c.chapter.split('-')[0]).join(', ')}); run later (99).`,
+    );
+  });
+
+  it('refuses to build a table from no run', () => {
+    expect(() => mergeRunsForTable([])).toThrow(/no run/);
   });
 });

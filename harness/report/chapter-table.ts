@@ -49,6 +49,25 @@ export function renderChapterTable(results: RunResults, chapters: readonly Chapt
   ].join('\n');
 }
 
+/**
+ * The table's chapters from several runs (the main job takes over an hour here, so chapters may be graded in more
+ * than one): each chapter from the first run given that graded it. Returns the merged results and a line naming
+ * which run each chapter came from, printed under the table so no figure is read as coming from another run.
+ */
+export function mergeRunsForTable(runs: readonly RunResults[]): { results: RunResults; sources: string } {
+  if (runs.length === 0) throw new Error('no run to build the chapter table from');
+  const taken = new Map<string, RunResults['chapters'][number]>();
+  const from = new Map<string, string[]>();
+  for (const run of runs)
+    for (const c of run.chapters) {
+      if (taken.has(c.chapter)) continue;
+      taken.set(c.chapter, c);
+      from.set(run.runId, [...(from.get(run.runId) ?? []), c.chapter.split('-')[0] ?? c.chapter]);
+    }
+  const sources = [...from].map(([id, nums]) => `run ${id} (${nums.join(', ')})`).join('; ');
+  return { results: { ...runs[0]!, chapters: [...taken.values()] }, sources: `Graded in ${sources}.` };
+}
+
 /** Replaces what lies between the chapter-table markers, keeping the markers and everything around them. */
 export function updateReadmeTable(readmeText: string, table: string): string {
   const start = readmeText.indexOf(TABLE_START);

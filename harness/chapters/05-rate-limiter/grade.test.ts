@@ -95,27 +95,12 @@ describe('05-rate-limiter reference', () => {
     timeLimit(60_000),
   );
 
+  // Each algorithm on a real Redis (its own Lua script), every check with two instances sharing it: the deployment
+  // variants below grade that when Redis is configured (CI). What they then leave out is each algorithm's in-memory
+  // store, graded here; without Redis the variants run in memory themselves, so this would repeat them.
   for (const algorithm of ['leaking_bucket', 'fixed_window', 'sliding_window_log', 'sliding_window_counter']) {
-    // Each algorithm is a Lua script of its own in the Redis store: grade each one there too (CI).
-    it.runIf(realRedis || process.env.CI)(
-      `enforces ${algorithm} as one limit across two instances on a real Redis`,
-      async () => {
-        const r = await gradeChapter({
-          ...base,
-          numRuns: 2,
-          target: { manifest: rateLimiter.referenceManifest },
-          network,
-          only: ['RL-I1', 'RL-I2', 'RL-I5'],
-          envOverrides: { ALGORITHM: algorithm },
-          variant: `${algorithm}-redis`,
-        });
-        expect(failures(r)).toEqual([]);
-        expect(r.checks.map((c) => c.status)).toEqual(['pass', 'pass', 'pass']);
-      },
-      timeLimit(60_000),
-    );
-    it(
-      `keeps admissions within the ${algorithm} definition and honours its Retry-After`,
+    it.runIf(realRedis)(
+      `keeps admissions within the ${algorithm} definition in memory and honours its Retry-After`,
       async () => {
         const r = await gradeChapter({
           ...base,
@@ -206,6 +191,8 @@ describe('05-rate-limiter reference', () => {
       embedded: !realRedis,
     },
     timeoutMs: 120_000,
+    // With Redis, each algorithm's Lua script must hold one limit across the two instances (RL-I5).
+    mustPass: realRedis ? ['RL-I1', 'RL-I2', 'RL-I5'] : ['RL-I1', 'RL-I2'],
   });
 
   // Failure messages name the cause: fail-open answers, or counters each instance keeps on its own.
