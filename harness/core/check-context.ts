@@ -27,6 +27,9 @@ export interface CheckContextOptions {
   settings?: Settings;
 }
 
+/** How long a failed property may spend shrinking its counterexample (see CheckContext.property). */
+export const SHRINK_BUDGET_MS = 20_000;
+
 export class CheckContext {
   readonly sink = new ExchangeSink();
   readonly http: HttpClient;
@@ -155,12 +158,23 @@ export class CheckContext {
     let count = 0;
     throwIfStopped(this.signal);
     const left = this.deadline - Date.now();
+    // Shrinking is bounded: once a case has failed, smaller candidates are tried for at most this long, then taken as
+    // passing so the smallest failure found so far is reported. Unbounded, a slow property shrank until the check's
+    // time limit and a real failure was reported as "did not finish".
+    const shrinkBudgetMs = Math.min(SHRINK_BUDGET_MS, Number.isFinite(left) ? left * 0.25 : SHRINK_BUDGET_MS);
+    let firstFailureAt: number | null = null;
     const details = await fc.check(
       fc.asyncProperty(arb, async (v) => {
         // A stopped check runs no more cases (and shrinks nothing): every case would only fail on the abort.
         throwIfStopped(this.signal);
+        if (firstFailureAt !== null && Date.now() - firstFailureAt > shrinkBudgetMs) return;
         count++;
-        await predicate(v);
+        try {
+          await predicate(v);
+        } catch (e) {
+          if (!(e instanceof CheckSkipped)) firstFailureAt ??= Date.now();
+          throw e;
+        }
       }),
       {
         seed: this.seed,
@@ -180,8 +194,10 @@ export class CheckContext {
       const err = details.errorInstance as Error | undefined;
       if (err instanceof CheckSkipped) throw err;
       const exchange = err instanceof CheckFailure ? err.details.exchange : undefined;
+      const cut = firstFailureAt !== null && Date.now() - firstFailureAt > shrinkBudgetMs;
+      const shrinks = `${details.numShrinks} shrinks${cut ? ` (shrinking stopped after ${Math.round(shrinkBudgetMs / 1000)} s)` : ''}`;
       throw new CheckFailure(
-        `property failed after ${details.numRuns} runs and ${details.numShrinks} shrinks: ${err?.message ?? 'no message'}`,
+        `property failed after ${details.numRuns} runs and ${shrinks}: ${err?.message ?? 'no message'}`,
         { counterexample: details.counterexample?.[0], ...(exchange ? { exchange } : {}) },
       );
     }

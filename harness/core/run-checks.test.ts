@@ -249,6 +249,27 @@ describe('a check that times out', () => {
   });
 });
 
+describe('a property that fails', () => {
+  it('is reported failed with the smallest case found when shrinking outlasts its budget, not as "did not finish"', async () => {
+    // Each case takes 100 ms and every case fails: shrinking 50 large integers towards 0 takes well over a thousand
+    // steps, far more than the quarter of the 4 s check that shrinking may use.
+    const slowFailing: CheckFn = async (ctx: CheckContext) => {
+      await ctx.property(
+        fc.array(fc.integer({ min: 1_000_000, max: 1_000_000_000 }), { minLength: 50, maxLength: 50 }),
+        async (v) => {
+          await ctx.sleep(100);
+          ctx.expect(false, `${v.length} values is too many`);
+        },
+        5,
+      );
+    };
+    const r = await run(fakeModule({ 'FK-I1': slowFailing }), fakeTarget(true), { checkTimeoutMs: 4000 });
+    const c = r.checks[0]!;
+    expect(c.status, c.reason).toBe('fail');
+    expect(c.reason).toMatch(/shrinking stopped after 1 s\): 50 values is too many/);
+  });
+});
+
 describe('settings and changes', () => {
   it('reads the declared value, else the default, and records both; refuses a value outside the allowed', async () => {
     const read: string[] = [];

@@ -18,6 +18,8 @@ export interface SegmentOptions {
   dropPendingAtRoll?: boolean;
   /** Open only the newest segment of a partition (only for the restart-opens-newest-segment mutant). */
   openNewestOnly?: boolean;
+  /** Go on to the next segment when maxBytes ended a read inside one (only for the fetch-skips-segment-rest mutant). */
+  skipSegmentRest?: boolean;
   log?: (message: string) => void;
 }
 

@@ -40,6 +40,7 @@ await runServer({
         wakeOnlyOnDurable: mutant === 'long-poll-woken-only-by-fsync', // MUTANT long-poll-woken-only-by-fsync
         dropPendingAtRoll: mutant === 'roll-drops-pending-batch', // MUTANT roll-drops-pending-batch
         openNewestOnly: mutant === 'restart-opens-newest-segment', // MUTANT restart-opens-newest-segment
+        skipSegmentRest: mutant === 'fetch-skips-segment-rest', // MUTANT fetch-skips-segment-rest
         log: (m) => (app ? app.log.warn(m) : console.error(m)),
       },
       mutant === 'retention-in-seconds',

@@ -113,6 +113,12 @@ export const MUTANTS = [
       'when a batch crosses segmentBytes, the part meant for the full segment is acknowledged but never written',
   },
   {
+    name: 'fetch-skips-segment-rest',
+    breaks: 'MQ-I2',
+    description:
+      "a fetch whose maxBytes ends inside a segment goes on to the next segment, skipping the rest of this one (found by the k6 full profile's body checks)",
+  },
+  {
     name: 'restart-opens-newest-segment',
     breaks: 'MQ-F1',
     description: 'on restart a partition opens only its newest segment: the older segments and their messages are gone',

@@ -73,6 +73,19 @@ describe('PartitionLog', () => {
     again.close();
   });
 
+  it('a read that maxBytes ends inside a segment is a dense run from the offset, never skipping to the next segment', () => {
+    const log = new PartitionLog(tempDir(), 1024);
+    const vs = values(40).map((v) => v.padEnd(150, '.'));
+    append(log, vs);
+    for (let from = 0; from < vs.length; from++)
+      for (const maxBytes of [1, 200, 400, 700, 1500, 3000]) {
+        const got = log.read(from, maxBytes);
+        expect(got.length, `from ${from}, maxBytes ${maxBytes}`).toBeGreaterThan(0);
+        expect(got.map((r) => r.offset)).toEqual(got.map((_, k) => from + k));
+        expect(got.map((r) => r.value)).toEqual(vs.slice(from, from + got.length));
+      }
+  });
+
   it('recovery cuts a torn write at the tail and only that record; appends continue at its offset', () => {
     const dir = tempDir();
     const log = new PartitionLog(dir, 1 << 20);

@@ -104,7 +104,11 @@ export class PartitionLog {
       });
       for (const r of got) budget -= Buffer.byteLength(r.value, 'utf8');
       out.push(...got);
-      if (damaged || (got.length === 0 && at < seg.nextOffset)) break;
+      // A read that maxBytes (or damage) ended inside this segment ends the batch: going on to the next segment would
+      // skip this one's remaining records and break the dense run of offsets.
+      if (damaged) break;
+      if (at + got.length < seg.nextOffset && !this.options.skipSegmentRest) break; // MUTANT fetch-skips-segment-rest
+      if (got.length === 0 && at < seg.nextOffset) break;
       at = seg.nextOffset;
       i++;
     }
