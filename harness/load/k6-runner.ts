@@ -15,7 +15,7 @@ export type { K6Summary } from './k6-summary.ts';
 export { extractScenario, parseK6Summary, type ScenarioResult } from './k6-summary.ts';
 
 /** Trend stats every run exports: extractScenario and the reports rely on these. */
-export const SUMMARY_TREND_STATS = 'avg,min,med,max,p(50),p(90),p(95),p(99)';
+export const SUMMARY_TREND_STATS = 'avg,min,med,max,p(50),p(90),p(95),p(99),p(99.9)';
 
 export interface RunK6Options {
   /** Path of the k6 script. */

@@ -112,6 +112,7 @@ describe('execution segments', () => {
       ['p(90)', 0.9],
       ['p(95)', 0.95],
       ['p(99)', 0.99],
+      ['p(99.9)', 0.999],
     ] as const) {
       expect(d.values[stat]).toBe(k6Percentile(all, p));
     }
@@ -124,7 +125,7 @@ describe('execution segments', () => {
     const merged = one.summary.metrics.http_req_duration;
     if (own?.type !== 'trend' || merged?.type !== 'trend') throw new Error('no trend');
     // The CSV output keeps 6 decimals of a millisecond.
-    for (const stat of ['p(50)', 'p(90)', 'p(95)', 'p(99)', 'max', 'avg'])
+    for (const stat of ['p(50)', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)', 'max', 'avg'])
       expect(merged.values[stat]).toBeCloseTo(own.values[stat]!, 4);
   });
 });

@@ -150,16 +150,25 @@ export function readSchemathesisReport(ndjsonPath: string): SchemathesisReport {
 }
 
 function problemOf(base64: string | undefined): { problemCode: string | null; detail: string | null } {
+  const text = Buffer.from(base64 ?? '', 'base64').toString('utf8');
   try {
-    const body = JSON.parse(Buffer.from(base64 ?? '', 'base64').toString('utf8')) as {
-      code?: unknown;
-      detail?: unknown;
-    };
+    const body = JSON.parse(text) as { code?: unknown; detail?: unknown };
     return {
       problemCode: typeof body.code === 'string' ? body.code : null,
       detail: typeof body.detail === 'string' ? body.detail.slice(0, 300) : null,
     };
   } catch {
-    return { problemCode: null, detail: null };
+    return s3ErrorOf(text);
   }
+}
+
+/**
+ * Chapter 25 answers errors as S3 does, an XML `<Error>` with `<Code>` and `<Message>`: read as the problem's code and
+ * detail, so its expected findings can name the error they accept.
+ */
+function s3ErrorOf(text: string): { problemCode: string | null; detail: string | null } {
+  if (!/^(<\?xml[^>]*>\s*)?<Error>/.test(text.trimStart())) return { problemCode: null, detail: null };
+  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? null;
+  const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? null;
+  return { problemCode: code, detail: message === null ? null : message.slice(0, 300) };
 }

@@ -2,24 +2,19 @@
 // when DATABASE_URL is given (the book: a relational database for its ACID transactions). SQL is written once with
 // `?` placeholders; the PostgreSQL side numbers them.
 import Database from 'better-sqlite3';
-import pg from 'pg';
-import { redact } from '../kit/config.ts';
+import type pg from 'pg';
 import type { DependencyState } from '../kit/health.ts';
-import { ProblemError } from '../kit/problem.ts';
+import {
+  type Db,
+  openPgPool,
+  pgHealth,
+  pgTransaction,
+  type Sql,
+  sqliteTransaction,
+  unavailableFor,
+} from '../kit/sql-db.ts';
 
-export interface Sql {
-  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Runs a statement; resolves to the number of rows it changed. */
-  run(sql: string, params?: unknown[]): Promise<number>;
-}
-
-export interface Db extends Sql {
-  readonly kind: 'sqlite' | 'postgres';
-  /** Runs fn in one transaction (READ COMMITTED on PostgreSQL; SQLite's one writer at a time). */
-  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
-  health(): Promise<DependencyState>;
-  close(): Promise<void>;
-}
+export type { Db, Sql } from '../kit/sql-db.ts';
 
 /** How the tables are made: which guards the schema itself carries. */
 export interface SchemaOptions {
@@ -52,14 +47,6 @@ const tables = (big: string, serial: string, o: SchemaOptions) => [
   'CREATE INDEX IF NOT EXISTS reservation_guest ON reservation (guest_id, id)',
   'CREATE INDEX IF NOT EXISTS reservation_key ON reservation (reservation_id)',
 ];
-
-/** The database cannot be reached: 503 `unavailable` with Retry-After, never a 500. */
-export function unavailable(cause: unknown): ProblemError {
-  return new ProblemError(503, 'unavailable', 'the database cannot be reached; retry later', {
-    headers: { 'retry-after': '1' },
-    cause,
-  });
-}
 
 export class SqliteDb implements Db {
   readonly kind = 'sqlite';
@@ -108,18 +95,7 @@ export class SqliteDb implements Db {
     return this.turn(() => this.direct.run(sql, params));
   }
   tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.turn(async () => {
-      // IMMEDIATE: the write lock is taken at BEGIN (SQLite's form of the pessimistic lock).
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn(this.direct);
-        this.db.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw error;
-      }
-    });
+    return this.turn(() => sqliteTransaction(this.db, this.direct, fn));
   }
   async health(): Promise<DependencyState> {
     return 'embedded';
@@ -128,16 +104,6 @@ export class SqliteDb implements Db {
     await this.queue;
     this.db.close();
   }
-}
-
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006']);
-
-function isConnectionError(e: unknown): boolean {
-  const err = e as { code?: string; message?: string };
-  return (
-    CONNECTION_ERRORS.has(err.code ?? '') ||
-    /Connection terminated|timeout|connect ECONN|Client has encountered a connection error/i.test(err.message ?? '')
-  );
 }
 
 export class PostgresDb implements Db {
@@ -150,37 +116,14 @@ export class PostgresDb implements Db {
     o: SchemaOptions,
     log: (m: string) => void,
   ): Promise<PostgresDb> {
-    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
-    const pool = new pg.Pool({
+    const pool = await openPgPool({
       connectionString,
-      max: Number(process.env['DB_POOL_MAX'] ?? 20),
-      connectionTimeoutMillis: 2000,
-      statement_timeout: 5000,
-      query_timeout: 6000,
-      application_name: 'sdgrade-reference/23-hotel-reservation',
-      options: `-c search_path=${schema}`,
+      schema,
+      applicationName: 'sdgrade-reference/23-hotel-reservation',
+      lockKey: 0x5d9_0023,
+      ddl: tables('bigint', 'bigserial PRIMARY KEY', o),
+      log,
     });
-    pool.on('error', (error) => log(`PostgreSQL connection lost (the pool reconnects): ${error.message}`));
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      await pool.end().catch(() => undefined);
-      throw new Error(`cannot connect to PostgreSQL at ${redact(connectionString)}: ${(error as Error).message}`);
-    }
-    try {
-      await client.query('BEGIN');
-      // Two services starting on one schema at once would race on CREATE TABLE IF NOT EXISTS.
-      await client.query('SELECT pg_advisory_xact_lock($1)', [0x5d9_0023]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      for (const ddl of tables('bigint', 'bigserial PRIMARY KEY', o)) await client.query(ddl);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
     return new PostgresDb(pool);
   }
 
@@ -193,7 +136,7 @@ export class PostgresDb implements Db {
           params,
         );
       } catch (e) {
-        throw isConnectionError(e) ? unavailable(e) : e;
+        throw unavailableFor(e);
       }
     };
     return {
@@ -208,49 +151,16 @@ export class PostgresDb implements Db {
   run(sql: string, params?: unknown[]): Promise<number> {
     return this.on(this.pool).run(sql, params);
   }
-  async tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (e) {
-      throw unavailable(e);
-    }
-    let broken = false;
-    // A checked-out client whose connection drops emits 'error'; unheard, that event would crash the process.
-    const onError = () => {
-      broken = true;
-    };
-    client.on('error', onError);
-    try {
-      await this.on(client).run('BEGIN');
-      const result = await fn(this.on(client));
-      await this.on(client).run('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw error;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return pgTransaction(this.pool, (client) => this.on(client), fn);
   }
-  async health(): Promise<DependencyState> {
-    try {
-      await this.pool.query('SELECT 1');
-      return 'up';
-    } catch {
-      return 'down';
-    }
+  health(): Promise<DependencyState> {
+    return pgHealth(this.pool);
   }
   async close(): Promise<void> {
     await this.pool.end();
   }
 }
-
-// bigint columns come back as numbers: amounts stay far below 2^53 minor units.
-pg.types.setTypeParser(20, (text) => Number(text));
 
 /** A unique-constraint violation (a concurrent insert of the same reservation_id won). */
 export function isUniqueViolation(e: unknown): boolean {

@@ -2,9 +2,11 @@
 // (S3 addresses a bucket and a key with slashes in it), checks the method, then SigV4, then the body's SHA-256, and
 // hands over to the operation. Errors are S3's XML Error documents (the shape every S3 client parses).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { METHODS } from 'node:http';
 import { crc32 } from 'node:zlib';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify';
 import { type Readiness, readinessHandler } from '../kit/health.ts';
+import { problemBody, sendProblem } from '../kit/problem.ts';
 import { ChecksumError, type DataStore } from './data-store.ts';
 import { decodeToken, encodeToken, listPage } from './listing.ts';
 import type { MetaStore, ObjectRow } from './metadata-store.ts';
@@ -18,7 +20,11 @@ const MAX_KEY_BYTES = 1024;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** The bucket name readiness lives under (GET /health/ready). */
 const RESERVED_BUCKET = 'health';
-const ALL_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+/**
+ * Every method Node's HTTP parser hands to a route (TRACE, PROPFIND, ... too; CONNECT never reaches one): an
+ * undeclared one gets the documented 405 with Allow, not the router's 404.
+ */
+const ALL_METHODS = METHODS.filter((m) => m !== 'CONNECT') as HTTPMethods[];
 const ALLOWED: Record<'service' | 'bucket' | 'object', readonly string[]> = {
   service: ['GET'],
   bucket: ['PUT', 'HEAD', 'DELETE', 'GET'],
@@ -67,12 +73,26 @@ export function buildApp(o: AppOptions): FastifyInstance {
   // Every body is bytes: an object's content whatever its media type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  // Fastify routes only some methods unless told of more; the others would reach its 404 handler.
+  for (const method of ALL_METHODS) if (!app.supportedMethods.includes(method)) app.addHttpMethod(method);
 
   const health = readinessHandler(o.readiness);
   app.get('/health/ready', health);
+  // Readiness keeps the shared components: any other method is 405 method_not_allowed as a problem body, as in every
+  // chapter, not the catch-all's InvalidBucketName for the reserved bucket `health`.
+  const readinessNotAllowed = async (request: FastifyRequest, reply: FastifyReply) =>
+    sendProblem(reply, problemBody(405, 'method_not_allowed', `${request.method} is not allowed here; allowed: GET`), {
+      allow: 'GET',
+    });
+  app.route({
+    method: ALL_METHODS.filter((m) => m !== 'GET'),
+    url: '/health/ready',
+    onRequest: readinessNotAllowed,
+    handler: readinessNotAllowed,
+  });
 
   app.route({
-    method: [...ALL_METHODS],
+    method: ALL_METHODS,
     url: '*',
     handler: async (request, reply) => {
       const requestId = randomBytes(8).toString('hex').toUpperCase();

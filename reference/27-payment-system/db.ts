@@ -2,33 +2,22 @@
 // DATA_DIR) by default, PostgreSQL when DATABASE_URL is given. SQL is written once with `?` placeholders; the
 // PostgreSQL side numbers them. Amounts are integers of minor units in both (bigint in PostgreSQL).
 import Database from 'better-sqlite3';
-import pg from 'pg';
-import { redact } from '../kit/config.ts';
+import type pg from 'pg';
 import type { DependencyState } from '../kit/health.ts';
-import { ProblemError } from '../kit/problem.ts';
+import {
+  type Db,
+  isConnectionError,
+  openPgPool,
+  pgHealth,
+  pgTransaction,
+  type Sql,
+  sqliteTransaction,
+  unavailable,
+  unavailableFor,
+} from '../kit/sql-db.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 
-export interface Sql {
-  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Runs a statement; resolves to the number of rows it changed. */
-  run(sql: string, params?: unknown[]): Promise<number>;
-}
-
-export interface Db extends Sql {
-  readonly kind: 'sqlite' | 'postgres';
-  /** Runs fn in one transaction (serializable enough for guarded updates: every write is a conditional UPDATE). */
-  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
-  health(): Promise<DependencyState>;
-  close(): Promise<void>;
-}
-
-/** The database cannot be reached: answered 503 `unavailable` with Retry-After, never a 500. */
-export function unavailable(cause: unknown): ProblemError {
-  return new ProblemError(503, 'unavailable', 'the database cannot be reached; retry later', {
-    headers: { 'retry-after': '1' },
-    cause,
-  });
-}
+export type { Db, Sql } from '../kit/sql-db.ts';
 
 const TABLES = (big: string, serial: string) => [
   `CREATE TABLE IF NOT EXISTS payment_events (
@@ -108,17 +97,7 @@ export class SqliteDb implements Db {
     return this.turn(() => this.direct.run(sql, params));
   }
   tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.turn(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn(this.direct);
-        this.db.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw error;
-      }
-    });
+    return this.turn(() => sqliteTransaction(this.db, this.direct, fn));
   }
   async health(): Promise<DependencyState> {
     return 'embedded';
@@ -132,23 +111,6 @@ export class SqliteDb implements Db {
 
 function sqliteValue(v: unknown): unknown {
   return typeof v === 'boolean' ? (v ? 1 : 0) : v;
-}
-
-// bigint columns come back as numbers: amounts stay far below 2^53 minor units (12 integer digits, 3 decimals).
-pg.types.setTypeParser(20, (text) => Number(text));
-
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006']);
-
-function unavailableFor(e: unknown): unknown {
-  return isConnectionError(e) ? unavailable(e) : e;
-}
-
-function isConnectionError(e: unknown): boolean {
-  const err = e as { code?: string; message?: string };
-  return (
-    CONNECTION_ERRORS.has(err.code ?? '') ||
-    /Connection terminated|timeout|connect|Client has encountered a connection error/i.test(err.message ?? '')
-  );
 }
 
 export class PostgresDb implements Db {
@@ -170,39 +132,16 @@ export class PostgresDb implements Db {
     log: (m: string) => void,
     mutant: { rawErrors?: boolean; neverReconnects?: boolean } = {},
   ): Promise<PostgresDb> {
-    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
-    const pool = new pg.Pool({
+    const pool = await openPgPool({
       connectionString,
-      // Enough for the concurrency a 2-core service reaches (a checkout holds a connection only for its statements,
-      // never across a PSP call); PostgreSQL's own default allows 100 for every client together.
-      max: Number(process.env['DB_POOL_MAX'] ?? 20),
-      connectionTimeoutMillis: 2000,
-      idleTimeoutMillis: 30_000,
-      statement_timeout: 5000,
-      query_timeout: 6000,
-      application_name: 'sdgrade-reference/27-payment-system',
-      options: `-c search_path=${schema}`,
+      schema,
+      applicationName: 'sdgrade-reference/27-payment-system',
+      lockKey: 0x5d9_0027,
+      ddl: TABLES('bigint', 'bigserial PRIMARY KEY'),
+      log,
+      // A checkout holds a connection only for its statements, never across a PSP call.
+      pool: { idleTimeoutMillis: 30_000 },
     });
-    pool.on('error', (error) => log(`PostgreSQL connection lost (the pool reconnects): ${error.message}`));
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      await pool.end().catch(() => undefined);
-      throw new Error(`cannot connect to PostgreSQL at ${redact(connectionString)}: ${(error as Error).message}`);
-    }
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [0x5d9_0027]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      for (const ddl of TABLES('bigint', 'bigserial PRIMARY KEY')) await client.query(ddl);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
     return new PostgresDb(pool, mutant.rawErrors ?? false, mutant.neverReconnects ?? false);
   }
 
@@ -245,41 +184,11 @@ export class PostgresDb implements Db {
   run(sql: string, params?: unknown[]): Promise<number> {
     return this.on(this.pool).run(sql, params);
   }
-  async tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (e) {
-      throw this.rawErrors ? e : unavailable(e);
-    }
-    let broken = false;
-    // A checked-out client whose connection drops emits 'error'; unheard, that event would crash the process.
-    const onError = () => {
-      broken = true;
-    };
-    client.on('error', onError);
-    try {
-      await this.on(client).run('BEGIN');
-      const result = await fn(this.on(client));
-      await this.on(client).run('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw error;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return pgTransaction(this.pool, (client) => this.on(client), fn, this.rawErrors ? (e) => e : unavailable);
   }
-  async health(): Promise<DependencyState> {
-    try {
-      await this.pool.query('SELECT 1');
-      return 'up';
-    } catch {
-      return 'down';
-    }
+  health(): Promise<DependencyState> {
+    return pgHealth(this.pool);
   }
   async close(): Promise<void> {
     await this.pool.end();

@@ -209,13 +209,13 @@ export interface components {
             name: components["schemas"]["Text"];
         };
         NewReservation: {
-            endDate: components["schemas"]["Date"];
+            endDate: components["schemas"]["RangeEnd"];
             guestId: components["schemas"]["Id"];
             hotelId: components["schemas"]["Id"];
             reservationId: components["schemas"]["Id"];
             roomCount: number;
             roomTypeId: components["schemas"]["Id"];
-            startDate: components["schemas"]["Date"];
+            startDate: components["schemas"]["RangeStart"];
         };
         NewRoomType: {
             currency: components["schemas"]["Currency"];
@@ -250,6 +250,10 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description The check-out day of a date range (a calendar date, YYYY-MM-DD; not a night of the range): after `startDate`, at most 30 nights after it, and at most 730 days after today (UTC), the book's two years of inventory. Otherwise 422 `invalid_dates` (see `RangeStart`). */
+        RangeEnd: components["schemas"]["Date"];
+        /** @description The first night of a date range (a calendar date, YYYY-MM-DD). It must be today (UTC) or later. The range rules need today's date and both ends, which a schema cannot express: `endDate` after `startDate`, at most 30 nights, and an end at most 730 days after today (the book pre-populates two years of inventory); a range that breaks one is answered 422 `invalid_dates`. */
+        RangeStart: components["schemas"]["Date"];
         RatesSet: {
             updated: number;
         };
@@ -494,10 +498,10 @@ export interface components {
     };
     parameters: {
         /**
-         * @description The check-out day (not a night of the range).
-         * @example 2031-04-30
+         * @description The check-out day (not a night of the range); see `RangeEnd`.
+         * @example 2028-04-30
          */
-        EndDate: components["schemas"]["Date"];
+        EndDate: components["schemas"]["RangeEnd"];
         /**
          * @description The hotel's identifier.
          * @example h-3f9a1c
@@ -514,10 +518,10 @@ export interface components {
          */
         RoomTypeId: components["schemas"]["Id"];
         /**
-         * @description The first night.
-         * @example 2031-04-28
+         * @description The first night, no earlier than today (UTC); see `RangeStart`.
+         * @example 2028-04-28
          */
-        StartDate: components["schemas"]["Date"];
+        StartDate: components["schemas"]["RangeStart"];
     };
     requestBodies: never;
     headers: never;
@@ -726,13 +730,13 @@ export interface operations {
         parameters: {
             query: {
                 /**
-                 * @description The check-out day (not a night of the range).
-                 * @example 2031-04-30
+                 * @description The check-out day (not a night of the range); see `RangeEnd`.
+                 * @example 2028-04-30
                  */
                 endDate: components["parameters"]["EndDate"];
                 /**
-                 * @description The first night.
-                 * @example 2031-04-28
+                 * @description The first night, no earlier than today (UTC); see `RangeStart`.
+                 * @example 2028-04-28
                  */
                 startDate: components["parameters"]["StartDate"];
             };
@@ -765,14 +769,14 @@ export interface operations {
                      *       "roomTypeId": "rt-77b0e2",
                      *       "nights": [
                      *         {
-                     *           "date": "2031-04-28",
+                     *           "date": "2028-04-28",
                      *           "totalInventory": 100,
                      *           "totalReserved": 80,
                      *           "available": 30,
                      *           "rateMinor": 21900
                      *         },
                      *         {
-                     *           "date": "2031-04-29",
+                     *           "date": "2028-04-29",
                      *           "totalInventory": 100,
                      *           "totalReserved": 82,
                      *           "available": 28,
@@ -816,11 +820,11 @@ export interface operations {
                  * @example {
                  *       "rates": [
                  *         {
-                 *           "date": "2031-04-28",
+                 *           "date": "2028-04-28",
                  *           "rateMinor": 21900
                  *         },
                  *         {
-                 *           "date": "2031-04-29",
+                 *           "date": "2028-04-29",
                  *           "rateMinor": 20500
                  *         }
                  *       ]
@@ -903,8 +907,8 @@ export interface operations {
                  *       "hotelId": "h-3f9a1c",
                  *       "roomTypeId": "rt-77b0e2",
                  *       "roomCount": 3,
-                 *       "startDate": "2031-04-28",
-                 *       "endDate": "2031-04-30",
+                 *       "startDate": "2028-04-28",
+                 *       "endDate": "2028-04-30",
                  *       "guestId": "g-1001"
                  *     }
                  */
@@ -924,8 +928,8 @@ export interface operations {
                      *       "hotelId": "h-3f9a1c",
                      *       "roomTypeId": "rt-77b0e2",
                      *       "roomCount": 3,
-                     *       "startDate": "2031-04-28",
-                     *       "endDate": "2031-04-30",
+                     *       "startDate": "2028-04-28",
+                     *       "endDate": "2028-04-30",
                      *       "guestId": "g-1001",
                      *       "status": "confirmed",
                      *       "totalMinor": 127200,
@@ -948,8 +952,8 @@ export interface operations {
                      *       "hotelId": "h-3f9a1c",
                      *       "roomTypeId": "rt-77b0e2",
                      *       "roomCount": 3,
-                     *       "startDate": "2031-04-28",
-                     *       "endDate": "2031-04-30",
+                     *       "startDate": "2028-04-28",
+                     *       "endDate": "2028-04-30",
                      *       "guestId": "g-1001",
                      *       "status": "confirmed",
                      *       "totalMinor": 127200,
@@ -1016,8 +1020,8 @@ export interface operations {
                      *       "hotelId": "h-3f9a1c",
                      *       "roomTypeId": "rt-77b0e2",
                      *       "roomCount": 3,
-                     *       "startDate": "2031-04-28",
-                     *       "endDate": "2031-04-30",
+                     *       "startDate": "2028-04-28",
+                     *       "endDate": "2028-04-30",
                      *       "guestId": "g-1001",
                      *       "status": "confirmed",
                      *       "totalMinor": 127200,
@@ -1062,8 +1066,8 @@ export interface operations {
                      *       "hotelId": "h-3f9a1c",
                      *       "roomTypeId": "rt-77b0e2",
                      *       "roomCount": 3,
-                     *       "startDate": "2031-04-28",
-                     *       "endDate": "2031-04-30",
+                     *       "startDate": "2028-04-28",
+                     *       "endDate": "2028-04-30",
                      *       "guestId": "g-1001",
                      *       "status": "cancelled",
                      *       "totalMinor": 127200,

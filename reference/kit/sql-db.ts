@@ -1,0 +1,173 @@
+// What the references on a relational store share (SQLite by default, PostgreSQL when DATABASE_URL is given; today
+// chapters 23 and 27): the small interface their stores talk to, a lost database answered 503 instead of a 500, the
+// PostgreSQL pool opened with the chapter's schema created once, and the transaction bodies of both engines. Each
+// chapter keeps its own tables, its SQLite turn-taking and its mutants.
+import type Database from 'better-sqlite3';
+import pg from 'pg';
+import { redact } from './config.ts';
+import type { DependencyState } from './health.ts';
+import { ProblemError } from './problem.ts';
+
+/** SQL written once with `?` placeholders; the PostgreSQL side numbers them. */
+export interface Sql {
+  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a statement; resolves to the number of rows it changed. */
+  run(sql: string, params?: unknown[]): Promise<number>;
+}
+
+export interface Db extends Sql {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs fn in one transaction (READ COMMITTED on PostgreSQL; SQLite's one writer at a time). */
+  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
+  health(): Promise<DependencyState>;
+  close(): Promise<void>;
+}
+
+/** The database cannot be reached: 503 `unavailable` with Retry-After, never a 500. */
+export function unavailable(cause: unknown): ProblemError {
+  return new ProblemError(503, 'unavailable', 'the database cannot be reached; retry later', {
+    headers: { 'retry-after': '1' },
+    cause,
+  });
+}
+
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006']);
+
+/** An error of the connection (refused, dropped, timed out, the server shutting down), not of the statement. */
+export function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return (
+    CONNECTION_ERRORS.has(err.code ?? '') ||
+    /Connection terminated|timeout|connect|Client has encountered a connection error/i.test(err.message ?? '')
+  );
+}
+
+/** A connection error as 503 `unavailable`; any other error as it is. */
+export function unavailableFor(e: unknown): unknown {
+  return isConnectionError(e) ? unavailable(e) : e;
+}
+
+// bigint columns come back as numbers: amounts stay far below 2^53 minor units.
+pg.types.setTypeParser(20, (text) => Number(text));
+
+export interface OpenPgPoolOptions {
+  connectionString: string;
+  /** The chapter's schema (search_path), created when missing. */
+  schema: string;
+  /** Shown in pg_stat_activity, e.g. `sdgrade-reference/23-hotel-reservation`. */
+  applicationName: string;
+  /** The advisory lock two services starting on one schema take, so they do not race on CREATE TABLE IF NOT EXISTS. */
+  lockKey: number;
+  /** CREATE TABLE / INDEX IF NOT EXISTS statements, run in one transaction under the lock. */
+  ddl: readonly string[];
+  log: (message: string) => void;
+  /** Further pool settings (e.g. idleTimeoutMillis). */
+  pool?: pg.PoolConfig;
+}
+
+/** Opens the pool, checks the database answers and creates the schema's tables; throws (password redacted) if not. */
+export async function openPgPool(o: OpenPgPoolOptions): Promise<pg.Pool> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(o.schema)) throw new Error(`invalid schema name ${o.schema}`);
+  const pool = new pg.Pool({
+    connectionString: o.connectionString,
+    // Enough for the concurrency a 2-core service reaches; PostgreSQL's own default allows 100 for every client.
+    max: Number(process.env['DB_POOL_MAX'] ?? 20),
+    connectionTimeoutMillis: 2000,
+    statement_timeout: 5000,
+    query_timeout: 6000,
+    application_name: o.applicationName,
+    options: `-c search_path=${o.schema}`,
+    ...o.pool,
+  });
+  pool.on('error', (error) => o.log(`PostgreSQL connection lost (the pool reconnects): ${error.message}`));
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`cannot connect to PostgreSQL at ${redact(o.connectionString)}: ${(error as Error).message}`);
+  }
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [o.lockKey]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${o.schema}`);
+    for (const ddl of o.ddl) await client.query(ddl);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  return pool;
+}
+
+/**
+ * Runs fn in a transaction on one client of the pool: BEGIN, COMMIT, or ROLLBACK on any error. `on` gives the Sql
+ * over that client; `connectFailed` maps a pool that cannot hand out a client (normally to 503 `unavailable`).
+ */
+export async function pgTransaction<T>(
+  pool: pg.Pool,
+  on: (client: pg.PoolClient) => Sql,
+  fn: (sql: Sql) => Promise<T>,
+  connectFailed: (e: unknown) => unknown = unavailable,
+): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (e) {
+    throw connectFailed(e);
+  }
+  let broken = false;
+  // A checked-out client whose connection drops emits 'error'; unheard, that event would crash the process.
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
+  try {
+    const sql = on(client);
+    await sql.run('BEGIN');
+    const result = await fn(sql);
+    await sql.run('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw error;
+  } finally {
+    client.off('error', onError);
+    // A broken client is destroyed, not returned to the pool.
+    client.release(broken);
+  }
+}
+
+/** `up` when PostgreSQL answers a trivial query, `down` otherwise (readiness). */
+export async function pgHealth(pool: pg.Pool): Promise<DependencyState> {
+  try {
+    await pool.query('SELECT 1');
+    return 'up';
+  } catch {
+    return 'down';
+  }
+}
+
+/**
+ * Runs fn in one SQLite transaction over `direct` (statements on the same connection). IMMEDIATE takes the write lock
+ * at BEGIN (SQLite's form of the pessimistic lock); the caller makes sure no other turn runs meanwhile.
+ */
+export async function sqliteTransaction<T>(
+  db: Database.Database,
+  direct: Sql,
+  fn: (sql: Sql) => Promise<T>,
+): Promise<T> {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = await fn(direct);
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
