@@ -17,18 +17,21 @@ const STREAM_POLL_MS = 20;
 export class AvailabilityCache {
   private readonly nights = new Map<string, CachedNight>();
 
-  private static key(hotelId: string, roomTypeId: string, date: string): string {
-    return `${hotelId}_${roomTypeId}_${date}`;
+  /** `withoutRoomType` is MUTANT cache-key-without-room-type: a hotel's room types share one entry per night. */
+  constructor(private readonly withoutRoomType = false) {}
+
+  private key(hotelId: string, roomTypeId: string, date: string): string {
+    return this.withoutRoomType ? `${hotelId}_${date}` : `${hotelId}_${roomTypeId}_${date}`;
   }
 
   get(hotelId: string, roomTypeId: string, dates: readonly string[]): (CachedNight | undefined)[] {
-    return dates.map((d) => this.nights.get(AvailabilityCache.key(hotelId, roomTypeId, d)));
+    return dates.map((d) => this.nights.get(this.key(hotelId, roomTypeId, d)));
   }
 
   /** Stores rows read from the database now, unless a newer version is cached. */
   put(hotelId: string, roomTypeId: string, rows: readonly CachedNight[]): void {
     for (const row of rows) {
-      const key = AvailabilityCache.key(hotelId, roomTypeId, row.date);
+      const key = this.key(hotelId, roomTypeId, row.date);
       const had = this.nights.get(key);
       if (had && had.version >= row.version) continue;
       this.nights.delete(key);

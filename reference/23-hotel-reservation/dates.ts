@@ -21,14 +21,16 @@ export function today(now = Date.now()): number {
 
 /**
  * The nights of [startDate, endDate): the check-out day is not a night. Refuses, as 422 invalid_dates, a range the
- * spec does not accept. `offByOne` is MUTANT date-range-off-by-one: the check-out day counted as a night.
+ * spec does not accept. `offByOne` is MUTANT date-range-off-by-one: the check-out day counted as a night;
+ * `todayRefused` is MUTANT start-today-refused: a stay must start after today.
  */
-export function nightsOf(startDate: string, endDate: string, offByOne = false): string[] {
+export function nightsOf(startDate: string, endDate: string, offByOne = false, todayRefused = false): string[] {
   const start = dayNumber(startDate);
   const end = dayNumber(endDate);
   const now = today();
   if (!(end > start)) throw invalid(`endDate ${endDate} is not after startDate ${startDate}`);
-  if (start < now) throw invalid(`startDate ${startDate} is before today (${dateOf(now)}, UTC)`);
+  if (start < now || (todayRefused && start === now))
+    throw invalid(`startDate ${startDate} is before today (${dateOf(now)}, UTC)`);
   if (end - start > MAX_NIGHTS) throw invalid(`${end - start} nights; at most ${MAX_NIGHTS}`);
   if (end > now + HORIZON_DAYS) throw invalid(`endDate ${endDate} is more than ${HORIZON_DAYS} days from today`);
   const nights: string[] = [];

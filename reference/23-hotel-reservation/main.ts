@@ -52,7 +52,7 @@ await runServer({
     const [made] = await db.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', ['strategy']);
     if (made?.value !== strategy)
       throw new ConfigError(`this store was made for CONCURRENCY=${made?.value}; start it with that, or a new store`);
-    const store = new HotelStore(db, strategy, new AvailabilityCache(), mutant);
+    const store = new HotelStore(db, strategy, new AvailabilityCache(mutant === 'cache-key-without-room-type'), mutant);
     readiness.dependencies = async () => ({ database: await db.health() });
     const app = buildApp({ spec, readiness, store, mutant, logger: { level: config.logLevel } });
     app.log.info({ store: db.kind, strategy, mutant: mutant ?? null }, 'hotel reservation configured');

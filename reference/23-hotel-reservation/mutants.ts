@@ -23,6 +23,21 @@ export const MUTANTS = [
     description: 'a repeated reservation answers 201 (as if new) instead of 200',
   },
   {
+    name: 'replay-ignores-guest',
+    breaks: 'HR-C4',
+    description: 'a reused reservationId with another guestId is answered as a replay (200), not 409',
+  },
+  {
+    name: 'start-today-refused',
+    breaks: 'HR-C4',
+    description: 'a stay that starts today (UTC) is refused as 422 invalid_dates',
+  },
+  {
+    name: 'cache-key-without-room-type',
+    breaks: 'HR-C3',
+    description: 'the inventory cache is keyed by hotel and night only: two room types of a hotel share numbers',
+  },
+  {
     name: 'date-range-off-by-one',
     breaks: 'HR-I2',
     description: 'a reservation also takes the check-out day as a night (and a cancellation gives it back)',
@@ -62,6 +77,11 @@ export const MUTANTS = [
     breaks: 'HR-I4',
     description:
       'reservation_id is not unique and is looked up before the transaction: copies sent at once both insert',
+  },
+  {
+    name: 'cancel-not-streamed',
+    breaks: 'HR-I4',
+    description: 'a cancellation is not fed to the change stream: availability keeps its rooms reserved',
   },
   {
     name: 'memory-store',

@@ -99,13 +99,13 @@ const toReservation = (r: ReservationRow): Reservation => ({
   createdAt: r.created_at,
 });
 
-const sameRequest = (a: Reservation, b: NewReservation) =>
+const sameRequest = (a: Reservation, b: NewReservation, ignoreGuest = false) =>
   a.hotelId === b.hotelId &&
   a.roomTypeId === b.roomTypeId &&
   a.roomCount === b.roomCount &&
   a.startDate === b.startDate &&
   a.endDate === b.endDate &&
-  a.guestId === b.guestId;
+  (ignoreGuest || a.guestId === b.guestId);
 
 export class HotelStore {
   constructor(
@@ -272,7 +272,8 @@ export class HotelStore {
 
   /** The answer to a reservationId seen before: the same request is a replay (200), another one a 409. */
   private replay(existing: Reservation, r: NewReservation): { created: false; reservation: Reservation } {
-    if (!sameRequest(existing, r))
+    // MUTANT replay-ignores-guest: another guest's request under the same key counts as a replay.
+    if (!sameRequest(existing, r, this.mutant === 'replay-ignores-guest'))
       throw new ProblemError(
         409,
         'idempotency_key_reused',
@@ -287,7 +288,12 @@ export class HotelStore {
     const keyOutsideTx = this.mutant === 'idempotency-key-not-unique';
     const seen = await this.byId(this.db, r.reservationId);
     if (seen) return this.replay(seen, r);
-    const nights = nightsOf(r.startDate, r.endDate, this.mutant === 'date-range-off-by-one');
+    const nights = nightsOf(
+      r.startDate,
+      r.endDate,
+      this.mutant === 'date-range-off-by-one',
+      this.mutant === 'start-today-refused',
+    );
     const rt = await this.roomType(r.hotelId, r.roomTypeId);
     await this.ensureInventory(rt, nights);
     const totalMinor = (await this.ratesOf(rt, nights)).reduce((a, b) => a + b, 0) * r.roomCount;
@@ -436,7 +442,9 @@ export class HotelStore {
       );
       return { r: { ...r, status: 'cancelled' as const }, rows };
     });
-    this.cache.changed(result.r.hotelId, result.r.roomTypeId, result.rows.map(cachedOf));
+    // MUTANT cancel-not-streamed: the change stream never hears of a cancellation, so the cache keeps its rooms taken.
+    if (this.mutant !== 'cancel-not-streamed')
+      this.cache.changed(result.r.hotelId, result.r.roomTypeId, result.rows.map(cachedOf));
     return result.r;
   }
 }
