@@ -99,7 +99,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
       reply.header('x-amz-request-id', requestId);
       let target: Target | undefined;
       try {
-        target = parseTarget(request.raw.url ?? '/');
+        target = parseTarget(request.raw.url ?? '/', o.mutant);
         const allowed = ALLOWED[target.kind];
         if (!allowed.includes(request.method)) {
           throw new S3Error(405, 'MethodNotAllowed', `${request.method} is not allowed here`, {
@@ -128,7 +128,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   return app;
 }
 
-function parseTarget(rawUrl: string): Target {
+function parseTarget(rawUrl: string, mutant: MutantName | undefined): Target {
   const q = rawUrl.indexOf('?');
   const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
   const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
@@ -149,7 +149,9 @@ function parseTarget(rawUrl: string): Target {
     throw new S3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.');
   }
   const keyBytes = Buffer.from(key, 'utf8');
-  if (keyBytes.length > MAX_KEY_BYTES) throw new S3Error(400, 'KeyTooLongError', 'Your key is too long.');
+  // MUTANT key-limit-in-characters: the limit counts UTF-16 code units.
+  if ((mutant === 'key-limit-in-characters' ? key.length : keyBytes.length) > MAX_KEY_BYTES)
+    throw new S3Error(400, 'KeyTooLongError', 'Your key is too long.');
   if (slash < 0 || key === '') return { kind: 'bucket', bucket, key: keyBytes, query, resource };
   return { kind: 'object', bucket, key: keyBytes, query, resource };
 }
@@ -160,13 +162,15 @@ function authenticate(request: FastifyRequest, o: AppOptions): void {
     o.credentials,
     Date.now(),
     o.mutant !== 'signature-not-checked', // MUTANT signature-not-checked
+    o.mutant === 'skew-one-sided', // MUTANT skew-one-sided
   );
   if (failure) throw new S3Error(failure.status, failure.code, `request refused: ${failure.code}`);
   const declared = String(request.headers['x-amz-content-sha256'] ?? '');
   if (declared.startsWith('STREAMING-')) {
     throw new S3Error(400, 'InvalidRequest', 'aws-chunked (streaming) uploads are not supported; send a length');
   }
-  if (declared !== 'UNSIGNED-PAYLOAD') {
+  // MUTANT empty-body-unhashed: an empty body is not compared with the signed hash.
+  if (declared !== 'UNSIGNED-PAYLOAD' && !(o.mutant === 'empty-body-unhashed' && bodyOf(request).length === 0)) {
     const body = bodyOf(request);
     if (declared !== payloadHash(body)) {
       throw new S3Error(400, 'XAmzContentSHA256Mismatch', "The body's SHA-256 is not the one signed.");
@@ -186,8 +190,12 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
     if (!bucket) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
     if (request.method === 'HEAD') return reply.code(200).send();
     if (request.method === 'DELETE') {
-      if (!(await o.meta.isEmpty(t.bucket)))
-        throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
+      // MUTANT empty-objects-dont-count: only objects with bytes keep a bucket from being deleted.
+      const empty =
+        o.mutant === 'empty-objects-dont-count'
+          ? (await o.meta.all(t.bucket)).every((r) => r.size === 0)
+          : await o.meta.isEmpty(t.bucket);
+      if (!empty) throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
       await o.meta.deleteBucket(t.bucket);
       return reply.code(204).send();
     }
@@ -264,6 +272,9 @@ async function listObjects(reply: FastifyReply, t: Target, o: AppOptions): Promi
     maxKeys,
     after,
     skipAtBoundary: o.mutant === 'page-boundary-skip', // MUTANT page-boundary-skip
+    fullPageTruncated: o.mutant === 'full-page-truncated', // MUTANT full-page-truncated
+    batchRepeatsLast: o.mutant === 'batch-repeats-last', // MUTANT batch-repeats-last
+    scanStartExclusive: o.mutant === 'scan-start-exclusive', // MUTANT scan-start-exclusive
   });
   const enc = (s: string) => (encoding === 'url' ? encodeURIComponent(s).replace(/%2F/g, '/') : s);
   const contents = page.entries
@@ -298,7 +309,8 @@ async function putObject(request: FastifyRequest, reply: FastifyReply, t: Target
     throw new S3Error(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
   }
   const crcHeader = request.headers['x-amz-checksum-crc32'];
-  if (typeof crcHeader === 'string') {
+  // MUTANT crc-skipped-with-md5: the CRC-32 is not compared when a Content-MD5 came too.
+  if (typeof crcHeader === 'string' && !(o.mutant === 'crc-skipped-with-md5' && typeof contentMd5 === 'string')) {
     const crc = Buffer.alloc(4);
     crc.writeUInt32BE(crc32(bytes));
     if (crcHeader !== crc.toString('base64')) {
@@ -311,11 +323,13 @@ async function putObject(request: FastifyRequest, reply: FastifyReply, t: Target
     }
   }
   const row: ObjectRow = {
-    objectId: randomUUID(),
+    // MUTANT object-id-from-content: the same bytes under two keys share one id (and one mapping entry).
+    objectId: o.mutant === 'object-id-from-content' ? md5.toString('hex') : randomUUID(),
     key: t.key,
     size: bytes.length,
     etag: md5.toString('hex'),
-    lastModified: Date.now(),
+    // MUTANT last-modified-seconds: recorded in seconds, read as milliseconds.
+    lastModified: o.mutant === 'last-modified-seconds' ? Math.floor(Date.now() / 1000) : Date.now(),
   };
   // Data first (appended and synced, its place in the mapping table), then the metadata that makes it visible.
   o.data.append(row.objectId, bytes);

@@ -11,6 +11,12 @@ export interface ListInput {
   after: { key: Buffer; isPrefix: boolean } | undefined;
   /** MUTANT page-boundary-skip: the token names the entry after the page, which the next page then skips. */
   skipAtBoundary?: boolean;
+  /** MUTANT full-page-truncated: a page that is exactly full says there is more. */
+  fullPageTruncated?: boolean;
+  /** MUTANT batch-repeats-last: each next batch starts at the last key again, not just past it. */
+  batchRepeatsLast?: boolean;
+  /** MUTANT scan-start-exclusive: the scan leaves out a key equal to its start. */
+  scanStartExclusive?: boolean;
 }
 
 export type Entry = { kind: 'object'; row: ObjectRow } | { kind: 'prefix'; prefix: Buffer };
@@ -25,13 +31,14 @@ export interface ListPage {
 async function* rowsFrom(
   page: (start: Buffer, limit: number) => Promise<ObjectRow[]>,
   start: Buffer,
+  o: ListInput,
 ): AsyncGenerator<ObjectRow> {
   let from = start;
   for (;;) {
     const rows = await page(from, BATCH);
-    yield* rows;
+    yield* o.scanStartExclusive ? rows.filter((r) => !r.key.equals(start)) : rows;
     if (rows.length < BATCH) return;
-    from = Buffer.concat([rows.at(-1)!.key, Buffer.from([0])]);
+    from = o.batchRepeatsLast ? rows.at(-1)!.key : Buffer.concat([rows.at(-1)!.key, Buffer.from([0])]);
   }
 }
 
@@ -46,7 +53,7 @@ export async function listPage(
   const start = o.after && Buffer.compare(o.after.key, o.prefix) > 0 ? o.after.key : o.prefix;
   let lastPrefix = o.after?.isPrefix ? o.after.key : undefined;
   let overflow: Entry | undefined;
-  for await (const row of rowsFrom(page, start)) {
+  for await (const row of rowsFrom(page, start, o)) {
     const key = row.key;
     // Keys under a prefix are contiguous in byte order: the first key past them ends the listing.
     if (!startsWith(key, o.prefix)) break;
@@ -65,6 +72,10 @@ export async function listPage(
       break;
     }
     entries.push(entry);
+    if (o.fullPageTruncated && entries.length === o.maxKeys) {
+      overflow = entry;
+      break;
+    }
   }
   if (!overflow) return { entries, next: undefined };
   const boundary = o.skipAtBoundary ? overflow : entries.at(-1)!;

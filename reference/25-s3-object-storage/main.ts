@@ -31,6 +31,8 @@ await runServer({
     const data = new DataStore(config.dataDir, {
       fileBytes,
       verifyChecksum: mutant !== 'checksum-not-verified', // MUTANT checksum-not-verified
+      rangeUnchecked: mutant === 'range-read-unchecked', // MUTANT range-read-unchecked
+      replaceMapping: mutant === 'object-id-from-content', // MUTANT object-id-from-content
     });
     readiness.dependencies = async () => ({
       database: meta instanceof PostgresMetadataStore ? await meta.ping() : 'embedded',

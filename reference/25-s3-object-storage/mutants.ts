@@ -52,6 +52,62 @@ export const MUTANTS = [
     breaks: 'SOS-F2',
     description: "an object's CRC-32 is not checked on read: a flipped bit on disk is served as data",
   },
+  // From the blind bugs (fixtures/blind-bugs/25-s3-object-storage/): each was missed before its check was strengthened.
+  {
+    name: 'skew-one-sided',
+    breaks: 'SOS-C5',
+    description: 'only a clock behind is refused: a request signed 20 minutes in the future is accepted',
+  },
+  {
+    name: 'empty-body-unhashed',
+    breaks: 'SOS-C5',
+    description: "the body's SHA-256 is compared only when a body arrived: a signed PUT emptied in transit is stored",
+  },
+  {
+    name: 'crc-skipped-with-md5',
+    breaks: 'SOS-C3',
+    description: 'x-amz-checksum-crc32 is not compared when a Content-MD5 came too',
+  },
+  {
+    name: 'key-limit-in-characters',
+    breaks: 'SOS-C3',
+    description: 'the 1,024 key limit counts UTF-16 code units, not UTF-8 bytes',
+  },
+  {
+    name: 'last-modified-seconds',
+    breaks: 'SOS-C3',
+    description: 'Last-Modified is recorded in epoch seconds and read as milliseconds (January 1970)',
+  },
+  {
+    name: 'object-id-from-content',
+    breaks: 'SOS-C3',
+    description: "an object's id is the MD5 of its bytes: two keys with the same bytes share one mapping entry",
+  },
+  {
+    name: 'empty-objects-dont-count',
+    breaks: 'SOS-C2',
+    description: 'a bucket holding only zero-byte objects counts as empty and is deleted',
+  },
+  {
+    name: 'full-page-truncated',
+    breaks: 'SOS-C4',
+    description: 'a page that is exactly full says IsTruncated with a token even when nothing follows',
+  },
+  {
+    name: 'batch-repeats-last',
+    breaks: 'SOS-C4',
+    description: 'the store is read in batches of 500 and each next batch starts at the last key again (a duplicate)',
+  },
+  {
+    name: 'scan-start-exclusive',
+    breaks: 'SOS-C4',
+    description: "the listing's scan starts after its start key: a key equal to the prefix is left out",
+  },
+  {
+    name: 'range-read-unchecked',
+    breaks: 'SOS-F2',
+    description: 'a ranged GET reads only its slice and skips the CRC-32: a flipped bit is served through a Range',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -55,13 +55,15 @@ function headerValue(v: string | string[] | undefined): string {
 
 /**
  * Verifies the request's signature; returns the failure, or null when it is valid. `now` is the server's clock.
- * `checkSignature: false` is MUTANT signature-not-checked (a known access key is enough).
+ * `checkSignature: false` is MUTANT signature-not-checked (a known access key is enough), `oneSidedSkew` MUTANT
+ * skew-one-sided.
  */
 export function verifySigV4(
   req: SignedRequest,
   creds: Credentials,
   now: number,
   checkSignature = true,
+  oneSidedSkew = false,
 ): AuthFailure | null {
   const auth = headerValue(req.headers['authorization']);
   if (!auth) return { code: 'AccessDenied', status: 403 };
@@ -73,7 +75,8 @@ export function verifySigV4(
   const dm = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
   if (!dm || amzDate.slice(0, 8) !== date || service !== 's3') return { code: 'AccessDenied', status: 403 };
   const at = Date.UTC(+dm[1]!, +dm[2]! - 1, +dm[3]!, +dm[4]!, +dm[5]!, +dm[6]!);
-  if (Math.abs(now - at) > MAX_SKEW_MS) return { code: 'RequestTimeTooSkewed', status: 403 };
+  if ((oneSidedSkew ? now - at : Math.abs(now - at)) > MAX_SKEW_MS)
+    return { code: 'RequestTimeTooSkewed', status: 403 };
   const names = signedHeaders!.split(';');
   if (!names.includes('host') || !names.includes('x-amz-content-sha256')) return { code: 'AccessDenied', status: 403 };
   if (!checkSignature) return null;

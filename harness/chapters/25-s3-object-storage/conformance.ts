@@ -125,7 +125,17 @@ export async function bucketConformance(ctx: CheckContext): Promise<void> {
     409,
     'deleting a non-empty bucket',
   );
+  // A zero-byte object (a "folder" marker) is an object: the bucket that holds only it is not empty.
   await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'kept' }));
+  await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'folder/', Body: Buffer.alloc(0) }));
+  await expectError(
+    ctx,
+    c.send(new DeleteBucketCommand({ Bucket: bucket })),
+    'BucketNotEmpty',
+    409,
+    'deleting a bucket that holds only a zero-byte object',
+  );
+  await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'folder/' }));
   const del = await c.send(new DeleteBucketCommand({ Bucket: bucket }));
   ctx.expect(del.$metadata.httpStatusCode === 204, `deleting an empty bucket answered ${del.$metadata.httpStatusCode}`);
   await expectError(ctx, c.send(new DeleteBucketCommand({ Bucket: bucket })), 'NoSuchBucket', 404, 'deleting it again');
@@ -194,6 +204,14 @@ export async function objectConformance(ctx: CheckContext): Promise<void> {
     head.ContentLength === 300 && head.ETag === md5(bytes),
     `HEAD says ${head.ContentLength} bytes, ${head.ETag}`,
   );
+  // Last-Modified is the time of the PUT: SigV4 already holds the two clocks within 15 minutes of each other.
+  const age = Date.now() - (head.LastModified?.getTime() ?? 0);
+  ctx.expect(
+    Math.abs(age) <= 16 * 60 * 1000,
+    `HEAD's Last-Modified ${head.LastModified?.toISOString()} is not the time of the PUT (now ${new Date().toISOString()})`,
+  );
+  await sameBytesTwice(ctx, c, bucket);
+  await sameKeyTwoBuckets(ctx, s3, bucket);
 
   // An empty object, and an overwrite (the whole object replaced).
   const empty = await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'empty', Body: Buffer.alloc(0) }));
@@ -221,6 +239,15 @@ export async function objectConformance(ctx: CheckContext): Promise<void> {
     ContentMD5: 'AAAAAAAAAAAAAAAAAAAAAA==',
   });
   await expectError(ctx, c.send(md5Bad), 'BadDigest', 400, 'a PUT whose Content-MD5 is wrong');
+  // Each digest given is checked, not just the first: a right Content-MD5 does not excuse a wrong CRC-32.
+  const crcBadMd5Good = new PutObjectCommand({
+    Bucket: bucket,
+    Key: 'md5',
+    Body: Buffer.from('x'),
+    ContentMD5: createHash('md5').update('x').digest('base64'),
+    ChecksumCRC32: 'AAAAAA==',
+  });
+  await expectError(ctx, c.send(crcBadMd5Good), 'BadDigest', 400, 'a right Content-MD5 with a wrong CRC-32');
   const still = await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   ctx.expect((await bytesOf(still.Body)).toString() === 'short', 'a PUT refused with BadDigest changed the object');
   await expectError(
@@ -256,6 +283,49 @@ export async function objectConformance(ctx: CheckContext): Promise<void> {
     400,
     'a 1,025-byte key',
   );
+  // The limit is 1,024 bytes of UTF-8, not characters: 342 three-byte characters are 1,026 bytes.
+  await expectError(
+    ctx,
+    c.send(new PutObjectCommand({ Bucket: bucket, Key: '€'.repeat(342), Body: 'x' })),
+    'KeyTooLongError',
+    400,
+    'a key of 342 characters but 1,026 bytes',
+  );
+}
+
+/** Two keys with the same bytes are two objects: overwriting one with its own bytes, or deleting the other, keeps it. */
+async function sameBytesTwice(ctx: CheckContext, c: S3Client, bucket: string): Promise<void> {
+  const twin = Buffer.from('the same bytes under two keys');
+  for (const k of ['twin-a', 'twin-b', 'twin-a'])
+    await c.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: twin }));
+  await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'twin-b' }));
+  const r = await sdkError(c.send(new GetObjectCommand({ Bucket: bucket, Key: 'twin-a' })));
+  ctx.expect(r === null, `twin-a (overwritten with its own bytes, its twin deleted) answers ${r?.status} ${r?.name}`);
+  const got = await bytesOf((await c.send(new GetObjectCommand({ Bucket: bucket, Key: 'twin-a' }))).Body);
+  ctx.expect(got.equals(twin), 'twin-a does not read back its bytes');
+  await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'twin-a' }));
+}
+
+/** An object is named by bucket and key: the same key in another bucket is another object. */
+async function sameKeyTwoBuckets(ctx: CheckContext, s3: S3, bucket: string): Promise<void> {
+  const c = s3.client;
+  const other = await freshBucket(ctx, s3, 'c3-other');
+  await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'shared', Body: Buffer.from('in the first bucket') }));
+  await c.send(new PutObjectCommand({ Bucket: other, Key: 'shared', Body: Buffer.from('in the second') }));
+  const second = await bytesOf((await c.send(new GetObjectCommand({ Bucket: other, Key: 'shared' }))).Body);
+  ctx.expect(second.toString() === 'in the second', `${other}/shared answers "${second}"`);
+  await c.send(new DeleteObjectCommand({ Bucket: other, Key: 'shared' }));
+  await expectError(
+    ctx,
+    c.send(new GetObjectCommand({ Bucket: other, Key: 'shared' })),
+    'NoSuchKey',
+    404,
+    'a key deleted in one bucket while another bucket has it',
+  );
+  const first = await bytesOf((await c.send(new GetObjectCommand({ Bucket: bucket, Key: 'shared' }))).Body);
+  ctx.expect(first.toString() === 'in the first bucket', `${bucket}/shared answers "${first}"`);
+  await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'shared' }));
+  await c.send(new DeleteBucketCommand({ Bucket: other }));
 }
 
 export async function listConformance(ctx: CheckContext): Promise<void> {
@@ -317,6 +387,12 @@ export async function listConformance(ctx: CheckContext): Promise<void> {
   } while (token);
   ctx.expect(JSON.stringify(seen) === JSON.stringify(keys), `the pages of two gave ${JSON.stringify(seen)}`);
   ctx.expect(pages === 4, `7 keys in pages of two took ${pages} pages, not 4`);
+  // A page exactly as long as what is left is the last one: not truncated, no token.
+  const full = await list({ MaxKeys: 7 });
+  ctx.expect(
+    full.KeyCount === 7 && full.IsTruncated === false && full.NextContinuationToken === undefined,
+    `max-keys=7 over 7 keys: KeyCount ${full.KeyCount}, IsTruncated ${full.IsTruncated}, token ${full.NextContinuationToken !== undefined}`,
+  );
   const zero = await list({ Prefix: 'zz' });
   ctx.expect(zero.KeyCount === 0 && (zero.Contents ?? []).length === 0, 'a prefix matching nothing lists something');
   await expectError(
@@ -332,6 +408,31 @@ export async function listConformance(ctx: CheckContext): Promise<void> {
     'InvalidArgument',
     400,
     'a malformed continuation token',
+  );
+  await longListing(ctx, s3);
+}
+
+/**
+ * A key equal to the prefix (a "folder" marker) is listed under it; and 501 keys in one listing come back once each
+ * (an implementation that reads its store in batches must not repeat or drop a key at a batch's edge).
+ */
+async function longListing(ctx: CheckContext, s3: S3): Promise<void> {
+  const c = s3.client;
+  const bucket = await freshBucket(ctx, s3, 'c4-long');
+  const put = (k: string) => c.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: Buffer.alloc(0) }));
+  for (const k of ['d/', 'd/x', 'e']) await put(k);
+  const marker = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'd/' }));
+  const under = (marker.Contents ?? []).map((o) => o.Key ?? '');
+  ctx.expect(JSON.stringify(under) === '["d/","d/x"]', `prefix d/ lists ${JSON.stringify(under)}, not d/ and d/x`);
+  const keys = ['d/', 'd/x', 'e', ...Array.from({ length: 498 }, (_, i) => `f/${String(i).padStart(3, '0')}`)];
+  for (let i = 3; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map(put));
+  const all = await c.send(new ListObjectsV2Command({ Bucket: bucket }));
+  const got = (all.Contents ?? []).map((o) => o.Key ?? '');
+  const dup = got.find((k, i) => got.indexOf(k) !== i);
+  const missing = keys.filter((k) => !got.includes(k));
+  ctx.expect(
+    all.KeyCount === 501 && all.IsTruncated === false && JSON.stringify(got) === JSON.stringify(keys),
+    `501 keys listed as ${got.length} (KeyCount ${all.KeyCount}, truncated ${all.IsTruncated}): duplicate ${dup ?? 'none'}, missing ${missing.slice(0, 3).join(', ') || 'none'}`,
   );
 }
 
@@ -372,6 +473,13 @@ export async function sigv4Conformance(ctx: CheckContext): Promise<void> {
       status: 403,
       key: 'skewed',
       via: s3Of(ctx, { clockOffsetMs: -20 * 60 * 1000 }),
+    },
+    {
+      what: 'a request signed 20 minutes in the future',
+      code: 'RequestTimeTooSkewed',
+      status: 403,
+      key: 'skewed-future',
+      via: s3Of(ctx, { clockOffsetMs: 20 * 60 * 1000 }),
     },
     {
       what: 'the key changed after signing',
@@ -420,6 +528,21 @@ export async function sigv4Conformance(ctx: CheckContext): Promise<void> {
       via.handler.afterSigning = undefined;
     }
   }
+  // A body that went missing: the signed x-amz-content-sha256 names bytes, none arrived (Content-Length 0, signed).
+  const emptied = new PutObjectCommand({ Bucket: bucket, Key: 'emptied-body', Body: Buffer.alloc(0) });
+  emptied.middlewareStack.add(
+    (next) => async (args) => {
+      const r = args.request as SdkRequest;
+      r.headers['x-amz-content-sha256'] = createHash('sha256').update('signed body').digest('hex');
+      return next(args);
+    },
+    { step: 'build', name: 'declareOtherBody' },
+  );
+  const e = await sdkError(s3.client.send(emptied));
+  ctx.expect(
+    e?.status === 400 && e.name === 'XAmzContentSHA256Mismatch',
+    `an empty body signed as other bytes: got ${e ? `${e.status} ${e.name}` : '200'}; expected 400 XAmzContentSHA256Mismatch`,
+  );
   // Nothing refused was stored.
   const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket }));
   ctx.expect(

@@ -115,6 +115,20 @@ export async function bitFlipDetected(ctx: CheckContext): Promise<void> {
       r !== null && (r.status === 500 || r.status === 503),
       `the damaged object answered ${r?.status} ${r?.name}, not an error or its bytes`,
     );
+  // A range over the flipped byte is no way around the checksum either: an error or exactly that slice.
+  let slice: Buffer | undefined;
+  const ranged = await sdkError(
+    c.send(new GetObjectCommand({ Bucket: bucket, Key: 'victim', Range: 'bytes=990-1009' })).then(async (g) => {
+      slice = await bytesOf(g.Body);
+    }),
+  );
+  if (slice)
+    ctx.expect(slice.equals(marker.subarray(990, 1010)), 'a ranged GET served the flipped byte inside its slice');
+  else
+    ctx.expect(
+      ranged !== null && (ranged.status === 500 || ranged.status === 503),
+      `a ranged GET of the damaged object answered ${ranged?.status} ${ranged?.name}, not an error or its bytes`,
+    );
   // HEAD must not vouch for damaged bytes either: the spec answers 500 (or 200 once repaired, then GET gave them).
   const head = await sdkError(c.send(new HeadObjectCommand({ Bucket: bucket, Key: 'victim' })));
   ctx.expect(

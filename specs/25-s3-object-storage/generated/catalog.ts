@@ -33,7 +33,7 @@ export const catalog = {
     {
       "id": "SOS-C2",
       "kind": "conformance",
-      "title": "Through the AWS SDK - creating a bucket 200, again 409 BucketAlreadyOwnedByYou with its objects kept, HEAD 200/404, listed by ListBuckets, a bad name 400, deleting a non-empty bucket 409, an empty one 204, a missing one 404",
+      "title": "Through the AWS SDK - creating a bucket 200, again 409 BucketAlreadyOwnedByYou with its objects kept, HEAD 200/404, listed by ListBuckets, a bad name 400, deleting a non-empty bucket 409 (a zero-byte object counts), an empty one 204, a missing one 404",
       "covers": [
         "createBucket",
         "headBucket",
@@ -44,7 +44,7 @@ export const catalog = {
     {
       "id": "SOS-C3",
       "kind": "conformance",
-      "title": "Through the AWS SDK - PUT answers the MD5 ETag, GET the same bytes, ranges 206 with Content-Range, an unsatisfiable range 416, If-None-Match 304, If-Match 412, HEAD the size, DELETE 204 then NoSuchKey; a wrong checksum is 400 BadDigest with nothing stored",
+      "title": "Through the AWS SDK - PUT answers the MD5 ETag, GET the same bytes, ranges 206 with Content-Range, an unsatisfiable range 416, If-None-Match 304, If-Match 412, HEAD the size and the time of the PUT, DELETE 204 then NoSuchKey, the same key in two buckets and the same bytes under two keys kept apart; a wrong checksum (each one given) is 400 BadDigest with nothing stored; the key limit is in UTF-8 bytes",
       "covers": [
         "putObject",
         "getObject",
@@ -55,7 +55,7 @@ export const catalog = {
     {
       "id": "SOS-C4",
       "kind": "conformance",
-      "title": "ListObjectsV2 through the AWS SDK, every XML answer parsed and validated against the spec - prefix, delimiter, max-keys, start-after, continuation tokens and KeyCount as documented; a missing bucket 404 NoSuchBucket",
+      "title": "ListObjectsV2 through the AWS SDK, every XML answer parsed and validated against the spec - prefix, delimiter, max-keys, start-after, continuation tokens and KeyCount as documented, an exactly full last page not truncated, a key equal to the prefix listed, 501 keys listed once each; a missing bucket 404 NoSuchBucket",
       "covers": [
         "listObjectsV2"
       ]
@@ -63,7 +63,7 @@ export const catalog = {
     {
       "id": "SOS-C5",
       "kind": "conformance",
-      "title": "SigV4 - no signature 403 AccessDenied, an unknown key 403 InvalidAccessKeyId, a clock 20 minutes off 403 RequestTimeTooSkewed, a wrong secret or a changed path or header 403 SignatureDoesNotMatch, a body other than the one signed 400 XAmzContentSHA256Mismatch; nothing refused is stored",
+      "title": "SigV4 - no signature 403 AccessDenied, an unknown key 403 InvalidAccessKeyId, a clock 20 minutes behind or ahead 403 RequestTimeTooSkewed, a wrong secret or a changed path or header 403 SignatureDoesNotMatch, a body other than the one signed (or none) 400 XAmzContentSHA256Mismatch; nothing refused is stored",
       "covers": [
         "invariant:6"
       ]
@@ -110,7 +110,7 @@ export const catalog = {
     {
       "id": "SOS-F2",
       "kind": "fault",
-      "title": "A bit flipped on disk inside a stored object's bytes is detected - GET answers an error or the exact bytes (repaired), never the flipped bytes, and HEAD agrees; other objects are still served",
+      "title": "A bit flipped on disk inside a stored object's bytes is detected - GET answers an error or the exact bytes (repaired), never the flipped bytes (a ranged GET included), and HEAD agrees; other objects are still served",
       "covers": [
         "fault:2"
       ],
