@@ -53,7 +53,13 @@ export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
     spec: o.spec,
     readiness: o.readiness,
     logger: o.logger,
-    unvalidated: mutant === 'unvalidated-input' ? ['getTopScores'] : [], // MUTANT unvalidated-input
+    // MUTANT unvalidated-input, MUTANT around-unvalidated: an operation reaches its handler without validation.
+    unvalidated:
+      mutant === 'unvalidated-input'
+        ? ['getTopScores']
+        : mutant === 'around-unvalidated'
+          ? ['getScoresAroundUser']
+          : [],
     // MUTANT no-body-limit: bodies far over the spec's 64 KiB are read and parsed.
     ...(mutant === 'no-body-limit' ? { bodyLimit: 16 * 1024 * 1024 } : {}),
     handlers: {
@@ -63,13 +69,23 @@ export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
         : {}),
 
       async updateScore(request, reply) {
-        if (!isGameServer(request.headers.authorization, o.gameServerKey, mutant === 'any-bearer-accepted'))
-          throw new ProblemError(401, 'unauthorized', 'only game servers post scores (Authorization: Bearer <key>)');
         const b = request.body as { user_id: string; points: number; month?: string };
         const month = b.month ?? monthOf(now());
+        // MUTANT history-before-auth: the match is recorded before the key is checked, so a refused update is in
+        // the history (and in the board after a restart's rebuild).
+        if (mutant === 'history-before-auth') history.record(month, b.user_id, b.points);
+        if (
+          !isGameServer(
+            request.headers.authorization,
+            o.gameServerKey,
+            mutant === 'any-bearer-accepted',
+            mutant === 'key-any-case',
+          )
+        )
+          throw new ProblemError(401, 'unauthorized', 'only game servers post scores (Authorization: Bearer <key>)');
         // The history first: once answered, a win is in the store the board is rebuilt from.
         if (mutant === 'history-deferred') setTimeout(() => history.record(month, b.user_id, b.points), 3000);
-        else history.record(month, b.user_id, b.points);
+        else if (mutant !== 'history-before-auth') history.record(month, b.user_id, b.points);
         let score: number;
         if (mutant === 'read-modify-write') {
           // MUTANT read-modify-write: read, wait, write: a concurrent update in the gap is overwritten.

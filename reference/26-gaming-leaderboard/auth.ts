@@ -5,11 +5,17 @@ import { timingSafeEqual } from 'node:crypto';
 /** The spec's grading default for the key (setting `gameServerKey`); a deployment sets GAME_SERVER_KEY. */
 export const DEFAULT_GAME_SERVER_KEY = 'sdgrade-game-server';
 
-export function isGameServer(authorization: string | undefined, key: string, anyBearer = false): boolean {
+export function isGameServer(
+  authorization: string | undefined,
+  key: string,
+  anyBearer = false,
+  anyCase = false,
+): boolean {
   const m = /^Bearer +(\S+) *$/i.exec(authorization ?? '');
   if (!m) return false;
   if (anyBearer) return true; // MUTANT any-bearer-accepted
-  const given = Buffer.from(m[1]!, 'utf8');
-  const want = Buffer.from(key, 'utf8');
+  // MUTANT key-any-case: the key compared without regard to case.
+  const given = Buffer.from(anyCase ? m[1]!.toLowerCase() : m[1]!, 'utf8');
+  const want = Buffer.from(anyCase ? key.toLowerCase() : key, 'utf8');
   return given.length === want.length && timingSafeEqual(given, want);
 }

@@ -22,6 +22,12 @@ export const MUTANTS = [
     description: 'a player never posted answers 200 with score 0 at the bottom of the board, not 404 user_not_ranked',
   },
   {
+    name: 'around-unvalidated',
+    breaks: 'RGL-C3',
+    description:
+      'the window reaches its handler without validation: a bad month or user_id is 404 user_not_ranked, not 400 (blind bug around-unvalidated)',
+  },
+  {
     name: 'unvalidated-input',
     breaks: 'RGL-I1',
     description: "the top 10 reaches its handler without the spec's validation (any month string is a board)",
@@ -57,10 +63,21 @@ export const MUTANTS = [
     description: 'any bearer token is taken for a game server (only its presence is checked)',
   },
   {
+    name: 'key-any-case',
+    breaks: 'RGL-I5',
+    description: "the game servers' key is compared without regard to case (blind bug auth-key-case-insensitive)",
+  },
+  {
     name: 'history-deferred',
     breaks: 'RGL-F1',
     description:
       'the match history is written 3 s after the answer: a crash in between loses acknowledged points from the rebuilt board',
+  },
+  {
+    name: 'history-before-auth',
+    breaks: 'RGL-F1',
+    description:
+      'a match is recorded in the history before the key is checked: a refused update is in the board after a restart (blind bug auth-checked-after-history)',
   },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 

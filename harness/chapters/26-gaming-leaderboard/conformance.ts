@@ -156,6 +156,8 @@ export async function readConformance(ctx: CheckContext): Promise<void> {
     '/v1/scores?month=21-02',
     `/v1/scores/${u}?month=x`,
     '/v1/scores/a%20b',
+    `/v1/scores/${u}/around?month=2021-13`,
+    '/v1/scores/a%20b/around',
   ]) {
     ctx.expectStatus(await ctx.http.send({ method: 'GET', path, validRequest: false }), 400, 'invalid_request');
   }

@@ -37,6 +37,7 @@ export async function killAndRebuild(ctx: CheckContext): Promise<void> {
     { numRuns: 3, seed: ctx.seed },
   );
   let acknowledged = 0;
+  let refused = 0;
   for (let round = 0; round < 3; round++) {
     const when = `after kill -9 ${round + 1}`;
     // Half the round one after the other, half all at once; the kill comes right after the last answer.
@@ -50,6 +51,17 @@ export async function killAndRebuild(ctx: CheckContext): Promise<void> {
     };
     for (const op of ops.slice(0, 15)) await post(op);
     await Promise.all(ops.slice(15).map(post));
+    // Updates refused (401) just before the kill: they must change nothing, in the live board or in the history the
+    // board is rebuilt from (a service that records a match before checking the key shows it only after a restart).
+    for (const auth of [{ kind: 'none' }, { kind: 'header', value: `Bearer ${api.key}x` }] as const) {
+      const x = await api.update({ user_id: players[round]!, points: 3, month: months[0]! }, auth);
+      ctx.expect(
+        x.status === 401 && (x.body as { code?: string } | undefined)?.code === 'unauthorized',
+        `${when}: an update without the game server's key got ${x.status ?? x.error}, not 401 unauthorized`,
+        x,
+      );
+      refused++;
+    }
     await crash(ctx, api, months[0]!);
     for (const m of months) await expectMonthEquals(ctx, api, m, models.get(m)!, when);
     // Updates continue from the rebuilt board: a new update's total counts every acknowledged one before the crash.
@@ -66,5 +78,7 @@ export async function killAndRebuild(ctx: CheckContext): Promise<void> {
   }
   for (const m of months) await expectMonthEquals(ctx, api, m, models.get(m)!, 'at the end');
   ctx.evidence.acknowledged = acknowledged;
+  ctx.evidence.refused = refused;
   ctx.expect(acknowledged === 3 * 31, `${acknowledged} updates acknowledged, 93 sent`);
+  ctx.expect(refused === 6, `${refused} updates refused before the kills, 6 sent`);
 }

@@ -161,7 +161,10 @@ const intruderArb: fc.Arbitrary<Auth> = fc.oneof(
 
 export async function onlyGameServersPost(ctx: CheckContext): Promise<void> {
   const api = lbApi(ctx);
+  // The key is compared as given: the same letters in another case are another key (when the key has letters).
+  const swapped = [...api.key].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
   const wrongKeys: Auth[] = [
+    ...(swapped === api.key ? [] : [{ kind: 'header', value: `Bearer ${swapped}` } as const]),
     { kind: 'header', value: `Bearer ${api.key}x` },
     { kind: 'header', value: `Bearer ${api.key.slice(0, -1)}` },
     { kind: 'header', value: `Basic ${api.key}` },
