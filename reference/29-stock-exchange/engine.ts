@@ -19,6 +19,12 @@ export interface EngineFaults {
   wallClock?: boolean;
   /** MUTANT hold-not-released */
   keepPriceImprovement?: boolean;
+  /** MUTANT client-order-id-global */
+  clientIdsGlobal?: boolean;
+  /** MUTANT client-order-ids-lost-on-restart: the order manager indexes clientOrderIds, so a replay does not. */
+  clientIdsOutsideEngine?: boolean;
+  /** MUTANT order-ids-reused-after-restart: the order manager counts order IDs, so a replay does not advance them. */
+  orderIdsOutsideEngine?: boolean;
 }
 
 export interface Balance {
@@ -59,6 +65,11 @@ export class Engine {
       w.set(asset, b);
     }
     return b;
+  }
+
+  /** Client order IDs are per user: the same ID from two users names two orders. */
+  clientKey(userId: string, clientOrderId: string): string {
+    return this.faults.clientIdsGlobal ? clientOrderId : `${userId}\n${clientOrderId}`; // MUTANT client-order-id-global
   }
 
   static dayOf(time: number): number {
@@ -118,8 +129,9 @@ export class Engine {
       sequenceId: e.sequenceId,
     };
     this.orders.set(order.id, order);
-    this.nextOrderId = Math.max(this.nextOrderId, order.id + 1);
-    if (order.clientOrderId !== null) this.byClientOrderId.set(`${order.userId}\n${order.clientOrderId}`, order.id);
+    if (!this.faults.orderIdsOutsideEngine) this.nextOrderId = Math.max(this.nextOrderId, order.id + 1);
+    if (order.clientOrderId !== null && !this.faults.clientIdsOutsideEngine)
+      this.byClientOrderId.set(this.clientKey(order.userId, order.clientOrderId), order.id);
     const key = this.tradedKey(order.userId, order.symbol, e.time);
     this.traded.set(key, (this.traded.get(key) ?? 0) + order.quantity);
     const hold = Engine.holdOf(order.side, order.symbol, order.price, order.quantity);

@@ -27,6 +27,12 @@ export interface ExchangeFaults extends EngineFaults {
   duplicateRace?: boolean;
   /** MUTANT cancel-filled-accepted */
   cancelAnyOrder?: boolean;
+  /** MUTANT duplicate-after-funds-check */
+  duplicateAfterFunds?: boolean;
+  /** MUTANT sequence-resumes-before-fills */
+  sequenceFromInbound?: boolean;
+  /** MUTANT recovery-reads-first-page */
+  recoverFirstPage?: boolean;
 }
 
 export interface NewOrderRequest {
@@ -59,7 +65,9 @@ export class Exchange {
     warn: (m: string) => void = () => {},
   ): Promise<Exchange> {
     const x = new Exchange(store, faults);
-    x.replay(await store.readAll(), warn);
+    const logged = await store.readAll();
+    // MUTANT recovery-reads-first-page: only the first 1,000 events are replayed (a paged read never continued).
+    x.replay(faults.recoverFirstPage ? logged.slice(0, 1000) : logged, warn);
     return x;
   }
 
@@ -67,6 +75,8 @@ export class Exchange {
   private replay(logged: readonly LogEvent[], warn: (m: string) => void): void {
     const loggedFills = new Map(logged.filter((e) => e.type === 'fill').map((e) => [e.sequenceId, e]));
     for (const e of logged) {
+      // MUTANT sequence-resumes-before-fills: the last sequence ID is taken from inbound events only.
+      if (e.type === 'fill' && this.faults.sequenceFromInbound) continue;
       this.lastSequence = Math.max(this.lastSequence, e.sequenceId);
       this.lastTime = Math.max(this.lastTime, e.time);
       if (e.type === 'fill') continue;
@@ -111,7 +121,7 @@ export class Exchange {
 
   existing(userId: string, clientOrderId: string | undefined): Order | undefined {
     if (clientOrderId === undefined) return undefined;
-    const id = this.engine.byClientOrderId.get(`${userId}\n${clientOrderId}`);
+    const id = this.engine.byClientOrderId.get(this.engine.clientKey(userId, clientOrderId));
     return id === undefined ? undefined : this.engine.orders.get(id);
   }
 
@@ -122,7 +132,11 @@ export class Exchange {
     // MUTANT duplicate-race: an asynchronous step between the duplicate lookup and the insert (a call to a risk
     // service taking 20 ms, say), so copies that arrive meanwhile all pass the lookup.
     if (this.faults.duplicateRace) await new Promise((resolve) => setTimeout(resolve, 20));
-    const dup = this.faults.duplicateRace ? undefined : this.existing(r.userId, r.clientOrderId);
+    // MUTANT duplicate-after-funds-check moves this lookup after the risk and funds checks.
+    const dup =
+      this.faults.duplicateRace || this.faults.duplicateAfterFunds
+        ? undefined
+        : this.existing(r.userId, r.clientOrderId);
     if (dup) return { order: dup, created: false };
     const now = Math.max(this.lastTime, Date.now());
     if (!this.faults.skipRisk) {
@@ -143,10 +157,13 @@ export class Exchange {
         'insufficient_funds',
         `the order holds ${hold.amount} ${hold.asset === CASH ? 'cents' : `shares of ${hold.asset}`}; ${available} available`,
       );
+    const late = this.faults.duplicateAfterFunds ? this.existing(r.userId, r.clientOrderId) : undefined;
+    if (late) return { order: late, created: false };
     const e: InboundEvent = {
       ...this.stamp(),
       type: 'new',
-      orderId: this.engine.nextOrderId,
+      // MUTANT order-ids-reused-after-restart: the order manager advances the counter (a replay does not).
+      orderId: this.faults.orderIdsOutsideEngine ? this.engine.nextOrderId++ : this.engine.nextOrderId,
       userId: r.userId,
       ...(r.clientOrderId !== undefined ? { clientOrderId: r.clientOrderId } : {}),
       symbol: r.symbol,
@@ -155,6 +172,9 @@ export class Exchange {
       quantity: r.quantity,
     };
     const fills = this.engine.apply(e, () => ++this.lastSequence);
+    // MUTANT client-order-ids-lost-on-restart: indexed here, by the order manager, so a replay forgets them.
+    if (this.faults.clientIdsOutsideEngine && r.clientOrderId !== undefined)
+      this.engine.byClientOrderId.set(this.engine.clientKey(r.userId, r.clientOrderId), e.orderId);
     await this.commit(e, fills);
     return { order: this.engine.orders.get(e.orderId)!, created: true };
   }

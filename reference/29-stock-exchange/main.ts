@@ -31,6 +31,12 @@ await runServer({
         cancelNotLogged: mutant === 'cancel-not-logged',
         duplicateRace: mutant === 'duplicate-race',
         cancelAnyOrder: mutant === 'cancel-filled-accepted',
+        clientIdsGlobal: mutant === 'client-order-id-global',
+        duplicateAfterFunds: mutant === 'duplicate-after-funds-check',
+        clientIdsOutsideEngine: mutant === 'client-order-ids-lost-on-restart',
+        orderIdsOutsideEngine: mutant === 'order-ids-reused-after-restart',
+        sequenceFromInbound: mutant === 'sequence-resumes-before-fills',
+        recoverFirstPage: mutant === 'recovery-reads-first-page',
       },
       (m) => console.error(m),
     );

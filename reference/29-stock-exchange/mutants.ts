@@ -64,6 +64,41 @@ export const MUTANTS = [
     description:
       'the duplicate clientOrderId lookup happens before a 20 ms asynchronous step: concurrent submissions create several orders',
   },
+  // From the blind bugs (fixtures/blind-bugs/29-stock-exchange/), each a miss the checks were strengthened for.
+  {
+    name: 'client-order-id-global',
+    breaks: 'SE-C3',
+    description:
+      "clientOrderIds are deduplicated across users: another user's order with the same ID gets the first one back",
+  },
+  {
+    name: 'duplicate-after-funds-check',
+    breaks: 'SE-C3',
+    description:
+      'the duplicate lookup runs after the funds check: the retry of an order holding all the cash is refused 422',
+  },
+  {
+    name: 'client-order-ids-lost-on-restart',
+    breaks: 'SE-F1',
+    description:
+      'the order manager, not the engine, indexes clientOrderIds: after a restart a retry places a second order',
+  },
+  {
+    name: 'order-ids-reused-after-restart',
+    breaks: 'SE-F1',
+    description: 'the order manager counts order IDs and the replay does not advance them: new orders reuse old IDs',
+  },
+  {
+    name: 'sequence-resumes-before-fills',
+    breaks: 'SE-F1',
+    description:
+      "recovery takes the last sequence ID from inbound events only: the next event reuses a logged fill's ID",
+  },
+  {
+    name: 'recovery-reads-first-page',
+    breaks: 'SE-F1',
+    description: 'recovery replays only the first 1,000 events of the log (a paged read never continued)',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -146,6 +146,32 @@ export async function orderConformance(ctx: CheckContext): Promise<void> {
   const same = okBody<Order>(ctx, again, 200, 'placing a repeated clientOrderId');
   ctx.expect(same.id === buy.id, `a repeated clientOrderId placed order ${same.id}, not ${buy.id}`, again);
   ctx.expect((await lastSequence(ctx, api)) === seqBefore, 'a repeated clientOrderId was sequenced');
+  // The same clientOrderId from another user is that user's own order: 201, a new ID (the scope is the user).
+  const otherX = await api.place({
+    userId: seller,
+    clientOrderId: 'c3-1',
+    symbol,
+    side: 'sell',
+    price: 900,
+    quantity: 1,
+  });
+  const other = okBody<Order>(ctx, otherX, 201, "another user's order with the same clientOrderId");
+  ctx.expect(
+    other.id !== buy.id && other.userId === seller && other.side === 'sell',
+    `another user's clientOrderId c3-1 answered order ${other.id} of ${other.userId}, not a new order (IDs are per user)`,
+    otherX,
+  );
+  // A retry is answered before the funds check: the order holds all the user's cash, and its retry is still 200.
+  const allIn = freshUser('c3a');
+  await fund(ctx, api, allIn, { [CASH]: 1000 });
+  const allInBody = { userId: allIn, clientOrderId: 'all-in', symbol, side: 'buy' as const, price: 100, quantity: 10 };
+  const first = okBody<Order>(ctx, await api.place(allInBody), 201, 'an order holding all the cash');
+  const retry = await api.place(allInBody);
+  ctx.expect(
+    retry.status === 200 && (retry.body as Order).id === first.id,
+    `the retry of an order that holds all the cash answered ${retry.status ?? retry.error}, not 200 with order ${first.id} (a repeated clientOrderId is answered before the funds check)`,
+    retry,
+  );
 
   // Cancel the rest: 200, canceled, the hold released; again: 409; a filled order: 409; unknown: 404.
   const cx = await api.cancel(buy.id);

@@ -10,6 +10,7 @@ import {
   type EventPage,
   freshUser,
   fund,
+  type LogEvent,
   lastSequence,
   type Order,
   okBody,
@@ -41,6 +42,15 @@ export async function killAndReplay(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
   const api = seApi(ctx);
   const RICH = { cash: 1_000_000_000, shares: 1_000_000 };
+  // A log longer than one page of anything (1,000 events): recovery must read all of it, not its first page.
+  const LONG_LOG = 1200;
+  const filler = freshUser('f1l');
+  for (let at = await lastSequence(ctx, api); at < LONG_LOG; at += 20)
+    await Promise.all(
+      Array.from({ length: 20 }, async () =>
+        okBody(ctx, await api.deposit(filler, CASH, 1), 200, 'a deposit lengthening the log'),
+      ),
+    );
   // A seeded session with partial fills and cancels (the check's own seed: the same run replays it).
   const commands = fc.sample(commandsArb({ users: 3, minPrice: 98, maxPrice: 102, maxQuantity: 10 }, 40), {
     seed: ctx.seed,
@@ -62,9 +72,28 @@ export async function killAndReplay(ctx: CheckContext): Promise<void> {
   );
   okBody(ctx, await api.cancel(rest.id), 200, 'cancelling it');
   s.ids.push(rest.id);
-  const before = await snapshot(ctx, api, s);
   const rounds = 2;
   for (let round = 1; round <= rounds; round++) {
+    // Right before the kill: an order with a clientOrderId, then a sell that trades, so the log ends with a fill
+    // (the sequence must resume after the fills, not after the last inbound event).
+    const keyed = {
+      userId: s.users[0]!,
+      clientOrderId: `f1-${round}`,
+      symbol: s.symbol,
+      side: 'buy' as const,
+      price: 1,
+      quantity: 1,
+    };
+    const k = okBody<Order>(ctx, await api.place(keyed), 201, 'placing a buy at 1 cent with a clientOrderId');
+    const sx = await api.place({ userId: s.users[1]!, symbol: s.symbol, side: 'sell', price: 1, quantity: 1 });
+    const trade = okBody<Order>(ctx, sx, 201, 'a sell at 1 cent crossing the best bid');
+    ctx.expect(trade.filledQuantity === 1, 'a sell at 1 cent did not trade with the best bid', sx);
+    s.ids.push(k.id, trade.id);
+    const before = await snapshot(ctx, api, s);
+    const logged = JSON.parse(before['event log']!) as LogEvent[];
+    const lastLogged = logged.at(-1)?.sequenceId ?? 0;
+    const loggedOrderIds = new Set(logged.flatMap((e) => (e.type === 'new' ? [e.orderId] : [])));
+    ctx.expect(logged.at(-1)?.type === 'fill', `the log before kill ${round} does not end with the fill just made`);
     await ctx.target.kill();
     const down = await api.order(s.ids[0]!);
     ctx.expect(down.status === null, 'the exchange still answered after kill -9: the fault did not bite');
@@ -76,8 +105,19 @@ export async function killAndReplay(ctx: CheckContext): Promise<void> {
         after[name] === bytes,
         `after kill -9 ${round}, ${name} differs from before (the replay of the event log diverged):\n  before: ${bytes.slice(0, 600)}\n  after:  ${after[name]?.slice(0, 600)}`,
       );
+    // A retry of the keyed order after the restart is that order, not a new one (the clientOrderIds recovered).
+    const retry = await api.place(keyed);
+    ctx.expect(
+      retry.status === 200 && (retry.body as Order).id === k.id,
+      `after kill -9 ${round}, a retry of clientOrderId ${keyed.clientOrderId} answered ${retry.status ?? retry.error} order ${(retry.body as Order | undefined)?.id}, not 200 with order ${k.id}`,
+      retry,
+    );
     // Trading continues: the next order takes the next sequence ID and matches against the recovered book.
     const last = await lastSequence(ctx, api);
+    ctx.expect(
+      last === lastLogged,
+      `after kill -9 ${round} the last sequence ID is ${last}; the log before the kill ended at ${lastLogged}`,
+    );
     const more = await runSession(
       ctx,
       api,
@@ -87,8 +127,12 @@ export async function killAndReplay(ctx: CheckContext): Promise<void> {
     );
     const o = okBody<Order>(ctx, await api.order(more.ids[0]!), 200, 'reading the order placed after the restart');
     ctx.expect(
-      o.sequenceId > last,
-      `an order placed after the restart got sequence ID ${o.sequenceId}, not after ${last}`,
+      o.sequenceId > lastLogged,
+      `an order placed after the restart got sequence ID ${o.sequenceId}, not after ${lastLogged} (the log before the kill)`,
+    );
+    ctx.expect(
+      !loggedOrderIds.has(o.id),
+      `an order placed after kill -9 ${round} got ID ${o.id}, which an order acknowledged before the kill has`,
     );
     await readLog(ctx, api, 1);
     // The recovered book still matches: a crossing order on the session's symbol trades with the best resting one.
@@ -105,7 +149,6 @@ export async function killAndReplay(ctx: CheckContext): Promise<void> {
       const t = okBody<Order>(ctx, x, 201, 'a buy crossing the recovered book');
       ctx.expect(t.filledQuantity === 1, `a buy at the recovered best ask ${l2.asks[0].price} did not trade`, x);
     }
-    Object.assign(before, await snapshot(ctx, api, s));
   }
   ctx.evidence.kills = rounds;
   ctx.evidence.ordersCompared = s.ids.length;

@@ -50,7 +50,7 @@ export const catalog = {
     {
       "id": "SE-C3",
       "kind": "conformance",
-      "title": "Placing answers 201 with the order after matching, reading it 200, cancelling 200 then 409; unknown orders 404; insufficient funds and the risk limit 422 with nothing held; a repeated clientOrderId 200 with the same order",
+      "title": "Placing answers 201 with the order after matching, reading it 200, cancelling 200 then 409; unknown orders 404; insufficient funds and the risk limit 422 with nothing held; a repeated clientOrderId 200 with the same order (answered before the funds check; another user's same clientOrderId is a new order)",
       "covers": [
         "placeOrder",
         "getOrder",
@@ -126,7 +126,7 @@ export const catalog = {
     {
       "id": "SE-F1",
       "kind": "fault",
-      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID",
+      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole, clientOrderIds recovered, new order and sequence IDs after every logged one",
       "covers": [
         "fault:1"
       ],
