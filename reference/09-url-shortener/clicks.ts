@@ -23,6 +23,9 @@ export class ClickCounter {
   }
 
   start(): void {
+    // MUTANT clicks-flushed-only-on-stop: no periodic flush, so counts reach the store only on a graceful stop and a
+    // kill -9 loses every click since the start, not just the last second of them.
+    if (this.mutant === 'clicks-flushed-only-on-stop') return;
     this.timer ??= setInterval(() => void this.flush(), this.intervalMs);
     this.timer.unref();
   }

@@ -86,6 +86,12 @@ export const MUTANTS = [
       "a graceful stop closes the store before the click counter's last flush: the last second of clicks is lost (blind bug)",
   },
   {
+    name: 'clicks-flushed-only-on-stop',
+    breaks: 'URL-F1',
+    description:
+      'pending clicks are written only on a graceful stop, never every second: a kill -9 loses every click since the start (StrykerJS survivor)',
+  },
+  {
     name: 'clicks-cleared-after-flush',
     breaks: 'URL-I7',
     description:
