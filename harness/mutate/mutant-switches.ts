@@ -56,7 +56,9 @@ export function mutantSwitchLines(content: string): Set<number> {
       // the consequent of `mutant === 'x' ? a : b`, which biome puts on lines of its own
       for (let j = i + 1; j < lines.length && !/^\s*:/.test(lines[j] as string); j++) out.add(j + 1);
     }
-    if (MUTANT_DOC.test(line)) {
+    const docOpensWithMutant =
+      MUTANT_DOC.test(line) || (/^\s*\/\*\*\s*$/.test(line) && /^\s*\*\s*MUTANT\b/.test(lines[i + 1] ?? ''));
+    if (docOpensWithMutant) {
       let j = i;
       while (j < lines.length && !/\*\/\s*$/.test(lines[j] as string)) out.add(++j);
       // the declaration right under the comment, to its closing brace

@@ -271,6 +271,7 @@ describe('hand-written mutant switches', () => {
       '/** MUTANT broken',
       'const m = n * 3;',
       'return m - 1;',
+      'return n * 4;',
     ])
       expect(marked.has(at(text)), text).toBe(true);
   });
