@@ -33,7 +33,16 @@ export function chapterGrader(slug: string, o: { runs: number; seed: number; rea
         ...(variant && variant !== 'default' ? ['--variant', variant] : []),
         ...envArgs,
       ];
-      const child = spawn(process.execPath, args, { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Without --real-deps the nodes run on their embedded stores (DATABASE_URL / REDIS_URL emptied above), so the
+      // checks must not see the real services either: with SDGRADE_*_URL still set, a check that needs the shared
+      // store (05's RL-I5: two instances, one limit) would run against two separate in-memory stores and fail the
+      // unmutated baseline.
+      const childEnv = { ...process.env };
+      if (!o.realDeps) {
+        delete childEnv['SDGRADE_DATABASE_URL'];
+        delete childEnv['SDGRADE_REDIS_URL'];
+      }
+      const child = spawn(process.execPath, args, { cwd: workspace, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       let tail = '';
       const keep = (d: Buffer) => {
         tail = (tail + d.toString()).slice(-4000);

@@ -1,6 +1,8 @@
 // sdgrade mutate on a tiny fixture module: instrumentation, one workspace, the active mutant switched by the
 // environment, coverage from the baseline, the score with its interval, and equivalents that need a reason.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rootDir } from '../core/paths.ts';
 import { parseEquivalents } from './equivalents.ts';
@@ -248,5 +250,29 @@ describe('hand-written mutant switches', () => {
       '}', // 8
     ].join('\n');
     expect([...mutantSwitchLines(src)].sort((a, b) => a - b)).toEqual([1, 3, 4, 5, 7]);
+  });
+
+  it('also marks brace-less ifs, ternary consequents and functions documented as a MUTANT (fixture)', async () => {
+    const { mutantSwitchLines } = await import('./mutant-switches.ts');
+    const src = readFileSync(join(rootDir, 'fixtures/mutate/switches.ts'), 'utf8');
+    const lines = src.split('\n');
+    const marked = mutantSwitchLines(src);
+    const plain = lines.flatMap((l, i) => (l.includes('// plain') ? [i + 1] : []));
+    const at = (text: string) => lines.findIndex((l) => l.includes(text)) + 1;
+    // every plain line is left in the population
+    expect(plain.filter((n) => marked.has(n))).toEqual([]);
+    for (const text of [
+      "mutant === 'shared'",
+      'xs.reduce((a, b) => a + b, 0)',
+      "if (mutant === 'braced')",
+      'return key + 1;',
+      "if (mutant === 'braceless')",
+      'console.log(x);',
+      '/** MUTANT broken',
+      'const m = n * 3;',
+      'return m - 1;',
+      'return n * 4;',
+    ])
+      expect(marked.has(at(text)), text).toBe(true);
   });
 });

@@ -9,10 +9,12 @@ import { HighWater } from './high-water.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
 import { type GeneratorMutant, MAX_DATACENTER, MAX_MACHINE, Snowflake } from './snowflake.ts';
 import {
+  cachedTickets,
   GENERATOR_KINDS,
   type GeneratorKind,
   type IdSource,
   snowflakeSource,
+  stringSortedTickets,
   TicketServer,
   uuidv7Source,
 } from './sources.ts';
@@ -48,7 +50,11 @@ await runServer({
 
     const spec = await loadSpec(SPEC_URL);
     let source: IdSource;
-    if (generator === 'ticket') source = await TicketServer.connect(config.databaseUrl!);
+    // MUTANT ticket-batch-string-sort, ticket-sequence-cache: the ticket server with one mistake.
+    if (generator === 'ticket' && mutant === 'ticket-sequence-cache') source = await cachedTickets(config.databaseUrl!);
+    else if (generator === 'ticket' && mutant === 'ticket-batch-string-sort')
+      source = stringSortedTickets(await TicketServer.connect(config.databaseUrl!));
+    else if (generator === 'ticket') source = await TicketServer.connect(config.databaseUrl!);
     else if (generator === 'uuidv7') source = uuidv7Source();
     else {
       // MUTANT node-clock-skew: each node's clock lags by 1 s per machine ID (a node NTP left a second off; large

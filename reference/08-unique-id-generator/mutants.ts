@@ -6,6 +6,9 @@ export interface Mutant {
   /** The catalog check that must fail against this mutant. */
   breaks: string;
   description: string;
+  /** A real dependency the mutant needs to show (its env variable), and the environment that selects that path. */
+  needs?: readonly string[];
+  env?: Readonly<Record<string, string>>;
 }
 
 export const MUTANTS = [
@@ -120,6 +123,24 @@ export const MUTANTS = [
     name: 'unvalidated-batch',
     breaks: 'UID-I7',
     description: "generateIds reaches its handler without the spec's validation (the schema-driven bad-input check)",
+  },
+  // Found by blind bugs on the ticket server (GENERATOR=ticket, a real PostgreSQL): graded under that path.
+  {
+    name: 'ticket-batch-string-sort',
+    breaks: 'UID-I2',
+    description:
+      "the ticket server sorts a batch's IDs as strings: a batch that spans a new decimal digit (…99, 100…) decreases",
+    needs: ['SDGRADE_DATABASE_URL'],
+    env: { GENERATOR: 'ticket', DATABASE_URL: '${env:SDGRADE_DATABASE_URL}' },
+  },
+  {
+    name: 'ticket-sequence-cache',
+    breaks: 'UID-I3',
+    description:
+      'the ticket sequence hands each database connection a block of 64 values: IDs from different nodes interleave ' +
+      'out of order (a later ID from one node is smaller than an earlier one from another)',
+    needs: ['SDGRADE_DATABASE_URL'],
+    env: { GENERATOR: 'ticket', DATABASE_URL: '${env:SDGRADE_DATABASE_URL}' },
   },
 ] as const satisfies readonly Mutant[];
 

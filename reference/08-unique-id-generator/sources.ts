@@ -82,3 +82,39 @@ export class TicketServer implements IdSource {
     return this.pool.end();
   }
 }
+
+/** MUTANT ticket-batch-string-sort: the ticket server with a batch sorted as strings ("100" before "99"). */
+export function stringSortedTickets(inner: TicketServer): IdSource {
+  return {
+    kind: 'ticket',
+    next: () => inner.next(),
+    batch: async (count) => (await inner.batch(count)).sort(),
+    health: () => inner.health(),
+    close: () => inner.close(),
+  };
+}
+
+/**
+ * MUTANT ticket-sequence-cache: a ticket sequence with CACHE 64, so each database connection (each node) takes its
+ * own block of 64 values. On a sequence of its own, so the real one is never left altered.
+ */
+export async function cachedTickets(connectionString: string): Promise<IdSource> {
+  const pool = new pg.Pool({ connectionString, max: 8, connectionTimeoutMillis: 5000 });
+  pool.on('error', () => {});
+  const seq = `${TICKET_SEQUENCE}_cache64`;
+  await pool.query(`CREATE SEQUENCE IF NOT EXISTS ${seq} AS bigint MINVALUE 1 CACHE 64`);
+  const one = async () => (await pool.query<{ id: string }>(`SELECT nextval('${seq}')::text AS id`)).rows[0]!.id;
+  return {
+    kind: 'ticket',
+    next: one,
+    batch: async (count) => {
+      const r = await pool.query<{ id: string }>(
+        `SELECT nextval('${seq}')::text AS id FROM generate_series(1, $1::int)`,
+        [count],
+      );
+      return r.rows.map((x) => x.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    },
+    health: async () => 'up',
+    close: () => pool.end(),
+  };
+}

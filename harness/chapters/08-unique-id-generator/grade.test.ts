@@ -88,7 +88,12 @@ describe('08-unique-id-generator reference', () => {
     timeLimit(60_000),
   );
 
-  describeMutants(uniqueIdGenerator, { numRuns: 20, mutantTimeoutMs: 60_000 });
+  // The ticket server's mutants need a real PostgreSQL (SDGRADE_DATABASE_URL): reported skipped without one.
+  describeMutants(uniqueIdGenerator, {
+    numRuns: 20,
+    mutantTimeoutMs: 60_000,
+    allowSkipped: !process.env['SDGRADE_DATABASE_URL'],
+  });
 
   it(
     'runs the k6 smoke profile and maps it into valid results with every target',
