@@ -38,7 +38,7 @@ export interface Crawled {
 /** The shared crawl's settings: small delay and timeout so a crawl of ~80 pages takes a few seconds. */
 export const CRAWL = { maxDepth: 8, maxPages: 400, politenessDelayMs: 25, fetchTimeoutMs: 1000 } as const;
 /** How long a job may take to reach done (the hanging page alone costs fetchTimeoutMs). */
-const DONE_WITHIN_MS = 60_000;
+const DONE_WITHIN_MS = 20_000;
 
 export function okBody<T>(ctx: CheckContext, x: Exchange, status: number, what: string): T {
   ctx.expect(x.status === status, `${what}: expected ${status}, got ${x.status ?? x.error}`, x);

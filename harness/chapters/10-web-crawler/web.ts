@@ -240,13 +240,14 @@ export class WebUnderTest {
       const path = (req.url ?? '/').split('?')[0]!;
       const hit: Hit = { host, path, start: performance.now(), end: null };
       web!.hits.push(hit);
+      // A response's end is stamped just before it is handed to the socket: the crawler cannot have it sooner, and
+      // a 'finish' event would be stamped late whenever this process's event loop is busy (a false short gap). A
+      // hanging response ends when the crawler gives up on it (the connection closes).
       res.on('close', () => {
         hit.end ??= performance.now();
       });
-      res.on('finish', () => {
-        hit.end ??= performance.now();
-      });
       const send = () => {
+        hit.end = performance.now();
         if (path === '/robots.txt') {
           const txt = model.robotsTxt(host);
           const r = model.respond(host, path);
@@ -255,7 +256,10 @@ export class WebUnderTest {
           return;
         }
         const r = model.respond(host, path);
-        if (r.kind === 'hang') return; // never answers; the crawler's timeout must end it
+        if (r.kind === 'hang') {
+          hit.end = null; // never answers; the crawler's timeout must end it
+          return;
+        }
         if (r.kind === 'html') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(r.body);
         else if (r.kind === 'other') res.writeHead(200, { 'content-type': r.type }).end(r.body);
         else if (r.kind === 'redirect') res.writeHead(r.status, { location: r.location }).end();
