@@ -6,6 +6,7 @@ export const gradedSlugs: readonly string[] = [
   '07-key-value-store',
   '08-unique-id-generator',
   '09-url-shortener',
+  '10-web-crawler',
   '13-chat-system',
   '20-distributed-message-queue',
   '23-hotel-reservation',

@@ -6,6 +6,7 @@ import { consistentHashing } from './06-consistent-hashing/index.ts';
 import { keyValueStore } from './07-key-value-store/index.ts';
 import { uniqueIdGenerator } from './08-unique-id-generator/index.ts';
 import { urlShortener } from './09-url-shortener/index.ts';
+import { webCrawler } from './10-web-crawler/index.ts';
 import { chatSystem } from './13-chat-system/index.ts';
 import { distributedMessageQueue } from './20-distributed-message-queue/index.ts';
 import { hotelReservation } from './23-hotel-reservation/index.ts';
@@ -21,6 +22,7 @@ export const chapters: readonly ChapterModule[] = [
   keyValueStore as ChapterModule,
   uniqueIdGenerator as ChapterModule,
   urlShortener as ChapterModule,
+  webCrawler as ChapterModule,
   chatSystem as ChapterModule,
   distributedMessageQueue as ChapterModule,
   hotelReservation as ChapterModule,

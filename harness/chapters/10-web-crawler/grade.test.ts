@@ -1,0 +1,67 @@
+// Grades the chapter 10 reference the way a user grades theirs: by manifest (one embedded crawler, every check
+// including kill -9 and resume) and by URL (the process-level fault skipped with its reason), then every mutant.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gradeChapter } from '../../core/grade-chapter.ts';
+import { loadManifest } from '../../core/manifest.ts';
+import { ProcessTarget } from '../../core/process-target.ts';
+import { describeMutants, expectValidResults, failures, gradeByManifest, timeLimit } from '../grade-test-kit.ts';
+import { webCrawler } from './index.ts';
+
+const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-10-test-'));
+const base = {
+  module: webCrawler,
+  runDir,
+  runSeed: 42,
+  numRuns: 5,
+  load: null,
+  network: null,
+  onProgress: () => {},
+} as const;
+
+describe('10-web-crawler reference', () => {
+  it(
+    'passes every check by manifest, the kill -9 and resume included',
+    async () => {
+      const r = await gradeByManifest({ ...base, target: { manifest: webCrawler.referenceManifest } });
+      expect(failures(r)).toEqual([]);
+      expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
+      expect(r.checks.length).toBe(webCrawler.catalog.checks.length);
+      // The web was crawled for real: every reachable allowed page, and the kill landed mid-crawl.
+      const i7 = r.checks.find((c) => c.id === 'WC-I7')!.evidence as { expected: number; fetched: number };
+      expect(i7.expected).toBeGreaterThan(40);
+      expect(i7.fetched).toBe(i7.expected);
+      expect(
+        (r.checks.find((c) => c.id === 'WC-F1')!.evidence as { requestsAfterRestart: number }).requestsAfterRestart,
+      ).toBeGreaterThan(0);
+      expectValidResults(r);
+    },
+    timeLimit(180_000),
+  );
+
+  it(
+    'passes by URL, and reports the process-level fault as skipped (never passed)',
+    async () => {
+      const started = await ProcessTarget.start({
+        manifest: loadManifest(webCrawler.referenceManifest),
+        runDir: join(runDir, 'by-url'),
+        embedded: true,
+      });
+      try {
+        const r = await gradeChapter({ ...base, target: { url: started.baseUrl } });
+        expect(failures(r)).toEqual([]);
+        const f1 = r.checks.find((x) => x.id === 'WC-F1')!;
+        expect(f1.status).toBe('skipped');
+        expect(f1.reason).toMatch(/manifest|process/);
+        expect(r.checks.filter((c) => c.status === 'pass').length).toBe(webCrawler.catalog.checks.length - 1);
+      } finally {
+        await started.close();
+      }
+    },
+    timeLimit(120_000),
+  );
+
+  describeMutants(webCrawler, { numRuns: 5, mutantTimeoutMs: 120_000 });
+});

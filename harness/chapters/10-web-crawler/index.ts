@@ -1,0 +1,38 @@
+// Chapter 10, the web crawler: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown one)
+// and its mutants. The web under test (web.ts) is what the checks read. Written to CHECKLIST.md beside this file.
+import { MUTANTS } from '../../../reference/10-web-crawler/mutants.ts';
+import { type CheckId, catalog } from '../../../specs/10-web-crawler/generated/catalog.ts';
+import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
+import type { Catalog } from '../../core/catalog.ts';
+import { specFile } from '../../core/paths.ts';
+import type { ChapterModule } from '../chapter-module.ts';
+import { crawlConformance, readinessConformance } from './conformance.ts';
+import { killAndResume } from './faults.ts';
+import {
+  completeness,
+  contentStoredOnce,
+  fetchedAtMostOnce,
+  politeness,
+  robotsObeyed,
+  trapsBounded,
+} from './properties.ts';
+
+export const webCrawler: ChapterModule<CheckId> = {
+  slug: '10-web-crawler',
+  catalog: catalog as unknown as Catalog,
+  specFile: specFile('10-web-crawler'),
+  referenceManifest: new URL('../../../reference/10-web-crawler/manifest.json', import.meta.url).pathname,
+  checks: {
+    'WC-C1': readinessConformance,
+    'WC-C2': crawlConformance,
+    'WC-I1': (ctx) => badInputIs4xxEverywhere(ctx),
+    'WC-I2': robotsObeyed,
+    'WC-I3': politeness,
+    'WC-I4': fetchedAtMostOnce,
+    'WC-I5': contentStoredOnce,
+    'WC-I6': trapsBounded,
+    'WC-I7': completeness,
+    'WC-F1': killAndResume,
+  },
+  mutants: MUTANTS,
+};

@@ -1,0 +1,146 @@
+// WC-I2..I7: the invariants of a crawl, read from the web under test's request log (and, for content seen, from
+// the pages the job lists). One shared crawl of the seeded web; each check reads its own invariant.
+import type { CheckContext } from '../../core/check-context.ts';
+import { CRAWL, sharedCrawl } from './crawl.ts';
+import { expectedFetches, type Hit, isTrap, OUTSIDE_HOST, TRAPS } from './web.ts';
+
+/** Clock tolerance of the politeness check: both times are read on this process's monotonic clock. */
+const POLITENESS_SLACK_MS = 1;
+
+const key = (h: { host: string; path: string }) => `${h.host}${h.path}`;
+const pageRequests = (hits: readonly Hit[]) => hits.filter((h) => h.path !== '/robots.txt');
+
+export async function robotsObeyed(ctx: CheckContext): Promise<void> {
+  const { web, hits } = await sharedCrawl(ctx);
+  const forbidden = pageRequests(hits).filter((h) => web.model.disallowed(h.host, h.path));
+  ctx.evidence['disallowedFetches'] = forbidden.length;
+  ctx.expect(
+    forbidden.length === 0,
+    `fetched ${forbidden.length} URLs robots.txt disallows for the user agent: ${forbidden.slice(0, 5).map(key).join(', ')}`,
+  );
+  const robots = new Map<string, number>();
+  for (const h of hits) if (h.path === '/robots.txt') robots.set(h.host, (robots.get(h.host) ?? 0) + 1);
+  const contacted = new Set(pageRequests(hits).map((h) => h.host));
+  for (const host of contacted)
+    ctx.expect(robots.has(host), `${host} was crawled without its robots.txt being fetched`);
+  for (const [host, n] of robots)
+    ctx.expect(n === 1, `robots.txt of ${host} was fetched ${n} times in one job, not once`);
+}
+
+export async function politeness(ctx: CheckContext): Promise<void> {
+  const { hits } = await sharedCrawl(ctx);
+  const byHost = new Map<string, Hit[]>();
+  for (const h of hits) byHost.set(h.host, [...(byHost.get(h.host) ?? []), h]);
+  let worstGap = Number.POSITIVE_INFINITY;
+  for (const [host, hs] of byHost) {
+    hs.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < hs.length; i++) {
+      const prev = hs[i - 1]!;
+      const cur = hs[i]!;
+      ctx.expect(
+        prev.end !== null && prev.end <= cur.start,
+        `two requests in flight to ${host}: ${cur.path} started while ${prev.path} was unanswered`,
+      );
+      const gap = cur.start - prev.end!;
+      worstGap = Math.min(worstGap, gap);
+      ctx.expect(
+        gap >= CRAWL.politenessDelayMs - POLITENESS_SLACK_MS,
+        `${host}: ${cur.path} started ${gap.toFixed(1)} ms after the response to ${prev.path}, less than the ${CRAWL.politenessDelayMs} ms delay`,
+      );
+    }
+  }
+  ctx.evidence['hosts'] = byHost.size;
+  ctx.evidence['smallestGapMs'] = Number.isFinite(worstGap) ? Number(worstGap.toFixed(1)) : null;
+}
+
+export async function fetchedAtMostOnce(ctx: CheckContext): Promise<void> {
+  const { hits } = await sharedCrawl(ctx);
+  const counts = new Map<string, number>();
+  for (const h of pageRequests(hits)) counts.set(key(h), (counts.get(key(h)) ?? 0) + 1);
+  const again = [...counts].filter(([, n]) => n > 1);
+  ctx.evidence['urlsFetchedTwice'] = again.length;
+  ctx.expect(
+    again.length === 0,
+    `${again.length} URLs fetched more than once: ${again
+      .slice(0, 5)
+      .map(([u, n]) => `${u} x${n}`)
+      .join(', ')}`,
+  );
+}
+
+export async function contentStoredOnce(ctx: CheckContext): Promise<void> {
+  const { pages, web } = await sharedCrawl(ctx);
+  const byHash = new Map<string, typeof pages>();
+  for (const p of pages)
+    if (p.contentHash !== null && (p.outcome === 'stored' || p.outcome === 'duplicate'))
+      byHash.set(p.contentHash, [...(byHash.get(p.contentHash) ?? []), p]);
+  // The web serves one body under three URLs (two hosts); all three must have been fetched and listed.
+  const copies = pages.filter((p) => /\/copy-[abc]\.html$/.test(p.url));
+  ctx.expect(copies.length === 3, `the three copies of one page were listed ${copies.length} times, not 3`);
+  for (const [hash, ps] of byHash) {
+    const stored = ps.filter((p) => p.outcome === 'stored');
+    ctx.expect(
+      stored.length === 1,
+      `content ${hash.slice(0, 12)} is stored ${stored.length} times (${ps.map((p) => p.url).join(', ')}), not once`,
+    );
+    for (const d of ps.filter((p) => p.outcome === 'duplicate'))
+      ctx.expect(
+        d.duplicateOf === stored[0]!.url,
+        `${d.url} is a duplicate of ${d.duplicateOf}, not of ${stored[0]!.url}`,
+      );
+  }
+  // Pages with different bodies are not duplicates of each other (a hash of nothing, or of the URL, would say so).
+  const bodies = new Map<string, string>();
+  for (const p of pages) {
+    const u = new URL(p.url);
+    const r = web.model.respond(u.hostname, u.pathname);
+    if (r.kind === 'html' && p.contentHash) {
+      const other = bodies.get(p.contentHash);
+      ctx.expect(other === undefined || other === r.body, `${p.url} has the content hash of a page with other content`);
+      bodies.set(p.contentHash, r.body);
+    }
+  }
+}
+
+export async function trapsBounded(ctx: CheckContext): Promise<void> {
+  const { hits } = await sharedCrawl(ctx);
+  const counts: Record<string, number> = {};
+  for (const t of TRAPS) {
+    const n = pageRequests(hits).filter((h) => h.host === t.host && h.path.startsWith(t.prefix)).length;
+    counts[t.name] = n;
+    // Its entry is at least depth 2 from the seed, so at most maxDepth - 1 of its pages are within the limit.
+    ctx.expect(n <= CRAWL.maxDepth, `${t.name}: ${n} requests, more than maxDepth ${CRAWL.maxDepth} allows`);
+    ctx.expect(n > 0, `${t.name}: never entered, though its first pages are within maxDepth`);
+  }
+  ctx.evidence['trapRequests'] = counts;
+}
+
+export async function completeness(ctx: CheckContext): Promise<void> {
+  const { web, hits, pages, seed, job } = await sharedCrawl(ctx);
+  const expected = expectedFetches(web.model, seed, CRAWL.maxDepth);
+  const fetched = new Set(
+    pageRequests(hits)
+      .filter((h) => !isTrap(h.host, h.path))
+      .map(key),
+  );
+  const missing = [...expected].filter((u) => !fetched.has(u));
+  const extra = [...fetched].filter((u) => !expected.has(u));
+  ctx.evidence['expected'] = expected.size;
+  ctx.evidence['fetched'] = fetched.size;
+  ctx.expect(
+    missing.length === 0,
+    `${missing.length} of ${expected.size} reachable allowed pages never fetched: ${missing.slice(0, 6).join(', ')}`,
+  );
+  ctx.expect(
+    extra.length === 0,
+    `${extra.length} URLs fetched that no page of the allowed web links to: ${extra.slice(0, 6).join(', ')}`,
+  );
+  ctx.expect(!hits.some((h) => h.host === OUTSIDE_HOST), `fetched from ${OUTSIDE_HOST}, outside the allowed domains`);
+  // The job's own report agrees with what the web saw.
+  const listed = new Set(pages.map((p) => new URL(p.url)).map((u) => `${u.hostname}${u.pathname}`));
+  const unlisted = [...fetched].filter((u) => !listed.has(u));
+  ctx.expect(unlisted.length === 0, `fetched but not listed as pages: ${unlisted.slice(0, 5).join(', ')}`);
+  const slow = pages.find((p) => p.url.endsWith('/slow.html'));
+  ctx.expect(slow?.status === 0 && slow.outcome === 'failed', `the hanging page is listed as ${JSON.stringify(slow)}`);
+  ctx.expect(job.state === 'done', `the job ended ${job.state}`);
+}

@@ -1,0 +1,284 @@
+// THE WEB UNDER TEST: a seeded, generated web served on loopback under many host names (one port, dispatched on
+// the Host header; the crawler reaches it through the job's `resolve` map, never a real address). It records every
+// request it receives (host, path, start and end on one monotonic clock); the checks read that log, not the
+// crawler's own report. The same model that serves the pages also computes, independently of any crawler, which
+// URLs a correct crawl fetches (expectedFetches).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+export const USER_AGENT = 'sdgrade-crawler';
+export const DOMAIN = 'web.test';
+/** Resolvable but outside the allowed domains: the URL filter must keep the crawler away. */
+export const OUTSIDE_HOST = 'blocked.other.test';
+const HANG_HOST = `hang.${DOMAIN}`;
+const FAIL_HOST = `fail.${DOMAIN}`;
+/** Paths whose pages link on forever (spider traps); maxDepth alone bounds them. */
+export const TRAPS = [
+  { host: `h3.${DOMAIN}`, prefix: '/cal/', name: 'infinite calendar' },
+  { host: `h4.${DOMAIN}`, prefix: '/deep/', name: 'ever deeper relative path' },
+] as const;
+const DUPLICATE_BODY = '<!doctype html><html><body><h1>Mirrored notice</h1><p>Same words everywhere.</p></body></html>';
+/** Each response waits this long, so that two requests to one host overlap when a crawler sends them together. */
+const RESPONSE_DELAY_MS = 4;
+
+export interface Hit {
+  host: string;
+  path: string;
+  start: number;
+  /** When the response finished or the connection closed (a hanging page ends when the crawler gives up). */
+  end: number | null;
+}
+
+type Response =
+  | { kind: 'html'; body: string }
+  | { kind: 'other'; type: string; body: string }
+  | { kind: 'redirect'; status: number; location: string }
+  | { kind: 'status'; status: number }
+  | { kind: 'hang' };
+
+/** A small seeded PRNG (mulberry32): the web is a function of the seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const page = (title: string, links: readonly string[], extra = ''): string =>
+  `<!doctype html><html><head><title>${title}</title>${extra}</head><body><h1>${title}</h1><ul>${links
+    .map((l) => `<li><a href="${l}">${l}</a></li>`)
+    .join('')}</ul></body></html>`;
+
+export interface WebModel {
+  hosts: string[];
+  respond(host: string, path: string): Response;
+  robotsTxt(host: string): string | null;
+  disallowed(host: string, path: string): boolean;
+}
+
+/**
+ * The generated web. Normal hosts h0..h{N-1}: a root, pages p0..p3, a directory whose pages link relatively (one
+ * through <base href>), a private area robots.txt forbids, pages forbidden only to our user agent. Pages only link
+ * to pages of a higher level (root 0 or 1, p +1, dir +2, alt +3), and back to roots, so no discovery path is longer
+ * than the levels and a crawl's depth limit of 8 reaches every non-trap page whatever the order.
+ */
+export function generateWeb(seed: number, hostCount = 5): WebModel {
+  const rand = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const normal = Array.from({ length: hostCount }, (_, i) => `h${i}.${DOMAIN}`);
+  const P = 4;
+  const Q = 3;
+  const pages = new Map<string, Response>();
+  const put = (host: string, path: string, r: Response) => pages.set(`${host}${path}`, r);
+  // robots.txt: even hosts forbid /private/ to everyone; odd hosts have a group for our agent that forbids
+  // /private/ and /nocrawl.html, and a `*` group that forbids everything (a crawler must pick its own group).
+  const robots = new Map<string, { text: string; rules: string[] }>();
+  normal.forEach((h, i) => {
+    if (i % 2 === 0) robots.set(h, { text: 'User-agent: *\nDisallow: /private/\n', rules: ['/private/'] });
+    else
+      robots.set(h, {
+        text: `User-agent: ${USER_AGENT}\nDisallow: /private/\nDisallow: /nocrawl.html\n\nUser-agent: *\nDisallow: /\n`,
+        rules: ['/private/', '/nocrawl.html'],
+      });
+  });
+  robots.set(OUTSIDE_HOST, { text: 'User-agent: *\nAllow: /\n', rules: [] });
+
+  normal.forEach((h, i) => {
+    const abs = (host: string, path: string) => `http://${host}${path}`;
+    const rootLinks: string[] = [
+      'p0.html',
+      '/p1.html',
+      abs(h, '/p2.html'),
+      `//${h}/p3.html`,
+      'dir/q0.html',
+      '/private/s.html',
+      '/nocrawl.html',
+      '#top',
+      'mailto:someone@web.test',
+      'javascript:void(0)',
+      `http://${OUTSIDE_HOST}/x${i}.html`,
+    ];
+    if (i === 0) {
+      rootLinks.push(
+        ...normal.slice(1).map((o) => abs(o, '/')),
+        abs(HANG_HOST, '/'),
+        abs(FAIL_HOST, '/'),
+        '/doc.pdf',
+        '/loop-a',
+        '/moved',
+      );
+      put(h, '/doc.pdf', { kind: 'other', type: 'application/pdf', body: '%PDF-1.4 not html' });
+      put(h, '/loop-a', { kind: 'redirect', status: 302, location: '/loop-b' });
+      put(h, '/loop-b', { kind: 'redirect', status: 302, location: abs(h, '/loop-a') });
+      put(h, '/moved', { kind: 'redirect', status: 301, location: '/p1.html' });
+    }
+    if (i === 1) rootLinks.push('copy-a.html', '/copy-b.html', '/data.json');
+    if (i === 2) rootLinks.push('/copy-c.html');
+    if (i === 3) rootLinks.push('/cal/2026-01.html');
+    if (i === 4) rootLinks.push('/deep/');
+    put(h, '/', { kind: 'html', body: page(`root of ${h}`, rootLinks) });
+    for (let p = 0; p < P; p++) {
+      // Forward links only: to directory pages here and elsewhere (a higher level), and back to a root.
+      const links = [`dir/q${Math.floor(rand() * Q)}.html`, abs(pick(normal), `/dir/q${Math.floor(rand() * Q)}.html`)];
+      if (rand() < 0.5) links.push(abs(pick(normal), '/'));
+      // p0 is malformed HTML: unclosed and stray tags, upper case, unquoted and single-quoted attributes.
+      const body =
+        p === 0
+          ? `<HTML><body><div><P>broken <b>markup<A HREF=${links[0]}>one</a><table><tr><td><a href='${links[1]}'>two</td></span>${
+              links[2] ? `<a class=x href=${links[2]}>three` : ''
+            }<p>unclosed ${h}`
+          : page(`${h} p${p}`, links);
+      put(h, `/p${p}.html`, { kind: 'html', body });
+    }
+    for (let q = 0; q < Q; q++) {
+      const links = [`../p${Math.floor(rand() * P)}.html`, '../'];
+      if (q + 1 < Q) links.push(`q${q + 1}.html`);
+      // q0 declares <base href="/alt/">: its relative links resolve there, not against /dir/.
+      const extra = q === 0 ? '<base href="/alt/">' : '';
+      if (q === 0) links.splice(0, links.length, 'r.html', '/dir/q1.html');
+      put(h, `/dir/q${q}.html`, { kind: 'html', body: page(`${h} q${q}`, links, extra) });
+    }
+    put(h, '/alt/r.html', { kind: 'html', body: page(`${h} alt`, ['../dir/q2.html']) });
+    put(h, '/private/s.html', { kind: 'html', body: page(`${h} private`, ['/hidden.html']) });
+    put(h, '/hidden.html', { kind: 'html', body: page(`${h} hidden`, []) });
+    put(h, '/nocrawl.html', { kind: 'html', body: page(`${h} nocrawl`, []) });
+  });
+  put(normal[1]!, '/copy-a.html', { kind: 'html', body: DUPLICATE_BODY });
+  put(normal[1]!, '/copy-b.html', { kind: 'html', body: DUPLICATE_BODY });
+  put(normal[2]!, '/copy-c.html', { kind: 'html', body: DUPLICATE_BODY });
+  put(normal[1]!, '/data.json', { kind: 'other', type: 'application/json', body: '{"not":"html"}' });
+  put(HANG_HOST, '/', { kind: 'html', body: page('hang', ['/slow.html', '/ok.html']) });
+  put(HANG_HOST, '/slow.html', { kind: 'hang' });
+  put(HANG_HOST, '/ok.html', { kind: 'html', body: page('ok beside a hanging page', []) });
+  put(OUTSIDE_HOST, '/x0.html', { kind: 'html', body: page('outside', []) });
+
+  const respond = (host: string, path: string): Response => {
+    if (host === FAIL_HOST)
+      return path === '/robots.txt' ? { kind: 'status', status: 404 } : { kind: 'status', status: 503 };
+    const cal = /^\/cal\/(\d{4})-(\d{2})\.html$/.exec(path);
+    if (host === TRAPS[0].host && cal) {
+      const m = Number(cal[1]) * 12 + Number(cal[2]); // next month, forever
+      const next = `${Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, '0')}`;
+      return { kind: 'html', body: page(`calendar ${cal[1]}-${cal[2]}`, [`/cal/${next}.html`]) };
+    }
+    if (host === TRAPS[1].host && path.startsWith('/deep/') && path.endsWith('/'))
+      return { kind: 'html', body: page(`deep ${path.length}`, ['d/']) };
+    return pages.get(`${host}${path}`) ?? { kind: 'status', status: 404 };
+  };
+  return {
+    hosts: [...normal, HANG_HOST, FAIL_HOST, OUTSIDE_HOST],
+    respond,
+    robotsTxt: (host) => robots.get(host)?.text ?? null,
+    disallowed: (host, path) => (robots.get(host)?.rules ?? []).some((r) => path.startsWith(r)),
+  };
+}
+
+export const isTrap = (host: string, path: string): boolean =>
+  TRAPS.some((t) => t.host === host && path.startsWith(t.prefix));
+
+/** The URLs (host + path) a correct crawl of the model fetches, trap pages left out, with maxDepth >= 4. */
+export function expectedFetches(model: WebModel, seed: string, maxDepth: number): Set<string> {
+  const out = new Set<string>();
+  const seen = new Set<string>([seed]);
+  let level = [seed];
+  for (let depth = 0; level.length > 0 && depth <= maxDepth; depth++) {
+    const next: string[] = [];
+    for (const url of level) {
+      const u = new URL(url);
+      if (model.disallowed(u.hostname, u.pathname)) continue;
+      if (!isTrap(u.hostname, u.pathname)) out.add(`${u.hostname}${u.pathname}`);
+      const r = model.respond(u.hostname, u.pathname);
+      if (depth === maxDepth) continue;
+      let links: string[] = [];
+      if (r.kind === 'redirect') links = [new URL(r.location, url).href];
+      if (r.kind === 'html') links = hrefsOf(r.body, url);
+      for (const l of links) {
+        const v = new URL(l);
+        v.hash = '';
+        if (!/^https?:$/.test(v.protocol) || !(v.hostname === DOMAIN || v.hostname.endsWith(`.${DOMAIN}`))) continue;
+        if (seen.has(v.href)) continue;
+        seen.add(v.href);
+        next.push(v.href);
+      }
+    }
+    level = next;
+  }
+  return out;
+}
+
+/** The model's own link reading: it knows how it wrote its pages (href="..", href='..', href=.., <base href>). */
+function hrefsOf(body: string, pageUrl: string): string[] {
+  const base = /<base href="([^"]+)"/i.exec(body);
+  const against = base ? new URL(base[1]!, pageUrl).href : pageUrl;
+  const out: string[] = [];
+  for (const m of body.matchAll(/<a [^>]*?href=(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)) {
+    const href = m[1] ?? m[2] ?? m[3]!;
+    try {
+      out.push(new URL(href, against).href);
+    } catch {}
+  }
+  return out;
+}
+
+export class WebUnderTest {
+  readonly hits: Hit[] = [];
+  private constructor(
+    readonly model: WebModel,
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(model: WebModel): Promise<WebUnderTest> {
+    let web: WebUnderTest | undefined;
+    const server = createServer((req, res) => {
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+      const path = (req.url ?? '/').split('?')[0]!;
+      const hit: Hit = { host, path, start: performance.now(), end: null };
+      web!.hits.push(hit);
+      // A response's end is stamped just before it is handed to the socket: the crawler cannot have it sooner, and
+      // a 'finish' event would be stamped late whenever this process's event loop is busy (a false short gap). A
+      // hanging response ends when the crawler gives up on it (the connection closes).
+      res.on('close', () => {
+        hit.end ??= performance.now();
+      });
+      const send = () => {
+        hit.end = performance.now();
+        if (path === '/robots.txt') {
+          const txt = model.robotsTxt(host);
+          const r = model.respond(host, path);
+          if (txt !== null) res.writeHead(200, { 'content-type': 'text/plain' }).end(txt);
+          else res.writeHead(r.kind === 'status' ? r.status : 404).end();
+          return;
+        }
+        const r = model.respond(host, path);
+        if (r.kind === 'hang') {
+          hit.end = null; // never answers; the crawler's timeout must end it
+          return;
+        }
+        if (r.kind === 'html') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(r.body);
+        else if (r.kind === 'other') res.writeHead(200, { 'content-type': r.type }).end(r.body);
+        else if (r.kind === 'redirect') res.writeHead(r.status, { location: r.location }).end();
+        else res.writeHead(r.status, { 'content-type': 'text/plain' }).end(`status ${r.status}`);
+      };
+      setTimeout(send, RESPONSE_DELAY_MS);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    web = new WebUnderTest(model, server, (server.address() as AddressInfo).port);
+    return web;
+  }
+
+  /** The job's `resolve` map: every host of the web to this server. */
+  resolveMap(): Record<string, string> {
+    return Object.fromEntries(this.model.hosts.map((h) => [h, `127.0.0.1:${this.port}`]));
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,137 @@
+// The HTTP surface of chapter 10: handlers by operationId; routes, validation and errors come from the spec (kit).
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
+import type { Readiness } from '../kit/health.ts';
+import type { LoadedSpec } from '../kit/load-spec.ts';
+import { ProblemError } from '../kit/problem.ts';
+import { CrawlJob } from './crawler.ts';
+import { hostAllowed } from './links.ts';
+import type { MutantName } from './mutants.ts';
+import type { CrawlStore, JobConfig } from './store.ts';
+
+export const SPEC_URL = new URL('../../specs/10-web-crawler/openapi.yaml', import.meta.url);
+
+export interface CrawlerAppOptions {
+  spec: LoadedSpec;
+  readiness: Readiness;
+  store: CrawlStore;
+  mutant?: MutantName | undefined;
+  logger?: CreateAppOptions['logger'];
+}
+
+export interface CrawlerApp {
+  app: FastifyInstance;
+  /** Stops every job's loop (its state stays on disk for the next start). */
+  stop(): void;
+}
+
+function describe(job: CrawlJob) {
+  const { row } = job;
+  const { resolve: _r, ...config } = row.config;
+  return {
+    id: row.id,
+    state: row.state,
+    ...config,
+    progress: { ...job.counts, frontier: job.frontier.size },
+    createdAt: row.createdAt,
+  };
+}
+
+export function buildApp(o: CrawlerAppOptions): CrawlerApp {
+  const { store, mutant } = o;
+  const jobs = new Map<string, CrawlJob>();
+  let app: FastifyInstance | undefined;
+  const log = (m: string) => app?.log.info(m);
+  const launch = (job: CrawlJob) => {
+    jobs.set(job.row.id, job);
+    if (job.row.state === 'running')
+      job.run().catch((e: unknown) => app?.log.error({ err: e, crawl: job.row.id }, 'crawl loop failed'));
+  };
+  // Resume: every job found on disk is loaded; the running ones carry on from their stored frontier.
+  for (const row of store.jobs()) launch(new CrawlJob(row, store, mutant, log));
+
+  const jobOr404 = (id: string): CrawlJob => {
+    const j = jobs.get(id);
+    if (!j) throw new ProblemError(404, 'crawl_not_found', `no crawl ${id}`);
+    return j;
+  };
+
+  app = createApp({
+    spec: o.spec,
+    readiness: o.readiness,
+    logger: o.logger,
+    unvalidated: mutant === 'unvalidated-input' ? ['startCrawl'] : [], // MUTANT unvalidated-input
+    handlers: {
+      // MUTANT health-plain-text: readiness is not the documented body.
+      ...(mutant === 'health-plain-text'
+        ? { getReadiness: async (_q, reply) => reply.type('text/plain').send('ok') }
+        : {}),
+
+      async startCrawl(request, reply) {
+        const b = request.body as Partial<JobConfig> & { seeds: string[] };
+        const seeds: string[] = [];
+        for (const s of b.seeds) {
+          let u: URL;
+          try {
+            u = new URL(s);
+          } catch {
+            throw new ProblemError(422, 'invalid_seed', `seed ${s} is not an absolute URL`);
+          }
+          if (u.protocol !== 'http:' && u.protocol !== 'https:')
+            throw new ProblemError(422, 'invalid_seed', `seed ${s} is not http(s)`);
+          u.hash = '';
+          if (!seeds.includes(u.href)) seeds.push(u.href);
+        }
+        const allowedDomains = b.allowedDomains ?? [...new Set(seeds.map((s) => new URL(s).hostname))];
+        for (const s of seeds)
+          if (!hostAllowed(new URL(s).hostname, allowedDomains))
+            throw new ProblemError(422, 'invalid_seed', `seed ${s} is outside the allowed domains`);
+        const config: JobConfig = {
+          seeds,
+          allowedDomains,
+          maxPages: b.maxPages ?? 1000,
+          maxDepth: b.maxDepth ?? 16,
+          politenessDelayMs: b.politenessDelayMs ?? 1000,
+          fetchTimeoutMs: b.fetchTimeoutMs ?? 5000,
+          userAgent: b.userAgent ?? 'sdgrade-crawler',
+          resolve: b.resolve ?? null,
+        };
+        const row = {
+          id: `c-${randomUUID()}`,
+          config,
+          state: 'running' as const,
+          createdAt: new Date().toISOString(),
+        };
+        store.createJob(
+          row,
+          seeds.map((url) => ({ url, depth: 0 })),
+        );
+        const job = new CrawlJob(row, store, mutant, log);
+        launch(job);
+        return reply.code(201).send(describe(job));
+      },
+
+      async getCrawl(request, reply) {
+        const { crawlId } = request.params as { crawlId: string };
+        return reply.code(200).send(describe(jobOr404(crawlId)));
+      },
+
+      async listPages(request, reply) {
+        const { crawlId } = request.params as { crawlId: string };
+        const q = request.query as { after?: number; limit?: number };
+        jobOr404(crawlId);
+        // MUTANT limit-ignored: every page at once.
+        const limit = mutant === 'limit-ignored' ? 1_000_000_000 : (q.limit ?? 500);
+        const r = store.pages(crawlId, q.after ?? 0, limit);
+        return reply.code(200).send(mutant === 'limit-ignored' ? { ...r, next: null } : r);
+      },
+    },
+  });
+  return {
+    app,
+    stop: () => {
+      for (const j of jobs.values()) j.stop();
+    },
+  };
+}

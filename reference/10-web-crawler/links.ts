@@ -1,0 +1,66 @@
+// Link extraction with a real HTML parser (htmlparser2: lenient, streaming, handles malformed markup as browsers
+// do) and the URL filter: absolute, http(s), no fragment, allowed domain, at most 2048 characters.
+import { Parser } from 'htmlparser2';
+
+export const MAX_URL_LENGTH = 2048;
+
+/** The raw hrefs of <a> and <area>, and the first <base href> (which changes what relative links resolve against). */
+export function extractHrefs(html: string): { hrefs: string[]; base: string | null } {
+  const hrefs: string[] = [];
+  let base: string | null = null;
+  const parser = new Parser(
+    {
+      onopentag(name, attrs) {
+        if ((name === 'a' || name === 'area') && attrs['href'] !== undefined) hrefs.push(attrs['href']);
+        else if (name === 'base' && base === null && attrs['href'] !== undefined) base = attrs['href'];
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+  );
+  parser.write(html);
+  parser.end();
+  return { hrefs, base };
+}
+
+export function hostAllowed(host: string, allowedDomains: readonly string[]): boolean {
+  return allowedDomains.some((d) => host === d || host.endsWith(`.${d}`));
+}
+
+/** A normalised absolute URL, or null when the filter drops it. */
+export function normalise(href: string, base: string, allowedDomains: readonly string[]): string | null {
+  let u: URL;
+  try {
+    u = new URL(href.trim(), base);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+  u.hash = '';
+  if (!hostAllowed(u.hostname, allowedDomains)) return null;
+  const s = u.href;
+  return s.length <= MAX_URL_LENGTH ? s : null;
+}
+
+/** The page's links, resolved against its <base href> (itself resolved against the page) or else the page URL. */
+export function pageLinks(
+  html: string,
+  pageUrl: string,
+  allowedDomains: readonly string[],
+  wrongBase = false,
+): string[] {
+  const { hrefs, base } = extractHrefs(html);
+  let resolveAgainst = pageUrl;
+  if (base !== null) {
+    try {
+      resolveAgainst = new URL(base, pageUrl).href;
+    } catch {}
+  }
+  // MUTANT wrong-base: relative links resolved against the site's root, not the page (or its base).
+  if (wrongBase) resolveAgainst = new URL('/', pageUrl).href;
+  const out: string[] = [];
+  for (const h of hrefs) {
+    const n = normalise(h, resolveAgainst, allowedDomains);
+    if (n !== null && !out.includes(n)) out.push(n);
+  }
+  return out;
+}

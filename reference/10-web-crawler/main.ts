@@ -1,0 +1,30 @@
+// The chapter 10 reference server: node --import tsx reference/10-web-crawler/main.ts
+// Wires config -> crawl store (SQLite in DATA_DIR) -> app (which resumes the running jobs) -> run-server.
+import { join } from 'node:path';
+import { loadSpec } from '../kit/load-spec.ts';
+import { runServer } from '../kit/run-server.ts';
+import { buildApp, SPEC_URL } from './app.ts';
+import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { CrawlStore } from './store.ts';
+
+export const CHAPTER = '10-web-crawler';
+
+await runServer({
+  chapter: CHAPTER,
+  defaultPort: 8100,
+  mutants: MUTANT_NAMES,
+  async start({ config, readiness }) {
+    const mutant = config.mutant as MutantName | undefined;
+    const spec = await loadSpec(SPEC_URL);
+    const store = new CrawlStore(join(config.dataDir, 'crawl.sqlite'));
+    const { app, stop } = buildApp({ spec, readiness, store, mutant, logger: { level: config.logLevel } });
+    app.log.info({ dataDir: config.dataDir, mutant: mutant ?? null }, 'web crawler configured');
+    return {
+      app,
+      close: async () => {
+        stop();
+        store.close();
+      },
+    };
+  },
+});

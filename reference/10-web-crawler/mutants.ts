@@ -1,0 +1,50 @@
+// Deliberately broken variants of the reference, one check each (IDs from specs/10-web-crawler/catalog.yaml).
+// MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+export const MUTANTS = [
+  { name: 'health-plain-text', breaks: 'WC-C1', description: 'readiness answers text/plain "ok", not the Health body' },
+  {
+    name: 'limit-ignored',
+    breaks: 'WC-C2',
+    description: 'listing pages ignores limit: every page at once, next always null',
+  },
+  {
+    name: 'unvalidated-input',
+    breaks: 'WC-I1',
+    description: "startCrawl reaches its handler without the spec's validation",
+  },
+  { name: 'robots-ignored', breaks: 'WC-I2', description: 'robots.txt is never fetched nor obeyed' },
+  {
+    name: 'two-per-host',
+    breaks: 'WC-I3',
+    description: 'a host back queue hands out two URLs at a time: two requests in flight to one host',
+  },
+  {
+    name: 'url-seen-off',
+    breaks: 'WC-I4',
+    description: 'URL seen is not consulted: a URL linked from several pages is fetched again each time',
+  },
+  {
+    name: 'no-content-dedup',
+    breaks: 'WC-I5',
+    description: 'content seen is not consulted: the same content under another URL is stored again',
+  },
+  { name: 'no-trap-limit', breaks: 'WC-I6', description: 'maxDepth is not applied: links of every depth are followed' },
+  {
+    name: 'wrong-base',
+    breaks: 'WC-I7',
+    description: 'relative links are resolved against the site root, not the page URL or its <base href>',
+  },
+  {
+    name: 'no-fetch-timeout',
+    breaks: 'WC-I7',
+    description: 'fetches have no short timeout: a hanging host holds the crawl so it never ends',
+  },
+  {
+    name: 'resume-refetches',
+    breaks: 'WC-F1',
+    description: 'on restart the seen set is forgotten and the crawl starts over from the seeds',
+  },
+] as const satisfies readonly { name: string; breaks: string; description: string }[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
