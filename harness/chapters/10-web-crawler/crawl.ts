@@ -2,6 +2,7 @@
 // one crawl per target (it is the expensive part); each reads the web's request log for its own invariant.
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
+import { SchedulingSlack } from '../../core/scheduling-slack.ts';
 import type { Target } from '../../core/target.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { DOMAIN, generateWeb, type Hit, USER_AGENT, WebUnderTest } from './web.ts';
@@ -33,6 +34,8 @@ export interface Crawled {
   /** The web's log of this job's requests (copied when the crawl ended). */
   hits: Hit[];
   seed: string;
+  /** This process's worst event-loop lag during the crawl, in ms. */
+  loopLagMs: number;
 }
 
 /** The shared crawl's settings: small delay and timeout so a crawl of ~80 pages takes a few seconds. */
@@ -115,13 +118,16 @@ export function sharedCrawl(ctx: CheckContext): Promise<Crawled> {
 
 async function crawlOnce(ctx: CheckContext): Promise<Crawled> {
   const web = await WebUnderTest.start(generateWeb(ctx.seed));
+  // How late this process's timers ran during the crawl: the web notices a connection the crawler closed that late.
+  const lag = new SchedulingSlack(Number.POSITIVE_INFINITY);
   try {
     const { seed, job } = await startJob(ctx, web);
     const done = await waitDone(ctx, job.id);
     const pages = await listAllPages(ctx, job.id);
     ctx.log(`crawl ${job.id}: ${pages.length} pages listed, ${web.hits.length} requests received`);
-    return { web, job: done, pages, hits: [...web.hits], seed };
+    return { web, job: done, pages, hits: [...web.hits], seed, loopLagMs: lag.loopLagMs() };
   } finally {
+    lag.stop();
     await web.close();
   }
 }

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { seededRandom } from '../../fakes/prng.ts';
 
 export const USER_AGENT = 'sdgrade-crawler';
 export const DOMAIN = 'web.test';
@@ -28,6 +29,8 @@ export interface Hit {
   start: number;
   /** When the response finished or the connection closed (a hanging page ends when the crawler gives up). */
   end: number | null;
+  /** The crawler closed the connection before an answer (its timeout): `end` is when this process noticed. */
+  closedByCrawler?: boolean;
 }
 
 type Response =
@@ -36,18 +39,6 @@ type Response =
   | { kind: 'redirect'; status: number; location: string }
   | { kind: 'status'; status: number }
   | { kind: 'hang' };
-
-/** A small seeded PRNG (mulberry32): the web is a function of the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const page = (title: string, links: readonly string[], extra = ''): string =>
   `<!doctype html><html><head><title>${title}</title>${extra}</head><body><h1>${title}</h1><ul>${links
@@ -68,7 +59,8 @@ export interface WebModel {
  * than the levels and a crawl's depth limit of 8 reaches every non-trap page whatever the order.
  */
 export function generateWeb(seed: number, hostCount = 5): WebModel {
-  const rand = prng(seed);
+  // The web is a function of the seed.
+  const rand = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const normal = Array.from({ length: hostCount }, (_, i) => `h${i}.${DOMAIN}`);
   const P = 4;
@@ -244,7 +236,9 @@ export class WebUnderTest {
       // a 'finish' event would be stamped late whenever this process's event loop is busy (a false short gap). A
       // hanging response ends when the crawler gives up on it (the connection closes).
       res.on('close', () => {
-        hit.end ??= performance.now();
+        if (hit.end !== null) return;
+        hit.end = performance.now();
+        hit.closedByCrawler = true;
       });
       const send = () => {
         hit.end = performance.now();
