@@ -14,7 +14,6 @@ import {
   type GeneratorKind,
   type IdSource,
   snowflakeSource,
-  stringSortedTickets,
   TicketServer,
   uuidv7Source,
 } from './sources.ts';
@@ -50,10 +49,8 @@ await runServer({
 
     const spec = await loadSpec(SPEC_URL);
     let source: IdSource;
-    // MUTANT ticket-batch-string-sort, ticket-sequence-cache: the ticket server with one mistake.
+    // MUTANT ticket-sequence-cache: the ticket server with one mistake.
     if (generator === 'ticket' && mutant === 'ticket-sequence-cache') source = await cachedTickets(config.databaseUrl!);
-    else if (generator === 'ticket' && mutant === 'ticket-batch-string-sort')
-      source = stringSortedTickets(await TicketServer.connect(config.databaseUrl!));
     else if (generator === 'ticket') source = await TicketServer.connect(config.databaseUrl!);
     else if (generator === 'uuidv7') source = uuidv7Source();
     else {

@@ -126,14 +126,6 @@ export const MUTANTS = [
   },
   // Found by blind bugs on the ticket server (GENERATOR=ticket, a real PostgreSQL): graded under that path.
   {
-    name: 'ticket-batch-string-sort',
-    breaks: 'UID-I2',
-    description:
-      "the ticket server sorts a batch's IDs as strings: a batch that spans a new decimal digit (…99, 100…) decreases",
-    needs: ['SDGRADE_DATABASE_URL'],
-    env: { GENERATOR: 'ticket', DATABASE_URL: '${env:SDGRADE_DATABASE_URL}' },
-  },
-  {
     name: 'ticket-sequence-cache',
     breaks: 'UID-I3',
     description:

@@ -83,17 +83,6 @@ export class TicketServer implements IdSource {
   }
 }
 
-/** MUTANT ticket-batch-string-sort: the ticket server with a batch sorted as strings ("100" before "99"). */
-export function stringSortedTickets(inner: TicketServer): IdSource {
-  return {
-    kind: 'ticket',
-    next: () => inner.next(),
-    batch: async (count) => (await inner.batch(count)).sort(),
-    health: () => inner.health(),
-    close: () => inner.close(),
-  };
-}
-
 /**
  * MUTANT ticket-sequence-cache: a ticket sequence with CACHE 64, so each database connection (each node) takes its
  * own block of 64 values. On a sequence of its own, so the real one is never left altered.
