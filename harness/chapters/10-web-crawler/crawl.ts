@@ -1,5 +1,7 @@
 // Running a job against the web under test: start it, wait for `done`, read its pages. The invariant checks share
 // one crawl per target (it is the expensive part); each reads the web's request log for its own invariant.
+
+import type { components } from '../../../specs/10-web-crawler/generated/openapi.d.ts';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { SchedulingSlack } from '../../core/scheduling-slack.ts';
@@ -7,17 +9,8 @@ import type { Target } from '../../core/target.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { DOMAIN, generateWeb, type Hit, USER_AGENT, WebUnderTest } from './web.ts';
 
-export interface Page {
-  url: string;
-  depth: number;
-  status: number;
-  contentType: string | null;
-  outcome: 'stored' | 'duplicate' | 'skipped' | 'failed';
-  contentHash: string | null;
-  duplicateOf: string | null;
-  links: string[];
-  fetchedAt: string;
-}
+/** A crawled page as the spec defines it (generated from specs/10-web-crawler/openapi.yaml, not retyped). */
+export type Page = components['schemas']['Page'];
 
 export interface Crawl {
   id: string;
