@@ -41,9 +41,20 @@ stop_hog() {
 }
 code=0
 trap 'stop_hog; echo "busy.sh: load average at end: $(load); exit code $code" >&2' EXIT
-trap 'code=130; exit 130' INT
-trap 'code=143; exit 143' TERM
+# The command runs in the background so that a signal to this script is handled at once (bash runs a trap only
+# after a foreground command ends): it is passed on as TERM (a background job ignores INT), then the exit trap
+# stops the hog.
+forward() {
+  code=$1
+  kill -TERM "$child" 2>/dev/null
+  wait "$child" 2>/dev/null
+  exit "$code"
+}
+trap 'forward 130' INT
+trap 'forward 143' TERM
 
-"$@"
+"$@" <&0 &
+child=$!
+wait "$child"
 code=$?
 exit "$code"
