@@ -459,6 +459,15 @@ async function expectAllReadable(ctx: CheckContext, acked: RecordedWrite[], via:
   }
 }
 
+const MIN_ACKED_BEFORE_KILL = 60;
+const ACKED_WAIT_MS = 30_000;
+
+/** Waits until `rec` holds at least `min` acknowledged writes, or `limitMs` passed (the check then grades fewer). */
+async function untilAcknowledged(rec: WriteRecorder, min: number, limitMs: number): Promise<void> {
+  const until = Date.now() + limitMs;
+  while (rec.acknowledged().length < min && Date.now() < until) await sleep(25);
+}
+
 export async function durableUnderKill(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
   const { n, w } = await quorumOf(ctx);
@@ -470,6 +479,9 @@ export async function durableUnderKill(ctx: CheckContext): Promise<void> {
   const victim = pick(rnd, ctx.target.nodes);
   const one = writer(ctx, rnd, 'one');
   await sleep(400 + rnd() * 600);
+  // A count, not only a time: on a busy machine a second may hold a handful of writes, too few to land some on
+  // every replica placement (replicas that share the victim's machine went unseen that way).
+  await untilAcknowledged(one.rec, MIN_ACKED_BEFORE_KILL, ACKED_WAIT_MS);
   await ctx.target.kill(victim);
   await sleep(200);
   await one.stop();
@@ -491,6 +503,7 @@ export async function durableUnderKill(ctx: CheckContext): Promise<void> {
   const siblings = await writeSiblings(ctx, nodes, n);
   const all = writer(ctx, rnd, 'all');
   await sleep(400 + rnd() * 600);
+  await untilAcknowledged(all.rec, MIN_ACKED_BEFORE_KILL, ACKED_WAIT_MS);
   await powerCut(ctx);
   await all.stop();
   const acked2 = all.rec.acknowledged();
