@@ -1,19 +1,24 @@
 // The same-run capacity ratio (RL-T3, CH-T6, URL-T6, UID-T4, KV-T8, PAY-T4): its yardstick is the no-op server in a
 // process of its own, as the stepped search's is; the probes alternate and the ratio is of the medians.
 import { expect, it } from 'vitest';
+import { timeLimit } from '../core/time-scale.ts';
 import { type CapacityRatioIo, capacityMeasurement, capacityRatio, capacityRatioIo } from './capacity-ratio.ts';
 
-it('uses the no-op server in a process of its own by default, not one in the harness', async () => {
-  const noop = await capacityRatioIo.startNoop();
-  try {
-    const pid = (noop as { pid?: number }).pid;
-    expect(pid).toBeTypeOf('number');
-    expect(pid).not.toBe(process.pid);
-    expect((await fetch(`${noop.url}/`)).status).toBe(200);
-  } finally {
-    await noop.stop();
-  }
-}, 60_000);
+it(
+  'uses the no-op server in a process of its own by default, not one in the harness',
+  async () => {
+    const noop = await capacityRatioIo.startNoop();
+    try {
+      const pid = (noop as { pid?: number }).pid;
+      expect(pid).toBeTypeOf('number');
+      expect(pid).not.toBe(process.pid);
+      expect((await fetch(`${noop.url}/`)).status).toBe(200);
+    } finally {
+      await noop.stop();
+    }
+  },
+  timeLimit(60_000),
+);
 
 it('alternates the no-op and the endpoint, takes the median of each, and stops the no-op server', async () => {
   const log: string[] = [];

@@ -2,6 +2,7 @@
 // yardstick (in a process of its own) answering the group set-up and fanning a message out to the other members.
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { timeLimit } from '../core/time-scale.ts';
 import { judgeFanoutStep, prepareGroup } from './fanout-step.ts';
 import type { K6Summary } from './k6-summary.ts';
 import { startNoopFanoutProcess } from './noop-process.ts';
@@ -63,31 +64,35 @@ describe('judgeFanoutStep', () => {
 });
 
 describe('the no-op fan-out server', () => {
-  it('makes a group over the chapter API and fans a message out to the other members only', async () => {
-    const noop = await startNoopFanoutProcess();
-    const sockets: WebSocket[] = [];
-    try {
-      expect(noop.pid).not.toBe(process.pid);
-      const g = await prepareGroup(noop.url, 3);
-      expect(g.tokens).toHaveLength(3);
-      expect(g.servers).toEqual([`${noop.url.replace('http', 'ws')}/ws`]);
-      const frames: Record<string, unknown>[][] = [[], [], []];
-      for (const [i, token] of g.tokens.entries()) {
-        const ws = new WebSocket(g.servers[0]!);
-        sockets.push(ws);
-        ws.on('message', (d) => frames[i]!.push(JSON.parse(String(d))));
-        await new Promise((r) => ws.once('open', r));
-        ws.send(JSON.stringify({ type: 'auth', token }));
+  it(
+    'makes a group over the chapter API and fans a message out to the other members only',
+    async () => {
+      const noop = await startNoopFanoutProcess();
+      const sockets: WebSocket[] = [];
+      try {
+        expect(noop.pid).not.toBe(process.pid);
+        const g = await prepareGroup(noop.url, 3);
+        expect(g.tokens).toHaveLength(3);
+        expect(g.servers).toEqual([`${noop.url.replace('http', 'ws')}/ws`]);
+        const frames: Record<string, unknown>[][] = [[], [], []];
+        for (const [i, token] of g.tokens.entries()) {
+          const ws = new WebSocket(g.servers[0]!);
+          sockets.push(ws);
+          ws.on('message', (d) => frames[i]!.push(JSON.parse(String(d))));
+          await new Promise((r) => ws.once('open', r));
+          ws.send(JSON.stringify({ type: 'auth', token }));
+        }
+        await expect.poll(() => frames.every((f) => f.some((x) => x.type === 'authenticated'))).toBe(true);
+        sockets[0]!.send(JSON.stringify({ type: 'send', channelId: g.channelId, clientMessageId: 'a', text: 'hi' }));
+        await expect.poll(() => frames[1]!.length + frames[2]!.length).toBe(4);
+        await expect.poll(() => frames[0]!.map((f) => f.type)).toEqual(['authenticated', 'sent']);
+        for (const i of [1, 2])
+          expect(frames[i]![1]).toMatchObject({ type: 'message', channelId: g.channelId, text: 'hi' });
+      } finally {
+        for (const s of sockets) s.close();
+        await noop.stop();
       }
-      await expect.poll(() => frames.every((f) => f.some((x) => x.type === 'authenticated'))).toBe(true);
-      sockets[0]!.send(JSON.stringify({ type: 'send', channelId: g.channelId, clientMessageId: 'a', text: 'hi' }));
-      await expect.poll(() => frames[1]!.length + frames[2]!.length).toBe(4);
-      await expect.poll(() => frames[0]!.map((f) => f.type)).toEqual(['authenticated', 'sent']);
-      for (const i of [1, 2])
-        expect(frames[i]![1]).toMatchObject({ type: 'message', channelId: g.channelId, text: 'hi' });
-    } finally {
-      for (const s of sockets) s.close();
-      await noop.stop();
-    }
-  }, 60_000);
+    },
+    timeLimit(60_000),
+  );
 });

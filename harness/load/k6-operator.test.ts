@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadDir } from '../core/paths.ts';
+import { timeLimit } from '../core/time-scale.ts';
 import { findK6 } from '../tools/k6.ts';
 import { readLoadManifest } from './chapter-k6.ts';
 import { type Emitted, emitK6Operator, RUNNER_ARGUMENTS } from './k6-operator.ts';
@@ -28,7 +29,7 @@ beforeAll(async () => {
     k6: k6.path,
     k6Version: k6.version,
   });
-}, 60_000);
+}, timeLimit(60_000));
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });

@@ -21,6 +21,7 @@ const script = `
 import http from 'k6/http';
 import { check, sleep, randomSeed } from 'k6';
 import { Counter } from 'k6/metrics';
+import { timeLimit } from '../core/time-scale.ts';
 const hits = new Counter('hits');
 randomSeed(42);
 export const options = {
@@ -62,7 +63,7 @@ beforeAll(async () => {
   const common = { script: join(dir, 'seeded.js'), env: { TARGET_URL: `${noop.url}/` }, k6, timeoutMs: 60_000 };
   one = await runK6Segments({ ...common, outDir: join(dir, 'one'), segments: 1 });
   two = await runK6Segments({ ...common, outDir: join(dir, 'two'), segments: 2 });
-}, 120_000);
+}, timeLimit(120_000));
 
 afterAll(async () => {
   await noop?.stop();

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rootDir } from '../core/paths.ts';
+import { timeLimit } from '../core/time-scale.ts';
 import { parseEquivalents } from './equivalents.ts';
 import { instrument } from './instrument.ts';
 import { type GradeOutcome, type Grader, renderMutateReport, runMutate } from './run-mutate.ts';
@@ -74,107 +75,115 @@ describe('sdgrade mutate', () => {
     ).toBe('only a log message changes');
   });
 
-  it('grades every mutant of the fixture: clamp mutants are killed, unchecked label ones survive', async () => {
-    const files = ['fixtures/mutate/clamp.ts'];
-    const { mutants } = await instrument(
-      files.map((name) => ({ name, content: `export function clamp(x: number) { return x > 1 ? 1 : x; }\n` })),
-    );
-    expect(mutants.length).toBeGreaterThan(0);
+  it(
+    'grades every mutant of the fixture: clamp mutants are killed, unchecked label ones survive',
+    async () => {
+      const files = ['fixtures/mutate/clamp.ts'];
+      const { mutants } = await instrument(
+        files.map((name) => ({ name, content: `export function clamp(x: number) { return x > 1 ? 1 : x; }\n` })),
+      );
+      expect(mutants.length).toBeGreaterThan(0);
 
-    const lines: string[] = [];
-    const r = await runMutate({
-      root: rootDir,
-      files,
-      sample: 1000,
-      seed: 1,
-      timeoutMs: 60_000,
-      equivalents: new Map(),
-      grade: grader,
-      log: (l) => lines.push(l),
-    });
-    expect(r.sample).toBe(r.totalMutants);
-    expect(r.counts.killed).toBeGreaterThan(0);
-    const survivors = r.mutants.filter((m) => m.status === 'survived' || m.status === 'no-coverage');
-    // every survivor is in label(), which no check looks at
-    expect(survivors.length).toBeGreaterThan(0);
-    // label() is never called by the check: its mutants are "no coverage", not graded
-    for (const m of survivors.filter((m) => m.start.line >= 8)) expect(m.status).toBe('no-coverage');
-    // in clamp() only the boundary mutants survive (x <= lo, x >= hi: equivalent, since both return the bound)
-    const inClamp = survivors.filter((m) => m.start.line <= 5);
-    expect(inClamp.map((m) => `${m.original} -> ${m.replacement}`).sort()).toEqual([
-      'x < lo -> x <= lo',
-      'x > hi -> x >= hi',
-    ]);
-    expect(lines.some((l) => /^mutant 1\/\d+ .*score so far/.test(l))).toBe(true);
-    const text = renderMutateReport(r);
-    expect(text).toMatch(/mutation score: \d+\.\d% \(\d+\/\d+; 95% CI/);
-    expect(text).toMatch(/key: fixtures\/mutate\/clamp\.ts:\d+/);
+      const lines: string[] = [];
+      const r = await runMutate({
+        root: rootDir,
+        files,
+        sample: 1000,
+        seed: 1,
+        timeoutMs: 60_000,
+        equivalents: new Map(),
+        grade: grader,
+        log: (l) => lines.push(l),
+      });
+      expect(r.sample).toBe(r.totalMutants);
+      expect(r.counts.killed).toBeGreaterThan(0);
+      const survivors = r.mutants.filter((m) => m.status === 'survived' || m.status === 'no-coverage');
+      // every survivor is in label(), which no check looks at
+      expect(survivors.length).toBeGreaterThan(0);
+      // label() is never called by the check: its mutants are "no coverage", not graded
+      for (const m of survivors.filter((m) => m.start.line >= 8)) expect(m.status).toBe('no-coverage');
+      // in clamp() only the boundary mutants survive (x <= lo, x >= hi: equivalent, since both return the bound)
+      const inClamp = survivors.filter((m) => m.start.line <= 5);
+      expect(inClamp.map((m) => `${m.original} -> ${m.replacement}`).sort()).toEqual([
+        'x < lo -> x <= lo',
+        'x > hi -> x >= hi',
+      ]);
+      expect(lines.some((l) => /^mutant 1\/\d+ .*score so far/.test(l))).toBe(true);
+      const text = renderMutateReport(r);
+      expect(text).toMatch(/mutation score: \d+\.\d% \(\d+\/\d+; 95% CI/);
+      expect(text).toMatch(/key: fixtures\/mutate\/clamp\.ts:\d+/);
 
-    // a survivor declared equivalent leaves the denominator
-    const one = survivors[0];
-    if (!one) throw new Error('no survivor');
-    const again = await runMutate({
-      root: rootDir,
-      files,
-      sample: 1000,
-      seed: 1,
-      timeoutMs: 60_000,
-      equivalents: new Map([[one.key, 'test: pretend it is equivalent']]),
-      grade: grader,
-      log: () => {},
-    });
-    expect(again.counts.equivalent).toBe(1);
-    expect(again.score.graded).toBe(r.score.graded - 1);
-  }, 300_000);
+      // a survivor declared equivalent leaves the denominator
+      const one = survivors[0];
+      if (!one) throw new Error('no survivor');
+      const again = await runMutate({
+        root: rootDir,
+        files,
+        sample: 1000,
+        seed: 1,
+        timeoutMs: 60_000,
+        equivalents: new Map([[one.key, 'test: pretend it is equivalent']]),
+        grade: grader,
+        log: () => {},
+      });
+      expect(again.counts.equivalent).toBe(1);
+      expect(again.score.graded).toBe(r.score.graded - 1);
+    },
+    timeLimit(300_000),
+  );
 
-  it('grades each mutant under the variants whose run reaches its code: killed if any kills it', async () => {
-    const files = ['fixtures/mutate/clamp.ts'];
-    graded.length = 0;
-    const lines: string[] = [];
-    const r = await runMutate({
-      root: rootDir,
-      files,
-      sample: 1000,
-      seed: 1,
-      timeoutMs: 60_000,
-      equivalents: new Map(),
-      grade: grader,
-      log: (l) => lines.push(l),
-      variants: ['default', 'labels'],
-    });
-    // two baselines; "labels" reaches label()'s code, which the default run never does
-    expect(r.variants?.map((v) => v.name)).toEqual(['default', 'labels']);
-    const [def, labels] = r.variants ?? [];
-    expect(labels?.covers).toBeGreaterThan(def?.covers ?? Number.POSITIVE_INFINITY);
-    // no mutant is "no coverage" now: every label() mutant is graded under "labels" alone, and killed there
-    expect(r.counts['no-coverage']).toBe(0);
-    const inLabel = r.mutants.filter((m) => m.start.line >= 8);
-    expect(inLabel.length).toBeGreaterThan(0);
-    for (const m of inLabel) {
-      expect(m.gradedUnder, m.key).toEqual(['labels']);
-      expect(m.status, m.key).toBe('killed');
-      expect(m.variant, m.key).toBe('labels');
-      expect(graded.filter((g) => g.id === m.id).map((g) => g.variant)).toEqual(['labels']);
-    }
-    // a clamp() mutant the default run kills is not graded again under "labels"
-    const killedInClamp = r.mutants.filter((m) => m.start.line <= 5 && m.status === 'killed');
-    expect(killedInClamp.length).toBeGreaterThan(0);
-    for (const m of killedInClamp) {
-      expect(m.variant).toBe('default');
-      expect(graded.filter((g) => g.id === m.id).map((g) => g.variant)).toEqual(['default']);
-    }
-    // a survivor passed under every variant that runs it, and the report says which
-    const survivors = r.mutants.filter((m) => m.status === 'survived');
-    expect(survivors.map((m) => `${m.original} -> ${m.replacement}`).sort()).toEqual([
-      'x < lo -> x <= lo',
-      'x > hi -> x >= hi',
-    ]);
-    for (const m of survivors) expect(m.gradedUnder).toEqual(['default', 'labels']);
-    expect(lines.filter((l) => /^baseline \(variant (default|labels)\) passed/.test(l))).toHaveLength(2);
-    const text = renderMutateReport(r);
-    expect(text).toMatch(/graded under 2 deployment variants: default \(reaches \d+\), labels/);
-    expect(text).toMatch(/\[survived under default, labels\] key: fixtures\/mutate\/clamp\.ts:/);
-  }, 300_000);
+  it(
+    'grades each mutant under the variants whose run reaches its code: killed if any kills it',
+    async () => {
+      const files = ['fixtures/mutate/clamp.ts'];
+      graded.length = 0;
+      const lines: string[] = [];
+      const r = await runMutate({
+        root: rootDir,
+        files,
+        sample: 1000,
+        seed: 1,
+        timeoutMs: 60_000,
+        equivalents: new Map(),
+        grade: grader,
+        log: (l) => lines.push(l),
+        variants: ['default', 'labels'],
+      });
+      // two baselines; "labels" reaches label()'s code, which the default run never does
+      expect(r.variants?.map((v) => v.name)).toEqual(['default', 'labels']);
+      const [def, labels] = r.variants ?? [];
+      expect(labels?.covers).toBeGreaterThan(def?.covers ?? Number.POSITIVE_INFINITY);
+      // no mutant is "no coverage" now: every label() mutant is graded under "labels" alone, and killed there
+      expect(r.counts['no-coverage']).toBe(0);
+      const inLabel = r.mutants.filter((m) => m.start.line >= 8);
+      expect(inLabel.length).toBeGreaterThan(0);
+      for (const m of inLabel) {
+        expect(m.gradedUnder, m.key).toEqual(['labels']);
+        expect(m.status, m.key).toBe('killed');
+        expect(m.variant, m.key).toBe('labels');
+        expect(graded.filter((g) => g.id === m.id).map((g) => g.variant)).toEqual(['labels']);
+      }
+      // a clamp() mutant the default run kills is not graded again under "labels"
+      const killedInClamp = r.mutants.filter((m) => m.start.line <= 5 && m.status === 'killed');
+      expect(killedInClamp.length).toBeGreaterThan(0);
+      for (const m of killedInClamp) {
+        expect(m.variant).toBe('default');
+        expect(graded.filter((g) => g.id === m.id).map((g) => g.variant)).toEqual(['default']);
+      }
+      // a survivor passed under every variant that runs it, and the report says which
+      const survivors = r.mutants.filter((m) => m.status === 'survived');
+      expect(survivors.map((m) => `${m.original} -> ${m.replacement}`).sort()).toEqual([
+        'x < lo -> x <= lo',
+        'x > hi -> x >= hi',
+      ]);
+      for (const m of survivors) expect(m.gradedUnder).toEqual(['default', 'labels']);
+      expect(lines.filter((l) => /^baseline \(variant (default|labels)\) passed/.test(l))).toHaveLength(2);
+      const text = renderMutateReport(r);
+      expect(text).toMatch(/graded under 2 deployment variants: default \(reaches \d+\), labels/);
+      expect(text).toMatch(/\[survived under default, labels\] key: fixtures\/mutate\/clamp\.ts:/);
+    },
+    timeLimit(300_000),
+  );
 });
 
 describe('deployment variants', () => {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { ChapterModule } from '../chapters/chapter-module.ts';
 import { chapters } from '../chapters/registry.ts';
+import { timeLimit } from '../core/time-scale.ts';
 import { findPythonTools, type PythonTools } from '../tools/python-tools.ts';
 import { bundleSpec } from './bundle-spec.ts';
 import { isExpected, loadExpectedFindings } from './expected-findings.ts';
@@ -76,88 +77,100 @@ beforeAll(async () => {
     missing = (error as Error).message;
   }
   for (const m of graded) bundled.set(m.slug, await bundleSpec(m.slug, work));
-}, 120_000);
+}, timeLimit(120_000));
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('outside tools', () => {
-  it('openapi-spec-validator accepts every bundled spec', async (ctx) => {
-    const t = requireTools(ctx);
-    const files = [...bundled.values()];
-    const r = await run(t.specValidator, files);
-    expect(r.output).not.toMatch(/error/i);
-    for (const f of files) expect(r.output).toContain(`${f}: OK`);
-    expect(r.code).toBe(0);
-  }, 120_000);
+  it(
+    'openapi-spec-validator accepts every bundled spec',
+    async (ctx) => {
+      const t = requireTools(ctx);
+      const files = [...bundled.values()];
+      const r = await run(t.specValidator, files);
+      expect(r.output).not.toMatch(/error/i);
+      for (const f of files) expect(r.output).toContain(`${f}: OK`);
+      expect(r.code).toBe(0);
+    },
+    timeLimit(120_000),
+  );
 
-  it('openapi-python-client generates a client for every spec, and the 09 and 27 clients drive the references', async (ctx) => {
-    const t = requireTools(ctx);
-    const clients = join(work, 'python');
-    const unexpected: string[] = [];
-    for (const m of graded) {
-      const g = await generatePythonClient(t, m.slug, bundled.get(m.slug) ?? '', clients);
-      expect(g.ok, `${m.slug}: openapi-python-client failed:\n${g.output}`).toBe(true);
-      for (const w of g.warnings) {
-        if (NOT_YET_JUDGED[m.slug]) continue; // generated (asserted above); its warnings are not judged yet
-        const known = expected.pythonClient.some((e) => e.chapter === m.slug && w.includes(e.warning));
-        if (!known) unexpected.push(`${m.slug}: ${w}`);
+  it(
+    'openapi-python-client generates a client for every spec, and the 09 and 27 clients drive the references',
+    async (ctx) => {
+      const t = requireTools(ctx);
+      const clients = join(work, 'python');
+      const unexpected: string[] = [];
+      for (const m of graded) {
+        const g = await generatePythonClient(t, m.slug, bundled.get(m.slug) ?? '', clients);
+        expect(g.ok, `${m.slug}: openapi-python-client failed:\n${g.output}`).toBe(true);
+        for (const w of g.warnings) {
+          if (NOT_YET_JUDGED[m.slug]) continue; // generated (asserted above); its warnings are not judged yet
+          const known = expected.pythonClient.some((e) => e.chapter === m.slug && w.includes(e.warning));
+          if (!known) unexpected.push(`${m.slug}: ${w}`);
+        }
       }
-    }
-    expect(unexpected).toEqual([]);
+      expect(unexpected).toEqual([]);
 
-    const url09 = graded.find((m) => m.slug.startsWith('09-'));
-    const pay27 = graded.find((m) => m.slug.startsWith('27-'));
-    if (!url09 || !pay27) throw new Error('chapters 09 and 27 are not graded');
-    const refs = [await startReference(url09, join(work, 'refs')), await startReference(pay27, join(work, 'refs'))];
-    try {
-      const script = fileURLToPath(new URL('./drive_clients.py', import.meta.url));
-      const r = await run(t.python, [script, refs[0]?.baseUrl ?? '', refs[1]?.baseUrl ?? ''], {
-        ...process.env,
-        PYTHONPATH: clients,
-      });
-      console.log(r.output.trim());
-      expect(r.code, r.output).toBe(0);
-    } finally {
-      for (const ref of refs) await ref.close();
-    }
-  }, 300_000);
+      const url09 = graded.find((m) => m.slug.startsWith('09-'));
+      const pay27 = graded.find((m) => m.slug.startsWith('27-'));
+      if (!url09 || !pay27) throw new Error('chapters 09 and 27 are not graded');
+      const refs = [await startReference(url09, join(work, 'refs')), await startReference(pay27, join(work, 'refs'))];
+      try {
+        const script = fileURLToPath(new URL('./drive_clients.py', import.meta.url));
+        const r = await run(t.python, [script, refs[0]?.baseUrl ?? '', refs[1]?.baseUrl ?? ''], {
+          ...process.env,
+          PYTHONPATH: clients,
+        });
+        console.log(r.output.trim());
+        expect(r.code, r.output).toBe(0);
+      } finally {
+        for (const ref of refs) await ref.close();
+      }
+    },
+    timeLimit(300_000),
+  );
 
   for (const m of graded) {
-    it(`Schemathesis finds nothing unexpected in ${m.slug}`, async (ctx) => {
-      if (NOT_YET_JUDGED[m.slug]) return ctx.skip(notYet(m.slug));
-      const t = requireTools(ctx);
-      const ref = await startReference(m, join(work, 'refs'));
-      try {
-        const ndjsonPath = join(work, `${m.slug}.schemathesis.ndjson`);
-        const started = Date.now();
-        const r = await runSchemathesis({
-          st: t.schemathesis,
-          spec: bundled.get(m.slug) ?? '',
-          baseUrl: ref.baseUrl,
-          ndjsonPath,
-          seed: SEED,
-          maxExamples: MAX_EXAMPLES,
-          headers: await headersFor(m, ref.baseUrl),
-          timeoutMs: 420_000,
-        });
-        expect(existsSync(ndjsonPath), `Schemathesis wrote no report:\n${r.output.slice(-4000)}`).toBe(true);
-        // 0: nothing found, 1: findings (judged below); anything else (killed at the time-out, a crash) is no result.
-        expect([0, 1], `Schemathesis ended with ${r.exitCode}:\n${r.output.slice(-4000)}`).toContain(r.exitCode);
-        const report = readSchemathesisReport(ndjsonPath);
-        const accepted = report.findings.filter((f) => isExpected(m.slug, f, expected.schemathesis));
-        const unexpected = report.findings.filter((f) => !isExpected(m.slug, f, expected.schemathesis));
-        console.log(
-          `Schemathesis ${m.slug}: ${report.requests} requests, ${report.testCases} test cases, ` +
-            `failed checks ${JSON.stringify(report.failuresByCheck)} (${accepted.length} expected, ` +
-            `${unexpected.length} not) in ${Math.round((Date.now() - started) / 1000)} s`,
-        );
-        expect(report.errors).toEqual([]);
-        expect(report.requests).toBeGreaterThan(0);
-        expect(unexpected).toEqual([]);
-      } finally {
-        await ref.close();
-      }
-      // Generous: on a shared two-core machine one chapter has taken four minutes; alone it takes seconds.
-    }, 480_000);
+    it(
+      `Schemathesis finds nothing unexpected in ${m.slug}`,
+      async (ctx) => {
+        if (NOT_YET_JUDGED[m.slug]) return ctx.skip(notYet(m.slug));
+        const t = requireTools(ctx);
+        const ref = await startReference(m, join(work, 'refs'));
+        try {
+          const ndjsonPath = join(work, `${m.slug}.schemathesis.ndjson`);
+          const started = Date.now();
+          const r = await runSchemathesis({
+            st: t.schemathesis,
+            spec: bundled.get(m.slug) ?? '',
+            baseUrl: ref.baseUrl,
+            ndjsonPath,
+            seed: SEED,
+            maxExamples: MAX_EXAMPLES,
+            headers: await headersFor(m, ref.baseUrl),
+            timeoutMs: 420_000,
+          });
+          expect(existsSync(ndjsonPath), `Schemathesis wrote no report:\n${r.output.slice(-4000)}`).toBe(true);
+          // 0: nothing found, 1: findings (judged below); anything else (killed at the time-out, a crash) is no result.
+          expect([0, 1], `Schemathesis ended with ${r.exitCode}:\n${r.output.slice(-4000)}`).toContain(r.exitCode);
+          const report = readSchemathesisReport(ndjsonPath);
+          const accepted = report.findings.filter((f) => isExpected(m.slug, f, expected.schemathesis));
+          const unexpected = report.findings.filter((f) => !isExpected(m.slug, f, expected.schemathesis));
+          console.log(
+            `Schemathesis ${m.slug}: ${report.requests} requests, ${report.testCases} test cases, ` +
+              `failed checks ${JSON.stringify(report.failuresByCheck)} (${accepted.length} expected, ` +
+              `${unexpected.length} not) in ${Math.round((Date.now() - started) / 1000)} s`,
+          );
+          expect(report.errors).toEqual([]);
+          expect(report.requests).toBeGreaterThan(0);
+          expect(unexpected).toEqual([]);
+        } finally {
+          await ref.close();
+        }
+        // Generous: on a shared two-core machine one chapter has taken four minutes; alone it takes seconds.
+      },
+      timeLimit(480_000),
+    );
   }
 });

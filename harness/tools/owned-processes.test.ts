@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rootDir } from '../core/paths.ts';
+import { timeLimit } from '../core/time-scale.ts';
 import { findPostgresBin } from '../faults/private-postgres.ts';
 import { findOnPath } from './find-on-path.ts';
 
@@ -184,19 +185,23 @@ async function interrupt(run: Run, signal: NodeJS.Signals): Promise<Proc[]> {
 }
 
 describe.runIf(linux)('nothing a run starts outlives the harness', () => {
-  it('kill -9 of the harness mid-load: the nodes, the fault proxy, the PSP fakes and k6 are gone within 5 s', async () => {
-    const run = startHarness(['load', '27', '--manifest', 'reference/27-payment-system/manifest.json']);
-    // Mid-run: k6 is running against the nodes, beside the fakes' process and the fault proxy.
-    const during = await waitUntil('k6 to run', 180_000, () => {
-      const ps = run.sample();
-      return ps.some((p) => /\bk6\S*.* run /.test(p.command)) ? ps : null;
-    });
-    expect(commands(during)).toMatch(/toxiproxy-server/);
-    expect(commands(during)).toMatch(/reference\/27-payment-system\/main\.ts/);
-    expect(commands(during)).toMatch(/fakes-process\.ts/);
-    const left = await interrupt(run, 'SIGKILL');
-    expect(left, `still running ${GONE_WITHIN_MS} ms after kill -9:\n  ${commands(left)}`).toEqual([]);
-  }, 240_000);
+  it(
+    'kill -9 of the harness mid-load: the nodes, the fault proxy, the PSP fakes and k6 are gone within 5 s',
+    async () => {
+      const run = startHarness(['load', '27', '--manifest', 'reference/27-payment-system/manifest.json']);
+      // Mid-run: k6 is running against the nodes, beside the fakes' process and the fault proxy.
+      const during = await waitUntil('k6 to run', 180_000, () => {
+        const ps = run.sample();
+        return ps.some((p) => /\bk6\S*.* run /.test(p.command)) ? ps : null;
+      });
+      expect(commands(during)).toMatch(/toxiproxy-server/);
+      expect(commands(during)).toMatch(/reference\/27-payment-system\/main\.ts/);
+      expect(commands(during)).toMatch(/fakes-process\.ts/);
+      const left = await interrupt(run, 'SIGKILL');
+      expect(left, `still running ${GONE_WITHIN_MS} ms after kill -9:\n  ${commands(left)}`).toEqual([]);
+    },
+    timeLimit(240_000),
+  );
 
   it.runIf(haveServices)(
     'kill -9 of the main job: its own Redis and PostgreSQL (daemonized by pg_ctl, through runuser) go too',
@@ -217,36 +222,48 @@ describe.runIf(linux)('nothing a run starts outlives the harness', () => {
     240_000,
   );
 
-  it('Ctrl-C (SIGINT) mid-run: the harness exits and its nodes and proxy are gone within 5 s', async () => {
-    const run = startHarness(['test', '05', '--manifest', 'reference/05-rate-limiter/manifest.json']);
-    await waitUntil('the 05 nodes to be up', 180_000, () => /grading 05-rate-limiter at/.test(run.output()));
-    expect(commands(run.sample())).toMatch(/reference\/05-rate-limiter\/main\.ts/);
-    const left = await interrupt(run, 'SIGINT');
-    expect((await run.exited).code).toBe(130);
-    expect(left, `still running ${GONE_WITHIN_MS} ms after Ctrl-C:\n  ${commands(left)}`).toEqual([]);
-  }, 240_000);
+  it(
+    'Ctrl-C (SIGINT) mid-run: the harness exits and its nodes and proxy are gone within 5 s',
+    async () => {
+      const run = startHarness(['test', '05', '--manifest', 'reference/05-rate-limiter/manifest.json']);
+      await waitUntil('the 05 nodes to be up', 180_000, () => /grading 05-rate-limiter at/.test(run.output()));
+      expect(commands(run.sample())).toMatch(/reference\/05-rate-limiter\/main\.ts/);
+      const left = await interrupt(run, 'SIGINT');
+      expect((await run.exited).code).toBe(130);
+      expect(left, `still running ${GONE_WITHIN_MS} ms after Ctrl-C:\n  ${commands(left)}`).toEqual([]);
+    },
+    timeLimit(240_000),
+  );
 
-  it('TERM to `npm run sdgrade` mid-run (a CI runner cancelling the job): the harness and its nodes are gone within 5 s', async () => {
-    const run = startHarness(['test', '05', '--manifest', 'reference/05-rate-limiter/manifest.json'], {}, 'npm');
-    await waitUntil('the 05 nodes to be up', 180_000, () => /grading 05-rate-limiter at/.test(run.output()));
-    expect(commands(run.sample())).toMatch(/bin\/sdgrade\.js test 05/);
-    const left = await interrupt(run, 'SIGTERM');
-    expect(left, `still running ${GONE_WITHIN_MS} ms after TERM to npm:\n  ${commands(left)}`).toEqual([]);
-  }, 240_000);
+  it(
+    'TERM to `npm run sdgrade` mid-run (a CI runner cancelling the job): the harness and its nodes are gone within 5 s',
+    async () => {
+      const run = startHarness(['test', '05', '--manifest', 'reference/05-rate-limiter/manifest.json'], {}, 'npm');
+      await waitUntil('the 05 nodes to be up', 180_000, () => /grading 05-rate-limiter at/.test(run.output()));
+      expect(commands(run.sample())).toMatch(/bin\/sdgrade\.js test 05/);
+      const left = await interrupt(run, 'SIGTERM');
+      expect(left, `still running ${GONE_WITHIN_MS} ms after TERM to npm:\n  ${commands(left)}`).toEqual([]);
+    },
+    timeLimit(240_000),
+  );
 
-  it('a run that finishes leaves nothing behind', async () => {
-    const run = startHarness([
-      'test',
-      '05',
-      '--manifest',
-      'reference/05-rate-limiter/manifest.json',
-      '--only',
-      'RL-C1',
-    ]);
-    const { code } = await run.exited;
-    expect(code, run.output()).toBe(0);
-    expect(commands(run.seen())).toMatch(/reference\/05-rate-limiter\/main\.ts/);
-    const left = await survivors(run.seen(), run.mark, Date.now());
-    expect(left, `still running ${GONE_WITHIN_MS} ms after the run ended:\n  ${commands(left)}`).toEqual([]);
-  }, 240_000);
+  it(
+    'a run that finishes leaves nothing behind',
+    async () => {
+      const run = startHarness([
+        'test',
+        '05',
+        '--manifest',
+        'reference/05-rate-limiter/manifest.json',
+        '--only',
+        'RL-C1',
+      ]);
+      const { code } = await run.exited;
+      expect(code, run.output()).toBe(0);
+      expect(commands(run.seen())).toMatch(/reference\/05-rate-limiter\/main\.ts/);
+      const left = await survivors(run.seen(), run.mark, Date.now());
+      expect(left, `still running ${GONE_WITHIN_MS} ms after the run ended:\n  ${commands(left)}`).toEqual([]);
+    },
+    timeLimit(240_000),
+  );
 });

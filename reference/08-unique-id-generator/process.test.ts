@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { timeLimit } from '../../harness/core/time-scale.ts';
 import { TICKET_SEQUENCE, TicketServer } from './sources.ts';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -36,21 +37,25 @@ describe('08 reference start-up', () => {
 });
 
 describe.runIf(databaseUrl)('ticket server on real PostgreSQL', () => {
-  it('hands out increasing, unique IDs to concurrent batches', async () => {
-    const ticket = await TicketServer.connect(databaseUrl!);
-    try {
-      const [a, b, one] = await Promise.all([ticket.batch(500), ticket.batch(500), ticket.next()]);
-      const all = [...a, ...b, one].map((x) => BigInt(x));
-      expect(new Set(all).size).toBe(1001);
-      for (const batch of [a, b])
-        for (let i = 1; i < batch.length; i++) expect(BigInt(batch[i]!)).toBeGreaterThan(BigInt(batch[i - 1]!));
-      expect(await ticket.health()).toBe('up');
-    } finally {
-      await ticket.close();
-    }
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(`DROP SEQUENCE IF EXISTS ${TICKET_SEQUENCE}`);
-    await client.end();
-  }, 30_000);
+  it(
+    'hands out increasing, unique IDs to concurrent batches',
+    async () => {
+      const ticket = await TicketServer.connect(databaseUrl!);
+      try {
+        const [a, b, one] = await Promise.all([ticket.batch(500), ticket.batch(500), ticket.next()]);
+        const all = [...a, ...b, one].map((x) => BigInt(x));
+        expect(new Set(all).size).toBe(1001);
+        for (const batch of [a, b])
+          for (let i = 1; i < batch.length; i++) expect(BigInt(batch[i]!)).toBeGreaterThan(BigInt(batch[i - 1]!));
+        expect(await ticket.health()).toBe('up');
+      } finally {
+        await ticket.close();
+      }
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query(`DROP SEQUENCE IF EXISTS ${TICKET_SEQUENCE}`);
+      await client.end();
+    },
+    timeLimit(30_000),
+  );
 });

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { timeLimit } from '../../harness/core/time-scale.ts';
 import { dropSchema, schemaName, TEST_DATABASE_URL, TEST_REDIS_URL, tempDir, withSearchPath } from './testing.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -48,7 +49,7 @@ function launch(env: Record<string, string>) {
 
 async function start(env: Record<string, string>): Promise<Server> {
   const p = launch(env);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + timeLimit(30_000);
   while (!/^READY (\S+)\n/.test(p.stdout())) {
     if (Date.now() > deadline || p.child.exitCode !== null) {
       throw new Error(`no READY line; stdout=${p.stdout()} stderr=${p.stderr()}`);
