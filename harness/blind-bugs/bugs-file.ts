@@ -23,6 +23,9 @@ export interface BlindBug {
   path: BugPath;
   /** Deployment settings the bug's code path needs (e.g. ALGORITHM, GENERATOR), passed to the nodes as --env. */
   env: Record<string, string>;
+  /** The chapter's deployment variant the bug lives in (`sdgrade test --variant`): its env, settings and the checks
+   * that apply to it; graded against a baseline of the same variant. */
+  variant?: string;
   equivalent: string | null;
   before: Grading;
   after?: Grading;
@@ -70,6 +73,9 @@ export function parseBugsFile(text: string, dir: string, source: string): BugsFi
     const env = (b.env ?? {}) as Record<string, unknown>;
     if (typeof env !== 'object' || Array.isArray(env) || Object.values(env).some((v) => typeof v !== 'string'))
       throw new Error(`${where}: env must map variable names to strings`);
+    const variant = b.variant === undefined || b.variant === null ? undefined : String(b.variant);
+    if (variant !== undefined && !/^[a-z0-9][a-z0-9_-]*$/.test(variant))
+      throw new Error(`${where}: variant must be the name of one of the chapter's deployment variants`);
     const equivalent = typeof b.equivalent === 'string' && b.equivalent.trim() ? b.equivalent.trim() : null;
     const before = grading(b.before, `${where} (before)`);
     const after = b.after === undefined || b.after === null ? undefined : grading(b.after, `${where} (after)`);
@@ -83,6 +89,7 @@ export function parseBugsFile(text: string, dir: string, source: string): BugsFi
       breaks: String(b.breaks ?? ''),
       path,
       env: env as Record<string, string>,
+      ...(variant ? { variant } : {}),
       equivalent,
       before,
       ...(after ? { after } : {}),

@@ -31,10 +31,13 @@ const yaml = (bugs: string) => `chapter: 99-demo\nwritten: test\nbugs:\n${bugs}`
 const bug = (id: string, before: string, extra = '') =>
   `  - id: ${id}\n    summary: s\n    breaks: b\n    equivalent: ${extra || 'null'}\n    before: ${before}\n`;
 
-// "Checks": LIM-1 fails unless the limit evaluates to 10; NOISE-1 fails everywhere (a slow machine).
+// "Checks": LIM-1 fails unless the limit evaluates to 10; NOISE-1 fails everywhere (a slow machine); under the
+// variant "layoutless", LAYOUT-1 fails too (a check that variant breaks by design, as 08's ticket IDs do UID-I4).
 const envsSeen: Record<string, string>[] = [];
-const fakeGrader: Grader = async ({ workspace, env }) => {
+const variantsSeen: (string | undefined)[] = [];
+const fakeGrader: Grader = async ({ workspace, env, variant }) => {
   envsSeen.push(env);
+  variantsSeen.push(variant);
   const src = readFileSync(join(workspace, 'reference', '99-demo', 'limit.ts'), 'utf8');
   // a sum of integer literals, e.g. `5 + 5`
   const limit = src
@@ -44,6 +47,7 @@ const fakeGrader: Grader = async ({ workspace, env }) => {
   const failed = [
     { id: 'NOISE-1', reason: 'timed out' },
     ...(limit === 10 ? [] : [{ id: 'LIM-1', reason: `limit ${limit}` }]),
+    ...(variant === 'layoutless' ? [{ id: 'LAYOUT-1', reason: 'no layout' }] : []),
   ];
   return { status: 'killed', by: failed[0]!.id, failed };
 };
@@ -127,6 +131,33 @@ describe('blind bugs', () => {
     expect(r.bugs[0]!.status).toBe('caught');
     expect(envsSeen).toEqual([{}, { ALGORITHM: 'leaking_bucket' }]);
     expect(() => parseBugsFile(yaml(withEnv.replace('leaking_bucket }', '3 }')), bugsDir, 'f')).toThrow(/env/);
+  });
+
+  it("grades a bug in its deployment variant, against a baseline of that variant (the variant's own failures are noise)", async () => {
+    variantsSeen.length = 0;
+    const inVariant = (id: string, before: string) =>
+      bug(id, before).replace('    equivalent:', '    variant: layoutless\n    equivalent:');
+    const { r, log } = await run(
+      yaml(
+        inVariant('off-by-one', '{ status: caught, by: [LIM-1] }') +
+          inVariant('same-limit', '{ status: missed, by: [] }'),
+      ),
+    );
+    // The default baseline, one baseline of the variant (not one per bug), then each bug in the variant.
+    expect(variantsSeen).toEqual([undefined, 'layoutless', 'layoutless', 'layoutless']);
+    expect(r.variantBaselines['layoutless']?.failed).toEqual(['NOISE-1', 'LAYOUT-1']);
+    expect(r.bugs.map((b) => [b.id, b.status, b.by, b.noise])).toEqual([
+      ['off-by-one', 'caught', ['LIM-1'], ['NOISE-1', 'LAYOUT-1']],
+      ['same-limit', 'missed', [], ['NOISE-1', 'LAYOUT-1']],
+    ]);
+    expect(log.some((l) => l.startsWith('baseline (variant layoutless)'))).toBe(true);
+    expect(() =>
+      parseBugsFile(
+        yaml(inVariant('same-limit', '{ status: missed, by: [] }').replace('layoutless', 'Bad Name')),
+        bugsDir,
+        'f',
+      ),
+    ).toThrow(/variant/);
   });
 
   it('figures: caught before and after among non-equivalent, graded bugs', () => {

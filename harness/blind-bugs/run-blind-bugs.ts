@@ -23,7 +23,10 @@ export interface BugResult {
 
 export interface BlindBugsReport {
   chapter: string;
+  /** The unpatched reference, graded as the default deployment. */
   baseline: { failed: string[]; ms: number } | null;
+  /** The unpatched reference graded as each deployment variant a bug lives in. */
+  variantBaselines: Record<string, { failed: string[]; ms: number }>;
   bugs: BugResult[];
   regressions: number;
   errors: number;
@@ -58,27 +61,42 @@ export async function runBlindBugs(o: RunBlindBugsOptions): Promise<BlindBugsRep
   const unknown = (o.only ?? []).filter((id) => !o.file.bugs.some((b) => b.id === id));
   if (unknown.length) throw new Error(`no blind bug named ${unknown.join(', ')} in ${o.file.dir}/bugs.yaml`);
 
-  let baseline: BlindBugsReport['baseline'] = null;
-  if (o.baseline) {
-    const grader = o.grader('embedded');
-    if ('skip' in grader) throw new Error(grader.skip);
+  // The unpatched reference first, as the default deployment and as each variant a graded bug lives in (on the
+  // stores that variant's bugs need): a check that fails there is noise on this machine, not a catch.
+  const gradeBaseline = async (path: BlindBug['path'], variant?: string) => {
+    const grader = o.grader(path);
+    if ('skip' in grader) return null;
     const ws = o.workspace(null);
     const t = performance.now();
+    const label = variant ? `baseline (variant ${variant})` : 'baseline';
     try {
-      const g = await grader({ workspace: ws.dir, env: {}, timeoutMs: o.timeoutMs });
+      const g = await grader({ workspace: ws.dir, env: {}, timeoutMs: o.timeoutMs, ...(variant ? { variant } : {}) });
       if (g.status === 'error' || g.status === 'timeout')
-        throw new Error(`the unpatched reference could not be graded (${g.status}: ${g.reason ?? ''})`);
-      baseline = { failed: failedIds(g), ms: performance.now() - t };
+        throw new Error(`the unpatched reference could not be graded (${label}: ${g.status}: ${g.reason ?? ''})`);
+      const b = { failed: failedIds(g), ms: performance.now() - t };
       o.log(
-        baseline.failed.length
-          ? `baseline: the unpatched reference fails ${baseline.failed.join(', ')} here; those are not counted as catches`
-          : `baseline: the unpatched reference passes (${Math.round(baseline.ms / 1000)} s)`,
+        b.failed.length
+          ? `${label}: the unpatched reference fails ${b.failed.join(', ')} here; those are not counted as catches`
+          : `${label}: the unpatched reference passes (${Math.round(b.ms / 1000)} s)`,
       );
+      return b;
     } finally {
       ws.remove();
     }
+  };
+  let baseline: BlindBugsReport['baseline'] = null;
+  const variantBaselines: BlindBugsReport['variantBaselines'] = {};
+  if (o.baseline) {
+    const grader = o.grader('embedded');
+    if ('skip' in grader) throw new Error(grader.skip);
+    baseline = await gradeBaseline('embedded');
+    for (const bug of bugs) {
+      if (!bug.variant || bug.variant in variantBaselines) continue;
+      const b = await gradeBaseline(bug.path, bug.variant);
+      if (b) variantBaselines[bug.variant] = b;
+    }
   }
-  const noisy = new Set(baseline?.failed ?? []);
+  const noiseOf = (bug: BlindBug) => new Set((bug.variant ? variantBaselines[bug.variant] : baseline)?.failed ?? []);
 
   const results: BugResult[] = [];
   for (const [i, bug] of bugs.entries()) {
@@ -92,7 +110,12 @@ export async function runBlindBugs(o: RunBlindBugsOptions): Promise<BlindBugsRep
       let ws: { dir: string; remove(): void } | null = null;
       try {
         ws = o.workspace(o.patchPath(bug));
-        const g = await grader({ workspace: ws.dir, env: bug.env, timeoutMs: o.timeoutMs });
+        const g = await grader({
+          workspace: ws.dir,
+          env: bug.env,
+          timeoutMs: o.timeoutMs,
+          ...(bug.variant ? { variant: bug.variant } : {}),
+        });
         if (g.status === 'error' || g.status === 'timeout') {
           r = {
             id: bug.id,
@@ -105,6 +128,7 @@ export async function runBlindBugs(o: RunBlindBugsOptions): Promise<BlindBugsRep
           };
         } else {
           const all = failedIds(g);
+          const noisy = noiseOf(bug);
           const by = all.filter((id) => !noisy.has(id));
           const noise = all.filter((id) => noisy.has(id));
           r = { id: bug.id, path: bug.path, expected, status: by.length ? 'caught' : 'missed', by, noise };
@@ -120,12 +144,13 @@ export async function runBlindBugs(o: RunBlindBugsOptions): Promise<BlindBugsRep
     const detail = res.status === 'caught' ? ` by ${res.by.join(', ')}` : res.reason ? `: ${res.reason}` : '';
     const flag = res.verdict === 'as-recorded' ? '' : `  [${res.verdict}; recorded: ${expected}]`;
     o.log(
-      `bug ${i + 1} of ${bugs.length}: ${bug.id} (${bug.path}) ${res.status}${detail} in ${Math.round(res.ms / 1000)} s${flag}`,
+      `bug ${i + 1} of ${bugs.length}: ${bug.id} (${bug.path}${bug.variant ? `, variant ${bug.variant}` : ''}) ${res.status}${detail} in ${Math.round(res.ms / 1000)} s${flag}`,
     );
   }
   return {
     chapter: o.file.chapter,
     baseline,
+    variantBaselines,
     bugs: results,
     regressions: results.filter((r) => r.verdict === 'regressed' || r.verdict === 'equivalent-caught').length,
     errors: results.filter((r) => r.verdict === 'error').length,
