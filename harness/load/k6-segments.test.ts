@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timeLimit } from '../core/time-scale.ts';
 import { findK6 } from '../tools/k6.ts';
 import { k6Percentile } from './k6-samples.ts';
 import { findSampleFiles, runK6Segments, type SegmentedRun, segmentOf, segmentSequence } from './k6-segments.ts';
@@ -21,7 +22,6 @@ const script = `
 import http from 'k6/http';
 import { check, sleep, randomSeed } from 'k6';
 import { Counter } from 'k6/metrics';
-import { timeLimit } from '../core/time-scale.ts';
 const hits = new Counter('hits');
 randomSeed(42);
 export const options = {
