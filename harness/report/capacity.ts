@@ -34,6 +34,9 @@ export function capacityLine(c: CapacityPerNode): string {
   const ratio = c.ratio === null ? '' : ` (${formatNumber(c.ratio)} of no-op)`;
   // No book rate (the chapter's targets are latencies at a rate of ours): capacity and ratio, no node count.
   if (c.bookRate === 0) return `${c.target} ${c.label}: ${formatCapacity(c)} per node${ratio}, no book rate`;
+  // A book rate that cannot be spread over nodes as measured (29: one matching engine per symbol): why, no count.
+  if (c.nodesNeeded === null)
+    return `${c.target} ${c.label}: ${formatCapacity(c)} per node${ratio}, ${formatNodes(c)} (book: ${formatNumber(c.bookRate)})`;
   return `${c.target} ${c.label}: ${formatCapacity(c)} per node${ratio}, ${formatNodes(c)} for ${formatNumber(c.bookRate)}`;
 }
 

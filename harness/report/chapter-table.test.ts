@@ -116,6 +116,28 @@ describe('renderChapterTable', () => {
     );
   });
 
+  it('shows capacity and ratio with the reason, not a node count, where the book rate cannot spread over nodes', () => {
+    const run = loadFixture('sample-run');
+    run.chapters[0]!.load!.capacity = [
+      {
+        target: 'SE-T1',
+        label: 'limit order',
+        unit: 'orders/s',
+        latency: { id: 'SE-T3', p99Ms: 10 },
+        perNode: 1500,
+        yardstick: 6000,
+        ratio: 0.25,
+        bookRate: 43000,
+        nodesNeeded: null,
+        assumption: 'a stateless tier that scales out',
+        reason: 'no node count: one matching engine per symbol',
+      },
+    ];
+    expect(renderChapterTable(run, chapters)).toContain(
+      '| SE-T1 limit order: 1,500 orders/s per node (0.25 of no-op), no node count: one matching engine per symbol (book: 43,000) |',
+    );
+  });
+
   it('escapes pipes in titles', () => {
     expect(renderChapterTable(loadFixture('sample-run'), [{ slug: '01-a', title: 'a | b' }])).toContain('| a \\| b |');
   });
