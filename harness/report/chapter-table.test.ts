@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { mergeRunsForTable, renderChapterTable, TABLE_END, TABLE_START, updateReadmeTable } from './chapter-table.ts';
+import {
+  keepPreviousRows,
+  mergeRunsForTable,
+  previousGradedRows,
+  renderChapterTable,
+  TABLE_END,
+  TABLE_START,
+  updateReadmeTable,
+} from './chapter-table.ts';
 import { loadFixture } from './test-support.ts';
 
 const chapters = [
@@ -190,5 +198,42 @@ describe('mergeRunsForTable', () => {
 
   it('refuses to build a table from no run', () => {
     expect(() => mergeRunsForTable([])).toThrow(/no run/);
+  });
+});
+
+describe('keepPreviousRows', () => {
+  const before = [
+    'Intro.',
+    TABLE_START,
+    '| # | Chapter | Status | Targets met | Capacity | Grading power | Spec |',
+    '| ---: | --- | --- | ---: | --- | --- | --- |',
+    '| 04 | Rate limiter | graded: 14/14 checks pass, 0 skipped | 5/7 | RL-T1: 30 req/s | old power | [spec](a) |',
+    '| 09 | URL shortener | graded: 15/15 checks pass, 0 skipped | 3/7 | URL-T2: 900 req/s | – | [spec](b) |',
+    '| 11 | Notification | not started | – | – | – | – |',
+    '',
+    'Graded in run R1 (04); run R2 (09).',
+    TABLE_END,
+  ].join('\n');
+
+  it('reads the graded rows and the run named for each, and skips rows that were not graded', () => {
+    const rows = previousGradedRows(before);
+    expect([...rows.keys()]).toEqual(['04', '09']);
+    expect(rows.get('04')).toMatchObject({ run: 'R1' });
+    expect(rows.get('09')!.row).toContain('URL-T2: 900 req/s');
+  });
+
+  it("puts back the old status, targets and capacity of the chapters asked for, with today's power, naming their run", () => {
+    const table = renderChapterTable(loadFixture('sample-run'), [
+      { slug: '04-rate-limiter', title: 'Rate limiter', note: 'graded by the harness; not in this run', power: 'new' },
+      { slug: '09-url-shortener', title: 'URL shortener' },
+    ]);
+    const kept = keepPreviousRows(table, previousGradedRows(before), ['04']);
+    expect(kept.table).toContain(
+      '| 04 | Rate limiter | graded: 14/14 checks pass, 0 skipped | 5/7 | RL-T1: 30 req/s | new | [spec](specs/04-rate-limiter/README.md) |',
+    );
+    // 09 is in the run given, so its row is the run's, not the old one.
+    expect(kept.table).toContain('| 09 | URL shortener | graded: 11/15 checks pass, 2 skipped |');
+    expect(kept.sources).toBe('Rows 04 kept from the table before, graded in run R1 (04).');
+    expect(keepPreviousRows(table, previousGradedRows(before), ['11'])).toEqual({ table, sources: '' });
   });
 });
