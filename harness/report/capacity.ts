@@ -16,8 +16,10 @@ export const isBeyond = (t: TargetResult) => t.verdict === 'beyond-machine';
 /** "12,000 req/s" or "not measured". */
 export function formatCapacity(c: CapacityPerNode): string {
   if (c.perNode !== null) return `${formatNumber(c.perNode)} ${c.unit}`;
-  // Searched, but even the lowest rate tried missed the latency target.
-  if (c.steps?.length) return `below ${formatNumber(Math.min(...c.steps.map((s) => s.rate)))} ${c.unit}`;
+  // Searched, but even the lowest rate tried missed the latency target. With a book rate the steps offered requests
+  // (iterations) per second, whatever the target's unit (20: 100 messages per request), as the yardstick's column.
+  const stepUnit = c.bookRate === 0 ? c.unit : 'req/s';
+  if (c.steps?.length) return `below ${formatNumber(Math.min(...c.steps.map((s) => s.rate)))} ${stepUnit}`;
   return 'not measured';
 }
 

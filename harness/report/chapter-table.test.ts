@@ -146,6 +146,27 @@ describe('renderChapterTable', () => {
     );
   });
 
+  it('says the lowest rate tried in requests per second when no step held, whatever the rate target counts', () => {
+    const run = loadFixture('sample-run');
+    run.chapters[0]!.load!.capacity = [
+      {
+        target: 'MQ-T1',
+        label: 'batched produce (100 x 1 KB)',
+        unit: 'msgs/s',
+        latency: { id: 'MQ-T3', p99Ms: 50 },
+        perNode: null,
+        yardstick: null,
+        ratio: null,
+        bookRate: 10000,
+        nodesNeeded: null,
+        assumption: 'brokers',
+        reason: 'no step held: p99 86 ms over 50 ms at 4 req/s',
+        steps: [25, 13, 7, 4].map((rate) => ({ rate, rps: rate, p99Ms: 90, dropped: 0, errorRate: 0, ok: false })),
+      },
+    ];
+    expect(renderChapterTable(run, chapters)).toContain('| MQ-T1 batched produce (100 x 1 KB): below 4 req/s |');
+  });
+
   it('escapes pipes in titles', () => {
     expect(renderChapterTable(loadFixture('sample-run'), [{ slug: '01-a', title: 'a | b' }])).toContain('| a \\| b |');
   });
