@@ -5,11 +5,13 @@
 // Open model: constant-arrival-rate scenarios, so a slow broker cannot hide behind fewer requests (late iterations
 // show up as dropped_iterations). Targets come from specs/20-distributed-message-queue/generated/targets.json, the
 // file the harness reads. Env: TARGET_URL (required; the broker), PROFILE=smoke|full (default smoke).
+// CAPACITY=batched with RATE, WARMUP and DURATION runs that scenario alone at RATE per second: one step of the
+// harness's capacity search (harness/load/flow-step.ts).
 //   k6 run -e TARGET_URL=http://127.0.0.1:8200 -e PROFILE=smoke load/20-distributed-message-queue.js
 import { check, fail } from 'k6';
 import http from 'k6/http';
 import { Counter } from 'k6/metrics';
-import { rateScenario, warmupScenario } from './lib/open-model.js';
+import { capacityScenarios, rateScenario, warmupScenario } from './lib/open-model.js';
 
 const targets = JSON.parse(open('../specs/20-distributed-message-queue/generated/targets.json'));
 const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
@@ -54,7 +56,7 @@ const JSON_HEADERS = { headers: { 'content-type': 'application/json' } };
 export const options = {
   discardResponseBodies: false,
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)'],
-  scenarios: {
+  scenarios: capacityScenarios(__ENV) ?? {
     warmup: warmupScenario('single', singleRate, p.warmup),
     batched: rateScenario('batched', batchedRate, p.warmup, p.duration),
     single: rateScenario('single', singleRate, p.warmup, p.duration),

@@ -5,11 +5,13 @@
 // Open model: constant-arrival-rate scenarios, so a slow service cannot hide behind fewer requests (late iterations
 // show up as dropped_iterations). Targets come from specs/23-hotel-reservation/generated/targets.json, the file the
 // harness reads. Env: TARGET_URL (required), PROFILE=smoke|full (default smoke).
+// CAPACITY=reserve with RATE, WARMUP and DURATION runs that scenario alone at RATE per second: one step of the
+// harness's capacity search (harness/load/flow-step.ts).
 //   k6 run -e TARGET_URL=http://127.0.0.1:8230 -e PROFILE=smoke load/23-hotel-reservation.js
 import { check, fail } from 'k6';
 import http from 'k6/http';
 import { Counter } from 'k6/metrics';
-import { rateScenario, warmupScenario } from './lib/open-model.js';
+import { capacityScenarios, rateScenario, warmupScenario } from './lib/open-model.js';
 
 const targets = JSON.parse(open('../specs/23-hotel-reservation/generated/targets.json'));
 const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
@@ -38,7 +40,7 @@ const reservations = new Counter('reservations');
 export const options = {
   discardResponseBodies: false,
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)'],
-  scenarios: {
+  scenarios: capacityScenarios(__ENV) ?? {
     warmup: warmupScenario('details', detailRate, p.warmup),
     reserve: rateScenario('reserve', reserveRate, p.warmup, p.duration),
     details: rateScenario('details', detailRate, p.warmup, p.duration),

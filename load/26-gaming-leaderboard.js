@@ -6,10 +6,12 @@
 // show up as dropped_iterations). Targets come from specs/26-gaming-leaderboard/generated/targets.json, the file the
 // harness reads. Env: TARGET_URL (required), PROFILE=smoke|full (default smoke), GAME_SERVER_KEY (default the
 // spec's grading default, sdgrade-game-server).
+// CAPACITY=update with RATE, WARMUP and DURATION runs that scenario alone at RATE per second: one step of the
+// harness's capacity search (harness/load/flow-step.ts).
 //   k6 run -e TARGET_URL=http://127.0.0.1:8260 -e PROFILE=smoke load/26-gaming-leaderboard.js
 import { check, fail } from 'k6';
 import http from 'k6/http';
-import { rateScenario, warmupScenario } from './lib/open-model.js';
+import { capacityScenarios, rateScenario, warmupScenario } from './lib/open-model.js';
 
 const targets = JSON.parse(open('../specs/26-gaming-leaderboard/generated/targets.json'));
 const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
@@ -40,7 +42,7 @@ const AUTH = { headers: { 'content-type': 'application/json', authorization: `Be
 export const options = {
   discardResponseBodies: false,
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)'],
-  scenarios: {
+  scenarios: capacityScenarios(__ENV) ?? {
     warmup: warmupScenario('update', updateRate, p.warmup),
     update: rateScenario('update', updateRate, p.warmup, p.duration),
     top10: rateScenario('top10', topRate, p.warmup, p.duration),

@@ -6,11 +6,13 @@
 // show up as dropped_iterations). Orders cross: buys and sells around one price on 20 symbols by 20 users, so the
 // load matches, rests and partly fills. Targets come from specs/29-stock-exchange/generated/targets.json, the file
 // the harness reads. Env: TARGET_URL (required; the exchange), PROFILE=smoke|full (default smoke).
+// CAPACITY=book with RATE, WARMUP and DURATION runs that scenario alone at RATE per second: one step of the
+// harness's capacity search (harness/load/flow-step.ts).
 //   k6 run -e TARGET_URL=http://127.0.0.1:8290 -e PROFILE=smoke load/29-stock-exchange.js
 import { check, fail } from 'k6';
 import http from 'k6/http';
 import { Counter } from 'k6/metrics';
-import { rateScenario, warmupScenario } from './lib/open-model.js';
+import { capacityScenarios, rateScenario, warmupScenario } from './lib/open-model.js';
 
 const targets = JSON.parse(open('../specs/29-stock-exchange/generated/targets.json'));
 const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
@@ -38,7 +40,7 @@ export const options = {
   discardResponseBodies: false,
   setupTimeout: '120s',
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)'],
-  scenarios: {
+  scenarios: capacityScenarios(__ENV) ?? {
     warmup: warmupScenario('latency', p.latencyRate, p.warmup),
     book: rateScenario('book', bookRate, p.warmup, p.duration),
     latency: rateScenario('latency', p.latencyRate, p.warmup, p.duration),

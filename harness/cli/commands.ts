@@ -13,7 +13,13 @@ import { rootDir } from '../core/paths.ts';
 import { makeRunDir, newRunId } from '../core/run-dir.ts';
 import { newRunSeed } from '../core/seed.ts';
 import { parseSettings } from '../core/settings.ts';
-import { mergeRunsForTable, renderChapterTable, updateReadmeTable } from '../report/chapter-table.ts';
+import {
+  keepPreviousRows,
+  mergeRunsForTable,
+  previousGradedRows,
+  renderChapterTable,
+  updateReadmeTable,
+} from '../report/chapter-table.ts';
 import { compareRuns } from '../report/compare.ts';
 import { writeReport } from '../report/write-report.ts';
 import type { ChapterResult, RunResults } from '../results/types.ts';
@@ -324,7 +330,10 @@ export async function cmdCompare(a: string, b: string, threshold: number): Promi
   return c.exitCode;
 }
 
-export async function cmdReport(p: string, o: { out?: string; readme?: boolean; also?: string[] }): Promise<number> {
+export async function cmdReport(
+  p: string,
+  o: { out?: string; readme?: boolean; also?: string[]; keepRows?: boolean },
+): Promise<number> {
   const results = readResults(p);
   const dir = o.out ? resolve(o.out) : existsSync(p) && statSync(p).isDirectory() ? p : resolve(p, '..');
   const paths = await writeReport(results, dir);
@@ -344,8 +353,18 @@ export async function cmdReport(p: string, o: { out?: string; readme?: boolean; 
             : undefined;
       return { ...c, hasSpec, power: gradingPowerCell(c.slug), ...(note ? { note } : {}) };
     });
-    const table = `${renderChapterTable(merged.results, entries)}\n\n${merged.sources}`;
-    writeFileSync(readme, updateReadmeTable(readFileSync(readme, 'utf8'), table));
+    const text = readFileSync(readme, 'utf8');
+    // --keep-rows: chapters none of these runs graded keep the row the table had, with its run named.
+    const notInRuns = entries.filter((e) => e.note === 'graded by the harness; not in this run');
+    const kept = o.keepRows
+      ? keepPreviousRows(
+          renderChapterTable(merged.results, entries),
+          previousGradedRows(text),
+          notInRuns.map((e) => e.slug.split('-')[0] ?? ''),
+        )
+      : { table: renderChapterTable(merged.results, entries), sources: '' };
+    const table = `${kept.table}\n\n${merged.sources}${kept.sources ? ` ${kept.sources}` : ''}`;
+    writeFileSync(readme, updateReadmeTable(text, table));
     log(`updated the chapter table in ${readme}`);
   }
   return 0;

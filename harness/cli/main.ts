@@ -197,6 +197,10 @@ export async function main(argv: string[]): Promise<number> {
       '--also <results...>',
       'with --readme: further runs for chapters this one did not grade (named under the table)',
     )
+    .option(
+      '--keep-rows',
+      "with --readme: chapters none of the runs graded keep the table's row as it was, its run named under the table",
+    )
     .description('render the Markdown, HTML and JUnit reports of a run')
     .action(async (results, opts) => {
       const { cmdReport } = await import('./commands.ts');

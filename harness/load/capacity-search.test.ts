@@ -184,6 +184,47 @@ describe('capacityPerNode with fake endpoints', () => {
     expect(c!.limitedBy).toMatch(/the no-op server beside it held no step either .*: beyond this machine$/);
   });
 
+  it('measures capacity and its ratio but makes no node count where the book rate cannot spread over nodes', async () => {
+    const [c] = await capacityPerNode(
+      ctx,
+      [
+        {
+          target: rate,
+          latency,
+          label: 'order',
+          url: 'http://impl',
+          noNodeCount: 'one engine per symbol',
+          assumption: 'one engine',
+        },
+      ],
+      io(8000, 1200),
+    );
+    expect(c).toMatchObject({ bookRate: 5000, yardstick: 8000, nodesNeeded: null, assumption: 'one engine' });
+    expect(c!.perNode).toBeGreaterThan(1000);
+    expect(c!.ratio).toBe(Math.round((c!.perNode! / 8000) * 1000) / 1000);
+    expect(c!.reason).toBe('no node count: one engine per symbol');
+  });
+
+  it('searches past twice the book rate up to maxRps, so a low book rate still finds the node capacity', async () => {
+    const low = { ...rate, value: 3 };
+    const [capped] = await capacityPerNode(
+      ctx,
+      [{ target: low, latency, label: 'r', url: 'http://impl' }],
+      io(8000, 1200),
+    );
+    // Capped at twice the book's rate: one step at 6/s holds and the search stops there.
+    expect(capped).toMatchObject({ perNode: 6, nodesNeeded: 1, limitedBy: "the search's top rate (6 req/s) held" });
+    const [c] = await capacityPerNode(
+      ctx,
+      [{ target: low, latency, label: 'r', url: 'http://impl', maxRps: 12_800 }],
+      io(8000, 1200),
+    );
+    expect(c!.perNode).toBeGreaterThan(1000);
+    expect(c!.perNode).toBeLessThanOrEqual(1200);
+    expect(c!.limitedBy).toMatch(/dropped at \d+ req\/s$/);
+    expect(c).toMatchObject({ bookRate: 3, nodesNeeded: 1 });
+  });
+
   it('says no step held when even the lowest rate misses', async () => {
     const [c] = await capacityPerNode(ctx, [{ target: rate, latency, label: 'read', url: 'http://impl' }], io(8000, 5));
     expect(c).toMatchObject({ perNode: null, ratio: null, nodesNeeded: null });

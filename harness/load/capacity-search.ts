@@ -260,6 +260,18 @@ export interface CapacitySpec {
   search?: CustomSearch;
   /** The chapter's shared store, when it has one; its own capacity is not part of this search. */
   store?: { name: string; measured: boolean; note: string };
+  /** How the book's rate spreads over nodes, where it is not a stateless tier (default SCALE_OUT_ASSUMPTION). */
+  assumption?: string;
+  /**
+   * Why no node count is made, where the book's rate cannot be spread over nodes as measured (29: one matching
+   * engine per symbol). The capacity and its ratio are still measured.
+   */
+  noNodeCount?: string;
+  /**
+   * Search up to this rate instead of twice the book's rate, where the book's rate is so low (23: 3/s) that a
+   * search stopped there would say nothing about the node.
+   */
+  maxRps?: number;
 }
 
 /** What the search runs on; tests pass fakes. */
@@ -299,7 +311,7 @@ export async function capacityPerNode(
       ratio: null,
       bookRate,
       nodesNeeded: null,
-      assumption: SCALE_OUT_ASSUMPTION,
+      assumption: spec.assumption ?? SCALE_OUT_ASSUMPTION,
       ...(spec.store ? { store: spec.store } : {}),
     };
     if (ctx.replayDir) {
@@ -310,7 +322,7 @@ export async function capacityPerNode(
       continue;
     }
     // Search up to twice the book's rate: beyond it one node is enough, and the steps would only cost time.
-    const maxRps = hasRate ? Math.max(1, Math.ceil((bookRate * 2) / per)) : NOOP_MAX_RPS;
+    const maxRps = spec.maxRps ?? (hasRate ? Math.max(1, Math.ceil((bookRate * 2) / per)) : NOOP_MAX_RPS);
     const dir = (name: string) => join(ctx.outDir, `capacity-${spec.label.replace(/\W+/g, '-')}`, name);
     const plan = spec.search?.plans?.[ctx.profile] ?? SEARCH_PLANS[ctx.profile];
     const common = { latencyMs, profile: ctx.profile, k6: ctx.k6, plan };
@@ -361,15 +373,17 @@ export async function capacityPerNode(
     const reason =
       impl.capacity === 0
         ? `no step held: ${impl.limitedBy}`
-        : hasRate
-          ? undefined
-          : 'no nodes needed: the book gives no rate for this chapter';
+        : !hasRate
+          ? 'no nodes needed: the book gives no rate for this chapter'
+          : spec.noNodeCount
+            ? `no node count: ${spec.noNodeCount}`
+            : undefined;
     out.push({
       ...base,
       perNode: impl.capacity > 0 ? round3(perNode) : null,
       yardstick: yardstick.capacity > 0 ? yardstick.capacity : null,
       ratio: impl.capacity > 0 && yardstick.capacity > 0 ? round3(impl.capacity / yardstick.capacity) : null,
-      nodesNeeded: impl.capacity > 0 && bookRate > 0 ? Math.ceil(bookRate / perNode) : null,
+      nodesNeeded: impl.capacity > 0 && bookRate > 0 && !spec.noNodeCount ? Math.ceil(bookRate / perNode) : null,
       // When the no-op server held no step either, the latency bound is this machine's, not the implementation's.
       limitedBy:
         yardstick.capacity === 0

@@ -16,8 +16,10 @@ export const isBeyond = (t: TargetResult) => t.verdict === 'beyond-machine';
 /** "12,000 req/s" or "not measured". */
 export function formatCapacity(c: CapacityPerNode): string {
   if (c.perNode !== null) return `${formatNumber(c.perNode)} ${c.unit}`;
-  // Searched, but even the lowest rate tried missed the latency target.
-  if (c.steps?.length) return `below ${formatNumber(Math.min(...c.steps.map((s) => s.rate)))} ${c.unit}`;
+  // Searched, but even the lowest rate tried missed the latency target. With a book rate the steps offered requests
+  // (iterations) per second, whatever the target's unit (20: 100 messages per request), as the yardstick's column.
+  const stepUnit = c.bookRate === 0 ? c.unit : 'req/s';
+  if (c.steps?.length) return `below ${formatNumber(Math.min(...c.steps.map((s) => s.rate)))} ${stepUnit}`;
   return 'not measured';
 }
 
@@ -34,6 +36,9 @@ export function capacityLine(c: CapacityPerNode): string {
   const ratio = c.ratio === null ? '' : ` (${formatNumber(c.ratio)} of no-op)`;
   // No book rate (the chapter's targets are latencies at a rate of ours): capacity and ratio, no node count.
   if (c.bookRate === 0) return `${c.target} ${c.label}: ${formatCapacity(c)} per node${ratio}, no book rate`;
+  // A book rate that cannot be spread over nodes as measured (29: one matching engine per symbol): why, no count.
+  if (c.nodesNeeded === null)
+    return `${c.target} ${c.label}: ${formatCapacity(c)} per node${ratio}, ${formatNodes(c)} (book: ${formatNumber(c.bookRate)})`;
   return `${c.target} ${c.label}: ${formatCapacity(c)} per node${ratio}, ${formatNodes(c)} for ${formatNumber(c.bookRate)}`;
 }
 

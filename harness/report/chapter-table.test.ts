@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { mergeRunsForTable, renderChapterTable, TABLE_END, TABLE_START, updateReadmeTable } from './chapter-table.ts';
+import {
+  keepPreviousRows,
+  mergeRunsForTable,
+  previousGradedRows,
+  renderChapterTable,
+  TABLE_END,
+  TABLE_START,
+  updateReadmeTable,
+} from './chapter-table.ts';
 import { loadFixture } from './test-support.ts';
 
 const chapters = [
@@ -116,6 +124,49 @@ describe('renderChapterTable', () => {
     );
   });
 
+  it('shows capacity and ratio with the reason, not a node count, where the book rate cannot spread over nodes', () => {
+    const run = loadFixture('sample-run');
+    run.chapters[0]!.load!.capacity = [
+      {
+        target: 'SE-T1',
+        label: 'limit order',
+        unit: 'orders/s',
+        latency: { id: 'SE-T3', p99Ms: 10 },
+        perNode: 1500,
+        yardstick: 6000,
+        ratio: 0.25,
+        bookRate: 43000,
+        nodesNeeded: null,
+        assumption: 'a stateless tier that scales out',
+        reason: 'no node count: one matching engine per symbol',
+      },
+    ];
+    expect(renderChapterTable(run, chapters)).toContain(
+      '| SE-T1 limit order: 1,500 orders/s per node (0.25 of no-op), no node count: one matching engine per symbol (book: 43,000) |',
+    );
+  });
+
+  it('says the lowest rate tried in requests per second when no step held, whatever the rate target counts', () => {
+    const run = loadFixture('sample-run');
+    run.chapters[0]!.load!.capacity = [
+      {
+        target: 'MQ-T1',
+        label: 'batched produce (100 x 1 KB)',
+        unit: 'msgs/s',
+        latency: { id: 'MQ-T3', p99Ms: 50 },
+        perNode: null,
+        yardstick: null,
+        ratio: null,
+        bookRate: 10000,
+        nodesNeeded: null,
+        assumption: 'brokers',
+        reason: 'no step held: p99 86 ms over 50 ms at 4 req/s',
+        steps: [25, 13, 7, 4].map((rate) => ({ rate, rps: rate, p99Ms: 90, dropped: 0, errorRate: 0, ok: false })),
+      },
+    ];
+    expect(renderChapterTable(run, chapters)).toContain('| MQ-T1 batched produce (100 x 1 KB): below 4 req/s |');
+  });
+
   it('escapes pipes in titles', () => {
     expect(renderChapterTable(loadFixture('sample-run'), [{ slug: '01-a', title: 'a | b' }])).toContain('| a \\| b |');
   });
@@ -168,5 +219,42 @@ describe('mergeRunsForTable', () => {
 
   it('refuses to build a table from no run', () => {
     expect(() => mergeRunsForTable([])).toThrow(/no run/);
+  });
+});
+
+describe('keepPreviousRows', () => {
+  const before = [
+    'Intro.',
+    TABLE_START,
+    '| # | Chapter | Status | Targets met | Capacity | Grading power | Spec |',
+    '| ---: | --- | --- | ---: | --- | --- | --- |',
+    '| 04 | Rate limiter | graded: 14/14 checks pass, 0 skipped | 5/7 | RL-T1: 30 req/s | old power | [spec](a) |',
+    '| 09 | URL shortener | graded: 15/15 checks pass, 0 skipped | 3/7 | URL-T2: 900 req/s | – | [spec](b) |',
+    '| 11 | Notification | not started | – | – | – | – |',
+    '',
+    'Graded in run R1 (04); run R2 (09).',
+    TABLE_END,
+  ].join('\n');
+
+  it('reads the graded rows and the run named for each, and skips rows that were not graded', () => {
+    const rows = previousGradedRows(before);
+    expect([...rows.keys()]).toEqual(['04', '09']);
+    expect(rows.get('04')).toMatchObject({ run: 'R1' });
+    expect(rows.get('09')!.row).toContain('URL-T2: 900 req/s');
+  });
+
+  it("puts back the old status, targets and capacity of the chapters asked for, with today's power, naming their run", () => {
+    const table = renderChapterTable(loadFixture('sample-run'), [
+      { slug: '04-rate-limiter', title: 'Rate limiter', note: 'graded by the harness; not in this run', power: 'new' },
+      { slug: '09-url-shortener', title: 'URL shortener' },
+    ]);
+    const kept = keepPreviousRows(table, previousGradedRows(before), ['04']);
+    expect(kept.table).toContain(
+      '| 04 | Rate limiter | graded: 14/14 checks pass, 0 skipped | 5/7 | RL-T1: 30 req/s | new | [spec](specs/04-rate-limiter/README.md) |',
+    );
+    // 09 is in the run given, so its row is the run's, not the old one.
+    expect(kept.table).toContain('| 09 | URL shortener | graded: 11/15 checks pass, 2 skipped |');
+    expect(kept.sources).toBe('Rows 04 kept from the table before, graded in run R1 (04).');
+    expect(keepPreviousRows(table, previousGradedRows(before), ['11'])).toEqual({ table, sources: '' });
   });
 });

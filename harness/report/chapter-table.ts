@@ -83,3 +83,62 @@ export function updateReadmeTable(readmeText: string, table: string): string {
   }
   return `${readmeText.slice(0, start + TABLE_START.length)}\n${table.trim()}\n${readmeText.slice(end)}`;
 }
+
+/** A graded row of the README's current table (whole line) and the run it names for it under the table. */
+export interface PreviousRow {
+  row: string;
+  run: string | null;
+}
+
+/**
+ * The graded rows of the table now in the README, by chapter number, each with the run its sources line names for
+ * it: what `report --readme --keep-rows` keeps for chapters none of the given runs graded (runs are not kept in
+ * the repository, so an earlier run's chapters cannot be graded again from its results).
+ */
+export function previousGradedRows(readmeText: string): Map<string, PreviousRow> {
+  const start = readmeText.indexOf(TABLE_START);
+  const end = readmeText.indexOf(TABLE_END);
+  const out = new Map<string, PreviousRow>();
+  if (start === -1 || end === -1 || end < start) return out;
+  const body = readmeText.slice(start + TABLE_START.length, end);
+  const runOf = new Map<string, string>();
+  for (const m of body.matchAll(/run (\S+) \(([^)]*)\)/g)) for (const n of m[2]!.split(',')) runOf.set(n.trim(), m[1]!);
+  for (const line of body.split('\n')) {
+    const cells = line.split(' | ');
+    const number = cells[0]?.replace(/^\|\s*/, '').trim() ?? '';
+    if (!/^\d+$/.test(number) || !cells[2]?.startsWith('graded:')) continue;
+    out.set(number, { row: line, run: runOf.get(number) ?? null });
+  }
+  return out;
+}
+
+/**
+ * The table with the previous rows put back for the given chapter numbers, and a sentence naming the runs they
+ * came from (appended under the table, after the sources of the runs given).
+ */
+export function keepPreviousRows(
+  table: string,
+  previous: Map<string, PreviousRow>,
+  numbers: readonly string[],
+): { table: string; sources: string } {
+  const kept = numbers.filter((n) => previous.has(n));
+  if (kept.length === 0) return { table, sources: '' };
+  const lines = table.split('\n').map((line) => {
+    const n = /^\|\s*(\d+)\s*\|/.exec(line)?.[1];
+    if (n === undefined || !kept.includes(n)) return line;
+    // The old status, targets and capacity cells; number, title, grading power and spec as they are now.
+    const cells = line.split(' | ');
+    const old = previous.get(n)!.row.split(' | ');
+    return [...cells.slice(0, 2), ...old.slice(2, 5), ...cells.slice(5)].join(' | ');
+  });
+  const byRun = new Map<string, string[]>();
+  for (const n of kept) {
+    const run = previous.get(n)!.run ?? 'not named';
+    byRun.set(run, [...(byRun.get(run) ?? []), n]);
+  }
+  const runs = [...byRun].map(([id, nums]) => `run ${id} (${nums.join(', ')})`).join('; ');
+  return {
+    table: lines.join('\n'),
+    sources: `Rows ${kept.join(', ')} kept from the table before, graded in ${runs}.`,
+  };
+}

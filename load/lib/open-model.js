@@ -27,3 +27,18 @@ export function warmupScenario(exec, rate, duration) {
     stages: [{ target: rate, duration }],
   };
 }
+
+// One step of the harness's capacity search of a chapter (CAPACITY=<scenario>, with RATE, WARMUP and DURATION): that
+// scenario alone at RATE iterations/s after a ramp, in place of the profile's scenarios, with the script's own body
+// checks (harness/load/flow-step.ts reads it). Returns null when CAPACITY is not set.
+export function capacityScenarios(env) {
+  const name = env.CAPACITY;
+  if (!name) return null;
+  const rate = Number(env.RATE);
+  if (!(rate > 0)) throw new Error(`CAPACITY=${name} needs RATE, iterations per second`);
+  const warmup = env.WARMUP || '3s';
+  return {
+    [`warmup_${name}`]: warmupScenario(name, rate, warmup),
+    [name]: rateScenario(name, rate, warmup, env.DURATION || '8s'),
+  };
+}

@@ -1,6 +1,7 @@
 // The chapter's k6 load (load/20-distributed-message-queue.js) mapped to its targets: batched and unbatched produce
-// of 1 KB messages and fetches at once, each rate graded with the no-op yardstick at the same offered rate. Capacity
-// per node and the batching ratio at capacity are not measured yet (spec README, "Not yet").
+// of 1 KB messages and fetches at once, each rate graded with the no-op yardstick at the same offered rate; then the
+// capacity per broker of batched produce, a stepped search beside the no-op server. The batching ratio at capacity
+// is not measured yet (spec README, "Not yet").
 import { join } from 'node:path';
 import { gradeTarget } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
@@ -9,7 +10,9 @@ import { loadTargets } from '../../core/resolve-targets.ts';
 import { round3 } from '../../core/stats.ts';
 import { throttleProgress } from '../../core/throttle-progress.ts';
 import { atOfferedRate } from '../../load/at-rate.ts';
+import { capacityPerNode, type SearchPlan } from '../../load/capacity-search.ts';
 import { loadK6 } from '../../load/chapter-k6.ts';
+import { flowStepRunner } from '../../load/flow-step.ts';
 import { checkFailureRate, loadSection, measuredScenario, shareOf } from '../../load/measured-scenario.ts';
 import type { LoadScenario, TargetResult } from '../../results/types.ts';
 
@@ -18,6 +21,17 @@ const durations = { smoke: { measureS: 8 }, full: { measureS: 60 } };
 const scale = { smoke: 0.05, full: 1 };
 const BATCH = 100;
 const VALUE_BYTES = 1024;
+
+/** Produce requests per second; each carries 100 KB, so the search starts lower than a bare HTTP one. */
+const PRODUCE_PLANS: Record<'smoke' | 'full', SearchPlan> = {
+  smoke: { startRps: 5, factor: 4, maxSteps: 2, refine: 0, warmupS: 1, stepS: 2 },
+  full: { startRps: 25, factor: 2, maxSteps: 11, refine: 3, warmupS: 3, stepS: 8 },
+};
+
+const BROKERS_ASSUMPTION =
+  "Brokers needed = the book's rate / capacity per broker, rounded up: assumes the topic has at least that many " +
+  'partitions, spread evenly with one leader each, and no replication (acks 1, as measured; each replica would add ' +
+  'its write to another broker). Measured with k6 on the same machine as the broker, so the capacity is a floor.';
 
 export const loadMessageQueue: LoadRun = async (ctx) => {
   const t = loadTargets(ctx.catalog.chapter);
@@ -52,6 +66,34 @@ export const loadMessageQueue: LoadRun = async (ctx) => {
   );
   const atRate = await atOfferedRate(ctx, run, scenarios);
   const dropped = batched.dropped + single.dropped + fetch.dropped;
+  // Capacity per broker for MQ-T1's rate: the script's batched produce (100 x 1 KB, acks 1, every record checked)
+  // alone at stepped rates, within MQ-T3's 50 ms (the chapter's only produce latency bound).
+  const capacity = await capacityPerNode(ctx, [
+    {
+      target: t['MQ-T1']!,
+      latency: t['MQ-T3']!,
+      label: `batched produce (${BATCH} x 1 KB)`,
+      url: `${baseUrl}/api/v1/topics`,
+      perRequest: BATCH,
+      assumption: BROKERS_ASSUMPTION,
+      search: {
+        plans: PRODUCE_PLANS,
+        impl: (o) =>
+          flowStepRunner({
+            script: join(loadDir, '20-distributed-message-queue.js'),
+            env: { TARGET_URL: baseUrl, PROFILE: ctx.profile, CAPACITY: 'batched' },
+            scenario: 'batched',
+            // One produce request per iteration; a wrong record fails the step through its checks.
+            iterations: 'http_reqs',
+            latencyTrend: 'http_req_duration',
+            latencyMs: o.latencyMs,
+            plan: o.plan,
+            outDir: o.outDir,
+            k6: o.k6,
+          }),
+      },
+    },
+  ]);
   const results: TargetResult[] = [
     gradeTarget(
       t['MQ-T1']!,
@@ -71,5 +113,5 @@ export const loadMessageQueue: LoadRun = async (ctx) => {
     gradeTarget(t['MQ-T4']!, { value: fetch.stats.latencyMs.p99, atRate }, ctx.profile),
     gradeTarget(t['MQ-T5']!, { value: round3((batchedPerSecond * VALUE_BYTES) / 1e6) }, ctx.profile),
   ];
-  return { load: loadSection(ctx.profile, ctx.k6Version, run, scenarios), targets: results };
+  return { load: { ...loadSection(ctx.profile, ctx.k6Version, run, scenarios), capacity }, targets: results };
 };
