@@ -200,14 +200,15 @@ export async function webhookConformance(ctx: CheckContext): Promise<void> {
 /**
  * The spec's 200 for a webhook means "authenticated and applied": once the PSP's registration event is answered,
  * a declined checkout's orders read FAILED and an authorized one's have left NOT_STARTED. The fake's own delivery
- * is held (dropped) and the event it would have sent is delivered here, so the read follows the 200 directly;
- * without this, the poller (which asks the PSP about a registration 2 s old) settles a declined checkout anyway and
- * an implementation that ignores `registration.declined` passes every other check.
+ * is held (dropped) and the event it would have sent is delivered here, so the read follows the 200 directly; the
+ * PSP's registration lookups answer 503 meanwhile, so a poller cannot settle the checkout first (on a loaded
+ * machine it did, and an implementation that ignores `registration.declined` passed every check).
  */
 async function registrationEventsApplied(ctx: CheckContext): Promise<void> {
   const third = pspOf(ctx);
   const api = payApi(ctx);
   third.psp.setWebhookMode({ mode: 'drop' });
+  third.psp.registrationLookupsDown = true;
   try {
     for (const [outcome, card] of [
       ['declined', '4000000000000002'],
@@ -236,6 +237,7 @@ async function registrationEventsApplied(ctx: CheckContext): Promise<void> {
       }
     }
   } finally {
+    third.psp.registrationLookupsDown = false;
     third.psp.setWebhookMode({ mode: 'normal' });
   }
 }
