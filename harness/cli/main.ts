@@ -250,7 +250,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--sample <n>', 'how many mutants to grade (a seeded sample)', (v) => Number.parseInt(v, 10), 40)
     .option('--seed <n>', 'sample and run seed (printed; replays the same sample)', (v) => Number.parseInt(v, 10))
     .option('--files <glob>', "which reference modules to mutate (default: the chapter's core modules)")
-    .option('--timeout-ms <ms>', 'time limit per mutant', (v) => Number.parseInt(v, 10), 600_000)
+    .option(
+      '--timeout-ms <ms>',
+      'time limit per mutant, times SDGRADE_TIME_SCALE',
+      (v) => Number.parseInt(v, 10),
+      600_000,
+    )
     .option('--runs <n>', 'fast-check runs per property', (v) => Number.parseInt(v, 10), 15)
     .option('--real-deps', 'also mutate the Redis/PostgreSQL backends and grade with SDGRADE_*_URL')
     .option('--record', 'write the score to specs/<chapter>/mutation-score.json (checked in; shown in the README)')

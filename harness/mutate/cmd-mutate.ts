@@ -6,6 +6,7 @@ import { chapterModule } from '../chapters/registry.ts';
 import { findVariant, variantsOf, variantUnavailable } from '../chapters/variants.ts';
 import { resolveBuiltChapter } from '../cli/doctor.ts';
 import { resultsDir, rootDir } from '../core/paths.ts';
+import { timeLimit } from '../core/time-scale.ts';
 import { chapterFiles } from './chapter-files.ts';
 import { chapterGrader } from './chapter-grader.ts';
 import { equivalentsFile, loadEquivalents } from './equivalents.ts';
@@ -42,6 +43,15 @@ export function pickVariants(slug: string, o: { variants?: string[]; realDeps?: 
   return out;
 }
 
+/**
+ * The time limit per mutant: --timeout-ms times SDGRADE_TIME_SCALE, like every other hang bound. A mutant that
+ * outlives it counts as detected (Stryker's "timeout"), so an unscaled limit on a loaded machine turns survivors into
+ * kills: on 2026-12-04, at a load average of 60, chapter 27's full grading of a survivor took over 600 s.
+ */
+export function mutantTimeLimit(timeoutMs: number, env: NodeJS.ProcessEnv = process.env): number {
+  return timeLimit(timeoutMs, env);
+}
+
 export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<number> {
   const slug = resolveBuiltChapter(chapter);
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -52,6 +62,8 @@ export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<n
   for (const f of files) console.log(`  ${f}`);
   console.log(`equivalent survivors read from ${equivalentsFile(slug)} (${equivalents.size})`);
   const variants = pickVariants(slug, o, (l) => console.log(l));
+  const timeoutMs = mutantTimeLimit(o.timeoutMs);
+  if (timeoutMs !== o.timeoutMs) console.log(`time limit per mutant: ${timeoutMs} ms (SDGRADE_TIME_SCALE)`);
   // A chapter with no declared variants grades as before: one baseline, the reference as deployed.
   if (variants.length > 1 || (variants[0] && variants[0] !== 'default'))
     console.log(`grading each mutant under the variants whose run reaches its code: ${variants.join(', ')}`);
@@ -60,7 +72,7 @@ export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<n
     files,
     sample: o.sample,
     seed,
-    timeoutMs: o.timeoutMs,
+    timeoutMs,
     equivalents,
     grade: chapterGrader(slug, { runs: o.runs, seed, realDeps: Boolean(o.realDeps) }),
     log: (l) => console.log(l),

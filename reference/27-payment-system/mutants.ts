@@ -117,6 +117,12 @@ export const MUTANTS = [
     breaks: 'PAY-I9',
     description: 'the wallet balance is checked outside the transaction that debits it: concurrent payouts overdraw it',
   },
+  {
+    name: 'declined-webhook-ignored',
+    breaks: 'PAY-C4',
+    description:
+      'a signed registration.declined is answered 200 but not applied: the orders stay NOT_STARTED until the poller asks the PSP (StrykerJS survivor)',
+  },
   // From the blind bugs (fixtures/blind-bugs/27-payment-system/): each reproduces one the checks missed at first.
   {
     name: 'fraction-padded-left',

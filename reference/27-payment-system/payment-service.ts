@@ -139,7 +139,9 @@ export class PaymentService {
         const token = typeof obj['token'] === 'string' ? obj['token'] : '';
         if (event.type === 'registration.declined') {
           const known = await store.event(checkoutId);
-          if (known?.psp_token === token) await store.declineCheckout(checkoutId);
+          // MUTANT declined-webhook-ignored: acknowledged but not applied (the poller still declines it later).
+          if (known?.psp_token === token && this.o.mutant !== 'declined-webhook-ignored')
+            await store.declineCheckout(checkoutId);
           return;
         }
         // Only for this checkout's registration (not ours, or another registration: nothing happens).

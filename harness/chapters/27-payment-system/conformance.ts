@@ -12,7 +12,7 @@ import {
   type PaymentOrder,
   payApi,
 } from './api.ts';
-import { createAndPay, createPayment, waitFinal } from './flow.ts';
+import { createAndPay, createPayment, orderIds, payOnHostedPage, waitFinal } from './flow.ts';
 import { signWebhook } from './signature.ts';
 import { pspOf } from './third-parties.ts';
 
@@ -194,6 +194,52 @@ export async function webhookConformance(ctx: CheckContext): Promise<void> {
   }
   const notEvent = JSON.stringify({ hello: 'world' });
   ctx.expectStatus(await api.webhook(notEvent, signWebhook(secret, notEvent), false), 400, 'invalid_request');
+  await registrationEventsApplied(ctx);
+}
+
+/**
+ * The spec's 200 for a webhook means "authenticated and applied": once the PSP's registration event is answered,
+ * a declined checkout's orders read FAILED and an authorized one's have left NOT_STARTED. The fake's own delivery
+ * is held (dropped) and the event it would have sent is delivered here, so the read follows the 200 directly; the
+ * PSP's registration lookups answer 503 meanwhile, so a poller cannot settle the checkout first (on a loaded
+ * machine it did, and an implementation that ignores `registration.declined` passed every check).
+ */
+async function registrationEventsApplied(ctx: CheckContext): Promise<void> {
+  const third = pspOf(ctx);
+  const api = payApi(ctx);
+  third.psp.setWebhookMode({ mode: 'drop' });
+  third.psp.registrationLookupsDown = true;
+  try {
+    for (const [outcome, card] of [
+      ['declined', '4000000000000002'],
+      ['authorized', undefined],
+    ] as const) {
+      const droppedFrom = third.psp.webhooksDropped().length;
+      const created = await createPayment(ctx, api, newEvent(`c4_${outcome}`, ['3.15']));
+      await payOnHostedPage(ctx, created, card);
+      const event = third.psp
+        .webhooksDropped()
+        .slice(droppedFrom)
+        .find((e) => e.type === `registration.${outcome}` && JSON.stringify(e).includes(created.psp_token));
+      if (!event) throw new Error(`the PSP fake sent no registration.${outcome} for ${created.checkout_id}`);
+      const raw = JSON.stringify(event);
+      ctx.expectStatus(await api.webhook(raw, signWebhook(third.secret, raw)), 200);
+      for (const id of orderIds([created])) {
+        const x = await api.order(id);
+        ctx.expectStatus(x, 200);
+        const status = (x.body as PaymentOrder).status;
+        ctx.expect(
+          outcome === 'declined' ? status === 'FAILED' : status !== 'NOT_STARTED',
+          `right after the 200 for a signed registration.${outcome} webhook, order ${id} is ${status}` +
+            ` (the 200 means the event was applied: ${outcome === 'declined' ? 'FAILED' : 'EXECUTING or later'})`,
+          x,
+        );
+      }
+    }
+  } finally {
+    third.psp.registrationLookupsDown = false;
+    third.psp.setWebhookMode({ mode: 'normal' });
+  }
 }
 
 export async function accountingConformance(ctx: CheckContext): Promise<void> {

@@ -16,7 +16,8 @@
 //   GET  /v1/charges?payment_order_id=X  -> { data: [charges] } (search by metadata).
 //
 // Harness controls beyond the shared fault modes (which answer before any handler acts): `latencyMs` for every
-// call; `loseAnswers(n)`: the next n charges are made and their answers lost (the connection is cut); `webhookMode`.
+// call; `loseAnswers(n)`: the next n charges are made and their answers lost (the connection is cut); `webhookMode`;
+// `registrationLookupsDown`: GET /v1/registrations/:token answers 503 (the poller cannot learn an outcome).
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RequestHandler } from 'msw';
 import {
@@ -87,6 +88,8 @@ export class PspFake {
   private readonly senders = new Map<string, CallbackSender>();
   private mode: { mode: CallbackMode; batchSize?: number; delayMs?: number } = { mode: 'normal' };
   latencyMs = 0;
+  /** While set, GET /v1/registrations/:token answers 503: only the webhook can tell the service a buyer's outcome. */
+  registrationLookupsDown = false;
   private lose = 0;
   lostAnswers = 0;
   /** Faults aimed at charges (PAY-F1): each payment order's charge requests get these in turn, then go through. */
@@ -111,6 +114,8 @@ export class PspFake {
     const reg = /^\/v1\/registrations\/([^/]+)$/.exec(path);
     if (m === 'GET' && reg) {
       await this.wait();
+      if (this.registrationLookupsDown)
+        return stripeError(503, 'api_error', 'registration lookups are down (injected)');
       const r = this.registrations.get(decodeURIComponent(reg[1]!));
       if (!r) return stripeError(404, 'invalid_request_error', 'no such registration', 'resource_missing');
       return json(200, { token: r.token, status: r.status, reference: r.reference });
