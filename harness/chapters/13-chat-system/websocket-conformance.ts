@@ -105,6 +105,25 @@ export const webSocketConformance = chatCheck(async (w) => {
     `a send refused not_member is in ${other.channelId}'s history anyway as message ${leaked[0]?.messageId}`,
   );
 
+  // JSON that is not a client frame (a send without its text, a type the spec does not have): error invalid_frame,
+  // and the connection stays usable.
+  const shapes = await ChatClient.connect(server!.url, w.log);
+  shapes.send({ type: 'auth', token: a.token });
+  await shapes.waitFor((f) => f.type === 'authenticated');
+  for (const [what, frame] of [
+    ['a send without its text', { type: 'send', channelId: g.channelId, clientMessageId: newClientMessageId() }],
+    ['a frame of an unknown type', { type: 'shout', text: 'hi' }],
+  ] as const) {
+    const at = shapes.frames.length;
+    shapes.send(frame, { valid: false });
+    const answer = await shapes.waitFor((f) => f.type === 'error', 5000, at);
+    ctx.expect(
+      answer?.code === 'invalid_frame',
+      `${what} (${JSON.stringify(frame)}) answered ${answer ? JSON.stringify(answer) : 'nothing within 5 s'}, not error invalid_frame`,
+    );
+  }
+  shapes.close();
+
   // A frame over 1 MiB is refused at the protocol level: close 1009.
   const big = await ChatClient.connect(server!.url, w.log);
   big.send({ type: 'auth', token: a.token });
