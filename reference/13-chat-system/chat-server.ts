@@ -119,9 +119,11 @@ export function buildChatServer(o: ChatServerOptions): {
   function onRelay({ at, d }: RelayEntry): void {
     // MUTANT no-cross-server-relay: only messages stored by this chat server reach its connections live.
     if (mutant === 'no-cross-server-relay' && d.frame.type === 'message' && d.origin !== o.name) return;
+    // MUTANT echo-to-sender: the sending connection gets the relayed `message` as well as its `sent`.
+    const except = mutant === 'echo-to-sender' ? undefined : d.exceptConn;
     for (const u of d.userIds)
       for (const c of byUser.get(u) ?? [])
-        if (c.id !== d.exceptConn && c.relayFrom !== undefined && relayPositionAfter(at, c.relayFrom)) {
+        if (c.id !== except && c.relayFrom !== undefined && relayPositionAfter(at, c.relayFrom)) {
           if (mutant === 'relay-reorders' && d.frame.type === 'message') deliverReordered(c, d.frame);
           else deliver(c, d.frame);
         }

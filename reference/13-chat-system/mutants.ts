@@ -31,6 +31,12 @@ export const MUTANTS = [
       'JSON that is not a client frame (a send without its text, an unknown type) is dropped without the invalid_frame error; only text that is not JSON gets it (a StrykerJS survivor)',
   },
   {
+    name: 'echo-to-sender',
+    breaks: 'CHAT-C3',
+    description:
+      'the relay delivers a message to the connection that sent it too: it gets the `message` frame besides its `sent` (a StrykerJS survivor)',
+  },
+  {
     name: 'store-then-check-member',
     breaks: 'CHAT-C3',
     description:

@@ -1,7 +1,7 @@
 // CHAT-C3: every frame of the WebSocket (asyncapi.yaml) - auth and its refusals, send / sent, message, ack, sync /
 // synced, heartbeat, the error frames and close codes - each frame validated against frames.schema.json.
 import type { CheckContext } from '../../core/check-context.ts';
-import { chatCheck } from './api.ts';
+import { chatCheck, sleep } from './api.ts';
 import { newClientMessageId } from './device.ts';
 import { ChatClient } from './ws-client.ts';
 
@@ -97,7 +97,14 @@ export const webSocketConformance = chatCheck(async (w) => {
     nf.answer?.type === 'error' && nf.answer.code === 'not_found',
     `a send to no channel answered ${JSON.stringify(nf.answer)}`,
   );
-  await a.device.sendOk(g.channelId, 'still here');
+  // The connection that sent a message gets `sent` for it, never its `message` frame as well (asyncapi: every device
+  // of every member gets it, except the connection that sent it).
+  const own = await a.device.sendOk(g.channelId, 'still here');
+  await sleep(300);
+  const echoed = a.device.client!.frames.filter(
+    (f) => f.type === 'message' && f.channelId === g.channelId && f.messageId === own,
+  );
+  ctx.expect(!echoed.length, `the connection that sent message ${own} of ${g.channelId} got it as a message frame too`);
   // A refused send stores nothing: the other channel's history (read by its member) does not hold it.
   const leaked = (await w.history(b, other.channelId)).filter((m) => m.clientMessageId === nm.clientMessageId);
   ctx.expect(
