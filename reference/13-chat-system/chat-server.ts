@@ -10,7 +10,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { type Readiness, readinessHandler } from '../kit/health.ts';
 import { problemBody, sendProblem } from '../kit/problem.ts';
 import { MAX_TEXT } from './api-app.ts';
-import { type ClientFrame, clientFrameParser } from './frames.ts';
+import { type ClientFrame, clientFrameParser, NOT_JSON } from './frames.ts';
 import type { ServerFrame } from './internal.ts';
 import { type SendOutcome, storeMessage, syncMessages } from './message-service.ts';
 import type { MutantName } from './mutants.ts';
@@ -119,9 +119,11 @@ export function buildChatServer(o: ChatServerOptions): {
   function onRelay({ at, d }: RelayEntry): void {
     // MUTANT no-cross-server-relay: only messages stored by this chat server reach its connections live.
     if (mutant === 'no-cross-server-relay' && d.frame.type === 'message' && d.origin !== o.name) return;
+    // MUTANT echo-to-sender: the sending connection gets the relayed `message` as well as its `sent`.
+    const except = mutant === 'echo-to-sender' ? undefined : d.exceptConn;
     for (const u of d.userIds)
       for (const c of byUser.get(u) ?? [])
-        if (c.id !== d.exceptConn && c.relayFrom !== undefined && relayPositionAfter(at, c.relayFrom)) {
+        if (c.id !== except && c.relayFrom !== undefined && relayPositionAfter(at, c.relayFrom)) {
           if (mutant === 'relay-reorders' && d.frame.type === 'message') deliverReordered(c, d.frame);
           else deliver(c, d.frame);
         }
@@ -209,6 +211,8 @@ export function buildChatServer(o: ChatServerOptions): {
 
   async function handle(c: Conn, text: string): Promise<void> {
     const f = parse(text);
+    // MUTANT schema-misfit-ignored: JSON that is not a client frame is dropped without an answer.
+    if ('invalid' in f && mutant === 'schema-misfit-ignored' && f.invalid !== NOT_JSON) return;
     if ('invalid' in f) return send(c, { type: 'error', code: 'invalid_frame', detail: f.invalid });
     if (!c.userId && f.type !== 'auth')
       return send(c, { type: 'error', code: 'not_authenticated', detail: 'send auth first' });
@@ -222,7 +226,8 @@ export function buildChatServer(o: ChatServerOptions): {
       case 'sync':
         return sync(c, f.cursors);
       case 'heartbeat':
-        beats.add(c.userId!);
+        // MUTANT heartbeats-ignored: heartbeat frames are read and dropped; only connecting counts as a beat.
+        if (mutant !== 'heartbeats-ignored') beats.add(c.userId!);
         return;
     }
   }
@@ -264,10 +269,7 @@ export function buildChatServer(o: ChatServerOptions): {
   async function sendMessage(c: Conn, f: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
     // Characters are code points, as JSON Schema's maxLength counts them (an emoji is one, not two UTF-16 units).
     // MUTANT length-in-utf16-units: String.length, so a text of astral characters counts double.
-    const chars =
-      mutant === 'length-in-utf16-units'
-        ? f.text.length
-        : codePointLength(f.text, mutant === 'surrogate-range-off-by-one');
+    const chars = mutant === 'length-in-utf16-units' ? f.text.length : codePointLength(f.text, mutant);
     if (chars > MAX_TEXT)
       return send(c, {
         type: 'error',
@@ -411,13 +413,20 @@ export function buildChatServer(o: ChatServerOptions): {
   };
 }
 
-/** Unicode code points in a string: its UTF-16 length less one for each surrogate pair. */
-function codePointLength(text: string, offByOne = false): number {
+/**
+ * Unicode code points in a string: its UTF-16 length less one for each surrogate pair. A lone surrogate (a client
+ * may send one as a JSON escape) is one code point, as JSON Schema's maxLength counts it.
+ */
+function codePointLength(text: string, mutant?: MutantName): number {
+  // MUTANT surrogate-range-off-by-one: U+10000..U+103FF (high surrogate 0xD800) count as two characters.
+  const offByOne = mutant === 'surrogate-range-off-by-one';
+  // MUTANT surrogate-low-bound-dropped: any unit below 0xDC00 opens a pair (a character, then a lone low surrogate).
+  const noLowBound = mutant === 'surrogate-low-bound-dropped';
   let pairs = 0;
   for (let i = 0; i < text.length - 1; i++) {
     const hi = text.charCodeAt(i);
-    // MUTANT surrogate-range-off-by-one: U+10000..U+103FF (high surrogate 0xD800) count as two characters.
-    if ((offByOne ? hi > 0xd800 : hi >= 0xd800) && hi <= 0xdbff) {
+    const fromHighStart = noLowBound || (offByOne ? hi > 0xd800 : hi >= 0xd800);
+    if (fromHighStart && hi <= 0xdbff) {
       const lo = text.charCodeAt(i + 1);
       if (lo >= 0xdc00 && lo <= 0xdfff) {
         pairs++;

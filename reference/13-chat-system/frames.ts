@@ -6,6 +6,9 @@ import addFormats from 'ajv-formats';
 
 export const FRAMES_SCHEMA_URL = new URL('../../specs/13-chat-system/frames.schema.json', import.meta.url);
 
+/** The reason given for a frame that is not JSON at all. */
+export const NOT_JSON = 'the frame is not JSON';
+
 export type ClientFrame =
   | { type: 'auth'; token: string }
   | { type: 'send'; channelId: string; clientMessageId: string; text: string }
@@ -24,7 +27,7 @@ export function clientFrameParser(): (text: string) => ClientFrame | { invalid: 
     try {
       value = JSON.parse(text);
     } catch {
-      return { invalid: 'the frame is not JSON' };
+      return { invalid: NOT_JSON };
     }
     if (!validate(value)) {
       const t = (value as { type?: unknown } | null)?.type;

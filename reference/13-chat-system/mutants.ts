@@ -25,6 +25,18 @@ export const MUTANTS = [
     description: 'the WebSocket auth reads the token without checking its signature',
   },
   {
+    name: 'schema-misfit-ignored',
+    breaks: 'CHAT-C3',
+    description:
+      'JSON that is not a client frame (a send without its text, an unknown type) is dropped without the invalid_frame error; only text that is not JSON gets it (a StrykerJS survivor)',
+  },
+  {
+    name: 'echo-to-sender',
+    breaks: 'CHAT-C3',
+    description:
+      'the relay delivers a message to the connection that sent it too: it gets the `message` frame besides its `sent` (a StrykerJS survivor)',
+  },
+  {
     name: 'store-then-check-member',
     breaks: 'CHAT-C3',
     description:
@@ -114,6 +126,12 @@ export const MUTANTS = [
     description: 'a user is offline the moment their last connection closes (no heartbeat timeout): status flaps',
   },
   {
+    name: 'heartbeats-ignored',
+    breaks: 'CHAT-I6',
+    description:
+      'heartbeat frames are dropped (only connecting counts as a beat): a user who stays connected goes offline after the presence timeout (from a StrykerJS mutant that CHAT-I6 passed)',
+  },
+  {
     name: 'push-always',
     breaks: 'CHAT-I7',
     description: 'every member gets a push for every message, connected or not',
@@ -139,6 +157,12 @@ export const MUTANTS = [
     breaks: 'CHAT-I8',
     description:
       'the character count misses the first high surrogate (0xD800), so U+10000..U+103FF count as two characters (a Stryker survivor)',
+  },
+  {
+    name: 'surrogate-low-bound-dropped',
+    breaks: 'CHAT-I8',
+    description:
+      'the character count drops the lower bound of the high-surrogate range: an ordinary character followed by a lone low surrogate counts as one character, not two (a Stryker survivor)',
   },
   {
     name: 'full-group-refuses-member',

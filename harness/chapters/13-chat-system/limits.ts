@@ -65,6 +65,12 @@ export const limits = chatCheck(async (w) => {
   const astral = '\u{1F600}';
   await tooLong(astral.repeat(MAX_TEXT) + 'z', `${MAX_TEXT + 1} characters (${MAX_TEXT} of them U+1F600)`);
   await tooLong(`é${astral}`.repeat(MAX_TEXT / 2) + astral, `${MAX_TEXT + 1} characters, é and U+1F600`);
+  // A lone low surrogate (sent as the JSON escape \udc00) is a character of its own, as maxLength counts: after an
+  // ordinary character it does not make a pair with it.
+  await tooLong(
+    'a\udc00'.repeat(MAX_TEXT / 2) + 'a',
+    `${MAX_TEXT + 1} characters, "a" and a lone low surrogate (U+DC00) in turn`,
+  );
   const exactly = [
     { text: 'y'.repeat(MAX_TEXT), what: `exactly ${MAX_TEXT} ASCII characters` },
     {

@@ -1,7 +1,7 @@
 // CHAT-C3: every frame of the WebSocket (asyncapi.yaml) - auth and its refusals, send / sent, message, ack, sync /
 // synced, heartbeat, the error frames and close codes - each frame validated against frames.schema.json.
 import type { CheckContext } from '../../core/check-context.ts';
-import { chatCheck } from './api.ts';
+import { chatCheck, sleep } from './api.ts';
 import { newClientMessageId } from './device.ts';
 import { ChatClient } from './ws-client.ts';
 
@@ -97,13 +97,39 @@ export const webSocketConformance = chatCheck(async (w) => {
     nf.answer?.type === 'error' && nf.answer.code === 'not_found',
     `a send to no channel answered ${JSON.stringify(nf.answer)}`,
   );
-  await a.device.sendOk(g.channelId, 'still here');
+  // The connection that sent a message gets `sent` for it, never its `message` frame as well (asyncapi: every device
+  // of every member gets it, except the connection that sent it).
+  const own = await a.device.sendOk(g.channelId, 'still here');
+  await sleep(300);
+  const echoed = a.device.client!.frames.filter(
+    (f) => f.type === 'message' && f.channelId === g.channelId && f.messageId === own,
+  );
+  ctx.expect(!echoed.length, `the connection that sent message ${own} of ${g.channelId} got it as a message frame too`);
   // A refused send stores nothing: the other channel's history (read by its member) does not hold it.
   const leaked = (await w.history(b, other.channelId)).filter((m) => m.clientMessageId === nm.clientMessageId);
   ctx.expect(
     !leaked.length,
     `a send refused not_member is in ${other.channelId}'s history anyway as message ${leaked[0]?.messageId}`,
   );
+
+  // JSON that is not a client frame (a send without its text, a type the spec does not have): error invalid_frame,
+  // and the connection stays usable.
+  const shapes = await ChatClient.connect(server!.url, w.log);
+  shapes.send({ type: 'auth', token: a.token });
+  await shapes.waitFor((f) => f.type === 'authenticated');
+  for (const [what, frame] of [
+    ['a send without its text', { type: 'send', channelId: g.channelId, clientMessageId: newClientMessageId() }],
+    ['a frame of an unknown type', { type: 'shout', text: 'hi' }],
+  ] as const) {
+    const at = shapes.frames.length;
+    shapes.send(frame, { valid: false });
+    const answer = await shapes.waitFor((f) => f.type === 'error', 5000, at);
+    ctx.expect(
+      answer?.code === 'invalid_frame',
+      `${what} (${JSON.stringify(frame)}) answered ${answer ? JSON.stringify(answer) : 'nothing within 5 s'}, not error invalid_frame`,
+    );
+  }
+  shapes.close();
 
   // A frame over 1 MiB is refused at the protocol level: close 1009.
   const big = await ChatClient.connect(server!.url, w.log);
