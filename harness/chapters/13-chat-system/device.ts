@@ -1,7 +1,13 @@
 // One signed-in device as checks drive it: its WebSocket to a chat server, the frames it got, and its local history
 // per channel (what a real client keeps to sync from its cur_max_message_id).
+
+import { timeLimit } from '../../core/time-scale.ts';
 import type { ChatServer, User, World } from './api.ts';
 import { ChatClient, type Frame } from './ws-client.ts';
+
+/** How long a device waits for an answer before calling it missing: a hang bound (SDGRADE_TIME_SCALE scales it on
+ * a busy machine), not a speed the spec asks for. */
+const ANSWER_MS = timeLimit(5000);
 
 let clientMessageCounter = 0;
 export const newClientMessageId = () => `cm-${Date.now().toString(36)}-${(++clientMessageCounter).toString(36)}`;
@@ -122,7 +128,7 @@ export class Device {
     this.server = target.name;
     const from = client.frames.length;
     client.send({ type: 'auth', token: this.token });
-    const ok = await client.waitFor((f) => f.type === 'authenticated' || f.type === 'error', 5000, from);
+    const ok = await client.waitFor((f) => f.type === 'authenticated' || f.type === 'error', ANSWER_MS, from);
     if (ok?.type !== 'authenticated')
       return ctx.fail(
         `${this.label}: auth answered ${ok ? JSON.stringify(ok) : `nothing (closed: ${JSON.stringify(client.closed)})`}`,
@@ -155,7 +161,7 @@ export class Device {
   }
 
   /** Sends a text; resolves with the `sent` or `error` answer (null: none within the timeout). */
-  async send(channelId: string, text: string, clientMessageId = newClientMessageId(), timeoutMs = 5000) {
+  async send(channelId: string, text: string, clientMessageId = newClientMessageId(), timeoutMs = ANSWER_MS) {
     const c = this.c;
     const from = c.frames.length;
     c.send({ type: 'send', channelId, clientMessageId, text });
@@ -176,7 +182,7 @@ export class Device {
     const { answer } = await this.send(channelId, text, clientMessageId);
     if (answer?.type !== 'sent')
       return this.world.ctx.fail(
-        `${this.label}: send to ${channelId} answered ${answer ? JSON.stringify(answer) : 'nothing within 5 s'}`,
+        `${this.label}: send to ${channelId} answered ${answer ? JSON.stringify(answer) : `nothing within ${ANSWER_MS / 1000} s`}`,
       );
     return Number(answer.messageId);
   }
@@ -197,7 +203,7 @@ export class Device {
   }
 
   /** Waits until this device has seen every (channel, message ID) pair given. */
-  async waitSeen(channelId: string, ids: number[], timeoutMs = 5000): Promise<number[]> {
+  async waitSeen(channelId: string, ids: number[], timeoutMs = ANSWER_MS): Promise<number[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const missing = ids.filter((id) => !this.seen.get(channelId)?.has(id));

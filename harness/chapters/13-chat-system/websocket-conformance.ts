@@ -1,6 +1,7 @@
 // CHAT-C3: every frame of the WebSocket (asyncapi.yaml) - auth and its refusals, send / sent, message, ack, sync /
 // synced, heartbeat, the error frames and close codes - each frame validated against frames.schema.json.
 import type { CheckContext } from '../../core/check-context.ts';
+import { timeLimit } from '../../core/time-scale.ts';
 import { chatCheck, sleep } from './api.ts';
 import { newClientMessageId } from './device.ts';
 import { ChatClient } from './ws-client.ts';
@@ -123,10 +124,10 @@ export const webSocketConformance = chatCheck(async (w) => {
   ] as const) {
     const at = shapes.frames.length;
     shapes.send(frame, { valid: false });
-    const answer = await shapes.waitFor((f) => f.type === 'error', 5000, at);
+    const answer = await shapes.waitFor((f) => f.type === 'error', timeLimit(5000), at);
     ctx.expect(
       answer?.code === 'invalid_frame',
-      `${what} (${JSON.stringify(frame)}) answered ${answer ? JSON.stringify(answer) : 'nothing within 5 s'}, not error invalid_frame`,
+      `${what} (${JSON.stringify(frame)}) answered ${answer ? JSON.stringify(answer) : `nothing within ${timeLimit(5000) / 1000} s`}, not error invalid_frame`,
     );
   }
   shapes.close();
