@@ -111,8 +111,14 @@ export class Cluster {
   /** Starts the loops: state pulls (every broker), health checks (the controller), ISR upkeep (leaders). */
   async start(): Promise<void> {
     if (!this.isController) {
-      // The first state before answering: a broker that does not know who leads what cannot serve.
-      for (let i = 0; !this.closed && !(await this.pullState()); i++) await sleep(POLL_MS);
+      // The first state before answering: a broker that does not know who leads what cannot serve. The interval
+      // keeps the process alive while the controller is not up yet (the loop's own timers may all be unref'd).
+      const keepAlive = setInterval(() => {}, 1000);
+      try {
+        while (!this.closed && !(await this.pullState())) await sleep(POLL_MS);
+      } finally {
+        clearInterval(keepAlive);
+      }
     }
     this.every(POLL_MS, () => (this.isController ? undefined : this.pullState().then(() => undefined)));
     if (this.isController) this.every(HEALTH_MS, () => this.checkBrokers());

@@ -104,6 +104,8 @@ async function produceRetrying(
       ctx.fail(`acks=all to ${topic}/${p} after the fault: ${x.status ?? x.error}, never 200`, {
         exchange: x,
       });
+    // Counted: a retry is the spec's answer to 503 not_enough_replicas, bounded above, never silent.
+    ctx.evidence.acksAllRetries = ((ctx.evidence.acksAllRetries as number | undefined) ?? 0) + 1;
     await ctx.sleep(500);
   }
 }

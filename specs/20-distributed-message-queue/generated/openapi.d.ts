@@ -1246,8 +1246,8 @@ export interface operations {
             /** @description acks `all` with fewer than the topic's `minInsyncReplicas` replicas in sync (code `not_enough_replicas`, with `Retry-After`): refused before appending, or, when the ISR shrank below it (or the leader changed, or the replicas did not confirm in time) after appending, the batch is not acknowledged; it may or may not be kept, as a produce that timed out. Retry it. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    /** @description Whole seconds to wait before retrying (at least 1). */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
