@@ -19,6 +19,8 @@ export interface Mutant<Id extends string = string> {
   settings?: Readonly<Record<string, string | number | boolean>>;
   /** Environment the mutant's nodes get besides MUTANT (the configuration that goes with the settings). */
   env?: Readonly<Record<string, string>>;
+  /** The manifest it is started from when not the chapter's reference manifest (e.g. a multi-broker cluster). */
+  manifest?: string;
 }
 
 /**

@@ -48,7 +48,7 @@ export async function runMutants(
       try {
         r = await gradeChapter({
           module,
-          target: { manifest: module.referenceManifest },
+          target: { manifest: mutant.manifest ?? module.referenceManifest },
           runDir,
           runSeed,
           numRuns: o.numRuns,

@@ -1,9 +1,10 @@
 // The HTTP surface of chapter 20: handlers by operationId; routes, validation and errors come from the spec (kit).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
+import { type Cluster, type ClusterState, NotEnoughReplicas } from './cluster.ts';
 import type { GroupCoordinator } from './group-coordinator.ts';
 import type { MutantName } from './mutants.ts';
 import type { Appending } from './partition-log.ts';
@@ -29,6 +30,10 @@ export interface QueueAppOptions {
   groups: GroupCoordinator;
   /** Brokers that can hold a replica (1: the embedded single broker). */
   brokers: number;
+  /** This broker's name (the one it has in describeTopic's replicas, leader and ISR). */
+  self: string;
+  /** The cluster this broker is part of; absent for the embedded single broker. */
+  cluster?: Cluster | undefined;
   mutant?: MutantName | undefined;
   /** Salt of the unstable-key-hash mutant ('' for the reference). */
   keySalt?: string;
@@ -41,23 +46,90 @@ interface OutgoingMessage {
   partition?: number;
 }
 
-function describe(t: Topic) {
+function describe(t: Topic, cluster: Cluster | undefined, self: string) {
   return {
     name: t.name,
     partitions: t.partitions,
     retentionMs: t.retentionMs,
     replicationFactor: t.replicationFactor,
     segmentBytes: t.segmentBytes,
-    partitionStates: t.logs.map((log, partition) => ({
-      partition,
-      logStartOffset: log.logStartOffset,
-      endOffset: log.endOffset,
-    })),
+    minInsyncReplicas: minInsyncOf(t),
+    partitionStates: t.logs.map((log, partition) => {
+      const s = cluster?.partition(t.name, partition) ?? { leader: self, replicas: [self], isr: [self], epoch: 0 };
+      return {
+        partition,
+        logStartOffset: log.logStartOffset,
+        endOffset:
+          s.leader === self
+            ? (cluster?.highWatermark(t.name, partition, log.endOffset) ?? log.endOffset)
+            : log.endOffset,
+        leader: s.leader,
+        leaderEpoch: s.epoch,
+        replicas: s.replicas,
+        isr: s.isr,
+      };
+    }),
   };
 }
 
+/** The spec's default: acks=all needs two replicas in sync when there are two or more. */
+function minInsyncOf(t: Topic): number {
+  return t.minInsyncReplicas ?? Math.min(2, t.replicationFactor);
+}
+
+interface Redirect {
+  code: 'not_leader' | 'not_controller';
+  broker: string;
+  location: string;
+  detail: string;
+}
+
+/** The spec's 307: the same path and query on the broker that serves it. */
+function redirect(code: Redirect['code'], broker: string, url: string, path: string, detail: string): Redirect {
+  return { code, broker, location: `${url}${path}`, detail };
+}
+
+function sendRedirect(reply: FastifyReply, r: Redirect) {
+  return reply.code(307).header('location', r.location).send(r);
+}
+
 export function buildApp(options: QueueAppOptions): FastifyInstance {
-  const { topics, groups, mutant } = options;
+  const { topics, groups, mutant, cluster, self } = options;
+  const describeTopic = (t: Topic) => describe(t, cluster, self);
+
+  /** Topic creation and consumer groups live on the controller (the book's coordinator): elsewhere a 307 to it. */
+  const controllerOnly = (request: { url: string }): Redirect | null => {
+    if (!cluster || cluster.isController) return null;
+    return redirect(
+      'not_controller',
+      cluster.controller,
+      cluster.urlOf(cluster.controller),
+      request.url,
+      `topics and groups are kept by the controller ${cluster.controller}`,
+    );
+  };
+
+  /** Produce and fetch are served by the partition's leader: elsewhere a 307 to it. */
+  const leaderOnly = (topic: string, partitions: readonly number[], request: { url: string }): Redirect | null => {
+    if (!cluster) return null;
+    const leaders = [...new Set(partitions.map((p) => cluster.partition(topic, p)?.leader ?? cluster.controller))];
+    if (leaders.length === 1 && leaders[0] === self) return null;
+    // MUTANT follower-serves-produce: a broker takes a produce for a partition it does not lead.
+    if (mutant === 'follower-serves-produce' && request.url.endsWith('/messages')) return null;
+    if (leaders.length > 1)
+      throw new ProblemError(
+        422,
+        'several_leaders',
+        `the batch goes to partitions led by ${leaders.join(', ')}: send each leader its own partitions' messages`,
+      );
+    return redirect(
+      'not_leader',
+      leaders[0]!,
+      cluster.urlOf(leaders[0]!),
+      request.url,
+      `partition ${partitions.join(', ')} of ${topic} is led by ${leaders[0]}`,
+    );
+  };
   // Long polls still waiting end when the server stops, so a graceful stop is not held up by maxWait.
   const stopping = new AbortController();
 
@@ -104,8 +176,11 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
           partitions: number;
           retentionMs?: number;
           replicationFactor?: number;
+          minInsyncReplicas?: number;
           segmentBytes?: number;
         };
+        const toController = controllerOnly(request);
+        if (toController) return sendRedirect(reply, toController);
         const replicationFactor = b.replicationFactor ?? 1;
         if (replicationFactor > options.brokers)
           throw new ProblemError(
@@ -113,21 +188,30 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
             'insufficient_brokers',
             `replicationFactor ${replicationFactor} needs ${replicationFactor} brokers; there are ${options.brokers}`,
           );
+        if ((b.minInsyncReplicas ?? 1) > replicationFactor)
+          throw new ProblemError(
+            422,
+            'invalid_min_insync',
+            `minInsyncReplicas ${b.minInsyncReplicas} is more than the replicationFactor ${replicationFactor}`,
+          );
         const config = {
           name: b.name,
           partitions: b.partitions,
           retentionMs: b.retentionMs ?? DEFAULT_RETENTION_MS,
           replicationFactor,
           segmentBytes: b.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+          ...(b.minInsyncReplicas !== undefined ? { minInsyncReplicas: b.minInsyncReplicas } : {}),
         };
         try {
           // MUTANT topic-recreated: a taken name is answered as if new (the existing topic is described again).
           if (mutant === 'topic-recreated' && topics.get(b.name))
-            return reply.code(201).send(describe(topics.get(b.name)!));
+            return reply.code(201).send(describeTopic(topics.get(b.name)!));
           // MUTANT create-topic-race: the name is checked, then the metadata written asynchronously before the
           // topic is registered, so two concurrent creates of one name both succeed.
-          if (mutant === 'create-topic-race') return reply.code(201).send(describe(await topics.createRacy(config)));
-          return reply.code(201).send(describe(topics.create(config)));
+          if (mutant === 'create-topic-race')
+            return reply.code(201).send(describeTopic(await topics.createRacy(config)));
+          if (cluster) return reply.code(201).send(describeTopic(await cluster.createTopic(config)));
+          return reply.code(201).send(describeTopic(topics.create(config)));
         } catch (error) {
           if (error instanceof TopicExists) throw new ProblemError(409, 'topic_exists', `topic ${b.name} exists`);
           throw error;
@@ -136,7 +220,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
 
       async describeTopic(request, reply) {
         const { topic } = request.params as { topic: string };
-        return reply.code(200).send(describe(topicOr404(topic)));
+        return reply.code(200).send(describeTopic(topicOr404(topic)));
       },
 
       async produce(request, reply) {
@@ -166,6 +250,17 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         }
         // Every message is routed (and every partition checked) before anything is appended: all or nothing.
         const partitions = route(t, body.messages);
+        const toLeader = leaderOnly(topic, [...new Set(partitions)], request);
+        if (toLeader) return sendRedirect(reply, toLeader);
+        if (acks === 'all' && cluster)
+          for (const p of new Set(partitions)) {
+            try {
+              cluster.checkInSync(topic, p, minInsyncOf(t));
+            } catch (e) {
+              if (e instanceof NotEnoughReplicas) throw notEnoughReplicas(topic, p, e);
+              throw e;
+            }
+          }
         const byPartition = new Map<number, { index: number; m: Appending }[]>();
         partitions.forEach((p, index) => {
           const list = byPartition.get(p) ?? [];
@@ -189,6 +284,18 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
           });
         }
         if (acks === '0') return reply.code(202).send({ topic, acks, accepted: body.messages.length });
+        // acks=all: every in-sync replica has the batch (the high watermark passed it) before the answer.
+        // MUTANT acks-all-before-replicated: acks=all is answered once the leader has the batch, as acks=1.
+        if (acks === 'all' && cluster && mutant !== 'acks-all-before-replicated')
+          for (const p of byPartition.keys()) {
+            const until = Math.max(...records.filter((r) => r.partition === p).map((r) => r.offset)) + 1;
+            try {
+              await cluster.awaitReplicated(topic, p, until, minInsyncOf(t));
+            } catch (e) {
+              if (e instanceof NotEnoughReplicas) throw notEnoughReplicas(topic, p, e);
+              throw e;
+            }
+          }
         return reply.code(200).send({ topic, acks, records });
       },
 
@@ -198,18 +305,23 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         const t = topicOr404(topic);
         const log = t.logs[partition];
         if (!log) throw new ProblemError(404, 'unknown_partition', `topic ${topic} has no partition ${partition}`);
+        const toLeader = leaderOnly(topic, [partition], request);
+        if (toLeader) return sendRedirect(reply, toLeader);
+        // Consumers read below the high watermark: what every in-sync replica has, so a failover never takes back
+        // a message a consumer saw.
+        const visibleEnd = () => cluster?.highWatermark(topic, partition, log.endOffset) ?? log.endOffset;
         const outOfRange = () =>
-          q.offset > log.endOffset || q.offset < log.logStartOffset
+          q.offset > visibleEnd() || q.offset < log.logStartOffset
             ? new ProblemError(
                 422,
                 'offset_out_of_range',
-                `offset ${q.offset} is outside ${log.logStartOffset}..${log.endOffset}`,
+                `offset ${q.offset} is outside ${log.logStartOffset}..${visibleEnd()}`,
               )
             : null;
         const range = outOfRange();
         if (range) throw range;
         // MUTANT long-poll-ignored: no waiting for a message.
-        if (q.offset === log.endOffset && q.maxWait > 0 && mutant !== 'long-poll-ignored') {
+        if (q.offset === visibleEnd() && q.maxWait > 0 && mutant !== 'long-poll-ignored') {
           const gone = new AbortController();
           request.raw.once('close', () => gone.abort());
           await log.waitForAppend(q.maxWait, AbortSignal.any([gone.signal, stopping.signal]));
@@ -217,25 +329,30 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         const messages =
           mutant === 'long-poll-ignored' && q.offset === log.endOffset
             ? []
-            : log.read(q.offset, q.maxBytes).map((r) => ({
-                topic,
-                partition,
-                offset: r.offset,
-                timestamp: r.timestamp,
-                key: r.key,
-                value: r.value,
-                ...valueDigest(r.value),
-              }));
+            : log
+                .read(q.offset, q.maxBytes)
+                .filter((r) => r.offset < visibleEnd())
+                .map((r) => ({
+                  topic,
+                  partition,
+                  offset: r.offset,
+                  timestamp: r.timestamp,
+                  key: r.key,
+                  value: r.value,
+                  ...valueDigest(r.value),
+                }));
         return reply.code(200).send({
           topic,
           partition,
           logStartOffset: log.logStartOffset,
-          endOffset: log.endOffset,
+          endOffset: visibleEnd(),
           messages,
         });
       },
 
       async joinGroup(request, reply) {
+        const toController = controllerOnly(request);
+        if (toController) return sendRedirect(reply, toController);
         const { group } = request.params as { group: string };
         const b = request.body as { topic: string; memberId?: string; sessionTimeoutMs?: number };
         const t = topicOr404(b.topic);
@@ -252,22 +369,30 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
       },
 
       async heartbeat(request, reply) {
+        const toController = controllerOnly(request);
+        if (toController) return sendRedirect(reply, toController);
         const { group, memberId } = request.params as { group: string; memberId: string };
         return reply.code(200).send(groups.heartbeat(group, memberId));
       },
 
       async leaveGroup(request, reply) {
+        const toController = controllerOnly(request);
+        if (toController) return sendRedirect(reply, toController);
         const { group, memberId } = request.params as { group: string; memberId: string };
         groups.leave(group, memberId);
         return reply.code(204).send();
       },
 
       async describeGroup(request, reply) {
+        const toController = controllerOnly(request);
+        if (toController) return sendRedirect(reply, toController);
         const { group } = request.params as { group: string };
         return reply.code(200).send(groups.describe(group));
       },
 
       async commitOffsets(request, reply) {
+        const toController = controllerOnly(request);
+        if (toController) return sendRedirect(reply, toController);
         const { group } = request.params as { group: string };
         const b = request.body as {
           memberId: string;
@@ -282,14 +407,42 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
       },
 
       async fetchOffsets(request, reply) {
+        const toController = controllerOnly(request);
+        if (toController) return sendRedirect(reply, toController);
         const { group } = request.params as { group: string };
         return reply.code(200).send(groups.offsets(group));
       },
     },
   });
+  if (cluster) registerClusterRoutes(app, cluster);
   app.addHook('preClose', (done) => {
     stopping.abort();
     done();
   });
   return app;
+}
+
+function notEnoughReplicas(topic: string, partition: number, e: Error): ProblemError {
+  return new ProblemError(503, 'not_enough_replicas', `${topic}/${partition}: ${e.message}`, {
+    headers: { 'retry-after': '1' },
+  });
+}
+
+/** The brokers' own protocol (not in the spec: another implementation may use any). */
+function registerClusterRoutes(app: FastifyInstance, cluster: Cluster): void {
+  const big = { bodyLimit: 64 * 1024 * 1024 };
+  app.post('/internal/v1/state-of', async () => cluster.snapshot);
+  app.post('/internal/v1/state', big, async (request) => {
+    cluster.apply(request.body as ClusterState);
+    return {};
+  });
+  app.post('/internal/v1/isr', async (request) => {
+    const b = request.body as { from: string; topic: string; partition: number; epoch: number; isr: string[] };
+    return cluster.changeIsr(b.from, b.topic, b.partition, b.epoch, b.isr);
+  });
+  app.post('/internal/v1/replicate', async (request, reply) => {
+    const r = await cluster.replicate(request.body as Parameters<Cluster['replicate']>[0]);
+    if (!r) return reply.code(409).send({ error: 'not the leader of this partition in this epoch' });
+    return r;
+  });
 }

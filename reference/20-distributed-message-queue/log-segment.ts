@@ -153,6 +153,21 @@ export class LogSegment {
     return out;
   }
 
+  /** Forces what was written to disk. */
+  sync(): void {
+    fsyncSync(this.fd);
+  }
+
+  /** Cuts the segment so it ends before `offset` (a replica dropping records its new leader does not have). */
+  truncateTo(offset: number): void {
+    const keep = Math.max(0, offset - this.baseOffset);
+    if (keep >= this.positions.length) return;
+    this.size = this.positions[keep]!;
+    this.positions.length = keep;
+    ftruncateSync(this.fd, this.size);
+    fsyncSync(this.fd);
+  }
+
   private endOf(i: number): number {
     return i + 1 < this.positions.length ? this.positions[i + 1]! : this.size;
   }

@@ -3,8 +3,10 @@
 // environment).
 import { randomBytes } from 'node:crypto';
 import { loadSpec } from '../kit/load-spec.ts';
+import { parsePeers } from '../kit/peers.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
+import { Cluster } from './cluster.ts';
 import { type CoordinatorMutant, GroupCoordinator } from './group-coordinator.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
 import { TopicRegistry } from './topic-registry.ts';
@@ -12,6 +14,11 @@ import { TopicRegistry } from './topic-registry.ts';
 export const CHAPTER = '20-distributed-message-queue';
 /** How often retention looks for closed segments past their topic's period. */
 const RETENTION_CHECK_MS = Number(process.env['RETENTION_CHECK_MS'] ?? 5000);
+/** The cluster (README.md): the other brokers as name=url, this one's name and URL. Empty PEERS: one broker. */
+const PEERS = parsePeers(process.env['PEERS']);
+const SELF = process.env['NODE_NAME']?.trim() || 'broker-1';
+const REPLICA_LAG_MS = Number(process.env['REPLICA_LAG_MS'] ?? 3000);
+const ACK_TIMEOUT_MS = Number(process.env['ACK_TIMEOUT_MS'] ?? 10_000);
 const COORDINATOR_MUTANTS: readonly string[] = [
   'leave-without-rebalance',
   'two-owners-after-rebalance',
@@ -49,24 +56,46 @@ await runServer({
       config.dataDir,
       mutant && COORDINATOR_MUTANTS.includes(mutant) ? (mutant as CoordinatorMutant) : undefined,
     );
+    const log = (m: string) => (app ? app.log.warn(m) : console.error(m));
+    const cluster =
+      PEERS.size > 0
+        ? new Cluster({
+            self: SELF,
+            selfUrl: process.env['SELF_URL'] ?? `http://${config.host}:${config.port}`,
+            peers: PEERS,
+            topics,
+            dataDir: config.dataDir,
+            replicaLagMs: REPLICA_LAG_MS,
+            ackTimeoutMs: ACK_TIMEOUT_MS,
+            uncleanElection: mutant === 'unclean-leader-election', // MUTANT unclean-leader-election
+            log,
+          })
+        : undefined;
     app = buildApp({
       spec,
       readiness,
       topics,
       groups,
-      brokers: 1,
+      brokers: cluster?.brokers.length ?? 1,
+      self: SELF,
+      cluster,
       mutant,
       // MUTANT unstable-key-hash: a salt chosen at every start changes where a key goes.
       keySalt: mutant === 'unstable-key-hash' ? randomBytes(4).toString('hex') : '',
       logger: { level: config.logLevel },
     });
+    await cluster?.start();
     const retention = setInterval(() => topics.applyRetention(), RETENTION_CHECK_MS);
     retention.unref();
-    app.log.info({ dataDir: config.dataDir, mutant: mutant ?? null }, 'message queue broker configured');
+    app.log.info(
+      { dataDir: config.dataDir, broker: SELF, brokers: cluster?.brokers ?? [SELF], mutant: mutant ?? null },
+      'message queue broker configured',
+    );
     return {
       app,
       close: async () => {
         clearInterval(retention);
+        cluster?.close();
         topics.close();
       },
     };

@@ -1,5 +1,8 @@
 // Deliberately broken variants of the reference, one check each (IDs from specs/20-distributed-message-queue/catalog.yaml).
 // MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+/** The reference started as three brokers: the replication mutants show only there. */
+const CLUSTER_MANIFEST = new URL('./manifest.cluster.json', import.meta.url).pathname;
+
 export const MUTANTS = [
   { name: 'health-plain-text', breaks: 'MQ-C1', description: 'readiness answers text/plain "ok", not the Health body' },
   {
@@ -133,7 +136,28 @@ export const MUTANTS = [
     breaks: 'MQ-F3',
     description: "an expired member's partitions are reassigned without a new generation",
   },
-] as const satisfies readonly { name: string; breaks: string; description: string }[];
+  // Replication (the cluster manifest, manifest.cluster.json: three brokers).
+  {
+    name: 'follower-serves-produce',
+    breaks: 'MQ-C8',
+    description:
+      'a broker that does not lead a partition appends a produce to its own copy instead of sending it to the leader',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'acks-all-before-replicated',
+    breaks: 'MQ-F4',
+    description: 'acks=all is answered once the leader has the batch, before the in-sync followers have it',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'unclean-leader-election',
+    breaks: 'MQ-F5',
+    description:
+      'when a leader dies, the first live replica leads, even a follower out of sync that lacks acknowledged records',
+    manifest: CLUSTER_MANIFEST,
+  },
+] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);

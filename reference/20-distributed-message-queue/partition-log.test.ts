@@ -183,3 +183,30 @@ describe('PartitionLog', () => {
     log.close();
   });
 });
+
+describe('a replica log', () => {
+  it("keeps the leader's offsets and timestamps, and truncates across segments to an offset, also after a reopen", () => {
+    const dir = tempDir();
+    const leader = new PartitionLog(tempDir(), 256);
+    append(leader, values(12));
+    const follower = new PartitionLog(dir, 256);
+    follower.appendReplicated(leader.read(0, 1 << 30));
+    expect(readAll(follower)).toEqual(readAll(leader));
+    expect(follower.read(0, 1 << 30).map((r) => [r.offset, r.timestamp])).toEqual(
+      leader.read(0, 1 << 30).map((r) => [r.offset, r.timestamp]),
+    );
+    expect(segments(dir).length).toBeGreaterThan(2);
+    // A replica whose log went past its new leader's: cut back to offset 3, then written again from there.
+    follower.truncateTo(3);
+    expect(follower.endOffset).toBe(3);
+    expect(readAll(follower)).toEqual(values(3));
+    expect(() => follower.appendReplicated([{ offset: 5, timestamp: 1, key: null, value: 'gap' }])).toThrow();
+    append(follower, values(2, 100));
+    follower.close();
+    const reopened = new PartitionLog(dir, 256);
+    expect(readAll(reopened)).toEqual([...values(3), ...values(2, 100)]);
+    expect(reopened.endOffset).toBe(5);
+    reopened.close();
+    leader.close();
+  });
+});

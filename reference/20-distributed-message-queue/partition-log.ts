@@ -85,6 +85,34 @@ export class PartitionLog {
     return out;
   }
 
+  /**
+   * Appends records a follower fetched from its leader, keeping the leader's offsets and timestamps (they must
+   * continue this log: offsets are the leader's, never chosen here). Durable, as the leader counts them in sync.
+   */
+  appendReplicated(records: readonly LogRecord[]): void {
+    for (const r of records) {
+      if (r.offset !== this.endOffset)
+        throw new Error(`${this.dir}: replicated offset ${r.offset} does not continue the log at ${this.endOffset}`);
+      const encoded = encodeRecord(r);
+      if (this.active.size > 0 && this.active.size + encoded.length > this.segmentBytes) this.roll();
+      this.active.append([encoded], r.timestamp, false);
+    }
+    if (records.length) this.active.sync();
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
+  /** Drops every record from `offset` on (a replica whose log went past what its new leader has). */
+  truncateTo(offset: number): void {
+    if (offset >= this.endOffset) return;
+    while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+      const seg = this.segments.pop()!;
+      seg.close();
+      rmSync(seg.path, { force: true });
+    }
+    this.active.truncateTo(Math.max(offset, this.active.baseOffset));
+  }
+
   private roll(): void {
     this.segments.push(new LogSegment(this.dir, this.endOffset, this.options));
   }

@@ -14,6 +14,8 @@ export interface TopicConfig {
   retentionMs: number;
   replicationFactor: number;
   segmentBytes: number;
+  /** In-sync replicas acks=all needs (absent: the spec's default, min(2, replicationFactor)). */
+  minInsyncReplicas?: number;
 }
 
 export interface Topic extends TopicConfig {

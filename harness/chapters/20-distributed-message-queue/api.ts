@@ -38,7 +38,7 @@ export function uniqueName(prefix: string): string {
 
 const enc = encodeURIComponent;
 
-export function mqApi(ctx: CheckContext, http: HttpClient = ctx.http) {
+export function mqApi(ctx: CheckContext, http: Pick<HttpClient, 'send'> = ctx.http) {
   return {
     createTopic: (body: Record<string, unknown>) => http.send({ method: 'POST', path: '/api/v1/topics', json: body }),
     describeTopic: (topic: string) => http.send({ method: 'GET', path: `/api/v1/topics/${enc(topic)}` }),

@@ -19,6 +19,12 @@ import {
 } from '../grade-test-kit.ts';
 import { distributedMessageQueue } from './index.ts';
 
+const CLUSTER_MANIFEST = new URL(
+  '../../../reference/20-distributed-message-queue/manifest.cluster.json',
+  import.meta.url,
+).pathname;
+/** The checks that need several brokers (skipped, with the reason, on the single-broker default). */
+const CLUSTER_CHECKS = ['MQ-C8', 'MQ-F4', 'MQ-F5'];
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-test-'));
 const base = {
   module: distributedMessageQueue,
@@ -36,13 +42,36 @@ describe('20-distributed-message-queue reference', () => {
     async () => {
       const r = await gradeByManifest({ ...base, target: { manifest: distributedMessageQueue.referenceManifest } });
       expect(failures(r)).toEqual([]);
-      expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
+      // One broker: the replication checks need a cluster and say so; every other check passes.
+      for (const id of CLUSTER_CHECKS) {
+        const c = r.checks.find((x) => x.id === id)!;
+        expect(c.status, id).toBe('skipped');
+        expect(c.reason, id).toMatch(/cluster of at least/);
+      }
+      expect(r.checks.filter((c) => !CLUSTER_CHECKS.includes(c.id)).every((c) => c.status === 'pass')).toBe(true);
       expect(r.checks.length).toBe(distributedMessageQueue.catalog.checks.length);
       // The faults bit: the torn and the flipped tail were both applied, and the dead consumer's partitions moved
       // once its session (3 s from its last heartbeat) was over.
       const f2 = r.checks.find((c) => c.id === 'MQ-F2')!;
       expect((f2.evidence?.damage as { how: string }[] | undefined)?.map((d) => d.how)).toEqual(['torn', 'flipped']);
       expect(r.checks.find((c) => c.id === 'MQ-F3')!.evidence?.reassignedAfterMs).toBeGreaterThanOrEqual(3000);
+      expectValidResults(r);
+    },
+    timeLimit(240_000),
+  );
+
+  it(
+    'passes the replication checks as three brokers (manifest.cluster.json), the failovers included',
+    async () => {
+      const r = await gradeByManifest({ ...base, target: { manifest: CLUSTER_MANIFEST }, only: CLUSTER_CHECKS });
+      expect(failures(r)).toEqual([]);
+      expect(r.checks.map((c) => [c.id, c.status]).sort()).toEqual(CLUSTER_CHECKS.map((id) => [id, 'pass']).sort());
+      // The faults bit: acks=all was refused (or unanswered) while both followers were stopped, and the leader that
+      // was killed was replaced by another broker.
+      const f4 = r.checks.find((c) => c.id === 'MQ-F4')!.evidence?.acksAllWhileStopped as { status: unknown };
+      expect(f4.status).not.toBe(200);
+      const f5 = r.checks.find((c) => c.id === 'MQ-F5')!.evidence?.failover as { killed: string; newLeader: string };
+      expect(f5.newLeader).not.toBe(f5.killed);
       expectValidResults(r);
     },
     timeLimit(240_000),
@@ -59,13 +88,13 @@ describe('20-distributed-message-queue reference', () => {
       try {
         const r = await gradeChapter({ ...base, target: { url: started.baseUrl } });
         expect(failures(r)).toEqual([]);
-        for (const id of ['MQ-F1', 'MQ-F2']) {
+        for (const id of ['MQ-F1', 'MQ-F2', ...CLUSTER_CHECKS]) {
           const c = r.checks.find((x) => x.id === id)!;
           expect(c.status, id).toBe('skipped');
           expect(c.reason, id).toMatch(/manifest|process/);
         }
         expect(r.checks.filter((c) => c.status === 'pass').length).toBe(
-          distributedMessageQueue.catalog.checks.length - 2,
+          distributedMessageQueue.catalog.checks.length - 2 - CLUSTER_CHECKS.length,
         );
       } finally {
         await started.close();

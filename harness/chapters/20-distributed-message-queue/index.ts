@@ -1,5 +1,6 @@
 // Chapter 20, the distributed message queue: its checks keyed by the catalog's IDs (the compiler rejects a missing
 // or unknown one), its mutants and its load test. Written to CHECKLIST.md beside this file.
+
 import { MUTANTS } from '../../../reference/20-distributed-message-queue/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/20-distributed-message-queue/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
@@ -18,6 +19,7 @@ import {
 import { consumerDiesBeforeCommit, killBroker, tornSegmentTail } from './faults.ts';
 import { loadMessageQueue } from './load.ts';
 import { committedOffsetsRoundTrip, keyToPartition, oneOwnerPerPartition, orderPerPartition } from './properties.ts';
+import { acksAllWaitsForIsr, clusterLeadership, leaderFailover } from './replication.ts';
 
 export const distributedMessageQueue: ChapterModule<CheckId> = {
   slug: '20-distributed-message-queue',
@@ -40,6 +42,9 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     'MQ-F1': killBroker,
     'MQ-F2': tornSegmentTail,
     'MQ-F3': consumerDiesBeforeCommit,
+    'MQ-C8': clusterLeadership,
+    'MQ-F4': acksAllWaitsForIsr,
+    'MQ-F5': leaderFailover,
   },
   mutants: MUTANTS,
   load: loadMessageQueue,

@@ -16,7 +16,10 @@ export const checkIds = [
   "MQ-I5",
   "MQ-F1",
   "MQ-F2",
-  "MQ-F3"
+  "MQ-F3",
+  "MQ-C8",
+  "MQ-F4",
+  "MQ-F5"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -172,6 +175,42 @@ export const catalog = {
       "title": "A consumer dies before committing (no more heartbeats) - after its session times out another member owns its partitions and receives every uncommitted message again (at-least-once)",
       "covers": [
         "fault:3"
+      ]
+    },
+    {
+      "id": "MQ-C8",
+      "kind": "conformance",
+      "title": "In a cluster (more than one broker) a topic takes a replicationFactor up to the number of brokers and one more is 422; describeTopic names each partition's replicas, leader and in-sync replicas; a broker that does not lead a partition answers its produce and fetch with 307 not_leader to the leader, and appends nothing",
+      "covers": [
+        "createTopic",
+        "describeTopic",
+        "produce",
+        "fetch"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "MQ-F4",
+      "kind": "fault",
+      "title": "acks=all is answered only once every in-sync replica has the batch - with both followers of a partition stopped (SIGSTOP) an acks=all produce is never answered 200, it is refused 503 not_enough_replicas once the ISR falls below minInsyncReplicas; acks=1 is answered by the leader alone",
+      "covers": [
+        "fault:4"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "MQ-F5",
+      "kind": "fault",
+      "title": "The leader of a partition is killed (kill -9) while one follower is out of sync - a follower from the ISR takes over, every message acknowledged with acks=all is there at its offset in order, new messages take new offsets, and the old leader rejoins as a follower without offsets reused for other data",
+      "covers": [
+        "fault:5"
+      ],
+      "needs": [
+        "process-control"
       ]
     }
   ],

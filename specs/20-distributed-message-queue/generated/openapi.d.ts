@@ -193,6 +193,11 @@ export interface components {
          * @enum {string}
          */
         Acks: "0" | "1" | "all";
+        /**
+         * @description A broker's name in the cluster.
+         * @example b1
+         */
+        BrokerName: string;
         CommitRequest: {
             generation: number;
             memberId: components["schemas"]["MemberId"];
@@ -207,6 +212,8 @@ export interface components {
             topic: components["schemas"]["TopicName"];
         };
         CreateTopic: {
+            /** @description In-sync replicas (the leader included) acks `all` needs; at most `replicationFactor`. Default: 2 when `replicationFactor` is 2 or more, else 1. */
+            minInsyncReplicas?: number;
             name: components["schemas"]["TopicName"];
             /** @description How many partitions; fixed for the topic's life (key -> partition depends on it). */
             partitions: number;
@@ -313,11 +320,19 @@ export interface components {
         };
         PartitionNumber: number;
         PartitionState: {
-            /** @description The offset the next message will get; the number of messages ever appended. */
+            /** @description The end of what consumers can read: on a single broker the offset the next message will get; with replicas, the high watermark (every in-sync replica has every message below it). */
             endOffset: components["schemas"]["Offset"];
+            /** @description The in-sync replicas - the leader and the followers that have caught up with it lately. */
+            isr?: components["schemas"]["BrokerName"][];
+            /** @description The broker that takes the partition's produces and serves its fetches. */
+            leader?: components["schemas"]["BrokerName"];
+            /** @description Grows by one at every change of leader. */
+            leaderEpoch?: number;
             /** @description The first offset still kept (0 until retention removes a segment). */
             logStartOffset: components["schemas"]["Offset"];
             partition: components["schemas"]["PartitionNumber"];
+            /** @description The brokers holding a copy, the preferred leader first. */
+            replicas?: components["schemas"]["BrokerName"][];
         };
         /** @description RFC 9457 problem details. `code` is the stable machine-readable error code that tests assert; `title` and `detail` are for people and may change. */
         Problem: {
@@ -360,7 +375,19 @@ export interface components {
             /** @description When the broker stored the message, ms since the Unix epoch. */
             timestamp: number;
         };
+        Redirect: {
+            broker: components["schemas"]["BrokerName"];
+            /** @enum {string} */
+            code: "not_leader" | "not_controller";
+            detail?: string;
+            /**
+             * Format: uri
+             * @description The same as the Location header.
+             */
+            location: string;
+        };
         Topic: {
+            minInsyncReplicas?: number;
             name: components["schemas"]["TopicName"];
             partitions: number;
             partitionStates: components["schemas"]["PartitionState"][];
@@ -424,6 +451,44 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Topics and consumer groups are kept by the cluster's controller, not this broker (code `not_controller`): `Location` is the same request on the controller; follow it. */
+        NotController: {
+            headers: {
+                /** @description The same path and query on the controller. */
+                Location: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "not_controller",
+                 *       "broker": "b2",
+                 *       "location": "http://127.0.0.1:8202/api/v1/topics/orders",
+                 *       "detail": "led by b2"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Redirect"];
+            };
+        };
+        /** @description This broker does not lead the partition (code `not_leader`): `Location` is the same request on the broker that does; follow it (a 307 keeps the method and the body). */
+        NotLeader: {
+            headers: {
+                /** @description The same path and query on the partition's leader. */
+                Location: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "not_leader",
+                 *       "broker": "b2",
+                 *       "location": "http://127.0.0.1:8202/api/v1/topics/orders",
+                 *       "detail": "led by b2"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Redirect"];
             };
         };
         /** @description The implementation is starting or stopping. */
@@ -616,6 +681,7 @@ export interface operations {
                     "application/json": components["schemas"]["Group"];
                 };
             };
+            307: components["responses"]["NotController"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["GroupNotFound"];
             408: components["responses"]["RequestTimeout"];
@@ -668,6 +734,7 @@ export interface operations {
                     "application/json": components["schemas"]["Membership"];
                 };
             };
+            307: components["responses"]["NotController"];
             400: components["responses"]["BadRequest"];
             /** @description No such topic (code `topic_not_found`), or the `memberId` to rejoin with is not a member (`unknown_member`: join again without it). */
             404: {
@@ -736,6 +803,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            307: components["responses"]["NotController"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["UnknownMember"];
             408: components["responses"]["RequestTimeout"];
@@ -782,6 +850,7 @@ export interface operations {
                     "application/json": components["schemas"]["Membership"];
                 };
             };
+            307: components["responses"]["NotController"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["UnknownMember"];
             408: components["responses"]["RequestTimeout"];
@@ -828,6 +897,7 @@ export interface operations {
                     "application/json": components["schemas"]["CommittedOffsets"];
                 };
             };
+            307: components["responses"]["NotController"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["GroupNotFound"];
             408: components["responses"]["RequestTimeout"];
@@ -890,6 +960,7 @@ export interface operations {
                     "application/json": components["schemas"]["CommittedOffsets"];
                 };
             };
+            307: components["responses"]["NotController"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["UnknownMember"];
             408: components["responses"]["RequestTimeout"];
@@ -983,6 +1054,7 @@ export interface operations {
                     "application/json": components["schemas"]["Topic"];
                 };
             };
+            307: components["responses"]["NotController"];
             400: components["responses"]["BadRequest"];
             408: components["responses"]["RequestTimeout"];
             /** @description A topic of that name exists (code `topic_exists`); nothing was changed. */
@@ -1004,7 +1076,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description The replication factor is larger than the number of brokers that can hold a replica (code `insufficient_brokers`); nothing was created. */
+            /** @description The replication factor is larger than the number of brokers that can hold a replica (code `insufficient_brokers`), or `minInsyncReplicas` is larger than the replication factor (`invalid_min_insync`); nothing was created. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1147,12 +1219,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProduceAccepted"];
                 };
             };
+            307: components["responses"]["NotLeader"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["TopicNotFound"];
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A message names a partition the topic does not have (code `unknown_partition`); nothing was appended. */
+            /** @description A message names a partition the topic does not have (code `unknown_partition`), or the batch goes to partitions led by different brokers (`several_leaders`: send each leader its partitions' messages); nothing was appended. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1170,6 +1243,25 @@ export interface operations {
                 };
             };
             431: components["responses"]["HeadersTooLarge"];
+            /** @description acks `all` with fewer than the topic's `minInsyncReplicas` replicas in sync (code `not_enough_replicas`, with `Retry-After`): refused before appending, or, when the ISR shrank below it (or the leader changed, or the replicas did not confirm in time) after appending, the batch is not acknowledged; it may or may not be kept, as a produce that timed out. Retry it. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying (at least 1). */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "not_enough_replicas"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     fetch: {
@@ -1237,6 +1329,7 @@ export interface operations {
                     "application/json": components["schemas"]["FetchResult"];
                 };
             };
+            307: components["responses"]["NotLeader"];
             400: components["responses"]["BadRequest"];
             /** @description No such topic (code `topic_not_found`), or the topic has no such partition (`unknown_partition`). */
             404: {
