@@ -105,7 +105,7 @@ export function buildApp(o: CrawlerAppOptions): CrawlerApp {
         };
         store.createJob(
           row,
-          seeds.map((url) => ({ url, depth: 0 })),
+          seeds.map((url) => ({ url, depth: mutant === 'seeds-at-depth-one' ? 1 : 0 })), // MUTANT seeds-at-depth-one
         );
         const job = new CrawlJob(row, store, mutant, log);
         launch(job);
