@@ -41,7 +41,8 @@ type Response =
   | { kind: 'hang' };
 
 const page = (title: string, links: readonly string[], extra = ''): string =>
-  `<!doctype html><html><head><title>${title}</title>${extra}</head><body><h1>${title}</h1><ul>${links
+  // A line break and an indent: a content hash must be taken over the body as served, whitespace included.
+  `<!doctype html><html><head><title>${title}</title>${extra}</head>\n  <body><h1>${title}</h1><ul>${links
     .map((l) => `<li><a href="${l}">${l}</a></li>`)
     .join('')}</ul></body></html>`;
 
