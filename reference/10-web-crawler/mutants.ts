@@ -66,6 +66,16 @@ export const MUTANTS = [
     description: "after a restart a resumed job's progress counters (and page budget) start again from 0",
   },
   {
+    name: 'max-depth-zero-default',
+    breaks: 'WC-C2',
+    description: 'maxDepth 0 (seeds only) is read as not given and replaced by the default 16',
+  },
+  {
+    name: 'allowed-domains-first-seed',
+    breaks: 'WC-C2',
+    description: "without allowedDomains only the first seed's host is allowed (422 for a second seed's host)",
+  },
+  {
     name: 'resume-refetches',
     breaks: 'WC-F1',
     description: 'on restart the seen set is forgotten and the crawl starts over from the seeds',

@@ -33,7 +33,7 @@ export const catalog = {
     {
       "id": "WC-C2",
       "kind": "conformance",
-      "title": "A started job answers 201 with its defaults, is found by its ID until done, lists its pages in pages of `limit` with `next`; an unknown job is 404 and a seed outside the allowed domains 422",
+      "title": "A started job answers 201 with its defaults (the allowed domains of every seed) and keeps given minimums (maxDepth 0), is found by its ID until done, lists its pages in pages of `limit` with `next`; an unknown job is 404 and a seed outside the allowed domains 422",
       "covers": [
         "startCrawl",
         "getCrawl",
