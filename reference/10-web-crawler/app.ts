@@ -87,6 +87,13 @@ export function buildApp(o: CrawlerAppOptions): CrawlerApp {
         for (const s of seeds)
           if (!hostAllowed(new URL(s).hostname, allowedDomains))
             throw new ProblemError(422, 'invalid_seed', `seed ${s} is outside the allowed domains`);
+        // MUTANT allowed-domains-first-seed: without allowedDomains only the first seed's host is allowed.
+        if (
+          mutant === 'allowed-domains-first-seed' &&
+          b.allowedDomains === undefined &&
+          seeds.some((s) => new URL(s).hostname !== new URL(seeds[0]!).hostname)
+        )
+          throw new ProblemError(422, 'invalid_seed', 'a seed is outside the allowed domains');
         const config: JobConfig = {
           seeds,
           allowedDomains,
@@ -97,6 +104,7 @@ export function buildApp(o: CrawlerAppOptions): CrawlerApp {
           userAgent: b.userAgent ?? 'sdgrade-crawler',
           resolve: b.resolve ?? null,
         };
+        if (mutant === 'max-depth-zero-default' && config.maxDepth === 0) config.maxDepth = 16; // MUTANT max-depth-zero-default
         const row = {
           id: `c-${randomUUID()}`,
           config,
@@ -105,7 +113,7 @@ export function buildApp(o: CrawlerAppOptions): CrawlerApp {
         };
         store.createJob(
           row,
-          seeds.map((url) => ({ url, depth: 0 })),
+          seeds.map((url) => ({ url, depth: mutant === 'seeds-at-depth-one' ? 1 : 0 })), // MUTANT seeds-at-depth-one
         );
         const job = new CrawlJob(row, store, mutant, log);
         launch(job);

@@ -37,6 +37,9 @@ export class CrawlJob {
   ) {
     this.frontier = new Frontier(mutant === 'two-per-host' ? 2 : 1); // MUTANT two-per-host
     this.counts = store.counts(row.id);
+    // MUTANT counters-reset-on-resume: a resumed job counts (and spends its budget) from 0 again.
+    if (mutant === 'counters-reset-on-resume')
+      this.counts = { fetched: 0, stored: 0, duplicates: 0, skipped: 0, failed: 0 };
     this.launched = this.counts.fetched;
     // MUTANT resume-refetches: the seen set is forgotten at start, and the crawl starts again from the seeds.
     if (mutant === 'resume-refetches' && this.counts.fetched > 0) {
@@ -126,7 +129,11 @@ export class CrawlJob {
     const now = performance.now();
     const added: QueuedUrl[] = [];
     // maxDepth bounds spider traps: a page at maxDepth is kept, its links are not followed.
-    if (item.depth < cfg.maxDepth || this.mutant === 'no-trap-limit') {
+    if (
+      item.depth < cfg.maxDepth ||
+      this.mutant === 'no-trap-limit' ||
+      (this.mutant === 'depth-limit-inclusive' && item.depth === cfg.maxDepth)
+    ) {
       // MUTANT no-trap-limit: the condition above lets every depth through.
       for (const url of page.links) {
         if (this.isSeen(url) || added.some((a) => a.url === url)) continue;
@@ -157,14 +164,20 @@ export class CrawlJob {
       });
       const common = { ...base, status: r.status, contentType: r.contentType, contentHash: null, duplicateOf: null };
       if (r.status >= 300 && r.status < 400 && r.location !== null) {
-        const to = normalise(r.location, item.url, cfg.allowedDomains);
+        // MUTANT redirect-unfiltered: the Location is resolved but not filtered.
+        const to =
+          this.mutant === 'redirect-unfiltered'
+            ? new URL(r.location, item.url).href
+            : normalise(r.location, item.url, cfg.allowedDomains);
         return { page: { ...common, outcome: 'skipped', links: to ? [to] : [] }, html: null };
       }
       if (r.status < 200 || r.status >= 300) return { page: { ...common, outcome: 'failed', links: [] }, html: null };
-      if (!/^text\/html\b/i.test(r.contentType ?? ''))
+      const htmlType = this.mutant === 'text-types-as-html' ? /^text\//i : /^text\/html\b/i; // MUTANT text-types-as-html
+      if (!htmlType.test(r.contentType ?? ''))
         return { page: { ...common, outcome: 'skipped', links: [] }, html: null };
       // Content seen: the SHA-256 of the body; a page whose hash is stored is a duplicate, neither stored nor followed.
-      const hash = createHash('sha256').update(r.body).digest('hex');
+      const hashed = this.mutant === 'content-hash-normalised' ? r.body.replace(/\s+/g, ' ').trim() : r.body; // MUTANT content-hash-normalised
+      const hash = createHash('sha256').update(hashed).digest('hex');
       const owner = this.mutant === 'no-content-dedup' ? null : this.store.contentOwner(this.row.id, hash); // MUTANT no-content-dedup
       if (owner !== null)
         return {

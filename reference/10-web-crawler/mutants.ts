@@ -40,6 +40,42 @@ export const MUTANTS = [
     description: 'fetches have no short timeout: a hanging host holds the crawl so it never ends',
   },
   {
+    name: 'content-hash-normalised',
+    breaks: 'WC-I5',
+    description: 'the content hash is taken over the body with whitespace collapsed, not over the body as served',
+  },
+  {
+    name: 'depth-limit-inclusive',
+    breaks: 'WC-I6',
+    description: 'links of a page at maxDepth are followed too, so a trap gets one request more than maxDepth allows',
+  },
+  { name: 'seeds-at-depth-one', breaks: 'WC-I6', description: 'seeds are queued at depth 1, not 0' },
+  {
+    name: 'text-types-as-html',
+    breaks: 'WC-I7',
+    description: 'every text/* response (text/plain included) is parsed and stored as HTML',
+  },
+  {
+    name: 'redirect-unfiltered',
+    breaks: 'WC-I7',
+    description: "a redirect's Location is resolved but not filtered, so a redirect leads outside the allowed domains",
+  },
+  {
+    name: 'counters-reset-on-resume',
+    breaks: 'WC-F1',
+    description: "after a restart a resumed job's progress counters (and page budget) start again from 0",
+  },
+  {
+    name: 'max-depth-zero-default',
+    breaks: 'WC-C2',
+    description: 'maxDepth 0 (seeds only) is read as not given and replaced by the default 16',
+  },
+  {
+    name: 'allowed-domains-first-seed',
+    breaks: 'WC-C2',
+    description: "without allowedDomains only the first seed's host is allowed (422 for a second seed's host)",
+  },
+  {
     name: 'resume-refetches',
     breaks: 'WC-F1',
     description: 'on restart the seen set is forgotten and the crawl starts over from the seeds',

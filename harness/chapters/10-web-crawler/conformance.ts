@@ -53,6 +53,24 @@ export async function crawlConformance(ctx: CheckContext): Promise<void> {
   const read = await getJob(ctx, job.id);
   ctx.expect(read.id === job.id, `getCrawl answered job ${read.id} for ${job.id}`);
   await waitDone(ctx, job.id, 20_000);
+  // Given values at their minimum are kept (0 is not "not given"); the default domains are every seed's host.
+  const two = ['http://one.c2.test/', 'http://two.c2.test/'];
+  const given = { maxDepth: 0, politenessDelayMs: 0 };
+  const resolveTwo = { 'one.c2.test': `127.0.0.1:${port}`, 'two.c2.test': `127.0.0.1:${port}` };
+  const x2 = await ctx.http.send({
+    method: 'POST',
+    path: '/api/v1/crawls',
+    json: { seeds: two, resolve: resolveTwo, ...given },
+  });
+  const job2 = okBody<Crawl & Record<string, unknown>>(ctx, x2, 201, 'starting a crawl of two hosts with maxDepth 0');
+  const want2 = { ...given, allowedDomains: ['one.c2.test', 'two.c2.test'] };
+  for (const [k, v] of Object.entries(want2))
+    ctx.expect(
+      JSON.stringify(job2[k]) === JSON.stringify(v),
+      `${k} is ${JSON.stringify(job2[k])}, not ${JSON.stringify(v)}`,
+      x2,
+    );
+  await waitDone(ctx, job2.id, 20_000);
 
   ctx.expectStatus(await ctx.http.send({ method: 'GET', path: '/api/v1/crawls/c-none' }), 404, 'crawl_not_found');
   ctx.expectStatus(await ctx.http.send({ method: 'GET', path: '/api/v1/crawls/c-none/pages' }), 404, 'crawl_not_found');

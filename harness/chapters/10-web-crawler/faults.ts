@@ -50,6 +50,12 @@ export async function killAndResume(ctx: CheckContext): Promise<void> {
       `after resuming, ${missing.length} reachable pages never fetched: ${missing.slice(0, 5).join(', ')}`,
     );
     ctx.expect(done.state === 'done', 'the resumed job did not end done');
+    // The job's progress spans the restart: it counts every page it lists, those fetched before the kill included.
+    const listed = await listAllPages(ctx, job.id);
+    ctx.expect(
+      done.progress['fetched'] === listed.length,
+      `after resuming, progress.fetched is ${done.progress['fetched']} but the job lists ${listed.length} pages`,
+    );
   } finally {
     await web.close();
   }

@@ -1,5 +1,6 @@
 // WC-I2..I7: the invariants of a crawl, read from the web under test's request log (and, for content seen, from
 // the pages the job lists). One shared crawl of the seeded web; each check reads its own invariant.
+import { createHash } from 'node:crypto';
 import type { CheckContext } from '../../core/check-context.ts';
 import { CRAWL, sharedCrawl } from './crawl.ts';
 import { expectedFetches, type Hit, isTrap, OUTSIDE_HOST, TRAPS } from './web.ts';
@@ -110,6 +111,11 @@ export async function contentStoredOnce(ctx: CheckContext): Promise<void> {
     const u = new URL(p.url);
     const r = web.model.respond(u.hostname, u.pathname);
     if (r.kind === 'html' && p.contentHash) {
+      const sha = createHash('sha256').update(r.body).digest('hex');
+      ctx.expect(
+        p.contentHash === sha,
+        `${p.url}: contentHash ${p.contentHash.slice(0, 12)} is not the SHA-256 of its body`,
+      );
       const other = bodies.get(p.contentHash);
       ctx.expect(other === undefined || other === r.body, `${p.url} has the content hash of a page with other content`);
       bodies.set(p.contentHash, r.body);
@@ -118,14 +124,19 @@ export async function contentStoredOnce(ctx: CheckContext): Promise<void> {
 }
 
 export async function trapsBounded(ctx: CheckContext): Promise<void> {
-  const { hits } = await sharedCrawl(ctx);
+  const { hits, pages, seed } = await sharedCrawl(ctx);
+  const seedPage = pages.find((p) => p.url === seed);
+  ctx.expect(seedPage?.depth === 0, `the seed is listed at depth ${seedPage?.depth}, not 0`);
   const counts: Record<string, number> = {};
   for (const t of TRAPS) {
     const n = pageRequests(hits).filter((h) => h.host === t.host && h.path.startsWith(t.prefix)).length;
     counts[t.name] = n;
-    // Its entry is at least depth 2 from the seed, so at most maxDepth - 1 of its pages are within the limit.
-    ctx.expect(n <= CRAWL.maxDepth, `${t.name}: ${n} requests, more than maxDepth ${CRAWL.maxDepth} allows`);
-    ctx.expect(n > 0, `${t.name}: never entered, though its first pages are within maxDepth`);
+    // Its entry is linked only from its host's root, which only the seed (depth 0) links first: the entry is at
+    // depth 2, so exactly its pages at depths 2..maxDepth are fetched (maxDepth - 1), none deeper and none fewer.
+    ctx.expect(
+      n === CRAWL.maxDepth - 1,
+      `${t.name}: ${n} requests, not the ${CRAWL.maxDepth - 1} its depths 2..maxDepth ${CRAWL.maxDepth} allow`,
+    );
   }
   ctx.evidence['trapRequests'] = counts;
 }
@@ -155,6 +166,15 @@ export async function completeness(ctx: CheckContext): Promise<void> {
   const listed = new Set(pages.map((p) => new URL(p.url)).map((u) => `${u.hostname}${u.pathname}`));
   const unlisted = [...fetched].filter((u) => !listed.has(u));
   ctx.expect(unlisted.length === 0, `fetched but not listed as pages: ${unlisted.slice(0, 5).join(', ')}`);
+  for (const p of pages) {
+    const u = new URL(p.url);
+    const r = web.model.respond(u.hostname, u.pathname);
+    if (r.kind === 'other')
+      ctx.expect(
+        p.outcome === 'skipped' && p.contentHash === null && p.links.length === 0,
+        `${p.url} (${r.type}) is not HTML but is listed ${p.outcome} with links ${JSON.stringify(p.links)}`,
+      );
+  }
   const slow = pages.find((p) => p.url.endsWith('/slow.html'));
   ctx.expect(slow?.status === 0 && slow.outcome === 'failed', `the hanging page is listed as ${JSON.stringify(slow)}`);
   ctx.expect(job.state === 'done', `the job ended ${job.state}`);

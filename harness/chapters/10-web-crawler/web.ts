@@ -41,7 +41,8 @@ type Response =
   | { kind: 'hang' };
 
 const page = (title: string, links: readonly string[], extra = ''): string =>
-  `<!doctype html><html><head><title>${title}</title>${extra}</head><body><h1>${title}</h1><ul>${links
+  // A line break and an indent: a content hash must be taken over the body as served, whitespace included.
+  `<!doctype html><html><head><title>${title}</title>${extra}</head>\n  <body><h1>${title}</h1><ul>${links
     .map((l) => `<li><a href="${l}">${l}</a></li>`)
     .join('')}</ul></body></html>`;
 
@@ -103,13 +104,16 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
         '/doc.pdf',
         '/loop-a',
         '/moved',
+        '/away',
       );
       put(h, '/doc.pdf', { kind: 'other', type: 'application/pdf', body: '%PDF-1.4 not html' });
       put(h, '/loop-a', { kind: 'redirect', status: 302, location: '/loop-b' });
       put(h, '/loop-b', { kind: 'redirect', status: 302, location: abs(h, '/loop-a') });
       put(h, '/moved', { kind: 'redirect', status: 301, location: '/p1.html' });
+      // A redirect out of the allowed domains: the URL filter applies to a Location as to any link.
+      put(h, '/away', { kind: 'redirect', status: 302, location: abs(OUTSIDE_HOST, '/x0.html') });
     }
-    if (i === 1) rootLinks.push('copy-a.html', '/copy-b.html', '/data.json');
+    if (i === 1) rootLinks.push('copy-a.html', '/copy-b.html', '/data.json', '/notes.txt');
     if (i === 2) rootLinks.push('/copy-c.html');
     if (i === 3) rootLinks.push('/cal/2026-01.html');
     if (i === 4) rootLinks.push('/deep/');
@@ -144,6 +148,12 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
   put(normal[1]!, '/copy-b.html', { kind: 'html', body: DUPLICATE_BODY });
   put(normal[2]!, '/copy-c.html', { kind: 'html', body: DUPLICATE_BODY });
   put(normal[1]!, '/data.json', { kind: 'other', type: 'application/json', body: '{"not":"html"}' });
+  // Text, but not HTML: recorded and skipped like any other type (its markup-looking line is not a link).
+  put(normal[1]!, '/notes.txt', {
+    kind: 'other',
+    type: 'text/plain; charset=utf-8',
+    body: '<a href="/x.html">not a link</a>',
+  });
   put(HANG_HOST, '/', { kind: 'html', body: page('hang', ['/slow.html', '/ok.html']) });
   put(HANG_HOST, '/slow.html', { kind: 'hang' });
   put(HANG_HOST, '/ok.html', { kind: 'html', body: page('ok beside a hanging page', []) });

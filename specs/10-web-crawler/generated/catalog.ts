@@ -33,7 +33,7 @@ export const catalog = {
     {
       "id": "WC-C2",
       "kind": "conformance",
-      "title": "A started job answers 201 with its defaults, is found by its ID until done, lists its pages in pages of `limit` with `next`; an unknown job is 404 and a seed outside the allowed domains 422",
+      "title": "A started job answers 201 with its defaults (the allowed domains of every seed) and keeps given minimums (maxDepth 0), is found by its ID until done, lists its pages in pages of `limit` with `next`; an unknown job is 404 and a seed outside the allowed domains 422",
       "covers": [
         "startCrawl",
         "getCrawl",
@@ -78,7 +78,7 @@ export const catalog = {
     {
       "id": "WC-I5",
       "kind": "property",
-      "title": "Pages with the same content under different URLs are stored once; the others are listed as duplicates of the stored one",
+      "title": "Pages with the same content under different URLs are stored once; the others are listed as duplicates of the stored one; every content hash is the SHA-256 of the body as served",
       "covers": [
         "invariant:5"
       ]
@@ -86,7 +86,7 @@ export const catalog = {
     {
       "id": "WC-I6",
       "kind": "property",
-      "title": "Spider traps (an endless calendar, ever deeper relative paths) get no more requests than maxDepth allows",
+      "title": "Spider traps (an endless calendar, ever deeper relative paths) get exactly the requests maxDepth allows (their pages at depths 2..maxDepth), and the seed is listed at depth 0",
       "covers": [
         "invariant:6"
       ]
@@ -94,7 +94,7 @@ export const catalog = {
     {
       "id": "WC-I7",
       "kind": "property",
-      "title": "The job fetches exactly the reachable allowed pages of the generated web (relative links resolved against the page or its base), despite malformed HTML, hanging, failing and non-HTML pages, and ends done",
+      "title": "The job fetches exactly the reachable allowed pages of the generated web (relative links resolved against the page or its base), despite malformed HTML, hanging, failing and non-HTML pages (text/plain included, listed as skipped) and a redirect out of the allowed domains, and ends done",
       "covers": [
         "invariant:7"
       ]
@@ -102,7 +102,7 @@ export const catalog = {
     {
       "id": "WC-F1",
       "kind": "fault",
-      "title": "The crawler killed (kill -9) mid-crawl and started again resumes the job to done and refetches no page it had listed as fetched",
+      "title": "The crawler killed (kill -9) mid-crawl and started again resumes the job to done, refetches no page it had listed as fetched, and its progress counts the pages of both runs",
       "covers": [
         "fault:1"
       ],
