@@ -22,7 +22,7 @@ export interface CrawlerAppOptions {
 
 export interface CrawlerApp {
   app: FastifyInstance;
-  /** Stops every job's loop (its state stays on disk for the next start). */
+  /** Stops every job's loop (its state stays stored for the next start). */
   stop(): void;
 }
 
@@ -38,7 +38,7 @@ function describe(job: CrawlJob) {
   };
 }
 
-export function buildApp(o: CrawlerAppOptions): CrawlerApp {
+export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
   const { store, mutant } = o;
   const jobs = new Map<string, CrawlJob>();
   let app: FastifyInstance | undefined;
@@ -49,7 +49,7 @@ export function buildApp(o: CrawlerAppOptions): CrawlerApp {
       job.run().catch((e: unknown) => app?.log.error({ err: e, crawl: job.row.id }, 'crawl loop failed'));
   };
   // Resume: every job found on disk is loaded; the running ones carry on from their stored frontier.
-  for (const row of store.jobs()) launch(new CrawlJob(row, store, mutant, log));
+  for (const row of await store.jobs()) launch(await CrawlJob.open(row, store, mutant, log));
 
   const jobOr404 = (id: string): CrawlJob => {
     const j = jobs.get(id);
@@ -103,11 +103,11 @@ export function buildApp(o: CrawlerAppOptions): CrawlerApp {
           state: 'running' as const,
           createdAt: new Date().toISOString(),
         };
-        store.createJob(
+        await store.createJob(
           row,
           seeds.map((url) => ({ url, depth: 0 })),
         );
-        const job = new CrawlJob(row, store, mutant, log);
+        const job = await CrawlJob.open(row, store, mutant, log);
         launch(job);
         return reply.code(201).send(describe(job));
       },
@@ -123,7 +123,7 @@ export function buildApp(o: CrawlerAppOptions): CrawlerApp {
         jobOr404(crawlId);
         // MUTANT limit-ignored: every page at once.
         const limit = mutant === 'limit-ignored' ? 1_000_000_000 : (q.limit ?? 500);
-        const r = store.pages(crawlId, q.after ?? 0, limit);
+        const r = await store.pages(crawlId, q.after ?? 0, limit);
         return reply.code(200).send(mutant === 'limit-ignored' ? { ...r, next: null } : r);
       },
     },

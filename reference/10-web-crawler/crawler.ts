@@ -8,7 +8,7 @@ import { fetchUrl } from './fetcher.ts';
 import { Frontier, type Robot } from './frontier.ts';
 import { normalise, pageLinks } from './links.ts';
 import type { MutantName } from './mutants.ts';
-import type { CrawlStore, JobRow, PageRecord, QueuedUrl } from './store.ts';
+import type { Counts, CrawlStore, JobRow, PageRecord, QueuedUrl } from './store.ts';
 
 const { BloomFilter } = BloomFilters;
 // robots-parser is CommonJS (module.exports = function); its typings do not say so, so they are restated here.
@@ -27,30 +27,52 @@ export class CrawlJob {
   private launched: number;
   private stopped = false;
   private wake: (() => void) | null = null;
-  counts: { fetched: number; stored: number; duplicates: number; skipped: number; failed: number };
+  private commits: Promise<unknown> = Promise.resolve();
+  counts: Counts;
 
-  constructor(
+  private constructor(
     readonly row: JobRow,
     private readonly store: CrawlStore,
     private readonly mutant: MutantName | undefined,
     private readonly log: (msg: string) => void,
+    counts: Counts,
   ) {
     this.frontier = new Frontier(mutant === 'two-per-host' ? 2 : 1); // MUTANT two-per-host
-    this.counts = store.counts(row.id);
-    this.launched = this.counts.fetched;
+    this.counts = counts;
+    this.launched = counts.fetched;
+  }
+
+  /** The job as its stored state has it: the counts, the seen set (into the Bloom filter) and the frontier. */
+  static async open(
+    row: JobRow,
+    store: CrawlStore,
+    mutant: MutantName | undefined,
+    log: (msg: string) => void,
+  ): Promise<CrawlJob> {
+    const job = new CrawlJob(row, store, mutant, log, await store.counts(row.id));
     // MUTANT resume-refetches: the seen set is forgotten at start, and the crawl starts again from the seeds.
-    if (mutant === 'resume-refetches' && this.counts.fetched > 0) {
-      store.forgetSeen(row.id);
-      for (const s of row.config.seeds) this.frontier.push({ url: s, depth: 0 });
+    if (mutant === 'resume-refetches' && job.counts.fetched > 0) {
+      await store.forgetSeen(row.id);
+      for (const s of row.config.seeds) job.frontier.push({ url: s, depth: 0 });
     }
-    for (const u of store.seenUrls(row.id)) this.seen.add(u);
-    for (const u of store.frontier(row.id)) this.frontier.push(u);
+    for (const u of await store.seenUrls(row.id)) job.seen.add(u);
+    for (const u of await store.frontier(row.id)) job.frontier.push(u);
+    return job;
+  }
+
+  /** Runs fn after every commit this job started before it: one job's URL-seen and content-seen decisions never interleave. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.commits.then(fn, fn);
+    this.commits = next.catch(() => undefined);
+    return next;
   }
 
   /** URL seen: the Bloom filter answers "new" for sure; its "maybe" is confirmed by the stored set. */
-  private isSeen(url: string): boolean {
-    if (this.mutant === 'url-seen-off') return false; // MUTANT url-seen-off
-    return this.seen.has(url) && this.store.isSeen(this.row.id, url);
+  private async unseen(urls: readonly string[]): Promise<string[]> {
+    if (this.mutant === 'url-seen-off') return [...urls]; // MUTANT url-seen-off
+    const maybe = urls.filter((u) => this.seen.has(u));
+    const confirmed = maybe.length ? await this.store.seenOf(this.row.id, maybe) : new Set<string>();
+    return urls.filter((u) => !confirmed.has(u));
   }
 
   private notify(): void {
@@ -72,10 +94,15 @@ export class CrawlJob {
       const next = budgetLeft && this.inFlight < MAX_IN_FLIGHT ? this.frontier.take(performance.now()) : null;
       if (next) {
         this.inFlight++;
-        void this.visit(next.host, next.item).finally(() => {
-          this.inFlight--;
-          this.notify();
-        });
+        void this.visit(next.host, next.item)
+          // A store that cannot be written (PostgreSQL lost): the URL stays in the stored frontier for the next start.
+          .catch((e: unknown) =>
+            this.log(`crawl ${this.row.id}: ${next.item.url} not recorded: ${(e as Error).message}`),
+          )
+          .finally(() => {
+            this.inFlight--;
+            this.notify();
+          });
         continue;
       }
       // Nothing to start now: wait for a fetch to end or the soonest host to come off its delay.
@@ -86,7 +113,8 @@ export class CrawlJob {
       });
     }
     if (this.stopped) return;
-    this.store.finish(this.row.id);
+    await this.commits;
+    await this.store.finish(this.row.id);
     this.row.state = 'done';
     this.log(`crawl ${this.row.id} done: ${JSON.stringify(this.counts)}`);
   }
@@ -117,23 +145,39 @@ export class CrawlJob {
     }
     if (h.robots?.isDisallowed(item.url, cfg.userAgent)) {
       // A URL robots.txt forbids leaves the frontier unfetched; it is not a page, so it is not listed.
-      this.store.dropQueued(this.row.id, item.url);
+      await this.store.dropQueued(this.row.id, item.url);
       this.frontier.release(host, performance.now(), 0);
       return;
     }
     this.launched++;
-    const { page, html } = await this.download(item);
+    const fetched = await this.download(item);
     const now = performance.now();
-    const added: QueuedUrl[] = [];
+    await this.serial(() => this.commit(item, fetched.page, fetched.html));
+    this.frontier.release(host, now, cfg.politenessDelayMs);
+  }
+
+  /** Content seen, URL filter and URL seen, then the fetch recorded with what it adds (serialised per job). */
+  private async commit(item: QueuedUrl, fetchedPage: PageRecord, fetchedHtml: string | null): Promise<void> {
+    const cfg = this.row.config;
+    let page = fetchedPage;
+    let html = fetchedHtml;
+    // Content seen: a page whose SHA-256 is stored is a duplicate, neither stored nor followed.
+    if (page.outcome === 'stored' && page.contentHash !== null && this.mutant !== 'no-content-dedup') {
+      // MUTANT no-content-dedup: the condition above never asks the stored contents.
+      const owner = await this.store.contentOwner(this.row.id, page.contentHash);
+      if (owner !== null) {
+        page = { ...page, outcome: 'duplicate', duplicateOf: owner, links: [] };
+        html = null;
+      }
+    }
+    let added: QueuedUrl[] = [];
     // maxDepth bounds spider traps: a page at maxDepth is kept, its links are not followed.
     if (item.depth < cfg.maxDepth || this.mutant === 'no-trap-limit') {
       // MUTANT no-trap-limit: the condition above lets every depth through.
-      for (const url of page.links) {
-        if (this.isSeen(url) || added.some((a) => a.url === url)) continue;
-        added.push({ url, depth: item.depth + 1 });
-      }
+      const fresh = await this.unseen([...new Set(page.links)]);
+      added = fresh.map((url) => ({ url, depth: item.depth + 1 }));
     }
-    this.store.recordFetch(this.row.id, page, html, added);
+    await this.store.recordFetch(this.row.id, page, html, added);
     for (const a of added) {
       this.seen.add(a.url);
       this.frontier.push(a);
@@ -143,7 +187,6 @@ export class CrawlJob {
     else if (page.outcome === 'duplicate') this.counts.duplicates++;
     else if (page.outcome === 'skipped') this.counts.skipped++;
     else this.counts.failed++;
-    this.frontier.release(host, now, cfg.politenessDelayMs);
   }
 
   private async download(item: QueuedUrl): Promise<{ page: PageRecord; html: string | null }> {
@@ -163,14 +206,8 @@ export class CrawlJob {
       if (r.status < 200 || r.status >= 300) return { page: { ...common, outcome: 'failed', links: [] }, html: null };
       if (!/^text\/html\b/i.test(r.contentType ?? ''))
         return { page: { ...common, outcome: 'skipped', links: [] }, html: null };
-      // Content seen: the SHA-256 of the body; a page whose hash is stored is a duplicate, neither stored nor followed.
+      // The content's fingerprint; whether it was seen is decided in commit().
       const hash = createHash('sha256').update(r.body).digest('hex');
-      const owner = this.mutant === 'no-content-dedup' ? null : this.store.contentOwner(this.row.id, hash); // MUTANT no-content-dedup
-      if (owner !== null)
-        return {
-          page: { ...common, contentHash: hash, outcome: 'duplicate', duplicateOf: owner, links: [] },
-          html: null,
-        };
       const links = pageLinks(r.body, item.url, cfg.allowedDomains, this.mutant === 'wrong-base'); // MUTANT wrong-base
       return { page: { ...common, contentHash: hash, outcome: 'stored', links }, html: r.body };
     } catch {
