@@ -8,7 +8,7 @@ import { ProblemError } from '../kit/problem.ts';
 import { CrawlJob } from './crawler.ts';
 import { hostAllowed } from './links.ts';
 import type { MutantName } from './mutants.ts';
-import type { CrawlStore, JobConfig } from './store.ts';
+import type { CrawlStore, JobConfig, JobState } from './store.ts';
 
 export const SPEC_URL = new URL('../../specs/10-web-crawler/openapi.yaml', import.meta.url);
 
@@ -46,13 +46,23 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
   const launch = (job: CrawlJob) => {
     jobs.set(job.row.id, job);
     if (job.row.state === 'running')
-      job.run().catch((e: unknown) => app?.log.error({ err: e, crawl: job.row.id }, 'crawl loop failed'));
+      job.start().catch((e: unknown) => app?.log.error({ err: e, crawl: job.row.id }, 'crawl loop failed'));
   };
   // Resume: every job found on disk is loaded; the running ones carry on from their stored frontier.
   for (const row of await store.jobs()) launch(await CrawlJob.open(row, store, mutant, log));
 
   const jobOr404 = (id: string): CrawlJob => {
     const j = jobs.get(id);
+    if (!j) throw new ProblemError(404, 'crawl_not_found', `no crawl ${id}`);
+    return j;
+  };
+  /** The job in the state a transition starts from, else 409 with the code; unknown jobs 404. */
+  const jobIn = (id: string, from: JobState, code: string): CrawlJob => {
+    // MUTANT unknown-as-conflict: an unknown job is treated as one in the wrong state (409, not 404).
+    const j = mutant === 'unknown-as-conflict' ? jobs.get(id) : jobOr404(id);
+    // MUTANT transition-unchecked: every transition is allowed, from any state.
+    if (j?.row.state !== from && mutant !== 'transition-unchecked')
+      throw new ProblemError(409, code, `crawl ${id} is ${j?.row.state ?? 'unknown'}, not ${from}`);
     if (!j) throw new ProblemError(404, 'crawl_not_found', `no crawl ${id}`);
     return j;
   };
@@ -115,6 +125,25 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
       async getCrawl(request, reply) {
         const { crawlId } = request.params as { crawlId: string };
         return reply.code(200).send(describe(jobOr404(crawlId)));
+      },
+
+      async stopCrawl(request, reply) {
+        const { crawlId } = request.params as { crawlId: string };
+        const job = jobIn(crawlId, 'running', 'crawl_not_running');
+        // Stored first: a crawler restarted from here on leaves the job stopped.
+        await store.setState(crawlId, 'stopped');
+        job.row.state = 'stopped';
+        await job.pause();
+        return reply.code(200).send(describe(job));
+      },
+
+      async resumeCrawl(request, reply) {
+        const { crawlId } = request.params as { crawlId: string };
+        const job = jobIn(crawlId, 'stopped', 'crawl_not_stopped');
+        await store.setState(crawlId, 'running');
+        job.row.state = 'running';
+        await job.resume();
+        return reply.code(200).send(describe(job));
       },
 
       async listPages(request, reply) {

@@ -2,27 +2,24 @@
 // filter -> URL seen -> frontier), persisted through CrawlStore after every fetch so that a restart resumes it.
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import BloomFilters from 'bloom-filters';
 import robotsParserModule from 'robots-parser';
 import { fetchUrl } from './fetcher.ts';
 import { Frontier, type Robot } from './frontier.ts';
 import { normalise, pageLinks } from './links.ts';
 import type { MutantName } from './mutants.ts';
 import type { Counts, CrawlStore, JobRow, PageRecord, QueuedUrl } from './store.ts';
+import { newUrlSeenFilter } from './url-seen.ts';
 
-const { BloomFilter } = BloomFilters;
 // robots-parser is CommonJS (module.exports = function); its typings do not say so, so they are restated here.
 const robotsParser = robotsParserModule as unknown as (url: string, contents: string) => Robot;
 
 /** Fetches in flight per job, across hosts. */
 const MAX_IN_FLIGHT = 32;
-/** The Bloom filter's false-positive rate; a positive is confirmed against the stored seen set. */
-const BLOOM_ERROR_RATE = 0.01;
-const BLOOM_CAPACITY = 1_000_000;
 
 export class CrawlJob {
   readonly frontier: Frontier;
-  private readonly seen = BloomFilter.create(BLOOM_CAPACITY, BLOOM_ERROR_RATE);
+  private seen = newUrlSeenFilter();
+  private loop: Promise<void> = Promise.resolve();
   private inFlight = 0;
   private launched: number;
   private stopped = false;
@@ -81,12 +78,39 @@ export class CrawlJob {
     w?.();
   }
 
+  /** Ends the loop without waiting (the process is closing; the state stays stored). */
   stop(): void {
     this.stopped = true;
     this.notify();
   }
 
-  async run(): Promise<void> {
+  /** Starts the loop (a new job, one resumed after a restart, or one resumed by API). */
+  start(): Promise<void> {
+    this.stopped = false;
+    this.loop = this.run();
+    return this.loop;
+  }
+
+  /** stopCrawl: ends the loop and waits until the fetches in flight have ended and are recorded. */
+  async pause(): Promise<void> {
+    if (this.mutant === 'stop-ignored') return; // MUTANT stop-ignored: the loop is never told.
+    this.stopped = true;
+    this.notify();
+    await this.loop;
+  }
+
+  /** resumeCrawl: the loop again from the frontier in memory (the stored one, as after a restart). */
+  async resume(): Promise<void> {
+    // MUTANT resume-restarts: resuming forgets what was seen and starts again from the seeds.
+    if (this.mutant === 'resume-restarts') {
+      await this.store.forgetSeen(this.row.id);
+      this.seen = newUrlSeenFilter();
+      for (const s of this.row.config.seeds) this.frontier.push({ url: s, depth: 0 });
+    }
+    void this.start();
+  }
+
+  private async run(): Promise<void> {
     const cfg = this.row.config;
     while (!this.stopped) {
       const budgetLeft = this.launched < cfg.maxPages;
@@ -112,7 +136,12 @@ export class CrawlJob {
         if (Number.isFinite(readyIn)) setTimeout(() => this.notify(), Math.max(1, Math.ceil(readyIn)));
       });
     }
-    if (this.stopped) return;
+    if (this.stopped) {
+      // Stopped: nothing new starts; the fetches in flight end (each within fetchTimeoutMs) and are recorded.
+      while (this.inFlight > 0) await new Promise<void>((resolve) => (this.wake = resolve));
+      await this.commits;
+      return;
+    }
     await this.commits;
     await this.store.finish(this.row.id);
     this.row.state = 'done';

@@ -14,7 +14,7 @@ export interface JobConfig {
   resolve: Record<string, string> | null;
 }
 
-export type JobState = 'running' | 'done';
+export type JobState = 'running' | 'stopped' | 'done';
 
 export interface JobRow {
   id: string;
@@ -114,6 +114,10 @@ export class CrawlStore {
       await sql.run("UPDATE jobs SET state = 'done' WHERE id = ?", [job]);
       await sql.run('DELETE FROM frontier WHERE job = ?', [job]);
     });
+  }
+
+  async setState(job: string, state: JobState): Promise<void> {
+    await this.db.run('UPDATE jobs SET state = ? WHERE id = ?', [state, job]);
   }
 
   async jobs(): Promise<JobRow[]> {

@@ -16,6 +16,7 @@ import {
   robotsObeyed,
   trapsBounded,
 } from './properties.ts';
+import { stopResumeConformance, stopThenResume } from './stop-resume.ts';
 
 export const webCrawler: ChapterModule<CheckId> = {
   slug: '10-web-crawler',
@@ -25,6 +26,7 @@ export const webCrawler: ChapterModule<CheckId> = {
   checks: {
     'WC-C1': readinessConformance,
     'WC-C2': crawlConformance,
+    'WC-C3': stopResumeConformance,
     'WC-I1': (ctx) => badInputIs4xxEverywhere(ctx),
     'WC-I2': robotsObeyed,
     'WC-I3': politeness,
@@ -32,6 +34,7 @@ export const webCrawler: ChapterModule<CheckId> = {
     'WC-I5': contentStoredOnce,
     'WC-I6': trapsBounded,
     'WC-I7': completeness,
+    'WC-I8': stopThenResume,
     'WC-F1': killAndResume,
   },
   mutants: MUTANTS,

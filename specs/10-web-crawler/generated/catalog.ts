@@ -4,6 +4,7 @@ export const chapter = "10-web-crawler" as const;
 export const checkIds = [
   "WC-C1",
   "WC-C2",
+  "WC-C3",
   "WC-I1",
   "WC-I2",
   "WC-I3",
@@ -11,6 +12,7 @@ export const checkIds = [
   "WC-I5",
   "WC-I6",
   "WC-I7",
+  "WC-I8",
   "WC-F1"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
@@ -41,6 +43,15 @@ export const catalog = {
       ]
     },
     {
+      "id": "WC-C3",
+      "kind": "conformance",
+      "title": "Stop and resume follow the job's state machine (running -> stopped -> running; done is final); a transition from any other state is 409 with crawl_not_running or crawl_not_stopped, and an unknown job 404 crawl_not_found",
+      "covers": [
+        "stopCrawl",
+        "resumeCrawl"
+      ]
+    },
+    {
       "id": "WC-I1",
       "kind": "property",
       "title": "Bad input generated from the spec (every operation's body and parameters) gets a documented 4xx with a problem body, never a 5xx or a 2xx",
@@ -48,7 +59,9 @@ export const catalog = {
         "invariant:1",
         "startCrawl",
         "getCrawl",
-        "listPages"
+        "listPages",
+        "stopCrawl",
+        "resumeCrawl"
       ]
     },
     {
@@ -97,6 +110,16 @@ export const catalog = {
       "title": "The job fetches exactly the reachable allowed pages of the generated web (relative links resolved against the page or its base), despite malformed HTML, hanging, failing and non-HTML pages, and ends done",
       "covers": [
         "invariant:7"
+      ]
+    },
+    {
+      "id": "WC-I8",
+      "kind": "property",
+      "title": "A stopped job sends the web no request from the stop's answer on and its progress stands still; resumed, it ends done having fetched each URL at most once over both runs and every reachable allowed page",
+      "covers": [
+        "invariant:8",
+        "stopCrawl",
+        "resumeCrawl"
       ]
     },
     {
