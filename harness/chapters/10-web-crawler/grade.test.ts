@@ -9,7 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
-import { describeMutants, expectValidResults, failures, gradeByManifest, timeLimit } from '../grade-test-kit.ts';
+import {
+  describeMutants,
+  expectEveryTarget,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+  timeLimit,
+} from '../grade-test-kit.ts';
 import { webCrawler } from './index.ts';
 
 const realDatabase = Boolean(process.env.SDGRADE_DATABASE_URL);
@@ -114,6 +121,27 @@ describe('10-web-crawler reference', () => {
       }
     },
     timeLimit(120_000),
+  );
+
+  it(
+    'runs the micro-benchmark and maps it into valid results with every target',
+    async () => {
+      const r = await gradeChapter({
+        ...base,
+        target: { manifest: webCrawler.referenceManifest },
+        embedded: true,
+        only: ['WC-C1'],
+        bench: true,
+      });
+      const byId = expectEveryTarget(r, webCrawler);
+      // Memory and false positives are measured, not timed: T1-T3 are correctness of the filter's sizing.
+      for (const id of ['WC-T1', 'WC-T2', 'WC-T3']) expect(byId[id]!.verdict, id).toBe('pass');
+      expect(byId['WC-T3']!.yardstick?.value).toBeGreaterThan(0);
+      expect(byId['WC-T4']!.value).toBeGreaterThan(0);
+      expect(byId['WC-T5']!.yardstick?.value).toBeGreaterThan(0);
+      expectValidResults(r);
+    },
+    timeLimit(180_000),
   );
 
   describeMutants(webCrawler, { numRuns: 5, mutantTimeoutMs: 120_000 });

@@ -6,6 +6,7 @@ import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { benchWebCrawler } from './bench.ts';
 import { crawlConformance, readinessConformance } from './conformance.ts';
 import { killAndResume } from './faults.ts';
 import {
@@ -38,4 +39,5 @@ export const webCrawler: ChapterModule<CheckId> = {
     'WC-F1': killAndResume,
   },
   mutants: MUTANTS,
+  bench: benchWebCrawler,
 };
