@@ -8,7 +8,7 @@ import { ProblemError } from '../kit/problem.ts';
 import { CrawlJob } from './crawler.ts';
 import { hostAllowed } from './links.ts';
 import type { MutantName } from './mutants.ts';
-import type { CrawlStore, JobConfig } from './store.ts';
+import type { CrawlStore, JobConfig, JobState } from './store.ts';
 
 export const SPEC_URL = new URL('../../specs/10-web-crawler/openapi.yaml', import.meta.url);
 
@@ -22,7 +22,7 @@ export interface CrawlerAppOptions {
 
 export interface CrawlerApp {
   app: FastifyInstance;
-  /** Stops every job's loop (its state stays on disk for the next start). */
+  /** Stops every job's loop (its state stays stored for the next start). */
   stop(): void;
 }
 
@@ -38,7 +38,7 @@ function describe(job: CrawlJob) {
   };
 }
 
-export function buildApp(o: CrawlerAppOptions): CrawlerApp {
+export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
   const { store, mutant } = o;
   const jobs = new Map<string, CrawlJob>();
   let app: FastifyInstance | undefined;
@@ -46,13 +46,23 @@ export function buildApp(o: CrawlerAppOptions): CrawlerApp {
   const launch = (job: CrawlJob) => {
     jobs.set(job.row.id, job);
     if (job.row.state === 'running')
-      job.run().catch((e: unknown) => app?.log.error({ err: e, crawl: job.row.id }, 'crawl loop failed'));
+      job.start().catch((e: unknown) => app?.log.error({ err: e, crawl: job.row.id }, 'crawl loop failed'));
   };
   // Resume: every job found on disk is loaded; the running ones carry on from their stored frontier.
-  for (const row of store.jobs()) launch(new CrawlJob(row, store, mutant, log));
+  for (const row of await store.jobs()) launch(await CrawlJob.open(row, store, mutant, log));
 
   const jobOr404 = (id: string): CrawlJob => {
     const j = jobs.get(id);
+    if (!j) throw new ProblemError(404, 'crawl_not_found', `no crawl ${id}`);
+    return j;
+  };
+  /** The job in the state a transition starts from, else 409 with the code; unknown jobs 404. */
+  const jobIn = (id: string, from: JobState, code: string): CrawlJob => {
+    // MUTANT unknown-as-conflict: an unknown job is treated as one in the wrong state (409, not 404).
+    const j = mutant === 'unknown-as-conflict' ? jobs.get(id) : jobOr404(id);
+    // MUTANT transition-unchecked: every transition is allowed, from any state.
+    if (j?.row.state !== from && mutant !== 'transition-unchecked')
+      throw new ProblemError(409, code, `crawl ${id} is ${j?.row.state ?? 'unknown'}, not ${from}`);
     if (!j) throw new ProblemError(404, 'crawl_not_found', `no crawl ${id}`);
     return j;
   };
@@ -111,11 +121,11 @@ export function buildApp(o: CrawlerAppOptions): CrawlerApp {
           state: 'running' as const,
           createdAt: new Date().toISOString(),
         };
-        store.createJob(
+        await store.createJob(
           row,
           seeds.map((url) => ({ url, depth: mutant === 'seeds-at-depth-one' ? 1 : 0 })), // MUTANT seeds-at-depth-one
         );
-        const job = new CrawlJob(row, store, mutant, log);
+        const job = await CrawlJob.open(row, store, mutant, log);
         launch(job);
         return reply.code(201).send(describe(job));
       },
@@ -125,13 +135,32 @@ export function buildApp(o: CrawlerAppOptions): CrawlerApp {
         return reply.code(200).send(describe(jobOr404(crawlId)));
       },
 
+      async stopCrawl(request, reply) {
+        const { crawlId } = request.params as { crawlId: string };
+        const job = jobIn(crawlId, 'running', 'crawl_not_running');
+        // Stored first: a crawler restarted from here on leaves the job stopped.
+        await store.setState(crawlId, 'stopped');
+        job.row.state = 'stopped';
+        await job.pause();
+        return reply.code(200).send(describe(job));
+      },
+
+      async resumeCrawl(request, reply) {
+        const { crawlId } = request.params as { crawlId: string };
+        const job = jobIn(crawlId, 'stopped', 'crawl_not_stopped');
+        await store.setState(crawlId, 'running');
+        job.row.state = 'running';
+        await job.resume();
+        return reply.code(200).send(describe(job));
+      },
+
       async listPages(request, reply) {
         const { crawlId } = request.params as { crawlId: string };
         const q = request.query as { after?: number; limit?: number };
         jobOr404(crawlId);
         // MUTANT limit-ignored: every page at once.
         const limit = mutant === 'limit-ignored' ? 1_000_000_000 : (q.limit ?? 500);
-        const r = store.pages(crawlId, q.after ?? 0, limit);
+        const r = await store.pages(crawlId, q.after ?? 0, limit);
         return reply.code(200).send(mutant === 'limit-ignored' ? { ...r, next: null } : r);
       },
     },

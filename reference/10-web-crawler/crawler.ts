@@ -2,58 +2,77 @@
 // filter -> URL seen -> frontier), persisted through CrawlStore after every fetch so that a restart resumes it.
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import BloomFilters from 'bloom-filters';
 import robotsParserModule from 'robots-parser';
 import { fetchUrl } from './fetcher.ts';
 import { Frontier, type Robot } from './frontier.ts';
 import { normalise, pageLinks } from './links.ts';
 import type { MutantName } from './mutants.ts';
-import type { CrawlStore, JobRow, PageRecord, QueuedUrl } from './store.ts';
+import type { Counts, CrawlStore, JobRow, PageRecord, QueuedUrl } from './store.ts';
+import { newUrlSeenFilter } from './url-seen.ts';
 
-const { BloomFilter } = BloomFilters;
 // robots-parser is CommonJS (module.exports = function); its typings do not say so, so they are restated here.
 const robotsParser = robotsParserModule as unknown as (url: string, contents: string) => Robot;
 
 /** Fetches in flight per job, across hosts. */
 const MAX_IN_FLIGHT = 32;
-/** The Bloom filter's false-positive rate; a positive is confirmed against the stored seen set. */
-const BLOOM_ERROR_RATE = 0.01;
-const BLOOM_CAPACITY = 1_000_000;
 
 export class CrawlJob {
   readonly frontier: Frontier;
-  private readonly seen = BloomFilter.create(BLOOM_CAPACITY, BLOOM_ERROR_RATE);
+  private seen = newUrlSeenFilter();
+  private loop: Promise<void> = Promise.resolve();
   private inFlight = 0;
   private launched: number;
   private stopped = false;
   private wake: (() => void) | null = null;
-  counts: { fetched: number; stored: number; duplicates: number; skipped: number; failed: number };
+  private commits: Promise<unknown> = Promise.resolve();
+  counts: Counts;
 
-  constructor(
+  private constructor(
     readonly row: JobRow,
     private readonly store: CrawlStore,
     private readonly mutant: MutantName | undefined,
     private readonly log: (msg: string) => void,
+    counts: Counts,
   ) {
     this.frontier = new Frontier(mutant === 'two-per-host' ? 2 : 1); // MUTANT two-per-host
-    this.counts = store.counts(row.id);
+    this.counts = counts;
     // MUTANT counters-reset-on-resume: a resumed job counts (and spends its budget) from 0 again.
     if (mutant === 'counters-reset-on-resume')
       this.counts = { fetched: 0, stored: 0, duplicates: 0, skipped: 0, failed: 0 };
     this.launched = this.counts.fetched;
-    // MUTANT resume-refetches: the seen set is forgotten at start, and the crawl starts again from the seeds.
-    if (mutant === 'resume-refetches' && this.counts.fetched > 0) {
-      store.forgetSeen(row.id);
-      for (const s of row.config.seeds) this.frontier.push({ url: s, depth: 0 });
     }
-    for (const u of store.seenUrls(row.id)) this.seen.add(u);
-    for (const u of store.frontier(row.id)) this.frontier.push(u);
+
+  /** The job as its stored state has it: the counts, the seen set (into the Bloom filter) and the frontier. */
+  static async open(
+    row: JobRow,
+    store: CrawlStore,
+    mutant: MutantName | undefined,
+    log: (msg: string) => void,
+  ): Promise<CrawlJob> {
+    const job = new CrawlJob(row, store, mutant, log, await store.counts(row.id));
+    // MUTANT resume-refetches: the seen set is forgotten at start, and the crawl starts again from the seeds.
+    if (mutant === 'resume-refetches' && job.counts.fetched > 0) {
+      await store.forgetSeen(row.id);
+      for (const s of row.config.seeds) job.frontier.push({ url: s, depth: 0 });
+    }
+    for (const u of await store.seenUrls(row.id)) job.seen.add(u);
+    for (const u of await store.frontier(row.id)) job.frontier.push(u);
+    return job;
+  }
+
+  /** Runs fn after every commit this job started before it: one job's URL-seen and content-seen decisions never interleave. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.commits.then(fn, fn);
+    this.commits = next.catch(() => undefined);
+    return next;
   }
 
   /** URL seen: the Bloom filter answers "new" for sure; its "maybe" is confirmed by the stored set. */
-  private isSeen(url: string): boolean {
-    if (this.mutant === 'url-seen-off') return false; // MUTANT url-seen-off
-    return this.seen.has(url) && this.store.isSeen(this.row.id, url);
+  private async unseen(urls: readonly string[]): Promise<string[]> {
+    if (this.mutant === 'url-seen-off') return [...urls]; // MUTANT url-seen-off
+    const maybe = urls.filter((u) => this.seen.has(u));
+    const confirmed = maybe.length ? await this.store.seenOf(this.row.id, maybe) : new Set<string>();
+    return urls.filter((u) => !confirmed.has(u));
   }
 
   private notify(): void {
@@ -62,12 +81,39 @@ export class CrawlJob {
     w?.();
   }
 
+  /** Ends the loop without waiting (the process is closing; the state stays stored). */
   stop(): void {
     this.stopped = true;
     this.notify();
   }
 
-  async run(): Promise<void> {
+  /** Starts the loop (a new job, one resumed after a restart, or one resumed by API). */
+  start(): Promise<void> {
+    this.stopped = false;
+    this.loop = this.run();
+    return this.loop;
+  }
+
+  /** stopCrawl: ends the loop and waits until the fetches in flight have ended and are recorded. */
+  async pause(): Promise<void> {
+    if (this.mutant === 'stop-ignored') return; // MUTANT stop-ignored: the loop is never told.
+    this.stopped = true;
+    this.notify();
+    await this.loop;
+  }
+
+  /** resumeCrawl: the loop again from the frontier in memory (the stored one, as after a restart). */
+  async resume(): Promise<void> {
+    // MUTANT resume-restarts: resuming forgets what was seen and starts again from the seeds.
+    if (this.mutant === 'resume-restarts') {
+      await this.store.forgetSeen(this.row.id);
+      this.seen = newUrlSeenFilter();
+      for (const s of this.row.config.seeds) this.frontier.push({ url: s, depth: 0 });
+    }
+    void this.start();
+  }
+
+  private async run(): Promise<void> {
     const cfg = this.row.config;
     while (!this.stopped) {
       const budgetLeft = this.launched < cfg.maxPages;
@@ -75,7 +121,12 @@ export class CrawlJob {
       const next = budgetLeft && this.inFlight < MAX_IN_FLIGHT ? this.frontier.take(performance.now()) : null;
       if (next) {
         this.inFlight++;
-        void this.visit(next.host, next.item).finally(() => {
+        void this.visit(next.host, next.item)
+          // A store that cannot be written (PostgreSQL lost): the URL stays in the stored frontier for the next start.
+          .catch((e: unknown) =>
+            this.log(`crawl ${this.row.id}: ${next.item.url} not recorded: ${(e as Error).message}`),
+          )
+          .finally(() => {
           this.inFlight--;
           this.notify();
         });
@@ -88,8 +139,14 @@ export class CrawlJob {
         if (Number.isFinite(readyIn)) setTimeout(() => this.notify(), Math.max(1, Math.ceil(readyIn)));
       });
     }
-    if (this.stopped) return;
-    this.store.finish(this.row.id);
+    if (this.stopped) {
+      // Stopped: nothing new starts; the fetches in flight end (each within fetchTimeoutMs) and are recorded.
+      while (this.inFlight > 0) await new Promise<void>((resolve) => (this.wake = resolve));
+      await this.commits;
+      return;
+    }
+    await this.commits;
+    await this.store.finish(this.row.id);
     this.row.state = 'done';
     this.log(`crawl ${this.row.id} done: ${JSON.stringify(this.counts)}`);
   }
@@ -120,14 +177,32 @@ export class CrawlJob {
     }
     if (h.robots?.isDisallowed(item.url, cfg.userAgent)) {
       // A URL robots.txt forbids leaves the frontier unfetched; it is not a page, so it is not listed.
-      this.store.dropQueued(this.row.id, item.url);
+      await this.store.dropQueued(this.row.id, item.url);
       this.frontier.release(host, performance.now(), 0);
       return;
     }
     this.launched++;
-    const { page, html } = await this.download(item);
+    const fetched = await this.download(item);
     const now = performance.now();
-    const added: QueuedUrl[] = [];
+    await this.serial(() => this.commit(item, fetched.page, fetched.html));
+    this.frontier.release(host, now, cfg.politenessDelayMs);
+  }
+
+  /** Content seen, URL filter and URL seen, then the fetch recorded with what it adds (serialised per job). */
+  private async commit(item: QueuedUrl, fetchedPage: PageRecord, fetchedHtml: string | null): Promise<void> {
+    const cfg = this.row.config;
+    let page = fetchedPage;
+    let html = fetchedHtml;
+    // Content seen: a page whose SHA-256 is stored is a duplicate, neither stored nor followed.
+    if (page.outcome === 'stored' && page.contentHash !== null && this.mutant !== 'no-content-dedup') {
+      // MUTANT no-content-dedup: the condition above never asks the stored contents.
+      const owner = await this.store.contentOwner(this.row.id, page.contentHash);
+      if (owner !== null) {
+        page = { ...page, outcome: 'duplicate', duplicateOf: owner, links: [] };
+        html = null;
+      }
+    }
+    let added: QueuedUrl[] = [];
     // maxDepth bounds spider traps: a page at maxDepth is kept, its links are not followed.
     if (
       item.depth < cfg.maxDepth ||
@@ -135,12 +210,10 @@ export class CrawlJob {
       (this.mutant === 'depth-limit-inclusive' && item.depth === cfg.maxDepth)
     ) {
       // MUTANT no-trap-limit: the condition above lets every depth through.
-      for (const url of page.links) {
-        if (this.isSeen(url) || added.some((a) => a.url === url)) continue;
-        added.push({ url, depth: item.depth + 1 });
+      const fresh = await this.unseen([...new Set(page.links)]);
+      added = fresh.map((url) => ({ url, depth: item.depth + 1 }));
       }
-    }
-    this.store.recordFetch(this.row.id, page, html, added);
+    await this.store.recordFetch(this.row.id, page, html, added);
     for (const a of added) {
       this.seen.add(a.url);
       this.frontier.push(a);
@@ -150,7 +223,6 @@ export class CrawlJob {
     else if (page.outcome === 'duplicate') this.counts.duplicates++;
     else if (page.outcome === 'skipped') this.counts.skipped++;
     else this.counts.failed++;
-    this.frontier.release(host, now, cfg.politenessDelayMs);
   }
 
   private async download(item: QueuedUrl): Promise<{ page: PageRecord; html: string | null }> {
@@ -175,15 +247,9 @@ export class CrawlJob {
       const htmlType = this.mutant === 'text-types-as-html' ? /^text\//i : /^text\/html\b/i; // MUTANT text-types-as-html
       if (!htmlType.test(r.contentType ?? ''))
         return { page: { ...common, outcome: 'skipped', links: [] }, html: null };
-      // Content seen: the SHA-256 of the body; a page whose hash is stored is a duplicate, neither stored nor followed.
+      // The content's fingerprint, the SHA-256 of the body; whether it was seen is decided in commit().
       const hashed = this.mutant === 'content-hash-normalised' ? r.body.replace(/\s+/g, ' ').trim() : r.body; // MUTANT content-hash-normalised
       const hash = createHash('sha256').update(hashed).digest('hex');
-      const owner = this.mutant === 'no-content-dedup' ? null : this.store.contentOwner(this.row.id, hash); // MUTANT no-content-dedup
-      if (owner !== null)
-        return {
-          page: { ...common, contentHash: hash, outcome: 'duplicate', duplicateOf: owner, links: [] },
-          html: null,
-        };
       const links = pageLinks(r.body, item.url, cfg.allowedDomains, this.mutant === 'wrong-base'); // MUTANT wrong-base
       return { page: { ...common, contentHash: hash, outcome: 'stored', links }, html: r.body };
     } catch {

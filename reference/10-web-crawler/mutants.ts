@@ -80,6 +80,26 @@ export const MUTANTS = [
     breaks: 'WC-F1',
     description: 'on restart the seen set is forgotten and the crawl starts over from the seeds',
   },
+  {
+    name: 'transition-unchecked',
+    breaks: 'WC-C3',
+    description: 'stop and resume are accepted from any state: a done job can be resumed, a stopped one stopped again',
+  },
+  {
+    name: 'unknown-as-conflict',
+    breaks: 'WC-C3',
+    description: 'stop and resume of an unknown job answer 409 (wrong state) instead of 404 crawl_not_found',
+  },
+  {
+    name: 'stop-ignored',
+    breaks: 'WC-I8',
+    description: 'stopCrawl records the job as stopped but its loop goes on fetching',
+  },
+  {
+    name: 'resume-restarts',
+    breaks: 'WC-I8',
+    description: 'resumeCrawl forgets the URLs seen and starts again from the seeds, refetching what was stored',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -1,6 +1,7 @@
-// Crawl state on disk (SQLite, better-sqlite3): jobs, fetched pages, the frontier and the URLs seen. Each fetch is
-// recorded with the links it adds in one transaction, so a crawler killed between two fetches resumes exactly.
-import Database from 'better-sqlite3';
+// Crawl state in the relational store (db.ts: SQLite by default, PostgreSQL with DATABASE_URL): jobs, fetched pages,
+// the frontier, the URLs seen and the stored contents. Each fetch is recorded with the links it adds in one
+// transaction, so a crawler killed between two fetches resumes exactly.
+import type { Db, Sql } from './db.ts';
 
 export interface JobConfig {
   seeds: string[];
@@ -13,10 +14,12 @@ export interface JobConfig {
   resolve: Record<string, string> | null;
 }
 
+export type JobState = 'running' | 'stopped' | 'done';
+
 export interface JobRow {
   id: string;
   config: JobConfig;
-  state: 'running' | 'done';
+  state: JobState;
   createdAt: string;
 }
 
@@ -37,122 +40,161 @@ export interface QueuedUrl {
   depth: number;
 }
 
+export type Counts = { fetched: number; stored: number; duplicates: number; skipped: number; failed: number };
+
+/** Rows per multi-row INSERT (PostgreSQL takes at most 65535 parameters in one statement). */
+const CHUNK = 500;
+
+async function insertMany(sql: Sql, head: string, tail: string, rows: readonly unknown[][]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const part = rows.slice(i, i + CHUNK);
+    const one = `(${part[0]!.map(() => '?').join(', ')})`;
+    await sql.run(`${head} VALUES ${part.map(() => one).join(', ')} ${tail}`, part.flat());
+  }
+}
+
 export class CrawlStore {
-  private readonly db: Database.Database;
+  constructor(readonly db: Db) {}
 
-  constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, config TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS pages (seq INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS frontier (job TEXT NOT NULL, url TEXT NOT NULL, depth INTEGER NOT NULL, PRIMARY KEY (job, url));
-      CREATE TABLE IF NOT EXISTS seen (job TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (job, url));
-      CREATE TABLE IF NOT EXISTS contents (job TEXT NOT NULL, hash TEXT NOT NULL, url TEXT NOT NULL, html TEXT NOT NULL, PRIMARY KEY (job, hash));
-    `);
+  async createJob(job: JobRow, seeds: QueuedUrl[]): Promise<void> {
+    await this.db.tx(async (sql) => {
+      await sql.run('INSERT INTO jobs (id, config, state, created_at) VALUES (?, ?, ?, ?)', [
+        job.id,
+        JSON.stringify(job.config),
+        job.state,
+        job.createdAt,
+      ]);
+      await this.enqueue(sql, job.id, seeds);
+    });
   }
 
-  createJob(job: JobRow, seeds: QueuedUrl[]): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare('INSERT INTO jobs (id, config, state, created_at) VALUES (?, ?, ?, ?)')
-        .run(job.id, JSON.stringify(job.config), job.state, job.createdAt);
-      this.enqueue(job.id, seeds);
-    })();
-  }
-
-  private enqueue(job: string, urls: readonly QueuedUrl[]): void {
-    const seen = this.db.prepare('INSERT OR IGNORE INTO seen (job, url) VALUES (?, ?)');
-    const queue = this.db.prepare('INSERT OR IGNORE INTO frontier (job, url, depth) VALUES (?, ?, ?)');
-    for (const u of urls) {
-      seen.run(job, u.url);
-      queue.run(job, u.url, u.depth);
-    }
+  private async enqueue(sql: Sql, job: string, urls: readonly QueuedUrl[]): Promise<void> {
+    if (urls.length === 0) return;
+    await insertMany(
+      sql,
+      'INSERT INTO seen (job, url)',
+      'ON CONFLICT DO NOTHING',
+      urls.map((u) => [job, u.url]),
+    );
+    await insertMany(
+      sql,
+      'INSERT INTO frontier (job, url, depth)',
+      'ON CONFLICT DO NOTHING',
+      urls.map((u) => [job, u.url, u.depth]),
+    );
   }
 
   /** One fetch: its page, its new content (if stored), the URLs it adds; the fetched URL leaves the frontier. */
-  recordFetch(job: string, page: PageRecord, html: string | null, added: readonly QueuedUrl[]): void {
-    this.db.transaction(() => {
-      this.db.prepare('INSERT INTO pages (job, url, body) VALUES (?, ?, ?)').run(job, page.url, JSON.stringify(page));
+  async recordFetch(job: string, page: PageRecord, html: string | null, added: readonly QueuedUrl[]): Promise<void> {
+    await this.db.tx(async (sql) => {
+      await sql.run('INSERT INTO pages (job, url, outcome, body) VALUES (?, ?, ?, ?)', [
+        job,
+        page.url,
+        page.outcome,
+        JSON.stringify(page),
+      ]);
       if (page.outcome === 'stored' && page.contentHash && html !== null)
-        this.db
-          .prepare('INSERT OR IGNORE INTO contents (job, hash, url, html) VALUES (?, ?, ?, ?)')
-          .run(job, page.contentHash, page.url, html);
-      this.db.prepare('DELETE FROM frontier WHERE job = ? AND url = ?').run(job, page.url);
-      this.enqueue(job, added);
-    })();
+        await sql.run('INSERT INTO contents (job, hash, url, html) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+          job,
+          page.contentHash,
+          page.url,
+          html,
+        ]);
+      await sql.run('DELETE FROM frontier WHERE job = ? AND url = ?', [job, page.url]);
+      await this.enqueue(sql, job, added);
+    });
   }
 
-  dropQueued(job: string, url: string): void {
-    this.db.prepare('DELETE FROM frontier WHERE job = ? AND url = ?').run(job, url);
+  async dropQueued(job: string, url: string): Promise<void> {
+    await this.db.run('DELETE FROM frontier WHERE job = ? AND url = ?', [job, url]);
   }
 
-  finish(job: string): void {
-    this.db.prepare("UPDATE jobs SET state = 'done' WHERE id = ?").run(job);
-    this.db.prepare('DELETE FROM frontier WHERE job = ?').run(job);
+  async finish(job: string): Promise<void> {
+    await this.db.tx(async (sql) => {
+      await sql.run("UPDATE jobs SET state = 'done' WHERE id = ?", [job]);
+      await sql.run('DELETE FROM frontier WHERE job = ?', [job]);
+    });
   }
 
-  jobs(): JobRow[] {
-    return (
-      this.db.prepare('SELECT id, config, state, created_at FROM jobs').all() as {
-        id: string;
-        config: string;
-        state: 'running' | 'done';
-        created_at: string;
-      }[]
-    ).map((r) => ({ id: r.id, config: JSON.parse(r.config) as JobConfig, state: r.state, createdAt: r.created_at }));
+  async setState(job: string, state: JobState): Promise<void> {
+    await this.db.run('UPDATE jobs SET state = ? WHERE id = ?', [state, job]);
   }
 
-  frontier(job: string): QueuedUrl[] {
-    return this.db.prepare('SELECT url, depth FROM frontier WHERE job = ? ORDER BY depth').all(job) as QueuedUrl[];
+  async jobs(): Promise<JobRow[]> {
+    const rows = await this.db.all<{ id: string; config: string; state: JobState; created_at: string }>(
+      'SELECT id, config, state, created_at FROM jobs ORDER BY created_at',
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      config: JSON.parse(r.config) as JobConfig,
+      state: r.state,
+      createdAt: r.created_at,
+    }));
   }
 
-  seenUrls(job: string): string[] {
-    return (this.db.prepare('SELECT url FROM seen WHERE job = ?').all(job) as { url: string }[]).map((r) => r.url);
+  frontier(job: string): Promise<QueuedUrl[]> {
+    return this.db.all<QueuedUrl>('SELECT url, depth FROM frontier WHERE job = ? ORDER BY depth, url', [job]);
   }
 
-  isSeen(job: string, url: string): boolean {
-    return this.db.prepare('SELECT 1 FROM seen WHERE job = ? AND url = ?').get(job, url) !== undefined;
+  async seenUrls(job: string): Promise<string[]> {
+    return (await this.db.all<{ url: string }>('SELECT url FROM seen WHERE job = ?', [job])).map((r) => r.url);
+  }
+
+  /** Which of these URLs the job has seen (the confirmation of the Bloom filter's "maybe"). */
+  async seenOf(job: string, urls: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < urls.length; i += CHUNK) {
+      const part = urls.slice(i, i + CHUNK);
+      const rows = await this.db.all<{ url: string }>(
+        `SELECT url FROM seen WHERE job = ? AND url IN (${part.map(() => '?').join(', ')})`,
+        [job, ...part],
+      );
+      for (const r of rows) out.add(r.url);
+    }
+    return out;
   }
 
   /** The stored page with this content hash, if any (content seen). */
-  contentOwner(job: string, hash: string): string | null {
-    const r = this.db.prepare('SELECT url FROM contents WHERE job = ? AND hash = ?').get(job, hash) as
-      | { url: string }
-      | undefined;
+  async contentOwner(job: string, hash: string): Promise<string | null> {
+    const [r] = await this.db.all<{ url: string }>('SELECT url FROM contents WHERE job = ? AND hash = ?', [job, hash]);
     return r?.url ?? null;
   }
 
-  pages(job: string, after: number, limit: number): { pages: PageRecord[]; next: number | null } {
-    const rows = this.db
-      .prepare('SELECT seq, body FROM pages WHERE job = ? AND seq > ? ORDER BY seq LIMIT ?')
-      .all(job, after, limit + 1) as { seq: number; body: string }[];
+  async pages(job: string, after: number, limit: number): Promise<{ pages: PageRecord[]; next: number | null }> {
+    const rows = await this.db.all<{ seq: number | string; body: string }>(
+      'SELECT seq, body FROM pages WHERE job = ? AND seq > ? ORDER BY seq LIMIT ?',
+      [job, after, limit + 1],
+    );
     const shown = rows.slice(0, limit);
     return {
       pages: shown.map((r) => JSON.parse(r.body) as PageRecord),
-      next: rows.length > limit ? shown[shown.length - 1]!.seq : null,
+      next: rows.length > limit ? Number(shown[shown.length - 1]!.seq) : null,
     };
   }
 
-  counts(job: string): { fetched: number; stored: number; duplicates: number; skipped: number; failed: number } {
-    const c = { fetched: 0, stored: 0, duplicates: 0, skipped: 0, failed: 0 };
-    for (const r of this.db.prepare('SELECT body FROM pages WHERE job = ?').all(job) as { body: string }[]) {
-      const p = JSON.parse(r.body) as PageRecord;
-      c.fetched++;
-      if (p.outcome === 'stored') c.stored++;
-      else if (p.outcome === 'duplicate') c.duplicates++;
-      else if (p.outcome === 'skipped') c.skipped++;
-      else c.failed++;
+  async counts(job: string): Promise<Counts> {
+    const c: Counts = { fetched: 0, stored: 0, duplicates: 0, skipped: 0, failed: 0 };
+    const rows = await this.db.all<{ outcome: PageRecord['outcome']; n: number | string }>(
+      'SELECT outcome, COUNT(*) AS n FROM pages WHERE job = ? GROUP BY outcome',
+      [job],
+    );
+    for (const r of rows) {
+      const n = Number(r.n);
+      c.fetched += n;
+      if (r.outcome === 'stored') c.stored += n;
+      else if (r.outcome === 'duplicate') c.duplicates += n;
+      else if (r.outcome === 'skipped') c.skipped += n;
+      else c.failed += n;
     }
     return c;
   }
 
   /** Forgets which pages were fetched (the resume-refetches mutant only). */
-  forgetSeen(job: string): void {
-    this.db.prepare('DELETE FROM seen WHERE job = ?').run(job);
+  async forgetSeen(job: string): Promise<void> {
+    await this.db.run('DELETE FROM seen WHERE job = ?', [job]);
   }
 
-  close(): void {
-    this.db.close();
+  close(): Promise<void> {
+    return this.db.close();
   }
 }

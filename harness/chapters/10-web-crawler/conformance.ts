@@ -16,7 +16,7 @@ export function readinessConformance(ctx: CheckContext): Promise<void> {
 }
 
 /** A loopback port nobody listens on (a host that refuses connections). */
-async function closedPort(): Promise<number> {
+export async function closedPort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
   const port = (s.address() as AddressInfo).port;

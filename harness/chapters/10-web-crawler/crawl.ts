@@ -14,7 +14,7 @@ export type Page = components['schemas']['Page'];
 
 export interface Crawl {
   id: string;
-  state: 'running' | 'done';
+  state: 'running' | 'stopped' | 'done';
   maxDepth: number;
   politenessDelayMs: number;
   progress: Record<string, number>;

@@ -6,6 +6,7 @@ import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { benchWebCrawler } from './bench.ts';
 import { crawlConformance, readinessConformance } from './conformance.ts';
 import { killAndResume } from './faults.ts';
 import {
@@ -16,6 +17,7 @@ import {
   robotsObeyed,
   trapsBounded,
 } from './properties.ts';
+import { stopResumeConformance, stopThenResume } from './stop-resume.ts';
 
 export const webCrawler: ChapterModule<CheckId> = {
   slug: '10-web-crawler',
@@ -25,6 +27,7 @@ export const webCrawler: ChapterModule<CheckId> = {
   checks: {
     'WC-C1': readinessConformance,
     'WC-C2': crawlConformance,
+    'WC-C3': stopResumeConformance,
     'WC-I1': (ctx) => badInputIs4xxEverywhere(ctx),
     'WC-I2': robotsObeyed,
     'WC-I3': politeness,
@@ -32,7 +35,9 @@ export const webCrawler: ChapterModule<CheckId> = {
     'WC-I5': contentStoredOnce,
     'WC-I6': trapsBounded,
     'WC-I7': completeness,
+    'WC-I8': stopThenResume,
     'WC-F1': killAndResume,
   },
   mutants: MUTANTS,
+  bench: benchWebCrawler,
 };

@@ -4,6 +4,7 @@ export const chapter = "10-web-crawler" as const;
 export const checkIds = [
   "WC-C1",
   "WC-C2",
+  "WC-C3",
   "WC-I1",
   "WC-I2",
   "WC-I3",
@@ -11,10 +12,17 @@ export const checkIds = [
   "WC-I5",
   "WC-I6",
   "WC-I7",
+  "WC-I8",
   "WC-F1"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
-export const targetIds = [] as const;
+export const targetIds = [
+  "WC-T1",
+  "WC-T2",
+  "WC-T3",
+  "WC-T4",
+  "WC-T5"
+] as const;
 export type TargetId = (typeof targetIds)[number];
 export const catalog = {
   "chapter": "10-web-crawler",
@@ -41,6 +49,15 @@ export const catalog = {
       ]
     },
     {
+      "id": "WC-C3",
+      "kind": "conformance",
+      "title": "Stop and resume follow the job's state machine (running -> stopped -> running; done is final); a transition from any other state is 409 with crawl_not_running or crawl_not_stopped, and an unknown job 404 crawl_not_found",
+      "covers": [
+        "stopCrawl",
+        "resumeCrawl"
+      ]
+    },
+    {
       "id": "WC-I1",
       "kind": "property",
       "title": "Bad input generated from the spec (every operation's body and parameters) gets a documented 4xx with a problem body, never a 5xx or a 2xx",
@@ -48,7 +65,9 @@ export const catalog = {
         "invariant:1",
         "startCrawl",
         "getCrawl",
-        "listPages"
+        "listPages",
+        "stopCrawl",
+        "resumeCrawl"
       ]
     },
     {
@@ -100,6 +119,16 @@ export const catalog = {
       ]
     },
     {
+      "id": "WC-I8",
+      "kind": "property",
+      "title": "A stopped job sends the web no request from the stop's answer on and its progress stands still; resumed, it ends done having fetched each URL at most once over both runs and every reachable allowed page",
+      "covers": [
+        "invariant:8",
+        "stopCrawl",
+        "resumeCrawl"
+      ]
+    },
+    {
       "id": "WC-F1",
       "kind": "fault",
       "title": "The crawler killed (kill -9) mid-crawl and started again resumes the job to done, refetches no page it had listed as fetched, and its progress counts the pages of both runs",
@@ -111,5 +140,49 @@ export const catalog = {
       ]
     }
   ],
-  "targets": []
+  "targets": [
+    {
+      "id": "WC-T1",
+      "title": "Bits per URL of the URL-seen Bloom filter (the crawler's own, sized for a million URLs at 1% false positives), measured in memory",
+      "metric": "bloom_bits_per_url",
+      "unit": "bits",
+      "op": "<=",
+      "value": 10,
+      "origin": "The optimum for a 1% false-positive rate is -ln(0.01) / ln(2)^2 = 9.59 bits per element; 10 leaves the byte rounding of the bit array and the object's fixed part, not a second array or per-bit bytes. Measured as heap plus array-buffer growth after forced GCs (median of 3 builds)."
+    },
+    {
+      "id": "WC-T2",
+      "title": "False-positive rate of the URL-seen Bloom filter filled to its capacity, measured on URLs never added",
+      "metric": "bloom_false_positive_rate",
+      "unit": "ratio",
+      "op": "<=",
+      "value": 0.0115,
+      "origin": "The filter is configured for 1%; 0.0115 leaves 3.7 standard deviations of the sampling error of the smoke profile's 60,000 probes (0.0004 at 1%; the full profile probes 200,000), so a filter sized or hashed wrongly fails and a right one does not by chance."
+    },
+    {
+      "id": "WC-T3",
+      "title": "Memory per URL of the URL-seen Bloom filter as a ratio to a Set of the same URL strings (the yardstick)",
+      "metric": "url_seen_memory_ratio",
+      "unit": "ratio",
+      "op": "<=",
+      "value": 0.05,
+      "origin": "The book's reason for the Bloom filter is space. A Set holds each URL's string (~50 characters here) and a hash table slot, about 100 bytes; 1.2 bytes per URL is about 1/80 of it, and 1/20 is the ceiling held to."
+    },
+    {
+      "id": "WC-T4",
+      "title": "Bytes per URL queued in the frontier (the URL string, its depth and its back-queue slot), beside a Set of the same strings",
+      "metric": "frontier_bytes_per_url",
+      "unit": "bytes",
+      "op": "info",
+      "origin": "The book keeps most of the frontier on disk with memory buffers; the reference keeps the whole frontier in memory (and in the store). Reported, with the Set as the yardstick, to show what a queued URL costs."
+    },
+    {
+      "id": "WC-T5",
+      "title": "URL-seen lookups per second of the Bloom filter as a ratio to Set.has on the same URLs, same run",
+      "metric": "url_seen_lookup_ratio",
+      "unit": "ratio",
+      "op": "info",
+      "origin": "A Bloom filter trades time (k hashes per lookup) for space; reported, not graded: the crawler's time goes to the network and the store, not to this lookup."
+    }
+  ]
 } as const;
