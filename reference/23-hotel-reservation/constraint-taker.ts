@@ -1,6 +1,7 @@
 // Option 3 of the book, a database constraint: no check here; the CHECK on room_type_inventory refuses a row past
 // 110% and the transaction rolls back (the store answers that violation with 409 rooms_unavailable).
 import type { Sql } from './db.ts';
+import { addReserved } from './inventory.ts';
 import type { RoomType } from './model.ts';
 import type { RoomTaker } from './room-taker.ts';
 
@@ -9,11 +10,7 @@ export function constraintTaker(): RoomTaker {
     readsFirst: false,
     attempts: 1,
     async take(sql: Sql, rt: RoomType, nights: readonly string[], n: number): Promise<void> {
-      await sql.run(
-        `UPDATE room_type_inventory SET total_reserved = total_reserved + ?, version = version + 1
-         WHERE hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?`,
-        [n, rt.hotelId, rt.roomTypeId, nights[0], nights.at(-1)],
-      );
+      await addReserved(sql, rt, nights, n);
     },
   };
 }

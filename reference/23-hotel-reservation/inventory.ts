@@ -45,6 +45,15 @@ export function readInventory(
   );
 }
 
+/** Adds n to total_reserved on every night of the range, unchecked (the strategies check before, or the CHECK does). */
+export async function addReserved(sql: Sql, rt: RoomType, nights: readonly string[], n: number): Promise<void> {
+  const where = 'hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?';
+  await sql.run(
+    `UPDATE room_type_inventory SET total_reserved = total_reserved + ?, version = version + 1 WHERE ${where}`,
+    [n, rt.hotelId, rt.roomTypeId, nights[0], nights.at(-1)],
+  );
+}
+
 export function cachedOf(r: InventoryRow): CachedNight {
   return {
     date: r.date,

@@ -1,7 +1,7 @@
 // Option 1 of the book, pessimistic locking: lock the nights' rows, check them, write.
 import type { AvailabilityCache } from './cache.ts';
 import type { Sql } from './db.ts';
-import { cachedOf, type fits, readInventory, unavailableRooms } from './inventory.ts';
+import { addReserved, cachedOf, type fits, readInventory, unavailableRooms } from './inventory.ts';
 import type { RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
 import type { RoomTaker } from './room-taker.ts';
@@ -25,11 +25,7 @@ export function pessimisticTaker(
         const seen = cached[i] ?? row;
         if (!fitsRule(seen.totalReserved, n, seen.totalInventory)) throw unavailableRooms(n);
       }
-      await sql.run(
-        `UPDATE room_type_inventory SET total_reserved = total_reserved + ?, version = version + 1
-         WHERE hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?`,
-        [n, rt.hotelId, rt.roomTypeId, nights[0], nights.at(-1)],
-      );
+      await addReserved(sql, rt, nights, n);
     },
   };
 }
