@@ -2,7 +2,7 @@
 // pessimistic (SELECT ... FOR UPDATE), optimistic (a version column) or constraint (a CHECK).
 import type { AvailabilityCache, CachedNight } from './cache.ts';
 import { constraintTaker } from './constraint-taker.ts';
-import type { Db, Sql } from './db.ts';
+import type { Sql } from './db.ts';
 import { fitsFor } from './inventory.ts';
 import type { RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
@@ -31,9 +31,10 @@ export interface RoomTaker {
   ): Promise<void>;
 }
 
+/** lock is what the pessimistic strategy's read adds: ' FOR UPDATE' on PostgreSQL, '' on SQLite. */
 export function roomTakerFor(
   strategy: Strategy,
-  db: Db,
+  lock: string,
   cache: AvailabilityCache,
   mutant: MutantName | undefined,
 ): RoomTaker {
@@ -46,6 +47,5 @@ export function roomTakerFor(
     return optimisticTaker(fits, checkVersion, attempts);
   }
   if (strategy === 'constraint') return constraintTaker();
-  // PostgreSQL locks the rows it reads; SQLite's transaction already holds the one write lock (BEGIN IMMEDIATE).
-  return pessimisticTaker(fits, db.kind === 'postgres' ? ' FOR UPDATE' : '', cache, mutant);
+  return pessimisticTaker(fits, lock, cache, mutant);
 }

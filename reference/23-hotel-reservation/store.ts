@@ -59,7 +59,8 @@ export class HotelStore {
     private readonly cache: AvailabilityCache,
     private readonly mutant: MutantName | undefined,
   ) {
-    this.taker = roomTakerFor(strategy, db, cache, mutant);
+    // The store's one lock clause serves the pessimistic read and cancel alike.
+    this.taker = roomTakerFor(strategy, this.forUpdate, cache, mutant);
   }
 
   /** PostgreSQL locks the rows it reads; SQLite's transaction already holds the one write lock (BEGIN IMMEDIATE). */
