@@ -1,43 +1,29 @@
 // Grades the chapter 20 reference the way a user grades theirs: by manifest (one embedded broker, every check
 // including kill -9 and the torn segment) and by URL (the process-level faults skipped with their reason), then
 // every mutant.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gradeChapter } from '../../core/grade-chapter.ts';
-import { loadManifest } from '../../core/manifest.ts';
-import { ProcessTarget } from '../../core/process-target.ts';
 import { findK6 } from '../../tools/k6.ts';
 import {
   describeMutants,
+  expectByUrlSkipsProcessFaults,
+  expectEveryCheckPassed,
   expectMeasuredRatio,
   expectValidResults,
-  failures,
   gradeByManifest,
+  referenceGradeBase,
   timeLimit,
 } from '../grade-test-kit.ts';
 import { distributedMessageQueue } from './index.ts';
 
-const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-test-'));
-const base = {
-  module: distributedMessageQueue,
-  runDir,
-  runSeed: 42,
-  numRuns: 10,
-  load: null,
-  network: null,
-  onProgress: () => {},
-} as const;
+const base = referenceGradeBase(distributedMessageQueue, 10);
 
 describe('20-distributed-message-queue reference', () => {
   it(
     'passes every check by manifest, the faults included',
     async () => {
       const r = await gradeByManifest({ ...base, target: { manifest: distributedMessageQueue.referenceManifest } });
-      expect(failures(r)).toEqual([]);
-      expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
-      expect(r.checks.length).toBe(distributedMessageQueue.catalog.checks.length);
+      expectEveryCheckPassed(r, distributedMessageQueue);
       // The faults bit: the torn and the flipped tail were both applied, and the dead consumer's partitions moved
       // once its session (3 s from its last heartbeat) was over.
       const f2 = r.checks.find((c) => c.id === 'MQ-F2')!;
@@ -51,25 +37,7 @@ describe('20-distributed-message-queue reference', () => {
   it(
     'passes by URL, and reports the process-level faults as skipped (never passed)',
     async () => {
-      const started = await ProcessTarget.start({
-        manifest: loadManifest(distributedMessageQueue.referenceManifest),
-        runDir: join(runDir, 'by-url'),
-        embedded: true,
-      });
-      try {
-        const r = await gradeChapter({ ...base, target: { url: started.baseUrl } });
-        expect(failures(r)).toEqual([]);
-        for (const id of ['MQ-F1', 'MQ-F2']) {
-          const c = r.checks.find((x) => x.id === id)!;
-          expect(c.status, id).toBe('skipped');
-          expect(c.reason, id).toMatch(/manifest|process/);
-        }
-        expect(r.checks.filter((c) => c.status === 'pass').length).toBe(
-          distributedMessageQueue.catalog.checks.length - 2,
-        );
-      } finally {
-        await started.close();
-      }
+      await expectByUrlSkipsProcessFaults(base, ['MQ-F1', 'MQ-F2']);
     },
     timeLimit(180_000),
   );
