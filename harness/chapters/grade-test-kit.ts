@@ -1,10 +1,15 @@
 // Assertions every chapter's grade test makes the same way (used from vitest files only).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMutants } from '../cli/mutants.ts';
 import { openNetwork } from '../cli/network.ts';
 import { dailyShuffleSeed } from '../core/check-order.ts';
 import { countStatuses, type GradeOptions, gradeChapter } from '../core/grade-chapter.ts';
+import { loadManifest } from '../core/manifest.ts';
 import type { NetworkFaults } from '../core/network-faults.ts';
+import { ProcessTarget } from '../core/process-target.ts';
 import { timeLimit } from '../core/time-scale.ts';
 import { validateResults } from '../report/validate-results.ts';
 import type { ChapterResult, RunResults } from '../results/types.ts';
@@ -19,6 +24,52 @@ export function failures(r: ChapterResult): string[] {
 }
 
 /** The shuffle seed of a grade test: SDGRADE_SHUFFLE_SEED replays one; otherwise it changes daily. */
+/**
+ * What every grade of a chapter's reference in its grade test shares: a fresh run folder, seed 42, no load and no
+ * network faults (a test that wants either adds it), quiet progress.
+ */
+export function referenceGradeBase<M extends ChapterModule>(module: M, numRuns: number) {
+  const runDir = mkdtempSync(join(tmpdir(), `sdgrade-${module.slug.slice(0, 2)}-test-`));
+  return { module, runDir, runSeed: 42, numRuns, load: null, network: null, onProgress: () => {} } as const;
+}
+
+/** Every check of the chapter's catalog ran and passed. */
+export function expectEveryCheckPassed(r: ChapterResult, module: ChapterModule): void {
+  expect(failures(r)).toEqual([]);
+  expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
+  expect(r.checks.length).toBe(module.catalog.checks.length);
+}
+
+/**
+ * Grades the reference by URL (started from its manifest on the embedded stores, in runDir/by-url), where the
+ * process-level faults cannot run: each of them must be skipped with its reason, never passed, and every other check
+ * must pass.
+ */
+export async function expectByUrlSkipsProcessFaults(
+  base: ReturnType<typeof referenceGradeBase>,
+  processFaults: readonly string[],
+): Promise<void> {
+  const started = await ProcessTarget.start({
+    manifest: loadManifest(base.module.referenceManifest),
+    runDir: join(base.runDir, 'by-url'),
+    embedded: true,
+  });
+  try {
+    const r = await gradeChapter({ ...base, target: { url: started.baseUrl } });
+    expect(failures(r)).toEqual([]);
+    for (const id of processFaults) {
+      const c = r.checks.find((x) => x.id === id)!;
+      expect(c.status, id).toBe('skipped');
+      expect(c.reason, id).toMatch(/manifest|process/);
+    }
+    expect(r.checks.filter((c) => c.status === 'pass').length).toBe(
+      base.module.catalog.checks.length - processFaults.length,
+    );
+  } finally {
+    await started.close();
+  }
+}
+
 export function gradeTestShuffleSeed(): number {
   const given = process.env.SDGRADE_SHUFFLE_SEED;
   if (given !== undefined && given !== '') {

@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
+import type { NewReservation, RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
-import type { HotelStore, NewReservation, RoomType } from './store.ts';
+import type { HotelStore } from './store.ts';
 
 export const SPEC_URL = new URL('../../specs/23-hotel-reservation/openapi.yaml', import.meta.url);
 

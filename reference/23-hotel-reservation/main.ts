@@ -10,7 +10,8 @@ import { buildApp, SPEC_URL } from './app.ts';
 import { AvailabilityCache } from './cache.ts';
 import { type Db, PostgresDb, type SchemaOptions, SqliteDb } from './db.ts';
 import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName } from './mutants.ts';
-import { HotelStore, STRATEGIES, type Strategy } from './store.ts';
+import { STRATEGIES, type Strategy } from './room-taker.ts';
+import { HotelStore } from './store.ts';
 
 /**
  * The PostgreSQL schema: DB_SCHEMA, else one made for this data directory on its first start and kept in it, so a

@@ -1,61 +1,17 @@
 // Hotels, room types, rates and reservations on the relational store, with the book's improved data model
-// (room_type_inventory: one row per hotel, room type and night) and its three answers to double booking, chosen by
-// CONCURRENCY: pessimistic (SELECT ... FOR UPDATE), optimistic (a version column) or constraint (a CHECK).
+// (room_type_inventory: one row per hotel, room type and night); the rooms of a reservation are taken by the
+// CONCURRENCY strategy (room-taker.ts).
 import { randomBytes } from 'node:crypto';
 import { ProblemError } from '../kit/problem.ts';
 import type { AvailabilityCache, CachedNight } from './cache.ts';
 import { dateOf, dayNumber, nightsOf } from './dates.ts';
 import { type Db, isCheckViolation, isUniqueViolation, type Sql } from './db.ts';
+import { availableOf, cachedOf, type InventoryRow, readInventory, unavailableRooms } from './inventory.ts';
+import type { Hotel, NewReservation, Night, Reservation, RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
+import { StaleVersion } from './optimistic-taker.ts';
+import { type RoomTaker, roomTakerFor, type Strategy } from './room-taker.ts';
 
-export const STRATEGIES = ['pessimistic', 'optimistic', 'constraint'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
-
-/** Optimistic locking: attempts before answering 409 write_conflict (the client may send the same request again). */
-const OPTIMISTIC_ATTEMPTS = 8;
-
-export interface Hotel {
-  hotelId: string;
-  name: string;
-  address: string;
-}
-export interface RoomType {
-  hotelId: string;
-  roomTypeId: string;
-  name: string;
-  totalInventory: number;
-  rateMinor: number;
-  currency: string;
-}
-export interface NewReservation {
-  reservationId: string;
-  hotelId: string;
-  roomTypeId: string;
-  roomCount: number;
-  startDate: string;
-  endDate: string;
-  guestId: string;
-}
-export interface Reservation extends NewReservation {
-  status: 'confirmed' | 'cancelled';
-  totalMinor: number;
-  currency: string;
-  createdAt: string;
-}
-export interface Night {
-  date: string;
-  totalInventory: number;
-  totalReserved: number;
-  available: number;
-  rateMinor: number;
-}
-
-interface InventoryRow {
-  date: string;
-  total_inventory: number;
-  total_reserved: number;
-  version: number;
-}
 interface ReservationRow {
   reservation_id: string;
   hotel_id: string;
@@ -70,20 +26,7 @@ interface ReservationRow {
   created_at: string;
 }
 
-/** Within the book's overbooking limit: reserved + n <= 110% of the inventory, in integers. */
-export function fits(totalReserved: number, roomCount: number, totalInventory: number): boolean {
-  return (totalReserved + roomCount) * 10 <= totalInventory * 11;
-}
-
-/** Rooms still available on a night: floor(110% of the inventory) - reserved, never below 0. */
-export function availableOf(totalReserved: number, totalInventory: number): number {
-  return Math.max(0, Math.floor((totalInventory * 11) / 10) - totalReserved);
-}
-
 const newId = (prefix: string) => `${prefix}-${randomBytes(8).toString('hex')}`;
-
-/** Thrown inside a transaction when an optimistic write found a newer version: roll back and try again. */
-class StaleVersion extends Error {}
 
 const toReservation = (r: ReservationRow): Reservation => ({
   reservationId: r.reservation_id,
@@ -108,17 +51,16 @@ const sameRequest = (a: Reservation, b: NewReservation, ignoreGuest = false) =>
   (ignoreGuest || a.guestId === b.guestId);
 
 export class HotelStore {
+  private readonly taker: RoomTaker;
+
   constructor(
     private readonly db: Db,
     readonly strategy: Strategy,
     private readonly cache: AvailabilityCache,
     private readonly mutant: MutantName | undefined,
-  ) {}
-
-  private fits(totalReserved: number, roomCount: number, totalInventory: number): boolean {
-    // MUTANT no-overbooking-allowance: 100% of the inventory, not 110%.
-    if (this.mutant === 'no-overbooking-allowance') return totalReserved + roomCount <= totalInventory;
-    return fits(totalReserved, roomCount, totalInventory);
+  ) {
+    // The store's one lock clause serves the pessimistic read and cancel alike.
+    this.taker = roomTakerFor(strategy, this.forUpdate, cache, mutant);
   }
 
   /** PostgreSQL locks the rows it reads; SQLite's transaction already holds the one write lock (BEGIN IMMEDIATE). */
@@ -213,14 +155,6 @@ export class HotelStore {
     );
   }
 
-  private inventory(sql: Sql, rt: RoomType, nights: readonly string[], lock: string): Promise<InventoryRow[]> {
-    return sql.all<InventoryRow>(
-      `SELECT date, total_inventory, total_reserved, version FROM room_type_inventory
-       WHERE hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ? ORDER BY date${lock}`,
-      [rt.hotelId, rt.roomTypeId, nights[0], nights.at(-1)],
-    );
-  }
-
   async availability(hotelId: string, roomTypeId: string, startDate: string, endDate: string): Promise<Night[]> {
     const rt = await this.roomType(hotelId, roomTypeId);
     const nights = nightsOf(startDate, endDate);
@@ -228,7 +162,7 @@ export class HotelStore {
     // The cache answers what it has; the rest is read from the database (and cached).
     let cached = this.cache.get(hotelId, roomTypeId, nights);
     if (cached.some((c) => c === undefined)) {
-      const rows = await this.inventory(this.db, rt, nights, '');
+      const rows = await readInventory(this.db, rt, nights, '');
       this.cache.put(hotelId, roomTypeId, rows.map(cachedOf));
       const byDate = new Map(rows.map((r) => [r.date, cachedOf(r)]));
       cached = nights.map((d, i) => cached[i] ?? byDate.get(d));
@@ -304,11 +238,11 @@ export class HotelStore {
       currency: rt.currency,
       createdAt: new Date().toISOString(),
     };
-    const attempts = this.strategy === 'optimistic' ? OPTIMISTIC_ATTEMPTS : 1;
+    const attempts = this.taker.attempts;
     for (let attempt = 1; ; attempt++) {
       // Read before the transaction, without a lock: the optimistic strategy's first step (and the unlocked
       // mutants' whole check).
-      const unlocked = this.readsUnlocked() ? await this.unlockedView(rt, nights) : undefined;
+      const unlocked = this.taker.readsFirst ? await this.unlockedView(rt, nights) : undefined;
       try {
         const rows = await this.db.tx(async (sql) => {
           if (!keyOutsideTx) {
@@ -360,13 +294,9 @@ export class HotelStore {
     }
   }
 
-  private readsUnlocked(): boolean {
-    return this.strategy === 'optimistic' || this.mutant === 'check-then-update-unlocked';
-  }
-
   /** What the unlocked check sees: the rows as read now, outside the transaction. */
   private async unlockedView(rt: RoomType, nights: readonly string[]): Promise<CachedNight[]> {
-    return (await this.inventory(this.db, rt, nights, '')).map(cachedOf);
+    return (await readInventory(this.db, rt, nights, '')).map(cachedOf);
   }
 
   /** Takes roomCount rooms on every night inside the transaction, by the chosen strategy; returns the new rows. */
@@ -377,44 +307,8 @@ export class HotelStore {
     n: number,
     unlocked: CachedNight[] | undefined,
   ): Promise<InventoryRow[]> {
-    const where = 'hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?';
-    const range = [rt.hotelId, rt.roomTypeId, nights[0], nights.at(-1)];
-    if (this.strategy === 'constraint' && !unlocked) {
-      // Option 3: no check here; the CHECK constraint refuses a row past 110% and the transaction rolls back.
-      await sql.run(
-        `UPDATE room_type_inventory SET total_reserved = total_reserved + ?, version = version + 1 WHERE ${where}`,
-        [n, ...range],
-      );
-    } else if (this.strategy === 'optimistic' || unlocked) {
-      // Option 2 (and the unlocked mutants): check what was read before, then write each night only if its
-      // version is still the one read.
-      const seen = unlocked!;
-      for (const row of seen) if (!this.fits(row.totalReserved, n, row.totalInventory)) throw unavailableRooms(n);
-      const checkVersion = this.strategy === 'optimistic' && this.mutant !== 'optimistic-version-unchecked';
-      for (const row of seen) {
-        const changed = await sql.run(
-          `UPDATE room_type_inventory SET total_reserved = total_reserved + ?, version = version + 1
-           WHERE hotel_id = ? AND room_type_id = ? AND date = ?${checkVersion ? ' AND version = ?' : ''}`,
-          [n, rt.hotelId, rt.roomTypeId, row.date, ...(checkVersion ? [row.version] : [])],
-        );
-        if (changed !== 1) throw new StaleVersion();
-      }
-    } else {
-      // Option 1: lock the nights' rows (in date order, so overlapping ranges cannot deadlock), check, write.
-      const rows = (await this.inventory(sql, rt, nights, this.forUpdate)).map(cachedOf);
-      // MUTANT overbooking-checked-on-cache: the check reads the cache (which lags the database), not the rows.
-      const cached =
-        this.mutant === 'overbooking-checked-on-cache' ? this.cache.get(rt.hotelId, rt.roomTypeId, nights) : [];
-      for (const [i, row] of rows.entries()) {
-        const seen = cached[i] ?? row;
-        if (!this.fits(seen.totalReserved, n, seen.totalInventory)) throw unavailableRooms(n);
-      }
-      await sql.run(
-        `UPDATE room_type_inventory SET total_reserved = total_reserved + ?, version = version + 1 WHERE ${where}`,
-        [n, ...range],
-      );
-    }
-    const after = await this.inventory(sql, rt, nights, '');
+    await this.taker.take(sql, rt, nights, n, unlocked);
+    const after = await readInventory(sql, rt, nights, '');
     if (after.length !== nights.length) throw new Error(`inventory rows missing: ${after.length} of ${nights.length}`);
     return after;
   }
@@ -447,17 +341,4 @@ export class HotelStore {
       this.cache.changed(result.r.hotelId, result.r.roomTypeId, result.rows.map(cachedOf));
     return result.r;
   }
-}
-
-function cachedOf(r: InventoryRow): CachedNight {
-  return {
-    date: r.date,
-    totalInventory: Number(r.total_inventory),
-    totalReserved: Number(r.total_reserved),
-    version: Number(r.version),
-  };
-}
-
-function unavailableRooms(n: number): ProblemError {
-  return new ProblemError(409, 'rooms_unavailable', `fewer than ${n} rooms left within 110% on a night of the range`);
 }

@@ -1,8 +1,8 @@
 // The listing's page boundaries and tokens, and the Range header's forms, without a server.
 import { describe, expect, it } from 'vitest';
-import { parseRange } from './app.ts';
 import { decodeToken, encodeToken, listPage } from './listing.ts';
 import type { ObjectRow } from './metadata-store.ts';
+import { parseRange } from './object-operations.ts';
 
 const rows = (keys: string[]): ObjectRow[] =>
   keys

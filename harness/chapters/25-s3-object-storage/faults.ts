@@ -9,8 +9,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
-import { freshBucket } from './conformance.ts';
-import { bytesOf, s3Of, sdkError } from './s3-client.ts';
+import { bytesOf, freshBucket, s3Of, sdkError } from './s3-client.ts';
 
 export async function killService(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');

@@ -5,15 +5,13 @@ import { type CheckId, catalog } from '../../../specs/25-s3-object-storage/gener
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
-import {
-  bucketConformance,
-  listConformance,
-  objectConformance,
-  readinessConformance,
-  sigv4Conformance,
-} from './conformance.ts';
+import { bucketConformance } from './buckets-conformance.ts';
 import { bitFlipDetected, killService } from './faults.ts';
+import { listConformance } from './listing-conformance.ts';
+import { objectConformance } from './objects-conformance.ts';
 import { bytesRoundTrip, listingMatchesModel, overwritesAreWhole } from './properties.ts';
+import { readinessConformance } from './readiness-conformance.ts';
+import { sigv4Conformance } from './sigv4-conformance.ts';
 
 export const s3ObjectStorage: ChapterModule<CheckId> = {
   slug: '25-s3-object-storage',

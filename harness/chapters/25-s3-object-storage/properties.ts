@@ -3,8 +3,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
-import { freshBucket } from './conformance.ts';
-import { bytesOf, s3Of } from './s3-client.ts';
+import { bytesOf, freshBucket, s3Of } from './s3-client.ts';
 
 const md5 = (b: Buffer) => `"${createHash('md5').update(b).digest('hex')}"`;
 

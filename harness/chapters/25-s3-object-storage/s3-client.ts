@@ -4,7 +4,7 @@
 // check change a request before it is signed (a request the SDK cannot express) or after (a forged one).
 import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
-import { S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { XMLParser } from 'fast-xml-parser';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
@@ -224,4 +224,11 @@ export function uniqueBucket(prefix: string): string {
 
 export async function bytesOf(body: { transformToByteArray(): Promise<Uint8Array> } | undefined): Promise<Buffer> {
   return body ? Buffer.from(await body.transformToByteArray()) : Buffer.alloc(0);
+}
+
+/** A fresh bucket, created through the SDK. */
+export async function freshBucket(_ctx: CheckContext, s3: S3, prefix: string): Promise<string> {
+  const bucket = uniqueBucket(prefix);
+  await s3.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
 }

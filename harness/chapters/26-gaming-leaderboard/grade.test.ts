@@ -1,37 +1,26 @@
 // Grades the chapter 26 reference the way a user grades theirs: by manifest on the embedded board (every check,
 // kill -9 included) and on real Redis sorted sets (CI), by URL (the kill skipped with its reason), then every mutant
 // and the k6 smoke profile.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { gradeChapter } from '../../core/grade-chapter.ts';
-import { loadManifest } from '../../core/manifest.ts';
-import { ProcessTarget } from '../../core/process-target.ts';
 import { findK6 } from '../../tools/k6.ts';
 import {
   describeMutants,
+  expectByUrlSkipsProcessFaults,
+  expectEveryCheckPassed,
   expectEveryTarget,
   expectMeasuredRatio,
   expectValidResults,
   failures,
   gradeByManifest,
+  referenceGradeBase,
   timeLimit,
 } from '../grade-test-kit.ts';
 import { gamingLeaderboard } from './index.ts';
 
 const realRedis = Boolean(process.env.SDGRADE_REDIS_URL);
-const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-26-test-'));
-const base = {
-  module: gamingLeaderboard,
-  runDir,
-  runSeed: 42,
-  numRuns: 10,
-  load: null,
-  network: null,
-  onProgress: () => {},
-} as const;
+const base = referenceGradeBase(gamingLeaderboard, 10);
 
 /** The reference's sorted sets on the CI Redis (one key per instance and month). */
 async function redisBoardKeys(): Promise<number> {
@@ -52,9 +41,7 @@ describe('26-gaming-leaderboard reference', () => {
         target: { manifest: gamingLeaderboard.referenceManifest },
         embedded: true,
       });
-      expect(failures(r)).toEqual([]);
-      expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
-      expect(r.checks.length).toBe(gamingLeaderboard.catalog.checks.length);
+      expectEveryCheckPassed(r, gamingLeaderboard);
       expect(r.checks.find((c) => c.id === 'RGL-F1')!.evidence?.acknowledged).toBe(93);
       expectValidResults(r);
     },
@@ -78,21 +65,7 @@ describe('26-gaming-leaderboard reference', () => {
   it(
     'passes by URL, and reports the kill -9 as skipped (never passed)',
     async () => {
-      const started = await ProcessTarget.start({
-        manifest: loadManifest(gamingLeaderboard.referenceManifest),
-        runDir: join(runDir, 'by-url'),
-        embedded: true,
-      });
-      try {
-        const r = await gradeChapter({ ...base, target: { url: started.baseUrl } });
-        expect(failures(r)).toEqual([]);
-        const f1 = r.checks.find((x) => x.id === 'RGL-F1')!;
-        expect(f1.status).toBe('skipped');
-        expect(f1.reason).toMatch(/manifest|process/);
-        expect(r.checks.filter((c) => c.status === 'pass').length).toBe(gamingLeaderboard.catalog.checks.length - 1);
-      } finally {
-        await started.close();
-      }
+      await expectByUrlSkipsProcessFaults(base, ['RGL-F1']);
     },
     timeLimit(180_000),
   );

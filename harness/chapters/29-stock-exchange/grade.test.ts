@@ -1,43 +1,30 @@
 // Grades the chapter 29 reference the way a user grades theirs: by manifest (every check including kill -9 and the
 // replay of the event log) and by URL (the process-level fault skipped with its reason), then every mutant.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gradeChapter } from '../../core/grade-chapter.ts';
-import { loadManifest } from '../../core/manifest.ts';
-import { ProcessTarget } from '../../core/process-target.ts';
 import { findK6 } from '../../tools/k6.ts';
 import {
   describeMutants,
+  expectByUrlSkipsProcessFaults,
+  expectEveryCheckPassed,
   expectMeasuredRatio,
   expectValidResults,
   failures,
   gradeByManifest,
+  referenceGradeBase,
   timeLimit,
 } from '../grade-test-kit.ts';
 import { stockExchange } from './index.ts';
 
 const realDatabase = Boolean(process.env.SDGRADE_DATABASE_URL);
-const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-29-test-'));
-const base = {
-  module: stockExchange,
-  runDir,
-  runSeed: 42,
-  numRuns: 10,
-  load: null,
-  network: null,
-  onProgress: () => {},
-} as const;
+const base = referenceGradeBase(stockExchange, 10);
 
 describe('29-stock-exchange reference', () => {
   it(
     'passes every check by manifest, the faults included',
     async () => {
       const r = await gradeByManifest({ ...base, target: { manifest: stockExchange.referenceManifest } });
-      expect(failures(r)).toEqual([]);
-      expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
-      expect(r.checks.length).toBe(stockExchange.catalog.checks.length);
+      expectEveryCheckPassed(r, stockExchange);
       // The faults bit: two kills, and the properties compared real trades.
       expect(r.checks.find((c) => c.id === 'SE-F1')!.evidence?.kills).toBe(2);
       expect(r.checks.find((c) => c.id === 'SE-I2')!.evidence?.fillsChecked).toBeGreaterThan(0);
@@ -67,21 +54,7 @@ describe('29-stock-exchange reference', () => {
   it(
     'passes by URL, and reports the process-level fault as skipped (never passed)',
     async () => {
-      const started = await ProcessTarget.start({
-        manifest: loadManifest(stockExchange.referenceManifest),
-        runDir: join(runDir, 'by-url'),
-        embedded: true,
-      });
-      try {
-        const r = await gradeChapter({ ...base, target: { url: started.baseUrl } });
-        expect(failures(r)).toEqual([]);
-        const f1 = r.checks.find((x) => x.id === 'SE-F1')!;
-        expect(f1.status).toBe('skipped');
-        expect(f1.reason).toMatch(/manifest|process/);
-        expect(r.checks.filter((c) => c.status === 'pass').length).toBe(stockExchange.catalog.checks.length - 1);
-      } finally {
-        await started.close();
-      }
+      await expectByUrlSkipsProcessFaults(base, ['SE-F1']);
     },
     timeLimit(180_000),
   );

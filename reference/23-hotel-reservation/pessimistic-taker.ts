@@ -1,0 +1,31 @@
+// Option 1 of the book, pessimistic locking: lock the nights' rows, check them, write.
+import type { AvailabilityCache } from './cache.ts';
+import type { Sql } from './db.ts';
+import { addReserved, cachedOf, type fits, readInventory, unavailableRooms } from './inventory.ts';
+import type { RoomType } from './model.ts';
+import type { MutantName } from './mutants.ts';
+import type { RoomTaker } from './room-taker.ts';
+
+/** lock is ' FOR UPDATE' on PostgreSQL, '' on SQLite (whose transaction already holds the one write lock). */
+export function pessimisticTaker(
+  fitsRule: typeof fits,
+  lock: string,
+  cache: AvailabilityCache,
+  mutant: MutantName | undefined,
+): RoomTaker {
+  return {
+    readsFirst: false,
+    attempts: 1,
+    async take(sql: Sql, rt: RoomType, nights: readonly string[], n: number): Promise<void> {
+      // The rows are locked in date order, so overlapping ranges cannot deadlock.
+      const rows = (await readInventory(sql, rt, nights, lock)).map(cachedOf);
+      // MUTANT overbooking-checked-on-cache: the check reads the cache (which lags the database), not the rows.
+      const cached = mutant === 'overbooking-checked-on-cache' ? cache.get(rt.hotelId, rt.roomTypeId, nights) : [];
+      for (const [i, row] of rows.entries()) {
+        const seen = cached[i] ?? row;
+        if (!fitsRule(seen.totalReserved, n, seen.totalInventory)) throw unavailableRooms(n);
+      }
+      await addReserved(sql, rt, nights, n);
+    },
+  };
+}
