@@ -5,17 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type pg from 'pg';
 import type { DependencyState } from '../kit/health.ts';
-import {
-  type Db,
-  openPgPool,
-  pgHealth,
-  pgTransaction,
-  type Sql,
-  sqliteTransaction,
-  unavailableFor,
-} from '../kit/sql-db.ts';
+import { type Db, openPgPool, PgPoolDb, type Sql, sqliteTransaction } from '../kit/sql-db.ts';
 
 export type { Db, Sql } from '../kit/sql-db.ts';
 
@@ -82,10 +73,7 @@ export class SqliteDb implements Db {
   }
 }
 
-export class PostgresDb implements Db {
-  readonly kind = 'postgres';
-  private constructor(private readonly pool: pg.Pool) {}
-
+export class PostgresDb extends PgPoolDb {
   static async connect(connectionString: string, schema: string, log: (m: string) => void): Promise<PostgresDb> {
     const pool = await openPgPool({
       connectionString,
@@ -96,40 +84,6 @@ export class PostgresDb implements Db {
       log,
     });
     return new PostgresDb(pool);
-  }
-
-  private on(q: pg.Pool | pg.PoolClient): Sql {
-    const query = async (sql: string, params: unknown[]) => {
-      let n = 0;
-      try {
-        return await q.query(
-          sql.replace(/\?/g, () => `$${++n}`),
-          params,
-        );
-      } catch (e) {
-        throw unavailableFor(e);
-      }
-    };
-    return {
-      all: async <T>(sql: string, params: unknown[] = []) => (await query(sql, params)).rows as T[],
-      run: async (sql: string, params: unknown[] = []) => (await query(sql, params)).rowCount ?? 0,
-    };
-  }
-
-  all<T>(sql: string, params?: unknown[]): Promise<T[]> {
-    return this.on(this.pool).all<T>(sql, params);
-  }
-  run(sql: string, params?: unknown[]): Promise<number> {
-    return this.on(this.pool).run(sql, params);
-  }
-  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    return pgTransaction(this.pool, (client) => this.on(client), fn);
-  }
-  health(): Promise<DependencyState> {
-    return pgHealth(this.pool);
-  }
-  async close(): Promise<void> {
-    await this.pool.end();
   }
 }
 

@@ -1,5 +1,5 @@
 // What the references on a relational store share (SQLite by default, PostgreSQL when DATABASE_URL is given; today
-// chapters 23 and 27): the small interface their stores talk to, a lost database answered 503 instead of a 500, the
+// chapters 10, 23 and 27): the small interface their stores talk to, a lost database answered 503 instead of a 500, the
 // PostgreSQL pool opened with the chapter's schema created once, and the transaction bodies of both engines. Each
 // chapter keeps its own tables, its SQLite turn-taking and its mutants.
 import type Database from 'better-sqlite3';
@@ -139,6 +139,49 @@ export async function pgTransaction<T>(
     client.off('error', onError);
     // A broken client is destroyed, not returned to the pool.
     client.release(broken);
+  }
+}
+
+/**
+ * A Db on a PostgreSQL pool opened by openPgPool: `?` placeholders numbered, a lost database the 503 problem,
+ * transactions by pgTransaction. A chapter subclasses it with its own `connect` (its schema, tables and lock key).
+ */
+export class PgPoolDb implements Db {
+  readonly kind = 'postgres';
+  constructor(protected readonly pool: pg.Pool) {}
+
+  protected on(q: pg.Pool | pg.PoolClient): Sql {
+    const query = async (sql: string, params: unknown[]) => {
+      let n = 0;
+      try {
+        return await q.query(
+          sql.replace(/\?/g, () => `$${++n}`),
+          params,
+        );
+      } catch (e) {
+        throw unavailableFor(e);
+      }
+    };
+    return {
+      all: async <T>(sql: string, params: unknown[] = []) => (await query(sql, params)).rows as T[],
+      run: async (sql: string, params: unknown[] = []) => (await query(sql, params)).rowCount ?? 0,
+    };
+  }
+
+  all<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.on(this.pool).all<T>(sql, params);
+  }
+  run(sql: string, params?: unknown[]): Promise<number> {
+    return this.on(this.pool).run(sql, params);
+  }
+  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return pgTransaction(this.pool, (client) => this.on(client), fn);
+  }
+  health(): Promise<DependencyState> {
+    return pgHealth(this.pool);
+  }
+  async close(): Promise<void> {
+    await this.pool.end();
   }
 }
 
