@@ -8,7 +8,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const checkSpansFile = 'check-spans.txt';
-export const defaultThrottleMs = 200;
 
 export interface CheckCoverage {
   /** Every mutant whose code ran. */
@@ -38,34 +37,29 @@ export function parseCheckSpans(text: string): CheckSpans | null {
   return end === null || !checks.length ? null : { checks, end };
 }
 
-/** Each mutant ID with the times the hook wrote it, from every process's file. */
-export function parseHits(texts: readonly string[]): Map<string, number[]> {
-  const hits = new Map<string, number[]>();
+/** Each mutant ID with the intervals its code ran in (`<id> <from> <to>`), from every process's file. */
+export function parseHits(texts: readonly string[]): Map<string, [number, number][]> {
+  const hits = new Map<string, [number, number][]>();
   // the part after the last newline is empty, or a line kill -9 cut short
   for (const text of texts)
     for (const line of text.split('\n').slice(0, -1)) {
-      const m = /^(\S+) (\d+)$/.exec(line);
-      if (!m || m[1] === 'throttle') continue;
-      const [, id, at] = m as unknown as [string, string, string];
+      const m = /^(\S+) (\d+) (\d+)$/.exec(line);
+      if (!m) continue;
+      const [, id, from, to] = m as unknown as [string, string, string, string];
       const times = hits.get(id) ?? [];
-      times.push(Number(at));
+      times.push([Number(from), Number(to)]);
       hits.set(id, times);
     }
   return hits;
 }
 
 /**
- * Every run of a mutant's code lies within `throttleMs` after one of its recorded times (the hook writes again once
- * that long has passed), so a record at t stands for [t, t + throttleMs], widened by 1 ms each side for the
- * millisecond clocks: every check whose span meets that window reaches the mutant. A check that was skipped reached
- * nothing on purpose (a timer that fired during it fires during the others too); a mutant only skipped checks would
- * claim is taken to be reached everywhere, so it is never graded by checks that cannot fail.
+ * A mutant whose code ran in [from, to] (widened by 1 ms each side for the millisecond clocks) is reached by every
+ * check whose span meets that interval. A check that was skipped reached nothing on purpose (a timer that fired
+ * during it fires during the others too); a mutant only skipped checks would claim is taken to be reached
+ * everywhere, so it is never graded by checks that cannot fail.
  */
-export function attributeHits(
-  hits: Map<string, number[]>,
-  spans: CheckSpans | null,
-  throttleMs = defaultThrottleMs,
-): CheckCoverage {
+export function attributeHits(hits: Map<string, [number, number][]>, spans: CheckSpans | null): CheckCoverage {
   const reached = new Set(hits.keys());
   const byCheck = new Map<string, Set<string>>((spans?.checks ?? []).map((c) => [c.id, new Set<string>()]));
   if (!spans) return { reached, everywhere: new Set(reached), byCheck };
@@ -73,9 +67,9 @@ export function attributeHits(
   const cs = spans.checks;
   for (const [id, times] of hits) {
     const claimed = new Set<string>();
-    for (const t of times) {
-      const lo = t - 1;
-      const hi = t + throttleMs + 1;
+    for (const [from, to] of times) {
+      const lo = from - 1;
+      const hi = to + 1;
       if (lo < (cs[0] as CheckSpans['checks'][number]).start || hi > spans.end) {
         everywhere.add(id);
         break;
@@ -94,15 +88,14 @@ export function attributeHits(
 }
 
 export function readCheckCoverage(dir: string): CheckCoverage {
-  const texts = readdirSync(dir)
-    .filter((f) => f.endsWith('.hits'))
-    .map((f) => readFileSync(join(dir, f), 'utf8'));
-  const hits = parseHits(texts);
-  // each file opens with the throttle its process wrote under; the widest one bounds them all
-  const throttleMs = Math.max(0, ...texts.map((t) => Number(/^throttle (\d+)/.exec(t)?.[1] ?? defaultThrottleMs)));
+  const hits = parseHits(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.hits'))
+      .map((f) => readFileSync(join(dir, f), 'utf8')),
+  );
   const spansPath = join(dir, checkSpansFile);
   const spans = existsSync(spansPath) ? parseCheckSpans(readFileSync(spansPath, 'utf8')) : null;
-  return attributeHits(hits, spans, throttleMs);
+  return attributeHits(hits, spans);
 }
 
 /** The checks to grade a mutant with: undefined for every check (reached everywhere), else the ones that reach it. */

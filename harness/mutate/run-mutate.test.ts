@@ -46,8 +46,8 @@ const gradeOnce: Grader = ({ workspace, env, timeoutMs, variant, checks }) =>
         ...env,
         ...(variant === 'labels' ? { CHECK_LABELS: '1' } : {}),
         ...(checks ? { CHECKS: checks.join(',') } : {}),
-        // every run recorded (the checks take milliseconds), and the check spans as the harness writes them
-        SDGRADE_MUTATE_COVERAGE_THROTTLE_MS: '0',
+        // coverage looked at every millisecond (the checks take a few), and the check spans as the harness writes them
+        SDGRADE_MUTATE_COVERAGE_TICK_MS: '1',
         ...(covDir ? { [checkSpansVar]: join(covDir, checkSpansFile) } : {}),
       },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -241,7 +241,7 @@ describe('per-check coverage', () => {
     // a hang bound, not a speed verdict: two runs of about 25 fixture processes each, on a shared machine
   }, 900_000);
 
-  it('takes a recorded time to stand for the throttle window after it, and anything outside the checks for all of them', () => {
+  it('takes an interval of runs to reach every check it meets, and anything outside the checks to reach all', () => {
     const spans = parseCheckSpans(
       ['start A 1000', 'done A pass', 'start B 2000', 'done B skipped', 'start C 3000', 'done C pass', 'end 4000'].join(
         '\n',
@@ -253,17 +253,26 @@ describe('per-check coverage', () => {
       ['C', 'pass'],
     ]);
     const hits = parseHits([
-      ['throttle 200', 'inA 1500', 'edge 1900', 'start 900', 'late 3900', 'onlySkipped 2500', 'cut 25'].join('\n'),
+      [
+        'inA 1400 1500',
+        'acrossAC 1900 3100',
+        'start 900 1050',
+        'late 3950 4100',
+        'onlySkipped 2400 2500',
+        'inC 3500 3550',
+        'inC 1500 1550',
+        'cut 1500 15',
+      ].join('\n'),
     ]);
-    // a last line with no newline was cut short by kill -9; the throttle line is no mutant
+    // a last line with no newline was cut short by kill -9
     expect(hits.has('cut')).toBe(false);
-    expect(hits.has('throttle')).toBe(false);
-    const cov = attributeHits(hits, spans, 200);
+    const cov = attributeHits(hits, spans);
     const reach = (id: string) => [...cov.byCheck].filter(([, s]) => s.has(id)).map(([c]) => c);
     expect(reach('inA')).toEqual(['A']);
-    // 1900 + 200 runs into B's span (B skipped: it reaches nothing on purpose), so A and not B
-    expect(reach('edge')).toEqual(['A']);
-    // before the first check, or its window past the end: every check
+    // B was skipped: it reaches nothing on purpose
+    expect(reach('acrossAC')).toEqual(['A', 'C']);
+    expect(reach('inC')).toEqual(['A', 'C']);
+    // before the first check, after the last, or only in a skipped one: every check
     expect([...cov.everywhere].sort()).toEqual(['late', 'onlySkipped', 'start']);
     // no spans at all: every mutant reached is reached everywhere
     expect([...attributeHits(hits, null).everywhere].sort()).toEqual([...hits.keys()].sort());
