@@ -104,7 +104,7 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
       ...(o.settings ? { settings: o.settings } : {}),
     });
     const fn = (o.module.checks as Record<string, (ctx: CheckContext) => Promise<void>>)[c.id];
-    spans.start(c.id);
+    await spans.start(c.id);
     const started = performance.now();
     let r: CheckResult;
     let timedOut = false;
@@ -200,7 +200,7 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
       `${r.status.toUpperCase().padEnd(7)} ${c.id} ${c.title} (${(r.durationMs / 1000).toFixed(1)} s)${why}`,
     );
   }
-  spans.end();
+  await spans.end();
   return {
     checks: wanted.map((c) => byId.get(c.id)!),
     order: o.shuffleSeed !== undefined ? { mode: 'shuffled', seed: o.shuffleSeed, ran } : { mode: 'catalog', ran },
