@@ -4,6 +4,7 @@
 // put back in a known state: a manifest target's nodes are restarted; a URL target cannot be, so every check after
 // it is reported as an error instead of being graded on a target in an unknown state.
 import type { ChapterModule } from '../chapters/chapter-module.ts';
+import { checkSpanRecorder } from '../mutate/check-spans.ts';
 import type { CheckOrder, CheckResult } from '../results/types.ts';
 import { CheckContext } from './check-context.ts';
 import { checkRunOrder } from './check-order.ts';
@@ -64,6 +65,8 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
   let unknownSince: string | null = null;
   /** Set by --fail-fast at the first failed check: the rest are skipped with that reason. */
   let stoppedBy: string | null = null;
+  // sdgrade mutate's baseline: when each check ran, to tell which checks reach each mutant (a no-op otherwise)
+  const spans = checkSpanRecorder();
   for (const id of ran) {
     const c = wanted.find((x) => x.id === id)!;
     const seed = checkSeed(o.runSeed, c.id);
@@ -101,6 +104,7 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
       ...(o.settings ? { settings: o.settings } : {}),
     });
     const fn = (o.module.checks as Record<string, (ctx: CheckContext) => Promise<void>>)[c.id];
+    await spans.start(c.id);
     const started = performance.now();
     let r: CheckResult;
     let timedOut = false;
@@ -190,11 +194,13 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
     byId.set(c.id, r);
     if (o.failFast && (r.status === 'fail' || r.status === 'error')) stoppedBy = c.id;
     if (!timedOut) await o.target.heal();
+    spans.done(c.id, r.status);
     const why = r.reason ? ` - ${r.reason.split('\n')[0]}` : '';
     o.onProgress(
       `${r.status.toUpperCase().padEnd(7)} ${c.id} ${c.title} (${(r.durationMs / 1000).toFixed(1)} s)${why}`,
     );
   }
+  await spans.end();
   return {
     checks: wanted.map((c) => byId.get(c.id)!),
     order: o.shuffleSeed !== undefined ? { mode: 'shuffled', seed: o.shuffleSeed, ran } : { mode: 'catalog', ran },

@@ -1,16 +1,20 @@
 // Grades one mutant of a chapter's reference: the harness's own CLI, in a child process, with the workspace's
 // manifest and the mutant's environment, every check in catalog order. A failed check kills the mutant; a child
 // that outlives the time limit is stopped (SIGTERM, so it stops the nodes it started; SIGKILL 10 s later). A
-// deployment variant is graded with `test --variant` (its env, settings and the checks that apply to it).
-import { spawn } from 'node:child_process';
+// deployment variant is graded with `test --variant` (its env, settings and the checks that apply to it). A mutant
+// is graded with `test --only` and the checks that reach its code; the baseline, which records coverage, also has
+// the harness write when each check ran (check-spans.ts).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootDir } from '../core/paths.ts';
+import { spawnOwned } from '../tools/owned-processes.ts';
+import { checkSpansFile } from './check-coverage.ts';
+import { checkSpansVar } from './check-spans.ts';
 import type { GradeOutcome, Grader } from './run-mutate.ts';
 
 export function chapterGrader(slug: string, o: { runs: number; seed: number; realDeps: boolean }): Grader {
-  return ({ workspace, env, timeoutMs, variant }) =>
+  return ({ workspace, env, timeoutMs, variant, checks }) =>
     new Promise<GradeOutcome>((resolve) => {
       const out = mkdtempSync(join(tmpdir(), 'sdgrade-mutant-'));
       const envArgs = Object.entries({ ...(o.realDeps ? {} : { DATABASE_URL: '', REDIS_URL: '' }), ...env }).flatMap(
@@ -31,24 +35,33 @@ export function chapterGrader(slug: string, o: { runs: number; seed: number; rea
         // a mutant is killed by its first failed check; the rest would only cost time
         ...(env.__STRYKER_ACTIVE_MUTANT__ ? ['--fail-fast'] : []),
         ...(variant && variant !== 'default' ? ['--variant', variant] : []),
+        ...(checks?.length ? ['--only', checks.join(',')] : []),
         ...envArgs,
       ];
       // Without --real-deps the nodes run on their embedded stores (DATABASE_URL / REDIS_URL emptied above), so the
       // checks must not see the real services either: with SDGRADE_*_URL still set, a check that needs the shared
       // store (05's RL-I5: two instances, one limit) would run against two separate in-memory stores and fail the
       // unmutated baseline.
-      const childEnv = { ...process.env };
+      const childEnv: NodeJS.ProcessEnv = { ...process.env };
+      const covDir = env.SDGRADE_MUTATE_COVERAGE_DIR;
+      if (covDir) childEnv[checkSpansVar] = join(covDir, checkSpansFile);
+      else delete childEnv[checkSpansVar];
       if (!o.realDeps) {
         delete childEnv['SDGRADE_DATABASE_URL'];
         delete childEnv['SDGRADE_REDIS_URL'];
       }
-      const child = spawn(process.execPath, args, { cwd: workspace, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      // owned: if `mutate` itself is stopped, the run grading a mutant (and the nodes it started) stops with it
+      const child = spawnOwned(process.execPath, args, {
+        cwd: workspace,
+        env: childEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let tail = '';
       const keep = (d: Buffer) => {
         tail = (tail + d.toString()).slice(-4000);
       };
-      child.stdout.on('data', keep);
-      child.stderr.on('data', keep);
+      child.stdout?.on('data', keep);
+      child.stderr?.on('data', keep);
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -65,17 +78,20 @@ export function chapterGrader(slug: string, o: { runs: number; seed: number; rea
         const file = join(out, 'results.json');
         if (!existsSync(file)) return done({ status: 'error', reason: `exit ${code}: ${lastError(tail)}` });
         const results = JSON.parse(readFileSync(file, 'utf8')) as {
-          chapters: { checks: { id: string; status: string; reason?: string }[] }[];
+          chapters: { checks: { id: string; status: string; reason?: string; durationMs?: number }[] }[];
         };
-        const checks = results.chapters[0]?.checks ?? [];
+        const ran = results.chapters[0]?.checks ?? [];
+        const durations = Object.fromEntries(
+          ran.flatMap((c) => (c.durationMs !== undefined ? [[c.id, c.durationMs]] : [])),
+        );
         const firstLine = (r?: string) => (r ?? '').split('\n')[0]?.slice(0, 200) ?? '';
-        const failed = checks
+        const failed = ran
           .filter((c) => c.status === 'fail' || c.status === 'error')
           .map((c) => ({ id: c.id, reason: firstLine(c.reason) }));
         const [first] = failed;
         if (first) return done({ status: 'killed', by: first.id, reason: first.reason, failed });
         if (code !== 0) return done({ status: 'error', reason: `exit ${code} with no failed check` });
-        return done({ status: 'survived' });
+        return done({ status: 'survived', durations });
       });
     });
 }

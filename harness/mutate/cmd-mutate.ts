@@ -2,6 +2,7 @@
 // survivor's diff and written to results/mutate/<chapter>-seed<S>.json.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Variant } from '../chapters/chapter-module.ts';
 import { chapterModule } from '../chapters/registry.ts';
 import { findVariant, variantsOf, variantUnavailable } from '../chapters/variants.ts';
 import { resolveBuiltChapter } from '../cli/doctor.ts';
@@ -34,8 +35,16 @@ export function pickVariants(slug: string, o: { variants?: string[]; realDeps?: 
   const module = chapterModule(slug);
   const wanted = o.variants?.length ? o.variants.map((n) => findVariant(module, n)) : variantsOf(module);
   const out: string[] = [];
+  const hasDefault = wanted.some((v) => v.name === 'default');
   for (const v of wanted) {
     const why = v.needs?.length && !o.realDeps ? `needs --real-deps (${v.needs.join(', ')})` : variantUnavailable(v);
+    if (!why && hasDefault && !o.realDeps && onlyEmbedded(v)) {
+      // the grader empties DATABASE_URL and REDIS_URL itself without --real-deps: the same code, fewer checks
+      log(
+        `variant ${v.name} left out: without --real-deps the default already runs embedded (it would grade the same code again)`,
+      );
+      continue;
+    }
     if (why) log(`variant ${v.name} left out: ${why}`);
     else out.push(v.name);
   }
@@ -50,6 +59,17 @@ export function pickVariants(slug: string, o: { variants?: string[]; realDeps?: 
  */
 export function mutantTimeLimit(timeoutMs: number, env: NodeJS.ProcessEnv = process.env): number {
   return timeLimit(timeoutMs, env);
+}
+
+/** A variant whose only change is to empty the real services' URLs: what every variant is without --real-deps. */
+function onlyEmbedded(v: Variant): boolean {
+  const keys = Object.keys(v.env);
+  return (
+    v.name !== 'default' &&
+    keys.length > 0 &&
+    !v.settings &&
+    keys.every((k) => (k === 'DATABASE_URL' || k === 'REDIS_URL') && v.env[k] === '')
+  );
 }
 
 export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<number> {

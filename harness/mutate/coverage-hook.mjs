@@ -1,20 +1,42 @@
-// Loaded with --import into every process of the unmutated (baseline) run: it writes which mutants' code ran, so a
-// mutant whose code never ran under the graded checks is reported as "no coverage" instead of being graded. Written
-// every half second and at exit (no signal handlers: adding one would change how the process stops).
-import { writeFileSync } from 'node:fs';
+// Loaded with --import into every process of the unmutated (baseline) run: it records which mutants' code ran, and
+// when, so the harness can tell which checks reach each mutant (check-coverage.ts reads it against the check spans
+// the harness wrote). The instrumented code counts each run into a plain object (no cost added to hot loops); every
+// SDGRADE_MUTATE_COVERAGE_TICK_MS (default 50) and at exit the hook writes each mutant whose count changed since the
+// last look, with the times of both looks: its code ran somewhere in between, however long a synchronous loop
+// delayed the look. A kill -9 loses at most the last tick; no signal handlers (one would change how the process
+// stops).
+import { openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.env.SDGRADE_MUTATE_COVERAGE_DIR;
 if (dir) {
-  const file = join(dir, `${process.pid}.json`);
-  const dump = () => {
-    const cov = globalThis.__stryker__?.mutantCoverage?.static ?? {};
+  const tickMs = Number(process.env.SDGRADE_MUTATE_COVERAGE_TICK_MS ?? 50);
+  // the instrumented code creates this object only when it is missing
+  const counts = {};
+  globalThis.__stryker__ ??= {};
+  globalThis.__stryker__.mutantCoverage = { static: counts, perTest: {} };
+  const seen = new Map();
+  let since = Date.now();
+  let fd = -1;
+  const look = () => {
+    const now = Date.now();
+    let lines = '';
+    for (const id in counts) {
+      const n = counts[id];
+      if (seen.get(id) === n) continue;
+      seen.set(id, n);
+      lines += `${id} ${since} ${now}\n`;
+    }
+    since = now;
+    if (!lines) return;
     try {
-      writeFileSync(file, JSON.stringify(Object.keys(cov)));
+      // opened at the first hit, so a process that runs no mutated code (a launcher) leaves no file
+      if (fd < 0) fd = openSync(join(dir, `${process.pid}.hits`), 'a');
+      writeSync(fd, lines);
     } catch {
       // the folder is gone: the run is over
     }
   };
-  setInterval(dump, 500).unref();
-  process.on('exit', dump);
+  setInterval(look, tickMs).unref();
+  process.on('exit', look);
 }

@@ -1,11 +1,14 @@
 // sdgrade mutate on a tiny fixture module: instrumentation, one workspace, the active mutant switched by the
-// environment, coverage from the baseline, the score with its interval, and equivalents that need a reason.
+// environment, coverage from the baseline (which checks reach each mutant), the score with its interval, and
+// equivalents that need a reason.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rootDir } from '../core/paths.ts';
 import { timeLimit } from '../core/time-scale.ts';
+import { attributeHits, checkSpansFile, parseCheckSpans, parseHits } from './check-coverage.ts';
+import { checkSpansVar } from './check-spans.ts';
 import { parseEquivalents } from './equivalents.ts';
 import { instrument } from './instrument.ts';
 import { type GradeOutcome, type Grader, renderMutateReport, runMutate } from './run-mutate.ts';
@@ -16,11 +19,11 @@ import { wilson } from './score.ts';
 // baseline always runs, since it records coverage.
 // The fixture's one deployment variant, "labels", also checks label() (CHECK_LABELS=1).
 const seen = new Map<string, GradeOutcome>();
-const graded: { id: string; variant: string }[] = [];
+const graded: { id: string; variant: string; checks?: string[] }[] = [];
 const grader: Grader = async (o) => {
   const id = o.env.__STRYKER_ACTIVE_MUTANT__;
-  const memo = `${id}@${o.variant ?? 'default'}`;
-  if (id !== undefined) graded.push({ id, variant: o.variant ?? 'default' });
+  const memo = `${id}@${o.variant ?? 'default'}@${o.checks?.join(',') ?? 'all'}`;
+  if (id !== undefined) graded.push({ id, variant: o.variant ?? 'default', ...(o.checks ? { checks: o.checks } : {}) });
   const known = id === undefined ? undefined : seen.get(memo);
   if (known) return known;
   const g = await gradeOnce(o);
@@ -28,11 +31,26 @@ const grader: Grader = async (o) => {
   return g;
 };
 
-const gradeOnce: Grader = ({ workspace, env, timeoutMs, variant }) =>
+/** The same grader, blind to which checks reach a mutant: it always runs every check. */
+const everyCheck: Grader = (o) => {
+  const { checks: _, ...all } = o;
+  return grader(all);
+};
+
+const gradeOnce: Grader = ({ workspace, env, timeoutMs, variant, checks }) =>
   new Promise((resolve) => {
+    const covDir = env.SDGRADE_MUTATE_COVERAGE_DIR;
     const child = spawn(process.execPath, ['--import', 'tsx', 'fixtures/mutate/check-clamp.ts'], {
       cwd: workspace,
-      env: { ...process.env, ...env, ...(variant === 'labels' ? { CHECK_LABELS: '1' } : {}) },
+      env: {
+        ...process.env,
+        ...env,
+        ...(variant === 'labels' ? { CHECK_LABELS: '1' } : {}),
+        ...(checks ? { CHECKS: checks.join(',') } : {}),
+        // coverage looked at every millisecond (the checks take a few), and the check spans as the harness writes them
+        SDGRADE_MUTATE_COVERAGE_TICK_MS: '1',
+        ...(covDir ? { [checkSpansVar]: join(covDir, checkSpansFile) } : {}),
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
@@ -101,7 +119,12 @@ describe('sdgrade mutate', () => {
       // every survivor is in label(), which no check looks at
       expect(survivors.length).toBeGreaterThan(0);
       // label() is never called by the check: its mutants are "no coverage", not graded
-      for (const m of survivors.filter((m) => m.start.line >= 8)) expect(m.status).toBe('no-coverage');
+      const inLabelBody = survivors.filter((m) => m.start.line === 8);
+      expect(inLabelBody.length).toBeGreaterThan(0);
+      for (const m of inLabelBody) expect(m.status).toBe('no-coverage');
+      // the constant label() reads runs when the module loads: graded by every check (none looks at it), survived
+      const loaded = survivors.filter((m) => m.start.line === 12);
+      expect(loaded.map((m) => [m.status, m.checks])).toEqual([['survived', undefined]]);
       // in clamp() only the boundary mutants survive (x <= lo, x >= hi: equivalent, since both return the bound)
       const inClamp = survivors.filter((m) => m.start.line <= 5);
       expect(inClamp.map((m) => `${m.original} -> ${m.replacement}`).sort()).toEqual([
@@ -155,7 +178,7 @@ describe('sdgrade mutate', () => {
       expect(labels?.covers).toBeGreaterThan(def?.covers ?? Number.POSITIVE_INFINITY);
       // no mutant is "no coverage" now: every label() mutant is graded under "labels" alone, and killed there
       expect(r.counts['no-coverage']).toBe(0);
-      const inLabel = r.mutants.filter((m) => m.start.line >= 8);
+      const inLabel = r.mutants.filter((m) => m.start.line === 8);
       expect(inLabel.length).toBeGreaterThan(0);
       for (const m of inLabel) {
         expect(m.gradedUnder, m.key).toEqual(['labels']);
@@ -170,6 +193,11 @@ describe('sdgrade mutate', () => {
         expect(m.variant).toBe('default');
         expect(graded.filter((g) => g.id === m.id).map((g) => g.variant)).toEqual(['default']);
       }
+      // the constant label() reads runs at load under both variants: graded by every check of each, killed by "labels"
+      const loaded = r.mutants.filter((m) => m.start.line === 12);
+      expect(loaded.map((m) => [m.status, m.variant, m.gradedUnder, m.checks])).toEqual([
+        ['killed', 'labels', ['default', 'labels'], undefined],
+      ]);
       // a survivor passed under every variant that runs it, and the report says which
       const survivors = r.mutants.filter((m) => m.status === 'survived');
       expect(survivors.map((m) => `${m.original} -> ${m.replacement}`).sort()).toEqual([
@@ -184,6 +212,85 @@ describe('sdgrade mutate', () => {
     },
     timeLimit(300_000),
   );
+});
+
+describe('per-check coverage', () => {
+  it(
+    'grades each mutant only with the checks that reach it, and gives the verdicts of grading with every check',
+    async () => {
+      const files = ['fixtures/mutate/clamp.ts'];
+      const run = (grade: Grader) =>
+        runMutate({
+          root: rootDir,
+          files,
+          sample: 1000,
+          seed: 1,
+          timeoutMs: 60_000,
+          equivalents: new Map(),
+          grade,
+          log: () => {},
+          variants: ['default', 'labels'],
+        });
+      graded.length = 0;
+      const subset = await run(grader);
+      const runs = graded.length;
+      const all = await run(everyCheck);
+      const verdicts = (r: typeof subset) => r.mutants.map((m) => `${m.key} ${m.status} ${m.variant}`);
+      expect(verdicts(subset)).toEqual(verdicts(all));
+      // the baseline saw each check's reach: "below" returns before the ternary
+      const def = subset.variants?.find((v) => v.name === 'default');
+      expect(def?.checks?.map((c) => c.id)).toEqual(['in-range', 'below', 'above']);
+      expect(def?.everywhere).toBeGreaterThan(0);
+      const ternary = subset.mutants.filter((m) => m.start.line === 4 && m.original === 'x > hi');
+      expect(ternary.length).toBeGreaterThan(0);
+      for (const m of ternary) expect(m.checks?.default, m.key).toEqual(['in-range', 'above']);
+      // label()'s body is reached by "labels" alone, under the variant that has it
+      for (const m of subset.mutants.filter((m) => m.start.line === 8))
+        expect(m.checks).toEqual({ labels: ['labels'] });
+      // fewer checks were run in all (each run of the fixture is one "restart")
+      const checksRun = (gs: typeof graded) => gs.reduce((n, g) => n + (g.checks?.length ?? 3), 0);
+      expect(checksRun(graded.slice(0, runs))).toBeLessThan(checksRun(graded.slice(runs)));
+      // a hang bound, not a speed verdict: two runs of about 25 fixture processes each, on a shared machine
+    },
+    timeLimit(900_000),
+  );
+
+  it('takes an interval of runs to reach every check it meets, and anything outside the checks to reach all', () => {
+    const spans = parseCheckSpans(
+      ['start A 1000', 'done A pass', 'start B 2000', 'done B skipped', 'start C 3000', 'done C pass', 'end 4000'].join(
+        '\n',
+      ),
+    );
+    expect(spans?.checks.map((c) => [c.id, c.status])).toEqual([
+      ['A', 'pass'],
+      ['B', 'skipped'],
+      ['C', 'pass'],
+    ]);
+    const hits = parseHits([
+      [
+        'inA 1400 1500',
+        'acrossAC 1900 3100',
+        'start 900 1050',
+        'late 3950 4100',
+        'onlySkipped 2400 2500',
+        'inC 3500 3550',
+        'inC 1500 1550',
+        'cut 1500 15',
+      ].join('\n'),
+    ]);
+    // a last line with no newline was cut short by kill -9
+    expect(hits.has('cut')).toBe(false);
+    const cov = attributeHits(hits, spans);
+    const reach = (id: string) => [...cov.byCheck].filter(([, s]) => s.has(id)).map(([c]) => c);
+    expect(reach('inA')).toEqual(['A']);
+    // B was skipped: it reaches nothing on purpose
+    expect(reach('acrossAC')).toEqual(['A', 'C']);
+    expect(reach('inC')).toEqual(['A', 'C']);
+    // before the first check, after the last, or only in a skipped one: every check
+    expect([...cov.everywhere].sort()).toEqual(['late', 'onlySkipped', 'start']);
+    // no spans at all: every mutant reached is reached everywhere
+    expect([...attributeHits(hits, null).everywhere].sort()).toEqual([...hits.keys()].sort());
+  });
 });
 
 describe('deployment variants', () => {

@@ -5,10 +5,15 @@
 // With deployment variants (ChapterModule.variants: ALGORITHM=maglev...), each variant has its own baseline and
 // coverage, and a mutant is graded under every variant whose run reaches its code, in order, until one kills it:
 // it is "no coverage" only when no variant runs it.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// Per-check coverage: the baseline also records which checks reach each mutant's code (check-coverage.ts), and a
+// mutant is graded only by those checks (every check when its code runs at start-up or shutdown), stopping at the
+// first that fails. As in Stryker's per-test coverage, the checks are taken to be independent: a mutant survives when
+// every check that reaches its code passes with it.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type CheckCoverage, checksReaching, readCheckCoverage } from './check-coverage.ts';
 import { instrument, type MutantInfo, mutantDiff, mutantKey, type SourceFile } from './instrument.ts';
 import { mutantSwitchLines } from './mutant-switches.ts';
 import { sampleMutants } from './sample.ts';
@@ -25,6 +30,8 @@ export interface GradeOutcome {
   reason?: string;
   /** Every check that failed (without --fail-fast), each with the first line of its reason. */
   failed?: { id: string; reason: string }[];
+  /** How long each check took (ms), when the grader knows: shown for the baseline. */
+  durations?: Record<string, number>;
 }
 
 /** Grades the workspace's code with this environment (the active mutant, or coverage for the baseline). */
@@ -34,6 +41,8 @@ export type Grader = (o: {
   timeoutMs: number;
   /** The deployment variant to grade (absent: the reference as deployed). */
   variant?: string;
+  /** Only these checks, in catalog order (absent: every check); the baseline's coverage says which reach the mutant. */
+  checks?: string[];
 }) => Promise<GradeOutcome>;
 
 export interface MutateOptions {
@@ -60,6 +69,8 @@ export interface MutantRecord extends MutantInfo {
   variant?: string;
   /** Every variant whose run reaches this mutant's code: those it was graded under, in order. */
   gradedUnder?: string[];
+  /** The checks each run graded it with, when fewer than all (only those that reach its code), by variant. */
+  checks?: Record<string, string[]>;
 }
 
 export interface VariantBaseline {
@@ -67,6 +78,10 @@ export interface VariantBaseline {
   baselineMs: number;
   /** How many mutants' code this variant's run reaches. */
   covers: number;
+  /** Of those, how many run at start-up or shutdown, outside every check (graded by every check). */
+  everywhere?: number;
+  /** Each check that ran in the baseline: how long it took and how many mutants' code it reaches. */
+  checks?: { id: string; ms?: number; covers: number }[];
 }
 
 export interface MutateReport {
@@ -108,7 +123,7 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
   try {
     // One baseline per variant: the instrumented code with no mutant active must pass, or every "kill" would be
     // noise; it records which mutants' code that variant's run reaches.
-    const coverage = new Map<string | undefined, Set<string>>();
+    const coverage = new Map<string | undefined, CheckCoverage>();
     const baselines: VariantBaseline[] = [];
     for (const v of variantNames) {
       const covDir = mkdtempSync(join(tmpdir(), 'sdgrade-mutate-cov-'));
@@ -129,6 +144,8 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
       // failed check is not retried: that is a real failure of the baseline.
       if (base.status === 'error') {
         o.log(`baseline${v ? ` (variant ${v})` : ''} could not be graded (${base.reason ?? ''}); grading it again`);
+        rmSync(covDir, { recursive: true, force: true });
+        mkdirSync(covDir);
         base = await gradeBaseline();
       }
       const ms = performance.now() - t0;
@@ -136,32 +153,49 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
         throw new Error(
           `the instrumented code with no mutant active does not pass${v ? ` under variant ${v}` : ''} (${base.status}${base.by ? ` by ${base.by}` : ''}: ${base.reason ?? ''}); fix that first`,
         );
-      const covered = new Set<string>();
-      for (const f of readdirSync(covDir))
-        for (const id of JSON.parse(readFileSync(join(covDir, f), 'utf8'))) covered.add(id);
-      coverage.set(v, covered);
-      baselines.push({ name: label(v), baselineMs: Math.round(ms), covers: covered.size });
+      const cov = readCheckCoverage(covDir);
+      coverage.set(v, cov);
+      const checks = [...cov.byCheck].map(([id, ids]) => ({
+        id,
+        ...(base.durations?.[id] !== undefined ? { ms: base.durations[id] } : {}),
+        covers: ids.size,
+      }));
+      baselines.push({
+        name: label(v),
+        baselineMs: Math.round(ms),
+        covers: cov.reached.size,
+        everywhere: cov.everywhere.size,
+        ...(checks.length ? { checks } : {}),
+      });
       o.log(
-        `baseline${v ? ` (variant ${v})` : ''} passed in ${fmtDuration(ms)}; the checks reach ${covered.size} of ${inst.mutants.length} mutants' code`,
+        `baseline${v ? ` (variant ${v})` : ''} passed in ${fmtDuration(ms)}; the checks reach ${cov.reached.size} of ${inst.mutants.length} mutants' code`,
       );
+      if (checks.length)
+        o.log(
+          `  ${cov.everywhere.size} at start-up or shutdown (graded by every check); by check: ${checks.map((c) => `${c.id} ${c.covers}${c.ms !== undefined ? ` (${fmtDuration(c.ms)})` : ''}`).join(', ')}`,
+        );
     }
     const baselineMs = baselines.reduce((a, b) => a + b.baselineMs, 0);
     if (o.variants?.length) {
-      const any = new Set([...coverage.values()].flatMap((c) => [...c]));
+      const any = new Set([...coverage.values()].flatMap((c) => [...c.reached]));
       o.log(`under the ${variantNames.length} variants together the checks reach ${any.size} mutants' code`);
     }
 
     // Graded under each variant that runs its code, in order, until one detects it (killed or timed out); an error
-    // under one variant (e.g. it cannot start) leaves the others to decide.
+    // under one variant (e.g. it cannot start) leaves the others to decide. Under each, only the checks that reach it.
     const gradeUnder = async (id: string, under: (string | undefined)[]) => {
       let last: GradeOutcome & { variant: string } = { status: 'survived', variant: label(under[0]) };
       let error: (GradeOutcome & { variant: string }) | undefined;
+      const subsets: Record<string, string[]> = {};
       for (const v of under) {
+        const checks = checksReaching(coverage.get(v) as CheckCoverage, id);
+        if (checks) subsets[label(v)] = checks;
         const g = await o.grade({
           workspace: ws.dir,
           env: { [ACTIVE]: id },
           timeoutMs: o.timeoutMs,
           ...(v ? { variant: v } : {}),
+          ...(checks ? { checks } : {}),
         });
         last = { ...g, variant: label(v) };
         if (g.status === 'killed' || g.status === 'timeout') break;
@@ -173,6 +207,7 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
         ...(decided.by ? { by: decided.by } : {}),
         ...(decided.reason ? { reason: decided.reason } : {}),
         ...(o.variants?.length ? { variant: decided.variant, gradedUnder: under.map(label) } : {}),
+        ...(Object.keys(subsets).length ? { checks: subsets } : {}),
       };
     };
     const picked = sampleMutants(population, o.sample, o.seed);
@@ -185,7 +220,7 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
       const eq = o.equivalents.get(key);
       if (eq) rec = { ...m, key, status: 'equivalent', reason: eq, ms: 0 };
       else {
-        const under = variantNames.filter((v) => coverage.get(v)?.has(m.id));
+        const under = variantNames.filter((v) => coverage.get(v)?.reached.has(m.id));
         if (!under.length)
           rec = {
             ...m,
@@ -201,7 +236,13 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
       const s = scoreOf(records);
       const left = ((performance.now() - started) / (i + 1)) * (picked.length - i - 1);
       o.log(
-        `mutant ${i + 1}/${picked.length} ${rec.status.padEnd(11)} ${m.file}:${m.start.line} ${m.mutator}${rec.by ? ` (by ${rec.by})` : ''}${o.variants?.length && rec.variant ? ` [${rec.variant}]` : ''} | score so far ${formatScore(s)} | ~${fmtDuration(left)} left`,
+        `mutant ${i + 1}/${picked.length} ${rec.status.padEnd(11)} ${m.file}:${m.start.line} ${m.mutator}${rec.by ? ` (by ${rec.by})` : ''}${o.variants?.length && rec.variant ? ` [${rec.variant}]` : ''}${
+          rec.checks
+            ? ` {only ${Object.entries(rec.checks)
+                .map(([v, c]) => `${v}: ${c.join(',')}`)
+                .join('; ')}}`
+            : ''
+        } | score so far ${formatScore(s)} | ~${fmtDuration(left)} left`,
       );
     }
     const counts = countOf(records);
