@@ -188,7 +188,8 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
             'insufficient_brokers',
             `replicationFactor ${replicationFactor} needs ${replicationFactor} brokers; there are ${options.brokers}`,
           );
-        if ((b.minInsyncReplicas ?? 1) > replicationFactor)
+        // MUTANT min-insync-unchecked: a minimum no replica set can meet is stored (acks=all could never succeed).
+        if ((b.minInsyncReplicas ?? 1) > replicationFactor && mutant !== 'min-insync-unchecked')
           throw new ProblemError(
             422,
             'invalid_min_insync',

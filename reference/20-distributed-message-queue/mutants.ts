@@ -6,6 +6,12 @@ const CLUSTER_MANIFEST = new URL('./manifest.cluster.json', import.meta.url).pat
 export const MUTANTS = [
   { name: 'health-plain-text', breaks: 'MQ-C1', description: 'readiness answers text/plain "ok", not the Health body' },
   {
+    name: 'min-insync-unchecked',
+    breaks: 'MQ-C2',
+    description:
+      'a topic whose minInsyncReplicas exceeds its replicationFactor is created (acks=all could never succeed)',
+  },
+  {
     name: 'topic-recreated',
     breaks: 'MQ-C2',
     description: 'creating a topic whose name is taken answers 201 and starts it again, instead of 409 topic_exists',

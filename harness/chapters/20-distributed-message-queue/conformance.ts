@@ -104,6 +104,12 @@ export async function topicConformance(ctx: CheckContext): Promise<void> {
     ctx.expectStatus(rf, 422, 'insufficient_brokers');
     ctx.expectStatus(await api.describeTopic(wide), 404, 'topic_not_found');
   }
+  // More in-sync replicas required than there are replicas: no write could ever be acknowledged with acks=all, so
+  // 422 invalid_min_insync and nothing created (a relation between two fields, which no schema expresses).
+  const strict = uniqueName('c2');
+  const mi = await api.createTopic({ name: strict, partitions: 1, replicationFactor: 1, minInsyncReplicas: 2 });
+  ctx.expectStatus(mi, 422, 'invalid_min_insync');
+  ctx.expectStatus(await api.describeTopic(strict), 404, 'topic_not_found');
 
   for (const bad of [
     { partitions: 1 },
