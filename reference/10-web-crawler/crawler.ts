@@ -40,7 +40,7 @@ export class CrawlJob {
     if (mutant === 'counters-reset-on-resume')
       this.counts = { fetched: 0, stored: 0, duplicates: 0, skipped: 0, failed: 0 };
     this.launched = this.counts.fetched;
-    }
+  }
 
   /** The job as its stored state has it: the counts, the seen set (into the Bloom filter) and the frontier. */
   static async open(
@@ -127,9 +127,9 @@ export class CrawlJob {
             this.log(`crawl ${this.row.id}: ${next.item.url} not recorded: ${(e as Error).message}`),
           )
           .finally(() => {
-          this.inFlight--;
-          this.notify();
-        });
+            this.inFlight--;
+            this.notify();
+          });
         continue;
       }
       // Nothing to start now: wait for a fetch to end or the soonest host to come off its delay.
@@ -212,7 +212,7 @@ export class CrawlJob {
       // MUTANT no-trap-limit: the condition above lets every depth through.
       const fresh = await this.unseen([...new Set(page.links)]);
       added = fresh.map((url) => ({ url, depth: item.depth + 1 }));
-      }
+    }
     await this.store.recordFetch(this.row.id, page, html, added);
     for (const a of added) {
       this.seen.add(a.url);
