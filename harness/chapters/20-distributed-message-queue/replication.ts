@@ -151,8 +151,9 @@ export async function clusterLeadership(ctx: CheckContext): Promise<void> {
         f,
       );
       redirects.push({ partition: p, broker: b, leader: s.leader, location: x.headers.location });
-      // Following the redirect: produced on the leader.
-      acked.push(...(await produceAcked(ctx, mqApi(ctx, following(ctx, b)), topic, [{ partition: p, value }], '1')));
+      // Following the redirect: produced on the leader, with acks=all, so the record is below the high watermark (what
+      // a fetch may read) once acknowledged; with acks=1 a fetch right after could still end before it (CI saw that).
+      acked.push(...(await produceAcked(ctx, mqApi(ctx, following(ctx, b)), topic, [{ partition: p, value }], 'all')));
     }
   }
   // Every partition holds exactly what the leaders acknowledged: no copy appended by a broker that redirected.
