@@ -47,5 +47,17 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     'MQ-F5': leaderFailover,
   },
   mutants: MUTANTS,
+  // Three brokers (manifest.cluster.json): replication, acks=all and failover need a cluster, so the single-broker
+  // default skips MQ-C8, MQ-F4 and MQ-F5 and the main job grades them here. `sdgrade test 20 --variant cluster`
+  // grades the cluster whole; blind bugs and `mutate` name it as any variant.
+  variants: [
+    {
+      name: 'cluster',
+      description: 'three brokers (manifest.cluster.json), every partition replicated three times',
+      env: {},
+      manifest: 'manifest.cluster.json',
+      completes: ['MQ-C8', 'MQ-F4', 'MQ-F5'],
+    },
+  ],
   load: loadMessageQueue,
 };
