@@ -57,6 +57,15 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
       env: {},
       manifest: 'manifest.cluster.json',
       completes: ['MQ-C8', 'MQ-F4', 'MQ-F5'],
+      // Graded whole (`test 20 --variant cluster`), these failed on the unmodified cluster: they talk to the first
+      // broker only and do not follow its 307 not_leader redirect to a partition's leader. Not a property of the
+      // cluster: a gap of these checks (README, "Not yet"); each is graded on the single broker.
+      notApplicable: Object.fromEntries(
+        (['MQ-C2', 'MQ-C3', 'MQ-C4', 'MQ-I2', 'MQ-I3', 'MQ-I4', 'MQ-F1', 'MQ-F3'] as const).map((id) => [
+          id,
+          'graded on the single broker (manifest.json) only: this check talks to one broker and does not yet follow a 307 not_leader redirect to the partition leader',
+        ]),
+      ),
     },
   ],
   load: loadMessageQueue,
