@@ -15,11 +15,16 @@ import {
   timeLimit,
 } from '../grade-test-kit.ts';
 import { stockExchange } from './index.ts';
+import { lintMdFrames } from './md-frames.ts';
 
 const realDatabase = Boolean(process.env.SDGRADE_DATABASE_URL);
 const base = referenceGradeBase(stockExchange, 10);
 
 describe('29-stock-exchange reference', () => {
+  it('has market-data frame schemas that compile under Ajv strict mode, with examples that fit', () => {
+    expect(lintMdFrames()).toEqual([]);
+  });
+
   it(
     'passes every check by manifest, the faults included',
     async () => {
