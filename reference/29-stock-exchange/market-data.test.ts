@@ -11,8 +11,10 @@ function batches(n: number): LogEvent[][] {
   let seq = 0;
   let x = 7;
   const next = (m: number) => {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    return x % m;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % m;
   };
   const out: LogEvent[][] = [];
   const run = (e: InboundEvent) => {

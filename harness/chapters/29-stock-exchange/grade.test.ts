@@ -39,8 +39,9 @@ describe('29-stock-exchange reference', () => {
   );
 
   // The event log in PostgreSQL (the real component): the checks the store decides - the replay after kill -9, the
-  // gapless log and its determinism, duplicates at once. The whole catalog runs there in the main job.
-  const onPostgres = ['SE-I2', 'SE-I4', 'SE-F1', 'SE-F2'];
+  // gapless log and its determinism, duplicates at once, the market-data stream (published as each append completes).
+  // The whole catalog runs there in the main job.
+  const onPostgres = ['SE-I2', 'SE-I4', 'SE-I6', 'SE-F1', 'SE-F2'];
   it.runIf(realDatabase || process.env.CI)(
     'passes the store-bound checks by manifest with the event log on real PostgreSQL (CI)',
     async () => {

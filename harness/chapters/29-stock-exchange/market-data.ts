@@ -360,6 +360,8 @@ export async function lateSubscribers(ctx: CheckContext): Promise<void> {
         const users = [freshUser('i7'), freshUser('i7'), freshUser('i7'), freshUser('i7')];
         for (const u of users) await fund(ctx, api, u, { [CASH]: RICH.cash, [symbol]: RICH.shares });
         const early = await MdClient.open(ctx, log, symbol);
+        // Orders only once its snapshot is in, so the first subscriber's stream is the reference for the others.
+        ctx.expect(await early.until(() => early.frames.length > 0), 'the first subscriber got no snapshot within 5 s');
         let accepted = 0;
         for (const [i, o] of book.entries()) {
           okBody<Order>(ctx, await api.place({ userId: users[i % 4]!, symbol, ...o }), 201, `order ${i}`);

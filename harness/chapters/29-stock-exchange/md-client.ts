@@ -73,8 +73,8 @@ export class MdClient {
   ) {
     this.ws = new WebSocket(url);
     log.clients.add(this);
-    // A check stopped at its time limit stops waiting on this socket too.
-    onCheckStop(() => this.terminate());
+    // A check stopped at its time limit stops waiting on this socket too (until the socket closes).
+    const unwatch = onCheckStop(() => this.terminate());
     this.opened = new Promise((resolve) => {
       this.ws.once('open', () => resolve(true));
       this.ws.once('error', () => resolve(false));
@@ -106,6 +106,7 @@ export class MdClient {
       this.wake();
     });
     this.ws.on('close', (code, reason) => {
+      unwatch();
       this.closed = { code, reason: reason.toString() };
       this.wake();
     });
