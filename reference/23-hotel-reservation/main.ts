@@ -9,7 +9,7 @@ import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { AvailabilityCache } from './cache.ts';
 import { type Db, PostgresDb, type SchemaOptions, SqliteDb } from './db.ts';
-import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName } from './mutants.ts';
+import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName, NEEDS_POSTGRES } from './mutants.ts';
 import { STRATEGIES, type Strategy } from './room-taker.ts';
 import { HotelStore } from './store.ts';
 
@@ -41,11 +41,19 @@ await runServer({
       checkConstraint: strategy === 'constraint' && mutant !== 'constraint-missing',
       uniqueReservationId: mutant !== 'idempotency-key-not-unique',
     };
+    if (mutant && (NEEDS_POSTGRES as readonly string[]).includes(mutant) && !config.databaseUrl)
+      throw new ConfigError(`MUTANT ${mutant} needs PostgreSQL (DATABASE_URL)`);
     const spec = await loadSpec(SPEC_URL);
     const log = (m: string) => console.error(m);
     const db: Db =
       config.databaseUrl && mutant !== 'memory-store'
-        ? await PostgresDb.connect(config.databaseUrl, schemaFor(config.dataDir), schema, log)
+        ? await PostgresDb.connect(
+            config.databaseUrl,
+            schemaFor(config.dataDir),
+            schema,
+            log,
+            mutant === 'db-loss-answers-500',
+          )
         : // MUTANT memory-store: nothing reaches a file.
           new SqliteDb(mutant === 'memory-store' ? ':memory:' : join(config.dataDir, 'hotel.sqlite'), schema);
     // The tables were made for one strategy (the CHECK constraint is part of them): refuse to run another on them.

@@ -84,6 +84,17 @@ export const MUTANTS = [
     description: 'a cancellation is not fed to the change stream: availability keeps its rooms reserved',
   },
   {
+    name: 'commit-not-awaited',
+    breaks: 'HR-F2',
+    description:
+      'a reservation answers 201 once its transaction is under way, not once it committed: a transaction the database loses is acknowledged anyway',
+  },
+  {
+    name: 'db-loss-answers-500',
+    breaks: 'HR-F2',
+    description: 'a lost PostgreSQL connection escapes as a 500, not as 503 unavailable',
+  },
+  {
     name: 'memory-store',
     breaks: 'HR-F1',
     description: 'the embedded store is an in-memory SQLite database: a restart forgets every reservation',
@@ -92,6 +103,9 @@ export const MUTANTS = [
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
+
+/** Mutants that live in the PostgreSQL store: they show only on a real database (the harness marks them `needs`). */
+export const NEEDS_POSTGRES: readonly MutantName[] = ['commit-not-awaited', 'db-loss-answers-500'];
 
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */
 export const MUTANT_STRATEGY: Partial<Record<MutantName, 'pessimistic' | 'optimistic' | 'constraint'>> = {

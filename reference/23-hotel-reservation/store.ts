@@ -244,7 +244,7 @@ export class HotelStore {
       // mutants' whole check).
       const unlocked = this.taker.readsFirst ? await this.unlockedView(rt, nights) : undefined;
       try {
-        const rows = await this.db.tx(async (sql) => {
+        const transaction = this.db.tx(async (sql) => {
           if (!keyOutsideTx) {
             const existing = await this.byId(sql, r.reservationId);
             if (existing) return existing;
@@ -269,6 +269,15 @@ export class HotelStore {
           );
           return rows;
         });
+        if (this.mutant === 'commit-not-awaited') {
+          // MUTANT commit-not-awaited: 201 as soon as the transaction is under way; its failure is only logged.
+          transaction.then(
+            (rows) => Array.isArray(rows) && this.cache.changed(rt.hotelId, rt.roomTypeId, rows.map(cachedOf)),
+            (e) => console.error(`reservation ${r.reservationId} not committed: ${(e as Error).message}`),
+          );
+          return { created: true, reservation };
+        }
+        const rows = await transaction;
         if (!Array.isArray(rows)) return this.replay(rows, r);
         this.cache.changed(rt.hotelId, rt.roomTypeId, rows.map(cachedOf));
         return { created: true, reservation };

@@ -1,6 +1,6 @@
 // Chapter 23, Hotel reservation: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown
 // one), its mutants and its load test. Written to CHECKLIST.md beside this file.
-import { MUTANTS } from '../../../reference/23-hotel-reservation/mutants.ts';
+import { MUTANTS, NEEDS_POSTGRES } from '../../../reference/23-hotel-reservation/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/23-hotel-reservation/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
@@ -12,6 +12,7 @@ import {
   readinessConformance,
   reservationConformance,
 } from './conformance.ts';
+import { databaseRestartMidTransaction } from './db-restart.ts';
 import { killService } from './faults.ts';
 import { loadHotelReservation } from './load.ts';
 import { duplicatesAtOnce, modelSequence, raceForLastRooms } from './properties.ts';
@@ -31,7 +32,11 @@ export const hotelReservation: ChapterModule<CheckId> = {
     'HR-I3': raceForLastRooms,
     'HR-I4': duplicatesAtOnce,
     'HR-F1': killService,
+    'HR-F2': databaseRestartMidTransaction,
   },
-  mutants: MUTANTS,
+  // These live in the PostgreSQL store: they show only with a real database to take away.
+  mutants: MUTANTS.map((m) =>
+    (NEEDS_POSTGRES as readonly string[]).includes(m.name) ? { ...m, needs: ['SDGRADE_DATABASE_URL'] } : m,
+  ),
   load: loadHotelReservation,
 };

@@ -10,7 +10,8 @@ export const checkIds = [
   "HR-I2",
   "HR-I3",
   "HR-I4",
-  "HR-F1"
+  "HR-F1",
+  "HR-F2"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -112,6 +113,18 @@ export const catalog = {
       ],
       "needs": [
         "process-control"
+      ]
+    },
+    {
+      "id": "HR-F2",
+      "kind": "fault",
+      "title": "PostgreSQL restarted mid-transaction (connections inside writing transactions terminated, then the server crashed and started again) while clients reserve - every answer 201 or a documented 503 / 409 write_conflict, never a 500 or a hang; 201 again within 10 s; every 201 still there, sent again 200 with the same reservation, a refused request reserved once when sent again; no night counts a reservation twice",
+      "covers": [
+        "fault:3"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
       ]
     }
   ],
