@@ -11,7 +11,8 @@ export const checkIds = [
   "HR-I3",
   "HR-I4",
   "HR-F1",
-  "HR-F2"
+  "HR-F2",
+  "HR-F3"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -125,6 +126,18 @@ export const catalog = {
       "needs": [
         "process-control",
         "dependency:database"
+      ]
+    },
+    {
+      "id": "HR-F3",
+      "kind": "fault",
+      "title": "A stale inventory cache (Redis restarted from an older snapshot after the room type filled; Redis paused) - a search may show rooms the database no longer has, but every booking past 110% is refused 409, a change of the nights makes availability right within 1 s, and with Redis paused reservations still answer 201 / 409 within 5 s",
+      "covers": [
+        "fault:4"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis"
       ]
     }
   ],
