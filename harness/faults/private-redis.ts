@@ -1,11 +1,11 @@
 // A Redis server the harness owns, for faults that need the server itself, not a link to it: pause it (SIGSTOP: its
-// connections stay open and nothing is answered), snapshot it (SAVE), crash it (SIGKILL) and start it again on the
-// same port from its last snapshot, so it comes back older than the writes it had taken (as Redis does after a
-// restart from RDB, or a failover to a replica that lagged). redis-server in the foreground (our child, in its own
-// group, owned: harness/tools/owned-processes.ts) on a stable free port on 127.0.0.1, no automatic snapshots, no AOF.
+// connections stay open and nothing is answered), or take a copy of its data and later put the data back to that copy
+// while its clients stay connected, so it is older than the writes it had acknowledged (as behind an address that
+// fails over to a replica that lagged). redis-server in the foreground (our child, in its own group, owned:
+// harness/tools/owned-processes.ts) on a free port on 127.0.0.1, no snapshots on disk, no AOF.
 //
 //   const redis = await startPrivateRedis(serverPath);  // findOnPath('redis-server')
-//   target.useDependency('redis', redis.url);  ...  await redis.snapshot(); ...  await redis.crash(); await redis.start();
+//   target.useDependency('redis', redis.url);  ...  await redis.snapshot(); ...  await redis.rollback();
 //   await redis.close();                               // stops it and removes its folder
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,21 +22,19 @@ export interface PrivateRedis {
   port: number;
   /** Keys in its database 0. */
   keyCount(): Promise<number>;
-  /** Writes a snapshot (SAVE): what a restart comes back with. */
+  /** Copies every key of database 0 (DUMP, with its time to live): what rollback goes back to. */
   snapshot(): Promise<void>;
+  /** Puts database 0 back to the last snapshot (RESTORE ... REPLACE, newer keys deleted); clients stay connected. */
+  rollback(): Promise<number>;
   /** SIGSTOP / SIGCONT: connections stay open, commands wait unanswered. */
   pause(): void;
   resume(): void;
-  /** SIGKILL: gone without a goodbye, nothing saved since the last snapshot. */
-  crash(): Promise<void>;
-  /** Starts it again on the same port and folder (loading the last snapshot); resolves once it answers. */
-  start(): Promise<void>;
   /** Stops it and removes its folder. Safe to call more than once. */
   close(): Promise<void>;
 }
 
-/** One command on a connection of its own (none of the target's). */
-async function command(port: number, ...args: string[]): Promise<unknown> {
+/** fn on a connection of its own (none of the target's). */
+async function withClient<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {
   const c = new Redis({
     host: '127.0.0.1',
     port,
@@ -50,7 +48,7 @@ async function command(port: number, ...args: string[]): Promise<unknown> {
   c.on('error', () => {});
   try {
     await c.connect();
-    return await c.call(args[0]!, ...args.slice(1));
+    return await fn(c);
   } finally {
     c.disconnect();
   }
@@ -65,6 +63,7 @@ export async function startPrivateRedis(server: string): Promise<PrivateRedis> {
   let log = '';
   let paused = false;
   let closed = false;
+  let copy = new Map<string, { value: Buffer; ttlMs: number }>();
 
   const stopServer = async () => {
     if (!child) return;
@@ -83,7 +82,7 @@ export async function startPrivateRedis(server: string): Promise<PrivateRedis> {
     c.stderr?.on('data', keep);
     const deadline = Date.now() + 20_000;
     for (;;) {
-      if ((await command(port, 'PING').catch(() => null)) === 'PONG') return;
+      if ((await withClient(port, (r) => r.ping()).catch(() => null)) === 'PONG') return;
       if (c.exitCode !== null || c.signalCode !== null || Date.now() > deadline)
         throw new Error(`redis-server did not start on 127.0.0.1:${port}:\n${log}`);
       await sleep(50);
@@ -106,10 +105,21 @@ export async function startPrivateRedis(server: string): Promise<PrivateRedis> {
   return {
     url: `redis://127.0.0.1:${port}/0`,
     port,
-    keyCount: async () => Number(await command(port, 'DBSIZE')),
-    snapshot: async () => {
-      await command(port, 'SAVE');
-    },
+    keyCount: () => withClient(port, (r) => r.dbsize()),
+    snapshot: () =>
+      withClient(port, async (r) => {
+        copy = new Map();
+        for (const key of await r.keys('*')) {
+          const value = await r.dumpBuffer(key);
+          if (value) copy.set(key, { value, ttlMs: Math.max(0, await r.pttl(key)) });
+        }
+      }),
+    rollback: () =>
+      withClient(port, async (r) => {
+        for (const key of await r.keys('*')) if (!copy.has(key)) await r.del(key);
+        for (const [key, { value, ttlMs }] of copy) await r.restore(key, ttlMs, value, 'REPLACE');
+        return copy.size;
+      }),
     pause() {
       child?.kill('SIGSTOP');
       paused = true;
@@ -118,8 +128,6 @@ export async function startPrivateRedis(server: string): Promise<PrivateRedis> {
       child?.kill('SIGCONT');
       paused = false;
     },
-    crash: stopServer,
-    start: startServer,
     close,
   };
 }

@@ -74,7 +74,10 @@ export class RedisInventoryCache implements InventoryCache {
     this.stream = new ChangeStream((batch) => this.write(batch), o.log);
   }
 
-  /** Connects and empties the namespace; if Redis is away the service starts anyway and uses it once it is back. */
+  /**
+   * Connects and empties the namespace (a crashed predecessor's unapplied changes went with it); if Redis is away the
+   * service starts anyway and uses it once it is back.
+   */
   async open(timeoutMs = 2000): Promise<void> {
     const timeout = new Promise<false>((ok) => setTimeout(ok, timeoutMs, false).unref());
     const connected = this.redis.connect().then(
@@ -85,12 +88,21 @@ export class RedisInventoryCache implements InventoryCache {
       this.markDown('not reachable at startup');
       return;
     }
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.o.namespace}*`, 'COUNT', 1000);
-      if (keys.length) await this.redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    // On a connection of its own, without the 50 ms bound a busy machine could trip.
+    const admin = this.redis.duplicate({ commandTimeout: 10_000 });
+    try {
+      await admin.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await admin.scan(cursor, 'MATCH', `${this.o.namespace}*`, 'COUNT', 1000);
+        if (keys.length) await admin.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } catch (e) {
+      this.o.log(`inventory cache (Redis): could not empty ${this.o.namespace}* at start: ${(e as Error).message}`);
+    } finally {
+      admin.disconnect();
+    }
   }
 
   private usable(): boolean {

@@ -1,10 +1,11 @@
 // HR-F3: a stale inventory cache. The book: the cache and the database may disagree for a while, "fine in our case
 // because the database will prevent us from making an invalid reservation". The target is pointed at a Redis the
 // harness owns (harness/faults/private-redis.ts), its cache, and two faults are put on it:
-// 1. Redis comes back older than what it was told: snapshotted while a room type had one room reserved, the room
-//    type then filled to 110% (the cache follows it), Redis crashed and started again from the snapshot. A search may
-//    now show rooms the database no longer has (recorded); reserving any of them must be refused (409
-//    rooms_unavailable), and once the nights change again (a cancellation) their availability is right within 1 s.
+// 1. Redis goes back to older data than it was told: its data copied while a room type had one room reserved, the
+//    room type then filled to 110% (the cache follows it), and the copy put back while the service stays connected
+//    (as behind an address that fails over to a replica that lagged). A search may now show rooms the database no
+//    longer has (recorded); reserving any of them must be refused (409 rooms_unavailable), and once the nights change
+//    again (a cancellation) their availability is right within 1 s.
 // 2. Redis paused (SIGSTOP: connections open, nothing answered): reservations still answer within PAUSED_BOUND_MS,
 //    201 up to 110% and 409 past it, and a search answers 200 or 503, never a 500 or a hang.
 // Every reservation acknowledged is read back at the end, and no night holds more than 110% of its rooms.
@@ -33,7 +34,7 @@ import {
 const INVENTORY = 10;
 /** A reservation or search while Redis is paused answers within this (the database alone decides it). */
 export const PAUSED_BOUND_MS = 5000;
-/** How long a search is watched after Redis came back older, for the cache to be read again. */
+/** How long a search is watched after Redis went back, for the stale cache to be read. */
 const STALE_WATCH_MS = 5000;
 
 interface Acked {
@@ -100,7 +101,7 @@ async function bookingsIgnoreStaleCache(ctx: CheckContext, redis: PrivateRedis):
     ctx.expect(why === null, `${when}: ${why}`);
   };
 
-  // 1. Redis comes back older than what it was told.
+  // 1. Redis goes back to older data than it was told.
   const [s0, s1] = [day(3), day(6)];
   expectTaken(await reserve(1, s0, s1), 'reserving 1 room');
   await expectTruth(s0, s1, 'after 1 room was reserved');
@@ -111,15 +112,14 @@ async function bookingsIgnoreStaleCache(ctx: CheckContext, redis: PrivateRedis):
   await redis.snapshot();
   expectTaken(await reserve(cap - 1, s0, s1), `reserving the other ${cap - 1} rooms within 110%`);
   await expectTruth(s0, s1, 'after the room type was filled to 110%');
-  await redis.crash();
-  await redis.start();
+  await redis.rollback();
   ctx.evidence.staleNightsShown = await watchForStale(ctx, api, rt, s0, s1);
   // Whatever a search shows, the database decides: every night, and the whole range, is full.
   for (const night of nightsOf(s0, s1)) {
     const next = nightsOf(night, s1)[1] ?? s1;
-    expectFull(await reserve(1, night, next), `after Redis came back older, reserving 1 room on ${night}`);
+    expectFull(await reserve(1, night, next), `after Redis went back to older data, reserving 1 room on ${night}`);
   }
-  expectFull(await reserve(1, s0, s1), `after Redis came back older, reserving 1 room on ${s0}..${s1}`);
+  expectFull(await reserve(1, s0, s1), `after Redis went back to older data, reserving 1 room on ${s0}..${s1}`);
   // A change of the nights puts the truth back in the cache.
   const first = acked[0]!;
   ctx.expect((await api.cancel(first.body.reservationId)).status === 200, 'cancelling the first reservation');
@@ -184,9 +184,9 @@ async function bookingsIgnoreStaleCache(ctx: CheckContext, redis: PrivateRedis):
 }
 
 /**
- * Searches for up to STALE_WATCH_MS after Redis came back older, until one shows rooms the database no longer has
- * (the cache is read again, stale) or the time is up (the cache was not read, or healed). Every answer is 200 or
- * 503. Returns the nights shown with rooms free.
+ * Searches for up to STALE_WATCH_MS after Redis went back, until one shows rooms the database no longer has (the
+ * stale cache is read) or the time is up (the cache was not read, or healed). Every answer is 200 or 503. Returns
+ * the nights shown with rooms free.
  */
 async function watchForStale(ctx: CheckContext, api: HrApi, rt: RoomType, start: string, end: string) {
   const until = Date.now() + STALE_WATCH_MS;
@@ -195,7 +195,7 @@ async function watchForStale(ctx: CheckContext, api: HrApi, rt: RoomType, start:
     const x = await api.availability(rt.hotelId, rt.roomTypeId, start, end);
     ctx.expect(
       x.status === 200 || x.status === 503,
-      `after Redis came back older, a search answered ${x.status ?? x.error}, not 200 or 503`,
+      `after Redis went back to older data, a search answered ${x.status ?? x.error}, not 200 or 503`,
       x,
     );
     if (x.status === 200) shown = (x.body as Availability).nights.filter((n) => n.available > 0).length;

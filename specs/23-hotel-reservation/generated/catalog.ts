@@ -131,7 +131,7 @@ export const catalog = {
     {
       "id": "HR-F3",
       "kind": "fault",
-      "title": "A stale inventory cache (Redis restarted from an older snapshot after the room type filled; Redis paused) - a search may show rooms the database no longer has, but every booking past 110% is refused 409, a change of the nights makes availability right within 1 s, and with Redis paused reservations still answer 201 / 409 within 5 s",
+      "title": "A stale inventory cache (Redis's data put back to a copy taken before the room type filled; Redis paused) - a search may show rooms the database no longer has, but every booking past 110% is refused 409, a change of the nights makes availability right within 1 s, and with Redis paused reservations still answer 201 / 409 within 5 s",
       "covers": [
         "fault:4"
       ],
