@@ -22,8 +22,10 @@ export interface PrivateRedis {
   port: number;
   /** Keys in its database 0. */
   keyCount(): Promise<number>;
-  /** Copies every key of database 0 (DUMP, with its time to live): what rollback goes back to. */
-  snapshot(): Promise<void>;
+  /** Copies every key of database 0 (DUMP, with its time to live): what rollback goes back to. Returns how many. */
+  snapshot(): Promise<number>;
+  /** How many keys of the last snapshot have been written (or deleted) since. */
+  changedSinceSnapshot(): Promise<number>;
   /** Puts database 0 back to the last snapshot (RESTORE ... REPLACE, newer keys deleted); clients stay connected. */
   rollback(): Promise<number>;
   /** SIGSTOP / SIGCONT: connections stay open, commands wait unanswered. */
@@ -113,6 +115,13 @@ export async function startPrivateRedis(server: string): Promise<PrivateRedis> {
           const value = await r.dumpBuffer(key);
           if (value) copy.set(key, { value, ttlMs: Math.max(0, await r.pttl(key)) });
         }
+        return copy.size;
+      }),
+    changedSinceSnapshot: () =>
+      withClient(port, async (r) => {
+        let n = 0;
+        for (const [key, { value }] of copy) if (!value.equals((await r.dumpBuffer(key)) ?? Buffer.alloc(0))) n++;
+        return n;
       }),
     rollback: () =>
       withClient(port, async (r) => {

@@ -109,9 +109,12 @@ async function bookingsIgnoreStaleCache(ctx: CheckContext, redis: PrivateRedis):
     ctx.skip(
       'the target wrote nothing to its Redis after a reservation and a search: it has no Redis cache to go stale',
     );
-  await redis.snapshot();
+  const copied = await redis.snapshot();
   expectTaken(await reserve(cap - 1, s0, s1), `reserving the other ${cap - 1} rooms within 110%`);
   await expectTruth(s0, s1, 'after the room type was filled to 110%');
+  // The cache has taken the fill (every key copied was written since), so going back makes it stale for sure.
+  for (const until = Date.now() + 2000; (await redis.changedSinceSnapshot()) < copied && Date.now() < until; )
+    await ctx.sleep(50);
   await redis.rollback();
   ctx.evidence.staleNightsShown = await watchForStale(ctx, api, rt, s0, s1);
   // Whatever a search shows, the database decides: every night, and the whole range, is full.
