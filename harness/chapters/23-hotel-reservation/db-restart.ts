@@ -192,14 +192,14 @@ async function survivesRestart(ctx: CheckContext, pg: PrivatePostgres): Promise<
 
   // Nothing acknowledged is lost: every 201 reads back as it was answered.
   const acked = sent.filter((s) => s.first.status === 201);
-  for (const s of acked) {
+  await eachAtOnce(acked, CLIENTS, async (s) => {
     const x = await api.getReservation(s.body.reservationId);
     ctx.expect(
       x.status === 200 && sameReservation(x.body as Reservation, s.first.body as Reservation),
       `reservation ${s.body.reservationId}, acknowledged with 201 around the PostgreSQL fault, reads ${x.status}${x.status === 200 ? ' with other fields' : ''} after the restart`,
       x,
     );
-  }
+  });
   ctx.evidence.acknowledged = acked.length;
 
   // Every request sent again: the same answer as its 201; a refused one reserved once; then the same again.
