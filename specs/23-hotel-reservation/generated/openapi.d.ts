@@ -971,7 +971,7 @@ export interface operations {
             409: {
                 headers: {
                     /** @description Seconds to wait before sending the same request again (only with `write_conflict`). */
-                    "Retry-After"?: number;
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
