@@ -9,6 +9,13 @@ import { problemBody, sendProblem } from '../kit/problem.ts';
 import { createBucket, listBuckets, listObjects } from './bucket-operations.ts';
 import type { DataStore } from './data-store.ts';
 import type { MetaStore } from './metadata-store.ts';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listParts,
+  uploadPart,
+} from './multipart-operations.ts';
 import type { MutantName } from './mutants.ts';
 import { getObject, objectHeaders, putObject } from './object-operations.ts';
 import { bodyOf, parseTarget, type Target } from './request-target.ts';
@@ -25,7 +32,7 @@ const ALL_METHODS = METHODS.filter((m) => m !== 'CONNECT') as HTTPMethods[];
 const ALLOWED: Record<'service' | 'bucket' | 'object', readonly string[]> = {
   service: ['GET'],
   bucket: ['PUT', 'HEAD', 'DELETE', 'GET'],
-  object: ['PUT', 'GET', 'HEAD', 'DELETE'],
+  object: ['PUT', 'GET', 'HEAD', 'DELETE', 'POST'],
 };
 
 export interface AppOptions {
@@ -35,6 +42,8 @@ export interface AppOptions {
   credentials: Credentials;
   mutant: MutantName | undefined;
   logger: { level: string } | false;
+  /** The smallest part a multipart upload may have before its last (S3's 5 MiB by default; MIN_PART_BYTES). */
+  minPartBytes: number;
   /** MUTANT ack-before-durable: how long the metadata write waits after the answer. */
   deferMetadataMs: number;
 }
@@ -148,6 +157,8 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
     return listObjects(reply, t, o);
   }
   if (!(await o.meta.bucket(t.bucket))) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
+  const multipart = await dispatchMultipart(request, reply, t, o);
+  if (multipart !== undefined) return multipart;
   if (request.method === 'PUT') return putObject(request, reply, t, o);
   if (request.method === 'DELETE') {
     const old = await o.meta.delete(t.bucket, t.key);
@@ -162,4 +173,27 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
     return objectHeaders(reply, row).code(200).send();
   }
   return getObject(request, reply, row, o);
+}
+
+/** The multipart operations S3 puts on an object's path, told apart by their query; undefined for the others. */
+async function dispatchMultipart(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  t: Target,
+  o: AppOptions,
+): Promise<FastifyReply | undefined> {
+  const q = t.query;
+  if (request.method === 'POST') {
+    if (q.has('uploads')) return createMultipartUpload(request, reply, t, o);
+    if (q.has('uploadId')) return completeMultipartUpload(request, reply, t, o);
+    throw new S3Error(400, 'InvalidRequest', 'POST on an object needs ?uploads (create) or ?uploadId= (complete)');
+  }
+  if (!q.has('uploadId') && !(request.method === 'PUT' && q.has('partNumber'))) return undefined;
+  if (request.method === 'PUT') {
+    if (!q.has('uploadId')) throw new S3Error(400, 'InvalidArgument', 'partNumber needs an uploadId');
+    return uploadPart(request, reply, t, o);
+  }
+  if (request.method === 'GET') return listParts(reply, t, o);
+  if (request.method === 'DELETE') return abortMultipartUpload(reply, t, o);
+  return undefined;
 }

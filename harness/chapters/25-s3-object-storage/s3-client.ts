@@ -33,6 +33,9 @@ const XML_DOCS: Record<string, string> = {
   Error: 'ErrorDocument',
   ListBucketResult: 'ListBucketResultDocument',
   ListAllMyBucketsResult: 'ListAllMyBucketsResultDocument',
+  InitiateMultipartUploadResult: 'InitiateMultipartUploadResultDocument',
+  CompleteMultipartUploadResult: 'CompleteMultipartUploadResultDocument',
+  ListPartsResult: 'ListPartsResultDocument',
 };
 
 export const xmlParser = new XMLParser({
@@ -40,7 +43,7 @@ export const xmlParser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   ignoreDeclaration: true,
-  isArray: (name) => ['Contents', 'CommonPrefixes', 'Bucket'].includes(name),
+  isArray: (name) => ['Contents', 'CommonPrefixes', 'Bucket', 'Part'].includes(name),
 });
 
 /** S3's query encoding (RFC 3986), as the SDK builds it. */
