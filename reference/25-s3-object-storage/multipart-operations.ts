@@ -82,6 +82,11 @@ export async function uploadPart(
   };
   // Bytes first (appended and synced), then the part's row: a part acknowledged is a part kept.
   o.data.append(part.objectId, bytes);
+  if (o.mutant === 'part-ack-before-durable') {
+    // MUTANT part-ack-before-durable: the answer goes out before the part's row is written.
+    setTimeout(() => void o.meta.putPart(upload.uploadId, part), o.deferMetadataMs).unref();
+    return reply.code(200).header('etag', `"${part.etag}"`).send();
+  }
   const put = await o.meta.putPart(upload.uploadId, part);
   if (!put) {
     o.data.drop(part.objectId);

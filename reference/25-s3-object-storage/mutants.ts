@@ -152,6 +152,11 @@ export const MUTANTS = [
     breaks: 'SOS-I4',
     description: 'a part uploaded again under its number is appended to the earlier bytes instead of replacing them',
   },
+  {
+    name: 'part-ack-before-durable',
+    breaks: 'SOS-F3',
+    description: "UploadPart answers before the part's row is written (3 s later): a kill -9 loses acknowledged parts",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -9,6 +9,7 @@ import { bucketConformance } from './buckets-conformance.ts';
 import { bitFlipDetected, killService } from './faults.ts';
 import { listConformance } from './listing-conformance.ts';
 import { multipartConformance, multipartErrors } from './multipart-conformance.ts';
+import { killMidUpload } from './multipart-faults.ts';
 import { multipartJoinsInOrder } from './multipart-properties.ts';
 import { objectConformance } from './objects-conformance.ts';
 import { bytesRoundTrip, listingMatchesModel, overwritesAreWhole } from './properties.ts';
@@ -34,6 +35,7 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
     'SOS-I4': multipartJoinsInOrder,
     'SOS-F1': killService,
     'SOS-F2': bitFlipDetected,
+    'SOS-F3': killMidUpload,
   },
   mutants: MUTANTS,
 };

@@ -14,7 +14,8 @@ export const checkIds = [
   "SOS-I3",
   "SOS-I4",
   "SOS-F1",
-  "SOS-F2"
+  "SOS-F2",
+  "SOS-F3"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [] as const;
@@ -148,6 +149,17 @@ export const catalog = {
       "title": "A bit flipped on disk inside a stored object's bytes is detected - GET answers an error or the exact bytes (repaired), never the flipped bytes (a ranged GET included), and HEAD agrees; other objects are still served",
       "covers": [
         "fault:2"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "SOS-F3",
+      "kind": "fault",
+      "title": "The service is killed (kill -9) in the middle of a multipart upload and restarted - the upload and every part acknowledged before the kill are listed with their sizes and ETags, the part in flight is absent or whole, and the upload completes to the acknowledged parts joined",
+      "covers": [
+        "fault:3"
       ],
       "needs": [
         "process-control"
