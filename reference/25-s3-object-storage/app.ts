@@ -157,8 +157,7 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
     return listObjects(reply, t, o);
   }
   if (!(await o.meta.bucket(t.bucket))) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
-  const multipart = await dispatchMultipart(request, reply, t, o);
-  if (multipart !== undefined) return multipart;
+  if (await dispatchMultipart(request, reply, t, o)) return reply;
   if (request.method === 'PUT') return putObject(request, reply, t, o);
   if (request.method === 'DELETE') {
     const old = await o.meta.delete(t.bucket, t.key);
@@ -175,25 +174,29 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
   return getObject(request, reply, row, o);
 }
 
-/** The multipart operations S3 puts on an object's path, told apart by their query; undefined for the others. */
+/**
+ * The multipart operations S3 puts on an object's path, told apart by their query: true once one has answered, false
+ * for the other operations. (A boolean, not the reply: a reply is a thenable, so awaiting it yields undefined.)
+ */
 async function dispatchMultipart(
   request: FastifyRequest,
   reply: FastifyReply,
   t: Target,
   o: AppOptions,
-): Promise<FastifyReply | undefined> {
+): Promise<boolean> {
   const q = t.query;
   if (request.method === 'POST') {
-    if (q.has('uploads')) return createMultipartUpload(request, reply, t, o);
-    if (q.has('uploadId')) return completeMultipartUpload(request, reply, t, o);
-    throw new S3Error(400, 'InvalidRequest', 'POST on an object needs ?uploads (create) or ?uploadId= (complete)');
+    if (q.has('uploads')) await createMultipartUpload(request, reply, t, o);
+    else if (q.has('uploadId')) await completeMultipartUpload(request, reply, t, o);
+    else throw new S3Error(400, 'InvalidRequest', 'POST on an object needs ?uploads (create) or ?uploadId= (complete)');
+    return true;
   }
-  if (!q.has('uploadId') && !(request.method === 'PUT' && q.has('partNumber'))) return undefined;
+  if (!q.has('uploadId') && !(request.method === 'PUT' && q.has('partNumber'))) return false;
   if (request.method === 'PUT') {
     if (!q.has('uploadId')) throw new S3Error(400, 'InvalidArgument', 'partNumber needs an uploadId');
-    return uploadPart(request, reply, t, o);
-  }
-  if (request.method === 'GET') return listParts(reply, t, o);
-  if (request.method === 'DELETE') return abortMultipartUpload(reply, t, o);
-  return undefined;
+    await uploadPart(request, reply, t, o);
+  } else if (request.method === 'GET') await listParts(reply, t, o);
+  else if (request.method === 'DELETE') await abortMultipartUpload(reply, t, o);
+  else return false;
+  return true;
 }
