@@ -13,6 +13,7 @@ export const checkIds = [
   "WC-I6",
   "WC-I7",
   "WC-I8",
+  "WC-I9",
   "WC-F1"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
@@ -73,7 +74,7 @@ export const catalog = {
     {
       "id": "WC-I2",
       "kind": "property",
-      "title": "The web under test never receives a request for a path its host's robots.txt disallows for the job's user agent, and each host's robots.txt is fetched once per job",
+      "title": "The web under test never receives a request for a path its host's robots.txt disallows for the job's user agent, nor any page of a host whose robots.txt answers 5xx (a complete disallow), and each host's robots.txt is fetched once per job",
       "covers": [
         "invariant:2"
       ]
@@ -113,7 +114,7 @@ export const catalog = {
     {
       "id": "WC-I7",
       "kind": "property",
-      "title": "The job fetches exactly the reachable allowed pages of the generated web (relative links resolved against the page or its base), despite malformed HTML, hanging, failing and non-HTML pages (text/plain included, listed as skipped) and a redirect out of the allowed domains, and ends done",
+      "title": "The job fetches exactly the reachable allowed pages of the generated web (relative links resolved against the page or its base; a linked URL of exactly 2048 characters fetched, one of 2049 not), despite malformed HTML, hanging, failing and non-HTML pages (text/plain included, listed as skipped) and a redirect out of the allowed domains, and ends done",
       "covers": [
         "invariant:7"
       ]
@@ -126,6 +127,15 @@ export const catalog = {
         "invariant:8",
         "stopCrawl",
         "resumeCrawl"
+      ]
+    },
+    {
+      "id": "WC-I9",
+      "kind": "property",
+      "title": "A job whose web has more reachable pages than its maxPages makes exactly maxPages fetches (robots.txt not counted, read from the web's log), lists them, counts them in progress and ends done",
+      "covers": [
+        "invariant:9",
+        "startCrawl"
       ]
     },
     {
