@@ -10,6 +10,7 @@ import { benchWebCrawler } from './bench.ts';
 import { pageBudget } from './budget.ts';
 import { crawlConformance, readinessConformance } from './conformance.ts';
 import { killAndResume } from './faults.ts';
+import { loadWebCrawler } from './load.ts';
 import {
   completeness,
   contentStoredOnce,
@@ -41,5 +42,6 @@ export const webCrawler: ChapterModule<CheckId> = {
     'WC-F1': killAndResume,
   },
   mutants: MUTANTS,
+  load: loadWebCrawler,
   bench: benchWebCrawler,
 };
