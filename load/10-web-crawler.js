@@ -92,8 +92,8 @@ export function poll(data) {
       if (x.status !== 200) return false;
       const list = x.json('pages');
       const urls = new Set(list.map((pg) => pg.url));
+      // Empty at the very start (the crawl's first page waits for robots.txt and the delay).
       return (
-        list.length > 0 &&
         urls.size === list.length &&
         list.every(
           (pg) =>

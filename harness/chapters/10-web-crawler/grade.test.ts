@@ -150,9 +150,9 @@ describe('10-web-crawler reference', () => {
       expect(byId['WC-T6']!.value).toBeGreaterThan(0);
       expect(byId['WC-T7']!.value).toBe(byId['WC-T6']!.value);
       expect(byId['WC-T6']!.atRate?.yardstick?.rps).toBeGreaterThan(0);
-      expectMeasuredRatio(byId['WC-T8']!.value === null ? null : Math.min(1, byId['WC-T8']!.value), 'WC-T8');
+      // Pages/s over the politeness bound cannot pass 1 (the web's log would show a host asked too soon).
+      expectMeasuredRatio(byId['WC-T8']!.value, 'WC-T8');
       expect(byId['WC-T8']!.value).toBeGreaterThan(0);
-      expect(byId['WC-T8']!.reason).toMatch(/of 8 hosts/);
       expect(byId['WC-T9']!.verdict, byId['WC-T9']!.reason).toBe('pass');
       expectValidResults(r, k6.version);
     },
