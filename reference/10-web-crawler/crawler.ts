@@ -39,7 +39,10 @@ export class CrawlJob {
     // MUTANT counters-reset-on-resume: a resumed job counts (and spends its budget) from 0 again.
     if (mutant === 'counters-reset-on-resume')
       this.counts = { fetched: 0, stored: 0, duplicates: 0, skipped: 0, failed: 0 };
-    this.launched = this.counts.fetched;
+    // MUTANT budget-off-by-one: the budget starts one fetch short of spent, so the job makes maxPages + 1 fetches.
+    // MUTANT budget-one-short: it starts one fetch over, so the job ends done a fetch before maxPages.
+    const skew = mutant === 'budget-off-by-one' ? -1 : mutant === 'budget-one-short' ? 1 : 0;
+    this.launched = this.counts.fetched + skew;
   }
 
   /** The job as its stored state has it: the counts, the seen set (into the Bloom filter) and the frontier. */
@@ -160,8 +163,11 @@ export class CrawlJob {
       // MUTANT robots-ignored: the line above skips robots.txt altogether.
       const robotsUrl = new URL('/robots.txt', item.url).href;
       try {
-        const r = await fetchUrl(robotsUrl, opts);
-        // 2xx: the rules; 4xx: no rules; 5xx: the host is not crawled (as Google does while robots.txt fails).
+        const answered = await fetchUrl(robotsUrl, opts);
+        // MUTANT robots-5xx-allowed: a 5xx answer is read as a 404 (no robots.txt, so no rules).
+        const r =
+          this.mutant === 'robots-5xx-allowed' && answered.status >= 500 ? { ...answered, status: 404 } : answered;
+        // 2xx: the rules; 4xx: no rules; 5xx: the host is not crawled (RFC 9309 2.3.1.4: a complete disallow).
         h.robots =
           r.status >= 200 && r.status < 300
             ? robotsParser(robotsUrl, r.body)
@@ -195,6 +201,9 @@ export class CrawlJob {
     const cfg = this.row.config;
     let page = fetchedPage;
     let html = fetchedHtml;
+    // MUTANT url-length-exclusive, url-length-unchecked: the page's links taken again with the length limit moved.
+    if ((this.mutant === 'url-length-exclusive' || this.mutant === 'url-length-unchecked') && html !== null)
+      page = { ...page, links: pageLinks(html, item.url, cfg.allowedDomains, false, this.mutant) };
     // Content seen: a page whose SHA-256 is stored is a duplicate, neither stored nor followed.
     if (page.outcome === 'stored' && page.contentHash !== null && this.mutant !== 'no-content-dedup') {
       // MUTANT no-content-dedup: the condition above never asks the stored contents.

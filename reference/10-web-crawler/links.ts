@@ -47,6 +47,7 @@ export function pageLinks(
   pageUrl: string,
   allowedDomains: readonly string[],
   wrongBase = false,
+  lengthRule: LengthRule = 'limit',
 ): string[] {
   const { hrefs, base } = extractHrefs(html);
   let resolveAgainst = pageUrl;
@@ -59,8 +60,28 @@ export function pageLinks(
   if (wrongBase) resolveAgainst = new URL('/', pageUrl).href;
   const out: string[] = [];
   for (const h of hrefs) {
-    const n = normalise(h, resolveAgainst, allowedDomains);
+    const n =
+      lengthRule === 'url-length-unchecked'
+        ? withoutLengthLimit(h, resolveAgainst, allowedDomains)
+        : normalise(h, resolveAgainst, allowedDomains);
+    if (lengthRule === 'url-length-exclusive' && n?.length === MAX_URL_LENGTH) continue;
     if (n !== null && !out.includes(n)) out.push(n);
   }
   return out;
+}
+
+/** The URL filter's length rule: the spec's (at most MAX_URL_LENGTH), or a mutant's (below it; none). */
+export type LengthRule = 'limit' | 'url-length-exclusive' | 'url-length-unchecked';
+
+/** MUTANT url-length-unchecked: the URL filter with no length limit. */
+function withoutLengthLimit(href: string, base: string, allowedDomains: readonly string[]): string | null {
+  let u: URL;
+  try {
+    u = new URL(href.trim(), base);
+  } catch {
+    return null;
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || !hostAllowed(u.hostname, allowedDomains)) return null;
+  u.hash = '';
+  return u.href;
 }

@@ -81,6 +81,31 @@ export const MUTANTS = [
     description: "without allowedDomains only the first seed's host is allowed (422 for a second seed's host)",
   },
   {
+    name: 'robots-5xx-allowed',
+    breaks: 'WC-I2',
+    description: 'a robots.txt answered 5xx is read as no robots.txt (no rules), so the host is crawled in full',
+  },
+  {
+    name: 'url-length-exclusive',
+    breaks: 'WC-I7',
+    description: 'the URL filter drops a URL of exactly 2048 characters (< instead of <=)',
+  },
+  {
+    name: 'url-length-unchecked',
+    breaks: 'WC-I7',
+    description: 'the URL filter has no length limit: a linked URL longer than 2048 characters is fetched',
+  },
+  {
+    name: 'budget-off-by-one',
+    breaks: 'WC-I9',
+    description: 'the job makes maxPages + 1 fetches (<= instead of <)',
+  },
+  {
+    name: 'budget-one-short',
+    breaks: 'WC-I9',
+    description: 'the job ends done one fetch before its maxPages (the budget counted from 1)',
+  },
+  {
     name: 'resume-refetches',
     breaks: 'WC-F1',
     description: 'on restart the seen set is forgotten and the crawl starts over from the seeds',

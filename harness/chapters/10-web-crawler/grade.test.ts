@@ -9,9 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
+import { findK6 } from '../../tools/k6.ts';
 import {
   describeMutants,
   expectEveryTarget,
+  expectMeasuredRatio,
   expectValidResults,
   failures,
   gradeByManifest,
@@ -124,13 +126,16 @@ describe('10-web-crawler reference', () => {
   );
 
   it(
-    'runs the micro-benchmark and maps it into valid results with every target',
+    'runs the k6 smoke profile (two crawls of the load web) and the micro-benchmark into valid results with every target',
     async () => {
+      const k6 = await findK6({ build: false });
       const r = await gradeChapter({
         ...base,
         target: { manifest: webCrawler.referenceManifest },
         embedded: true,
         only: ['WC-C1'],
+        load: 'smoke',
+        k6: { path: k6.path, version: k6.version },
         bench: true,
       });
       const byId = expectEveryTarget(r, webCrawler);
@@ -139,9 +144,19 @@ describe('10-web-crawler reference', () => {
       expect(byId['WC-T3']!.yardstick?.value).toBeGreaterThan(0);
       expect(byId['WC-T4']!.value).toBeGreaterThan(0);
       expect(byId['WC-T5']!.yardstick?.value).toBeGreaterThan(0);
-      expectValidResults(r);
+      // The crawls fetched pages (counted in the web's log) and the API answered right under them.
+      expect(r.load?.scenarios.map((s) => s.name)).toEqual(['crawl', 'crawl-polite', 'poll']);
+      for (const s of r.load!.scenarios) expect(s.rps, s.name).toBeGreaterThan(0);
+      expect(byId['WC-T6']!.value).toBeGreaterThan(0);
+      expect(byId['WC-T7']!.value).toBe(byId['WC-T6']!.value);
+      expect(byId['WC-T6']!.atRate?.yardstick?.rps).toBeGreaterThan(0);
+      // Pages/s over the politeness bound cannot pass 1 (the web's log would show a host asked too soon).
+      expectMeasuredRatio(byId['WC-T8']!.value, 'WC-T8');
+      expect(byId['WC-T8']!.value).toBeGreaterThan(0);
+      expect(byId['WC-T9']!.verdict, byId['WC-T9']!.reason).toBe('pass');
+      expectValidResults(r, k6.version);
     },
-    timeLimit(180_000),
+    timeLimit(300_000),
   );
 
   describeMutants(webCrawler, { numRuns: 5, mutantTimeoutMs: 120_000 });

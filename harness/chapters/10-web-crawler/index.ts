@@ -7,8 +7,10 @@ import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { benchWebCrawler } from './bench.ts';
+import { pageBudget } from './budget.ts';
 import { crawlConformance, readinessConformance } from './conformance.ts';
 import { killAndResume } from './faults.ts';
+import { loadWebCrawler } from './load.ts';
 import {
   completeness,
   contentStoredOnce,
@@ -36,8 +38,10 @@ export const webCrawler: ChapterModule<CheckId> = {
     'WC-I6': trapsBounded,
     'WC-I7': completeness,
     'WC-I8': stopThenResume,
+    'WC-I9': pageBudget,
     'WC-F1': killAndResume,
   },
   mutants: MUTANTS,
+  load: loadWebCrawler,
   bench: benchWebCrawler,
 };

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { CheckContext } from '../../core/check-context.ts';
 import { CRAWL, sharedCrawl } from './crawl.ts';
-import { expectedFetches, type Hit, isTrap, OUTSIDE_HOST, TRAPS } from './web.ts';
+import { expectedFetches, type Hit, isTrap, MAX_URL_LENGTH, OUTSIDE_HOST, ROBOTS_5XX_HOST, TRAPS } from './web.ts';
 
 /** Clock tolerance of the politeness check: both times are read on this process's monotonic clock. */
 const POLITENESS_SLACK_MS = 1;
@@ -16,6 +16,8 @@ const POLITENESS_SLACK_MS = 1;
 const CLOSED_BY_CRAWLER_SLACK_CAP_MS = CRAWL.politenessDelayMs / 2;
 
 const key = (h: { host: string; path: string }) => `${h.host}${h.path}`;
+/** A URL short enough for a failure message (the web has URLs of 2,048 characters). */
+const shown = (u: string) => (u.length > 100 ? `${u.slice(0, 60)}...(${u.length} characters)` : u);
 const pageRequests = (hits: readonly Hit[]) => hits.filter((h) => h.path !== '/robots.txt');
 
 export async function robotsObeyed(ctx: CheckContext): Promise<void> {
@@ -26,8 +28,19 @@ export async function robotsObeyed(ctx: CheckContext): Promise<void> {
     forbidden.length === 0,
     `fetched ${forbidden.length} URLs robots.txt disallows for the user agent: ${forbidden.slice(0, 5).map(key).join(', ')}`,
   );
+  // A robots.txt answered 503 is a complete disallow (RFC 9309 2.3.1.4): the host's robots.txt is asked, no page.
+  const behind5xx = pageRequests(hits).filter((h) => h.host === ROBOTS_5XX_HOST);
+  ctx.evidence['pagesBehind5xxRobots'] = behind5xx.length;
+  ctx.expect(
+    behind5xx.length === 0,
+    `${ROBOTS_5XX_HOST} answers robots.txt with 503 (a complete disallow) but ${behind5xx.length} of its pages were fetched: ${behind5xx.map(key).join(', ')}`,
+  );
   const robots = new Map<string, number>();
   for (const h of hits) if (h.path === '/robots.txt') robots.set(h.host, (robots.get(h.host) ?? 0) + 1);
+  ctx.expect(
+    robots.has(ROBOTS_5XX_HOST),
+    `the robots.txt of ${ROBOTS_5XX_HOST} (linked from the seed) was never asked`,
+  );
   const contacted = new Set(pageRequests(hits).map((h) => h.host));
   for (const host of contacted)
     ctx.expect(robots.has(host), `${host} was crawled without its robots.txt being fetched`);
@@ -154,19 +167,30 @@ export async function completeness(ctx: CheckContext): Promise<void> {
   const extra = [...fetched].filter((u) => !expected.has(u));
   ctx.evidence['expected'] = expected.size;
   ctx.evidence['fetched'] = fetched.size;
+  // The URL filter's length limit, at its edge: h2's root links to URLs of exactly 2048 and of 2049 characters.
+  const long = [...pageRequests(hits)].filter((h) => h.path.startsWith('/long/')).map((h) => `http://${key(h)}`);
+  ctx.evidence['longUrlsFetched'] = long.map((u) => u.length);
+  ctx.expect(
+    long.some((u) => u.length === MAX_URL_LENGTH),
+    `the linked URL of exactly ${MAX_URL_LENGTH} characters (the limit, allowed) was never fetched`,
+  );
+  ctx.expect(
+    !long.some((u) => u.length > MAX_URL_LENGTH),
+    `a URL longer than ${MAX_URL_LENGTH} characters was fetched (lengths ${long.map((u) => u.length).join(', ')})`,
+  );
   ctx.expect(
     missing.length === 0,
-    `${missing.length} of ${expected.size} reachable allowed pages never fetched: ${missing.slice(0, 6).join(', ')}`,
+    `${missing.length} of ${expected.size} reachable allowed pages never fetched: ${missing.slice(0, 6).map(shown).join(', ')}`,
   );
   ctx.expect(
     extra.length === 0,
-    `${extra.length} URLs fetched that no page of the allowed web links to: ${extra.slice(0, 6).join(', ')}`,
+    `${extra.length} URLs fetched that no page of the allowed web links to: ${extra.slice(0, 6).map(shown).join(', ')}`,
   );
   ctx.expect(!hits.some((h) => h.host === OUTSIDE_HOST), `fetched from ${OUTSIDE_HOST}, outside the allowed domains`);
   // The job's own report agrees with what the web saw.
   const listed = new Set(pages.map((p) => new URL(p.url)).map((u) => `${u.hostname}${u.pathname}`));
   const unlisted = [...fetched].filter((u) => !listed.has(u));
-  ctx.expect(unlisted.length === 0, `fetched but not listed as pages: ${unlisted.slice(0, 5).join(', ')}`);
+  ctx.expect(unlisted.length === 0, `fetched but not listed as pages: ${unlisted.slice(0, 5).map(shown).join(', ')}`);
   for (const p of pages) {
     const u = new URL(p.url);
     const r = web.model.respond(u.hostname, u.pathname);

@@ -14,6 +14,15 @@ export const DOMAIN = 'web.test';
 export const OUTSIDE_HOST = 'blocked.other.test';
 const HANG_HOST = `hang.${DOMAIN}`;
 const FAIL_HOST = `fail.${DOMAIN}`;
+/** Its robots.txt answers 503: RFC 9309 and the spec read that as a complete disallow, so no page of it is fetched. */
+export const ROBOTS_5XX_HOST = `r5xx.${DOMAIN}`;
+/** The spec's URL length limit (the absolute URL, fragment removed): a longer link is dropped by the URL filter. */
+export const MAX_URL_LENGTH = 2048;
+/** Relative links on h2's root whose absolute URLs are exactly the limit (fetched) and one over it (never fetched). */
+const longPath = (host: string, length: number, fill: string) => {
+  const pre = `http://${host}/long/`;
+  return `/long/${fill.repeat(length - pre.length - '.html'.length)}.html`;
+};
 /** Paths whose pages link on forever (spider traps); maxDepth alone bounds them. */
 export const TRAPS = [
   { host: `h3.${DOMAIN}`, prefix: '/cal/', name: 'infinite calendar' },
@@ -101,6 +110,7 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
         ...normal.slice(1).map((o) => abs(o, '/')),
         abs(HANG_HOST, '/'),
         abs(FAIL_HOST, '/'),
+        abs(ROBOTS_5XX_HOST, '/'),
         '/doc.pdf',
         '/loop-a',
         '/moved',
@@ -114,7 +124,17 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
       put(h, '/away', { kind: 'redirect', status: 302, location: abs(OUTSIDE_HOST, '/x0.html') });
     }
     if (i === 1) rootLinks.push('copy-a.html', '/copy-b.html', '/data.json', '/notes.txt');
-    if (i === 2) rootLinks.push('/copy-c.html');
+    if (i === 2) {
+      rootLinks.push('/copy-c.html');
+      for (const [length, fill] of [
+        [MAX_URL_LENGTH, 'a'],
+        [MAX_URL_LENGTH + 1, 'b'],
+      ] as const) {
+        const path = longPath(h, length, fill);
+        rootLinks.push(path);
+        put(h, path, { kind: 'html', body: page(`${h} URL of ${length} characters`, []) });
+      }
+    }
     if (i === 3) rootLinks.push('/cal/2026-01.html');
     if (i === 4) rootLinks.push('/deep/');
     put(h, '/', { kind: 'html', body: page(`root of ${h}`, rootLinks) });
@@ -158,10 +178,13 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
   put(HANG_HOST, '/slow.html', { kind: 'hang' });
   put(HANG_HOST, '/ok.html', { kind: 'html', body: page('ok beside a hanging page', []) });
   put(OUTSIDE_HOST, '/x0.html', { kind: 'html', body: page('outside', []) });
+  put(ROBOTS_5XX_HOST, '/', { kind: 'html', body: page('robots.txt fails here', ['/inner.html']) });
+  put(ROBOTS_5XX_HOST, '/inner.html', { kind: 'html', body: page('inner', []) });
 
   const respond = (host: string, path: string): Response => {
     if (host === FAIL_HOST)
       return path === '/robots.txt' ? { kind: 'status', status: 404 } : { kind: 'status', status: 503 };
+    if (host === ROBOTS_5XX_HOST && path === '/robots.txt') return { kind: 'status', status: 503 };
     const cal = /^\/cal\/(\d{4})-(\d{2})\.html$/.exec(path);
     if (host === TRAPS[0].host && cal) {
       const m = Number(cal[1]) * 12 + Number(cal[2]); // next month, forever
@@ -173,10 +196,11 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     return pages.get(`${host}${path}`) ?? { kind: 'status', status: 404 };
   };
   return {
-    hosts: [...normal, HANG_HOST, FAIL_HOST, OUTSIDE_HOST],
+    hosts: [...normal, HANG_HOST, FAIL_HOST, ROBOTS_5XX_HOST, OUTSIDE_HOST],
     respond,
     robotsTxt: (host) => robots.get(host)?.text ?? null,
-    disallowed: (host, path) => (robots.get(host)?.rules ?? []).some((r) => path.startsWith(r)),
+    disallowed: (host, path) =>
+      host === ROBOTS_5XX_HOST || (robots.get(host)?.rules ?? []).some((r) => path.startsWith(r)),
   };
 }
 
@@ -203,6 +227,7 @@ export function expectedFetches(model: WebModel, seed: string, maxDepth: number)
         const v = new URL(l);
         v.hash = '';
         if (!/^https?:$/.test(v.protocol) || !(v.hostname === DOMAIN || v.hostname.endsWith(`.${DOMAIN}`))) continue;
+        if (v.href.length > MAX_URL_LENGTH) continue;
         if (seen.has(v.href)) continue;
         seen.add(v.href);
         next.push(v.href);

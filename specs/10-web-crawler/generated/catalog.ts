@@ -13,6 +13,7 @@ export const checkIds = [
   "WC-I6",
   "WC-I7",
   "WC-I8",
+  "WC-I9",
   "WC-F1"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
@@ -21,7 +22,11 @@ export const targetIds = [
   "WC-T2",
   "WC-T3",
   "WC-T4",
-  "WC-T5"
+  "WC-T5",
+  "WC-T6",
+  "WC-T7",
+  "WC-T8",
+  "WC-T9"
 ] as const;
 export type TargetId = (typeof targetIds)[number];
 export const catalog = {
@@ -73,7 +78,7 @@ export const catalog = {
     {
       "id": "WC-I2",
       "kind": "property",
-      "title": "The web under test never receives a request for a path its host's robots.txt disallows for the job's user agent, and each host's robots.txt is fetched once per job",
+      "title": "The web under test never receives a request for a path its host's robots.txt disallows for the job's user agent, nor any page of a host whose robots.txt answers 5xx (a complete disallow), and each host's robots.txt is fetched once per job",
       "covers": [
         "invariant:2"
       ]
@@ -113,7 +118,7 @@ export const catalog = {
     {
       "id": "WC-I7",
       "kind": "property",
-      "title": "The job fetches exactly the reachable allowed pages of the generated web (relative links resolved against the page or its base), despite malformed HTML, hanging, failing and non-HTML pages (text/plain included, listed as skipped) and a redirect out of the allowed domains, and ends done",
+      "title": "The job fetches exactly the reachable allowed pages of the generated web (relative links resolved against the page or its base; a linked URL of exactly 2048 characters fetched, one of 2049 not), despite malformed HTML, hanging, failing and non-HTML pages (text/plain included, listed as skipped) and a redirect out of the allowed domains, and ends done",
       "covers": [
         "invariant:7"
       ]
@@ -126,6 +131,15 @@ export const catalog = {
         "invariant:8",
         "stopCrawl",
         "resumeCrawl"
+      ]
+    },
+    {
+      "id": "WC-I9",
+      "kind": "property",
+      "title": "A job whose web has more reachable pages than its maxPages makes exactly maxPages fetches (robots.txt not counted, read from the web's log), lists them, counts them in progress and ends done",
+      "covers": [
+        "invariant:9",
+        "startCrawl"
       ]
     },
     {
@@ -183,6 +197,45 @@ export const catalog = {
       "unit": "ratio",
       "op": "info",
       "origin": "A Bloom filter trades time (k hashes per lookup) for space; reported, not graded: the crawler's time goes to the network and the store, not to this lookup."
+    },
+    {
+      "id": "WC-T6",
+      "title": "Pages per second one crawl job fetches from a web of many hosts (politeness bound twice the book's peak), counted in the web's own request log",
+      "metric": "pages_per_second",
+      "unit": "pages/s",
+      "op": ">=",
+      "value": 400,
+      "profile": "full",
+      "origin": "The book: 1 billion pages a month, 1,000,000,000 / 30 days / 24 hours / 3,600 s = ~400 pages per second. The load web has 320 hosts at a 200 ms delay (a bound of 1,600 pages/s), so politeness does not set the pace. The no-op yardstick is offered 400 requests/s in the same run: a rate it cannot carry either is beyond this machine."
+    },
+    {
+      "id": "WC-T7",
+      "title": "Pages per second of the same crawl against the book's peak",
+      "metric": "peak_pages_per_second",
+      "unit": "pages/s",
+      "op": ">=",
+      "value": 800,
+      "profile": "full",
+      "origin": "The book's peak QPS = 2 x QPS = 800 pages per second; the yardstick is offered 800 requests/s."
+    },
+    {
+      "id": "WC-T8",
+      "title": "Pages per second of a crawl of 20 hosts at a 200 ms delay as a share of its politeness bound (the sum over hosts of 1/delay, the fastest a polite crawl can go)",
+      "metric": "politeness_bound_ratio",
+      "unit": "ratio",
+      "op": ">=",
+      "value": 0.9,
+      "profile": "full",
+      "origin": "The issue's aim: above 0.9 of the physical limit of a polite crawl. The bound (100 pages/s) is far below the crawler's pace, so what is lost is host slots the frontier leaves idle; each response takes its 4 ms on the web under test, so a perfect crawl reaches 200 / 204 = 0.98."
+    },
+    {
+      "id": "WC-T9",
+      "title": "No API request fails or answers a wrong body while the crawls run (progress that adds up, pages of the web, stored once)",
+      "metric": "error_rate",
+      "unit": "ratio",
+      "op": "<=",
+      "value": 0,
+      "origin": "A crawl under way must not make its own API wrong; k6 checks every body of its polls."
     }
   ]
 } as const;

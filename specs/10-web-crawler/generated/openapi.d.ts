@@ -154,7 +154,7 @@ export interface components {
              */
             maxDepth: number;
             /**
-             * @description At most this many fetches (robots.txt not counted); the job is `done` when it is reached.
+             * @description At most this many fetches (robots.txt not counted); the job is `done` when it is reached, so a job whose web has more reachable pages makes exactly this many.
              * @default 1000
              */
             maxPages: number;
