@@ -4,6 +4,8 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chapterModule } from '../chapters/registry.ts';
+import { variantManifestName } from '../chapters/variants.ts';
 import { resolveBuiltChapter } from '../cli/doctor.ts';
 import { resultsDir, rootDir } from '../core/paths.ts';
 import { chapterGrader } from '../mutate/chapter-grader.ts';
@@ -35,8 +37,10 @@ export async function cmdBlindBugs(chapter: string, o: BlindBugsCliOptions): Pro
     return 2;
   }
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const embedded = chapterGrader(slug, { runs: o.runs, seed, realDeps: false });
-  const real = chapterGrader(slug, { runs: o.runs, seed, realDeps: true });
+  const module = chapterModule(slug);
+  const manifestName = (variant: string | undefined) => variantManifestName(module, variant);
+  const embedded = chapterGrader(slug, { runs: o.runs, seed, realDeps: false, manifestName });
+  const real = chapterGrader(slug, { runs: o.runs, seed, realDeps: true, manifestName });
   const f = powerFigures(file);
   console.log(
     `blind bugs of ${slug}: ${f.written} written (${file.written}); seed ${seed}; recorded: caught ${f.caughtBefore}/${f.graded} before strengthening, ${f.caughtAfter}/${f.graded} after, ${f.equivalent} equivalent`,

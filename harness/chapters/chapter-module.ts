@@ -38,6 +38,12 @@ export interface Variant<Id extends string = string> {
   needs?: readonly ('postgres' | 'redis')[];
   /** Checks that cannot apply to this variant, each with the reason: reported skipped with it, never passed. */
   notApplicable?: Readonly<Partial<Record<Id, string>>>;
+  /** Its own manifest (a file beside the reference manifest), when the variant is another deployment shape (three
+   * brokers instead of one), not only another environment. */
+  manifest?: string;
+  /** Checks the default deployment skips because only this variant has what they need (a cluster): the main job
+   * grades them on this variant and reports them in the chapter's result, labelled with the variant. */
+  completes?: readonly Id[];
 }
 
 export interface ChapterModule<Id extends string = string> {

@@ -14,7 +14,7 @@ import { timeLimit } from '../core/time-scale.ts';
 import { validateResults } from '../report/validate-results.ts';
 import type { ChapterResult, RunResults } from '../results/types.ts';
 import type { ChapterModule } from './chapter-module.ts';
-import { variantUnavailable, withVariant } from './variants.ts';
+import { variantManifest, variantUnavailable, withVariant } from './variants.ts';
 
 export { timeLimit };
 
@@ -225,7 +225,7 @@ export function describeVariants(
           const r = await gradeByManifest({
             ...o.base,
             module: withVariant(module, v),
-            target: { manifest: module.referenceManifest },
+            target: { manifest: variantManifest(module, v) },
             envOverrides: { ...v.env },
             ...(v.settings ? { settings: { ...v.settings } } : {}),
             variant: v.name,

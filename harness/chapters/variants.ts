@@ -1,6 +1,9 @@
 // The deployment variants of a chapter's reference (ChapterModule.variants): looked up by name, and applied to the
 // module so a check that cannot apply to a variant is reported skipped with the variant's reason, never run and
 // never passed. The deployed default is the variant `default`: no extra environment, every check applies.
+import { dirname, join } from 'node:path';
+import { countStatuses } from '../core/grade-chapter.ts';
+import type { ChapterResult, CheckResult } from '../results/types.ts';
 import type { ChapterModule, CheckFn, Variant } from './chapter-module.ts';
 
 export const DEFAULT_VARIANT: Variant = {
@@ -44,4 +47,37 @@ export function withVariant<M extends ChapterModule>(module: M, v: Variant): M {
     checks[id] = async (ctx) => ctx.skip(`not applicable to variant ${v.name}: ${reason}`);
   }
   return { ...module, checks };
+}
+
+/** The manifest that deploys the variant: its own (beside the reference manifest), else the reference manifest. */
+export function variantManifest(module: ChapterModule, v: Variant): string {
+  return v.manifest ? join(dirname(module.referenceManifest), v.manifest) : module.referenceManifest;
+}
+
+/** The file name of the variant's manifest (by name; `default` or none: the reference's own), to find it in another
+ * copy of the reference (a patched or instrumented workspace's `reference/<slug>/`). */
+export function variantManifestName(module: ChapterModule, name: string | undefined): string {
+  return (name ? findVariant(module, name).manifest : undefined) ?? 'manifest.json';
+}
+
+/**
+ * The default deployment's result with the checks it skipped replaced by their grade on the variant that completes
+ * them (`Variant.completes`), each labelled with the variant and its manifest. A check the default graded (passed,
+ * failed or errored) keeps that grade: the variant only fills what the default could not run.
+ */
+export function completedByVariant(
+  base: ChapterResult,
+  onVariant: ChapterResult,
+  v: Variant,
+  manifest: string,
+): ChapterResult {
+  const wanted = new Set<string>(v.completes ?? []);
+  const graded = new Map(onVariant.checks.map((c) => [c.id, c]));
+  const checks: CheckResult[] = base.checks.map((c) => {
+    const g = graded.get(c.id);
+    if (!wanted.has(c.id) || c.status !== 'skipped' || !g) return c;
+    return { ...g, variant: v.name, variantManifest: manifest };
+  });
+  const logs = [...base.logs, ...onVariant.logs.map((l) => ({ ...l, node: `${v.name}/${l.node}` }))];
+  return { ...base, checks, logs, counts: countStatuses(checks) };
 }

@@ -3,7 +3,13 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gradingPowerCell } from '../blind-bugs/power-cell.ts';
 import { chapterModule, chapters } from '../chapters/registry.ts';
-import { findVariant, variantUnavailable, withVariant } from '../chapters/variants.ts';
+import {
+  completedByVariant,
+  findVariant,
+  variantManifest,
+  variantUnavailable,
+  withVariant,
+} from '../chapters/variants.ts';
 import { DEPENDENCY_ENV, describeDependency, resolveDependency } from '../containers/dependencies.ts';
 import { chapterList } from '../core/chapter-list.ts';
 import { environment } from '../core/environment.ts';
@@ -138,8 +144,11 @@ export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
     if (why && !o.realDeps) throw new Error(why);
     module = withVariant(module, variant);
   }
-  if (!o.url === !o.manifest) throw new Error('give exactly one of --url <base URL> or --manifest <file>');
-  const target: TargetSpec = o.url ? { url: o.url } : { manifest: o.manifest! };
+  // A variant that is its own deployment (three brokers) brings its manifest: `test 20 --variant cluster` alone
+  // grades the reference cluster.
+  const manifest = o.manifest ?? (!o.url && variant?.manifest ? variantManifest(module, variant) : undefined);
+  if (!o.url === !manifest) throw new Error('give exactly one of --url <base URL> or --manifest <file>');
+  const target: TargetSpec = o.url ? { url: o.url } : { manifest: manifest! };
   const runId = newRunId();
   const dir = makeRunDir(runId, o.out);
   const runSeed = o.seed ?? newRunSeed();
@@ -229,23 +238,48 @@ export async function cmdAll(o: {
     for (const [i, m] of graded.entries()) {
       log(`\n[${i + 1}/${graded.length}] ${m.slug}`);
       try {
-        results.push(
-          await gradeChapter({
-            module: m,
-            target: { manifest: m.referenceManifest },
-            runDir: dir,
-            runSeed,
-            numRuns: o.runs,
-            load: o.profile,
-            bench: true,
-            k6,
-            ...(o.segments ? { segments: o.segments } : {}),
-            network,
-            // Without a real dependency the manifests' URLs are ignored (even ones set in the environment).
-            embedded: real.length === 0,
-            onProgress: (l) => log(`  ${l}`),
-          }),
-        );
+        const common = {
+          runDir: dir,
+          runSeed,
+          numRuns: o.runs,
+          network,
+          // Without a real dependency the manifests' URLs are ignored (even ones set in the environment).
+          embedded: real.length === 0,
+          onProgress: (l: string) => log(`  ${l}`),
+        };
+        let result = await gradeChapter({
+          ...common,
+          module: m,
+          target: { manifest: m.referenceManifest },
+          load: o.profile,
+          bench: true,
+          k6,
+          ...(o.segments ? { segments: o.segments } : {}),
+        });
+        // What the default deployment skips because only a variant has it (a cluster): graded on that variant.
+        for (const v of m.variants ?? []) {
+          if (!v.completes?.length) continue;
+          const why = variantUnavailable(v);
+          if (why) {
+            log(`  variant ${v.name} not graded (${why}): ${v.completes.join(', ')} stay skipped`);
+            continue;
+          }
+          const manifest = variantManifest(m, v);
+          log(`  variant ${v.name} (${manifest}) for ${v.completes.join(', ')}`);
+          const onVariant = await gradeChapter({
+            ...common,
+            module: withVariant(m, v),
+            target: { manifest },
+            only: [...v.completes],
+            load: null,
+            k6: null,
+            envOverrides: { ...v.env },
+            ...(v.settings ? { settings: { ...v.settings } } : {}),
+            variant: v.name,
+          });
+          result = completedByVariant(result, onVariant, v, manifest);
+        }
+        results.push(result);
       } catch (e) {
         // One chapter that cannot be graded (its reference does not start, say) does not lose the others' results.
         broken.push(m.slug);

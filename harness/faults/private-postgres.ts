@@ -1,6 +1,7 @@
 // A PostgreSQL cluster the harness owns, for faults that need the server itself, not a link to it: crash it
 // (`pg_ctl stop -m immediate`: no checkpoint, no goodbye to clients, recovery from the WAL on the next start) and
-// start it again on the same port and data. Built from the installed server's binaries (Debian:
+// start it again on the same port and data; or drop the connections inside writing transactions
+// (`pg_terminate_backend`). Built from the installed server's binaries (Debian:
 // /usr/lib/postgresql/<version>/bin), initdb'd into a temporary folder, on a free port on 127.0.0.1 below the
 // ephemeral range (so nothing takes it while the server is down), trust authentication for the user postgres.
 // As root the server runs as the `postgres` user (PostgreSQL refuses root), through runuser.
@@ -14,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { execOwned, ownDir, ownPostgres } from '../tools/owned-processes.ts';
 import { stablePort } from './free-port.ts';
 
@@ -32,6 +34,12 @@ export interface PrivatePostgres {
   crash(): Promise<void>;
   /** Starts it again on the same port and data; resolves once it accepts connections (after recovery). */
   start(): Promise<void>;
+  /**
+   * Drops every client connection that is inside a transaction which has written or locked rows (it has a
+   * transaction ID), with pg_terminate_backend: those transactions roll back and their clients see the connection
+   * end mid-transaction. Returns how many were terminated.
+   */
+  terminateWriting(): Promise<number>;
   /** Stops it and removes its data. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -105,8 +113,9 @@ export async function startPrivatePostgres(o: { bin?: string } = {}): Promise<Pr
     );
   }
   let closed = false;
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url,
     port,
     dataDir,
     logFile,
@@ -118,6 +127,19 @@ export async function startPrivatePostgres(o: { bin?: string } = {}): Promise<Pr
       running = false;
     },
     start: startServer,
+    async terminateWriting() {
+      const client = new pg.Client({ connectionString: url, application_name: 'sdgrade-harness-fault' });
+      await client.connect();
+      try {
+        const r = await client.query<{ n: string }>(
+          `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) AS n FROM pg_stat_activity
+           WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND backend_xid IS NOT NULL`,
+        );
+        return Number(r.rows[0]?.n ?? 0);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -13,7 +13,16 @@ import { checkSpansFile } from './check-coverage.ts';
 import { checkSpansVar } from './check-spans.ts';
 import type { GradeOutcome, Grader } from './run-mutate.ts';
 
-export function chapterGrader(slug: string, o: { runs: number; seed: number; realDeps: boolean }): Grader {
+export function chapterGrader(
+  slug: string,
+  o: {
+    runs: number;
+    seed: number;
+    realDeps: boolean;
+    /** The manifest's file name in the workspace's reference for a variant (one with its own deployment). */
+    manifestName?: (variant: string | undefined) => string;
+  },
+): Grader {
   return ({ workspace, env, timeoutMs, variant, checks }) =>
     new Promise<GradeOutcome>((resolve) => {
       const out = mkdtempSync(join(tmpdir(), 'sdgrade-mutant-'));
@@ -25,7 +34,7 @@ export function chapterGrader(slug: string, o: { runs: number; seed: number; rea
         'test',
         slug,
         '--manifest',
-        join(workspace, 'reference', slug, 'manifest.json'),
+        join(workspace, 'reference', slug, o.manifestName?.(variant) ?? 'manifest.json'),
         '--runs',
         String(o.runs),
         '--seed',

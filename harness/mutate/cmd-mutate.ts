@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Variant } from '../chapters/chapter-module.ts';
 import { chapterModule } from '../chapters/registry.ts';
-import { findVariant, variantsOf, variantUnavailable } from '../chapters/variants.ts';
+import { findVariant, variantManifestName, variantsOf, variantUnavailable } from '../chapters/variants.ts';
 import { resolveBuiltChapter } from '../cli/doctor.ts';
 import { resultsDir, rootDir } from '../core/paths.ts';
 import { timeLimit } from '../core/time-scale.ts';
@@ -94,7 +94,12 @@ export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<n
     seed,
     timeoutMs,
     equivalents,
-    grade: chapterGrader(slug, { runs: o.runs, seed, realDeps: Boolean(o.realDeps) }),
+    grade: chapterGrader(slug, {
+      runs: o.runs,
+      seed,
+      realDeps: Boolean(o.realDeps),
+      manifestName: (variant) => variantManifestName(chapterModule(slug), variant),
+    }),
     log: (l) => console.log(l),
     ...(variants.length > 1 || (variants[0] && variants[0] !== 'default') ? { variants } : {}),
   });

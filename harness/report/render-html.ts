@@ -239,7 +239,7 @@ function capacityTable(chapter: ChapterResult): SafeHtml | string {
 function checksTable(chapter: ChapterResult): SafeHtml {
   if (chapter.checks.length === 0) return html`<p class="empty">No checks ran for this chapter.</p>`;
   const rows = chapter.checks.map((c) => {
-    const reason = c.reason ?? '';
+    const reason = c.variant ? `[on variant ${c.variant}] ${c.reason ?? ''}`.trim() : (c.reason ?? '');
     const link = isFailing(c) ? html` <a href="#${anchor(chapter, 'detail', c.id)}">details</a>` : '';
     const runs = [c.runs === undefined ? '' : `${c.runs} runs`, c.seed === undefined ? '' : `seed ${c.seed}`]
       .filter(Boolean)

@@ -17,6 +17,7 @@ const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 function checkBody(c: CheckResult): string {
   const lines: string[] = [];
   if (c.reason) lines.push(c.reason);
+  if (c.variant) lines.push(`graded on variant ${c.variant} (${c.variantManifest ?? 'its manifest'})`);
   if (c.seed !== undefined) lines.push(`seed: ${c.seed}`);
   if (c.runs !== undefined) lines.push(`runs: ${c.runs}`);
   if (c.counterexample !== undefined) lines.push(`counterexample: ${JSON.stringify(c.counterexample, null, 2)}`);

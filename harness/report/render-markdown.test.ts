@@ -27,6 +27,16 @@ describe('renderMarkdown', () => {
     );
   });
 
+  it("says which checks were graded on a variant, not on the chapter's target", () => {
+    const run = loadFixture('sample-run');
+    const chapter = run.chapters[0]!;
+    const i = chapter.checks.findIndex((c) => c.id === 'URL-C1');
+    chapter.checks[i] = { ...chapter.checks[i]!, variant: 'cluster', variantManifest: 'manifest.cluster.json' };
+    expect(rowOf(renderMarkdown(run), 'URL-C1')).toBe(
+      '| URL-C1 | conformance | pass | 413 ms | [on variant cluster] |',
+    );
+  });
+
   it('lists targets with value, rule, verdict, yardstick ratio and an abbreviated origin', () => {
     expect(rowOf(md, 'URL-T2')).toMatch(
       /\| 11,576 req\/s \| &gt;= 11,574 req\/s \| met \| {2}\| Book: 10 reads per write; [^|]{0,50}… \|$/,

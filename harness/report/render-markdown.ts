@@ -85,7 +85,9 @@ function headline(results: RunResults): string {
 function checksTable(chapter: ChapterResult): string {
   if (chapter.checks.length === 0) return '_No checks ran._';
   const rows = chapter.checks.map((c) => {
-    const reason = c.reason ?? (c.status === 'pass' ? '' : '(no reason given)');
+    const why = c.reason ?? (c.status === 'pass' ? '' : '(no reason given)');
+    // A check the main job graded on a variant (a cluster) says so: it was not graded on this chapter's target.
+    const reason = c.variant ? `[on variant ${c.variant}] ${why}`.trim() : why;
     return [cell(c.id), c.kind, STATUS_WORD[c.status], formatDuration(c.durationMs), cell(reason)];
   });
   return table(['ID', 'Kind', 'Status', 'Duration', 'Reason'], ['l', 'l', 'l', 'r', 'l'], rows);

@@ -51,6 +51,10 @@ export interface CheckResult {
   changed?: string[];
   /** The settings the check graded against: the target's declared value, or the spec's default. */
   settings?: Record<string, string | number | boolean>;
+  /** The deployment variant (and its manifest) this check was graded on, when not the chapter's own target: the
+   * main job grades what the default deployment skips (checks that need a cluster) on a variant that has it. */
+  variant?: string;
+  variantManifest?: string;
 }
 
 /** The order the checks ran in; `checks` is always listed in catalog order. */

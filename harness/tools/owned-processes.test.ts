@@ -190,7 +190,7 @@ describe.runIf(linux)('nothing a run starts outlives the harness', () => {
     async () => {
       const run = startHarness(['load', '27', '--manifest', 'reference/27-payment-system/manifest.json']);
       // Mid-run: k6 is running against the nodes, beside the fakes' process and the fault proxy.
-      const during = await waitUntil('k6 to run', 180_000, () => {
+      const during = await waitUntil('k6 to run', timeLimit(180_000), () => {
         const ps = run.sample();
         return ps.some((p) => /\bk6\S*.* run /.test(p.command)) ? ps : null;
       });
@@ -210,7 +210,9 @@ describe.runIf(linux)('nothing a run starts outlives the harness', () => {
         SDGRADE_DATABASE_URL: '',
         SDGRADE_REDIS_URL: '',
       });
-      await waitUntil('the 09 nodes to be up', 180_000, () => /grading 09-url-shortener at/.test(run.output()));
+      await waitUntil('the 09 nodes to be up', timeLimit(180_000), () =>
+        /grading 09-url-shortener at/.test(run.output()),
+      );
       const during = run.sample();
       expect(commands(during)).toMatch(/redis-server/);
       expect(commands(during)).toMatch(/postgres -D/);
@@ -219,14 +221,16 @@ describe.runIf(linux)('nothing a run starts outlives the harness', () => {
       const left = await interrupt(run, 'SIGKILL');
       expect(left, `still running ${GONE_WITHIN_MS} ms after kill -9:\n  ${commands(left)}`).toEqual([]);
     },
-    240_000,
+    timeLimit(240_000),
   );
 
   it(
     'Ctrl-C (SIGINT) mid-run: the harness exits and its nodes and proxy are gone within 5 s',
     async () => {
       const run = startHarness(['test', '05', '--manifest', 'reference/05-rate-limiter/manifest.json']);
-      await waitUntil('the 05 nodes to be up', 180_000, () => /grading 05-rate-limiter at/.test(run.output()));
+      await waitUntil('the 05 nodes to be up', timeLimit(180_000), () =>
+        /grading 05-rate-limiter at/.test(run.output()),
+      );
       expect(commands(run.sample())).toMatch(/reference\/05-rate-limiter\/main\.ts/);
       const left = await interrupt(run, 'SIGINT');
       expect((await run.exited).code).toBe(130);
@@ -239,7 +243,9 @@ describe.runIf(linux)('nothing a run starts outlives the harness', () => {
     'TERM to `npm run sdgrade` mid-run (a CI runner cancelling the job): the harness and its nodes are gone within 5 s',
     async () => {
       const run = startHarness(['test', '05', '--manifest', 'reference/05-rate-limiter/manifest.json'], {}, 'npm');
-      await waitUntil('the 05 nodes to be up', 180_000, () => /grading 05-rate-limiter at/.test(run.output()));
+      await waitUntil('the 05 nodes to be up', timeLimit(180_000), () =>
+        /grading 05-rate-limiter at/.test(run.output()),
+      );
       expect(commands(run.sample())).toMatch(/bin\/sdgrade\.js test 05/);
       const left = await interrupt(run, 'SIGTERM');
       expect(left, `still running ${GONE_WITHIN_MS} ms after TERM to npm:\n  ${commands(left)}`).toEqual([]);

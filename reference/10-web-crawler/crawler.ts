@@ -185,7 +185,9 @@ export class CrawlJob {
     const fetched = await this.download(item);
     const now = performance.now();
     await this.serial(() => this.commit(item, fetched.page, fetched.html));
-    this.frontier.release(host, now, cfg.politenessDelayMs);
+    // MUTANT no-delay-after-timeout: a fetch that got no answer (timed out) frees its host at once.
+    const gaveUp = this.mutant === 'no-delay-after-timeout' && fetched.page.status === 0;
+    this.frontier.release(host, now, gaveUp ? 0 : cfg.politenessDelayMs);
   }
 
   /** Content seen, URL filter and URL seen, then the fetch recorded with what it adds (serialised per job). */

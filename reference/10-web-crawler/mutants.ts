@@ -19,6 +19,11 @@ export const MUTANTS = [
     description: 'a host back queue hands out two URLs at a time: two requests in flight to one host',
   },
   {
+    name: 'no-delay-after-timeout',
+    breaks: 'WC-I3',
+    description: 'a fetch the crawler gave up on (timed out) frees its host at once: no politeness delay after it',
+  },
+  {
     name: 'url-seen-off',
     breaks: 'WC-I4',
     description: 'URL seen is not consulted: a URL linked from several pages is fetched again each time',

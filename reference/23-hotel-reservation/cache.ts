@@ -1,7 +1,10 @@
 // The inventory cache of the book's scaling section (key hotelID_roomTypeID_date -> the night's inventory and
-// reservations), in process. The database is the truth: the cache only answers availability reads, and is updated
-// after each commit by a change stream polled every 20 ms, as the book's CDC stream would (so it lags the database by that much), never
-// read by the reservation check. Entries carry the row's version, so a late update never overwrites a newer one.
+// reservations): in process (memory, the default) or in Redis (cache-redis.ts, CACHE=redis or REDIS_URL given). The
+// database is the truth: the cache only answers availability reads, never the reservation check, and is updated
+// after each commit by a change stream polled every 20 ms, as the book's CDC stream would (so it lags the database
+// by that much). Entries carry the row's version, so a late update never overwrites a newer one.
+import type { DependencyState } from '../kit/health.ts';
+
 export interface CachedNight {
   date: string;
   totalInventory: number;
@@ -9,27 +12,136 @@ export interface CachedNight {
   version: number;
 }
 
-/** Nights cached at most (oldest dropped first); a night is a few dozen bytes. */
-const MAX_ENTRIES = 200_000;
-/** How often the in-process change stream applies committed changes to the cache. */
-const STREAM_POLL_MS = 20;
+/** Rows of one room type changed by one commit (or read from the database now). */
+export interface InventoryChange {
+  hotelId: string;
+  roomTypeId: string;
+  rows: readonly CachedNight[];
+}
 
-export class AvailabilityCache {
-  private readonly nights = new Map<string, CachedNight>();
+export interface InventoryCache {
+  readonly kind: 'memory' | 'redis';
+  /** The cached nights; undefined where the cache has none or cannot answer now (the caller reads the database). */
+  get(hotelId: string, roomTypeId: string, dates: readonly string[]): Promise<(CachedNight | undefined)[]>;
+  /** Stores rows read from the database now, unless a newer version is cached; a cache that is down skips them. */
+  put(change: InventoryChange): Promise<void>;
+  /** A commit changed these rows: the change stream applies them within STREAM_POLL_MS (or once the cache is back). */
+  changed(change: InventoryChange): void;
+  /** For readiness: undefined when the cache is in process. */
+  health(): DependencyState | undefined;
+  close(): Promise<void>;
+}
 
-  /** `withoutRoomType` is MUTANT cache-key-without-room-type: a hotel's room types share one entry per night. */
-  constructor(private readonly withoutRoomType = false) {}
+/** How often the change stream applies committed changes to the cache. */
+export const STREAM_POLL_MS = 20;
+/** After the cache refused a batch (down, paused), the stream tries it again after this long. */
+const STREAM_RETRY_MS = 200;
+/** Nights the stream holds while the cache is away; past it the oldest are dropped (those entries stay stale). */
+const STREAM_BACKLOG_MAX = 100_000;
 
-  private key(hotelId: string, roomTypeId: string, date: string): string {
-    return this.withoutRoomType ? `${hotelId}_${date}` : `${hotelId}_${roomTypeId}_${date}`;
+/** The book's key, hotelID_roomTypeID_date; `withoutRoomType` is MUTANT cache-key-without-room-type. */
+export function cacheKey(withoutRoomType: boolean) {
+  return (hotelId: string, roomTypeId: string, date: string) =>
+    withoutRoomType ? `${hotelId}_${date}` : `${hotelId}_${roomTypeId}_${date}`;
+}
+
+/**
+ * The change stream: committed changes are applied in batches, one poll every STREAM_POLL_MS, as a CDC connector
+ * polls its log. A batch the cache refuses waits for the next try (a connector resumes from its offset), so a cache
+ * that was down or paused catches up once it is back; only a backlog past STREAM_BACKLOG_MAX nights is dropped.
+ */
+export class ChangeStream {
+  private pending: InventoryChange[] = [];
+  private pendingRows = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing = false;
+  private dropped = false;
+
+  constructor(
+    private readonly apply: (batch: readonly InventoryChange[]) => Promise<void>,
+    private readonly log: (m: string) => void = () => {},
+  ) {}
+
+  push(change: InventoryChange): void {
+    if (change.rows.length === 0) return;
+    this.pending.push(change);
+    this.pendingRows += change.rows.length;
+    this.trim();
+    this.schedule(STREAM_POLL_MS);
   }
 
-  get(hotelId: string, roomTypeId: string, dates: readonly string[]): (CachedNight | undefined)[] {
+  private trim(): void {
+    while (this.pendingRows > STREAM_BACKLOG_MAX && this.pending.length > 1) {
+      this.pendingRows -= this.pending.shift()!.rows.length;
+      if (!this.dropped)
+        this.log(`inventory cache: change stream backlog past ${STREAM_BACKLOG_MAX} nights, oldest dropped`);
+      this.dropped = true;
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer || this.flushing) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingRows = 0;
+    let next = STREAM_POLL_MS;
+    try {
+      await this.apply(batch);
+      this.dropped = false;
+    } catch {
+      this.pending = [...batch, ...this.pending];
+      this.pendingRows = this.pending.reduce((n, c) => n + c.rows.length, 0);
+      this.trim();
+      next = STREAM_RETRY_MS;
+    } finally {
+      this.flushing = false;
+    }
+    if (this.pending.length > 0) this.schedule(next);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** Nights cached in process at most (oldest dropped first); a night is a few dozen bytes. */
+const MAX_ENTRIES = 200_000;
+
+export class MemoryInventoryCache implements InventoryCache {
+  readonly kind = 'memory';
+  private readonly nights = new Map<string, CachedNight>();
+  private readonly key: ReturnType<typeof cacheKey>;
+  private readonly stream = new ChangeStream(async (batch) => {
+    for (const c of batch) this.store(c);
+  });
+
+  constructor(withoutRoomType = false) {
+    this.key = cacheKey(withoutRoomType);
+  }
+
+  async get(hotelId: string, roomTypeId: string, dates: readonly string[]): Promise<(CachedNight | undefined)[]> {
     return dates.map((d) => this.nights.get(this.key(hotelId, roomTypeId, d)));
   }
 
-  /** Stores rows read from the database now, unless a newer version is cached. */
-  put(hotelId: string, roomTypeId: string, rows: readonly CachedNight[]): void {
+  async put(change: InventoryChange): Promise<void> {
+    this.store(change);
+  }
+
+  changed(change: InventoryChange): void {
+    this.stream.push(change);
+  }
+
+  private store({ hotelId, roomTypeId, rows }: InventoryChange): void {
     for (const row of rows) {
       const key = this.key(hotelId, roomTypeId, row.date);
       const had = this.nights.get(key);
@@ -40,22 +152,11 @@ export class AvailabilityCache {
     }
   }
 
-  /** Changes committed but not yet applied: the change stream's backlog. */
-  private pending: { hotelId: string; roomTypeId: string; rows: readonly CachedNight[] }[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  health(): undefined {
+    return undefined;
+  }
 
-  /**
-   * A commit changed these rows. Applied by the next poll of the change stream, every STREAM_POLL_MS as a CDC
-   * connector polls its log: the cache lags the database by that much (the spec allows up to 1 s).
-   */
-  changed(hotelId: string, roomTypeId: string, rows: readonly CachedNight[]): void {
-    if (rows.length === 0) return;
-    this.pending.push({ hotelId, roomTypeId, rows });
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      const batch = this.pending;
-      this.pending = [];
-      for (const c of batch) this.put(c.hotelId, c.roomTypeId, c.rows);
-    }, STREAM_POLL_MS).unref();
+  async close(): Promise<void> {
+    this.stream.close();
   }
 }

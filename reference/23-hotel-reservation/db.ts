@@ -2,8 +2,10 @@
 // when DATABASE_URL is given (the book: a relational database for its ACID transactions). SQL is written once with
 // `?` placeholders; the PostgreSQL side numbers them.
 import Database from 'better-sqlite3';
+import type pg from 'pg';
 import type { DependencyState } from '../kit/health.ts';
-import { type Db, openPgPool, PgPoolDb, type Sql, sqliteTransaction } from '../kit/sql-db.ts';
+import { ProblemError } from '../kit/problem.ts';
+import { type Db, openPgPool, PgPoolDb, pgTransaction, type Sql, sqliteTransaction } from '../kit/sql-db.ts';
 
 export type { Db, Sql } from '../kit/sql-db.ts';
 
@@ -98,11 +100,20 @@ export class SqliteDb implements Db {
 }
 
 export class PostgresDb extends PgPoolDb {
+  private constructor(
+    pool: pg.Pool,
+    /** MUTANT db-loss-answers-500: a lost connection escapes as it is (a 500), not as 503 unavailable. */
+    private readonly rawErrors: boolean,
+  ) {
+    super(pool);
+  }
+
   static async connect(
     connectionString: string,
     schema: string,
     o: SchemaOptions,
     log: (m: string) => void,
+    rawErrors = false,
   ): Promise<PostgresDb> {
     const pool = await openPgPool({
       connectionString,
@@ -112,7 +123,27 @@ export class PostgresDb extends PgPoolDb {
       ddl: tables('bigint', 'bigserial PRIMARY KEY', o),
       log,
     });
-    return new PostgresDb(pool);
+    return new PostgresDb(pool, rawErrors);
+  }
+
+  protected override on(q: pg.Pool | pg.PoolClient): Sql {
+    const sql = super.on(q);
+    if (!this.rawErrors) return sql;
+    const raw = (e: unknown) => (e instanceof ProblemError && e.status === 503 ? (e.cause ?? e) : e);
+    return {
+      all: <T>(text: string, params?: unknown[]) => sql.all<T>(text, params).catch((e) => Promise.reject(raw(e))),
+      run: (text: string, params?: unknown[]) => sql.run(text, params).catch((e) => Promise.reject(raw(e))),
+    };
+  }
+
+  override tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    if (!this.rawErrors) return super.tx(fn);
+    return pgTransaction(
+      this.pool,
+      (client) => this.on(client),
+      fn,
+      (e) => e,
+    );
   }
 }
 

@@ -34,7 +34,7 @@ export function fitsFor(mutant: MutantName | undefined): typeof fits {
 /** The nights' rows in date order; lock is '' or ' FOR UPDATE'. */
 export function readInventory(
   sql: Sql,
-  rt: RoomType,
+  rt: Pick<RoomType, 'hotelId' | 'roomTypeId'>,
   nights: readonly string[],
   lock: string,
 ): Promise<InventoryRow[]> {

@@ -3,13 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../kit/config.ts';
+import { type CacheMode, ConfigError } from '../kit/config.ts';
 import { loadSpec } from '../kit/load-spec.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
-import { AvailabilityCache } from './cache.ts';
+import { type InventoryCache, MemoryInventoryCache } from './cache.ts';
+import { RedisInventoryCache } from './cache-redis.ts';
 import { type Db, PostgresDb, type SchemaOptions, SqliteDb } from './db.ts';
-import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName } from './mutants.ts';
+import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName, NEEDS_POSTGRES } from './mutants.ts';
 import { STRATEGIES, type Strategy } from './room-taker.ts';
 import { HotelStore } from './store.ts';
 
@@ -41,11 +42,19 @@ await runServer({
       checkConstraint: strategy === 'constraint' && mutant !== 'constraint-missing',
       uniqueReservationId: mutant !== 'idempotency-key-not-unique',
     };
+    if (mutant && (NEEDS_POSTGRES as readonly string[]).includes(mutant) && !config.databaseUrl)
+      throw new ConfigError(`MUTANT ${mutant} needs PostgreSQL (DATABASE_URL)`);
     const spec = await loadSpec(SPEC_URL);
     const log = (m: string) => console.error(m);
     const db: Db =
       config.databaseUrl && mutant !== 'memory-store'
-        ? await PostgresDb.connect(config.databaseUrl, schemaFor(config.dataDir), schema, log)
+        ? await PostgresDb.connect(
+            config.databaseUrl,
+            schemaFor(config.dataDir),
+            schema,
+            log,
+            mutant === 'db-loss-answers-500',
+          )
         : // MUTANT memory-store: nothing reaches a file.
           new SqliteDb(mutant === 'memory-store' ? ':memory:' : join(config.dataDir, 'hotel.sqlite'), schema);
     // The tables were made for one strategy (the CHECK constraint is part of them): refuse to run another on them.
@@ -53,10 +62,52 @@ await runServer({
     const [made] = await db.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', ['strategy']);
     if (made?.value !== strategy)
       throw new ConfigError(`this store was made for CONCURRENCY=${made?.value}; start it with that, or a new store`);
-    const store = new HotelStore(db, strategy, new AvailabilityCache(mutant === 'cache-key-without-room-type'), mutant);
-    readiness.dependencies = async () => ({ database: await db.health() });
+    const cache = await openCache(config.cache, config.redisUrl, db, mutant, log);
+    const store = new HotelStore(db, strategy, cache, mutant);
+    readiness.dependencies = async () => {
+      const state = cache.health();
+      return { database: await db.health(), ...(state ? { cache: state } : {}) };
+    };
     const app = buildApp({ spec, readiness, store, mutant, logger: { level: config.logLevel } });
-    app.log.info({ store: db.kind, strategy, mutant: mutant ?? null }, 'hotel reservation configured');
-    return { app, close: () => db.close() };
+    app.log.info(
+      { store: db.kind, strategy, cache: cache.kind, mutant: mutant ?? null },
+      'hotel reservation configured',
+    );
+    return {
+      app,
+      close: async () => {
+        await cache.close();
+        await db.close();
+      },
+    };
   },
 });
+
+/**
+ * The inventory cache: in process, or Redis (CACHE=redis, the default when REDIS_URL is given) under a namespace
+ * kept in the database, so every service on one database shares one cache.
+ */
+async function openCache(
+  mode: CacheMode,
+  redisUrl: string | undefined,
+  db: Db,
+  mutant: MutantName | undefined,
+  log: (m: string) => void,
+): Promise<InventoryCache> {
+  const withoutRoomType = mutant === 'cache-key-without-room-type';
+  if (mode === 'none') throw new ConfigError('CACHE must be memory or redis here: availability is served from a cache');
+  if (mode === 'memory') return new MemoryInventoryCache(withoutRoomType);
+  await db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [
+    'instance',
+    randomBytes(6).toString('hex'),
+  ]);
+  const [instance] = await db.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', ['instance']);
+  const cache = new RedisInventoryCache({
+    url: redisUrl!,
+    namespace: `sdgrade:23:${instance!.value}:`,
+    withoutRoomType,
+    log,
+  });
+  await cache.open();
+  return cache;
+}

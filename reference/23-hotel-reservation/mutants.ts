@@ -84,6 +84,23 @@ export const MUTANTS = [
     description: 'a cancellation is not fed to the change stream: availability keeps its rooms reserved',
   },
   {
+    name: 'commit-not-awaited',
+    breaks: 'HR-F2',
+    description:
+      'a reservation answers 201 once its transaction is under way, not once it committed: a transaction the database loses is acknowledged anyway',
+  },
+  {
+    name: 'db-loss-answers-500',
+    breaks: 'HR-F2',
+    description: 'a lost PostgreSQL connection escapes as a 500, not as 503 unavailable',
+  },
+  {
+    name: 'cache-fast-path-booking',
+    breaks: 'HR-F3',
+    description:
+      'when the inventory cache shows the rooms free they are taken without the database check: a stale cache books past 110%',
+  },
+  {
     name: 'memory-store',
     breaks: 'HR-F1',
     description: 'the embedded store is an in-memory SQLite database: a restart forgets every reservation',
@@ -93,10 +110,16 @@ export const MUTANTS = [
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
 
+/** Mutants that live in the PostgreSQL store: they show only on a real database (the harness marks them `needs`). */
+export const NEEDS_POSTGRES: readonly MutantName[] = ['commit-not-awaited', 'db-loss-answers-500'];
+/** Mutants that show only with Redis as the cache (a Redis the harness can make stale). */
+export const NEEDS_REDIS: readonly MutantName[] = ['cache-fast-path-booking'];
+
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */
 export const MUTANT_STRATEGY: Partial<Record<MutantName, 'pessimistic' | 'optimistic' | 'constraint'>> = {
   'check-then-update-unlocked': 'pessimistic',
   'overbooking-checked-on-cache': 'pessimistic',
+  'cache-fast-path-booking': 'pessimistic',
   'optimistic-version-unchecked': 'optimistic',
   'constraint-missing': 'constraint',
 };

@@ -1,6 +1,6 @@
 // The book's three answers to double booking, one module each behind one interface, chosen by CONCURRENCY:
 // pessimistic (SELECT ... FOR UPDATE), optimistic (a version column) or constraint (a CHECK).
-import type { AvailabilityCache, CachedNight } from './cache.ts';
+import type { CachedNight, InventoryCache } from './cache.ts';
 import { constraintTaker } from './constraint-taker.ts';
 import type { Sql } from './db.ts';
 import { fitsFor } from './inventory.ts';
@@ -35,7 +35,7 @@ export interface RoomTaker {
 export function roomTakerFor(
   strategy: Strategy,
   lock: string,
-  cache: AvailabilityCache,
+  cache: InventoryCache,
   mutant: MutantName | undefined,
 ): RoomTaker {
   const fits = fitsFor(mutant);

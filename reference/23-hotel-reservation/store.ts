@@ -3,7 +3,7 @@
 // CONCURRENCY strategy (room-taker.ts).
 import { randomBytes } from 'node:crypto';
 import { ProblemError } from '../kit/problem.ts';
-import type { AvailabilityCache, CachedNight } from './cache.ts';
+import type { CachedNight, InventoryCache } from './cache.ts';
 import { dateOf, dayNumber, nightsOf } from './dates.ts';
 import { type Db, isCheckViolation, isUniqueViolation, type Sql } from './db.ts';
 import { availableOf, cachedOf, type InventoryRow, readInventory, unavailableRooms } from './inventory.ts';
@@ -56,7 +56,7 @@ export class HotelStore {
   constructor(
     private readonly db: Db,
     readonly strategy: Strategy,
-    private readonly cache: AvailabilityCache,
+    private readonly cache: InventoryCache,
     private readonly mutant: MutantName | undefined,
   ) {
     // The store's one lock clause serves the pessimistic read and cancel alike.
@@ -160,10 +160,10 @@ export class HotelStore {
     const nights = nightsOf(startDate, endDate);
     const rates = await this.ratesOf(rt, nights);
     // The cache answers what it has; the rest is read from the database (and cached).
-    let cached = this.cache.get(hotelId, roomTypeId, nights);
+    let cached = await this.cache.get(hotelId, roomTypeId, nights);
     if (cached.some((c) => c === undefined)) {
       const rows = await readInventory(this.db, rt, nights, '');
-      this.cache.put(hotelId, roomTypeId, rows.map(cachedOf));
+      await this.cache.put({ hotelId, roomTypeId, rows: rows.map(cachedOf) });
       const byDate = new Map(rows.map((r) => [r.date, cachedOf(r)]));
       cached = nights.map((d, i) => cached[i] ?? byDate.get(d));
     }
@@ -205,7 +205,10 @@ export class HotelStore {
   }
 
   /** The answer to a reservationId seen before: the same request is a replay (200), another one a 409. */
-  private replay(existing: Reservation, r: NewReservation): { created: false; reservation: Reservation } {
+  private async replay(
+    existing: Reservation,
+    r: NewReservation,
+  ): Promise<{ created: false; reservation: Reservation }> {
     // MUTANT replay-ignores-guest: another guest's request under the same key counts as a replay.
     if (!sameRequest(existing, r, this.mutant === 'replay-ignores-guest'))
       throw new ProblemError(
@@ -213,7 +216,23 @@ export class HotelStore {
         'idempotency_key_reused',
         `reservation ${r.reservationId} exists with another hotel, room type, count, dates or guest`,
       );
+    await this.refeedCache(existing);
     return { created: false, reservation: existing };
+  }
+
+  /**
+   * Feeds a replayed reservation's nights to the change stream again, as they are now: the first answer may have been
+   * lost with the database (committed, then the connection dropped), and its change with it; the client's retry
+   * brings the cache back to the truth. Best effort: the versions keep an older read from winning.
+   */
+  private async refeedCache(r: Reservation): Promise<void> {
+    const lastNight = dateOf(dayNumber(r.endDate) - 1);
+    try {
+      const rows = await readInventory(this.db, r, [r.startDate, lastNight], '');
+      this.cache.changed({ hotelId: r.hotelId, roomTypeId: r.roomTypeId, rows: rows.map(cachedOf) });
+    } catch {
+      // the database went away again: the next change of these nights puts them right
+    }
   }
 
   async reserve(r: NewReservation): Promise<{ created: boolean; reservation: Reservation }> {
@@ -221,7 +240,7 @@ export class HotelStore {
     // so two copies sent at once both find nothing and both insert.
     const keyOutsideTx = this.mutant === 'idempotency-key-not-unique';
     const seen = await this.byId(this.db, r.reservationId);
-    if (seen) return this.replay(seen, r);
+    if (seen) return await this.replay(seen, r);
     const nights = nightsOf(
       r.startDate,
       r.endDate,
@@ -244,7 +263,7 @@ export class HotelStore {
       // mutants' whole check).
       const unlocked = this.taker.readsFirst ? await this.unlockedView(rt, nights) : undefined;
       try {
-        const rows = await this.db.tx(async (sql) => {
+        const transaction = this.db.tx(async (sql) => {
           if (!keyOutsideTx) {
             const existing = await this.byId(sql, r.reservationId);
             if (existing) return existing;
@@ -269,8 +288,19 @@ export class HotelStore {
           );
           return rows;
         });
-        if (!Array.isArray(rows)) return this.replay(rows, r);
-        this.cache.changed(rt.hotelId, rt.roomTypeId, rows.map(cachedOf));
+        if (this.mutant === 'commit-not-awaited') {
+          // MUTANT commit-not-awaited: 201 as soon as the transaction is under way; its failure is only logged.
+          transaction.then(
+            (rows) =>
+              Array.isArray(rows) &&
+              this.cache.changed({ hotelId: rt.hotelId, roomTypeId: rt.roomTypeId, rows: rows.map(cachedOf) }),
+            (e) => console.error(`reservation ${r.reservationId} not committed: ${(e as Error).message}`),
+          );
+          return { created: true, reservation };
+        }
+        const rows = await transaction;
+        if (!Array.isArray(rows)) return await this.replay(rows, r);
+        this.cache.changed({ hotelId: rt.hotelId, roomTypeId: rt.roomTypeId, rows: rows.map(cachedOf) });
         return { created: true, reservation };
       } catch (e) {
         if (e instanceof StaleVersion) {
@@ -286,7 +316,7 @@ export class HotelStore {
         if (isUniqueViolation(e)) {
           // A concurrent request with this reservationId committed first: answer as a replay of it.
           const existing = await this.byId(this.db, r.reservationId);
-          if (existing) return this.replay(existing, r);
+          if (existing) return await this.replay(existing, r);
         }
         if (isCheckViolation(e)) throw unavailableRooms(r.roomCount);
         throw e;
@@ -338,7 +368,11 @@ export class HotelStore {
     });
     // MUTANT cancel-not-streamed: the change stream never hears of a cancellation, so the cache keeps its rooms taken.
     if (this.mutant !== 'cancel-not-streamed')
-      this.cache.changed(result.r.hotelId, result.r.roomTypeId, result.rows.map(cachedOf));
+      this.cache.changed({
+        hotelId: result.r.hotelId,
+        roomTypeId: result.r.roomTypeId,
+        rows: result.rows.map(cachedOf),
+      });
     return result.r;
   }
 }

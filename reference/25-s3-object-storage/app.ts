@@ -9,6 +9,13 @@ import { problemBody, sendProblem } from '../kit/problem.ts';
 import { createBucket, listBuckets, listObjects } from './bucket-operations.ts';
 import type { DataStore } from './data-store.ts';
 import type { MetaStore } from './metadata-store.ts';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listParts,
+  uploadPart,
+} from './multipart-operations.ts';
 import type { MutantName } from './mutants.ts';
 import { getObject, objectHeaders, putObject } from './object-operations.ts';
 import { bodyOf, parseTarget, type Target } from './request-target.ts';
@@ -25,7 +32,7 @@ const ALL_METHODS = METHODS.filter((m) => m !== 'CONNECT') as HTTPMethods[];
 const ALLOWED: Record<'service' | 'bucket' | 'object', readonly string[]> = {
   service: ['GET'],
   bucket: ['PUT', 'HEAD', 'DELETE', 'GET'],
-  object: ['PUT', 'GET', 'HEAD', 'DELETE'],
+  object: ['PUT', 'GET', 'HEAD', 'DELETE', 'POST'],
 };
 
 export interface AppOptions {
@@ -35,6 +42,8 @@ export interface AppOptions {
   credentials: Credentials;
   mutant: MutantName | undefined;
   logger: { level: string } | false;
+  /** The smallest part a multipart upload may have before its last (S3's 5 MiB by default; MIN_PART_BYTES). */
+  minPartBytes: number;
   /** MUTANT ack-before-durable: how long the metadata write waits after the answer. */
   deferMetadataMs: number;
 }
@@ -148,6 +157,7 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
     return listObjects(reply, t, o);
   }
   if (!(await o.meta.bucket(t.bucket))) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
+  if (await dispatchMultipart(request, reply, t, o)) return reply;
   if (request.method === 'PUT') return putObject(request, reply, t, o);
   if (request.method === 'DELETE') {
     const old = await o.meta.delete(t.bucket, t.key);
@@ -162,4 +172,31 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
     return objectHeaders(reply, row).code(200).send();
   }
   return getObject(request, reply, row, o);
+}
+
+/**
+ * The multipart operations S3 puts on an object's path, told apart by their query: true once one has answered, false
+ * for the other operations. (A boolean, not the reply: a reply is a thenable, so awaiting it yields undefined.)
+ */
+async function dispatchMultipart(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  t: Target,
+  o: AppOptions,
+): Promise<boolean> {
+  const q = t.query;
+  if (request.method === 'POST') {
+    if (q.has('uploads')) await createMultipartUpload(request, reply, t, o);
+    else if (q.has('uploadId')) await completeMultipartUpload(request, reply, t, o);
+    else throw new S3Error(400, 'InvalidRequest', 'POST on an object needs ?uploads (create) or ?uploadId= (complete)');
+    return true;
+  }
+  if (!q.has('uploadId') && !(request.method === 'PUT' && q.has('partNumber'))) return false;
+  if (request.method === 'PUT') {
+    if (!q.has('uploadId')) throw new S3Error(400, 'InvalidArgument', 'partNumber needs an uploadId');
+    await uploadPart(request, reply, t, o);
+  } else if (request.method === 'GET') await listParts(reply, t, o);
+  else if (request.method === 'DELETE') await abortMultipartUpload(reply, t, o);
+  else return false;
+  return true;
 }

@@ -24,6 +24,10 @@ await runServer({
     if (!Number.isInteger(fileBytes) || fileBytes < 1024) {
       throw new ConfigError(`DATA_FILE_BYTES must be an integer >= 1024, got '${process.env['DATA_FILE_BYTES']}'`);
     }
+    const minPartBytes = Number(process.env['MIN_PART_BYTES'] ?? 5 * 1024 * 1024);
+    if (!Number.isInteger(minPartBytes) || minPartBytes < 1) {
+      throw new ConfigError(`MIN_PART_BYTES must be a positive integer, got '${process.env['MIN_PART_BYTES']}'`);
+    }
     // The book's metadata store: PostgreSQL when DATABASE_URL is given, else SQLite in the data directory.
     const meta: MetaStore = config.databaseUrl
       ? await PostgresMetadataStore.connect(config.databaseUrl, (m, e) => console.error(m, e))
@@ -48,6 +52,7 @@ await runServer({
       },
       mutant,
       logger: { level: config.logLevel },
+      minPartBytes,
       deferMetadataMs: 3000,
     });
     app.log.info({ dataDir: config.dataDir, metadata: meta.kind, mutant: mutant ?? null }, 'object storage configured');

@@ -3,7 +3,7 @@
 // order is S3's listing order, as in the SQLite store.
 import pg from 'pg';
 import { redact } from '../kit/config.ts';
-import type { BucketRow, MetaStore, ObjectRow } from './metadata-store.ts';
+import type { BucketRow, EndedUpload, MetaStore, ObjectRow, PartRow, UploadRow } from './metadata-store.ts';
 
 const SCHEMA_LOCK = 0x5d9_0025; // pg_advisory_xact_lock key for creating the tables
 const COLS = 'object_id, key, size, etag, last_modified';
@@ -15,6 +15,24 @@ interface Row {
   etag: string;
   last_modified: string;
 }
+
+const PART_COLS = 'part_number, object_id, size, etag, last_modified';
+
+interface PartSqlRow {
+  part_number: number;
+  object_id: string;
+  size: string;
+  etag: string;
+  last_modified: string;
+}
+
+const toPart = (r: PartSqlRow): PartRow => ({
+  partNumber: Number(r.part_number),
+  objectId: r.object_id,
+  size: Number(r.size),
+  etag: r.etag,
+  lastModified: Number(r.last_modified),
+});
 
 const toRow = (r: Row): ObjectRow => ({
   objectId: r.object_id,
@@ -57,6 +75,13 @@ export class PostgresMetadataStore implements MetaStore {
         CREATE TABLE IF NOT EXISTS s3_object (
           bucket text NOT NULL, key bytea NOT NULL, object_id text NOT NULL, size bigint NOT NULL,
           etag text NOT NULL, last_modified bigint NOT NULL, PRIMARY KEY (bucket, key))`);
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS s3_upload (
+          upload_id text PRIMARY KEY, bucket text NOT NULL, key bytea NOT NULL, initiated bigint NOT NULL)`);
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS s3_part (
+          upload_id text NOT NULL, part_number integer NOT NULL, object_id text NOT NULL, size bigint NOT NULL,
+          etag text NOT NULL, last_modified bigint NOT NULL, PRIMARY KEY (upload_id, part_number))`);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -154,6 +179,86 @@ export class PostgresMetadataStore implements MetaStore {
   }
   async deleteAll(bucket: string): Promise<void> {
     await this.pool.query('DELETE FROM s3_object WHERE bucket = $1', [bucket]);
+  }
+  async createUpload(u: UploadRow): Promise<void> {
+    await this.pool.query('INSERT INTO s3_upload (upload_id, bucket, key, initiated) VALUES ($1, $2, $3, $4)', [
+      u.uploadId,
+      u.bucket,
+      u.key,
+      u.initiated,
+    ]);
+  }
+  async upload(uploadId: string): Promise<UploadRow | undefined> {
+    const { rows } = await this.pool.query('SELECT bucket, key, initiated FROM s3_upload WHERE upload_id = $1', [
+      uploadId,
+    ]);
+    const r = rows[0];
+    return r ? { uploadId, bucket: r.bucket, key: r.key, initiated: Number(r.initiated) } : undefined;
+  }
+  async putPart(uploadId: string, p: PartRow): Promise<{ replaced: PartRow | undefined } | undefined> {
+    return this.inTransaction(async (client) => {
+      // The upload row locked: an abort or a complete cannot end it between this check and the insert.
+      const up = await client.query('SELECT 1 FROM s3_upload WHERE upload_id = $1 FOR UPDATE', [uploadId]);
+      if (up.rows.length === 0) return undefined;
+      const old = await client.query<PartSqlRow>(
+        `SELECT ${PART_COLS} FROM s3_part WHERE upload_id = $1 AND part_number = $2`,
+        [uploadId, p.partNumber],
+      );
+      await client.query(
+        `INSERT INTO s3_part (upload_id, part_number, object_id, size, etag, last_modified)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (upload_id, part_number) DO UPDATE SET object_id = EXCLUDED.object_id, size = EXCLUDED.size,
+           etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified`,
+        [uploadId, p.partNumber, p.objectId, p.size, p.etag, p.lastModified],
+      );
+      return { replaced: old.rows[0] ? toPart(old.rows[0]) : undefined };
+    });
+  }
+  async parts(uploadId: string): Promise<PartRow[]> {
+    const { rows } = await this.pool.query<PartSqlRow>(
+      `SELECT ${PART_COLS} FROM s3_part WHERE upload_id = $1 ORDER BY part_number`,
+      [uploadId],
+    );
+    return rows.map(toPart);
+  }
+  async endUpload(uploadId: string, complete?: { bucket: string; row: ObjectRow }): Promise<EndedUpload | undefined> {
+    return this.inTransaction(async (client) => {
+      const up = await client.query('DELETE FROM s3_upload WHERE upload_id = $1 RETURNING upload_id', [uploadId]);
+      if (up.rows.length === 0) return undefined;
+      const parts = await client.query<PartSqlRow>(`DELETE FROM s3_part WHERE upload_id = $1 RETURNING ${PART_COLS}`, [
+        uploadId,
+      ]);
+      let replaced: ObjectRow | undefined;
+      if (complete) {
+        const { bucket, row } = complete;
+        const old = await client.query<Row>(`SELECT ${COLS} FROM s3_object WHERE bucket = $1 AND key = $2 FOR UPDATE`, [
+          bucket,
+          row.key,
+        ]);
+        await client.query(
+          `INSERT INTO s3_object (bucket, key, object_id, size, etag, last_modified) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (bucket, key) DO UPDATE SET object_id = EXCLUDED.object_id, size = EXCLUDED.size,
+             etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified`,
+          [bucket, row.key, row.objectId, row.size, row.etag, row.lastModified],
+        );
+        replaced = old.rows[0] ? toRow(old.rows[0]) : undefined;
+      }
+      return { parts: parts.rows.map(toPart).sort((a, b) => a.partNumber - b.partNumber), replaced };
+    });
+  }
+  private async inTransaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await body(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
   async close(): Promise<void> {
     await this.pool.end();

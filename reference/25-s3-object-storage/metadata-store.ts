@@ -16,6 +16,29 @@ export interface BucketRow {
   created: number;
 }
 
+/** A multipart upload in progress: its parts are kept apart from objects until it is completed or aborted. */
+export interface UploadRow {
+  uploadId: string;
+  bucket: string;
+  key: Buffer;
+  initiated: number;
+}
+
+/** One uploaded part: its bytes are a data-store entry of their own until the upload ends. */
+export interface PartRow {
+  partNumber: number;
+  objectId: string;
+  size: number;
+  etag: string;
+  lastModified: number;
+}
+
+/** What ending an upload removed: its parts (their bytes now garbage) and, on complete, the object it replaced. */
+export interface EndedUpload {
+  parts: PartRow[];
+  replaced: ObjectRow | undefined;
+}
+
 /** The metadata store the API service talks to: SQLite (embedded) or PostgreSQL (DATABASE_URL). */
 export interface MetaStore {
   readonly kind: 'sqlite' | 'postgres';
@@ -34,6 +57,17 @@ export interface MetaStore {
   page(bucket: string, start: Buffer, limit: number): Promise<ObjectRow[]>;
   all(bucket: string): Promise<ObjectRow[]>;
   deleteAll(bucket: string): Promise<void>;
+  createUpload(u: UploadRow): Promise<void>;
+  upload(uploadId: string): Promise<UploadRow | undefined>;
+  /** Records a part, replacing the one with its number; undefined when the upload no longer exists. */
+  putPart(uploadId: string, part: PartRow): Promise<{ replaced: PartRow | undefined } | undefined>;
+  /** An upload's parts in part-number order. */
+  parts(uploadId: string): Promise<PartRow[]>;
+  /**
+   * Ends an upload in one transaction: its parts and itself deleted and, to complete it, the object recorded under
+   * its key. Undefined when the upload no longer exists (another complete or an abort came first).
+   */
+  endUpload(uploadId: string, complete?: { bucket: string; row: ObjectRow }): Promise<EndedUpload | undefined>;
   close(): Promise<void>;
 }
 
@@ -51,7 +85,15 @@ export class MetadataStore implements MetaStore {
       CREATE TABLE IF NOT EXISTS object (
         bucket TEXT NOT NULL, key BLOB NOT NULL, object_id TEXT NOT NULL, size INTEGER NOT NULL,
         etag TEXT NOT NULL, last_modified INTEGER NOT NULL, PRIMARY KEY (bucket, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS upload (
+        upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS part (
+        upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, object_id TEXT NOT NULL, size INTEGER NOT NULL,
+        etag TEXT NOT NULL, last_modified INTEGER NOT NULL, PRIMARY KEY (upload_id, part_number)
       ) WITHOUT ROWID;`);
+    const partCols = 'part_number AS partNumber, object_id AS objectId, size, etag, last_modified AS lastModified';
     const cols = 'object_id AS objectId, key, size, etag, last_modified AS lastModified';
     this.q = {
       bucket: this.db.prepare('SELECT name, created FROM bucket WHERE name = ?'),
@@ -67,6 +109,16 @@ export class MetadataStore implements MetaStore {
       delete: this.db.prepare('DELETE FROM object WHERE bucket = ? AND key = ?'),
       from: this.db.prepare(`SELECT ${cols} FROM object WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?`),
       all: this.db.prepare(`SELECT ${cols} FROM object WHERE bucket = ?`),
+      createUpload: this.db.prepare('INSERT INTO upload (upload_id, bucket, key, initiated) VALUES (?, ?, ?, ?)'),
+      upload: this.db.prepare('SELECT upload_id AS uploadId, bucket, key, initiated FROM upload WHERE upload_id = ?'),
+      part: this.db.prepare(`SELECT ${partCols} FROM part WHERE upload_id = ? AND part_number = ?`),
+      putPart: this.db.prepare(
+        'INSERT OR REPLACE INTO part (upload_id, part_number, object_id, size, etag, last_modified) ' +
+          'VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      parts: this.db.prepare(`SELECT ${partCols} FROM part WHERE upload_id = ? ORDER BY part_number`),
+      deleteParts: this.db.prepare('DELETE FROM part WHERE upload_id = ?'),
+      deleteUpload: this.db.prepare('DELETE FROM upload WHERE upload_id = ?'),
     };
   }
 
@@ -114,6 +166,38 @@ export class MetadataStore implements MetaStore {
   }
   async deleteAll(bucket: string): Promise<void> {
     this.db.prepare('DELETE FROM object WHERE bucket = ?').run(bucket);
+  }
+  async createUpload(u: UploadRow): Promise<void> {
+    this.q['createUpload']!.run(u.uploadId, u.bucket, u.key, u.initiated);
+  }
+  async upload(uploadId: string): Promise<UploadRow | undefined> {
+    return this.q['upload']!.get(uploadId) as UploadRow | undefined;
+  }
+  async putPart(uploadId: string, p: PartRow): Promise<{ replaced: PartRow | undefined } | undefined> {
+    return this.db.transaction(() => {
+      if (!this.q['upload']!.get(uploadId)) return undefined;
+      const replaced = this.q['part']!.get(uploadId, p.partNumber) as PartRow | undefined;
+      this.q['putPart']!.run(uploadId, p.partNumber, p.objectId, p.size, p.etag, p.lastModified);
+      return { replaced };
+    })();
+  }
+  async parts(uploadId: string): Promise<PartRow[]> {
+    return this.q['parts']!.all(uploadId) as PartRow[];
+  }
+  async endUpload(uploadId: string, complete?: { bucket: string; row: ObjectRow }): Promise<EndedUpload | undefined> {
+    return this.db.transaction(() => {
+      if (!this.q['upload']!.get(uploadId)) return undefined;
+      const parts = this.q['parts']!.all(uploadId) as PartRow[];
+      this.q['deleteParts']!.run(uploadId);
+      this.q['deleteUpload']!.run(uploadId);
+      let replaced: ObjectRow | undefined;
+      if (complete) {
+        const { bucket, row } = complete;
+        replaced = this.q['get']!.get(bucket, row.key) as ObjectRow | undefined;
+        this.q['put']!.run(bucket, row.key, row.objectId, row.size, row.etag, row.lastModified);
+      }
+      return { parts, replaced };
+    })();
   }
   async close(): Promise<void> {
     this.db.close();

@@ -108,6 +108,55 @@ export const MUTANTS = [
     breaks: 'SOS-F2',
     description: 'a ranged GET reads only its slice and skips the CRC-32: a flipped bit is served through a Range',
   },
+  // Multipart upload (issue 19).
+  {
+    name: 'multipart-etag-whole-body',
+    breaks: 'SOS-C6',
+    description:
+      "a completed multipart object's ETag is the MD5 of its whole body, not S3's MD5-of-the-parts' MD5s with -N",
+  },
+  {
+    name: 'visible-before-complete',
+    breaks: 'SOS-C6',
+    description:
+      'CreateMultipartUpload records an empty object under the key at once: the upload is visible before it completes',
+  },
+  {
+    name: 'abort-keeps-parts',
+    breaks: 'SOS-C7',
+    description:
+      'AbortMultipartUpload answers 204 but keeps the upload and its parts (still listed, still completable)',
+  },
+  {
+    name: 'part-etag-unchecked',
+    breaks: 'SOS-C7',
+    description: "CompleteMultipartUpload matches parts by number only: an ETag that is not the part's is accepted",
+  },
+  {
+    name: 'part-order-unchecked',
+    breaks: 'SOS-C7',
+    description: 'CompleteMultipartUpload accepts a part list out of ascending order (and sorts it)',
+  },
+  {
+    name: 'small-part-accepted',
+    breaks: 'SOS-C7',
+    description: 'CompleteMultipartUpload never checks the minimum part size: a small part before the last is accepted',
+  },
+  {
+    name: 'parts-in-upload-order',
+    breaks: 'SOS-I4',
+    description: 'a completed object is its parts in the order they were uploaded, not in part-number order',
+  },
+  {
+    name: 'reupload-appended',
+    breaks: 'SOS-I4',
+    description: 'a part uploaded again under its number is appended to the earlier bytes instead of replacing them',
+  },
+  {
+    name: 'part-ack-before-durable',
+    breaks: 'SOS-F3',
+    description: "UploadPart answers before the part's row is written (3 s later): a kill -9 loses acknowledged parts",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

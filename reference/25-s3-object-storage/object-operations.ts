@@ -16,25 +16,7 @@ export async function putObject(
 ): Promise<unknown> {
   let bytes = bodyOf(request);
   if (o.mutant === 'binary-as-utf8') bytes = Buffer.from(bytes.toString('utf8'), 'utf8'); // MUTANT binary-as-utf8
-  const md5 = createHash('md5').update(bytes).digest();
-  const contentMd5 = request.headers['content-md5'];
-  if (typeof contentMd5 === 'string' && contentMd5 !== md5.toString('base64')) {
-    throw new S3Error(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
-  }
-  const crcHeader = request.headers['x-amz-checksum-crc32'];
-  // MUTANT crc-skipped-with-md5: the CRC-32 is not compared when a Content-MD5 came too.
-  if (typeof crcHeader === 'string' && !(o.mutant === 'crc-skipped-with-md5' && typeof contentMd5 === 'string')) {
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(bytes));
-    if (crcHeader !== crc.toString('base64')) {
-      throw new S3Error(400, 'BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
-    }
-  }
-  for (const name of Object.keys(request.headers)) {
-    if (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-crc32' && name !== 'x-amz-checksum-mode') {
-      throw new S3Error(400, 'InvalidRequest', `${name} is not supported; use x-amz-checksum-crc32 or Content-MD5`);
-    }
-  }
+  const md5 = checkDigests(request, bytes, o);
   const row: ObjectRow = {
     // MUTANT object-id-from-content: the same bytes under two keys share one id (and one mapping entry).
     objectId: o.mutant === 'object-id-from-content' ? md5.toString('hex') : randomUUID(),
@@ -61,6 +43,33 @@ export async function putObject(
     if (old) o.data.drop(old.objectId);
   }
   return reply.code(200).header('etag', `"${row.etag}"`).send();
+}
+
+/**
+ * Checks every digest the request gives for its body (Content-MD5, x-amz-checksum-crc32; 400 BadDigest on a
+ * mismatch, 400 InvalidRequest for a checksum algorithm not offered) and returns the body's MD5.
+ */
+export function checkDigests(request: FastifyRequest, bytes: Buffer, o: Pick<AppOptions, 'mutant'>): Buffer {
+  const md5 = createHash('md5').update(bytes).digest();
+  const contentMd5 = request.headers['content-md5'];
+  if (typeof contentMd5 === 'string' && contentMd5 !== md5.toString('base64')) {
+    throw new S3Error(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
+  }
+  const crcHeader = request.headers['x-amz-checksum-crc32'];
+  // MUTANT crc-skipped-with-md5: the CRC-32 is not compared when a Content-MD5 came too.
+  if (typeof crcHeader === 'string' && !(o.mutant === 'crc-skipped-with-md5' && typeof contentMd5 === 'string')) {
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(bytes));
+    if (crcHeader !== crc.toString('base64')) {
+      throw new S3Error(400, 'BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
+    }
+  }
+  for (const name of Object.keys(request.headers)) {
+    if (name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-crc32' && name !== 'x-amz-checksum-mode') {
+      throw new S3Error(400, 'InvalidRequest', `${name} is not supported; use x-amz-checksum-crc32 or Content-MD5`);
+    }
+  }
+  return md5;
 }
 
 export function objectHeaders(reply: FastifyReply, row: ObjectRow): FastifyReply {

@@ -7,6 +7,7 @@ import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
 import { Engine } from './engine.ts';
 import { type Exchange, type NewOrderRequest, Refused } from './exchange.ts';
+import { attachMarketDataSocket } from './market-data-socket.ts';
 import type { MutantName } from './mutants.ts';
 import type { FillEvent } from './types.ts';
 
@@ -51,7 +52,7 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
     throw error;
   };
 
-  return createApp({
+  const app = createApp({
     spec: options.spec,
     readiness: options.readiness,
     logger: options.logger,
@@ -163,6 +164,13 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
         return reply.code(200).send({ symbol: q.symbol, resolution: q.resolution, candles });
       },
 
+      // The WebSocket upgrade of this path is taken by market-data-socket.ts before routing; a plain GET gets here.
+      async subscribeMarketData() {
+        throw new ProblemError(426, 'upgrade_required', 'this path is a WebSocket: send the upgrade', {
+          headers: { upgrade: 'websocket' },
+        });
+      },
+
       async getEvents(request, reply) {
         const q = request.query as { fromSequence: number; limit: number };
         return reply
@@ -171,6 +179,11 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       },
     },
   });
+  attachMarketDataSocket(app, exchange.marketData, {
+    acceptAnySymbol: mutant === 'md-bad-symbol-accepted',
+    snapshotLate: mutant === 'md-snapshot-after-deltas',
+  });
+  return app;
 
   function account(userId: string) {
     const w = engine.wallets.get(userId);

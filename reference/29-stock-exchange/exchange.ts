@@ -4,6 +4,7 @@
 // engine (recovery), and the replay's fills must equal the logged ones.
 import { CASH, DAILY_LIMIT, Engine, type EngineFaults } from './engine.ts';
 import type { EventStore } from './event-store.ts';
+import { type MarketDataFaults, MarketDataPublisher } from './market-data.ts';
 import type { FillEvent, InboundEvent, LogEvent, Order, Side } from './types.ts';
 
 export class Refused extends Error {
@@ -16,7 +17,7 @@ export class Refused extends Error {
   }
 }
 
-export interface ExchangeFaults extends EngineFaults {
+export interface ExchangeFaults extends EngineFaults, MarketDataFaults {
   /** MUTANT risk-check-skipped */
   skipRisk?: boolean;
   /** MUTANT sequence-gap */
@@ -46,6 +47,8 @@ export interface NewOrderRequest {
 
 export class Exchange {
   readonly engine: Engine;
+  /** The market data publisher, fed the sequenced events once they are stored (and the whole log on recovery). */
+  readonly marketData: MarketDataPublisher;
   /** Every event stamped, in sequence order (the log, in memory for reads). */
   readonly events: LogEvent[] = [];
   private lastSequence = 0;
@@ -56,6 +59,7 @@ export class Exchange {
     private readonly faults: ExchangeFaults,
   ) {
     this.engine = new Engine(faults);
+    this.marketData = new MarketDataPublisher(faults);
   }
 
   /** Recovers from the store's log and returns the exchange ready for new events. */
@@ -91,6 +95,7 @@ export class Exchange {
           );
       }
       this.events.push(...fills);
+      this.marketData.publish([e, ...fills]);
     }
   }
 
@@ -104,10 +109,14 @@ export class Exchange {
     return { sequenceId: ++this.lastSequence, time: this.lastTime };
   }
 
-  /** The events go to memory at once (in sequence order) and to the store before the answer. */
+  /**
+   * The events go to memory at once (in sequence order), to the store before the answer, and to the market data
+   * publisher once stored (appends complete in call order, so it gets them in sequence order).
+   */
   private async commit(inbound: InboundEvent, fills: FillEvent[], logged = true): Promise<void> {
     this.events.push(inbound, ...fills);
     if (logged) await this.store.append([inbound, ...fills]);
+    this.marketData.publish([inbound, ...fills]);
   }
 
   async deposit(userId: string, asset: string, amount: number): Promise<void> {

@@ -37,6 +37,11 @@ await runServer({
         orderIdsOutsideEngine: mutant === 'order-ids-reused-after-restart',
         sequenceFromInbound: mutant === 'sequence-resumes-before-fills',
         recoverFirstPage: mutant === 'recovery-reads-first-page',
+        dropEmptiedLevels: mutant === 'md-emptied-level-dropped',
+        skipSeqAfterTrade: mutant === 'md-sequence-skips',
+        tradeTwice: mutant === 'md-trade-published-twice',
+        makerSideWrong: mutant === 'md-maker-side-wrong',
+        priceAsString: mutant === 'md-price-as-string',
       },
       (m) => console.error(m),
     );

@@ -99,6 +99,44 @@ export const MUTANTS = [
     breaks: 'SE-F1',
     description: 'recovery replays only the first 1,000 events of the log (a paged read never continued)',
   },
+  // The market-data WebSocket (the market data publisher).
+  {
+    name: 'md-bad-symbol-accepted',
+    breaks: 'SE-C5',
+    description: 'the upgrade does not check the symbol: a lowercase or missing symbol is subscribed, not refused 400',
+  },
+  {
+    name: 'md-price-as-string',
+    breaks: 'SE-C5',
+    description: 'a trade frame carries its price as a decimal string of dollars ("150.00"), not integer cents',
+  },
+  {
+    name: 'md-emptied-level-dropped',
+    breaks: 'SE-I6',
+    description:
+      'a price level that became empty is left out of its l2update (an update with nothing else is not sent)',
+  },
+  {
+    name: 'md-sequence-skips',
+    breaks: 'SE-I6',
+    description: "the symbol's market-data sequence number skips one after every trade",
+  },
+  {
+    name: 'md-trade-published-twice',
+    breaks: 'SE-I6',
+    description: 'every trade is published twice, each copy with its own sequence number',
+  },
+  {
+    name: 'md-maker-side-wrong',
+    breaks: 'SE-I6',
+    description: "the level a fill reduced is reported on the taker's side in the l2update",
+  },
+  {
+    name: 'md-snapshot-after-deltas',
+    breaks: 'SE-I7',
+    description:
+      'a subscriber is registered first and its snapshot taken after a 50 ms step: updates published meanwhile go out before the snapshot',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

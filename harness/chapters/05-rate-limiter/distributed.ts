@@ -241,12 +241,21 @@ export async function storeSlowed(ctx: CheckContext): Promise<void> {
 }
 
 /** Installs a domain's rules on every node (rules are per instance: each loads its file and takes its own PUTs). */
+/**
+ * RL-F2's rules are per day: its key must stay limited across a kill and a restart, which on a busy machine take
+ * tens of seconds, and with a per-minute limit every algorithm may rightly let the key through again by then (a
+ * token bucket refills one of 3 per minute every 20 s; a window ends). A day is longer than any restart; a UTC day
+ * boundary inside the check is detected and the check skipped with that reason.
+ */
+const F2_UNIT = 'day';
+const DAY_MS = 86_400_000;
+
 async function installEverywhere(ctx: CheckContext, nodes: readonly string[], domain: string, limit: number) {
   for (const n of nodes) {
     const x = await ctx.http.send({
       method: 'PUT',
       path: `/api/v1/rules/${domain}`,
-      json: { descriptors: [{ key: 'client', rate_limit: { unit: 'minute', requests_per_unit: limit } }] },
+      json: { descriptors: [{ key: 'client', rate_limit: { unit: F2_UNIT, requests_per_unit: limit } }] },
       baseUrl: ctx.target.nodeUrl(n),
     });
     ctx.expectStatus(x, 200);
@@ -294,6 +303,7 @@ export async function instanceKilled(ctx: CheckContext): Promise<void> {
   const [a, b] = [nodes[0]!, nodes[1]!];
   const domain = `f2-${runNonce()}`;
   const limit = 3;
+  const startedDay = Math.floor(Date.now() / DAY_MS);
   await installEverywhere(ctx, nodes, domain, limit);
   // Exhaust one key through both instances.
   const trace: { node: string; d: Timed['d'] }[] = [];
@@ -323,7 +333,13 @@ export async function instanceKilled(ctx: CheckContext): Promise<void> {
   // Rules are per instance and not persisted: the restarted one is back to its RULES_FILE.
   ctx.changed(`restarted ${b} after kill -9 (its rules are its RULES_FILE's again)`);
   await installEverywhere(ctx, [b], domain, limit);
-  for (const key of ['k1', 'k2'])
-    ctx.expect(!(await allowedAt(ctx, b, domain, key)), `after its restart, ${b} let the limited key ${key} through`);
+  const after = await Promise.all(
+    ['k1', 'k2'].map(async (key) => [key, await allowedAt(ctx, b, domain, key)] as const),
+  );
+  if (Math.floor(Date.now() / DAY_MS) !== startedDay)
+    ctx.skip('a UTC day boundary fell inside the check: its per-day limit may rightly have reset; run it again');
+  for (const [key, allowed] of after)
+    ctx.expect(!allowed, `after its restart, ${b} let the limited key ${key} through (its limit is ${limit} per day)`);
   ctx.evidence.killed = b;
+  ctx.evidence.unit = F2_UNIT;
 }

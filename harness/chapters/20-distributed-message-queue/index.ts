@@ -47,5 +47,26 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     'MQ-F5': leaderFailover,
   },
   mutants: MUTANTS,
+  // Three brokers (manifest.cluster.json): replication, acks=all and failover need a cluster, so the single-broker
+  // default skips MQ-C8, MQ-F4 and MQ-F5 and the main job grades them here. `sdgrade test 20 --variant cluster`
+  // grades the cluster whole; blind bugs and `mutate` name it as any variant.
+  variants: [
+    {
+      name: 'cluster',
+      description: 'three brokers (manifest.cluster.json), every partition replicated three times',
+      env: {},
+      manifest: 'manifest.cluster.json',
+      completes: ['MQ-C8', 'MQ-F4', 'MQ-F5'],
+      // Graded whole (`test 20 --variant cluster`), these failed on the unmodified cluster: they talk to the first
+      // broker only and do not follow its 307 not_leader redirect to a partition's leader. Not a property of the
+      // cluster: a gap of these checks (README, "Not yet"); each is graded on the single broker.
+      notApplicable: Object.fromEntries(
+        (['MQ-C2', 'MQ-C3', 'MQ-C4', 'MQ-I2', 'MQ-I3', 'MQ-I4', 'MQ-F1', 'MQ-F3'] as const).map((id) => [
+          id,
+          'graded on the single broker (manifest.json) only: this check talks to one broker and does not yet follow a 307 not_leader redirect to the partition leader',
+        ]),
+      ),
+    },
+  ],
   load: loadMessageQueue,
 };

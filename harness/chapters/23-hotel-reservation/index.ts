@@ -1,6 +1,6 @@
 // Chapter 23, Hotel reservation: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown
 // one), its mutants and its load test. Written to CHECKLIST.md beside this file.
-import { MUTANTS } from '../../../reference/23-hotel-reservation/mutants.ts';
+import { MUTANTS, NEEDS_POSTGRES, NEEDS_REDIS } from '../../../reference/23-hotel-reservation/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/23-hotel-reservation/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
@@ -12,9 +12,11 @@ import {
   readinessConformance,
   reservationConformance,
 } from './conformance.ts';
+import { databaseRestartMidTransaction } from './db-restart.ts';
 import { killService } from './faults.ts';
 import { loadHotelReservation } from './load.ts';
 import { duplicatesAtOnce, modelSequence, raceForLastRooms } from './properties.ts';
+import { staleCache } from './stale-cache.ts';
 
 export const hotelReservation: ChapterModule<CheckId> = {
   slug: '23-hotel-reservation',
@@ -31,7 +33,26 @@ export const hotelReservation: ChapterModule<CheckId> = {
     'HR-I3': raceForLastRooms,
     'HR-I4': duplicatesAtOnce,
     'HR-F1': killService,
+    'HR-F2': databaseRestartMidTransaction,
+    'HR-F3': staleCache,
   },
-  mutants: MUTANTS,
+  // These live in the PostgreSQL store or the Redis cache: they show only with the real one to take away.
+  mutants: MUTANTS.map((m) =>
+    (NEEDS_POSTGRES as readonly string[]).includes(m.name)
+      ? { ...m, needs: ['SDGRADE_DATABASE_URL'] }
+      : (NEEDS_REDIS as readonly string[]).includes(m.name)
+        ? { ...m, needs: ['SDGRADE_REDIS_URL'] }
+        : m,
+  ),
+  // `sdgrade test 23 --variant memory-cache`: the in-process cache where Redis is configured (the default then uses
+  // Redis; without it, the embedded default already is this).
+  variants: [
+    {
+      name: 'memory-cache',
+      description: 'CACHE=memory: the inventory cache in process even where REDIS_URL is given',
+      env: { CACHE: 'memory' },
+      notApplicable: { 'HR-F3': 'the cache is inside the process: there is no Redis to make stale' },
+    },
+  ],
   load: loadHotelReservation,
 };

@@ -8,6 +8,9 @@ import type { ChapterModule } from '../chapter-module.ts';
 import { bucketConformance } from './buckets-conformance.ts';
 import { bitFlipDetected, killService } from './faults.ts';
 import { listConformance } from './listing-conformance.ts';
+import { multipartConformance, multipartErrors } from './multipart-conformance.ts';
+import { killMidUpload } from './multipart-faults.ts';
+import { multipartJoinsInOrder } from './multipart-properties.ts';
 import { objectConformance } from './objects-conformance.ts';
 import { bytesRoundTrip, listingMatchesModel, overwritesAreWhole } from './properties.ts';
 import { readinessConformance } from './readiness-conformance.ts';
@@ -24,11 +27,15 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
     'SOS-C3': objectConformance,
     'SOS-C4': listConformance,
     'SOS-C5': sigv4Conformance,
+    'SOS-C6': multipartConformance,
+    'SOS-C7': multipartErrors,
     'SOS-I1': bytesRoundTrip,
     'SOS-I2': listingMatchesModel,
     'SOS-I3': overwritesAreWhole,
+    'SOS-I4': multipartJoinsInOrder,
     'SOS-F1': killService,
     'SOS-F2': bitFlipDetected,
+    'SOS-F3': killMidUpload,
   },
   mutants: MUTANTS,
 };

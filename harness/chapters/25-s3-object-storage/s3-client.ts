@@ -33,6 +33,9 @@ const XML_DOCS: Record<string, string> = {
   Error: 'ErrorDocument',
   ListBucketResult: 'ListBucketResultDocument',
   ListAllMyBucketsResult: 'ListAllMyBucketsResultDocument',
+  InitiateMultipartUploadResult: 'InitiateMultipartUploadResultDocument',
+  CompleteMultipartUploadResult: 'CompleteMultipartUploadResultDocument',
+  ListPartsResult: 'ListPartsResultDocument',
 };
 
 export const xmlParser = new XMLParser({
@@ -40,7 +43,9 @@ export const xmlParser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   ignoreDeclaration: true,
-  isArray: (name) => ['Contents', 'CommonPrefixes', 'Bucket'].includes(name),
+  // Bucket is a repeated element only in ListAllMyBucketsResult; elsewhere (the multipart answers) it is a name.
+  isArray: (name, jpath) =>
+    ['Contents', 'CommonPrefixes', 'Part'].includes(name) || jpath === 'ListAllMyBucketsResult.Buckets.Bucket',
 });
 
 /** S3's query encoding (RFC 3986), as the SDK builds it. */

@@ -26,6 +26,7 @@ export function readinessConformance(ctx: CheckContext): Promise<void> {
     { method: 'POST', path: '/v1/execution' },
     { method: 'DELETE', path: '/v1/marketdata/orderBook/L2' },
     { method: 'POST', path: '/v1/marketdata/candles' },
+    { method: 'POST', path: '/v1/marketdata/ws' },
     { method: 'POST', path: '/v1/events' },
     { method: 'GET', path: '/v1/accounts/u/deposits' },
     { method: 'DELETE', path: '/v1/accounts/u' },
@@ -249,7 +250,7 @@ export async function orderConformance(ctx: CheckContext): Promise<void> {
   );
 }
 
-export async function marketDataConformance(ctx: CheckContext): Promise<void> {
+export async function marketDataReads(ctx: CheckContext): Promise<void> {
   const api = seApi(ctx);
   const symbol = freshSymbol();
   const b = freshUser('c4b');

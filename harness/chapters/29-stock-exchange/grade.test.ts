@@ -15,11 +15,16 @@ import {
   timeLimit,
 } from '../grade-test-kit.ts';
 import { stockExchange } from './index.ts';
+import { lintMdFrames } from './md-frames.ts';
 
 const realDatabase = Boolean(process.env.SDGRADE_DATABASE_URL);
 const base = referenceGradeBase(stockExchange, 10);
 
 describe('29-stock-exchange reference', () => {
+  it('has market-data frame schemas that compile under Ajv strict mode, with examples that fit', () => {
+    expect(lintMdFrames()).toEqual([]);
+  });
+
   it(
     'passes every check by manifest, the faults included',
     async () => {
@@ -34,8 +39,9 @@ describe('29-stock-exchange reference', () => {
   );
 
   // The event log in PostgreSQL (the real component): the checks the store decides - the replay after kill -9, the
-  // gapless log and its determinism, duplicates at once. The whole catalog runs there in the main job.
-  const onPostgres = ['SE-I2', 'SE-I4', 'SE-F1', 'SE-F2'];
+  // gapless log and its determinism, duplicates at once, the market-data stream (published as each append completes).
+  // The whole catalog runs there in the main job.
+  const onPostgres = ['SE-I2', 'SE-I4', 'SE-I6', 'SE-F1', 'SE-F2'];
   it.runIf(realDatabase || process.env.CI)(
     'passes the store-bound checks by manifest with the event log on real PostgreSQL (CI)',
     async () => {

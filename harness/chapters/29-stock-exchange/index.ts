@@ -6,9 +6,10 @@ import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
-import { accountConformance, marketDataConformance, orderConformance, readinessConformance } from './conformance.ts';
+import { accountConformance, marketDataReads, orderConformance, readinessConformance } from './conformance.ts';
 import { duplicateSubmissions, killAndReplay } from './faults.ts';
 import { loadStockExchange } from './load.ts';
+import { lateSubscribers, marketDataConformance, marketDataReplay } from './market-data.ts';
 import { dailyRiskLimit, deterministicLog, fundsAndHolds, priceTimePriority } from './properties.ts';
 
 export const stockExchange: ChapterModule<CheckId> = {
@@ -20,12 +21,15 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-C1': readinessConformance,
     'SE-C2': accountConformance,
     'SE-C3': orderConformance,
-    'SE-C4': marketDataConformance,
+    'SE-C4': marketDataReads,
+    'SE-C5': marketDataConformance,
     'SE-I1': (ctx) => badInputIs4xxEverywhere(ctx),
     'SE-I2': priceTimePriority,
     'SE-I3': fundsAndHolds,
     'SE-I4': deterministicLog,
     'SE-I5': dailyRiskLimit,
+    'SE-I6': marketDataReplay,
+    'SE-I7': lateSubscribers,
     'SE-F1': killAndReplay,
     'SE-F2': duplicateSubmissions,
   },

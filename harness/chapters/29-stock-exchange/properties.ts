@@ -25,10 +25,10 @@ import {
 import { candlesOf, ModelExchange, type ModelFill } from './model.ts';
 import { commandsArb, runSession, type Session } from './session.ts';
 
-const RICH = { cash: 1_000_000_000, shares: 1_000_000 };
+export const RICH = { cash: 1_000_000_000, shares: 1_000_000 };
 
 /** The matches the exchange reports, one per sequence ID, from its buy and sell executions (checked to agree). */
-async function matchesOf(
+export async function matchesOf(
   ctx: CheckContext,
   api: SeApi,
   symbol: string,

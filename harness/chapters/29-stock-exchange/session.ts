@@ -55,6 +55,14 @@ export interface Session {
   deposited: Map<string, number>;
 }
 
+/** Hooks for a check that watches the session from outside (the market-data stream). */
+export interface SessionHooks {
+  /** Before the first command, once the symbol is chosen and the users funded. */
+  beforeCommands?: (symbol: string) => Promise<void>;
+  /** After each command's answer was checked; `sequenced` counts the accepted orders and cancels so far. */
+  afterStep?: (step: number, model: ModelExchange, sequenced: number) => Promise<void>;
+}
+
 /** Funds the users (cash and shares per user, as given) and runs the commands, checking each answer. */
 export async function runSession(
   ctx: CheckContext,
@@ -65,6 +73,7 @@ export async function runSession(
   /** Read each order's executions as it is placed and compare them with the model's fills (names the first
    * match that breaks price-time priority, at the step that made it). */
   checkFillsEachStep = false,
+  hooks: SessionHooks = {},
 ): Promise<Session> {
   const symbol = freshSymbol();
   const model = new ModelExchange();
@@ -78,7 +87,10 @@ export async function runSession(
     deposited.set(symbol, (deposited.get(symbol) ?? 0) + f.shares);
   }
   const ids: number[] = [];
+  let sequenced = 0;
+  await hooks.beforeCommands?.(symbol);
   for (const [step, c] of commands.entries()) {
+    const before = sequenced;
     if (c.kind === 'place') {
       const userId = users[c.user]!;
       const x = await api.place({ userId, symbol, side: c.side, price: c.price, quantity: c.quantity });
@@ -88,6 +100,7 @@ export async function runSession(
         continue;
       }
       const o = okBody<Order>(ctx, x, 201, what);
+      sequenced++;
       ids.push(o.id);
       model.place(symbol, o.id, userId, c.side, c.price, c.quantity);
       const m = model.orders.get(o.id)!;
@@ -115,6 +128,7 @@ export async function runSession(
       const state = model.orders.get(id)!.status;
       if (model.cancel(symbol, id)) {
         const o = okBody<Order>(ctx, x, 200, `step ${step}: cancelling resting order ${id}`);
+        sequenced++;
         ctx.expect(
           o.status === 'canceled' && o.remainingQuantity === 0,
           `step ${step}: the cancel answered ${o.status}`,
@@ -127,6 +141,7 @@ export async function runSession(
         x,
       );
     }
+    if (hooks.afterStep && sequenced > before) await hooks.afterStep(step, model, sequenced);
   }
   return { symbol, users, ids, model, deposited };
 }

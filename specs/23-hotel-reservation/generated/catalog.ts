@@ -10,7 +10,9 @@ export const checkIds = [
   "HR-I2",
   "HR-I3",
   "HR-I4",
-  "HR-F1"
+  "HR-F1",
+  "HR-F2",
+  "HR-F3"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -112,6 +114,30 @@ export const catalog = {
       ],
       "needs": [
         "process-control"
+      ]
+    },
+    {
+      "id": "HR-F2",
+      "kind": "fault",
+      "title": "PostgreSQL restarted mid-transaction (connections inside writing transactions terminated, then the server crashed and started again) while clients reserve - every answer 201 or a documented 503 / 409 write_conflict, never a 500 or a hang; 201 again within 10 s; every 201 still there, sent again 200 with the same reservation, a refused request reserved once when sent again; no night counts a reservation twice",
+      "covers": [
+        "fault:3"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
+      ]
+    },
+    {
+      "id": "HR-F3",
+      "kind": "fault",
+      "title": "A stale inventory cache (Redis's data put back to a copy taken before the room type filled; Redis paused) - a search may show rooms the database no longer has, but every booking past 110% is refused 409, a change of the nights makes availability right within 1 s, and with Redis paused reservations still answer 201 / 409 within 5 s",
+      "covers": [
+        "fault:4"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis"
       ]
     }
   ],

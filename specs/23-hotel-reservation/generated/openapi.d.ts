@@ -137,7 +137,7 @@ export interface paths {
         put?: never;
         /**
          * Make a new reservation of roomCount rooms of a room type for a range of nights; reservationId is the idempotency key.
-         * @description All or nothing: either every night of the range gets `roomCount` more reserved rooms, or none does. A new reservation answers 201; the same request again (same `reservationId` and the same fields) answers 200 with the reservation as it is now (cancelled, if it was) and reserves nothing more.
+         * @description All or nothing: either every night of the range gets `roomCount` more reserved rooms, or none does. A new reservation answers 201; the same request again (same `reservationId` and the same fields) answers 200 with the reservation as it is now (cancelled, if it was) and reserves nothing more. A 503 (the database was lost mid-request) may come after the reservation was committed: send the same request again, which answers 200 with it if it was made and 201 if not, never reserving twice.
          */
         post: operations["createReservation"];
         delete?: never;
@@ -971,7 +971,7 @@ export interface operations {
             409: {
                 headers: {
                     /** @description Seconds to wait before sending the same request again (only with `write_conflict`). */
-                    "Retry-After"?: number;
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {

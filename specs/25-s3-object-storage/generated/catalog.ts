@@ -7,11 +7,15 @@ export const checkIds = [
   "SOS-C3",
   "SOS-C4",
   "SOS-C5",
+  "SOS-C6",
+  "SOS-C7",
   "SOS-I1",
   "SOS-I2",
   "SOS-I3",
+  "SOS-I4",
   "SOS-F1",
-  "SOS-F2"
+  "SOS-F2",
+  "SOS-F3"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [] as const;
@@ -69,6 +73,29 @@ export const catalog = {
       ]
     },
     {
+      "id": "SOS-C6",
+      "kind": "conformance",
+      "title": "Multipart upload through the AWS SDK - create, upload parts, ListParts (paged) reporting each part's number, size and MD5 ETag, complete answering S3's \"-N\" ETag of the parts' MD5s, the object the parts joined and served whole and across a part boundary; the upload never visible (a new key absent, an old one unchanged) before complete and the upload gone after it; the SDK's own lib-storage Upload works; parts at least the minimum part size (S3's 5 MiB unless declared)",
+      "covers": [
+        "createOrCompleteMultipartUpload",
+        "putObject",
+        "getObject",
+        "invariant:7",
+        "invariant:8"
+      ]
+    },
+    {
+      "id": "SOS-C7",
+      "kind": "conformance",
+      "title": "Multipart errors through the AWS SDK - complete with a wrong ETag or a part never uploaded 400 InvalidPart, out of order 400 InvalidPartOrder, a part before the last under the minimum size 400 EntityTooSmall, each leaving no object and the upload usable; part numbers outside 1..10000 400; an upload id of another key 404 NoSuchUpload; abort 204, then ListParts, UploadPart, complete and abort 404 NoSuchUpload and no object",
+      "covers": [
+        "createOrCompleteMultipartUpload",
+        "putObject",
+        "deleteObject",
+        "invariant:9"
+      ]
+    },
+    {
       "id": "SOS-I1",
       "kind": "property",
       "title": "GET returns exactly the bytes PUT (any bytes, empty included, any key with non-ASCII, non-BMP and slashes), and every byte range returns exactly that slice",
@@ -97,6 +124,15 @@ export const catalog = {
       ]
     },
     {
+      "id": "SOS-I4",
+      "kind": "property",
+      "title": "A completed multipart upload is exactly the parts listed, joined in part-number order, whatever the part numbers, sizes and upload order, a part uploaded again replacing the earlier one and a part left out of the list dropped; its ETag and size are S3's",
+      "covers": [
+        "invariant:7",
+        "createOrCompleteMultipartUpload"
+      ]
+    },
+    {
       "id": "SOS-F1",
       "kind": "fault",
       "title": "The service is killed (kill -9) right after acknowledged PUTs and DELETEs and restarted - every acknowledged object is there byte for byte, every acknowledged delete stays deleted, listing agrees, and new PUTs work",
@@ -113,6 +149,17 @@ export const catalog = {
       "title": "A bit flipped on disk inside a stored object's bytes is detected - GET answers an error or the exact bytes (repaired), never the flipped bytes (a ranged GET included), and HEAD agrees; other objects are still served",
       "covers": [
         "fault:2"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "SOS-F3",
+      "kind": "fault",
+      "title": "The service is killed (kill -9) in the middle of a multipart upload and restarted - the upload and every part acknowledged before the kill are listed with their sizes and ETags, the part in flight is absent or whole, and the upload completes to the acknowledged parts joined",
+      "covers": [
+        "fault:3"
       ],
       "needs": [
         "process-control"

@@ -56,8 +56,9 @@ export interface paths {
         get: operations["getObject"];
         /** Upload an object (the book's "upload an object" flow): the bytes are appended to a data file, their place recorded in the object mapping table and the metadata in the metadata store; an existing key is replaced whole. */
         put: operations["putObject"];
-        post?: never;
-        /** Delete an object; deleting a key that does not exist succeeds too (S3's idempotent delete). */
+        /** `?uploads`: CreateMultipartUpload, answering the upload's id. `?uploadId=`: CompleteMultipartUpload, joining the parts listed (ascending part numbers, each with the ETag its upload answered) into the object, in part-number order; the object becomes visible only now, replacing what the key named. */
+        post: operations["createOrCompleteMultipartUpload"];
+        /** Delete an object; deleting a key that does not exist succeeds too (S3's idempotent delete). With `uploadId`: AbortMultipartUpload, which forgets the upload and its parts (404 NoSuchUpload when it is unknown). */
         delete: operations["deleteObject"];
         options?: never;
         /** An object's metadata (size, ETag, last modified) without its bytes. */
@@ -86,10 +87,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        CompleteMultipartUploadResultDocument: {
+            CompleteMultipartUploadResult: {
+                Bucket: string;
+                ETag: string;
+                Key: string;
+                Location?: string;
+            };
+        };
+        CompleteMultipartUploadResultXml: string;
         ErrorDocument: {
             Error: {
                 /** @enum {string} */
-                Code: "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "RequestTimeTooSkewed" | "XAmzContentSHA256Mismatch" | "BadDigest" | "InvalidBucketName" | "KeyTooLongError" | "InvalidArgument" | "InvalidRequest" | "InvalidRange" | "NoSuchBucket" | "NoSuchKey" | "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "MethodNotAllowed" | "EntityTooLarge" | "PreconditionFailed" | "NotImplemented" | "InternalError";
+                Code: "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "RequestTimeTooSkewed" | "XAmzContentSHA256Mismatch" | "BadDigest" | "InvalidBucketName" | "KeyTooLongError" | "InvalidArgument" | "InvalidRequest" | "InvalidRange" | "NoSuchBucket" | "NoSuchKey" | "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "MethodNotAllowed" | "EntityTooLarge" | "PreconditionFailed" | "NotImplemented" | "InternalError" | "NoSuchUpload" | "InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML";
                 Message: string;
                 RequestId?: string;
                 Resource?: string;
@@ -108,6 +118,14 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        InitiateMultipartUploadResultDocument: {
+            InitiateMultipartUploadResult: {
+                Bucket: string;
+                Key: string;
+                UploadId: string;
+            };
+        };
+        InitiateMultipartUploadResultXml: string;
         ListAllMyBucketsResultDocument: {
             ListAllMyBucketsResult: {
                 Buckets: string | {
@@ -149,6 +167,27 @@ export interface components {
             };
         };
         ListBucketResultXml: string;
+        ListPartsResultDocument: {
+            ListPartsResult: {
+                Bucket: string;
+                /** @enum {string} */
+                IsTruncated: "true" | "false";
+                Key: string;
+                MaxParts: string;
+                NextPartNumberMarker?: string;
+                Part?: {
+                    ETag: string;
+                    /** Format: date-time */
+                    LastModified: string;
+                    PartNumber: string;
+                    Size: string;
+                }[];
+                PartNumberMarker?: string;
+                StorageClass?: string;
+                UploadId: string;
+            };
+        };
+        ListPartsResultXml: string;
         /** @description RFC 9457 problem details. `code` is the stable machine-readable error code that tests assert; `title` and `detail` are for people and may change. */
         Problem: {
             /** @description Stable machine code, e.g. `invalid_request`, `not_found`. */
@@ -233,7 +272,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request does not fit the spec: InvalidBucketName, KeyTooLongError, InvalidArgument, InvalidRange (416), BadDigest, XAmzContentSHA256Mismatch, InvalidRequest. */
+        /** @description The request does not fit the spec: InvalidBucketName, KeyTooLongError, InvalidArgument, InvalidRange (416), BadDigest, XAmzContentSHA256Mismatch, InvalidRequest; for CompleteMultipartUpload InvalidPart, InvalidPartOrder, EntityTooSmall, MalformedXML. */
         S3BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -285,7 +324,7 @@ export interface components {
                 "application/xml": components["schemas"]["ErrorXml"];
             };
         };
-        /** @description NoSuchBucket or NoSuchKey. */
+        /** @description NoSuchBucket, NoSuchKey or NoSuchUpload. */
         S3NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -334,12 +373,16 @@ export interface components {
     };
     requestBodies: never;
     headers: {
-        /** @description The object's size in bytes. */
+        /** @description The object's size in bytes (of the body answered). */
         ContentLength: string;
-        /** @description The quoted hex MD5 of the object's bytes. */
+        /** @description The quoted hex MD5 of the object's bytes; for an object made by a multipart upload, the hex MD5 of its parts' binary MD5s followed by `-` and the number of parts. */
         ETag: string;
+        /** @description The object's ETag (as `ETag`); always on GetObject, absent on ListParts. */
+        ETagOfGet: string;
         /** @description When the object was stored (HTTP date). */
         LastModified: string;
+        /** @description When the object was stored (HTTP date); always on GetObject, absent on ListParts. */
+        LastModifiedOfGet: string;
         /** @description An identifier of this request, for the server's log. */
         RequestId: string;
     };
@@ -528,7 +571,14 @@ export interface operations {
     };
     getObject: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description ListParts: at most this many parts (default and cap 1,000). */
+                "max-parts"?: string;
+                /** @description ListParts: only parts numbered above this one (the previous page's NextPartNumberMarker). */
+                "part-number-marker"?: string;
+                /** @description ListParts: list the parts of this upload instead of reading the object. */
+                uploadId?: string;
+            };
             header?: {
                 /** @description Answer 412 PreconditionFailed unless the object's ETag is this one. */
                 "If-Match"?: string;
@@ -547,18 +597,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The whole object. */
+            /** @description The whole object (with ETag, Content-Length and Last-Modified), or for ListParts (`uploadId`) the upload's parts in part-number order as XML. */
             200: {
                 headers: {
                     "Content-Length": components["headers"]["ContentLength"];
-                    ETag: components["headers"]["ETag"];
-                    "Last-Modified": components["headers"]["LastModified"];
+                    ETag: components["headers"]["ETagOfGet"];
+                    "Last-Modified": components["headers"]["LastModifiedOfGet"];
                     "x-amz-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     /** @example hello */
                     "application/octet-stream": string;
+                    /** @example <ListPartsResult><Bucket>photos</Bucket><Key>big.bin</Key><UploadId>0f0e6c5e-6a43-4c3e-9d38-2d0f2f3c4a5b</UploadId><PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>1</NextPartNumberMarker><MaxParts>1000</MaxParts><IsTruncated>false</IsTruncated><Part><PartNumber>1</PartNumber><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"5d41402abc4b2a76b9719d911017c592"</ETag><Size>5</Size></Part></ListPartsResult> */
+                    "application/xml": components["schemas"]["ListPartsResultXml"];
                 };
             };
             /** @description The bytes of the range asked for. */
@@ -594,7 +646,12 @@ export interface operations {
     };
     putObject: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description UploadPart: the part's number, 1 to 10,000 (with uploadId); otherwise absent (PutObject). */
+                partNumber?: string;
+                /** @description UploadPart: the upload the part belongs to (404 NoSuchUpload when it is unknown). */
+                uploadId?: string;
+            };
             header?: {
                 /** @description Base64 MD5 of the body; a mismatch is 400 BadDigest and nothing is stored. */
                 "Content-MD5"?: string;
@@ -617,7 +674,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The object is stored durably; its ETag is the quoted hex MD5 of its bytes. */
+            /** @description The object (or, for UploadPart, the part) is stored durably; its ETag is the quoted hex MD5 of its bytes. */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
@@ -634,9 +691,58 @@ export interface operations {
             500: components["responses"]["S3InternalError"];
         };
     };
+    createOrCompleteMultipartUpload: {
+        parameters: {
+            query?: {
+                /** @description CompleteMultipartUpload: the upload to complete. */
+                uploadId?: string;
+                /** @description CreateMultipartUpload (present, empty). */
+                uploads?: string;
+            };
+            header?: {
+                /** @description CreateMultipartUpload: the parts' checksum algorithm; only CRC32 (400 InvalidRequest otherwise). */
+                "x-amz-checksum-algorithm"?: string;
+            };
+            path: {
+                /** @description S3's bucket naming rules: 3 to 63 of a-z, 0-9, `.` and `-`, beginning and ending with a letter or digit. */
+                Bucket: components["parameters"]["Bucket"];
+                /** @description The object's key: 1 to 1,024 bytes of UTF-8, sent percent-encoded; `/` in a key is sent as is, so the key is the whole rest of the path after the bucket. */
+                Key: components["parameters"]["Key"];
+            };
+            cookie?: never;
+        };
+        /** @description CompleteMultipartUpload: the part list (none for CreateMultipartUpload). */
+        requestBody?: {
+            content: {
+                /** @example <CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"5d41402abc4b2a76b9719d911017c592"</ETag></Part></CompleteMultipartUpload> */
+                "application/xml": string;
+            };
+        };
+        responses: {
+            /** @description The upload's id (create), or the completed object's location and ETag (complete). */
+            200: {
+                headers: {
+                    "x-amz-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <InitiateMultipartUploadResult><Bucket>photos</Bucket><Key>big.bin</Key><UploadId>0f0e6c5e-6a43-4c3e-9d38-2d0f2f3c4a5b</UploadId></InitiateMultipartUploadResult> */
+                    "application/xml": components["schemas"]["InitiateMultipartUploadResultXml"] | components["schemas"]["CompleteMultipartUploadResultXml"];
+                };
+            };
+            400: components["responses"]["S3BadRequest"];
+            403: components["responses"]["S3Forbidden"];
+            404: components["responses"]["S3NotFound"];
+            405: components["responses"]["S3MethodNotAllowed"];
+            500: components["responses"]["S3InternalError"];
+        };
+    };
     deleteObject: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description AbortMultipartUpload: the upload to abort. */
+                uploadId?: string;
+            };
             header?: never;
             path: {
                 /** @description S3's bucket naming rules: 3 to 63 of a-z, 0-9, `.` and `-`, beginning and ending with a letter or digit. */
@@ -648,7 +754,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The key no longer names an object. */
+            /** @description The key no longer names an object (or the upload and its parts are gone). */
             204: {
                 headers: {
                     "x-amz-request-id": components["headers"]["RequestId"];

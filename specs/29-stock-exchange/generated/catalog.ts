@@ -6,11 +6,14 @@ export const checkIds = [
   "SE-C2",
   "SE-C3",
   "SE-C4",
+  "SE-C5",
   "SE-I1",
   "SE-I2",
   "SE-I3",
   "SE-I4",
   "SE-I5",
+  "SE-I6",
+  "SE-I7",
   "SE-F1",
   "SE-F2"
 ] as const;
@@ -69,6 +72,14 @@ export const catalog = {
       ]
     },
     {
+      "id": "SE-C5",
+      "kind": "conformance",
+      "title": "The market-data WebSocket - a snapshot first, then an order's l2update, a match's trade and l2update and a cancel's l2update with consecutive seq and the log's sequence IDs, nothing of another symbol; a plain GET 426; a malformed symbol refused 400 with a problem body, on the upgrade too; every frame valid against marketdata-frames.schema.json",
+      "covers": [
+        "subscribeMarketData"
+      ]
+    },
+    {
       "id": "SE-I1",
       "kind": "property",
       "title": "Bad input generated from the spec (every operation's body and parameters) gets a documented 4xx with a problem body, never a 5xx or a 2xx",
@@ -121,6 +132,25 @@ export const catalog = {
       "covers": [
         "invariant:11",
         "placeOrder"
+      ]
+    },
+    {
+      "id": "SE-I6",
+      "kind": "property",
+      "title": "Random order and cancel streams, watched on the market-data WebSocket - after every answer the book replayed from the snapshot and the l2updates equals the model's and the REST L2 book, seq has no gap, every match is one trade (maker, taker, price, quantity as the model and the REST executions say), every frame valid",
+      "covers": [
+        "invariant:12",
+        "invariant:13",
+        "subscribeMarketData"
+      ]
+    },
+    {
+      "id": "SE-I7",
+      "kind": "property",
+      "title": "A late subscriber, also one that subscribes while orders stream in, gets the snapshot first, consistent with the updates an earlier subscriber got at its seq, and after it every later frame exactly as the earlier subscriber got it; both end at the REST L2 book",
+      "covers": [
+        "invariant:12",
+        "subscribeMarketData"
       ]
     },
     {

@@ -119,6 +119,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/marketdata/ws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The market data publisher's stream of one symbol over a WebSocket - a snapshot of the L2 book, then every trade and every change of a price level, in order.
+         * @description A WebSocket upgrade (`Connection: Upgrade`, `Upgrade: websocket`). Once open, the server sends JSON text frames and the client sends none (what it sends is ignored); the frames are the JSON Schemas of `marketdata-frames.schema.json` beside this file. The first frame is a `snapshot` of every price level of the symbol's book as of the symbol's market-data sequence number `seq`; then come the symbol's `trade` and `l2update` frames, each with the next `seq` (no gap, none twice), so snapshot plus updates is the book at every point. For each accepted order or cancel of the symbol the stream carries a `trade` per fill it caused, in sequence order, then one `l2update` with every price level it changed (size 0: the level is gone). A frame is sent only once its events are in the event log. Any well-formed symbol can be subscribed (its book may be empty). A subscription that is refused is answered before the upgrade, with a problem body. A subscriber that does not read, and whose unsent frames pass 8 MiB, is closed with 1008; a stopping server closes with 1001.
+         */
+        get: operations["subscribeMarketData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/order": {
         parameters: {
             query?: never;
@@ -855,6 +875,64 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+        };
+    };
+    subscribeMarketData: {
+        parameters: {
+            query: {
+                symbol: components["parameters"]["Symbol"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols: the WebSocket is open and the `snapshot` frame follows (frames: `marketdata-frames.schema.json`). */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The subscription is refused: `symbol` is missing or not 1 to 8 capital letters (code `invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "invalid_request"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            /** @description A plain request without the WebSocket upgrade (code `upgrade_required`). */
+            426: {
+                headers: {
+                    /** @description `websocket` */
+                    Upgrade?: "websocket";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Upgrade Required",
+                     *       "status": 426,
+                     *       "code": "upgrade_required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             431: components["responses"]["HeadersTooLarge"];
         };
     };

@@ -1,0 +1,311 @@
+// HR-F2: the database restarted mid-transaction. The target is pointed at a PostgreSQL cluster the harness owns
+// (harness/faults/private-postgres.ts) while clients keep reserving the same nights, so transactions are always
+// holding or waiting for the nights' rows. First every connection inside a writing transaction is dropped
+// (pg_terminate_backend), then the server crashes (`pg_ctl stop -m immediate`) and starts again. Survive means:
+// every answer is 201 (and then the reservation is there) or a documented refusal (503, or 409 write_conflict),
+// never a 500 or a hang; 201 again within DB_BACK_BOUND_MS of the restart; every request sent again answers what
+// its 201 said (200, the same reservation), a refused one is reserved once (201, or 200 when its commit had landed
+// after all) and the same again on a second send; each night's count equals the reservations that exist, each
+// listed once in the guest's history.
+import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
+import { checkSlack } from '../../core/scheduling-slack.ts';
+import { findPostgresBin, type PrivatePostgres, startPrivatePostgres } from '../../faults/private-postgres.ts';
+import {
+  availabilityBecomes,
+  day,
+  freshRoomType,
+  type HrApi,
+  hrApi,
+  type NewReservation,
+  nightsOf,
+  type Reservation,
+  type ReservationList,
+  type RoomType,
+  reservedDiffers,
+  uniqueId,
+} from './api.ts';
+
+/** After PostgreSQL is back, a reservation answers 201 again within this (HR-F2's stated bound). */
+export const DB_BACK_BOUND_MS = 10_000;
+/** How long the server stays down. */
+const DOWN_MS = 1500;
+/** Clients reserving at once, all on the same few nights. */
+const CLIENTS = 6;
+/** Never sold out by what the clients send: a 409 rooms_unavailable here is a wrong answer. */
+const INVENTORY = 1000;
+/** The nights reserved: day(FIRST) .. day(FIRST + SPAN - 1). */
+const FIRST = 3;
+const SPAN = 5;
+/** Rounds of pg_terminate_backend, 50 ms apart, until at least TERMINATED_WANTED connections were dropped. */
+const TERMINATE_ROUNDS = 60;
+const TERMINATED_WANTED = 3;
+/**
+ * Sends of one request after the restart while it answers a documented "send it again" (503, or 409 write_conflict
+ * with optimistic locking), each counted.
+ */
+const RETRIES_WHEN_REFUSED = 5;
+
+interface Sent {
+  body: NewReservation;
+  /** The answer while the fault was on. */
+  first: Exchange;
+}
+
+const code = (x: Exchange) => (x.body as { code?: string } | undefined)?.code;
+
+/** A documented refusal during the fault: the service is unavailable, or (optimistic locking) retry. */
+const refused = (x: Exchange) => x.status === 503 || (x.status === 409 && code(x) === 'write_conflict');
+
+/** The reservation answered is the one asked for. */
+function isFor(r: Reservation | undefined, b: NewReservation): boolean {
+  return (
+    r?.reservationId === b.reservationId &&
+    r.hotelId === b.hotelId &&
+    r.roomTypeId === b.roomTypeId &&
+    r.roomCount === b.roomCount &&
+    r.startDate === b.startDate &&
+    r.endDate === b.endDate &&
+    r.guestId === b.guestId &&
+    r.status === 'confirmed'
+  );
+}
+
+const sameReservation = (a: Reservation, b: Reservation) =>
+  a.reservationId === b.reservationId &&
+  a.roomCount === b.roomCount &&
+  a.startDate === b.startDate &&
+  a.endDate === b.endDate &&
+  a.status === b.status &&
+  a.totalMinor === b.totalMinor &&
+  a.currency === b.currency &&
+  a.createdAt === b.createdAt;
+
+/** CLIENTS loops reserving one new reservationId after another until stopped; every request and answer kept. */
+function reserveUntilStopped(ctx: CheckContext, api: HrApi, rt: RoomType, guest: string, sent: Sent[]) {
+  let stopping = false;
+  const loop = async (c: number) => {
+    for (let i = 0; !stopping; i++) {
+      ctx.throwIfStopped();
+      const start = FIRST + ((c + i) % (SPAN - 1));
+      const body: NewReservation = {
+        reservationId: uniqueId('f2'),
+        hotelId: rt.hotelId,
+        roomTypeId: rt.roomTypeId,
+        roomCount: 1 + (i % 2),
+        startDate: day(start),
+        endDate: day(Math.min(FIRST + SPAN, start + 1 + ((c + i) % 3))),
+        guestId: guest,
+      };
+      const first = await api.reserve(body);
+      sent.push({ body, first });
+      // While the database is away, a pause between refusals (they come at once) keeps the retries below bounded.
+      if (first.status !== 201) await ctx.sleep(100);
+    }
+  };
+  const loops = Array.from({ length: CLIENTS }, (_, c) => loop(c));
+  return {
+    async stop(): Promise<void> {
+      stopping = true;
+      await Promise.all(loops);
+    },
+  };
+}
+
+export async function databaseRestartMidTransaction(ctx: CheckContext): Promise<void> {
+  ctx.require('process-control');
+  ctx.require('dependency:database');
+  const target = ctx.target;
+  if (!target.useDependency) ctx.skip('the target cannot be pointed at another database (needs a manifest target)');
+  const bin = findPostgresBin();
+  if (!bin) {
+    ctx.skip(
+      'no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin to run a private cluster: install the postgresql package',
+    );
+  }
+  const pg = await startPrivatePostgres({ bin });
+  try {
+    await target.useDependency('database', pg.url);
+    ctx.changed('restarted the service on a private PostgreSQL, and again on its own database');
+    ctx.log(`HR-F2: the target uses the harness's own PostgreSQL at ${pg.url}`);
+    await survivesRestart(ctx, pg);
+  } finally {
+    try {
+      await target.useDependency('database', null);
+    } finally {
+      await pg.close();
+    }
+  }
+}
+
+async function survivesRestart(ctx: CheckContext, pg: PrivatePostgres): Promise<void> {
+  const api = hrApi(ctx);
+  const rt = await freshRoomType(ctx, api, INVENTORY);
+  const guest = uniqueId('g');
+  const sent: Sent[] = [];
+  const load = reserveUntilStopped(ctx, api, rt, guest, sent);
+  let back: number;
+  try {
+    // 1. Connections dropped inside their transactions.
+    let terminated = 0;
+    for (let i = 0; i < TERMINATE_ROUNDS && terminated < TERMINATED_WANTED; i++) {
+      await ctx.sleep(50);
+      terminated += await pg.terminateWriting();
+    }
+    ctx.evidence.terminatedMidTransaction = terminated;
+    if (terminated === 0)
+      throw new Error('no connection was inside a writing transaction when terminated: the fault did not bite');
+    // 2. The server crashes with reservations in flight, stays down, and starts again (recovery from its WAL).
+    await ctx.sleep(200);
+    const beforeCrash = sent.length;
+    await pg.crash();
+    await ctx.sleep(DOWN_MS);
+    await pg.start();
+    back = Date.now();
+    ctx.evidence.sentBeforeCrash = beforeCrash;
+  } finally {
+    await load.stop();
+  }
+  const statuses: Record<string, number> = {};
+  for (const s of sent) {
+    const key = `${s.first.status ?? s.first.error}${code(s.first) ? ` ${code(s.first)}` : ''}`;
+    statuses[key] = (statuses[key] ?? 0) + 1;
+  }
+  ctx.evidence.statusesDuringFault = statuses;
+  for (const s of sent) {
+    const x = s.first;
+    if (x.status === 201)
+      ctx.expect(
+        isFor(x.body as Reservation, s.body),
+        `reservation ${s.body.reservationId} answered 201 with another reservation`,
+        x,
+      );
+    else
+      ctx.expect(
+        refused(x),
+        `reserving around the PostgreSQL fault answered ${x.status ?? x.error}${code(x) ? ` ${code(x)}` : ''}: not 201, 503 or 409 write_conflict`,
+        x,
+      );
+  }
+  ctx.expect(
+    sent.some((s) => s.first.status === 503),
+    'no reservation answered 503 while PostgreSQL was down: the fault did not bite',
+  );
+  ctx.evidence.answersAgainAfterMs = await answersAgain(ctx, api, rt, guest, sent, back);
+
+  // Nothing acknowledged is lost: every 201 reads back as it was answered.
+  const acked = sent.filter((s) => s.first.status === 201);
+  await eachAtOnce(acked, CLIENTS, async (s) => {
+    const x = await api.getReservation(s.body.reservationId);
+    ctx.expect(
+      x.status === 200 && sameReservation(x.body as Reservation, s.first.body as Reservation),
+      `reservation ${s.body.reservationId}, acknowledged with 201 around the PostgreSQL fault, reads ${x.status}${x.status === 200 ? ' with other fields' : ''} after the restart`,
+      x,
+    );
+  });
+  ctx.evidence.acknowledged = acked.length;
+
+  // Every request sent again: the same answer as its 201; a refused one reserved once; then the same again.
+  let lostCommits = 0;
+  let retries = 0;
+  const sendAgain = async (b: NewReservation): Promise<Exchange> => {
+    for (let n = 0; ; n++) {
+      const x = await api.reserve(b);
+      if (!refused(x) || n >= RETRIES_WHEN_REFUSED) return x;
+      retries++;
+      await ctx.sleep(100 + Math.random() * 200);
+    }
+  };
+  await eachAtOnce(sent, CLIENTS, async (s) => {
+    const again = await sendAgain(s.body);
+    if (s.first.status === 201) {
+      ctx.expect(
+        again.status === 200 && sameReservation(again.body as Reservation, s.first.body as Reservation),
+        `${s.body.reservationId} (201 around the fault) sent again after the restart answered ${again.status ?? again.error}${again.status === 200 ? ' with another reservation' : ''}, not 200 with the same one`,
+        again,
+      );
+    } else {
+      ctx.expect(
+        (again.status === 201 || again.status === 200) && isFor(again.body as Reservation, s.body),
+        `${s.body.reservationId} (${s.first.status} around the fault) sent again after the restart answered ${again.status ?? again.error}${code(again) ? ` ${code(again)}` : ''}, not 201 (or 200 had it been reserved after all)`,
+        again,
+      );
+      if (again.status === 200) lostCommits++;
+    }
+    const twice = await sendAgain(s.body);
+    ctx.expect(
+      twice.status === 200 && sameReservation(twice.body as Reservation, again.body as Reservation),
+      `${s.body.reservationId} sent a second time after the restart answered ${twice.status ?? twice.error}, not 200 with what the first answered`,
+      twice,
+    );
+  });
+  ctx.evidence.refusedButReserved = lostCommits;
+  ctx.evidence.retriesWhenRefused = retries;
+
+  // Never double-booked: each night holds exactly the rooms of the reservations that now exist, once each.
+  const expected = new Map<string, number>();
+  for (const s of sent)
+    for (const d of nightsOf(s.body.startDate, s.body.endDate))
+      expected.set(d, (expected.get(d) ?? 0) + s.body.roomCount);
+  const why = await availabilityBecomes(ctx, api, rt, day(FIRST), day(FIRST + SPAN), (n) =>
+    reservedDiffers(n, expected, INVENTORY),
+  );
+  ctx.expect(why === null, `after the PostgreSQL restart and every request sent again: ${why}`);
+  const lx = await api.list(guest);
+  ctx.expect(lx.status === 200, `the guest's history answered ${lx.status ?? lx.error}`, lx);
+  const listed = (lx.body as ReservationList).reservations.map((r) => r.reservationId);
+  const twiceListed = listed.filter((id, i) => listed.indexOf(id) !== i);
+  ctx.expect(
+    listed.length === sent.length &&
+      twiceListed.length === 0 &&
+      sent.every((s) => listed.includes(s.body.reservationId)),
+    `the guest's history lists ${listed.length} reservations${twiceListed.length ? ` (${twiceListed.slice(0, 3).join(', ')} more than once)` : ''}; ${sent.length} reservationIds were reserved once each`,
+    lx,
+  );
+  ctx.evidence.reservations = sent.length;
+}
+
+/**
+ * Reserves with fresh reservationIds until one answers 201; fails past DB_BACK_BOUND_MS (plus the scheduling delay
+ * measured, at most 5 s). Each one sent joins `sent`. Returns the time it took.
+ */
+async function answersAgain(
+  ctx: CheckContext,
+  api: HrApi,
+  rt: RoomType,
+  guest: string,
+  sent: Sent[],
+  since: number,
+): Promise<number> {
+  let last: Exchange | undefined;
+  while (Date.now() - since < checkSlack(ctx.evidence, 5000).bound(DB_BACK_BOUND_MS)) {
+    const body: NewReservation = {
+      reservationId: uniqueId('f2b'),
+      hotelId: rt.hotelId,
+      roomTypeId: rt.roomTypeId,
+      roomCount: 1,
+      startDate: day(FIRST),
+      endDate: day(FIRST + 1),
+      guestId: guest,
+    };
+    last = await api.reserve(body);
+    sent.push({ body, first: last });
+    if (last.status === 201) return Date.now() - since;
+    ctx.expect(refused(last), `after PostgreSQL came back, reserving answered ${last.status ?? last.error}`, last);
+    await ctx.sleep(200);
+  }
+  return ctx.fail(
+    `no reservation answered 201 within ${DB_BACK_BOUND_MS} ms after PostgreSQL came back (last: ${last?.status})`,
+    last ? { exchange: last } : {},
+  );
+}
+
+/** Runs fn over items, `width` at a time. */
+async function eachAtOnce<T>(items: readonly T[], width: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}

@@ -1,0 +1,93 @@
+// `GET /v1/marketdata/ws?symbol=`: the WebSocket in front of the market data publisher. The upgrade is checked
+// before the handshake (a malformed symbol is refused 400 with a problem body, as the spec documents); an accepted
+// subscriber gets the snapshot and then every update of the symbol. A subscriber that does not read is closed once
+// what it has not taken passes MAX_BUFFERED_BYTES, so memory stays bounded.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { PROBLEM_CONTENT_TYPE, problemBody } from '../kit/problem.ts';
+import type { MarketDataFrame, MarketDataPublisher } from './market-data.ts';
+
+export const MARKET_DATA_PATH = '/v1/marketdata/ws';
+const SYMBOL = /^[A-Z]{1,8}$/;
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+export interface MarketDataSocketOptions {
+  /** MUTANT md-bad-symbol-accepted: any symbol text is subscribed. */
+  acceptAnySymbol?: boolean;
+  /** MUTANT md-snapshot-after-deltas: the subscriber is registered first, the snapshot is taken after a 50 ms step. */
+  snapshotLate?: boolean;
+}
+
+/** Answers an upgrade request with a problem instead of the handshake. */
+function refuse(socket: Duplex, status: number, code: string, detail: string): void {
+  const body = JSON.stringify(problemBody(status, code, detail));
+  const reason = status === 404 ? 'Not Found' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+export function attachMarketDataSocket(
+  app: FastifyInstance,
+  publisher: MarketDataPublisher,
+  o: MarketDataSocketOptions = {},
+): void {
+  // Client frames are ignored, so a small limit: nothing a client sends needs more.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const open = new Set<WebSocket>();
+
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== MARKET_DATA_PATH) {
+      refuse(socket, 404, 'not_found', `no WebSocket at ${url.pathname}`);
+      return;
+    }
+    const symbols = url.searchParams.getAll('symbol');
+    const symbol = symbols[0] ?? '';
+    if (!o.acceptAnySymbol && (symbols.length !== 1 || !SYMBOL.test(symbol))) {
+      refuse(socket, 400, 'invalid_request', 'symbol must be given once, 1 to 8 capital letters');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      open.add(ws);
+      ws.on('close', () => open.delete(ws));
+      ws.on('error', () => ws.terminate());
+      void subscribe(ws, symbol);
+    });
+  });
+
+  async function subscribe(ws: WebSocket, symbol: string): Promise<void> {
+    const send = (frame: MarketDataFrame) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        ws.close(1008, 'too slow');
+        return;
+      }
+      ws.send(JSON.stringify(frame));
+    };
+    let unsubscribe: () => void;
+    if (o.snapshotLate) {
+      // MUTANT md-snapshot-after-deltas: updates flow from here, the snapshot comes after an asynchronous step (a
+      // read of the book from a cache, say): updates published meanwhile go out before it and are in it as well.
+      unsubscribe = publisher.subscribe(symbol, send);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      send(publisher.snapshot(symbol));
+    } else {
+      // Snapshot and registration in one synchronous step: no update can fall between them.
+      send(publisher.snapshot(symbol));
+      unsubscribe = publisher.subscribe(symbol, send);
+    }
+    if (ws.readyState !== ws.OPEN) unsubscribe();
+    else ws.on('close', unsubscribe);
+  }
+
+  // Stopping: every subscriber gets 1001 before the HTTP server closes.
+  app.addHook('preClose', async () => {
+    const closed = [...open].map((ws) => new Promise((resolve) => ws.once('close', resolve)));
+    for (const ws of open) ws.close(1001, 'going away');
+    await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1000))]);
+    for (const ws of open) ws.terminate();
+  });
+}
