@@ -122,10 +122,15 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         'several_leaders',
         `the batch goes to partitions led by ${leaders.join(', ')}: send each leader its own partitions' messages`,
       );
+    // MUTANT redirect-to-preferred-leader: the 307 names the partition's first replica, not its current leader.
+    const to =
+      mutant === 'redirect-to-preferred-leader'
+        ? (cluster.partition(topic, partitions[0]!)?.replicas[0] ?? leaders[0]!)
+        : leaders[0]!;
     return redirect(
       'not_leader',
-      leaders[0]!,
-      cluster.urlOf(leaders[0]!),
+      to,
+      cluster.urlOf(to),
       request.url,
       `partition ${partitions.join(', ')} of ${topic} is led by ${leaders[0]}`,
     );
@@ -289,7 +294,9 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         // MUTANT acks-all-before-replicated: acks=all is answered once the leader has the batch, as acks=1.
         if (acks === 'all' && cluster && mutant !== 'acks-all-before-replicated')
           for (const p of byPartition.keys()) {
-            const until = Math.max(...records.filter((r) => r.partition === p).map((r) => r.offset)) + 1;
+            // MUTANT acks-all-until-off-by-one: the wait ends when the high watermark reaches the last offset, not past it.
+            const past = mutant === 'acks-all-until-off-by-one' ? 0 : 1;
+            const until = Math.max(...records.filter((r) => r.partition === p).map((r) => r.offset)) + past;
             try {
               await cluster.awaitReplicated(topic, p, until, minInsyncOf(t));
             } catch (e) {
@@ -332,7 +339,8 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
             ? []
             : log
                 .read(q.offset, q.maxBytes)
-                .filter((r) => r.offset < visibleEnd())
+                // MUTANT fetch-reads-past-high-watermark: records above the high watermark are served too.
+                .filter((r) => r.offset < visibleEnd() || mutant === 'fetch-reads-past-high-watermark')
                 .map((r) => ({
                   topic,
                   partition,

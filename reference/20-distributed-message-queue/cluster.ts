@@ -37,6 +37,10 @@ export interface ClusterOptions {
   ackTimeoutMs: number;
   /** MUTANT unclean-leader-election: any live replica may become leader, in sync or not. */
   uncleanElection?: boolean;
+  /** MUTANT acks-all-waits-for-min-insync: acks=all answers once minInsync copies have the batch, not the whole ISR. */
+  ackOnMinInsyncCopies?: boolean;
+  /** MUTANT state-pulled-only-at-start: brokers pull the partition states once, then rely on the controller's pushes. */
+  pullStateOnlyAtStart?: boolean;
   log: (message: string) => void;
 }
 
@@ -120,7 +124,9 @@ export class Cluster {
         clearInterval(keepAlive);
       }
     }
-    this.every(POLL_MS, () => (this.isController ? undefined : this.pullState().then(() => undefined)));
+    // MUTANT state-pulled-only-at-start: no pulls after the first (ISR changes are never pushed).
+    if (!this.o.pullStateOnlyAtStart)
+      this.every(POLL_MS, () => (this.isController ? undefined : this.pullState().then(() => undefined)));
     if (this.isController) this.every(HEALTH_MS, () => this.checkBrokers());
     this.every(POLL_MS, () => this.maintainIsr());
   }
@@ -362,6 +368,12 @@ export class Cluster {
       // few replicas to acknowledge (Kafka's NOT_ENOUGH_REPLICAS_AFTER_APPEND).
       this.checkInSync(topic, partition, minInsync);
       if (l.highWatermark >= until) return;
+      // MUTANT acks-all-waits-for-min-insync: a quorum of minInsync copies (the leader's included) is enough.
+      if (
+        this.o.ackOnMinInsyncCopies &&
+        1 + [...l.followers.values()].filter((f) => f.position >= until).length >= minInsync
+      )
+        return;
       const left = deadline - Date.now();
       if (left <= 0)
         throw new NotEnoughReplicas(`the in-sync replicas did not have the batch within ${this.o.ackTimeoutMs} ms`);

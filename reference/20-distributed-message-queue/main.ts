@@ -68,6 +68,8 @@ await runServer({
             replicaLagMs: REPLICA_LAG_MS,
             ackTimeoutMs: ACK_TIMEOUT_MS,
             uncleanElection: mutant === 'unclean-leader-election', // MUTANT unclean-leader-election
+            ackOnMinInsyncCopies: mutant === 'acks-all-waits-for-min-insync', // MUTANT acks-all-waits-for-min-insync
+            pullStateOnlyAtStart: mutant === 'state-pulled-only-at-start', // MUTANT state-pulled-only-at-start
             log,
           })
         : undefined;

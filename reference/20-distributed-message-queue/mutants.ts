@@ -163,6 +163,42 @@ export const MUTANTS = [
       'when a leader dies, the first live replica leads, even a follower out of sync that lacks acknowledged records',
     manifest: CLUSTER_MANIFEST,
   },
+  // From the replication blind bugs (fixtures/blind-bugs/20-distributed-message-queue/, variant cluster): each was
+  // missed before its check was strengthened.
+  {
+    name: 'acks-all-waits-for-min-insync',
+    breaks: 'MQ-F5',
+    description:
+      'acks=all answers once minInsyncReplicas copies have the batch (a quorum), not every in-sync replica: a stopped follower still in the ISR is passed over',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'acks-all-until-off-by-one',
+    breaks: 'MQ-F5',
+    description:
+      "acks=all waits for the high watermark to reach the batch's last offset, not pass it: a one-message batch is answered at once",
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'fetch-reads-past-high-watermark',
+    breaks: 'MQ-F4',
+    description: 'fetch answers records above the high watermark (not yet on every in-sync replica)',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'redirect-to-preferred-leader',
+    breaks: 'MQ-F5',
+    description:
+      "a 307 not_leader names the partition's first replica, not its current leader (wrong after a failover)",
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'state-pulled-only-at-start',
+    breaks: 'MQ-F5',
+    description:
+      'brokers pull the partition states only when they start (ISR changes are never pushed): describeTopic on them goes stale',
+    manifest: CLUSTER_MANIFEST,
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -139,6 +139,12 @@ export async function readPartition(
         `${topic}/${partition}: the fetch from ${from} answered offset ${m.offset} where ${at} was next (offsets must be dense and in order)`,
         x,
       );
+      // endOffset is the end of what consumers may read (with replicas, the high watermark): nothing is served past it.
+      ctx.expect(
+        m.offset < r.endOffset,
+        `${topic}/${partition}: the fetch from ${at} answered offset ${m.offset}, at or past the endOffset ${r.endOffset} it reports`,
+        x,
+      );
       ctx.expect(
         m.topic === topic && m.partition === partition,
         `${topic}/${partition}: offset ${m.offset} says it is from ${m.topic}/${m.partition}`,

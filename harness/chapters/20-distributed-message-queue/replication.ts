@@ -7,6 +7,7 @@ import { timeScale } from '../../core/time-scale.ts';
 import {
   type Acked,
   type Acks,
+  type FetchResult,
   type MqApi,
   mqApi,
   okBody,
@@ -58,6 +59,9 @@ function stateOf(ctx: CheckContext, t: Topic, partition: number, nodes: readonly
   return s;
 }
 
+/** The API straight to one node, no redirect followed. */
+const onNode = (ctx: CheckContext, node: string): MqApi => mqApi(ctx, ctx.http.withBaseUrl(ctx.target.nodeUrl(node)));
+
 async function describe(ctx: CheckContext, api: MqApi, topic: string): Promise<Topic> {
   return okBody<Topic>(ctx, await api.describeTopic(topic), 200, `describing ${topic}`);
 }
@@ -107,6 +111,88 @@ async function produceRetrying(
     // Counted: a retry is the spec's answer to 503 not_enough_replicas, bounded above, never silent.
     ctx.evidence.acksAllRetries = ((ctx.evidence.acksAllRetries as number | undefined) ?? 0) + 1;
     await ctx.sleep(500);
+  }
+}
+
+/**
+ * What an acks=all answer promises, checked against the model the moment it comes: every in-sync replica has the
+ * batch, so `stopped` (SIGSTOPped by the harness: it cannot have it) is out of the ISR by then, and the batch is below
+ * the high watermark, so a fetch reads it at once. The ISR is asked of the first node and of the leader; only both
+ * still naming the stopped broker fails (one broker's view may lag the other's).
+ */
+async function expectAcksAllKept(
+  ctx: CheckContext,
+  api: MqApi,
+  topic: string,
+  p: number,
+  batch: readonly Acked[],
+  stopped: string,
+  leader: string,
+): Promise<void> {
+  const last = batch.at(-1)!;
+  const views = await Promise.all([api, onNode(ctx, leader)].map((a) => a.describeTopic(topic)));
+  const isrs = views.map((x) => (x.status === 200 ? ((x.body as Topic).partitionStates[p]?.isr ?? []) : []));
+  ctx.expect(
+    !isrs.every((isr) => isr.includes(stopped)),
+    `acks=all acknowledged ${topic}/${p} offset ${last.offset} while ${stopped} was stopped, yet the ISR still names it (${isrs.map((i) => `[${i.join(', ')}]`).join(' and ')}): an in-sync replica lacked the record`,
+    views[1],
+  );
+  const x = await api.fetch(topic, p, { offset: batch[0]!.offset });
+  const r = okBody<FetchResult>(ctx, x, 200, `fetching ${topic}/${p} right after acks=all`);
+  ctx.expect(
+    r.endOffset > last.offset && r.messages.some((m) => m.offset === last.offset),
+    `acks=all acknowledged ${topic}/${p} offset ${last.offset}, but a fetch right after ends at ${r.endOffset}: what acks=all acknowledged is on every in-sync replica, so below the high watermark`,
+    x,
+  );
+}
+
+/** Within a bound, a broker that does not lead `p` sends its fetch on to `leader` (307 naming it), and following works. */
+async function expectRedirectsTo(
+  ctx: CheckContext,
+  topic: string,
+  p: number,
+  via: string,
+  leader: string,
+): Promise<void> {
+  const until = Date.now() + bound(5000);
+  for (;;) {
+    const x = await onNode(ctx, via).fetch(topic, p, { offset: 0 });
+    const body = x.body as { code?: string; broker?: string };
+    if (x.status === 307 && body.code === 'not_leader' && body.broker === leader) break;
+    if (Date.now() > until)
+      ctx.fail(
+        `${via} answers a fetch of ${topic}/${p} with ${x.status} ${JSON.stringify(x.body)} ${bound(5000)} ms after ${leader} took the lead, not 307 not_leader naming ${leader}`,
+        { exchange: x },
+      );
+    await ctx.sleep(250);
+  }
+  const followed = await mqApi(ctx, following(ctx, via)).fetch(topic, p, { offset: 0 });
+  ctx.expect(
+    followed.status === 200,
+    `following ${via}'s 307 for ${topic}/${p} answered ${followed.status ?? followed.error}, not 200`,
+    followed,
+  );
+}
+
+/** Within a bound, every broker's describeTopic names the same leader, leader epoch and ISR for `p` (any broker answers it). */
+async function expectBrokersAgree(
+  ctx: CheckContext,
+  topic: string,
+  p: number,
+  nodes: readonly string[],
+): Promise<void> {
+  const until = Date.now() + bound(5000);
+  for (;;) {
+    const views = await Promise.all(nodes.map((b) => onNode(ctx, b).describeTopic(topic)));
+    const seen = views.map((x, i) => {
+      const s = x.status === 200 ? (x.body as Topic).partitionStates[p] : undefined;
+      return `${nodes[i]}: ${s ? `leader ${s.leader}, epoch ${s.leaderEpoch}, isr [${[...(s.isr ?? [])].sort().join(', ')}]` : x.status}`;
+    });
+    const said = new Set(seen.map((v) => v.slice(v.indexOf(':'))));
+    if (said.size === 1) return;
+    if (Date.now() > until)
+      ctx.fail(`${topic}/${p}: the brokers still describe it differently after ${bound(5000)} ms: ${seen.join('; ')}`);
+    await ctx.sleep(250);
   }
 }
 
@@ -196,6 +282,16 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
     });
     ctx.expect(one.status === 200, `acks=1 with the followers stopped answered ${one.status ?? one.error}`, one);
     acked.push({ ...(one.body as { records: Acked[] }).records[0]!, key: null, value: 'acks 1, followers stopped' });
+    // Consumers read below the high watermark only: the acks=1 message is on the leader alone (until the ISR shrinks
+    // to it), so a fetch may not answer it above the endOffset it reports.
+    const read = await api.fetch(topic, p, { offset: 0 });
+    const r = okBody<FetchResult>(ctx, read, 200, `fetching ${topic}/${p} with the followers stopped`);
+    const beyond = r.messages.filter((m) => m.offset >= r.endOffset).map((m) => m.offset);
+    ctx.expect(
+      beyond.length === 0,
+      `a fetch of ${topic}/${p} with both followers stopped answered offset ${beyond.join(', ')} at or past its endOffset ${r.endOffset} (the high watermark: what every in-sync replica has)`,
+      read,
+    );
     const started = Date.now();
     const all = await api.produce(topic, {
       acks: 'all' as Acks,
@@ -253,6 +349,11 @@ export async function leaderFailover(ctx: CheckContext): Promise<void> {
   await ctx.target.pause(lagging);
   ctx.changed(`paused ${lagging}`);
   try {
+    // A lone message first: acks=all may answer it only once the stopped follower is out of the ISR (it cannot have
+    // it), and then it is readable at once (an off-by-one or a quorum of copies shows on one record).
+    const lone = await produceRetrying(ctx, api, topic, p, ['B lone'], 30_000);
+    await expectAcksAllKept(ctx, api, topic, p, lone, lagging, leader);
+    acked.push(...lone);
     acked.push(
       ...(await produceRetrying(
         ctx,
@@ -288,6 +389,9 @@ export async function leaderFailover(ctx: CheckContext): Promise<void> {
   );
   const newLeader = after.partitionStates[p]!.leader!;
   await verifyAcked(ctx, api, topic, acked, `after ${leader} was killed and ${newLeader} took over`);
+  // The live broker that does not lead now sends clients to the new leader, not the old (or preferred) one.
+  const bystander = nodes.find((b) => b !== leader && b !== newLeader);
+  if (bystander) await expectRedirectsTo(ctx, topic, p, bystander, newLeader);
   const before = Math.max(...acked.map((a) => a.offset));
   const fresh = await produceRetrying(
     ctx,
@@ -314,6 +418,7 @@ export async function leaderFailover(ctx: CheckContext): Promise<void> {
     (x) => x.partitionStates[p]!.isr?.length === 3,
     `${topic}/${p}: ${leader} and ${lagging} are not both back in the ISR`,
   );
+  await expectBrokersAgree(ctx, topic, p, nodes);
   // The first node is not killed (a cluster's controller usually lives there, and the reference's is not failed
   // over yet): when it leads now, the old leader's copy is graded only by its rejoining the ISR; said in evidence.
   ctx.evidence.secondKill = newLeader !== nodes[0];

@@ -194,7 +194,7 @@ export const catalog = {
     {
       "id": "MQ-F4",
       "kind": "fault",
-      "title": "acks=all is answered only once every in-sync replica has the batch - with both followers of a partition stopped (SIGSTOP) an acks=all produce is never answered 200, it is refused 503 not_enough_replicas once the ISR falls below minInsyncReplicas; acks=1 is answered by the leader alone",
+      "title": "acks=all is answered only once every in-sync replica has the batch - with both followers of a partition stopped (SIGSTOP) an acks=all produce is never answered 200, it is refused 503 not_enough_replicas once the ISR falls below minInsyncReplicas; acks=1 is answered by the leader alone; a fetch meanwhile serves nothing at or past the endOffset (high watermark) it reports",
       "covers": [
         "fault:4"
       ],
@@ -205,7 +205,7 @@ export const catalog = {
     {
       "id": "MQ-F5",
       "kind": "fault",
-      "title": "The leader of a partition is killed (kill -9) while one follower is out of sync - a follower from the ISR takes over, every message acknowledged with acks=all is there at its offset in order, new messages take new offsets, and the old leader rejoins as a follower without offsets reused for other data",
+      "title": "The leader of a partition is killed (kill -9) while one follower is out of sync - a follower from the ISR takes over, every message acknowledged with acks=all is there at its offset in order, new messages take new offsets, and the old leader rejoins as a follower without offsets reused for other data; an acks=all answer while a follower is stopped finds it out of the ISR and the message readable at once; after the failover a broker that does not lead answers 307 naming the new leader, and every broker describes the same leader, epoch and ISR",
       "covers": [
         "fault:5"
       ],
