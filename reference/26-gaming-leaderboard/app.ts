@@ -1,13 +1,13 @@
 // The HTTP surface of chapter 26: handlers by operationId; routes, validation and errors come from the spec (kit).
-// Updates go to the match history first, then to the board; reads come from the board only.
+// Updates go to the match history first, then to the board (leaderboard.ts); reads come from the board only.
 import type { FastifyInstance } from 'fastify';
 import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
 import { isGameServer } from './auth.ts';
-import type { Board, Entry } from './board.ts';
-import type { MatchHistory } from './history.ts';
+import type { Entry } from './board.ts';
+import type { Leaderboard } from './leaderboard.ts';
 import type { MutantName } from './mutants.ts';
 
 export const SPEC_URL = new URL('../../specs/26-gaming-leaderboard/openapi.yaml', import.meta.url);
@@ -19,8 +19,7 @@ const AROUND = 4;
 export interface LeaderboardAppOptions {
   spec: LoadedSpec;
   readiness: Readiness;
-  board: Board;
-  history: MatchHistory;
+  leaderboard: Leaderboard;
   gameServerKey: string;
   mutant?: MutantName | undefined;
   logger?: CreateAppOptions['logger'];
@@ -33,10 +32,8 @@ export function monthOf(d: Date): string {
   return d.toISOString().slice(0, 7);
 }
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
-  const { board, history, mutant } = o;
+  const { leaderboard: board, mutant } = o;
   const now = o.now ?? (() => new Date());
   // MUTANT month-keys-shared: one board whatever the month.
   const boardMonth = (month: string) => (mutant === 'month-keys-shared' ? 'shared' : month);
@@ -73,7 +70,7 @@ export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
         const month = b.month ?? monthOf(now());
         // MUTANT history-before-auth: the match is recorded before the key is checked, so a refused update is in
         // the history (and in the board after a restart's rebuild).
-        if (mutant === 'history-before-auth') history.record(month, b.user_id, b.points);
+        const early = mutant === 'history-before-auth' ? await board.record(month, b.user_id, b.points) : undefined;
         if (
           !isGameServer(
             request.headers.authorization,
@@ -83,19 +80,8 @@ export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
           )
         )
           throw new ProblemError(401, 'unauthorized', 'only game servers post scores (Authorization: Bearer <key>)');
-        // The history first: once answered, a win is in the store the board is rebuilt from.
-        if (mutant === 'history-deferred') setTimeout(() => history.record(month, b.user_id, b.points), 3000);
-        else if (mutant !== 'history-before-auth') history.record(month, b.user_id, b.points);
-        let score: number;
-        if (mutant === 'read-modify-write') {
-          // MUTANT read-modify-write: read, wait, write: a concurrent update in the gap is overwritten.
-          const before = (await board.standing(boardMonth(month), b.user_id))?.score ?? 0;
-          await pause(5);
-          score = before + b.points;
-          await board.set(boardMonth(month), b.user_id, score);
-        } else {
-          score = await board.increment(boardMonth(month), b.user_id, b.points);
-        }
+        // Recorded in the history, then added to the board (leaderboard.ts).
+        let score = await board.update(boardMonth(month), b.user_id, b.points, early);
         // MUTANT update-answers-old-score: the total before the update.
         if (mutant === 'update-answers-old-score') score -= b.points;
         return reply.code(200).send({ user_id: b.user_id, month, score });

@@ -10,6 +10,10 @@ import { readConformance, readinessConformance, updateConformance } from './conf
 import { killAndRebuild } from './faults.ts';
 import { loadLeaderboard } from './load.ts';
 import { boardEqualsBruteForce, concurrentUpdatesAddUp, monthsIsolated, onlyGameServersPost } from './properties.ts';
+import { redisRestart } from './redis-restart.ts';
+
+/** These show only with a real Redis to restart (RGL-F2). */
+const NEEDS_REDIS = new Set<string>(['history-after-ack', 'rebuild-wrong-month', 'rebuild-misses-concurrent']);
 
 export const gamingLeaderboard: ChapterModule<CheckId> = {
   slug: '26-gaming-leaderboard',
@@ -26,7 +30,8 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
     'RGL-I4': monthsIsolated,
     'RGL-I5': onlyGameServersPost,
     'RGL-F1': killAndRebuild,
+    'RGL-F2': redisRestart,
   },
-  mutants: MUTANTS,
+  mutants: MUTANTS.map((m) => (NEEDS_REDIS.has(m.name) ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
   load: loadLeaderboard,
 };

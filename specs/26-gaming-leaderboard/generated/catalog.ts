@@ -10,7 +10,8 @@ export const checkIds = [
   "RGL-I3",
   "RGL-I4",
   "RGL-I5",
-  "RGL-F1"
+  "RGL-F1",
+  "RGL-F2"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -109,6 +110,20 @@ export const catalog = {
       ],
       "needs": [
         "process-control"
+      ]
+    },
+    {
+      "id": "RGL-F2",
+      "kind": "fault",
+      "title": "The board's Redis restarts empty (no persistence) while the service runs, three times - each time the board (rebuilt from the match history) answers the same top 10, scores, ranks and windows as brute force over every acknowledged update, updates sent while it is being rebuilt are neither lost nor counted twice, and each update answers its player's new total",
+      "covers": [
+        "fault:2",
+        "invariant:8",
+        "invariant:9"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis"
       ]
     }
   ],
