@@ -141,13 +141,15 @@ async function racingUpdates(
   round: number,
 ): Promise<void> {
   const read = api.top(months[0]!);
-  const racing: Promise<Exchange>[] = [];
+  const racing: Promise<unknown>[] = [read];
   for (let i = 0; i < RACING; i++) {
     if (i > 0) await ctx.sleep(STAGGER_MS);
-    racing.push(
-      post({ month: months[i % 2]!, user: uniqueUser(`f2r${round}x${i}x`), points: 1 + (i % 3) }, `${when}, racing`),
-    );
+    const update = post({ month: months[i % 2]!, user: uniqueUser(`f2r${round}x${i}x`), points: 1 + (i % 3) }, when);
+    // A failure is reported by the Promise.all below, not as an unhandled rejection while the burst goes on.
+    update.catch(() => undefined);
+    racing.push(update);
   }
+  read.catch(() => undefined);
   const first = await read;
   okBody(ctx, first, 200, `${when}: the first read of the top 10`);
   await Promise.all(racing);
