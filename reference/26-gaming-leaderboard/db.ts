@@ -10,11 +10,14 @@ import { type Db, openPgPool, PgPoolDb, type Sql, sqliteTransaction } from '../k
 
 export type { Db, Sql } from '../kit/sql-db.ts';
 
-// One row per win a game server posted: `id` orders them, and a rebuilt board records the last id it holds.
+// One row per win a game server posted: `id` orders them, and a rebuilt board records the last id it holds. One row
+// per player with a profile.
 const tables = (big: string, serial: string) => [
   `CREATE TABLE IF NOT EXISTS match_wins (
      id ${serial}, month text NOT NULL, user_id text NOT NULL, points integer NOT NULL, at ${big} NOT NULL)`,
   'CREATE INDEX IF NOT EXISTS match_wins_player ON match_wins (month, user_id, id)',
+  // The book's user table: the profile shown with the top 10.
+  `CREATE TABLE IF NOT EXISTS users (user_id text PRIMARY KEY, display_name text NOT NULL, updated_at ${big} NOT NULL)`,
 ];
 
 export class SqliteDb implements Db {

@@ -17,6 +17,7 @@ import { type Db, PostgresDb, SqliteDb, schemaFor } from './db.ts';
 import { MatchHistory } from './history.ts';
 import { Leaderboard } from './leaderboard.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { Profiles } from './profiles.ts';
 
 export const CHAPTER = '26-gaming-leaderboard';
 
@@ -66,6 +67,7 @@ await runServer({
       spec,
       readiness,
       leaderboard,
+      profiles: new Profiles(db, mutant),
       gameServerKey,
       mutant,
       logger: { level: config.logLevel },

@@ -97,6 +97,16 @@ export const MUTANTS = [
     description:
       'the rebuild reads the totals, then (1 s later) the last history id: updates recorded in between count as in the rebuilt board but are not',
   },
+  {
+    name: 'profile-put-any-caller',
+    breaks: 'RGL-C4',
+    description: "anyone may set a player's profile: the game servers' key is not checked on putUserProfile",
+  },
+  {
+    name: 'profile-cache-stale',
+    breaks: 'RGL-I6',
+    description: "the top 10's cached profile names are kept after a profile is set: the top 10 shows the old name",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

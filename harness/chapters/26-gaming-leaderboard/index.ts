@@ -9,6 +9,7 @@ import type { ChapterModule } from '../chapter-module.ts';
 import { readConformance, readinessConformance, updateConformance } from './conformance.ts';
 import { killAndRebuild } from './faults.ts';
 import { loadLeaderboard } from './load.ts';
+import { profileConformance, topNamesAreCurrent } from './profiles.ts';
 import { boardEqualsBruteForce, concurrentUpdatesAddUp, monthsIsolated, onlyGameServersPost } from './properties.ts';
 import { redisRestart } from './redis-restart.ts';
 
@@ -24,11 +25,13 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
     'RGL-C1': readinessConformance,
     'RGL-C2': updateConformance,
     'RGL-C3': readConformance,
+    'RGL-C4': profileConformance,
     'RGL-I1': (ctx) => badInputIs4xxEverywhere(ctx),
     'RGL-I2': boardEqualsBruteForce,
     'RGL-I3': concurrentUpdatesAddUp,
     'RGL-I4': monthsIsolated,
     'RGL-I5': onlyGameServersPost,
+    'RGL-I6': topNamesAreCurrent,
     'RGL-F1': killAndRebuild,
     'RGL-F2': redisRestart,
   },

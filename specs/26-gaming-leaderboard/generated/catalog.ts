@@ -5,11 +5,13 @@ export const checkIds = [
   "RGL-C1",
   "RGL-C2",
   "RGL-C3",
+  "RGL-C4",
   "RGL-I1",
   "RGL-I2",
   "RGL-I3",
   "RGL-I4",
   "RGL-I5",
+  "RGL-I6",
   "RGL-F1",
   "RGL-F2"
 ] as const;
@@ -51,6 +53,16 @@ export const catalog = {
         "getTopScores",
         "getUserScore",
         "getScoresAroundUser"
+      ]
+    },
+    {
+      "id": "RGL-C4",
+      "kind": "conformance",
+      "title": "A game server sets a player's profile (200, read back, replaced); without the key 401 unauthorized and nothing stored; a player never named is 404 user_not_found; the top 10 shows each player's name, null without a profile",
+      "covers": [
+        "putUserProfile",
+        "getUserProfile",
+        "getTopScores"
       ]
     },
     {
@@ -98,6 +110,16 @@ export const catalog = {
       "covers": [
         "invariant:7",
         "updateScore"
+      ]
+    },
+    {
+      "id": "RGL-I6",
+      "kind": "property",
+      "title": "After any sequence of score updates and profile sets, the top 10 read after each step shows every listed player's name as last set (null when never), a name set after the player was already read in a top 10 included",
+      "covers": [
+        "invariant:10",
+        "putUserProfile",
+        "getTopScores"
       ]
     },
     {
