@@ -47,9 +47,18 @@ export async function profileConformance(ctx: CheckContext): Promise<void> {
   for (const auth of [{ kind: 'none' }, { kind: 'header', value: `Bearer ${api.key}x` }] as const) {
     ctx.expectStatus(await api.putProfile(u, 'Intruder', auth), 401, 'unauthorized');
   }
+  // A name of 65 characters (outside the BMP: 122 UTF-16 units for 64) is refused, and nothing stored.
+  const tooLong = await ctx.http.send({
+    method: 'PUT',
+    path: `/v1/users/${u}`,
+    json: { display_name: `Ñandú ${'🏆'.repeat(59)}` },
+    headers: { authorization: `Bearer ${api.key}` },
+    validRequest: false,
+  });
+  ctx.expectStatus(tooLong, 400, 'invalid_request');
   ctx.expectStatus(await api.profile(u), 404, 'user_not_found');
-  // Set, read back, replace (64 characters, outside ASCII), read back.
-  const names = ['Mary', `Ñandú ${'★'.repeat(58)}`];
+  // Set, read back, replace (64 characters, outside the BMP), read back.
+  const names = ['Mary', `Ñandú ${'🏆'.repeat(58)}`];
   for (const name of names) {
     await setName(ctx, api, u, name, 'RGL-C4');
     const r = await api.profile(u);
@@ -128,4 +137,5 @@ export async function topNamesAreCurrent(ctx: CheckContext): Promise<void> {
     }
   });
   ctx.evidence.topReads = reads;
+  ctx.expect(reads > 0, 'the property read no top 10');
 }

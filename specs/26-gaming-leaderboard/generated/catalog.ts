@@ -58,7 +58,7 @@ export const catalog = {
     {
       "id": "RGL-C4",
       "kind": "conformance",
-      "title": "A game server sets a player's profile (200, read back, replaced); without the key 401 unauthorized and nothing stored; a player never named is 404 user_not_found; the top 10 shows each player's name, null without a profile",
+      "title": "A game server sets a player's profile (200, read back, replaced, 64 characters outside the BMP accepted); without the key 401 unauthorized and a name of 65 characters 400, nothing stored; a player never named is 404 user_not_found; the top 10 shows each player's name, null without a profile",
       "covers": [
         "putUserProfile",
         "getUserProfile",
