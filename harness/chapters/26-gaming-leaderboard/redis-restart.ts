@@ -49,7 +49,7 @@ export async function redisRestart(ctx: CheckContext): Promise<void> {
   try {
     await target.useDependency('redis', redis.url);
     ctx.changed("restarted the service twice (pointed at the check's own Redis, then back at the configured one)");
-    ctx.log(`RGL-F2: the target uses the harness's own Redis at ${redis.url}`);
+    ctx.log(`the target uses the harness's own Redis at ${redis.url}`);
     await restartsLoseNothing(
       ctx,
       lbApi(ctx),
