@@ -1,11 +1,14 @@
 // A Redis server the harness owns, for faults that need the server itself, not a link to it: pause it (SIGSTOP: its
-// connections stay open and nothing is answered), or take a copy of its data and later put the data back to that copy
+// connections stay open and nothing is answered); take a copy of its data and later put the data back to that copy
 // while its clients stay connected, so it is older than the writes it had acknowledged (as behind an address that
-// fails over to a replica that lagged). redis-server in the foreground (our child, in its own group, owned:
-// harness/tools/owned-processes.ts) on a free port on 127.0.0.1, no snapshots on disk, no AOF.
+// fails over to a replica that lagged); or crash it and start it again on the same port, empty (no RDB, no AOF, as a
+// cache-only Redis often runs: a proxy can only cut the link, never lose the data). redis-server in the foreground
+// (our child, in its own group, owned: harness/tools/owned-processes.ts) on a port below the ephemeral range (so
+// nothing takes it while the server is down) on 127.0.0.1.
 //
 //   const redis = await startPrivateRedis(serverPath);  // findOnPath('redis-server')
 //   target.useDependency('redis', redis.url);  ...  await redis.snapshot(); ...  await redis.rollback();
+//   ...  await redis.restart();                        // empty again
 //   await redis.close();                               // stops it and removes its folder
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +34,8 @@ export interface PrivateRedis {
   /** SIGSTOP / SIGCONT: connections stay open, commands wait unanswered. */
   pause(): void;
   resume(): void;
+  /** Kills the server (SIGKILL) and starts it again on the same port, empty; resolves once it answers PING. */
+  restart(): Promise<void>;
   /** Stops it and removes its folder. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -136,6 +141,10 @@ export async function startPrivateRedis(server: string): Promise<PrivateRedis> {
     resume() {
       child?.kill('SIGCONT');
       paused = false;
+    },
+    async restart() {
+      await stopServer();
+      await startServer();
     },
     close,
   };

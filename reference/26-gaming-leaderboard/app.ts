@@ -1,14 +1,18 @@
 // The HTTP surface of chapter 26: handlers by operationId; routes, validation and errors come from the spec (kit).
-// Updates go to the match history first, then to the board; reads come from the board only.
+// Updates go to the match history first, then to the board (leaderboard.ts); reads come from the board only.
 import type { FastifyInstance } from 'fastify';
 import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
 import { isGameServer } from './auth.ts';
-import type { Board, Entry } from './board.ts';
-import type { MatchHistory } from './history.ts';
+import type { Entry } from './board.ts';
+import type { Leaderboard } from './leaderboard.ts';
 import type { MutantName } from './mutants.ts';
+import type { Profiles } from './profiles.ts';
+
+/** A top-10 entry: the board's, with the player's profile name. */
+type TopEntry = Entry & { display_name: string | null };
 
 export const SPEC_URL = new URL('../../specs/26-gaming-leaderboard/openapi.yaml', import.meta.url);
 
@@ -19,8 +23,8 @@ const AROUND = 4;
 export interface LeaderboardAppOptions {
   spec: LoadedSpec;
   readiness: Readiness;
-  board: Board;
-  history: MatchHistory;
+  leaderboard: Leaderboard;
+  profiles: Profiles;
   gameServerKey: string;
   mutant?: MutantName | undefined;
   logger?: CreateAppOptions['logger'];
@@ -33,10 +37,8 @@ export function monthOf(d: Date): string {
   return d.toISOString().slice(0, 7);
 }
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
-  const { board, history, mutant } = o;
+  const { leaderboard: board, profiles, mutant } = o;
   const now = o.now ?? (() => new Date());
   // MUTANT month-keys-shared: one board whatever the month.
   const boardMonth = (month: string) => (mutant === 'month-keys-shared' ? 'shared' : month);
@@ -44,7 +46,20 @@ export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
   const ranked = (entries: Entry[], start: number): Entry[] =>
     mutant === 'rank-off-by-one-on-ties' ? entries.map((e, i) => ({ ...e, rank: start + i + 1 })) : entries;
   // MUTANT top10-stale-copy: the top 10 of each month cached for a second.
-  const topCache = new Map<string, { at: number; value: { data: Entry[]; total: number } }>();
+  const topCache = new Map<string, { at: number; value: { data: TopEntry[]; total: number } }>();
+  /** The top 10 with each player's profile name (the book: user details for the top 10, from a cache). */
+  const withNames = async (entries: Entry[]): Promise<TopEntry[]> => {
+    const names = await profiles.namesOf(entries.map((e) => e.user_id));
+    return entries.map((e) => ({ ...e, display_name: names.get(e.user_id) ?? null }));
+  };
+  const gameServerOnly = (authorization: string | undefined) => {
+    if (
+      !isGameServer(authorization, o.gameServerKey, mutant === 'any-bearer-accepted', mutant === 'key-any-case') &&
+      // MUTANT profile-put-any-caller: anyone may set a profile.
+      mutant !== 'profile-put-any-caller'
+    )
+      throw new ProblemError(401, 'unauthorized', 'only game servers set profiles (Authorization: Bearer <key>)');
+  };
 
   const notRanked = (user: string, month: string) =>
     new ProblemError(404, 'user_not_ranked', `${user} has no score on the board of ${month}`);
@@ -73,7 +88,7 @@ export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
         const month = b.month ?? monthOf(now());
         // MUTANT history-before-auth: the match is recorded before the key is checked, so a refused update is in
         // the history (and in the board after a restart's rebuild).
-        if (mutant === 'history-before-auth') history.record(month, b.user_id, b.points);
+        const early = mutant === 'history-before-auth' ? await board.record(month, b.user_id, b.points) : undefined;
         if (
           !isGameServer(
             request.headers.authorization,
@@ -83,19 +98,8 @@ export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
           )
         )
           throw new ProblemError(401, 'unauthorized', 'only game servers post scores (Authorization: Bearer <key>)');
-        // The history first: once answered, a win is in the store the board is rebuilt from.
-        if (mutant === 'history-deferred') setTimeout(() => history.record(month, b.user_id, b.points), 3000);
-        else if (mutant !== 'history-before-auth') history.record(month, b.user_id, b.points);
-        let score: number;
-        if (mutant === 'read-modify-write') {
-          // MUTANT read-modify-write: read, wait, write: a concurrent update in the gap is overwritten.
-          const before = (await board.standing(boardMonth(month), b.user_id))?.score ?? 0;
-          await pause(5);
-          score = before + b.points;
-          await board.set(boardMonth(month), b.user_id, score);
-        } else {
-          score = await board.increment(boardMonth(month), b.user_id, b.points);
-        }
+        // Recorded in the history, then added to the board (leaderboard.ts).
+        let score = await board.update(boardMonth(month), b.user_id, b.points, early);
         // MUTANT update-answers-old-score: the total before the update.
         if (mutant === 'update-answers-old-score') score -= b.points;
         return reply.code(200).send({ user_id: b.user_id, month, score });
@@ -108,7 +112,7 @@ export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
           if (hit && Date.now() - hit.at < 1000) return reply.code(200).send(hit.value);
         }
         const { entries, total } = await board.range(boardMonth(month), 0, TOP - 1);
-        const value = { data: ranked(entries, 0), total };
+        const value = { data: await withNames(ranked(entries, 0)), total };
         if (mutant === 'top10-stale-copy') topCache.set(month, { at: Date.now(), value });
         return reply.code(200).send(value);
       },
@@ -143,6 +147,21 @@ export function buildApp(o: LeaderboardAppOptions): FastifyInstance {
         }
         const { entries, total } = await board.range(boardMonth(month), start, stop);
         return reply.code(200).send({ data: ranked(entries, start), total });
+      },
+
+      async putUserProfile(request, reply) {
+        const { user_id } = request.params as { user_id: string };
+        const { display_name } = request.body as { display_name: string };
+        gameServerOnly(request.headers.authorization);
+        await profiles.set(user_id, display_name);
+        return reply.code(200).send({ user_id, display_name });
+      },
+
+      async getUserProfile(request, reply) {
+        const { user_id } = request.params as { user_id: string };
+        const display_name = await profiles.get(user_id);
+        if (display_name === null) throw new ProblemError(404, 'user_not_found', `${user_id} has no profile`);
+        return reply.code(200).send({ user_id, display_name });
       },
     },
   });

@@ -82,6 +82,11 @@ export class MemoryBoard implements Board {
     return { entries: rankStretch(Math.max(0, start), b.higherThan(stretch[0]!.score), stretch), total };
   }
 
+  /** The tree lives and dies with the process: it is never lost while the service runs. */
+  async lost(): Promise<boolean> {
+    return false;
+  }
+
   async replaceAll(totals: ReadonlyMap<string, ReadonlyMap<string, number>>): Promise<void> {
     this.months.clear();
     for (const [month, users] of totals) for (const [user, score] of users) this.month(month).set(user, score);

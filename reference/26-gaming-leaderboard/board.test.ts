@@ -3,8 +3,9 @@
 // board runs when TEST_REDIS_URL is set (scripts/services.sh; CI sets it).
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import type { Board } from './board.ts';
+import { type Board, BoardLost } from './board.ts';
 import { MemoryBoard } from './board-memory.ts';
 import { RedisBoard } from './board-redis.ts';
 
@@ -21,12 +22,14 @@ const opsArb = fc.array(fc.record({ user: fc.constantFrom(...USERS), points: fc.
   maxLength: 30,
 });
 
+let historyId = 1;
+
 async function agreesWithBruteForce(board: Board, month: string, ops: { user: string; points: number }[]) {
   const scores = new Map<string, number>();
   for (const op of ops) {
     const want = (scores.get(op.user) ?? 0) + op.points;
     scores.set(op.user, want);
-    expect(await board.increment(month, op.user, op.points)).toBe(want);
+    expect(await board.increment(month, op.user, op.points, historyId++)).toBe(want);
   }
   const all = bruteForce(scores);
   for (const [position, e] of all.entries()) expect(await board.standing(month, e.user_id)).toEqual({ ...e, position });
@@ -63,6 +66,7 @@ describe.runIf(process.env.TEST_REDIS_URL)('RedisBoard', () => {
     const board = new RedisBoard(process.env.TEST_REDIS_URL!, `sdgrade:26:test:${randomBytes(6).toString('hex')}:`);
     await board.connect();
     try {
+      await board.replaceAll(new Map(), 0);
       let n = 0;
       await fc.assert(
         fc.asyncProperty(opsArb, async (ops) => {
@@ -70,11 +74,42 @@ describe.runIf(process.env.TEST_REDIS_URL)('RedisBoard', () => {
         }),
         { numRuns: 30, seed: 26 },
       );
-      await board.replaceAll(new Map([['2021-03', new Map([['z', 2]])]]));
+      await board.replaceAll(new Map([['2021-03', new Map([['z', 2]])]]), 0);
       expect(await board.range('2021-03', 0, 9)).toEqual({ entries: [{ user_id: 'z', score: 2, rank: 1 }], total: 1 });
       expect((await board.range('2021-01-1', 0, 9)).total).toBe(0);
     } finally {
-      await board.replaceAll(new Map());
+      await board.replaceAll(new Map(), 0);
+      await board.close();
+    }
+  });
+
+  it('says when it lost its data, and never adds a history row the rebuilt board already holds', async () => {
+    const prefix = `sdgrade:26:test:${randomBytes(6).toString('hex')}:`;
+    const board = new RedisBoard(process.env.TEST_REDIS_URL!, prefix);
+    await board.connect();
+    const redis = new Redis(process.env.TEST_REDIS_URL!);
+    try {
+      // Never built: lost.
+      expect(await board.lost()).toBe(true);
+      await expect(board.increment('2021-04', 'a', 1, 1)).rejects.toBeInstanceOf(BoardLost);
+      await expect(board.standing('2021-04', 'a')).rejects.toBeInstanceOf(BoardLost);
+      await expect(board.range('2021-04', 0, 9)).rejects.toBeInstanceOf(BoardLost);
+      // Built from rows up to 5: row 5 is in it, row 6 is added.
+      await board.replaceAll(new Map([['2021-04', new Map([['a', 3]])]]), 5);
+      expect(await board.lost()).toBe(false);
+      expect(await board.increment('2021-04', 'a', 2, 5)).toBe('included');
+      expect(await board.increment('2021-04', 'a', 2, 6)).toBe(5);
+      // The data goes (as a Redis restarted without persistence loses it; only this board's keys here).
+      const keys = await redis.keys(`${prefix}*`);
+      expect(keys.length).toBe(2);
+      await redis.del(...keys);
+      expect(await board.lost()).toBe(true);
+      await expect(board.increment('2021-04', 'a', 1, 7)).rejects.toBeInstanceOf(BoardLost);
+      expect(await redis.exists(`${prefix}2021-04`)).toBe(0);
+    } finally {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
       await board.close();
     }
   });

@@ -1,5 +1,7 @@
 // What a leaderboard store does, whatever keeps it: the book's sorted-set operations (ZINCRBY, ZREVRANK,
 // ZREVRANGE, ZCOUNT), one board per month. board-memory.ts (the embedded default) and board-redis.ts implement it.
+// The board is derived data: the match history (history.ts) is the source of truth, and a board that lost its data
+// (a Redis restarted without persistence, or flushed) says so with BoardLost until it is rebuilt from the history.
 
 /** One player on a month's board, with the shared rank (1 + players with a strictly higher score). */
 export interface Entry {
@@ -13,17 +15,35 @@ export interface Standing extends Entry {
   position: number;
 }
 
+/** The board lost its data since it was last built: rebuild it from the match history, then try again. */
+export class BoardLost extends Error {
+  constructor() {
+    super('the board lost its data (its store restarted empty or was flushed); it must be rebuilt from the history');
+  }
+}
+
 export interface Board {
-  /** Adds points atomically (ZINCRBY) and returns the new total. */
-  increment(month: string, user: string, points: number): Promise<number>;
+  /**
+   * Adds the points of history row `id` atomically (ZINCRBY) and returns the new total; `included` when the board
+   * was rebuilt from a history that already held row `id` (adding it again would count it twice). Throws BoardLost.
+   */
+  increment(month: string, user: string, points: number, id: number): Promise<number | 'included'>;
   /** Sets a score outright (ZADD); only the read-modify-write mutant uses it. */
   set(month: string, user: string, score: number): Promise<void>;
-  /** The player's standing, or null when they are not on the month's board. */
+  /** The player's standing, or null when they are not on the month's board. Throws BoardLost. */
   standing(month: string, user: string): Promise<Standing | null>;
-  /** Players at positions start..stop (inclusive, clipped) in board order, with shared ranks; and the board's size. */
+  /**
+   * Players at positions start..stop (inclusive, clipped) in board order, with shared ranks; and the board's size.
+   * Throws BoardLost.
+   */
   range(month: string, start: number, stop: number): Promise<{ entries: Entry[]; total: number }>;
-  /** Replaces every board with the given totals (the rebuild from the match history). */
-  replaceAll(totals: ReadonlyMap<string, ReadonlyMap<string, number>>): Promise<void>;
+  /** Whether the board lost its data since it was last built. */
+  lost(): Promise<boolean>;
+  /**
+   * Replaces every board with the given totals (the rebuild from the match history), which hold every history row
+   * up to `upTo`, in one step.
+   */
+  replaceAll(totals: ReadonlyMap<string, ReadonlyMap<string, number>>, upTo: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 // The chapter 26 reference server: node --import tsx reference/26-gaming-leaderboard/main.ts
-// Wires config -> match history (SQLite) + board (Redis sorted sets with REDIS_URL, else the embedded tree) ->
-// rebuild of the board from the history -> app -> run-server (README.md lists the environment).
+// Wires config -> match history (SQLite, or PostgreSQL with DATABASE_URL) + board (Redis sorted sets with REDIS_URL,
+// else the embedded tree) -> rebuild of the board from the history -> app -> run-server (README.md lists the
+// environment).
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,8 +13,11 @@ import { DEFAULT_GAME_SERVER_KEY } from './auth.ts';
 import type { Board } from './board.ts';
 import { MemoryBoard } from './board-memory.ts';
 import { RedisBoard } from './board-redis.ts';
+import { type Db, PostgresDb, SqliteDb, schemaFor } from './db.ts';
 import { MatchHistory } from './history.ts';
+import { Leaderboard } from './leaderboard.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { Profiles } from './profiles.ts';
 
 export const CHAPTER = '26-gaming-leaderboard';
 
@@ -36,7 +40,11 @@ await runServer({
     if (!/^\S{1,200}$/.test(gameServerKey))
       throw new ConfigError('GAME_SERVER_KEY must be 1 to 200 non-space characters');
     const spec = await loadSpec(SPEC_URL);
-    const history = new MatchHistory(join(config.dataDir, 'history.sqlite'));
+    const log = (m: string) => console.error(m);
+    const db: Db = config.databaseUrl
+      ? await PostgresDb.connect(config.databaseUrl, schemaFor(config.dataDir), log)
+      : new SqliteDb(join(config.dataDir, 'history.sqlite'));
+    const history = new MatchHistory(db, mutant);
     let board: Board;
     if (config.redisUrl) {
       const redis = new RedisBoard(config.redisUrl, `sdgrade:26:${instanceId(config.dataDir)}:`);
@@ -46,31 +54,33 @@ await runServer({
       board = new MemoryBoard();
     }
     // The book's recovery, at every start: the boards are made again from the match history, so a lost or stale
-    // board (an embedded one after a crash, a Redis that restarted empty) never outlives a restart.
-    await board.replaceAll(history.totals());
+    // board (an embedded one after a crash, a Redis that restarted empty) never outlives a restart. While running, a
+    // board found lost is rebuilt the same way (leaderboard.ts).
+    const leaderboard = new Leaderboard(board, history, { mutant, log });
+    await leaderboard.rebuild();
     const redisBoard = board instanceof RedisBoard ? board : undefined;
     readiness.dependencies = async () => ({
-      history: 'embedded' as const,
+      history: await db.health(),
       board: redisBoard ? ((await redisBoard.ping()) ? ('up' as const) : ('down' as const)) : ('embedded' as const),
     });
     const app = buildApp({
       spec,
       readiness,
-      board,
-      history,
+      leaderboard,
+      profiles: new Profiles(db, mutant),
       gameServerKey,
       mutant,
       logger: { level: config.logLevel },
     });
     app.log.info(
-      { dataDir: config.dataDir, redis: Boolean(config.redisUrl), mutant: mutant ?? null },
+      { dataDir: config.dataDir, history: db.kind, redis: Boolean(config.redisUrl), mutant: mutant ?? null },
       'leaderboard configured',
     );
     return {
       app,
       close: async () => {
         await board.close();
-        history.close();
+        await db.close();
       },
     };
   },

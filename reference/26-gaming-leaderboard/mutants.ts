@@ -79,6 +79,34 @@ export const MUTANTS = [
     description:
       'a match is recorded in the history before the key is checked: a refused update is in the board after a restart (blind bug auth-checked-after-history)',
   },
+  {
+    name: 'history-after-ack',
+    breaks: 'RGL-F2',
+    description:
+      'the board first, then the answer, then the match history in a write-behind (5 s later, failures dropped): a Redis restart before it lands loses acknowledged points',
+  },
+  {
+    name: 'rebuild-wrong-month',
+    breaks: 'RGL-F2',
+    description:
+      'the rebuild files each win under the month it was posted in, not the month the update named: the boards of other months come back empty',
+  },
+  {
+    name: 'rebuild-misses-concurrent',
+    breaks: 'RGL-F2',
+    description:
+      'the rebuild reads the totals, then (1 s later) the last history id: updates recorded in between count as in the rebuilt board but are not',
+  },
+  {
+    name: 'profile-put-any-caller',
+    breaks: 'RGL-C4',
+    description: "anyone may set a player's profile: the game servers' key is not checked on putUserProfile",
+  },
+  {
+    name: 'profile-cache-stale',
+    breaks: 'RGL-I6',
+    description: "the top 10's cached profile names are kept after a profile is set: the top 10 shows the old name",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -10,6 +10,8 @@ export type Entry = components['schemas']['Entry'];
 export type Leaderboard = components['schemas']['Leaderboard'];
 export type UserScore = components['schemas']['UserScore'];
 export type ScoreUpdated = components['schemas']['ScoreUpdated'];
+export type TopScores = components['schemas']['TopScores'];
+export type UserProfile = components['schemas']['UserProfile'];
 
 /** The spec's grading default for the game servers' key (setting `gameServerKey`). */
 export const DEFAULT_GAME_SERVER_KEY = 'sdgrade-game-server';
@@ -22,18 +24,23 @@ export type Auth = { kind: 'game-server' } | { kind: 'none' } | { kind: 'header'
 
 export function lbApi(ctx: CheckContext, http: HttpClient = ctx.http) {
   const key = ctx.setting<string>('gameServerKey', DEFAULT_GAME_SERVER_KEY);
+  const authorized = (auth: Auth) =>
+    auth.kind === 'game-server'
+      ? { headers: { authorization: `Bearer ${key}` } }
+      : // Requests without the game server's key break the operation's security on purpose.
+        { validRequest: false, ...(auth.kind === 'header' ? { headers: { authorization: auth.value } } : {}) };
   return {
     key,
     update: (body: { user_id: string; points: number; month?: string }, auth: Auth = { kind: 'game-server' }) =>
+      http.send({ method: 'POST', path: '/v1/scores', json: body, ...authorized(auth) }),
+    putProfile: (user: string, displayName: string, auth: Auth = { kind: 'game-server' }) =>
       http.send({
-        method: 'POST',
-        path: '/v1/scores',
-        json: body,
-        ...(auth.kind === 'game-server'
-          ? { headers: { authorization: `Bearer ${key}` } }
-          : // Requests without the game server's key break the operation's security on purpose.
-            { validRequest: false, ...(auth.kind === 'header' ? { headers: { authorization: auth.value } } : {}) }),
+        method: 'PUT',
+        path: `/v1/users/${enc(user)}`,
+        json: { display_name: displayName },
+        ...authorized(auth),
       }),
+    profile: (user: string) => http.send({ method: 'GET', path: `/v1/users/${enc(user)}` }),
     top: (month?: string) => http.send({ method: 'GET', path: `/v1/scores${withMonth(month)}` }),
     user: (user: string, month?: string) =>
       http.send({ method: 'GET', path: `/v1/scores/${enc(user)}${withMonth(month)}` }),

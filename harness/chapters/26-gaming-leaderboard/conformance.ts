@@ -20,6 +20,8 @@ export function readinessConformance(ctx: CheckContext): Promise<void> {
     { method: 'POST', path: '/v1/scores/u1' },
     { method: 'DELETE', path: '/v1/scores/u1' },
     { method: 'POST', path: '/v1/scores/u1/around' },
+    { method: 'POST', path: '/v1/users/u1' },
+    { method: 'DELETE', path: '/v1/users/u1' },
   ]);
 }
 

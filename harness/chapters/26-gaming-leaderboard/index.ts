@@ -9,7 +9,12 @@ import type { ChapterModule } from '../chapter-module.ts';
 import { readConformance, readinessConformance, updateConformance } from './conformance.ts';
 import { killAndRebuild } from './faults.ts';
 import { loadLeaderboard } from './load.ts';
+import { profileConformance, topNamesAreCurrent } from './profiles.ts';
 import { boardEqualsBruteForce, concurrentUpdatesAddUp, monthsIsolated, onlyGameServersPost } from './properties.ts';
+import { redisRestart } from './redis-restart.ts';
+
+/** These show only with a real Redis to restart (RGL-F2). */
+const NEEDS_REDIS = new Set<string>(['history-after-ack', 'rebuild-wrong-month', 'rebuild-misses-concurrent']);
 
 export const gamingLeaderboard: ChapterModule<CheckId> = {
   slug: '26-gaming-leaderboard',
@@ -20,13 +25,16 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
     'RGL-C1': readinessConformance,
     'RGL-C2': updateConformance,
     'RGL-C3': readConformance,
+    'RGL-C4': profileConformance,
     'RGL-I1': (ctx) => badInputIs4xxEverywhere(ctx),
     'RGL-I2': boardEqualsBruteForce,
     'RGL-I3': concurrentUpdatesAddUp,
     'RGL-I4': monthsIsolated,
     'RGL-I5': onlyGameServersPost,
+    'RGL-I6': topNamesAreCurrent,
     'RGL-F1': killAndRebuild,
+    'RGL-F2': redisRestart,
   },
-  mutants: MUTANTS,
+  mutants: MUTANTS.map((m) => (NEEDS_REDIS.has(m.name) ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
   load: loadLeaderboard,
 };

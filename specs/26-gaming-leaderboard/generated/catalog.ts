@@ -5,12 +5,15 @@ export const checkIds = [
   "RGL-C1",
   "RGL-C2",
   "RGL-C3",
+  "RGL-C4",
   "RGL-I1",
   "RGL-I2",
   "RGL-I3",
   "RGL-I4",
   "RGL-I5",
-  "RGL-F1"
+  "RGL-I6",
+  "RGL-F1",
+  "RGL-F2"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -50,6 +53,16 @@ export const catalog = {
         "getTopScores",
         "getUserScore",
         "getScoresAroundUser"
+      ]
+    },
+    {
+      "id": "RGL-C4",
+      "kind": "conformance",
+      "title": "A game server sets a player's profile (200, read back, replaced, 64 characters outside the BMP accepted); without the key 401 unauthorized and a name of 65 characters 400, nothing stored; a player never named is 404 user_not_found; the top 10 shows each player's name, null without a profile",
+      "covers": [
+        "putUserProfile",
+        "getUserProfile",
+        "getTopScores"
       ]
     },
     {
@@ -100,6 +113,16 @@ export const catalog = {
       ]
     },
     {
+      "id": "RGL-I6",
+      "kind": "property",
+      "title": "After any sequence of score updates and profile sets, the top 10 read after each step shows every listed player's name as last set (null when never), a name set after the player was already read in a top 10 included",
+      "covers": [
+        "invariant:10",
+        "putUserProfile",
+        "getTopScores"
+      ]
+    },
+    {
       "id": "RGL-F1",
       "kind": "fault",
       "title": "The service is killed (kill -9) right after acknowledged updates and restarted - the board (rebuilt from the match history) equals brute force over every update acknowledged in the check, and updates continue from it",
@@ -109,6 +132,20 @@ export const catalog = {
       ],
       "needs": [
         "process-control"
+      ]
+    },
+    {
+      "id": "RGL-F2",
+      "kind": "fault",
+      "title": "The board's Redis restarts empty (no persistence) while the service runs, three times - each time the board (rebuilt from the match history) answers the same top 10, scores, ranks and windows as brute force over every acknowledged update, updates sent while it is being rebuilt are neither lost nor counted twice, and each update answers its player's new total",
+      "covers": [
+        "fault:2",
+        "invariant:8",
+        "invariant:9"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis"
       ]
     }
   ],

@@ -69,10 +69,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch a player's profile. */
+        get: operations["getUserProfile"];
+        /** Set a player's profile (game servers only); it shows in the top 10 from then on. */
+        put: operations["putUserProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description A player's name as shown on the leaderboard, 1 to 64 characters.
+         * @example Mary
+         */
+        DisplayName: string;
         Entry: {
             rank: components["schemas"]["Rank"];
             score: components["schemas"]["Score"];
@@ -119,6 +142,9 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ProfileUpdate: {
+            display_name: components["schemas"]["DisplayName"];
+        };
         /** @description 1 plus the number of players of the month with a strictly higher score (equal scores share a rank). */
         Rank: number;
         /** @description The sum of the points posted for the player in the month. */
@@ -134,11 +160,27 @@ export interface components {
             score: components["schemas"]["Score"];
             user_id: components["schemas"]["UserId"];
         };
+        TopEntry: {
+            /** @description The player's profile name, null when no profile was set. */
+            display_name: components["schemas"]["DisplayName"] | null;
+            rank: components["schemas"]["Rank"];
+            score: components["schemas"]["Score"];
+            user_id: components["schemas"]["UserId"];
+        };
+        TopScores: {
+            data: components["schemas"]["TopEntry"][];
+            /** @description The number of players on the month's board. */
+            total: number;
+        };
         /**
          * @description Letters, digits, `_` and `-`, 1 to 64 characters (the book's IDs are 24 characters).
          * @example mary1934
          */
         UserId: string;
+        UserProfile: {
+            display_name: components["schemas"]["DisplayName"];
+            user_id: components["schemas"]["UserId"];
+        };
         UserScore: {
             user_info: components["schemas"]["Entry"];
         };
@@ -258,6 +300,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The implementation cannot serve now (a required dependency is down); retry later. */
+        ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Service Unavailable",
+                 *       "status": 503,
+                 *       "code": "unavailable"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description No game server's key in `Authorization: Bearer` (code `unauthorized`); nothing was changed. */
         Unauthorized: {
             headers: {
@@ -341,7 +400,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description At most 10 players, the first ones in board order; `total` is the number of players on the board. */
+            /** @description At most 10 players, the first ones in board order, each with their profile's `display_name` (null without one); `total` is the number of players on the board. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -353,28 +412,32 @@ export interface operations {
                      *         {
                      *           "user_id": "user_id1",
                      *           "score": 12543,
-                     *           "rank": 1
+                     *           "rank": 1,
+                     *           "display_name": "Ann"
                      *         },
                      *         {
                      *           "user_id": "user_id2",
                      *           "score": 11500,
-                     *           "rank": 2
+                     *           "rank": 2,
+                     *           "display_name": null
                      *         },
                      *         {
                      *           "user_id": "user_id0",
                      *           "score": 11500,
-                     *           "rank": 2
+                     *           "rank": 2,
+                     *           "display_name": "Bob the Builder"
                      *         }
                      *       ],
                      *       "total": 3
                      *     }
                      */
-                    "application/json": components["schemas"]["Leaderboard"];
+                    "application/json": components["schemas"]["TopScores"];
                 };
             };
             400: components["responses"]["BadRequest"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateScore: {
@@ -419,6 +482,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getUserScore: {
@@ -464,6 +528,7 @@ export interface operations {
             404: components["responses"]["NotRanked"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getScoresAroundUser: {
@@ -522,6 +587,108 @@ export interface operations {
             404: components["responses"]["NotRanked"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getUserProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The player's ID.
+                 * @example mary1934
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile last set for the player. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "mary1934",
+                     *       "display_name": "Mary"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserProfile"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description No profile was ever set for the player (code `user_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "user_not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putUserProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The player's ID.
+                 * @example mary1934
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "display_name": "Mary"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description The profile as stored (created, or replaced). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "mary1934",
+                     *       "display_name": "Mary"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserProfile"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }
