@@ -1,8 +1,12 @@
 // What the references on a relational store share (SQLite by default, PostgreSQL when DATABASE_URL is given; today
-// chapters 10, 23 and 27): the small interface their stores talk to, a lost database answered 503 instead of a 500, the
-// PostgreSQL pool opened with the chapter's schema created once, and the transaction bodies of both engines. Each
-// chapter keeps its own tables, its SQLite turn-taking and its mutants.
-import type Database from 'better-sqlite3';
+// chapters 10, 23, 26 and 27): the small interface their stores talk to, a lost database answered 503 instead of a
+// 500, the PostgreSQL pool opened with the chapter's schema created once, the transaction bodies of both engines, one
+// SQLite connection whose statements take turns, and the schema kept per data directory. Each chapter keeps its own
+// tables and its mutants (23 and 27 keep their own SQLite classes: their options and mutants live there).
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { redact } from './config.ts';
 import type { DependencyState } from './health.ts';
@@ -213,4 +217,79 @@ export async function sqliteTransaction<T>(
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
   }
+}
+
+/**
+ * One SQLite connection (better-sqlite3, a file) whose statements and transactions take turns, so rows are committed
+ * in the order they were given. WAL with synchronous NORMAL (the default `pragmas`): a commit is in the file (the OS
+ * page cache) when better-sqlite3 returns, so it survives kill -9 of this process.
+ */
+export class SqliteTurnDb implements Db {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    file: string,
+    ddl: readonly string[],
+    pragmas: readonly string[] = ['journal_mode = WAL', 'synchronous = NORMAL'],
+  ) {
+    this.db = new Database(file);
+    for (const p of pragmas) this.db.pragma(p);
+    for (const statement of ddl) this.db.exec(statement);
+  }
+
+  private prepared(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      // Multi-row inserts differ in length; only the statements met again and again are kept.
+      if (this.statements.size < 500) this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private readonly direct: Sql = {
+    all: async <T>(sql: string, params: unknown[] = []) => this.prepared(sql).all(...params) as T[],
+    run: async (sql: string, params: unknown[] = []) => this.prepared(sql).run(...params).changes,
+  };
+
+  private turn<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  all<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.turn(() => this.direct.all<T>(sql, params));
+  }
+  run(sql: string, params?: unknown[]): Promise<number> {
+    return this.turn(() => this.direct.run(sql, params));
+  }
+  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.turn(() => sqliteTransaction(this.db, this.direct, fn));
+  }
+  async health(): Promise<DependencyState> {
+    return 'embedded';
+  }
+  async close(): Promise<void> {
+    await this.queue;
+    this.db.close();
+  }
+}
+
+/**
+ * The PostgreSQL schema of a reference: DB_SCHEMA, else one made for this data directory on its first start and kept
+ * in it (`pg-schema`), so a restart (kill -9, then start) finds its rows and every fresh start (a grade, a mutant) gets
+ * tables of its own. `prefix` names the chapter (`wc10`).
+ */
+export function schemaForDataDir(dataDir: string, prefix: string): string {
+  const given = process.env['DB_SCHEMA']?.trim();
+  if (given) return given;
+  const file = join(dataDir, 'pg-schema');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  writeFileSync(file, schema);
+  return schema;
 }
