@@ -10,7 +10,8 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
-import { findPostgresBin, type PrivatePostgres, startPrivatePostgres } from '../../faults/private-postgres.ts';
+import type { PrivatePostgres } from '../../faults/private-postgres.ts';
+import { withPrivatePostgres } from '../../faults/target-on-private-service.ts';
 import {
   availabilityBecomes,
   day,
@@ -113,29 +114,7 @@ function reserveUntilStopped(ctx: CheckContext, api: HrApi, rt: RoomType, guest:
 }
 
 export async function databaseRestartMidTransaction(ctx: CheckContext): Promise<void> {
-  ctx.require('process-control');
-  ctx.require('dependency:database');
-  const target = ctx.target;
-  if (!target.useDependency) ctx.skip('the target cannot be pointed at another database (needs a manifest target)');
-  const bin = findPostgresBin();
-  if (!bin) {
-    ctx.skip(
-      'no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin to run a private cluster: install the postgresql package',
-    );
-  }
-  const pg = await startPrivatePostgres({ bin });
-  try {
-    await target.useDependency('database', pg.url);
-    ctx.changed('restarted the service on a private PostgreSQL, and again on its own database');
-    ctx.log(`HR-F2: the target uses the harness's own PostgreSQL at ${pg.url}`);
-    await survivesRestart(ctx, pg);
-  } finally {
-    try {
-      await target.useDependency('database', null);
-    } finally {
-      await pg.close();
-    }
-  }
+  await withPrivatePostgres(ctx, 'HR-F2', (pg) => survivesRestart(ctx, pg));
 }
 
 async function survivesRestart(ctx: CheckContext, pg: PrivatePostgres): Promise<void> {

@@ -12,8 +12,8 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
-import { type PrivateRedis, startPrivateRedis } from '../../faults/private-redis.ts';
-import { findOnPath } from '../../tools/find-on-path.ts';
+import type { PrivateRedis } from '../../faults/private-redis.ts';
+import { withPrivateRedis } from '../../faults/target-on-private-service.ts';
 import {
   type Availability,
   availabilityBecomes,
@@ -45,25 +45,7 @@ interface Acked {
 const code = (x: Exchange) => (x.body as { code?: string } | undefined)?.code;
 
 export async function staleCache(ctx: CheckContext): Promise<void> {
-  ctx.require('process-control');
-  ctx.require('dependency:redis');
-  const target = ctx.target;
-  if (!target.useDependency) ctx.skip('the target cannot be pointed at another Redis (needs a manifest target)');
-  const server = await findOnPath('redis-server');
-  if (!server) ctx.skip('no redis-server on PATH to run a private Redis: install the redis-server package');
-  const redis = await startPrivateRedis(server);
-  try {
-    await target.useDependency('redis', redis.url);
-    ctx.changed('restarted the service on a private Redis, and again on its own');
-    ctx.log(`HR-F3: the target uses the harness's own Redis at ${redis.url}`);
-    await bookingsIgnoreStaleCache(ctx, redis);
-  } finally {
-    try {
-      await target.useDependency('redis', null);
-    } finally {
-      await redis.close();
-    }
-  }
+  await withPrivateRedis(ctx, 'HR-F3', (redis) => bookingsIgnoreStaleCache(ctx, redis));
 }
 
 async function bookingsIgnoreStaleCache(ctx: CheckContext, redis: PrivateRedis): Promise<void> {

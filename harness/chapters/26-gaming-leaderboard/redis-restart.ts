@@ -8,8 +8,7 @@
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
-import { startPrivateRedis } from '../../faults/private-redis.ts';
-import { findOnPath } from '../../tools/find-on-path.ts';
+import { withPrivateRedis } from '../../faults/target-on-private-service.ts';
 import {
   BoardModel,
   expectMonthEquals,
@@ -35,34 +34,14 @@ interface Op {
 }
 
 export async function redisRestart(ctx: CheckContext): Promise<void> {
-  ctx.require('process-control');
-  ctx.require('dependency:redis');
-  const target = ctx.target;
-  if (!target.useDependency) ctx.skip('the target cannot be pointed at another Redis (needs a manifest target)');
-  const server = await findOnPath('redis-server');
-  if (!server) {
-    ctx.skip(
-      'redis-server is not on the PATH to run a Redis the harness can restart empty: install the redis-server package',
-    );
-  }
-  const redis = await startPrivateRedis(server);
-  try {
-    await target.useDependency('redis', redis.url);
-    ctx.changed("restarted the service twice (pointed at the check's own Redis, then back at the configured one)");
-    ctx.log(`the target uses the harness's own Redis at ${redis.url}`);
-    await restartsLoseNothing(
+  await withPrivateRedis(ctx, 'RGL-F2', (redis) =>
+    restartsLoseNothing(
       ctx,
       lbApi(ctx),
       () => redis.restart(),
       () => redis.keyCount(),
-    );
-  } finally {
-    try {
-      await target.useDependency('redis', null);
-    } finally {
-      await redis.close();
-    }
-  }
+    ),
+  );
 }
 
 async function restartsLoseNothing(

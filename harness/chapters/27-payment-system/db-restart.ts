@@ -9,7 +9,8 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
-import { findPostgresBin, startPrivatePostgres } from '../../faults/private-postgres.ts';
+import type { PrivatePostgres } from '../../faults/private-postgres.ts';
+import { withPrivatePostgres } from '../../faults/target-on-private-service.ts';
 import { newEvent, type OrderInput, type PaymentEvent, payApi } from './api.ts';
 import {
   createAndPay,
@@ -28,22 +29,13 @@ export const DB_BACK_BOUND_MS = 10_000;
 const DOWN_MS = 1500;
 
 export async function databaseRestart(ctx: CheckContext): Promise<void> {
-  ctx.require('process-control');
-  ctx.require('dependency:database');
-  const target = ctx.target;
-  if (!target.useDependency) ctx.skip('the target cannot be pointed at another database (needs a manifest target)');
-  const bin = findPostgresBin();
-  if (!bin) {
-    ctx.skip(
-      'no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin to run a private cluster: install the postgresql package',
-    );
-  }
+  await withPrivatePostgres(ctx, 'PAY-F6', (pg) => paymentsSurviveCrash(ctx, pg));
+}
+
+async function paymentsSurviveCrash(ctx: CheckContext, pg: PrivatePostgres): Promise<void> {
   const third = pspOf(ctx);
   const api = payApi(ctx);
-  const pg = await startPrivatePostgres({ bin });
   try {
-    await target.useDependency('database', pg.url);
-    ctx.log(`PAY-F6: the target uses the harness's own PostgreSQL at ${pg.url}`);
     // Charges in flight (slow PSP, no webhooks: only the executor settles them) when the server dies.
     third.psp.setWebhookMode({ mode: 'drop' });
     third.psp.latencyMs = 300;
@@ -96,11 +88,6 @@ export async function databaseRestart(ctx: CheckContext): Promise<void> {
   } finally {
     third.psp.latencyMs = 0;
     third.psp.setWebhookMode({ mode: 'normal' });
-    try {
-      await target.useDependency('database', null);
-    } finally {
-      await pg.close();
-    }
   }
 }
 

@@ -1,0 +1,80 @@
+// A fault check that must crash, pause or roll back the target's PostgreSQL or Redis itself (not a link to it) points
+// the target at a server the harness owns for the length of the check, then back at its own. These two wrappers do
+// that part the same way for every chapter: the capabilities the check needs, the skips with their reasons (no
+// process control, no manifest target, no server binaries), the restart recorded as a change the check made, and
+// the server stopped and removed however the check ends.
+//
+//   await withPrivatePostgres(ctx, 'HR-F2', async (pg) => { ...  await pg.crash(); await pg.start(); ... });
+//   await withPrivateRedis(ctx, 'RGL-F2', async (redis) => { ...  await redis.restart(); ... });
+import type { CheckContext } from '../core/check-context.ts';
+import { findOnPath } from '../tools/find-on-path.ts';
+import { findPostgresBin, type PrivatePostgres, startPrivatePostgres } from './private-postgres.ts';
+import { type PrivateRedis, startPrivateRedis } from './private-redis.ts';
+
+interface PrivateService {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function withPrivateService<S extends PrivateService, T>(
+  ctx: CheckContext,
+  o: {
+    checkId: string;
+    dependency: 'database' | 'redis';
+    noun: string;
+    /** Finds the server's binaries; skips the check with the reason when they are missing. */
+    locate: () => Promise<() => Promise<S>>;
+  },
+  fn: (service: S) => Promise<T>,
+): Promise<T> {
+  ctx.require('process-control');
+  ctx.require(`dependency:${o.dependency}`);
+  const target = ctx.target;
+  if (!target.useDependency) ctx.skip(`the target cannot be pointed at another ${o.noun} (needs a manifest target)`);
+  const start = await o.locate();
+  const service = await start();
+  try {
+    await target.useDependency(o.dependency, service.url);
+    ctx.changed(`restarted the service on a private ${o.noun}, and again on its own`);
+    ctx.log(`${o.checkId}: the target uses the harness's own ${o.noun} at ${service.url}`);
+    return await fn(service);
+  } finally {
+    try {
+      await target.useDependency(o.dependency, null);
+    } finally {
+      await service.close();
+    }
+  }
+}
+
+/** Runs fn with the target on a PostgreSQL cluster the harness owns (initdb'd for the check, removed after). */
+export async function withPrivatePostgres<T>(
+  ctx: CheckContext,
+  checkId: string,
+  fn: (pg: PrivatePostgres) => Promise<T>,
+): Promise<T> {
+  const locate = async () => {
+    const bin = findPostgresBin();
+    if (!bin) {
+      ctx.skip(
+        'no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin to run a private cluster: install the postgresql package',
+      );
+    }
+    return () => startPrivatePostgres({ bin });
+  };
+  return withPrivateService(ctx, { checkId, dependency: 'database', noun: 'PostgreSQL', locate }, fn);
+}
+
+/** Runs fn with the target on a Redis the harness owns (no RDB, no AOF; removed after). */
+export async function withPrivateRedis<T>(
+  ctx: CheckContext,
+  checkId: string,
+  fn: (redis: PrivateRedis) => Promise<T>,
+): Promise<T> {
+  const locate = async () => {
+    const server = await findOnPath('redis-server');
+    if (!server) ctx.skip('no redis-server on the PATH to run a private Redis: install the redis-server package');
+    return () => startPrivateRedis(server);
+  };
+  return withPrivateService(ctx, { checkId, dependency: 'redis', noun: 'Redis', locate }, fn);
+}
