@@ -4,8 +4,8 @@
 // process control, no manifest target, no server binaries), the restart recorded as a change the check made, and
 // the server stopped and removed however the check ends.
 //
-//   await withPrivatePostgres(ctx, 'HR-F2', async (pg) => { ...  await pg.crash(); await pg.start(); ... });
-//   await withPrivateRedis(ctx, 'RGL-F2', async (redis) => { ...  await redis.restart(); ... });
+//   await withPrivatePostgres(ctx, async (pg) => { ...  await pg.crash(); await pg.start(); ... });
+//   await withPrivateRedis(ctx, async (redis) => { ...  await redis.restart(); ... });
 import type { CheckContext } from '../core/check-context.ts';
 import { findOnPath } from '../tools/find-on-path.ts';
 import { findPostgresBin, type PrivatePostgres, startPrivatePostgres } from './private-postgres.ts';
@@ -19,7 +19,6 @@ interface PrivateService {
 async function withPrivateService<S extends PrivateService, T>(
   ctx: CheckContext,
   o: {
-    checkId: string;
     dependency: 'database' | 'redis';
     noun: string;
     /** Finds the server's binaries; skips the check with the reason when they are missing. */
@@ -36,7 +35,7 @@ async function withPrivateService<S extends PrivateService, T>(
   try {
     await target.useDependency(o.dependency, service.url);
     ctx.changed(`restarted the service on a private ${o.noun}, and again on its own`);
-    ctx.log(`${o.checkId}: the target uses the harness's own ${o.noun} at ${service.url}`);
+    ctx.log(`the target uses the harness's own ${o.noun} at ${service.url}`);
     return await fn(service);
   } finally {
     try {
@@ -48,11 +47,7 @@ async function withPrivateService<S extends PrivateService, T>(
 }
 
 /** Runs fn with the target on a PostgreSQL cluster the harness owns (initdb'd for the check, removed after). */
-export async function withPrivatePostgres<T>(
-  ctx: CheckContext,
-  checkId: string,
-  fn: (pg: PrivatePostgres) => Promise<T>,
-): Promise<T> {
+export async function withPrivatePostgres<T>(ctx: CheckContext, fn: (pg: PrivatePostgres) => Promise<T>): Promise<T> {
   const locate = async () => {
     const bin = findPostgresBin();
     if (!bin) {
@@ -62,19 +57,15 @@ export async function withPrivatePostgres<T>(
     }
     return () => startPrivatePostgres({ bin });
   };
-  return withPrivateService(ctx, { checkId, dependency: 'database', noun: 'PostgreSQL', locate }, fn);
+  return withPrivateService(ctx, { dependency: 'database', noun: 'PostgreSQL', locate }, fn);
 }
 
 /** Runs fn with the target on a Redis the harness owns (no RDB, no AOF; removed after). */
-export async function withPrivateRedis<T>(
-  ctx: CheckContext,
-  checkId: string,
-  fn: (redis: PrivateRedis) => Promise<T>,
-): Promise<T> {
+export async function withPrivateRedis<T>(ctx: CheckContext, fn: (redis: PrivateRedis) => Promise<T>): Promise<T> {
   const locate = async () => {
     const server = await findOnPath('redis-server');
     if (!server) ctx.skip('no redis-server on the PATH to run a private Redis: install the redis-server package');
     return () => startPrivateRedis(server);
   };
-  return withPrivateService(ctx, { checkId, dependency: 'redis', noun: 'Redis', locate }, fn);
+  return withPrivateService(ctx, { dependency: 'redis', noun: 'Redis', locate }, fn);
 }

@@ -114,7 +114,7 @@ function reserveUntilStopped(ctx: CheckContext, api: HrApi, rt: RoomType, guest:
 }
 
 export async function databaseRestartMidTransaction(ctx: CheckContext): Promise<void> {
-  await withPrivatePostgres(ctx, 'HR-F2', (pg) => survivesRestart(ctx, pg));
+  await withPrivatePostgres(ctx, (pg) => survivesRestart(ctx, pg));
 }
 
 async function survivesRestart(ctx: CheckContext, pg: PrivatePostgres): Promise<void> {

@@ -45,7 +45,7 @@ interface Acked {
 const code = (x: Exchange) => (x.body as { code?: string } | undefined)?.code;
 
 export async function staleCache(ctx: CheckContext): Promise<void> {
-  await withPrivateRedis(ctx, 'HR-F3', (redis) => bookingsIgnoreStaleCache(ctx, redis));
+  await withPrivateRedis(ctx, (redis) => bookingsIgnoreStaleCache(ctx, redis));
 }
 
 async function bookingsIgnoreStaleCache(ctx: CheckContext, redis: PrivateRedis): Promise<void> {

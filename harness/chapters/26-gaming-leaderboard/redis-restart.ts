@@ -34,7 +34,7 @@ interface Op {
 }
 
 export async function redisRestart(ctx: CheckContext): Promise<void> {
-  await withPrivateRedis(ctx, 'RGL-F2', (redis) =>
+  await withPrivateRedis(ctx, (redis) =>
     restartsLoseNothing(
       ctx,
       lbApi(ctx),

@@ -29,7 +29,7 @@ export const DB_BACK_BOUND_MS = 10_000;
 const DOWN_MS = 1500;
 
 export async function databaseRestart(ctx: CheckContext): Promise<void> {
-  await withPrivatePostgres(ctx, 'PAY-F6', (pg) => paymentsSurviveCrash(ctx, pg));
+  await withPrivatePostgres(ctx, (pg) => paymentsSurviveCrash(ctx, pg));
 }
 
 async function paymentsSurviveCrash(ctx: CheckContext, pg: PrivatePostgres): Promise<void> {
