@@ -14,7 +14,7 @@ export interface Mutant<Id extends string = string> {
   breaks: Id;
   description: string;
   /** Extra environment for the reference when this mutant needs a real dependency (e.g. Redis) to show. */
-  needs?: string[];
+  needs?: readonly string[];
   /** Settings the mutant's target declares (a mutant that ignores a declared setting), graded like a manifest's. */
   settings?: Readonly<Record<string, string | number | boolean>>;
   /** Environment the mutant's nodes get besides MUTANT (the configuration that goes with the settings). */

@@ -19,8 +19,34 @@ if tonumber(ARGV[3]) <= tonumber(built) then return {1} end
 return {2, redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])}
 `;
 
+// A rank is read in the same script as the score it ranks: read apart (a MULTI, then ZCOUNT), an update landing in
+// between ranks a score by a later board (a top 10 whose first player is ranked 2, seen under k6 load).
+/** KEYS: board, marker. ARGV: from, stop. {0}: lost; {1, total, higher than the first, [user, score, ...]}. */
+const RANGE_WITH_RANK = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
+local flat = redis.call('ZREVRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
+local higher = 0
+if #flat > 0 then higher = redis.call('ZCOUNT', KEYS[1], '(' .. flat[2], '+inf') end
+return {1, redis.call('ZCARD', KEYS[1]), higher, flat}
+`;
+
+/** KEYS: board, marker. ARGV: user. {0}: lost; {1}: not on the board; {2, score, position, higher}. */
+const STANDING = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return {1} end
+return {2, score, redis.call('ZREVRANK', KEYS[1], ARGV[1]), redis.call('ZCOUNT', KEYS[1], '(' .. score, '+inf')}
+`;
+
 type WithScript = Redis & {
   incrementIfBuilt(board: string, marker: string, points: number, user: string, id: number): Promise<[number, string?]>;
+  rangeWithRank(
+    board: string,
+    marker: string,
+    from: number,
+    stop: number,
+  ): Promise<[number, number?, number?, string[]?]>;
+  standingOf(board: string, marker: string, user: string): Promise<[number, string?, number?, number?]>;
 };
 
 export class RedisBoard implements Board {
@@ -30,10 +56,13 @@ export class RedisBoard implements Board {
   constructor(
     url: string,
     private readonly prefix: string,
+    private readonly mutant?: string,
   ) {
     this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true }) as WithScript;
     // EVALSHA, and EVAL when a restarted Redis no longer has the script.
     this.redis.defineCommand('incrementIfBuilt', { numberOfKeys: 2, lua: INCREMENT_IF_BUILT });
+    this.redis.defineCommand('rangeWithRank', { numberOfKeys: 2, lua: RANGE_WITH_RANK });
+    this.redis.defineCommand('standingOf', { numberOfKeys: 2, lua: STANDING });
     this.marker = `${prefix}~built`;
   }
 
@@ -66,6 +95,13 @@ export class RedisBoard implements Board {
 
   async standing(month: string, user: string): Promise<Standing | null> {
     const key = this.key(month);
+    if (this.mutant !== 'rank-read-apart') {
+      const [outcome, score, position, higher] = await this.redis.standingOf(key, this.marker, user);
+      if (outcome === 0) throw new BoardLost();
+      if (outcome === 1) return null;
+      return { user_id: user, score: Number(score), rank: higher! + 1, position: position! };
+    }
+    // MUTANT rank-read-apart: the score and position in one MULTI, the count of higher scores in a second command.
     const r = await this.redis.multi().zscore(key, user).zrevrank(key, user).exists(this.marker).exec();
     if (r?.[2]?.[1] !== 1) throw new BoardLost();
     const score = r?.[0]?.[1] as string | null;
@@ -78,6 +114,14 @@ export class RedisBoard implements Board {
   async range(month: string, start: number, stop: number): Promise<{ entries: Entry[]; total: number }> {
     const key = this.key(month);
     const from = Math.max(0, start);
+    if (this.mutant !== 'rank-read-apart') {
+      const [outcome, total, higher, flat] = await this.redis.rangeWithRank(key, this.marker, from, stop);
+      if (outcome === 0) throw new BoardLost();
+      const stretch: { user_id: string; score: number }[] = [];
+      for (let i = 0; i < flat!.length; i += 2) stretch.push({ user_id: flat![i]!, score: Number(flat![i + 1]) });
+      return { entries: rankStretch(from, higher!, stretch), total: total! };
+    }
+    // MUTANT rank-read-apart: the stretch in one MULTI, the count above its first score in a second command.
     const r = await this.redis.multi().zrevrange(key, from, stop, 'WITHSCORES').zcard(key).exists(this.marker).exec();
     if (r?.[2]?.[1] !== 1) throw new BoardLost();
     const flat = (r?.[0]?.[1] ?? []) as string[];

@@ -80,6 +80,13 @@ export const MUTANTS = [
       'a match is recorded in the history before the key is checked: a refused update is in the board after a restart (blind bug auth-checked-after-history)',
   },
   {
+    name: 'rank-read-apart',
+    breaks: 'RGL-I3',
+    description:
+      'on Redis, a top 10 (or a standing) reads the stretch and the count of higher scores in two commands: an update in between ranks it by a later board',
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
     name: 'history-after-ack',
     breaks: 'RGL-F2',
     description:
@@ -107,7 +114,7 @@ export const MUTANTS = [
     breaks: 'RGL-I6',
     description: "the top 10's cached profile names are kept after a profile is set: the top 10 shows the old name",
   },
-] as const satisfies readonly { name: string; breaks: string; description: string }[];
+] as const satisfies readonly { name: string; breaks: string; description: string; needs?: readonly string[] }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);

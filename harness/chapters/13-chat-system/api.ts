@@ -5,6 +5,7 @@
 import type { components, paths } from '../../../specs/13-chat-system/generated/openapi.d.ts';
 import type { CheckContext } from '../../core/check-context.ts';
 import { type Exchange, exchangeFrom, type HttpClient } from '../../core/http-client.ts';
+import { timeScale } from '../../core/time-scale.ts';
 import { Device } from './device.ts';
 import { FrameValidator } from './frames.ts';
 import { FrameLog } from './ws-client.ts';
@@ -23,6 +24,9 @@ export { sleep } from '../../core/check-scope.ts';
 
 let validator: FrameValidator | null = null;
 let runCounter = 0;
+
+/** How long discovery may answer 503 `unavailable` (with Retry-After) before a check gives up on it. */
+const DISCOVERY_RETRY_MS = 10_000;
 
 export class World {
   readonly log: FrameLog;
@@ -126,9 +130,19 @@ export class World {
     }
   }
 
-  /** Every live chat server as discovery tells a client: the chosen one first. */
+  /**
+   * Every live chat server as discovery tells a client: the chosen one first. The spec's 503 `unavailable` with
+   * Retry-After (no chat server registered yet, e.g. just after the store came back) is retried as a client would,
+   * for at most DISCOVERY_RETRY_MS (scaled); a discovery that stays 503 still fails.
+   */
   async servers(as: Device): Promise<ChatServer[]> {
-    const r = await this.x(this.http.GET('/api/v1/chat-server', this.auth(as.token)));
+    const until = Date.now() + DISCOVERY_RETRY_MS * timeScale();
+    let r = await this.x(this.http.GET('/api/v1/chat-server', this.auth(as.token)));
+    while (r.status === 503 && r.headers['retry-after'] && Date.now() < until) {
+      this.ctx.evidence.discoveryRetries = ((this.ctx.evidence.discoveryRetries as number | undefined) ?? 0) + 1;
+      await this.ctx.sleep(Math.min(1000, Number(r.headers['retry-after']) * 1000 || 1000));
+      r = await this.x(this.http.GET('/api/v1/chat-server', this.auth(as.token)));
+    }
     this.ctx.expectStatus(r, 200);
     const d = r.body as { server: ChatServer; alternatives: ChatServer[] };
     return [d.server, ...d.alternatives];

@@ -110,6 +110,60 @@ export async function concurrentUpdatesAddUp(ctx: CheckContext): Promise<void> {
   );
   ctx.evidence.concurrentUpdates = sent;
   ctx.expect(sent > 0, 'no concurrent update was sent');
+  await topReadsAreOneBoard(ctx, api);
+}
+
+/** What is wrong with a top 10 as one board (in order, ranks shared by ties and counted from 1), or null. */
+function notOneBoard(list: Leaderboard['data']): string | null {
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    const prev = list[i - 1];
+    if (prev && prev.score < e.score)
+      return `${e.user_id} (${e.score}) is listed below ${prev.user_id} (${prev.score})`;
+    const want = !prev ? 1 : prev.score === e.score ? prev.rank : i + 1;
+    if (e.rank !== want) return `${e.user_id} (${e.score}) is ranked ${e.rank}, not ${want}`;
+  }
+  return null;
+}
+
+/**
+ * Three players overtake each other one point at a time (four writers) while two readers fetch the top 10: each
+ * answer must be one board at one moment. A rank read apart from the scores it ranks (a second command to the
+ * store) is seen as a top 10 whose first player is ranked 2, or a tie ranked apart.
+ */
+async function topReadsAreOneBoard(ctx: CheckContext, api: ReturnType<typeof lbApi>): Promise<void> {
+  const month = await freshMonth(ctx, api);
+  const users = [uniqueUser('i3r0x'), uniqueUser('i3r1x'), uniqueUser('i3r2x')];
+  const PER_WRITER = 60;
+  let writing = true;
+  let reads = 0;
+  let wrong: { why: string; list: Leaderboard['data'] } | null = null;
+  const writer = async (w: number) => {
+    for (let i = 0; i < PER_WRITER && !wrong; i++) {
+      const user = users[(w + i) % users.length]!;
+      okBody<ScoreUpdated>(ctx, await api.update({ user_id: user, points: 1, month }), 200, `updating ${user}`);
+    }
+  };
+  const reader = async () => {
+    while (writing && !wrong) {
+      const x = await api.top(month);
+      const list = okBody<Leaderboard>(ctx, x, 200, 'a top 10 during the updates').data;
+      reads++;
+      const why = notOneBoard(list);
+      if (why) wrong = { why, list };
+    }
+  };
+  const readers = [reader(), reader()];
+  await Promise.all([0, 1, 2, 3].map(writer));
+  writing = false;
+  await Promise.all(readers);
+  ctx.evidence.topReadsDuringOvertakes = reads;
+  const w = wrong as { why: string; list: Leaderboard['data'] } | null;
+  ctx.expect(
+    w === null,
+    `a top 10 read while players overtook each other is not one board: ${w?.why} (${w?.list.map((e) => `${e.user_id}:${e.score}#${e.rank}`).join(' ')})`,
+  );
+  ctx.expect(reads > 0, 'no top 10 was read during the updates');
 }
 
 export async function monthsIsolated(ctx: CheckContext): Promise<void> {
