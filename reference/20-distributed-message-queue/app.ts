@@ -46,7 +46,7 @@ interface OutgoingMessage {
   partition?: number;
 }
 
-function describe(t: Topic, cluster: Cluster | undefined, self: string) {
+function describe(t: Topic, cluster: Cluster | undefined, self: string, mutant?: string) {
   return {
     name: t.name,
     partitions: t.partitions,
@@ -59,10 +59,11 @@ function describe(t: Topic, cluster: Cluster | undefined, self: string) {
       return {
         partition,
         logStartOffset: log.logStartOffset,
+        // MUTANT follower-describes-log-end: a broker that does not lead the partition answers its own log's end.
         endOffset:
-          s.leader === self
-            ? (cluster?.highWatermark(t.name, partition, log.endOffset) ?? log.endOffset)
-            : log.endOffset,
+          mutant === 'follower-describes-log-end' && s.leader !== self
+            ? log.endOffset
+            : (cluster?.highWatermark(t.name, partition, log.endOffset) ?? log.endOffset),
         leader: s.leader,
         leaderEpoch: s.epoch,
         replicas: s.replicas,
@@ -95,7 +96,7 @@ function sendRedirect(reply: FastifyReply, r: Redirect) {
 
 export function buildApp(options: QueueAppOptions): FastifyInstance {
   const { topics, groups, mutant, cluster, self } = options;
-  const describeTopic = (t: Topic) => describe(t, cluster, self);
+  const describeTopic = (t: Topic) => describe(t, cluster, self, mutant);
 
   /** Topic creation and consumer groups live on the controller (the book's coordinator): elsewhere a 307 to it. */
   const controllerOnly = (request: { url: string }): Redirect | null => {

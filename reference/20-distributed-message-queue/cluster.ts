@@ -327,10 +327,16 @@ export class Cluster {
     return this.state.partitions[key]?.isr ?? [];
   }
 
-  /** Offsets below the high watermark are on every in-sync replica: what consumers may read and acks=all waits for. */
+  /**
+   * Offsets below the high watermark are on every in-sync replica: what consumers may read and acks=all waits for.
+   * A follower answers the last one its leader told it (it may lag the leader's; never above it): its own log can
+   * hold records past the leader's high watermark, which are not committed yet and may be truncated away.
+   */
   highWatermark(topic: string, partition: number, endOffset: number): number {
-    const l = this.leading.get(partitionKey(topic, partition));
-    return l ? Math.min(l.highWatermark, endOffset) : endOffset;
+    const key = partitionKey(topic, partition);
+    const l = this.leading.get(key);
+    if (l) return Math.min(l.highWatermark, endOffset);
+    return Math.min(this.followerHw.get(key) ?? 0, endOffset);
   }
 
   private advanceHw(key: string, topic: string, partition: number): void {

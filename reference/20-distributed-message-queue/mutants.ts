@@ -163,6 +163,13 @@ export const MUTANTS = [
       'when a leader dies, the first live replica leads, even a follower out of sync that lacks acknowledged records',
     manifest: CLUSTER_MANIFEST,
   },
+  {
+    name: 'follower-describes-log-end',
+    breaks: 'MQ-F4',
+    description:
+      "describeTopic on a broker that does not lead a partition answers its own log's end as endOffset, past the high watermark while a follower in the ISR lags",
+    manifest: CLUSTER_MANIFEST,
+  },
   // From the replication blind bugs (fixtures/blind-bugs/20-distributed-message-queue/, variant cluster): each was
   // missed before its check was strengthened.
   {
