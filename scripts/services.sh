@@ -2,7 +2,7 @@
 # Starts throwaway PostgreSQL and Redis servers from Debian's packages on loopback, for the tests that use the real
 # ones, and prints the environment that points the tests at them. Usage:
 #   eval "$(scripts/services.sh start)"   # exports SDGRADE_DATABASE_URL, SDGRADE_REDIS_URL, TEST_*
-#   scripts/services.sh stop
+#   scripts/services.sh stop            # stops the servers this folder's start started, whatever their ports
 set -euo pipefail
 state=${SDGRADE_SERVICES_DIR:-/tmp/sdgrade-services}
 pg_port=${SDGRADE_PG_PORT:-55432}
@@ -39,7 +39,14 @@ start() {
 }
 
 stop() {
-  [ -f "$state/redis.pid" ] && redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  # By its pid file, not by SDGRADE_REDIS_PORT: a stop without the port must not shut down another Redis on the
+  # default port.
+  local pid
+  pid=$(cat "$state/redis.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && [ "$(ps -p "$pid" -o comm= 2>/dev/null)" = redis-server ]; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
   [ -n "$pg_bin" ] && [ -d "$state/pg" ] && runuser -u postgres -- "$pg_bin/pg_ctl" -D "$state/pg" -m fast stop >&2 || true
 }
 
