@@ -68,7 +68,7 @@ describe('29-stock-exchange reference', () => {
   describeMutants(stockExchange, { numRuns: 10, mutantTimeoutMs: 120_000 });
 
   it(
-    'runs the k6 smoke profile and maps it into valid results with every target',
+    'runs the k6 smoke profile and the micro-benchmark, and maps them into valid results with every target',
     async () => {
       const k6 = await findK6({ build: false });
       const r = await gradeChapter({
@@ -76,6 +76,7 @@ describe('29-stock-exchange reference', () => {
         target: { manifest: stockExchange.referenceManifest },
         only: ['SE-C1'],
         load: 'smoke',
+        bench: true,
         k6: { path: k6.path, version: k6.version },
       });
       expect(r.load?.scenarios.map((s) => s.name)).toEqual(['book', 'latency']);
@@ -89,6 +90,8 @@ describe('29-stock-exchange reference', () => {
       expect(byId['SE-T1']!.value).toBeGreaterThan(0);
       expect(byId['SE-T1']!.atRate?.yardstick?.rps).toBeGreaterThan(0);
       expect(byId['SE-T4']!.value).toBeGreaterThan(0);
+      // The micro-benchmark against nodejs-order-book (bench.test.ts checks it in detail).
+      expect(byId['SE-T7']!.ratio).toBeGreaterThan(0);
       // Capacity per node for SE-T1's rate within SE-T3: order steps from the chapter's own script (each answer
       // checked); one matching engine per symbol, so no node count.
       const [cap] = r.load!.capacity!;

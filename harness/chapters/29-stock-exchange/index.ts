@@ -1,11 +1,13 @@
 // Chapter 29, the stock exchange: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown
-// one) its mutants and its load test. Written to CHECKLIST.md beside this file.
+// one) its mutants, its load test and its micro-benchmark against nodejs-order-book. Written to CHECKLIST.md beside
+// this file.
 import { MUTANTS } from '../../../reference/29-stock-exchange/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/29-stock-exchange/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { benchStockExchange } from './bench.ts';
 import { accountConformance, marketDataReads, orderConformance, readinessConformance } from './conformance.ts';
 import { duplicateSubmissions, killAndReplay } from './faults.ts';
 import { loadStockExchange } from './load.ts';
@@ -35,4 +37,5 @@ export const stockExchange: ChapterModule<CheckId> = {
   },
   mutants: MUTANTS,
   load: loadStockExchange,
+  bench: benchStockExchange,
 };
