@@ -36,6 +36,8 @@ export interface CellSettings {
   clients: number;
   /** Reservation attempts in the cell (each a new reservationId), the same number in both profiles. */
   attempts: number;
+  /** Rounds of every cell, the strategies' order reversed each round so drift of a shared machine evens out. */
+  rounds: number;
 }
 
 /** A client sends the same request again after 409 write_conflict (the spec's Retry-After) at most this often. */
@@ -356,4 +358,39 @@ export function abortRate(c: CellResult): number {
 /** Transactions tried again (by the store, or by the client sending the request again), per attempt. */
 export function retryRate(c: CellResult): number {
   return c.attempts ? (c.serverRetries + c.clientResends) / c.attempts : 0;
+}
+
+/**
+ * One strategy's cells of a store and profile over the rounds, as one: counts and seconds added (so the rate is all
+ * committed over all seconds), the worst p99 and the worst night kept.
+ */
+export function mergeCells(cells: readonly CellResult[]): CellResult {
+  const [first, ...rest] = cells;
+  if (!first) throw new Error('no cells to merge');
+  const m: CellResult = { ...first, rolledBack: { ...first.rolledBack } };
+  for (const c of rest) {
+    for (const k of [
+      'attempts',
+      'committed',
+      'soldOut',
+      'gaveUp',
+      'errors',
+      'seconds',
+      'transactions',
+      'serverRetries',
+      'clientResends',
+      'overLimit',
+      'miscounted',
+      'nights',
+    ] as const)
+      m[k] += c[k];
+    for (const k of Object.keys(m.rolledBack) as RollbackCause[]) m.rolledBack[k] += c.rolledBack[k];
+    m.p99Ms = Math.max(m.p99Ms, c.p99Ms);
+    if (c.errorSample && !m.errorSample) m.errorSample = c.errorSample;
+    if (c.worst && (!m.worst || c.worst.reserved - c.worst.allowed > m.worst.reserved - m.worst.allowed))
+      m.worst = c.worst;
+  }
+  m.seconds = Math.round(m.seconds * 1000) / 1000;
+  m.committedPerS = m.seconds > 0 ? Math.round((m.committed / m.seconds) * 10) / 10 : 0;
+  return m;
 }
