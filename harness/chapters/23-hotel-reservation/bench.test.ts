@@ -13,7 +13,7 @@ describe('23-hotel-reservation: the three concurrency strategies side by side', 
     'measures each strategy under low and high contention on the same plan; the invariant holds in every cell',
     async () => {
       const settings = SETTINGS.smoke;
-      const cmp = await compareStrategies({ settings, onProgress: () => {}, databaseUrl, stores });
+      const cmp = await compareStrategies({ settings, onProgress: () => {}, databaseUrl });
       expect(cmp.cells.map((c) => `${c.store}/${c.contention}/${c.strategy}`)).toEqual(
         stores.flatMap((s) =>
           ['low', 'high'].flatMap((c) => ['pessimistic', 'optimistic', 'constraint'].map((x) => `${s}/${c}/${x}`)),
