@@ -6,6 +6,8 @@ import type pg from 'pg';
 import type { DependencyState } from '../kit/health.ts';
 import { ProblemError } from '../kit/problem.ts';
 import { type Db, openPgPool, PgPoolDb, pgTransaction, type Sql, sqliteTransaction } from '../kit/sql-db.ts';
+import type { MutantName } from './mutants.ts';
+import type { Strategy } from './room-taker.ts';
 
 export type { Db, Sql } from '../kit/sql-db.ts';
 
@@ -15,6 +17,14 @@ export interface SchemaOptions {
   checkConstraint: boolean;
   /** The book's unique constraint on reservation_id (false only for MUTANT idempotency-key-not-unique). */
   uniqueReservationId: boolean;
+}
+
+/** The tables a strategy needs (the CHECK is the constraint strategy's), as a mutant may break them. */
+export function schemaOptionsFor(strategy: Strategy, mutant: MutantName | undefined): SchemaOptions {
+  return {
+    checkConstraint: strategy === 'constraint' && mutant !== 'constraint-missing',
+    uniqueReservationId: mutant !== 'idempotency-key-not-unique',
+  };
 }
 
 const tables = (big: string, serial: string, o: SchemaOptions) => [

@@ -9,7 +9,7 @@ import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { type InventoryCache, MemoryInventoryCache } from './cache.ts';
 import { RedisInventoryCache } from './cache-redis.ts';
-import { type Db, PostgresDb, type SchemaOptions, SqliteDb } from './db.ts';
+import { type Db, PostgresDb, SqliteDb, schemaOptionsFor } from './db.ts';
 import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName, NEEDS_POSTGRES } from './mutants.ts';
 import { STRATEGIES, type Strategy } from './room-taker.ts';
 import { HotelStore } from './store.ts';
@@ -38,10 +38,7 @@ await runServer({
     if (!(STRATEGIES as readonly string[]).includes(chosen))
       throw new ConfigError(`CONCURRENCY must be one of ${STRATEGIES.join(', ')}, not ${chosen}`);
     const strategy = (mutant && MUTANT_STRATEGY[mutant]) ?? (chosen as Strategy);
-    const schema: SchemaOptions = {
-      checkConstraint: strategy === 'constraint' && mutant !== 'constraint-missing',
-      uniqueReservationId: mutant !== 'idempotency-key-not-unique',
-    };
+    const schema = schemaOptionsFor(strategy, mutant);
     if (mutant && (NEEDS_POSTGRES as readonly string[]).includes(mutant) && !config.databaseUrl)
       throw new ConfigError(`MUTANT ${mutant} needs PostgreSQL (DATABASE_URL)`);
     const spec = await loadSpec(SPEC_URL);

@@ -147,7 +147,7 @@ describe('23-hotel-reservation reference', () => {
   describeMutants(hotelReservation, { numRuns: 10, allowSkipped: !realServices, mutantTimeoutMs: 120_000 });
 
   it(
-    'runs the k6 smoke profile and maps it into valid results with every target',
+    'runs the k6 smoke profile and the strategies benchmark, and maps them into valid results with every target',
     async () => {
       const k6 = await findK6({ build: false });
       const r = await gradeChapter({
@@ -156,6 +156,7 @@ describe('23-hotel-reservation reference', () => {
         embedded: true,
         only: ['HR-C1'],
         load: 'smoke',
+        bench: true,
         k6: { path: k6.path, version: k6.version },
       });
       const why = r.targets.map((t) => `${t.id}: ${t.reason}`).join('\n');
@@ -178,6 +179,9 @@ describe('23-hotel-reservation reference', () => {
       expect(cap!.steps?.length).toBeGreaterThan(0);
       expect(cap!.yardstickSteps?.length).toBeGreaterThan(0);
       expect(cap!.store?.name).toBe('the inventory store');
+      // The strategies benchmark (bench.test.ts asserts its cells): its two graded claims met on the reference.
+      expect([byId['HR-T5']!.verdict, byId['HR-T6']!.verdict], why).toEqual(['pass', 'pass']);
+      expect(byId['HR-T7']!.ratio).toBeGreaterThan(0);
       expectValidResults(r, k6.version);
     },
     timeLimit(300_000),

@@ -1,11 +1,13 @@
 // Chapter 23, Hotel reservation: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown
-// one), its mutants and its load test. Written to CHECKLIST.md beside this file.
+// one), its mutants, its load test and its benchmark (the book's three concurrency strategies side by side). Written
+// to CHECKLIST.md beside this file.
 import { MUTANTS, NEEDS_POSTGRES, NEEDS_REDIS } from '../../../reference/23-hotel-reservation/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/23-hotel-reservation/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { benchHotelReservation } from './bench.ts';
 import {
   availabilityConformance,
   hotelConformance,
@@ -55,4 +57,5 @@ export const hotelReservation: ChapterModule<CheckId> = {
     },
   ],
   load: loadHotelReservation,
+  bench: benchHotelReservation,
 };

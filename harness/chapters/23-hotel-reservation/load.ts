@@ -1,7 +1,7 @@
 // The chapter's k6 load (load/23-hotel-reservation.js) mapped to its targets: the book's reservations, detail views
 // and availability reads at once, each rate graded with the no-op yardstick at the same offered rate; then the
 // capacity per node for reservations, a stepped search beside the no-op server. The three strategies side by side
-// under contention are not measured yet (spec README, "Not yet").
+// under contention are bench.ts's (`sdgrade bench 23`).
 import { join } from 'node:path';
 import { gradeTarget } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';

@@ -19,7 +19,17 @@ export const targetIds = [
   "HR-T1",
   "HR-T2",
   "HR-T3",
-  "HR-T4"
+  "HR-T4",
+  "HR-T5",
+  "HR-T6",
+  "HR-T7",
+  "HR-T8",
+  "HR-T9",
+  "HR-T10",
+  "HR-T11",
+  "HR-T12",
+  "HR-T13",
+  "HR-T14"
 ] as const;
 export type TargetId = (typeof targetIds)[number];
 export const catalog = {
@@ -179,6 +189,88 @@ export const catalog = {
       "value": 3000,
       "profile": "full",
       "origin": "The book's non-functional requirement: moderate latency, \"acceptable if the system takes a few seconds to process\" a reservation; 3 s is the upper end of a few."
+    },
+    {
+      "id": "HR-T5",
+      "title": "The three concurrency strategies under low and high contention - after every cell no night is over 110% of its inventory or off the sum of the reservations acknowledged on it, and every attempt is answered 201 or a documented 409",
+      "metric": "strategy_invariant_violations",
+      "unit": "nights",
+      "op": "<=",
+      "value": 0,
+      "origin": "The book: with two users booking the last room at once, both transactions can commit (double booking); \"this problem can be solved using some form of locking mechanism\" - pessimistic locking, optimistic locking, database constraints - so each of the three must keep the 110% limit under any concurrency."
+    },
+    {
+      "id": "HR-T6",
+      "title": "Optimistic locking rolls back more transactions for a version conflict under high contention than under low, out of the same number of reservation attempts (on every store measured)",
+      "metric": "optimistic_version_rollbacks_high_minus_low",
+      "unit": "rollbacks",
+      "op": ">=",
+      "value": 1,
+      "origin": "The book on optimistic locking: \"preferred option when data contention is low, ie rarely are there update conflicts\", and \"its performance tends to degrade when concurrency is high, however, as that leads to a lot of rollbacks\". It gives no number, so only the direction is graded: more rollbacks at high contention."
+    },
+    {
+      "id": "HR-T7",
+      "title": "Embedded SQLite, low contention - optimistic locking's committed reservations per second, beside pessimistic locking's (the yardstick), same run",
+      "metric": "sqlite_low_optimistic_reservations_per_second",
+      "unit": "reservations/s",
+      "op": "info",
+      "origin": "The book: optimistic locking \"is usually faster than pessimistic locking as we're not locking the database\"; \"preferred option when data contention is low\". Information: a speed ratio on a shared machine, no number given."
+    },
+    {
+      "id": "HR-T8",
+      "title": "Embedded SQLite, low contention - the database constraint's committed reservations per second, beside pessimistic locking's (the yardstick), same run",
+      "metric": "sqlite_low_constraint_reservations_per_second",
+      "unit": "reservations/s",
+      "op": "info",
+      "origin": "The book on the database constraint: \"works well when data contention is small\". Information."
+    },
+    {
+      "id": "HR-T9",
+      "title": "Embedded SQLite, high contention - optimistic locking's committed reservations per second, beside pessimistic locking's (the yardstick), same run",
+      "metric": "sqlite_high_optimistic_reservations_per_second",
+      "unit": "reservations/s",
+      "op": "info",
+      "origin": "The book: optimistic locking's \"performance is poor when data contention is high\"; pessimistic locking is \"useful when there is heavy data contention\". Information."
+    },
+    {
+      "id": "HR-T10",
+      "title": "Embedded SQLite, high contention - the database constraint's committed reservations per second, beside pessimistic locking's (the yardstick), same run",
+      "metric": "sqlite_high_constraint_reservations_per_second",
+      "unit": "reservations/s",
+      "op": "info",
+      "origin": "The book on the database constraint: \"similar to optimistic locking, performs poorly when data contention is high\". Information."
+    },
+    {
+      "id": "HR-T11",
+      "title": "PostgreSQL, low contention - optimistic locking's committed reservations per second, beside pessimistic locking's (the yardstick), same run",
+      "metric": "postgres_low_optimistic_reservations_per_second",
+      "unit": "reservations/s",
+      "op": "info",
+      "origin": "As HR-T7, on PostgreSQL (SDGRADE_DATABASE_URL), where the rows are really locked."
+    },
+    {
+      "id": "HR-T12",
+      "title": "PostgreSQL, low contention - the database constraint's committed reservations per second, beside pessimistic locking's (the yardstick), same run",
+      "metric": "postgres_low_constraint_reservations_per_second",
+      "unit": "reservations/s",
+      "op": "info",
+      "origin": "As HR-T8, on PostgreSQL (SDGRADE_DATABASE_URL)."
+    },
+    {
+      "id": "HR-T13",
+      "title": "PostgreSQL, high contention - optimistic locking's committed reservations per second, beside pessimistic locking's (the yardstick), same run",
+      "metric": "postgres_high_optimistic_reservations_per_second",
+      "unit": "reservations/s",
+      "op": "info",
+      "origin": "As HR-T9, on PostgreSQL (SDGRADE_DATABASE_URL)."
+    },
+    {
+      "id": "HR-T14",
+      "title": "PostgreSQL, high contention - the database constraint's committed reservations per second, beside pessimistic locking's (the yardstick), same run",
+      "metric": "postgres_high_constraint_reservations_per_second",
+      "unit": "reservations/s",
+      "op": "info",
+      "origin": "As HR-T10, on PostgreSQL (SDGRADE_DATABASE_URL)."
     }
   ]
 } as const;
