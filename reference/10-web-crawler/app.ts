@@ -51,6 +51,14 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
   // Resume: every job found on disk is loaded; the running ones carry on from their stored frontier.
   for (const row of await store.jobs()) launch(await CrawlJob.open(row, store, mutant, log));
 
+  // MUTANT db-loss-answers-500: a lost database escapes as a plain error (a 500), not as the store's 503 unavailable.
+  const fromStore = <T>(p: Promise<T>): Promise<T> =>
+    mutant === 'db-loss-answers-500'
+      ? p.catch((e: unknown) => {
+          throw new Error((e as Error).message);
+        })
+      : p;
+
   const jobOr404 = (id: string): CrawlJob => {
     const j = jobs.get(id);
     if (!j) throw new ProblemError(404, 'crawl_not_found', `no crawl ${id}`);
@@ -121,9 +129,11 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
           state: 'running' as const,
           createdAt: new Date().toISOString(),
         };
-        await store.createJob(
-          row,
-          seeds.map((url) => ({ url, depth: mutant === 'seeds-at-depth-one' ? 1 : 0 })), // MUTANT seeds-at-depth-one
+        await fromStore(
+          store.createJob(
+            row,
+            seeds.map((url) => ({ url, depth: mutant === 'seeds-at-depth-one' ? 1 : 0 })), // MUTANT seeds-at-depth-one
+          ),
         );
         const job = await CrawlJob.open(row, store, mutant, log);
         launch(job);
@@ -160,7 +170,7 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
         jobOr404(crawlId);
         // MUTANT limit-ignored: every page at once.
         const limit = mutant === 'limit-ignored' ? 1_000_000_000 : (q.limit ?? 500);
-        const r = await store.pages(crawlId, q.after ?? 0, limit);
+        const r = await fromStore(store.pages(crawlId, q.after ?? 0, limit));
         return reply.code(200).send(mutant === 'limit-ignored' ? { ...r, next: null } : r);
       },
     },

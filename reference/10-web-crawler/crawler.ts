@@ -15,6 +15,9 @@ const robotsParser = robotsParserModule as unknown as (url: string, contents: st
 
 /** Fetches in flight per job, across hosts. */
 const MAX_IN_FLIGHT = 32;
+/** The first and the longest wait before a store call that failed is tried again. */
+const STORE_RETRY_FIRST_MS = 50;
+const STORE_RETRY_MAX_MS = 1000;
 
 export class CrawlJob {
   readonly frontier: Frontier;
@@ -23,6 +26,10 @@ export class CrawlJob {
   private inFlight = 0;
   private launched: number;
   private stopped = false;
+  /** The process is closing: a store call that fails gives up (the state stays stored for the next start). */
+  private closing = false;
+  /** A store call failed and is being tried again: no new fetch starts until the store answers. */
+  private storeDown = false;
   private wake: (() => void) | null = null;
   private commits: Promise<unknown> = Promise.resolve();
   counts: Counts;
@@ -74,7 +81,7 @@ export class CrawlJob {
   private async unseen(urls: readonly string[]): Promise<string[]> {
     if (this.mutant === 'url-seen-off') return [...urls]; // MUTANT url-seen-off
     const maybe = urls.filter((u) => this.seen.has(u));
-    const confirmed = maybe.length ? await this.store.seenOf(this.row.id, maybe) : new Set<string>();
+    const confirmed = maybe.length ? await this.stored(() => this.store.seenOf(this.row.id, maybe)) : new Set<string>();
     return urls.filter((u) => !confirmed.has(u));
   }
 
@@ -87,7 +94,36 @@ export class CrawlJob {
   /** Ends the loop without waiting (the process is closing; the state stays stored). */
   stop(): void {
     this.stopped = true;
+    this.closing = true;
     this.notify();
+  }
+
+  /**
+   * A store call, tried again until it answers: a store that cannot be reached (PostgreSQL restarting) holds the job,
+   * nothing new starts meanwhile, and no fetch is lost or counted unrecorded. Only a closing process gives up (the
+   * URL then stays in the stored frontier for the next start). Each call is safe to repeat: reads, and a record of a
+   * fetch whose first try may have committed unacknowledged (its inserts skip what is there).
+   */
+  private async stored<T>(fn: () => Promise<T>): Promise<T> {
+    // MUTANT store-error-drops-fetch: one try; the caller logs the failure and the fetch is dropped.
+    if (this.mutant === 'store-error-drops-fetch') return fn();
+    for (let wait = STORE_RETRY_FIRST_MS; ; wait = Math.min(2 * wait, STORE_RETRY_MAX_MS)) {
+      try {
+        const result = await fn();
+        if (this.storeDown) {
+          this.storeDown = false;
+          this.log(`crawl ${this.row.id}: the store answers again; the crawl goes on`);
+          this.notify();
+        }
+        return result;
+      } catch (e) {
+        if (this.closing) throw e;
+        if (!this.storeDown)
+          this.log(`crawl ${this.row.id}: the store failed, waiting for it: ${(e as Error).message}`);
+        this.storeDown = true;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   }
 
   /** Starts the loop (a new job, one resumed after a restart, or one resumed by API). */
@@ -121,11 +157,12 @@ export class CrawlJob {
     while (!this.stopped) {
       const budgetLeft = this.launched < cfg.maxPages;
       if ((!budgetLeft || this.frontier.size === 0) && this.inFlight === 0) break;
-      const next = budgetLeft && this.inFlight < MAX_IN_FLIGHT ? this.frontier.take(performance.now()) : null;
+      const next =
+        budgetLeft && this.inFlight < MAX_IN_FLIGHT && !this.storeDown ? this.frontier.take(performance.now()) : null;
       if (next) {
         this.inFlight++;
         void this.visit(next.host, next.item)
-          // A store that cannot be written (PostgreSQL lost): the URL stays in the stored frontier for the next start.
+          // Only when closing (a store call gave up): the URL stays in the stored frontier for the next start.
           .catch((e: unknown) =>
             this.log(`crawl ${this.row.id}: ${next.item.url} not recorded: ${(e as Error).message}`),
           )
@@ -135,8 +172,9 @@ export class CrawlJob {
           });
         continue;
       }
-      // Nothing to start now: wait for a fetch to end or the soonest host to come off its delay.
-      const readyIn = this.frontier.nextReadyAt() - performance.now();
+      // Nothing to start now: wait for a fetch to end or the soonest host to come off its delay (or, the store
+      // away, for it to answer again).
+      const readyIn = this.storeDown ? Number.POSITIVE_INFINITY : this.frontier.nextReadyAt() - performance.now();
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         if (Number.isFinite(readyIn)) setTimeout(() => this.notify(), Math.max(1, Math.ceil(readyIn)));
@@ -149,7 +187,7 @@ export class CrawlJob {
       return;
     }
     await this.commits;
-    await this.store.finish(this.row.id);
+    await this.stored(() => this.store.finish(this.row.id));
     this.row.state = 'done';
     this.log(`crawl ${this.row.id} done: ${JSON.stringify(this.counts)}`);
   }
@@ -183,7 +221,7 @@ export class CrawlJob {
     }
     if (h.robots?.isDisallowed(item.url, cfg.userAgent)) {
       // A URL robots.txt forbids leaves the frontier unfetched; it is not a page, so it is not listed.
-      await this.store.dropQueued(this.row.id, item.url);
+      await this.stored(() => this.store.dropQueued(this.row.id, item.url));
       this.frontier.release(host, performance.now(), 0);
       return;
     }
@@ -207,7 +245,8 @@ export class CrawlJob {
     // Content seen: a page whose SHA-256 is stored is a duplicate, neither stored nor followed.
     if (page.outcome === 'stored' && page.contentHash !== null && this.mutant !== 'no-content-dedup') {
       // MUTANT no-content-dedup: the condition above never asks the stored contents.
-      const owner = await this.store.contentOwner(this.row.id, page.contentHash);
+      const hash = page.contentHash;
+      const owner = await this.stored(() => this.store.contentOwner(this.row.id, hash));
       if (owner !== null) {
         page = { ...page, outcome: 'duplicate', duplicateOf: owner, links: [] };
         html = null;
@@ -224,7 +263,10 @@ export class CrawlJob {
       const fresh = await this.unseen([...new Set(page.links)]);
       added = fresh.map((url) => ({ url, depth: item.depth + 1 }));
     }
-    await this.store.recordFetch(this.row.id, page, html, added);
+    // The decisions above are made once; only the record is tried again (so a retry cannot undo them).
+    const record = page;
+    const content = html;
+    await this.stored(() => this.store.recordFetch(this.row.id, record, content, added));
     for (const a of added) {
       this.seen.add(a.url);
       this.frontier.push(a);

@@ -9,6 +9,8 @@ const tables = (serial: string) => [
   'CREATE TABLE IF NOT EXISTS jobs (id text PRIMARY KEY, config text NOT NULL, state text NOT NULL, created_at text NOT NULL)',
   `CREATE TABLE IF NOT EXISTS pages (seq ${serial}, job text NOT NULL, url text NOT NULL, outcome text NOT NULL, body text NOT NULL)`,
   'CREATE INDEX IF NOT EXISTS pages_job ON pages (job, seq)',
+  // A job's page is recorded once (URL seen), and a record tried again after a lost commit is not a second page.
+  'CREATE UNIQUE INDEX IF NOT EXISTS pages_job_url ON pages (job, url)',
   'CREATE TABLE IF NOT EXISTS frontier (job text NOT NULL, url text NOT NULL, depth integer NOT NULL, PRIMARY KEY (job, url))',
   'CREATE TABLE IF NOT EXISTS seen (job text NOT NULL, url text NOT NULL, PRIMARY KEY (job, url))',
   'CREATE TABLE IF NOT EXISTS contents (job text NOT NULL, hash text NOT NULL, url text NOT NULL, html text NOT NULL, PRIMARY KEY (job, hash))',

@@ -130,7 +130,21 @@ export const MUTANTS = [
     breaks: 'WC-I8',
     description: 'resumeCrawl forgets the URLs seen and starts again from the seeds, refetching what was stored',
   },
+  {
+    name: 'store-error-drops-fetch',
+    breaks: 'WC-F2',
+    description:
+      'a fetch whose record the store refuses (PostgreSQL away) is logged and dropped: its URL is left only in the stored frontier, so the running job never fetches it again (and its host stays busy)',
+  },
+  {
+    name: 'db-loss-answers-500',
+    breaks: 'WC-F2',
+    description: 'a lost PostgreSQL connection escapes startCrawl and listPages as a 500, not as 503 unavailable',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
+
+/** Mutants that show only when the store is a PostgreSQL the harness can take away (the harness marks them `needs`). */
+export const NEEDS_POSTGRES: readonly MutantName[] = ['store-error-drops-fetch', 'db-loss-answers-500'];

@@ -87,7 +87,8 @@ export class CrawlStore {
   /** One fetch: its page, its new content (if stored), the URLs it adds; the fetched URL leaves the frontier. */
   async recordFetch(job: string, page: PageRecord, html: string | null, added: readonly QueuedUrl[]): Promise<void> {
     await this.db.tx(async (sql) => {
-      await sql.run('INSERT INTO pages (job, url, outcome, body) VALUES (?, ?, ?, ?)', [
+      // A retry of a record whose first try committed unacknowledged (the database lost mid-commit) adds nothing.
+      await sql.run('INSERT INTO pages (job, url, outcome, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
         job,
         page.url,
         page.outcome,

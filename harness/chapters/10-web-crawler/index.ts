@@ -1,6 +1,6 @@
 // Chapter 10, the web crawler: its checks keyed by the catalog's IDs (the compiler rejects a missing or unknown one)
 // and its mutants. The web under test (web.ts) is what the checks read. Written to CHECKLIST.md beside this file.
-import { MUTANTS } from '../../../reference/10-web-crawler/mutants.ts';
+import { MUTANTS, NEEDS_POSTGRES } from '../../../reference/10-web-crawler/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/10-web-crawler/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
@@ -9,6 +9,7 @@ import type { ChapterModule } from '../chapter-module.ts';
 import { benchWebCrawler } from './bench.ts';
 import { pageBudget } from './budget.ts';
 import { crawlConformance, readinessConformance } from './conformance.ts';
+import { databaseRestart } from './db-restart.ts';
 import { killAndResume } from './faults.ts';
 import { loadWebCrawler } from './load.ts';
 import {
@@ -40,8 +41,12 @@ export const webCrawler: ChapterModule<CheckId> = {
     'WC-I8': stopThenResume,
     'WC-I9': pageBudget,
     'WC-F1': killAndResume,
+    'WC-F2': databaseRestart,
   },
-  mutants: MUTANTS,
+  // These live where the store is PostgreSQL: they show only with a real one to take away.
+  mutants: MUTANTS.map((m) =>
+    (NEEDS_POSTGRES as readonly string[]).includes(m.name) ? { ...m, needs: ['SDGRADE_DATABASE_URL'] } : m,
+  ),
   load: loadWebCrawler,
   bench: benchWebCrawler,
 };

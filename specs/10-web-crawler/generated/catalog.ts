@@ -14,7 +14,8 @@ export const checkIds = [
   "WC-I7",
   "WC-I8",
   "WC-I9",
-  "WC-F1"
+  "WC-F1",
+  "WC-F2"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -151,6 +152,18 @@ export const catalog = {
       ],
       "needs": [
         "process-control"
+      ]
+    },
+    {
+      "id": "WC-F2",
+      "kind": "fault",
+      "title": "The crawl's PostgreSQL crashed and started again mid-crawl - meanwhile the crawler answers 200/201 or 503 unavailable, never a 500 or a hang, and startCrawl 201 again within 10 s of the restart; the job then ends done listing exactly the reachable pages of the web once each (none listed before the crash lost or fetched again), and its progress counts only pages it stored",
+      "covers": [
+        "fault:2"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
       ]
     }
   ],
