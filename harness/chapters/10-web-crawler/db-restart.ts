@@ -11,7 +11,8 @@ import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { timeLimit } from '../../core/time-scale.ts';
-import { findPostgresBin, type PrivatePostgres, startPrivatePostgres } from '../../faults/private-postgres.ts';
+import type { PrivatePostgres } from '../../faults/private-postgres.ts';
+import { withPrivatePostgres } from '../../faults/target-on-private-service.ts';
 import { closedPort } from './conformance.ts';
 import { CRAWL, type Crawl, getJob, listAllPages, okBody, type Page, startJob } from './crawl.ts';
 import { expectedFetches, generateWeb, isTrap, TRAPS, WebUnderTest } from './web.ts';
@@ -43,29 +44,7 @@ const key = (u: string) => {
 };
 
 export async function databaseRestart(ctx: CheckContext): Promise<void> {
-  ctx.require('process-control');
-  ctx.require('dependency:database');
-  const target = ctx.target;
-  if (!target.useDependency) ctx.skip('the target cannot be pointed at another database (needs a manifest target)');
-  const bin = findPostgresBin();
-  if (!bin) {
-    ctx.skip(
-      'no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin to run a private cluster: install the postgresql package',
-    );
-  }
-  const pg = await startPrivatePostgres({ bin });
-  try {
-    await target.useDependency('database', pg.url);
-    ctx.changed('restarted the crawler on a private PostgreSQL, and again on its own database');
-    ctx.log(`WC-F2: the target uses the harness's own PostgreSQL at ${pg.url}`);
-    await crawlSurvivesRestart(ctx, pg);
-  } finally {
-    try {
-      await target.useDependency('database', null);
-    } finally {
-      await pg.close();
-    }
-  }
+  await withPrivatePostgres(ctx, (pg) => crawlSurvivesRestart(ctx, pg));
 }
 
 /** A startCrawl whose one host is a closed port: the job touches nothing and ends at once. */
