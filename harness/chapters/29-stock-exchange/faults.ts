@@ -1,6 +1,7 @@
 // SE-F1..F2: kill -9 of the exchange and recovery by replaying its event log; the same order submitted many times
 // at once. After the kill everything the exchange answered before is read again and compared byte for byte, then
-// trading continues and is checked against the model.
+// trading continues and is checked against the model; the market-data stream's snapshot is graded against the log
+// around each kill, and a graceful stop must close its subscribers with 1001.
 
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
