@@ -182,6 +182,7 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
   attachMarketDataSocket(app, exchange.marketData, {
     acceptAnySymbol: mutant === 'md-bad-symbol-accepted',
     snapshotLate: mutant === 'md-snapshot-after-deltas',
+    dropOnStop: mutant === 'md-stop-drops-subscribers',
   });
   return app;
 

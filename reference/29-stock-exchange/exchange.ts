@@ -72,6 +72,7 @@ export class Exchange {
     const logged = await store.readAll();
     // MUTANT recovery-reads-first-page: only the first 1,000 events are replayed (a paged read never continued).
     x.replay(faults.recoverFirstPage ? logged.slice(0, 1000) : logged, warn);
+    x.marketData.recovered();
     return x;
   }
 

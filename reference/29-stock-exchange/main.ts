@@ -42,6 +42,8 @@ await runServer({
         tradeTwice: mutant === 'md-trade-published-twice',
         makerSideWrong: mutant === 'md-maker-side-wrong',
         priceAsString: mutant === 'md-price-as-string',
+        snapshotTopLevels: mutant === 'md-snapshot-depth-limited',
+        resetSeqAfterRecovery: mutant === 'md-seq-reset-on-recovery',
       },
       (m) => console.error(m),
     );

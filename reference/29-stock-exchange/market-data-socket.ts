@@ -18,6 +18,8 @@ export interface MarketDataSocketOptions {
   acceptAnySymbol?: boolean;
   /** MUTANT md-snapshot-after-deltas: the subscriber is registered first, the snapshot is taken after a 50 ms step. */
   snapshotLate?: boolean;
+  /** MUTANT md-stop-drops-subscribers: a stopping server drops the connections without a close frame (1006). */
+  dropOnStop?: boolean;
 }
 
 /** Answers an upgrade request with a problem instead of the handshake. */
@@ -85,6 +87,8 @@ export function attachMarketDataSocket(
 
   // Stopping: every subscriber gets 1001 before the HTTP server closes.
   app.addHook('preClose', async () => {
+    // MUTANT md-stop-drops-subscribers: no closing handshake, so subscribers see 1006 instead of 1001.
+    if (o.dropOnStop) for (const ws of open) ws.terminate();
     const closed = [...open].map((ws) => new Promise((resolve) => ws.once('close', resolve)));
     for (const ws of open) ws.close(1001, 'going away');
     await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 1000))]);

@@ -16,6 +16,10 @@ export interface MarketDataFaults {
   makerSideWrong?: boolean;
   /** MUTANT md-price-as-string: a trade's price goes out as a decimal string of dollars. */
   priceAsString?: boolean;
+  /** MUTANT md-snapshot-depth-limited: a snapshot carries the best 10 levels per side only. */
+  snapshotTopLevels?: boolean;
+  /** MUTANT md-seq-reset-on-recovery: after the recovery's replay every symbol's seq starts again at 0. */
+  resetSeqAfterRecovery?: boolean;
 }
 
 export interface Level {
@@ -164,7 +168,22 @@ export class MarketDataPublisher {
     const feed = this.feed(symbol);
     const sorted = (levels: Map<number, number>, descending: boolean) =>
       [...levels].sort((a, b) => (descending ? b[0] - a[0] : a[0] - b[0])).map(([price, size]) => ({ price, size }));
-    return { type: 'snapshot', symbol, seq: feed.seq, bids: sorted(feed.bids, true), asks: sorted(feed.asks, false) };
+    const frame: SnapshotFrame = {
+      type: 'snapshot',
+      symbol,
+      seq: feed.seq,
+      bids: sorted(feed.bids, true),
+      asks: sorted(feed.asks, false),
+    };
+    // MUTANT md-snapshot-depth-limited: GET L2's default depth, 10 levels a side.
+    if (this.faults.snapshotTopLevels)
+      return { ...frame, bids: frame.bids.slice(0, 10), asks: frame.asks.slice(0, 10) };
+    return frame;
+  }
+
+  /** MUTANT md-seq-reset-on-recovery: the book is kept, the sequence numbers start again (seq is not the log's). */
+  recovered(): void {
+    if (this.faults.resetSeqAfterRecovery) for (const feed of this.feeds.values()) feed.seq = 0;
   }
 
   /** Registers a subscriber; returns the function that unregisters it. */

@@ -137,6 +137,24 @@ export const MUTANTS = [
     description:
       'a subscriber is registered first and its snapshot taken after a 50 ms step: updates published meanwhile go out before the snapshot',
   },
+  // From the market-data blind bugs (fixtures/blind-bugs/29-stock-exchange/ws-*), each a miss the checks were
+  // strengthened for.
+  {
+    name: 'md-snapshot-depth-limited',
+    breaks: 'SE-C5',
+    description: "a snapshot carries the best 10 levels per side (GET L2's default depth), not every level",
+  },
+  {
+    name: 'md-seq-reset-on-recovery',
+    breaks: 'SE-F1',
+    description:
+      "after a restart every symbol's market-data seq starts again at 0 (the book is right): the snapshot's seq is not the log's",
+  },
+  {
+    name: 'md-stop-drops-subscribers',
+    breaks: 'SE-F1',
+    description: 'a stopping server drops the subscribers without a close frame (they see 1006), not 1001',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

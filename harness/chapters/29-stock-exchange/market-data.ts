@@ -13,9 +13,11 @@ import {
   freshSymbol,
   freshUser,
   fund,
+  type LogEvent,
   type Order,
   type OrderBookL2,
   okBody,
+  readLog,
   type SeApi,
   type Side,
   seApi,
@@ -29,7 +31,7 @@ const same = (a: unknown, b: unknown) => isDeepStrictEqual(a, b);
 const show = (v: unknown) => JSON.stringify(v);
 
 /** Runs a check body with a frame log; closes every subscriber and fails on any frame that broke the schemas. */
-async function withLog(ctx: CheckContext, body: (log: MdLog) => Promise<void>): Promise<void> {
+export async function withLog(ctx: CheckContext, body: (log: MdLog) => Promise<void>): Promise<void> {
   const log = new MdLog(ctx);
   try {
     await body(log);
@@ -207,6 +209,23 @@ export async function marketDataConformance(ctx: CheckContext): Promise<void> {
       same(late.frames[1], c.frames[5]),
       `two subscribers got update 5 differently: ${show(late.frames[1])} and ${show(c.frames[5])}`,
     );
+
+    // The snapshot has every level, however deep (no depth limit): 11 bids of 1 below the best, 12 levels.
+    for (let i = 0; i < 11; i++)
+      okBody<Order>(
+        ctx,
+        await api.place({ userId: buyer, symbol, side: 'buy', price: 9800 + i, quantity: 1 }),
+        201,
+        `a bid of 1 at ${9800 + i}`,
+      );
+    await frameAt(ctx, c, 16, 'after 11 more bids');
+    const deep = await MdClient.open(ctx, log, symbol);
+    const s16 = await frameAt(ctx, deep, 0, 'a subscriber to a book 12 levels deep');
+    const bids = [{ price: 9900, size: 2 }, ...Array.from({ length: 11 }, (_, i) => ({ price: 9810 - i, size: 1 }))];
+    ctx.expect(
+      same(s16, { type: 'snapshot', symbol, seq: 16, bids, asks: [] }),
+      `with 12 bid levels (9900, 9810..9800) a new subscriber's snapshot is ${show(s16)}, not every level at seq 16`,
+    );
     await frameAt(ctx, other, 0, 'a subscriber of another symbol');
     ctx.expect(
       other.frames.length === 1,
@@ -214,6 +233,49 @@ export async function marketDataConformance(ctx: CheckContext): Promise<void> {
     );
     ctx.evidence.framesChecked = [...log.clients].reduce((n, x) => n + x.frames.length, 0);
   });
+}
+
+/**
+ * The symbol's market-data seq the event log implies (marketdata-frames.schema.json Seq: +1 per trade or l2update;
+ * openapi.yaml subscribeMarketData: per accepted order or cancel of the symbol a trade per fill, then one l2update).
+ * A model of the log, so a snapshot's seq is graded without trusting the exchange's stream, also across a restart.
+ */
+export function seqFromLog(events: readonly LogEvent[], symbol: string): number {
+  const orders = new Set<number>();
+  let seq = 0;
+  for (const e of events)
+    if (e.type === 'new' && e.symbol === symbol) {
+      orders.add(e.orderId);
+      seq++;
+    } else if (e.type === 'fill' && e.symbol === symbol) seq++;
+    else if (e.type === 'cancel' && orders.has(e.orderId)) seq++;
+  return seq;
+}
+
+/**
+ * A new subscriber's snapshot against the event log and the REST book: its seq is the one the log implies, its
+ * levels the REST L2 book's (every level). Nothing may trade on the symbol meanwhile.
+ */
+export async function expectSnapshotFromLog(
+  ctx: CheckContext,
+  api: SeApi,
+  log: MdLog,
+  symbol: string,
+  what: string,
+): Promise<Frame> {
+  const c = await MdClient.open(ctx, log, symbol);
+  const snap = await frameAt(ctx, c, 0, what);
+  c.close();
+  const want = seqFromLog((await readLog(ctx, api, 1)).events, symbol);
+  const x = await api.l2(symbol, 1000);
+  const l2 = okBody<OrderBookL2>(ctx, x, 200, `${what}: reading the L2 book`);
+  const book = { bids: l2.bids, asks: l2.asks };
+  ctx.expect(
+    snap.type === 'snapshot' && snap.seq === want && same({ bids: snap.bids, asks: snap.asks }, book),
+    `${what}: a new subscriber's first frame is ${show(snap).slice(0, 600)}; the event log implies a snapshot at seq ${want} (a trade per fill, an l2update per order and cancel of ${symbol}) of the REST L2 book ${show(book).slice(0, 600)}`,
+    x,
+  );
+  return snap;
 }
 
 /** The subscriber's state against the model book, its trades against the model's matches, and the REST book. */

@@ -80,7 +80,7 @@ export const catalog = {
     {
       "id": "SE-C5",
       "kind": "conformance",
-      "title": "The market-data WebSocket - a snapshot first, then an order's l2update, a match's trade and l2update and a cancel's l2update with consecutive seq and the log's sequence IDs, nothing of another symbol; a plain GET 426; a malformed symbol refused 400 with a problem body, on the upgrade too; every frame valid against marketdata-frames.schema.json",
+      "title": "The market-data WebSocket - a snapshot first, then an order's l2update, a match's trade and l2update and a cancel's l2update with consecutive seq and the log's sequence IDs, nothing of another symbol; a snapshot with every level of a book 12 levels deep; a plain GET 426; a malformed symbol refused 400 with a problem body, on the upgrade too; every frame valid against marketdata-frames.schema.json",
       "covers": [
         "subscribeMarketData"
       ]
@@ -162,7 +162,7 @@ export const catalog = {
     {
       "id": "SE-F1",
       "kind": "fault",
-      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole, clientOrderIds recovered, new order and sequence IDs after every logged one",
+      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole, clientOrderIds recovered, new order and sequence IDs after every logged one; a market-data snapshot before and after each kill at the seq the log implies with the REST book; a graceful stop (SIGTERM) closes a subscriber with 1001",
       "covers": [
         "fault:1"
       ],
