@@ -47,7 +47,7 @@ await runServer({
     const history = new MatchHistory(db, mutant);
     let board: Board;
     if (config.redisUrl) {
-      const redis = new RedisBoard(config.redisUrl, `sdgrade:26:${instanceId(config.dataDir)}:`);
+      const redis = new RedisBoard(config.redisUrl, `sdgrade:26:${instanceId(config.dataDir)}:`, mutant);
       await redis.connect();
       board = redis;
     } else {
