@@ -10,7 +10,6 @@
 // both in a rebuilt board and added on top of it.
 import { Redis } from 'ioredis';
 import { type Board, BoardLost, type Entry, rankStretch, type Standing } from './board.ts';
-import type { MutantName } from './mutants.ts';
 
 /** KEYS: board, marker. ARGV: points, user, history id. {0}: lost; {1}: already in the board; {2, total}: added. */
 const INCREMENT_IF_BUILT = `
@@ -31,7 +30,6 @@ export class RedisBoard implements Board {
   constructor(
     url: string,
     private readonly prefix: string,
-    private readonly mutant?: MutantName,
   ) {
     this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true }) as WithScript;
     // EVALSHA, and EVAL when a restarted Redis no longer has the script.
@@ -104,9 +102,7 @@ export class RedisBoard implements Board {
     for (const [month, users] of totals) {
       const args: (string | number)[] = [];
       for (const [user, score] of users) args.push(score, user);
-      // MUTANT rebuild-batch-drops: each batch of 1,000 players slices 999 (its last player is dropped).
-      const batch = this.mutant === 'rebuild-batch-drops' ? 1998 : 2000;
-      for (let i = 0; i < args.length; i += 2000) tx.zadd(this.key(month), ...args.slice(i, i + batch));
+      for (let i = 0; i < args.length; i += 2000) tx.zadd(this.key(month), ...args.slice(i, i + 2000));
     }
     tx.set(this.marker, String(upTo));
     const r = await tx.exec();

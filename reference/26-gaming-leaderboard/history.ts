@@ -45,7 +45,6 @@ export class MatchHistory {
   async cut(): Promise<HistoryCut> {
     if (this.mutant === 'rebuild-misses-concurrent') return this.cutWatermarkLate();
     if (this.mutant === 'rebuild-wrong-month') return this.cutByPostingMonth();
-    if (this.mutant === 'rebuild-skips-uncommitted') return this.cutWithoutInFlight();
     return this.db.tx(async (sql) => {
       // PostgreSQL hands out ids before commit, so a row with a lower id than the last one read could still commit
       // after the read and be missed by a rebuild that counts it as included. SHARE mode waits for the inserts
@@ -63,14 +62,6 @@ export class MatchHistory {
 
   /** A player's total in a month over the rows up to `id`: what the update that recorded row `id` answers. */
   async totalAt(month: string, user: string, id: number): Promise<number> {
-    // MUTANT included-total-all-months: the player's total over every month.
-    if (this.mutant === 'included-total-all-months') {
-      const [all] = await this.db.all<{ score: number | null }>(
-        'SELECT SUM(points) AS score FROM match_wins WHERE user_id = ? AND id <= ?',
-        [user, id],
-      );
-      return Number(all?.score ?? 0);
-    }
     const [r] = await this.db.all<{ score: number | null }>(
       'SELECT SUM(points) AS score FROM match_wins WHERE month = ? AND user_id = ? AND id <= ?',
       [month, user, id],
@@ -87,21 +78,6 @@ export class MatchHistory {
     await pause(1000);
     const [last] = await this.db.all<{ upto: number | null }>('SELECT MAX(id) AS upto FROM match_wins');
     return { upTo: Number(last?.upto ?? 0), totals: group(rows) };
-  }
-
-  // MUTANT rebuild-skips-uncommitted: the last id counts every row, but the totals leave out the rows recorded in the
-  // 100 ms before the cut, as a snapshot read leaves out rows whose ids PostgreSQL handed out before they committed
-  // (the cut without its SHARE lock): those updates are taken as in the board, and are not.
-  private async cutWithoutInFlight(): Promise<HistoryCut> {
-    return this.db.tx(async (sql) => {
-      const [last] = await sql.all<{ upto: number | null }>('SELECT MAX(id) AS upto FROM match_wins');
-      const upTo = Number(last?.upto ?? 0);
-      const rows = await sql.all<{ month: string; user_id: string; score: number }>(
-        'SELECT month, user_id, SUM(points) AS score FROM match_wins WHERE id <= ? AND at < ? GROUP BY month, user_id',
-        [upTo, Date.now() - 100],
-      );
-      return { upTo, totals: group(rows) };
-    });
   }
 
   // MUTANT rebuild-wrong-month: each win is filed under the month it was posted in, not the month the update named.

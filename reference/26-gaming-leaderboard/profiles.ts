@@ -8,8 +8,6 @@ import type { MutantName } from './mutants.ts';
 /** Names cached at most; the top 10s of the months being read are far fewer. */
 const CACHE_MAX = 10_000;
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export class Profiles {
   private readonly cache = new Map<string, string | null>();
   /** Bumped by every set: a read that began before it does not cache what it read. */
@@ -22,35 +20,21 @@ export class Profiles {
 
   /** Creates or replaces a profile; resolves once it is stored and no cache can serve the old name. */
   async set(user: string, displayName: string): Promise<void> {
-    if (this.mutant === 'profile-cache-dropped-early') {
-      // MUTANT profile-cache-dropped-early: the cached name dropped before the write, which lands 50 ms later (a
-      // write that is slow to commit): a read in between caches the old name from the store.
-      this.generation++;
-      this.cache.delete(user);
-      await pause(50);
-    }
     await this.db.run(
       `INSERT INTO users (user_id, display_name, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, updated_at = excluded.updated_at`,
-      [this.id(user), displayName, Date.now()],
+      [user, displayName, Date.now()],
     );
-    if (this.mutant === 'profile-cache-dropped-early') return;
     // MUTANT profile-cache-stale: the cached name is kept after a set.
     if (this.mutant === 'profile-cache-stale') return;
     this.generation++;
     this.cache.delete(user);
   }
 
-  /** The key a player's profile is stored under: their ID as given (IDs differing only by case are different). */
-  private id(user: string): string {
-    // MUTANT profile-id-any-case: the ID in lower case, so Mary1934 and mary1934 share a profile.
-    return this.mutant === 'profile-id-any-case' ? user.toLowerCase() : user;
-  }
-
   /** The profile's name, or null without one (from the store). */
   async get(user: string): Promise<string | null> {
     const [row] = await this.db.all<{ display_name: string }>('SELECT display_name FROM users WHERE user_id = ?', [
-      this.id(user),
+      user,
     ]);
     return row?.display_name ?? null;
   }
@@ -67,18 +51,13 @@ export class Profiles {
     const generation = this.generation;
     const rows = await this.db.all<{ user_id: string; display_name: string }>(
       `SELECT user_id, display_name FROM users WHERE user_id IN (${missing.map(() => '?').join(', ')})`,
-      missing.map((u) => this.id(u)),
+      missing,
     );
-    // MUTANT profile-names-by-position: the n-th row found is taken as the n-th player's, though players without a
-    // profile have no row (and rows come back in the store's order).
-    const found =
-      this.mutant === 'profile-names-by-position'
-        ? new Map(rows.map((r, i) => [this.id(missing[i]!), r.display_name]))
-        : new Map(rows.map((r) => [r.user_id, r.display_name]));
+    const found = new Map(rows.map((r) => [r.user_id, r.display_name]));
     const cacheable = generation === this.generation || this.mutant === 'profile-cache-stale';
     if (cacheable && this.cache.size + missing.length > CACHE_MAX) this.cache.clear();
     for (const u of missing) {
-      const name = found.get(this.id(u)) ?? null;
+      const name = found.get(u) ?? null;
       out.set(u, name);
       if (cacheable) this.cache.set(u, name);
     }
