@@ -14,10 +14,10 @@ import type { Board } from './board.ts';
 import { MemoryBoard } from './board-memory.ts';
 import { RedisBoard } from './board-redis.ts';
 import { type Db, PostgresDb, SqliteDb, schemaFor } from './db.ts';
-import { MatchHistory } from './history.ts';
+import type { MatchHistory } from './history.ts';
 import { Leaderboard } from './leaderboard.ts';
+import { historyFor, profilesFor, redisBoardFor } from './mutant-stores.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
-import { Profiles } from './profiles.ts';
 
 export const CHAPTER = '26-gaming-leaderboard';
 
@@ -44,10 +44,10 @@ await runServer({
     const db: Db = config.databaseUrl
       ? await PostgresDb.connect(config.databaseUrl, schemaFor(config.dataDir), log)
       : new SqliteDb(join(config.dataDir, 'history.sqlite'));
-    const history = new MatchHistory(db, mutant);
+    const history: MatchHistory = historyFor(db, mutant);
     let board: Board;
     if (config.redisUrl) {
-      const redis = new RedisBoard(config.redisUrl, `sdgrade:26:${instanceId(config.dataDir)}:`, mutant);
+      const redis = redisBoardFor(config.redisUrl, `sdgrade:26:${instanceId(config.dataDir)}:`, mutant);
       await redis.connect();
       board = redis;
     } else {
@@ -67,7 +67,7 @@ await runServer({
       spec,
       readiness,
       leaderboard,
-      profiles: new Profiles(db, mutant),
+      profiles: profilesFor(db, mutant),
       gameServerKey,
       mutant,
       logger: { level: config.logLevel },

@@ -110,6 +110,42 @@ export const MUTANTS = [
     description: "anyone may set a player's profile: the game servers' key is not checked on putUserProfile",
   },
   {
+    name: 'profile-names-by-position',
+    breaks: 'RGL-C4',
+    description:
+      "the top 10's names are matched to players by the position of the store's rows, not by user_id: with an unnamed player listed before a named one, names land on the wrong players (blind bug profile-names-by-position)",
+  },
+  {
+    name: 'profile-id-any-case',
+    breaks: 'RGL-C4',
+    description:
+      'profiles are stored and read under the player ID in lower case: two players whose IDs differ only by case share one profile (blind bug profile-id-nocase)',
+  },
+  {
+    name: 'profile-cache-dropped-early',
+    breaks: 'RGL-I6',
+    description:
+      'a profile set drops the cached name before its write (which lands 50 ms later): a top 10 read in between caches the old name after the set was answered (blind bug profile-cache-dropped-before-write)',
+  },
+  {
+    name: 'included-total-all-months',
+    breaks: 'RGL-F2',
+    description:
+      "an update whose row a rebuild already counted answers the player's history total over every month, not its month's (blind bug included-total-all-months)",
+  },
+  {
+    name: 'rebuild-skips-uncommitted',
+    breaks: 'RGL-F2',
+    description:
+      "the rebuild's totals leave out the rows recorded in the 100 ms before its cut, but its last id counts them, as a snapshot read on PostgreSQL without the SHARE lock leaves out rows not yet committed: updates racing the rebuild are lost (blind bug pg-cut-snapshot-no-lock)",
+  },
+  {
+    name: 'rebuild-batch-drops',
+    breaks: 'RGL-F2',
+    description:
+      'the Redis rebuild writes a month in batches of 1,000 players but slices 999: a board of 1,000 players or more loses one player a batch (blind bug redis-rebuild-batch-drops)',
+  },
+  {
     name: 'profile-cache-stale',
     breaks: 'RGL-I6',
     description: "the top 10's cached profile names are kept after a profile is set: the top 10 shows the old name",

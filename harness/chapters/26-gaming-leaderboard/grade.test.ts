@@ -76,7 +76,7 @@ describe('26-gaming-leaderboard reference', () => {
       const r = await gradeChapter({ ...base, target: { manifest: gamingLeaderboard.referenceManifest } });
       expect(failures(r)).toEqual([]);
       expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
-      expect(r.checks.find((c) => c.id === 'RGL-F2')!.evidence?.acknowledged).toBe(87);
+      expect(r.checks.find((c) => c.id === 'RGL-F2')!.evidence?.acknowledged).toBe(135);
       // The boards really were Redis's and the history PostgreSQL's: the run left its sorted sets and its table.
       expect(await redisBoardKeys()).toBeGreaterThan(keysBefore);
       expect(await historyTables()).toBeGreaterThan(tablesBefore);

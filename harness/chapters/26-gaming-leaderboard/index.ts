@@ -14,7 +14,14 @@ import { boardEqualsBruteForce, concurrentUpdatesAddUp, monthsIsolated, onlyGame
 import { redisRestart } from './redis-restart.ts';
 
 /** These show only with a real Redis to restart (RGL-F2). */
-const NEEDS_REDIS = new Set<string>(['history-after-ack', 'rebuild-wrong-month', 'rebuild-misses-concurrent']);
+const NEEDS_REDIS = new Set<string>([
+  'history-after-ack',
+  'rebuild-wrong-month',
+  'rebuild-misses-concurrent',
+  'rebuild-skips-uncommitted',
+  'included-total-all-months',
+  'rebuild-batch-drops',
+]);
 
 export const gamingLeaderboard: ChapterModule<CheckId> = {
   slug: '26-gaming-leaderboard',

@@ -69,30 +69,54 @@ export async function profileConformance(ctx: CheckContext): Promise<void> {
       r,
     );
   }
-  // The top 10 carries the names: the profile's for u, null for a player who has none.
+  // Two players whose IDs differ only by case are two players (IDs are compared byte for byte): each keeps the
+  // profile set for it, whichever was set last.
+  const lower = uniqueUser('c4case');
+  const upper = lower.toUpperCase();
+  await setName(ctx, api, lower, 'Lower case', 'RGL-C4');
+  await setName(ctx, api, upper, 'Upper case', 'RGL-C4');
+  for (const [user, name] of [
+    [lower, 'Lower case'],
+    [upper, 'Upper case'],
+  ] as const) {
+    const r = await api.profile(user);
+    const b = okBody<UserProfile>(ctx, r, 200, `reading the profile of ${user}`);
+    ctx.expect(
+      b.user_id === user && b.display_name === name,
+      `${user}'s profile reads back ${JSON.stringify(b)} after it was set to ${JSON.stringify(name)} (and ${user === lower ? upper : lower}'s to another name): IDs that differ only by case share a profile`,
+      r,
+    );
+  }
+  // The top 10 carries each player's own name, null for a player who has none: named and unnamed players
+  // alternate in board order, an unnamed one first, and two of them differ only by case.
   const month = await freshMonth(ctx, api);
   const v = uniqueUser('c4none');
-  for (const [user, points] of [
-    [u, 5],
-    [v, 3],
-  ] as const) {
+  const w = uniqueUser('c4none');
+  const want: [string, string | null, number][] = [
+    [w, null, 7],
+    [u, names[1]!, 5],
+    [lower, 'Lower case', 4],
+    [v, null, 3],
+    [upper, 'Upper case', 2],
+  ];
+  for (const [user, , points] of want) {
     okBody<ScoreUpdated>(ctx, await api.update({ user_id: user, points, month }), 200, `posting for ${user}`);
   }
   const t = await api.top(month);
   const top = okBody<TopScores>(ctx, t, 200, `the top 10 of ${month}`);
   const shown = top.data.map((e) => [e.user_id, e.display_name]);
+  const named = want.map(([user, name]) => [user, name]);
   ctx.expect(
-    JSON.stringify(shown) ===
-      JSON.stringify([
-        [u, names[1]],
-        [v, null],
-      ]),
-    `the top 10 of ${month} shows ${JSON.stringify(shown)}; ${u} is named ${JSON.stringify(names[1])} and ${v} has no profile`,
+    JSON.stringify(shown) === JSON.stringify(named),
+    `the top 10 of ${month} shows ${JSON.stringify(shown)}; the players in board order with their profiles' names are ${JSON.stringify(named)}`,
     t,
   );
 }
 
 type Op = { kind: 'name'; p: number; name: string } | { kind: 'points'; p: number; points: number };
+
+/** When the top-10 reads sent with each profile set leave, in ms after the set. */
+const DURING_SET_MS = [0, 1, 3, 10, 30] as const;
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('name' as const), p: fc.nat({ max: 4 }), name: fc.constantFrom('Ann', 'Bob', 'Cy') }),
@@ -121,7 +145,14 @@ export async function topNamesAreCurrent(ctx: CheckContext): Promise<void> {
       const user = players[op.p]!;
       const what = `after step ${i + 1}`;
       if (op.kind === 'name') {
+        // Top-10 reads in flight while the name is set: whatever they show, a name one of them read from the store
+        // must not be served (from a cache) once the set has been answered: the read after this step checks it.
+        const during = DURING_SET_MS.map(async (ms) => {
+          await ctx.sleep(ms);
+          return api.top(month);
+        });
         await setName(ctx, api, user, op.name, what);
+        for (const x of await Promise.all(during)) okBody(ctx, x, 200, `${what}: a top 10 read while a name was set`);
         names.set(user, op.name);
       } else {
         const want = model.add(user, op.points);

@@ -4,16 +4,18 @@
 // three times right after acknowledged updates. Survive means: every read and update after the restart answers as
 // brute force over every update acknowledged in the check (the board rebuilt from the history, on start or on
 // finding the loss), whichever comes first after the restart (a read, a burst of updates racing the rebuild, an
-// update), and each update answers its player's new total.
+// update), and each update answers its player's new total; and a board of 2,500 players comes back whole each time.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { withPrivateRedis } from '../../faults/target-on-private-service.ts';
 import {
   BoardModel,
+  expectBoard,
   expectMonthEquals,
   freshMonth,
   type LbApi,
+  type Leaderboard,
   lbApi,
   okBody,
   type ScoreUpdated,
@@ -26,6 +28,21 @@ const AT_ONCE = 10;
 /** The burst racing the rebuild: this many updates, one every STAGGER_MS from the first read after the restart. */
 const RACING = 20;
 const STAGGER_MS = 100;
+/**
+ * With them, from the same read on, STREAMS clients each posting STREAM_EACH updates back to back: inserts into the
+ * history are under way at every moment of the rebuild's read of it (a store that hands out ids before commit, as
+ * PostgreSQL's sequences do, can then have a row with a lower id than the last one the rebuild read still
+ * uncommitted: a rebuild that counts it as included loses it).
+ */
+const STREAMS = 6;
+const STREAM_EACH = 8;
+/**
+ * A board too big for one write of the rebuild: this many players in a month of its own, posted before the first
+ * restart (BIG_AT_ONCE at a time) and read back (top 10 and total) after each, so a rebuild that writes a big board
+ * in batches and loses a player at a batch's edge shows.
+ */
+const BIG = 2500;
+const BIG_AT_ONCE = 25;
 
 interface Op {
   month: string;
@@ -52,6 +69,7 @@ async function restartsLoseNothing(
 ): Promise<void> {
   const months = [await freshMonth(ctx, api), await freshMonth(ctx, api)];
   const models = new Map(months.map((m) => [m, new BoardModel()]));
+  const big = { month: await freshMonth(ctx, api), model: new BoardModel() };
   const players = Array.from({ length: 10 }, (_, i) => uniqueUser(`f2p${i}x`));
   let acknowledged = 0;
 
@@ -79,13 +97,16 @@ async function restartsLoseNothing(
   const keysBefore: number[] = [];
   for (const [round, firstAfter] of (['a read', 'updates racing the rebuild', 'an update'] as const).entries()) {
     const when = `after Redis restart ${round + 1} (first: ${firstAfter})`;
-    // Acknowledged updates: one after the other, then all at once (distinct players, so each answer is known).
+    // Acknowledged updates: one after the other, then all at once (distinct players, so each answer is known). The
+    // months alternate by round, so by the third round every player has points in both months: an update whose
+    // total is taken from the history must take its own month's.
     for (const r of rounds[round]!) await post({ month: months[r.m]!, user: players[r.p]!, points: r.points }, when);
     await Promise.all(
       Array.from({ length: AT_ONCE }, (_, i) =>
-        post({ month: months[i % 2]!, user: players[i]!, points: 1 + (i % 3) }, when),
+        post({ month: months[(i + round) % 2]!, user: players[i]!, points: 1 + (i % 3) }, when),
       ),
     );
+    if (round === 0) await fillBigBoard(ctx, api, big.month, big.model);
     keysBefore.push(await keyCount());
     ctx.expect(keysBefore[round]! > 0, `${when}: the service keeps nothing in the check's Redis: it does not use it`);
     await restart();
@@ -99,11 +120,37 @@ async function restartsLoseNothing(
       await racingUpdates(ctx, api, months, post, when, round);
     }
     for (const m of months) await expectMonthEquals(ctx, api, m, models.get(m)!, when);
+    const t = await api.top(big.month);
+    expectBoard(
+      ctx,
+      okBody<Leaderboard>(ctx, t, 200, `${when}: the top 10 of the big board`),
+      big.model.top(),
+      `${when}: the top 10 of a board of ${BIG} players in ${big.month}`,
+      t,
+    );
   }
   ctx.evidence.acknowledged = acknowledged;
+  ctx.evidence.bigBoard = big.model.scores.size;
+  ctx.expect(big.model.scores.size === BIG, `the big board has ${big.model.scores.size} players, ${BIG} posted`);
   ctx.evidence.keysBeforeEachRestart = keysBefore;
-  const sent = 3 * (SEQUENTIAL + AT_ONCE) + RACING + 1;
+  const sent = 3 * (SEQUENTIAL + AT_ONCE) + RACING + STREAMS * STREAM_EACH + 1;
   ctx.expect(acknowledged === sent, `${acknowledged} updates acknowledged, ${sent} sent`);
+}
+
+/** Posts BIG players (1 to 50 points each) to `month`, BIG_AT_ONCE at a time, each answer its points. */
+async function fillBigBoard(ctx: CheckContext, api: LbApi, month: string, model: BoardModel): Promise<void> {
+  for (let from = 0; from < BIG; from += BIG_AT_ONCE) {
+    await Promise.all(
+      Array.from({ length: Math.min(BIG_AT_ONCE, BIG - from) }, async (_, i) => {
+        const user = `f2big${String(from + i).padStart(5, '0')}`;
+        const points = 1 + (((from + i) * 37) % 50);
+        const x = await api.update({ user_id: user, points, month });
+        const b = okBody<ScoreUpdated>(ctx, x, 200, `posting ${points} for ${user} in ${month}`);
+        ctx.expect(b.score === points, `posting ${points} for the new player ${user} answered total ${b.score}`, x);
+        model.add(user, points);
+      }),
+    );
+  }
 }
 
 /**
@@ -121,6 +168,17 @@ async function racingUpdates(
 ): Promise<void> {
   const read = api.top(months[0]!);
   const racing: Promise<unknown>[] = [read];
+  for (let s = 0; s < STREAMS; s++) {
+    const stream = (async () => {
+      for (let i = 0; i < STREAM_EACH; i++)
+        await post(
+          { month: months[(s + i) % 2]!, user: uniqueUser(`f2s${round}x${s}x${i}x`), points: 1 + (i % 3) },
+          when,
+        );
+    })();
+    stream.catch(() => undefined);
+    racing.push(stream);
+  }
   for (let i = 0; i < RACING; i++) {
     if (i > 0) await ctx.sleep(STAGGER_MS);
     const update = post({ month: months[i % 2]!, user: uniqueUser(`f2r${round}x${i}x`), points: 1 + (i % 3) }, when);
@@ -132,5 +190,5 @@ async function racingUpdates(
   const first = await read;
   okBody(ctx, first, 200, `${when}: the first read of the top 10`);
   await Promise.all(racing);
-  ctx.evidence.racingUpdates = RACING;
+  ctx.evidence.racingUpdates = RACING + STREAMS * STREAM_EACH;
 }

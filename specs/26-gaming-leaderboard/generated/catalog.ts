@@ -58,7 +58,7 @@ export const catalog = {
     {
       "id": "RGL-C4",
       "kind": "conformance",
-      "title": "A game server sets a player's profile (200, read back, replaced, 64 characters outside the BMP accepted); without the key 401 unauthorized and a name of 65 characters 400, nothing stored; a player never named is 404 user_not_found; the top 10 shows each player's name, null without a profile",
+      "title": "A game server sets a player's profile (200, read back, replaced, 64 characters outside the BMP accepted); without the key 401 unauthorized and a name of 65 characters 400, nothing stored; a player never named is 404 user_not_found; two players whose IDs differ only by case keep a profile each; the top 10 shows each player's own name, null without a profile (unnamed and named players alternating, an unnamed one first)",
       "covers": [
         "putUserProfile",
         "getUserProfile",
@@ -115,7 +115,7 @@ export const catalog = {
     {
       "id": "RGL-I6",
       "kind": "property",
-      "title": "After any sequence of score updates and profile sets, the top 10 read after each step shows every listed player's name as last set (null when never), a name set after the player was already read in a top 10 included",
+      "title": "After any sequence of score updates and profile sets, the top 10 read after each step shows every listed player's name as last set (null when never), a name set after the player was already read in a top 10 included, and with top-10 reads in flight while each name is set",
       "covers": [
         "invariant:10",
         "putUserProfile",
@@ -137,7 +137,7 @@ export const catalog = {
     {
       "id": "RGL-F2",
       "kind": "fault",
-      "title": "The board's Redis restarts empty (no persistence) while the service runs, three times - each time the board (rebuilt from the match history) answers the same top 10, scores, ranks and windows as brute force over every acknowledged update, updates sent while it is being rebuilt are neither lost nor counted twice, and each update answers its player's new total",
+      "title": "The board's Redis restarts empty (no persistence) while the service runs, three times - each time the board (rebuilt from the match history) answers the same top 10, scores, ranks and windows as brute force over every acknowledged update, updates sent while it is being rebuilt (one every 100 ms, and six clients posting back to back) are neither lost nor counted twice, each update answers its player's new total in its month (the players have points in both months), and a board of 2,500 players comes back whole",
       "covers": [
         "fault:2",
         "invariant:8",

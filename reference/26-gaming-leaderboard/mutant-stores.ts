@@ -1,0 +1,156 @@
+// Mutants that live in the stores (the match history, the profiles, the Redis board), written as subclasses so that
+// the stores' own code stays as the blind bugs' patches (fixtures/blind-bugs/26-gaming-leaderboard/) were written
+// against. main.ts picks one when MUTANT names it.
+import { RedisBoard } from './board-redis.ts';
+import type { Db } from './db.ts';
+import { type HistoryCut, MatchHistory } from './history.ts';
+import type { MutantName } from './mutants.ts';
+import { Profiles } from './profiles.ts';
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function group(rows: readonly { month: string; user_id: string; score: number }[]): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const m = out.get(r.month) ?? new Map<string, number>();
+    out.set(r.month, m);
+    m.set(r.user_id, (m.get(r.user_id) ?? 0) + Number(r.score));
+  }
+  return out;
+}
+
+/** MUTANT included-total-all-months, MUTANT rebuild-skips-uncommitted. */
+class MutantHistory extends MatchHistory {
+  constructor(
+    private readonly store: Db,
+    private readonly which: MutantName,
+  ) {
+    super(store, which);
+  }
+
+  /** included-total-all-months: the player's total over every month, not the update's month's. */
+  override async totalAt(month: string, user: string, id: number): Promise<number> {
+    if (this.which !== 'included-total-all-months') return super.totalAt(month, user, id);
+    const [r] = await this.store.all<{ score: number | null }>(
+      'SELECT SUM(points) AS score FROM match_wins WHERE user_id = ? AND id <= ?',
+      [user, id],
+    );
+    return Number(r?.score ?? 0);
+  }
+
+  /**
+   * rebuild-skips-uncommitted: the last id counts every row, but the totals leave out the rows recorded in the 100 ms
+   * before the cut, as a snapshot read leaves out rows whose ids PostgreSQL handed out before they committed (the cut
+   * without its SHARE lock): those updates are taken as in the board, and are not.
+   */
+  override async cut(): Promise<HistoryCut> {
+    if (this.which !== 'rebuild-skips-uncommitted') return super.cut();
+    return this.store.tx(async (sql) => {
+      const [last] = await sql.all<{ upto: number | null }>('SELECT MAX(id) AS upto FROM match_wins');
+      const upTo = Number(last?.upto ?? 0);
+      const rows = await sql.all<{ month: string; user_id: string; score: number }>(
+        'SELECT month, user_id, SUM(points) AS score FROM match_wins WHERE id <= ? AND at < ? GROUP BY month, user_id',
+        [upTo, Date.now() - 100],
+      );
+      return { upTo, totals: group(rows) };
+    });
+  }
+}
+
+/** MUTANT profile-id-any-case, MUTANT profile-names-by-position, MUTANT profile-cache-dropped-early. */
+class MutantProfiles extends Profiles {
+  /** profile-cache-dropped-early's own cache of names (the parent's is private). */
+  private readonly cachedNames = new Map<string, string | null>();
+  private setsSeen = 0;
+
+  constructor(
+    private readonly store: Db,
+    private readonly which: MutantName,
+  ) {
+    super(store, which);
+  }
+
+  /** profile-id-any-case: profiles kept under the lower-cased ID, so Mary1934 and mary1934 share one. */
+  private id(user: string): string {
+    return this.which === 'profile-id-any-case' ? user.toLowerCase() : user;
+  }
+
+  override async set(user: string, displayName: string): Promise<void> {
+    if (this.which === 'profile-cache-dropped-early') {
+      // The cached name dropped before the write, which lands 50 ms later (a write slow to commit): a read in
+      // between caches the old name from the store.
+      this.setsSeen++;
+      this.cachedNames.delete(user);
+      await pause(50);
+    }
+    return super.set(this.id(user), displayName);
+  }
+
+  override get(user: string): Promise<string | null> {
+    return super.get(this.id(user));
+  }
+
+  override async namesOf(users: readonly string[]): Promise<Map<string, string | null>> {
+    if (this.which === 'profile-id-any-case') {
+      const found = await super.namesOf(users.map((u) => this.id(u)));
+      return new Map(users.map((u) => [u, found.get(this.id(u)) ?? null]));
+    }
+    if (this.which === 'profile-names-by-position') {
+      // The n-th row found is taken as the n-th player's, though players without a profile have no row.
+      const rows = await this.store.all<{ display_name: string }>(
+        `SELECT display_name FROM users WHERE user_id IN (${users.map(() => '?').join(', ')})`,
+        [...users],
+      );
+      return new Map(users.map((u, i) => [u, rows[i]?.display_name ?? null]));
+    }
+    const out = new Map<string, string | null>();
+    const missing = users.filter((u) => {
+      if (!this.cachedNames.has(u)) return true;
+      out.set(u, this.cachedNames.get(u)!);
+      return false;
+    });
+    if (missing.length === 0) return out;
+    const seen = this.setsSeen;
+    const rows = await this.store.all<{ user_id: string; display_name: string }>(
+      `SELECT user_id, display_name FROM users WHERE user_id IN (${missing.map(() => '?').join(', ')})`,
+      missing,
+    );
+    const found = new Map(rows.map((r) => [r.user_id, r.display_name]));
+    for (const u of missing) {
+      out.set(u, found.get(u) ?? null);
+      if (seen === this.setsSeen) this.cachedNames.set(u, found.get(u) ?? null);
+    }
+    return out;
+  }
+}
+
+/** MUTANT rebuild-batch-drops: the rebuild writes a month in batches of 1,000 players and drops each batch's last. */
+class BatchDroppingRedisBoard extends RedisBoard {
+  override replaceAll(totals: ReadonlyMap<string, ReadonlyMap<string, number>>, upTo: number): Promise<void> {
+    const kept = new Map(
+      [...totals].map(([month, users]) => [month, new Map([...users].filter((_, i) => i % 1000 !== 999))]),
+    );
+    return super.replaceAll(kept, upTo);
+  }
+}
+
+const HISTORY_MUTANTS: readonly MutantName[] = ['included-total-all-months', 'rebuild-skips-uncommitted'];
+const PROFILE_MUTANTS: readonly MutantName[] = [
+  'profile-id-any-case',
+  'profile-names-by-position',
+  'profile-cache-dropped-early',
+];
+
+export function historyFor(db: Db, mutant: MutantName | undefined): MatchHistory {
+  return mutant && HISTORY_MUTANTS.includes(mutant) ? new MutantHistory(db, mutant) : new MatchHistory(db, mutant);
+}
+
+export function profilesFor(db: Db, mutant: MutantName | undefined): Profiles {
+  return mutant && PROFILE_MUTANTS.includes(mutant) ? new MutantProfiles(db, mutant) : new Profiles(db, mutant);
+}
+
+export function redisBoardFor(url: string, prefix: string, mutant: MutantName | undefined): RedisBoard {
+  return mutant === 'rebuild-batch-drops'
+    ? new BatchDroppingRedisBoard(url, prefix)
+    : new RedisBoard(url, prefix, mutant); // the board's own switch: rank-read-apart
+}
