@@ -356,7 +356,11 @@ async function lastPartNumber(ctx: CheckContext, c: S3Client, bucket: string): P
   const key = 'part-10000.bin';
   const uploadId = await createUpload(ctx, c, bucket, key);
   const body = patterned(321, 31);
-  const etag = await uploadPart(ctx, c, { bucket, key, uploadId }, 10_000, body);
+  const etag = await uploadPart(ctx, c, { bucket, key, uploadId }, 10_000, body).catch((e: unknown) => {
+    const err = e as { name?: string; $metadata?: { httpStatusCode?: number }; exchange?: unknown };
+    if (err.exchange) throw e;
+    ctx.expect(false, `UploadPart of part 10,000, the last S3 allows: ${err.$metadata?.httpStatusCode} ${err.name}`);
+  });
   const listed = await c.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
   const shown = JSON.stringify((listed.Parts ?? []).map((p) => [p.PartNumber, p.Size]));
   ctx.expect(shown === JSON.stringify([[10_000, body.length]]), `ListParts after uploading part 10,000: ${shown}`);
