@@ -24,7 +24,9 @@ await runServer({
     if (!Number.isInteger(fileBytes) || fileBytes < 1024) {
       throw new ConfigError(`DATA_FILE_BYTES must be an integer >= 1024, got '${process.env['DATA_FILE_BYTES']}'`);
     }
-    const minPartBytes = Number(process.env['MIN_PART_BYTES'] ?? 5 * 1024 * 1024);
+    // MUTANT min-part-decimal: the default minimum part size in decimal megabytes (5,000,000), not S3's 5 MiB.
+    const defaultMinPart = mutant === 'min-part-decimal' ? 5 * 1000 * 1000 : 5 * 1024 * 1024;
+    const minPartBytes = Number(process.env['MIN_PART_BYTES'] ?? defaultMinPart);
     if (!Number.isInteger(minPartBytes) || minPartBytes < 1) {
       throw new ConfigError(`MIN_PART_BYTES must be a positive integer, got '${process.env['MIN_PART_BYTES']}'`);
     }

@@ -26,7 +26,9 @@ const noSuchUpload = () =>
 async function uploadOf(t: Target, o: AppOptions): Promise<UploadRow> {
   const id = t.query.get('uploadId') ?? '';
   const u = id === '' ? undefined : await o.meta.upload(id);
-  if (!u || u.bucket !== t.bucket || !u.key.equals(t.key)) throw noSuchUpload();
+  // MUTANT upload-bucket-unchecked: an upload id works through its key in any bucket.
+  const otherBucket = u !== undefined && u.bucket !== t.bucket && o.mutant !== 'upload-bucket-unchecked';
+  if (!u || otherBucket || !u.key.equals(t.key)) throw noSuchUpload();
   return u;
 }
 
@@ -64,19 +66,26 @@ export async function uploadPart(
   t: Target,
   o: AppOptions,
 ): Promise<FastifyReply> {
-  const partNumber = partNumberOf(t.query.get('partNumber'));
+  const partNumber = partNumberOf(t.query.get('partNumber'), o.mutant === 'part-number-max-exclusive');
   const upload = await uploadOf(t, o);
   let bytes = bodyOf(request);
-  const md5 = checkDigests(request, bytes, o);
+  // MUTANT part-digest-unchecked: the part's MD5 is computed, the request's digests never compared.
+  const md5 =
+    o.mutant === 'part-digest-unchecked' ? createHash('md5').update(bytes).digest() : checkDigests(request, bytes, o);
   if (o.mutant === 'reupload-appended') {
     // MUTANT reupload-appended: a part sent again is added after the bytes it should replace.
     const earlier = (await o.meta.parts(upload.uploadId)).find((p) => p.partNumber === partNumber);
     if (earlier) bytes = Buffer.concat([o.data.read(earlier.objectId), bytes]);
   }
+  // MUTANT part-size-not-replaced: a part uploaded again keeps the size recorded for the earlier one.
+  const earlierSize =
+    o.mutant === 'part-size-not-replaced'
+      ? (await o.meta.parts(upload.uploadId)).find((p) => p.partNumber === partNumber)?.size
+      : undefined;
   const part: PartRow = {
     partNumber,
     objectId: randomUUID(),
-    size: bytes.length,
+    size: earlierSize ?? bytes.length,
     etag: md5.toString('hex'),
     lastModified: Date.now(),
   };
@@ -96,8 +105,10 @@ export async function uploadPart(
   return reply.code(200).header('etag', `"${part.etag}"`).send();
 }
 
-function partNumberOf(text: string | null): number {
-  if (text === null || !/^[0-9]{1,5}$/.test(text) || Number(text) < 1 || Number(text) > MAX_PART_NUMBER) {
+/** `maxExclusive` is MUTANT part-number-max-exclusive: part 10,000 refused. */
+function partNumberOf(text: string | null, maxExclusive = false): number {
+  const max = maxExclusive ? MAX_PART_NUMBER - 1 : MAX_PART_NUMBER;
+  if (text === null || !/^[0-9]{1,5}$/.test(text) || Number(text) < 1 || Number(text) > max) {
     throw new S3Error(
       400,
       'InvalidArgument',
@@ -149,7 +160,9 @@ export async function completeMultipartUpload(
   let listed = listedParts(bodyOf(request));
   if (o.mutant === 'part-order-unchecked') listed = [...listed].sort((a, b) => a.partNumber - b.partNumber);
   for (let i = 1; i < listed.length; i++) {
-    if (listed[i]!.partNumber <= listed[i - 1]!.partNumber) {
+    // MUTANT duplicate-part-listed: a part number listed twice in a row passes as ascending.
+    const dup = o.mutant === 'duplicate-part-listed' && listed[i]!.partNumber === listed[i - 1]!.partNumber;
+    if (listed[i]!.partNumber <= listed[i - 1]!.partNumber && !dup) {
       throw new S3Error(
         400,
         'InvalidPartOrder',
@@ -188,6 +201,19 @@ export async function completeMultipartUpload(
       ? md5Hex(o.data.read(objectId)) // MUTANT multipart-etag-whole-body
       : multipartEtag(parts.map((p) => p.etag));
   const row: ObjectRow = { objectId, key: t.key, size, etag, lastModified: Date.now() };
+  if (o.mutant === 'complete-not-atomic') {
+    // MUTANT complete-not-atomic: the object is recorded, then (after a wait) the upload ended whether or not an
+    // abort or another complete ended it first.
+    const old = await o.meta.put(t.bucket, row);
+    if (old) o.data.drop(old.objectId);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const p of (await o.meta.endUpload(upload.uploadId))?.parts ?? []) o.data.drop(p.objectId);
+    return sendXml(
+      reply,
+      200,
+      completeResultXml({ location: t.resource, bucket: t.bucket, key: t.key.toString('utf8'), etag }),
+    );
+  }
   const ended = await o.meta.endUpload(upload.uploadId, { bucket: t.bucket, row });
   if (!ended) {
     o.data.drop(objectId);
@@ -235,7 +261,10 @@ export async function listParts(reply: FastifyReply, t: Target, o: AppOptions): 
   }
   const maxParts = Math.min(maxText === null ? MAX_PARTS_LISTED : Number(maxText), MAX_PARTS_LISTED);
   const marker = markerText === null ? 0 : Number(markerText);
-  const after = (await o.meta.parts(upload.uploadId)).filter((p) => p.partNumber > marker);
+  let all = await o.meta.parts(upload.uploadId);
+  // MUTANT parts-listed-unordered: the parts in the order they were uploaded (a store read without ORDER BY).
+  if (o.mutant === 'parts-listed-unordered') all = [...all].sort((a, b) => a.lastModified - b.lastModified);
+  const after = all.filter((p) => p.partNumber > marker);
   const page = after.slice(0, maxParts);
   return sendXml(
     reply,
@@ -247,7 +276,8 @@ export async function listParts(reply: FastifyReply, t: Target, o: AppOptions): 
       marker,
       maxParts,
       parts: page,
-      truncated: after.length > page.length,
+      // MUTANT parts-page-full-truncated: a page exactly full says truncated even when nothing follows.
+      truncated: o.mutant === 'parts-page-full-truncated' ? page.length === maxParts : after.length > page.length,
     }),
   );
 }

@@ -157,6 +157,57 @@ export const MUTANTS = [
     breaks: 'SOS-F3',
     description: "UploadPart answers before the part's row is written (3 s later): a kill -9 loses acknowledged parts",
   },
+  // Multipart blind bugs (fixtures/blind-bugs/25-s3-object-storage/, helper bb25m): each was missed before its check
+  // was strengthened.
+  {
+    name: 'part-number-max-exclusive',
+    breaks: 'SOS-C7',
+    description: "UploadPart's upper bound is exclusive: part 10,000, the last S3 allows, is refused with 400",
+  },
+  {
+    name: 'part-digest-unchecked',
+    breaks: 'SOS-C7',
+    description: "UploadPart never compares the request's Content-MD5 / x-amz-checksum-crc32: a damaged part is stored",
+  },
+  {
+    name: 'duplicate-part-listed',
+    breaks: 'SOS-C7',
+    description: 'CompleteMultipartUpload accepts a part number listed twice (the object holds that part twice)',
+  },
+  {
+    name: 'min-part-decimal',
+    breaks: 'SOS-C7',
+    description:
+      "the default minimum part size is 5,000,000 bytes, not S3's 5 MiB: a part 1 byte under 5 MiB is accepted",
+  },
+  {
+    name: 'upload-bucket-unchecked',
+    breaks: 'SOS-C7',
+    description:
+      'an upload id is checked against the key but not the bucket: the same key in another bucket completes it',
+  },
+  {
+    name: 'complete-not-atomic',
+    breaks: 'SOS-C7',
+    description:
+      'complete records the object, then ends the upload whether or not it still exists: a racing abort (or second complete) succeeds too',
+  },
+  {
+    name: 'parts-page-full-truncated',
+    breaks: 'SOS-C6',
+    description: 'a ListParts page that is exactly full says IsTruncated even when no part follows',
+  },
+  {
+    name: 'parts-listed-unordered',
+    breaks: 'SOS-C6',
+    description: 'ListParts answers the parts in the order they were uploaded, not in part-number order',
+  },
+  {
+    name: 'part-size-not-replaced',
+    breaks: 'SOS-I4',
+    description:
+      'a part uploaded again keeps the size recorded for the earlier one (ListParts and EntityTooSmall see it)',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -1,6 +1,7 @@
 // SOS-I4: a completed multipart upload is exactly its listed parts joined in part-number order, whatever the part
-// numbers, sizes and upload order, with parts uploaded again and parts left out of the list.
-import { CompleteMultipartUploadCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+// numbers, sizes and upload order, with parts uploaded again (in another size) and parts left out of the list; before
+// complete, ListParts answers the model of what was uploaded.
+import { CompleteMultipartUploadCommand, GetObjectCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { createUpload, minPartBytes, multipartEtag, patterned, uploadPart } from './multipart-kit.ts';
@@ -45,12 +46,15 @@ export async function multipartJoinsInOrder(ctx: CheckContext): Promise<void> {
         latest.set(n, { body, etag: await uploadPart(ctx, c, u, n, body) });
         sent.push(`${n}:${body.length}`);
       }
-      for (const i of again) {
+      for (const [j, i] of again.entries()) {
         const n = listed[Math.min(i, listed.length - 1)]!;
-        const body = patterned(latest.get(n)!.body.length, seed++);
+        // Another size than the part it replaces (larger, so a part before the last stays at least the minimum).
+        const body = patterned(latest.get(n)!.body.length + 1 + j, seed++);
         latest.set(n, { body, etag: await uploadPart(ctx, c, u, n, body) });
         sent.push(`${n}:${body.length} again`);
       }
+      const story = `parts ${listed.join(', ')} listed; sent ${sent.join(', ')}`;
+      await listsLatestParts(ctx, c, u, latest, story);
       const parts = listed.map((n) => latest.get(n)!);
       const done = await c.send(
         new CompleteMultipartUploadCommand({
@@ -62,7 +66,6 @@ export async function multipartJoinsInOrder(ctx: CheckContext): Promise<void> {
       );
       const want = Buffer.concat(parts.map((p) => p.body));
       const etag = multipartEtag(parts.map((p) => p.body));
-      const story = `parts ${listed.join(', ')} listed; sent ${sent.join(', ')}`;
       ctx.expect(done.ETag === etag, `${story}: complete answered ETag ${done.ETag}, not ${etag}`);
       const got = await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const bytes = await bytesOf(got.Body);
@@ -78,4 +81,34 @@ export async function multipartJoinsInOrder(ctx: CheckContext): Promise<void> {
     // Each run moves up to four parts of 5 MiB each way: at most 12 runs keep the check well inside its time limit.
     Math.min(12, Math.max(3, Math.ceil(ctx.numRuns / 2))),
   );
+}
+
+/**
+ * ListParts against the model of what was uploaded: every part number once, in ascending order, each with the size
+ * and ETag of its latest upload - whole, and a page of two at a time following NextPartNumberMarker.
+ */
+async function listsLatestParts(
+  ctx: CheckContext,
+  c: S3Client,
+  u: { bucket: string; key: string; uploadId: string },
+  latest: Map<number, { body: Buffer; etag: string }>,
+  story: string,
+): Promise<void> {
+  const want = JSON.stringify(
+    [...latest.entries()].sort(([a], [b]) => a - b).map(([n, p]) => [n, p.body.length, p.etag]),
+  );
+  const show = (ps: { PartNumber?: number; Size?: number; ETag?: string }[]) =>
+    JSON.stringify(ps.map((p) => [p.PartNumber, p.Size, p.ETag]));
+  const base = { Bucket: u.bucket, Key: u.key, UploadId: u.uploadId };
+  const whole = await c.send(new ListPartsCommand(base));
+  ctx.expect(show(whole.Parts ?? []) === want, `${story}: ListParts says ${show(whole.Parts ?? [])}; want ${want}`);
+  const paged: { PartNumber?: number; Size?: number; ETag?: string }[] = [];
+  let marker: string | undefined;
+  for (let page = 0; page <= latest.size; page++) {
+    const r = await c.send(new ListPartsCommand({ ...base, MaxParts: 2, PartNumberMarker: marker }));
+    paged.push(...(r.Parts ?? []));
+    if (!r.IsTruncated) break;
+    marker = r.NextPartNumberMarker;
+  }
+  ctx.expect(show(paged) === want, `${story}: ListParts two at a time says ${show(paged)}; want ${want}`);
 }

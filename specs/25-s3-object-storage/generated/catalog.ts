@@ -75,7 +75,7 @@ export const catalog = {
     {
       "id": "SOS-C6",
       "kind": "conformance",
-      "title": "Multipart upload through the AWS SDK - create, upload parts, ListParts (paged) reporting each part's number, size and MD5 ETag, complete answering S3's \"-N\" ETag of the parts' MD5s, the object the parts joined and served whole and across a part boundary; the upload never visible (a new key absent, an old one unchanged) before complete and the upload gone after it; the SDK's own lib-storage Upload works; parts at least the minimum part size (S3's 5 MiB unless declared)",
+      "title": "Multipart upload through the AWS SDK - create, upload parts (out of part-number order), ListParts (paged, a page exactly full not truncated) reporting each part's number, size and MD5 ETag in part-number order, complete answering S3's \"-N\" ETag of the parts' MD5s, the object the parts joined and served whole and across a part boundary; the upload never visible (a new key absent, an old one unchanged) before complete and the upload gone after it; the SDK's own lib-storage Upload works; parts at least the minimum part size (S3's 5 MiB unless declared)",
       "covers": [
         "createOrCompleteMultipartUpload",
         "putObject",
@@ -87,7 +87,7 @@ export const catalog = {
     {
       "id": "SOS-C7",
       "kind": "conformance",
-      "title": "Multipart errors through the AWS SDK - complete with a wrong ETag or a part never uploaded 400 InvalidPart, out of order 400 InvalidPartOrder, a part before the last under the minimum size 400 EntityTooSmall, each leaving no object and the upload usable; part numbers outside 1..10000 400; an upload id of another key 404 NoSuchUpload; abort 204, then ListParts, UploadPart, complete and abort 404 NoSuchUpload and no object",
+      "title": "Multipart errors through the AWS SDK - complete with a wrong ETag or a part never uploaded 400 InvalidPart, out of order or a part listed twice 400 InvalidPartOrder, a part before the last one byte under the minimum size 400 EntityTooSmall, each leaving no object and the upload usable; part numbers outside 1..10000 400 and part 10,000 taken; UploadPart with a wrong Content-MD5 or CRC-32 400 BadDigest, the part kept; an upload id through another key or the same key in another bucket 404 NoSuchUpload; a complete racing an abort or another complete - exactly one succeeds; abort 204, then ListParts, UploadPart, complete and abort 404 NoSuchUpload and no object",
       "covers": [
         "createOrCompleteMultipartUpload",
         "putObject",
@@ -126,7 +126,7 @@ export const catalog = {
     {
       "id": "SOS-I4",
       "kind": "property",
-      "title": "A completed multipart upload is exactly the parts listed, joined in part-number order, whatever the part numbers, sizes and upload order, a part uploaded again replacing the earlier one and a part left out of the list dropped; its ETag and size are S3's",
+      "title": "A completed multipart upload is exactly the parts listed, joined in part-number order, whatever the part numbers, sizes and upload order, a part uploaded again (in another size) replacing the earlier one and a part left out of the list dropped; its ETag and size are S3's; before complete, ListParts (whole and two at a time) answers every part uploaded once, in part-number order, with its latest size and ETag",
       "covers": [
         "invariant:7",
         "createOrCompleteMultipartUpload"
