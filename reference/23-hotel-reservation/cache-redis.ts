@@ -39,6 +39,8 @@ export interface RedisInventoryCacheOptions {
   commandTimeoutMs?: number;
   /** How long Redis is skipped after a failure; default 1000 ms. */
   breakerMs?: number;
+  /** MUTANT stream-drops-refused: what Redis refused is dropped, not applied once it is back. */
+  dropRefused?: boolean;
 }
 
 export class RedisInventoryCache implements InventoryCache {
@@ -71,7 +73,7 @@ export class RedisInventoryCache implements InventoryCache {
     });
     this.redis.defineCommand('hrPutNewer', { lua: PUT_NEWER });
     this.putNewer = (this.redis as unknown as { hrPutNewer: PutNewer }).hrPutNewer.bind(this.redis);
-    this.stream = new ChangeStream((batch) => this.write(batch), o.log);
+    this.stream = new ChangeStream((batch) => this.write(batch), o.log, o.dropRefused);
   }
 
   /**

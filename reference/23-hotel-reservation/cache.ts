@@ -60,6 +60,8 @@ export class ChangeStream {
   constructor(
     private readonly apply: (batch: readonly InventoryChange[]) => Promise<void>,
     private readonly log: (m: string) => void = () => {},
+    /** MUTANT stream-drops-refused: a batch the cache refused is dropped, not tried again. */
+    private readonly dropRefused = false,
   ) {}
 
   push(change: InventoryChange): void {
@@ -98,7 +100,7 @@ export class ChangeStream {
       await this.apply(batch);
       this.dropped = false;
     } catch {
-      this.pending = [...batch, ...this.pending];
+      if (!this.dropRefused) this.pending = [...batch, ...this.pending];
       this.pendingRows = this.pending.reduce((n, c) => n + c.rows.length, 0);
       this.trim();
       next = STREAM_RETRY_MS;

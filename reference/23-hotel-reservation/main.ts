@@ -104,6 +104,7 @@ async function openCache(
     namespace: `sdgrade:23:${instance!.value}:`,
     withoutRoomType,
     log,
+    dropRefused: mutant === 'stream-drops-refused',
   });
   await cache.open();
   return cache;

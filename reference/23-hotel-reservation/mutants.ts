@@ -95,10 +95,34 @@ export const MUTANTS = [
     description: 'a lost PostgreSQL connection escapes as a 500, not as 503 unavailable',
   },
   {
+    name: 'cancel-outside-transaction',
+    breaks: 'HR-F2',
+    description:
+      'a cancellation turns the status on its own and gives the rooms back in a second step: a database lost in between keeps them taken for good (blind bug)',
+  },
+  {
     name: 'cache-fast-path-booking',
     breaks: 'HR-F3',
     description:
       'when the inventory cache shows the rooms free they are taken without the database check: a stale cache books past 110%',
+  },
+  {
+    name: 'stream-drops-refused',
+    breaks: 'HR-F3',
+    description:
+      'the change stream drops a batch the cache refused (Redis paused) instead of applying it once Redis is back: the cache keeps the numbers from before the pause (blind bug)',
+  },
+  {
+    name: 'refused-on-stale-cache',
+    breaks: 'HR-F3',
+    description:
+      'a reservation is refused 409 when the cache shows a night full, without asking the database: a stale cache refuses free rooms (blind bug)',
+  },
+  {
+    name: 'cache-partial-hit-trusted',
+    breaks: 'HR-F1',
+    description:
+      'availability reads the database only when the cache has none of the nights: after a restart, a night missing from a partly cached range shows nothing reserved (blind bug)',
   },
   {
     name: 'memory-store',
@@ -111,9 +135,17 @@ export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
 
 /** Mutants that live in the PostgreSQL store: they show only on a real database (the harness marks them `needs`). */
-export const NEEDS_POSTGRES: readonly MutantName[] = ['commit-not-awaited', 'db-loss-answers-500'];
+export const NEEDS_POSTGRES: readonly MutantName[] = [
+  'commit-not-awaited',
+  'db-loss-answers-500',
+  'cancel-outside-transaction',
+];
 /** Mutants that show only with Redis as the cache (a Redis the harness can make stale). */
-export const NEEDS_REDIS: readonly MutantName[] = ['cache-fast-path-booking'];
+export const NEEDS_REDIS: readonly MutantName[] = [
+  'cache-fast-path-booking',
+  'stream-drops-refused',
+  'refused-on-stale-cache',
+];
 
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */
 export const MUTANT_STRATEGY: Partial<Record<MutantName, 'pessimistic' | 'optimistic' | 'constraint'>> = {

@@ -6,7 +6,7 @@ import { ProblemError } from '../kit/problem.ts';
 import type { CachedNight, InventoryCache } from './cache.ts';
 import { dateOf, dayNumber, nightsOf } from './dates.ts';
 import { type Db, isCheckViolation, isUniqueViolation, type Sql } from './db.ts';
-import { availableOf, cachedOf, type InventoryRow, readInventory, unavailableRooms } from './inventory.ts';
+import { availableOf, cachedOf, fits, type InventoryRow, readInventory, unavailableRooms } from './inventory.ts';
 import type { Hotel, NewReservation, Night, Reservation, RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
 import { StaleVersion } from './optimistic-taker.ts';
@@ -161,7 +161,10 @@ export class HotelStore {
     const rates = await this.ratesOf(rt, nights);
     // The cache answers what it has; the rest is read from the database (and cached).
     let cached = await this.cache.get(hotelId, roomTypeId, nights);
-    if (cached.some((c) => c === undefined)) {
+    // MUTANT cache-partial-hit-trusted: the database is read only when the cache has none of the nights, so a night
+    // missing from a partly cached range shows nothing reserved.
+    const partialTrusted = this.mutant === 'cache-partial-hit-trusted';
+    if (partialTrusted ? cached.every((c) => c === undefined) : cached.some((c) => c === undefined)) {
       const rows = await readInventory(this.db, rt, nights, '');
       await this.cache.put({ hotelId, roomTypeId, rows: rows.map(cachedOf) });
       const byDate = new Map(rows.map((r) => [r.date, cachedOf(r)]));
@@ -248,6 +251,12 @@ export class HotelStore {
       this.mutant === 'start-today-refused',
     );
     const rt = await this.roomType(r.hotelId, r.roomTypeId);
+    if (this.mutant === 'refused-on-stale-cache') {
+      // MUTANT refused-on-stale-cache: a night the cache shows full is refused without asking the database.
+      const cached = await this.cache.get(rt.hotelId, rt.roomTypeId, nights);
+      if (cached.some((c) => c && !fits(c.totalReserved, r.roomCount, c.totalInventory)))
+        throw unavailableRooms(r.roomCount);
+    }
     await this.ensureInventory(rt, nights);
     const totalMinor = (await this.ratesOf(rt, nights)).reduce((a, b) => a + b, 0) * r.roomCount;
     const reservation: Reservation = {
@@ -344,6 +353,7 @@ export class HotelStore {
   }
 
   async cancel(reservationId: string): Promise<Reservation> {
+    if (this.mutant === 'cancel-outside-transaction') return await this.cancelInSteps(reservationId);
     const result = await this.db.tx(async (sql) => {
       const r = await this.byId(sql, reservationId, this.forUpdate);
       if (!r) throw new ProblemError(404, 'reservation_not_found', `no reservation ${reservationId}`);
@@ -353,6 +363,9 @@ export class HotelStore {
       const end = dayNumber(r.endDate) + (this.mutant === 'date-range-off-by-one' ? 1 : 0);
       const first = dateOf(start);
       const last = dateOf(end - 1);
+      // The nights' rows locked in date order first, as a reservation locks them, so a cancellation racing
+      // reservations on the same nights cannot deadlock with them (an UPDATE alone locks in the table's order).
+      await readInventory(sql, r, [first, last], this.forUpdate);
       await sql.run(
         `UPDATE room_type_inventory SET total_reserved = total_reserved - ?, version = version + 1
          WHERE hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?`,
@@ -374,5 +387,29 @@ export class HotelStore {
         rows: result.rows.map(cachedOf),
       });
     return result.r;
+  }
+
+  /**
+   * MUTANT cancel-outside-transaction: the status is turned to cancelled on its own, and the rooms are given back in a
+   * second step a moment later (as a queue consumer would); a database lost in between keeps them taken for good (a
+   * retry finds the reservation cancelled and gives nothing back).
+   */
+  private async cancelInSteps(reservationId: string): Promise<Reservation> {
+    const turned = await this.db.run(
+      `UPDATE reservation SET status = 'cancelled' WHERE reservation_id = ? AND status = 'confirmed'`,
+      [reservationId],
+    );
+    const r = await this.reservation(reservationId);
+    if (turned === 0) return r;
+    await new Promise((ok) => setTimeout(ok, 200));
+    const [first, last] = [r.startDate, dateOf(dayNumber(r.endDate) - 1)];
+    await this.db.run(
+      `UPDATE room_type_inventory SET total_reserved = total_reserved - ?, version = version + 1
+       WHERE hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?`,
+      [r.roomCount, r.hotelId, r.roomTypeId, first, last],
+    );
+    const rows = await readInventory(this.db, r, [first, last], '');
+    this.cache.changed({ hotelId: r.hotelId, roomTypeId: r.roomTypeId, rows: rows.map(cachedOf) });
+    return r;
   }
 }

@@ -1,12 +1,14 @@
 // HR-F2: the database restarted mid-transaction. The target is pointed at a PostgreSQL cluster the harness owns
 // (harness/faults/private-postgres.ts) while clients keep reserving the same nights, so transactions are always
 // holding or waiting for the nights' rows. First every connection inside a writing transaction is dropped
-// (pg_terminate_backend), then the server crashes (`pg_ctl stop -m immediate`) and starts again. Survive means:
+// (pg_terminate_backend), then the server crashes (`pg_ctl stop -m immediate`) and starts again. The clients also
+// cancel some of their acknowledged reservations as they go, so cancellations are cut too. Survive means:
 // every answer is 201 (and then the reservation is there) or a documented refusal (503, or 409 write_conflict),
-// never a 500 or a hang; 201 again within DB_BACK_BOUND_MS of the restart; every request sent again answers what
-// its 201 said (200, the same reservation), a refused one is reserved once (201, or 200 when its commit had landed
-// after all) and the same again on a second send; each night's count equals the reservations that exist, each
-// listed once in the guest's history.
+// never a 500 or a hang, and a cancellation 200 or 503; 201 again within DB_BACK_BOUND_MS of the restart; every
+// cancellation sent again answers 200 cancelled; every request sent again answers what its 201 said (200, the same
+// reservation, cancelled if it was), a refused one is reserved once (201, or 200 when its commit had landed after
+// all) and the same again on a second send; each night's count equals the confirmed reservations that exist (a cut
+// cancellation gives back all of its rooms or none, then all once sent again), each listed once in the history.
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
@@ -53,6 +55,18 @@ interface Sent {
   first: Exchange;
 }
 
+/** A cancellation of a reservation answered 201, sent while the fault was on. */
+interface Cancel {
+  reservationId: string;
+  first: Exchange;
+}
+
+/** Every CANCEL_EVERY-th reservation a client gets 201 for, it cancels its oldest one still confirmed. */
+const CANCEL_EVERY = 2;
+/** Before the fault, the clients run until they have sent this many cancellations (so some are cut), or this long. */
+const WARM_CANCELS = 2 * CLIENTS;
+const WARM_MAX_MS = 10_000;
+
 const code = (x: Exchange) => (x.body as { code?: string } | undefined)?.code;
 
 /** A documented refusal during the fault: the service is unavailable, or (optimistic locking) retry. */
@@ -82,10 +96,22 @@ const sameReservation = (a: Reservation, b: Reservation) =>
   a.currency === b.currency &&
   a.createdAt === b.createdAt;
 
-/** CLIENTS loops reserving one new reservationId after another until stopped; every request and answer kept. */
-function reserveUntilStopped(ctx: CheckContext, api: HrApi, rt: RoomType, guest: string, sent: Sent[]) {
+/**
+ * CLIENTS loops reserving one new reservationId after another until stopped, and now and then cancelling one of their
+ * own acknowledged ones; every request and answer kept.
+ */
+function reserveUntilStopped(
+  ctx: CheckContext,
+  api: HrApi,
+  rt: RoomType,
+  guest: string,
+  sent: Sent[],
+  cancels: Cancel[],
+) {
   let stopping = false;
   const loop = async (c: number) => {
+    const mine: string[] = [];
+    let taken = 0;
     for (let i = 0; !stopping; i++) {
       ctx.throwIfStopped();
       const start = FIRST + ((c + i) % (SPAN - 1));
@@ -101,7 +127,16 @@ function reserveUntilStopped(ctx: CheckContext, api: HrApi, rt: RoomType, guest:
       const first = await api.reserve(body);
       sent.push({ body, first });
       // While the database is away, a pause between refusals (they come at once) keeps the retries below bounded.
-      if (first.status !== 201) await ctx.sleep(100);
+      if (first.status !== 201) {
+        await ctx.sleep(100);
+        continue;
+      }
+      mine.push(body.reservationId);
+      if (++taken % CANCEL_EVERY !== 0 || stopping) continue;
+      const reservationId = mine.shift()!;
+      const x = await api.cancel(reservationId);
+      cancels.push({ reservationId, first: x });
+      if (x.status !== 200) await ctx.sleep(100);
     }
   };
   const loops = Array.from({ length: CLIENTS }, (_, c) => loop(c));
@@ -122,9 +157,13 @@ async function survivesRestart(ctx: CheckContext, pg: PrivatePostgres): Promise<
   const rt = await freshRoomType(ctx, api, INVENTORY);
   const guest = uniqueId('g');
   const sent: Sent[] = [];
-  const load = reserveUntilStopped(ctx, api, rt, guest, sent);
+  const cancels: Cancel[] = [];
+  const load = reserveUntilStopped(ctx, api, rt, guest, sent, cancels);
   let back: number;
   try {
+    // 0. The clients reserve and cancel for a while first, so cancellations are under way when the fault comes.
+    for (const until = Date.now() + WARM_MAX_MS; cancels.length < WARM_CANCELS && Date.now() < until; )
+      await ctx.sleep(50);
     // 1. Connections dropped inside their transactions.
     let terminated = 0;
     for (let i = 0; i < TERMINATE_ROUNDS && terminated < TERMINATED_WANTED; i++) {
@@ -170,15 +209,42 @@ async function survivesRestart(ctx: CheckContext, pg: PrivatePostgres): Promise<
     sent.some((s) => s.first.status === 503),
     'no reservation answered 503 while PostgreSQL was down: the fault did not bite',
   );
+  for (const c of cancels)
+    ctx.expect(
+      (c.first.status === 200 && (c.first.body as Reservation).status === 'cancelled') || c.first.status === 503,
+      `cancelling ${c.reservationId} around the PostgreSQL fault answered ${c.first.status ?? c.first.error}${code(c.first) ? ` ${code(c.first)}` : ''}: not 200 cancelled or 503`,
+      c.first,
+    );
   ctx.evidence.answersAgainAfterMs = await answersAgain(ctx, api, rt, guest, sent, back);
+
+  // Every cancellation sent again: 200 cancelled (a 503 may or may not have landed; either way it gives back once).
+  const cancelled = new Set<string>();
+  await eachAtOnce(cancels, CLIENTS, async (c) => {
+    let x: Exchange;
+    for (let n = 0; ; n++) {
+      x = await api.cancel(c.reservationId);
+      if (x.status !== 503 || n >= RETRIES_WHEN_REFUSED) break;
+      await ctx.sleep(100 + Math.random() * 200);
+    }
+    ctx.expect(
+      x.status === 200 && (x.body as Reservation).status === 'cancelled',
+      `cancelling ${c.reservationId} again after the restart answered ${x.status ?? x.error}${code(x) ? ` ${code(x)}` : ''}, not 200 cancelled`,
+      x,
+    );
+    cancelled.add(c.reservationId);
+  });
+  ctx.expect(cancels.length > 0, 'no cancellation was sent while the fault was on: cancellations were not graded');
+  ctx.evidence.cancellations = cancels.length;
+  const statusOf = (id: string) => (cancelled.has(id) ? 'cancelled' : 'confirmed');
+  const asNow = (r: Reservation): Reservation => ({ ...r, status: statusOf(r.reservationId) });
 
   // Nothing acknowledged is lost: every 201 reads back as it was answered.
   const acked = sent.filter((s) => s.first.status === 201);
   await eachAtOnce(acked, CLIENTS, async (s) => {
     const x = await api.getReservation(s.body.reservationId);
     ctx.expect(
-      x.status === 200 && sameReservation(x.body as Reservation, s.first.body as Reservation),
-      `reservation ${s.body.reservationId}, acknowledged with 201 around the PostgreSQL fault, reads ${x.status}${x.status === 200 ? ' with other fields' : ''} after the restart`,
+      x.status === 200 && sameReservation(x.body as Reservation, asNow(s.first.body as Reservation)),
+      `reservation ${s.body.reservationId}, acknowledged with 201 around the PostgreSQL fault${cancelled.has(s.body.reservationId) ? ' and cancelled' : ''}, reads ${x.status}${x.status === 200 ? ' with other fields' : ''} after the restart`,
       x,
     );
   });
@@ -199,7 +265,7 @@ async function survivesRestart(ctx: CheckContext, pg: PrivatePostgres): Promise<
     const again = await sendAgain(s.body);
     if (s.first.status === 201) {
       ctx.expect(
-        again.status === 200 && sameReservation(again.body as Reservation, s.first.body as Reservation),
+        again.status === 200 && sameReservation(again.body as Reservation, asNow(s.first.body as Reservation)),
         `${s.body.reservationId} (201 around the fault) sent again after the restart answered ${again.status ?? again.error}${again.status === 200 ? ' with another reservation' : ''}, not 200 with the same one`,
         again,
       );
@@ -221,9 +287,10 @@ async function survivesRestart(ctx: CheckContext, pg: PrivatePostgres): Promise<
   ctx.evidence.refusedButReserved = lostCommits;
   ctx.evidence.retriesWhenRefused = retries;
 
-  // Never double-booked: each night holds exactly the rooms of the reservations that now exist, once each.
+  // Never double-booked: each night holds exactly the rooms of the reservations that now exist, once each, and
+  // nothing of the cancelled ones.
   const expected = new Map<string, number>();
-  for (const s of sent)
+  for (const s of sent.filter((x) => !cancelled.has(x.body.reservationId)))
     for (const d of nightsOf(s.body.startDate, s.body.endDate))
       expected.set(d, (expected.get(d) ?? 0) + s.body.roomCount);
   const why = await availabilityBecomes(ctx, api, rt, day(FIRST), day(FIRST + SPAN), (n) =>

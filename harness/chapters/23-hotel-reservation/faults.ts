@@ -1,7 +1,7 @@
 // HR-F1: kill -9 of the service right after acknowledged reservations and cancellations, then a restart. After
 // each crash everything acknowledged in the whole check is read back (each reservation and its status, each
-// night's reserved count), every reservation is sent again (a replay must reserve nothing more), and new
-// reservations are made.
+// night's reserved count: one night first, then the window, so the window is read with a cache partly filled),
+// every reservation is sent again (a replay must reserve nothing more), and new reservations are made.
 import type { CheckContext } from '../../core/check-context.ts';
 import {
   availabilityBecomes,
@@ -50,10 +50,20 @@ async function verifyAcked(ctx: CheckContext, api: HrApi, rt: RoomType, acked: r
       x,
     );
   }
-  const why = await availabilityBecomes(ctx, api, rt, day(3), day(13), (n) =>
-    reservedDiffers(n, reservedBy(acked), rt.totalInventory),
-  );
-  ctx.expect(why === null, `${when}: the inventory is not what the acknowledged reservations took: ${why}`);
+  // One night first, then the whole window: after a restart a cache holds only what was read since, so the window
+  // is read partly cached (a cache's gaps must be read from the database, not shown as nothing reserved).
+  for (const [start, end] of [
+    [day(3), day(4)],
+    [day(3), day(13)],
+  ] as const) {
+    const why = await availabilityBecomes(ctx, api, rt, start, end, (n) =>
+      reservedDiffers(n, reservedBy(acked), rt.totalInventory),
+    );
+    ctx.expect(
+      why === null,
+      `${when}: the inventory ${start}..${end} is not what the acknowledged reservations took: ${why}`,
+    );
+  }
 }
 
 export async function killService(ctx: CheckContext): Promise<void> {

@@ -118,7 +118,7 @@ export const catalog = {
     {
       "id": "HR-F1",
       "kind": "fault",
-      "title": "kill -9 of the service right after acknowledged reservations and cancellations, then a restart - every acknowledged reservation is there with its status, the inventory equals what they took, replays answer 200 and nothing is reserved twice, and new reservations still work",
+      "title": "kill -9 of the service right after acknowledged reservations and cancellations, then a restart - every acknowledged reservation is there with its status, the inventory equals what they took (read one night first, then the window, so a cache is partly filled), replays answer 200 and nothing is reserved twice, and new reservations still work",
       "covers": [
         "fault:2"
       ],
@@ -129,7 +129,7 @@ export const catalog = {
     {
       "id": "HR-F2",
       "kind": "fault",
-      "title": "PostgreSQL restarted mid-transaction (connections inside writing transactions terminated, then the server crashed and started again) while clients reserve - every answer 201 or a documented 503 / 409 write_conflict, never a 500 or a hang; 201 again within 10 s; every 201 still there, sent again 200 with the same reservation, a refused request reserved once when sent again; no night counts a reservation twice",
+      "title": "PostgreSQL restarted mid-transaction (connections inside writing transactions terminated, then the server crashed and started again) while clients reserve and cancel - every answer 201 or a documented 503 / 409 write_conflict (a cancellation 200 or 503), never a 500 or a hang; 201 again within 10 s; every 201 still there, sent again 200 with the same reservation, a refused request reserved once when sent again, a cancellation sent again 200; no night counts a reservation twice or keeps a cancelled one's rooms",
       "covers": [
         "fault:3"
       ],
@@ -141,7 +141,7 @@ export const catalog = {
     {
       "id": "HR-F3",
       "kind": "fault",
-      "title": "A stale inventory cache (Redis's data put back to a copy taken before the room type filled; Redis paused) - a search may show rooms the database no longer has, but every booking past 110% is refused 409, a change of the nights makes availability right within 1 s, and with Redis paused reservations still answer 201 / 409 within 5 s",
+      "title": "A stale inventory cache (Redis's data put back to a copy taken before the room type filled, and to one taken while it was full; Redis paused) - a search may show rooms the database no longer has, but every booking past 110% is refused 409 and a room the database has is reserved 201 whatever the cache shows; a change of the nights makes availability right within 1 s; with Redis paused reservations still answer 201 / 409 within 5 s, and once it is resumed the changes made meanwhile reach the cache (availability right 2 s later, within 1 s)",
       "covers": [
         "fault:4"
       ],
