@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { CASH, Engine, type EngineFaults } from '../../../reference/29-stock-exchange/engine.ts';
 import type { InboundEvent, Side } from '../../../reference/29-stock-exchange/types.ts';
+import { seededRandom } from '../../fakes/prng.ts';
 
 /** nodejs-order-book's limit order as it answers it (`toObject()`): its ID is a string, `size` what is left. */
 export interface PeerOrder {
@@ -96,18 +97,6 @@ export function freshEngine(faults: EngineFaults = {}): Engine {
   return e;
 }
 
-/** mulberry32: a small seeded generator, so a flow is the same in every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Execution = [maker: string, price: number, quantity: number];
 const show = (xs: Execution[]) => (xs.length ? xs.map(([m, p, q]) => `${q}@${p} from ${m}`).join(', ') : 'none');
 
@@ -150,7 +139,7 @@ function firstDifference(a: string, b: string): string {
  * way the chapter's mutants do, to show the comparison catches an engine that matches differently.
  */
 export function buildFlow(s: FlowSettings, faults: EngineFaults = {}): OrderFlow {
-  const rnd = seeded(s.seed);
+  const rnd = seededRandom(s.seed); // mulberry32: a flow is the same in every run
   const engine = freshEngine(faults);
   const peer = new PeerOrderBook();
   const book = engine.book(SYMBOL);
