@@ -216,7 +216,8 @@ export class CrawlJob {
         h.robots = robotsParser(robotsUrl, 'User-agent: *\nDisallow: /\n');
       }
       this.frontier.push(item, true);
-      this.frontier.release(host, performance.now(), cfg.politenessDelayMs);
+      // MUTANT robots-no-delay: robots.txt taken as no request, so the host's first page follows it at once.
+      this.frontier.release(host, performance.now(), this.mutant === 'robots-no-delay' ? 0 : cfg.politenessDelayMs);
       return;
     }
     if (h.robots?.isDisallowed(item.url, cfg.userAgent)) {

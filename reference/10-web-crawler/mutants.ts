@@ -81,6 +81,11 @@ export const MUTANTS = [
     description: "without allowedDomains only the first seed's host is allowed (422 for a second seed's host)",
   },
   {
+    name: 'robots-no-delay',
+    breaks: 'WC-I3',
+    description: "the host's first page is requested right after its robots.txt answer, without the politeness delay",
+  },
+  {
     name: 'robots-5xx-allowed',
     breaks: 'WC-I2',
     description: 'a robots.txt answered 5xx is read as no robots.txt (no rules), so the host is crawled in full',
