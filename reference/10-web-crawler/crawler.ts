@@ -8,7 +8,7 @@ import { Frontier, type Robot } from './frontier.ts';
 import { normalise, pageLinks } from './links.ts';
 import type { MutantName } from './mutants.ts';
 import type { Counts, CrawlStore, JobRow, PageRecord, QueuedUrl } from './store.ts';
-import { newUrlSeenFilter } from './url-seen.ts';
+import { BLOOM_CAPACITY, newUrlSeenFilter } from './url-seen.ts';
 
 // robots-parser is CommonJS (module.exports = function); its typings do not say so, so they are restated here.
 const robotsParser = robotsParserModule as unknown as (url: string, contents: string) => Robot;
@@ -42,6 +42,9 @@ export class CrawlJob {
     counts: Counts,
   ) {
     this.frontier = new Frontier(mutant === 'two-per-host' ? 2 : 1); // MUTANT two-per-host
+    // MUTANT bloom-positives-trusted: the filter sized for maxPages, not for every URL the job finds (see unseen).
+    if (mutant === 'bloom-positives-trusted')
+      this.seen = newUrlSeenFilter(Math.min(BLOOM_CAPACITY, row.config.maxPages));
     this.counts = counts;
     // MUTANT counters-reset-on-resume: a resumed job counts (and spends its budget) from 0 again.
     if (mutant === 'counters-reset-on-resume')
@@ -80,6 +83,8 @@ export class CrawlJob {
   /** URL seen: the Bloom filter answers "new" for sure; its "maybe" is confirmed by the stored set. */
   private async unseen(urls: readonly string[]): Promise<string[]> {
     if (this.mutant === 'url-seen-off') return [...urls]; // MUTANT url-seen-off
+    // MUTANT bloom-positives-trusted: a "maybe" is taken as seen without asking the stored set.
+    if (this.mutant === 'bloom-positives-trusted') return urls.filter((u) => !this.seen.has(u));
     const maybe = urls.filter((u) => this.seen.has(u));
     const confirmed = maybe.length ? await this.stored(() => this.store.seenOf(this.row.id, maybe)) : new Set<string>();
     return urls.filter((u) => !confirmed.has(u));

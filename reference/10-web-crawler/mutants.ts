@@ -81,6 +81,12 @@ export const MUTANTS = [
     description: "without allowedDomains only the first seed's host is allowed (422 for a second seed's host)",
   },
   {
+    name: 'bloom-positives-trusted',
+    breaks: 'WC-I9',
+    description:
+      'the URL-seen filter is sized for maxPages and its positives are not confirmed: once a job has found more URLs than that, new pages are taken as seen',
+  },
+  {
     name: 'robots-no-delay',
     breaks: 'WC-I3',
     description: "the host's first page is requested right after its robots.txt answer, without the politeness delay",

@@ -2,15 +2,42 @@
 // exactly maxPages fetches (robots.txt not counted), read from the web's request log, and then ends done; its
 // progress and its page list say the same. The shared crawl (WC-I7) is the other side: a web smaller than the
 // budget is crawled whole.
+// The seed page also links to thousands of URLs its host's robots.txt forbids: found, so in the URL-seen set, but
+// never fetched, so not in the budget. A seen-set that only holds about maxPages URLs (a Bloom filter sized by the
+// budget whose positives are trusted) then takes the pages found later for seen, and the job stops short.
 import type { CheckContext } from '../../core/check-context.ts';
 import { CRAWL, listAllPages, startJob, waitDone } from './crawl.ts';
-import { expectedFetches, generateWeb, WebUnderTest } from './web.ts';
+import { expectedFetches, generateWeb, type WebModel, WebUnderTest } from './web.ts';
 
-/** Fewer than the generated web's reachable pages (about 90), more than its seed host's first level. */
-export const BUDGET = 17;
+/**
+ * Fewer than the generated web's reachable pages (63), more than the seed and the pages it links to (16): the job must
+ * go on to pages found on those (a seen-set that took them for seen stops at 17).
+ */
+export const BUDGET = 25;
+/** Links to forbidden URLs on the seed page: far more than the budget (a filter sized for 25 URLs is saturated). */
+export const FORBIDDEN_LINKS = 3000;
+
+/** The model with FORBIDDEN_LINKS links to `/private/` (every normal host forbids it to every agent) on h0's root. */
+function withForbiddenLinks(model: WebModel): WebModel {
+  const seedHost = 'h0.web.test';
+  const extra = Array.from({ length: FORBIDDEN_LINKS }, (_, i) => `<li><a href="/private/f${i}.html">f${i}</a></li>`);
+  return {
+    hosts: model.hosts,
+    robotsTxt: (host) => model.robotsTxt(host),
+    disallowed: (host, path) => model.disallowed(host, path),
+    respond(host, path) {
+      const r = model.respond(host, path);
+      if (host !== seedHost || path !== '/' || r.kind !== 'html') return r;
+      // Before the page's own links, so that they are found in the same page as the forbidden ones.
+      return { kind: 'html', body: r.body.replace('<ul>', `<ul>${extra.join('')}`) };
+    },
+  };
+}
 
 export async function pageBudget(ctx: CheckContext): Promise<void> {
-  const web = await WebUnderTest.start(generateWeb(ctx.seed + 3));
+  const model = withForbiddenLinks(generateWeb(ctx.seed + 3));
+  ctx.expect(model.disallowed('h0.web.test', '/private/f0.html'), "h0's robots.txt does not forbid /private/");
+  const web = await WebUnderTest.start(model);
   try {
     const { seed, job } = await startJob(ctx, web, { maxPages: BUDGET });
     const reachable = expectedFetches(web.model, seed, CRAWL.maxDepth).size;
@@ -21,6 +48,7 @@ export async function pageBudget(ctx: CheckContext): Promise<void> {
     const fetches = web.hits.filter((h) => h.path !== '/robots.txt');
     const pages = await listAllPages(ctx, job.id);
     ctx.evidence['maxPages'] = BUDGET;
+    ctx.evidence['forbiddenLinksOnSeed'] = FORBIDDEN_LINKS;
     ctx.evidence['reachable'] = reachable;
     ctx.evidence['fetches'] = fetches.length;
     ctx.evidence['listed'] = pages.length;
