@@ -57,7 +57,9 @@ await runServer({
       // MUTANT node-clock-skew: each node's clock lags by 1 s per machine ID (a node NTP left a second off; large
       // enough that a busy machine's own request delays cannot hide it from UID-I3, whose bound is 10 ms).
       const skew = mutant === 'node-clock-skew' ? -1000 * machineId : 0;
-      const clock = offsetClock(process.env['CLOCK_OFFSET_FILE']?.trim() || undefined, { baseOffsetMs: skew });
+      // MUTANT clock-file-ignored: the offset file is not read (a node whose manifest still declares clockControl).
+      const clockFile = mutant === 'clock-file-ignored' ? undefined : process.env['CLOCK_OFFSET_FILE']?.trim();
+      const clock = offsetClock(clockFile || undefined, { baseOffsetMs: skew });
       const highWater = new HighWater(config.dataDir, mutant === 'lease-file-behind'); // MUTANT lease-file-behind
       // MUTANT high-water-not-persisted: the last millisecond of the previous run is forgotten.
       const notBefore = mutant === 'high-water-not-persisted' ? undefined : highWater.read();

@@ -20,6 +20,12 @@ export const MUTANTS = [
       "a batch that runs a millisecond's sequence out issues a 4,097th number, carried into the machine field",
   },
   {
+    name: 'clock-file-ignored',
+    breaks: 'UID-F1',
+    description:
+      'the nodes never read the clock offset file, though the manifest declares clockControl: a step shows nowhere',
+  },
+  {
     name: 'lease-file-behind',
     breaks: 'UID-F2',
     description:
