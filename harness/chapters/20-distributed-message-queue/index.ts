@@ -1,5 +1,6 @@
 // Chapter 20, the distributed message queue: its checks keyed by the catalog's IDs (the compiler rejects a missing
-// or unknown one), its mutants and its load test. Written to CHECKLIST.md beside this file.
+// or unknown one), its mutants, its load test and its micro-benchmark against NATS JetStream. Written to
+// CHECKLIST.md beside this file.
 
 import { MUTANTS } from '../../../reference/20-distributed-message-queue/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/20-distributed-message-queue/generated/catalog.ts';
@@ -8,6 +9,7 @@ import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { acksAllWaitsForIsr } from './acks-all.ts';
+import { benchMessageQueue } from './bench.ts';
 import { leaderFailover } from './failover.ts';
 import { consumerDiesBeforeCommit, killBroker, tornSegmentTail } from './faults.ts';
 import { fetchConformance } from './fetch-conformance.ts';
@@ -69,4 +71,5 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     },
   ],
   load: loadMessageQueue,
+  bench: benchMessageQueue,
 };
