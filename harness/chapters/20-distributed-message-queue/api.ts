@@ -20,6 +20,9 @@ export type Acks = '0' | '1' | 'all';
 /** The spec's default retention: two weeks, the book's requirement. */
 export const DEFAULT_RETENTION_MS = 1_209_600_000;
 
+/** Each partition's end offset, in partition order. */
+export const endOffsets = (t: Topic): number[] => t.partitionStates.map((s) => s.endOffset);
+
 /** The spec's key -> partition: CRC-32/ISO-HDLC of the key's UTF-8 bytes, unsigned, mod the partition count. */
 export function partitionOfKey(key: string, partitions: number): number {
   return crc32(Buffer.from(key, 'utf8')) % partitions;

@@ -1,5 +1,6 @@
 // Chapter 20, the distributed message queue: its checks keyed by the catalog's IDs (the compiler rejects a missing
-// or unknown one), its mutants and its load test. Written to CHECKLIST.md beside this file.
+// or unknown one), its mutants, its load test and its micro-benchmark against NATS JetStream. Written to
+// CHECKLIST.md beside this file.
 
 import { MUTANTS } from '../../../reference/20-distributed-message-queue/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/20-distributed-message-queue/generated/catalog.ts';
@@ -7,19 +8,20 @@ import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
-import {
-  fetchConformance,
-  groupConformance,
-  offsetConformance,
-  produceConformance,
-  readinessConformance,
-  retentionConformance,
-  topicConformance,
-} from './conformance.ts';
+import { acksAllWaitsForIsr } from './acks-all.ts';
+import { benchMessageQueue } from './bench.ts';
+import { leaderFailover } from './failover.ts';
 import { consumerDiesBeforeCommit, killBroker, tornSegmentTail } from './faults.ts';
+import { fetchConformance } from './fetch-conformance.ts';
+import { groupConformance } from './group-conformance.ts';
+import { clusterLeadership } from './leadership.ts';
 import { loadMessageQueue } from './load.ts';
+import { offsetConformance } from './offset-conformance.ts';
+import { produceConformance } from './produce-conformance.ts';
 import { committedOffsetsRoundTrip, keyToPartition, oneOwnerPerPartition, orderPerPartition } from './properties.ts';
-import { acksAllWaitsForIsr, clusterLeadership, leaderFailover } from './replication.ts';
+import { readinessConformance } from './readiness-conformance.ts';
+import { retentionConformance } from './retention-conformance.ts';
+import { topicConformance } from './topic-conformance.ts';
 
 export const distributedMessageQueue: ChapterModule<CheckId> = {
   slug: '20-distributed-message-queue',
@@ -69,4 +71,5 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     },
   ],
   load: loadMessageQueue,
+  bench: benchMessageQueue,
 };
