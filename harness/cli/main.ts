@@ -276,6 +276,10 @@ export async function main(argv: string[]): Promise<number> {
     .command('blind-bugs')
     .argument('<chapter>', 'chapter slug or number')
     .option('--only <ids...>', 'grade only these bugs (their ids in bugs.yaml)')
+    .option(
+      '--list',
+      'list the bugs and what bugs.yaml records for each (a new entry without before: is pending), without grading',
+    )
     .option('--no-baseline', 'skip grading the unpatched reference first')
     .option('--timeout-ms <ms>', 'time limit per bug', (v) => Number.parseInt(v, 10), 900_000)
     .option('--runs <n>', 'fast-check runs per property (as `test`)', (v) => Number.parseInt(v, 10), 40)
