@@ -17,11 +17,14 @@ import {
   siblingCapConformance,
 } from './conformance.ts';
 import { durableUnderKill } from './durable-under-kill.ts';
-import { killAndRestart, partitionedNodeGetsHints, pausedNodeDoesNotHold, slowLinksStillServe } from './faults.ts';
+import { killAndRestart } from './kill-restart.ts';
 import { loadKeyValueStore } from './load.ts';
 import { noLostWrites } from './no-lost-writes.ts';
+import { partitionedNodeGetsHints } from './partition-hints.ts';
+import { pausedNodeDoesNotHold } from './paused-node.ts';
 import { readsLastWrite } from './reads-last-write.ts';
 import { replacedNodeConverges } from './replaced-node.ts';
+import { slowLinksStillServe } from './slow-links.ts';
 
 export const keyValueStore: ChapterModule<CheckId> = {
   slug: '07-key-value-store',
