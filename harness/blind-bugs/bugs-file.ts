@@ -27,6 +27,7 @@ export interface BlindBug {
    * that apply to it; graded against a baseline of the same variant. */
   variant?: string;
   equivalent: string | null;
+  /** How the checks graded it when it was written; `pending` when bugs.yaml leaves it out (not graded yet). */
   before: Grading;
   after?: Grading;
 }
@@ -77,7 +78,11 @@ export function parseBugsFile(text: string, dir: string, source: string): BugsFi
     if (variant !== undefined && !/^[a-z0-9][a-z0-9_-]*$/.test(variant))
       throw new Error(`${where}: variant must be the name of one of the chapter's deployment variants`);
     const equivalent = typeof b.equivalent === 'string' && b.equivalent.trim() ? b.equivalent.trim() : null;
-    const before = grading(b.before, `${where} (before)`);
+    // A new entry leaves `before` out until it has been graded: the same as `{ status: pending }`.
+    const before: Grading =
+      b.before === undefined || b.before === null
+        ? { status: 'pending', by: [] }
+        : grading(b.before, `${where} (before)`);
     const after = b.after === undefined || b.after === null ? undefined : grading(b.after, `${where} (after)`);
     for (const g of [before, after])
       if (g?.status === 'equivalent' && !equivalent)

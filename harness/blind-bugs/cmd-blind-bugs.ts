@@ -1,6 +1,6 @@
 // `sdgrade blind-bugs <chapter>`: re-grade the chapter's blind bugs (fixtures/blind-bugs/<chapter>/) and compare with
-// what bugs.yaml records. Exit 1 when grading power regressed (a recorded catch is gone, or an "equivalent" bug is
-// caught), 2 when a bug could not be graded.
+// what bugs.yaml records (`--list`: only show what it records). Exit 1 when grading power regressed (a recorded catch
+// is gone, or an "equivalent" bug is caught), 2 when a bug could not be graded.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,12 +10,14 @@ import { resolveBuiltChapter } from '../cli/doctor.ts';
 import { resultsDir, rootDir } from '../core/paths.ts';
 import { chapterGrader } from '../mutate/chapter-grader.ts';
 import { ensureDir } from '../mutate/run-mutate.ts';
-import { type BlindBug, blindBugsDir, loadBugsFile, powerFigures } from './bugs-file.ts';
+import { type BlindBug, type BugsFile, blindBugsDir, type Grading, loadBugsFile, powerFigures } from './bugs-file.ts';
 import { makePatchedWorkspace } from './patched-workspace.ts';
 import { runBlindBugs } from './run-blind-bugs.ts';
 
 export interface BlindBugsCliOptions {
   only?: string[];
+  /** Print the bugs and what bugs.yaml records for each, without grading. */
+  list?: boolean;
   baseline: boolean;
   timeoutMs: number;
   runs: number;
@@ -36,15 +38,13 @@ export async function cmdBlindBugs(chapter: string, o: BlindBugsCliOptions): Pro
     );
     return 2;
   }
+  if (o.list) return listBugs(slug, file, o.only);
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
   const module = chapterModule(slug);
   const manifestName = (variant: string | undefined) => variantManifestName(module, variant);
   const embedded = chapterGrader(slug, { runs: o.runs, seed, realDeps: false, manifestName });
   const real = chapterGrader(slug, { runs: o.runs, seed, realDeps: true, manifestName });
-  const f = powerFigures(file);
-  console.log(
-    `blind bugs of ${slug}: ${f.written} written (${file.written}); seed ${seed}; recorded: caught ${f.caughtBefore}/${f.graded} before strengthening, ${f.caughtAfter}/${f.graded} after, ${f.equivalent} equivalent`,
-  );
+  console.log(`blind bugs of ${slug}: ${recordedFigures(file)}; seed ${seed}`);
   const report = await runBlindBugs({
     file,
     ...(o.only ? { only: o.only } : {}),
@@ -68,4 +68,32 @@ export async function cmdBlindBugs(chapter: string, o: BlindBugsCliOptions): Pro
     console.log(`  ${b.id}: ${b.verdict} (recorded ${b.expected}, now ${b.status}${b.reason ? `: ${b.reason}` : ''})`);
   console.log(`written: ${out}`);
   return report.regressions ? 1 : report.errors ? 2 : 0;
+}
+
+/** What bugs.yaml records, in figures (the header of a grading run and of --list). */
+function recordedFigures(file: BugsFile): string {
+  const f = powerFigures(file);
+  const pending = f.pending ? `, ${f.pending} not graded yet` : '';
+  return (
+    `${f.written} written (${file.written}); recorded: caught ${f.caughtBefore}/${f.graded} before strengthening, ` +
+    `${f.caughtAfter}/${f.graded} after, ${f.equivalent} equivalent${pending}`
+  );
+}
+
+const graded = (g: Grading) => `${g.status}${g.by.length ? ` by ${g.by.join(',')}` : ''}`;
+
+/** `--list`: each bug with where it is graded and what bugs.yaml records, without grading anything. */
+function listBugs(slug: string, file: BugsFile, only: string[] | undefined): number {
+  const unknown = (only ?? []).filter((id) => !file.bugs.some((b) => b.id === id));
+  if (unknown.length) {
+    console.error(`no blind bug named ${unknown.join(', ')} in ${join(file.dir, 'bugs.yaml')}`);
+    return 2;
+  }
+  console.log(`blind bugs of ${slug}: ${recordedFigures(file)}`);
+  for (const b of file.bugs.filter((x) => !only?.length || only.includes(x.id))) {
+    const where = [b.path, ...(b.variant ? [`variant ${b.variant}`] : [])].join(', ');
+    const after = b.after ? `, after: ${graded(b.after)}${b.after.mutant ? ` (mutant ${b.after.mutant})` : ''}` : '';
+    console.log(`  ${b.id} [${where}] before: ${graded(b.before)}${after}`);
+  }
+  return 0;
 }

@@ -28,7 +28,7 @@ it('--help, list and estimate answer from the bundle, and a command outside it s
   const estimate = await run('estimate', '09');
   expect(estimate.code).toBe(0);
   expect(estimate.out).toMatch(/1,157/);
-  // `test` loads commands.ts through tsx: an unknown chapter is its own error, exit 2.
+  // `test` loads cmd-test.ts through tsx: an unknown chapter is its own error, exit 2.
   const test = await run('test', '42-nothing', '--url', 'http://127.0.0.1:1');
   expect(test.code).toBe(2);
   expect(test.err).toMatch(/no graded chapter "42-nothing"/);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadFixture } from '../report/test-support.ts';
-import { finishRun } from './commands.ts';
+import { finishRun } from './finish-run.ts';
 
 let dir: string;
 beforeAll(async () => {

@@ -13,7 +13,7 @@ import { readLoadManifest } from '../load/chapter-k6.ts';
 import { emitK6Operator } from '../load/k6-operator.ts';
 import type { ChapterResult } from '../results/types.ts';
 import { findK6 } from '../tools/k6.ts';
-import { finishRun } from './commands.ts';
+import { finishRun } from './finish-run.ts';
 
 const log = (line: string) => console.log(line);
 

@@ -67,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
       "grade a deployment option of the chapter's reference (its env, settings and the checks that apply; an unknown name lists them)",
     )
     .action(async (chapter, opts) => {
-      const { cmdTest } = await import('./commands.ts');
+      const { cmdTest } = await import('./cmd-test.ts');
       set(await cmdTest(chapter, opts));
     });
 
@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
           }),
         );
       }
-      const { cmdTest } = await import('./commands.ts');
+      const { cmdTest } = await import('./cmd-test.ts');
       set(await cmdTest(chapter, { ...opts, load: opts.profile, only: ['none'] }));
     });
 
@@ -173,7 +173,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--segments <n>', "run each chapter's load from N k6 processes (execution segments)", positiveInt)
     .option('--strict', 'count targets beyond this machine as failures')
     .action(async (opts) => {
-      const { cmdAll } = await import('./commands.ts');
+      const { cmdAll } = await import('./cmd-all.ts');
       set(await cmdAll(opts));
     });
 
@@ -203,7 +203,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .description('render the Markdown, HTML and JUnit reports of a run')
     .action(async (results, opts) => {
-      const { cmdReport } = await import('./commands.ts');
+      const { cmdReport } = await import('./cmd-report.ts');
       set(await cmdReport(results, opts));
     });
 
@@ -276,6 +276,10 @@ export async function main(argv: string[]): Promise<number> {
     .command('blind-bugs')
     .argument('<chapter>', 'chapter slug or number')
     .option('--only <ids...>', 'grade only these bugs (their ids in bugs.yaml)')
+    .option(
+      '--list',
+      'list the bugs and what bugs.yaml records for each (a new entry without before: is pending), without grading',
+    )
     .option('--no-baseline', 'skip grading the unpatched reference first')
     .option('--timeout-ms <ms>', 'time limit per bug', (v) => Number.parseInt(v, 10), 900_000)
     .option('--runs <n>', 'fast-check runs per property (as `test`)', (v) => Number.parseInt(v, 10), 40)

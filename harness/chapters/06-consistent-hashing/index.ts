@@ -7,15 +7,10 @@ import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { benchConsistentHashing } from './bench.ts';
-import {
-  batchConformance,
-  lookupConformance,
-  membershipConformance,
-  readinessConformance,
-  statsConformance,
-} from './conformance.ts';
+import { batchConformance, lookupConformance, readinessConformance, statsConformance } from './conformance.ts';
 import { killUnderLoad, membershipRace } from './faults.ts';
 import { loadConsistentHashing } from './load.ts';
+import { membershipConformance } from './membership-conformance.ts';
 import { deterministic, distinctReplicas, everyKeyOwned, minimalMovement, weightsRespected } from './properties.ts';
 
 export const consistentHashing: ChapterModule<CheckId> = {

@@ -7,6 +7,7 @@ import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { benchKeyValueStore } from './bench.ts';
+import { concurrentWritesKeptAsSiblings } from './concurrent-siblings.ts';
 import {
   clusterConformance,
   deleteConformance,
@@ -15,15 +16,15 @@ import {
   readinessConformance,
   siblingCapConformance,
 } from './conformance.ts';
-import { killAndRestart, partitionedNodeGetsHints, pausedNodeDoesNotHold, slowLinksStillServe } from './faults.ts';
+import { durableUnderKill } from './durable-under-kill.ts';
+import { killAndRestart } from './kill-restart.ts';
 import { loadKeyValueStore } from './load.ts';
-import {
-  concurrentWritesKeptAsSiblings,
-  durableUnderKill,
-  noLostWrites,
-  readsLastWrite,
-  replacedNodeConverges,
-} from './properties.ts';
+import { noLostWrites } from './no-lost-writes.ts';
+import { partitionedNodeGetsHints } from './partition-hints.ts';
+import { pausedNodeDoesNotHold } from './paused-node.ts';
+import { readsLastWrite } from './reads-last-write.ts';
+import { replacedNodeConverges } from './replaced-node.ts';
+import { slowLinksStillServe } from './slow-links.ts';
 
 export const keyValueStore: ChapterModule<CheckId> = {
   slug: '07-key-value-store',

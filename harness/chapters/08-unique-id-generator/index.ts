@@ -7,13 +7,14 @@ import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { benchIdGenerator } from './bench.ts';
+import { clockStepsBack } from './clock-steps.ts';
 import {
   decodeConformance,
   generateIdConformance,
   generateIdsConformance,
   readinessConformance,
 } from './conformance.ts';
-import { clockStepsBack, distinctMachineIds, restartOntoEarlierClock } from './faults.ts';
+import { distinctMachineIds } from './distinct-machine-ids.ts';
 import { loadIdGenerator } from './load.ts';
 import {
   fitsIn63Bits,
@@ -23,6 +24,7 @@ import {
   sortableAcrossNodes,
   uniqueEverywhere,
 } from './properties.ts';
+import { restartOntoEarlierClock } from './restart-earlier-clock.ts';
 
 export const uniqueIdGenerator: ChapterModule<CheckId> = {
   slug: '08-unique-id-generator',

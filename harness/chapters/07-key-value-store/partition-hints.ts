@@ -1,0 +1,92 @@
+// KV-F3: a node cut off by a partition: the majority keeps hints for it and delivers them within the stated bound
+// once the partition heals; the minority refuses W=2 writes with 503.
+import type { CheckContext } from '../../core/check-context.ts';
+import { checkSlack } from '../../core/scheduling-slack.ts';
+import { freshKey, type KvApi, sleep } from './api.ts';
+import { expectAcknowledged, HINTS_WITHIN_MS, needCluster, value } from './fault-kit.ts';
+
+async function hintsPending(all: { name: string; api: KvApi }[]): Promise<number> {
+  let sum = 0;
+  for (const n of all) sum += (await n.api.cluster()).view?.stats.hintsPending ?? 0;
+  return sum;
+}
+
+export async function partitionedNodeGetsHints(ctx: CheckContext): Promise<void> {
+  const { victim, others, all } = needCluster(ctx);
+  ctx.require('network-faults');
+  if (!ctx.target.partition) ctx.skip('the target cannot be partitioned (needs a manifest and a fault proxy)');
+  const keys = Array.from({ length: 12 }, (_, i) => freshKey(`f3-${i}`));
+  const dots = new Map<string, string>();
+  let refusedOnVictim = 0;
+  await ctx.target.partition(
+    [victim],
+    others.map((x) => x.name),
+  );
+  try {
+    for (const [i, key] of keys.entries()) {
+      const a = await others[i % others.length]!.api.put(key, value(key), { w: 2 });
+      ctx.expect(
+        a.outcome === 'ok',
+        `with ${victim} cut off, a W=2 write through ${others[i % others.length]!.name} answered ${a.x.status}`,
+        a.x,
+      );
+      dots.set(key, a.dot!);
+    }
+    // The minority cannot reach W=2 distinct replicas: the spec requires a 503 quorum_not_reached, not an
+    // acknowledgement (the outcome of a 503 write is unknown, so these keys are not re-read).
+    const v = all.find((x) => x.name === victim)!.api;
+    for (let i = 0; i < 2; i++) {
+      const key = freshKey('f3-minority');
+      const m = await v.put(key, value(key), { w: 2 });
+      if (m.x.status === 503) refusedOnVictim++;
+      ctx.evidence.minorityWritesRefused = refusedOnVictim;
+      ctx.expect(
+        m.x.status === 503,
+        `with ${victim} cut off from ${others.map((x) => x.name).join(' and ')}, a W=2 write through ${victim} ` +
+          `answered ${m.x.status ?? m.x.error}${m.x.status === 200 ? ` (acks: ${(m.x.body as { acks: number }).acks})` : ''}: ` +
+          'a node alone cannot have stored it on 2 distinct replicas; the minority must answer 503 quorum_not_reached',
+        m.x,
+      );
+      ctx.expectStatus(m.x, 503, 'quorum_not_reached');
+    }
+    const pending = await hintsPending(others);
+    ctx.evidence.hintsPendingDuringPartition = pending;
+    if (pending === 0)
+      ctx.fail(`no hint was stored while ${victim} was cut off: writes for it must be kept as hints (hinted handoff)`);
+  } finally {
+    await ctx.target.heal();
+  }
+  const started = Date.now();
+  const victimApi = all.find((x) => x.name === victim)!.api;
+  for (;;) {
+    const pending = await hintsPending(all);
+    let missing = 0;
+    for (const key of keys) {
+      const r = await victimApi.replica(key);
+      // Only the keys the victim replicates (all of them when N is the cluster's size).
+      if (r.replicas.includes(victim) && !r.versions?.some((x) => x.dot === dots.get(key))) missing++;
+    }
+    if (pending === 0 && missing === 0) break;
+    if (Date.now() - started > checkSlack(ctx.evidence, 2000).bound(HINTS_WITHIN_MS))
+      ctx.fail(
+        `${HINTS_WITHIN_MS / 1000} s after the partition healed, ${pending} hints are still pending and ${victim} ` +
+          `lacks ${missing} of the ${keys.length} writes it missed`,
+      );
+    await sleep(250);
+  }
+  ctx.evidence.hintsDeliveredMs = Date.now() - started;
+  // Keep writing after the fault, then re-read everything acknowledged in the check through every node.
+  const acked = new Map<string, { value: string; dot: string; phase: string }[]>();
+  for (const key of keys) acked.set(key, [{ value: value(key), dot: dots.get(key)!, phase: 'during the partition' }]);
+  for (const [i, node] of all.entries()) {
+    const key = freshKey(`f3-after-${i}`);
+    const a = await node.api.put(key, value(key), { w: 2 });
+    ctx.expect(
+      a.outcome === 'ok',
+      `after healing, a W=2 write through ${node.name} answered ${a.x.status ?? a.x.error}`,
+      a.x,
+    );
+    acked.set(key, [{ value: value(key), dot: a.dot!, phase: 'after healing' }]);
+  }
+  await expectAcknowledged(ctx, all, acked, 'after the partition healed');
+}
