@@ -62,7 +62,12 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
         const answer =
           mutant === 'idempotency-key-ignored'
             ? { ...(await service.createPayment(body)), replayed: false }
-            : await idempotency.run(key, fingerprintOf('POST /v1/payments', body), () => service.createPayment(body));
+            : await idempotency.run(
+                key,
+                // MUTANT fingerprint-key-order: the body's fingerprint taken over its keys as sent, not canonical JSON.
+                fingerprintOf('POST /v1/payments', mutant === 'fingerprint-key-order' ? JSON.stringify(body) : body),
+                () => service.createPayment(body),
+              );
         if (answer.replayed) reply.header('idempotent-replayed', 'true');
         return reply.code(answer.status).send(answer.body);
       },
@@ -82,7 +87,11 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
 
       async receivePspWebhook(request, reply) {
         const raw = rawBodies.get(request) ?? '';
-        const why = verify(o.webhookSecret, request.headers['psp-signature'] as string | undefined, raw);
+        const header = request.headers['psp-signature'] as string | undefined;
+        // MUTANT signature-unanchored: a v1 value is read as its last 64 hex digits, whatever comes before them.
+        const read =
+          mutant === 'signature-unanchored' ? header?.replace(/v1=[0-9a-f]*([0-9a-f]{64})/g, 'v1=$1') : header;
+        const why = verify(o.webhookSecret, read, raw);
         // MUTANT webhook-signature-unchecked: any body is applied.
         if (why !== null && mutant !== 'webhook-signature-unchecked') {
           // MUTANT bad-signature-400: the wrong status and code for an authentication failure.

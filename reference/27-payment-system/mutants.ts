@@ -10,6 +10,18 @@ export interface Mutant {
 
 export const MUTANTS = [
   {
+    name: 'fingerprint-key-order',
+    breaks: 'PAY-C2',
+    description:
+      'the Idempotency-Key fingerprint is the body as sent, not canonical JSON: a retry whose keys come in another order is 409 idempotency_key_reused',
+  },
+  {
+    name: 'signature-unanchored',
+    breaks: 'PAY-I7',
+    description:
+      'a PSP-Signature v1 value with anything before its last 64 hex digits is accepted (the pattern not anchored)',
+  },
+  {
     name: 'health-plain-text',
     breaks: 'PAY-C1',
     description: 'readiness answers text/plain "ok", not the Health body',

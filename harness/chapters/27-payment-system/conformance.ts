@@ -43,6 +43,14 @@ export async function createConformance(ctx: CheckContext): Promise<void> {
   const replay = await api.create(event, key);
   ctx.expectStatus(replay, 201);
   ctx.expect(replay.headers['idempotent-replayed'] === 'true', 'a replay lacks Idempotent-Replayed: true', replay);
+  // The same JSON value with every object's keys in the opposite order (a client that serialises again): a replay.
+  const reordered = await api.create(keysReversed(event), key);
+  ctx.expectStatus(reordered, 201);
+  ctx.expect(
+    reordered.headers['idempotent-replayed'] === 'true',
+    'the same body with its keys in another order is not replayed (the spec: same key and same body replays)',
+    reordered,
+  );
 
   const base = newEvent('c2bad', ['1.00']);
   const order = base.payment_orders[0]!;
@@ -318,4 +326,15 @@ export async function reconcileConformance(ctx: CheckContext): Promise<void> {
   }
   const reused = await api.reconcile(`${csv}po_other,2.00,USD,SUCCESS\n`, key, since);
   ctx.expectStatus(reused, 409, 'idempotency_key_reused');
+}
+
+/** The same JSON value, every object's keys in reverse insertion order (JSON.stringify keeps insertion order). */
+function keysReversed(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(keysReversed);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(
+    Object.entries(v)
+      .reverse()
+      .map(([k, x]) => [k, keysReversed(x)]),
+  );
 }

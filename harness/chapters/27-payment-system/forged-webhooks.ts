@@ -10,7 +10,14 @@ import { createPayment } from './flow.ts';
 import { signWebhook } from './signature.ts';
 import { pspOf } from './third-parties.ts';
 
-const FORGERIES = ['unsigned', 'wrong-secret', 'stale', 'other-body', 'other-registration'] as const;
+const FORGERIES = [
+  'unsigned',
+  'wrong-secret',
+  'stale',
+  'other-body',
+  'other-registration',
+  'padded-signature',
+] as const;
 type Forgery = (typeof FORGERIES)[number];
 
 /** PAY-I7: unsigned, forged or stale webhooks are refused and change nothing. */
@@ -52,6 +59,8 @@ async function forgedChangesNothing(
     stale: signWebhook(third.secret, raw, Math.floor(Date.now() / 1000) - 3600),
     'other-body': signWebhook(third.secret, raw.replace('authorized', 'declined')),
     'other-registration': signWebhook(third.secret, raw),
+    // The right signature with two more hex digits in front: v1 is 64 hex digits, nothing else.
+    'padded-signature': signWebhook(third.secret, raw).replace('v1=', 'v1=00'),
   }[forgery];
   const x = await api.webhook(raw, sig);
   if (forgery === 'other-registration') ctx.expectStatus(x, 200);

@@ -493,7 +493,7 @@ export interface components {
     };
     parameters: {
         /**
-         * @description A unique key per logical request (a UUID). Same key and same body: the first answer is replayed. Same key and another body: 409 `idempotency_key_reused`. While the first request with a key is being executed, another with the same key gets 409 `idempotency_key_in_use` and is not executed.
+         * @description A unique key per logical request (a UUID). Same key and same body (the same JSON value: object key order and whitespace do not matter): the first answer is replayed. Same key and another body: 409 `idempotency_key_reused`. While the first request with a key is being executed, another with the same key gets 409 `idempotency_key_in_use` and is not executed.
          * @example 5f0c2a8e-4c4b-4f7e-9a51-8d0c7c3b9d11
          */
         IdempotencyKey: string;
@@ -637,7 +637,7 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description A unique key per logical request (a UUID). Same key and same body: the first answer is replayed. Same key and another body: 409 `idempotency_key_reused`. While the first request with a key is being executed, another with the same key gets 409 `idempotency_key_in_use` and is not executed.
+                 * @description A unique key per logical request (a UUID). Same key and same body (the same JSON value: object key order and whitespace do not matter): the first answer is replayed. Same key and another body: 409 `idempotency_key_reused`. While the first request with a key is being executed, another with the same key gets 409 `idempotency_key_in_use` and is not executed.
                  * @example 5f0c2a8e-4c4b-4f7e-9a51-8d0c7c3b9d11
                  */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
@@ -822,7 +822,7 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description A unique key per logical request (a UUID). Same key and same body: the first answer is replayed. Same key and another body: 409 `idempotency_key_reused`. While the first request with a key is being executed, another with the same key gets 409 `idempotency_key_in_use` and is not executed.
+                 * @description A unique key per logical request (a UUID). Same key and same body (the same JSON value: object key order and whitespace do not matter): the first answer is replayed. Same key and another body: 409 `idempotency_key_reused`. While the first request with a key is being executed, another with the same key gets 409 `idempotency_key_in_use` and is not executed.
                  * @example 5f0c2a8e-4c4b-4f7e-9a51-8d0c7c3b9d11
                  */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
@@ -969,7 +969,7 @@ export interface operations {
             };
             header: {
                 /**
-                 * @description A unique key per logical request (a UUID). Same key and same body: the first answer is replayed. Same key and another body: 409 `idempotency_key_reused`. While the first request with a key is being executed, another with the same key gets 409 `idempotency_key_in_use` and is not executed.
+                 * @description A unique key per logical request (a UUID). Same key and same body (the same JSON value: object key order and whitespace do not matter): the first answer is replayed. Same key and another body: 409 `idempotency_key_reused`. While the first request with a key is being executed, another with the same key gets 409 `idempotency_key_in_use` and is not executed.
                  * @example 5f0c2a8e-4c4b-4f7e-9a51-8d0c7c3b9d11
                  */
                 "Idempotency-Key": components["parameters"]["IdempotencyKey"];
