@@ -11,7 +11,9 @@ import { benchStockExchange } from './bench.ts';
 import { accountConformance, marketDataReads, orderConformance, readinessConformance } from './conformance.ts';
 import { duplicateSubmissions, killAndReplay } from './faults.ts';
 import { loadStockExchange } from './load.ts';
-import { lateSubscribers, marketDataConformance, marketDataReplay } from './market-data.ts';
+import { marketDataConformance } from './md-conformance.ts';
+import { lateSubscribers } from './md-late-subscribers.ts';
+import { marketDataReplay } from './md-replay-property.ts';
 import { dailyRiskLimit, deterministicLog, fundsAndHolds, priceTimePriority } from './properties.ts';
 
 export const stockExchange: ChapterModule<CheckId> = {
