@@ -11,6 +11,7 @@ import { benchStockExchange } from './bench.ts';
 import { accountConformance, marketDataReads, orderConformance, readinessConformance } from './conformance.ts';
 import { duplicateSubmissions, killAndReplay } from './faults.ts';
 import { loadStockExchange } from './load.ts';
+import { candleBoundaries } from './md-candle-boundaries.ts';
 import { marketDataConformance } from './md-conformance.ts';
 import { lateSubscribers } from './md-late-subscribers.ts';
 import { marketDataReplay } from './md-replay-property.ts';
@@ -34,6 +35,7 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-I5': dailyRiskLimit,
     'SE-I6': marketDataReplay,
     'SE-I7': lateSubscribers,
+    'SE-I8': candleBoundaries,
     'SE-F1': killAndReplay,
     'SE-F2': duplicateSubmissions,
   },

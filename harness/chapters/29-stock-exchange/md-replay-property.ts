@@ -1,8 +1,9 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { type OrderBookL2, okBody, type SeApi, seApi } from './api.ts';
-import { expectNoViolations, same, show, withLog } from './md-check-kit.ts';
+import { expectCandlesAreRest, expectNoViolations, same, show, withLog } from './md-check-kit.ts';
 import { MdClient, type Replayed, replay } from './md-client.ts';
+import { candleErrors, l1Errors } from './md-derived.ts';
 import type { ModelExchange } from './model.ts';
 import { matchesOf, RICH } from './properties.ts';
 import { commandsArb, runSession } from './session.ts';
@@ -71,20 +72,27 @@ async function expectTradesAreExecutions(ctx: CheckContext, api: SeApi, symbol: 
   );
 }
 
+/** SE-I6's candle resolution: 1-second windows, so a run's trades fall in several. */
+const RESOLUTION = 1;
+
 export async function marketDataReplay(ctx: CheckContext): Promise<void> {
   const api = seApi(ctx);
   // Three prices, so levels fill up, empty and come back; takers of up to 12 sweep levels.
   const shape = { users: 3, minPrice: 99, maxPrice: 101, maxQuantity: 12 };
   let steps = 0;
   let trades = 0;
+  let l1Checked = 0;
+  let candlesChecked = 0;
   await ctx.property(commandsArb(shape), async (commands) => {
     await withLog(ctx, async (log) => {
+      let l1Frames = 0;
       let client: MdClient | undefined;
       let symbol = '';
       const s = await runSession(ctx, api, [RICH, RICH, RICH], commands, 'i6', false, {
         beforeCommands: async (sym) => {
           symbol = sym;
-          client = await MdClient.open(ctx, log, sym);
+          // Every channel, so the l1 and candle frames are graded against the L2 stream of the same subscriber.
+          client = await MdClient.open(ctx, log, sym, `channels=l2,l1,candles&resolution=${RESOLUTION}`);
         },
         // A quiescent point: the answer is in, so the stream owes one l2update per accepted order and cancel.
         afterStep: async (step, model, sequenced) => {
@@ -98,6 +106,11 @@ export async function marketDataReplay(ctx: CheckContext): Promise<void> {
             `after step ${step}: ${sequenced} orders and cancels were accepted but ${c.count('l2update')} l2update frames arrived within 3 s (one per accepted order or cancel)`,
           );
           await expectStream(ctx, api, symbol, r, model, `after step ${step}`);
+          const l1 = l1Errors(c.frames, symbol);
+          ctx.expect(l1.errors.length === 0, `after step ${step}: ${l1.errors.join('; ')}`);
+          l1Frames = Math.max(l1Frames, l1.compared);
+          const k = candleErrors(c.frames, symbol, RESOLUTION);
+          ctx.expect(k.errors.length === 0, `after step ${step}: ${k.errors.join('; ')}`);
           steps++;
         },
       });
@@ -105,9 +118,14 @@ export async function marketDataReplay(ctx: CheckContext): Promise<void> {
       const r = replay(client.frames, s.symbol);
       await expectTradesAreExecutions(ctx, api, s.symbol, r);
       trades += r.trades.length;
+      l1Checked += l1Frames;
+      await expectCandlesAreRest(ctx, api, s.symbol, client.frames, RESOLUTION, 'at the end of the run');
+      candlesChecked += candleErrors(client.frames, s.symbol, RESOLUTION).candles.length;
     });
   });
   ctx.evidence.quiescentPoints = steps;
   ctx.evidence.tradesChecked = trades;
+  ctx.evidence.l1FramesChecked = l1Checked;
+  ctx.evidence.candleWindowsChecked = candlesChecked;
   ctx.expect(trades > 0, 'no run made a trade: the property compared no trade frames');
 }
