@@ -17,17 +17,19 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const CHANNELS: readonly string[] = ['l2', 'l1', 'candles'] satisfies Channel[];
 
 /** The subscription the query asks for (channels default `l2`, resolution 60), or why it is refused. */
-export function parseSubscription(url: URL): Subscription | string {
+export function parseSubscription(url: URL, o: MarketDataSocketOptions = {}): Subscription | string {
   const list = url.searchParams.getAll('channels');
   const resolutions = url.searchParams.getAll('resolution');
   if (list.length > 1 || resolutions.length > 1) return 'channels and resolution may each be given once';
-  const names = (list[0] ?? 'l2').split(',');
+  // MUTANT md-default-all-channels: a client that chooses nothing gets every channel (frames it never asked for).
+  const names = (list[0] ?? (o.defaultAllChannels ? 'l2,l1,candles' : 'l2')).split(',');
   if (names.some((n) => !CHANNELS.includes(n)) || new Set(names).size !== names.length)
     return 'channels is a comma-separated list of l2, l1 and candles, each at most once';
   const resolution = Number(resolutions[0] ?? '60');
   if (!/^[0-9]+$/.test(resolutions[0] ?? '60') || !RESOLUTIONS.includes(resolution as Resolution))
     return `resolution is one of ${RESOLUTIONS.join(', ')} (seconds)`;
-  return { channels: new Set(names as Channel[]), resolution: resolution as Resolution };
+  // MUTANT md-candle-resolution-ignored: candles always of 60-second windows, whatever was asked.
+  return { channels: new Set(names as Channel[]), resolution: (o.resolutionIgnored ? 60 : resolution) as Resolution };
 }
 
 export interface MarketDataSocketOptions {
@@ -37,6 +39,10 @@ export interface MarketDataSocketOptions {
   snapshotLate?: boolean;
   /** MUTANT md-stop-drops-subscribers: a stopping server drops the connections without a close frame (1006). */
   dropOnStop?: boolean;
+  /** MUTANT md-default-all-channels: a subscription that names no channels gets l2, l1 and candles. */
+  defaultAllChannels?: boolean;
+  /** MUTANT md-candle-resolution-ignored: the candles channel always sends 60-second candles. */
+  resolutionIgnored?: boolean;
 }
 
 /** Answers an upgrade request with a problem instead of the handshake. */
@@ -69,7 +75,7 @@ export function attachMarketDataSocket(
       refuse(socket, 400, 'invalid_request', 'symbol must be given once, 1 to 8 capital letters');
       return;
     }
-    const sub = parseSubscription(url);
+    const sub = parseSubscription(url, o);
     if (typeof sub === 'string') {
       refuse(socket, 400, 'invalid_request', sub);
       return;

@@ -173,7 +173,7 @@ export const MUTANTS = [
   },
   {
     name: 'md-candle-high-lags',
-    breaks: 'SE-I6',
+    breaks: 'SE-C5',
     description: "a candle's high is lifted by the trade before the newest one, so a new high shows one trade late",
   },
   {
@@ -185,6 +185,17 @@ export const MUTANTS = [
     name: 'md-candle-boundary-left',
     breaks: 'SE-I8',
     description: "windows closed on the right: a trade exactly at a window's end stays in the window it ends",
+  },
+  {
+    name: 'md-default-all-channels',
+    breaks: 'SE-C5',
+    description:
+      'a subscription that names no channels gets l1 and candle frames too (clients written before them break)',
+  },
+  {
+    name: 'md-candle-resolution-ignored',
+    breaks: 'SE-C5',
+    description: 'the candles channel ignores resolution: always 60-second windows',
   },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 

@@ -1,6 +1,11 @@
+// SE-C5: the market-data WebSocket (`GET /v1/marketdata/ws?symbol=`) frame by frame as a subscriber sees it: the
+// refused subscriptions, the snapshot, an order's, a match's and a cancel's frames with their seq and the log's
+// sequence IDs, late subscribers' snapshots (a book 12 levels deep), nothing of another symbol, and the chosen
+// channels (md-channels.ts).
 import type { CheckContext } from '../../core/check-context.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { CASH, type EventPage, freshSymbol, freshUser, fund, type Order, okBody, seApi } from './api.ts';
+import { expectChannels, openChannelSubscribers } from './md-channels.ts';
 import { expectNoViolations, frameAt, same, show, withLog } from './md-check-kit.ts';
 import { MdClient, streamUrl } from './md-client.ts';
 
@@ -20,13 +25,18 @@ export async function marketDataConformance(ctx: CheckContext): Promise<void> {
       'invalid_request',
     );
     // A malformed subscription is refused before the upgrade, with the documented problem.
-    for (const [what, s] of [
-      ['a lowercase symbol', 'aapl'],
-      ['a symbol of 9 letters', 'ABCDEFGHI'],
-      ['an empty symbol', ''],
-      ['no symbol', null],
+    for (const [what, s, options] of [
+      ['a lowercase symbol', 'aapl', ''],
+      ['a symbol of 9 letters', 'ABCDEFGHI', ''],
+      ['an empty symbol', '', ''],
+      ['no symbol', null, ''],
+      ['an unknown channel', symbol, 'channels=l3'],
+      ['a channel twice', symbol, 'channels=l1,l1'],
+      ['an empty channel list', symbol, 'channels='],
+      ['channels given twice', symbol, 'channels=l1&channels=l2'],
+      ['a resolution the REST candles do not offer', symbol, 'channels=candles&resolution=7'],
     ] as const) {
-      const c = new MdClient(streamUrl(ctx, s), log);
+      const c = new MdClient(streamUrl(ctx, s, options), log);
       let timer: NodeJS.Timeout | undefined;
       const opened = await Promise.race([
         c.opened,
@@ -58,6 +68,7 @@ export async function marketDataConformance(ctx: CheckContext): Promise<void> {
     await fund(ctx, api, seller, { [symbol]: 10 });
     await fund(ctx, api, buyer, { [CASH]: 1_000_000 });
     const c = await MdClient.open(ctx, log, symbol);
+    const chosen = await openChannelSubscribers(ctx, log, symbol);
     const snap = await frameAt(ctx, c, 0, 'subscribing to a fresh symbol');
     ctx.expect(
       same(snap, { type: 'snapshot', symbol, seq: 0, bids: [], asks: [] }),
@@ -174,6 +185,7 @@ export async function marketDataConformance(ctx: CheckContext): Promise<void> {
       same(s16, { type: 'snapshot', symbol, seq: 16, bids, asks: [] }),
       `with 12 bid levels (9900, 9810..9800) a new subscriber's snapshot is ${show(s16)}, not every level at seq 16`,
     );
+    await expectChannels(ctx, api, log, { symbol, seller, buyer, l2: c, ...chosen, firstTaker: buy });
     await frameAt(ctx, other, 0, 'a subscriber of another symbol');
     ctx.expect(
       other.frames.length === 1,

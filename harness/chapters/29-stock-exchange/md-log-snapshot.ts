@@ -1,3 +1,5 @@
+// The market-data stream against the event log, for SE-F1's kill -9 and graceful-stop rounds: the seq a symbol's
+// log implies, and a new subscriber's snapshot at that seq with the REST L2 book.
 import type { CheckContext } from '../../core/check-context.ts';
 import { type LogEvent, type OrderBookL2, okBody, readLog, type SeApi } from './api.ts';
 import { frameAt, same, show } from './md-check-kit.ts';

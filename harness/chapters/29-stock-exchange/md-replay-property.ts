@@ -1,3 +1,7 @@
+// SE-I6: random order and cancel streams watched on the market-data WebSocket (every channel); after every answer
+// the book replayed from the snapshot and the l2updates against a model book and the REST L2 book, every match as
+// one trade against the model and the REST executions, the l1 frames against that book at their seq and the candle
+// frames against the stream's trades and, at the end of a run, the REST candles.
 import type { CheckContext } from '../../core/check-context.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { type OrderBookL2, okBody, type SeApi, seApi } from './api.ts';

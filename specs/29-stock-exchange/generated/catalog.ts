@@ -81,7 +81,7 @@ export const catalog = {
     {
       "id": "SE-C5",
       "kind": "conformance",
-      "title": "The market-data WebSocket - a snapshot first, then an order's l2update, a match's trade and l2update and a cancel's l2update with consecutive seq and the log's sequence IDs, nothing of another symbol; a snapshot with every level of a book 12 levels deep; a plain GET 426; a malformed symbol refused 400 with a problem body, on the upgrade too; every frame valid against marketdata-frames.schema.json",
+      "title": "The market-data WebSocket - a snapshot first, then an order's l2update, a match's trade and l2update and a cancel's l2update with consecutive seq and the log's sequence IDs, nothing of another symbol; a snapshot with every level of a book 12 levels deep; a plain GET 426; a malformed symbol, an unknown or repeated channel or a resolution the REST candles lack refused 400 with a problem body, on the upgrade too; a client that chooses no channels gets the l2 frames only; a channels=l1 subscriber gets exactly the top after each update that changed it (a size change included), a channels=candles subscriber the daily candle after each trade, a late subscriber of every channel the snapshot, top and last candle at the current seq; every frame valid against marketdata-frames.schema.json",
       "covers": [
         "subscribeMarketData"
       ]
