@@ -14,7 +14,7 @@ import { MdClient, type Trade } from './md-client.ts';
 import { candleErrors } from './md-derived.ts';
 import { RICH } from './properties.ts';
 
-const BURSTS = 8;
+const BURSTS = 20;
 const CLIENTS = 6;
 /** Orders sent at once in a burst, and how long before a boundary (exchange time) the first burst starts. */
 const BURST = 40;
@@ -67,6 +67,7 @@ export async function candleBoundaries(ctx: CheckContext): Promise<void> {
     const onBoundary = () => seconds.frames.filter((f) => f.type === 'trade' && Number(f.time) % 1000 === 0).length;
 
     let bursts = 0;
+    const spans: string[] = []; // per burst, its trades' times around the boundary: first..last/distinct ms
     let aim = -LEAD_MS; // when a burst starts, relative to the boundary (exchange time), corrected after each burst
     while (bursts < BURSTS && onBoundary() === 0) {
       bursts++;
@@ -85,6 +86,7 @@ export async function candleBoundaries(ctx: CheckContext): Promise<void> {
         .filter((f) => f.type === 'trade')
         .slice(before)
         .map((t) => Number(t.time));
+      spans.push(`${Math.min(...times) - boundary}..${Math.max(...times) - boundary}/${new Set(times).size}`);
       // Aim the next burst so that its trades straddle the boundary.
       if (Math.min(...times) > boundary) aim -= Math.min(...times) - boundary + 5;
       else if (Math.max(...times) < boundary) aim += boundary - Math.max(...times) + 5;
@@ -99,9 +101,10 @@ export async function candleBoundaries(ctx: CheckContext): Promise<void> {
     ctx.evidence.bursts = bursts;
     ctx.evidence.boundaryTrades = boundary;
     ctx.evidence.windows = candleErrors(seconds.frames, symbol, 1).candles.length;
+    ctx.evidence.burstSpansMs = spans.join(' ');
     if (boundary === 0)
       ctx.skip(
-        `no trade fell exactly on a 1-second boundary in ${bursts} bursts of ${CLIENTS} clients (${trades} trades, every candle frame and the REST candles agreed): the boundary rule was not tested`,
+        `no trade fell exactly on a 1-second boundary in ${bursts} bursts of ${CLIENTS} clients (${trades} trades, every candle frame and the REST candles agreed): the boundary rule was not tested (each burst's trades around its boundary, first..last ms/distinct ms: ${spans.join(' ')})`,
       );
   });
 }
