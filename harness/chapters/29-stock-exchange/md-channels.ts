@@ -8,7 +8,7 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import { type Order, okBody, type SeApi } from './api.ts';
 import { frameAt, same, show } from './md-check-kit.ts';
-import { type MdClient, type MdLog, MdClient as Subscriber } from './md-client.ts';
+import { MdClient, type MdLog } from './md-client.ts';
 import { windowOf } from './md-derived.ts';
 
 export interface ChannelRun {
@@ -28,8 +28,8 @@ const DAY = 86400;
 /** Opens SE-C5's channel subscribers (before the symbol's first order). */
 export async function openChannelSubscribers(ctx: CheckContext, log: MdLog, symbol: string) {
   return {
-    l1: await Subscriber.open(ctx, log, symbol, 'channels=l1'),
-    candles: await Subscriber.open(ctx, log, symbol, `channels=candles&resolution=${DAY}`),
+    l1: await MdClient.open(ctx, log, symbol, 'channels=l1'),
+    candles: await MdClient.open(ctx, log, symbol, `channels=candles&resolution=${DAY}`),
   };
 }
 
@@ -90,7 +90,7 @@ export async function expectChannels(ctx: CheckContext, api: SeApi, log: MdLog, 
   );
 
   // A late subscriber of every channel: the snapshot, the top and the last candle, all at seq 19.
-  const late = await Subscriber.open(ctx, log, symbol, `channels=candles,l1,l2&resolution=${DAY}`);
+  const late = await MdClient.open(ctx, log, symbol, `channels=candles,l1,l2&resolution=${DAY}`);
   await late.until(() => late.frames.length >= 3);
   const bids = [bid, ...Array.from({ length: 11 }, (_, i) => ({ price: 9810 - i, size: 1 }))];
   const wantLate = [
