@@ -183,6 +183,8 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
     acceptAnySymbol: mutant === 'md-bad-symbol-accepted',
     snapshotLate: mutant === 'md-snapshot-after-deltas',
     dropOnStop: mutant === 'md-stop-drops-subscribers',
+    defaultAllChannels: mutant === 'md-default-all-channels',
+    resolutionIgnored: mutant === 'md-candle-resolution-ignored',
   });
   return app;
 

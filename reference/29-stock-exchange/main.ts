@@ -44,6 +44,12 @@ await runServer({
         priceAsString: mutant === 'md-price-as-string',
         snapshotTopLevels: mutant === 'md-snapshot-depth-limited',
         resetSeqAfterRecovery: mutant === 'md-seq-reset-on-recovery',
+        l1Stale: mutant === 'md-l1-stale',
+        l1SidesSwapped: mutant === 'md-l1-sides-swapped',
+        l1PriceOnly: mutant === 'md-l1-size-change-missed',
+        highLags: mutant === 'md-candle-high-lags',
+        boundaryLeft: mutant === 'md-candle-boundary-left',
+        volumeBothSides: mutant === 'md-candle-volume-both-sides',
       },
       (m) => console.error(m),
     );

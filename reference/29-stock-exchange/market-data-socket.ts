@@ -1,17 +1,36 @@
 // `GET /v1/marketdata/ws?symbol=`: the WebSocket in front of the market data publisher. The upgrade is checked
 // before the handshake (a malformed symbol is refused 400 with a problem body, as the spec documents); an accepted
-// subscriber gets the snapshot and then every update of the symbol. A subscriber that does not read is closed once
-// what it has not taken passes MAX_BUFFERED_BYTES, so memory stays bounded.
+// subscriber gets the first frames of its channels (the snapshot by default) and then every update of the symbol on
+// them. A subscriber that does not read is closed once what it has not taken passes MAX_BUFFERED_BYTES, so memory
+// stays bounded.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../kit/problem.ts';
-import type { MarketDataFrame, MarketDataPublisher } from './market-data.ts';
+import { RESOLUTIONS, type Resolution } from './candles.ts';
+import type { Channel, MarketDataFrame, MarketDataPublisher, Subscription } from './market-data.ts';
 
 export const MARKET_DATA_PATH = '/v1/marketdata/ws';
 const SYMBOL = /^[A-Z]{1,8}$/;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const CHANNELS: readonly string[] = ['l2', 'l1', 'candles'] satisfies Channel[];
+
+/** The subscription the query asks for (channels default `l2`, resolution 60), or why it is refused. */
+export function parseSubscription(url: URL, o: MarketDataSocketOptions = {}): Subscription | string {
+  const list = url.searchParams.getAll('channels');
+  const resolutions = url.searchParams.getAll('resolution');
+  if (list.length > 1 || resolutions.length > 1) return 'channels and resolution may each be given once';
+  // MUTANT md-default-all-channels: a client that chooses nothing gets every channel (frames it never asked for).
+  const names = (list[0] ?? (o.defaultAllChannels ? 'l2,l1,candles' : 'l2')).split(',');
+  if (names.some((n) => !CHANNELS.includes(n)) || new Set(names).size !== names.length)
+    return 'channels is a comma-separated list of l2, l1 and candles, each at most once';
+  const resolution = Number(resolutions[0] ?? '60');
+  if (!/^[0-9]+$/.test(resolutions[0] ?? '60') || !RESOLUTIONS.includes(resolution as Resolution))
+    return `resolution is one of ${RESOLUTIONS.join(', ')} (seconds)`;
+  // MUTANT md-candle-resolution-ignored: candles always of 60-second windows, whatever was asked.
+  return { channels: new Set(names as Channel[]), resolution: (o.resolutionIgnored ? 60 : resolution) as Resolution };
+}
 
 export interface MarketDataSocketOptions {
   /** MUTANT md-bad-symbol-accepted: any symbol text is subscribed. */
@@ -20,6 +39,10 @@ export interface MarketDataSocketOptions {
   snapshotLate?: boolean;
   /** MUTANT md-stop-drops-subscribers: a stopping server drops the connections without a close frame (1006). */
   dropOnStop?: boolean;
+  /** MUTANT md-default-all-channels: a subscription that names no channels gets l2, l1 and candles. */
+  defaultAllChannels?: boolean;
+  /** MUTANT md-candle-resolution-ignored: the candles channel always sends 60-second candles. */
+  resolutionIgnored?: boolean;
 }
 
 /** Answers an upgrade request with a problem instead of the handshake. */
@@ -52,15 +75,20 @@ export function attachMarketDataSocket(
       refuse(socket, 400, 'invalid_request', 'symbol must be given once, 1 to 8 capital letters');
       return;
     }
+    const sub = parseSubscription(url, o);
+    if (typeof sub === 'string') {
+      refuse(socket, 400, 'invalid_request', sub);
+      return;
+    }
     wss.handleUpgrade(request, socket, head, (ws) => {
       open.add(ws);
       ws.on('close', () => open.delete(ws));
       ws.on('error', () => ws.terminate());
-      void subscribe(ws, symbol);
+      void subscribe(ws, symbol, sub);
     });
   });
 
-  async function subscribe(ws: WebSocket, symbol: string): Promise<void> {
+  async function subscribe(ws: WebSocket, symbol: string, sub: Subscription): Promise<void> {
     const send = (frame: MarketDataFrame) => {
       if (ws.readyState !== ws.OPEN) return;
       if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
@@ -73,13 +101,13 @@ export function attachMarketDataSocket(
     if (o.snapshotLate) {
       // MUTANT md-snapshot-after-deltas: updates flow from here, the snapshot comes after an asynchronous step (a
       // read of the book from a cache, say): updates published meanwhile go out before it and are in it as well.
-      unsubscribe = publisher.subscribe(symbol, send);
+      unsubscribe = publisher.subscribe(symbol, send, sub);
       await new Promise((resolve) => setTimeout(resolve, 50));
-      send(publisher.snapshot(symbol));
+      for (const f of publisher.firstFrames(symbol, sub)) send(f);
     } else {
-      // Snapshot and registration in one synchronous step: no update can fall between them.
-      send(publisher.snapshot(symbol));
-      unsubscribe = publisher.subscribe(symbol, send);
+      // First frames and registration in one synchronous step: no update can fall between them.
+      for (const f of publisher.firstFrames(symbol, sub)) send(f);
+      unsubscribe = publisher.subscribe(symbol, send, sub);
     }
     if (ws.readyState !== ws.OPEN) unsubscribe();
     else ws.on('close', unsubscribe);

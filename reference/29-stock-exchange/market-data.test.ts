@@ -98,4 +98,100 @@ describe('market data publisher', () => {
     const book = engine.books.get('X')!;
     expect({ bids: book.buyBook.depth(1000), asks: book.sellBook.depth(1000) }).toEqual({ bids: a.bids, asks: a.asks });
   });
+
+  it('sends l1 right after each update that changed the top, equal to the book then, and none otherwise', () => {
+    const p = new MarketDataPublisher();
+    const frames: MarketDataFrame[] = [];
+    p.subscribe('X', (f) => frames.push(f), { channels: new Set(['l2', 'l1']), resolution: 60 });
+    let top = JSON.stringify({ bid: null, ask: null });
+    let changes = 0;
+    for (const b of batches(300)) {
+      const from = frames.length;
+      p.publish(b);
+      const s = p.snapshot('X');
+      const now = JSON.stringify({ bid: s.bids[0] ?? null, ask: s.asks[0] ?? null });
+      const l1 = frames.slice(from).filter((f) => f.type === 'l1');
+      if (now === top) expect(l1).toEqual([]);
+      else {
+        changes++;
+        expect(frames.at(-1)).toEqual({ type: 'l1', symbol: 'X', seq: s.seq, ...JSON.parse(now) });
+        expect(frames.at(-2)?.type).toBe('l2update');
+        expect(l1.length).toBe(1);
+      }
+      top = now;
+    }
+    expect(changes).toBeGreaterThan(10);
+  });
+
+  it('sends after each trade its window candle, windows [start, start + width), volume once per match', () => {
+    const p = new MarketDataPublisher();
+    const frames: MarketDataFrame[] = [];
+    p.subscribe('X', (f) => frames.push(f), { channels: new Set(['candles']), resolution: 1 });
+    let seq = 0;
+    let order = 0;
+    const match = (time: number, price: number, quantity: number) => {
+      const maker = ++order;
+      p.publish([
+        {
+          sequenceId: ++seq,
+          type: 'new',
+          time,
+          orderId: maker,
+          userId: 'a',
+          symbol: 'X',
+          side: 'sell',
+          price,
+          quantity,
+        },
+      ]);
+      const taker = ++order;
+      p.publish([
+        {
+          sequenceId: ++seq,
+          type: 'new',
+          time,
+          orderId: taker,
+          userId: 'b',
+          symbol: 'X',
+          side: 'buy',
+          price,
+          quantity,
+        },
+        {
+          sequenceId: ++seq,
+          type: 'fill',
+          time,
+          symbol: 'X',
+          price,
+          quantity,
+          makerOrderId: maker,
+          takerOrderId: taker,
+        },
+      ]);
+    };
+    match(10, 100, 2);
+    match(999, 103, 1); // the last millisecond of the first window
+    match(1000, 101, 3); // exactly at the first window's end: the next window
+    match(1999, 105, 1);
+    expect(frames.map((f) => f.type === 'candle' && [f.timestamp, f.open, f.high, f.low, f.close, f.volume])).toEqual([
+      [0, 100, 100, 100, 100, 2],
+      [0, 100, 103, 100, 103, 3],
+      [1000, 101, 101, 101, 101, 3],
+      [1000, 101, 105, 101, 105, 4],
+    ]);
+    expect(p.firstFrames('X', { channels: new Set(['candles']), resolution: 1 })).toEqual([
+      {
+        type: 'candle',
+        symbol: 'X',
+        seq: 12,
+        resolution: 1,
+        timestamp: 1000,
+        open: 101,
+        high: 105,
+        low: 101,
+        close: 105,
+        volume: 4,
+      },
+    ]);
+  });
 });

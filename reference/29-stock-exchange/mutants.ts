@@ -155,6 +155,48 @@ export const MUTANTS = [
     breaks: 'SE-F1',
     description: 'a stopping server drops the subscribers without a close frame (they see 1006), not 1001',
   },
+  // L1 and candles on the market-data stream (issue 20).
+  {
+    name: 'md-l1-stale',
+    breaks: 'SE-I6',
+    description: 'an l1 frame carries the top of the book as it was before the update that changed it (a stale book)',
+  },
+  {
+    name: 'md-l1-sides-swapped',
+    breaks: 'SE-I6',
+    description: "an l1 frame's best bid and best ask are swapped",
+  },
+  {
+    name: 'md-l1-size-change-missed',
+    breaks: 'SE-I6',
+    description: 'an l1 frame is sent only when a best price changes: a new size at the best price is not sent',
+  },
+  {
+    name: 'md-candle-high-lags',
+    breaks: 'SE-C5',
+    description: "a candle's high is lifted by the trade before the newest one, so a new high shows one trade late",
+  },
+  {
+    name: 'md-candle-volume-both-sides',
+    breaks: 'SE-I6',
+    description: "a candle's volume counts both executions of a match (twice the shares)",
+  },
+  {
+    name: 'md-candle-boundary-left',
+    breaks: 'SE-I8',
+    description: "windows closed on the right: a trade exactly at a window's end stays in the window it ends",
+  },
+  {
+    name: 'md-default-all-channels',
+    breaks: 'SE-C5',
+    description:
+      'a subscription that names no channels gets l1 and candle frames too (clients written before them break)',
+  },
+  {
+    name: 'md-candle-resolution-ignored',
+    breaks: 'SE-C5',
+    description: 'the candles channel ignores resolution: always 60-second windows',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -20,8 +20,8 @@ import {
   type SeApi,
   seApi,
 } from './api.ts';
-import { expectSnapshotFromLog } from './market-data.ts';
 import { MdClient, MdLog } from './md-client.ts';
+import { expectSnapshotFromLog } from './md-log-snapshot.ts';
 import { commandsArb, runSession, type Session } from './session.ts';
 
 /** Every read the exchange offers about a session, as the exact bytes it answered. */

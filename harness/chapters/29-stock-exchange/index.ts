@@ -11,7 +11,10 @@ import { benchStockExchange } from './bench.ts';
 import { accountConformance, marketDataReads, orderConformance, readinessConformance } from './conformance.ts';
 import { duplicateSubmissions, killAndReplay } from './faults.ts';
 import { loadStockExchange } from './load.ts';
-import { lateSubscribers, marketDataConformance, marketDataReplay } from './market-data.ts';
+import { candleBoundaries } from './md-candle-boundaries.ts';
+import { marketDataConformance } from './md-conformance.ts';
+import { lateSubscribers } from './md-late-subscribers.ts';
+import { marketDataReplay } from './md-replay-property.ts';
 import { dailyRiskLimit, deterministicLog, fundsAndHolds, priceTimePriority } from './properties.ts';
 
 export const stockExchange: ChapterModule<CheckId> = {
@@ -32,6 +35,7 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-I5': dailyRiskLimit,
     'SE-I6': marketDataReplay,
     'SE-I7': lateSubscribers,
+    'SE-I8': candleBoundaries,
     'SE-F1': killAndReplay,
     'SE-F2': duplicateSubmissions,
   },

@@ -8,7 +8,13 @@ import { specFile } from '../../core/paths.ts';
 export const MD_FRAMES_FILE = specFile('29-stock-exchange', 'marketdata-frames.schema.json');
 
 /** `type` -> $defs name of every server frame. */
-export const MD_FRAME_DEFS: Record<string, string> = { snapshot: 'Snapshot', l2update: 'BookUpdate', trade: 'Trade' };
+export const MD_FRAME_DEFS: Record<string, string> = {
+  snapshot: 'Snapshot',
+  l2update: 'BookUpdate',
+  trade: 'Trade',
+  l1: 'L1',
+  candle: 'Candle',
+};
 
 type Json = Record<string, unknown>;
 

@@ -127,8 +127,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The market data publisher's stream of one symbol over a WebSocket - a snapshot of the L2 book, then every trade and every change of a price level, in order.
-         * @description A WebSocket upgrade (`Connection: Upgrade`, `Upgrade: websocket`). Once open, the server sends JSON text frames and the client sends none (what it sends is ignored); the frames are the JSON Schemas of `marketdata-frames.schema.json` beside this file. The first frame is a `snapshot` of every price level of the symbol's book as of the symbol's market-data sequence number `seq`; then come the symbol's `trade` and `l2update` frames, each with the next `seq` (no gap, none twice), so snapshot plus updates is the book at every point. For each accepted order or cancel of the symbol the stream carries a `trade` per fill it caused, in sequence order, then one `l2update` with every price level it changed (size 0: the level is gone). A frame is sent only once its events are in the event log. Any well-formed symbol can be subscribed (its book may be empty). A subscription that is refused is answered before the upgrade, with a problem body. A subscriber that does not read, and whose unsent frames pass 8 MiB, is closed with 1008; a stopping server closes with 1001.
+         * The market data publisher's stream of one symbol over a WebSocket - a snapshot of the L2 book, then every trade and every change of a price level, in order; on request also the best bid and offer (L1) and candlesticks.
+         * @description A WebSocket upgrade (`Connection: Upgrade`, `Upgrade: websocket`). Once open, the server sends JSON text frames and the client sends none (what it sends is ignored); the frames are the JSON Schemas of `marketdata-frames.schema.json` beside this file. The first frame is a `snapshot` of every price level of the symbol's book as of the symbol's market-data sequence number `seq`; then come the symbol's `trade` and `l2update` frames, each with the next `seq` (no gap, none twice), so snapshot plus updates is the book at every point. For each accepted order or cancel of the symbol the stream carries a `trade` per fill it caused, in sequence order, then one `l2update` with every price level it changed (size 0: the level is gone). A frame is sent only once its events are in the event log. Any well-formed symbol can be subscribed (its book may be empty). A subscription that is refused is answered before the upgrade, with a problem body. A subscriber that does not read, and whose unsent frames pass 8 MiB, is closed with 1008; a stopping server closes with 1001. The `channels` option chooses more: `l1` (the best bid and offer with sizes, first as it stands and then whenever either changes, right after the `l2update` that changed it) and `candles` (the candle of the `resolution` the REST candles use, right after each trade, as that trade left it); `l1` and `candle` frames carry the `seq` of the update they reflect and take none of their own. A client that does not choose gets the `l2` stream alone, as before.
          */
         get: operations["subscribeMarketData"];
         put?: never;
@@ -881,6 +881,13 @@ export interface operations {
     subscribeMarketData: {
         parameters: {
             query: {
+                /**
+                 * @description The channels to send, comma-separated, each at most once: `l2` (the `snapshot`, `trade` and `l2update` frames), `l1` (`l1` frames), `candles` (`candle` frames). Default `l2`.
+                 * @example l2,l1,candles
+                 */
+                channels?: string;
+                /** @description The candle window in seconds (as `GET /v1/marketdata/candles`), for the `candles` channel; windows start at multiples of it since the epoch. Default 60. */
+                resolution?: 1 | 60 | 300 | 3600 | 86400;
                 symbol: components["parameters"]["Symbol"];
             };
             header?: never;
@@ -896,7 +903,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The subscription is refused: `symbol` is missing or not 1 to 8 capital letters (code `invalid_request`). */
+            /** @description The subscription is refused: `symbol` is missing or not 1 to 8 capital letters, `channels` names an unknown channel or one twice, or `resolution` is not one of the REST candles' (code `invalid_request`). */
             400: {
                 headers: {
                     [name: string]: unknown;
