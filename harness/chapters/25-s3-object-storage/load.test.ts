@@ -1,7 +1,8 @@
-// The chapter's k6 script against the reference and against each load-only mutant (reference mutants.ts,
-// LOAD_MUTANTS): its body checks pass on the reference and catch every mutant. One step of GETs as the capacity search
-// runs it (CAPACITY=get, 100/s for 4 s) gives the concurrency those mutants need; the main job grades the failures
-// as SOS-T3. Assertions are about right and wrong answers only, never speed.
+// The chapter's k6 script against the reference and against mutants: its body checks pass on the reference and catch
+// each load-only mutant (reference mutants.ts, LOAD_MUTANTS) and one of the checks' mutants whose failure a PUT's
+// read-back shows. One step of a scenario as the capacity search runs it (CAPACITY=get at 100/s, or put at 5/s, for
+// 4 s) gives the concurrency the load-only mutants need; the main job grades the failures as SOS-T3. Assertions are
+// about right and wrong answers only, never speed.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,11 @@ import { LOAD_SCRIPT, scriptEnv } from './load.ts';
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-25-load-'));
 const manifest = loadManifest(s3ObjectStorage.referenceManifest);
 
-async function getStep(name: string, mutant?: string): Promise<{ failed: number; passed: number }> {
+async function step(
+  name: string,
+  scenario: 'get' | 'put',
+  mutant?: string,
+): Promise<{ failed: number; passed: number }> {
   const started = await ProcessTarget.start({
     manifest,
     runDir: join(runDir, name),
@@ -30,8 +35,8 @@ async function getStep(name: string, mutant?: string): Promise<{ failed: number;
       script: LOAD_SCRIPT,
       env: {
         ...scriptEnv(started.nodeUrl(), 'smoke', manifest.settings),
-        CAPACITY: 'get',
-        RATE: '100',
+        CAPACITY: scenario,
+        RATE: scenario === 'get' ? '100' : '5',
         WARMUP: '1s',
         DURATION: '4s',
       },
@@ -52,7 +57,7 @@ describe('25-s3-object-storage k6 script', () => {
   it(
     'passes every body check on the reference (signed PUTs of the seeds, concurrent GETs of them)',
     async () => {
-      const r = await getStep('reference');
+      const r = await step('reference', 'get');
       expect(r.passed).toBeGreaterThan(0);
       expect(r.failed).toBe(0);
     },
@@ -63,10 +68,19 @@ describe('25-s3-object-storage k6 script', () => {
     it(
       `catches load-only mutant ${m.name} (${m.breaks}): ${m.description}`,
       async () => {
-        const r = await getStep(m.name, m.name);
+        const r = await step(m.name, 'get', m.name);
         expect(r.failed, 'body checks failed').toBeGreaterThan(0);
       },
       timeLimit(200_000),
     );
   }
+
+  it(
+    "catches ack-before-durable (a PUT answered before its metadata is written) by the PUT's read-back",
+    async () => {
+      const r = await step('ack-before-durable', 'put', 'ack-before-durable');
+      expect(r.failed, 'body checks failed').toBeGreaterThan(0);
+    },
+    timeLimit(200_000),
+  );
 });
