@@ -179,7 +179,7 @@ export const catalog = {
       "metric": "small_puts_per_second",
       "unit": "req/s",
       "op": ">=",
-      "value": 4.3,
+      "derive": "smallPutsPerSecond",
       "profile": "full",
       "origin": "Derived from the book's assumptions: 100 PB a year at 40% usage with the median sizes (20% x 0.5 MB + 60% x 32 MB + 20% x 200 MB = 59.3 MB per object) is its 0.68 billion objects (4 x 10^10 MB / 59.3 MB); over a year's 31,536,000 s that is 21.4 objects written per second, and the 20% that are small (< 1 MB) are 4.3 PUTs/s."
     },
@@ -189,7 +189,7 @@ export const catalog = {
       "metric": "small_gets_per_second",
       "unit": "req/s",
       "op": ">=",
-      "value": 81.3,
+      "derive": "smallGetsPerSecond",
       "profile": "full",
       "origin": "Derived from the book: \"95% of operations are reads\" (LinkedIn's figure) makes 19 reads a write, and 19 x the 4.3 small-object PUTs/s of SOS-T1 (4.28 before rounding) is 81.3 GETs/s."
     },
