@@ -153,6 +153,7 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
             k6: o.k6.path,
             k6Version: o.k6.version,
             onProgress: o.onProgress,
+            settings,
             ...(o.segments && o.segments > 1 ? { segments: o.segments } : {}),
           });
         } catch (e) {

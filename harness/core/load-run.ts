@@ -2,6 +2,7 @@
 // load section and the measured targets of the results.
 import type { LoadResult, TargetResult } from '../results/types.ts';
 import type { Catalog } from './catalog.ts';
+import type { Settings } from './settings.ts';
 import type { Target } from './target.ts';
 
 export type Profile = 'smoke' | 'full';
@@ -14,6 +15,8 @@ export interface LoadRunContext {
   k6: string;
   k6Version: string;
   onProgress: (line: string) => void;
+  /** The target's settings (a manifest's `settings`, `--setting`): e.g. the credentials a signed load needs. */
+  settings?: Settings;
   /** k6 processes for the chapter's main load (execution segments); default 1. */
   segments?: number;
   /**

@@ -44,6 +44,24 @@ describe('09-url-shortener estimate', () => {
   });
 });
 
+describe('25-s3-object-storage estimate', () => {
+  const slug = '25-s3-object-storage';
+
+  it("derives the book's 0.68 billion objects and 0.68 TB of metadata, within its rounding", () => {
+    expect(deriveTarget(slug, 'averageObjectMb').value).toBeCloseTo(59.3, 9);
+    for (const [name, entry] of Object.entries(getChapterEstimate(slug).derived)) {
+      if (entry.book) expect(matchesBook(entry.quantity.value, entry.book), name).toBe(true);
+    }
+  });
+
+  it('derives 4.28 small-object PUTs/s (the objects over a year, 20% small) and 19 GETs for each', () => {
+    const puts = deriveTarget(slug, 'smallPutsPerSecond');
+    expect(puts.value).toBeCloseTo(4.278, 3);
+    expect(puts.formula).toBe('objectsWrittenPerSecond * smallShare');
+    expect(deriveTarget(slug, 'smallGetsPerSecond').value).toBeCloseTo(puts.value * 19, 9);
+  });
+});
+
 describe('deriveTarget errors', () => {
   it('names the known estimates for an unknown name', () => {
     expect(() => deriveTarget('09-url-shortener', 'writesPerMinute')).toThrow(

@@ -4,7 +4,7 @@
 import { assumptionQuantity, type EstimateSet } from './estimate-set.ts';
 import { codeLength, keyspaceSize } from './keyspace.ts';
 import { type Quantity, renameInputs } from './quantity.ts';
-import { daysIn, multiply, perSecond, storage, totalOver } from './rates.ts';
+import { daysIn, multiply, perSecond, SECONDS_PER_DAY, storage, totalOver } from './rates.ts';
 
 function urlShortener() {
   const assumptions = {
@@ -189,11 +189,120 @@ function consistentHashing() {
   } satisfies EstimateSet;
 }
 
+function s3ObjectStorage() {
+  const assumptions = {
+    capacityMb: { value: 1e11, unit: 'MB', book: 'Given 100PB of storage (10^11 MB)' },
+    usage: { value: 0.4, unit: 'ratio', book: '40% of storage usage' },
+    yearsToFill: { value: 1, unit: 'years', book: 'How much data do we store in a year? 100 petabytes' },
+    smallShare: { value: 0.2, unit: 'ratio', book: 'we have 20% small (less than 1mb)' },
+    midShare: { value: 0.6, unit: 'ratio', book: '60% mid-size (1-64mb)' },
+    largeShare: { value: 0.2, unit: 'ratio', book: '20% large objects (greater than 64mb)' },
+    smallMedianMb: { value: 0.5, unit: 'MB', book: 'median size per object type ... 0.5mb for small' },
+    midMedianMb: { value: 32, unit: 'MB', book: '32mb for medium' },
+    largeMedianMb: { value: 200, unit: 'MB', book: '200mb for large' },
+    metadataBytes: { value: 1000, unit: 'bytes', book: 'If we assume metadata is 1kb' },
+    readShare: { value: 0.95, unit: 'ratio', book: 'According to some Linkedin research, 95% of operations are reads' },
+  } as const;
+  const a = assumptions;
+  const secondsPerYear = 365 * SECONDS_PER_DAY;
+  const averageObjectMb: Quantity = {
+    value:
+      a.smallShare.value * a.smallMedianMb.value +
+      a.midShare.value * a.midMedianMb.value +
+      a.largeShare.value * a.largeMedianMb.value,
+    unit: 'MB',
+    formula: 'smallShare * smallMedianMb + midShare * midMedianMb + largeShare * largeMedianMb',
+    inputs: {
+      smallShare: a.smallShare.value,
+      smallMedianMb: a.smallMedianMb.value,
+      midShare: a.midShare.value,
+      midMedianMb: a.midMedianMb.value,
+      largeShare: a.largeShare.value,
+      largeMedianMb: a.largeMedianMb.value,
+    },
+  };
+  const objects: Quantity = {
+    value: (a.capacityMb.value * a.usage.value) / averageObjectMb.value,
+    unit: 'objects',
+    formula: 'capacityMb * usage / averageObjectMb',
+    inputs: { capacityMb: a.capacityMb.value, usage: a.usage.value, averageObjectMb: averageObjectMb.value },
+  };
+  const metadataTotal: Quantity = {
+    value: objects.value * a.metadataBytes.value,
+    unit: 'bytes',
+    formula: 'objects * metadataBytes',
+    inputs: { objects: objects.value, metadataBytes: a.metadataBytes.value },
+  };
+  const objectsWrittenPerSecond: Quantity = {
+    value: objects.value / (a.yearsToFill.value * secondsPerYear),
+    unit: 'req/s',
+    formula: 'objects / (yearsToFill * secondsPerYear)',
+    inputs: { objects: objects.value, yearsToFill: a.yearsToFill.value, secondsPerYear },
+  };
+  const smallPutsPerSecond: Quantity = {
+    value: objectsWrittenPerSecond.value * a.smallShare.value,
+    unit: 'req/s',
+    formula: 'objectsWrittenPerSecond * smallShare',
+    inputs: { objectsWrittenPerSecond: objectsWrittenPerSecond.value, smallShare: a.smallShare.value },
+  };
+  const readsPerWrite = a.readShare.value / (1 - a.readShare.value);
+  const smallGetsPerSecond: Quantity = {
+    value: smallPutsPerSecond.value * readsPerWrite,
+    unit: 'req/s',
+    formula: 'smallPutsPerSecond * readShare / (1 - readShare)',
+    inputs: { smallPutsPerSecond: smallPutsPerSecond.value, readShare: a.readShare.value },
+  };
+  return {
+    slug: '25-s3-object-storage',
+    title: 'S3-like object storage',
+    source: 'Chapter 25, "Back-of-the-envelope estimation" and "Object storage properties"',
+    assumptions,
+    derived: {
+      averageObjectMb: { quantity: averageObjectMb },
+      objects: {
+        quantity: objects,
+        book: {
+          text: '100PB of storage ... and 40% of storage usage results in 0.68bil objects',
+          value: 0.68e9,
+          range: [0.67e9, 0.68e9],
+          reading: '4 x 10^10 MB / 59.3 MB is 0.6745 billion: the book rounds it up to 0.68, not to 0.67',
+        },
+      },
+      metadataTotal: {
+        quantity: metadataTotal,
+        book: {
+          text: 'we need 0.68tb space to store metadata info',
+          value: 0.68e12,
+          range: [0.67e12, 0.68e12],
+          reading: '0.6745 billion objects x 1 KB; rounded up as the object count is',
+        },
+      },
+      objectsWrittenPerSecond: {
+        quantity: objectsWrittenPerSecond,
+        note: 'Ours: the book gives no rate; its objects, written over the year the interviewer names.',
+      },
+      smallPutsPerSecond: {
+        quantity: smallPutsPerSecond,
+        note: 'The small objects (< 1 MB) among them: the load test PUTs 0.5 MiB objects at this rate (SOS-T1).',
+      },
+      smallGetsPerSecond: {
+        quantity: smallGetsPerSecond,
+        note: '95% of operations are reads: 19 reads a write (SOS-T2).',
+      },
+    },
+    notes: [
+      'The book sizes storage and metadata, not traffic; the rates are its object count spread over one year.',
+      'Reads are assumed to fall on small objects in the same share as writes.',
+    ],
+  } satisfies EstimateSet;
+}
+
 /** Every chapter with book numbers, by slug. Chapter 05 or 08 later: add `'08-unique-id-generator': idGenerator()`. */
 export const chapterEstimates = {
   '08-unique-id-generator': uniqueIdGenerator(),
   '09-url-shortener': urlShortener(),
   '06-consistent-hashing': consistentHashing(),
+  '25-s3-object-storage': s3ObjectStorage(),
 } as const satisfies Record<string, EstimateSet>;
 
 export type ChapterSlug = keyof typeof chapterEstimates;

@@ -1,7 +1,17 @@
 // The book's data node: objects appended to large WAL-style files (data/NNNNNN.dat, a new file once one reaches
 // `fileBytes`), and an object mapping table in the node's own SQLite (object_id -> file, offset, size, CRC-32).
 // Every read checks the object's CRC-32, so a flipped bit on disk is an error, never served bytes.
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  read,
+  readdirSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
@@ -35,6 +45,8 @@ export class DataStore {
   private readonly insert: Database.Statement;
   private readonly lookup: Database.Statement;
   private readonly remove: Database.Statement;
+  /** MUTANT read-buffer-reused: the one buffer every GET reads into. */
+  private shared = Buffer.alloc(0);
 
   constructor(
     dataDir: string,
@@ -136,6 +148,31 @@ export class DataStore {
     let got = 0;
     while (got < m.size) {
       const n = readSync(fd, bytes, got, m.size - got, m.offset + got);
+      if (n === 0) throw new ChecksumError(`object ${objectId} is cut short in ${m.file}`);
+      got += n;
+    }
+    if (this.options.verifyChecksum && crc32(bytes) !== m.crc) {
+      throw new ChecksumError(`object ${objectId} in ${m.file} at ${m.offset} fails its CRC-32`);
+    }
+    return range ? bytes.subarray(range.first, range.last + 1) : bytes;
+  }
+
+  /**
+   * MUTANT read-buffer-reused: a GET reads its object asynchronously (so a big read does not block other requests)
+   * into one buffer kept for every read, saving an allocation per GET. Each GET alone is right; while one awaits its
+   * read, another GET's read lands in the same buffer, so concurrent GETs answer another object's bytes (or fail
+   * their CRC).
+   */
+  async readShared(objectId: string, range?: { first: number; last: number }): Promise<Buffer> {
+    const m = this.mapping(objectId);
+    if (this.shared.length < m.size) this.shared = Buffer.alloc(m.size);
+    const bytes = this.shared.subarray(0, m.size);
+    const fd = this.open(m.file).fd;
+    let got = 0;
+    while (got < m.size) {
+      const n = await new Promise<number>((resolve, reject) =>
+        read(fd, bytes, got, m.size - got, m.offset + got, (e, k) => (e ? reject(e) : resolve(k))),
+      );
       if (n === 0) throw new ChecksumError(`object ${objectId} is cut short in ${m.file}`);
       got += n;
     }

@@ -210,5 +210,19 @@ export const MUTANTS = [
   },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
-export type MutantName = (typeof MUTANTS)[number]['name'];
-export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
+/**
+ * Mutants only a load shows: each request alone is answered right, so every check passes; concurrent requests are
+ * not. The k6 load's body checks (SOS-T3) catch them: harness/chapters/25-s3-object-storage/load.test.ts runs the
+ * smoke script against each and expects failed body checks (the mutants self-test of the checks does not run them).
+ */
+export const LOAD_MUTANTS = [
+  {
+    name: 'read-buffer-reused',
+    breaks: 'SOS-T3',
+    description:
+      "GETs read asynchronously into one buffer shared by every GET: while one awaits its read, a concurrent GET of another object reads into the same bytes (a 500 from the CRC, or another object's bytes)",
+  },
+] as const satisfies readonly { name: string; breaks: string; description: string }[];
+
+export type MutantName = (typeof MUTANTS)[number]['name'] | (typeof LOAD_MUTANTS)[number]['name'];
+export const MUTANT_NAMES: readonly MutantName[] = [...MUTANTS, ...LOAD_MUTANTS].map((m) => m.name);

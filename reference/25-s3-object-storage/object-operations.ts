@@ -81,7 +81,12 @@ export function objectHeaders(reply: FastifyReply, row: ObjectRow): FastifyReply
     .header('content-length', String(row.size));
 }
 
-export function getObject(request: FastifyRequest, reply: FastifyReply, row: ObjectRow, o: AppOptions): FastifyReply {
+export async function getObject(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  row: ObjectRow,
+  o: AppOptions,
+): Promise<FastifyReply> {
   const etag = `"${row.etag}"`;
   const ifMatch = request.headers['if-match'];
   if (typeof ifMatch === 'string' && !matchesEtag(ifMatch, etag)) {
@@ -97,7 +102,9 @@ export function getObject(request: FastifyRequest, reply: FastifyReply, row: Obj
       'content-range': `bytes */${row.size}`,
     });
   }
-  const bytes = o.data.read(row.objectId, range);
+  // MUTANT read-buffer-reused: read asynchronously into one buffer shared by every GET.
+  const bytes =
+    o.mutant === 'read-buffer-reused' ? await o.data.readShared(row.objectId, range) : o.data.read(row.objectId, range);
   objectHeaders(reply, row).header('content-length', String(bytes.length));
   if (range) {
     return reply

@@ -1,6 +1,7 @@
 // Grades the chapter 25 reference the way a user grades theirs: by manifest (one embedded node, every check
 // including kill -9 and the bit flip) and by URL (the process-level faults skipped with their reason), then every
-// mutant. No load test yet (see the spec README's "Not yet").
+// mutant, then the k6 smoke load mapped into its targets (load.test.ts shows the script's checks catching the
+// load-only mutants).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
-import { describeMutants, expectValidResults, failures, gradeByManifest, timeLimit } from '../grade-test-kit.ts';
+import { findK6 } from '../../tools/k6.ts';
+import {
+  describeMutants,
+  expectEveryTarget,
+  expectMeasuredRatio,
+  expectValidResults,
+  failures,
+  gradeByManifest,
+  timeLimit,
+} from '../grade-test-kit.ts';
 import { s3ObjectStorage } from './index.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-25-test-'));
@@ -80,4 +90,44 @@ describe('25-s3-object-storage reference', () => {
   );
 
   describeMutants(s3ObjectStorage, { numRuns: 10, mutantTimeoutMs: 120_000 });
+
+  it(
+    'runs the k6 smoke profile (metadata in PostgreSQL when SDGRADE_DATABASE_URL is set) and maps it into valid results with every target',
+    async () => {
+      const k6 = await findK6({ build: false });
+      const r = await gradeChapter({
+        ...base,
+        target: { manifest: s3ObjectStorage.referenceManifest },
+        embedded: !realDatabase,
+        only: ['SOS-C1'],
+        load: 'smoke',
+        k6: { path: k6.path, version: k6.version },
+      });
+      const why = r.targets.map((t) => `${t.id}: ${t.reason}`).join('\n');
+      expect(
+        r.load?.scenarios.map((s) => s.name),
+        why,
+      ).toEqual(['put', 'get', 'list']);
+      for (const s of r.load!.scenarios) {
+        expect(s.rps, s.name).toBeGreaterThan(0);
+        expectMeasuredRatio(s.errorRate, s.name);
+      }
+      const byId = expectEveryTarget(r, s3ObjectStorage);
+      expectMeasuredRatio(byId['SOS-T3']!.value, 'SOS-T3');
+      expect(byId['SOS-T1']!.value, why).toBeGreaterThan(0);
+      expect(byId['SOS-T2']!.value, why).toBeGreaterThan(0);
+      expect(byId['SOS-T5']!.verdict).toBe('info');
+      // Capacity per node for PUTs (SOS-T1) and GETs (SOS-T2) within SOS-T4, each beside the no-op server.
+      expect(r.load?.capacity?.map((c) => [c.target, c.latency.id])).toEqual([
+        ['SOS-T1', 'SOS-T4'],
+        ['SOS-T2', 'SOS-T4'],
+      ]);
+      for (const c of r.load!.capacity!) {
+        expect(c.steps?.length, c.label).toBeGreaterThan(0);
+        expect(c.yardstickSteps?.length, c.label).toBeGreaterThan(0);
+      }
+      expectValidResults(r, k6.version);
+    },
+    timeLimit(400_000),
+  );
 });

@@ -1,5 +1,5 @@
 // Chapter 25, S3-like object storage: its checks keyed by the catalog's IDs (the compiler rejects a missing or
-// unknown one) and its mutants. Written to CHECKLIST.md beside this file.
+// unknown one), its mutants and its load test. Written to CHECKLIST.md beside this file.
 import { MUTANTS } from '../../../reference/25-s3-object-storage/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/25-s3-object-storage/generated/catalog.ts';
 import type { Catalog } from '../../core/catalog.ts';
@@ -8,7 +8,9 @@ import type { ChapterModule } from '../chapter-module.ts';
 import { bucketConformance } from './buckets-conformance.ts';
 import { bitFlipDetected, killService } from './faults.ts';
 import { listConformance } from './listing-conformance.ts';
-import { multipartConformance, multipartErrors } from './multipart-conformance.ts';
+import { loadS3ObjectStorage } from './load.ts';
+import { multipartConformance } from './multipart-conformance.ts';
+import { multipartErrors } from './multipart-errors.ts';
 import { killMidUpload } from './multipart-faults.ts';
 import { multipartJoinsInOrder } from './multipart-properties.ts';
 import { objectConformance } from './objects-conformance.ts';
@@ -38,4 +40,5 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
     'SOS-F3': killMidUpload,
   },
   mutants: MUTANTS,
+  load: loadS3ObjectStorage,
 };

@@ -1,7 +1,12 @@
 // What the multipart checks share: the minimum part size graded (S3's 5 MiB unless the target declares another),
-// bodies that differ from one upload to the next, S3's ETag of a multipart object, and uploading parts.
+// bodies that differ from one upload to the next, S3's ETag of a multipart object, uploading parts and completing.
 import { createHash } from 'node:crypto';
-import { CreateMultipartUploadCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
 import { md5 } from './s3-expect.ts';
 
@@ -46,3 +51,19 @@ export async function uploadPart(
   ctx.expect(r.ETag === md5(body), `UploadPart ${partNumber}: ETag ${r.ETag}, not the part's MD5 ${md5(body)}`);
   return r.ETag;
 }
+
+/** The parts a complete lists: number and the ETag UploadPart answered. */
+export type Parts = { PartNumber: number; ETag: string }[];
+
+/** An upload in progress: its bucket, key and id. */
+export type UploadRef = { bucket: string; key: string; uploadId: string };
+
+export const complete = (c: S3Client, bucket: string, key: string, uploadId: string, parts: Parts) =>
+  c.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId: uploadId,
+      MultipartUpload: { Parts: parts },
+    }),
+  );

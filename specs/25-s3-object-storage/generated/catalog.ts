@@ -18,7 +18,13 @@ export const checkIds = [
   "SOS-F3"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
-export const targetIds = [] as const;
+export const targetIds = [
+  "SOS-T1",
+  "SOS-T2",
+  "SOS-T3",
+  "SOS-T4",
+  "SOS-T5"
+] as const;
 export type TargetId = (typeof targetIds)[number];
 export const catalog = {
   "chapter": "25-s3-object-storage",
@@ -166,5 +172,52 @@ export const catalog = {
       ]
     }
   ],
-  "targets": []
+  "targets": [
+    {
+      "id": "SOS-T1",
+      "title": "Small-object (512 KiB) PUTs per second carried, each read back right after, with no errors",
+      "metric": "small_puts_per_second",
+      "unit": "req/s",
+      "op": ">=",
+      "derive": "smallPutsPerSecond",
+      "profile": "full",
+      "origin": "Derived from the book's assumptions: 100 PB a year at 40% usage with the median sizes (20% x 0.5 MB + 60% x 32 MB + 20% x 200 MB = 59.3 MB per object) is its 0.68 billion objects (4 x 10^10 MB / 59.3 MB); over a year's 31,536,000 s that is 21.4 objects written per second, and the 20% that are small (< 1 MB) are 4.3 PUTs/s."
+    },
+    {
+      "id": "SOS-T2",
+      "title": "Small-object (512 KiB) GETs per second carried alongside the PUTs, every body the bytes PUT",
+      "metric": "small_gets_per_second",
+      "unit": "req/s",
+      "op": ">=",
+      "derive": "smallGetsPerSecond",
+      "profile": "full",
+      "origin": "Derived from the book: \"95% of operations are reads\" (LinkedIn's figure) makes 19 reads a write, and 19 x the 4.3 small-object PUTs/s of SOS-T1 (4.28 before rounding) is 81.3 GETs/s."
+    },
+    {
+      "id": "SOS-T3",
+      "title": "No request fails or answers a wrong body under load (PUT 200 with the MD5 ETag, GET 200 with exactly the bytes PUT, listings all and only the seeded keys in order)",
+      "metric": "error_rate",
+      "unit": "ratio",
+      "op": "<=",
+      "value": 0
+    },
+    {
+      "id": "SOS-T4",
+      "title": "Small-object PUT and GET p99 latency (the larger of the two) at the book's rates",
+      "metric": "small_object_p99",
+      "unit": "ms",
+      "op": "<=",
+      "value": 1000,
+      "profile": "full",
+      "origin": "Ours: the book gives no latency (object storage \"sacrifices performance for high durability, vast scale and low cost\", \"relatively slow\"); 1 s for a 0.5 MiB object synced to disk leaves room for a 2-core machine shared with k6, not for queueing."
+    },
+    {
+      "id": "SOS-T5",
+      "title": "ListObjectsV2 pages per second carried alongside (the seeded keys under their prefix, one page)",
+      "metric": "listings_per_second",
+      "unit": "req/s",
+      "op": "info",
+      "origin": "Information: the book gives no listing rate. The script offers 5 a second in the full profile (1 in smoke), each checked for all and only the seeded keys in byte order with their ETags."
+    }
+  ]
 } as const;
