@@ -125,6 +125,27 @@ export const MUTANTS = [
       'availability reads the database only when the cache has none of the nights: after a restart, a night missing from a partly cached range shows nothing reserved (blind bug)',
   },
   {
+    name: 'staff-auth-skipped',
+    breaks: 'HR-C5',
+    description: 'the ops writes (hotels, room types, rates) are answered without the staff key',
+  },
+  {
+    name: 'delete-with-reservations',
+    breaks: 'HR-C5',
+    description: "a room type (or hotel) is deleted under its guests' confirmed reservations that are not over yet",
+  },
+  {
+    name: 'inventory-below-reserved-accepted',
+    breaks: 'HR-I5',
+    description:
+      "a room type's inventory is lowered below what a night has reserved within 110%: that night is overbooked",
+  },
+  {
+    name: 'inventory-change-not-streamed',
+    breaks: 'HR-C6',
+    description: 'an inventory change is not fed to the change stream: cached nights keep the old inventory',
+  },
+  {
     name: 'memory-store',
     breaks: 'HR-F1',
     description: 'the embedded store is an in-memory SQLite database: a restart forgets every reservation',
