@@ -99,9 +99,12 @@ export class HotelAdmin {
         'UPDATE room_type SET name = ?, total_inventory = ?, rate_minor = ? WHERE hotel_id = ? AND room_type_id = ?',
         [u.name, u.totalInventory, u.rateMinor, hotelId, roomTypeId],
       );
+      // MUTANT inventory-change-keeps-version: the nights keep their version, so an optimistic reservation that read
+      // the old total commits against it.
+      const bump = this.mutant === 'inventory-change-keeps-version' ? '' : ', version = version + 1';
       if (nights.length > 0 && Number(current.total_inventory) !== u.totalInventory)
         await sql.run(
-          `UPDATE room_type_inventory SET total_inventory = ?, version = version + 1
+          `UPDATE room_type_inventory SET total_inventory = ?${bump}
            WHERE hotel_id = ? AND room_type_id = ? AND date >= ?`,
           [u.totalInventory, hotelId, roomTypeId, from],
         );

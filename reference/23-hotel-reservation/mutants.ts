@@ -141,6 +141,12 @@ export const MUTANTS = [
       "a room type's inventory is lowered below what a night has reserved within 110%: that night is overbooked",
   },
   {
+    name: 'inventory-change-keeps-version',
+    breaks: 'HR-I5',
+    description:
+      "an inventory change keeps the nights' versions: an optimistic reservation that read the old total commits against it, past 110% of the new one",
+  },
+  {
     name: 'inventory-change-not-streamed',
     breaks: 'HR-C6',
     description: 'an inventory change is not fed to the change stream: cached nights keep the old inventory',
@@ -174,5 +180,6 @@ export const MUTANT_STRATEGY: Partial<Record<MutantName, 'pessimistic' | 'optimi
   'overbooking-checked-on-cache': 'pessimistic',
   'cache-fast-path-booking': 'pessimistic',
   'optimistic-version-unchecked': 'optimistic',
+  'inventory-change-keeps-version': 'optimistic',
   'constraint-missing': 'constraint',
 };

@@ -312,7 +312,7 @@ type Step =
   | { kind: 'reserve'; count: number; start: number; nights: number }
   | { kind: 'cancel'; pick: number }
   | { kind: 'inventory'; total: number }
-  | { kind: 'burst'; total: number; reservations: { count: number; start: number; nights: number }[] };
+  | { kind: 'burst'; total: number; delayMs: number; reservations: { count: number; start: number; nights: number }[] };
 
 const WINDOW_FIRST = 3;
 const WINDOW = 8;
@@ -334,6 +334,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       kind: fc.constant('burst' as const),
       total: fc.integer({ min: 0, max: 16 }),
       reservations: fc.array(fc.record(stay), { minLength: 2, maxLength: 6 }),
+      // The change sent a moment after the reservations, so it lands between their reads and their writes too.
+      delayMs: fc.nat({ max: 8 }),
     }),
   },
 );
@@ -413,7 +415,11 @@ export async function inventoryChangesInterleaved(ctx: CheckContext): Promise<vo
         const bodies = s.reservations.map((r) =>
           reservation(rt, r.count, WINDOW_FIRST + r.start, WINDOW_FIRST + r.start + r.nights),
         );
-        const [ux, ...answers] = await Promise.all([update(s.total), ...bodies.map((b) => api.reserve(b))]);
+        const late = async () => {
+          await ctx.sleep(s.delayMs);
+          return await update(s.total);
+        };
+        const [ux, ...answers] = await Promise.all([late(), ...bodies.map((b) => api.reserve(b))]);
         answers.forEach((x, j) => {
           const b = bodies[j]!;
           if (x.status === 201) {
