@@ -144,7 +144,7 @@ export const MUTANTS = [
     name: 'inventory-change-keeps-version',
     breaks: 'HR-I5',
     description:
-      "an inventory change keeps the nights' versions: an optimistic reservation that read the old total commits against it, past 110% of the new one",
+      "an inventory change keeps the nights' versions: the cache keeps the old totals (an entry of the same version is not replaced), and an optimistic reservation that read the old total commits against it, past 110% of the new one",
   },
   {
     name: 'inventory-change-not-streamed',
