@@ -29,8 +29,25 @@ export function lockClauses(db: Db): { forUpdate: string; forShare: string } {
  * row is made (read under a share lock, so an inventory change in flight is waited for, never copied from before it)
  * and nothing reserved. A room type deleted meanwhile gets no rows: 404.
  */
-export async function ensureNights(db: Db, rt: Pick<RoomType, 'hotelId' | 'roomTypeId'>, nights: readonly string[]) {
+export async function ensureNights(
+  db: Db,
+  rt: Pick<RoomType, 'hotelId' | 'roomTypeId' | 'totalInventory'>,
+  nights: readonly string[],
+  staleInventory = false,
+) {
   const { forShare } = lockClauses(db);
+  if (staleInventory) {
+    // MUTANT night-made-with-stale-inventory: the nights are made with the inventory read before (rt), a moment later
+    // (the gap widened, as a slower request would), so an inventory change in between is lost on them.
+    await new Promise((ok) => setTimeout(ok, 20));
+    const values = nights.map(() => '(?, ?, ?, ?, 0, 0)').join(', ');
+    await db.run(
+      `INSERT INTO room_type_inventory (hotel_id, room_type_id, date, total_inventory, total_reserved, version)
+       VALUES ${values} ON CONFLICT (hotel_id, room_type_id, date) DO NOTHING`,
+      nights.flatMap((d) => [rt.hotelId, rt.roomTypeId, d, rt.totalInventory]),
+    );
+    return;
+  }
   await db.tx(async (sql) => {
     const [t] = await sql.all<{ total_inventory: number }>(
       `SELECT total_inventory FROM room_type WHERE hotel_id = ? AND room_type_id = ?${forShare}`,

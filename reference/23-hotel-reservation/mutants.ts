@@ -147,6 +147,12 @@ export const MUTANTS = [
       "an inventory change keeps the nights' versions: the cache keeps the old totals (an entry of the same version is not replaced), and an optimistic reservation that read the old total commits against it, past 110% of the new one",
   },
   {
+    name: 'night-made-with-stale-inventory',
+    breaks: 'HR-I5',
+    description:
+      "a reservation makes its missing nights with the room type's inventory as it read it before, not under a lock: an inventory change in between is lost on those nights",
+  },
+  {
     name: 'inventory-change-not-streamed',
     breaks: 'HR-C6',
     description: 'an inventory change is not fed to the change stream: cached nights keep the old inventory',

@@ -155,7 +155,7 @@ export class HotelStore {
    */
   private async ensureInventory(rt: RoomType, nights: readonly string[]): Promise<void> {
     // The inventory is the room type's as it is when the row is made (an ops change may have come since rt was read).
-    await ensureNights(this.db, rt, nights);
+    await ensureNights(this.db, rt, nights, this.mutant === 'night-made-with-stale-inventory');
   }
 
   async availability(hotelId: string, roomTypeId: string, startDate: string, endDate: string): Promise<Night[]> {

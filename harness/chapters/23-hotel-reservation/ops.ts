@@ -329,7 +329,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('inventory' as const), total: fc.integer({ min: 0, max: 16 }) }),
   },
   {
-    weight: 2,
+    weight: 3,
     arbitrary: fc.record({
       kind: fc.constant('burst' as const),
       total: fc.integer({ min: 0, max: 16 }),
