@@ -4,7 +4,8 @@
 //
 // Open model: constant-arrival-rate scenarios, so a slow service cannot hide behind fewer requests (late iterations
 // show up as dropped_iterations). Targets come from specs/23-hotel-reservation/generated/targets.json, the file the
-// harness reads. Env: TARGET_URL (required), PROFILE=smoke|full (default smoke).
+// harness reads. Env: TARGET_URL (required), PROFILE=smoke|full (default smoke), STAFF_KEY (the key hotels and room
+// types are created with; default the spec's grading default, sdgrade-hotel-staff).
 // CAPACITY=reserve with RATE, WARMUP and DURATION runs that scenario alone at RATE per second: one step of the
 // harness's capacity search (harness/load/flow-step.ts).
 //   k6 run -e TARGET_URL=http://127.0.0.1:8230 -e PROFILE=smoke load/23-hotel-reservation.js
@@ -35,6 +36,10 @@ const availabilityRate = Math.max(1, Math.ceil(30 * p.scale));
 
 const HOTELS = 5;
 const JSON_HEADERS = { headers: { 'content-type': 'application/json' } };
+// Hotels and room types are written by hotel staff only (the spec's bearer staff key).
+const STAFF = {
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${__ENV.STAFF_KEY || 'sdgrade-hotel-staff'}` },
+};
 const reservations = new Counter('reservations');
 
 export const options = {
@@ -80,12 +85,12 @@ export function setup() {
     const h = http.post(
       `${BASE}/v1/hotels`,
       JSON.stringify({ name: `load hotel ${i}`, address: 'Load Street' }),
-      JSON_HEADERS,
+      STAFF,
     );
     if (h.status !== 201) fail(`creating a hotel answered ${h.status}: ${h.body}`);
     // Rooms enough that the book's rate never sells out in a run: a refusal would be a documented 409, not a test.
     const body = { name: 'Double', totalInventory: 10000, rateMinor: 12000, currency: 'EUR' };
-    const t = http.post(`${BASE}/v1/hotels/${h.json('hotelId')}/room-types`, JSON.stringify(body), JSON_HEADERS);
+    const t = http.post(`${BASE}/v1/hotels/${h.json('hotelId')}/room-types`, JSON.stringify(body), STAFF);
     if (t.status !== 201) fail(`creating a room type answered ${t.status}: ${t.body}`);
     hotels.push({ hotelId: h.json('hotelId'), roomTypeId: t.json('roomTypeId') });
   }

@@ -15,6 +15,8 @@ export interface BadInputOptions {
   exclude?: readonly string[];
   /** A valid value per parameter name, where the spec's example is not one the target knows. */
   values?: Readonly<Record<string, string>>;
+  /** Headers sent with every request (the credentials of operations that need them), so the 4xx graded is the input's. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** The invariant's assertion: a 4xx with an RFC 9457 problem body. */
@@ -128,7 +130,7 @@ export async function badInputIs4xxEverywhere(ctx: CheckContext, o: BadInputOpti
     return ctx.http.send({
       method: op.method.toUpperCase(),
       path: req.path,
-      headers: req.headers,
+      headers: { ...o.headers, ...req.headers },
       ...(raw === undefined ? {} : { rawBody: raw, contentType: contentType ?? 'application/json' }),
       validRequest: false,
       timeoutMs: 5000,

@@ -1,10 +1,12 @@
 // The HTTP surface of chapter 23: handlers by operationId; routes, validation and errors come from the spec (kit).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
+import type { HotelAdmin, RoomTypeUpdate } from './hotel-admin.ts';
 import type { NewReservation, RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
+import { requireStaff } from './staff-auth.ts';
 import type { HotelStore } from './store.ts';
 
 export const SPEC_URL = new URL('../../specs/23-hotel-reservation/openapi.yaml', import.meta.url);
@@ -13,13 +15,27 @@ export interface HotelAppOptions {
   spec: LoadedSpec;
   readiness: Readiness;
   store: HotelStore;
+  admin: HotelAdmin;
+  /** The bearer key of hotel staff, needed by every ops write. */
+  staffKey: string;
   mutant?: MutantName | undefined;
   logger?: CreateAppOptions['logger'];
 }
 
 type Params = { hotelId: string; roomTypeId: string; reservationId: string };
 
-export function buildApp({ spec, readiness, store, mutant, logger }: HotelAppOptions): FastifyInstance {
+export function buildApp({
+  spec,
+  readiness,
+  store,
+  admin,
+  staffKey,
+  mutant,
+  logger,
+}: HotelAppOptions): FastifyInstance {
+  // MUTANT staff-auth-skipped: every ops write is answered without the key.
+  const staffOnly = (request: FastifyRequest) =>
+    requireStaff(request.headers.authorization, staffKey, mutant === 'staff-auth-skipped');
   return createApp({
     spec,
     readiness,
@@ -32,6 +48,7 @@ export function buildApp({ spec, readiness, store, mutant, logger }: HotelAppOpt
         ? { getReadiness: async (_q, reply) => reply.type('text/plain').send('ok') }
         : {}),
       createHotel: async (request, reply) => {
+        staffOnly(request);
         const b = request.body as { name: string; address: string };
         return reply.code(201).send(await store.createHotel({ name: b.name, address: b.address }));
       },
@@ -39,7 +56,20 @@ export function buildApp({ spec, readiness, store, mutant, logger }: HotelAppOpt
         const { hotelId } = request.params as Params;
         return reply.code(200).send(await store.hotel(hotelId));
       },
+      updateHotel: async (request, reply) => {
+        staffOnly(request);
+        const { hotelId } = request.params as Params;
+        const b = request.body as { name: string; address: string };
+        return reply.code(200).send(await admin.updateHotel(hotelId, { name: b.name, address: b.address }));
+      },
+      deleteHotel: async (request, reply) => {
+        staffOnly(request);
+        const { hotelId } = request.params as Params;
+        await admin.deleteHotel(hotelId);
+        return reply.code(204).send();
+      },
       createRoomType: async (request, reply) => {
+        staffOnly(request);
         const { hotelId } = request.params as Params;
         const b = request.body as Omit<RoomType, 'hotelId' | 'roomTypeId'>;
         const rt = await store.createRoomType(hotelId, {
@@ -54,7 +84,21 @@ export function buildApp({ spec, readiness, store, mutant, logger }: HotelAppOpt
         const { hotelId, roomTypeId } = request.params as Params;
         return reply.code(200).send(await store.roomType(hotelId, roomTypeId));
       },
+      updateRoomType: async (request, reply) => {
+        staffOnly(request);
+        const { hotelId, roomTypeId } = request.params as Params;
+        const b = request.body as RoomTypeUpdate;
+        const u = { name: b.name, totalInventory: b.totalInventory, rateMinor: b.rateMinor };
+        return reply.code(200).send(await admin.updateRoomType(hotelId, roomTypeId, u));
+      },
+      deleteRoomType: async (request, reply) => {
+        staffOnly(request);
+        const { hotelId, roomTypeId } = request.params as Params;
+        await admin.deleteRoomType(hotelId, roomTypeId);
+        return reply.code(204).send();
+      },
       setRates: async (request, reply) => {
+        staffOnly(request);
         const { hotelId, roomTypeId } = request.params as Params;
         const b = request.body as { rates: { date: string; rateMinor: number }[] };
         return reply.code(200).send({ updated: await store.setRates(hotelId, roomTypeId, b.rates) });

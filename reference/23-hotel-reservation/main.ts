@@ -10,8 +10,10 @@ import { buildApp, SPEC_URL } from './app.ts';
 import { type InventoryCache, MemoryInventoryCache } from './cache.ts';
 import { RedisInventoryCache } from './cache-redis.ts';
 import { type Db, PostgresDb, SqliteDb, schemaOptionsFor } from './db.ts';
+import { HotelAdmin } from './hotel-admin.ts';
 import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName, NEEDS_POSTGRES } from './mutants.ts';
 import { STRATEGIES, type Strategy } from './room-taker.ts';
+import { DEFAULT_STAFF_KEY } from './staff-auth.ts';
 import { HotelStore } from './store.ts';
 
 /**
@@ -41,6 +43,8 @@ await runServer({
     const schema = schemaOptionsFor(strategy, mutant);
     if (mutant && (NEEDS_POSTGRES as readonly string[]).includes(mutant) && !config.databaseUrl)
       throw new ConfigError(`MUTANT ${mutant} needs PostgreSQL (DATABASE_URL)`);
+    const staffKey = process.env['STAFF_KEY']?.trim() || DEFAULT_STAFF_KEY;
+    if (!/^\S{1,200}$/.test(staffKey)) throw new ConfigError('STAFF_KEY must be 1 to 200 non-space characters');
     const spec = await loadSpec(SPEC_URL);
     const log = (m: string) => console.error(m);
     const db: Db =
@@ -65,7 +69,8 @@ await runServer({
       const state = cache.health();
       return { database: await db.health(), ...(state ? { cache: state } : {}) };
     };
-    const app = buildApp({ spec, readiness, store, mutant, logger: { level: config.logLevel } });
+    const admin = new HotelAdmin(db, cache, mutant);
+    const app = buildApp({ spec, readiness, store, admin, staffKey, mutant, logger: { level: config.logLevel } });
     app.log.info(
       { store: db.kind, strategy, cache: cache.kind, mutant: mutant ?? null },
       'hotel reservation configured',

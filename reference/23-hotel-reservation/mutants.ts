@@ -125,6 +125,39 @@ export const MUTANTS = [
       'availability reads the database only when the cache has none of the nights: after a restart, a night missing from a partly cached range shows nothing reserved (blind bug)',
   },
   {
+    name: 'staff-auth-skipped',
+    breaks: 'HR-C5',
+    description: 'the ops writes (hotels, room types, rates) are answered without the staff key',
+  },
+  {
+    name: 'delete-with-reservations',
+    breaks: 'HR-C5',
+    description: "a room type (or hotel) is deleted under its guests' confirmed reservations that are not over yet",
+  },
+  {
+    name: 'inventory-below-reserved-accepted',
+    breaks: 'HR-I5',
+    description:
+      "a room type's inventory is lowered below what a night has reserved within 110%: that night is overbooked",
+  },
+  {
+    name: 'inventory-change-keeps-version',
+    breaks: 'HR-I5',
+    description:
+      "an inventory change keeps the nights' versions: the cache keeps the old totals (an entry of the same version is not replaced), and an optimistic reservation that read the old total commits against it, past 110% of the new one",
+  },
+  {
+    name: 'night-made-with-stale-inventory',
+    breaks: 'HR-I5',
+    description:
+      "a reservation makes its missing nights with the room type's inventory as it read it before, not under a lock: an inventory change in between is lost on those nights",
+  },
+  {
+    name: 'inventory-change-not-streamed',
+    breaks: 'HR-C6',
+    description: 'an inventory change is not fed to the change stream: cached nights keep the old inventory',
+  },
+  {
     name: 'memory-store',
     breaks: 'HR-F1',
     description: 'the embedded store is an in-memory SQLite database: a restart forgets every reservation',
@@ -153,5 +186,6 @@ export const MUTANT_STRATEGY: Partial<Record<MutantName, 'pessimistic' | 'optimi
   'overbooking-checked-on-cache': 'pessimistic',
   'cache-fast-path-booking': 'pessimistic',
   'optimistic-version-unchecked': 'optimistic',
+  'inventory-change-keeps-version': 'optimistic',
   'constraint-missing': 'constraint',
 };

@@ -6,6 +6,7 @@ import { ProblemError } from '../kit/problem.ts';
 import type { CachedNight, InventoryCache } from './cache.ts';
 import { dateOf, dayNumber, nightsOf } from './dates.ts';
 import { type Db, isCheckViolation, isUniqueViolation, type Sql } from './db.ts';
+import { ensureNights, lockClauses, roomTypeGone } from './hotel-admin.ts';
 import { availableOf, cachedOf, fits, type InventoryRow, readInventory, unavailableRooms } from './inventory.ts';
 import type { Hotel, NewReservation, Night, Reservation, RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
@@ -88,14 +89,20 @@ export class HotelStore {
   }
 
   async createRoomType(hotelId: string, t: Omit<RoomType, 'hotelId' | 'roomTypeId'>): Promise<RoomType> {
-    await this.hotel(hotelId);
     const rt = { hotelId, roomTypeId: newId('rt'), ...t };
     // MUTANT room-type-inventory-dropped: the room type is stored (and answered) with no rooms.
     if (this.mutant === 'room-type-inventory-dropped') rt.totalInventory = 0;
-    await this.db.run(
-      'INSERT INTO room_type (hotel_id, room_type_id, name, total_inventory, rate_minor, currency) VALUES (?, ?, ?, ?, ?, ?)',
-      [hotelId, rt.roomTypeId, rt.name, rt.totalInventory, rt.rateMinor, rt.currency],
-    );
+    // The hotel is read under a share lock in the same transaction: a hotel being deleted is waited for, then 404.
+    await this.db.tx(async (sql) => {
+      const [h] = await sql.all(`SELECT hotel_id FROM hotel WHERE hotel_id = ?${lockClauses(this.db).forShare}`, [
+        hotelId,
+      ]);
+      if (!h) throw new ProblemError(404, 'hotel_not_found', `no hotel ${hotelId}`);
+      await sql.run(
+        'INSERT INTO room_type (hotel_id, room_type_id, name, total_inventory, rate_minor, currency) VALUES (?, ?, ?, ?, ?, ?)',
+        [hotelId, rt.roomTypeId, rt.name, rt.totalInventory, rt.rateMinor, rt.currency],
+      );
+    });
     return rt;
   }
 
@@ -147,12 +154,8 @@ export class HotelStore {
    * room type's inventory and nothing reserved (a concurrent maker of the same row wins, the other does nothing).
    */
   private async ensureInventory(rt: RoomType, nights: readonly string[]): Promise<void> {
-    const values = nights.map(() => '(?, ?, ?, ?, 0, 0)').join(', ');
-    await this.db.run(
-      `INSERT INTO room_type_inventory (hotel_id, room_type_id, date, total_inventory, total_reserved, version)
-       VALUES ${values} ON CONFLICT (hotel_id, room_type_id, date) DO NOTHING`,
-      nights.flatMap((d) => [rt.hotelId, rt.roomTypeId, d, rt.totalInventory]),
-    );
+    // The inventory is the room type's as it is when the row is made (an ops change may have come since rt was read).
+    await ensureNights(this.db, rt, nights, this.mutant === 'night-made-with-stale-inventory');
   }
 
   async availability(hotelId: string, roomTypeId: string, startDate: string, endDate: string): Promise<Night[]> {
@@ -348,7 +351,8 @@ export class HotelStore {
   ): Promise<InventoryRow[]> {
     await this.taker.take(sql, rt, nights, n, unlocked);
     const after = await readInventory(sql, rt, nights, '');
-    if (after.length !== nights.length) throw new Error(`inventory rows missing: ${after.length} of ${nights.length}`);
+    // Rows made before the transaction are gone only if ops deleted the room type since: the transaction rolls back.
+    if (after.length !== nights.length) throw roomTypeGone(rt);
     return after;
   }
 

@@ -39,17 +39,43 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`;
 }
 
+/** The spec's grading default for the staff key (setting `staffKey`). */
+export const DEFAULT_STAFF_KEY = 'sdgrade-hotel-staff';
+
+/** How an ops write authenticates: the staff key (default), none, or an Authorization header as given. */
+export type Auth = { kind: 'staff' } | { kind: 'none' } | { kind: 'header'; value: string };
+
+/** The Authorization header of hotel staff on this target. */
+export function staffHeaders(ctx: CheckContext): Record<string, string> {
+  return { authorization: `Bearer ${ctx.setting<string>('staffKey', DEFAULT_STAFF_KEY)}` };
+}
+
 export function hrApi(ctx: CheckContext, http: HttpClient = ctx.http) {
   const e = encodeURIComponent;
   const rt = (h: string, t: string) => `/v1/hotels/${e(h)}/room-types/${e(t)}`;
+  const staff = staffHeaders(ctx);
+  const as = (auth: Auth) =>
+    auth.kind === 'staff'
+      ? { headers: staff }
+      : // A request without the staff key breaks the operation's security on purpose.
+        { validRequest: false, ...(auth.kind === 'header' ? { headers: { authorization: auth.value } } : {}) };
+  const ops = (method: string, path: string, auth: Auth, json?: unknown) =>
+    http.send({ method, path, ...(json === undefined ? {} : { json }), ...as(auth) });
   return {
-    createHotel: (body: Record<string, unknown>) => http.send({ method: 'POST', path: '/v1/hotels', json: body }),
+    createHotel: (body: Record<string, unknown>, auth: Auth = { kind: 'staff' }) =>
+      ops('POST', '/v1/hotels', auth, body),
     getHotel: (h: string) => http.send({ method: 'GET', path: `/v1/hotels/${e(h)}` }),
-    createRoomType: (h: string, body: Record<string, unknown>) =>
-      http.send({ method: 'POST', path: `/v1/hotels/${e(h)}/room-types`, json: body }),
+    updateHotel: (h: string, body: Record<string, unknown>, auth: Auth = { kind: 'staff' }) =>
+      ops('PUT', `/v1/hotels/${e(h)}`, auth, body),
+    deleteHotel: (h: string, auth: Auth = { kind: 'staff' }) => ops('DELETE', `/v1/hotels/${e(h)}`, auth),
+    createRoomType: (h: string, body: Record<string, unknown>, auth: Auth = { kind: 'staff' }) =>
+      ops('POST', `/v1/hotels/${e(h)}/room-types`, auth, body),
     getRoomType: (h: string, t: string) => http.send({ method: 'GET', path: rt(h, t) }),
-    setRates: (h: string, t: string, rates: { date: string; rateMinor: number }[]) =>
-      http.send({ method: 'PUT', path: `${rt(h, t)}/rates`, json: { rates } }),
+    updateRoomType: (h: string, t: string, body: Record<string, unknown>, auth: Auth = { kind: 'staff' }) =>
+      ops('PUT', rt(h, t), auth, body),
+    deleteRoomType: (h: string, t: string, auth: Auth = { kind: 'staff' }) => ops('DELETE', rt(h, t), auth),
+    setRates: (h: string, t: string, rates: { date: string; rateMinor: number }[], auth: Auth = { kind: 'staff' }) =>
+      ops('PUT', `${rt(h, t)}/rates`, auth, { rates }),
     availability: (h: string, t: string, startDate: string, endDate: string) =>
       http.send({
         method: 'GET',

@@ -36,7 +36,7 @@ const base = {
 } as const;
 
 /** The checks whose outcome the store and its concurrency strategy decide. */
-const storeBound = ['HR-C4', 'HR-I2', 'HR-I3', 'HR-I4', 'HR-F1'];
+const storeBound = ['HR-C4', 'HR-C5', 'HR-C6', 'HR-I2', 'HR-I3', 'HR-I4', 'HR-I5', 'HR-F1'];
 /** The checks that need the real PostgreSQL and Redis (the servers themselves are restarted, paused). */
 const onRealOnly = ['HR-F2', 'HR-F3'];
 

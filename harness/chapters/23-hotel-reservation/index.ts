@@ -7,6 +7,7 @@ import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { staffHeaders } from './api.ts';
 import { benchHotelReservation } from './bench.ts';
 import {
   availabilityConformance,
@@ -17,6 +18,7 @@ import {
 import { databaseRestartMidTransaction } from './db-restart.ts';
 import { killService } from './faults.ts';
 import { loadHotelReservation } from './load.ts';
+import { cacheAfterInventoryChange, inventoryChangesInterleaved, opsConformance } from './ops.ts';
 import { duplicatesAtOnce, modelSequence, raceForLastRooms } from './properties.ts';
 import { staleCache } from './stale-cache.ts';
 
@@ -30,10 +32,14 @@ export const hotelReservation: ChapterModule<CheckId> = {
     'HR-C2': hotelConformance,
     'HR-C3': availabilityConformance,
     'HR-C4': reservationConformance,
-    'HR-I1': (ctx) => badInputIs4xxEverywhere(ctx),
+    'HR-C5': opsConformance,
+    'HR-C6': cacheAfterInventoryChange,
+    // With the staff key, so the ops writes' 4xx is the input's, not the missing key's.
+    'HR-I1': (ctx) => badInputIs4xxEverywhere(ctx, { headers: staffHeaders(ctx) }),
     'HR-I2': modelSequence,
     'HR-I3': raceForLastRooms,
     'HR-I4': duplicatesAtOnce,
+    'HR-I5': inventoryChangesInterleaved,
     'HR-F1': killService,
     'HR-F2': databaseRestartMidTransaction,
     'HR-F3': staleCache,

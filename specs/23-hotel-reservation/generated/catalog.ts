@@ -6,10 +6,13 @@ export const checkIds = [
   "HR-C2",
   "HR-C3",
   "HR-C4",
+  "HR-C5",
+  "HR-C6",
   "HR-I1",
   "HR-I2",
   "HR-I3",
   "HR-I4",
+  "HR-I5",
   "HR-F1",
   "HR-F2",
   "HR-F3"
@@ -78,6 +81,29 @@ export const catalog = {
       ]
     },
     {
+      "id": "HR-C5",
+      "kind": "conformance",
+      "title": "Ops writes need the staff key (none or another - 401 unauthorized, nothing changed); updating a hotel or a room type answers 200 with it and reads back so; deleting answers 204, then 404; a room type or hotel with a confirmed reservation not over yet is not deleted (409) and a reservation on it still reads 200; lowering the inventory below a night's reserved rooms within 110% is 409 inventory_below_reserved and changes nothing; a deleted room type takes no reservation (404)",
+      "covers": [
+        "updateHotel",
+        "deleteHotel",
+        "updateRoomType",
+        "deleteRoomType",
+        "createHotel",
+        "createRoomType",
+        "setRates"
+      ]
+    },
+    {
+      "id": "HR-C6",
+      "kind": "conformance",
+      "title": "After a room type's inventory is changed, availability of nights read (so cached) before the change shows the new inventory and what is available within 1 s, and a reservation is held to the new 110% at once (the Redis cache with --real-deps)",
+      "covers": [
+        "updateRoomType",
+        "getAvailability"
+      ]
+    },
+    {
       "id": "HR-I1",
       "kind": "property",
       "title": "Bad input generated from the spec (every operation's body and parameters) gets a documented 4xx with a problem body, never a 5xx or a 2xx",
@@ -113,6 +139,16 @@ export const catalog = {
       "title": "The same reservationId sent many times at once creates one reservation - one 201, the others 200 with it, the inventory taken once, the guest's history listing it once",
       "covers": [
         "invariant:3"
+      ]
+    },
+    {
+      "id": "HR-I5",
+      "kind": "property",
+      "title": "Against a model, reservations, cancellations and inventory changes interleaved (some sent at once) - an inventory change is refused 409 exactly when a night has more reserved than 110% of the new total, no night ever has more reserved than 110% of its inventory, and availability equals the model after every step",
+      "covers": [
+        "invariant:2",
+        "invariant:6",
+        "updateRoomType"
       ]
     },
     {

@@ -43,9 +43,14 @@ export interface paths {
         };
         /** Get detailed information about a hotel. */
         get: operations["getHotel"];
-        put?: never;
+        /** Update a hotel's information, its name and address (ops only). */
+        put: operations["updateHotel"];
         post?: never;
-        delete?: never;
+        /**
+         * Delete a hotel with its room types, their rates and inventory (ops only).
+         * @description Refused (409 `hotel_has_reservations`) while any of its room types has a confirmed reservation that is not over (a check-out day after today, UTC): a guest has paid for it (the book: guests pay in full when they reserve), and cancelling it is the guest's or ops' decision, one reservation at a time, not a side effect of removing a hotel. Cancelled and past reservations stay readable, and in their guests' histories. A hotel deleted already answers 404, as one never made.
+         */
+        delete: operations["deleteHotel"];
         options?: never;
         head?: never;
         patch?: never;
@@ -77,9 +82,17 @@ export interface paths {
         };
         /** Get detailed information about a room type of a hotel. */
         get: operations["getRoomType"];
-        put?: never;
+        /**
+         * Update a room type's information: its name, its number of rooms (total inventory) and its default nightly rate (ops only). The currency is the room type's for good.
+         * @description A new `totalInventory` applies to every night from today (UTC) on, at once and in one transaction with the reservations: a reservation decided after the answer is held to the new 110%, and availability shows it within the 1 s the cache may lag. It is refused (409 `inventory_below_reserved`, nothing changed) if a night from today on has more rooms reserved than 110% of the new inventory allows: lowering it never leaves a night over its overbooking limit, and never cancels a reservation (cancel some first). Past nights keep their numbers. A new `rateMinor` prices the nights without a rate of their own in reservations made afterwards; a reservation keeps its total.
+         */
+        put: operations["updateRoomType"];
         post?: never;
-        delete?: never;
+        /**
+         * Delete a room type of a hotel with its rates and inventory (ops only).
+         * @description Refused (409 `room_type_has_reservations`) while it has a confirmed reservation that is not over (a check-out day after today, UTC): the guest has paid for it, and cancelling it is a decision about that reservation, not a side effect of removing a room type. Cancelled and past reservations stay readable. A reservation racing the delete is either refused (404) or, if it committed first, makes the delete 409. A room type deleted already answers 404.
+         */
+        delete: operations["deleteRoomType"];
         options?: never;
         head?: never;
         patch?: never;
@@ -293,6 +306,13 @@ export interface components {
             roomTypeId: components["schemas"]["Id"];
             totalInventory: number;
         };
+        /** @description A room type's new information; its currency stays the one it was made with (its daily rates are in it). */
+        RoomTypeUpdate: {
+            name: components["schemas"]["Text"];
+            rateMinor: components["schemas"]["Amount"];
+            /** @description Rooms of this type from today (UTC) on, minus those taken off the inventory. */
+            totalInventory: number;
+        };
         Text: string;
     };
     responses: {
@@ -478,6 +498,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description No staff key in `Authorization: Bearer`, or not the one the service was configured with (code `unauthorized`); nothing was changed. */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "code": "unauthorized"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The request body is not of a media type the operation accepts. */
         UnsupportedMediaType: {
             headers: {
@@ -580,6 +617,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -621,6 +659,104 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             404: components["responses"]["HotelNotFound"];
             408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateHotel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The hotel's identifier.
+                 * @example h-3f9a1c
+                 */
+                hotelId: components["parameters"]["HotelId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Harbour View Hotel",
+                 *       "address": "1 Quay Street, Auckland 1010"
+                 *     }
+                 */
+                "application/json": components["schemas"]["NewHotel"];
+            };
+        };
+        responses: {
+            /** @description The hotel as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "hotelId": "h-3f9a1c",
+                     *       "name": "Harbour View Hotel",
+                     *       "address": "1 Quay Street, Auckland 1010"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Hotel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["HotelNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteHotel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The hotel's identifier.
+                 * @example h-3f9a1c
+                 */
+                hotelId: components["parameters"]["HotelId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hotel, its room types, their rates and their nights are gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["HotelNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            /** @description A room type of the hotel has a confirmed reservation whose check-out day is after today (code `hotel_has_reservations`); nothing was deleted. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "hotel_has_reservations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -672,6 +808,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["HotelNotFound"];
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
@@ -722,6 +859,135 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             404: components["responses"]["RoomTypeNotFound"];
             408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateRoomType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The hotel's identifier.
+                 * @example h-3f9a1c
+                 */
+                hotelId: components["parameters"]["HotelId"];
+                /**
+                 * @description The room type's identifier (unique within its hotel).
+                 * @example rt-77b0e2
+                 */
+                roomTypeId: components["parameters"]["RoomTypeId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Double (renovated)",
+                 *       "totalInventory": 90,
+                 *       "rateMinor": 19900
+                 *     }
+                 */
+                "application/json": components["schemas"]["RoomTypeUpdate"];
+            };
+        };
+        responses: {
+            /** @description The room type as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "hotelId": "h-3f9a1c",
+                     *       "roomTypeId": "rt-77b0e2",
+                     *       "name": "Double (renovated)",
+                     *       "totalInventory": 90,
+                     *       "rateMinor": 19900,
+                     *       "currency": "NZD"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RoomType"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["RoomTypeNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            /** @description A night from today on has more rooms reserved than 110% of the new inventory (code `inventory_below_reserved`); nothing was changed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "inventory_below_reserved"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteRoomType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The hotel's identifier.
+                 * @example h-3f9a1c
+                 */
+                hotelId: components["parameters"]["HotelId"];
+                /**
+                 * @description The room type's identifier (unique within its hotel).
+                 * @example rt-77b0e2
+                 */
+                roomTypeId: components["parameters"]["RoomTypeId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The room type, its rates and its nights are gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["RoomTypeNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            /** @description The room type has a confirmed reservation whose check-out day is after today (code `room_type_has_reservations`); nothing was deleted. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "room_type_has_reservations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -849,6 +1115,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["RoomTypeNotFound"];
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
