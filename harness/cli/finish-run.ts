@@ -1,5 +1,6 @@
 // A run's ending, shared by the commands that grade (test, all, bench, grade-load): results and reports written,
 // where they are printed, and the exit code the results deserve.
+import { benchErrorPrefix } from '../core/bench-targets.ts';
 import { countStatuses, loadErrorPrefix } from '../core/grade-chapter.ts';
 import { writeReport } from '../report/write-report.ts';
 import type { RunResults } from '../results/types.ts';
@@ -26,7 +27,9 @@ export async function finishRun(
     }`,
   );
   log(`results: ${paths.json}\nreport:  ${paths.html}\nsummary: ${paths.markdown}\njunit:   ${paths.junit}`);
-  const loadErrors = run.chapters.flatMap((c) => c.targets).filter((t) => t.reason?.startsWith(loadErrorPrefix)).length;
+  const loadErrors = run.chapters
+    .flatMap((c) => c.targets)
+    .filter((t) => t.reason?.startsWith(loadErrorPrefix) || t.reason?.startsWith(benchErrorPrefix)).length;
   if (s.fail > 0 || targetsFailed > 0) return 1;
   return s.error > 0 || loadErrors > 0 ? 2 : 0;
 }

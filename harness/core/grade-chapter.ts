@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChapterModule } from '../chapters/chapter-module.ts';
 import type { ChapterResult, Counts, TargetResult } from '../results/types.ts';
+import { benchErrorPrefix, joinBenchTargets } from './bench-targets.ts';
 import { ExchangeValidator } from './exchange-validator.ts';
 import type { Profile } from './load-run.ts';
 import { loadManifest } from './manifest.ts';
@@ -173,10 +174,16 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
       }
     }
     if (o.bench && o.module.bench) {
-      const bench = await o.module.bench({ profile: o.load ?? 'smoke', onProgress: o.onProgress });
-      result.targets.push(...bench);
-      for (const t of bench)
-        o.onProgress(`${t.verdict.toUpperCase().padEnd(7)} ${t.id} ${t.title}: ${t.value} ${t.unit}`);
+      let bench: TargetResult[] | { error: Error };
+      try {
+        bench = await o.module.bench({ profile: o.load ?? 'smoke', onProgress: o.onProgress });
+        for (const t of bench)
+          o.onProgress(`${t.verdict.toUpperCase().padEnd(7)} ${t.id} ${t.title}: ${t.value} ${t.unit}`);
+      } catch (e) {
+        bench = { error: e as Error };
+        o.onProgress(`ERROR   ${benchErrorPrefix} ${(e as Error).message.split('\n')[0]}`);
+      }
+      result.targets = joinBenchTargets(result.targets, bench, o.module.catalog.targets);
     }
     return result;
   } finally {
