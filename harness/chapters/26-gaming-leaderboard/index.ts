@@ -1,11 +1,12 @@
 // Chapter 26, the real-time gaming leaderboard: its checks keyed by the catalog's IDs (the compiler rejects a missing
-// or unknown one), its mutants and its load test. Written to CHECKLIST.md beside this file.
+// or unknown one), its mutants, its load test and its micro-benchmark against a Redis sorted set. Written to CHECKLIST.md beside this file.
 import { MUTANTS } from '../../../reference/26-gaming-leaderboard/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/26-gaming-leaderboard/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { benchLeaderboard } from './bench.ts';
 import { readConformance, readinessConformance, updateConformance } from './conformance.ts';
 import { killAndRebuild } from './faults.ts';
 import { loadLeaderboard } from './load.ts';
@@ -44,4 +45,5 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
   },
   mutants: MUTANTS.map((m) => (NEEDS_REDIS.has(m.name) ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
   load: loadLeaderboard,
+  bench: benchLeaderboard,
 };
