@@ -221,12 +221,12 @@ export const catalog = {
     },
     {
       "id": "RGL-T8",
-      "title": "The embedded board's rank query stays logarithmic - its mean time at the profile's largest board over its time at a tenth of that size (sdgrade bench 26)",
+      "title": "The embedded board's rank query stays logarithmic - its median time at the profile's largest board over its median time at a tenth of that size (sdgrade bench 26)",
       "metric": "rank_time_growth_10x",
       "unit": "ratio",
       "op": "<=",
       "value": 3.16,
-      "origin": "The book: a sorted set's skip list finds a rank in O(log n), where a relational table's COUNT(*) scans. Ten times the players should cost log(10n)/log(n), 1.2 to 1.25x at these sizes (more from cache misses as the tree outgrows the caches); a scan costs 10x. The bound, 10^0.5, is O(sqrt n)'s growth: what grows faster is no order-statistic structure. Measured side by side in one run (each size median of alternating rounds)."
+      "origin": "The book: a sorted set's skip list finds a rank in O(log n), where a relational table's COUNT(*) scans. Ten times the players should cost log(10n)/log(n), 1.2 to 1.25x at these sizes (more from cache misses as the tree outgrows the caches); a scan costs 10x. The median call, since on a loaded machine the mean is pulled by calls the scheduler preempted. The bound, 10^0.5, is O(sqrt n)'s growth: what grows faster is no order-statistic structure. Measured side by side in one run (each size median of alternating rounds)."
     },
     {
       "id": "RGL-T9",
