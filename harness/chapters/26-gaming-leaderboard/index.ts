@@ -13,6 +13,7 @@ import { loadLeaderboard } from './load.ts';
 import { profileConformance, topNamesAreCurrent } from './profiles.ts';
 import { boardEqualsBruteForce, concurrentUpdatesAddUp, monthsIsolated, onlyGameServersPost } from './properties.ts';
 import { redisRestart } from './redis-restart.ts';
+import { tiesRankByTime } from './tie-break.ts';
 
 /** These show only with a real Redis to restart (RGL-F2). */
 const NEEDS_REDIS = new Set<string>([
@@ -40,10 +41,30 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
     'RGL-I4': monthsIsolated,
     'RGL-I5': onlyGameServersPost,
     'RGL-I6': topNamesAreCurrent,
+    'RGL-I7': tiesRankByTime,
     'RGL-F1': killAndRebuild,
     'RGL-F2': redisRestart,
   },
   mutants: MUTANTS.map((m) => (NEEDS_REDIS.has(m.name) ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
+  // TIE_BREAK=time, the book's tie-break by time: the default deployment skips RGL-I7 (it ranks ties shared), so the
+  // main job grades it here. `sdgrade test 26 --variant tie-break-time` grades the variant whole: the sequential
+  // properties follow the declared rule through the model; the checks whose updates are sent at once cannot know
+  // who reached a score first.
+  variants: [
+    {
+      name: 'tie-break-time',
+      description: 'TIE_BREAK=time: equal scores rank by who reached the score first (ranks are positions)',
+      env: { TIE_BREAK: 'time' },
+      settings: { tieBreak: 'time' },
+      completes: ['RGL-I7'],
+      notApplicable: Object.fromEntries(
+        (['RGL-I3', 'RGL-F1', 'RGL-F2'] as const).map((id) => [
+          id,
+          'its updates are sent at once, so which player reached a score first is not known to the check (and RGL-I3 reads tops as one board with shared ranks); graded on the default deployment',
+        ]),
+      ),
+    },
+  ],
   load: loadLeaderboard,
   bench: benchLeaderboard,
 };

@@ -12,6 +12,7 @@ export const checkIds = [
   "RGL-I4",
   "RGL-I5",
   "RGL-I6",
+  "RGL-I7",
   "RGL-F1",
   "RGL-F2"
 ] as const;
@@ -127,6 +128,17 @@ export const catalog = {
         "invariant:10",
         "putUserProfile",
         "getTopScores"
+      ]
+    },
+    {
+      "id": "RGL-I7",
+      "kind": "property",
+      "title": "Under the time tie-break (setting tieBreak=time) equal scores rank by who reached the score first - after any sequence of updates (many ties, players overtaking and being caught up with), the top 10, every player's score and rank (positions, never shared) and window equal brute force over the updates in the order they were answered; skipped on a target that declares the shared rule",
+      "covers": [
+        "invariant:11",
+        "getTopScores",
+        "getUserScore",
+        "getScoresAroundUser"
       ]
     },
     {
