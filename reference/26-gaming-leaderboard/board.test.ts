@@ -114,3 +114,82 @@ describe.runIf(process.env.TEST_REDIS_URL)('RedisBoard', () => {
     }
   });
 });
+
+/** Brute force under the time tie-break: score descending, then the earlier last update; ranks are positions. */
+function bruteForceByTime(scores: Map<string, number>, reached: Map<string, number>) {
+  const all = [...scores].map(([user_id, score]) => ({ user_id, score }));
+  all.sort((x, y) => y.score - x.score || reached.get(x.user_id)! - reached.get(y.user_id)!);
+  return all.map((e, i) => ({ ...e, rank: i + 1 }));
+}
+
+async function agreesByTime(board: Board, month: string, ops: { user: string; points: number }[]) {
+  const scores = new Map<string, number>();
+  const reached = new Map<string, number>();
+  for (const op of ops) {
+    const want = (scores.get(op.user) ?? 0) + op.points;
+    scores.set(op.user, want);
+    const id = historyId++;
+    reached.set(op.user, id);
+    expect(await board.increment(month, op.user, op.points, id)).toBe(want);
+  }
+  const all = bruteForceByTime(scores, reached);
+  for (const [position, e] of all.entries()) expect(await board.standing(month, e.user_id)).toEqual({ ...e, position });
+  for (let start = 0; start < all.length; start += 3)
+    expect(await board.range(month, start, start + 4)).toEqual({
+      entries: all.slice(start, start + 5),
+      total: all.length,
+    });
+  // A rebuild from the totals and the rows that reached them orders the ties the same way.
+  await board.replaceAll(new Map([[month, scores]]), historyId - 1, new Map([[month, reached]]));
+  expect(await board.range(month, 0, all.length)).toEqual({ entries: all, total: all.length });
+}
+
+describe('the time tie-break (TIE_BREAK=time)', () => {
+  it('MemoryBoard: equal scores rank by who reached them first, ranks are positions, a rebuild keeps the order', async () => {
+    await fc.assert(
+      fc.asyncProperty(opsArb, async (ops) => {
+        await agreesByTime(new MemoryBoard({ tieBreak: 'time' }), '2021-02', ops);
+      }),
+      { numRuns: 100, seed: 26 },
+    );
+  });
+
+  it('MemoryBoard (mutant tie-break-later-first): the later arrival ranks first', async () => {
+    const b = new MemoryBoard({ tieBreak: 'time', laterFirst: true });
+    await b.increment('2021-02', 'a', 2, 1);
+    await b.increment('2021-02', 'z', 2, 2);
+    expect((await b.range('2021-02', 0, 9)).entries.map((e) => e.user_id)).toEqual(['z', 'a']);
+  });
+
+  it.runIf(process.env.TEST_REDIS_URL)('RedisBoard: the same on real Redis sorted sets', async () => {
+    const board = new RedisBoard(
+      process.env.TEST_REDIS_URL!,
+      `sdgrade:26:test:${randomBytes(6).toString('hex')}:`,
+      undefined,
+      'time',
+    );
+    await board.connect();
+    try {
+      await board.replaceAll(new Map(), 0);
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(opsArb, async (ops) => {
+          await agreesByTime(board, `2021-${String(1 + (n++ % 12)).padStart(2, '0')}-${n}`, ops);
+        }),
+        { numRuns: 30, seed: 26 },
+      );
+      // Totals past 2^32 stay exact (the time is in the member, not in the score).
+      await board.replaceAll(new Map([['2021-05', new Map([['big', 2 ** 40]])]]), 0, new Map());
+      expect(await board.increment('2021-05', 'big', 3, 1)).toBe(2 ** 40 + 3);
+      expect(await board.standing('2021-05', 'big')).toEqual({
+        user_id: 'big',
+        score: 2 ** 40 + 3,
+        rank: 1,
+        position: 0,
+      });
+    } finally {
+      await board.replaceAll(new Map(), 0);
+      await board.close();
+    }
+  });
+});

@@ -22,6 +22,18 @@ export class BoardLost extends Error {
   }
 }
 
+/**
+ * How equal scores are ranked. `shared` (the book's default): they share a rank, listed by user ID descending.
+ * `time` (the book's wrap-up, TIE_BREAK=time): the player who reached the score first ranks first, and ranks are
+ * board positions (1, 2, 3, ...). "First" is the history row of the update that brought the player to the score:
+ * rows are numbered in the order they were recorded, so a rebuild from the history orders ties exactly as the live
+ * board did.
+ */
+export type TieBreak = 'shared' | 'time';
+
+/** Each month's history id of every player's last update (when they reached their score), for a rebuild. */
+export type Reached = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
 export interface Board {
   /**
    * Adds the points of history row `id` atomically (ZINCRBY) and returns the new total; `included` when the board
@@ -41,9 +53,9 @@ export interface Board {
   lost(): Promise<boolean>;
   /**
    * Replaces every board with the given totals (the rebuild from the match history), which hold every history row
-   * up to `upTo`, in one step.
+   * up to `upTo`, in one step; `reached` gives when each player reached their total (the time tie-break's order).
    */
-  replaceAll(totals: ReadonlyMap<string, ReadonlyMap<string, number>>, upTo: number): Promise<void>;
+  replaceAll(totals: ReadonlyMap<string, ReadonlyMap<string, number>>, upTo: number, reached?: Reached): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,4 +76,9 @@ export function rankStretch(
     out.push({ user_id: e.user_id, score: e.score, rank });
   });
   return out;
+}
+
+/** Ranks for a stretch of board order under the time tie-break: no two players share one, so a rank is position + 1. */
+export function rankPositions(start: number, stretch: readonly { user_id: string; score: number }[]): Entry[] {
+  return stretch.map((e, i) => ({ user_id: e.user_id, score: e.score, rank: start + i + 1 }));
 }

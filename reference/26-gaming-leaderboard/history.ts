@@ -9,6 +9,8 @@ import type { MutantName } from './mutants.ts';
 export interface HistoryCut {
   upTo: number;
   totals: Map<string, Map<string, number>>;
+  /** Each month's last row per player: when they reached their total (the time tie-break orders ties by it). */
+  reached?: Map<string, Map<string, number>>;
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -52,11 +54,11 @@ export class MatchHistory {
       if (this.db.kind === 'postgres') await sql.run('LOCK TABLE match_wins IN SHARE MODE');
       const [last] = await sql.all<{ upto: number | null }>('SELECT MAX(id) AS upto FROM match_wins');
       const upTo = Number(last?.upto ?? 0);
-      const rows = await sql.all<{ month: string; user_id: string; score: number }>(
-        'SELECT month, user_id, SUM(points) AS score FROM match_wins WHERE id <= ? GROUP BY month, user_id',
+      const rows = await sql.all<{ month: string; user_id: string; score: number; last: number }>(
+        'SELECT month, user_id, SUM(points) AS score, MAX(id) AS last FROM match_wins WHERE id <= ? GROUP BY month, user_id',
         [upTo],
       );
-      return { upTo, totals: group(rows) };
+      return { upTo, totals: group(rows), reached: group(rows.map((r) => ({ ...r, score: r.last }))) };
     });
   }
 

@@ -31,7 +31,7 @@ export class Leaderboard {
    */
   async rebuild(): Promise<void> {
     const cut = await this.history.cut();
-    await this.board.replaceAll(cut.totals, cut.upTo);
+    await this.board.replaceAll(cut.totals, cut.upTo, cut.reached);
   }
 
   /** Rebuilds a board found lost; concurrent callers share one rebuild, and a board rebuilt meanwhile is left alone. */

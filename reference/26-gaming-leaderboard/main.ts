@@ -10,7 +10,7 @@ import { loadSpec } from '../kit/load-spec.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { DEFAULT_GAME_SERVER_KEY } from './auth.ts';
-import type { Board } from './board.ts';
+import type { Board, TieBreak } from './board.ts';
 import { MemoryBoard } from './board-memory.ts';
 import { RedisBoard } from './board-redis.ts';
 import { type Db, PostgresDb, SqliteDb, schemaFor } from './db.ts';
@@ -39,6 +39,8 @@ await runServer({
     const gameServerKey = process.env['GAME_SERVER_KEY']?.trim() || DEFAULT_GAME_SERVER_KEY;
     if (!/^\S{1,200}$/.test(gameServerKey))
       throw new ConfigError('GAME_SERVER_KEY must be 1 to 200 non-space characters');
+    const tieBreak = (process.env['TIE_BREAK']?.trim() || 'shared') as TieBreak;
+    if (tieBreak !== 'shared' && tieBreak !== 'time') throw new ConfigError('TIE_BREAK must be shared or time');
     const spec = await loadSpec(SPEC_URL);
     const log = (m: string) => console.error(m);
     const db: Db = config.databaseUrl
@@ -47,11 +49,11 @@ await runServer({
     const history: MatchHistory = historyFor(db, mutant);
     let board: Board;
     if (config.redisUrl) {
-      const redis = redisBoardFor(config.redisUrl, `sdgrade:26:${instanceId(config.dataDir)}:`, mutant);
+      const redis = redisBoardFor(config.redisUrl, `sdgrade:26:${instanceId(config.dataDir)}:`, mutant, tieBreak);
       await redis.connect();
       board = redis;
     } else {
-      board = new MemoryBoard();
+      board = new MemoryBoard({ tieBreak, laterFirst: mutant === 'tie-break-later-first' });
     }
     // The book's recovery, at every start: the boards are made again from the match history, so a lost or stale
     // board (an embedded one after a crash, a Redis that restarted empty) never outlives a restart. While running, a
@@ -73,7 +75,7 @@ await runServer({
       logger: { level: config.logLevel },
     });
     app.log.info(
-      { dataDir: config.dataDir, history: db.kind, redis: Boolean(config.redisUrl), mutant: mutant ?? null },
+      { dataDir: config.dataDir, history: db.kind, redis: Boolean(config.redisUrl), tieBreak, mutant: mutant ?? null },
       'leaderboard configured',
     );
     return {

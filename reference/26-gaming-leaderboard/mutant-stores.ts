@@ -1,6 +1,7 @@
 // Mutants that live in the stores (the match history, the profiles, the Redis board), written as subclasses so that
 // the stores' own code stays as the blind bugs' patches (fixtures/blind-bugs/26-gaming-leaderboard/) were written
 // against. main.ts picks one when MUTANT names it.
+import type { TieBreak } from './board.ts';
 import { RedisBoard } from './board-redis.ts';
 import type { Db } from './db.ts';
 import { type HistoryCut, MatchHistory } from './history.ts';
@@ -149,8 +150,13 @@ export function profilesFor(db: Db, mutant: MutantName | undefined): Profiles {
   return mutant && PROFILE_MUTANTS.includes(mutant) ? new MutantProfiles(db, mutant) : new Profiles(db, mutant);
 }
 
-export function redisBoardFor(url: string, prefix: string, mutant: MutantName | undefined): RedisBoard {
+export function redisBoardFor(
+  url: string,
+  prefix: string,
+  mutant: MutantName | undefined,
+  tieBreak: TieBreak,
+): RedisBoard {
   return mutant === 'rebuild-batch-drops'
     ? new BatchDroppingRedisBoard(url, prefix)
-    : new RedisBoard(url, prefix, mutant); // the board's own switch: rank-read-apart
+    : new RedisBoard(url, prefix, mutant, tieBreak); // the board's own switch: rank-read-apart
 }

@@ -150,7 +150,22 @@ export const MUTANTS = [
     breaks: 'RGL-I6',
     description: "the top 10's cached profile names are kept after a profile is set: the top 10 shows the old name",
   },
-] as const satisfies readonly { name: string; breaks: string; description: string; needs?: readonly string[] }[];
+  {
+    name: 'tie-break-later-first',
+    breaks: 'RGL-I7',
+    description:
+      'with TIE_BREAK=time (declared tieBreak=time), among equal scores the player who reached the score later ranks first',
+    settings: { tieBreak: 'time' },
+    env: { TIE_BREAK: 'time' },
+  },
+] as const satisfies readonly {
+  name: string;
+  breaks: string;
+  description: string;
+  needs?: readonly string[];
+  settings?: Record<string, string>;
+  env?: Record<string, string>;
+}[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);

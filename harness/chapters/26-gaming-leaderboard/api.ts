@@ -83,19 +83,46 @@ export function uniqueUser(prefix: string): string {
   return `${prefix}${randomBytes(5).toString('hex')}`;
 }
 
-/** Brute force over one month's updates: the spec's board order and shared ranks. */
+/**
+ * How the target ranks equal scores (setting `tieBreak`): `shared` (the default, the book's rule) or `time` (the
+ * book's wrap-up: who reached the score first ranks first, and ranks are positions).
+ */
+export type TieBreak = 'shared' | 'time';
+
+export function tieBreakOf(ctx: CheckContext): TieBreak {
+  return ctx.setting<TieBreak>('tieBreak', 'shared', ['shared', 'time']);
+}
+
+/**
+ * Brute force over one month's updates: the spec's board order and ranks. Under the time tie-break the updates must
+ * be added in the order they were answered (sent one after the other), since that is the order players reached
+ * their scores in.
+ */
 export class BoardModel {
   readonly scores = new Map<string, number>();
+  /** The step at which each player reached their score (the time tie-break). */
+  private readonly reached = new Map<string, number>();
+  private step = 0;
+
+  constructor(readonly tieBreak: TieBreak = 'shared') {}
 
   add(user: string, points: number): number {
     const s = (this.scores.get(user) ?? 0) + points;
     this.scores.set(user, s);
+    this.reached.set(user, ++this.step);
     return s;
   }
 
-  /** Every player in board order (score descending, then user_id descending in byte order), with shared ranks. */
+  /**
+   * Every player in board order (score descending, then user_id descending in byte order), with shared ranks; under
+   * the time tie-break (score descending, then who reached it first), ranked by position.
+   */
   ordered(): Entry[] {
     const all = [...this.scores].map(([user_id, score]) => ({ user_id, score }));
+    if (this.tieBreak === 'time') {
+      all.sort((a, b) => b.score - a.score || this.reached.get(a.user_id)! - this.reached.get(b.user_id)!);
+      return all.map((e, i) => ({ ...e, rank: i + 1 }));
+    }
     all.sort((a, b) => b.score - a.score || (a.user_id < b.user_id ? 1 : a.user_id > b.user_id ? -1 : 0));
     return all.map((e) => ({ ...e, rank: 1 + all.filter((o) => o.score > e.score).length }));
   }

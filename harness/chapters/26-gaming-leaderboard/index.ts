@@ -1,17 +1,19 @@
 // Chapter 26, the real-time gaming leaderboard: its checks keyed by the catalog's IDs (the compiler rejects a missing
-// or unknown one), its mutants and its load test. Written to CHECKLIST.md beside this file.
+// or unknown one), its mutants, its load test and its micro-benchmark against a Redis sorted set. Written to CHECKLIST.md beside this file.
 import { MUTANTS } from '../../../reference/26-gaming-leaderboard/mutants.ts';
 import { type CheckId, catalog } from '../../../specs/26-gaming-leaderboard/generated/catalog.ts';
 import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { benchLeaderboard } from './bench.ts';
 import { readConformance, readinessConformance, updateConformance } from './conformance.ts';
 import { killAndRebuild } from './faults.ts';
 import { loadLeaderboard } from './load.ts';
 import { profileConformance, topNamesAreCurrent } from './profiles.ts';
 import { boardEqualsBruteForce, concurrentUpdatesAddUp, monthsIsolated, onlyGameServersPost } from './properties.ts';
 import { redisRestart } from './redis-restart.ts';
+import { tiesRankByTime } from './tie-break.ts';
 
 /** These show only with a real Redis to restart (RGL-F2). */
 const NEEDS_REDIS = new Set<string>([
@@ -39,9 +41,30 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
     'RGL-I4': monthsIsolated,
     'RGL-I5': onlyGameServersPost,
     'RGL-I6': topNamesAreCurrent,
+    'RGL-I7': tiesRankByTime,
     'RGL-F1': killAndRebuild,
     'RGL-F2': redisRestart,
   },
   mutants: MUTANTS.map((m) => (NEEDS_REDIS.has(m.name) ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
+  // TIE_BREAK=time, the book's tie-break by time: the default deployment skips RGL-I7 (it ranks ties shared), so the
+  // main job grades it here. `sdgrade test 26 --variant tie-break-time` grades the variant whole: the sequential
+  // properties follow the declared rule through the model; the checks whose updates are sent at once cannot know
+  // who reached a score first.
+  variants: [
+    {
+      name: 'tie-break-time',
+      description: 'TIE_BREAK=time: equal scores rank by who reached the score first (ranks are positions)',
+      env: { TIE_BREAK: 'time' },
+      settings: { tieBreak: 'time' },
+      completes: ['RGL-I7'],
+      notApplicable: Object.fromEntries(
+        (['RGL-I3', 'RGL-F1', 'RGL-F2'] as const).map((id) => [
+          id,
+          'its updates are sent at once, so which player reached a score first is not known to the check (and RGL-I3 reads tops as one board with shared ranks); graded on the default deployment',
+        ]),
+      ),
+    },
+  ],
   load: loadLeaderboard,
+  bench: benchLeaderboard,
 };

@@ -13,6 +13,7 @@ import {
   okBody,
   type ScoreUpdated,
   type TopScores,
+  tieBreakOf,
   type UserProfile,
   uniqueUser,
 } from './api.ts';
@@ -139,7 +140,7 @@ export async function topNamesAreCurrent(ctx: CheckContext): Promise<void> {
   await ctx.property(fc.array(opArb, { maxLength: 15 }), async (ops) => {
     const month = await freshMonth(ctx, api);
     const players = Array.from({ length: 5 }, (_, i) => uniqueUser(`i6p${i}x`));
-    const model = new BoardModel();
+    const model = new BoardModel(tieBreakOf(ctx));
     const names = new Map<string, string>();
     for (const [i, op] of [...prelude, ...ops].entries()) {
       const user = players[op.p]!;

@@ -13,6 +13,7 @@ import {
   lbApi,
   okBody,
   type ScoreUpdated,
+  tieBreakOf,
   type UserScore,
   uniqueUser,
 } from './api.ts';
@@ -37,7 +38,7 @@ export async function boardEqualsBruteForce(ctx: CheckContext): Promise<void> {
   let updates = 0;
   await ctx.property(fc.array(updateArb, { minLength: 1, maxLength: 40 }), async (ops) => {
     const month = await freshMonth(ctx, api);
-    const model = new BoardModel();
+    const model = new BoardModel(tieBreakOf(ctx));
     for (const op of ops) {
       const want = model.add(op.user, op.points);
       const x = await api.update({ user_id: op.user, points: op.points, month });
@@ -183,7 +184,7 @@ export async function monthsIsolated(ctx: CheckContext): Promise<void> {
       const m = await freshMonth(ctx, api);
       if (!months.includes(m)) months.push(m);
     }
-    const models = months.map(() => new BoardModel());
+    const models = months.map(() => new BoardModel(tieBreakOf(ctx)));
     for (const op of ops) {
       const want = models[op.month]!.add(op.user, op.points);
       const x = await api.update({ user_id: op.user, points: op.points, month: months[op.month] });
@@ -238,7 +239,7 @@ export async function onlyGameServersPost(ctx: CheckContext): Promise<void> {
   let refused = 0;
   await ctx.property(arb, async (ops) => {
     const month = await freshMonth(ctx, api);
-    const model = new BoardModel();
+    const model = new BoardModel(tieBreakOf(ctx));
     for (const op of [...ops, ...wrongKeys.map((auth) => ({ user: PLAYERS[0], points: 1, auth }))]) {
       const x = await api.update({ user_id: op.user, points: op.points, month }, op.auth);
       if (op.auth.kind === 'game-server') {

@@ -12,6 +12,7 @@ export const checkIds = [
   "RGL-I4",
   "RGL-I5",
   "RGL-I6",
+  "RGL-I7",
   "RGL-F1",
   "RGL-F2"
 ] as const;
@@ -20,7 +21,14 @@ export const targetIds = [
   "RGL-T1",
   "RGL-T2",
   "RGL-T3",
-  "RGL-T4"
+  "RGL-T4",
+  "RGL-T5",
+  "RGL-T6",
+  "RGL-T7",
+  "RGL-T8",
+  "RGL-T9",
+  "RGL-T10",
+  "RGL-T11"
 ] as const;
 export type TargetId = (typeof targetIds)[number];
 export const catalog = {
@@ -123,6 +131,17 @@ export const catalog = {
       ]
     },
     {
+      "id": "RGL-I7",
+      "kind": "property",
+      "title": "Under the time tie-break (setting tieBreak=time) equal scores rank by who reached the score first - after any sequence of updates (many ties, players overtaking and being caught up with), the top 10, every player's score and rank (positions, never shared) and window equal brute force over the updates in the order they were answered; skipped on a target that declares the shared rule",
+      "covers": [
+        "invariant:11",
+        "getTopScores",
+        "getUserScore",
+        "getScoresAroundUser"
+      ]
+    },
+    {
       "id": "RGL-F1",
       "kind": "fault",
       "title": "The service is killed (kill -9) right after acknowledged updates and restarted - the board (rebuilt from the match history) equals brute force over every update acknowledged in the check, and updates continue from it",
@@ -187,6 +206,63 @@ export const catalog = {
       "value": 50,
       "profile": "full",
       "origin": "The book - users open the top 10 about once a day, \"QPS is 50\"."
+    },
+    {
+      "id": "RGL-T5",
+      "title": "An update on the embedded board in process, as a ratio to a Redis sorted set's ZINCRBY on the same board, same run (sdgrade bench 26)",
+      "metric": "update_ratio_vs_redis",
+      "unit": "ratio",
+      "op": "info",
+      "origin": "Information, not graded: a Redis call is a network round trip and the embedded call is not, so no bound on the ratio would be fair. It says what leaving Redis out costs or saves on this machine. Both boards first seen to answer identically; the largest board size of the profile."
+    },
+    {
+      "id": "RGL-T6",
+      "title": "A player's rank on the embedded board in process, as a ratio to Redis's ZREVRANK on the same board, same run (sdgrade bench 26)",
+      "metric": "rank_ratio_vs_redis",
+      "unit": "ratio",
+      "op": "info",
+      "origin": "Information, not graded (a round trip against an in-process call). The reference's standing also gives the shared rank (a second O(log n) lookup), which ZREVRANK alone does not."
+    },
+    {
+      "id": "RGL-T7",
+      "title": "The top 10 from the embedded board in process, as a ratio to Redis's ZREVRANGE 0 9 WITHSCORES on the same board, same run (sdgrade bench 26)",
+      "metric": "top10_ratio_vs_redis",
+      "unit": "ratio",
+      "op": "info",
+      "origin": "Information, not graded (a round trip against an in-process call)."
+    },
+    {
+      "id": "RGL-T8",
+      "title": "The embedded board's rank query stays logarithmic - its median time at the profile's largest board over its median time at a tenth of that size (sdgrade bench 26)",
+      "metric": "rank_time_growth_10x",
+      "unit": "ratio",
+      "op": "<=",
+      "value": 3.16,
+      "origin": "The book: a sorted set's skip list finds a rank in O(log n), where a relational table's COUNT(*) scans. Ten times the players should cost log(10n)/log(n), 1.2 to 1.25x at these sizes (more from cache misses as the tree outgrows the caches); a scan costs 10x. The median call, since on a loaded machine the mean is pulled by calls the scheduler preempted. The bound, 10^0.5, is O(sqrt n)'s growth: what grows faster is no order-statistic structure. Measured side by side in one run (each size median of alternating rounds)."
+    },
+    {
+      "id": "RGL-T9",
+      "title": "The embedded board's rank query p99 in process at the profile's largest board (sdgrade bench 26)",
+      "metric": "rank_p99_in_process",
+      "unit": "µs",
+      "op": "info",
+      "origin": "Information: a bare figure from one machine. RGL-T3 grades the rank query's p99 over HTTP under load."
+    },
+    {
+      "id": "RGL-T10",
+      "title": "Heap bytes per player of the embedded board (sdgrade bench 26)",
+      "metric": "bytes_per_player_embedded",
+      "unit": "bytes",
+      "op": "info",
+      "origin": "Information, against the book's 26 bytes of raw data per entry (a 24-character ID and a 16-bit score; 650 MB for 25M players, doubled to 1.3 GB for the skip list's overhead). The reason says what 25M players would need."
+    },
+    {
+      "id": "RGL-T11",
+      "title": "Bytes per player of a Redis sorted set holding the same board (sdgrade bench 26)",
+      "metric": "bytes_per_player_redis",
+      "unit": "bytes",
+      "op": "info",
+      "origin": "Information, against the book's 26 bytes (and its doubling for the skip list): MEMORY USAGE of the whole set."
     }
   ]
 } as const;

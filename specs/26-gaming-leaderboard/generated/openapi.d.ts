@@ -145,7 +145,7 @@ export interface components {
         ProfileUpdate: {
             display_name: components["schemas"]["DisplayName"];
         };
-        /** @description 1 plus the number of players of the month with a strictly higher score (equal scores share a rank). */
+        /** @description 1 plus the number of players of the month with a strictly higher score (equal scores share a rank); under the tie-break by time, the player's position in board order plus 1. */
         Rank: number;
         /** @description The sum of the points posted for the player in the month. */
         Score: number;
