@@ -6,6 +6,21 @@ import type { TargetResult } from '../results/types.ts';
 
 export const benchErrorPrefix = 'the micro-benchmark could not run:';
 
+/** A catalog target that was not measured, with the reason. */
+export function skippedTarget(t: CatalogTarget, reason: string): TargetResult {
+  return {
+    id: t.id,
+    title: t.title,
+    metric: t.metric,
+    unit: t.unit,
+    op: t.op,
+    value: null,
+    target: t.value ?? null,
+    verdict: 'skipped',
+    reason,
+  };
+}
+
 interface CatalogTarget {
   id: string;
   title: string;
@@ -23,22 +38,7 @@ export function joinBenchTargets(
   if ('error' in bench) {
     const why = `${benchErrorPrefix} ${bench.error.message.split('\n')[0]}`;
     const seen = new Set(reported.map((t) => t.id));
-    const missing = catalog
-      .filter((t) => !seen.has(t.id))
-      .map(
-        (t): TargetResult => ({
-          id: t.id,
-          title: t.title,
-          metric: t.metric,
-          unit: t.unit,
-          op: t.op,
-          value: null,
-          target: t.value ?? null,
-          verdict: 'skipped',
-          reason: why,
-        }),
-      );
-    return [...reported, ...missing];
+    return [...reported, ...catalog.filter((t) => !seen.has(t.id)).map((t) => skippedTarget(t, why))];
   }
   const replaced = new Set(bench.map((t) => t.id));
   return [...reported.filter((t) => !replaced.has(t.id)), ...bench];

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChapterModule } from '../chapters/chapter-module.ts';
 import type { ChapterResult, Counts, TargetResult } from '../results/types.ts';
-import { benchErrorPrefix, joinBenchTargets } from './bench-targets.ts';
+import { benchErrorPrefix, joinBenchTargets, skippedTarget } from './bench-targets.ts';
 import { ExchangeValidator } from './exchange-validator.ts';
 import type { Profile } from './load-run.ts';
 import { loadManifest } from './manifest.ts';
@@ -130,17 +130,7 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
     };
     if (o.load && o.module.load) {
       const unmeasured = (reason: string): TargetResult[] =>
-        o.module.catalog.targets.map((t) => ({
-          id: t.id,
-          title: t.title,
-          metric: t.metric,
-          unit: t.unit,
-          op: t.op,
-          value: null,
-          target: t.value ?? null,
-          verdict: 'skipped',
-          reason,
-        }));
+        o.module.catalog.targets.map((t) => skippedTarget(t, reason));
       if (!o.k6) {
         result.targets = unmeasured('k6 was not found (run `npx tsx scripts/get-tools.ts`, or install k6)');
       } else {
