@@ -123,6 +123,12 @@ describe('validation and error mapping', () => {
       code: 'invalid_request',
       errors: [{ location: '/query/limit' }],
     });
+    // Ajv alone would coerce a blank, padded or unfinished value to a number (" " == 0, "0." == 0): refused.
+    for (const v of ['%20', '%205', '5%20', '0.', '.5', '05'])
+      expect((await call({ method: 'GET', url: `/things/abc?limit=${v}` })).body).toMatchObject({
+        code: 'invalid_request',
+        errors: [{ location: '/query/limit' }],
+      });
     const long = await call({ method: 'GET', url: `/things/${'a'.repeat(500)}` });
     expect(long.body).toMatchObject({ status: 400, errors: [{ location: '/params/id' }] });
     expect((await call({ method: 'GET', url: '/things/%E0%A4%A' })).body).toMatchObject({ code: 'invalid_request' });

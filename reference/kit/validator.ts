@@ -56,6 +56,7 @@ export function createValidatorCompiler(spec: LoadedSpec): FastifySchemaCompiler
   return ({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? exact : coercing;
     const validate: ValidateFunction = ajv.compile(schema);
+    if (httpPart === 'params' || httpPart === 'querystring') return strictNumbers(validate);
     if (httpPart !== 'body' || schema[OPTIONAL_BODY_KEYWORD] !== true) return validate;
     // Fastify passes a missing body as null; with `schemaEnv` set it also passes the request as parentData, which
     // tells a missing body (allowed) from a JSON `null` body (validated like any other).
@@ -70,6 +71,45 @@ export function createValidatorCompiler(spec: LoadedSpec): FastifySchemaCompiler
     );
     return optional;
   };
+}
+
+/** A number as JSON writes one (RFC 8259 section 6). */
+const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+
+/**
+ * Ajv coerces a string to a number when `s == +s`, so " " and "0." become 0 and " 5 " becomes 5: such a query value
+ * would pass as a number (found by chapter 29's SE-I1 with `startTime= ` and `startTime=0.`). A value coerced to a
+ * number (or an array of them) must have been written as JSON writes a number.
+ */
+function strictNumbers(validate: ValidateFunction): ValidateFunction {
+  const padded = (s: unknown) => typeof s === 'string' && !JSON_NUMBER.test(s);
+  const wrapped = Object.assign(
+    (data: unknown) => {
+      const before = typeof data === 'object' && data !== null ? { ...(data as Record<string, unknown>) } : {};
+      const ok = validate(data);
+      wrapped.errors = validate.errors;
+      if (!ok) return false;
+      for (const [key, was] of Object.entries(before)) {
+        const now = (data as Record<string, unknown>)[key];
+        const numbers = Array.isArray(now) ? now : [now];
+        const strings = Array.isArray(was) ? was : [was];
+        if (!numbers.some((n, i) => typeof n === 'number' && padded(strings[i]))) continue;
+        wrapped.errors = [
+          {
+            instancePath: `/${key}`,
+            schemaPath: '#/type',
+            keyword: 'type',
+            params: { type: 'number' },
+            message: 'must be a number written as JSON writes one',
+          },
+        ];
+        return false;
+      }
+      return true;
+    },
+    { errors: null as ErrorObject[] | null | undefined, schemaEnv: validate.schemaEnv, schema: validate.schema },
+  );
+  return wrapped as unknown as ValidateFunction;
 }
 
 /** `x-...` extension keys used anywhere in the document; registered as annotation keywords so strict mode allows them. */
