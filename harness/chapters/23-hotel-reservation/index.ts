@@ -18,7 +18,9 @@ import {
 import { databaseRestartMidTransaction } from './db-restart.ts';
 import { killService } from './faults.ts';
 import { loadHotelReservation } from './load.ts';
-import { cacheAfterInventoryChange, inventoryChangesInterleaved, opsConformance } from './ops.ts';
+import { opsConformance } from './ops.ts';
+import { cacheAfterInventoryChange } from './ops-cache.ts';
+import { inventoryChangesInterleaved } from './ops-interleaved.ts';
 import { duplicatesAtOnce, modelSequence, raceForLastRooms } from './properties.ts';
 import { staleCache } from './stale-cache.ts';
 

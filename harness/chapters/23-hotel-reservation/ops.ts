@@ -1,21 +1,18 @@
-// HR-C5, HR-C6, HR-I5: the ops side of hotels and room types (the book's PUT and DELETE, "only available to ops"):
-// the staff key, updates and deletes with their documented refusals, the inventory cache after an inventory change,
-// and reservations, cancellations and inventory changes interleaved against a model. What is graded is read back
-// (the hotel, the room type, availability, the reservations), never taken from the answer that claims it was done.
-import fc from 'fast-check';
+// HR-C5: the ops side of hotels and room types (the book's PUT and DELETE, "only available to ops"): the staff key,
+// updates and deletes with their documented refusals. HR-C6 (ops-cache.ts) and HR-I5 (ops-interleaved.ts) use the
+// helpers exported here. What is graded is read back (the hotel, the room type, availability, the reservations),
+// never taken from the answer that claims it was done.
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import {
   type Availability,
   availabilityBecomes,
-  capacityOf,
   day,
   freshRoomType,
   type Hotel,
   type HrApi,
   hrApi,
   type NewReservation,
-  nightsOf,
   okBody,
   type Reservation,
   type RoomType,
@@ -24,9 +21,9 @@ import {
   uniqueId,
 } from './api.ts';
 
-const codeOf = (x: Exchange) => (x.body as { code?: string } | undefined)?.code ?? '';
+export const codeOf = (x: Exchange) => (x.body as { code?: string } | undefined)?.code ?? '';
 
-function reservation(rt: RoomType, roomCount: number, start: number, end: number): NewReservation {
+export function reservation(rt: RoomType, roomCount: number, start: number, end: number): NewReservation {
   return {
     reservationId: uniqueId('ops'),
     hotelId: rt.hotelId,
@@ -39,7 +36,7 @@ function reservation(rt: RoomType, roomCount: number, start: number, end: number
 }
 
 /** The room type read back must be `want`, field by field. */
-async function expectRoomType(ctx: CheckContext, api: HrApi, want: RoomType, what: string): Promise<void> {
+export async function expectRoomType(ctx: CheckContext, api: HrApi, want: RoomType, what: string): Promise<void> {
   const x = await api.getRoomType(want.hotelId, want.roomTypeId);
   const got = okBody<RoomType>(ctx, x, 200, `reading the room type ${what}`);
   ctx.expect(
@@ -272,192 +269,4 @@ export async function opsConformance(ctx: CheckContext): Promise<void> {
   ctx.expectStatus(await api.deleteHotel(rt.hotelId), 404, 'hotel_not_found');
   ctx.expectStatus(await api.updateHotel(rt.hotelId, newHotel), 404, 'hotel_not_found');
   ctx.changed('hotels and room types made and deleted by HR-C5');
-}
-
-export async function cacheAfterInventoryChange(ctx: CheckContext): Promise<void> {
-  const api = hrApi(ctx);
-  const rt = await freshRoomType(ctx, api, 20);
-  const [start, end] = [day(4), day(7)];
-  okBody(ctx, await api.reserve(reservation(rt, 5, 4, 7)), 201, 'reserving 5 rooms');
-  const taken = new Map(nightsOf(start, end).map((d) => [d, 5]));
-  // Exactly the reserved nights, read (so a cache holds every one) as they are before the change: a wider range would
-  // also read nights no cache has, and that read of the database could refresh the cached ones and hide a lost change.
-  const before = await availabilityBecomes(ctx, api, rt, start, end, (n) => reservedDiffers(n, taken, 20));
-  ctx.expect(before === null, `before the inventory change: ${before}`);
-  let changes = 0;
-  for (const total of [8, 30, 5]) {
-    const x = await api.updateRoomType(rt.hotelId, rt.roomTypeId, {
-      name: rt.name,
-      totalInventory: total,
-      rateMinor: rt.rateMinor,
-    });
-    okBody(ctx, x, 200, `changing the inventory to ${total} (5 reserved, 110% of it is ${capacityOf(total)})`);
-    changes++;
-    const why = await availabilityBecomes(ctx, api, rt, start, end, (n) => reservedDiffers(n, taken, total));
-    ctx.expect(why === null, `1 s after the inventory changed to ${total}, availability still shows another: ${why}`);
-  }
-  // The reservation check is held to the new limit at once: 110% of 5 is 5, all taken on the reserved nights.
-  const over = await api.reserve(reservation(rt, 1, 4, 5));
-  ctx.expect(
-    over.status === 409,
-    `a room past 110% of the new inventory of 5 answered ${over.status ?? over.error}, not 409`,
-    over,
-  );
-  ctx.expectStatus(over, 409, 'rooms_unavailable');
-  okBody(ctx, await api.reserve(reservation(rt, 5, 7, 8)), 201, 'the 5 rooms of a night with nothing reserved');
-  ctx.evidence.inventoryChanges = changes;
-}
-
-type Step =
-  | { kind: 'reserve'; count: number; start: number; nights: number }
-  | { kind: 'cancel'; pick: number }
-  | { kind: 'inventory'; total: number }
-  | { kind: 'burst'; total: number; delayMs: number; reservations: { count: number; start: number; nights: number }[] };
-
-const WINDOW_FIRST = 3;
-const WINDOW = 8;
-const stay = {
-  count: fc.integer({ min: 1, max: 6 }),
-  start: fc.nat({ max: WINDOW - 3 }),
-  nights: fc.integer({ min: 1, max: 3 }),
-};
-const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('reserve' as const), ...stay }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat({ max: 20 }) }) },
-  {
-    weight: 3,
-    arbitrary: fc.record({ kind: fc.constant('inventory' as const), total: fc.integer({ min: 0, max: 16 }) }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constant('burst' as const),
-      total: fc.integer({ min: 0, max: 16 }),
-      reservations: fc.array(fc.record(stay), { minLength: 2, maxLength: 6 }),
-      // The change sent a moment after the reservations, so it lands between their reads and their writes too.
-      delayMs: fc.nat({ max: 8 }),
-    }),
-  },
-);
-
-/** HR-I5: reservations, cancellations and inventory changes interleaved, some at once, against a model. */
-export async function inventoryChangesInterleaved(ctx: CheckContext): Promise<void> {
-  const api = hrApi(ctx);
-  const arb = fc.record({
-    inventory: fc.integer({ min: 0, max: 14 }),
-    steps: fc.array(stepArb, { minLength: 1, maxLength: 10 }),
-  });
-  let changesAccepted = 0;
-  let changesRefused = 0;
-  await ctx.property(arb, async ({ inventory, steps }) => {
-    const rt = await freshRoomType(ctx, api, inventory);
-    let total = inventory;
-    const reserved = new Map<string, number>();
-    const confirmed: { id: string; nights: string[]; count: number }[] = [];
-    const window = nightsOf(day(WINDOW_FIRST), day(WINDOW_FIRST + WINDOW));
-    const add = (nights: string[], n: number) => {
-      for (const d of nights) reserved.set(d, (reserved.get(d) ?? 0) + n);
-    };
-    const fitsAll = (nights: string[], n: number) =>
-      nights.every((d) => (reserved.get(d) ?? 0) + n <= capacityOf(total));
-    const mostReserved = () => Math.max(0, ...window.map((d) => reserved.get(d) ?? 0));
-    const update = (to: number) =>
-      api.updateRoomType(rt.hotelId, rt.roomTypeId, { name: rt.name, totalInventory: to, rateMinor: rt.rateMinor });
-    for (const [i, s] of steps.entries()) {
-      const what = `step ${i + 1} (${JSON.stringify(s)}) at inventory ${total}`;
-      if (s.kind === 'reserve') {
-        const b = reservation(rt, s.count, WINDOW_FIRST + s.start, WINDOW_FIRST + s.start + s.nights);
-        const nights = nightsOf(b.startDate, b.endDate);
-        const x = await api.reserve(b);
-        if (fitsAll(nights, s.count)) {
-          ctx.expect(
-            x.status === 201,
-            `${what}: ${s.count} rooms fit within 110% of ${total} (reserved ${nights.map((d) => reserved.get(d) ?? 0)}), answered ${x.status ?? x.error}`,
-            x,
-          );
-          add(nights, s.count);
-          confirmed.push({ id: b.reservationId, nights, count: s.count });
-        } else {
-          ctx.expect(
-            x.status === 409,
-            `${what}: ${s.count} rooms exceed 110% of ${total} (reserved ${nights.map((d) => reserved.get(d) ?? 0)}), answered ${x.status ?? x.error}`,
-            x,
-          );
-          ctx.expectStatus(x, 409, 'rooms_unavailable');
-        }
-      } else if (s.kind === 'cancel') {
-        if (confirmed.length === 0) continue;
-        const [c] = confirmed.splice(s.pick % confirmed.length, 1);
-        okBody(ctx, await api.cancel(c!.id), 200, `${what}: cancelling ${c!.id}`);
-        add(c!.nights, -c!.count);
-      } else if (s.kind === 'inventory') {
-        const x = await update(s.total);
-        // Refused exactly when a night has more reserved than 110% of the new total.
-        if (mostReserved() > capacityOf(s.total)) {
-          ctx.expect(
-            x.status === 409,
-            `${what}: lowering the inventory to ${s.total} with ${mostReserved()} reserved on a night (110% is ${capacityOf(s.total)}) answered ${x.status ?? x.error}, not 409`,
-            x,
-          );
-          ctx.expectStatus(x, 409, 'inventory_below_reserved');
-          changesRefused++;
-        } else {
-          ctx.expect(
-            x.status === 200,
-            `${what}: changing the inventory to ${s.total} with at most ${mostReserved()} reserved on a night answered ${x.status ?? x.error}, not 200`,
-            x,
-          );
-          total = s.total;
-          changesAccepted++;
-        }
-      } else {
-        // At once: the reservations and the inventory change race; the answers say in what order they were decided.
-        const bodies = s.reservations.map((r) =>
-          reservation(rt, r.count, WINDOW_FIRST + r.start, WINDOW_FIRST + r.start + r.nights),
-        );
-        const late = async () => {
-          await ctx.sleep(s.delayMs);
-          return await update(s.total);
-        };
-        const [ux, ...answers] = await Promise.all([late(), ...bodies.map((b) => api.reserve(b))]);
-        answers.forEach((x, j) => {
-          const b = bodies[j]!;
-          if (x.status === 201) {
-            const nights = nightsOf(b.startDate, b.endDate);
-            add(nights, b.roomCount);
-            confirmed.push({ id: b.reservationId, nights, count: b.roomCount });
-          } else
-            ctx.expect(
-              x.status === 409 && ['rooms_unavailable', 'write_conflict'].includes(codeOf(x)),
-              `${what}: a racing reservation answered ${x.status ?? x.error} ${codeOf(x)}, not 201 or 409`,
-              x,
-            );
-        });
-        if (ux.status === 200) {
-          total = s.total;
-          changesAccepted++;
-        } else {
-          ctx.expect(
-            ux.status === 409,
-            `${what}: the racing inventory change to ${s.total} answered ${ux.status ?? ux.error}, not 200 or 409`,
-            ux,
-          );
-          ctx.expectStatus(ux, 409, 'inventory_below_reserved');
-          changesRefused++;
-        }
-      }
-      // After every step: no night over 110% of the inventory it has, and availability equals the model.
-      const over = window.filter((d) => (reserved.get(d) ?? 0) > capacityOf(total));
-      ctx.expect(
-        over.length === 0,
-        `after ${what}: overbooked - ${over.map((d) => `${d} has ${reserved.get(d)} rooms acknowledged`).join(', ')}; 110% of ${total} is ${capacityOf(total)}`,
-      );
-      const why = await availabilityBecomes(ctx, api, rt, window[0]!, day(WINDOW_FIRST + WINDOW), (n) =>
-        reservedDiffers(n, reserved, total),
-      );
-      ctx.expect(why === null, `after ${what}: availability differs from the model: ${why}`);
-    }
-  });
-  ctx.evidence.inventoryChangesAccepted = changesAccepted;
-  ctx.evidence.inventoryChangesRefused = changesRefused;
 }

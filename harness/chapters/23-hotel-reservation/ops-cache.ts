@@ -1,0 +1,49 @@
+// HR-C6: after inventory changes, exactly the cached nights show the new totals within 1 s, and reservations are held
+// to the new 110% at once (the ops API, ops.ts).
+import type { CheckContext } from '../../core/check-context.ts';
+import {
+  availabilityBecomes,
+  capacityOf,
+  day,
+  freshRoomType,
+  hrApi,
+  nightsOf,
+  okBody,
+  reservedDiffers,
+} from './api.ts';
+
+import { reservation } from './ops.ts';
+
+export async function cacheAfterInventoryChange(ctx: CheckContext): Promise<void> {
+  const api = hrApi(ctx);
+  const rt = await freshRoomType(ctx, api, 20);
+  const [start, end] = [day(4), day(7)];
+  okBody(ctx, await api.reserve(reservation(rt, 5, 4, 7)), 201, 'reserving 5 rooms');
+  const taken = new Map(nightsOf(start, end).map((d) => [d, 5]));
+  // Exactly the reserved nights, read (so a cache holds every one) as they are before the change: a wider range would
+  // also read nights no cache has, and that read of the database could refresh the cached ones and hide a lost change.
+  const before = await availabilityBecomes(ctx, api, rt, start, end, (n) => reservedDiffers(n, taken, 20));
+  ctx.expect(before === null, `before the inventory change: ${before}`);
+  let changes = 0;
+  for (const total of [8, 30, 5]) {
+    const x = await api.updateRoomType(rt.hotelId, rt.roomTypeId, {
+      name: rt.name,
+      totalInventory: total,
+      rateMinor: rt.rateMinor,
+    });
+    okBody(ctx, x, 200, `changing the inventory to ${total} (5 reserved, 110% of it is ${capacityOf(total)})`);
+    changes++;
+    const why = await availabilityBecomes(ctx, api, rt, start, end, (n) => reservedDiffers(n, taken, total));
+    ctx.expect(why === null, `1 s after the inventory changed to ${total}, availability still shows another: ${why}`);
+  }
+  // The reservation check is held to the new limit at once: 110% of 5 is 5, all taken on the reserved nights.
+  const over = await api.reserve(reservation(rt, 1, 4, 5));
+  ctx.expect(
+    over.status === 409,
+    `a room past 110% of the new inventory of 5 answered ${over.status ?? over.error}, not 409`,
+    over,
+  );
+  ctx.expectStatus(over, 409, 'rooms_unavailable');
+  okBody(ctx, await api.reserve(reservation(rt, 5, 7, 8)), 201, 'the 5 rooms of a night with nothing reserved');
+  ctx.evidence.inventoryChanges = changes;
+}

@@ -1,0 +1,170 @@
+// HR-I5: reservations, cancellations and inventory changes interleaved (with racing bursts) against a model: no night
+// ever over 110% of its total, availability equal to the model's after every step (the ops API, ops.ts).
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import {
+  availabilityBecomes,
+  capacityOf,
+  day,
+  freshRoomType,
+  hrApi,
+  nightsOf,
+  okBody,
+  reservedDiffers,
+} from './api.ts';
+
+import { codeOf, reservation } from './ops.ts';
+
+type Step =
+  | { kind: 'reserve'; count: number; start: number; nights: number }
+  | { kind: 'cancel'; pick: number }
+  | { kind: 'inventory'; total: number }
+  | { kind: 'burst'; total: number; delayMs: number; reservations: { count: number; start: number; nights: number }[] };
+
+const WINDOW_FIRST = 3;
+const WINDOW = 8;
+const stay = {
+  count: fc.integer({ min: 1, max: 6 }),
+  start: fc.nat({ max: WINDOW - 3 }),
+  nights: fc.integer({ min: 1, max: 3 }),
+};
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('reserve' as const), ...stay }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat({ max: 20 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('inventory' as const), total: fc.integer({ min: 0, max: 16 }) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('burst' as const),
+      total: fc.integer({ min: 0, max: 16 }),
+      reservations: fc.array(fc.record(stay), { minLength: 2, maxLength: 6 }),
+      // The change sent a moment after the reservations, so it lands between their reads and their writes too.
+      delayMs: fc.nat({ max: 8 }),
+    }),
+  },
+);
+
+/** HR-I5: reservations, cancellations and inventory changes interleaved, some at once, against a model. */
+export async function inventoryChangesInterleaved(ctx: CheckContext): Promise<void> {
+  const api = hrApi(ctx);
+  const arb = fc.record({
+    inventory: fc.integer({ min: 0, max: 14 }),
+    steps: fc.array(stepArb, { minLength: 1, maxLength: 10 }),
+  });
+  let changesAccepted = 0;
+  let changesRefused = 0;
+  await ctx.property(arb, async ({ inventory, steps }) => {
+    const rt = await freshRoomType(ctx, api, inventory);
+    let total = inventory;
+    const reserved = new Map<string, number>();
+    const confirmed: { id: string; nights: string[]; count: number }[] = [];
+    const window = nightsOf(day(WINDOW_FIRST), day(WINDOW_FIRST + WINDOW));
+    const add = (nights: string[], n: number) => {
+      for (const d of nights) reserved.set(d, (reserved.get(d) ?? 0) + n);
+    };
+    const fitsAll = (nights: string[], n: number) =>
+      nights.every((d) => (reserved.get(d) ?? 0) + n <= capacityOf(total));
+    const mostReserved = () => Math.max(0, ...window.map((d) => reserved.get(d) ?? 0));
+    const update = (to: number) =>
+      api.updateRoomType(rt.hotelId, rt.roomTypeId, { name: rt.name, totalInventory: to, rateMinor: rt.rateMinor });
+    for (const [i, s] of steps.entries()) {
+      const what = `step ${i + 1} (${JSON.stringify(s)}) at inventory ${total}`;
+      if (s.kind === 'reserve') {
+        const b = reservation(rt, s.count, WINDOW_FIRST + s.start, WINDOW_FIRST + s.start + s.nights);
+        const nights = nightsOf(b.startDate, b.endDate);
+        const x = await api.reserve(b);
+        if (fitsAll(nights, s.count)) {
+          ctx.expect(
+            x.status === 201,
+            `${what}: ${s.count} rooms fit within 110% of ${total} (reserved ${nights.map((d) => reserved.get(d) ?? 0)}), answered ${x.status ?? x.error}`,
+            x,
+          );
+          add(nights, s.count);
+          confirmed.push({ id: b.reservationId, nights, count: s.count });
+        } else {
+          ctx.expect(
+            x.status === 409,
+            `${what}: ${s.count} rooms exceed 110% of ${total} (reserved ${nights.map((d) => reserved.get(d) ?? 0)}), answered ${x.status ?? x.error}`,
+            x,
+          );
+          ctx.expectStatus(x, 409, 'rooms_unavailable');
+        }
+      } else if (s.kind === 'cancel') {
+        if (confirmed.length === 0) continue;
+        const [c] = confirmed.splice(s.pick % confirmed.length, 1);
+        okBody(ctx, await api.cancel(c!.id), 200, `${what}: cancelling ${c!.id}`);
+        add(c!.nights, -c!.count);
+      } else if (s.kind === 'inventory') {
+        const x = await update(s.total);
+        // Refused exactly when a night has more reserved than 110% of the new total.
+        if (mostReserved() > capacityOf(s.total)) {
+          ctx.expect(
+            x.status === 409,
+            `${what}: lowering the inventory to ${s.total} with ${mostReserved()} reserved on a night (110% is ${capacityOf(s.total)}) answered ${x.status ?? x.error}, not 409`,
+            x,
+          );
+          ctx.expectStatus(x, 409, 'inventory_below_reserved');
+          changesRefused++;
+        } else {
+          ctx.expect(
+            x.status === 200,
+            `${what}: changing the inventory to ${s.total} with at most ${mostReserved()} reserved on a night answered ${x.status ?? x.error}, not 200`,
+            x,
+          );
+          total = s.total;
+          changesAccepted++;
+        }
+      } else {
+        // At once: the reservations and the inventory change race; the answers say in what order they were decided.
+        const bodies = s.reservations.map((r) =>
+          reservation(rt, r.count, WINDOW_FIRST + r.start, WINDOW_FIRST + r.start + r.nights),
+        );
+        const late = async () => {
+          await ctx.sleep(s.delayMs);
+          return await update(s.total);
+        };
+        const [ux, ...answers] = await Promise.all([late(), ...bodies.map((b) => api.reserve(b))]);
+        answers.forEach((x, j) => {
+          const b = bodies[j]!;
+          if (x.status === 201) {
+            const nights = nightsOf(b.startDate, b.endDate);
+            add(nights, b.roomCount);
+            confirmed.push({ id: b.reservationId, nights, count: b.roomCount });
+          } else
+            ctx.expect(
+              x.status === 409 && ['rooms_unavailable', 'write_conflict'].includes(codeOf(x)),
+              `${what}: a racing reservation answered ${x.status ?? x.error} ${codeOf(x)}, not 201 or 409`,
+              x,
+            );
+        });
+        if (ux.status === 200) {
+          total = s.total;
+          changesAccepted++;
+        } else {
+          ctx.expect(
+            ux.status === 409,
+            `${what}: the racing inventory change to ${s.total} answered ${ux.status ?? ux.error}, not 200 or 409`,
+            ux,
+          );
+          ctx.expectStatus(ux, 409, 'inventory_below_reserved');
+          changesRefused++;
+        }
+      }
+      // After every step: no night over 110% of the inventory it has, and availability equals the model.
+      const over = window.filter((d) => (reserved.get(d) ?? 0) > capacityOf(total));
+      ctx.expect(
+        over.length === 0,
+        `after ${what}: overbooked - ${over.map((d) => `${d} has ${reserved.get(d)} rooms acknowledged`).join(', ')}; 110% of ${total} is ${capacityOf(total)}`,
+      );
+      const why = await availabilityBecomes(ctx, api, rt, window[0]!, day(WINDOW_FIRST + WINDOW), (n) =>
+        reservedDiffers(n, reserved, total),
+      );
+      ctx.expect(why === null, `after ${what}: availability differs from the model: ${why}`);
+    }
+  });
+  ctx.evidence.inventoryChangesAccepted = changesAccepted;
+  ctx.evidence.inventoryChangesRefused = changesRefused;
+}
