@@ -48,6 +48,8 @@ export function expectEveryCheckPassed(r: ChapterResult, module: ChapterModule):
 export async function expectByUrlSkipsProcessFaults(
   base: ReturnType<typeof referenceGradeBase>,
   processFaults: readonly string[],
+  /** Checks the default deployment does not declare the option for (skipped with their own reason). */
+  notApplicable: readonly string[] = [],
 ): Promise<void> {
   const started = await ProcessTarget.start({
     manifest: loadManifest(base.module.referenceManifest),
@@ -62,8 +64,9 @@ export async function expectByUrlSkipsProcessFaults(
       expect(c.status, id).toBe('skipped');
       expect(c.reason, id).toMatch(/manifest|process/);
     }
+    for (const id of notApplicable) expect(r.checks.find((x) => x.id === id)?.status, id).toBe('skipped');
     expect(r.checks.filter((c) => c.status === 'pass').length).toBe(
-      base.module.catalog.checks.length - processFaults.length,
+      base.module.catalog.checks.length - processFaults.length - notApplicable.length,
     );
   } finally {
     await started.close();
