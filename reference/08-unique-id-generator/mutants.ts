@@ -9,6 +9,8 @@ export interface Mutant {
   /** A real dependency the mutant needs to show (its env variable), and the environment that selects that path. */
   needs?: readonly string[];
   env?: Readonly<Record<string, string>>;
+  /** Settings declared for this mutant's run (as the reference's manifest declares them). */
+  settings?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export const MUTANTS = [
@@ -24,6 +26,7 @@ export const MUTANTS = [
     breaks: 'UID-F1',
     description:
       'the nodes never read the clock offset file, though the manifest declares clockControl: a step shows nowhere',
+    settings: { clockControl: true },
   },
   {
     name: 'lease-file-behind',

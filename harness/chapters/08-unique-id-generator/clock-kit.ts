@@ -4,7 +4,8 @@
 // Clock control (docs: specs/08-unique-id-generator/README.md): the harness steps a manifest node's clock by
 // writing a libfaketime relative offset ("-3s", "+0") to `<dataDir>/faketime.rc`. A node runs under libfaketime
 // with FAKETIME_TIMESTAMP_FILE=${dataDir}/faketime.rc, or reads that file itself (the reference does). A node
-// that does neither is reported as skipped ("the clock step did not reach the node"), never as passed.
+// that does neither is reported as skipped ("the clock step did not reach the node"), never as passed; one whose
+// target declares the setting `clockControl: true` (the reference does) fails instead, since it claims to follow it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckContext } from '../../core/check-context.ts';
@@ -118,9 +119,15 @@ export function biteOrSkip(ctx: CheckContext, w: Watch, stepMs: number): void {
   ctx.evidence.refusals = w.refusals;
   ctx.evidence.servedWhileBehind = w.served;
   ctx.evidence.slowestMs = Math.round(w.slowest);
+  if (w.refusals === 0 && w.slowest < stepMs / 3 && ctx.setting('clockControl', false))
+    ctx.fail(
+      `the clock step did not reach the node (no 503 clock_moved_backwards and no answer delayed), though the ` +
+        `target declares clockControl: it must follow ${CLOCK_FILE} (see the chapter README)`,
+    );
   if (w.refusals === 0 && w.slowest < stepMs / 3)
     ctx.skip(
       `the clock step did not reach the node (no 503 clock_moved_backwards and no answer delayed): run it under ` +
-        `libfaketime with FAKETIME_TIMESTAMP_FILE=\${dataDir}/${CLOCK_FILE}, or read that file (see the chapter README)`,
+        `libfaketime with FAKETIME_TIMESTAMP_FILE=\${dataDir}/${CLOCK_FILE}, or read that file (see the chapter README); ` +
+        'the target does not declare clockControl',
     );
 }
