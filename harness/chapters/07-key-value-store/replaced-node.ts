@@ -38,6 +38,16 @@ export async function replacedNodeConverges(ctx: CheckContext): Promise<void> {
         )
       : null;
   const updated: string[] = [];
+  /** The keys the victim should hold and, read on the victim alone, does not. */
+  const emptiedKeys = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const key of keys) {
+      const r = await victimApi.replica(key);
+      if (r.replicas.includes(victim) && r.versions?.length === 0) out.push(key);
+    }
+    return out;
+  };
+  let probed: string[] | null = null;
   const wipe = () => {
     for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
   };
@@ -58,8 +68,16 @@ export async function replacedNodeConverges(ctx: CheckContext): Promise<void> {
       }
       await ctx.target.kill(victim);
       wipe();
+      // The replacement starts cut off from every node, so that the probe below sees what the wipe left, not what
+      // anti-entropy has copied back already (under CI's load it had refilled every key before the probe read them).
+      await ctx.target.partition!(
+        [victim],
+        ctx.target.nodes.filter((x) => x !== victim),
+      );
+      await ctx.target.start(victim);
+      probed = await emptiedKeys();
     } finally {
-      await ctx.target.heal(); // starts the (now empty) victim, then restores the links
+      await ctx.target.heal(); // starts the victim if it is still down, then restores the links
     }
   } else {
     await ctx.target.kill(victim);
@@ -69,11 +87,7 @@ export async function replacedNodeConverges(ctx: CheckContext): Promise<void> {
   ctx.evidence.updatedWhileCutOff = behind
     ? { node: behind.name, keys: updated.length }
     : 'no partition (needs a fault proxy)';
-  const emptied: string[] = [];
-  for (const key of keys) {
-    const r = await victimApi.replica(key);
-    if (r.replicas.includes(victim) && r.versions?.length === 0) emptied.push(key);
-  }
+  const emptied = probed ?? (await emptiedKeys());
   ctx.evidence.victim = victim;
   ctx.evidence.keysMissingOnReplacement = emptied.length;
   if (emptied.length === 0) ctx.skip('the replacement node was not empty after the restart: the wipe did not bite');
