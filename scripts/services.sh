@@ -10,6 +10,9 @@ redis_port=${SDGRADE_REDIS_PORT:-56379}
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 start() {
+  # A failed start prints `false` as its last line, so `eval "$(scripts/services.sh start)"` fails too instead of
+  # leaving the shell without the variables and nothing to show for it but stderr.
+  trap 'echo false; echo "services.sh: start failed (logs in $state)" >&2' EXIT
   mkdir -p "$state"
   if [ -z "$pg_bin" ]; then echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; fi
   command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
@@ -36,6 +39,7 @@ start() {
   echo "export SDGRADE_REDIS_URL=redis://127.0.0.1:$redis_port/0"
   echo "export TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/sdgrade_test"
   echo "export TEST_REDIS_URL=redis://127.0.0.1:$redis_port/1"
+  trap - EXIT
 }
 
 stop() {
