@@ -1,0 +1,291 @@
+// The queue interface's contract, run on both implementations: the HTTP client against the reference broker (its own
+// process, started from its manifest) and the JetStream client against nats-server (skipped where nats-server is not
+// installed; CI installs it). Each run uses fresh topics and groups, and compares what the handlers saw with what was
+// produced: every message, each key's in produced order, retried after a handler failure, positions kept across a
+// resubscribe, groups independent.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type NatsServer,
+  natsServerMissing,
+  startNatsServer,
+} from '../../../harness/chapters/20-distributed-message-queue/bench-sides.ts';
+import { timeLimit } from '../../../harness/chapters/grade-test-kit.ts';
+import { loadManifest } from '../../../harness/core/manifest.ts';
+import { ProcessTarget } from '../../../harness/core/process-target.ts';
+import { HttpQueueClient } from './http-queue-client.ts';
+import { NatsQueueClient } from './nats-queue-client.ts';
+import { partitionOf, type QueueClient, type QueueMessage } from './queue-client.ts';
+
+const natsMissing = await natsServerMissing();
+const MANIFEST = new URL('../manifest.json', import.meta.url).pathname;
+const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
+
+/** Resolves when `done()` holds, polling; fails the test with `what` after the (scaled) limit. */
+async function until(done: () => boolean, what: () => string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + timeLimit(ms);
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeLimit(ms)} ms: ${what()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const produced = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => ({ key: KEYS[i % KEYS.length]!, value: `${tag}:${KEYS[i % KEYS.length]}:${i}` }));
+
+/** Each key's values in the order the handler got them (repeats included). */
+function perKey(seen: readonly QueueMessage[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of seen) out.set(m.key!, [...(out.get(m.key!) ?? []), m.value]);
+  return out;
+}
+
+function contract(name: string, open: () => Promise<QueueClient>, close: () => Promise<void>) {
+  describe(`queue client contract: ${name}`, () => {
+    let q: QueueClient;
+    const topic = `orders_${Date.now().toString(36)}`;
+    beforeAll(async () => {
+      q = await open();
+      await q.createTopic(topic, { partitions: 3 });
+      await q.createTopic(topic, { partitions: 3 }); // a second create keeps the topic
+      await q.produce(topic, produced(60, 'a'));
+    }, timeLimit(60_000));
+    afterAll(async () => {
+      await q?.close();
+      await close();
+    }, timeLimit(30_000));
+
+    it(
+      "hands every message to a group once a clean run is over, each key in the order produced, on its key's partition",
+      async () => {
+        const seen: QueueMessage[] = [];
+        const s = await q.subscribe(
+          topic,
+          'g1',
+          (m) => {
+            seen.push(m);
+          },
+          { maxWaitMs: 200, sessionTimeoutMs: 1000 },
+        );
+        await until(
+          () => seen.length >= 60,
+          () => `${seen.length} of 60 handed over`,
+        );
+        await s.close();
+        const want = produced(60, 'a');
+        expect(seen.map((m) => m.value).sort()).toEqual(want.map((m) => m.value).sort());
+        for (const [key, values] of perKey(seen))
+          expect(values).toEqual(want.filter((m) => m.key === key).map((m) => m.value));
+        for (const m of seen) {
+          expect(m.partition).toBe(partitionOf(m.key!, 3));
+          expect(m.deliveries).toBe(1);
+          expect(m.topic).toBe(topic);
+        }
+        // The group's position is kept: after a resubscribe only what was produced since is handed over.
+        await q.produce(topic, produced(12, 'b'));
+        const later: QueueMessage[] = [];
+        const again = await q.subscribe(
+          topic,
+          'g1',
+          (m) => {
+            later.push(m);
+          },
+          { maxWaitMs: 200, sessionTimeoutMs: 1000 },
+        );
+        await until(
+          () => later.length >= 12,
+          () => `${later.length} of 12 new messages handed over`,
+        );
+        // Anything older would have come by now: a message handed over but never acknowledged is redelivered after
+      // the session (1 s) on both sides.
+      await new Promise((r) => setTimeout(r, 1500));
+        await again.close();
+        expect(later.map((m) => m.value).sort()).toEqual(
+          produced(12, 'b')
+            .map((m) => m.value)
+            .sort(),
+        );
+      },
+      timeLimit(60_000),
+    );
+
+    it(
+      'hands a message whose handler failed over again, and nothing later of its key before it',
+      async () => {
+        const seen: QueueMessage[] = [];
+        const failOnce = new Set(['a:k2:2', 'a:k4:10']);
+        const s = await q.subscribe(
+          topic,
+          'g2',
+          (m) => {
+            seen.push(m);
+            if (failOnce.delete(m.value)) throw new Error(`handler failed on ${m.value} (deliberately)`);
+          },
+          { maxWaitMs: 200, retryDelayMs: 100 },
+        );
+        await until(
+          () => new Set(seen.map((m) => m.value)).size >= 72,
+          () => `${new Set(seen.map((m) => m.value)).size} of 72 distinct`,
+        );
+        await s.close();
+        for (const v of ['a:k2:2', 'a:k4:10']) {
+          const tries = seen.filter((m) => m.value === v);
+          expect(
+            tries.map((m) => m.deliveries),
+            v,
+          ).toEqual([1, 2]);
+        }
+        // Per key: the produced order, with the failed message repeated right where it failed.
+        const k2 = perKey(seen).get('k2')!;
+        expect(k2.slice(0, 3)).toEqual(['a:k2:2', 'a:k2:2', 'a:k2:8']);
+      },
+      timeLimit(60_000),
+    );
+
+    it(
+      'gives every group all of the topic (groups are independent)',
+      async () => {
+        const seen: QueueMessage[] = [];
+        const s = await q.subscribe(
+          topic,
+          'g3',
+          (m) => {
+            seen.push(m);
+          },
+          { maxWaitMs: 200 },
+        );
+        await until(
+          () => seen.length >= 72,
+          () => `${seen.length} of 72`,
+        );
+        await s.close();
+        expect(new Set(seen.map((m) => m.value)).size).toBe(72);
+      },
+      timeLimit(60_000),
+    );
+
+    it(
+      'starts a new group at the end with startAt latest',
+      async () => {
+        const seen: QueueMessage[] = [];
+        const s = await q.subscribe(
+          topic,
+          'g4',
+          (m) => {
+            seen.push(m);
+          },
+          { maxWaitMs: 200, startAt: 'latest' },
+        );
+        await q.produce(topic, [{ key: 'k9', value: 'c:k9:0' }]);
+        await until(
+          () => seen.length >= 1,
+          () => 'the new message was not handed over',
+        );
+        await new Promise((r) => setTimeout(r, 300));
+        await s.close();
+        expect(seen.map((m) => m.value)).toEqual(['c:k9:0']);
+      },
+      timeLimit(60_000),
+    );
+  });
+}
+
+let broker: { target: ProcessTarget; runDir: string } | undefined;
+contract(
+  'HTTP, the reference broker',
+  async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-client-'));
+    const target = await ProcessTarget.start({ manifest: loadManifest(MANIFEST), runDir, embedded: true });
+    broker = { target, runDir };
+    return new HttpQueueClient(target.nodeUrl());
+  },
+  async () => {
+    await broker?.target.close();
+    if (broker) rmSync(broker.runDir, { recursive: true, force: true });
+  },
+);
+
+describe('HTTP client, two members of one group', () => {
+  it(
+    'splits the partitions between them, each partition on one member, and every message is handed over',
+    async () => {
+      const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-client-'));
+      const target = await ProcessTarget.start({ manifest: loadManifest(MANIFEST), runDir, embedded: true });
+      const q = new HttpQueueClient(target.nodeUrl());
+      try {
+        await q.createTopic('split', { partitions: 4 });
+        await q.produce('split', produced(80, 's'));
+        const a: QueueMessage[] = [];
+        const b: QueueMessage[] = [];
+        const sa = await q.subscribe(
+          'split',
+          'g',
+          (m) => {
+            a.push(m);
+          },
+          { maxWaitMs: 200, sessionTimeoutMs: 1500 },
+        );
+        const sb = await q.subscribe(
+          'split',
+          'g',
+          (m) => {
+            b.push(m);
+          },
+          { maxWaitMs: 200, sessionTimeoutMs: 1500 },
+        );
+        // The first member learns of the second's join from a heartbeat (a third of the session).
+        await until(
+          () => sa.partitions().length === 2 && sb.partitions().length === 2,
+          () => `partitions ${sa.partitions()} and ${sb.partitions()}`,
+        );
+        await until(
+          () => new Set([...a, ...b].map((m) => m.value)).size >= 80,
+          () => `${a.length}+${b.length} of 80`,
+        );
+        expect([...sa.partitions(), ...sb.partitions()].sort()).toEqual([0, 1, 2, 3]);
+        // At-least-once: what the first member consumed but could not commit before it heard of the rebalance (its
+        // commit of the old generation is refused) is handed over again, so the first round may repeat messages.
+        await q.produce('split', produced(20, 't'));
+        const second = () => [...a, ...b].filter((m) => m.value.startsWith('t:'));
+        await until(
+          () => new Set(second().map((m) => m.value)).size >= 20,
+          () => `${second().length} of 20 in round two`,
+        );
+        await new Promise((r) => setTimeout(r, 300));
+        // After the rebalance settled, each member gets only its own partitions' messages, each once.
+        for (const m of a.filter((x) => x.value.startsWith('t:'))) expect(sa.partitions()).toContain(m.partition);
+        for (const m of b.filter((x) => x.value.startsWith('t:'))) expect(sb.partitions()).toContain(m.partition);
+        expect(
+          second()
+            .map((m) => m.value)
+            .sort(),
+        ).toEqual(
+          produced(20, 't')
+            .map((m) => m.value)
+            .sort(),
+        );
+      } finally {
+        await q.close();
+        await target.close();
+        rmSync(runDir, { recursive: true, force: true });
+      }
+    },
+    timeLimit(60_000),
+  );
+});
+
+let nats: NatsServer | undefined;
+if (natsMissing === null)
+  contract(
+    'NATS JetStream',
+    async () => {
+      nats = await startNatsServer();
+      return NatsQueueClient.connect(nats.url);
+    },
+    async () => {
+      await nats?.stop();
+    },
+  );
+else describe.skip(`queue client contract: NATS JetStream (skipped: ${natsMissing})`, () => it('needs nats-server'));
