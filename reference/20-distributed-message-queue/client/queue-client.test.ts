@@ -99,8 +99,8 @@ function contract(name: string, open: () => Promise<QueueClient>, close: () => P
           () => `${later.length} of 12 new messages handed over`,
         );
         // Anything older would have come by now: a message handed over but never acknowledged is redelivered after
-      // the session (1 s) on both sides.
-      await new Promise((r) => setTimeout(r, 1500));
+        // the session (1 s) on both sides.
+        await new Promise((r) => setTimeout(r, 1500));
         await again.close();
         expect(later.map((m) => m.value).sort()).toEqual(
           produced(12, 'b')
