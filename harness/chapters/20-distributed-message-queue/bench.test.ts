@@ -5,12 +5,15 @@
 // installs it): a smoke-sized run measures every target. Speed is never asserted, only that figures exist.
 import { describe, expect, it } from 'vitest';
 import { timeLimit } from '../grade-test-kit.ts';
-import { BENCH_TARGETS, measureQueues, queueTargets } from './bench.ts';
+import { BENCH_TARGETS, measureQueues, queueTargets, RABBIT_TARGETS } from './bench.ts';
 import { type FlowSettings, firstDifference, type QueueFlow, runFlow, type SideRun } from './bench-flow.ts';
+import { rabbitServerMissing } from './bench-rabbit.ts';
 import { natsServerMissing, type QueueSide } from './bench-sides.ts';
 
 /** Why the JetStream run cannot happen here, or null (nats-server is installed). */
 const natsMissing = await natsServerMissing();
+/** Why the RabbitMQ run cannot happen here, or null (rabbitmq-server is installed). */
+const rabbitMissing = await rabbitServerMissing();
 
 const TINY: FlowSettings = { batches: 3, singles: 5, durableBatches: 2, rounds: 2, batchSize: 4 };
 
@@ -108,12 +111,16 @@ describe('20-distributed-message-queue micro-benchmark', () => {
     );
   });
 
-  it('reports every target skipped, with the reason, when nats-server is not installed', async () => {
+  it('reports every target skipped, with the reason, when nats-server and rabbitmq-server are not installed', async () => {
     const env = { PATH: '/nonexistent' };
     expect(await natsServerMissing(env)).toMatch(/^nats-server is not installed/);
+    expect(await rabbitServerMissing(env)).toMatch(/^rabbitmq-server is not installed/);
     const targets = await measureQueues('full', () => {}, { env });
-    expect(targets.map((t) => `${t.id} ${t.verdict}`)).toEqual(BENCH_TARGETS.map((id) => `${id} skipped`));
-    for (const t of targets) expect(t.reason).toContain('nats-server is not installed');
+    expect(targets.map((t) => `${t.id} ${t.verdict}`)).toEqual(
+      [...BENCH_TARGETS, ...RABBIT_TARGETS].map((id) => `${id} skipped`),
+    );
+    for (const t of targets.slice(0, 7)) expect(t.reason).toContain('nats-server is not installed');
+    for (const t of targets.slice(7)) expect(t.reason).toContain('rabbitmq-server is not installed');
   });
 
   it(
@@ -136,12 +143,25 @@ describe('20-distributed-message-queue micro-benchmark', () => {
     'measures the unmodified reference beside NATS JetStream into every target (needs nats-server)',
     async () => {
       const settings: FlowSettings = { batches: 4, singles: 20, durableBatches: 2, rounds: 1 };
-      const targets = await measureQueues('smoke', () => {}, { settings });
+      const targets = await measureQueues('smoke', () => {}, { settings, peers: ['nats'] });
       expect(targets.map((t) => t.id)).toEqual([...BENCH_TARGETS]);
       for (const t of targets) expect(t.value, `${t.id}: ${t.reason}`).toBeGreaterThan(0);
       expect(targets[0]!.reason).toContain('every message delivered by both, in order, as sent');
       expect(targets[0]!.reason).toMatch(/nats-server: v2\.\d+/);
     },
     timeLimit(60_000),
+  );
+
+  it.skipIf(rabbitMissing !== null)(
+    'measures the unmodified reference beside RabbitMQ streams into every target (needs rabbitmq-server)',
+    async () => {
+      const settings: FlowSettings = { batches: 4, singles: 20, durableBatches: 2, rounds: 1 };
+      const targets = await measureQueues('smoke', () => {}, { settings, peers: ['rabbit'] });
+      expect(targets.map((t) => t.id)).toEqual([...RABBIT_TARGETS]);
+      for (const t of targets) expect(t.value, `${t.id}: ${t.reason}`).toBeGreaterThan(0);
+      expect(targets[0]!.reason).toContain('every message delivered by both, in order, as sent');
+      expect(targets[0]!.reason).toMatch(/RabbitMQ 3\.\d+\.\d+, a durable stream queue/);
+    },
+    timeLimit(150_000),
   );
 });

@@ -1,8 +1,9 @@
-// The chapter's micro-benchmark against its named peer: the reference broker (one embedded broker in its own
+// The chapter's micro-benchmark against its named peers: the reference broker (one embedded broker in its own
 // process, started from its manifest) beside NATS JetStream (Debian's nats-server with -js, file storage, one
-// replica) through its own client, on the same seeded workloads (bench-flow.ts), first seen to deliver exactly the
-// same messages on both. Only ratios measured side by side in one run; the medians over rounds that alternate which
-// side goes first. nats-server missing: every target skipped with that reason, never passed.
+// replica; MQ-T6..T12) and beside RabbitMQ streams (Debian's rabbitmq-server; MQ-T13..T19), each through its own
+// client, on the same seeded workloads (bench-flow.ts), first seen to deliver exactly the same messages on both.
+// Only ratios measured side by side in one run; the medians over rounds that alternate which side goes first. A peer
+// that is not installed: its targets skipped with that reason, never passed.
 import { loadavg } from 'node:os';
 import type { BenchRun } from '../../core/bench-run.ts';
 import { gradeTarget } from '../../core/grade-target.ts';
@@ -11,6 +12,7 @@ import { loadTargets } from '../../core/resolve-targets.ts';
 import { median, round3 } from '../../core/stats.ts';
 import type { TargetResult } from '../../results/types.ts';
 import { BATCH, type FlowSettings, type QueueFlow, runFlow, type SideRun, VALUE_BYTES } from './bench-flow.ts';
+import { type RabbitServer, rabbitServerMissing, rabbitStreamSide, startRabbitServer } from './bench-rabbit.ts';
 import {
   jetStreamSide,
   type NatsServer,
@@ -25,7 +27,10 @@ export const SETTINGS: Record<Profile, FlowSettings> = {
   full: { batches: 200, singles: 2000, durableBatches: 50, rounds: 3 },
 };
 export const FLOW_SEED = 20;
+/** Against NATS JetStream. */
 export const BENCH_TARGETS = ['MQ-T6', 'MQ-T7', 'MQ-T8', 'MQ-T9', 'MQ-T10', 'MQ-T11', 'MQ-T12'] as const;
+/** The same seven figures against RabbitMQ streams, in the same order. */
+export const RABBIT_TARGETS = ['MQ-T13', 'MQ-T14', 'MQ-T15', 'MQ-T16', 'MQ-T17', 'MQ-T18', 'MQ-T19'] as const;
 
 /** Nearest-rank percentile of `xs` (ms). */
 export function percentile(xs: readonly number[], q: number): number {
@@ -63,11 +68,19 @@ const ms = (x: number) => `${x.toFixed(2)} ms`;
 export function queueTargets(
   flow: QueueFlow,
   profile: Profile,
-  o: { peer: string; settings: FlowSettings; load?: string; peerDetail?: string },
+  o: {
+    peer: string;
+    settings: FlowSettings;
+    load?: string;
+    peerDetail?: string;
+    /** The seven target IDs for this peer (default: JetStream's). */
+    ids?: readonly string[];
+  },
 ): TargetResult[] {
   const t = loadTargets('20-distributed-message-queue');
+  const ids = o.ids ?? BENCH_TARGETS;
   if (flow.mismatch !== null || flow.rounds.length === 0)
-    return BENCH_TARGETS.map((id) =>
+    return ids.map((id) =>
       gradeTarget(
         t[id]!,
         {
@@ -114,10 +127,19 @@ export function queueTargets(
       },
       profile,
     );
+  const [batched, gain, unbatched, unbatchedLatency, batchedLatency, durable, drain] = ids as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   return [
-    rate('MQ-T6', 'batched', `${s.batches} x ${batch} messages`),
+    rate(batched, 'batched', `${s.batches} x ${batch} messages`),
     gradeTarget(
-      t['MQ-T7']!,
+      t[gain]!,
       {
         value: round3(ratio('gain')),
         reason:
@@ -126,69 +148,121 @@ export function queueTargets(
       },
       profile,
     ),
-    rate('MQ-T8', 'unbatched', `${s.singles} messages one at a time`),
-    latency('MQ-T9', 'unbatchedP50', 'unbatchedP99', 'one message'),
-    latency('MQ-T10', 'batchedP50', 'batchedP99', `a batch of ${batch}`),
-    rate('MQ-T11', 'durable', `${s.durableBatches} x ${batch} messages, reference acks all`),
-    rate('MQ-T12', 'drain', `the ${s.batches * batch}-message backlog from the start`),
+    rate(unbatched, 'unbatched', `${s.singles} messages one at a time`),
+    latency(unbatchedLatency, 'unbatchedP50', 'unbatchedP99', 'one message'),
+    latency(batchedLatency, 'batchedP50', 'batchedP99', `a batch of ${batch}`),
+    rate(durable, 'durable', `${s.durableBatches} x ${batch} messages, reference acks all`),
+    rate(drain, 'drain', `the ${s.batches * batch}-message backlog from the start`),
   ];
 }
 
 export interface MeasureOptions {
   /** The reference started with this mutant (shows the delivery comparison refusing a broken broker). */
   mutant?: string;
-  /** Another peer in place of JetStream (a test's fake): then nats-server is not needed. */
+  /** Another peer in place of JetStream (a test's fake): then only MQ-T6..T12, and no server is needed. */
   peer?: () => Promise<QueueSide>;
+  /** Which real peers to measure against (default both). */
+  peers?: readonly PeerName[];
   settings?: FlowSettings;
-  /** The environment nats-server is looked up in (PATH). */
+  /** The environment the peers' servers are looked up in (PATH). */
   env?: NodeJS.ProcessEnv;
 }
 
-/** Starts both sides, runs the flow, stops both, and grades it; nats-server missing skips every target. */
+export type PeerName = 'nats' | 'rabbit';
+
+interface Peer {
+  ids: readonly string[];
+  missing(): Promise<string | null>;
+  start(): Promise<{ side: QueueSide; detail?: string; stop(): Promise<void> }>;
+}
+
+const PEERS: Record<PeerName, (o: MeasureOptions) => Peer> = {
+  nats: (o) => ({
+    ids: BENCH_TARGETS,
+    missing: () => natsServerMissing(o.env),
+    async start() {
+      const nats: NatsServer = await startNatsServer();
+      const detail = `${nats.version} with -js, file storage, 1 replica, through @nats-io/jetstream 3.3.1`;
+      try {
+        return { side: await jetStreamSide(nats.url, 'NATS JetStream'), detail, stop: () => nats.stop() };
+      } catch (e) {
+        await nats.stop();
+        throw e;
+      }
+    },
+  }),
+  rabbit: (o) => ({
+    ids: RABBIT_TARGETS,
+    missing: () => rabbitServerMissing(o.env),
+    async start() {
+      const rabbit: RabbitServer = await startRabbitServer();
+      const detail = `${rabbit.version}, a durable stream queue, publisher confirms, through amqplib 2.3.1`;
+      try {
+        return { side: await rabbitStreamSide(rabbit.url), detail, stop: () => rabbit.stop() };
+      } catch (e) {
+        await rabbit.stop();
+        throw e;
+      }
+    },
+  }),
+};
+
+/** For each peer: starts the reference and the peer, runs the flow, stops both, and grades it; a peer not installed skips its targets. */
 export async function measureQueues(
   profile: Profile,
   onProgress: (line: string) => void,
   o: MeasureOptions = {},
 ): Promise<TargetResult[]> {
+  if (o.peer) {
+    const fake = o.peer;
+    return measureAgainst(profile, onProgress, o, {
+      ids: BENCH_TARGETS,
+      missing: async () => null,
+      start: async () => ({ side: await fake(), stop: async () => {} }),
+    });
+  }
+  const out: TargetResult[] = [];
+  for (const name of o.peers ?? (['nats', 'rabbit'] as const))
+    out.push(...(await measureAgainst(profile, onProgress, o, PEERS[name](o))));
+  return out;
+}
+
+async function measureAgainst(
+  profile: Profile,
+  onProgress: (line: string) => void,
+  o: MeasureOptions,
+  peer: Peer,
+): Promise<TargetResult[]> {
   const t = loadTargets('20-distributed-message-queue');
   const settings = o.settings ?? SETTINGS[profile];
-  let nats: NatsServer | null = null;
-  let peerDetail: string | undefined;
-  if (!o.peer) {
-    const missing = await natsServerMissing(o.env);
-    if (missing)
-      return BENCH_TARGETS.map((id) =>
-        gradeTarget(t[id]!, { value: null, reason: `not measured: ${missing}` }, profile),
-      );
-  }
-  const sides: QueueSide[] = [];
+  const missing = await peer.missing();
+  if (missing)
+    return peer.ids.map((id) => gradeTarget(t[id]!, { value: null, reason: `not measured: ${missing}` }, profile));
+  let ours: QueueSide | undefined;
+  let theirs: Awaited<ReturnType<Peer['start']>> | undefined;
   try {
     onProgress('micro-benchmark: starting the reference broker (manifest.json) and the peer');
-    const ours = await startReferenceSide(o.mutant ? { mutant: o.mutant } : {});
-    sides.push(ours);
-    if (o.peer) {
-      sides.push(await o.peer());
-    } else {
-      nats = await startNatsServer();
-      peerDetail = `${nats.version} with -js, file storage, 1 replica, through @nats-io/jetstream 3.3.1`;
-      sides.push(await jetStreamSide(nats.url, 'NATS JetStream'));
-    }
-    const theirs = sides[1]!;
+    ours = await startReferenceSide(o.mutant ? { mutant: o.mutant } : {});
+    theirs = await peer.start();
+    const name = theirs.side.name;
     onProgress(
       `micro-benchmark: ${settings.batches} x ${settings.batchSize ?? BATCH} batched, ${settings.singles} one at a time, ` +
-        `${settings.durableBatches} x ${settings.batchSize ?? BATCH} acks all, then the backlog drained; reference vs ${theirs.name}${peerDetail ? ` (${peerDetail})` : ''}`,
+        `${settings.durableBatches} x ${settings.batchSize ?? BATCH} acks all, then the backlog drained; reference vs ${name}${theirs.detail ? ` (${theirs.detail})` : ''}`,
     );
-    const flow = await runFlow(ours, theirs, settings, FLOW_SEED, onProgress);
+    const flow = await runFlow(ours, theirs.side, settings, FLOW_SEED, onProgress);
     return queueTargets(flow, profile, {
-      peer: theirs.name,
+      peer: name,
       settings,
       load: loadavg()[0]!.toFixed(2),
-      ...(peerDetail ? { peerDetail } : {}),
+      ids: peer.ids,
+      ...(theirs.detail ? { peerDetail: theirs.detail } : {}),
     });
   } finally {
-    for (const s of sides.reverse())
-      await s.close().catch((e) => onProgress(`closing ${s.name}: ${(e as Error).message}`));
-    await nats?.stop();
+    if (theirs) {
+      await theirs.side.close().catch((e) => onProgress(`closing ${theirs!.side.name}: ${(e as Error).message}`));
+      await theirs.stop();
+    }
+    await ours?.close().catch((e) => onProgress(`closing the reference: ${(e as Error).message}`));
   }
 }
 

@@ -34,7 +34,14 @@ export const targetIds = [
   "MQ-T9",
   "MQ-T10",
   "MQ-T11",
-  "MQ-T12"
+  "MQ-T12",
+  "MQ-T13",
+  "MQ-T14",
+  "MQ-T15",
+  "MQ-T16",
+  "MQ-T17",
+  "MQ-T18",
+  "MQ-T19"
 ] as const;
 export type TargetId = (typeof targetIds)[number];
 export const catalog = {
@@ -325,6 +332,64 @@ export const catalog = {
       "unit": "ratio",
       "op": "info",
       "origin": "Information: both pull large batches (the book's pull model); the ratio is again mostly runtime and protocol (JSON over HTTP against JetStream's binary frames)."
+    },
+    {
+      "id": "MQ-T13",
+      "title": "Batched produce (100 messages of 1 KiB per request, acks 1) messages per second, as a ratio to RabbitMQ streams' (100 publishes on a confirm channel, confirms awaited together) on the same seeded messages, same run",
+      "metric": "batched_produce_ratio_to_rabbitmq_streams",
+      "unit": "ratio",
+      "op": "info",
+      "origin": "Information, as MQ-T6 (the second peer the issue names; Erlang with AMQP 0.9.1's binary frames)."
+    },
+    {
+      "id": "MQ-T14",
+      "title": "What batching buys the reference over what it buys RabbitMQ streams - (reference batched / unbatched messages per second) divided by (RabbitMQ's batched / unbatched), same seeded messages, same run",
+      "metric": "batching_gain_ratio_to_rabbitmq_streams",
+      "unit": "ratio",
+      "op": ">=",
+      "value": 1,
+      "profile": "full",
+      "origin": "Ours, as MQ-T7, from the book and the peer's design: AMQP 0.9.1 has no producer batch either; each of the 100 publishes is its own message on the channel, only the publisher confirms are awaited together. So batching should buy the reference at least what pipelining buys RabbitMQ: a ratio of gains at least 1. Set from that argument before any run."
+    },
+    {
+      "id": "MQ-T15",
+      "title": "Unbatched produce (one 1 KiB message per request, each awaited, acks 1) messages per second, as a ratio to RabbitMQ streams' (one publish, its confirm awaited), same run",
+      "metric": "unbatched_produce_ratio_to_rabbitmq_streams",
+      "unit": "ratio",
+      "op": "info",
+      "origin": "Information, as MQ-T6."
+    },
+    {
+      "id": "MQ-T16",
+      "title": "Unbatched produce ack latency p99 (one 1 KiB message, acks 1), as a ratio to RabbitMQ streams' publisher confirm p99, same run",
+      "metric": "unbatched_ack_p99_ratio_to_rabbitmq_streams",
+      "unit": "ratio",
+      "op": "info",
+      "origin": "Information, as MQ-T9."
+    },
+    {
+      "id": "MQ-T17",
+      "title": "Batched produce ack latency p99 (a batch of 100 messages of 1 KiB, acks 1), as a ratio to RabbitMQ streams' (100 confirms awaited together), same run",
+      "metric": "batched_ack_p99_ratio_to_rabbitmq_streams",
+      "unit": "ratio",
+      "op": "info",
+      "origin": "Information, as MQ-T10."
+    },
+    {
+      "id": "MQ-T18",
+      "title": "Batched produce with acks all (the reference fsyncs each batch) messages per second, as a ratio to RabbitMQ streams' publisher confirms, same run",
+      "metric": "durable_produce_ratio_to_rabbitmq_streams",
+      "unit": "ratio",
+      "op": "info",
+      "origin": "Information: RabbitMQ has no acks levels; its confirm for a stream is the same whatever the reference's acks, so this is the cost of the reference's fsync beside RabbitMQ's unchanged confirm."
+    },
+    {
+      "id": "MQ-T19",
+      "title": "Backlog drain (every message of the batched workload read from the start, about 1 MiB per fetch) messages per second, as a ratio to a RabbitMQ stream consumer from offset first (prefetch 1,000), same run",
+      "metric": "drain_ratio_to_rabbitmq_streams",
+      "unit": "ratio",
+      "op": "info",
+      "origin": "Information, as MQ-T12."
     }
   ]
 } as const;
