@@ -18,6 +18,7 @@ import {
   timeLimit,
 } from '../grade-test-kit.ts';
 import { findVariant, variantManifest } from '../variants.ts';
+import { rabbitServerMissing } from './bench-rabbit.ts';
 import { natsServerMissing } from './bench-sides.ts';
 import { distributedMessageQueue } from './index.ts';
 
@@ -135,6 +136,9 @@ describe('20-distributed-message-queue reference', () => {
       // is installed (CI installs it), else skipped with that reason.
       if (await natsServerMissing()) expect(byId['MQ-T6']!.reason).toContain('nats-server is not installed');
       else expect(byId['MQ-T6']!.ratio).toBeGreaterThan(0);
+      // And beside RabbitMQ streams, the second peer, where rabbitmq-server is installed (CI installs it).
+      if (await rabbitServerMissing()) expect(byId['MQ-T13']!.reason).toContain('rabbitmq-server is not installed');
+      else expect(byId['MQ-T13']!.ratio).toBeGreaterThan(0);
       // Capacity per broker for MQ-T1's rate within MQ-T3: batched produce steps from the chapter's own script (its
       // record checks included), searched beside the no-op server; messages per request carried into the figure.
       const [cap] = r.load!.capacity!;
