@@ -1,7 +1,7 @@
 // Finds a free TCP port on 127.0.0.1 by letting the kernel pick one. There is a small window before the caller
 // binds it, so callers that start a child process on it retry on "address already in use".
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,5 +42,17 @@ function canListen(port: number, host: string): Promise<boolean> {
     srv.unref();
     srv.once('error', () => resolve(false));
     srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** Whether something accepts a TCP connection on 127.0.0.1:port now (a server started in the background is up). */
+export function acceptsOnLoopback(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
   });
 }

@@ -3,13 +3,12 @@
 // client the issue names (AMQP 0.9.1; streams are usable over it without the stream-protocol plugin). A batch is N
 // publishes on a confirm channel awaited together with waitForConfirms; the drain a consumer from offset `first`.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import { timeLimit } from '../../core/time-scale.ts';
-import { stablePort } from '../../faults/free-port.ts';
+import { acceptsOnLoopback, stablePort } from '../../faults/free-port.ts';
 import { findOnPath } from '../../tools/find-on-path.ts';
 import { ownDir, spawnOwned, stopChild } from '../../tools/owned-processes.ts';
 import type { QueueSide } from './bench-sides.ts';
@@ -73,7 +72,7 @@ export async function startRabbitServer(): Promise<RabbitServer> {
   };
   // Erlang starts slowly (about 20 s at load 20 on two cores).
   const deadline = Date.now() + timeLimit(90_000);
-  while (!/Starting broker\.\.\. completed/.test(log) || !(await accepts(amqpPort))) {
+  while (!/Starting broker\.\.\. completed/.test(log) || !(await acceptsOnLoopback(amqpPort))) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`rabbitmq-server did not start on 127.0.0.1:${amqpPort}:\n${log}`);
@@ -82,17 +81,6 @@ export async function startRabbitServer(): Promise<RabbitServer> {
   }
   const version = /RabbitMQ (\d+\.\d+\.\d+)/.exec(log)?.[1] ?? 'unknown version';
   return { url: `amqp://guest:guest@127.0.0.1:${amqpPort}`, version: `RabbitMQ ${version}`, stop };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /** Messages a stream consumer may hold unacknowledged (streams require a prefetch): as the other sides' ~1,000. */

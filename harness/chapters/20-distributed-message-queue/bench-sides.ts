@@ -3,7 +3,6 @@
 // ordered sequence on each: a topic of one partition on the reference, a stream of one subject on JetStream.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +11,7 @@ import { connect } from '@nats-io/transport-node';
 import { Pool } from 'undici';
 import { loadManifest } from '../../core/manifest.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
-import { stablePort } from '../../faults/free-port.ts';
+import { acceptsOnLoopback, stablePort } from '../../faults/free-port.ts';
 import { findOnPath } from '../../tools/find-on-path.ts';
 import { ownDir, spawnOwned, stopChild } from '../../tools/owned-processes.ts';
 
@@ -141,7 +140,7 @@ export async function startNatsServer(): Promise<NatsServer> {
     releaseDir();
   };
   const deadline = Date.now() + 20_000;
-  while (!log.includes('Server is ready') || !(await accepts(port))) {
+  while (!log.includes('Server is ready') || !(await acceptsOnLoopback(port))) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`nats-server did not start on 127.0.0.1:${port}:\n${log}`);
@@ -149,17 +148,6 @@ export async function startNatsServer(): Promise<NatsServer> {
     await sleep(100);
   }
   return { url: `127.0.0.1:${port}`, version, stop };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /** Messages a consumer pulls per request: as the reference's 1 MiB fetch, about 1,000 of 1 KiB. */
