@@ -107,6 +107,18 @@ export const MUTANTS = [
     breaks: 'URL-C1',
     description: "shortUrl is built from the client's Host header instead of the public base (blind bug)",
   },
+  {
+    name: 'db-errors-500',
+    breaks: 'URL-F5',
+    description:
+      'PostgreSQL connection failures are rethrown as they are: with the database unreachable every request that needs it answers 500, not 503 (StrykerJS survivor: the SQLite guard, store-sqlite.ts:177)',
+  },
+  {
+    name: 'unavailable-without-retry-after',
+    breaks: 'URL-F5',
+    description:
+      'the 503 for an unreachable database has no Retry-After (StrykerJS survivor: store.ts:38, the options of StoreUnavailableError emptied)',
+  },
   { name: 'redirect-301', breaks: 'URL-C2', description: 'redirects with 301 instead of 302' },
   { name: 'stats-without-clicks', breaks: 'URL-C3', description: 'link metadata omits the required clicks field' },
   {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { redact } from '../kit/config.ts';
 import type { DependencyState } from '../kit/health.ts';
+import { ProblemError } from '../kit/problem.ts';
 import { codeFor } from './codes.ts';
 import type { MutantName } from './mutants.ts';
 import { type LinkRecord, type LinkStore, longUrlKey, StoreUnavailableError } from './store.ts';
@@ -162,7 +163,12 @@ export class PostgresStore implements LinkStore {
     try {
       return await this.pool.query<R>({ name, text, values });
     } catch (error) {
-      if (isConnectionError(error)) {
+      // MUTANT db-errors-500: connection failures are not told from bugs, so a lost database answers 500.
+      if (isConnectionError(error) && this.mutant !== 'db-errors-500') {
+        if (this.mutant === 'unavailable-without-retry-after') {
+          // MUTANT unavailable-without-retry-after: the 503 says nothing about when to retry.
+          throw new ProblemError(503, 'unavailable', `PostgreSQL cannot answer now: ${(error as Error).message}`);
+        }
         throw new StoreUnavailableError(`PostgreSQL cannot answer now: ${(error as Error).message}`, error);
       }
       throw error;

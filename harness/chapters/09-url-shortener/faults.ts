@@ -1,6 +1,7 @@
-// URL-F1..F4: faults injected into a running target, and what "survive" means checked afterwards. Each records
+// URL-F1..F5: faults injected into a running target, and what "survive" means checked afterwards. Each records
 // evidence that the fault really happened (a check whose fault did not bite proves nothing and says so).
 import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
 import { type FaultProxy, hostPort, withToxic } from '../../core/network-faults.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { timeLimit } from '../../core/time-scale.ts';
@@ -221,4 +222,82 @@ export async function gracefulRestart(ctx: CheckContext): Promise<void> {
   // written after the restart clobber none of them.
   ctx.evidence.rereadAfterRestart = await verifyAfterFault(ctx, acked, 'after a graceful restart', 'f4');
   ctx.evidence.acknowledgedThenRestarted = acked.size;
+}
+
+/** Longest an answer may take with the database unreachable: a prompt 503, not a request hung on the database. */
+const OUTAGE_ANSWER_MS = 10_000;
+/** How long the service may take to serve creates again once the database is back (a pool reconnecting). */
+const RECOVERY_MS = 15_000;
+
+/** A 503 `unavailable` problem with Retry-After (openapi.yaml, components/responses/Unavailable), promptly. */
+function expectUnavailable(ctx: CheckContext, x: Exchange, what: string): void {
+  const problem = x.body as { code?: unknown } | undefined;
+  ctx.expect(
+    x.status === 503 && problem?.code === 'unavailable',
+    `with the database unreachable, ${what} answered ${x.status ?? x.error}${
+      typeof problem?.code === 'string' ? ` (${problem.code})` : ''
+    }, not 503 unavailable`,
+    x,
+  );
+  ctx.expect(
+    /^[1-9][0-9]*$/.test(x.headers['retry-after'] ?? ''),
+    `with the database unreachable, ${what} answered 503 without a Retry-After of whole seconds (got ${
+      x.headers['retry-after'] ?? 'none'
+    })`,
+    x,
+  );
+  ctx.expect(
+    x.durationMs < timeLimit(OUTAGE_ANSWER_MS),
+    `with the database unreachable, ${what} took ${Math.round(x.durationMs)} ms to answer`,
+    x,
+  );
+}
+
+/**
+ * URL-F5: the database (PostgreSQL) taken away. Creates, metadata reads and redirects the cache cannot answer are
+ * 503 `unavailable` with Retry-After (never a 500, a hang or a 404 for a link that may exist); once the database
+ * is back, creates work again and the run's links re-read as after every fault.
+ */
+export async function databaseOutage(ctx: CheckContext): Promise<void> {
+  ctx.require('dependency:database');
+  const db = ctx.target.dependencies.database!;
+  const api = urlApi(ctx);
+  const own = await createMany(ctx, 5, 'f5-before');
+  await expectAllResolve(ctx, own, 'before the fault');
+  const nonce = runNonce();
+  const statuses: Record<string, (number | null)[]> = { shorten: [], stats: [], redirectOfUnknownCode: [] };
+  await db.setReachable(false);
+  try {
+    await ctx.sleep(300);
+    for (let i = 0; i < 3; i++) {
+      const r = await api.shorten(`https://example.com/f5-down/${i}?n=${nonce}`);
+      statuses['shorten']!.push(r.x.status);
+      expectUnavailable(ctx, r.x, 'a shorten of a new long URL');
+    }
+    for (const code of [...own.keys()].slice(0, 3)) {
+      const r = await api.stats(code);
+      statuses['stats']!.push(r.x.status);
+      expectUnavailable(ctx, r.x, `the metadata of ${code}`);
+    }
+    // A code no cache holds: only the database can say whether it exists, so neither a 404 nor a redirect is right.
+    const r = await api.follow(`zz${nonce.slice(-7)}`.slice(0, 9));
+    statuses['redirectOfUnknownCode']!.push(r.status);
+    expectUnavailable(ctx, r, 'a redirect of a code no cache holds');
+  } finally {
+    await db.setReachable(true);
+  }
+  ctx.evidence.statusesWhileDown = statuses;
+  const back = Date.now();
+  let again = await api.shorten(`https://example.com/f5-back?n=${nonce}`);
+  while (!again.link && Date.now() - back < timeLimit(RECOVERY_MS)) {
+    await ctx.sleep(250);
+    again = await api.shorten(`https://example.com/f5-back?n=${nonce}`);
+  }
+  ctx.expect(
+    again.link,
+    `creates still fail ${Math.round(timeLimit(RECOVERY_MS) / 1000)} s after the database came back (${again.x.status ?? again.x.error})`,
+    again.x,
+  );
+  ctx.evidence.servingAgainAfterMs = Date.now() - back;
+  ctx.evidence.rereadAfterFault = await verifyAfterFault(ctx, own, 'after the database came back', 'f5');
 }

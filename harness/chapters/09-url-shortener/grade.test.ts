@@ -38,7 +38,7 @@ const base = { module: urlShortener, runDir, runSeed: 42, numRuns: 20, load: nul
 
 describe('09-url-shortener reference', () => {
   it(
-    'passes every check by manifest on embedded defaults; the Redis fault is skipped with its reason',
+    'passes every check by manifest on embedded defaults; the Redis and database faults are skipped with their reasons',
     async () => {
       const r = await gradeByManifest({
         ...base,
@@ -50,7 +50,10 @@ describe('09-url-shortener reference', () => {
       const f3 = r.checks.find((c) => c.id === 'URL-F3')!;
       expect(f3.status).toBe('skipped');
       expect(f3.reason).toMatch(/redis/);
-      expect(r.checks.filter((c) => c.status === 'pass').length).toBe(urlShortener.catalog.checks.length - 1);
+      const f5 = r.checks.find((c) => c.id === 'URL-F5')!;
+      expect(f5.status).toBe('skipped');
+      expect(f5.reason).toMatch(/database/);
+      expect(r.checks.filter((c) => c.status === 'pass').length).toBe(urlShortener.catalog.checks.length - 2);
     },
     timeLimit(120_000),
   );
@@ -64,6 +67,8 @@ describe('09-url-shortener reference', () => {
       expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
       const f3 = r.checks.find((c) => c.id === 'URL-F3')!;
       expect((f3.evidence?.healthWhileDown as { dependencies?: { cache?: string } })?.dependencies?.cache).toBe('down');
+      const f5 = r.checks.find((c) => c.id === 'URL-F5')!;
+      expect((f5.evidence?.statusesWhileDown as { shorten?: number[] })?.shorten).toEqual([503, 503, 503]);
     },
     timeLimit(120_000),
   );
@@ -79,7 +84,7 @@ describe('09-url-shortener reference', () => {
       try {
         const r = await gradeChapter({ ...base, target: { url: started.baseUrl }, network });
         expect(failures(r)).toEqual([]);
-        for (const id of ['URL-F1', 'URL-F3', 'URL-F4']) {
+        for (const id of ['URL-F1', 'URL-F3', 'URL-F4', 'URL-F5']) {
           const c = r.checks.find((x) => x.id === id)!;
           expect(c.status, id).toBe('skipped');
           expect(c.reason, id).toMatch(/manifest/);

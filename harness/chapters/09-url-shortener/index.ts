@@ -8,7 +8,7 @@ import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { benchUrlShortener } from './bench.ts';
 import { linkConformance, readinessConformance, redirectConformance, shortenConformance } from './conformance.ts';
-import { cacheDown, gracefulRestart, killAfterAck, retriesUnderResets } from './faults.ts';
+import { cacheDown, databaseOutage, gracefulRestart, killAfterAck, retriesUnderResets } from './faults.ts';
 import { loadUrlShortener } from './load.ts';
 import {
   badInputIs4xx,
@@ -44,9 +44,17 @@ export const urlShortener: ChapterModule<CheckId> = {
     'URL-F2': retriesUnderResets,
     'URL-F3': cacheDown,
     'URL-F4': gracefulRestart,
+    'URL-F5': databaseOutage,
   },
-  // cache-required shows only with a real Redis to take away.
-  mutants: MUTANTS.map((m) => (m.name === 'cache-required' ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
+  // cache-required shows only with a real Redis to take away, the database-outage mutants only with a real
+  // PostgreSQL.
+  mutants: MUTANTS.map((m) =>
+    m.name === 'cache-required'
+      ? { ...m, needs: ['SDGRADE_REDIS_URL'] }
+      : m.name === 'db-errors-500' || m.name === 'unavailable-without-retry-after'
+        ? { ...m, needs: ['SDGRADE_DATABASE_URL'] }
+        : m,
+  ),
   // The reference's deployment options besides its default (PostgreSQL and Redis when configured, else embedded):
   // `sdgrade test 09 --variant NAME`. With real services configured (`mutate --real-deps`), `embedded` grades the
   // SQLite store and in-process cache the default then leaves unrun.
@@ -55,7 +63,10 @@ export const urlShortener: ChapterModule<CheckId> = {
       name: 'embedded',
       description: 'no DATABASE_URL or REDIS_URL: the embedded SQLite store and the in-process cache',
       env: { DATABASE_URL: '', REDIS_URL: '' },
-      notApplicable: { 'URL-F3': 'no Redis: the cache is inside the process, there is no cache service to stop' },
+      notApplicable: {
+        'URL-F3': 'no Redis: the cache is inside the process, there is no cache service to stop',
+        'URL-F5': 'no PostgreSQL: the store is a SQLite file inside the process, there is no database service to stop',
+      },
     },
     {
       name: 'no-cache',

@@ -16,7 +16,8 @@ export const checkIds = [
   "URL-F1",
   "URL-F2",
   "URL-F3",
-  "URL-F4"
+  "URL-F4",
+  "URL-F5"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -178,6 +179,19 @@ export const catalog = {
       ],
       "needs": [
         "process-control"
+      ]
+    },
+    {
+      "id": "URL-F5",
+      "kind": "fault",
+      "title": "With the database (PostgreSQL) unreachable, the service answers 503 with Retry-After (no 500, no hang) and serves again once it is back",
+      "covers": [
+        "fault:5"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database",
+        "network-faults"
       ]
     }
   ],

@@ -206,9 +206,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The implementation cannot serve now (a required dependency is down); retry later. */
-        ServiceUnavailable: {
+        /** @description The database cannot answer now (unreachable, or locked past its timeout) (code `unavailable`); nothing was created. `Retry-After` says when to try again. A redirect whose link is in the cache may still be served. */
+        Unavailable: {
             headers: {
+                /** @description Whole seconds to wait before retrying (at least 1). */
+                "Retry-After": string;
                 [name: string]: unknown;
             };
             content: {
@@ -300,7 +302,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getLink: {
@@ -356,7 +358,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     shortenUrl: {
@@ -449,7 +451,7 @@ export interface operations {
             };
             415: components["responses"]["UnsupportedMediaType"];
             431: components["responses"]["HeadersTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getReadiness: {
