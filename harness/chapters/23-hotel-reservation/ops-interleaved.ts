@@ -171,7 +171,7 @@ export async function inventoryChangesInterleaved(ctx: CheckContext): Promise<vo
   ctx.evidence.lowerWhileReserving = await lowerWhileReserving(ctx, api);
 }
 
-const RACE_ROUNDS = 12;
+const RACE_ROUNDS = 18;
 
 /**
  * A lowering of the inventory sent with reservations of the one night it would make full, round after round. Whatever
@@ -185,12 +185,13 @@ async function lowerWhileReserving(ctx: CheckContext, api: HrApi): Promise<{ acc
   for (let round = 0; round < RACE_ROUNDS; round++) {
     const rt = await freshRoomType(ctx, api, 10);
     const night = WINDOW_FIRST + (round % WINDOW);
-    const first = reservation(rt, 3, night, night + 1);
-    okBody(ctx, await api.reserve(first), 201, 'reserving 3 of 10 rooms before the race');
-    const bodies = Array.from({ length: 6 }, () => reservation(rt, 1, night, night + 1));
-    // 110% of 5 is 5: 3 reserved, so the lowering fits until the third racing room is taken.
+    const first = reservation(rt, 5, night, night + 1);
+    okBody(ctx, await api.reserve(first), 201, 'reserving 5 of 10 rooms before the race');
+    const bodies = Array.from({ length: 3 }, () => reservation(rt, 1, night, night + 1));
+    // 110% of 5 is 5: the lowering fits exactly until one racing room is taken. Sent 0-10 ms after the rooms, so it
+    // lands at each step of theirs over the rounds (a check made before a room's commit and written after it shows).
     const lower = async () => {
-      await ctx.sleep(round % 4);
+      await ctx.sleep((round % 6) * 2);
       return await api.updateRoomType(rt.hotelId, rt.roomTypeId, {
         name: rt.name,
         totalInventory: 5,
@@ -208,7 +209,7 @@ async function lowerWhileReserving(ctx: CheckContext, api: HrApi): Promise<{ acc
           x,
         );
     }
-    const what = `round ${round + 1} (3 reserved, 6 single rooms racing a lowering from 10 to 5 rooms)`;
+    const what = `round ${round + 1} (5 reserved, 3 single rooms racing a lowering from 10 to 5 rooms)`;
     let total = 10;
     if (ux.status === 200) {
       accepted++;
