@@ -34,8 +34,10 @@ export function buildApp({
   logger,
 }: HotelAppOptions): FastifyInstance {
   // MUTANT staff-auth-skipped: every ops write is answered without the key.
+  const comparison =
+    mutant === 'staff-key-case-folded' ? 'case-folded' : mutant === 'staff-key-prefix-accepted' ? 'prefix' : 'exact';
   const staffOnly = (request: FastifyRequest) =>
-    requireStaff(request.headers.authorization, staffKey, mutant === 'staff-auth-skipped');
+    requireStaff(request.headers.authorization, staffKey, mutant === 'staff-auth-skipped', comparison);
   return createApp({
     spec,
     readiness,

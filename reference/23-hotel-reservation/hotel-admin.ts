@@ -96,7 +96,10 @@ export class HotelAdmin {
    */
   async updateRoomType(hotelId: string, roomTypeId: string, u: RoomTypeUpdate): Promise<RoomType> {
     const { forUpdate } = this.locks;
-    const from = dateOf(today());
+    // MUTANT inventory-change-from-tomorrow: tonight is neither checked nor changed.
+    const from = dateOf(today() + (this.mutant === 'inventory-change-from-tomorrow' ? 1 : 0));
+    if (this.mutant === 'inventory-checked-before-transaction')
+      await this.checkBeforeTransaction(hotelId, roomTypeId, u);
     const { rt, rows } = await this.db.tx(async (sql) => {
       const current = await this.lockRoomType(sql, hotelId, roomTypeId);
       const nights = await sql.all<InventoryRow>(
@@ -104,9 +107,11 @@ export class HotelAdmin {
          WHERE hotel_id = ? AND room_type_id = ? AND date >= ? ORDER BY date${forUpdate}`,
         [hotelId, roomTypeId, from],
       );
-      // MUTANT inventory-below-reserved-accepted: the inventory is lowered whatever the nights have reserved.
-      const over = nights.filter((n) => Number(n.total_reserved) * 10 > u.totalInventory * 11);
-      if (over.length > 0 && this.mutant !== 'inventory-below-reserved-accepted')
+      // MUTANT inventory-below-reserved-accepted: the inventory is lowered whatever the nights have reserved
+      // (and MUTANT inventory-checked-before-transaction checked them before the transaction instead).
+      const over = nights.filter((n) => this.overLimit(Number(n.total_reserved), u.totalInventory));
+      const unchecked = ['inventory-below-reserved-accepted', 'inventory-checked-before-transaction'];
+      if (over.length > 0 && !unchecked.includes(this.mutant ?? ''))
         throw new ProblemError(
           409,
           'inventory_below_reserved',
@@ -121,8 +126,9 @@ export class HotelAdmin {
       const bump = this.mutant === 'inventory-change-keeps-version' ? '' : ', version = version + 1';
       if (nights.length > 0 && Number(current.total_inventory) !== u.totalInventory)
         await sql.run(
+          // MUTANT inventory-change-skips-empty-nights: only nights with rooms reserved take the new total.
           `UPDATE room_type_inventory SET total_inventory = ?${bump}
-           WHERE hotel_id = ? AND room_type_id = ? AND date >= ?`,
+           WHERE hotel_id = ? AND room_type_id = ? AND date >= ?${this.mutant === 'inventory-change-skips-empty-nights' ? ' AND total_reserved > 0' : ''}`,
           [u.totalInventory, hotelId, roomTypeId, from],
         );
       const after = await sql.all<InventoryRow>(
@@ -136,6 +142,33 @@ export class HotelAdmin {
     if (this.mutant !== 'inventory-change-not-streamed')
       this.cache.changed({ hotelId, roomTypeId, rows: rows.map(cachedOf) });
     return rt;
+  }
+
+  /** A night with `reserved` rooms is over 110% of `total`: reserved * 10 > total * 11, in integers. */
+  private overLimit(reserved: number, total: number): boolean {
+    // MUTANT inventory-limit-rounded: 110% in floating point, rounded to the nearest (5 rooms allow 6).
+    if (this.mutant === 'inventory-limit-rounded') return reserved > Math.round(total * 1.1);
+    // MUTANT inventory-limit-inclusive: a night at exactly 110% counts as over.
+    if (this.mutant === 'inventory-limit-inclusive') return reserved * 10 >= total * 11;
+    return reserved * 10 > total * 11;
+  }
+
+  /**
+   * MUTANT inventory-checked-before-transaction: the nights are read and checked before the transaction, unlocked, a
+   * moment before it (the gap widened, as a slower request would): a reservation committed in between is not seen.
+   */
+  private async checkBeforeTransaction(hotelId: string, roomTypeId: string, u: RoomTypeUpdate): Promise<void> {
+    const nights = await this.db.all<InventoryRow>(
+      `SELECT date, total_reserved FROM room_type_inventory WHERE hotel_id = ? AND room_type_id = ? AND date >= ?`,
+      [hotelId, roomTypeId, dateOf(today())],
+    );
+    if (nights.some((n) => Number(n.total_reserved) * 10 > u.totalInventory * 11))
+      throw new ProblemError(
+        409,
+        'inventory_below_reserved',
+        `a night has more reserved than 110% of ${u.totalInventory}`,
+      );
+    await new Promise((ok) => setTimeout(ok, 20));
   }
 
   /** Deletes a room type with no confirmed reservation still to come: its row, rates and nights (under their locks). */
@@ -200,8 +233,10 @@ export class HotelAdmin {
 
   /** Confirmed reservations with a night from today on (the check-out day after today). */
   private async comingReservations(sql: Sql, where: string, params: unknown[]): Promise<number> {
+    // MUTANT delete-ignores-stay-under-way: only stays starting after today count, not one under way or starting today.
+    const day = this.mutant === 'delete-ignores-stay-under-way' ? 'start_date' : 'end_date';
     const [c] = await sql.all<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM reservation WHERE ${where} AND status = 'confirmed' AND end_date > ?`,
+      `SELECT COUNT(*) AS n FROM reservation WHERE ${where} AND status = 'confirmed' AND ${day} > ?`,
       [...params, dateOf(today())],
     );
     return Number(c?.n ?? 0);

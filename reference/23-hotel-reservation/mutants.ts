@@ -158,6 +158,54 @@ export const MUTANTS = [
     description: 'an inventory change is not fed to the change stream: cached nights keep the old inventory',
   },
   {
+    name: 'staff-key-case-folded',
+    breaks: 'HR-C5',
+    description:
+      'the staff key is compared case-insensitively: the key in other letter case changes hotels (blind bug)',
+  },
+  {
+    name: 'staff-key-prefix-accepted',
+    breaks: 'HR-C5',
+    description:
+      'the staff key is compared over the length of the key given: any prefix of the key changes hotels (blind bug)',
+  },
+  {
+    name: 'inventory-limit-rounded',
+    breaks: 'HR-C5',
+    description:
+      'lowering the inventory checks the nights against 110% rounded to the nearest: 6 reserved allow lowering to 5 rooms (blind bug)',
+  },
+  {
+    name: 'inventory-limit-inclusive',
+    breaks: 'HR-C5',
+    description:
+      'lowering the inventory is refused when a night is at exactly 110% of the new total, not only over it (blind bug)',
+  },
+  {
+    name: 'inventory-change-skips-empty-nights',
+    breaks: 'HR-C6',
+    description:
+      'an inventory change is written only to nights with rooms reserved: a night whose reservations were all cancelled keeps the old total (blind bug)',
+  },
+  {
+    name: 'delete-ignores-stay-under-way',
+    breaks: 'HR-C5',
+    description:
+      'a delete counts only confirmed stays starting after today: a room type or hotel with a stay starting today is deleted (blind bug)',
+  },
+  {
+    name: 'inventory-change-from-tomorrow',
+    breaks: 'HR-C5',
+    description:
+      "an inventory change applies from tomorrow's night: tonight is neither checked nor changed, so lowering under tonight's reservations is accepted (blind bug)",
+  },
+  {
+    name: 'inventory-checked-before-transaction',
+    breaks: 'HR-I5',
+    description:
+      'an inventory change checks the nights before its transaction, unlocked, a moment before it (the gap widened): a reservation committed in between is not seen and the lowered night is left over 110% (blind bug)',
+  },
+  {
     name: 'memory-store',
     breaks: 'HR-F1',
     description: 'the embedded store is an in-memory SQLite database: a restart forgets every reservation',

@@ -1,5 +1,5 @@
-// HR-C6: after inventory changes, exactly the cached nights show the new totals within 1 s, and reservations are held
-// to the new 110% at once (the ops API, ops.ts).
+// HR-C6: after inventory changes, exactly the cached nights (one of them with its only reservation cancelled) show the
+// new totals within 1 s, and reservations are held to the new 110% at once (the ops API, ops.ts).
 import type { CheckContext } from '../../core/check-context.ts';
 import {
   availabilityBecomes,
@@ -17,9 +17,13 @@ import { reservation } from './ops.ts';
 export async function cacheAfterInventoryChange(ctx: CheckContext): Promise<void> {
   const api = hrApi(ctx);
   const rt = await freshRoomType(ctx, api, 20);
-  const [start, end] = [day(4), day(7)];
+  const [start, end] = [day(4), day(8)];
   okBody(ctx, await api.reserve(reservation(rt, 5, 4, 7)), 201, 'reserving 5 rooms');
-  const taken = new Map(nightsOf(start, end).map((d) => [d, 5]));
+  // The last night's only reservation cancelled: its row has nothing reserved, and must take each new total too.
+  const gone = reservation(rt, 2, 7, 8);
+  okBody(ctx, await api.reserve(gone), 201, 'reserving 2 rooms on the last night');
+  okBody(ctx, await api.cancel(gone.reservationId), 200, 'cancelling them');
+  const taken = new Map(nightsOf(day(4), day(7)).map((d) => [d, 5]));
   // Exactly the reserved nights, read (so a cache holds every one) as they are before the change: a wider range would
   // also read nights no cache has, and that read of the database could refresh the cached ones and hide a lost change.
   const before = await availabilityBecomes(ctx, api, rt, start, end, (n) => reservedDiffers(n, taken, 20));
@@ -44,6 +48,8 @@ export async function cacheAfterInventoryChange(ctx: CheckContext): Promise<void
     over,
   );
   ctx.expectStatus(over, 409, 'rooms_unavailable');
+  // The night whose reservation was cancelled is held to it too: 6 rooms are past it, its 5 rooms are not.
+  ctx.expectStatus(await api.reserve(reservation(rt, 6, 7, 8)), 409, 'rooms_unavailable');
   okBody(ctx, await api.reserve(reservation(rt, 5, 7, 8)), 201, 'the 5 rooms of a night with nothing reserved');
   ctx.evidence.inventoryChanges = changes;
 }

@@ -7,6 +7,7 @@ import {
   capacityOf,
   day,
   freshRoomType,
+  type HrApi,
   hrApi,
   nightsOf,
   okBody,
@@ -167,4 +168,70 @@ export async function inventoryChangesInterleaved(ctx: CheckContext): Promise<vo
   });
   ctx.evidence.inventoryChangesAccepted = changesAccepted;
   ctx.evidence.inventoryChangesRefused = changesRefused;
+  ctx.evidence.lowerWhileReserving = await lowerWhileReserving(ctx, api);
+}
+
+const RACE_ROUNDS = 18;
+
+/**
+ * A lowering of the inventory sent with reservations of the one night it would make full, round after round. Whatever
+ * order they are decided in (the spec: one transaction with the reservations), an accepted lowering leaves the night
+ * within 110% of the new total, and a refused one was refused because the night had more than that when it was
+ * decided: the reservations only add, so it ends with more too.
+ */
+async function lowerWhileReserving(ctx: CheckContext, api: HrApi): Promise<{ accepted: number; refused: number }> {
+  let accepted = 0;
+  let refused = 0;
+  for (let round = 0; round < RACE_ROUNDS; round++) {
+    const rt = await freshRoomType(ctx, api, 10);
+    const night = WINDOW_FIRST + (round % WINDOW);
+    const first = reservation(rt, 5, night, night + 1);
+    okBody(ctx, await api.reserve(first), 201, 'reserving 5 of 10 rooms before the race');
+    const bodies = Array.from({ length: 3 }, () => reservation(rt, 1, night, night + 1));
+    // 110% of 5 is 5: the lowering fits exactly until one racing room is taken. Sent 0-10 ms after the rooms, so it
+    // lands at each step of theirs over the rounds (a check made before a room's commit and written after it shows).
+    const lower = async () => {
+      await ctx.sleep((round % 6) * 2);
+      return await api.updateRoomType(rt.hotelId, rt.roomTypeId, {
+        name: rt.name,
+        totalInventory: 5,
+        rateMinor: rt.rateMinor,
+      });
+    };
+    const [ux, ...answers] = await Promise.all([lower(), ...bodies.map((b) => api.reserve(b))]);
+    let reserved = first.roomCount;
+    for (const x of answers) {
+      if (x.status === 201) reserved++;
+      else
+        ctx.expect(
+          x.status === 409 && ['rooms_unavailable', 'write_conflict'].includes(codeOf(x)),
+          `round ${round + 1}: a racing reservation answered ${x.status ?? x.error} ${codeOf(x)}, not 201 or 409`,
+          x,
+        );
+    }
+    const what = `round ${round + 1} (5 reserved, 3 single rooms racing a lowering from 10 to 5 rooms)`;
+    let total = 10;
+    if (ux.status === 200) {
+      accepted++;
+      total = 5;
+      ctx.expect(
+        reserved <= capacityOf(5),
+        `${what}: the lowering was accepted and ${reserved} rooms were acknowledged on ${day(night)}; 110% of 5 is ${capacityOf(5)}`,
+        ux,
+      );
+    } else {
+      refused++;
+      ctx.expectStatus(ux, 409, 'inventory_below_reserved');
+      ctx.expect(
+        reserved > capacityOf(5),
+        `${what}: the lowering was refused 409 though only ${reserved} rooms were ever acknowledged on ${day(night)} (110% of 5 is ${capacityOf(5)})`,
+        ux,
+      );
+    }
+    const why = await availabilityBecomes(ctx, api, rt, day(night), day(night + 1), (n) =>
+      reservedDiffers(n, new Map([[day(night), reserved]]), total),
+    );
+    ctx.expect(why === null, `after ${what}: availability differs from the acknowledged: ${why}`);
+  }
+  return { accepted, refused };
 }

@@ -5,8 +5,10 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import {
+  type Auth,
   type Availability,
   availabilityBecomes,
+  DEFAULT_STAFF_KEY,
   day,
   freshRoomType,
   type Hotel,
@@ -22,6 +24,8 @@ import {
 } from './api.ts';
 
 export const codeOf = (x: Exchange) => (x.body as { code?: string } | undefined)?.code ?? '';
+/** An answer's status and problem code, for a message. */
+const said = (x: Exchange) => [x.status ?? x.error, codeOf(x)].filter(Boolean).join(' ');
 
 export function reservation(rt: RoomType, roomCount: number, start: number, end: number): NewReservation {
   return {
@@ -57,9 +61,18 @@ export async function opsConformance(ctx: CheckContext): Promise<void> {
     return x;
   };
 
-  // Without the staff key, or with another, every ops write is 401 and changes nothing.
-  for (const auth of [{ kind: 'none' }, { kind: 'header', value: 'Bearer not-the-staff-key' }] as const) {
-    const how = auth.kind === 'none' ? 'without a key' : 'with another key';
+  // Without the staff key, or with another, every ops write is 401 and changes nothing. "Another" includes keys next to
+  // the configured one: a prefix of it, it with a character more, and it in other letter case (a key is compared as
+  // it is, whole).
+  const key = ctx.setting<string>('staffKey', DEFAULT_STAFF_KEY);
+  const near = [key.slice(0, -1), `${key}x`, key.toUpperCase(), key.toLowerCase()].filter((k) => k && k !== key);
+  const auths: Auth[] = [
+    { kind: 'none' },
+    { kind: 'header', value: 'Bearer not-the-staff-key' },
+    ...near.map((k) => ({ kind: 'header' as const, value: `Bearer ${k}` })),
+  ];
+  for (const auth of auths) {
+    const how = auth.kind === 'header' ? `with another key (${auth.value})` : 'without a key';
     const refused: [string, Exchange][] = [
       ['createHotel', await api.createHotel({ name: 'x', address: 'y' }, auth)],
       ['updateHotel', await api.updateHotel(rt.hotelId, { name: 'Taken over', address: 'y' }, auth)],
@@ -268,5 +281,80 @@ export async function opsConformance(ctx: CheckContext): Promise<void> {
   ctx.expectStatus(await api.getRoomType(other.hotelId, other.roomTypeId), 404, 'hotel_not_found');
   ctx.expectStatus(await api.deleteHotel(rt.hotelId), 404, 'hotel_not_found');
   ctx.expectStatus(await api.updateHotel(rt.hotelId, newHotel), 404, 'hotel_not_found');
+  await limitEdges(ctx, api);
+  await todayEdges(ctx, api);
   ctx.changed('hotels and room types made and deleted by HR-C5');
+}
+
+/**
+ * Lowering at the edges of the 110% rule, in integers: 110% of 5 is 5 (5.5 rounded down), so 6 reserved refuse it;
+ * 110% of 10 is exactly 11, so 11 reserved allow it, and then hold the night full.
+ */
+async function limitEdges(ctx: CheckContext, api: HrApi): Promise<void> {
+  const rt = await freshRoomType(ctx, api, 12);
+  const lower = (to: number) =>
+    api.updateRoomType(rt.hotelId, rt.roomTypeId, { name: rt.name, totalInventory: to, rateMinor: rt.rateMinor });
+  okBody(ctx, await api.reserve(reservation(rt, 6, 3, 4)), 201, 'reserving 6 of 12 rooms');
+  const five = await lower(5);
+  ctx.expect(
+    five.status === 409,
+    `lowering the inventory to 5 with 6 reserved (110% of 5 is 5, rounded down) answered ${five.status ?? five.error}, not 409`,
+    five,
+  );
+  ctx.expectStatus(five, 409, 'inventory_below_reserved');
+  okBody(ctx, await api.reserve(reservation(rt, 5, 3, 4)), 201, 'reserving 5 more (11 of 12)');
+  const ten = await lower(10);
+  ctx.expect(
+    ten.status === 200,
+    `lowering the inventory to 10 with 11 reserved (exactly 110% of 10) answered ${ten.status ?? ten.error}, not 200`,
+    ten,
+  );
+  await expectRoomType(ctx, api, { ...rt, totalInventory: 10 }, 'lowered to exactly its reserved 110%');
+  ctx.expectStatus(await api.reserve(reservation(rt, 1, 3, 4)), 409, 'rooms_unavailable');
+}
+
+/**
+ * The edges at today (UTC): a stay that starts today is not over (its check-out day is after today), so it blocks
+ * deleting its room type and hotel; tonight is a night "from today on", so lowering the inventory under tonight's
+ * reservations is refused. A run that crosses midnight UTC grades none of it (today moved under the requests).
+ */
+async function todayEdges(ctx: CheckContext, api: HrApi): Promise<void> {
+  const today = day(0);
+  const rt = await freshRoomType(ctx, api, 2);
+  const tonight = reservation(rt, 2, 0, 1);
+  const outcomes: [boolean, string, Exchange][] = [];
+  const expect = (ok: boolean, why: string, x: Exchange) => outcomes.push([ok, why, x]);
+  const made = await api.reserve(tonight);
+  expect(made.status === 201, `reserving 2 rooms for tonight (${today}) answered ${made.status ?? made.error}`, made);
+  const lowered = await api.updateRoomType(rt.hotelId, rt.roomTypeId, {
+    name: rt.name,
+    totalInventory: 1,
+    rateMinor: rt.rateMinor,
+  });
+  expect(
+    lowered.status === 409 && codeOf(lowered) === 'inventory_below_reserved',
+    `lowering the inventory to 1 with 2 reserved tonight (${today}) answered ${said(lowered)}, not 409 inventory_below_reserved`,
+    lowered,
+  );
+  const rtx = await api.deleteRoomType(rt.hotelId, rt.roomTypeId);
+  expect(
+    rtx.status === 409 && codeOf(rtx) === 'room_type_has_reservations',
+    `deleting a room type with a stay starting today answered ${said(rtx)}, not 409 room_type_has_reservations`,
+    rtx,
+  );
+  const hx = await api.deleteHotel(rt.hotelId);
+  expect(
+    hx.status === 409 && codeOf(hx) === 'hotel_has_reservations',
+    `deleting a hotel with a stay starting today answered ${said(hx)}, not 409 hotel_has_reservations`,
+    hx,
+  );
+  const kept = await api.getRoomType(rt.hotelId, rt.roomTypeId);
+  expect(kept.status === 200, `the room type after refused deletes answered ${kept.status ?? kept.error}`, kept);
+  if (day(0) !== today) {
+    ctx.evidence.todayEdges = `not graded: the UTC day changed from ${today} during the check`;
+    return;
+  }
+  for (const [ok, why, x] of outcomes) ctx.expect(ok, why, x);
+  ctx.evidence.todayEdges = `graded on ${today}`;
+  okBody(ctx, await api.cancel(tonight.reservationId), 200, "cancelling tonight's reservation");
 }

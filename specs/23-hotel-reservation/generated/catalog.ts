@@ -83,7 +83,7 @@ export const catalog = {
     {
       "id": "HR-C5",
       "kind": "conformance",
-      "title": "Ops writes need the staff key (none or another - 401 unauthorized, nothing changed); updating a hotel or a room type answers 200 with it and reads back so; deleting answers 204, then 404; a room type or hotel with a confirmed reservation not over yet is not deleted (409) and a reservation on it still reads 200; lowering the inventory below a night's reserved rooms within 110% is 409 inventory_below_reserved and changes nothing; a deleted room type takes no reservation (404)",
+      "title": "Ops writes need the staff key (none or another - a prefix of it, it with a character more, it in other letter case - 401 unauthorized, nothing changed); updating a hotel or a room type answers 200 with it and reads back so; deleting answers 204, then 404; a room type or hotel with a confirmed reservation not over yet (one starting today too) is not deleted (409) and a reservation on it still reads 200; lowering the inventory below a night's reserved rooms within 110% (tonight's too; 110% in integers, exactly 110% allowed) is 409 inventory_below_reserved and changes nothing; a deleted room type takes no reservation (404)",
       "covers": [
         "updateHotel",
         "deleteHotel",
@@ -97,7 +97,7 @@ export const catalog = {
     {
       "id": "HR-C6",
       "kind": "conformance",
-      "title": "After a room type's inventory is changed, availability of nights read (so cached) before the change shows the new inventory and what is available within 1 s, and a reservation is held to the new 110% at once (the Redis cache with --real-deps)",
+      "title": "After a room type's inventory is changed, availability of nights read (so cached) before the change, one of them with its only reservation cancelled, shows the new inventory and what is available within 1 s, and a reservation is held to the new 110% at once on each (the Redis cache with --real-deps)",
       "covers": [
         "updateRoomType",
         "getAvailability"
@@ -144,7 +144,7 @@ export const catalog = {
     {
       "id": "HR-I5",
       "kind": "property",
-      "title": "Against a model, reservations, cancellations and inventory changes interleaved (some sent at once) - an inventory change is refused 409 exactly when a night has more reserved than 110% of the new total, no night ever has more reserved than 110% of its inventory, and availability equals the model after every step",
+      "title": "Against a model, reservations, cancellations and inventory changes interleaved (some sent at once) - an inventory change is refused 409 exactly when a night has more reserved than 110% of the new total, no night ever has more reserved than 110% of its inventory, and availability equals the model after every step; then rounds of a lowering sent with reservations of the one night it would fill - accepted only if the night ends within 110% of the new total, refused only if it ends over it",
       "covers": [
         "invariant:2",
         "invariant:6",
