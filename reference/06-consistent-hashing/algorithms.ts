@@ -17,7 +17,7 @@ export interface PlacementOptions {
   /** Ring only: a mutant of the self-test. */
   ringMutant?: HashRingOptions['mutant'];
   /** Maglev only: table size (default 65537). */
-  tableSize?: number;
+  tableSize?: number | undefined;
 }
 
 export function createPlacement(algorithm: AlgorithmName, options: PlacementOptions = {}): Placement {
@@ -46,7 +46,6 @@ export function isAlgorithm(name: string): name is AlgorithmName {
  * an option; it exists for the `modulo-hashing` mutant and as the benchmark's baseline of keys moved.
  */
 export class ModuloPlacement extends BasePlacement {
-  readonly algorithm = 'ring';
   private ids: string[] = [];
   protected rebuild(): void {
     this.ids = [...this.weights.keys()].sort();

@@ -18,11 +18,10 @@ export interface HashRingOptions {
   /** The hash; default the first 48 bits of SHA-256. Must be stable across processes. */
   hash?: HashFn;
   /** Deliberately broken behaviour for the harness's self-test (reference/06-consistent-hashing/mutants.ts). */
-  mutant?: 'wraparound-bug' | 'replicas-same-server' | 'hash-space-missing-wrap' | undefined;
+  mutant?: 'wraparound-bug' | 'replicas-same-server' | 'hash-space-missing-wrap' | 'ring-ids-join-order' | undefined;
 }
 
 export class HashRing extends BasePlacement {
-  readonly algorithm = 'ring';
   readonly virtualNodes: number;
   private readonly hash: HashFn;
   private readonly mutant: HashRingOptions['mutant'];
@@ -57,6 +56,8 @@ export class HashRing extends BasePlacement {
     for (const id of this.ids) total += this.weights.get(id)! * this.virtualNodes;
     const hashes = new Float64Array(total);
     const owners = new Uint32Array(total);
+    // MUTANT ring-ids-join-order: servers indexed in join order, so two tied virtual nodes go in join order.
+    if (this.mutant === 'ring-ids-join-order') this.ids = [...this.weights.keys()];
     let k = 0;
     for (let s = 0; s < this.ids.length; s++) {
       const id = this.ids[s]!;
