@@ -63,13 +63,7 @@ export class Membership {
       tableSize: this.o.tableSize,
       // MUTANT unstable-hash: a salt drawn at random by each process, so each instance has its own ring.
       ...(m === 'unstable-hash' ? { hash: saltedHash48(`${Math.random()}`) } : {}),
-      ringMutant:
-        m === 'wraparound-bug' ||
-        m === 'replicas-same-server' ||
-        m === 'hash-space-missing-wrap' ||
-        m === 'ring-ids-join-order'
-          ? m
-          : undefined,
+      ringMutant: m,
     });
   }
 

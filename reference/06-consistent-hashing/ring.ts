@@ -10,6 +10,7 @@
 // parallel typed arrays (point hashes, sorted, and the owning server's index), rebuilt after a change and searched
 // with a binary search: O(log V) per lookup, 12 bytes per virtual node.
 import { HASH_SPACE, type HashFn, hash48 } from './hash.ts';
+import type { MutantName } from './mutants.ts';
 import { BasePlacement } from './placement.ts';
 
 export interface HashRingOptions {
@@ -18,7 +19,7 @@ export interface HashRingOptions {
   /** The hash; default the first 48 bits of SHA-256. Must be stable across processes. */
   hash?: HashFn;
   /** Deliberately broken behaviour for the harness's self-test (reference/06-consistent-hashing/mutants.ts). */
-  mutant?: 'wraparound-bug' | 'replicas-same-server' | 'hash-space-missing-wrap' | 'ring-ids-join-order' | undefined;
+  mutant?: MutantName | undefined;
 }
 
 export class HashRing extends BasePlacement {
