@@ -17,7 +17,7 @@ export interface PlacementOptions {
   /** Ring only: a mutant of the self-test. */
   ringMutant?: HashRingOptions['mutant'];
   /** Maglev only: table size (default 65537). */
-  tableSize?: number;
+  tableSize?: number | undefined;
 }
 
 export function createPlacement(algorithm: AlgorithmName, options: PlacementOptions = {}): Placement {
@@ -25,7 +25,7 @@ export function createPlacement(algorithm: AlgorithmName, options: PlacementOpti
     case 'ring':
       return new HashRing({
         ...(options.virtualNodes ? { virtualNodes: options.virtualNodes } : {}),
-        ...(options.hash ? { hash: options.hash } : {}),
+        hash: options.hash,
         mutant: options.ringMutant,
       });
     case 'jump':
@@ -42,11 +42,10 @@ export function isAlgorithm(name: string): name is AlgorithmName {
 }
 
 /**
- * The rehashing problem the book starts from: serverIndex = hash(key) % N, with servers in ID order. Not offered as
- * an option; it exists for the `modulo-hashing` mutant and as the benchmark's baseline of keys moved.
+ * MUTANT modulo-hashing, and the benchmark's baseline of keys moved: the rehashing problem the book starts from,
+ * serverIndex = hash(key) % N with servers in ID order. No deployment option selects it.
  */
 export class ModuloPlacement extends BasePlacement {
-  readonly algorithm = 'ring';
   private ids: string[] = [];
   protected rebuild(): void {
     this.ids = [...this.weights.keys()].sort();

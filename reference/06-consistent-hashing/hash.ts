@@ -19,7 +19,7 @@ export function hash48(text: string): number {
   return (cryptoHash('sha256', text, 'buffer') as Buffer).readUIntBE(0, 6);
 }
 
-/** A hash48 with a salt prepended; the salt must be stable (the same for every process of a deployment). */
+/** MUTANT unstable-hash only (a per-process salt): a hash48 with a salt prepended. */
 export function saltedHash48(salt: string): HashFn {
   return salt === '' ? hash48 : (text) => hash48(salt + text);
 }

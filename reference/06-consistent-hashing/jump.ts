@@ -24,7 +24,6 @@ export function jumpBucket(h: number, buckets: number): number {
 }
 
 export class JumpHash extends BasePlacement {
-  readonly algorithm = 'jump';
   /** Bucket number -> member ID. */
   private slots: string[] = [];
 

@@ -21,14 +21,21 @@ await runServer({
     const virtualNodes = Number(vnodesText);
     if (!/^\d+$/.test(vnodesText) || virtualNodes < 1 || virtualNodes > 1000)
       throw new ConfigError(`VIRTUAL_NODES must be an integer from 1 to 1000, got '${vnodesText}'`);
+    // Maglev's table: a prime (each member's permutation must visit every entry), above 256 servers x weight 16 so
+    // every member gets its full weight in the first round.
+    const tableText = process.env['MAGLEV_TABLE_SIZE']?.trim() || '65537';
+    const tableSize = Number(tableText);
+    if (!/^\d+$/.test(tableText) || tableSize < 4099 || tableSize > 1_000_003 || !isPrime(tableSize))
+      throw new ConfigError(`MAGLEV_TABLE_SIZE must be a prime from 4099 to 1000003, got '${tableText}'`);
     const spec = await loadSpec(SPEC_URL);
-    const membership = new Membership({ algorithm, dataDir: config.dataDir, virtualNodes, mutant });
+    const membership = new Membership({ algorithm, dataDir: config.dataDir, virtualNodes, tableSize, mutant });
     readiness.dependencies = async () => ({ membership: 'embedded' });
     const app = buildApp({ spec, readiness, membership, algorithm, mutant, logger: { level: config.logLevel } });
     app.log.info(
       {
         algorithm,
         virtualNodes,
+        ...(algorithm === 'maglev' ? { tableSize } : {}),
         servers: membership.servers().length,
         version: membership.version,
         mutant: mutant ?? null,
@@ -38,3 +45,8 @@ await runServer({
     return { app, close: async () => {} };
   },
 });
+
+function isPrime(n: number): boolean {
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return n > 1;
+}

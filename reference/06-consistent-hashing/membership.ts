@@ -23,6 +23,8 @@ export interface MembershipOptions {
   /** Where membership.json lives; undefined keeps it in memory only. */
   dataDir: string | undefined;
   virtualNodes: number;
+  /** Maglev only: the lookup table's size (a prime; undefined: Maglev's default). */
+  tableSize?: number | undefined;
   mutant?: MutantName | undefined;
 }
 
@@ -46,7 +48,9 @@ export class Membership {
         this.stored.set(s.id, s.weight);
         this.placement.set(s.id, this.weightOf(s.weight));
       }
-      if (this.placement instanceof JumpHash && stored.buckets) this.placement.restore(stored.buckets);
+      // MUTANT jump-order-not-kept: jump's bucket order is never restored; each copy is rebuilt in join order.
+      if (this.placement instanceof JumpHash && stored.buckets && this.o.mutant !== 'jump-order-not-kept')
+        this.placement.restore(stored.buckets);
     }
   }
 
@@ -56,10 +60,10 @@ export class Membership {
     if (m === 'modulo-hashing') return new ModuloPlacement();
     return createPlacement(this.o.algorithm, {
       virtualNodes: this.o.virtualNodes,
+      tableSize: this.o.tableSize,
       // MUTANT unstable-hash: a salt drawn at random by each process, so each instance has its own ring.
       ...(m === 'unstable-hash' ? { hash: saltedHash48(`${Math.random()}`) } : {}),
-      ringMutant:
-        m === 'wraparound-bug' || m === 'replicas-same-server' || m === 'hash-space-missing-wrap' ? m : undefined,
+      ringMutant: m,
     });
   }
 
@@ -115,7 +119,8 @@ export class Membership {
   private copy(): Placement {
     const p = this.empty();
     for (const m of this.placement.members()) p.set(m.id, m.weight);
-    if (p instanceof JumpHash && this.placement instanceof JumpHash) p.restore(this.placement.bucketList());
+    if (p instanceof JumpHash && this.placement instanceof JumpHash && this.o.mutant !== 'jump-order-not-kept')
+      p.restore(this.placement.bucketList());
     return p;
   }
 

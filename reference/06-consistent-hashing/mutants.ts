@@ -6,6 +6,8 @@ export interface Mutant {
   /** The catalog check that must fail against this mutant. */
   breaks: string;
   description: string;
+  /** Deployment settings the mutant needs (the algorithm whose code it breaks). */
+  env?: Readonly<Record<string, string>>;
 }
 
 export const MUTANTS = [
@@ -141,6 +143,19 @@ export const MUTANTS = [
     name: 'write-behind-membership',
     breaks: 'CH-F2',
     description: 'membership writes are deferred 100 ms (coalesced): a change is acknowledged before it is stored',
+  },
+  {
+    name: 'ring-ids-join-order',
+    breaks: 'CH-I1',
+    description:
+      'ring servers are indexed in join order, not ID order: two virtual nodes at one point go to the first to join',
+  },
+  {
+    name: 'jump-order-not-kept',
+    breaks: 'CH-F3',
+    description:
+      "jump hash's bucket order is rebuilt in join order on every change and restart, never restored: a restart moves keys",
+    env: { ALGORITHM: 'jump' },
   },
 ] as const satisfies readonly Mutant[];
 

@@ -11,7 +11,6 @@ export interface Member {
 }
 
 export interface Placement {
-  readonly algorithm: string;
   /** Adds a member, or changes its weight. */
   set(id: string, weight?: number): this;
   /** Removes a member; false if it was not one. */
@@ -32,7 +31,6 @@ export interface Placement {
 
 /** Common bookkeeping: members in insertion order, and a lazy rebuild after each change. */
 export abstract class BasePlacement implements Placement {
-  abstract readonly algorithm: string;
   protected readonly weights = new Map<string, number>();
   protected dirty = true;
 

@@ -6,7 +6,6 @@ import { hash48, unitInterval } from './hash.ts';
 import { BasePlacement } from './placement.ts';
 
 export class Rendezvous extends BasePlacement {
-  readonly algorithm = 'rendezvous';
   private list: { id: string; weight: number }[] = [];
 
   protected rebuild(): void {

@@ -10,6 +10,7 @@
 // parallel typed arrays (point hashes, sorted, and the owning server's index), rebuilt after a change and searched
 // with a binary search: O(log V) per lookup, 12 bytes per virtual node.
 import { HASH_SPACE, type HashFn, hash48 } from './hash.ts';
+import type { MutantName } from './mutants.ts';
 import { BasePlacement } from './placement.ts';
 
 export interface HashRingOptions {
@@ -18,11 +19,10 @@ export interface HashRingOptions {
   /** The hash; default the first 48 bits of SHA-256. Must be stable across processes. */
   hash?: HashFn;
   /** Deliberately broken behaviour for the harness's self-test (reference/06-consistent-hashing/mutants.ts). */
-  mutant?: 'wraparound-bug' | 'replicas-same-server' | 'hash-space-missing-wrap' | undefined;
+  mutant?: MutantName | undefined;
 }
 
 export class HashRing extends BasePlacement {
-  readonly algorithm = 'ring';
   readonly virtualNodes: number;
   private readonly hash: HashFn;
   private readonly mutant: HashRingOptions['mutant'];
@@ -57,6 +57,8 @@ export class HashRing extends BasePlacement {
     for (const id of this.ids) total += this.weights.get(id)! * this.virtualNodes;
     const hashes = new Float64Array(total);
     const owners = new Uint32Array(total);
+    // MUTANT ring-ids-join-order: servers indexed in join order, so two tied virtual nodes go in join order.
+    if (this.mutant === 'ring-ids-join-order') this.ids = [...this.weights.keys()];
     let k = 0;
     for (let s = 0; s < this.ids.length; s++) {
       const id = this.ids[s]!;

@@ -185,3 +185,47 @@ export async function killUnderLoad(ctx: CheckContext): Promise<void> {
     await Promise.all(readers);
   }
 }
+
+/**
+ * CH-F3: a restart is not a change. After a history whose placement is not the one the members in join order would
+ * give from scratch (the oldest server re-weighted up, then a middle one removed: jump hash then moves its last bucket
+ * into the hole), the service is stopped and started again: the membership, the version, and every key's owner and
+ * replicas are as they were just before. State a placement keeps beyond the member list must be kept too.
+ */
+export async function restartKeepsOwners(ctx: CheckContext): Promise<void> {
+  const api = placementApi(ctx.http);
+  const nonce = runNonce();
+  const members = Array.from({ length: 6 }, (_, i) => ({ id: `f3-${i}-${nonce}`, weight: 1 }));
+  await setMembership(ctx, api, members);
+  const reweighted = await api.add(members[0]!.id, 2);
+  ctx.expect(
+    reweighted.status === 200,
+    `re-weighting ${members[0]!.id} answered ${reweighted.status ?? reweighted.error}`,
+    reweighted,
+  );
+  const removed = await api.remove(members[2]!.id);
+  ctx.expect(removed.status === 204, `removing ${members[2]!.id} answered ${removed.status ?? removed.error}`, removed);
+  const keys = Array.from({ length: 2000 }, (_, i) => `f3/${nonce}/${i}`);
+  const before = await ownersOf(ctx, api, keys, 3);
+  const listed = await api.list();
+  ctx.expect(listed.m, `listing servers answered ${listed.x.status ?? listed.x.error}`, listed.x);
+  await ctx.target.stop();
+  await ctx.target.start();
+  const again = await api.list();
+  const show = (m: typeof listed.m | null) =>
+    `${m?.servers.map((s) => `${s.id}:${s.weight}`).join(',')} v${m?.version}`;
+  ctx.expect(
+    show(again.m) === show(listed.m),
+    `after a restart the membership is [${show(again.m)}], not [${show(listed.m)}]`,
+    again.x,
+  );
+  const after = await ownersOf(ctx, api, keys, 3);
+  const moved = keys.flatMap((_, i) => (after[i]!.join() === before[i]!.join() ? [] : [i]));
+  ctx.evidence.keysCompared = keys.length;
+  if (moved.length > 0) {
+    const i = moved[0]!;
+    ctx.fail(
+      `${moved.length} of ${keys.length} keys changed owner or replicas across a restart with no change, e.g. ${keys[i]}: [${before[i]}] before, [${after[i]}] after`,
+    );
+  }
+}

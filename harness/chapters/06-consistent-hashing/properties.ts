@@ -1,7 +1,7 @@
 // CH-I1..I5: the chapter's invariants as fast-check properties run over the wire, each with the check's seed.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
-import { ownersOf, placementApi, runNonce, setMembership } from './api.ts';
+import { ownersOf, type PlacementApi, placementApi, runNonce, setMembership } from './api.ts';
 import { key, keyRange, keys, servers } from './arbitraries.ts';
 
 /** CH-I2's tolerance: keys moved over all runs, as a ratio to the optimum K/N summed over the runs. */
@@ -15,6 +15,7 @@ export async function deterministic(ctx: CheckContext): Promise<void> {
   const [n1, n2] = ctx.target.nodes as [string, string];
   const a = placementApi(ctx.http.withBaseUrl(ctx.target.nodeUrl(n1)));
   const b = placementApi(ctx.http.withBaseUrl(ctx.target.nodeUrl(n2)));
+  await tiedPointsJoinOrder(ctx, [n1, n2], a, b);
   let last: { keys: string[]; owners: string[][] } | undefined;
   await ctx.property(fc.record({ members: servers(1, 8, 3), keys: keys(20, 200) }), async ({ members, keys }) => {
     // The same set of servers, added in opposite orders: the order of joining must not matter.
@@ -43,6 +44,36 @@ export async function deterministic(ctx: CheckContext): Promise<void> {
     }
   }
   ctx.evidence.restarted = [n1, n2];
+}
+
+/**
+ * Two servers with a virtual node at the same point, given to the two instances in opposite join orders: both must
+ * put keys at that point on the same server. Ties are rare, so random servers almost never make one: these two IDs
+ * were found by a birthday search over SHA-256 (the first 48 bits of `tie-20537#125` and `tie-67749#103` are equal,
+ * 28211961730275), and the keys hash into the arc that ends at that point when the two are the only servers (with
+ * 200 virtual nodes per unit of weight). Against another hash or naming they are just one more membership.
+ */
+export const TIED_SERVERS = ['tie-20537', 'tie-67749'] as const;
+export const TIED_KEYS = ['tie-key-5613', 'tie-key-12788', 'tie-key-16076', 'tie-key-23388'] as const;
+
+async function tiedPointsJoinOrder(
+  ctx: CheckContext,
+  [n1, n2]: [string, string],
+  a: PlacementApi,
+  b: PlacementApi,
+): Promise<void> {
+  const members = TIED_SERVERS.map((id) => ({ id }));
+  await setMembership(ctx, a, members);
+  await setMembership(ctx, b, [...members].reverse());
+  const fromA = await ownersOf(ctx, a, TIED_KEYS, 2);
+  const fromB = await ownersOf(ctx, b, TIED_KEYS, 2);
+  for (const [i, k] of TIED_KEYS.entries()) {
+    if (fromA[i]!.join() !== fromB[i]!.join())
+      ctx.fail(
+        `key ${k} (servers ${TIED_SERVERS.join(' and ')}, joined in opposite orders): ${n1} places it on [${fromA[i]}], ${n2} on [${fromB[i]}]`,
+        { counterexample: { members, key: k } },
+      );
+  }
 }
 
 /** CH-I2's bounds: at most this many runs, and no new run (or shrink) after this long, so that a slow or failing

@@ -14,7 +14,8 @@ export const checkIds = [
   "CH-I5",
   "CH-I6",
   "CH-F1",
-  "CH-F2"
+  "CH-F2",
+  "CH-F3"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -162,6 +163,17 @@ export const catalog = {
       "title": "Killed with kill -9 under lookup load right after a membership change and restarted, the ring is the same",
       "covers": [
         "fault:2"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "CH-F3",
+      "kind": "fault",
+      "title": "Restarted after a weight change and a removal, every key has the owner and replicas it had just before",
+      "covers": [
+        "fault:3"
       ],
       "needs": [
         "process-control"
