@@ -43,7 +43,8 @@ export function buildApp(options: IdAppOptions): FastifyInstance {
       }
       if (source.kind === 'ticket') {
         throw new ProblemError(503, 'unavailable', `the ticket server cannot be reached: ${(error as Error).message}`, {
-          headers: { 'retry-after': '1' },
+          // MUTANT ticket-unavailable-no-retry-after: this refusal does not say when to try again.
+          headers: mutant === 'ticket-unavailable-no-retry-after' ? {} : { 'retry-after': '1' },
           cause: error,
         });
       }

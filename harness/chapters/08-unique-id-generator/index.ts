@@ -25,6 +25,7 @@ import {
   uniqueEverywhere,
 } from './properties.ts';
 import { restartOntoEarlierClock } from './restart-earlier-clock.ts';
+import { ticketDatabaseDown } from './ticket-database-down.ts';
 
 export const uniqueIdGenerator: ChapterModule<CheckId> = {
   slug: '08-unique-id-generator',
@@ -46,6 +47,7 @@ export const uniqueIdGenerator: ChapterModule<CheckId> = {
     'UID-F1': clockStepsBack,
     'UID-F2': restartOntoEarlierClock,
     'UID-F3': distinctMachineIds,
+    'UID-F4': ticketDatabaseDown,
   },
   // The ticket server's mutants run on the real PostgreSQL (skipped, and said so, without SDGRADE_DATABASE_URL).
   mutants: MUTANTS.map((m) => ('needs' in m ? { ...m, needs: [...m.needs] } : m)),
@@ -56,7 +58,7 @@ export const uniqueIdGenerator: ChapterModule<CheckId> = {
     {
       name: 'ticket',
       description: 'GENERATOR=ticket: IDs from one PostgreSQL sequence shared by every node',
-      env: { GENERATOR: 'ticket', DATABASE_URL: '${env:SDGRADE_DATABASE_URL}' },
+      env: { GENERATOR: 'ticket', DATABASE_URL: '${dep.database}' },
       needs: ['postgres'],
       notApplicable: {
         'UID-I4': 'ticket IDs carry no layout: no datacenter, machine or millisecond to give back',
