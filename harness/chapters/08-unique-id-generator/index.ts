@@ -67,6 +67,12 @@ export const uniqueIdGenerator: ChapterModule<CheckId> = {
         // ticket server (its IDs decode to arbitrary node fields). Uniqueness and order under concurrent batches stay
         // graded by UID-I1 and UID-I2.
         'UID-I6': 'ticket IDs carry no node fields, and a ticket server has no per-millisecond sequence to run out',
+        // Found by grading this variant whole once the manifest declared clockControl: a step that reaches no
+        // answer now fails F1/F2 (the reference's Snowflake nodes follow the file), but ticket IDs never read a clock.
+        'UID-F1':
+          "ticket IDs come from the database's sequence, not the node's clock: a clock step has nothing to act on",
+        'UID-F2':
+          "ticket IDs come from the database's sequence, not the node's clock: a restart onto an earlier clock cannot take them back",
       },
     },
   ],
