@@ -20,7 +20,6 @@ export function parseOffset(text: string): number {
 
 export interface SteppableClock {
   now: () => number;
-  offsetMs: () => number;
   close: () => void;
 }
 
@@ -31,7 +30,7 @@ export function offsetClock(
 ): SteppableClock {
   const base = o.baseOffsetMs ?? 0;
   let offset = base;
-  if (!file) return { now: base === 0 ? Date.now : () => Date.now() + base, offsetMs: () => offset, close: () => {} };
+  if (!file) return { now: base === 0 ? Date.now : () => Date.now() + base, close: () => {} };
   const read = (text: string) => {
     try {
       offset = base + parseOffset(text);
@@ -55,5 +54,5 @@ export function offsetClock(
       });
   }, o.pollMs ?? 20);
   timer.unref();
-  return { now: () => Date.now() + offset, offsetMs: () => offset, close: () => clearInterval(timer) };
+  return { now: () => Date.now() + offset, close: () => clearInterval(timer) };
 }

@@ -15,7 +15,7 @@ export class HighWater {
   constructor(
     dataDir: string,
     /** MUTANT lease-file-behind: the file gets the millisecond that took the lease, not the lease's end. */
-    private readonly leaseBehind = false,
+    private readonly leaseBehind: boolean,
   ) {
     this.file = join(dataDir, 'snowflake-high-water');
   }

@@ -14,6 +14,7 @@ import {
   type GeneratorKind,
   type IdSource,
   snowflakeSource,
+  type TicketMutant,
   TicketServer,
   uuidv7Source,
 } from './sources.ts';
@@ -51,7 +52,8 @@ await runServer({
     let source: IdSource;
     // MUTANT ticket-sequence-cache: the ticket server with one mistake.
     if (generator === 'ticket' && mutant === 'ticket-sequence-cache') source = await cachedTickets(config.databaseUrl!);
-    else if (generator === 'ticket') source = await TicketServer.connect(config.databaseUrl!);
+    else if (generator === 'ticket')
+      source = await TicketServer.connect(config.databaseUrl!, mutant as TicketMutant | undefined);
     else if (generator === 'uuidv7') source = uuidv7Source();
     else {
       // MUTANT node-clock-skew: each node's clock lags by 1 s per machine ID (a node NTP left a second off; large

@@ -143,6 +143,29 @@ export const MUTANTS = [
     needs: ['SDGRADE_DATABASE_URL'],
     env: { GENERATOR: 'ticket', DATABASE_URL: '${env:SDGRADE_DATABASE_URL}' },
   },
+  // Found by StrykerJS survivors on the ticket server (graded by UID-F4 on a private PostgreSQL the harness crashes).
+  {
+    name: 'ticket-unavailable-no-retry-after',
+    breaks: 'UID-F4',
+    description: 'with the ticket database down, the 503 unavailable has no Retry-After header (the spec requires it)',
+    needs: ['SDGRADE_DATABASE_URL'],
+    env: { GENERATOR: 'ticket', DATABASE_URL: '${dep.database}' },
+  },
+  {
+    name: 'ticket-health-unchecked',
+    breaks: 'UID-F4',
+    description: 'readiness reports the ticket database up without asking it: still up while it is down',
+    needs: ['SDGRADE_DATABASE_URL'],
+    env: { GENERATOR: 'ticket', DATABASE_URL: '${dep.database}' },
+  },
+  {
+    name: 'ticket-sequence-not-created',
+    breaks: 'UID-F4',
+    description:
+      'the ticket server never creates its sequence (it exists on a database used before): on a fresh one no ID is issued',
+    needs: ['SDGRADE_DATABASE_URL'],
+    env: { GENERATOR: 'ticket', DATABASE_URL: '${dep.database}' },
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -38,21 +38,29 @@ export function uuidv7Source(): IdSource {
 
 export const TICKET_SEQUENCE = 'sdgrade_uid_tickets';
 
+/** The mutants that live in the ticket server (see mutants.ts). */
+export type TicketMutant = 'ticket-sequence-not-created' | 'ticket-health-unchecked';
+
 /** The book's ticket server: one PostgreSQL sequence (Flickr used MySQL's auto_increment the same way). */
 export class TicketServer implements IdSource {
   readonly kind = 'ticket' as const;
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly mutant: TicketMutant | undefined,
+  ) {}
 
-  static async connect(connectionString: string): Promise<TicketServer> {
+  static async connect(connectionString: string, mutant?: TicketMutant): Promise<TicketServer> {
     const pool = new pg.Pool({ connectionString, max: 8, connectionTimeoutMillis: 5000 });
     pool.on('error', () => {}); // a dropped idle connection; the next query reconnects
     try {
-      await pool.query(`CREATE SEQUENCE IF NOT EXISTS ${TICKET_SEQUENCE} AS bigint MINVALUE 1`);
+      // MUTANT ticket-sequence-not-created: the sequence is assumed to exist (it does on a database used before).
+      if (mutant === 'ticket-sequence-not-created') await pool.query('SELECT 1');
+      else await pool.query(`CREATE SEQUENCE IF NOT EXISTS ${TICKET_SEQUENCE} AS bigint MINVALUE 1`);
     } catch (error) {
       await pool.end();
       throw new Error(`cannot reach the ticket server's database: ${(error as Error).message}`, { cause: error });
     }
-    return new TicketServer(pool);
+    return new TicketServer(pool, mutant);
   }
 
   async next(): Promise<string> {
@@ -70,6 +78,7 @@ export class TicketServer implements IdSource {
   }
 
   async health(): Promise<'up' | 'down'> {
+    if (this.mutant === 'ticket-health-unchecked') return 'up'; // MUTANT ticket-health-unchecked: never asks
     try {
       await this.pool.query('SELECT 1');
       return 'up';

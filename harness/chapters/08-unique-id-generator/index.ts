@@ -25,6 +25,7 @@ import {
   uniqueEverywhere,
 } from './properties.ts';
 import { restartOntoEarlierClock } from './restart-earlier-clock.ts';
+import { ticketDatabaseDown } from './ticket-database-down.ts';
 
 export const uniqueIdGenerator: ChapterModule<CheckId> = {
   slug: '08-unique-id-generator',
@@ -46,6 +47,7 @@ export const uniqueIdGenerator: ChapterModule<CheckId> = {
     'UID-F1': clockStepsBack,
     'UID-F2': restartOntoEarlierClock,
     'UID-F3': distinctMachineIds,
+    'UID-F4': ticketDatabaseDown,
   },
   // The ticket server's mutants run on the real PostgreSQL (skipped, and said so, without SDGRADE_DATABASE_URL).
   mutants: MUTANTS.map((m) => ('needs' in m ? { ...m, needs: [...m.needs] } : m)),
@@ -56,7 +58,7 @@ export const uniqueIdGenerator: ChapterModule<CheckId> = {
     {
       name: 'ticket',
       description: 'GENERATOR=ticket: IDs from one PostgreSQL sequence shared by every node',
-      env: { GENERATOR: 'ticket', DATABASE_URL: '${env:SDGRADE_DATABASE_URL}' },
+      env: { GENERATOR: 'ticket', DATABASE_URL: '${dep.database}' },
       needs: ['postgres'],
       notApplicable: {
         'UID-I4': 'ticket IDs carry no layout: no datacenter, machine or millisecond to give back',
@@ -65,6 +67,12 @@ export const uniqueIdGenerator: ChapterModule<CheckId> = {
         // ticket server (its IDs decode to arbitrary node fields). Uniqueness and order under concurrent batches stay
         // graded by UID-I1 and UID-I2.
         'UID-I6': 'ticket IDs carry no node fields, and a ticket server has no per-millisecond sequence to run out',
+        // Found by grading this variant whole once the manifest declared clockControl: a step that reaches no
+        // answer now fails F1/F2 (the reference's Snowflake nodes follow the file), but ticket IDs never read a clock.
+        'UID-F1':
+          "ticket IDs come from the database's sequence, not the node's clock: a clock step has nothing to act on",
+        'UID-F2':
+          "ticket IDs come from the database's sequence, not the node's clock: a restart onto an earlier clock cannot take them back",
       },
     },
   ],

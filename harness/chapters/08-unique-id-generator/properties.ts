@@ -222,6 +222,7 @@ export async function noWrapAtExhaustion(ctx: CheckContext): Promise<void> {
   const nodes = nodeApis(ctx);
   const seen = new Seen();
   let ids = 0;
+  let runOut = 0;
   // Batches of 10,000 (each more than two milliseconds of one machine's sequence space, so each runs it out),
   // several at once on one node.
   const arb = fc.record({ node: fc.nat({ max: nodes.length - 1 }), parallel: fc.integer({ min: 1, max: 3 }) });
@@ -251,6 +252,8 @@ export async function noWrapAtExhaustion(ctx: CheckContext): Promise<void> {
           );
         seen.add(got, n.name);
         ids += got.length;
+        // Whether the batch ran a millisecond out at all (a node slower than 4,096 IDs per millisecond never does).
+        runOut += got.filter((id) => layoutOf(id).sequence === 4095).length;
       }
       const dup = seen.duplicates.slice(before);
       if (dup.length)
@@ -263,4 +266,5 @@ export async function noWrapAtExhaustion(ctx: CheckContext): Promise<void> {
     Math.max(5, Math.round(ctx.numRuns / 3)),
   );
   ctx.evidence.idsChecked = ids;
+  ctx.evidence.millisecondsRunOut = runOut;
 }

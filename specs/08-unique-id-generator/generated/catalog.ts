@@ -15,7 +15,8 @@ export const checkIds = [
   "UID-I7",
   "UID-F1",
   "UID-F2",
-  "UID-F3"
+  "UID-F3",
+  "UID-F4"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -165,6 +166,18 @@ export const catalog = {
       "title": "Nodes share no (datacenter, machine) pair; two nodes misconfigured alike are reported with their duplicates",
       "covers": [
         "fault:3"
+      ]
+    },
+    {
+      "id": "UID-F4",
+      "kind": "fault",
+      "title": "The ticket server's database (GENERATOR=ticket) crashes and comes back - a fresh database works, every answer meanwhile is 503 unavailable with Retry-After (never a 500 or a hang), readiness says the database is down, and every node issues again within 10 s, each ID greater than all before the crash",
+      "covers": [
+        "fault:4"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
       ]
     }
   ],

@@ -1,0 +1,144 @@
+// UID-F4: the ticket server's database (GENERATOR=ticket) crashes and comes back. The nodes are pointed at a
+// PostgreSQL cluster the harness owns (harness/faults/private-postgres.ts), freshly initdb'd, so a node must set its
+// ticket store up on an empty database; the cluster is killed as a crash kills it (`pg_ctl stop -m immediate`) and
+// started again. Survive means: before the crash every node issues IDs; while it is down every answer is the spec's
+// 503 `unavailable` with a Retry-After in whole seconds (or 200 with new IDs, for a node that holds a block of
+// tickets), never a 500 or a hang, and readiness says the database is down (a 503, or `down` among its
+// dependencies); within DB_BACK_BOUND_MS of the restart every node issues again, each ID new and greater than every
+// ID issued before the crash (the sequence never goes back). A node whose readiness lists dependencies lists one `up`
+// while the database is up. Snowflake nodes have no such database: skipped, with that reason.
+import { performance } from 'node:perf_hooks';
+import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
+import { checkSlack } from '../../core/scheduling-slack.ts';
+import type { PrivatePostgres } from '../../faults/private-postgres.ts';
+import { withPrivatePostgres } from '../../faults/target-on-private-service.ts';
+import { expectIds, type Issued, nodeApis, sleep } from './api.ts';
+
+/** After PostgreSQL is back, every node issues IDs again within this (UID-F4's stated bound). */
+export const DB_BACK_BOUND_MS = 10_000;
+/** An answer slower than this while the database is down is a hang. */
+const ANSWER_BOUND_MS = 10_000;
+const RETRY_AFTER = /^[1-9][0-9]*$/;
+
+const code = (x: Exchange) => (x.body as { code?: string } | undefined)?.code;
+const depStates = (x: Exchange): string[] | null => {
+  const deps = (x.body as { dependencies?: unknown } | undefined)?.dependencies;
+  return deps && typeof deps === 'object' ? Object.values(deps as Record<string, unknown>).map(String) : null;
+};
+
+export async function ticketDatabaseDown(ctx: CheckContext): Promise<void> {
+  const [first] = nodeApis(ctx);
+  const probe = await first!.api.one();
+  expectIds(ctx, probe, first!.name);
+  if (probe.node?.generator !== 'ticket')
+    ctx.skip(
+      `the nodes issue ${probe.node?.generator ?? 'unlabelled'} IDs: there is no ticket server's database to take away (graded with GENERATOR=ticket, variant ticket)`,
+    );
+  await withPrivatePostgres(ctx, (pg) => survivesCrash(ctx, pg));
+}
+
+async function readiness(ctx: CheckContext, url: string): Promise<Exchange> {
+  return ctx.http.withBaseUrl(url).send({ method: 'GET', path: '/health/ready', timeoutMs: ANSWER_BOUND_MS });
+}
+
+async function survivesCrash(ctx: CheckContext, pg: PrivatePostgres): Promise<void> {
+  const nodes = nodeApis(ctx);
+  const before: bigint[] = [];
+  // On the fresh database: every node issues, and a readiness that lists dependencies has one up.
+  for (const n of nodes) {
+    for (const r of [await n.api.one(), await n.api.batch(5)])
+      before.push(...expectIds(ctx, r, `${n.name} on a fresh database, before the crash`));
+    const ready = await readiness(ctx, ctx.target.nodeUrl(n.name));
+    const deps = depStates(ready);
+    ctx.expect(
+      deps === null || deps.includes('up'),
+      `${n.name}'s readiness lists dependencies ${JSON.stringify(deps)} with none up while its database is up`,
+      ready,
+    );
+  }
+  let highest = 0n;
+  for (const id of before) if (id > highest) highest = id;
+  const seen = new Set(before);
+
+  await pg.crash();
+  const statuses: Record<string, number> = {};
+  const tally = (k: string) => {
+    statuses[k] = (statuses[k] ?? 0) + 1;
+  };
+  for (const n of nodes) {
+    for (const r of [await n.api.one(), await n.api.batch(3)]) {
+      const x = r.x;
+      tally(`${x.status ?? x.error}${code(x) ? ` ${code(x)}` : ''}`);
+      ctx.expect(
+        x.durationMs < ANSWER_BOUND_MS,
+        `${n.name} took ${Math.round(x.durationMs)} ms while the database was down (a hang)`,
+        x,
+      );
+      if (x.status === 200) {
+        expectNew(ctx, r, seen, `${n.name} while the database was down`);
+        continue;
+      }
+      ctx.expect(
+        x.status === 503 && code(x) === 'unavailable',
+        `${n.name} answered ${x.status ?? x.error}${code(x) ? ` ${code(x)}` : ''} while the ticket database was down, not 503 unavailable (or 200)`,
+        x,
+      );
+      ctx.expect(
+        RETRY_AFTER.test(x.headers['retry-after'] ?? ''),
+        `${n.name}'s 503 unavailable says Retry-After: ${x.headers['retry-after'] ?? '(none)'}, not whole seconds of at least 1`,
+        x,
+      );
+    }
+    const ready = await readiness(ctx, ctx.target.nodeUrl(n.name));
+    tally(`readiness ${ready.status ?? ready.error}`);
+    ctx.expect(
+      ready.status === 503 || (depStates(ready) ?? []).includes('down'),
+      `${n.name}'s readiness answered ${ready.status} with dependencies ${JSON.stringify(depStates(ready))} while its database was down: it does not say so`,
+      ready,
+    );
+  }
+  ctx.evidence['statusesWhileDown'] = statuses;
+  ctx.expect(
+    Object.keys(statuses).some((k) => k.startsWith('503')),
+    'no request answered 503 while the ticket database was down: the fault did not bite',
+  );
+
+  await pg.start();
+  const back = performance.now();
+  const bound = checkSlack(ctx.evidence, 5000).bound(DB_BACK_BOUND_MS);
+  for (const n of nodes) {
+    let r = await n.api.one();
+    while (r.x.status !== 200 && performance.now() - back < bound) {
+      ctx.expect(
+        r.x.status === 503 && code(r.x) === 'unavailable',
+        `${n.name} answered ${r.x.status ?? r.x.error} after the database came back, not 200 or 503 unavailable`,
+        r.x,
+      );
+      await sleep(200);
+      r = await n.api.one();
+    }
+    ctx.expect(
+      r.x.status === 200,
+      `${n.name} did not issue an ID within ${DB_BACK_BOUND_MS} ms of the database coming back (last ${r.x.status})`,
+      r.x,
+    );
+    for (const id of expectNew(ctx, r, seen, `${n.name} after the database came back`))
+      ctx.expect(
+        id > highest,
+        `${n.name} issued ${id} after the restart, below ${highest} issued before the crash`,
+        r.x,
+      );
+  }
+  ctx.evidence['answersAgainAfterMs'] = Math.round(performance.now() - back);
+}
+
+/** The answer's IDs, each failing the check if it was issued before. */
+function expectNew(ctx: CheckContext, r: Issued, seen: Set<bigint>, what: string): bigint[] {
+  const ids = expectIds(ctx, r, what);
+  for (const id of ids) {
+    ctx.expect(!seen.has(id), `${what}: ${id} was issued before`, r.x);
+    seen.add(id);
+  }
+  return ids;
+}
