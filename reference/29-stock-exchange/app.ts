@@ -149,8 +149,10 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
           [];
         for (const f of engine.fillsBySymbol.get(q.symbol) ?? []) {
           const timestamp = Math.floor(f.time / width) * width;
-          if (q.startTime !== undefined && timestamp < q.startTime) continue;
-          if (q.endTime !== undefined && timestamp >= q.endTime) continue;
+          // MUTANT candles-filter-trade-time: the filters compare each trade's time, not its window's start.
+          const at = mutant === 'candles-filter-trade-time' ? f.time : timestamp;
+          if (q.startTime !== undefined && at < q.startTime) continue;
+          if (q.endTime !== undefined && at >= q.endTime + (mutant === 'candles-end-inclusive' ? 1 : 0)) continue; // MUTANT candles-end-inclusive
           const last = candles.at(-1);
           if (last && last.timestamp === timestamp) {
             last.high = Math.max(last.high, f.price);
@@ -185,6 +187,9 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
     dropOnStop: mutant === 'md-stop-drops-subscribers',
     defaultAllChannels: mutant === 'md-default-all-channels',
     resolutionIgnored: mutant === 'md-candle-resolution-ignored',
+    resolutionParseInt: mutant === 'md-resolution-parseint',
+    unknownChannelsSkipped: mutant === 'md-unknown-channel-skipped',
+    resolutionImpliesCandles: mutant === 'md-resolution-implies-candles',
   });
   return app;
 

@@ -29,6 +29,12 @@ export interface MarketDataFaults extends CandleFaults {
   l1SidesSwapped?: boolean;
   /** MUTANT md-l1-size-change-missed: an l1 frame is sent only when a best price changes, not a best size. */
   l1PriceOnly?: boolean;
+  /** MUTANT md-l1-first-top-cached: a new l1 subscriber's first frame is the top cached while one watched. */
+  l1FirstTopCached?: boolean;
+  /** MUTANT md-l1-before-update: an l1 frame goes out before the l2update that changed the top. */
+  l1BeforeUpdate?: boolean;
+  /** MUTANT md-candles-only-while-watched: fills go into the candles only while a candles subscriber watches. */
+  candlesOnlyWatched?: boolean;
 }
 
 export type Channel = 'l2' | 'l1' | 'candles';
@@ -100,6 +106,8 @@ interface Feed {
   asks: Map<number, number>;
   candles: CandleSet;
   subscribers: Set<Subscriber>;
+  /** MUTANT md-l1-first-top-cached: the top after the last update an l1 subscriber watched. */
+  watchedTop?: Top;
 }
 
 /** What the publisher knows of a resting order: enough to take it off its level on a fill or cancel. */
@@ -183,18 +191,25 @@ export class MarketDataPublisher {
       // MUTANT md-emptied-level-dropped: levels that became empty are not reported.
       .filter((c) => !this.faults.dropEmptiedLevels || c.size > 0);
     if (changes.length === 0) return;
-    this.send(feed, 'l2', { type: 'l2update', symbol, seq: ++feed.seq, sequenceId: inbound.sequenceId, changes });
-    if (!before) return;
-    const after = this.top(feed);
-    // MUTANT md-l1-size-change-missed: only a new best price counts as a change of the top.
-    const sizeToo = !this.faults.l1PriceOnly;
-    if (!sameLevel(before.bid, after.bid, sizeToo) || !sameLevel(before.ask, after.ask, sizeToo))
-      this.send(feed, 'l1', this.l1Frame(symbol, feed.seq, this.faults.l1Stale ? before : after)); // MUTANT md-l1-stale
+    const update: UpdateFrame = { type: 'l2update', symbol, seq: ++feed.seq, sequenceId: inbound.sequenceId, changes };
+    // MUTANT md-l1-before-update: the l1 frame is sent first, the l2update after it.
+    if (!this.faults.l1BeforeUpdate) this.send(feed, 'l2', update);
+    if (before) {
+      const after = this.top(feed);
+      feed.watchedTop = after; // MUTANT md-l1-first-top-cached
+      // MUTANT md-l1-size-change-missed: only a new best price counts as a change of the top.
+      const sizeToo = !this.faults.l1PriceOnly;
+      if (!sameLevel(before.bid, after.bid, sizeToo) || !sameLevel(before.ask, after.ask, sizeToo))
+        this.send(feed, 'l1', this.l1Frame(symbol, feed.seq, this.faults.l1Stale ? before : after)); // MUTANT md-l1-stale
+    }
+    if (this.faults.l1BeforeUpdate) this.send(feed, 'l2', update);
   }
 
   private trade(feed: Feed, fill: FillEvent, takerSide: Side): void {
     const copies = this.faults.tradeTwice ? 2 : 1; // MUTANT md-trade-published-twice
-    feed.candles.add(fill.time, fill.price, fill.quantity);
+    // MUTANT md-candles-only-while-watched: unwatched fills never reach the candles.
+    if (!this.faults.candlesOnlyWatched || [...feed.subscribers].some((s) => s.channels.has('candles')))
+      feed.candles.add(fill.time, fill.price, fill.quantity);
     for (let i = 0; i < copies; i++)
       this.send(feed, 'l2', {
         type: 'trade',
@@ -269,7 +284,9 @@ export class MarketDataPublisher {
     const feed = this.feed(symbol);
     const frames: MarketDataFrame[] = [];
     if (sub.channels.has('l2')) frames.push(this.snapshot(symbol));
-    if (sub.channels.has('l1')) frames.push(this.l1Frame(symbol, feed.seq, this.top(feed)));
+    // MUTANT md-l1-first-top-cached: the top kept from the last update an l1 subscriber watched (none: empty).
+    const top = this.faults.l1FirstTopCached ? (feed.watchedTop ?? { bid: null, ask: null }) : this.top(feed);
+    if (sub.channels.has('l1')) frames.push(this.l1Frame(symbol, feed.seq, top));
     const candle = sub.channels.has('candles') ? this.candleFrame(symbol, feed, sub.resolution) : undefined;
     if (candle) frames.push(candle);
     return frames;
