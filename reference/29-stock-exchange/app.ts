@@ -7,6 +7,7 @@ import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
 import { Engine } from './engine.ts';
 import { type Exchange, type NewOrderRequest, Refused } from './exchange.ts';
+import { withL1Faults } from './market-data-faults.ts';
 import { attachMarketDataSocket } from './market-data-socket.ts';
 import type { MutantName } from './mutants.ts';
 import type { FillEvent } from './types.ts';
@@ -181,7 +182,12 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       },
     },
   });
-  attachMarketDataSocket(app, exchange.marketData, {
+  // MUTANT md-l1-first-top-cached, md-l1-before-update: the publisher as the socket sees it (market-data-faults.ts).
+  const publisher = withL1Faults(exchange.marketData, {
+    firstTopCached: mutant === 'md-l1-first-top-cached',
+    beforeUpdate: mutant === 'md-l1-before-update',
+  });
+  attachMarketDataSocket(app, publisher, {
     acceptAnySymbol: mutant === 'md-bad-symbol-accepted',
     snapshotLate: mutant === 'md-snapshot-after-deltas',
     dropOnStop: mutant === 'md-stop-drops-subscribers',

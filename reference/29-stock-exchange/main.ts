@@ -47,8 +47,6 @@ await runServer({
         l1Stale: mutant === 'md-l1-stale',
         l1SidesSwapped: mutant === 'md-l1-sides-swapped',
         l1PriceOnly: mutant === 'md-l1-size-change-missed',
-        l1FirstTopCached: mutant === 'md-l1-first-top-cached',
-        l1BeforeUpdate: mutant === 'md-l1-before-update',
         candlesOnlyWatched: mutant === 'md-candles-only-while-watched',
         highLags: mutant === 'md-candle-high-lags',
         boundaryLeft: mutant === 'md-candle-boundary-left',

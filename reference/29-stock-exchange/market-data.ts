@@ -29,10 +29,6 @@ export interface MarketDataFaults extends CandleFaults {
   l1SidesSwapped?: boolean;
   /** MUTANT md-l1-size-change-missed: an l1 frame is sent only when a best price changes, not a best size. */
   l1PriceOnly?: boolean;
-  /** MUTANT md-l1-first-top-cached: a new l1 subscriber's first frame is the top cached while one watched. */
-  l1FirstTopCached?: boolean;
-  /** MUTANT md-l1-before-update: an l1 frame goes out before the l2update that changed the top. */
-  l1BeforeUpdate?: boolean;
   /** MUTANT md-candles-only-while-watched: fills go into the candles only while a candles subscriber watches. */
   candlesOnlyWatched?: boolean;
 }
@@ -106,8 +102,6 @@ interface Feed {
   asks: Map<number, number>;
   candles: CandleSet;
   subscribers: Set<Subscriber>;
-  /** MUTANT md-l1-first-top-cached: the top after the last update an l1 subscriber watched. */
-  watchedTop?: Top;
 }
 
 /** What the publisher knows of a resting order: enough to take it off its level on a fill or cancel. */
@@ -143,6 +137,14 @@ export class MarketDataPublisher {
     let f = this.feeds.get(symbol);
     if (!f) {
       f = { seq: 0, bids: new Map(), asks: new Map(), candles: new CandleSet(this.faults), subscribers: new Set() };
+      if (this.faults.candlesOnlyWatched) {
+        // MUTANT md-candles-only-while-watched: a fill nobody watches on the candles channel never reaches them.
+        const feed = f;
+        const add = f.candles.add.bind(f.candles);
+        f.candles.add = (time, price, quantity) => {
+          if ([...feed.subscribers].some((s) => s.channels.has('candles'))) add(time, price, quantity);
+        };
+      }
       this.feeds.set(symbol, f);
     }
     return f;
@@ -191,25 +193,18 @@ export class MarketDataPublisher {
       // MUTANT md-emptied-level-dropped: levels that became empty are not reported.
       .filter((c) => !this.faults.dropEmptiedLevels || c.size > 0);
     if (changes.length === 0) return;
-    const update: UpdateFrame = { type: 'l2update', symbol, seq: ++feed.seq, sequenceId: inbound.sequenceId, changes };
-    // MUTANT md-l1-before-update: the l1 frame is sent first, the l2update after it.
-    if (!this.faults.l1BeforeUpdate) this.send(feed, 'l2', update);
-    if (before) {
-      const after = this.top(feed);
-      feed.watchedTop = after; // MUTANT md-l1-first-top-cached
-      // MUTANT md-l1-size-change-missed: only a new best price counts as a change of the top.
-      const sizeToo = !this.faults.l1PriceOnly;
-      if (!sameLevel(before.bid, after.bid, sizeToo) || !sameLevel(before.ask, after.ask, sizeToo))
-        this.send(feed, 'l1', this.l1Frame(symbol, feed.seq, this.faults.l1Stale ? before : after)); // MUTANT md-l1-stale
-    }
-    if (this.faults.l1BeforeUpdate) this.send(feed, 'l2', update);
+    this.send(feed, 'l2', { type: 'l2update', symbol, seq: ++feed.seq, sequenceId: inbound.sequenceId, changes });
+    if (!before) return;
+    const after = this.top(feed);
+    // MUTANT md-l1-size-change-missed: only a new best price counts as a change of the top.
+    const sizeToo = !this.faults.l1PriceOnly;
+    if (!sameLevel(before.bid, after.bid, sizeToo) || !sameLevel(before.ask, after.ask, sizeToo))
+      this.send(feed, 'l1', this.l1Frame(symbol, feed.seq, this.faults.l1Stale ? before : after)); // MUTANT md-l1-stale
   }
 
   private trade(feed: Feed, fill: FillEvent, takerSide: Side): void {
     const copies = this.faults.tradeTwice ? 2 : 1; // MUTANT md-trade-published-twice
-    // MUTANT md-candles-only-while-watched: unwatched fills never reach the candles.
-    if (!this.faults.candlesOnlyWatched || [...feed.subscribers].some((s) => s.channels.has('candles')))
-      feed.candles.add(fill.time, fill.price, fill.quantity);
+    feed.candles.add(fill.time, fill.price, fill.quantity);
     for (let i = 0; i < copies; i++)
       this.send(feed, 'l2', {
         type: 'trade',
@@ -284,9 +279,7 @@ export class MarketDataPublisher {
     const feed = this.feed(symbol);
     const frames: MarketDataFrame[] = [];
     if (sub.channels.has('l2')) frames.push(this.snapshot(symbol));
-    // MUTANT md-l1-first-top-cached: the top kept from the last update an l1 subscriber watched (none: empty).
-    const top = this.faults.l1FirstTopCached ? (feed.watchedTop ?? { bid: null, ask: null }) : this.top(feed);
-    if (sub.channels.has('l1')) frames.push(this.l1Frame(symbol, feed.seq, top));
+    if (sub.channels.has('l1')) frames.push(this.l1Frame(symbol, feed.seq, this.top(feed)));
     const candle = sub.channels.has('candles') ? this.candleFrame(symbol, feed, sub.resolution) : undefined;
     if (candle) frames.push(candle);
     return frames;
