@@ -7,6 +7,7 @@ import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
 import { Engine } from './engine.ts';
 import { type Exchange, type NewOrderRequest, Refused } from './exchange.ts';
+import { withL1Faults } from './market-data-faults.ts';
 import { attachMarketDataSocket } from './market-data-socket.ts';
 import type { MutantName } from './mutants.ts';
 import type { FillEvent } from './types.ts';
@@ -149,8 +150,10 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
           [];
         for (const f of engine.fillsBySymbol.get(q.symbol) ?? []) {
           const timestamp = Math.floor(f.time / width) * width;
-          if (q.startTime !== undefined && timestamp < q.startTime) continue;
-          if (q.endTime !== undefined && timestamp >= q.endTime) continue;
+          // MUTANT candles-filter-trade-time: the filters compare each trade's time, not its window's start.
+          const at = mutant === 'candles-filter-trade-time' ? f.time : timestamp;
+          if (q.startTime !== undefined && at < q.startTime) continue;
+          if (q.endTime !== undefined && at >= q.endTime + (mutant === 'candles-end-inclusive' ? 1 : 0)) continue; // MUTANT candles-end-inclusive
           const last = candles.at(-1);
           if (last && last.timestamp === timestamp) {
             last.high = Math.max(last.high, f.price);
@@ -179,12 +182,20 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       },
     },
   });
-  attachMarketDataSocket(app, exchange.marketData, {
+  // MUTANT md-l1-first-top-cached, md-l1-before-update: the publisher as the socket sees it (market-data-faults.ts).
+  const publisher = withL1Faults(exchange.marketData, {
+    firstTopCached: mutant === 'md-l1-first-top-cached',
+    beforeUpdate: mutant === 'md-l1-before-update',
+  });
+  attachMarketDataSocket(app, publisher, {
     acceptAnySymbol: mutant === 'md-bad-symbol-accepted',
     snapshotLate: mutant === 'md-snapshot-after-deltas',
     dropOnStop: mutant === 'md-stop-drops-subscribers',
     defaultAllChannels: mutant === 'md-default-all-channels',
     resolutionIgnored: mutant === 'md-candle-resolution-ignored',
+    resolutionParseInt: mutant === 'md-resolution-parseint',
+    unknownChannelsSkipped: mutant === 'md-unknown-channel-skipped',
+    resolutionImpliesCandles: mutant === 'md-resolution-implies-candles',
   });
   return app;
 

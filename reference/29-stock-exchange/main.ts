@@ -47,6 +47,7 @@ await runServer({
         l1Stale: mutant === 'md-l1-stale',
         l1SidesSwapped: mutant === 'md-l1-sides-swapped',
         l1PriceOnly: mutant === 'md-l1-size-change-missed',
+        candlesOnlyWatched: mutant === 'md-candles-only-while-watched',
         highLags: mutant === 'md-candle-high-lags',
         boundaryLeft: mutant === 'md-candle-boundary-left',
         volumeBothSides: mutant === 'md-candle-volume-both-sides',

@@ -22,11 +22,21 @@ export function parseSubscription(url: URL, o: MarketDataSocketOptions = {}): Su
   const resolutions = url.searchParams.getAll('resolution');
   if (list.length > 1 || resolutions.length > 1) return 'channels and resolution may each be given once';
   // MUTANT md-default-all-channels: a client that chooses nothing gets every channel (frames it never asked for).
-  const names = (list[0] ?? (o.defaultAllChannels ? 'l2,l1,candles' : 'l2')).split(',');
-  if (names.some((n) => !CHANNELS.includes(n)) || new Set(names).size !== names.length)
+  // MUTANT md-resolution-implies-candles: a resolution given without channels adds the candles channel.
+  const fallback = o.resolutionImpliesCandles && resolutions.length > 0 ? 'l2,candles' : 'l2';
+  const named = (list[0] ?? (o.defaultAllChannels ? 'l2,l1,candles' : fallback)).split(',');
+  // MUTANT md-unknown-channel-skipped: unknown channels are dropped from the list (all unknown: refused).
+  const names = o.unknownChannelsSkipped ? named.filter((n) => CHANNELS.includes(n)) : named;
+  if (names.length === 0 || names.some((n) => !CHANNELS.includes(n)) || new Set(names).size !== names.length)
     return 'channels is a comma-separated list of l2, l1 and candles, each at most once';
-  const resolution = Number(resolutions[0] ?? '60');
-  if (!/^[0-9]+$/.test(resolutions[0] ?? '60') || !RESOLUTIONS.includes(resolution as Resolution))
+  // MUTANT md-resolution-parseint: parseInt reads 60s or 60.5 as 60.
+  const resolution = o.resolutionParseInt
+    ? Number.parseInt(resolutions[0] ?? '60', 10)
+    : Number(resolutions[0] ?? '60');
+  if (
+    (!o.resolutionParseInt && !/^[0-9]+$/.test(resolutions[0] ?? '60')) ||
+    !RESOLUTIONS.includes(resolution as Resolution)
+  )
     return `resolution is one of ${RESOLUTIONS.join(', ')} (seconds)`;
   // MUTANT md-candle-resolution-ignored: candles always of 60-second windows, whatever was asked.
   return { channels: new Set(names as Channel[]), resolution: (o.resolutionIgnored ? 60 : resolution) as Resolution };
@@ -43,6 +53,12 @@ export interface MarketDataSocketOptions {
   defaultAllChannels?: boolean;
   /** MUTANT md-candle-resolution-ignored: the candles channel always sends 60-second candles. */
   resolutionIgnored?: boolean;
+  /** MUTANT md-resolution-parseint: the resolution is read with parseInt (60s, 60.5 subscribe). */
+  resolutionParseInt?: boolean;
+  /** MUTANT md-unknown-channel-skipped: unknown channels beside known ones are skipped, not refused. */
+  unknownChannelsSkipped?: boolean;
+  /** MUTANT md-resolution-implies-candles: a resolution without channels subscribes candles too. */
+  resolutionImpliesCandles?: boolean;
 }
 
 /** Answers an upgrade request with a problem instead of the handshake. */

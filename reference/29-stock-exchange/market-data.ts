@@ -29,6 +29,8 @@ export interface MarketDataFaults extends CandleFaults {
   l1SidesSwapped?: boolean;
   /** MUTANT md-l1-size-change-missed: an l1 frame is sent only when a best price changes, not a best size. */
   l1PriceOnly?: boolean;
+  /** MUTANT md-candles-only-while-watched: fills go into the candles only while a candles subscriber watches. */
+  candlesOnlyWatched?: boolean;
 }
 
 export type Channel = 'l2' | 'l1' | 'candles';
@@ -135,6 +137,14 @@ export class MarketDataPublisher {
     let f = this.feeds.get(symbol);
     if (!f) {
       f = { seq: 0, bids: new Map(), asks: new Map(), candles: new CandleSet(this.faults), subscribers: new Set() };
+      if (this.faults.candlesOnlyWatched) {
+        // MUTANT md-candles-only-while-watched: a fill nobody watches on the candles channel never reaches them.
+        const feed = f;
+        const add = f.candles.add.bind(f.candles);
+        f.candles.add = (time, price, quantity) => {
+          if ([...feed.subscribers].some((s) => s.channels.has('candles'))) add(time, price, quantity);
+        };
+      }
       this.feeds.set(symbol, f);
     }
     return f;

@@ -197,6 +197,51 @@ export const MUTANTS = [
     breaks: 'SE-C5',
     description: 'the candles channel ignores resolution: always 60-second windows',
   },
+  // From the L1 and candle blind bugs (fixtures/blind-bugs/29-stock-exchange/, bb29l1), each a miss the checks were
+  // strengthened for.
+  {
+    name: 'md-l1-first-top-cached',
+    breaks: 'SE-I7',
+    description:
+      "a new l1 subscriber's first frame is the top cached at the last update an l1 subscriber watched (empty if none did)",
+  },
+  {
+    name: 'md-l1-before-update',
+    breaks: 'SE-I6',
+    description: 'an l1 frame goes out before the l2update that changed the top, not right after it',
+  },
+  {
+    name: 'candles-end-inclusive',
+    breaks: 'SE-C4',
+    description: 'GET candles keeps the window that starts exactly at endTime (endTime inclusive)',
+  },
+  {
+    name: 'candles-filter-trade-time',
+    breaks: 'SE-C4',
+    description:
+      "GET candles' startTime and endTime filter trades by their time, not windows by their start: a window straddling startTime comes back partly",
+  },
+  {
+    name: 'md-candles-only-while-watched',
+    breaks: 'SE-I7',
+    description:
+      'fills go into the candles only while a candles subscriber watches the symbol: a later one gets no last candle',
+  },
+  {
+    name: 'md-resolution-parseint',
+    breaks: 'SE-C5',
+    description: 'the subscription reads resolution with parseInt: 60s or 60.5 subscribe instead of being refused 400',
+  },
+  {
+    name: 'md-unknown-channel-skipped',
+    breaks: 'SE-C5',
+    description: 'unknown channels beside known ones are skipped (channels=l2,l3 subscribes l2), not refused 400',
+  },
+  {
+    name: 'md-resolution-implies-candles',
+    breaks: 'SE-C5',
+    description: 'a subscription that gives a resolution but no channels gets candle frames too, not l2 alone',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

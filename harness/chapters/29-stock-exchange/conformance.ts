@@ -352,6 +352,23 @@ export async function marketDataReads(ctx: CheckContext): Promise<void> {
     'candles later',
   );
   ctx.expect(later.candles.length === 0, 'a window after the trades has a candle');
+  // The filters select whole windows by their start (startTime inclusive, endTime exclusive), not trades by their
+  // time: the day's window starts before its trades, so startTime = its start + 1 leaves it out and endTime = its
+  // start + 1 keeps it whole.
+  for (const [filter, want] of [
+    [{ startTime: day }, [day]],
+    [{ startTime: day + 1 }, []],
+    [{ endTime: day }, []],
+    [{ endTime: day + 1 }, [day]],
+  ] as const) {
+    const fx = await api.candles({ symbol, resolution: 86400, ...filter });
+    const got = okBody<Candles>(ctx, fx, 200, `daily candles with ${JSON.stringify(filter)}`).candles;
+    ctx.expect(
+      JSON.stringify(got.map((x) => x.timestamp)) === JSON.stringify(want) && got.every((x) => x.volume === 10),
+      `daily candles with ${JSON.stringify(filter)} (the day's window starts at ${day}, its trades at ${t}) answered ${JSON.stringify(got)}, not ${want.length ? 'that window whole' : 'none'}`,
+      fx,
+    );
+  }
 
   const seq = await lastSequence(ctx, api);
   const ev = await api.events(Math.max(1, seq - 2), 2);

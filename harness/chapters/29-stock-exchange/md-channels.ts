@@ -3,8 +3,9 @@
 // leaves a smaller best ask, a cancel, a bid, 11 bids below it) and two more here (a sell above, a buy that takes it
 // at a new high) each stream is known frame by frame: the default subscriber got no l1 or candle frame, the l1
 // subscriber the top after each update that changed it (a size change at the same price included), the candle
-// subscriber the daily candle after each trade; and a late subscriber of every channel gets the snapshot, the top
-// and the last candle, in that order, at the current seq.
+// subscriber the daily candle after each trade, one that gave a resolution but no channels the l2 stream alone; and
+// a late subscriber of every channel gets the snapshot, the top and the last candle, in that order, at the current
+// seq.
 import type { CheckContext } from '../../core/check-context.ts';
 import { type Order, okBody, type SeApi } from './api.ts';
 import { frameAt, same, show } from './md-check-kit.ts';
@@ -19,6 +20,8 @@ export interface ChannelRun {
   l2: MdClient;
   l1: MdClient;
   candles: MdClient;
+  /** One that gives a resolution but chooses no channels: still the l2 stream alone. */
+  resolutionOnly: MdClient;
   /** SE-C5's crossing buy (3 at 10100 against the sell of 5 at 10000). */
   firstTaker: Order;
 }
@@ -30,6 +33,7 @@ export async function openChannelSubscribers(ctx: CheckContext, log: MdLog, symb
   return {
     l1: await MdClient.open(ctx, log, symbol, 'channels=l1'),
     candles: await MdClient.open(ctx, log, symbol, `channels=candles&resolution=${DAY}`),
+    resolutionOnly: await MdClient.open(ctx, log, symbol, `resolution=${DAY}`),
   };
 }
 
@@ -52,6 +56,13 @@ export async function expectChannels(ctx: CheckContext, api: SeApi, log: MdLog, 
   ctx.expect(
     types.length === 20 && types.every((t) => t === 'snapshot' || t === 'l2update' || t === 'trade'),
     `a subscriber that chose no channels got ${show(types)}: only the l2 stream (snapshot, trade, l2update), 20 frames, as before the channels existed`,
+  );
+  // A resolution alone chooses no channel: the default stands (l2 alone), the same frames as the default subscriber.
+  const r = run.resolutionOnly;
+  await r.until(() => r.frames.length >= 20);
+  ctx.expect(
+    same(r.frames, l2.frames.slice(0, r.frames.length)) && r.frames.length === 20,
+    `a subscriber that gave resolution=${DAY} but no channels got ${show(r.frames.map((f) => f.type))}, not the default subscriber's l2 stream (20 frames)`,
   );
 
   const bid = { price: 9900, size: 2 };

@@ -31,10 +31,13 @@ export async function marketDataConformance(ctx: CheckContext): Promise<void> {
       ['an empty symbol', '', ''],
       ['no symbol', null, ''],
       ['an unknown channel', symbol, 'channels=l3'],
+      ['an unknown channel beside known ones', symbol, 'channels=l2,l3'],
       ['a channel twice', symbol, 'channels=l1,l1'],
       ['an empty channel list', symbol, 'channels='],
       ['channels given twice', symbol, 'channels=l1&channels=l2'],
       ['a resolution the REST candles do not offer', symbol, 'channels=candles&resolution=7'],
+      ['a resolution that is not an integer', symbol, 'channels=candles&resolution=60.5'],
+      ['a resolution with trailing text', symbol, 'channels=candles&resolution=60s'],
     ] as const) {
       const c = new MdClient(streamUrl(ctx, s, options), log);
       let timer: NodeJS.Timeout | undefined;

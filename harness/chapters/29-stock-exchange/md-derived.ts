@@ -4,7 +4,7 @@
 // changed the best bid or ask (price or size), with its seq - and compared with the ones received, in place.
 // Candles: every trade on the stream is aggregated into its window [start, start + width) here, and the `candle`
 // frame right after it must be that window's candle so far, with the trade's seq.
-import { type Frame, type Level, replay } from './md-client.ts';
+import { type Frame, type Level, replay, type Trade } from './md-client.ts';
 
 interface Top {
   bid: Level | null;
@@ -25,6 +25,31 @@ const sameTop = (a: Top, b: Top) => show(a) === show(b);
 /** The window start of a trade at `time` (ms): windows start at multiples of the resolution since the epoch. */
 export function windowOf(time: number, resolution: number): number {
   return Math.floor(time / (resolution * 1000)) * resolution * 1000;
+}
+
+/** The candles of trades (in stream order) per window of `resolution` seconds, ascending: OHLC and volume. */
+export function candlesOfTrades(trades: readonly Trade[], resolution: number): Candle[] {
+  const windows = new Map<number, Candle>();
+  for (const t of trades) {
+    const timestamp = windowOf(t.time, resolution);
+    const c = windows.get(timestamp);
+    if (!c) {
+      windows.set(timestamp, {
+        timestamp,
+        open: t.price,
+        high: t.price,
+        low: t.price,
+        close: t.price,
+        volume: t.quantity,
+      });
+      continue;
+    }
+    c.high = Math.max(c.high, t.price);
+    c.low = Math.min(c.low, t.price);
+    c.close = t.price;
+    c.volume += t.quantity;
+  }
+  return [...windows.values()].sort((a, b) => a.timestamp - b.timestamp);
 }
 
 /**
@@ -62,9 +87,11 @@ export function l1Errors(frames: readonly Frame[], symbol: string): { errors: st
     }
     const [i, f] = g;
     const between = frames.slice(w.after + 1, i).filter((x) => x.type !== 'candle');
-    if (show(f) !== show(w.frame) || between.length > 0) {
+    // After its update, never before it (an l1 frame that overtakes its l2update has nothing between either).
+    const early = i < w.after;
+    if (show(f) !== show(w.frame) || early || between.length > 0) {
       errors.push(
-        `l1 frame ${k + 1} (frame ${i}) is ${show(f)}; the book replayed from the snapshot and the l2updates makes it ${show(w.frame)}, right after ${w.after === 0 ? 'the snapshot' : `frame ${w.after} (the l2update that changed the top)`}${between.length ? `, but ${between.length} frames came between (first ${show(between[0]).slice(0, 200)})` : ''}`,
+        `l1 frame ${k + 1} (frame ${i}) is ${show(f)}; the book replayed from the snapshot and the l2updates makes it ${show(w.frame)}, right after ${w.after === 0 ? 'the snapshot' : `frame ${w.after} (the l2update that changed the top)`}${early ? ', but it came before that update' : ''}${between.length ? `, but ${between.length} frames came between (first ${show(between[0]).slice(0, 200)})` : ''}`,
       );
       break;
     }

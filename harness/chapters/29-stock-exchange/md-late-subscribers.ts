@@ -7,6 +7,7 @@ import { timeLimit } from '../../core/time-scale.ts';
 import { CASH, freshSymbol, freshUser, fund, type Order, type OrderBookL2, okBody, type Side, seApi } from './api.ts';
 import { same, show, withLog } from './md-check-kit.ts';
 import { MdClient, replay, streamUrl } from './md-client.ts';
+import { candlesOfTrades } from './md-derived.ts';
 import { RICH } from './properties.ts';
 
 /** A small deterministic generator of orders around 100.00 (seeded by the run). */
@@ -28,6 +29,9 @@ function orderStream(seed: number, users: readonly string[], symbol: string) {
     quantity: 1 + next(10),
   });
 }
+
+/** The candles' resolution of the late subscriber of every channel: one window a day, so one candle. */
+const DAY = 86400;
 
 export async function lateSubscribers(ctx: CheckContext): Promise<void> {
   const api = seApi(ctx);
@@ -60,13 +64,28 @@ export async function lateSubscribers(ctx: CheckContext): Promise<void> {
         const e1 = replay(early.frames, symbol);
         ctx.expect(e1.errors.length === 0, `the first subscriber's stream: ${e1.errors.slice(0, 3).join('; ')}`);
 
-        // A subscriber after a quiet spell: the snapshot is the book at the last update.
-        const quiet = await MdClient.open(ctx, log, symbol);
-        ctx.expect(await quiet.until(() => quiet.frames.length > 0), 'a late subscriber got no snapshot within 5 s');
+        // A subscriber of every channel after a quiet spell: the snapshot is the book at the last update, then the
+        // top of that book and the candle of the last trade's day (none before a trade), all at that seq. No l1 or
+        // candle subscriber watched these orders, so a publisher that derives the top or the candles only while
+        // someone watches shows here.
+        const quiet = await MdClient.open(ctx, log, symbol, `channels=l2,l1,candles&resolution=${DAY}`);
+        const lastCandle = candlesOfTrades(e1.trades, DAY).at(-1);
+        const wantFirst = [
+          { type: 'l1', symbol, seq: e1.lastSeq, bid: e1.bids[0] ?? null, ask: e1.asks[0] ?? null },
+          ...(lastCandle ? [{ type: 'candle', symbol, seq: e1.lastSeq, resolution: DAY, ...lastCandle }] : []),
+        ];
+        ctx.expect(
+          await quiet.until(() => quiet.frames.length > wantFirst.length),
+          `a late subscriber of every channel got ${show(quiet.frames).slice(0, 600)} within 5 s, not the snapshot and ${wantFirst.length} more frames`,
+        );
         const q = replay(quiet.frames, symbol);
         ctx.expect(
           q.errors.length === 0 && q.snapshotSeq === e1.lastSeq && same([q.bids, q.asks], [e1.bids, e1.asks]),
           `a subscriber after ${accepted} orders got ${show(quiet.frames[0])}; the first subscriber's stream gives seq ${e1.lastSeq} with ${show({ bids: e1.bids, asks: e1.asks })}`,
+        );
+        ctx.expect(
+          same(quiet.frames.slice(1), wantFirst),
+          `a late subscriber of every channel got ${show(quiet.frames.slice(1)).slice(0, 600)} after its snapshot; the first subscriber's stream (${e1.trades.length} trades) gives the top and the last candle ${show(wantFirst)}`,
         );
 
         // A subscriber while orders stream in (four clients placing orders one after another).

@@ -70,7 +70,7 @@ export const catalog = {
     {
       "id": "SE-C4",
       "kind": "conformance",
-      "title": "Executions, the L2 book, candles and the event log answer 200 as documented (filters, depth, windows, paging); bad input 400",
+      "title": "Executions, the L2 book, candles and the event log answer 200 as documented (filters, depth, windows, paging; candle filters select whole windows by their start); bad input 400",
       "covers": [
         "getExecutions",
         "getOrderBookL2",
@@ -81,7 +81,7 @@ export const catalog = {
     {
       "id": "SE-C5",
       "kind": "conformance",
-      "title": "The market-data WebSocket - a snapshot first, then an order's l2update, a match's trade and l2update and a cancel's l2update with consecutive seq and the log's sequence IDs, nothing of another symbol; a snapshot with every level of a book 12 levels deep; a plain GET 426; a malformed symbol, an unknown or repeated channel or a resolution the REST candles lack refused 400 with a problem body, on the upgrade too; a client that chooses no channels gets the l2 frames only; a channels=l1 subscriber gets exactly the top after each update that changed it (a size change included), a channels=candles subscriber the daily candle after each trade, a late subscriber of every channel the snapshot, top and last candle at the current seq; every frame valid against marketdata-frames.schema.json",
+      "title": "The market-data WebSocket - a snapshot first, then an order's l2update, a match's trade and l2update and a cancel's l2update with consecutive seq and the log's sequence IDs, nothing of another symbol; a snapshot with every level of a book 12 levels deep; a plain GET 426; a malformed symbol, an unknown (alone or beside known ones) or repeated channel, or a resolution the REST candles lack or that is not an integer refused 400 with a problem body, on the upgrade too; a client that chooses no channels gets the l2 frames only, also one that gives a resolution alone; a channels=l1 subscriber gets exactly the top after each update that changed it (a size change included), a channels=candles subscriber the daily candle after each trade, a late subscriber of every channel the snapshot, top and last candle at the current seq; every frame valid against marketdata-frames.schema.json",
       "covers": [
         "subscribeMarketData"
       ]
@@ -144,7 +144,7 @@ export const catalog = {
     {
       "id": "SE-I6",
       "kind": "property",
-      "title": "Random order and cancel streams, watched on the market-data WebSocket (channels l2, l1 and candles) - after every answer the book replayed from the snapshot and the l2updates equals the model's and the REST L2 book, seq has no gap, every match is one trade (maker, taker, price, quantity as the model and the REST executions say), every l1 frame is the top of that book at its seq and one comes right after every l2update that changed the top and no other, every trade is followed by its window's candle as the stream's trades make it, and at the end the stream's candles are the REST candles (OHLC and volume exact), every frame valid",
+      "title": "Random order and cancel streams, watched on the market-data WebSocket (channels l2, l1 and candles) - after every answer the book replayed from the snapshot and the l2updates equals the model's and the REST L2 book, seq has no gap, every match is one trade (maker, taker, price, quantity as the model and the REST executions say), every l1 frame is the top of that book at its seq and one comes right after (never before) every l2update that changed the top and no other, every trade is followed by its window's candle as the stream's trades make it, and at the end the stream's candles are the REST candles (OHLC and volume exact), every frame valid",
       "covers": [
         "invariant:12",
         "invariant:13",
@@ -156,7 +156,7 @@ export const catalog = {
     {
       "id": "SE-I7",
       "kind": "property",
-      "title": "A late subscriber, also one that subscribes while orders stream in, gets the snapshot first, consistent with the updates an earlier subscriber got at its seq, and after it every later frame exactly as the earlier subscriber got it; both end at the REST L2 book",
+      "title": "A late subscriber, also one that subscribes while orders stream in, gets the snapshot first, consistent with the updates an earlier subscriber got at its seq, and after it every later frame exactly as the earlier subscriber got it; both end at the REST L2 book; a subscriber of every channel after a quiet spell no l1 or candle subscriber watched gets the top of that book and the daily candle of the earlier subscriber's trades",
       "covers": [
         "invariant:12",
         "subscribeMarketData"
