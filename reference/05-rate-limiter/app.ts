@@ -31,13 +31,15 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
   async function decide(domain: string, entries: readonly Entry[], rule: RateLimitRule): Promise<Outcome> {
     const windowMs = UNIT_MS[rule.unit];
     // MUTANT shared-bucket: the key leaves out the descriptor values, so every user shares one bucket.
-    const key =
+    let key =
       mutant === 'shared-bucket'
         ? bucketKey(
             domain,
             entries.map((e) => ({ key: e.key, value: '*' })),
           )
         : bucketKey(domain, entries);
+    // MUTANT ambiguous-bucket-key: the entries joined with no separator, so [a=1, b=2] and [a="1b=2"] share a bucket.
+    if (mutant === 'ambiguous-bucket-key') key = `${domain}\u0000${entries.map((e) => `${e.key}=${e.value}`).join('')}`;
     const limit = mutant === 'off-by-one' ? rule.requests_per_unit + 1 : rule.requests_per_unit; // MUTANT off-by-one
     let out: Outcome;
     try {
@@ -55,6 +57,9 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
       return { allowed: true, remaining: rule.requests_per_unit, retryAfterMs: 0, resetMs: 0 };
     }
     if (mutant === 'off-by-one') out = { ...out, remaining: Math.max(0, out.remaining - 1) };
+    // MUTANT retry-after-one-ms-short: the wait rounded up minus 1 instead of plus 1 (ceil(...) - 1): 0 at its end.
+    if (mutant === 'retry-after-one-ms-short' && !out.allowed)
+      out = { ...out, retryAfterMs: Math.max(0, out.retryAfterMs - 2) };
     // MUTANT wrong-retry-after: half the real wait.
     if (mutant === 'wrong-retry-after' && !out.allowed)
       out = { ...out, retryAfterMs: Math.floor(out.retryAfterMs / 2) };

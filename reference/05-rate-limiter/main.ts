@@ -32,8 +32,9 @@ await runServer({
     } catch (error) {
       throw new ConfigError(`cannot read RULES_FILE ${rulesFile}: ${(error as Error).message}`);
     }
-    // MUTANT value-less-first, deepest-rule-applies: the same rules, matched wrongly.
-    if (mutant === 'value-less-first' || mutant === 'deepest-rule-applies') rules = new BrokenMatching(rules, mutant);
+    // MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped: the same rules, matched wrongly.
+    if (mutant === 'value-less-first' || mutant === 'deepest-rule-applies' || mutant === 'own-value-node-skipped')
+      rules = new BrokenMatching(rules, mutant);
     if (mutant === 'racy-redis-store' && !config.redisUrl) throw new ConfigError(`MUTANT ${mutant} needs REDIS_URL`);
     let store: LimiterStore;
     // These mutants live in the in-memory store.

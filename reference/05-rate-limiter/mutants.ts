@@ -125,6 +125,25 @@ export const MUTANTS = [
     breaks: 'RL-C5',
     description: 'entries deeper than the rule tree get the deepest rule on their way instead of no rule',
   },
+  // Found by StrykerJS survivors and no-coverage mutants (specs/05-rate-limiter/README.md, "Automated mutants").
+  {
+    name: 'retry-after-one-ms-short',
+    breaks: 'RL-I2',
+    description:
+      "a denial's retryAfterMs is the wait rounded up minus 1 ms (not plus 1): at the end of a wait it says 0 ms",
+  },
+  {
+    name: 'ambiguous-bucket-key',
+    breaks: 'RL-I3',
+    description:
+      'the bucket key joins the descriptor entries with no separator: [a=1, b=2] and [a="1b=2"] share one bucket',
+  },
+  {
+    name: 'own-value-node-skipped',
+    breaks: 'RL-C3',
+    description:
+      "the middleware skips a top-level node whose value is the request's (the test inverted): user_id: vip never limits vip",
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;

@@ -78,11 +78,14 @@ export class RuleBook {
   }
 }
 
-/** MUTANT value-less-first, deepest-rule-applies: a rule book that matches descriptors with one mistake. */
+/**
+ * MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped: a rule book that matches descriptors with
+ * one mistake.
+ */
 export class BrokenMatching extends RuleBook {
   constructor(
     from: RuleBook,
-    private readonly mistake: 'value-less-first' | 'deepest-rule-applies',
+    private readonly mistake: 'value-less-first' | 'deepest-rule-applies' | 'own-value-node-skipped',
   ) {
     super();
     for (const d of from.list()) this.put(d.domain, d.descriptors);
@@ -105,8 +108,28 @@ export class BrokenMatching extends RuleBook {
     }
     return undefined;
   }
+
+  override matchAttributes(
+    domain: string,
+    attributes: Record<string, string | undefined>,
+  ): { entry: Entry; rule: RateLimitRule } | undefined {
+    if (this.mistake !== 'own-value-node-skipped') return super.matchAttributes(domain, attributes);
+    for (const node of this.list().find((d) => d.domain === domain)?.descriptors ?? []) {
+      const value = attributes[node.key];
+      if (value === undefined || !node.rate_limit) continue;
+      if (node.value !== undefined && node.value === value) continue; // the test inverted
+      const entry = { key: node.key, value };
+      const rule = this.match(domain, [entry]);
+      if (rule) return { entry, rule };
+    }
+    return undefined;
+  }
 }
 
+/**
+ * One bucket per domain and descriptor list. Keys and values may hold any character ('=', NUL included), so the
+ * parts are JSON-encoded: two different lists never share a bucket.
+ */
 export function bucketKey(domain: string, entries: readonly Entry[]): string {
-  return `${domain}\u0000${entries.map((e) => `${e.key}=${e.value}`).join('\u0000')}`;
+  return JSON.stringify([domain, ...entries.map((e) => [e.key, e.value])]);
 }

@@ -134,6 +134,33 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
   });
   ctx.expectStatus(empty, 400, 'invalid_request');
   await addressIsTheClients(ctx, api);
+  await valueNodeLimitsItsValue(ctx, api);
+}
+
+/**
+ * A top-level node of `api` with a value limits the requests whose attribute has that value, and only them (section
+ * 2: a node with a value matches that value; one without matches any). With `user_id: <vip>` at 1 per minute the
+ * only rule, the vip user's second request is limited; another user and an anonymous request meet no rule.
+ */
+async function valueNodeLimitsItsValue(ctx: CheckContext, api: RlApi): Promise<void> {
+  const vip = `c3-vip-${runNonce()}`;
+  await installRules(ctx, api, 'api', [perMinute('user_id', 1, vip)]);
+  try {
+    await clearOfBoundary(ctx, 60_000, 2000);
+    const first = await api.protected(vip);
+    ctx.expectStatus(first, 200);
+    ctx.expect(
+      first.headers['x-ratelimit-limit'] === '1',
+      `the only rule is user_id: ${vip} at 1 per minute, and user ${vip} got X-Ratelimit-Limit ${first.headers['x-ratelimit-limit']}, not 1`,
+      first,
+    );
+    const second = await api.protected(vip);
+    ctx.expectStatus(second, 429, 'rate_limited');
+    for (const other of [`${vip}-other`, undefined])
+      for (let i = 0; i < 2; i++) ctx.expectStatus(await api.protected(other), 200);
+  } finally {
+    await installRules(ctx, api, 'api', [perMinute('user_id', 2)]);
+  }
 }
 
 /**

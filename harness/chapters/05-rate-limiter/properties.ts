@@ -232,11 +232,53 @@ export async function retryAfterIsHonoured(ctx: CheckContext): Promise<void> {
     },
     Math.min(ctx.numRuns, 10),
   );
+  await denialsToTheLastMillisecond(ctx, api, `${domain}-near`);
+}
+
+/**
+ * The last millisecond of a wait. A burst empties a 50-per-second rule, then requests follow one another for a
+ * second, so that (at each refill) some are denied just before one is let through. Every denial says a wait of at
+ * least 1 ms (rounded up: 0 is the answer of an admission), and a request sent once the previous one's denial has
+ * waited its retryAfterMs, plus 1 ms for the two clocks' millisecond grain, is admitted. Requests slower than the
+ * refill see no denials and prove nothing: the denials seen are recorded.
+ */
+async function denialsToTheLastMillisecond(ctx: CheckContext, api: RlApi, domain: string): Promise<void> {
+  const limit = 50;
+  await installRules(ctx, api, domain, [{ key: 'client', rate_limit: { unit: 'second', requests_per_unit: limit } }]);
+  const entries = [{ key: 'client', value: 'near' }];
+  await Promise.all(Array.from({ length: limit + 1 }, () => decided(ctx, api, domain, entries)));
+  let prev: Timed | undefined;
+  let denials = 0;
+  let retriedAfterWait = 0;
+  for (const until = Date.now() + W; Date.now() < until; ) {
+    const t = await decided(ctx, api, domain, entries);
+    if (!t.d.allowed) {
+      denials++;
+      ctx.expect(
+        t.d.retryAfterMs >= 1,
+        `a denial says retryAfterMs ${t.d.retryAfterMs}: a denied request must wait at least 1 ms (0 means admitted)`,
+        t.x,
+      );
+    }
+    const wait = prev?.d?.allowed === false ? prev.d.retryAfterMs : undefined;
+    if (prev && wait !== undefined && t.sentAt >= prev.doneAt + wait + 1) {
+      retriedAfterWait++;
+      ctx.expect(
+        t.d.allowed,
+        `denied ${t.sentAt - prev.doneAt} ms after a denial that said retryAfterMs ${wait} (no request in between)`,
+        t.x,
+      );
+    }
+    prev = t;
+  }
+  ctx.evidence.denialsNearRefill = denials;
+  ctx.evidence.retriedAfterWaitNearRefill = retriedAfterWait;
 }
 
 export async function keysAreIsolated(ctx: CheckContext): Promise<void> {
   const api = rlApi(ctx);
   const domain = `i3-${runNonce()}`;
+  await lookalikeListsAreIsolated(ctx, api, `${domain}-lookalike`);
   let run = 0;
   await ctx.property(
     fc.record({ limit: fc.integer({ min: 1, max: 6 }), others: fc.integer({ min: 1, max: 3 }) }),
@@ -261,6 +303,46 @@ export async function keysAreIsolated(ctx: CheckContext): Promise<void> {
     },
     Math.min(ctx.numRuns, 10),
   );
+}
+
+/**
+ * Descriptor lists that differ, but read the same once their keys and values are strung together, are different
+ * keys: a nested [a=1, b=2] and a single a="1b=2"; a NUL inside a value; '=' inside a key or value (the schema
+ * allows any character in both). Each pair matches rules of one unit and limit, so a shared bucket shows: one list
+ * used up leaves the other its whole limit.
+ */
+async function lookalikeListsAreIsolated(ctx: CheckContext, api: RlApi, domain: string): Promise<void> {
+  const limit = 2;
+  const rateLimit = { unit: 'minute' as const, requests_per_unit: limit };
+  await installRules(ctx, api, domain, [
+    { key: 'a', rate_limit: rateLimit, descriptors: [{ key: 'b', rate_limit: rateLimit }] },
+    { key: 'a=1', rate_limit: rateLimit },
+  ]);
+  const e = (...kv: [string, string][]) => kv.map(([key, value]) => ({ key, value }));
+  const pairs = [
+    [e(['a', '1'], ['b', '2']), e(['a', '1b=2'])],
+    [e(['a', '3'], ['b', '4']), e(['a', '3\u0000b=4'])],
+    [e(['a', '1=x']), e(['a=1', 'x'])],
+  ];
+  const show = (l: { key: string; value: string }[]) => JSON.stringify(l.map((x) => [x.key, x.value]));
+  for (const [used, other] of pairs as [ReturnType<typeof e>, ReturnType<typeof e>][]) {
+    await clearOfBoundary(ctx, 60_000, 3000);
+    let last: Timed | undefined;
+    for (let i = 0; i < limit + 1; i++) last = await decided(ctx, api, domain, used);
+    ctx.expect(
+      !last!.d!.allowed,
+      `${limit + 1} requests of ${show(used)} to ${limit} per minute: the last passed`,
+      last!.x,
+    );
+    for (let i = 0; i < limit; i++) {
+      const t = await decided(ctx, api, domain, other);
+      if (!t.d.allowed)
+        ctx.fail(
+          `with ${show(used)} limited, ${show(other)} (another descriptor list) was denied within its own limit of ${limit}: the two share a bucket`,
+          { exchange: t.x },
+        );
+    }
+  }
 }
 
 export async function ruleChangeKeepsOthers(ctx: CheckContext): Promise<void> {
