@@ -144,6 +144,29 @@ export const MUTANTS = [
     description:
       "the middleware skips a top-level node whose value is the request's (the test inverted): user_id: vip never limits vip",
   },
+  {
+    name: 'missing-attribute-matched',
+    breaks: 'RL-C3',
+    description:
+      'a request without X-User-Id meets the user_id rule (the skip test `||` became `&&`): all anonymous requests share one bucket',
+  },
+  {
+    name: 'ratelimit-reset-zero',
+    breaks: 'RL-C3',
+    description: "the RateLimit header's t is 0 (the quota whole now), also on a 429 that says to wait",
+  },
+  {
+    name: 'ratelimit-reset-as-time',
+    breaks: 'RL-C3',
+    description: "the RateLimit header's t is the epoch second the quota is whole again, not the seconds until then",
+  },
+  {
+    name: 'counter-ignores-previous-window',
+    breaks: 'RL-I1',
+    description:
+      "the sliding window counter's estimate leaves out the previous window: a fixed window, L more at each boundary",
+    env: { ALGORITHM: 'sliding_window_counter' },
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;

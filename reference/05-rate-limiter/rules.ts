@@ -79,13 +79,17 @@ export class RuleBook {
 }
 
 /**
- * MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped: a rule book that matches descriptors with
- * one mistake.
+ * MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped, missing-attribute-matched: a rule book that
+ * matches descriptors with one mistake.
  */
 export class BrokenMatching extends RuleBook {
   constructor(
     from: RuleBook,
-    private readonly mistake: 'value-less-first' | 'deepest-rule-applies' | 'own-value-node-skipped',
+    private readonly mistake:
+      | 'value-less-first'
+      | 'deepest-rule-applies'
+      | 'own-value-node-skipped'
+      | 'missing-attribute-matched',
   ) {
     super();
     for (const d of from.list()) this.put(d.domain, d.descriptors);
@@ -113,12 +117,14 @@ export class BrokenMatching extends RuleBook {
     domain: string,
     attributes: Record<string, string | undefined>,
   ): { entry: Entry; rule: RateLimitRule } | undefined {
-    if (this.mistake !== 'own-value-node-skipped') return super.matchAttributes(domain, attributes);
+    const own = this.mistake === 'own-value-node-skipped';
+    if (!own && this.mistake !== 'missing-attribute-matched') return super.matchAttributes(domain, attributes);
     for (const node of this.list().find((d) => d.domain === domain)?.descriptors ?? []) {
       const value = attributes[node.key];
-      if (value === undefined || !node.rate_limit) continue;
-      if (node.value !== undefined && node.value === value) continue; // the test inverted
-      const entry = { key: node.key, value };
+      // missing-attribute-matched: `||` became `&&`, so a request without the attribute meets the node's rule.
+      if (own ? value === undefined || !node.rate_limit : value === undefined && !node.rate_limit) continue;
+      if (node.value !== undefined && (own ? node.value === value : node.value !== value)) continue;
+      const entry = { key: node.key, value: value as string };
       const rule = this.match(domain, [entry]);
       if (rule) return { entry, rule };
     }

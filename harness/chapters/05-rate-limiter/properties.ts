@@ -33,6 +33,7 @@ export function overAdmission(algorithm: Algorithm, limit: number, trace: readon
     }
     for (const [k, n] of byWindow)
       if (n > limit) return `${n} admitted inside the window starting at ${k * W} (limit ${limit} per second)`;
+    if (algorithm === 'sliding_window_counter') return overPreviousWindow(limit, admitted, byWindow);
     return null;
   }
   for (let i = 0; i < admitted.length; i++) {
@@ -49,6 +50,28 @@ export function overAdmission(algorithm: Algorithm, limit: number, trace: readon
             : Number.POSITIVE_INFINITY
           : Math.floor(limit + (span * limit) / W);
       if (n > bound) return `${n} admitted within ${span} ms (the ${algorithm} definition allows ${bound})`;
+    }
+  }
+  return null;
+}
+
+/**
+ * The counter's estimate also weighs the previous window: in window k+1, at elapsed share p, no admission happens
+ * while curr + floor(prev · (1 - p)) >= L, so by time T at most L - floor(prev · (1 - p(T))) are admitted in it. prev
+ * (window k's admissions) is at least those surely inside window k, and the admissions counted in k+1 by T are
+ * those surely inside it answered by T: both only make the bound looser. Needs the target's clock (same machine).
+ */
+function overPreviousWindow(limit: number, admitted: readonly Timed[], byWindow: Map<number, number>): string | null {
+  for (const [k, prev] of byWindow) {
+    const start = (k + 1) * W;
+    const next = admitted
+      .filter((t) => t.sentAt >= start && Math.floor(t.doneAt / W) === k + 1)
+      .sort((a, b) => a.doneAt - b.doneAt);
+    for (const [i, t] of next.entries()) {
+      const p = (t.doneAt - start) / W;
+      const bound = limit - Math.floor(prev * (1 - p));
+      if (i + 1 > bound)
+        return `${i + 1} admitted ${t.doneAt - start} ms into the window after one with ${prev} admitted (limit ${limit} per second): the counter's estimate allows ${bound}`;
     }
   }
   return null;
