@@ -31,13 +31,18 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
   async function decide(domain: string, entries: readonly Entry[], rule: RateLimitRule): Promise<Outcome> {
     const windowMs = UNIT_MS[rule.unit];
     // MUTANT shared-bucket: the key leaves out the descriptor values, so every user shares one bucket.
-    const key =
+    let key =
       mutant === 'shared-bucket'
         ? bucketKey(
             domain,
             entries.map((e) => ({ key: e.key, value: '*' })),
           )
         : bucketKey(domain, entries);
+    // MUTANT ambiguous-bucket-key: the entries joined with no separator, so [a=1, b=2] and [a="1b=2"] share a bucket.
+    if (mutant === 'ambiguous-bucket-key') key = `${domain}\u0000${entries.map((e) => `${e.key}=${e.value}`).join('')}`;
+    // MUTANT counter-ignores-previous-window: a fresh state every window, so the counter's estimate never weighs the
+    // previous window (its `prev` is always 0): a fixed window in disguise.
+    if (mutant === 'counter-ignores-previous-window') key += `@${Math.floor(Date.now() / windowMs)}`;
     const limit = mutant === 'off-by-one' ? rule.requests_per_unit + 1 : rule.requests_per_unit; // MUTANT off-by-one
     let out: Outcome;
     try {
@@ -55,6 +60,9 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
       return { allowed: true, remaining: rule.requests_per_unit, retryAfterMs: 0, resetMs: 0 };
     }
     if (mutant === 'off-by-one') out = { ...out, remaining: Math.max(0, out.remaining - 1) };
+    // MUTANT retry-after-one-ms-short: the wait rounded up minus 1 instead of plus 1 (ceil(...) - 1): 0 at its end.
+    if (mutant === 'retry-after-one-ms-short' && !out.allowed)
+      out = { ...out, retryAfterMs: Math.max(0, out.retryAfterMs - 2) };
     // MUTANT wrong-retry-after: half the real wait.
     if (mutant === 'wrong-retry-after' && !out.allowed)
       out = { ...out, retryAfterMs: Math.floor(out.retryAfterMs / 2) };
@@ -105,10 +113,15 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
         if (!matched) return reply.send({ ok: true });
         const { entry, rule } = matched;
         const out = await decide(PROTECTED_DOMAIN, [entry], rule);
+        // MUTANT ratelimit-reset-zero: t says the quota is whole now. MUTANT ratelimit-reset-as-time: t is the moment
+        // (epoch seconds) the quota is whole, not the seconds until then.
+        let resetS = Math.ceil(out.resetMs / 1000);
+        if (mutant === 'ratelimit-reset-zero') resetS = 0;
+        if (mutant === 'ratelimit-reset-as-time') resetS = Math.ceil((Date.now() + out.resetMs) / 1000);
         const headers: Record<string, string> = {
           'x-ratelimit-limit': String(rule.requests_per_unit),
           'x-ratelimit-remaining': String(out.remaining),
-          ratelimit: `"rule";r=${out.remaining};t=${Math.ceil(out.resetMs / 1000)}`,
+          ratelimit: `"rule";r=${out.remaining};t=${resetS}`,
           'ratelimit-policy': `"rule";q=${rule.requests_per_unit};w=${UNIT_MS[rule.unit] / 1000}`,
         };
         if (out.allowed) return reply.headers(headers).send({ ok: true });

@@ -19,6 +19,8 @@ await runServer({
     let algorithm = (process.env['ALGORITHM']?.trim() || 'token_bucket') as Algorithm;
     if (!ALGORITHMS.includes(algorithm)) throw new ConfigError(`ALGORITHM must be one of ${ALGORITHMS.join(', ')}`);
     if (mutant === 'fixed-window-boundary') algorithm = 'fixed_window'; // MUTANT fixed-window-boundary
+    // MUTANT counter-ignores-previous-window: the sliding window counter's own mistake.
+    if (mutant === 'counter-ignores-previous-window') algorithm = 'sliding_window_counter';
     // MUTANT token-bucket-uncapped, denied-requests-cost-tokens: the token bucket's own mistakes.
     if (mutant === 'token-bucket-uncapped' || mutant === 'denied-requests-cost-tokens') algorithm = 'token_bucket';
     const failModeEnv = process.env['FAIL_MODE']?.trim() || 'open';
@@ -32,8 +34,15 @@ await runServer({
     } catch (error) {
       throw new ConfigError(`cannot read RULES_FILE ${rulesFile}: ${(error as Error).message}`);
     }
-    // MUTANT value-less-first, deepest-rule-applies: the same rules, matched wrongly.
-    if (mutant === 'value-less-first' || mutant === 'deepest-rule-applies') rules = new BrokenMatching(rules, mutant);
+    // MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped, missing-attribute-matched: the same
+    // rules, matched wrongly.
+    if (
+      mutant === 'value-less-first' ||
+      mutant === 'deepest-rule-applies' ||
+      mutant === 'own-value-node-skipped' ||
+      mutant === 'missing-attribute-matched'
+    )
+      rules = new BrokenMatching(rules, mutant);
     if (mutant === 'racy-redis-store' && !config.redisUrl) throw new ConfigError(`MUTANT ${mutant} needs REDIS_URL`);
     let store: LimiterStore;
     // These mutants live in the in-memory store.

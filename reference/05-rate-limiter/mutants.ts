@@ -125,6 +125,48 @@ export const MUTANTS = [
     breaks: 'RL-C5',
     description: 'entries deeper than the rule tree get the deepest rule on their way instead of no rule',
   },
+  // Found by StrykerJS survivors and no-coverage mutants (specs/05-rate-limiter/README.md, "Automated mutants").
+  {
+    name: 'retry-after-one-ms-short',
+    breaks: 'RL-I2',
+    description:
+      "a denial's retryAfterMs is the wait rounded up minus 1 ms (not plus 1): at the end of a wait it says 0 ms",
+  },
+  {
+    name: 'ambiguous-bucket-key',
+    breaks: 'RL-I3',
+    description:
+      'the bucket key joins the descriptor entries with no separator: [a=1, b=2] and [a="1b=2"] share one bucket',
+  },
+  {
+    name: 'own-value-node-skipped',
+    breaks: 'RL-C3',
+    description:
+      "the middleware skips a top-level node whose value is the request's (the test inverted): user_id: vip never limits vip",
+  },
+  {
+    name: 'missing-attribute-matched',
+    breaks: 'RL-C3',
+    description:
+      'a request without X-User-Id meets the user_id rule (the skip test `||` became `&&`): all anonymous requests share one bucket',
+  },
+  {
+    name: 'ratelimit-reset-zero',
+    breaks: 'RL-C3',
+    description: "the RateLimit header's t is 0 (the quota whole now), also on a 429 that says to wait",
+  },
+  {
+    name: 'ratelimit-reset-as-time',
+    breaks: 'RL-C3',
+    description: "the RateLimit header's t is the epoch second the quota is whole again, not the seconds until then",
+  },
+  {
+    name: 'counter-ignores-previous-window',
+    breaks: 'RL-I1',
+    description:
+      "the sliding window counter's estimate leaves out the previous window: a fixed window, L more at each boundary",
+    env: { ALGORITHM: 'sliding_window_counter' },
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;

@@ -78,11 +78,18 @@ export class RuleBook {
   }
 }
 
-/** MUTANT value-less-first, deepest-rule-applies: a rule book that matches descriptors with one mistake. */
+/**
+ * MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped, missing-attribute-matched: a rule book that
+ * matches descriptors with one mistake.
+ */
 export class BrokenMatching extends RuleBook {
   constructor(
     from: RuleBook,
-    private readonly mistake: 'value-less-first' | 'deepest-rule-applies',
+    private readonly mistake:
+      | 'value-less-first'
+      | 'deepest-rule-applies'
+      | 'own-value-node-skipped'
+      | 'missing-attribute-matched',
   ) {
     super();
     for (const d of from.list()) this.put(d.domain, d.descriptors);
@@ -105,8 +112,30 @@ export class BrokenMatching extends RuleBook {
     }
     return undefined;
   }
+
+  override matchAttributes(
+    domain: string,
+    attributes: Record<string, string | undefined>,
+  ): { entry: Entry; rule: RateLimitRule } | undefined {
+    const own = this.mistake === 'own-value-node-skipped';
+    if (!own && this.mistake !== 'missing-attribute-matched') return super.matchAttributes(domain, attributes);
+    for (const node of this.list().find((d) => d.domain === domain)?.descriptors ?? []) {
+      const value = attributes[node.key];
+      // missing-attribute-matched: `||` became `&&`, so a request without the attribute meets the node's rule.
+      if (own ? value === undefined || !node.rate_limit : value === undefined && !node.rate_limit) continue;
+      if (node.value !== undefined && (own ? node.value === value : node.value !== value)) continue;
+      const entry = { key: node.key, value: value as string };
+      const rule = this.match(domain, [entry]);
+      if (rule) return { entry, rule };
+    }
+    return undefined;
+  }
 }
 
+/**
+ * One bucket per domain and descriptor list. Keys and values may hold any character ('=', NUL included), so the
+ * parts are JSON-encoded: two different lists never share a bucket.
+ */
 export function bucketKey(domain: string, entries: readonly Entry[]): string {
-  return `${domain}\u0000${entries.map((e) => `${e.key}=${e.value}`).join('\u0000')}`;
+  return JSON.stringify([domain, ...entries.map((e) => [e.key, e.value])]);
 }

@@ -102,6 +102,15 @@ export function perMinute(key: string, limit: number, value?: string): Descripto
  * within W; the counter's estimate falls below L by the end of the next window (2W). A longer wait makes clients
  * wait for quota the definition has already given back.
  */
+/**
+ * The longest time until the whole quota is back (the IETF RateLimit header's t) under the algorithm's definition,
+ * in ms: a bucket refills (or drains) completely within W, a window's admissions age out within W, the counter's
+ * previous window stops weighing at the end of the next one (2W).
+ */
+export function maxResetMs(algorithm: Algorithm, windowMs: number): number {
+  return algorithm === 'sliding_window_counter' ? 2 * windowMs : windowMs;
+}
+
 export function maxRetryAfterMs(algorithm: Algorithm, limit: number, windowMs: number): number {
   switch (algorithm) {
     case 'token_bucket':

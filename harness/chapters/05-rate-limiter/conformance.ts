@@ -8,6 +8,7 @@ import {
   clearOfBoundary,
   decided,
   installRules,
+  maxResetMs,
   maxRetryAfterMs,
   perMinute,
   type RlApi,
@@ -84,6 +85,7 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
   const api = rlApi(ctx);
   await installRules(ctx, api, 'api', [perMinute('user_id', 2)]);
   const user = `c3-${runNonce()}`;
+  const algorithm = await algorithmOf(ctx, api);
   await clearOfBoundary(ctx, 60_000, 2000);
   const seen = [await api.protected(user), await api.protected(user)];
   for (const [i, x] of seen.entries()) {
@@ -114,7 +116,6 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
   );
   // Retry-After is the wait until one request is let through, not until the whole quota is back: at most what the
   // algorithm's definition can ask for 2 per minute (30 s for the buckets, the window for the others).
-  const algorithm = await algorithmOf(ctx, api);
   const most = Math.ceil(maxRetryAfterMs(algorithm, 2, 60_000) / 1000);
   const retry = Number(limited.headers['retry-after']);
   ctx.expect(
@@ -122,10 +123,30 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
     `Retry-After is ${limited.headers['retry-after']} s for 2 per minute: the ${algorithm} definition lets one request through within ${most} s`,
     limited,
   );
+  // RateLimit's t is the seconds until the whole quota is back: never sooner than one request's wait (1 s allowed
+  // for the two roundings), never later than the definition's full refill (the window; two for the counter).
+  const t = Number(/;t=(\d+)$/.exec(limited.headers.ratelimit ?? '')?.[1]);
+  const tMost = Math.ceil(maxResetMs(algorithm, 60_000) / 1000);
+  ctx.expect(
+    t >= retry - 1 && t <= tMost,
+    `the 429's RateLimit t is ${t} s with Retry-After ${retry} s for 2 per minute: the whole quota is back no sooner than one request, and within ${tMost} s (${algorithm})`,
+    limited,
+  );
+  for (const x of seen) {
+    const t200 = Number(/;t=(\d+)$/.exec(x.headers.ratelimit ?? '')?.[1]);
+    ctx.expect(
+      t200 <= tMost,
+      `RateLimit t is ${t200} s for 2 per minute: the ${algorithm} definition has the whole quota back within ${tMost} s`,
+      x,
+    );
+  }
   const other = await api.protected(`${user}-other`);
   ctx.expectStatus(other, 200);
-  const anonymous = await api.protected();
-  ctx.expectStatus(anonymous, 200);
+  // No X-User-Id: the request has no user_id, so the user_id rule (the only one) does not apply to it at all.
+  for (let i = 0; i < 3; i++) {
+    const anonymous = await api.protected();
+    ctx.expectStatus(anonymous, 200);
+  }
   const empty = await ctx.http.send({
     method: 'GET',
     path: '/api/v1/protected',
@@ -134,6 +155,33 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
   });
   ctx.expectStatus(empty, 400, 'invalid_request');
   await addressIsTheClients(ctx, api);
+  await valueNodeLimitsItsValue(ctx, api);
+}
+
+/**
+ * A top-level node of `api` with a value limits the requests whose attribute has that value, and only them (section
+ * 2: a node with a value matches that value; one without matches any). With `user_id: <vip>` at 1 per minute the
+ * only rule, the vip user's second request is limited; another user and an anonymous request meet no rule.
+ */
+async function valueNodeLimitsItsValue(ctx: CheckContext, api: RlApi): Promise<void> {
+  const vip = `c3-vip-${runNonce()}`;
+  await installRules(ctx, api, 'api', [perMinute('user_id', 1, vip)]);
+  try {
+    await clearOfBoundary(ctx, 60_000, 2000);
+    const first = await api.protected(vip);
+    ctx.expectStatus(first, 200);
+    ctx.expect(
+      first.headers['x-ratelimit-limit'] === '1',
+      `the only rule is user_id: ${vip} at 1 per minute, and user ${vip} got X-Ratelimit-Limit ${first.headers['x-ratelimit-limit']}, not 1`,
+      first,
+    );
+    const second = await api.protected(vip);
+    ctx.expectStatus(second, 429, 'rate_limited');
+    for (const other of [`${vip}-other`, undefined])
+      for (let i = 0; i < 2; i++) ctx.expectStatus(await api.protected(other), 200);
+  } finally {
+    await installRules(ctx, api, 'api', [perMinute('user_id', 2)]);
+  }
 }
 
 /**

@@ -241,4 +241,16 @@ describe('05-rate-limiter model', () => {
     expect(overAdmission('sliding_window_log', 2, [t(990, true), t(991, true), t(1000, true)])).toMatch(/3 admitted/);
     expect(overAdmission('sliding_window_log', 2, [t(0, true), t(1, true), t(1001, true)])).toBeNull();
   });
+  it("bounds the sliding counter also by the previous window's weight", () => {
+    // 4 in window 0, then at 5% of window 1 the estimate is floor(4 * 0.95) = 3: one more, not four.
+    const full = [t(700, true), t(701, true), t(702, true), t(703, true)];
+    expect(overAdmission('sliding_window_counter', 4, [...full, t(1050, true)])).toBeNull();
+    expect(overAdmission('sliding_window_counter', 4, [...full, t(1050, true), t(1051, true)])).toMatch(
+      /2 admitted 56 ms into the window after one with 4 admitted/,
+    );
+    // at 80% of window 1 the previous window weighs floor(4 * 0.2) = 0: four again
+    expect(
+      overAdmission('sliding_window_counter', 4, [...full, ...[1800, 1801, 1802, 1803].map((x) => t(x, true))]),
+    ).toBeNull();
+  });
 });

@@ -33,6 +33,7 @@ export function overAdmission(algorithm: Algorithm, limit: number, trace: readon
     }
     for (const [k, n] of byWindow)
       if (n > limit) return `${n} admitted inside the window starting at ${k * W} (limit ${limit} per second)`;
+    if (algorithm === 'sliding_window_counter') return overPreviousWindow(limit, admitted, byWindow);
     return null;
   }
   for (let i = 0; i < admitted.length; i++) {
@@ -49,6 +50,28 @@ export function overAdmission(algorithm: Algorithm, limit: number, trace: readon
             : Number.POSITIVE_INFINITY
           : Math.floor(limit + (span * limit) / W);
       if (n > bound) return `${n} admitted within ${span} ms (the ${algorithm} definition allows ${bound})`;
+    }
+  }
+  return null;
+}
+
+/**
+ * The counter's estimate also weighs the previous window: in window k+1, at elapsed share p, no admission happens
+ * while curr + floor(prev · (1 - p)) >= L, so by time T at most L - floor(prev · (1 - p(T))) are admitted in it. prev
+ * (window k's admissions) is at least those surely inside window k, and the admissions counted in k+1 by T are
+ * those surely inside it answered by T: both only make the bound looser. Needs the target's clock (same machine).
+ */
+function overPreviousWindow(limit: number, admitted: readonly Timed[], byWindow: Map<number, number>): string | null {
+  for (const [k, prev] of byWindow) {
+    const start = (k + 1) * W;
+    const next = admitted
+      .filter((t) => t.sentAt >= start && Math.floor(t.doneAt / W) === k + 1)
+      .sort((a, b) => a.doneAt - b.doneAt);
+    for (const [i, t] of next.entries()) {
+      const p = (t.doneAt - start) / W;
+      const bound = limit - Math.floor(prev * (1 - p));
+      if (i + 1 > bound)
+        return `${i + 1} admitted ${t.doneAt - start} ms into the window after one with ${prev} admitted (limit ${limit} per second): the counter's estimate allows ${bound}`;
     }
   }
   return null;
@@ -232,11 +255,58 @@ export async function retryAfterIsHonoured(ctx: CheckContext): Promise<void> {
     },
     Math.min(ctx.numRuns, 10),
   );
+  await denialsToTheLastMillisecond(ctx, api, `${domain}-near`);
+}
+
+/**
+ * The last millisecond of a wait. A burst empties a 20-per-second rule, then requests follow one another for 1.5 s,
+ * so that (at each refill, every 50 ms) some are denied just before one is let through: slow enough that requests
+ * on a loaded machine still meet denials. Every denial says a wait of at least 1 ms (rounded up: 0 is the answer of
+ * an admission), and a request sent once the previous one's denial has waited its retryAfterMs is admitted. That
+ * second half is timed with the client's high-resolution clock: the target decided the denial before its answer
+ * came back and the next request after it was sent, so at least retryAfterMs passed between the two decisions, also
+ * in whole milliseconds of the target's clock. Requests slower than the refill see no denials and prove nothing:
+ * the denials seen are recorded.
+ */
+async function denialsToTheLastMillisecond(ctx: CheckContext, api: RlApi, domain: string): Promise<void> {
+  const limit = 20;
+  await installRules(ctx, api, domain, [{ key: 'client', rate_limit: { unit: 'second', requests_per_unit: limit } }]);
+  const entries = [{ key: 'client', value: 'near' }];
+  await Promise.all(Array.from({ length: limit + 1 }, () => decided(ctx, api, domain, entries)));
+  let prev: { t: Timed; doneHr: number } | undefined;
+  let denials = 0;
+  let retriedAfterWait = 0;
+  for (const until = performance.now() + 1.5 * W; performance.now() < until; ) {
+    const sentHr = performance.now();
+    const t = await decided(ctx, api, domain, entries);
+    const doneHr = performance.now();
+    if (!t.d.allowed) {
+      denials++;
+      ctx.expect(
+        t.d.retryAfterMs >= 1,
+        `a denial says retryAfterMs ${t.d.retryAfterMs}: a denied request must wait at least 1 ms (0 means admitted)`,
+        t.x,
+      );
+    }
+    const wait = prev?.t.d?.allowed === false ? prev.t.d.retryAfterMs : undefined;
+    if (prev && wait !== undefined && sentHr >= prev.doneHr + wait) {
+      retriedAfterWait++;
+      ctx.expect(
+        t.d.allowed,
+        `denied ${(sentHr - prev.doneHr).toFixed(1)} ms after a denial that said retryAfterMs ${wait} (no request in between)`,
+        t.x,
+      );
+    }
+    prev = { t, doneHr };
+  }
+  ctx.evidence.denialsNearRefill = denials;
+  ctx.evidence.retriedAfterWaitNearRefill = retriedAfterWait;
 }
 
 export async function keysAreIsolated(ctx: CheckContext): Promise<void> {
   const api = rlApi(ctx);
   const domain = `i3-${runNonce()}`;
+  await lookalikeListsAreIsolated(ctx, api, `${domain}-lookalike`);
   let run = 0;
   await ctx.property(
     fc.record({ limit: fc.integer({ min: 1, max: 6 }), others: fc.integer({ min: 1, max: 3 }) }),
@@ -261,6 +331,46 @@ export async function keysAreIsolated(ctx: CheckContext): Promise<void> {
     },
     Math.min(ctx.numRuns, 10),
   );
+}
+
+/**
+ * Descriptor lists that differ, but read the same once their keys and values are strung together, are different
+ * keys: a nested [a=1, b=2] and a single a="1b=2"; a NUL inside a value; '=' inside a key or value (the schema
+ * allows any character in both). Each pair matches rules of one unit and limit, so a shared bucket shows: one list
+ * used up leaves the other its whole limit.
+ */
+async function lookalikeListsAreIsolated(ctx: CheckContext, api: RlApi, domain: string): Promise<void> {
+  const limit = 2;
+  const rateLimit = { unit: 'minute' as const, requests_per_unit: limit };
+  await installRules(ctx, api, domain, [
+    { key: 'a', rate_limit: rateLimit, descriptors: [{ key: 'b', rate_limit: rateLimit }] },
+    { key: 'a=1', rate_limit: rateLimit },
+  ]);
+  const e = (...kv: [string, string][]) => kv.map(([key, value]) => ({ key, value }));
+  const pairs = [
+    [e(['a', '1'], ['b', '2']), e(['a', '1b=2'])],
+    [e(['a', '3'], ['b', '4']), e(['a', '3\u0000b=4'])],
+    [e(['a', '1=x']), e(['a=1', 'x'])],
+  ];
+  const show = (l: { key: string; value: string }[]) => JSON.stringify(l.map((x) => [x.key, x.value]));
+  for (const [used, other] of pairs as [ReturnType<typeof e>, ReturnType<typeof e>][]) {
+    await clearOfBoundary(ctx, 60_000, 3000);
+    let last: Timed | undefined;
+    for (let i = 0; i < limit + 1; i++) last = await decided(ctx, api, domain, used);
+    ctx.expect(
+      !last!.d!.allowed,
+      `${limit + 1} requests of ${show(used)} to ${limit} per minute: the last passed`,
+      last!.x,
+    );
+    for (let i = 0; i < limit; i++) {
+      const t = await decided(ctx, api, domain, other);
+      if (!t.d.allowed)
+        ctx.fail(
+          `with ${show(used)} limited, ${show(other)} (another descriptor list) was denied within its own limit of ${limit}: the two share a bucket`,
+          { exchange: t.x },
+        );
+    }
+  }
 }
 
 export async function ruleChangeKeepsOthers(ctx: CheckContext): Promise<void> {

@@ -58,7 +58,7 @@ export const catalog = {
     {
       "id": "RL-C3",
       "kind": "conformance",
-      "title": "The protected endpoint answers 200 with the rate-limit headers, 429 with every documented header once limited",
+      "title": "The protected endpoint answers 200 with the rate-limit headers, 429 with every documented header once limited; a top-level node with a value limits only that value",
       "covers": [
         "getProtected"
       ]
@@ -92,7 +92,7 @@ export const catalog = {
     {
       "id": "RL-I2",
       "kind": "property",
-      "title": "A 429 carries consistent headers, and one request sent after Retry-After is admitted",
+      "title": "A 429 carries consistent headers, a denial's wait is at least 1 ms to its last millisecond, and one request sent after Retry-After is admitted",
       "covers": [
         "invariant:2",
         "getProtected"
@@ -101,7 +101,7 @@ export const catalog = {
     {
       "id": "RL-I3",
       "kind": "property",
-      "title": "Keys are isolated - exhausting one key leaves every other key its full limit",
+      "title": "Keys are isolated - exhausting one key leaves every other key its full limit, lookalike descriptor lists included",
       "covers": [
         "invariant:3",
         "shouldRateLimit"
