@@ -1,10 +1,22 @@
 // The per-mutant time limit scales with SDGRADE_TIME_SCALE: a timed-out mutant counts as detected, so a limit that
-// does not grow on a loaded machine would turn slow survivors into kills.
+// does not grow on a loaded machine would turn slow survivors into kills. And the variants a run grades under.
 import { expect, it } from 'vitest';
-import { mutantTimeLimit } from './cmd-mutate.ts';
+import { mutantTimeLimit, pickVariants } from './cmd-mutate.ts';
 
 it('multiplies --timeout-ms by SDGRADE_TIME_SCALE', () => {
   expect(mutantTimeLimit(600_000, {})).toBe(600_000);
   expect(mutantTimeLimit(600_000, { SDGRADE_TIME_SCALE: '4' })).toBe(2_400_000);
   expect(mutantTimeLimit(600_000, { SDGRADE_TIME_SCALE: 'x' })).toBe(600_000);
+});
+
+it("grades chapter 23's mutants under each concurrency strategy, not only the default pessimistic one", () => {
+  // Without the optimistic and constraint variants their modules' mutants were all "no coverage".
+  const log: string[] = [];
+  expect(pickVariants('23-hotel-reservation', { realDeps: true }, (l) => log.push(l))).toEqual([
+    'default',
+    'optimistic',
+    'constraint',
+    'memory-cache',
+  ]);
+  expect(log).toEqual([]);
 });
