@@ -9,14 +9,24 @@ it('multiplies --timeout-ms by SDGRADE_TIME_SCALE', () => {
   expect(mutantTimeLimit(600_000, { SDGRADE_TIME_SCALE: 'x' })).toBe(600_000);
 });
 
-it("grades chapter 23's mutants under each concurrency strategy, not only the default pessimistic one", () => {
-  // Without the optimistic and constraint variants their modules' mutants were all "no coverage".
+it("grades chapter 23's mutants under each concurrency strategy and, with --real-deps, on the embedded store", () => {
+  // Without these variants the optimistic and constraint modules' mutants, and the SQLite store's under --real-deps,
+  // were all "no coverage".
   const log: string[] = [];
   expect(pickVariants('23-hotel-reservation', { realDeps: true }, (l) => log.push(l))).toEqual([
     'default',
     'optimistic',
     'constraint',
     'memory-cache',
+    'embedded',
   ]);
   expect(log).toEqual([]);
+  // Without --real-deps the default itself runs on the embedded store: that variant would grade the same code again.
+  expect(pickVariants('23-hotel-reservation', {}, (l) => log.push(l))).toEqual([
+    'default',
+    'optimistic',
+    'constraint',
+    'memory-cache',
+  ]);
+  expect(log).toEqual([expect.stringMatching(/^variant embedded left out: without --real-deps/)]);
 });

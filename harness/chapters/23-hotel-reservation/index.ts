@@ -70,6 +70,16 @@ export const hotelReservation: ChapterModule<CheckId> = {
       env: { CACHE: 'memory' },
       notApplicable: { 'HR-F3': 'the cache is inside the process: there is no Redis to make stale' },
     },
+    // With real services configured (`mutate --real-deps`), the embedded SQLite store the default then leaves unrun.
+    {
+      name: 'embedded',
+      description: 'no DATABASE_URL or REDIS_URL: the embedded SQLite store and the in-process cache',
+      env: { DATABASE_URL: '', REDIS_URL: '' },
+      notApplicable: {
+        'HR-F2': 'no PostgreSQL: the embedded SQLite store has no database server to restart',
+        'HR-F3': 'the cache is inside the process: there is no Redis to make stale',
+      },
+    },
   ],
   load: loadHotelReservation,
   bench: benchHotelReservation,
