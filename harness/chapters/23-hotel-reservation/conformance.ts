@@ -363,7 +363,7 @@ async function keyReusedForOtherStays(ctx: CheckContext, rt: RoomType, body: New
     const code = (x.body as { code?: string } | undefined)?.code;
     ctx.expect(
       x.status === 409 && code === 'idempotency_key_reused',
-      `the same reservationId for ${what} answered ${x.status ?? x.error} ${code ?? ''}, not 409 idempotency_key_reused`,
+      `the same reservationId for ${what} answered ${x.status ?? x.error}${code ? ` ${code}` : ''}, not 409 idempotency_key_reused`,
       x,
     );
   }
@@ -372,7 +372,7 @@ async function keyReusedForOtherStays(ctx: CheckContext, rt: RoomType, body: New
   const code = (x.body as { code?: string } | undefined)?.code;
   ctx.expect(
     (x.status === 409 && code === 'idempotency_key_reused') || (x.status === 404 && code === 'room_type_not_found'),
-    `the same reservationId for another hotel answered ${x.status ?? x.error} ${code ?? ''}, not 409 idempotency_key_reused (or 404 room_type_not_found): taken as a replay of the reservation in the first hotel`,
+    `the same reservationId for another hotel answered ${x.status ?? x.error}${code ? ` ${code}` : ''}, not 409 idempotency_key_reused (or 404 room_type_not_found): taken as a replay of the reservation in the first hotel`,
     x,
   );
 }
