@@ -1,10 +1,32 @@
 // The per-mutant time limit scales with SDGRADE_TIME_SCALE: a timed-out mutant counts as detected, so a limit that
-// does not grow on a loaded machine would turn slow survivors into kills.
+// does not grow on a loaded machine would turn slow survivors into kills. And the variants a run grades under.
 import { expect, it } from 'vitest';
-import { mutantTimeLimit } from './cmd-mutate.ts';
+import { mutantTimeLimit, pickVariants } from './cmd-mutate.ts';
 
 it('multiplies --timeout-ms by SDGRADE_TIME_SCALE', () => {
   expect(mutantTimeLimit(600_000, {})).toBe(600_000);
   expect(mutantTimeLimit(600_000, { SDGRADE_TIME_SCALE: '4' })).toBe(2_400_000);
   expect(mutantTimeLimit(600_000, { SDGRADE_TIME_SCALE: 'x' })).toBe(600_000);
+});
+
+it("grades chapter 23's mutants under each concurrency strategy and, with --real-deps, on the embedded store", () => {
+  // Without these variants the optimistic and constraint modules' mutants, and the SQLite store's under --real-deps,
+  // were all "no coverage".
+  const log: string[] = [];
+  expect(pickVariants('23-hotel-reservation', { realDeps: true }, (l) => log.push(l))).toEqual([
+    'default',
+    'optimistic',
+    'constraint',
+    'memory-cache',
+    'embedded',
+  ]);
+  expect(log).toEqual([]);
+  // Without --real-deps the default itself runs on the embedded store: that variant would grade the same code again.
+  expect(pickVariants('23-hotel-reservation', {}, (l) => log.push(l))).toEqual([
+    'default',
+    'optimistic',
+    'constraint',
+    'memory-cache',
+  ]);
+  expect(log).toEqual([expect.stringMatching(/^variant embedded left out: without --real-deps/)]);
 });

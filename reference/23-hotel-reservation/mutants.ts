@@ -28,6 +28,11 @@ export const MUTANTS = [
     description: 'a reused reservationId with another guestId is answered as a replay (200), not 409',
   },
   {
+    name: 'replay-ignores-hotel',
+    breaks: 'HR-C4',
+    description: 'a reused reservationId naming another hotel is answered as a replay (200), not 409 (StrykerJS)',
+  },
+  {
     name: 'start-today-refused',
     breaks: 'HR-C4',
     description: 'a stay that starts today (UTC) is refused as 422 invalid_dates',

@@ -216,7 +216,9 @@ export class HotelStore {
     r: NewReservation,
   ): Promise<{ created: false; reservation: Reservation }> {
     // MUTANT replay-ignores-guest: another guest's request under the same key counts as a replay.
-    if (!sameRequest(existing, r, this.mutant === 'replay-ignores-guest'))
+    // MUTANT replay-ignores-hotel: so does one naming another hotel (taken as the first request's hotel).
+    const asked = this.mutant === 'replay-ignores-hotel' ? { ...r, hotelId: existing.hotelId } : r;
+    if (!sameRequest(existing, asked, this.mutant === 'replay-ignores-guest'))
       throw new ProblemError(
         409,
         'idempotency_key_reused',

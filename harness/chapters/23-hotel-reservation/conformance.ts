@@ -10,6 +10,7 @@ import {
   freshRoomType,
   type Hotel,
   hrApi,
+  type NewReservation,
   nightsOf,
   okBody,
   type Reservation,
@@ -243,6 +244,7 @@ export async function reservationConformance(ctx: CheckContext): Promise<void> {
   ctx.expectStatus(reused, 409, 'idempotency_key_reused');
   // Every field is part of the request: the same key from another guest is not a replay either.
   ctx.expectStatus(await api.reserve({ ...body, guestId: uniqueId('g') }), 409, 'idempotency_key_reused');
+  await keyReusedForOtherStays(ctx, rt, body);
   const gx = await api.getReservation(r.reservationId);
   ctx.expect(JSON.stringify(okBody<Reservation>(ctx, gx, 200, 'reading it')) === JSON.stringify(r), 'read differs', gx);
 
@@ -335,5 +337,42 @@ export async function reservationConformance(ctx: CheckContext): Promise<void> {
     await ctx.http.send({ method: 'GET', path: '/v1/reservations', validRequest: false }),
     400,
     'invalid_request',
+  );
+}
+
+/**
+ * HR-C4: the same reservationId naming another room type of the hotel, other dates, or another hotel is 409
+ * `idempotency_key_reused`, never a replay (StrykerJS found the hotel left out of the comparison unnoticed). Another
+ * hotel is named with this room type, which it does not have: that request may instead be refused 404
+ * `room_type_not_found` (which comes first is the implementation's), but never answered as the reservation.
+ */
+async function keyReusedForOtherStays(ctx: CheckContext, rt: RoomType, body: NewReservation) {
+  const api = hrApi(ctx);
+  const sibling = okBody<RoomType>(
+    ctx,
+    await api.createRoomType(rt.hotelId, { name: 'Twin', totalInventory: 4, rateMinor: 5_000, currency: 'JPY' }),
+    201,
+    'creating a second room type of the hotel',
+  );
+  for (const [changed, what] of [
+    [{ roomTypeId: sibling.roomTypeId }, 'another room type of the hotel'],
+    [{ startDate: day(11) }, 'a later start'],
+    [{ endDate: day(12) }, 'an earlier end'],
+  ] as const) {
+    const x = await api.reserve({ ...body, ...changed });
+    const code = (x.body as { code?: string } | undefined)?.code;
+    ctx.expect(
+      x.status === 409 && code === 'idempotency_key_reused',
+      `the same reservationId for ${what} answered ${x.status ?? x.error}${code ? ` ${code}` : ''}, not 409 idempotency_key_reused`,
+      x,
+    );
+  }
+  const elsewhere = await freshRoomType(ctx, api, 4);
+  const x = await api.reserve({ ...body, hotelId: elsewhere.hotelId });
+  const code = (x.body as { code?: string } | undefined)?.code;
+  ctx.expect(
+    (x.status === 409 && code === 'idempotency_key_reused') || (x.status === 404 && code === 'room_type_not_found'),
+    `the same reservationId for another hotel answered ${x.status ?? x.error}${code ? ` ${code}` : ''}, not 409 idempotency_key_reused (or 404 room_type_not_found): taken as a replay of the reservation in the first hotel`,
+    x,
   );
 }

@@ -55,13 +55,30 @@ export const hotelReservation: ChapterModule<CheckId> = {
         : m,
   ),
   // `sdgrade test 23 --variant memory-cache`: the in-process cache where Redis is configured (the default then uses
-  // Redis; without it, the embedded default already is this).
+  // Redis; without it, the embedded default already is this). `optimistic` and `constraint`: the book's other two
+  // concurrency strategies (the default is pessimistic), so `sdgrade mutate` runs their code too (their modules'
+  // mutants were "no coverage" under the default alone). Every check applies to each strategy.
   variants: [
+    ...(['optimistic', 'constraint'] as const).map((s) => ({
+      name: s,
+      description: `CONCURRENCY=${s} instead of pessimistic locking`,
+      env: { CONCURRENCY: s },
+    })),
     {
       name: 'memory-cache',
       description: 'CACHE=memory: the inventory cache in process even where REDIS_URL is given',
       env: { CACHE: 'memory' },
       notApplicable: { 'HR-F3': 'the cache is inside the process: there is no Redis to make stale' },
+    },
+    // With real services configured (`mutate --real-deps`), the embedded SQLite store the default then leaves unrun.
+    {
+      name: 'embedded',
+      description: 'no DATABASE_URL or REDIS_URL: the embedded SQLite store and the in-process cache',
+      env: { DATABASE_URL: '', REDIS_URL: '' },
+      notApplicable: {
+        'HR-F2': 'no PostgreSQL: the embedded SQLite store has no database server to restart',
+        'HR-F3': 'the cache is inside the process: there is no Redis to make stale',
+      },
     },
   ],
   load: loadHotelReservation,
