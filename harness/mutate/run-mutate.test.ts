@@ -347,6 +347,10 @@ describe('which files mutate takes', () => {
       'reference/09-url-shortener/base62.ts',
       'reference/09-url-shortener/codes.ts',
     ]);
+    // hand-written mutants in a module of their own are left out like mutants.ts
+    const leaderboard = chapterFiles(rootDir, '26-gaming-leaderboard', { realDeps: true });
+    expect(leaderboard).toContain('reference/26-gaming-leaderboard/board-redis.ts');
+    expect(leaderboard).not.toContain('reference/26-gaming-leaderboard/mutant-stores.ts');
     expect(globToRegExp('reference/**/*.ts').test('reference/a/b/c.ts')).toBe(true);
     expect(globToRegExp('*.ts').test('a/b.ts')).toBe(false);
   });

@@ -124,6 +124,10 @@ function authenticate(request: FastifyRequest, o: AppOptions): void {
     o.mutant === 'skew-one-sided', // MUTANT skew-one-sided
   );
   if (failure) throw new S3Error(failure.status, failure.code, `request refused: ${failure.code}`);
+  // MUTANT auth-comma-space-required: only ", " separates the Authorization header's parameters.
+  if (o.mutant === 'auth-comma-space-required' && /,(?! )/.test(String(request.headers.authorization))) {
+    throw new S3Error(400, 'InvalidArgument', 'request refused: InvalidArgument');
+  }
   const declared = String(request.headers['x-amz-content-sha256'] ?? '');
   if (declared.startsWith('STREAMING-')) {
     throw new S3Error(400, 'InvalidRequest', 'aws-chunked (streaming) uploads are not supported; send a length');

@@ -66,6 +66,11 @@ export async function uploadPart(
   t: Target,
   o: AppOptions,
 ): Promise<FastifyReply> {
+  // MUTANT part-number-prefix: only the leading digits of partNumber are read ("2x" is part 2).
+  if (o.mutant === 'part-number-prefix') {
+    const prefix = /^[0-9]{1,5}(?=[^0-9])/.exec(t.query.get('partNumber') ?? '');
+    if (prefix) t.query.set('partNumber', prefix[0]);
+  }
   const partNumber = partNumberOf(t.query.get('partNumber'), o.mutant === 'part-number-max-exclusive');
   const upload = await uploadOf(t, o);
   let bytes = bodyOf(request);

@@ -208,6 +208,28 @@ export const MUTANTS = [
     description:
       'a part uploaded again keeps the size recorded for the earlier one (ListParts and EntityTooSmall see it)',
   },
+  // From the StrykerJS sample (`sdgrade mutate 25 --seed 20261204`): each survived before its check was strengthened.
+  {
+    name: 'auth-comma-space-required',
+    breaks: 'SOS-C5',
+    description:
+      'an Authorization header whose parameters are separated by "," alone (no space, as AWS documents it) is refused',
+  },
+  {
+    name: 'part-number-prefix',
+    breaks: 'SOS-C7',
+    description: 'UploadPart reads only the leading digits of partNumber: "2x" is part 2, not 400 InvalidArgument',
+  },
+  {
+    name: 'etag-quoted-only',
+    breaks: 'SOS-C3',
+    description: 'If-Match / If-None-Match compare the quoted ETag only: the bare MD5 hex is not taken as the ETag',
+  },
+  {
+    name: 'etag-star-ignored',
+    breaks: 'SOS-C3',
+    description: 'If-Match / If-None-Match "*" is compared as an ETag: If-None-Match: * never answers 304',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 /**

@@ -5,6 +5,7 @@ import { crc32 } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppOptions } from './app.ts';
 import type { ObjectRow } from './metadata-store.ts';
+import type { MutantName } from './mutants.ts';
 import { bodyOf, type Target } from './request-target.ts';
 import { S3Error } from './s3-answers.ts';
 
@@ -89,11 +90,11 @@ export async function getObject(
 ): Promise<FastifyReply> {
   const etag = `"${row.etag}"`;
   const ifMatch = request.headers['if-match'];
-  if (typeof ifMatch === 'string' && !matchesEtag(ifMatch, etag)) {
+  if (typeof ifMatch === 'string' && !matchesEtag(ifMatch, etag, o.mutant)) {
     throw new S3Error(412, 'PreconditionFailed', 'At least one of the preconditions you specified did not hold.');
   }
   const ifNoneMatch = request.headers['if-none-match'];
-  if (typeof ifNoneMatch === 'string' && matchesEtag(ifNoneMatch, etag)) {
+  if (typeof ifNoneMatch === 'string' && matchesEtag(ifNoneMatch, etag, o.mutant)) {
     return reply.code(304).header('etag', etag).send();
   }
   const range = parseRange(request.headers.range, row.size, o.mutant === 'range-end-exclusive');
@@ -115,11 +116,17 @@ export async function getObject(
   return reply.code(200).send(bytes);
 }
 
-export function matchesEtag(header: string, etag: string): boolean {
+/** `mutant`: MUTANT etag-quoted-only (a bare MD5 is not the ETag), MUTANT etag-star-ignored (`*` is not "any"). */
+export function matchesEtag(header: string, etag: string, mutant?: MutantName): boolean {
   return header
     .split(',')
     .map((s) => s.trim())
-    .some((s) => s === '*' || s === etag || `"${s}"` === etag);
+    .some(
+      (s) =>
+        (s === '*' && mutant !== 'etag-star-ignored') ||
+        s === etag ||
+        (`"${s}"` === etag && mutant !== 'etag-quoted-only'),
+    );
 }
 
 /**

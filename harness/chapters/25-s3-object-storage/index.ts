@@ -40,5 +40,14 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
     'SOS-F3': killMidUpload,
   },
   mutants: MUTANTS,
+  // The metadata store is PostgreSQL when DATABASE_URL is set, else SQLite: with real services configured
+  // (`mutate --real-deps`), `embedded` grades the SQLite store the default then leaves unrun.
+  variants: [
+    {
+      name: 'embedded',
+      description: 'no DATABASE_URL: the metadata in the embedded SQLite store',
+      env: { DATABASE_URL: '' },
+    },
+  ],
   load: loadS3ObjectStorage,
 };

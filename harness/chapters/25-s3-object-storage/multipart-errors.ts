@@ -35,6 +35,24 @@ export async function multipartErrors(ctx: CheckContext): Promise<void> {
       `UploadPart with part number ${n}`,
     );
   }
+  // Not a number at all, though it starts like one (the spec's pattern is ^[0-9]{1,5}$).
+  for (const n of ['2x', '1.5']) {
+    await expectError(
+      ctx,
+      c.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: n as unknown as number,
+          Body: 'x',
+        }),
+      ),
+      'InvalidArgument',
+      400,
+      `UploadPart with part number ${n}`,
+    );
+  }
   await partDigestsChecked(ctx, c, u, parts);
 
   const refused: [string, Parts, string][] = [

@@ -69,6 +69,7 @@ export async function objectConformance(ctx: CheckContext): Promise<void> {
     412,
     'If-Match with another ETag',
   );
+  await conditionalReads(ctx, c, bucket, key, bytes);
   const head = await c.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   ctx.expect(
     head.ContentLength === 300 && head.ETag === md5(bytes),
@@ -196,4 +197,22 @@ async function sameKeyTwoBuckets(ctx: CheckContext, s3: S3, bucket: string): Pro
   ctx.expect(first.toString() === 'in the first bucket', `${bucket}/shared answers "${first}"`);
   await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'shared' }));
   await c.send(new DeleteBucketCommand({ Bucket: other }));
+}
+
+/**
+ * The ETag in a condition as the spec takes it: quoted as answered or the bare MD5 hex, one of a comma-separated
+ * list, or `*` (any object). If-Match with a match answers the bytes; If-None-Match with one answers 304.
+ */
+async function conditionalReads(ctx: CheckContext, c: S3Client, bucket: string, key: string, bytes: Buffer) {
+  const quoted = md5(bytes);
+  const bare = quoted.slice(1, -1);
+  const other = '"00000000000000000000000000000000"';
+  for (const ifMatch of [quoted, bare, `${other}, ${quoted}`, '*']) {
+    const r = await sdkError(c.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch })));
+    ctx.expect(!r, `If-Match: ${ifMatch} (matching the object) answered ${r?.status} ${r?.name}, not 200`);
+  }
+  for (const ifNoneMatch of [bare, `${other}, ${quoted}`, '*']) {
+    const r = await sdkError(c.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfNoneMatch: ifNoneMatch })));
+    ctx.expect(r?.status === 304, `If-None-Match: ${ifNoneMatch} answered ${r?.status ?? 200}, not 304`);
+  }
 }

@@ -64,6 +64,16 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
         ]),
       ),
     },
+    // With real services configured (`mutate --real-deps`), `embedded` grades the in-process board and the SQLite
+    // history the default then leaves unrun.
+    {
+      name: 'embedded',
+      description: 'no REDIS_URL or DATABASE_URL: the board in the process (rebuilt from SQLite on start)',
+      env: { REDIS_URL: '', DATABASE_URL: '' },
+      notApplicable: {
+        'RGL-F2': 'no Redis: the board is inside the process, there is no Redis to restart (the default grades it)',
+      },
+    },
   ],
   load: loadLeaderboard,
   bench: benchLeaderboard,

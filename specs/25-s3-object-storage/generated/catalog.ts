@@ -54,7 +54,7 @@ export const catalog = {
     {
       "id": "SOS-C3",
       "kind": "conformance",
-      "title": "Through the AWS SDK - PUT answers the MD5 ETag, GET the same bytes, ranges 206 with Content-Range, an unsatisfiable range 416, If-None-Match 304, If-Match 412, HEAD the size and the time of the PUT, DELETE 204 then NoSuchKey, the same key in two buckets and the same bytes under two keys kept apart; a wrong checksum (each one given) is 400 BadDigest with nothing stored; the key limit is in UTF-8 bytes",
+      "title": "Through the AWS SDK - PUT answers the MD5 ETag, GET the same bytes, ranges 206 with Content-Range, an unsatisfiable range 416, If-None-Match with the ETag (quoted, bare, in a list or `*`) 304, If-Match with it 200 and with another 412, HEAD the size and the time of the PUT, DELETE 204 then NoSuchKey, the same key in two buckets and the same bytes under two keys kept apart; a wrong checksum (each one given) is 400 BadDigest with nothing stored; the key limit is in UTF-8 bytes",
       "covers": [
         "putObject",
         "getObject",
@@ -73,7 +73,7 @@ export const catalog = {
     {
       "id": "SOS-C5",
       "kind": "conformance",
-      "title": "SigV4 - no signature 403 AccessDenied, an unknown key 403 InvalidAccessKeyId, a clock 20 minutes behind or ahead 403 RequestTimeTooSkewed, a wrong secret or a changed path or header 403 SignatureDoesNotMatch, a body other than the one signed (or none) 400 XAmzContentSHA256Mismatch; nothing refused is stored",
+      "title": "SigV4 - no signature 403 AccessDenied, an unknown key 403 InvalidAccessKeyId, a clock 20 minutes behind or ahead 403 RequestTimeTooSkewed, a wrong secret or a changed path or header 403 SignatureDoesNotMatch, a body other than the one signed (or none) 400 XAmzContentSHA256Mismatch; nothing refused is stored; an Authorization header without spaces after its commas accepted",
       "covers": [
         "invariant:6"
       ]
@@ -93,7 +93,7 @@ export const catalog = {
     {
       "id": "SOS-C7",
       "kind": "conformance",
-      "title": "Multipart errors through the AWS SDK - complete with a wrong ETag or a part never uploaded 400 InvalidPart, out of order or a part listed twice 400 InvalidPartOrder, a part before the last one byte under the minimum size 400 EntityTooSmall, each leaving no object and the upload usable; part numbers outside 1..10000 400 and part 10,000 taken; UploadPart with a wrong Content-MD5 or CRC-32 400 BadDigest, the part kept; an upload id through another key or the same key in another bucket 404 NoSuchUpload; a complete racing an abort or another complete - exactly one succeeds; abort 204, then ListParts, UploadPart, complete and abort 404 NoSuchUpload and no object",
+      "title": "Multipart errors through the AWS SDK - complete with a wrong ETag or a part never uploaded 400 InvalidPart, out of order or a part listed twice 400 InvalidPartOrder, a part before the last one byte under the minimum size 400 EntityTooSmall, each leaving no object and the upload usable; part numbers outside 1..10000 or not whole numbers (2x, 1.5) 400 and part 10,000 taken; UploadPart with a wrong Content-MD5 or CRC-32 400 BadDigest, the part kept; an upload id through another key or the same key in another bucket 404 NoSuchUpload; a complete racing an abort or another complete - exactly one succeeds; abort 204, then ListParts, UploadPart, complete and abort 404 NoSuchUpload and no object",
       "covers": [
         "createOrCompleteMultipartUpload",
         "putObject",

@@ -580,9 +580,9 @@ export interface operations {
                 uploadId?: string;
             };
             header?: {
-                /** @description Answer 412 PreconditionFailed unless the object's ETag is this one. */
+                /** @description Answer 412 PreconditionFailed unless one of these ETags is the object's: a comma-separated list, each quoted as answered or the bare MD5 hex; `*` matches any object. */
                 "If-Match"?: string;
-                /** @description Answer 304 when the object's ETag is this one. */
+                /** @description Answer 304 when one of these ETags is the object's (a list and forms as for If-Match; `*` matches any object). */
                 "If-None-Match"?: string;
                 /** @description One byte range: `bytes=first-last`, `bytes=first-` or `bytes=-suffixLength`. */
                 Range?: string;
