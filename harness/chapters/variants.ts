@@ -46,7 +46,12 @@ export function withVariant<M extends ChapterModule>(module: M, v: Variant): M {
     if (!(id in checks)) throw new Error(`${module.slug} variant ${v.name}: no check ${id} to mark not applicable`);
     checks[id] = async (ctx) => ctx.skip(`not applicable to variant ${v.name}: ${reason}`);
   }
-  return { ...module, checks };
+  // Without its `needs`: a check that does not apply says so, not that the variant lacks the service it would need.
+  const catalog = {
+    ...module.catalog,
+    checks: module.catalog.checks.map((c) => (v.notApplicable?.[c.id] ? { ...c, needs: [] } : c)),
+  };
+  return { ...module, checks, catalog };
 }
 
 /** The manifest that deploys the variant: its own (beside the reference manifest), else the reference manifest. */

@@ -307,6 +307,7 @@ describe('deployment variants', () => {
           ran.push('B');
         },
       },
+      catalog: { checks: [{ id: 'A', needs: ['dependency:redis'] }, { id: 'B', needs: ['dependency:redis'] }] },
       variants: [
         { name: 'lite', description: 'no B', env: { MODE: 'lite' }, notApplicable: { B: 'lite keeps no history' } },
         { name: 'pg', description: 'on PostgreSQL', env: {}, needs: ['postgres'] as const },
@@ -326,6 +327,8 @@ describe('deployment variants', () => {
     await expect(lite.checks.B?.(ctx)).rejects.toThrow();
     expect(ran).toEqual(['A']);
     expect(skipped).toEqual(['not applicable to variant lite: lite keeps no history']);
+    // B's needs are dropped, so the runner reports the variant's reason, not a missing service; A keeps its own.
+    expect(lite.catalog.checks.map((c) => c.needs)).toEqual([['dependency:redis'], []]);
     expect(withVariant(module, findVariant(module, 'default'))).toBe(module);
     expect(variantUnavailable(findVariant(module, 'pg'), {})).toMatch(/real postgres .*SDGRADE_DATABASE_URL/);
     expect(variantUnavailable(findVariant(module, 'pg'), { SDGRADE_DATABASE_URL: 'postgres://x' })).toBeNull();

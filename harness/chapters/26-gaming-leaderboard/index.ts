@@ -72,6 +72,7 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
       env: { REDIS_URL: '', DATABASE_URL: '' },
       notApplicable: {
         'RGL-F2': 'no Redis: the board is inside the process, there is no Redis to restart (the default grades it)',
+        'RGL-I7': 'equal scores share a rank here, as in the default (the tie-break-time variant grades the tie-break)',
       },
     },
   ],
