@@ -307,7 +307,12 @@ describe('deployment variants', () => {
           ran.push('B');
         },
       },
-      catalog: { checks: [{ id: 'A', needs: ['dependency:redis'] }, { id: 'B', needs: ['dependency:redis'] }] },
+      catalog: {
+        checks: [
+          { id: 'A', needs: ['dependency:redis'] },
+          { id: 'B', needs: ['dependency:redis'] },
+        ],
+      },
       variants: [
         { name: 'lite', description: 'no B', env: { MODE: 'lite' }, notApplicable: { B: 'lite keeps no history' } },
         { name: 'pg', description: 'on PostgreSQL', env: {}, needs: ['postgres'] as const },
