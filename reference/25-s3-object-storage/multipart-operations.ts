@@ -197,10 +197,18 @@ export async function completeMultipartUpload(
   const joinOrder =
     o.mutant === 'parts-in-upload-order' ? [...parts].sort((a, b) => a.lastModified - b.lastModified) : parts;
   const objectId = randomUUID();
-  const size = o.data.appendJoined(
-    objectId,
-    joinOrder.map((p) => p.objectId),
-  );
+  let size: number;
+  try {
+    size = o.data.appendJoined(
+      objectId,
+      joinOrder.map((p) => p.objectId),
+    );
+  } catch (error) {
+    // An abort (or another complete) that ended the upload after its parts were read dropped their data: this
+    // complete lost the race and answers NoSuchUpload, as it would have a moment later. Any other error stands.
+    await uploadOf(t, o);
+    throw error;
+  }
   const etag =
     o.mutant === 'multipart-etag-whole-body'
       ? md5Hex(o.data.read(objectId)) // MUTANT multipart-etag-whole-body
