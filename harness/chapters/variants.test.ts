@@ -83,3 +83,52 @@ describe('deployment variants with their own manifest', () => {
     ]);
   });
 });
+
+describe('deployment variants', () => {
+  it('skips, with the variant and its reason, a check that cannot apply to it; other checks are untouched', async () => {
+    const { withVariant, findVariant, variantsOf, variantUnavailable } = await import('./variants.ts');
+    const ran: string[] = [];
+    const module = {
+      slug: 'xx-fixture',
+      checks: {
+        A: async () => {
+          ran.push('A');
+        },
+        B: async () => {
+          ran.push('B');
+        },
+      },
+      catalog: {
+        checks: [
+          { id: 'A', needs: ['dependency:redis'] },
+          { id: 'B', needs: ['dependency:redis'] },
+        ],
+      },
+      variants: [
+        { name: 'lite', description: 'no B', env: { MODE: 'lite' }, notApplicable: { B: 'lite keeps no history' } },
+        { name: 'pg', description: 'on PostgreSQL', env: {}, needs: ['postgres'] as const },
+      ],
+    } as unknown as Parameters<typeof withVariant>[0];
+    expect(variantsOf(module).map((v) => v.name)).toEqual(['default', 'lite', 'pg']);
+    expect(() => findVariant(module, 'nope')).toThrow(/its variants: default, lite, pg/);
+    const lite = withVariant(module, findVariant(module, 'lite'));
+    const skipped: string[] = [];
+    const ctx = {
+      skip: (reason: string) => {
+        skipped.push(reason);
+        throw new Error(reason);
+      },
+    } as never;
+    await lite.checks.A?.(ctx);
+    await expect(lite.checks.B?.(ctx)).rejects.toThrow();
+    expect(ran).toEqual(['A']);
+    expect(skipped).toEqual(['not applicable to variant lite: lite keeps no history']);
+    // B's needs are dropped, so the runner reports the variant's reason, not a missing service; A keeps its own.
+    expect(lite.catalog.checks.map((c) => c.needs)).toEqual([['dependency:redis'], []]);
+    expect(withVariant(module, findVariant(module, 'default'))).toBe(module);
+    expect(variantUnavailable(findVariant(module, 'pg'), {})).toMatch(/real postgres .*SDGRADE_DATABASE_URL/);
+    expect(variantUnavailable(findVariant(module, 'pg'), { SDGRADE_DATABASE_URL: 'postgres://x' })).toBeNull();
+    const broken = { ...module, variants: [{ name: 'x', description: '', env: {}, notApplicable: { Z: 'no Z' } }] };
+    expect(() => withVariant(broken, findVariant(broken, 'x'))).toThrow(/no check Z/);
+  });
+});

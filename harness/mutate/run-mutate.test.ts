@@ -2,7 +2,6 @@
 // environment, coverage from the baseline (which checks reach each mutant), the score with its interval, and
 // equivalents that need a reason.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rootDir } from '../core/paths.ts';
@@ -290,117 +289,5 @@ describe('per-check coverage', () => {
     expect([...cov.everywhere].sort()).toEqual(['late', 'onlySkipped', 'start']);
     // no spans at all: every mutant reached is reached everywhere
     expect([...attributeHits(hits, null).everywhere].sort()).toEqual([...hits.keys()].sort());
-  });
-});
-
-describe('deployment variants', () => {
-  it('skips, with the variant and its reason, a check that cannot apply to it; other checks are untouched', async () => {
-    const { withVariant, findVariant, variantsOf, variantUnavailable } = await import('../chapters/variants.ts');
-    const ran: string[] = [];
-    const module = {
-      slug: 'xx-fixture',
-      checks: {
-        A: async () => {
-          ran.push('A');
-        },
-        B: async () => {
-          ran.push('B');
-        },
-      },
-      catalog: {
-        checks: [
-          { id: 'A', needs: ['dependency:redis'] },
-          { id: 'B', needs: ['dependency:redis'] },
-        ],
-      },
-      variants: [
-        { name: 'lite', description: 'no B', env: { MODE: 'lite' }, notApplicable: { B: 'lite keeps no history' } },
-        { name: 'pg', description: 'on PostgreSQL', env: {}, needs: ['postgres'] as const },
-      ],
-    } as unknown as Parameters<typeof withVariant>[0];
-    expect(variantsOf(module).map((v) => v.name)).toEqual(['default', 'lite', 'pg']);
-    expect(() => findVariant(module, 'nope')).toThrow(/its variants: default, lite, pg/);
-    const lite = withVariant(module, findVariant(module, 'lite'));
-    const skipped: string[] = [];
-    const ctx = {
-      skip: (reason: string) => {
-        skipped.push(reason);
-        throw new Error(reason);
-      },
-    } as never;
-    await lite.checks.A?.(ctx);
-    await expect(lite.checks.B?.(ctx)).rejects.toThrow();
-    expect(ran).toEqual(['A']);
-    expect(skipped).toEqual(['not applicable to variant lite: lite keeps no history']);
-    // B's needs are dropped, so the runner reports the variant's reason, not a missing service; A keeps its own.
-    expect(lite.catalog.checks.map((c) => c.needs)).toEqual([['dependency:redis'], []]);
-    expect(withVariant(module, findVariant(module, 'default'))).toBe(module);
-    expect(variantUnavailable(findVariant(module, 'pg'), {})).toMatch(/real postgres .*SDGRADE_DATABASE_URL/);
-    expect(variantUnavailable(findVariant(module, 'pg'), { SDGRADE_DATABASE_URL: 'postgres://x' })).toBeNull();
-    const broken = { ...module, variants: [{ name: 'x', description: '', env: {}, notApplicable: { Z: 'no Z' } }] };
-    expect(() => withVariant(broken, findVariant(broken, 'x'))).toThrow(/no check Z/);
-  });
-});
-
-describe('which files mutate takes', () => {
-  it('the core modules by default, a glob when given', async () => {
-    const { chapterFiles, globToRegExp } = await import('./chapter-files.ts');
-    const core = chapterFiles(rootDir, '09-url-shortener');
-    expect(core).toContain('reference/09-url-shortener/codes.ts');
-    expect(core.some((f) => /main\.ts$|mutants\.ts$|\.test\.ts$|redis|postgres/.test(f))).toBe(false);
-    expect(chapterFiles(rootDir, '09-url-shortener', { realDeps: true })).toContain(
-      'reference/09-url-shortener/store-postgres.ts',
-    );
-    expect(chapterFiles(rootDir, '09-url-shortener', { glob: '{codes,base62}.ts' })).toEqual([
-      'reference/09-url-shortener/base62.ts',
-      'reference/09-url-shortener/codes.ts',
-    ]);
-    // hand-written mutants in a module of their own are left out like mutants.ts
-    const leaderboard = chapterFiles(rootDir, '26-gaming-leaderboard', { realDeps: true });
-    expect(leaderboard).toContain('reference/26-gaming-leaderboard/board-redis.ts');
-    expect(leaderboard).not.toContain('reference/26-gaming-leaderboard/mutant-stores.ts');
-    expect(globToRegExp('reference/**/*.ts').test('reference/a/b/c.ts')).toBe(true);
-    expect(globToRegExp('*.ts').test('a/b.ts')).toBe(false);
-  });
-});
-
-describe('hand-written mutant switches', () => {
-  it('marks the switch lines and the branches they open, nothing else', async () => {
-    const { mutantSwitchLines } = await import('./mutant-switches.ts');
-    const src = [
-      'export function f(x: number, mutant?: string) {', // 1: names the parameter
-      '  const y = x + 1;', // 2
-      "  if (mutant === 'off') {", // 3
-      '    return { y: 0 };', // 4
-      '  }', // 5
-      '  return y; // plain', // 6
-      '  // MUTANT off: the comment marks it', // 7
-      '}', // 8
-    ].join('\n');
-    expect([...mutantSwitchLines(src)].sort((a, b) => a - b)).toEqual([1, 3, 4, 5, 7]);
-  });
-
-  it('also marks brace-less ifs, ternary consequents and functions documented as a MUTANT (fixture)', async () => {
-    const { mutantSwitchLines } = await import('./mutant-switches.ts');
-    const src = readFileSync(join(rootDir, 'fixtures/mutate/switches.ts'), 'utf8');
-    const lines = src.split('\n');
-    const marked = mutantSwitchLines(src);
-    const plain = lines.flatMap((l, i) => (l.includes('// plain') ? [i + 1] : []));
-    const at = (text: string) => lines.findIndex((l) => l.includes(text)) + 1;
-    // every plain line is left in the population
-    expect(plain.filter((n) => marked.has(n))).toEqual([]);
-    for (const text of [
-      "mutant === 'shared'",
-      'xs.reduce((a, b) => a + b, 0)',
-      "if (mutant === 'braced')",
-      'return key + 1;',
-      "if (mutant === 'braceless')",
-      'console.log(x);',
-      '/** MUTANT broken',
-      'const m = n * 3;',
-      'return m - 1;',
-      'return n * 4;',
-    ])
-      expect(marked.has(at(text)), text).toBe(true);
   });
 });
