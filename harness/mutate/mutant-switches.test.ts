@@ -20,7 +20,7 @@ describe('hand-written mutant switches', () => {
     expect([...mutantSwitchLines(src)].sort((a, b) => a - b)).toEqual([1, 3, 4, 5, 7]);
   });
 
-  it('also marks brace-less ifs, ternary consequents and functions documented as a MUTANT (fixture)', async () => {
+  it('also marks brace-less ifs, ternary consequents, functions documented as a MUTANT, the rest of a block a `!==` switch leaves early, and private methods only switches call; never a `!==` branch (fixture)', async () => {
     const { mutantSwitchLines } = await import('./mutant-switches.ts');
     const src = readFileSync(join(rootDir, 'fixtures/mutate/switches.ts'), 'utf8');
     const lines = src.split('\n');
@@ -40,6 +40,11 @@ describe('hand-written mutant switches', () => {
       'const m = n * 3;',
       'return m - 1;',
       'return n * 4;',
+      'const late = xs.length + 1;',
+      'return late;',
+      'return n + 1;',
+      'return n * 9;',
+      'return 2;',
     ])
       expect(marked.has(at(text)), text).toBe(true);
   });

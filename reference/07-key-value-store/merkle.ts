@@ -12,7 +12,7 @@ export function bucketOf(key: string): number {
 }
 
 /** The tree as a heap-ordered array: node i has children 2i+1 and 2i+2; the last LEAVES entries are the buckets. */
-/** MUTANT merkle-counts-versions (`countsOnly`): a leaf hashes each key's number of versions, not their dots. */
+/** With `countsOnly` (the MUTANT merkle-counts-versions) a leaf hashes each key's number of versions, not its dots. */
 export function buildTree(entries: Iterable<[string, Version[]]>, countsOnly = false): string[] {
   const buckets: string[][] = Array.from({ length: LEAVES }, () => []);
   for (const [key, versions] of entries) {
