@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { parse } from 'yaml';
+import { lintAsyncApi as lintChapterAsyncApi } from '../../core/asyncapi-lint.ts';
 import { specFile } from '../../core/paths.ts';
 
 export const FRAMES_FILE = specFile('13-chat-system', 'frames.schema.json');
@@ -70,15 +70,19 @@ export const FRAME_DEFS: Record<'ClientFrame' | 'ServerFrame', Record<string, st
 };
 
 /**
- * Lints asyncapi.yaml as far as this project can without new packages: it is AsyncAPI 3, every message payload is
- * a $ref into frames.schema.json, every such schema compiles under Ajv's strict mode, its examples fit it, and each
- * channel message and operation reference resolves. Returns the problems (empty when clean).
+ * Lints asyncapi.yaml as far as this project can without new packages (harness/core/asyncapi-lint.ts: AsyncAPI 3,
+ * every message payload a $ref into frames.schema.json, every frame covered, every reference resolving), and
+ * frames.schema.json itself: every schema compiles under Ajv's strict mode and its examples fit it. Returns the
+ * problems (empty when clean).
  */
 export function lintAsyncApi(): string[] {
-  const problems: string[] = [];
-  const doc = parse(readFileSync(ASYNCAPI_FILE, 'utf8')) as Json;
-  if (doc.asyncapi !== '3.0.0') problems.push(`asyncapi is ${String(doc.asyncapi)}, not 3.0.0`);
   const schema = loadFramesSchema();
+  const problems = lintChapterAsyncApi({
+    file: ASYNCAPI_FILE,
+    framesFile: FRAMES_FILE,
+    framesSchema: schema as { $defs?: Record<string, unknown> },
+    frameDefs: [...Object.values(FRAME_DEFS.ClientFrame), ...Object.values(FRAME_DEFS.ServerFrame)],
+  });
   let strict: FrameValidator;
   try {
     strict = new FrameValidator(schema, true);
@@ -97,32 +101,6 @@ export function lintAsyncApi(): string[] {
       const v = strict.check(name, ex);
       if (v.length) problems.push(`$defs/${name} example does not fit: ${v.join('; ')}`);
     }
-  }
-  const messages = ((doc.components as Json)?.messages ?? {}) as Record<string, Json>;
-  const covered = new Set<string>();
-  for (const [name, m] of Object.entries(messages)) {
-    const ref = ((m.payload as Json)?.schema as Json)?.$ref;
-    const match = typeof ref === 'string' ? /^frames\.schema\.json#\/\$defs\/(\w+)$/.exec(ref) : null;
-    if (!match) problems.push(`message ${name}: payload is not a $ref into frames.schema.json`);
-    else if (!defs[match[1]!]) problems.push(`message ${name}: $defs/${match[1]} does not exist`);
-    else covered.add(match[1]!);
-  }
-  for (const def of [...Object.values(FRAME_DEFS.ClientFrame), ...Object.values(FRAME_DEFS.ServerFrame)])
-    if (!covered.has(def)) problems.push(`frame ${def} has no AsyncAPI message`);
-  const channels = (doc.channels ?? {}) as Record<string, Json>;
-  const refOk = (ref: unknown) => {
-    if (typeof ref !== 'string' || !ref.startsWith('#/')) return false;
-    let node: unknown = doc;
-    for (const part of ref.slice(2).split('/')) node = (node as Json | undefined)?.[part];
-    return node !== undefined;
-  };
-  for (const [cname, c] of Object.entries(channels))
-    for (const [mname, m] of Object.entries((c.messages ?? {}) as Record<string, Json>))
-      if (!refOk(m.$ref)) problems.push(`channel ${cname} message ${mname}: ${String(m.$ref)} does not resolve`);
-  for (const [oname, op] of Object.entries((doc.operations ?? {}) as Record<string, Json>)) {
-    if (!refOk((op.channel as Json)?.$ref)) problems.push(`operation ${oname}: its channel does not resolve`);
-    for (const m of [...((op.messages as Json[]) ?? []), ...(((op.reply as Json)?.messages as Json[]) ?? [])])
-      if (!refOk(m.$ref)) problems.push(`operation ${oname}: message ${String(m.$ref)} does not resolve`);
   }
   return problems;
 }

@@ -15,7 +15,7 @@ import {
   timeLimit,
 } from '../grade-test-kit.ts';
 import { stockExchange } from './index.ts';
-import { lintMdFrames } from './md-frames.ts';
+import { lintMdAsyncApi, lintMdFrames } from './md-frames.ts';
 
 const realDatabase = Boolean(process.env.SDGRADE_DATABASE_URL);
 const base = referenceGradeBase(stockExchange, 10);
@@ -23,6 +23,10 @@ const base = referenceGradeBase(stockExchange, 10);
 describe('29-stock-exchange reference', () => {
   it('has market-data frame schemas that compile under Ajv strict mode, with examples that fit', () => {
     expect(lintMdFrames()).toEqual([]);
+  });
+
+  it('has an AsyncAPI 3 document whose messages are the frame schemas, one per frame type', () => {
+    expect(lintMdAsyncApi()).toEqual([]);
   });
 
   it(

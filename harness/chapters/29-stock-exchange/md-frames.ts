@@ -3,9 +3,11 @@
 // names - the frame-level sibling of the HTTP exchange validator, as chapter 13 does for its chat frames.
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { lintAsyncApi } from '../../core/asyncapi-lint.ts';
 import { specFile } from '../../core/paths.ts';
 
 export const MD_FRAMES_FILE = specFile('29-stock-exchange', 'marketdata-frames.schema.json');
+export const MD_ASYNCAPI_FILE = specFile('29-stock-exchange', 'asyncapi.yaml');
 
 /** `type` -> $defs name of every server frame. */
 export const MD_FRAME_DEFS: Record<string, string> = {
@@ -73,4 +75,14 @@ export function lintMdFrames(): string[] {
   }
   for (const def of Object.values(MD_FRAME_DEFS)) if (!schema.$defs[def]) problems.push(`no $defs/${def}`);
   return problems;
+}
+
+/** asyncapi.yaml: AsyncAPI 3, a message for every frame type, payloads $refs into the frames file, references resolve. */
+export function lintMdAsyncApi(): string[] {
+  return lintAsyncApi({
+    file: MD_ASYNCAPI_FILE,
+    framesFile: MD_FRAMES_FILE,
+    framesSchema: JSON.parse(readFileSync(MD_FRAMES_FILE, 'utf8')) as { $defs?: Record<string, unknown> },
+    frameDefs: Object.values(MD_FRAME_DEFS),
+  });
 }
