@@ -34,13 +34,14 @@ await runServer({
     } catch (error) {
       throw new ConfigError(`cannot read RULES_FILE ${rulesFile}: ${(error as Error).message}`);
     }
-    // MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped, missing-attribute-matched: the same
-    // rules, matched wrongly.
+    // MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped, missing-attribute-matched,
+    // value-matched-across-keys: the same rules, matched wrongly.
     if (
       mutant === 'value-less-first' ||
       mutant === 'deepest-rule-applies' ||
       mutant === 'own-value-node-skipped' ||
-      mutant === 'missing-attribute-matched'
+      mutant === 'missing-attribute-matched' ||
+      mutant === 'value-matched-across-keys'
     )
       rules = new BrokenMatching(rules, mutant);
     if (mutant === 'racy-redis-store' && !config.redisUrl) throw new ConfigError(`MUTANT ${mutant} needs REDIS_URL`);

@@ -167,6 +167,12 @@ export const MUTANTS = [
       "the sliding window counter's estimate leaves out the previous window: a fixed window, L more at each boundary",
     env: { ALGORITHM: 'sliding_window_counter' },
   },
+  {
+    name: 'value-matched-across-keys',
+    breaks: 'RL-C5',
+    description:
+      'the value-specific node is looked up by value alone (its key test became `true`): plan=vip meets the user: vip rule',
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;

@@ -79,8 +79,8 @@ export class RuleBook {
 }
 
 /**
- * MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped, missing-attribute-matched: a rule book that
- * matches descriptors with one mistake.
+ * MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped, missing-attribute-matched,
+ * value-matched-across-keys: a rule book that matches descriptors with one mistake.
  */
 export class BrokenMatching extends RuleBook {
   constructor(
@@ -89,7 +89,8 @@ export class BrokenMatching extends RuleBook {
       | 'value-less-first'
       | 'deepest-rule-applies'
       | 'own-value-node-skipped'
-      | 'missing-attribute-matched',
+      | 'missing-attribute-matched'
+      | 'value-matched-across-keys',
   ) {
     super();
     for (const d of from.list()) this.put(d.domain, d.descriptors);
@@ -100,10 +101,13 @@ export class BrokenMatching extends RuleBook {
     let deepest: RateLimitRule | undefined;
     for (const [i, e] of entries.entries()) {
       if (!level) return this.mistake === 'deepest-rule-applies' ? deepest : undefined;
+      // value-matched-across-keys: the value-specific lookup leaves out the key test, so a node of another key with
+      // the entry's value wins.
+      const across = this.mistake === 'value-matched-across-keys';
       const node =
         this.mistake === 'value-less-first'
           ? level.find((n) => n.key === e.key && (n.value === undefined || n.value === e.value))
-          : (level.find((n) => n.key === e.key && n.value === e.value) ??
+          : (level.find((n) => (across || n.key === e.key) && n.value === e.value) ??
             level.find((n) => n.key === e.key && n.value === undefined));
       if (!node) return undefined;
       if (i === entries.length - 1) return node.rate_limit;

@@ -239,6 +239,7 @@ export async function descriptorMatching(ctx: CheckContext): Promise<void> {
   const cases: { entries: ReturnType<typeof e>; limit: number | null; why: string }[] = [
     { entries: e(['user', 'vip']), limit: 1, why: 'the node with the value wins over the value-less one before it' },
     { entries: e(['user', 'someone']), limit: 5, why: 'a value-less node matches any other value' },
+    { entries: e(['plan', 'vip']), limit: 4, why: 'a node with the value but another key (user: vip) does not match' },
     { entries: e(['message_type', 'marketing'], ['to_number', '2061111111']), limit: 3, why: 'a nested level' },
     { entries: e(['message_type', 'marketing']), limit: null, why: 'the node it lands on has no rate_limit' },
     { entries: e(['message_type', 'transactional'], ['to_number', '1']), limit: null, why: 'no node has the value' },

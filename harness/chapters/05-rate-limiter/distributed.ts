@@ -7,7 +7,7 @@ import type { Exchange } from '../../core/http-client.ts';
 import { withToxic } from '../../core/network-faults.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { algorithmOf, installRules, rlApi, runNonce, type Timed } from './api.ts';
-import { overAdmission } from './properties.ts';
+import { overAdmission } from './over-admission.ts';
 
 async function decideAt(ctx: CheckContext, baseUrl: string, domain: string, value: string): Promise<Timed> {
   const sentAt = Date.now();

@@ -23,7 +23,7 @@ import {
 } from '../grade-test-kit.ts';
 import { counterVsExactWindow } from './accuracy.ts';
 import { rateLimiter } from './index.ts';
-import { overAdmission } from './properties.ts';
+import { overAdmission } from './over-admission.ts';
 
 const realRedis = Boolean(process.env.SDGRADE_REDIS_URL);
 let network: NetworkFaults;

@@ -6,6 +6,7 @@ import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { admissionsWithinDefinition } from './admissions-within-definition.ts';
 import { benchRateLimiter } from './bench.ts';
 import {
   decisionConformance,
@@ -15,13 +16,10 @@ import {
   rulesConformance,
 } from './conformance.ts';
 import { instanceKilled, instancesShareOneLimit, storeDownThenBack, storeSlowed } from './distributed.ts';
+import { keysAreIsolated } from './keys-isolated.ts';
 import { loadRateLimiter } from './load.ts';
-import {
-  admissionsWithinDefinition,
-  keysAreIsolated,
-  retryAfterIsHonoured,
-  ruleChangeKeepsOthers,
-} from './properties.ts';
+import { retryAfterIsHonoured } from './retry-after-honoured.ts';
+import { ruleChangeKeepsOthers } from './rule-change-keeps-others.ts';
 
 export const rateLimiter: ChapterModule<CheckId> = {
   slug: '05-rate-limiter',

@@ -1,0 +1,112 @@
+// RL-I1: fast-check traces of bursts and idle gaps over the wire, with the check's seed, each held to the bound the
+// reported algorithm's definition implies (over-admission.ts); and a limited key stays limited while idle.
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import {
+  algorithmOf,
+  clearOfBoundary,
+  decided,
+  installRules,
+  type RlApi,
+  rlApi,
+  runNonce,
+  type Timed,
+  UNIT_MS,
+} from './api.ts';
+import { overAdmission, W } from './over-admission.ts';
+
+async function burst(ctx: CheckContext, domain: string, value: string, size: number): Promise<Timed[]> {
+  const api = rlApi(ctx);
+  return Promise.all(Array.from({ length: size }, () => decided(ctx, api, domain, [{ key: 'client', value }])));
+}
+
+export async function admissionsWithinDefinition(ctx: CheckContext): Promise<void> {
+  const api = rlApi(ctx);
+  const algorithm = await algorithmOf(ctx, api);
+  const domain = `i1-${runNonce()}`;
+  ctx.evidence.algorithm = algorithm;
+  const rule = (limit: number) => [
+    { key: 'client', rate_limit: { unit: 'second' as const, requests_per_unit: limit } },
+  ];
+  // A key limited for an hour must stay limited while it is idle (its state outlives any idle time shorter than its
+  // window); started first, and checked after the other traces, so its idle time costs the check little.
+  const idle = await idleKeyStaysLimited(ctx, api, domain);
+  // An idle key's bucket refills to its capacity and no further: one request, then an idle 1.5 windows, then a
+  // burst. Every definition admits at most L of a burst sent at once after that (buckets cap at L, windows hold L).
+  {
+    const limit = 3;
+    const d = `${domain}-cap`;
+    await installRules(ctx, api, d, rule(limit));
+    const trace: Timed[] = [await decided(ctx, api, d, [{ key: 'client', value: 'idle' }])];
+    await ctx.sleep(1.5 * W);
+    trace.push(...(await burst(ctx, d, 'idle', 2 * limit + 1)));
+    const over = overAdmission(algorithm, limit, trace);
+    if (over) ctx.fail(`a burst after 1.5 idle windows: ${over}`, { counterexample: { limit, trace: summary(trace) } });
+  }
+  // Then a fixed trace: the book's edge bursts, 2L+1 at 20% and at 70% of a window and again just past its end.
+  {
+    const limit = 4;
+    await installRules(ctx, api, domain, rule(limit));
+    const value = `edge-${runNonce()}`;
+    const trace: Timed[] = [];
+    await ctx.sleep(W - (Date.now() % W) + 0.2 * W);
+    trace.push(...(await burst(ctx, domain, value, 2 * limit + 1)));
+    await ctx.sleep(W - (Date.now() % W) - 0.3 * W);
+    trace.push(...(await burst(ctx, domain, value, 2 * limit + 1)));
+    await ctx.sleep(W - (Date.now() % W) + 0.05 * W);
+    trace.push(...(await burst(ctx, domain, value, 2 * limit + 1)));
+    const over = overAdmission(algorithm, limit, trace);
+    if (over) ctx.fail(`edge bursts: ${over}`, { counterexample: { limit, trace: summary(trace) } });
+  }
+  // Then generated traces: per run a fresh key, a limit, and bursts separated by idle gaps.
+  const step = fc.record({ gapMs: fc.integer({ min: 0, max: 600 }), size: fc.integer({ min: 1, max: 12 }) });
+  let run = 0;
+  await ctx.property(
+    fc.record({ limit: fc.integer({ min: 2, max: 6 }), steps: fc.array(step, { minLength: 1, maxLength: 4 }) }),
+    async ({ limit, steps }) => {
+      const d = `${domain}-${run++}`;
+      await installRules(ctx, api, d, rule(limit));
+      const trace: Timed[] = [];
+      for (const s of steps) {
+        await ctx.sleep(s.gapMs);
+        trace.push(...(await burst(ctx, d, 'k', s.size)));
+      }
+      const over = overAdmission(algorithm, limit, trace);
+      if (over) ctx.fail(over, { counterexample: { limit, steps, trace: summary(trace) } });
+    },
+    Math.min(ctx.numRuns, 8),
+  );
+  await idle();
+}
+
+/**
+ * Exhausts a key of a 2-per-hour rule now and returns the second half: after at least IDLE_MS without a request the
+ * key is still denied. Every definition agrees: a bucket refills 2 per hour (far less than one token in IDLE_MS),
+ * the fixed and sliding windows still hold both admissions (the trace stays clear of an hour boundary).
+ */
+const IDLE_MS = 20_000;
+async function idleKeyStaysLimited(ctx: CheckContext, api: RlApi, domain: string): Promise<() => Promise<void>> {
+  const d = `${domain}-idle`;
+  const limit = 2;
+  await installRules(ctx, api, d, [{ key: 'client', rate_limit: { unit: 'hour', requests_per_unit: limit } }]);
+  await clearOfBoundary(ctx, UNIT_MS.hour, 2 * IDLE_MS);
+  const entries = [{ key: 'client', value: 'idle' }];
+  const first: Timed[] = [];
+  for (let i = 0; i < limit + 1; i++) first.push(await decided(ctx, api, d, entries));
+  const lastAt = first[first.length - 1]!.doneAt;
+  return async () => {
+    await ctx.sleep(Math.max(0, lastAt + IDLE_MS - Date.now()));
+    const after = await decided(ctx, api, d, entries);
+    ctx.evidence.idleMsBeforeRetry = after.sentAt - lastAt;
+    if (after.d.allowed)
+      ctx.fail(
+        `a key that used its ${limit} per hour was let through again after ${after.sentAt - lastAt} ms idle: ` +
+          'its state was lost before its window ended',
+        { exchange: after.x },
+      );
+  };
+}
+
+function summary(trace: readonly Timed[]) {
+  return trace.map((t) => ({ sentAt: t.sentAt, doneAt: t.doneAt, allowed: t.d?.allowed }));
+}
