@@ -59,7 +59,8 @@ export class Membership {
     // MUTANT modulo-hashing: serverIndex = hash(key) % N, the rehashing problem the book starts from.
     if (m === 'modulo-hashing') return new ModuloPlacement();
     return createPlacement(this.o.algorithm, {
-      virtualNodes: this.o.virtualNodes,
+      // MUTANT virtual-nodes-setting-ignored: VIRTUAL_NODES never reaches the ring, which keeps its own default (200).
+      virtualNodes: m === 'virtual-nodes-setting-ignored' ? undefined : this.o.virtualNodes,
       tableSize: this.o.tableSize,
       // MUTANT unstable-hash: a salt drawn at random by each process, so each instance has its own ring.
       ...(m === 'unstable-hash' ? { hash: saltedHash48(`${Math.random()}`) } : {}),

@@ -8,6 +8,8 @@ export interface Mutant {
   description: string;
   /** Deployment settings the mutant needs (the algorithm whose code it breaks). */
   env?: Readonly<Record<string, string>>;
+  /** Settings the mutant's deployment declares (the configuration that goes with its env). */
+  settings?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export const MUTANTS = [
@@ -156,6 +158,14 @@ export const MUTANTS = [
     description:
       "jump hash's bucket order is rebuilt in join order on every change and restart, never restored: a restart moves keys",
     env: { ALGORITHM: 'jump' },
+  },
+  {
+    name: 'virtual-nodes-setting-ignored',
+    breaks: 'CH-C4',
+    description:
+      'VIRTUAL_NODES never reaches the ring: a deployment configured (and declared) with 100 per unit of weight has 200',
+    env: { VIRTUAL_NODES: '100' },
+    settings: { virtualNodesPerUnit: 100 },
   },
 ] as const satisfies readonly Mutant[];
 

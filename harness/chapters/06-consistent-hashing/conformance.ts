@@ -174,6 +174,19 @@ async function statsAgreeWithLookups(ctx: CheckContext, api: PlacementApi, s: St
       `${v.id} (weight ${v.weight}) has ${v.virtualNodes} virtual nodes, not weight x ${perUnit}`,
       x,
     );
+  // The per-unit count the deployment declares (setting virtualNodesPerUnit, e.g. with VIRTUAL_NODES=100); 0, the
+  // default, when it declares none: the spec leaves the count to the implementation.
+  const declared = ctx.setting('virtualNodesPerUnit', 0);
+  if (!Number.isInteger(declared) || declared < 0)
+    throw new Error(
+      `setting virtualNodesPerUnit is declared as ${declared}; it must be a positive integer (or 0: any)`,
+    );
+  if (declared > 0)
+    ctx.expect(
+      perUnit === declared,
+      `the deployment declares ${declared} virtual nodes per unit of weight; the servers have ${perUnit} per unit`,
+      x,
+    );
   const list = (await api.list()).m;
   for (const v of list?.servers ?? [])
     ctx.expect(

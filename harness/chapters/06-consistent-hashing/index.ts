@@ -56,6 +56,15 @@ export const consistentHashing: ChapterModule<CheckId> = {
       env: { ALGORITHM: 'rendezvous' },
     },
     {
+      // The book's lower figure (CH-T1): the per-unit count is a deployment option, and a deployment that sets one
+      // declares it, so CH-C4 grades that the ring has it (the default deployment has the ring's own default, 200).
+      name: 'ring-100',
+      description:
+        'VIRTUAL_NODES=100: the ring with 100 virtual nodes per unit of weight, declared as virtualNodesPerUnit',
+      env: { VIRTUAL_NODES: '100' },
+      settings: { virtualNodesPerUnit: 100 },
+    },
+    {
       name: 'maglev',
       // Table 4,099 (the smallest the reference takes: a prime above 256 servers x weight 16), not its default 65,537:
       // the same code, but StrykerJS's instrumented rebuild of 65,537 entries per change outlasts CH-C1's request
