@@ -14,7 +14,8 @@ export const checkIds = [
   "RGL-I6",
   "RGL-I7",
   "RGL-F1",
-  "RGL-F2"
+  "RGL-F2",
+  "RGL-F3"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -165,6 +166,20 @@ export const catalog = {
       "needs": [
         "process-control",
         "dependency:redis"
+      ]
+    },
+    {
+      "id": "RGL-F3",
+      "kind": "fault",
+      "title": "The board's Redis kept away - with the link to it cut, and with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command) - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back the board equals brute force over the acknowledged updates",
+      "covers": [
+        "fault:3",
+        "invariant:9"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis",
+        "network-faults"
       ]
     }
   ],
