@@ -178,6 +178,13 @@ export const MUTANTS = [
     needs: ['SDGRADE_REDIS_URL'],
   },
   {
+    name: 'start-rebuild-only-when-lost',
+    breaks: 'RGL-F4',
+    description:
+      'at start the boards are rebuilt only when the store lost them: a Redis that outlived the process but lacks acknowledged wins (it lagged) keeps serving them as they are',
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
     name: 'profile-cache-stale',
     breaks: 'RGL-I6',
     description: "the top 10's cached profile names are kept after a profile is set: the top 10 shows the old name",

@@ -9,6 +9,7 @@ import type { ChapterModule } from '../chapter-module.ts';
 import { benchLeaderboard } from './bench.ts';
 import { readConformance, readinessConformance, updateConformance } from './conformance.ts';
 import { killAndRebuild } from './faults.ts';
+import { restartOnLaggingRedis } from './lagging-redis.ts';
 import { loadLeaderboard } from './load.ts';
 import { profileConformance, topNamesAreCurrent } from './profiles.ts';
 import { boardEqualsBruteForce, concurrentUpdatesAddUp, monthsIsolated, onlyGameServersPost } from './properties.ts';
@@ -46,6 +47,7 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
     'RGL-F1': killAndRebuild,
     'RGL-F2': redisRestart,
     'RGL-F3': storeKeptAway,
+    'RGL-F4': restartOnLaggingRedis,
   },
   mutants: MUTANTS.map((m) => (NEEDS_REDIS.has(m.name) ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
   // TIE_BREAK=time, the book's tie-break by time: the default deployment skips RGL-I7 (it ranks ties shared), so the
@@ -77,6 +79,7 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
         'RGL-F2':
           'no Redis: the board is inside the process, there is no Redis to restart (tie-break-time grades it on Redis)',
         'RGL-F3': 'no Redis: the board is inside the process, there is no store to keep away (the default grades it)',
+        'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
       },
     },
     // With real services configured (`mutate --real-deps`), `embedded` grades the in-process board and the SQLite
@@ -88,6 +91,7 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
       notApplicable: {
         'RGL-F2': 'no Redis: the board is inside the process, there is no Redis to restart (the default grades it)',
         'RGL-F3': 'no Redis: the board is inside the process, there is no store to keep away (the default grades it)',
+        'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
         'RGL-I7': 'equal scores share a rank here, as in the default (the tie-break-time variant grades the tie-break)',
       },
     },

@@ -15,7 +15,8 @@ export const checkIds = [
   "RGL-I7",
   "RGL-F1",
   "RGL-F2",
-  "RGL-F3"
+  "RGL-F3",
+  "RGL-F4"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -180,6 +181,20 @@ export const catalog = {
         "process-control",
         "dependency:redis",
         "network-faults"
+      ]
+    },
+    {
+      "id": "RGL-F4",
+      "kind": "fault",
+      "title": "The service is killed (kill -9) and its Redis put back to a copy taken before the last 12 acknowledged updates, then the service starts again - the board (top 10 with its total, every score, rank and window) equals brute force over every acknowledged update, no player missing or listed twice (under tieBreak=time, ties in the order the updates were answered), and updates continue from it",
+      "covers": [
+        "fault:4",
+        "invariant:8",
+        "invariant:9"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis"
       ]
     }
   ],
