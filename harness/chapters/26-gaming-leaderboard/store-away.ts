@@ -92,6 +92,13 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       ctx.evidence.flushes = flushes;
       ctx.expect(flushes > 0, 'the check never emptied Redis: the fault did not bite');
       await expectBack(ctx, api, month, model, 'after Redis kept its board again');
+      // And updates continue from the rebuilt board.
+      const user = model.ordered()[0]!.user_id;
+      const want = model.add(user, 1);
+      const x = await api.update({ user_id: user, points: 1, month });
+      const b = okBody<ScoreUpdated>(ctx, x, 200, `after the faults: posting for ${user}`);
+      ctx.expect(b.score === want, `after the faults: ${user} answered total ${b.score}, not ${want}`, x);
+      await expectMonthEquals(ctx, api, month, model, 'after one more update');
     } finally {
       await proxy.remove().catch(() => undefined);
     }
