@@ -29,6 +29,9 @@ import {
 
 const MEMBER_TIME_DIGITS = 15;
 
+/** The longest a Redis command may take before the operation answers 503 (the spec: promptly, within 10 s). */
+const COMMAND_TIMEOUT_MS = 5000;
+
 /** The member of a player who reached their score with history row `id` (time tie-break). */
 export function timeMember(user: string, id: number): string {
   // 15 digits: 10^15 - 1 is exact in a double (10^16 - 1 is not), and history ids stay far below it.
@@ -122,7 +125,15 @@ export class RedisBoard implements Board {
     private readonly mutant?: string,
     private readonly tieBreak: TieBreak = 'shared',
   ) {
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true }) as WithScript;
+    // A store kept away is 503 promptly (the spec), never a request held: a command waits at most COMMAND_TIMEOUT_MS,
+    // and reconnection attempts stay frequent (ioredis's default backs off to 2 s, so 2 retries could take 4 s+).
+    this.redis = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: true,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      retryStrategy: (times) => Math.min(times * 50, 500),
+    }) as WithScript;
     // EVALSHA, and EVAL when a restarted Redis no longer has the script.
     this.redis.defineCommand('incrementIfBuilt', { numberOfKeys: 2, lua: INCREMENT_IF_BUILT });
     this.redis.defineCommand('rangeWithRank', { numberOfKeys: 2, lua: RANGE_WITH_RANK });

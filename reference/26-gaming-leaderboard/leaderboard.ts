@@ -58,9 +58,11 @@ export class Leaderboard {
         return await op();
       } catch (e) {
         if (e instanceof ProblemError) throw e;
-        if (!(e instanceof BoardLost) || attempt >= ATTEMPTS) throw unavailable(e);
+        // MUTANT rebuilds-for-ever: a board lost again after every rebuild is rebuilt until it stays.
+        const giveUp = this.o.mutant !== 'rebuilds-for-ever' && attempt >= ATTEMPTS;
+        if (!(e instanceof BoardLost) || giveUp) throw unavailable(e, this.o.mutant);
         await this.recover().catch((err: unknown) => {
-          throw unavailable(err);
+          throw unavailable(err, this.o.mutant);
         });
       }
     }
@@ -111,9 +113,10 @@ export class Leaderboard {
 }
 
 /** The board's store cannot be reached (or stays lost): 503 `unavailable` with Retry-After, never a 500. */
-function unavailable(cause: unknown): ProblemError {
+function unavailable(cause: unknown, mutant?: MutantName): ProblemError {
   return new ProblemError(503, 'unavailable', 'the leaderboard store cannot be reached; retry later', {
-    headers: { 'retry-after': '1' },
+    // MUTANT unavailable-without-retry-after: the 503 does not say when to retry.
+    headers: mutant === 'unavailable-without-retry-after' ? {} : { 'retry-after': '1' },
     cause,
   });
 }

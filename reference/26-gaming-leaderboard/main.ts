@@ -59,7 +59,8 @@ await runServer({
     // board (an embedded one after a crash, a Redis that restarted empty) never outlives a restart. While running, a
     // board found lost is rebuilt the same way (leaderboard.ts).
     const leaderboard = new Leaderboard(board, history, { mutant, log });
-    await leaderboard.rebuild();
+    // MUTANT start-rebuild-only-when-lost: a board that outlived the process is trusted as it is.
+    if (mutant !== 'start-rebuild-only-when-lost' || (await board.lost())) await leaderboard.rebuild();
     const redisBoard = board instanceof RedisBoard ? board : undefined;
     readiness.dependencies = async () => ({
       history: await db.health(),

@@ -1,7 +1,7 @@
 // Mutants that live in the stores (the match history, the profiles, the Redis board), written as subclasses so that
 // the stores' own code stays as the blind bugs' patches (fixtures/blind-bugs/26-gaming-leaderboard/) were written
 // against. main.ts picks one when MUTANT names it.
-import type { TieBreak } from './board.ts';
+import type { Standing, TieBreak } from './board.ts';
 import { RedisBoard } from './board-redis.ts';
 import type { Db } from './db.ts';
 import { type HistoryCut, MatchHistory } from './history.ts';
@@ -135,6 +135,21 @@ class BatchDroppingRedisBoard extends RedisBoard {
   }
 }
 
+/** MUTANT rebuild-forgets-arrival: the rebuild drops when each player reached their score (time tie-break). */
+class ArrivalForgettingRedisBoard extends RedisBoard {
+  override replaceAll(totals: ReadonlyMap<string, ReadonlyMap<string, number>>, upTo: number): Promise<void> {
+    return super.replaceAll(totals, upTo, undefined);
+  }
+}
+
+/** MUTANT lost-board-read-unranked: a player's standing on a lost board answers "not on the board". */
+class LostUnrankedRedisBoard extends RedisBoard {
+  override async standing(month: string, user: string): Promise<Standing | null> {
+    if (await this.lost()) return null;
+    return super.standing(month, user);
+  }
+}
+
 const HISTORY_MUTANTS: readonly MutantName[] = ['included-total-all-months', 'rebuild-skips-uncommitted'];
 const PROFILE_MUTANTS: readonly MutantName[] = [
   'profile-id-any-case',
@@ -156,7 +171,8 @@ export function redisBoardFor(
   mutant: MutantName | undefined,
   tieBreak: TieBreak,
 ): RedisBoard {
-  return mutant === 'rebuild-batch-drops'
-    ? new BatchDroppingRedisBoard(url, prefix)
-    : new RedisBoard(url, prefix, mutant, tieBreak); // the board's own switch: rank-read-apart
+  if (mutant === 'rebuild-batch-drops') return new BatchDroppingRedisBoard(url, prefix);
+  if (mutant === 'rebuild-forgets-arrival') return new ArrivalForgettingRedisBoard(url, prefix, mutant, tieBreak);
+  if (mutant === 'lost-board-read-unranked') return new LostUnrankedRedisBoard(url, prefix, mutant, tieBreak);
+  return new RedisBoard(url, prefix, mutant, tieBreak); // the board's own switch: rank-read-apart
 }

@@ -146,6 +146,45 @@ export const MUTANTS = [
       'the Redis rebuild writes a month in batches of 1,000 players but slices 999: a board of 1,000 players or more loses one player a batch (blind bug redis-rebuild-batch-drops)',
   },
   {
+    name: 'rebuilds-for-ever',
+    breaks: 'RGL-F3',
+    description:
+      'a board found lost again after every rebuild is rebuilt until it stays: while Redis keeps losing it the request never answers, instead of 503 unavailable after three rebuilds (StrykerJS leaderboard.ts:61)',
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
+    name: 'unavailable-without-retry-after',
+    breaks: 'RGL-F3',
+    description:
+      'the 503 unavailable answered while the board cannot be reached has no Retry-After (StrykerJS leaderboard.ts:115)',
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
+    name: 'rebuild-forgets-arrival',
+    breaks: 'RGL-F1',
+    description:
+      'under TIE_BREAK=time on Redis, the rebuild writes every player as having reached their score at the start of time: after a restart, ties are listed by user ID, not by who reached the score first',
+    settings: { tieBreak: 'time' },
+    env: { TIE_BREAK: 'time' },
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
+    name: 'lost-board-read-unranked',
+    breaks: 'RGL-F2',
+    description:
+      "under TIE_BREAK=time on Redis, a player's standing on a lost board is read from the emptied store (404 user_not_ranked) instead of rebuilding first (StrykerJS board-redis.ts:188 reads it as NaN)",
+    settings: { tieBreak: 'time' },
+    env: { TIE_BREAK: 'time' },
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
+    name: 'start-rebuild-only-when-lost',
+    breaks: 'RGL-F4',
+    description:
+      'at start the boards are rebuilt only when the store lost them: a Redis that outlived the process but lacks acknowledged wins (it lagged) keeps serving them as they are',
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
     name: 'profile-cache-stale',
     breaks: 'RGL-I6',
     description: "the top 10's cached profile names are kept after a profile is set: the top 10 shows the old name",

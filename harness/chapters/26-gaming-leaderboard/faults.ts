@@ -1,6 +1,8 @@
 // RGL-F1: kill -9 of the service right after acknowledged updates, then a restart. The board it serves after the
 // restart (rebuilt from the match history, whatever keeps it) must equal brute force over every update acknowledged
-// in the whole check, in every month the check used; then updates continue from it, and it is read again.
+// in the whole check, in every month the check used; then updates continue from it, and it is read again. Under the
+// time tie-break (tieBreak=time) every update is sent after the previous one's answer, so the order ties rank in is
+// known: the rebuilt board must order them as they were answered.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import {
@@ -11,6 +13,7 @@ import {
   lbApi,
   okBody,
   type ScoreUpdated,
+  tieBreakOf,
   uniqueUser,
 } from './api.ts';
 
@@ -27,7 +30,8 @@ export async function killAndRebuild(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
   const api = lbApi(ctx);
   const months = [await freshMonth(ctx, api), await freshMonth(ctx, api)];
-  const models = new Map(months.map((m) => [m, new BoardModel()]));
+  const tieBreak = tieBreakOf(ctx);
+  const models = new Map(months.map((m) => [m, new BoardModel(tieBreak)]));
   const players = Array.from({ length: 12 }, (_, i) => uniqueUser(`f1p${i}x`));
   const rnd = fc.sample(
     fc.array(fc.record({ m: fc.nat({ max: 1 }), p: fc.nat({ max: 11 }), points: fc.integer({ min: 1, max: 3 }) }), {
@@ -40,7 +44,8 @@ export async function killAndRebuild(ctx: CheckContext): Promise<void> {
   let refused = 0;
   for (let round = 0; round < 3; round++) {
     const when = `after kill -9 ${round + 1}`;
-    // Half the round one after the other, half all at once; the kill comes right after the last answer.
+    // Half the round one after the other, half all at once (under the time tie-break one after the other too: who
+    // reached a score first must be known); the kill comes right after the last answer.
     const ops = rnd[round]!;
     const post = async (op: (typeof ops)[number]) => {
       const month = months[op.m]!;
@@ -50,7 +55,8 @@ export async function killAndRebuild(ctx: CheckContext): Promise<void> {
       acknowledged++;
     };
     for (const op of ops.slice(0, 15)) await post(op);
-    await Promise.all(ops.slice(15).map(post));
+    if (tieBreak === 'time') for (const op of ops.slice(15)) await post(op);
+    else await Promise.all(ops.slice(15).map(post));
     // Updates refused (401) just before the kill: they must change nothing, in the live board or in the history the
     // board is rebuilt from (a service that records a match before checking the key shows it only after a restart).
     for (const auth of [{ kind: 'none' }, { kind: 'header', value: `Bearer ${api.key}x` }] as const) {

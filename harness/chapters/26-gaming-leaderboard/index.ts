@@ -9,10 +9,12 @@ import type { ChapterModule } from '../chapter-module.ts';
 import { benchLeaderboard } from './bench.ts';
 import { readConformance, readinessConformance, updateConformance } from './conformance.ts';
 import { killAndRebuild } from './faults.ts';
+import { restartOnLaggingRedis } from './lagging-redis.ts';
 import { loadLeaderboard } from './load.ts';
 import { profileConformance, topNamesAreCurrent } from './profiles.ts';
 import { boardEqualsBruteForce, concurrentUpdatesAddUp, monthsIsolated, onlyGameServersPost } from './properties.ts';
 import { redisRestart } from './redis-restart.ts';
+import { storeKeptAway } from './store-away.ts';
 import { tiesRankByTime } from './tie-break.ts';
 
 /** These show only with a real Redis to restart (RGL-F2). */
@@ -44,12 +46,14 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
     'RGL-I7': tiesRankByTime,
     'RGL-F1': killAndRebuild,
     'RGL-F2': redisRestart,
+    'RGL-F3': storeKeptAway,
+    'RGL-F4': restartOnLaggingRedis,
   },
   mutants: MUTANTS.map((m) => (NEEDS_REDIS.has(m.name) ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
   // TIE_BREAK=time, the book's tie-break by time: the default deployment skips RGL-I7 (it ranks ties shared), so the
   // main job grades it here. `sdgrade test 26 --variant tie-break-time` grades the variant whole: the sequential
-  // properties follow the declared rule through the model; the checks whose updates are sent at once cannot know
-  // who reached a score first.
+  // properties and the faults (RGL-F1, RGL-F2: updates one after the other where their order matters) follow the
+  // declared rule through the model; RGL-I3's updates are sent at once and cannot know who reached a score first.
   variants: [
     {
       name: 'tie-break-time',
@@ -57,12 +61,26 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
       env: { TIE_BREAK: 'time' },
       settings: { tieBreak: 'time' },
       completes: ['RGL-I7'],
-      notApplicable: Object.fromEntries(
-        (['RGL-I3', 'RGL-F1', 'RGL-F2'] as const).map((id) => [
-          id,
-          'its updates are sent at once, so which player reached a score first is not known to the check (and RGL-I3 reads tops as one board with shared ranks); graded on the default deployment',
-        ]),
-      ),
+      notApplicable: {
+        'RGL-I3':
+          'its updates are sent at once, so which player reached a score first is not known to the check (and it reads tops as one board with shared ranks); graded on the default deployment',
+      },
+    },
+    // The embedded board under the time tie-break (its own order of ties, and its rebuild at start after RGL-F1's
+    // kills): the variant above puts the board on Redis wherever Redis is configured (CI, `mutate --real-deps`).
+    {
+      name: 'embedded-tie-break-time',
+      description: 'TIE_BREAK=time on the in-process board and the SQLite history (no REDIS_URL or DATABASE_URL)',
+      env: { TIE_BREAK: 'time', REDIS_URL: '', DATABASE_URL: '' },
+      settings: { tieBreak: 'time' },
+      notApplicable: {
+        'RGL-I3':
+          'its updates are sent at once, so which player reached a score first is not known to the check; graded on the default deployment',
+        'RGL-F2':
+          'no Redis: the board is inside the process, there is no Redis to restart (tie-break-time grades it on Redis)',
+        'RGL-F3': 'no Redis: the board is inside the process, there is no store to keep away (the default grades it)',
+        'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
+      },
     },
     // With real services configured (`mutate --real-deps`), `embedded` grades the in-process board and the SQLite
     // history the default then leaves unrun.
@@ -72,6 +90,8 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
       env: { REDIS_URL: '', DATABASE_URL: '' },
       notApplicable: {
         'RGL-F2': 'no Redis: the board is inside the process, there is no Redis to restart (the default grades it)',
+        'RGL-F3': 'no Redis: the board is inside the process, there is no store to keep away (the default grades it)',
+        'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
         'RGL-I7': 'equal scores share a rank here, as in the default (the tie-break-time variant grades the tie-break)',
       },
     },

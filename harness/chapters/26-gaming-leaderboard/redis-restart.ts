@@ -5,6 +5,9 @@
 // brute force over every update acknowledged in the check (the board rebuilt from the history, on start or on
 // finding the loss), whichever comes first after the restart (a read, a burst of updates racing the rebuild, an
 // update), and each update answers its player's new total; and a board of 2,500 players comes back whole each time.
+// Under the time tie-break (tieBreak=time) the order of ties is graded too: updates whose order matters are sent one
+// after the other, and the ones sent at once give their players scores no one else has (so none ties), or (the big
+// board) scores none of the others sent with them has.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
@@ -19,6 +22,9 @@ import {
   lbApi,
   okBody,
   type ScoreUpdated,
+  type TieBreak,
+  tieBreakOf,
+  type UserScore,
   uniqueUser,
 } from './api.ts';
 
@@ -68,8 +74,9 @@ async function restartsLoseNothing(
   keyCount: () => Promise<number>,
 ): Promise<void> {
   const months = [await freshMonth(ctx, api), await freshMonth(ctx, api)];
-  const models = new Map(months.map((m) => [m, new BoardModel()]));
-  const big = { month: await freshMonth(ctx, api), model: new BoardModel() };
+  const tieBreak = tieBreakOf(ctx);
+  const models = new Map(months.map((m) => [m, new BoardModel(tieBreak)]));
+  const big = { month: await freshMonth(ctx, api), model: new BoardModel(tieBreak) };
   const players = Array.from({ length: 10 }, (_, i) => uniqueUser(`f2p${i}x`));
   let acknowledged = 0;
 
@@ -101,11 +108,14 @@ async function restartsLoseNothing(
     // months alternate by round, so by the third round every player has points in both months: an update whose
     // total is taken from the history must take its own month's.
     for (const r of rounds[round]!) await post({ month: months[r.m]!, user: players[r.p]!, points: r.points }, when);
-    await Promise.all(
-      Array.from({ length: AT_ONCE }, (_, i) =>
-        post({ month: months[(i + round) % 2]!, user: players[i]!, points: 1 + (i % 3) }, when),
-      ),
-    );
+    const atOnce = Array.from({ length: AT_ONCE }, (_, i) => ({
+      month: months[(i + round) % 2]!,
+      user: players[i]!,
+      points: 1 + (i % 3),
+    }));
+    // Under the time tie-break these may tie with each other: one after the other, so who came first is known.
+    if (tieBreak === 'time') for (const op of atOnce) await post(op, when);
+    else await Promise.all(atOnce.map((op) => post(op, when)));
     if (round === 0) await fillBigBoard(ctx, api, big.month, big.model);
     keysBefore.push(await keyCount());
     ctx.expect(keysBefore[round]! > 0, `${when}: the service keeps nothing in the check's Redis: it does not use it`);
@@ -113,11 +123,13 @@ async function restartsLoseNothing(
     const left = await keyCount();
     ctx.expect(left === 0, `Redis still held ${left} keys after its restart: the fault did not bite`);
     if (firstAfter === 'a read') {
-      // The first request after the loss is a read: it must not answer from the empty board.
+      // The first request after the loss is a read of one player's standing (then the top 10 and the rest below): it
+      // must not answer from the empty board.
+      await firstReadIsExact(ctx, api, months[0]!, models.get(months[0]!)!, when);
     } else if (firstAfter === 'an update') {
       await post({ month: months[0]!, user: players[round]!, points: 2 }, when);
     } else {
-      await racingUpdates(ctx, api, months, post, when, round);
+      await racingUpdates(ctx, api, months, post, when, round, tieBreak);
     }
     for (const m of months) await expectMonthEquals(ctx, api, m, models.get(m)!, when);
     const t = await api.top(big.month);
@@ -137,7 +149,31 @@ async function restartsLoseNothing(
   ctx.expect(acknowledged === sent, `${acknowledged} updates acknowledged, ${sent} sent`);
 }
 
-/** Posts BIG players (1 to 50 points each) to `month`, BIG_AT_ONCE at a time, each answer its points. */
+/** The first request after the loss: a player's score and rank, as brute force gives them. */
+async function firstReadIsExact(
+  ctx: CheckContext,
+  api: LbApi,
+  month: string,
+  model: BoardModel,
+  when: string,
+): Promise<void> {
+  const all = model.ordered();
+  const e = all[Math.floor(all.length / 2)];
+  if (!e) throw new Error(`${when}: no player in ${month} to read`);
+  const u = await api.user(e.user_id, month);
+  const info = okBody<UserScore>(ctx, u, 200, `${when}: the first read, ${e.user_id} in ${month}`).user_info;
+  ctx.expect(
+    info.score === e.score && info.rank === e.rank,
+    `${when}: the first read, ${e.user_id} in ${month}, answered score ${info.score} rank ${info.rank}; brute force gives score ${e.score} rank ${e.rank}`,
+    u,
+  );
+}
+
+/**
+ * Posts BIG players (1 to 50 points each) to `month`, BIG_AT_ONCE at a time, each answer its points. The points of
+ * BIG_AT_ONCE consecutive players differ (37 and 50 are coprime), so under the time tie-break players tie only with
+ * players of earlier batches, whose order is known.
+ */
 async function fillBigBoard(ctx: CheckContext, api: LbApi, month: string, model: BoardModel): Promise<void> {
   for (let from = 0; from < BIG; from += BIG_AT_ONCE) {
     await Promise.all(
@@ -165,14 +201,22 @@ async function racingUpdates(
   post: (op: Op, when: string) => Promise<Exchange>,
   when: string,
   round: number,
+  tieBreak: TieBreak,
 ): Promise<void> {
+  // Under the time tie-break no racing player may tie with another (their order is not known): each gets points no
+  // one else has (the others' totals stay below 200).
+  const points = (shared: number, unique: number) => (tieBreak === 'time' ? unique : shared);
   const read = api.top(months[0]!);
   const racing: Promise<unknown>[] = [read];
   for (let s = 0; s < STREAMS; s++) {
     const stream = (async () => {
       for (let i = 0; i < STREAM_EACH; i++)
         await post(
-          { month: months[(s + i) % 2]!, user: uniqueUser(`f2s${round}x${s}x${i}x`), points: 1 + (i % 3) },
+          {
+            month: months[(s + i) % 2]!,
+            user: uniqueUser(`f2s${round}x${s}x${i}x`),
+            points: points(1 + (i % 3), 300 + s * STREAM_EACH + i),
+          },
           when,
         );
     })();
@@ -181,7 +225,10 @@ async function racingUpdates(
   }
   for (let i = 0; i < RACING; i++) {
     if (i > 0) await ctx.sleep(STAGGER_MS);
-    const update = post({ month: months[i % 2]!, user: uniqueUser(`f2r${round}x${i}x`), points: 1 + (i % 3) }, when);
+    const update = post(
+      { month: months[i % 2]!, user: uniqueUser(`f2r${round}x${i}x`), points: points(1 + (i % 3), 200 + i) },
+      when,
+    );
     // A failure is reported by the Promise.all below, not as an unhandled rejection while the burst goes on.
     update.catch(() => undefined);
     racing.push(update);

@@ -14,7 +14,9 @@ export const checkIds = [
   "RGL-I6",
   "RGL-I7",
   "RGL-F1",
-  "RGL-F2"
+  "RGL-F2",
+  "RGL-F3",
+  "RGL-F4"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -159,6 +161,34 @@ export const catalog = {
       "title": "The board's Redis restarts empty (no persistence) while the service runs, three times - each time the board (rebuilt from the match history) answers the same top 10, scores, ranks and windows as brute force over every acknowledged update, updates sent while it is being rebuilt (one every 100 ms, and six clients posting back to back) are neither lost nor counted twice, each update answers its player's new total in its month (the players have points in both months), and a board of 2,500 players comes back whole",
       "covers": [
         "fault:2",
+        "invariant:8",
+        "invariant:9"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis"
+      ]
+    },
+    {
+      "id": "RGL-F3",
+      "kind": "fault",
+      "title": "The board's Redis kept away - with the link to it cut, and with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command) - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back the board equals brute force over the acknowledged updates",
+      "covers": [
+        "fault:3",
+        "invariant:9"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis",
+        "network-faults"
+      ]
+    },
+    {
+      "id": "RGL-F4",
+      "kind": "fault",
+      "title": "The service is killed (kill -9) and its Redis put back to a copy taken before the last 12 acknowledged updates, then the service starts again - the board (top 10 with its total, every score, rank and window) equals brute force over every acknowledged update, no player missing or listed twice (under tieBreak=time, ties in the order the updates were answered), and updates continue from it",
+      "covers": [
+        "fault:4",
         "invariant:8",
         "invariant:9"
       ],

@@ -203,6 +203,25 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The store that keeps the leaderboard cannot be reached, or loses the board again each time it is rebuilt (code `unavailable`); answered promptly, not after waiting for the store. `Retry-After` says when to try again. */
+        BoardUnavailable: {
+            headers: {
+                /** @description Whole seconds to wait before retrying (at least 1). */
+                "Retry-After": string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Service Unavailable",
+                 *       "status": 503,
+                 *       "code": "unavailable"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The request line and headers are larger than the server accepts (16 KiB in the references, e.g. a long query string); the connection is closed. Sent by the HTTP server before the request reaches an operation, so any operation can get it. */
         HeadersTooLarge: {
             headers: {
@@ -437,7 +456,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
+            503: components["responses"]["BoardUnavailable"];
         };
     };
     updateScore: {
@@ -482,7 +501,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             431: components["responses"]["HeadersTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
+            503: components["responses"]["BoardUnavailable"];
         };
     };
     getUserScore: {
@@ -528,7 +547,7 @@ export interface operations {
             404: components["responses"]["NotRanked"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
+            503: components["responses"]["BoardUnavailable"];
         };
     };
     getScoresAroundUser: {
@@ -587,7 +606,7 @@ export interface operations {
             404: components["responses"]["NotRanked"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
+            503: components["responses"]["BoardUnavailable"];
         };
     };
     getUserProfile: {

@@ -1,0 +1,74 @@
+// RGL-F4: the service killed (kill -9) while its Redis is behind the match history, then started again. The board's
+// Redis outlives the process but may lack acknowledged wins (a Redis that failed over to a replica that lagged, or
+// lost its last writes): here the check's own Redis is put back to a copy taken before the last updates while the
+// service is down. The board is derived data, so after the restart it must equal brute force over every acknowledged
+// update anyway: no player missing, none listed twice, and (tieBreak=time) ties in the order the updates were
+// answered, so stale entries of the old copy must not survive the rebuild beside the new ones. Updates are sent one
+// after the other: who reached a score first is known.
+import fc from 'fast-check';
+import type { CheckContext } from '../../core/check-context.ts';
+import { withPrivateRedis } from '../../faults/target-on-private-service.ts';
+import {
+  BoardModel,
+  expectMonthEquals,
+  freshMonth,
+  type LbApi,
+  lbApi,
+  okBody,
+  type ScoreUpdated,
+  tieBreakOf,
+  uniqueUser,
+} from './api.ts';
+
+/** Updates before the copy, and after it (the ones the copy lacks). */
+const BEFORE = 12;
+const AFTER = 12;
+const PLAYERS = 6;
+
+export async function restartOnLaggingRedis(ctx: CheckContext): Promise<void> {
+  ctx.require('process-control');
+  await withPrivateRedis(ctx, async (redis) => {
+    const api = lbApi(ctx);
+    const month = await freshMonth(ctx, api);
+    const model = new BoardModel(tieBreakOf(ctx));
+    const players = Array.from({ length: PLAYERS }, (_, i) => uniqueUser(`f4p${i}x`));
+    const [ops] = fc.sample(
+      fc.array(fc.record({ p: fc.nat({ max: PLAYERS - 1 }), points: fc.integer({ min: 1, max: 2 }) }), {
+        minLength: BEFORE + AFTER,
+        maxLength: BEFORE + AFTER,
+      }),
+      { numRuns: 1, seed: ctx.seed },
+    );
+    const post = (op: { p: number; points: number }) => postOne(ctx, api, month, model, players[op.p]!, op.points);
+    for (const op of ops!.slice(0, BEFORE)) await post(op);
+    const copied = await redis.snapshot();
+    ctx.expect(copied > 0, "the service keeps nothing in the check's Redis: it does not use it");
+    for (const op of ops!.slice(BEFORE)) await post(op);
+    const changed = await redis.changedSinceSnapshot();
+    ctx.expect(changed > 0, 'no key changed after the copy was taken: the fault would not bite');
+    await ctx.target.kill();
+    await redis.rollback();
+    await ctx.target.start();
+    ctx.changed(`killed (kill -9) the service, put its Redis back to a copy ${AFTER} updates old, started it again`);
+    ctx.evidence.keysCopied = copied;
+    ctx.evidence.keysChangedSinceCopy = changed;
+    await expectMonthEquals(ctx, api, month, model, 'after the restart onto a Redis behind the history');
+    // And updates continue from it.
+    await post({ p: 0, points: 1 });
+    await expectMonthEquals(ctx, api, month, model, 'after one more update');
+  });
+}
+
+async function postOne(
+  ctx: CheckContext,
+  api: LbApi,
+  month: string,
+  model: BoardModel,
+  user: string,
+  points: number,
+): Promise<void> {
+  const want = model.add(user, points);
+  const x = await api.update({ user_id: user, points, month });
+  const b = okBody<ScoreUpdated>(ctx, x, 200, `posting ${points} for ${user}`);
+  ctx.expect(b.score === want, `posting ${points} for ${user} answered total ${b.score}, not ${want}`, x);
+}

@@ -1,0 +1,204 @@
+// RGL-F3: the board's store kept away. The spec: while a store the service needs cannot be reached, or loses the board
+// as fast as it is rebuilt, operations answer 503 `unavailable` with Retry-After, promptly, never a hang or a 500; and
+// once the store is back, the board is exact again. The target is pointed at a Redis the harness owns (it is flushed
+// here: never the manifest's, which other work may share) through a fault proxy, and the check
+//   1. cuts the link (a read, a player's standing, an update: each 503 with Retry-After within ANSWER_MS);
+//   2. gives the link latency (LINK_MS on every answer to the service) while the check's own connection empties
+//      Redis every FLUSH_EVERY_MS: every board the service rebuilds is lost again before its next command lands, so
+//      an operation that rebuilds and retries must give up (503) instead of rebuilding for ever;
+// and after each, the board answers as brute force over the updates acknowledged before the fault.
+import { Redis } from 'ioredis';
+import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
+import { throughProxy, withToxic } from '../../core/network-faults.ts';
+import { timeLimit } from '../../core/time-scale.ts';
+import { withPrivateRedis } from '../../faults/target-on-private-service.ts';
+import {
+  BoardModel,
+  expectBoard,
+  expectMonthEquals,
+  freshMonth,
+  type LbApi,
+  type Leaderboard,
+  lbApi,
+  okBody,
+  type ScoreUpdated,
+  tieBreakOf,
+  type UserScore,
+  uniqueUser,
+} from './api.ts';
+
+/** An answer within this while the store is away (scaled by SDGRADE_TIME_SCALE): 503, not a hang. */
+const ANSWER_MS = 10_000;
+/** After the store is back, reads answer 200 again within this (scaled). */
+const RECOVERY_MS = 10_000;
+/** Latency on every answer Redis sends the service: the window in which each rebuilt board is emptied again. */
+const LINK_MS = 150;
+const FLUSH_EVERY_MS = 10;
+
+export async function storeKeptAway(ctx: CheckContext): Promise<void> {
+  ctx.require('network-faults');
+  await withPrivateRedis(ctx, async (redis) => {
+    const proxy = await ctx.requireNetwork().proxy('rgl-f3-redis', `127.0.0.1:${redis.port}`);
+    try {
+      await ctx.target.useDependency!('redis', throughProxy(redis.url, proxy.listen));
+      ctx.log(`the target reaches the private Redis through the fault proxy ${proxy.listen}`);
+      const api = lbApi(ctx);
+      const month = await freshMonth(ctx, api);
+      // Updates sent while the store is away go to a month no read looks at: whether they count later is not known.
+      const scratch = await freshMonth(ctx, api);
+      const model = new BoardModel(tieBreakOf(ctx));
+      const away = { api, month, scratch, model };
+      for (let i = 0; i < 8; i++) {
+        const user = `f3p${i % 5}x`;
+        const want = model.add(user, 1 + (i % 3));
+        const x = await api.update({ user_id: user, points: 1 + (i % 3), month });
+        const b = okBody<ScoreUpdated>(ctx, x, 200, `before the faults: posting for ${user}`);
+        ctx.expect(b.score === want, `before the faults: ${user} answered total ${b.score}, not ${want}`, x);
+      }
+      await expectMonthEquals(ctx, api, month, model, 'before the faults');
+
+      // 1. The link cut.
+      await proxy.setEnabled(false);
+      try {
+        ctx.evidence.unavailableLinkCut = await expectUnavailable(ctx, away, 'with the link to Redis cut');
+      } finally {
+        await proxy.setEnabled(true);
+      }
+      await expectBack(ctx, api, month, model, 'after the link to Redis was restored');
+
+      // 2. Redis emptied again after every rebuild.
+      const flusher = new Redis({ host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: 1, lazyConnect: true });
+      flusher.on('error', () => {});
+      await flusher.connect();
+      let flushes = 0;
+      let flushing = true;
+      const loop = (async () => {
+        while (flushing) {
+          await flusher.flushall();
+          flushes++;
+          await new Promise((r) => setTimeout(r, FLUSH_EVERY_MS));
+        }
+      })();
+      try {
+        await withToxic(proxy, { type: 'latency', stream: 'downstream', attributes: { latency: LINK_MS } }, () =>
+          expectUnavailable(ctx, away, 'with Redis emptied after every rebuild', true).then((n) => {
+            ctx.evidence.unavailableEmptiedEachRebuild = n;
+          }),
+        );
+      } finally {
+        flushing = false;
+        await loop.catch(() => undefined);
+        flusher.disconnect();
+      }
+      ctx.evidence.flushes = flushes;
+      // Every answer a 200 (each rebuild outran the flushes: a stalled harness) would test nothing: an error, not a pass.
+      if (!flushes || !ctx.evidence.unavailableEmptiedEachRebuild)
+        throw new Error(
+          `with Redis emptied every ${FLUSH_EVERY_MS} ms (${flushes} times) no answer was 503: the fault did not bite (rerun on a less loaded machine)`,
+        );
+      await expectBack(ctx, api, month, model, 'after Redis kept its board again');
+      // And updates continue from the rebuilt board.
+      const user = model.ordered()[0]!.user_id;
+      const want = model.add(user, 1);
+      const x = await api.update({ user_id: user, points: 1, month });
+      const b = okBody<ScoreUpdated>(ctx, x, 200, `after the faults: posting for ${user}`);
+      ctx.expect(b.score === want, `after the faults: ${user} answered total ${b.score}, not ${want}`, x);
+      await expectMonthEquals(ctx, api, month, model, 'after one more update');
+    } finally {
+      await proxy.remove().catch(() => undefined);
+    }
+  });
+}
+
+/**
+ * A read, a player's standing and an update while the store is away: each answers within ANSWER_MS, 503
+ * `unavailable` with a Retry-After of whole seconds. With `orExact`, an answer may instead be 200 and exact (a
+ * rebuild that landed before the next flush: the board is right then).
+ */
+async function expectUnavailable(
+  ctx: CheckContext,
+  o: { api: LbApi; month: string; scratch: string; model: BoardModel },
+  when: string,
+  orExact = false,
+): Promise<number> {
+  const { api, month, model } = o;
+  const bound = timeLimit(ANSWER_MS);
+  const player = model.ordered()[0]!;
+  const newcomer = uniqueUser('f3new');
+  const tries: [string, () => Promise<Exchange>, (x: Exchange) => void][] = [
+    [
+      'the top 10',
+      () => ctx.http.send({ method: 'GET', path: `/v1/scores?month=${month}`, timeoutMs: bound }),
+      (x) => expectBoard(ctx, x.body as Leaderboard, model.top(), `${when}: the top 10 answered 200`, x),
+    ],
+    [
+      `the standing of ${player.user_id}`,
+      () => ctx.http.send({ method: 'GET', path: `/v1/scores/${player.user_id}?month=${month}`, timeoutMs: bound }),
+      (x) => {
+        const u = (x.body as UserScore).user_info;
+        ctx.expect(
+          u.score === player.score && u.rank === player.rank,
+          `${when}: ${player.user_id} answered 200 with score ${u.score} rank ${u.rank}, not ${player.score} rank ${player.rank}`,
+          x,
+        );
+      },
+    ],
+    [
+      'an update',
+      () =>
+        ctx.http.send({
+          method: 'POST',
+          path: '/v1/scores',
+          json: { user_id: newcomer, points: 1, month: o.scratch },
+          headers: { authorization: `Bearer ${api.key}` },
+          timeoutMs: bound,
+        }),
+      (x) =>
+        ctx.expect(
+          (x.body as ScoreUpdated).score === 1,
+          `${when}: a new player's 1 point answered 200 with another total`,
+          x,
+        ),
+    ],
+  ];
+  let unavailable = 0;
+  for (const [what, send, exact] of tries) {
+    const started = Date.now();
+    const x = await send();
+    const tookMs = Date.now() - started;
+    ctx.expect(
+      x.status !== null && tookMs < bound,
+      `${when}: ${what} got no answer within ${bound} ms (${x.error ?? 'answered'} after ${tookMs} ms): a store kept away must not hold the request`,
+      x,
+    );
+    if (orExact && x.status === 200) {
+      exact(x);
+      continue;
+    }
+    ctx.expectStatus(x, 503, 'unavailable');
+    ctx.expect(
+      /^[1-9][0-9]*$/.test(x.headers['retry-after'] ?? ''),
+      `${when}: ${what} answered 503 with Retry-After ${JSON.stringify(x.headers['retry-after'] ?? null)}, not whole seconds`,
+      x,
+    );
+    unavailable++;
+  }
+  return unavailable;
+}
+
+/** Once the store is back (or keeps its board again), reads answer 200 again within RECOVERY_MS, and exactly. */
+async function expectBack(ctx: CheckContext, api: LbApi, month: string, model: BoardModel, when: string) {
+  const until = Date.now() + timeLimit(RECOVERY_MS);
+  for (;;) {
+    const x = await api.top(month);
+    if (x.status === 200) break;
+    ctx.expect(
+      x.status === 503 && Date.now() < until,
+      `${when}: the top 10 answered ${x.status ?? x.error}, not 200 within ${RECOVERY_MS} ms`,
+      x,
+    );
+    await ctx.sleep(200);
+  }
+  await expectMonthEquals(ctx, api, month, model, when);
+}
