@@ -167,7 +167,7 @@ export class PartitionLog {
   /**
    * The records from `offset` (below `end`) whose tags `matches`, looking at no more than FILTER_SCAN_LIMIT records:
    * as many as fit in about maxBytes (the first always), read one by one, so the skipped ones are never read. The
-   * next offset is after the last record looked at.
+   * next offset is past every record answered or skipped: the match that did not fit, when maxBytes ended it.
    */
   readFiltered(
     offset: number,

@@ -157,7 +157,7 @@ export interface paths {
          * Fetch a batch of messages from a partition, starting at an offset; with `maxWait`, wait (long polling) until at least one message is there.
          * @description Answers the messages from `offset` on, in offset order and without a gap, as many as fit in `maxBytes` (counting their `size`), but always at least one when there is one, so a consumer never stalls on a large message. When there is none at `offset` (it equals the end offset), the broker waits up to `maxWait` ms for one to be appended and answers as soon as one is; after `maxWait` it answers an empty batch. A message whose stored checksum fails is never answered as data.
          *
-         *     With `tags`, the broker looks at the messages from `offset` on and answers only those carrying at least one of the tags, each at its own offset, as many as fit in `maxBytes` (at least one when one is found). It looks at the messages in order until the next match would not fit in `maxBytes`, the end offset, or 10,000 messages looked at, whichever comes first. `nextOffset` is the offset after the last message it looked at: right after the last message answered when `maxBytes` ended the batch, else past every message it skipped (the end offset when it got there, `offset` + 10,000 at the limit). When no message from `offset` to the end offset carries a tag, it waits up to `maxWait` for one that does: messages without them appended meanwhile do not end the wait (they are skipped, and `nextOffset` passes them).
+         *     With `tags`, the broker looks at the messages from `offset` on and answers only those carrying at least one of the tags, each at its own offset, as many as fit in `maxBytes` (at least one when one is found). It looks at the messages in order until the next match would not fit in `maxBytes`, the end offset, or 10,000 messages looked at, whichever comes first. `nextOffset` is past every message it answered or skipped: the match that did not fit when `maxBytes` ended the batch, else the end offset when it got there, `offset` + 10,000 at the limit. When no message from `offset` to the end offset carries a tag, it waits up to `maxWait` for one that does: messages without them appended meanwhile do not end the wait (they are skipped, and `nextOffset` passes them).
          */
         get: operations["fetch"];
         put?: never;
@@ -239,7 +239,7 @@ export interface components {
             endOffset: components["schemas"]["Offset"];
             logStartOffset: components["schemas"]["Offset"];
             messages: components["schemas"]["Message"][];
-            /** @description Where to fetch next: the offset after the last message answered, or, with `tags`, after the last message the broker looked at (past those it skipped); the request's `offset` when it answered none and skipped none. */
+            /** @description Where to fetch next: the offset after the last message answered, or, with `tags`, past every message the broker answered or skipped (see the fetch); the request's `offset` when it answered none and skipped none. */
             nextOffset: components["schemas"]["Offset"];
             partition: components["schemas"]["PartitionNumber"];
             topic: components["schemas"]["TopicName"];
