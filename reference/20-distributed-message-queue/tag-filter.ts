@@ -1,8 +1,12 @@
 // The book's message filtering, done by the broker: a fetch that names tags answers only the messages carrying one
 // of them, and a next offset past the ones it skipped, so a consumer neither receives nor re-reads them. A filtered
 // long poll waits for a matching message: appends that do not match are skipped and the wait goes on.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FilteredRead, PartitionLog } from './partition-log.ts';
 import type { LogRecord } from './record.ts';
+
+/** How often a waiting filtered fetch looks again while appended records wait for the high watermark. */
+const HW_POLL_MS = 50;
 
 export type TagMatcher = (tags: readonly string[] | null) => boolean;
 
@@ -48,7 +52,10 @@ export async function fetchFiltered(f: FilteredFetch): Promise<{ records: LogRec
       const nextOffset = f.nextAtLastMatch ? (found.records.at(-1)?.offset ?? f.offset - 1) + 1 : at;
       return { records: found.records, nextOffset: Math.max(nextOffset, f.offset) };
     }
-    // Nothing up to the end carries a tag asked for: wait for the next append, then look at what it added.
-    await f.log.waitForAppend(deadline - Date.now(), f.signal);
+    // Nothing up to the end carries a tag asked for: wait for the next append, then look at what it added. Records
+    // appended but not yet below the high watermark (a cluster) wake nobody when it passes them: look again shortly.
+    const left = deadline - Date.now();
+    if (f.log.endOffset > end) await delay(Math.min(left, HW_POLL_MS), undefined, { signal: f.signal }).catch(() => {});
+    else await f.log.waitForAppend(left, f.signal);
   }
 }
