@@ -8,7 +8,8 @@ import { type Cluster, type ClusterState, NotEnoughReplicas } from './cluster.ts
 import type { GroupCoordinator } from './group-coordinator.ts';
 import type { MutantName } from './mutants.ts';
 import type { Appending } from './partition-log.ts';
-import { valueDigest } from './record.ts';
+import { type LogRecord, valueDigest } from './record.ts';
+import { fetchFiltered, tagMatcher } from './tag-filter.ts';
 import { partitionForKey, type Topic, TopicExists, type TopicRegistry } from './topic-registry.ts';
 
 export const SPEC_URL = new URL('../../specs/20-distributed-message-queue/openapi.yaml', import.meta.url);
@@ -44,6 +45,21 @@ interface OutgoingMessage {
   key?: string | null;
   value: string;
   partition?: number;
+  tags?: string[];
+}
+
+/** A stored record as the spec's Message (tags only when it has some). */
+function asMessage(topic: string, partition: number, r: LogRecord) {
+  return {
+    topic,
+    partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: r.key,
+    value: r.value,
+    ...(r.tags?.length ? { tags: [...r.tags] } : {}),
+    ...valueDigest(r.value),
+  };
 }
 
 function describe(t: Topic, cluster: Cluster | undefined, self: string, mutant?: string) {
@@ -271,7 +287,8 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         const byPartition = new Map<number, { index: number; m: Appending }[]>();
         partitions.forEach((p, index) => {
           const list = byPartition.get(p) ?? [];
-          list.push({ index, m: { key: body.messages[index]!.key ?? null, value: body.messages[index]!.value } });
+          const { key, value, tags } = body.messages[index]!;
+          list.push({ index, m: { key: key ?? null, value, tags } });
           byPartition.set(p, list);
         });
         // MUTANT timestamp-seconds: messages are stamped with Unix seconds, not milliseconds.
@@ -310,7 +327,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
 
       async fetch(request, reply) {
         const { topic, partition } = request.params as { topic: string; partition: number };
-        const q = request.query as { offset: number; maxWait: number; maxBytes: number };
+        const q = request.query as { offset: number; maxWait: number; maxBytes: number; tags?: string };
         const t = topicOr404(topic);
         const log = t.logs[partition];
         if (!log) throw new ProblemError(404, 'unknown_partition', `topic ${topic} has no partition ${partition}`);
@@ -329,6 +346,29 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
             : null;
         const range = outOfRange();
         if (range) throw range;
+        if (q.tags !== undefined) {
+          const gone = new AbortController();
+          request.raw.once('close', () => gone.abort());
+          const found = await fetchFiltered({
+            log,
+            offset: q.offset,
+            maxBytes: q.maxBytes,
+            maxWait: q.maxWait,
+            matches: tagMatcher(q.tags, mutant === 'tags-match-all'),
+            visibleEnd,
+            signal: AbortSignal.any([gone.signal, stopping.signal]),
+            limitBeforeFilter: mutant === 'tags-limit-before-filter',
+            nextAtLastMatch: mutant === 'tags-next-offset-at-last-match',
+          });
+          return reply.code(200).send({
+            topic,
+            partition,
+            logStartOffset: log.logStartOffset,
+            endOffset: visibleEnd(),
+            nextOffset: found.nextOffset,
+            messages: found.records.map((r) => asMessage(topic, partition, r)),
+          });
+        }
         // MUTANT long-poll-ignored: no waiting for a message.
         if (q.offset === visibleEnd() && q.maxWait > 0 && mutant !== 'long-poll-ignored') {
           const gone = new AbortController();
@@ -342,20 +382,13 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
                 .read(q.offset, q.maxBytes)
                 // MUTANT fetch-reads-past-high-watermark: records above the high watermark are served too.
                 .filter((r) => r.offset < visibleEnd() || mutant === 'fetch-reads-past-high-watermark')
-                .map((r) => ({
-                  topic,
-                  partition,
-                  offset: r.offset,
-                  timestamp: r.timestamp,
-                  key: r.key,
-                  value: r.value,
-                  ...valueDigest(r.value),
-                }));
+                .map((r) => asMessage(topic, partition, r));
         return reply.code(200).send({
           topic,
           partition,
           logStartOffset: log.logStartOffset,
           endOffset: visibleEnd(),
+          nextOffset: (messages.at(-1)?.offset ?? q.offset - 1) + 1,
           messages,
         });
       },

@@ -20,6 +20,10 @@ export interface SegmentOptions {
   openNewestOnly?: boolean;
   /** Go on to the next segment when maxBytes ended a read inside one (only for the fetch-skips-segment-rest mutant). */
   skipSegmentRest?: boolean;
+  /** Leave the tag index empty on open (only for the tag-index-not-rebuilt mutant). */
+  skipTagIndexOnOpen?: boolean;
+  /** Write records without their tags, keeping them only in the index (only for the tags-not-in-record mutant). */
+  tagsOutOfRecord?: boolean;
   log?: (message: string) => void;
 }
 
@@ -31,6 +35,8 @@ export class LogSegment {
   readonly path: string;
   /** File position of each record, by offset - baseOffset. */
   private readonly positions: number[] = [];
+  /** Tags of each record (null: none), by offset - baseOffset: a filtered fetch skips records without reading them. */
+  private readonly tagIndex: (readonly string[] | null)[] = [];
   private fd: number;
   /** Bytes of whole records, the position of the next append. */
   size = 0;
@@ -81,6 +87,8 @@ export class LogSegment {
         break;
       }
       this.positions.push(at);
+      // MUTANT tag-index-not-rebuilt: the index of a reopened segment knows no tags (only appends fill it).
+      this.tagIndex.push(this.options.skipTagIndexOnOpen ? null : (d.record.tags ?? null));
       this.lastTimestamp = d.record.timestamp;
       at += d.bytes;
     }
@@ -97,14 +105,18 @@ export class LogSegment {
     return { truncatedBytes: fileSize - at, reason };
   }
 
-  /** Appends encoded records (consecutive offsets from nextOffset) in one write; fsyncs when `durable`. */
-  append(encoded: Buffer[], timestamp: number, durable: boolean): void {
+  /**
+   * Appends encoded records (consecutive offsets from nextOffset) in one write; fsyncs when `durable`. `tags` are
+   * each record's tags, for the index.
+   */
+  append(encoded: Buffer[], timestamp: number, durable: boolean, tags: readonly (readonly string[] | null)[]): void {
     const data = encoded.length === 1 ? encoded[0]! : Buffer.concat(encoded);
     let at = this.size;
-    for (const e of encoded) {
+    encoded.forEach((e, i) => {
       this.positions.push(at);
+      this.tagIndex.push(tags[i] ?? null);
       at += e.length;
-    }
+    });
     this.size = at;
     this.lastTimestamp = timestamp;
     const deferMs = this.options.deferWritesMs ?? 0;
@@ -153,6 +165,28 @@ export class LogSegment {
     return out;
   }
 
+  /** The tags of the record at `offset` (null: none), from the index, without reading the file. */
+  tagsAt(offset: number): readonly string[] | null {
+    return this.tagIndex[offset - this.baseOffset] ?? null;
+  }
+
+  /** The bytes the record at `offset` takes in the file. */
+  bytesAt(offset: number): number {
+    const i = offset - this.baseOffset;
+    return this.endOf(i) - this.positions[i]!;
+  }
+
+  /** The one record at `offset`, read and CRC-checked; null (reported through `onDamage`) when it is damaged. */
+  readOne(offset: number, onDamage: (offset: number, reason: string) => void): LogRecord | null {
+    const i = offset - this.baseOffset;
+    const buf = Buffer.allocUnsafe(this.bytesAt(offset));
+    const got = readSync(this.fd, buf, 0, buf.length, this.positions[i]!);
+    const d = decodeRecord(buf.subarray(0, got), 0, this.options.verifyCrc !== false);
+    if (d.kind === 'record' && d.record.offset === offset) return d.record;
+    onDamage(offset, d.kind === 'record' ? 'wrong offset' : d.kind === 'torn' ? 'torn' : d.reason);
+    return null;
+  }
+
   /** Forces what was written to disk. */
   sync(): void {
     fsyncSync(this.fd);
@@ -164,6 +198,7 @@ export class LogSegment {
     if (keep >= this.positions.length) return;
     this.size = this.positions[keep]!;
     this.positions.length = keep;
+    this.tagIndex.length = keep;
     ftruncateSync(this.fd, this.size);
     fsyncSync(this.fd);
   }

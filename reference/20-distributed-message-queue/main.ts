@@ -48,6 +48,8 @@ await runServer({
         dropPendingAtRoll: mutant === 'roll-drops-pending-batch', // MUTANT roll-drops-pending-batch
         openNewestOnly: mutant === 'restart-opens-newest-segment', // MUTANT restart-opens-newest-segment
         skipSegmentRest: mutant === 'fetch-skips-segment-rest', // MUTANT fetch-skips-segment-rest
+        skipTagIndexOnOpen: mutant === 'tag-index-not-rebuilt', // MUTANT tag-index-not-rebuilt
+        tagsOutOfRecord: mutant === 'tags-not-in-record', // MUTANT tags-not-in-record
         log: (m) => (app ? app.log.warn(m) : console.error(m)),
       },
       mutant === 'retention-in-seconds',

@@ -142,6 +142,35 @@ export const MUTANTS = [
     breaks: 'MQ-F3',
     description: "an expired member's partitions are reassigned without a new generation",
   },
+  // Tag filtering (the book's message filtering).
+  {
+    name: 'tags-limit-before-filter',
+    breaks: 'MQ-C9',
+    description:
+      'a filtered fetch reads maxBytes of the log and filters those: a batch whose maxBytes is reached among skipped messages answers none though a match follows',
+  },
+  {
+    name: 'tags-next-offset-at-last-match',
+    breaks: 'MQ-C9',
+    description:
+      'a filtered fetch answers nextOffset after its last match (its offset when none), not past the messages it skipped: consumers re-read them',
+  },
+  {
+    name: 'tags-match-all',
+    breaks: 'MQ-C9',
+    description: 'a filtered fetch answers the messages carrying every tag named, not any of them',
+  },
+  {
+    name: 'tags-not-in-record',
+    breaks: 'MQ-C9',
+    description: 'tags are kept in the in-memory index only, never written with the record: fetched messages have none',
+  },
+  {
+    name: 'tag-index-not-rebuilt',
+    breaks: 'MQ-F1',
+    description:
+      'after a restart the tag index of the reopened segments is empty: filtered fetches miss every message from before the restart',
+  },
   // Replication (the cluster manifest, manifest.cluster.json: three brokers).
   {
     name: 'follower-serves-produce',

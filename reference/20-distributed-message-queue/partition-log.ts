@@ -9,6 +9,16 @@ import { encodeRecord, type LogRecord } from './record.ts';
 export interface Appending {
   key: string | null;
   value: string;
+  tags?: readonly string[] | undefined;
+}
+
+/** The spec's bound on how many messages one filtered fetch looks at. */
+export const FILTER_SCAN_LIMIT = 10_000;
+
+/** What a filtered read found: the matching records, and the offset after the last record it looked at. */
+export interface FilteredRead {
+  records: LogRecord[];
+  nextOffset: number;
 }
 
 export class PartitionLog {
@@ -61,22 +71,33 @@ export class PartitionLog {
   append(messages: readonly Appending[], durable: boolean, timestamp = Date.now()): { offset: number }[] {
     const out: { offset: number }[] = [];
     let batch: Buffer[] = [];
+    let batchTags: (readonly string[] | null)[] = [];
     let batchBytes = 0;
     for (const m of messages) {
-      const encoded = encodeRecord({ offset: this.endOffset + batch.length, timestamp, key: m.key, value: m.value });
+      const tags = m.tags?.length ? m.tags : null;
+      const encoded = encodeRecord({
+        offset: this.endOffset + batch.length,
+        timestamp,
+        key: m.key,
+        value: m.value,
+        // MUTANT tags-not-in-record: the tags are kept in the index only, never written with the record.
+        tags: this.options.tagsOutOfRecord ? undefined : (tags ?? undefined),
+      });
       if (this.active.size + batchBytes > 0 && this.active.size + batchBytes + encoded.length > this.segmentBytes) {
         // The active segment is full: it is closed (read-only from now on) and a new one starts at this offset.
         // MUTANT roll-drops-pending-batch: the part of the batch meant for the full segment is never written.
-        if (batch.length && !this.options.dropPendingAtRoll) this.active.append(batch, timestamp, durable);
+        if (batch.length && !this.options.dropPendingAtRoll) this.active.append(batch, timestamp, durable, batchTags);
         batch = [];
+        batchTags = [];
         batchBytes = 0;
         this.roll();
       }
       out.push({ offset: this.endOffset + batch.length });
       batch.push(encoded);
+      batchTags.push(tags);
       batchBytes += encoded.length;
     }
-    if (batch.length) this.active.append(batch, timestamp, durable);
+    if (batch.length) this.active.append(batch, timestamp, durable, batchTags);
     // MUTANT long-poll-woken-only-by-fsync: an acks 1 (not fsynced) append leaves long polls asleep.
     if (durable || !this.options.wakeOnlyOnDurable) {
       for (const wake of this.waiters) wake();
@@ -95,7 +116,7 @@ export class PartitionLog {
         throw new Error(`${this.dir}: replicated offset ${r.offset} does not continue the log at ${this.endOffset}`);
       const encoded = encodeRecord(r);
       if (this.active.size > 0 && this.active.size + encoded.length > this.segmentBytes) this.roll();
-      this.active.append([encoded], r.timestamp, false);
+      this.active.append([encoded], r.timestamp, false, [r.tags?.length ? r.tags : null]);
     }
     if (records.length) this.active.sync();
     for (const wake of this.waiters) wake();
@@ -141,6 +162,44 @@ export class PartitionLog {
       i++;
     }
     return out;
+  }
+
+  /**
+   * The records from `offset` (below `end`) whose tags `matches`, looking at no more than FILTER_SCAN_LIMIT records:
+   * as many as fit in about maxBytes (the first always), read one by one, so the skipped ones are never read. The
+   * next offset is past every record answered or skipped: the match that did not fit, when maxBytes ended it.
+   */
+  readFiltered(
+    offset: number,
+    end: number,
+    maxBytes: number,
+    matches: (tags: readonly string[] | null) => boolean,
+  ): FilteredRead {
+    const records: LogRecord[] = [];
+    let budget = maxBytes;
+    let at = offset;
+    const stop = Math.min(end, this.endOffset, offset + FILTER_SCAN_LIMIT);
+    let i = this.segmentIndexOf(offset);
+    while (i >= 0 && at < stop) {
+      const seg = this.segments[i]!;
+      if (at >= seg.nextOffset) {
+        i++;
+        continue;
+      }
+      if (matches(seg.tagsAt(at))) {
+        const bytes = seg.bytesAt(at);
+        if (records.length > 0 && bytes > budget) break;
+        const r = seg.readOne(at, (o, reason) =>
+          this.options.log?.(`${this.dir}: record ${o} is damaged (${reason}); not served`),
+        );
+        // A damaged record ends the batch where it is: never served, never skipped over.
+        if (!r) break;
+        records.push(r);
+        budget -= bytes;
+      }
+      at++;
+    }
+    return { records, nextOffset: at };
   }
 
   private segmentIndexOf(offset: number): number {

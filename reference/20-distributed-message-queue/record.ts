@@ -1,6 +1,8 @@
 // One record of a partition's log, as stored in a segment file. Layout (big-endian):
 //   u32 length of everything after this field | u32 CRC-32 of everything after the CRC |
 //   u64 offset | u64 timestamp (ms) | i32 key length (-1 = null) | key bytes | u32 value length | value bytes
+//   [ u8 tag count | per tag: u8 length | tag bytes ]   (only when the message has tags)
+// A record without tags is byte for byte what it was before tags existed, so older segments read as they are.
 // The CRC covers offset, timestamp, key and value, so a flipped bit anywhere in a record is caught, and a length
 // that runs past the end of the file is a torn write.
 import { crc32 } from 'node:zlib';
@@ -15,12 +17,16 @@ export interface LogRecord {
   timestamp: number;
   key: string | null;
   value: string;
+  /** The message's tags (the spec's message filtering); absent or empty when it has none. */
+  tags?: readonly string[] | undefined;
 }
 
 export function encodeRecord(r: LogRecord): Buffer {
   const key = r.key === null ? null : Buffer.from(r.key, 'utf8');
   const value = Buffer.from(r.value, 'utf8');
-  const body = MIN_BODY + (key?.length ?? 0) + value.length;
+  const tags = (r.tags ?? []).map((t) => Buffer.from(t, 'utf8'));
+  const tagBytes = tags.length ? 1 + tags.reduce((n, t) => n + 1 + t.length, 0) : 0;
+  const body = MIN_BODY + (key?.length ?? 0) + value.length + tagBytes;
   const buf = Buffer.allocUnsafe(PREFIX + body);
   buf.writeUInt32BE(4 + body, 0);
   buf.writeBigUInt64BE(BigInt(r.offset), PREFIX);
@@ -29,7 +35,14 @@ export function encodeRecord(r: LogRecord): Buffer {
   let at = PREFIX + 20;
   if (key) at += key.copy(buf, at);
   buf.writeUInt32BE(value.length, at);
-  value.copy(buf, at + 4);
+  at += 4 + value.copy(buf, at + 4);
+  if (tags.length) {
+    at = buf.writeUInt8(tags.length, at);
+    for (const t of tags) {
+      at = buf.writeUInt8(t.length, at);
+      at += t.copy(buf, at);
+    }
+  }
   buf.writeUInt32BE(crc32(buf.subarray(PREFIX)), 4);
   return buf;
 }
@@ -62,8 +75,28 @@ export function decodeRecord(buf: Buffer, at: number, verifyCrc = true): Decoded
   p += Math.max(0, keyLength);
   const valueLength = buf.readUInt32BE(p);
   p += 4;
-  if (p + valueLength !== end) return { kind: 'corrupt', reason: 'bad value length' };
-  return { kind: 'record', record: { offset, timestamp, key, value: buf.toString('utf8', p, end) }, bytes: end - at };
+  if (p + valueLength > end) return { kind: 'corrupt', reason: 'bad value length' };
+  const value = buf.toString('utf8', p, p + valueLength);
+  const tags = decodeTags(buf, p + valueLength, end);
+  if (!tags) return { kind: 'corrupt', reason: 'bad tags' };
+  const record: LogRecord = { offset, timestamp, key, value };
+  if (tags.length) record.tags = tags;
+  return { kind: 'record', record, bytes: end - at };
+}
+
+/** The tags between `p` and the record's `end` (none when the value ends the record); null when malformed. */
+function decodeTags(buf: Buffer, p: number, end: number): string[] | null {
+  if (p === end) return [];
+  const count = buf.readUInt8(p++);
+  const tags: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (p >= end) return null;
+    const length = buf.readUInt8(p++);
+    if (p + length > end) return null;
+    tags.push(buf.toString('utf8', p, p + length));
+    p += length;
+  }
+  return count > 0 && p === end ? tags : null;
 }
 
 /** The spec's `size` and `crc` of a message: its value's UTF-8 bytes and their CRC-32. */

@@ -85,7 +85,12 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
       messages: [{ partition: p, value: 'acks 1, followers stopped' }],
     });
     ctx.expect(one.status === 200, `acks=1 with the followers stopped answered ${one.status ?? one.error}`, one);
-    acked.push({ ...(one.body as { records: Acked[] }).records[0]!, key: null, value: 'acks 1, followers stopped' });
+    acked.push({
+      ...(one.body as { records: Acked[] }).records[0]!,
+      key: null,
+      value: 'acks 1, followers stopped',
+      tags: [],
+    });
     // Consumers read below the high watermark only: the acks=1 message is on the leader alone (until the ISR shrinks
     // to it), so a fetch may not answer it above the endOffset it reports.
     const read = await api.fetch(topic, p, { offset: 0 });

@@ -47,10 +47,15 @@ export function mqApi(ctx: CheckContext, http: Pick<HttpClient, 'send'> = ctx.ht
     describeTopic: (topic: string) => http.send({ method: 'GET', path: `/api/v1/topics/${enc(topic)}` }),
     produce: (topic: string, body: { acks?: Acks; messages: OutgoingMessage[] }) =>
       http.send({ method: 'POST', path: `/api/v1/topics/${enc(topic)}/messages`, json: body }),
-    fetch: (topic: string, partition: number, q: { offset: number; maxWait?: number; maxBytes?: number }) => {
+    fetch: (
+      topic: string,
+      partition: number,
+      q: { offset: number; maxWait?: number; maxBytes?: number; tags?: readonly string[] },
+    ) => {
       const qs = new URLSearchParams({ offset: String(q.offset) });
       if (q.maxWait !== undefined) qs.set('maxWait', String(q.maxWait));
       if (q.maxBytes !== undefined) qs.set('maxBytes', String(q.maxBytes));
+      if (q.tags !== undefined) qs.set('tags', q.tags.join(','));
       return http.send({
         method: 'GET',
         path: `/api/v1/topics/${enc(topic)}/partitions/${partition}/messages?${qs}`,
@@ -100,6 +105,8 @@ export interface Acked {
   timestamp: number;
   key: string | null;
   value: string;
+  /** The tags it was produced with ([] for none). */
+  tags: string[];
 }
 
 /** Produces a batch that must be acknowledged (200) and returns each message with its acknowledged place. */
@@ -117,7 +124,12 @@ export async function produceAcked(
     `${messages.length} messages produced, ${r.records.length} records acknowledged`,
     x,
   );
-  return r.records.map((rec, i) => ({ ...rec, key: messages[i]!.key ?? null, value: messages[i]!.value }));
+  return r.records.map((rec, i) => ({
+    ...rec,
+    key: messages[i]!.key ?? null,
+    value: messages[i]!.value,
+    tags: messages[i]!.tags ?? [],
+  }));
 }
 
 /**
@@ -181,6 +193,10 @@ export function expectSameMessage(ctx: CheckContext, m: Message, a: Acked, where
   ctx.expect(
     m.key === a.key,
     `${where}: offset ${m.offset} has key ${JSON.stringify(m.key)}, not ${JSON.stringify(a.key)}`,
+  );
+  ctx.expect(
+    JSON.stringify(m.tags ?? []) === JSON.stringify(a.tags),
+    `${where}: offset ${m.offset} has tags ${JSON.stringify(m.tags ?? [])}, not ${JSON.stringify(a.tags)}`,
   );
   const d = digestOf(a.value);
   ctx.expect(m.size === d.size, `${where}: offset ${m.offset} has size ${m.size}; its value is ${d.size} UTF-8 bytes`);

@@ -22,6 +22,7 @@ import {
   uniqueName,
   verifyAcked,
 } from './api.ts';
+import { expectFilteredPartition } from './tag-conformance.ts';
 
 /** kill -9, check the broker is really down, start it again. */
 async function crash(ctx: CheckContext, api: MqApi, topic: string): Promise<void> {
@@ -73,6 +74,8 @@ export async function killBroker(ctx: CheckContext): Promise<void> {
           Array.from({ length: 20 }, (_, i) => ({
             value: `r${round} b${b} m${i} ü😀`,
             ...(i % 3 === 0 ? { key: `key-${i}` } : i % 3 === 1 ? { partition: (b + i) % P } : {}),
+            // Tags too: they must survive the kill with their message, and a filtered fetch answer as before it.
+            ...(i % 4 === 0 ? { tags: [`round-${round}`] } : i % 4 === 1 ? { tags: ['odd', `b${b}`] } : {}),
           })),
           b % 2 ? '1' : 'all',
         )),
@@ -92,6 +95,11 @@ export async function killBroker(ctx: CheckContext): Promise<void> {
     await crash(ctx, api, topic);
     // Everything acknowledged in the whole check, every committed offset, then new writes.
     await verifyAcked(ctx, api, topic, acked, when);
+    for (let p = 0; p < P; p++) {
+      const log: Acked[] = [];
+      for (const a of acked) if (a.partition === p) log[a.offset] = a;
+      await expectFilteredPartition(ctx, api, topic, p, log, ['round-0', 'odd'], `${when}: tags round-0,odd`);
+    }
     const ox = await api.offsets(group);
     const got = okBody<CommittedOffsets>(ctx, ox, 200, `${when}: reading the committed offsets`).offsets;
     for (const [p, o] of committed)

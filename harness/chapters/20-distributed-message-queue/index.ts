@@ -21,6 +21,7 @@ import { produceConformance } from './produce-conformance.ts';
 import { committedOffsetsRoundTrip, keyToPartition, oneOwnerPerPartition, orderPerPartition } from './properties.ts';
 import { readinessConformance } from './readiness-conformance.ts';
 import { retentionConformance } from './retention-conformance.ts';
+import { tagConformance } from './tag-conformance.ts';
 import { topicConformance } from './topic-conformance.ts';
 
 export const distributedMessageQueue: ChapterModule<CheckId> = {
@@ -36,6 +37,7 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     'MQ-C5': groupConformance,
     'MQ-C6': offsetConformance,
     'MQ-C7': retentionConformance,
+    'MQ-C9': tagConformance,
     'MQ-I1': (ctx) => badInputIs4xxEverywhere(ctx),
     'MQ-I2': orderPerPartition,
     'MQ-I3': keyToPartition,
@@ -63,7 +65,7 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
       // broker only and do not follow its 307 not_leader redirect to a partition's leader. Not a property of the
       // cluster: a gap of these checks (README, "Not yet"); each is graded on the single broker.
       notApplicable: Object.fromEntries(
-        (['MQ-C2', 'MQ-C3', 'MQ-C4', 'MQ-I2', 'MQ-I3', 'MQ-I4', 'MQ-F1', 'MQ-F3'] as const).map((id) => [
+        (['MQ-C2', 'MQ-C3', 'MQ-C4', 'MQ-C9', 'MQ-I2', 'MQ-I3', 'MQ-I4', 'MQ-F1', 'MQ-F3'] as const).map((id) => [
           id,
           'graded on the single broker (manifest.json) only: this check talks to one broker and does not yet follow a 307 not_leader redirect to the partition leader',
         ]),

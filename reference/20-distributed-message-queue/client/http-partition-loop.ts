@@ -65,7 +65,8 @@ async function run(o: PartitionLoopOptions, signal: AbortSignal): Promise<void> 
     while (!signal.aborted) {
       let batch: FetchResult;
       try {
-        const q = `offset=${position}&maxWait=${maxWait}`;
+        const tags = o.options.tags?.length ? `&tags=${encodeURIComponent(o.options.tags.join(','))}` : '';
+        const q = `offset=${position}&maxWait=${maxWait}${tags}`;
         batch = (
           await call<FetchResult>(
             o.baseUrl,
@@ -86,7 +87,9 @@ async function run(o: PartitionLoopOptions, signal: AbortSignal): Promise<void> 
         }
         throw e;
       }
+      let handledAll = true;
       for (const m of batch.messages) {
+        handledAll = false;
         if (signal.aborted) break;
         try {
           await o.handler({
@@ -96,10 +99,12 @@ async function run(o: PartitionLoopOptions, signal: AbortSignal): Promise<void> 
             key: m.key ?? null,
             value: m.value,
             timestamp: m.timestamp,
+            ...(m.tags ? { tags: m.tags } : {}),
             deliveries: failures + 1,
           });
           failures = 0;
           position = m.offset + 1;
+          handledAll = true;
         } catch (e) {
           failures++;
           o.options.onError?.(e as Error);
@@ -108,6 +113,8 @@ async function run(o: PartitionLoopOptions, signal: AbortSignal): Promise<void> 
           break; // fetch again from the message that failed
         }
       }
+      // Filtered by tags, the batch's nextOffset is past the messages the queue skipped: they are not fetched again.
+      if (handledAll && !signal.aborted && batch.nextOffset > position) position = batch.nextOffset;
       if (!(await commit())) return;
     }
   } finally {

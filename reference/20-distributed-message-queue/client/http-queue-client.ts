@@ -55,7 +55,12 @@ export class HttpQueueClient implements QueueClient {
         for (const batch of batches(list)) {
           const body = {
             acks: o.acks ?? 'all',
-            messages: batch.map((m) => ({ partition, value: m.value, ...(m.key == null ? {} : { key: m.key }) })),
+            messages: batch.map((m) => ({
+              partition,
+              value: m.value,
+              ...(m.key == null ? {} : { key: m.key }),
+              ...(m.tags?.length ? { tags: [...m.tags] } : {}),
+            })),
           };
           await call(this.baseUrl, 'POST', path, body, [200, 202]);
         }
@@ -84,7 +89,7 @@ function* batches(list: readonly OutgoingMessage[]): Generator<OutgoingMessage[]
   let batch: OutgoingMessage[] = [];
   let bytes = 0;
   for (const m of list) {
-    const size = Buffer.byteLength(m.value) + Buffer.byteLength(m.key ?? '') + 64;
+    const size = Buffer.byteLength(m.value) + Buffer.byteLength(m.key ?? '') + 64 + 34 * (m.tags?.length ?? 0);
     if (batch.length > 0 && (batch.length >= MAX_BATCH || bytes + size > MAX_BATCH_BYTES)) {
       yield batch;
       batch = [];

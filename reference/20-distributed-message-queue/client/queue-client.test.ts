@@ -276,6 +276,69 @@ describe('HTTP client, two members of one group', () => {
   );
 });
 
+describe('HTTP client, tag filtering', () => {
+  it(
+    'passes tags through produce and hands a subscription filtered by tags only the messages carrying one of them',
+    async () => {
+      const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-client-'));
+      const target = await ProcessTarget.start({ manifest: loadManifest(MANIFEST), runDir, embedded: true });
+      const q = new HttpQueueClient(target.nodeUrl());
+      try {
+        await q.createTopic('tagged', { partitions: 2 });
+        const batch = (round: string) =>
+          Array.from({ length: 40 }, (_, i) => ({
+            key: KEYS[i % KEYS.length]!,
+            value: `${round}:${i}`,
+            ...(i % 3 === 0 ? { tags: ['paid'] } : i % 3 === 1 ? { tags: ['refunded', 'eu'] } : {}),
+          }));
+        const wanted = (round: string) =>
+          batch(round)
+            .filter((m) => m.tags?.includes('paid') || m.tags?.includes('eu'))
+            .map((m) => m.value)
+            .sort();
+        await q.produce('tagged', batch('r1'));
+        const seen: QueueMessage[] = [];
+        const sub = await q.subscribe(
+          'tagged',
+          'billing',
+          (m) => {
+            seen.push(m);
+          },
+          { maxWaitMs: 200, tags: ['paid', 'eu'] },
+        );
+        const values = (round: string) =>
+          seen
+            .filter((m) => m.value.startsWith(`${round}:`))
+            .map((m) => m.value)
+            .sort();
+        await until(
+          () => values('r1').length >= wanted('r1').length,
+          () => `${values('r1').length} of ${wanted('r1').length}`,
+        );
+        await q.produce('tagged', batch('r2'));
+        await until(
+          () => values('r2').length >= wanted('r2').length,
+          () => `${values('r2').length} of ${wanted('r2').length}`,
+        );
+        await new Promise((r) => setTimeout(r, 300));
+        expect(values('r1')).toEqual(wanted('r1'));
+        expect(values('r2')).toEqual(wanted('r2'));
+        for (const m of seen)
+          expect(
+            m.tags?.some((t) => t === 'paid' || t === 'eu'),
+            m.value,
+          ).toBe(true);
+        await sub.close();
+      } finally {
+        await q.close();
+        await target.close();
+        rmSync(runDir, { recursive: true, force: true });
+      }
+    },
+    timeLimit(60_000),
+  );
+});
+
 let nats: NatsServer | undefined;
 if (natsMissing === null)
   contract(

@@ -10,6 +10,8 @@ export interface OutgoingMessage {
   /** Messages with one key go to one partition, so a group sees them in the order they were produced. */
   key?: string | null;
   value: string;
+  /** What a subscription can filter by (the spec's tags: up to 8, each 1-32 of A-Z a-z 0-9 . _ -); HTTP only. */
+  tags?: readonly string[];
 }
 
 export interface QueueMessage {
@@ -20,6 +22,8 @@ export interface QueueMessage {
   value: string;
   /** When the queue stored it (ms since the epoch). */
   timestamp: number;
+  /** The tags it was produced with (absent: none). */
+  tags?: readonly string[];
   /** 1 the first time this subscription hands it over, more when a handler failed or a consumer died before commit. */
   deliveries: number;
 }
@@ -41,6 +45,11 @@ export interface SubscribeOptions {
   maxWaitMs?: number;
   /** Where a group with nothing committed starts: `earliest` (the log start; default) or `latest` (only new messages). */
   startAt?: 'earliest' | 'latest';
+  /**
+   * Hand over only the messages carrying at least one of these tags: the queue filters them out before they cross
+   * the network (the spec's fetch `tags`). HTTP only: the NATS client refuses it.
+   */
+  tags?: readonly string[];
   /** Errors the subscription recovers from (a broker restarting, a rebalance); default: ignored. */
   onError?: (error: Error) => void;
 }

@@ -9,6 +9,7 @@ export const checkIds = [
   "MQ-C5",
   "MQ-C6",
   "MQ-C7",
+  "MQ-C9",
   "MQ-I1",
   "MQ-I2",
   "MQ-I3",
@@ -113,6 +114,15 @@ export const catalog = {
       ]
     },
     {
+      "id": "MQ-C9",
+      "kind": "conformance",
+      "title": "Tag filtering - messages keep their tags; a fetch naming tags answers exactly the messages carrying any of them, at their own offsets, with a nextOffset past those skipped (also when maxBytes or the 10,000-message look ends the batch among skipped ones); a filtered long poll is answered only by a matching message; bad tags are 400",
+      "covers": [
+        "produce",
+        "fetch"
+      ]
+    },
+    {
       "id": "MQ-I1",
       "kind": "property",
       "title": "Bad input generated from the spec (every operation's body and parameters) gets a documented 4xx with a problem body, never a 5xx or a 2xx",
@@ -164,7 +174,7 @@ export const catalog = {
     {
       "id": "MQ-F1",
       "kind": "fault",
-      "title": "The broker is killed (kill -9) right after acknowledged produces and commits, and restarted - every message acknowledged with acks 1 or all and every committed offset is there, and new messages continue the offsets",
+      "title": "The broker is killed (kill -9) right after acknowledged produces and commits, and restarted - every message acknowledged with acks 1 or all (with its tags) and every committed offset is there, a fetch filtered by tags answers what it did before, and new messages continue the offsets",
       "covers": [
         "fault:1"
       ],

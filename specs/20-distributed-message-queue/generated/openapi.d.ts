@@ -156,6 +156,8 @@ export interface paths {
         /**
          * Fetch a batch of messages from a partition, starting at an offset; with `maxWait`, wait (long polling) until at least one message is there.
          * @description Answers the messages from `offset` on, in offset order and without a gap, as many as fit in `maxBytes` (counting their `size`), but always at least one when there is one, so a consumer never stalls on a large message. When there is none at `offset` (it equals the end offset), the broker waits up to `maxWait` ms for one to be appended and answers as soon as one is; after `maxWait` it answers an empty batch. A message whose stored checksum fails is never answered as data.
+         *
+         *     With `tags`, the broker looks at the messages from `offset` on and answers only those carrying at least one of the tags, each at its own offset, as many as fit in `maxBytes` (at least one when one is found). It looks at the messages in order until the next match would not fit in `maxBytes`, the end offset, or 10,000 messages looked at, whichever comes first. `nextOffset` is past every message it answered or skipped: the match that did not fit when `maxBytes` ended the batch, else the end offset when it got there, `offset` + 10,000 at the limit. When no message from `offset` to the end offset carries a tag, it waits up to `maxWait` for one that does: messages without them appended meanwhile do not end the wait (they are skipped, and `nextOffset` passes them).
          */
         get: operations["fetch"];
         put?: never;
@@ -237,6 +239,8 @@ export interface components {
             endOffset: components["schemas"]["Offset"];
             logStartOffset: components["schemas"]["Offset"];
             messages: components["schemas"]["Message"][];
+            /** @description Where to fetch next: the offset after the last message answered, or, with `tags`, past every message the broker answered or skipped (see the fetch); the request's `offset` when it answered none and skipped none. */
+            nextOffset: components["schemas"]["Offset"];
             partition: components["schemas"]["PartitionNumber"];
             topic: components["schemas"]["TopicName"];
         };
@@ -299,6 +303,8 @@ export interface components {
             partition: components["schemas"]["PartitionNumber"];
             /** @description The value's length in UTF-8 bytes. */
             size: number;
+            /** @description The tags it was produced with, in that order; absent when it has none. */
+            tags?: components["schemas"]["Tags"];
             /** @description When the broker stored the message, ms since the Unix epoch. */
             timestamp: number;
             topic: components["schemas"]["TopicName"];
@@ -315,6 +321,7 @@ export interface components {
             key?: string | null;
             /** @description An explicit partition; wins over the key. */
             partition?: components["schemas"]["PartitionNumber"];
+            tags?: components["schemas"]["Tags"];
             /** @description The payload, text (the book's messages are text of a few KB), at most 65,536 characters. */
             value: string;
         };
@@ -386,6 +393,13 @@ export interface components {
              */
             location: string;
         };
+        /**
+         * @description Letters, digits, `.`, `_` and `-`, 1 to 32 characters.
+         * @example paid
+         */
+        Tag: string;
+        /** @description What a fetch can filter the message by (the book's message filtering): up to 8 distinct tags, kept in the order given. Absent or empty: no tags (such a message is answered only by fetches without `tags`). */
+        Tags: components["schemas"]["Tag"][];
         Topic: {
             minInsyncReplicas?: number;
             name: components["schemas"]["TopicName"];
@@ -1282,6 +1296,11 @@ export interface operations {
                  * @example 0
                  */
                 offset: number;
+                /**
+                 * @description Answer only the messages carrying at least one of these tags: 1 to 8 tags, comma-separated (each as a message's tags are spelt). Absent: every message.
+                 * @example paid,refunded
+                 */
+                tags?: string;
             };
             header?: never;
             path: {
@@ -1312,6 +1331,7 @@ export interface operations {
                      *       "partition": 0,
                      *       "logStartOffset": 0,
                      *       "endOffset": 8,
+                     *       "nextOffset": 8,
                      *       "messages": [
                      *         {
                      *           "topic": "orders",
