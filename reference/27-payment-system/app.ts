@@ -179,7 +179,10 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
               // MUTANT bad-settlement-500: the parse error escapes as an internal error.
               if (error instanceof SettlementError && mutant !== 'bad-settlement-500') {
                 // MUTANT settlement-header-detail-empty: a wrong header's problem has an empty detail, not its line.
-                const emptied = mutant === 'settlement-header-detail-empty' && error.message.startsWith('line 1 ');
+                // MUTANT settlement-currency-detail-empty: so has a line with an unknown currency.
+                const emptied =
+                  (mutant === 'settlement-header-detail-empty' && error.message.startsWith('line 1 ')) ||
+                  (mutant === 'settlement-currency-detail-empty' && error.message.endsWith('unknown currency'));
                 throw new ProblemError(400, 'invalid_settlement', emptied ? '' : error.message);
               }
               throw error;

@@ -20,6 +20,12 @@ export const MUTANTS = [
     description: 'a settlement file with a wrong header is 400 invalid_settlement with an empty detail, not its line',
   },
   {
+    name: 'settlement-currency-detail-empty',
+    breaks: 'PAY-C6',
+    description:
+      'a settlement line with an unknown currency is 400 invalid_settlement with an empty detail, not its line',
+  },
+  {
     name: 'attempts-nine',
     breaks: 'PAY-F1',
     description: 'a charge the PSP keeps failing is attempted 9 times before the PSP record decides, not the spec 8',

@@ -333,6 +333,10 @@ export async function reconcileConformance(ctx: CheckContext): Promise<void> {
     ['id,amount\n1,2\n', 1],
     ['payment_order_id,amount,currency,status\npo_1,abc,USD,SUCCESS\n', 2],
     ['payment_order_id,amount,currency,status\npo_1,1.00,USD,SUCCESS\npo_2,1.00,USD,MAYBE\n', 3],
+    [
+      'payment_order_id,amount,currency,status\npo_1,1.00,USD,SUCCESS\npo_2,1.00,USD,SUCCESS\npo_3,1.00,XYZ,FAILED\n',
+      4,
+    ],
   ] as const) {
     const x = await api.reconcile(bad);
     ctx.expectStatus(x, 400, 'invalid_settlement');
