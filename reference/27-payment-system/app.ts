@@ -178,7 +178,12 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
             } catch (error) {
               // MUTANT bad-settlement-500: the parse error escapes as an internal error.
               if (error instanceof SettlementError && mutant !== 'bad-settlement-500') {
-                throw new ProblemError(400, 'invalid_settlement', error.message);
+                // MUTANT settlement-header-detail-empty: a wrong header's problem has an empty detail, not its line.
+                // MUTANT settlement-currency-detail-empty: so has a line with an unknown currency.
+                const emptied =
+                  (mutant === 'settlement-header-detail-empty' && error.message.startsWith('line 1 ')) ||
+                  (mutant === 'settlement-currency-detail-empty' && error.message.endsWith('unknown currency'));
+                throw new ProblemError(400, 'invalid_settlement', emptied ? '' : error.message);
               }
               throw error;
             }
@@ -205,6 +210,8 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
     try {
       done(null, JSON.parse(text));
     } catch {
+      // MUTANT malformed-json-unanswered: a body that is not JSON is never answered (the parser never calls done).
+      if (mutant === 'malformed-json-unanswered') return;
       done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
     }
   });

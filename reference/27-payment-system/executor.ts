@@ -138,6 +138,11 @@ export class Executor {
         await store.fail(order.payment_order_id, outcome.reason);
         return;
       }
+      // MUTANT attempts-nine: one attempt more than the spec's 8 before the PSP's record decides.
+      if (this.o.mutant === 'attempts-nine' && attempt === this.o.maxAttempts) {
+        await store.retryAt(order.payment_order_id, Date.now() + this.backoff(attempt));
+        return;
+      }
       if (attempt < this.o.maxAttempts) {
         await store.retryAt(order.payment_order_id, Date.now() + this.backoff(attempt));
         return;
@@ -180,6 +185,8 @@ export class Executor {
   private backoff(attempt: number): number {
     const exp = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (attempt - 1));
     // Whole milliseconds: next_attempt_at is a bigint column.
+    // MUTANT backoff-jitter-below: the jitter taken off half the delay, so a retry may come at once.
+    if (this.o.mutant === 'backoff-jitter-below') return Math.round(exp / 2 - Math.random() * (exp / 2));
     return Math.round(exp / 2 + Math.random() * (exp / 2));
   }
 

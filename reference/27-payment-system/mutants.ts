@@ -10,6 +10,33 @@ export interface Mutant {
 
 export const MUTANTS = [
   {
+    name: 'malformed-json-unanswered',
+    breaks: 'PAY-C2',
+    description: 'a request body that is not JSON is never answered (the body parser never calls back): no 400',
+  },
+  {
+    name: 'settlement-header-detail-empty',
+    breaks: 'PAY-C6',
+    description: 'a settlement file with a wrong header is 400 invalid_settlement with an empty detail, not its line',
+  },
+  {
+    name: 'settlement-currency-detail-empty',
+    breaks: 'PAY-C6',
+    description:
+      'a settlement line with an unknown currency is 400 invalid_settlement with an empty detail, not its line',
+  },
+  {
+    name: 'attempts-nine',
+    breaks: 'PAY-F1',
+    description: 'a charge the PSP keeps failing is attempted 9 times before the PSP record decides, not the spec 8',
+  },
+  {
+    name: 'backoff-jitter-below',
+    breaks: 'PAY-F1',
+    description:
+      'the back-off jitter is subtracted from half the delay (0 to exp/2, not exp/2 to exp): retries come sooner than the spec back-off allows',
+  },
+  {
     name: 'fingerprint-key-order',
     breaks: 'PAY-C2',
     description:

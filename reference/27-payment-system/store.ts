@@ -257,11 +257,12 @@ export class PaymentStore {
         return true;
       }
       // MUTANT webhook-double-credit: records the money on every success notice, not only on the transition.
-      if (this.mutant !== 'webhook-double-credit') return false;
-      const [o] = await sql.all<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM payment_orders WHERE payment_order_id = ?`, [
-        paymentOrderId,
-      ]);
-      if (o?.payment_order_status === 'SUCCESS') await this.record(sql, o);
+      if (this.mutant === 'webhook-double-credit') {
+        const [o] = await sql.all<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM payment_orders WHERE payment_order_id = ?`, [
+          paymentOrderId,
+        ]);
+        if (o?.payment_order_status === 'SUCCESS') await this.record(sql, o);
+      }
       return false;
     });
   }

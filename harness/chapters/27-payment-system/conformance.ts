@@ -89,6 +89,17 @@ export async function createConformance(ctx: CheckContext): Promise<void> {
     const x = await api.create(b.body, b.key === undefined ? randomUUID() : b.key, false);
     ctx.expectStatus(x, 400, b.code);
   }
+  // A body that is not JSON at all: a 400 problem (not a 500, not a request left unanswered).
+  const notJson = await ctx.http.send({
+    method: 'POST',
+    path: '/v1/payments',
+    rawBody: '{"checkout_id": "chk_',
+    contentType: 'application/json',
+    headers: { 'idempotency-key': randomUUID() },
+    validRequest: false,
+    timeoutMs: 10_000,
+  });
+  ctx.expectStatus(notJson, 400, 'invalid_request');
   const other = newEvent('c2other', ['1.00']);
   const reused = await api.create(other, key, true);
   ctx.expectStatus(reused, 409, 'idempotency_key_reused');
@@ -317,12 +328,24 @@ export async function reconcileConformance(ctx: CheckContext): Promise<void> {
     'a replayed reconciliation lacks Idempotent-Replayed',
     again,
   );
-  for (const bad of [
-    'id,amount\n1,2\n',
-    'payment_order_id,amount,currency,status\npo_1,abc,USD,SUCCESS\n',
-    'payment_order_id,amount,currency,status\npo_1,1.00,USD,MAYBE\n',
-  ]) {
-    ctx.expectStatus(await api.reconcile(bad), 400, 'invalid_settlement');
+  // The spec: 400 invalid_settlement "with the line in detail"; each file's first bad line is known here.
+  for (const [bad, line] of [
+    ['id,amount\n1,2\n', 1],
+    ['payment_order_id,amount,currency,status\npo_1,abc,USD,SUCCESS\n', 2],
+    ['payment_order_id,amount,currency,status\npo_1,1.00,USD,SUCCESS\npo_2,1.00,USD,MAYBE\n', 3],
+    [
+      'payment_order_id,amount,currency,status\npo_1,1.00,USD,SUCCESS\npo_2,1.00,USD,SUCCESS\npo_3,1.00,XYZ,FAILED\n',
+      4,
+    ],
+  ] as const) {
+    const x = await api.reconcile(bad);
+    ctx.expectStatus(x, 400, 'invalid_settlement');
+    const detail = (x.body as { detail?: unknown } | undefined)?.detail;
+    ctx.expect(
+      typeof detail === 'string' && new RegExp(`(^|\\D)${line}(\\D|$)`).test(detail),
+      `a settlement file bad at line ${line} is refused without that line in detail (the spec: "with the line in detail"): ${JSON.stringify(detail)}`,
+      x,
+    );
   }
   const reused = await api.reconcile(`${csv}po_other,2.00,USD,SUCCESS\n`, key, since);
   ctx.expectStatus(reused, 409, 'idempotency_key_reused');

@@ -191,7 +191,7 @@ export const catalog = {
     {
       "id": "PAY-F1",
       "kind": "fault",
-      "title": "With the PSP answering 5xx and timing out, every paid order still ends SUCCESS, charged once",
+      "title": "With the PSP answering 5xx and timing out, every paid order still ends SUCCESS, charged once; a charge failed every time gets exactly 8 attempts, spaced by the back-off, then FAILED",
       "covers": [
         "fault:1"
       ]
