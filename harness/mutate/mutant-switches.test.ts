@@ -45,6 +45,7 @@ describe('hand-written mutant switches', () => {
       'return n + 1;',
       'return n * 9;',
       'return 2;',
+      'return n * 5;',
     ])
       expect(marked.has(at(text)), text).toBe(true);
   });

@@ -5,7 +5,8 @@
 //
 // The shapes recognised, all line-based (the references are formatted by biome, so a statement's shape is visible in
 // its lines):
-//  - any line naming `mutant` / `MUTANT` (the switch itself, or its comment);
+//  - any line naming `mutant` / `MUTANT` (the switch itself, or its comment), or testing a local alias of it
+//    (`const m = this.o.mutant;` ... `m === 'x'`), which every shape below also takes for `mutant`;
 //  - `if (... mutant === ...) {` where every `||` alternative of the condition tests `mutant ===` (so the branch runs
 //    only for a mutant): the whole braced block; with no brace, the one statement that follows, to its end;
 //  - `mutant === 'x'` followed by a line opening with `?`: the consequent, up to the line opening with `:`;
@@ -16,11 +17,19 @@
 //  - a private method or a module-private function called only from marked lines (`return this.cutLate()` under a
 //    switch): the whole body.
 
-const SWITCH = /\bmutant\b|\bMUTANT\b/;
-const TESTS_MUTANT = /\bmutant\s*===/;
-const OPENS_BRANCH = /\b(if|else)\b(.*)\bmutant\s*===(.*)\{\s*(\/\/.*)?$/;
-const BRACELESS_IF = /^\s*(}\s*else\s+)?if\s*\((.*\bmutant\s*===.*)\)\s*$/;
-const ONLY_NOT_MUTANT = /^\s*if\s*\(\s*(this\.)?(o\.|this\.o\.)?mutant\s*!==\s*'[^']*'\s*\)\s*(.*)$/;
+const ALIAS = /^\s*(?:const|let)\s+([A-Za-z_$][\w$]*)\s*=\s*[\w$.]*\bmutant\s*;/;
+
+/** The patterns, for a file where `names` hold the mutant's name (`mutant`, and aliases like `const m = o.mutant`). */
+function patterns(names: string[]) {
+  const n = `(?:${names.map((x) => x.replace(/\$/g, '\\$')).join('|')})`;
+  return {
+    SWITCH: new RegExp(`\\bmutant\\b|\\bMUTANT\\b|\\b${n}\\s*[!=]==`),
+    TESTS_MUTANT: new RegExp(`\\b${n}\\s*===`),
+    OPENS_BRANCH: new RegExp(`\\b(if|else)\\b(.*)\\b${n}\\s*===(.*)\\{\\s*(\\/\\/.*)?$`),
+    BRACELESS_IF: new RegExp(`^\\s*(}\\s*else\\s+)?if\\s*\\((.*\\b${n}\\s*===.*)\\)\\s*$`),
+    ONLY_NOT_MUTANT: new RegExp(`^\\s*if\\s*\\(\\s*(?:[\\w$]+\\.)*${n}\\s*!==\\s*'[^']*'\\s*\\)\\s*(.*)$`),
+  };
+}
 const MUTANT_DOC = /^\s*\/\*\*\s*MUTANT\b/;
 const DECLARATION = /^\s*(export\s+)?(default\s+)?(async\s+)?(function\b|class\b|(abstract\s+)class\b)/;
 const PRIVATE_METHOD = /^\s*private\s+(static\s+)?(async\s+)?([A-Za-z_$][\w$]*)\s*(<[^>]*>)?\(/;
@@ -94,8 +103,8 @@ function restOfBlock(lines: string[], from: number, out: Set<number>): void {
 
 /** Whether a condition holds only when some hand-written mutant is chosen: each of its `||` alternatives tests
  *  `mutant ===` (`(a || b) && c` splits into `(a ` and ` b) && c`, which is right for this purpose). */
-function onlyForMutant(condition: string): boolean {
-  return condition.split('||').every((part) => TESTS_MUTANT.test(part));
+function onlyForMutant(condition: string, testsMutant: RegExp): boolean {
+  return condition.split('||').every((part) => testsMutant.test(part));
 }
 
 /** The condition of a one-line `if (condition) statement;`, or null (found by bracket depth, not by a regex). */
@@ -117,6 +126,8 @@ function oneLineIfCondition(line: string): string | null {
 /** 1-based line numbers that belong to a hand-written mutant's switch or branch. */
 export function mutantSwitchLines(content: string): Set<number> {
   const lines = content.split('\n');
+  const aliases = lines.flatMap((l) => ALIAS.exec(l)?.[1] ?? []).filter((a) => a !== 'mutant');
+  const { SWITCH, TESTS_MUTANT, OPENS_BRANCH, BRACELESS_IF, ONLY_NOT_MUTANT } = patterns(['mutant', ...aliases]);
   // `branch`: lines only a mutant runs; `out` adds the lines that merely name one (a switch on the plain path).
   const branch = new Set<number>();
   const out = new Set<number>();
@@ -125,13 +136,14 @@ export function mutantSwitchLines(content: string): Set<number> {
     if (SWITCH.test(line)) out.add(i + 1);
     const braced = OPENS_BRANCH.exec(code(line));
     const braceless = BRACELESS_IF.exec(code(line));
-    if (braced && onlyForMutant(`${braced[2]}mutant ===${braced[3]}`)) spanLines(lines, i, branch, false);
-    else if (braceless && onlyForMutant(braceless[2]!) && depthDelta(line) === 0) spanLines(lines, i + 1, branch, true);
+    if (braced && onlyForMutant(`${braced[2]}mutant ===${braced[3]}`, TESTS_MUTANT)) spanLines(lines, i, branch, false);
+    else if (braceless && onlyForMutant(braceless[2]!, TESTS_MUTANT) && depthDelta(line) === 0)
+      spanLines(lines, i + 1, branch, true);
     const oneLine = oneLineIfCondition(line);
-    if (oneLine !== null && onlyForMutant(oneLine)) branch.add(i + 1);
+    if (oneLine !== null && onlyForMutant(oneLine, TESTS_MUTANT)) branch.add(i + 1);
     const early = ONLY_NOT_MUTANT.exec(line);
     if (early) {
-      const rest = early[3]!.trim();
+      const rest = early[1]!.trim();
       if (rest.startsWith('{')) {
         const close = blockLeaves(lines, i);
         if (close >= 0) restOfBlock(lines, close + 1, branch);
