@@ -97,6 +97,7 @@ await runServer({
       oldestTableFirst: mutant === 'sstables-oldest-first',
       forgetTablesOnStart: mutant === 'sstables-forgotten-on-start',
       missBlockStart: mutant === 'index-misses-block-start',
+      generationCountsDown: mutant === 'flush-generation-counts-down',
       mergeMode,
     });
     const peers = new Peers(peerUrls, rpcTimeoutMs);

@@ -177,6 +177,14 @@ export const MUTANTS = [
       "an SSTable's index search takes the first key of each block (every 16th key) for the block before, so a " +
       "node no longer finds those keys once its commit log is flushed; reads through the cluster merge the others'",
   },
+  {
+    name: 'flush-generation-counts-down',
+    breaks: 'KV-I5',
+    description:
+      'flush() numbers new SSTables downwards, so the second flush of a life overwrites an SSTable written before ' +
+      'the last restart (only a memtable that fills twice in one life shows it: MEMTABLE_BYTES=1024)',
+    env: { MEMTABLE_BYTES: '1024' },
+  },
   // Code only a cluster larger than N runs (the forwarding by a node that is not a replica of the key): graded on the
   // four-nodes variant's manifest.
   {

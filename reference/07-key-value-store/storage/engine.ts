@@ -27,6 +27,8 @@ export interface EngineOptions {
   forgetTablesOnStart?: boolean;
   /** MUTANT index-misses-block-start: an SSTable read misses every key that starts an index block. */
   missBlockStart?: boolean;
+  /** MUTANT flush-generation-counts-down: flush() numbers SSTables downwards, onto files written before a restart. */
+  generationCountsDown?: boolean;
 }
 
 export interface EngineStats extends ReadStats {
@@ -69,6 +71,7 @@ export class StorageEngine {
       oldestTableFirst: false,
       forgetTablesOnStart: false,
       missBlockStart: false,
+      generationCountsDown: false,
       ...options,
     };
     const dir = this.o.dir;
@@ -142,7 +145,8 @@ export class StorageEngine {
     }
     const covered = [...oldSegments, this.log.generation];
     this.log.rotate();
-    const gen = this.nextTable++;
+    // MUTANT flush-generation-counts-down: a second flush in one life reuses an older SSTable's generation.
+    const gen = this.o.generationCountsDown ? this.nextTable-- : this.nextTable++;
     this.stats.sstableBytes += SSTable.write(this.tablePath(gen), this.memtable);
     this.tables.push(SSTable.open(this.tablePath(gen), gen, this.tableOptions()));
     this.stats.flushes++;
