@@ -33,7 +33,6 @@ export class Repair {
   rounds = 0;
   keysRepaired = 0;
   private timers: NodeJS.Timeout[] = [];
-  private running = false;
 
   constructor(private readonly o: RepairOptions) {}
 
@@ -87,29 +86,24 @@ export class Repair {
     return this.shared(peer).filter(([k]) => want.has(bucketOf(k)));
   }
 
+  /** One round with a random live peer; start() runs the next only after this one ends, so rounds never overlap. */
   async antiEntropyRound(): Promise<void> {
-    if (this.running) return;
     const alive = this.o.peers.names.filter((p) => this.o.gossip.isAlive(p));
     if (alive.length === 0) return;
     const peer = alive[Math.floor(Math.random() * alive.length)]!;
-    this.running = true;
-    try {
-      const mine = this.treeFor(peer);
-      const theirs = await this.o.peers.call<{ tree: string[] }>(peer, '/internal/v1/merkle', { from: this.o.self });
-      const buckets = differingBuckets(mine, theirs.tree);
-      if (buckets.length > 0) {
-        const answer = await this.o.peers.call<{ entries: Entries }>(
-          peer,
-          '/internal/v1/sync',
-          { from: this.o.self, buckets, entries: this.inBuckets(peer, buckets) },
-          10_000,
-        );
-        this.take(answer.entries);
-      }
-      this.rounds++;
-    } finally {
-      this.running = false;
+    const mine = this.treeFor(peer);
+    const theirs = await this.o.peers.call<{ tree: string[] }>(peer, '/internal/v1/merkle', { from: this.o.self });
+    const buckets = differingBuckets(mine, theirs.tree);
+    if (buckets.length > 0) {
+      const answer = await this.o.peers.call<{ entries: Entries }>(
+        peer,
+        '/internal/v1/sync',
+        { from: this.o.self, buckets, entries: this.inBuckets(peer, buckets) },
+        10_000,
+      );
+      this.take(answer.entries);
     }
+    this.rounds++;
   }
 
   private delivering = false;

@@ -145,12 +145,18 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
   async function coordinate(req: Op, forwarded: boolean) {
     if (req.op === 'get') {
       const out = await coordinator.read(req.key, req.r, forwarded);
-      if ('forward' in out) return forward(out.forward, req);
+      if ('forward' in out) return forward(out.forward, passedOn(req));
       return readResult(req.key, out)!;
     }
     const out = await coordinator.write(req.key, req.value, contextParam(req.context), req.w, forwarded);
-    if ('forward' in out) return forward(out.forward, req);
+    if ('forward' in out) return forward(out.forward, passedOn(req));
     return writeResult(req.key, out)!;
+  }
+
+  /** The request as forwarded: unchanged. MUTANT forwarded-with-cluster-quorum: its w and r become the cluster's. */
+  function passedOn(req: Op): Op {
+    if (mutant !== 'forwarded-with-cluster-quorum') return req;
+    return req.op === 'get' ? { ...req, r: quorum.r } : { ...req, w: quorum.w };
   }
 
   function send(reply: FastifyReply, r: { status: number; body: unknown; headers: Record<string, string> }) {

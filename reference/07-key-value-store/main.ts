@@ -96,6 +96,8 @@ await runServer({
       replayLastOnly: mutant === 'siblings-lost-on-replay',
       oldestTableFirst: mutant === 'sstables-oldest-first',
       forgetTablesOnStart: mutant === 'sstables-forgotten-on-start',
+      missBlockStart: mutant === 'index-misses-block-start',
+      generationCountsDown: mutant === 'flush-generation-counts-down',
       mergeMode,
     });
     const peers = new Peers(peerUrls, rpcTimeoutMs);

@@ -3,6 +3,9 @@
 // `if (mutant === '<name>')` (or an option set from it) marked `MUTANT <name>`. The self-test must catch them all.
 import type { Mutant } from '../../harness/chapters/chapter-module.ts';
 
+/** Four nodes with N=3: the deployment of the `four-nodes` variant, where some node is outside each key's replicas. */
+const FOUR_NODES_MANIFEST = new URL('./manifest.four-nodes.json', import.meta.url).pathname;
+
 export const MUTANTS = [
   { name: 'oversize-accepted', breaks: 'KV-C1', description: 'values over 10 KB are stored instead of 413' },
   {
@@ -166,6 +169,31 @@ export const MUTANTS = [
     breaks: 'KV-I5',
     description:
       'a restart loads no SSTable: what the first restart flushed from the commit log is gone after a second one',
+  },
+  {
+    name: 'index-misses-block-start',
+    breaks: 'KV-I5',
+    description:
+      "an SSTable's index search takes the first key of each block (every 16th key) for the block before, so a " +
+      "node no longer finds those keys once its commit log is flushed; reads through the cluster merge the others'",
+  },
+  {
+    name: 'flush-generation-counts-down',
+    breaks: 'KV-I5',
+    description:
+      'flush() numbers new SSTables downwards, so the second flush of a life overwrites an SSTable written before ' +
+      'the last restart (only a memtable that fills twice in one life shows it: MEMTABLE_BYTES=1024)',
+    env: { MEMTABLE_BYTES: '1024' },
+  },
+  // Code only a cluster larger than N runs (the forwarding by a node that is not a replica of the key): graded on the
+  // four-nodes variant's manifest.
+  {
+    name: 'forwarded-with-cluster-quorum',
+    breaks: 'KV-C1',
+    description:
+      "a request reaching a node that holds no replica of its key is forwarded with the cluster's W and R, not the " +
+      "request's w and r",
+    manifest: FOUR_NODES_MANIFEST,
   },
 ] as const satisfies readonly Mutant[];
 

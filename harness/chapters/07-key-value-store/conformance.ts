@@ -4,6 +4,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
 import { freshKey, kvApi, nodeApis, sleep } from './api.ts';
 import { covers } from './causal.ts';
+import { forwardedRequestsKeepTheirQuorum } from './forwarded-quorum.ts';
 
 const MAX_VALUE = 10_240;
 /** The spec's cap on a key's versions. */
@@ -129,6 +130,8 @@ export async function putGetConformance(ctx: CheckContext): Promise<void> {
     const x = await ctx.http.send({ method: 'GET', path: p, validRequest: false });
     ctx.expectStatus(x, 400, 'invalid_request');
   }
+  const { view } = await api.cluster();
+  await forwardedRequestsKeepTheirQuorum(ctx, view?.n ?? 3);
 }
 
 export async function deleteConformance(ctx: CheckContext): Promise<void> {

@@ -4,6 +4,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { freshKey, type KvApi, nodeApis, pick, seededRandom, sleep } from './api.ts';
 import type { RecordedWrite } from './history-check.ts';
 import { quorumOf } from './invariant-kit.ts';
+import { expectOwnCopiesKept, ownCopies } from './own-copies.ts';
 import { WriteRecorder } from './workload.ts';
 
 /** Writes fresh keys one after another through random nodes until stopped; acknowledged ones are returned. */
@@ -83,6 +84,10 @@ export async function durableUnderKill(ctx: CheckContext): Promise<void> {
   //    it, keys that hold more than one version: concurrent siblings (two blind writes), which must both survive.
   const nodes = nodeApis(ctx, 4000);
   const siblings = await writeSiblings(ctx, nodes, n);
+  // What each node itself holds of the keys written so far, while no write is running: after the power cut every
+  // node must still hold it, flushed from its commit log to an SSTable at the restart (a replica whose SSTables lose
+  // keys is hidden from reads by the others' replies).
+  const held = await ownCopies(ctx, [...new Set([...acked1.map((x) => x.key), ...siblings.keys()])]);
   const all = writer(ctx, rnd, 'all');
   await sleep(400 + rnd() * 600);
   await untilAcknowledged(all.rec, MIN_ACKED_BEFORE_KILL, ACKED_WAIT_MS);
@@ -93,6 +98,7 @@ export async function durableUnderKill(ctx: CheckContext): Promise<void> {
   ctx.expect(acked1.length > 0 && acked2.length > 0, 'no write was acknowledged before the kill: nothing was tested');
   await expectAllReadable(ctx, acked2, [...ctx.target.nodes], 'after every node was killed -9 and restarted');
   await expectSiblings(ctx, nodes[0]!.api, siblings, n, 'after every node was killed -9 and restarted');
+  await expectOwnCopiesKept(ctx, held, 'after every node was killed -9 and restarted');
   // 3. Update those keys with the read's context (resolving the siblings), then a second power cut: what reads is
   //    the update, never a version it superseded before the first cut (state kept across restarts stays ordered).
   const updates = new Map<string, string>();

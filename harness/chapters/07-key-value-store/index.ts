@@ -50,6 +50,25 @@ export const keyValueStore: ChapterModule<CheckId> = {
     'KV-F4': slowLinksStillServe,
   },
   mutants: MUTANTS,
+  // The manifest's cluster has N = 3 on three nodes, so every node replicates every key: forwarding by a node that
+  // holds no replica, and a node beyond the preference list standing in for a down replica (sloppy quorum), run only
+  // on a larger cluster. `sdgrade test 07 --variant four-nodes`; `sdgrade mutate` grades that code under it.
+  variants: [
+    {
+      name: 'four-nodes',
+      description:
+        'four nodes with N=3 (manifest.four-nodes.json): requests reaching a non-replica are forwarded, a node beyond the preference list stands in for a down replica',
+      env: {},
+      manifest: 'manifest.four-nodes.json',
+    },
+    {
+      // At 4 MB a node flushes once per life (the start-up replay) in the checks and never compacts; at 1 KB (the
+      // least the reference takes) every check flushes and compacts many times, so that code is graded too.
+      name: 'small-memtable',
+      description: 'MEMTABLE_BYTES=1024: the memtable flushed to an SSTable every 1 KB, and SSTables compacted',
+      env: { MEMTABLE_BYTES: '1024' },
+    },
+  ],
   load: loadKeyValueStore,
   bench: benchKeyValueStore,
 };

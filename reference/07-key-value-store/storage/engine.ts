@@ -25,6 +25,10 @@ export interface EngineOptions {
   oldestTableFirst?: boolean;
   /** MUTANT sstables-forgotten-on-start: a restart loads no SSTable, so what was flushed before it is gone. */
   forgetTablesOnStart?: boolean;
+  /** MUTANT index-misses-block-start: an SSTable read misses every key that starts an index block. */
+  missBlockStart?: boolean;
+  /** MUTANT flush-generation-counts-down: flush() numbers SSTables downwards, onto files written before a restart. */
+  generationCountsDown?: boolean;
 }
 
 export interface EngineStats extends ReadStats {
@@ -66,6 +70,8 @@ export class StorageEngine {
       replayLastOnly: false,
       oldestTableFirst: false,
       forgetTablesOnStart: false,
+      missBlockStart: false,
+      generationCountsDown: false,
       ...options,
     };
     const dir = this.o.dir;
@@ -78,7 +84,7 @@ export class StorageEngine {
       .sort((a, b) => a - b);
     for (const g of gens) {
       const path = this.tablePath(g);
-      if (SSTable.exists(path)) this.tables.push(SSTable.open(path, g, { bloom: this.o.bloom }));
+      if (SSTable.exists(path)) this.tables.push(SSTable.open(path, g, this.tableOptions()));
       else unlinkSync(`${path}.data`);
       this.nextTable = Math.max(this.nextTable, g + 1);
     }
@@ -95,6 +101,10 @@ export class StorageEngine {
 
   private tablePath(gen: number): string {
     return join(this.o.dir, `sst-${String(gen).padStart(8, '0')}`);
+  }
+
+  private tableOptions() {
+    return { bloom: this.o.bloom, missBlockStart: this.o.missBlockStart };
   }
 
   get(key: string): Version[] | undefined {
@@ -135,9 +145,10 @@ export class StorageEngine {
     }
     const covered = [...oldSegments, this.log.generation];
     this.log.rotate();
-    const gen = this.nextTable++;
+    // MUTANT flush-generation-counts-down: a second flush in one life reuses an older SSTable's generation.
+    const gen = this.o.generationCountsDown ? this.nextTable-- : this.nextTable++;
     this.stats.sstableBytes += SSTable.write(this.tablePath(gen), this.memtable);
-    this.tables.push(SSTable.open(this.tablePath(gen), gen, { bloom: this.o.bloom }));
+    this.tables.push(SSTable.open(this.tablePath(gen), gen, this.tableOptions()));
     this.stats.flushes++;
     this.memtable = new Map();
     this.memBytes = 0;
@@ -152,7 +163,7 @@ export class StorageEngine {
     const gen = this.nextTable++;
     this.stats.sstableBytes += SSTable.write(this.tablePath(gen), merged);
     const old = this.tables;
-    this.tables = [SSTable.open(this.tablePath(gen), gen, { bloom: this.o.bloom })];
+    this.tables = [SSTable.open(this.tablePath(gen), gen, this.tableOptions())];
     for (const t of old) t.remove();
     this.stats.compactions++;
   }

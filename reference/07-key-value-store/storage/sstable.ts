@@ -38,6 +38,8 @@ export class SSTable {
     readonly generation: number,
     private readonly meta: Meta,
     private readonly bloom: BloomFilter | null,
+    /** MUTANT index-misses-block-start: the index search takes a block's first key for the block before. */
+    private readonly missBlockStart = false,
   ) {
     this.fd = openSync(`${path}.data`, 'r');
   }
@@ -76,9 +78,10 @@ export class SSTable {
     return offset + metaText.length;
   }
 
-  static open(path: string, generation: number, o: { bloom: boolean }): SSTable {
+  static open(path: string, generation: number, o: { bloom: boolean; missBlockStart?: boolean }): SSTable {
     const meta = JSON.parse(readFileSync(`${path}.meta.json`, 'utf8')) as Meta;
-    return new SSTable(path, generation, meta, o.bloom ? BloomFilter.fromBase64(meta.bloomK, meta.bloom) : null);
+    const bloom = o.bloom ? BloomFilter.fromBase64(meta.bloomK, meta.bloom) : null;
+    return new SSTable(path, generation, meta, bloom, o.missBlockStart);
   }
 
   get(key: string, stats: ReadStats): Version[] | undefined {
@@ -95,7 +98,7 @@ export class SSTable {
     }
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (idx[mid]![0] <= key) lo = mid;
+      if (this.missBlockStart ? idx[mid]![0] < key : idx[mid]![0] <= key) lo = mid;
       else hi = mid - 1;
     }
     const start = idx[lo]![1];
