@@ -5,7 +5,15 @@ import Database from 'better-sqlite3';
 import type pg from 'pg';
 import type { DependencyState } from '../kit/health.ts';
 import { ProblemError } from '../kit/problem.ts';
-import { type Db, openPgPool, PgPoolDb, pgTransaction, type Sql, sqliteTransaction } from '../kit/sql-db.ts';
+import {
+  type Db,
+  openPgPool,
+  PgPoolDb,
+  pgTransaction,
+  retryingDeadlocks,
+  type Sql,
+  sqliteTransaction,
+} from '../kit/sql-db.ts';
 import type { MutantName } from './mutants.ts';
 import type { Strategy } from './room-taker.ts';
 
@@ -147,12 +155,16 @@ export class PostgresDb extends PgPoolDb {
   }
 
   override tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    if (!this.rawErrors) return super.tx(fn);
-    return pgTransaction(
-      this.pool,
-      (client) => this.on(client),
-      fn,
-      (e) => e,
+    // An inventory change locks a room type's nights in date order; the constraint strategy's one range UPDATE locks
+    // them in the order it scans them, so the two can deadlock: the aborted one runs again (its body is SQL only).
+    if (!this.rawErrors) return retryingDeadlocks(() => super.tx(fn));
+    return retryingDeadlocks(() =>
+      pgTransaction(
+        this.pool,
+        (client) => this.on(client),
+        fn,
+        (e) => e,
+      ),
     );
   }
 }

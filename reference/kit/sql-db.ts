@@ -279,6 +279,27 @@ export class SqliteTurnDb implements Db {
   }
 }
 
+/** PostgreSQL ended the transaction to break a deadlock (SQLSTATE 40P01): it was rolled back whole. */
+export function isDeadlock(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === '40P01';
+}
+
+/**
+ * Runs a transaction again when PostgreSQL aborted it to break a deadlock (up to `attempts` times, a short random pause
+ * between), instead of answering that request with a 500. Only for transaction bodies that touch nothing but the
+ * database: the rolled-back attempt left no trace, so the next one starts from scratch.
+ */
+export async function retryingDeadlocks<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (e) {
+      if (!isDeadlock(e) || attempt >= attempts) throw e;
+      await new Promise((ok) => setTimeout(ok, Math.random() * 10 * attempt));
+    }
+  }
+}
+
 /**
  * The PostgreSQL schema of a reference: DB_SCHEMA, else one made for this data directory on its first start and kept
  * in it (`pg-schema`), so a restart (kill -9, then start) finds its rows and every fresh start (a grade, a mutant) gets

@@ -4,8 +4,10 @@
 // and the k6 smoke profile.
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openNetwork } from '../../cli/network.ts';
 import { gradeChapter } from '../../core/grade-chapter.ts';
+import type { NetworkFaults } from '../../core/network-faults.ts';
 import { findK6 } from '../../tools/k6.ts';
 import {
   describeMutants,
@@ -24,6 +26,14 @@ import { gamingLeaderboard } from './index.ts';
 const realRedis = Boolean(process.env.SDGRADE_REDIS_URL);
 const realServices = realRedis && Boolean(process.env.SDGRADE_DATABASE_URL);
 const base = referenceGradeBase(gamingLeaderboard, 10);
+// RGL-F3 cuts the link to Redis through Toxiproxy: the real-services test and the variants get the fault proxy.
+let network: NetworkFaults | null = null;
+beforeAll(async () => {
+  network = await openNetwork(() => {});
+});
+afterAll(async () => {
+  await network?.close();
+});
 
 /** The reference's sorted sets on the CI Redis (one key per instance and month). */
 async function redisBoardKeys(): Promise<number> {
@@ -79,7 +89,8 @@ describe('26-gaming-leaderboard reference', () => {
     async () => {
       expect(realServices, 'CI must set SDGRADE_REDIS_URL and SDGRADE_DATABASE_URL (scripts/services.sh)').toBe(true);
       const [keysBefore, tablesBefore] = [await redisBoardKeys(), await historyTables()];
-      const r = await gradeChapter({ ...base, target: { manifest: gamingLeaderboard.referenceManifest } });
+      expect(network, 'CI must have Toxiproxy (scripts/get-tools.ts)').not.toBeNull();
+      const r = await gradeChapter({ ...base, network, target: { manifest: gamingLeaderboard.referenceManifest } });
       expect(failures(r)).toEqual([]);
       // RGL-I7 applies to the time tie-break only (the tie-break-time variant below grades it).
       expect(r.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id} ${c.status}`)).toEqual(['RGL-I7 skipped']);
@@ -103,7 +114,12 @@ describe('26-gaming-leaderboard reference', () => {
   // TIE_BREAK=time on the embedded board (and on Redis sorted sets where SDGRADE_REDIS_URL is set): RGL-I7, the
   // sequential properties and the kill -9 under the time rule; embedded-tie-break-time always on the embedded board.
   describeVariants(gamingLeaderboard, {
-    base,
+    base: {
+      ...base,
+      get network() {
+        return network;
+      },
+    },
     timeoutMs: 300_000,
     mustPass: ['RGL-I7', 'RGL-I2', 'RGL-I4', 'RGL-F1'],
   });
