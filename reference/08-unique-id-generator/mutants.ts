@@ -133,6 +133,13 @@ export const MUTANTS = [
     breaks: 'UID-I7',
     description: "generateIds reaches its handler without the spec's validation (the schema-driven bad-input check)",
   },
+  // Found by a StrykerJS survivor (snowflake.ts, the wait for a clock up to 5 ms behind made `while (false)`).
+  {
+    name: 'small-step-not-waited',
+    breaks: 'UID-F1',
+    description:
+      'a clock step back of up to 5 ms is neither waited out nor refused: the millisecond already used is used again',
+  },
   // Found by blind bugs on the ticket server (GENERATOR=ticket, a real PostgreSQL): graded under that path.
   {
     name: 'ticket-sequence-cache',

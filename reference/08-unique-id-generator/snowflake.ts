@@ -31,7 +31,8 @@ export type GeneratorMutant =
   | 'sign-bit-used'
   | 'random-sequence'
   | 'sequence-overflows-into-machine'
-  | 'long-step-waited-out';
+  | 'long-step-waited-out'
+  | 'small-step-not-waited';
 
 export interface SnowflakeOptions {
   datacenterId: number;
@@ -137,6 +138,12 @@ export class Snowflake {
       }
       const behind = this.lastMs - now;
       if (behind > MAX_WAIT_MS) throw new ClockMovedBackwards(behind);
+      if (this.mutant === 'small-step-not-waited') {
+        // MUTANT small-step-not-waited: a step back of up to MAX_WAIT_MS is neither waited out nor refused: the
+        // clock is used as it is, so a millisecond already used is used again.
+        this.startMillisecond(now);
+        return this.format();
+      }
       while (now < this.lastMs) now = this.now();
     }
     if (now === this.lastMs) {

@@ -86,6 +86,11 @@ async function openStore(config: ServerConfig, mutant: MutantName | undefined, l
   } else {
     store = new SqliteStore({ file: join(config.dataDir, 'url-shortener.sqlite'), mutant });
   }
+  if (mutant === 'clicks-dropped-on-db-error') {
+    // MUTANT clicks-dropped-on-db-error: a click write the database refuses is dropped, not put back and retried.
+    const addClicks = store.addClicks.bind(store);
+    store.addClicks = (counts) => addClicks(counts).catch(() => {});
+  }
   return store;
 }
 

@@ -119,6 +119,12 @@ export const MUTANTS = [
     description:
       'the 503 for an unreachable database has no Retry-After (StrykerJS survivor: store.ts:38, the options of StoreUnavailableError emptied)',
   },
+  {
+    name: 'clicks-dropped-on-db-error',
+    breaks: 'URL-F5',
+    description:
+      'a click flush the database refuses is dropped instead of put back and retried: clicks served just before an outage are never counted (StrykerJS survivor: clicks.ts:48, the flush catch emptied)',
+  },
   { name: 'redirect-301', breaks: 'URL-C2', description: 'redirects with 301 instead of 302' },
   { name: 'stats-without-clicks', breaks: 'URL-C3', description: 'link metadata omits the required clicks field' },
   {

@@ -1,8 +1,17 @@
-// UID-F1: the clock steps back 3 s, back 300 ms, and forward 2 s then back: the node never issues a duplicate or a
-// smaller ID; it waits a tiny step out or answers 503 clock_moved_backwards.
+// UID-F1: the clock steps back 3 s, back 300 ms, forward 2 s then back, and back 50 ms a dozen times: the node never
+// issues a duplicate or a smaller ID; it waits a tiny step out or answers 503 clock_moved_backwards.
 import type { CheckContext } from '../../core/check-context.ts';
-import { nodeApis, sleep } from './api.ts';
-import { biteOrSkip, CLOCK_SETTLE_MS, issueSome, probe, recovers, setClock, type Watch } from './clock-kit.ts';
+import { expectIds, type IdApi, type Issued, layoutOf, nodeApis, sleep } from './api.ts';
+import {
+  biteOrSkip,
+  CLOCK_SETTLE_MS,
+  expectRefusal,
+  issueSome,
+  probe,
+  recovers,
+  setClock,
+  type Watch,
+} from './clock-kit.ts';
 
 /** One clock fault of UID-F1: `before` (if any) is set first and IDs issued, then `during` for 1.2 s of probes. */
 interface Step {
@@ -79,6 +88,76 @@ export async function clockStepsBack(ctx: CheckContext): Promise<void> {
           `${step.label} instead of refusing with 503 clock_moved_backwards: only a step of up to 5 ms may be waited out`,
       );
   }
+  ctx.evidence.tinySteps = await tinyStepsBack(ctx, api, name, w);
+  await sleep(CLOCK_SETTLE_MS);
+  await recovers(ctx, api, w, name, 3000);
+  await issueSome(ctx, api, name, w, `after steps back of ${TINY_STEP_MS} ms`);
   ctx.evidence.refusals = w.refusals;
   ctx.evidence.idsChecked = w.all.size;
+}
+
+/**
+ * Short steps back, each crossed while clients ask without pause. The spec has a node refuse while its clock is more
+ * than 5 ms behind its last ID and wait out the last 5 ms; the longer steps above reach those 5 ms only when a probe
+ * happens to land in them (chance). After a step of TINY_STEP_MS the clock is in them TINY_STEP_MS later, while the
+ * refusals before keep every client asking: one request or more lands in them after each step. A node that neither
+ * waits nor refuses then issues in milliseconds it has already used: IDs it issued already, or smaller ones.
+ */
+const TINY_STEP_MS = 50;
+const TINY_STEPS = 12;
+/** Time for the node to read each new offset (the reference polls every 20 ms) and for its clock to pass the step. */
+const TINY_STEP_GAP_MS = 150;
+const TINY_CLIENTS = 4;
+
+async function tinyStepsBack(ctx: CheckContext, api: IdApi, name: string, w: Watch): Promise<Record<string, unknown>> {
+  let stopping = false;
+  let failure: unknown;
+  let served = 0;
+  let refusals = 0;
+  const client = async () => {
+    while (!stopping) {
+      // Every answer received before this request was sent was issued before it: its IDs must all be smaller.
+      const floor = w.max;
+      const r: Issued = await api.one();
+      if (r.x.status === 503) {
+        expectRefusal(ctx, r, 2);
+        refusals++;
+        continue;
+      }
+      for (const id of expectIds(ctx, r, `${name} (steps back of ${TINY_STEP_MS} ms)`)) {
+        const l = layoutOf(id);
+        const what = `${name}, its clock stepped back ${TINY_STEP_MS} ms, issued ${id} (${new Date(l.unixMs).toISOString()}, seq ${l.sequence})`;
+        ctx.expect(!w.all.has(id), `${what} a second time: the last 5 ms must be waited out (or refused)`, r.x);
+        ctx.expect(
+          id > floor,
+          `${what}, smaller than ${floor}, which it had issued before this request was sent: the last 5 ms must be ` +
+            'waited out (or refused)',
+          r.x,
+        );
+        w.all.add(id);
+        if (id > w.max) w.max = id;
+      }
+      served++;
+    }
+  };
+  const clients = Array.from({ length: TINY_CLIENTS }, () =>
+    client().catch((e: unknown) => {
+      failure ??= e;
+      stopping = true;
+    }),
+  );
+  try {
+    for (let i = 1; i <= TINY_STEPS && !stopping; i++) {
+      await sleep(TINY_STEP_GAP_MS);
+      // Cumulative: each write puts the clock another TINY_STEP_MS back from where the node last read it.
+      setClock(ctx, name, `-${((i * TINY_STEP_MS) / 1000).toFixed(3)}s`);
+    }
+    await sleep(TINY_STEP_GAP_MS);
+  } finally {
+    stopping = true;
+    await Promise.all(clients);
+    setClock(ctx, name, '+0');
+  }
+  if (failure !== undefined) throw failure;
+  return { stepMs: TINY_STEP_MS, steps: TINY_STEPS, served, refusals };
 }

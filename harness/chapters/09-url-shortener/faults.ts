@@ -253,10 +253,15 @@ function expectUnavailable(ctx: CheckContext, x: Exchange, what: string): void {
   );
 }
 
+/** Redirects served just before URL-F5's outage, and how long the database stays away at least. */
+const OUTAGE_CLICKS = 3;
+const OUTAGE_MIN_MS = 1500;
+
 /**
  * URL-F5: the database (PostgreSQL) taken away. Creates, metadata reads and redirects the cache cannot answer are
  * 503 `unavailable` with Retry-After (never a 500, a hang or a 404 for a link that may exist); once the database
- * is back, creates work again and the run's links re-read as after every fault.
+ * is back, creates work again, clicks served just before it went are all counted, and the run's links re-read as
+ * after every fault.
  */
 export async function databaseOutage(ctx: CheckContext): Promise<void> {
   ctx.require('dependency:database');
@@ -264,9 +269,18 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
   const api = urlApi(ctx);
   const own = await createMany(ctx, 5, 'f5-before');
   await expectAllResolve(ctx, own, 'before the fault');
+  // Clicks served right before the outage, so that a counter that batches them still holds them when the database
+  // goes: a write it refuses must be kept and made once the database is back, not dropped (only a crash may lose
+  // clicks, and only the last second of them).
+  const clickedCode = [...own.keys()][0]!;
+  const counted = await api.stats(clickedCode);
+  ctx.expectStatus(counted.x, 200);
+  const clicksWanted = (counted.stats?.clicks ?? 0) + OUTAGE_CLICKS;
+  for (let i = 0; i < OUTAGE_CLICKS; i++) ctx.expectStatus(await api.follow(clickedCode), 302);
   const nonce = runNonce();
   const statuses: Record<string, (number | null)[]> = { shorten: [], stats: [], redirectOfUnknownCode: [] };
   await db.setReachable(false);
+  const downAt = Date.now();
   try {
     await ctx.sleep(300);
     for (let i = 0; i < 3; i++) {
@@ -283,6 +297,8 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
     const r = await api.follow(`zz${nonce.slice(-7)}`.slice(0, 9));
     statuses['redirectOfUnknownCode']!.push(r.status);
     expectUnavailable(ctx, r, 'a redirect of a code no cache holds');
+    // Down long enough for a counter flushing every second to try (and fail) to write those clicks.
+    await ctx.sleep(Math.max(0, OUTAGE_MIN_MS - (Date.now() - downAt)));
   } finally {
     await db.setReachable(true);
   }
@@ -299,5 +315,21 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
     again.x,
   );
   ctx.evidence.servingAgainAfterMs = Date.now() - back;
+  // Read before verifyAfterFault follows the links (which counts more clicks).
+  const slack = checkSlack(ctx.evidence, 2500);
+  const settling = Date.now();
+  let after = await api.stats(clickedCode);
+  while (after.stats?.clicks !== clicksWanted && Date.now() - settling < slack.bound(2500)) {
+    await ctx.sleep(200);
+    after = await api.stats(clickedCode);
+  }
+  ctx.expect(
+    after.stats?.clicks === clicksWanted,
+    `link ${clickedCode} had ${clicksWanted} clicks counted (${OUTAGE_CLICKS} of them served just before the database ` +
+      `went away) and shows ${after.stats?.clicks ?? `no metadata (${after.x.status})`} after it came back: clicks ` +
+      'counted while the database could not take them were lost',
+    after.x,
+  );
+  ctx.evidence.clicksKeptOverOutage = { code: clickedCode, clicks: clicksWanted };
   ctx.evidence.rereadAfterFault = await verifyAfterFault(ctx, own, 'after the database came back', 'f5');
 }

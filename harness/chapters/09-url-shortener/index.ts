@@ -51,7 +51,9 @@ export const urlShortener: ChapterModule<CheckId> = {
   mutants: MUTANTS.map((m) =>
     m.name === 'cache-required'
       ? { ...m, needs: ['SDGRADE_REDIS_URL'] }
-      : m.name === 'db-errors-500' || m.name === 'unavailable-without-retry-after'
+      : m.name === 'db-errors-500' ||
+          m.name === 'unavailable-without-retry-after' ||
+          m.name === 'clicks-dropped-on-db-error'
         ? { ...m, needs: ['SDGRADE_DATABASE_URL'] }
         : m,
   ),

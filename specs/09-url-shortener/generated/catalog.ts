@@ -184,7 +184,7 @@ export const catalog = {
     {
       "id": "URL-F5",
       "kind": "fault",
-      "title": "With the database (PostgreSQL) unreachable, the service answers 503 with Retry-After (no 500, no hang) and serves again once it is back",
+      "title": "With the database (PostgreSQL) unreachable, the service answers 503 with Retry-After (no 500, no hang), serves again once it is back, and counts the clicks served just before it went",
       "covers": [
         "fault:5"
       ],
