@@ -44,6 +44,8 @@ export interface RunSchemathesisOptions {
   maxExamples: number;
   headers?: Record<string, string>;
   timeoutMs: number;
+  /** Per request (default 10 s); above the longest wait the spec lets a request ask for (a long poll's maxWait). */
+  requestTimeoutSeconds?: number;
 }
 
 /** Runs `st run`; resolves with its output once it exits (exit 1 just means findings, which the report lists). */
@@ -67,7 +69,7 @@ export function runSchemathesis(o: RunSchemathesisOptions): Promise<{ exitCode: 
     '--workers',
     '1',
     '--request-timeout',
-    '10',
+    String(o.requestTimeoutSeconds ?? 10),
     '--report',
     'ndjson',
     '--report-ndjson-path',
@@ -121,7 +123,9 @@ export function readSchemathesisReport(ndjsonPath: string): SchemathesisReport {
     const error = event['NonFatalError'] ?? event['FatalError'];
     if (error) {
       const e = error as { label?: string; info?: { message?: string; title?: string }; message?: string };
-      report.errors.push(`${e.label ?? ''} ${e.info?.title ?? ''} ${e.info?.message ?? e.message ?? ''}`.trim());
+      const said = `${e.info?.title ?? ''} ${e.info?.message ?? e.message ?? ''}`.trim();
+      // An error event without a title or message is reported whole (cut short), so its cause is never lost.
+      report.errors.push(`${e.label ?? ''} ${said || JSON.stringify(error).slice(0, 2000)}`.trim());
     }
     const scenario = event['ScenarioFinished'] as ScenarioFinished | undefined;
     const recorder = scenario?.recorder;
