@@ -8,9 +8,11 @@ export default defineConfig({
     testTimeout: timeLimit(60_000),
     hookTimeout: timeLimit(120_000),
     // Test files mostly wait on servers, timers and k6: two workers left a third of two cores idle (124% CPU over a
-    // 26-minute run); three still left a quarter idle (`time npm test` in CI, 2026-12-05: user+sys 45 min over 29.8
-    // min, 151%), so four files run at once. SDGRADE_TEST_WORKERS overrides it (1 to debug one file at a time).
+    // 26-minute run), so three files run at once. Three still leave a quarter idle (`time npm test` in CI on
+    // 2026-12-05: user+sys 45 min over 29.8 min, 151%), but a four-worker CI run failed one real-PostgreSQL test of
+    // chapter 10 that passed alone and with three (cause not found), so three stay until that is understood.
+    // SDGRADE_TEST_WORKERS overrides it (1 to debug one file at a time).
     fileParallelism: true,
-    maxWorkers: Number(process.env.SDGRADE_TEST_WORKERS ?? 4),
+    maxWorkers: Number(process.env.SDGRADE_TEST_WORKERS ?? 3),
   },
 });
