@@ -104,16 +104,16 @@ describe('10-web-crawler reference', () => {
       expect(await pagesIn(made)).toBeGreaterThan(40);
       const f1 = r.checks.find((c) => c.id === 'WC-F1')!.evidence as { requestsAfterRestart: number };
       expect(f1.requestsAfterRestart).toBeGreaterThan(0);
-      // The database restart bit: 503s while it was down, a crawl that had fetched pages then and still had more.
+      // The database restart bit: 503s while it was down, and a crawl that had listed pages then and still had more
+      // to fetch (so the crash landed mid-crawl). Web requests while it was down are evidence, not asserted: a
+      // crawler that waits for its store may send none, and on a busy machine the reference sometimes sends none.
       const f2 = r.checks.find((c) => c.id === 'WC-F2')!.evidence as {
         statusesWhileDown: Record<string, number>;
-        requestsWhileDown: number;
         listedBeforeCrash: number;
         expected: number;
       };
       expect(f2.statusesWhileDown['listPages 503 unavailable']).toBeGreaterThan(0);
       expect(f2.statusesWhileDown['startCrawl 503 unavailable']).toBeGreaterThan(0);
-      expect(f2.requestsWhileDown).toBeGreaterThan(0);
       expect(f2.listedBeforeCrash).toBeLessThan(f2.expected);
       expectValidResults(r);
     },
