@@ -61,8 +61,11 @@ export async function putVersioned(
   o: AppOptions,
   row: import('./metadata-store.ts').ObjectRow,
 ) {
+  // MUTANT version-overwrites-bytes: the bytes of the version this one follows are dropped as if replaced.
+  const before = o.mutant === 'version-overwrites-bytes' ? await o.meta.version(t.bucket, t.key) : undefined;
   const w = await o.meta.putVersion(t.bucket, row);
   for (const id of w.garbage) o.data.drop(id);
+  if (before && !before.isMarker && before.objectId !== row.objectId) o.data.drop(before.objectId);
   return reply.code(200).header('etag', `"${row.etag}"`).header('x-amz-version-id', w.versionId).send();
 }
 
@@ -83,6 +86,11 @@ export async function readVersioned(
     v = { ...row, versionId: 'null', seq: 1, isMarker: false, isLatest: true };
   } else {
     v = await o.meta.version(t.bucket, t.key, versionId);
+    if (v?.isMarker && versionId === undefined && o.mutant === 'get-skips-marker') {
+      // MUTANT get-skips-marker: a delete marker on top is stepped over to the newest object version under it.
+      const under = await o.meta.versionPage(t.bucket, { key: t.key, seq: v.seq }, 1000);
+      v = under.find((u) => u.key.equals(t.key) && !u.isMarker) ?? v;
+    }
     if (!v)
       throw versionId === undefined
         ? new S3Error(404, 'NoSuchKey', 'The specified key does not exist.')
@@ -125,9 +133,16 @@ export async function deleteVersioned(
       if (old) o.data.drop(old.objectId);
       return reply.code(204).send();
     }
-    const removed = await o.meta.deleteVersion(t.bucket, t.key, versionId, true);
+    const removed = await o.meta.deleteVersion(t.bucket, t.key, versionId, o.mutant !== 'latest-not-promoted'); // MUTANT latest-not-promoted
     if (removed && !removed.isMarker) o.data.drop(removed.objectId);
     if (removed?.isMarker) reply.header('x-amz-delete-marker', 'true');
+    return reply.code(204).send();
+  }
+  if (o.mutant === 'delete-marker-deletes') {
+    // MUTANT delete-marker-deletes: a DELETE without a versionId removes the current version for good.
+    const newest = await o.meta.version(t.bucket, t.key);
+    const removed = newest ? await o.meta.deleteVersion(t.bucket, t.key, newest.versionId, true) : undefined;
+    if (removed && !removed.isMarker) o.data.drop(removed.objectId);
     return reply.code(204).send();
   }
   const w = await o.meta.addDeleteMarker(t.bucket, t.key, Date.now());
@@ -173,6 +188,7 @@ export async function listObjectVersions(reply: FastifyReply, t: Target, o: AppO
   const rows = maxKeys === 0 ? [] : await versionsFrom(t.bucket, after, maxKeys + 1, status !== undefined, o);
   const matching = rows.filter((r) => r.key.subarray(0, prefix.length).equals(prefix));
   const entries = matching.slice(0, maxKeys);
+  if (o.mutant === 'versions-oldest-first') oldestFirst(entries); // MUTANT versions-oldest-first
   const next = matching.length > maxKeys ? entries.at(-1) : undefined;
   const body = listVersionsResultXml({
     bucket: t.bucket,
@@ -200,4 +216,15 @@ async function versionsFrom(
   const start = after.seq === MAX_SEQ ? after.key : Buffer.concat([after.key, Buffer.from([0])]);
   const rows = await o.meta.page(bucket, start, limit);
   return rows.map((r) => ({ ...r, versionId: 'null', seq: 1, isMarker: false, isLatest: true }));
+}
+
+/** MUTANT versions-oldest-first: each key's run of versions reversed. */
+function oldestFirst(entries: VersionRow[]): void {
+  let i = 0;
+  while (i < entries.length) {
+    let j = i;
+    while (j < entries.length && entries[j]!.key.equals(entries[i]!.key)) j++;
+    entries.splice(i, j - i, ...entries.slice(i, j).reverse());
+    i = j;
+  }
 }

@@ -99,7 +99,7 @@ export interface components {
         ErrorDocument: {
             Error: {
                 /** @enum {string} */
-                Code: "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "RequestTimeTooSkewed" | "XAmzContentSHA256Mismatch" | "BadDigest" | "InvalidBucketName" | "KeyTooLongError" | "InvalidArgument" | "InvalidRequest" | "InvalidRange" | "NoSuchBucket" | "NoSuchKey" | "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "MethodNotAllowed" | "EntityTooLarge" | "PreconditionFailed" | "NotImplemented" | "InternalError" | "NoSuchUpload" | "InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML";
+                Code: "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "RequestTimeTooSkewed" | "XAmzContentSHA256Mismatch" | "BadDigest" | "InvalidBucketName" | "KeyTooLongError" | "InvalidArgument" | "InvalidRequest" | "InvalidRange" | "NoSuchBucket" | "NoSuchKey" | "NoSuchVersion" | "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "MethodNotAllowed" | "EntityTooLarge" | "PreconditionFailed" | "NotImplemented" | "InternalError" | "NoSuchUpload" | "InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML";
                 Message: string;
                 RequestId?: string;
                 Resource?: string;
