@@ -14,6 +14,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
+import { complete, createUpload, uploadPart } from './multipart-kit.ts';
 import { freshBucket, type S3, s3Of, sdkError } from './s3-client.ts';
 import { expectError, md5 } from './s3-expect.ts';
 import { allVersions, describeVersions, getVersion, setVersioning } from './versioning-kit.ts';
@@ -135,6 +136,7 @@ export async function versioningConformance(ctx: CheckContext): Promise<void> {
     'GET ?versionId=null of an object stored before versioning',
   );
 
+  await multipartVersion(ctx, s3, bucket);
   await badInput(ctx, c, bucket);
   await suspended(ctx, s3, bucket, ids, bodies);
   await expectError(
@@ -143,6 +145,29 @@ export async function versioningConformance(ctx: CheckContext): Promise<void> {
     'BucketNotEmpty',
     409,
     'deleting a bucket with versions',
+  );
+}
+
+/** A multipart upload completed in a versioned bucket is the key's newest version; the one before it stays. */
+async function multipartVersion(ctx: CheckContext, s3: S3, bucket: string): Promise<void> {
+  const c = s3.client;
+  const first = bytesOf('x', 70);
+  const put = await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'mp', Body: first }));
+  const joined = bytesOf('y', 90);
+  const uploadId = await createUpload(ctx, c, bucket, 'mp');
+  const etag = await uploadPart(ctx, c, { bucket, key: 'mp', uploadId }, 1, joined);
+  await complete(c, bucket, 'mp', uploadId, [{ PartNumber: 1, ETag: etag }]);
+  const now = await getVersion(c, bucket, 'mp');
+  ctx.expect('bytes' in now && now.bytes.equals(joined), 'a completed multipart upload is not the current version');
+  const before = await getVersion(c, bucket, 'mp', put.VersionId);
+  ctx.expect(
+    'bytes' in before && before.bytes.equals(first),
+    'the version before a completed multipart upload is not readable by its id',
+  );
+  const listed = await allVersions(s3, bucket, 'mp');
+  ctx.expect(
+    listed.length === 2 && listed[0]!.isLatest && listed[0]!.size === 90 && listed[1]!.versionId === put.VersionId,
+    `ListObjectVersions after a multipart upload over a version: [${describeVersions(listed, new Map())}]`,
   );
 }
 
