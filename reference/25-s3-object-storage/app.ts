@@ -21,6 +21,14 @@ import { getObject, objectHeaders, putObject } from './object-operations.ts';
 import { bodyOf, parseTarget, type Target } from './request-target.ts';
 import { S3Error, sendError } from './s3-answers.ts';
 import { type Credentials, payloadHash, verifySigV4 } from './sigv4.ts';
+import {
+  deleteVersioned,
+  getBucketVersioning,
+  listObjectVersions,
+  putBucketVersioning,
+  readVersioned,
+  versionedStatus,
+} from './versioning.ts';
 
 /** Largest object one PUT may carry. */
 export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
@@ -144,9 +152,12 @@ function authenticate(request: FastifyRequest, o: AppOptions): void {
 async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target, o: AppOptions): Promise<unknown> {
   if (t.kind === 'service') return listBuckets(reply, o);
   if (t.kind === 'bucket') {
-    if (request.method === 'PUT') return createBucket(reply, t, o);
+    if (request.method === 'PUT' && !t.query.has('versioning')) return createBucket(reply, t, o);
     const bucket = await o.meta.bucket(t.bucket);
     if (!bucket) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
+    if (request.method === 'PUT') return putBucketVersioning(request, reply, t, o);
+    if (request.method === 'GET' && t.query.has('versioning')) return getBucketVersioning(reply, t, o);
+    if (request.method === 'GET' && t.query.has('versions')) return listObjectVersions(reply, t, o);
     if (request.method === 'HEAD') return reply.code(200).send();
     if (request.method === 'DELETE') {
       // MUTANT empty-objects-dont-count: only objects with bytes keep a bucket from being deleted.
@@ -155,6 +166,10 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
           ? (await o.meta.all(t.bucket)).every((r) => r.size === 0)
           : await o.meta.isEmpty(t.bucket);
       if (!empty) throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
+      // Noncurrent versions and delete markers keep a bucket too, as in S3.
+      if (await o.meta.hasVersions(t.bucket)) {
+        throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
+      }
       await o.meta.deleteBucket(t.bucket);
       return reply.code(204).send();
     }
@@ -162,6 +177,12 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
   }
   if (!(await o.meta.bucket(t.bucket))) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
   if (await dispatchMultipart(request, reply, t, o)) return reply;
+  // A bucket whose versioning was ever set, or a versionId asked for, takes the versioned paths (versioning.ts).
+  const status = await versionedStatus(t, o);
+  if (request.method !== 'PUT' && (status !== 'unversioned' || t.query.has('versionId'))) {
+    if (request.method === 'DELETE') return deleteVersioned(reply, t, o, status);
+    return readVersioned(request, reply, t, o, status);
+  }
   if (request.method === 'PUT') return putObject(request, reply, t, o);
   if (request.method === 'DELETE') {
     const old = await o.meta.delete(t.bucket, t.key);

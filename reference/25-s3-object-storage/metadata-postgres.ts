@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { redact } from '../kit/config.ts';
 import type { BucketRow, EndedUpload, MetaStore, ObjectRow, PartRow, UploadRow } from './metadata-store.ts';
+import { newVersionId, type VersioningStatus, type VersionRow, type VersionWrite } from './metadata-store.ts';
 
 const SCHEMA_LOCK = 0x5d9_0025; // pg_advisory_xact_lock key for creating the tables
 const COLS = 'object_id, key, size, etag, last_modified';
@@ -82,6 +83,15 @@ export class PostgresMetadataStore implements MetaStore {
         CREATE TABLE IF NOT EXISTS s3_part (
           upload_id text NOT NULL, part_number integer NOT NULL, object_id text NOT NULL, size bigint NOT NULL,
           etag text NOT NULL, last_modified bigint NOT NULL, PRIMARY KEY (upload_id, part_number))`);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS s3_bucket_versioning (bucket text PRIMARY KEY, status text NOT NULL)',
+      );
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS s3_object_version (
+          bucket text NOT NULL, key bytea NOT NULL, seq bigint NOT NULL, version_id text NOT NULL,
+          object_id text NOT NULL, size bigint NOT NULL, etag text NOT NULL, last_modified bigint NOT NULL,
+          is_marker boolean NOT NULL, is_latest boolean NOT NULL, PRIMARY KEY (bucket, key, seq),
+          UNIQUE (bucket, key, version_id))`);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -113,6 +123,8 @@ export class PostgresMetadataStore implements MetaStore {
       name,
       created,
     ]);
+    // A new bucket is never versioned, whatever an earlier bucket of its name was.
+    await this.pool.query('DELETE FROM s3_bucket_versioning WHERE bucket = $1', [name]);
   }
   async deleteBucket(name: string): Promise<void> {
     await this.pool.query('DELETE FROM s3_bucket WHERE name = $1', [name]);
@@ -223,6 +235,8 @@ export class PostgresMetadataStore implements MetaStore {
   }
   async endUpload(uploadId: string, complete?: { bucket: string; row: ObjectRow }): Promise<EndedUpload | undefined> {
     return this.inTransaction(async (client) => {
+      // The key's lock first, as every versioned write takes it before the object's row.
+      if (complete) await lockKey(client, complete.bucket, complete.row.key);
       const up = await client.query('DELETE FROM s3_upload WHERE upload_id = $1 RETURNING upload_id', [uploadId]);
       if (up.rows.length === 0) return undefined;
       const parts = await client.query<PartSqlRow>(`DELETE FROM s3_part WHERE upload_id = $1 RETURNING ${PART_COLS}`, [
@@ -242,6 +256,12 @@ export class PostgresMetadataStore implements MetaStore {
           [bucket, row.key, row.objectId, row.size, row.etag, row.lastModified],
         );
         replaced = old.rows[0] ? toRow(old.rows[0]) : undefined;
+        // In a versioned bucket the completed object is also the key's newest version: the one it follows is kept,
+        // only a `null` version it replaces (versioning suspended) is garbage.
+        if (await pgStatus(client, bucket)) {
+          const { garbage } = await pgAdd(client, bucket, row, false);
+          replaced = garbage[0] ? { ...row, objectId: garbage[0] } : undefined;
+        }
       }
       return { parts: parts.rows.map(toPart).sort((a, b) => a.partNumber - b.partNumber), replaced };
     });
@@ -260,7 +280,177 @@ export class PostgresMetadataStore implements MetaStore {
       client.release();
     }
   }
+  async versioning(bucket: string): Promise<VersioningStatus | undefined> {
+    const { rows } = await this.pool.query('SELECT status FROM s3_bucket_versioning WHERE bucket = $1', [bucket]);
+    return rows[0]?.status;
+  }
+  async setVersioning(bucket: string, status: VersioningStatus): Promise<void> {
+    await this.inTransaction(async (client) => {
+      const was = await client.query('SELECT status FROM s3_bucket_versioning WHERE bucket = $1 FOR UPDATE', [bucket]);
+      if (was.rows.length === 0) {
+        await client.query(
+          `INSERT INTO s3_object_version (bucket, key, seq, version_id, object_id, size, etag, last_modified,
+             is_marker, is_latest)
+           SELECT bucket, key, 1, 'null', object_id, size, etag, last_modified, false, true FROM s3_object
+           WHERE bucket = $1`,
+          [bucket],
+        );
+      }
+      await client.query(
+        `INSERT INTO s3_bucket_versioning (bucket, status) VALUES ($1, $2)
+         ON CONFLICT (bucket) DO UPDATE SET status = EXCLUDED.status`,
+        [bucket, status],
+      );
+    });
+  }
+  async putVersion(bucket: string, row: ObjectRow): Promise<VersionWrite> {
+    return this.inTransaction((client) => pgRecord(client, bucket, row));
+  }
+  async addDeleteMarker(bucket: string, key: Buffer, lastModified: number): Promise<VersionWrite> {
+    return this.inTransaction(async (client) => {
+      const w = await pgAdd(client, bucket, { objectId: '', key, size: 0, etag: '', lastModified }, true);
+      await client.query('DELETE FROM s3_object WHERE bucket = $1 AND key = $2', [bucket, key]);
+      return w;
+    });
+  }
+  async deleteVersion(
+    bucket: string,
+    key: Buffer,
+    versionId: string,
+    promoteLatest: boolean,
+  ): Promise<VersionRow | undefined> {
+    return this.inTransaction(async (client) => {
+      await lockKey(client, bucket, key);
+      const old = await pgVersion(client, bucket, key, versionId);
+      if (!old) return undefined;
+      const newest = (await pgVersion(client, bucket, key))!;
+      await client.query('DELETE FROM s3_object_version WHERE bucket = $1 AND key = $2 AND seq = $3', [
+        bucket,
+        key,
+        old.seq,
+      ]);
+      if (newest.seq === old.seq) {
+        const next = await pgVersion(client, bucket, key);
+        if (next && promoteLatest) {
+          await client.query(
+            'UPDATE s3_object_version SET is_latest = true WHERE bucket = $1 AND key = $2 AND seq = $3',
+            [bucket, key, next.seq],
+          );
+        }
+        if (next && !next.isMarker) await putCurrent(client, bucket, next);
+        else await client.query('DELETE FROM s3_object WHERE bucket = $1 AND key = $2', [bucket, key]);
+      }
+      return old;
+    });
+  }
+  async version(bucket: string, key: Buffer, versionId?: string): Promise<VersionRow | undefined> {
+    return pgVersion(this.pool, bucket, key, versionId);
+  }
+  async versionPage(bucket: string, after: { key: Buffer; seq: number }, limit: number): Promise<VersionRow[]> {
+    const { rows } = await this.pool.query<VersionSqlRow>(
+      `SELECT ${VERSION_COLS} FROM s3_object_version WHERE bucket = $1 AND (key > $2 OR (key = $2 AND seq < $3))
+       ORDER BY key, seq DESC LIMIT $4`,
+      [bucket, after.key, after.seq, limit],
+    );
+    return rows.map(toVersion);
+  }
+  async hasVersions(bucket: string): Promise<boolean> {
+    const { rows } = await this.pool.query('SELECT 1 FROM s3_object_version WHERE bucket = $1 LIMIT 1', [bucket]);
+    return rows.length > 0;
+  }
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+// Versions in PostgreSQL, as in the SQLite store: every version of a key in a bucket whose versioning was ever set,
+// beside s3_object, which keeps naming each key's current object. Writes to one key are serialized by an advisory
+// lock on it, so a key's seqs (newest highest) follow the order its writes commit in.
+const VERSION_COLS = `${COLS}, version_id, seq, is_marker, is_latest`;
+
+interface VersionSqlRow extends Row {
+  version_id: string;
+  seq: string;
+  is_marker: boolean;
+  is_latest: boolean;
+}
+
+const toVersion = (r: VersionSqlRow): VersionRow => ({
+  ...toRow(r),
+  versionId: r.version_id,
+  seq: Number(r.seq),
+  isMarker: r.is_marker,
+  isLatest: r.is_latest,
+});
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+async function lockKey(client: Queryable, bucket: string, key: Buffer): Promise<void> {
+  await client.query("SELECT pg_advisory_xact_lock(hashtext($1 || '/' || encode($2, 'hex')))", [bucket, key]);
+}
+
+async function pgStatus(client: Queryable, bucket: string): Promise<VersioningStatus | undefined> {
+  const { rows } = await client.query('SELECT status FROM s3_bucket_versioning WHERE bucket = $1 FOR SHARE', [bucket]);
+  return rows[0]?.status;
+}
+
+async function pgVersion(
+  client: Queryable,
+  bucket: string,
+  key: Buffer,
+  versionId?: string,
+): Promise<VersionRow | undefined> {
+  const { rows } =
+    versionId === undefined
+      ? await client.query<VersionSqlRow>(
+          `SELECT ${VERSION_COLS} FROM s3_object_version WHERE bucket = $1 AND key = $2 ORDER BY seq DESC LIMIT 1`,
+          [bucket, key],
+        )
+      : await client.query<VersionSqlRow>(
+          `SELECT ${VERSION_COLS} FROM s3_object_version WHERE bucket = $1 AND key = $2 AND version_id = $3`,
+          [bucket, key, versionId],
+        );
+  return rows[0] ? toVersion(rows[0]) : undefined;
+}
+
+async function putCurrent(client: Queryable, bucket: string, row: ObjectRow): Promise<void> {
+  await client.query(
+    `INSERT INTO s3_object (bucket, key, object_id, size, etag, last_modified) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (bucket, key) DO UPDATE SET object_id = EXCLUDED.object_id, size = EXCLUDED.size,
+       etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified`,
+    [bucket, row.key, row.objectId, row.size, row.etag, row.lastModified],
+  );
+}
+
+/** Adds a version (an object or a marker) on top of the key's versions; Suspended replaces the `null` one. */
+async function pgAdd(client: Queryable, bucket: string, row: ObjectRow, isMarker: boolean): Promise<VersionWrite> {
+  const status = await pgStatus(client, bucket);
+  await lockKey(client, bucket, row.key);
+  const garbage: string[] = [];
+  const versionId = status === 'Suspended' ? 'null' : newVersionId();
+  if (versionId === 'null') {
+    const { rows } = await client.query<{ object_id: string; is_marker: boolean }>(
+      `DELETE FROM s3_object_version WHERE bucket = $1 AND key = $2 AND version_id = 'null'
+       RETURNING object_id, is_marker`,
+      [bucket, row.key],
+    );
+    if (rows[0] && !rows[0].is_marker) garbage.push(rows[0].object_id);
+  }
+  const newest = await pgVersion(client, bucket, row.key);
+  await client.query('UPDATE s3_object_version SET is_latest = false WHERE bucket = $1 AND key = $2 AND is_latest', [
+    bucket,
+    row.key,
+  ]);
+  await client.query(
+    `INSERT INTO s3_object_version (bucket, key, seq, version_id, object_id, size, etag, last_modified, is_marker,
+       is_latest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true)`,
+    [bucket, row.key, (newest?.seq ?? 0) + 1, versionId, row.objectId, row.size, row.etag, row.lastModified, isMarker],
+  );
+  return { versionId, garbage };
+}
+
+async function pgRecord(client: Queryable, bucket: string, row: ObjectRow): Promise<VersionWrite> {
+  const w = await pgAdd(client, bucket, row, false);
+  await putCurrent(client, bucket, row);
+  return w;
 }

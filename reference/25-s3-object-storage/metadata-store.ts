@@ -1,5 +1,6 @@
 // The book's metadata store: buckets and objects in SQLite (embedded). Keys are stored as BLOBs of their UTF-8
 // bytes, so SQLite's memcmp order is S3's listing order (ascending UTF-8 bytes).
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -39,8 +40,63 @@ export interface EndedUpload {
   replaced: ObjectRow | undefined;
 }
 
+/** A bucket's versioning state once set (a bucket never versioned has none; it can never return to none). */
+export type VersioningStatus = 'Enabled' | 'Suspended';
+
+/**
+ * One version of a key in a bucket whose versioning was ever set: an object's bytes or a delete marker (no bytes,
+ * objectId ''). `seq` orders a key's versions (higher is newer); the version with the highest is the current one.
+ */
+export interface VersionRow extends ObjectRow {
+  versionId: string;
+  seq: number;
+  isMarker: boolean;
+  /** Kept with the row for listing: set on the newest version, moved to the next one when it is deleted. */
+  isLatest: boolean;
+}
+
+/** What a versioned write did: the version it made and the bytes it made garbage (a replaced `null` version's). */
+export interface VersionWrite {
+  versionId: string;
+  garbage: string[];
+}
+
+/** A new version id: 32 hex digits (S3's ids are opaque; `null` names the version written without versioning). */
+export const newVersionId = (): string => randomBytes(16).toString('hex');
+export const VERSION_ID = /^(null|[0-9a-f]{32})$/;
+
+/** The versioning part of the metadata store (versioning.ts drives it). */
+export interface VersionStore {
+  versioning(bucket: string): Promise<VersioningStatus | undefined>;
+  /** Sets a bucket's state; the first time, every object it holds becomes its key's `null` version. */
+  setVersioning(bucket: string, status: VersioningStatus): Promise<void>;
+  /**
+   * Records an object as its key's newest version (Enabled: a new id; Suspended: `null`, replacing the earlier
+   * `null` version), and as the key's current object.
+   */
+  putVersion(bucket: string, row: ObjectRow): Promise<VersionWrite>;
+  /** Adds a delete marker as the key's newest version (Suspended: the `null` one); the key names no object now. */
+  addDeleteMarker(bucket: string, key: Buffer, lastModified: number): Promise<VersionWrite>;
+  /**
+   * Removes one version for good and returns it; when it was the newest, the next one becomes current (its
+   * isLatest set unless `promoteLatest` is false: MUTANT latest-not-promoted).
+   */
+  deleteVersion(
+    bucket: string,
+    key: Buffer,
+    versionId: string,
+    promoteLatest: boolean,
+  ): Promise<VersionRow | undefined>;
+  /** One version by id, or without an id the key's newest (a delete marker included). */
+  version(bucket: string, key: Buffer, versionId?: string): Promise<VersionRow | undefined>;
+  /** Up to `limit` versions after (key, seq) - later keys, or lower seqs of that key - by key, then newest first. */
+  versionPage(bucket: string, after: { key: Buffer; seq: number }, limit: number): Promise<VersionRow[]>;
+  /** Whether a bucket holds any version or delete marker. */
+  hasVersions(bucket: string): Promise<boolean>;
+}
+
 /** The metadata store the API service talks to: SQLite (embedded) or PostgreSQL (DATABASE_URL). */
-export interface MetaStore {
+export interface MetaStore extends VersionStore {
   readonly kind: 'sqlite' | 'postgres';
   bucket(name: string): Promise<BucketRow | undefined>;
   buckets(): Promise<BucketRow[]>;
@@ -92,7 +148,15 @@ export class MetadataStore implements MetaStore {
       CREATE TABLE IF NOT EXISTS part (
         upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, object_id TEXT NOT NULL, size INTEGER NOT NULL,
         etag TEXT NOT NULL, last_modified INTEGER NOT NULL, PRIMARY KEY (upload_id, part_number)
-      ) WITHOUT ROWID;`);
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS bucket_versioning (bucket TEXT PRIMARY KEY, status TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS object_version (
+        bucket TEXT NOT NULL, key BLOB NOT NULL, seq INTEGER NOT NULL, version_id TEXT NOT NULL,
+        object_id TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified INTEGER NOT NULL,
+        is_marker INTEGER NOT NULL, is_latest INTEGER NOT NULL, PRIMARY KEY (bucket, key, seq)
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX IF NOT EXISTS object_version_id ON object_version (bucket, key, version_id);`);
+    this.versions = new SqliteVersions(this.db);
     const partCols = 'part_number AS partNumber, object_id AS objectId, size, etag, last_modified AS lastModified';
     const cols = 'object_id AS objectId, key, size, etag, last_modified AS lastModified';
     this.q = {
@@ -122,6 +186,8 @@ export class MetadataStore implements MetaStore {
     };
   }
 
+  private readonly versions: SqliteVersions;
+
   async bucket(name: string): Promise<BucketRow | undefined> {
     return this.q['bucket']!.get(name) as BucketRow | undefined;
   }
@@ -133,6 +199,7 @@ export class MetadataStore implements MetaStore {
   }
   async deleteBucket(name: string): Promise<void> {
     this.q['deleteBucket']!.run(name);
+    this.versions.forget(name);
   }
   async isEmpty(bucket: string): Promise<boolean> {
     return this.q['anyObject']!.get(bucket) === undefined;
@@ -195,11 +262,181 @@ export class MetadataStore implements MetaStore {
         const { bucket, row } = complete;
         replaced = this.q['get']!.get(bucket, row.key) as ObjectRow | undefined;
         this.q['put']!.run(bucket, row.key, row.objectId, row.size, row.etag, row.lastModified);
+        // In a versioned bucket the completed object is also the key's newest version: the one it follows is kept,
+        // only a `null` version it replaces (versioning suspended) is garbage.
+        if (this.versions.status(bucket)) {
+          const { garbage } = this.versions.record(bucket, row);
+          replaced = garbage[0] ? { ...row, objectId: garbage[0] } : undefined;
+        }
       }
       return { parts, replaced };
     })();
   }
+  async versioning(bucket: string): Promise<VersioningStatus | undefined> {
+    return this.versions.status(bucket);
+  }
+  async setVersioning(bucket: string, status: VersioningStatus): Promise<void> {
+    this.versions.set(bucket, status);
+  }
+  async putVersion(bucket: string, row: ObjectRow): Promise<VersionWrite> {
+    return this.db.transaction(() => this.versions.record(bucket, row))();
+  }
+  async addDeleteMarker(bucket: string, key: Buffer, lastModified: number): Promise<VersionWrite> {
+    return this.db.transaction(() => this.versions.marker(bucket, key, lastModified))();
+  }
+  async deleteVersion(
+    bucket: string,
+    key: Buffer,
+    versionId: string,
+    promoteLatest: boolean,
+  ): Promise<VersionRow | undefined> {
+    return this.db.transaction(() => this.versions.remove(bucket, key, versionId, promoteLatest))();
+  }
+  async version(bucket: string, key: Buffer, versionId?: string): Promise<VersionRow | undefined> {
+    return this.versions.one(bucket, key, versionId);
+  }
+  async versionPage(bucket: string, after: { key: Buffer; seq: number }, limit: number): Promise<VersionRow[]> {
+    return this.versions.page(bucket, after, limit);
+  }
+  async hasVersions(bucket: string): Promise<boolean> {
+    return this.versions.any(bucket);
+  }
   async close(): Promise<void> {
     this.db.close();
+  }
+}
+
+interface VersionSqlRow {
+  objectId: string;
+  key: Buffer;
+  size: number;
+  etag: string;
+  lastModified: number;
+  versionId: string;
+  seq: number;
+  isMarker: number;
+  isLatest: number;
+}
+
+const toVersion = (r: VersionSqlRow): VersionRow => ({ ...r, isMarker: r.isMarker === 1, isLatest: r.isLatest === 1 });
+
+/**
+ * Versions in SQLite: every version of a key in a bucket whose versioning was ever set, beside the `object` table,
+ * which keeps naming each key's current object (so ListObjectsV2 and the unversioned paths are unchanged). Callers
+ * run the writes inside one transaction.
+ */
+class SqliteVersions {
+  private readonly q: Record<string, Database.Statement>;
+
+  constructor(private readonly db: Database.Database) {
+    const cols =
+      'object_id AS objectId, key, size, etag, last_modified AS lastModified, version_id AS versionId, seq, ' +
+      'is_marker AS isMarker, is_latest AS isLatest';
+    this.q = {
+      status: db.prepare('SELECT status FROM bucket_versioning WHERE bucket = ?'),
+      setStatus: db.prepare('INSERT OR REPLACE INTO bucket_versioning (bucket, status) VALUES (?, ?)'),
+      forget: db.prepare('DELETE FROM bucket_versioning WHERE bucket = ?'),
+      nullsFromObjects: db.prepare(
+        'INSERT INTO object_version (bucket, key, seq, version_id, object_id, size, etag, last_modified, ' +
+          "is_marker, is_latest) SELECT bucket, key, 1, 'null', object_id, size, etag, last_modified, 0, 1 " +
+          'FROM object WHERE bucket = ?',
+      ),
+      newest: db.prepare(`SELECT ${cols} FROM object_version WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1`),
+      byId: db.prepare(`SELECT ${cols} FROM object_version WHERE bucket = ? AND key = ? AND version_id = ?`),
+      unmarkLatest: db.prepare(
+        'UPDATE object_version SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1',
+      ),
+      markLatest: db.prepare('UPDATE object_version SET is_latest = 1 WHERE bucket = ? AND key = ? AND seq = ?'),
+      insert: db.prepare(
+        'INSERT INTO object_version (bucket, key, seq, version_id, object_id, size, etag, last_modified, ' +
+          'is_marker, is_latest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
+      ),
+      remove: db.prepare('DELETE FROM object_version WHERE bucket = ? AND key = ? AND seq = ?'),
+      putCurrent: db.prepare(
+        'INSERT OR REPLACE INTO object (bucket, key, object_id, size, etag, last_modified) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      dropCurrent: db.prepare('DELETE FROM object WHERE bucket = ? AND key = ?'),
+      page: db.prepare(
+        `SELECT ${cols} FROM object_version WHERE bucket = ? AND (key > ? OR (key = ? AND seq < ?)) ` +
+          'ORDER BY key, seq DESC LIMIT ?',
+      ),
+      any: db.prepare('SELECT 1 FROM object_version WHERE bucket = ? LIMIT 1'),
+    };
+  }
+
+  status(bucket: string): VersioningStatus | undefined {
+    return (this.q['status']!.get(bucket) as { status: VersioningStatus } | undefined)?.status;
+  }
+  set(bucket: string, status: VersioningStatus): void {
+    this.db.transaction(() => {
+      if (!this.status(bucket)) this.q['nullsFromObjects']!.run(bucket);
+      this.q['setStatus']!.run(bucket, status);
+    })();
+  }
+  forget(bucket: string): void {
+    this.q['forget']!.run(bucket);
+  }
+  /** Adds a version (an object or a marker) on top of the key's versions; Suspended replaces the `null` one. */
+  private add(bucket: string, row: ObjectRow, isMarker: boolean): VersionWrite {
+    const garbage: string[] = [];
+    const versionId = this.status(bucket) === 'Suspended' ? 'null' : newVersionId();
+    if (versionId === 'null') {
+      const old = this.q['byId']!.get(bucket, row.key, 'null') as VersionSqlRow | undefined;
+      if (old) {
+        this.q['remove']!.run(bucket, row.key, old.seq);
+        if (old.isMarker === 0) garbage.push(old.objectId);
+      }
+    }
+    const newest = this.q['newest']!.get(bucket, row.key) as VersionSqlRow | undefined;
+    this.q['unmarkLatest']!.run(bucket, row.key);
+    const seq = (newest?.seq ?? 0) + 1;
+    this.q['insert']!.run(
+      bucket,
+      row.key,
+      seq,
+      versionId,
+      row.objectId,
+      row.size,
+      row.etag,
+      row.lastModified,
+      isMarker ? 1 : 0,
+    );
+    return { versionId, garbage };
+  }
+  record(bucket: string, row: ObjectRow): VersionWrite {
+    const w = this.add(bucket, row, false);
+    this.q['putCurrent']!.run(bucket, row.key, row.objectId, row.size, row.etag, row.lastModified);
+    return w;
+  }
+  marker(bucket: string, key: Buffer, lastModified: number): VersionWrite {
+    const w = this.add(bucket, { objectId: '', key, size: 0, etag: '', lastModified }, true);
+    this.q['dropCurrent']!.run(bucket, key);
+    return w;
+  }
+  remove(bucket: string, key: Buffer, versionId: string, promoteLatest: boolean): VersionRow | undefined {
+    const old = this.q['byId']!.get(bucket, key, versionId) as VersionSqlRow | undefined;
+    if (!old) return undefined;
+    const newest = this.q['newest']!.get(bucket, key) as VersionSqlRow;
+    this.q['remove']!.run(bucket, key, old.seq);
+    if (newest.seq === old.seq) {
+      const next = this.q['newest']!.get(bucket, key) as VersionSqlRow | undefined;
+      if (next && promoteLatest) this.q['markLatest']!.run(bucket, key, next.seq);
+      if (next && next.isMarker === 0) {
+        this.q['putCurrent']!.run(bucket, key, next.objectId, next.size, next.etag, next.lastModified);
+      } else this.q['dropCurrent']!.run(bucket, key);
+    }
+    return toVersion(old);
+  }
+  one(bucket: string, key: Buffer, versionId?: string): VersionRow | undefined {
+    const r = (
+      versionId === undefined ? this.q['newest']!.get(bucket, key) : this.q['byId']!.get(bucket, key, versionId)
+    ) as VersionSqlRow | undefined;
+    return r ? toVersion(r) : undefined;
+  }
+  page(bucket: string, after: { key: Buffer; seq: number }, limit: number): VersionRow[] {
+    return (this.q['page']!.all(bucket, after.key, after.key, after.seq, limit) as VersionSqlRow[]).map(toVersion);
+  }
+  any(bucket: string): boolean {
+    return this.q['any']!.get(bucket) !== undefined;
   }
 }

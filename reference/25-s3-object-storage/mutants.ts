@@ -230,6 +230,35 @@ export const MUTANTS = [
     breaks: 'SOS-C3',
     description: 'If-Match / If-None-Match "*" is compared as an ETag: If-None-Match: * never answers 304',
   },
+  // Versioning with delete markers (issue 19).
+  {
+    name: 'version-overwrites-bytes',
+    breaks: 'SOS-C8',
+    description:
+      "a new version drops the bytes of the version it follows, as an overwrite would: the older version's GET fails",
+  },
+  {
+    name: 'delete-marker-deletes',
+    breaks: 'SOS-C8',
+    description:
+      'a DELETE without a versionId in a versioned bucket removes the current version for good instead of adding a delete marker',
+  },
+  {
+    name: 'get-skips-marker',
+    breaks: 'SOS-C8',
+    description: 'a GET of a key whose newest version is a delete marker answers the version under it, not 404',
+  },
+  {
+    name: 'versions-oldest-first',
+    breaks: 'SOS-C8',
+    description: "ListObjectVersions lists each key's versions oldest first",
+  },
+  {
+    name: 'latest-not-promoted',
+    breaks: 'SOS-I5',
+    description:
+      'deleting the newest version by id does not move IsLatest to the next one: ListObjectVersions shows no latest',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 /**

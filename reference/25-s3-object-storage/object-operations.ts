@@ -8,6 +8,7 @@ import type { ObjectRow } from './metadata-store.ts';
 import type { MutantName } from './mutants.ts';
 import { bodyOf, type Target } from './request-target.ts';
 import { S3Error } from './s3-answers.ts';
+import { putVersioned } from './versioning.ts';
 
 export async function putObject(
   request: FastifyRequest,
@@ -39,6 +40,9 @@ export async function putObject(
     if (old) o.data.drop(old.objectId);
     await new Promise((r) => setTimeout(r, Math.random() * 300));
     await o.meta.putSizeApart(t.bucket, row);
+  } else if (await o.meta.versioning(t.bucket)) {
+    // A bucket whose versioning was ever set keeps every version (versioning.ts).
+    return putVersioned(reply, t, o, row);
   } else {
     const old = await o.meta.put(t.bucket, row);
     if (old) o.data.drop(old.objectId);

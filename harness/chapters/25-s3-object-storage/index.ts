@@ -17,6 +17,8 @@ import { objectConformance } from './objects-conformance.ts';
 import { bytesRoundTrip, listingMatchesModel, overwritesAreWhole } from './properties.ts';
 import { readinessConformance } from './readiness-conformance.ts';
 import { sigv4Conformance } from './sigv4-conformance.ts';
+import { versioningConformance } from './versioning-conformance.ts';
+import { versionsMatchModel } from './versioning-properties.ts';
 
 export const s3ObjectStorage: ChapterModule<CheckId> = {
   slug: '25-s3-object-storage',
@@ -31,10 +33,12 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
     'SOS-C5': sigv4Conformance,
     'SOS-C6': multipartConformance,
     'SOS-C7': multipartErrors,
+    'SOS-C8': versioningConformance,
     'SOS-I1': bytesRoundTrip,
     'SOS-I2': listingMatchesModel,
     'SOS-I3': overwritesAreWhole,
     'SOS-I4': multipartJoinsInOrder,
+    'SOS-I5': versionsMatchModel,
     'SOS-F1': killService,
     'SOS-F2': bitFlipDetected,
     'SOS-F3': killMidUpload,

@@ -36,6 +36,8 @@ const XML_DOCS: Record<string, string> = {
   InitiateMultipartUploadResult: 'InitiateMultipartUploadResultDocument',
   CompleteMultipartUploadResult: 'CompleteMultipartUploadResultDocument',
   ListPartsResult: 'ListPartsResultDocument',
+  ListVersionsResult: 'ListVersionsResultDocument',
+  VersioningConfiguration: 'VersioningConfigurationDocument',
 };
 
 export const xmlParser = new XMLParser({
@@ -45,7 +47,10 @@ export const xmlParser = new XMLParser({
   ignoreDeclaration: true,
   // Bucket is a repeated element only in ListAllMyBucketsResult; elsewhere (the multipart answers) it is a name.
   isArray: (name, jpath) =>
-    ['Contents', 'CommonPrefixes', 'Part'].includes(name) || jpath === 'ListAllMyBucketsResult.Buckets.Bucket',
+    ['Contents', 'CommonPrefixes', 'Part'].includes(name) ||
+    ['ListAllMyBucketsResult.Buckets.Bucket', 'ListVersionsResult.Version', 'ListVersionsResult.DeleteMarker'].includes(
+      String(jpath),
+    ),
 });
 
 /** S3's query encoding (RFC 3986), as the SDK builds it. */

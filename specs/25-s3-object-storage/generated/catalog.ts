@@ -9,10 +9,12 @@ export const checkIds = [
   "SOS-C5",
   "SOS-C6",
   "SOS-C7",
+  "SOS-C8",
   "SOS-I1",
   "SOS-I2",
   "SOS-I3",
   "SOS-I4",
+  "SOS-I5",
   "SOS-F1",
   "SOS-F2",
   "SOS-F3"
@@ -102,6 +104,20 @@ export const catalog = {
       ]
     },
     {
+      "id": "SOS-C8",
+      "kind": "conformance",
+      "title": "Versioning through the AWS SDK - GetBucketVersioning unset, then Enabled and Suspended as set (another Status 400 MalformedXML); every PUT a new version whose bytes GET by its id returns; a DELETE adds a delete marker (x-amz-delete-marker, its id) after which GET and HEAD are 404 NoSuchKey with x-amz-delete-marker, ListObjectsV2 leaves the key out, older versions stay readable and the marker by id is 405; deleting the marker by id restores the key, deleting the newest version by id makes the previous one current and is then 404 NoSuchVersion; ListObjectVersions newest first with IsLatest; an object stored before versioning is the null version; suspended PUTs write and replace the null version; a malformed versionId 400, one never issued 404 NoSuchVersion (DELETE 204); a bucket with versions 409 BucketNotEmpty; a bucket never versioned unchanged",
+      "covers": [
+        "createBucket",
+        "listObjectsV2",
+        "putObject",
+        "getObject",
+        "headObject",
+        "deleteObject",
+        "invariant:10"
+      ]
+    },
+    {
       "id": "SOS-I1",
       "kind": "property",
       "title": "GET returns exactly the bytes PUT (any bytes, empty included, any key with non-ASCII, non-BMP and slashes), and every byte range returns exactly that slice",
@@ -136,6 +152,17 @@ export const catalog = {
       "covers": [
         "invariant:7",
         "createOrCompleteMultipartUpload"
+      ]
+    },
+    {
+      "id": "SOS-I5",
+      "kind": "property",
+      "title": "Against a model of what the client did, any sequence of PUTs, DELETEs and permanent deletes by id on a few keys of a versioned bucket leaves ListObjectVersions (whole and paged by key-marker and version-id-marker) listing every version and delete marker, keys in byte order and each key's newest first with IsLatest on it; every version GET by id exactly its bytes (a delete marker 405); each key reading as its newest version, or 404 NoSuchKey under a delete marker; ListObjectsV2 listing exactly the keys whose newest version is an object",
+      "covers": [
+        "invariant:10",
+        "listObjectsV2",
+        "getObject",
+        "deleteObject"
       ]
     },
     {

@@ -27,9 +27,9 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List a bucket's keys in order (ListObjectsV2, `list-type=2`), filtered by prefix, rolled up by delimiter, a page at a time with continuation tokens (the book's "list objects in a bucket sharing the same prefix"). */
+        /** List a bucket's keys in order (ListObjectsV2, `list-type=2`), filtered by prefix, rolled up by delimiter, a page at a time with continuation tokens (the book's "list objects in a bucket sharing the same prefix"). With `?versions`: ListObjectVersions; with `?versioning`: GetBucketVersioning. */
         get: operations["listObjectsV2"];
-        /** Create a bucket (the book's first step of an upload); its name is globally unique. */
+        /** Create a bucket (the book's first step of an upload); its name is globally unique. With `?versioning`: PutBucketVersioning, which sets the existing bucket's versioning state. */
         put: operations["createBucket"];
         post?: never;
         /** Delete an empty bucket. */
@@ -58,7 +58,7 @@ export interface paths {
         put: operations["putObject"];
         /** `?uploads`: CreateMultipartUpload, answering the upload's id. `?uploadId=`: CompleteMultipartUpload, joining the parts listed (ascending part numbers, each with the ETag its upload answered) into the object, in part-number order; the object becomes visible only now, replacing what the key named. */
         post: operations["createOrCompleteMultipartUpload"];
-        /** Delete an object; deleting a key that does not exist succeeds too (S3's idempotent delete). With `uploadId`: AbortMultipartUpload, which forgets the upload and its parts (404 NoSuchUpload when it is unknown). */
+        /** Delete an object; deleting a key that does not exist succeeds too (S3's idempotent delete). In a bucket whose versioning was set, a delete marker is added instead; with `versionId`, that version is removed for good. With `uploadId`: AbortMultipartUpload, which forgets the upload and its parts (404 NoSuchUpload when it is unknown). */
         delete: operations["deleteObject"];
         options?: never;
         /** An object's metadata (size, ETag, last modified) without its bytes. */
@@ -99,7 +99,7 @@ export interface components {
         ErrorDocument: {
             Error: {
                 /** @enum {string} */
-                Code: "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "RequestTimeTooSkewed" | "XAmzContentSHA256Mismatch" | "BadDigest" | "InvalidBucketName" | "KeyTooLongError" | "InvalidArgument" | "InvalidRequest" | "InvalidRange" | "NoSuchBucket" | "NoSuchKey" | "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "MethodNotAllowed" | "EntityTooLarge" | "PreconditionFailed" | "NotImplemented" | "InternalError" | "NoSuchUpload" | "InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML";
+                Code: "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "RequestTimeTooSkewed" | "XAmzContentSHA256Mismatch" | "BadDigest" | "InvalidBucketName" | "KeyTooLongError" | "InvalidArgument" | "InvalidRequest" | "InvalidRange" | "NoSuchBucket" | "NoSuchKey" | "NoSuchVersion" | "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "MethodNotAllowed" | "EntityTooLarge" | "PreconditionFailed" | "NotImplemented" | "InternalError" | "NoSuchUpload" | "InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML";
                 Message: string;
                 RequestId?: string;
                 Resource?: string;
@@ -188,6 +188,41 @@ export interface components {
             };
         };
         ListPartsResultXml: string;
+        ListVersionsResultDocument: {
+            ListVersionsResult: {
+                DeleteMarker?: {
+                    /** @enum {string} */
+                    IsLatest: "true" | "false";
+                    Key: string;
+                    /** Format: date-time */
+                    LastModified: string;
+                    VersionId: string;
+                }[];
+                /** @enum {string} */
+                EncodingType?: "url";
+                /** @enum {string} */
+                IsTruncated: "true" | "false";
+                KeyMarker?: string;
+                MaxKeys: string;
+                Name: string;
+                NextKeyMarker?: string;
+                NextVersionIdMarker?: string;
+                Prefix?: string;
+                Version?: {
+                    ETag: string;
+                    /** @enum {string} */
+                    IsLatest: "true" | "false";
+                    Key: string;
+                    /** Format: date-time */
+                    LastModified: string;
+                    Size: string;
+                    StorageClass?: string;
+                    VersionId: string;
+                }[];
+                VersionIdMarker?: string;
+            };
+        };
+        ListVersionsResultXml: string;
         /** @description RFC 9457 problem details. `code` is the stable machine-readable error code that tests assert; `title` and `detail` are for people and may change. */
         Problem: {
             /** @description Stable machine code, e.g. `invalid_request`, `not_found`. */
@@ -207,6 +242,14 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        VersioningConfigurationDocument: {
+            /** @description Empty for a bucket never versioned. */
+            VersioningConfiguration: "" | {
+                /** @enum {string} */
+                Status?: "Enabled" | "Suspended";
+            };
+        };
+        VersioningConfigurationXml: string;
     };
     responses: {
         /** @description The request line and headers are larger than the server accepts (16 KiB in the references, e.g. a long query string); the connection is closed. Sent by the HTTP server before the request reaches an operation, so any operation can get it. */
@@ -272,7 +315,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request does not fit the spec: InvalidBucketName, KeyTooLongError, InvalidArgument, InvalidRange (416), BadDigest, XAmzContentSHA256Mismatch, InvalidRequest; for CompleteMultipartUpload InvalidPart, InvalidPartOrder, EntityTooSmall, MalformedXML. */
+        /** @description The request does not fit the spec: InvalidBucketName, KeyTooLongError, InvalidArgument, InvalidRange (416), BadDigest, XAmzContentSHA256Mismatch, InvalidRequest; for CompleteMultipartUpload InvalidPart, InvalidPartOrder, EntityTooSmall, MalformedXML; for PutBucketVersioning MalformedXML (a Status other than Enabled or Suspended). */
         S3BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -312,11 +355,12 @@ export interface components {
                 "application/xml": components["schemas"]["ErrorXml"];
             };
         };
-        /** @description MethodNotAllowed, with an Allow header. */
+        /** @description MethodNotAllowed, with an Allow header; also a GET or HEAD of a delete marker by its versionId (`Allow: DELETE`, `x-amz-delete-marker: true`). */
         S3MethodNotAllowed: {
             headers: {
                 /** @description The methods the path answers. */
                 Allow: string;
+                "x-amz-delete-marker": components["headers"]["DeleteMarker"];
                 [name: string]: unknown;
             };
             content: {
@@ -324,9 +368,11 @@ export interface components {
                 "application/xml": components["schemas"]["ErrorXml"];
             };
         };
-        /** @description NoSuchBucket, NoSuchKey or NoSuchUpload. */
+        /** @description NoSuchBucket, NoSuchKey (with `x-amz-delete-marker: true` and the marker's `x-amz-version-id` when the key's newest version is a delete marker), NoSuchVersion or NoSuchUpload. */
         S3NotFound: {
             headers: {
+                "x-amz-delete-marker": components["headers"]["DeleteMarker"];
+                "x-amz-version-id": components["headers"]["VersionId"];
                 [name: string]: unknown;
             };
             content: {
@@ -370,11 +416,15 @@ export interface components {
         Bucket: string;
         /** @description The object's key: 1 to 1,024 bytes of UTF-8, sent percent-encoded; `/` in a key is sent as is, so the key is the whole rest of the path after the bucket. */
         Key: string;
+        /** @description A version of the key: `null` or an id this service answered in `x-amz-version-id` (another form is 400 InvalidArgument; an id never issued is 404 NoSuchVersion on GET and HEAD, nothing to delete on DELETE). */
+        VersionId: string;
     };
     requestBodies: never;
     headers: {
         /** @description The object's size in bytes (of the body answered). */
         ContentLength: string;
+        /** @description `true` when the version added, removed or found newest is a delete marker. */
+        DeleteMarker: "true";
         /** @description The quoted hex MD5 of the object's bytes; for an object made by a multipart upload, the hex MD5 of its parts' binary MD5s followed by `-` and the number of parts. */
         ETag: string;
         /** @description The object's ETag (as `ETag`); always on GetObject, absent on ListParts. */
@@ -385,6 +435,8 @@ export interface components {
         LastModifiedOfGet: string;
         /** @description An identifier of this request, for the server's log. */
         RequestId: string;
+        /** @description The version written, read or deleted, in a bucket whose versioning was set (or asked for by versionId); `null` for the version written without versioning. */
+        VersionId: string;
     };
     pathItems: never;
 }
@@ -418,21 +470,29 @@ export interface operations {
     };
     listObjectsV2: {
         parameters: {
-            query: {
+            query?: {
                 /** @description The previous page's NextContinuationToken. */
                 "continuation-token"?: string;
-                /** @description Roll keys that contain it after the prefix into CommonPrefixes. */
+                /** @description Roll keys that contain it after the prefix into CommonPrefixes (ListObjectsV2 only: ListObjectVersions with a delimiter is 501 NotImplemented here). */
                 delimiter?: string;
                 /** @description `url`: keys, prefixes and delimiters in the answer are URL-encoded. */
                 "encoding-type"?: "url";
-                /** @description Must be 2 (ListObjectsV2; version 1 of listing is not offered). */
-                "list-type": "2";
-                /** @description At most this many keys and common prefixes together (default 1,000; larger values give 1,000). */
+                /** @description ListObjectVersions: only versions after this key's (the previous page's NextKeyMarker). */
+                "key-marker"?: string;
+                /** @description Must be 2 (ListObjectsV2; version 1 of listing is not offered): without it, and without `versions` or `versioning`, the answer is 400 InvalidArgument. */
+                "list-type"?: "2";
+                /** @description At most this many keys and common prefixes together, or versions and delete markers together for ListObjectVersions (default 1,000; larger values give 1,000). */
                 "max-keys"?: string;
                 /** @description Only keys that begin with it. */
                 prefix?: string;
                 /** @description Only keys after this one (ignored when a continuation token is given). */
                 "start-after"?: string;
+                /** @description ListObjectVersions: with key-marker, resume after this version of that key (the previous page's NextVersionIdMarker); without key-marker, or not a version of it, 400 InvalidArgument. */
+                "version-id-marker"?: string;
+                /** @description GetBucketVersioning (present, empty): the bucket's versioning state. */
+                versioning?: string;
+                /** @description ListObjectVersions (present, empty): every version and delete marker, by key then newest first. */
+                versions?: string;
             };
             header?: never;
             path: {
@@ -451,7 +511,7 @@ export interface operations {
                 };
                 content: {
                     /** @example <ListBucketResult><Name>photos</Name><Prefix>2026/</Prefix><Delimiter>/</Delimiter><MaxKeys>1000</MaxKeys><KeyCount>2</KeyCount><IsTruncated>false</IsTruncated><Contents><Key>2026/a.jpg</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"9e107d9d372bb6826bd81d3542a419d6"</ETag><Size>5</Size><StorageClass>STANDARD</StorageClass></Contents><CommonPrefixes><Prefix>2026/jan/</Prefix></CommonPrefixes></ListBucketResult> */
-                    "application/xml": components["schemas"]["ListBucketResultXml"];
+                    "application/xml": components["schemas"]["ListBucketResultXml"] | components["schemas"]["ListVersionsResultXml"] | components["schemas"]["VersioningConfigurationXml"];
                 };
             };
             400: components["responses"]["S3BadRequest"];
@@ -459,11 +519,24 @@ export interface operations {
             404: components["responses"]["S3NotFound"];
             405: components["responses"]["S3MethodNotAllowed"];
             500: components["responses"]["S3InternalError"];
+            /** @description NotImplemented (ListObjectVersions with a delimiter). */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <Error><Code>NotImplemented</Code><Message>ListObjectVersions with a delimiter is not offered here.</Message></Error> */
+                    "application/xml": components["schemas"]["ErrorXml"];
+                };
+            };
         };
     };
     createBucket: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description PutBucketVersioning (present, empty): the body is a VersioningConfiguration. */
+                versioning?: string;
+            };
             header?: never;
             path: {
                 /** @description S3's bucket naming rules: 3 to 63 of a-z, 0-9, `.` and `-`, beginning and ending with a letter or digit. */
@@ -471,12 +544,18 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description PutBucketVersioning: the new state, `Enabled` or `Suspended` (none for CreateBucket). */
+        requestBody?: {
+            content: {
+                /** @example <VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration> */
+                "application/xml": string;
+            };
+        };
         responses: {
-            /** @description The bucket was created. */
+            /** @description The bucket was created (or, with `?versioning`, its versioning state set). */
             200: {
                 headers: {
-                    /** @description `/` followed by the bucket's name. */
+                    /** @description `/` followed by the bucket's name (CreateBucket). */
                     Location?: string;
                     "x-amz-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -485,6 +564,7 @@ export interface operations {
             };
             400: components["responses"]["S3BadRequest"];
             403: components["responses"]["S3Forbidden"];
+            404: components["responses"]["S3NotFound"];
             405: components["responses"]["S3MethodNotAllowed"];
             409: components["responses"]["S3Conflict"];
             500: components["responses"]["S3InternalError"];
@@ -578,6 +658,8 @@ export interface operations {
                 "part-number-marker"?: string;
                 /** @description ListParts: list the parts of this upload instead of reading the object. */
                 uploadId?: string;
+                /** @description A version of the key: `null` or an id this service answered in `x-amz-version-id` (another form is 400 InvalidArgument; an id never issued is 404 NoSuchVersion on GET and HEAD, nothing to delete on DELETE). */
+                versionId?: components["parameters"]["VersionId"];
             };
             header?: {
                 /** @description Answer 412 PreconditionFailed unless one of these ETags is the object's: a comma-separated list, each quoted as answered or the bare MD5 hex; `*` matches any object. */
@@ -604,6 +686,7 @@ export interface operations {
                     ETag: components["headers"]["ETagOfGet"];
                     "Last-Modified": components["headers"]["LastModifiedOfGet"];
                     "x-amz-request-id": components["headers"]["RequestId"];
+                    "x-amz-version-id": components["headers"]["VersionId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -620,6 +703,7 @@ export interface operations {
                     "Content-Range": string;
                     ETag: components["headers"]["ETag"];
                     "x-amz-request-id": components["headers"]["RequestId"];
+                    "x-amz-version-id": components["headers"]["VersionId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -679,6 +763,7 @@ export interface operations {
                 headers: {
                     ETag: components["headers"]["ETag"];
                     "x-amz-request-id": components["headers"]["RequestId"];
+                    "x-amz-version-id": components["headers"]["VersionId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -742,6 +827,8 @@ export interface operations {
             query?: {
                 /** @description AbortMultipartUpload: the upload to abort. */
                 uploadId?: string;
+                /** @description A version of the key: `null` or an id this service answered in `x-amz-version-id` (another form is 400 InvalidArgument; an id never issued is 404 NoSuchVersion on GET and HEAD, nothing to delete on DELETE). */
+                versionId?: components["parameters"]["VersionId"];
             };
             header?: never;
             path: {
@@ -754,10 +841,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The key no longer names an object (or the upload and its parts are gone). */
+            /** @description The key no longer names an object (or the upload and its parts are gone): the delete marker added, or the version removed (a delete marker when `x-amz-delete-marker` is true), is `x-amz-version-id`. */
             204: {
                 headers: {
+                    "x-amz-delete-marker": components["headers"]["DeleteMarker"];
                     "x-amz-request-id": components["headers"]["RequestId"];
+                    "x-amz-version-id": components["headers"]["VersionId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -771,7 +860,10 @@ export interface operations {
     };
     headObject: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A version of the key: `null` or an id this service answered in `x-amz-version-id` (another form is 400 InvalidArgument; an id never issued is 404 NoSuchVersion on GET and HEAD, nothing to delete on DELETE). */
+                versionId?: components["parameters"]["VersionId"];
+            };
             header?: never;
             path: {
                 /** @description S3's bucket naming rules: 3 to 63 of a-z, 0-9, `.` and `-`, beginning and ending with a letter or digit. */
@@ -790,6 +882,7 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     "Last-Modified": components["headers"]["LastModified"];
                     "x-amz-request-id": components["headers"]["RequestId"];
+                    "x-amz-version-id": components["headers"]["VersionId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -808,9 +901,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No such bucket or key (no body on HEAD). */
+            /** @description No such bucket, key or version (no body on HEAD); for a key whose newest version is a delete marker, with `x-amz-delete-marker: true`. */
             404: {
                 headers: {
+                    "x-amz-delete-marker": components["headers"]["DeleteMarker"];
                     [name: string]: unknown;
                 };
                 content?: never;

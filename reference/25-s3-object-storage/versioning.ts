@@ -1,0 +1,230 @@
+// Versioning (the book's "object versioning"): PutBucketVersioning / GetBucketVersioning, ListObjectVersions, and
+// PUT, GET, HEAD and DELETE on a key of a bucket whose versioning was ever set, or with a versionId. A bucket never
+// versioned takes the paths of object-operations.ts unchanged; its objects are the `null` version.
+import { XMLParser } from 'fast-xml-parser';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppOptions } from './app.ts';
+import { VERSION_ID, type VersioningStatus, type VersionRow } from './metadata-store.ts';
+import { getObject, objectHeaders } from './object-operations.ts';
+import { bodyOf, type Target } from './request-target.ts';
+import { S3Error, sendXml } from './s3-answers.ts';
+import { listVersionsResultXml, versioningConfigurationXml } from './versioning-answers.ts';
+
+const configParser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, ignoreDeclaration: true });
+const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+const malformed = () =>
+  new S3Error(
+    400,
+    'MalformedXML',
+    'The XML you provided was not well-formed or did not validate against our published schema.',
+  );
+const noSuchVersion = () => new S3Error(404, 'NoSuchVersion', 'The specified version does not exist.');
+
+export async function putBucketVersioning(request: FastifyRequest, reply: FastifyReply, t: Target, o: AppOptions) {
+  let doc: { VersioningConfiguration?: { Status?: unknown; MfaDelete?: unknown } | string };
+  try {
+    doc = configParser.parse(bodyOf(request).toString('utf8'));
+  } catch {
+    throw malformed();
+  }
+  const config = doc.VersioningConfiguration;
+  const status = typeof config === 'object' ? config.Status : undefined;
+  if (status !== 'Enabled' && status !== 'Suspended') throw malformed();
+  if (typeof config === 'object' && config.MfaDelete !== undefined && config.MfaDelete !== 'Disabled') {
+    throw new S3Error(400, 'InvalidArgument', 'MFA delete is not offered.');
+  }
+  await o.meta.setVersioning(t.bucket, status);
+  return reply.code(200).send();
+}
+
+export async function getBucketVersioning(reply: FastifyReply, t: Target, o: AppOptions) {
+  return sendXml(reply, 200, versioningConfigurationXml(await o.meta.versioning(t.bucket)));
+}
+
+/** The query's versionId: undefined when absent, 400 InvalidArgument when it is not one this service issues. */
+export function versionIdOf(t: Target): string | undefined {
+  const id = t.query.get('versionId');
+  if (id === null) return undefined;
+  if (!VERSION_ID.test(id)) throw new S3Error(400, 'InvalidArgument', 'Invalid version id specified');
+  return id;
+}
+
+/** Whether an object request takes the versioned paths: a versionId given, or a bucket whose versioning was set. */
+export async function versionedStatus(t: Target, o: AppOptions): Promise<VersioningStatus | 'unversioned'> {
+  return (await o.meta.versioning(t.bucket)) ?? 'unversioned';
+}
+
+export async function putVersioned(
+  reply: FastifyReply,
+  t: Target,
+  o: AppOptions,
+  row: import('./metadata-store.ts').ObjectRow,
+) {
+  // MUTANT version-overwrites-bytes: the bytes of the version this one follows are dropped as if replaced.
+  const before = o.mutant === 'version-overwrites-bytes' ? await o.meta.version(t.bucket, t.key) : undefined;
+  const w = await o.meta.putVersion(t.bucket, row);
+  for (const id of w.garbage) o.data.drop(id);
+  if (before && !before.isMarker && before.objectId !== row.objectId) o.data.drop(before.objectId);
+  return reply.code(200).header('etag', `"${row.etag}"`).header('x-amz-version-id', w.versionId).send();
+}
+
+/** GET or HEAD of a key (with or without a versionId) in a bucket whose versioning was set, or with a versionId. */
+export async function readVersioned(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  t: Target,
+  o: AppOptions,
+  status: VersioningStatus | 'unversioned',
+): Promise<FastifyReply> {
+  const versionId = versionIdOf(t);
+  let v: VersionRow | undefined;
+  if (status === 'unversioned') {
+    // A bucket never versioned holds only `null` versions: its objects.
+    const row = versionId === 'null' ? await o.meta.get(t.bucket, t.key) : undefined;
+    if (!row) throw noSuchVersion();
+    v = { ...row, versionId: 'null', seq: 1, isMarker: false, isLatest: true };
+  } else {
+    v = await o.meta.version(t.bucket, t.key, versionId);
+    if (v?.isMarker && versionId === undefined && o.mutant === 'get-skips-marker') {
+      // MUTANT get-skips-marker: a delete marker on top is stepped over to the newest object version under it.
+      const under = await o.meta.versionPage(t.bucket, { key: t.key, seq: v.seq }, 1000);
+      v = under.find((u) => u.key.equals(t.key) && !u.isMarker) ?? v;
+    }
+    if (!v)
+      throw versionId === undefined
+        ? new S3Error(404, 'NoSuchKey', 'The specified key does not exist.')
+        : noSuchVersion();
+  }
+  if (v.isMarker) {
+    const headers = {
+      'x-amz-delete-marker': 'true',
+      'x-amz-version-id': v.versionId,
+      'last-modified': new Date(v.lastModified).toUTCString(),
+    };
+    // S3: the current version a delete marker is 404 NoSuchKey; a delete marker asked for by id is 405.
+    if (versionId === undefined) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', headers);
+    throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', {
+      ...headers,
+      allow: 'DELETE',
+    });
+  }
+  reply.header('x-amz-version-id', v.versionId);
+  if (request.method === 'HEAD') {
+    o.data.read(v.objectId);
+    return objectHeaders(reply, v).code(200).send();
+  }
+  return getObject(request, reply, v, o);
+}
+
+/** DELETE of a key in a bucket whose versioning was set, or with a versionId. */
+export async function deleteVersioned(
+  reply: FastifyReply,
+  t: Target,
+  o: AppOptions,
+  status: VersioningStatus | 'unversioned',
+): Promise<FastifyReply> {
+  const versionId = versionIdOf(t);
+  if (versionId !== undefined) {
+    reply.header('x-amz-version-id', versionId);
+    if (status === 'unversioned') {
+      // The `null` version of a bucket never versioned is its object; any other id names nothing (204, as S3).
+      const old = versionId === 'null' ? await o.meta.delete(t.bucket, t.key) : undefined;
+      if (old) o.data.drop(old.objectId);
+      return reply.code(204).send();
+    }
+    const removed = await o.meta.deleteVersion(t.bucket, t.key, versionId, o.mutant !== 'latest-not-promoted'); // MUTANT latest-not-promoted
+    if (removed && !removed.isMarker) o.data.drop(removed.objectId);
+    if (removed?.isMarker) reply.header('x-amz-delete-marker', 'true');
+    return reply.code(204).send();
+  }
+  if (o.mutant === 'delete-marker-deletes') {
+    // MUTANT delete-marker-deletes: a DELETE without a versionId removes the current version for good.
+    const newest = await o.meta.version(t.bucket, t.key);
+    const removed = newest ? await o.meta.deleteVersion(t.bucket, t.key, newest.versionId, true) : undefined;
+    if (removed && !removed.isMarker) o.data.drop(removed.objectId);
+    return reply.code(204).send();
+  }
+  const w = await o.meta.addDeleteMarker(t.bucket, t.key, Date.now());
+  for (const id of w.garbage) o.data.drop(id);
+  return reply.code(204).header('x-amz-delete-marker', 'true').header('x-amz-version-id', w.versionId).send();
+}
+
+/** ListObjectVersions (`?versions`): prefix, key-marker / version-id-marker, max-keys; keys in byte order, newest first. */
+export async function listObjectVersions(reply: FastifyReply, t: Target, o: AppOptions): Promise<FastifyReply> {
+  const q = t.query;
+  const maxKeysText = q.get('max-keys');
+  if (maxKeysText !== null && !/^[0-9]{1,9}$/.test(maxKeysText)) {
+    throw new S3Error(400, 'InvalidArgument', 'max-keys must be a non-negative integer');
+  }
+  const encoding = q.get('encoding-type');
+  if (encoding !== null && encoding !== 'url') throw new S3Error(400, 'InvalidArgument', 'encoding-type must be url');
+  if (q.has('delimiter')) {
+    throw new S3Error(501, 'NotImplemented', 'ListObjectVersions with a delimiter is not offered here.');
+  }
+  const maxKeys = Math.min(maxKeysText === null ? 1000 : Number(maxKeysText), 1000);
+  const prefix = Buffer.from(q.get('prefix') ?? '', 'utf8');
+  const keyMarker = q.get('key-marker') ?? '';
+  const versionIdMarker = q.get('version-id-marker') ?? '';
+  if (versionIdMarker !== '' && keyMarker === '') {
+    throw new S3Error(400, 'InvalidArgument', 'A version-id marker cannot be specified without a key marker.');
+  }
+  if (versionIdMarker !== '' && !VERSION_ID.test(versionIdMarker)) {
+    throw new S3Error(400, 'InvalidArgument', 'Invalid version id marker specified');
+  }
+  const status = await o.meta.versioning(t.bucket);
+  // Where to resume: after every version of key-marker, or after its version version-id-marker.
+  let after = { key: prefix, seq: MAX_SEQ };
+  const marker = Buffer.from(keyMarker, 'utf8');
+  if (keyMarker !== '' && Buffer.compare(marker, prefix) >= 0) {
+    let seq = 0;
+    if (versionIdMarker !== '' && status) {
+      const v = await o.meta.version(t.bucket, marker, versionIdMarker);
+      if (!v) throw new S3Error(400, 'InvalidArgument', 'Invalid version id marker specified');
+      seq = v.seq;
+    }
+    after = { key: marker, seq };
+  }
+  const rows = maxKeys === 0 ? [] : await versionsFrom(t.bucket, after, maxKeys + 1, status !== undefined, o);
+  const matching = rows.filter((r) => r.key.subarray(0, prefix.length).equals(prefix));
+  const entries = matching.slice(0, maxKeys);
+  if (o.mutant === 'versions-oldest-first') oldestFirst(entries); // MUTANT versions-oldest-first
+  const next = matching.length > maxKeys ? entries.at(-1) : undefined;
+  const body = listVersionsResultXml({
+    bucket: t.bucket,
+    prefix: prefix.toString('utf8'),
+    keyMarker,
+    versionIdMarker,
+    maxKeys: maxKeysText === null ? 1000 : Number(maxKeysText),
+    encoding,
+    entries,
+    next,
+  });
+  return sendXml(reply, 200, body);
+}
+
+/** Versions after `after`: from the versions table, or a bucket never versioned's objects as `null` versions. */
+async function versionsFrom(
+  bucket: string,
+  after: { key: Buffer; seq: number },
+  limit: number,
+  versioned: boolean,
+  o: AppOptions,
+): Promise<VersionRow[]> {
+  if (versioned) return o.meta.versionPage(bucket, after, limit);
+  // The store's page starts at a key (inclusive): past key-marker is its bytes + 0x00.
+  const start = after.seq === MAX_SEQ ? after.key : Buffer.concat([after.key, Buffer.from([0])]);
+  const rows = await o.meta.page(bucket, start, limit);
+  return rows.map((r) => ({ ...r, versionId: 'null', seq: 1, isMarker: false, isLatest: true }));
+}
+
+/** MUTANT versions-oldest-first: each key's run of versions reversed. */
+function oldestFirst(entries: VersionRow[]): void {
+  let i = 0;
+  while (i < entries.length) {
+    let j = i;
+    while (j < entries.length && entries[j]!.key.equals(entries[i]!.key)) j++;
+    entries.splice(i, j - i, ...entries.slice(i, j).reverse());
+    i = j;
+  }
+}
