@@ -66,10 +66,10 @@ export function expectRetrySchedule(
   const late = gaps.filter((g) => g.boundMs !== undefined && g.gapMs > g.boundMs);
   ctx.expect(
     late.length === 0,
-    `${what}: retries came later than the spec's back-off allows (its step plus ${RETRY_ALLOWANCE_MS} ms and the ` +
-      `measured scheduling slack; a retry that waits out the 3 s lease instead of its back-off is this late): ${late
+    `${what}: retries came later than their back-off step plus ${RETRY_ALLOWANCE_MS} ms and the measured ` +
+      `scheduling slack (${late
         .map((g) => `attempt ${g.attempt} ${g.gapMs} ms after the one before, bound ${g.boundMs} ms`)
-        .join('; ')}`,
+        .join('; ')}); a retry that waits out the 3 s lease instead of its back-off is this late`,
   );
   return gaps;
 }
