@@ -129,7 +129,13 @@ export class Executor {
         await store.succeed(order.payment_order_id, outcome.charge.id);
         return;
       }
-      if (outcome.kind === 'declined') {
+      // MUTANT decline-recorded-success: a charge the PSP declined is recorded as a success.
+      if (outcome.kind === 'declined' && this.o.mutant === 'decline-recorded-success') {
+        await store.succeed(order.payment_order_id, 'declined');
+        return;
+      }
+      // MUTANT decline-retried: a decline is retried like a 5xx (the PSP's record decides after 8 attempts).
+      if (outcome.kind === 'declined' && this.o.mutant !== 'decline-retried') {
         await store.fail(order.payment_order_id);
         return;
       }

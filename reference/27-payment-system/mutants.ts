@@ -37,6 +37,30 @@ export const MUTANTS = [
       'the back-off jitter is subtracted from half the delay (0 to exp/2, not exp/2 to exp): retries come sooner than the spec back-off allows',
   },
   {
+    name: 'decline-retried',
+    breaks: 'PAY-F1',
+    description:
+      'a charge the PSP declines (402) is retried like a 5xx, 8 times under the same key, before the PSP record fails it (StrykerJS survivor)',
+  },
+  {
+    name: 'decline-recorded-success',
+    breaks: 'PAY-F1',
+    description:
+      'a charge the PSP declines (402) is recorded as a success: the order ends SUCCESS with nothing charged',
+  },
+  {
+    name: 'order-retry-at-lease',
+    breaks: 'PAY-F1',
+    description:
+      "a failed charge's retry time is never written, so each retry waits for the 3 s lease instead of the back-off (StrykerJS survivor)",
+  },
+  {
+    name: 'payout-retry-at-lease',
+    breaks: 'PAY-I9',
+    description:
+      "a failed transfer's retry time is never written, so each retry waits for the 3 s lease instead of the back-off (StrykerJS survivor)",
+  },
+  {
     name: 'fingerprint-key-order',
     breaks: 'PAY-C2',
     description:

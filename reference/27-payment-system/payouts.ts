@@ -198,6 +198,8 @@ export class Payouts {
   }
 
   async retryAt(payoutId: string, at: number): Promise<void> {
+    // MUTANT payout-retry-at-lease: the retry time is never written, so a retry waits for the 3 s lease to run out.
+    if (this.mutant === 'payout-retry-at-lease') return;
     await this.db.run("UPDATE payouts SET next_attempt_at = ? WHERE payout_id = ? AND status = 'PENDING'", [
       at,
       payoutId,

@@ -228,6 +228,8 @@ export class PaymentStore {
   }
 
   async retryAt(paymentOrderId: string, at: number): Promise<void> {
+    // MUTANT order-retry-at-lease: the retry time is never written, so a retry waits for the 3 s lease to run out.
+    if (this.mutant === 'order-retry-at-lease') return;
     await this.db.run(
       "UPDATE payment_orders SET next_attempt_at = ? WHERE payment_order_id = ? AND payment_order_status = 'EXECUTING'",
       [at, paymentOrderId],

@@ -18,6 +18,7 @@ import {
   waitExecuting,
   waitFinal,
 } from './flow.ts';
+import { expectRetrySchedule, retrySlack } from './retry-schedule.ts';
 import { pspOf } from './third-parties.ts';
 
 /**
@@ -69,6 +70,7 @@ export async function pspErrors(ctx: CheckContext): Promise<void> {
     .filter((f) => f.path === '/v1/registrations').length;
   await payOnAndReverify(ctx, third.psp, asked, 'f1', 30_000);
   await chargesExhausted(ctx, third, api);
+  await chargeDeclined(ctx, third, api);
   if (ctx.evidence.registrationFaults === 0)
     ctx.skip('the fault never bit on registrations: no registration of the PSP answered a 5xx');
   if (hitBy('error5xx') === 0 || hitBy('timeout') === 0) {
@@ -79,20 +81,14 @@ export async function pspErrors(ctx: CheckContext): Promise<void> {
   }
 }
 
-/** The spec's attempt limit (README "Charging": after 8 attempts the PSP's record decides). */
+/** The spec's attempt limit (README "Payment executor": after 8 attempts the PSP's record decides). */
 const SPEC_ATTEMPTS = 8;
-
-/** The least wait before the retry after attempt k: the spec's back-off is 100 ms doubling to 2 s, jittered over its upper half. */
-function backoffFloorMs(k: number): number {
-  return Math.min(2000, 100 * 2 ** (k - 1)) / 2;
-}
 
 /**
  * Part of PAY-F1: an order whose every charge the PSP answers 5xx, judged from the PSP fake's record of the requests
  * it received. The spec: exponential back-off with jitter (100 ms doubling to 2 s), and after 8 attempts the PSP's
- * record decides (never charged: FAILED). So exactly 8 charge requests, each at least the back-off's floor after
- * the one before (a lower bound: load only lengthens the waits; upper bounds are not checked), then FAILED with no
- * charge at the PSP.
+ * record decides (never charged: FAILED). So exactly 8 charge requests, spaced by the back-off (retry-schedule.ts:
+ * every retry from below, the first four from above too), then FAILED with no charge at the PSP.
  */
 async function chargesExhausted(
   ctx: CheckContext,
@@ -102,6 +98,7 @@ async function chargesExhausted(
   const hitsFrom = third.psp.chargeFaultHits.length;
   // More 5xx answers planned than the spec's attempts, so an attempt too many is answered (and recorded) too.
   third.psp.planChargeFaults(Array.from({ length: SPEC_ATTEMPTS + 4 }, () => 'error5xx' as const));
+  const slack = retrySlack();
   let id: string;
   try {
     const [event] = await createAndPay(ctx, api, () => newEvent('f1x', ['4.00']), 1);
@@ -114,6 +111,7 @@ async function chargesExhausted(
     );
   } finally {
     third.psp.clearChargeFaults();
+    slack.stop();
   }
   const at = third.psp.chargeFaultHits
     .slice(hitsFrom)
@@ -125,17 +123,45 @@ async function chargesExhausted(
     at.length === SPEC_ATTEMPTS,
     `the PSP received ${at.length} charge requests for an order it failed every time, not the spec's ${SPEC_ATTEMPTS}`,
   );
-  const early = at
-    .slice(1)
-    .map((t, i) => ({ retry: i + 2, gap: t - at[i]!, floor: backoffFloorMs(i + 1) }))
-    .filter((g) => g.gap < g.floor - 1);
-  ctx.expect(
-    early.length === 0,
-    `retries came sooner than the spec's back-off allows (100 ms doubling to 2 s, jittered over its upper half): ${early
-      .map((g) => `attempt ${g.retry} ${g.gap} ms after the one before, floor ${g.floor} ms`)
-      .join('; ')}`,
-  );
+  expectRetrySchedule(ctx, at, slack, 'an order whose charges the PSP answered 5xx', 'exhaustedRetryGaps');
   ctx.expect(!third.psp.chargeCounts().get(id), `the order the PSP never charged has a charge at the PSP`);
+}
+
+/**
+ * Part of PAY-F1: the PSP declines a charge (402 card_error). The spec: a decline is final, so the order is FAILED
+ * after that one charge request, not retried (the same key would only replay the decline) and not SUCCESS. Judged
+ * from the PSP fake's record of the charge requests it received for the order, including any after it was FAILED.
+ */
+async function chargeDeclined(
+  ctx: CheckContext,
+  third: ReturnType<typeof pspOf>,
+  api: ReturnType<typeof payApi>,
+): Promise<void> {
+  const hitsFrom = third.psp.chargeFaultHits.length;
+  // Every charge request of the order is declined (so a retry would be answered, and recorded, too).
+  third.psp.planChargeFaults(Array.from({ length: SPEC_ATTEMPTS + 4 }, () => 'decline' as const));
+  let id: string;
+  try {
+    const [event] = await createAndPay(ctx, api, () => newEvent('f1d', ['7.25']), 1);
+    id = event!.payment_orders[0]!.payment_order_id;
+    const settled = await waitFinal(ctx, api, [id], 60_000);
+    const final = settled.get(id)?.order;
+    ctx.expect(
+      final?.status === 'FAILED',
+      `an order whose charge the PSP declined (402) ended ${final?.status}, not FAILED`,
+    );
+    // A retry of a FAILED order would come within the back-off's first steps: wait them out before counting.
+    await sleep(1000);
+  } finally {
+    third.psp.clearChargeFaults();
+  }
+  const requests = third.psp.chargeFaultHits.slice(hitsFrom).filter((h) => h.paymentOrderId === id).length;
+  ctx.evidence.declinedChargeRequests = requests;
+  ctx.expect(
+    requests === 1,
+    `the PSP declined an order's charge and received ${requests} charge requests for it, not 1 (a decline is final, not retried)`,
+  );
+  ctx.expect(!third.psp.chargeCounts().get(id), `the order whose charge the PSP declined has a charge at the PSP`);
 }
 
 /** PAY-F2: the PSP charges and the answer is lost, with no webhook; the retry (same key) must not charge again. */

@@ -8,6 +8,7 @@ import { checkSlack } from '../../core/scheduling-slack.ts';
 import { newEvent, type PayApi, payApi } from './api.ts';
 import { createAndPay, orderIds, waitFinal } from './flow.ts';
 import { decimalOf, minorOf } from './money.ts';
+import { expectRetrySchedule, RETRIES_BOUNDED_ABOVE, retrySlack } from './retry-schedule.ts';
 import { pspOf } from './third-parties.ts';
 
 interface Payout {
@@ -131,6 +132,60 @@ export async function payoutConformance(ctx: CheckContext): Promise<void> {
 export async function payoutsConserveMoney(ctx: CheckContext): Promise<void> {
   const third = pspOf(ctx);
   const api = payApi(ctx);
+  await concurrentPayouts(ctx, third, api);
+  await transferRetriedOnSchedule(ctx, third, api);
+}
+
+/** How many transfer requests of one payout the provider answers 5xx in transferRetriedOnSchedule. */
+const FAILED_TRANSFERS = RETRIES_BOUNDED_ABOVE + 1;
+
+/**
+ * Part of PAY-I9: the provider answers a payout's first transfer requests 5xx. The spec: the transfer is retried
+ * like a charge (the same back-off), so the retries are spaced by it (retry-schedule.ts, judged from the provider
+ * fake's record of when the failed requests arrived), and the payout ends PAID, transferred once.
+ */
+async function transferRetriedOnSchedule(
+  ctx: CheckContext,
+  third: ReturnType<typeof pspOf>,
+  api: PayApi,
+): Promise<void> {
+  const seller = await fundedSeller(ctx, api, ['9.00']);
+  const payoutId = `pay_i9r_${randomUUID().slice(0, 8)}`;
+  const firedFrom = third.payoutService.faults.fired.length;
+  const slack = retrySlack();
+  try {
+    third.payoutService.faults.set({ mode: 'error5xx', times: FAILED_TRANSFERS });
+    ctx.expectStatus(
+      await api.payout({ payout_id: payoutId, seller_account: seller, amount: '2.50', currency: 'USD' }),
+      201,
+    );
+    const [done] = await waitPayouts(ctx, api, [payoutId], 30_000);
+    ctx.expect(
+      done!.status === 'PAID',
+      `a payout whose first transfers the provider answered 5xx ended ${done!.status}`,
+    );
+  } finally {
+    third.payoutService.faults.clear();
+    slack.stop();
+  }
+  const at = third.payoutService.faults.fired
+    .slice(firedFrom)
+    .filter((f) => f.method === 'POST' && f.path === '/v1/transfers')
+    .map((f) => f.at);
+  ctx.evidence.failedTransferRequests = at.length;
+  ctx.expect(
+    at.length === FAILED_TRANSFERS,
+    `the provider answered ${at.length} transfer requests 5xx, not the ${FAILED_TRANSFERS} planned (were all retried?)`,
+  );
+  expectRetrySchedule(ctx, at, slack, 'a payout whose transfers the provider answered 5xx', 'transferRetryGaps');
+  ctx.expect(
+    third.payouts.transferCounts().get(payoutId) === 1,
+    `the payout whose first transfers failed made ${third.payouts.transferCounts().get(payoutId) ?? 0} transfers, not 1`,
+  );
+}
+
+/** Part of PAY-I9: concurrent payouts, with provider 5xx errors or without (the property). */
+async function concurrentPayouts(ctx: CheckContext, third: ReturnType<typeof pspOf>, api: PayApi): Promise<void> {
   await ctx.property(
     fc.record({
       paidIn: fc.array(fc.integer({ min: 100, max: 5_000 }), { minLength: 1, maxLength: 2 }),

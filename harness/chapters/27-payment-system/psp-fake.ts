@@ -17,7 +17,8 @@
 //
 // Harness controls beyond the shared fault modes (which answer before any handler acts): `latencyMs` for every
 // call; `loseAnswers(n)`: the next n charges are made and their answers lost (the connection is cut); `webhookMode`;
-// `registrationLookupsDown`: GET /v1/registrations/:token answers 503 (the poller cannot learn an outcome).
+// `registrationLookupsDown`: GET /v1/registrations/:token answers 503 (the poller cannot learn an outcome);
+// `planChargeFaults`: each order's first charge requests get a 503, a hang or a decline (402) in turn, recorded.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RequestHandler } from 'msw';
 import {
@@ -69,8 +70,11 @@ export interface PspFakeOptions {
   sender?: (o: CallbackSenderOptions) => CallbackSender;
 }
 
-/** What a planned charge fault does: a 503 before anything is charged, or a hang (no answer, nothing charged). */
-export type ChargeFault = 'error5xx' | 'timeout';
+/**
+ * What a planned charge fault does: a 503 before anything is charged, a hang (no answer, nothing charged), or a
+ * decline (402 card_error card_declined, as Stripe answers a card the issuer refuses; nothing charged).
+ */
+export type ChargeFault = 'error5xx' | 'timeout' | 'decline';
 
 export interface ChargeFaultHit {
   paymentOrderId: string;
@@ -140,7 +144,8 @@ export class PspFake {
 
   /**
    * From now on, each payment order's first charge requests get `steps` in turn (its first a 5xx, its second a
-   * hang of `holdMs` then a cut connection, ...), later ones go through; every hit is recorded in chargeFaultHits.
+   * hang of `holdMs` then a cut connection, a decline, ...), later ones go through; every hit is recorded in
+   * chargeFaultHits.
    */
   planChargeFaults(steps: ChargeFault[], holdMs = 5000): void {
     this.chargePlan = { steps, holdMs };
@@ -297,6 +302,7 @@ export class PspFake {
       if (fault) {
         this.chargeFaultHits.push({ paymentOrderId: id, fault, at: Date.now() });
         if (fault === 'error5xx') return stripeError(503, 'api_error', 'the PSP is unavailable (injected)');
+        if (fault === 'decline') return stripeError(402, 'card_error', 'Your card was declined.', 'card_declined');
         await delay(plan.holdMs);
         return { reset: true };
       }

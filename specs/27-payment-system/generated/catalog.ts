@@ -180,7 +180,7 @@ export const catalog = {
     {
       "id": "PAY-I9",
       "kind": "property",
-      "title": "Pay-out never overdraws a wallet, even concurrently; each payout is transferred once; wallet = paid in - paid out",
+      "title": "Pay-out never overdraws a wallet, even concurrently; each payout is transferred once, its retries spaced by the back-off; wallet = paid in - paid out",
       "covers": [
         "invariant:9",
         "createPayout",
@@ -191,7 +191,7 @@ export const catalog = {
     {
       "id": "PAY-F1",
       "kind": "fault",
-      "title": "With the PSP answering 5xx and timing out, every paid order still ends SUCCESS, charged once; a charge failed every time gets exactly 8 attempts, spaced by the back-off, then FAILED",
+      "title": "With the PSP answering 5xx and timing out, every paid order still ends SUCCESS, charged once; a charge failed every time gets exactly 8 attempts, spaced by the back-off from below and above, then FAILED; a declined charge is FAILED after one attempt",
       "covers": [
         "fault:1"
       ]
