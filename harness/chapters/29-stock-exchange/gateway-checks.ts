@@ -125,6 +125,31 @@ export async function gatewayAccessModel(ctx: CheckContext): Promise<void> {
   const { secret } = gatewaySettings(ctx);
   let requests = 0;
   let refused = 0;
+  // Malformed Authorization headers prove nobody: 401 each, and the account is unchanged.
+  const owner = freshUser('i9m');
+  await fund(ctx, api, owner, { [CASH]: 100 });
+  const key = userKey(secret, owner);
+  for (const header of [
+    'Bearer',
+    `Bearer ${owner}`,
+    `Bearer ${owner}:`,
+    `Bearer :${key.split(':')[1]}`,
+    `Bearer ${key}x`,
+    `Bearer ${key} ${key}`,
+    key,
+    `Basic ${key}`,
+    `Bearer ${owner}:${'0'.repeat(64)}`,
+  ]) {
+    const x = await api.deposit(owner, CASH, 1, { header });
+    ctx.expectStatus(x, 401, 'unauthorized');
+    requests++;
+    refused++;
+  }
+  const untouched = okBody<Account>(ctx, await api.account(owner), 200, 'reading the account after refused deposits');
+  ctx.expect(
+    untouched.balances.find((b) => b.asset === CASH)?.available === 100,
+    `deposits refused 401 changed the account: ${JSON.stringify(untouched.balances)}`,
+  );
   await ctx.property(stepsArb, async (steps) => {
     const m = await setup(ctx, api);
     const authOf = (a: Actor): Auth => {

@@ -176,7 +176,7 @@ export const catalog = {
     {
       "id": "SE-I9",
       "kind": "property",
-      "title": "The client gateway against a model of who may touch what - random requests (deposit, read an account, place, read and cancel an order, read executions) each sent with its user's key, another user's, a key with a wrong signature or none answer as the model says (401 with WWW-Authenticate without a valid key, 403 for another user's account or order entry, 404 for another user's order, which stays as it was, executions the caller's own only), and market data stays public",
+      "title": "The client gateway against a model of who may touch what - random requests (deposit, read an account, place, read and cancel an order, read executions) each sent with its user's key, another user's, a key with a wrong signature, a malformed Authorization header or none answer as the model says (401 with WWW-Authenticate without a valid key, 403 for another user's account or order entry, 404 for another user's order, which stays as it was, executions the caller's own only), and market data stays public",
       "covers": [
         "deposit",
         "getAccount",
