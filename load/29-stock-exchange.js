@@ -5,11 +5,15 @@
 // Open model: constant-arrival-rate scenarios, so a slow exchange cannot hide behind fewer requests (late iterations
 // show up as dropped_iterations). Orders cross: buys and sells around one price on 20 symbols by 20 users, so the
 // load matches, rests and partly fills. Targets come from specs/29-stock-exchange/generated/targets.json, the file
-// the harness reads. Env: TARGET_URL (required; the exchange), PROFILE=smoke|full (default smoke).
+// the harness reads. Env: TARGET_URL (required; the exchange), PROFILE=smoke|full (default smoke), and the client
+// gateway's settings (spec README): API_KEY_SECRET signs each user's key, ORDER_RATE_LIMIT orders per
+// ORDER_RATE_WINDOW_MS per user; orders go round-robin over enough users that each stays at half its limit.
 // CAPACITY=book with RATE, WARMUP and DURATION runs that scenario alone at RATE per second: one step of the
 // harness's capacity search (harness/load/flow-step.ts).
 //   k6 run -e TARGET_URL=http://127.0.0.1:8290 -e PROFILE=smoke load/29-stock-exchange.js
 import { check, fail } from 'k6';
+import crypto from 'k6/crypto';
+import exec from 'k6/execution';
 import http from 'k6/http';
 import { Counter } from 'k6/metrics';
 import { capacityScenarios, rateScenario, warmupScenario } from './lib/open-model.js';
@@ -30,15 +34,20 @@ const p = profiles[PROFILE];
 if (!p) fail(`unknown PROFILE ${PROFILE}; use smoke or full`);
 
 const SYMBOLS = 20;
-const USERS = 20;
 const bookRate = Math.max(1, Math.ceil(byId['SE-T1'].value * p.scale));
+const SECRET = __ENV.API_KEY_SECRET || 'sdgrade-exchange-gateway';
+const RATE_LIMIT = Number(__ENV.ORDER_RATE_LIMIT || 100);
+const RATE_WINDOW_MS = Number(__ENV.ORDER_RATE_WINDOW_MS || 1000);
+// Orders per second offered in all, and users enough that round-robin keeps each at half the rate limit.
+const offered = __ENV.CAPACITY ? Number(__ENV.RATE) : bookRate + p.latencyRate;
+const USERS = Math.max(20, Math.ceil((2 * offered * RATE_WINDOW_MS) / 1000 / RATE_LIMIT));
 
 const orders = new Counter('orders');
 const JSON_HEADERS = { headers: { 'content-type': 'application/json' } };
 
 export const options = {
   discardResponseBodies: false,
-  setupTimeout: '120s',
+  setupTimeout: '240s',
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)'],
   scenarios: capacityScenarios(__ENV) ?? {
     warmup: warmupScenario('latency', p.latencyRate, p.warmup),
@@ -77,28 +86,34 @@ export function setup() {
   const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
   const symbols = Array.from({ length: SYMBOLS }, freshSymbol);
   const users = Array.from({ length: USERS }, (_, i) => `load-${run}-${i}`);
+  // Each user's key (spec: `<userId>:<hex HMAC-SHA256(secret, userId)>`).
+  const keys = Object.fromEntries(users.map((u) => [u, `${u}:${crypto.hmac('sha256', SECRET, u, 'hex')}`]));
   for (const u of users) {
     const deposits = [{ asset: 'USD', amount: 1e15 }, ...symbols.map((s) => ({ asset: s, amount: 1e9 }))];
     for (const d of deposits) {
-      const r = http.post(`${BASE}/v1/accounts/${u}/deposits`, JSON.stringify(d), JSON_HEADERS);
+      const r = http.post(`${BASE}/v1/accounts/${u}/deposits`, JSON.stringify(d), withKey(keys[u]));
       if (r.status !== 200) fail(`depositing ${d.asset} for ${u} answered ${r.status}: ${r.body}`);
     }
   }
-  return { symbols, users };
+  return { symbols, users, keys };
+}
+
+function withKey(key, tags) {
+  return { headers: { ...JSON_HEADERS.headers, authorization: `Bearer ${key}` }, ...(tags ? { tags } : {}) };
 }
 
 /** One limit order of 1 to 5 shares within 5 cents of $100.00; checks the answer is a consistent order. */
 function place(data, name) {
   const side = Math.random() < 0.5 ? 'buy' : 'sell';
   const body = {
-    userId: data.users[Math.floor(Math.random() * data.users.length)],
+    userId: data.users[exec.scenario.iterationInTest % data.users.length],
     symbol: data.symbols[Math.floor(Math.random() * data.symbols.length)],
     side,
     price: 10_000 + Math.floor(Math.random() * 11) - 5,
     orderType: 'limit',
     quantity: 1 + Math.floor(Math.random() * 5),
   };
-  const r = http.post(`${BASE}/v1/order`, JSON.stringify(body), { ...JSON_HEADERS, tags: { name } });
+  const r = http.post(`${BASE}/v1/order`, JSON.stringify(body), withKey(data.keys[body.userId], { name }));
   const ok = check(r, {
     [`${name} 201`]: (x) => x.status === 201,
     [`${name} a consistent order`]: (x) => {

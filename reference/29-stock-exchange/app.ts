@@ -1,12 +1,13 @@
 // The HTTP surface of chapter 29 (the book's client gateway): handlers by operationId; routes, validation and errors
 // come from the spec (reference/kit). Reads (executions, L2, candles) are computed from the engine's state.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
 import { Engine } from './engine.ts';
 import { type Exchange, type NewOrderRequest, Refused } from './exchange.ts';
+import { type OrderRateLimiter, userOf } from './gateway.ts';
 import { withL1Faults } from './market-data-faults.ts';
 import { attachMarketDataSocket } from './market-data-socket.ts';
 import type { MutantName } from './mutants.ts';
@@ -18,6 +19,8 @@ export interface ExchangeAppOptions {
   spec: LoadedSpec;
   readiness: Readiness;
   exchange: Exchange;
+  /** The client gateway: the secret users' keys are signed with, and the order rate limit. */
+  gateway: { secret: string; limiter: OrderRateLimiter };
   mutant?: MutantName | undefined;
   logger?: CreateAppOptions['logger'];
 }
@@ -48,6 +51,34 @@ function executionsOf(f: FillEvent, sideOf: (orderId: number) => 'buy' | 'sell')
 export function buildApp(options: ExchangeAppOptions): FastifyInstance {
   const { exchange, mutant } = options;
   const engine = exchange.engine;
+  /** Stands for "any user": what a missing key becomes under the missing-key-as-user mutant. */
+  const ANYONE = Symbol('anyone');
+  /** The key's user; 401 without one. `named` is the user the request names (path or body), if any. */
+  const callerOf = (request: FastifyRequest, named?: string): string | typeof ANYONE => {
+    const authorization = request.headers.authorization;
+    // MUTANT missing-key-as-user: a request without a key acts as the user it names (or anyone).
+    if (authorization === undefined && mutant === 'missing-key-as-user') return named ?? ANYONE;
+    const user = userOf(authorization, options.gateway.secret, { signatureUnchecked: mutant === 'bad-key-accepted' });
+    if (user === undefined)
+      throw new ProblemError(401, 'unauthorized', "send the user's key: Authorization: Bearer <userId>:<signature>", {
+        headers: { 'www-authenticate': 'Bearer' },
+      });
+    return user;
+  };
+  /** 401 without a key, 403 when the request names another user than the key's. */
+  const asUser = (request: FastifyRequest, named: string, skip = false): void => {
+    const caller = callerOf(request, named);
+    if (caller !== ANYONE && caller !== named && !skip)
+      throw new ProblemError(403, 'forbidden', `this key is ${caller}'s; it cannot act for ${named}`);
+  };
+  /** The caller's order, or 404 as if there were none (another user's order is not disclosed). */
+  const ownOrder = (request: FastifyRequest, orderId: number, skip = false) => {
+    const order = engine.orders.get(orderId);
+    const caller = callerOf(request, order?.userId);
+    if (!order || (caller !== ANYONE && caller !== order.userId && !skip))
+      throw new ProblemError(404, 'order_not_found', `no order ${orderId}`);
+    return order;
+  };
   const refusal = (error: unknown): never => {
     if (error instanceof Refused) throw new ProblemError(error.status, error.code, error.message);
     throw error;
@@ -67,6 +98,7 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       async deposit(request, reply) {
         const { userId } = request.params as { userId: string };
         const b = request.body as { asset: string; amount: number };
+        asUser(request, userId);
         try {
           await exchange.deposit(userId, b.asset, b.amount);
         } catch (error) {
@@ -77,6 +109,8 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
 
       async getAccount(request, reply) {
         const { userId } = request.params as { userId: string };
+        // MUTANT account-of-other-user-readable: any key reads any account.
+        asUser(request, userId, mutant === 'account-of-other-user-readable');
         const a = account(userId);
         // MUTANT account-404-as-empty: an unknown user is answered as an empty account.
         if (!a && mutant === 'account-404-as-empty')
@@ -87,6 +121,16 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
 
       async placeOrder(request, reply) {
         const b = request.body as NewOrderRequest & { orderType: 'limit' };
+        asUser(request, b.userId);
+        const waitMs = options.gateway.limiter.admit(b.userId);
+        if (waitMs > 0)
+          throw new ProblemError(
+            429,
+            'rate_limited',
+            `${b.userId} placed ${options.gateway.limiter.limit} orders in the last ${options.gateway.limiter.windowMs} ms`,
+            // MUTANT retry-after-missing: no Retry-After.
+            mutant === 'retry-after-missing' ? {} : { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } },
+          );
         try {
           const { order, created } = await exchange.place({
             userId: b.userId,
@@ -104,13 +148,13 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
 
       async getOrder(request, reply) {
         const { orderId } = request.params as { orderId: number };
-        const order = engine.orders.get(orderId);
-        if (!order) throw new ProblemError(404, 'order_not_found', `no order ${orderId}`);
-        return reply.code(200).send(order);
+        return reply.code(200).send(ownOrder(request, orderId));
       },
 
       async cancelOrder(request, reply) {
         const { orderId } = request.params as { orderId: number };
+        // MUTANT other-users-order-cancellable: any key cancels any order.
+        ownOrder(request, orderId, mutant === 'other-users-order-cancellable');
         try {
           return reply.code(200).send(await exchange.cancel(orderId));
         } catch (error) {
@@ -120,7 +164,11 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
 
       async getExecutions(request, reply) {
         const q = request.query as { symbol: string; orderId?: number; startTime?: number; endTime?: number };
+        const caller = callerOf(request);
         const sideOf = (id: number) => engine.orders.get(id)!.side;
+        // MUTANT executions-of-other-users: every user's fills are listed, not the caller's.
+        const mine = (orderId: number) =>
+          caller === ANYONE || mutant === 'executions-of-other-users' || engine.orders.get(orderId)!.userId === caller;
         const executions = (engine.fillsBySymbol.get(q.symbol) ?? [])
           .filter(
             (f) =>
@@ -128,7 +176,8 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
           )
           .flatMap((f) => executionsOf(f, sideOf))
           // MUTANT executions-filter-ignored: the orderId filter is not applied.
-          .filter((x) => q.orderId === undefined || mutant === 'executions-filter-ignored' || x.orderId === q.orderId);
+          .filter((x) => q.orderId === undefined || mutant === 'executions-filter-ignored' || x.orderId === q.orderId)
+          .filter((x) => mine(x.orderId));
         return reply.code(200).send({ symbol: q.symbol, executions });
       },
 

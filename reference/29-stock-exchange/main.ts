@@ -1,11 +1,19 @@
 // The chapter 29 reference server: node --import tsx reference/29-stock-exchange/main.ts
 // Wires config -> exchange (event log replayed into the engine) -> app -> run-server (README.md lists the
 // environment).
+
+import { ConfigError } from '../kit/config.ts';
 import { loadSpec } from '../kit/load-spec.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { type EventStore, FileEventStore, PostgresEventStore } from './event-store.ts';
 import { Exchange } from './exchange.ts';
+import {
+  DEFAULT_API_KEY_SECRET,
+  DEFAULT_ORDER_RATE_LIMIT,
+  DEFAULT_ORDER_RATE_WINDOW_MS,
+  OrderRateLimiter,
+} from './gateway.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
 
 await runServer({
@@ -14,6 +22,19 @@ await runServer({
   mutants: MUTANT_NAMES,
   async start({ config, readiness }) {
     const mutant = config.mutant as MutantName | undefined;
+    const secret = process.env['API_KEY_SECRET']?.trim() || DEFAULT_API_KEY_SECRET;
+    if (!/^\S{1,200}$/.test(secret)) throw new ConfigError('API_KEY_SECRET must be 1 to 200 non-space characters');
+    const positive = (name: string, fallback: number) => {
+      const raw = process.env[name]?.trim();
+      if (!raw) return fallback;
+      if (!/^[1-9][0-9]{0,8}$/.test(raw)) throw new ConfigError(`${name} must be a whole number from 1 to 999999999`);
+      return Number(raw);
+    };
+    const limiter = new OrderRateLimiter(
+      positive('ORDER_RATE_LIMIT', DEFAULT_ORDER_RATE_LIMIT),
+      positive('ORDER_RATE_WINDOW_MS', DEFAULT_ORDER_RATE_WINDOW_MS),
+      { shared: mutant === 'rate-limit-shared', offByOne: mutant === 'rate-limit-off-by-one' },
+    );
     const spec = await loadSpec(SPEC_URL);
     const store: EventStore = config.databaseUrl
       ? await PostgresEventStore.connect(config.databaseUrl, config.dataDir, (m) => console.error(m))
@@ -54,7 +75,14 @@ await runServer({
       },
       (m) => console.error(m),
     );
-    const app = buildApp({ spec, readiness, exchange, mutant, logger: { level: config.logLevel } });
+    const app = buildApp({
+      spec,
+      readiness,
+      exchange,
+      gateway: { secret, limiter },
+      mutant,
+      logger: { level: config.logLevel },
+    });
     app.log.info(
       { dataDir: config.dataDir, sequence: exchange.sequence, mutant: mutant ?? null },
       'exchange recovered',

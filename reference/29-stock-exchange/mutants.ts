@@ -242,6 +242,46 @@ export const MUTANTS = [
     breaks: 'SE-C5',
     description: 'a subscription that gives a resolution but no channels gets candle frames too, not l2 alone',
   },
+  {
+    name: 'missing-key-as-user',
+    breaks: 'SE-I9',
+    description: 'a request without a key acts as the user it names (any order, every execution): no 401',
+  },
+  {
+    name: 'bad-key-accepted',
+    breaks: 'SE-I9',
+    description: "the key's signature is not checked: `<userId>:<any 64 hex digits>` acts as that user",
+  },
+  {
+    name: 'other-users-order-cancellable',
+    breaks: 'SE-I9',
+    description: "any user's key cancels any order, not 404 order_not_found",
+  },
+  {
+    name: 'account-of-other-user-readable',
+    breaks: 'SE-I9',
+    description: "any user's key reads any account (funds and holds), not 403 forbidden",
+  },
+  {
+    name: 'executions-of-other-users',
+    breaks: 'SE-I9',
+    description: "GET /v1/execution lists every user's fills of the symbol, not the caller's only",
+  },
+  {
+    name: 'rate-limit-shared',
+    breaks: 'SE-I10',
+    description: "one order rate window for all users: one user's burst limits everybody",
+  },
+  {
+    name: 'rate-limit-off-by-one',
+    breaks: 'SE-I10',
+    description: 'the rate limit admits one order more than orderRateLimit per window',
+  },
+  {
+    name: 'retry-after-missing',
+    breaks: 'SE-I10',
+    description: 'a rate-limited order answers 429 without Retry-After',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -1,6 +1,6 @@
 // The chapter's operations over the wire (every exchange validated against the spec by ctx.http), and helpers that
 // give each check its own symbol and users, so checks and runs never see each other's orders.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { components } from '../../../specs/29-stock-exchange/generated/openapi.d.ts';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange, HttpClient } from '../../core/http-client.ts';
@@ -28,6 +28,31 @@ export function freshUser(prefix: string): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`;
 }
 
+/** The spec's grading defaults for the client gateway (settings of these names). */
+export const DEFAULT_API_KEY_SECRET = 'sdgrade-exchange-gateway';
+export const DEFAULT_ORDER_RATE_LIMIT = 100;
+export const DEFAULT_ORDER_RATE_WINDOW_MS = 1000;
+
+/** A user's key as the spec defines it: `<userId>:<hex HMAC-SHA256(secret, userId)>`. */
+export function userKey(secret: string, userId: string): string {
+  return `${userId}:${createHmac('sha256', secret).update(userId, 'utf8').digest('hex')}`;
+}
+
+/** The gateway settings a target was graded with. */
+export function gatewaySettings(ctx: CheckContext) {
+  return {
+    secret: ctx.setting<string>('apiKeySecret', DEFAULT_API_KEY_SECRET),
+    limit: ctx.setting<number>('orderRateLimit', DEFAULT_ORDER_RATE_LIMIT),
+    windowMs: ctx.setting<number>('orderRateWindowMs', DEFAULT_ORDER_RATE_WINDOW_MS),
+  };
+}
+
+/**
+ * Who a request is sent as: the user it concerns (the default: the named user, or the order's owner as this API
+ * saw it placed), another user, no key, or an Authorization header as given.
+ */
+export type Auth = { as: string } | { none: true } | { header: string };
+
 export interface NewOrder {
   userId: string;
   clientOrderId?: string;
@@ -44,19 +69,55 @@ export function seApi(ctx: CheckContext, http: HttpClient = ctx.http) {
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => [k, String(v)]),
     ).toString();
+  const { secret } = gatewaySettings(ctx);
+  /** Each order's user, from the answers that showed it: the key its reads and cancels are sent with. */
+  const owners = new Map<number, string>();
+  const learn = (x: Exchange): Exchange => {
+    const b = x.body as Partial<Order> | undefined;
+    if ((x.status === 200 || x.status === 201) && typeof b?.id === 'number' && typeof b.userId === 'string')
+      owners.set(b.id, b.userId);
+    return x;
+  };
+  const as = (userId: string | undefined, auth: Auth | undefined) => {
+    if (auth && 'none' in auth) return { validRequest: false }; // no key breaks the operation's security on purpose
+    if (auth && 'header' in auth) return { validRequest: false, headers: { authorization: auth.header } };
+    // An order this API never saw placed (an unknown ID, say) is asked about by a user who owns nothing: any valid
+    // key, so the answer is the order's (404 when there is none), not the missing key's.
+    const who = auth?.as ?? userId ?? 'sdgrade-no-owner';
+    return { headers: { authorization: `Bearer ${userKey(secret, who)}` } };
+  };
   return {
-    deposit: (userId: string, asset: string, amount: number) =>
+    /** The user's key, for checks that compose their own requests. */
+    keyOf: (userId: string) => userKey(secret, userId),
+    ownerOf: (orderId: number) => owners.get(orderId),
+    deposit: (userId: string, asset: string, amount: number, auth?: Auth) =>
       http.send({
         method: 'POST',
         path: `/v1/accounts/${encodeURIComponent(userId)}/deposits`,
         json: { asset, amount },
+        ...as(userId, auth),
       }),
-    account: (userId: string) => http.send({ method: 'GET', path: `/v1/accounts/${encodeURIComponent(userId)}` }),
-    place: (o: NewOrder) => http.send({ method: 'POST', path: '/v1/order', json: { ...o, orderType: 'limit' } }),
-    order: (id: number) => http.send({ method: 'GET', path: `/v1/order/${id}` }),
-    cancel: (id: number) => http.send({ method: 'DELETE', path: `/v1/order/${id}` }),
-    executions: (q: { symbol: string; orderId?: number; startTime?: number; endTime?: number }) =>
-      http.send({ method: 'GET', path: `/v1/execution?${qs(q)}` }),
+    account: (userId: string, auth?: Auth) =>
+      http.send({ method: 'GET', path: `/v1/accounts/${encodeURIComponent(userId)}`, ...as(userId, auth) }),
+    place: async (o: NewOrder, auth?: Auth) =>
+      learn(
+        await http.send({
+          method: 'POST',
+          path: '/v1/order',
+          json: { ...o, orderType: 'limit' },
+          ...as(o.userId, auth),
+        }),
+      ),
+    order: async (id: number, auth?: Auth) =>
+      learn(await http.send({ method: 'GET', path: `/v1/order/${id}`, ...as(owners.get(id), auth) })),
+    cancel: (id: number, auth?: Auth) =>
+      http.send({ method: 'DELETE', path: `/v1/order/${id}`, ...as(owners.get(id), auth) }),
+    /** The executions `userId` may read (their own). */
+    executions: (
+      q: { symbol: string; orderId?: number; startTime?: number; endTime?: number },
+      userId: string,
+      auth?: Auth,
+    ) => http.send({ method: 'GET', path: `/v1/execution?${qs(q)}`, ...as(userId, auth) }),
     l2: (symbol: string, depth?: number) =>
       http.send({ method: 'GET', path: `/v1/marketdata/orderBook/L2?${qs({ symbol, depth })}` }),
     candles: (q: { symbol: string; resolution: number; startTime?: number; endTime?: number }) =>
@@ -102,6 +163,24 @@ export async function readLog(ctx: CheckContext, api: SeApi, from = 1): Promise<
     }
   }
   ctx.fail('still reading the event log after 100,000 pages');
+}
+
+/** Every execution of a symbol, as the union of what each of `users` may read (their own), by execution ID. */
+export async function executionsOf(
+  ctx: CheckContext,
+  api: SeApi,
+  symbol: string,
+  users: readonly string[],
+  q: { orderId?: number; startTime?: number; endTime?: number } = {},
+): Promise<{ executions: Execution[]; answers: Exchange[] }> {
+  const byId = new Map<number, Execution>();
+  const answers: Exchange[] = [];
+  for (const u of users) {
+    const x = await api.executions({ symbol, ...q }, u);
+    answers.push(x);
+    for (const e of okBody<Executions>(ctx, x, 200, `reading the executions of ${u}`).executions) byId.set(e.id, e);
+  }
+  return { executions: [...byId.values()].sort((a, b) => a.id - b.id), answers };
 }
 
 /** The newest sequence ID stamped (from the L2 answer of any symbol). */

@@ -9,6 +9,7 @@ import {
   DAILY_LIMIT,
   type EventPage,
   type Executions,
+  executionsOf,
   freshSymbol,
   freshUser,
   fund,
@@ -304,8 +305,8 @@ export async function marketDataReads(ctx: CheckContext): Promise<void> {
     201,
     'a taker',
   );
-  const ex = await api.executions({ symbol });
-  const all = okBody<Executions>(ctx, ex, 200, 'reading the executions').executions;
+  const { executions: all, answers } = await executionsOf(ctx, api, symbol, [b, s]);
+  const ex = answers[0]!;
   const mine = all.filter((e) => e.orderId === taker.id);
   ctx.expect(
     JSON.stringify(mine.map((e) => [e.counterOrderId, e.price, e.quantity, e.side, e.role])) ===
@@ -321,7 +322,7 @@ export async function marketDataReads(ctx: CheckContext): Promise<void> {
   ctx.expect(new Set(all.map((e) => e.id)).size === all.length, 'execution IDs repeat', ex);
   const byOrder = okBody<Executions>(
     ctx,
-    await api.executions({ symbol, orderId: ids[0]! }),
+    await api.executions({ symbol, orderId: ids[0]! }, s),
     200,
     'executions of one order',
   );
@@ -332,9 +333,9 @@ export async function marketDataReads(ctx: CheckContext): Promise<void> {
     `the orderId filter answered ${JSON.stringify(byOrder.executions)}`,
   );
   const t = taker.creationTime;
-  const none = okBody<Executions>(ctx, await api.executions({ symbol, startTime: t + 1 }), 200, 'executions after');
+  const none = okBody<Executions>(ctx, await api.executions({ symbol, startTime: t + 1 }, b), 200, 'executions after');
   ctx.expect(none.executions.length === 0, 'startTime after every fill still answered fills');
-  const before = okBody<Executions>(ctx, await api.executions({ symbol, endTime: t }), 200, 'executions before');
+  const before = okBody<Executions>(ctx, await api.executions({ symbol, endTime: t }, b), 200, 'executions before');
   ctx.expect(before.executions.length === 0, 'endTime at the fills answered them (endTime is exclusive)');
 
   const cx = await api.candles({ symbol, resolution: 86400 });

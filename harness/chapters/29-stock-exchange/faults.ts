@@ -34,7 +34,7 @@ async function snapshot(ctx: CheckContext, api: SeApi, s: Session): Promise<Reco
   };
   for (const id of s.ids) await read(`order ${id}`, api.order(id));
   for (const u of s.users) await read(`account ${u}`, api.account(u));
-  await read('executions', api.executions({ symbol: s.symbol }));
+  for (const u of s.users) await read(`executions of ${u}`, api.executions({ symbol: s.symbol }, u));
   await read('L2', api.l2(s.symbol, 1000));
   for (const resolution of [1, 60]) await read(`candles ${resolution}`, api.candles({ symbol: s.symbol, resolution }));
   const log = await readLog(ctx, api, 1);

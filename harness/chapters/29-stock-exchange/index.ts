@@ -7,9 +7,11 @@ import { badInputIs4xxEverywhere } from '../../core/bad-input-property.ts';
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { gatewaySettings, userKey } from './api.ts';
 import { benchStockExchange } from './bench.ts';
 import { accountConformance, marketDataReads, orderConformance, readinessConformance } from './conformance.ts';
 import { duplicateSubmissions, killAndReplay } from './faults.ts';
+import { gatewayAccessModel, orderRateLimit } from './gateway-checks.ts';
 import { loadStockExchange } from './load.ts';
 import { candleBoundaries } from './md-candle-boundaries.ts';
 import { marketDataConformance } from './md-conformance.ts';
@@ -28,7 +30,11 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-C3': orderConformance,
     'SE-C4': marketDataReads,
     'SE-C5': marketDataConformance,
-    'SE-I1': (ctx) => badInputIs4xxEverywhere(ctx),
+    // With a user's key, so the 4xx graded is the input's, not the missing key's.
+    'SE-I1': (ctx) =>
+      badInputIs4xxEverywhere(ctx, {
+        headers: { authorization: `Bearer ${userKey(gatewaySettings(ctx).secret, 'se-i1')}` },
+      }),
     'SE-I2': priceTimePriority,
     'SE-I3': fundsAndHolds,
     'SE-I4': deterministicLog,
@@ -36,6 +42,8 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-I6': marketDataReplay,
     'SE-I7': lateSubscribers,
     'SE-I8': candleBoundaries,
+    'SE-I9': gatewayAccessModel,
+    'SE-I10': orderRateLimit,
     'SE-F1': killAndReplay,
     'SE-F2': duplicateSubmissions,
   },

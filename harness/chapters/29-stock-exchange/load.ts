@@ -16,6 +16,7 @@ import { loadK6 } from '../../load/chapter-k6.ts';
 import { flowStepRunner } from '../../load/flow-step.ts';
 import { checkFailureRate, loadSection, measuredScenario, shareOf } from '../../load/measured-scenario.ts';
 import type { LoadScenario, TargetResult } from '../../results/types.ts';
+import { DEFAULT_API_KEY_SECRET, DEFAULT_ORDER_RATE_LIMIT, DEFAULT_ORDER_RATE_WINDOW_MS } from './api.ts';
 
 // Mirrors the k6 script's profiles: measured seconds, the share of the book's rate, the stated latency rate.
 const profiles = {
@@ -34,12 +35,19 @@ export const loadStockExchange: LoadRun = async (ctx) => {
   const t = loadTargets(ctx.catalog.chapter);
   const p = profiles[ctx.profile];
   const baseUrl = ctx.target.nodeUrl();
+  // The client gateway's settings: the script signs each user's key and spreads orders over enough users that none
+  // passes the order rate limit.
+  const gateway = {
+    API_KEY_SECRET: String(ctx.settings?.['apiKeySecret'] ?? DEFAULT_API_KEY_SECRET),
+    ORDER_RATE_LIMIT: String(ctx.settings?.['orderRateLimit'] ?? DEFAULT_ORDER_RATE_LIMIT),
+    ORDER_RATE_WINDOW_MS: String(ctx.settings?.['orderRateWindowMs'] ?? DEFAULT_ORDER_RATE_WINDOW_MS),
+  };
   ctx.onProgress(
     `k6 ${ctx.profile} profile against ${baseUrl} (about ${p.measureS + (ctx.profile === 'full' ? 10 : 2)} s)`,
   );
   const run = await loadK6(ctx, {
     script: join(loadDir, '29-stock-exchange.js'),
-    env: { TARGET_URL: baseUrl, PROFILE: ctx.profile },
+    env: { TARGET_URL: baseUrl, PROFILE: ctx.profile, ...gateway },
     onProgress: throttleProgress(ctx.onProgress),
     timeoutMs: (p.measureS + 240) * 1000,
   });
@@ -80,7 +88,7 @@ export const loadStockExchange: LoadRun = async (ctx) => {
         impl: (o) =>
           flowStepRunner({
             script: join(loadDir, '29-stock-exchange.js'),
-            env: { TARGET_URL: baseUrl, PROFILE: ctx.profile, CAPACITY: 'book' },
+            env: { TARGET_URL: baseUrl, PROFILE: ctx.profile, CAPACITY: 'book', ...gateway },
             scenario: 'book',
             iterations: 'orders',
             latencyTrend: 'http_req_duration',

@@ -47,8 +47,14 @@ async function expectStream(
 }
 
 /** Every trade against the REST executions of its match: one trade per match, same sequence ID, orders, price. */
-async function expectTradesAreExecutions(ctx: CheckContext, api: SeApi, symbol: string, r: Replayed): Promise<void> {
-  const { executions } = await matchesOf(ctx, api, symbol);
+async function expectTradesAreExecutions(
+  ctx: CheckContext,
+  api: SeApi,
+  symbol: string,
+  users: readonly string[],
+  r: Replayed,
+): Promise<void> {
+  const { executions } = await matchesOf(ctx, api, symbol, users);
   const want = new Map<number, unknown>();
   for (const e of executions)
     if (e.role === 'maker')
@@ -120,7 +126,7 @@ export async function marketDataReplay(ctx: CheckContext): Promise<void> {
       });
       if (!client) return;
       const r = replay(client.frames, s.symbol);
-      await expectTradesAreExecutions(ctx, api, s.symbol, r);
+      await expectTradesAreExecutions(ctx, api, s.symbol, s.users, r);
       trades += r.trades.length;
       l1Checked += l1Frames;
       await expectCandlesAreRest(ctx, api, s.symbol, client.frames, RESOLUTION, 'at the end of the run');

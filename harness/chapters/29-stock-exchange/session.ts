@@ -111,7 +111,7 @@ export async function runSession(
       );
       const made = model.fills.filter((f) => f.takerOrderId === o.id);
       if (checkFillsEachStep && made.length > 0) {
-        const ex = await api.executions({ symbol, orderId: o.id });
+        const ex = await api.executions({ symbol, orderId: o.id }, userId);
         const got = okBody<Executions>(ctx, ex, 200, `${what}: reading its executions`)
           .executions.sort((a, b) => a.sequenceId - b.sequenceId)
           .map((e) => ({ makerOrderId: e.counterOrderId, price: e.price, quantity: e.quantity }));

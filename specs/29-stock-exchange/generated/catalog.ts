@@ -15,6 +15,8 @@ export const checkIds = [
   "SE-I6",
   "SE-I7",
   "SE-I8",
+  "SE-I9",
+  "SE-I10",
   "SE-F1",
   "SE-F2"
 ] as const;
@@ -169,6 +171,27 @@ export const catalog = {
       "covers": [
         "invariant:15",
         "subscribeMarketData"
+      ]
+    },
+    {
+      "id": "SE-I9",
+      "kind": "property",
+      "title": "The client gateway against a model of who may touch what - random requests (deposit, read an account, place, read and cancel an order, read executions) each sent with its user's key, another user's, a key with a wrong signature, a malformed Authorization header or none answer as the model says (401 with WWW-Authenticate without a valid key, 403 for another user's account or order entry, 404 for another user's order, which stays as it was, executions the caller's own only), and market data stays public",
+      "covers": [
+        "deposit",
+        "getAccount",
+        "placeOrder",
+        "getOrder",
+        "cancelOrder",
+        "getExecutions"
+      ]
+    },
+    {
+      "id": "SE-I10",
+      "kind": "property",
+      "title": "The order rate limit per user - a burst of orderRateLimit + 1 orders within orderRateWindowMs gets exactly orderRateLimit admitted and one 429 rate_limited with a problem body and Retry-After (whole seconds, 1 to the window), nothing placed for it; another user orders meanwhile; the user orders again once Retry-After has passed; skipped with the reason when no burst fit in the window",
+      "covers": [
+        "placeOrder"
       ]
     },
     {

@@ -75,7 +75,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The executions (fills) of a symbol, optionally of one order and within a time window, in sequence order. */
+        /** The caller's executions (fills) of a symbol, optionally of one order and within a time window, in sequence order. */
         get: operations["getExecutions"];
         put?: never;
         post?: never;
@@ -404,6 +404,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The `userId` is not the key's user (code `forbidden`); nothing was changed. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "code": "forbidden"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The request line and headers are larger than the server accepts (16 KiB in the references, e.g. a long query string); the connection is closed. Sent by the HTTP server before the request reaches an operation, so any operation can get it. */
         HeadersTooLarge: {
             headers: {
@@ -435,7 +452,7 @@ export interface components {
                 "application/json": components["schemas"]["Health"];
             };
         };
-        /** @description No such order (code `order_not_found`). */
+        /** @description No such order, or another user's (code `order_not_found`); nothing was changed. */
         OrderNotFound: {
             headers: {
                 [name: string]: unknown;
@@ -469,6 +486,25 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The user placed `orderRateLimit` orders within the last `orderRateWindowMs` (code `rate_limited`); nothing was placed and this request is not counted. `Retry-After` says when the oldest counted order leaves the window. */
+        RateLimited: {
+            headers: {
+                /** @description Whole seconds to wait before ordering again (at least 1). */
+                "Retry-After": string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Too Many Requests",
+                 *       "status": 429,
+                 *       "code": "rate_limited"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The implementation is ready to serve. */
         Ready: {
             headers: {
@@ -496,6 +532,25 @@ export interface components {
                  *       "title": "Request Timeout",
                  *       "status": 408,
                  *       "code": "request_timeout"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No user key in `Authorization: Bearer`, or one whose signature is wrong (code `unauthorized`); nothing was changed. */
+        Unauthorized: {
+            headers: {
+                /** @description `Bearer` */
+                "WWW-Authenticate": string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "code": "unauthorized"
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -589,6 +644,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No deposit or order was ever made by this user (code `account_not_found`). */
             404: {
                 headers: {
@@ -654,6 +711,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -778,6 +837,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
         };
@@ -1020,6 +1080,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1040,6 +1102,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["RateLimited"];
             431: components["responses"]["HeadersTooLarge"];
         };
     };
@@ -1081,6 +1144,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["OrderNotFound"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
@@ -1124,6 +1188,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["OrderNotFound"];
             408: components["responses"]["RequestTimeout"];
             /** @description The order is no longer in the book (code `order_not_open`): it was filled or canceled (the book's CANNOT_CANCEL_ALREADY_MATCHED); nothing changed. */
