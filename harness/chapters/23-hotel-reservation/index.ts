@@ -79,7 +79,8 @@ export const hotelReservation: ChapterModule<CheckId> = {
       env: { DATABASE_URL: '', REDIS_URL: '' },
       notApplicable: {
         'HR-F2': 'no PostgreSQL: the embedded SQLite store has no database server to restart',
-        'HR-F4': 'no PostgreSQL: the embedded SQLite store takes its one write lock per transaction, so nothing deadlocks',
+        'HR-F4':
+          'no PostgreSQL: the embedded SQLite store takes its one write lock per transaction, so nothing deadlocks',
         'HR-F3': 'the cache is inside the process: there is no Redis to make stale',
       },
     },
