@@ -33,6 +33,12 @@ describe.skipIf(!bin)(`private PostgreSQL (${bin ?? 'no binaries under /usr/lib/
       await expect(query(server.url, 'SELECT 1')).rejects.toThrow(/ECONNREFUSED|connect/);
       await server.start();
       expect(await query(server.url, 'SELECT v FROM kept')).toEqual([{ v: 42 }]);
+      // ANALYZE gives the planner the table's statistics (its row count); the deadlock count starts at none.
+      await server.analyze();
+      expect(await query(server.url, "SELECT reltuples FROM pg_class WHERE relname = 'kept'")).toEqual([
+        { reltuples: 1 },
+      ]);
+      expect(await server.deadlocks()).toBe(0);
       const dataDir = server.dataDir;
       await server.close();
       await expect(query(server.url, 'SELECT 1')).rejects.toThrow();

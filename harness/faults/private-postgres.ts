@@ -40,6 +40,13 @@ export interface PrivatePostgres {
    * end mid-transaction. Returns how many were terminated.
    */
   terminateWriting(): Promise<number>;
+  /**
+   * Gathers every table's planner statistics now (ANALYZE), as autovacuum does on its own within a minute of enough
+   * changes: the plans a busy database runs, without waiting for them.
+   */
+  analyze(): Promise<void>;
+  /** Deadlocks the server has detected (and aborted a transaction for) since it was made. */
+  deadlocks(): Promise<number>;
   /** Stops it and removes its data. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -128,17 +135,20 @@ export async function startPrivatePostgres(o: { bin?: string } = {}): Promise<Pr
     },
     start: startServer,
     async terminateWriting() {
-      const client = new pg.Client({ connectionString: url, application_name: 'sdgrade-harness-fault' });
-      await client.connect();
-      try {
-        const r = await client.query<{ n: string }>(
-          `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) AS n FROM pg_stat_activity
-           WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND backend_xid IS NOT NULL`,
-        );
-        return Number(r.rows[0]?.n ?? 0);
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      const rows = await queryOnce<{ n: string }>(
+        url,
+        `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) AS n FROM pg_stat_activity
+         WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND backend_xid IS NOT NULL`,
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+    async analyze() {
+      await queryOnce(url, 'ANALYZE');
+    },
+    async deadlocks() {
+      // The statistics collector's view lags a commit by a moment; the figure is evidence, not a verdict.
+      const rows = await queryOnce<{ n: string }>(url, 'SELECT coalesce(sum(deadlocks), 0) AS n FROM pg_stat_database');
+      return Number(rows[0]?.n ?? 0);
     },
     async close() {
       if (closed) return;
@@ -148,6 +158,17 @@ export async function startPrivatePostgres(o: { bin?: string } = {}): Promise<Pr
       discard();
     },
   };
+}
+
+/** One statement on a connection of its own, closed after. */
+async function queryOnce<R extends pg.QueryResultRow>(url: string, text: string): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url, application_name: 'sdgrade-harness-fault' });
+  await client.connect();
+  try {
+    return (await client.query<R>(text)).rows;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 function idsOf(user: string): { uid: number; gid: number } | null {

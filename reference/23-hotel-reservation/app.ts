@@ -113,7 +113,7 @@ export function buildApp({
       },
       createReservation: async (request, reply) => {
         const b = request.body as NewReservation;
-        const { created, reservation } = await store.reserve({
+        const { created, reservation } = await store.reserveOrReplay({
           reservationId: b.reservationId,
           hotelId: b.hotelId,
           roomTypeId: b.roomTypeId,

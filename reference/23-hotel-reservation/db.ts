@@ -19,6 +19,9 @@ import type { Strategy } from './room-taker.ts';
 
 export type { Db, Sql } from '../kit/sql-db.ts';
 
+/** Runs of a transaction aborted as a deadlock before its error is answered (retryingDeadlocks' own default). */
+const DEADLOCK_ATTEMPTS = 5;
+
 /** How the tables are made: which guards the schema itself carries. */
 export interface SchemaOptions {
   /** The book's option 3: CHECK (reserved within 110% of the inventory) on room_type_inventory. */
@@ -154,17 +157,22 @@ export class PostgresDb extends PgPoolDb {
     };
   }
 
+  /** Attempts of a transaction PostgreSQL aborts as a deadlock (1 only for MUTANT deadlock-not-retried). */
+  deadlockAttempts = DEADLOCK_ATTEMPTS;
+
   override tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     // An inventory change locks a room type's nights in date order; the constraint strategy's one range UPDATE locks
     // them in the order it scans them, so the two can deadlock: the aborted one runs again (its body is SQL only).
-    if (!this.rawErrors) return retryingDeadlocks(() => super.tx(fn));
-    return retryingDeadlocks(() =>
-      pgTransaction(
-        this.pool,
-        (client) => this.on(client),
-        fn,
-        (e) => e,
-      ),
+    if (!this.rawErrors) return retryingDeadlocks(() => super.tx(fn), this.deadlockAttempts);
+    return retryingDeadlocks(
+      () =>
+        pgTransaction(
+          this.pool,
+          (client) => this.on(client),
+          fn,
+          (e) => e,
+        ),
+      this.deadlockAttempts,
     );
   }
 }

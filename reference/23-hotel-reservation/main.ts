@@ -58,6 +58,8 @@ await runServer({
           )
         : // MUTANT memory-store: nothing reaches a file.
           new SqliteDb(mutant === 'memory-store' ? ':memory:' : join(config.dataDir, 'hotel.sqlite'), schema);
+    // MUTANT deadlock-not-retried: a transaction PostgreSQL aborted as a deadlock is answered as it failed (500).
+    if (db instanceof PostgresDb && mutant === 'deadlock-not-retried') db.deadlockAttempts = 1;
     // The tables were made for one strategy (the CHECK constraint is part of them): refuse to run another on them.
     await db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', ['strategy', strategy]);
     const [made] = await db.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', ['strategy']);

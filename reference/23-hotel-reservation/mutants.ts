@@ -84,6 +84,18 @@ export const MUTANTS = [
       'reservation_id is not unique and is looked up before the transaction: copies sent at once both insert',
   },
   {
+    name: 'key-not-rechecked-in-transaction',
+    breaks: 'HR-I4',
+    description:
+      'the reservationId is looked up only before the transaction (the column stays unique): copies of a reservation that takes the last rooms, waiting behind its lock, are refused 409 instead of 200 (StrykerJS store.ts:281)',
+  },
+  {
+    name: 'refusal-not-rechecked',
+    breaks: 'HR-I4',
+    description:
+      'a reservation refused for want of rooms is answered 409 without looking its reservationId up again: on PostgreSQL, copies whose lookup inside the transaction ran before the first copy committed are refused when it took the last rooms',
+  },
+  {
     name: 'cancel-not-streamed',
     breaks: 'HR-I4',
     description: 'a cancellation is not fed to the change stream: availability keeps its rooms reserved',
@@ -138,6 +150,18 @@ export const MUTANTS = [
     name: 'delete-with-reservations',
     breaks: 'HR-C5',
     description: "a room type (or hotel) is deleted under its guests' confirmed reservations that are not over yet",
+  },
+  {
+    name: 'replay-checked-against-today',
+    breaks: 'HR-C5',
+    description:
+      "a repeated reservation is checked against today's room types and dates before it is answered as a replay: a cancelled reservation sent again after ops deleted its room type answers 404, not 200 (StrykerJS store.ts:251)",
+  },
+  {
+    name: 'deadlock-not-retried',
+    breaks: 'HR-F4',
+    description:
+      'the PostgreSQL store does not run a transaction aborted as a deadlock again: a constraint-strategy reservation (one range UPDATE, nights locked in scan order) racing an inventory change (nights locked in date order) answers 500',
   },
   {
     name: 'inventory-below-reserved-accepted',
@@ -225,6 +249,8 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'commit-not-awaited',
   'db-loss-answers-500',
   'cancel-outside-transaction',
+  'deadlock-not-retried',
+  'refusal-not-rechecked',
 ];
 /** Mutants that show only with Redis as the cache (a Redis the harness can make stale). */
 export const NEEDS_REDIS: readonly MutantName[] = [
@@ -241,4 +267,5 @@ export const MUTANT_STRATEGY: Partial<Record<MutantName, 'pessimistic' | 'optimi
   'optimistic-version-unchecked': 'optimistic',
   'inventory-change-keeps-version': 'optimistic',
   'constraint-missing': 'constraint',
+  'deadlock-not-retried': 'constraint',
 };

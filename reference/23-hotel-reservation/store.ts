@@ -53,13 +53,18 @@ const sameRequest = (a: Reservation, b: NewReservation, ignoreGuest = false) =>
 
 export class HotelStore {
   private readonly taker: RoomTaker;
+  private readonly mutant: MutantName | undefined;
 
   constructor(
     private readonly db: Db,
     readonly strategy: Strategy,
     private readonly cache: InventoryCache,
-    private readonly mutant: MutantName | undefined,
+    mutant: MutantName | undefined,
   ) {
+    // MUTANT key-not-rechecked-in-transaction: reserve() looks the reservationId up only before its transaction, as
+    // under idempotency-key-not-unique, while the column stays unique (StrykerJS store.ts:281): copies that passed
+    // that lookup wait behind the first one's lock and, when it took the last rooms, are refused 409, not 200.
+    this.mutant = mutant === 'key-not-rechecked-in-transaction' ? 'idempotency-key-not-unique' : mutant;
     // The store's one lock clause serves the pessimistic read and cancel alike.
     this.taker = roomTakerFor(strategy, this.forUpdate, cache, mutant);
   }
@@ -218,6 +223,13 @@ export class HotelStore {
     // MUTANT replay-ignores-guest: another guest's request under the same key counts as a replay.
     // MUTANT replay-ignores-hotel: so does one naming another hotel (taken as the first request's hotel).
     const asked = this.mutant === 'replay-ignores-hotel' ? { ...r, hotelId: existing.hotelId } : r;
+    if (this.mutant === 'replay-checked-against-today') {
+      // MUTANT replay-checked-against-today: the request is checked against today's state before it is answered as a
+      // replay (StrykerJS store.ts:251, the lookup before the transaction skipped): the same request for a room type
+      // ops deleted since answers 404, and one whose start day has passed 422.
+      nightsOf(r.startDate, r.endDate);
+      await this.roomType(r.hotelId, r.roomTypeId);
+    }
     if (!sameRequest(existing, asked, this.mutant === 'replay-ignores-guest'))
       throw new ProblemError(
         409,
@@ -336,6 +348,30 @@ export class HotelStore {
         throw e;
       }
     }
+  }
+
+  /** Reserves, or answers a replay; a refusal for want of rooms is looked up again first (see madeMeanwhile). */
+  async reserveOrReplay(r: NewReservation): Promise<{ created: boolean; reservation: Reservation }> {
+    try {
+      return await this.reserve(r);
+    } catch (e) {
+      const made = await this.madeMeanwhile(e, r.reservationId);
+      if (made) return await this.replay(made, r);
+      throw e;
+    }
+  }
+
+  /**
+   * After a refusal for want of rooms, the reservation this reservationId names if it was made meanwhile. On PostgreSQL
+   * (READ COMMITTED) the lookup inside the transaction can run before a concurrent copy of the same request commits,
+   * while the rows locked after it already show that copy's rooms: the copy is the same request, so it is a replay.
+   */
+  private async madeMeanwhile(e: unknown, reservationId: string): Promise<Reservation | undefined> {
+    const refused = e instanceof ProblemError && e.code === 'rooms_unavailable';
+    // MUTANT refusal-not-rechecked: a refusal is answered 409 without this lookup. (The mutants that look the key up
+    // only before the transaction skip it too: key-not-rechecked-in-transaction, idempotency-key-not-unique.)
+    if (!refused || this.mutant === 'refusal-not-rechecked' || this.mutant === 'idempotency-key-not-unique') return;
+    return await this.byId(this.db, reservationId);
   }
 
   /** What the unlocked check sees: the rows as read now, outside the transaction. */

@@ -16,6 +16,7 @@ import {
   reservationConformance,
 } from './conformance.ts';
 import { databaseRestartMidTransaction } from './db-restart.ts';
+import { nightsLockedInTwoOrders } from './deadlock.ts';
 import { killService } from './faults.ts';
 import { loadHotelReservation } from './load.ts';
 import { opsConformance } from './ops.ts';
@@ -45,6 +46,7 @@ export const hotelReservation: ChapterModule<CheckId> = {
     'HR-F1': killService,
     'HR-F2': databaseRestartMidTransaction,
     'HR-F3': staleCache,
+    'HR-F4': nightsLockedInTwoOrders,
   },
   // These live in the PostgreSQL store or the Redis cache: they show only with the real one to take away.
   mutants: MUTANTS.map((m) =>
@@ -77,6 +79,8 @@ export const hotelReservation: ChapterModule<CheckId> = {
       env: { DATABASE_URL: '', REDIS_URL: '' },
       notApplicable: {
         'HR-F2': 'no PostgreSQL: the embedded SQLite store has no database server to restart',
+        'HR-F4':
+          'no PostgreSQL: the embedded SQLite store takes its one write lock per transaction, so nothing deadlocks',
         'HR-F3': 'the cache is inside the process: there is no Redis to make stale',
       },
     },

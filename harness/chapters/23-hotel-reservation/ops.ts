@@ -265,6 +265,19 @@ export async function opsConformance(ctx: CheckContext): Promise<void> {
     'a cancelled reservation of a deleted room type',
   );
   ctx.expect(kept.status === 'cancelled', `it reads ${kept.status}`);
+  // Sent again, its request is a replay (200, the cancelled reservation), not a new one checked against today's room
+  // types (404 room_type_not_found).
+  const replayed = await api.reserve(guest);
+  ctx.expect(
+    replayed.status === 200,
+    `the request of a cancelled reservation, sent again after ops deleted its room type, answered ${replayed.status ?? replayed.error}, not 200 with the reservation`,
+    replayed,
+  );
+  ctx.expect(
+    JSON.stringify(replayed.body) === JSON.stringify(kept),
+    'the request sent again was not answered with the cancelled reservation',
+    replayed,
+  );
   const other = okBody<RoomType>(
     ctx,
     await api.createRoomType(rt.hotelId, { name: 'Suite', totalInventory: 2, rateMinor: 9_000, currency: 'CHF' }),

@@ -15,7 +15,8 @@ export const checkIds = [
   "HR-I5",
   "HR-F1",
   "HR-F2",
-  "HR-F3"
+  "HR-F3",
+  "HR-F4"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -83,7 +84,7 @@ export const catalog = {
     {
       "id": "HR-C5",
       "kind": "conformance",
-      "title": "Ops writes need the staff key (none or another - a prefix of it, it with a character more, it in other letter case - 401 unauthorized, nothing changed); updating a hotel or a room type answers 200 with it and reads back so; deleting answers 204, then 404; a room type or hotel with a confirmed reservation not over yet (one starting today too) is not deleted (409) and a reservation on it still reads 200; lowering the inventory below a night's reserved rooms within 110% (tonight's too; 110% in integers, exactly 110% allowed) is 409 inventory_below_reserved and changes nothing; a deleted room type takes no reservation (404)",
+      "title": "Ops writes need the staff key (none or another - a prefix of it, it with a character more, it in other letter case - 401 unauthorized, nothing changed); updating a hotel or a room type answers 200 with it and reads back so; deleting answers 204, then 404; a room type or hotel with a confirmed reservation not over yet (one starting today too) is not deleted (409) and a reservation on it still reads 200; lowering the inventory below a night's reserved rooms within 110% (tonight's too; 110% in integers, exactly 110% allowed) is 409 inventory_below_reserved and changes nothing; a deleted room type takes no reservation (404), and the request of a cancelled reservation on it, sent again, answers 200 with the cancelled reservation",
       "covers": [
         "updateHotel",
         "deleteHotel",
@@ -136,7 +137,7 @@ export const catalog = {
     {
       "id": "HR-I4",
       "kind": "property",
-      "title": "The same reservationId sent many times at once creates one reservation - one 201, the others 200 with it, the inventory taken once, the guest's history listing it once",
+      "title": "The same reservationId sent many times at once creates one reservation - one 201, the others 200 with it, the inventory taken once, the guest's history listing it once; also when the reservation takes every room of its room type (the copies behind the first one's lock are replays, not refused)",
       "covers": [
         "invariant:3"
       ]
@@ -184,6 +185,18 @@ export const catalog = {
       "needs": [
         "process-control",
         "dependency:redis"
+      ]
+    },
+    {
+      "id": "HR-F4",
+      "kind": "fault",
+      "title": "A room type's nights locked in two orders at once on PostgreSQL with planner statistics (nights made in reverse date order, ANALYZE, then rounds of four long stays sent with two inventory changes of the same nights, all fitting) - every stay 201 (or 409 write_conflict), every inventory change 200, never a 500 (a deadlock the database broke is run again), and the nights count every stay acknowledged",
+      "covers": [
+        "fault:5"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
       ]
     }
   ],
