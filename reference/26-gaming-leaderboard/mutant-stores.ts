@@ -1,6 +1,7 @@
-// Mutants that live in the stores (the match history, the profiles, the Redis board), written as subclasses so that
+// Mutants that live in the stores (the match history, the profiles, the Redis board and its client), written as subclasses so that
 // the stores' own code stays as the blind bugs' patches (fixtures/blind-bugs/26-gaming-leaderboard/) were written
 // against. main.ts picks one when MUTANT names it.
+import type { Redis } from 'ioredis';
 import type { Standing, TieBreak } from './board.ts';
 import { RedisBoard } from './board-redis.ts';
 import type { Db } from './db.ts';
@@ -150,6 +151,27 @@ class LostUnrankedRedisBoard extends RedisBoard {
   }
 }
 
+/** The board's ioredis client, for the mutants that change how it waits (ioredis reads its options when it uses them). */
+function clientOf(board: RedisBoard): Redis {
+  return (board as unknown as { redis: Redis }).redis;
+}
+
+/** MUTANT redis-reconnect-gives-up: the client stops reconnecting after 10 quick attempts (under 3 s). */
+class ReconnectGivingUpRedisBoard extends RedisBoard {
+  constructor(url: string, prefix: string, tieBreak: TieBreak) {
+    super(url, prefix, undefined, tieBreak);
+    clientOf(this).options.retryStrategy = (times) => (times > 10 ? null : Math.min(times * 50, 500));
+  }
+}
+
+/** MUTANT redis-command-unbounded: no command timeout, so a Redis that does not answer holds the request. */
+class UnboundedRedisBoard extends RedisBoard {
+  constructor(url: string, prefix: string, tieBreak: TieBreak) {
+    super(url, prefix, undefined, tieBreak);
+    clientOf(this).options.commandTimeout = undefined;
+  }
+}
+
 const HISTORY_MUTANTS: readonly MutantName[] = ['included-total-all-months', 'rebuild-skips-uncommitted'];
 const PROFILE_MUTANTS: readonly MutantName[] = [
   'profile-id-any-case',
@@ -174,5 +196,7 @@ export function redisBoardFor(
   if (mutant === 'rebuild-batch-drops') return new BatchDroppingRedisBoard(url, prefix);
   if (mutant === 'rebuild-forgets-arrival') return new ArrivalForgettingRedisBoard(url, prefix, mutant, tieBreak);
   if (mutant === 'lost-board-read-unranked') return new LostUnrankedRedisBoard(url, prefix, mutant, tieBreak);
+  if (mutant === 'redis-reconnect-gives-up') return new ReconnectGivingUpRedisBoard(url, prefix, tieBreak);
+  if (mutant === 'redis-command-unbounded') return new UnboundedRedisBoard(url, prefix, tieBreak);
   return new RedisBoard(url, prefix, mutant, tieBreak); // the board's own switch: rank-read-apart
 }

@@ -178,6 +178,20 @@ export const MUTANTS = [
     needs: ['SDGRADE_REDIS_URL'],
   },
   {
+    name: 'redis-reconnect-gives-up',
+    breaks: 'RGL-F3',
+    description:
+      'the Redis client stops reconnecting after 10 quick attempts (under 3 s): a Redis away longer leaves every operation 503 after it is back (blind bug redis-reconnect-gives-up)',
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
+    name: 'redis-command-unbounded',
+    breaks: 'RGL-F3',
+    description:
+      'the Redis client has no command timeout: a Redis that stops answering (the connection open) holds every request instead of 503 within 10 s (blind bug redis-no-command-timeout)',
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
     name: 'start-rebuild-only-when-lost',
     breaks: 'RGL-F4',
     description:

@@ -2,8 +2,11 @@
 // as fast as it is rebuilt, operations answer 503 `unavailable` with Retry-After, promptly, never a hang or a 500; and
 // once the store is back, the board is exact again. The target is pointed at a Redis the harness owns (it is flushed
 // here: never the manifest's, which other work may share) through a fault proxy, and the check
-//   1. cuts the link (a read, a player's standing, an update: each 503 with Retry-After within ANSWER_MS);
-//   2. gives the link latency (LINK_MS on every answer to the service) while the check's own connection empties
+//   1. cuts the link (a read, a player's standing, an update: each 503 with Retry-After within ANSWER_MS), and keeps
+//      it cut at least LINK_CUT_MS, longer than a client that gives up reconnecting after a few seconds would try;
+//   2. stalls the link (Redis's answers held back longer than ANSWER_MS, the connection open: a Redis that hangs, a
+//      black-holed network): the same three must still answer 503 in time, so a command wait must be bounded;
+//   3. gives the link latency (LINK_MS on every answer to the service) while the check's own connection empties
 //      Redis every FLUSH_EVERY_MS: every board the service rebuilds is lost again before its next command lands, so
 //      an operation that rebuilds and retries must give up (503) instead of rebuilding for ever;
 // and after each, the board answers as brute force over the updates acknowledged before the fault.
@@ -32,6 +35,14 @@ import {
 const ANSWER_MS = 10_000;
 /** After the store is back, reads answer 200 again within this (scaled). */
 const RECOVERY_MS = 10_000;
+/**
+ * The link stays cut at least this long (real time, not scaled: the service's reconnection policy runs on the clock).
+ * A client that stops reconnecting after a handful of quick attempts (ioredis's retryStrategy returning null) has
+ * given up by then, and the board never comes back.
+ */
+const LINK_CUT_MS = 5_000;
+/** How far past the answer bound the stalled link holds Redis's answers: a request that waits for them is too late. */
+const STALL_PAST_BOUND_MS = 5_000;
 /** Latency on every answer Redis sends the service: the window in which each rebuilt board is emptied again. */
 const LINK_MS = 150;
 const FLUSH_EVERY_MS = 10;
@@ -58,16 +69,29 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       }
       await expectMonthEquals(ctx, api, month, model, 'before the faults');
 
-      // 1. The link cut.
+      // 1. The link cut, for at least LINK_CUT_MS.
       await proxy.setEnabled(false);
       try {
+        const cut = Date.now();
         ctx.evidence.unavailableLinkCut = await expectUnavailable(ctx, away, 'with the link to Redis cut');
+        await ctx.sleep(Math.max(0, cut + LINK_CUT_MS - Date.now()));
       } finally {
         await proxy.setEnabled(true);
       }
-      await expectBack(ctx, api, month, model, 'after the link to Redis was restored');
+      await expectBack(ctx, api, month, model, `after the link to Redis was restored (cut ${LINK_CUT_MS} ms)`);
 
-      // 2. Redis emptied again after every rebuild.
+      // 2. The link stalled: the connection stays open, Redis's answers are held back past the answer bound (a latency
+      // toxic, so that they arrive in order once it is removed, as a network that recovers delivers them).
+      await withToxic(
+        proxy,
+        { type: 'latency', stream: 'downstream', attributes: { latency: timeLimit(ANSWER_MS) + STALL_PAST_BOUND_MS } },
+        async () => {
+          ctx.evidence.unavailableStalled = await expectUnavailable(ctx, away, "with Redis's answers held back");
+        },
+      );
+      await expectBack(ctx, api, month, model, "after Redis's answers flowed again");
+
+      // 3. Redis emptied again after every rebuild.
       const flusher = new Redis({ host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: 1, lazyConnect: true });
       flusher.on('error', () => {});
       await flusher.connect();

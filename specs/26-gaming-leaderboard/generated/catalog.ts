@@ -172,7 +172,7 @@ export const catalog = {
     {
       "id": "RGL-F3",
       "kind": "fault",
-      "title": "The board's Redis kept away - with the link to it cut, and with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command) - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back the board equals brute force over the acknowledged updates",
+      "title": "The board's Redis kept away - with the link to it cut (5 s), with the link stalled (answers held back, the connection open), and with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command) - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back the board equals brute force over the acknowledged updates",
       "covers": [
         "fault:3",
         "invariant:9"
