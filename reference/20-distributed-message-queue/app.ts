@@ -4,8 +4,9 @@ import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
-import { type Cluster, type ClusterState, NotEnoughReplicas } from './cluster.ts';
+import { type Cluster, NotEnoughReplicas } from './cluster.ts';
 import type { GroupCoordinator } from './group-coordinator.ts';
+import { registerInternalRoutes } from './internal-routes.ts';
 import type { MutantName } from './mutants.ts';
 import type { Appending } from './partition-log.ts';
 import { type LogRecord, valueDigest } from './record.ts';
@@ -457,7 +458,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
       },
     },
   });
-  if (cluster) registerClusterRoutes(app, cluster);
+  if (cluster) registerInternalRoutes(app, cluster);
   app.addHook('preClose', (done) => {
     stopping.abort();
     done();
@@ -468,24 +469,5 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
 function notEnoughReplicas(topic: string, partition: number, e: Error): ProblemError {
   return new ProblemError(503, 'not_enough_replicas', `${topic}/${partition}: ${e.message}`, {
     headers: { 'retry-after': '1' },
-  });
-}
-
-/** The brokers' own protocol (not in the spec: another implementation may use any). */
-function registerClusterRoutes(app: FastifyInstance, cluster: Cluster): void {
-  const big = { bodyLimit: 64 * 1024 * 1024 };
-  app.post('/internal/v1/state-of', async () => cluster.snapshot);
-  app.post('/internal/v1/state', big, async (request) => {
-    cluster.apply(request.body as ClusterState);
-    return {};
-  });
-  app.post('/internal/v1/isr', async (request) => {
-    const b = request.body as { from: string; topic: string; partition: number; epoch: number; isr: string[] };
-    return cluster.changeIsr(b.from, b.topic, b.partition, b.epoch, b.isr);
-  });
-  app.post('/internal/v1/replicate', async (request, reply) => {
-    const r = await cluster.replicate(request.body as Parameters<Cluster['replicate']>[0]);
-    if (!r) return reply.code(409).send({ error: 'not the leader of this partition in this epoch' });
-    return r;
   });
 }
