@@ -74,7 +74,7 @@ export async function delayConformance(ctx: CheckContext): Promise<void> {
     `a fetch with tags=late answered ${JSON.stringify(tagged.messages.map((m) => `${m.offset}:${m.value}`))}, not the delayed message at offset 4`,
   );
   // Delivered once: a while later nothing more was appended.
-  await new Promise((r) => setTimeout(r, 1000));
+  await ctx.sleep(1000);
   await expectDelayedLog(ctx, api, topic, 0, acked, delayed, 'a second after both delays');
   ctx.evidence.delayed = delayed.map((d) => ({ value: d.value, delayMs: d.delayMs }));
 }

@@ -55,7 +55,7 @@ export async function killWithDelaysPending(ctx: CheckContext): Promise<void> {
     await watchDelayed(ctx, api, topic, p, 0, delayed.slice(early.delayed.length), 'after kill -9', upAgainAt);
   for (let p = 0; p < P; p++) await expectDelayedLog(ctx, api, topic, p, acked, delayed, 'after kill -9');
   // Once (the ones appended before the kill too): a while later nothing more was appended.
-  await new Promise((r) => setTimeout(r, 1000));
+  await ctx.sleep(1000);
   for (let p = 0; p < P; p++) await expectDelayedLog(ctx, api, topic, p, acked, delayed, 'a second later');
   ctx.evidence.delayedBeforeKill = early.delayed.length;
   ctx.evidence.pendingAtKill = pendingAtKill;
