@@ -27,7 +27,9 @@ export async function killWithDelaysPending(ctx: CheckContext): Promise<void> {
       Array.from({ length: 6 }, (_, i) => ({ partition: i % P, value: `before-${i}`, tags: ['moved'], delayMs: 300 })),
     ),
   );
-  for (let p = 0; p < P; p++) await watchDelayed(ctx, api, topic, p, 0, early.delayed, 'before the kill');
+  // Each partition watched on its own (at once): when a message is seen is not held up by another partition's wait.
+  const partitions = Array.from({ length: P }, (_, p) => p);
+  await Promise.all(partitions.map((p) => watchDelayed(ctx, api, topic, p, 0, early.delayed, 'before the kill')));
   // Pending at the kill: due during the outage (200 ms) and after the restart (6 s); acks all and 1; keyed, tagged.
   for (const acks of ['all', '1'] as const)
     add(
@@ -51,8 +53,8 @@ export async function killWithDelaysPending(ctx: CheckContext): Promise<void> {
   await ctx.target.start();
   const upAgainAt = Date.now();
   ctx.changed('killed (kill -9) the broker with delayed messages pending, and restarted it');
-  for (let p = 0; p < P; p++)
-    await watchDelayed(ctx, api, topic, p, 0, delayed.slice(early.delayed.length), 'after kill -9', upAgainAt);
+  const pending = delayed.slice(early.delayed.length);
+  await Promise.all(partitions.map((p) => watchDelayed(ctx, api, topic, p, 0, pending, 'after kill -9', upAgainAt)));
   for (let p = 0; p < P; p++) await expectDelayedLog(ctx, api, topic, p, acked, delayed, 'after kill -9');
   // Once (the ones appended before the kill too): a while later nothing more was appended.
   await ctx.sleep(1000);
