@@ -4,8 +4,10 @@ import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
-import { type Cluster, type ClusterState, NotEnoughReplicas } from './cluster.ts';
+import { type Cluster, NotEnoughReplicas } from './cluster.ts';
+import type { DelayStore } from './delay-store.ts';
 import type { GroupCoordinator } from './group-coordinator.ts';
+import { registerInternalRoutes } from './internal-routes.ts';
 import type { MutantName } from './mutants.ts';
 import type { Appending } from './partition-log.ts';
 import { type LogRecord, valueDigest } from './record.ts';
@@ -29,6 +31,8 @@ export interface QueueAppOptions {
   readiness: Readiness;
   topics: TopicRegistry;
   groups: GroupCoordinator;
+  /** Delayed messages until their time (absent: refused, 422 delay_not_supported; the cluster). */
+  delays?: DelayStore | undefined;
   /** Brokers that can hold a replica (1: the embedded single broker). */
   brokers: number;
   /** This broker's name (the one it has in describeTopic's replicas, leader and ISR). */
@@ -46,7 +50,12 @@ interface OutgoingMessage {
   value: string;
   partition?: number;
   tags?: string[];
+  delayMs?: number;
 }
+
+type ProducedRecord =
+  | { partition: number; offset: number; timestamp: number }
+  | { partition: number; deliverAt: number };
 
 /** A stored record as the spec's Message (tags only when it has some). */
 function asMessage(topic: string, partition: number, r: LogRecord) {
@@ -273,6 +282,15 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         }
         // Every message is routed (and every partition checked) before anything is appended: all or nothing.
         const partitions = route(t, body.messages);
+        // MUTANT delay-ignored: delayed messages are appended at once.
+        const delayOf = (m: OutgoingMessage) => (mutant === 'delay-ignored' ? 0 : (m.delayMs ?? 0));
+        const delayed = body.messages.flatMap((m, index) => (delayOf(m) > 0 ? [index] : []));
+        if (delayed.length > 0 && !options.delays)
+          throw new ProblemError(
+            422,
+            'delay_not_supported',
+            `messages/${delayed[0]}: this broker is part of a cluster, where delayed messages are not replicated yet`,
+          );
         const toLeader = leaderOnly(topic, [...new Set(partitions)], request);
         if (toLeader) return sendRedirect(reply, toLeader);
         if (acks === 'all' && cluster)
@@ -284,16 +302,34 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
               throw e;
             }
           }
+        const now = Date.now();
+        const records: ProducedRecord[] = new Array(partitions.length);
+        // Delayed messages are kept aside (written, and fsynced for acks=all) before anything is appended.
+        if (delayed.length > 0) {
+          const kept = options.delays!.add(
+            delayed.map((index) => {
+              const { key, value, tags } = body.messages[index]!;
+              // MUTANT delay-in-seconds: delayMs read as seconds.
+              const unit = mutant === 'delay-in-seconds' ? 1000 : 1;
+              const deliverAt = now + delayOf(body.messages[index]!) * unit;
+              return { topic, partition: partitions[index]!, deliverAt, key: key ?? null, value, tags };
+            }),
+            acks === 'all',
+          );
+          delayed.forEach((index, k) => {
+            records[index] = { partition: partitions[index]!, deliverAt: kept[k]!.deliverAt };
+          });
+        }
         const byPartition = new Map<number, { index: number; m: Appending }[]>();
         partitions.forEach((p, index) => {
+          if (records[index]) return;
           const list = byPartition.get(p) ?? [];
           const { key, value, tags } = body.messages[index]!;
           list.push({ index, m: { key: key ?? null, value, tags } });
           byPartition.set(p, list);
         });
         // MUTANT timestamp-seconds: messages are stamped with Unix seconds, not milliseconds.
-        const timestamp = mutant === 'timestamp-seconds' ? Math.floor(Date.now() / 1000) : Date.now();
-        const records: { partition: number; offset: number; timestamp: number }[] = new Array(partitions.length);
+        const timestamp = mutant === 'timestamp-seconds' ? Math.floor(now / 1000) : now;
         for (const [p, list] of byPartition) {
           // MUTANT batch-reversed: the partition's share of the batch is appended last first.
           const ordered = mutant === 'batch-reversed' ? [...list].reverse() : list;
@@ -314,7 +350,8 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
           for (const p of byPartition.keys()) {
             // MUTANT acks-all-until-off-by-one: the wait ends when the high watermark reaches the last offset, not past it.
             const past = mutant === 'acks-all-until-off-by-one' ? 0 : 1;
-            const until = Math.max(...records.filter((r) => r.partition === p).map((r) => r.offset)) + past;
+            const offsets = records.flatMap((r) => (r.partition === p && 'offset' in r ? [r.offset] : []));
+            const until = Math.max(...offsets) + past;
             try {
               await cluster.awaitReplicated(topic, p, until, minInsyncOf(t));
             } catch (e) {
@@ -457,7 +494,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
       },
     },
   });
-  if (cluster) registerClusterRoutes(app, cluster);
+  if (cluster) registerInternalRoutes(app, cluster);
   app.addHook('preClose', (done) => {
     stopping.abort();
     done();
@@ -468,24 +505,5 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
 function notEnoughReplicas(topic: string, partition: number, e: Error): ProblemError {
   return new ProblemError(503, 'not_enough_replicas', `${topic}/${partition}: ${e.message}`, {
     headers: { 'retry-after': '1' },
-  });
-}
-
-/** The brokers' own protocol (not in the spec: another implementation may use any). */
-function registerClusterRoutes(app: FastifyInstance, cluster: Cluster): void {
-  const big = { bodyLimit: 64 * 1024 * 1024 };
-  app.post('/internal/v1/state-of', async () => cluster.snapshot);
-  app.post('/internal/v1/state', big, async (request) => {
-    cluster.apply(request.body as ClusterState);
-    return {};
-  });
-  app.post('/internal/v1/isr', async (request) => {
-    const b = request.body as { from: string; topic: string; partition: number; epoch: number; isr: string[] };
-    return cluster.changeIsr(b.from, b.topic, b.partition, b.epoch, b.isr);
-  });
-  app.post('/internal/v1/replicate', async (request, reply) => {
-    const r = await cluster.replicate(request.body as Parameters<Cluster['replicate']>[0]);
-    if (!r) return reply.code(409).send({ error: 'not the leader of this partition in this epoch' });
-    return r;
   });
 }

@@ -2,14 +2,16 @@
 // Wires config -> topic registry (partition logs) + group coordinator -> app -> run-server (README.md lists the
 // environment).
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { loadSpec } from '../kit/load-spec.ts';
 import { parsePeers } from '../kit/peers.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { Cluster } from './cluster.ts';
+import { DelayStore } from './delay-store.ts';
 import { type CoordinatorMutant, GroupCoordinator } from './group-coordinator.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
-import { TopicRegistry } from './topic-registry.ts';
+import { delayTargetOf, TopicRegistry } from './topic-registry.ts';
 
 export const CHAPTER = '20-distributed-message-queue';
 /** How often retention looks for closed segments past their topic's period. */
@@ -75,11 +77,20 @@ await runServer({
             log,
           })
         : undefined;
+    // Delayed messages are kept by the embedded broker only: a cluster does not replicate them yet (422).
+    const delays = cluster
+      ? undefined
+      : new DelayStore(join(config.dataDir, 'delayed.jsonl'), delayTargetOf(topics), {
+          forgetOnRestart: mutant === 'delays-lost-on-restart', // MUTANT delays-lost-on-restart
+          ignoreMovedNotes: mutant === 'delayed-twice-after-restart', // MUTANT delayed-twice-after-restart
+          log,
+        });
     app = buildApp({
       spec,
       readiness,
       topics,
       groups,
+      delays,
       brokers: cluster?.brokers.length ?? 1,
       self: SELF,
       cluster,
@@ -89,6 +100,7 @@ await runServer({
       logger: { level: config.logLevel },
     });
     await cluster?.start();
+    delays?.start();
     const retention = setInterval(() => topics.applyRetention(), RETENTION_CHECK_MS);
     retention.unref();
     app.log.info(
@@ -100,6 +112,7 @@ await runServer({
       close: async () => {
         clearInterval(retention);
         cluster?.close();
+        delays?.close();
         topics.close();
       },
     };

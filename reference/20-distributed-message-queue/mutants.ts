@@ -171,6 +171,28 @@ export const MUTANTS = [
     description:
       'after a restart the tag index of the reopened segments is empty: filtered fetches miss every message from before the restart',
   },
+  // Delayed messages (delay-store.ts).
+  {
+    name: 'delay-ignored',
+    breaks: 'MQ-C10',
+    description: 'a message produced with delayMs is appended at once (readable before its time)',
+  },
+  {
+    name: 'delay-in-seconds',
+    breaks: 'MQ-C10',
+    description: 'delayMs is read as seconds: a delayed message comes 1,000 times too late',
+  },
+  {
+    name: 'delays-lost-on-restart',
+    breaks: 'MQ-F6',
+    description: 'the journal of pending delayed messages is not read at start: those pending at a kill -9 are lost',
+  },
+  {
+    name: 'delayed-twice-after-restart',
+    breaks: 'MQ-F6',
+    description:
+      'the notes of delayed messages already appended are ignored at start: a restart appends them all again',
+  },
   // Replication (the cluster manifest, manifest.cluster.json: three brokers).
   {
     name: 'follower-serves-produce',

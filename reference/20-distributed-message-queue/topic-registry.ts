@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { DelayTarget } from './delay-store.ts';
 import { readJson, writeJsonDurably } from './durable-file.ts';
 import type { SegmentOptions } from './log-segment.ts';
 import { PartitionLog } from './partition-log.ts';
@@ -95,4 +96,34 @@ export class TopicRegistry {
   close(): void {
     for (const t of this.topics.values()) for (const log of t.logs) log.close();
   }
+}
+
+/** The partitions as the delay store sees them: where a due message is appended, and what is already there. */
+export function delayTargetOf(topics: TopicRegistry): DelayTarget {
+  const logOf = (topic: string, partition: number) => {
+    const log = topics.get(topic)?.logs[partition];
+    if (!log) throw new Error(`no partition ${topic}/${partition}`);
+    return log;
+  };
+  return {
+    // Not fsynced: the journal holds the message until the restart that finds it appended.
+    append: (topic, partition, messages) =>
+      logOf(topic, partition)
+        .append(messages, false)
+        .map((r) => r.offset),
+    endOffset: (topic, partition) => logOf(topic, partition).endOffset,
+    holds(topic, partition, offset, m) {
+      const log = topics.get(topic)?.logs[partition];
+      if (!log) return true; // the topic is gone: nothing to append to
+      if (offset < log.logStartOffset) return true; // appended, and removed by retention since
+      if (offset >= log.endOffset) return false;
+      const [r] = log.read(offset, 1);
+      return (
+        r?.offset === offset &&
+        r.key === m.key &&
+        r.value === m.value &&
+        JSON.stringify(r.tags ?? []) === JSON.stringify(m.tags ?? [])
+      );
+    },
+  };
 }

@@ -11,6 +11,9 @@ export type Topic = components['schemas']['Topic'];
 export type Message = components['schemas']['Message'];
 export type FetchResult = components['schemas']['FetchResult'];
 export type ProduceResult = components['schemas']['ProduceResult'];
+/** A produced message's record: appended at once (with its offset) or delayed (with when it will be). */
+export type AppendedRecord = components['schemas']['RecordMetadata'];
+export type DelayedRecord = components['schemas']['DelayedRecord'];
 export type Membership = components['schemas']['Membership'];
 export type Group = components['schemas']['Group'];
 export type CommittedOffsets = components['schemas']['CommittedOffsets'];
@@ -109,6 +112,13 @@ export interface Acked {
   tags: string[];
 }
 
+/** The records of a produce without `delayMs`: each must have been appended at once, with its offset. */
+export function appendedRecords(ctx: CheckContext, r: ProduceResult, x: Exchange): AppendedRecord[] {
+  for (const [i, rec] of r.records.entries())
+    ctx.expect('offset' in rec, `record ${i} has no offset, but its message was sent without delayMs`, x);
+  return r.records as AppendedRecord[];
+}
+
 /** Produces a batch that must be acknowledged (200) and returns each message with its acknowledged place. */
 export async function produceAcked(
   ctx: CheckContext,
@@ -124,7 +134,7 @@ export async function produceAcked(
     `${messages.length} messages produced, ${r.records.length} records acknowledged`,
     x,
   );
-  return r.records.map((rec, i) => ({
+  return appendedRecords(ctx, r, x).map((rec, i) => ({
     ...rec,
     key: messages[i]!.key ?? null,
     value: messages[i]!.value,

@@ -4,7 +4,7 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange, HttpClient, SendOptions } from '../../core/http-client.ts';
 import { timeScale } from '../../core/time-scale.ts';
-import { type Acked, type MqApi, mqApi, okBody, type ProduceResult, type Topic } from './api.ts';
+import { type Acked, appendedRecords, type MqApi, mqApi, okBody, type ProduceResult, type Topic } from './api.ts';
 
 export type PartitionState = Topic['partitionStates'][number];
 
@@ -91,7 +91,7 @@ export async function produceRetrying(
     if (x.status === 200) {
       const r = okBody<ProduceResult>(ctx, x, 200, `producing to ${topic}/${p}`);
       ctx.expect(r.records.length === values.length, `${values.length} messages, ${r.records.length} acknowledged`, x);
-      return r.records.map((rec, i) => ({ ...rec, key: null, value: values[i]!, tags: [] }));
+      return appendedRecords(ctx, r, x).map((rec, i) => ({ ...rec, key: null, value: values[i]!, tags: [] }));
     }
     if (Date.now() > until || (x.status !== 503 && x.status !== null))
       ctx.fail(`acks=all to ${topic}/${p} after the fault: ${x.status ?? x.error}, never 200`, {

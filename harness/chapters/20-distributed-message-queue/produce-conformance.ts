@@ -2,6 +2,7 @@
 // bodies and the body size limit. Each response is also validated against the spec by ctx.http.
 import type { CheckContext } from '../../core/check-context.ts';
 import {
+  appendedRecords,
   digestOf,
   endOffsets,
   type FetchResult,
@@ -40,7 +41,7 @@ export async function produceConformance(ctx: CheckContext): Promise<void> {
     ctx.expect(r.records[1]!.partition === 2, `an explicit partition 2 went to ${r.records[1]!.partition}`, x);
     // Timestamps are ms since the epoch, when the broker stored the message: within the harness's own clock of the
     // request, give or take CLOCK_SKEW_MS for a broker on another machine (seconds would be 1,000 times smaller).
-    for (const rec of r.records)
+    for (const rec of appendedRecords(ctx, r, x))
       ctx.expect(
         Math.abs(rec.timestamp - sentAt) <= CLOCK_SKEW_MS + x.durationMs,
         `acks ${acks}: timestamp ${rec.timestamp} is not ms since the epoch near the harness's clock (${sentAt})`,

@@ -60,6 +60,7 @@ export class HttpQueueClient implements QueueClient {
               value: m.value,
               ...(m.key == null ? {} : { key: m.key }),
               ...(m.tags?.length ? { tags: [...m.tags] } : {}),
+              ...(m.delayMs ? { delayMs: m.delayMs } : {}),
             })),
           };
           await call(this.baseUrl, 'POST', path, body, [200, 202]);

@@ -77,6 +77,8 @@ export class NatsQueueClient implements QueueClient {
   async produce(topic: string, messages: readonly OutgoingMessage[], o: { acks?: Acks } = {}): Promise<void> {
     // JetStream filters by subject, not by tags: tags are this chapter's spec only (the HTTP client).
     if (messages.some((m) => m.tags?.length)) throw new Error('tags are not supported by the NATS JetStream client');
+    // JetStream 2.9 (Debian's) has no delayed delivery: refused rather than delivered at once.
+    if (messages.some((m) => m.delayMs)) throw new Error('delayMs is not supported by the NATS JetStream client');
     const byPartition = assignPartitions(messages, await this.partitions(topic), () => this.roundRobin++);
     const acks: Promise<unknown>[] = [];
     // Published in the order given on one connection, so the stream stores one partition's messages in that order.

@@ -339,6 +339,42 @@ describe('HTTP client, tag filtering', () => {
   );
 });
 
+describe('HTTP client, delayed messages', () => {
+  it(
+    'passes delayMs through produce: a subscription gets the delayed message no sooner, after the one produced at once',
+    async () => {
+      const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-client-'));
+      const target = await ProcessTarget.start({ manifest: loadManifest(MANIFEST), runDir, embedded: true });
+      const q = new HttpQueueClient(target.nodeUrl());
+      try {
+        await q.createTopic('reminders', { partitions: 1 });
+        const seen: { m: QueueMessage; at: number }[] = [];
+        const sub = await q.subscribe('reminders', 'checker', (m) => {
+          seen.push({ m, at: Date.now() });
+        });
+        const sentAt = Date.now();
+        await q.produce('reminders', [
+          { key: 'payment-88', value: 'verify payment 88', tags: ['verify'], delayMs: 800 },
+          { key: 'payment-89', value: 'now' },
+        ]);
+        await until(
+          () => seen.length >= 2,
+          () => `${seen.length} of 2`,
+        );
+        expect(seen.map((s) => s.m.value)).toEqual(['now', 'verify payment 88']);
+        expect(seen[1]!.at - sentAt).toBeGreaterThanOrEqual(800);
+        expect(seen[1]!.m.tags).toEqual(['verify']);
+        await sub.close();
+      } finally {
+        await q.close();
+        await target.close();
+        rmSync(runDir, { recursive: true, force: true });
+      }
+    },
+    timeLimit(60_000),
+  );
+});
+
 let nats: NatsServer | undefined;
 if (natsMissing === null)
   contract(

@@ -12,6 +12,11 @@ export interface OutgoingMessage {
   value: string;
   /** What a subscription can filter by (the spec's tags: up to 8, each 1-32 of A-Z a-z 0-9 . _ -); HTTP only. */
   tags?: readonly string[];
+  /**
+   * Deliver later (the spec's delayMs: 1 ms to seven days): the queue keeps it and hands it over no sooner, then at
+   * its own offset after what came before it. HTTP only: the NATS client refuses it.
+   */
+  delayMs?: number;
 }
 
 export interface QueueMessage {

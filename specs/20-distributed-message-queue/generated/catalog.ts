@@ -10,6 +10,7 @@ export const checkIds = [
   "MQ-C6",
   "MQ-C7",
   "MQ-C9",
+  "MQ-C10",
   "MQ-I1",
   "MQ-I2",
   "MQ-I3",
@@ -18,6 +19,7 @@ export const checkIds = [
   "MQ-F1",
   "MQ-F2",
   "MQ-F3",
+  "MQ-F6",
   "MQ-C8",
   "MQ-F4",
   "MQ-F5"
@@ -123,6 +125,15 @@ export const catalog = {
       ]
     },
     {
+      "id": "MQ-C10",
+      "kind": "conformance",
+      "title": "Delayed messages - a message produced with delayMs is answered with its deliverAt and no offset, is never readable before its delay has passed on the harness's clock (50 ms skew), is appended within 1,000 ms after, once, with its key and tags, at the next offset after what was appended before it (offsets stay dense); it wakes a long poll; bad delays are 400",
+      "covers": [
+        "produce",
+        "fetch"
+      ]
+    },
+    {
       "id": "MQ-I1",
       "kind": "property",
       "title": "Bad input generated from the spec (every operation's body and parameters) gets a documented 4xx with a problem body, never a 5xx or a 2xx",
@@ -199,6 +210,17 @@ export const catalog = {
       "title": "A consumer dies before committing (no more heartbeats) - after its session times out another member owns its partitions and receives every uncommitted message again (at-least-once)",
       "covers": [
         "fault:3"
+      ]
+    },
+    {
+      "id": "MQ-F6",
+      "kind": "fault",
+      "title": "The broker is killed (kill -9) while acknowledged delayed messages are pending, some due during the outage - after the restart each is appended exactly once (none lost, none twice), none before its time, with its key and tags, offsets dense",
+      "covers": [
+        "fault:6"
+      ],
+      "needs": [
+        "process-control"
       ]
     },
     {

@@ -137,7 +137,7 @@ export interface paths {
         put?: never;
         /**
          * Append a batch of messages to a topic (each to its explicit partition, else by its key's hash, else any), acknowledged per `acks`.
-         * @description The messages of one batch that go to one partition are appended in the order given, with consecutive offsets. The batch is all or nothing: a message that fails validation refuses the whole batch and nothing is appended.
+         * @description The messages of one batch that go to one partition are appended in the order given, with consecutive offsets. The batch is all or nothing: a message that fails validation refuses the whole batch and nothing is appended. A message with `delayMs` is kept aside and appended when its delay is over (see "Delayed messages" above): its record in the answer is a `DelayedRecord`, with `deliverAt` and no offset.
          */
         post: operations["produce"];
         delete?: never;
@@ -235,6 +235,12 @@ export interface components {
              */
             segmentBytes: number;
         };
+        /** @description A delayed message, kept by the broker: it gets its offset when it is appended, at `deliverAt` or within 1,000 ms after. */
+        DelayedRecord: {
+            /** @description When it becomes readable, ms since the Unix epoch (the broker's clock when it took the produce + delayMs). */
+            deliverAt: number;
+            partition: components["schemas"]["PartitionNumber"];
+        };
         FetchResult: {
             endOffset: components["schemas"]["Offset"];
             logStartOffset: components["schemas"]["Offset"];
@@ -317,6 +323,11 @@ export interface components {
             partition: components["schemas"]["PartitionNumber"];
         };
         OutgoingMessage: {
+            /**
+             * @description Deliver later (the book's delayed messages): appended to the partition this many ms after the broker took the produce, never before, within 1,000 ms after. 0 or absent: at once. At most seven days.
+             * @example 1800000
+             */
+            delayMs?: number;
             /** @description Chooses the partition by its hash when `partition` is absent; need not be unique. */
             key?: string | null;
             /** @description An explicit partition; wins over the key. */
@@ -373,7 +384,7 @@ export interface components {
         ProduceResult: {
             /** @enum {string} */
             acks: "1" | "all";
-            records: components["schemas"]["RecordMetadata"][];
+            records: (components["schemas"]["RecordMetadata"] | components["schemas"]["DelayedRecord"])[];
             topic: components["schemas"]["TopicName"];
         };
         RecordMetadata: {
@@ -1182,6 +1193,11 @@ export interface operations {
                  *         {
                  *           "partition": 0,
                  *           "value": "a message for partition 0"
+                 *         },
+                 *         {
+                 *           "key": "payment-88",
+                 *           "value": "{\"verify\":\"payment-88\"}",
+                 *           "delayMs": 1800000
                  *         }
                  *       ]
                  *     }
@@ -1210,6 +1226,10 @@ export interface operations {
                      *           "partition": 0,
                      *           "offset": 7,
                      *           "timestamp": 1796345000123
+                     *         },
+                     *         {
+                     *           "partition": 1,
+                     *           "deliverAt": 1796346800123
                      *         }
                      *       ]
                      *     }
@@ -1239,7 +1259,7 @@ export interface operations {
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A message names a partition the topic does not have (code `unknown_partition`), or the batch goes to partitions led by different brokers (`several_leaders`: send each leader its partitions' messages); nothing was appended. */
+            /** @description A message names a partition the topic does not have (code `unknown_partition`), the batch goes to partitions led by different brokers (`several_leaders`: send each leader its partitions' messages), or it holds a delayed message and this broker cannot keep them (`delay_not_supported`); nothing was appended. */
             422: {
                 headers: {
                     [name: string]: unknown;
