@@ -1,12 +1,15 @@
-// WC-F3: stop and resume across restarts of the crawler (kill -9, then start). A job stopped by API and a job done
-// before the restart must come back as they were answered: the stopped one stays stopped (no request to the web until
-// it is resumed, its progress as the stop answered it), the done one keeps its state and pages. Resumed after the
-// restart, the stopped job goes on from its stored frontier; killed again mid-crawl, the resumed job is running again
-// after the next start (its resume was stored) and ends done having fetched every reachable page once over all runs.
+// WC-F3: stop and resume across restarts of the crawler (kill -9, then start). The stop is made while a fetch is in
+// flight (the web's hanging page), and it answers only once that fetch is recorded. A job stopped by API and a job
+// done before the restart (crawled beside it, so two jobs record at once) come back as they were answered: the
+// stopped one stays stopped (no request to the web until it is resumed, its progress as the stop answered it), the
+// done one keeps its state and pages. Resumed after the restart, the stopped job goes on from its stored frontier;
+// killed again mid-crawl, it is running again after the next start (its resume was stored) and ends done having
+// fetched every reachable page, none it had listed twice.
 import { performance } from 'node:perf_hooks';
 import type { CheckContext } from '../../core/check-context.ts';
+import { timeLimit } from '../../core/time-scale.ts';
 import { CRAWL, type Crawl, getJob, listAllPages, okBody, type Page, startJob, waitDone } from './crawl.ts';
-import { expectedFetches, generateWeb, isTrap, WebUnderTest } from './web.ts';
+import { DOMAIN, expectedFetches, generateWeb, isTrap, WebUnderTest } from './web.ts';
 
 /** A slower crawl than the shared one, so that the stop and the second kill land mid-crawl. */
 const DELAY_MS = 80;
@@ -14,10 +17,11 @@ const DELAY_MS = 80;
 const STOP_AFTER_PAGES = 10;
 /** After the resume, kill again once this many more pages are listed. */
 const KILL_AFTER_MORE_PAGES = 5;
+/** The generated web's page that never answers (the fetch timeout ends it). */
+const HANG_HOST = `hang.${DOMAIN}`;
+const HANG_PATH = '/slow.html';
 /** How long the restarted crawler is watched for requests of the stopped job (several delays and fetch timeouts). */
 const WATCH_MS = 1500;
-/** The done job's page budget: it ends done at once, a few pages listed. */
-const DONE_JOB_PAGES = 3;
 
 function transition(ctx: CheckContext, id: string, to: 'stop' | 'resume') {
   return ctx.http.send({ method: 'POST', path: `/api/v1/crawls/${id}/${to}` });
@@ -37,6 +41,24 @@ async function restart(ctx: CheckContext, what: string): Promise<number> {
   return killedAt;
 }
 
+/**
+ * Waits for the moment to stop: STOP_AFTER_PAGES listed, and if the web's hanging page is not over yet, the moment it
+ * is in flight (so the stop has a fetch to wait for, up to the fetch timeout).
+ */
+async function stopMoment(ctx: CheckContext, web: WebUnderTest, id: string): Promise<void> {
+  await listedAtLeast(ctx, id, STOP_AFTER_PAGES);
+  const hanging = () => web.hits.find((h) => h.host === HANG_HOST && h.path === HANG_PATH);
+  const until = performance.now() + timeLimit(10_000);
+  while (performance.now() < until) {
+    // In flight, or over already (then the stop waits for whatever else is in flight).
+    if (hanging()) break;
+    const j = await getJob(ctx, id);
+    if (j.state !== 'running') break;
+    await ctx.sleep(10);
+  }
+  ctx.evidence['hangingInFlightAtStop'] = hanging()?.end === null;
+}
+
 async function listedAtLeast(ctx: CheckContext, id: string, n: number): Promise<Page[]> {
   let listed = await listAllPages(ctx, id);
   while (listed.length < n) {
@@ -53,17 +75,31 @@ export async function stopResumeAcrossRestart(ctx: CheckContext): Promise<void> 
   const web = await WebUnderTest.start(generateWeb(ctx.seed + 5));
   const small = await WebUnderTest.start(generateWeb(ctx.seed + 6));
   try {
-    // A job that is done before the first restart: its state and pages must survive it.
-    const d = await startJob(ctx, small, { maxPages: DONE_JOB_PAGES });
-    const done = await waitDone(ctx, d.job.id);
-    const donePages = await listAllPages(ctx, d.job.id);
-
-    // The job under test, stopped mid-crawl.
+    // The job under test, stopped mid-crawl, and beside it a whole crawl of another web that is done before the
+    // first restart (two jobs recording at once: each fetch's record is its own transaction, whoever else writes).
     const { seed, job } = await startJob(ctx, web, { politenessDelayMs: DELAY_MS });
-    await listedAtLeast(ctx, job.id, STOP_AFTER_PAGES);
+    const d = await startJob(ctx, small);
+    await stopMoment(ctx, web, job.id);
     const stopped = okBody<Crawl>(ctx, await transition(ctx, job.id, 'stop'), 200, 'stopping the crawl');
+    // The stop answers once its fetches in flight have ended and been recorded: once the web has seen every request
+    // end, the progress is still the one the stop answered.
+    const settleUntil = performance.now() + CRAWL.fetchTimeoutMs + timeLimit(2000);
+    while (web.hits.some((h) => h.end === null) && performance.now() < settleUntil) await ctx.sleep(50);
+    await ctx.sleep(200);
+    const settled = await getJob(ctx, job.id);
+    ctx.expect(
+      settled.progress['fetched'] === stopped.progress['fetched'],
+      `stopCrawl answered progress.fetched ${stopped.progress['fetched']}, and once its fetches in flight ended it is ${settled.progress['fetched']}: it answered before they were recorded`,
+    );
     const atStop = await listAllPages(ctx, job.id);
     ctx.evidence['listedAtStop'] = atStop.length;
+    const done = await waitDone(ctx, d.job.id);
+    const donePages = await listAllPages(ctx, d.job.id);
+    ctx.evidence['doneJobListed'] = donePages.length;
+    ctx.expect(
+      done.progress['fetched'] === donePages.length,
+      `a done job's progress.fetched is ${done.progress['fetched']} but it lists ${donePages.length} pages`,
+    );
 
     // Restart 1: the stopped job is still stopped, sends nothing, and its progress is what the stop answered.
     const killed1 = await restart(ctx, 'with one job stopped and one done');
