@@ -162,7 +162,9 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
         // Stored first: a crawler restarted from here on leaves the job stopped.
         if (mutant !== 'stop-not-stored') await store.setState(crawlId, 'stopped'); // MUTANT stop-not-stored
         job.row.state = 'stopped';
-        await job.pause();
+        // MUTANT stop-answers-early: the answer does not wait for the fetches in flight to end and be recorded.
+        if (mutant === 'stop-answers-early') void job.pause();
+        else await job.pause();
         return reply.code(200).send(describe(job));
       },
 

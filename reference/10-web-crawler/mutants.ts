@@ -159,6 +159,11 @@ export const MUTANTS = [
       'stopCrawl stops the job in memory before storing it, so a stop answered 503 (PostgreSQL away) leaves the job stopped',
   },
   {
+    name: 'stop-answers-early',
+    breaks: 'WC-F3',
+    description: 'stopCrawl answers without waiting for the fetches in flight to end and be recorded',
+  },
+  {
     name: 'stop-not-stored',
     breaks: 'WC-F3',
     description: 'stopCrawl stops the job in memory only, so after a restart the stopped job runs again',
