@@ -45,11 +45,15 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
   const log = (m: string) => app?.log.info(m);
   const launch = (job: CrawlJob) => {
     jobs.set(job.row.id, job);
-    if (job.row.state === 'running')
+    // MUTANT stopped-job-runs-after-restart: every job not done is started, the stopped ones included.
+    if (job.row.state === 'running' || (mutant === 'stopped-job-runs-after-restart' && job.row.state === 'stopped'))
       job.start().catch((e: unknown) => app?.log.error({ err: e, crawl: job.row.id }, 'crawl loop failed'));
   };
   // Resume: every job found on disk is loaded; the running ones carry on from their stored frontier.
-  for (const row of await store.jobs()) launch(await CrawlJob.open(row, store, mutant, log));
+  // MUTANT done-jobs-not-reloaded: done jobs are left out at start (404 after a restart).
+  for (const row of await store.jobs())
+    if (mutant !== 'done-jobs-not-reloaded' || row.state !== 'done')
+      launch(await CrawlJob.open(row, store, mutant, log));
 
   // MUTANT db-loss-answers-500: a lost database escapes as a plain error (a 500), not as the store's 503 unavailable.
   const fromStore = <T>(p: Promise<T>): Promise<T> =>
@@ -148,17 +152,26 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
       async stopCrawl(request, reply) {
         const { crawlId } = request.params as { crawlId: string };
         const job = jobIn(crawlId, 'running', 'crawl_not_running');
+        // MUTANT stop-stored-after-pause: the job is stopped in memory first, so a 503 from the store leaves it stopped.
+        if (mutant === 'stop-stored-after-pause') {
+          job.row.state = 'stopped';
+          await job.pause();
+          await store.setState(crawlId, 'stopped');
+          return reply.code(200).send(describe(job));
+        }
         // Stored first: a crawler restarted from here on leaves the job stopped.
-        await store.setState(crawlId, 'stopped');
+        if (mutant !== 'stop-not-stored') await store.setState(crawlId, 'stopped'); // MUTANT stop-not-stored
         job.row.state = 'stopped';
-        await job.pause();
+        // MUTANT stop-answers-early: the answer does not wait for the fetches in flight to end and be recorded.
+        if (mutant === 'stop-answers-early') void job.pause();
+        else await job.pause();
         return reply.code(200).send(describe(job));
       },
 
       async resumeCrawl(request, reply) {
         const { crawlId } = request.params as { crawlId: string };
         const job = jobIn(crawlId, 'stopped', 'crawl_not_stopped');
-        await store.setState(crawlId, 'running');
+        if (mutant !== 'resume-not-stored') await store.setState(crawlId, 'running'); // MUTANT resume-not-stored
         job.row.state = 'running';
         await job.resume();
         return reply.code(200).send(describe(job));

@@ -69,7 +69,9 @@ export class CrawlJob {
       for (const s of row.config.seeds) job.frontier.push({ url: s, depth: 0 });
     }
     for (const u of await store.seenUrls(row.id)) job.seen.add(u);
-    for (const u of await store.frontier(row.id)) job.frontier.push(u);
+    // MUTANT stopped-frontier-not-loaded: a stopped job's frontier is not loaded (resumed, it ends done at once).
+    if (mutant !== 'stopped-frontier-not-loaded' || row.state === 'running')
+      for (const u of await store.frontier(row.id)) job.frontier.push(u);
     return job;
   }
 

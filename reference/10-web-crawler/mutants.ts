@@ -152,10 +152,50 @@ export const MUTANTS = [
     breaks: 'WC-F2',
     description: 'a lost PostgreSQL connection escapes startCrawl and listPages as a 500, not as 503 unavailable',
   },
+  {
+    name: 'stop-stored-after-pause',
+    breaks: 'WC-F2',
+    description:
+      'stopCrawl stops the job in memory before storing it, so a stop answered 503 (PostgreSQL away) leaves the job stopped',
+  },
+  {
+    name: 'stop-answers-early',
+    breaks: 'WC-F3',
+    description: 'stopCrawl answers without waiting for the fetches in flight to end and be recorded',
+  },
+  {
+    name: 'stop-not-stored',
+    breaks: 'WC-F3',
+    description: 'stopCrawl stops the job in memory only, so after a restart the stopped job runs again',
+  },
+  {
+    name: 'resume-not-stored',
+    breaks: 'WC-F3',
+    description: 'resumeCrawl resumes the job in memory only, so after a restart the resumed job is stopped again',
+  },
+  {
+    name: 'stopped-job-runs-after-restart',
+    breaks: 'WC-F3',
+    description: 'at start every job not done is started, so a stopped job fetches again after a restart',
+  },
+  {
+    name: 'done-jobs-not-reloaded',
+    breaks: 'WC-F3',
+    description: 'at start done jobs are not loaded, so after a restart a done job is 404',
+  },
+  {
+    name: 'stopped-frontier-not-loaded',
+    breaks: 'WC-F3',
+    description: "at start a stopped job's frontier is not loaded, so resumed after a restart it ends done at once",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
 
 /** Mutants that show only when the store is a PostgreSQL the harness can take away (the harness marks them `needs`). */
-export const NEEDS_POSTGRES: readonly MutantName[] = ['store-error-drops-fetch', 'db-loss-answers-500'];
+export const NEEDS_POSTGRES: readonly MutantName[] = [
+  'store-error-drops-fetch',
+  'db-loss-answers-500',
+  'stop-stored-after-pause',
+];

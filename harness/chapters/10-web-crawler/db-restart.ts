@@ -15,6 +15,7 @@ import type { PrivatePostgres } from '../../faults/private-postgres.ts';
 import { withPrivatePostgres } from '../../faults/target-on-private-service.ts';
 import { closedPort } from './conformance.ts';
 import { CRAWL, type Crawl, getJob, listAllPages, okBody, type Page, startJob } from './crawl.ts';
+import { endlessSite } from './stop-resume.ts';
 import { expectedFetches, generateWeb, isTrap, TRAPS, WebUnderTest } from './web.ts';
 
 /** A slower crawl than the shared one, so that the crash lands in the middle of it. */
@@ -59,8 +60,27 @@ async function probeJob(ctx: CheckContext, port: number): Promise<Exchange> {
 
 async function crawlSurvivesRestart(ctx: CheckContext, pg: PrivatePostgres): Promise<void> {
   const web = await WebUnderTest.start(generateWeb(ctx.seed + 4));
+  const idle = await endlessSite();
   const port = await closedPort();
   try {
+    // A second job that is running but idle (the longest delay the spec allows): it is stopped while the database is
+    // down, and a stop answered 503 must have changed nothing.
+    const idleHost = 'idle.f2.test';
+    const idleJob = okBody<Crawl>(
+      ctx,
+      await ctx.http.send({
+        method: 'POST',
+        path: '/api/v1/crawls',
+        json: {
+          seeds: [`http://${idleHost}/`],
+          politenessDelayMs: 60_000,
+          resolve: { [idleHost]: `127.0.0.1:${idle.port}` },
+        },
+      }),
+      201,
+      'starting the idle crawl',
+    );
+    ctx.changed(`left crawl ${idleJob.id} stopped`);
     const { seed, job } = await startJob(ctx, web, { politenessDelayMs: DELAY_MS });
     let before = await listAllPages(ctx, job.id);
     while (before.length < CRASH_AFTER_PAGES) {
@@ -75,6 +95,8 @@ async function crawlSurvivesRestart(ctx: CheckContext, pg: PrivatePostgres): Pro
     ctx.evidence['listedBeforeCrash'] = before.length;
     const probes: { what: string; x: Exchange }[] = [];
     const acknowledged: string[] = [];
+    const stopWhileDown = await ctx.http.send({ method: 'POST', path: `/api/v1/crawls/${idleJob.id}/stop` });
+    probes.push({ what: 'stopCrawl', x: stopWhileDown });
     while (performance.now() - crashedAt < DOWN_MS) {
       probes.push({ what: 'getCrawl', x: await ctx.http.send({ method: 'GET', path: `/api/v1/crawls/${job.id}` }) });
       probes.push({
@@ -121,6 +143,7 @@ async function crawlSurvivesRestart(ctx: CheckContext, pg: PrivatePostgres): Pro
       'no request answered 503 while PostgreSQL was down: the fault did not bite on the API',
     );
     ctx.evidence['answersAgainAfterMs'] = await answersAgain(ctx, port, back, acknowledged);
+    await expectStopAsAnswered(ctx, idleJob.id, stopWhileDown);
 
     // Once it is back the crawl completes, and what it stored is the model's crawl of the web.
     const done = await doneAfterBack(ctx, job.id);
@@ -160,7 +183,36 @@ async function crawlSurvivesRestart(ctx: CheckContext, pg: PrivatePostgres): Pro
     ctx.evidence['listed'] = listed.length;
   } finally {
     await web.close();
+    idle.server.closeAllConnections();
+    await new Promise<void>((resolve) => idle.server.close(() => resolve()));
   }
+}
+
+/**
+ * A stop answered while the database was down: 200 means the job is stopped; 503 means nothing changed, so the job
+ * is still running and a stop tried again once the database is back answers 200 (not 409 crawl_not_running).
+ */
+async function expectStopAsAnswered(ctx: CheckContext, id: string, stop: Exchange): Promise<void> {
+  ctx.evidence['stopWhileDown'] = `${stop.status ?? stop.error}${code(stop) ? ` ${code(stop)}` : ''}`;
+  const now = await getJob(ctx, id);
+  if (stop.status === 200) {
+    ctx.expect(
+      now.state === 'stopped',
+      `stopCrawl answered 200 while PostgreSQL was down, and the job is ${now.state}`,
+    );
+    return;
+  }
+  if (stop.status !== 503) return; // any other answer already failed with the probes
+  ctx.expect(
+    now.state === 'running',
+    `stopCrawl answered 503 while PostgreSQL was down, yet the job is ${now.state} once it is back (a 503 must change nothing)`,
+  );
+  const again = await ctx.http.send({ method: 'POST', path: `/api/v1/crawls/${id}/stop` });
+  ctx.expect(
+    again.status === 200,
+    `stopCrawl tried again after a 503, once PostgreSQL was back, answered ${again.status ?? again.error}${code(again) ? ` ${code(again)}` : ''}, not 200`,
+    again,
+  );
 }
 
 /** The listed pages: each URL once, each requested from the web, exactly the model's reachable pages, traps bounded. */

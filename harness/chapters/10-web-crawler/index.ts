@@ -20,6 +20,7 @@ import {
   robotsObeyed,
   trapsBounded,
 } from './properties.ts';
+import { stopResumeAcrossRestart } from './restart-stopped.ts';
 import { stopResumeConformance, stopThenResume } from './stop-resume.ts';
 
 export const webCrawler: ChapterModule<CheckId> = {
@@ -42,6 +43,7 @@ export const webCrawler: ChapterModule<CheckId> = {
     'WC-I9': pageBudget,
     'WC-F1': killAndResume,
     'WC-F2': databaseRestart,
+    'WC-F3': stopResumeAcrossRestart,
   },
   // These live where the store is PostgreSQL: they show only with a real one to take away.
   mutants: MUTANTS.map((m) =>

@@ -21,7 +21,7 @@ function transition(ctx: CheckContext, id: string, to: 'stop' | 'resume') {
 }
 
 /** One host that answers every page at once with two new links (robots.txt 404): a job on it never runs dry. */
-async function endlessSite(): Promise<{ server: Server; port: number }> {
+export async function endlessSite(): Promise<{ server: Server; port: number }> {
   let n = 0;
   const server = createServer((req, res) => {
     if (req.url === '/robots.txt') return res.writeHead(404).end();

@@ -15,7 +15,8 @@ export const checkIds = [
   "WC-I8",
   "WC-I9",
   "WC-F1",
-  "WC-F2"
+  "WC-F2",
+  "WC-F3"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -164,6 +165,19 @@ export const catalog = {
       "needs": [
         "process-control",
         "dependency:database"
+      ]
+    },
+    {
+      "id": "WC-F3",
+      "kind": "fault",
+      "title": "Stop and resume across restarts of the crawler (kill -9, then start) - a job stopped by API stays stopped (no request to the web, progress as the stop answered) and a done job keeps its state and pages; resumed after the restart the job goes on from its stored frontier, and killed again mid-crawl it is running again after the next start (its resume stored) and ends done with every reachable page, none it had listed fetched twice",
+      "covers": [
+        "fault:3",
+        "stopCrawl",
+        "resumeCrawl"
+      ],
+      "needs": [
+        "process-control"
       ]
     }
   ],
