@@ -11,10 +11,15 @@ const HW_POLL_MS = 50;
 export type TagMatcher = (tags: readonly string[] | null) => boolean;
 
 /** The fetch's `tags` (comma-separated, validated by the spec) as a matcher: any of them, or all for the mutant. */
-export function tagMatcher(query: string, matchAll = false): TagMatcher {
+export function tagMatcher(query: string, matchAll = false, ignoreCase = false): TagMatcher {
   const wanted = new Set(query.split(','));
   // MUTANT tags-match-all: a message must carry every tag named, not one of them.
   if (matchAll) return (tags) => [...wanted].every((t) => (tags ?? []).includes(t));
+  // MUTANT tags-match-ignores-case: `paid` also matches `Paid` and `PAID`.
+  if (ignoreCase) {
+    const lower = new Set([...wanted].map((t) => t.toLowerCase()));
+    return (tags) => (tags ?? []).some((t) => lower.has(t.toLowerCase()));
+  }
   return (tags) => (tags ?? []).some((t) => wanted.has(t));
 }
 
