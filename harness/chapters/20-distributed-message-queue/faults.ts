@@ -1,6 +1,6 @@
-// MQ-F1..F3: kill -9 of the broker, a torn write and a flipped byte (in a value, in a tag) at a segment's tail, and a consumer that dies
-// before committing. After every fault, everything acknowledged in the whole check is read back and the log is
-// written again.
+// MQ-F1..F3: kill -9 of the broker, a torn write and a flipped byte (in a value, in a tag) at a segment's tail, and
+// a consumer that dies before committing. After every fault, everything acknowledged in the whole check is read back
+// and the log is written again.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
