@@ -359,6 +359,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
             signal: AbortSignal.any([gone.signal, stopping.signal]),
             limitBeforeFilter: mutant === 'tags-limit-before-filter',
             nextAtLastMatch: mutant === 'tags-next-offset-at-last-match',
+            pastHighWatermark: mutant === 'tags-read-past-high-watermark',
           });
           return reply.code(200).send({
             topic,

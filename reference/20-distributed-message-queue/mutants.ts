@@ -239,6 +239,12 @@ export const MUTANTS = [
     manifest: CLUSTER_MANIFEST,
   },
   {
+    name: 'tags-read-past-high-watermark',
+    breaks: 'MQ-F4',
+    description: 'a fetch filtered by tags answers matches above the high watermark (not yet on every in-sync replica)',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
     name: 'redirect-to-preferred-leader',
     breaks: 'MQ-F5',
     description:

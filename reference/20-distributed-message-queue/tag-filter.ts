@@ -36,10 +36,13 @@ export interface FilteredFetch {
   limitBeforeFilter?: boolean;
   /** MUTANT tags-next-offset-at-last-match: nextOffset stops after the last match, not past the records skipped. */
   nextAtLastMatch?: boolean;
+  /** MUTANT tags-read-past-high-watermark: the look goes to the log's end, past the high watermark. */
+  pastHighWatermark?: boolean;
 }
 
 function readOnce(f: FilteredFetch, at: number, end: number): FilteredRead {
-  if (!f.limitBeforeFilter) return f.log.readFiltered(at, end, f.maxBytes, f.matches);
+  if (!f.limitBeforeFilter)
+    return f.log.readFiltered(at, f.pastHighWatermark ? f.log.endOffset : end, f.maxBytes, f.matches);
   const read = f.log.read(at, f.maxBytes).filter((r) => r.offset < end);
   return { records: read.filter((r) => f.matches(r.tags ?? null)), nextOffset: at + read.length };
 }
