@@ -391,11 +391,12 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
             offset: q.offset,
             maxBytes: q.maxBytes,
             maxWait: q.maxWait,
-            matches: tagMatcher(q.tags, mutant === 'tags-match-all'),
+            matches: tagMatcher(q.tags, mutant === 'tags-match-all', mutant === 'tags-match-ignores-case'),
             visibleEnd,
             signal: AbortSignal.any([gone.signal, stopping.signal]),
             limitBeforeFilter: mutant === 'tags-limit-before-filter',
             nextAtLastMatch: mutant === 'tags-next-offset-at-last-match',
+            pastHighWatermark: mutant === 'tags-read-past-high-watermark',
           });
           return reply.code(200).send({
             topic,

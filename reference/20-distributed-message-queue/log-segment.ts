@@ -24,6 +24,10 @@ export interface SegmentOptions {
   skipTagIndexOnOpen?: boolean;
   /** Write records without their tags, keeping them only in the index (only for the tags-not-in-record mutant). */
   tagsOutOfRecord?: boolean;
+  /** Keep a batch's tags at a segment roll (only for the roll-keeps-batch-tags mutant). */
+  keepTagsAtRoll?: boolean;
+  /** Leave the tags out of each record's CRC (only for the tags-outside-crc mutant). */
+  crcWithoutTags?: boolean;
   log?: (message: string) => void;
 }
 
@@ -73,7 +77,7 @@ export class LogSegment {
     let at = 0;
     let reason: string | null = null;
     while (at < fileSize) {
-      const d = decodeRecord(buf, at, this.options.verifyCrc !== false);
+      const d = decodeRecord(buf, at, this.options.verifyCrc !== false, this.options.crcWithoutTags);
       if (d.kind === 'torn') {
         reason = 'torn write at the tail';
         break;
@@ -155,7 +159,12 @@ export class LogSegment {
     const got = readSync(this.fd, buf, 0, buf.length, start);
     const out: LogRecord[] = [];
     for (let i = first; i <= last; i++) {
-      const d = decodeRecord(buf.subarray(0, got), this.positions[i]! - start, this.options.verifyCrc !== false);
+      const d = decodeRecord(
+        buf.subarray(0, got),
+        this.positions[i]! - start,
+        this.options.verifyCrc !== false,
+        this.options.crcWithoutTags,
+      );
       if (d.kind !== 'record' || d.record.offset !== this.baseOffset + i) {
         onDamage(this.baseOffset + i, d.kind === 'record' ? 'wrong offset' : d.kind === 'torn' ? 'torn' : d.reason);
         break;
@@ -181,7 +190,7 @@ export class LogSegment {
     const i = offset - this.baseOffset;
     const buf = Buffer.allocUnsafe(this.bytesAt(offset));
     const got = readSync(this.fd, buf, 0, buf.length, this.positions[i]!);
-    const d = decodeRecord(buf.subarray(0, got), 0, this.options.verifyCrc !== false);
+    const d = decodeRecord(buf.subarray(0, got), 0, this.options.verifyCrc !== false, this.options.crcWithoutTags);
     if (d.kind === 'record' && d.record.offset === offset) return d.record;
     onDamage(offset, d.kind === 'record' ? 'wrong offset' : d.kind === 'torn' ? 'torn' : d.reason);
     return null;

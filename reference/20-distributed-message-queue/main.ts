@@ -52,6 +52,8 @@ await runServer({
         skipSegmentRest: mutant === 'fetch-skips-segment-rest', // MUTANT fetch-skips-segment-rest
         skipTagIndexOnOpen: mutant === 'tag-index-not-rebuilt', // MUTANT tag-index-not-rebuilt
         tagsOutOfRecord: mutant === 'tags-not-in-record', // MUTANT tags-not-in-record
+        keepTagsAtRoll: mutant === 'roll-keeps-batch-tags', // MUTANT roll-keeps-batch-tags
+        crcWithoutTags: mutant === 'tags-outside-crc', // MUTANT tags-outside-crc
         log: (m) => (app ? app.log.warn(m) : console.error(m)),
       },
       mutant === 'retention-in-seconds',

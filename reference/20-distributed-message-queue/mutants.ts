@@ -166,6 +166,23 @@ export const MUTANTS = [
     description: 'tags are kept in the in-memory index only, never written with the record: fetched messages have none',
   },
   {
+    name: 'tags-match-ignores-case',
+    breaks: 'MQ-C9',
+    description: 'a filtered fetch matches tags case-insensitively: `red` also answers messages tagged `RED`',
+  },
+  {
+    name: 'roll-keeps-batch-tags',
+    breaks: 'MQ-C9',
+    description:
+      "a batch that crosses a segment roll keeps the full segment's tags for the new one: its tag index is shifted until a restart",
+  },
+  {
+    name: 'tags-outside-crc',
+    breaks: 'MQ-F2',
+    description:
+      "a record's CRC covers its offset, timestamp, key and value but not its tags: a flipped bit in a tag is served",
+  },
+  {
     name: 'tag-index-not-rebuilt',
     breaks: 'MQ-F1',
     description:
@@ -241,6 +258,12 @@ export const MUTANTS = [
     name: 'fetch-reads-past-high-watermark',
     breaks: 'MQ-F4',
     description: 'fetch answers records above the high watermark (not yet on every in-sync replica)',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'tags-read-past-high-watermark',
+    breaks: 'MQ-F4',
+    description: 'a fetch filtered by tags answers matches above the high watermark (not yet on every in-sync replica)',
     manifest: CLUSTER_MANIFEST,
   },
   {

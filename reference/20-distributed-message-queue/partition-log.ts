@@ -75,20 +75,24 @@ export class PartitionLog {
     let batchBytes = 0;
     for (const m of messages) {
       const tags = m.tags?.length ? m.tags : null;
-      const encoded = encodeRecord({
-        offset: this.endOffset + batch.length,
-        timestamp,
-        key: m.key,
-        value: m.value,
-        // MUTANT tags-not-in-record: the tags are kept in the index only, never written with the record.
-        tags: this.options.tagsOutOfRecord ? undefined : (tags ?? undefined),
-      });
+      const encoded = encodeRecord(
+        {
+          offset: this.endOffset + batch.length,
+          timestamp,
+          key: m.key,
+          value: m.value,
+          // MUTANT tags-not-in-record: the tags are kept in the index only, never written with the record.
+          tags: this.options.tagsOutOfRecord ? undefined : (tags ?? undefined),
+        },
+        this.options.crcWithoutTags,
+      );
       if (this.active.size + batchBytes > 0 && this.active.size + batchBytes + encoded.length > this.segmentBytes) {
         // The active segment is full: it is closed (read-only from now on) and a new one starts at this offset.
         // MUTANT roll-drops-pending-batch: the part of the batch meant for the full segment is never written.
         if (batch.length && !this.options.dropPendingAtRoll) this.active.append(batch, timestamp, durable, batchTags);
         batch = [];
-        batchTags = [];
+        // MUTANT roll-keeps-batch-tags: the full segment's share of the tags stays, shifting the new one's index.
+        if (!this.options.keepTagsAtRoll) batchTags = [];
         batchBytes = 0;
         this.roll();
       }
@@ -114,7 +118,7 @@ export class PartitionLog {
     for (const r of records) {
       if (r.offset !== this.endOffset)
         throw new Error(`${this.dir}: replicated offset ${r.offset} does not continue the log at ${this.endOffset}`);
-      const encoded = encodeRecord(r);
+      const encoded = encodeRecord(r, this.options.crcWithoutTags);
       if (this.active.size > 0 && this.active.size + encoded.length > this.segmentBytes) this.roll();
       this.active.append([encoded], r.timestamp, false, [r.tags?.length ? r.tags : null]);
     }

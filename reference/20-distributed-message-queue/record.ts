@@ -21,7 +21,8 @@ export interface LogRecord {
   tags?: readonly string[] | undefined;
 }
 
-export function encodeRecord(r: LogRecord): Buffer {
+/** `crcWithoutTags` only for the tags-outside-crc mutant: the checksum stops where the value ends. */
+export function encodeRecord(r: LogRecord, crcWithoutTags = false): Buffer {
   const key = r.key === null ? null : Buffer.from(r.key, 'utf8');
   const value = Buffer.from(r.value, 'utf8');
   const tags = (r.tags ?? []).map((t) => Buffer.from(t, 'utf8'));
@@ -36,6 +37,7 @@ export function encodeRecord(r: LogRecord): Buffer {
   if (key) at += key.copy(buf, at);
   buf.writeUInt32BE(value.length, at);
   at += 4 + value.copy(buf, at + 4);
+  const valueEnd = at;
   if (tags.length) {
     at = buf.writeUInt8(tags.length, at);
     for (const t of tags) {
@@ -43,7 +45,8 @@ export function encodeRecord(r: LogRecord): Buffer {
       at += t.copy(buf, at);
     }
   }
-  buf.writeUInt32BE(crc32(buf.subarray(PREFIX)), 4);
+  // MUTANT tags-outside-crc: the tag bytes are left out of the checksum.
+  buf.writeUInt32BE(crc32(buf.subarray(PREFIX, crcWithoutTags ? valueEnd : buf.length)), 4);
   return buf;
 }
 
@@ -56,16 +59,17 @@ export type Decoded =
 
 /**
  * Decodes the record at `at`. `verifyCrc` is false only for the crc-not-checked mutant: a record is then taken as
- * it stands, damaged or not.
+ * it stands, damaged or not. `crcWithoutTags` only for the tags-outside-crc mutant.
  */
-export function decodeRecord(buf: Buffer, at: number, verifyCrc = true): Decoded {
+export function decodeRecord(buf: Buffer, at: number, verifyCrc = true, crcWithoutTags = false): Decoded {
   if (buf.length - at < PREFIX) return { kind: 'torn' };
   const length = buf.readUInt32BE(at);
   if (length < 4 + MIN_BODY) return { kind: 'corrupt', reason: `record length ${length} is too small` };
   if (buf.length - at - 4 < length) return { kind: 'torn' };
   const end = at + 4 + length;
   const stored = buf.readUInt32BE(at + 4);
-  if (verifyCrc && crc32(buf.subarray(at + PREFIX, end)) !== stored) return { kind: 'corrupt', reason: 'CRC mismatch' };
+  if (verifyCrc && !crcWithoutTags && crc32(buf.subarray(at + PREFIX, end)) !== stored)
+    return { kind: 'corrupt', reason: 'CRC mismatch' };
   const offset = Number(buf.readBigUInt64BE(at + PREFIX));
   const timestamp = Number(buf.readBigUInt64BE(at + PREFIX + 8));
   const keyLength = buf.readInt32BE(at + PREFIX + 16);
@@ -77,6 +81,8 @@ export function decodeRecord(buf: Buffer, at: number, verifyCrc = true): Decoded
   p += 4;
   if (p + valueLength > end) return { kind: 'corrupt', reason: 'bad value length' };
   const value = buf.toString('utf8', p, p + valueLength);
+  if (verifyCrc && crcWithoutTags && crc32(buf.subarray(at + PREFIX, p + valueLength)) !== stored)
+    return { kind: 'corrupt', reason: 'CRC mismatch' };
   const tags = decodeTags(buf, p + valueLength, end);
   if (!tags) return { kind: 'corrupt', reason: 'bad tags' };
   const record: LogRecord = { offset, timestamp, key, value };

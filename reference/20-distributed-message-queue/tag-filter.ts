@@ -11,10 +11,15 @@ const HW_POLL_MS = 50;
 export type TagMatcher = (tags: readonly string[] | null) => boolean;
 
 /** The fetch's `tags` (comma-separated, validated by the spec) as a matcher: any of them, or all for the mutant. */
-export function tagMatcher(query: string, matchAll = false): TagMatcher {
+export function tagMatcher(query: string, matchAll = false, ignoreCase = false): TagMatcher {
   const wanted = new Set(query.split(','));
   // MUTANT tags-match-all: a message must carry every tag named, not one of them.
   if (matchAll) return (tags) => [...wanted].every((t) => (tags ?? []).includes(t));
+  // MUTANT tags-match-ignores-case: `paid` also matches `Paid` and `PAID`.
+  if (ignoreCase) {
+    const lower = new Set([...wanted].map((t) => t.toLowerCase()));
+    return (tags) => (tags ?? []).some((t) => lower.has(t.toLowerCase()));
+  }
   return (tags) => (tags ?? []).some((t) => wanted.has(t));
 }
 
@@ -31,10 +36,13 @@ export interface FilteredFetch {
   limitBeforeFilter?: boolean;
   /** MUTANT tags-next-offset-at-last-match: nextOffset stops after the last match, not past the records skipped. */
   nextAtLastMatch?: boolean;
+  /** MUTANT tags-read-past-high-watermark: the look goes to the log's end, past the high watermark. */
+  pastHighWatermark?: boolean;
 }
 
 function readOnce(f: FilteredFetch, at: number, end: number): FilteredRead {
-  if (!f.limitBeforeFilter) return f.log.readFiltered(at, end, f.maxBytes, f.matches);
+  if (!f.limitBeforeFilter)
+    return f.log.readFiltered(at, f.pastHighWatermark ? f.log.endOffset : end, f.maxBytes, f.matches);
   const read = f.log.read(at, f.maxBytes).filter((r) => r.offset < end);
   return { records: read.filter((r) => f.matches(r.tags ?? null)), nextOffset: at + read.length };
 }

@@ -82,14 +82,14 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
     // acks=1 needs the leader alone.
     const one = await api.produce(topic, {
       acks: '1',
-      messages: [{ partition: p, value: 'acks 1, followers stopped' }],
+      messages: [{ partition: p, value: 'acks 1, followers stopped', tags: ['hw'] }],
     });
     ctx.expect(one.status === 200, `acks=1 with the followers stopped answered ${one.status ?? one.error}`, one);
     acked.push({
       ...(one.body as { records: Acked[] }).records[0]!,
       key: null,
       value: 'acks 1, followers stopped',
-      tags: [],
+      tags: ['hw'],
     });
     // Consumers read below the high watermark only: the acks=1 message is on the leader alone (until the ISR shrinks
     // to it), so a fetch may not answer it above the endOffset it reports.
@@ -100,6 +100,15 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
       beyond.length === 0,
       `a fetch of ${topic}/${p} with both followers stopped answered offset ${beyond.join(', ')} at or past its endOffset ${r.endOffset} (the high watermark: what every in-sync replica has)`,
       read,
+    );
+    // The same for a fetch filtered by tags (the broker filters on the leader: below the high watermark too).
+    const filtered = await api.fetch(topic, p, { offset: 0, tags: ['hw'] });
+    const fr = okBody<FetchResult>(ctx, filtered, 200, `fetching ${topic}/${p} filtered by tag hw, followers stopped`);
+    const beyondFiltered = fr.messages.filter((m) => m.offset >= fr.endOffset).map((m) => m.offset);
+    ctx.expect(
+      beyondFiltered.length === 0 && fr.nextOffset <= fr.endOffset,
+      `a fetch of ${topic}/${p} filtered by tag hw with both followers stopped answered offset ${beyondFiltered.join(', ')} (nextOffset ${fr.nextOffset}) at or past its endOffset ${fr.endOffset} (the high watermark)`,
+      filtered,
     );
     const started = Date.now();
     const all = await api.produce(topic, {

@@ -1,6 +1,7 @@
-// MQ-F1..F3: kill -9 of the broker, a torn write and a flipped byte at a segment's tail, and a consumer that dies
-// before committing. After every fault, everything acknowledged in the whole check is read back and the log is
-// written again.
+// MQ-F1..F3: kill -9 of the broker, a torn write and a flipped byte (in a value, in a tag) at a segment's tail, and
+// a consumer that dies before committing. After every fault, everything acknowledged in the whole check is read back
+// and the log is written again.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckContext } from '../../core/check-context.ts';
@@ -180,7 +181,7 @@ export async function tornSegmentTail(ctx: CheckContext): Promise<void> {
   const last = (tag: string) => `${tag}-${uniqueName('tail')}-${'z'.repeat(200)}`;
   const damage: Record<string, unknown>[] = [];
 
-  for (const how of ['torn', 'flipped'] as const) {
+  for (const how of ['torn', 'flipped', 'flipped tag'] as const) {
     acked.push(
       ...(await produceAcked(
         ctx,
@@ -189,7 +190,12 @@ export async function tornSegmentTail(ctx: CheckContext): Promise<void> {
         Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: `${how} ${i} ü😀`, key: i % 2 ? `k${i}` : null })),
       )),
     );
-    const [victim] = await produceAcked(ctx, api, topic, [{ partition: 0, value: last(how) }]);
+    // The tags are stored under the record's checksum too: the third victim carries one, and the bit flipped is in it.
+    const tag = `crc-${randomBytes(8).toString('hex')}`;
+    const [victim] = await produceAcked(ctx, api, topic, [
+      { partition: 0, value: last(how.replace(' ', '-')), ...(how === 'flipped tag' ? { tags: [tag] } : {}) },
+    ]);
+    let damaged = true;
     await ctx.target.kill();
     ctx.changed('killed (kill -9), damaged a segment tail and restarted the broker');
     try {
@@ -198,18 +204,30 @@ export async function tornSegmentTail(ctx: CheckContext): Promise<void> {
       if (how === 'torn') {
         // A torn write: the file ends in the middle of the last record's value.
         truncateSync(file, at + 100);
+      } else if (how === 'flipped tag') {
+        // A flipped bit inside the last record's tag (`c` becomes `g`): a broker that stores the tag beside its value
+        // must catch it by the checksum. One that keeps tags elsewhere is not damaged here (said in the evidence).
+        const bytes = readFileSync(file);
+        const tagAt = bytes.lastIndexOf(Buffer.from(tag, 'utf8'));
+        if (tagAt > at) {
+          bytes[tagAt]! ^= 0x04;
+          writeFileSync(file, bytes);
+        } else damaged = false;
+        damage.push({ how, tagFound: damaged, at: tagAt, offset: victim!.offset });
       } else {
         // A flipped bit inside the last record's value: the record is whole, its CRC fails.
         const bytes = readFileSync(file);
         bytes[at + 100]! ^= 0x04;
         writeFileSync(file, bytes);
       }
-      damage.push({ how, file: file.split('/').slice(-2).join('/'), at: at + 100, offset: victim!.offset });
+      if (how !== 'flipped tag')
+        damage.push({ how, file: file.split('/').slice(-2).join('/'), at: at + 100, offset: victim!.offset });
     } finally {
       // Up again whatever happened (a skip because the layout is not the spec README's leaves it running too).
       await ctx.target.start();
     }
-    await verifyAfterDamage(ctx, api, topic, acked, victim!, `after a ${how} tail`);
+    if (damaged) await verifyAfterDamage(ctx, api, topic, acked, victim!, `after a ${how} tail`);
+    else acked.push(victim!);
   }
   // One more kill -9 without damage: what was written after the recoveries must survive too (a recovery that
   // left the damaged bytes in place loses it now).

@@ -91,10 +91,12 @@ export async function tagConformance(ctx: CheckContext): Promise<void> {
     log.push(...acked);
     return acked;
   };
-  // A mix: no tags, one tag, several, the longest and the most a message may carry, the whole character set.
+  // A mix: no tags, one tag, several, the longest and the most a message may carry, the whole character set, and
+  // one spelt in capitals (tags are matched as spelt: `RED` is not `red`).
   const shapes: (string[] | undefined)[] = [
     undefined,
     ['red'],
+    ['RED'],
     ['blue'],
     ['red', 'blue'],
     [],
@@ -196,9 +198,34 @@ export async function tagConformance(ctx: CheckContext): Promise<void> {
     `reading tags red,bulk by nextOffset answered [${seen}], not the matching [${matching}]`,
   );
 
+  await acrossSegmentRolls(ctx, api);
   await filteredLongPoll(ctx, api, topic, log, produce);
   await scanLimit(ctx, api, topic, log, produce);
   await badTags(ctx, api, topic);
+}
+
+/**
+ * Batches that cross segment rolls (the smallest segmentBytes), read filtered before any restart: every message of
+ * the new segment is filtered by its own tags, not by those of the batch's part written to the full one.
+ */
+async function acrossSegmentRolls(ctx: CheckContext, api: MqApi): Promise<void> {
+  const topic = await freshTopic(ctx, api, 1, { segmentBytes: 1024 }, 'c9r');
+  const log: Acked[] = [];
+  for (let b = 0; b < 3; b++)
+    log.push(
+      ...(await produceAcked(
+        ctx,
+        api,
+        topic,
+        Array.from({ length: 25 }, (_, i) => ({
+          partition: 0,
+          value: `roll ${b}.${i} ${'r'.repeat(40)}`,
+          ...(i % 3 === 0 ? { tags: ['roll-a'] } : i % 3 === 1 ? { tags: [`roll-b${b}`, 'roll-c'] } : {}),
+        })),
+      )),
+    );
+  for (const tags of [['roll-a'], ['roll-c'], ['roll-b1']])
+    await expectFilteredPartition(ctx, api, topic, 0, log, tags, `tags ${tags} over segments of 1024 bytes`);
 }
 
 /** A filtered long poll: a message without the tag does not answer it; one with it does, at once. */

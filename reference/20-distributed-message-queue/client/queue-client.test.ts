@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type NatsServer,
@@ -17,7 +18,7 @@ import { loadManifest } from '../../../harness/core/manifest.ts';
 import { ProcessTarget } from '../../../harness/core/process-target.ts';
 import { HttpQueueClient } from './http-queue-client.ts';
 import { NatsQueueClient } from './nats-queue-client.ts';
-import { partitionOf, type QueueClient, type QueueMessage } from './queue-client.ts';
+import type { QueueClient, QueueMessage } from './queue-client.ts';
 
 const natsMissing = await natsServerMissing();
 const MANIFEST = new URL('../manifest.json', import.meta.url).pathname;
@@ -35,6 +36,9 @@ async function until(done: () => boolean, what: () => string, ms = 15_000): Prom
 const produced = (n: number, tag: string) =>
   Array.from({ length: n }, (_, i) => ({ key: KEYS[i % KEYS.length]!, value: `${tag}:${KEYS[i % KEYS.length]}:${i}` }));
 
+/** The spec's key -> partition, computed here (not by the library under test): CRC-32 of the UTF-8 key, unsigned. */
+const specPartition = (key: string, partitions: number) => crc32(Buffer.from(key, 'utf8')) % partitions;
+
 /** Each key's values in the order the handler got them (repeats included). */
 function perKey(seen: readonly QueueMessage[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -42,7 +46,16 @@ function perKey(seen: readonly QueueMessage[]): Map<string, string[]> {
   return out;
 }
 
-function contract(name: string, open: () => Promise<QueueClient>, close: () => Promise<void>) {
+/**
+ * `open` starts the queue and a client of it; `another` opens a second client of the same queue (its own caches, as
+ * another process would have).
+ */
+function contract(
+  name: string,
+  open: () => Promise<QueueClient>,
+  another: () => Promise<QueueClient>,
+  close: () => Promise<void>,
+) {
   describe(`queue client contract: ${name}`, () => {
     let q: QueueClient;
     const topic = `orders_${Date.now().toString(36)}`;
@@ -79,7 +92,7 @@ function contract(name: string, open: () => Promise<QueueClient>, close: () => P
         for (const [key, values] of perKey(seen))
           expect(values).toEqual(want.filter((m) => m.key === key).map((m) => m.value));
         for (const m of seen) {
-          expect(m.partition).toBe(partitionOf(m.key!, 3));
+          expect(m.partition, m.key!).toBe(specPartition(m.key!, 3));
           expect(m.deliveries).toBe(1);
           expect(m.topic).toBe(topic);
         }
@@ -186,6 +199,141 @@ function contract(name: string, open: () => Promise<QueueClient>, close: () => P
         await new Promise((r) => setTimeout(r, 300));
         await s.close();
         expect(seen.map((m) => m.value)).toEqual(['c:k9:0']);
+        // startAt is only where a group with nothing committed starts: back with the same option, the group goes
+        // on from its position, so what was produced while it was away is handed over.
+        await q.produce(topic, [{ key: 'k9', value: 'c:k9:1' }]);
+        const back = await q.subscribe(
+          topic,
+          'g4',
+          (m) => {
+            seen.push(m);
+          },
+          { maxWaitMs: 200, startAt: 'latest', sessionTimeoutMs: 1000 },
+        );
+        await q.produce(topic, [{ key: 'k9', value: 'c:k9:2' }]);
+        await until(
+          () => seen.length >= 3,
+          () => `handed over on return: ${seen.slice(1).map((m) => m.value)}`,
+        );
+        await new Promise((r) => setTimeout(r, 300));
+        await back.close();
+        expect(seen.map((m) => m.value)).toEqual(['c:k9:0', 'c:k9:1', 'c:k9:2']);
+      },
+      timeLimit(60_000),
+    );
+
+    it(
+      "keeps an existing topic's partitions when another client creates it again with another count",
+      async () => {
+        const seen: QueueMessage[] = [];
+        const s = await q.subscribe(
+          topic,
+          'g5',
+          (m) => {
+            seen.push(m);
+          },
+          { maxWaitMs: 200, startAt: 'latest' },
+        );
+        const other = await another();
+        try {
+          await other.createTopic(topic, { partitions: 5 });
+          await other.produce(
+            topic,
+            KEYS.map((key) => ({ key, value: `d:${key}` })),
+          );
+        } finally {
+          await other.close();
+        }
+        await until(
+          () => seen.length >= KEYS.length,
+          () => `${seen.length} of ${KEYS.length}`,
+        );
+        await s.close();
+        for (const m of seen) expect(m.partition, m.key!).toBe(specPartition(m.key!, 3));
+      },
+      timeLimit(60_000),
+    );
+
+    it(
+      'keeps messages for the retention period given at creation',
+      async () => {
+        const kept = `${topic}_kept`;
+        await q.createTopic(kept, { partitions: 1, retentionMs: 600_000 });
+        await q.produce(
+          kept,
+          ['r0', 'r1', 'r2'].map((value) => ({ key: 'k0', value })),
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+        const seen: QueueMessage[] = [];
+        const s = await q.subscribe(
+          kept,
+          'g6',
+          (m) => {
+            seen.push(m);
+          },
+          { maxWaitMs: 200 },
+        );
+        await until(
+          () => seen.length >= 3,
+          () => `${seen.map((m) => m.value)} of r0, r1, r2 (produced a second ago, kept for ten minutes)`,
+          5_000,
+        );
+        await s.close();
+        expect(seen.map((m) => m.value)).toEqual(['r0', 'r1', 'r2']);
+      },
+      timeLimit(60_000),
+    );
+
+    it(
+      'commits the message whose handler was running when the subscription closed',
+      async () => {
+        const closing = `${topic}_close`;
+        await q.createTopic(closing, { partitions: 1 });
+        await q.produce(
+          closing,
+          ['x0', 'x1', 'x2'].map((value) => ({ key: 'k0', value })),
+        );
+        const seen: string[] = [];
+        let release = () => {};
+        const held = new Promise<void>((r) => {
+          release = r;
+        });
+        const s = await q.subscribe(
+          closing,
+          'g7',
+          async (m) => {
+            seen.push(m.value);
+            if (m.value === 'x1') await held;
+          },
+          { maxWaitMs: 200, sessionTimeoutMs: 1000 },
+        );
+        await until(
+          () => seen.includes('x1'),
+          () => `handed over ${seen}`,
+        );
+        // close() waits for the handler in progress, then commits what it consumed: x1 included.
+        const closed = s.close();
+        await new Promise((r) => setTimeout(r, 300));
+        release();
+        await closed;
+        const later: string[] = [];
+        const again = await q.subscribe(
+          closing,
+          'g7',
+          (m) => {
+            later.push(m.value);
+          },
+          { maxWaitMs: 200, sessionTimeoutMs: 1000 },
+        );
+        await until(
+          () => later.includes('x2'),
+          () => `handed over on return: ${later}`,
+        );
+        // A message handed over but never acknowledged comes back after the session (1 s) on both sides.
+        await new Promise((r) => setTimeout(r, 1500));
+        await again.close();
+        expect(seen.slice(0, 2)).toEqual(['x0', 'x1']);
+        expect(later, 'x0 and x1 were consumed before the close: only x2 is due').toEqual(['x2']);
       },
       timeLimit(60_000),
     );
@@ -201,6 +349,7 @@ contract(
     broker = { target, runDir };
     return new HttpQueueClient(target.nodeUrl());
   },
+  async () => new HttpQueueClient(broker!.target.nodeUrl()),
   async () => {
     await broker?.target.close();
     if (broker) rmSync(broker.runDir, { recursive: true, force: true });
@@ -383,6 +532,7 @@ if (natsMissing === null)
       nats = await startNatsServer();
       return NatsQueueClient.connect(nats.url);
     },
+    async () => NatsQueueClient.connect(nats!.url),
     async () => {
       await nats?.stop();
     },

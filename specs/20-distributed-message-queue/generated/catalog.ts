@@ -118,7 +118,7 @@ export const catalog = {
     {
       "id": "MQ-C9",
       "kind": "conformance",
-      "title": "Tag filtering - messages keep their tags; a fetch naming tags answers exactly the messages carrying any of them, at their own offsets, with a nextOffset past those skipped (also when maxBytes or the 10,000-message look ends the batch among skipped ones); a filtered long poll is answered only by a matching message; bad tags are 400",
+      "title": "Tag filtering - messages keep their tags; a fetch naming tags answers exactly the messages carrying any of them, at their own offsets, with a nextOffset past those skipped (also when maxBytes or the 10,000-message look ends the batch among skipped ones); tags are matched as spelt (case included); batches crossing segment rolls filter right before any restart; a filtered long poll is answered only by a matching message; bad tags are 400",
       "covers": [
         "produce",
         "fetch"
@@ -196,7 +196,7 @@ export const catalog = {
     {
       "id": "MQ-F2",
       "kind": "fault",
-      "title": "A torn write and a flipped byte at a segment's tail - after recovery only the damaged record is gone, everything before it is served intact, and nothing fails its CRC",
+      "title": "A torn write and a flipped byte at a segment's tail (in a value, and in a tag) - after recovery only the damaged record is gone, everything before it is served intact, and nothing fails its CRC",
       "covers": [
         "fault:2"
       ],
@@ -240,7 +240,7 @@ export const catalog = {
     {
       "id": "MQ-F4",
       "kind": "fault",
-      "title": "acks=all is answered only once every in-sync replica has the batch - with both followers of a partition stopped (SIGSTOP) an acks=all produce is never answered 200, it is refused 503 not_enough_replicas once the ISR falls below minInsyncReplicas; acks=1 is answered by the leader alone; a fetch meanwhile serves nothing at or past the endOffset (high watermark) it reports",
+      "title": "acks=all is answered only once every in-sync replica has the batch - with both followers of a partition stopped (SIGSTOP) an acks=all produce is never answered 200, it is refused 503 not_enough_replicas once the ISR falls below minInsyncReplicas; acks=1 is answered by the leader alone; a fetch meanwhile (also one filtered by tags) serves nothing at or past the endOffset (high watermark) it reports",
       "covers": [
         "fault:4"
       ],
