@@ -38,6 +38,12 @@ describe('bugs.yaml', () => {
     expect(() => file(entry('new-bug', '{}'))).toThrow(/status must be one of/);
   });
 
+  it('refuses a `test:` that does not name a test file of the repository (a bug graded by a test file, not checks)', () => {
+    const withTest = (t: string) => file(`${entry('new-bug')}    test: ${t}\n`);
+    expect(() => withTest('reference/nowhere/missing.test.ts')).toThrow(/new-bug: test must name a \*\.test\.ts file/);
+    expect(() => withTest('README.md')).toThrow(/test must name/);
+  });
+
   it('loads every checked-in fixtures/blind-bugs/<chapter>/bugs.yaml', () => {
     const slugs = readdirSync(join(rootDir, 'fixtures', 'blind-bugs'), { withFileTypes: true })
       .filter((d) => d.isDirectory())

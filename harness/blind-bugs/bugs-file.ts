@@ -26,6 +26,9 @@ export interface BlindBug {
   /** The chapter's deployment variant the bug lives in (`sdgrade test --variant`): its env, settings and the checks
    * that apply to it; graded against a baseline of the same variant. */
   variant?: string;
+  /** A test file (from the repository's root) that grades the bug instead of the chapter's checks: for code no check
+   * runs, such as a client library inside the user's process. Its failed tests are the catches. */
+  test?: string;
   equivalent: string | null;
   /** How the checks graded it when it was written; `pending` when bugs.yaml leaves it out (not graded yet). */
   before: Grading;
@@ -77,6 +80,9 @@ export function parseBugsFile(text: string, dir: string, source: string): BugsFi
     const variant = b.variant === undefined || b.variant === null ? undefined : String(b.variant);
     if (variant !== undefined && !/^[a-z0-9][a-z0-9_-]*$/.test(variant))
       throw new Error(`${where}: variant must be the name of one of the chapter's deployment variants`);
+    const test = b.test === undefined || b.test === null ? undefined : String(b.test);
+    if (test !== undefined && !(/\.test\.ts$/.test(test) && existsSync(join(dir, '..', '..', '..', test))))
+      throw new Error(`${where}: test must name a *.test.ts file of the repository (got ${test})`);
     const equivalent = typeof b.equivalent === 'string' && b.equivalent.trim() ? b.equivalent.trim() : null;
     // A new entry leaves `before` out until it has been graded: the same as `{ status: pending }`.
     const before: Grading =
@@ -95,6 +101,7 @@ export function parseBugsFile(text: string, dir: string, source: string): BugsFi
       path,
       env: env as Record<string, string>,
       ...(variant ? { variant } : {}),
+      ...(test ? { test } : {}),
       equivalent,
       before,
       ...(after ? { after } : {}),

@@ -13,6 +13,7 @@ import { ensureDir } from '../mutate/run-mutate.ts';
 import { type BlindBug, type BugsFile, blindBugsDir, type Grading, loadBugsFile, powerFigures } from './bugs-file.ts';
 import { makePatchedWorkspace } from './patched-workspace.ts';
 import { runBlindBugs } from './run-blind-bugs.ts';
+import { testFileGrader } from './test-file-grader.ts';
 
 export interface BlindBugsCliOptions {
   only?: string[];
@@ -50,7 +51,8 @@ export async function cmdBlindBugs(chapter: string, o: BlindBugsCliOptions): Pro
     ...(o.only ? { only: o.only } : {}),
     baseline: o.baseline,
     timeoutMs: o.timeoutMs,
-    grader: (path) => {
+    grader: (path, test) => {
+      if (test) return testFileGrader(test);
       if (path === 'embedded') return embedded;
       const env = NEEDS[path];
       return process.env[env] ? real : { skip: `lives on the ${path} path: set ${env} to grade it` };
@@ -91,7 +93,9 @@ function listBugs(slug: string, file: BugsFile, only: string[] | undefined): num
   }
   console.log(`blind bugs of ${slug}: ${recordedFigures(file)}`);
   for (const b of file.bugs.filter((x) => !only?.length || only.includes(x.id))) {
-    const where = [b.path, ...(b.variant ? [`variant ${b.variant}`] : [])].join(', ');
+    const where = [b.path, ...(b.variant ? [`variant ${b.variant}`] : []), ...(b.test ? [`test ${b.test}`] : [])].join(
+      ', ',
+    );
     const after = b.after ? `, after: ${graded(b.after)}${b.after.mutant ? ` (mutant ${b.after.mutant})` : ''}` : '';
     console.log(`  ${b.id} [${where}] before: ${graded(b.before)}${after}`);
   }

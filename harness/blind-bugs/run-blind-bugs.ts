@@ -25,7 +25,8 @@ export interface BlindBugsReport {
   chapter: string;
   /** The unpatched reference, graded as the default deployment. */
   baseline: { failed: string[]; ms: number } | null;
-  /** The unpatched reference graded as each deployment variant a bug lives in. */
+  /** The unpatched reference graded as each deployment variant a bug lives in, and by each bug's test file (`test
+   * <file>`). */
   variantBaselines: Record<string, { failed: string[]; ms: number }>;
   bugs: BugResult[];
   regressions: number;
@@ -37,11 +38,17 @@ export interface RunBlindBugsOptions {
   only?: string[];
   baseline: boolean;
   timeoutMs: number;
-  /** Grades a workspace; `path` says which stores the bug needs (null: skip with that reason). */
-  grader: (path: BlindBug['path']) => Grader | { skip: string };
+  /** Grades a workspace; `path` says which stores the bug needs, `test` the test file that grades it instead of the
+   * checks (a skip carries its reason). */
+  grader: (path: BlindBug['path'], test?: string) => Grader | { skip: string };
   workspace: (patchFile: string | null) => { dir: string; remove(): void };
   patchPath: (bug: BlindBug) => string;
   log: (line: string) => void;
+}
+
+/** Which unpatched baseline a bug's failures are compared with: its test file's, its variant's, or (none) the default. */
+function baselineKey(bug: BlindBug): string | undefined {
+  return bug.test ? `test ${bug.test}` : bug.variant;
 }
 
 function failedIds(g: GradeOutcome): string[] {
@@ -63,12 +70,12 @@ export async function runBlindBugs(o: RunBlindBugsOptions): Promise<BlindBugsRep
 
   // The unpatched reference first, as the default deployment and as each variant a graded bug lives in (on the
   // stores that variant's bugs need): a check that fails there is noise on this machine, not a catch.
-  const gradeBaseline = async (path: BlindBug['path'], variant?: string) => {
-    const grader = o.grader(path);
+  const gradeBaseline = async (path: BlindBug['path'], variant?: string, test?: string) => {
+    const grader = o.grader(path, test);
     if ('skip' in grader) return null;
     const ws = o.workspace(null);
     const t = performance.now();
-    const label = variant ? `baseline (variant ${variant})` : 'baseline';
+    const label = test ? `baseline (${test})` : variant ? `baseline (variant ${variant})` : 'baseline';
     try {
       const g = await grader({ workspace: ws.dir, env: {}, timeoutMs: o.timeoutMs, ...(variant ? { variant } : {}) });
       if (g.status === 'error' || g.status === 'timeout')
@@ -91,18 +98,22 @@ export async function runBlindBugs(o: RunBlindBugsOptions): Promise<BlindBugsRep
     if ('skip' in grader) throw new Error(grader.skip);
     baseline = await gradeBaseline('embedded');
     for (const bug of bugs) {
-      if (!bug.variant || bug.variant in variantBaselines) continue;
-      const b = await gradeBaseline(bug.path, bug.variant);
-      if (b) variantBaselines[bug.variant] = b;
+      const key = baselineKey(bug);
+      if (!key || key in variantBaselines) continue;
+      const b = await gradeBaseline(bug.path, bug.variant, bug.test);
+      if (b) variantBaselines[key] = b;
     }
   }
-  const noiseOf = (bug: BlindBug) => new Set((bug.variant ? variantBaselines[bug.variant] : baseline)?.failed ?? []);
+  const noiseOf = (bug: BlindBug) => {
+    const key = baselineKey(bug);
+    return new Set((key ? variantBaselines[key] : baseline)?.failed ?? []);
+  };
 
   const results: BugResult[] = [];
   for (const [i, bug] of bugs.entries()) {
     const expected = (bug.after ?? bug.before).status;
     const t = performance.now();
-    const grader = o.grader(bug.path);
+    const grader = o.grader(bug.path, bug.test);
     let r: Omit<BugResult, 'verdict' | 'ms'>;
     if ('skip' in grader) {
       r = { id: bug.id, path: bug.path, expected, status: 'skipped', by: [], noise: [], reason: grader.skip };
