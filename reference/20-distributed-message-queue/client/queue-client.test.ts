@@ -20,6 +20,13 @@ import { HttpQueueClient } from './http-queue-client.ts';
 import { NatsQueueClient } from './nats-queue-client.ts';
 import type { QueueClient, QueueMessage } from './queue-client.ts';
 
+/** A handler that keeps what it is handed, in order. */
+const into =
+  (list: QueueMessage[]) =>
+  (m: QueueMessage): void => {
+    list.push(m);
+  };
+
 const natsMissing = await natsServerMissing();
 const MANIFEST = new URL('../manifest.json', import.meta.url).pathname;
 const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
@@ -74,14 +81,7 @@ function contract(
       "hands every message to a group once a clean run is over, each key in the order produced, on its key's partition",
       async () => {
         const seen: QueueMessage[] = [];
-        const s = await q.subscribe(
-          topic,
-          'g1',
-          (m) => {
-            seen.push(m);
-          },
-          { maxWaitMs: 200, sessionTimeoutMs: 1000 },
-        );
+        const s = await q.subscribe(topic, 'g1', into(seen), { maxWaitMs: 200, sessionTimeoutMs: 1000 });
         await until(
           () => seen.length >= 60,
           () => `${seen.length} of 60 handed over`,
@@ -99,14 +99,7 @@ function contract(
         // The group's position is kept: after a resubscribe only what was produced since is handed over.
         await q.produce(topic, produced(12, 'b'));
         const later: QueueMessage[] = [];
-        const again = await q.subscribe(
-          topic,
-          'g1',
-          (m) => {
-            later.push(m);
-          },
-          { maxWaitMs: 200, sessionTimeoutMs: 1000 },
-        );
+        const again = await q.subscribe(topic, 'g1', into(later), { maxWaitMs: 200, sessionTimeoutMs: 1000 });
         await until(
           () => later.length >= 12,
           () => `${later.length} of 12 new messages handed over`,
@@ -161,14 +154,7 @@ function contract(
       'gives every group all of the topic (groups are independent)',
       async () => {
         const seen: QueueMessage[] = [];
-        const s = await q.subscribe(
-          topic,
-          'g3',
-          (m) => {
-            seen.push(m);
-          },
-          { maxWaitMs: 200 },
-        );
+        const s = await q.subscribe(topic, 'g3', into(seen), { maxWaitMs: 200 });
         await until(
           () => seen.length >= 72,
           () => `${seen.length} of 72`,
@@ -183,14 +169,7 @@ function contract(
       'starts a new group at the end with startAt latest',
       async () => {
         const seen: QueueMessage[] = [];
-        const s = await q.subscribe(
-          topic,
-          'g4',
-          (m) => {
-            seen.push(m);
-          },
-          { maxWaitMs: 200, startAt: 'latest' },
-        );
+        const s = await q.subscribe(topic, 'g4', into(seen), { maxWaitMs: 200, startAt: 'latest' });
         await q.produce(topic, [{ key: 'k9', value: 'c:k9:0' }]);
         await until(
           () => seen.length >= 1,
@@ -202,14 +181,11 @@ function contract(
         // startAt is only where a group with nothing committed starts: back with the same option, the group goes
         // on from its position, so what was produced while it was away is handed over.
         await q.produce(topic, [{ key: 'k9', value: 'c:k9:1' }]);
-        const back = await q.subscribe(
-          topic,
-          'g4',
-          (m) => {
-            seen.push(m);
-          },
-          { maxWaitMs: 200, startAt: 'latest', sessionTimeoutMs: 1000 },
-        );
+        const back = await q.subscribe(topic, 'g4', into(seen), {
+          maxWaitMs: 200,
+          startAt: 'latest',
+          sessionTimeoutMs: 1000,
+        });
         await q.produce(topic, [{ key: 'k9', value: 'c:k9:2' }]);
         await until(
           () => seen.length >= 3,
@@ -226,14 +202,7 @@ function contract(
       "keeps an existing topic's partitions when another client creates it again with another count",
       async () => {
         const seen: QueueMessage[] = [];
-        const s = await q.subscribe(
-          topic,
-          'g5',
-          (m) => {
-            seen.push(m);
-          },
-          { maxWaitMs: 200, startAt: 'latest' },
-        );
+        const s = await q.subscribe(topic, 'g5', into(seen), { maxWaitMs: 200, startAt: 'latest' });
         const other = await another();
         try {
           await other.createTopic(topic, { partitions: 5 });
@@ -265,14 +234,7 @@ function contract(
         );
         await new Promise((r) => setTimeout(r, 1000));
         const seen: QueueMessage[] = [];
-        const s = await q.subscribe(
-          kept,
-          'g6',
-          (m) => {
-            seen.push(m);
-          },
-          { maxWaitMs: 200 },
-        );
+        const s = await q.subscribe(kept, 'g6', into(seen), { maxWaitMs: 200 });
         await until(
           () => seen.length >= 3,
           () => `${seen.map((m) => m.value)} of r0, r1, r2 (produced a second ago, kept for ten minutes)`,
@@ -368,22 +330,8 @@ describe('HTTP client, two members of one group', () => {
         await q.produce('split', produced(80, 's'));
         const a: QueueMessage[] = [];
         const b: QueueMessage[] = [];
-        const sa = await q.subscribe(
-          'split',
-          'g',
-          (m) => {
-            a.push(m);
-          },
-          { maxWaitMs: 200, sessionTimeoutMs: 1500 },
-        );
-        const sb = await q.subscribe(
-          'split',
-          'g',
-          (m) => {
-            b.push(m);
-          },
-          { maxWaitMs: 200, sessionTimeoutMs: 1500 },
-        );
+        const sa = await q.subscribe('split', 'g', into(a), { maxWaitMs: 200, sessionTimeoutMs: 1500 });
+        const sb = await q.subscribe('split', 'g', into(b), { maxWaitMs: 200, sessionTimeoutMs: 1500 });
         // The first member learns of the second's join from a heartbeat (a third of the session).
         await until(
           () => sa.partitions().length === 2 && sb.partitions().length === 2,
@@ -447,14 +395,7 @@ describe('HTTP client, tag filtering', () => {
             .sort();
         await q.produce('tagged', batch('r1'));
         const seen: QueueMessage[] = [];
-        const sub = await q.subscribe(
-          'tagged',
-          'billing',
-          (m) => {
-            seen.push(m);
-          },
-          { maxWaitMs: 200, tags: ['paid', 'eu'] },
-        );
+        const sub = await q.subscribe('tagged', 'billing', into(seen), { maxWaitMs: 200, tags: ['paid', 'eu'] });
         const values = (round: string) =>
           seen
             .filter((m) => m.value.startsWith(`${round}:`))
