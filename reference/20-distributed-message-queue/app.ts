@@ -7,6 +7,7 @@ import { ProblemError } from '../kit/problem.ts';
 import { type Cluster, NotEnoughReplicas } from './cluster.ts';
 import type { DelayStore } from './delay-store.ts';
 import type { GroupCoordinator } from './group-coordinator.ts';
+import { groupHandlers } from './group-handlers.ts';
 import { registerInternalRoutes } from './internal-routes.ts';
 import type { MutantName } from './mutants.ts';
 import type { Appending } from './partition-log.ts';
@@ -16,10 +17,9 @@ import { partitionForKey, type Topic, TopicExists, type TopicRegistry } from './
 
 export const SPEC_URL = new URL('../../specs/20-distributed-message-queue/openapi.yaml', import.meta.url);
 
-/** The spec's defaults for what a create or a join leaves out. */
+/** The spec's defaults for what a create leaves out (a join's are in group-handlers.ts). */
 const DEFAULT_RETENTION_MS = 14 * 24 * 3600 * 1000;
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
-const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 /** The spec's body limit (batches of up to 1,000 messages). */
 export const BODY_LIMIT = 4 * 1024 * 1024;
 
@@ -431,68 +431,16 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         });
       },
 
-      async joinGroup(request, reply) {
-        const toController = controllerOnly(request);
-        if (toController) return sendRedirect(reply, toController);
-        const { group } = request.params as { group: string };
-        const b = request.body as { topic: string; memberId?: string; sessionTimeoutMs?: number };
-        const t = topicOr404(b.topic);
-        return reply.code(200).send(
-          groups.join(
-            group,
-            t.name,
-            t.partitions,
-            b.memberId,
-            // MUTANT session-default-3s: Kafka's heartbeat interval (3 s) taken for the session timeout's default.
-            b.sessionTimeoutMs ?? (mutant === 'session-default-3s' ? 3000 : DEFAULT_SESSION_TIMEOUT_MS),
-          ),
-        );
-      },
-
-      async heartbeat(request, reply) {
-        const toController = controllerOnly(request);
-        if (toController) return sendRedirect(reply, toController);
-        const { group, memberId } = request.params as { group: string; memberId: string };
-        return reply.code(200).send(groups.heartbeat(group, memberId));
-      },
-
-      async leaveGroup(request, reply) {
-        const toController = controllerOnly(request);
-        if (toController) return sendRedirect(reply, toController);
-        const { group, memberId } = request.params as { group: string; memberId: string };
-        groups.leave(group, memberId);
-        return reply.code(204).send();
-      },
-
-      async describeGroup(request, reply) {
-        const toController = controllerOnly(request);
-        if (toController) return sendRedirect(reply, toController);
-        const { group } = request.params as { group: string };
-        return reply.code(200).send(groups.describe(group));
-      },
-
-      async commitOffsets(request, reply) {
-        const toController = controllerOnly(request);
-        if (toController) return sendRedirect(reply, toController);
-        const { group } = request.params as { group: string };
-        const b = request.body as {
-          memberId: string;
-          generation: number;
-          offsets: { partition: number; offset: number }[];
-        };
-        const endOffset = (p: number) => {
-          const g = groups.describe(group);
-          return topics.get(g.topic)?.logs[p]?.endOffset ?? 0;
-        };
-        return reply.code(200).send(groups.commit(group, b.memberId, b.generation, b.offsets, endOffset));
-      },
-
-      async fetchOffsets(request, reply) {
-        const toController = controllerOnly(request);
-        if (toController) return sendRedirect(reply, toController);
-        const { group } = request.params as { group: string };
-        return reply.code(200).send(groups.offsets(group));
-      },
+      ...groupHandlers({
+        groups,
+        topics,
+        topicOr404,
+        mutant,
+        viaController: (request, reply) => {
+          const r = controllerOnly(request);
+          return r ? sendRedirect(reply, r) : null;
+        },
+      }),
     },
   });
   if (cluster) registerInternalRoutes(app, cluster);
