@@ -51,10 +51,15 @@ describe('20-distributed-message-queue reference', () => {
       }
       expect(r.checks.filter((c) => !CLUSTER_CHECKS.includes(c.id)).every((c) => c.status === 'pass')).toBe(true);
       expect(r.checks.length).toBe(distributedMessageQueue.catalog.checks.length);
-      // The faults bit: the torn and the flipped tail were both applied, and the dead consumer's partitions moved
+      // The faults bit: the torn tail, the flipped value and the flipped tag were all applied (the reference keeps a
+      // tag's bytes in the segment file), and the dead consumer's partitions moved
       // once its session (3 s from its last heartbeat) was over.
       const f2 = r.checks.find((c) => c.id === 'MQ-F2')!;
-      expect((f2.evidence?.damage as { how: string }[] | undefined)?.map((d) => d.how)).toEqual(['torn', 'flipped']);
+      expect((f2.evidence?.damage as { how: string }[] | undefined)?.map((d) => d.how)).toEqual([
+        'torn',
+        'flipped',
+        'flipped tag',
+      ]);
       expect(r.checks.find((c) => c.id === 'MQ-F3')!.evidence?.reassignedAfterMs).toBeGreaterThanOrEqual(3000);
       expectValidResults(r);
     },
