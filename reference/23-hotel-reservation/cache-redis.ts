@@ -35,7 +35,10 @@ export interface RedisInventoryCacheOptions {
   namespace: string;
   withoutRoomType: boolean;
   log: (m: string) => void;
-  /** Longest wait for one command; default 50 ms. */
+  /**
+   * Longest wait for one command; default 250 ms: loopback Redis answers in well under 1 ms, but a busy machine's
+   * event loop can hold a reply past 50 ms, and each such trip sends a second of reads to the database.
+   */
   commandTimeoutMs?: number;
   /** How long Redis is skipped after a failure; default 1000 ms. */
   breakerMs?: number;
@@ -57,7 +60,7 @@ export class RedisInventoryCache implements InventoryCache {
     this.redis = new Redis(o.url, {
       lazyConnect: true,
       enableOfflineQueue: false,
-      commandTimeout: o.commandTimeoutMs ?? 50,
+      commandTimeout: o.commandTimeoutMs ?? 250,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
       connectTimeout: 1000,
@@ -90,7 +93,7 @@ export class RedisInventoryCache implements InventoryCache {
       this.markDown('not reachable at startup');
       return;
     }
-    // On a connection of its own, without the 50 ms bound a busy machine could trip.
+    // On a connection of its own, without the 250 ms bound a big namespace could pass.
     const admin = this.redis.duplicate({ commandTimeout: 10_000 });
     try {
       await admin.connect();

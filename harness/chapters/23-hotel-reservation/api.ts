@@ -123,6 +123,8 @@ export async function freshRoomType(
 /**
  * Availability read until it shows what `want` expects: the spec lets the answer lag the database by at most 1 s
  * (the book's cache). Returns null when it matched, else what `want` said about the last answer.
+ * With `holdMs`, once it matched it is read on for that long and must keep matching: a cache an implementation
+ * skipped for a moment (a slow reply on a busy machine sends reads to the database) must not hide a stale one.
  */
 export async function availabilityBecomes(
   ctx: CheckContext,
@@ -131,15 +133,21 @@ export async function availabilityBecomes(
   start: string,
   end: string,
   want: (nights: Night[]) => string | null,
+  holdMs = 0,
 ): Promise<string | null> {
   const until = Date.now() + 1000;
+  let matchedAt: number | undefined;
   for (;;) {
     const x = await api.availability(rt.hotelId, rt.roomTypeId, start, end);
     const a = okBody<Availability>(ctx, x, 200, `availability ${start}..${end}`);
     const why = want(a.nights);
-    if (why === null) return null;
-    if (Date.now() >= until) return why;
-    await ctx.sleep(25);
+    if (why === null) {
+      matchedAt ??= Date.now();
+      if (Date.now() - matchedAt >= holdMs) return null;
+    } else if (matchedAt !== undefined) {
+      return `right ${Date.now() - matchedAt} ms after it first was, then wrong again: ${why}`;
+    } else if (Date.now() >= until) return why;
+    await ctx.sleep(matchedAt === undefined ? 25 : 100);
   }
 }
 

@@ -1,5 +1,5 @@
 // HR-C6: after inventory changes, exactly the cached nights (one of them with its only reservation cancelled) show the
-// new totals within 1 s, and reservations are held to the new 110% at once (the ops API, ops.ts).
+// new totals within 1 s and keep showing them, and reservations are held to the new 110% at once (the ops API, ops.ts).
 import type { CheckContext } from '../../core/check-context.ts';
 import {
   availabilityBecomes,
@@ -13,6 +13,13 @@ import {
 } from './api.ts';
 
 import { reservation } from './ops.ts';
+
+/**
+ * Once availability shows the new totals it is read on this long and must keep showing them: a cache that never
+ * heard of the change can be skipped for a moment (the reference skips Redis for 1 s after a slow reply), and the
+ * database's right answer then would hide it.
+ */
+const HOLD_MS = 1500;
 
 export async function cacheAfterInventoryChange(ctx: CheckContext): Promise<void> {
   const api = hrApi(ctx);
@@ -37,8 +44,11 @@ export async function cacheAfterInventoryChange(ctx: CheckContext): Promise<void
     });
     okBody(ctx, x, 200, `changing the inventory to ${total} (5 reserved, 110% of it is ${capacityOf(total)})`);
     changes++;
-    const why = await availabilityBecomes(ctx, api, rt, start, end, (n) => reservedDiffers(n, taken, total));
-    ctx.expect(why === null, `1 s after the inventory changed to ${total}, availability still shows another: ${why}`);
+    const why = await availabilityBecomes(ctx, api, rt, start, end, (n) => reservedDiffers(n, taken, total), HOLD_MS);
+    ctx.expect(
+      why === null,
+      `after the inventory changed to ${total} (1 s allowed), availability shows another: ${why}`,
+    );
   }
   // The reservation check is held to the new limit at once: 110% of 5 is 5, all taken on the reserved nights.
   const over = await api.reserve(reservation(rt, 1, 4, 5));
