@@ -68,7 +68,10 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
   /** 401 without a key, 403 when the request names another user than the key's. */
   const asUser = (request: FastifyRequest, named: string, skip = false): void => {
     const caller = callerOf(request, named);
-    if (caller !== ANYONE && caller !== named && !skip)
+    // MUTANT owner-case-insensitive: the key's user and the named user are compared ignoring case.
+    const same =
+      mutant === 'owner-case-insensitive' ? String(caller).toLowerCase() === named.toLowerCase() : caller === named;
+    if (caller !== ANYONE && !same && !skip)
       throw new ProblemError(403, 'forbidden', `this key is ${caller}'s; it cannot act for ${named}`);
   };
   /** The caller's order, or 404 as if there were none (another user's order is not disclosed). */
@@ -109,8 +112,10 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
 
       async getAccount(request, reply) {
         const { userId } = request.params as { userId: string };
+        // MUTANT account-404-before-403: another user's missing account answers 404 (the owner check only when it exists).
+        if (mutant === 'account-404-before-403' && !account(userId)) callerOf(request, userId);
         // MUTANT account-of-other-user-readable: any key reads any account.
-        asUser(request, userId, mutant === 'account-of-other-user-readable');
+        else asUser(request, userId, mutant === 'account-of-other-user-readable');
         const a = account(userId);
         // MUTANT account-404-as-empty: an unknown user is answered as an empty account.
         if (!a && mutant === 'account-404-as-empty')
@@ -121,8 +126,18 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
 
       async placeOrder(request, reply) {
         const b = request.body as NewOrderRequest & { orderType: 'limit' };
+        const existing = () => exchange.existing(b.userId, b.clientOrderId);
+        // MUTANT duplicate-before-auth: a repeated clientOrderId is answered before the key is checked.
+        if (mutant === 'duplicate-before-auth' && existing()) return reply.code(200).send(existing());
+        // MUTANT rate-limit-per-symbol: one window per user and symbol.
+        const admit = () =>
+          options.gateway.limiter.admit(mutant === 'rate-limit-per-symbol' ? `${b.userId}\n${b.symbol}` : b.userId);
+        // MUTANT rate-limit-before-auth: the limiter runs before the key is checked (a 401 or 403 counts).
+        const early = mutant === 'rate-limit-before-auth' ? admit() : undefined;
         asUser(request, b.userId);
-        const waitMs = options.gateway.limiter.admit(b.userId);
+        // MUTANT duplicate-not-rate-limited: a repeated clientOrderId is answered before the limiter, not counted.
+        if (mutant === 'duplicate-not-rate-limited' && existing()) return reply.code(200).send(existing());
+        const waitMs = early ?? admit();
         if (waitMs > 0)
           throw new ProblemError(
             429,
@@ -142,6 +157,9 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
           });
           return reply.code(created ? 201 : 200).send(order);
         } catch (error) {
+          // MUTANT refused-order-not-counted: an order the exchange refuses (422) gives its slot back.
+          if (mutant === 'refused-order-not-counted' && error instanceof Refused)
+            options.gateway.limiter.release(b.userId);
           return refusal(error);
         }
       },
@@ -154,7 +172,12 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       async cancelOrder(request, reply) {
         const { orderId } = request.params as { orderId: number };
         // MUTANT other-users-order-cancellable: any key cancels any order.
-        ownOrder(request, orderId, mutant === 'other-users-order-cancellable');
+        const own = ownOrder(request, orderId, mutant === 'other-users-order-cancellable');
+        // MUTANT cancel-rate-limited: cancels use the order window too (counted, and 429 once it is full).
+        if (mutant === 'cancel-rate-limited' && options.gateway.limiter.admit(own.userId) > 0)
+          throw new ProblemError(429, 'rate_limited', `${own.userId} is over the order rate`, {
+            headers: { 'retry-after': '1' },
+          });
         try {
           return reply.code(200).send(await exchange.cancel(orderId));
         } catch (error) {
@@ -231,6 +254,11 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       },
     },
   });
+  // MUTANT public-route-rejects-bad-key: any request with an invalid Authorization header is refused 401, public ones too.
+  if (mutant === 'public-route-rejects-bad-key')
+    app.addHook('onRequest', async (request) => {
+      if (request.headers.authorization !== undefined && !request.url.startsWith('/health')) callerOf(request);
+    });
   // MUTANT md-l1-first-top-cached, md-l1-before-update: the publisher as the socket sees it (market-data-faults.ts).
   const publisher = withL1Faults(exchange.marketData, {
     firstTopCached: mutant === 'md-l1-first-top-cached',

@@ -33,6 +33,8 @@ export interface RateLimitFaults {
   shared?: boolean;
   /** MUTANT rate-limit-off-by-one: one order more than the limit is admitted. */
   offByOne?: boolean;
+  /** MUTANT rate-limit-counts-refused: a refused (429) request is logged in the window too. */
+  countRefused?: boolean;
 }
 
 /**
@@ -60,9 +62,18 @@ export class OrderRateLimiter {
     let expired = 0;
     while (expired < times.length && times[expired]! <= t - this.windowMs) expired++;
     if (expired > 0) times.splice(0, expired);
-    if (times.length >= this.limit + (this.faults.offByOne ? 1 : 0)) return Math.max(1, times[0]! + this.windowMs - t);
+    if (times.length >= this.limit + (this.faults.offByOne ? 1 : 0)) {
+      const wait = Math.max(1, times[0]! + this.windowMs - t);
+      if (this.faults.countRefused) times.push(t);
+      return wait;
+    }
     times.push(t);
     return 0;
+  }
+
+  /** Gives back the slot of the last admitted request (used only by the refused-order-not-counted mutant). */
+  release(userId: string): void {
+    this.admitted.get(this.faults.shared ? '' : userId)?.pop();
   }
 
   /** Forgets users with nothing in their window (bounded memory under many users). */

@@ -33,7 +33,11 @@ await runServer({
     const limiter = new OrderRateLimiter(
       positive('ORDER_RATE_LIMIT', DEFAULT_ORDER_RATE_LIMIT),
       positive('ORDER_RATE_WINDOW_MS', DEFAULT_ORDER_RATE_WINDOW_MS),
-      { shared: mutant === 'rate-limit-shared', offByOne: mutant === 'rate-limit-off-by-one' },
+      {
+        shared: mutant === 'rate-limit-shared',
+        offByOne: mutant === 'rate-limit-off-by-one',
+        countRefused: mutant === 'rate-limit-counts-refused',
+      },
     );
     const spec = await loadSpec(SPEC_URL);
     const store: EventStore = config.databaseUrl

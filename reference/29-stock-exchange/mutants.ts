@@ -282,6 +282,58 @@ export const MUTANTS = [
     breaks: 'SE-I10',
     description: 'a rate-limited order answers 429 without Retry-After',
   },
+  {
+    name: 'rate-limit-before-auth',
+    breaks: 'SE-I10',
+    description: 'the order rate limiter runs before the key is checked: a 401 or 403 naming a user uses up their rate',
+  },
+  {
+    name: 'rate-limit-counts-refused',
+    breaks: 'SE-I10',
+    description: 'a request refused 429 is counted in the window: a client retrying through its 429s stays limited',
+  },
+  {
+    name: 'rate-limit-per-symbol',
+    breaks: 'SE-I10',
+    description: 'one order rate window per user and symbol: a user orders orderRateLimit per symbol per window',
+  },
+  {
+    name: 'duplicate-not-rate-limited',
+    breaks: 'SE-I10',
+    description: 'a repeated clientOrderId is answered (200) before the rate limiter and not counted',
+  },
+  {
+    name: 'refused-order-not-counted',
+    breaks: 'SE-I10',
+    description: 'an order refused 422 (insufficient funds) gives its rate slot back: not counted',
+  },
+  {
+    name: 'cancel-rate-limited',
+    breaks: 'SE-I10',
+    description: 'cancels go through the order window: counted, and 429 while it is full',
+  },
+  {
+    name: 'public-route-rejects-bad-key',
+    breaks: 'SE-I9',
+    description:
+      'a request with an invalid Authorization header is refused 401 everywhere, public market data and log too',
+  },
+  {
+    name: 'account-404-before-403',
+    breaks: 'SE-I9',
+    description: "another user's account that does not exist answers 404 account_not_found, not 403 forbidden",
+  },
+  {
+    name: 'duplicate-before-auth',
+    breaks: 'SE-I9',
+    description:
+      'a repeated clientOrderId is answered before the key is checked: anyone naming a user reads their order',
+  },
+  {
+    name: 'owner-case-insensitive',
+    breaks: 'SE-I9',
+    description: "the key's user and the named user are compared ignoring case: alice's key acts for ALICE",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -14,6 +14,7 @@ import {
   freshUser,
   fund,
   gatewaySettings,
+  type NewOrder,
   type Order,
   okBody,
   type SeApi,
@@ -150,6 +151,48 @@ export async function gatewayAccessModel(ctx: CheckContext): Promise<void> {
     untouched.balances.find((b) => b.asset === CASH)?.available === 100,
     `deposits refused 401 changed the account: ${JSON.stringify(untouched.balances)}`,
   );
+  // A key acts for its own user only: a user with no account is 403 too (a 404 would tell who has one), and a user
+  // ID that differs only in case is another user (user IDs are case-sensitive).
+  const stranger = freshUser('i9s');
+  ctx.expectStatus(await api.account(stranger, { as: owner }), 403, 'forbidden');
+  requests++;
+  refused++;
+  const twin = [...owner].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
+  for (const x of [await api.account(owner, { as: twin }), await api.deposit(owner, CASH, 1, { as: twin })]) {
+    ctx.expectStatus(x, 403, 'forbidden');
+    requests++;
+    refused++;
+  }
+  // A repeated clientOrderId answers the existing order to its user only: without the key, or as another user, the
+  // repeat is 401 / 403 like any order request, and the order is not disclosed.
+  const symbol = freshSymbol();
+  const entry = { userId: owner, clientOrderId: `i9-${owner}`, symbol, side: 'buy' as const, price: 1, quantity: 1 };
+  const placed = okBody<Order>(ctx, await api.place(entry), 201, "placing the key's user's order");
+  for (const [auth, status, code] of [
+    [{ none: true }, 401, 'unauthorized'],
+    [{ header: `Bearer ${userKey(`${secret}-not`, owner)}` }, 401, 'unauthorized'],
+    [{ as: freshUser('i9o') }, 403, 'forbidden'],
+  ] as const) {
+    ctx.expectStatus(await api.place(entry, auth), status, code);
+    requests++;
+    refused++;
+  }
+  const repeat = okBody<Order>(ctx, await api.place(entry), 200, "the key's user repeating their clientOrderId");
+  ctx.expect(repeat.id === placed.id, `the repeat answered order ${repeat.id}, not ${placed.id}`);
+  const after = okBody<Account>(ctx, await api.account(owner), 200, 'reading the account after refused requests');
+  const cash = after.balances.find((b) => b.asset === CASH);
+  ctx.expect(
+    cash?.available === 99 && cash.held === 1,
+    `after one order of 1 cent and refused requests the cash is ${JSON.stringify(cash)}, not 99 available and 1 held`,
+  );
+  // Market data and the event log are public: a key that proves nobody does not make them 401.
+  const nobody = { authorization: `Bearer ${userKey(`${secret}-not`, owner)}` };
+  for (const path of [
+    `/v1/marketdata/orderBook/L2?symbol=${symbol}`,
+    `/v1/marketdata/candles?symbol=${symbol}&resolution=60`,
+    '/v1/events?fromSequence=1&limit=1',
+  ])
+    okBody(ctx, await ctx.http.send({ method: 'GET', path, headers: nobody }), 200, `GET ${path} with a wrong key`);
   await ctx.property(stepsArb, async (steps) => {
     const m = await setup(ctx, api);
     const authOf = (a: Actor): Auth => {
@@ -252,57 +295,163 @@ const ATTEMPTS = 3;
 /** A burst larger than this is not sent (the check skips): the machine could not fit it in a window. */
 const MAX_BURST = 2000;
 
+/** One request and when it was sent and answered (the client's clock): the server decided it in between. */
+interface Timed {
+  x: Exchange;
+  sent: number;
+  answered: number;
+}
+
 export async function orderRateLimit(ctx: CheckContext): Promise<void> {
   const api = seApi(ctx);
-  const { limit, windowMs } = gatewaySettings(ctx);
+  const { secret, limit, windowMs } = gatewaySettings(ctx);
   if (limit + 1 > MAX_BURST)
     ctx.skip(`orderRateLimit ${limit}: a burst of ${limit + 1} orders is more than this check sends (${MAX_BURST})`);
+  const timed = async (send: () => Promise<Exchange>): Promise<Timed> => {
+    const sent = performance.now();
+    const x = await send();
+    return { x, sent, answered: performance.now() };
+  };
   const spans: number[] = [];
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const symbol = freshSymbol();
+    const symbols = [freshSymbol(), freshSymbol()];
     const [u, v] = [freshUser('i10u'), freshUser('i10v')];
     for (const w of [u, v]) await fund(ctx, api, w, { [CASH]: 10 * (limit + 2) });
-    const order = (userId: string) => ({ userId, symbol, side: 'buy' as const, price: 1, quantity: 1 });
+    const order = (userId: string, n = 0, more: Partial<NewOrder> = {}) => ({
+      userId,
+      symbol: symbols[n % 2]!,
+      side: 'buy' as const,
+      price: 1,
+      quantity: 1,
+      ...more,
+    });
+    /** u's requests the limit admitted (counted, whatever their answer) and refused (429). */
+    const counted: Timed[] = [];
+    const limited: Timed[] = [];
     const t0 = performance.now();
-    const answers = await Promise.all(Array.from({ length: limit + 1 }, () => api.place(order(u))));
+    // Requests that prove nobody, or another user, naming u: 401 / 403, not counted in u's window.
+    const refusedAuth = [
+      await api.place(order(u), { none: true }),
+      await api.place(order(u), { header: `Bearer ${userKey(`${secret}-not`, u)}` }),
+      await api.place(order(u), { as: v }),
+    ];
+    for (const [n, x] of refusedAuth.entries())
+      ctx.expectStatus(x, n < 2 ? 401 : 403, n < 2 ? 'unauthorized' : 'forbidden');
+    // One order with a clientOrderId (counted), then a burst of `limit` + 1: refused orders (422, too large for u's
+    // cash) and repeats of that clientOrderId (200) first, both counted, then new orders on two symbols (one window
+    // per user, not per symbol). Exactly `limit` are counted in all; two answer 429.
+    const clientOrderId = `i10-${u}`;
+    const first = await timed(() => api.place(order(u, 0, { clientOrderId })));
+    counted.push(first);
+    okBody<Order>(ctx, first.x, 201, 'the first order of the burst');
+    const refusedN = limit >= 4 ? 2 : 0;
+    const repeats = limit >= 8 ? 3 : 0;
+    const kinds = Array.from({ length: limit + 1 }, (_, n) =>
+      n < refusedN ? ('refused' as const) : n < refusedN + repeats ? ('repeat' as const) : ('new' as const),
+    );
+    const want = { refused: 422, repeat: 200, new: 201 } as const;
+    const answers = await Promise.all(
+      kinds.map((kind, n) =>
+        timed(() =>
+          api.place(
+            kind === 'refused'
+              ? order(u, n, { quantity: 100_000 })
+              : kind === 'repeat'
+                ? order(u, 0, { clientOrderId })
+                : order(u, n),
+          ),
+        ),
+      ),
+    );
     // Another user orders while u's window is full: their own limit is untouched.
     const other = await api.place(order(v));
     const span = performance.now() - t0;
     spans.push(Math.round(span));
-    for (const x of answers)
-      ctx.expect(x.status === 201 || x.status === 429, `a burst order answered ${x.status ?? x.error}`, x);
-    const admitted = answers.filter((x) => x.status === 201).length;
-    const limited = answers.filter((x) => x.status === 429);
-    if (span >= windowMs) {
-      // The burst did not fit into one window: fewer refusals are right, so nothing can be concluded.
+    for (const [n, a] of answers.entries()) {
+      const kind = kinds[n]!;
       ctx.expect(
-        admitted <= limit + Math.ceil(span / windowMs) * limit,
-        `${admitted} of ${limit + 1} orders admitted within ${Math.round(span)} ms`,
+        a.x.status === want[kind] || a.x.status === 429,
+        `a burst order (${kind}) answered ${a.x.status ?? a.x.error}, not ${want[kind]} or 429`,
+        a.x,
+      );
+      if (a.x.status === 429) limited.push(a);
+      else counted.push(a);
+    }
+    // A cancel is not limited, not even while the user's order window is full.
+    const toCancel = answers.find((a) => a.x.status === 201);
+    if (toCancel)
+      okBody<Order>(ctx, await api.cancel((toCancel.x.body as Order).id), 200, 'canceling while the window is full');
+    okBody<Order>(ctx, other, 201, `another user ordering while ${u} is rate-limited`);
+    // A refused order is not counted: u is refused again and again (twice the limit at once, sent again while some
+    // are admitted, up to three times), yet orders again as soon as every counted order has left the window.
+    const again: Timed[] = [];
+    for (let round = 0; round < 3; round++) {
+      const burst = await Promise.all(
+        Array.from({ length: Math.min(2 * limit, MAX_BURST) }, (_, n) => timed(() => api.place(order(u, n)))),
+      );
+      again.push(...burst);
+      for (const a of burst) {
+        ctx.expect(
+          a.x.status === 201 || a.x.status === 429,
+          `a repeated burst answered ${a.x.status ?? a.x.error}`,
+          a.x,
+        );
+        if (a.x.status === 429) limited.push(a);
+        else if (a.x.status === 201) counted.push(a);
+      }
+      if (burst.every((a) => a.x.status === 429)) break;
+    }
+    const created = 1 + [...answers, ...again].filter((a) => a.x.status === 201).length - (toCancel ? 1 : 0);
+    // Nothing was placed for the refused orders: u holds 1 cent per order created and not canceled.
+    const account = okBody<Account>(ctx, await api.account(u), 200, 'reading the limited user');
+    const held = account.balances.find((b) => b.asset === CASH)?.held;
+    ctx.expect(held === created, `${created} orders of 1 cent are open; ${held} cents are held`);
+    for (const a of limited) {
+      ctx.expectStatus(a.x, 429, 'rate_limited');
+      const retryAfter = String(a.x.headers['retry-after'] ?? '');
+      ctx.expect(
+        /^[1-9][0-9]*$/.test(retryAfter) && Number(retryAfter) <= Math.ceil(windowMs / 1000),
+        `the 429's Retry-After is "${retryAfter}": whole seconds, 1 to ${Math.ceil(windowMs / 1000)}`,
+        a.x,
+      );
+    }
+    // Each 429 had `limit` counted orders possibly within the window before it (the server decided each request
+    // between its sending and its answer, so a counted order answered before r.sent - window was not in it).
+    for (const r of limited) {
+      const within = counted.filter((c) => c.answered > r.sent - windowMs).length;
+      ctx.expect(
+        within >= limit,
+        `an order sent ${Math.round(r.sent - t0)} ms into the run answered 429, yet only ${within} counted orders (401s, 403s and 429s are not counted) were answered within the ${windowMs} ms before it (limit ${limit})`,
+        r.x,
+      );
+    }
+    // Once every counted order has left the window (each was decided before its answer), u orders again.
+    const clear = Math.max(...counted.map((c) => c.answered)) + windowMs + 1;
+    await sleep(Math.max(0, clear - performance.now()));
+    const next = await timed(() => api.place(order(u)));
+    okBody<Order>(
+      ctx,
+      next.x,
+      201,
+      `ordering once every counted order has left the window (${limited.length} refused requests meanwhile, not counted)`,
+    );
+    if (span >= windowMs) {
+      // The burst did not fit into one window: fewer refusals are right, so the exact count cannot be concluded.
+      ctx.expect(
+        answers.filter((a) => a.x.status !== 429).length <= limit + Math.ceil(span / windowMs) * limit,
+        `${answers.length} orders admitted within ${Math.round(span)} ms`,
       );
       await sleep(windowMs);
       continue;
     }
+    const inBurst = 1 + answers.filter((a) => a.x.status !== 429).length;
     ctx.expect(
-      admitted === limit && limited.length === 1,
-      `${limit + 1} orders by one user within ${Math.round(span)} ms (window ${windowMs} ms, limit ${limit}): ${admitted} admitted, ${limited.length} answered 429`,
+      inBurst === limit && answers.length + 1 - inBurst === 2,
+      `${limit + 2} orders by one user within ${Math.round(span)} ms (window ${windowMs} ms, limit ${limit}; 401s and 403s before them, ${refusedN} refused 422 and ${repeats} repeated clientOrderIds among them, on two symbols): ${inBurst} counted, ${answers.length + 1 - inBurst} answered 429; ${limit} and 2 expected`,
     );
-    const x = limited[0]!;
-    ctx.expectStatus(x, 429, 'rate_limited');
-    const retryAfter = String(x.headers['retry-after'] ?? '');
-    ctx.expect(
-      /^[1-9][0-9]*$/.test(retryAfter) && Number(retryAfter) <= Math.ceil(windowMs / 1000),
-      `the 429's Retry-After is "${retryAfter}": whole seconds, 1 to ${Math.ceil(windowMs / 1000)}`,
-      x,
-    );
-    okBody<Order>(ctx, other, 201, `another user ordering while ${u} is rate-limited`);
-    // Nothing was placed for the refused order: the user holds exactly `limit` cents (1 per admitted order).
-    const a = okBody<Account>(ctx, await api.account(u), 200, 'reading the limited user');
-    const held = a.balances.find((b) => b.asset === CASH)?.held;
-    ctx.expect(held === limit, `${admitted} orders of 1 cent were admitted; ${held} cents are held`);
-    await sleep(Number(retryAfter) * 1000);
-    okBody<Order>(ctx, await api.place(order(u)), 201, `ordering again after Retry-After (${retryAfter} s)`);
     ctx.evidence.burst = limit + 1;
-    ctx.evidence.admitted = admitted;
+    ctx.evidence.counted = inBurst;
+    ctx.evidence.refusedAfter = limited.length - 2;
     ctx.evidence.burstMs = spans.join(' ');
     return;
   }
