@@ -167,7 +167,8 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
           : await o.meta.isEmpty(t.bucket);
       if (!empty) throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
       // Noncurrent versions and delete markers keep a bucket too, as in S3.
-      if (await o.meta.hasVersions(t.bucket)) {
+      // MUTANT bucket-delete-current-only: only current objects keep a bucket.
+      if (o.mutant !== 'bucket-delete-current-only' && (await o.meta.hasVersions(t.bucket))) {
         throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
       }
       await o.meta.deleteBucket(t.bucket);

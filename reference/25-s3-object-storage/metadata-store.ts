@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { MutantName } from './mutants.ts';
 
 export interface ObjectRow {
   objectId: string;
@@ -132,7 +133,11 @@ export class MetadataStore implements MetaStore {
   private readonly db: Database.Database;
   private readonly q: Record<string, Database.Statement>;
 
-  constructor(dataDir: string) {
+  /** `mutant`: the versioning mutants that live in the store (MUTANT names below). */
+  constructor(
+    dataDir: string,
+    private readonly mutant?: MutantName,
+  ) {
     this.db = new Database(join(dataDir, 'metadata.sqlite'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -156,7 +161,7 @@ export class MetadataStore implements MetaStore {
         is_marker INTEGER NOT NULL, is_latest INTEGER NOT NULL, PRIMARY KEY (bucket, key, seq)
       ) WITHOUT ROWID;
       CREATE UNIQUE INDEX IF NOT EXISTS object_version_id ON object_version (bucket, key, version_id);`);
-    this.versions = new SqliteVersions(this.db);
+    this.versions = new SqliteVersions(this.db, mutant);
     const partCols = 'part_number AS partNumber, object_id AS objectId, size, etag, last_modified AS lastModified';
     const cols = 'object_id AS objectId, key, size, etag, last_modified AS lastModified';
     this.q = {
@@ -199,7 +204,8 @@ export class MetadataStore implements MetaStore {
   }
   async deleteBucket(name: string): Promise<void> {
     this.q['deleteBucket']!.run(name);
-    this.versions.forget(name);
+    // MUTANT versioning-outlives-bucket: a bucket created again under a deleted one's name keeps its versioning.
+    if (this.mutant !== 'versioning-outlives-bucket') this.versions.forget(name);
   }
   async isEmpty(bucket: string): Promise<boolean> {
     return this.q['anyObject']!.get(bucket) === undefined;
@@ -328,7 +334,10 @@ const toVersion = (r: VersionSqlRow): VersionRow => ({ ...r, isMarker: r.isMarke
 class SqliteVersions {
   private readonly q: Record<string, Database.Statement>;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly mutant?: MutantName,
+  ) {
     const cols =
       'object_id AS objectId, key, size, etag, last_modified AS lastModified, version_id AS versionId, seq, ' +
       'is_marker AS isMarker, is_latest AS isLatest';
@@ -361,6 +370,10 @@ class SqliteVersions {
           'ORDER BY key, seq DESC LIMIT ?',
       ),
       any: db.prepare('SELECT 1 FROM object_version WHERE bucket = ? LIMIT 1'),
+      // MUTANT version-id-any-key: a version looked up by id whatever its key.
+      byIdAnyKey: db.prepare(`SELECT ${cols} FROM object_version WHERE bucket = ? AND version_id = ?`),
+      // MUTANT suspended-null-any-key: a suspended write removes the `null` version of every key of the bucket.
+      nullsAnyKey: db.prepare("DELETE FROM object_version WHERE bucket = ? AND version_id = 'null'"),
     };
   }
 
@@ -369,7 +382,13 @@ class SqliteVersions {
   }
   set(bucket: string, status: VersioningStatus): void {
     this.db.transaction(() => {
-      if (!this.status(bucket)) this.q['nullsFromObjects']!.run(bucket);
+      const was = this.status(bucket);
+      // MUTANT suspend-skips-nulls: only Enabled, set first, makes the objects before it their `null` versions.
+      const first = !was && !(this.mutant === 'suspend-skips-nulls' && status === 'Suspended');
+      // MUTANT reenable-recopies-nulls: Enabled after Suspended copies the objects again (a version 1 clash: 500).
+      if (first || (this.mutant === 'reenable-recopies-nulls' && was === 'Suspended' && status === 'Enabled')) {
+        this.q['nullsFromObjects']!.run(bucket);
+      }
       this.q['setStatus']!.run(bucket, status);
     })();
   }
@@ -383,6 +402,7 @@ class SqliteVersions {
     if (versionId === 'null') {
       const old = this.q['byId']!.get(bucket, row.key, 'null') as VersionSqlRow | undefined;
       if (old) {
+        if (this.mutant === 'suspended-null-any-key') this.q['nullsAnyKey']!.run(bucket);
         this.q['remove']!.run(bucket, row.key, old.seq);
         if (old.isMarker === 0) garbage.push(old.objectId);
       }
@@ -429,7 +449,11 @@ class SqliteVersions {
   }
   one(bucket: string, key: Buffer, versionId?: string): VersionRow | undefined {
     const r = (
-      versionId === undefined ? this.q['newest']!.get(bucket, key) : this.q['byId']!.get(bucket, key, versionId)
+      versionId === undefined
+        ? this.q['newest']!.get(bucket, key)
+        : this.mutant === 'version-id-any-key'
+          ? this.q['byIdAnyKey']!.get(bucket, versionId)
+          : this.q['byId']!.get(bucket, key, versionId)
     ) as VersionSqlRow | undefined;
     return r ? toVersion(r) : undefined;
   }

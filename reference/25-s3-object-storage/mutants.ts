@@ -259,6 +259,56 @@ export const MUTANTS = [
     description:
       'deleting the newest version by id does not move IsLatest to the next one: ListObjectVersions shows no latest',
   },
+  // From the versioning blind bugs (bb25v): each was missed before SOS-C8 was strengthened.
+  {
+    name: 'bucket-delete-current-only',
+    breaks: 'SOS-C8',
+    description:
+      'DeleteBucket looks at current objects only: a bucket holding only noncurrent versions and markers is deleted',
+  },
+  {
+    name: 'versions-truncated-when-full',
+    breaks: 'SOS-C8',
+    description: 'ListObjectVersions answers a page holding exactly max-keys remaining entries as truncated',
+  },
+  {
+    name: 'key-marker-inclusive',
+    breaks: 'SOS-C8',
+    description:
+      "ListObjectVersions with key-marker and no version-id-marker lists the key-marker's own versions again",
+  },
+  {
+    name: 'suspend-skips-nulls',
+    breaks: 'SOS-C8',
+    description:
+      'Suspended set first on a bucket never versioned does not make its objects `null` versions (they read 404)',
+  },
+  {
+    name: 'reenable-recopies-nulls',
+    breaks: 'SOS-C8',
+    description:
+      'Enabled set after Suspended copies the objects in as `null` versions again: PutBucketVersioning fails 500',
+  },
+  {
+    name: 'null-version-unversioned-404',
+    breaks: 'SOS-C8',
+    description: 'GET ?versionId=null in a bucket never versioned answers 404 NoSuchVersion instead of the object',
+  },
+  {
+    name: 'versioning-outlives-bucket',
+    breaks: 'SOS-C8',
+    description: "a bucket deleted and created again under its name keeps the earlier bucket's versioning",
+  },
+  {
+    name: 'suspended-null-any-key',
+    breaks: 'SOS-C8',
+    description: 'a suspended PUT removes the `null` version of every key of the bucket, not only its own',
+  },
+  {
+    name: 'version-id-any-key',
+    breaks: 'SOS-C8',
+    description: "a version looked up by id ignores the key: another key's version id reads that key's version",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 /**

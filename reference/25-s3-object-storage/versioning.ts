@@ -81,7 +81,9 @@ export async function readVersioned(
   let v: VersionRow | undefined;
   if (status === 'unversioned') {
     // A bucket never versioned holds only `null` versions: its objects.
-    const row = versionId === 'null' ? await o.meta.get(t.bucket, t.key) : undefined;
+    // MUTANT null-version-unversioned-404: ?versionId=null is not taken as a bucket never versioned's object.
+    const isNull = versionId === 'null' && o.mutant !== 'null-version-unversioned-404';
+    const row = isNull ? await o.meta.get(t.bucket, t.key) : undefined;
     if (!row) throw noSuchVersion();
     v = { ...row, versionId: 'null', seq: 1, isMarker: false, isLatest: true };
   } else {
@@ -177,7 +179,7 @@ export async function listObjectVersions(reply: FastifyReply, t: Target, o: AppO
   let after = { key: prefix, seq: MAX_SEQ };
   const marker = Buffer.from(keyMarker, 'utf8');
   if (keyMarker !== '' && Buffer.compare(marker, prefix) >= 0) {
-    let seq = 0;
+    let seq = o.mutant === 'key-marker-inclusive' ? MAX_SEQ : 0; // MUTANT key-marker-inclusive
     if (versionIdMarker !== '' && status) {
       const v = await o.meta.version(t.bucket, marker, versionIdMarker);
       if (!v) throw new S3Error(400, 'InvalidArgument', 'Invalid version id marker specified');
@@ -185,11 +187,17 @@ export async function listObjectVersions(reply: FastifyReply, t: Target, o: AppO
     }
     after = { key: marker, seq };
   }
-  const rows = maxKeys === 0 ? [] : await versionsFrom(t.bucket, after, maxKeys + 1, status !== undefined, o);
+  // MUTANT versions-truncated-when-full: max-keys rows fetched, and a page exactly full answered truncated.
+  const fullTruncated = o.mutant === 'versions-truncated-when-full';
+  const fetch = fullTruncated ? maxKeys : maxKeys + 1;
+  const rows = maxKeys === 0 ? [] : await versionsFrom(t.bucket, after, fetch, status !== undefined, o);
   const matching = rows.filter((r) => r.key.subarray(0, prefix.length).equals(prefix));
   const entries = matching.slice(0, maxKeys);
   if (o.mutant === 'versions-oldest-first') oldestFirst(entries); // MUTANT versions-oldest-first
-  const next = matching.length > maxKeys ? entries.at(-1) : undefined;
+  const next =
+    matching.length > maxKeys || (fullTruncated && maxKeys > 0 && matching.length === maxKeys)
+      ? entries.at(-1)
+      : undefined;
   const body = listVersionsResultXml({
     bucket: t.bucket,
     prefix: prefix.toString('utf8'),

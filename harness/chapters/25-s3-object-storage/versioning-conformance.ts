@@ -2,6 +2,7 @@
 // stay readable by id, delete markers that hide a key without removing anything, permanent deletes by id,
 // ListObjectVersions in S3's order, suspended versioning's `null` version, and bad input answered as S3 does.
 import {
+  CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   GetBucketVersioningCommand,
@@ -11,13 +12,12 @@ import {
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
 import { complete, createUpload, uploadPart } from './multipart-kit.ts';
 import { freshBucket, type S3, s3Of, sdkError } from './s3-client.ts';
 import { expectError, md5 } from './s3-expect.ts';
-import { allVersions, describeVersions, getVersion, setVersioning } from './versioning-kit.ts';
+import { allVersions, describeVersions, getVersion, setVersioning, versionsPage } from './versioning-kit.ts';
 
 const bytesOf = (label: string, n: number) =>
   Buffer.from(Array.from({ length: n }, (_, i) => (label.charCodeAt(0) + i * 13) % 256));
@@ -69,6 +69,7 @@ export async function versioningConformance(ctx: CheckContext): Promise<void> {
     ctx.expect(got === want, `ListObjectVersions ${when}: [${got}], not [${want}]`);
   };
   expectListed('doc:v3*, doc:v2, doc:v1', 'after three PUTs');
+  await markerPaging(ctx, s3, bucket, ids);
   const sizes = listed.map((v) => v.size);
   ctx.expect(sizes.join() === '0,57,100', `ListObjectVersions sizes ${sizes.join()}, not 0,57,100`);
   ctx.expect(listed[1]?.etag === md5(bodies[1]!), `ListObjectVersions ETag of v2 ${listed[1]?.etag}`);
@@ -137,14 +138,120 @@ export async function versioningConformance(ctx: CheckContext): Promise<void> {
   );
 
   await multipartVersion(ctx, s3, bucket);
-  await badInput(ctx, c, bucket);
-  await suspended(ctx, s3, bucket, ids, bodies);
+  await badInput(ctx, s3, bucket);
+  await suspended(ctx, s3, bucket, ids, bodies, pre);
+  await enabledAgain(ctx, s3, bucket);
   await expectError(
     ctx,
     c.send(new DeleteBucketCommand({ Bucket: bucket })),
     'BucketNotEmpty',
     409,
     'deleting a bucket with versions',
+  );
+  await onlyVersionsKeepBucket(ctx, s3);
+  await suspendedFirst(ctx, s3);
+}
+
+/**
+ * Paging ListObjectVersions inside one key's versions (S3's rules): a page holding the last entries is not truncated;
+ * a full page names the last entry it holds as NextKeyMarker / NextVersionIdMarker; key-marker alone starts after
+ * every version of that key.
+ */
+async function markerPaging(ctx: CheckContext, s3: S3, bucket: string, ids: string[]): Promise<void> {
+  const whole = await versionsPage(s3, { Bucket: bucket, Prefix: 'doc', MaxKeys: 3 });
+  ctx.expect(
+    whole.entries.length === 3 && whole.next === undefined,
+    `ListObjectVersions prefix doc max-keys 3 (its 3 versions): ${whole.entries.length} entries, ` +
+      `${whole.next ? 'truncated' : 'not truncated'}; the page holding the last entry is not truncated`,
+  );
+  const first = await versionsPage(s3, { Bucket: bucket, Prefix: 'doc', MaxKeys: 2 });
+  ctx.expect(
+    first.next?.key === 'doc' && first.next.versionId === ids[1],
+    `ListObjectVersions max-keys 2: next marker ${JSON.stringify(first.next)}, not doc at v2`,
+  );
+  const rest = await versionsPage(s3, { Bucket: bucket, Prefix: 'doc', KeyMarker: 'doc', VersionIdMarker: ids[1] });
+  ctx.expect(
+    rest.entries.length === 1 && rest.entries[0]!.versionId === ids[0] && rest.next === undefined,
+    `ListObjectVersions after doc at v2: [${rest.entries.map((e) => e.versionId).join()}], not [v1] untruncated`,
+  );
+  const after = await versionsPage(s3, { Bucket: bucket, KeyMarker: 'doc' });
+  const repeated = after.entries.filter((e) => e.key <= 'doc').map((e) => `${e.key}:${e.versionId}`);
+  ctx.expect(
+    repeated.length === 0 && after.entries.some((e) => e.key === 'pre'),
+    `ListObjectVersions key-marker doc (no version-id-marker) answered [${repeated.join()}]: it starts after every ` +
+      'version of doc',
+  );
+}
+
+/** Versioning set again to Enabled after Suspended: 200, and PUTs make new versions above the `null` one. */
+async function enabledAgain(ctx: CheckContext, s3: S3, bucket: string): Promise<void> {
+  const c = s3.client;
+  const set = await sdkError(setVersioning(c, bucket, 'Enabled'));
+  ctx.expect(set === null, `PutBucketVersioning Enabled after Suspended answered ${set?.status} ${set?.name}`);
+  const put = await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'doc', Body: bytesOf('f', 12) }));
+  ctx.expect(put.VersionId && put.VersionId !== 'null', `PUT after Enabled again answered version ${put.VersionId}`);
+  const listed = await allVersions(s3, bucket, 'doc');
+  ctx.expect(
+    listed[0]?.versionId === put.VersionId && listed[0].isLatest && listed[1]?.versionId === 'null',
+    `ListObjectVersions after Enabled again: [${describeVersions(listed, new Map())}], not the new version over null`,
+  );
+  const pre = await allVersions(s3, bucket, 'pre');
+  ctx.expect(
+    pre.length === 1 && pre[0]!.versionId === 'null',
+    `an object from before versioning after Enabled again: [${describeVersions(pre, new Map())}], not [pre:null*]`,
+  );
+}
+
+/**
+ * Noncurrent versions and delete markers alone keep a bucket (409 BucketNotEmpty); with every version deleted by id
+ * it is deleted, and a bucket created again under its name is never versioned.
+ */
+async function onlyVersionsKeepBucket(ctx: CheckContext, s3: S3): Promise<void> {
+  const c = s3.client;
+  const bucket = await freshBucket(ctx, s3, 'c8d');
+  await setVersioning(c, bucket, 'Enabled');
+  const put = await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'gone', Body: bytesOf('g', 9) }));
+  const del = await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'gone' }));
+  await expectError(
+    ctx,
+    c.send(new DeleteBucketCommand({ Bucket: bucket })),
+    'BucketNotEmpty',
+    409,
+    'deleting a bucket holding only a noncurrent version and a delete marker',
+  );
+  await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'gone', VersionId: put.VersionId }));
+  await expectError(
+    ctx,
+    c.send(new DeleteBucketCommand({ Bucket: bucket })),
+    'BucketNotEmpty',
+    409,
+    'deleting a bucket holding only a delete marker',
+  );
+  await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'gone', VersionId: del.VersionId }));
+  await c.send(new DeleteBucketCommand({ Bucket: bucket }));
+  await c.send(new CreateBucketCommand({ Bucket: bucket }));
+  const state = await c.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+  ctx.expect(state.Status === undefined, `a bucket created again after a versioned one is ${state.Status}, not unset`);
+  const again = await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: bytesOf('h', 3) }));
+  ctx.expect(again.VersionId === undefined, `PUT in a bucket created again answered version ${again.VersionId}`);
+}
+
+/** Suspended set first on a bucket never versioned: its objects are their keys' `null` versions, still readable. */
+async function suspendedFirst(ctx: CheckContext, s3: S3): Promise<void> {
+  const c = s3.client;
+  const bucket = await freshBucket(ctx, s3, 'c8s');
+  const body = bytesOf('s', 25);
+  await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'old', Body: body }));
+  await setVersioning(c, bucket, 'Suspended');
+  const got = await getVersion(c, bucket, 'old');
+  ctx.expect(
+    'bytes' in got && got.bytes.equals(body),
+    `GET of an object stored before Suspended was first set: ${'error' in got ? `${got.status} ${got.error}` : 'other bytes'}`,
+  );
+  const listed = await allVersions(s3, bucket);
+  ctx.expect(
+    describeVersions(listed, new Map()) === 'old:null*',
+    `ListObjectVersions after Suspended was first set: [${describeVersions(listed, new Map())}], not [old:null*]`,
   );
 }
 
@@ -171,7 +278,8 @@ async function multipartVersion(ctx: CheckContext, s3: S3, bucket: string): Prom
   );
 }
 
-async function badInput(ctx: CheckContext, c: S3Client, bucket: string): Promise<void> {
+async function badInput(ctx: CheckContext, s3: S3, bucket: string): Promise<void> {
+  const c = s3.client;
   await expectError(
     ctx,
     c.send(new GetObjectCommand({ Bucket: bucket, Key: 'doc', VersionId: 'not a version!' })),
@@ -185,6 +293,14 @@ async function badInput(ctx: CheckContext, c: S3Client, bucket: string): Promise
     'NoSuchVersion',
     404,
     'GET with a versionId never issued',
+  );
+  const other = (await allVersions(s3, bucket, 'doc')).find((v) => v.versionId !== 'null');
+  await expectError(
+    ctx,
+    c.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp', VersionId: other?.versionId })),
+    'NoSuchVersion',
+    404,
+    "GET with another key's versionId",
   );
   const gone = await sdkError(
     c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'doc', VersionId: '0'.repeat(32) })),
@@ -200,7 +316,14 @@ async function badInput(ctx: CheckContext, c: S3Client, bucket: string): Promise
 }
 
 /** Suspended: a PUT writes the version `null`, replacing the earlier `null` one; the versions before stay. */
-async function suspended(ctx: CheckContext, s3: S3, bucket: string, ids: string[], bodies: Buffer[]): Promise<void> {
+async function suspended(
+  ctx: CheckContext,
+  s3: S3,
+  bucket: string,
+  ids: string[],
+  bodies: Buffer[],
+  pre: Buffer,
+): Promise<void> {
   const c = s3.client;
   await setVersioning(c, bucket, 'Suspended');
   const state = await c.send(new GetBucketVersioningCommand({ Bucket: bucket }));
@@ -225,6 +348,12 @@ async function suspended(ctx: CheckContext, s3: S3, bucket: string, ids: string[
   );
   const v1 = await getVersion(c, bucket, 'doc', ids[0]);
   ctx.expect('bytes' in v1 && v1.bytes.equals(bodies[0]!), 'v1 is not readable by id while suspended');
+  // Another key's `null` version (pre, from before versioning) is not the one a suspended PUT of doc replaces.
+  const preNull = await getVersion(c, bucket, 'pre', 'null');
+  ctx.expect(
+    'bytes' in preNull && preNull.bytes.equals(pre),
+    `pre's null version after suspended PUTs of doc: ${'error' in preNull ? `${preNull.status} ${preNull.error}` : 'other bytes'}`,
+  );
 }
 
 /** A bucket never versioned keeps S3's plain behaviour: no version ids, a DELETE removes, its objects are `null`. */
@@ -238,6 +367,11 @@ async function unversionedUnchanged(ctx: CheckContext, s3: S3): Promise<void> {
   ctx.expect(
     listed.length === 1 && listed[0]!.versionId === 'null' && listed[0]!.isLatest && listed[0]!.kind === 'version',
     `ListObjectVersions of a bucket never versioned: [${describeVersions(listed, new Map())}], not [k:null*]`,
+  );
+  const byNull = await getVersion(c, bucket, 'k', 'null');
+  ctx.expect(
+    'bytes' in byNull && byNull.bytes.equals(body),
+    `GET ?versionId=null in a bucket never versioned: ${'error' in byNull ? `${byNull.status} ${byNull.error}` : 'other bytes'}`,
   );
   const del = await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k' }));
   ctx.expect(del.DeleteMarker === undefined, 'DELETE in a bucket never versioned answered a delete marker');
