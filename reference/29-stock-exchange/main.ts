@@ -22,7 +22,9 @@ await runServer({
   mutants: MUTANT_NAMES,
   async start({ config, readiness }) {
     const mutant = config.mutant as MutantName | undefined;
-    const secret = process.env['API_KEY_SECRET']?.trim() || DEFAULT_API_KEY_SECRET;
+    // MUTANT secret-setting-ignored: API_KEY_SECRET is not read; every deployment signs with the default secret.
+    const configured = mutant === 'secret-setting-ignored' ? undefined : process.env['API_KEY_SECRET']?.trim();
+    const secret = configured || DEFAULT_API_KEY_SECRET;
     if (!/^\S{1,200}$/.test(secret)) throw new ConfigError('API_KEY_SECRET must be 1 to 200 non-space characters');
     const positive = (name: string, fallback: number) => {
       const raw = process.env[name]?.trim();

@@ -288,6 +288,12 @@ export const MUTANTS = [
     description: 'the order rate limiter runs before the key is checked: a 401 or 403 naming a user uses up their rate',
   },
   {
+    name: 'secret-setting-ignored',
+    breaks: 'SE-I9',
+    description:
+      "the configured secret (API_KEY_SECRET) is not read: keys are checked against the default secret, so the deployment's users are refused 401 (blind bug)",
+  },
+  {
     name: 'rate-limit-counts-refused',
     breaks: 'SE-I10',
     description: 'a request refused 429 is counted in the window: a client retrying through its 429s stays limited',
