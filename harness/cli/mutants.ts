@@ -27,6 +27,8 @@ export async function runMutants(
     log: (l: string) => void;
     /** A fault proxy the caller owns (the grade tests share one across their per-mutant tests); else one is opened. */
     network?: NetworkFaults | null;
+    /** false: a failed property is not shrunk (the grade tests need only caught or not). Default true. */
+    shrink?: boolean;
   },
 ): Promise<{ outcomes: MutantOutcome[]; missed: number }> {
   const runDir = mkdtempSync(join(tmpdir(), `sdgrade-mutants-${module.slug}-`));
@@ -64,6 +66,7 @@ export async function runMutants(
           },
           ...(mutant.settings ? { settings: mutant.settings } : {}),
           variant: `mutant-${mutant.name}`,
+          ...(o.shrink === false ? { shrink: false } : {}),
           onProgress: () => {},
         });
       } catch (e) {

@@ -25,6 +25,11 @@ export interface CheckContextOptions {
   deadline?: number;
   /** The settings the target declared (manifest `settings`, or `--setting` for a URL target). */
   settings?: Settings;
+  /**
+   * false: a failed property stops at its first failing case, unshrunk. For self-tests that need only "caught or
+   * not" (the grade tests' mutants); shrinking can take SHRINK_BUDGET_MS per failure. Default true.
+   */
+  shrink?: boolean;
 }
 
 /** How long a failed property may spend shrinking its counterexample (see CheckContext.property). */
@@ -45,6 +50,7 @@ export class CheckContext {
   readonly signal: AbortSignal;
   private readonly deadline: number;
   private readonly declared: Settings;
+  private readonly shrink: boolean;
   /** What the check changed on the target and did not put back (restarted nodes, a rule left installed...). */
   readonly changes: string[] = [];
   /** Every setting the check read, with the value it graded against (declared, or the spec's default). */
@@ -60,6 +66,7 @@ export class CheckContext {
     this.signal = o.signal ?? new AbortController().signal;
     this.deadline = o.deadline ?? Number.POSITIVE_INFINITY;
     this.declared = o.settings ?? {};
+    this.shrink = o.shrink ?? true;
     this.http = new HttpClient(o.target.baseUrl, o.validator, this.sink, this.signal);
   }
 
@@ -179,7 +186,7 @@ export class CheckContext {
       {
         seed: this.seed,
         numRuns,
-        endOnFailure: false,
+        endOnFailure: !this.shrink,
         // A backstop a little after the check's deadline: the harness's stop normally comes first.
         ...(Number.isFinite(left)
           ? { interruptAfterTimeLimit: Math.max(1, left + 1000), markInterruptAsFailure: true }
@@ -195,7 +202,9 @@ export class CheckContext {
       if (err instanceof CheckSkipped) throw err;
       const exchange = err instanceof CheckFailure ? err.details.exchange : undefined;
       const cut = firstFailureAt !== null && Date.now() - firstFailureAt > shrinkBudgetMs;
-      const shrinks = `${details.numShrinks} shrinks${cut ? ` (shrinking stopped after ${Math.round(shrinkBudgetMs / 1000)} s)` : ''}`;
+      const shrinks = this.shrink
+        ? `${details.numShrinks} shrinks${cut ? ` (shrinking stopped after ${Math.round(shrinkBudgetMs / 1000)} s)` : ''}`
+        : 'no shrinking (turned off)';
       throw new CheckFailure(
         `property failed after ${details.numRuns} runs and ${shrinks}: ${err?.message ?? 'no message'}`,
         { counterexample: details.counterexample?.[0], ...(exchange ? { exchange } : {}) },

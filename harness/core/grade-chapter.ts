@@ -29,6 +29,8 @@ export interface GradeOptions {
   only?: string[];
   /** Stop at the first failed check (sdgrade mutate: a mutant is killed by one). */
   failFast?: boolean;
+  /** false: failed properties are not shrunk (self-tests that need only caught or not). */
+  shrink?: boolean;
   /** Run the checks in an order shuffled from this seed (catalog order when absent). */
   shuffle?: number;
   /**
@@ -107,6 +109,7 @@ export async function gradeChapter(o: GradeOptions): Promise<ChapterResult> {
       numRuns: o.numRuns,
       ...(o.only ? { only: o.only } : {}),
       ...(o.failFast ? { failFast: true } : {}),
+      ...(o.shrink === false ? { shrink: false } : {}),
       ...(o.shuffle !== undefined ? { shuffleSeed: o.shuffle } : {}),
       settings,
       onProgress: o.onProgress,

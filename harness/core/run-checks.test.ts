@@ -274,6 +274,25 @@ describe('a property that fails', () => {
     expect(c.status, c.reason).toBe('fail');
     expect(c.reason).toMatch(/shrinking stopped after 1 s\): 50 values is too many/);
   });
+
+  it('stops at its first failing case when shrinking is turned off (the grade tests\' mutants)', async () => {
+    let cases = 0;
+    const failing: CheckFn = async (ctx: CheckContext) => {
+      await ctx.property(
+        fc.array(fc.integer({ min: 1_000_000, max: 1_000_000_000 }), { minLength: 50, maxLength: 50 }),
+        async (v) => {
+          cases++;
+          ctx.expect(false, `${v.length} values is too many`);
+        },
+        5,
+      );
+    };
+    const r = await run(fakeModule({ 'FK-I1': failing }), fakeTarget(true), { shrink: false });
+    const c = r.checks[0]!;
+    expect(c.status, c.reason).toBe('fail');
+    expect(c.reason).toMatch(/after 1 runs and no shrinking \(turned off\): 50 values is too many/);
+    expect(cases).toBe(1);
+  });
 });
 
 describe('settings and changes', () => {

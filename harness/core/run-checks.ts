@@ -34,6 +34,8 @@ export interface RunChecksOptions {
   failFast?: boolean;
   /** How long a stopped check is given to wind down before the target is reset anyway. */
   stopGraceMs?: number;
+  /** false: failed properties are not shrunk (CheckContextOptions.shrink). */
+  shrink?: boolean;
   onProgress: (line: string) => void;
 }
 
@@ -102,6 +104,7 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
       signal: stop.signal,
       deadline: Date.now() + timeoutMs,
       ...(o.settings ? { settings: o.settings } : {}),
+      ...(o.shrink === false ? { shrink: false } : {}),
     });
     const fn = (o.module.checks as Record<string, (ctx: CheckContext) => Promise<void>>)[c.id];
     await spans.start(c.id);
