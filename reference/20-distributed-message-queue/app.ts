@@ -283,7 +283,11 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         // Every message is routed (and every partition checked) before anything is appended: all or nothing.
         const partitions = route(t, body.messages);
         // MUTANT delay-ignored: delayed messages are appended at once.
-        const delayOf = (m: OutgoingMessage) => (mutant === 'delay-ignored' ? 0 : (m.delayMs ?? 0));
+        // MUTANT delay-unsupported-appended-at-once: a broker that cannot keep them appends them at once (no 422).
+        const delayOf = (m: OutgoingMessage) =>
+          mutant === 'delay-ignored' || (mutant === 'delay-unsupported-appended-at-once' && !options.delays)
+            ? 0
+            : (m.delayMs ?? 0);
         const delayed = body.messages.flatMap((m, index) => (delayOf(m) > 0 ? [index] : []));
         if (delayed.length > 0 && !options.delays)
           throw new ProblemError(
@@ -444,6 +448,36 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
     },
   });
   if (cluster) registerInternalRoutes(app, cluster);
+  if (mutant === 'delay-cap-in-seconds' || mutant === 'delay-kept-on-refused-batch')
+    app.addHook('preHandler', async (request) => {
+      const { topic } = (request.params ?? {}) as { topic?: string };
+      const body = request.body as { messages?: OutgoingMessage[] } | undefined;
+      const t = topic === undefined ? undefined : topics.get(topic);
+      if (request.method !== 'POST' || !t || !Array.isArray(body?.messages)) return;
+      for (const [i, m] of body.messages.entries()) {
+        // MUTANT delay-cap-in-seconds: a hand-written seven-day cap in seconds refuses delays above 604,800 ms.
+        if (mutant === 'delay-cap-in-seconds' && (m.delayMs ?? 0) > 7 * 24 * 3600)
+          throw new ProblemError(400, 'invalid_request', `messages/${i}: delayMs is at most seven days`);
+      }
+      // MUTANT delay-kept-on-refused-batch: a batch about to be refused (an unknown partition) keeps its delayed
+      // messages anyway.
+      if (mutant === 'delay-kept-on-refused-batch' && body.messages.some((m) => (m.partition ?? 0) >= t.partitions))
+        for (const m of body.messages)
+          if ((m.delayMs ?? 0) > 0 && (m.partition ?? 0) < t.partitions)
+            options.delays?.add(
+              [
+                {
+                  topic: t.name,
+                  partition: m.partition ?? 0,
+                  deliverAt: Date.now() + m.delayMs!,
+                  key: m.key ?? null,
+                  value: m.value,
+                  tags: m.tags,
+                },
+              ],
+              true,
+            );
+    });
   app.addHook('preClose', (done) => {
     stopping.abort();
     done();

@@ -30,6 +30,8 @@ export interface DelayStoreOptions {
   forgetOnRestart?: boolean;
   /** MUTANT delayed-twice-after-restart: the notes of appends already done are ignored at start. */
   ignoreMovedNotes?: boolean;
+  /** MUTANT delay-timer-not-rearmed: an armed timer is never moved earlier for a message due before it. */
+  keepArmedTimer?: boolean;
   log?: (message: string) => void;
 }
 
@@ -102,7 +104,7 @@ export class DelayStore {
   private schedule(): void {
     let earliest = Number.POSITIVE_INFINITY;
     for (const m of this.pending.values()) earliest = Math.min(earliest, m.deliverAt);
-    if (earliest === this.timerAt) return;
+    if (earliest === this.timerAt || (this.options.keepArmedTimer && this.timerAt !== Number.POSITIVE_INFINITY)) return;
     clearTimeout(this.timer);
     this.timerAt = earliest;
     if (earliest === Number.POSITIVE_INFINITY) return;

@@ -85,8 +85,18 @@ await runServer({
       : new DelayStore(join(config.dataDir, 'delayed.jsonl'), delayTargetOf(topics), {
           forgetOnRestart: mutant === 'delays-lost-on-restart', // MUTANT delays-lost-on-restart
           ignoreMovedNotes: mutant === 'delayed-twice-after-restart', // MUTANT delayed-twice-after-restart
+          keepArmedTimer: mutant === 'delay-timer-not-rearmed', // MUTANT delay-timer-not-rearmed
           log,
         });
+    // MUTANT delayed-key-ignored: a keyed delayed message is kept for partition 0, not its key's.
+    if (delays && mutant === 'delayed-key-ignored') {
+      const add = delays.add.bind(delays);
+      delays.add = (messages, durable) =>
+        add(
+          messages.map((m) => (m.key !== null ? { ...m, partition: 0 } : m)),
+          durable,
+        );
+    }
     app = buildApp({
       spec,
       readiness,

@@ -210,6 +210,37 @@ export const MUTANTS = [
     description:
       'the notes of delayed messages already appended are ignored at start: a restart appends them all again',
   },
+  // From the delayed-message blind bugs (fixtures/blind-bugs/20-distributed-message-queue/): each was missed before
+  // its check was strengthened.
+  {
+    name: 'delay-cap-in-seconds',
+    breaks: 'MQ-C10',
+    description: 'a hand-written seven-day cap on delayMs is in seconds: a delay above 604,800 ms is refused with 400',
+  },
+  {
+    name: 'delay-timer-not-rearmed',
+    breaks: 'MQ-C10',
+    description:
+      'an armed timer is never moved earlier: a shorter delay produced after a longer one waits for the longer one',
+  },
+  {
+    name: 'delayed-key-ignored',
+    breaks: 'MQ-F6',
+    description: "a keyed delayed message is kept for partition 0, not its key's (the answer names the key's)",
+  },
+  {
+    name: 'delay-kept-on-refused-batch',
+    breaks: 'MQ-C10',
+    description:
+      'a batch refused for an unknown partition still keeps its delayed messages, appended when they are due',
+  },
+  {
+    name: 'delay-unsupported-appended-at-once',
+    breaks: 'MQ-C8',
+    description:
+      'a cluster broker, which cannot keep delayed messages, appends them at once instead of refusing them (422 delay_not_supported)',
+    manifest: CLUSTER_MANIFEST,
+  },
   // Replication (the cluster manifest, manifest.cluster.json: three brokers).
   {
     name: 'follower-serves-produce',

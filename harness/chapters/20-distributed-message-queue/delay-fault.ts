@@ -2,7 +2,7 @@
 // after it, and others already appended before the kill. After the restart each is appended exactly once (none
 // lost, none twice), none before its time on the harness's clock, with its key and tags (delayed.ts's model).
 import type { CheckContext } from '../../core/check-context.ts';
-import { type Acked, freshTopic, mqApi } from './api.ts';
+import { type Acked, freshTopic, mqApi, partitionOfKey } from './api.ts';
 import { expectDelayedLog, produceWithDelays, type SentDelayed, watchDelayed } from './delayed.ts';
 
 const P = 2;
@@ -31,22 +31,30 @@ export async function killWithDelaysPending(ctx: CheckContext): Promise<void> {
   const partitions = Array.from({ length: P }, (_, p) => p);
   await Promise.all(partitions.map((p) => watchDelayed(ctx, api, topic, p, 0, early.delayed, 'before the kill')));
   // Pending at the kill: due during the outage (200 ms) and after the restart (6 s); acks all and 1; keyed, tagged.
-  for (const acks of ['all', '1'] as const)
-    add(
+  // A keyed one names no partition: it goes where its key hashes (the delayed ones' keys to partition 1, the
+  // immediate one's to 0), so a broker that keeps a delayed message for another partition than its key's is seen.
+  for (const acks of ['all', '1'] as const) {
+    const b = add(
       await produceWithDelays(
         ctx,
         api,
         topic,
         Array.from({ length: 8 }, (_, i) => ({
-          partition: i % P,
           value: `pending-${acks}-${i}`,
-          ...(i % 3 === 0 ? { key: `key-${i}` } : {}),
+          ...(i % 3 === 0 ? { key: `key-${acks}-${i}` } : { partition: i % P }),
           ...(i % 2 === 0 ? { tags: ['pending', `n${i}`] } : {}),
           ...(i < 6 ? { delayMs: i < 3 ? 200 : 6000 } : {}),
         })),
         acks,
       ),
     );
+    for (const m of [...b.acked, ...b.delayed])
+      if (m.key !== null)
+        ctx.expect(
+          m.partition === partitionOfKey(m.key, P),
+          `${m.value} (key ${m.key}) was answered for partition ${m.partition}, not crc32(key) mod ${P} = ${partitionOfKey(m.key, P)}`,
+        );
+  }
   const pendingAtKill = delayed.length - early.delayed.length;
   await ctx.target.kill();
   ctx.expect((await api.describeTopic(topic)).status === null, 'the broker still answered after kill -9');

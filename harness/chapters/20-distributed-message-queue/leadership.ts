@@ -50,6 +50,19 @@ export async function clusterLeadership(ctx: CheckContext): Promise<void> {
       acked.push(...(await produceAcked(ctx, mqApi(ctx, following(ctx, b)), topic, [{ partition: p, value }], 'all')));
     }
   }
+  // A delayed message: a cluster that cannot keep them refuses the batch (422 delay_not_supported), one that can
+  // answers its deliverAt and no offset (a minute on: not readable during this check); never appended at once.
+  const delayed = await api.produce(topic, {
+    acks: 'all',
+    messages: [{ partition: 0, value: 'c8 delayed', delayMs: 60_000 }],
+  });
+  const record = (delayed.body as { records?: Record<string, unknown>[] }).records?.[0];
+  ctx.expect(
+    (delayed.status === 422 && (delayed.body as { code?: string }).code === 'delay_not_supported') ||
+      (delayed.status === 200 && record !== undefined && 'deliverAt' in record && !('offset' in record)),
+    `a produce of a message with delayMs 60000 to the cluster answered ${delayed.status} ${JSON.stringify(delayed.body)}, not 422 delay_not_supported nor its deliverAt without an offset`,
+    delayed,
+  );
   // Every partition holds exactly what the leaders acknowledged: no copy appended by a broker that redirected.
   const read = await verifyAcked(ctx, api, topic, acked, 'after producing through every broker');
   for (const [p, messages] of read)
