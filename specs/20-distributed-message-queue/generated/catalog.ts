@@ -127,7 +127,7 @@ export const catalog = {
     {
       "id": "MQ-C10",
       "kind": "conformance",
-      "title": "Delayed messages - a message produced with delayMs is answered with its deliverAt and no offset, is never readable before its delay has passed on the harness's clock (50 ms skew), is appended within 1,000 ms after, once, with its key and tags, at the next offset after what was appended before it (offsets stay dense); it wakes a long poll; bad delays are 400",
+      "title": "Delayed messages - a message produced with delayMs is answered with its deliverAt and no offset, is never readable before its delay has passed on the harness's clock (50 ms skew), is appended within 1,000 ms after, once, with its key and tags, at the next offset after what was appended before it (offsets stay dense); it wakes a long poll (a shorter delay produced after a longer one is not held up by it); bad delays are 400, the longest valid one (seven days) is accepted",
       "covers": [
         "produce",
         "fetch"
@@ -215,7 +215,7 @@ export const catalog = {
     {
       "id": "MQ-F6",
       "kind": "fault",
-      "title": "The broker is killed (kill -9) while acknowledged delayed messages are pending, some due during the outage - after the restart each is appended exactly once (none lost, none twice), none before its time, with its key and tags, offsets dense",
+      "title": "The broker is killed (kill -9) while acknowledged delayed messages are pending, some due during the outage - after the restart each is appended exactly once (none lost, none twice), none before its time, with its key and tags, on its key's partition when it names none, offsets dense",
       "covers": [
         "fault:6"
       ],
@@ -226,7 +226,7 @@ export const catalog = {
     {
       "id": "MQ-C8",
       "kind": "conformance",
-      "title": "In a cluster (more than one broker) a topic takes a replicationFactor up to the number of brokers and one more is 422; describeTopic names each partition's replicas, leader and in-sync replicas; a broker that does not lead a partition answers its produce and fetch with 307 not_leader to the leader, and appends nothing",
+      "title": "In a cluster (more than one broker) a topic takes a replicationFactor up to the number of brokers and one more is 422; describeTopic names each partition's replicas, leader and in-sync replicas; a broker that does not lead a partition answers its produce and fetch with 307 not_leader to the leader, and appends nothing; a delayed message is refused (422 delay_not_supported) or kept (deliverAt, no offset), never appended at once",
       "covers": [
         "createTopic",
         "describeTopic",
