@@ -5,6 +5,7 @@ import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
 import { type Cluster, NotEnoughReplicas } from './cluster.ts';
+import { installDelayMutants } from './delay-mutants.ts';
 import type { DelayStore } from './delay-store.ts';
 import type { GroupCoordinator } from './group-coordinator.ts';
 import { groupHandlers } from './group-handlers.ts';
@@ -45,7 +46,7 @@ export interface QueueAppOptions {
   logger?: CreateAppOptions['logger'];
 }
 
-interface OutgoingMessage {
+export interface OutgoingMessage {
   key?: string | null;
   value: string;
   partition?: number;
@@ -448,36 +449,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
     },
   });
   if (cluster) registerInternalRoutes(app, cluster);
-  if (mutant === 'delay-cap-in-seconds' || mutant === 'delay-kept-on-refused-batch')
-    app.addHook('preHandler', async (request) => {
-      const { topic } = (request.params ?? {}) as { topic?: string };
-      const body = request.body as { messages?: OutgoingMessage[] } | undefined;
-      const t = topic === undefined ? undefined : topics.get(topic);
-      if (request.method !== 'POST' || !t || !Array.isArray(body?.messages)) return;
-      for (const [i, m] of body.messages.entries()) {
-        // MUTANT delay-cap-in-seconds: a hand-written seven-day cap in seconds refuses delays above 604,800 ms.
-        if (mutant === 'delay-cap-in-seconds' && (m.delayMs ?? 0) > 7 * 24 * 3600)
-          throw new ProblemError(400, 'invalid_request', `messages/${i}: delayMs is at most seven days`);
-      }
-      // MUTANT delay-kept-on-refused-batch: a batch about to be refused (an unknown partition) keeps its delayed
-      // messages anyway.
-      if (mutant === 'delay-kept-on-refused-batch' && body.messages.some((m) => (m.partition ?? 0) >= t.partitions))
-        for (const m of body.messages)
-          if ((m.delayMs ?? 0) > 0 && (m.partition ?? 0) < t.partitions)
-            options.delays?.add(
-              [
-                {
-                  topic: t.name,
-                  partition: m.partition ?? 0,
-                  deliverAt: Date.now() + m.delayMs!,
-                  key: m.key ?? null,
-                  value: m.value,
-                  tags: m.tags,
-                },
-              ],
-              true,
-            );
-    });
+  if (mutant) installDelayMutants(app, mutant, topics, options.delays);
   app.addHook('preClose', (done) => {
     stopping.abort();
     done();
