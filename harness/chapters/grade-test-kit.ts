@@ -51,13 +51,12 @@ export async function expectByUrlSkipsProcessFaults(
   /** Checks the default deployment does not declare the option for (skipped with their own reason). */
   notApplicable: readonly string[] = [],
 ): Promise<void> {
-  const started = await ProcessTarget.start({
-    manifest: loadManifest(base.module.referenceManifest),
-    runDir: join(base.runDir, 'by-url'),
-    embedded: true,
-  });
+  const manifest = loadManifest(base.module.referenceManifest);
+  const started = await ProcessTarget.start({ manifest, runDir: join(base.runDir, 'by-url'), embedded: true });
   try {
-    const r = await gradeChapter({ ...base, target: { url: started.baseUrl } });
+    // The settings its deployment declares, given as a user grading by URL gives them (`--setting`).
+    const settings = manifest.settings ? { settings: manifest.settings } : {};
+    const r = await gradeChapter({ ...base, target: { url: started.baseUrl }, ...settings });
     expect(failures(r)).toEqual([]);
     for (const id of processFaults) {
       const c = r.checks.find((x) => x.id === id)!;
