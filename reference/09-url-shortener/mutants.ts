@@ -125,6 +125,12 @@ export const MUTANTS = [
     description:
       'a click flush the database refuses is dropped instead of put back and retried: clicks served just before an outage are never counted (StrykerJS survivor: clicks.ts:48, the flush catch emptied)',
   },
+  {
+    name: 'clicks-read-during-flush',
+    breaks: 'URL-F5',
+    description:
+      "link metadata answers a read even when a click flush started during it: on PostgreSQL it can miss the batch being written, so clicks put back after a failed write and retried (older than the one-second lag) briefly vanish (StrykerJS survivor: clicks.ts:84, readExact's test made true)",
+  },
   { name: 'redirect-301', breaks: 'URL-C2', description: 'redirects with 301 instead of 302' },
   { name: 'stats-without-clicks', breaks: 'URL-C3', description: 'link metadata omits the required clicks field' },
   {

@@ -256,6 +256,54 @@ function expectUnavailable(ctx: CheckContext, x: Exchange, what: string): void {
 /** Redirects served just before URL-F5's outage, and how long the database stays away at least. */
 const OUTAGE_CLICKS = 3;
 const OUTAGE_MIN_MS = 1500;
+/** URL-F5: the latency PostgreSQL comes back with, and how long the link's metadata is read once it answers. */
+const SLOW_RETURN_MS = 250;
+const RETRY_READS_MS = 2500;
+const RETRY_READERS = 3;
+
+/**
+ * URL-F5, as the database comes back: the clicks served before the outage are more than a second old, so every
+ * metadata read that answers must count them all, including a read that overlaps the counter's retried write of them
+ * (an implementation that answers a read that missed a write in flight shows fewer). Three clients read back to back
+ * until 2.5 s after the first answer; a read answered otherwise than 200 is retried (recovery is checked after).
+ */
+async function readsDuringRetry(ctx: CheckContext, code: string, clicksWanted: number): Promise<void> {
+  const api = urlApi(ctx);
+  const started = Date.now();
+  let firstAnswer: number | undefined;
+  let answered = 0;
+  const short: { clicks: number; afterMs: number }[] = [];
+  let shortExchange: Exchange | undefined;
+  const reading = () =>
+    Date.now() - started < timeLimit(RECOVERY_MS) &&
+    (firstAnswer === undefined || Date.now() - firstAnswer < RETRY_READS_MS);
+  await Promise.all(
+    Array.from({ length: RETRY_READERS }, async () => {
+      while (reading()) {
+        const r = await api.stats(code);
+        if (!r.stats) {
+          await ctx.sleep(50);
+          continue;
+        }
+        firstAnswer ??= Date.now();
+        answered++;
+        if (r.stats.clicks !== clicksWanted) {
+          short.push({ clicks: r.stats.clicks, afterMs: Date.now() - started });
+          shortExchange ??= r.x;
+        }
+      }
+    }),
+  );
+  ctx.evidence.readsDuringRetry = { answered, short: short.slice(0, 5) };
+  ctx.expect(
+    short.length === 0,
+    `link ${code} had ${clicksWanted} clicks counted more than a second before the database went away, and ` +
+      `${short.length} of ${answered} metadata reads as it came back showed fewer (${short[0]?.clicks}): every ` +
+      'read must count them (beyond the one-second lag), so they were lost, or missed by a read answered while ' +
+      'they were being written',
+    shortExchange,
+  );
+}
 
 /**
  * URL-F5: the database (PostgreSQL) taken away. Creates, metadata reads and redirects the cache cannot answer are
@@ -279,6 +327,7 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
   for (let i = 0; i < OUTAGE_CLICKS; i++) ctx.expectStatus(await api.follow(clickedCode), 302);
   const nonce = runNonce();
   const statuses: Record<string, (number | null)[]> = { shorten: [], stats: [], redirectOfUnknownCode: [] };
+  let slow: string | undefined;
   await db.setReachable(false);
   const downAt = Date.now();
   try {
@@ -300,9 +349,20 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
     // Down long enough for a counter flushing every second to try (and fail) to write those clicks.
     await ctx.sleep(Math.max(0, OUTAGE_MIN_MS - (Date.now() - downAt)));
   } finally {
-    await db.setReachable(true);
+    // It comes back slow (every answer 250 ms late), so that the counter's retry of those clicks is being written
+    // while metadata reads of the link are in flight.
+    try {
+      slow = await db.addToxic({ type: 'latency', attributes: { latency: SLOW_RETURN_MS } });
+    } finally {
+      await db.setReachable(true);
+    }
   }
   ctx.evidence.statusesWhileDown = statuses;
+  try {
+    await readsDuringRetry(ctx, clickedCode, clicksWanted);
+  } finally {
+    if (slow) await db.removeToxic(slow);
+  }
   const back = Date.now();
   let again = await api.shorten(`https://example.com/f5-back?n=${nonce}`);
   while (!again.link && Date.now() - back < timeLimit(RECOVERY_MS)) {

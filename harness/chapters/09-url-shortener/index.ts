@@ -53,7 +53,8 @@ export const urlShortener: ChapterModule<CheckId> = {
       ? { ...m, needs: ['SDGRADE_REDIS_URL'] }
       : m.name === 'db-errors-500' ||
           m.name === 'unavailable-without-retry-after' ||
-          m.name === 'clicks-dropped-on-db-error'
+          m.name === 'clicks-dropped-on-db-error' ||
+          m.name === 'clicks-read-during-flush'
         ? { ...m, needs: ['SDGRADE_DATABASE_URL'] }
         : m,
   ),
