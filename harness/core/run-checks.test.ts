@@ -275,7 +275,7 @@ describe('a property that fails', () => {
     expect(c.reason).toMatch(/shrinking stopped after 1 s\): 50 values is too many/);
   });
 
-  it('stops at its first failing case when shrinking is turned off (the grade tests\' mutants)', async () => {
+  it("stops at its first failing case when shrinking is turned off (the grade tests' mutants)", async () => {
     let cases = 0;
     const failing: CheckFn = async (ctx: CheckContext) => {
       await ctx.property(
