@@ -260,14 +260,25 @@ const OUTAGE_MIN_MS = 1500;
 const SLOW_RETURN_MS = 250;
 const RETRY_READS_MS = 2500;
 const RETRY_READERS = 3;
+/** A reader's pause after a read the database's absence refused: short, so that a read is nearly always in flight. */
+const RETRY_GAP_MS = 5;
 
 /**
  * URL-F5, as the database comes back: the clicks served before the outage are more than a second old, so every
  * metadata read that answers must count them all, including a read that overlaps the counter's retried write of them
  * (an implementation that answers a read that missed a write in flight shows fewer). Three clients read back to back
- * until 2.5 s after the first answer; a read answered otherwise than 200 is retried (recovery is checked after).
+ * until 2.5 s after the first answer; a read answered otherwise than 200 is retried at once (recovery is checked
+ * after). They start while the database is still away (`comeBack` brings it back), so that reads are already being
+ * made when it returns: a counter retrying on a timer can write the clicks within milliseconds of the return, and
+ * a read must overlap that write for the race to show (on a busy machine the first read after the return can come
+ * later than the write, and the check would pass a racy implementation).
  */
-async function readsDuringRetry(ctx: CheckContext, code: string, clicksWanted: number): Promise<void> {
+async function readsDuringRetry(
+  ctx: CheckContext,
+  code: string,
+  clicksWanted: number,
+  comeBack: () => Promise<void>,
+): Promise<void> {
   const api = urlApi(ctx);
   const started = Date.now();
   let firstAnswer: number | undefined;
@@ -277,12 +288,12 @@ async function readsDuringRetry(ctx: CheckContext, code: string, clicksWanted: n
   const reading = () =>
     Date.now() - started < timeLimit(RECOVERY_MS) &&
     (firstAnswer === undefined || Date.now() - firstAnswer < RETRY_READS_MS);
-  await Promise.all(
+  const readers = Promise.all(
     Array.from({ length: RETRY_READERS }, async () => {
       while (reading()) {
         const r = await api.stats(code);
         if (!r.stats) {
-          await ctx.sleep(50);
+          await ctx.sleep(RETRY_GAP_MS);
           continue;
         }
         firstAnswer ??= Date.now();
@@ -294,6 +305,12 @@ async function readsDuringRetry(ctx: CheckContext, code: string, clicksWanted: n
       }
     }),
   );
+  try {
+    await ctx.sleep(RETRY_READERS * RETRY_GAP_MS * 4);
+    await comeBack();
+  } finally {
+    await readers;
+  }
   ctx.evidence.readsDuringRetry = { answered, short: short.slice(0, 5) };
   ctx.expect(
     short.length === 0,
@@ -348,20 +365,17 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
     expectUnavailable(ctx, r, 'a redirect of a code no cache holds');
     // Down long enough for a counter flushing every second to try (and fail) to write those clicks.
     await ctx.sleep(Math.max(0, OUTAGE_MIN_MS - (Date.now() - downAt)));
-  } finally {
     // It comes back slow (every answer 250 ms late), so that the counter's retry of those clicks is being written
     // while metadata reads of the link are in flight.
-    try {
-      slow = await db.addToxic({ type: 'latency', attributes: { latency: SLOW_RETURN_MS } });
-    } finally {
-      await db.setReachable(true);
-    }
-  }
-  ctx.evidence.statusesWhileDown = statuses;
-  try {
-    await readsDuringRetry(ctx, clickedCode, clicksWanted);
+    slow = await db.addToxic({ type: 'latency', attributes: { latency: SLOW_RETURN_MS } });
+    ctx.evidence.statusesWhileDown = statuses;
+    await readsDuringRetry(ctx, clickedCode, clicksWanted, () => db.setReachable(true));
   } finally {
-    if (slow) await db.removeToxic(slow);
+    try {
+      await db.setReachable(true);
+    } finally {
+      if (slow) await db.removeToxic(slow);
+    }
   }
   const back = Date.now();
   let again = await api.shorten(`https://example.com/f5-back?n=${nonce}`);
