@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { timeLimit } from './harness/core/time-scale.ts';
+import { LongestFirstSequencer } from './scripts/test-sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -14,5 +15,7 @@ export default defineConfig({
     // asserted. SDGRADE_TEST_WORKERS overrides it (1 to debug one file at a time).
     fileParallelism: true,
     maxWorkers: Number(process.env.SDGRADE_TEST_WORKERS ?? 4),
+    // Longest files first, from CI's own durations (a fresh clone has no vitest cache to order them by).
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });
