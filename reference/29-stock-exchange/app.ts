@@ -7,11 +7,11 @@ import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
 import { Engine } from './engine.ts';
 import { type Exchange, type NewOrderRequest, Refused } from './exchange.ts';
-import { type OrderRateLimiter, userOf } from './gateway.ts';
+import { eventVisibleTo, type OrderRateLimiter, userOf } from './gateway.ts';
 import { withL1Faults } from './market-data-faults.ts';
 import { attachMarketDataSocket } from './market-data-socket.ts';
 import type { MutantName } from './mutants.ts';
-import type { FillEvent } from './types.ts';
+import type { FillEvent, LogEvent } from './types.ts';
 
 export const SPEC_URL = new URL('../../specs/29-stock-exchange/openapi.yaml', import.meta.url);
 
@@ -19,8 +19,8 @@ export interface ExchangeAppOptions {
   spec: LoadedSpec;
   readiness: Readiness;
   exchange: Exchange;
-  /** The client gateway: the secret users' keys are signed with, and the order rate limit. */
-  gateway: { secret: string; limiter: OrderRateLimiter };
+  /** The client gateway: the secret users' keys are signed with, the operator's user ID, the order rate limit. */
+  gateway: { secret: string; operator: string; limiter: OrderRateLimiter };
   mutant?: MutantName | undefined;
   logger?: CreateAppOptions['logger'];
 }
@@ -248,9 +248,26 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
 
       async getEvents(request, reply) {
         const q = request.query as { fromSequence: number; limit: number };
+        let caller: string | typeof ANYONE;
+        // MUTANT events-public: the log is answered without a key, every event (the gap this rule closed).
+        if (mutant === 'events-public') caller = ANYONE;
+        else
+          try {
+            caller = callerOf(request);
+          } catch (error) {
+            // MUTANT events-401-bare: the log's 401 has no problem body.
+            if (mutant === 'events-401-bare' && error instanceof ProblemError)
+              return reply.code(401).header('www-authenticate', 'Bearer').send();
+            throw error;
+          }
+        // The operator (and "anyone" under missing-key-as-user) reads every event; a user their own account's.
+        // MUTANT events-unscoped: any valid key reads every event.
+        const all = caller === ANYONE || caller === options.gateway.operator || mutant === 'events-unscoped';
+        const ownerOf = (orderId: number) => engine.orders.get(orderId)?.userId;
+        const visible = all ? undefined : (e: LogEvent) => eventVisibleTo(caller as string, e, ownerOf);
         return reply
           .code(200)
-          .send({ lastSequence: exchange.sequence, events: exchange.eventsFrom(q.fromSequence, q.limit) });
+          .send({ lastSequence: exchange.sequence, events: exchange.eventsFrom(q.fromSequence, q.limit, visible) });
       },
     },
   });

@@ -203,7 +203,8 @@ export class Exchange {
     return order;
   }
 
-  eventsFrom(from: number, limit: number): LogEvent[] {
+  /** Up to `limit` events from `from` that `visible` lets through (all by default), in sequence order. */
+  eventsFrom(from: number, limit: number, visible?: (e: LogEvent) => boolean): LogEvent[] {
     // Events are in sequence order; find the first at or after `from` by binary search.
     let lo = 0;
     let hi = this.events.length;
@@ -212,7 +213,12 @@ export class Exchange {
       if (this.events[mid]!.sequenceId < from) lo = mid + 1;
       else hi = mid;
     }
-    return this.events.slice(lo, lo + limit);
+    if (!visible) return this.events.slice(lo, lo + limit);
+    // A user's view scans from there (no per-user index: the reference keeps one array; fine at its scale).
+    const page: LogEvent[] = [];
+    for (let i = lo; i < this.events.length && page.length < limit; i++)
+      if (visible(this.events[i]!)) page.push(this.events[i]!);
+    return page;
   }
 
   close(): Promise<void> {

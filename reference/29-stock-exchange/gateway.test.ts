@@ -1,7 +1,7 @@
 // The client gateway in process, on a clock the test sets: the window's exact edges, which the wire check (SE-I10)
-// cannot time on a shared machine, and the key's format.
+// cannot time on a shared machine, the key's format, and which events of the log a user sees.
 import { describe, expect, it } from 'vitest';
-import { OrderRateLimiter, userKey, userOf } from './gateway.ts';
+import { eventVisibleTo, OrderRateLimiter, userKey, userOf } from './gateway.ts';
 
 describe('order rate limiter', () => {
   it('admits `limit` per sliding window, refuses the next until the oldest leaves, per user', () => {
@@ -38,5 +38,29 @@ describe('user keys', () => {
     expect(userOf(`Bearer ${key.toUpperCase()}`, 's')).toBeUndefined();
     expect(userOf(undefined, 's')).toBeUndefined();
     expect(userOf(`Basic ${key}`, 's')).toBeUndefined();
+  });
+});
+
+describe('event log visibility', () => {
+  it("shows a user their account's events: deposits, their orders, cancels of them, fills they are in", () => {
+    const owners = new Map([
+      [1, 'alice'],
+      [2, 'bob'],
+    ]);
+    const ownerOf = (id: number) => owners.get(id);
+    const base = { sequenceId: 1, time: 0 };
+    const order = { ...base, type: 'new' as const, symbol: 'A', side: 'buy' as const, price: 1, quantity: 1 };
+    const fill = { ...base, type: 'fill' as const, symbol: 'A', price: 1, quantity: 1 };
+    const see = (u: string) =>
+      [
+        { ...base, type: 'deposit' as const, userId: 'alice', asset: 'USD', amount: 1 },
+        { ...order, orderId: 1, userId: 'alice' },
+        { ...order, orderId: 2, userId: 'bob' },
+        { ...base, type: 'cancel' as const, orderId: 2 },
+        { ...fill, makerOrderId: 1, takerOrderId: 2 },
+      ].map((e) => eventVisibleTo(u, e, ownerOf));
+    expect(see('alice')).toEqual([true, true, false, false, true]);
+    expect(see('bob')).toEqual([false, false, true, true, true]);
+    expect(see('carol')).toEqual([false, false, false, false, false]);
   });
 });

@@ -1,9 +1,11 @@
 // The book's client gateway: who is asking (a user's key, signed by the gateway's secret) and how fast they may
 // order (a sliding window per user). The handlers in app.ts ask it before touching an account or an order.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { LogEvent } from './types.ts';
 
-/** The spec's grading defaults (settings `apiKeySecret`, `orderRateLimit`, `orderRateWindowMs`). */
+/** The spec's grading defaults (settings `apiKeySecret`, `operatorUserId`, `orderRateLimit`, `orderRateWindowMs`). */
 export const DEFAULT_API_KEY_SECRET = 'sdgrade-exchange-gateway';
+export const DEFAULT_OPERATOR_USER_ID = 'operator';
 export const DEFAULT_ORDER_RATE_LIMIT = 100;
 export const DEFAULT_ORDER_RATE_WINDOW_MS = 1000;
 
@@ -26,6 +28,16 @@ export function userOf(authorization: string | undefined, secret: string, faults
   const given = Buffer.from(m[2]!, 'hex');
   const want = createHmac('sha256', secret).update(userId, 'utf8').digest();
   return given.length === want.length && timingSafeEqual(given, want) ? userId : undefined;
+}
+
+/**
+ * Whether `userId` may see event `e` of the log: the events of its own account (deposits, its new orders, cancels of
+ * its orders, fills it is a party to). The operator sees every event; the caller decides that.
+ */
+export function eventVisibleTo(userId: string, e: LogEvent, ownerOf: (orderId: number) => string | undefined): boolean {
+  if (e.type === 'deposit' || e.type === 'new') return e.userId === userId;
+  if (e.type === 'cancel') return ownerOf(e.orderId) === userId;
+  return ownerOf(e.makerOrderId) === userId || ownerOf(e.takerOrderId) === userId;
 }
 
 export interface RateLimitFaults {

@@ -10,6 +10,7 @@ import { type EventStore, FileEventStore, PostgresEventStore } from './event-sto
 import { Exchange } from './exchange.ts';
 import {
   DEFAULT_API_KEY_SECRET,
+  DEFAULT_OPERATOR_USER_ID,
   DEFAULT_ORDER_RATE_LIMIT,
   DEFAULT_ORDER_RATE_WINDOW_MS,
   OrderRateLimiter,
@@ -26,6 +27,9 @@ await runServer({
     const configured = mutant === 'secret-setting-ignored' ? undefined : process.env['API_KEY_SECRET']?.trim();
     const secret = configured || DEFAULT_API_KEY_SECRET;
     if (!/^\S{1,200}$/.test(secret)) throw new ConfigError('API_KEY_SECRET must be 1 to 200 non-space characters');
+    const operator = process.env['OPERATOR_USER_ID']?.trim() || DEFAULT_OPERATOR_USER_ID;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(operator))
+      throw new ConfigError('OPERATOR_USER_ID must be a user ID: 1 to 64 of letters, digits, ".", "_" and "-"');
     const positive = (name: string, fallback: number) => {
       const raw = process.env[name]?.trim();
       if (!raw) return fallback;
@@ -85,7 +89,7 @@ await runServer({
       spec,
       readiness,
       exchange,
-      gateway: { secret, limiter },
+      gateway: { secret, operator, limiter },
       mutant,
       logger: { level: config.logLevel },
     });

@@ -322,7 +322,7 @@ export const MUTANTS = [
     name: 'public-route-rejects-bad-key',
     breaks: 'SE-I9',
     description:
-      'a request with an invalid Authorization header is refused 401 everywhere, public market data and log too',
+      'a request with an invalid Authorization header is refused 401 everywhere, public market data too',
   },
   {
     name: 'account-404-before-403',
@@ -339,6 +339,21 @@ export const MUTANTS = [
     name: 'owner-case-insensitive',
     breaks: 'SE-I9',
     description: "the key's user and the named user are compared ignoring case: alice's key acts for ALICE",
+  },
+  {
+    name: 'events-public',
+    breaks: 'SE-I11',
+    description: "GET /v1/events answers every event without a key (the log public, every user's orders named)",
+  },
+  {
+    name: 'events-unscoped',
+    breaks: 'SE-I11',
+    description: "any valid user's key reads the whole event log, other users' deposits, orders and fills too",
+  },
+  {
+    name: 'events-401-bare',
+    breaks: 'SE-I11',
+    description: "the event log's 401 has no problem body (the status and WWW-Authenticate only)",
   },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 

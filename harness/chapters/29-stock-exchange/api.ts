@@ -30,6 +30,7 @@ export function freshUser(prefix: string): string {
 
 /** The spec's grading defaults for the client gateway (settings of these names). */
 export const DEFAULT_API_KEY_SECRET = 'sdgrade-exchange-gateway';
+export const DEFAULT_OPERATOR_USER_ID = 'operator';
 export const DEFAULT_ORDER_RATE_LIMIT = 100;
 export const DEFAULT_ORDER_RATE_WINDOW_MS = 1000;
 
@@ -42,6 +43,8 @@ export function userKey(secret: string, userId: string): string {
 export function gatewaySettings(ctx: CheckContext) {
   return {
     secret: ctx.setting<string>('apiKeySecret', DEFAULT_API_KEY_SECRET),
+    /** The reserved user whose key reads the whole event log. */
+    operator: ctx.setting<string>('operatorUserId', DEFAULT_OPERATOR_USER_ID),
     limit: ctx.setting<number>('orderRateLimit', DEFAULT_ORDER_RATE_LIMIT),
     windowMs: ctx.setting<number>('orderRateWindowMs', DEFAULT_ORDER_RATE_WINDOW_MS),
   };
@@ -69,7 +72,7 @@ export function seApi(ctx: CheckContext, http: HttpClient = ctx.http) {
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => [k, String(v)]),
     ).toString();
-  const { secret } = gatewaySettings(ctx);
+  const { secret, operator } = gatewaySettings(ctx);
   /** Each order's user, from the answers that showed it: the key its reads and cancels are sent with. */
   const owners = new Map<number, string>();
   const learn = (x: Exchange): Exchange => {
@@ -122,8 +125,9 @@ export function seApi(ctx: CheckContext, http: HttpClient = ctx.http) {
       http.send({ method: 'GET', path: `/v1/marketdata/orderBook/L2?${qs({ symbol, depth })}` }),
     candles: (q: { symbol: string; resolution: number; startTime?: number; endTime?: number }) =>
       http.send({ method: 'GET', path: `/v1/marketdata/candles?${qs(q)}` }),
-    events: (fromSequence?: number, limit?: number) =>
-      http.send({ method: 'GET', path: `/v1/events?${qs({ fromSequence, limit })}` }),
+    /** The event log, read with the operator's key (the whole log) unless `auth` says otherwise. */
+    events: (fromSequence?: number, limit?: number, auth?: Auth) =>
+      http.send({ method: 'GET', path: `/v1/events?${qs({ fromSequence, limit })}`, ...as(operator, auth) }),
   };
 }
 

@@ -11,7 +11,9 @@ import { gatewaySettings, userKey } from './api.ts';
 import { benchStockExchange } from './bench.ts';
 import { accountConformance, marketDataReads, orderConformance, readinessConformance } from './conformance.ts';
 import { duplicateSubmissions, killAndReplay } from './faults.ts';
-import { gatewayAccessModel, orderRateLimit } from './gateway-checks.ts';
+import { gatewayAccessModel } from './gateway-access.ts';
+import { eventLogAccess } from './gateway-events.ts';
+import { orderRateLimit } from './gateway-rate-limit.ts';
 import { loadStockExchange } from './load.ts';
 import { candleBoundaries } from './md-candle-boundaries.ts';
 import { marketDataConformance } from './md-conformance.ts';
@@ -44,6 +46,7 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-I8': candleBoundaries,
     'SE-I9': gatewayAccessModel,
     'SE-I10': orderRateLimit,
+    'SE-I11': eventLogAccess,
     'SE-F1': killAndReplay,
     'SE-F2': duplicateSubmissions,
   },

@@ -17,6 +17,7 @@ export const checkIds = [
   "SE-I8",
   "SE-I9",
   "SE-I10",
+  "SE-I11",
   "SE-F1",
   "SE-F2"
 ] as const;
@@ -176,7 +177,7 @@ export const catalog = {
     {
       "id": "SE-I9",
       "kind": "property",
-      "title": "The client gateway against a model of who may touch what - random requests (deposit, read an account, place, read and cancel an order, read executions) each sent with its user's key, another user's, a key with a wrong signature, a malformed Authorization header or none answer as the model says (401 with WWW-Authenticate without a valid key, 403 for another user's account or order entry, 404 for another user's order, which stays as it was, executions the caller's own only); a user without an account and a user ID differing only in case are other users (403); a repeated clientOrderId without the key or as another user is 401 / 403, not the order; and market data and the event log stay public, also with a wrong key",
+      "title": "The client gateway against a model of who may touch what - random requests (deposit, read an account, place, read and cancel an order, read executions) each sent with its user's key, another user's, a key with a wrong signature, a malformed Authorization header or none answer as the model says (401 with WWW-Authenticate without a valid key, 403 for another user's account or order entry, 404 for another user's order, which stays as it was, executions the caller's own only); a user without an account and a user ID differing only in case are other users (403); a repeated clientOrderId without the key or as another user is 401 / 403, not the order; and market data stays public, also with a wrong key",
       "covers": [
         "deposit",
         "getAccount",
@@ -192,6 +193,14 @@ export const catalog = {
       "title": "The order rate limit per user - a burst of orderRateLimit + 1 orders within orderRateWindowMs gets exactly orderRateLimit admitted and one 429 rate_limited with a problem body and Retry-After (whole seconds, 1 to the window), nothing placed for it; another user orders meanwhile; 401s and 403s naming the user are not counted, 422s and repeated clientOrderIds are, one window across symbols, a cancel is not limited; every 429 had orderRateLimit counted orders possibly within the window before it (twice the limit refused again is not counted), and the user orders again once every counted order has left the window; the exact count skipped with the reason when no burst fit in the window",
       "covers": [
         "placeOrder"
+      ]
+    },
+    {
+      "id": "SE-I11",
+      "kind": "property",
+      "title": "Who reads the event log - three users trade (a fill, a cancel, a resting order); the operator's key (operatorUserId) reads every event of it, consecutive; each user's key, paged two at a time, reads exactly their own account's events (deposits, their orders, cancels of their orders, fills they are a party to) and a user without events none; no key, a key signed with another secret (a user's or the operator's ID), the operator's ID with a user's signature or a user ID without a signature answer 401 unauthorized with a problem body and WWW-Authenticate, no events",
+      "covers": [
+        "getEvents"
       ]
     },
     {

@@ -58,7 +58,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The sequencer's event log from a sequence ID - every inbound event and outbound fill, in sequence order. */
+        /**
+         * The sequencer's event log from a sequence ID - the key's user's events, or all of them for the operator.
+         * @description Every inbound event and outbound fill, in sequence order, as far as the key may see them. The operator's key (user ID `operatorUserId`) reads every event: consecutive sequence IDs, no gap. Any other user's key reads that user's events only - deposits to their account, their `new` orders, `cancel`s of their orders, and `fill`s with their order as maker or taker (the counterparty's order ID shows, as `counterOrderId` does in their executions) - so its sequence IDs have gaps where other users' events are. A page holds at most `limit` of the visible events from `fromSequence`; the next page starts after the last one returned, and a page of fewer than `limit` events has every visible event up to `lastSequence`.
+         */
         get: operations["getEvents"];
         put?: never;
         post?: never;
@@ -750,7 +753,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Consecutive events from `fromSequence` (none if it is past the end); `lastSequence` is the newest sequence ID stamped. */
+            /** @description The events the key may see from `fromSequence` (for the operator consecutive ones; none if it is past the end); `lastSequence` is the newest sequence ID stamped (anyone's, as the L2 book's `sequenceId`). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -786,6 +789,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             408: components["responses"]["RequestTimeout"];
             431: components["responses"]["HeadersTooLarge"];
         };

@@ -1,0 +1,117 @@
+// Who may read the sequencer's event log (SE-I11): the operator's key reads all of it, a user's key the events of
+// that user's own account, and no valid key nothing (401 with a problem body). Deterministic: three fresh users
+// trade, the operator's log of that stretch is the model of what each of them may see.
+import type { CheckContext } from '../../core/check-context.ts';
+import {
+  CASH,
+  type EventPage,
+  freshSymbol,
+  freshUser,
+  fund,
+  gatewaySettings,
+  type LogEvent,
+  lastSequence,
+  type Order,
+  okBody,
+  readLog,
+  type SeApi,
+  seApi,
+  userKey,
+} from './api.ts';
+import { expectUnauthorized, forgedHeader } from './gateway-check-kit.ts';
+
+/** The spec's rule: deposits to the user's account, their new orders, cancels of their orders, fills they are in. */
+function visibleTo(userId: string, e: LogEvent, owners: Map<number, string>): boolean {
+  if (e.type === 'deposit' || e.type === 'new') return e.userId === userId;
+  if (e.type === 'cancel') return owners.get(e.orderId) === userId;
+  return owners.get(e.makerOrderId) === userId || owners.get(e.takerOrderId) === userId;
+}
+
+/** Small pages, so paging over a filtered view (sequence IDs with gaps) is graded too. */
+const PAGE = 2;
+
+/** `userId`'s view of the log from `from`, page by page with their key, until a page is short. */
+async function userView(ctx: CheckContext, api: SeApi, userId: string, from: number): Promise<LogEvent[]> {
+  const events: LogEvent[] = [];
+  let at = from;
+  for (let page = 0; page < 1000; page++) {
+    const x = await api.events(at, PAGE, { as: userId });
+    const p = okBody<EventPage>(ctx, x, 200, `${userId} reading the event log from ${at} with their key`);
+    ctx.expect(
+      p.events.length <= PAGE &&
+        p.events.every((e, i) => e.sequenceId >= (i === 0 ? at : p.events[i - 1]!.sequenceId + 1)),
+      `${userId}'s page from ${at} (limit ${PAGE}) has sequence IDs ${JSON.stringify(p.events.map((e) => e.sequenceId))}: not increasing from ${at}`,
+      x,
+    );
+    events.push(...p.events);
+    if (p.events.length < PAGE) return events;
+    at = p.events.at(-1)!.sequenceId + 1;
+  }
+  ctx.fail(`${userId} still reading their events after 1000 pages`);
+}
+
+export async function eventLogAccess(ctx: CheckContext): Promise<void> {
+  const api = seApi(ctx);
+  const { secret, operator } = gatewaySettings(ctx);
+  const from = (await lastSequence(ctx, api)) + 1;
+  const symbol = freshSymbol();
+  const [a, b, c, idle] = ['i11a', 'i11b', 'i11c', 'i11d'].map((p) => freshUser(p)) as [string, string, string, string];
+  // a sells 2 at 100 to b (a fill with a as maker), c rests a buy at 90 and cancels it, b rests a buy at 80.
+  await fund(ctx, api, a, { [symbol]: 10 });
+  await fund(ctx, api, b, { [CASH]: 100_000 });
+  await fund(ctx, api, c, { [CASH]: 100_000 });
+  const place = async (userId: string, side: 'buy' | 'sell', price: number, status: number) =>
+    okBody<Order>(
+      ctx,
+      await api.place({ userId, symbol, side, price, quantity: side === 'sell' ? 2 : price === 100 ? 2 : 1 }),
+      status,
+      `${userId} placing ${side} at ${price}`,
+    );
+  await place(a, 'sell', 100, 201);
+  await place(b, 'buy', 100, 201);
+  const rested = await place(c, 'buy', 90, 201);
+  okBody<Order>(ctx, await api.cancel(rested.id), 200, `${c} canceling their order`);
+  await place(b, 'buy', 80, 201);
+
+  // No valid key reads nothing: 401 with the problem body and WWW-Authenticate, no events.
+  const signatureOf = (u: string) => userKey(secret, u).split(':')[1]!;
+  const refused: [string, string | undefined][] = [
+    ['no key', undefined],
+    ["a user's ID signed with another secret", forgedHeader(secret, a)],
+    ["the operator's ID signed with another secret", forgedHeader(secret, operator)],
+    ["the operator's ID with a user's signature", `Bearer ${operator}:${signatureOf(a)}`],
+    ['a user ID without a signature', `Bearer ${a}`],
+  ];
+  for (const [what, header] of refused) {
+    const x = await api.events(from, 1000, header === undefined ? { none: true } : { header });
+    expectUnauthorized(ctx, x, `reading the event log with ${what}`);
+  }
+
+  // The operator's key reads the whole log (readLog: consecutive, no gap); it is the model of the users' views.
+  const whole = (await readLog(ctx, api, from)).events;
+  const owners = new Map<number, string>();
+  for (const e of whole) if (e.type === 'new') owners.set(e.orderId, e.userId);
+  const ours = [a, b, c];
+  const want = new Map([...ours, idle].map((u) => [u, whole.filter((e) => visibleTo(u, e, owners))]));
+  const kinds = (u: string) =>
+    want
+      .get(u)!
+      .map((e) => e.type)
+      .join(',');
+  ctx.expect(
+    kinds(a) === 'deposit,new,fill' && kinds(b) === 'deposit,new,fill,new' && kinds(c) === 'deposit,new,cancel',
+    `the operator's log of this check's trading does not hold its events (${ours.map((u) => `${u}: ${kinds(u)}`).join('; ')}): the operator's key must read every user's events`,
+  );
+  // Each user reads exactly their own events; a user with none reads an empty log.
+  for (const u of [...ours, idle]) {
+    const got = await userView(ctx, api, u, from);
+    const expected = want.get(u)!;
+    ctx.expect(
+      JSON.stringify(got) === JSON.stringify(expected),
+      `${u} read ${JSON.stringify(got.map((e) => `${e.sequenceId} ${e.type}`))} with their key; their own events (deposits, orders, cancels of their orders, fills they are in) are ${JSON.stringify(expected.map((e) => `${e.sequenceId} ${e.type}`))}`,
+    );
+  }
+
+  ctx.evidence.events = whole.length;
+  ctx.evidence.refused = refused.length;
+}
