@@ -54,6 +54,18 @@ export const MUTANTS = [
     breaks: 'WC-I6',
     description: 'links of a page at maxDepth are followed too, so a trap gets one request more than maxDepth allows',
   },
+  {
+    name: 'content-hash-decoded',
+    breaks: 'WC-I5',
+    description:
+      'the content hash is taken over the body decoded as UTF-8 (invalid bytes become U+FFFD), not over its bytes as served',
+  },
+  {
+    name: 'content-as-text',
+    breaks: 'WC-I7',
+    description:
+      'page contents are stored as text decoded from UTF-8: PostgreSQL refuses a page with a NUL byte, its record is tried again forever and the job never ends',
+  },
   { name: 'seeds-at-depth-one', breaks: 'WC-I6', description: 'seeds are queued at depth 1, not 0' },
   {
     name: 'text-types-as-html',
@@ -198,4 +210,5 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'store-error-drops-fetch',
   'db-loss-answers-500',
   'stop-stored-after-pause',
+  'content-as-text',
 ];

@@ -27,7 +27,7 @@ function withForbiddenLinks(model: WebModel): WebModel {
     disallowed: (host, path) => model.disallowed(host, path),
     respond(host, path) {
       const r = model.respond(host, path);
-      if (host !== seedHost || path !== '/' || r.kind !== 'html') return r;
+      if (host !== seedHost || path !== '/' || r.kind !== 'html' || typeof r.body !== 'string') return r;
       // Before the page's own links, so that they are found in the same page as the forbidden ones.
       return { kind: 'html', body: r.body.replace('<ul>', `<ul>${extra.join('')}`) };
     },
