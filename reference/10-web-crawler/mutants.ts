@@ -205,7 +205,10 @@ export const MUTANTS = [
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
 
-/** Mutants that show only when the store is a PostgreSQL the harness can take away (the harness marks them `needs`). */
+/**
+ * Mutants that show only when the store is PostgreSQL (the harness marks them `needs`): one it can take away, or one
+ * that refuses what SQLite takes (a NUL byte in text).
+ */
 export const NEEDS_POSTGRES: readonly MutantName[] = [
   'store-error-drops-fetch',
   'db-loss-answers-500',
