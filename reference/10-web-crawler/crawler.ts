@@ -215,7 +215,7 @@ export class CrawlJob {
         // 2xx: the rules; 4xx: no rules; 5xx: the host is not crawled (RFC 9309 2.3.1.4: a complete disallow).
         h.robots =
           r.status >= 200 && r.status < 300
-            ? robotsParser(robotsUrl, r.body)
+            ? robotsParser(robotsUrl, r.body.toString('utf8'))
             : r.status >= 500
               ? robotsParser(robotsUrl, 'User-agent: *\nDisallow: /\n')
               : null;
@@ -243,13 +243,13 @@ export class CrawlJob {
   }
 
   /** Content seen, URL filter and URL seen, then the fetch recorded with what it adds (serialised per job). */
-  private async commit(item: QueuedUrl, fetchedPage: PageRecord, fetchedHtml: string | null): Promise<void> {
+  private async commit(item: QueuedUrl, fetchedPage: PageRecord, fetchedHtml: Buffer | null): Promise<void> {
     const cfg = this.row.config;
     let page = fetchedPage;
     let html = fetchedHtml;
     // MUTANT url-length-exclusive, url-length-unchecked: the page's links taken again with the length limit moved.
     if ((this.mutant === 'url-length-exclusive' || this.mutant === 'url-length-unchecked') && html !== null)
-      page = { ...page, links: pageLinks(html, item.url, cfg.allowedDomains, false, this.mutant) };
+      page = { ...page, links: pageLinks(html.toString('utf8'), item.url, cfg.allowedDomains, false, this.mutant) };
     // Content seen: a page whose SHA-256 is stored is a duplicate, neither stored nor followed.
     if (page.outcome === 'stored' && page.contentHash !== null && this.mutant !== 'no-content-dedup') {
       // MUTANT no-content-dedup: the condition above never asks the stored contents.
@@ -273,7 +273,9 @@ export class CrawlJob {
     }
     // The decisions above are made once; only the record is tried again (so a retry cannot undo them).
     const record = page;
-    const content = html;
+    // MUTANT content-as-text: the content handed to the store as text decoded from UTF-8 (as before bytea): PostgreSQL
+    // refuses a NUL byte in it, so the record of such a page fails and is tried again forever.
+    const content = this.mutant === 'content-as-text' && html !== null ? html.toString('utf8') : html;
     await this.stored(() => this.store.recordFetch(this.row.id, record, content, added));
     for (const a of added) {
       this.seen.add(a.url);
@@ -286,7 +288,7 @@ export class CrawlJob {
     else this.counts.failed++;
   }
 
-  private async download(item: QueuedUrl): Promise<{ page: PageRecord; html: string | null }> {
+  private async download(item: QueuedUrl): Promise<{ page: PageRecord; html: Buffer | null }> {
     const cfg = this.row.config;
     const base = { url: item.url, depth: item.depth, fetchedAt: new Date().toISOString() };
     try {
@@ -308,10 +310,19 @@ export class CrawlJob {
       const htmlType = this.mutant === 'text-types-as-html' ? /^text\//i : /^text\/html\b/i; // MUTANT text-types-as-html
       if (!htmlType.test(r.contentType ?? ''))
         return { page: { ...common, outcome: 'skipped', links: [] }, html: null };
-      // The content's fingerprint, the SHA-256 of the body; whether it was seen is decided in commit().
-      const hashed = this.mutant === 'content-hash-normalised' ? r.body.replace(/\s+/g, ' ').trim() : r.body; // MUTANT content-hash-normalised
+      // The links are read from the body decoded as UTF-8 (an invalid sequence becomes U+FFFD, which no URL needs).
+      const text = r.body.toString('utf8');
+      // The content's fingerprint, the SHA-256 of the body's bytes as served; whether it was seen is decided in commit().
+      // MUTANT content-hash-normalised: over the text with whitespace collapsed. MUTANT content-hash-decoded: over
+      // the decoded text (bytes that are not UTF-8 become U+FFFD, so two such pages may share a hash).
+      const hashed =
+        this.mutant === 'content-hash-normalised'
+          ? text.replace(/\s+/g, ' ').trim()
+          : this.mutant === 'content-hash-decoded'
+            ? text
+            : r.body;
       const hash = createHash('sha256').update(hashed).digest('hex');
-      const links = pageLinks(r.body, item.url, cfg.allowedDomains, this.mutant === 'wrong-base'); // MUTANT wrong-base
+      const links = pageLinks(text, item.url, cfg.allowedDomains, this.mutant === 'wrong-base'); // MUTANT wrong-base
       return { page: { ...common, contentHash: hash, outcome: 'stored', links }, html: r.body };
     } catch {
       return {

@@ -8,7 +8,8 @@ export interface FetchResult {
   status: number;
   contentType: string | null;
   location: string | null;
-  body: string;
+  /** The bytes as served (not decoded: a page may hold a NUL byte or invalid UTF-8, and its hash is of its bytes). */
+  body: Buffer;
 }
 
 /** Largest body read; the rest is dropped (a crawler must not be made to read an endless response). */
@@ -65,7 +66,7 @@ export async function fetchUrl(
             status: res.statusCode ?? 0,
             contentType: res.headers['content-type'] ?? null,
             location: typeof res.headers.location === 'string' ? res.headers.location : null,
-            body: Buffer.concat(chunks).toString('utf8'),
+            body: Buffer.concat(chunks),
           });
         });
         res.on('error', reject);

@@ -54,6 +54,18 @@ export const MUTANTS = [
     breaks: 'WC-I6',
     description: 'links of a page at maxDepth are followed too, so a trap gets one request more than maxDepth allows',
   },
+  {
+    name: 'content-hash-decoded',
+    breaks: 'WC-I5',
+    description:
+      'the content hash is taken over the body decoded as UTF-8 (invalid bytes become U+FFFD), not over its bytes as served',
+  },
+  {
+    name: 'content-as-text',
+    breaks: 'WC-I7',
+    description:
+      'page contents are stored as text decoded from UTF-8: PostgreSQL refuses a page with a NUL byte, its record is tried again forever and the job never ends',
+  },
   { name: 'seeds-at-depth-one', breaks: 'WC-I6', description: 'seeds are queued at depth 1, not 0' },
   {
     name: 'text-types-as-html',
@@ -193,9 +205,13 @@ export const MUTANTS = [
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
 
-/** Mutants that show only when the store is a PostgreSQL the harness can take away (the harness marks them `needs`). */
+/**
+ * Mutants that show only when the store is PostgreSQL (the harness marks them `needs`): one it can take away, or one
+ * that refuses what SQLite takes (a NUL byte in text).
+ */
 export const NEEDS_POSTGRES: readonly MutantName[] = [
   'store-error-drops-fetch',
   'db-loss-answers-500',
   'stop-stored-after-pause',
+  'content-as-text',
 ];

@@ -84,8 +84,16 @@ export class CrawlStore {
     );
   }
 
-  /** One fetch: its page, its new content (if stored), the URLs it adds; the fetched URL leaves the frontier. */
-  async recordFetch(job: string, page: PageRecord, html: string | null, added: readonly QueuedUrl[]): Promise<void> {
+  /**
+   * One fetch: its page, its new content (if stored: the body's bytes as served; a string only from the content-as-text
+   * mutant), the URLs it adds; the fetched URL leaves the frontier.
+   */
+  async recordFetch(
+    job: string,
+    page: PageRecord,
+    html: Uint8Array | string | null,
+    added: readonly QueuedUrl[],
+  ): Promise<void> {
     await this.db.tx(async (sql) => {
       // A retry of a record whose first try committed unacknowledged (the database lost mid-commit) adds nothing.
       await sql.run('INSERT INTO pages (job, url, outcome, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [

@@ -119,22 +119,44 @@ export async function contentStoredOnce(ctx: CheckContext): Promise<void> {
         `${d.url} is a duplicate of ${d.duplicateOf}, not of ${stored[0]!.url}`,
       );
   }
-  // Pages with different bodies are not duplicates of each other (a hash of nothing, or of the URL, would say so).
-  const bodies = new Map<string, string>();
+  // Every content hash is the SHA-256 of the body's bytes as served, and pages with different bytes are not
+  // duplicates of each other (a hash of nothing, of the URL, or of the body decoded as UTF-8 would say so: the web's
+  // two pages in invalid UTF-8 differ only in one byte that decodes to U+FFFD).
+  const bodies = new Map<string, Buffer>();
   for (const p of pages) {
     const u = new URL(p.url);
     const r = web.model.respond(u.hostname, u.pathname);
-    if (r.kind === 'html' && p.contentHash) {
-      const sha = createHash('sha256').update(r.body).digest('hex');
+    if (r.kind !== 'html') continue;
+    const bytes = Buffer.from(r.body);
+    // A page that is not text (a NUL byte, invalid UTF-8) is an HTML page like any other: stored, hashed as served.
+    if (typeof r.body !== 'string')
       ctx.expect(
-        p.contentHash === sha,
-        `${p.url}: contentHash ${p.contentHash.slice(0, 12)} is not the SHA-256 of its body`,
+        p.outcome === 'stored' && p.contentHash !== null,
+        `${p.url} (a NUL byte or invalid UTF-8 in its body) is listed ${p.outcome}, not stored`,
       );
-      const other = bodies.get(p.contentHash);
-      ctx.expect(other === undefined || other === r.body, `${p.url} has the content hash of a page with other content`);
-      bodies.set(p.contentHash, r.body);
-    }
+    if (!p.contentHash) continue;
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    ctx.expect(
+      p.contentHash === sha,
+      `${p.url}: contentHash ${p.contentHash.slice(0, 12)} is not the SHA-256 of its body's bytes as served`,
+    );
+    const other = bodies.get(p.contentHash);
+    ctx.expect(
+      other === undefined || other.equals(bytes),
+      `${p.url} has the content hash of a page with other content`,
+    );
+    bodies.set(p.contentHash, bytes);
   }
+  const notText = pages.filter((p) => {
+    const u = new URL(p.url);
+    const r = web.model.respond(u.hostname, u.pathname);
+    return r.kind === 'html' && typeof r.body !== 'string';
+  });
+  ctx.evidence['pagesNotText'] = notText.length;
+  ctx.expect(
+    notText.length === 3,
+    `the web's 3 pages with a NUL byte or invalid UTF-8 were listed ${notText.length} times`,
+  );
 }
 
 export async function trapsBounded(ctx: CheckContext): Promise<void> {

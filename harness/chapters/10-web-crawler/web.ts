@@ -43,7 +43,8 @@ export interface Hit {
 }
 
 type Response =
-  | { kind: 'html'; body: string }
+  /** A Buffer where the page's bytes are not plain UTF-8 text (a NUL byte, invalid UTF-8). */
+  | { kind: 'html'; body: string | Buffer }
   | { kind: 'other'; type: string; body: string }
   | { kind: 'redirect'; status: number; location: string }
   | { kind: 'status'; status: number }
@@ -54,6 +55,18 @@ const page = (title: string, links: readonly string[], extra = ''): string =>
   `<!doctype html><html><head><title>${title}</title>${extra}</head>\n  <body><h1>${title}</h1><ul>${links
     .map((l) => `<li><a href="${l}">${l}</a></li>`)
     .join('')}</ul></body></html>`;
+
+/**
+ * The bytes of a page whose body no text column holds as served: the page with `middle` (raw bytes) after its title.
+ * A content store must keep them exactly, and the content hash is of these bytes.
+ */
+const bytesPage = (title: string, links: readonly string[], middle: Buffer): Buffer => {
+  const html = page(title, links);
+  const at = html.indexOf('</h1>');
+  return Buffer.concat([Buffer.from(html.slice(0, at)), middle, Buffer.from(html.slice(at))]);
+};
+/** Single bytes that are not UTF-8 (each decodes to U+FFFD): a continuation byte, a truncated lead, Latin-1, 0xFF. */
+const INVALID_UTF8 = [0x80, 0xc3, 0xe9, 0xff] as const;
 
 export interface WebModel {
   hosts: string[];
@@ -89,6 +102,19 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
       });
   });
   robots.set(OUTSIDE_HOST, { text: 'User-agent: *\nAllow: /\n', rules: [] });
+  // Pages whose bytes are not text: one with a NUL byte, two in invalid UTF-8 that differ only in one invalid byte
+  // (decoded as UTF-8 they are the same text, as bytes two contents). On a host picked from the seed (a stream of
+  // its own, so the rest of the web is the one the seed always gave), each linking to a page reachable only through it.
+  const bytesRand = seededRandom(seed ^ 0x10_0b17);
+  const bytesHost = normal[Math.floor(bytesRand() * normal.length)]!;
+  const first = Math.floor(bytesRand() * INVALID_UTF8.length);
+  const second = (first + 1 + Math.floor(bytesRand() * (INVALID_UTF8.length - 1))) % INVALID_UTF8.length;
+  const bad = [INVALID_UTF8[first], INVALID_UTF8[second]];
+  const bytePages: [string, Buffer][] = [
+    ['/bytes/nul.html', Buffer.from([0x61, 0x00, 0x62])],
+    ['/bytes/invalid-a.html', Buffer.from([0x63, 0x61, 0x66, bad[0]!])],
+    ['/bytes/invalid-b.html', Buffer.from([0x63, 0x61, 0x66, bad[1]!])],
+  ];
 
   normal.forEach((h, i) => {
     const abs = (host: string, path: string) => `http://${host}${path}`;
@@ -137,6 +163,7 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     }
     if (i === 3) rootLinks.push('/cal/2026-01.html');
     if (i === 4) rootLinks.push('/deep/');
+    if (h === bytesHost) rootLinks.push(...bytePages.map(([path]) => path));
     put(h, '/', { kind: 'html', body: page(`root of ${h}`, rootLinks) });
     for (let p = 0; p < P; p++) {
       // Forward links only: to directory pages here and elsewhere (a higher level), and back to a root.
@@ -174,6 +201,11 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     type: 'text/plain; charset=utf-8',
     body: '<a href="/x.html">not a link</a>',
   });
+  for (const [path, middle] of bytePages) {
+    const next = path.replace(/\.html$/, '-next.html');
+    put(bytesHost, path, { kind: 'html', body: bytesPage(`${bytesHost} bytes`, [next], middle) });
+    put(bytesHost, next, { kind: 'html', body: page(`${bytesHost} after ${path}`, []) });
+  }
   put(HANG_HOST, '/', { kind: 'html', body: page('hang', ['/slow.html', '/ok.html']) });
   put(HANG_HOST, '/slow.html', { kind: 'hang' });
   put(HANG_HOST, '/ok.html', { kind: 'html', body: page('ok beside a hanging page', []) });
@@ -222,7 +254,7 @@ export function expectedFetches(model: WebModel, seed: string, maxDepth: number)
       if (depth === maxDepth) continue;
       let links: string[] = [];
       if (r.kind === 'redirect') links = [new URL(r.location, url).href];
-      if (r.kind === 'html') links = hrefsOf(r.body, url);
+      if (r.kind === 'html') links = hrefsOf(typeof r.body === 'string' ? r.body : r.body.toString('latin1'), url);
       for (const l of links) {
         const v = new URL(l);
         v.hash = '';

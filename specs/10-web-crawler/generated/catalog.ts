@@ -104,7 +104,7 @@ export const catalog = {
     {
       "id": "WC-I5",
       "kind": "property",
-      "title": "Pages with the same content under different URLs are stored once; the others are listed as duplicates of the stored one; every content hash is the SHA-256 of the body as served",
+      "title": "Pages with the same content under different URLs are stored once; the others are listed as duplicates of the stored one; every content hash is the SHA-256 of the body's bytes as served, and pages whose bodies hold a NUL byte or invalid UTF-8 are stored like any other, pages of different bytes never duplicates",
       "covers": [
         "invariant:5"
       ]

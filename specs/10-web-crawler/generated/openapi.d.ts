@@ -188,7 +188,7 @@ export interface components {
             [key: string]: unknown;
         };
         Page: {
-            /** @description SHA-256 of the HTML body. */
+            /** @description SHA-256 of the HTML body's bytes as served (not of a decoded text: a body holding a NUL byte or bytes that are not UTF-8 is hashed, and stored, as those bytes). */
             contentHash: string | null;
             contentType: string | null;
             depth: number;
