@@ -73,3 +73,17 @@ it('ignores a torn last line (a produce never answered)', () => {
   expect(store.size).toBe(0);
   store.close();
 });
+
+it('appends several due at once after a restart in deliverAt order, ties in produce order', () => {
+  const file = journal();
+  const target = memoryTarget();
+  const store = new DelayStore(file, target);
+  store.add([message('longest', 3000)], true);
+  store.add([message('middle', 2000)], true);
+  store.add([message('tie-1', 1000), message('tie-2', 1000)], true);
+  store.close();
+  const again = new DelayStore(file, target);
+  again.deliverDue(4000);
+  expect(target.log.map((m) => m.value)).toEqual(['tie-1', 'tie-2', 'middle', 'longest']);
+  again.close();
+});

@@ -32,6 +32,8 @@ export interface DelayStoreOptions {
   ignoreMovedNotes?: boolean;
   /** MUTANT delay-timer-not-rearmed: an armed timer is never moved earlier for a message due before it. */
   keepArmedTimer?: boolean;
+  /** MUTANT delay-due-in-produce-order: messages due at once are appended in produce order, not deliverAt order. */
+  produceOrder?: boolean;
   log?: (message: string) => void;
 }
 
@@ -77,7 +79,9 @@ export class DelayStore {
 
   /** Appends every due message to its partition, in deliverAt order (then produce order). */
   deliverDue(now = Date.now()): void {
-    const due = [...this.pending.values()].filter((m) => m.deliverAt <= now).sort(byDue);
+    const due = [...this.pending.values()]
+      .filter((m) => m.deliverAt <= now)
+      .sort(this.options.produceOrder ? (a, b) => a.id - b.id : byDue);
     const byPartition = new Map<string, DelayedMessage[]>();
     for (const m of due) {
       const k = JSON.stringify([m.topic, m.partition]);

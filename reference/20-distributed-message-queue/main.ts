@@ -86,6 +86,7 @@ await runServer({
           forgetOnRestart: mutant === 'delays-lost-on-restart', // MUTANT delays-lost-on-restart
           ignoreMovedNotes: mutant === 'delayed-twice-after-restart', // MUTANT delayed-twice-after-restart
           keepArmedTimer: mutant === 'delay-timer-not-rearmed', // MUTANT delay-timer-not-rearmed
+          produceOrder: mutant === 'delay-due-in-produce-order', // MUTANT delay-due-in-produce-order
           log,
         });
     // MUTANT delayed-key-ignored: a keyed delayed message is kept for partition 0, not its key's.

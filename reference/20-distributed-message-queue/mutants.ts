@@ -229,6 +229,12 @@ export const MUTANTS = [
     description: "a keyed delayed message is kept for partition 0, not its key's (the answer names the key's)",
   },
   {
+    name: 'delay-due-in-produce-order',
+    breaks: 'MQ-F6',
+    description:
+      'delayed messages due at once (at a restart) are appended in produce order, not deliverAt order (ties in produce order)',
+  },
+  {
     name: 'delay-kept-on-refused-batch',
     breaks: 'MQ-C10',
     description:

@@ -1,8 +1,10 @@
 // MQ-F6: kill -9 of the broker with acknowledged delayed messages pending, some due during the outage and some
 // after it, and others already appended before the kill. After the restart each is appended exactly once (none
-// lost, none twice), none before its time on the harness's clock, with its key and tags (delayed.ts's model).
+// lost, none twice), none before its time on the harness's clock, with its key and tags (delayed.ts's model). Then
+// a second kill: messages all due at the restart are appended in deliverAt order, ties in produce order.
 import type { CheckContext } from '../../core/check-context.ts';
 import { type Acked, freshTopic, mqApi, partitionOfKey } from './api.ts';
+import { delayedOrderAfterRestart } from './delay-order.ts';
 import { expectDelayedLog, produceWithDelays, type SentDelayed, watchDelayed } from './delayed.ts';
 
 const P = 2;
@@ -69,4 +71,6 @@ export async function killWithDelaysPending(ctx: CheckContext): Promise<void> {
   for (let p = 0; p < P; p++) await expectDelayedLog(ctx, api, topic, p, acked, delayed, 'a second later');
   ctx.evidence.delayedBeforeKill = early.delayed.length;
   ctx.evidence.pendingAtKill = pendingAtKill;
+  // A second kill: several due at once at the restart go in deliverAt order (delay-order.ts).
+  await delayedOrderAfterRestart(ctx, api);
 }

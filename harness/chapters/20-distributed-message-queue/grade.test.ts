@@ -61,6 +61,11 @@ describe('20-distributed-message-queue reference', () => {
         'flipped tag',
       ]);
       expect(r.checks.find((c) => c.id === 'MQ-F3')!.evidence?.reassignedAfterMs).toBeGreaterThanOrEqual(3000);
+      // MQ-F6's second kill bit: it came before the first of the reversed delays was due, so all went in one sweep.
+      expect(r.checks.find((c) => c.id === 'MQ-F6')!.evidence?.delayOrder).toMatchObject({
+        killedBeforeDue: true,
+        reversed: true,
+      });
       expectValidResults(r);
     },
     timeLimit(240_000),

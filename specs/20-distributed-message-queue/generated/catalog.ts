@@ -215,7 +215,7 @@ export const catalog = {
     {
       "id": "MQ-F6",
       "kind": "fault",
-      "title": "The broker is killed (kill -9) while acknowledged delayed messages are pending, some due during the outage - after the restart each is appended exactly once (none lost, none twice), none before its time, with its key and tags, on its key's partition when it names none, offsets dense",
+      "title": "The broker is killed (kill -9) while acknowledged delayed messages are pending, some due during the outage - after the restart each is appended exactly once (none lost, none twice), none before its time, with its key and tags, on its key's partition when it names none, offsets dense; several due at once at a restart are appended in deliverAt order, ties in produce order",
       "covers": [
         "fault:6"
       ],

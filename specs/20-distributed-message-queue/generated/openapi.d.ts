@@ -324,7 +324,7 @@ export interface components {
         };
         OutgoingMessage: {
             /**
-             * @description Deliver later (the book's delayed messages): appended to the partition this many ms after the broker took the produce, never before, within 1,000 ms after. 0 or absent: at once. At most seven days.
+             * @description Deliver later (the book's delayed messages): appended to the partition this many ms after the broker took the produce, never before, within 1,000 ms after. 0 or absent: at once. At most seven days. Several due at once on a partition (after a broker restart, say) are appended in deliverAt order, ties (the same deliverAt) in produce order.
              * @example 1800000
              */
             delayMs?: number;
