@@ -321,8 +321,7 @@ export const MUTANTS = [
   {
     name: 'public-route-rejects-bad-key',
     breaks: 'SE-I9',
-    description:
-      'a request with an invalid Authorization header is refused 401 everywhere, public market data too',
+    description: 'a request with an invalid Authorization header is refused 401 everywhere, public market data too',
   },
   {
     name: 'account-404-before-403',
