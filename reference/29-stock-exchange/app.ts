@@ -262,12 +262,23 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
           }
         // The operator (and "anyone" under missing-key-as-user) reads every event; a user their own account's.
         // MUTANT events-unscoped: any valid key reads every event.
-        const all = caller === ANYONE || caller === options.gateway.operator || mutant === 'events-unscoped';
-        const ownerOf = (orderId: number) => engine.orders.get(orderId)?.userId;
+        // MUTANT events-operator-case-insensitive: the operator's ID is matched ignoring case.
+        const operator =
+          mutant === 'events-operator-case-insensitive'
+            ? String(caller).toLowerCase() === options.gateway.operator.toLowerCase()
+            : caller === options.gateway.operator;
+        const all = caller === ANYONE || operator || mutant === 'events-unscoped';
+        // MUTANT events-owners-lost-on-restart: the owners come from an index the replay does not fill.
+        const ownerOf =
+          mutant === 'events-owners-lost-on-restart'
+            ? (orderId: number) => exchange.owners.get(orderId)
+            : (orderId: number) => engine.orders.get(orderId)?.userId;
         const visible = all ? undefined : (e: LogEvent) => eventVisibleTo(caller as string, e, ownerOf);
-        return reply
-          .code(200)
-          .send({ lastSequence: exchange.sequence, events: exchange.eventsFrom(q.fromSequence, q.limit, visible) });
+        const events = exchange.eventsFrom(q.fromSequence, q.limit, visible);
+        // MUTANT events-last-sequence-own: a user's lastSequence is their own newest event's, not the newest stamped.
+        const own = mutant === 'events-last-sequence-own' && visible;
+        const lastSequence = own ? (exchange.events.findLast(visible)?.sequenceId ?? 0) : exchange.sequence;
+        return reply.code(200).send({ lastSequence, events });
       },
     },
   });

@@ -34,6 +34,8 @@ export interface ExchangeFaults extends EngineFaults, MarketDataFaults {
   sequenceFromInbound?: boolean;
   /** MUTANT recovery-reads-first-page */
   recoverFirstPage?: boolean;
+  /** MUTANT events-owners-lost-on-restart: `owners` is filled at placement only (the replay does not). */
+  ownersAtPlacement?: boolean;
 }
 
 export interface NewOrderRequest {
@@ -51,6 +53,8 @@ export class Exchange {
   readonly marketData: MarketDataPublisher;
   /** Every event stamped, in sequence order (the log, in memory for reads). */
   readonly events: LogEvent[] = [];
+  /** Order ID -> user, kept at placement only (the events-owners-lost-on-restart mutant's index). */
+  readonly owners = new Map<number, string>();
   private lastSequence = 0;
   private lastTime = 0;
 
@@ -181,6 +185,7 @@ export class Exchange {
       price: r.price,
       quantity: r.quantity,
     };
+    if (this.faults.ownersAtPlacement) this.owners.set(e.orderId, r.userId); // MUTANT events-owners-lost-on-restart
     const fills = this.engine.apply(e, () => ++this.lastSequence);
     // MUTANT client-order-ids-lost-on-restart: indexed here, by the order manager, so a replay forgets them.
     if (this.faults.clientIdsOutsideEngine && r.clientOrderId !== undefined)

@@ -68,6 +68,7 @@ await runServer({
         orderIdsOutsideEngine: mutant === 'order-ids-reused-after-restart',
         sequenceFromInbound: mutant === 'sequence-resumes-before-fills',
         recoverFirstPage: mutant === 'recovery-reads-first-page',
+        ownersAtPlacement: mutant === 'events-owners-lost-on-restart',
         dropEmptiedLevels: mutant === 'md-emptied-level-dropped',
         skipSeqAfterTrade: mutant === 'md-sequence-skips',
         tradeTwice: mutant === 'md-trade-published-twice',

@@ -350,6 +350,23 @@ export const MUTANTS = [
     description: "any valid user's key reads the whole event log, other users' deposits, orders and fills too",
   },
   {
+    name: 'events-operator-case-insensitive',
+    breaks: 'SE-I11',
+    description:
+      "the operator's user ID is matched ignoring case: a user whose ID differs from it only in case reads every event",
+  },
+  {
+    name: 'events-last-sequence-own',
+    breaks: 'SE-I11',
+    description: "a user's page answers lastSequence as their own newest event's sequence ID, not the newest stamped",
+  },
+  {
+    name: 'events-owners-lost-on-restart',
+    breaks: 'SE-F1',
+    description:
+      "the order owners a user's view of the log needs are indexed at placement, not by the replay: after a restart a user no longer reads the fills and cancels of their earlier orders (blind bug)",
+  },
+  {
     name: 'events-401-bare',
     breaks: 'SE-I11',
     description: "the event log's 401 has no problem body (the status and WWW-Authenticate only)",

@@ -20,6 +20,7 @@ import {
   type SeApi,
   seApi,
 } from './api.ts';
+import { visibleTo } from './gateway-events.ts';
 import { MdClient, MdLog } from './md-client.ts';
 import { expectSnapshotFromLog } from './md-log-snapshot.ts';
 import { commandsArb, runSession, type Session } from './session.ts';
@@ -39,6 +40,27 @@ async function snapshot(ctx: CheckContext, api: SeApi, s: Session): Promise<Reco
   for (const resolution of [1, 60]) await read(`candles ${resolution}`, api.candles({ symbol: s.symbol, resolution }));
   const log = await readLog(ctx, api, 1);
   out['event log'] = JSON.stringify(log.events);
+  // Each user's view of the log with their key: exactly their own account's events (the operator's log filtered by
+  // the spec's rule), whose order owners a recovery must know as well as before it.
+  const owners = new Map(log.events.flatMap((e) => (e.type === 'new' ? [[e.orderId, e.userId] as const] : [])));
+  for (const u of s.users) {
+    const name = `the event log as ${u} reads it`;
+    const mine: LogEvent[] = [];
+    for (let at = 1, page = 0; page < 1000; page++) {
+      const x = await api.events(at, 1000, { as: u });
+      const p = okBody<EventPage>(ctx, x, 200, `${u} reading the event log from ${at} with their key`);
+      mine.push(...p.events);
+      if (p.events.length < 1000) break;
+      at = p.events.at(-1)!.sequenceId + 1;
+    }
+    const expected = log.events.filter((e) => e.sequenceId <= log.last && visibleTo(u, e, owners));
+    const got = mine.filter((e) => e.sequenceId <= log.last);
+    ctx.expect(
+      JSON.stringify(got) === JSON.stringify(expected),
+      `${name}: ${JSON.stringify(got.map((e) => `${e.sequenceId} ${e.type}`)).slice(0, 400)}; their own events (deposits, orders, cancels of their orders, fills they are in) are ${JSON.stringify(expected.map((e) => `${e.sequenceId} ${e.type}`)).slice(0, 400)}`,
+    );
+    out[name] = JSON.stringify(got);
+  }
   return out;
 }
 

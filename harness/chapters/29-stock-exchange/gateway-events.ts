@@ -21,7 +21,7 @@ import {
 import { expectUnauthorized, forgedHeader } from './gateway-check-kit.ts';
 
 /** The spec's rule: deposits to the user's account, their new orders, cancels of their orders, fills they are in. */
-function visibleTo(userId: string, e: LogEvent, owners: Map<number, string>): boolean {
+export function visibleTo(userId: string, e: LogEvent, owners: Map<number, string>): boolean {
   if (e.type === 'deposit' || e.type === 'new') return e.userId === userId;
   if (e.type === 'cancel') return owners.get(e.orderId) === userId;
   return owners.get(e.makerOrderId) === userId || owners.get(e.takerOrderId) === userId;
@@ -30,13 +30,27 @@ function visibleTo(userId: string, e: LogEvent, owners: Map<number, string>): bo
 /** Small pages, so paging over a filtered view (sequence IDs with gaps) is graded too. */
 const PAGE = 2;
 
-/** `userId`'s view of the log from `from`, page by page with their key, until a page is short. */
-async function userView(ctx: CheckContext, api: SeApi, userId: string, from: number): Promise<LogEvent[]> {
+/**
+ * `userId`'s view of the log from `from`, page by page with their key, until a page is short. Every page's
+ * `lastSequence` is the newest sequence ID stamped, anyone's: at least `newest`, stamped before the first page.
+ */
+async function userView(
+  ctx: CheckContext,
+  api: SeApi,
+  userId: string,
+  from: number,
+  newest: number,
+): Promise<LogEvent[]> {
   const events: LogEvent[] = [];
   let at = from;
   for (let page = 0; page < 1000; page++) {
     const x = await api.events(at, PAGE, { as: userId });
     const p = okBody<EventPage>(ctx, x, 200, `${userId} reading the event log from ${at} with their key`);
+    ctx.expect(
+      p.lastSequence >= newest && p.events.every((e) => e.sequenceId <= p.lastSequence),
+      `${userId}'s page from ${at} answers lastSequence ${p.lastSequence}; sequence ID ${newest} was already stamped (lastSequence is the newest sequence ID stamped, anyone's)`,
+      x,
+    );
     ctx.expect(
       p.events.length <= PAGE &&
         p.events.every((e, i) => e.sequenceId >= (i === 0 ? at : p.events[i - 1]!.sequenceId + 1)),
@@ -102,10 +116,13 @@ export async function eventLogAccess(ctx: CheckContext): Promise<void> {
     kinds(a) === 'deposit,new,fill' && kinds(b) === 'deposit,new,fill,new' && kinds(c) === 'deposit,new,cancel',
     `the operator's log of this check's trading does not hold its events (${ours.map((u) => `${u}: ${kinds(u)}`).join('; ')}): the operator's key must read every user's events`,
   );
-  // Each user reads exactly their own events; a user with none reads an empty log.
-  for (const u of [...ours, idle]) {
-    const got = await userView(ctx, api, u, from);
-    const expected = want.get(u)!;
+  // Each user reads exactly their own events; a user with none reads an empty log. So does a user whose ID differs
+  // from the operator's only in case: user IDs are case-sensitive, only operatorUserId itself reads everything.
+  const twin = [operator.toUpperCase(), operator.toLowerCase()].find((t) => t !== operator);
+  const newest = whole.at(-1)?.sequenceId ?? from - 1;
+  for (const u of [...ours, idle, ...(twin ? [twin] : [])]) {
+    const got = await userView(ctx, api, u, from, newest);
+    const expected = want.get(u) ?? whole.filter((e) => visibleTo(u, e, owners));
     ctx.expect(
       JSON.stringify(got) === JSON.stringify(expected),
       `${u} read ${JSON.stringify(got.map((e) => `${e.sequenceId} ${e.type}`))} with their key; their own events (deposits, orders, cancels of their orders, fills they are in) are ${JSON.stringify(expected.map((e) => `${e.sequenceId} ${e.type}`))}`,

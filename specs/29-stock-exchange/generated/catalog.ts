@@ -198,7 +198,7 @@ export const catalog = {
     {
       "id": "SE-I11",
       "kind": "property",
-      "title": "Who reads the event log - three users trade (a fill, a cancel, a resting order); the operator's key (operatorUserId) reads every event of it, consecutive; each user's key, paged two at a time, reads exactly their own account's events (deposits, their orders, cancels of their orders, fills they are a party to) and a user without events none; no key, a key signed with another secret (a user's or the operator's ID), the operator's ID with a user's signature or a user ID without a signature answer 401 unauthorized with a problem body and WWW-Authenticate, no events",
+      "title": "Who reads the event log - three users trade (a fill, a cancel, a resting order); the operator's key (operatorUserId) reads every event of it, consecutive; each user's key, paged two at a time, reads exactly their own account's events (deposits, their orders, cancels of their orders, fills they are a party to) and a user without events none, as does a user whose ID differs from the operator's only in case; every page's lastSequence is the newest stamped, not the user's own newest; no key, a key signed with another secret (a user's or the operator's ID), the operator's ID with a user's signature or a user ID without a signature answer 401 unauthorized with a problem body and WWW-Authenticate, no events",
       "covers": [
         "getEvents"
       ]
@@ -206,7 +206,7 @@ export const catalog = {
     {
       "id": "SE-F1",
       "kind": "fault",
-      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole, clientOrderIds recovered, new order and sequence IDs after every logged one; a market-data snapshot before and after each kill at the seq the log implies with the REST book; a graceful stop (SIGTERM) closes a subscriber with 1001",
+      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole, clientOrderIds recovered, new order and sequence IDs after every logged one, each user's view of the log with their key exactly their own events before and after; a market-data snapshot before and after each kill at the seq the log implies with the REST book; a graceful stop (SIGTERM) closes a subscriber with 1001",
       "covers": [
         "fault:1"
       ],
