@@ -328,6 +328,17 @@ export const MUTANTS = [
     description: "ListObjectVersions with encoding-type=url leaves CommonPrefixes' Prefix unencoded",
   },
   {
+    name: 'versions-prefix-marker-key',
+    breaks: 'SOS-C8',
+    description:
+      'a ListObjectVersions page ending on a common prefix answers NextKeyMarker / NextVersionIdMarker = the first version under it, not the prefix',
+  },
+  {
+    name: 'versions-next-marker-unencoded',
+    breaks: 'SOS-C8',
+    description: 'ListObjectVersions with encoding-type=url leaves NextKeyMarker unencoded',
+  },
+  {
     name: 'list-key-unencoded',
     breaks: 'SOS-C4',
     description: "ListObjectsV2 with encoding-type=url leaves each Contents' Key unencoded",

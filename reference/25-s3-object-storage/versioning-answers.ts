@@ -47,11 +47,15 @@ export function listVersionsResultXml(l: {
     .join('');
   const n = l.page.next;
   // A page that ends on a common prefix resumes after it: NextKeyMarker is the prefix, with no version id.
-  const next = !n
-    ? ''
-    : n.kind === 'prefix'
-      ? el('NextKeyMarker', enc(n.prefix.toString('utf8')))
-      : `${el('NextKeyMarker', enc(n.row.key.toString('utf8')))}${el('NextVersionIdMarker', n.row.versionId)}`;
+  // MUTANT versions-prefix-marker-key: a page ending on a common prefix names its first version as the marker.
+  const markerRow = n?.kind === 'prefix' && l.mutant === 'versions-prefix-marker-key' ? n.first : undefined;
+  // MUTANT versions-next-marker-unencoded: NextKeyMarker answered as it is under encoding-type=url.
+  const encNext = l.mutant === 'versions-next-marker-unencoded' ? (s: string) => s : enc;
+  const row = n?.kind === 'version' ? n.row : markerRow;
+  let next = '';
+  if (row)
+    next = `${el('NextKeyMarker', encNext(row.key.toString('utf8')))}${el('NextVersionIdMarker', row.versionId)}`;
+  else if (n?.kind === 'prefix') next = el('NextKeyMarker', encNext(n.prefix.toString('utf8')));
   return (
     `<ListVersionsResult>${el('Name', l.bucket)}${el('Prefix', enc(l.prefix))}${el('KeyMarker', enc(l.keyMarker))}` +
     `${el('VersionIdMarker', l.versionIdMarker)}${l.delimiter ? el('Delimiter', enc(l.delimiter)) : ''}` +

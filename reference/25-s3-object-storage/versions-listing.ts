@@ -4,7 +4,8 @@
 import { commonPrefixOf, startsWith } from './listing.ts';
 import type { VersionRow } from './metadata-store.ts';
 
-export type VersionEntry = { kind: 'version'; row: VersionRow } | { kind: 'prefix'; prefix: Buffer };
+/** A common prefix keeps the first version rolled into it (the MUTANT versions-prefix-marker-key answers its key). */
+export type VersionEntry = { kind: 'version'; row: VersionRow } | { kind: 'prefix'; prefix: Buffer; first: VersionRow };
 
 export interface VersionsInput {
   prefix: Buffer;
@@ -57,7 +58,7 @@ export async function versionsPageOf(
           counted++;
           continue;
         }
-        entry = { kind: 'prefix', prefix: rolled };
+        entry = { kind: 'prefix', prefix: rolled, first: row };
         lastPrefix = rolled;
       }
       if (counted === o.maxKeys) return { entries, next: entries.at(-1) };
