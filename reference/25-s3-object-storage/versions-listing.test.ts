@@ -41,7 +41,7 @@ describe('versionsPageOf', () => {
   it('rolls every version of a key under a common prefix into it, counted once', async () => {
     const p = await versionsPageOf(source(all), { ...base, maxKeys: 3, after: { key: Buffer.from('d/'), seq: 1e15 } });
     expect(names(p)).toEqual(['d/@2', 'd/@1', 'P:d/a/']);
-    expect(p.next).toEqual({ kind: 'prefix', prefix: Buffer.from('d/a/') });
+    expect(p.next?.kind === 'prefix' && p.next.prefix.toString()).toBe('d/a/');
   });
   it('resumes after a common prefix named by key-marker', async () => {
     const marker = Buffer.from('d/a/');
