@@ -66,6 +66,7 @@ export async function listObjects(reply: FastifyReply, t: Target, o: AppOptions)
     token,
     startAfter,
     page,
+    mutant: o.mutant,
   });
   return sendXml(reply, 200, body);
 }

@@ -60,12 +60,10 @@ export async function listPage(
     if (o.after && Buffer.compare(key, o.after.key) <= 0) continue;
     if (lastPrefix && startsWith(key, lastPrefix)) continue;
     let entry: Entry = { kind: 'object', row };
-    if (o.delimiter && o.delimiter.length > 0) {
-      const at = key.indexOf(o.delimiter, o.prefix.length);
-      if (at >= 0) {
-        entry = { kind: 'prefix', prefix: key.subarray(0, at + o.delimiter.length) };
-        lastPrefix = entry.prefix;
-      }
+    const rolled = commonPrefixOf(key, o.prefix, o.delimiter);
+    if (rolled) {
+      entry = { kind: 'prefix', prefix: rolled };
+      lastPrefix = rolled;
     }
     if (entries.length === o.maxKeys) {
       overflow = entry;
@@ -88,7 +86,14 @@ export async function listPage(
   };
 }
 
-function startsWith(key: Buffer, prefix: Buffer): boolean {
+/** The common prefix a key rolls up into: up to the first delimiter after the prefix; none without one. */
+export function commonPrefixOf(key: Buffer, prefix: Buffer, delimiter: Buffer | undefined): Buffer | undefined {
+  if (!delimiter || delimiter.length === 0) return undefined;
+  const at = key.indexOf(delimiter, prefix.length);
+  return at >= 0 ? key.subarray(0, at + delimiter.length) : undefined;
+}
+
+export function startsWith(key: Buffer, prefix: Buffer): boolean {
   return key.length >= prefix.length && key.subarray(0, prefix.length).equals(prefix);
 }
 

@@ -309,6 +309,40 @@ export const MUTANTS = [
     breaks: 'SOS-C8',
     description: "a version looked up by id ignores the key: another key's version id reads that key's version",
   },
+  // ListObjectVersions' delimiter and encoding-type=url (issue 19).
+  {
+    name: 'versions-prefix-per-version',
+    breaks: 'SOS-C8',
+    description:
+      'ListObjectVersions with a delimiter answers each common prefix once, yet counts every version under it toward max-keys',
+  },
+  {
+    name: 'versions-prefix-relisted',
+    breaks: 'SOS-C8',
+    description:
+      'ListObjectVersions resumed at NextKeyMarker = a common prefix answers that common prefix again on the next page',
+  },
+  {
+    name: 'versions-prefix-unencoded',
+    breaks: 'SOS-C8',
+    description: "ListObjectVersions with encoding-type=url leaves CommonPrefixes' Prefix unencoded",
+  },
+  {
+    name: 'versions-prefix-marker-key',
+    breaks: 'SOS-C8',
+    description:
+      'a ListObjectVersions page ending on a common prefix answers NextKeyMarker / NextVersionIdMarker = the first version under it, not the prefix',
+  },
+  {
+    name: 'versions-next-marker-unencoded',
+    breaks: 'SOS-C8',
+    description: 'ListObjectVersions with encoding-type=url leaves NextKeyMarker unencoded',
+  },
+  {
+    name: 'list-key-unencoded',
+    breaks: 'SOS-C4',
+    description: "ListObjectsV2 with encoding-type=url leaves each Contents' Key unencoded",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 /**

@@ -4,7 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ChecksumError } from './data-store.ts';
 import { encodeToken, type ListPage } from './listing.ts';
 import type { BucketRow } from './metadata-store.ts';
-import { el, errorXml, XML_DECL } from './xml.ts';
+import type { MutantName } from './mutants.ts';
+import { el, errorXml, urlEncoded, XML_DECL } from './xml.ts';
 
 export class S3Error extends Error {
   constructor(
@@ -63,13 +64,16 @@ export function listBucketResultXml(l: {
   token: string | null;
   startAfter: string;
   page: ListPage;
+  mutant?: MutantName | undefined;
 }): string {
   const { prefix, delimiter, maxKeysText, encoding, token, startAfter, page } = l;
-  const enc = (s: string) => (encoding === 'url' ? encodeURIComponent(s).replace(/%2F/g, '/') : s);
+  const enc = (s: string) => (encoding === 'url' ? urlEncoded(s) : s);
+  // MUTANT list-key-unencoded: ListObjectsV2's Key answered as it is under encoding-type=url.
+  const encKey = l.mutant === 'list-key-unencoded' ? (s: string) => s : enc;
   const contents = page.entries
     .map((e) =>
       e.kind === 'object'
-        ? `<Contents>${el('Key', enc(e.row.key.toString('utf8')))}${el('LastModified', new Date(e.row.lastModified).toISOString())}` +
+        ? `<Contents>${el('Key', encKey(e.row.key.toString('utf8')))}${el('LastModified', new Date(e.row.lastModified).toISOString())}` +
           `${el('ETag', `"${e.row.etag}"`)}${el('Size', e.row.size)}${el('StorageClass', 'STANDARD')}</Contents>`
         : '',
     )

@@ -9,6 +9,7 @@ import { getObject, objectHeaders } from './object-operations.ts';
 import { bodyOf, type Target } from './request-target.ts';
 import { S3Error, sendXml } from './s3-answers.ts';
 import { listVersionsResultXml, versioningConfigurationXml } from './versioning-answers.ts';
+import { type VersionEntry, versionsPageOf } from './versions-listing.ts';
 
 const configParser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, ignoreDeclaration: true });
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
@@ -152,7 +153,10 @@ export async function deleteVersioned(
   return reply.code(204).header('x-amz-delete-marker', 'true').header('x-amz-version-id', w.versionId).send();
 }
 
-/** ListObjectVersions (`?versions`): prefix, key-marker / version-id-marker, max-keys; keys in byte order, newest first. */
+/**
+ * ListObjectVersions (`?versions`): prefix, delimiter, key-marker / version-id-marker, max-keys, encoding-type;
+ * keys in byte order, each key's newest first, keys with the delimiter after the prefix rolled up.
+ */
 export async function listObjectVersions(reply: FastifyReply, t: Target, o: AppOptions): Promise<FastifyReply> {
   const q = t.query;
   const maxKeysText = q.get('max-keys');
@@ -161,11 +165,9 @@ export async function listObjectVersions(reply: FastifyReply, t: Target, o: AppO
   }
   const encoding = q.get('encoding-type');
   if (encoding !== null && encoding !== 'url') throw new S3Error(400, 'InvalidArgument', 'encoding-type must be url');
-  if (q.has('delimiter')) {
-    throw new S3Error(501, 'NotImplemented', 'ListObjectVersions with a delimiter is not offered here.');
-  }
   const maxKeys = Math.min(maxKeysText === null ? 1000 : Number(maxKeysText), 1000);
   const prefix = Buffer.from(q.get('prefix') ?? '', 'utf8');
+  const delimiter = q.get('delimiter') ?? '';
   const keyMarker = q.get('key-marker') ?? '';
   const versionIdMarker = q.get('version-id-marker') ?? '';
   if (versionIdMarker !== '' && keyMarker === '') {
@@ -187,26 +189,27 @@ export async function listObjectVersions(reply: FastifyReply, t: Target, o: AppO
     }
     after = { key: marker, seq };
   }
-  // MUTANT versions-truncated-when-full: max-keys rows fetched, and a page exactly full answered truncated.
-  const fullTruncated = o.mutant === 'versions-truncated-when-full';
-  const fetch = fullTruncated ? maxKeys : maxKeys + 1;
-  const rows = maxKeys === 0 ? [] : await versionsFrom(t.bucket, after, fetch, status !== undefined, o);
-  const matching = rows.filter((r) => r.key.subarray(0, prefix.length).equals(prefix));
-  const entries = matching.slice(0, maxKeys);
-  if (o.mutant === 'versions-oldest-first') oldestFirst(entries); // MUTANT versions-oldest-first
-  const next =
-    matching.length > maxKeys || (fullTruncated && maxKeys > 0 && matching.length === maxKeys)
-      ? entries.at(-1)
-      : undefined;
+  const page = await versionsPageOf((from, limit) => versionsFrom(t.bucket, from, limit, status !== undefined, o), {
+    prefix,
+    delimiter: delimiter === '' ? undefined : Buffer.from(delimiter, 'utf8'),
+    maxKeys,
+    after,
+    keyMarker: keyMarker === '' ? undefined : marker,
+    fullPageTruncated: o.mutant === 'versions-truncated-when-full', // MUTANT versions-truncated-when-full
+    prefixPerVersion: o.mutant === 'versions-prefix-per-version', // MUTANT versions-prefix-per-version
+    prefixRelisted: o.mutant === 'versions-prefix-relisted', // MUTANT versions-prefix-relisted
+  });
+  if (o.mutant === 'versions-oldest-first') oldestFirst(page.entries); // MUTANT versions-oldest-first
   const body = listVersionsResultXml({
     bucket: t.bucket,
     prefix: prefix.toString('utf8'),
+    delimiter,
     keyMarker,
     versionIdMarker,
     maxKeys: maxKeysText === null ? 1000 : Number(maxKeysText),
     encoding,
-    entries,
-    next,
+    page,
+    mutant: o.mutant,
   });
   return sendXml(reply, 200, body);
 }
@@ -227,11 +230,12 @@ async function versionsFrom(
 }
 
 /** MUTANT versions-oldest-first: each key's run of versions reversed. */
-function oldestFirst(entries: VersionRow[]): void {
+function oldestFirst(entries: VersionEntry[]): void {
+  const keyOf = (e: VersionEntry) => (e.kind === 'version' ? e.row.key : e.prefix);
   let i = 0;
   while (i < entries.length) {
     let j = i;
-    while (j < entries.length && entries[j]!.key.equals(entries[i]!.key)) j++;
+    while (j < entries.length && keyOf(entries[j]!).equals(keyOf(entries[i]!))) j++;
     entries.splice(i, j - i, ...entries.slice(i, j).reverse());
     i = j;
   }

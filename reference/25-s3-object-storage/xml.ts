@@ -10,6 +10,17 @@ export function el(name: string, value: string | number | boolean | undefined): 
   return value === undefined ? '' : `<${name}>${esc(String(value))}</${name}>`;
 }
 
+/**
+ * encoding-type=url as S3 answers it: UTF-8 bytes percent-encoded, a space as `+`, `/` left as it is (so keys stay
+ * readable), letters, digits and `-_.*` unencoded. Keys may hold bytes XML 1.0 cannot carry (control characters).
+ */
+export function urlEncoded(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+')
+    .replace(/%2F/g, '/');
+}
+
 export const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 export function errorXml(code: string, message: string, resource: string, requestId: string): string {

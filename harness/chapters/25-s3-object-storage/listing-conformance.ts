@@ -4,6 +4,7 @@ import { ListObjectsV2Command, type ListObjectsV2CommandOutput, PutObjectCommand
 import type { CheckContext } from '../../core/check-context.ts';
 import { freshBucket, type S3, s3Of, uniqueBucket } from './s3-client.ts';
 import { expectError, md5 } from './s3-expect.ts';
+import { listObjectsEncoded } from './url-encoding.ts';
 
 export async function listConformance(ctx: CheckContext): Promise<void> {
   const s3 = s3Of(ctx);
@@ -87,6 +88,7 @@ export async function listConformance(ctx: CheckContext): Promise<void> {
     'a malformed continuation token',
   );
   await longListing(ctx, s3);
+  await listObjectsEncoded(ctx, s3);
 }
 
 /**

@@ -190,6 +190,9 @@ export interface components {
         ListPartsResultXml: string;
         ListVersionsResultDocument: {
             ListVersionsResult: {
+                CommonPrefixes?: {
+                    Prefix: string;
+                }[];
                 DeleteMarker?: {
                     /** @enum {string} */
                     IsLatest: "true" | "false";
@@ -198,6 +201,7 @@ export interface components {
                     LastModified: string;
                     VersionId: string;
                 }[];
+                Delimiter?: string;
                 /** @enum {string} */
                 EncodingType?: "url";
                 /** @enum {string} */
@@ -473,15 +477,15 @@ export interface operations {
             query?: {
                 /** @description The previous page's NextContinuationToken. */
                 "continuation-token"?: string;
-                /** @description Roll keys that contain it after the prefix into CommonPrefixes (ListObjectsV2 only: ListObjectVersions with a delimiter is 501 NotImplemented here). */
+                /** @description Roll keys that contain it after the prefix into CommonPrefixes (up to and including its first occurrence after the prefix), each counted once toward max-keys; for ListObjectVersions every version and delete marker of such keys is rolled up, and a page that ends on a common prefix answers it as NextKeyMarker (with no NextVersionIdMarker), so the next page resumes after every key under it. */
                 delimiter?: string;
-                /** @description `url`: keys, prefixes and delimiters in the answer are URL-encoded. */
+                /** @description `url`: the answer's Prefix, Delimiter, StartAfter, KeyMarker, NextKeyMarker, each Key and each CommonPrefixes Prefix are URL-encoded as S3 does (UTF-8 bytes percent-encoded, a space as `+`, `/` kept; a client form-decodes them), and EncodingType echoes it. Keys may hold characters XML cannot carry. */
                 "encoding-type"?: "url";
                 /** @description ListObjectVersions: only versions after this key's (the previous page's NextKeyMarker). */
                 "key-marker"?: string;
                 /** @description Must be 2 (ListObjectsV2; version 1 of listing is not offered): without it, and without `versions` or `versioning`, the answer is 400 InvalidArgument. */
                 "list-type"?: "2";
-                /** @description At most this many keys and common prefixes together, or versions and delete markers together for ListObjectVersions (default 1,000; larger values give 1,000). */
+                /** @description At most this many keys and common prefixes together, or versions, delete markers and common prefixes together for ListObjectVersions (default 1,000; larger values give 1,000). */
                 "max-keys"?: string;
                 /** @description Only keys that begin with it. */
                 prefix?: string;
@@ -519,16 +523,6 @@ export interface operations {
             404: components["responses"]["S3NotFound"];
             405: components["responses"]["S3MethodNotAllowed"];
             500: components["responses"]["S3InternalError"];
-            /** @description NotImplemented (ListObjectVersions with a delimiter). */
-            501: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /** @example <Error><Code>NotImplemented</Code><Message>ListObjectVersions with a delimiter is not offered here.</Message></Error> */
-                    "application/xml": components["schemas"]["ErrorXml"];
-                };
-            };
         };
     };
     createBucket: {
