@@ -65,7 +65,9 @@ export const loadMessageQueue: LoadRun = async (ctx) => {
     Math.max(batched.stats.errorRate, single.stats.errorRate, fetch.stats.errorRate, checkRate),
   );
   const atRate = await atOfferedRate(ctx, run, scenarios);
-  const dropped = batched.dropped + single.dropped + fetch.dropped;
+  // Each scenario's dropped iterations count against its own target: MQ-T1 is the batched rate, MQ-T3's latency is
+  // at 500 single produces a second and MQ-T4's under 200 fetches a second, each only if that rate was carried.
+  const carried = (s: { dropped: number }) => ({ ok: s.dropped === 0, why: `${s.dropped} iterations dropped` });
   // Capacity per broker for MQ-T1's rate: the script's batched produce (100 x 1 KB, acks 1, every record checked)
   // alone at stepped rates, within MQ-T3's 50 ms (the chapter's only produce latency bound).
   const capacity = await capacityPerNode(ctx, [
@@ -99,18 +101,15 @@ export const loadMessageQueue: LoadRun = async (ctx) => {
       t['MQ-T1']!,
       {
         value: batchedPerSecond,
-        conditions: [
-          { ok: dropped === 0, why: `${dropped} iterations dropped` },
-          { ok: errorRate === 0, why: `error rate ${errorRate}` },
-        ],
+        conditions: [carried(batched), { ok: errorRate === 0, why: `error rate ${errorRate}` }],
         // Only a rate not carried can be the machine's; a failed request or a wrong body is always a miss.
         ...(errorRate === 0 ? { atRate } : {}),
       },
       ctx.profile,
     ),
     gradeTarget(t['MQ-T2']!, { value: errorRate, reason: `${checksFailed} body checks failed` }, ctx.profile),
-    gradeTarget(t['MQ-T3']!, { value: single.stats.latencyMs.p99, atRate }, ctx.profile),
-    gradeTarget(t['MQ-T4']!, { value: fetch.stats.latencyMs.p99, atRate }, ctx.profile),
+    gradeTarget(t['MQ-T3']!, { value: single.stats.latencyMs.p99, conditions: [carried(single)], atRate }, ctx.profile),
+    gradeTarget(t['MQ-T4']!, { value: fetch.stats.latencyMs.p99, conditions: [carried(fetch)], atRate }, ctx.profile),
     gradeTarget(t['MQ-T5']!, { value: round3((batchedPerSecond * VALUE_BYTES) / 1e6) }, ctx.profile),
   ];
   return { load: { ...loadSection(ctx.profile, ctx.k6Version, run, scenarios), capacity }, targets: results };
