@@ -8,7 +8,8 @@ import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { benchUrlShortener } from './bench.ts';
 import { linkConformance, readinessConformance, redirectConformance, shortenConformance } from './conformance.ts';
-import { cacheDown, databaseOutage, gracefulRestart, killAfterAck, retriesUnderResets } from './faults.ts';
+import { databaseOutage } from './database-outage.ts';
+import { cacheDown, gracefulRestart, killAfterAck, retriesUnderResets } from './faults.ts';
 import { loadUrlShortener } from './load.ts';
 import {
   badInputIs4xx,
