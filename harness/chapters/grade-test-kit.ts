@@ -23,6 +23,17 @@ export function failures(r: ChapterResult): string[] {
   return r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
 }
 
+/** Each check as "ID status", to compare with the statuses a test expects. */
+export function statusLines(r: ChapterResult): string[] {
+  return r.checks.map((c) => `${c.id} ${c.status}`);
+}
+
+/** The skipped checks with their reasons: the message of a status comparison, so a failed one says why. */
+export function skipReasons(r: ChapterResult): string {
+  const skipped = r.checks.filter((c) => c.status === 'skipped');
+  return skipped.length ? `skipped: ${skipped.map((c) => `${c.id} (${c.reason})`).join('; ')}` : 'none skipped';
+}
+
 /** The shuffle seed of a grade test: SDGRADE_SHUFFLE_SEED replays one; otherwise it changes daily. */
 /**
  * What every grade of a chapter's reference in its grade test shares: a fresh run folder, seed 42, no load and no

@@ -22,6 +22,13 @@ export type { Db, Sql } from '../kit/sql-db.ts';
 /** Runs of a transaction aborted as a deadlock before its error is answered (retryingDeadlocks' own default). */
 const DEADLOCK_ATTEMPTS = 5;
 
+/**
+ * A lock wait this long is ended (55P03) and its transaction run again, like a deadlock: PostgreSQL breaks a deadlock
+ * after deadlock_timeout (1 s), but on a starved machine two crossed transactions were seen to wait out the 5 s
+ * statement_timeout instead (and were answered 503). Far above any wait of a healthy run.
+ */
+const LOCK_TIMEOUT_MS = 2000;
+
 /** How the tables are made: which guards the schema itself carries. */
 export interface SchemaOptions {
   /** The book's option 3: CHECK (reserved within 110% of the inventory) on room_type_inventory. */
@@ -143,6 +150,7 @@ export class PostgresDb extends PgPoolDb {
       lockKey: 0x5d9_0023,
       ddl: tables('bigint', 'bigserial PRIMARY KEY', o),
       log,
+      pool: { lock_timeout: LOCK_TIMEOUT_MS },
     });
     return new PostgresDb(pool, rawErrors);
   }

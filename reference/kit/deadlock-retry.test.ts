@@ -1,8 +1,9 @@
 // Two transactions that lock the same two rows in opposite orders deadlock on PostgreSQL, which aborts one of them
-// (40P01). Without a retry that request fails; with `retryingDeadlocks` both commit. Needs TEST_DATABASE_URL (CI).
+// (40P01). Without a retry that request fails; with `retryingDeadlocks` both commit. A lock wait cut at the session's
+// lock_timeout (55P03) is run again the same way. Needs TEST_DATABASE_URL (CI); the error classes need nothing.
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { isDeadlock, retryingDeadlocks } from './sql-db.ts';
+import { isConnectionError, isDeadlock, isLockTimeout, retryingDeadlocks } from './sql-db.ts';
 
 const url = process.env.TEST_DATABASE_URL;
 
@@ -61,5 +62,65 @@ describe.runIf(url)('deadlocks on PostgreSQL', () => {
   it('commits both when the aborted one runs again', async () => {
     const settled = await crossed(true);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled']);
+  });
+});
+
+describe('what counts as the database being away', () => {
+  const pgError = (code: string, message: string) => Object.assign(new Error(message), { code, severity: 'ERROR' });
+
+  it("tells the server's errors by SQLSTATE, whatever their message says", () => {
+    expect(isConnectionError(pgError('57014', 'canceling statement due to statement timeout'))).toBe(true);
+    expect(isConnectionError(pgError('57P03', 'the database system is starting up'))).toBe(true);
+    expect(isConnectionError(pgError('08006', 'connection failure'))).toBe(true);
+    // A lock wait cut short, or a deadlock, is the statement's: the store may run it again (not 503 at once).
+    expect(isConnectionError(pgError('55P03', 'canceling statement due to lock timeout'))).toBe(false);
+    expect(isConnectionError(pgError('40P01', 'deadlock detected'))).toBe(false);
+    expect(isConnectionError(pgError('23505', 'duplicate key value violates unique constraint'))).toBe(false);
+  });
+
+  it("tells the driver's own errors by their message", () => {
+    expect(isConnectionError(new Error('timeout exceeded when trying to connect'))).toBe(true);
+    expect(isConnectionError(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isConnectionError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isConnectionError(new Error('column "x" does not exist'))).toBe(false);
+  });
+});
+
+describe.runIf(url)('lock waits cut at lock_timeout on PostgreSQL', () => {
+  it('runs a transaction again when its lock wait passed lock_timeout (55P03), and it then commits', async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 3, lock_timeout: 200 });
+    const table = `lockwait_${process.pid}_${Date.now().toString(36)}`;
+    try {
+      await pool.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v int NOT NULL)`);
+      await pool.query(`INSERT INTO ${table} VALUES (1, 0)`);
+      const holder = await pool.connect();
+      await holder.query('BEGIN');
+      await holder.query(`UPDATE ${table} SET v = v + 1 WHERE id = 1`);
+      // The row is held for 600 ms: the first attempts wait 200 ms each and are cut; a later one finds it free.
+      const released = new Promise<void>((ok) =>
+        setTimeout(async () => {
+          await holder.query('COMMIT');
+          holder.release();
+          ok();
+        }, 600),
+      );
+      const errors: unknown[] = [];
+      await retryingDeadlocks(async () => {
+        try {
+          await pool.query(`UPDATE ${table} SET v = v + 10 WHERE id = 1`);
+        } catch (e) {
+          errors.push(e);
+          throw e;
+        }
+      }, 10);
+      await released;
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.every(isLockTimeout)).toBe(true);
+      const { rows } = await pool.query(`SELECT v FROM ${table}`);
+      expect(rows[0].v).toBe(11);
+    } finally {
+      await pool.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+      await pool.end();
+    }
   });
 });

@@ -35,15 +35,29 @@ export function unavailable(cause: unknown): ProblemError {
   });
 }
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006']);
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 
-/** An error of the connection (refused, dropped, timed out, the server shutting down), not of the statement. */
+/**
+ * SQLSTATEs answered as the database being away or too busy: class 08 (connection exception), the server shutting
+ * down or starting (57P01-57P03), a session ended for idling (57P05, 25P03), too many connections (53300), and a
+ * statement cancelled by statement_timeout (57014). Any other SQLSTATE is the statement's own error: a lock_timeout (55P03) or a deadlock (40P01) in
+ * particular, which a store may run again.
+ */
+function isUnavailableSqlState(code: string): boolean {
+  return code.startsWith('08') || ['57P01', '57P02', '57P03', '57P05', '25P03', '53300', '57014'].includes(code);
+}
+
+/**
+ * An error of the connection (refused, dropped, timed out, the server shutting down or too busy to finish the
+ * statement in time), not of the statement. The server's errors carry a SQLSTATE and are told by it; the driver's
+ * own (a pool that cannot connect in time, a connection that broke) only by their message.
+ */
 export function isConnectionError(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
-  return (
-    CONNECTION_ERRORS.has(err.code ?? '') ||
-    /Connection terminated|timeout|connect|Client has encountered a connection error/i.test(err.message ?? '')
-  );
+  const code = err.code ?? '';
+  if (CONNECTION_ERRORS.has(code)) return true;
+  if (/^[0-9A-Z]{5}$/.test(code)) return isUnavailableSqlState(code);
+  return /Connection terminated|timeout|connect|Client has encountered a connection error/i.test(err.message ?? '');
 }
 
 /** A connection error as 503 `unavailable`; any other error as it is. */
@@ -93,6 +107,8 @@ export async function openPgPool(o: OpenPgPoolOptions): Promise<pg.Pool> {
   }
   try {
     await client.query('BEGIN');
+    // A pool's lock_timeout (for its requests' transactions) must not cut short the wait for another starting service.
+    await client.query('SET LOCAL lock_timeout = 0');
     await client.query('SELECT pg_advisory_xact_lock($1)', [o.lockKey]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${o.schema}`);
     for (const ddl of o.ddl) await client.query(ddl);
@@ -284,17 +300,25 @@ export function isDeadlock(e: unknown): boolean {
   return (e as { code?: unknown } | null)?.code === '40P01';
 }
 
+/** A lock waited for longer than the session's lock_timeout (55P03), e.g. a deadlock the server has not broken yet. */
+export function isLockTimeout(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === '55P03';
+}
+
 /**
- * Runs a transaction again when PostgreSQL aborted it to break a deadlock (up to `attempts` times, a short random pause
- * between), instead of answering that request with a 500. Only for transaction bodies that touch nothing but the
- * database: the rolled-back attempt left no trace, so the next one starts from scratch.
+ * Runs a transaction again when PostgreSQL aborted it to break a deadlock, or cancelled a lock wait at the session's
+ * lock_timeout (a pool that sets one), up to `attempts` times with a short random pause between, instead of answering
+ * that request with a 500 (a lock wait cut on the last attempt is answered 503 unavailable). Only for transaction
+ * bodies that touch nothing but the database: the rolled-back attempt left no trace, so the next one starts afresh.
  */
 export async function retryingDeadlocks<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (e) {
-      if (!isDeadlock(e) || attempt >= attempts) throw e;
+      if (!(isDeadlock(e) || isLockTimeout(e))) throw e;
+      // Locks still held past every attempt: the database is too busy for this request now (503, retry later).
+      if (attempt >= attempts) throw isLockTimeout(e) ? unavailable(e) : e;
       await new Promise((ok) => setTimeout(ok, Math.random() * 10 * attempt));
     }
   }

@@ -17,17 +17,27 @@ import {
 
 type Fault = 'kill' | 'pause' | 'partition' | 'latency';
 
-/** Applies one fault to `victim` for `ms`, runs `before` (if any) while it is still on, then undoes it. */
+/** How much longer than planned a fault is held while no request through its victim has felt it. */
+const BITE_WAIT_MS = 10_000;
+
+/**
+ * Applies one fault to `victim` for `ms` (and on, up to BITE_WAIT_MS, until `bit()`: on a busy machine a starved
+ * client loop may send nothing through the victim in the planned window), runs `before` (if any) while it is still
+ * on, then undoes it.
+ */
 async function applyFault(
   ctx: CheckContext,
   f: Fault,
   victim: string,
   ms: number,
+  bit: () => boolean,
   before?: () => Promise<void>,
 ): Promise<void> {
   const t = ctx.target;
   const hold = async () => {
     await sleep(ms);
+    const until = performance.now() + BITE_WAIT_MS;
+    while (!bit() && performance.now() < until) await sleep(25);
     await before?.();
   };
   if (f === 'kill') {
@@ -88,7 +98,8 @@ export async function noLostWrites(ctx: CheckContext): Promise<void> {
         const victim = pick(rnd, ctx.target.nodes);
         const ms = 800 + Math.floor(rnd() * 700);
         const from = performance.now();
-        await applyFault(ctx, fault, victim, ms, i === last ? () => loop.stop() : undefined);
+        const bit = () => loop.bitSince(victim, from);
+        await applyFault(ctx, fault, victim, ms, bit, i === last ? () => loop.stop() : undefined);
         windows.push({ fault, victim, ms, from, to: performance.now() });
       }
     } finally {

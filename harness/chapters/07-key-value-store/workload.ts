@@ -51,6 +51,8 @@ export interface ClientLoop {
   ops: number;
   /** Every read and write the clients made, to tell afterwards whether a fault bit (see faultBite). */
   spans: RequestSpan[];
+  /** Whether a fault on `victim` since `from` has bitten yet (see bitSince). */
+  bitSince(victim: string, from: number): boolean;
 }
 
 /** A request held up this long through the victim counts as bitten (the latency fault adds 100 ms per link). */
@@ -86,6 +88,8 @@ export function runClients(
 ): ClientLoop {
   const nodes = nodeApis(ctx, 3000);
   let stopped = false;
+  // Requests sent and not yet answered: a paused node's are answered only after it resumes.
+  const inFlight = new Set<{ node: string; start: number }>();
   const loop: ClientLoop = {
     ops: 0,
     spans: [],
@@ -93,19 +97,35 @@ export function runClients(
       stopped = true;
       await Promise.all(running);
     },
+    bitSince: (victim, from) => {
+      const b = faultBite(loop.spans, victim, from, Number.POSITIVE_INFINITY);
+      if (b.failed + b.heldUp > 0) return true;
+      // A request through the victim already held up HELD_UP_MS will count as held up (or failed) when it ends.
+      const now = performance.now();
+      return [...inFlight].some((x) => x.node === victim && x.start >= from && now - x.start >= HELD_UP_MS);
+    },
   };
-  const record = (node: string, start: number, ok: boolean) =>
-    loop.spans.push({ node, start, end: performance.now(), ok });
+  const send = <T>(node: string, request: () => Promise<T>, answered: (r: T) => boolean) => {
+    const span = { node, start: performance.now() };
+    inFlight.add(span);
+    return request().then((r) => {
+      inFlight.delete(span);
+      loop.spans.push({ ...span, end: performance.now(), ok: answered(r) });
+      return r;
+    });
+  };
   const running = Array.from({ length: o.clients }, async (_, client) => {
     while (!stopped) {
       const key = pick(o.rnd, o.keys);
       const node = pick(o.rnd, nodes);
       let context: string | null = null;
       if (o.rnd() < 0.6) {
-        const readAt = performance.now();
-        const r = await node.api.get(key);
+        const r = await send(
+          node.name,
+          () => node.api.get(key),
+          (x) => x.status === 200 || x.status === 404,
+        );
         const answered = r.status === 200 || r.status === 404;
-        record(node.name, readAt, answered);
         if (r.status === 200) rec.observe(r.siblings);
         if (answered) context = r.context;
         else {
@@ -113,9 +133,11 @@ export function runClients(
           continue;
         }
       }
-      const writeAt = performance.now();
-      const w = await rec.put(node.api, key, rec.nextValue(client), context);
-      record(node.name, writeAt, w.outcome === 'ok');
+      const w = await send(
+        node.name,
+        () => rec.put(node.api, key, rec.nextValue(client), context),
+        (x) => x.outcome === 'ok',
+      );
       loop.ops++;
       if (w.outcome !== 'ok') await sleep(50);
       if (o.pauseMs) await sleep(o.pauseMs);
