@@ -343,6 +343,27 @@ export const MUTANTS = [
     breaks: 'SOS-C4',
     description: "ListObjectsV2 with encoding-type=url leaves each Contents' Key unencoded",
   },
+  {
+    name: 'list-start-after-unencoded',
+    breaks: 'SOS-C4',
+    description: 'ListObjectsV2 with encoding-type=url echoes StartAfter unencoded',
+  },
+  {
+    name: 'versions-encoding-unchecked',
+    breaks: 'SOS-C8',
+    description: 'ListObjectVersions takes an encoding-type other than url (200, fields unencoded) instead of 400',
+  },
+  {
+    name: 'null-versions-key-marker-inclusive',
+    breaks: 'SOS-C8',
+    description: "on a bucket never versioned, ListObjectVersions' key-marker lists that key's null version again",
+  },
+  {
+    name: 'versions-prefix-per-batch',
+    breaks: 'SOS-C8',
+    description:
+      'ListObjectVersions forgets the common prefix it rolls up at each batch read from the store, answering it twice',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 /**

@@ -70,6 +70,8 @@ export function listBucketResultXml(l: {
   const enc = (s: string) => (encoding === 'url' ? urlEncoded(s) : s);
   // MUTANT list-key-unencoded: ListObjectsV2's Key answered as it is under encoding-type=url.
   const encKey = l.mutant === 'list-key-unencoded' ? (s: string) => s : enc;
+  // MUTANT list-start-after-unencoded: ListObjectsV2's StartAfter echoed as it is under encoding-type=url.
+  const encAfter = l.mutant === 'list-start-after-unencoded' ? (s: string) => s : enc;
   const contents = page.entries
     .map((e) =>
       e.kind === 'object'
@@ -89,6 +91,6 @@ export function listBucketResultXml(l: {
     `${encoding ? el('EncodingType', encoding) : ''}${el('KeyCount', page.entries.length)}` +
     `${el('IsTruncated', page.next !== undefined)}${token !== null ? el('ContinuationToken', token) : ''}` +
     `${page.next ? el('NextContinuationToken', encodeToken(page.next)) : ''}` +
-    `${startAfter && token === null ? el('StartAfter', enc(startAfter)) : ''}${contents}${prefixes}</ListBucketResult>`
+    `${startAfter && token === null ? el('StartAfter', encAfter(startAfter)) : ''}${contents}${prefixes}</ListBucketResult>`
   );
 }

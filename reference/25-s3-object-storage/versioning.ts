@@ -164,7 +164,10 @@ export async function listObjectVersions(reply: FastifyReply, t: Target, o: AppO
     throw new S3Error(400, 'InvalidArgument', 'max-keys must be a non-negative integer');
   }
   const encoding = q.get('encoding-type');
-  if (encoding !== null && encoding !== 'url') throw new S3Error(400, 'InvalidArgument', 'encoding-type must be url');
+  // MUTANT versions-encoding-unchecked: ListObjectVersions takes any encoding-type (answered unencoded).
+  if (encoding !== null && encoding !== 'url' && o.mutant !== 'versions-encoding-unchecked') {
+    throw new S3Error(400, 'InvalidArgument', 'encoding-type must be url');
+  }
   const maxKeys = Math.min(maxKeysText === null ? 1000 : Number(maxKeysText), 1000);
   const prefix = Buffer.from(q.get('prefix') ?? '', 'utf8');
   const delimiter = q.get('delimiter') ?? '';
@@ -198,6 +201,7 @@ export async function listObjectVersions(reply: FastifyReply, t: Target, o: AppO
     fullPageTruncated: o.mutant === 'versions-truncated-when-full', // MUTANT versions-truncated-when-full
     prefixPerVersion: o.mutant === 'versions-prefix-per-version', // MUTANT versions-prefix-per-version
     prefixRelisted: o.mutant === 'versions-prefix-relisted', // MUTANT versions-prefix-relisted
+    prefixPerBatch: o.mutant === 'versions-prefix-per-batch', // MUTANT versions-prefix-per-batch
   });
   if (o.mutant === 'versions-oldest-first') oldestFirst(page.entries); // MUTANT versions-oldest-first
   const body = listVersionsResultXml({
@@ -224,7 +228,9 @@ async function versionsFrom(
 ): Promise<VersionRow[]> {
   if (versioned) return o.meta.versionPage(bucket, after, limit);
   // The store's page starts at a key (inclusive): past key-marker is its bytes + 0x00.
-  const start = after.seq === MAX_SEQ ? after.key : Buffer.concat([after.key, Buffer.from([0])]);
+  // MUTANT null-versions-key-marker-inclusive: a bucket never versioned lists key-marker's own `null` version again.
+  const inclusive = after.seq === MAX_SEQ || o.mutant === 'null-versions-key-marker-inclusive';
+  const start = inclusive ? after.key : Buffer.concat([after.key, Buffer.from([0])]);
   const rows = await o.meta.page(bucket, start, limit);
   return rows.map((r) => ({ ...r, versionId: 'null', seq: 1, isMarker: false, isLatest: true }));
 }

@@ -21,6 +21,8 @@ export interface VersionsInput {
   prefixPerVersion?: boolean;
   /** MUTANT versions-prefix-relisted: a common prefix equal to key-marker is answered again. */
   prefixRelisted?: boolean;
+  /** MUTANT versions-prefix-per-batch: the common prefix being rolled up is forgotten at each batch of the store. */
+  prefixPerBatch?: boolean;
 }
 
 export interface VersionsPage {
@@ -42,6 +44,7 @@ export async function versionsPageOf(
   let lastPrefix: Buffer | undefined;
   for (;;) {
     const rows = await fetch(after, BATCH);
+    if (o.prefixPerBatch) lastPrefix = undefined;
     for (const row of rows) {
       after = { key: row.key, seq: row.seq };
       // Keys under a prefix are contiguous in byte order: the first key past them ends the listing.

@@ -31,7 +31,10 @@ export function expectEncoded(ctx: CheckContext, what: string, answered: string 
 export const ENCODED_PREFIX = 'enc ü/';
 export const ENCODED_KEYS = ['a b+c', 'p%q', 'x|y z', 'é\u0001', 'ü|1', 'ü|2'].map((k) => ENCODED_PREFIX + k);
 
-/** SOS-C4's part: ListObjectsV2 with encoding-type=url encodes Prefix, Delimiter, each Key and common prefix. */
+/**
+ * SOS-C4's part: ListObjectsV2 with encoding-type=url encodes Prefix, Delimiter, each Key and common prefix, and
+ * StartAfter.
+ */
 export async function listObjectsEncoded(ctx: CheckContext, s3: S3): Promise<void> {
   const c = s3.client;
   const bucket = await freshBucket(ctx, s3, 'c4e');
@@ -51,4 +54,19 @@ export async function listObjectsEncoded(ctx: CheckContext, s3: S3): Promise<voi
   ctx.expect(prefixes.length === 2, `ListObjectsV2 encoded listing has ${prefixes.length} common prefixes, not 2`);
   for (const [i, p] of wantPrefixes.entries())
     expectEncoded(ctx, `ListObjectsV2 CommonPrefix ${i + 1}`, prefixes[i], p);
+  // StartAfter is echoed, encoded as the keys are (the SDK hands it over as answered).
+  const after = await c.send(
+    new ListObjectsV2Command({
+      Bucket: bucket,
+      Prefix: ENCODED_PREFIX,
+      StartAfter: ENCODED_KEYS[0],
+      EncodingType: 'url',
+    }),
+  );
+  expectEncoded(ctx, 'ListObjectsV2 StartAfter', after.StartAfter, ENCODED_KEYS[0]!);
+  const afterKeys = (after.Contents ?? []).map((o) => formDecoded(o.Key ?? '') ?? o.Key);
+  ctx.expect(
+    JSON.stringify(afterKeys) === JSON.stringify(ENCODED_KEYS.slice(1)),
+    `ListObjectsV2 encoded, start-after ${JSON.stringify(ENCODED_KEYS[0])}: ${JSON.stringify(afterKeys)}, not ${JSON.stringify(ENCODED_KEYS.slice(1))}`,
+  );
 }

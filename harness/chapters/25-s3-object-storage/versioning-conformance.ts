@@ -17,7 +17,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { complete, createUpload, uploadPart } from './multipart-kit.ts';
 import { freshBucket, type S3, s3Of, sdkError } from './s3-client.ts';
 import { expectError, md5 } from './s3-expect.ts';
-import { versionsDelimited, versionsEncoded } from './versioning-delimiter.ts';
+import { versionsDelimited, versionsEncoded, versionsNeverVersioned } from './versioning-delimiter.ts';
 import { allVersions, describeVersions, getVersion, setVersioning, versionsPage } from './versioning-kit.ts';
 
 const bytesOf = (label: string, n: number) =>
@@ -153,6 +153,7 @@ export async function versioningConformance(ctx: CheckContext): Promise<void> {
   await suspendedFirst(ctx, s3);
   await versionsDelimited(ctx, s3);
   await versionsEncoded(ctx, s3);
+  await versionsNeverVersioned(ctx, s3);
 }
 
 /**

@@ -5,6 +5,7 @@
 import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
 import { freshBucket, type S3 } from './s3-client.ts';
+import { expectError } from './s3-expect.ts';
 import { ENCODED_KEYS, ENCODED_PREFIX, expectEncoded, formDecoded } from './url-encoding.ts';
 import { setVersioning } from './versioning-kit.ts';
 
@@ -164,4 +165,44 @@ export async function versionsEncoded(ctx: CheckContext, s3: S3): Promise<void> 
       `ListObjectVersions encoded, delimiter |, max-keys ${maxKeys}: ${JSON.stringify(seen)}, not ${JSON.stringify(want)}`,
     );
   }
+}
+
+/**
+ * ListObjectVersions on a bucket never versioned (each object its `null` version) over 501 keys, more than one batch
+ * of a store read in batches: with delimiter `/` the 498 keys under `f/` roll up into one common prefix answered
+ * once, key-marker starts after that key (its `null` version is not answered again), and an encoding-type other
+ * than url is 400 InvalidArgument.
+ */
+export async function versionsNeverVersioned(ctx: CheckContext, s3: S3): Promise<void> {
+  const c = s3.client;
+  const bucket = await freshBucket(ctx, s3, 'c8n');
+  const put = (k: string) => c.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: Buffer.alloc(0) }));
+  const keys = ['d/', 'd/x', 'e', ...Array.from({ length: 498 }, (_, i) => `f/${String(i).padStart(3, '0')}`)];
+  for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map(put));
+  const list = async (input: { Delimiter?: string; KeyMarker?: string; MaxKeys?: number }) => {
+    const r = await c.send(new ListObjectVersionsCommand({ Bucket: bucket, ...input }));
+    const versions = (r.Versions ?? []).map((v) => `${v.Key}:${v.VersionId}`);
+    const prefixes = (r.CommonPrefixes ?? []).map((p) => `[${p.Prefix}]`);
+    return `${[...versions, ...prefixes].join(', ')}${r.IsTruncated ? ' truncated' : ''}`;
+  };
+  const cases: [{ Delimiter?: string; KeyMarker?: string; MaxKeys?: number }, string][] = [
+    [{ Delimiter: '/' }, 'e:null, [d/], [f/]'],
+    [{ Delimiter: '/', KeyMarker: 'e' }, '[f/]'],
+    [{ KeyMarker: 'e', MaxKeys: 2 }, 'f/000:null, f/001:null truncated'],
+    [{ KeyMarker: 'f/496' }, 'f/497:null'],
+  ];
+  for (const [input, want] of cases) {
+    const got = await list(input);
+    ctx.expect(
+      got === want,
+      `ListObjectVersions on a bucket never versioned (501 keys), ${JSON.stringify(input)}: [${got}], not [${want}]`,
+    );
+  }
+  await expectError(
+    ctx,
+    c.send(new ListObjectVersionsCommand({ Bucket: bucket, EncodingType: 'xml' as 'url' })),
+    'InvalidArgument',
+    400,
+    'ListObjectVersions with encoding-type=xml',
+  );
 }
