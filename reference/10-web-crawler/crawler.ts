@@ -276,7 +276,9 @@ export class CrawlJob {
     // MUTANT content-as-text: the content handed to the store as text decoded from UTF-8 (as before bytea): PostgreSQL
     // refuses a NUL byte in it, so the record of such a page fails and is tried again forever.
     const content = this.mutant === 'content-as-text' && html !== null ? html.toString('utf8') : html;
-    await this.stored(() => this.store.recordFetch(this.row.id, record, content, added));
+    // MUTANT empty-content-unrecorded: the content of an empty body is not handed to the store (so never seen).
+    const recorded = this.mutant === 'empty-content-unrecorded' && content?.length === 0 ? null : content;
+    await this.stored(() => this.store.recordFetch(this.row.id, record, recorded, added));
     for (const a of added) {
       this.seen.add(a.url);
       this.frontier.push(a);
@@ -322,7 +324,9 @@ export class CrawlJob {
             ? text
             : r.body;
       const hash = createHash('sha256').update(hashed).digest('hex');
-      const links = pageLinks(text, item.url, cfg.allowedDomains, this.mutant === 'wrong-base'); // MUTANT wrong-base
+      // MUTANT links-decoded-latin1: the links read from the body decoded as latin1, not as UTF-8.
+      const markup = this.mutant === 'links-decoded-latin1' ? r.body.toString('latin1') : text;
+      const links = pageLinks(markup, item.url, cfg.allowedDomains, this.mutant === 'wrong-base'); // MUTANT wrong-base
       return { page: { ...common, contentHash: hash, outcome: 'stored', links }, html: r.body };
     } catch {
       return {

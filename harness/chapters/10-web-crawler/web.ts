@@ -115,6 +115,14 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     ['/bytes/invalid-a.html', Buffer.from([0x63, 0x61, 0x66, bad[0]!])],
     ['/bytes/invalid-b.html', Buffer.from([0x63, 0x61, 0x66, bad[1]!])],
   ];
+  // Text pages beside them: two empty HTML bodies (one content, the SHA-256 of no bytes: stored once, the other a
+  // duplicate) and one linking to a path with a non-ASCII character, written in the markup as UTF-8 (a crawler reading
+  // the body as anything else follows another URL). Linked as written; the path requested is its percent-encoding.
+  const textPages: [string, string][] = [
+    ['/bytes/empty-a.html', ''],
+    ['/bytes/empty-b.html', ''],
+    ['/bytes/utf8.html', page(`${bytesHost} in UTF-8`, ['/bytes/café-été.html'])],
+  ];
 
   normal.forEach((h, i) => {
     const abs = (host: string, path: string) => `http://${host}${path}`;
@@ -163,7 +171,7 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     }
     if (i === 3) rootLinks.push('/cal/2026-01.html');
     if (i === 4) rootLinks.push('/deep/');
-    if (h === bytesHost) rootLinks.push(...bytePages.map(([path]) => path));
+    if (h === bytesHost) rootLinks.push(...bytePages.map(([path]) => path), ...textPages.map(([path]) => path));
     put(h, '/', { kind: 'html', body: page(`root of ${h}`, rootLinks) });
     for (let p = 0; p < P; p++) {
       // Forward links only: to directory pages here and elsewhere (a higher level), and back to a root.
@@ -206,6 +214,11 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     put(bytesHost, path, { kind: 'html', body: bytesPage(`${bytesHost} bytes`, [next], middle) });
     put(bytesHost, next, { kind: 'html', body: page(`${bytesHost} after ${path}`, []) });
   }
+  for (const [path, body] of textPages) put(bytesHost, path, { kind: 'html', body });
+  put(bytesHost, new URL('/bytes/café-été.html', 'http://x').pathname, {
+    kind: 'html',
+    body: page(`${bytesHost} café, été`, []),
+  });
   put(HANG_HOST, '/', { kind: 'html', body: page('hang', ['/slow.html', '/ok.html']) });
   put(HANG_HOST, '/slow.html', { kind: 'hang' });
   put(HANG_HOST, '/ok.html', { kind: 'html', body: page('ok beside a hanging page', []) });
