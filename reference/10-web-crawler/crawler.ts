@@ -246,7 +246,8 @@ export class CrawlJob {
   private async commit(item: QueuedUrl, fetchedPage: PageRecord, fetchedHtml: Buffer | null): Promise<void> {
     const cfg = this.row.config;
     let page = fetchedPage;
-    let html = fetchedHtml;
+    // MUTANT empty-content-unrecorded: an empty body's content is not handed to the store (so it is never seen).
+    let html = this.mutant === 'empty-content-unrecorded' && fetchedHtml?.length === 0 ? null : fetchedHtml;
     // MUTANT url-length-exclusive, url-length-unchecked: the page's links taken again with the length limit moved.
     if ((this.mutant === 'url-length-exclusive' || this.mutant === 'url-length-unchecked') && html !== null)
       page = { ...page, links: pageLinks(html.toString('utf8'), item.url, cfg.allowedDomains, false, this.mutant) };
@@ -276,9 +277,7 @@ export class CrawlJob {
     // MUTANT content-as-text: the content handed to the store as text decoded from UTF-8 (as before bytea): PostgreSQL
     // refuses a NUL byte in it, so the record of such a page fails and is tried again forever.
     const content = this.mutant === 'content-as-text' && html !== null ? html.toString('utf8') : html;
-    // MUTANT empty-content-unrecorded: the content of an empty body is not handed to the store (so never seen).
-    const recorded = this.mutant === 'empty-content-unrecorded' && content?.length === 0 ? null : content;
-    await this.stored(() => this.store.recordFetch(this.row.id, record, recorded, added));
+    await this.stored(() => this.store.recordFetch(this.row.id, record, content, added));
     for (const a of added) {
       this.seen.add(a.url);
       this.frontier.push(a);
@@ -313,7 +312,8 @@ export class CrawlJob {
       if (!htmlType.test(r.contentType ?? ''))
         return { page: { ...common, outcome: 'skipped', links: [] }, html: null };
       // The links are read from the body decoded as UTF-8 (an invalid sequence becomes U+FFFD, which no URL needs).
-      const text = r.body.toString('utf8');
+      // MUTANT links-decoded-latin1: the body (so its links) decoded as latin1, not as UTF-8.
+      const text = r.body.toString(this.mutant === 'links-decoded-latin1' ? 'latin1' : 'utf8');
       // The content's fingerprint, the SHA-256 of the body's bytes as served; whether it was seen is decided in commit().
       // MUTANT content-hash-normalised: over the text with whitespace collapsed. MUTANT content-hash-decoded: over
       // the decoded text (bytes that are not UTF-8 become U+FFFD, so two such pages may share a hash).
@@ -324,9 +324,7 @@ export class CrawlJob {
             ? text
             : r.body;
       const hash = createHash('sha256').update(hashed).digest('hex');
-      // MUTANT links-decoded-latin1: the links read from the body decoded as latin1, not as UTF-8.
-      const markup = this.mutant === 'links-decoded-latin1' ? r.body.toString('latin1') : text;
-      const links = pageLinks(markup, item.url, cfg.allowedDomains, this.mutant === 'wrong-base'); // MUTANT wrong-base
+      const links = pageLinks(text, item.url, cfg.allowedDomains, this.mutant === 'wrong-base'); // MUTANT wrong-base
       return { page: { ...common, contentHash: hash, outcome: 'stored', links }, html: r.body };
     } catch {
       return {
