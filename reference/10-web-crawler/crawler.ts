@@ -31,6 +31,8 @@ export class CrawlJob {
   /** A store call failed and is being tried again: no new fetch starts until the store answers. */
   private storeDown = false;
   private wake: (() => void) | null = null;
+  /** The content-seen-decoded mutant's: the hash of a stored body decoded as UTF-8 -> its URL. */
+  private readonly decodedSeen = new Map<string, string>();
   private commits: Promise<unknown> = Promise.resolve();
   counts: Counts;
 
@@ -255,7 +257,16 @@ export class CrawlJob {
     if (page.outcome === 'stored' && page.contentHash !== null && this.mutant !== 'no-content-dedup') {
       // MUTANT no-content-dedup: the condition above never asks the stored contents.
       const hash = page.contentHash;
-      const owner = await this.stored(() => this.store.contentOwner(this.row.id, hash));
+      // MUTANT content-seen-decoded: content seen asked by the hash of the body decoded as UTF-8 (the pages stored by
+      // this run), while the page still reports the hash of its bytes.
+      const key =
+        this.mutant === 'content-seen-decoded' && html !== null
+          ? createHash('sha256').update(html.toString('utf8')).digest('hex')
+          : null;
+      const owner =
+        (key !== null ? this.decodedSeen.get(key) : undefined) ??
+        (await this.stored(() => this.store.contentOwner(this.row.id, hash)));
+      if (key !== null && owner === null) this.decodedSeen.set(key, page.url);
       if (owner !== null) {
         page = { ...page, outcome: 'duplicate', duplicateOf: owner, links: [] };
         html = null;

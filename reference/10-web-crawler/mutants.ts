@@ -61,6 +61,12 @@ export const MUTANTS = [
       'the content hash is taken over the body decoded as UTF-8 (invalid bytes become U+FFFD), not over its bytes as served',
   },
   {
+    name: 'content-seen-decoded',
+    breaks: 'WC-I5',
+    description:
+      'content seen is asked by the hash of the body decoded as UTF-8 (the page still reports the hash of its bytes): the two pages that differ only in an invalid byte are one content',
+  },
+  {
     name: 'empty-content-unrecorded',
     breaks: 'WC-I5',
     description:

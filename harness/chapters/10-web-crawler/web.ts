@@ -104,7 +104,8 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
   robots.set(OUTSIDE_HOST, { text: 'User-agent: *\nAllow: /\n', rules: [] });
   // Pages whose bytes are not text: one with a NUL byte, two in invalid UTF-8 that differ only in one invalid byte
   // (decoded as UTF-8 they are the same text, as bytes two contents). On a host picked from the seed (a stream of
-  // its own, so the rest of the web is the one the seed always gave), each linking to a page reachable only through it.
+  // its own, so the rest of the web is the one the seed always gave), each linking to a page reachable only through
+  // it (the two invalid ones to the same page).
   const bytesRand = seededRandom(seed ^ 0x10_0b17);
   const bytesHost = normal[Math.floor(bytesRand() * normal.length)]!;
   const first = Math.floor(bytesRand() * INVALID_UTF8.length);
@@ -210,7 +211,11 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     body: '<a href="/x.html">not a link</a>',
   });
   for (const [path, middle] of bytePages) {
-    const next = path.replace(/\.html$/, '-next.html');
+    // The two pages in invalid UTF-8 link to one page, so that decoded as UTF-8 they are one text (a crawler whose
+    // content seen reads the text takes the second for a duplicate); the NUL page links to a page of its own.
+    const next = path.startsWith('/bytes/invalid-')
+      ? '/bytes/invalid-next.html'
+      : path.replace(/\.html$/, '-next.html');
     put(bytesHost, path, { kind: 'html', body: bytesPage(`${bytesHost} bytes`, [next], middle) });
     put(bytesHost, next, { kind: 'html', body: page(`${bytesHost} after ${path}`, []) });
   }
