@@ -31,6 +31,8 @@ export class CrawlJob {
   /** A store call failed and is being tried again: no new fetch starts until the store answers. */
   private storeDown = false;
   private wake: (() => void) | null = null;
+  /** The content-seen-decoded mutant's: the hash of a stored body decoded as UTF-8 -> its URL. */
+  private readonly decodedSeen = new Map<string, string>();
   private commits: Promise<unknown> = Promise.resolve();
   counts: Counts;
 
@@ -246,7 +248,8 @@ export class CrawlJob {
   private async commit(item: QueuedUrl, fetchedPage: PageRecord, fetchedHtml: Buffer | null): Promise<void> {
     const cfg = this.row.config;
     let page = fetchedPage;
-    let html = fetchedHtml;
+    // MUTANT empty-content-unrecorded: an empty body's content is not handed to the store (so it is never seen).
+    let html = this.mutant === 'empty-content-unrecorded' && fetchedHtml?.length === 0 ? null : fetchedHtml;
     // MUTANT url-length-exclusive, url-length-unchecked: the page's links taken again with the length limit moved.
     if ((this.mutant === 'url-length-exclusive' || this.mutant === 'url-length-unchecked') && html !== null)
       page = { ...page, links: pageLinks(html.toString('utf8'), item.url, cfg.allowedDomains, false, this.mutant) };
@@ -254,7 +257,16 @@ export class CrawlJob {
     if (page.outcome === 'stored' && page.contentHash !== null && this.mutant !== 'no-content-dedup') {
       // MUTANT no-content-dedup: the condition above never asks the stored contents.
       const hash = page.contentHash;
-      const owner = await this.stored(() => this.store.contentOwner(this.row.id, hash));
+      // MUTANT content-seen-decoded: content seen asked by the hash of the body decoded as UTF-8 (the pages stored by
+      // this run), while the page still reports the hash of its bytes.
+      const key =
+        this.mutant === 'content-seen-decoded' && html !== null
+          ? createHash('sha256').update(html.toString('utf8')).digest('hex')
+          : null;
+      const owner =
+        (key !== null ? this.decodedSeen.get(key) : undefined) ??
+        (await this.stored(() => this.store.contentOwner(this.row.id, hash)));
+      if (key !== null && owner === null) this.decodedSeen.set(key, page.url);
       if (owner !== null) {
         page = { ...page, outcome: 'duplicate', duplicateOf: owner, links: [] };
         html = null;
@@ -311,7 +323,8 @@ export class CrawlJob {
       if (!htmlType.test(r.contentType ?? ''))
         return { page: { ...common, outcome: 'skipped', links: [] }, html: null };
       // The links are read from the body decoded as UTF-8 (an invalid sequence becomes U+FFFD, which no URL needs).
-      const text = r.body.toString('utf8');
+      // MUTANT links-decoded-latin1: the body (so its links) decoded as latin1, not as UTF-8.
+      const text = r.body.toString(this.mutant === 'links-decoded-latin1' ? 'latin1' : 'utf8');
       // The content's fingerprint, the SHA-256 of the body's bytes as served; whether it was seen is decided in commit().
       // MUTANT content-hash-normalised: over the text with whitespace collapsed. MUTANT content-hash-decoded: over
       // the decoded text (bytes that are not UTF-8 become U+FFFD, so two such pages may share a hash).

@@ -61,6 +61,24 @@ export const MUTANTS = [
       'the content hash is taken over the body decoded as UTF-8 (invalid bytes become U+FFFD), not over its bytes as served',
   },
   {
+    name: 'content-seen-decoded',
+    breaks: 'WC-I5',
+    description:
+      'content seen is asked by the hash of the body decoded as UTF-8 (the page still reports the hash of its bytes): the two pages that differ only in an invalid byte are one content',
+  },
+  {
+    name: 'empty-content-unrecorded',
+    breaks: 'WC-I5',
+    description:
+      'the content of an empty HTML body is not recorded (only a non-empty one is), so a second empty page is stored again, not a duplicate',
+  },
+  {
+    name: 'links-decoded-latin1',
+    breaks: 'WC-I7',
+    description:
+      'links are read from the body decoded as latin1, not UTF-8, so a link with a non-ASCII character is followed as another URL',
+  },
+  {
     name: 'content-as-text',
     breaks: 'WC-I7',
     description:

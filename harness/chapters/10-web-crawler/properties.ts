@@ -115,8 +115,9 @@ export async function contentStoredOnce(ctx: CheckContext): Promise<void> {
     );
     for (const d of ps.filter((p) => p.outcome === 'duplicate'))
       ctx.expect(
-        d.duplicateOf === stored[0]!.url,
-        `${d.url} is a duplicate of ${d.duplicateOf}, not of ${stored[0]!.url}`,
+        // No stored page of this hash (a duplicate of a page with another hash): a failure, not a TypeError.
+        stored.length > 0 && d.duplicateOf === stored[0]!.url,
+        `${d.url} is a duplicate of ${d.duplicateOf}, not of ${stored[0]?.url ?? 'a stored page of its own hash (none is)'}`,
       );
   }
   // Every content hash is the SHA-256 of the body's bytes as served, and pages with different bytes are not

@@ -104,7 +104,8 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
   robots.set(OUTSIDE_HOST, { text: 'User-agent: *\nAllow: /\n', rules: [] });
   // Pages whose bytes are not text: one with a NUL byte, two in invalid UTF-8 that differ only in one invalid byte
   // (decoded as UTF-8 they are the same text, as bytes two contents). On a host picked from the seed (a stream of
-  // its own, so the rest of the web is the one the seed always gave), each linking to a page reachable only through it.
+  // its own, so the rest of the web is the one the seed always gave), each linking to a page reachable only through
+  // it (the two invalid ones to the same page).
   const bytesRand = seededRandom(seed ^ 0x10_0b17);
   const bytesHost = normal[Math.floor(bytesRand() * normal.length)]!;
   const first = Math.floor(bytesRand() * INVALID_UTF8.length);
@@ -114,6 +115,14 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     ['/bytes/nul.html', Buffer.from([0x61, 0x00, 0x62])],
     ['/bytes/invalid-a.html', Buffer.from([0x63, 0x61, 0x66, bad[0]!])],
     ['/bytes/invalid-b.html', Buffer.from([0x63, 0x61, 0x66, bad[1]!])],
+  ];
+  // Text pages beside them: two empty HTML bodies (one content, the SHA-256 of no bytes: stored once, the other a
+  // duplicate) and one linking to a path with a non-ASCII character, written in the markup as UTF-8 (a crawler reading
+  // the body as anything else follows another URL). Linked as written; the path requested is its percent-encoding.
+  const textPages: [string, string][] = [
+    ['/bytes/empty-a.html', ''],
+    ['/bytes/empty-b.html', ''],
+    ['/bytes/utf8.html', page(`${bytesHost} in UTF-8`, ['/bytes/café-été.html'])],
   ];
 
   normal.forEach((h, i) => {
@@ -163,7 +172,7 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     }
     if (i === 3) rootLinks.push('/cal/2026-01.html');
     if (i === 4) rootLinks.push('/deep/');
-    if (h === bytesHost) rootLinks.push(...bytePages.map(([path]) => path));
+    if (h === bytesHost) rootLinks.push(...bytePages.map(([path]) => path), ...textPages.map(([path]) => path));
     put(h, '/', { kind: 'html', body: page(`root of ${h}`, rootLinks) });
     for (let p = 0; p < P; p++) {
       // Forward links only: to directory pages here and elsewhere (a higher level), and back to a root.
@@ -202,10 +211,19 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     body: '<a href="/x.html">not a link</a>',
   });
   for (const [path, middle] of bytePages) {
-    const next = path.replace(/\.html$/, '-next.html');
+    // The two pages in invalid UTF-8 link to one page, so that decoded as UTF-8 they are one text (a crawler whose
+    // content seen reads the text takes the second for a duplicate); the NUL page links to a page of its own.
+    const next = path.startsWith('/bytes/invalid-')
+      ? '/bytes/invalid-next.html'
+      : path.replace(/\.html$/, '-next.html');
     put(bytesHost, path, { kind: 'html', body: bytesPage(`${bytesHost} bytes`, [next], middle) });
     put(bytesHost, next, { kind: 'html', body: page(`${bytesHost} after ${path}`, []) });
   }
+  for (const [path, body] of textPages) put(bytesHost, path, { kind: 'html', body });
+  put(bytesHost, new URL('/bytes/café-été.html', 'http://x').pathname, {
+    kind: 'html',
+    body: page(`${bytesHost} café, été`, []),
+  });
   put(HANG_HOST, '/', { kind: 'html', body: page('hang', ['/slow.html', '/ok.html']) });
   put(HANG_HOST, '/slow.html', { kind: 'hang' });
   put(HANG_HOST, '/ok.html', { kind: 'html', body: page('ok beside a hanging page', []) });
