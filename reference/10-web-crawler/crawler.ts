@@ -182,8 +182,11 @@ export class CrawlJob {
         continue;
       }
       // Nothing to start now: wait for a fetch to end or the soonest host to come off its delay (or, the store
-      // away, for it to answer again).
-      const readyIn = this.storeDown ? Number.POSITIVE_INFINITY : this.frontier.nextReadyAt() - performance.now();
+      // away, for it to answer again). With every slot taken only a fetch ending can start another: no timer, which
+      // would otherwise fire every millisecond while a host is ready and starve the event loop the store answers on.
+      const full = this.inFlight >= MAX_IN_FLIGHT;
+      const readyIn =
+        this.storeDown || full ? Number.POSITIVE_INFINITY : this.frontier.nextReadyAt() - performance.now();
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         if (Number.isFinite(readyIn)) setTimeout(() => this.notify(), Math.max(1, Math.ceil(readyIn)));
