@@ -94,13 +94,18 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
       continue;
     }
     const stop = new AbortController();
+    // The check's last progress line: a check stopped at its time limit says where it was.
+    const progress: { last?: { line: string; at: number } } = {};
     const ctx = new CheckContext({
       target: o.target,
       validator: o.validator,
       network: o.network,
       seed,
       numRuns: o.numRuns,
-      log: (line) => o.onProgress(`  ${c.id}: ${line}`),
+      log: (line) => {
+        progress.last = { line, at: performance.now() };
+        o.onProgress(`  ${c.id}: ${line}`);
+      },
       signal: stop.signal,
       deadline: Date.now() + timeoutMs,
       ...(o.settings ? { settings: o.settings } : {}),
@@ -133,8 +138,12 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
           running.then(() => true),
           new Promise<boolean>((resolve) => setTimeout(() => resolve(false), o.stopGraceMs ?? 5000).unref()),
         ]);
+        const last = progress.last;
+        const where = last
+          ? `; its last progress, ${((last.at - started) / 1000).toFixed(1)} s in: ${last.line}`
+          : '; it logged no progress';
         throw new CheckTimedOut(
-          `${c.id} did not finish within ${timeoutMs} ms and was stopped${stoppedCleanly ? '' : ` (it had not ended ${o.stopGraceMs ?? 5000} ms after the stop)`}`,
+          `${c.id} did not finish within ${timeoutMs} ms and was stopped${stoppedCleanly ? '' : ` (it had not ended ${o.stopGraceMs ?? 5000} ms after the stop)`}${where}`,
         );
       }
       if (!first.ok) throw first.error;

@@ -39,8 +39,10 @@ async function withPrivateService<S extends PrivateService, T>(
     return await fn(service);
   } finally {
     try {
+      ctx.log(`restarting the target on its own ${o.noun}`);
       await target.useDependency(o.dependency, null);
     } finally {
+      ctx.log(`stopping the harness's own ${o.noun}`);
       await service.close();
     }
   }

@@ -1,9 +1,9 @@
 // Two transactions that lock the same two rows in opposite orders deadlock on PostgreSQL, which aborts one of them
 // (40P01). Without a retry that request fails; with `retryingDeadlocks` both commit. A lock wait cut at the session's
-// lock_timeout (55P03) is run again the same way. Needs TEST_DATABASE_URL (CI); the error classes need nothing.
+// lock_timeout (55P03) is run again the same way, and one cancelled at statement_timeout (57014) once. Needs TEST_DATABASE_URL (CI); the error classes need nothing.
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { isConnectionError, isDeadlock, isLockTimeout, retryingDeadlocks } from './sql-db.ts';
+import { isConnectionError, isDeadlock, isLockTimeout, isStatementTimeout, retryingDeadlocks } from './sql-db.ts';
 
 const url = process.env.TEST_DATABASE_URL;
 
@@ -122,5 +122,64 @@ describe.runIf(url)('lock waits cut at lock_timeout on PostgreSQL', () => {
       await pool.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
       await pool.end();
     }
+  });
+});
+
+describe.runIf(url)('statements cut at statement_timeout on PostgreSQL', () => {
+  /**
+   * Runs an UPDATE of a row another transaction holds, under a 300 ms statement_timeout; the holder commits once the
+   * UPDATE has been cut `cutsBeforeRelease` times (events, not timers: the same on a starved machine).
+   */
+  async function behindHolder(cutsBeforeRelease: number) {
+    const pool = new pg.Pool({ connectionString: url, max: 3, statement_timeout: 300 });
+    const table = `stmtwait_${process.pid}_${Date.now().toString(36)}`;
+    try {
+      await pool.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v int NOT NULL)`);
+      await pool.query(`INSERT INTO ${table} VALUES (1, 0)`);
+      const holder = await pool.connect();
+      let held = true;
+      const release = async () => {
+        if (!held) return;
+        held = false;
+        await holder.query('COMMIT');
+        holder.release();
+      };
+      await holder.query('BEGIN');
+      await holder.query(`UPDATE ${table} SET v = v + 1 WHERE id = 1`);
+      const errors: unknown[] = [];
+      const [result] = await Promise.allSettled([
+        retryingDeadlocks(async () => {
+          try {
+            await pool.query(`UPDATE ${table} SET v = v + 10 WHERE id = 1`);
+          } catch (e) {
+            errors.push(e);
+            if (errors.length >= cutsBeforeRelease) await release();
+            throw e;
+          }
+        }, 10),
+      ]);
+      await release();
+      const { rows } = await pool.query(`SELECT v FROM ${table}`);
+      return { result: result!, errors, v: rows[0].v as number };
+    } finally {
+      await pool.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+      await pool.end();
+    }
+  }
+
+  it('runs a transaction again once when a statement passed statement_timeout (57014), and it then commits', async () => {
+    const { result, errors, v } = await behindHolder(1);
+    expect(result.status).toBe('fulfilled');
+    expect(errors).toHaveLength(1);
+    expect(isStatementTimeout(errors[0])).toBe(true);
+    expect(v).toBe(11);
+  });
+
+  it('gives up at the second statement timeout: the database is slow, the client has waited long enough', async () => {
+    const { result, errors, v } = await behindHolder(2);
+    expect(result.status).toBe('rejected');
+    expect(errors).toHaveLength(2);
+    expect(isStatementTimeout((result as PromiseRejectedResult).reason)).toBe(true);
+    expect(v).toBe(1);
   });
 });

@@ -306,16 +306,31 @@ export function isLockTimeout(e: unknown): boolean {
 }
 
 /**
+ * A statement cancelled at the session's statement_timeout (57014), as the driver threw it or already answered as 503
+ * (its cause).
+ */
+export function isStatementTimeout(e: unknown): boolean {
+  const code = (x: unknown) => (x as { code?: unknown } | null)?.code;
+  return code(e) === '57014' || (e instanceof ProblemError && code(e.cause) === '57014');
+}
+
+/**
  * Runs a transaction again when PostgreSQL aborted it to break a deadlock, or cancelled a lock wait at the session's
  * lock_timeout (a pool that sets one), up to `attempts` times with a short random pause between, instead of answering
- * that request with a 500 (a lock wait cut on the last attempt is answered 503 unavailable). Only for transaction
- * bodies that touch nothing but the database: the rolled-back attempt left no trace, so the next one starts afresh.
+ * that request with a 500 (a lock wait cut on the last attempt is answered 503 unavailable). A statement cancelled at
+ * statement_timeout is run again once: lock_timeout caps each lock wait, not their sum, and a statement that locks
+ * many rows one after another behind crossed transactions (each wait short of lock_timeout, some ending in a
+ * deadlock abort and a retry of the other side) was seen to pass 5 s on a starved machine. A second one is answered
+ * 503 as before: the database is slow then, and the client has waited long enough. Only for transaction bodies that
+ * touch nothing but the database: the rolled-back attempt left no trace, so the next one starts afresh.
  */
 export async function retryingDeadlocks<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  let statementTimeouts = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (e) {
+      if (isStatementTimeout(e) && statementTimeouts++ === 0) continue;
       if (!(isDeadlock(e) || isLockTimeout(e))) throw e;
       // Locks still held past every attempt: the database is too busy for this request now (503, retry later).
       if (attempt >= attempts) throw isLockTimeout(e) ? unavailable(e) : e;

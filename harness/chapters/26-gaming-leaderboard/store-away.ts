@@ -70,6 +70,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       await expectMonthEquals(ctx, api, month, model, 'before the faults');
 
       // 1. The link cut, for at least LINK_CUT_MS.
+      ctx.log(`1/3: the link to Redis cut for ${LINK_CUT_MS} ms`);
       await proxy.setEnabled(false);
       try {
         const cut = Date.now();
@@ -80,6 +81,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       }
       await expectBack(ctx, api, month, model, `after the link to Redis was restored (cut ${LINK_CUT_MS} ms)`);
 
+      ctx.log("2/3: Redis's answers held back");
       // 2. The link stalled: the connection stays open, Redis's answers are held back past the answer bound (a latency
       // toxic, so that they arrive in order once it is removed, as a network that recovers delivers them).
       await withToxic(
@@ -92,6 +94,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       await expectBack(ctx, api, month, model, "after Redis's answers flowed again");
 
       // 3. Redis emptied again after every rebuild.
+      ctx.log(`3/3: Redis emptied every ${FLUSH_EVERY_MS} ms, its answers ${LINK_MS} ms late`);
       const flusher = new Redis({ host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: 1, lazyConnect: true });
       flusher.on('error', () => {});
       await flusher.connect();
@@ -116,6 +119,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
         flusher.disconnect();
       }
       ctx.evidence.flushes = flushes;
+      ctx.log(`Redis kept its board again (${flushes} flushes)`);
       // Every answer a 200 (each rebuild outran the flushes: a stalled harness) would test nothing: an error, not a pass.
       if (!flushes || !ctx.evidence.unavailableEmptiedEachRebuild)
         throw new Error(
