@@ -4,6 +4,7 @@
 // put back in a known state: a manifest target's nodes are restarted; a URL target cannot be, so every check after
 // it is reported as an error instead of being graded on a target in an unknown state.
 import type { ChapterModule } from '../chapters/chapter-module.ts';
+import { timeLimit } from './time-scale.ts';
 import { checkSpanRecorder } from '../mutate/check-spans.ts';
 import type { CheckOrder, CheckResult } from '../results/types.ts';
 import { CheckContext } from './check-context.ts';
@@ -62,7 +63,9 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
   );
   if (o.shuffleSeed !== undefined)
     o.onProgress(`shuffled order (seed ${o.shuffleSeed}, replay with --shuffle ${o.shuffleSeed}): ${ran.join(' ')}`);
-  const timeoutMs = o.checkTimeoutMs ?? 180_000;
+  // Scaled like the checks' own bounds (SDGRADE_TIME_SCALE): a check whose waits are longer on a busy runner gets
+  // the longer limit too, so a slow machine makes it slower, not an error.
+  const timeoutMs = o.checkTimeoutMs ?? timeLimit(180_000);
   /** Set once a URL target could not be reset after a timeout: nothing after that is graded. */
   let unknownSince: string | null = null;
   /** Set by --fail-fast at the first failed check: the rest are skipped with that reason. */

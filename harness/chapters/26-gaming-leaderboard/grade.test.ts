@@ -125,7 +125,7 @@ describe('26-gaming-leaderboard reference', () => {
   });
 
   // The Redis-restart mutants show only with a real Redis (CI); without one they are reported skipped, never caught.
-  describeMutants(gamingLeaderboard, { numRuns: 10, allowSkipped: !realRedis, mutantTimeoutMs: 120_000 });
+  describeMutants(gamingLeaderboard, { numRuns: 10, allowSkipped: !realRedis, mutantTimeoutMs: 200_000 });
 
   it(
     'runs the k6 smoke profile and the micro-benchmark, and maps them into valid results with every target',
