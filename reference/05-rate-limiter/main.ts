@@ -64,6 +64,7 @@ await runServer({
         commandTimeoutMs: mutant === 'hang-on-redis-down' || mutant === 'no-store-timeout' ? 60_000 : 500,
         offlineQueue: mutant === 'hang-on-redis-down', // MUTANT hang-on-redis-down
         staleScript: mutant === 'stale-script-sha', // MUTANT stale-script-sha
+        memberWithoutPid: mutant === 'log-member-without-pid', // MUTANT log-member-without-pid
       });
       await redis.connect();
       store = redis;

@@ -173,6 +173,15 @@ export const MUTANTS = [
     description:
       'the value-specific node is looked up by value alone (its key test became `true`): plan=vip meets the user: vip rule',
   },
+  // Found by a blind bug (fixtures/blind-bugs/05-rate-limiter/redis-log-member-collision.patch).
+  {
+    name: 'log-member-without-pid',
+    breaks: 'RL-F2',
+    description:
+      "the sliding log's member leaves out the process id: after both instances restart, requests decided in one " +
+      'millisecond with the same per-process number overwrite one entry, so the shared log under-counts',
+    env: { ALGORITHM: 'sliding_window_log' },
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;

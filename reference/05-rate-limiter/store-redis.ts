@@ -89,6 +89,8 @@ export interface RedisStoreOptions {
   offlineQueue?: boolean;
   /** MUTANT stale-script-sha: decisions call EVALSHA with a SHA Redis never loaded (NOSCRIPT every time). */
   staleScript?: boolean;
+  /** MUTANT log-member-without-pid: the sliding log's member is the millisecond and this process's counter only. */
+  memberWithoutPid?: boolean;
 }
 
 type Hit = (key: string, l: string, w: string, now: string, id: string) => Promise<[number, number, number, number]>;
@@ -144,7 +146,8 @@ export class RedisStore implements LimiterStore {
       String(l.limit),
       String(l.windowMs),
       String(now),
-      id,
+      // MUTANT log-member-without-pid: two instances' requests in one millisecond with one sequence number collide.
+      this.o.memberWithoutPid ? id.replace(`-${process.pid}-`, '-') : id,
     );
     return { allowed: ok === 1, remaining, retryAfterMs, resetMs };
   }

@@ -150,6 +150,15 @@ export const MUTANTS = [
     needs: ['SDGRADE_DATABASE_URL'],
     env: { GENERATOR: 'ticket', DATABASE_URL: '${env:SDGRADE_DATABASE_URL}' },
   },
+  {
+    name: 'ticket-batch-string-sort',
+    breaks: 'UID-F4',
+    description:
+      'a ticket batch is sorted as strings: one that crosses a power of ten ("9", "10") is not increasing (shown on ' +
+      "UID-F4's fresh database, whose sequence starts at 1)",
+    needs: ['SDGRADE_DATABASE_URL'],
+    env: { GENERATOR: 'ticket', DATABASE_URL: '${dep.database}' },
+  },
   // Found by StrykerJS survivors on the ticket server (graded by UID-F4 on a private PostgreSQL the harness crashes).
   {
     name: 'ticket-unavailable-no-retry-after',

@@ -39,7 +39,7 @@ export function uuidv7Source(): IdSource {
 export const TICKET_SEQUENCE = 'sdgrade_uid_tickets';
 
 /** The mutants that live in the ticket server (see mutants.ts). */
-export type TicketMutant = 'ticket-sequence-not-created' | 'ticket-health-unchecked';
+export type TicketMutant = 'ticket-sequence-not-created' | 'ticket-health-unchecked' | 'ticket-batch-string-sort';
 
 /** The book's ticket server: one PostgreSQL sequence (Flickr used MySQL's auto_increment the same way). */
 export class TicketServer implements IdSource {
@@ -73,6 +73,8 @@ export class TicketServer implements IdSource {
       `SELECT nextval('${TICKET_SEQUENCE}')::text AS id FROM generate_series(1, $1::int)`,
       [count],
     );
+    // MUTANT ticket-batch-string-sort: the batch is sorted as strings ("10" before "9" when it gains a digit).
+    if (this.mutant === 'ticket-batch-string-sort') return r.rows.map((x) => x.id).sort();
     // Concurrent batches interleave in the sequence; each answer is still sorted.
     return r.rows.map((x) => x.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   }

@@ -38,7 +38,10 @@ await runServer({
     const store = await openStore(config, mutant, log);
     let cache: LinkCache;
     try {
-      cache = await openCache(config, store, log);
+      // MUTANT cache-keys-without-instance: the Redis keys leave out the database's instance ID, so a database that
+      // starts from empty (and issues its codes again) meets another database's entries in a Redis that outlived it.
+      const keyedBy = mutant === 'cache-keys-without-instance' ? { instanceId: '' } : store;
+      cache = await openCache(config, keyedBy, log);
     } catch (error) {
       await store.close();
       throw error;
@@ -96,7 +99,7 @@ async function openStore(config: ServerConfig, mutant: MutantName | undefined, l
 
 async function openCache(
   config: ServerConfig,
-  store: LinkStore,
+  store: Pick<LinkStore, 'instanceId'>,
   log: { warn: (m: string) => void; info: (m: string) => void },
 ) {
   if (config.cache === 'none') return new NoCache();

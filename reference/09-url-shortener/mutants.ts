@@ -62,6 +62,14 @@ export const MUTANTS = [
       'links created after a crash take the codes of old ones',
   },
   { name: 'cache-required', breaks: 'URL-F3', description: 'when the cache errors, the redirect fails with 503' },
+  // Found by a blind bug (fixtures/blind-bugs/09-url-shortener/redis-keys-not-namespaced.patch).
+  {
+    name: 'cache-keys-without-instance',
+    breaks: 'URL-F6',
+    description:
+      "the Redis keys leave out the database's instance ID: on a new, empty database that issues the same codes " +
+      'again, a Redis that outlived the old one redirects them to the old URLs',
+  },
   {
     name: 'memory-only-store',
     breaks: 'URL-F4',

@@ -342,4 +342,38 @@ export async function instanceKilled(ctx: CheckContext): Promise<void> {
     ctx.expect(!allowed, `after its restart, ${b} let the limited key ${key} through (its limit is ${limit} per day)`);
   ctx.evidence.killed = b;
   ctx.evidence.unit = F2_UNIT;
+  await bothRestartedThenEvenBurst(ctx, a, b, domain);
+}
+
+/** RL-F2's even burst after both instances restart: this many per day, and as many pairs of requests. */
+const EVEN_BURST_LIMIT = 300;
+
+/**
+ * Both instances killed and started again together, as a deploy restarts them: whatever each process numbers or
+ * counts from its start (a request counter, a member id in a shared log) begins again alike in both. Then one key is
+ * asked on both at once, request for request (a pair per round, the next round after both answered), twice its
+ * limit: one shared limit admits no more than the limit, however alike the two instances' requests are.
+ */
+async function bothRestartedThenEvenBurst(ctx: CheckContext, a: string, b: string, domain: string): Promise<void> {
+  await Promise.all([ctx.target.kill(a), ctx.target.kill(b)]);
+  await Promise.all([ctx.target.start(a), ctx.target.start(b)]);
+  ctx.changed(`restarted ${a} and ${b} together after kill -9`);
+  const d = `${domain}-even`;
+  const startedDay = Math.floor(Date.now() / DAY_MS);
+  await installEverywhere(ctx, [a, b], d, EVEN_BURST_LIMIT);
+  let admitted = 0;
+  let rounds = 0;
+  for (; rounds < EVEN_BURST_LIMIT; rounds++) {
+    const pair = await Promise.all([a, b].map((n) => decideAt(ctx, ctx.target.nodeUrl(n), d, 'even')));
+    admitted += pair.filter((t) => t.d?.allowed === true).length;
+  }
+  if (Math.floor(Date.now() / DAY_MS) !== startedDay)
+    ctx.skip('a UTC day boundary fell inside the check: its per-day limit may rightly have reset; run it again');
+  ctx.evidence.evenBurst = { limit: EVEN_BURST_LIMIT, requests: 2 * rounds, admitted };
+  ctx.expect(
+    admitted <= EVEN_BURST_LIMIT,
+    `after both instances restarted, ${2 * rounds} requests on one key sent to ${a} and ${b} at once, a pair at a ` +
+      `time, were admitted ${admitted} times: the shared limit is ${EVEN_BURST_LIMIT} per day (requests decided ` +
+      'alike on the two instances were counted once)',
+  );
 }

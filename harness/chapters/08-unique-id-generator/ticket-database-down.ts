@@ -1,20 +1,23 @@
 // UID-F4: the ticket server's database (GENERATOR=ticket) crashes and comes back. The nodes are pointed at a
 // PostgreSQL cluster the harness owns (harness/faults/private-postgres.ts), freshly initdb'd, so a node must set its
-// ticket store up on an empty database; the cluster is killed as a crash kills it (`pg_ctl stop -m immediate`) and
-// started again. Survive means: before the crash every node issues IDs; while it is down every answer is the spec's
-// 503 `unavailable` with a Retry-After in whole seconds (or 200 with new IDs, for a node that holds a block of
-// tickets), never a 500 or a hang, and readiness says the database is down (a 503, or `down` among its
-// dependencies); within DB_BACK_BOUND_MS of the restart every node issues again, each ID new and greater than every
-// ID issued before the crash (the sequence never goes back). A node whose readiness lists dependencies lists one `up`
-// while the database is up. Snowflake nodes have no such database: skipped, with that reason.
+// ticket store up on an empty database (and its first batches there, whose IDs gain digits, must still increase);
+// the cluster is killed as a crash kills it (`pg_ctl stop -m immediate`) and started again. Survive means: before
+// the crash every node issues IDs; while it is down every answer is the spec's 503 `unavailable` with a Retry-After
+// in whole seconds (or 200 with new IDs, for a node that holds a block of tickets), never a 500 or a hang, and
+// readiness says the database is down (a 503, or `down` among its dependencies); within DB_BACK_BOUND_MS of the
+// restart every node issues again, each ID new and greater than every ID issued before the crash (the sequence
+// never goes back). A node whose readiness lists dependencies lists one `up` while the database is up. Snowflake
+// nodes have no such database: skipped, with that reason.
 import { performance } from 'node:perf_hooks';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import type { PrivatePostgres } from '../../faults/private-postgres.ts';
 import { withPrivatePostgres } from '../../faults/target-on-private-service.ts';
-import { expectIds, type Issued, nodeApis, sleep } from './api.ts';
+import { expectIds, type Issued, nodeApis, sleep, strictlyIncreasing } from './api.ts';
 
+/** The first node's batch on the fresh database: from a sequence that starts at 1, it crosses 10 and 100. */
+const FRESH_BATCH = 150;
 /** After PostgreSQL is back, every node issues IDs again within this (UID-F4's stated bound). */
 export const DB_BACK_BOUND_MS = 10_000;
 /** An answer slower than this while the database is down is a hang. */
@@ -45,10 +48,23 @@ async function readiness(ctx: CheckContext, url: string): Promise<Exchange> {
 async function survivesCrash(ctx: CheckContext, pg: PrivatePostgres): Promise<void> {
   const nodes = nodeApis(ctx);
   const before: bigint[] = [];
-  // On the fresh database: every node issues, and a readiness that lists dependencies has one up.
-  for (const n of nodes) {
-    for (const r of [await n.api.one(), await n.api.batch(5)])
-      before.push(...expectIds(ctx, r, `${n.name} on a fresh database, before the crash`));
+  // On the fresh database: every node issues, and a readiness that lists dependencies has one up. A fresh sequence
+  // starts small, so the first node's batch gains a digit or two (…9, 10…, …99, 100…): its IDs must still strictly
+  // increase (they are numbers; a batch ordered as strings puts "10" before "9"). Other checks run on a database
+  // whose sequence has long passed its small powers of ten, and the next one is out of their reach.
+  for (const [i, n] of nodes.entries()) {
+    for (const r of [await n.api.one(), await n.api.batch(i === 0 ? FRESH_BATCH : 5)]) {
+      const ids = expectIds(ctx, r, `${n.name} on a fresh database, before the crash`);
+      const at = strictlyIncreasing(ids);
+      ctx.expect(
+        at < 0,
+        `${n.name} on a fresh database answered a batch of ${ids.length} that is not increasing at index ${at}: ` +
+          `${ids[at - 1]} then ${ids[at]}`,
+        r.x,
+      );
+      if (i === 0 && ids.length > 1) ctx.evidence['freshBatch'] = `${ids[0]}..${ids[ids.length - 1]}`;
+      before.push(...ids);
+    }
     const ready = await readiness(ctx, ctx.target.nodeUrl(n.name));
     const deps = depStates(ready);
     ctx.expect(

@@ -9,6 +9,7 @@ import type { ChapterModule } from '../chapter-module.ts';
 import { benchUrlShortener } from './bench.ts';
 import { linkConformance, readinessConformance, redirectConformance, shortenConformance } from './conformance.ts';
 import { databaseOutage } from './database-outage.ts';
+import { databaseReplaced } from './database-replaced.ts';
 import { cacheDown, gracefulRestart, killAfterAck, retriesUnderResets } from './faults.ts';
 import { loadUrlShortener } from './load.ts';
 import {
@@ -46,18 +47,21 @@ export const urlShortener: ChapterModule<CheckId> = {
     'URL-F3': cacheDown,
     'URL-F4': gracefulRestart,
     'URL-F5': databaseOutage,
+    'URL-F6': databaseReplaced,
   },
   // cache-required shows only with a real Redis to take away, the database-outage mutants only with a real
   // PostgreSQL.
   mutants: MUTANTS.map((m) =>
     m.name === 'cache-required'
       ? { ...m, needs: ['SDGRADE_REDIS_URL'] }
-      : m.name === 'db-errors-500' ||
-          m.name === 'unavailable-without-retry-after' ||
-          m.name === 'clicks-dropped-on-db-error' ||
-          m.name === 'clicks-read-during-flush'
-        ? { ...m, needs: ['SDGRADE_DATABASE_URL'] }
-        : m,
+      : m.name === 'cache-keys-without-instance'
+        ? { ...m, needs: ['SDGRADE_DATABASE_URL', 'SDGRADE_REDIS_URL'] }
+        : m.name === 'db-errors-500' ||
+            m.name === 'unavailable-without-retry-after' ||
+            m.name === 'clicks-dropped-on-db-error' ||
+            m.name === 'clicks-read-during-flush'
+          ? { ...m, needs: ['SDGRADE_DATABASE_URL'] }
+          : m,
   ),
   // The reference's deployment options besides its default (PostgreSQL and Redis when configured, else embedded):
   // `sdgrade test 09 --variant NAME`. With real services configured (`mutate --real-deps`), `embedded` grades the
@@ -70,13 +74,17 @@ export const urlShortener: ChapterModule<CheckId> = {
       notApplicable: {
         'URL-F3': 'no Redis: the cache is inside the process, there is no cache service to stop',
         'URL-F5': 'no PostgreSQL: the store is a SQLite file inside the process, there is no database service to stop',
+        'URL-F6': 'no Redis: the cache is inside the process and does not outlive it, so no database meets its entries',
       },
     },
     {
       name: 'no-cache',
       description: 'CACHE=none: every redirect read from the store',
       env: { CACHE: 'none' },
-      notApplicable: { 'URL-F3': 'no cache at all (CACHE=none): there is no cache service to stop' },
+      notApplicable: {
+        'URL-F3': 'no cache at all (CACHE=none): there is no cache service to stop',
+        'URL-F6': 'no cache at all (CACHE=none): no cache outlives a database',
+      },
     },
   ],
   load: loadUrlShortener,

@@ -17,7 +17,8 @@ export const checkIds = [
   "URL-F2",
   "URL-F3",
   "URL-F4",
-  "URL-F5"
+  "URL-F5",
+  "URL-F6"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -192,6 +193,19 @@ export const catalog = {
         "process-control",
         "dependency:database",
         "network-faults"
+      ]
+    },
+    {
+      "id": "URL-F6",
+      "kind": "fault",
+      "title": "With the database replaced by an empty one and the cache (Redis) kept, every code redirects to its own database's URL and a code that database never issued is 404",
+      "covers": [
+        "fault:6"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database",
+        "dependency:redis"
       ]
     }
   ],
