@@ -31,6 +31,8 @@ export class CrawlJob {
   /** A store call failed and is being tried again: no new fetch starts until the store answers. */
   private storeDown = false;
   private wake: (() => void) | null = null;
+  /** The content-seen-in-memory mutant's: the content hashes this process stored -> their URL. */
+  private readonly storedHere = new Map<string, string>();
   /** The content-seen-decoded mutant's: the hash of a stored body decoded as UTF-8 -> its URL. */
   private readonly decodedSeen = new Map<string, string>();
   private commits: Promise<unknown> = Promise.resolve();
@@ -166,8 +168,10 @@ export class CrawlJob {
     while (!this.stopped) {
       const budgetLeft = this.launched < cfg.maxPages;
       if ((!budgetLeft || this.frontier.size === 0) && this.inFlight === 0) break;
+      // MUTANT fetches-while-store-down: a store away holds nothing (new fetches start, their records wait).
+      const holding = this.storeDown && this.mutant !== 'fetches-while-store-down';
       const next =
-        budgetLeft && this.inFlight < MAX_IN_FLIGHT && !this.storeDown ? this.frontier.take(performance.now()) : null;
+        budgetLeft && this.inFlight < MAX_IN_FLIGHT && !holding ? this.frontier.take(performance.now()) : null;
       if (next) {
         this.inFlight++;
         void this.visit(next.host, next.item)
@@ -185,8 +189,7 @@ export class CrawlJob {
       // away, for it to answer again). With every slot taken only a fetch ending can start another: no timer, which
       // would otherwise fire every millisecond while a host is ready and starve the event loop the store answers on.
       const full = this.inFlight >= MAX_IN_FLIGHT;
-      const readyIn =
-        this.storeDown || full ? Number.POSITIVE_INFINITY : this.frontier.nextReadyAt() - performance.now();
+      const readyIn = holding || full ? Number.POSITIVE_INFINITY : this.frontier.nextReadyAt() - performance.now();
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         if (Number.isFinite(readyIn)) setTimeout(() => this.notify(), Math.max(1, Math.ceil(readyIn)));
@@ -266,9 +269,12 @@ export class CrawlJob {
         this.mutant === 'content-seen-decoded' && html !== null
           ? createHash('sha256').update(html.toString('utf8')).digest('hex')
           : null;
+      // MUTANT content-seen-in-memory: content seen asked of the hashes this process stored, never of the store.
       const owner =
         (key !== null ? this.decodedSeen.get(key) : undefined) ??
-        (await this.stored(() => this.store.contentOwner(this.row.id, hash)));
+        (this.mutant === 'content-seen-in-memory'
+          ? (this.storedHere.get(hash) ?? null)
+          : await this.stored(() => this.store.contentOwner(this.row.id, hash)));
       if (key !== null && owner === null) this.decodedSeen.set(key, page.url);
       if (owner !== null) {
         page = { ...page, outcome: 'duplicate', duplicateOf: owner, links: [] };
@@ -288,6 +294,8 @@ export class CrawlJob {
     }
     // The decisions above are made once; only the record is tried again (so a retry cannot undo them).
     const record = page;
+    if (this.mutant === 'content-seen-in-memory' && record.outcome === 'stored' && record.contentHash !== null)
+      this.storedHere.set(record.contentHash, record.url);
     // MUTANT content-as-text: the content handed to the store as text decoded from UTF-8 (as before bytea): PostgreSQL
     // refuses a NUL byte in it, so the record of such a page fails and is tried again forever.
     const content = this.mutant === 'content-as-text' && html !== null ? html.toString('utf8') : html;
@@ -305,6 +313,9 @@ export class CrawlJob {
 
   private async download(item: QueuedUrl): Promise<{ page: PageRecord; html: Buffer | null }> {
     const cfg = this.row.config;
+    // MUTANT frontier-dropped-at-take: the URL leaves the stored frontier when it is handed out, before its record.
+    if (this.mutant === 'frontier-dropped-at-take')
+      await this.stored(() => this.store.dropQueued(this.row.id, item.url));
     const base = { url: item.url, depth: item.depth, fetchedAt: new Date().toISOString() };
     try {
       const r = await fetchUrl(item.url, {

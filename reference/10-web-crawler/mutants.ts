@@ -218,6 +218,24 @@ export const MUTANTS = [
     breaks: 'WC-F3',
     description: "at start a stopped job's frontier is not loaded, so resumed after a restart it ends done at once",
   },
+  {
+    name: 'frontier-dropped-at-take',
+    breaks: 'WC-F1',
+    description:
+      'a URL leaves the stored frontier when it is handed out, before its fetch is recorded, so a kill -9 mid-fetch loses it',
+  },
+  {
+    name: 'content-seen-in-memory',
+    breaks: 'WC-F1',
+    description:
+      'content seen is answered from the hashes this process stored, never from the store, so after a restart a content stored before is stored again',
+  },
+  {
+    name: 'fetches-while-store-down',
+    breaks: 'WC-F2',
+    description:
+      'while the store does not answer the job keeps starting new fetches (their records wait for it), instead of waiting for it',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
@@ -232,4 +250,5 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'db-loss-answers-500',
   'stop-stored-after-pause',
   'content-as-text',
+  'fetches-while-store-down',
 ];

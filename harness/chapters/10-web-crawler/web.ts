@@ -12,7 +12,7 @@ export const USER_AGENT = 'sdgrade-crawler';
 export const DOMAIN = 'web.test';
 /** Resolvable but outside the allowed domains: the URL filter must keep the crawler away. */
 export const OUTSIDE_HOST = 'blocked.other.test';
-const HANG_HOST = `hang.${DOMAIN}`;
+export const HANG_HOST = `hang.${DOMAIN}`;
 const FAIL_HOST = `fail.${DOMAIN}`;
 /** Its robots.txt answers 503: RFC 9309 and the spec read that as a complete disallow, so no page of it is fetched. */
 export const ROBOTS_5XX_HOST = `r5xx.${DOMAIN}`;
@@ -224,9 +224,15 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     kind: 'html',
     body: page(`${bytesHost} café, été`, []),
   });
-  put(HANG_HOST, '/', { kind: 'html', body: page('hang', ['/slow.html', '/ok.html']) });
+  // The hanging host: its root, the page that never answers, one beside it, and one level deeper (so after the hanging
+  // page in a breadth-first crawl, one request at a time to the host) a copy of the root's bytes. A crawl killed while
+  // the hanging page is in flight (WC-F1) has stored the root and meets its copy only after the restart: content seen
+  // must span the restart.
+  const hangRoot = page('hang', ['/slow.html', '/ok.html']);
+  put(HANG_HOST, '/', { kind: 'html', body: hangRoot });
   put(HANG_HOST, '/slow.html', { kind: 'hang' });
-  put(HANG_HOST, '/ok.html', { kind: 'html', body: page('ok beside a hanging page', []) });
+  put(HANG_HOST, '/ok.html', { kind: 'html', body: page('ok beside a hanging page', ['/again.html']) });
+  put(HANG_HOST, '/again.html', { kind: 'html', body: hangRoot });
   put(OUTSIDE_HOST, '/x0.html', { kind: 'html', body: page('outside', []) });
   put(ROBOTS_5XX_HOST, '/', { kind: 'html', body: page('robots.txt fails here', ['/inner.html']) });
   put(ROBOTS_5XX_HOST, '/inner.html', { kind: 'html', body: page('inner', []) });

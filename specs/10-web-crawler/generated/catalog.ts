@@ -147,7 +147,7 @@ export const catalog = {
     {
       "id": "WC-F1",
       "kind": "fault",
-      "title": "The crawler killed (kill -9) mid-crawl and started again resumes the job to done, refetches no page it had listed as fetched, and its progress counts the pages of both runs",
+      "title": "The crawler killed (kill -9) mid-crawl, while a fetch is in flight, and started again resumes the job to done, refetches no page it had listed as fetched, lists exactly the reachable pages once each (the URL in flight at the kill included), stores each content once over both runs (a copy met after the restart of a content stored before it is its duplicate), and its progress counts the pages of both runs",
       "covers": [
         "fault:1"
       ],
@@ -158,7 +158,7 @@ export const catalog = {
     {
       "id": "WC-F2",
       "kind": "fault",
-      "title": "The crawl's PostgreSQL crashed and started again mid-crawl - meanwhile the crawler answers 200/201 or 503 unavailable, never a 500 or a hang, and startCrawl 201 again within 10 s of the restart; the job then ends done listing exactly the reachable pages of the web once each (none listed before the crash lost or fetched again), and its progress counts only pages it stored",
+      "title": "The crawl's PostgreSQL crashed and started again mid-crawl - meanwhile the crawler answers 200/201 or 503 unavailable, never a 500 or a hang, and startCrawl 201 again within 10 s of the restart; once a response ended with the database down, a job starts no new request until it is back; the job then ends done listing exactly the reachable pages of the web once each (none listed before the crash lost or fetched again), and its progress counts only pages it stored",
       "covers": [
         "fault:2"
       ],
