@@ -4,7 +4,6 @@
 // put back in a known state: a manifest target's nodes are restarted; a URL target cannot be, so every check after
 // it is reported as an error instead of being graded on a target in an unknown state.
 import type { ChapterModule } from '../chapters/chapter-module.ts';
-import { timeLimit } from './time-scale.ts';
 import { checkSpanRecorder } from '../mutate/check-spans.ts';
 import type { CheckOrder, CheckResult } from '../results/types.ts';
 import { CheckContext } from './check-context.ts';
@@ -17,6 +16,7 @@ import type { NetworkFaults } from './network-faults.ts';
 import { checkSeed } from './seed.ts';
 import type { Settings } from './settings.ts';
 import { CapabilityMissing, type Target } from './target.ts';
+import { timeLimit } from './time-scale.ts';
 
 export interface RunChecksOptions {
   module: ChapterModule;
