@@ -301,6 +301,9 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
     resolutionParseInt: mutant === 'md-resolution-parseint',
     unknownChannelsSkipped: mutant === 'md-unknown-channel-skipped',
     resolutionImpliesCandles: mutant === 'md-resolution-implies-candles',
+    boundShared: mutant === 'md-slow-bound-shared',
+    boundNeverReached: mutant === 'md-slow-subscriber-kept',
+    answersAwaitSubscribers: mutant === 'md-answers-await-subscribers',
   });
   return app;
 

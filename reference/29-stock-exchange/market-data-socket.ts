@@ -59,6 +59,12 @@ export interface MarketDataSocketOptions {
   unknownChannelsSkipped?: boolean;
   /** MUTANT md-resolution-implies-candles: a resolution without channels subscribes candles too. */
   resolutionImpliesCandles?: boolean;
+  /** MUTANT md-slow-bound-shared: the 8 MiB bound counts every subscriber's unsent frames together. */
+  boundShared?: boolean;
+  /** MUTANT md-slow-subscriber-kept: the bound is 8 GiB, so a subscriber that does not read is never closed. */
+  boundNeverReached?: boolean;
+  /** MUTANT md-answers-await-subscribers: an order's answer waits until every subscriber's socket took its frames. */
+  answersAwaitSubscribers?: boolean;
 }
 
 /** Answers an upgrade request with a problem instead of the handshake. */
@@ -78,6 +84,19 @@ export function attachMarketDataSocket(
   // Client frames are ignored, so a small limit: nothing a client sends needs more.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const open = new Set<WebSocket>();
+  // MUTANT md-slow-subscriber-kept: a bound no subscriber reaches (a unit slip).
+  const bound = o.boundNeverReached ? 8 * 1024 ** 3 : MAX_BUFFERED_BYTES;
+  // MUTANT md-slow-bound-shared: one subscriber's backlog gets the others closed too.
+  const unsent = (ws: WebSocket) =>
+    o.boundShared ? [...open].reduce((n, s) => n + s.bufferedAmount, 0) : ws.bufferedAmount;
+  // MUTANT md-answers-await-subscribers: the frames not yet taken by their sockets, which every answer to a request
+  // that changes something waits for (so a subscriber that does not read holds up the exchange).
+  const writing = new Set<Promise<void>>();
+  if (o.answersAwaitSubscribers)
+    app.addHook('onSend', async (request, _reply, payload) => {
+      if (request.method !== 'GET') await Promise.all([...writing]);
+      return payload;
+    });
 
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -107,11 +126,16 @@ export function attachMarketDataSocket(
   async function subscribe(ws: WebSocket, symbol: string, sub: Subscription): Promise<void> {
     const send = (frame: MarketDataFrame) => {
       if (ws.readyState !== ws.OPEN) return;
-      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      if (unsent(ws) > bound) {
         ws.close(1008, 'too slow');
         return;
       }
-      ws.send(JSON.stringify(frame));
+      if (!o.answersAwaitSubscribers) ws.send(JSON.stringify(frame));
+      else {
+        const taken = new Promise<void>((resolve) => ws.send(JSON.stringify(frame), () => resolve()));
+        writing.add(taken);
+        void taken.then(() => writing.delete(taken));
+      }
     };
     let unsubscribe: () => void;
     if (o.snapshotLate) {

@@ -155,6 +155,24 @@ export const MUTANTS = [
     breaks: 'SE-F1',
     description: 'a stopping server drops the subscribers without a close frame (they see 1006), not 1001',
   },
+  // Subscribers that do not read (SE-I12, blind bugs ws-slow-limit-shared, ws-slow-limit-gib, ws-publish-awaits-subscribers).
+  {
+    name: 'md-slow-bound-shared',
+    breaks: 'SE-I12',
+    description:
+      'the 8 MiB unsent bound counts every subscriber together: a subscriber that reads is closed 1008 for the backlog of others that do not',
+  },
+  {
+    name: 'md-slow-subscriber-kept',
+    breaks: 'SE-I12',
+    description: 'the unsent bound is 8 GiB, not 8 MiB: a subscriber that does not read is never closed',
+  },
+  {
+    name: 'md-answers-await-subscribers',
+    breaks: 'SE-I12',
+    description:
+      "an order's answer waits until every subscriber's socket has taken its frames: a subscriber that does not read holds up the exchange",
+  },
   // L1 and candles on the market-data stream (issue 20).
   {
     name: 'md-l1-stale',

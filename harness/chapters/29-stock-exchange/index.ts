@@ -19,6 +19,7 @@ import { candleBoundaries } from './md-candle-boundaries.ts';
 import { marketDataConformance } from './md-conformance.ts';
 import { lateSubscribers } from './md-late-subscribers.ts';
 import { marketDataReplay } from './md-replay-property.ts';
+import { slowSubscribers } from './md-slow-subscriber.ts';
 import { dailyRiskLimit, deterministicLog, fundsAndHolds, priceTimePriority } from './properties.ts';
 
 export const stockExchange: ChapterModule<CheckId> = {
@@ -47,6 +48,7 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-I9': gatewayAccessModel,
     'SE-I10': orderRateLimit,
     'SE-I11': eventLogAccess,
+    'SE-I12': slowSubscribers,
     'SE-F1': killAndReplay,
     'SE-F2': duplicateSubmissions,
   },

@@ -64,6 +64,8 @@ export function streamUrl(ctx: CheckContext, symbol: string | null, options = ''
 
 export class MdClient {
   readonly frames: Frame[] = [];
+  /** The bytes of the frames received (their payloads). */
+  bytes = 0;
   closed: { code: number; reason: string } | null = null;
   /** The answer to a refused upgrade. */
   refused: { status: number; contentType: string; body: string } | null = null;
@@ -97,6 +99,7 @@ export class MdClient {
     });
     this.ws.on('error', () => {});
     this.ws.on('message', (data, isBinary) => {
+      this.bytes += Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
       let frame: Frame;
       try {
         frame = JSON.parse(isBinary ? '' : data.toString()) as Frame;
@@ -159,6 +162,19 @@ export class MdClient {
 
   count(type: string): number {
     return this.frames.filter((f) => f.type === type).length;
+  }
+
+  /**
+   * Stops reading the connection (the socket is paused: nothing more is taken from the kernel, so what the server
+   * sends piles up in the socket buffers and then in the server), as a subscriber that does not read.
+   */
+  pause(): void {
+    this.ws.pause();
+  }
+
+  /** Reads the connection again. */
+  resume(): void {
+    this.ws.resume();
   }
 
   close(): void {

@@ -18,6 +18,7 @@ export const checkIds = [
   "SE-I9",
   "SE-I10",
   "SE-I11",
+  "SE-I12",
   "SE-F1",
   "SE-F2"
 ] as const;
@@ -201,6 +202,14 @@ export const catalog = {
       "title": "Who reads the event log - three users trade (a fill, a cancel, a resting order); the operator's key (operatorUserId) reads every event of it, consecutive; each user's key, paged two at a time, reads exactly their own account's events (deposits, their orders, cancels of their orders, fills they are a party to) and a user without events none, as does a user whose ID differs from the operator's only in case; every page's lastSequence is the newest stamped, not the user's own newest; no key, a key signed with another secret (a user's or the operator's ID), the operator's ID with a user's signature or a user ID without a signature answer 401 unauthorized with a problem body and WWW-Authenticate, no events",
       "covers": [
         "getEvents"
+      ]
+    },
+    {
+      "id": "SE-I12",
+      "kind": "property",
+      "title": "Subscribers that do not read - three paused subscribers and one that reads (channels l2, l1 and candles) while buys stream more than 8 MiB + 6 MiB (the kernel's socket buffers) of frames; every order is answered (the stream never holds up the exchange), the subscriber that reads is never closed and gets a gapless stream (the bound is each subscriber's own), and each paused one, reading again, gets a gapless prefix and is closed with 1008 (or dropped, 1006, after fewer frames, when its closing handshake timed out)",
+      "covers": [
+        "subscribeMarketData"
       ]
     },
     {
