@@ -11,6 +11,7 @@ import {
   mqApi,
   okBody,
   produceAcked,
+  type Topic,
   uniqueName,
   verifyAcked,
 } from './api.ts';
@@ -83,6 +84,25 @@ async function firstAnswerOfNewLeader(
   }
 }
 
+/** Polls `via`'s describeTopic every 10 ms until `p`'s ISR names every replica; fails with `what` after the bound. */
+async function waitForIsrWhole(
+  ctx: CheckContext,
+  via: MqApi,
+  topic: string,
+  p: number,
+  ms: number,
+  what: string,
+): Promise<Topic> {
+  const until = Date.now() + bound(ms);
+  for (;;) {
+    const x = await via.describeTopic(topic);
+    const s = x.status === 200 ? (x.body as Topic).partitionStates[p] : undefined;
+    if (s && s.isr?.length === s.replicas?.length) return x.body as Topic;
+    if (Date.now() > until) ctx.fail(`${topic}/${p}: ${what} (waited ${bound(ms)} ms)`, { exchange: x });
+    await ctx.sleep(10);
+  }
+}
+
 export async function failoverChain(ctx: CheckContext): Promise<void> {
   const nodes = brokers(ctx, 3);
   const first = nodes[0]!;
@@ -147,14 +167,8 @@ export async function failoverChain(ctx: CheckContext): Promise<void> {
   // leader, restarted, is behind for several fetches and holds a tail at offsets the new records took.
   for (let i = 0; i < 3; i++) acked.push(...(await produceAcked(ctx, api, topic, msgs('f7n', 100, 10_000), 'all')));
   await ctx.target.start(leader);
-  const whole = await waitForState(
-    ctx,
-    api,
-    topic,
-    60_000,
-    (x) => x.partitionStates[p]!.isr?.length === 3,
-    `${topic}/${p}: ${leader} is not back in the ISR`,
-  );
+  // Asked of the leader every 10 ms: the moment the ISR names the restarted broker, it must have caught up.
+  const whole = await waitForIsrWhole(ctx, onNode(ctx, l1), topic, p, 60_000, `${leader} is not back in the ISR`);
   const epochBefore = whole.partitionStates[p]!.leaderEpoch!;
   ctx.evidence.chain = { partition: p, killed: leader, newLeader: l1, secondKill: l1 !== first };
   if (l1 === first) {
@@ -164,7 +178,14 @@ export async function failoverChain(ctx: CheckContext): Promise<void> {
   }
   // In sync means caught up: the next leader can be the broker that just rejoined, and must hold every message
   // acknowledged with acks=all at its offset (not the old tail), its tags filtered as produced.
-  await ctx.target.kill(l1);
+  // The restarted broker is stopped for the moment of the kill, so it cannot catch up from the dying leader then:
+  // it has what it had when the ISR named it, and that must be everything acknowledged.
+  await ctx.target.pause(leader);
+  try {
+    await ctx.target.kill(l1);
+  } finally {
+    await ctx.target.resume(leader);
+  }
   ctx.changed(`killed (kill -9) ${l1}`);
   const t2 = await waitForState(
     ctx,
