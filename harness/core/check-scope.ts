@@ -3,6 +3,7 @@
 // everywhere, not only in ctx.http and ctx.sleep. Outside a check (unit tests, load set-up) nothing is aborted.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
+import { pinned } from './abort-signals.ts';
 import { throwIfStopped } from './http-client.ts';
 
 const scope = new AsyncLocalStorage<AbortSignal>();
@@ -36,7 +37,8 @@ export function scopedFetch(input: string | URL, init: RequestInit = {}): Promis
   const stop = scope.getStore();
   if (!stop) return fetch(input, init);
   throwIfStopped(stop);
-  const signal = init.signal ? AbortSignal.any([init.signal, stop]) : stop;
+  // the caller's signal pinned: any() alone would let a timeout signal be collected before it fires
+  const signal = init.signal ? AbortSignal.any([pinned(init.signal), stop]) : stop;
   return fetch(input, { ...init, signal }).catch((e: unknown) => {
     throwIfStopped(stop);
     throw e;

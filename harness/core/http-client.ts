@@ -2,6 +2,7 @@
 // violation anywhere in any suite fails the check that caused it, with the exchange attached.
 import createClient, { type Client } from 'openapi-fetch';
 import type { RecordedExchange } from '../results/types.ts';
+import { timeoutOr } from './abort-signals.ts';
 import type { ExchangeValidator } from './exchange-validator.ts';
 
 export interface Exchange {
@@ -134,14 +135,14 @@ export class HttpClient {
       violations: [],
       durationMs: 0,
     };
-    const timeout = AbortSignal.timeout(o.timeoutMs ?? 10_000);
+    const signal = timeoutOr(o.timeoutMs ?? 10_000, this.signal);
     try {
       const res = await fetch(url, {
         method: x.method,
         headers,
         body,
         redirect: 'manual',
-        signal: this.signal ? AbortSignal.any([this.signal, timeout]) : timeout,
+        signal,
       });
       x.status = res.status;
       res.headers.forEach((v, k) => {

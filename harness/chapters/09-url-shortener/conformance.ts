@@ -2,6 +2,7 @@
 // against the spec by the client, so a wrong header, content type or body shape fails here too.
 import { domainToASCII } from 'node:url';
 import { request } from 'undici';
+import { timeoutOr } from '../../core/abort-signals.ts';
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
 import type { Exchange } from '../../core/http-client.ts';
@@ -116,7 +117,7 @@ async function shortUrlIgnoresClientHost(ctx: CheckContext, longUrl: string, lin
     method: 'POST',
     headers: { host: forged, 'content-type': 'application/json' },
     body: JSON.stringify({ longUrl }),
-    signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]),
+    signal: timeoutOr(10_000, ctx.signal),
   });
   const text = await res.body.text();
   const body = (() => {

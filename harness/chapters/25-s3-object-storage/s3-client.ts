@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { XMLParser } from 'fast-xml-parser';
+import { timeoutOr } from '../../core/abort-signals.ts';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 
@@ -119,7 +120,7 @@ export class RecordingHandler {
               method: request.method,
               path,
               headers,
-              signal: AbortSignal.any([this.ctx.signal, AbortSignal.timeout(30_000)]),
+              signal: timeoutOr(30_000, this.ctx.signal),
             },
             (r) => {
               const chunks: Buffer[] = [];
