@@ -120,9 +120,7 @@ export class PartitionLog {
         throw new Error(`${this.dir}: replicated offset ${r.offset} does not continue the log at ${this.endOffset}`);
       const encoded = encodeRecord(r, this.options.crcWithoutTags);
       if (this.active.size > 0 && this.active.size + encoded.length > this.segmentBytes) this.roll();
-      // MUTANT tag-index-empty-on-replica: the replicated record's tags are written, but not indexed.
-      const indexed = r.tags?.length && !this.options.replicaTagsUnindexed ? r.tags : null;
-      this.active.append([encoded], r.timestamp, false, [indexed]);
+      this.active.append([encoded], r.timestamp, false, [r.tags?.length ? r.tags : null]);
     }
     if (records.length) this.active.sync();
     for (const wake of this.waiters) wake();
