@@ -1,10 +1,9 @@
 // Grades the chapter 29 reference the way a user grades theirs: by manifest (every check including kill -9 and the
-// replay of the event log) and by URL (the process-level fault skipped with its reason), then every mutant.
+// replay of the event log) and by URL (the process-level fault skipped with its reason); its mutants: mutants.test.ts.
 import { describe, expect, it } from 'vitest';
 import { gradeChapter } from '../../core/grade-chapter.ts';
 import { findK6 } from '../../tools/k6.ts';
 import {
-  describeMutants,
   expectByUrlSkipsProcessFaults,
   expectEveryCheckPassed,
   expectMeasuredRatio,
@@ -70,16 +69,6 @@ describe('29-stock-exchange reference', () => {
     },
     timeLimit(270_000),
   );
-
-  describeMutants(stockExchange, {
-    numRuns: 10,
-    mutantTimeoutMs: 120_000,
-    reasons: {
-      'md-answers-await-subscribers': /not answered within .* the stream holds up the exchange/,
-      'md-slow-bound-shared': /a subscriber that reads was closed/,
-      'md-slow-subscriber-kept': /without being closed/,
-    },
-  });
 
   it(
     'runs the k6 smoke profile and the micro-benchmark, and maps them into valid results with every target',

@@ -1,0 +1,14 @@
+// Chapter 29's mutants, each expected caught by the check it names. A file of its own (not in grade.test.ts) so that
+// CI's workers run the two halves side by side: SE-I12's mutants stream tens of thousands of orders each.
+import { describeMutants } from '../grade-test-kit.ts';
+import { stockExchange } from './index.ts';
+
+describeMutants(stockExchange, {
+  numRuns: 10,
+  mutantTimeoutMs: 120_000,
+  reasons: {
+    'md-answers-await-subscribers': /not answered within .* the stream holds up the exchange/,
+    'md-slow-bound-shared': /a subscriber that reads was closed/,
+    'md-slow-subscriber-kept': /without being closed/,
+  },
+});
