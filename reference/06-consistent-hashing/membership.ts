@@ -153,10 +153,10 @@ export class Membership {
       writeFileSync(tmp, JSON.stringify(doc));
       renameSync(tmp, file);
     };
-    // MUTANT write-behind-membership: writes are coalesced, 100 ms after the last change; the answer goes out first.
+    // MUTANT write-behind-membership: writes are coalesced, 1 s after the last change; the answer goes out first.
     if (this.o.mutant === 'write-behind-membership') {
       clearTimeout(this.flush);
-      this.flush = setTimeout(write, 100);
+      this.flush = setTimeout(write, 1000);
       return;
     }
     write();
