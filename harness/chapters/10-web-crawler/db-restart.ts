@@ -6,8 +6,6 @@
 // web (every reachable allowed page once, none twice, the traps bounded), every page it listed before the crash still
 // listed and not fetched again, each listed page really requested from the web, and its progress counting exactly
 // the pages it lists (no fetch reported that was not stored).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
@@ -18,6 +16,7 @@ import { withPrivatePostgres } from '../../faults/target-on-private-service.ts';
 import { closedPort } from './conformance.ts';
 import { CRAWL, type Crawl, getJob, listAllPages, okBody, type Page, startJob } from './crawl.ts';
 import { endlessSite } from './stop-resume.ts';
+import { expectNoFetchWhileStoreAway, SLACK_CAP_MS, staggeredSite, startStaggeredJob } from './store-away-fetches.ts';
 import { expectedFetches, generateWeb, isTrap, TRAPS, WebUnderTest } from './web.ts';
 
 /** A slower crawl than the shared one, so that the crash lands in the middle of it. */
@@ -32,8 +31,6 @@ const PROBE_EVERY_MS = 150;
 const ANSWER_BOUND_MS = 10_000;
 /** After PostgreSQL is back, startCrawl answers 201 again within this (WC-F2's stated bound). */
 export const DB_BACK_BOUND_MS = 10_000;
-/** The most scheduling delay a bound of this check adds (see harness/core/scheduling-slack.ts). */
-const SLACK_CAP_MS = 5000;
 /** The job is done within this after PostgreSQL is back (a hang bound: the whole crawl takes a few seconds). */
 const DONE_AFTER_BACK_MS = 30_000;
 /**
@@ -41,54 +38,6 @@ const DONE_AFTER_BACK_MS = 30_000;
  * than the fetch timeout (the hanging page), and its hosts answer in milliseconds.
  */
 const STALL_MS = 6000;
-
-/**
- * The staggered web: STAGGER_HOSTS endless hosts crawled at STAGGER_DELAY_MS; host k answers its robots.txt after
- * k * STAGGER_DELAY_MS / STAGGER_HOSTS, so the hosts' turns are spread evenly over each delay and come one by one
- * over the outage. A crawler that waits for its store starts none of them once it has a fetch the store cannot take;
- * one that does not starts one per host (whose record then waits).
- */
-const STAGGER_HOSTS = 8;
-const STAGGER_DELAY_MS = 1800;
-/** How long each page of the staggered web takes to answer. */
-const STAGGER_RESPONSE_MS = 40;
-/**
- * After the first response of the staggered job that ended once the database was down, the time the crawler is given
- * to find its store away (the record of that response fails) before a new request is held against it.
- */
-const NOTICE_MS = 300;
-/** Below this much time left between the notice and the restart, the rule is not asserted (said in the evidence). */
-const MIN_WINDOW_MS = 300;
-
-interface StaggerHit {
-  host: string;
-  start: number;
-  end: number | null;
-}
-
-async function staggeredSite(): Promise<{ server: Server; port: number; hits: StaggerHit[]; hosts: string[] }> {
-  const hosts = Array.from({ length: STAGGER_HOSTS }, (_, k) => `s${k}.f2.test`);
-  const hits: StaggerHit[] = [];
-  let n = 0;
-  const server = createServer((req, res) => {
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    const k = Math.max(0, hosts.indexOf(host));
-    if (req.url === '/robots.txt') {
-      setTimeout(() => res.writeHead(404).end(), (k * STAGGER_DELAY_MS) / STAGGER_HOSTS);
-      return;
-    }
-    const hit: StaggerHit = { host, start: performance.now(), end: null };
-    hits.push(hit);
-    n += 2;
-    const body = `<html><body><a href="/p${n}">a</a><a href="/p${n + 1}">b</a></body></html>`;
-    setTimeout(() => {
-      hit.end = performance.now();
-      res.writeHead(200, { 'content-type': 'text/html' }).end(body);
-    }, STAGGER_RESPONSE_MS);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port, hits, hosts };
-}
 
 const code = (x: Exchange) => (x.body as { code?: string } | undefined)?.code;
 const key = (u: string) => {
@@ -118,29 +67,7 @@ async function crawlSurvivesRestart(ctx: CheckContext, pg: PrivatePostgres): Pro
   // The scheduling delay is measured from here, over the whole check (the bounds below add what it saw).
   checkSlack(ctx.evidence, SLACK_CAP_MS);
   try {
-    // The staggered job: its hosts' turns come one by one over the outage (see staggeredSite).
-    const staggerJob = okBody<Crawl>(
-      ctx,
-      await ctx.http.send({
-        method: 'POST',
-        path: '/api/v1/crawls',
-        json: {
-          seeds: stagger.hosts.map((h) => `http://${h}/`),
-          politenessDelayMs: STAGGER_DELAY_MS,
-          fetchTimeoutMs: timeLimit(5000),
-          resolve: Object.fromEntries(stagger.hosts.map((h) => [h, `127.0.0.1:${stagger.port}`])),
-        },
-      }),
-      201,
-      'starting the staggered crawl',
-    );
-    ctx.changed(`left crawl ${staggerJob.id} running`);
-    // Its hosts' turns come one by one once each host has had its first page (after its robots.txt and a delay).
-    const steadyBy = performance.now() + timeLimit(20_000);
-    while (new Set(stagger.hits.map((h) => h.host)).size < STAGGER_HOSTS) {
-      ctx.expect(performance.now() < steadyBy, 'the staggered crawl did not reach every host of its web in time');
-      await ctx.sleep(50);
-    }
+    await startStaggeredJob(ctx, stagger);
     // A second job that is running but idle (the longest delay the spec allows): it is stopped while the database is
     // down, and a stop answered 503 must have changed nothing.
     const idleHost = 'idle.f2.test';
@@ -269,48 +196,6 @@ async function crawlSurvivesRestart(ctx: CheckContext, pg: PrivatePostgres): Pro
       await new Promise<void>((resolve) => site.server.close(() => resolve()));
     }
   }
-}
-
-/**
- * A job waits for its store: once a response ended with the database down (its record cannot be stored), the job
- * starts no new request until the database is back. NOTICE_MS (plus this process's scheduling delay) is left for the
- * crawler to find the store away; requests started later than that and before the restart break the rule.
- */
-function expectNoFetchWhileStoreAway(
-  ctx: CheckContext,
-  hits: readonly StaggerHit[],
-  crashedAt: number,
-  restartAt: number,
-): void {
-  const ends = hits.flatMap((h) => (h.end !== null && h.end > crashedAt ? [h.end] : []));
-  const firstEnd = Math.min(...ends);
-  const allowMs = checkSlack(ctx.evidence, SLACK_CAP_MS).bound(timeLimit(NOTICE_MS));
-  const noticedBy = firstEnd + allowMs;
-  const windowMs = restartAt - noticedBy;
-  const started = hits.filter((h) => h.start > noticedBy && h.start < restartAt);
-  ctx.evidence['staggered'] = {
-    requestsWhileDown: hits.filter((h) => h.start > crashedAt && h.start < restartAt).length,
-    firstResponseAfterCrashMs: ends.length ? Math.round(firstEnd - crashedAt) : null,
-    allowMs,
-    windowMs: Number.isFinite(windowMs) ? Math.round(windowMs) : null,
-    startedInWindow: started.length,
-    // Each request from a second before the crash returned to the restart: [start, end] in ms from that return.
-    requestsAroundCrash: hits
-      .filter((h) => h.start > crashedAt - 1000 && h.start < restartAt)
-      .map((h) => [Math.round(h.start - crashedAt), h.end === null ? null : Math.round(h.end - crashedAt)]),
-  };
-  if (!(windowMs >= timeLimit(MIN_WINDOW_MS))) {
-    ctx.log('the staggered job had no response end early enough in the outage: the wait for the store not asserted');
-    return;
-  }
-  ctx.expect(
-    started.length === 0,
-    `with PostgreSQL down, the staggered job started ${started.length} requests more than ${allowMs} ms after a response whose record the store could not take (hosts ${[
-      ...new Set(started.map((h) => h.host)),
-    ]
-      .slice(0, 5)
-      .join(', ')}): it kept starting fetches instead of waiting for its store`,
-  );
 }
 
 /**
