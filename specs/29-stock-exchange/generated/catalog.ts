@@ -207,7 +207,7 @@ export const catalog = {
     {
       "id": "SE-I12",
       "kind": "property",
-      "title": "Subscribers that do not read - three paused subscribers and one that reads (channels l2, l1 and candles) while buys stream more than 8 MiB + 6 MiB (the kernel's socket buffers) of frames; every order is answered (the stream never holds up the exchange), the subscriber that reads is never closed and gets a gapless stream (the bound is each subscriber's own), and each paused one, reading again, gets a gapless prefix and is closed with 1008 (or dropped, 1006, after fewer frames, when its closing handshake timed out)",
+      "title": "Subscribers that do not read - three paused subscribers and one that reads (channels l2, l1 and candles) while buys stream more than 8 MiB of frames plus what the kernel's socket buffers hold (the host's tcp_wmem maximum and tcp_rmem initial size plus 1 MiB on a loopback target, else 6 MiB); every order is answered (the stream never holds up the exchange), the subscriber that reads is never closed and gets a gapless stream (the bound is each subscriber's own), and each paused one, reading again, gets a gapless prefix and is closed with 1008 (or dropped, 1006, after fewer frames, when its closing handshake timed out)",
       "covers": [
         "subscribeMarketData"
       ]
