@@ -18,8 +18,10 @@ export class HintStore {
   stored = 0;
   private readonly file: string;
 
-  constructor(dir: string) {
+  constructor(dir: string, o: { forgetOnStart?: boolean } = {}) {
     this.file = join(dir, 'hints.log');
+    // MUTANT hints-forgotten-on-restart: the log emptied at start; hints held before a restart are never handed over.
+    if (o.forgetOnStart && existsSync(this.file)) writeFileSync(this.file, '');
     if (!existsSync(this.file)) return;
     for (const line of readFileSync(this.file, 'utf8').split('\n')) {
       if (!line) continue;

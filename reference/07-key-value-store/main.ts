@@ -112,7 +112,7 @@ await runServer({
       neverDown: mutant === 'no-failure-detection',
       lastHeardInSeconds: mutant === 'last-heard-in-seconds',
     });
-    const hints = new HintStore(config.dataDir);
+    const hints = new HintStore(config.dataDir, { forgetOnStart: mutant === 'hints-forgotten-on-restart' });
     const actor = actorId(config.dataDir, self, mutant);
     const placement = new Placement(ring, n);
     const coordinator = new Coordinator({

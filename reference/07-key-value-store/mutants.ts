@@ -157,6 +157,13 @@ export const MUTANTS = [
     description: 'the read path searches SSTables oldest first: after two restarts a superseded version reads',
   },
   {
+    name: 'hints-forgotten-on-restart',
+    breaks: 'KV-F3',
+    description:
+      'the hints log is emptied at start: a node killed and restarted while it holds hints for a cut-off replica ' +
+      'never hands them over (anti-entropy repairs the replica later)',
+  },
+  {
     name: 'merkle-counts-versions',
     breaks: 'KV-I4',
     description:

@@ -2,6 +2,10 @@
 // backwards without root or a real time change. The offset comes from a file in libfaketime's relative format
 // ("+0", "-3s", "-1500ms", "+2m"): the same file the harness writes for any implementation, which can instead run
 // under libfaketime with FAKETIME_TIMESTAMP_FILE pointing at it. The file is polled (never read per ID).
+// The file may also hold the clock still: libfaketime's absolute form "2026-12-06 02:40:03" (UTC; libfaketime reads
+// it in the process's time zone, so such a node runs with TZ=UTC) stops the clock at that second. While it is held,
+// now() reads the file itself at most every poll interval, so a node waiting for the next millisecond (a loop that
+// never yields to the poll timer) sees the clock released.
 
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +22,14 @@ export function parseOffset(text: string): number {
   return m[1] === '-' ? -ms : ms;
 }
 
+/** The millisecond (Unix) a libfaketime absolute timestamp "YYYY-MM-DD hh:mm:ss" (UTC) holds the clock at, or null. */
+export function parseHeld(text: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(text.trim());
+  if (!m) return null;
+  const [y, mo, d, h, mi, sec] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  return Date.UTC(y, mo - 1, d, h, mi, sec);
+}
+
 export interface SteppableClock {
   now: () => number;
   close: () => void;
@@ -29,13 +41,31 @@ export function offsetClock(
   o: { pollMs?: number; baseOffsetMs?: number } = {},
 ): SteppableClock {
   const base = o.baseOffsetMs ?? 0;
+  const pollMs = o.pollMs ?? 20;
   let offset = base;
+  /** The millisecond the clock is held at (an absolute timestamp in the file), or null while it runs. */
+  let held: number | null = null;
   if (!file) return { now: base === 0 ? Date.now : () => Date.now() + base, close: () => {} };
   const read = (text: string) => {
+    const at = parseHeld(text);
+    if (at !== null) {
+      held = at;
+      return;
+    }
     try {
       offset = base + parseOffset(text);
+      held = null;
     } catch {
       // A half-written file: keep the last offset.
+    }
+  };
+  let readAt = 0;
+  const readNow = () => {
+    readAt = Date.now();
+    try {
+      read(readFileSync(file, 'utf8'));
+    } catch {
+      read('');
     }
   };
   try {
@@ -52,7 +82,12 @@ export function offsetClock(
       .finally(() => {
         busy = false;
       });
-  }, o.pollMs ?? 20);
+  }, pollMs);
   timer.unref();
-  return { now: () => Date.now() + offset, close: () => clearInterval(timer) };
+  const now = () => {
+    if (held === null) return Date.now() + offset;
+    if (Date.now() - readAt >= pollMs) readNow();
+    return held ?? Date.now() + offset;
+  };
+  return { now, close: () => clearInterval(timer) };
 }

@@ -35,6 +35,13 @@ export const MUTANTS = [
       'the high-water file holds the millisecond that took the lease, not its end: after kill -9 it is behind',
   },
   {
+    name: 'restart-sequence-zero',
+    breaks: 'UID-F5',
+    description:
+      "a fresh generator counts the last run's millisecond from 0 again: restarted onto a clock held in that " +
+      'millisecond, it reissues its IDs from 1',
+  },
+  {
     name: 'long-step-waited-out',
     breaks: 'UID-F1',
     description:

@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseOffset } from './clock.ts';
+import { offsetClock, parseHeld, parseOffset } from './clock.ts';
 import {
   ClockMovedBackwards,
   checkNodeIds,
@@ -101,5 +104,25 @@ describe('clock offsets (libfaketime relative format)', () => {
     expect(parseOffset('+1500ms')).toBe(1500);
     expect(parseOffset('')).toBe(0);
     expect(() => parseOffset('yesterday')).toThrow();
+  });
+
+  it('holds the clock at an absolute timestamp (UTC), and a held clock sees its release without the poll timer', () => {
+    expect(parseHeld('2026-12-06 02:40:03')).toBe(Date.UTC(2026, 11, 6, 2, 40, 3));
+    expect(parseHeld('-3s')).toBeNull();
+    const dir = mkdtempSync(join(tmpdir(), 'clock-'));
+    const file = join(dir, 'faketime.rc');
+    writeFileSync(file, '2026-12-06 02:40:03\n');
+    const clock = offsetClock(file, { pollMs: 5 });
+    try {
+      expect(clock.now()).toBe(Date.UTC(2026, 11, 6, 2, 40, 3));
+      writeFileSync(file, '+0\n');
+      // A synchronous wait, as the generator's for the next millisecond: no timer can run meanwhile.
+      const until = Date.now() + 2000;
+      let now = clock.now();
+      while (now === Date.UTC(2026, 11, 6, 2, 40, 3) && Date.now() < until) now = clock.now();
+      expect(Math.abs(now - Date.now())).toBeLessThan(1000);
+    } finally {
+      clock.close();
+    }
   });
 });

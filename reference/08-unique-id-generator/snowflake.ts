@@ -32,7 +32,8 @@ export type GeneratorMutant =
   | 'random-sequence'
   | 'sequence-overflows-into-machine'
   | 'long-step-waited-out'
-  | 'small-step-not-waited';
+  | 'small-step-not-waited'
+  | 'restart-sequence-zero';
 
 export interface SnowflakeOptions {
   datacenterId: number;
@@ -111,6 +112,8 @@ export class Snowflake {
     this.nodeBits = (BigInt(dcField) << 17n) | (BigInt(machineField) << 12n);
     // Sequence exhausted for lastMs, so that the first call after a restart moves to a later millisecond.
     this.sequence = MAX_SEQUENCE;
+    // MUTANT restart-sequence-zero: lastMs counted from 0 again, so a clock still in it reissues its IDs from 1.
+    if (this.mutant === 'restart-sequence-zero') this.sequence = 0;
   }
 
   /** The last millisecond used (for the high-water mark). */

@@ -53,6 +53,7 @@ describe('07-key-value-store reference', () => {
       for (const s of schedules) expect(s.acknowledged).toBeGreaterThan(0);
       expect(ev('KV-I4').keysMissingOnReplacement).toBeGreaterThan(0);
       expect(ev('KV-F3').hintsPendingDuringPartition).toBeGreaterThan(0);
+      expect((ev('KV-F3').hintHolderRestarted as { hintsBefore: number }).hintsBefore).toBeGreaterThan(0);
       expect(ev('KV-I2').slowLinks).toMatch(/\+300 ms/);
     },
     timeLimit(240_000),

@@ -1,5 +1,6 @@
 // KV-F3: a node cut off by a partition: the majority keeps hints for it and delivers them within the stated bound
-// once the partition heals; the minority refuses W=2 writes with 503.
+// once the partition heals; the minority refuses W=2 writes with 503. Hints are stored writes: a node holding some
+// that is killed -9 and restarted while the replica is still cut off holds them still, and hands them over.
 import type { CheckContext } from '../../core/check-context.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { freshKey, type KvApi, sleep } from './api.ts';
@@ -9,6 +10,41 @@ async function hintsPending(all: { name: string; api: KvApi }[]): Promise<number
   let sum = 0;
   for (const n of all) sum += (await n.api.cluster()).view?.stats.hintsPending ?? 0;
   return sum;
+}
+
+/**
+ * Kills -9 the node holding the most hints and starts it again, the partition still in place (so none of its hints
+ * can have been delivered): it must hold at least as many as before. Polled up to the delivery bound, for a store
+ * that loads its hints after it reports ready. A store that forgets them hands nothing over when the replica returns
+ * (the book's hinted handoff), and a stand-in's hint counted towards W was a copy that did not outlive kill -9.
+ */
+async function hintsOutliveRestart(
+  ctx: CheckContext,
+  victim: string,
+  others: { name: string; api: KvApi }[],
+): Promise<void> {
+  let holder: { name: string; api: KvApi } | undefined;
+  let before = 0;
+  for (const n of others) {
+    const held = (await n.api.cluster()).view?.stats.hintsPending ?? 0;
+    if (held > before) [holder, before] = [n, held];
+  }
+  if (!holder) return; // no hint at all: failed above
+  await ctx.target.kill(holder.name);
+  await ctx.target.start(holder.name);
+  const started = Date.now();
+  for (;;) {
+    const after = (await holder.api.cluster()).view?.stats.hintsPending ?? 0;
+    ctx.evidence.hintHolderRestarted = { node: holder.name, hintsBefore: before, hintsAfter: after };
+    if (after >= before) break;
+    if (Date.now() - started > checkSlack(ctx.evidence, 2000).bound(HINTS_WITHIN_MS))
+      ctx.fail(
+        `${holder.name} held ${before} hints for ${victim}, which was cut off; killed -9 and restarted (${victim} ` +
+          `still cut off, so none could be delivered), it holds ${after} ${HINTS_WITHIN_MS / 1000} s later: hints ` +
+          'are stored writes and must outlive a restart, to be handed over when the replica returns',
+      );
+    await sleep(250);
+  }
 }
 
 export async function partitionedNodeGetsHints(ctx: CheckContext): Promise<void> {
@@ -53,6 +89,7 @@ export async function partitionedNodeGetsHints(ctx: CheckContext): Promise<void>
     ctx.evidence.hintsPendingDuringPartition = pending;
     if (pending === 0)
       ctx.fail(`no hint was stored while ${victim} was cut off: writes for it must be kept as hints (hinted handoff)`);
+    await hintsOutliveRestart(ctx, victim, others);
   } finally {
     await ctx.target.heal();
   }

@@ -44,6 +44,8 @@ describe('08-unique-id-generator reference', () => {
       expect(f4.reason).toMatch(/snowflake IDs: there is no ticket server's database|needs the real database/);
       const f1 = r.checks.find((c) => c.id === 'UID-F1')!;
       expect(f1.evidence?.refusals, 'the clock step must bite').toBeGreaterThan(0);
+      const f5 = r.checks.find((c) => c.id === 'UID-F5')!;
+      expect(f5.evidence?.idsInHeldMillisecond, 'the clock hold must reach the node').toBeGreaterThanOrEqual(200);
       expect(r.checks.find((c) => c.id === 'UID-F3')!.evidence?.nodeIds).toBeTruthy();
     },
     timeLimit(150_000),
@@ -60,7 +62,7 @@ describe('08-unique-id-generator reference', () => {
       try {
         const r = await gradeChapter({ ...base, numRuns: 10, target: { url: started.baseUrl } });
         expect(failures(r)).toEqual([]);
-        for (const id of ['UID-F1', 'UID-F2']) {
+        for (const id of ['UID-F1', 'UID-F2', 'UID-F5']) {
           const c = r.checks.find((x) => x.id === id)!;
           expect(c.status, id).toBe('skipped');
           expect(c.reason, id).toMatch(/manifest/);

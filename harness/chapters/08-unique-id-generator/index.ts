@@ -25,6 +25,7 @@ import {
   uniqueEverywhere,
 } from './properties.ts';
 import { restartOntoEarlierClock } from './restart-earlier-clock.ts';
+import { restartOntoHeldClock } from './restart-held-clock.ts';
 import { ticketDatabaseDown } from './ticket-database-down.ts';
 
 export const uniqueIdGenerator: ChapterModule<CheckId> = {
@@ -48,6 +49,7 @@ export const uniqueIdGenerator: ChapterModule<CheckId> = {
     'UID-F2': restartOntoEarlierClock,
     'UID-F3': distinctMachineIds,
     'UID-F4': ticketDatabaseDown,
+    'UID-F5': restartOntoHeldClock,
   },
   // The ticket server's mutants run on the real PostgreSQL (skipped, and said so, without SDGRADE_DATABASE_URL).
   mutants: MUTANTS.map((m) => ('needs' in m ? { ...m, needs: [...m.needs] } : m)),
@@ -73,6 +75,8 @@ export const uniqueIdGenerator: ChapterModule<CheckId> = {
           "ticket IDs come from the database's sequence, not the node's clock: a clock step has nothing to act on",
         'UID-F2':
           "ticket IDs come from the database's sequence, not the node's clock: a restart onto an earlier clock cannot take them back",
+        'UID-F5':
+          "ticket IDs come from the database's sequence, not the node's clock: a clock held still has nothing to act on",
       },
     },
   ],

@@ -187,7 +187,7 @@ export const catalog = {
     {
       "id": "KV-F3",
       "kind": "fault",
-      "title": "A node partitioned away - the others keep W=2 with hints stored, and hints are delivered within 5 s of healing",
+      "title": "A node partitioned away - the others keep W=2 with hints stored, which outlive a restart of their holder, and are delivered within 5 s of healing",
       "covers": [
         "fault:3"
       ],

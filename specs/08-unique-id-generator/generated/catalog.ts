@@ -16,7 +16,8 @@ export const checkIds = [
   "UID-F1",
   "UID-F2",
   "UID-F3",
-  "UID-F4"
+  "UID-F4",
+  "UID-F5"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -178,6 +179,17 @@ export const catalog = {
       "needs": [
         "process-control",
         "dependency:database"
+      ]
+    },
+    {
+      "id": "UID-F5",
+      "kind": "fault",
+      "title": "Stopped gracefully after issuing IDs in one millisecond of a clock held still there, and restarted with the clock still held (a restart within the same millisecond) - no ID of that millisecond issued again; the node counts on, waits for the next millisecond, or answers 503",
+      "covers": [
+        "fault:5"
+      ],
+      "needs": [
+        "process-control"
       ]
     }
   ],
