@@ -17,6 +17,8 @@ export interface RedisCacheOptions {
   namespace: string;
   /** Longest wait for one command; default 30 ms. */
   commandTimeoutMs?: number;
+  /** A hand-written mutant (mutants.ts) that lives in the cache. */
+  mutant?: 'redis-waits-forever' | 'cache-health-inverted';
   /** How long the cache is skipped after a failure; default 1000 ms. */
   breakerMs?: number;
   /** Entries expire after this many seconds (bounded memory without maxmemory); default one day. */
@@ -33,16 +35,20 @@ export class RedisCache implements LinkCache {
   private readonly log: RedisCacheOptions['log'];
   private skipUntil = 0;
   private down = false;
+  private readonly mutant: RedisCacheOptions['mutant'];
 
   constructor(options: RedisCacheOptions) {
     this.namespace = options.namespace;
     this.breakerMs = options.breakerMs ?? 1000;
     this.ttlSeconds = options.ttlSeconds ?? 86_400;
     this.log = options.log;
+    this.mutant = options.mutant;
     this.redis = new Redis(options.url, {
       lazyConnect: true,
       enableOfflineQueue: false,
-      commandTimeout: options.commandTimeoutMs ?? 30,
+      // MUTANT redis-waits-forever: no command timeout ("Redis answers in microseconds"), so a Redis that is
+      // connected but answers nothing holds every redirect until it does.
+      ...(options.mutant === 'redis-waits-forever' ? {} : { commandTimeout: options.commandTimeoutMs ?? 30 }),
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
       connectTimeout: 1000,
@@ -95,6 +101,10 @@ export class RedisCache implements LinkCache {
   }
 
   health(): DependencyState {
+    // MUTANT cache-health-inverted: the breaker's test turned round, so readiness says the cache is down while it
+    // answers (and up while it is skipped).
+    if (this.mutant === 'cache-health-inverted')
+      return this.redis.status === 'ready' && Date.now() < this.skipUntil ? 'up' : 'down';
     return this.redis.status === 'ready' && Date.now() >= this.skipUntil ? 'up' : 'down';
   }
 

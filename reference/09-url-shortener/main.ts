@@ -41,7 +41,7 @@ await runServer({
       // MUTANT cache-keys-without-instance: the Redis keys leave out the database's instance ID, so a database that
       // starts from empty (and issues its codes again) meets another database's entries in a Redis that outlived it.
       const keyedBy = mutant === 'cache-keys-without-instance' ? { instanceId: '' } : store;
-      cache = await openCache(config, keyedBy, log);
+      cache = await openCache(config, keyedBy, log, mutant);
     } catch (error) {
       await store.close();
       throw error;
@@ -101,10 +101,17 @@ async function openCache(
   config: ServerConfig,
   store: Pick<LinkStore, 'instanceId'>,
   log: { warn: (m: string) => void; info: (m: string) => void },
+  mutant: MutantName | undefined,
 ) {
   if (config.cache === 'none') return new NoCache();
   if (config.cache === 'memory') return new MemoryCache();
-  const cache = new RedisCache({ url: config.redisUrl!, namespace: `sdgrade:${CHAPTER}:${store.instanceId}:`, log });
+  const cacheMutant = mutant === 'redis-waits-forever' || mutant === 'cache-health-inverted' ? mutant : undefined;
+  const cache = new RedisCache({
+    url: config.redisUrl!,
+    namespace: `sdgrade:${CHAPTER}:${store.instanceId}:`,
+    log,
+    ...(cacheMutant ? { mutant: cacheMutant } : {}),
+  });
   await cache.connect(); // if Redis is down the service starts anyway and uses it once it is back
   return cache;
 }

@@ -64,6 +64,17 @@ export const MUTANTS = [
   { name: 'cache-required', breaks: 'URL-F3', description: 'when the cache errors, the redirect fails with 503' },
   // Found by a blind bug (fixtures/blind-bugs/09-url-shortener/redis-keys-not-namespaced.patch).
   {
+    name: 'redis-waits-forever',
+    breaks: 'URL-F3',
+    description:
+      'the Redis client has no command timeout: a Redis that is connected but answers nothing holds every redirect',
+  },
+  {
+    name: 'cache-health-inverted',
+    breaks: 'URL-F3',
+    description: "readiness says the cache (Redis) is down while it answers: the breaker's test turned round",
+  },
+  {
     name: 'cache-keys-without-instance',
     breaks: 'URL-F6',
     description:

@@ -155,11 +155,36 @@ async function retriesThrough(ctx: CheckContext, proxy: FaultProxy): Promise<voi
   ctx.evidence.rereadAfterFault = await verifyAfterFault(ctx, own, 'after the latency and resets were removed', 'f2');
 }
 
+/** URL-F3: how long a redirect may take while Redis answers nothing (it is a hang bound, not a speed target). */
+const STALLED_ANSWER_MS = 5000;
+
+/** Readiness's dependency states (the shared Health schema: each `up`, `down` or `embedded`), or {} when absent. */
+async function dependencyStates(ctx: CheckContext): Promise<Record<string, unknown>> {
+  const health = await ctx.http.send({ method: 'GET', path: '/health/ready' });
+  const deps = (health.body as { dependencies?: Record<string, unknown> } | null)?.dependencies;
+  return deps && typeof deps === 'object' ? deps : {};
+}
+
 export async function cacheDown(ctx: CheckContext): Promise<void> {
   const redis = ctx.target.dependencies.redis!;
   const api = urlApi(ctx);
   const warm = await createMany(ctx, 10, 'f3-warm');
   await expectAllResolve(ctx, warm, 'before the fault');
+  // Every dependency reachable: readiness may list them, and then none as down (a cache that says so while it
+  // answers misleads every probe and operator). Polled, as a client may have tripped a breaker a moment ago.
+  const upSince = Date.now();
+  let states = await dependencyStates(ctx);
+  const down = () => Object.keys(states).filter((k) => states[k] === 'down');
+  while (down().length && Date.now() - upSince < timeLimit(5000)) {
+    await ctx.sleep(250);
+    states = await dependencyStates(ctx);
+  }
+  ctx.expect(
+    down().length === 0,
+    `with the database and Redis reachable and answering, /health/ready says ${down().join(', ')} down for ${Math.round(timeLimit(5000) / 1000)} s: ${JSON.stringify(states)}`,
+  );
+  ctx.evidence.healthWhileUp = states;
+  await redisStalled(ctx, warm);
   await redis.setReachable(false);
   const slowest: number[] = [];
   try {
@@ -187,6 +212,33 @@ export async function cacheDown(ctx: CheckContext): Promise<void> {
   ctx.evidence.maxRedirectMsWhileDown = Math.round(Math.max(...slowest));
   await ctx.sleep(500);
   ctx.evidence.rereadAfterFault = await verifyAfterFault(ctx, warm, 'after Redis came back', 'f3');
+}
+
+/**
+ * Redis connected but answering nothing (a latency far past the bound on its link): a cache that hangs is a cache
+ * that is down, so every warm link still redirects, within STALLED_ANSWER_MS (scaled), from the database.
+ */
+async function redisStalled(ctx: CheckContext, warm: ReadonlyMap<string, string>): Promise<void> {
+  const redis = ctx.target.dependencies.redis!;
+  const bound = timeLimit(STALLED_ANSWER_MS);
+  const stall = await redis.addToxic({ type: 'latency', attributes: { latency: Math.max(60_000, 4 * bound) } });
+  const slowest: number[] = [];
+  try {
+    for (const [code, url] of warm) {
+      const r = await ctx.http.send({ method: 'GET', path: `/api/v1/${code}`, timeoutMs: bound });
+      slowest.push(r.durationMs);
+      ctx.expect(
+        r.status === 302 && r.headers.location === url,
+        r.error === 'timeout'
+          ? `with Redis connected but answering nothing, the redirect of ${code} was not answered within ${bound / 1000} s: a hung cache holds up redirects`
+          : `with Redis connected but answering nothing, ${code} answered ${r.status ?? r.error}`,
+        r,
+      );
+    }
+  } finally {
+    await redis.removeToxic(stall);
+  }
+  ctx.evidence.maxRedirectMsWhileStalled = Math.round(Math.max(...slowest));
 }
 
 export async function gracefulRestart(ctx: CheckContext): Promise<void> {

@@ -161,7 +161,7 @@ export const catalog = {
     {
       "id": "URL-F3",
       "kind": "fault",
-      "title": "With the cache (Redis) stopped, the service keeps answering from the database",
+      "title": "With the cache (Redis) stalled (connected, answering nothing) or stopped, the service keeps answering from the database, and readiness never reports a reachable dependency as down",
       "covers": [
         "fault:3"
       ],
