@@ -2,6 +2,7 @@
 // reported algorithm's definition implies (over-admission.ts); and a limited key stays limited while idle.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import { timeScale } from '../../core/time-scale.ts';
 import {
   algorithmOf,
   clearOfBoundary,
@@ -43,21 +44,28 @@ export async function admissionsWithinDefinition(ctx: CheckContext): Promise<voi
     const over = overAdmission(algorithm, limit, trace);
     if (over) ctx.fail(`a burst after 1.5 idle windows: ${over}`, { counterexample: { limit, trace: summary(trace) } });
   }
-  // Then a fixed trace: the book's edge bursts, 2L+1 at 20% and at 70% of a window and again just past its end.
-  {
+  // Then a fixed trace: the book's edge bursts, 2L+1 at 20% and at 70% of a window and again just past its end. It
+  // tests the window's edges only when the first two bursts fall wholly within one window, the first before its
+  // middle and the second after (a loaded machine can spread a burst over hundreds of ms): tried again until one
+  // does, more times on a runner that says it is busy; skipped at the end, with the spans, if none did.
+  const edgeSpans: string[] = [];
+  for (let attempt = 0; attempt < EDGE_ATTEMPTS && !edgeTight(edgeSpans); attempt++) {
     const limit = 4;
     await installRules(ctx, api, domain, rule(limit));
     const value = `edge-${runNonce()}`;
     const trace: Timed[] = [];
     await ctx.sleep(W - (Date.now() % W) + 0.2 * W);
-    trace.push(...(await burst(ctx, domain, value, 2 * limit + 1)));
+    const first = await burst(ctx, domain, value, 2 * limit + 1);
     await ctx.sleep(W - (Date.now() % W) - 0.3 * W);
-    trace.push(...(await burst(ctx, domain, value, 2 * limit + 1)));
+    const second = await burst(ctx, domain, value, 2 * limit + 1);
+    trace.push(...first, ...second);
     await ctx.sleep(W - (Date.now() % W) + 0.05 * W);
     trace.push(...(await burst(ctx, domain, value, 2 * limit + 1)));
     const over = overAdmission(algorithm, limit, trace);
     if (over) ctx.fail(`edge bursts: ${over}`, { counterexample: { limit, trace: summary(trace) } });
+    edgeSpans.push(edgeSpan(first, second));
   }
+  ctx.evidence.edgeTraces = edgeSpans.join(' ');
   // Then generated traces: per run a fresh key, a limit, and bursts separated by idle gaps.
   const step = fc.record({ gapMs: fc.integer({ min: 0, max: 600 }), size: fc.integer({ min: 1, max: 12 }) });
   let run = 0;
@@ -77,6 +85,31 @@ export async function admissionsWithinDefinition(ctx: CheckContext): Promise<voi
     Math.min(ctx.numRuns, 8),
   );
   await idle();
+  if (!edgeTight(edgeSpans))
+    ctx.skip(
+      `the edge bursts never fell wholly within one window, one each side of its middle, in ${edgeSpans.length} tries (each try's bursts, ms into their window: ${edgeSpans.join(' ')}): the window edges were not tested (every trace kept the definition's bound)`,
+    );
+}
+
+/** Tries of the edge trace before its part is skipped: more on a runner that says it is busy (SDGRADE_TIME_SCALE). */
+const EDGE_ATTEMPTS = Math.ceil(3 * timeScale());
+
+/**
+ * Where the first two edge bursts fell, as "first..last|first..last" in ms into the window of the first request, with
+ * a trailing "!" when they test the window's edges: both wholly within that window, the first before its middle and
+ * the second after it (any definition of windows that split there admits more than L in it).
+ */
+function edgeSpan(first: readonly Timed[], second: readonly Timed[]): string {
+  const start = Math.floor(first[0]!.sentAt / W) * W;
+  const from = (b: readonly Timed[]) => Math.min(...b.map((t) => t.sentAt)) - start;
+  const to = (b: readonly Timed[]) => Math.max(...b.map((t) => t.doneAt)) - start;
+  const tight = from(first) >= 0 && to(first) < W / 2 && from(second) >= W / 2 && to(second) < W;
+  const ms = (n: number) => Math.round(n);
+  return `${ms(from(first))}..${ms(to(first))}|${ms(from(second))}..${ms(to(second))}${tight ? '!' : ''}`;
+}
+
+function edgeTight(spans: readonly string[]): boolean {
+  return spans.some((s) => s.endsWith('!'));
 }
 
 /**

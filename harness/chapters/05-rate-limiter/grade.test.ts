@@ -14,11 +14,14 @@ import { findToxiproxy } from '../../tools/toxiproxy.ts';
 import {
   describeMutants,
   describeVariants,
+  expectEveryCheckPassed,
   expectEveryTarget,
   expectMeasuredRatio,
   expectValidResults,
   failures,
   gradeByManifest,
+  skipForSpeed,
+  skippedForSpeed,
   timeLimit,
 } from '../grade-test-kit.ts';
 import { counterVsExactWindow } from './accuracy.ts';
@@ -41,7 +44,7 @@ const base = { module: rateLimiter, runDir, runSeed: 42, numRuns: 6, load: null,
 describe('05-rate-limiter reference', () => {
   it(
     'passes every check by manifest in memory (token bucket); the shared-store checks are skipped with the reason',
-    async () => {
+    async (t) => {
       const r = await gradeByManifest({
         ...base,
         target: { manifest: rateLimiter.referenceManifest },
@@ -54,20 +57,23 @@ describe('05-rate-limiter reference', () => {
         expect(c.status, id).toBe('skipped');
         expect(c.reason, id).toMatch(/redis/);
       }
-      expect(r.checks.filter((c) => c.status === 'pass').length).toBe(rateLimiter.catalog.checks.length - 4);
+      const slow = skippedForSpeed(r, rateLimiter);
+      expect(r.checks.filter((c) => c.status === 'pass').length).toBe(
+        rateLimiter.catalog.checks.length - 4 - slow.length,
+      );
       expectValidResults(r);
+      if (slow.length) skipForSpeed(t, `every other check as expected; too slow a machine for ${slow.join('; ')}`);
     },
     timeLimit(60_000),
   );
 
   it.runIf(realRedis || process.env.CI)(
     'passes every check by manifest on a real Redis shared by two instances (CI)',
-    async () => {
+    async (t) => {
       expect(realRedis, 'CI must set SDGRADE_REDIS_URL (scripts/services.sh)').toBe(true);
       const r = await gradeByManifest({ ...base, target: { manifest: rateLimiter.referenceManifest }, network });
-      expect(failures(r)).toEqual([]);
-      expect(r.checks.every((c) => c.status === 'pass')).toBe(true);
       expect(r.checks.find((c) => c.id === 'RL-I5')?.evidence?.['instances']).toBe(2);
+      expectEveryCheckPassed(r, rateLimiter, t);
     },
     timeLimit(60_000),
   );
