@@ -134,7 +134,7 @@ export class MetadataStore implements MetaStore {
   private readonly db: Database.Database;
   private readonly q: Record<string, Database.Statement>;
 
-  /** `mutant`: the versioning mutants that live in the store (MUTANT names below). */
+  /** `mutant`: the versioning and multipart mutants that live in the store (MUTANT names below). */
   constructor(
     dataDir: string,
     private readonly mutant?: MutantName,
@@ -182,6 +182,7 @@ export class MetadataStore implements MetaStore {
       createUpload: this.db.prepare('INSERT INTO upload (upload_id, bucket, key, initiated) VALUES (?, ?, ?, ?)'),
       upload: this.db.prepare('SELECT upload_id AS uploadId, bucket, key, initiated FROM upload WHERE upload_id = ?'),
       part: this.db.prepare(`SELECT ${partCols} FROM part WHERE upload_id = ? AND part_number = ?`),
+      partAnyUpload: this.db.prepare(`SELECT ${partCols} FROM part WHERE part_number = ?`),
       putPart: this.db.prepare(
         'INSERT OR REPLACE INTO part (upload_id, part_number, object_id, size, etag, last_modified) ' +
           'VALUES (?, ?, ?, ?, ?, ?)',
@@ -250,7 +251,12 @@ export class MetadataStore implements MetaStore {
   async putPart(uploadId: string, p: PartRow): Promise<{ replaced: PartRow | undefined } | undefined> {
     return this.db.transaction(() => {
       if (!this.q['upload']!.get(uploadId)) return undefined;
-      const replaced = this.q['part']!.get(uploadId, p.partNumber) as PartRow | undefined;
+      // MUTANT part-replaced-any-upload: the part a new one replaces is found by its number alone, in any upload.
+      const replaced = (
+        this.mutant === 'part-replaced-any-upload'
+          ? this.q['partAnyUpload']!.get(p.partNumber)
+          : this.q['part']!.get(uploadId, p.partNumber)
+      ) as PartRow | undefined;
       this.q['putPart']!.run(uploadId, p.partNumber, p.objectId, p.size, p.etag, p.lastModified);
       return { replaced };
     })();

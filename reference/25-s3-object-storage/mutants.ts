@@ -208,6 +208,12 @@ export const MUTANTS = [
     description:
       'a part uploaded again keeps the size recorded for the earlier one (ListParts and EntityTooSmall see it)',
   },
+  {
+    name: 'part-replaced-any-upload',
+    breaks: 'SOS-C7',
+    description:
+      "the part an UploadPart replaces is looked up by part number alone: another upload's part of that number loses its bytes (blind bug pg-replaced-part-any-upload)",
+  },
   // From the StrykerJS sample (`sdgrade mutate 25 --seed 20261204`): each survived before its check was strengthened.
   {
     name: 'auth-comma-space-required',

@@ -10,7 +10,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { endsOnce } from './multipart-ends-once.ts';
 import { complete, createUpload, minPartBytes, type Parts, patterned, uploadPart } from './multipart-kit.ts';
 import { lastPartNumber, partDigestsChecked, tooSmall } from './multipart-part-rules.ts';
-import { otherBucketOrKey } from './multipart-upload-scope.ts';
+import { otherBucketOrKey, siblingUploadsIndependent } from './multipart-upload-scope.ts';
 import { freshBucket, s3Of } from './s3-client.ts';
 import { expectError, md5 } from './s3-expect.ts';
 
@@ -85,6 +85,7 @@ export async function multipartErrors(ctx: CheckContext): Promise<void> {
   await tooSmall(ctx, c, bucket, min);
   await lastPartNumber(ctx, c, bucket);
   await otherBucketOrKey(ctx, s3, u, parts);
+  await siblingUploadsIndependent(ctx, s3);
   await endsOnce(ctx, c, bucket);
   await expectError(
     ctx,
