@@ -138,6 +138,40 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
     `${topic}/${p}: the resumed followers are not back in the ISR`,
   );
   await verifyAcked(ctx, api, topic, acked, 'after the followers came back');
+  // Both followers stopped again, and acks=all at once: a fetch they had open at the leader may carry the record out,
+  // but a stopped follower has not appended it, so the answer is never 200 (a leader that counts what it sent as
+  // what the follower has acknowledges it). Twice, each after a second of quiet, so the followers are most likely
+  // waiting in a fetch at the leader when they stop (the case that shows it); a slow machine weakens it, never fails it.
+  const rightAfterStop: unknown[] = [];
+  for (let round = 1; round <= 2; round++) {
+    await ctx.sleep(1000);
+    rightAfterStop.push(
+      await whilePaused(ctx, followers, async () => {
+        const started = Date.now();
+        const x = await api.produce(topic, {
+          acks: 'all',
+          messages: [{ partition: p, value: `acks all, right after both followers stopped (${round})` }],
+        });
+        ctx.expect(
+          x.status !== 200,
+          `acks=all to ${topic}/${p} sent right after both followers (${followers.join(', ')}) were stopped was answered 200 after ${Date.now() - started} ms: no follower had appended the record (a fetch sent to it is not a copy it has)`,
+          x,
+        );
+        return { status: x.status ?? x.error, afterMs: Date.now() - started };
+      }),
+    );
+    acked.push(...(await produceRetrying(ctx, api, topic, p, [`after: acks all, round ${round}`], 30_000)));
+    await waitForState(
+      ctx,
+      api,
+      topic,
+      30_000,
+      (x) => x.partitionStates[p]!.isr?.length === 3,
+      `${topic}/${p}: the resumed followers are not back in the ISR (round ${round})`,
+    );
+  }
+  await verifyAcked(ctx, api, topic, acked, 'after the followers came back again');
   ctx.evidence.partition = { partition: p, leader: s.leader, stopped: followers };
   ctx.evidence.acksAllWhileStopped = outcome;
+  ctx.evidence.acksAllRightAfterStop = rightAfterStop;
 }
