@@ -45,8 +45,6 @@ export interface ClusterOptions {
   keepTailOnFollow?: boolean;
   /** MUTANT hw-regresses-after-failover: the high watermark is set to the ISR's least position even when lower. */
   hwRegresses?: boolean;
-  /** MUTANT isr-rejoin-on-fetch: a follower outside the ISR is back in it at its first fetch, caught up or not. */
-  isrRejoinOnFetch?: boolean;
   /** MUTANT partition-states-not-persisted: partition states are written only when a topic is created. */
   statesNotPersisted?: boolean;
   /** MUTANT position-counted-at-send: a follower counts as having the records the leader sends it. */
@@ -328,9 +326,7 @@ export class Cluster {
       f.lastFetchLeaderEnd = end;
       f.lastFetchAt = now;
       this.advanceHw(key, q.topic, q.partition);
-      // MUTANT isr-rejoin-on-fetch: a follower outside the ISR asks to rejoin at any fetch, caught up or not.
-      if ((q.offset >= end || this.o.isrRejoinOnFetch) && !this.isr(key).includes(q.broker))
-        void this.setIsr(key, q.topic, q.partition, 'grow');
+      if (q.offset >= end && !this.isr(key).includes(q.broker)) void this.setIsr(key, q.topic, q.partition, 'grow');
     }
     if (q.offset === log.endOffset) await log.waitForAppend(q.maxWaitMs);
     const records = q.offset < log.endOffset ? log.read(q.offset, 1024 * 1024) : [];
@@ -441,8 +437,7 @@ export class Cluster {
       if (b === this.o.self) return true;
       const f = l.followers.get(b)!;
       const inNow = s.isr.includes(b);
-      if (inNow) return now - f.caughtUpAt <= this.o.replicaLagMs;
-      return this.o.isrRejoinOnFetch ? now - f.lastFetchAt <= this.o.replicaLagMs : f.position >= log.endOffset;
+      return inNow ? now - f.caughtUpAt <= this.o.replicaLagMs : f.position >= log.endOffset;
     });
     if (isr.join() === s.isr.join()) return;
     l.isrChanging = true;

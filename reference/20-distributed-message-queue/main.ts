@@ -80,7 +80,6 @@ await runServer({
             pullStateOnlyAtStart: mutant === 'state-pulled-only-at-start', // MUTANT state-pulled-only-at-start
             keepTailOnFollow: mutant === 'follower-keeps-unacked-tail', // MUTANT follower-keeps-unacked-tail
             hwRegresses: mutant === 'hw-regresses-after-failover', // MUTANT hw-regresses-after-failover
-            isrRejoinOnFetch: mutant === 'isr-rejoin-on-fetch', // MUTANT isr-rejoin-on-fetch
             statesNotPersisted: mutant === 'partition-states-not-persisted', // MUTANT partition-states-not-persisted
             positionAtSend: mutant === 'position-counted-at-send', // MUTANT position-counted-at-send
             log,

@@ -340,12 +340,6 @@ export const MUTANTS = [
     manifest: CLUSTER_MANIFEST,
   },
   {
-    name: 'isr-rejoin-on-fetch',
-    breaks: 'MQ-F7',
-    description: 'a follower outside the ISR is back in it at its first fetch, before it has caught up',
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
     name: 'partition-states-not-persisted',
     breaks: 'MQ-F7',
     description:
