@@ -41,6 +41,14 @@ export interface ClusterOptions {
   ackOnMinInsyncCopies?: boolean;
   /** MUTANT state-pulled-only-at-start: brokers pull the partition states once, then rely on the controller's pushes. */
   pullStateOnlyAtStart?: boolean;
+  /** MUTANT follower-keeps-unacked-tail: a broker that becomes a follower keeps its log past the last high watermark. */
+  keepTailOnFollow?: boolean;
+  /** MUTANT hw-regresses-after-failover: the high watermark is set to the ISR's least position even when lower. */
+  hwRegresses?: boolean;
+  /** MUTANT partition-states-not-persisted: partition states are written only when a topic is created. */
+  statesNotPersisted?: boolean;
+  /** MUTANT position-counted-at-send: a follower counts as having the records the leader sends it. */
+  positionAtSend?: boolean;
   log: (message: string) => void;
 }
 
@@ -181,7 +189,9 @@ export class Cluster {
   }
 
   private commit(partitions: Record<string, PartitionState>): void {
-    writeJsonDurably(this.stateFile, partitions);
+    // MUTANT partition-states-not-persisted: leaders, epochs and ISRs are not written after a topic's creation.
+    if (!this.o.statesNotPersisted || Object.keys(partitions).length !== Object.keys(this.state.partitions).length)
+      writeJsonDurably(this.stateFile, partitions);
     this.apply({ topics: this.o.topics.all().map(configOf), partitions });
   }
 
@@ -273,7 +283,7 @@ export class Cluster {
   private async follow(key: string, topic: string, partition: number, epoch: number, leader: string): Promise<void> {
     const log = this.o.topics.get(topic)!.logs[partition]!;
     // What this replica has past the last high watermark it heard of may not be on the new leader: it goes.
-    log.truncateTo(this.followerHw.get(key) ?? 0);
+    if (!this.o.keepTailOnFollow) log.truncateTo(this.followerHw.get(key) ?? 0); // MUTANT follower-keeps-unacked-tail
     while (!this.closed && this.following.get(key) === epoch) {
       try {
         const r = await rpc<{ records: LogRecord[]; highWatermark: number; leaderEnd: number }>(
@@ -320,6 +330,11 @@ export class Cluster {
     }
     if (q.offset === log.endOffset) await log.waitForAppend(q.maxWaitMs);
     const records = q.offset < log.endOffset ? log.read(q.offset, 1024 * 1024) : [];
+    // MUTANT position-counted-at-send: the follower counts as having what it is sent, before it has appended it.
+    if (this.o.positionAtSend && records.length) {
+      f.position = q.offset + records.length;
+      this.advanceHw(key, q.topic, q.partition);
+    }
     return { records, highWatermark: l.highWatermark, leaderEnd: log.endOffset };
   }
 
@@ -345,6 +360,8 @@ export class Cluster {
     const log = this.o.topics.get(topic)!.logs[partition]!;
     let hw = log.endOffset;
     for (const b of this.isr(key)) if (b !== this.o.self) hw = Math.min(hw, l.followers.get(b)?.position ?? 0);
+    // MUTANT hw-regresses-after-failover: the high watermark follows the ISR's least position down as well as up.
+    if (this.o.hwRegresses && hw < l.highWatermark) l.highWatermark = hw;
     if (hw > l.highWatermark) {
       l.highWatermark = hw;
       for (const w of l.waiters) w();

@@ -28,6 +28,10 @@ export interface SegmentOptions {
   keepTagsAtRoll?: boolean;
   /** Leave the tags out of each record's CRC (only for the tags-outside-crc mutant). */
   crcWithoutTags?: boolean;
+  /** MUTANT tag-index-not-truncated: truncating a segment leaves its tag index as long as it was. */
+  keepTagIndexAtTruncate?: boolean;
+  /** MUTANT tag-index-empty-on-replica: records a follower replicates are indexed as untagged. */
+  replicaTagsUnindexed?: boolean;
   log?: (message: string) => void;
 }
 
@@ -207,7 +211,7 @@ export class LogSegment {
     if (keep >= this.positions.length) return;
     this.size = this.positions[keep]!;
     this.positions.length = keep;
-    this.tagIndex.length = keep;
+    if (!this.options.keepTagIndexAtTruncate) this.tagIndex.length = keep; // MUTANT tag-index-not-truncated
     ftruncateSync(this.fd, this.size);
     fsyncSync(this.fd);
   }

@@ -54,6 +54,8 @@ await runServer({
         tagsOutOfRecord: mutant === 'tags-not-in-record', // MUTANT tags-not-in-record
         keepTagsAtRoll: mutant === 'roll-keeps-batch-tags', // MUTANT roll-keeps-batch-tags
         crcWithoutTags: mutant === 'tags-outside-crc', // MUTANT tags-outside-crc
+        keepTagIndexAtTruncate: mutant === 'tag-index-not-truncated', // MUTANT tag-index-not-truncated
+        replicaTagsUnindexed: mutant === 'tag-index-empty-on-replica', // MUTANT tag-index-empty-on-replica
         log: (m) => (app ? app.log.warn(m) : console.error(m)),
       },
       mutant === 'retention-in-seconds',
@@ -76,6 +78,10 @@ await runServer({
             uncleanElection: mutant === 'unclean-leader-election', // MUTANT unclean-leader-election
             ackOnMinInsyncCopies: mutant === 'acks-all-waits-for-min-insync', // MUTANT acks-all-waits-for-min-insync
             pullStateOnlyAtStart: mutant === 'state-pulled-only-at-start', // MUTANT state-pulled-only-at-start
+            keepTailOnFollow: mutant === 'follower-keeps-unacked-tail', // MUTANT follower-keeps-unacked-tail
+            hwRegresses: mutant === 'hw-regresses-after-failover', // MUTANT hw-regresses-after-failover
+            statesNotPersisted: mutant === 'partition-states-not-persisted', // MUTANT partition-states-not-persisted
+            positionAtSend: mutant === 'position-counted-at-send', // MUTANT position-counted-at-send
             log,
           })
         : undefined;

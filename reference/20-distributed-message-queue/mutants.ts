@@ -317,6 +317,49 @@ export const MUTANTS = [
       'brokers pull the partition states only when they start (ISR changes are never pushed): describeTopic on them goes stale',
     manifest: CLUSTER_MANIFEST,
   },
+  {
+    name: 'position-counted-at-send',
+    breaks: 'MQ-F4',
+    description:
+      'the leader counts a follower as having the records it sends in a fetch answer, before the follower has appended them: acks=all is answered for a follower stopped with a fetch open',
+    manifest: CLUSTER_MANIFEST,
+  },
+  // From the replication and tag blind bugs still missed until MQ-F7 (two failovers in a row, the first node restarted).
+  {
+    name: 'follower-keeps-unacked-tail',
+    breaks: 'MQ-F7',
+    description:
+      "a broker that becomes a follower keeps its log past the last high watermark it heard of: the old leader's acks=1 tail stays at offsets its new leader gave other messages",
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'hw-regresses-after-failover',
+    breaks: 'MQ-F7',
+    description:
+      "the high watermark is set to the ISR's least known position even when lower: a new leader's endOffset drops to 0 until its followers fetch",
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'partition-states-not-persisted',
+    breaks: 'MQ-F7',
+    description:
+      "the controller writes partition states only when a topic is created: after its restart leaders, epochs and ISRs are back to the topic's creation",
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'tag-index-not-truncated',
+    breaks: 'MQ-F7',
+    description:
+      "truncating a segment leaves its tag index as long as it was: records a replica appends after a truncation are filtered by the cut-off records' tags",
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'tag-index-empty-on-replica',
+    breaks: 'MQ-F7',
+    description:
+      'records a follower replicates are indexed as untagged: a new leader answers no filtered match among them',
+    manifest: CLUSTER_MANIFEST,
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

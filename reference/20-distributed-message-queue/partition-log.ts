@@ -120,7 +120,9 @@ export class PartitionLog {
         throw new Error(`${this.dir}: replicated offset ${r.offset} does not continue the log at ${this.endOffset}`);
       const encoded = encodeRecord(r, this.options.crcWithoutTags);
       if (this.active.size > 0 && this.active.size + encoded.length > this.segmentBytes) this.roll();
-      this.active.append([encoded], r.timestamp, false, [r.tags?.length ? r.tags : null]);
+      // MUTANT tag-index-empty-on-replica: the replicated record's tags are written, but not indexed.
+      const indexed = r.tags?.length && !this.options.replicaTagsUnindexed ? r.tags : null;
+      this.active.append([encoded], r.timestamp, false, [indexed]);
     }
     if (records.length) this.active.sync();
     for (const wake of this.waiters) wake();

@@ -5,15 +5,19 @@ import type { CheckContext } from '../../core/check-context.ts';
 import {
   type Acked,
   type Acks,
+  appendedRecords,
   type FetchResult,
   type MqApi,
   mqApi,
   okBody,
+  type ProduceResult,
   produceAcked,
+  type Topic,
   uniqueName,
   verifyAcked,
 } from './api.ts';
 import {
+  bound,
   brokers,
   describe,
   following,
@@ -23,6 +27,7 @@ import {
   waitForState,
   whilePaused,
 } from './cluster-client.ts';
+import { expectAcksAllKept } from './failover.ts';
 
 /**
  * One follower stopped (still in the ISR for the lag period), an acks=1 record: the other follower copies it, but it
@@ -64,6 +69,32 @@ async function endOffsetIsHighWatermarkEverywhere(
   });
   ctx.evidence.endOffsetSamples = samples.slice(0, 12);
   return acked;
+}
+
+/**
+ * Asks `follower` to describe `p` every 10 ms until its endOffset (the high watermark it last heard from the leader)
+ * passes `offset`, and answers how long that took. A follower hears a new high watermark in a fetch answer and, idle,
+ * sends its next fetch at once: that fetch is open at the leader now. Null if it does not within `ms`.
+ */
+async function followerHwPast(
+  ctx: CheckContext,
+  topic: string,
+  p: number,
+  follower: string,
+  offset: number,
+  ms: number,
+): Promise<number | null> {
+  const direct = onNode(ctx, follower);
+  const started = Date.now();
+  const until = started + bound(ms);
+  for (;;) {
+    const x = await direct.describeTopic(topic);
+    if (x.status === 200 && (x.body as Topic).partitionStates[p]!.endOffset > offset) return Date.now() - started;
+    // The spec lets a follower's high watermark lag its leader's: one that never passes the record (it may hear of it
+    // only with the next records) is stopped at the bound instead, which weakens the step, never fails it.
+    if (Date.now() > until) return null;
+    await ctx.sleep(10);
+  }
 }
 
 export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
@@ -138,6 +169,57 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
     `${topic}/${p}: the resumed followers are not back in the ISR`,
   );
   await verifyAcked(ctx, api, topic, acked, 'after the followers came back');
+  // One follower stopped while it has a fetch open at the leader, then acks=all at once: the leader may send the
+  // record out on that fetch, but the stopped follower never appends it, so an answer 200 must find it out of the ISR
+  // (a leader that counts what it sent as what the follower has acknowledges at once, the follower still named).
+  // The stop is timed by an event, not by a clock: a follower that describes its high watermark past a record has
+  // just had a fetch answered, and opens its next one at once (it is idle). The leader keeps that fetch open for its
+  // long poll, from the moment the harness sees the high watermark, not from a sample taken every N ms.
+  const rightAfterFetch: unknown[] = [];
+  for (const stopped of followers) {
+    const [mark] = await produceRetrying(ctx, api, topic, p, [`mark before stopping ${stopped}`], 30_000);
+    acked.push(mark!);
+    const seen = await followerHwPast(ctx, topic, p, stopped, mark!.offset, 10_000);
+    rightAfterFetch.push(
+      await whilePaused(ctx, [stopped], async () => {
+        const started = Date.now();
+        const x = await api.produce(topic, {
+          acks: 'all',
+          messages: [{ partition: p, value: `acks all, ${stopped} stopped after a fetch` }],
+        });
+        const afterMs = Date.now() - started;
+        if (x.status === 200) {
+          const r = okBody<ProduceResult>(ctx, x, 200, `acks=all to ${topic}/${p} with ${stopped} stopped`);
+          const batch = appendedRecords(ctx, r, x).map((rec) => ({
+            ...rec,
+            key: null,
+            value: `acks all, ${stopped} stopped after a fetch`,
+            tags: [],
+          }));
+          // Checked the moment it comes: the stopped follower cannot have the record, so it is out of the ISR.
+          await expectAcksAllKept(ctx, api, topic, p, batch, stopped, s.leader!);
+          acked.push(...batch);
+        } else
+          ctx.expect(
+            x.status === null || (x.status === 503 && (x.body as { code?: string }).code === 'not_enough_replicas'),
+            `acks=all with ${stopped} stopped answered ${x.status}, not 200, 503 not_enough_replicas (or no answer)`,
+            x,
+          );
+        return { stopped, status: x.status ?? x.error, afterMs, hwSeenAfterMs: seen };
+      }),
+    );
+    acked.push(...(await produceRetrying(ctx, api, topic, p, [`after: ${stopped} stopped after a fetch`], 30_000)));
+    await waitForState(
+      ctx,
+      api,
+      topic,
+      30_000,
+      (x) => x.partitionStates[p]!.isr?.length === 3,
+      `${topic}/${p}: ${stopped}, resumed, is not back in the ISR`,
+    );
+  }
+  await verifyAcked(ctx, api, topic, acked, 'after the followers came back again');
   ctx.evidence.partition = { partition: p, leader: s.leader, stopped: followers };
   ctx.evidence.acksAllWhileStopped = outcome;
+  ctx.evidence.acksAllRightAfterFetch = rightAfterFetch;
 }

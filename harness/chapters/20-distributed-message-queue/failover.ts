@@ -30,7 +30,7 @@ import {
  * the high watermark, so a fetch reads it at once. The ISR is asked of the first node and of the leader; only both
  * still naming the stopped broker fails (one broker's view may lag the other's).
  */
-async function expectAcksAllKept(
+export async function expectAcksAllKept(
   ctx: CheckContext,
   api: MqApi,
   topic: string,

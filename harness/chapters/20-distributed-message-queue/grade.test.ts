@@ -25,7 +25,7 @@ import { distributedMessageQueue } from './index.ts';
 const CLUSTER = findVariant(distributedMessageQueue, 'cluster');
 const CLUSTER_MANIFEST = variantManifest(distributedMessageQueue, CLUSTER);
 /** The checks that need several brokers (skipped, with the reason, on the single-broker default). */
-const CLUSTER_CHECKS = ['MQ-C8', 'MQ-F4', 'MQ-F5'];
+const CLUSTER_CHECKS = ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7'];
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-test-'));
 const base = {
   module: distributedMessageQueue,
@@ -86,6 +86,9 @@ describe('20-distributed-message-queue reference', () => {
       expect(f4.status).not.toBe(200);
       const f5 = r.checks.find((c) => c.id === 'MQ-F5')!.evidence?.failover as { killed: string; newLeader: string };
       expect(f5.newLeader).not.toBe(f5.killed);
+      // MQ-F7 did both kills on the reference (neither new leader is the first node) and restarted the first node.
+      const f7 = r.checks.find((c) => c.id === 'MQ-F7')!.evidence?.chain as { secondKill: boolean };
+      expect(f7.secondKill).toBe(true);
       expectValidResults(r);
     },
     timeLimit(240_000),

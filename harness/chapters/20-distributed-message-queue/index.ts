@@ -13,6 +13,7 @@ import { benchMessageQueue } from './bench.ts';
 import { delayConformance } from './delay-conformance.ts';
 import { killWithDelaysPending } from './delay-fault.ts';
 import { leaderFailover } from './failover.ts';
+import { failoverChain } from './failover-chain.ts';
 import { consumerDiesBeforeCommit, killBroker, tornSegmentTail } from './faults.ts';
 import { fetchConformance } from './fetch-conformance.ts';
 import { groupConformance } from './group-conformance.ts';
@@ -53,10 +54,11 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     'MQ-C8': clusterLeadership,
     'MQ-F4': acksAllWaitsForIsr,
     'MQ-F5': leaderFailover,
+    'MQ-F7': failoverChain,
   },
   mutants: MUTANTS,
   // Three brokers (manifest.cluster.json): replication, acks=all and failover need a cluster, so the single-broker
-  // default skips MQ-C8, MQ-F4 and MQ-F5 and the main job grades them here. `sdgrade test 20 --variant cluster`
+  // default skips MQ-C8, MQ-F4, MQ-F5 and MQ-F7 and the main job grades them here. `sdgrade test 20 --variant cluster`
   // grades the cluster whole; blind bugs and `mutate` name it as any variant.
   variants: [
     {
@@ -64,7 +66,7 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
       description: 'three brokers (manifest.cluster.json), every partition replicated three times',
       env: {},
       manifest: 'manifest.cluster.json',
-      completes: ['MQ-C8', 'MQ-F4', 'MQ-F5'],
+      completes: ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7'],
       // Graded whole (`test 20 --variant cluster`), these failed on the unmodified cluster: they talk to the first
       // broker only and do not follow its 307 not_leader redirect to a partition's leader. Not a property of the
       // cluster: a gap of these checks (README, "Not yet"); each is graded on the single broker.

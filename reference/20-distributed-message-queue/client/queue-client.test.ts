@@ -4,6 +4,8 @@
 // produced: every message, each key's in produced order, retried after a handler failure, positions kept across a
 // resubscribe, groups independent.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -365,6 +367,82 @@ describe('HTTP client, two members of one group', () => {
         );
       } finally {
         await q.close();
+        await target.close();
+        rmSync(runDir, { recursive: true, force: true });
+      }
+    },
+    timeLimit(60_000),
+  );
+});
+
+/**
+ * A proxy in front of the broker that holds the first produce back until another produce arrives (or `holdMs` passes),
+ * so a client that sends one partition's batches at once has its second batch appended first. A client that waits for
+ * each batch's answer sends no second produce while the first is held: for it this only adds `holdMs`.
+ */
+async function holdFirstProduce(upstream: string, holdMs: number): Promise<{ url: string; server: Server }> {
+  let held: (() => void) | undefined;
+  let produces = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const isProduce = req.method === 'POST' && /\/messages$/.test(req.url ?? '');
+      if (isProduce && produces++ === 0)
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, holdMs);
+          held = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      const body = chunks.length ? Buffer.concat(chunks) : undefined;
+      const r = await fetch(`${upstream}${req.url}`, {
+        method: req.method,
+        headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
+        ...(body && req.method !== 'GET' ? { body } : {}),
+      });
+      const text = await r.text();
+      res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' });
+      res.end(text);
+      // A second produce while the first is held: it went first; now the first may go.
+      if (isProduce && produces > 1) held?.();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe('HTTP client, one key over several batches', () => {
+  it(
+    "sends one partition's batches one after another: 1,001 messages of one key are appended in the order given",
+    async () => {
+      const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-client-'));
+      const target = await ProcessTarget.start({ manifest: loadManifest(MANIFEST), runDir, embedded: true });
+      const proxy = await holdFirstProduce(target.nodeUrl(), 1500);
+      const q = new HttpQueueClient(proxy.url);
+      try {
+        await q.createTopic('batches', { partitions: 1 });
+        const values = Array.from({ length: 1001 }, (_, i) => `b:${i}`);
+        await q.produce(
+          'batches',
+          values.map((value) => ({ key: 'one', value })),
+          { acks: '1' },
+        );
+        const read: string[] = [];
+        while (read.length < values.length) {
+          const r = await fetch(
+            `${target.nodeUrl()}/api/v1/topics/batches/partitions/0/messages?offset=${read.length}&maxWait=0`,
+          );
+          const body = (await r.json()) as { messages: { value: string }[] };
+          expect(r.status).toBe(200);
+          expect(body.messages.length).toBeGreaterThan(0);
+          read.push(...body.messages.map((m) => m.value));
+        }
+        expect(read).toEqual(values);
+      } finally {
+        await q.close();
+        await new Promise((r) => proxy.server.close(r));
         await target.close();
         rmSync(runDir, { recursive: true, force: true });
       }

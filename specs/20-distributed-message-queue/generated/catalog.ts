@@ -22,7 +22,8 @@ export const checkIds = [
   "MQ-F6",
   "MQ-C8",
   "MQ-F4",
-  "MQ-F5"
+  "MQ-F5",
+  "MQ-F7"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -254,6 +255,17 @@ export const catalog = {
       "title": "The leader of a partition is killed (kill -9) while one follower is out of sync - a follower from the ISR takes over, every message acknowledged with acks=all is there at its offset in order, new messages take new offsets, and the old leader rejoins as a follower without offsets reused for other data; an acks=all answer while a follower is stopped finds it out of the ISR and the message readable at once; after the failover a broker that does not lead answers 307 naming the new leader, and every broker describes the same leader, epoch and ISR",
       "covers": [
         "fault:5"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "MQ-F7",
+      "kind": "fault",
+      "title": "Two leaders of a partition are killed (kill -9) in turn, then the first node is restarted - the old leader's acks=1 tail, which no follower had, never comes back at offsets other messages took; a broker restarted behind is in the ISR only once it has caught up, so when it is elected next every message acknowledged with acks=all is at its offset; the new leader's first fetch answer reaches past what was acknowledged before the failover; a leader that got its records by replication answers filtered fetches with the model's matches; after the first node's restart no leader epoch goes back and no dead broker leads or is in the ISR",
+      "covers": [
+        "fault:7"
       ],
       "needs": [
         "process-control"
