@@ -70,7 +70,7 @@ export const MUTANTS = [
   {
     name: 'ack-before-commit-log',
     breaks: 'KV-I5',
-    description: 'writes are acknowledged from the memtable; the commit log is written a second later',
+    description: 'writes are acknowledged from the memtable; the commit log is written every 5 s',
   },
   {
     name: 'replicas-on-one-node',
