@@ -76,6 +76,24 @@ export async function waitForState(
   }
 }
 
+/** Waits until another broker than `killed` leads partition `p` (within 30 s, scaled), or fails saying so. */
+export function waitForNewLeader(
+  ctx: CheckContext,
+  api: MqApi,
+  topic: string,
+  p: number,
+  killed: string,
+): Promise<Topic> {
+  return waitForState(
+    ctx,
+    api,
+    topic,
+    30_000,
+    (x) => x.partitionStates[p]!.leader !== killed,
+    `${topic}/${p}: no new leader after ${killed} was killed`,
+  );
+}
+
 /** acks=all until answered 200 (503 not_enough_replicas is retried while the ISR regrows). */
 export async function produceRetrying(
   ctx: CheckContext,

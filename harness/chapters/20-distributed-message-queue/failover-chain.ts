@@ -14,7 +14,16 @@ import {
   uniqueName,
   verifyAcked,
 } from './api.ts';
-import { bound, brokers, describe, following, onNode, stateOf, waitForState } from './cluster-client.ts';
+import {
+  bound,
+  brokers,
+  describe,
+  following,
+  onNode,
+  stateOf,
+  waitForNewLeader,
+  waitForState,
+} from './cluster-client.ts';
 
 /** Reads `p` filtered by `tag` from 0 up to its endOffset and checks the offsets answered are the model's matches. */
 async function expectFilteredMatches(
@@ -131,14 +140,7 @@ export async function failoverChain(ctx: CheckContext): Promise<void> {
     await ctx.target.resume(other);
   }
   await firstAnswerOfNewLeader(ctx, topic, p, other, committed, 10_000);
-  const t1 = await waitForState(
-    ctx,
-    api,
-    topic,
-    30_000,
-    (x) => x.partitionStates[p]!.leader !== leader,
-    `${topic}/${p}: no new leader after ${leader} was killed`,
-  );
+  const t1 = await waitForNewLeader(ctx, api, topic, p, leader);
   const l1 = t1.partitionStates[p]!.leader!;
   await verifyAcked(ctx, api, topic, acked, `after ${leader} was killed and ${l1} took over`);
   await expectFilteredMatches(ctx, api, topic, p, 'f7a', acked, `led by ${l1} after the failover`);
@@ -175,14 +177,7 @@ export async function failoverChain(ctx: CheckContext): Promise<void> {
     await ctx.target.resume(leader);
   }
   ctx.changed(`killed (kill -9) ${l1}`);
-  const t2 = await waitForState(
-    ctx,
-    api,
-    topic,
-    30_000,
-    (x) => x.partitionStates[p]!.leader !== l1,
-    `${topic}/${p}: no new leader after ${l1} was killed`,
-  );
+  const t2 = await waitForNewLeader(ctx, api, topic, p, l1);
   const l2 = t2.partitionStates[p]!.leader!;
   const epoch2 = t2.partitionStates[p]!.leaderEpoch!;
   ctx.expect(epoch2 > epochBefore, `${topic}/${p}: the leader moved to ${l2} but its epoch ${epoch2} did not grow`);

@@ -21,6 +21,7 @@ import {
   onNode,
   produceRetrying,
   stateOf,
+  waitForNewLeader,
   waitForState,
 } from './cluster-client.ts';
 
@@ -161,14 +162,7 @@ export async function leaderFailover(ctx: CheckContext): Promise<void> {
   } finally {
     await ctx.target.resume(lagging);
   }
-  const after = await waitForState(
-    ctx,
-    api,
-    topic,
-    30_000,
-    (x) => x.partitionStates[p]!.leader !== leader,
-    `${topic}/${p}: no new leader after ${leader} was killed`,
-  );
+  const after = await waitForNewLeader(ctx, api, topic, p, leader);
   const newLeader = after.partitionStates[p]!.leader!;
   await verifyAcked(ctx, api, topic, acked, `after ${leader} was killed and ${newLeader} took over`);
   // The live broker that does not lead now sends clients to the new leader, not the old (or preferred) one.
@@ -207,14 +201,7 @@ export async function leaderFailover(ctx: CheckContext): Promise<void> {
   if (newLeader !== nodes[0]) {
     await ctx.target.kill(newLeader);
     ctx.changed(`killed (kill -9) ${newLeader}`);
-    const third = await waitForState(
-      ctx,
-      api,
-      topic,
-      30_000,
-      (x) => x.partitionStates[p]!.leader !== newLeader,
-      `${topic}/${p}: no new leader after ${newLeader} was killed`,
-    );
+    const third = await waitForNewLeader(ctx, api, topic, p, newLeader);
     await verifyAcked(
       ctx,
       api,
