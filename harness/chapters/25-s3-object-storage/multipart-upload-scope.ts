@@ -52,6 +52,7 @@ export async function siblingUploadsIndependent(ctx: CheckContext, s3: S3): Prom
   const c = s3.client;
   const bucket = await freshBucket(ctx, s3, 'c7-siblings');
   const n = randomInt(2, 10_000);
+  ctx.evidence.siblingPartNumber = n; // not from the seed: recorded, so a failure says which number it used
   const ups = [
     { name: 'A (key one)', key: 'sibling/one' },
     { name: 'B (key one, a second upload)', key: 'sibling/one' },
