@@ -1,7 +1,15 @@
 // A target started from a manifest: the harness owns its processes, so it can kill -9, pause, resume and restart
 // each node with the same port and data directory, and it captures each node's output into the run's folder.
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  type WriteStream,
+} from 'node:fs';
 import { join } from 'node:path';
 import { stablePort } from '../faults/free-port.ts';
 import { spawnOwned } from '../tools/owned-processes.ts';
@@ -58,7 +66,25 @@ export class ProcessTarget implements Target {
     this.sharedDir = join(o.runDir, 'shared');
   }
 
+  /**
+   * Starts every node. A node's port is probed free and then bound by the node, and another process on the machine
+   * (a parallel run picks from the same range) can take it in between: then the node exits with EADDRINUSE, and the
+   * whole start is tried again on new ports (up to three times), the failed attempt's files kept beside it.
+   */
   static async start(o: ProcessTargetOptions): Promise<ProcessTarget> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ProcessTarget.startOnce(o);
+      } catch (e) {
+        if (attempt >= START_ATTEMPTS || !portTakenMeanwhile(join(o.runDir, 'nodes'))) throw e;
+        for (const d of ['nodes', 'shared'])
+          if (existsSync(join(o.runDir, d)))
+            renameSync(join(o.runDir, d), join(o.runDir, `${d}-port-taken-${attempt}`));
+      }
+    }
+  }
+
+  private static async startOnce(o: ProcessTargetOptions): Promise<ProcessTarget> {
     const t = new ProcessTarget(o);
     try {
       await t.prepareDependencies();
@@ -344,13 +370,27 @@ export class ProcessTarget implements Target {
 
   async close(): Promise<void> {
     await Promise.all([...this.states.keys()].map((n) => this.stop(n)));
+    const flushed: Promise<void>[] = [];
     for (const s of this.states.values()) {
       // Output a dead child had buffered in its pipes can still arrive after 'exit': detach the pipes first, so it
       // is dropped instead of written to an ended log (an uncaught "write after end" seen at load 35).
       s.child?.stdout?.unpipe(s.log);
       s.child?.stderr?.unpipe(s.log);
-      s.log.end();
+      // Written out before close() returns: a failed start reads the logs for why (portTakenMeanwhile).
+      flushed.push(new Promise<void>((resolve) => s.log.end(resolve)));
     }
+    await Promise.all(flushed);
     await Promise.all(this.proxies.map((p) => p.remove().catch(() => {})));
   }
+}
+
+/** Starts tried before a node's port taken by another process fails the start. */
+const START_ATTEMPTS = 3;
+
+/** Whether a node of a failed start exited because its port was taken (its log says EADDRINUSE). */
+function portTakenMeanwhile(nodesDir: string): boolean {
+  if (!existsSync(nodesDir)) return false;
+  return readdirSync(nodesDir)
+    .filter((f) => f.endsWith('.log'))
+    .some((f) => /EADDRINUSE/.test(readFileSync(join(nodesDir, f), 'utf8')));
 }
