@@ -24,7 +24,7 @@ import {
   onNode,
   produceRetrying,
   stateOf,
-  waitForState,
+  waitForFullIsr,
   whilePaused,
 } from './cluster-client.ts';
 import { expectAcksAllKept } from './failover.ts';
@@ -160,14 +160,7 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
   });
   // Back: the followers catch up, rejoin the ISR, and acks=all is answered again.
   acked.push(...(await produceRetrying(ctx, api, topic, p, ['after: acks all'], 30_000)));
-  await waitForState(
-    ctx,
-    api,
-    topic,
-    30_000,
-    (x) => x.partitionStates[p]!.isr?.length === 3,
-    `${topic}/${p}: the resumed followers are not back in the ISR`,
-  );
+  await waitForFullIsr(ctx, api, topic, p, `${topic}/${p}: the resumed followers are not back in the ISR`);
   await verifyAcked(ctx, api, topic, acked, 'after the followers came back');
   // One follower stopped while it has a fetch open at the leader, then acks=all at once: the leader may send the
   // record out on that fetch, but the stopped follower never appends it, so an answer 200 must find it out of the ISR
@@ -209,14 +202,7 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
       }),
     );
     acked.push(...(await produceRetrying(ctx, api, topic, p, [`after: ${stopped} stopped after a fetch`], 30_000)));
-    await waitForState(
-      ctx,
-      api,
-      topic,
-      30_000,
-      (x) => x.partitionStates[p]!.isr?.length === 3,
-      `${topic}/${p}: ${stopped}, resumed, is not back in the ISR`,
-    );
+    await waitForFullIsr(ctx, api, topic, p, `${topic}/${p}: ${stopped}, resumed, is not back in the ISR`);
   }
   await verifyAcked(ctx, api, topic, acked, 'after the followers came back again');
   ctx.evidence.partition = { partition: p, leader: s.leader, stopped: followers };

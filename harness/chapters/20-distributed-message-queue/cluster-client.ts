@@ -94,6 +94,11 @@ export function waitForNewLeader(
   );
 }
 
+/** Waits until all three replicas of partition `p` are in its ISR (within 30 s, scaled), or fails with `what`. */
+export function waitForFullIsr(ctx: CheckContext, api: MqApi, topic: string, p: number, what: string): Promise<Topic> {
+  return waitForState(ctx, api, topic, 30_000, (x) => x.partitionStates[p]!.isr?.length === 3, what);
+}
+
 /** acks=all until answered 200 (503 not_enough_replicas is retried while the ISR regrows). */
 export async function produceRetrying(
   ctx: CheckContext,

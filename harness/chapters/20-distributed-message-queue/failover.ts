@@ -21,6 +21,7 @@ import {
   onNode,
   produceRetrying,
   stateOf,
+  waitForFullIsr,
   waitForNewLeader,
   waitForState,
 } from './cluster-client.ts';
@@ -186,14 +187,7 @@ export async function leaderFailover(ctx: CheckContext): Promise<void> {
   // The old leader comes back as a follower and catches up; then the new leader dies too: whoever leads next must
   // hold every acknowledged message at its offset (the old leader's copy included, if it is chosen).
   await ctx.target.start(leader);
-  await waitForState(
-    ctx,
-    api,
-    topic,
-    30_000,
-    (x) => x.partitionStates[p]!.isr?.length === 3,
-    `${topic}/${p}: ${leader} and ${lagging} are not both back in the ISR`,
-  );
+  await waitForFullIsr(ctx, api, topic, p, `${topic}/${p}: ${leader} and ${lagging} are not both back in the ISR`);
   await expectBrokersAgree(ctx, topic, p, nodes);
   // The first node is not killed (a cluster's controller usually lives there, and the reference's is not failed
   // over yet): when it leads now, the old leader's copy is graded only by its rejoining the ISR; said in evidence.
