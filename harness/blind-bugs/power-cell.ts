@@ -16,6 +16,9 @@ export function gradingPowerCell(slug: string): string {
     );
   }
   const s = readRecordedScore(slug);
-  if (s) parts.push(`mutants (N=${s.sample}, seed ${s.seed}): ${formatScore(s.score)}`);
+  if (s)
+    parts.push(
+      `mutants (N=${s.sample}, seed ${s.seed}): ${formatScore(s.score)}${s.rescored ? `, ${s.rescored.judgedAfterRun} judged equivalent after the run` : ''}${s.regraded ? `, ${s.regraded.mutants} survivors graded again at ${s.regraded.commit ?? 'a later commit'} (${s.regraded.killed} killed)` : ''}`,
+    );
   return parts.length ? parts.join('; ') : '–';
 }

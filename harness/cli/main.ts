@@ -260,6 +260,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--real-deps', 'also mutate the Redis/PostgreSQL backends and grade with SDGRADE_*_URL')
     .option('--record', 'write the score to specs/<chapter>/mutation-score.json (checked in; shown in the README)')
     .option(
+      '--rescore',
+      're-read the saved run of --seed and move the survivors judged equivalent since (mutate-equivalent.yaml) out of its score, without grading again; a judgment whose code moved since the run is left out (exit 2)',
+    )
+    .option(
       '--variants <names>',
       'grade each mutant under these deployment variants of the reference, comma-separated (default: every variant that can run here)',
       (v) => v.split(','),

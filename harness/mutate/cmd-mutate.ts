@@ -11,7 +11,8 @@ import { timeLimit } from '../core/time-scale.ts';
 import { chapterFiles } from './chapter-files.ts';
 import { chapterGrader } from './chapter-grader.ts';
 import { equivalentsFile, loadEquivalents } from './equivalents.ts';
-import { recordScore } from './recorded-score.ts';
+import { headCommit, recordScore } from './recorded-score.ts';
+import { readRunResults, regradedReport, rescore, sameMutantToday, sourceReader } from './rescore.ts';
 import { ensureDir, renderMutateReport, runMutate } from './run-mutate.ts';
 
 export interface MutateCliOptions {
@@ -25,6 +26,10 @@ export interface MutateCliOptions {
   record?: boolean;
   /** Deployment variants to grade each mutant under (default: every variant of the chapter that can run here). */
   variants?: string[];
+  /** Re-read the saved run of --seed and apply the equivalents judged since, without grading again (rescore.ts). */
+  rescore?: boolean;
+  /** With the saved run of --seed: grade its survivors again with today's checks (after --rescore's judgments). */
+  regradeSurvivors?: boolean;
 }
 
 /**
@@ -72,8 +77,95 @@ function onlyEmbedded(v: Variant): boolean {
   );
 }
 
+function runFile(slug: string, seed: number): string {
+  return join(ensureDir(join(resultsDir, 'mutate')), `${slug}-seed${seed}.json`);
+}
+
+/** What grading a mutant needs, the same for a sampled run and for re-grading a saved run's survivors. */
+function gradingSetup(slug: string, o: MutateCliOptions, seed: number) {
+  const variants = pickVariants(slug, o, (l) => console.log(l));
+  const timeoutMs = mutantTimeLimit(o.timeoutMs);
+  if (timeoutMs !== o.timeoutMs) console.log(`time limit per mutant: ${timeoutMs} ms (SDGRADE_TIME_SCALE)`);
+  // A chapter with no declared variants grades as before: one baseline, the reference as deployed.
+  const graded = variants.length > 1 || (variants[0] && variants[0] !== 'default');
+  if (graded) console.log(`grading each mutant under the variants whose run reaches its code: ${variants.join(', ')}`);
+  return {
+    timeoutMs,
+    grade: chapterGrader(slug, {
+      runs: o.runs,
+      seed,
+      realDeps: Boolean(o.realDeps),
+      manifestName: (variant) => variantManifestName(chapterModule(slug), variant),
+    }),
+    log: (l: string) => console.log(l),
+    ...(graded ? { variants } : {}),
+  };
+}
+
+async function cmdRescore(slug: string, o: MutateCliOptions): Promise<number> {
+  if (o.seed === undefined) throw new Error('--rescore needs --seed: the seed of the saved run to rescore');
+  const file = runFile(slug, o.seed);
+  const run = readRunResults(file);
+  const equivalents = loadEquivalents(slug);
+  const r = rescore(run, equivalents, sourceReader(rootDir));
+  console.log(`rescore ${file} with ${equivalentsFile(slug)} (${equivalents.size} entries)`);
+  for (const k of r.applied) console.log(`  now equivalent: ${k}`);
+  for (const s of r.stale) console.log(`  left as it was: ${s.key} (${s.why}; run again to judge it)`);
+  let report = r.report;
+  let regraded: { at: string; commit: string | null; mutants: number; killed: number } | undefined;
+  if (o.regradeSurvivors) {
+    const open = report.mutants.filter((m) => m.status === 'survived' || m.status === 'no-coverage');
+    console.log(`re-grading the run's ${open.length} open mutants with today's checks and reference`);
+    const today = new Map<string, string>(); // today's mutant id -> the run's key
+    const graded = await runMutate({
+      root: rootDir,
+      files: run.files,
+      sample: open.length,
+      seed: o.seed,
+      equivalents: new Map(),
+      ...gradingSetup(slug, o, o.seed),
+      pick: (population) =>
+        open.flatMap((m) => {
+          const t = sameMutantToday(m, population);
+          if (!t) console.log(`  not in today's code (left as the run found it): ${m.key}`);
+          else today.set(t.id, m.key);
+          return t ? [t] : [];
+        }),
+    });
+    const byRunKey = new Map(graded.mutants.map((g) => [today.get(g.id), g]));
+    const commit = headCommit();
+    report = regradedReport(report, byRunKey, commit);
+    regraded = {
+      at: new Date().toISOString().slice(0, 10),
+      commit,
+      mutants: byRunKey.size,
+      killed: [...byRunKey.values()].filter((g) => g.status === 'killed' || g.status === 'timeout').length,
+    };
+  }
+  const rescoredAt = new Date().toISOString();
+  const commit = run.commit ?? undefined;
+  writeFileSync(
+    file,
+    `${JSON.stringify({ ...run, ...report, chapter: slug, ...(commit ? { commit } : {}), rescoredAt, ...(regraded ? { regraded } : {}) }, null, 2)}\n`,
+  );
+  console.log(`\n${renderMutateReport(report)}\n\nwritten: ${file}`);
+  if (o.record) {
+    const f = recordScore(slug, report, new Date(), {
+      ...(run.measuredAt ? { measuredAt: run.measuredAt } : {}),
+      ...(commit ? { commit } : {}),
+      rescoredAt: rescoredAt.slice(0, 10),
+      ...(regraded ? { regraded } : {}),
+    });
+    console.log(`recorded: ${f} (check it in; the README and chapter table read it)`);
+  }
+  return r.stale.length ? 2 : 0;
+}
+
 export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<number> {
   const slug = resolveBuiltChapter(chapter);
+  if (o.rescore || o.regradeSurvivors) return cmdRescore(slug, o);
+  const commit = headCommit();
+  const measuredAt = new Date().toISOString().slice(0, 10);
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
   const files = chapterFiles(rootDir, slug, { ...(o.files ? { glob: o.files } : {}), realDeps: Boolean(o.realDeps) });
   if (!files.length) throw new Error(`no files of reference/${slug} match ${o.files ?? 'the default core set'}`);
@@ -81,34 +173,26 @@ export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<n
   console.log(`mutate ${slug}: seed ${seed} (replay with --seed ${seed}), ${files.length} files:`);
   for (const f of files) console.log(`  ${f}`);
   console.log(`equivalent survivors read from ${equivalentsFile(slug)} (${equivalents.size})`);
-  const variants = pickVariants(slug, o, (l) => console.log(l));
-  const timeoutMs = mutantTimeLimit(o.timeoutMs);
-  if (timeoutMs !== o.timeoutMs) console.log(`time limit per mutant: ${timeoutMs} ms (SDGRADE_TIME_SCALE)`);
-  // A chapter with no declared variants grades as before: one baseline, the reference as deployed.
-  if (variants.length > 1 || (variants[0] && variants[0] !== 'default'))
-    console.log(`grading each mutant under the variants whose run reaches its code: ${variants.join(', ')}`);
   const report = await runMutate({
     root: rootDir,
     files,
     sample: o.sample,
     seed,
-    timeoutMs,
     equivalents,
-    grade: chapterGrader(slug, {
-      runs: o.runs,
-      seed,
-      realDeps: Boolean(o.realDeps),
-      manifestName: (variant) => variantManifestName(chapterModule(slug), variant),
-    }),
-    log: (l) => console.log(l),
-    ...(variants.length > 1 || (variants[0] && variants[0] !== 'default') ? { variants } : {}),
+    ...gradingSetup(slug, o, seed),
   });
   console.log(`\n${renderMutateReport(report)}`);
-  const out = join(ensureDir(join(resultsDir, 'mutate')), `${slug}-seed${seed}.json`);
-  writeFileSync(out, `${JSON.stringify({ chapter: slug, ...report }, null, 2)}\n`);
+  const out = runFile(slug, seed);
+  // the commit and day graded, so a later --rescore records them rather than its own
+  writeFileSync(
+    out,
+    `${JSON.stringify({ chapter: slug, ...(commit ? { commit } : {}), measuredAt, ...report }, null, 2)}\n`,
+  );
   console.log(`\nwritten: ${out}`);
   if (o.record) {
-    console.log(`recorded: ${recordScore(slug, report)} (check it in; the README and chapter table read it)`);
+    console.log(
+      `recorded: ${recordScore(slug, report, new Date(), { measuredAt, ...(commit ? { commit } : {}) })} (check it in; the README and chapter table read it)`,
+    );
   }
   return report.counts.error ? 2 : 0;
 }

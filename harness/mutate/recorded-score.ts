@@ -23,9 +23,13 @@ export interface RecordedScore {
   variants?: MutateReport['variants'];
   /** For each survivor, the variants it was graded under (all of them passed every check that applies). */
   survivorsGradedUnder?: Record<string, string[]>;
+  /** Set when judgments made after the run were applied to its saved results (`--rescore`): when, and how many. */
+  rescored?: { at: string; judgedAfterRun: number };
+  /** Set when the run's open mutants were graded again with later checks (`--regrade-survivors`). */
+  regraded?: { at: string; commit: string | null; mutants: number; killed: number };
 }
 
-function headCommit(): string | null {
+export function headCommit(): string | null {
   try {
     return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
       cwd: rootDir,
@@ -42,11 +46,22 @@ export function recordedScoreFile(slug: string): string {
   return specFile(slug, 'mutation-score.json');
 }
 
-export function recordScore(slug: string, r: MutateReport, now = new Date()): string {
+export function recordScore(
+  slug: string,
+  r: MutateReport,
+  now = new Date(),
+  run?: {
+    measuredAt?: string;
+    commit?: string;
+    rescoredAt?: string;
+    regraded?: { at: string; commit: string | null; mutants: number; killed: number };
+  },
+): string {
+  const judgedAfterRun = r.mutants.filter((m) => m.judgedAfterRun).length;
   const rec: RecordedScore = {
     chapter: slug,
-    measuredAt: now.toISOString().slice(0, 10),
-    commit: headCommit(),
+    measuredAt: run?.measuredAt ?? now.toISOString().slice(0, 10),
+    commit: run?.commit ?? headCommit(),
     sample: r.sample,
     seed: r.seed,
     files: r.files,
@@ -62,6 +77,8 @@ export function recordScore(slug: string, r: MutateReport, now = new Date()): st
           ),
         }
       : {}),
+    ...(run?.rescoredAt ? { rescored: { at: run.rescoredAt, judgedAfterRun } } : {}),
+    ...(run?.regraded ? { regraded: run.regraded } : {}),
   };
   const f = recordedScoreFile(slug);
   writeFileSync(f, `${JSON.stringify(rec, null, 2)}\n`);

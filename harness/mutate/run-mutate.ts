@@ -57,6 +57,8 @@ export interface MutateOptions {
   log: (line: string) => void;
   /** Deployment variants to grade under, default first (absent: only the reference as deployed). */
   variants?: string[];
+  /** Which mutants of the population to grade (absent: a sample of `sample` drawn with `seed`). */
+  pick?: (population: MutantInfo[]) => MutantInfo[];
 }
 
 export interface MutantRecord extends MutantInfo {
@@ -71,6 +73,12 @@ export interface MutantRecord extends MutantInfo {
   gradedUnder?: string[];
   /** The checks each run graded it with, when fewer than all (only those that reach its code), by variant. */
   checks?: Record<string, string[]>;
+  /** Judged equivalent after the run and moved out of the score by `--rescore` (see rescore.ts). */
+  judgedAfterRun?: boolean;
+  /** The judgment's key, when it names the line the same code has moved to since the run. */
+  judgedAs?: string;
+  /** Graded again by `--regrade-survivors` at this commit (the run had left it open). */
+  regradedAt?: string;
 }
 
 export interface VariantBaseline {
@@ -114,7 +122,7 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
   const population = inst.mutants.filter((m) => !switches.get(m.file)?.has(m.start.line));
   const onSwitches = inst.mutants.length - population.length;
   o.log(
-    `instrumented ${o.files.length} files: ${inst.mutants.length} mutants, ${onSwitches} of them on hand-written mutant switches (left out); sampling ${Math.min(o.sample, population.length)} with seed ${o.seed}`,
+    `instrumented ${o.files.length} files: ${inst.mutants.length} mutants, ${onSwitches} of them on hand-written mutant switches (left out); ${o.pick ? 'grading the ones picked' : `sampling ${Math.min(o.sample, population.length)} with seed ${o.seed}`}`,
   );
   const ws = makeWorkspace(o.root, inst.files);
   const variantNames: (string | undefined)[] = o.variants?.length ? o.variants : [undefined];
@@ -210,7 +218,7 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
         ...(Object.keys(subsets).length ? { checks: subsets } : {}),
       };
     };
-    const picked = sampleMutants(population, o.sample, o.seed);
+    const picked = o.pick ? o.pick(population) : sampleMutants(population, o.sample, o.seed);
     const records: MutantRecord[] = [];
     const started = performance.now();
     for (const [i, m] of picked.entries()) {
@@ -264,7 +272,7 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
   }
 }
 
-function countOf(rs: readonly MutantRecord[]): Record<MutantStatus, number> {
+export function countOf(rs: readonly MutantRecord[]): Record<MutantStatus, number> {
   const c: Record<MutantStatus, number> = {
     killed: 0,
     timeout: 0,
