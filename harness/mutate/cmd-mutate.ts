@@ -112,7 +112,8 @@ async function cmdRescore(slug: string, o: MutateCliOptions): Promise<number> {
   for (const k of r.applied) console.log(`  now equivalent: ${k}`);
   for (const s of r.stale) console.log(`  left as it was: ${s.key} (${s.why}; run again to judge it)`);
   let report = r.report;
-  let regraded: { at: string; commit: string | null; mutants: number; killed: number } | undefined;
+  // a regrade done by an earlier call stays part of the run's record
+  let regraded: { at: string; commit: string | null; mutants: number; killed: number } | undefined = run.regraded;
   if (o.regradeSurvivors) {
     const open = report.mutants.filter((m) => m.status === 'survived' || m.status === 'no-coverage');
     console.log(`re-grading the run's ${open.length} open mutants with today's checks and reference`);

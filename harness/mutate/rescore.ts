@@ -97,9 +97,15 @@ export function rescore(
   return { report: { ...report, mutants, counts: countOf(mutants), score: scoreOf(mutants) }, applied, stale };
 }
 
-export function readRunResults(
-  file: string,
-): MutateReport & { chapter?: string; commit?: string; measuredAt?: string } {
+/** A run's results file: the report, the commit and day it graded, and what later calls did to it. */
+export type SavedRun = MutateReport & {
+  chapter?: string;
+  commit?: string;
+  measuredAt?: string;
+  regraded?: { at: string; commit: string | null; mutants: number; killed: number };
+};
+
+export function readRunResults(file: string): SavedRun {
   if (!existsSync(file))
     throw new Error(`no saved run at ${file}: --rescore re-reads a run of this machine; run the sample first`);
   return JSON.parse(readFileSync(file, 'utf8')) as MutateReport & {
