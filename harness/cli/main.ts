@@ -264,6 +264,10 @@ export async function main(argv: string[]): Promise<number> {
       're-read the saved run of --seed and move the survivors judged equivalent since (mutate-equivalent.yaml) out of its score, without grading again; a judgment whose code moved since the run is left out (exit 2)',
     )
     .option(
+      '--regrade-survivors',
+      "with the saved run of --seed: after --rescore's judgments, grade its open mutants again with today's checks (those whose code still stands) and keep the run's kills",
+    )
+    .option(
       '--variants <names>',
       'grade each mutant under these deployment variants of the reference, comma-separated (default: every variant that can run here)',
       (v) => v.split(','),
