@@ -4,6 +4,8 @@
 // when SDGRADE_DATABASE_URL is set, on PostgreSQL. In process and not over HTTP: the strategies differ only inside
 // the store's transaction, which the HTTP service around it would drown on two shared cores, and their rollbacks and
 // retries happen inside the service, where only the store sees them (spec README, section 6).
+// Then the book's "1,000 times bigger" case: one shard (one store) per strategy against its 1,875 per shard
+// (shard-capacity.ts).
 import type { MutantName } from '../../../reference/23-hotel-reservation/mutants.ts';
 import { STRATEGIES, type Strategy } from '../../../reference/23-hotel-reservation/room-taker.ts';
 import type { BenchRun } from '../../core/bench-run.ts';
@@ -11,6 +13,13 @@ import { gradeTarget } from '../../core/grade-target.ts';
 import type { Profile } from '../../core/load-run.ts';
 import { loadTargets } from '../../core/resolve-targets.ts';
 import type { TargetResult } from '../../results/types.ts';
+import {
+  CAPACITY_SETTINGS,
+  gradeShardTarget,
+  measureShard,
+  type ShardMeasurement,
+  shardsTarget,
+} from './shard-capacity.ts';
 import {
   abortRate,
   type CellResult,
@@ -206,8 +215,67 @@ export function strategyTargets(cmp: Comparison, profile: Profile, settings: Cel
   return [invariant, rollbacks, ...throughputs];
 }
 
+/** The "1,000 times bigger" targets: per store, each strategy's shard graded, and the shards the book would need. */
+const SHARD_IDS: Record<StoreKind, { strategies: Record<Strategy, string>; shards: string }> = {
+  sqlite: { strategies: { pessimistic: 'HR-T15', optimistic: 'HR-T16', constraint: 'HR-T17' }, shards: 'HR-T21' },
+  postgres: { strategies: { pessimistic: 'HR-T18', optimistic: 'HR-T19', constraint: 'HR-T20' }, shards: 'HR-T22' },
+};
+
+export interface ShardRun {
+  measured: ShardMeasurement[];
+  notMeasured: Partial<Record<StoreKind, string>>;
+}
+
+/** One shard per store (shard-capacity.ts); PostgreSQL not measured without SDGRADE_DATABASE_URL, or unreachable. */
+export async function measureShards(o: {
+  settings: CellSettings;
+  onProgress: (line: string) => void;
+  databaseUrl?: string | undefined;
+  stores?: readonly StoreKind[];
+  mutants?: Partial<Record<Strategy, MutantName>>;
+}): Promise<ShardRun> {
+  const run: ShardRun = { measured: [], notMeasured: {} };
+  for (const store of o.stores ?? (['sqlite', 'postgres'] as const)) {
+    if (store === 'postgres' && !o.databaseUrl) {
+      run.notMeasured.postgres = 'needs SDGRADE_DATABASE_URL (a real PostgreSQL)';
+      continue;
+    }
+    try {
+      run.measured.push(
+        await measureShard({
+          store,
+          settings: o.settings,
+          databaseUrl: o.databaseUrl,
+          onProgress: o.onProgress,
+          ...(o.mutants ? { mutants: o.mutants } : {}),
+        }),
+      );
+    } catch (e) {
+      if (store !== 'postgres' || !/cannot connect/.test((e as Error).message)) throw e;
+      run.notMeasured.postgres = `SDGRADE_DATABASE_URL is set but PostgreSQL could not be reached: ${(e as Error).message}`;
+    }
+  }
+  return run;
+}
+
+export function shardTargets(run: ShardRun, profile: Profile): TargetResult[] {
+  const t = loadTargets('23-hotel-reservation');
+  return (['sqlite', 'postgres'] as const).flatMap((s) => {
+    const m = run.measured.find((x) => x.store === s);
+    const why = run.notMeasured[s];
+    return [
+      ...STRATEGIES.map((strategy) =>
+        gradeShardTarget(t[SHARD_IDS[s].strategies[strategy]]!, m?.cells[strategy], m?.yardstick, profile, why),
+      ),
+      shardsTarget(t[SHARD_IDS[s].shards]!, m, profile, why),
+    ];
+  });
+}
+
 export const benchHotelReservation: BenchRun = async ({ profile, onProgress }) => {
   const settings = SETTINGS[profile];
-  const cmp = await compareStrategies({ settings, onProgress, databaseUrl: process.env['SDGRADE_DATABASE_URL'] });
-  return strategyTargets(cmp, profile, settings);
+  const databaseUrl = process.env['SDGRADE_DATABASE_URL'];
+  const cmp = await compareStrategies({ settings, onProgress, databaseUrl });
+  const shards = await measureShards({ settings: CAPACITY_SETTINGS[profile], onProgress, databaseUrl });
+  return [...strategyTargets(cmp, profile, settings), ...shardTargets(shards, profile)];
 };

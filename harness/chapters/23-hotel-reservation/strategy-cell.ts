@@ -78,7 +78,7 @@ export interface CellResult {
 }
 
 /** A store opened for one cell, with its transactions counted. */
-interface OpenedStore {
+export interface OpenedStore {
   store: HotelStore;
   db: CountingDb;
   close(): Promise<void>;
@@ -128,7 +128,7 @@ class CountingDb implements Db {
 }
 
 /** A fresh store for one cell: a new SQLite file, or a new PostgreSQL schema dropped afterwards. */
-async function openStore(
+export async function openStore(
   kind: StoreKind,
   strategy: Strategy,
   mutant: MutantName | undefined,
@@ -209,7 +209,7 @@ export function contentionProfile(contention: Contention, attempts: number, rand
   };
 }
 
-function p99(xs: number[]): number {
+export function p99(xs: number[]): number {
   if (!xs.length) return 0;
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.max(0, Math.ceil(s.length * 0.99) - 1)]! * 10) / 10;

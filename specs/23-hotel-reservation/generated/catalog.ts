@@ -33,7 +33,15 @@ export const targetIds = [
   "HR-T11",
   "HR-T12",
   "HR-T13",
-  "HR-T14"
+  "HR-T14",
+  "HR-T15",
+  "HR-T16",
+  "HR-T17",
+  "HR-T18",
+  "HR-T19",
+  "HR-T20",
+  "HR-T21",
+  "HR-T22"
 ] as const;
 export type TargetId = (typeof targetIds)[number];
 export const catalog = {
@@ -320,6 +328,84 @@ export const catalog = {
       "unit": "reservations/s",
       "op": "info",
       "origin": "As HR-T10, on PostgreSQL (SDGRADE_DATABASE_URL)."
+    },
+    {
+      "id": "HR-T15",
+      "title": "One shard on the embedded SQLite, pessimistic locking, low contention, saturated - committed reservations per second, every attempt 201 and the invariant kept, beside a one-statement transaction of the same clients on the same store (beyond this machine when that carries fewer than 1,875/s)",
+      "metric": "shard_sqlite_pessimistic_reservations_per_second",
+      "unit": "reservations/s",
+      "op": ">=",
+      "value": 1875,
+      "profile": "full",
+      "origin": "The book's \"1,000 times bigger\" case: \"Assuming, QPS is 30,000, after sharding the database in 16 shards, each shard handles 1875 QPS, which is within a single MySQL cluster's load capacity.\" Every one of a shard's 1,875 queries taken as a reservation (the write, the costly one): the strict reading. The book's funnel puts 3,000 of the 1,000-times traffic's requests per second in reservations (1,000 x 3/s), 187.5 per shard, reported beside."
+    },
+    {
+      "id": "HR-T16",
+      "title": "As HR-T15, optimistic locking",
+      "metric": "shard_sqlite_optimistic_reservations_per_second",
+      "unit": "reservations/s",
+      "op": ">=",
+      "value": 1875,
+      "profile": "full",
+      "origin": "As HR-T15."
+    },
+    {
+      "id": "HR-T17",
+      "title": "As HR-T15, the database constraint",
+      "metric": "shard_sqlite_constraint_reservations_per_second",
+      "unit": "reservations/s",
+      "op": ">=",
+      "value": 1875,
+      "profile": "full",
+      "origin": "As HR-T15."
+    },
+    {
+      "id": "HR-T18",
+      "title": "As HR-T15, on PostgreSQL (SDGRADE_DATABASE_URL), pessimistic locking",
+      "metric": "shard_postgres_pessimistic_reservations_per_second",
+      "unit": "reservations/s",
+      "op": ">=",
+      "value": 1875,
+      "profile": "full",
+      "origin": "As HR-T15, on PostgreSQL, the nearest to the book's MySQL cluster here."
+    },
+    {
+      "id": "HR-T19",
+      "title": "As HR-T18, optimistic locking",
+      "metric": "shard_postgres_optimistic_reservations_per_second",
+      "unit": "reservations/s",
+      "op": ">=",
+      "value": 1875,
+      "profile": "full",
+      "origin": "As HR-T18."
+    },
+    {
+      "id": "HR-T20",
+      "title": "As HR-T18, the database constraint",
+      "metric": "shard_postgres_constraint_reservations_per_second",
+      "unit": "reservations/s",
+      "op": ">=",
+      "value": 1875,
+      "profile": "full",
+      "origin": "As HR-T18."
+    },
+    {
+      "id": "HR-T21",
+      "title": "Shards of the embedded SQLite the book's 30,000 QPS would need, every query taken as a reservation, at the fastest strategy's rate of HR-T15..T17 (beside the book's 16)",
+      "metric": "shards_needed_sqlite",
+      "unit": "shards",
+      "op": "info",
+      "value": 16,
+      "origin": "The book: 30,000 QPS over 16 shards by hotel ID. 30,000 divided by one shard's measured reservations per second, rounded up; the reason gives each strategy's, and the shards the book's 3,000 reservations/s alone would need."
+    },
+    {
+      "id": "HR-T22",
+      "title": "As HR-T21, shards of PostgreSQL at the fastest strategy's rate of HR-T18..T20",
+      "metric": "shards_needed_postgres",
+      "unit": "shards",
+      "op": "info",
+      "value": 16,
+      "origin": "As HR-T21."
     }
   ]
 } as const;
