@@ -177,6 +177,19 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
         return reply.code(200).send(describe(job));
       },
 
+      async getContent(request, reply) {
+        const { crawlId, contentHash } = request.params as { crawlId: string; contentHash: string };
+        jobOr404(crawlId);
+        // MUTANT contents-any-crawl: the content looked up by hash alone, so another job's content is served.
+        const c = await fromStore(store.content(crawlId, contentHash, mutant === 'contents-any-crawl'));
+        if (!c) throw new ProblemError(404, 'content_not_found', `crawl ${crawlId} stored no content ${contentHash}`);
+        // Only HTML pages are stored, so a recorded type is an HTML one; a row without its page falls back to HTML.
+        return reply
+          .code(200)
+          .type(c.contentType ?? 'text/html')
+          .send(c.bytes);
+      },
+
       async listPages(request, reply) {
         const { crawlId } = request.params as { crawlId: string };
         const q = request.query as { after?: number; limit?: number };

@@ -296,6 +296,11 @@ export class CrawlJob {
     const record = page;
     if (this.mutant === 'content-seen-in-memory' && record.outcome === 'stored' && record.contentHash !== null)
       this.storedHere.set(record.contentHash, record.url);
+    // MUTANT content-stored-decoded: the content stored as the body decoded as UTF-8 and encoded again (invalid bytes
+    // become EF BF BD). MUTANT content-nul-truncated: the content stored up to its first NUL byte.
+    if (html !== null && this.mutant === 'content-stored-decoded') html = Buffer.from(html.toString('utf8'), 'utf8');
+    if (html !== null && this.mutant === 'content-nul-truncated' && html.includes(0))
+      html = html.subarray(0, html.indexOf(0));
     // MUTANT content-as-text: the content handed to the store as text decoded from UTF-8 (as before bytea): PostgreSQL
     // refuses a NUL byte in it, so the record of such a page fails and is tried again forever.
     const content = this.mutant === 'content-as-text' && html !== null ? html.toString('utf8') : html;

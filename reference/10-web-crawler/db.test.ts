@@ -1,6 +1,6 @@
-// The content store keeps a page's bytes as served (issue 22), and a PostgreSQL schema of the version before (contents
-// as text) is migrated at start, its rows kept: what no check of the harness can see (the API serves hashes, not
-// contents, and an implementation's schema is its own). SQLite always; PostgreSQL when TEST_DATABASE_URL is set.
+// The content store keeps a page's bytes as served (issue 22; WC-I10 reads them over the wire through getContent), and
+// a PostgreSQL schema of the version before (contents as text) is migrated at start, its rows kept: what no check of
+// the harness can see (an implementation's schema is its own). SQLite always; PostgreSQL when TEST_DATABASE_URL is set.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +37,11 @@ async function storesBytes(store: CrawlStore): Promise<void> {
       hash,
     ]);
     expect(Buffer.from(row!.html).equals(body), `content ${i} stored as its bytes`).toBe(true);
+    // What getContent serves: the same bytes with the page's content type; another job's store does not have it.
+    const served = await store.content('j', hash);
+    expect(served?.bytes.equals(body), `content ${i} read back as its bytes`).toBe(true);
+    expect(served?.contentType).toBe('text/html');
+    expect(await store.content('other-job', hash)).toBeNull();
   }
 }
 
@@ -104,6 +109,9 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL content store', () => {
         expect(Buffer.from(row!.html).equals(Buffer.from(html, 'utf8')), `${pageUrl} kept as its UTF-8 bytes`).toBe(
           true,
         );
+        // A migrated row has no page row in this hand-made schema: served as its bytes, with no recorded type.
+        const served = await store.content('j', hash);
+        expect(served?.bytes.equals(Buffer.from(html, 'utf8'))).toBe(true);
       }
       await storesBytes(store);
     } finally {

@@ -236,6 +236,23 @@ export const MUTANTS = [
     description:
       'while the store does not answer the job keeps starting new fetches (their records wait for it), instead of waiting for it',
   },
+  {
+    name: 'content-stored-decoded',
+    breaks: 'WC-I10',
+    description:
+      'the content is stored as the body decoded as UTF-8 and encoded again, so bytes that are not UTF-8 come back as EF BF BD (the hash is still of the bytes served)',
+  },
+  {
+    name: 'content-nul-truncated',
+    breaks: 'WC-I10',
+    description: 'the content is stored up to its first NUL byte, as a C string would keep it',
+  },
+  {
+    name: 'contents-any-crawl',
+    breaks: 'WC-I10',
+    description:
+      'getContent looks a content up by its hash alone, so a content another job stored is served for this one',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -169,6 +169,28 @@ export class CrawlStore {
     return r?.url ?? null;
   }
 
+  /**
+   * A content this job stored, as its bytes, with the content type recorded for the page that stored it (getContent).
+   * Null when this job stored no content of this hash, whatever another job stored.
+   */
+  async content(
+    job: string,
+    hash: string,
+    anyJob = false,
+  ): Promise<{ bytes: Buffer; contentType: string | null } | null> {
+    // anyJob: the contents-any-crawl mutant's lookup, by hash alone.
+    const [r] = await this.db.all<{ html: Uint8Array | string; body: string | null }>(
+      `SELECT c.html, p.body FROM contents c LEFT JOIN pages p ON p.job = c.job AND p.url = c.url
+       WHERE ${anyJob ? '' : 'c.job = ? AND '}c.hash = ? LIMIT 1`,
+      anyJob ? [hash] : [job, hash],
+    );
+    if (!r) return null;
+    // A row of the old text schema on SQLite comes back as a string: its UTF-8 bytes are what that version stored.
+    const bytes = typeof r.html === 'string' ? Buffer.from(r.html, 'utf8') : Buffer.from(r.html);
+    const contentType = r.body === null ? null : (JSON.parse(r.body) as PageRecord).contentType;
+    return { bytes, contentType };
+  }
+
   async pages(job: string, after: number, limit: number): Promise<{ pages: PageRecord[]; next: number | null }> {
     const rows = await this.db.all<{ seq: number | string; body: string }>(
       'SELECT seq, body FROM pages WHERE job = ? AND seq > ? ORDER BY seq LIMIT ?',

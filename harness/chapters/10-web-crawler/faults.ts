@@ -3,10 +3,12 @@
 // kill lands while a fetch is in flight (the web's hanging page, which holds its fetch for the fetch timeout): a fetch
 // in flight at a kill was never recorded, so the job must still list that URL at the end (its frontier entry may go
 // only with its record). The hanging host's root is stored before the kill and a copy of its bytes is met only after
-// it, so content seen must span the restart: each content stored once over both runs, the others its duplicates.
+// it, so content seen must span the restart: each content stored once over both runs, the others its duplicates, and
+// each served by getContent as the bytes the web sent.
 import { performance } from 'node:perf_hooks';
 import type { CheckContext } from '../../core/check-context.ts';
 import { timeLimit } from '../../core/time-scale.ts';
+import { expectContentsServed } from './contents.ts';
 import { CRAWL, getJob, listAllPages, type Page, startJob, waitDone } from './crawl.ts';
 import { expectStoredIsTheModel } from './db-restart.ts';
 import { expectedFetches, generateWeb, HANG_HOST, isTrap, WebUnderTest } from './web.ts';
@@ -75,6 +77,8 @@ export async function killAndResume(ctx: CheckContext): Promise<void> {
     const listed = await listAllPages(ctx, job.id);
     expectStoredIsTheModel(ctx, web, seed, listed, inFlight ? 'killed with a fetch in flight,' : 'killed mid-crawl,');
     expectContentSeenOnce(ctx, listed);
+    // The content store across the kill: every content of both runs served as the bytes the web sent (WC-I10's rule).
+    ctx.evidence['contentsServed'] = await expectContentsServed(ctx, job.id, listed, web.hits, 'after resuming');
     // The job's progress spans the restart: it counts every page it lists, those fetched before the kill included.
     ctx.expect(
       done.progress['fetched'] === listed.length,

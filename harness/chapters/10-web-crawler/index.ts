@@ -9,6 +9,7 @@ import type { ChapterModule } from '../chapter-module.ts';
 import { benchWebCrawler } from './bench.ts';
 import { pageBudget } from './budget.ts';
 import { crawlConformance, readinessConformance } from './conformance.ts';
+import { contentsServed } from './contents.ts';
 import { databaseRestart } from './db-restart.ts';
 import { killAndResume } from './faults.ts';
 import { loadWebCrawler } from './load.ts';
@@ -41,6 +42,7 @@ export const webCrawler: ChapterModule<CheckId> = {
     'WC-I7': completeness,
     'WC-I8': stopThenResume,
     'WC-I9': pageBudget,
+    'WC-I10': contentsServed,
     'WC-F1': killAndResume,
     'WC-F2': databaseRestart,
     'WC-F3': stopResumeAcrossRestart,

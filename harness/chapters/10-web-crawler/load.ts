@@ -44,7 +44,7 @@ interface Phase {
 async function crawlPhase(ctx: LoadRunContext, name: 'rate' | 'politeness'): Promise<Phase> {
   const { hosts, delayMs } = PHASES[ctx.profile][name];
   const w = windows[ctx.profile];
-  const web = await WebUnderTest.start(loadWeb(hosts));
+  const web = await WebUnderTest.start(loadWeb(hosts), { keepBodies: false });
   try {
     ctx.onProgress(
       `k6 ${ctx.profile} profile, ${name} crawl of ${hosts} hosts at ${delayMs} ms delay (about ${w.warmupS + w.measureS} s)`,

@@ -40,6 +40,8 @@ export interface Hit {
   end: number | null;
   /** The crawler closed the connection before an answer (its timeout): `end` is when this process noticed. */
   closedByCrawler?: boolean;
+  /** The bytes of an HTML page's body exactly as this server sent them (what a content store must hold). */
+  served?: Buffer;
 }
 
 type Response =
@@ -316,7 +318,9 @@ export class WebUnderTest {
     readonly port: number,
   ) {}
 
-  static async start(model: WebModel): Promise<WebUnderTest> {
+  /** keepBodies: record each HTML body served on its hit (off for the load web's thousands of pages). */
+  static async start(model: WebModel, o: { keepBodies?: boolean } = {}): Promise<WebUnderTest> {
+    const keepBodies = o.keepBodies ?? true;
     let web: WebUnderTest | undefined;
     const server = createServer((req, res) => {
       const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
@@ -345,8 +349,11 @@ export class WebUnderTest {
           hit.end = null; // never answers; the crawler's timeout must end it
           return;
         }
-        if (r.kind === 'html') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(r.body);
-        else if (r.kind === 'other') res.writeHead(200, { 'content-type': r.type }).end(r.body);
+        if (r.kind === 'html') {
+          const bytes = Buffer.from(r.body);
+          if (keepBodies) hit.served = bytes;
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(bytes);
+        } else if (r.kind === 'other') res.writeHead(200, { 'content-type': r.type }).end(r.body);
         else if (r.kind === 'redirect') res.writeHead(r.status, { location: r.location }).end();
         else res.writeHead(r.status, { 'content-type': 'text/plain' }).end(`status ${r.status}`);
       };

@@ -14,6 +14,7 @@ export const checkIds = [
   "WC-I7",
   "WC-I8",
   "WC-I9",
+  "WC-I10",
   "WC-F1",
   "WC-F2",
   "WC-F3"
@@ -73,6 +74,7 @@ export const catalog = {
         "startCrawl",
         "getCrawl",
         "listPages",
+        "getContent",
         "stopCrawl",
         "resumeCrawl"
       ]
@@ -145,9 +147,18 @@ export const catalog = {
       ]
     },
     {
+      "id": "WC-I10",
+      "kind": "property",
+      "title": "Every content a job stored is served by getContent as exactly the bytes the web under test sent for the page (a NUL byte and invalid UTF-8 kept, never a decoded or truncated text), with an HTML content type, and pages of the same bytes under other URLs share it; a hash the job never stored is 404 content_not_found (one another job stored included), a malformed hash 400",
+      "covers": [
+        "invariant:10",
+        "getContent"
+      ]
+    },
+    {
       "id": "WC-F1",
       "kind": "fault",
-      "title": "The crawler killed (kill -9) mid-crawl, while a fetch is in flight, and started again resumes the job to done, refetches no page it had listed as fetched, lists exactly the reachable pages once each (the URL in flight at the kill included), stores each content once over both runs (a copy met after the restart of a content stored before it is its duplicate), and its progress counts the pages of both runs",
+      "title": "The crawler killed (kill -9) mid-crawl, while a fetch is in flight, and started again resumes the job to done, refetches no page it had listed as fetched, lists exactly the reachable pages once each (the URL in flight at the kill included), stores each content once over both runs (a copy met after the restart of a content stored before it is its duplicate) and serves every one as the bytes the web sent, and its progress counts the pages of both runs",
       "covers": [
         "fault:1"
       ],

@@ -34,6 +34,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/crawls/{crawlId}/contents/{contentHash}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A content the job stored (the book's content storage), by its content hash, as the exact bytes served.
+         * @description The body of the page the job stored under this hash, byte for byte as the web served it (a NUL byte and bytes that are not UTF-8 included: never a decoded or re-encoded text), with the content type recorded for that page. Pages with the same bytes under other URLs share this one content (their `duplicateOf` names the page that stored it). A hash the job never stored is 404 `content_not_found`, even when another job stored it: each job has its own content store.
+         */
+        get: operations["getContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/crawls/{crawlId}/pages": {
         parameters: {
             query?: never;
@@ -188,7 +208,7 @@ export interface components {
             [key: string]: unknown;
         };
         Page: {
-            /** @description SHA-256 of the HTML body's bytes as served (not of a decoded text: a body holding a NUL byte or bytes that are not UTF-8 is hashed, and stored, as those bytes). */
+            /** @description SHA-256 of the HTML body's bytes as served (not of a decoded text: a body holding a NUL byte or bytes that are not UTF-8 is hashed, and stored, as those bytes); `getContent` serves the stored bytes by it. */
             contentHash: string | null;
             contentType: string | null;
             depth: number;
@@ -506,6 +526,51 @@ export interface operations {
                      *       "code": "crawl_not_found"
                      *     }
                      */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A `contentHash` of a page the job lists (SHA-256, 64 lowercase hexadecimal digits).
+                 * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+                 */
+                contentHash: string;
+                /**
+                 * @description The job's ID, as `startCrawl` answered it.
+                 * @example c-1
+                 */
+                crawlId: components["parameters"]["CrawlId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored bytes, exactly; `Content-Type` is the one recorded for the page that stored them (an HTML type: only HTML pages are stored). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html><body><h1>Mirrored notice</h1></body></html> */
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description No such job (code `crawl_not_found`), or no content of this hash stored by this job (code `content_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
