@@ -13,6 +13,7 @@
 // script, so nothing is answered from, or added to, an emptied Redis.
 import { Redis } from 'ioredis';
 import { type Board, BoardLost, type Entry, rankStretch, type Standing } from './board.ts';
+import type { MutantName } from './mutants.ts';
 import { type ShardBounds, shardCount, shardOf } from './shards.ts';
 
 /** As board-redis.ts: a Redis kept away is 503 promptly, never a request held. */
@@ -90,6 +91,37 @@ end
 return {1, total, higher, flat}
 `;
 
+/** A mutant's script: the reference's with one piece changed; a piece no longer in the script is an error, not a no-op. */
+function mutated(script: string, piece: string, by: string): string {
+  if (!script.includes(piece)) throw new Error(`the mutant's piece is not in the script: ${piece}`);
+  return script.replace(piece, by);
+}
+
+/** The scripts a mutant changes (each a Redis twin of the embedded sharded board's mutant of the same name). */
+function scriptsFor(mutant: MutantName | undefined): { increment: string; standing: string; range: string } {
+  return {
+    // MUTANT redis-shard-move-keeps-old: the move leaves the player's old entry in the old shard.
+    increment:
+      mutant === 'redis-shard-move-keeps-old'
+        ? mutated(INCREMENT, "redis.call('ZREM', KEYS[3 + from], user)", '')
+        : INCREMENT,
+    // MUTANT redis-shard-rank-skips-higher: a rank counts the higher scores of the player's own shard only.
+    standing:
+      mutant === 'redis-shard-rank-skips-higher'
+        ? mutated(STANDING, "above + redis.call('ZCOUNT'", "redis.call('ZCOUNT'")
+        : STANDING,
+    // MUTANT redis-shard-window-stops-at-edge: a stretch not from the top ends at the edge of its first shard.
+    range:
+      mutant === 'redis-shard-window-stops-at-edge'
+        ? mutated(
+            RANGE,
+            '  offset = offset + size\n',
+            '  offset = offset + size\n  if from > 0 and #flat > 0 then break end\n',
+          )
+        : RANGE,
+  };
+}
+
 type WithScripts = Redis & {
   shardedIncrement(...args: (string | number)[]): Promise<[number, string?]>;
   shardedStanding(...args: (string | number)[]): Promise<[number, string?, number?, number?]>;
@@ -105,6 +137,7 @@ export class ShardedRedisBoard implements Board {
     url: string,
     private readonly prefix: string,
     private readonly bounds: ShardBounds,
+    mutant?: MutantName,
   ) {
     this.redis = new Redis(url, {
       lazyConnect: true,
@@ -114,9 +147,10 @@ export class ShardedRedisBoard implements Board {
       retryStrategy: (times) => Math.min(times * 50, 500),
     }) as WithScripts;
     this.n = shardCount(bounds);
-    this.redis.defineCommand('shardedIncrement', { numberOfKeys: 2 + this.n, lua: INCREMENT });
-    this.redis.defineCommand('shardedStanding', { numberOfKeys: 2 + this.n, lua: STANDING });
-    this.redis.defineCommand('shardedRange', { numberOfKeys: 1 + this.n, lua: RANGE });
+    const lua = scriptsFor(mutant);
+    this.redis.defineCommand('shardedIncrement', { numberOfKeys: 2 + this.n, lua: lua.increment });
+    this.redis.defineCommand('shardedStanding', { numberOfKeys: 2 + this.n, lua: lua.standing });
+    this.redis.defineCommand('shardedRange', { numberOfKeys: 1 + this.n, lua: lua.range });
     this.marker = `${prefix}~built`;
   }
 

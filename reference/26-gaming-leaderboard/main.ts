@@ -56,7 +56,7 @@ await runServer({
     let board: Board;
     const prefix = config.redisUrl ? `sdgrade:26:${instanceId(config.dataDir)}:` : '';
     if (config.redisUrl && sharding) {
-      const redis = new ShardedRedisBoard(config.redisUrl, prefix, sharding);
+      const redis = new ShardedRedisBoard(config.redisUrl, prefix, sharding, mutant);
       await redis.connect();
       board = redis;
     } else if (sharding) {

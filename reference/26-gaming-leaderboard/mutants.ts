@@ -241,6 +241,31 @@ export const MUTANTS = [
     env: { REDIS_URL: '' },
     manifest: SHARDED_MANIFEST,
   },
+  // Their twins in the Redis shards' Lua scripts (board-redis-sharded.ts), on the Redis the manifest names.
+  {
+    name: 'redis-shard-rank-skips-higher',
+    breaks: 'RGL-I2',
+    description:
+      "under score-range sharding on Redis, a player's rank leaves out the players of the higher shards (the standing script's ZCARDs not added)",
+    needs: ['SDGRADE_REDIS_URL'],
+    manifest: SHARDED_MANIFEST,
+  },
+  {
+    name: 'redis-shard-move-keeps-old',
+    breaks: 'RGL-I2',
+    description:
+      'under score-range sharding on Redis, the update script moves a player to another shard without the ZREM from the old one: they are listed twice',
+    needs: ['SDGRADE_REDIS_URL'],
+    manifest: SHARDED_MANIFEST,
+  },
+  {
+    name: 'redis-shard-window-stops-at-edge',
+    breaks: 'RGL-I2',
+    description:
+      'under score-range sharding on Redis, the range script ends a window (a stretch not from the top) at the edge of the shard it starts in',
+    needs: ['SDGRADE_REDIS_URL'],
+    manifest: SHARDED_MANIFEST,
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;
