@@ -13,7 +13,7 @@ import {
   type TieBreak,
 } from './board.ts';
 
-interface Key {
+export interface Key {
   score: number;
   /** null: a probe that sorts before every player of its score (user IDs are ASCII). */
   user: string | null;
@@ -22,7 +22,7 @@ interface Key {
 }
 
 /** Board order: score descending, then user ID descending (Redis's ZREVRANGE order). */
-function boardOrder(a: Key, b: Key): number {
+export function boardOrder(a: Key, b: Key): number {
   if (a.score !== b.score) return b.score - a.score;
   if (a.user === b.user) return 0;
   if (a.user === null) return -1;

@@ -12,12 +12,15 @@ import { buildApp, SPEC_URL } from './app.ts';
 import { DEFAULT_GAME_SERVER_KEY } from './auth.ts';
 import type { Board, TieBreak } from './board.ts';
 import { MemoryBoard } from './board-memory.ts';
+import { ShardedMemoryBoard } from './board-memory-sharded.ts';
 import { RedisBoard } from './board-redis.ts';
+import { ShardedRedisBoard } from './board-redis-sharded.ts';
 import { type Db, PostgresDb, SqliteDb, schemaFor } from './db.ts';
 import type { MatchHistory } from './history.ts';
 import { Leaderboard } from './leaderboard.ts';
 import { historyFor, profilesFor, redisBoardFor } from './mutant-stores.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { shardingFromEnv } from './shards.ts';
 
 export const CHAPTER = '26-gaming-leaderboard';
 
@@ -41,6 +44,9 @@ await runServer({
       throw new ConfigError('GAME_SERVER_KEY must be 1 to 200 non-space characters');
     const tieBreak = (process.env['TIE_BREAK']?.trim() || 'shared') as TieBreak;
     if (tieBreak !== 'shared' && tieBreak !== 'time') throw new ConfigError('TIE_BREAK must be shared or time');
+    // SHARDING=score-range with SHARD_BOUNDS: the board split into fixed score-range shards (shards.ts).
+    const sharding = shardingFromEnv(process.env);
+    if (sharding && tieBreak !== 'shared') throw new ConfigError('SHARDING=score-range needs TIE_BREAK=shared');
     const spec = await loadSpec(SPEC_URL);
     const log = (m: string) => console.error(m);
     const db: Db = config.databaseUrl
@@ -48,8 +54,15 @@ await runServer({
       : new SqliteDb(join(config.dataDir, 'history.sqlite'));
     const history: MatchHistory = historyFor(db, mutant);
     let board: Board;
-    if (config.redisUrl) {
-      const redis = redisBoardFor(config.redisUrl, `sdgrade:26:${instanceId(config.dataDir)}:`, mutant, tieBreak);
+    const prefix = config.redisUrl ? `sdgrade:26:${instanceId(config.dataDir)}:` : '';
+    if (config.redisUrl && sharding) {
+      const redis = new ShardedRedisBoard(config.redisUrl, prefix, sharding, mutant);
+      await redis.connect();
+      board = redis;
+    } else if (sharding) {
+      board = new ShardedMemoryBoard(sharding, mutant);
+    } else if (config.redisUrl) {
+      const redis = redisBoardFor(config.redisUrl, prefix, mutant, tieBreak);
       await redis.connect();
       board = redis;
     } else {
@@ -61,7 +74,7 @@ await runServer({
     const leaderboard = new Leaderboard(board, history, { mutant, log });
     // MUTANT start-rebuild-only-when-lost: a board that outlived the process is trusted as it is.
     if (mutant !== 'start-rebuild-only-when-lost' || (await board.lost())) await leaderboard.rebuild();
-    const redisBoard = board instanceof RedisBoard ? board : undefined;
+    const redisBoard = board instanceof RedisBoard || board instanceof ShardedRedisBoard ? board : undefined;
     readiness.dependencies = async () => ({
       history: await db.health(),
       board: redisBoard ? ((await redisBoard.ping()) ? ('up' as const) : ('down' as const)) : ('embedded' as const),
@@ -76,7 +89,14 @@ await runServer({
       logger: { level: config.logLevel },
     });
     app.log.info(
-      { dataDir: config.dataDir, history: db.kind, redis: Boolean(config.redisUrl), tieBreak, mutant: mutant ?? null },
+      {
+        dataDir: config.dataDir,
+        history: db.kind,
+        redis: Boolean(config.redisUrl),
+        tieBreak,
+        shardBounds: sharding?.lower ?? null,
+        mutant: mutant ?? null,
+      },
       'leaderboard configured',
     );
     return {

@@ -1,5 +1,8 @@
 // Deliberately broken variants of the reference, one check each (IDs from specs/26-gaming-leaderboard/catalog.yaml).
 // MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+
+/** The score-range sharded deployment (SHARDING=score-range): the sharding's own mutants start from it. */
+const SHARDED_MANIFEST = new URL('./manifest.sharded.json', import.meta.url).pathname;
 export const MUTANTS = [
   {
     name: 'health-plain-text',
@@ -212,6 +215,57 @@ export const MUTANTS = [
     // The mistake is in the embedded board: no Redis, even where one is configured (CI).
     env: { TIE_BREAK: 'time', REDIS_URL: '' },
   },
+  // Score-range sharding's own bugs, in the embedded sharded board (board-memory-sharded.ts): no Redis, even where
+  // one is configured (CI). The manifest's shard bounds put the checks' scores in several shards.
+  {
+    name: 'shard-rank-skips-higher',
+    breaks: 'RGL-I2',
+    description:
+      "under score-range sharding, a player's rank leaves out the players of the higher shards: it is their rank inside their own shard",
+    env: { REDIS_URL: '' },
+    manifest: SHARDED_MANIFEST,
+  },
+  {
+    name: 'shard-move-keeps-old',
+    breaks: 'RGL-I2',
+    description:
+      'under score-range sharding, an update that moves a player to another shard leaves their old entry in the old shard: they are listed twice',
+    env: { REDIS_URL: '' },
+    manifest: SHARDED_MANIFEST,
+  },
+  {
+    name: 'shard-window-stops-at-edge',
+    breaks: 'RGL-I2',
+    description:
+      'under score-range sharding, the window around a player (a stretch not from the top) ends at the edge of the shard it starts in instead of going on into the next',
+    env: { REDIS_URL: '' },
+    manifest: SHARDED_MANIFEST,
+  },
+  // Their twins in the Redis shards' Lua scripts (board-redis-sharded.ts), on the Redis the manifest names.
+  {
+    name: 'redis-shard-rank-skips-higher',
+    breaks: 'RGL-I2',
+    description:
+      "under score-range sharding on Redis, a player's rank leaves out the players of the higher shards (the standing script's ZCARDs not added)",
+    needs: ['SDGRADE_REDIS_URL'],
+    manifest: SHARDED_MANIFEST,
+  },
+  {
+    name: 'redis-shard-move-keeps-old',
+    breaks: 'RGL-I2',
+    description:
+      'under score-range sharding on Redis, the update script moves a player to another shard without the ZREM from the old one: they are listed twice',
+    needs: ['SDGRADE_REDIS_URL'],
+    manifest: SHARDED_MANIFEST,
+  },
+  {
+    name: 'redis-shard-window-stops-at-edge',
+    breaks: 'RGL-I2',
+    description:
+      'under score-range sharding on Redis, the range script ends a window (a stretch not from the top) at the edge of the shard it starts in',
+    needs: ['SDGRADE_REDIS_URL'],
+    manifest: SHARDED_MANIFEST,
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;
@@ -219,6 +273,7 @@ export const MUTANTS = [
   needs?: readonly string[];
   settings?: Record<string, string>;
   env?: Record<string, string>;
+  manifest?: string;
 }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -95,6 +95,38 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
         'RGL-I7': 'equal scores share a rank here, as in the default (the tie-break-time variant grades the tie-break)',
       },
     },
+    // SHARDING=score-range (manifest.sharded.json): the board in fixed score-range shards, graded by every check.
+    // Its bounds (2, 3, 4, 5, 6, 8, 10, 13, 17, 25, 50, 100: thirteen shards, narrow where the properties' scores
+    // are, 1-3 points an update and a few updates a player) put the players of one month in several shards, and
+    // RGL-I3's bursts (up to 200) and RGL-F2's big board (1-50 points) too: ranks count higher shards, updates move
+    // players between shards, windows cross shard edges (the spec README gives the count of shards each month used).
+    // On Redis (one sorted set per shard and month) where SDGRADE_REDIS_URL is set, else embedded.
+    {
+      name: 'sharded',
+      description:
+        'SHARDING=score-range (manifest.sharded.json): thirteen fixed score-range shards, on Redis sorted sets where Redis is configured',
+      env: {},
+      manifest: 'manifest.sharded.json',
+      notApplicable: {
+        'RGL-I7':
+          'equal scores share a rank (SHARDING=score-range needs TIE_BREAK=shared; tie-break-time grades the tie-break)',
+      },
+    },
+    {
+      name: 'embedded-sharded',
+      description:
+        'SHARDING=score-range (manifest.sharded.json) on the in-process board, one tree per shard, and the SQLite history',
+      env: { REDIS_URL: '', DATABASE_URL: '' },
+      manifest: 'manifest.sharded.json',
+      notApplicable: {
+        'RGL-F2':
+          'no Redis: the board is inside the process, there is no Redis to restart (sharded grades it on Redis)',
+        'RGL-F3': 'no Redis: the board is inside the process, there is no store to keep away (sharded grades it)',
+        'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
+        'RGL-I7':
+          'equal scores share a rank (SHARDING=score-range needs TIE_BREAK=shared; tie-break-time grades the tie-break)',
+      },
+    },
   ],
   load: loadLeaderboard,
   bench: benchLeaderboard,
