@@ -58,6 +58,7 @@ await runServer({
         keepTagIndexAtTruncate: mutant === 'tag-index-not-truncated', // MUTANT tag-index-not-truncated
         replicaTagsUnindexed: mutant === 'tag-index-empty-on-replica', // MUTANT tag-index-empty-on-replica
         producerNotLogged: mutant === 'producer-dedup-in-memory-only', // MUTANT producer-dedup-in-memory-only
+        producerIdIgnored: mutant === 'producer-dedup-ignores-producer', // MUTANT producer-dedup-ignores-producer
         // MUTANT producer-dedup-ignores-partition
         sharedProducers: mutant === 'producer-dedup-ignores-partition' ? new ProducerState() : undefined,
         log: (m) => (app ? app.log.warn(m) : console.error(m)),

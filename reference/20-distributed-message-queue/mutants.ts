@@ -260,6 +260,12 @@ export const MUTANTS = [
       "one producer state for every partition: a producer's first batch to a second partition is taken for a retry of its first batch to the first",
   },
   {
+    name: 'producer-dedup-ignores-producer',
+    breaks: 'MQ-C11',
+    description:
+      "one producer state for every producer of a partition: a second producer's first batch is refused (or taken for the first's retry)",
+  },
+  {
     name: 'producer-dedup-in-memory-only',
     breaks: 'MQ-F8',
     description:

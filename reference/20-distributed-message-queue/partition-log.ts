@@ -18,6 +18,8 @@ export interface PartitionOptions extends SegmentOptions {
   producerNotLogged?: boolean;
   /** MUTANT producer-dedup-ignores-partition: one producer state for every partition. */
   sharedProducers?: ProducerState | undefined;
+  /** MUTANT producer-dedup-ignores-producer: one producer state for every producer of a partition. */
+  producerIdIgnored?: boolean;
 }
 
 /** An idempotent produce's batch: its producer and the sequence of its first message. */
@@ -46,7 +48,7 @@ export class PartitionLog {
     private readonly segmentBytes: number,
     private readonly options: PartitionOptions = {},
   ) {
-    this.producers = options.sharedProducers ?? new ProducerState();
+    this.producers = options.sharedProducers ?? new ProducerState(options.producerIdIgnored);
     mkdirSync(dir, { recursive: true });
     const bases = readdirSync(dir)
       .filter((f) => /^\d{20}\.log$/.test(f))

@@ -25,9 +25,17 @@ export type SequenceCheck =
 export class ProducerState {
   private readonly batches = new Map<string, ProducedBatch[]>();
 
+  /** `ignoreProducer` only for the producer-dedup-ignores-producer mutant. */
+  constructor(private readonly ignoreProducer = false) {}
+
+  // MUTANT producer-dedup-ignores-producer: every producer's batches are kept under one key.
+  private key(producerId: string): string {
+    return this.ignoreProducer ? '' : producerId;
+  }
+
   /** What to do with a batch of `count` messages from `producerId` starting at `firstSequence`. */
   check(producerId: string, firstSequence: number, count: number): SequenceCheck {
-    const recent = this.batches.get(producerId) ?? [];
+    const recent = this.batches.get(this.key(producerId)) ?? [];
     const last = recent.at(-1);
     const expected = last ? last.firstSequence + last.count : 0;
     if (firstSequence === expected) return { kind: 'append' };
@@ -38,10 +46,10 @@ export class ProducerState {
 
   /** Records an appended batch (or the next record of one being rebuilt, when it continues the last batch). */
   add(producerId: string, batch: ProducedBatch): void {
-    const recent = this.batches.get(producerId) ?? [];
+    const recent = this.batches.get(this.key(producerId)) ?? [];
     recent.push(batch);
     if (recent.length > REMEMBERED_BATCHES) recent.shift();
-    this.batches.set(producerId, recent);
+    this.batches.set(this.key(producerId), recent);
   }
 
   clear(): void {
@@ -57,7 +65,7 @@ export class ProducerState {
   /** Takes one more record, in offset order: consecutive records of one producer and first sequence are one batch. */
   observe(r: LogRecord): void {
     if (!r.producer) return;
-    const last = this.batches.get(r.producer.id)?.at(-1);
+    const last = this.batches.get(this.key(r.producer.id))?.at(-1);
     if (last && last.firstSequence === r.producer.firstSequence && last.firstOffset + last.count === r.offset)
       last.count++;
     else
