@@ -1,4 +1,5 @@
 // The HTTP surface of chapter 20: handlers by operationId; routes, validation and errors come from the spec (kit).
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
@@ -11,7 +12,8 @@ import type { GroupCoordinator } from './group-coordinator.ts';
 import { groupHandlers } from './group-handlers.ts';
 import { registerInternalRoutes } from './internal-routes.ts';
 import type { MutantName } from './mutants.ts';
-import type { Appending } from './partition-log.ts';
+import type { Appending, BatchProducer } from './partition-log.ts';
+import type { ProducedBatch } from './producer-state.ts';
 import { type LogRecord, valueDigest } from './record.ts';
 import { fetchFiltered, tagMatcher } from './tag-filter.ts';
 import { partitionForKey, type Topic, TopicExists, type TopicRegistry } from './topic-registry.ts';
@@ -256,9 +258,19 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         return reply.code(200).send(describeTopic(topicOr404(topic)));
       },
 
+      // Any broker: a random UUID is unique without asking the controller.
+      async initProducer(_request, reply) {
+        return reply.code(201).send({ producerId: randomUUID() });
+      },
+
       async produce(request, reply) {
         const { topic } = request.params as { topic: string };
-        const body = request.body as { acks?: '0' | '1' | 'all'; messages: OutgoingMessage[] };
+        const body = request.body as {
+          acks?: '0' | '1' | 'all';
+          messages: OutgoingMessage[];
+          producerId?: string;
+          sequence?: number;
+        };
         const acks = body.acks ?? 'all';
         const t = topicOr404(topic);
         body.messages.forEach((m, i) => {
@@ -296,8 +308,27 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
             'delay_not_supported',
             `messages/${delayed[0]}: this broker is part of a cluster, where delayed messages are not replicated yet`,
           );
+        const producer =
+          body.producerId !== undefined ? { id: body.producerId, firstSequence: body.sequence ?? 0 } : undefined;
+        if (producer) idempotentShape(partitions, delayed);
         const toLeader = leaderOnly(topic, [...new Set(partitions)], request);
         if (toLeader) return sendRedirect(reply, toLeader);
+        // An idempotent batch the partition's log already has is answered with its records, appending nothing.
+        if (producer) {
+          const p = partitions[0]!;
+          const seen = sequenceCheck(t, p, producer, body.messages.length, mutant);
+          if (seen) {
+            const records = body.messages.map((_, i) => ({
+              partition: p,
+              offset: seen.firstOffset + i,
+              timestamp: seen.timestamp,
+            }));
+            if (acks === '0') return reply.code(202).send({ topic, acks, accepted: body.messages.length });
+            if (acks === 'all' && cluster) await replicated(cluster, t, p, seen.firstOffset + seen.count);
+            else if (acks === 'all') t.logs[p]!.sync();
+            return reply.code(200).send({ topic, acks, records });
+          }
+        }
         if (acks === 'all' && cluster)
           for (const p of new Set(partitions)) {
             try {
@@ -343,6 +374,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
             ordered.map((x) => x.m),
             acks === 'all',
             timestamp,
+            producer,
           );
           ordered.forEach((x, k) => {
             records[x.index] = { partition: p, offset: appended[k]!.offset, timestamp };
@@ -356,13 +388,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
             // MUTANT acks-all-until-off-by-one: the wait ends when the high watermark reaches the last offset, not past it.
             const past = mutant === 'acks-all-until-off-by-one' ? 0 : 1;
             const offsets = records.flatMap((r) => (r.partition === p && 'offset' in r ? [r.offset] : []));
-            const until = Math.max(...offsets) + past;
-            try {
-              await cluster.awaitReplicated(topic, p, until, minInsyncOf(t));
-            } catch (e) {
-              if (e instanceof NotEnoughReplicas) throw notEnoughReplicas(topic, p, e);
-              throw e;
-            }
+            await replicated(cluster, t, p, Math.max(...offsets) + past);
           }
         return reply.code(200).send({ topic, acks, records });
       },
@@ -455,6 +481,59 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
     done();
   });
   return app;
+}
+
+/** acks=all: every in-sync replica has the partition's records below `until`, else 503 not_enough_replicas. */
+async function replicated(cluster: Cluster, t: Topic, p: number, until: number): Promise<void> {
+  try {
+    await cluster.awaitReplicated(t.name, p, until, minInsyncOf(t));
+  } catch (e) {
+    if (e instanceof NotEnoughReplicas) throw notEnoughReplicas(t.name, p, e);
+    throw e;
+  }
+}
+
+/** An idempotent batch goes to one partition and is appended at once (a delayed message has no offset to answer). */
+function idempotentShape(partitions: readonly number[], delayed: readonly number[]): void {
+  const distinct = [...new Set(partitions)];
+  if (distinct.length > 1)
+    throw new ProblemError(
+      422,
+      'several_partitions',
+      `an idempotent batch goes to one partition; this one goes to ${distinct.join(', ')}`,
+    );
+  if (delayed.length > 0)
+    throw new ProblemError(
+      422,
+      'delay_not_idempotent',
+      `messages/${delayed[0]}: an idempotent batch cannot hold a delayed message`,
+    );
+}
+
+/**
+ * The producer's state on the partition's log: the batch this one repeats (answered with its records), null for the
+ * next batch (appended), or 409 out_of_order_sequence.
+ */
+function sequenceCheck(
+  t: Topic,
+  p: number,
+  producer: BatchProducer,
+  count: number,
+  mutant: MutantName | undefined,
+): ProducedBatch | null {
+  const seen = t.logs[p]!.producers.check(producer.id, producer.firstSequence, count);
+  if (seen.kind === 'duplicate') return seen.batch;
+  // MUTANT producer-sequence-gap-accepted: a batch past the next sequence is appended (a lost batch goes unnoticed).
+  const gapAccepted =
+    mutant === 'producer-sequence-gap-accepted' &&
+    producer.firstSequence > (seen.kind === 'out-of-order' ? seen.expected : 0);
+  if (seen.kind === 'out-of-order' && !gapAccepted)
+    throw new ProblemError(
+      409,
+      'out_of_order_sequence',
+      `producer ${producer.id} on ${t.name}/${p}: sequence ${producer.firstSequence} sent, ${seen.expected} expected`,
+    );
+  return null;
 }
 
 function notEnoughReplicas(topic: string, partition: number, e: Error): ProblemError {

@@ -11,6 +11,7 @@ import { Cluster } from './cluster.ts';
 import { DelayStore } from './delay-store.ts';
 import { type CoordinatorMutant, GroupCoordinator } from './group-coordinator.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { ProducerState } from './producer-state.ts';
 import { delayTargetOf, TopicRegistry } from './topic-registry.ts';
 
 export const CHAPTER = '20-distributed-message-queue';
@@ -56,6 +57,10 @@ await runServer({
         crcWithoutTags: mutant === 'tags-outside-crc', // MUTANT tags-outside-crc
         keepTagIndexAtTruncate: mutant === 'tag-index-not-truncated', // MUTANT tag-index-not-truncated
         replicaTagsUnindexed: mutant === 'tag-index-empty-on-replica', // MUTANT tag-index-empty-on-replica
+        producerNotLogged: mutant === 'producer-dedup-in-memory-only', // MUTANT producer-dedup-in-memory-only
+        producerIdIgnored: mutant === 'producer-dedup-ignores-producer', // MUTANT producer-dedup-ignores-producer
+        // MUTANT producer-dedup-ignores-partition
+        sharedProducers: mutant === 'producer-dedup-ignores-partition' ? new ProducerState() : undefined,
         log: (m) => (app ? app.log.warn(m) : console.error(m)),
       },
       mutant === 'retention-in-seconds',

@@ -247,6 +247,30 @@ export const MUTANTS = [
       'a cluster broker, which cannot keep delayed messages, appends them at once instead of refusing them (422 delay_not_supported)',
     manifest: CLUSTER_MANIFEST,
   },
+  // The idempotent producer.
+  {
+    name: 'producer-sequence-gap-accepted',
+    breaks: 'MQ-C11',
+    description: "an idempotent batch past its producer's next sequence is appended (a lost batch goes unnoticed)",
+  },
+  {
+    name: 'producer-dedup-ignores-partition',
+    breaks: 'MQ-C11',
+    description:
+      "one producer state for every partition: a producer's first batch to a second partition is taken for a retry of its first batch to the first",
+  },
+  {
+    name: 'producer-dedup-ignores-producer',
+    breaks: 'MQ-C11',
+    description:
+      "one producer state for every producer of a partition: a second producer's first batch is refused (or taken for the first's retry)",
+  },
+  {
+    name: 'producer-dedup-in-memory-only',
+    breaks: 'MQ-F8',
+    description:
+      'the producer ID and sequence are kept in memory, not written with the records: after a restart a retried batch is refused or appended again',
+  },
   // Replication (the cluster manifest, manifest.cluster.json: three brokers).
   {
     name: 'follower-serves-produce',

@@ -4,12 +4,28 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogSegment, type SegmentOptions } from './log-segment.ts';
+import { ProducerState } from './producer-state.ts';
 import { encodeRecord, type LogRecord } from './record.ts';
 
 export interface Appending {
   key: string | null;
   value: string;
   tags?: readonly string[] | undefined;
+}
+
+export interface PartitionOptions extends SegmentOptions {
+  /** MUTANT producer-dedup-in-memory-only: records are written without their producer ID and sequence. */
+  producerNotLogged?: boolean;
+  /** MUTANT producer-dedup-ignores-partition: one producer state for every partition. */
+  sharedProducers?: ProducerState | undefined;
+  /** MUTANT producer-dedup-ignores-producer: one producer state for every producer of a partition. */
+  producerIdIgnored?: boolean;
+}
+
+/** An idempotent produce's batch: its producer and the sequence of its first message. */
+export interface BatchProducer {
+  id: string;
+  firstSequence: number;
 }
 
 /** The spec's bound on how many messages one filtered fetch looks at. */
@@ -24,12 +40,15 @@ export interface FilteredRead {
 export class PartitionLog {
   private readonly segments: LogSegment[] = [];
   private readonly waiters = new Set<() => void>();
+  /** The idempotent producers' last batches here, rebuilt from the records (producer-state.ts). */
+  readonly producers: ProducerState;
 
   constructor(
     readonly dir: string,
     private readonly segmentBytes: number,
-    private readonly options: SegmentOptions = {},
+    private readonly options: PartitionOptions = {},
   ) {
+    this.producers = options.sharedProducers ?? new ProducerState(options.producerIdIgnored);
     mkdirSync(dir, { recursive: true });
     const bases = readdirSync(dir)
       .filter((f) => /^\d{20}\.log$/.test(f))
@@ -48,6 +67,25 @@ export class PartitionLog {
       this.segments.push(new LogSegment(dir, base, options));
     }
     if (this.segments.length === 0) this.segments.push(new LogSegment(dir, 0, options));
+    this.rebuildProducers();
+  }
+
+  /** The producers' state from every record in the log: what keeps it across a restart and on a new leader. */
+  private rebuildProducers(): void {
+    const records = this.allRecords();
+    // MUTANT producer-dedup-ignores-partition: the shared state takes every partition's records without a reset.
+    if (this.options.sharedProducers) for (const r of records) this.producers.observe(r);
+    else this.producers.rebuild(records);
+  }
+
+  private *allRecords(): Generator<LogRecord> {
+    let at = this.logStartOffset;
+    while (at < this.endOffset) {
+      const got = this.read(at, 1024 * 1024);
+      if (got.length === 0) return;
+      yield* got;
+      at = got.at(-1)!.offset + 1;
+    }
   }
 
   get logStartOffset(): number {
@@ -67,8 +105,16 @@ export class PartitionLog {
     return this.active.recovered;
   }
 
-  /** Appends messages in order with consecutive offsets; one write (and one fsync when durable) per segment. */
-  append(messages: readonly Appending[], durable: boolean, timestamp = Date.now()): { offset: number }[] {
+  /**
+   * Appends messages in order with consecutive offsets; one write (and one fsync when durable) per segment. An
+   * idempotent batch's `producer` is written with each record and taken into the producers' state.
+   */
+  append(
+    messages: readonly Appending[],
+    durable: boolean,
+    timestamp = Date.now(),
+    producer?: BatchProducer,
+  ): { offset: number }[] {
     const out: { offset: number }[] = [];
     let batch: Buffer[] = [];
     let batchTags: (readonly string[] | null)[] = [];
@@ -83,6 +129,8 @@ export class PartitionLog {
           value: m.value,
           // MUTANT tags-not-in-record: the tags are kept in the index only, never written with the record.
           tags: this.options.tagsOutOfRecord ? undefined : (tags ?? undefined),
+          // MUTANT producer-dedup-in-memory-only: the producer is kept in memory only, never written with the record.
+          producer: this.options.producerNotLogged ? undefined : producer,
         },
         this.options.crcWithoutTags,
       );
@@ -102,6 +150,13 @@ export class PartitionLog {
       batchBytes += encoded.length;
     }
     if (batch.length) this.active.append(batch, timestamp, durable, batchTags);
+    if (producer && out.length)
+      this.producers.add(producer.id, {
+        firstSequence: producer.firstSequence,
+        count: out.length,
+        firstOffset: out[0]!.offset,
+        timestamp,
+      });
     // MUTANT long-poll-woken-only-by-fsync: an acks 1 (not fsynced) append leaves long polls asleep.
     if (durable || !this.options.wakeOnlyOnDurable) {
       for (const wake of this.waiters) wake();
@@ -125,6 +180,7 @@ export class PartitionLog {
       this.active.append([encoded], r.timestamp, false, [indexed]);
     }
     if (records.length) this.active.sync();
+    for (const r of records) this.producers.observe(r);
     for (const wake of this.waiters) wake();
     this.waiters.clear();
   }
@@ -138,6 +194,12 @@ export class PartitionLog {
       rmSync(seg.path, { force: true });
     }
     this.active.truncateTo(Math.max(offset, this.active.baseOffset));
+    this.rebuildProducers();
+  }
+
+  /** Makes everything written so far durable (a retried acks=all batch first appended with acks 1). */
+  sync(): void {
+    this.active.sync();
   }
 
   private roll(): void {

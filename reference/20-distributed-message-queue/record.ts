@@ -1,8 +1,10 @@
 // One record of a partition's log, as stored in a segment file. Layout (big-endian):
 //   u32 length of everything after this field | u32 CRC-32 of everything after the CRC |
 //   u64 offset | u64 timestamp (ms) | i32 key length (-1 = null) | key bytes | u32 value length | value bytes
-//   [ u8 tag count | per tag: u8 length | tag bytes ]   (only when the message has tags)
-// A record without tags is byte for byte what it was before tags existed, so older segments read as they are.
+//   [ u8 tag count | per tag: u8 length | tag bytes ]   (when the message has tags, or a producer section follows)
+//   [ u8 producer ID length | producer ID bytes | u32 the batch's first sequence ]   (idempotent produces only)
+// A record without tags or producer is byte for byte what it was before they existed, so older segments read as
+// they are.
 // The CRC covers offset, timestamp, key and value, so a flipped bit anywhere in a record is caught, and a length
 // that runs past the end of the file is a torn write.
 import { crc32 } from 'node:zlib';
@@ -19,6 +21,8 @@ export interface LogRecord {
   value: string;
   /** The message's tags (the spec's message filtering); absent or empty when it has none. */
   tags?: readonly string[] | undefined;
+  /** An idempotent produce's producer ID and its batch's first sequence (producer-state.ts rebuilds from them). */
+  producer?: { id: string; firstSequence: number } | undefined;
 }
 
 /** `crcWithoutTags` only for the tags-outside-crc mutant: the checksum stops where the value ends. */
@@ -26,8 +30,10 @@ export function encodeRecord(r: LogRecord, crcWithoutTags = false): Buffer {
   const key = r.key === null ? null : Buffer.from(r.key, 'utf8');
   const value = Buffer.from(r.value, 'utf8');
   const tags = (r.tags ?? []).map((t) => Buffer.from(t, 'utf8'));
-  const tagBytes = tags.length ? 1 + tags.reduce((n, t) => n + 1 + t.length, 0) : 0;
-  const body = MIN_BODY + (key?.length ?? 0) + value.length + tagBytes;
+  const producerId = r.producer ? Buffer.from(r.producer.id, 'utf8') : null;
+  const producerBytes = producerId ? 1 + producerId.length + 4 : 0;
+  const tagBytes = tags.length || producerId ? 1 + tags.reduce((n, t) => n + 1 + t.length, 0) : 0;
+  const body = MIN_BODY + (key?.length ?? 0) + value.length + tagBytes + producerBytes;
   const buf = Buffer.allocUnsafe(PREFIX + body);
   buf.writeUInt32BE(4 + body, 0);
   buf.writeBigUInt64BE(BigInt(r.offset), PREFIX);
@@ -38,12 +44,17 @@ export function encodeRecord(r: LogRecord, crcWithoutTags = false): Buffer {
   buf.writeUInt32BE(value.length, at);
   at += 4 + value.copy(buf, at + 4);
   const valueEnd = at;
-  if (tags.length) {
+  if (tags.length || producerId) {
     at = buf.writeUInt8(tags.length, at);
     for (const t of tags) {
       at = buf.writeUInt8(t.length, at);
       at += t.copy(buf, at);
     }
+  }
+  if (producerId && r.producer) {
+    at = buf.writeUInt8(producerId.length, at);
+    at += producerId.copy(buf, at);
+    buf.writeUInt32BE(r.producer.firstSequence, at);
   }
   // MUTANT tags-outside-crc: the tag bytes are left out of the checksum.
   buf.writeUInt32BE(crc32(buf.subarray(PREFIX, crcWithoutTags ? valueEnd : buf.length)), 4);
@@ -83,16 +94,20 @@ export function decodeRecord(buf: Buffer, at: number, verifyCrc = true, crcWitho
   const value = buf.toString('utf8', p, p + valueLength);
   if (verifyCrc && crcWithoutTags && crc32(buf.subarray(at + PREFIX, p + valueLength)) !== stored)
     return { kind: 'corrupt', reason: 'CRC mismatch' };
-  const tags = decodeTags(buf, p + valueLength, end);
-  if (!tags) return { kind: 'corrupt', reason: 'bad tags' };
+  const extra = decodeTags(buf, p + valueLength, end);
+  if (!extra) return { kind: 'corrupt', reason: 'bad tags or producer' };
   const record: LogRecord = { offset, timestamp, key, value };
-  if (tags.length) record.tags = tags;
+  if (extra.tags.length) record.tags = extra.tags;
+  if (extra.producer) record.producer = extra.producer;
   return { kind: 'record', record, bytes: end - at };
 }
 
-/** The tags between `p` and the record's `end` (none when the value ends the record); null when malformed. */
-function decodeTags(buf: Buffer, p: number, end: number): string[] | null {
-  if (p === end) return [];
+/**
+ * The tags and the producer between `p` and the record's `end` (none when the value ends the record); null when
+ * malformed. A tag count of 0 is only written before a producer section.
+ */
+function decodeTags(buf: Buffer, p: number, end: number): { tags: string[]; producer?: LogRecord['producer'] } | null {
+  if (p === end) return { tags: [] };
   const count = buf.readUInt8(p++);
   const tags: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -102,7 +117,11 @@ function decodeTags(buf: Buffer, p: number, end: number): string[] | null {
     tags.push(buf.toString('utf8', p, p + length));
     p += length;
   }
-  return count > 0 && p === end ? tags : null;
+  if (p === end) return count > 0 ? { tags } : null;
+  const idLength = buf.readUInt8(p++);
+  if (idLength === 0 || p + idLength + 4 !== end) return null;
+  const id = buf.toString('utf8', p, p + idLength);
+  return { tags, producer: { id, firstSequence: buf.readUInt32BE(p + idLength) } };
 }
 
 /** The spec's `size` and `crc` of a message: its value's UTF-8 bytes and their CRC-32. */

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { DelayTarget } from './delay-store.ts';
 import { readJson, writeJsonDurably } from './durable-file.ts';
-import type { SegmentOptions } from './log-segment.ts';
-import { PartitionLog } from './partition-log.ts';
+import { PartitionLog, type PartitionOptions } from './partition-log.ts';
 
 export interface TopicConfig {
   name: string;
@@ -38,7 +37,7 @@ export class TopicRegistry {
 
   constructor(
     private readonly dataDir: string,
-    private readonly segmentOptions: SegmentOptions = {},
+    private readonly segmentOptions: PartitionOptions = {},
     /** Retention periods read as seconds (only for the retention-in-seconds mutant). */
     private readonly retentionInSeconds = false,
   ) {

@@ -48,8 +48,11 @@ export function mqApi(ctx: CheckContext, http: Pick<HttpClient, 'send'> = ctx.ht
   return {
     createTopic: (body: Record<string, unknown>) => http.send({ method: 'POST', path: '/api/v1/topics', json: body }),
     describeTopic: (topic: string) => http.send({ method: 'GET', path: `/api/v1/topics/${enc(topic)}` }),
-    produce: (topic: string, body: { acks?: Acks; messages: OutgoingMessage[] }) =>
-      http.send({ method: 'POST', path: `/api/v1/topics/${enc(topic)}/messages`, json: body }),
+    produce: (
+      topic: string,
+      body: { acks?: Acks; messages: OutgoingMessage[]; producerId?: string; sequence?: number },
+    ) => http.send({ method: 'POST', path: `/api/v1/topics/${enc(topic)}/messages`, json: body }),
+    initProducer: () => http.send({ method: 'POST', path: '/api/v1/producers' }),
     fetch: (
       topic: string,
       partition: number,

@@ -17,6 +17,7 @@ import { failoverChain } from './failover-chain.ts';
 import { consumerDiesBeforeCommit, killBroker, tornSegmentTail } from './faults.ts';
 import { fetchConformance } from './fetch-conformance.ts';
 import { groupConformance } from './group-conformance.ts';
+import { idempotentAcrossFaults, idempotentProduce } from './idempotent-produce.ts';
 import { clusterLeadership } from './leadership.ts';
 import { loadMessageQueue } from './load.ts';
 import { offsetConformance } from './offset-conformance.ts';
@@ -42,6 +43,7 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     'MQ-C7': retentionConformance,
     'MQ-C9': tagConformance,
     'MQ-C10': delayConformance,
+    'MQ-C11': idempotentProduce,
     'MQ-I1': (ctx) => badInputIs4xxEverywhere(ctx),
     'MQ-I2': orderPerPartition,
     'MQ-I3': keyToPartition,
@@ -51,6 +53,7 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     'MQ-F2': tornSegmentTail,
     'MQ-F3': consumerDiesBeforeCommit,
     'MQ-F6': killWithDelaysPending,
+    'MQ-F8': idempotentAcrossFaults,
     'MQ-C8': clusterLeadership,
     'MQ-F4': acksAllWaitsForIsr,
     'MQ-F5': leaderFailover,

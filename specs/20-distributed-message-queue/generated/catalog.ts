@@ -11,6 +11,7 @@ export const checkIds = [
   "MQ-C7",
   "MQ-C9",
   "MQ-C10",
+  "MQ-C11",
   "MQ-I1",
   "MQ-I2",
   "MQ-I3",
@@ -20,6 +21,7 @@ export const checkIds = [
   "MQ-F2",
   "MQ-F3",
   "MQ-F6",
+  "MQ-F8",
   "MQ-C8",
   "MQ-F4",
   "MQ-F5",
@@ -135,6 +137,16 @@ export const catalog = {
       ]
     },
     {
+      "id": "MQ-C11",
+      "kind": "conformance",
+      "title": "Idempotent produce - a producer takes an ID (a UUID, a new one each time); a batch retried with the same producerId and sequence (twice, after the next batch, and sent twice at once) is answered with its original offsets and timestamps and appended once; a sequence gap, a batch overlapping the last and a new producer starting past 0 are 409 out_of_order_sequence with nothing appended; one producer's sequences on two partitions, and two producers' on one, are independent; producerId without sequence is 400, an idempotent batch to two partitions 422; every partition then holds each message once, in order",
+      "covers": [
+        "initProducer",
+        "produce",
+        "invariant:7"
+      ]
+    },
+    {
       "id": "MQ-I1",
       "kind": "property",
       "title": "Bad input generated from the spec (every operation's body and parameters) gets a documented 4xx with a problem body, never a 5xx or a 2xx",
@@ -219,6 +231,18 @@ export const catalog = {
       "title": "The broker is killed (kill -9) while acknowledged delayed messages are pending, some due during the outage - after the restart each is appended exactly once (none lost, none twice), none before its time, with its key and tags, on its key's partition when it names none, offsets dense; several due at once at a restart are appended in deliverAt order, ties in produce order",
       "covers": [
         "fault:6"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "MQ-F8",
+      "kind": "fault",
+      "title": "An idempotent producer's answers are lost in a kill -9 and restart of the broker (on a cluster, in the kill -9 of the partition's leader and its failover) - each of its last 5 batches retried afterwards gets its original offsets and timestamps, the next batch continues right after them, a gap is still 409, and the partition holds every message once, in order",
+      "covers": [
+        "fault:8",
+        "invariant:7"
       ],
       "needs": [
         "process-control"

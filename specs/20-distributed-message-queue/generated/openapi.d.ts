@@ -92,6 +92,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/producers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a producer ID for idempotent produces (see "Idempotent producers" above).
+         * @description Any broker answers (no redirect): the ID is a random UUID, unique without asking anybody. A producer takes one when it starts and uses it for every batch; one that takes a new ID starts its sequences again at 0 on every partition (its earlier batches are no longer recognised as its own).
+         */
+        post: operations["initProducer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/topics": {
         parameters: {
             query?: never;
@@ -137,7 +157,7 @@ export interface paths {
         put?: never;
         /**
          * Append a batch of messages to a topic (each to its explicit partition, else by its key's hash, else any), acknowledged per `acks`.
-         * @description The messages of one batch that go to one partition are appended in the order given, with consecutive offsets. The batch is all or nothing: a message that fails validation refuses the whole batch and nothing is appended. A message with `delayMs` is kept aside and appended when its delay is over (see "Delayed messages" above): its record in the answer is a `DelayedRecord`, with `deliverAt` and no offset.
+         * @description The messages of one batch that go to one partition are appended in the order given, with consecutive offsets. The batch is all or nothing: a message that fails validation refuses the whole batch and nothing is appended. A message with `delayMs` is kept aside and appended when its delay is over (see "Delayed messages" above): its record in the answer is a `DelayedRecord`, with `deliverAt` and no offset. A batch with `producerId` and `sequence` is idempotent (see "Idempotent producers" above): a repeat of one of the producer's last 5 batches to the partition is answered with its original records (200, or 202 for acks `0`; acks `all` once every in-sync replica has them) and appends nothing.
          */
         post: operations["produce"];
         delete?: never;
@@ -380,12 +400,25 @@ export interface components {
         ProduceRequest: {
             acks?: components["schemas"]["Acks"];
             messages: components["schemas"]["OutgoingMessage"][];
+            /** @description Makes the batch idempotent (with `sequence`); from `initProducer`. */
+            producerId?: components["schemas"]["ProducerId"];
+            /** @description The number of the batch's first message among this producer's messages to the partition, from 0; message i of the batch is `sequence + i`, and the next batch starts at `sequence` + the batch's length. */
+            sequence?: number;
         };
         ProduceResult: {
             /** @enum {string} */
             acks: "1" | "all";
             records: (components["schemas"]["RecordMetadata"] | components["schemas"]["DelayedRecord"])[];
             topic: components["schemas"]["TopicName"];
+        };
+        /**
+         * Format: uuid
+         * @description A producer's ID, a lower-case UUID.
+         * @example 6f1c2b4e-8d0a-4e57-9b3f-2a7c5d9e1f08
+         */
+        ProducerId: string;
+        ProducerIdentity: {
+            producerId: components["schemas"]["ProducerId"];
         };
         RecordMetadata: {
             offset: components["schemas"]["Offset"];
@@ -1028,6 +1061,33 @@ export interface operations {
             431: components["responses"]["HeadersTooLarge"];
         };
     };
+    initProducer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A new producer ID. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "producerId": "6f1c2b4e-8d0a-4e57-9b3f-2a7c5d9e1f08"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProducerIdentity"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            431: components["responses"]["HeadersTooLarge"];
+        };
+    };
     createTopic: {
         parameters: {
             query?: never;
@@ -1257,9 +1317,27 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             404: components["responses"]["TopicNotFound"];
             408: components["responses"]["RequestTimeout"];
+            /** @description An idempotent batch whose `sequence` is neither the next one of its producer on the partition (0 for a producer new to it) nor a repeat of one of its last 5 batches there (code `out_of_order_sequence`; the detail names the sequence expected): a batch before it was lost, or this one was sent out of order. Nothing was appended. A producer whose earlier records the broker no longer has (retention removed them) takes a new producer ID. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "out_of_order_sequence",
+                     *       "detail": "producer 6f1c2b4e-8d0a-4e57-9b3f-2a7c5d9e1f08 on orders/0: sequence 7 sent, 5 expected"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A message names a partition the topic does not have (code `unknown_partition`), the batch goes to partitions led by different brokers (`several_leaders`: send each leader its partitions' messages), or it holds a delayed message and this broker cannot keep them (`delay_not_supported`); nothing was appended. */
+            /** @description A message names a partition the topic does not have (code `unknown_partition`), the batch goes to partitions led by different brokers (`several_leaders`: send each leader its partitions' messages), or it holds a delayed message and this broker cannot keep them (`delay_not_supported`); an idempotent batch (with `producerId`) goes to more than one partition (`several_partitions`) or holds a delayed message (`delay_not_idempotent`); nothing was appended. */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,49 @@
+// How a broker is configured into a cluster, and what the cluster's parts (controller, partition leaders,
+// follower fetch loops) see of the broker's Cluster: its options, its view of the state, and each other.
+import type { ClusterState, PartitionState } from './cluster-state.ts';
+import type { TopicRegistry } from './topic-registry.ts';
+
+export interface ClusterOptions {
+  self: string;
+  selfUrl: string;
+  /** Every other broker: name -> URL. */
+  peers: Map<string, string>;
+  topics: TopicRegistry;
+  dataDir: string;
+  /** How long a follower may be behind the leader's end before it leaves the ISR. */
+  replicaLagMs: number;
+  /** How long acks=all waits for the in-sync replicas before it gives up. */
+  ackTimeoutMs: number;
+  /** MUTANT unclean-leader-election: any live replica may become leader, in sync or not. */
+  uncleanElection?: boolean;
+  /** MUTANT acks-all-waits-for-min-insync: acks=all answers once minInsync copies have the batch, not the whole ISR. */
+  ackOnMinInsyncCopies?: boolean;
+  /** MUTANT state-pulled-only-at-start: brokers pull the partition states once, then rely on the controller's pushes. */
+  pullStateOnlyAtStart?: boolean;
+  /** MUTANT follower-keeps-unacked-tail: a broker that becomes a follower keeps its log past the last high watermark. */
+  keepTailOnFollow?: boolean;
+  /** MUTANT hw-regresses-after-failover: the high watermark is set to the ISR's least position even when lower. */
+  hwRegresses?: boolean;
+  /** MUTANT partition-states-not-persisted: partition states are written only when a topic is created. */
+  statesNotPersisted?: boolean;
+  /** MUTANT position-counted-at-send: a follower counts as having the records the leader sends it. */
+  positionAtSend?: boolean;
+  log: (message: string) => void;
+}
+
+/** The broker's Cluster as its parts use it. */
+export interface ClusterView {
+  readonly o: ClusterOptions;
+  /** Every broker's name, sorted; the first is the controller. */
+  readonly brokers: string[];
+  readonly controller: string;
+  readonly isController: boolean;
+  readonly closed: boolean;
+  /** The state as this broker last heard it from the controller (the controller's own, on the controller). */
+  state: ClusterState;
+  /** The state as the controller serves it to the brokers. */
+  readonly snapshot: ClusterState;
+  urlOf(broker: string): string;
+  apply(next: ClusterState): void;
+  changeIsr(from: string, topic: string, partition: number, epoch: number, isr: string[]): PartitionState | null;
+}
