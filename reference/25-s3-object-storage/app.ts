@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { type Readiness, readinessHandler } from '../kit/health.ts';
 import { problemBody, sendProblem } from '../kit/problem.ts';
 import { createBucket, listBuckets, listObjects } from './bucket-operations.ts';
+import type { Compactor } from './compaction.ts';
 import type { DataStore } from './data-store.ts';
 import type { MetaStore } from './metadata-store.ts';
 import {
@@ -47,6 +48,8 @@ export interface AppOptions {
   readiness: Readiness;
   meta: MetaStore;
   data: DataStore;
+  /** Garbage collection by compaction: on its timer, and on demand at POST /_ops/compact. */
+  compactor: Compactor;
   credentials: Credentials;
   mutant: MutantName | undefined;
   logger: { level: string } | false;
@@ -84,6 +87,27 @@ export function buildApp(o: AppOptions): FastifyInstance {
     url: '/health/ready',
     onRequest: readinessNotAllowed,
     handler: readinessNotAllowed,
+  });
+
+  // The ops control of compaction (the harness's, declared as the `compactPath` setting), outside S3's namespace
+  // (`_ops` is no valid bucket name); signed like every S3 request; problem bodies like readiness.
+  app.post('/_ops/compact', async (request, reply) => {
+    try {
+      authenticate(request, o);
+    } catch (e) {
+      const status = e instanceof S3Error ? e.status : 403;
+      return sendProblem(reply, problemBody(status, 'unauthorized', 'the compaction control takes a SigV4 signature'));
+    }
+    const raw = (request.query as Record<string, string | undefined>)['batches'];
+    if (raw !== undefined && !/^[1-9][0-9]{0,8}$/.test(raw)) {
+      return sendProblem(
+        reply,
+        problemBody(400, 'invalid_batches', `batches must be a positive integer, got '${raw}'`),
+      );
+    }
+    // On demand every file holding garbage is rewritten, whatever its ratio (the timer keeps to COMPACT_GARBAGE_RATIO).
+    const report = await o.compactor.run({ minRatio: 0, ...(raw ? { maxBatches: Number(raw) } : {}) });
+    return reply.code(200).send(report);
   });
 
   app.route({

@@ -1,6 +1,7 @@
 // The book's data node: objects appended to large WAL-style files (data/NNNNNN.dat, a new file once one reaches
 // `fileBytes`), and an object mapping table in the node's own SQLite (object_id -> file, offset, size, CRC-32).
-// Every read checks the object's CRC-32, so a flipped bit on disk is an error, never served bytes.
+// Every read checks the object's CRC-32, so a flipped bit on disk is an error, never served bytes. Garbage (bytes no
+// mapping entry names) is reclaimed by compaction (compactFile, driven by compaction.ts).
 import {
   closeSync,
   fdatasyncSync,
@@ -10,6 +11,7 @@ import {
   read,
   readdirSync,
   readSync,
+  unlinkSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +20,39 @@ import Database from 'better-sqlite3';
 
 /** Thrown when an object's stored bytes fail their checksum: the API answers 500, never the bytes. */
 export class ChecksumError extends Error {}
+
+/** A data file: its size on disk and the bytes its mapping entries name (the rest is garbage). */
+export interface FileUsage {
+  name: string;
+  size: number;
+  live: number;
+}
+
+interface Entry {
+  objectId: string;
+  offset: number;
+  size: number;
+  crc: number;
+}
+
+/** At most this many bytes copied per compaction batch (always at least one entry). */
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+export type CompactionMutant =
+  | 'compaction-drops-live-object'
+  | 'compaction-maps-before-copy'
+  | 'compaction-keeps-garbage';
+
+interface FileHandle {
+  name: string;
+  fd: number;
+  size: number;
+}
+
+/** Where a compaction pass writes its copies: one file, a new one once it reaches `fileBytes`. */
+export interface CompactionOutput {
+  file?: FileHandle;
+}
 
 interface Mapping {
   file: string;
@@ -35,16 +70,26 @@ export interface DataStoreOptions {
   rangeUnchecked?: boolean;
   /** MUTANT object-id-from-content: a mapping entry for an id already mapped replaces it. */
   replaceMapping?: boolean;
+  /** MUTANT compaction-drops-live-object, compaction-maps-before-copy, compaction-keeps-garbage. */
+  compactionMutant?: CompactionMutant | undefined;
 }
 
 export class DataStore {
   private readonly dir: string;
   private readonly db: Database.Database;
   private readonly fds = new Map<string, number>();
-  private current: { name: string; fd: number; size: number };
+  private current: FileHandle;
   private readonly insert: Database.Statement;
   private readonly lookup: Database.Statement;
   private readonly remove: Database.Statement;
+  private readonly liveByFile: Database.Statement;
+  private readonly entriesIn: Database.Statement;
+  private readonly countIn: Database.Statement;
+  private readonly move: Database.Statement;
+  /** The highest data file number in use: new files (appends rolling over, compaction outputs) take the next. */
+  private highest: number;
+  /** MUTANT compaction-maps-before-copy: the copies still to be written, in order. */
+  private deferred: Promise<void> = Promise.resolve();
   /** MUTANT read-buffer-reused: the one buffer every GET reads into. */
   private shared = Buffer.alloc(0);
 
@@ -69,13 +114,41 @@ export class DataStore {
       'SELECT file, file_offset AS offset, object_size AS size, crc32 AS crc FROM object_mapping WHERE object_id = ?',
     );
     this.remove = this.db.prepare('DELETE FROM object_mapping WHERE object_id = ?');
-    const files = readdirSync(this.dir)
-      .filter((f) => /^\d{6}\.dat$/.test(f))
-      .sort();
-    this.current = this.open(files.at(-1) ?? '000001.dat');
+    this.liveByFile = this.db.prepare('SELECT file, SUM(object_size) AS live FROM object_mapping GROUP BY file');
+    this.entriesIn = this.db.prepare(
+      'SELECT object_id AS objectId, file_offset AS offset, object_size AS size, crc32 AS crc FROM object_mapping ' +
+        'WHERE file = ? ORDER BY file_offset LIMIT ?',
+    );
+    this.countIn = this.db.prepare('SELECT COUNT(*) AS n FROM object_mapping WHERE file = ?');
+    this.move = this.db.prepare(
+      'UPDATE object_mapping SET file = ?, file_offset = ? WHERE object_id = ? AND file = ? AND file_offset = ?',
+    );
+    const files = this.dataFiles();
+    const last = files.at(-1) ?? '000001.dat';
+    // A restart after a crash mid-compaction: a file no mapping entry names (an old file whose every object was
+    // moved, or an output no batch was mapped into yet) is garbage whole. The last file is kept for appends.
+    for (const name of files) if (name !== last && this.count(name) === 0) unlinkSync(join(this.dir, name));
+    this.highest = Number(last.slice(0, 6));
+    this.current = this.open(last);
   }
 
-  private open(name: string): { name: string; fd: number; size: number } {
+  private dataFiles(): string[] {
+    return readdirSync(this.dir)
+      .filter((f) => /^\d{6}\.dat$/.test(f))
+      .sort();
+  }
+
+  private count(file: string): number {
+    return (this.countIn.get(file) as { n: number }).n;
+  }
+
+  /** A data file name no file has had yet. */
+  private nextName(): string {
+    this.highest += 1;
+    return `${String(this.highest).padStart(6, '0')}.dat`;
+  }
+
+  private open(name: string): FileHandle {
     let fd = this.fds.get(name);
     if (fd === undefined) {
       fd = openSync(join(this.dir, name), 'a+');
@@ -117,16 +190,125 @@ export class DataStore {
 
   /** Rolls to a new data file when `size` more bytes would take the current one past its limit. */
   private rollFor(size: number): void {
-    if (this.current.size > 0 && this.current.size + size > this.options.fileBytes) {
-      const next = String(Number(this.current.name.slice(0, 6)) + 1).padStart(6, '0');
-      this.current = this.open(`${next}.dat`);
-    }
+    if (this.current.size > 0 && this.current.size + size > this.options.fileBytes)
+      this.current = this.open(this.nextName());
   }
 
-  private write(bytes: Buffer): void {
+  private write(bytes: Buffer, to: FileHandle = this.current): void {
     let written = 0;
-    while (written < bytes.length) written += writeSync(this.current.fd, bytes, written, bytes.length - written);
-    this.current.size += bytes.length;
+    while (written < bytes.length) written += writeSync(to.fd, bytes, written, bytes.length - written);
+    to.size += bytes.length;
+  }
+
+  /** Every data file with its size and the bytes its mapping entries name. */
+  usage(): FileUsage[] {
+    const live = new Map(
+      (this.liveByFile.all() as { file: string; live: number }[]).map((r) => [r.file, Number(r.live)]),
+    );
+    return this.dataFiles().map((name) => ({ name, size: this.open(name).size, live: live.get(name) ?? 0 }));
+  }
+
+  /**
+   * Rewrites one data file without its garbage: its live entries are copied, a batch at a time, to an output file of
+   * their own (`output`, made by the first call of a pass and rolled over at `fileBytes`), each batch synced before
+   * one transaction points its mapping entries at the copies; then the file, which no entry names any more, is
+   * deleted. A crash at any point loses nothing: until a batch's transaction commits, its entries name the old
+   * bytes, which stay until the end. `between` runs after every batch (reads and writes go on meanwhile);
+   * `maxBatches` stops early as a crash would (the harness's control). The file being appended to is sealed first.
+   */
+  async compactFile(
+    name: string,
+    o: { batchObjects: number; maxBatches?: number; output: CompactionOutput; between: () => Promise<void> },
+  ): Promise<{ moved: number; batches: number; reclaimed: number; done: boolean }> {
+    if (name === this.current.name) this.current = this.open(this.nextName());
+    const before = this.open(name).size;
+    let moved = 0;
+    let movedBytes = 0;
+    let batches = 0;
+    for (;;) {
+      if (o.maxBatches !== undefined && batches >= o.maxBatches) return { moved, batches, reclaimed: 0, done: false };
+      const batch = this.entriesIn.all(name, o.batchObjects) as Entry[];
+      if (batch.length === 0) break;
+      // A batch is copied without yielding: a few big objects make it as long as many small ones.
+      let bytes = 0;
+      let keep = 0;
+      while (keep < batch.length && (keep === 0 || bytes + batch[keep]!.size <= BATCH_BYTES)) {
+        bytes += batch[keep]!.size;
+        keep += 1;
+      }
+      batch.length = keep;
+      // MUTANT compaction-drops-live-object: the last batch of the file is never copied, the file deleted anyway.
+      if (this.options.compactionMutant === 'compaction-drops-live-object' && this.count(name) <= o.batchObjects) break;
+      movedBytes += this.moveBatch(name, batch, o.output);
+      moved += batch.length;
+      batches += 1;
+      await o.between();
+    }
+    await this.deferred;
+    // MUTANT compaction-keeps-garbage: the old file is never deleted.
+    if (this.options.compactionMutant === 'compaction-keeps-garbage')
+      return { moved, batches, reclaimed: 0, done: true };
+    if (this.options.compactionMutant !== 'compaction-drops-live-object' && this.count(name) > 0) {
+      return { moved, batches, reclaimed: 0, done: false };
+    }
+    const fd = this.fds.get(name);
+    if (fd !== undefined) closeSync(fd);
+    this.fds.delete(name);
+    unlinkSync(join(this.dir, name));
+    return { moved, batches, reclaimed: before - movedBytes, done: true };
+  }
+
+  /**
+   * Copies one batch to the output file, syncs it, then points the batch's entries at the copies in one transaction.
+   * Returns the bytes copied.
+   */
+  private moveBatch(from: string, batch: readonly Entry[], output: CompactionOutput): number {
+    const total = batch.reduce((sum, e) => sum + e.size, 0);
+    if (!output.file || (output.file.size > 0 && output.file.size + total > this.options.fileBytes)) {
+      output.file = this.open(this.nextName());
+    }
+    const target = output.file;
+    let at = target.size;
+    const places = batch.map((e) => {
+      const offset = at;
+      at += e.size;
+      return { e, offset };
+    });
+    // The bytes are copied as stored, under their own CRC-32: a damaged object stays an error on read.
+    const copy = (to: FileHandle) => {
+      for (const { e } of places) this.write(this.readRaw(from, e), to);
+      fdatasyncSync(to.fd);
+    };
+    const remap = this.db.transaction(() => {
+      for (const { e, offset } of places) this.move.run(target.name, offset, e.objectId, from, e.offset);
+    });
+    if (this.options.compactionMutant === 'compaction-maps-before-copy') {
+      // MUTANT compaction-maps-before-copy: the mapping names the copies first; the bytes are written a moment later
+      // (appended in order, so they land where the mapping says).
+      remap();
+      target.size += total;
+      this.deferred = this.deferred.then(async () => {
+        await new Promise((r) => setTimeout(r, 2000));
+        copy({ ...target, size: 0 });
+      });
+      return total;
+    }
+    copy(target);
+    remap();
+    return total;
+  }
+
+  /** An entry's bytes as they are in the file, unchecked (compaction copies them with their CRC-32). */
+  private readRaw(file: string, e: Entry): Buffer {
+    const bytes = Buffer.alloc(e.size);
+    const fd = this.open(file).fd;
+    let got = 0;
+    while (got < e.size) {
+      const n = readSync(fd, bytes, got, e.size - got, e.offset + got);
+      if (n === 0) throw new ChecksumError(`object ${e.objectId} is cut short in ${file}`);
+      got += n;
+    }
+    return bytes;
   }
 
   private mapping(objectId: string): Mapping {
@@ -182,7 +364,7 @@ export class DataStore {
     return range ? bytes.subarray(range.first, range.last + 1) : bytes;
   }
 
-  /** Forgets an object's place; its bytes stay in the file until compaction (not built yet). */
+  /** Forgets an object's place; its bytes are garbage in their file until compaction rewrites it. */
   drop(objectId: string): void {
     this.remove.run(objectId);
   }

@@ -4,7 +4,8 @@
 import { ConfigError } from '../kit/config.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp } from './app.ts';
-import { DataStore } from './data-store.ts';
+import { type CompactionSettings, Compactor } from './compaction.ts';
+import { type CompactionMutant, DataStore } from './data-store.ts';
 import { PostgresMetadataStore } from './metadata-postgres.ts';
 import { MetadataStore, type MetaStore } from './metadata-store.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
@@ -39,7 +40,13 @@ await runServer({
       verifyChecksum: mutant !== 'checksum-not-verified', // MUTANT checksum-not-verified
       rangeUnchecked: mutant === 'range-read-unchecked', // MUTANT range-read-unchecked
       replaceMapping: mutant === 'object-id-from-content', // MUTANT object-id-from-content
+      // MUTANT compaction-drops-live-object, compaction-maps-before-copy, compaction-keeps-garbage
+      compactionMutant: mutant?.startsWith('compaction-') ? (mutant as CompactionMutant) : undefined,
     });
+    const compactor = new Compactor(data, compactionSettings(), (msg, report) =>
+      console.error(msg, JSON.stringify(report)),
+    );
+    compactor.start();
     readiness.dependencies = async () => ({
       database: meta instanceof PostgresMetadataStore ? await meta.ping() : 'embedded',
       data: 'embedded',
@@ -48,6 +55,7 @@ await runServer({
       readiness,
       meta,
       data,
+      compactor,
       credentials: {
         accessKeyId: process.env['S3_ACCESS_KEY_ID'] || DEFAULT_ACCESS_KEY_ID,
         secretAccessKey: process.env['S3_SECRET_ACCESS_KEY'] || DEFAULT_SECRET,
@@ -61,9 +69,29 @@ await runServer({
     return {
       app,
       close: async () => {
+        await compactor.close();
         data.close();
         await meta.close();
       },
     };
   },
 });
+
+/** COMPACT_INTERVAL_MS (default a minute; 0 = no timer), COMPACT_GARBAGE_RATIO (0.5), COMPACT_BATCH_OBJECTS (64). */
+function compactionSettings(): CompactionSettings {
+  const intervalMs = Number(process.env['COMPACT_INTERVAL_MS'] ?? 60_000);
+  const garbageRatio = Number(process.env['COMPACT_GARBAGE_RATIO'] ?? 0.5);
+  const batchObjects = Number(process.env['COMPACT_BATCH_OBJECTS'] ?? 64);
+  if (!Number.isInteger(intervalMs) || intervalMs < 0) {
+    throw new ConfigError(`COMPACT_INTERVAL_MS must be an integer >= 0, got '${process.env['COMPACT_INTERVAL_MS']}'`);
+  }
+  if (!(garbageRatio > 0 && garbageRatio <= 1)) {
+    throw new ConfigError(`COMPACT_GARBAGE_RATIO must be in (0, 1], got '${process.env['COMPACT_GARBAGE_RATIO']}'`);
+  }
+  if (!Number.isInteger(batchObjects) || batchObjects < 1) {
+    throw new ConfigError(
+      `COMPACT_BATCH_OBJECTS must be a positive integer, got '${process.env['COMPACT_BATCH_OBJECTS']}'`,
+    );
+  }
+  return { intervalMs, garbageRatio, batchObjects };
+}

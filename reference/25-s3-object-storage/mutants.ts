@@ -52,6 +52,23 @@ export const MUTANTS = [
     breaks: 'SOS-F2',
     description: "an object's CRC-32 is not checked on read: a flipped bit on disk is served as data",
   },
+  {
+    name: 'compaction-drops-live-object',
+    breaks: 'SOS-F4',
+    description:
+      "compaction never copies a file's last batch of mapping entries and deletes the file anyway: those objects are lost",
+  },
+  {
+    name: 'compaction-maps-before-copy',
+    breaks: 'SOS-F4',
+    description:
+      'compaction points the mapping at the copies before writing and syncing them (2 s later): a kill -9 in between loses the objects',
+  },
+  {
+    name: 'compaction-keeps-garbage',
+    breaks: 'SOS-F4',
+    description: 'compaction copies the live objects but never deletes the old file: no space is reclaimed',
+  },
   // From the blind bugs (fixtures/blind-bugs/25-s3-object-storage/): each was missed before its check was strengthened.
   {
     name: 'skew-one-sided',

@@ -6,6 +6,7 @@ import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { bucketConformance } from './buckets-conformance.ts';
+import { compactionKeepsLive } from './compaction-faults.ts';
 import { bitFlipDetected, killService } from './faults.ts';
 import { listConformance } from './listing-conformance.ts';
 import { loadS3ObjectStorage } from './load.ts';
@@ -42,6 +43,7 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
     'SOS-F1': killService,
     'SOS-F2': bitFlipDetected,
     'SOS-F3': killMidUpload,
+    'SOS-F4': compactionKeepsLive,
   },
   mutants: MUTANTS,
   // The metadata store is PostgreSQL when DATABASE_URL is set, else SQLite: with real services configured

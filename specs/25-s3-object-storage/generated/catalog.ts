@@ -17,7 +17,8 @@ export const checkIds = [
   "SOS-I5",
   "SOS-F1",
   "SOS-F2",
-  "SOS-F3"
+  "SOS-F3",
+  "SOS-F4"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -193,6 +194,17 @@ export const catalog = {
       "title": "The service is killed (kill -9) in the middle of a multipart upload and restarted - the upload and every part acknowledged before the kill are listed with their sizes and ETags, the part in flight is absent or whole, and the upload completes to the acknowledged parts joined",
       "covers": [
         "fault:3"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "SOS-F4",
+      "kind": "fault",
+      "title": "Garbage collection by compaction (a target declaring its control, setting compactPath) - after overwrites, deletes (plain and by version id), a completed and an aborted multipart upload, a compaction leaves every live object and version reading back exactly (bytes, ETag, a range) and every deleted one gone, reclaims at least three quarters of the garbage's size from the data directory, and answers every GET made while it runs with exact bytes; a compaction stopped after its first batch and a kill -9 then lose nothing acknowledged, and the next compaction finishes",
+      "covers": [
+        "fault:4"
       ],
       "needs": [
         "process-control"

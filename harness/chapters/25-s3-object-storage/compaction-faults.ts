@@ -1,0 +1,151 @@
+// SOS-F4: garbage collection by compaction. The check makes garbage every way the spec's design names (objects
+// replaced and deleted, a version deleted by id, the parts of a completed and of an aborted multipart upload),
+// runs a compaction through the target's declared control while reading, and reads everything back; then makes
+// more, stops a compaction after its first batch, kills the service (kill -9) and reads everything back again.
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import type { CheckContext } from '../../core/check-context.ts';
+import { dirBytes } from '../../core/dir-bytes.ts';
+import { compact, compactPathOf } from './compaction-control.ts';
+import { Ledger, readBackError, verifyLedger } from './compaction-kit.ts';
+import { complete, createUpload, minPartBytes, multipartEtag, patterned, uploadPart } from './multipart-kit.ts';
+import { freshBucket, type S3, s3Of } from './s3-client.ts';
+import { md5 } from './s3-expect.ts';
+
+const MiB = 1024 * 1024;
+
+export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
+  ctx.require('process-control');
+  const path = compactPathOf(ctx);
+  const dataDir = ctx.target.dataDir?.();
+  if (!dataDir) ctx.skip('measuring the space reclaimed needs the data directory of a manifest-started target');
+  const s3 = s3Of(ctx);
+  const ledger = new Ledger();
+  const before = dirBytes(dataDir);
+  await makeGarbage(ctx, s3, ledger);
+  const made = dirBytes(dataDir);
+
+  // A full compaction, GETs running all the while: each must be exact, whichever place it was read from.
+  let compacting = true;
+  let readsDuring = 0;
+  const wrong: string[] = [];
+  const reader = async () => {
+    const all = [...ledger.live.values()];
+    for (let i = 0; compacting; i++) {
+      const x = all[i % all.length]!;
+      const err = await readBackError(s3, x);
+      if (compacting) readsDuring += 1;
+      if (err) wrong.push(`${Ledger.id(x)} ${err}`);
+    }
+  };
+  const readers = [reader(), reader()];
+  const first = await compact(ctx, path).finally(() => {
+    compacting = false;
+  });
+  await Promise.all(readers);
+  ctx.evidence['firstCompaction'] = first;
+  ctx.evidence['readsDuringCompaction'] = readsDuring;
+  ctx.expect(wrong.length === 0, `GETs during the compaction were wrong: ${wrong.slice(0, 3).join('; ')}`);
+  await verifyLedger(ctx, s3, ledger, 'after the compaction');
+
+  // The space: at least three quarters of the garbage's size reclaimed. Measured two ways, the larger counting:
+  // what the compaction took off the directory (a compaction the target ran by itself before it took less), and
+  // what the directory holds beyond what was there before plus the live bytes made (the stores' journals grow).
+  const after = dirBytes(dataDir);
+  const live = ledger.liveBytes();
+  const reclaimed = Math.max(made - after, before + live + ledger.garbage - after);
+  ctx.evidence['space'] = {
+    before,
+    withGarbage: made,
+    after,
+    liveBytes: live,
+    garbageBytes: ledger.garbage,
+    reclaimed,
+  };
+  ctx.expect(
+    reclaimed >= (ledger.garbage * 3) / 4,
+    `${reclaimed} bytes reclaimed of the ${ledger.garbage} bytes of garbage made, less than three quarters (the data ` +
+      `directory: ${before} bytes before, ${made} with the garbage, ${after} after the compaction; ${live} live)`,
+  );
+
+  // More garbage and new objects, then a compaction stopped after its first batch, as a crash would stop it, and
+  // a kill -9: what each batch moved must be where the mapping says, synced, before the mapping said it.
+  const a = [...ledger.live.values()][0]!.bucket;
+  for (let i = 0; i < 150; i++) await put(s3, ledger, a, `r2/${i}`, patterned(4096 + i, 5000 + i));
+  for (let i = 0; i < 50; i++) {
+    const old = ledger.live.get(`${a}/small/${i}`)!;
+    ledger.drop(old, old.bytes.length, true);
+    await put(s3, ledger, a, `small/${i}`, patterned(2048 + i, 6000 + i));
+  }
+  ctx.evidence['stoppedCompaction'] = await compact(ctx, path, 1);
+  await ctx.target.kill();
+  ctx.changed('killed (kill -9) and restarted the service after a compaction stopped after its first batch');
+  await ctx.target.start();
+  await verifyLedger(ctx, s3, ledger, 'after a kill -9 in the middle of a compaction');
+  const last = (await compact(ctx, path)) as { done?: unknown } | null;
+  ctx.evidence['compactionAfterRestart'] = last;
+  await verifyLedger(ctx, s3, ledger, 'after the compaction that followed the restart');
+  ctx.evidence['liveChecked'] = ledger.live.size;
+  ctx.evidence['goneChecked'] = ledger.gone.length;
+}
+
+async function put(s3: S3, ledger: Ledger, bucket: string, key: string, bytes: Buffer): Promise<string | undefined> {
+  const r = await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
+  ledger.keep({ bucket, key, ...(r.VersionId ? { versionId: r.VersionId } : {}), bytes, etag: md5(bytes) });
+  return r.VersionId;
+}
+
+/** Garbage of every kind, some 28 MiB of it with the default minimum part size, beside some 13 MiB kept. */
+async function makeGarbage(ctx: CheckContext, s3: S3, ledger: Ledger): Promise<void> {
+  const c = s3.client;
+  const a = await freshBucket(ctx, s3, 'f4');
+  // Enough small objects for several batches of a compaction, so that GETs come between them.
+  for (let i = 0; i < 300; i++) await put(s3, ledger, a, `small/${i}`, patterned(4096 + i, i));
+  // Overwritten three times, then deleted.
+  for (let i = 0; i < 4; i++) {
+    const old = ledger.live.get(`${a}/over`);
+    if (old) ledger.drop(old, old.bytes.length, true);
+    await put(s3, ledger, a, 'over', patterned(i === 3 ? MiB : 4 * MiB, 1000 + i));
+  }
+  await put(s3, ledger, a, 'gone', patterned(3 * MiB, 1100));
+  await c.send(new DeleteObjectCommand({ Bucket: a, Key: 'gone' }));
+  ledger.drop({ bucket: a, key: 'gone' }, 3 * MiB);
+  // A completed upload (its parts garbage once joined) and an aborted one (its part garbage).
+  const min = minPartBytes(ctx);
+  const parts = [patterned(min, 1200), patterned(MiB, 1201)];
+  const u = { bucket: a, key: 'mp', uploadId: await createUpload(ctx, c, a, 'mp') };
+  const etags = [];
+  for (const [i, p] of parts.entries()) etags.push(await uploadPart(ctx, c, u, i + 1, p));
+  await complete(
+    c,
+    a,
+    'mp',
+    u.uploadId,
+    etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })),
+  );
+  ledger.keep({ bucket: a, key: 'mp', bytes: Buffer.concat(parts), etag: multipartEtag(parts) });
+  ledger.garbage += min + MiB;
+  const aborted = { bucket: a, key: 'mp-aborted', uploadId: await createUpload(ctx, c, a, 'mp-aborted') };
+  await uploadPart(ctx, c, aborted, 1, patterned(min, 1300));
+  await c.send(new AbortMultipartUploadCommand({ Bucket: a, Key: 'mp-aborted', UploadId: aborted.uploadId }));
+  ledger.garbage += min;
+  ledger.gone.push({ bucket: a, key: 'mp-aborted' });
+  // A versioned bucket: a version deleted by id is garbage; one under a delete marker is kept.
+  const b = await freshBucket(ctx, s3, 'f4v');
+  await c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
+  const ids: string[] = [];
+  for (const [i, size] of [2 * MiB, 2 * MiB, MiB].entries()) {
+    const id = await put(s3, ledger, b, 'v', patterned(size, 1400 + i));
+    ctx.expect(id, 'a PUT to a versioned bucket answered no x-amz-version-id');
+    ids.push(id);
+  }
+  await c.send(new DeleteObjectCommand({ Bucket: b, Key: 'v', VersionId: ids[1] }));
+  ledger.drop({ bucket: b, key: 'v', versionId: ids[1]! }, 2 * MiB);
+  await c.send(new DeleteObjectCommand({ Bucket: b, Key: 'v' }));
+  ledger.gone.push({ bucket: b, key: 'v' });
+  for (let i = 0; i < 2; i++) await put(s3, ledger, b, 'w', patterned(MiB, 1500 + i));
+}
