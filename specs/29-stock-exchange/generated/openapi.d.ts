@@ -407,20 +407,12 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The `userId` is not the key's user (code `forbidden`); nothing was changed. */
+        /** @description The `userId` is not the key's user (code `forbidden`), or the key is the operator's (`operatorUserId`), which neither trades nor holds an account (code `operator_cannot_trade`, on deposits, orders and cancels); nothing was changed. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Forbidden",
-                 *       "status": 403,
-                 *       "code": "forbidden"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -489,7 +481,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The user placed `orderRateLimit` orders within the last `orderRateWindowMs` (code `rate_limited`); nothing was placed and this request is not counted. `Retry-After` says when the oldest counted order leaves the window. */
+        /** @description The user sent `orderRateLimit` order requests (orders and cancels) within the last `orderRateWindowMs` (code `rate_limited`); nothing was placed or canceled and this request is not counted. `Retry-After` says when the oldest counted request leaves the window. */
         RateLimited: {
             headers: {
                 /** @description Whole seconds to wait before ordering again (at least 1). */
@@ -1193,6 +1185,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["OrderNotFound"];
             408: components["responses"]["RequestTimeout"];
             /** @description The order is no longer in the book (code `order_not_open`): it was filled or canceled (the book's CANNOT_CANCEL_ALREADY_MATCHED); nothing changed. */
@@ -1212,6 +1205,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["RateLimited"];
             431: components["responses"]["HeadersTooLarge"];
         };
     };
