@@ -1,10 +1,12 @@
 // The HTTP surface of chapter 29 (the book's client gateway): handlers by operationId; routes, validation and errors
-// come from the spec (reference/kit). Reads (executions, L2, candles) are computed from the engine's state.
+// come from the spec (reference/kit). Executions and L2 are read from the engine's state, candles from the
+// market data publisher's rings.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
+import type { Candle, Resolution } from './candles.ts';
 import { Engine } from './engine.ts';
 import { type Exchange, type NewOrderRequest, Refused } from './exchange.ts';
 import { eventVisibleTo, type OrderRateLimiter, userOf } from './gateway.ts';
@@ -234,25 +236,17 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       },
 
       async getCandles(request, reply) {
-        const q = request.query as { symbol: string; resolution: number; startTime?: number; endTime?: number };
-        const width = q.resolution * 1000;
-        const candles: { timestamp: number; open: number; high: number; low: number; close: number; volume: number }[] =
-          [];
-        for (const f of engine.fillsBySymbol.get(q.symbol) ?? []) {
-          const timestamp = Math.floor(f.time / width) * width;
-          // MUTANT candles-filter-trade-time: the filters compare each trade's time, not its window's start.
-          const at = mutant === 'candles-filter-trade-time' ? f.time : timestamp;
-          if (q.startTime !== undefined && at < q.startTime) continue;
-          if (q.endTime !== undefined && at >= q.endTime + (mutant === 'candles-end-inclusive' ? 1 : 0)) continue; // MUTANT candles-end-inclusive
-          const last = candles.at(-1);
-          if (last && last.timestamp === timestamp) {
-            last.high = Math.max(last.high, f.price);
-            last.low = Math.min(last.low, f.price);
-            // MUTANT candle-close-first: the close stays the window's first price.
-            if (mutant !== 'candle-close-first') last.close = f.price;
-            last.volume += f.quantity;
-          } else
-            candles.push({ timestamp, open: f.price, high: f.price, low: f.price, close: f.price, volume: f.quantity });
+        const q = request.query as { symbol: string; resolution: Resolution; startTime?: number; endTime?: number };
+        // MUTANT candles-filter-trade-time: aggregated from the trades, the filters comparing each trade's time.
+        if (mutant === 'candles-filter-trade-time')
+          return reply.code(200).send({ symbol: q.symbol, resolution: q.resolution, candles: candlesByTradeTime(q) });
+        // The market data publisher's rings: the last CANDLE_HISTORY[resolution] candles, no older ones.
+        const candles: Omit<Candle, 'resolution'>[] = [];
+        for (const { resolution: _, ...c } of exchange.marketData.candles(q.symbol, q.resolution)) {
+          if (q.startTime !== undefined && c.timestamp < q.startTime) continue;
+          if (q.endTime !== undefined && c.timestamp >= q.endTime + (mutant === 'candles-end-inclusive' ? 1 : 0))
+            continue; // MUTANT candles-end-inclusive
+          candles.push(c);
         }
         return reply.code(200).send({ symbol: q.symbol, resolution: q.resolution, candles });
       },
@@ -324,6 +318,26 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
     answersAwaitSubscribers: mutant === 'md-answers-await-subscribers',
   });
   return app;
+
+  /** The candles-filter-trade-time mutant's answer: windows aggregated from the trades whose own time passes the filters. */
+  function candlesByTradeTime(q: { symbol: string; resolution: number; startTime?: number; endTime?: number }) {
+    const width = q.resolution * 1000;
+    const candles: Omit<Candle, 'resolution'>[] = [];
+    for (const f of engine.fillsBySymbol.get(q.symbol) ?? []) {
+      const timestamp = Math.floor(f.time / width) * width;
+      if (q.startTime !== undefined && f.time < q.startTime) continue;
+      if (q.endTime !== undefined && f.time >= q.endTime) continue;
+      const last = candles.at(-1);
+      if (last && last.timestamp === timestamp) {
+        last.high = Math.max(last.high, f.price);
+        last.low = Math.min(last.low, f.price);
+        last.close = f.price;
+        last.volume += f.quantity;
+      } else
+        candles.push({ timestamp, open: f.price, high: f.price, low: f.price, close: f.price, volume: f.quantity });
+    }
+    return candles;
+  }
 
   function account(userId: string) {
     const w = engine.wallets.get(userId);

@@ -44,6 +44,12 @@ export const MUTANTS = [
     description: "a candle's close is the window's first trade price, not its last",
   },
   {
+    name: 'ring-wrap-off-by-one',
+    breaks: 'SE-I4',
+    description:
+      'once a candle ring has wrapped it is read from the slot after the oldest: GET candles loses the oldest kept candle',
+  },
+  {
     name: 'risk-check-skipped',
     breaks: 'SE-I5',
     description: 'the order manager skips the daily risk check: a user orders past 1,000,000 shares',

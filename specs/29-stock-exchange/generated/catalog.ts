@@ -127,7 +127,7 @@ export const catalog = {
     {
       "id": "SE-I4",
       "kind": "property",
-      "title": "The event log has no gaps; replaying its inbound events into a model engine reproduces its fills, the executions and the candles byte for byte",
+      "title": "The event log has no gaps; replaying its inbound events into a model engine reproduces its fills, the executions and the candles byte for byte (the last candles kept per resolution); a symbol trading in 13 one-second windows, more than the 10 kept, gets GET candles at 1 s exactly the last 10 of the executions' aggregation, also filtered, and every match in its 60 s candles",
       "covers": [
         "invariant:8",
         "invariant:9",

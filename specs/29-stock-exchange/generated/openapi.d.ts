@@ -95,7 +95,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Candlesticks of a symbol - open, high, low, close and volume of its trades - per window of resolution seconds. */
+        /**
+         * Candlesticks of a symbol - open, high, low, close and volume of its trades - per window of resolution seconds.
+         * @description The market data publisher keeps a limited history per symbol and resolution (the book's ring buffers of candlesticks): the last **10** candles of 1 s, **1,440** of 60 s (a day), **2,016** of 300 s (a week), **2,160** of 3600 s (90 days) and **3,660** of 86400 s (ten years). A candle is a window that had a trade, so the history spans at least that many windows. Older candles are not answered: the answer is the kept candles that pass the filters, and a `startTime` before the oldest kept one does not bring older ones back (the stream, `GET /v1/marketdata/ws` with `channels=candles`, sends every candle as it changes). The history is a function of the event log, so it is the same after a restart.
+         */
         get: operations["getCandles"];
         put?: never;
         post?: never;
@@ -855,7 +858,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The windows that had a trade, ascending; each aggregates the trades (one per match, at the execution price) whose time falls in it. */
+            /** @description The windows that had a trade, ascending, among the last ones kept (the history above); each aggregates the trades (one per match, at the execution price) whose time falls in it. */
             200: {
                 headers: {
                     [name: string]: unknown;
