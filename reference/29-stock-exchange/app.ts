@@ -1,10 +1,12 @@
 // The HTTP surface of chapter 29 (the book's client gateway): handlers by operationId; routes, validation and errors
-// come from the spec (reference/kit). Reads (executions, L2, candles) are computed from the engine's state.
+// come from the spec (reference/kit). Executions and L2 are read from the engine's state, candles from the
+// market data publisher's rings.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
+import type { Candle, Resolution } from './candles.ts';
 import { Engine } from './engine.ts';
 import { type Exchange, type NewOrderRequest, Refused } from './exchange.ts';
 import { eventVisibleTo, type OrderRateLimiter, userOf } from './gateway.ts';
@@ -65,9 +67,20 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       });
     return user;
   };
-  /** 401 without a key, 403 when the request names another user than the key's. */
-  const asUser = (request: FastifyRequest, named: string, skip = false): void => {
+  /** 403 for the operator's key on a trading route: the operator reads the whole log, so it may not trade. */
+  const refuseOperator = (caller: string | typeof ANYONE): void => {
+    // MUTANT operator-can-trade: the operator's key deposits, orders and cancels like any user's.
+    if (caller === options.gateway.operator && mutant !== 'operator-can-trade')
+      throw new ProblemError(
+        403,
+        'operator_cannot_trade',
+        `${caller} is the operator: it neither trades nor holds an account`,
+      );
+  };
+  /** 401 without a key, 403 when the request names another user than the key's (or trades as the operator). */
+  const asUser = (request: FastifyRequest, named: string, skip = false, trading = false): void => {
     const caller = callerOf(request, named);
+    if (trading) refuseOperator(caller);
     // MUTANT owner-case-insensitive: the key's user and the named user are compared ignoring case.
     const same =
       mutant === 'owner-case-insensitive' ? String(caller).toLowerCase() === named.toLowerCase() : caller === named;
@@ -81,6 +94,16 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
     if (!order || (caller !== ANYONE && caller !== order.userId && !skip))
       throw new ProblemError(404, 'order_not_found', `no order ${orderId}`);
     return order;
+  };
+  /** 429 for an order request (placing or cancelling) over the user's window. */
+  const rateLimited = (userId: string, waitMs: number): never => {
+    throw new ProblemError(
+      429,
+      'rate_limited',
+      `${userId} sent ${options.gateway.limiter.limit} order requests in the last ${options.gateway.limiter.windowMs} ms`,
+      // MUTANT retry-after-missing: no Retry-After.
+      mutant === 'retry-after-missing' ? {} : { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } },
+    );
   };
   const refusal = (error: unknown): never => {
     if (error instanceof Refused) throw new ProblemError(error.status, error.code, error.message);
@@ -101,7 +124,7 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       async deposit(request, reply) {
         const { userId } = request.params as { userId: string };
         const b = request.body as { asset: string; amount: number };
-        asUser(request, userId);
+        asUser(request, userId, false, true);
         try {
           await exchange.deposit(userId, b.asset, b.amount);
         } catch (error) {
@@ -134,18 +157,11 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
           options.gateway.limiter.admit(mutant === 'rate-limit-per-symbol' ? `${b.userId}\n${b.symbol}` : b.userId);
         // MUTANT rate-limit-before-auth: the limiter runs before the key is checked (a 401 or 403 counts).
         const early = mutant === 'rate-limit-before-auth' ? admit() : undefined;
-        asUser(request, b.userId);
+        asUser(request, b.userId, false, true);
         // MUTANT duplicate-not-rate-limited: a repeated clientOrderId is answered before the limiter, not counted.
         if (mutant === 'duplicate-not-rate-limited' && existing()) return reply.code(200).send(existing());
         const waitMs = early ?? admit();
-        if (waitMs > 0)
-          throw new ProblemError(
-            429,
-            'rate_limited',
-            `${b.userId} placed ${options.gateway.limiter.limit} orders in the last ${options.gateway.limiter.windowMs} ms`,
-            // MUTANT retry-after-missing: no Retry-After.
-            mutant === 'retry-after-missing' ? {} : { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } },
-          );
+        if (waitMs > 0) rateLimited(b.userId, waitMs);
         try {
           const { order, created } = await exchange.place({
             userId: b.userId,
@@ -171,13 +187,17 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
 
       async cancelOrder(request, reply) {
         const { orderId } = request.params as { orderId: number };
+        const caller = callerOf(request, engine.orders.get(orderId)?.userId);
+        refuseOperator(caller);
+        // A cancel counts in the caller's order window before the order is looked up: a 429 discloses nothing.
+        // MUTANT cancels-not-limited: cancels pass the gateway uncounted.
+        if (mutant !== 'cancels-not-limited') {
+          const who = caller === ANYONE ? '' : caller;
+          const waitMs = options.gateway.limiter.admit(who);
+          if (waitMs > 0) rateLimited(who, waitMs);
+        }
         // MUTANT other-users-order-cancellable: any key cancels any order.
-        const own = ownOrder(request, orderId, mutant === 'other-users-order-cancellable');
-        // MUTANT cancel-rate-limited: cancels use the order window too (counted, and 429 once it is full).
-        if (mutant === 'cancel-rate-limited' && options.gateway.limiter.admit(own.userId) > 0)
-          throw new ProblemError(429, 'rate_limited', `${own.userId} is over the order rate`, {
-            headers: { 'retry-after': '1' },
-          });
+        ownOrder(request, orderId, mutant === 'other-users-order-cancellable');
         try {
           return reply.code(200).send(await exchange.cancel(orderId));
         } catch (error) {
@@ -216,25 +236,17 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       },
 
       async getCandles(request, reply) {
-        const q = request.query as { symbol: string; resolution: number; startTime?: number; endTime?: number };
-        const width = q.resolution * 1000;
-        const candles: { timestamp: number; open: number; high: number; low: number; close: number; volume: number }[] =
-          [];
-        for (const f of engine.fillsBySymbol.get(q.symbol) ?? []) {
-          const timestamp = Math.floor(f.time / width) * width;
-          // MUTANT candles-filter-trade-time: the filters compare each trade's time, not its window's start.
-          const at = mutant === 'candles-filter-trade-time' ? f.time : timestamp;
-          if (q.startTime !== undefined && at < q.startTime) continue;
-          if (q.endTime !== undefined && at >= q.endTime + (mutant === 'candles-end-inclusive' ? 1 : 0)) continue; // MUTANT candles-end-inclusive
-          const last = candles.at(-1);
-          if (last && last.timestamp === timestamp) {
-            last.high = Math.max(last.high, f.price);
-            last.low = Math.min(last.low, f.price);
-            // MUTANT candle-close-first: the close stays the window's first price.
-            if (mutant !== 'candle-close-first') last.close = f.price;
-            last.volume += f.quantity;
-          } else
-            candles.push({ timestamp, open: f.price, high: f.price, low: f.price, close: f.price, volume: f.quantity });
+        const q = request.query as { symbol: string; resolution: Resolution; startTime?: number; endTime?: number };
+        // MUTANT candles-filter-trade-time: aggregated from the trades, the filters comparing each trade's time.
+        if (mutant === 'candles-filter-trade-time')
+          return reply.code(200).send({ symbol: q.symbol, resolution: q.resolution, candles: candlesByTradeTime(q) });
+        // The market data publisher's rings: the last CANDLE_HISTORY[resolution] candles, no older ones.
+        const candles: Omit<Candle, 'resolution'>[] = [];
+        for (const { resolution: _, ...c } of exchange.marketData.candles(q.symbol, q.resolution)) {
+          if (q.startTime !== undefined && c.timestamp < q.startTime) continue;
+          if (q.endTime !== undefined && c.timestamp >= q.endTime + (mutant === 'candles-end-inclusive' ? 1 : 0))
+            continue; // MUTANT candles-end-inclusive
+          candles.push(c);
         }
         return reply.code(200).send({ symbol: q.symbol, resolution: q.resolution, candles });
       },
@@ -306,6 +318,26 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
     answersAwaitSubscribers: mutant === 'md-answers-await-subscribers',
   });
   return app;
+
+  /** The candles-filter-trade-time mutant's answer: windows aggregated from the trades whose own time passes the filters. */
+  function candlesByTradeTime(q: { symbol: string; resolution: number; startTime?: number; endTime?: number }) {
+    const width = q.resolution * 1000;
+    const candles: Omit<Candle, 'resolution'>[] = [];
+    for (const f of engine.fillsBySymbol.get(q.symbol) ?? []) {
+      const timestamp = Math.floor(f.time / width) * width;
+      if (q.startTime !== undefined && f.time < q.startTime) continue;
+      if (q.endTime !== undefined && f.time >= q.endTime) continue;
+      const last = candles.at(-1);
+      if (last && last.timestamp === timestamp) {
+        last.high = Math.max(last.high, f.price);
+        last.low = Math.min(last.low, f.price);
+        last.close = f.price;
+        last.volume += f.quantity;
+      } else
+        candles.push({ timestamp, open: f.price, high: f.price, low: f.price, close: f.price, volume: f.quantity });
+    }
+    return candles;
+  }
 
   function account(userId: string) {
     const w = engine.wallets.get(userId);

@@ -83,6 +83,8 @@ await runServer({
         highLags: mutant === 'md-candle-high-lags',
         boundaryLeft: mutant === 'md-candle-boundary-left',
         volumeBothSides: mutant === 'md-candle-volume-both-sides',
+        closeFirst: mutant === 'candle-close-first',
+        wrapOffByOne: mutant === 'ring-wrap-off-by-one',
       },
       (m) => console.error(m),
     );

@@ -256,6 +256,11 @@ export class MarketDataPublisher {
     return c && { type: 'candle', symbol, seq: feed.seq, ...c };
   }
 
+  /** The kept candles of a symbol at a resolution, oldest first (GET candles' source; no feed made for a query). */
+  candles(symbol: string, resolution: Resolution): Candle[] {
+    return this.feeds.get(symbol)?.candles.history(resolution) ?? [];
+  }
+
   /** The symbol's whole book as of its last update. */
   snapshot(symbol: string): SnapshotFrame {
     const feed = this.feed(symbol);

@@ -44,6 +44,12 @@ export const MUTANTS = [
     description: "a candle's close is the window's first trade price, not its last",
   },
   {
+    name: 'ring-wrap-off-by-one',
+    breaks: 'SE-I4',
+    description:
+      'once a candle ring has wrapped it is read from the slot after the oldest: GET candles loses the oldest kept candle',
+  },
+  {
     name: 'risk-check-skipped',
     breaks: 'SE-I5',
     description: 'the order manager skips the daily risk check: a user orders past 1,000,000 shares',
@@ -332,9 +338,16 @@ export const MUTANTS = [
     description: 'an order refused 422 (insufficient funds) gives its rate slot back: not counted',
   },
   {
-    name: 'cancel-rate-limited',
+    name: 'cancels-not-limited',
     breaks: 'SE-I10',
-    description: 'cancels go through the order window: counted, and 429 while it is full',
+    description:
+      "cancels pass the gateway uncounted: a user's burst of orders and cancels gets more through than the limit",
+  },
+  {
+    name: 'operator-can-trade',
+    breaks: 'SE-I11',
+    description:
+      "the operator's key deposits, orders and cancels like a user's (the identity that reads every event trades)",
   },
   {
     name: 'public-route-rejects-bad-key',

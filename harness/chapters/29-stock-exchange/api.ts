@@ -19,6 +19,14 @@ export type Side = 'buy' | 'sell';
 export const DAILY_LIMIT = 1_000_000;
 export const CASH = 'USD';
 
+/** The spec's candle history per resolution (seconds): GET candles answers only the last this many of a symbol. */
+export const CANDLE_HISTORY: Readonly<Record<number, number>> = { 1: 10, 60: 1440, 300: 2016, 3600: 2160, 86400: 3660 };
+
+/** Of a symbol's whole candle series (oldest first), the ones GET candles still answers: the last CANDLE_HISTORY. */
+export function keptCandles<C>(series: readonly C[], resolution: number): C[] {
+  return series.slice(-(CANDLE_HISTORY[resolution] ?? series.length));
+}
+
 /** A symbol no earlier check or run used: 8 random capital letters. */
 export function freshSymbol(): string {
   return [...randomBytes(8)].map((b) => String.fromCharCode(65 + (b % 26))).join('');

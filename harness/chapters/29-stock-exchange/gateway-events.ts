@@ -2,6 +2,7 @@
 // that user's own account, and no valid key nothing (401 with a problem body). Deterministic: three fresh users
 // trade, the operator's log of that stretch is the model of what each of them may see.
 import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
 import {
   CASH,
   type EventPage,
@@ -85,7 +86,11 @@ export async function eventLogAccess(ctx: CheckContext): Promise<void> {
   await place(b, 'buy', 100, 201);
   const rested = await place(c, 'buy', 90, 201);
   okBody<Order>(ctx, await api.cancel(rested.id), 200, `${c} canceling their order`);
-  await place(b, 'buy', 80, 201);
+  const resting = await place(b, 'buy', 80, 201);
+  const twin = [operator.toUpperCase(), operator.toLowerCase()].find((t) => t !== operator);
+  const operatorRefusals = await operatorCannotTrade(ctx, api, operator, { symbol, user: b, order: resting });
+  // A user whose ID differs from the operator's only in case is another user: they may trade.
+  if (twin) okBody(ctx, await api.deposit(twin, CASH, 1), 200, `${twin} (not the operator: case differs) depositing`);
 
   // No valid key reads nothing: 401 with the problem body and WWW-Authenticate, no events.
   const signatureOf = (u: string) => userKey(secret, u).split(':')[1]!;
@@ -116,9 +121,13 @@ export async function eventLogAccess(ctx: CheckContext): Promise<void> {
     kinds(a) === 'deposit,new,fill' && kinds(b) === 'deposit,new,fill,new' && kinds(c) === 'deposit,new,cancel',
     `the operator's log of this check's trading does not hold its events (${ours.map((u) => `${u}: ${kinds(u)}`).join('; ')}): the operator's key must read every user's events`,
   );
+  const byOperator = whole.filter((e) => (e.type === 'deposit' || e.type === 'new') && e.userId === operator);
+  ctx.expect(
+    byOperator.length === 0,
+    `the operator's refused requests were sequenced: ${JSON.stringify(byOperator)} (the operator neither trades nor holds an account)`,
+  );
   // Each user reads exactly their own events; a user with none reads an empty log. So does a user whose ID differs
   // from the operator's only in case: user IDs are case-sensitive, only operatorUserId itself reads everything.
-  const twin = [operator.toUpperCase(), operator.toLowerCase()].find((t) => t !== operator);
   const newest = whole.at(-1)?.sequenceId ?? from - 1;
   for (const u of [...ours, idle, ...(twin ? [twin] : [])]) {
     const got = await userView(ctx, api, u, from, newest);
@@ -131,4 +140,43 @@ export async function eventLogAccess(ctx: CheckContext): Promise<void> {
 
   ctx.evidence.events = whole.length;
   ctx.evidence.refused = refused.length;
+  ctx.evidence.operatorRefused = operatorRefusals;
+}
+
+/**
+ * The operator's key on every trading route (deposits to itself and to a user, orders as itself and as a user, a
+ * cancel of a user's resting order): 403 operator_cannot_trade each, the order still open and the operator without
+ * an account. The caller's log then shows none of it sequenced.
+ */
+async function operatorCannotTrade(
+  ctx: CheckContext,
+  api: SeApi,
+  operator: string,
+  s: { symbol: string; user: string; order: Order },
+): Promise<number> {
+  const as = { as: operator };
+  const tries: [string, Exchange][] = [
+    ['depositing to its own account', await api.deposit(operator, CASH, 1_000, as)],
+    [`depositing to ${s.user}'s account`, await api.deposit(s.user, CASH, 1_000, as)],
+    [
+      'placing an order as itself',
+      await api.place({ userId: operator, symbol: s.symbol, side: 'sell', price: 80, quantity: 1 }, as),
+    ],
+    [
+      `placing an order for ${s.user}`,
+      await api.place({ userId: s.user, symbol: s.symbol, side: 'buy', price: 70, quantity: 1 }, as),
+    ],
+    [`cancelling ${s.user}'s resting order ${s.order.id}`, await api.cancel(s.order.id, as)],
+  ];
+  for (const [what, x] of tries) {
+    ctx.expect(x.status === 403, `the operator's key ${what}: answered ${x.status ?? x.error}, not 403`, x);
+    ctx.expectStatus(x, 403, 'operator_cannot_trade');
+  }
+  const still = okBody<Order>(ctx, await api.order(s.order.id), 200, `${s.user} reading their order back`);
+  ctx.expect(
+    still.status === s.order.status && still.remainingQuantity === s.order.remainingQuantity,
+    `the operator's refused cancel changed ${s.user}'s order: ${still.status}, ${still.remainingQuantity} remaining`,
+  );
+  ctx.expectStatus(await api.account(operator, as), 404, 'account_not_found');
+  return tries.length;
 }

@@ -1,5 +1,5 @@
 // The client gateway's order rate limit (SE-I10; the book: rate limiting before the order manager). It bursts one
-// user's orders past the limit and counts what was admitted.
+// user's orders and cancels (one window for both) past the limit and counts what was admitted.
 import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
 import type { Exchange } from '../../core/http-client.ts';
@@ -57,37 +57,60 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
     const counted: Timed[] = [];
     const limited: Timed[] = [];
     const t0 = performance.now();
-    // Requests that prove nobody, or another user, naming u: 401 / 403, not counted in u's window.
-    const refusedAuth = [
-      await api.place(order(u), { none: true }),
-      await api.place(order(u), { header: forgedHeader(secret, u) }),
-      await api.place(order(u), { as: v }),
-    ];
-    for (const [n, x] of refusedAuth.entries())
-      ctx.expectStatus(x, n < 2 ? 401 : 403, n < 2 ? 'unauthorized' : 'forbidden');
-    // One order with a clientOrderId (counted), then a burst of `limit` + 1: refused orders (422, too large for u's
-    // cash) and repeats of that clientOrderId (200) first, both counted, then new orders on two symbols (one window
-    // per user, not per symbol). Exactly `limit` are counted in all; two answer 429.
+    // One order with a clientOrderId and `cancels` orders to cancel in the burst (all counted), then a burst of
+    // `limit` + 1 - `cancels`: the cancels (one window for orders and cancels, the book's gateway limiting every
+    // order it forwards), refused orders (422, too large for u's cash) and repeats of that clientOrderId (200), all
+    // counted, and new orders on two symbols (one window per user, not per symbol). Exactly `limit` are counted in
+    // all; two answer 429.
     const clientOrderId = `i10-${u}`;
     const first = await timed(() => api.place(order(u, 0, { clientOrderId })));
     counted.push(first);
     okBody<Order>(ctx, first.x, 201, 'the first order of the burst');
+    const cancels = Math.max(0, Math.min(2, limit - 1));
+    const toCancel: Order[] = [];
+    for (let n = 0; n < cancels; n++) {
+      const placed = await timed(() => api.place(order(u, n)));
+      counted.push(placed);
+      toCancel.push(okBody<Order>(ctx, placed.x, 201, `order ${n + 1} to cancel in the burst`));
+    }
+    // Requests that prove nobody, or another user, naming u or u's order: 401 / 403 / 404, not counted in u's window.
+    const refusedAuth: [Exchange, number, string][] = [
+      [await api.place(order(u), { none: true }), 401, 'unauthorized'],
+      [await api.place(order(u), { header: forgedHeader(secret, u) }), 401, 'unauthorized'],
+      [await api.place(order(u), { as: v }), 403, 'forbidden'],
+    ];
+    if (toCancel[0]) {
+      const id = toCancel[0].id;
+      refusedAuth.push(
+        [await api.cancel(id, { none: true }), 401, 'unauthorized'],
+        [await api.cancel(id, { header: forgedHeader(secret, u) }), 401, 'unauthorized'],
+      );
+    }
+    for (const [x, status, code] of refusedAuth) ctx.expectStatus(x, status, code);
     const refusedN = limit >= 4 ? 2 : 0;
     const repeats = limit >= 8 ? 3 : 0;
-    const kinds = Array.from({ length: limit + 1 }, (_, n) =>
-      n < refusedN ? ('refused' as const) : n < refusedN + repeats ? ('repeat' as const) : ('new' as const),
+    const kinds = Array.from({ length: limit + 1 - cancels }, (_, n) =>
+      n < cancels
+        ? ('cancel' as const)
+        : n < cancels + refusedN
+          ? ('refused' as const)
+          : n < cancels + refusedN + repeats
+            ? ('repeat' as const)
+            : ('new' as const),
     );
-    const want = { refused: 422, repeat: 200, new: 201 } as const;
+    const want = { cancel: 200, refused: 422, repeat: 200, new: 201 } as const;
     const answers = await Promise.all(
       kinds.map((kind, n) =>
         timed(() =>
-          api.place(
-            kind === 'refused'
-              ? order(u, n, { quantity: 100_000 })
-              : kind === 'repeat'
-                ? order(u, 0, { clientOrderId })
-                : order(u, n),
-          ),
+          kind === 'cancel'
+            ? api.cancel(toCancel[n]!.id)
+            : api.place(
+                kind === 'refused'
+                  ? order(u, n, { quantity: 100_000 })
+                  : kind === 'repeat'
+                    ? order(u, 0, { clientOrderId })
+                    : order(u, n),
+              ),
         ),
       ),
     );
@@ -105,10 +128,17 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
       if (a.x.status === 429) limited.push(a);
       else counted.push(a);
     }
-    // A cancel is not limited, not even while the user's order window is full.
-    const toCancel = answers.find((a) => a.x.status === 201);
-    if (toCancel)
-      okBody<Order>(ctx, await api.cancel((toCancel.x.body as Order).id), 200, 'canceling while the window is full');
+    // A cancel the limit refused left its order open; one it admitted canceled it.
+    let canceled = 0;
+    for (const [n, o] of toCancel.entries()) {
+      const admitted = answers[n]!.x.status === 200;
+      if (admitted) canceled++;
+      const back = okBody<Order>(ctx, await api.order(o.id), 200, `reading order ${o.id} back`);
+      ctx.expect(
+        back.status === (admitted ? 'canceled' : 'new'),
+        `order ${o.id}'s cancel in the burst answered ${answers[n]!.x.status}, yet the order is ${back.status}`,
+      );
+    }
     okBody<Order>(ctx, other, 201, `another user ordering while ${u} is rate-limited`);
     // A refused order is not counted: u is refused again and again (twice the limit at once, sent again while some
     // are admitted, up to three times), yet orders again as soon as every counted order has left the window.
@@ -129,7 +159,7 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
       }
       if (burst.every((a) => a.x.status === 429)) break;
     }
-    const created = 1 + [...answers, ...again].filter((a) => a.x.status === 201).length - (toCancel ? 1 : 0);
+    const created = 1 + cancels + [...answers, ...again].filter((a) => a.x.status === 201).length - canceled;
     // Nothing was placed for the refused orders: u holds 1 cent per order created and not canceled.
     const account = okBody<Account>(ctx, await api.account(u), 200, 'reading the limited user');
     const held = account.balances.find((b) => b.asset === CASH)?.held;
@@ -172,12 +202,14 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
       await sleep(windowMs);
       continue;
     }
-    const inBurst = 1 + answers.filter((a) => a.x.status !== 429).length;
+    const inBurst = 1 + cancels + answers.filter((a) => a.x.status !== 429).length;
+    const sent = 1 + cancels + answers.length;
     ctx.expect(
-      inBurst === limit && answers.length + 1 - inBurst === 2,
-      `${limit + 2} orders by one user within ${Math.round(span)} ms (window ${windowMs} ms, limit ${limit}; 401s and 403s before them, ${refusedN} refused 422 and ${repeats} repeated clientOrderIds among them, on two symbols): ${inBurst} counted, ${answers.length + 1 - inBurst} answered 429; ${limit} and 2 expected`,
+      inBurst === limit && sent - inBurst === 2,
+      `${sent} order requests by one user within ${Math.round(span)} ms (window ${windowMs} ms, limit ${limit}; 401s and 403s before them, ${cancels} orders and their ${cancels} cancels, ${refusedN} refused 422 and ${repeats} repeated clientOrderIds among them, on two symbols): ${inBurst} counted, ${sent - inBurst} answered 429; ${limit} and 2 expected`,
     );
-    ctx.evidence.burst = limit + 1;
+    ctx.evidence.burst = sent;
+    ctx.evidence.cancelsInBurst = cancels;
     ctx.evidence.counted = inBurst;
     ctx.evidence.refusedAfter = limited.length - 2;
     ctx.evidence.burstMs = spans.join(' ');

@@ -127,7 +127,7 @@ export const catalog = {
     {
       "id": "SE-I4",
       "kind": "property",
-      "title": "The event log has no gaps; replaying its inbound events into a model engine reproduces its fills, the executions and the candles byte for byte",
+      "title": "The event log has no gaps; replaying its inbound events into a model engine reproduces its fills, the executions and the candles byte for byte (the last candles kept per resolution); a symbol trading in 13 one-second windows, more than the 10 kept, gets GET candles at 1 s exactly the last 10 of the executions' aggregation, also filtered, and every match in its 60 s candles",
       "covers": [
         "invariant:8",
         "invariant:9",
@@ -191,7 +191,7 @@ export const catalog = {
     {
       "id": "SE-I10",
       "kind": "property",
-      "title": "The order rate limit per user - a burst of orderRateLimit + 1 orders within orderRateWindowMs gets exactly orderRateLimit admitted and one 429 rate_limited with a problem body and Retry-After (whole seconds, 1 to the window), nothing placed for it; another user orders meanwhile; 401s and 403s naming the user are not counted, 422s and repeated clientOrderIds are, one window across symbols, a cancel is not limited; every 429 had orderRateLimit counted orders possibly within the window before it (twice the limit refused again is not counted), and the user orders again once every counted order has left the window; the exact count skipped with the reason when no burst fit in the window",
+      "title": "The order rate limit per user, one window for orders and cancels - a burst of orderRateLimit + 2 order requests (cancels among them) within orderRateWindowMs gets exactly orderRateLimit admitted and two 429 rate_limited with a problem body and Retry-After (whole seconds, 1 to the window), nothing placed or canceled for them; another user orders meanwhile; 401s and 403s naming the user or their order are not counted, 422s, repeated clientOrderIds and cancels are, one window across symbols; every 429 had orderRateLimit counted orders possibly within the window before it (twice the limit refused again is not counted), and the user orders again once every counted order has left the window; the exact count skipped with the reason when no burst fit in the window",
       "covers": [
         "placeOrder"
       ]
@@ -199,7 +199,7 @@ export const catalog = {
     {
       "id": "SE-I11",
       "kind": "property",
-      "title": "Who reads the event log - three users trade (a fill, a cancel, a resting order); the operator's key (operatorUserId) reads every event of it, consecutive; each user's key, paged two at a time, reads exactly their own account's events (deposits, their orders, cancels of their orders, fills they are a party to) and a user without events none, as does a user whose ID differs from the operator's only in case; every page's lastSequence is the newest stamped, not the user's own newest; no key, a key signed with another secret (a user's or the operator's ID), the operator's ID with a user's signature or a user ID without a signature answer 401 unauthorized with a problem body and WWW-Authenticate, no events",
+      "title": "Who reads the event log - three users trade (a fill, a cancel, a resting order); the operator's key (operatorUserId) reads every event of it, consecutive; each user's key, paged two at a time, reads exactly their own account's events (deposits, their orders, cancels of their orders, fills they are a party to) and a user without events none, and a user whose ID differs from the operator's only in case their own events only (it may deposit); every page's lastSequence is the newest stamped, not the user's own newest; no key, a key signed with another secret (a user's or the operator's ID), the operator's ID with a user's signature or a user ID without a signature answer 401 unauthorized with a problem body and WWW-Authenticate, no events; the operator's key depositing (to itself or a user), ordering (as itself or a user) or cancelling a user's order answers 403 operator_cannot_trade, nothing sequenced, the order still open, the operator without an account (404)",
       "covers": [
         "getEvents"
       ]

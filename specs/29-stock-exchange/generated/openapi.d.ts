@@ -95,7 +95,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Candlesticks of a symbol - open, high, low, close and volume of its trades - per window of resolution seconds. */
+        /**
+         * Candlesticks of a symbol - open, high, low, close and volume of its trades - per window of resolution seconds.
+         * @description The market data publisher keeps a limited history per symbol and resolution (the book's ring buffers of candlesticks): the last **10** candles of 1 s, **1,440** of 60 s (a day), **2,016** of 300 s (a week), **2,160** of 3600 s (90 days) and **3,660** of 86400 s (ten years). A candle is a window that had a trade, so the history spans at least that many windows. Older candles are not answered: the answer is the kept candles that pass the filters, and a `startTime` before the oldest kept one does not bring older ones back (the stream, `GET /v1/marketdata/ws` with `channels=candles`, sends every candle as it changes). The history is a function of the event log, so it is the same after a restart.
+         */
         get: operations["getCandles"];
         put?: never;
         post?: never;
@@ -407,20 +410,12 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The `userId` is not the key's user (code `forbidden`); nothing was changed. */
+        /** @description The `userId` is not the key's user (code `forbidden`), or the key is the operator's (`operatorUserId`), which neither trades nor holds an account (code `operator_cannot_trade`, on deposits, orders and cancels); nothing was changed. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Forbidden",
-                 *       "status": 403,
-                 *       "code": "forbidden"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -489,7 +484,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The user placed `orderRateLimit` orders within the last `orderRateWindowMs` (code `rate_limited`); nothing was placed and this request is not counted. `Retry-After` says when the oldest counted order leaves the window. */
+        /** @description The user sent `orderRateLimit` order requests (orders and cancels) within the last `orderRateWindowMs` (code `rate_limited`); nothing was placed or canceled and this request is not counted. `Retry-After` says when the oldest counted request leaves the window. */
         RateLimited: {
             headers: {
                 /** @description Whole seconds to wait before ordering again (at least 1). */
@@ -863,7 +858,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The windows that had a trade, ascending; each aggregates the trades (one per match, at the execution price) whose time falls in it. */
+            /** @description The windows that had a trade, ascending, among the last ones kept (the history above); each aggregates the trades (one per match, at the execution price) whose time falls in it. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1193,6 +1188,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["OrderNotFound"];
             408: components["responses"]["RequestTimeout"];
             /** @description The order is no longer in the book (code `order_not_open`): it was filled or canceled (the book's CANNOT_CANCEL_ALREADY_MATCHED); nothing changed. */
@@ -1212,6 +1208,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["RateLimited"];
             431: components["responses"]["HeadersTooLarge"];
         };
     };
