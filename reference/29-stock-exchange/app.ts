@@ -191,13 +191,19 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
         refuseOperator(caller);
         // A cancel counts in the caller's order window before the order is looked up: a 429 discloses nothing.
         // MUTANT cancels-not-limited: cancels pass the gateway uncounted.
-        if (mutant !== 'cancels-not-limited') {
+        // MUTANT cancel-counted-after-lookup: counted only once the order is found (a 404 cancel is free).
+        if (mutant !== 'cancels-not-limited' && mutant !== 'cancel-counted-after-lookup') {
           const who = caller === ANYONE ? '' : caller;
           const waitMs = options.gateway.limiter.admit(who);
           if (waitMs > 0) rateLimited(who, waitMs);
         }
         // MUTANT other-users-order-cancellable: any key cancels any order.
         ownOrder(request, orderId, mutant === 'other-users-order-cancellable');
+        if (mutant === 'cancel-counted-after-lookup') {
+          const who = caller === ANYONE ? '' : caller;
+          const waitMs = options.gateway.limiter.admit(who);
+          if (waitMs > 0) rateLimited(who, waitMs);
+        }
         try {
           return reply.code(200).send(await exchange.cancel(orderId));
         } catch (error) {

@@ -344,6 +344,12 @@ export const MUTANTS = [
       "cancels pass the gateway uncounted: a user's burst of orders and cancels gets more through than the limit",
   },
   {
+    name: 'cancel-counted-after-lookup',
+    breaks: 'SE-I10',
+    description:
+      'a cancel is counted in the order window only once its order is found: a cancel answered 404 is free, and over the limit a cancel of an unknown order answers 404, not 429 (blind bug gw-cancel-rate-limited)',
+  },
+  {
     name: 'operator-can-trade',
     breaks: 'SE-I11',
     description:

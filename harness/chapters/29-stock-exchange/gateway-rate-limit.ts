@@ -22,6 +22,8 @@ import { forgedHeader } from './gateway-check-kit.ts';
 const ATTEMPTS = Math.ceil(3 * timeScale());
 /** A burst larger than this is not sent (the check skips): the machine could not fit it in a window. */
 const MAX_BURST = 2000;
+/** An order ID no run reaches (IDs count up from 1): its cancel is 404 `order_not_found`, yet counted. */
+const MISSING_ORDER_ID = 900_000_000;
 
 /** One request and when it was sent and answered (the client's clock): the server decided it in between. */
 interface Timed {
@@ -59,9 +61,10 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
     const t0 = performance.now();
     // One order with a clientOrderId and `cancels` orders to cancel in the burst (all counted), then a burst of
     // `limit` + 1 - `cancels`: the cancels (one window for orders and cancels, the book's gateway limiting every
-    // order it forwards), refused orders (422, too large for u's cash) and repeats of that clientOrderId (200), all
-    // counted, and new orders on two symbols (one window per user, not per symbol). Exactly `limit` are counted in
-    // all; two answer 429.
+    // order it forwards), a cancel of an order that does not exist (404: counted too, the spec counts a cancel before
+    // its order is looked up), refused orders (422, too large for u's cash) and repeats of that clientOrderId (200),
+    // all counted, and new orders on two symbols (one window per user, not per symbol). Exactly `limit` are counted
+    // in all; two answer 429.
     const clientOrderId = `i10-${u}`;
     const first = await timed(() => api.place(order(u, 0, { clientOrderId })));
     counted.push(first);
@@ -87,30 +90,35 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
       );
     }
     for (const [x, status, code] of refusedAuth) ctx.expectStatus(x, status, code);
+    const missing = limit >= 6 ? 1 : 0;
     const refusedN = limit >= 4 ? 2 : 0;
     const repeats = limit >= 8 ? 3 : 0;
     const kinds = Array.from({ length: limit + 1 - cancels }, (_, n) =>
       n < cancels
         ? ('cancel' as const)
-        : n < cancels + refusedN
-          ? ('refused' as const)
-          : n < cancels + refusedN + repeats
-            ? ('repeat' as const)
-            : ('new' as const),
+        : n < cancels + missing
+          ? ('missing' as const)
+          : n < cancels + missing + refusedN
+            ? ('refused' as const)
+            : n < cancels + missing + refusedN + repeats
+              ? ('repeat' as const)
+              : ('new' as const),
     );
-    const want = { cancel: 200, refused: 422, repeat: 200, new: 201 } as const;
+    const want = { cancel: 200, missing: 404, refused: 422, repeat: 200, new: 201 } as const;
     const answers = await Promise.all(
       kinds.map((kind, n) =>
         timed(() =>
           kind === 'cancel'
             ? api.cancel(toCancel[n]!.id)
-            : api.place(
-                kind === 'refused'
-                  ? order(u, n, { quantity: 100_000 })
-                  : kind === 'repeat'
-                    ? order(u, 0, { clientOrderId })
-                    : order(u, n),
-              ),
+            : kind === 'missing'
+              ? api.cancel(MISSING_ORDER_ID + n, { as: u })
+              : api.place(
+                  kind === 'refused'
+                    ? order(u, n, { quantity: 100_000 })
+                    : kind === 'repeat'
+                      ? order(u, 0, { clientOrderId })
+                      : order(u, n),
+                ),
         ),
       ),
     );
