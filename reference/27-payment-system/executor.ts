@@ -209,8 +209,9 @@ export class Executor {
           const reg = await psp.registration(e.psp_token!).catch(() => undefined);
           if (reg?.status === 'authorized') {
             this.kick(await store.startExecution(e.checkout_id, e.psp_token!));
+          } else if (reg?.status === 'declined') {
             // MUTANT poll-decline-ignored: a registration the PSP reports declined is left NOT_STARTED.
-          } else if (reg?.status === 'declined' && this.o.mutant !== 'poll-decline-ignored') {
+            if (this.o.mutant === 'poll-decline-ignored') return;
             await store.declineCheckout(e.checkout_id);
           }
         }),
