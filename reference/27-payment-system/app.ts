@@ -69,6 +69,8 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
                 () => service.createPayment(body),
               );
         if (answer.replayed) reply.header('idempotent-replayed', 'true');
+        // MUTANT first-answer-marked-replayed: the first answer to a key says it is a replay too.
+        if (mutant === 'first-answer-marked-replayed') reply.header('idempotent-replayed', 'true');
         return reply.code(answer.status).send(answer.body);
       },
 
@@ -91,7 +93,9 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
         // MUTANT signature-unanchored: a v1 value is read as its last 64 hex digits, whatever comes before them.
         const read =
           mutant === 'signature-unanchored' ? header?.replace(/v1=[0-9a-f]*([0-9a-f]{64})/g, 'v1=$1') : header;
-        const why = verify(o.webhookSecret, read, raw);
+        // MUTANT signature-timestamp-optional: a header without a timestamp is checked as if signed at "NaN".
+        const untimed = mutant === 'signature-timestamp-optional';
+        const why = verify(o.webhookSecret, read, raw, Date.now(), untimed);
         // MUTANT webhook-signature-unchecked: any body is applied.
         if (why !== null && mutant !== 'webhook-signature-unchecked') {
           // MUTANT bad-signature-400: the wrong status and code for an authentication failure.

@@ -210,6 +210,8 @@ export class Executor {
           if (reg?.status === 'authorized') {
             this.kick(await store.startExecution(e.checkout_id, e.psp_token!));
           } else if (reg?.status === 'declined') {
+            // MUTANT poll-decline-ignored: a registration the PSP reports declined is left NOT_STARTED.
+            if (this.o.mutant === 'poll-decline-ignored') return;
             await store.declineCheckout(e.checkout_id);
           }
         }),

@@ -10,6 +10,24 @@ export interface Mutant {
 
 export const MUTANTS = [
   {
+    name: 'first-answer-marked-replayed',
+    breaks: 'PAY-C2',
+    description:
+      'the first answer to an Idempotency-Key carries Idempotent-Replayed: true, as a replay does (StrykerJS survivor)',
+  },
+  {
+    name: 'poll-decline-ignored',
+    breaks: 'PAY-F3',
+    description:
+      'the poller ignores a registration the PSP reports declined: with the webhook lost, the orders stay NOT_STARTED (StrykerJS survivor)',
+  },
+  {
+    name: 'signature-timestamp-optional',
+    breaks: 'PAY-C4',
+    description:
+      'a PSP-Signature without a timestamp is checked as if signed at "NaN" instead of refused: a signature with no time is valid forever (StrykerJS survivor)',
+  },
+  {
     name: 'malformed-json-unanswered',
     breaks: 'PAY-C2',
     description: 'a request body that is not JSON is never answered (the body parser never calls back): no 400',

@@ -4,8 +4,17 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_TOLERANCE_S = 300;
 
-/** Null when the header is a valid, fresh signature of this exact body; otherwise why not. */
-export function verify(secret: string, header: string | undefined, body: string, now = Date.now()): string | null {
+/**
+ * Null when the header is a valid, fresh signature of this exact body; otherwise why not. `untimed` is only for the
+ * hand-written MUTANT signature-timestamp-optional: a header without a numeric `t` is checked as if signed at "NaN".
+ */
+export function verify(
+  secret: string,
+  header: string | undefined,
+  body: string,
+  now = Date.now(),
+  untimed = false,
+): string | null {
   if (!header) return 'no PSP-Signature header';
   const parts = new Map<string, string[]>();
   for (const item of header.split(',')) {
@@ -14,7 +23,9 @@ export function verify(secret: string, header: string | undefined, body: string,
     parts.set(k.trim(), [...(parts.get(k.trim()) ?? []), v.trim()]);
   }
   const t = Number(parts.get('t')?.[0]);
-  if (!Number.isInteger(t)) return 'PSP-Signature has no timestamp';
+  if (!Number.isInteger(t)) {
+    if (!untimed) return 'PSP-Signature has no timestamp';
+  }
   if (Math.abs(now / 1000 - t) > SIGNATURE_TOLERANCE_S) return 'PSP-Signature is too old (or from the future)';
   const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
   const ok = (parts.get('v1') ?? []).some((hex) => {

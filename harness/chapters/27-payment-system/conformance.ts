@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
+import type { Exchange } from '../../core/http-client.ts';
 import {
   type LedgerEntry,
   newEvent,
@@ -13,7 +14,7 @@ import {
   payApi,
 } from './api.ts';
 import { createAndPay, createPayment, orderIds, payOnHostedPage, waitFinal } from './flow.ts';
-import { signWebhook } from './signature.ts';
+import { hmacHex, signWebhook } from './signature.ts';
 import { pspOf } from './third-parties.ts';
 
 export function readinessConformance(ctx: CheckContext): Promise<void> {
@@ -32,6 +33,7 @@ export async function createConformance(ctx: CheckContext): Promise<void> {
   const key = randomUUID();
   const first = await api.create(event, key);
   ctx.expectStatus(first, 201);
+  expectNotReplayed(ctx, first, 'the first answer to a new Idempotency-Key');
   const body = first.body as PaymentEvent;
   ctx.expect(body.checkout_id === event.checkout_id, 'the answer is not for this checkout', first);
   ctx.expect(body.payment_page_url && body.psp_token, 'no hosted payment page or PSP token', first);
@@ -136,6 +138,15 @@ export async function createConformance(ctx: CheckContext): Promise<void> {
   ctx.expectStatus(text, 415, 'unsupported_media_type');
 }
 
+/** The spec: `Idempotent-Replayed: true` only on the stored answer to an earlier request with the key and body. */
+export function expectNotReplayed(ctx: CheckContext, x: Exchange, what: string): void {
+  ctx.expect(
+    x.headers['idempotent-replayed'] === undefined,
+    `${what} carries Idempotent-Replayed: ${x.headers['idempotent-replayed']} (the spec: only a replay of an earlier request does)`,
+    x,
+  );
+}
+
 /** No order of the refused events exists (but `existing`), and the PSP holds no registration for their checkouts. */
 async function expectSpentNothing(ctx: CheckContext, refused: PaymentEventInput[], existing: string[]): Promise<void> {
   const api = payApi(ctx);
@@ -205,6 +216,11 @@ export async function webhookConformance(ctx: CheckContext): Promise<void> {
     ['signed over another body', signWebhook(secret, `${raw} `)],
     ['signed 10 minutes ago', signWebhook(secret, raw, Math.floor(Date.now() / 1000) - 600)],
     ['a malformed header', 'v1=abc'],
+    // No timestamp at all, with v1 an HMAC of the body under what a missing one might read as: still no timestamp.
+    ...['NaN', 'undefined', ''].map((t): [string, string] => [
+      `with no timestamp (v1 over "${t}.<body>")`,
+      `v1=${hmacHex(secret, `${t}.${raw}`)}`,
+    ]),
   ];
   for (const [why, sig] of refusals) {
     const x = await api.webhook(raw, sig);
@@ -301,6 +317,7 @@ export async function reconcileConformance(ctx: CheckContext): Promise<void> {
   const since = new Date().toISOString();
   const r = await api.reconcile(csv, key, since);
   ctx.expectStatus(r, 200);
+  expectNotReplayed(ctx, r, 'the first reconciliation with a key');
   const report = r.body as { rows: number; mismatches: { kind: string; payment_order_id: string }[] };
   ctx.expect(
     report.rows === 1 && report.mismatches.some((m) => m.kind === 'theirs_only'),

@@ -19,6 +19,7 @@ import {
   waitExecuting,
   waitFinal,
 } from './flow.ts';
+import { DECLINED_CARD } from './psp-fake.ts';
 import { expectRetrySchedule, retrySlack } from './retry-schedule.ts';
 import { pspOf } from './third-parties.ts';
 
@@ -214,6 +215,7 @@ export async function webhookDisorder(ctx: CheckContext): Promise<void> {
   await payOnHostedPage(ctx, late);
   await expectSettledOnce(ctx, third.psp, orderIds([late]), 10_000);
   ids.push(...orderIds([late]));
+  await declinedWithWebhookLost(ctx, third, api);
   ctx.evidence.orders = ids.length;
   const dropped = third.psp.webhooksDropped().length - droppedFrom;
   ctx.evidence.webhooksDropped = dropped;
@@ -221,6 +223,38 @@ export async function webhookDisorder(ctx: CheckContext): Promise<void> {
   third.psp.setWebhookMode({ mode: 'normal' });
   await payOnAndReverify(ctx, third.psp, asked, 'f3');
   if (dropped === 0) ctx.skip('the fault never bit: no webhook of this check was dropped, so polling was not needed');
+}
+
+/**
+ * Part of PAY-F3: the buyer's card is declined on the hosted page and the registration.declined webhook is lost
+ * (webhooks are dropped when this runs): polling must learn the decline, so the orders end FAILED within the same
+ * 10 s, and nothing is charged (the PSP's own record).
+ */
+async function declinedWithWebhookLost(
+  ctx: CheckContext,
+  third: ReturnType<typeof pspOf>,
+  api: ReturnType<typeof payApi>,
+): Promise<void> {
+  const droppedFrom = third.psp.webhooksDropped().length;
+  const declined = await createPayment(ctx, api, newEvent('f3_declined', ['4.40', '0.60']));
+  await payOnHostedPage(ctx, declined, DECLINED_CARD);
+  const ids = orderIds([declined]);
+  const settled = await waitFinal(ctx, api, ids, 10_000);
+  for (const id of ids) {
+    const status = settled.get(id)?.order.status;
+    ctx.expect(
+      status === 'FAILED',
+      `${id} of a checkout declined on the hosted page, its webhook lost, ended ${status}, not FAILED`,
+    );
+  }
+  ctx.expect(
+    ids.every((id) => !third.psp.chargeCounts().has(id)),
+    `an order of a checkout declined on the hosted page was charged at the PSP`,
+  );
+  ctx.evidence.declinedWebhooksDropped = third.psp
+    .webhooksDropped()
+    .slice(droppedFrom)
+    .filter((e) => e.type === 'registration.declined' && JSON.stringify(e).includes(declined.psp_token)).length;
 }
 
 /** PAY-F4: kill -9 while charges are in flight, restart: nothing stays EXECUTING past the bound, nothing charged twice. */

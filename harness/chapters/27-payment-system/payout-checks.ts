@@ -6,6 +6,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { newEvent, type PayApi, payApi } from './api.ts';
+import { expectNotReplayed } from './conformance.ts';
 import { createAndPay, orderIds, waitFinal } from './flow.ts';
 import { decimalOf, minorOf } from './money.ts';
 import { expectRetrySchedule, RETRIES_BOUNDED_ABOVE, retrySlack } from './retry-schedule.ts';
@@ -79,6 +80,7 @@ export async function payoutConformance(ctx: CheckContext): Promise<void> {
   const key = randomUUID();
   const x = await api.payout(body, key);
   ctx.expectStatus(x, 201);
+  expectNotReplayed(ctx, x, 'the first payout request with a key');
   ctx.expect((x.body as Payout).amount === '4.00', 'the payout does not echo its amount', x);
   const replay = await api.payout(body, key);
   ctx.expectStatus(replay, 201);
