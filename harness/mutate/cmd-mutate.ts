@@ -11,7 +11,7 @@ import { timeLimit } from '../core/time-scale.ts';
 import { chapterFiles } from './chapter-files.ts';
 import { chapterGrader } from './chapter-grader.ts';
 import { equivalentsFile, loadEquivalents } from './equivalents.ts';
-import { headCommit, recordScore } from './recorded-score.ts';
+import { headCommit, recordScore, sourceAt } from './recorded-score.ts';
 import { readRunResults, regradedReport, rescore, sameMutantToday, sourceReader } from './rescore.ts';
 import { ensureDir, renderMutateReport, runMutate } from './run-mutate.ts';
 
@@ -127,7 +127,10 @@ async function cmdRescore(slug: string, o: MutateCliOptions): Promise<number> {
       ...gradingSetup(slug, o, o.seed),
       pick: (population) =>
         open.flatMap((m) => {
-          const t = sameMutantToday(m, population);
+          const t = sameMutantToday(m, population, {
+            run: run.commit ? sourceAt(run.commit, m.file) : null,
+            today: sourceReader(rootDir)(m.file),
+          });
           if (!t) console.log(`  not in today's code (left as the run found it): ${m.key}`);
           else today.set(t.id, m.key);
           return t ? [t] : [];

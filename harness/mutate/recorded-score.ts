@@ -42,6 +42,19 @@ export function headCommit(): string | null {
   }
 }
 
+/** A module as it was at a commit (the run's), or null when git cannot say (not a checkout, an unknown commit). */
+export function sourceAt(commit: string, file: string): string | null {
+  try {
+    return execFileSync('git', ['show', `${commit}:${file}`], {
+      cwd: rootDir,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 64 * 1024 * 1024,
+    }).toString();
+  } catch {
+    return null;
+  }
+}
+
 export function recordedScoreFile(slug: string): string {
   return specFile(slug, 'mutation-score.json');
 }

@@ -105,15 +105,21 @@ it('follows a judgment re-keyed to the line the same code moved to since the run
   expect(r2.stale).toHaveLength(1);
 });
 
-it("finds the run's mutant in today's population on the nearest line, and only the same code", () => {
+it("finds the run's mutant in today's population by its surroundings, not the same code elsewhere", () => {
   const m = rec({});
   const info = (line: number, over: Partial<MutantRecord> = {}) => {
     const { key: _k, status: _s, ms: _m, ...i } = rec({ id: `t${line}`, start: { line, column: 4 }, ...over });
     return i;
   };
-  expect(sameMutantToday(m, [info(9), info(3), info(40)])?.id).toBe('t3');
-  expect(sameMutantToday(m, [info(3, { original: 'a > 1' }), info(3, { replacement: 'a < 0' })])).toBeUndefined();
-  expect(sameMutantToday(m, [info(3, { start: { line: 3, column: 5 } })])).toBeUndefined();
+  const run = source;
+  const moved = ['// added', '// added', source, '', 'const b = 2;', 'if (a > 0) {', '  stop();', '}'].join('\n');
+  // line 4 holds the run's code in its run surroundings; line 10 the same `a > 0` in another block
+  expect(sameMutantToday(m, [info(10), info(4)], { run, today: moved })?.id).toBe('t4');
+  expect(sameMutantToday(m, [info(10)], { run, today: moved })).toBeUndefined();
+  // without the run's source, only the very same line
+  expect(sameMutantToday(m, [info(4)])).toBeUndefined();
+  expect(sameMutantToday(m, [info(2)])?.id).toBe('t2');
+  expect(sameMutantToday(m, [info(2, { original: 'a > 1' }), info(2, { replacement: 'a < 0' })])).toBeUndefined();
 });
 
 it("counts a survivor killed by today's checks, keeps the run's status on an error, and never touches a kill", () => {

@@ -122,11 +122,31 @@ export function sourceReader(root: string): (file: string) => string | null {
   };
 }
 
+/** Lines either side of a mutant that must read the same in the run's source and today's for it to be the same. */
+const CONTEXT_LINES = 3;
+
 /**
  * The mutant of today's population that is the run's mutant: the same module, mutator, replacement, column and
- * original code, on the nearest line (edits above it move it). None when that code is gone or was changed.
+ * original code, on the nearest line whose surroundings read as they did in the run (the run's source, read at its
+ * commit): the same expression elsewhere in the module (an identical `if (x)` in another handler) is not it. Without
+ * the run's source only the very same line is accepted. None when that code is gone or was changed.
  */
-export function sameMutantToday(m: MutantRecord, population: readonly MutantInfo[]): MutantInfo | undefined {
+export function sameMutantToday(
+  m: MutantRecord,
+  population: readonly MutantInfo[],
+  sources: { run: string | null; today: string | null } = { run: null, today: null },
+): MutantInfo | undefined {
+  const runLines = sources.run?.split('\n') ?? null;
+  const todayLines = sources.today?.split('\n') ?? null;
+  // each line within CONTEXT_LINES of the run's mutant that the run's module has reads the same today at that offset
+  const sameSurroundings = (t: MutantInfo) => {
+    if (!runLines || !todayLines) return t.start.line === m.start.line;
+    for (let k = -CONTEXT_LINES; k <= CONTEXT_LINES; k++) {
+      const was = runLines[m.start.line - 1 + k];
+      if (was !== undefined && todayLines[t.start.line - 1 + k] !== was) return false;
+    }
+    return true;
+  };
   let best: MutantInfo | undefined;
   for (const t of population) {
     if (
@@ -134,7 +154,8 @@ export function sameMutantToday(m: MutantRecord, population: readonly MutantInfo
       t.mutator !== m.mutator ||
       t.replacement !== m.replacement ||
       t.original !== m.original ||
-      t.start.column !== m.start.column
+      t.start.column !== m.start.column ||
+      !sameSurroundings(t)
     )
       continue;
     if (!best || Math.abs(t.start.line - m.start.line) < Math.abs(best.start.line - m.start.line)) best = t;
