@@ -310,7 +310,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
           );
         const producer =
           body.producerId !== undefined ? { id: body.producerId, firstSequence: body.sequence ?? 0 } : undefined;
-        if (producer) idempotentShape(partitions, delayed);
+        if (producer) idempotentShape(partitions);
         const toLeader = leaderOnly(topic, [...new Set(partitions)], request);
         if (toLeader) return sendRedirect(reply, toLeader);
         // An idempotent batch the partition's log already has is answered with its records, appending nothing.
@@ -493,20 +493,14 @@ async function replicated(cluster: Cluster, t: Topic, p: number, until: number):
   }
 }
 
-/** An idempotent batch goes to one partition and is appended at once (a delayed message has no offset to answer). */
-function idempotentShape(partitions: readonly number[], delayed: readonly number[]): void {
+/** An idempotent batch goes to one partition (that it holds no delayed message, the request schema says: 400). */
+function idempotentShape(partitions: readonly number[]): void {
   const distinct = [...new Set(partitions)];
   if (distinct.length > 1)
     throw new ProblemError(
       422,
       'several_partitions',
       `an idempotent batch goes to one partition; this one goes to ${distinct.join(', ')}`,
-    );
-  if (delayed.length > 0)
-    throw new ProblemError(
-      422,
-      'delay_not_idempotent',
-      `messages/${delayed[0]}: an idempotent batch cannot hold a delayed message`,
     );
 }
 

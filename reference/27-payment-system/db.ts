@@ -124,15 +124,13 @@ export class PostgresDb implements Db {
     private readonly rawErrors: boolean,
     /** MUTANT db-never-reconnects: the pool is written off after a lost connection, as if it never reconnected. */
     private readonly neverReconnects: boolean,
-    /** MUTANT pg-client-leaked-on-broken-tx: a client whose connection broke in a transaction is never released. */
-    private readonly leaksBrokenClients = false,
   ) {}
 
   static async connect(
     connectionString: string,
     schema: string,
     log: (m: string) => void,
-    mutant: { rawErrors?: boolean; neverReconnects?: boolean; leaksBrokenClients?: boolean } = {},
+    mutant: { rawErrors?: boolean; neverReconnects?: boolean } = {},
   ): Promise<PostgresDb> {
     const pool = await openPgPool({
       connectionString,
@@ -144,12 +142,7 @@ export class PostgresDb implements Db {
       // A checkout holds a connection only for its statements, never across a PSP call.
       pool: { idleTimeoutMillis: 30_000 },
     });
-    return new PostgresDb(
-      pool,
-      mutant.rawErrors ?? false,
-      mutant.neverReconnects ?? false,
-      mutant.leaksBrokenClients ?? false,
-    );
+    return new PostgresDb(pool, mutant.rawErrors ?? false, mutant.neverReconnects ?? false);
   }
 
   /**
@@ -192,34 +185,7 @@ export class PostgresDb implements Db {
     return this.on(this.pool).run(sql, params);
   }
   tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    if (this.leaksBrokenClients) return this.txLeakingBrokenClients(fn); // MUTANT pg-client-leaked-on-broken-tx
     return pgTransaction(this.pool, (client) => this.on(client), fn, this.rawErrors ? (e) => e : unavailable);
-  }
-  /** MUTANT pg-client-leaked-on-broken-tx: as pgTransaction, but a client whose connection broke is kept. */
-  private async txLeakingBrokenClients<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (e) {
-      throw unavailableFor(e);
-    }
-    let broken = false;
-    client.on('error', () => {
-      broken = true;
-    });
-    try {
-      await this.on(client).run('BEGIN');
-      const result = await fn(this.on(client));
-      await this.on(client).run('COMMIT');
-      client.release();
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      if (!broken) client.release();
-      throw error;
-    }
   }
   health(): Promise<DependencyState> {
     return pgHealth(this.pool);

@@ -271,12 +271,6 @@ export const MUTANTS = [
     description:
       'after the first lost PostgreSQL connection the pool is written off: 503 forever once the server is back',
   },
-  {
-    name: 'pg-client-leaked-on-broken-tx',
-    breaks: 'PAY-F5',
-    description:
-      'a pooled client whose connection broke inside a transaction is never released: once an outage has broken as many transactions as the pool holds, 503 for good (blind bug pg-client-leak-on-error)',
-  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -92,26 +92,21 @@ async function paymentsSurviveCrash(ctx: CheckContext, pg: PrivatePostgres): Pro
 }
 
 /** Polls createPayment with fresh events until a 201; fails past DB_BACK_BOUND_MS. Returns the time it took. */
-export async function answersAgain(
-  ctx: CheckContext,
-  api: ReturnType<typeof payApi>,
-  since: number,
-  tag = 'f6b',
-): Promise<number> {
+async function answersAgain(ctx: CheckContext, api: ReturnType<typeof payApi>, since: number): Promise<number> {
   let last: Exchange | undefined;
   // The bound plus the scheduling delay measured (at most 5 s): a service that never reconnects is still caught.
   for (let i = 0; Date.now() - since < checkSlack(ctx.evidence, 5000).bound(DB_BACK_BOUND_MS); i++) {
-    last = await api.create(newEvent(`${tag}_${i}`, ['2.00']));
+    last = await api.create(newEvent(`f6b_${i}`, ['2.00']));
     if (last.status === 201) return Date.now() - since;
     ctx.expect(
       last.status === 503,
-      `after PostgreSQL was back createPayment answered ${last.status ?? last.error}`,
+      `after PostgreSQL came back createPayment answered ${last.status ?? last.error}`,
       last,
     );
     await sleep(200);
   }
   return ctx.fail(
-    `createPayment did not answer 201 within ${DB_BACK_BOUND_MS} ms after PostgreSQL was back (last: ${last?.status})`,
+    `createPayment did not answer 201 within ${DB_BACK_BOUND_MS} ms after PostgreSQL came back (last: ${last?.status})`,
     last ? { exchange: last } : {},
   );
 }

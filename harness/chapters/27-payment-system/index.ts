@@ -28,7 +28,7 @@ import { recordedExactlyOnce } from './recorded-once.ts';
 import { startPaymentThirdParties } from './third-parties.ts';
 import { statusTransitions } from './transitions.ts';
 
-const NEEDS_POSTGRES = new Set<string>(['db-outage-500', 'db-never-reconnects', 'pg-client-leaked-on-broken-tx']);
+const NEEDS_POSTGRES = new Set<string>(['db-outage-500', 'db-never-reconnects']);
 
 export const paymentSystem: ChapterModule<CheckId> = {
   slug: '27-payment-system',

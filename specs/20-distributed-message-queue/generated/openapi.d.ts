@@ -1337,7 +1337,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A message names a partition the topic does not have (code `unknown_partition`), the batch goes to partitions led by different brokers (`several_leaders`: send each leader its partitions' messages), or it holds a delayed message and this broker cannot keep them (`delay_not_supported`); an idempotent batch (with `producerId`) goes to more than one partition (`several_partitions`) or holds a delayed message (`delay_not_idempotent`); nothing was appended. */
+            /** @description A message names a partition the topic does not have (code `unknown_partition`), the batch goes to partitions led by different brokers (`several_leaders`: send each leader its partitions' messages), or it holds a delayed message and this broker cannot keep them (`delay_not_supported`); an idempotent batch (with `producerId`) goes to more than one partition (`several_partitions`); nothing was appended. (An idempotent batch holding a delayed message breaks the request schema: 400.) */
             422: {
                 headers: {
                     [name: string]: unknown;
