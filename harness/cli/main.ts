@@ -268,6 +268,10 @@ export async function main(argv: string[]): Promise<number> {
       "with the saved run of --seed: after --rescore's judgments, grade its open mutants again with today's checks (those whose code still stands) and keep the run's kills",
     )
     .option(
+      '--resume',
+      'finish the run of --seed that was cut short: reuse the verdicts it saved after each mutant (refused when the reference, spec, kit or harness changed since)',
+    )
+    .option(
       '--variants <names>',
       'grade each mutant under these deployment variants of the reference, comma-separated (default: every variant that can run here)',
       (v) => v.split(','),

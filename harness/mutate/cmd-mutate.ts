@@ -10,10 +10,19 @@ import { resultsDir, rootDir } from '../core/paths.ts';
 import { timeLimit } from '../core/time-scale.ts';
 import { chapterFiles } from './chapter-files.ts';
 import { chapterGrader } from './chapter-grader.ts';
+import {
+  checkpointFile,
+  type RunIdentity,
+  readCheckpoint,
+  removeCheckpoint,
+  uncommittedGradingChanges,
+  whyNotResumable,
+  writeCheckpoint,
+} from './checkpoint.ts';
 import { equivalentsFile, loadEquivalents } from './equivalents.ts';
 import { headCommit, recordScore, sourceAt } from './recorded-score.ts';
 import { readRunResults, regradedReport, rescore, sameMutantToday, sourceReader } from './rescore.ts';
-import { ensureDir, renderMutateReport, runMutate } from './run-mutate.ts';
+import { ensureDir, type MutantRecord, renderMutateReport, runMutate } from './run-mutate.ts';
 
 export interface MutateCliOptions {
   sample: number;
@@ -30,6 +39,8 @@ export interface MutateCliOptions {
   rescore?: boolean;
   /** With the saved run of --seed: grade its survivors again with today's checks (after --rescore's judgments). */
   regradeSurvivors?: boolean;
+  /** Finish the run of --seed that was cut short, reusing the verdicts it saved (checkpoint.ts). */
+  resume?: boolean;
 }
 
 /**
@@ -168,8 +179,9 @@ async function cmdRescore(slug: string, o: MutateCliOptions): Promise<number> {
 export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<number> {
   const slug = resolveBuiltChapter(chapter);
   if (o.rescore || o.regradeSurvivors) return cmdRescore(slug, o);
-  const commit = headCommit();
-  const measuredAt = new Date().toISOString().slice(0, 10);
+  if (o.resume && o.seed === undefined) throw new Error('--resume needs --seed: the seed of the run to finish');
+  let commit = headCommit();
+  let measuredAt = new Date().toISOString().slice(0, 10);
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
   const files = chapterFiles(rootDir, slug, { ...(o.files ? { glob: o.files } : {}), realDeps: Boolean(o.realDeps) });
   if (!files.length) throw new Error(`no files of reference/${slug} match ${o.files ?? 'the default core set'}`);
@@ -177,21 +189,53 @@ export async function cmdMutate(chapter: string, o: MutateCliOptions): Promise<n
   console.log(`mutate ${slug}: seed ${seed} (replay with --seed ${seed}), ${files.length} files:`);
   for (const f of files) console.log(`  ${f}`);
   console.log(`equivalent survivors read from ${equivalentsFile(slug)} (${equivalents.size})`);
+  const setup = gradingSetup(slug, o, seed);
+  const out = runFile(slug, seed);
+  const saved = checkpointFile(out);
+  const identity: RunIdentity = {
+    chapter: slug,
+    seed,
+    sample: o.sample,
+    files,
+    variants: setup.variants ?? ['default'],
+    runs: o.runs,
+    realDeps: Boolean(o.realDeps),
+  };
+  let resumed: Map<string, MutantRecord> | undefined;
+  if (o.resume) {
+    const cp = readCheckpoint(saved);
+    if (!cp) throw new Error(`--resume: no saved progress at ${saved} (a run saves it there after each mutant)`);
+    const why = whyNotResumable(cp, identity);
+    if (why) throw new Error(`--resume: the progress saved at ${saved} cannot be reused: ${why}; run without --resume`);
+    resumed = new Map(cp.mutants.map((m) => [m.key, m]));
+    commit = cp.commit;
+    measuredAt = cp.measuredAt;
+    console.log(`resuming: ${resumed.size} of ${o.sample} mutants graded at ${cp.commit} (${cp.measuredAt}) reused`);
+  }
+  // Saved verdicts must be reproducible from a commit: with uncommitted changes on the grading paths, none is saved.
+  const dirty = uncommittedGradingChanges(slug);
+  if (dirty) console.log(`progress is not saved for --resume (${dirty})`);
+  else
+    console.log(`progress saved after each mutant to ${saved} (finish a cut-short run with --resume --seed ${seed})`);
   const report = await runMutate({
     root: rootDir,
     files,
     sample: o.sample,
     seed,
     equivalents,
-    ...gradingSetup(slug, o, seed),
+    ...setup,
+    ...(resumed ? { resumed } : {}),
+    onRecord: (records) => {
+      if (!dirty && commit) writeCheckpoint(saved, { ...identity, commit, measuredAt, mutants: [...records] });
+    },
   });
   console.log(`\n${renderMutateReport(report)}`);
-  const out = runFile(slug, seed);
   // the commit and day graded, so a later --rescore records them rather than its own
   writeFileSync(
     out,
     `${JSON.stringify({ chapter: slug, ...(commit ? { commit } : {}), measuredAt, ...report }, null, 2)}\n`,
   );
+  removeCheckpoint(saved);
   console.log(`\nwritten: ${out}`);
   if (o.record) {
     console.log(

@@ -10,7 +10,7 @@ import { attributeHits, checkSpansFile, parseCheckSpans, parseHits } from './che
 import { checkSpansVar } from './check-spans.ts';
 import { parseEquivalents } from './equivalents.ts';
 import { instrument } from './instrument.ts';
-import { type GradeOutcome, type Grader, renderMutateReport, runMutate } from './run-mutate.ts';
+import { type GradeOutcome, type Grader, type MutantRecord, renderMutateReport, runMutate } from './run-mutate.ts';
 import { sampleMutants } from './sample.ts';
 import { wilson } from './score.ts';
 
@@ -208,6 +208,57 @@ describe('sdgrade mutate', () => {
       const text = renderMutateReport(r);
       expect(text).toMatch(/graded under 2 deployment variants: default \(reaches \d+\), labels/);
       expect(text).toMatch(/\[survived under default, labels\] key: fixtures\/mutate\/clamp\.ts:/);
+    },
+    timeLimit(300_000),
+  );
+});
+
+describe('a run cut short and resumed', () => {
+  it(
+    'saves every verdict as it goes, and a resumed run grades only the mutants the saved ones leave',
+    async () => {
+      const files = ['fixtures/mutate/clamp.ts'];
+      const base = {
+        root: rootDir,
+        files,
+        sample: 1000,
+        seed: 1,
+        timeoutMs: 60_000,
+        equivalents: new Map<string, string>(),
+        grade: grader,
+        log: () => {},
+      };
+      const checkpoints: MutantRecord[][] = [];
+      const whole = await runMutate({ ...base, onRecord: (rs) => checkpoints.push([...rs]) });
+      expect(checkpoints).toHaveLength(whole.sample);
+      // the run "dies" after its third mutant: what it had saved then is all a resumed run gets
+      const saved = checkpoints[2] ?? [];
+      expect(saved).toHaveLength(3);
+      graded.length = 0;
+      const lines: string[] = [];
+      const resumed = await runMutate({
+        ...base,
+        log: (l) => lines.push(l),
+        resumed: new Map(saved.map((m) => [m.key, m])),
+      });
+      const verdicts = (r: typeof whole) => r.mutants.map((m) => `${m.key} ${m.status}`);
+      expect(verdicts(resumed)).toEqual(verdicts(whole));
+      // the saved three were not graded again, every other one was
+      const savedIds = new Set(saved.map((m) => m.id));
+      expect(graded.filter((g) => savedIds.has(g.id))).toEqual([]);
+      const gradable = whole.mutants.filter((m) => !savedIds.has(m.id) && m.status !== 'no-coverage');
+      expect(new Set(graded.map((g) => g.id))).toEqual(new Set(gradable.map((m) => m.id)));
+      expect(resumed.mutants.filter((m) => m.resumed).map((m) => m.key)).toEqual(saved.map((m) => m.key));
+      expect(lines.filter((l) => /^mutant \d+\/\d+ \(saved\) /.test(l))).toHaveLength(3);
+      // a survivor judged equivalent since the cut is judged so, whatever was saved for it
+      const survivor = saved.find((m) => m.status === 'survived') ?? whole.mutants.find((m) => m.status === 'survived');
+      if (!survivor) throw new Error('the fixture has survivors');
+      const judged = await runMutate({
+        ...base,
+        equivalents: new Map([[survivor.key, 'test: judged after the cut']]),
+        resumed: new Map(saved.map((m) => [m.key, m])),
+      });
+      expect(judged.mutants.find((m) => m.key === survivor.key)?.status).toBe('equivalent');
     },
     timeLimit(300_000),
   );

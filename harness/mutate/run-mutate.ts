@@ -59,6 +59,10 @@ export interface MutateOptions {
   variants?: string[];
   /** Which mutants of the population to grade (absent: a sample of `sample` drawn with `seed`). */
   pick?: (population: MutantInfo[]) => MutantInfo[];
+  /** Verdicts saved by an earlier attempt at this same run (checkpoint.ts), by key: reused, not graded again. */
+  resumed?: Map<string, MutantRecord>;
+  /** Called after each mutant with every record so far (the checkpoint). */
+  onRecord?: (records: readonly MutantRecord[]) => void;
 }
 
 export interface MutantRecord extends MutantInfo {
@@ -77,6 +81,8 @@ export interface MutantRecord extends MutantInfo {
   judgedAfterRun?: boolean;
   /** The judgment's key, when it names the line the same code has moved to since the run. */
   judgedAs?: string;
+  /** Its verdict came from the checkpoint of an earlier attempt at the same run (`--resume`). */
+  resumed?: boolean;
   /** Graded again by `--regrade-survivors` at this commit (the run had left it open). */
   regradedAt?: string;
 }
@@ -221,12 +227,16 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
     const picked = o.pick ? o.pick(population) : sampleMutants(population, o.sample, o.seed);
     const records: MutantRecord[] = [];
     const started = performance.now();
+    let gradedHere = 0;
     for (const [i, m] of picked.entries()) {
       const key = mutantKey(m);
       const t = performance.now();
       let rec: MutantRecord;
       const eq = o.equivalents.get(key);
-      if (eq) rec = { ...m, key, status: 'equivalent', reason: eq, ms: 0 };
+      // a judgment (mutate-equivalent.yaml) made since the saved verdict wins over it
+      const saved = eq ? undefined : o.resumed?.get(key);
+      if (saved) rec = { ...saved, ...m, key, resumed: true };
+      else if (eq) rec = { ...m, key, status: 'equivalent', reason: eq, ms: 0 };
       else {
         const under = variantNames.filter((v) => coverage.get(v)?.reached.has(m.id));
         if (!under.length)
@@ -239,12 +249,16 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
           };
         else rec = { ...m, key, ...(await gradeUnder(m.id, under)), ms: 0 };
       }
-      rec.ms = Math.round(performance.now() - t);
+      if (!saved) {
+        rec.ms = Math.round(performance.now() - t);
+        gradedHere++;
+      }
       records.push(rec);
+      o.onRecord?.(records);
       const s = scoreOf(records);
-      const left = ((performance.now() - started) / (i + 1)) * (picked.length - i - 1);
+      const left = ((performance.now() - started) / Math.max(1, gradedHere)) * (picked.length - i - 1);
       o.log(
-        `mutant ${i + 1}/${picked.length} ${rec.status.padEnd(11)} ${m.file}:${m.start.line} ${m.mutator}${rec.by ? ` (by ${rec.by})` : ''}${o.variants?.length && rec.variant ? ` [${rec.variant}]` : ''}${
+        `mutant ${i + 1}/${picked.length}${saved ? ' (saved)' : ''} ${rec.status.padEnd(11)} ${m.file}:${m.start.line} ${m.mutator}${rec.by ? ` (by ${rec.by})` : ''}${o.variants?.length && rec.variant ? ` [${rec.variant}]` : ''}${
           rec.checks
             ? ` {only ${Object.entries(rec.checks)
                 .map(([v, c]) => `${v}: ${c.join(',')}`)
