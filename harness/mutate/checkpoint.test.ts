@@ -47,5 +47,8 @@ describe('--resume checkpoints', () => {
     const p = gradingPaths('06-consistent-hashing');
     expect(p).toEqual(expect.arrayContaining(['reference/06-consistent-hashing', 'reference/kit', 'harness']));
     expect(p).toContain(':(exclude)specs/06-consistent-hashing/mutate-equivalent.yaml');
+    // another chapter's checks are not this run's
+    expect(p).toContain(':(exclude)harness/chapters/07-key-value-store');
+    expect(p).not.toContain(':(exclude)harness/chapters/06-consistent-hashing');
   });
 });

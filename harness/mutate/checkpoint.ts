@@ -2,9 +2,11 @@
 // run cut short (a stopped session, a killed process: a 40-mutant sample of 07 takes two hours) is finished with
 // `--resume` instead of started again. A saved verdict is reused only when nothing that decided it can have changed:
 // the same sample (seed, size, files, variants, runs, real services) and, between the commit it was graded at and now,
-// no change to the chapter's reference, its spec, the shared kit or the harness, and none uncommitted.
+// no change to the chapter's reference, its spec, the shared kit, its checks or the shared harness, and none
+// uncommitted.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { rootDir } from '../core/paths.ts';
 import type { MutantRecord } from './run-mutate.ts';
 
@@ -29,10 +31,15 @@ export interface Checkpoint extends RunIdentity {
 
 /** Everything a verdict depends on: the code mutated and started, the checks, the kit, the pinned packages. */
 export function gradingPaths(chapter: string): string[] {
+  // the shared harness, but not the other chapters' checks: a session's work on another chapter keeps a run resumable
+  const others = readdirSync(join(rootDir, 'harness', 'chapters'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && /^\d\d-/.test(d.name) && d.name !== chapter)
+    .map((d) => `:(exclude)harness/chapters/${d.name}`);
   return [
     `reference/${chapter}`,
     'reference/kit',
     'harness',
+    ...others,
     `specs/${chapter}`,
     'package-lock.json',
     // survivors judged equivalent meanwhile are applied by the resumed run (a judgment wins over a saved verdict);
