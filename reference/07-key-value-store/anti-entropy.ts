@@ -25,6 +25,8 @@ export interface RepairOptions {
   hintsNeverDelivered?: boolean;
   /** MUTANT merkle-counts-versions. */
   merkleCountsOnly?: boolean;
+  /** MUTANT anti-entropy-beyond-replicas. */
+  sharedByEither?: boolean;
 }
 
 export type Entries = [string, Version[]][];
@@ -60,7 +62,10 @@ export class Repair {
     const out: Entries = [];
     for (const [k, v] of this.o.engine.snapshot()) {
       const owners = this.o.placement.replicas(k);
-      if (owners.includes(peer) && owners.includes(this.o.self)) out.push([k, v]);
+      // MUTANT anti-entropy-beyond-replicas: the keys either node replicates, so a peer is sent keys it does not.
+      if (this.o.sharedByEither) {
+        if (owners.includes(peer) || owners.includes(this.o.self)) out.push([k, v]);
+      } else if (owners.includes(peer) && owners.includes(this.o.self)) out.push([k, v]);
     }
     return out;
   }

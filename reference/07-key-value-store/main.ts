@@ -147,6 +147,7 @@ await runServer({
       antiEntropyOff: mutant === 'anti-entropy-off' || mutant === 'no-repair',
       hintsNeverDelivered: mutant === 'hints-never-delivered' || mutant === 'no-repair',
       merkleCountsOnly: mutant === 'merkle-counts-versions',
+      sharedByEither: mutant === 'anti-entropy-beyond-replicas',
     });
     readiness.dependencies = async () => ({ storage: 'embedded' });
     const spec = await loadSpec(SPEC_URL);

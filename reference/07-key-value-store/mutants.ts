@@ -202,6 +202,14 @@ export const MUTANTS = [
       "request's w and r",
     manifest: FOUR_NODES_MANIFEST,
   },
+  {
+    name: 'anti-entropy-beyond-replicas',
+    breaks: 'KV-C4',
+    description:
+      "anti-entropy exchanges the keys either node replicates, not those both do: a node outside a key's N " +
+      'replicas is sent copies of it (only a cluster larger than N shows it)',
+    manifest: FOUR_NODES_MANIFEST,
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

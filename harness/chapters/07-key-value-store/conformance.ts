@@ -5,6 +5,7 @@ import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
 import { freshKey, kvApi, nodeApis, sleep } from './api.ts';
 import { covers } from './causal.ts';
 import { forwardedRequestsKeepTheirQuorum } from './forwarded-quorum.ts';
+import { nonReplicasHoldNothing } from './non-replicas.ts';
 
 const MAX_VALUE = 10_240;
 /** The spec's cap on a key's versions. */
@@ -256,6 +257,7 @@ export async function localReplicaConformance(ctx: CheckContext): Promise<void> 
   }
   const x = await ctx.http.send({ method: 'GET', path: '/api/v1/replicas/bad%20key', validRequest: false });
   ctx.expectStatus(x, 400, 'invalid_request');
+  await nonReplicasHoldNothing(ctx, n);
 }
 
 /**
