@@ -100,7 +100,7 @@ describe('27-payment-system reference', () => {
       expect(f7['transactionsCut']).toBe(f7['transactionsToCut']);
       expect(f7['answersAgainAfterMs']).toBeLessThan(10_000);
     },
-    timeLimit(180_000),
+    timeLimit(240_000),
   );
 
   it(
