@@ -109,6 +109,26 @@ export class SqliteDb implements Db {
   }
 }
 
+/**
+ * For the mutant tx-client-leaked-on-error only: release(error) of a client checked out for a transaction (the
+ * promise form of connect, which pgTransaction uses; pool.query's own callback form is left as it is) does nothing.
+ */
+function leakBrokenClients(pool: pg.Pool): void {
+  const connect = pool.connect.bind(pool) as (cb?: unknown) => Promise<pg.PoolClient> | undefined;
+  (pool as { connect: (cb?: unknown) => unknown }).connect = (cb?: unknown) => {
+    if (cb) return connect(cb);
+    return connect()!.then((client) => {
+      const release = client.release.bind(client);
+      client.release = (broken?: Error | boolean) => {
+        if (!broken) release();
+        // Still heard, as a client kept by its caller is: the leak, not a crash on its connection's late errors.
+        else client.on('error', () => undefined);
+      };
+      return client;
+    });
+  };
+}
+
 function sqliteValue(v: unknown): unknown {
   return typeof v === 'boolean' ? (v ? 1 : 0) : v;
 }
@@ -130,7 +150,7 @@ export class PostgresDb implements Db {
     connectionString: string,
     schema: string,
     log: (m: string) => void,
-    mutant: { rawErrors?: boolean; neverReconnects?: boolean } = {},
+    mutant: { rawErrors?: boolean; neverReconnects?: boolean; leaksBrokenClients?: boolean } = {},
   ): Promise<PostgresDb> {
     const pool = await openPgPool({
       connectionString,
@@ -142,6 +162,9 @@ export class PostgresDb implements Db {
       // A checkout holds a connection only for its statements, never across a PSP call.
       pool: { idleTimeoutMillis: 30_000 },
     });
+    // MUTANT tx-client-leaked-on-error: a client released as broken (its connection lost mid-transaction) is
+    // neither destroyed nor given back: it stays checked out, and after a pool of such breaks none is left.
+    if (mutant.leaksBrokenClients) leakBrokenClients(pool);
     return new PostgresDb(pool, mutant.rawErrors ?? false, mutant.neverReconnects ?? false);
   }
 

@@ -34,14 +34,17 @@ await runServer({
     const log = (message: string) => (app ? app.log.warn(message) : console.error(message));
 
     const spec = await loadSpec(SPEC_URL);
-    // MUTANTs db-outage-500 and db-never-reconnects live in the PostgreSQL store (they `need` the real database).
+    // MUTANTs db-outage-500, db-never-reconnects and tx-client-leaked-on-error live in the PostgreSQL store (they
+    // `need` the real database).
     const databaseUrl = config.databaseUrl;
-    if ((mutant === 'db-outage-500' || mutant === 'db-never-reconnects') && !databaseUrl)
+    const pgMutants = ['db-outage-500', 'db-never-reconnects', 'tx-client-leaked-on-error'];
+    if (mutant && pgMutants.includes(mutant) && !databaseUrl)
       throw new ConfigError(`MUTANT ${mutant} needs PostgreSQL`);
     const db: Db = databaseUrl
       ? await PostgresDb.connect(databaseUrl, process.env['DB_SCHEMA']?.trim() || 'pay27', log, {
           rawErrors: mutant === 'db-outage-500',
           neverReconnects: mutant === 'db-never-reconnects',
+          leaksBrokenClients: mutant === 'tx-client-leaked-on-error',
         })
       : new SqliteDb(join(config.dataDir, 'payments.sqlite'));
     const store = new PaymentStore(db, mutant);

@@ -271,6 +271,12 @@ export const MUTANTS = [
     description:
       'after the first lost PostgreSQL connection the pool is written off: 503 forever once the server is back',
   },
+  {
+    name: 'tx-client-leaked-on-error',
+    breaks: 'PAY-F7',
+    description:
+      'a pooled client whose connection broke inside a transaction is never given back (nor destroyed): after a pool of such breaks every call is 503 for good (the blind bug pg-client-leak-on-error)',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -27,8 +27,9 @@ import { reconciliationFindsMismatches } from './reconciliation.ts';
 import { recordedExactlyOnce } from './recorded-once.ts';
 import { startPaymentThirdParties } from './third-parties.ts';
 import { statusTransitions } from './transitions.ts';
+import { transactionsCut } from './tx-cuts.ts';
 
-const NEEDS_POSTGRES = new Set<string>(['db-outage-500', 'db-never-reconnects']);
+const NEEDS_POSTGRES = new Set<string>(['db-outage-500', 'db-never-reconnects', 'tx-client-leaked-on-error']);
 
 export const paymentSystem: ChapterModule<CheckId> = {
   slug: '27-payment-system',
@@ -58,6 +59,7 @@ export const paymentSystem: ChapterModule<CheckId> = {
     'PAY-F4': killMidFlow,
     'PAY-F5': databaseOutage,
     'PAY-F6': databaseRestart,
+    'PAY-F7': transactionsCut,
   },
   // These show only with a real PostgreSQL to take away.
   mutants: MUTANTS.map((m) => (NEEDS_POSTGRES.has(m.name) ? { ...m, needs: ['SDGRADE_DATABASE_URL'] } : m)),

@@ -23,7 +23,8 @@ export const checkIds = [
   "PAY-F3",
   "PAY-F4",
   "PAY-F5",
-  "PAY-F6"
+  "PAY-F6",
+  "PAY-F7"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -241,6 +242,18 @@ export const catalog = {
       "title": "PostgreSQL crashed and restarted with payments in flight - 503 meanwhile, 201 again within 10 s, nothing lost or charged twice",
       "covers": [
         "fault:6"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
+      ]
+    },
+    {
+      "id": "PAY-F7",
+      "kind": "fault",
+      "title": "Connections to PostgreSQL reset inside three pools' worth of transactions, one at a time - 503 meanwhile, 201 again within 10 s, nothing lost or charged twice",
+      "covers": [
+        "fault:7"
       ],
       "needs": [
         "process-control",

@@ -1,0 +1,162 @@
+// The PostgreSQL-protocol proxy against a real server (TEST_DATABASE_URL from scripts/services.sh, else a private
+// cluster; skipped with the reason when neither is there), driven by `pg` clients as the references drive it: a
+// statement in a transaction block is cut where asked (it never reaches the server, the block rolls back), queries
+// outside a block and the statements that end one pass, and the cuts are counted, one per transaction.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timeLimit } from '../core/time-scale.ts';
+import { type PgWireProxy, startPgWireProxy } from './pg-wire-proxy.ts';
+import { findPostgresBin, type PrivatePostgres, startPrivatePostgres } from './private-postgres.ts';
+
+const given = process.env['TEST_DATABASE_URL'];
+const bin = findPostgresBin();
+let server: PrivatePostgres | undefined;
+let upstream = '';
+let proxy: PgWireProxy;
+const table = `pgwire_${process.pid}`;
+
+beforeAll(async () => {
+  if (!given && !bin) return;
+  if (!given) server = await startPrivatePostgres({ bin: bin! });
+  upstream = given ?? server!.url;
+  proxy = await startPgWireProxy(upstream);
+  await direct(`CREATE TABLE IF NOT EXISTS ${table} (v text PRIMARY KEY)`);
+}, timeLimit(60_000));
+
+afterAll(async () => {
+  if (upstream) await direct(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+  await proxy?.close();
+  await server?.close();
+});
+
+/** A query on a connection of its own straight to the server (not through the proxy). */
+async function direct(sql: string, values: unknown[] = []): Promise<unknown[]> {
+  const c = new pg.Client({ connectionString: upstream });
+  await c.connect();
+  try {
+    return (await c.query(sql, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function viaProxy(): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: proxy.url });
+  c.on('error', () => {}); // a cut connection emits 'error' too; the query's rejection is what the tests read
+  await c.connect();
+  return c;
+}
+
+async function stored(v: string): Promise<boolean> {
+  return (await direct(`SELECT 1 FROM ${table} WHERE v = $1`, [v])).length === 1;
+}
+
+describe.skipIf(!given && !bin)('PostgreSQL wire proxy (needs TEST_DATABASE_URL or the server binaries)', () => {
+  it(
+    'cuts the first statement after BEGIN, which never reaches the server; counts the cut',
+    async () => {
+      proxy.cutInTransaction(1);
+      const c = await viaProxy();
+      await c.query('BEGIN');
+      await expect(c.query(`INSERT INTO ${table} VALUES ($1)`, ['cut-1'])).rejects.toThrow(
+        /terminated|ECONNRESET|reset/i,
+      );
+      await c.end().catch(() => undefined);
+      expect(proxy.cuts).toBe(1);
+      expect(proxy.armed).toBe(0);
+      expect(proxy.cutLog[0]!.statement).toMatch(/^INSERT INTO/);
+      expect(await stored('cut-1')).toBe(false);
+    },
+    timeLimit(30_000),
+  );
+
+  it(
+    'lets queries outside a transaction block pass while armed, and COMMIT / ROLLBACK end a block uncut',
+    async () => {
+      const from = proxy.cuts;
+      proxy.cutInTransaction(1);
+      const c = await viaProxy();
+      expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await c.query(`INSERT INTO ${table} VALUES ($1)`, ['outside']); // extended protocol, autocommit
+      // A block whose statements ran before the cut was armed: its COMMIT passes, and so does a ROLLBACK.
+      proxy.disarm();
+      await c.query('BEGIN');
+      await c.query(`INSERT INTO ${table} VALUES ($1)`, ['committed']);
+      proxy.cutInTransaction(1);
+      await c.query('COMMIT');
+      proxy.disarm();
+      await c.query('BEGIN');
+      await c.query(`INSERT INTO ${table} VALUES ($1)`, ['rolled-back']);
+      proxy.cutInTransaction(1);
+      await c.query('ROLLBACK');
+      expect((await c.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
+      await c.end();
+      expect(proxy.cuts - from).toBe(0);
+      expect(proxy.armed).toBe(1);
+      proxy.disarm();
+      expect(await stored('outside')).toBe(true);
+      expect(await stored('committed')).toBe(true);
+      expect(await stored('rolled-back')).toBe(false);
+    },
+    timeLimit(30_000),
+  );
+
+  it(
+    'cuts exactly K transactions of the ones that follow, whatever their protocol (simple, parsed, prepared)',
+    async () => {
+      const from = proxy.cuts;
+      // A named statement is parsed once per connection; in the block only its Bind is sent.
+      const prepared = await viaProxy();
+      const insert = { name: 'pgwire_insert', text: `INSERT INTO ${table} VALUES ($1)` };
+      await prepared.query({ ...insert, values: ['prepared-outside'] });
+      proxy.cutInTransaction(3);
+      await prepared.query('BEGIN');
+      await expect(prepared.query({ ...insert, values: ['prepared-inside'] })).rejects.toThrow();
+      await prepared.end().catch(() => undefined);
+      const outcomes: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const c = await viaProxy();
+        try {
+          await c.query('START TRANSACTION');
+          // The simple protocol (no parameters) for half of them.
+          await (i % 2 ? c.query(`INSERT INTO ${table} VALUES ('simple-${i}')`) : c.query(insert.text, [`x-${i}`]));
+          await c.query('COMMIT');
+          outcomes.push('committed');
+        } catch {
+          outcomes.push('cut');
+        } finally {
+          await c.end().catch(() => undefined);
+        }
+      }
+      expect(outcomes).toEqual(['cut', 'cut', 'committed', 'committed']);
+      expect(proxy.cuts - from).toBe(3);
+      expect(proxy.cutLog[from]!.statement).toBe(insert.text);
+      expect(await stored('prepared-inside')).toBe(false);
+      expect(await stored('x-0')).toBe(false);
+      expect(await stored('simple-1')).toBe(false);
+      expect(await stored('x-2')).toBe(true);
+      expect(await stored('simple-3')).toBe(true);
+    },
+    timeLimit(30_000),
+  );
+
+  it(
+    'follows the server when the SQL text does not show the block (a failed BEGIN), and cuts only what matches',
+    async () => {
+      const from = proxy.cuts;
+      const c = await viaProxy();
+      // A BEGIN that fails (a bad isolation level) opens no block: the next statement is outside one.
+      await expect(c.query('BEGIN ISOLATION LEVEL NONSENSE')).rejects.toThrow();
+      proxy.cutInTransaction(1, /marked/);
+      expect((await c.query('SELECT 3 AS three')).rows).toEqual([{ three: 3 }]);
+      await c.query('BEGIN');
+      await c.query(`INSERT INTO ${table} VALUES ($1)`, ['unmarked']);
+      await expect(c.query(`INSERT INTO ${table} VALUES ($1) /* marked */`, ['marked'])).rejects.toThrow();
+      await c.end().catch(() => undefined);
+      expect(proxy.cuts - from).toBe(1);
+      expect(await stored('unmarked')).toBe(false);
+      expect(await stored('marked')).toBe(false);
+    },
+    timeLimit(30_000),
+  );
+});

@@ -1,0 +1,264 @@
+// A TCP proxy between an implementation and its PostgreSQL that reads the frontend/backend protocol (v3) as it
+// passes, so a fault can be placed *inside* a transaction at a point the protocol defines rather than at a time:
+// "the next K connections that send a statement while in a transaction block are reset right then". A cut drops
+// that statement (it never reaches PostgreSQL) and every byte after it, resets the client's socket (RST) and closes
+// the server's (the server rolls the transaction back). Toxiproxy cuts bytes at a time, so how many transactions
+// were open at a cut depended on machine speed; here it is counted, one cut per transaction, whatever the load.
+//
+//   const proxy = await startPgWireProxy('postgres://u@127.0.0.1:5432/db');
+//   target.useDependency('database', proxy.url);
+//   proxy.cutInTransaction(60);  ...  proxy.cuts  // how many were cut so far
+//   await proxy.close();
+//
+// A connection is "in a transaction block" from a BEGIN / START TRANSACTION it sent (simple query 'Q', or a Parse
+// 'P' of that text, or a Bind 'B' of a statement so parsed) until a COMMIT / END / ROLLBACK / ABORT (not ROLLBACK TO
+// SAVEPOINT) or PREPARE TRANSACTION; and whenever all it sent has been answered, the server's own word in
+// ReadyForQuery ('Z': I idle, T in a block, E a failed block) decides, so a BEGIN that failed or a block the SQL text
+// did not show is still seen right. A statement is a Q, a Parse, a Bind (a prepared statement's execution: drivers
+// parse a named statement once per connection) or a FunctionCall. A single Q holding BEGIN and more statements is
+// one message: it is never cut. A connection that asks for TLS (SSLRequest answered 'S') or GSS encryption is only
+// forwarded, unread (`encrypted` counts them): the harness's URLs ask for neither.
+import { once } from 'node:events';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export interface PgWireCut {
+  /** The connection's number (1, 2, ... in the order the proxy accepted them). */
+  connection: number;
+  /** The start of the statement that was dropped ('' when a Bind named a statement this proxy never saw parsed). */
+  statement: string;
+  at: number;
+}
+
+export interface PgWireProxy {
+  /** The upstream URL with its host and port replaced by the proxy's. */
+  readonly url: string;
+  readonly port: number;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /** Connections whose traffic could not be read (TLS or GSS encryption): forwarded as they are, never cut. */
+  readonly encrypted: number;
+  /** Transactions cut so far. */
+  readonly cuts: number;
+  /** Cuts still armed. */
+  readonly armed: number;
+  /** Every cut, in order. */
+  readonly cutLog: readonly PgWireCut[];
+  /**
+   * Arms `k` more cuts: each of the next `k` statements sent in a transaction block (other than the one that ends it)
+   * resets its connection. `match`, when given, limits them to statements whose text it matches.
+   */
+  cutInTransaction(k: number, match?: RegExp): void;
+  /** Disarms the cuts not yet made. */
+  disarm(): void;
+  close(): Promise<void>;
+}
+
+/** The request codes sent in place of a StartupMessage's protocol version (no type byte either). */
+const SSL_REQUEST = 80877103;
+const GSS_REQUEST = 80877104;
+
+const OPENS = /^(BEGIN|START\s+TRANSACTION)\b/i;
+const CLOSES = /^(COMMIT|END|ABORT|PREPARE\s+TRANSACTION|ROLLBACK(?!\s+(WORK\s+|TRANSACTION\s+)?TO\b))\b/i;
+
+/** The SQL text without leading white space and comments, for the tests above. */
+function head(sql: string): string {
+  let s = sql;
+  for (;;) {
+    const t = s
+      .replace(/^\s+/, '')
+      .replace(/^--[^\n]*\n?/, '')
+      .replace(/^\/\*[\s\S]*?\*\//, '');
+    if (t === s) return s;
+    s = t;
+  }
+}
+
+/** A C string (NUL-terminated, UTF-8) at `from`; its text and the offset after its NUL. */
+function cString(b: Buffer, from: number): { text: string; next: number } {
+  const end = b.indexOf(0, from);
+  const stop = end < 0 ? b.length : end;
+  return { text: b.toString('utf8', from, stop), next: stop + 1 };
+}
+
+export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy> {
+  const up = new URL(upstreamUrl);
+  const upHost = up.hostname || '127.0.0.1';
+  const upPort = Number(up.port || 5432);
+  let connections = 0;
+  let encrypted = 0;
+  let armed = 0;
+  let match: RegExp | undefined;
+  const cutLog: PgWireCut[] = [];
+  const open = new Set<Socket>();
+
+  const server: Server = createServer((client) => {
+    const n = ++connections;
+    const upstream = createConnection({ host: upHost, port: upPort });
+    open.add(client);
+    open.add(upstream);
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+
+    // Frontend state.
+    let fin: Buffer = Buffer.alloc(0);
+    let startup = true; // the next message has no type byte (startup, SSLRequest, GSSENCRequest, CancelRequest)
+    let passthrough = false; // encrypted: forwarded unread from here on
+    let awaitingEncryptionAnswer = false; // the backend's next byte is a bare 'S'/'G'/'N'
+    let inBlock = false;
+    let pending = 0; // Q and Sync messages sent whose ReadyForQuery has not come back yet
+    const parsed = new Map<string, string>(); // statement name -> its SQL text (the unnamed one too)
+    let cut = false;
+
+    const isStatementStart = (type: number, body: Buffer): { text: string } | null => {
+      if (type === 0x51 /* Q */ || type === 0x50 /* P */) {
+        const first = type === 0x51 ? cString(body, 0) : cString(body, cString(body, 0).next);
+        return { text: first.text };
+      }
+      if (type === 0x42 /* B */) {
+        const portal = cString(body, 0);
+        const name = cString(body, portal.next).text;
+        return { text: parsed.get(name) ?? '' };
+      }
+      if (type === 0x46 /* F */) return { text: '' };
+      return null;
+    };
+
+    const onFrontend = (chunk: Buffer) => {
+      if (cut) return;
+      if (passthrough) {
+        upstream.write(chunk);
+        return;
+      }
+      fin = fin.length ? Buffer.concat([fin, chunk]) : chunk;
+      let off = 0;
+      for (;;) {
+        if (startup) {
+          if (fin.length - off < 8) break;
+          const len = fin.readInt32BE(off);
+          if (fin.length - off < len) break;
+          const code = fin.readInt32BE(off + 4);
+          // After an encryption request another untyped message follows; after a StartupMessage (or a
+          // CancelRequest, which the server answers by closing) typed messages do.
+          if (code === SSL_REQUEST || code === GSS_REQUEST) awaitingEncryptionAnswer = true;
+          else startup = false;
+          off += len;
+          continue;
+        }
+        if (fin.length - off < 5) break;
+        const type = fin[off]!;
+        const len = fin.readInt32BE(off + 1);
+        if (fin.length - off < 1 + len) break;
+        const body = fin.subarray(off + 5, off + 1 + len);
+        const stmt = isStatementStart(type, body);
+        if (stmt) {
+          const text = head(stmt.text);
+          const closes = CLOSES.test(text);
+          const opens = OPENS.test(text);
+          if (inBlock && !closes && !opens && armed > 0 && (!match || match.test(stmt.text))) {
+            armed--;
+            cutLog.push({ connection: n, statement: stmt.text.slice(0, 120), at: Date.now() });
+            upstream.write(fin.subarray(0, off));
+            cut = true;
+            client.resetAndDestroy();
+            upstream.destroy();
+            return;
+          }
+          if (type === 0x50) {
+            const name = cString(body, 0).text;
+            parsed.set(name, stmt.text);
+          }
+          if (opens) inBlock = true;
+          else if (closes) inBlock = false;
+        }
+        if (type === 0x51 || type === 0x53 /* Sync */) pending++;
+        off += 1 + len;
+      }
+      if (off > 0) upstream.write(fin.subarray(0, off));
+      fin = fin.subarray(off);
+    };
+
+    // Backend: only ReadyForQuery matters (and the bare answer to an encryption request).
+    let bin: Buffer = Buffer.alloc(0);
+    const onBackend = (chunk: Buffer) => {
+      if (cut) return;
+      client.write(chunk);
+      if (passthrough) return;
+      bin = bin.length ? Buffer.concat([bin, chunk]) : chunk;
+      let off = 0;
+      for (;;) {
+        if (awaitingEncryptionAnswer) {
+          if (bin.length - off < 1) break;
+          awaitingEncryptionAnswer = false;
+          const answer = bin[off]!;
+          off += 1;
+          if (answer === 0x53 /* S */ || answer === 0x47 /* G */) {
+            passthrough = true;
+            encrypted++;
+            return;
+          }
+          continue;
+        }
+        if (bin.length - off < 5) break;
+        const type = bin[off]!;
+        const len = bin.readInt32BE(off + 1);
+        if (bin.length - off < 1 + len) break;
+        if (type === 0x5a /* Z */ && len >= 5) {
+          pending = Math.max(0, pending - 1);
+          // Everything sent has been answered: the server's status is the truth.
+          if (pending === 0) inBlock = bin[off + 5] !== 0x49; /* I */
+        }
+        off += 1 + len;
+      }
+      bin = bin.subarray(off);
+    };
+
+    client.on('data', onFrontend);
+    upstream.on('data', onBackend);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const url = new URL(upstreamUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+
+  return {
+    url: url.toString(),
+    port,
+    get connections() {
+      return connections;
+    },
+    get encrypted() {
+      return encrypted;
+    },
+    get cuts() {
+      return cutLog.length;
+    },
+    get armed() {
+      return armed;
+    },
+    cutLog,
+    cutInTransaction(k: number, m?: RegExp) {
+      armed += k;
+      match = m;
+    },
+    disarm() {
+      armed = 0;
+      match = undefined;
+    },
+    async close() {
+      armed = 0;
+      for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
