@@ -181,12 +181,16 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
         const { crawlId, contentHash } = request.params as { crawlId: string; contentHash: string };
         jobOr404(crawlId);
         // MUTANT contents-any-crawl: the content looked up by hash alone, so another job's content is served.
-        const c = await fromStore(store.content(crawlId, contentHash, mutant === 'contents-any-crawl'));
+        const found = fromStore(store.content(crawlId, contentHash, mutant === 'contents-any-crawl'));
+        // MUTANT content-store-error-not-found: a store error is taken for "no such content" (404, not 503).
+        const c = await (mutant === 'content-store-error-not-found' ? found.catch(() => null) : found);
         if (!c) throw new ProblemError(404, 'content_not_found', `crawl ${crawlId} stored no content ${contentHash}`);
         // Only HTML pages are stored, so a recorded type is an HTML one; a row without its page falls back to HTML.
+        const type = c.contentType ?? 'text/html';
+        // MUTANT content-type-essence: the media type alone, its parameters (the charset) dropped.
         return reply
           .code(200)
-          .type(c.contentType ?? 'text/html')
+          .type(mutant === 'content-type-essence' ? type.split(';')[0]!.trim() : type)
           .send(c.bytes);
       },
 

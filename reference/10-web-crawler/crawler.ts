@@ -301,6 +301,17 @@ export class CrawlJob {
     if (html !== null && this.mutant === 'content-stored-decoded') html = Buffer.from(html.toString('utf8'), 'utf8');
     if (html !== null && this.mutant === 'content-nul-truncated' && html.includes(0))
       html = html.subarray(0, html.indexOf(0));
+    // MUTANT content-bom-dropped: the content stored without a leading UTF-8 byte order mark.
+    if (
+      html !== null &&
+      this.mutant === 'content-bom-dropped' &&
+      html.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))
+    )
+      html = html.subarray(3);
+    // MUTANT content-transcoded: a page in another charset than UTF-8 stored transcoded to UTF-8.
+    const charset = /;\s*charset="?([^";\s]+)/i.exec(record.contentType ?? '')?.[1]?.toLowerCase();
+    if (html !== null && this.mutant === 'content-transcoded' && charset && !/^utf-?8$/.test(charset))
+      html = Buffer.from(new TextDecoder(charset).decode(html), 'utf8');
     // MUTANT content-as-text: the content handed to the store as text decoded from UTF-8 (as before bytea): PostgreSQL
     // refuses a NUL byte in it, so the record of such a page fails and is tried again forever.
     const content = this.mutant === 'content-as-text' && html !== null ? html.toString('utf8') : html;

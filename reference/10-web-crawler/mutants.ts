@@ -253,6 +253,29 @@ export const MUTANTS = [
     description:
       'getContent looks a content up by its hash alone, so a content another job stored is served for this one',
   },
+  {
+    name: 'content-type-essence',
+    breaks: 'WC-I10',
+    description:
+      'getContent serves the recorded media type without its parameters (text/html, the charset dropped), not the Content-Type recorded for the page',
+  },
+  {
+    name: 'content-transcoded',
+    breaks: 'WC-I10',
+    description:
+      'a page served in a charset other than UTF-8 is stored transcoded to UTF-8 (the hash still of the bytes served), so getContent serves other bytes than the web sent',
+  },
+  {
+    name: 'content-bom-dropped',
+    breaks: 'WC-I10',
+    description: 'the content is stored without a leading UTF-8 byte order mark, 3 bytes fewer than the page served',
+  },
+  {
+    name: 'content-store-error-not-found',
+    breaks: 'WC-F2',
+    description:
+      'getContent takes any store error for "no such content": while PostgreSQL is down a stored content answers 404 content_not_found, not 503 unavailable',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
@@ -268,4 +291,5 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'stop-stored-after-pause',
   'content-as-text',
   'fetches-while-store-down',
+  'content-store-error-not-found',
 ];

@@ -5,7 +5,9 @@
 // 201 again within DB_BACK_BOUND_MS of the restart; the job then ends done, and what it lists equals the model of the
 // web (every reachable allowed page once, none twice, the traps bounded), every page it listed before the crash still
 // listed and not fetched again, each listed page really requested from the web, and its progress counting exactly
-// the pages it lists (no fetch reported that was not stored).
+// the pages it lists (no fetch reported that was not stored). A content stored before the crash is asked for while
+// the database is down (200 or 503 `unavailable`, never "not found"), and every content the job lists is read back
+// afterwards as the bytes the web sent (WC-I10's rule).
 import { performance } from 'node:perf_hooks';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
@@ -14,6 +16,7 @@ import { timeLimit } from '../../core/time-scale.ts';
 import type { PrivatePostgres } from '../../faults/private-postgres.ts';
 import { withPrivatePostgres } from '../../faults/target-on-private-service.ts';
 import { closedPort } from './conformance.ts';
+import { expectContentsServed } from './contents.ts';
 import { CRAWL, type Crawl, getJob, listAllPages, okBody, type Page, startJob } from './crawl.ts';
 import { endlessSite } from './stop-resume.ts';
 import { expectNoFetchWhileStoreAway, SLACK_CAP_MS, staggeredSite, startStaggeredJob } from './store-away-fetches.ts';
@@ -98,6 +101,9 @@ async function crawlSurvivesRestart(ctx: CheckContext, pg: PrivatePostgres): Pro
     await pg.crash();
     const crashedAt = performance.now();
     ctx.evidence['listedBeforeCrash'] = before.length;
+    // The seed's root is HTML: stored before the crash, it is a content the job holds throughout.
+    const storedBefore = before.find((p) => p.outcome === 'stored' && p.contentHash !== null);
+    ctx.expect(storedBefore !== undefined, 'no page listed before the crash stored a content');
     const probes: { what: string; x: Exchange }[] = [];
     const acknowledged: string[] = [];
     const stopWhileDown = await ctx.http.send({ method: 'POST', path: `/api/v1/crawls/${idleJob.id}/stop` });
@@ -107,6 +113,13 @@ async function crawlSurvivesRestart(ctx: CheckContext, pg: PrivatePostgres): Pro
       probes.push({
         what: 'listPages',
         x: await ctx.http.send({ method: 'GET', path: `/api/v1/crawls/${job.id}/pages?limit=5000` }),
+      });
+      probes.push({
+        what: 'getContent',
+        x: await ctx.http.send({
+          method: 'GET',
+          path: `/api/v1/crawls/${job.id}/contents/${storedBefore!.contentHash}`,
+        }),
       });
       const started = await probeJob(ctx, port);
       probes.push({ what: 'startCrawl', x: started });
@@ -158,6 +171,8 @@ async function crawlSurvivesRestart(ctx: CheckContext, pg: PrivatePostgres): Pro
     ctx.evidence['doneAfterBackMs'] = Math.round(performance.now() - back);
     const listed = await listAllPages(ctx, job.id);
     expectStoredIsTheModel(ctx, web, seed, listed);
+    // The content store after the crash: every content of the job, those stored before it included, as served.
+    ctx.evidence['contentsServed'] = await expectContentsServed(ctx, job.id, listed, web.hits, 'after the crash');
     const byUrl = new Map(listed.map((p) => [p.url, p]));
     const lost = before.filter((p) => {
       const now = byUrl.get(p.url);

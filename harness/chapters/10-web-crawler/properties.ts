@@ -155,8 +155,8 @@ export async function contentStoredOnce(ctx: CheckContext): Promise<void> {
   });
   ctx.evidence['pagesNotText'] = notText.length;
   ctx.expect(
-    notText.length === 3,
-    `the web's 3 pages with a NUL byte or invalid UTF-8 were listed ${notText.length} times`,
+    notText.length === 5,
+    `the web's 5 pages whose bytes are not plain UTF-8 text (a NUL byte, invalid UTF-8, Latin-1, a byte order mark) were listed ${notText.length} times`,
   );
 }
 

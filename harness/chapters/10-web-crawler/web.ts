@@ -29,6 +29,8 @@ export const TRAPS = [
   { host: `h4.${DOMAIN}`, prefix: '/deep/', name: 'ever deeper relative path' },
 ] as const;
 const DUPLICATE_BODY = '<!doctype html><html><body><h1>Mirrored notice</h1><p>Same words everywhere.</p></body></html>';
+/** The Content-Type of the web's HTML pages, unless a page says otherwise. */
+export const HTML_TYPE = 'text/html; charset=utf-8';
 /** Each response waits this long, so that two requests to one host overlap when a crawler sends them together. */
 const RESPONSE_DELAY_MS = 4;
 
@@ -42,11 +44,16 @@ export interface Hit {
   closedByCrawler?: boolean;
   /** The bytes of an HTML page's body exactly as this server sent them (what a content store must hold). */
   served?: Buffer;
+  /** The Content-Type this server sent with that HTML page (what getContent must serve it with). */
+  servedType?: string;
 }
 
 type Response =
-  /** A Buffer where the page's bytes are not plain UTF-8 text (a NUL byte, invalid UTF-8). */
-  | { kind: 'html'; body: string | Buffer }
+  /**
+   * A Buffer where the page's bytes are not plain UTF-8 text (a NUL byte, invalid UTF-8, another charset, a byte order
+   * mark); `type` where it is served with another Content-Type than the web's usual HTML_TYPE.
+   */
+  | { kind: 'html'; body: string | Buffer; type?: string }
   | { kind: 'other'; type: string; body: string }
   | { kind: 'redirect'; status: number; location: string }
   | { kind: 'status'; status: number }
@@ -121,6 +128,21 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
   // Text pages beside them: two empty HTML bodies (one content, the SHA-256 of no bytes: stored once, the other a
   // duplicate) and one linking to a path with a non-ASCII character, written in the markup as UTF-8 (a crawler reading
   // the body as anything else follows another URL). Linked as written; the path requested is its percent-encoding.
+  // Two more whose bytes a content store must not rewrite, each served with a Content-Type of its own (getContent serves
+  // the one recorded): a page in Latin-1, declared so (a store that transcodes to UTF-8 changes its bytes), and one
+  // that starts with a UTF-8 byte order mark, served as bare text/html (a store that drops the mark loses 3 bytes).
+  const typedPages: [string, Buffer, string][] = [
+    [
+      '/bytes/latin1.html',
+      Buffer.from(page(`${bytesHost} en Latin-1 : café, été, naïve`, []), 'latin1'),
+      'text/html; charset=iso-8859-1',
+    ],
+    [
+      '/bytes/bom.html',
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(page(`${bytesHost} after a byte order mark`, []))]),
+      'text/html',
+    ],
+  ];
   const textPages: [string, string][] = [
     ['/bytes/empty-a.html', ''],
     ['/bytes/empty-b.html', ''],
@@ -174,7 +196,12 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     }
     if (i === 3) rootLinks.push('/cal/2026-01.html');
     if (i === 4) rootLinks.push('/deep/');
-    if (h === bytesHost) rootLinks.push(...bytePages.map(([path]) => path), ...textPages.map(([path]) => path));
+    if (h === bytesHost)
+      rootLinks.push(
+        ...bytePages.map(([path]) => path),
+        ...typedPages.map(([path]) => path),
+        ...textPages.map(([path]) => path),
+      );
     put(h, '/', { kind: 'html', body: page(`root of ${h}`, rootLinks) });
     for (let p = 0; p < P; p++) {
       // Forward links only: to directory pages here and elsewhere (a higher level), and back to a root.
@@ -221,6 +248,7 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
     put(bytesHost, path, { kind: 'html', body: bytesPage(`${bytesHost} bytes`, [next], middle) });
     put(bytesHost, next, { kind: 'html', body: page(`${bytesHost} after ${path}`, []) });
   }
+  for (const [path, body, type] of typedPages) put(bytesHost, path, { kind: 'html', body, type });
   for (const [path, body] of textPages) put(bytesHost, path, { kind: 'html', body });
   put(bytesHost, new URL('/bytes/café-été.html', 'http://x').pathname, {
     kind: 'html',
@@ -351,8 +379,12 @@ export class WebUnderTest {
         }
         if (r.kind === 'html') {
           const bytes = Buffer.from(r.body);
-          if (keepBodies) hit.served = bytes;
-          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(bytes);
+          const type = r.type ?? HTML_TYPE;
+          if (keepBodies) {
+            hit.served = bytes;
+            hit.servedType = type;
+          }
+          res.writeHead(200, { 'content-type': type }).end(bytes);
         } else if (r.kind === 'other') res.writeHead(200, { 'content-type': r.type }).end(r.body);
         else if (r.kind === 'redirect') res.writeHead(r.status, { location: r.location }).end();
         else res.writeHead(r.status, { 'content-type': 'text/plain' }).end(`status ${r.status}`);
