@@ -106,10 +106,14 @@ function scriptsFor(mutant: MutantName | undefined): { increment: string; standi
         ? mutated(INCREMENT, "redis.call('ZREM', KEYS[3 + from], user)", '')
         : INCREMENT,
     // MUTANT redis-shard-rank-skips-higher: a rank counts the higher scores of the player's own shard only.
+    // MUTANT redis-shard-rank-skips-top-shard: the higher shards are summed up to the next-to-last key (a Lua index
+    // slip), so the top shard's players are left out of the ranks and positions below it.
     standing:
       mutant === 'redis-shard-rank-skips-higher'
         ? mutated(STANDING, "above + redis.call('ZCOUNT'", "redis.call('ZCOUNT'")
-        : STANDING,
+        : mutant === 'redis-shard-rank-skips-top-shard'
+          ? mutated(STANDING, 'for i = 4 + k, #KEYS do', 'for i = 4 + k, #KEYS - 1 do')
+          : STANDING,
     // MUTANT redis-shard-window-stops-at-edge: a stretch not from the top ends at the edge of its first shard.
     range:
       mutant === 'redis-shard-window-stops-at-edge'

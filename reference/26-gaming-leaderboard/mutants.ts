@@ -251,6 +251,16 @@ export const MUTANTS = [
     manifest: SHARDED_MANIFEST,
   },
   {
+    // Only RGL-I3's hot player reaches the top shard (scores of 100 and up) in nearly every run (blind bug
+    // shard-redis-standing-skips-top-shard).
+    name: 'redis-shard-rank-skips-top-shard',
+    breaks: 'RGL-I3',
+    description:
+      "under score-range sharding on Redis, a player's rank and position leave out the players of the top shard (the standing script sums the higher shards up to the next-to-last key)",
+    needs: ['SDGRADE_REDIS_URL'],
+    manifest: SHARDED_MANIFEST,
+  },
+  {
     name: 'redis-shard-move-keeps-old',
     breaks: 'RGL-I2',
     description:
