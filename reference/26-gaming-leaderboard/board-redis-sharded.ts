@@ -11,13 +11,13 @@
 //
 // The lost-board marker is the unsharded board's (board-redis.ts): written last by the rebuild, checked by every
 // script, so nothing is answered from, or added to, an emptied Redis.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { type Board, BoardLost, type Entry, rankStretch, type Standing } from './board.ts';
 import type { MutantName } from './mutants.ts';
+import { RedisLink } from './redis-link.ts';
 import { type ShardBounds, shardCount, shardOf } from './shards.ts';
 
 /** As board-redis.ts: a Redis kept away is 503 promptly, never a request held. */
-const COMMAND_TIMEOUT_MS = 5000;
 
 /**
  * KEYS: marker, player -> shard hash, shard 0..n-1. ARGV: points, user, history id, lowest score of shards 1..n-1.
@@ -132,8 +132,7 @@ type WithScripts = Redis & {
   shardedRange(...args: (string | number)[]): Promise<[number, number?, number?, string[]?]>;
 };
 
-export class ShardedRedisBoard implements Board {
-  private readonly redis: WithScripts;
+export class ShardedRedisBoard extends RedisLink<WithScripts> implements Board {
   private readonly marker: string;
   private readonly n: number;
 
@@ -143,31 +142,13 @@ export class ShardedRedisBoard implements Board {
     private readonly bounds: ShardBounds,
     mutant?: MutantName,
   ) {
-    this.redis = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 2,
-      enableOfflineQueue: true,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      retryStrategy: (times) => Math.min(times * 50, 500),
-    }) as WithScripts;
+    super(url);
     this.n = shardCount(bounds);
     const lua = scriptsFor(mutant);
     this.redis.defineCommand('shardedIncrement', { numberOfKeys: 2 + this.n, lua: lua.increment });
     this.redis.defineCommand('shardedStanding', { numberOfKeys: 2 + this.n, lua: lua.standing });
     this.redis.defineCommand('shardedRange', { numberOfKeys: 1 + this.n, lua: lua.range });
     this.marker = `${prefix}~built`;
-  }
-
-  async connect(): Promise<void> {
-    await this.redis.connect();
-  }
-
-  async ping(): Promise<boolean> {
-    try {
-      return (await this.redis.ping()) === 'PONG';
-    } catch {
-      return false;
-    }
   }
 
   /** Month's shard keys, shard 0 (the lowest scores) first. */
@@ -240,9 +221,5 @@ export class ShardedRedisBoard implements Board {
     const r = await tx.exec();
     const failed = r?.find(([e]) => e);
     if (!r || failed) throw failed?.[0] ?? new Error('the rebuild transaction was discarded');
-  }
-
-  async close(): Promise<void> {
-    this.redis.disconnect();
   }
 }

@@ -15,7 +15,7 @@
 // each player to their current member (the book's hash of player -> timestamp). Time encoded in the score instead
 // would leave it fewer bits than the spec's scores (up to 2^53-1) need; a hash alone would make a rank count the
 // tied players who came first, a scan of every tie.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   type Board,
   BoardLost,
@@ -26,11 +26,11 @@ import {
   type Standing,
   type TieBreak,
 } from './board.ts';
+import { RedisLink } from './redis-link.ts';
 
 const MEMBER_TIME_DIGITS = 15;
 
 /** The longest a Redis command may take before the operation answers 503 (the spec: promptly, within 10 s). */
-const COMMAND_TIMEOUT_MS = 5000;
 
 /** The member of a player who reached their score with history row `id` (time tie-break). */
 export function timeMember(user: string, id: number): string {
@@ -115,8 +115,7 @@ type WithScript = Redis & {
   standingByTime(board: string, marker: string, hash: string, user: string): Promise<[number, string?, number?]>;
 };
 
-export class RedisBoard implements Board {
-  private readonly redis: WithScript;
+export class RedisBoard extends RedisLink<WithScript> implements Board {
   private readonly marker: string;
 
   constructor(
@@ -125,15 +124,7 @@ export class RedisBoard implements Board {
     private readonly mutant?: string,
     private readonly tieBreak: TieBreak = 'shared',
   ) {
-    // A store kept away is 503 promptly (the spec), never a request held: a command waits at most COMMAND_TIMEOUT_MS,
-    // and reconnection attempts stay frequent (ioredis's default backs off to 2 s, so 2 retries could take 4 s+).
-    this.redis = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 2,
-      enableOfflineQueue: true,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      retryStrategy: (times) => Math.min(times * 50, 500),
-    }) as WithScript;
+    super(url);
     // EVALSHA, and EVAL when a restarted Redis no longer has the script.
     this.redis.defineCommand('incrementIfBuilt', { numberOfKeys: 2, lua: INCREMENT_IF_BUILT });
     this.redis.defineCommand('rangeWithRank', { numberOfKeys: 2, lua: RANGE_WITH_RANK });
@@ -141,19 +132,6 @@ export class RedisBoard implements Board {
     this.redis.defineCommand('incrementByTime', { numberOfKeys: 3, lua: INCREMENT_BY_TIME });
     this.redis.defineCommand('standingByTime', { numberOfKeys: 3, lua: STANDING_BY_TIME });
     this.marker = `${prefix}~built`;
-  }
-
-  async connect(): Promise<void> {
-    await this.redis.connect();
-  }
-
-  /** Whether Redis answers now (readiness reports it). */
-  async ping(): Promise<boolean> {
-    try {
-      return (await this.redis.ping()) === 'PONG';
-    } catch {
-      return false;
-    }
   }
 
   private key(month: string): string {
@@ -276,9 +254,5 @@ export class RedisBoard implements Board {
     const r = await tx.exec();
     const failed = r?.find(([e]) => e);
     if (!r || failed) throw failed?.[0] ?? new Error('the rebuild transaction was discarded');
-  }
-
-  async close(): Promise<void> {
-    this.redis.disconnect();
   }
 }

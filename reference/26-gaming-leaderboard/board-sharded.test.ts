@@ -8,35 +8,17 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { Board } from './board.ts';
 import { ShardedMemoryBoard } from './board-memory-sharded.ts';
+import { applyOps, lastHistoryId, opsOf } from './board-model.test-kit.ts';
 import { ShardedRedisBoard } from './board-redis-sharded.ts';
 import { type ShardBounds, shardingFromEnv, shardOf } from './shards.ts';
 
-const USERS = ['a', 'aa', 'B', 'b', '_x', '-y', '0', 'Z9', 'q', 'Q'];
 /** Six shards whose edges 1-3 points an update cross often. */
 const BOUNDS: ShardBounds = { lower: [2, 4, 6, 9, 13] };
 
-function bruteForce(scores: Map<string, number>) {
-  const all = [...scores].map(([user_id, score]) => ({ user_id, score }));
-  all.sort((x, y) => y.score - x.score || (x.user_id < y.user_id ? 1 : x.user_id > y.user_id ? -1 : 0));
-  return all.map((e) => ({ ...e, rank: 1 + all.filter((o) => o.score > e.score).length }));
-}
-
-const opsArb = fc.array(fc.record({ user: fc.constantFrom(...USERS), points: fc.integer({ min: 1, max: 3 }) }), {
-  minLength: 1,
-  maxLength: 40,
-});
-
-let historyId = 1;
+const opsArb = opsOf(40);
 
 async function agreesWithBruteForce(board: Board, month: string, ops: { user: string; points: number }[]) {
-  const scores = new Map<string, number>();
-  for (const op of ops) {
-    const want = (scores.get(op.user) ?? 0) + op.points;
-    scores.set(op.user, want);
-    expect(await board.increment(month, op.user, op.points, historyId++)).toBe(want);
-  }
-  const all = bruteForce(scores);
-  for (const [position, e] of all.entries()) expect(await board.standing(month, e.user_id)).toEqual({ ...e, position });
+  const { scores, all } = await applyOps(board, month, ops);
   // Every window of nine (the around-me read), clipped at both ends.
   for (let p = 0; p < all.length; p++)
     expect(await board.range(month, p - 4, p + 4)).toEqual({
@@ -46,7 +28,7 @@ async function agreesWithBruteForce(board: Board, month: string, ops: { user: st
   expect(await board.range(month, 0, 9)).toEqual({ entries: all.slice(0, 10), total: all.length });
   expect(await board.standing(month, 'nobody')).toBeNull();
   // A rebuild from the totals gives the same board.
-  await board.replaceAll(new Map([[month, scores]]), historyId - 1);
+  await board.replaceAll(new Map([[month, scores]]), lastHistoryId());
   expect(await board.range(month, 0, all.length)).toEqual({ entries: all, total: all.length });
 }
 

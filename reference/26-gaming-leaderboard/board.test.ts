@@ -7,32 +7,13 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { type Board, BoardLost } from './board.ts';
 import { MemoryBoard } from './board-memory.ts';
+import { applyOps, lastHistoryId, nextHistoryId, opsOf } from './board-model.test-kit.ts';
 import { RedisBoard } from './board-redis.ts';
 
-const USERS = ['a', 'aa', 'B', 'b', '_x', '-y', '0', 'Z9', 'q', 'Q'];
-
-function bruteForce(scores: Map<string, number>) {
-  const all = [...scores].map(([user_id, score]) => ({ user_id, score }));
-  all.sort((x, y) => y.score - x.score || (x.user_id < y.user_id ? 1 : x.user_id > y.user_id ? -1 : 0));
-  return all.map((e) => ({ ...e, rank: 1 + all.filter((o) => o.score > e.score).length }));
-}
-
-const opsArb = fc.array(fc.record({ user: fc.constantFrom(...USERS), points: fc.integer({ min: 1, max: 3 }) }), {
-  minLength: 1,
-  maxLength: 30,
-});
-
-let historyId = 1;
+const opsArb = opsOf(30);
 
 async function agreesWithBruteForce(board: Board, month: string, ops: { user: string; points: number }[]) {
-  const scores = new Map<string, number>();
-  for (const op of ops) {
-    const want = (scores.get(op.user) ?? 0) + op.points;
-    scores.set(op.user, want);
-    expect(await board.increment(month, op.user, op.points, historyId++)).toBe(want);
-  }
-  const all = bruteForce(scores);
-  for (const [position, e] of all.entries()) expect(await board.standing(month, e.user_id)).toEqual({ ...e, position });
+  const { all } = await applyOps(board, month, ops);
   for (let start = 0; start < all.length; start += 3) {
     const got = await board.range(month, start, start + 4);
     expect(got).toEqual({ entries: all.slice(start, start + 5), total: all.length });
@@ -128,7 +109,7 @@ async function agreesByTime(board: Board, month: string, ops: { user: string; po
   for (const op of ops) {
     const want = (scores.get(op.user) ?? 0) + op.points;
     scores.set(op.user, want);
-    const id = historyId++;
+    const id = nextHistoryId();
     reached.set(op.user, id);
     expect(await board.increment(month, op.user, op.points, id)).toBe(want);
   }
@@ -140,7 +121,7 @@ async function agreesByTime(board: Board, month: string, ops: { user: string; po
       total: all.length,
     });
   // A rebuild from the totals and the rows that reached them orders the ties the same way.
-  await board.replaceAll(new Map([[month, scores]]), historyId - 1, new Map([[month, reached]]));
+  await board.replaceAll(new Map([[month, scores]]), lastHistoryId(), new Map([[month, reached]]));
   expect(await board.range(month, 0, all.length)).toEqual({ entries: all, total: all.length });
 }
 
