@@ -1,7 +1,7 @@
 // Option 3 of the book, a database constraint: no check here; the CHECK on room_type_inventory refuses a row past
 // 110% and the transaction rolls back (the store answers that violation with 409 rooms_unavailable).
 import type { Sql } from './db.ts';
-import { addReserved } from './inventory.ts';
+import { addReserved, type InventoryRow } from './inventory.ts';
 import type { RoomType } from './model.ts';
 import type { RoomTaker } from './room-taker.ts';
 
@@ -9,8 +9,8 @@ export function constraintTaker(): RoomTaker {
   return {
     readsFirst: false,
     attempts: 1,
-    async take(sql: Sql, rt: RoomType, nights: readonly string[], n: number): Promise<void> {
-      await addReserved(sql, rt, nights, n);
+    take(sql: Sql, rt: RoomType, nights: readonly string[], n: number): Promise<InventoryRow[]> {
+      return addReserved(sql, rt, nights, n);
     },
   };
 }

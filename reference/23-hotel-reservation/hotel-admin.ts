@@ -3,7 +3,7 @@
 // nights by date), so a reservation, a cancellation and an ops change of the same nights are serialised.
 import { ProblemError } from '../kit/problem.ts';
 import type { InventoryCache } from './cache.ts';
-import { dateOf, today } from './dates.ts';
+import { dateOf, dayNumber, HORIZON_DAYS, today } from './dates.ts';
 import type { Db, Sql } from './db.ts';
 import { cachedOf, type InventoryRow } from './inventory.ts';
 import type { Hotel, RoomType } from './model.ts';
@@ -24,6 +24,28 @@ export function lockClauses(db: Db): { forUpdate: string; forShare: string } {
     : { forUpdate: '', forShare: '' };
 }
 
+/** The nights a reservation can take from today on: today to the last night before the 730-day horizon. */
+export function bookableNights(from = today()): string[] {
+  const nights: string[] = [];
+  for (let d = from; d < today() + HORIZON_DAYS; d++) nights.push(dateOf(d));
+  return nights;
+}
+
+/** Inserts the nights' rows that do not exist yet, with `total` rooms and nothing reserved (one statement). */
+export async function insertNights(
+  sql: Sql,
+  rt: Pick<RoomType, 'hotelId' | 'roomTypeId'>,
+  total: number,
+  nights: readonly string[],
+): Promise<void> {
+  if (nights.length === 0) return;
+  await sql.run(
+    `INSERT INTO room_type_inventory (hotel_id, room_type_id, date, total_inventory, total_reserved, version)
+     VALUES ${nights.map(() => '(?, ?, ?, ?, 0, 0)').join(', ')} ON CONFLICT (hotel_id, room_type_id, date) DO NOTHING`,
+    nights.flatMap((d) => [rt.hotelId, rt.roomTypeId, d, total]),
+  );
+}
+
 /**
  * Makes the nights' room_type_inventory rows that do not exist yet, with the room type's inventory as it is when the
  * row is made (read under a share lock, so an inventory change in flight is waited for, never copied from before it)
@@ -40,12 +62,7 @@ export async function ensureNights(
     // MUTANT night-made-with-stale-inventory: the nights are made with the inventory read before (rt), a moment later
     // (the gap widened, as a slower request would), so an inventory change in between is lost on them.
     await new Promise((ok) => setTimeout(ok, 20));
-    const values = nights.map(() => '(?, ?, ?, ?, 0, 0)').join(', ');
-    await db.run(
-      `INSERT INTO room_type_inventory (hotel_id, room_type_id, date, total_inventory, total_reserved, version)
-       VALUES ${values} ON CONFLICT (hotel_id, room_type_id, date) DO NOTHING`,
-      nights.flatMap((d) => [rt.hotelId, rt.roomTypeId, d, rt.totalInventory]),
-    );
+    await insertNights(db, rt, rt.totalInventory, nights);
     return;
   }
   await db.tx(async (sql) => {
@@ -54,13 +71,30 @@ export async function ensureNights(
       [rt.hotelId, rt.roomTypeId],
     );
     if (!t) throw roomTypeGone(rt);
-    const values = nights.map(() => '(?, ?, ?, ?, 0, 0)').join(', ');
-    await sql.run(
-      `INSERT INTO room_type_inventory (hotel_id, room_type_id, date, total_inventory, total_reserved, version)
-       VALUES ${values} ON CONFLICT (hotel_id, room_type_id, date) DO NOTHING`,
-      nights.flatMap((d) => [rt.hotelId, rt.roomTypeId, d, Number(t.total_inventory)]),
-    );
+    await insertNights(sql, rt, Number(t.total_inventory), nights);
   });
+}
+
+/**
+ * The book's daily job: every room type's nights made up to the horizon, so a new day's last bookable night exists
+ * before a reservation needs it (run at start and hourly; a night it has not made yet is made by the reservation).
+ */
+export async function rollNightsForward(db: Db): Promise<void> {
+  const last = dateOf(today() + HORIZON_DAYS - 1);
+  const behind = await db.all<{ hotel_id: string; room_type_id: string; last: string | null }>(
+    `SELECT t.hotel_id, t.room_type_id, MAX(i.date) AS last FROM room_type t
+     LEFT JOIN room_type_inventory i ON i.hotel_id = t.hotel_id AND i.room_type_id = t.room_type_id
+     GROUP BY t.hotel_id, t.room_type_id`,
+  );
+  for (const b of behind) {
+    if (b.last !== null && b.last >= last) continue;
+    const from = Math.max(today(), b.last === null ? 0 : dayNumber(b.last) + 1);
+    const rt = { hotelId: b.hotel_id, roomTypeId: b.room_type_id, totalInventory: 0 };
+    // A room type deleted meanwhile (404) has nothing to roll forward.
+    await ensureNights(db, rt, bookableNights(from)).catch((e) => {
+      if (!(e instanceof ProblemError && e.status === 404)) throw e;
+    });
+  }
 }
 
 /** The room type a request names is gone (deleted since it was read). */

@@ -45,11 +45,18 @@ export function readInventory(
   );
 }
 
-/** Adds n to total_reserved on every night of the range, unchecked (the strategies check before, or the CHECK does). */
-export async function addReserved(sql: Sql, rt: RoomType, nights: readonly string[], n: number): Promise<void> {
+/** The columns a reservation's UPDATE returns: the nights as it left them (fed to the cache after the commit). */
+export const RETURNING_ROWS = 'RETURNING date, total_inventory, total_reserved, version';
+
+/**
+ * Adds n to total_reserved on every night of the range in one UPDATE, unchecked (the strategies check before, or the
+ * CHECK does); returns the nights it changed (fewer than asked if some have no row yet).
+ */
+export function addReserved(sql: Sql, rt: RoomType, nights: readonly string[], n: number): Promise<InventoryRow[]> {
   const where = 'hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?';
-  await sql.run(
-    `UPDATE room_type_inventory SET total_reserved = total_reserved + ?, version = version + 1 WHERE ${where}`,
+  return sql.all<InventoryRow>(
+    `UPDATE room_type_inventory SET total_reserved = total_reserved + ?, version = version + 1 WHERE ${where}
+     ${RETURNING_ROWS}`,
     [n, rt.hotelId, rt.roomTypeId, nights[0], nights.at(-1)],
   );
 }

@@ -10,7 +10,7 @@ import { buildApp, SPEC_URL } from './app.ts';
 import { type InventoryCache, MemoryInventoryCache } from './cache.ts';
 import { RedisInventoryCache } from './cache-redis.ts';
 import { type Db, PostgresDb, SqliteDb, schemaOptionsFor } from './db.ts';
-import { HotelAdmin } from './hotel-admin.ts';
+import { HotelAdmin, rollNightsForward } from './hotel-admin.ts';
 import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName, NEEDS_POSTGRES } from './mutants.ts';
 import { STRATEGIES, type Strategy } from './room-taker.ts';
 import { DEFAULT_STAFF_KEY } from './staff-auth.ts';
@@ -29,6 +29,9 @@ function schemaFor(dataDir: string): string {
   writeFileSync(file, schema);
   return schema;
 }
+
+/** How often the nights are rolled forward (a new day adds one night to every room type's bookable window). */
+const ROLL_EVERY_MS = 3_600_000;
 
 await runServer({
   chapter: '23-hotel-reservation',
@@ -72,6 +75,12 @@ await runServer({
       return { database: await db.health(), ...(state ? { cache: state } : {}) };
     };
     const admin = new HotelAdmin(db, cache, mutant);
+    // The book's daily job, at start and hourly: every room type's nights made to the horizon (a reservation makes a
+    // night it has not made yet). MUTANT night-made-with-stale-inventory makes none ahead (see store.ts).
+    const roll = () => rollNightsForward(db).catch((e) => log(`nights not rolled forward: ${(e as Error).message}`));
+    const rolling = mutant === 'night-made-with-stale-inventory' ? undefined : setInterval(roll, ROLL_EVERY_MS);
+    rolling?.unref();
+    const rolled = rolling ? roll() : Promise.resolve();
     const app = buildApp({ spec, readiness, store, admin, staffKey, mutant, logger: { level: config.logLevel } });
     app.log.info(
       { store: db.kind, strategy, cache: cache.kind, mutant: mutant ?? null },
@@ -80,6 +89,8 @@ await runServer({
     return {
       app,
       close: async () => {
+        clearInterval(rolling);
+        await rolled;
         await cache.close();
         await db.close();
       },

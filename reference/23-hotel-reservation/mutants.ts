@@ -81,19 +81,19 @@ export const MUTANTS = [
     name: 'idempotency-key-not-unique',
     breaks: 'HR-I4',
     description:
-      'reservation_id is not unique and is looked up before the transaction: copies sent at once both insert',
+      'reservation_id is not unique, looked up before the transaction and inserted after the rooms are taken: copies sent at once both insert',
   },
   {
     name: 'key-not-rechecked-in-transaction',
     breaks: 'HR-I4',
     description:
-      'the reservationId is looked up only before the transaction (the column stays unique): copies of a reservation that takes the last rooms, waiting behind its lock, are refused 409 instead of 200 (StrykerJS store.ts:281)',
+      'the reservationId is looked up only before the transaction and inserted after the rooms are taken (the column stays unique): copies of a reservation that takes the last rooms, waiting behind its lock, are refused 409 instead of 200 (StrykerJS store.ts:281)',
   },
   {
     name: 'refusal-not-rechecked',
     breaks: 'HR-I4',
     description:
-      'a reservation refused for want of rooms is answered 409 without looking its reservationId up again: on PostgreSQL, copies whose lookup inside the transaction ran before the first copy committed are refused when it took the last rooms',
+      "the reservationId is inserted after the rooms are taken instead of claimed first (INSERT ... ON CONFLICT before the rooms): on PostgreSQL a copy waits behind the first copy's row locks, not its key, and is refused 409 when that copy took the last rooms",
   },
   {
     name: 'cancel-not-streamed',
@@ -179,7 +179,7 @@ export const MUTANTS = [
     name: 'night-made-with-stale-inventory',
     breaks: 'HR-I5',
     description:
-      "a reservation makes its missing nights with the room type's inventory as it read it before, not under a lock: an inventory change in between is lost on those nights",
+      "a reservation makes its missing nights with the room type's inventory as it read it before, not under a lock: an inventory change in between is lost on those nights (no night is made ahead under this mutant, so every reservation makes its own, as for a night the daily job has not made yet)",
   },
   {
     name: 'inventory-change-not-streamed',

@@ -1,7 +1,8 @@
-// Option 1 of the book, pessimistic locking: lock the nights' rows, check them, write.
+// Option 1 of the book, pessimistic locking: lock the nights' rows (one SELECT ... FOR UPDATE), check them, write
+// (one UPDATE of the range).
 import type { InventoryCache } from './cache.ts';
 import type { Sql } from './db.ts';
-import { addReserved, cachedOf, type fits, readInventory, unavailableRooms } from './inventory.ts';
+import { addReserved, cachedOf, type fits, type InventoryRow, readInventory, unavailableRooms } from './inventory.ts';
 import type { RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
 import type { RoomTaker } from './room-taker.ts';
@@ -16,7 +17,7 @@ export function pessimisticTaker(
   return {
     readsFirst: false,
     attempts: 1,
-    async take(sql: Sql, rt: RoomType, nights: readonly string[], n: number): Promise<void> {
+    async take(sql: Sql, rt: RoomType, nights: readonly string[], n: number): Promise<InventoryRow[]> {
       if (mutant === 'cache-fast-path-booking') {
         // MUTANT cache-fast-path-booking: when the cache shows the rooms free, they are taken without the database's
         // check (the cache's word is taken; only a "no" or a miss goes on to the locked check).
@@ -33,7 +34,7 @@ export function pessimisticTaker(
         const seen = cached[i] ?? row;
         if (!fitsRule(seen.totalReserved, n, seen.totalInventory)) throw unavailableRooms(n);
       }
-      await addReserved(sql, rt, nights, n);
+      return await addReserved(sql, rt, nights, n);
     },
   };
 }

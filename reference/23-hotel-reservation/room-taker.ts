@@ -3,7 +3,7 @@
 import type { CachedNight, InventoryCache } from './cache.ts';
 import { constraintTaker } from './constraint-taker.ts';
 import type { Sql } from './db.ts';
-import { fitsFor } from './inventory.ts';
+import { fitsFor, type InventoryRow } from './inventory.ts';
 import type { RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
 import { optimisticTaker } from './optimistic-taker.ts';
@@ -21,14 +21,17 @@ export interface RoomTaker {
   readonly readsFirst: boolean;
   /** How many times a reservation is tried when take throws StaleVersion, before 409 write_conflict. */
   readonly attempts: number;
-  /** Adds n to total_reserved on every night, or throws 409 rooms_unavailable (or StaleVersion: try again). */
+  /**
+   * Adds n to total_reserved on every night, or throws 409 rooms_unavailable (or StaleVersion: try again); returns the
+   * nights as it left them (fewer than asked when some have no row yet: the store makes them and tries again).
+   */
   take(
     sql: Sql,
     rt: RoomType,
     nights: readonly string[],
     n: number,
     readFirst: CachedNight[] | undefined,
-  ): Promise<void>;
+  ): Promise<InventoryRow[]>;
 }
 
 /** lock is what the pessimistic strategy's read adds: ' FOR UPDATE' on PostgreSQL, '' on SQLite. */

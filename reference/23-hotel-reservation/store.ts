@@ -6,7 +6,7 @@ import { ProblemError } from '../kit/problem.ts';
 import type { CachedNight, InventoryCache } from './cache.ts';
 import { dateOf, dayNumber, nightsOf } from './dates.ts';
 import { type Db, isCheckViolation, isUniqueViolation, type Sql } from './db.ts';
-import { ensureNights, lockClauses, roomTypeGone } from './hotel-admin.ts';
+import { bookableNights, ensureNights, insertNights, lockClauses, roomTypeGone } from './hotel-admin.ts';
 import { availableOf, cachedOf, fits, type InventoryRow, readInventory, unavailableRooms } from './inventory.ts';
 import type { Hotel, NewReservation, Night, Reservation, RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
@@ -51,6 +51,9 @@ const sameRequest = (a: Reservation, b: NewReservation, ignoreGuest = false) =>
   a.endDate === b.endDate &&
   (ignoreGuest || a.guestId === b.guestId);
 
+/** Thrown inside a reservation's transaction when a night has no row yet: roll back, make it, run again. */
+class MissingNights extends Error {}
+
 export class HotelStore {
   private readonly taker: RoomTaker;
   private readonly mutant: MutantName | undefined;
@@ -84,11 +87,10 @@ export class HotelStore {
     return hotel;
   }
 
-  async hotel(hotelId: string): Promise<Hotel> {
-    const [h] = await this.db.all<{ name: string; address: string }>(
-      'SELECT name, address FROM hotel WHERE hotel_id = ?',
-      [hotelId],
-    );
+  async hotel(hotelId: string, sql: Sql = this.db): Promise<Hotel> {
+    const [h] = await sql.all<{ name: string; address: string }>('SELECT name, address FROM hotel WHERE hotel_id = ?', [
+      hotelId,
+    ]);
     if (!h) throw new ProblemError(404, 'hotel_not_found', `no hotel ${hotelId}`);
     return { hotelId, name: h.name, address: h.address };
   }
@@ -98,6 +100,7 @@ export class HotelStore {
     // MUTANT room-type-inventory-dropped: the room type is stored (and answered) with no rooms.
     if (this.mutant === 'room-type-inventory-dropped') rt.totalInventory = 0;
     // The hotel is read under a share lock in the same transaction: a hotel being deleted is waited for, then 404.
+    // The nights are made with the room type, up to the horizon (the book's daily job makes them from then on).
     await this.db.tx(async (sql) => {
       const [h] = await sql.all(`SELECT hotel_id FROM hotel WHERE hotel_id = ?${lockClauses(this.db).forShare}`, [
         hotelId,
@@ -107,17 +110,22 @@ export class HotelStore {
         'INSERT INTO room_type (hotel_id, room_type_id, name, total_inventory, rate_minor, currency) VALUES (?, ?, ?, ?, ?, ?)',
         [hotelId, rt.roomTypeId, rt.name, rt.totalInventory, rt.rateMinor, rt.currency],
       );
+      // MUTANT night-made-with-stale-inventory: no night is made ahead, so every reservation makes its own (as it does
+      // for a night the daily job has not made yet), where the mutant's stale inventory lands.
+      if (this.mutant !== 'night-made-with-stale-inventory')
+        await insertNights(sql, rt, rt.totalInventory, bookableNights());
     });
     return rt;
   }
 
-  async roomType(hotelId: string, roomTypeId: string): Promise<RoomType> {
-    const [t] = await this.db.all<{ name: string; total_inventory: number; rate_minor: number; currency: string }>(
+  /** sql is the transaction's when read inside one (where this.db must not be used: SQLite's turn is taken). */
+  async roomType(hotelId: string, roomTypeId: string, sql: Sql = this.db): Promise<RoomType> {
+    const [t] = await sql.all<{ name: string; total_inventory: number; rate_minor: number; currency: string }>(
       'SELECT name, total_inventory, rate_minor, currency FROM room_type WHERE hotel_id = ? AND room_type_id = ?',
       [hotelId, roomTypeId],
     );
     if (!t) {
-      await this.hotel(hotelId);
+      await this.hotel(hotelId, sql);
       throw new ProblemError(404, 'room_type_not_found', `hotel ${hotelId} has no room type ${roomTypeId}`);
     }
     return {
@@ -145,22 +153,13 @@ export class HotelStore {
     return rates.length;
   }
 
-  private async ratesOf(rt: RoomType, nights: readonly string[]): Promise<number[]> {
-    const rows = await this.db.all<{ date: string; rate_minor: number }>(
+  private async ratesOf(rt: RoomType, nights: readonly string[], sql: Sql = this.db): Promise<number[]> {
+    const rows = await sql.all<{ date: string; rate_minor: number }>(
       'SELECT date, rate_minor FROM room_type_rate WHERE hotel_id = ? AND room_type_id = ? AND date >= ? AND date <= ?',
       [rt.hotelId, rt.roomTypeId, nights[0], nights.at(-1)],
     );
     const set = new Map(rows.map((r) => [r.date, Number(r.rate_minor)]));
     return nights.map((d) => set.get(d) ?? rt.rateMinor);
-  }
-
-  /**
-   * The book pre-populates room_type_inventory with a daily job; here a night's row is made on first use, with the
-   * room type's inventory and nothing reserved (a concurrent maker of the same row wins, the other does nothing).
-   */
-  private async ensureInventory(rt: RoomType, nights: readonly string[]): Promise<void> {
-    // The inventory is the room type's as it is when the row is made (an ops change may have come since rt was read).
-    await ensureNights(this.db, rt, nights, this.mutant === 'night-made-with-stale-inventory');
   }
 
   async availability(hotelId: string, roomTypeId: string, startDate: string, endDate: string): Promise<Night[]> {
@@ -255,80 +254,76 @@ export class HotelStore {
     }
   }
 
+  /**
+   * One transaction: the room type and its rates read, the reservationId claimed (INSERT ... ON CONFLICT DO NOTHING: a
+   * copy of the request sent at once waits for the first copy's claim, then finds it and is answered as a replay), and
+   * the rooms taken by the strategy, whose UPDATE returns the nights as it left them (for the cache). The nights were
+   * made ahead (the book's daily job); a night whose row is not made yet rolls the transaction back, is made, and the
+   * reservation runs again.
+   */
   async reserve(r: NewReservation): Promise<{ created: boolean; reservation: Reservation }> {
-    // MUTANT idempotency-key-not-unique: the key is looked up before the transaction and the column is not unique,
-    // so two copies sent at once both find nothing and both insert.
+    // MUTANT idempotency-key-not-unique: the key is looked up before the transaction and inserted after the rooms are
+    // taken, on a column that is not unique, so two copies sent at once both find nothing and both insert.
     const keyOutsideTx = this.mutant === 'idempotency-key-not-unique';
-    const seen = await this.byId(this.db, r.reservationId);
-    if (seen) return await this.replay(seen, r);
+    if (keyOutsideTx) {
+      const seen = await this.byId(this.db, r.reservationId);
+      if (seen) return await this.replay(seen, r);
+    }
+    // MUTANT refusal-not-rechecked: the key is inserted after the rooms are taken, not claimed first: a copy waits
+    // behind the first copy's row locks (not its key) and is refused 409 when that copy took the last rooms.
+    const claimFirst = !keyOutsideTx && this.mutant !== 'refusal-not-rechecked';
     const nights = nightsOf(
       r.startDate,
       r.endDate,
       this.mutant === 'date-range-off-by-one',
       this.mutant === 'start-today-refused',
     );
-    const rt = await this.roomType(r.hotelId, r.roomTypeId);
     if (this.mutant === 'refused-on-stale-cache') {
       // MUTANT refused-on-stale-cache: a night the cache shows full is refused without asking the database.
-      const cached = await this.cache.get(rt.hotelId, rt.roomTypeId, nights);
+      const cached = await this.cache.get(r.hotelId, r.roomTypeId, nights);
       if (cached.some((c) => c && !fits(c.totalReserved, r.roomCount, c.totalInventory)))
         throw unavailableRooms(r.roomCount);
     }
-    await this.ensureInventory(rt, nights);
-    const totalMinor = (await this.ratesOf(rt, nights)).reduce((a, b) => a + b, 0) * r.roomCount;
-    const reservation: Reservation = {
-      ...r,
-      status: 'confirmed',
-      totalMinor,
-      currency: rt.currency,
-      createdAt: new Date().toISOString(),
-    };
+    const createdAt = new Date().toISOString();
     const attempts = this.taker.attempts;
+    let nightsMade = false;
     for (let attempt = 1; ; attempt++) {
       // Read before the transaction, without a lock: the optimistic strategy's first step (and the unlocked
       // mutants' whole check).
-      const unlocked = this.taker.readsFirst ? await this.unlockedView(rt, nights) : undefined;
+      const unlocked = this.taker.readsFirst ? await this.unlockedView(r, nights) : undefined;
       try {
+        if (unlocked && unlocked.length !== nights.length) throw new MissingNights();
         const transaction = this.db.tx(async (sql) => {
-          if (!keyOutsideTx) {
-            const existing = await this.byId(sql, r.reservationId);
-            if (existing) return existing;
-          }
-          const rows = await this.take(sql, rt, nights, r.roomCount, unlocked);
-          await sql.run(
-            `INSERT INTO reservation (reservation_id, hotel_id, room_type_id, guest_id, start_date, end_date, room_count,
-               status, total_minor, currency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            [
-              r.reservationId,
-              r.hotelId,
-              r.roomTypeId,
-              r.guestId,
-              r.startDate,
-              r.endDate,
-              r.roomCount,
-              'confirmed',
-              totalMinor,
-              rt.currency,
-              reservation.createdAt,
-            ],
-          );
-          return rows;
+          const { rt, reservation } = await this.priced(sql, r, nights, createdAt);
+          if (claimFirst && !(await this.claim(sql, reservation, true))) return await this.claimed(sql, r);
+          const rows = await this.taker.take(sql, rt, nights, r.roomCount, unlocked);
+          if (rows.length !== nights.length) throw new MissingNights();
+          if (!claimFirst) await this.claim(sql, reservation, false);
+          return { reservation, rows };
         });
         if (this.mutant === 'commit-not-awaited') {
           // MUTANT commit-not-awaited: 201 as soon as the transaction is under way; its failure is only logged.
           transaction.then(
-            (rows) =>
-              Array.isArray(rows) &&
-              this.cache.changed({ hotelId: rt.hotelId, roomTypeId: rt.roomTypeId, rows: rows.map(cachedOf) }),
+            (made) =>
+              'rows' in made &&
+              this.cache.changed({ hotelId: r.hotelId, roomTypeId: r.roomTypeId, rows: made.rows.map(cachedOf) }),
             (e) => console.error(`reservation ${r.reservationId} not committed: ${(e as Error).message}`),
           );
-          return { created: true, reservation };
+          return { created: true, reservation: (await this.priced(this.db, r, nights, createdAt)).reservation };
         }
-        const rows = await transaction;
-        if (!Array.isArray(rows)) return await this.replay(rows, r);
-        this.cache.changed({ hotelId: rt.hotelId, roomTypeId: rt.roomTypeId, rows: rows.map(cachedOf) });
-        return { created: true, reservation };
+        const made = await transaction;
+        if (!('rows' in made)) return await this.replay(made, r);
+        this.cache.changed({ hotelId: r.hotelId, roomTypeId: r.roomTypeId, rows: made.rows.map(cachedOf) });
+        return { created: true, reservation: made.reservation };
       } catch (e) {
+        if (e instanceof MissingNights) {
+          // Made once; missing again means the room type was deleted meanwhile.
+          if (nightsMade) throw roomTypeGone(r);
+          nightsMade = true;
+          await this.makeNights(r, nights);
+          attempt--;
+          continue;
+        }
         if (e instanceof StaleVersion) {
           if (attempt < attempts) {
             // A short random pause so the writers that collided do not collide again in step.
@@ -340,7 +335,7 @@ export class HotelStore {
           });
         }
         if (isUniqueViolation(e)) {
-          // A concurrent request with this reservationId committed first: answer as a replay of it.
+          // The key inserted after the rooms (the mutants): a concurrent copy committed first, answered as a replay.
           const existing = await this.byId(this.db, r.reservationId);
           if (existing) return await this.replay(existing, r);
         }
@@ -350,48 +345,86 @@ export class HotelStore {
     }
   }
 
-  /** Reserves, or answers a replay; a refusal for want of rooms is looked up again first (see madeMeanwhile). */
+  /** The room type (404 if it or its hotel is gone) and the reservation as it will be stored, priced by its rates. */
+  private async priced(
+    sql: Sql,
+    r: NewReservation,
+    nights: readonly string[],
+    createdAt: string,
+  ): Promise<{ rt: RoomType; reservation: Reservation }> {
+    const rt = await this.roomType(r.hotelId, r.roomTypeId, sql);
+    const totalMinor = (await this.ratesOf(rt, nights, sql)).reduce((a, b) => a + b, 0) * r.roomCount;
+    return { rt, reservation: { ...r, status: 'confirmed', totalMinor, currency: rt.currency, createdAt } };
+  }
+
+  /**
+   * Inserts the reservation; with onConflict, as a claim of its reservationId that yields to one already made or being
+   * made (false then: PostgreSQL waits for that transaction to end, and the key is the other copy's).
+   */
+  private async claim(sql: Sql, reservation: Reservation, onConflict: boolean): Promise<boolean> {
+    const inserted = await sql.run(
+      `INSERT INTO reservation (reservation_id, hotel_id, room_type_id, guest_id, start_date, end_date, room_count,
+         status, total_minor, currency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ${onConflict ? 'ON CONFLICT DO NOTHING' : ''}`,
+      [
+        reservation.reservationId,
+        reservation.hotelId,
+        reservation.roomTypeId,
+        reservation.guestId,
+        reservation.startDate,
+        reservation.endDate,
+        reservation.roomCount,
+        'confirmed',
+        reservation.totalMinor,
+        reservation.currency,
+        reservation.createdAt,
+      ],
+    );
+    return inserted === 1;
+  }
+
+  /** The reservation whose claim this request's yielded to (committed: the claim waited for it). */
+  private async claimed(sql: Sql, r: NewReservation): Promise<Reservation> {
+    const existing = await this.byId(sql, r.reservationId);
+    if (!existing) throw new Error(`reservationId ${r.reservationId} claimed, but no reservation holds it`);
+    return existing;
+  }
+
+  /**
+   * The nights the daily job has not made yet (or ever, under MUTANT night-made-with-stale-inventory, which makes no
+   * night ahead), made in their own transaction before the reservation runs again.
+   */
+  private async makeNights(r: NewReservation, nights: readonly string[]): Promise<void> {
+    const rt = await this.roomType(r.hotelId, r.roomTypeId);
+    // The inventory is the room type's as it is when the row is made (an ops change may have come since rt was read).
+    await ensureNights(this.db, rt, nights, this.mutant === 'night-made-with-stale-inventory');
+  }
+
+  /** Reserves, or answers a replay; a 404 or 422 is looked up as a replay first (see madeBefore). */
   async reserveOrReplay(r: NewReservation): Promise<{ created: boolean; reservation: Reservation }> {
     try {
       return await this.reserve(r);
     } catch (e) {
-      const made = await this.madeMeanwhile(e, r.reservationId);
+      const made = await this.madeBefore(e, r.reservationId);
       if (made) return await this.replay(made, r);
       throw e;
     }
   }
 
   /**
-   * After a refusal for want of rooms, the reservation this reservationId names if it was made meanwhile. On PostgreSQL
-   * (READ COMMITTED) the lookup inside the transaction can run before a concurrent copy of the same request commits,
-   * while the rows locked after it already show that copy's rooms: the copy is the same request, so it is a replay.
+   * After a 404 (the room type or hotel) or a 422 (the dates), the reservation this reservationId names if one was made
+   * before: its room type deleted or its start day passed since, the same request is still a replay (200). The
+   * transaction claims the key only after the dates and the room type passed, so this is where such a replay is found.
    */
-  private async madeMeanwhile(e: unknown, reservationId: string): Promise<Reservation | undefined> {
-    const refused = e instanceof ProblemError && e.code === 'rooms_unavailable';
-    // MUTANT refusal-not-rechecked: a refusal is answered 409 without this lookup. (The mutants that look the key up
-    // only before the transaction skip it too: key-not-rechecked-in-transaction, idempotency-key-not-unique.)
-    if (!refused || this.mutant === 'refusal-not-rechecked' || this.mutant === 'idempotency-key-not-unique') return;
+  private async madeBefore(e: unknown, reservationId: string): Promise<Reservation | undefined> {
+    const refused = e instanceof ProblemError && (e.status === 404 || e.status === 422);
+    if (!refused) return;
     return await this.byId(this.db, reservationId);
   }
 
   /** What the unlocked check sees: the rows as read now, outside the transaction. */
-  private async unlockedView(rt: RoomType, nights: readonly string[]): Promise<CachedNight[]> {
-    return (await readInventory(this.db, rt, nights, '')).map(cachedOf);
-  }
-
-  /** Takes roomCount rooms on every night inside the transaction, by the chosen strategy; returns the new rows. */
-  private async take(
-    sql: Sql,
-    rt: RoomType,
-    nights: readonly string[],
-    n: number,
-    unlocked: CachedNight[] | undefined,
-  ): Promise<InventoryRow[]> {
-    await this.taker.take(sql, rt, nights, n, unlocked);
-    const after = await readInventory(sql, rt, nights, '');
-    // Rows made before the transaction are gone only if ops deleted the room type since: the transaction rolls back.
-    if (after.length !== nights.length) throw roomTypeGone(rt);
-    return after;
+  private async unlockedView(r: NewReservation, nights: readonly string[]): Promise<CachedNight[]> {
+    return (await readInventory(this.db, r, nights, '')).map(cachedOf);
   }
 
   async cancel(reservationId: string): Promise<Reservation> {
