@@ -106,7 +106,9 @@ export function buildApp(o: AppOptions): FastifyInstance {
       );
     }
     // On demand every file holding garbage is rewritten, whatever its ratio (the timer keeps to COMPACT_GARBAGE_RATIO).
-    const report = await o.compactor.run({ minRatio: 0, ...(raw ? { maxBatches: Number(raw) } : {}) });
+    // MUTANT compaction-control-keeps-ratio: the control compacts only files past the timer's garbage ratio.
+    const minRatio = o.mutant === 'compaction-control-keeps-ratio' ? o.compactor.garbageRatio : 0;
+    const report = await o.compactor.run({ minRatio, ...(raw ? { maxBatches: Number(raw) } : {}) });
     return reply.code(200).send(report);
   });
 

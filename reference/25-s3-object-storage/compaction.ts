@@ -31,7 +31,14 @@ export class Compactor {
     private readonly data: DataStore,
     private readonly settings: CompactionSettings,
     private readonly log: (msg: string, report: CompactionReport) => void,
+    /** MUTANT compaction-passes-overlap: a pass starts at once, beside the one running. */
+    private readonly overlap = false,
   ) {}
+
+  /** The share of a file that must be garbage before the timer compacts it. */
+  get garbageRatio(): number {
+    return this.settings.garbageRatio;
+  }
 
   start(): void {
     if (this.settings.intervalMs <= 0) return;
@@ -46,7 +53,7 @@ export class Compactor {
    * pass already running. `maxBatches` stops after that many batches, as a crash would.
    */
   run(o: { minRatio: number; maxBatches?: number }): Promise<CompactionReport> {
-    const next = this.running.catch(() => undefined).then(() => this.pass(o));
+    const next = this.overlap ? this.pass(o) : this.running.catch(() => undefined).then(() => this.pass(o));
     this.running = next;
     return next;
   }

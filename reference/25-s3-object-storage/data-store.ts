@@ -41,7 +41,10 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 export type CompactionMutant =
   | 'compaction-drops-live-object'
   | 'compaction-maps-before-copy'
-  | 'compaction-keeps-garbage';
+  | 'compaction-keeps-garbage'
+  | 'compaction-numbers-by-count'
+  | 'compaction-recomputes-crc'
+  | 'compaction-batches-off-by-one';
 
 interface FileHandle {
   name: string;
@@ -70,7 +73,10 @@ export interface DataStoreOptions {
   rangeUnchecked?: boolean;
   /** MUTANT object-id-from-content: a mapping entry for an id already mapped replaces it. */
   replaceMapping?: boolean;
-  /** MUTANT compaction-drops-live-object, compaction-maps-before-copy, compaction-keeps-garbage. */
+  /**
+   * MUTANT compaction-drops-live-object, compaction-maps-before-copy, compaction-keeps-garbage,
+   * compaction-numbers-by-count, compaction-recomputes-crc, compaction-batches-off-by-one.
+   */
   compactionMutant?: CompactionMutant | undefined;
 }
 
@@ -86,6 +92,8 @@ export class DataStore {
   private readonly entriesIn: Database.Statement;
   private readonly countIn: Database.Statement;
   private readonly move: Database.Statement;
+  /** MUTANT compaction-recomputes-crc: a moved entry's CRC-32 set from the bytes copied. */
+  private readonly setCrc: Database.Statement;
   /** The highest data file number in use: new files (appends rolling over, compaction outputs) take the next. */
   private highest: number;
   /** MUTANT compaction-maps-before-copy: the copies still to be written, in order. */
@@ -120,6 +128,7 @@ export class DataStore {
         'WHERE file = ? ORDER BY file_offset LIMIT ?',
     );
     this.countIn = this.db.prepare('SELECT COUNT(*) AS n FROM object_mapping WHERE file = ?');
+    this.setCrc = this.db.prepare('UPDATE object_mapping SET crc32 = ? WHERE object_id = ?');
     this.move = this.db.prepare(
       'UPDATE object_mapping SET file = ?, file_offset = ? WHERE object_id = ? AND file = ? AND file_offset = ?',
     );
@@ -129,6 +138,9 @@ export class DataStore {
     // moved, or an output no batch was mapped into yet) is garbage whole. The last file is kept for appends.
     for (const name of files) if (name !== last && this.count(name) === 0) unlinkSync(join(this.dir, name));
     this.highest = Number(last.slice(0, 6));
+    // MUTANT compaction-numbers-by-count: after a restart the next file number is counted from the files there, so
+    // with files deleted by compaction the next output is a file that exists (the one appends go to).
+    if (options.compactionMutant === 'compaction-numbers-by-count') this.highest = Math.max(1, files.length);
     this.current = this.open(last);
   }
 
@@ -226,7 +238,9 @@ export class DataStore {
     let movedBytes = 0;
     let batches = 0;
     for (;;) {
-      if (o.maxBatches !== undefined && batches >= o.maxBatches) return { moved, batches, reclaimed: 0, done: false };
+      // MUTANT compaction-batches-off-by-one: ?batches=N runs N+1 batches.
+      const limit = (o.maxBatches ?? 0) + (this.options.compactionMutant === 'compaction-batches-off-by-one' ? 1 : 0);
+      if (o.maxBatches !== undefined && batches >= limit) return { moved, batches, reclaimed: 0, done: false };
       const batch = this.entriesIn.all(name, o.batchObjects) as Entry[];
       if (batch.length === 0) break;
       // A batch is copied without yielding: a few big objects make it as long as many small ones.
@@ -275,12 +289,20 @@ export class DataStore {
       return { e, offset };
     });
     // The bytes are copied as stored, under their own CRC-32: a damaged object stays an error on read.
+    // MUTANT compaction-recomputes-crc: the copies' CRC-32 taken from the bytes copied, so damaged bytes pass.
+    const recompute = this.options.compactionMutant === 'compaction-recomputes-crc';
+    const crcs = new Map<string, number>();
     const copy = (to: FileHandle) => {
-      for (const { e } of places) this.write(this.readRaw(from, e), to);
+      for (const { e } of places) {
+        const bytes = this.readRaw(from, e);
+        if (recompute) crcs.set(e.objectId, crc32(bytes));
+        this.write(bytes, to);
+      }
       fdatasyncSync(to.fd);
     };
     const remap = this.db.transaction(() => {
       for (const { e, offset } of places) this.move.run(target.name, offset, e.objectId, from, e.offset);
+      for (const [id, crc] of crcs) this.setCrc.run(crc, id);
     });
     if (this.options.compactionMutant === 'compaction-maps-before-copy') {
       // MUTANT compaction-maps-before-copy: the mapping names the copies first; the bytes are written a moment later

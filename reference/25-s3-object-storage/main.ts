@@ -43,8 +43,11 @@ await runServer({
       // MUTANT compaction-drops-live-object, compaction-maps-before-copy, compaction-keeps-garbage
       compactionMutant: mutant?.startsWith('compaction-') ? (mutant as CompactionMutant) : undefined,
     });
-    const compactor = new Compactor(data, compactionSettings(), (msg, report) =>
-      console.error(msg, JSON.stringify(report)),
+    const compactor = new Compactor(
+      data,
+      compactionSettings(),
+      (msg, report) => console.error(msg, JSON.stringify(report)),
+      mutant === 'compaction-passes-overlap', // MUTANT compaction-passes-overlap
     );
     compactor.start();
     readiness.dependencies = async () => ({

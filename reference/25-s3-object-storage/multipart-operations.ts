@@ -232,7 +232,8 @@ export async function completeMultipartUpload(
     o.data.drop(objectId);
     throw noSuchUpload();
   }
-  for (const p of ended.parts) o.data.drop(p.objectId);
+  // MUTANT complete-keeps-parts: a completed upload's parts are never dropped (their bytes never garbage).
+  if (o.mutant !== 'complete-keeps-parts') for (const p of ended.parts) o.data.drop(p.objectId);
   if (ended.replaced) o.data.drop(ended.replaced.objectId);
   return sendXml(
     reply,

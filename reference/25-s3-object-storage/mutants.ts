@@ -382,6 +382,41 @@ export const MUTANTS = [
     description: "on a bucket never versioned, ListObjectVersions' key-marker lists that key's null version again",
   },
   {
+    name: 'compaction-numbers-by-count',
+    breaks: 'SOS-F4',
+    description:
+      'after a restart the next data file number is the count of data files: with files compaction deleted, the next compaction output is the file appends go to, and a PUT after it is mapped at a stale offset',
+  },
+  {
+    name: 'compaction-passes-overlap',
+    breaks: 'SOS-F4',
+    description:
+      'a compaction asked for while one runs starts at once beside it: both rewrite the same file and the later one fails deleting it (500)',
+  },
+  {
+    name: 'compaction-control-keeps-ratio',
+    breaks: 'SOS-F4',
+    description:
+      "the compaction control compacts only files past the timer's garbage ratio (COMPACT_GARBAGE_RATIO), not every file holding garbage",
+  },
+  {
+    name: 'compaction-batches-off-by-one',
+    breaks: 'SOS-F4',
+    description: 'a compaction asked to stop after N batches (?batches=N) runs N+1',
+  },
+  {
+    name: 'complete-keeps-parts',
+    breaks: 'SOS-F4',
+    description:
+      "completing a multipart upload never drops its parts' mapping entries: their bytes are never garbage and no compaction reclaims them",
+  },
+  {
+    name: 'compaction-recomputes-crc',
+    breaks: 'SOS-F2',
+    description:
+      'compaction stores the CRC-32 of the bytes it copies instead of the stored one: a damaged object is served with its flipped bytes after a compaction',
+  },
+  {
     name: 'versions-prefix-per-batch',
     breaks: 'SOS-C8',
     description:

@@ -9,6 +9,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
+import { compact, compactPathOf } from './compaction-control.ts';
 import { bytesOf, freshBucket, s3Of, sdkError } from './s3-client.ts';
 
 export async function killService(ctx: CheckContext): Promise<void> {
@@ -139,4 +140,32 @@ export async function bitFlipDetected(ctx: CheckContext): Promise<void> {
     ctx.expect(got.equals(body), `after the bit flip, ${key} is not served intact`);
   }
   await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'after', Body: Buffer.from('after') }));
+  // A target with a compaction control: the objects stored beside the damaged one replaced (their old bytes garbage
+  // where the damaged bytes are), then a compaction. Compaction copies bytes as they are stored, under their
+  // checksum: the damaged object stays an error (or is repaired), never served as the flipped bytes.
+  const compactPath = ctx.setting('compactPath', '');
+  if (typeof compactPath !== 'string' || compactPath === '') return;
+  for (const [i, key] of [...others.keys()].entries()) {
+    const b = Buffer.alloc(2000, 40 + i);
+    await c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: b }));
+    others.set(key, b);
+  }
+  ctx.evidence['compaction'] = await compact(ctx, compactPathOf(ctx));
+  let servedAfter: Buffer | undefined;
+  const after = await sdkError(
+    c.send(new GetObjectCommand({ Bucket: bucket, Key: 'victim' })).then(async (g) => {
+      servedAfter = await bytesOf(g.Body);
+    }),
+  );
+  if (servedAfter)
+    ctx.expect(servedAfter.equals(marker), 'after a compaction, GET served the flipped bytes of the damaged object');
+  else
+    ctx.expect(
+      after !== null && (after.status === 500 || after.status === 503),
+      `after a compaction, the damaged object answered ${after?.status} ${after?.name}, not an error or its bytes`,
+    );
+  for (const [key, body] of others) {
+    const got = await bytesOf((await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body);
+    ctx.expect(got.equals(body), `after the compaction, ${key} is not served intact`);
+  }
 }

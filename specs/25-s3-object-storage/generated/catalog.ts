@@ -180,7 +180,7 @@ export const catalog = {
     {
       "id": "SOS-F2",
       "kind": "fault",
-      "title": "A bit flipped on disk inside a stored object's bytes is detected - GET answers an error or the exact bytes (repaired), never the flipped bytes (a ranged GET included), and HEAD agrees; other objects are still served",
+      "title": "A bit flipped on disk inside a stored object's bytes is detected - GET answers an error or the exact bytes (repaired), never the flipped bytes (a ranged GET included), and HEAD agrees; other objects are still served; with a compaction control (setting compactPath), still so after a compaction rewrote its file",
       "covers": [
         "fault:2"
       ],
@@ -202,7 +202,7 @@ export const catalog = {
     {
       "id": "SOS-F4",
       "kind": "fault",
-      "title": "Garbage collection by compaction (a target declaring its control, setting compactPath) - after overwrites, deletes (plain and by version id), a completed and an aborted multipart upload, a compaction leaves every live object and version reading back exactly (bytes, ETag, a range) and every deleted one gone, reclaims at least three quarters of the garbage's size from the data directory, and answers every GET made while it runs with exact bytes; a compaction stopped after its first batch and a kill -9 then lose nothing acknowledged, and the next compaction finishes",
+      "title": "Garbage collection by compaction (a target declaring its control, setting compactPath) - after overwrites, deletes (plain and by version id), a completed and an aborted multipart upload, a compaction leaves every live object and version reading back exactly (bytes, ETag, a range) and every deleted one gone, reclaims at least seven eighths of the garbage's size from the data directory (a live object over 8 MiB among the rest), and answers every GET made while it runs with exact bytes, two compactions asked for at once both answering 200; a compaction stopped after its first batch runs at most that batch, and a kill -9 then loses nothing acknowledged; the next compaction finishes, reclaims garbage below any ratio, and writes after it read back exactly",
       "covers": [
         "fault:4"
       ],
