@@ -149,7 +149,7 @@ export const catalog = {
     {
       "id": "WC-I10",
       "kind": "property",
-      "title": "Every content a job stored is served by getContent as exactly the bytes the web under test sent for the page (a NUL byte and invalid UTF-8 kept, never a decoded or truncated text), with an HTML content type, and pages of the same bytes under other URLs share it; a hash the job never stored is 404 content_not_found (one another job stored included), a malformed hash 400",
+      "title": "Every content a job stored is served by getContent as exactly the bytes the web under test sent for the page (a NUL byte, invalid UTF-8, Latin-1 and a byte order mark kept, never a decoded, transcoded or truncated text), with the Content-Type the web sent for the page that stored it, and pages of the same bytes under other URLs share it; a hash the job never stored is 404 content_not_found (one another job stored included), a malformed hash 400",
       "covers": [
         "invariant:10",
         "getContent"
@@ -169,7 +169,7 @@ export const catalog = {
     {
       "id": "WC-F2",
       "kind": "fault",
-      "title": "The crawl's PostgreSQL crashed and started again mid-crawl - meanwhile the crawler answers 200/201 or 503 unavailable, never a 500 or a hang, and startCrawl 201 again within 10 s of the restart; once a response ended with the database down, a job starts no new request until it is back; the job then ends done listing exactly the reachable pages of the web once each (none listed before the crash lost or fetched again), and its progress counts only pages it stored",
+      "title": "The crawl's PostgreSQL crashed and started again mid-crawl - meanwhile the crawler answers 200/201 or 503 unavailable, never a 500 or a hang, and startCrawl 201 again within 10 s of the restart; once a response ended with the database down, a job starts no new request until it is back; the job then ends done listing exactly the reachable pages of the web once each (none listed before the crash lost or fetched again), its progress counts only pages it stored, and a content stored before the crash answers 200 or 503 unavailable while the database is down (never not found) and is served afterwards, with every other, as the bytes the web sent",
       "covers": [
         "fault:2"
       ],
