@@ -310,11 +310,15 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
           );
         const producer =
           body.producerId !== undefined ? { id: body.producerId, firstSequence: body.sequence ?? 0 } : undefined;
-        if (producer) idempotentShape(partitions);
+        // MUTANT producer-shape-explicit-partitions-only: keyed messages count as going to the first one's partition.
+        if (producer && mutant === 'producer-shape-explicit-partitions-only')
+          idempotentShape(body.messages.map((m) => m.partition ?? partitions[0]!));
+        else if (producer) idempotentShape(partitions);
         const toLeader = leaderOnly(topic, [...new Set(partitions)], request);
         if (toLeader) return sendRedirect(reply, toLeader);
         // An idempotent batch the partition's log already has is answered with its records, appending nothing.
-        if (producer) {
+        // MUTANT producer-acks0-retry-appended: with acks 0 the sequence is not looked at, so a repeat is appended.
+        if (producer && !(mutant === 'producer-acks0-retry-appended' && acks === '0')) {
           const p = partitions[0]!;
           const seen = sequenceCheck(t, p, producer, body.messages.length, mutant);
           if (seen) {
@@ -515,7 +519,12 @@ function sequenceCheck(
   count: number,
   mutant: MutantName | undefined,
 ): ProducedBatch | null {
-  const seen = t.logs[p]!.producers.check(producer.id, producer.firstSequence, count);
+  const seen = t.logs[p]!.producers.check(
+    producer.id,
+    producer.firstSequence,
+    count,
+    mutant === 'producer-repeat-ignores-length', // MUTANT producer-repeat-ignores-length
+  );
   if (seen.kind === 'duplicate') return seen.batch;
   // MUTANT producer-sequence-gap-accepted: a batch past the next sequence is appended (a lost batch goes unnoticed).
   const gapAccepted =

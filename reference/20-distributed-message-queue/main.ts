@@ -59,6 +59,10 @@ await runServer({
         replicaTagsUnindexed: mutant === 'tag-index-empty-on-replica', // MUTANT tag-index-empty-on-replica
         producerNotLogged: mutant === 'producer-dedup-in-memory-only', // MUTANT producer-dedup-in-memory-only
         producerIdIgnored: mutant === 'producer-dedup-ignores-producer', // MUTANT producer-dedup-ignores-producer
+        producerBatchesUnbounded: mutant === 'producer-remembers-every-batch', // MUTANT producer-remembers-every-batch
+        producerStateFromActiveOnly: mutant === 'producer-state-from-active-segment', // MUTANT producer-state-from-active-segment
+        // MUTANT producer-state-per-partition-number
+        producersByPartitionNumber: mutant === 'producer-state-per-partition-number' ? [] : undefined,
         // MUTANT producer-dedup-ignores-partition
         sharedProducers: mutant === 'producer-dedup-ignores-partition' ? new ProducerState() : undefined,
         log: (m) => (app ? app.log.warn(m) : console.error(m)),

@@ -271,6 +271,41 @@ export const MUTANTS = [
     description:
       'the producer ID and sequence are kept in memory, not written with the records: after a restart a retried batch is refused or appended again',
   },
+  {
+    name: 'producer-acks0-retry-appended',
+    breaks: 'MQ-C11',
+    description: 'a retried idempotent batch sent with acks 0 skips the sequence check and is appended a second time',
+  },
+  {
+    name: 'producer-repeat-ignores-length',
+    breaks: 'MQ-C11',
+    description:
+      "a batch with one of the producer's remembered sequences but another number of messages is answered as that batch's repeat, not 409",
+  },
+  {
+    name: 'producer-remembers-every-batch',
+    breaks: 'MQ-C11',
+    description:
+      "a producer's batches older than its last 5 on a partition are still remembered: their retry is answered as a repeat, not 409",
+  },
+  {
+    name: 'producer-shape-explicit-partitions-only',
+    breaks: 'MQ-C11',
+    description:
+      'the one-partition rule of an idempotent batch looks at explicit partitions only: a batch whose keys hash to two partitions is appended to both',
+  },
+  {
+    name: 'producer-state-per-partition-number',
+    breaks: 'MQ-C11',
+    description:
+      "the producer state is shared by the partitions of one number across topics: a producer's first batch to a second topic is taken for a retry of one to the first",
+  },
+  {
+    name: 'producer-state-from-active-segment',
+    breaks: 'MQ-F8',
+    description:
+      "at a restart the producer state is rebuilt from the active segment only: retries of the producer's batches in closed segments are refused",
+  },
   // Replication (the cluster manifest, manifest.cluster.json: three brokers).
   {
     name: 'follower-serves-produce',

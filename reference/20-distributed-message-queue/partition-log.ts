@@ -20,6 +20,12 @@ export interface PartitionOptions extends SegmentOptions {
   sharedProducers?: ProducerState | undefined;
   /** MUTANT producer-dedup-ignores-producer: one producer state for every producer of a partition. */
   producerIdIgnored?: boolean;
+  /** MUTANT producer-remembers-every-batch: every batch of a producer is remembered, not its last 5. */
+  producerBatchesUnbounded?: boolean;
+  /** MUTANT producer-state-from-active-segment: the producer state is rebuilt from the active segment only. */
+  producerStateFromActiveOnly?: boolean;
+  /** MUTANT producer-state-per-partition-number: the partitions of one number, across topics, share one state. */
+  producersByPartitionNumber?: ProducerState[] | undefined;
 }
 
 /** An idempotent produce's batch: its producer and the sequence of its first message. */
@@ -48,7 +54,8 @@ export class PartitionLog {
     private readonly segmentBytes: number,
     private readonly options: PartitionOptions = {},
   ) {
-    this.producers = options.sharedProducers ?? new ProducerState(options.producerIdIgnored);
+    this.producers =
+      options.sharedProducers ?? new ProducerState(options.producerIdIgnored, options.producerBatchesUnbounded);
     mkdirSync(dir, { recursive: true });
     const bases = readdirSync(dir)
       .filter((f) => /^\d{20}\.log$/.test(f))
@@ -79,7 +86,8 @@ export class PartitionLog {
   }
 
   private *allRecords(): Generator<LogRecord> {
-    let at = this.logStartOffset;
+    // MUTANT producer-state-from-active-segment: the closed segments' records are left out of the rebuild.
+    let at = this.options.producerStateFromActiveOnly ? this.active.baseOffset : this.logStartOffset;
     while (at < this.endOffset) {
       const got = this.read(at, 1024 * 1024);
       if (got.length === 0) return;

@@ -25,21 +25,31 @@ export type SequenceCheck =
 export class ProducerState {
   private readonly batches = new Map<string, ProducedBatch[]>();
 
-  /** `ignoreProducer` only for the producer-dedup-ignores-producer mutant. */
-  constructor(private readonly ignoreProducer = false) {}
+  /**
+   * `ignoreProducer` only for the producer-dedup-ignores-producer mutant, `rememberEvery` only for the
+   * producer-remembers-every-batch mutant.
+   */
+  constructor(
+    private readonly ignoreProducer = false,
+    private readonly rememberEvery = false,
+  ) {}
 
   // MUTANT producer-dedup-ignores-producer: every producer's batches are kept under one key.
   private key(producerId: string): string {
     return this.ignoreProducer ? '' : producerId;
   }
 
-  /** What to do with a batch of `count` messages from `producerId` starting at `firstSequence`. */
-  check(producerId: string, firstSequence: number, count: number): SequenceCheck {
+  /**
+   * What to do with a batch of `count` messages from `producerId` starting at `firstSequence`. `ignoreCount` only for
+   * the producer-repeat-ignores-length mutant.
+   */
+  check(producerId: string, firstSequence: number, count: number, ignoreCount = false): SequenceCheck {
     const recent = this.batches.get(this.key(producerId)) ?? [];
     const last = recent.at(-1);
     const expected = last ? last.firstSequence + last.count : 0;
     if (firstSequence === expected) return { kind: 'append' };
-    const same = recent.find((b) => b.firstSequence === firstSequence && b.count === count);
+    // MUTANT producer-repeat-ignores-length: a batch with a remembered batch's sequence is its repeat, whatever its length.
+    const same = recent.find((b) => b.firstSequence === firstSequence && (ignoreCount || b.count === count));
     if (same) return { kind: 'duplicate', batch: same };
     return { kind: 'out-of-order', expected };
   }
@@ -48,7 +58,8 @@ export class ProducerState {
   add(producerId: string, batch: ProducedBatch): void {
     const recent = this.batches.get(this.key(producerId)) ?? [];
     recent.push(batch);
-    if (recent.length > REMEMBERED_BATCHES) recent.shift();
+    // MUTANT producer-remembers-every-batch: batches older than the last 5 are still answered as repeats.
+    if (recent.length > REMEMBERED_BATCHES && !this.rememberEvery) recent.shift();
     this.batches.set(this.key(producerId), recent);
   }
 

@@ -7,6 +7,7 @@ import { crc32 } from 'node:zlib';
 import type { DelayTarget } from './delay-store.ts';
 import { readJson, writeJsonDurably } from './durable-file.ts';
 import { PartitionLog, type PartitionOptions } from './partition-log.ts';
+import { ProducerState } from './producer-state.ts';
 
 export interface TopicConfig {
   name: string;
@@ -47,10 +48,13 @@ export class TopicRegistry {
   }
 
   private open(config: TopicConfig): Topic {
-    const logs = Array.from(
-      { length: config.partitions },
-      (_, p) => new PartitionLog(join(this.dataDir, `${config.name}-${p}`), config.segmentBytes, this.segmentOptions),
-    );
+    const shared = this.segmentOptions.producersByPartitionNumber;
+    const logs = Array.from({ length: config.partitions }, (_, p) => {
+      // MUTANT producer-state-per-partition-number: partition p of every topic takes the same producer state.
+      if (shared && !shared[p]) shared[p] = new ProducerState();
+      const options = shared ? { ...this.segmentOptions, sharedProducers: shared[p] } : this.segmentOptions;
+      return new PartitionLog(join(this.dataDir, `${config.name}-${p}`), config.segmentBytes, options);
+    });
     const topic = { ...config, logs, nextUnkeyed: 0 };
     this.topics.set(config.name, topic);
     return topic;

@@ -12,6 +12,7 @@ import {
   mqApi,
   okBody,
   type ProduceResult,
+  partitionOfKey,
   readPartition,
 } from './api.ts';
 import { bound, brokers, describe, following, stateOf, waitForNewLeader } from './cluster-client.ts';
@@ -32,7 +33,7 @@ interface Sent {
   partition: number;
   sequence: number;
   values: string[];
-  acks: 'all' | '1';
+  acks: 'all' | '1' | '0';
 }
 
 export async function newProducer(ctx: CheckContext, api: MqApi, name: string): Promise<Producer> {
@@ -43,7 +44,7 @@ export async function newProducer(ctx: CheckContext, api: MqApi, name: string): 
 }
 
 /** The next batch of `producer` to `partition` (its sequence counted here, never taken from the broker). */
-function nextBatch(producer: Producer, partition: number, values: string[], acks: 'all' | '1' = 'all'): Sent {
+function nextBatch(producer: Producer, partition: number, values: string[], acks: Sent['acks'] = 'all'): Sent {
   const sequence = producer.next.get(partition) ?? 0;
   producer.next.set(partition, sequence + values.length);
   return { producer, partition, sequence, values, acks };
@@ -170,6 +171,13 @@ export async function idempotentProduce(ctx: CheckContext): Promise<void> {
     `the next batch starts at ${a1r[0]!.offset}, not right after the first`,
   );
   await expectSameAnswer(ctx, api, topic, a0, a0r, 'a late retry of the first batch');
+  // A retry with acks 0 is taken (202) and appends nothing either (the reads of the log below find it once).
+  const quiet = await send(api, topic, { ...a1, acks: '0' });
+  ctx.expect(
+    quiet.status === 202,
+    `a retry of the next batch with acks 0 answered ${quiet.status ?? quiet.error}, not 202`,
+    quiet,
+  );
   // Two sends of one batch at once (a retry racing the original): one append, both answered with its records.
   const a2 = nextBatch(a, 0, values('A2', 4));
   const [r1, r2] = await Promise.all([send(api, topic, a2), send(api, topic, a2)]);
@@ -200,12 +208,50 @@ export async function idempotentProduce(ctx: CheckContext): Promise<void> {
     { producer: late, partition: 0, sequence: 5, values: ['C first'], acks: 'all' },
     'a new producer starting at 5',
   );
+  // The same sequence with another number of messages is no repeat (a repeat is the same sequence, as many
+  // messages): refused, whether it is shorter than the first batch or longer than the last.
+  await expectRefused(
+    ctx,
+    api,
+    topic,
+    { ...a0, values: values('A0-short', a0.values.length - 1) },
+    "a batch with the first batch's sequence and fewer messages",
+  );
+  await expectRefused(
+    ctx,
+    api,
+    topic,
+    { ...a2, values: values('A2-long', a2.values.length + 1) },
+    "a batch with the last batch's sequence and more messages",
+  );
   await expectLog(ctx, api, topic, 0, log[0]!, 'after the refused batches');
 
   // Independent: A's sequences on partition 1 start at 0 again, and B's on partition 0 too.
-  await acked(nextBatch(a, 1, values('A-p1', 2)), "A's first batch to partition 1");
+  const ap1 = nextBatch(a, 1, values('A-p1', 2));
+  await acked(ap1, "A's first batch to partition 1");
   await acked(nextBatch(b, 0, values('B0', 2)), "B's first batch to partition 0");
   await acked(nextBatch(a, 0, values('A3', 1)), "A's next batch to partition 0 after B's");
+  // And on another topic's partition 0 too: A's first batch there starts at 0 and is appended (a new topic's log).
+  const other = await freshTopic(ctx, api, 1, {}, 'c11b');
+  const first = values('A-other', a0.values.length);
+  await sendAcked(
+    ctx,
+    api,
+    other,
+    { producer: a, partition: 0, sequence: 0, values: first, acks: 'all' },
+    "A's first batch to another topic",
+  );
+  await expectLog(ctx, api, other, 0, first, "after A's first batch to another topic");
+
+  // The broker remembers a producer's last 5 batches on a partition: after 5 more, a retry of the one before them
+  // is refused (409) and never appended again, while the oldest of the 5 still gets its records.
+  const five: { s: Sent; r: AppendedRecord[] }[] = [];
+  for (let i = 1; i <= 5; i++) {
+    const s = nextBatch(a, 1, [`A-p1 ${i}`], '1');
+    five.push({ s, r: await acked(s, `A's batch ${i + 1} to partition 1`) });
+  }
+  await expectRefused(ctx, api, topic, ap1, "a retry of a batch older than its producer's last 5");
+  await expectSameAnswer(ctx, api, topic, five[0]!.s, five[0]!.r, "a retry of the oldest of its producer's last 5");
 
   // Validation: both fields or neither; an idempotent batch goes to one partition.
   const half = await ctx.http.send({
@@ -232,6 +278,23 @@ export async function idempotentProduce(ctx: CheckContext): Promise<void> {
     `an idempotent batch to two partitions answered ${two.status ?? two.error}, not 422 several_partitions`,
     two,
   );
+  // So does one whose keys (no explicit partition) hash to two partitions.
+  const keyOf = (p: number) => {
+    for (let i = 0; ; i++) if (partitionOfKey(`c11-key-${i}`, 2) === p) return `c11-key-${i}`;
+  };
+  const keyed = await api.produce(topic, {
+    producerId: b.id,
+    sequence: b.next.get(0)!,
+    messages: [
+      { key: keyOf(0), value: 'keyed to 0' },
+      { key: keyOf(1), value: 'keyed to 1' },
+    ],
+  });
+  ctx.expect(
+    keyed.status === 422 && (keyed.body as { code?: string }).code === 'several_partitions',
+    `an idempotent batch whose keys hash to two partitions answered ${keyed.status ?? keyed.error}, not 422 several_partitions`,
+    keyed,
+  );
   for (const p of [0, 1]) await expectLog(ctx, api, topic, p, log[p]!, 'at the end');
   ctx.evidence.idempotent = { producers: 3, messages: log.flat().length };
 }
@@ -242,7 +305,15 @@ export async function idempotentAcrossFaults(ctx: CheckContext): Promise<void> {
   const cluster = ctx.target.nodes.length >= 3;
   const nodes = cluster ? brokers(ctx, 3) : [];
   const api = mqApi(ctx, following(ctx));
-  const topic = await freshTopic(ctx, api, 3, cluster ? { replicationFactor: 3 } : {}, 'f8');
+  // Small segments (the spec's least segmentBytes), so the producer's batches span several segment files and its
+  // state must come back from the closed ones as well as the active one.
+  const topic = await freshTopic(
+    ctx,
+    api,
+    3,
+    { segmentBytes: 1024, ...(cluster ? { replicationFactor: 3 } : {}) },
+    'f8',
+  );
   // On a cluster, a partition whose leader is not the first node (the node the harness talks to stays up).
   let p = 0;
   let leader: string | undefined;

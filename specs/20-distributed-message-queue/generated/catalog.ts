@@ -139,7 +139,7 @@ export const catalog = {
     {
       "id": "MQ-C11",
       "kind": "conformance",
-      "title": "Idempotent produce - a producer takes an ID (a UUID, a new one each time); a batch retried with the same producerId and sequence (twice, after the next batch, and sent twice at once) is answered with its original offsets and timestamps and appended once; a sequence gap, a batch overlapping the last and a new producer starting past 0 are 409 out_of_order_sequence with nothing appended; one producer's sequences on two partitions, and two producers' on one, are independent; producerId without sequence is 400, an idempotent batch to two partitions 422; every partition then holds each message once, in order",
+      "title": "Idempotent produce - a producer takes an ID (a UUID, a new one each time); a batch retried with the same producerId and sequence (twice, after the next batch, and sent twice at once) is answered with its original offsets and timestamps and appended once, and one retried with acks 0 is 202 and appends nothing; a sequence gap, a batch overlapping the last, a new producer starting past 0, a remembered batch's sequence with fewer or more messages, and a retry of a batch older than the producer's last 5 are 409 out_of_order_sequence with nothing appended (the oldest of the last 5 still answered); one producer's sequences on two partitions, on partition 0 of two topics, and two producers' on one, are independent; producerId without sequence is 400, an idempotent batch to two partitions (explicit or by key) 422; every partition then holds each message once, in order",
       "covers": [
         "initProducer",
         "produce",
@@ -239,7 +239,7 @@ export const catalog = {
     {
       "id": "MQ-F8",
       "kind": "fault",
-      "title": "An idempotent producer's answers are lost in a kill -9 and restart of the broker (on a cluster, in the kill -9 of the partition's leader and its failover) - each of its last 5 batches retried afterwards gets its original offsets and timestamps, the next batch continues right after them, a gap is still 409, and the partition holds every message once, in order",
+      "title": "An idempotent producer's answers are lost in a kill -9 and restart of the broker (on a cluster, in the kill -9 of the partition's leader and its failover), its batches spread over several segments (segmentBytes 1,024) - each of its last 5 batches retried afterwards gets its original offsets and timestamps, the next batch continues right after them, a gap is still 409, and the partition holds every message once, in order",
       "covers": [
         "fault:8",
         "invariant:7"
