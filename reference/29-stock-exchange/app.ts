@@ -188,15 +188,19 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
       async cancelOrder(request, reply) {
         const { orderId } = request.params as { orderId: number };
         const caller = callerOf(request, engine.orders.get(orderId)?.userId);
-        refuseOperator(caller);
+        // MUTANT operator-refusal-counted: the operator's cancel is counted in its window before it is refused.
+        if (mutant !== 'operator-refusal-counted') refuseOperator(caller);
         // A cancel counts in the caller's order window before the order is looked up: a 429 discloses nothing.
         // MUTANT cancels-not-limited: cancels pass the gateway uncounted.
         // MUTANT cancel-counted-after-lookup: counted only once the order is found (a 404 cancel is free).
         if (mutant !== 'cancels-not-limited' && mutant !== 'cancel-counted-after-lookup') {
-          const who = caller === ANYONE ? '' : caller;
+          // MUTANT cancel-counted-to-owner: counted in the window of the order's owner, not the caller's.
+          const owner = mutant === 'cancel-counted-to-owner' ? engine.orders.get(orderId)?.userId : undefined;
+          const who = owner ?? (caller === ANYONE ? '' : caller);
           const waitMs = options.gateway.limiter.admit(who);
           if (waitMs > 0) rateLimited(who, waitMs);
         }
+        if (mutant === 'operator-refusal-counted') refuseOperator(caller);
         // MUTANT other-users-order-cancellable: any key cancels any order.
         ownOrder(request, orderId, mutant === 'other-users-order-cancellable');
         if (mutant === 'cancel-counted-after-lookup') {
@@ -207,6 +211,9 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
         try {
           return reply.code(200).send(await exchange.cancel(orderId));
         } catch (error) {
+          // MUTANT cancel-409-not-counted: a cancel of an order no longer open (409) gives its slot back.
+          if (mutant === 'cancel-409-not-counted' && error instanceof Refused && caller !== ANYONE)
+            options.gateway.limiter.release(caller);
           return refusal(error);
         }
       },

@@ -350,6 +350,24 @@ export const MUTANTS = [
       'a cancel is counted in the order window only once its order is found: a cancel answered 404 is free, and over the limit a cancel of an unknown order answers 404, not 429 (blind bug gw-cancel-rate-limited)',
   },
   {
+    name: 'cancel-409-not-counted',
+    breaks: 'SE-I10',
+    description:
+      'a cancel of an order no longer open (409 order_not_open) gives its rate slot back: not counted (blind bug cancel-409-slot-released)',
+  },
+  {
+    name: 'cancel-counted-to-owner',
+    breaks: 'SE-I10',
+    description:
+      "a cancel is counted in the window of the order's owner, not the caller's: cancels of another user's orders (404) use up that user's rate (blind bug)",
+  },
+  {
+    name: 'operator-refusal-counted',
+    breaks: 'SE-I11',
+    description:
+      "the operator's cancels are counted in its order window before it is refused: past orderRateLimit of them it gets 429, not 403 (blind bug op-cancel-counted)",
+  },
+  {
     name: 'operator-can-trade',
     breaks: 'SE-I11',
     description:

@@ -67,7 +67,7 @@ async function userView(
 
 export async function eventLogAccess(ctx: CheckContext): Promise<void> {
   const api = seApi(ctx);
-  const { secret, operator } = gatewaySettings(ctx);
+  const { secret, operator, limit, windowMs } = gatewaySettings(ctx);
   const from = (await lastSequence(ctx, api)) + 1;
   const symbol = freshSymbol();
   const [a, b, c, idle] = ['i11a', 'i11b', 'i11c', 'i11d'].map((p) => freshUser(p)) as [string, string, string, string];
@@ -88,7 +88,13 @@ export async function eventLogAccess(ctx: CheckContext): Promise<void> {
   okBody<Order>(ctx, await api.cancel(rested.id), 200, `${c} canceling their order`);
   const resting = await place(b, 'buy', 80, 201);
   const twin = [operator.toUpperCase(), operator.toLowerCase()].find((t) => t !== operator);
-  const operatorRefusals = await operatorCannotTrade(ctx, api, operator, { symbol, user: b, order: resting });
+  const operatorRefusals = await operatorCannotTrade(
+    ctx,
+    api,
+    operator,
+    { symbol, user: b, order: resting },
+    { limit, windowMs },
+  );
   // A user whose ID differs from the operator's only in case is another user: they may trade.
   if (twin) okBody(ctx, await api.deposit(twin, CASH, 1), 200, `${twin} (not the operator: case differs) depositing`);
 
@@ -143,16 +149,24 @@ export async function eventLogAccess(ctx: CheckContext): Promise<void> {
   ctx.evidence.operatorRefused = operatorRefusals;
 }
 
+/** The operator's bursts are not sent past this size (a deployment with a very large `orderRateLimit`). */
+const MAX_OPERATOR_BURST = 2000;
+/** An order ID no run reaches: the operator's cancel of it is refused 403 all the same (whatever order it names). */
+const MISSING_ORDER_ID = 900_000_000;
+
 /**
  * The operator's key on every trading route (deposits to itself and to a user, orders as itself and as a user, a
  * cancel of a user's resting order): 403 operator_cannot_trade each, the order still open and the operator without
- * an account. The caller's log then shows none of it sequenced.
+ * an account. Then `orderRateLimit` + 1 of its cancels (of that order and of none) at once, and as many orders: each
+ * 403 too, as nothing it sends there is counted (a 429 means its refusals were counted in an order window; a burst
+ * that did not fit into one window is sent again, up to three times). The caller's log then shows none of it sequenced.
  */
 async function operatorCannotTrade(
   ctx: CheckContext,
   api: SeApi,
   operator: string,
   s: { symbol: string; user: string; order: Order },
+  rate: { limit: number; windowMs: number },
 ): Promise<number> {
   const as = { as: operator };
   const tries: [string, Exchange][] = [
@@ -172,11 +186,45 @@ async function operatorCannotTrade(
     ctx.expect(x.status === 403, `the operator's key ${what}: answered ${x.status ?? x.error}, not 403`, x);
     ctx.expectStatus(x, 403, 'operator_cannot_trade');
   }
+  let refused = tries.length;
+  const bursts: [string, (n: number) => Promise<Exchange>][] = [
+    [
+      `cancels (of ${s.user}'s order ${s.order.id} and of an order that does not exist)`,
+      (n) => api.cancel(n % 2 ? s.order.id : MISSING_ORDER_ID + n, as),
+    ],
+    [
+      `orders (as itself and for ${s.user})`,
+      (n) =>
+        api.place(
+          n % 2
+            ? { userId: operator, symbol: s.symbol, side: 'sell', price: 80, quantity: 1 }
+            : { userId: s.user, symbol: s.symbol, side: 'buy', price: 70, quantity: 1 },
+          as,
+        ),
+    ],
+  ];
+  if (rate.limit + 1 <= MAX_OPERATOR_BURST)
+    for (const [what, send] of bursts)
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const t0 = performance.now();
+        const burst = await Promise.all(Array.from({ length: rate.limit + 1 }, (_, n) => send(n)));
+        const span = performance.now() - t0;
+        refused += burst.length;
+        const wrong = burst.filter(
+          (x) => x.status !== 403 || (x.body as { code?: unknown } | undefined)?.code !== 'operator_cannot_trade',
+        );
+        ctx.expect(
+          wrong.length === 0,
+          `the operator's key sending ${burst.length} ${what} at once (orderRateLimit ${rate.limit}) within ${Math.round(span)} ms: ${wrong.length} answered ${[...new Set(wrong.map((x) => x.status ?? x.error))].join(', ')}, not 403 operator_cannot_trade (nothing the operator sends to trade is counted)`,
+          wrong[0],
+        );
+        if (span < rate.windowMs) break;
+      }
   const still = okBody<Order>(ctx, await api.order(s.order.id), 200, `${s.user} reading their order back`);
   ctx.expect(
     still.status === s.order.status && still.remainingQuantity === s.order.remainingQuantity,
     `the operator's refused cancel changed ${s.user}'s order: ${still.status}, ${still.remainingQuantity} remaining`,
   );
   ctx.expectStatus(await api.account(operator, as), 404, 'account_not_found');
-  return tries.length;
+  return refused;
 }

@@ -58,6 +58,11 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
     /** u's requests the limit admitted (counted, whatever their answer) and refused (429). */
     const counted: Timed[] = [];
     const limited: Timed[] = [];
+    // v's resting order, which u's key cancels in the burst: 404 (not u's), counted in u's window (the caller's), not v's.
+    const foreign = limit >= 12 ? 1 : 0;
+    const vOrder = foreign
+      ? okBody<Order>(ctx, await api.place(order(v)), 201, `${v}'s order to cancel as ${u}`)
+      : undefined;
     const t0 = performance.now();
     // One order with a clientOrderId and `cancels` orders to cancel in the burst (all counted), then a burst of
     // `limit` + 1 - `cancels`: the cancels (one window for orders and cancels, the book's gateway limiting every
@@ -76,6 +81,19 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
       counted.push(placed);
       toCancel.push(okBody<Order>(ctx, placed.x, 201, `order ${n + 1} to cancel in the burst`));
     }
+    // An order placed and cancelled before the burst, cancelled again in it: 409 order_not_open, counted all the same.
+    const conflict = limit >= 16 ? 1 : 0;
+    let closed: Order | undefined;
+    if (conflict) {
+      const placed = await timed(() => api.place(order(u, 1)));
+      counted.push(placed);
+      closed = okBody<Order>(ctx, placed.x, 201, 'an order to cancel twice');
+      const gone = await timed(() => api.cancel(closed!.id));
+      counted.push(gone);
+      okBody<Order>(ctx, gone.x, 200, 'cancelling it the first time');
+    }
+    /** u's counted requests before the burst. */
+    const before = counted.length;
     // Requests that prove nobody, or another user, naming u or u's order: 401 / 403 / 404, not counted in u's window.
     const refusedAuth: [Exchange, number, string][] = [
       [await api.place(order(u), { none: true }), 401, 'unauthorized'],
@@ -93,7 +111,8 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
     const missing = limit >= 6 ? 1 : 0;
     const refusedN = limit >= 4 ? 2 : 0;
     const repeats = limit >= 8 ? 3 : 0;
-    const kinds = Array.from({ length: limit + 1 - cancels }, (_, n) =>
+    const others = missing + refusedN + repeats;
+    const kinds = Array.from({ length: limit + 2 - before }, (_, n) =>
       n < cancels
         ? ('cancel' as const)
         : n < cancels + missing
@@ -102,9 +121,21 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
             ? ('refused' as const)
             : n < cancels + missing + refusedN + repeats
               ? ('repeat' as const)
-              : ('new' as const),
+              : n < cancels + others + foreign
+                ? ('foreign' as const)
+                : n < cancels + others + foreign + conflict
+                  ? ('conflict' as const)
+                  : ('new' as const),
     );
-    const want = { cancel: 200, missing: 404, refused: 422, repeat: 200, new: 201 } as const;
+    const want = {
+      cancel: 200,
+      missing: 404,
+      refused: 422,
+      repeat: 200,
+      foreign: 404,
+      conflict: 409,
+      new: 201,
+    } as const;
     const answers = await Promise.all(
       kinds.map((kind, n) =>
         timed(() =>
@@ -112,13 +143,17 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
             ? api.cancel(toCancel[n]!.id)
             : kind === 'missing'
               ? api.cancel(MISSING_ORDER_ID + n, { as: u })
-              : api.place(
-                  kind === 'refused'
-                    ? order(u, n, { quantity: 100_000 })
-                    : kind === 'repeat'
-                      ? order(u, 0, { clientOrderId })
-                      : order(u, n),
-                ),
+              : kind === 'foreign'
+                ? api.cancel(vOrder!.id, { as: u })
+                : kind === 'conflict'
+                  ? api.cancel(closed!.id)
+                  : api.place(
+                      kind === 'refused'
+                        ? order(u, n, { quantity: 100_000 })
+                        : kind === 'repeat'
+                          ? order(u, 0, { clientOrderId })
+                          : order(u, n),
+                    ),
         ),
       ),
     );
@@ -148,6 +183,10 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
       );
     }
     okBody<Order>(ctx, other, 201, `another user ordering while ${u} is rate-limited`);
+    if (vOrder) {
+      const back = okBody<Order>(ctx, await api.order(vOrder.id), 200, `${v} reading their order back`);
+      ctx.expect(back.status === 'new', `${v}'s order ${vOrder.id}, cancelled by ${u}'s key (404), is ${back.status}`);
+    }
     // A refused order is not counted: u is refused again and again (twice the limit at once, sent again while some
     // are admitted, up to three times), yet orders again as soon as every counted order has left the window.
     const again: Timed[] = [];
@@ -210,11 +249,11 @@ export async function orderRateLimit(ctx: CheckContext): Promise<void> {
       await sleep(windowMs);
       continue;
     }
-    const inBurst = 1 + cancels + answers.filter((a) => a.x.status !== 429).length;
-    const sent = 1 + cancels + answers.length;
+    const inBurst = before + answers.filter((a) => a.x.status !== 429).length;
+    const sent = before + answers.length;
     ctx.expect(
       inBurst === limit && sent - inBurst === 2,
-      `${sent} order requests by one user within ${Math.round(span)} ms (window ${windowMs} ms, limit ${limit}; 401s and 403s before them, ${cancels} orders and their ${cancels} cancels, ${refusedN} refused 422 and ${repeats} repeated clientOrderIds among them, on two symbols): ${inBurst} counted, ${sent - inBurst} answered 429; ${limit} and 2 expected`,
+      `${sent} order requests by one user within ${Math.round(span)} ms (window ${windowMs} ms, limit ${limit}; 401s and 403s before them, ${cancels} orders and their ${cancels} cancels, ${refusedN} refused 422, ${repeats} repeated clientOrderIds, ${missing + foreign} cancels answered 404 (an unknown order, another user's) and ${conflict} answered 409 (an order cancelled twice) among them, on two symbols): ${inBurst} counted, ${sent - inBurst} answered 429; ${limit} and 2 expected`,
     );
     ctx.evidence.burst = sent;
     ctx.evidence.cancelsInBurst = cancels;
