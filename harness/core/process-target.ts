@@ -11,7 +11,7 @@ import {
   type WriteStream,
 } from 'node:fs';
 import { join } from 'node:path';
-import { stablePort } from '../faults/free-port.ts';
+import { releasePort, stablePort } from '../faults/free-port.ts';
 import { spawnOwned } from '../tools/owned-processes.ts';
 import { fillPlaceholders, type LoadedManifest } from './manifest.ts';
 import { type FaultProxy, hostPort, type NetworkFaults, throughProxy } from './network-faults.ts';
@@ -381,6 +381,7 @@ export class ProcessTarget implements Target {
     }
     await Promise.all(flushed);
     await Promise.all(this.proxies.map((p) => p.remove().catch(() => {})));
+    for (const s of this.states.values()) releasePort(s.port);
   }
 }
 

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { execOwned, ownDir, ownPostgres } from '../tools/owned-processes.ts';
-import { stablePort } from './free-port.ts';
+import { releasePort, stablePort } from './free-port.ts';
 
 export class PostgresMissing extends Error {}
 
@@ -115,6 +115,7 @@ export async function startPrivatePostgres(o: { bin?: string } = {}): Promise<Pr
   } catch (e) {
     await as(pgCtl, ['-D', dataDir, '-m', 'immediate', 'stop']).catch(() => undefined);
     discard();
+    releasePort(port);
     throw new Error(
       `the private PostgreSQL did not start: ${(e as { stderr?: string }).stderr || (e as Error).message}`,
     );
@@ -156,6 +157,7 @@ export async function startPrivatePostgres(o: { bin?: string } = {}): Promise<Pr
       await as(pgCtl, ['-D', dataDir, '-m', 'immediate', 'stop']).catch(() => undefined);
       running = false;
       discard();
+      releasePort(port);
     },
   };
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { ownDir, spawnOwned, stopChild } from '../tools/owned-processes.ts';
-import { stablePort } from './free-port.ts';
+import { releasePort, stablePort } from './free-port.ts';
 
 export interface PrivateRedis {
   /** redis://127.0.0.1:<port>/0 */
@@ -101,6 +101,7 @@ export async function startPrivateRedis(server: string): Promise<PrivateRedis> {
     await stopServer();
     rmSync(dir, { recursive: true, force: true });
     releaseDir();
+    releasePort(port);
   };
 
   try {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEPENDENCY_ENV, type DependencyKind, redactUrl } from '../containers/dependencies.ts';
-import { stablePort } from '../faults/free-port.ts';
+import { releasePort, stablePort } from '../faults/free-port.ts';
 import { findPostgresBin, startPrivatePostgres } from '../faults/private-postgres.ts';
 import { findOnPath } from './find-on-path.ts';
 import { ownDir, spawnOwned, stopChild } from './owned-processes.ts';
@@ -106,6 +106,7 @@ async function startLocalRedis(server: string): Promise<MainJobService> {
     await stopChild(child, 'SIGTERM', 3_000);
     rmSync(dir, { recursive: true, force: true });
     releaseDir();
+    releasePort(port);
   };
   const deadline = Date.now() + 20_000;
   while (!(await answersPing(port))) {
