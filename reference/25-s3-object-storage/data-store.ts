@@ -44,7 +44,8 @@ export type CompactionMutant =
   | 'compaction-keeps-garbage'
   | 'compaction-numbers-by-count'
   | 'compaction-recomputes-crc'
-  | 'compaction-batches-off-by-one';
+  | 'compaction-batches-off-by-one'
+  | 'compaction-keeps-file-open';
 
 interface FileHandle {
   name: string;
@@ -75,7 +76,7 @@ export interface DataStoreOptions {
   replaceMapping?: boolean;
   /**
    * MUTANT compaction-drops-live-object, compaction-maps-before-copy, compaction-keeps-garbage,
-   * compaction-numbers-by-count, compaction-recomputes-crc, compaction-batches-off-by-one.
+   * compaction-numbers-by-count, compaction-recomputes-crc, compaction-batches-off-by-one, compaction-keeps-file-open.
    */
   compactionMutant?: CompactionMutant | undefined;
 }
@@ -265,7 +266,8 @@ export class DataStore {
     if (this.options.compactionMutant !== 'compaction-drops-live-object' && this.count(name) > 0) {
       return { moved, batches, reclaimed: 0, done: false };
     }
-    const fd = this.fds.get(name);
+    // MUTANT compaction-keeps-file-open: the old file is unlinked, its descriptor never closed (no space given back).
+    const fd = this.options.compactionMutant === 'compaction-keeps-file-open' ? undefined : this.fds.get(name);
     if (fd !== undefined) closeSync(fd);
     this.fds.delete(name);
     unlinkSync(join(this.dir, name));

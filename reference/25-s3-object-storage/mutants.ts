@@ -417,6 +417,12 @@ export const MUTANTS = [
       'compaction stores the CRC-32 of the bytes it copies instead of the stored one: a damaged object is served with its flipped bytes after a compaction',
   },
   {
+    name: 'compaction-keeps-file-open',
+    breaks: 'SOS-F4',
+    description:
+      'compaction unlinks the old data file but never closes its descriptor: its blocks stay allocated, no space given back until the process exits',
+  },
+  {
     name: 'versions-prefix-per-batch',
     breaks: 'SOS-C8',
     description:
