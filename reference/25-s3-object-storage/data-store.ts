@@ -45,7 +45,8 @@ export type CompactionMutant =
   | 'compaction-numbers-by-count'
   | 'compaction-recomputes-crc'
   | 'compaction-batches-off-by-one'
-  | 'compaction-keeps-file-open';
+  | 'compaction-keeps-file-open'
+  | 'compaction-output-roll-stale';
 
 interface FileHandle {
   name: string;
@@ -58,12 +59,8 @@ export interface CompactionOutput {
   file?: FileHandle;
 }
 
-interface Mapping {
-  file: string;
-  offset: number;
-  size: number;
-  crc: number;
-}
+/** Where an object's bytes are: a data file, and the entry's place, size and CRC-32 in it. */
+type Mapping = Omit<Entry, 'objectId'> & { file: string };
 
 export interface DataStoreOptions {
   /** Roll to a new data file once the current one is this large. */
@@ -74,10 +71,7 @@ export interface DataStoreOptions {
   rangeUnchecked?: boolean;
   /** MUTANT object-id-from-content: a mapping entry for an id already mapped replaces it. */
   replaceMapping?: boolean;
-  /**
-   * MUTANT compaction-drops-live-object, compaction-maps-before-copy, compaction-keeps-garbage,
-   * compaction-numbers-by-count, compaction-recomputes-crc, compaction-batches-off-by-one, compaction-keeps-file-open.
-   */
+  /** MUTANT compaction-*: every name of CompactionMutant (main.ts passes MUTANT=compaction-... here). */
   compactionMutant?: CompactionMutant | undefined;
 }
 
@@ -280,11 +274,13 @@ export class DataStore {
    */
   private moveBatch(from: string, batch: readonly Entry[], output: CompactionOutput): number {
     const total = batch.reduce((sum, e) => sum + e.size, 0);
+    // MUTANT compaction-output-roll-stale: the offsets are taken from the output before it rolls over.
+    const stale = this.options.compactionMutant === 'compaction-output-roll-stale' ? output.file?.size : undefined;
     if (!output.file || (output.file.size > 0 && output.file.size + total > this.options.fileBytes)) {
       output.file = this.open(this.nextName());
     }
     const target = output.file;
-    let at = target.size;
+    let at = stale ?? target.size;
     const places = batch.map((e) => {
       const offset = at;
       at += e.size;

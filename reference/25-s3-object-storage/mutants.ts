@@ -423,12 +423,26 @@ export const MUTANTS = [
       'compaction unlinks the old data file but never closes its descriptor: its blocks stay allocated, no space given back until the process exits',
   },
   {
+    name: 'overwrite-read-unlocked',
+    breaks: 'SOS-F4',
+    description:
+      "an overwrite reads the object it replaces before writing, without a lock: two PUTs of one key at once both drop the older object, and the first writer's bytes are never garbage (no compaction reclaims them)",
+  },
+  {
+    name: 'compaction-output-roll-stale',
+    breaks: 'SOS-F4',
+    // Outputs roll only past DATA_FILE_BYTES: small files, so that a compaction in SOS-F4 fills one.
+    env: { DATA_FILE_BYTES: '4194304' },
+    description:
+      "a compaction output that rolls over to a new file is chosen after the copies' offsets were taken from the old one: the moved objects are mapped past the new file's end (500)",
+  },
+  {
     name: 'versions-prefix-per-batch',
     breaks: 'SOS-C8',
     description:
       'ListObjectVersions forgets the common prefix it rolls up at each batch read from the store, answering it twice',
   },
-] as const satisfies readonly { name: string; breaks: string; description: string }[];
+] as const satisfies readonly { name: string; breaks: string; description: string; env?: Record<string, string> }[];
 
 /**
  * Mutants only a load shows: each request alone is answered right, so every check passes; concurrent requests are

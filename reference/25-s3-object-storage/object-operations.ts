@@ -43,6 +43,13 @@ export async function putObject(
   } else if (await o.meta.versioning(t.bucket)) {
     // A bucket whose versioning was ever set keeps every version (versioning.ts).
     return putVersioned(reply, t, o, row);
+  } else if (o.mutant === 'overwrite-read-unlocked') {
+    // MUTANT overwrite-read-unlocked: the object replaced is read before the write, unlocked, so two PUTs of one key
+    // at once both drop the older object and the first writer's bytes are never garbage (kept forever).
+    const old = await o.meta.get(t.bucket, t.key);
+    await new Promise((r) => setTimeout(r, 20));
+    await o.meta.put(t.bucket, row);
+    if (old) o.data.drop(old.objectId);
   } else {
     const old = await o.meta.put(t.bucket, row);
     if (old) o.data.drop(old.objectId);

@@ -90,7 +90,7 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
   // a kill -9: what each batch moved must be where the mapping says, synced, before the mapping said it. The
   // garbage now is the completed upload deleted and 50 small objects replaced: some 6 MiB among the 21 MiB moved
   // together by the first compaction, below any garbage ratio a timer would wait for, which the control compacts
-  // all the same ("every data file holding garbage, whatever its ratio").
+  // all the same ("every data file holding garbage, whatever its ratio"); and 32 MiB of racing overwrites.
   const a = [...ledger.live.values()][0]!.bucket;
   const before2 = diskBytes(dataDir);
   const garbage1 = ledger.garbage;
@@ -108,6 +108,7 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
   const mp = ledger.live.get(`${a}/mp`)!;
   await s3.client.send(new DeleteObjectCommand({ Bucket: a, Key: 'mp' }));
   ledger.drop(mp, mp.bytes.length);
+  await racingOverwrites(ctx, s3, ledger, a);
   const garbage2 = ledger.garbage - garbage1;
   const made2 = diskBytes(dataDir);
   const stopped = (await compact(ctx, path, 1)) as { batches?: unknown } | null;
@@ -136,9 +137,9 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
     deletedButHeldOpen: heldDeletedBytes(dataDir),
   };
   ctx.expect(
-    reclaimed2 >= (garbage2 * 3) / 4,
+    reclaimed2 >= (garbage2 * 7) / 8,
     `after the restart, ${reclaimed2} bytes reclaimed of the ${garbage2} bytes of garbage made since the first ` +
-      `compaction, less than three quarters (the data directory: ${before2} bytes before, ${made2} with the garbage, ` +
+      `compaction, less than seven eighths (the data directory: ${before2} bytes before, ${made2} with the garbage, ` +
       `${after2} after the compaction): the control compacts every file holding garbage, whatever its ratio`,
   );
   // Writes after the compaction that followed the restart land where the mapping says (new data files numbered
@@ -152,6 +153,27 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
   await verifyLedger(ctx, s3, ledger, 'after the compaction that followed the restart, and writes after it');
   ctx.evidence['liveChecked'] = ledger.live.size;
   ctx.evidence['goneChecked'] = ledger.gone.length;
+}
+
+/**
+ * Two PUTs of one key at once, eight times over, then the key deleted: all 16 objects (32 MiB) are garbage. An
+ * overwrite that reads the object it replaces without holding it lets both writers of a pair drop the same older
+ * object, and the first writer's bytes stay named forever: space no compaction gives back. Only a store whose
+ * requests interleave shows it (PostgreSQL metadata; on the embedded store each request runs to its end).
+ */
+async function racingOverwrites(ctx: CheckContext, s3: S3, ledger: Ledger, bucket: string): Promise<void> {
+  let pair: Buffer[] = [];
+  for (let i = 0; i < 8; i++) {
+    pair = [patterned(2 * MiB, 8500 + 2 * i), patterned(2 * MiB, 8501 + 2 * i)];
+    await Promise.all(pair.map((Body) => s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'race', Body }))));
+  }
+  // The key holds one of the last pair, whole.
+  const errs = await Promise.all(
+    pair.map((bytes) => readBackError(s3, { bucket, key: 'race', bytes, etag: md5(bytes) })),
+  );
+  ctx.expect(errs.includes(null), `after two PUTs of one key at once: neither of them reads back (${errs.join('; ')})`);
+  await s3.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'race' }));
+  ledger.drop({ bucket, key: 'race' }, 16 * 2 * MiB);
 }
 
 async function put(s3: S3, ledger: Ledger, bucket: string, key: string, bytes: Buffer): Promise<string | undefined> {
