@@ -182,12 +182,19 @@ async function put(s3: S3, ledger: Ledger, bucket: string, key: string, bytes: B
   return r.VersionId;
 }
 
-/** Garbage of every kind, some 28 MiB of it with the default minimum part size, beside some 21 MiB kept. */
+/** Garbage of every kind, some 31 MiB of it with the default minimum part size, beside some 24 MiB kept. */
 async function makeGarbage(ctx: CheckContext, s3: S3, ledger: Ledger): Promise<void> {
   const c = s3.client;
   const a = await freshBucket(ctx, s3, 'f4');
   // Enough small objects for several batches of a compaction, so that GETs come between them.
   for (let i = 0; i < 300; i++) await put(s3, ledger, a, `small/${i}`, patterned(4096 + i, i));
+  // Live and garbage side by side: 24 objects of 256 KiB, every other one deleted. A compaction moves the live half
+  // out of the files they share (6 MiB: more than one output file holds where data files are small, so outputs roll).
+  for (let i = 0; i < 24; i++) await put(s3, ledger, a, `mixed/${i}`, patterned(256 * 1024 + i, 1600 + i));
+  for (let i = 0; i < 24; i += 2) {
+    await c.send(new DeleteObjectCommand({ Bucket: a, Key: `mixed/${i}` }));
+    ledger.drop({ bucket: a, key: `mixed/${i}` }, 256 * 1024 + i);
+  }
   // Overwritten three times; the last one larger than a compaction batch of any reasonable byte size (9 MiB).
   for (let i = 0; i < 4; i++) {
     const old = ledger.live.get(`${a}/over`);
