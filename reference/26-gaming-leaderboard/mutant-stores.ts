@@ -6,6 +6,7 @@ import type { Standing, TieBreak } from './board.ts';
 import { RedisBoard } from './board-redis.ts';
 import type { Db } from './db.ts';
 import { type HistoryCut, MatchHistory } from './history.ts';
+import { Leaderboard } from './leaderboard.ts';
 import type { MutantName } from './mutants.ts';
 import { Profiles } from './profiles.ts';
 
@@ -199,4 +200,28 @@ export function redisBoardFor(
   if (mutant === 'redis-reconnect-gives-up') return new ReconnectGivingUpRedisBoard(url, prefix, tieBreak);
   if (mutant === 'redis-command-unbounded') return new UnboundedRedisBoard(url, prefix, tieBreak);
   return new RedisBoard(url, prefix, mutant, tieBreak); // the board's own switch: rank-read-apart
+}
+
+/**
+ * MUTANT rebuild-failure-sticks: a rebuild that failed is kept and handed to every later caller (as a shared rebuild
+ * cleared only on success would be): after one failure every board found lost answers 503 for ever.
+ */
+class FailureKeepingLeaderboard extends Leaderboard {
+  private failed: unknown = null;
+
+  override async rebuild(): Promise<void> {
+    if (this.failed) throw this.failed;
+    try {
+      await super.rebuild();
+    } catch (e) {
+      this.failed = e;
+      throw e;
+    }
+  }
+}
+
+export function leaderboardFor(...args: ConstructorParameters<typeof Leaderboard>): Leaderboard {
+  return args[2].mutant === 'rebuild-failure-sticks'
+    ? new FailureKeepingLeaderboard(...args)
+    : new Leaderboard(...args);
 }

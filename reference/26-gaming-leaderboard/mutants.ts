@@ -181,6 +181,13 @@ export const MUTANTS = [
     needs: ['SDGRADE_REDIS_URL'],
   },
   {
+    name: 'rebuild-failure-sticks',
+    breaks: 'RGL-F3',
+    description:
+      'a rebuild that failed (Redis refusing writes) is kept and handed to every later caller: once Redis takes writes again every board found lost still answers 503 (blind bug recover-failure-sticks)',
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
     name: 'redis-reconnect-gives-up',
     breaks: 'RGL-F3',
     description:
