@@ -143,6 +143,13 @@ export const MUTANTS = [
       "the rebuild's totals leave out the rows recorded in the 100 ms before its cut, but its last id counts them, as a snapshot read on PostgreSQL without the SHARE lock leaves out rows not yet committed: updates racing the rebuild are lost (blind bug pg-cut-snapshot-no-lock)",
   },
   {
+    name: 'cut-snapshot-without-lock',
+    breaks: 'RGL-F5',
+    description:
+      "on PostgreSQL the rebuild's cut is a REPEATABLE READ snapshot instead of the SHARE lock: a row whose id was handed out before the snapshot but committed after it is counted as in the rebuilt board, and is not (blind bug pg-cut-snapshot-no-lock)",
+    needs: ['SDGRADE_REDIS_URL', 'SDGRADE_DATABASE_URL'],
+  },
+  {
     name: 'rebuild-batch-drops',
     breaks: 'RGL-F2',
     description:
