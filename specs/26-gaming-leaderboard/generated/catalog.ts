@@ -203,7 +203,7 @@ export const catalog = {
       "kind": "fault",
       "title": "The board is rebuilt while an insert into the match history is uncommitted (PostgreSQL hands out ids before commit) - three times, the commit of an update's row is held by a PostgreSQL-protocol proxy, an update of another player (a higher id, committed) is answered, Redis restarts empty and a read finds the board lost; once the commit goes on, both updates answer their players' totals and the board equals brute force over every acknowledged update",
       "covers": [
-        "fault:2",
+        "fault:5",
         "invariant:8",
         "invariant:9"
       ],
