@@ -79,6 +79,8 @@ describe('blind bugs', () => {
       ['off-by-one', 'caught', ['LIM-1'], ['NOISE-1'], 'as-recorded'],
       ['same-limit', 'missed', [], ['NOISE-1'], 'as-recorded'],
     ]);
+    // what caught it, with the check's reason (the baseline's noise left out); a miss has none
+    expect(r.bugs.map((b) => b.failures)).toEqual([{ 'LIM-1': 'limit 11' }, undefined]);
     expect(r.regressions).toBe(0);
     expect(log.some((l) => l.includes('not counted as catches'))).toBe(true);
     expect(readFileSync(join(root, 'reference', '99-demo', 'limit.ts'), 'utf8')).toContain('limit = 10;');

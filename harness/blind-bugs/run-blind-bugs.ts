@@ -18,6 +18,8 @@ export interface BugResult {
   noise: string[];
   verdict: BugVerdict;
   reason?: string;
+  /** Why each check in `by` failed (its first line), so a result file says what caught the bug, not only which. */
+  failures?: Record<string, string>;
   ms: number;
 }
 
@@ -51,8 +53,12 @@ function baselineKey(bug: BlindBug): string | undefined {
   return bug.test ? `test ${bug.test}` : bug.variant;
 }
 
+function failedChecks(g: GradeOutcome): { id: string; reason: string }[] {
+  return g.failed ?? (g.by ? [{ id: g.by, reason: g.reason ?? '' }] : []);
+}
+
 function failedIds(g: GradeOutcome): string[] {
-  return (g.failed ?? (g.by ? [{ id: g.by, reason: g.reason ?? '' }] : [])).map((f) => f.id);
+  return failedChecks(g).map((f) => f.id);
 }
 
 function verdictFor(expected: BugResult['expected'], status: BugResult['status']): BugVerdict {
@@ -142,7 +148,20 @@ export async function runBlindBugs(o: RunBlindBugsOptions): Promise<BlindBugsRep
           const noisy = noiseOf(bug);
           const by = all.filter((id) => !noisy.has(id));
           const noise = all.filter((id) => noisy.has(id));
-          r = { id: bug.id, path: bug.path, expected, status: by.length ? 'caught' : 'missed', by, noise };
+          const failures = Object.fromEntries(
+            failedChecks(g)
+              .filter((f) => by.includes(f.id))
+              .map((f) => [f.id, f.reason]),
+          );
+          r = {
+            id: bug.id,
+            path: bug.path,
+            expected,
+            status: by.length ? 'caught' : 'missed',
+            by,
+            noise,
+            ...(by.length ? { failures } : {}),
+          };
         }
       } catch (e) {
         r = { id: bug.id, path: bug.path, expected, status: 'error', by: [], noise: [], reason: (e as Error).message };

@@ -14,6 +14,7 @@ import { timeLimit } from '../core/time-scale.ts';
 import { validateResults } from '../report/validate-results.ts';
 import type { ChapterResult, RunResults } from '../results/types.ts';
 import type { ChapterModule } from './chapter-module.ts';
+import { inPart, notTodayReason, rotation, witnesses } from './rotation.ts';
 import { variantManifest, variantUnavailable, withVariant } from './variants.ts';
 
 export { timeLimit };
@@ -95,7 +96,13 @@ export async function expectByUrlSkipsProcessFaults(
   try {
     // The settings its deployment declares, given as a user grading by URL gives them (`--setting`).
     const settings = manifest.settings ? { settings: manifest.settings } : {};
-    const r = await gradeChapter({ ...base, target: { url: started.baseUrl }, ...settings });
+    // The manifest grade runs every check each time; by URL, the process faults, the checks not applicable and the
+    // day's part of the rest (rotation.ts).
+    const rot = rotation();
+    const only = base.module.catalog.checks
+      .map((c) => c.id)
+      .filter((id) => processFaults.includes(id) || notApplicable.includes(id) || inPart(`by-url ${id}`, rot));
+    const r = await gradeChapter({ ...base, target: { url: started.baseUrl }, ...settings, only });
     expect(failures(r)).toEqual([]);
     for (const id of processFaults) {
       const c = r.checks.find((x) => x.id === id)!;
@@ -105,7 +112,7 @@ export async function expectByUrlSkipsProcessFaults(
     for (const id of notApplicable) expect(r.checks.find((x) => x.id === id)?.status, id).toBe('skipped');
     const slow = test ? skippedForSpeed(r, base.module) : [];
     expect(r.checks.filter((c) => c.status === 'pass').length, skipReasons(r)).toBe(
-      base.module.catalog.checks.length - processFaults.length - notApplicable.length - slow.length,
+      only.length - processFaults.length - notApplicable.length - slow.length,
     );
     if (slow.length && test)
       skipForSpeed(test, `every other check as expected; too slow a machine for ${slow.join('; ')}`);
@@ -171,10 +178,19 @@ export function describeMutants(
       expect(new Set(module.mutants.map((m) => m.name)).size, 'mutant names are unique').toBe(module.mutants.length);
     });
 
+    // Each check's witness every run; the other mutants in the day's part (rotation.ts).
+    const rot = rotation();
+    const witness = witnesses(module.mutants);
+    const today = (name: string) => witness.has(name) || inPart(name, rot);
+    if (rot.parts > 1)
+      console.log(
+        `${module.slug}: ${module.mutants.filter((m) => today(m.name)).length} of ${module.mutants.length} mutants this run (${witness.size} witnesses; part ${rot.part + 1} of ${rot.parts} of the rest)`,
+      );
     for (const mutant of module.mutants) {
       it(
         `catches ${mutant.name} with ${mutant.breaks}`,
         async (ctx) => {
+          if (!today(mutant.name)) ctx.skip(notTodayReason(rot));
           const { outcomes } = await runMutants(module, {
             numRuns: o.numRuns,
             seed: o.seed ?? 7,
@@ -271,7 +287,15 @@ export function describeVariants(
         `the ${v.name} variant passes every check that applies to it (${v.description})`,
         async (t) => {
           expect(variantUnavailable(v), 'CI must set the services the variant runs on').toBeNull();
+          // The default deployment's manifest grade runs every check each time; a variant, the checks it must pass or
+          // declares not applicable and the day's part of the rest (rotation.ts).
+          const rot = rotation();
+          const na0 = Object.keys(v.notApplicable ?? {});
+          const only = module.catalog.checks
+            .map((c) => c.id)
+            .filter((id) => na0.includes(id) || o.mustPass?.includes(id) || inPart(`${v.name} ${id}`, rot));
           const r = await gradeByManifest({
+            ...(rot.parts > 1 ? { only } : {}),
             ...o.base,
             module: withVariant(module, v),
             target: { manifest: variantManifest(module, v) },

@@ -159,4 +159,45 @@ describe.skipIf(!given && !bin)('PostgreSQL wire proxy (needs TEST_DATABASE_URL 
     },
     timeLimit(30_000),
   );
+
+  it(
+    'holds the commit of the next matching statement (autocommit: its Sync; in a block: its COMMIT) until released',
+    async () => {
+      const c = await viaProxy();
+      const d = await viaProxy();
+      // Outside a block: the INSERT runs (its row written, uncommitted), its Sync waits.
+      proxy.holdCommit(/^INSERT/i);
+      const held = c.query(`INSERT INTO ${table} VALUES ($1) RETURNING v`, ['held-auto']);
+      for (let i = 0; i < 200 && proxy.held === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(proxy.held).toBe(1);
+      // Another connection inserts and commits meanwhile; the held row is not visible to it.
+      await d.query(`INSERT INTO ${table} VALUES ($1)`, ['passes']);
+      expect(await stored('passes')).toBe(true);
+      expect(await stored('held-auto')).toBe(false);
+      proxy.releaseHolds();
+      expect((await held).rows).toEqual([{ v: 'held-auto' }]);
+      expect(await stored('held-auto')).toBe(true);
+      expect(proxy.held).toBe(0);
+      // In a block: the statement matched, its COMMIT held.
+      await c.query('BEGIN');
+      proxy.holdCommit(/^INSERT/i);
+      await c.query(`INSERT INTO ${table} VALUES ($1)`, ['held-block']);
+      const commit = c.query('COMMIT');
+      for (let i = 0; i < 200 && proxy.held === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(proxy.held).toBe(1);
+      expect(await stored('held-block')).toBe(false);
+      proxy.releaseHolds();
+      await commit;
+      expect(await stored('held-block')).toBe(true);
+      // A simple-query INSERT outside a block commits in its one message: counted, not held.
+      proxy.holdCommit(/^INSERT/i);
+      await c.query(`INSERT INTO ${table} VALUES ('simple')`);
+      expect(proxy.unholdable).toBe(1);
+      expect(proxy.held).toBe(0);
+      proxy.releaseHolds();
+      await c.end();
+      await d.end();
+    },
+    timeLimit(30_000),
+  );
 });

@@ -18,6 +18,12 @@
 // parse a named statement once per connection) or a FunctionCall. A single Q holding BEGIN and more statements is
 // one message: it is never cut. A connection that asks for TLS (SSLRequest answered 'S') or GSS encryption is only
 // forwarded, unread (`encrypted` counts them): the harness's URLs ask for neither.
+//
+// The proxy can also *hold a commit*: `holdCommit(match)` makes the next statement matching `match` run but leaves
+// its transaction open until `releaseHolds()`: outside a block (extended protocol, autocommit) its Sync is held, in
+// a block the statement that ends it. The row it wrote is then there, uncommitted (its sequence value taken), for as
+// long as a check needs: a fault placed at a protocol point, not at a time. A simple-query statement outside a block
+// commits within its one message: it cannot be held (`unholdable` counts them).
 import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
@@ -50,6 +56,14 @@ export interface PgWireProxy {
   cutInTransaction(k: number, match?: RegExp): void;
   /** Disarms the cuts not yet made. */
   disarm(): void;
+  /** Holds the commit of the next statement whose text matches `match` (one hold armed at a time). */
+  holdCommit(match: RegExp): void;
+  /** Connections whose commit is held now. */
+  readonly held: number;
+  /** Statements that matched a hold but committed within their own simple-query message. */
+  readonly unholdable: number;
+  /** Sends every held commit on (and disarms a hold not yet placed). */
+  releaseHolds(): void;
   close(): Promise<void>;
 }
 
@@ -88,6 +102,9 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
   let encrypted = 0;
   let armed = 0;
   let match: RegExp | undefined;
+  let holdMatch: RegExp | undefined;
+  let unholdable = 0;
+  const holds = new Set<() => void>();
   const cutLog: PgWireCut[] = [];
   const open = new Set<Socket>();
 
@@ -98,7 +115,9 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     open.add(upstream);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
+    let release: (() => void) | null = null; // this connection's held commit, when there is one
     const end = () => {
+      if (release) holds.delete(release);
       client.destroy();
       upstream.destroy();
       open.delete(client);
@@ -116,6 +135,10 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     let pending = 0; // Q and Sync messages sent whose ReadyForQuery has not come back yet
     const parsed = new Map<string, string>(); // statement name -> its SQL text (the unnamed one too)
     let cut = false;
+    // A hold placed on this connection: its commit ('sync': the next Sync; 'end': the statement ending the block)
+    // is held back, with everything after it, until released.
+    let holdAt: 'sync' | 'end' | null = null;
+    let holding = false;
 
     const isStatementStart = (type: number, body: Buffer): { text: string } | null => {
       if (type === 0x51 /* Q */ || type === 0x50 /* P */) {
@@ -138,6 +161,7 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
         return;
       }
       fin = fin.length ? Buffer.concat([fin, chunk]) : chunk;
+      if (holding) return;
       let off = 0;
       for (;;) {
         if (startup) {
@@ -158,8 +182,32 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
         if (fin.length - off < 1 + len) break;
         const body = fin.subarray(off + 5, off + 1 + len);
         const stmt = isStatementStart(type, body);
+        const text = stmt ? head(stmt.text) : '';
+        if (holdAt && (holdAt === 'sync' ? type === 0x53 : stmt !== null && CLOSES.test(text))) {
+          // The commit: forward what came before it, keep it (and what follows) until released.
+          holdAt = null;
+          holding = true;
+          upstream.write(fin.subarray(0, off));
+          fin = fin.subarray(off);
+          const resume = () => {
+            holds.delete(resume);
+            release = null;
+            holding = false;
+            const rest = fin;
+            fin = Buffer.alloc(0);
+            if (!cut && rest.length) onFrontend(rest);
+          };
+          release = resume;
+          holds.add(resume);
+          return;
+        }
+        if (stmt && holdMatch && !holdAt && !OPENS.test(text) && holdMatch.test(text)) {
+          holdMatch = undefined;
+          if (inBlock) holdAt = 'end';
+          else if (type === 0x51) unholdable++;
+          else holdAt = 'sync';
+        }
         if (stmt) {
-          const text = head(stmt.text);
           const closes = CLOSES.test(text);
           const opens = OPENS.test(text);
           if (inBlock && !closes && !opens && armed > 0 && (!match || match.test(stmt.text))) {
@@ -255,8 +303,23 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
       armed = 0;
       match = undefined;
     },
+    holdCommit(m: RegExp) {
+      holdMatch = m;
+    },
+    get held() {
+      return holds.size;
+    },
+    get unholdable() {
+      return unholdable;
+    },
+    releaseHolds() {
+      holdMatch = undefined;
+      for (const release of [...holds]) release();
+    },
     async close() {
       armed = 0;
+      holdMatch = undefined;
+      holds.clear();
       for (const s of open) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

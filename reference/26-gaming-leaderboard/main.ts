@@ -17,8 +17,7 @@ import { RedisBoard } from './board-redis.ts';
 import { ShardedRedisBoard } from './board-redis-sharded.ts';
 import { type Db, PostgresDb, SqliteDb, schemaFor } from './db.ts';
 import type { MatchHistory } from './history.ts';
-import { Leaderboard } from './leaderboard.ts';
-import { historyFor, profilesFor, redisBoardFor } from './mutant-stores.ts';
+import { historyFor, leaderboardFor, profilesFor, redisBoardFor } from './mutant-stores.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
 import { shardingFromEnv } from './shards.ts';
 
@@ -71,7 +70,7 @@ await runServer({
     // The book's recovery, at every start: the boards are made again from the match history, so a lost or stale
     // board (an embedded one after a crash, a Redis that restarted empty) never outlives a restart. While running, a
     // board found lost is rebuilt the same way (leaderboard.ts).
-    const leaderboard = new Leaderboard(board, history, { mutant, log });
+    const leaderboard = leaderboardFor(board, history, { mutant, log });
     // MUTANT start-rebuild-only-when-lost: a board that outlived the process is trusted as it is.
     if (mutant !== 'start-rebuild-only-when-lost' || (await board.lost())) await leaderboard.rebuild();
     const redisBoard = board instanceof RedisBoard || board instanceof ShardedRedisBoard ? board : undefined;

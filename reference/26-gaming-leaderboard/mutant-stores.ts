@@ -6,6 +6,7 @@ import type { Standing, TieBreak } from './board.ts';
 import { RedisBoard } from './board-redis.ts';
 import type { Db } from './db.ts';
 import { type HistoryCut, MatchHistory } from './history.ts';
+import { Leaderboard } from './leaderboard.ts';
 import type { MutantName } from './mutants.ts';
 import { Profiles } from './profiles.ts';
 
@@ -46,6 +47,7 @@ class MutantHistory extends MatchHistory {
    * without its SHARE lock): those updates are taken as in the board, and are not.
    */
   override async cut(): Promise<HistoryCut> {
+    if (this.which === 'cut-snapshot-without-lock') return this.snapshotCut();
     if (this.which !== 'rebuild-skips-uncommitted') return super.cut();
     return this.store.tx(async (sql) => {
       const [last] = await sql.all<{ upto: number | null }>('SELECT MAX(id) AS upto FROM match_wins');
@@ -53,6 +55,24 @@ class MutantHistory extends MatchHistory {
       const rows = await sql.all<{ month: string; user_id: string; score: number }>(
         'SELECT month, user_id, SUM(points) AS score FROM match_wins WHERE id <= ? AND at < ? GROUP BY month, user_id',
         [upTo, Date.now() - 100],
+      );
+      return { upTo, totals: group(rows) };
+    });
+  }
+
+  /**
+   * cut-snapshot-without-lock: on PostgreSQL the cut is one REPEATABLE READ snapshot instead of the SHARE lock: a row
+   * whose id was handed out before the snapshot but committed after it is left out of the totals, while the last id
+   * read (a higher one, committed) says it is in (blind bug pg-cut-snapshot-no-lock).
+   */
+  private snapshotCut(): Promise<HistoryCut> {
+    return this.store.tx(async (sql) => {
+      if (this.store.kind === 'postgres') await sql.run('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      const [last] = await sql.all<{ upto: number | null }>('SELECT MAX(id) AS upto FROM match_wins');
+      const upTo = Number(last?.upto ?? 0);
+      const rows = await sql.all<{ month: string; user_id: string; score: number }>(
+        'SELECT month, user_id, SUM(points) AS score FROM match_wins WHERE id <= ? GROUP BY month, user_id',
+        [upTo],
       );
       return { upTo, totals: group(rows) };
     });
@@ -172,7 +192,11 @@ class UnboundedRedisBoard extends RedisBoard {
   }
 }
 
-const HISTORY_MUTANTS: readonly MutantName[] = ['included-total-all-months', 'rebuild-skips-uncommitted'];
+const HISTORY_MUTANTS: readonly MutantName[] = [
+  'included-total-all-months',
+  'rebuild-skips-uncommitted',
+  'cut-snapshot-without-lock',
+];
 const PROFILE_MUTANTS: readonly MutantName[] = [
   'profile-id-any-case',
   'profile-names-by-position',
@@ -199,4 +223,28 @@ export function redisBoardFor(
   if (mutant === 'redis-reconnect-gives-up') return new ReconnectGivingUpRedisBoard(url, prefix, tieBreak);
   if (mutant === 'redis-command-unbounded') return new UnboundedRedisBoard(url, prefix, tieBreak);
   return new RedisBoard(url, prefix, mutant, tieBreak); // the board's own switch: rank-read-apart
+}
+
+/**
+ * MUTANT rebuild-failure-sticks: a rebuild that failed is kept and handed to every later caller (as a shared rebuild
+ * cleared only on success would be): after one failure every board found lost answers 503 for ever.
+ */
+class FailureKeepingLeaderboard extends Leaderboard {
+  private failed: unknown = null;
+
+  override async rebuild(): Promise<void> {
+    if (this.failed) throw this.failed;
+    try {
+      await super.rebuild();
+    } catch (e) {
+      this.failed = e;
+      throw e;
+    }
+  }
+}
+
+export function leaderboardFor(...args: ConstructorParameters<typeof Leaderboard>): Leaderboard {
+  return args[2].mutant === 'rebuild-failure-sticks'
+    ? new FailureKeepingLeaderboard(...args)
+    : new Leaderboard(...args);
 }

@@ -143,6 +143,13 @@ export const MUTANTS = [
       "the rebuild's totals leave out the rows recorded in the 100 ms before its cut, but its last id counts them, as a snapshot read on PostgreSQL without the SHARE lock leaves out rows not yet committed: updates racing the rebuild are lost (blind bug pg-cut-snapshot-no-lock)",
   },
   {
+    name: 'cut-snapshot-without-lock',
+    breaks: 'RGL-F5',
+    description:
+      "on PostgreSQL the rebuild's cut is a REPEATABLE READ snapshot instead of the SHARE lock: a row whose id was handed out before the snapshot but committed after it is counted as in the rebuilt board, and is not (blind bug pg-cut-snapshot-no-lock)",
+    needs: ['SDGRADE_REDIS_URL', 'SDGRADE_DATABASE_URL'],
+  },
+  {
     name: 'rebuild-batch-drops',
     breaks: 'RGL-F2',
     description:
@@ -178,6 +185,13 @@ export const MUTANTS = [
       "under TIE_BREAK=time on Redis, a player's standing on a lost board is read from the emptied store (404 user_not_ranked) instead of rebuilding first (StrykerJS board-redis.ts:188 reads it as NaN)",
     settings: { tieBreak: 'time' },
     env: { TIE_BREAK: 'time' },
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
+    name: 'rebuild-failure-sticks',
+    breaks: 'RGL-F3',
+    description:
+      'a rebuild that failed (Redis refusing writes) is kept and handed to every later caller: once Redis takes writes again every board found lost still answers 503 (blind bug recover-failure-sticks)',
     needs: ['SDGRADE_REDIS_URL'],
   },
   {

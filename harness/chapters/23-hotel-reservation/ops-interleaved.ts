@@ -186,12 +186,15 @@ async function lowerWhileReserving(ctx: CheckContext, api: HrApi): Promise<{ acc
     const rt = await freshRoomType(ctx, api, 10);
     const night = WINDOW_FIRST + (round % WINDOW);
     const first = reservation(rt, 5, night, night + 1);
+    const sentFirst = performance.now();
     okBody(ctx, await api.reserve(first), 201, 'reserving 5 of 10 rooms before the race');
+    const tookMs = performance.now() - sentFirst;
     const bodies = Array.from({ length: 3 }, () => reservation(rt, 1, night, night + 1));
-    // 110% of 5 is 5: the lowering fits exactly until one racing room is taken. Sent 0-10 ms after the rooms, so it
-    // lands at each step of theirs over the rounds (a check made before a room's commit and written after it shows).
+    // 110% of 5 is 5: the lowering fits exactly until one racing room is taken. Sent from 0 to about one reservation's
+    // round trip (as the one just made took, at least 10 ms) after the rooms, so over the rounds it lands at each step
+    // of theirs however busy the machine is (a check made before a room's commit and written after it shows).
     const lower = async () => {
-      await ctx.sleep((round % 6) * 2);
+      await ctx.sleep(((round % 6) / 5) * Math.max(10, tookMs));
       return await api.updateRoomType(rt.hotelId, rt.roomTypeId, {
         name: rt.name,
         totalInventory: 5,

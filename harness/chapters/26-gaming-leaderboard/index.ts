@@ -8,6 +8,7 @@ import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { benchLeaderboard } from './bench.ts';
 import { readConformance, readinessConformance, updateConformance } from './conformance.ts';
+import { cutWhileInsertUncommitted } from './cut-uncommitted.ts';
 import { killAndRebuild } from './faults.ts';
 import { restartOnLaggingRedis } from './lagging-redis.ts';
 import { loadLeaderboard } from './load.ts';
@@ -48,6 +49,7 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
     'RGL-F2': redisRestart,
     'RGL-F3': storeKeptAway,
     'RGL-F4': restartOnLaggingRedis,
+    'RGL-F5': cutWhileInsertUncommitted,
   },
   mutants: MUTANTS.map((m) => (NEEDS_REDIS.has(m.name) ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
   // TIE_BREAK=time, the book's tie-break by time: the default deployment skips RGL-I7 (it ranks ties shared), so the
@@ -80,6 +82,8 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
           'no Redis: the board is inside the process, there is no Redis to restart (tie-break-time grades it on Redis)',
         'RGL-F3': 'no Redis: the board is inside the process, there is no store to keep away (the default grades it)',
         'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
+        'RGL-F5':
+          'no PostgreSQL: the SQLite history has one writer, so its ids commit in order (no Redis to lose either)',
       },
     },
     // With real services configured (`mutate --real-deps`), `embedded` grades the in-process board and the SQLite
@@ -92,6 +96,8 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
         'RGL-F2': 'no Redis: the board is inside the process, there is no Redis to restart (the default grades it)',
         'RGL-F3': 'no Redis: the board is inside the process, there is no store to keep away (the default grades it)',
         'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
+        'RGL-F5':
+          'no PostgreSQL: the SQLite history has one writer, so its ids commit in order (no Redis to lose either)',
         'RGL-I7': 'equal scores share a rank here, as in the default (the tie-break-time variant grades the tie-break)',
       },
     },
@@ -123,6 +129,8 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
           'no Redis: the board is inside the process, there is no Redis to restart (sharded grades it on Redis)',
         'RGL-F3': 'no Redis: the board is inside the process, there is no store to keep away (sharded grades it)',
         'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
+        'RGL-F5':
+          'no PostgreSQL: the SQLite history has one writer, so its ids commit in order (no Redis to lose either)',
         'RGL-I7':
           'equal scores share a rank (SHARDING=score-range needs TIE_BREAK=shared; tie-break-time grades the tie-break)',
       },

@@ -9,6 +9,8 @@
 //   3. gives the link latency (LINK_MS on every answer to the service) while the check's own connection empties
 //      Redis every FLUSH_EVERY_MS: every board the service rebuilds is lost again before its next command lands, so
 //      an operation that rebuilds and retries must give up (503) instead of rebuilding for ever;
+//   4. empties Redis while it refuses writes (out of memory, rebuild-refused.ts): the rebuild fails (503), and once
+//      Redis takes writes again a failed rebuild must not stick: the board is rebuilt;
 // and after each, the board answers as brute force over the updates acknowledged before the fault.
 import { Redis } from 'ioredis';
 import type { CheckContext } from '../../core/check-context.ts';
@@ -30,6 +32,7 @@ import {
   type UserScore,
   uniqueUser,
 } from './api.ts';
+import { withRebuildRefused } from './rebuild-refused.ts';
 
 /** An answer within this while the store is away (scaled by SDGRADE_TIME_SCALE): 503, not a hang. */
 const ANSWER_MS = 10_000;
@@ -70,7 +73,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       await expectMonthEquals(ctx, api, month, model, 'before the faults');
 
       // 1. The link cut, for at least LINK_CUT_MS.
-      ctx.log(`1/3: the link to Redis cut for ${LINK_CUT_MS} ms`);
+      ctx.log(`1/4: the link to Redis cut for ${LINK_CUT_MS} ms`);
       await proxy.setEnabled(false);
       try {
         const cut = Date.now();
@@ -81,7 +84,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       }
       await expectBack(ctx, api, month, model, `after the link to Redis was restored (cut ${LINK_CUT_MS} ms)`);
 
-      ctx.log("2/3: Redis's answers held back");
+      ctx.log("2/4: Redis's answers held back");
       // 2. The link stalled: the connection stays open, Redis's answers are held back past the answer bound (a latency
       // toxic, so that they arrive in order once it is removed, as a network that recovers delivers them).
       await withToxic(
@@ -94,7 +97,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       await expectBack(ctx, api, month, model, "after Redis's answers flowed again");
 
       // 3. Redis emptied again after every rebuild.
-      ctx.log(`3/3: Redis emptied every ${FLUSH_EVERY_MS} ms, its answers ${LINK_MS} ms late`);
+      ctx.log(`3/4: Redis emptied every ${FLUSH_EVERY_MS} ms, its answers ${LINK_MS} ms late`);
       const flusher = new Redis({ host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: 1, lazyConnect: true });
       flusher.on('error', () => {});
       await flusher.connect();
@@ -126,6 +129,22 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
           `with Redis emptied every ${FLUSH_EVERY_MS} ms (${flushes} times) no answer was 503: the fault did not bite (rerun on a less loaded machine)`,
         );
       await expectBack(ctx, api, month, model, 'after Redis kept its board again');
+
+      // 4. The board lost while Redis refuses writes (out of memory): the rebuild fails, and must be tried again.
+      ctx.log('4/4: the board lost while Redis refuses writes (out of memory)');
+      await withRebuildRefused(
+        ctx,
+        redis.port,
+        async () => {
+          ctx.evidence.unavailableRebuildRefused = await expectUnavailable(
+            ctx,
+            away,
+            'with the board lost and Redis refusing writes (out of memory)',
+          );
+        },
+        () =>
+          expectBack(ctx, api, month, model, 'after Redis, out of memory while the board was lost, took writes again'),
+      );
       // And updates continue from the rebuilt board.
       const user = model.ordered()[0]!.user_id;
       const want = model.add(user, 1);

@@ -142,7 +142,7 @@ export const catalog = {
     {
       "id": "UID-F1",
       "kind": "fault",
-      "title": "The clock steps back 3 s, back 300 ms, and forward 2 s then back, and back 50 ms twelve times while clients ask - the node never issues a duplicate or smaller ID; it waits or answers 503 (a step of a second or more is refused, with Retry-After in whole seconds)",
+      "title": "The clock steps back 3 s, back 300 ms, and forward 2 s then back, and back 50 ms thirty times while clients ask - the node never issues a duplicate or smaller ID; it waits or answers 503 (a step of a second or more is refused, with Retry-After in whole seconds)",
       "covers": [
         "fault:1"
       ],

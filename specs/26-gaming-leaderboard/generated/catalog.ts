@@ -16,7 +16,8 @@ export const checkIds = [
   "RGL-F1",
   "RGL-F2",
   "RGL-F3",
-  "RGL-F4"
+  "RGL-F4",
+  "RGL-F5"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -172,7 +173,7 @@ export const catalog = {
     {
       "id": "RGL-F3",
       "kind": "fault",
-      "title": "The board's Redis kept away - with the link to it cut (5 s), with the link stalled (answers held back, the connection open), and with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command) - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back the board equals brute force over the acknowledged updates",
+      "title": "The board's Redis kept away - with the link to it cut (5 s), with the link stalled (answers held back, the connection open), with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command), and with Redis emptied while it refuses writes (out of memory, so the rebuild fails) - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back (takes writes again) the board equals brute force over the acknowledged updates (a failed rebuild is tried again)",
       "covers": [
         "fault:3",
         "invariant:9"
@@ -195,6 +196,21 @@ export const catalog = {
       "needs": [
         "process-control",
         "dependency:redis"
+      ]
+    },
+    {
+      "id": "RGL-F5",
+      "kind": "fault",
+      "title": "The board is rebuilt while an insert into the match history is uncommitted (PostgreSQL hands out ids before commit) - three times, the commit of an update's row is held by a PostgreSQL-protocol proxy, an update of another player (a higher id, committed) is answered, Redis restarts empty and a read finds the board lost; once the commit goes on, both updates answer their players' totals and the board equals brute force over every acknowledged update",
+      "covers": [
+        "fault:5",
+        "invariant:8",
+        "invariant:9"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis",
+        "dependency:database"
       ]
     }
   ],
