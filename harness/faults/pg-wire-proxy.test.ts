@@ -159,4 +159,34 @@ describe.skipIf(!given && !bin)('PostgreSQL wire proxy (needs TEST_DATABASE_URL 
     },
     timeLimit(30_000),
   );
+
+  it(
+    "with 'down', takes the database away at the cut until up(): statements on other connections and new connections fail",
+    async () => {
+      const from = proxy.cuts;
+      const idle = await viaProxy(); // connected before the cut, used after it
+      proxy.cutInTransaction(1, undefined, 'down');
+      const c = await viaProxy();
+      await c.query('BEGIN');
+      await expect(c.query(`INSERT INTO ${table} VALUES ($1)`, ['down-cut'])).rejects.toThrow();
+      await c.end().catch(() => undefined);
+      expect(proxy.down).toBe(true);
+      // Outside a transaction too: the compensating statement a store might send after the cut does not land.
+      await expect(idle.query(`INSERT INTO ${table} VALUES ($1)`, ['down-idle'])).rejects.toThrow();
+      await idle.end().catch(() => undefined);
+      await expect(viaProxy()).rejects.toThrow();
+      proxy.up();
+      expect(proxy.down).toBe(false);
+      const again = await viaProxy();
+      await again.query('BEGIN');
+      await again.query(`INSERT INTO ${table} VALUES ($1)`, ['up-again']);
+      await again.query('COMMIT');
+      await again.end();
+      expect(proxy.cuts - from).toBe(1);
+      expect(await stored('down-cut')).toBe(false);
+      expect(await stored('down-idle')).toBe(false);
+      expect(await stored('up-again')).toBe(true);
+    },
+    timeLimit(30_000),
+  );
 });

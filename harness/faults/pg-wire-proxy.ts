@@ -10,6 +10,10 @@
 //   proxy.cutInTransaction(60);  ...  proxy.cuts  // how many were cut so far
 //   await proxy.close();
 //
+// `cutInTransaction(k, match, 'down')`: the database also goes away at the cut, until `up()`: every connection is
+// reset at the next message it sends and every new one at once, so what a service does after the cut (a compensating
+// statement, a retry on another connection) cannot reach the server either.
+//
 // A connection is "in a transaction block" from a BEGIN / START TRANSACTION it sent (simple query 'Q', or a Parse
 // 'P' of that text, or a Bind 'B' of a statement so parsed) until a COMMIT / END / ROLLBACK / ABORT (not ROLLBACK TO
 // SAVEPOINT) or PREPARE TRANSACTION; and whenever all it sent has been answered, the server's own word in
@@ -45,9 +49,14 @@ export interface PgWireProxy {
   readonly cutLog: readonly PgWireCut[];
   /**
    * Arms `k` more cuts: each of the next `k` statements sent in a transaction block (other than the one that ends it)
-   * resets its connection. `match`, when given, limits them to statements whose text it matches.
+   * resets its connection. `match`, when given, limits them to statements whose text it matches. With `then` 'down',
+   * each cut also takes the database away until `up()` (see above).
    */
-  cutInTransaction(k: number, match?: RegExp): void;
+  cutInTransaction(k: number, match?: RegExp, then?: 'down'): void;
+  /** Whether the database is away (since a cut armed with 'down'). */
+  readonly down: boolean;
+  /** Brings the database back after a cut armed with 'down': connections pass again. */
+  up(): void;
   /** Disarms the cuts not yet made. */
   disarm(): void;
   close(): Promise<void>;
@@ -88,11 +97,18 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
   let encrypted = 0;
   let armed = 0;
   let match: RegExp | undefined;
+  let downAtCut = false;
+  let down = false;
   const cutLog: PgWireCut[] = [];
   const open = new Set<Socket>();
 
   const server: Server = createServer((client) => {
     const n = ++connections;
+    if (down) {
+      client.on('error', () => {});
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = createConnection({ host: upHost, port: upPort });
     open.add(client);
     open.add(upstream);
@@ -133,6 +149,12 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
 
     const onFrontend = (chunk: Buffer) => {
       if (cut) return;
+      if (down) {
+        cut = true;
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
       if (passthrough) {
         upstream.write(chunk);
         return;
@@ -167,6 +189,7 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
             cutLog.push({ connection: n, statement: stmt.text.slice(0, 120), at: Date.now() });
             upstream.write(fin.subarray(0, off));
             cut = true;
+            if (downAtCut) down = true;
             client.resetAndDestroy();
             upstream.destroy();
             return;
@@ -247,13 +270,21 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
       return armed;
     },
     cutLog,
-    cutInTransaction(k: number, m?: RegExp) {
+    get down() {
+      return down;
+    },
+    cutInTransaction(k: number, m?: RegExp, then?: 'down') {
       armed += k;
       match = m;
+      downAtCut = then === 'down';
     },
     disarm() {
       armed = 0;
       match = undefined;
+      downAtCut = false;
+    },
+    up() {
+      down = false;
     },
     async close() {
       armed = 0;
