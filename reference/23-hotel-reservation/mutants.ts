@@ -118,6 +118,12 @@ export const MUTANTS = [
       'a cancellation turns the status on its own and gives the rooms back in a second step: a database lost in between keeps them taken for good (blind bug)',
   },
   {
+    name: 'key-claimed-outside-transaction',
+    breaks: 'HR-F5',
+    description:
+      'the reservationId is claimed on its own, committed before the transaction takes the rooms, and deleted if that fails: a database lost between the two leaves a reservation with no rooms, and the retry answers 200 with it (blind bug pg-key-claimed-before-rooms, PostgreSQL)',
+  },
+  {
     name: 'cache-fast-path-booking',
     breaks: 'HR-F3',
     description:
@@ -251,6 +257,7 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'cancel-outside-transaction',
   'deadlock-not-retried',
   'refusal-not-rechecked',
+  'key-claimed-outside-transaction',
 ];
 /** Mutants that show only with Redis as the cache (a Redis the harness can make stale). */
 export const NEEDS_REDIS: readonly MutantName[] = [

@@ -24,6 +24,7 @@ import { cacheAfterInventoryChange } from './ops-cache.ts';
 import { inventoryChangesInterleaved } from './ops-interleaved.ts';
 import { duplicatesAtOnce, modelSequence, raceForLastRooms } from './properties.ts';
 import { staleCache } from './stale-cache.ts';
+import { reservationsCutMidTransaction } from './tx-cuts.ts';
 
 export const hotelReservation: ChapterModule<CheckId> = {
   slug: '23-hotel-reservation',
@@ -47,6 +48,7 @@ export const hotelReservation: ChapterModule<CheckId> = {
     'HR-F2': databaseRestartMidTransaction,
     'HR-F3': staleCache,
     'HR-F4': nightsLockedInTwoOrders,
+    'HR-F5': reservationsCutMidTransaction,
   },
   // These live in the PostgreSQL store or the Redis cache: they show only with the real one to take away.
   mutants: MUTANTS.map((m) =>
@@ -79,6 +81,7 @@ export const hotelReservation: ChapterModule<CheckId> = {
       env: { DATABASE_URL: '', REDIS_URL: '' },
       notApplicable: {
         'HR-F2': 'no PostgreSQL: the embedded SQLite store has no database server to restart',
+        'HR-F5': 'no PostgreSQL: the embedded SQLite store has no database connection to cut',
         'HR-F4':
           'no PostgreSQL: the embedded SQLite store takes its one write lock per transaction, so nothing deadlocks',
         'HR-F3': 'the cache is inside the process: there is no Redis to make stale',

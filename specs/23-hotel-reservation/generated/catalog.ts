@@ -16,7 +16,8 @@ export const checkIds = [
   "HR-F1",
   "HR-F2",
   "HR-F3",
-  "HR-F4"
+  "HR-F4",
+  "HR-F5"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -201,6 +202,18 @@ export const catalog = {
       "title": "A room type's nights locked in two orders at once on PostgreSQL with planner statistics (nights made in reverse date order, ANALYZE, then rounds of four long stays sent with two inventory changes of the same nights, all fitting) - every stay 201 (or 409 write_conflict), every inventory change 200, never a 500 (a deadlock the database broke is run again), and the nights count every stay acknowledged",
       "covers": [
         "fault:5"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
+      ]
+    },
+    {
+      "id": "HR-F5",
+      "kind": "fault",
+      "title": "Reservations cut inside their transaction with PostgreSQL gone at that instant (a protocol proxy resets the first statement sent in a transaction block, then every connection until the answer), one at a time - 201 or 503 / 409 write_conflict, never a 500; sent again 201 (or 200) with the reservation asked for, then 200; after each the nights count every reservation that exists once (one answered on retry took its rooms), the history lists each once",
+      "covers": [
+        "fault:6"
       ],
       "needs": [
         "process-control",
