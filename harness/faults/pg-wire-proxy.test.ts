@@ -161,11 +161,11 @@ describe.skipIf(!given && !bin)('PostgreSQL wire proxy (needs TEST_DATABASE_URL 
   );
 
   it(
-    "with 'down', takes the database away at the cut until up(): statements on other connections and new connections fail",
+    'with down, takes the database away at the cut until up(): statements on other connections and new connections fail',
     async () => {
       const from = proxy.cuts;
       const idle = await viaProxy(); // connected before the cut, used after it
-      proxy.cutInTransaction(1, undefined, 'down');
+      proxy.cutInTransaction(1, undefined, { down: true });
       const c = await viaProxy();
       await c.query('BEGIN');
       await expect(c.query(`INSERT INTO ${table} VALUES ($1)`, ['down-cut'])).rejects.toThrow();
@@ -186,6 +186,25 @@ describe.skipIf(!given && !bin)('PostgreSQL wire proxy (needs TEST_DATABASE_URL 
       expect(await stored('down-cut')).toBe(false);
       expect(await stored('down-idle')).toBe(false);
       expect(await stored('up-again')).toBe(true);
+    },
+    timeLimit(30_000),
+  );
+
+  it(
+    'with after: n, spares the first n statements a block executes (parsed or simple) and cuts the next',
+    async () => {
+      const from = proxy.cuts;
+      proxy.cutInTransaction(1, undefined, { after: 2 });
+      const c = await viaProxy();
+      await c.query('BEGIN');
+      await c.query(`INSERT INTO ${table} VALUES ($1)`, ['after-1']); // Parse + Bind: one statement
+      await c.query(`INSERT INTO ${table} VALUES ('after-2')`);
+      await expect(c.query(`INSERT INTO ${table} VALUES ($1)`, ['after-3'])).rejects.toThrow();
+      await c.end().catch(() => undefined);
+      expect(proxy.cuts - from).toBe(1);
+      expect(proxy.cutLog.at(-1)!.statement).toMatch(/^INSERT INTO/);
+      expect(await stored('after-1')).toBe(false); // rolled back with the block
+      expect(await stored('after-3')).toBe(false);
     },
     timeLimit(30_000),
   );

@@ -10,9 +10,11 @@
 //   proxy.cutInTransaction(60);  ...  proxy.cuts  // how many were cut so far
 //   await proxy.close();
 //
-// `cutInTransaction(k, match, 'down')`: the database also goes away at the cut, until `up()`: every connection is
-// reset at the next message it sends and every new one at once, so what a service does after the cut (a compensating
-// statement, a retry on another connection) cannot reach the server either.
+// `cutInTransaction(k, match, { down: true })`: the database also goes away at the cut, until `up()`: every connection
+// is reset at the next message it sends and every new one at once, so what a service does after the cut (a
+// compensating statement, a retry on another connection) cannot reach the server either. `{ after: n }`: the cut
+// spares the first n statements a block executes (a Q, a Bind or a FunctionCall each; a Parse is its Bind's) and
+// lands on the next one, so a check can place it at each point of a transaction.
 //
 // A connection is "in a transaction block" from a BEGIN / START TRANSACTION it sent (simple query 'Q', or a Parse
 // 'P' of that text, or a Bind 'B' of a statement so parsed) until a COMMIT / END / ROLLBACK / ABORT (not ROLLBACK TO
@@ -49,13 +51,13 @@ export interface PgWireProxy {
   readonly cutLog: readonly PgWireCut[];
   /**
    * Arms `k` more cuts: each of the next `k` statements sent in a transaction block (other than the one that ends it)
-   * resets its connection. `match`, when given, limits them to statements whose text it matches. With `then` 'down',
-   * each cut also takes the database away until `up()` (see above).
+   * resets its connection. `match`, when given, limits them to statements whose text it matches. `down`: each cut also
+   * takes the database away until `up()`; `after`: the first `after` statements of a block pass (see above).
    */
-  cutInTransaction(k: number, match?: RegExp, then?: 'down'): void;
-  /** Whether the database is away (since a cut armed with 'down'). */
+  cutInTransaction(k: number, match?: RegExp, options?: { down?: boolean; after?: number }): void;
+  /** Whether the database is away (since a cut armed with `down`). */
   readonly down: boolean;
-  /** Brings the database back after a cut armed with 'down': connections pass again. */
+  /** Brings the database back after a cut armed with `down`: connections pass again. */
   up(): void;
   /** Disarms the cuts not yet made. */
   disarm(): void;
@@ -98,6 +100,7 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
   let armed = 0;
   let match: RegExp | undefined;
   let downAtCut = false;
+  let spare = 0;
   let down = false;
   const cutLog: PgWireCut[] = [];
   const open = new Set<Socket>();
@@ -129,6 +132,7 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     let passthrough = false; // encrypted: forwarded unread from here on
     let awaitingEncryptionAnswer = false; // the backend's next byte is a bare 'S'/'G'/'N'
     let inBlock = false;
+    let executedInBlock = 0; // Q, Bind and FunctionCall messages sent since the block opened
     let pending = 0; // Q and Sync messages sent whose ReadyForQuery has not come back yet
     const parsed = new Map<string, string>(); // statement name -> its SQL text (the unnamed one too)
     let cut = false;
@@ -184,7 +188,8 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
           const text = head(stmt.text);
           const closes = CLOSES.test(text);
           const opens = OPENS.test(text);
-          if (inBlock && !closes && !opens && armed > 0 && (!match || match.test(stmt.text))) {
+          const due = executedInBlock >= spare;
+          if (inBlock && !closes && !opens && armed > 0 && due && (!match || match.test(stmt.text))) {
             armed--;
             cutLog.push({ connection: n, statement: stmt.text.slice(0, 120), at: Date.now() });
             upstream.write(fin.subarray(0, off));
@@ -198,8 +203,11 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
             const name = cString(body, 0).text;
             parsed.set(name, stmt.text);
           }
-          if (opens) inBlock = true;
-          else if (closes) inBlock = false;
+          if (opens) {
+            inBlock = true;
+            executedInBlock = 0;
+          } else if (closes) inBlock = false;
+          else if (inBlock && type !== 0x50) executedInBlock++;
         }
         if (type === 0x51 || type === 0x53 /* Sync */) pending++;
         off += 1 + len;
@@ -273,15 +281,17 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     get down() {
       return down;
     },
-    cutInTransaction(k: number, m?: RegExp, then?: 'down') {
+    cutInTransaction(k: number, m?: RegExp, options?: { down?: boolean; after?: number }) {
       armed += k;
       match = m;
-      downAtCut = then === 'down';
+      downAtCut = options?.down ?? false;
+      spare = options?.after ?? 0;
     },
     disarm() {
       armed = 0;
       match = undefined;
       downAtCut = false;
+      spare = 0;
     },
     up() {
       down = false;

@@ -211,7 +211,7 @@ export const catalog = {
     {
       "id": "HR-F5",
       "kind": "fault",
-      "title": "Reservations cut inside their transaction with PostgreSQL gone at that instant (a protocol proxy resets the first statement sent in a transaction block, then every connection until the answer), one at a time - 201 or 503 / 409 write_conflict, never a 500; sent again 201 (or 200) with the reservation asked for, then 200; after each the nights count every reservation that exists once (one answered on retry took its rooms), the history lists each once",
+      "title": "Reservations cut inside their transaction with PostgreSQL gone at that instant (a protocol proxy resets a statement sent in a transaction block, the first to the fourth by round, then every connection until the answer), one at a time - 201 or 503 / 409 write_conflict, never a 500; sent again 201 (or 200) with the reservation asked for, then 200; after each the nights count every reservation that exists once (one answered on retry took its rooms), the history lists each once",
       "covers": [
         "fault:6"
       ],
