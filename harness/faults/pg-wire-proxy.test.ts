@@ -208,4 +208,30 @@ describe.skipIf(!given && !bin)('PostgreSQL wire proxy (needs TEST_DATABASE_URL 
     },
     timeLimit(30_000),
   );
+
+  it(
+    "at 'commit' drops the COMMIT (rolled back); at 'commit-answer' the COMMIT lands and its answer is lost",
+    async () => {
+      const from = proxy.cuts;
+      proxy.cutInTransaction(1, undefined, { at: 'commit' });
+      const c = await viaProxy();
+      await c.query('BEGIN');
+      await c.query(`INSERT INTO ${table} VALUES ($1)`, ['commit-cut']);
+      await expect(c.query('COMMIT')).rejects.toThrow();
+      await c.end().catch(() => undefined);
+      proxy.cutInTransaction(1, undefined, { at: 'commit-answer', down: true });
+      const d = await viaProxy();
+      await d.query('BEGIN');
+      await d.query(`INSERT INTO ${table} VALUES ($1)`, ['commit-lost']);
+      await expect(d.query('COMMIT')).rejects.toThrow();
+      await d.end().catch(() => undefined);
+      expect(proxy.down).toBe(true);
+      proxy.up();
+      expect(proxy.cuts - from).toBe(2);
+      expect(proxy.cutLog.at(-1)!.statement).toBe('COMMIT (answer lost)');
+      expect(await stored('commit-cut')).toBe(false);
+      expect(await stored('commit-lost')).toBe(true);
+    },
+    timeLimit(30_000),
+  );
 });

@@ -14,7 +14,10 @@
 // is reset at the next message it sends and every new one at once, so what a service does after the cut (a
 // compensating statement, a retry on another connection) cannot reach the server either. `{ after: n }`: the cut
 // spares the first n statements a block executes (a Q, a Bind or a FunctionCall each; a Parse is its Bind's) and
-// lands on the next one, so a check can place it at each point of a transaction.
+// lands on the next one, so a check can place it at each point of a transaction. `{ at: 'commit' }`: the cut lands on
+// the block's COMMIT (or END) instead, which never reaches the server (it rolls back); `{ at: 'commit-answer' }`: the
+// COMMIT reaches the server, and the connection is reset when its answer comes back, unread by the client (the
+// transaction committed; the client cannot know).
 //
 // A connection is "in a transaction block" from a BEGIN / START TRANSACTION it sent (simple query 'Q', or a Parse
 // 'P' of that text, or a Bind 'B' of a statement so parsed) until a COMMIT / END / ROLLBACK / ABORT (not ROLLBACK TO
@@ -54,7 +57,7 @@ export interface PgWireProxy {
    * resets its connection. `match`, when given, limits them to statements whose text it matches. `down`: each cut also
    * takes the database away until `up()`; `after`: the first `after` statements of a block pass (see above).
    */
-  cutInTransaction(k: number, match?: RegExp, options?: { down?: boolean; after?: number }): void;
+  cutInTransaction(k: number, match?: RegExp, options?: CutOptions): void;
   /** Whether the database is away (since a cut armed with `down`). */
   readonly down: boolean;
   /** Brings the database back after a cut armed with `down`: connections pass again. */
@@ -63,6 +66,17 @@ export interface PgWireProxy {
   disarm(): void;
   close(): Promise<void>;
 }
+
+export interface CutOptions {
+  /** The database goes away at the cut, until up(). */
+  down?: boolean;
+  /** Statements a block executes before the cut (a Q, a Bind or a FunctionCall each). */
+  after?: number;
+  /** Where the cut lands: a statement (default), the block's COMMIT, or the COMMIT's answer. */
+  at?: 'statement' | 'commit' | 'commit-answer';
+}
+
+const COMMITS = /^(COMMIT|END)\b/i;
 
 /** The request codes sent in place of a StartupMessage's protocol version (no type byte either). */
 const SSL_REQUEST = 80877103;
@@ -101,6 +115,7 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
   let match: RegExp | undefined;
   let downAtCut = false;
   let spare = 0;
+  let at: CutOptions['at'] = 'statement';
   let down = false;
   const cutLog: PgWireCut[] = [];
   const open = new Set<Socket>();
@@ -136,6 +151,8 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     let pending = 0; // Q and Sync messages sent whose ReadyForQuery has not come back yet
     const parsed = new Map<string, string>(); // statement name -> its SQL text (the unnamed one too)
     let cut = false;
+    let losing = false; // a COMMIT was sent whose answer is to be lost
+    let lost: Buffer = Buffer.alloc(0);
 
     const isStatementStart = (type: number, body: Buffer): { text: string } | null => {
       if (type === 0x51 /* Q */ || type === 0x50 /* P */) {
@@ -188,8 +205,17 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
           const text = head(stmt.text);
           const closes = CLOSES.test(text);
           const opens = OPENS.test(text);
-          const due = executedInBlock >= spare;
-          if (inBlock && !closes && !opens && armed > 0 && due && (!match || match.test(stmt.text))) {
+          const due = executedInBlock >= spare && (!match || match.test(stmt.text));
+          const commits = COMMITS.test(text);
+          if (inBlock && armed > 0 && due && at === 'commit-answer' && commits) {
+            armed--;
+            losing = true; // forwarded below; the connection is reset when the answer comes
+          } else if (
+            inBlock &&
+            armed > 0 &&
+            due &&
+            (at === 'commit' ? commits : at === 'statement' && !closes && !opens)
+          ) {
             armed--;
             cutLog.push({ connection: n, statement: stmt.text.slice(0, 120), at: Date.now() });
             upstream.write(fin.subarray(0, off));
@@ -220,6 +246,23 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     let bin: Buffer = Buffer.alloc(0);
     const onBackend = (chunk: Buffer) => {
       if (cut) return;
+      if (losing) {
+        // Everything before the COMMIT was answered (the client waited for it); this is the COMMIT's answer, dropped
+        // whole; the cut is made at its ReadyForQuery (the server has committed by then).
+        lost = lost.length ? Buffer.concat([lost, chunk]) : chunk;
+        let ready = false;
+        for (let off = 0; lost.length - off >= 5 && !ready; ) {
+          ready = lost[off] === 0x5a; /* Z */
+          off += 1 + lost.readInt32BE(off + 1);
+        }
+        if (!ready) return;
+        cut = true;
+        cutLog.push({ connection: n, statement: 'COMMIT (answer lost)', at: Date.now() });
+        if (downAtCut) down = true;
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
       client.write(chunk);
       if (passthrough) return;
       bin = bin.length ? Buffer.concat([bin, chunk]) : chunk;
@@ -281,17 +324,19 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     get down() {
       return down;
     },
-    cutInTransaction(k: number, m?: RegExp, options?: { down?: boolean; after?: number }) {
+    cutInTransaction(k: number, m?: RegExp, options?: CutOptions) {
       armed += k;
       match = m;
       downAtCut = options?.down ?? false;
       spare = options?.after ?? 0;
+      at = options?.at ?? 'statement';
     },
     disarm() {
       armed = 0;
       match = undefined;
       downAtCut = false;
       spare = 0;
+      at = 'statement';
     },
     up() {
       down = false;
