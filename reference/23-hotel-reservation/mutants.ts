@@ -124,6 +124,18 @@ export const MUTANTS = [
       'the reservationId is claimed on its own, committed before the transaction takes the rooms, and deleted if that fails: a database lost between the two leaves a reservation with no rooms, and the retry answers 200 with it (blind bug pg-key-claimed-before-rooms, PostgreSQL)',
   },
   {
+    name: 'stream-fed-in-transaction',
+    breaks: 'HR-F5',
+    description:
+      'the nights a reservation took are fed to the change stream inside its transaction, before the commit: one whose COMMIT is lost leaves the cache showing rooms nobody reserved (blind bug cache-fed-before-commit, PostgreSQL)',
+  },
+  {
+    name: 'replay-not-refed',
+    breaks: 'HR-F5',
+    description:
+      'a replay no longer feeds its nights to the change stream: a reservation whose COMMIT answer was lost (503) stays out of the cache after the retry answers 200 (blind bug replay-does-not-refeed-cache, PostgreSQL)',
+  },
+  {
     name: 'cache-fast-path-booking',
     breaks: 'HR-F3',
     description:
@@ -258,6 +270,8 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'deadlock-not-retried',
   'refusal-not-rechecked',
   'key-claimed-outside-transaction',
+  'stream-fed-in-transaction',
+  'replay-not-refed',
 ];
 /** Mutants that show only with Redis as the cache (a Redis the harness can make stale). */
 export const NEEDS_REDIS: readonly MutantName[] = [

@@ -219,6 +219,8 @@ export class HotelStore {
    * brings the cache back to the truth. Best effort: the versions keep an older read from winning.
    */
   private async refeedCache(r: Reservation): Promise<void> {
+    // MUTANT replay-not-refed (the blind bug replay-does-not-refeed-cache): a replay leaves the cache as it is.
+    if (this.mutant === 'replay-not-refed') return;
     const lastNight = dateOf(dayNumber(r.endDate) - 1);
     try {
       const rows = await readInventory(this.db, r, [r.startDate, lastNight], '');
