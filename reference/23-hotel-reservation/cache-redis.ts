@@ -44,6 +44,8 @@ export interface RedisInventoryCacheOptions {
   breakerMs?: number;
   /** MUTANT stream-drops-refused: what Redis refused is dropped, not applied once it is back. */
   dropRefused?: boolean;
+  /** MUTANT stream-stalls-after-flush: a change pushed during a successful write waits for the next push. */
+  stallAfterFlush?: boolean;
 }
 
 export class RedisInventoryCache implements InventoryCache {
@@ -76,7 +78,7 @@ export class RedisInventoryCache implements InventoryCache {
     });
     this.redis.defineCommand('hrPutNewer', { lua: PUT_NEWER });
     this.putNewer = (this.redis as unknown as { hrPutNewer: PutNewer }).hrPutNewer.bind(this.redis);
-    this.stream = new ChangeStream((batch) => this.write(batch), o.log, o.dropRefused);
+    this.stream = new ChangeStream((batch) => this.write(batch), o.log, o.dropRefused, o.stallAfterFlush);
   }
 
   /**

@@ -123,6 +123,7 @@ async function openCache(
     withoutRoomType,
     log,
     dropRefused: mutant === 'stream-drops-refused',
+    stallAfterFlush: mutant === 'stream-stalls-after-flush',
   });
   await cache.open();
   return cache;

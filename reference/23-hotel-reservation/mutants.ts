@@ -136,6 +136,12 @@ export const MUTANTS = [
       'a replay no longer feeds its nights to the change stream: a reservation whose COMMIT answer was lost (503) stays out of the cache after the retry answers 200 (blind bug replay-does-not-refeed-cache, PostgreSQL)',
   },
   {
+    name: 'stream-stalls-after-flush',
+    breaks: 'HR-F6',
+    description:
+      'a change pushed while the change stream writes a batch to Redis is not scheduled once the write succeeds: the last changes of a burst wait for the next change (blind bug stream-stalls-after-busy-flush, Redis)',
+  },
+  {
     name: 'cache-fast-path-booking',
     breaks: 'HR-F3',
     description:
@@ -278,6 +284,7 @@ export const NEEDS_REDIS: readonly MutantName[] = [
   'cache-fast-path-booking',
   'stream-drops-refused',
   'refused-on-stale-cache',
+  'stream-stalls-after-flush',
 ];
 
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */

@@ -23,6 +23,7 @@ import { opsConformance } from './ops.ts';
 import { cacheAfterInventoryChange } from './ops-cache.ts';
 import { inventoryChangesInterleaved } from './ops-interleaved.ts';
 import { duplicatesAtOnce, modelSequence, raceForLastRooms } from './properties.ts';
+import { slowCacheBursts } from './slow-cache.ts';
 import { staleCache } from './stale-cache.ts';
 import { reservationsCutMidTransaction } from './tx-cuts.ts';
 
@@ -49,6 +50,7 @@ export const hotelReservation: ChapterModule<CheckId> = {
     'HR-F3': staleCache,
     'HR-F4': nightsLockedInTwoOrders,
     'HR-F5': reservationsCutMidTransaction,
+    'HR-F6': slowCacheBursts,
   },
   // These live in the PostgreSQL store or the Redis cache: they show only with the real one to take away.
   mutants: MUTANTS.map((m) =>
@@ -72,7 +74,10 @@ export const hotelReservation: ChapterModule<CheckId> = {
       name: 'memory-cache',
       description: 'CACHE=memory: the inventory cache in process even where REDIS_URL is given',
       env: { CACHE: 'memory' },
-      notApplicable: { 'HR-F3': 'the cache is inside the process: there is no Redis to make stale' },
+      notApplicable: {
+        'HR-F3': 'the cache is inside the process: there is no Redis to make stale',
+        'HR-F6': 'the cache is inside the process: there is no Redis to slow',
+      },
     },
     // With real services configured (`mutate --real-deps`), the embedded SQLite store the default then leaves unrun.
     {
@@ -85,6 +90,7 @@ export const hotelReservation: ChapterModule<CheckId> = {
         'HR-F4':
           'no PostgreSQL: the embedded SQLite store takes its one write lock per transaction, so nothing deadlocks',
         'HR-F3': 'the cache is inside the process: there is no Redis to make stale',
+        'HR-F6': 'the cache is inside the process: there is no Redis to slow',
       },
     },
   ],

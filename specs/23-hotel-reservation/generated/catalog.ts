@@ -17,7 +17,8 @@ export const checkIds = [
   "HR-F2",
   "HR-F3",
   "HR-F4",
-  "HR-F5"
+  "HR-F5",
+  "HR-F6"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -218,6 +219,18 @@ export const catalog = {
       "needs": [
         "process-control",
         "dependency:database"
+      ]
+    },
+    {
+      "id": "HR-F6",
+      "kind": "fault",
+      "title": "A slow cache (every Redis reply held 60 ms) under bursts of reservations from 4 clients at once - after each burst, with nothing changing any more, availability of the cached nights comes to count every reservation and stays so (within the 1 s lag plus the replies held, scaled); a change that came while a write to the cache was in flight does not wait for a next change",
+      "covers": [
+        "fault:7"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis"
       ]
     }
   ],
