@@ -224,7 +224,7 @@ export const catalog = {
     {
       "id": "HR-F6",
       "kind": "fault",
-      "title": "A slow cache (every Redis reply held 60 ms) under bursts of reservations from 4 clients at once - after each burst, with nothing changing any more, availability of the cached nights comes to count every reservation and stays so (within the 1 s lag plus the replies held, scaled); a change that came while a write to the cache was in flight does not wait for a next change",
+      "title": "A slow cache (every Redis reply held 25 ms) under bursts of reservations from 4 clients at once - after each burst, with nothing changing any more, availability of the cached nights comes to count every reservation for 2.5 s in a row, beginning within 3 s (scaled); a change that came while a write to the cache was in flight does not wait for a next change",
       "covers": [
         "fault:7"
       ],
