@@ -102,6 +102,7 @@ async function survivesCuts(ctx: CheckContext, proxy: PgWireProxy): Promise<void
   const made: NewReservation[] = [];
   const firsts: Record<string, number> = {};
   let bitten = 0;
+  let notSentAgain = 0;
   let i = 0;
   for (; bitten < ROUNDS && i < MAX_ROUNDS; i++) {
     ctx.throwIfStopped();
@@ -138,8 +139,9 @@ async function survivesCuts(ctx: CheckContext, proxy: PgWireProxy): Promise<void
     if (bit) bitten++;
 
     // The database is back: the same request until it is decided, then once more; or, abandoned, read.
-    const then =
-      abandon && first.status !== 201 ? await readBack(ctx, api, body) : await sendAgain(ctx, api, body, first);
+    const readOnly = abandon && first.status !== 201;
+    if (readOnly) notSentAgain++;
+    const then = readOnly ? await readBack(ctx, api, body) : await sendAgain(ctx, api, body, first);
     if (then.exists) {
       made.push(body);
       for (const d of nightsOf(body.startDate, body.endDate)) expected.set(d, (expected.get(d) ?? 0) + body.roomCount);
@@ -156,6 +158,7 @@ async function survivesCuts(ctx: CheckContext, proxy: PgWireProxy): Promise<void
     );
   }
   ctx.evidence.rounds = i;
+  ctx.evidence.notSentAgain = notSentAgain;
   ctx.evidence.transactionsCut = proxy.cuts;
   ctx.evidence.firstAnswers = firsts;
   ctx.evidence.cutStatements = [...new Set(proxy.cutLog.map((c) => c.statement.slice(0, 60)))].slice(0, 6);
