@@ -23,7 +23,6 @@ import {
   nightsOf,
   type Reservation,
   type ReservationList,
-  type RoomType,
   reservedDiffers,
   uniqueId,
 } from './api.ts';
