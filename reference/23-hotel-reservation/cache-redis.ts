@@ -46,6 +46,8 @@ export interface RedisInventoryCacheOptions {
   dropRefused?: boolean;
   /** MUTANT stream-stalls-after-flush: a change pushed during a successful write waits for the next push. */
   stallAfterFlush?: boolean;
+  /** MUTANT redis-namespace-kept: the namespace is not emptied at start (a predecessor's entries stay). */
+  keepNamespace?: boolean;
 }
 
 export class RedisInventoryCache implements InventoryCache {
@@ -95,6 +97,7 @@ export class RedisInventoryCache implements InventoryCache {
       this.markDown('not reachable at startup');
       return;
     }
+    if (this.o.keepNamespace) return;
     // On a connection of its own, without the 250 ms bound a big namespace could pass.
     const admin = this.redis.duplicate({ commandTimeout: 10_000 });
     try {

@@ -124,6 +124,7 @@ async function openCache(
     log,
     dropRefused: mutant === 'stream-drops-refused',
     stallAfterFlush: mutant === 'stream-stalls-after-flush',
+    keepNamespace: mutant === 'redis-namespace-kept',
   });
   await cache.open();
   return cache;

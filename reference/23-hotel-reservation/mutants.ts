@@ -142,6 +142,12 @@ export const MUTANTS = [
       'a change pushed while the change stream writes a batch to Redis is not scheduled once the write succeeds: the last changes of a burst wait for the next change (blind bug stream-stalls-after-busy-flush, Redis)',
   },
   {
+    name: 'redis-namespace-kept',
+    breaks: 'HR-F7',
+    description:
+      'the Redis namespace is not emptied at start: changes a killed predecessor had not written yet stay missing, and those nights show their old numbers (blind bug redis-namespace-kept-at-start, Redis)',
+  },
+  {
     name: 'cache-fast-path-booking',
     breaks: 'HR-F3',
     description:
@@ -285,6 +291,7 @@ export const NEEDS_REDIS: readonly MutantName[] = [
   'stream-drops-refused',
   'refused-on-stale-cache',
   'stream-stalls-after-flush',
+  'redis-namespace-kept',
 ];
 
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */

@@ -40,7 +40,7 @@ const base = {
 /** The checks whose outcome the store and its concurrency strategy decide. */
 const storeBound = ['HR-C4', 'HR-C5', 'HR-C6', 'HR-I2', 'HR-I3', 'HR-I4', 'HR-I5', 'HR-F1'];
 /** The checks that need the real PostgreSQL and Redis (the servers themselves are restarted, paused, proxied). */
-const onRealOnly = ['HR-F2', 'HR-F3', 'HR-F4', 'HR-F5', 'HR-F6'];
+const onRealOnly = ['HR-F2', 'HR-F3', 'HR-F4', 'HR-F5', 'HR-F6', 'HR-F7'];
 
 /** Runs fn with SDGRADE_HR_CONCURRENCY set (the manifest passes it to the reference as CONCURRENCY). */
 async function withStrategy<T>(strategy: string, fn: () => Promise<T>): Promise<T> {

@@ -9,6 +9,7 @@ import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { staffHeaders } from './api.ts';
 import { benchHotelReservation } from './bench.ts';
+import { cacheAfterKill } from './cache-after-kill.ts';
 import {
   availabilityConformance,
   hotelConformance,
@@ -51,6 +52,7 @@ export const hotelReservation: ChapterModule<CheckId> = {
     'HR-F4': nightsLockedInTwoOrders,
     'HR-F5': reservationsCutMidTransaction,
     'HR-F6': slowCacheBursts,
+    'HR-F7': cacheAfterKill,
   },
   // These live in the PostgreSQL store or the Redis cache: they show only with the real one to take away.
   mutants: MUTANTS.map((m) =>
@@ -77,6 +79,7 @@ export const hotelReservation: ChapterModule<CheckId> = {
       notApplicable: {
         'HR-F3': 'the cache is inside the process: there is no Redis to make stale',
         'HR-F6': 'the cache is inside the process: there is no Redis to slow',
+        'HR-F7': 'the cache is inside the process: it is emptied with the process',
       },
     },
     // With real services configured (`mutate --real-deps`), the embedded SQLite store the default then leaves unrun.
@@ -91,6 +94,7 @@ export const hotelReservation: ChapterModule<CheckId> = {
           'no PostgreSQL: the embedded SQLite store takes its one write lock per transaction, so nothing deadlocks',
         'HR-F3': 'the cache is inside the process: there is no Redis to make stale',
         'HR-F6': 'the cache is inside the process: there is no Redis to slow',
+        'HR-F7': 'the cache is inside the process: it is emptied with the process',
       },
     },
   ],

@@ -18,7 +18,8 @@ export const checkIds = [
   "HR-F3",
   "HR-F4",
   "HR-F5",
-  "HR-F6"
+  "HR-F6",
+  "HR-F7"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -227,6 +228,18 @@ export const catalog = {
       "title": "A slow cache (every Redis reply held 25 ms) under bursts of reservations from 4 clients at once - after each burst, with nothing changing any more, availability of the cached nights comes to count every reservation for 2.5 s in a row, beginning within 3 s (scaled); a change that came while a write to the cache was in flight does not wait for a next change",
       "covers": [
         "fault:7"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis"
+      ]
+    },
+    {
+      "id": "HR-F7",
+      "kind": "fault",
+      "title": "kill -9 of the service while its changes cannot reach the cache (Redis paused, reservations made, the service killed, Redis resumed, the service started) - with nothing changing since, availability of the nights (cached before) comes to count every reservation and stays so (1.5 s in a row, beginning within 3 s scaled)",
+      "covers": [
+        "fault:8"
       ],
       "needs": [
         "process-control",
