@@ -200,4 +200,79 @@ describe.skipIf(!given && !bin)('PostgreSQL wire proxy (needs TEST_DATABASE_URL 
     },
     timeLimit(30_000),
   );
+
+  it(
+    'with down, takes the database away at the cut until up(): statements on other connections and new connections fail',
+    async () => {
+      const from = proxy.cuts;
+      const idle = await viaProxy(); // connected before the cut, used after it
+      proxy.cutInTransaction(1, undefined, { down: true });
+      const c = await viaProxy();
+      await c.query('BEGIN');
+      await expect(c.query(`INSERT INTO ${table} VALUES ($1)`, ['down-cut'])).rejects.toThrow();
+      await c.end().catch(() => undefined);
+      expect(proxy.down).toBe(true);
+      // Outside a transaction too: the compensating statement a store might send after the cut does not land.
+      await expect(idle.query(`INSERT INTO ${table} VALUES ($1)`, ['down-idle'])).rejects.toThrow();
+      await idle.end().catch(() => undefined);
+      await expect(viaProxy()).rejects.toThrow();
+      proxy.up();
+      expect(proxy.down).toBe(false);
+      const again = await viaProxy();
+      await again.query('BEGIN');
+      await again.query(`INSERT INTO ${table} VALUES ($1)`, ['up-again']);
+      await again.query('COMMIT');
+      await again.end();
+      expect(proxy.cuts - from).toBe(1);
+      expect(await stored('down-cut')).toBe(false);
+      expect(await stored('down-idle')).toBe(false);
+      expect(await stored('up-again')).toBe(true);
+    },
+    timeLimit(30_000),
+  );
+
+  it(
+    'with after: n, spares the first n statements a block executes (parsed or simple) and cuts the next',
+    async () => {
+      const from = proxy.cuts;
+      proxy.cutInTransaction(1, undefined, { after: 2 });
+      const c = await viaProxy();
+      await c.query('BEGIN');
+      await c.query(`INSERT INTO ${table} VALUES ($1)`, ['after-1']); // Parse + Bind: one statement
+      await c.query(`INSERT INTO ${table} VALUES ('after-2')`);
+      await expect(c.query(`INSERT INTO ${table} VALUES ($1)`, ['after-3'])).rejects.toThrow();
+      await c.end().catch(() => undefined);
+      expect(proxy.cuts - from).toBe(1);
+      expect(proxy.cutLog.at(-1)!.statement).toMatch(/^INSERT INTO/);
+      expect(await stored('after-1')).toBe(false); // rolled back with the block
+      expect(await stored('after-3')).toBe(false);
+    },
+    timeLimit(30_000),
+  );
+
+  it(
+    "at 'commit' drops the COMMIT (rolled back); at 'commit-answer' the COMMIT lands and its answer is lost",
+    async () => {
+      const from = proxy.cuts;
+      proxy.cutInTransaction(1, undefined, { at: 'commit' });
+      const c = await viaProxy();
+      await c.query('BEGIN');
+      await c.query(`INSERT INTO ${table} VALUES ($1)`, ['commit-cut']);
+      await expect(c.query('COMMIT')).rejects.toThrow();
+      await c.end().catch(() => undefined);
+      proxy.cutInTransaction(1, undefined, { at: 'commit-answer', down: true });
+      const d = await viaProxy();
+      await d.query('BEGIN');
+      await d.query(`INSERT INTO ${table} VALUES ($1)`, ['commit-lost']);
+      await expect(d.query('COMMIT')).rejects.toThrow();
+      await d.end().catch(() => undefined);
+      expect(proxy.down).toBe(true);
+      proxy.up();
+      expect(proxy.cuts - from).toBe(2);
+      expect(proxy.cutLog.at(-1)!.statement).toBe('COMMIT (answer lost)');
+      expect(await stored('commit-cut')).toBe(false);
+      expect(await stored('commit-lost')).toBe(true);
+    },
+    timeLimit(30_000),
+  );
 });

@@ -10,6 +10,15 @@
 //   proxy.cutInTransaction(60);  ...  proxy.cuts  // how many were cut so far
 //   await proxy.close();
 //
+// `cutInTransaction(k, match, { down: true })`: the database also goes away at the cut, until `up()`: every connection
+// is reset at the next message it sends and every new one at once, so what a service does after the cut (a
+// compensating statement, a retry on another connection) cannot reach the server either. `{ after: n }`: the cut
+// spares the first n statements a block executes (a Q, a Bind or a FunctionCall each; a Parse is its Bind's) and
+// lands on the next one, so a check can place it at each point of a transaction. `{ at: 'commit' }`: the cut lands on
+// the block's COMMIT (or END) instead, which never reaches the server (it rolls back); `{ at: 'commit-answer' }`: the
+// COMMIT reaches the server, and the connection is reset when its answer comes back, unread by the client (the
+// transaction committed; the client cannot know).
+//
 // A connection is "in a transaction block" from a BEGIN / START TRANSACTION it sent (simple query 'Q', or a Parse
 // 'P' of that text, or a Bind 'B' of a statement so parsed) until a COMMIT / END / ROLLBACK / ABORT (not ROLLBACK TO
 // SAVEPOINT) or PREPARE TRANSACTION; and whenever all it sent has been answered, the server's own word in
@@ -51,9 +60,14 @@ export interface PgWireProxy {
   readonly cutLog: readonly PgWireCut[];
   /**
    * Arms `k` more cuts: each of the next `k` statements sent in a transaction block (other than the one that ends it)
-   * resets its connection. `match`, when given, limits them to statements whose text it matches.
+   * resets its connection. `match`, when given, limits them to statements whose text it matches. `down`: each cut also
+   * takes the database away until `up()`; `after`: the first `after` statements of a block pass (see above).
    */
-  cutInTransaction(k: number, match?: RegExp): void;
+  cutInTransaction(k: number, match?: RegExp, options?: CutOptions): void;
+  /** Whether the database is away (since a cut armed with `down`). */
+  readonly down: boolean;
+  /** Brings the database back after a cut armed with `down`: connections pass again. */
+  up(): void;
   /** Disarms the cuts not yet made. */
   disarm(): void;
   /** Holds the commit of the next statement whose text matches `match` (one hold armed at a time). */
@@ -66,6 +80,17 @@ export interface PgWireProxy {
   releaseHolds(): void;
   close(): Promise<void>;
 }
+
+export interface CutOptions {
+  /** The database goes away at the cut, until up(). */
+  down?: boolean;
+  /** Statements a block executes before the cut (a Q, a Bind or a FunctionCall each). */
+  after?: number;
+  /** Where the cut lands: a statement (default), the block's COMMIT, or the COMMIT's answer. */
+  at?: 'statement' | 'commit' | 'commit-answer';
+}
+
+const COMMITS = /^(COMMIT|END)\b/i;
 
 /** The request codes sent in place of a StartupMessage's protocol version (no type byte either). */
 const SSL_REQUEST = 80877103;
@@ -105,11 +130,20 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
   let holdMatch: RegExp | undefined;
   let unholdable = 0;
   const holds = new Set<() => void>();
+  let downAtCut = false;
+  let spare = 0;
+  let at: CutOptions['at'] = 'statement';
+  let down = false;
   const cutLog: PgWireCut[] = [];
   const open = new Set<Socket>();
 
   const server: Server = createServer((client) => {
     const n = ++connections;
+    if (down) {
+      client.on('error', () => {});
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = createConnection({ host: upHost, port: upPort });
     open.add(client);
     open.add(upstream);
@@ -132,6 +166,7 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     let passthrough = false; // encrypted: forwarded unread from here on
     let awaitingEncryptionAnswer = false; // the backend's next byte is a bare 'S'/'G'/'N'
     let inBlock = false;
+    let executedInBlock = 0; // Q, Bind and FunctionCall messages sent since the block opened
     let pending = 0; // Q and Sync messages sent whose ReadyForQuery has not come back yet
     const parsed = new Map<string, string>(); // statement name -> its SQL text (the unnamed one too)
     let cut = false;
@@ -139,6 +174,8 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     // is held back, with everything after it, until released.
     let holdAt: 'sync' | 'end' | null = null;
     let holding = false;
+    let losing = false; // a COMMIT was sent whose answer is to be lost
+    let lost: Buffer = Buffer.alloc(0);
 
     const isStatementStart = (type: number, body: Buffer): { text: string } | null => {
       if (type === 0x51 /* Q */ || type === 0x50 /* P */) {
@@ -156,6 +193,12 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
 
     const onFrontend = (chunk: Buffer) => {
       if (cut) return;
+      if (down) {
+        cut = true;
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
       if (passthrough) {
         upstream.write(chunk);
         return;
@@ -210,11 +253,22 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
         if (stmt) {
           const closes = CLOSES.test(text);
           const opens = OPENS.test(text);
-          if (inBlock && !closes && !opens && armed > 0 && (!match || match.test(stmt.text))) {
+          const due = executedInBlock >= spare && (!match || match.test(stmt.text));
+          const commits = COMMITS.test(text);
+          if (inBlock && armed > 0 && due && at === 'commit-answer' && commits) {
+            armed--;
+            losing = true; // forwarded below; the connection is reset when the answer comes
+          } else if (
+            inBlock &&
+            armed > 0 &&
+            due &&
+            (at === 'commit' ? commits : at === 'statement' && !closes && !opens)
+          ) {
             armed--;
             cutLog.push({ connection: n, statement: stmt.text.slice(0, 120), at: Date.now() });
             upstream.write(fin.subarray(0, off));
             cut = true;
+            if (downAtCut) down = true;
             client.resetAndDestroy();
             upstream.destroy();
             return;
@@ -223,8 +277,11 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
             const name = cString(body, 0).text;
             parsed.set(name, stmt.text);
           }
-          if (opens) inBlock = true;
-          else if (closes) inBlock = false;
+          if (opens) {
+            inBlock = true;
+            executedInBlock = 0;
+          } else if (closes) inBlock = false;
+          else if (inBlock && type !== 0x50) executedInBlock++;
         }
         if (type === 0x51 || type === 0x53 /* Sync */) pending++;
         off += 1 + len;
@@ -237,6 +294,23 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     let bin: Buffer = Buffer.alloc(0);
     const onBackend = (chunk: Buffer) => {
       if (cut) return;
+      if (losing) {
+        // Everything before the COMMIT was answered (the client waited for it); this is the COMMIT's answer, dropped
+        // whole; the cut is made at its ReadyForQuery (the server has committed by then).
+        lost = lost.length ? Buffer.concat([lost, chunk]) : chunk;
+        let ready = false;
+        for (let off = 0; lost.length - off >= 5 && !ready; ) {
+          ready = lost[off] === 0x5a; /* Z */
+          off += 1 + lost.readInt32BE(off + 1);
+        }
+        if (!ready) return;
+        cut = true;
+        cutLog.push({ connection: n, statement: 'COMMIT (answer lost)', at: Date.now() });
+        if (downAtCut) down = true;
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
       client.write(chunk);
       if (passthrough) return;
       bin = bin.length ? Buffer.concat([bin, chunk]) : chunk;
@@ -295,13 +369,25 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
       return armed;
     },
     cutLog,
-    cutInTransaction(k: number, m?: RegExp) {
+    get down() {
+      return down;
+    },
+    cutInTransaction(k: number, m?: RegExp, options?: CutOptions) {
       armed += k;
       match = m;
+      downAtCut = options?.down ?? false;
+      spare = options?.after ?? 0;
+      at = options?.at ?? 'statement';
     },
     disarm() {
       armed = 0;
       match = undefined;
+      downAtCut = false;
+      spare = 0;
+      at = 'statement';
+    },
+    up() {
+      down = false;
     },
     holdCommit(m: RegExp) {
       holdMatch = m;

@@ -44,6 +44,10 @@ export interface RedisInventoryCacheOptions {
   breakerMs?: number;
   /** MUTANT stream-drops-refused: what Redis refused is dropped, not applied once it is back. */
   dropRefused?: boolean;
+  /** MUTANT stream-stalls-after-flush: a change pushed during a successful write waits for the next push. */
+  stallAfterFlush?: boolean;
+  /** MUTANT redis-namespace-kept: the namespace is not emptied at start (a predecessor's entries stay). */
+  keepNamespace?: boolean;
 }
 
 export class RedisInventoryCache implements InventoryCache {
@@ -76,7 +80,7 @@ export class RedisInventoryCache implements InventoryCache {
     });
     this.redis.defineCommand('hrPutNewer', { lua: PUT_NEWER });
     this.putNewer = (this.redis as unknown as { hrPutNewer: PutNewer }).hrPutNewer.bind(this.redis);
-    this.stream = new ChangeStream((batch) => this.write(batch), o.log, o.dropRefused);
+    this.stream = new ChangeStream((batch) => this.write(batch), o.log, o.dropRefused, o.stallAfterFlush);
   }
 
   /**
@@ -93,6 +97,7 @@ export class RedisInventoryCache implements InventoryCache {
       this.markDown('not reachable at startup');
       return;
     }
+    if (this.o.keepNamespace) return;
     // On a connection of its own, without the 250 ms bound a big namespace could pass.
     const admin = this.redis.duplicate({ commandTimeout: 10_000 });
     try {

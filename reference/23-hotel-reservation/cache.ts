@@ -62,6 +62,11 @@ export class ChangeStream {
     private readonly log: (m: string) => void = () => {},
     /** MUTANT stream-drops-refused: a batch the cache refused is dropped, not tried again. */
     private readonly dropRefused = false,
+    /**
+     * MUTANT stream-stalls-after-flush (the blind bug stream-stalls-after-busy-flush): what was pushed while a batch
+     * was being written waits for the next push once the write succeeded.
+     */
+    private readonly stallAfterFlush = false,
   ) {}
 
   push(change: InventoryChange): void {
@@ -107,7 +112,7 @@ export class ChangeStream {
     } finally {
       this.flushing = false;
     }
-    if (this.pending.length > 0) this.schedule(next);
+    if (this.pending.length > 0 && !(this.stallAfterFlush && next === STREAM_POLL_MS)) this.schedule(next);
   }
 
   close(): void {

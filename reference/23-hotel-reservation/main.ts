@@ -123,6 +123,8 @@ async function openCache(
     withoutRoomType,
     log,
     dropRefused: mutant === 'stream-drops-refused',
+    stallAfterFlush: mutant === 'stream-stalls-after-flush',
+    keepNamespace: mutant === 'redis-namespace-kept',
   });
   await cache.open();
   return cache;

@@ -118,6 +118,36 @@ export const MUTANTS = [
       'a cancellation turns the status on its own and gives the rooms back in a second step: a database lost in between keeps them taken for good (blind bug)',
   },
   {
+    name: 'key-claimed-outside-transaction',
+    breaks: 'HR-F5',
+    description:
+      'the reservationId is claimed on its own, committed before the transaction takes the rooms, and deleted if that fails: a database lost between the two leaves a reservation with no rooms, and the retry answers 200 with it (blind bug pg-key-claimed-before-rooms, PostgreSQL)',
+  },
+  {
+    name: 'stream-fed-in-transaction',
+    breaks: 'HR-F5',
+    description:
+      'the nights a reservation took are fed to the change stream inside its transaction, before the commit: one whose COMMIT is lost leaves the cache showing rooms nobody reserved (blind bug cache-fed-before-commit, PostgreSQL)',
+  },
+  {
+    name: 'replay-not-refed',
+    breaks: 'HR-F5',
+    description:
+      'a replay no longer feeds its nights to the change stream: a reservation whose COMMIT answer was lost (503) stays out of the cache after the retry answers 200 (blind bug replay-does-not-refeed-cache, PostgreSQL)',
+  },
+  {
+    name: 'stream-stalls-after-flush',
+    breaks: 'HR-F6',
+    description:
+      'a change pushed while the change stream writes a batch to Redis is not scheduled once the write succeeds: the last changes of a burst wait for the next change (blind bug stream-stalls-after-busy-flush, Redis)',
+  },
+  {
+    name: 'redis-namespace-kept',
+    breaks: 'HR-F7',
+    description:
+      'the Redis namespace is not emptied at start: changes a killed predecessor had not written yet stay missing, and those nights show their old numbers (blind bug redis-namespace-kept-at-start, Redis)',
+  },
+  {
     name: 'cache-fast-path-booking',
     breaks: 'HR-F3',
     description:
@@ -251,12 +281,17 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'cancel-outside-transaction',
   'deadlock-not-retried',
   'refusal-not-rechecked',
+  'key-claimed-outside-transaction',
+  'stream-fed-in-transaction',
+  'replay-not-refed',
 ];
 /** Mutants that show only with Redis as the cache (a Redis the harness can make stale). */
 export const NEEDS_REDIS: readonly MutantName[] = [
   'cache-fast-path-booking',
   'stream-drops-refused',
   'refused-on-stale-cache',
+  'stream-stalls-after-flush',
+  'redis-namespace-kept',
 ];
 
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */

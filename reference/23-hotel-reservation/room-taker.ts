@@ -3,7 +3,7 @@
 import type { CachedNight, InventoryCache } from './cache.ts';
 import { constraintTaker } from './constraint-taker.ts';
 import type { Sql } from './db.ts';
-import { fitsFor, type InventoryRow } from './inventory.ts';
+import { cachedOf, fitsFor, type InventoryRow } from './inventory.ts';
 import type { RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
 import { optimisticTaker } from './optimistic-taker.ts';
@@ -36,6 +36,27 @@ export interface RoomTaker {
 
 /** lock is what the pessimistic strategy's read adds: ' FOR UPDATE' on PostgreSQL, '' on SQLite. */
 export function roomTakerFor(
+  strategy: Strategy,
+  lock: string,
+  cache: InventoryCache,
+  mutant: MutantName | undefined,
+): RoomTaker {
+  const taker = strategyTaker(strategy, lock, cache, mutant);
+  if (mutant !== 'stream-fed-in-transaction') return taker;
+  // MUTANT stream-fed-in-transaction (the blind bug cache-fed-before-commit): the nights the rooms were taken on are
+  // handed to the change stream inside the transaction, before it commits; one that then rolls back (a connection
+  // lost at its COMMIT) leaves the cache showing rooms nobody reserved.
+  return {
+    ...taker,
+    async take(sql, rt, nights, n, readFirst) {
+      const rows = await taker.take(sql, rt, nights, n, readFirst);
+      cache.changed({ hotelId: rt.hotelId, roomTypeId: rt.roomTypeId, rows: rows.map(cachedOf) });
+      return rows;
+    },
+  };
+}
+
+function strategyTaker(
   strategy: Strategy,
   lock: string,
   cache: InventoryCache,

@@ -4,44 +4,19 @@
 import { randomBytes } from 'node:crypto';
 import { ProblemError } from '../kit/problem.ts';
 import type { CachedNight, InventoryCache } from './cache.ts';
+import { OutsideClaims } from './claim-outside.ts';
 import { dateOf, dayNumber, nightsOf } from './dates.ts';
 import { type Db, isCheckViolation, isUniqueViolation, type Sql } from './db.ts';
-import { bookableNights, ensureNights, insertNights, lockClauses, roomTypeGone } from './hotel-admin.ts';
+import { bookableNights, insertNights, lockClauses, roomTypeGone } from './hotel-admin.ts';
 import { availableOf, cachedOf, fits, type InventoryRow, readInventory, unavailableRooms } from './inventory.ts';
 import type { Hotel, NewReservation, Night, Reservation, RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
+import { MissingNights, makeNights } from './nights-ahead.ts';
 import { StaleVersion } from './optimistic-taker.ts';
+import { type ReservationRow, toReservation } from './reservation-row.ts';
 import { type RoomTaker, roomTakerFor, type Strategy } from './room-taker.ts';
 
-interface ReservationRow {
-  reservation_id: string;
-  hotel_id: string;
-  room_type_id: string;
-  guest_id: string;
-  start_date: string;
-  end_date: string;
-  room_count: number;
-  status: 'confirmed' | 'cancelled';
-  total_minor: number;
-  currency: string;
-  created_at: string;
-}
-
 const newId = (prefix: string) => `${prefix}-${randomBytes(8).toString('hex')}`;
-
-const toReservation = (r: ReservationRow): Reservation => ({
-  reservationId: r.reservation_id,
-  hotelId: r.hotel_id,
-  roomTypeId: r.room_type_id,
-  roomCount: Number(r.room_count),
-  startDate: r.start_date,
-  endDate: r.end_date,
-  guestId: r.guest_id,
-  status: r.status,
-  totalMinor: Number(r.total_minor),
-  currency: r.currency,
-  createdAt: r.created_at,
-});
 
 const sameRequest = (a: Reservation, b: NewReservation, ignoreGuest = false) =>
   a.hotelId === b.hotelId &&
@@ -51,12 +26,10 @@ const sameRequest = (a: Reservation, b: NewReservation, ignoreGuest = false) =>
   a.endDate === b.endDate &&
   (ignoreGuest || a.guestId === b.guestId);
 
-/** Thrown inside a reservation's transaction when a night has no row yet: roll back, make it, run again. */
-class MissingNights extends Error {}
-
 export class HotelStore {
   private readonly taker: RoomTaker;
   private readonly mutant: MutantName | undefined;
+  private readonly outside: OutsideClaims;
 
   constructor(
     private readonly db: Db,
@@ -70,6 +43,7 @@ export class HotelStore {
     this.mutant = mutant === 'key-not-rechecked-in-transaction' ? 'idempotency-key-not-unique' : mutant;
     // The store's one lock clause serves the pessimistic read and cancel alike.
     this.taker = roomTakerFor(strategy, this.forUpdate, cache, mutant);
+    this.outside = new OutsideClaims(db, mutant === 'key-claimed-outside-transaction');
   }
 
   /** PostgreSQL locks the rows it reads; SQLite's transaction already holds the one write lock (BEGIN IMMEDIATE). */
@@ -245,6 +219,8 @@ export class HotelStore {
    * brings the cache back to the truth. Best effort: the versions keep an older read from winning.
    */
   private async refeedCache(r: Reservation): Promise<void> {
+    // MUTANT replay-not-refed (the blind bug replay-does-not-refeed-cache): a replay leaves the cache as it is.
+    if (this.mutant === 'replay-not-refed') return;
     const lastNight = dateOf(dayNumber(r.endDate) - 1);
     try {
       const rows = await readInventory(this.db, r, [r.startDate, lastNight], '');
@@ -361,7 +337,9 @@ export class HotelStore {
    * Inserts the reservation; with onConflict, as a claim of its reservationId that yields to one already made or being
    * made (false then: PostgreSQL waits for that transaction to end, and the key is the other copy's).
    */
-  private async claim(sql: Sql, reservation: Reservation, onConflict: boolean): Promise<boolean> {
+  private async claim(tx: Sql, reservation: Reservation, onConflict: boolean): Promise<boolean> {
+    // MUTANT key-claimed-outside-transaction: the claim on a connection of its own (claim-outside.ts).
+    const sql = this.outside.sqlFor(tx, onConflict);
     const inserted = await sql.run(
       `INSERT INTO reservation (reservation_id, hotel_id, room_type_id, guest_id, start_date, end_date, room_count,
          status, total_minor, currency, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -380,6 +358,7 @@ export class HotelStore {
         reservation.createdAt,
       ],
     );
+    this.outside.made(sql, reservation.reservationId, inserted === 1);
     return inserted === 1;
   }
 
@@ -390,21 +369,20 @@ export class HotelStore {
     return existing;
   }
 
-  /**
-   * The nights the daily job has not made yet (or ever, under MUTANT night-made-with-stale-inventory, which makes no
-   * night ahead), made in their own transaction before the reservation runs again.
-   */
+  /** The nights the daily job has not made yet, made in their own transaction before the reservation runs again. */
   private async makeNights(r: NewReservation, nights: readonly string[]): Promise<void> {
     const rt = await this.roomType(r.hotelId, r.roomTypeId);
-    // The inventory is the room type's as it is when the row is made (an ops change may have come since rt was read).
-    await ensureNights(this.db, rt, nights, this.mutant === 'night-made-with-stale-inventory');
+    await makeNights(this.db, rt, nights, this.mutant === 'night-made-with-stale-inventory');
   }
 
   /** Reserves, or answers a replay; a 404 or 422 is looked up as a replay first (see madeBefore). */
   async reserveOrReplay(r: NewReservation): Promise<{ created: boolean; reservation: Reservation }> {
     try {
-      return await this.reserve(r);
+      const done = await this.reserve(r);
+      this.outside.kept(r.reservationId);
+      return done;
     } catch (e) {
+      await this.outside.giveBack(r.reservationId);
       const made = await this.madeBefore(e, r.reservationId);
       if (made) return await this.replay(made, r);
       throw e;

@@ -39,8 +39,8 @@ const base = {
 
 /** The checks whose outcome the store and its concurrency strategy decide. */
 const storeBound = ['HR-C4', 'HR-C5', 'HR-C6', 'HR-I2', 'HR-I3', 'HR-I4', 'HR-I5', 'HR-F1'];
-/** The checks that need the real PostgreSQL and Redis (the servers themselves are restarted, paused). */
-const onRealOnly = ['HR-F2', 'HR-F3', 'HR-F4'];
+/** The checks that need the real PostgreSQL and Redis (the servers themselves are restarted, paused, proxied). */
+const onRealOnly = ['HR-F2', 'HR-F3', 'HR-F4', 'HR-F5', 'HR-F6', 'HR-F7'];
 
 /** Runs fn with SDGRADE_HR_CONCURRENCY set (the manifest passes it to the reference as CONCURRENCY). */
 async function withStrategy<T>(strategy: string, fn: () => Promise<T>): Promise<T> {
@@ -118,6 +118,10 @@ describe('23-hotel-reservation reference', () => {
         expect((f2.statusesDuringFault as Record<string, number>)['503 unavailable']).toBeGreaterThan(0);
         // The stale cache bit: a search showed rooms the database no longer had (and every booking was refused).
         expect(r.checks.find((c) => c.id === 'HR-F3')!.evidence!.staleNightsShown as number).toBeGreaterThan(0);
+        // The cuts bit: every round's transaction was cut (one per round), and Redis's replies were held.
+        const f5 = r.checks.find((c) => c.id === 'HR-F5')!.evidence!;
+        expect(f5.transactionsCut as number).toBeGreaterThanOrEqual(12);
+        expect(r.checks.find((c) => c.id === 'HR-F6')!.evidence!.repliesHeld as number).toBeGreaterThan(0);
         // The deadlock bit: one range UPDATE (the constraint strategy) met the inventory changes' date order.
         if (strategy === 'constraint')
           expect(r.checks.find((c) => c.id === 'HR-F4')!.evidence!.deadlocksDetected as number).toBeGreaterThan(0);

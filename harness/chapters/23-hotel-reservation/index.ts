@@ -9,6 +9,7 @@ import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { staffHeaders } from './api.ts';
 import { benchHotelReservation } from './bench.ts';
+import { cacheAfterKill } from './cache-after-kill.ts';
 import {
   availabilityConformance,
   hotelConformance,
@@ -23,7 +24,9 @@ import { opsConformance } from './ops.ts';
 import { cacheAfterInventoryChange } from './ops-cache.ts';
 import { inventoryChangesInterleaved } from './ops-interleaved.ts';
 import { duplicatesAtOnce, modelSequence, raceForLastRooms } from './properties.ts';
+import { slowCacheBursts } from './slow-cache.ts';
 import { staleCache } from './stale-cache.ts';
+import { reservationsCutMidTransaction } from './tx-cuts.ts';
 
 export const hotelReservation: ChapterModule<CheckId> = {
   slug: '23-hotel-reservation',
@@ -47,6 +50,9 @@ export const hotelReservation: ChapterModule<CheckId> = {
     'HR-F2': databaseRestartMidTransaction,
     'HR-F3': staleCache,
     'HR-F4': nightsLockedInTwoOrders,
+    'HR-F5': reservationsCutMidTransaction,
+    'HR-F6': slowCacheBursts,
+    'HR-F7': cacheAfterKill,
   },
   // These live in the PostgreSQL store or the Redis cache: they show only with the real one to take away.
   mutants: MUTANTS.map((m) =>
@@ -70,7 +76,11 @@ export const hotelReservation: ChapterModule<CheckId> = {
       name: 'memory-cache',
       description: 'CACHE=memory: the inventory cache in process even where REDIS_URL is given',
       env: { CACHE: 'memory' },
-      notApplicable: { 'HR-F3': 'the cache is inside the process: there is no Redis to make stale' },
+      notApplicable: {
+        'HR-F3': 'the cache is inside the process: there is no Redis to make stale',
+        'HR-F6': 'the cache is inside the process: there is no Redis to slow',
+        'HR-F7': 'the cache is inside the process: it is emptied with the process',
+      },
     },
     // With real services configured (`mutate --real-deps`), the embedded SQLite store the default then leaves unrun.
     {
@@ -79,9 +89,12 @@ export const hotelReservation: ChapterModule<CheckId> = {
       env: { DATABASE_URL: '', REDIS_URL: '' },
       notApplicable: {
         'HR-F2': 'no PostgreSQL: the embedded SQLite store has no database server to restart',
+        'HR-F5': 'no PostgreSQL: the embedded SQLite store has no database connection to cut',
         'HR-F4':
           'no PostgreSQL: the embedded SQLite store takes its one write lock per transaction, so nothing deadlocks',
         'HR-F3': 'the cache is inside the process: there is no Redis to make stale',
+        'HR-F6': 'the cache is inside the process: there is no Redis to slow',
+        'HR-F7': 'the cache is inside the process: it is emptied with the process',
       },
     },
   ],

@@ -16,7 +16,10 @@ export const checkIds = [
   "HR-F1",
   "HR-F2",
   "HR-F3",
-  "HR-F4"
+  "HR-F4",
+  "HR-F5",
+  "HR-F6",
+  "HR-F7"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -205,6 +208,42 @@ export const catalog = {
       "needs": [
         "process-control",
         "dependency:database"
+      ]
+    },
+    {
+      "id": "HR-F5",
+      "kind": "fault",
+      "title": "Reservations cut inside their transaction with PostgreSQL gone at that instant (a protocol proxy resets a statement sent in a transaction block, the first to the fourth by round, then every connection until the answer), one at a time - 201 or 503 / 409 write_conflict, never a 500; sent again 201 (or 200) with the reservation asked for, then 200; after each the nights count every reservation that exists once (one answered on retry took its rooms), the history lists each once",
+      "covers": [
+        "fault:6"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
+      ]
+    },
+    {
+      "id": "HR-F6",
+      "kind": "fault",
+      "title": "A slow cache (every Redis reply held 25 ms) under bursts of reservations from 4 clients at once - after each burst, with nothing changing any more, availability of the cached nights comes to count every reservation for 2.5 s in a row, beginning within 3 s (scaled); a change that came while a write to the cache was in flight does not wait for a next change",
+      "covers": [
+        "fault:7"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis"
+      ]
+    },
+    {
+      "id": "HR-F7",
+      "kind": "fault",
+      "title": "kill -9 of the service while its changes cannot reach the cache (Redis paused, reservations made, the service killed, Redis resumed, the service started) - with nothing changing since, availability of the nights (cached before) comes to count every reservation and stays so (1.5 s in a row, beginning within 3 s scaled)",
+      "covers": [
+        "fault:8"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis"
       ]
     }
   ],

@@ -1,0 +1,108 @@
+// HR-F7: kill -9 of the service while its changes cannot reach the cache. The target is pointed at a Redis the
+// harness owns (harness/faults/private-redis.ts). The nights are read (so cached) and one reservation made and seen;
+// then Redis is paused (SIGSTOP) and more reservations are made (201: the database decides them), so their changes
+// are still waiting in the service when it is killed. Redis is resumed, the service started again, and with nothing
+// changing any more availability must come to count every reservation and stay so: what the killed service had not
+// written to the cache must not stay missing from it (a cache kept warm across the restart keeps the old numbers).
+import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
+import { timeLimit } from '../../core/time-scale.ts';
+import type { PrivateRedis } from '../../faults/private-redis.ts';
+import { withPrivateRedis } from '../../faults/target-on-private-service.ts';
+import {
+  availabilityBecomes,
+  day,
+  freshRoomType,
+  type HrApi,
+  hrApi,
+  type NewReservation,
+  nightsOf,
+  type RoomType,
+  reservedDiffers,
+  uniqueId,
+} from './api.ts';
+import { PAUSED_BOUND_MS, REDIS_BACK_MS } from './stale-cache.ts';
+
+const INVENTORY = 50;
+/** The nights: day(FIRST) .. day(FIRST + SPAN - 1). */
+const FIRST = 9;
+const SPAN = 3;
+/** Reservations made while Redis is paused, just before the kill. */
+const WHILE_PAUSED = 4;
+/** After the restart, availability must read right HOLD_MS in a row, beginning within REDIS_BACK_MS + 1 s (scaled). */
+const HOLD_MS = 1500;
+
+const said = (x: Exchange) => `${x.status ?? x.error}`;
+
+export async function cacheAfterKill(ctx: CheckContext): Promise<void> {
+  ctx.require('process-control');
+  await withPrivateRedis(ctx, (redis) => killedWithChangesPending(ctx, redis));
+}
+
+async function killedWithChangesPending(ctx: CheckContext, redis: PrivateRedis): Promise<void> {
+  const api = hrApi(ctx);
+  const rt = await freshRoomType(ctx, api, INVENTORY);
+  const guest = uniqueId('g');
+  const expected = new Map<string, number>();
+  const reserve = async (i: number, when: string) => {
+    const start = FIRST + (i % SPAN);
+    const body: NewReservation = {
+      reservationId: uniqueId('f7'),
+      hotelId: rt.hotelId,
+      roomTypeId: rt.roomTypeId,
+      roomCount: 1 + (i % 2),
+      startDate: day(start),
+      endDate: day(start + 1),
+      guestId: guest,
+    };
+    const x = await api.reserve(body);
+    ctx.expect(x.status === 201, `reservation ${body.reservationId} ${when} answered ${said(x)}, not 201`, x);
+    ctx.expect(x.durationMs < PAUSED_BOUND_MS, `reserving ${when} took ${Math.round(x.durationMs)} ms`, x);
+    for (const d of nightsOf(body.startDate, body.endDate)) expected.set(d, (expected.get(d) ?? 0) + body.roomCount);
+  };
+  const right = (n: Parameters<typeof reservedDiffers>[0]) => reservedDiffers(n, expected, INVENTORY);
+  // The nights cached, one reservation seen through the cache.
+  await reserve(0, 'before the fault');
+  const seen = await availabilityBecomes(ctx, api, rt, day(FIRST), day(FIRST + SPAN), right);
+  ctx.expect(seen === null, `before the fault, availability did not show the first reservation: ${seen}`);
+  redis.pause();
+  try {
+    for (let i = 1; i <= WHILE_PAUSED; i++) await reserve(i, 'while Redis was paused');
+    await ctx.target.kill();
+  } finally {
+    redis.resume();
+  }
+  await ctx.target.start();
+  ctx.changed('killed the service (kill -9) and started it again');
+  const why = await staysRight(ctx, api, rt, right);
+  ctx.expect(
+    why === null,
+    `after the service was killed with ${WHILE_PAUSED} reservations' changes not yet in Redis (paused), Redis ` +
+      `resumed and the service started again, with nothing changing since, availability did not count every ` +
+      `reservation for ${HOLD_MS} ms in a row, beginning within ${timeLimit(REDIS_BACK_MS + 1000)} ms: ${why}`,
+  );
+}
+
+/** Reads until `right` holds HOLD_MS in a row; fails if that has not begun by REDIS_BACK_MS + 1 s (scaled). */
+async function staysRight(
+  ctx: CheckContext,
+  api: HrApi,
+  rt: RoomType,
+  right: (n: Parameters<typeof reservedDiffers>[0]) => string | null,
+): Promise<string | null> {
+  const until = Date.now() + timeLimit(REDIS_BACK_MS + 1000);
+  let since: number | undefined;
+  for (;;) {
+    const x = await api.availability(rt.hotelId, rt.roomTypeId, day(FIRST), day(FIRST + SPAN));
+    if (x.status !== 200) return `availability answered ${said(x)}`;
+    const why = right((x.body as { nights: Parameters<typeof reservedDiffers>[0] }).nights);
+    if (why === null) {
+      since ??= Date.now();
+      if (Date.now() - since >= HOLD_MS) return null;
+    } else {
+      since = undefined;
+      if (Date.now() >= until) return why;
+    }
+    await ctx.sleep(50);
+  }
+}
