@@ -419,6 +419,13 @@ export const MUTANTS = [
       'records a follower replicates are indexed as untagged: a new leader answers no filtered match among them',
     manifest: CLUSTER_MANIFEST,
   },
+  {
+    name: 'producer-state-kept-on-truncate',
+    breaks: 'MQ-F7',
+    description:
+      'a replica that truncates its log keeps the producer state of the records it dropped: elected again, it answers the retry of a lost idempotent batch with offsets other messages took',
+    manifest: CLUSTER_MANIFEST,
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
