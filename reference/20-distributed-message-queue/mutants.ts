@@ -306,6 +306,12 @@ export const MUTANTS = [
     description:
       "at a restart the producer state is rebuilt from the active segment only: retries of the producer's batches in closed segments are refused",
   },
+  {
+    name: 'producer-409-expected-swapped',
+    breaks: 'MQ-C11',
+    description:
+      'the 409 out_of_order_sequence names the sequence sent as the one expected (expectedSequence) and the other way round',
+  },
   // Replication (the cluster manifest, manifest.cluster.json: three brokers).
   {
     name: 'follower-serves-produce',

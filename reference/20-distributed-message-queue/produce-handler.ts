@@ -3,7 +3,7 @@
 // sent when the acks asked for hold. Moved out of app.ts whole, the idempotent producer's rules with it.
 import type { FastifyReply } from 'fastify';
 import type { OperationHandler } from '../kit/create-app.ts';
-import { ProblemError } from '../kit/problem.ts';
+import { type ProblemBody, ProblemError, problemBody, sendProblem } from '../kit/problem.ts';
 import type { OutgoingMessage, QueueAppOptions, Redirect } from './app.ts';
 import { type Cluster, NotEnoughReplicas } from './cluster.ts';
 import type { MutantName } from './mutants.ts';
@@ -113,6 +113,7 @@ export function produceHandlers(d: ProduceDeps): Record<string, OperationHandler
       if (producer && !(mutant === 'producer-acks0-retry-appended' && acks === '0')) {
         const p = partitions[0]!;
         const seen = sequenceCheck(t, p, producer, body.messages.length, mutant);
+        if (seen && 'refused' in seen) return sendProblem(reply, seen.refused);
         if (seen) {
           const records = body.messages.map((_, i) => ({
             partition: p,
@@ -214,7 +215,7 @@ function idempotentShape(partitions: readonly number[]): void {
 
 /**
  * The producer's state on the partition's log: the batch this one repeats (answered with its records), null for the
- * next batch (appended), or 409 out_of_order_sequence.
+ * next batch (appended), or the 409 out_of_order_sequence to answer.
  */
 function sequenceCheck(
   t: Topic,
@@ -222,7 +223,7 @@ function sequenceCheck(
   producer: BatchProducer,
   count: number,
   mutant: MutantName | undefined,
-): ProducedBatch | null {
+): ProducedBatch | OutOfOrder | null {
   const seen = t.logs[p]!.producers.check(
     producer.id,
     producer.firstSequence,
@@ -234,13 +235,23 @@ function sequenceCheck(
   const gapAccepted =
     mutant === 'producer-sequence-gap-accepted' &&
     producer.firstSequence > (seen.kind === 'out-of-order' ? seen.expected : 0);
-  if (seen.kind === 'out-of-order' && !gapAccepted)
-    throw new ProblemError(
-      409,
-      'out_of_order_sequence',
-      `producer ${producer.id} on ${t.name}/${p}: sequence ${producer.firstSequence} sent, ${seen.expected} expected`,
-    );
+  if (seen.kind === 'out-of-order' && !gapAccepted) {
+    const who = `producer ${producer.id} on ${t.name}/${p}`;
+    // MUTANT producer-409-expected-swapped: the sequence sent is answered as the one expected, and the other way round.
+    if (mutant === 'producer-409-expected-swapped') return outOfOrder(who, seen.expected, producer.firstSequence);
+    return outOfOrder(who, producer.firstSequence, seen.expected);
+  }
   return null;
+}
+
+interface OutOfOrder {
+  refused: ProblemBody & { expectedSequence: number };
+}
+
+/** The 409 of a batch out of order: the sequence the producer's next batch here must start at, as a field. */
+function outOfOrder(who: string, sent: number, expected: number): OutOfOrder {
+  const detail = `${who}: sequence ${sent} sent, ${expected} expected`;
+  return { refused: { ...problemBody(409, 'out_of_order_sequence', detail), expectedSequence: expected } };
 }
 
 function notEnoughReplicas(topic: string, partition: number, e: Error): ProblemError {
