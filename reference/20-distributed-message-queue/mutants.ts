@@ -432,6 +432,13 @@ export const MUTANTS = [
       'a replica that truncates its log keeps the producer state of the records it dropped: elected again, it answers the retry of a lost idempotent batch with offsets other messages took',
     manifest: CLUSTER_MANIFEST,
   },
+  {
+    name: 'producer-dup-acks-all-until-first',
+    breaks: 'MQ-F4',
+    description:
+      "an idempotent batch's acks=all retry waits for the high watermark to pass the batch's first record, not its last: answered while the in-sync replicas lack the rest",
+    manifest: CLUSTER_MANIFEST,
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

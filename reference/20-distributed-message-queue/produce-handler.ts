@@ -121,7 +121,9 @@ export function produceHandlers(d: ProduceDeps): Record<string, OperationHandler
             timestamp: seen.timestamp,
           }));
           if (acks === '0') return reply.code(202).send({ topic, acks, accepted: body.messages.length });
-          if (acks === 'all' && cluster) await replicated(cluster, t, p, seen.firstOffset + seen.count);
+          // MUTANT producer-dup-acks-all-until-first: a repeat with acks all waits for its first record only.
+          const until = seen.firstOffset + (mutant === 'producer-dup-acks-all-until-first' ? 1 : seen.count);
+          if (acks === 'all' && cluster) await replicated(cluster, t, p, until);
           else if (acks === 'all') t.logs[p]!.sync();
           return reply.code(200).send({ topic, acks, records });
         }
