@@ -42,7 +42,10 @@ export async function retryWaitsForWholeBatch(
     // Watched on the leader until its high watermark is inside the batch; both followers are stopped at once.
     const until = Date.now() + bound(10_000);
     let hw = await leaderHw(ctx, leader, topic, p);
-    while (hw !== null && hw <= first && Date.now() < until) hw = await leaderHw(ctx, leader, topic, p);
+    while (hw !== null && hw <= first && Date.now() < until) {
+      ctx.throwIfStopped();
+      hw = await leaderHw(ctx, leader, topic, p);
+    }
     if (hw === null || hw <= first || hw > last) {
       tries.push({ attempt, first, last, hw, paused: false });
       await waitForFullIsr(ctx, api, topic, p, `${topic}/${p}: the followers are not back in the ISR`);

@@ -95,6 +95,8 @@ describe('20-distributed-message-queue reference', () => {
       // MQ-F7 did both kills on the reference (neither new leader is the first node) and restarted the first node.
       const f7 = r.checks.find((c) => c.id === 'MQ-F7')!.evidence?.chain as { secondKill: boolean };
       expect(f7.secondKill).toBe(true);
+      // Its idempotent tail was retried on the old leader, the broker whose log cut it.
+      expect(r.checks.find((c) => c.id === 'MQ-F7')!.evidence?.tailRetriedOnOldLeader).toBe(true);
       expectValidResults(r);
     },
     timeLimit(240_000),

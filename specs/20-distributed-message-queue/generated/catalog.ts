@@ -265,7 +265,7 @@ export const catalog = {
     {
       "id": "MQ-F4",
       "kind": "fault",
-      "title": "acks=all is answered only once every in-sync replica has the batch - with both followers of a partition stopped (SIGSTOP) an acks=all produce is never answered 200, it is refused 503 not_enough_replicas once the ISR falls below minInsyncReplicas; acks=1 is answered by the leader alone; a fetch meanwhile (also one filtered by tags) serves nothing at or past the endOffset (high watermark) it reports",
+      "title": "acks=all is answered only once every in-sync replica has the batch - with both followers of a partition stopped (SIGSTOP) an acks=all produce is never answered 200, it is refused 503 not_enough_replicas once the ISR falls below minInsyncReplicas; acks=1 is answered by the leader alone; a fetch meanwhile (also one filtered by tags) serves nothing at or past the endOffset (high watermark) it reports; an idempotent batch's acks=all retry is not answered 200 while both followers are stopped with the high watermark inside the batch",
       "covers": [
         "fault:4"
       ],
