@@ -5,18 +5,17 @@ import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
-import { type Cluster, NotEnoughReplicas } from './cluster.ts';
+import type { Cluster } from './cluster.ts';
 import { installDelayMutants } from './delay-mutants.ts';
 import type { DelayStore } from './delay-store.ts';
 import type { GroupCoordinator } from './group-coordinator.ts';
 import { groupHandlers } from './group-handlers.ts';
 import { registerInternalRoutes } from './internal-routes.ts';
 import type { MutantName } from './mutants.ts';
-import type { Appending, BatchProducer } from './partition-log.ts';
-import type { ProducedBatch } from './producer-state.ts';
+import { minInsyncOf, produceHandlers } from './produce-handler.ts';
 import { type LogRecord, valueDigest } from './record.ts';
 import { fetchFiltered, tagMatcher } from './tag-filter.ts';
-import { partitionForKey, type Topic, TopicExists, type TopicRegistry } from './topic-registry.ts';
+import { type Topic, TopicExists, type TopicRegistry } from './topic-registry.ts';
 
 export const SPEC_URL = new URL('../../specs/20-distributed-message-queue/openapi.yaml', import.meta.url);
 
@@ -25,9 +24,6 @@ const DEFAULT_RETENTION_MS = 14 * 24 * 3600 * 1000;
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 /** The spec's body limit (batches of up to 1,000 messages). */
 export const BODY_LIMIT = 4 * 1024 * 1024;
-
-/** A lone UTF-16 surrogate cannot be stored as UTF-8 text; JSON can carry one, the spec's text cannot. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export interface QueueAppOptions {
   spec: LoadedSpec;
@@ -55,10 +51,6 @@ export interface OutgoingMessage {
   tags?: string[];
   delayMs?: number;
 }
-
-type ProducedRecord =
-  | { partition: number; offset: number; timestamp: number }
-  | { partition: number; deliverAt: number };
 
 /** A stored record as the spec's Message (tags only when it has some). */
 function asMessage(topic: string, partition: number, r: LogRecord) {
@@ -101,12 +93,7 @@ function describe(t: Topic, cluster: Cluster | undefined, self: string, mutant?:
   };
 }
 
-/** The spec's default: acks=all needs two replicas in sync when there are two or more. */
-function minInsyncOf(t: Topic): number {
-  return t.minInsyncReplicas ?? Math.min(2, t.replicationFactor);
-}
-
-interface Redirect {
+export interface Redirect {
   code: 'not_leader' | 'not_controller';
   broker: string;
   location: string;
@@ -172,25 +159,6 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
     if (!t) throw new ProblemError(404, 'topic_not_found', `no topic ${name}`);
     return t;
   };
-
-  /** Where each message goes: its explicit partition, else its key's hash, else round robin. */
-  function route(t: Topic, messages: readonly OutgoingMessage[]): number[] {
-    return messages.map((m, i) => {
-      if (m.partition !== undefined) {
-        if (m.partition >= t.partitions)
-          throw new ProblemError(
-            422,
-            'unknown_partition',
-            `messages/${i}: topic ${t.name} has partitions 0..${t.partitions - 1}, not ${m.partition}`,
-          );
-        return m.partition;
-      }
-      if (m.key !== undefined && m.key !== null) return partitionForKey(m.key, t.partitions, options.keySalt);
-      const p = t.nextUnkeyed;
-      t.nextUnkeyed = (p + 1) % t.partitions;
-      return p;
-    });
-  }
 
   const app = createApp({
     spec: options.spec,
@@ -263,139 +231,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
         return reply.code(201).send({ producerId: randomUUID() });
       },
 
-      async produce(request, reply) {
-        const { topic } = request.params as { topic: string };
-        const body = request.body as {
-          acks?: '0' | '1' | 'all';
-          messages: OutgoingMessage[];
-          producerId?: string;
-          sequence?: number;
-        };
-        const acks = body.acks ?? 'all';
-        const t = topicOr404(topic);
-        body.messages.forEach((m, i) => {
-          if (LONE_SURROGATE.test(m.value) || (m.key != null && LONE_SURROGATE.test(m.key)))
-            throw new ProblemError(400, 'invalid_request', `messages/${i}: a lone UTF-16 surrogate is not text`);
-        });
-        // MUTANT partial-batch: messages are appended one by one as they are routed, so a bad partition later in the
-        // batch leaves the earlier ones appended.
-        if (mutant === 'partial-batch') {
-          const timestamp = Date.now();
-          const records = body.messages.map((m) => {
-            const [p] = route(t, [m]);
-            const [{ offset }] = t.logs[p!]!.append(
-              [{ key: m.key ?? null, value: m.value }],
-              acks === 'all',
-              timestamp,
-            ) as [{ offset: number }];
-            return { partition: p!, offset, timestamp };
-          });
-          if (acks === '0') return reply.code(202).send({ topic, acks, accepted: body.messages.length });
-          return reply.code(200).send({ topic, acks, records });
-        }
-        // Every message is routed (and every partition checked) before anything is appended: all or nothing.
-        const partitions = route(t, body.messages);
-        // MUTANT delay-ignored: delayed messages are appended at once.
-        // MUTANT delay-unsupported-appended-at-once: a broker that cannot keep them appends them at once (no 422).
-        const delayOf = (m: OutgoingMessage) =>
-          mutant === 'delay-ignored' || (mutant === 'delay-unsupported-appended-at-once' && !options.delays)
-            ? 0
-            : (m.delayMs ?? 0);
-        const delayed = body.messages.flatMap((m, index) => (delayOf(m) > 0 ? [index] : []));
-        if (delayed.length > 0 && !options.delays)
-          throw new ProblemError(
-            422,
-            'delay_not_supported',
-            `messages/${delayed[0]}: this broker is part of a cluster, where delayed messages are not replicated yet`,
-          );
-        const producer =
-          body.producerId !== undefined ? { id: body.producerId, firstSequence: body.sequence ?? 0 } : undefined;
-        // MUTANT producer-shape-explicit-partitions-only: keyed messages count as going to the first one's partition.
-        if (producer && mutant === 'producer-shape-explicit-partitions-only')
-          idempotentShape(body.messages.map((m) => m.partition ?? partitions[0]!));
-        else if (producer) idempotentShape(partitions);
-        const toLeader = leaderOnly(topic, [...new Set(partitions)], request);
-        if (toLeader) return sendRedirect(reply, toLeader);
-        // An idempotent batch the partition's log already has is answered with its records, appending nothing.
-        // MUTANT producer-acks0-retry-appended: with acks 0 the sequence is not looked at, so a repeat is appended.
-        if (producer && !(mutant === 'producer-acks0-retry-appended' && acks === '0')) {
-          const p = partitions[0]!;
-          const seen = sequenceCheck(t, p, producer, body.messages.length, mutant);
-          if (seen) {
-            const records = body.messages.map((_, i) => ({
-              partition: p,
-              offset: seen.firstOffset + i,
-              timestamp: seen.timestamp,
-            }));
-            if (acks === '0') return reply.code(202).send({ topic, acks, accepted: body.messages.length });
-            if (acks === 'all' && cluster) await replicated(cluster, t, p, seen.firstOffset + seen.count);
-            else if (acks === 'all') t.logs[p]!.sync();
-            return reply.code(200).send({ topic, acks, records });
-          }
-        }
-        if (acks === 'all' && cluster)
-          for (const p of new Set(partitions)) {
-            try {
-              cluster.checkInSync(topic, p, minInsyncOf(t));
-            } catch (e) {
-              if (e instanceof NotEnoughReplicas) throw notEnoughReplicas(topic, p, e);
-              throw e;
-            }
-          }
-        const now = Date.now();
-        const records: ProducedRecord[] = new Array(partitions.length);
-        // Delayed messages are kept aside (written, and fsynced for acks=all) before anything is appended.
-        if (delayed.length > 0) {
-          const kept = options.delays!.add(
-            delayed.map((index) => {
-              const { key, value, tags } = body.messages[index]!;
-              // MUTANT delay-in-seconds: delayMs read as seconds.
-              const unit = mutant === 'delay-in-seconds' ? 1000 : 1;
-              const deliverAt = now + delayOf(body.messages[index]!) * unit;
-              return { topic, partition: partitions[index]!, deliverAt, key: key ?? null, value, tags };
-            }),
-            acks === 'all',
-          );
-          delayed.forEach((index, k) => {
-            records[index] = { partition: partitions[index]!, deliverAt: kept[k]!.deliverAt };
-          });
-        }
-        const byPartition = new Map<number, { index: number; m: Appending }[]>();
-        partitions.forEach((p, index) => {
-          if (records[index]) return;
-          const list = byPartition.get(p) ?? [];
-          const { key, value, tags } = body.messages[index]!;
-          list.push({ index, m: { key: key ?? null, value, tags } });
-          byPartition.set(p, list);
-        });
-        // MUTANT timestamp-seconds: messages are stamped with Unix seconds, not milliseconds.
-        const timestamp = mutant === 'timestamp-seconds' ? Math.floor(now / 1000) : now;
-        for (const [p, list] of byPartition) {
-          // MUTANT batch-reversed: the partition's share of the batch is appended last first.
-          const ordered = mutant === 'batch-reversed' ? [...list].reverse() : list;
-          // One write per partition (and one fsync for acks=all: every in-sync replica of one broker is itself).
-          const appended = t.logs[p]!.append(
-            ordered.map((x) => x.m),
-            acks === 'all',
-            timestamp,
-            producer,
-          );
-          ordered.forEach((x, k) => {
-            records[x.index] = { partition: p, offset: appended[k]!.offset, timestamp };
-          });
-        }
-        if (acks === '0') return reply.code(202).send({ topic, acks, accepted: body.messages.length });
-        // acks=all: every in-sync replica has the batch (the high watermark passed it) before the answer.
-        // MUTANT acks-all-before-replicated: acks=all is answered once the leader has the batch, as acks=1.
-        if (acks === 'all' && cluster && mutant !== 'acks-all-before-replicated')
-          for (const p of byPartition.keys()) {
-            // MUTANT acks-all-until-off-by-one: the wait ends when the high watermark reaches the last offset, not past it.
-            const past = mutant === 'acks-all-until-off-by-one' ? 0 : 1;
-            const offsets = records.flatMap((r) => (r.partition === p && 'offset' in r ? [r.offset] : []));
-            await replicated(cluster, t, p, Math.max(...offsets) + past);
-          }
-        return reply.code(200).send({ topic, acks, records });
-      },
+      ...produceHandlers({ options, topicOr404, leaderOnly, sendRedirect }),
 
       async fetch(request, reply) {
         const { topic, partition } = request.params as { topic: string; partition: number };
@@ -485,62 +321,4 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
     done();
   });
   return app;
-}
-
-/** acks=all: every in-sync replica has the partition's records below `until`, else 503 not_enough_replicas. */
-async function replicated(cluster: Cluster, t: Topic, p: number, until: number): Promise<void> {
-  try {
-    await cluster.awaitReplicated(t.name, p, until, minInsyncOf(t));
-  } catch (e) {
-    if (e instanceof NotEnoughReplicas) throw notEnoughReplicas(t.name, p, e);
-    throw e;
-  }
-}
-
-/** An idempotent batch goes to one partition (that it holds no delayed message, the request schema says: 400). */
-function idempotentShape(partitions: readonly number[]): void {
-  const distinct = [...new Set(partitions)];
-  if (distinct.length > 1)
-    throw new ProblemError(
-      422,
-      'several_partitions',
-      `an idempotent batch goes to one partition; this one goes to ${distinct.join(', ')}`,
-    );
-}
-
-/**
- * The producer's state on the partition's log: the batch this one repeats (answered with its records), null for the
- * next batch (appended), or 409 out_of_order_sequence.
- */
-function sequenceCheck(
-  t: Topic,
-  p: number,
-  producer: BatchProducer,
-  count: number,
-  mutant: MutantName | undefined,
-): ProducedBatch | null {
-  const seen = t.logs[p]!.producers.check(
-    producer.id,
-    producer.firstSequence,
-    count,
-    mutant === 'producer-repeat-ignores-length', // MUTANT producer-repeat-ignores-length
-  );
-  if (seen.kind === 'duplicate') return seen.batch;
-  // MUTANT producer-sequence-gap-accepted: a batch past the next sequence is appended (a lost batch goes unnoticed).
-  const gapAccepted =
-    mutant === 'producer-sequence-gap-accepted' &&
-    producer.firstSequence > (seen.kind === 'out-of-order' ? seen.expected : 0);
-  if (seen.kind === 'out-of-order' && !gapAccepted)
-    throw new ProblemError(
-      409,
-      'out_of_order_sequence',
-      `producer ${producer.id} on ${t.name}/${p}: sequence ${producer.firstSequence} sent, ${seen.expected} expected`,
-    );
-  return null;
-}
-
-function notEnoughReplicas(topic: string, partition: number, e: Error): ProblemError {
-  return new ProblemError(503, 'not_enough_replicas', `${topic}/${partition}: ${e.message}`, {
-    headers: { 'retry-after': '1' },
-  });
 }

@@ -61,6 +61,7 @@ await runServer({
         producerIdIgnored: mutant === 'producer-dedup-ignores-producer', // MUTANT producer-dedup-ignores-producer
         producerBatchesUnbounded: mutant === 'producer-remembers-every-batch', // MUTANT producer-remembers-every-batch
         producerStateFromActiveOnly: mutant === 'producer-state-from-active-segment', // MUTANT producer-state-from-active-segment
+        producerStateKeptOnTruncate: mutant === 'producer-state-kept-on-truncate', // MUTANT producer-state-kept-on-truncate
         // MUTANT producer-state-per-partition-number
         producersByPartitionNumber: mutant === 'producer-state-per-partition-number' ? [] : undefined,
         // MUTANT producer-dedup-ignores-partition

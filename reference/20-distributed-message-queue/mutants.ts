@@ -306,6 +306,12 @@ export const MUTANTS = [
     description:
       "at a restart the producer state is rebuilt from the active segment only: retries of the producer's batches in closed segments are refused",
   },
+  {
+    name: 'producer-409-expected-swapped',
+    breaks: 'MQ-C11',
+    description:
+      'the 409 out_of_order_sequence names the sequence sent as the one expected (expectedSequence) and the other way round',
+  },
   // Replication (the cluster manifest, manifest.cluster.json: three brokers).
   {
     name: 'follower-serves-produce',
@@ -417,6 +423,20 @@ export const MUTANTS = [
     breaks: 'MQ-F7',
     description:
       'records a follower replicates are indexed as untagged: a new leader answers no filtered match among them',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'producer-state-kept-on-truncate',
+    breaks: 'MQ-F7',
+    description:
+      'a replica that truncates its log keeps the producer state of the records it dropped: elected again, it answers the retry of a lost idempotent batch with offsets other messages took',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'producer-dup-acks-all-until-first',
+    breaks: 'MQ-F4',
+    description:
+      "an idempotent batch's acks=all retry waits for the high watermark to pass the batch's first record, not its last: answered while the in-sync replicas lack the rest",
     manifest: CLUSTER_MANIFEST,
   },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];

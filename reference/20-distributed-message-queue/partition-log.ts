@@ -24,6 +24,8 @@ export interface PartitionOptions extends SegmentOptions {
   producerBatchesUnbounded?: boolean;
   /** MUTANT producer-state-from-active-segment: the producer state is rebuilt from the active segment only. */
   producerStateFromActiveOnly?: boolean;
+  /** MUTANT producer-state-kept-on-truncate: a truncation leaves the producer state of the records it drops. */
+  producerStateKeptOnTruncate?: boolean;
   /** MUTANT producer-state-per-partition-number: the partitions of one number, across topics, share one state. */
   producersByPartitionNumber?: ProducerState[] | undefined;
 }
@@ -202,7 +204,7 @@ export class PartitionLog {
       rmSync(seg.path, { force: true });
     }
     this.active.truncateTo(Math.max(offset, this.active.baseOffset));
-    this.rebuildProducers();
+    if (!this.options.producerStateKeptOnTruncate) this.rebuildProducers(); // MUTANT producer-state-kept-on-truncate
   }
 
   /** Makes everything written so far durable (a retried acks=all batch first appended with acks 1). */

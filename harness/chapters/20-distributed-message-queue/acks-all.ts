@@ -2,6 +2,7 @@
 // 503 not_enough_replicas below minInsyncReplicas; acks=1 needs the leader alone; endOffset is the high watermark
 // on every broker and a fetch never serves past it.
 import type { CheckContext } from '../../core/check-context.ts';
+import { retryWaitsForWholeBatch } from './acks-all-retry.ts';
 import {
   type Acked,
   type Acks,
@@ -204,6 +205,7 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
     acked.push(...(await produceRetrying(ctx, api, topic, p, [`after: ${stopped} stopped after a fetch`], 30_000)));
     await waitForFullIsr(ctx, api, topic, p, `${topic}/${p}: ${stopped}, resumed, is not back in the ISR`);
   }
+  await retryWaitsForWholeBatch(ctx, api, topic, p, s.leader!, followers, acked);
   await verifyAcked(ctx, api, topic, acked, 'after the followers came back again');
   ctx.evidence.partition = { partition: p, leader: s.leader, stopped: followers };
   ctx.evidence.acksAllWhileStopped = outcome;

@@ -3,13 +3,18 @@
 // beside other data at the same offsets, a broker restarted behind must have caught up before it is in sync (it may be
 // elected next), the new leader's first answer still serves what was acknowledged, filtered fetches on a leader that
 // got its records by replication answer the model's matches, and partition states survive the first node's restart.
+// The tail is an idempotent producer's batch: lost with the failover, its retry must be appended (a broker that cut it
+// from its log forgets its sequence too), never answered with the offsets other messages took.
 import type { CheckContext } from '../../core/check-context.ts';
 import {
   type Acked,
+  appendedRecords,
   type FetchResult,
   type MqApi,
   mqApi,
+  type OutgoingMessage,
   okBody,
+  type ProduceResult,
   produceAcked,
   uniqueName,
   verifyAcked,
@@ -92,6 +97,28 @@ async function firstAnswerOfNewLeader(
   }
 }
 
+/** An idempotent batch that must be answered 200 with a record per message; each as acknowledged where it went. */
+async function produceIdempotent(
+  ctx: CheckContext,
+  api: MqApi,
+  topic: string,
+  messages: OutgoingMessage[],
+  acks: '1' | 'all',
+  producerId: string,
+  sequence: number,
+  what: string,
+): Promise<Acked[]> {
+  const x = await api.produce(topic, { acks, messages, producerId, sequence });
+  const r = okBody<ProduceResult>(ctx, x, 200, `${what} (producer ${producerId}, sequence ${sequence}, acks ${acks})`);
+  ctx.expect(r.records.length === messages.length, `${what}: ${messages.length} sent, ${r.records.length} answered`, x);
+  return appendedRecords(ctx, r, x).map((rec, i) => ({
+    ...rec,
+    key: messages[i]!.key ?? null,
+    value: messages[i]!.value,
+    tags: messages[i]!.tags ?? [],
+  }));
+}
+
 export async function failoverChain(ctx: CheckContext): Promise<void> {
   const nodes = brokers(ctx, 3);
   const first = nodes[0]!;
@@ -127,12 +154,20 @@ export async function failoverChain(ctx: CheckContext): Promise<void> {
   // The followers stop long enough for any fetch they had open to be answered; the leader then takes an acks=1 tail
   // no follower has, and is killed. The tail was never acknowledged with acks=all: it may go, but never come back
   // at offsets other data took.
+  // The tail is a new producer's first batch (no record of it survives anywhere once it is cut): its retry is the
+  // producer's first batch again, to be appended where it is answered.
+  const producerId = okBody<{ producerId: string }>(ctx, await api.initProducer(), 201, 'initProducer').producerId;
+  const tail = msgs('f7t', 5);
+  const retryTail = async (on: string) =>
+    acked.push(
+      ...(await produceIdempotent(ctx, api, topic, tail, 'all', producerId, 0, `retrying the tail, led by ${on}`)),
+    );
   await ctx.target.pause(other);
   await ctx.target.pause(first);
   ctx.changed(`paused ${other}, ${first}`);
   try {
     await ctx.sleep(1500);
-    await produceAcked(ctx, onNode(ctx, leader), topic, msgs('f7t', 5), '1');
+    await produceIdempotent(ctx, onNode(ctx, leader), topic, tail, '1', producerId, 0, 'the tail on the leader');
     await ctx.target.kill(leader);
     ctx.changed(`killed (kill -9) ${leader}`);
   } finally {
@@ -163,6 +198,7 @@ export async function failoverChain(ctx: CheckContext): Promise<void> {
   ctx.evidence.chain = { partition: p, killed: leader, newLeader: l1, secondKill: l1 !== first };
   if (l1 === first) {
     // Only the first node could be killed next: what the old leader holds is graded by its rejoining alone.
+    await retryTail(l1);
     await verifyAcked(ctx, api, topic, acked, `after ${leader} rejoined`);
     return;
   }
@@ -181,6 +217,9 @@ export async function failoverChain(ctx: CheckContext): Promise<void> {
   const l2 = t2.partitionStates[p]!.leader!;
   const epoch2 = t2.partitionStates[p]!.leaderEpoch!;
   ctx.expect(epoch2 > epochBefore, `${topic}/${p}: the leader moved to ${l2} but its epoch ${epoch2} did not grow`);
+  // On the reference l2 is the old leader, whose log cut the tail when it rejoined: the retry is graded on it.
+  await retryTail(l2);
+  ctx.evidence.tailRetriedOnOldLeader = l2 === leader;
   await verifyAcked(ctx, api, topic, acked, `after ${l1} was killed too, led by ${l2}`);
   for (const tag of ['f7a', 'f7n', 'f7t'])
     await expectFilteredMatches(ctx, api, topic, p, tag, acked, `led by ${l2} after the second failover`);

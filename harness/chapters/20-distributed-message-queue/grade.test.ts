@@ -90,11 +90,16 @@ describe('20-distributed-message-queue reference', () => {
       // was killed was replaced by another broker.
       const f4 = r.checks.find((c) => c.id === 'MQ-F4')!.evidence?.acksAllWhileStopped as { status: unknown };
       expect(f4.status).not.toBe(200);
+      // And its idempotent retry was sent with the high watermark inside the batch (in one of its tries).
+      const inside = r.checks.find((c) => c.id === 'MQ-F4')!.evidence?.acksAllRetryInsideBatch as { graded: boolean }[];
+      expect(inside.some((t) => t.graded)).toBe(true);
       const f5 = r.checks.find((c) => c.id === 'MQ-F5')!.evidence?.failover as { killed: string; newLeader: string };
       expect(f5.newLeader).not.toBe(f5.killed);
       // MQ-F7 did both kills on the reference (neither new leader is the first node) and restarted the first node.
       const f7 = r.checks.find((c) => c.id === 'MQ-F7')!.evidence?.chain as { secondKill: boolean };
       expect(f7.secondKill).toBe(true);
+      // Its idempotent tail was retried on the old leader, the broker whose log cut it.
+      expect(r.checks.find((c) => c.id === 'MQ-F7')!.evidence?.tailRetriedOnOldLeader).toBe(true);
       expectValidResults(r);
     },
     timeLimit(240_000),

@@ -106,13 +106,22 @@ async function expectSameAnswer(
   );
 }
 
-/** A batch whose sequence is not the next one must be refused 409 out_of_order_sequence, appending nothing. */
+/**
+ * A batch whose sequence is not the next one must be refused 409 out_of_order_sequence, appending nothing, and the
+ * 409 must name as `expectedSequence` the producer's next sequence there (the model's: refused batches never count).
+ */
 async function expectRefused(ctx: CheckContext, api: MqApi, topic: string, b: Sent, what: string): Promise<void> {
   const x = await send(api, topic, b);
-  const code = (x.body as { code?: string } | undefined)?.code;
+  const body = x.body as { code?: string; expectedSequence?: unknown } | undefined;
   ctx.expect(
-    x.status === 409 && code === 'out_of_order_sequence',
-    `${what}: ${b.producer.name}'s batch with sequence ${b.sequence} to ${topic}/${b.partition} answered ${x.status ?? x.error} ${code ?? ''}, not 409 out_of_order_sequence`,
+    x.status === 409 && body?.code === 'out_of_order_sequence',
+    `${what}: ${b.producer.name}'s batch with sequence ${b.sequence} to ${topic}/${b.partition} answered ${x.status ?? x.error} ${body?.code ?? ''}, not 409 out_of_order_sequence`,
+    x,
+  );
+  const expected = b.producer.next.get(b.partition) ?? 0;
+  ctx.expect(
+    body?.expectedSequence === expected,
+    `${what}: the 409 for ${b.producer.name}'s sequence ${b.sequence} on ${topic}/${b.partition} names expectedSequence ${JSON.stringify(body?.expectedSequence)}; its acknowledged batches there end at ${expected}`,
     x,
   );
 }

@@ -139,7 +139,7 @@ export const catalog = {
     {
       "id": "MQ-C11",
       "kind": "conformance",
-      "title": "Idempotent produce - a producer takes an ID (a UUID, a new one each time); a batch retried with the same producerId and sequence (twice, after the next batch, and sent twice at once) is answered with its original offsets and timestamps and appended once, and one retried with acks 0 is 202 and appends nothing; a sequence gap, a batch overlapping the last, a new producer starting past 0, a remembered batch's sequence with fewer or more messages, and a retry of a batch older than the producer's last 5 are 409 out_of_order_sequence with nothing appended (the oldest of the last 5 still answered); one producer's sequences on two partitions, on partition 0 of two topics, and two producers' on one, are independent; producerId without sequence is 400, an idempotent batch to two partitions (explicit or by key) 422; every partition then holds each message once, in order",
+      "title": "Idempotent produce - a producer takes an ID (a UUID, a new one each time); a batch retried with the same producerId and sequence (twice, after the next batch, and sent twice at once) is answered with its original offsets and timestamps and appended once, and one retried with acks 0 is 202 and appends nothing; a sequence gap, a batch overlapping the last, a new producer starting past 0, a remembered batch's sequence with fewer or more messages, and a retry of a batch older than the producer's last 5 are 409 out_of_order_sequence naming the sequence expected (expectedSequence) with nothing appended (the oldest of the last 5 still answered); one producer's sequences on two partitions, on partition 0 of two topics, and two producers' on one, are independent; producerId without sequence is 400, an idempotent batch to two partitions (explicit or by key) 422; every partition then holds each message once, in order",
       "covers": [
         "initProducer",
         "produce",
@@ -265,7 +265,7 @@ export const catalog = {
     {
       "id": "MQ-F4",
       "kind": "fault",
-      "title": "acks=all is answered only once every in-sync replica has the batch - with both followers of a partition stopped (SIGSTOP) an acks=all produce is never answered 200, it is refused 503 not_enough_replicas once the ISR falls below minInsyncReplicas; acks=1 is answered by the leader alone; a fetch meanwhile (also one filtered by tags) serves nothing at or past the endOffset (high watermark) it reports",
+      "title": "acks=all is answered only once every in-sync replica has the batch - with both followers of a partition stopped (SIGSTOP) an acks=all produce is never answered 200, it is refused 503 not_enough_replicas once the ISR falls below minInsyncReplicas; acks=1 is answered by the leader alone; a fetch meanwhile (also one filtered by tags) serves nothing at or past the endOffset (high watermark) it reports; an idempotent batch's acks=all retry is not answered 200 while both followers are stopped with the high watermark inside the batch",
       "covers": [
         "fault:4"
       ],
@@ -287,7 +287,7 @@ export const catalog = {
     {
       "id": "MQ-F7",
       "kind": "fault",
-      "title": "Two leaders of a partition are killed (kill -9) in turn, then the first node is restarted - the old leader's acks=1 tail, which no follower had, never comes back at offsets other messages took; a broker restarted behind is in the ISR only once it has caught up, so when it is elected next every message acknowledged with acks=all is at its offset; the new leader's first fetch answer reaches past what was acknowledged before the failover; a leader that got its records by replication answers filtered fetches with the model's matches; after the first node's restart no leader epoch goes back and no dead broker leads or is in the ISR",
+      "title": "Two leaders of a partition are killed (kill -9) in turn, then the first node is restarted - the old leader's acks=1 tail, which no follower had, never comes back at offsets other messages took, and its retry (an idempotent batch) after the second failover is appended, not answered with others' offsets; a broker restarted behind is in the ISR only once it has caught up, so when it is elected next every message acknowledged with acks=all is at its offset; the new leader's first fetch answer reaches past what was acknowledged before the failover; a leader that got its records by replication answers filtered fetches with the model's matches; after the first node's restart no leader epoch goes back and no dead broker leads or is in the ISR",
       "covers": [
         "fault:7"
       ],

@@ -356,6 +356,13 @@ export interface components {
             /** @description The payload, text (the book's messages are text of a few KB), at most 65,536 characters. */
             value: string;
         };
+        /** @description The problem of an idempotent batch out of order (409), with the sequence its producer's next batch to the partition must start at: 0 for a producer new to it, else the last batch's `sequence` + its length. */
+        OutOfOrderSequence: components["schemas"]["Problem"] & {
+            /** @constant */
+            code: "out_of_order_sequence";
+            /** @description The sequence the broker expects next from this producer on this partition. */
+            expectedSequence: number;
+        };
         PartitionNumber: number;
         PartitionState: {
             /** @description The end of what consumers can read: on a single broker the offset the next message will get; with replicas, the high watermark (every in-sync replica has every message below it). */
@@ -1317,7 +1324,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             404: components["responses"]["TopicNotFound"];
             408: components["responses"]["RequestTimeout"];
-            /** @description An idempotent batch whose `sequence` is neither the next one of its producer on the partition (0 for a producer new to it) nor a repeat of one of its last 5 batches there (code `out_of_order_sequence`; the detail names the sequence expected): a batch before it was lost, or this one was sent out of order. Nothing was appended. A producer whose earlier records the broker no longer has (retention removed them) takes a new producer ID. */
+            /** @description An idempotent batch whose `sequence` is neither the next one of its producer on the partition (0 for a producer new to it) nor a repeat of one of its last 5 batches there (code `out_of_order_sequence`; `expectedSequence` is the sequence expected): a batch before it was lost, or this one was sent out of order. Nothing was appended. A producer whose earlier records the broker no longer has (retention removed them) takes a new producer ID. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1329,10 +1336,11 @@ export interface operations {
                      *       "title": "Conflict",
                      *       "status": 409,
                      *       "code": "out_of_order_sequence",
-                     *       "detail": "producer 6f1c2b4e-8d0a-4e57-9b3f-2a7c5d9e1f08 on orders/0: sequence 7 sent, 5 expected"
+                     *       "detail": "producer 6f1c2b4e-8d0a-4e57-9b3f-2a7c5d9e1f08 on orders/0: sequence 7 sent, 5 expected",
+                     *       "expectedSequence": 5
                      *     }
                      */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["OutOfOrderSequence"];
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
