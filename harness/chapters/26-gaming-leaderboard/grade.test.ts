@@ -61,7 +61,7 @@ async function historyTables(): Promise<number> {
 
 describe('26-gaming-leaderboard reference', () => {
   it(
-    'passes every check by manifest on the embedded board, the kill -9 included; the Redis faults and the time tie-break are skipped with their reasons',
+    'passes every check by manifest on the embedded board, the kill -9 included; the Redis and PostgreSQL faults and the time tie-break are skipped with their reasons',
     async () => {
       const r = await gradeByManifest({
         ...base,
@@ -72,12 +72,14 @@ describe('26-gaming-leaderboard reference', () => {
       const f2 = r.checks.find((c) => c.id === 'RGL-F2')!;
       expect(f2.status).toBe('skipped');
       expect(f2.reason).toMatch(/redis/);
-      // The store kept away and the restart onto a lagging Redis need a Redis too.
-      for (const id of ['RGL-F3', 'RGL-F4']) expect(r.checks.find((c) => c.id === id)!.status, id).toBe('skipped');
+      // The store kept away and the restart onto a lagging Redis need a Redis too; the history's uncommitted insert
+      // (RGL-F5) needs PostgreSQL.
+      for (const id of ['RGL-F3', 'RGL-F4', 'RGL-F5'])
+        expect(r.checks.find((c) => c.id === id)!.status, id).toBe('skipped');
       const i7 = r.checks.find((c) => c.id === 'RGL-I7')!;
       expect(i7.status).toBe('skipped');
       expect(i7.reason).toMatch(/declares the shared rule/);
-      expect(r.checks.filter((c) => c.status === 'pass').length).toBe(gamingLeaderboard.catalog.checks.length - 4);
+      expect(r.checks.filter((c) => c.status === 'pass').length).toBe(gamingLeaderboard.catalog.checks.length - 5);
       expect(r.checks.find((c) => c.id === 'RGL-F1')!.evidence?.acknowledged).toBe(93);
       expectValidResults(r);
     },
@@ -106,7 +108,7 @@ describe('26-gaming-leaderboard reference', () => {
     'passes by URL, and reports the kill -9 and the Redis faults as skipped (never passed)',
     async () => {
       // RGL-I7 applies only where tieBreak=time is declared (the variant), not to the default deployment.
-      await expectByUrlSkipsProcessFaults(base, ['RGL-F1', 'RGL-F2', 'RGL-F3', 'RGL-F4'], ['RGL-I7']);
+      await expectByUrlSkipsProcessFaults(base, ['RGL-F1', 'RGL-F2', 'RGL-F3', 'RGL-F4', 'RGL-F5'], ['RGL-I7']);
     },
     timeLimit(180_000),
   );

@@ -358,7 +358,7 @@ export interface components {
         };
         /** @description The problem of an idempotent batch out of order (409), with the sequence its producer's next batch to the partition must start at: 0 for a producer new to it, else the last batch's `sequence` + its length. */
         OutOfOrderSequence: components["schemas"]["Problem"] & {
-            /** @constant */
+            /** @enum {string} */
             code: "out_of_order_sequence";
             /** @description The sequence the broker expects next from this producer on this partition. */
             expectedSequence: number;
