@@ -28,6 +28,7 @@ import {
   reservedDiffers,
   uniqueId,
 } from './api.ts';
+import { code, isFor, refused } from './fault-answers.ts';
 
 /** After PostgreSQL is back, a reservation answers 201 again within this (HR-F2's stated bound). */
 export const DB_BACK_BOUND_MS = 10_000;
@@ -72,25 +73,6 @@ const CANCEL_WAIT_MS = 5_000;
 const CRASH_ROUNDS = 3;
 /** How long the cancellations in flight at a crash may take to answer once the database is back. */
 const CANCEL_ANSWER_WAIT_MS = 10_000;
-
-const code = (x: Exchange) => (x.body as { code?: string } | undefined)?.code;
-
-/** A documented refusal during the fault: the service is unavailable, or (optimistic locking) retry. */
-const refused = (x: Exchange) => x.status === 503 || (x.status === 409 && code(x) === 'write_conflict');
-
-/** The reservation answered is the one asked for. */
-function isFor(r: Reservation | undefined, b: NewReservation): boolean {
-  return (
-    r?.reservationId === b.reservationId &&
-    r.hotelId === b.hotelId &&
-    r.roomTypeId === b.roomTypeId &&
-    r.roomCount === b.roomCount &&
-    r.startDate === b.startDate &&
-    r.endDate === b.endDate &&
-    r.guestId === b.guestId &&
-    r.status === 'confirmed'
-  );
-}
 
 const sameReservation = (a: Reservation, b: Reservation) =>
   a.reservationId === b.reservationId &&

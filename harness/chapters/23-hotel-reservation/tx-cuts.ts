@@ -27,6 +27,7 @@ import {
   uniqueId,
 } from './api.ts';
 import { DB_BACK_BOUND_MS } from './db-restart.ts';
+import { isFor, refused, said } from './fault-answers.ts';
 
 /** Reservations whose transaction is cut (each a round). */
 const ROUNDS = 12;
@@ -52,25 +53,6 @@ const INVENTORY = 20;
 /** The nights reserved: day(FIRST) .. day(FIRST + SPAN - 1). */
 const FIRST = 4;
 const SPAN = 4;
-
-const code = (x: Exchange) => (x.body as { code?: string } | undefined)?.code;
-const said = (x: Exchange) => `${x.status ?? x.error}${code(x) ? ` ${code(x)}` : ''}`;
-/** A documented "send it again": the database is unavailable, or (optimistic locking) a write conflict. */
-const refused = (x: Exchange) => x.status === 503 || (x.status === 409 && code(x) === 'write_conflict');
-
-/** The reservation answered is the one asked for, confirmed. */
-function isFor(r: Reservation | undefined, b: NewReservation): boolean {
-  return (
-    r?.reservationId === b.reservationId &&
-    r.hotelId === b.hotelId &&
-    r.roomTypeId === b.roomTypeId &&
-    r.roomCount === b.roomCount &&
-    r.startDate === b.startDate &&
-    r.endDate === b.endDate &&
-    r.guestId === b.guestId &&
-    r.status === 'confirmed'
-  );
-}
 
 export async function reservationsCutMidTransaction(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
