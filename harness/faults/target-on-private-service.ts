@@ -26,23 +26,84 @@ async function withPrivateService<S extends PrivateService, T>(
   },
   fn: (service: S) => Promise<T>,
 ): Promise<T> {
+  return withTargetOn(
+    ctx,
+    {
+      dependency: o.dependency,
+      noun: o.noun,
+      start: async () => (await o.locate())(),
+      what: `a private ${o.noun}`,
+    },
+    async (service) => {
+      ctx.log(`the target uses the harness's own ${o.noun} at ${service.url}`);
+      return await fn(service);
+    },
+  );
+}
+
+/**
+ * Runs fn with the target's dependency reached through a proxy the check puts in front of it (a fault placed on the
+ * wire: pg-wire-proxy.ts, delay-proxy.ts), then on its own URL again. `settle` runs before the target goes back (a
+ * proxy's held or armed faults let go, so the restart is not cut).
+ */
+export async function withDependencyThrough<P extends PrivateService, T>(
+  ctx: CheckContext,
+  o: {
+    dependency: 'database' | 'redis';
+    noun: string;
+    /** The proxy, in front of the dependency's own URL. */
+    proxy: (upstreamUrl: string) => Promise<P>;
+    /** What the proxy does, for the change the check records. */
+    what: string;
+    settle?: (proxy: P) => void;
+  },
+  fn: (proxy: P) => Promise<T>,
+): Promise<T> {
+  return withTargetOn(
+    ctx,
+    {
+      dependency: o.dependency,
+      noun: `${o.noun} URL`,
+      start: () => o.proxy(ctx.target.dependencies[o.dependency]!.url),
+      what: o.what,
+      ...(o.settle ? { settle: o.settle } : {}),
+    },
+    fn,
+  );
+}
+
+/**
+ * The part both share: the capabilities and the skips with their reasons, the target pointed at the started server
+ * for the length of fn (the restart recorded as a change the check made), then back at its own, and the server
+ * stopped however fn ends.
+ */
+async function withTargetOn<S extends PrivateService, T>(
+  ctx: CheckContext,
+  o: {
+    dependency: 'database' | 'redis';
+    noun: string;
+    start: () => Promise<S>;
+    what: string;
+    settle?: (service: S) => void;
+  },
+  fn: (service: S) => Promise<T>,
+): Promise<T> {
   ctx.require('process-control');
   ctx.require(`dependency:${o.dependency}`);
   const target = ctx.target;
   if (!target.useDependency) ctx.skip(`the target cannot be pointed at another ${o.noun} (needs a manifest target)`);
-  const start = await o.locate();
-  const service = await start();
+  const service = await o.start();
   try {
     await target.useDependency(o.dependency, service.url);
-    ctx.changed(`restarted the service on a private ${o.noun}, and again on its own`);
-    ctx.log(`the target uses the harness's own ${o.noun} at ${service.url}`);
+    ctx.changed(`restarted the service on ${o.what}, and again on its own ${o.noun}`);
     return await fn(service);
   } finally {
+    o.settle?.(service);
     try {
       ctx.log(`restarting the target on its own ${o.noun}`);
       await target.useDependency(o.dependency, null);
     } finally {
-      ctx.log(`stopping the harness's own ${o.noun}`);
+      ctx.log(`stopping ${o.what}`);
       await service.close();
     }
   }

@@ -13,6 +13,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { type CutOptions, type PgWireProxy, startPgWireProxy } from '../../faults/pg-wire-proxy.ts';
+import { withDependencyThrough } from '../../faults/target-on-private-service.ts';
 import {
   availabilityBecomes,
   day,
@@ -55,24 +56,20 @@ const FIRST = 4;
 const SPAN = 4;
 
 export async function reservationsCutMidTransaction(ctx: CheckContext): Promise<void> {
-  ctx.require('process-control');
-  ctx.require('dependency:database');
-  const target = ctx.target;
-  if (!target.useDependency) ctx.skip('the target cannot be pointed at another database URL (needs a manifest target)');
-  const proxy = await startPgWireProxy(target.dependencies.database!.url);
-  try {
-    await target.useDependency('database', proxy.url);
-    ctx.changed('restarted the service on a PostgreSQL-protocol proxy, and again on its own database URL');
-    await survivesCuts(ctx, proxy);
-  } finally {
-    proxy.disarm();
-    proxy.up();
-    try {
-      await target.useDependency('database', null);
-    } finally {
-      await proxy.close();
-    }
-  }
+  await withDependencyThrough(
+    ctx,
+    {
+      dependency: 'database',
+      noun: 'database',
+      proxy: startPgWireProxy,
+      what: 'a PostgreSQL-protocol proxy',
+      settle: (proxy) => {
+        proxy.disarm();
+        proxy.up();
+      },
+    },
+    (proxy) => survivesCuts(ctx, proxy),
+  );
 }
 
 async function survivesCuts(ctx: CheckContext, proxy: PgWireProxy): Promise<void> {

@@ -12,7 +12,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { startPgWireProxy } from '../../faults/pg-wire-proxy.ts';
-import { withPrivateRedis } from '../../faults/target-on-private-service.ts';
+import { withDependencyThrough, withPrivateRedis } from '../../faults/target-on-private-service.ts';
 import {
   BoardModel,
   expectMonthEquals,
@@ -40,54 +40,61 @@ export async function cutWhileInsertUncommitted(ctx: CheckContext): Promise<void
   ctx.require('dependency:database');
   const target = ctx.target;
   if (!target.useDependency) ctx.skip('the target cannot be pointed at another database URL (needs a manifest target)');
-  await withPrivateRedis(ctx, async (redis) => {
-    const proxy = await startPgWireProxy(target.dependencies.database!.url);
-    try {
-      await target.useDependency!('database', proxy.url);
-      ctx.changed('restarted the service on a PostgreSQL-protocol proxy, and again on its own database URL');
-      const api = lbApi(ctx);
-      const month = await freshMonth(ctx, api);
-      const model = new BoardModel(tieBreakOf(ctx));
-      const players = Array.from({ length: 5 }, (_, i) => uniqueUser(`f5p${i}x`));
-      const post = async (user: string, points: number, when: string): Promise<void> =>
-        expectTotal(ctx, await api.update({ user_id: user, points, month }), model.add(user, points), user, when);
-      let answeredWhileHeld = 0;
-      for (let round = 0; round < ROUNDS; round++) {
-        const when = `round ${round + 1}`;
-        for (const [i, p] of players.entries()) await post(p, 1 + ((i + round) % 3), when);
-        // The held update and the one answered meanwhile get scores no one else has (no tie whose order is unknown).
-        const heldUser = uniqueUser(`f5h${round}x`);
-        const laterUser = uniqueUser(`f5l${round}x`);
-        proxy.holdCommit(/^INSERT\b/i);
-        const held = api.update({ user_id: heldUser, points: 900 + round, month });
-        await waitForHold(ctx, proxy, when);
-        await post(laterUser, 950 + round, `${when}: the update answered while an earlier insert is uncommitted`);
-        await redis.restart();
-        ctx.expect((await redis.keyCount()) === 0, `${when}: Redis still held keys after its restart`);
-        const first = await readFindsLostBoard(api, month);
-        if (first.answered) answeredWhileHeld++;
-        proxy.releaseHolds();
-        const r = await first.read;
-        ctx.expect(
-          r.status === 200 || r.status === 503,
-          `${when}: the first read after the restart answered ${r.status ?? r.error}, not 200 (or 503 while Redis was away)`,
-          r,
-        );
-        expectTotal(ctx, await held, model.add(heldUser, 900 + round), heldUser, `${when}: the held update`);
-        await expectMonthEquals(ctx, api, month, model, `${when}: after the board was rebuilt during the held insert`);
-      }
-      ctx.evidence.rounds = ROUNDS;
-      ctx.evidence.readsAnsweredWhileHeld = answeredWhileHeld;
-      ctx.evidence.proxyConnections = proxy.connections;
-    } finally {
-      proxy.releaseHolds();
-      try {
-        await target.useDependency!('database', null);
-      } finally {
-        await proxy.close();
-      }
-    }
-  });
+  // Skipped before the private Redis is started when the database cannot be proxied.
+  await withPrivateRedis(ctx, (redis) =>
+    withDependencyThrough(
+      ctx,
+      {
+        dependency: 'database',
+        noun: 'database',
+        proxy: startPgWireProxy,
+        what: 'a PostgreSQL-protocol proxy',
+        settle: (proxy) => proxy.releaseHolds(),
+      },
+      async (proxy) => {
+        const api = lbApi(ctx);
+        const month = await freshMonth(ctx, api);
+        const model = new BoardModel(tieBreakOf(ctx));
+        const players = Array.from({ length: 5 }, (_, i) => uniqueUser(`f5p${i}x`));
+        const post = async (user: string, points: number, when: string): Promise<void> =>
+          expectTotal(ctx, await api.update({ user_id: user, points, month }), model.add(user, points), user, when);
+        let answeredWhileHeld = 0;
+        for (let round = 0; round < ROUNDS; round++) {
+          const when = `round ${round + 1}`;
+          for (const [i, p] of players.entries()) await post(p, 1 + ((i + round) % 3), when);
+          // The held update and the one answered meanwhile get scores no one else has (no tie whose order is unknown).
+          const heldUser = uniqueUser(`f5h${round}x`);
+          const laterUser = uniqueUser(`f5l${round}x`);
+          proxy.holdCommit(/^INSERT\b/i);
+          const held = api.update({ user_id: heldUser, points: 900 + round, month });
+          await waitForHold(ctx, proxy, when);
+          await post(laterUser, 950 + round, `${when}: the update answered while an earlier insert is uncommitted`);
+          await redis.restart();
+          ctx.expect((await redis.keyCount()) === 0, `${when}: Redis still held keys after its restart`);
+          const first = await readFindsLostBoard(api, month);
+          if (first.answered) answeredWhileHeld++;
+          proxy.releaseHolds();
+          const r = await first.read;
+          ctx.expect(
+            r.status === 200 || r.status === 503,
+            `${when}: the first read after the restart answered ${r.status ?? r.error}, not 200 (or 503 while Redis was away)`,
+            r,
+          );
+          expectTotal(ctx, await held, model.add(heldUser, 900 + round), heldUser, `${when}: the held update`);
+          await expectMonthEquals(
+            ctx,
+            api,
+            month,
+            model,
+            `${when}: after the board was rebuilt during the held insert`,
+          );
+        }
+        ctx.evidence.rounds = ROUNDS;
+        ctx.evidence.readsAnsweredWhileHeld = answeredWhileHeld;
+        ctx.evidence.proxyConnections = proxy.connections;
+      },
+    ),
+  );
 }
 
 function expectTotal(ctx: CheckContext, x: Exchange, want: number, user: string, when: string): void {

@@ -15,6 +15,7 @@ import { sleep } from '../../core/check-scope.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { type PgWireProxy, startPgWireProxy } from '../../faults/pg-wire-proxy.ts';
+import { withDependencyThrough } from '../../faults/target-on-private-service.ts';
 import { newEvent, type OrderInput, type PaymentEvent, type PaymentEventInput, payApi } from './api.ts';
 import { DB_BACK_BOUND_MS } from './db-restart.ts';
 import {
@@ -39,26 +40,20 @@ const STALL_REQUESTS = 5;
 const PAID_RETRIES = 4;
 
 export async function transactionsCut(ctx: CheckContext): Promise<void> {
-  ctx.require('process-control');
-  ctx.require('dependency:database');
-  const target = ctx.target;
-  if (!target.useDependency) ctx.skip('the target cannot be pointed at another database URL (needs a manifest target)');
   const pool = ctx.setting('dbPoolSize', DEFAULT_POOL_SIZE);
   if (!Number.isInteger(pool) || pool < 1)
     throw new Error(`setting dbPoolSize must be a positive integer, not ${pool}`);
-  const proxy = await startPgWireProxy(target.dependencies.database!.url);
-  try {
-    await target.useDependency('database', proxy.url);
-    ctx.changed('restarted the service on a PostgreSQL-protocol proxy, and again on its own database URL');
-    await survivesCuts(ctx, proxy, CUTS_PER_CONNECTION * pool);
-  } finally {
-    proxy.disarm();
-    try {
-      await target.useDependency('database', null);
-    } finally {
-      await proxy.close();
-    }
-  }
+  await withDependencyThrough(
+    ctx,
+    {
+      dependency: 'database',
+      noun: 'database',
+      proxy: startPgWireProxy,
+      what: 'a PostgreSQL-protocol proxy',
+      settle: (proxy) => proxy.disarm(),
+    },
+    (proxy) => survivesCuts(ctx, proxy, CUTS_PER_CONNECTION * pool),
+  );
 }
 
 async function survivesCuts(ctx: CheckContext, proxy: PgWireProxy, k: number): Promise<void> {
