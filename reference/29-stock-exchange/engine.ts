@@ -207,4 +207,11 @@ export class Engine {
     this.balance(sell.userId, f.symbol).held -= f.quantity;
     this.balance(sell.userId, CASH).available += f.price * f.quantity;
   }
+
+  /** Forgets everything, as a fresh engine (the exchange replays what its log holds into it after a lost write). */
+  reset(): void {
+    for (const m of [this.orders, this.books, this.wallets, this.fillsBySymbol, this.traded, this.byClientOrderId])
+      m.clear();
+    this.nextOrderId = 1;
+  }
 }

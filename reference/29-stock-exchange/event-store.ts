@@ -7,12 +7,24 @@ import pg from 'pg';
 import { EventLog } from './event-log.ts';
 import type { LogEvent } from './types.ts';
 
+/** The server process of a connection (pg sets it from BackendKeyData; its typings leave it out). */
+const backendPid = (c: pg.Client): number | null => (c as unknown as { processID?: number }).processID ?? null;
+
+/** A write to PostgreSQL that takes longer fails (and the store is treated as lost). */
+const QUERY_TIMEOUT_MS = 10_000;
+
 export interface EventStore {
   readonly kind: 'file' | 'postgres';
   /** Every event stored, in sequence order. */
   readAll(): Promise<LogEvent[]>;
   /** Appends an inbound event and its fills; resolves once they are stored. Calls are stored in call order. */
   append(events: readonly LogEvent[]): Promise<void>;
+  /** The events stored after `sequenceId`, in sequence order (what a lost append left, once the store is back). */
+  readAfter(sequenceId: number): Promise<LogEvent[]>;
+  /** Drops a connection that failed (anything still under way on it fails too). */
+  abandon?(): void;
+  /** Connects again after abandon(). */
+  reopen?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,6 +43,10 @@ export class FileEventStore implements EventStore {
     this.log!.append(events);
   }
 
+  async readAfter(sequenceId: number): Promise<LogEvent[]> {
+    return EventLog.read(this.dataDir).filter((e) => e.sequenceId > sequenceId);
+  }
+
   async close(): Promise<void> {
     this.log?.close();
   }
@@ -42,30 +58,39 @@ export class FileEventStore implements EventStore {
  */
 export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres' as const;
+  /** The connection whose appends failed, ended once a new one is open (its backend terminated first). */
+  private lostPid: number | null = null;
   private constructor(
-    private readonly client: pg.Client,
+    private client: pg.Client,
     readonly schema: string,
+    private readonly url: string,
+    private readonly log: (m: string) => void,
   ) {}
 
   static async connect(url: string, dataDir: string, log: (m: string) => void): Promise<PostgresEventStore> {
     const schema = `se29_${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16)}`;
-    const client = new pg.Client({
-      connectionString: url,
-      connectionTimeoutMillis: 5000,
-      application_name: 'sdgrade-reference/29-stock-exchange',
-    });
-    // A lost connection is fatal: an event the engine applied might not be stored, so the process must restart
-    // and recover from what the table holds.
-    client.on('error', (error) => {
-      log(`PostgreSQL connection lost: ${error.message}; exiting to recover from the log`);
-      process.exit(1);
-    });
+    const client = PostgresEventStore.client(url, log);
     await client.connect();
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${schema}.events (sequence_id bigint PRIMARY KEY, event text NOT NULL)`,
     );
-    return new PostgresEventStore(client, schema);
+    return new PostgresEventStore(client, schema, url, log);
+  }
+
+  /**
+   * A lost connection fails the appends under way on it (log-outage.ts answers 503 and settles them once the table
+   * answers again); a write that hangs fails after QUERY_TIMEOUT_MS, so no request waits on it longer.
+   */
+  private static client(url: string, log: (m: string) => void): pg.Client {
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: 5000,
+      query_timeout: QUERY_TIMEOUT_MS,
+      application_name: 'sdgrade-reference/29-stock-exchange',
+    });
+    client.on('error', (error) => log(`PostgreSQL connection lost: ${error.message}`));
+    return client;
   }
 
   async readAll(): Promise<LogEvent[]> {
@@ -82,6 +107,44 @@ export class PostgresEventStore implements EventStore {
       `INSERT INTO ${this.schema}.events (sequence_id, event) VALUES ${values}`,
       events.flatMap((e) => [e.sequenceId, JSON.stringify(e)]),
     );
+  }
+
+  async readAfter(sequenceId: number): Promise<LogEvent[]> {
+    const r = await this.client.query<{ event: string }>(
+      `SELECT event FROM ${this.schema}.events WHERE sequence_id > $1 ORDER BY sequence_id`,
+      [sequenceId],
+    );
+    return r.rows.map((row) => JSON.parse(row.event) as LogEvent);
+  }
+
+  abandon(): void {
+    this.lostPid ??= backendPid(this.client);
+    this.client.end().catch(() => {});
+  }
+
+  /**
+   * A new connection; the lost one's backend is terminated and gone before anything is read, so a write still under
+   * way on it (a slow link) cannot land after the table was read.
+   */
+  async reopen(): Promise<void> {
+    const client = PostgresEventStore.client(this.url, this.log);
+    try {
+      await client.connect();
+      const pid = this.lostPid;
+      if (pid !== null && pid !== backendPid(client)) {
+        await client.query('SELECT pg_terminate_backend($1)', [pid]);
+        for (let i = 0; i < 100; i++) {
+          const r = await client.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+          if (r.rowCount === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    } catch (error) {
+      client.end().catch(() => {});
+      throw error;
+    }
+    this.lostPid = null;
+    this.client = client;
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@
 // engine (recovery), and the replay's fills must equal the logged ones.
 import { CASH, DAILY_LIMIT, Engine, type EngineFaults } from './engine.ts';
 import type { EventStore } from './event-store.ts';
+import { GuardedStore, type OutageFaults } from './log-outage.ts';
 import { type MarketDataFaults, MarketDataPublisher } from './market-data.ts';
 import type { FillEvent, InboundEvent, LogEvent, Order, Side } from './types.ts';
 
@@ -17,7 +18,7 @@ export class Refused extends Error {
   }
 }
 
-export interface ExchangeFaults extends EngineFaults, MarketDataFaults {
+export interface ExchangeFaults extends EngineFaults, MarketDataFaults, OutageFaults {
   /** MUTANT risk-check-skipped */
   skipRisk?: boolean;
   /** MUTANT sequence-gap */
@@ -58,12 +59,17 @@ export class Exchange {
   private lastSequence = 0;
   private lastTime = 0;
 
+  /** The event store behind a guard that answers 503 while it cannot be written (log-outage.ts). */
+  private readonly store: GuardedStore;
   private constructor(
-    private readonly store: EventStore,
+    store: EventStore,
     private readonly faults: ExchangeFaults,
+    warn: (m: string) => void,
   ) {
     this.engine = new Engine(faults);
     this.marketData = new MarketDataPublisher(faults);
+    this.store = new GuardedStore(store, faults, warn);
+    this.store.host = { rollBackTo: (last) => this.rollBackTo(last), adopt: (stored) => this.adopt(stored) };
   }
 
   /** Recovers from the store's log and returns the exchange ready for new events. */
@@ -72,7 +78,7 @@ export class Exchange {
     faults: ExchangeFaults = {},
     warn: (m: string) => void = () => {},
   ): Promise<Exchange> {
-    const x = new Exchange(store, faults);
+    const x = new Exchange(store, faults, warn);
     const logged = await store.readAll();
     // MUTANT recovery-reads-first-page: only the first 1,000 events are replayed (a paged read never continued).
     x.replay(faults.recoverFirstPage ? logged.slice(0, 1000) : logged, warn);
@@ -110,6 +116,7 @@ export class Exchange {
 
   /** The sequencer: the next ID, and a time that never goes back (the clock is read here, never in matching). */
   private stamp(): { sequenceId: number; time: number } {
+    this.store.refuseWhileDown(); // 503 while the event log cannot be written: nothing is stamped
     this.lastTime = Math.max(this.lastTime, Date.now());
     return { sequenceId: ++this.lastSequence, time: this.lastTime };
   }
@@ -228,5 +235,48 @@ export class Exchange {
 
   close(): Promise<void> {
     return this.store.close();
+  }
+
+  /** Whether the event log can be written (false from a failed append until the store answers again). */
+  get logAvailable(): boolean {
+    return this.store.available;
+  }
+
+  /**
+   * After a failed append: the state goes back to the events up to `lastStored` (a fresh engine replays them, so no
+   * read shows an order or a fill the log may not hold) and the sequence resumes after it. Returns the events
+   * dropped. The market data publisher never saw them (it is fed once an append completes).
+   */
+  private rollBackTo(lastStored: number): LogEvent[] {
+    const keep = this.events.findIndex((e) => e.sequenceId > lastStored);
+    if (keep < 0) return [];
+    const dropped = this.events.splice(keep);
+    this.engine.reset();
+    for (const e of this.events) {
+      if (e.type === 'fill') continue;
+      let seq = e.sequenceId;
+      this.engine.apply(e, () => ++seq);
+    }
+    this.lastSequence = lastStored;
+    return dropped;
+  }
+
+  /** Events in doubt that the store turned out to hold: applied (their fills as logged) and published. */
+  private adopt(stored: readonly LogEvent[]): void {
+    let batch: LogEvent[] = [];
+    for (const e of stored) {
+      this.lastSequence = Math.max(this.lastSequence, e.sequenceId);
+      this.lastTime = Math.max(this.lastTime, e.time);
+      this.events.push(e);
+      if (e.type === 'fill') {
+        batch.push(e);
+        continue;
+      }
+      if (batch.length) this.marketData.publish(batch);
+      batch = [e];
+      let seq = e.sequenceId;
+      this.engine.apply(e, () => ++seq);
+    }
+    if (batch.length) this.marketData.publish(batch);
   }
 }

@@ -85,6 +85,7 @@ await runServer({
         volumeBothSides: mutant === 'md-candle-volume-both-sides',
         closeFirst: mutant === 'candle-close-first',
         wrapOffByOne: mutant === 'ring-wrap-off-by-one',
+        keepStateOnLoss: mutant === 'log-loss-keeps-state',
       },
       (m) => console.error(m),
     );

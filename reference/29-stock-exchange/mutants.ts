@@ -1,5 +1,7 @@
 // Deliberately broken variants of the reference, one check each (IDs from specs/29-stock-exchange/catalog.yaml).
 // MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+import { STORE_MUTANTS } from './mutants-store.ts';
+
 export const MUTANTS = [
   { name: 'health-plain-text', breaks: 'SE-C1', description: 'readiness answers text/plain "ok", not the Health body' },
   {
@@ -426,7 +428,8 @@ export const MUTANTS = [
     breaks: 'SE-I11',
     description: "the event log's 401 has no problem body (the status and WWW-Authenticate only)",
   },
-] as const satisfies readonly { name: string; breaks: string; description: string }[];
+  ...STORE_MUTANTS,
+] as const satisfies readonly { name: string; breaks: string; description: string; needs?: readonly string[] }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);

@@ -25,8 +25,12 @@ import { MdClient, MdLog } from './md-client.ts';
 import { expectSnapshotFromLog } from './md-log-snapshot.ts';
 import { commandsArb, runSession, type Session } from './session.ts';
 
-/** Every read the exchange offers about a session, as the exact bytes it answered. */
-async function snapshot(ctx: CheckContext, api: SeApi, s: Session): Promise<Record<string, string>> {
+/** Every read the exchange offers about a session, as the exact bytes it answered (SE-F1, SE-F3). */
+export async function snapshot(
+  ctx: CheckContext,
+  api: SeApi,
+  s: Pick<Session, 'ids' | 'users' | 'symbol'>,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const read = async (name: string, x: Promise<import('../../core/http-client.ts').Exchange>) => {
     const r = await x;

@@ -15,6 +15,7 @@ import { gatewayAccessModel } from './gateway-access.ts';
 import { eventLogAccess } from './gateway-events.ts';
 import { orderRateLimit } from './gateway-rate-limit.ts';
 import { loadStockExchange } from './load.ts';
+import { eventLogOutage } from './log-outage.ts';
 import { candleBoundaries } from './md-candle-boundaries.ts';
 import { marketDataConformance } from './md-conformance.ts';
 import { lateSubscribers } from './md-late-subscribers.ts';
@@ -51,6 +52,7 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-I12': slowSubscribers,
     'SE-F1': killAndReplay,
     'SE-F2': duplicateSubmissions,
+    'SE-F3': eventLogOutage,
   },
   mutants: MUTANTS,
   load: loadStockExchange,

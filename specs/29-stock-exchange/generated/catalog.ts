@@ -20,7 +20,8 @@ export const checkIds = [
   "SE-I11",
   "SE-I12",
   "SE-F1",
-  "SE-F2"
+  "SE-F2",
+  "SE-F3"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -229,6 +230,18 @@ export const catalog = {
       "title": "The same order submitted many times at once with one clientOrderId creates one order, holds its funds once, and is sequenced once",
       "covers": [
         "fault:2"
+      ]
+    },
+    {
+      "id": "SE-F3",
+      "kind": "fault",
+      "title": "PostgreSQL (the event store) crashes under trading and comes back - every write answered meanwhile is acknowledged or 503 unavailable with a problem body and Retry-After (never a 500 or a hang; reads answer 200), writes answer 503 while it is down, trading resumes within 10 s of its return; every order, cancel and deposit acknowledged is in the log, which has no gap, an order answered 503 is either absent (its retry with the same clientOrderId placed anew, 201) or in the log (the retry 200 with it); a subscriber's stream through the outage has no gap and ends at the REST book; then kill -9 and a restart read back every order, account, execution, the book and the log byte for byte",
+      "covers": [
+        "fault:3"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
       ]
     }
   ],

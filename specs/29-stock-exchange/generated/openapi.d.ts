@@ -436,6 +436,25 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The event log cannot be written now (code `unavailable`): the request was not acknowledged and changed nothing, unless its write was under way when the log was lost and reached it (a retry with the same `clientOrderId` tells). `Retry-After` says when to try again. */
+        LogUnavailable: {
+            headers: {
+                /** @description Whole seconds to wait before trying again (at least 1). */
+                "Retry-After": string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Service Unavailable",
+                 *       "status": 503,
+                 *       "code": "unavailable"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The implementation is starting or stopping. */
         NotReady: {
             headers: {
@@ -732,6 +751,7 @@ export interface operations {
                 };
             };
             431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["LogUnavailable"];
         };
     };
     getEvents: {
@@ -1103,6 +1123,7 @@ export interface operations {
             };
             429: components["responses"]["RateLimited"];
             431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["LogUnavailable"];
         };
     };
     getOrder: {
@@ -1210,6 +1231,7 @@ export interface operations {
             };
             429: components["responses"]["RateLimited"];
             431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["LogUnavailable"];
         };
     };
 }
