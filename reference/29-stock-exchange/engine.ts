@@ -214,4 +214,36 @@ export class Engine {
       m.clear();
     this.nextOrderId = 1;
   }
+
+  /**
+   * Whose balance the fills a new order would make now take past 2^53 - 1 (a buyer's shares, a seller's cash; the
+   * order's user or a resting order's owner), walking the book without changing it; null when none. Every balance
+   * grows only by a deposit or a fill, so refusing these keeps each one an exact integer.
+   */
+  overflowOf(userId: string, symbol: string, side: Side, price: number, quantity: number): string | null {
+    const book = this.books.get(symbol);
+    if (!book) return null;
+    const totals = new Map<string, number>();
+    const grows = (user: string, asset: string, amount: number): boolean => {
+      const k = `${user}\n${asset}`;
+      const b = this.wallets.get(user)?.get(asset);
+      const total = (totals.get(k) ?? (b ? b.available + b.held : 0)) + amount;
+      totals.set(k, total);
+      return total > Number.MAX_SAFE_INTEGER;
+    };
+    const opposite = book.side(side === 'buy' ? 'sell' : 'buy');
+    let left = quantity;
+    for (const p of opposite.prices) {
+      if (left === 0 || (side === 'buy' ? p > price : p < price)) break;
+      for (let o = opposite.levels.get(p)!.head; o && left > 0; o = o.next) {
+        const q = Math.min(o.remaining, left);
+        left -= q;
+        const maker = this.orders.get(o.id)!.userId;
+        const [buyer, seller] = side === 'buy' ? [userId, maker] : [maker, userId];
+        if (grows(buyer, symbol, q)) return buyer;
+        if (grows(seller, CASH, p * q)) return seller;
+      }
+    }
+    return null;
+  }
 }

@@ -37,6 +37,8 @@ export interface ExchangeFaults extends EngineFaults, MarketDataFaults, OutageFa
   recoverFirstPage?: boolean;
   /** MUTANT events-owners-lost-on-restart: `owners` is filled at placement only (the replay does not). */
   ownersAtPlacement?: boolean;
+  /** MUTANT fill-overflow-unchecked */
+  fillOverflowUnchecked?: boolean;
 }
 
 export interface NewOrderRequest {
@@ -178,6 +180,12 @@ export class Exchange {
         'insufficient_funds',
         `the order holds ${hold.amount} ${hold.asset === CASH ? 'cents' : `shares of ${hold.asset}`}; ${available} available`,
       );
+    // MUTANT fill-overflow-unchecked skips this: a fill past 2^53 - 1 leaves a balance that is no exact integer.
+    const over = this.faults.fillOverflowUnchecked
+      ? null
+      : this.engine.overflowOf(r.userId, r.symbol, r.side, r.price, r.quantity);
+    if (over !== null)
+      throw new Refused(422, 'balance_overflow', `a fill of this order would take a balance of ${over} past 2^53 - 1`);
     const late = this.faults.duplicateAfterFunds ? this.existing(r.userId, r.clientOrderId) : undefined;
     if (late) return { order: late, created: false };
     const e: InboundEvent = {

@@ -86,6 +86,7 @@ await runServer({
         closeFirst: mutant === 'candle-close-first',
         wrapOffByOne: mutant === 'ring-wrap-off-by-one',
         keepStateOnLoss: mutant === 'log-loss-keeps-state',
+        fillOverflowUnchecked: mutant === 'fill-overflow-unchecked',
       },
       (m) => console.error(m),
     );
