@@ -8,6 +8,7 @@ import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { gatewaySettings, userKey } from './api.ts';
+import { balanceOverflow } from './balance-overflow.ts';
 import { benchStockExchange } from './bench.ts';
 import { accountConformance, marketDataReads, orderConformance, readinessConformance } from './conformance.ts';
 import { duplicateSubmissions, killAndReplay } from './faults.ts';
@@ -34,6 +35,7 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-C3': orderConformance,
     'SE-C4': marketDataReads,
     'SE-C5': marketDataConformance,
+    'SE-C6': balanceOverflow,
     // With a user's key, so the 4xx graded is the input's, not the missing key's.
     'SE-I1': (ctx) =>
       badInputIs4xxEverywhere(ctx, {

@@ -7,6 +7,7 @@ export const checkIds = [
   "SE-C3",
   "SE-C4",
   "SE-C5",
+  "SE-C6",
   "SE-I1",
   "SE-I2",
   "SE-I3",
@@ -89,6 +90,15 @@ export const catalog = {
       "title": "The market-data WebSocket - a snapshot first, then an order's l2update, a match's trade and l2update and a cancel's l2update with consecutive seq and the log's sequence IDs, nothing of another symbol; a snapshot with every level of a book 12 levels deep; a plain GET 426; a malformed symbol, an unknown (alone or beside known ones) or repeated channel, or a resolution the REST candles lack or that is not an integer refused 400 with a problem body, on the upgrade too; a client that chooses no channels gets the l2 frames only, also one that gives a resolution alone; a channels=l1 subscriber gets exactly the top after each update that changed it (a size change included), a channels=candles subscriber the daily candle after each trade, a late subscriber of every channel the snapshot, top and last candle at the current seq; every frame valid against marketdata-frames.schema.json",
       "covers": [
         "subscribeMarketData"
+      ]
+    },
+    {
+      "id": "SE-C6",
+      "kind": "conformance",
+      "title": "Balances stop at 2^53 - 1 - a deposit of cash or shares that would pass it is 422 balance_overflow and credits nothing, one that reaches it exactly 200; an order whose fill would take the seller's cash or the buyer's shares past it (the order's user or the resting order's owner) is 422 balance_overflow, holds nothing, is not sequenced and leaves the book as it was, while a smaller one fills and leaves the balance exact",
+      "covers": [
+        "deposit",
+        "placeOrder"
       ]
     },
     {
@@ -235,7 +245,7 @@ export const catalog = {
     {
       "id": "SE-F3",
       "kind": "fault",
-      "title": "PostgreSQL (the event store) crashes under trading and comes back - every write answered meanwhile is acknowledged or 503 unavailable with a problem body and Retry-After (never a 500 or a hang; reads answer 200), writes answer 503 while it is down, trading resumes within 10 s of its return; every order, cancel and deposit acknowledged is in the log, which has no gap, an order answered 503 is either absent (its retry with the same clientOrderId placed anew, 201) or in the log (the retry 200 with it); a subscriber's stream through the outage has no gap and ends at the REST book; then kill -9 and a restart read back every order, account, execution, the book and the log byte for byte",
+      "title": "PostgreSQL (the event store) crashes under trading and comes back - every write answered meanwhile is acknowledged or 503 unavailable with a problem body and Retry-After (never a 500 or a hang; reads answer 200), writes answer 503 while it is down, trading resumes within 10 s of its return; every order and cancel acknowledged is in the log as answered, which has no gap, an order answered 503 is either absent (its retry with the same clientOrderId placed anew, 201) or in the log (the retry 200 with it); a subscriber's stream through the outage has no gap and ends at the REST book; then kill -9 and a restart read back every order, account, execution, the book and the log byte for byte",
       "covers": [
         "fault:3"
       ],

@@ -1104,7 +1104,7 @@ export interface operations {
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description Refused by the order manager before sequencing, nothing held: `insufficient_funds` (the hold exceeds the available cash or shares) or `risk_limit_exceeded` (the user's shares ordered today in this symbol would pass 1,000,000). */
+            /** @description Refused by the order manager before sequencing, nothing held: `insufficient_funds` (the hold exceeds the available cash or shares), `risk_limit_exceeded` (the user's shares ordered today in this symbol would pass 1,000,000) or `balance_overflow` (a fill the order would make now would take a balance, available plus held, past 2^53 - 1: the buyer's shares or the seller's cash, the order's user's or a resting order's owner's; balances are exact integers). */
             422: {
                 headers: {
                     [name: string]: unknown;
