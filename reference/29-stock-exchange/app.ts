@@ -316,6 +316,7 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
   const publisher = withL1Faults(exchange.marketData, {
     firstTopCached: mutant === 'md-l1-first-top-cached',
     beforeUpdate: mutant === 'md-l1-before-update',
+    blankAfterStart: mutant === 'md-derived-blank-after-start',
   });
   attachMarketDataSocket(app, publisher, {
     acceptAnySymbol: mutant === 'md-bad-symbol-accepted',

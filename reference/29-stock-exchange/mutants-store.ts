@@ -1,4 +1,4 @@
-// The mutants of the event store's faults and recovery and of the balances' bound (a part of mutants.ts's list, kept apart for its length).
+// The mutants of the event store's faults and recovery the balances' bound, and market data across a restart (a part of mutants.ts's list, kept apart for its length).
 export const STORE_MUTANTS = [
   {
     name: 'log-loss-keeps-state',
@@ -12,5 +12,11 @@ export const STORE_MUTANTS = [
     breaks: 'SE-C6',
     description:
       'an order whose fill takes a balance past 2^53 - 1 is placed: the seller is credited a sum that is no exact integer',
+  },
+  {
+    name: 'md-derived-blank-after-start',
+    breaks: 'SE-F1',
+    description:
+      "a new subscriber's top and last candle are rebuilt from live events only: after a restart, until the symbol's next update, its first l1 frame is an empty top and no candle comes",
   },
 ] as const satisfies readonly { name: string; breaks: string; description: string; needs?: readonly string[] }[];

@@ -19,7 +19,7 @@ import { CASH, freshSymbol, freshUser, fund, type LogEvent, type NewOrder, type 
 import { snapshot } from './faults.ts';
 import { same, show } from './md-check-kit.ts';
 import { MdClient, MdLog, replay } from './md-client.ts';
-import { seqFromLog } from './md-log-snapshot.ts';
+import { expectSnapshotFromLog, seqFromLog } from './md-log-snapshot.ts';
 
 /** After PostgreSQL is back, an order is acknowledged again within this (the check's stated bound). */
 const DB_BACK_BOUND_MS = 10_000;
@@ -166,6 +166,8 @@ async function tradeThroughCrash(ctx: CheckContext, pg: PrivatePostgres): Promis
         after[name] === bytes,
         `after the outage and a kill -9, ${name} differs from before (the exchange answered a state the log does not hold):\n  before: ${bytes.slice(0, 600)}\n  after:  ${after[name]?.slice(0, 600)}`,
       );
+    // A new subscriber after it: the snapshot, top and day's candle at the seq the log implies.
+    await expectSnapshotFromLog(ctx, api, md, symbol, 'after the outage and a kill -9');
     ctx.evidence.ordersCompared = ids.length;
   } catch (e) {
     for (const c of md.clients) c.terminate();
