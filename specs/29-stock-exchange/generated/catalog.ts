@@ -226,7 +226,7 @@ export const catalog = {
     {
       "id": "SE-F1",
       "kind": "fault",
-      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole, clientOrderIds recovered, new order and sequence IDs after every logged one, each user's view of the log with their key exactly their own events before and after; a market-data snapshot before and after each kill at the seq the log implies with the REST book; a graceful stop (SIGTERM) closes a subscriber with 1001",
+      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole, clientOrderIds recovered, new order and sequence IDs after every logged one, each user's view of the log with their key exactly their own events before and after; a new market-data subscriber of every channel before and after each kill gets the snapshot at the seq the log implies with the REST book, then the top of that book and the day's candle of the log's fills; a graceful stop (SIGTERM) closes a subscriber with 1001",
       "covers": [
         "fault:1"
       ],
@@ -245,7 +245,7 @@ export const catalog = {
     {
       "id": "SE-F3",
       "kind": "fault",
-      "title": "PostgreSQL (the event store) crashes under trading and comes back - every write answered meanwhile is acknowledged or 503 unavailable with a problem body and Retry-After (never a 500 or a hang; reads answer 200), writes answer 503 while it is down, trading resumes within 10 s of its return; every order and cancel acknowledged is in the log as answered, which has no gap, an order answered 503 is either absent (its retry with the same clientOrderId placed anew, 201) or in the log (the retry 200 with it); a subscriber's stream through the outage has no gap and ends at the REST book; then kill -9 and a restart read back every order, account, execution, the book and the log byte for byte",
+      "title": "PostgreSQL (the event store) crashes under trading and comes back - every write answered meanwhile is acknowledged or 503 unavailable with a problem body and Retry-After (never a 500 or a hang; reads answer 200), writes answer 503 while it is down, trading resumes within 10 s of its return; every order and cancel acknowledged is in the log as answered, which has no gap, an order answered 503 is either absent (its retry with the same clientOrderId placed anew, 201) or in the log (the retry 200 with it); a subscriber's stream through the outage has no gap and ends at the REST book; then kill -9 and a restart read back every order, account, execution, the book, the candles and the log byte for byte, and a new subscriber gets the snapshot, top and day's candle the log implies",
       "covers": [
         "fault:3"
       ],
