@@ -80,18 +80,19 @@ describe('GuardedStore', () => {
     await g.close();
   });
 
-  it('takes in the events in doubt that reached the store', async () => {
+  it('takes in the events in doubt that reached the store, also when the first append after a start fails', async () => {
     const store = new FakeStore();
+    store.rows = [deposit(1), deposit(2)]; // a log recovered by the exchange (read from the store, not the guard)
     const { g, calls } = guarded(store);
-    await g.readAll();
     store.failing = true;
     store.landAnyway = true;
-    await expect(g.append([deposit(1)])).rejects.toBeInstanceOf(ProblemError);
+    await expect(g.append([deposit(3)])).rejects.toBeInstanceOf(ProblemError);
+    expect(calls.rolledBackTo).toEqual([2]);
     store.failing = false;
     await until(() => g.available);
-    expect(calls.adopted).toEqual([[deposit(1)]]);
-    await g.append([deposit(2)]);
-    expect(store.rows.map((e) => e.sequenceId)).toEqual([1, 2]);
+    expect(calls.adopted).toEqual([[deposit(3)]]);
+    await g.append([deposit(4)]);
+    expect(store.rows.map((e) => e.sequenceId)).toEqual([1, 2, 3, 4]);
     await g.close();
   });
 });

@@ -32,8 +32,11 @@ export function logUnavailable(detail: string): ProblemError {
 export class GuardedStore implements EventStore {
   readonly kind: EventStore['kind'];
   host: OutageHost | undefined;
-  /** The sequence ID of the last event known stored. */
-  private lastStored = 0;
+  /**
+   * The sequence ID of the last event known stored: from the first append on, the event before its first (the
+   * sequencer stamps on from the recovered log, which the exchange reads from the store itself).
+   */
+  private lastStored: number | undefined;
   private down: { reason: string; inDoubt: LogEvent[] } | null = null;
   private closed = false;
 
@@ -62,6 +65,7 @@ export class GuardedStore implements EventStore {
 
   async append(events: readonly LogEvent[]): Promise<void> {
     if (events.length === 0) return;
+    this.lastStored ??= events[0]!.sequenceId - 1;
     try {
       if (this.down) throw new Error('the store was lost before this append');
       await this.inner.append(events);
@@ -79,7 +83,7 @@ export class GuardedStore implements EventStore {
     const reason = (error as Error).message || String(error);
     this.warn(`event store lost (${reason}): answering 503 to writes until it is back`);
     // MUTANT log-loss-keeps-state: nothing is rolled back; the unstored events stay in the book and the sequence.
-    const inDoubt = this.faults.keepStateOnLoss ? [] : this.host!.rollBackTo(this.lastStored);
+    const inDoubt = this.faults.keepStateOnLoss ? [] : this.host!.rollBackTo(this.lastStored!);
     this.down = { reason, inDoubt };
     this.inner.abandon?.();
     void this.recover();
@@ -92,7 +96,7 @@ export class GuardedStore implements EventStore {
       if (this.closed) return;
       try {
         await this.inner.reopen?.();
-        const found = await this.inner.readAfter(this.lastStored);
+        const found = await this.inner.readAfter(this.lastStored!);
         const inDoubt = this.down!.inDoubt;
         const held = found.filter((e, i) => JSON.stringify(e) === JSON.stringify(inDoubt[i]));
         if (held.length !== found.length)
