@@ -78,9 +78,12 @@ const READ_NIGHTS = 30;
  */
 async function changedRightAfterCreation(ctx: CheckContext, api: ReturnType<typeof hrApi>): Promise<void> {
   let nightsRead = 0;
+  // Four room types: nights made after an answer race the change, and a round may meet the gap only late in them.
   for (const [made, total] of [
     [4, 2],
     [2, 6],
+    [5, 3],
+    [3, 7],
   ] as const) {
     const rt = await freshRoomType(ctx, api, made);
     const x = await api.updateRoomType(rt.hotelId, rt.roomTypeId, {

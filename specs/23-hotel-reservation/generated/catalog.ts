@@ -189,7 +189,7 @@ export const catalog = {
     {
       "id": "HR-F3",
       "kind": "fault",
-      "title": "A stale inventory cache (Redis's data put back to a copy taken before the room type filled, and to one taken while it was full; Redis paused) - a search may show rooms the database no longer has, but every booking past 110% is refused 409 and a room the database has is reserved 201 whatever the cache shows; a change of the nights makes availability right within 1 s; with Redis paused reservations still answer 201 / 409 within 5 s, and once it is resumed the changes made meanwhile reach the cache (availability right 2 s later, within 1 s), also after a 9 s pause, and so does the next change",
+      "title": "A stale inventory cache (Redis's data put back to a copy taken before the room type filled, and to one taken while it was full; Redis paused) - a search may show rooms the database no longer has, but every booking past 110% is refused 409 and a room the database has is reserved 201 whatever the cache shows; a change of the nights makes availability right within 1 s; with Redis paused reservations still answer 201 / 409 within 5 s, and once it is resumed the changes made meanwhile reach the cache (availability right 2 s later, within 1 s), also after an 18 s pause, and so does the next change",
       "covers": [
         "fault:4"
       ],
