@@ -4,7 +4,7 @@ import { type CreateAppOptions, createApp } from '../kit/create-app.ts';
 import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import type { HotelAdmin, RoomTypeUpdate } from './hotel-admin.ts';
-import type { NewReservation, RoomType } from './model.ts';
+import type { NewReservation, Reservation, RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
 import { requireStaff } from './staff-auth.ts';
 import type { HotelStore } from './store.ts';
@@ -20,6 +20,8 @@ export interface HotelAppOptions {
   staffKey: string;
   mutant?: MutantName | undefined;
   logger?: CreateAppOptions['logger'];
+  /** MUTANTs cancel-keeps-tonight and cancel-checked-before-transaction: their cancellation (cancel-variants.ts). */
+  cancelVariant?: ((reservationId: string) => Promise<Reservation>) | undefined;
 }
 
 type Params = { hotelId: string; roomTypeId: string; reservationId: string };
@@ -32,6 +34,7 @@ export function buildApp({
   staffKey,
   mutant,
   logger,
+  cancelVariant,
 }: HotelAppOptions): FastifyInstance {
   // MUTANT staff-auth-skipped: every ops write is answered without the key.
   const comparison =
@@ -135,7 +138,7 @@ export function buildApp({
       },
       cancelReservation: async (request, reply) => {
         const { reservationId } = request.params as Params;
-        return reply.code(200).send(await store.cancel(reservationId));
+        return reply.code(200).send(await (cancelVariant ?? ((id: string) => store.cancel(id)))(reservationId));
       },
     },
   });

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import type { DependencyState } from '../kit/health.ts';
 import { type CachedNight, ChangeStream, cacheKey, type InventoryCache, type InventoryChange } from './cache.ts';
 import { dayNumber } from './dates.ts';
+import { backingOff } from './stream-backoff.ts';
 
 /** SET each key to its value unless the version cached is as new; EXPIREAT the night's end plus a day. */
 const PUT_NEWER = `
@@ -42,6 +43,8 @@ export interface RedisInventoryCacheOptions {
   commandTimeoutMs?: number;
   /** How long Redis is skipped after a failure; default 1000 ms. */
   breakerMs?: number;
+  /** MUTANT stream-backoff-grows: what the stream writes is refused for a delay that doubles with each refusal. */
+  backoffGrows?: boolean;
   /** MUTANT stream-drops-refused: what Redis refused is dropped, not applied once it is back. */
   dropRefused?: boolean;
   /** MUTANT stream-stalls-after-flush: a change pushed during a successful write waits for the next push. */
@@ -80,6 +83,7 @@ export class RedisInventoryCache implements InventoryCache {
     });
     this.redis.defineCommand('hrPutNewer', { lua: PUT_NEWER });
     this.putNewer = (this.redis as unknown as { hrPutNewer: PutNewer }).hrPutNewer.bind(this.redis);
+    if (o.backoffGrows) this.write = backingOff(this.write.bind(this));
     this.stream = new ChangeStream((batch) => this.write(batch), o.log, o.dropRefused, o.stallAfterFlush);
   }
 

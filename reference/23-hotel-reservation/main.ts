@@ -9,6 +9,7 @@ import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { type InventoryCache, MemoryInventoryCache } from './cache.ts';
 import { RedisInventoryCache } from './cache-redis.ts';
+import { cancelVariant } from './cancel-variants.ts';
 import { type Db, PostgresDb, SqliteDb, schemaOptionsFor } from './db.ts';
 import { HotelAdmin, rollNightsForward } from './hotel-admin.ts';
 import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName, NEEDS_POSTGRES } from './mutants.ts';
@@ -81,7 +82,17 @@ await runServer({
     const rolling = mutant === 'night-made-with-stale-inventory' ? undefined : setInterval(roll, ROLL_EVERY_MS);
     rolling?.unref();
     const rolled = rolling ? roll() : Promise.resolve();
-    const app = buildApp({ spec, readiness, store, admin, staffKey, mutant, logger: { level: config.logLevel } });
+    const cancel = cancelVariant(db, cache, mutant);
+    const app = buildApp({
+      spec,
+      readiness,
+      store,
+      admin,
+      staffKey,
+      mutant,
+      logger: { level: config.logLevel },
+      cancelVariant: cancel,
+    });
     app.log.info(
       { store: db.kind, strategy, cache: cache.kind, mutant: mutant ?? null },
       'hotel reservation configured',
@@ -125,6 +136,7 @@ async function openCache(
     dropRefused: mutant === 'stream-drops-refused',
     stallAfterFlush: mutant === 'stream-stalls-after-flush',
     keepNamespace: mutant === 'redis-namespace-kept',
+    backoffGrows: mutant === 'stream-backoff-grows',
   });
   await cache.open();
   return cache;

@@ -265,6 +265,30 @@ export const MUTANTS = [
       'an inventory change checks the nights before its transaction, unlocked, a moment before it (the gap widened): a reservation committed in between is not seen and the lowered night is left over 110% (blind bug)',
   },
   {
+    name: 'cancel-keeps-tonight',
+    breaks: 'HR-C5',
+    description:
+      "a cancellation gives back only the nights from tomorrow on: a stay starting today, cancelled, keeps tonight's rooms (blind bug)",
+  },
+  {
+    name: 'cancel-checked-before-transaction',
+    breaks: 'HR-I4',
+    description:
+      'a cancellation reads the status before its transaction, unlocked: copies of it sent at once all give the rooms back (blind bug cancel-status-read-before-transaction)',
+  },
+  {
+    name: 'nights-made-after-answer',
+    breaks: 'HR-C6',
+    description:
+      "a new room type's nights after its first month are made after the answer with the inventory it was made with: an inventory change sent at once misses them (blind bug nights-made-after-answer-with-old-inventory)",
+  },
+  {
+    name: 'stream-backoff-grows',
+    breaks: 'HR-F3',
+    description:
+      'the change stream doubles its retry delay with each refusal in a row: after a pause of some seconds the changes made meanwhile wait on after Redis is back (blind bug stream-backoff-outlasts-outage, Redis)',
+  },
+  {
     name: 'memory-store',
     breaks: 'HR-F1',
     description: 'the embedded store is an in-memory SQLite database: a restart forgets every reservation',
@@ -292,6 +316,7 @@ export const NEEDS_REDIS: readonly MutantName[] = [
   'refused-on-stale-cache',
   'stream-stalls-after-flush',
   'redis-namespace-kept',
+  'stream-backoff-grows',
 ];
 
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */

@@ -11,7 +11,7 @@ import { bookableNights, insertNights, lockClauses, roomTypeGone } from './hotel
 import { availableOf, cachedOf, fits, type InventoryRow, readInventory, unavailableRooms } from './inventory.ts';
 import type { Hotel, NewReservation, Night, Reservation, RoomType } from './model.ts';
 import type { MutantName } from './mutants.ts';
-import { MissingNights, makeNights } from './nights-ahead.ts';
+import { MissingNights, makeNights, makeNightsAfterAnswer } from './nights-ahead.ts';
 import { StaleVersion } from './optimistic-taker.ts';
 import { type ReservationRow, toReservation } from './reservation-row.ts';
 import { type RoomTaker, roomTakerFor, type Strategy } from './room-taker.ts';
@@ -86,9 +86,13 @@ export class HotelStore {
       );
       // MUTANT night-made-with-stale-inventory: no night is made ahead, so every reservation makes its own (as it does
       // for a night the daily job has not made yet), where the mutant's stale inventory lands.
+      // MUTANT nights-made-after-answer (the blind bug nights-made-after-answer-with-old-inventory): a month now, the
+      // rest after the answer with the inventory it was made with (nights-ahead.ts).
+      const later = this.mutant === 'nights-made-after-answer';
       if (this.mutant !== 'night-made-with-stale-inventory')
-        await insertNights(sql, rt, rt.totalInventory, bookableNights());
+        await insertNights(sql, rt, rt.totalInventory, later ? bookableNights().slice(0, 31) : bookableNights());
     });
+    if (this.mutant === 'nights-made-after-answer') makeNightsAfterAnswer(this.db, rt);
     return rt;
   }
 

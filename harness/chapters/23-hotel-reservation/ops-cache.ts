@@ -62,4 +62,49 @@ export async function cacheAfterInventoryChange(ctx: CheckContext): Promise<void
   ctx.expectStatus(await api.reserve(reservation(rt, 6, 7, 8)), 409, 'rooms_unavailable');
   okBody(ctx, await api.reserve(reservation(rt, 5, 7, 8)), 201, 'the 5 rooms of a night with nothing reserved');
   ctx.evidence.inventoryChanges = changes;
+  await changedRightAfterCreation(ctx, api);
+}
+
+/** The last check-out day a range may have: 730 days from today (the spec's horizon). */
+const HORIZON_DAYS = 730;
+/** Nights per availability read: the spec's longest range. */
+const READ_NIGHTS = 30;
+
+/**
+ * A room type's inventory changed the moment it was made (lowered, then raised) applies to every night up to the
+ * horizon: however an implementation makes its nights ahead (all with the room type, or some after the answer), none
+ * is made with the inventory from before the change. Read a moment after the change (time for nights made after an
+ * answer to be made), every night of the horizon, 30 at a time.
+ */
+async function changedRightAfterCreation(ctx: CheckContext, api: ReturnType<typeof hrApi>): Promise<void> {
+  let nightsRead = 0;
+  // Four room types: nights made after an answer race the change, and a round may meet the gap only late in them.
+  for (const [made, total] of [
+    [4, 2],
+    [2, 6],
+    [5, 3],
+    [3, 7],
+  ] as const) {
+    const rt = await freshRoomType(ctx, api, made);
+    const x = await api.updateRoomType(rt.hotelId, rt.roomTypeId, {
+      name: rt.name,
+      totalInventory: total,
+      rateMinor: rt.rateMinor,
+    });
+    okBody(ctx, x, 200, `changing a new room type's inventory from ${made} to ${total} as soon as it was made`);
+    await ctx.sleep(1000);
+    const wrong: string[] = [];
+    // From day 2: a run across midnight UTC keeps every range valid.
+    for (let from = 2; from < HORIZON_DAYS; from += READ_NIGHTS) {
+      const [start, end] = [day(from), day(Math.min(from + READ_NIGHTS, HORIZON_DAYS))];
+      const why = await availabilityBecomes(ctx, api, rt, start, end, (n) => reservedDiffers(n, new Map(), total));
+      nightsRead += READ_NIGHTS;
+      if (why !== null && wrong.push(`${start}..${end}: ${why.slice(0, 160)}`) >= 3) break;
+    }
+    ctx.expect(
+      wrong.length === 0,
+      `a room type made with ${made} rooms and changed to ${total} at once shows the old inventory on ${wrong.length} range(s) of 30 nights (1 s allowed): ${wrong.slice(0, 2).join('; ')}`,
+    );
+  }
+  ctx.evidence.nightsReadAfterCreation = nightsRead;
 }

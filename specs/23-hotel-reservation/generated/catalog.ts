@@ -95,7 +95,7 @@ export const catalog = {
     {
       "id": "HR-C5",
       "kind": "conformance",
-      "title": "Ops writes need the staff key (none or another - a prefix of it, it with a character more, it in other letter case - 401 unauthorized, nothing changed); updating a hotel or a room type answers 200 with it and reads back so; deleting answers 204, then 404; a room type or hotel with a confirmed reservation not over yet (one starting today too) is not deleted (409) and a reservation on it still reads 200; lowering the inventory below a night's reserved rooms within 110% (tonight's too; 110% in integers, exactly 110% allowed) is 409 inventory_below_reserved and changes nothing; a deleted room type takes no reservation (404), and the request of a cancelled reservation on it, sent again, answers 200 with the cancelled reservation",
+      "title": "Ops writes need the staff key (none or another - a prefix of it, it with a character more, it in other letter case - 401 unauthorized, nothing changed); updating a hotel or a room type answers 200 with it and reads back so; deleting answers 204, then 404; a room type or hotel with a confirmed reservation not over yet (one starting today too) is not deleted (409) and a reservation on it still reads 200; lowering the inventory below a night's reserved rooms within 110% (tonight's too; 110% in integers, exactly 110% allowed) is 409 inventory_below_reserved and changes nothing, and once tonight's reservation is cancelled tonight shows its rooms back and the lowering is accepted; a deleted room type takes no reservation (404), and the request of a cancelled reservation on it, sent again, answers 200 with the cancelled reservation",
       "covers": [
         "updateHotel",
         "deleteHotel",
@@ -109,7 +109,7 @@ export const catalog = {
     {
       "id": "HR-C6",
       "kind": "conformance",
-      "title": "After a room type's inventory is changed, availability of nights read (so cached) before the change, one of them with its only reservation cancelled, shows the new inventory and what is available within 1 s (and keeps showing them: read on for 1.5 s, so a stale cache skipped for a moment is not hidden), and a reservation is held to the new 110% at once on each (the Redis cache with --real-deps)",
+      "title": "After a room type's inventory is changed, availability of nights read (so cached) before the change, one of them with its only reservation cancelled, shows the new inventory and what is available within 1 s (and keeps showing them: read on for 1.5 s, so a stale cache skipped for a moment is not hidden), and a reservation is held to the new 110% at once on each (the Redis cache with --real-deps); a room type's inventory changed as soon as it was made (lowered, raised) shows on every night up to the horizon",
       "covers": [
         "updateRoomType",
         "getAvailability"
@@ -148,7 +148,7 @@ export const catalog = {
     {
       "id": "HR-I4",
       "kind": "property",
-      "title": "The same reservationId sent many times at once creates one reservation - one 201, the others 200 with it, the inventory taken once, the guest's history listing it once; also when the reservation takes every room of its room type (the copies behind the first one's lock are replays, not refused)",
+      "title": "The same reservationId sent many times at once creates one reservation - one 201, the others 200 with it, the inventory taken once, the guest's history listing it once; also when the reservation takes every room of its room type (the copies behind the first one's lock are replays, not refused); its cancellation sent as many times at once gives the rooms back once",
       "covers": [
         "invariant:3"
       ]
@@ -189,7 +189,7 @@ export const catalog = {
     {
       "id": "HR-F3",
       "kind": "fault",
-      "title": "A stale inventory cache (Redis's data put back to a copy taken before the room type filled, and to one taken while it was full; Redis paused) - a search may show rooms the database no longer has, but every booking past 110% is refused 409 and a room the database has is reserved 201 whatever the cache shows; a change of the nights makes availability right within 1 s; with Redis paused reservations still answer 201 / 409 within 5 s, and once it is resumed the changes made meanwhile reach the cache (availability right 2 s later, within 1 s)",
+      "title": "A stale inventory cache (Redis's data put back to a copy taken before the room type filled, and to one taken while it was full; Redis paused) - a search may show rooms the database no longer has, but every booking past 110% is refused 409 and a room the database has is reserved 201 whatever the cache shows; a change of the nights makes availability right within 1 s; with Redis paused reservations still answer 201 / 409 within 5 s, and once it is resumed the changes made meanwhile reach the cache (availability right 2 s later, within 1 s), also after an 18 s pause, and so does the next change",
       "covers": [
         "fault:4"
       ],
