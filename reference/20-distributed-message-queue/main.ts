@@ -58,6 +58,7 @@ await runServer({
         keepTagIndexAtTruncate: mutant === 'tag-index-not-truncated', // MUTANT tag-index-not-truncated
         replicaTagsUnindexed: mutant === 'tag-index-empty-on-replica', // MUTANT tag-index-empty-on-replica
         forgetTimesOnOpen: mutant === 'segment-time-lost-on-restart', // MUTANT segment-time-lost-on-restart
+        truncateActiveOnly: mutant === 'truncate-active-segment-only', // MUTANT truncate-active-segment-only
         producerNotLogged: mutant === 'producer-dedup-in-memory-only', // MUTANT producer-dedup-in-memory-only
         producerIdIgnored: mutant === 'producer-dedup-ignores-producer', // MUTANT producer-dedup-ignores-producer
         producerBatchesUnbounded: mutant === 'producer-remembers-every-batch', // MUTANT producer-remembers-every-batch

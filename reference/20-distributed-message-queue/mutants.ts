@@ -479,6 +479,13 @@ export const MUTANTS = [
       "an idempotent acks=all batch counts as the producer's only once answered 200: the retry of one answered 503 after its append is appended again",
     manifest: CLUSTER_MANIFEST,
   },
+  {
+    name: 'truncate-active-segment-only',
+    breaks: 'MQ-F7',
+    description:
+      "a replica's truncation cuts its active segment only: a restarted old leader keeps the part of its unreplicated tail in closed segments, beside the new leader's records at those offsets",
+    manifest: CLUSTER_MANIFEST,
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -23,7 +23,7 @@ import {
   uniqueName,
   verifyAcked,
 } from './api.ts';
-import { newProducerAppends, RUN_AFTER_RESTART_MS } from './restart-checks.ts';
+import { newProducerAppends, nothingRemovedAfterRunning, RUN_AFTER_RESTART_MS } from './restart-checks.ts';
 import { expectFilteredPartition } from './tag-conformance.ts';
 
 /** kill -9, check the broker is really down, start it again. */
@@ -117,7 +117,7 @@ export async function killBroker(ctx: CheckContext): Promise<void> {
   }
   // The closed segments reopened at the restart are still there once the broker has run a while (retention counts
   // the messages' age, 14 days here, not the time since the start).
-  await ctx.sleep(RUN_AFTER_RESTART_MS);
+  await nothingRemovedAfterRunning(ctx, api, topic);
   await verifyAcked(ctx, api, topic, acked, `${RUN_AFTER_RESTART_MS} ms after the last restart`);
   ctx.evidence.acknowledged = acked.length;
   ctx.evidence.kills = rounds;

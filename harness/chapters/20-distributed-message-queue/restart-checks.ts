@@ -3,7 +3,7 @@
 // repeat. And messages are kept for the topic's retention period whatever a restart did: everything is read again
 // once the broker has run a while after its last start (its background passes, retention's among them, had time).
 import type { CheckContext } from '../../core/check-context.ts';
-import { type Acked, type MqApi, okBody, type ProduceResult } from './api.ts';
+import { type Acked, type MqApi, okBody, type ProduceResult, type Topic } from './api.ts';
 
 /**
  * How long the check lets the restarted broker run before reading everything again. The spec names no retention
@@ -41,4 +41,20 @@ export async function newProducerAppends(
     x,
   );
   if (rec && 'offset' in rec) acked.push({ ...rec, key: null, value, tags: [] });
+}
+
+/**
+ * Lets the restarted broker run RUN_AFTER_RESTART_MS, then checks no partition of `topic` starts past 0: with a
+ * retention period of days, nothing may be removed (a removal names its cause here, before the read-back fails on it).
+ */
+export async function nothingRemovedAfterRunning(ctx: CheckContext, api: MqApi, topic: string): Promise<void> {
+  await ctx.sleep(RUN_AFTER_RESTART_MS);
+  const x = await api.describeTopic(topic);
+  const t = okBody<Topic>(ctx, x, 200, `describing ${topic} ${RUN_AFTER_RESTART_MS} ms after the last restart`);
+  const cut = t.partitionStates.filter((s) => s.logStartOffset !== 0);
+  ctx.expect(
+    cut.length === 0,
+    `${RUN_AFTER_RESTART_MS} ms after the last restart, ${cut.map((s) => `${topic}/${s.partition} starts at ${s.logStartOffset}`).join(', ')}: closed segments were removed though the topic keeps messages ${t.retentionMs} ms`,
+    x,
+  );
 }
