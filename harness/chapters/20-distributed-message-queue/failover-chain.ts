@@ -220,6 +220,8 @@ export async function failoverChain(ctx: CheckContext): Promise<void> {
   const l2 = t2.partitionStates[p]!.leader!;
   const epoch2 = t2.partitionStates[p]!.leaderEpoch!;
   ctx.expect(epoch2 > epochBefore, `${topic}/${p}: the leader moved to ${l2} but its epoch ${epoch2} did not grow`);
+  // Before the tail's retry: the new leader holds every acknowledged message at its offset (no part of the old tail).
+  await verifyAcked(ctx, api, topic, acked, `after ${l1} was killed too, led by ${l2}, before the tail's retry`);
   // On the reference l2 is the old leader, whose log cut the tail when it rejoined: the retry is graded on it.
   await retryTail(l2);
   ctx.evidence.tailRetriedOnOldLeader = l2 === leader;
