@@ -153,6 +153,8 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
   };
   // Long polls still waiting end when the server stops, so a graceful stop is not held up by maxWait.
   const stopping = new AbortController();
+  /** Producer IDs given since this start (only for the producer-ids-reused-after-restart mutant). */
+  let producersIssued = 0;
 
   const topicOr404 = (name: string): Topic => {
     const t = topics.get(name);
@@ -228,6 +230,11 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
 
       // Any broker: a random UUID is unique without asking the controller.
       async initProducer(_request, reply) {
+        // MUTANT producer-ids-reused-after-restart: IDs from a counter in memory, which starts again at every start.
+        if (mutant === 'producer-ids-reused-after-restart')
+          return reply
+            .code(201)
+            .send({ producerId: `00000000-0000-4000-8000-${(++producersIssued).toString(16).padStart(12, '0')}` });
         return reply.code(201).send({ producerId: randomUUID() });
       },
 

@@ -26,6 +26,10 @@ export interface ClusterOptions {
   hwRegresses?: boolean;
   /** MUTANT partition-states-not-persisted: partition states are written only when a topic is created. */
   statesNotPersisted?: boolean;
+  /** MUTANT producer-state-recorded-at-ack: a batch whose acks=all wait failed leaves the producer state. */
+  unconfirmedBatchForgotten?: boolean;
+  /** MUTANT min-insync-not-pushed: the topic configs the controller serves leave minInsyncReplicas out. */
+  minInsyncNotPushed?: boolean;
   /** MUTANT position-counted-at-send: a follower counts as having the records the leader sends it. */
   positionAtSend?: boolean;
   log: (message: string) => void;

@@ -99,7 +99,11 @@ export class Cluster implements ClusterView {
   }
 
   get snapshot(): ClusterState {
-    return { topics: this.o.topics.all().map(configOf), partitions: this.state.partitions };
+    // MUTANT min-insync-not-pushed: the other brokers get every topic without its minInsyncReplicas.
+    const pushed = this.o.minInsyncNotPushed
+      ? ({ minInsyncReplicas: _m, ...c }: ReturnType<typeof configOf>) => c
+      : (c: ReturnType<typeof configOf>) => c;
+    return { topics: this.o.topics.all().map((t) => pushed(configOf(t))), partitions: this.state.partitions };
   }
 
   private async pullState(): Promise<boolean> {

@@ -30,6 +30,8 @@ export interface SegmentOptions {
   crcWithoutTags?: boolean;
   /** MUTANT tag-index-not-truncated: truncating a segment leaves its tag index as long as it was. */
   keepTagIndexAtTruncate?: boolean;
+  /** MUTANT segment-time-lost-on-restart: a reopened segment's newest-record time is left at 0. */
+  forgetTimesOnOpen?: boolean;
   /** MUTANT tag-index-empty-on-replica: records a follower replicates are indexed as untagged. */
   replicaTagsUnindexed?: boolean;
   log?: (message: string) => void;
@@ -97,7 +99,7 @@ export class LogSegment {
       this.positions.push(at);
       // MUTANT tag-index-not-rebuilt: the index of a reopened segment knows no tags (only appends fill it).
       this.tagIndex.push(this.options.skipTagIndexOnOpen ? null : (d.record.tags ?? null));
-      this.lastTimestamp = d.record.timestamp;
+      if (!this.options.forgetTimesOnOpen) this.lastTimestamp = d.record.timestamp; // MUTANT segment-time-lost-on-restart
       at += d.bytes;
     }
     this.size = at;

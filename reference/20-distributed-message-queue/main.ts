@@ -57,6 +57,8 @@ await runServer({
         crcWithoutTags: mutant === 'tags-outside-crc', // MUTANT tags-outside-crc
         keepTagIndexAtTruncate: mutant === 'tag-index-not-truncated', // MUTANT tag-index-not-truncated
         replicaTagsUnindexed: mutant === 'tag-index-empty-on-replica', // MUTANT tag-index-empty-on-replica
+        forgetTimesOnOpen: mutant === 'segment-time-lost-on-restart', // MUTANT segment-time-lost-on-restart
+        truncateActiveOnly: mutant === 'truncate-active-segment-only', // MUTANT truncate-active-segment-only
         producerNotLogged: mutant === 'producer-dedup-in-memory-only', // MUTANT producer-dedup-in-memory-only
         producerIdIgnored: mutant === 'producer-dedup-ignores-producer', // MUTANT producer-dedup-ignores-producer
         producerBatchesUnbounded: mutant === 'producer-remembers-every-batch', // MUTANT producer-remembers-every-batch
@@ -92,6 +94,8 @@ await runServer({
             hwRegresses: mutant === 'hw-regresses-after-failover', // MUTANT hw-regresses-after-failover
             statesNotPersisted: mutant === 'partition-states-not-persisted', // MUTANT partition-states-not-persisted
             positionAtSend: mutant === 'position-counted-at-send', // MUTANT position-counted-at-send
+            minInsyncNotPushed: mutant === 'min-insync-not-pushed', // MUTANT min-insync-not-pushed
+            unconfirmedBatchForgotten: mutant === 'producer-state-recorded-at-ack', // MUTANT producer-state-recorded-at-ack
             log,
           })
         : undefined;

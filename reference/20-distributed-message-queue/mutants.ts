@@ -439,6 +439,53 @@ export const MUTANTS = [
       "an idempotent batch's acks=all retry waits for the high watermark to pass the batch's first record, not its last: answered while the in-sync replicas lack the rest",
     manifest: CLUSTER_MANIFEST,
   },
+  {
+    name: 'producer-ids-reused-after-restart',
+    breaks: 'MQ-F1',
+    description:
+      "initProducer hands out IDs from a counter that starts again at every start: after a restart a new producer gets an earlier one's ID, and its first batch is answered as that producer's repeat",
+  },
+  {
+    name: 'segment-time-lost-on-restart',
+    breaks: 'MQ-F1',
+    description:
+      "a reopened segment's newest-record time is left at 0: the first retention pass after a restart deletes every closed segment",
+  },
+  {
+    name: 'acks-all-until-across-partitions',
+    breaks: 'MQ-C8',
+    description:
+      "acks=all waits on every partition of the batch for the batch's highest offset on any: a batch to two partitions of one leader whose ends differ times out 503",
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'min-insync-not-pushed',
+    breaks: 'MQ-C8',
+    description:
+      'the topic configs the controller sends the other brokers leave minInsyncReplicas out: they describe (and apply) the default',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'producer-dup-skips-min-insync',
+    breaks: 'MQ-F4',
+    description:
+      'an idempotent acks=all retry waits for the high watermark only, not for minInsyncReplicas: answered 200 with both followers stopped',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'producer-state-recorded-at-ack',
+    breaks: 'MQ-F4',
+    description:
+      "an idempotent acks=all batch counts as the producer's only once answered 200: the retry of one answered 503 after its append is appended again",
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'truncate-active-segment-only',
+    breaks: 'MQ-F7',
+    description:
+      "a replica's truncation cuts its active segment only: a restarted old leader keeps the part of its unreplicated tail in closed segments, beside the new leader's records at those offsets",
+    manifest: CLUSTER_MANIFEST,
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -26,6 +26,8 @@ export interface PartitionOptions extends SegmentOptions {
   producerStateFromActiveOnly?: boolean;
   /** MUTANT producer-state-kept-on-truncate: a truncation leaves the producer state of the records it drops. */
   producerStateKeptOnTruncate?: boolean;
+  /** MUTANT truncate-active-segment-only: a truncation cuts the active segment only. */
+  truncateActiveOnly?: boolean;
   /** MUTANT producer-state-per-partition-number: the partitions of one number, across topics, share one state. */
   producersByPartitionNumber?: ProducerState[] | undefined;
 }
@@ -198,7 +200,8 @@ export class PartitionLog {
   /** Drops every record from `offset` on (a replica whose log went past what its new leader has). */
   truncateTo(offset: number): void {
     if (offset >= this.endOffset) return;
-    while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+    // MUTANT truncate-active-segment-only: the closed segments are left as they are, only the active one is cut.
+    while (!this.options.truncateActiveOnly && this.segments.length > 1 && this.active.baseOffset >= offset) {
       const seg = this.segments.pop()!;
       seg.close();
       rmSync(seg.path, { force: true });

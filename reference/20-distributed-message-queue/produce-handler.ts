@@ -123,7 +123,9 @@ export function produceHandlers(d: ProduceDeps): Record<string, OperationHandler
           if (acks === '0') return reply.code(202).send({ topic, acks, accepted: body.messages.length });
           // MUTANT producer-dup-acks-all-until-first: a repeat with acks all waits for its first record only.
           const until = seen.firstOffset + (mutant === 'producer-dup-acks-all-until-first' ? 1 : seen.count);
-          if (acks === 'all' && cluster) await replicated(cluster, t, p, until);
+          // MUTANT producer-dup-skips-min-insync: a repeat waits for the high watermark only, not minInsyncReplicas.
+          const minInsync = mutant === 'producer-dup-skips-min-insync' ? 1 : minInsyncOf(t);
+          if (acks === 'all' && cluster) await replicated(cluster, t, p, until, minInsync);
           else if (acks === 'all') t.logs[p]!.sync();
           return reply.code(200).send({ topic, acks, records });
         }
@@ -186,7 +188,9 @@ export function produceHandlers(d: ProduceDeps): Record<string, OperationHandler
         for (const p of byPartition.keys()) {
           // MUTANT acks-all-until-off-by-one: the wait ends when the high watermark reaches the last offset, not past it.
           const past = mutant === 'acks-all-until-off-by-one' ? 0 : 1;
-          const offsets = records.flatMap((r) => (r.partition === p && 'offset' in r ? [r.offset] : []));
+          // MUTANT acks-all-until-across-partitions: every partition waits for the batch's highest offset on any.
+          const across = mutant === 'acks-all-until-across-partitions';
+          const offsets = records.flatMap((r) => ((across || r.partition === p) && 'offset' in r ? [r.offset] : []));
           await replicated(cluster, t, p, Math.max(...offsets) + past);
         }
       return reply.code(200).send({ topic, acks, records });
@@ -195,10 +199,12 @@ export function produceHandlers(d: ProduceDeps): Record<string, OperationHandler
 }
 
 /** acks=all: every in-sync replica has the partition's records below `until`, else 503 not_enough_replicas. */
-async function replicated(cluster: Cluster, t: Topic, p: number, until: number): Promise<void> {
+async function replicated(cluster: Cluster, t: Topic, p: number, until: number, minInsync = minInsyncOf(t)) {
   try {
-    await cluster.awaitReplicated(t.name, p, until, minInsyncOf(t));
+    await cluster.awaitReplicated(t.name, p, until, minInsync);
   } catch (e) {
+    // MUTANT producer-state-recorded-at-ack: the batch appended last leaves the producer state when not confirmed.
+    if (e instanceof NotEnoughReplicas && cluster.o.unconfirmedBatchForgotten) t.logs[p]!.producers.forgetLast();
     if (e instanceof NotEnoughReplicas) throw notEnoughReplicas(t.name, p, e);
     throw e;
   }

@@ -67,6 +67,14 @@ export class ProducerState {
     this.batches.clear();
   }
 
+  /** MUTANT producer-state-recorded-at-ack: takes the batch appended last out again (its append was not confirmed). */
+  forgetLast(): void {
+    let latest: ProducedBatch[] | undefined;
+    for (const recent of this.batches.values())
+      if (recent.length && (!latest || recent.at(-1)!.firstOffset > latest.at(-1)!.firstOffset)) latest = recent;
+    latest?.pop();
+  }
+
   /** Rebuilds from records in offset order (the whole log, at open and after a truncation). */
   rebuild(records: Iterable<LogRecord>): void {
     this.clear();

@@ -4,8 +4,16 @@
 // both followers are stopped before the batch and let run a few milliseconds at a time until the leader describes
 // it there (timed by what the leader says, not by a clock), and the retry is then sent with both stopped.
 import type { CheckContext } from '../../core/check-context.ts';
-import { type Acked, appendedRecords, type MqApi, okBody, type ProduceResult, type Topic } from './api.ts';
-import { onNode, waitForFullIsr, whilePaused } from './cluster-client.ts';
+import {
+  type Acked,
+  appendedRecords,
+  type MqApi,
+  okBody,
+  type ProduceResult,
+  readPartition,
+  type Topic,
+} from './api.ts';
+import { bound, onNode, waitForFullIsr, whilePaused } from './cluster-client.ts';
 
 /** A batch of about 2.6 MB: three fetches of 1 MiB for a follower, and quick to send again under load. */
 const BATCH = 40;
@@ -104,4 +112,46 @@ export async function retryWaitsForWholeBatch(
   }
   // Whether the step bit: a run where the high watermark never stood inside a batch grades nothing here.
   ctx.evidence.acksAllRetryInsideBatch = tries;
+}
+
+/** An idempotent batch of one message, sent again as is (the spec's retry). */
+export interface IdempotentOne {
+  producerId: string;
+  sequence: number;
+  messages: { partition: number; value: string }[];
+}
+
+/**
+ * After a batch was answered 503 (not_enough_replicas, maybe after its append): its retry until 200, 503 retried
+ * (bounded, counted), then the partition holds its message once, at the offset the 200 names: a batch the replicas did
+ * not confirm may be kept or not, never appended a second time by its retry.
+ */
+export async function retriedOnce(
+  ctx: CheckContext,
+  api: MqApi,
+  topic: string,
+  batch: IdempotentOne,
+  ms: number,
+): Promise<Acked> {
+  const { partition: p, value } = batch.messages[0]!;
+  const until = Date.now() + bound(ms);
+  for (;;) {
+    const x = await api.produce(topic, { ...batch, acks: 'all' });
+    if (x.status === 200) {
+      const r = okBody<ProduceResult>(ctx, x, 200, `the retry of producer ${batch.producerId}'s batch`);
+      const [rec] = appendedRecords(ctx, r, x);
+      const { messages } = await readPartition(ctx, api, topic, p);
+      const at = messages.filter((m) => m.value === value).map((m) => m.offset);
+      ctx.expect(
+        at.length === 1 && at[0] === rec?.offset,
+        `${topic}/${p}: the idempotent batch answered 503 with both followers stopped, retried until 200 (offset ${rec?.offset}) after they resumed, is in the partition at offsets [${at.join(', ')}]: its retry must not append it again`,
+        x,
+      );
+      return { ...rec!, key: null, value, tags: [] };
+    }
+    if (Date.now() > until || (x.status !== 503 && x.status !== null))
+      ctx.fail(`the retry of an idempotent batch to ${topic}/${p}: ${x.status ?? x.error}, never 200`, { exchange: x });
+    ctx.evidence.acksAllRetries = ((ctx.evidence.acksAllRetries as number | undefined) ?? 0) + 1;
+    await ctx.sleep(500);
+  }
 }

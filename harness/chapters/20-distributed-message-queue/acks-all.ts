@@ -2,7 +2,7 @@
 // 503 not_enough_replicas below minInsyncReplicas; acks=1 needs the leader alone; endOffset is the high watermark
 // on every broker and a fetch never serves past it.
 import type { CheckContext } from '../../core/check-context.ts';
-import { retryWaitsForWholeBatch } from './acks-all-retry.ts';
+import { type IdempotentOne, retriedOnce, retryWaitsForWholeBatch } from './acks-all-retry.ts';
 import {
   type Acked,
   type Acks,
@@ -110,6 +110,13 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
   const followers = s.replicas!.filter((b) => b !== s.leader);
   const acked = await produceAcked(ctx, api, topic, [{ partition: p, value: 'before: acks all' }], 'all');
   acked.push(...(await endOffsetIsHighWatermarkEverywhere(ctx, api, topic, p, s.leader!, followers)));
+  // The acks=all batch sent with both followers stopped is idempotent: it is retried, stopped and after.
+  const producerId = okBody<{ producerId: string }>(ctx, await api.initProducer(), 201, 'initProducer').producerId;
+  const stoppedBatch: IdempotentOne = {
+    producerId,
+    sequence: 0,
+    messages: [{ partition: p, value: 'acks all, followers stopped' }],
+  };
   const outcome = await whilePaused(ctx, followers, async () => {
     // acks=1 needs the leader alone.
     const one = await api.produce(topic, {
@@ -143,10 +150,7 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
       filtered,
     );
     const started = Date.now();
-    const all = await api.produce(topic, {
-      acks: 'all' as Acks,
-      messages: [{ partition: p, value: 'acks all, followers stopped' }],
-    });
+    const all = await api.produce(topic, { acks: 'all' as Acks, ...stoppedBatch });
     ctx.expect(
       all.status !== 200,
       `acks=all to ${topic}/${p} was answered 200 after ${Date.now() - started} ms while both followers (${followers.join(', ')}) were stopped: acknowledged before any follower had the record`,
@@ -157,10 +161,21 @@ export async function acksAllWaitsForIsr(ctx: CheckContext): Promise<void> {
       `acks=all with the followers stopped answered ${all.status}, not 503 not_enough_replicas (or no answer)`,
       all,
     );
-    return { status: all.status ?? all.error, afterMs: Date.now() - started };
+    const afterMs = Date.now() - started;
+    // Its retry, the followers still stopped: a repeat is answered (acks all) only while minInsyncReplicas are in
+    // sync, as a new batch is; its first try having been appended changes nothing.
+    const again = await api.produce(topic, { acks: 'all' as Acks, ...stoppedBatch });
+    ctx.expect(
+      again.status === null ||
+        (again.status === 503 && (again.body as { code?: string }).code === 'not_enough_replicas'),
+      `the retry of the idempotent acks=all batch with both followers stopped answered ${again.status}, not 503 not_enough_replicas (or no answer): a repeat with acks all needs minInsyncReplicas in sync too`,
+      again,
+    );
+    return { status: all.status ?? all.error, afterMs, retry: again.status ?? again.error };
   });
   // Back: the followers catch up, rejoin the ISR, and acks=all is answered again.
   acked.push(...(await produceRetrying(ctx, api, topic, p, ['after: acks all'], 30_000)));
+  acked.push(await retriedOnce(ctx, api, topic, stoppedBatch, 30_000));
   await waitForFullIsr(ctx, api, topic, p, `${topic}/${p}: the resumed followers are not back in the ISR`);
   await verifyAcked(ctx, api, topic, acked, 'after the followers came back');
   // One follower stopped while it has a fetch open at the leader, then acks=all at once: the leader may send the

@@ -124,7 +124,10 @@ export async function failoverChain(ctx: CheckContext): Promise<void> {
   const first = nodes[0]!;
   const api = mqApi(ctx, following(ctx));
   const topic = uniqueName('f7');
-  okBody(ctx, await api.createTopic({ name: topic, partitions: 3, replicationFactor: 3 }), 201, 'creating');
+  // Segments of 64 KiB: the old leader's tail (records of about 40 KB) spans several, so cutting it back reaches into
+  // closed segments, not only the active one.
+  const created = { name: topic, partitions: 3, replicationFactor: 3, segmentBytes: 65_536 };
+  okBody(ctx, await api.createTopic(created), 201, 'creating');
   const t = await describe(ctx, api, topic);
   // A partition whose leader and next replica are not the first node: both can be killed in turn.
   const p = [0, 1, 2].find((x) => {
@@ -157,7 +160,7 @@ export async function failoverChain(ctx: CheckContext): Promise<void> {
   // The tail is a new producer's first batch (no record of it survives anywhere once it is cut): its retry is the
   // producer's first batch again, to be appended where it is answered.
   const producerId = okBody<{ producerId: string }>(ctx, await api.initProducer(), 201, 'initProducer').producerId;
-  const tail = msgs('f7t', 5);
+  const tail = msgs('f7t', 5, 40_000);
   const retryTail = async (on: string) =>
     acked.push(
       ...(await produceIdempotent(ctx, api, topic, tail, 'all', producerId, 0, `retrying the tail, led by ${on}`)),
@@ -217,6 +220,8 @@ export async function failoverChain(ctx: CheckContext): Promise<void> {
   const l2 = t2.partitionStates[p]!.leader!;
   const epoch2 = t2.partitionStates[p]!.leaderEpoch!;
   ctx.expect(epoch2 > epochBefore, `${topic}/${p}: the leader moved to ${l2} but its epoch ${epoch2} did not grow`);
+  // Before the tail's retry: the new leader holds every acknowledged message at its offset (no part of the old tail).
+  await verifyAcked(ctx, api, topic, acked, `after ${l1} was killed too, led by ${l2}, before the tail's retry`);
   // On the reference l2 is the old leader, whose log cut the tail when it rejoined: the retry is graded on it.
   await retryTail(l2);
   ctx.evidence.tailRetriedOnOldLeader = l2 === leader;

@@ -3,6 +3,7 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import { type Acked, mqApi, okBody, produceAcked, uniqueName, verifyAcked } from './api.ts';
 import { brokers, describe, following, stateOf } from './cluster-client.ts';
+import { topicSettingsEverywhere } from './leadership-config.ts';
 
 export async function clusterLeadership(ctx: CheckContext): Promise<void> {
   const nodes = brokers(ctx, 2);
@@ -71,4 +72,7 @@ export async function clusterLeadership(ctx: CheckContext): Promise<void> {
       `${topic}/${p} holds ${messages.length} messages; ${acked.filter((a) => a.partition === p).length} were acknowledged`,
     );
   ctx.evidence.redirects = redirects;
+  // A topic's minInsyncReplicas on every broker, and acks=all over two partitions of one leader.
+  const settings = await topicSettingsEverywhere(ctx, nodes, api);
+  await verifyAcked(ctx, api, settings.topic, settings.acked, 'after acks=all over two partitions');
 }

@@ -198,7 +198,7 @@ export const catalog = {
     {
       "id": "MQ-F1",
       "kind": "fault",
-      "title": "The broker is killed (kill -9) right after acknowledged produces and commits, and restarted - every message acknowledged with acks 1 or all (with its tags) and every committed offset is there, a fetch filtered by tags answers what it did before, and new messages continue the offsets",
+      "title": "The broker is killed (kill -9) right after acknowledged produces and commits, and restarted - every message acknowledged with acks 1 or all (with its tags) and every committed offset is there, a fetch filtered by tags answers what it did before, and new messages continue the offsets; a producer ID taken after each restart is new (its first batch appended, not answered as another's); 6 s after the last restart no closed segment is gone",
       "covers": [
         "fault:1"
       ],
@@ -251,7 +251,7 @@ export const catalog = {
     {
       "id": "MQ-C8",
       "kind": "conformance",
-      "title": "In a cluster (more than one broker) a topic takes a replicationFactor up to the number of brokers and one more is 422; describeTopic names each partition's replicas, leader and in-sync replicas; a broker that does not lead a partition answers its produce and fetch with 307 not_leader to the leader, and appends nothing; a delayed message is refused (422 delay_not_supported) or kept (deliverAt, no offset), never appended at once",
+      "title": "In a cluster (more than one broker) a topic takes a replicationFactor up to the number of brokers and one more is 422; describeTopic names each partition's replicas, leader and in-sync replicas; a broker that does not lead a partition answers its produce and fetch with 307 not_leader to the leader, and appends nothing; a delayed message is refused (422 delay_not_supported) or kept (deliverAt, no offset), never appended at once; a topic's minInsyncReplicas is described by every broker as created; an acks=all batch to two partitions of one leader whose ends differ is answered 200",
       "covers": [
         "createTopic",
         "describeTopic",
@@ -265,7 +265,7 @@ export const catalog = {
     {
       "id": "MQ-F4",
       "kind": "fault",
-      "title": "acks=all is answered only once every in-sync replica has the batch - with both followers of a partition stopped (SIGSTOP) an acks=all produce is never answered 200, it is refused 503 not_enough_replicas once the ISR falls below minInsyncReplicas; acks=1 is answered by the leader alone; a fetch meanwhile (also one filtered by tags) serves nothing at or past the endOffset (high watermark) it reports; an idempotent batch's acks=all retry is not answered 200 while both followers are stopped with the high watermark inside the batch",
+      "title": "acks=all is answered only once every in-sync replica has the batch - with both followers of a partition stopped (SIGSTOP) an acks=all produce is never answered 200, it is refused 503 not_enough_replicas once the ISR falls below minInsyncReplicas; acks=1 is answered by the leader alone; a fetch meanwhile (also one filtered by tags) serves nothing at or past the endOffset (high watermark) it reports; an idempotent batch's acks=all retry is not answered 200 while both followers are stopped with the high watermark inside the batch; an idempotent acks=all batch answered 503 with both followers stopped is refused again on its retry then, and after they resume its retry is answered with it in the partition once",
       "covers": [
         "fault:4"
       ],
@@ -287,7 +287,7 @@ export const catalog = {
     {
       "id": "MQ-F7",
       "kind": "fault",
-      "title": "Two leaders of a partition are killed (kill -9) in turn, then the first node is restarted - the old leader's acks=1 tail, which no follower had, never comes back at offsets other messages took, and its retry (an idempotent batch) after the second failover is appended, not answered with others' offsets; a broker restarted behind is in the ISR only once it has caught up, so when it is elected next every message acknowledged with acks=all is at its offset; the new leader's first fetch answer reaches past what was acknowledged before the failover; a leader that got its records by replication answers filtered fetches with the model's matches; after the first node's restart no leader epoch goes back and no dead broker leads or is in the ISR",
+      "title": "Two leaders of a partition are killed (kill -9) in turn, then the first node is restarted - the old leader's acks=1 tail, which no follower had, never comes back at offsets other messages took, and its retry (an idempotent batch) after the second failover is appended, not answered with others' offsets; a broker restarted behind is in the ISR only once it has caught up (its tail spans 64 KiB segments, so cutting it reaches closed ones), so when it is elected next every message acknowledged with acks=all is at its offset; the new leader's first fetch answer reaches past what was acknowledged before the failover; a leader that got its records by replication answers filtered fetches with the model's matches; after the first node's restart no leader epoch goes back and no dead broker leads or is in the ISR",
       "covers": [
         "fault:7"
       ],
