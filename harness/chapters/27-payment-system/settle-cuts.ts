@@ -90,10 +90,10 @@ async function oneCut(
   // Whether or not the cut landed here, the money must be where the order says: the seller's wallet holds it once.
   await sleep(200);
   const w = await api.wallet(seller);
-  ctx.expectStatus(w, 200);
-  const held = (w.body as { balances: { currency: string; amount: string }[] }).balances.find(
-    (b) => b.currency === 'USD',
-  );
+  // 404: no wallet for the seller, as good as empty here (the verdict below says what it holds).
+  ctx.expect(w.status === 200 || w.status === 404, `GET the seller's wallet answered ${w.status ?? w.error}`, w);
+  const balances = w.status === 200 ? (w.body as { balances: { currency: string; amount: string }[] }).balances : [];
+  const held = balances.find((b) => b.currency === 'USD');
   const o = (await api.order(orderIds([created])[0]!)).body as PaymentOrder;
   ctx.expect(
     held !== undefined && minorOf(held.amount, 'USD') === 1743n,
