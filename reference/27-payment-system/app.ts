@@ -102,6 +102,13 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
           if (mutant === 'bad-signature-400') throw new ProblemError(400, 'invalid_request', why);
           throw new ProblemError(401, 'invalid_signature', why);
         }
+        // MUTANT webhook-acked-before-applied: answered 200 at once and applied after, a failure only logged.
+        if (mutant === 'webhook-acked-before-applied') {
+          void service
+            .applyWebhook(request.body as PspEvent)
+            .catch((error) => request.log.warn(`webhook not applied: ${(error as Error).message}`));
+          return reply.code(200).send({ received: true });
+        }
         await service.applyWebhook(request.body as PspEvent);
         return reply.code(200).send({ received: true });
       },

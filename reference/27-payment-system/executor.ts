@@ -157,6 +157,11 @@ export class Executor {
     } catch (error) {
       // The database is away: the lease brings the order back once it returns.
       this.o.log(`executor: attempt for ${order.payment_order_id} broke off: ${(error as Error).message}`);
+      // MUTANT broken-attempt-fails-order: an attempt that broke off fails the order (dead-lettered), charged or not.
+      if (this.o.mutant === 'broken-attempt-fails-order')
+        await store
+          .fail(order.payment_order_id, `attempt broke off: ${(error as Error).message}`)
+          .catch(() => undefined);
     }
   }
 

@@ -59,6 +59,11 @@ export class IdempotencyKeys {
       if (row.fingerprint !== fingerprint) {
         throw new ProblemError(409, 'idempotency_key_reused', 'this Idempotency-Key was used with another request');
       }
+      // MUTANT refused-answer-stored: a stored refusal is replayed as the refusal it was.
+      if (this.mutant === 'refused-answer-stored' && row.state === 'done' && row.status >= 400) {
+        const refused = JSON.parse(row.body) as { code: string; detail?: string };
+        throw new ProblemError(row.status, refused.code, refused.detail);
+      }
       if (row.state === 'done') return { status: row.status, body: JSON.parse(row.body), replayed: true };
       const takenOver = await this.db.run(
         "UPDATE idempotency_keys SET created_at = ? WHERE key = ? AND state = 'in_flight' AND created_at < ?",
@@ -74,6 +79,15 @@ export class IdempotencyKeys {
     try {
       answer = await execute();
     } catch (error) {
+      // MUTANT refused-answer-stored: a request refused 4xx is stored under its key (replayed above), not released.
+      if (this.mutant === 'refused-answer-stored' && error instanceof ProblemError && error.status < 500) {
+        await this.db.run("UPDATE idempotency_keys SET state = 'done', status = ?, body = ? WHERE key = ?", [
+          error.status,
+          JSON.stringify({ code: error.code, detail: error.detail }),
+          key,
+        ]);
+        throw error;
+      }
       // MUTANT key-locked-after-failure: the claim is left to expire (CLAIM_TIMEOUT_MS), so a retry is in_use.
       if (this.mutant !== 'key-locked-after-failure')
         await this.db.run('DELETE FROM idempotency_keys WHERE key = ?', [key]).catch(() => undefined);

@@ -277,6 +277,30 @@ export const MUTANTS = [
     description:
       'a pooled client whose connection broke inside a transaction is never given back (nor destroyed): after a pool of such breaks every call is 503 for good (the blind bug pg-client-leak-on-error)',
   },
+  {
+    name: 'wallet-credit-own-transaction',
+    breaks: 'PAY-F7',
+    description:
+      "the seller's wallet is credited in a transaction of its own after the SUCCESS and its ledger entries commit: a connection reset after that COMMIT loses the credit for good (the blind bug of that name)",
+  },
+  {
+    name: 'broken-attempt-fails-order',
+    breaks: 'PAY-F7',
+    description:
+      'a charge attempt that breaks off on a database error fails its order to the dead-letter queue: a charge whose recording transaction was cut ends FAILED, charged and never recorded (the blind bug of that name)',
+  },
+  {
+    name: 'refused-answer-stored',
+    breaks: 'PAY-C2',
+    description:
+      'a request refused 4xx is stored under its Idempotency-Key and replayed: the corrected request with the key is 409 idempotency_key_reused, a refused payout retried once the wallet holds enough stays 409 (the blind bug of that name)',
+  },
+  {
+    name: 'webhook-acked-before-applied',
+    breaks: 'PAY-F5',
+    description:
+      'the PSP webhook is answered 200 before its event is applied (a failure only logged): delivered while PostgreSQL is unreachable, it is acknowledged and lost (the blind bug of that name)',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

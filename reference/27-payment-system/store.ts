@@ -247,7 +247,9 @@ export class PaymentStore {
       );
       if (now?.payment_order_status !== 'EXECUTING') return false;
     }
-    return this.db.tx(async (sql) => {
+    // MUTANT wallet-credit-own-transaction: the wallet is credited in a transaction of its own, after this one commits.
+    const apart = this.mutant === 'wallet-credit-own-transaction';
+    const recorded = await this.db.tx(async (sql) => {
       const [changed] = await sql.all<OrderRow>(
         "UPDATE payment_orders SET payment_order_status = 'SUCCESS', psp_charge_id = ?, ledger_updated = 1, " +
           "wallet_updated = 1, executing_since = NULL WHERE payment_order_id = ? AND payment_order_status = 'EXECUTING' " +
@@ -255,8 +257,8 @@ export class PaymentStore {
         [chargeId, paymentOrderId],
       );
       if (changed) {
-        await this.record(sql, changed);
-        return true;
+        await this.record(sql, changed, !apart);
+        return changed;
       }
       // MUTANT webhook-double-credit: records the money on every success notice, not only on the transition.
       if (this.mutant === 'webhook-double-credit') {
@@ -265,11 +267,15 @@ export class PaymentStore {
         ]);
         if (o?.payment_order_status === 'SUCCESS') await this.record(sql, o);
       }
-      return false;
+      return undefined;
     });
+    if (!recorded) return false;
+    if (apart) await this.db.tx((sql) => this.credit(sql, recorded));
+    return true;
   }
 
-  private async record(sql: Sql, o: OrderRow): Promise<void> {
+  /** The ledger's double entry of a successful order, and (with `wallet`, always but for a mutant) its wallet credit. */
+  private async record(sql: Sql, o: OrderRow, wallet = true): Promise<void> {
     const now = Date.now();
     const tx = `tx_${o.payment_order_id}`;
     const insert =
@@ -281,6 +287,10 @@ export class PaymentStore {
       await sql.run(insert, [tx, o.payment_order_id, `buyer:${o.buyer_account}`, o.currency, o.amount_minor, 0, now]);
     }
     await sql.run(insert, [tx, o.payment_order_id, `seller:${o.seller_account}`, o.currency, 0, o.amount_minor, now]);
+    if (wallet) await this.credit(sql, o);
+  }
+
+  private async credit(sql: Sql, o: OrderRow): Promise<void> {
     await sql.run(
       'INSERT INTO wallets (seller_account, currency, balance) VALUES (?, ?, ?) ' +
         'ON CONFLICT (seller_account, currency) DO UPDATE SET balance = wallets.balance + excluded.balance',

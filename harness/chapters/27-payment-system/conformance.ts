@@ -91,6 +91,23 @@ export async function createConformance(ctx: CheckContext): Promise<void> {
     const x = await api.create(b.body, b.key === undefined ? randomUUID() : b.key, false);
     ctx.expectStatus(x, 400, b.code);
   }
+  // A refused request stores nothing, its key included: the corrected request with the same key is executed (201, not
+  // the refusal replayed, not 409 idempotency_key_reused).
+  const fixKey = randomUUID();
+  const fix = newEvent('c2fix', ['1.00', '2.00']);
+  const twice = [
+    fix.payment_orders[0]!,
+    { ...fix.payment_orders[1]!, payment_order_id: fix.payment_orders[0]!.payment_order_id },
+  ];
+  ctx.expectStatus(await api.create({ ...fix, payment_orders: twice }, fixKey), 400, 'duplicate_payment_order');
+  const fixed = await api.create(fix, fixKey);
+  ctx.expect(
+    fixed.status === 201,
+    `the corrected request after a 400 duplicate_payment_order with the same Idempotency-Key answered ` +
+      `${fixed.status ?? fixed.error} ${(fixed.body as { code?: string } | undefined)?.code ?? ''} (the spec: a refused request stores nothing)`,
+    fixed,
+  );
+  expectNotReplayed(ctx, fixed, 'the corrected request after a refused one with the same key');
   // A body that is not JSON at all: a 400 problem (not a 500, not a request left unanswered).
   const notJson = await ctx.http.send({
     method: 'POST',

@@ -18,6 +18,7 @@ import {
   waitExecuting,
   waitFinal,
 } from './flow.ts';
+import { deliverWhileDown, expectAppliedOnceBack, heldRegistrationEvent } from './outage-webhook.ts';
 import { DECLINED_CARD } from './psp-fake.ts';
 import { expectRetrySchedule, retrySlack } from './retry-schedule.ts';
 import { pspOf } from './third-parties.ts';
@@ -307,6 +308,8 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
     remembering(asked, (i) => newEvent(`f5_${i}`, ['66.60'])),
     3,
   );
+  // A paid checkout whose registration.authorized reaches the service only as delivered below, while it is down.
+  const held = await heldRegistrationEvent(ctx, third, api, asked);
   third.psp.latencyMs = 300;
   const during = await createAndPay(
     ctx,
@@ -316,8 +319,10 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
   );
   await db.setReachable(false);
   const statuses: (number | null)[] = [];
+  let webhook: Awaited<ReturnType<typeof deliverWhileDown>>;
   try {
     await sleep(300);
+    webhook = await deliverWhileDown(ctx, third, api, held);
     for (let i = 0; i < 3; i++) {
       const x = await api.create(newEvent(`f5c_${i}`, ['2.00']));
       statuses.push(x.status);
@@ -337,6 +342,7 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
     third.psp.latencyMs = 0;
   }
   ctx.evidence.statusesWhileDown = statuses;
-  await expectSettledOnce(ctx, third.psp, orderIds([...events, ...during]), 30_000, asked);
+  await expectAppliedOnceBack(ctx, third, api, held, webhook);
+  await expectSettledOnce(ctx, third.psp, orderIds([...events, ...during, held.checkout]), 30_000, asked);
   await payOnAndReverify(ctx, third.psp, asked, 'f5');
 }

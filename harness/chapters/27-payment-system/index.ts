@@ -29,7 +29,14 @@ import { startPaymentThirdParties } from './third-parties.ts';
 import { statusTransitions } from './transitions.ts';
 import { transactionsCut } from './tx-cuts.ts';
 
-const NEEDS_POSTGRES = new Set<string>(['db-outage-500', 'db-never-reconnects', 'tx-client-leaked-on-error']);
+const NEEDS_POSTGRES = new Set<string>([
+  'db-outage-500',
+  'db-never-reconnects',
+  'tx-client-leaked-on-error',
+  'wallet-credit-own-transaction',
+  'broken-attempt-fails-order',
+  'webhook-acked-before-applied',
+]);
 
 export const paymentSystem: ChapterModule<CheckId> = {
   slug: '27-payment-system',

@@ -89,7 +89,8 @@ export async function payoutConformance(ctx: CheckContext): Promise<void> {
   ctx.expect(done!.status === 'PAID', `the payout ended ${done!.status}`);
   ctx.expect((await balanceOf(ctx, api, seller)) === 600n, 'the wallet was not debited 4.00 of 10.00');
   const overId = `pay_c7o_${randomUUID().slice(0, 8)}`;
-  const over = await api.payout({ ...body, payout_id: overId, amount: '6.01' });
+  const overKey = randomUUID();
+  const over = await api.payout({ ...body, payout_id: overId, amount: '6.01' }, overKey);
   ctx.expectStatus(over, 409, 'insufficient_funds');
   // A refused payout spends nothing: no payout recorded, the wallet as it was, no transfer at the provider.
   await sleep(100);
@@ -128,6 +129,22 @@ export async function payoutConformance(ctx: CheckContext): Promise<void> {
     eurLeft === 300n,
     `USD payouts changed the seller's EUR balance: ${decimalOf(eurLeft, 'EUR')} EUR, not the 3.00 paid in`,
   );
+  // The payout refused insufficient_funds stored nothing, its key included: once the wallet holds enough, the same
+  // request with the same key is executed (201), not the refusal replayed.
+  const [more] = await createAndPay(ctx, api, () => newEvent('po_more', ['6.01'], { seller }), 1);
+  const morePaid = await waitFinal(ctx, api, orderIds([more!]), 15_000);
+  ctx.expect(
+    [...morePaid.values()].every((s) => s.order.status === 'SUCCESS'),
+    'the seller could not be paid in again',
+  );
+  const retried = await api.payout({ ...body, payout_id: overId, amount: '6.01' }, overKey);
+  ctx.expect(
+    retried.status === 201,
+    `a payout refused insufficient_funds, retried with its Idempotency-Key once the wallet holds enough, answered ` +
+      `${retried.status ?? retried.error} ${(retried.body as { code?: string } | undefined)?.code ?? ''} (the spec: a refused request stores nothing)`,
+    retried,
+  );
+  expectNotReplayed(ctx, retried, 'the retry of a payout refused insufficient_funds');
 }
 
 /** PAY-I9: concurrent payouts never overdraw; each payout transfers once; the wallet equals paid in - paid out. */

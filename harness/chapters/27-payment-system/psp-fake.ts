@@ -17,7 +17,8 @@
 //
 // Harness controls beyond the shared fault modes (which answer before any handler acts): `latencyMs` for every
 // call; `loseAnswers(n)`: the next n charges are made and their answers lost (the connection is cut); `webhookMode`;
-// `registrationLookupsDown`: GET /v1/registrations/:token answers 503 (the poller cannot learn an outcome);
+// `registrationLookupsDown`: GET /v1/registrations/:token answers 503 (the poller cannot learn an outcome), or only
+// for the tokens in `hiddenRegistrations` (one checkout's outcome reaches the service by a webhook or not at all);
 // `planChargeFaults`: each order's first charge requests get a 503, a hang or a decline (402) in turn, recorded.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RequestHandler } from 'msw';
@@ -94,6 +95,8 @@ export class PspFake {
   latencyMs = 0;
   /** While set, GET /v1/registrations/:token answers 503: only the webhook can tell the service a buyer's outcome. */
   registrationLookupsDown = false;
+  /** Registrations whose lookups answer 503 (as registrationLookupsDown does for all): the webhook is their only word. */
+  readonly hiddenRegistrations = new Set<string>();
   private lose = 0;
   lostAnswers = 0;
   /** Faults aimed at charges (PAY-F1): each payment order's charge requests get these in turn, then go through. */
@@ -118,9 +121,10 @@ export class PspFake {
     const reg = /^\/v1\/registrations\/([^/]+)$/.exec(path);
     if (m === 'GET' && reg) {
       await this.wait();
-      if (this.registrationLookupsDown)
+      const token = decodeURIComponent(reg[1]!);
+      if (this.registrationLookupsDown || this.hiddenRegistrations.has(token))
         return stripeError(503, 'api_error', 'registration lookups are down (injected)');
-      const r = this.registrations.get(decodeURIComponent(reg[1]!));
+      const r = this.registrations.get(token);
       if (!r) return stripeError(404, 'invalid_request_error', 'no such registration', 'resource_missing');
       return json(200, { token: r.token, status: r.status, reference: r.reference });
     }

@@ -66,6 +66,8 @@ export function pspOf(ctx: CheckContext): PaymentThirdParties {
   current.service.faults.clear();
   current.payoutService.faults.clear();
   current.psp.latencyMs = 0;
+  current.psp.registrationLookupsDown = false;
+  current.psp.hiddenRegistrations.clear();
   current.psp.loseAnswers(0);
   current.psp.clearChargeFaults();
   current.psp.setWebhookMode({ mode: 'normal' });

@@ -7,7 +7,8 @@
 // service that loses a pooled connection with each broken transaction has none left. Survive means: every answer
 // meanwhile 201 or 503 (no 500, no hang); once the proxy stops cutting, 201 again within DB_BACK_BOUND_MS; every
 // request answered 503 executed nothing (its retry with the same key is 201 with the orders asked, once); every
-// event acknowledged with 201 still there; every paid order SUCCESS, charged once and recorded once.
+// event acknowledged with 201 still there; every paid order SUCCESS, charged once and recorded once. Then the
+// transaction recording one charge is cut at each point it can break (settle-cuts.ts): SUCCESS, and in the wallet once.
 
 import { randomUUID } from 'node:crypto';
 import type { CheckContext } from '../../core/check-context.ts';
@@ -28,6 +29,7 @@ import {
   payOnHostedPage,
   remembering,
 } from './flow.ts';
+import { cutsWhileRecording } from './settle-cuts.ts';
 import { pspOf } from './third-parties.ts';
 
 /** The pool the spec allows a node by default (README §5.7; a larger one is declared as the setting dbPoolSize). */
@@ -144,6 +146,8 @@ async function survivesCuts(ctx: CheckContext, proxy: PgWireProxy, k: number): P
   }
   await expectSettledOnce(ctx, third.psp, orderIds([...before, ...inFlight]), EXECUTING_BOUND_MS, asked);
   await payOnAndReverify(ctx, third.psp, asked, 'f7', 30_000);
+  // Then the transaction that records a charge, cut at a statement, at its COMMIT and after its COMMIT.
+  await cutsWhileRecording(ctx, proxy, third, api);
 
   if (cuts === 0) ctx.skip(`the fault never bit: in ${requests} requests no transaction reached the proxy to be cut`);
   if (cuts < k)
