@@ -51,6 +51,8 @@ export const webCrawler: ChapterModule<CheckId> = {
   mutants: MUTANTS.map((m) =>
     (NEEDS_POSTGRES as readonly string[]).includes(m.name) ? { ...m, needs: ['SDGRADE_DATABASE_URL'] } : m,
   ),
+  // The crawl of the seeded web these read (crawl.ts sharedCrawl) runs in whichever of them comes first.
+  sharedFixtures: [['WC-C2', 'WC-I2', 'WC-I3', 'WC-I4', 'WC-I5', 'WC-I6', 'WC-I7', 'WC-I10']],
   load: loadWebCrawler,
   bench: benchWebCrawler,
 };
