@@ -55,6 +55,9 @@ export class CrawlJob {
       this.counts = { fetched: 0, stored: 0, duplicates: 0, skipped: 0, failed: 0 };
     // MUTANT budget-off-by-one: the budget starts one fetch short of spent, so the job makes maxPages + 1 fetches.
     // MUTANT budget-one-short: it starts one fetch over, so the job ends done a fetch before maxPages.
+    // MUTANT disallowed-left-queued: a URL robots.txt forbids leaves the frontier in memory only, never the stored one.
+    if (mutant === 'disallowed-left-queued')
+      this.store = Object.assign(Object.create(store) as CrawlStore, { dropQueued: async () => undefined });
     // MUTANT restart-counts-all-stored: the counts read back at start take every page for a stored one.
     if (mutant === 'restart-counts-all-stored')
       this.counts = { fetched: counts.fetched, stored: counts.fetched, duplicates: 0, skipped: 0, failed: 0 };
@@ -240,9 +243,7 @@ export class CrawlJob {
     }
     if (h.robots?.isDisallowed(item.url, cfg.userAgent)) {
       // A URL robots.txt forbids leaves the frontier unfetched; it is not a page, so it is not listed.
-      // MUTANT disallowed-left-queued: it leaves the frontier in memory only (a restart queues it again).
-      if (this.mutant !== 'disallowed-left-queued')
-        await this.stored(() => this.store.dropQueued(this.row.id, item.url));
+      await this.stored(() => this.store.dropQueued(this.row.id, item.url));
       this.frontier.release(host, performance.now(), 0);
       return;
     }
@@ -264,7 +265,14 @@ export class CrawlJob {
     // MUTANT empty-content-unrecorded: an empty body's content is not handed to the store (so it is never seen).
     let html = this.mutant === 'empty-content-unrecorded' && fetchedHtml?.length === 0 ? null : fetchedHtml;
     // MUTANT url-length-exclusive, url-length-unchecked: the page's links taken again with the length limit moved.
-    if ((this.mutant === 'url-length-exclusive' || this.mutant === 'url-length-unchecked') && html !== null)
+    // MUTANT base-from-any-href, entities-not-decoded: the links taken again with another base rule, entities kept.
+    if (
+      (this.mutant === 'url-length-exclusive' ||
+        this.mutant === 'url-length-unchecked' ||
+        this.mutant === 'base-from-any-href' ||
+        this.mutant === 'entities-not-decoded') &&
+      html !== null
+    )
       page = { ...page, links: pageLinks(html.toString('utf8'), item.url, cfg.allowedDomains, false, this.mutant) };
     // Content seen: a page whose SHA-256 is stored is a duplicate, neither stored nor followed.
     if (page.outcome === 'stored' && page.contentHash !== null && this.mutant !== 'no-content-dedup') {
@@ -347,6 +355,11 @@ export class CrawlJob {
         resolve: cfg.resolve,
       });
       const common = { ...base, status: r.status, contentType: r.contentType, contentHash: null, duplicateOf: null };
+      // MUTANT location-always-redirect: a 2xx answer with a Location header read as a redirect to it.
+      if (this.mutant === 'location-always-redirect' && r.status < 300 && r.location !== null) {
+        const to = normalise(r.location, item.url, cfg.allowedDomains);
+        return { page: { ...common, outcome: 'skipped', links: to ? [to] : [] }, html: null };
+      }
       if (r.status >= 300 && r.status < 400 && r.location !== null) {
         // MUTANT redirect-unfiltered: the Location is resolved but not filtered.
         const to =
@@ -359,12 +372,6 @@ export class CrawlJob {
       const htmlType = this.mutant === 'text-types-as-html' ? /^text\//i : /^text\/html\b/i; // MUTANT text-types-as-html
       if (!htmlType.test(r.contentType ?? ''))
         return { page: { ...common, outcome: 'skipped', links: [] }, html: null };
-
-      // MUTANT location-always-redirect: a 2xx HTML answer with a Location header read as a redirect to it.
-      if (this.mutant === 'location-always-redirect' && r.location !== null) {
-        const to = normalise(r.location, item.url, cfg.allowedDomains);
-        return { page: { ...common, outcome: 'skipped', links: to ? [to] : [] }, html: null };
-      }
       // The links are read from the body decoded as UTF-8 (an invalid sequence becomes U+FFFD, which no URL needs).
       // MUTANT links-decoded-latin1: the body (so its links) decoded as latin1, not as UTF-8.
       const text = r.body.toString(this.mutant === 'links-decoded-latin1' ? 'latin1' : 'utf8');
@@ -378,10 +385,7 @@ export class CrawlJob {
             ? text
             : r.body;
       const hash = createHash('sha256').update(hashed).digest('hex');
-      // MUTANT wrong-base; MUTANT base-from-any-href: the base taken from any element's href (a stylesheet's), the last.
-      const rule =
-        this.mutant === 'base-from-any-href' || this.mutant === 'entities-not-decoded' ? this.mutant : 'limit';
-      const links = pageLinks(text, item.url, cfg.allowedDomains, this.mutant === 'wrong-base', rule);
+      const links = pageLinks(text, item.url, cfg.allowedDomains, this.mutant === 'wrong-base'); // MUTANT wrong-base
       return { page: { ...common, contentHash: hash, outcome: 'stored', links }, html: r.body };
     } catch {
       return {

@@ -18,10 +18,10 @@ export const BUDGET = 25;
 /** Links to forbidden URLs on the seed page: far more than the budget (a filter sized for 25 URLs is saturated). */
 export const FORBIDDEN_LINKS = 3000;
 
-/** The model with FORBIDDEN_LINKS links to `/private/` (every normal host forbids it to every agent) on h0's root. */
-function withForbiddenLinks(model: WebModel): WebModel {
+/** The model with `count` links to `/private/` (every normal host forbids it to every agent) on h0's root. */
+export function withForbiddenLinks(model: WebModel, count = FORBIDDEN_LINKS): WebModel {
   const seedHost = 'h0.web.test';
-  const extra = Array.from({ length: FORBIDDEN_LINKS }, (_, i) => `<li><a href="/private/f${i}.html">f${i}</a></li>`);
+  const extra = Array.from({ length: count }, (_, i) => `<li><a href="/private/f${i}.html">f${i}</a></li>`);
   return {
     hosts: model.hosts,
     robotsTxt: (host) => model.robotsTxt(host),

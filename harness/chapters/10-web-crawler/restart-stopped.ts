@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CheckContext } from '../../core/check-context.ts';
 import { timeLimit } from '../../core/time-scale.ts';
+import { withForbiddenLinks } from './budget.ts';
 import { CRAWL, type Crawl, getJob, listAllPages, okBody, type Page, startJob, waitDone } from './crawl.ts';
 import { DOMAIN, expectedFetches, generateWeb, isTrap, WebUnderTest } from './web.ts';
 
@@ -22,6 +23,8 @@ const HANG_HOST = `hang.${DOMAIN}`;
 const HANG_PATH = '/slow.html';
 /** How long the restarted crawler is watched for requests of the stopped job (several delays and fetch timeouts). */
 const WATCH_MS = 1500;
+/** Links on the seed page to URLs its robots.txt forbids. */
+const FORBIDDEN_ON_SEED = 20;
 
 function transition(ctx: CheckContext, id: string, to: 'stop' | 'resume') {
   return ctx.http.send({ method: 'POST', path: `/api/v1/crawls/${id}/${to}` });
@@ -76,7 +79,9 @@ const sameProgress = (a: Record<string, number>, b: Record<string, number>) =>
 
 export async function stopResumeAcrossRestart(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
-  const web = await WebUnderTest.start(generateWeb(ctx.seed + 5));
+  // Its seed links first to pages robots.txt forbids: found, never fetched, they leave the frontier before the stop,
+  // which a stopped job's progress.frontier must still say after the restart.
+  const web = await WebUnderTest.start(withForbiddenLinks(generateWeb(ctx.seed + 5), FORBIDDEN_ON_SEED));
   const small = await WebUnderTest.start(generateWeb(ctx.seed + 6));
   try {
     // The job under test, stopped mid-crawl, and beside it a whole crawl of another web that is done before the
