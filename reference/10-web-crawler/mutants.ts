@@ -312,6 +312,12 @@ export const MUTANTS = [
     description:
       'the progress read back at start counts every page as stored (no duplicates, skipped or failed): a stopped job shows other counts after a restart than its stop answered',
   },
+  {
+    name: 'tx-on-pool',
+    breaks: 'WC-F4',
+    description:
+      "PostgreSQL only: a transaction's BEGIN, statements and COMMIT each go through the pool on whichever connection is free, so with many reads in flight a fetch's record splits over connections (rows seen, then gone; a job that never ends done)",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
@@ -328,4 +334,5 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'content-as-text',
   'fetches-while-store-down',
   'content-store-error-not-found',
+  'tx-on-pool',
 ];

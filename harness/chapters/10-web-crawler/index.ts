@@ -21,6 +21,7 @@ import {
   robotsObeyed,
   trapsBounded,
 } from './properties.ts';
+import { readWhileCrawling } from './read-while-crawling.ts';
 import { stopResumeAcrossRestart } from './restart-stopped.ts';
 import { stopResumeConformance, stopThenResume } from './stop-resume.ts';
 
@@ -46,6 +47,7 @@ export const webCrawler: ChapterModule<CheckId> = {
     'WC-F1': killAndResume,
     'WC-F2': databaseRestart,
     'WC-F3': stopResumeAcrossRestart,
+    'WC-F4': readWhileCrawling,
   },
   // These live where the store is PostgreSQL: they show only with a real one to take away.
   mutants: MUTANTS.map((m) =>

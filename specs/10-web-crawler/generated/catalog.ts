@@ -17,7 +17,8 @@ export const checkIds = [
   "WC-I10",
   "WC-F1",
   "WC-F2",
-  "WC-F3"
+  "WC-F3",
+  "WC-F4"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -186,6 +187,17 @@ export const catalog = {
         "fault:3",
         "stopCrawl",
         "resumeCrawl"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "WC-F4",
+      "kind": "fault",
+      "title": "A job read by many clients at once all along its crawl (32 listPages in flight), killed (kill -9) mid-crawl and again once done - a page a finished listing held is in every later listing, across both restarts, and the job ends done listing exactly the reachable pages once each, progress counting them",
+      "covers": [
+        "fault:1"
       ],
       "needs": [
         "process-control"
