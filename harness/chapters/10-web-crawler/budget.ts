@@ -7,7 +7,8 @@
 // budget whose positives are trusted) then takes the pages found later for seen, and the job stops short.
 import type { CheckContext } from '../../core/check-context.ts';
 import { CRAWL, listAllPages, startJob, waitDone } from './crawl.ts';
-import { expectedFetches, generateWeb, type WebModel, WebUnderTest } from './web.ts';
+import { expectedFetches } from './expected.ts';
+import { generateWeb, type WebModel, WebUnderTest } from './web.ts';
 
 /**
  * Fewer than the generated web's reachable pages (69), more than the seed and the pages it links to (16, or 19 when

@@ -3,16 +3,8 @@
 import { createHash } from 'node:crypto';
 import type { CheckContext } from '../../core/check-context.ts';
 import { CRAWL, type Page, sharedCrawl } from './crawl.ts';
-import {
-  DOMAIN,
-  expectedFetches,
-  type Hit,
-  isTrap,
-  MAX_URL_LENGTH,
-  OUTSIDE_HOST,
-  ROBOTS_5XX_HOST,
-  TRAPS,
-} from './web.ts';
+import { expectedFetches, isTrap } from './expected.ts';
+import { DOMAIN, type Hit, MAX_URL_LENGTH, OUTSIDE_HOST, ROBOTS_5XX_HOST, TRAPS } from './web.ts';
 
 /** Clock tolerance of the politeness check: both times are read on this process's monotonic clock. */
 const POLITENESS_SLACK_MS = 1;

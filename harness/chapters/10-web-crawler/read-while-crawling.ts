@@ -9,7 +9,8 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { CRAWL, getJob, listAllPages, type Page, startJob, waitDone } from './crawl.ts';
 import { expectStoredIsTheModel } from './db-restart.ts';
-import { expectedFetches, generateWeb, WebUnderTest } from './web.ts';
+import { expectedFetches } from './expected.ts';
+import { generateWeb, WebUnderTest } from './web.ts';
 
 /** listPages requests kept in flight at once. */
 const READERS = 32;

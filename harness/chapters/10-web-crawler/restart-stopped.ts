@@ -10,7 +10,8 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { withForbiddenLinks } from './budget.ts';
 import { CRAWL, type Crawl, getJob, listAllPages, okBody, type Page, startJob, waitDone } from './crawl.ts';
-import { DOMAIN, expectedFetches, generateWeb, isTrap, WebUnderTest } from './web.ts';
+import { expectedFetches, isTrap } from './expected.ts';
+import { DOMAIN, generateWeb, WebUnderTest } from './web.ts';
 
 /** A slower crawl than the shared one, so that the stop and the second kill land mid-crawl. */
 const DELAY_MS = 80;

@@ -197,7 +197,7 @@ export const catalog = {
       "kind": "fault",
       "title": "A job read by many clients at once all along its crawl (32 listPages in flight), killed (kill -9) mid-crawl and again once done - a page a finished listing held is in every later listing, across both restarts, and the job ends done listing exactly the reachable pages once each, progress counting them",
       "covers": [
-        "fault:1"
+        "fault:4"
       ],
       "needs": [
         "process-control"
