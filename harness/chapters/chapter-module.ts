@@ -71,6 +71,11 @@ export interface ChapterModule<Id extends string = string> {
    * grade tests report a run where one did as skipped, never passed (grade-test-kit.ts).
    */
   speedSkips?: Readonly<Partial<Record<Id, RegExp>>>;
+  /**
+   * Checks that read one fixture built by whichever of them runs first (a crawl they share): `mutate`'s baseline
+   * credits the fixture's code to that check alone, so each check of a group is taken to reach what any reaches.
+   */
+  sharedFixtures?: readonly (readonly Id[])[];
 }
 
 export interface ThirdParties {

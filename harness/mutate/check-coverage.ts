@@ -98,6 +98,21 @@ export function readCheckCoverage(dir: string): CheckCoverage {
   return attributeHits(hits, spans);
 }
 
+/**
+ * Checks that read one fixture built by whichever of them runs first (chapter 10's shared crawl): the baseline credits
+ * the fixture's code to that one alone, so each check of a group is taken to reach what any of them reaches. A check
+ * the baseline did not run is left out (one it skipped is kept: it skips again when it grades).
+ */
+export function shareFixtures(cov: CheckCoverage, groups: readonly (readonly string[])[]): CheckCoverage {
+  const byCheck = new Map([...cov.byCheck].map(([c, ids]) => [c, new Set(ids)]));
+  for (const group of groups) {
+    const members = group.filter((c) => cov.byCheck.has(c));
+    const union = new Set(members.flatMap((c) => [...(cov.byCheck.get(c) as Set<string>)]));
+    for (const c of members) for (const id of union) byCheck.get(c)?.add(id);
+  }
+  return { ...cov, byCheck };
+}
+
 /** The checks to grade a mutant with: undefined for every check (reached everywhere), else the ones that reach it. */
 export function checksReaching(cov: CheckCoverage, id: string): string[] | undefined {
   if (cov.everywhere.has(id)) return undefined;

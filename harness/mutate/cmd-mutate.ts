@@ -110,6 +110,7 @@ function gradingSetup(slug: string, o: MutateCliOptions, seed: number) {
     }),
     log: (l: string) => console.log(l),
     ...(graded ? { variants } : {}),
+    ...(chapterModule(slug).sharedFixtures ? { sharedFixtures: chapterModule(slug).sharedFixtures } : {}),
   };
 }
 

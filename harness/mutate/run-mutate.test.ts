@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rootDir } from '../core/paths.ts';
 import { timeLimit } from '../core/time-scale.ts';
-import { attributeHits, checkSpansFile, parseCheckSpans, parseHits } from './check-coverage.ts';
+import { attributeHits, checkSpansFile, parseCheckSpans, parseHits, shareFixtures } from './check-coverage.ts';
 import { checkSpansVar } from './check-spans.ts';
 import { parseEquivalents } from './equivalents.ts';
 import { instrument } from './instrument.ts';
@@ -340,5 +340,15 @@ describe('per-check coverage', () => {
     expect([...cov.everywhere].sort()).toEqual(['late', 'onlySkipped', 'start']);
     // no spans at all: every mutant reached is reached everywhere
     expect([...attributeHits(hits, null).everywhere].sort()).toEqual([...hits.keys()].sort());
+    // A, B and C share a fixture that A built: each reaches what any reached (B, skipped here, skips again when it
+    // grades); X, not in the run, is left out
+    const shared = shareFixtures(cov, [['A', 'C', 'B', 'X']]);
+    const reachShared = (id: string) => [...shared.byCheck].filter(([, s]) => s.has(id)).map(([c]) => c);
+    expect(reachShared('inA')).toEqual(['A', 'B', 'C']);
+    expect(reachShared('acrossAC')).toEqual(['A', 'B', 'C']);
+    expect(shared.byCheck.has('X')).toBe(false);
+    expect(shared.everywhere).toEqual(cov.everywhere);
+    // the coverage it was given is unchanged
+    expect(reach('inA')).toEqual(['A']);
   });
 });

@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CheckCoverage, checksReaching, readCheckCoverage } from './check-coverage.ts';
+import { type CheckCoverage, checksReaching, readCheckCoverage, shareFixtures } from './check-coverage.ts';
 import { instrument, type MutantInfo, mutantDiff, mutantKey, type SourceFile } from './instrument.ts';
 import { mutantSwitchLines } from './mutant-switches.ts';
 import { sampleMutants } from './sample.ts';
@@ -63,6 +63,8 @@ export interface MutateOptions {
   resumed?: Map<string, MutantRecord>;
   /** Called after each mutant with every record so far (the checkpoint). */
   onRecord?: (records: readonly MutantRecord[]) => void;
+  /** Groups of checks that share one fixture (ChapterModule.sharedFixtures): each reaches what any of them reaches. */
+  sharedFixtures?: readonly (readonly string[])[];
 }
 
 export interface MutantRecord extends MutantInfo {
@@ -167,7 +169,7 @@ export async function runMutate(o: MutateOptions): Promise<MutateReport> {
         throw new Error(
           `the instrumented code with no mutant active does not pass${v ? ` under variant ${v}` : ''} (${base.status}${base.by ? ` by ${base.by}` : ''}: ${base.reason ?? ''}); fix that first`,
         );
-      const cov = readCheckCoverage(covDir);
+      const cov = shareFixtures(readCheckCoverage(covDir), o.sharedFixtures ?? []);
       coverage.set(v, cov);
       const checks = [...cov.byCheck].map(([id, ids]) => ({
         id,

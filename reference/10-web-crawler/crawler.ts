@@ -55,6 +55,12 @@ export class CrawlJob {
       this.counts = { fetched: 0, stored: 0, duplicates: 0, skipped: 0, failed: 0 };
     // MUTANT budget-off-by-one: the budget starts one fetch short of spent, so the job makes maxPages + 1 fetches.
     // MUTANT budget-one-short: it starts one fetch over, so the job ends done a fetch before maxPages.
+    // MUTANT disallowed-left-queued: a URL robots.txt forbids leaves the frontier in memory only, never the stored one.
+    if (mutant === 'disallowed-left-queued')
+      this.store = Object.assign(Object.create(store) as CrawlStore, { dropQueued: async () => undefined });
+    // MUTANT restart-counts-all-stored: the counts read back at start take every page for a stored one.
+    if (mutant === 'restart-counts-all-stored')
+      this.counts = { fetched: counts.fetched, stored: counts.fetched, duplicates: 0, skipped: 0, failed: 0 };
     const skew = mutant === 'budget-off-by-one' ? -1 : mutant === 'budget-one-short' ? 1 : 0;
     this.launched = this.counts.fetched + skew;
   }
@@ -254,10 +260,19 @@ export class CrawlJob {
   private async commit(item: QueuedUrl, fetchedPage: PageRecord, fetchedHtml: Buffer | null): Promise<void> {
     const cfg = this.row.config;
     let page = fetchedPage;
+    // MUTANT error-status-skipped: a 4xx/5xx answer recorded as skipped (read on like a 2xx of another type), not failed.
+    if (this.mutant === 'error-status-skipped' && page.status >= 400) page = { ...page, outcome: 'skipped' };
     // MUTANT empty-content-unrecorded: an empty body's content is not handed to the store (so it is never seen).
     let html = this.mutant === 'empty-content-unrecorded' && fetchedHtml?.length === 0 ? null : fetchedHtml;
     // MUTANT url-length-exclusive, url-length-unchecked: the page's links taken again with the length limit moved.
-    if ((this.mutant === 'url-length-exclusive' || this.mutant === 'url-length-unchecked') && html !== null)
+    // MUTANT base-from-any-href, entities-not-decoded: the links taken again with another base rule, entities kept.
+    if (
+      (this.mutant === 'url-length-exclusive' ||
+        this.mutant === 'url-length-unchecked' ||
+        this.mutant === 'base-from-any-href' ||
+        this.mutant === 'entities-not-decoded') &&
+      html !== null
+    )
       page = { ...page, links: pageLinks(html.toString('utf8'), item.url, cfg.allowedDomains, false, this.mutant) };
     // Content seen: a page whose SHA-256 is stored is a duplicate, neither stored nor followed.
     if (page.outcome === 'stored' && page.contentHash !== null && this.mutant !== 'no-content-dedup') {
@@ -340,6 +355,11 @@ export class CrawlJob {
         resolve: cfg.resolve,
       });
       const common = { ...base, status: r.status, contentType: r.contentType, contentHash: null, duplicateOf: null };
+      // MUTANT location-always-redirect: a 2xx answer with a Location header read as a redirect to it.
+      if (this.mutant === 'location-always-redirect' && r.status < 300 && r.location !== null) {
+        const to = normalise(r.location, item.url, cfg.allowedDomains);
+        return { page: { ...common, outcome: 'skipped', links: to ? [to] : [] }, html: null };
+      }
       if (r.status >= 300 && r.status < 400 && r.location !== null) {
         // MUTANT redirect-unfiltered: the Location is resolved but not filtered.
         const to =

@@ -49,7 +49,10 @@ export function pageLinks(
   wrongBase = false,
   lengthRule: LengthRule = 'limit',
 ): string[] {
-  const { hrefs, base } = extractHrefs(html);
+  const { hrefs, base } =
+    lengthRule === 'base-from-any-href' || lengthRule === 'entities-not-decoded' // MUTANT (both)
+      ? extractHrefsMutated(html, lengthRule)
+      : extractHrefs(html);
   let resolveAgainst = pageUrl;
   if (base !== null) {
     try {
@@ -70,8 +73,38 @@ export function pageLinks(
   return out;
 }
 
-/** The URL filter's length rule: the spec's (at most MAX_URL_LENGTH), or a mutant's (below it; none). */
-export type LengthRule = 'limit' | 'url-length-exclusive' | 'url-length-unchecked';
+/** The URL filter's length rule: the spec's (at most MAX_URL_LENGTH), or a mutant's (below it; none; the base's). */
+export type LengthRule =
+  | 'limit'
+  | 'url-length-exclusive'
+  | 'url-length-unchecked'
+  | 'base-from-any-href'
+  | 'entities-not-decoded';
+
+/**
+ * MUTANT base-from-any-href: the base is the href of any element that is not a link (`<link>`, `<base>`), the last.
+ * MUTANT entities-not-decoded: hrefs taken as written, `&amp;` and the other character references left in them.
+ */
+function extractHrefsMutated(
+  html: string,
+  rule: 'base-from-any-href' | 'entities-not-decoded',
+): { hrefs: string[]; base: string | null } {
+  const hrefs: string[] = [];
+  let base: string | null = null;
+  const parser = new Parser(
+    {
+      onopentag(name, attrs) {
+        if ((name === 'a' || name === 'area') && attrs['href'] !== undefined) hrefs.push(attrs['href']);
+        else if (rule === 'base-from-any-href' ? attrs['href'] !== undefined : name === 'base' && base === null)
+          base = attrs['href'] ?? null;
+      },
+    },
+    { decodeEntities: rule !== 'entities-not-decoded', lowerCaseTags: true, lowerCaseAttributeNames: true },
+  );
+  parser.write(html);
+  parser.end();
+  return { hrefs, base };
+}
 
 /** MUTANT url-length-unchecked: the URL filter with no length limit. */
 function withoutLengthLimit(href: string, base: string, allowedDomains: readonly string[]): string | null {

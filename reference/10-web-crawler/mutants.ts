@@ -276,6 +276,48 @@ export const MUTANTS = [
     description:
       'getContent takes any store error for "no such content": while PostgreSQL is down a stored content answers 404 content_not_found, not 503 unavailable',
   },
+  {
+    name: 'error-status-skipped',
+    breaks: 'WC-I7',
+    description:
+      'a 4xx/5xx answer is recorded as skipped (read on like a 2xx of another content type) and counted so, not failed',
+  },
+  {
+    name: 'base-from-any-href',
+    breaks: 'WC-I7',
+    description:
+      "relative links resolve against the href of any element that is not a link (a stylesheet's `<link>`, a second `<base>`), not the first `<base href>`",
+  },
+  {
+    name: 'disallowed-left-queued',
+    breaks: 'WC-F3',
+    description:
+      'a URL robots.txt forbids leaves the frontier in memory only: after a restart the stored frontier holds it again, so a stopped job shows another progress.frontier than its stop answered',
+  },
+  {
+    name: 'location-always-redirect',
+    breaks: 'WC-I7',
+    description:
+      'a 2xx HTML page sent with a Location header is read as a redirect to it (skipped, its Location its one link), not as a page',
+  },
+  {
+    name: 'entities-not-decoded',
+    breaks: 'WC-I7',
+    description:
+      'hrefs are taken as written: a link to /fish&amp;chips.html is followed to that path, not to /fish&chips.html',
+  },
+  {
+    name: 'restart-counts-all-stored',
+    breaks: 'WC-F3',
+    description:
+      'the progress read back at start counts every page as stored (no duplicates, skipped or failed): a stopped job shows other counts after a restart than its stop answered',
+  },
+  {
+    name: 'tx-on-pool',
+    breaks: 'WC-F4',
+    description:
+      "PostgreSQL only: a transaction's BEGIN, statements and COMMIT each go through the pool on whichever connection is free, so with many reads in flight a fetch's record splits over connections (rows seen, then gone; a job that never ends done)",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
@@ -292,4 +334,5 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'content-as-text',
   'fetches-while-store-down',
   'content-store-error-not-found',
+  'tx-on-pool',
 ];

@@ -7,7 +7,8 @@
 // budget whose positives are trusted) then takes the pages found later for seen, and the job stops short.
 import type { CheckContext } from '../../core/check-context.ts';
 import { CRAWL, listAllPages, startJob, waitDone } from './crawl.ts';
-import { expectedFetches, generateWeb, type WebModel, WebUnderTest } from './web.ts';
+import { expectedFetches } from './expected.ts';
+import { generateWeb, type WebModel, WebUnderTest } from './web.ts';
 
 /**
  * Fewer than the generated web's reachable pages (69), more than the seed and the pages it links to (16, or 19 when
@@ -18,10 +19,10 @@ export const BUDGET = 25;
 /** Links to forbidden URLs on the seed page: far more than the budget (a filter sized for 25 URLs is saturated). */
 export const FORBIDDEN_LINKS = 3000;
 
-/** The model with FORBIDDEN_LINKS links to `/private/` (every normal host forbids it to every agent) on h0's root. */
-function withForbiddenLinks(model: WebModel): WebModel {
+/** The model with `count` links to `/private/` (every normal host forbids it to every agent) on h0's root. */
+export function withForbiddenLinks(model: WebModel, count = FORBIDDEN_LINKS): WebModel {
   const seedHost = 'h0.web.test';
-  const extra = Array.from({ length: FORBIDDEN_LINKS }, (_, i) => `<li><a href="/private/f${i}.html">f${i}</a></li>`);
+  const extra = Array.from({ length: count }, (_, i) => `<li><a href="/private/f${i}.html">f${i}</a></li>`);
   return {
     hosts: model.hosts,
     robotsTxt: (host) => model.robotsTxt(host),

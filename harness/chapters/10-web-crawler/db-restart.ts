@@ -18,9 +18,10 @@ import { withPrivatePostgres } from '../../faults/target-on-private-service.ts';
 import { closedPort } from './conformance.ts';
 import { expectContentsServed } from './contents.ts';
 import { CRAWL, type Crawl, getJob, listAllPages, okBody, type Page, startJob } from './crawl.ts';
+import { expectedFetches, isTrap } from './expected.ts';
 import { endlessSite } from './stop-resume.ts';
 import { expectNoFetchWhileStoreAway, SLACK_CAP_MS, staggeredSite, startStaggeredJob } from './store-away-fetches.ts';
-import { expectedFetches, generateWeb, isTrap, TRAPS, WebUnderTest } from './web.ts';
+import { generateWeb, TRAPS, WebUnderTest } from './web.ts';
 
 /** A slower crawl than the shared one, so that the crash lands in the middle of it. */
 const DELAY_MS = 80;

@@ -11,7 +11,8 @@ import { timeLimit } from '../../core/time-scale.ts';
 import { expectContentsServed } from './contents.ts';
 import { CRAWL, getJob, listAllPages, type Page, startJob, waitDone } from './crawl.ts';
 import { expectStoredIsTheModel } from './db-restart.ts';
-import { expectedFetches, generateWeb, HANG_HOST, isTrap, WebUnderTest } from './web.ts';
+import { expectedFetches, isTrap } from './expected.ts';
+import { generateWeb, HANG_HOST, WebUnderTest } from './web.ts';
 
 /** A slower crawl than the shared one, so that the kill lands in the middle of it. */
 const DELAY_MS = 80;

@@ -21,6 +21,7 @@ import {
   robotsObeyed,
   trapsBounded,
 } from './properties.ts';
+import { readWhileCrawling } from './read-while-crawling.ts';
 import { stopResumeAcrossRestart } from './restart-stopped.ts';
 import { stopResumeConformance, stopThenResume } from './stop-resume.ts';
 
@@ -46,11 +47,14 @@ export const webCrawler: ChapterModule<CheckId> = {
     'WC-F1': killAndResume,
     'WC-F2': databaseRestart,
     'WC-F3': stopResumeAcrossRestart,
+    'WC-F4': readWhileCrawling,
   },
   // These live where the store is PostgreSQL: they show only with a real one to take away.
   mutants: MUTANTS.map((m) =>
     (NEEDS_POSTGRES as readonly string[]).includes(m.name) ? { ...m, needs: ['SDGRADE_DATABASE_URL'] } : m,
   ),
+  // The crawl of the seeded web these read (crawl.ts sharedCrawl) runs in whichever of them comes first.
+  sharedFixtures: [['WC-C2', 'WC-I2', 'WC-I3', 'WC-I4', 'WC-I5', 'WC-I6', 'WC-I7', 'WC-I10']],
   load: loadWebCrawler,
   bench: benchWebCrawler,
 };

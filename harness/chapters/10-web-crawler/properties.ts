@@ -2,8 +2,9 @@
 // the pages the job lists). One shared crawl of the seeded web; each check reads its own invariant.
 import { createHash } from 'node:crypto';
 import type { CheckContext } from '../../core/check-context.ts';
-import { CRAWL, sharedCrawl } from './crawl.ts';
-import { expectedFetches, type Hit, isTrap, MAX_URL_LENGTH, OUTSIDE_HOST, ROBOTS_5XX_HOST, TRAPS } from './web.ts';
+import { CRAWL, type Page, sharedCrawl } from './crawl.ts';
+import { expectedFetches, isTrap } from './expected.ts';
+import { DOMAIN, type Hit, MAX_URL_LENGTH, OUTSIDE_HOST, ROBOTS_5XX_HOST, TRAPS } from './web.ts';
 
 /** Clock tolerance of the politeness check: both times are read on this process's monotonic clock. */
 const POLITENESS_SLACK_MS = 1;
@@ -222,7 +223,42 @@ export async function completeness(ctx: CheckContext): Promise<void> {
         p.outcome === 'skipped' && p.contentHash === null && p.links.length === 0,
         `${p.url} (${r.type}) is not HTML but is listed ${p.outcome} with links ${JSON.stringify(p.links)}`,
       );
+    // The outcomes as the spec's progress counts them: a 4xx/5xx answer failed, a redirect skipped (its Location a
+    // link when the filter keeps it), an HTML page stored or a duplicate.
+    if (r.kind === 'status')
+      ctx.expect(
+        p.outcome === 'failed' && p.status === r.status && p.contentHash === null && p.links.length === 0,
+        `${p.url} answered ${r.status} but is listed ${p.outcome} (status ${p.status}, links ${JSON.stringify(p.links)})`,
+      );
+    if (r.kind === 'redirect') {
+      const to = new URL(r.location, p.url).href;
+      const kept = new URL(to).hostname.endsWith(`.${DOMAIN}`);
+      ctx.expect(
+        p.outcome === 'skipped' && p.status === r.status && p.contentHash === null,
+        `${p.url} redirected (${r.status}) but is listed ${p.outcome} (status ${p.status})`,
+      );
+      ctx.expect(
+        JSON.stringify(p.links) === JSON.stringify(kept ? [to] : []),
+        `${p.url} redirects to ${to} but lists the links ${JSON.stringify(p.links)}`,
+      );
+    }
+    if (r.kind === 'html')
+      ctx.expect(
+        p.status === 200 && (p.outcome === 'stored' || p.outcome === 'duplicate'),
+        `${p.url} is an HTML page but is listed ${p.outcome} (status ${p.status})`,
+      );
   }
+  // The job's progress counts the pages it lists, by outcome.
+  const listedAs = (o: Page['outcome']) => pages.filter((p) => p.outcome === o).length;
+  const counted = {
+    fetched: pages.length,
+    stored: listedAs('stored'),
+    duplicates: listedAs('duplicate'),
+    skipped: listedAs('skipped'),
+    failed: listedAs('failed'),
+  };
+  for (const [k, n] of Object.entries(counted))
+    ctx.expect(job.progress[k] === n, `progress.${k} is ${job.progress[k]}, but the job lists ${n} such pages`);
   const slow = pages.find((p) => p.url.endsWith('/slow.html'));
   ctx.expect(slow?.status === 0 && slow.outcome === 'failed', `the hanging page is listed as ${JSON.stringify(slow)}`);
   ctx.expect(job.state === 'done', `the job ended ${job.state}`);

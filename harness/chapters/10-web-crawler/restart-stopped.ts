@@ -8,8 +8,10 @@
 import { performance } from 'node:perf_hooks';
 import type { CheckContext } from '../../core/check-context.ts';
 import { timeLimit } from '../../core/time-scale.ts';
+import { withForbiddenLinks } from './budget.ts';
 import { CRAWL, type Crawl, getJob, listAllPages, okBody, type Page, startJob, waitDone } from './crawl.ts';
-import { DOMAIN, expectedFetches, generateWeb, isTrap, WebUnderTest } from './web.ts';
+import { expectedFetches, isTrap } from './expected.ts';
+import { DOMAIN, generateWeb, WebUnderTest } from './web.ts';
 
 /** A slower crawl than the shared one, so that the stop and the second kill land mid-crawl. */
 const DELAY_MS = 80;
@@ -22,6 +24,8 @@ const HANG_HOST = `hang.${DOMAIN}`;
 const HANG_PATH = '/slow.html';
 /** How long the restarted crawler is watched for requests of the stopped job (several delays and fetch timeouts). */
 const WATCH_MS = 1500;
+/** Links on the seed page to URLs its robots.txt forbids. */
+const FORBIDDEN_ON_SEED = 20;
 
 function transition(ctx: CheckContext, id: string, to: 'stop' | 'resume') {
   return ctx.http.send({ method: 'POST', path: `/api/v1/crawls/${id}/${to}` });
@@ -70,9 +74,15 @@ async function listedAtLeast(ctx: CheckContext, id: string, n: number): Promise<
   return listed;
 }
 
+/** The same progress, every count and the frontier (whatever order the keys come in). */
+const sameProgress = (a: Record<string, number>, b: Record<string, number>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, n]) => b[k] === n);
+
 export async function stopResumeAcrossRestart(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
-  const web = await WebUnderTest.start(generateWeb(ctx.seed + 5));
+  // Its seed links first to pages robots.txt forbids: found, never fetched, they leave the frontier before the stop,
+  // which a stopped job's progress.frontier must still say after the restart.
+  const web = await WebUnderTest.start(withForbiddenLinks(generateWeb(ctx.seed + 5), FORBIDDEN_ON_SEED));
   const small = await WebUnderTest.start(generateWeb(ctx.seed + 6));
   try {
     // The job under test, stopped mid-crawl, and beside it a whole crawl of another web that is done before the
@@ -105,9 +115,10 @@ export async function stopResumeAcrossRestart(ctx: CheckContext): Promise<void> 
     const killed1 = await restart(ctx, 'with one job stopped and one done');
     const after1 = await getJob(ctx, job.id);
     ctx.expect(after1.state === 'stopped', `a stopped job is ${after1.state} after the crawler restarted`);
+    // All of it: the counts and the frontier (the URLs still to fetch, as stored; one robots.txt forbade left it).
     ctx.expect(
-      after1.progress['fetched'] === stopped.progress['fetched'],
-      `a stopped job's progress.fetched was ${stopped.progress['fetched']} at the stop and is ${after1.progress['fetched']} after the restart`,
+      sameProgress(after1.progress, stopped.progress),
+      `a stopped job's progress was ${JSON.stringify(stopped.progress)} at the stop and is ${JSON.stringify(after1.progress)} after the restart`,
     );
     await ctx.sleep(WATCH_MS);
     const whileStopped = web.hits.filter((h) => h.start > killed1);
@@ -125,8 +136,8 @@ export async function stopResumeAcrossRestart(ctx: CheckContext): Promise<void> 
       const j = doneAfter.body as Crawl;
       ctx.expect(j.state === 'done', `a done job is ${j.state} after the restart`);
       ctx.expect(
-        j.progress['fetched'] === done.progress['fetched'],
-        `a done job's progress.fetched was ${done.progress['fetched']} and is ${j.progress['fetched']} after the restart`,
+        sameProgress(j.progress, done.progress),
+        `a done job's progress was ${JSON.stringify(done.progress)} and is ${JSON.stringify(j.progress)} after the restart`,
       );
       const again = (await listAllPages(ctx, d.job.id)).map((p) => p.url);
       ctx.expect(

@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks';
 import type { CheckContext } from '../../core/check-context.ts';
 import { closedPort } from './conformance.ts';
 import { CRAWL, type Crawl, getJob, listAllPages, okBody, startJob, waitDone } from './crawl.ts';
-import { expectedFetches, generateWeb, WebUnderTest } from './web.ts';
+import { expectedFetches } from './expected.ts';
+import { generateWeb, WebUnderTest } from './web.ts';
 
 /** A crawl slow enough (the delay) that the stop lands in the middle of it. */
 const DELAY_MS = 80;

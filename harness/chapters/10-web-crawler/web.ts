@@ -51,9 +51,10 @@ export interface Hit {
 type Response =
   /**
    * A Buffer where the page's bytes are not plain UTF-8 text (a NUL byte, invalid UTF-8, another charset, a byte order
-   * mark); `type` where it is served with another Content-Type than the web's usual HTML_TYPE.
+   * mark); `type` where it is served with another Content-Type than the web's usual HTML_TYPE; `location` a Location
+   * header sent with the 200 (only a 3xx redirects: the page is read as any other, that header no link).
    */
-  | { kind: 'html'; body: string | Buffer; type?: string }
+  | { kind: 'html'; body: string | Buffer; type?: string; location?: string }
   | { kind: 'other'; type: string; body: string }
   | { kind: 'redirect'; status: number; location: string }
   | { kind: 'status'; status: number }
@@ -182,7 +183,8 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
       // A redirect out of the allowed domains: the URL filter applies to a Location as to any link.
       put(h, '/away', { kind: 'redirect', status: 302, location: abs(OUTSIDE_HOST, '/x0.html') });
     }
-    if (i === 1) rootLinks.push('copy-a.html', '/copy-b.html', '/data.json', '/notes.txt');
+    // An entity in an href: the link is its decoded text (/fish&chips.html), as a browser reads it.
+    if (i === 1) rootLinks.push('copy-a.html', '/copy-b.html', '/data.json', '/notes.txt', '/fish&amp;chips.html');
     if (i === 2) {
       rootLinks.push('/copy-c.html');
       for (const [length, fill] of [
@@ -214,13 +216,21 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
               links[2] ? `<a class=x href=${links[2]}>three` : ''
             }<p>unclosed ${h}`
           : page(`${h} p${p}`, links);
-      put(h, `/p${p}.html`, { kind: 'html', body });
+      // p2 answers 200 with a Location header: a page like any other, not a redirect.
+      put(h, `/p${p}.html`, { kind: 'html', body, ...(p === 2 ? { location: '/moved-elsewhere.html' } : {}) });
     }
     for (let q = 0; q < Q; q++) {
       const links = [`../p${Math.floor(rand() * P)}.html`, '../'];
       if (q + 1 < Q) links.push(`q${q + 1}.html`);
-      // q0 declares <base href="/alt/">: its relative links resolve there, not against /dir/.
-      const extra = q === 0 ? '<base href="/alt/">' : '';
+      // q0 declares a <base> with no href (a target only), then <base href="/alt/">, then a second one: its relative
+      // links resolve against the first base that has an href, not against /dir/ nor the last. q1 links a stylesheet
+      // first: an href that is not a link, nor a base for the links.
+      const extra =
+        q === 0
+          ? '<base target="_self"><base href="/alt/"><base href="/other/">'
+          : q === 1
+            ? '<link rel="stylesheet" href="../style/site.css">'
+            : '';
       if (q === 0) links.splice(0, links.length, 'r.html', '/dir/q1.html');
       put(h, `/dir/q${q}.html`, { kind: 'html', body: page(`${h} q${q}`, links, extra) });
     }
@@ -232,6 +242,7 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
   put(normal[1]!, '/copy-a.html', { kind: 'html', body: DUPLICATE_BODY });
   put(normal[1]!, '/copy-b.html', { kind: 'html', body: DUPLICATE_BODY });
   put(normal[2]!, '/copy-c.html', { kind: 'html', body: DUPLICATE_BODY });
+  put(normal[1]!, '/fish&chips.html', { kind: 'html', body: page(`${normal[1]} fish and chips`, []) });
   put(normal[1]!, '/data.json', { kind: 'other', type: 'application/json', body: '{"not":"html"}' });
   // Text, but not HTML: recorded and skipped like any other type (its markup-looking line is not a link).
   put(normal[1]!, '/notes.txt', {
@@ -290,54 +301,6 @@ export function generateWeb(seed: number, hostCount = 5): WebModel {
   };
 }
 
-export const isTrap = (host: string, path: string): boolean =>
-  TRAPS.some((t) => t.host === host && path.startsWith(t.prefix));
-
-/** The URLs (host + path) a correct crawl of the model fetches, trap pages left out, with maxDepth >= 4. */
-export function expectedFetches(model: WebModel, seed: string, maxDepth: number): Set<string> {
-  const out = new Set<string>();
-  const seen = new Set<string>([seed]);
-  let level = [seed];
-  for (let depth = 0; level.length > 0 && depth <= maxDepth; depth++) {
-    const next: string[] = [];
-    for (const url of level) {
-      const u = new URL(url);
-      if (model.disallowed(u.hostname, u.pathname)) continue;
-      if (!isTrap(u.hostname, u.pathname)) out.add(`${u.hostname}${u.pathname}`);
-      const r = model.respond(u.hostname, u.pathname);
-      if (depth === maxDepth) continue;
-      let links: string[] = [];
-      if (r.kind === 'redirect') links = [new URL(r.location, url).href];
-      if (r.kind === 'html') links = hrefsOf(typeof r.body === 'string' ? r.body : r.body.toString('latin1'), url);
-      for (const l of links) {
-        const v = new URL(l);
-        v.hash = '';
-        if (!/^https?:$/.test(v.protocol) || !(v.hostname === DOMAIN || v.hostname.endsWith(`.${DOMAIN}`))) continue;
-        if (v.href.length > MAX_URL_LENGTH) continue;
-        if (seen.has(v.href)) continue;
-        seen.add(v.href);
-        next.push(v.href);
-      }
-    }
-    level = next;
-  }
-  return out;
-}
-
-/** The model's own link reading: it knows how it wrote its pages (href="..", href='..', href=.., <base href>). */
-function hrefsOf(body: string, pageUrl: string): string[] {
-  const base = /<base href="([^"]+)"/i.exec(body);
-  const against = base ? new URL(base[1]!, pageUrl).href : pageUrl;
-  const out: string[] = [];
-  for (const m of body.matchAll(/<a [^>]*?href=(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)) {
-    const href = m[1] ?? m[2] ?? m[3]!;
-    try {
-      out.push(new URL(href, against).href);
-    } catch {}
-  }
-  return out;
-}
-
 export class WebUnderTest {
   readonly hits: Hit[] = [];
   private constructor(
@@ -384,7 +347,7 @@ export class WebUnderTest {
             hit.served = bytes;
             hit.servedType = type;
           }
-          res.writeHead(200, { 'content-type': type }).end(bytes);
+          res.writeHead(200, { 'content-type': type, ...(r.location ? { location: r.location } : {}) }).end(bytes);
         } else if (r.kind === 'other') res.writeHead(200, { 'content-type': r.type }).end(r.body);
         else if (r.kind === 'redirect') res.writeHead(r.status, { location: r.location }).end();
         else res.writeHead(r.status, { 'content-type': 'text/plain' }).end(`status ${r.status}`);

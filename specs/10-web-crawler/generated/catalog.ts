@@ -17,7 +17,8 @@ export const checkIds = [
   "WC-I10",
   "WC-F1",
   "WC-F2",
-  "WC-F3"
+  "WC-F3",
+  "WC-F4"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -122,7 +123,7 @@ export const catalog = {
     {
       "id": "WC-I7",
       "kind": "property",
-      "title": "The job fetches exactly the reachable allowed pages of the generated web (relative links resolved against the page or its base; a linked URL of exactly 2048 characters fetched, one of 2049 not), despite malformed HTML, hanging, failing and non-HTML pages (text/plain included, listed as skipped) and a redirect out of the allowed domains, and ends done",
+      "title": "The job fetches exactly the reachable allowed pages of the generated web (relative links resolved against the page or its first base with an href, character references decoded; a linked URL of exactly 2048 characters fetched, one of 2049 not), despite malformed HTML, hanging, failing and non-HTML pages (text/plain included, listed as skipped), a 200 with a Location header and a redirect out of the allowed domains, lists each page with the outcome Page.outcome defines (4xx/5xx failed, 3xx skipped with its Location as its link, HTML stored or a duplicate), counts them so in progress, and ends done",
       "covers": [
         "invariant:7"
       ]
@@ -181,11 +182,22 @@ export const catalog = {
     {
       "id": "WC-F3",
       "kind": "fault",
-      "title": "Stop and resume across restarts of the crawler (kill -9, then start) - a job stopped by API stays stopped (no request to the web, progress as the stop answered) and a done job keeps its state and pages; resumed after the restart the job goes on from its stored frontier, and killed again mid-crawl it is running again after the next start (its resume stored) and ends done with every reachable page, none it had listed fetched twice",
+      "title": "Stop and resume across restarts of the crawler (kill -9, then start) - a job stopped by API stays stopped (no request to the web, its whole progress, frontier included, as the stop answered) and a done job keeps its state, pages and progress; resumed after the restart the job goes on from its stored frontier, and killed again mid-crawl it is running again after the next start (its resume stored) and ends done with every reachable page, none it had listed fetched twice",
       "covers": [
         "fault:3",
         "stopCrawl",
         "resumeCrawl"
+      ],
+      "needs": [
+        "process-control"
+      ]
+    },
+    {
+      "id": "WC-F4",
+      "kind": "fault",
+      "title": "A job read by many clients at once all along its crawl (32 listPages in flight), killed (kill -9) mid-crawl and again once done - a page a finished listing held is in every later listing, across both restarts, and the job ends done listing exactly the reachable pages once each, progress counting them",
+      "covers": [
+        "fault:4"
       ],
       "needs": [
         "process-control"

@@ -218,7 +218,10 @@ export interface components {
             fetchedAt: string;
             /** @description The filtered, absolute links found (a redirect's Location included). */
             links: string[];
-            /** @enum {string} */
+            /**
+             * @description `stored`: a 2xx HTML page whose content was new (stored, its links followed); `duplicate`: a 2xx HTML page whose content hash the job had stored (`duplicateOf`); `skipped`: a 2xx response of another content type, or a redirect (a 3xx with a `Location`, which, filtered, is its one link); `failed`: any other status (4xx, 5xx), or no response (status 0). The job's progress counts each.
+             * @enum {string}
+             */
             outcome: "stored" | "duplicate" | "skipped" | "failed";
             /** @description The HTTP status; 0 when no response came. */
             status: number;

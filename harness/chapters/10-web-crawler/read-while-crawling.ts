@@ -1,0 +1,109 @@
+// WC-F4: a job read by many clients at once all along its crawl, killed (kill -9) mid-crawl and once more after it
+// is done. A page listed is persisted (the spec: the job's state is persisted as it goes), so every later listing
+// holds every page an earlier, finished listing held, across the kills too, and the job ends done listing exactly the
+// reachable pages of the web once each. Many reads in flight beside the job's records is the load under which a store
+// that does not keep one fetch's record in one transaction shows it: statements of a record then land apart, some
+// in another caller's transaction that a kill rolls back.
+import { performance } from 'node:perf_hooks';
+import type { CheckContext } from '../../core/check-context.ts';
+import { timeLimit } from '../../core/time-scale.ts';
+import { CRAWL, getJob, listAllPages, type Page, startJob, waitDone } from './crawl.ts';
+import { expectStoredIsTheModel } from './db-restart.ts';
+import { expectedFetches } from './expected.ts';
+import { generateWeb, WebUnderTest } from './web.ts';
+
+/** listPages requests kept in flight at once. */
+const READERS = 32;
+/** Kill once this share of the reachable pages is listed. */
+const KILL_AT = 0.5;
+
+const urlKey = (u: string) => {
+  const x = new URL(u);
+  return `${x.hostname}${x.pathname}`;
+};
+
+export async function readWhileCrawling(ctx: CheckContext): Promise<void> {
+  ctx.require('process-control');
+  const web = await WebUnderTest.start(generateWeb(ctx.seed + 11));
+  try {
+    const { seed, job } = await startJob(ctx, web);
+    const reachable = expectedFetches(web.model, seed, CRAWL.maxDepth).size;
+    // Every page a finished listing held: each listing started after it must hold them all.
+    const held = new Set<string>();
+    let listings = 0;
+    let lost: { url: string; listing: number }[] = [];
+    let reading = true;
+    let paused = false;
+    const reader = async () => {
+      while (reading) {
+        if (paused) {
+          await ctx.sleep(5);
+          continue;
+        }
+        const before = [...held];
+        const x = await ctx.http.send({ method: 'GET', path: `/api/v1/crawls/${job.id}/pages?limit=1000` });
+        // A kill answers nothing for a while (readers are paused around it; one already sent sees the process go).
+        if (x.status !== 200) continue;
+        const r = x.body as { pages: Page[] };
+        const now = new Set(r.pages.map((p) => urlKey(p.url)));
+        listings++;
+        for (const u of before) if (!now.has(u)) lost.push({ url: u, listing: listings });
+        for (const u of now) held.add(u);
+      }
+    };
+    const readers = Array.from({ length: READERS }, () => reader());
+    try {
+      // The kill: once half the web is listed, while the readers keep the store busy.
+      const until = performance.now() + timeLimit(30_000);
+      while (held.size < reachable * KILL_AT) {
+        const j = await getJob(ctx, job.id);
+        ctx.expect(j.state === 'running', `the crawl ended (${held.size} pages) before it could be killed`);
+        ctx.expect(performance.now() < until, `the crawl never listed half the web (${held.size} pages)`);
+        await ctx.sleep(20);
+      }
+      paused = true;
+      const heldAtKill = held.size;
+      await ctx.target.kill();
+      ctx.changed('killed (kill -9) the crawler mid-crawl, with many listings in flight');
+      await ctx.target.start();
+      paused = false;
+      ctx.evidence['listedAtKill'] = heldAtKill;
+      const done = await waitDone(ctx, job.id);
+      reading = false;
+      await Promise.all(readers);
+      ctx.evidence['listings'] = listings;
+      // And once more, the job done: its pages are where a restart finds them.
+      const listedDone = await listAllPages(ctx, job.id);
+      paused = true;
+      await ctx.target.kill();
+      ctx.changed('killed (kill -9) the crawler again, its job done');
+      await ctx.target.start();
+      const listed = await listAllPages(ctx, job.id);
+      const again = new Set(listed.map((p) => urlKey(p.url)));
+      for (const p of listedDone) if (!again.has(urlKey(p.url))) lost.push({ url: urlKey(p.url), listing: -1 });
+      for (const u of held) if (!again.has(u)) lost.push({ url: u, listing: -1 });
+      lost = [...new Map(lost.map((l) => [l.url, l])).values()];
+      ctx.evidence['pagesUnlisted'] = lost.length;
+      ctx.expect(
+        lost.length === 0,
+        `${lost.length} pages listed once were missing from a later listing (-1: after the restarts): ${lost
+          .slice(0, 5)
+          .map((l) => `${l.url} (listing ${l.listing})`)
+          .join(', ')}`,
+      );
+      ctx.expect(done.state === 'done', `the job ended ${done.state}`);
+      ctx.expect((await getJob(ctx, job.id)).state === 'done', 'the done job is not done after a restart');
+      expectStoredIsTheModel(ctx, web, seed, listed, 'read by many clients and killed twice,');
+      ctx.expect(
+        done.progress['fetched'] === listedDone.length,
+        `progress.fetched is ${done.progress['fetched']} but the job lists ${listedDone.length} pages`,
+      );
+    } finally {
+      reading = false;
+      paused = false;
+      await Promise.allSettled(readers);
+    }
+  } finally {
+    await web.close();
+  }
+}
