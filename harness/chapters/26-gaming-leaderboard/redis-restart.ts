@@ -43,6 +43,13 @@ const STAGGER_MS = 100;
 const STREAMS = 6;
 const STREAM_EACH = 8;
 /**
+ * The first request after the third restart: HOT updates of one new player, all at once. They are recorded, then
+ * find the board lost: the rows of some are in the rebuild's cut (already in the rebuilt board), of others not. Each
+ * must answer its own total (together: p, 2p, ... HOT x p), not the player's score in the rebuilt board, which
+ * counts the others too.
+ */
+const HOT = 6;
+/**
  * A board too big for one write of the rebuild: this many players in a month of its own, posted before the first
  * restart (BIG_AT_ONCE at a time) and read back (top 10 and total) after each, so a rebuild that writes a big board
  * in batches and loses a player at a batch's edge shows.
@@ -102,7 +109,9 @@ async function restartsLoseNothing(
     { numRuns: 3, seed: ctx.seed },
   );
   const keysBefore: number[] = [];
-  for (const [round, firstAfter] of (['a read', 'updates racing the rebuild', 'an update'] as const).entries()) {
+  for (const [round, firstAfter] of (
+    ['a read', 'updates racing the rebuild', `${HOT} updates of one player at once`] as const
+  ).entries()) {
     const when = `after Redis restart ${round + 1} (first: ${firstAfter})`;
     // Acknowledged updates: one after the other, then all at once (distinct players, so each answer is known). The
     // months alternate by round, so by the third round every player has points in both months: an update whose
@@ -126,10 +135,16 @@ async function restartsLoseNothing(
       // The first request after the loss is a read of one player's standing (then the top 10 and the rest below): it
       // must not answer from the empty board.
       await firstReadIsExact(ctx, api, months[0]!, models.get(months[0]!)!, when);
-    } else if (firstAfter === 'an update') {
-      await post({ month: months[0]!, user: players[round]!, points: 2 }, when);
-    } else {
+    } else if (firstAfter === 'updates racing the rebuild') {
       await racingUpdates(ctx, api, months, post, when, round, tieBreak);
+    } else {
+      // Under the time tie-break a total no one else reaches (the others stay below 400).
+      const each = tieBreak === 'time' ? 100 : 1;
+      const hot = uniqueUser(`f2hot${round}x`);
+      await oneBurstOfOnePlayer(ctx, api, months[0]!, hot, each, when);
+      models.get(months[0]!)!.add(hot, HOT * each);
+      acknowledged += HOT;
+      await post({ month: months[0]!, user: players[round]!, points: 2 }, when);
     }
     for (const m of months) await expectMonthEquals(ctx, api, m, models.get(m)!, when);
     const t = await api.top(big.month);
@@ -145,7 +160,7 @@ async function restartsLoseNothing(
   ctx.evidence.bigBoard = big.model.scores.size;
   ctx.expect(big.model.scores.size === BIG, `the big board has ${big.model.scores.size} players, ${BIG} posted`);
   ctx.evidence.keysBeforeEachRestart = keysBefore;
-  const sent = 3 * (SEQUENTIAL + AT_ONCE) + RACING + STREAMS * STREAM_EACH + 1;
+  const sent = 3 * (SEQUENTIAL + AT_ONCE) + RACING + STREAMS * STREAM_EACH + HOT + 1;
   ctx.expect(acknowledged === sent, `${acknowledged} updates acknowledged, ${sent} sent`);
 }
 
@@ -238,4 +253,27 @@ async function racingUpdates(
   okBody(ctx, first, 200, `${when}: the first read of the top 10`);
   await Promise.all(racing);
   ctx.evidence.racingUpdates = RACING + STREAMS * STREAM_EACH;
+}
+
+/** HOT updates of `each` points for one new player, all at once: their answers are p, 2p, ... HOT x p, in some order. */
+async function oneBurstOfOnePlayer(
+  ctx: CheckContext,
+  api: LbApi,
+  month: string,
+  user: string,
+  each: number,
+  when: string,
+): Promise<void> {
+  const answers = await Promise.all(
+    Array.from({ length: HOT }, () => api.update({ user_id: user, points: each, month })),
+  );
+  const totals = answers
+    .map((x) => okBody<ScoreUpdated>(ctx, x, 200, `${when}: posting ${each} for ${user} (${HOT} at once)`).score)
+    .sort((a, b) => a - b);
+  const want = Array.from({ length: HOT }, (_, i) => (i + 1) * each);
+  ctx.expect(
+    totals.every((t, i) => t === want[i]),
+    `${when}: ${HOT} updates of ${each} for ${user} at once (the board found lost, rebuilt) answered totals ${totals.join(', ')}; each answers its own total: ${want.join(', ')}`,
+    answers[0],
+  );
 }
