@@ -3,8 +3,9 @@
 // harness owns and runs without persistence (harness/faults/private-redis.ts), which is killed and started again
 // three times right after acknowledged updates. Survive means: every read and update after the restart answers as
 // brute force over every update acknowledged in the check (the board rebuilt from the history, on start or on
-// finding the loss), whichever comes first after the restart (a read, a burst of updates racing the rebuild, an
-// update), and each update answers its player's new total; and a board of 2,500 players comes back whole each time.
+// finding the loss), whichever comes first after the restart (a read, a burst of updates racing the rebuild, six
+// updates of one player at once), and each update answers its player's new total (those six: each its own, though
+// some rows are in the rebuilt board and some not); and a board of 2,500 players comes back whole each time.
 // Under the time tie-break (tieBreak=time) the order of ties is graded too: updates whose order matters are sent one
 // after the other, and the ones sent at once give their players scores no one else has (so none ties), or (the big
 // board) scores none of the others sent with them has.
