@@ -44,10 +44,10 @@ const STAGGER_MS = 100;
 const STREAMS = 6;
 const STREAM_EACH = 8;
 /**
- * The first request after the third restart: HOT updates of one new player, all at once. They are recorded, then
- * find the board lost: the rows of some are in the rebuild's cut (already in the rebuilt board), of others not. Each
- * must answer its own total (together: p, 2p, ... HOT x p), not the player's score in the rebuilt board, which
- * counts the others too.
+ * The first request after the third restart: HOT updates of one player (with points in both months), all at once.
+ * They are recorded, then find the board lost: the rows of some are in the rebuild's cut (already in the rebuilt
+ * board), of others not. Each must answer its own total (together: base + p, ... base + HOT x p), not the player's
+ * score in the rebuilt board, which counts the others too, nor a total over both months.
  */
 const HOT = 6;
 /**
@@ -141,8 +141,10 @@ async function restartsLoseNothing(
     } else {
       // Under the time tie-break a total no one else reaches (the others stay below 400).
       const each = tieBreak === 'time' ? 100 : 1;
-      const hot = uniqueUser(`f2hot${round}x`);
-      await oneBurstOfOnePlayer(ctx, api, months[0]!, hot, each, when);
+      // A player with points in the other month too: an included update's total must be its own month's.
+      const hot = players[round]!;
+      const base = models.get(months[0]!)!.scores.get(hot) ?? 0;
+      await oneBurstOfOnePlayer(ctx, api, months[0]!, hot, base, each, when);
       models.get(months[0]!)!.add(hot, HOT * each);
       acknowledged += HOT;
       await post({ month: months[0]!, user: players[round]!, points: 2 }, when);
@@ -256,12 +258,16 @@ async function racingUpdates(
   ctx.evidence.racingUpdates = RACING + STREAMS * STREAM_EACH;
 }
 
-/** HOT updates of `each` points for one new player, all at once: their answers are p, 2p, ... HOT x p, in some order. */
+/**
+ * HOT updates of `each` points for one player whose score is `base`, all at once: their answers are base + p,
+ * base + 2p, ... base + HOT x p, in some order.
+ */
 async function oneBurstOfOnePlayer(
   ctx: CheckContext,
   api: LbApi,
   month: string,
   user: string,
+  base: number,
   each: number,
   when: string,
 ): Promise<void> {
@@ -271,7 +277,7 @@ async function oneBurstOfOnePlayer(
   const totals = answers
     .map((x) => okBody<ScoreUpdated>(ctx, x, 200, `${when}: posting ${each} for ${user} (${HOT} at once)`).score)
     .sort((a, b) => a - b);
-  const want = Array.from({ length: HOT }, (_, i) => (i + 1) * each);
+  const want = Array.from({ length: HOT }, (_, i) => base + (i + 1) * each);
   ctx.expect(
     totals.every((t, i) => t === want[i]),
     `${when}: ${HOT} updates of ${each} for ${user} at once (the board found lost, rebuilt) answered totals ${totals.join(', ')}; each answers its own total: ${want.join(', ')}`,
