@@ -202,6 +202,27 @@ describe.skipIf(!given && !bin)('PostgreSQL wire proxy (needs TEST_DATABASE_URL 
   );
 
   it(
+    'takeDown() takes the database away at once until up(): open and new connections fail, nothing is cut',
+    async () => {
+      const from = proxy.cuts;
+      const idle = await viaProxy();
+      proxy.takeDown();
+      expect(proxy.down).toBe(true);
+      await expect(idle.query(`INSERT INTO ${table} VALUES ($1)`, ['taken-down'])).rejects.toThrow();
+      await idle.end().catch(() => undefined);
+      await expect(viaProxy()).rejects.toThrow();
+      proxy.up();
+      const again = await viaProxy();
+      await again.query(`INSERT INTO ${table} VALUES ($1)`, ['taken-up']);
+      await again.end();
+      expect(proxy.cuts - from).toBe(0);
+      expect(await stored('taken-down')).toBe(false);
+      expect(await stored('taken-up')).toBe(true);
+    },
+    timeLimit(30_000),
+  );
+
+  it(
     'with down, takes the database away at the cut until up(): statements on other connections and new connections fail',
     async () => {
       const from = proxy.cuts;

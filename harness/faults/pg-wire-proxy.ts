@@ -66,8 +66,10 @@ export interface PgWireProxy {
   cutInTransaction(k: number, match?: RegExp, options?: CutOptions): void;
   /** Whether the database is away (since a cut armed with `down`). */
   readonly down: boolean;
-  /** Brings the database back after a cut armed with `down`: connections pass again. */
+  /** Brings the database back after a cut armed with `down` (or takeDown()): connections pass again. */
   up(): void;
+  /** Takes the database away now, until up(): as a cut armed with `down` does, without a cut. */
+  takeDown(): void;
   /** Disarms the cuts not yet made. */
   disarm(): void;
   /** Holds the commit of the next statement whose text matches `match` (one hold armed at a time). */
@@ -388,6 +390,9 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     },
     up() {
       down = false;
+    },
+    takeDown() {
+      down = true;
     },
     holdCommit(m: RegExp) {
       holdMatch = m;

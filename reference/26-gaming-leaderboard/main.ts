@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../kit/config.ts';
 import { loadSpec } from '../kit/load-spec.ts';
 import { runServer } from '../kit/run-server.ts';
-import { buildApp, SPEC_URL } from './app.ts';
+import { buildApp, monthOf, SPEC_URL } from './app.ts';
 import { DEFAULT_GAME_SERVER_KEY } from './auth.ts';
 import type { Board, TieBreak } from './board.ts';
 import { MemoryBoard } from './board-memory.ts';
@@ -87,6 +87,21 @@ await runServer({
       mutant,
       logger: { level: config.logLevel },
     });
+    // MUTANT month-from-date-header: an update without a month goes to the month of its Date header (the client's
+    // clock), not the service's current month. Here, not in app.ts, so the blind bugs' patches still apply there.
+    if (mutant === 'month-from-date-header')
+      app.addHook('preHandler', async (request) => {
+        const body = request.body as { month?: string } | undefined;
+        const sent = Date.parse(request.headers.date ?? '');
+        if (
+          request.method === 'POST' &&
+          request.url.startsWith('/v1/scores') &&
+          body &&
+          !body.month &&
+          !Number.isNaN(sent)
+        )
+          body.month = monthOf(new Date(sent));
+      });
     app.log.info(
       {
         dataDir: config.dataDir,

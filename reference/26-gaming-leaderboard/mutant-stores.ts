@@ -22,7 +22,10 @@ function group(rows: readonly { month: string; user_id: string; score: number }[
   return out;
 }
 
-/** MUTANT included-total-all-months, MUTANT rebuild-skips-uncommitted. */
+/**
+ * MUTANT included-total-all-months, MUTANT included-answers-current-total, MUTANT history-failure-acknowledged, MUTANT
+ * rebuild-skips-uncommitted.
+ */
 class MutantHistory extends MatchHistory {
   constructor(
     private readonly store: Db,
@@ -31,8 +34,17 @@ class MutantHistory extends MatchHistory {
     super(store, which);
   }
 
+  /** history-failure-acknowledged: a win the history could not record is added to the board only (a 200). */
+  override async record(month: string, user: string, points: number): Promise<number> {
+    if (this.which !== 'history-failure-acknowledged') return super.record(month, user, points);
+    return super.record(month, user, points).catch(() => Number.MAX_SAFE_INTEGER);
+  }
+
   /** included-total-all-months: the player's total over every month, not the update's month's. */
   override async totalAt(month: string, user: string, id: number): Promise<number> {
+    // included-answers-current-total: the player's total as it is now (as the rebuilt board's score would be), with
+    // the rows recorded after the update's own.
+    if (this.which === 'included-answers-current-total') return super.totalAt(month, user, Number.MAX_SAFE_INTEGER);
     if (this.which !== 'included-total-all-months') return super.totalAt(month, user, id);
     const [r] = await this.store.all<{ score: number | null }>(
       'SELECT SUM(points) AS score FROM match_wins WHERE user_id = ? AND id <= ?',
@@ -192,8 +204,23 @@ class UnboundedRedisBoard extends RedisBoard {
   }
 }
 
+/** MUTANT timeout-retried: an update whose script timed out is sent again (three tries) before the error (503). */
+class TimeoutRetryingRedisBoard extends RedisBoard {
+  override async increment(...args: Parameters<RedisBoard['increment']>): Promise<number | 'included'> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await super.increment(...args);
+      } catch (e) {
+        if (attempt >= 3 || !(e instanceof Error && /timed out/i.test(e.message))) throw e;
+      }
+    }
+  }
+}
+
 const HISTORY_MUTANTS: readonly MutantName[] = [
   'included-total-all-months',
+  'included-answers-current-total',
+  'history-failure-acknowledged',
   'rebuild-skips-uncommitted',
   'cut-snapshot-without-lock',
 ];
@@ -222,6 +249,7 @@ export function redisBoardFor(
   if (mutant === 'lost-board-read-unranked') return new LostUnrankedRedisBoard(url, prefix, mutant, tieBreak);
   if (mutant === 'redis-reconnect-gives-up') return new ReconnectGivingUpRedisBoard(url, prefix, tieBreak);
   if (mutant === 'redis-command-unbounded') return new UnboundedRedisBoard(url, prefix, tieBreak);
+  if (mutant === 'timeout-retried') return new TimeoutRetryingRedisBoard(url, prefix, mutant, tieBreak);
   return new RedisBoard(url, prefix, mutant, tieBreak); // the board's own switch: rank-read-apart
 }
 

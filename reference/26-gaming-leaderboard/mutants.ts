@@ -15,6 +15,12 @@ export const MUTANTS = [
     description: "an update answers the player's total from before its points were added",
   },
   {
+    name: 'month-from-date-header',
+    breaks: 'RGL-C2',
+    description:
+      "an update without a month goes to the month of its Date header (the game server's clock), not the month current at the service (blind bug current-month-from-date-header)",
+  },
+  {
     name: 'no-body-limit',
     breaks: 'RGL-C2',
     description: "a body over the spec's 64 KiB is read and parsed instead of refused with 413 payload_too_large",
@@ -137,10 +143,24 @@ export const MUTANTS = [
       "an update whose row a rebuild already counted answers the player's history total over every month, not its month's (blind bug included-total-all-months)",
   },
   {
+    name: 'included-answers-current-total',
+    breaks: 'RGL-F2',
+    description:
+      "an update whose row a rebuild already counted answers the player's total as it is now (the rebuilt board's score), not as of its own row: updates of one player at once, found the board lost, answer the same total (blind bug included-answers-board-score)",
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
     name: 'rebuild-skips-uncommitted',
     breaks: 'RGL-F2',
     description:
       "the rebuild's totals leave out the rows recorded in the 100 ms before its cut, but its last id counts them, as a snapshot read on PostgreSQL without the SHARE lock leaves out rows not yet committed: updates racing the rebuild are lost (blind bug pg-cut-snapshot-no-lock)",
+  },
+  {
+    name: 'history-failure-acknowledged',
+    breaks: 'RGL-F5',
+    description:
+      'a win the match history could not record (its database away) is added to the board only and answered 200: the next rebuild drops an acknowledged update (blind bug history-failure-swallowed)',
+    needs: ['SDGRADE_REDIS_URL', 'SDGRADE_DATABASE_URL'],
   },
   {
     name: 'cut-snapshot-without-lock',
@@ -206,6 +226,13 @@ export const MUTANTS = [
     breaks: 'RGL-F3',
     description:
       'the Redis client has no command timeout: a Redis that stops answering (the connection open) holds every request instead of 503 within 10 s (blind bug redis-no-command-timeout)',
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
+    name: 'timeout-retried',
+    breaks: 'RGL-F3',
+    description:
+      "an update whose Redis script timed out is sent again (three tries) before the 503: with Redis's answers held back, the script runs once a try and its player's 1 point counts three times (blind bug board-timeout-retried)",
     needs: ['SDGRADE_REDIS_URL'],
   },
   {

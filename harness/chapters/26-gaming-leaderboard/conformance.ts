@@ -75,6 +75,32 @@ export async function updateConformance(ctx: CheckContext): Promise<void> {
     );
   }
 
+  // The current month is the service's (UTC, when it receives the update), not the client's: an update without a
+  // month whose Date header (a game server's clock a year off) names another month still goes to the current one.
+  const w = uniqueUser('c2date');
+  const yearAgo = new Date();
+  yearAgo.setUTCFullYear(yearAgo.getUTCFullYear() - 1);
+  const dateFrom = currentMonth();
+  const dated = await ctx.http.send({
+    method: 'POST',
+    path: '/v1/scores',
+    json: { user_id: w, points: 2 },
+    headers: { authorization: `Bearer ${api.key}`, date: yearAgo.toUTCString() },
+  });
+  const dateTo = currentMonth();
+  const d = okBody<ScoreUpdated>(
+    ctx,
+    dated,
+    200,
+    `posting for ${w} without a month, with Date: ${yearAgo.toUTCString()}`,
+  );
+  ctx.expect(
+    (d.month === dateFrom || d.month === dateTo) && d.score === 2,
+    `an update without a month sent with Date: ${yearAgo.toUTCString()} answered ${JSON.stringify(d)}; the service's current month is ${dateTo} (the month is the service's, not the client's clock)`,
+    dated,
+  );
+  ctx.expectStatus(await api.user(w, yearAgo.toISOString().slice(0, 7)), 404, 'user_not_ranked');
+
   // Errors: bad bodies are 400 invalid_request; no key is 401 unauthorized; neither changes the score.
   for (const [label, body] of [
     ['zero points', { user_id: u, points: 0, month }],

@@ -54,6 +54,8 @@ export async function cutWhileInsertUncommitted(ctx: CheckContext): Promise<void
       async (proxy) => {
         const api = lbApi(ctx);
         const month = await freshMonth(ctx, api);
+        // The update sent while the database is away goes to a month no read looks at.
+        const scratch = await freshMonth(ctx, api);
         const model = new BoardModel(tieBreakOf(ctx));
         const players = Array.from({ length: 5 }, (_, i) => uniqueUser(`f5p${i}x`));
         const post = async (user: string, points: number, when: string): Promise<void> =>
@@ -89,6 +91,22 @@ export async function cutWhileInsertUncommitted(ctx: CheckContext): Promise<void
             `${when}: after the board was rebuilt during the held insert`,
           );
         }
+        // Then the history away (PostgreSQL unreachable, Redis and the board fine): an update cannot be recorded, so
+        // it must not be acknowledged: 503 unavailable, never a 200 for a win the history the board is rebuilt from
+        // does not hold (the next restart would drop it).
+        proxy.takeDown();
+        try {
+          const away = uniqueUser('f5away');
+          const x = await api.update({ user_id: away, points: 1, month: scratch });
+          ctx.expect(
+            x.status === 503 && (x.body as { code?: string } | undefined)?.code === 'unavailable',
+            `with the match history's database away, an update for ${away} answered ${x.status ?? x.error}, not 503 unavailable: a win the history does not hold was acknowledged`,
+            x,
+          );
+        } finally {
+          proxy.up();
+        }
+        await expectMonthEquals(ctx, api, month, model, 'after the database came back');
         ctx.evidence.rounds = ROUNDS;
         ctx.evidence.readsAnsweredWhileHeld = answeredWhileHeld;
         ctx.evidence.proxyConnections = proxy.connections;

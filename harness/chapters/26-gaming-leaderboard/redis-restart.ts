@@ -3,8 +3,9 @@
 // harness owns and runs without persistence (harness/faults/private-redis.ts), which is killed and started again
 // three times right after acknowledged updates. Survive means: every read and update after the restart answers as
 // brute force over every update acknowledged in the check (the board rebuilt from the history, on start or on
-// finding the loss), whichever comes first after the restart (a read, a burst of updates racing the rebuild, an
-// update), and each update answers its player's new total; and a board of 2,500 players comes back whole each time.
+// finding the loss), whichever comes first after the restart (a read, a burst of updates racing the rebuild, six
+// updates of one player at once), and each update answers its player's new total (those six: each its own, though
+// some rows are in the rebuilt board and some not); and a board of 2,500 players comes back whole each time.
 // Under the time tie-break (tieBreak=time) the order of ties is graded too: updates whose order matters are sent one
 // after the other, and the ones sent at once give their players scores no one else has (so none ties), or (the big
 // board) scores none of the others sent with them has.
@@ -42,6 +43,13 @@ const STAGGER_MS = 100;
  */
 const STREAMS = 6;
 const STREAM_EACH = 8;
+/**
+ * The first request after the third restart: HOT updates of one player (with points in both months), all at once.
+ * They are recorded, then find the board lost: the rows of some are in the rebuild's cut (already in the rebuilt
+ * board), of others not. Each must answer its own total (together: base + p, ... base + HOT x p), not the player's
+ * score in the rebuilt board, which counts the others too, nor a total over both months.
+ */
+const HOT = 6;
 /**
  * A board too big for one write of the rebuild: this many players in a month of its own, posted before the first
  * restart (BIG_AT_ONCE at a time) and read back (top 10 and total) after each, so a rebuild that writes a big board
@@ -102,7 +110,9 @@ async function restartsLoseNothing(
     { numRuns: 3, seed: ctx.seed },
   );
   const keysBefore: number[] = [];
-  for (const [round, firstAfter] of (['a read', 'updates racing the rebuild', 'an update'] as const).entries()) {
+  for (const [round, firstAfter] of (
+    ['a read', 'updates racing the rebuild', `${HOT} updates of one player at once`] as const
+  ).entries()) {
     const when = `after Redis restart ${round + 1} (first: ${firstAfter})`;
     // Acknowledged updates: one after the other, then all at once (distinct players, so each answer is known). The
     // months alternate by round, so by the third round every player has points in both months: an update whose
@@ -126,10 +136,18 @@ async function restartsLoseNothing(
       // The first request after the loss is a read of one player's standing (then the top 10 and the rest below): it
       // must not answer from the empty board.
       await firstReadIsExact(ctx, api, months[0]!, models.get(months[0]!)!, when);
-    } else if (firstAfter === 'an update') {
-      await post({ month: months[0]!, user: players[round]!, points: 2 }, when);
-    } else {
+    } else if (firstAfter === 'updates racing the rebuild') {
       await racingUpdates(ctx, api, months, post, when, round, tieBreak);
+    } else {
+      // Under the time tie-break a total no one else reaches (the others stay below 400).
+      const each = tieBreak === 'time' ? 100 : 1;
+      // A player with points in the other month too: an included update's total must be its own month's.
+      const hot = players[round]!;
+      const base = models.get(months[0]!)!.scores.get(hot) ?? 0;
+      await oneBurstOfOnePlayer(ctx, api, months[0]!, hot, base, each, when);
+      models.get(months[0]!)!.add(hot, HOT * each);
+      acknowledged += HOT;
+      await post({ month: months[0]!, user: players[round]!, points: 2 }, when);
     }
     for (const m of months) await expectMonthEquals(ctx, api, m, models.get(m)!, when);
     const t = await api.top(big.month);
@@ -145,7 +163,7 @@ async function restartsLoseNothing(
   ctx.evidence.bigBoard = big.model.scores.size;
   ctx.expect(big.model.scores.size === BIG, `the big board has ${big.model.scores.size} players, ${BIG} posted`);
   ctx.evidence.keysBeforeEachRestart = keysBefore;
-  const sent = 3 * (SEQUENTIAL + AT_ONCE) + RACING + STREAMS * STREAM_EACH + 1;
+  const sent = 3 * (SEQUENTIAL + AT_ONCE) + RACING + STREAMS * STREAM_EACH + HOT + 1;
   ctx.expect(acknowledged === sent, `${acknowledged} updates acknowledged, ${sent} sent`);
 }
 
@@ -238,4 +256,31 @@ async function racingUpdates(
   okBody(ctx, first, 200, `${when}: the first read of the top 10`);
   await Promise.all(racing);
   ctx.evidence.racingUpdates = RACING + STREAMS * STREAM_EACH;
+}
+
+/**
+ * HOT updates of `each` points for one player whose score is `base`, all at once: their answers are base + p,
+ * base + 2p, ... base + HOT x p, in some order.
+ */
+async function oneBurstOfOnePlayer(
+  ctx: CheckContext,
+  api: LbApi,
+  month: string,
+  user: string,
+  base: number,
+  each: number,
+  when: string,
+): Promise<void> {
+  const answers = await Promise.all(
+    Array.from({ length: HOT }, () => api.update({ user_id: user, points: each, month })),
+  );
+  const totals = answers
+    .map((x) => okBody<ScoreUpdated>(ctx, x, 200, `${when}: posting ${each} for ${user} (${HOT} at once)`).score)
+    .sort((a, b) => a - b);
+  const want = Array.from({ length: HOT }, (_, i) => base + (i + 1) * each);
+  ctx.expect(
+    totals.every((t, i) => t === want[i]),
+    `${when}: ${HOT} updates of ${each} for ${user} at once (the board found lost, rebuilt) answered totals ${totals.join(', ')}; each answers its own total: ${want.join(', ')}`,
+    answers[0],
+  );
 }

@@ -62,7 +62,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       // Updates sent while the store is away go to a month no read looks at: whether they count later is not known.
       const scratch = await freshMonth(ctx, api);
       const model = new BoardModel(tieBreakOf(ctx));
-      const away = { api, month, scratch, model };
+      const away = { api, month, scratch, model, newcomers: [] as string[] };
       for (let i = 0; i < 8; i++) {
         const user = `f3p${i % 5}x`;
         const want = model.add(user, 1 + (i % 3));
@@ -95,6 +95,8 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
         },
       );
       await expectBack(ctx, api, month, model, "after Redis's answers flowed again");
+      // Before the next fault empties Redis (its rebuild from the history would hide an update counted twice).
+      await expectCountedAtMostOnce(ctx, api, scratch, away.newcomers);
 
       // 3. Redis emptied again after every rebuild.
       ctx.log(`3/4: Redis emptied every ${FLUSH_EVERY_MS} ms, its answers ${LINK_MS} ms late`);
@@ -152,6 +154,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       const b = okBody<ScoreUpdated>(ctx, x, 200, `after the faults: posting for ${user}`);
       ctx.expect(b.score === want, `after the faults: ${user} answered total ${b.score}, not ${want}`, x);
       await expectMonthEquals(ctx, api, month, model, 'after one more update');
+      await expectCountedAtMostOnce(ctx, api, scratch, away.newcomers);
     } finally {
       await proxy.remove().catch(() => undefined);
     }
@@ -165,7 +168,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
  */
 async function expectUnavailable(
   ctx: CheckContext,
-  o: { api: LbApi; month: string; scratch: string; model: BoardModel },
+  o: { api: LbApi; month: string; scratch: string; model: BoardModel; newcomers: string[] },
   when: string,
   orExact = false,
 ): Promise<number> {
@@ -173,6 +176,7 @@ async function expectUnavailable(
   const bound = timeLimit(ANSWER_MS);
   const player = model.ordered()[0]!;
   const newcomer = uniqueUser('f3new');
+  o.newcomers.push(newcomer);
   const tries: [string, () => Promise<Exchange>, (x: Exchange) => void][] = [
     [
       'the top 10',
@@ -232,6 +236,27 @@ async function expectUnavailable(
     unavailable++;
   }
   return unavailable;
+}
+
+/**
+ * Each update sent while the store was away posted 1 point for a new player, once: whether it counts is not known (a
+ * 503 may come after Redis ran it), but the player's score is at most the 1 point ever posted. A service that runs a
+ * timed-out update again before its 503 (Redis ran each try, its answers held back) shows more.
+ */
+async function expectCountedAtMostOnce(ctx: CheckContext, api: LbApi, scratch: string, newcomers: readonly string[]) {
+  let counted = 0;
+  for (const user of newcomers) {
+    const x = await api.user(user, scratch);
+    if (x.status === 404) continue;
+    counted++;
+    const score = okBody<UserScore>(ctx, x, 200, `after the faults: ${user} in ${scratch}`).user_info.score;
+    ctx.expect(
+      score === 1,
+      `after the faults: ${user}, posted 1 point once (while Redis was away), has score ${score}: an update counted more than once`,
+      x,
+    );
+  }
+  ctx.evidence.updatesWhileAwayCounted = `${counted} of ${newcomers.length}`;
 }
 
 /** Once the store is back (or keeps its board again), reads answer 200 again within RECOVERY_MS, and exactly. */

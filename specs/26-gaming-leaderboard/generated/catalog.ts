@@ -51,7 +51,7 @@ export const catalog = {
     {
       "id": "RGL-C2",
       "kind": "conformance",
-      "title": "A game server's update answers 200 with the player's new total in the month it names, or in the current month (UTC) when it names none",
+      "title": "A game server's update answers 200 with the player's new total in the month it names, or in the current month (UTC) when it names none (the service's month, whatever the request's Date header says)",
       "covers": [
         "updateScore"
       ]
@@ -159,7 +159,7 @@ export const catalog = {
     {
       "id": "RGL-F2",
       "kind": "fault",
-      "title": "The board's Redis restarts empty (no persistence) while the service runs, three times - each time the board (rebuilt from the match history) answers the same top 10, scores, ranks and windows as brute force over every acknowledged update, updates sent while it is being rebuilt (one every 100 ms, and six clients posting back to back) are neither lost nor counted twice, each update answers its player's new total in its month (the players have points in both months), and a board of 2,500 players comes back whole",
+      "title": "The board's Redis restarts empty (no persistence) while the service runs, three times - each time the board (rebuilt from the match history) answers the same top 10, scores, ranks and windows as brute force over every acknowledged update, updates sent while it is being rebuilt (one every 100 ms, and six clients posting back to back) are neither lost nor counted twice, each update answers its player's new total in its month (the players have points in both months), six updates of one player sent at once as the first requests after a restart each answer their own total (some of their rows already in the rebuilt board), and a board of 2,500 players comes back whole",
       "covers": [
         "fault:2",
         "invariant:8",
@@ -173,7 +173,7 @@ export const catalog = {
     {
       "id": "RGL-F3",
       "kind": "fault",
-      "title": "The board's Redis kept away - with the link to it cut (5 s), with the link stalled (answers held back, the connection open), with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command), and with Redis emptied while it refuses writes (out of memory, so the rebuild fails) - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back (takes writes again) the board equals brute force over the acknowledged updates (a failed rebuild is tried again)",
+      "title": "The board's Redis kept away - with the link to it cut (5 s), with the link stalled (answers held back, the connection open), with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command), and with Redis emptied while it refuses writes (out of memory, so the rebuild fails) - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back (takes writes again) the board equals brute force over the acknowledged updates (a failed rebuild is tried again) and an update answered 503 counts at most once",
       "covers": [
         "fault:3",
         "invariant:9"
@@ -201,7 +201,7 @@ export const catalog = {
     {
       "id": "RGL-F5",
       "kind": "fault",
-      "title": "The board is rebuilt while an insert into the match history is uncommitted (PostgreSQL hands out ids before commit) - three times, the commit of an update's row is held by a PostgreSQL-protocol proxy, an update of another player (a higher id, committed) is answered, Redis restarts empty and a read finds the board lost; once the commit goes on, both updates answer their players' totals and the board equals brute force over every acknowledged update",
+      "title": "The board is rebuilt while an insert into the match history is uncommitted (PostgreSQL hands out ids before commit) - three times, the commit of an update's row is held by a PostgreSQL-protocol proxy, an update of another player (a higher id, committed) is answered, Redis restarts empty and a read finds the board lost; once the commit goes on, both updates answer their players' totals and the board equals brute force over every acknowledged update; then, with the database away (Redis fine), an update answers 503 unavailable, never 200 for a win the history does not hold",
       "covers": [
         "fault:5",
         "invariant:8",
