@@ -13,6 +13,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { diskBytes, heldDeletedBytes } from '../../core/dir-bytes.ts';
 import { compact, compactPathOf } from './compaction-control.ts';
 import { Ledger, readBackError, verifyLedger } from './compaction-kit.ts';
+import { garbageLeftBehind } from './compaction-left-behind.ts';
 import { complete, createUpload, minPartBytes, multipartEtag, patterned, uploadPart } from './multipart-kit.ts';
 import { freshBucket, type S3, s3Of } from './s3-client.ts';
 import { md5 } from './s3-expect.ts';
@@ -46,7 +47,15 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
     }
   };
   const readers = [reader(), reader()];
-  const answers = await Promise.allSettled([compact(ctx, path), compact(ctx, path)]).finally(() => {
+  // The directory as each answer arrives: a compaction answers once it has ended, and one asked for while another
+  // runs waits for it and runs its own, so by either answer the garbage made before both were asked for is gone.
+  const atAnswer: number[] = [];
+  const ask = () =>
+    compact(ctx, path).then((r) => {
+      atAnswer.push(diskBytes(dataDir));
+      return r;
+    });
+  const answers = await Promise.allSettled([ask(), ask()]).finally(() => {
     compacting = false;
   });
   await Promise.all(readers);
@@ -69,10 +78,19 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
   // A file deleted from it but still held open by the target counts: its space is not given back (diskBytes).
   const after = diskBytes(dataDir);
   const live = ledger.liveBytes();
-  const reclaimed = Math.max(made - after, before + live + ledger.garbage - after);
+  const reclaimedBy = (at: number) => Math.max(made - at, before + live + ledger.garbage - at);
+  const reclaimed = reclaimedBy(after);
+  const early = atAnswer.map(reclaimedBy).filter((r) => r < (ledger.garbage * 7) / 8);
+  ctx.expect(
+    early.length === 0,
+    `a compaction answered when only ${early[0]} bytes of the ${ledger.garbage} bytes of garbage made before it ` +
+      'was asked for were reclaimed (less than seven eighths): one asked for while another runs must wait for it ' +
+      'and run its own before it answers',
+  );
   ctx.evidence['space'] = {
     before,
     withGarbage: made,
+    atEachAnswer: atAnswer,
     after,
     liveBytes: live,
     garbageBytes: ledger.garbage,
@@ -85,6 +103,8 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
       `directory, files deleted but held open counted: ${before} bytes before, ${made} with the garbage, ${after} after ` +
       `the compaction; ${live} live)`,
   );
+
+  await garbageLeftBehind(ctx, s3, ledger, path, dataDir);
 
   // More garbage and new objects, then a compaction stopped after its first batch, as a crash would stop it, and
   // a kill -9: what each batch moved must be where the mapping says, synced, before the mapping said it. The
