@@ -6,7 +6,6 @@ import {
   closeSync,
   fdatasyncSync,
   fstatSync,
-  ftruncateSync,
   mkdirSync,
   openSync,
   read,
@@ -72,11 +71,8 @@ export interface DataStoreOptions {
   rangeUnchecked?: boolean;
   /** MUTANT object-id-from-content: a mapping entry for an id already mapped replaces it. */
   replaceMapping?: boolean;
-  /**
-   * MUTANT restart-tail-cut-stale: at start-up the file appends go to is cut after its last mapped object, its size
-   * kept from before the cut (appends then land before the offsets they are mapped at).
-   */
-  tailCutStale?: boolean;
+  /** MUTANT restart-offset-from-mapping: after a restart, appends mapped from the last mapped object's end. */
+  offsetFromMapping?: boolean;
   /** MUTANT compaction-*: every name of CompactionMutant (main.ts passes MUTANT=compaction-... here). */
   compactionMutant?: CompactionMutant | undefined;
 }
@@ -143,11 +139,9 @@ export class DataStore {
     // with files deleted by compaction the next output is a file that exists (the one appends go to).
     if (options.compactionMutant === 'compaction-numbers-by-count') this.highest = Math.max(1, files.length);
     this.current = this.open(last);
-    if (options.tailCutStale) {
-      const end = this.db.prepare('SELECT MAX(file_offset + object_size) AS end FROM object_mapping WHERE file = ?');
-      const at = Number((end.get(last) as { end: number | null }).end ?? 0);
-      if (at < this.current.size) ftruncateSync(this.current.fd, at);
-    }
+    // MUTANT restart-offset-from-mapping: appends after a restart mapped from the last mapped object's end.
+    const end = 'SELECT MAX(file_offset + object_size) AS e FROM object_mapping WHERE file = ?';
+    if (options.offsetFromMapping) this.current.size = (this.db.prepare(end).get(last) as { e: number | null }).e ?? 0;
   }
 
   private dataFiles(): string[] {

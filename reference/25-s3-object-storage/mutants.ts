@@ -455,10 +455,10 @@ export const MUTANTS = [
       'a delete marker added in a Suspended bucket removes the `null` object version it replaces but keeps its bytes mapped: no compaction reclaims them',
   },
   {
-    name: 'restart-tail-cut-stale',
+    name: 'restart-offset-from-mapping',
     breaks: 'SOS-F1',
     description:
-      'at start-up the data file appends go to is cut after its last mapped object but its size is kept from before the cut: after a restart whose last file ended in garbage (the newest object deleted), new objects are mapped past their bytes (500)',
+      "after a restart appends are mapped from the end of the last file's last mapped object while their bytes go to the file's end: when the last file ended in garbage (the newest object deleted), new objects are mapped before their bytes (500)",
   },
   {
     name: 'versions-prefix-per-batch',
