@@ -2,7 +2,8 @@
 // replaced and deleted, a version deleted by id, the parts of a completed and of an aborted multipart upload),
 // runs a compaction through the target's declared control (two POSTs at once) while reading, and reads everything
 // back; then makes more (a file's worth below any garbage ratio), stops a compaction after its first batch, kills the
-// service (kill -9), reads everything back again, compacts, and writes and reads again.
+// service (kill -9), reads everything back again, compacts, and writes and reads again; last, a part left out of a
+// complete and a Suspended marker's `null` version, compacted and measured on their own (compaction-left-behind.ts).
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -105,8 +106,6 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
       'runs must wait for it and run its own before it answers',
   );
 
-  await garbageLeftBehind(ctx, s3, ledger, path, dataDir);
-
   // More garbage and new objects, then a compaction stopped after its first batch, as a crash would stop it, and
   // a kill -9: what each batch moved must be where the mapping says, synced, before the mapping said it. The
   // garbage now is the completed upload deleted and 50 small objects replaced: some 6 MiB among the 21 MiB moved
@@ -172,6 +171,9 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
     await put(s3, ledger, a, `small/${i}`, patterned(3000 + i, 8000 + i));
   }
   await verifyLedger(ctx, s3, ledger, 'after the compaction that followed the restart, and writes after it');
+  // Last, the garbage no request names when it is made, compacted and measured on its own; everything read again.
+  await garbageLeftBehind(ctx, s3, ledger, path, dataDir);
+  await verifyLedger(ctx, s3, ledger, 'after the compaction of a part left out and a Suspended marker');
   ctx.evidence['liveChecked'] = ledger.live.size;
   ctx.evidence['goneChecked'] = ledger.gone.length;
 }
