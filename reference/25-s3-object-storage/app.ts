@@ -89,6 +89,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
     handler: readinessNotAllowed,
   });
 
+  let controlsRunning = 0; // MUTANT compaction-busy-answers
   // The ops control of compaction (the harness's, declared as the `compactPath` setting), outside S3's namespace
   // (`_ops` is no valid bucket name); signed like every S3 request; problem bodies like readiness.
   app.post('/_ops/compact', async (request, reply) => {
@@ -97,6 +98,16 @@ export function buildApp(o: AppOptions): FastifyInstance {
     } catch (e) {
       const status = e instanceof S3Error ? e.status : 403;
       return sendProblem(reply, problemBody(status, 'unauthorized', 'the compaction control takes a SigV4 signature'));
+    }
+    // MUTANT compaction-busy-answers: a compaction asked for while another runs answers at once, empty, instead of
+    // running its own pass after that one.
+    if (o.mutant === 'compaction-busy-answers') {
+      if (controlsRunning > 0)
+        return reply.code(200).send({ files: [], moved: 0, batches: 0, reclaimedBytes: 0, done: true });
+      controlsRunning += 1;
+      reply.raw.once('close', () => {
+        controlsRunning -= 1;
+      });
     }
     const raw = (request.query as Record<string, string | undefined>)['batches'];
     if (raw !== undefined && !/^[1-9][0-9]{0,8}$/.test(raw)) {

@@ -71,6 +71,8 @@ export interface DataStoreOptions {
   rangeUnchecked?: boolean;
   /** MUTANT object-id-from-content: a mapping entry for an id already mapped replaces it. */
   replaceMapping?: boolean;
+  /** MUTANT restart-offset-from-mapping: after a restart, appends mapped from the last mapped object's end. */
+  offsetFromMapping?: boolean;
   /** MUTANT compaction-*: every name of CompactionMutant (main.ts passes MUTANT=compaction-... here). */
   compactionMutant?: CompactionMutant | undefined;
 }
@@ -137,6 +139,9 @@ export class DataStore {
     // with files deleted by compaction the next output is a file that exists (the one appends go to).
     if (options.compactionMutant === 'compaction-numbers-by-count') this.highest = Math.max(1, files.length);
     this.current = this.open(last);
+    // MUTANT restart-offset-from-mapping: appends after a restart mapped from the last mapped object's end.
+    const end = 'SELECT MAX(file_offset + object_size) AS e FROM object_mapping WHERE file = ?';
+    if (options.offsetFromMapping) this.current.size = (this.db.prepare(end).get(last) as { e: number | null }).e ?? 0;
   }
 
   private dataFiles(): string[] {

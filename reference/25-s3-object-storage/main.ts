@@ -40,6 +40,7 @@ await runServer({
       verifyChecksum: mutant !== 'checksum-not-verified', // MUTANT checksum-not-verified
       rangeUnchecked: mutant === 'range-read-unchecked', // MUTANT range-read-unchecked
       replaceMapping: mutant === 'object-id-from-content', // MUTANT object-id-from-content
+      offsetFromMapping: mutant === 'restart-offset-from-mapping', // MUTANT restart-offset-from-mapping
       // MUTANT compaction-drops-live-object, compaction-maps-before-copy, compaction-keeps-garbage
       compactionMutant: mutant?.startsWith('compaction-') ? (mutant as CompactionMutant) : undefined,
     });

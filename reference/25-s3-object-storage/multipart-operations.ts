@@ -233,7 +233,9 @@ export async function completeMultipartUpload(
     throw noSuchUpload();
   }
   // MUTANT complete-keeps-parts: a completed upload's parts are never dropped (their bytes never garbage).
-  if (o.mutant !== 'complete-keeps-parts') for (const p of ended.parts) o.data.drop(p.objectId);
+  // MUTANT complete-drops-listed-only: only the parts joined are dropped, the ones left out of the list kept forever.
+  const dropped = o.mutant === 'complete-drops-listed-only' ? parts : ended.parts;
+  if (o.mutant !== 'complete-keeps-parts') for (const p of dropped) o.data.drop(p.objectId);
   if (ended.replaced) o.data.drop(ended.replaced.objectId);
   return sendXml(
     reply,

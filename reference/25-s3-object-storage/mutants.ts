@@ -437,6 +437,30 @@ export const MUTANTS = [
       "a compaction output that rolls over to a new file is chosen after the copies' offsets were taken from the old one: the moved objects are mapped past the new file's end (500)",
   },
   {
+    name: 'compaction-busy-answers',
+    breaks: 'SOS-F4',
+    description:
+      'a compaction asked for while one runs answers at once (files [], done true) instead of running its own pass after it: it answers before the garbage made before it was asked for is reclaimed',
+  },
+  {
+    name: 'complete-drops-listed-only',
+    breaks: 'SOS-F4',
+    description:
+      "completing a multipart upload drops only the listed parts' mapping entries: a part uploaded but left out of the list is never garbage and no compaction reclaims it",
+  },
+  {
+    name: 'marker-garbage-kept',
+    breaks: 'SOS-F4',
+    description:
+      'a delete marker added in a Suspended bucket removes the `null` object version it replaces but keeps its bytes mapped: no compaction reclaims them',
+  },
+  {
+    name: 'restart-offset-from-mapping',
+    breaks: 'SOS-F1',
+    description:
+      "after a restart appends are mapped from the end of the last file's last mapped object while their bytes go to the file's end: when the last file ended in garbage (the newest object deleted), new objects are mapped before their bytes (500)",
+  },
+  {
     name: 'versions-prefix-per-batch',
     breaks: 'SOS-C8',
     description:

@@ -2,7 +2,8 @@
 // replaced and deleted, a version deleted by id, the parts of a completed and of an aborted multipart upload),
 // runs a compaction through the target's declared control (two POSTs at once) while reading, and reads everything
 // back; then makes more (a file's worth below any garbage ratio), stops a compaction after its first batch, kills the
-// service (kill -9), reads everything back again, compacts, and writes and reads again.
+// service (kill -9), reads everything back again, compacts, and writes and reads again; last, a part left out of a
+// complete and a Suspended marker's `null` version, compacted and measured on their own (compaction-left-behind.ts).
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -13,6 +14,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { diskBytes, heldDeletedBytes } from '../../core/dir-bytes.ts';
 import { compact, compactPathOf } from './compaction-control.ts';
 import { Ledger, readBackError, verifyLedger } from './compaction-kit.ts';
+import { garbageLeftBehind } from './compaction-left-behind.ts';
 import { complete, createUpload, minPartBytes, multipartEtag, patterned, uploadPart } from './multipart-kit.ts';
 import { freshBucket, type S3, s3Of } from './s3-client.ts';
 import { md5 } from './s3-expect.ts';
@@ -46,7 +48,15 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
     }
   };
   const readers = [reader(), reader()];
-  const answers = await Promise.allSettled([compact(ctx, path), compact(ctx, path)]).finally(() => {
+  // The directory as each answer arrives: a compaction answers once it has ended, and one asked for while another
+  // runs waits for it and runs its own, so by either answer the garbage made before both were asked for is gone.
+  const atAnswer: number[] = [];
+  const ask = () =>
+    compact(ctx, path).then((r) => {
+      atAnswer.push(diskBytes(dataDir));
+      return r;
+    });
+  const answers = await Promise.allSettled([ask(), ask()]).finally(() => {
     compacting = false;
   });
   await Promise.all(readers);
@@ -69,10 +79,12 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
   // A file deleted from it but still held open by the target counts: its space is not given back (diskBytes).
   const after = diskBytes(dataDir);
   const live = ledger.liveBytes();
-  const reclaimed = Math.max(made - after, before + live + ledger.garbage - after);
+  const reclaimedBy = (at: number) => Math.max(made - at, before + live + ledger.garbage - at);
+  const reclaimed = reclaimedBy(after);
   ctx.evidence['space'] = {
     before,
     withGarbage: made,
+    atEachAnswer: atAnswer,
     after,
     liveBytes: live,
     garbageBytes: ledger.garbage,
@@ -84,6 +96,14 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
     `${reclaimed} bytes reclaimed of the ${ledger.garbage} bytes of garbage made, less than seven eighths (the data ` +
       `directory, files deleted but held open counted: ${before} bytes before, ${made} with the garbage, ${after} after ` +
       `the compaction; ${live} live)`,
+  );
+  // Reclaimed by the end, but also by each answer (checked after, so that garbage never reclaimed says so above).
+  const early = atAnswer.map(reclaimedBy).filter((r) => r < (ledger.garbage * 7) / 8);
+  ctx.expect(
+    early.length === 0,
+    `a compaction answered when only ${early[0]} bytes of the ${ledger.garbage} bytes of garbage made before it ` +
+      `was asked for were reclaimed (${reclaimed} once both had answered): a compaction asked for while another ` +
+      'runs must wait for it and run its own before it answers',
   );
 
   // More garbage and new objects, then a compaction stopped after its first batch, as a crash would stop it, and
@@ -151,6 +171,9 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
     await put(s3, ledger, a, `small/${i}`, patterned(3000 + i, 8000 + i));
   }
   await verifyLedger(ctx, s3, ledger, 'after the compaction that followed the restart, and writes after it');
+  // Last, the garbage no request names when it is made, compacted and measured on its own; everything read again.
+  await garbageLeftBehind(ctx, s3, ledger, path, dataDir);
+  await verifyLedger(ctx, s3, ledger, 'after the compaction of a part left out and a Suspended marker');
   ctx.evidence['liveChecked'] = ledger.live.size;
   ctx.evidence['goneChecked'] = ledger.gone.length;
 }

@@ -169,7 +169,7 @@ export const catalog = {
     {
       "id": "SOS-F1",
       "kind": "fault",
-      "title": "The service is killed (kill -9) right after acknowledged PUTs and DELETEs and restarted - every acknowledged object is there byte for byte, every acknowledged delete stays deleted, listing agrees, and new PUTs work",
+      "title": "The service is killed (kill -9) right after acknowledged PUTs and DELETEs (the newest object deleted last) and restarted - every acknowledged object is there byte for byte, every acknowledged delete stays deleted, listing agrees, and new PUTs work and read back",
       "covers": [
         "fault:1"
       ],
@@ -202,7 +202,7 @@ export const catalog = {
     {
       "id": "SOS-F4",
       "kind": "fault",
-      "title": "Garbage collection by compaction (a target declaring its control, setting compactPath) - after overwrites, deletes (plain, by version id, and of every other object of a run, live and garbage side by side), a completed and an aborted multipart upload, a compaction leaves every live object and version reading back exactly (bytes, ETag, a range) and every deleted one gone, reclaims at least seven eighths of the garbage's size from the data directory (files deleted but still held open by the target count as kept; a live object over 8 MiB among the rest), and answers every GET made while it runs with exact bytes, two compactions asked for at once both answering 200; a compaction stopped after its first batch runs at most that batch, and a kill -9 then loses nothing acknowledged; the next compaction finishes and reclaims seven eighths of the garbage made since (below any ratio; eight pairs of PUTs of one key at once among it), and writes after it read back exactly",
+      "title": "Garbage collection by compaction (a target declaring its control, setting compactPath) - after overwrites, deletes (plain, by version id, and of every other object of a run, live and garbage side by side), a completed and an aborted multipart upload, a compaction leaves every live object and version reading back exactly (bytes, ETag, a range) and every deleted one gone, reclaims at least seven eighths of the garbage's size from the data directory (files deleted but still held open by the target count as kept; a live object over 8 MiB among the rest), and answers every GET made while it runs with exact bytes, two compactions asked for at once both answering 200, each once seven eighths of the garbage made before it is reclaimed; a compaction stopped after its first batch runs at most that batch, and a kill -9 then loses nothing acknowledged; the next compaction finishes and reclaims seven eighths of the garbage made since (below any ratio; eight pairs of PUTs of one key at once among it), and writes after it read back exactly; last, a part left out of a complete's list and the `null` version a Suspended delete marker replaces are compacted and seven eighths of their garbage reclaimed",
       "covers": [
         "fault:4"
       ],
