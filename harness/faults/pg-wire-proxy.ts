@@ -35,6 +35,7 @@
 // commits within its one message: it cannot be held (`unholdable` counts them).
 import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { CLOSES, COMMITS, cString, GSS_REQUEST, head, OPENS, SSL_REQUEST } from './pg-wire-protocol.ts';
 
 export interface PgWireCut {
   /** The connection's number (1, 2, ... in the order the proxy accepted them). */
@@ -90,35 +91,6 @@ export interface CutOptions {
   after?: number;
   /** Where the cut lands: a statement (default), the block's COMMIT, or the COMMIT's answer. */
   at?: 'statement' | 'commit' | 'commit-answer';
-}
-
-const COMMITS = /^(COMMIT|END)\b/i;
-
-/** The request codes sent in place of a StartupMessage's protocol version (no type byte either). */
-const SSL_REQUEST = 80877103;
-const GSS_REQUEST = 80877104;
-
-const OPENS = /^(BEGIN|START\s+TRANSACTION)\b/i;
-const CLOSES = /^(COMMIT|END|ABORT|PREPARE\s+TRANSACTION|ROLLBACK(?!\s+(WORK\s+|TRANSACTION\s+)?TO\b))\b/i;
-
-/** The SQL text without leading white space and comments, for the tests above. */
-function head(sql: string): string {
-  let s = sql;
-  for (;;) {
-    const t = s
-      .replace(/^\s+/, '')
-      .replace(/^--[^\n]*\n?/, '')
-      .replace(/^\/\*[\s\S]*?\*\//, '');
-    if (t === s) return s;
-    s = t;
-  }
-}
-
-/** A C string (NUL-terminated, UTF-8) at `from`; its text and the offset after its NUL. */
-function cString(b: Buffer, from: number): { text: string; next: number } {
-  const end = b.indexOf(0, from);
-  const stop = end < 0 ? b.length : end;
-  return { text: b.toString('utf8', from, stop), next: stop + 1 };
 }
 
 export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy> {
