@@ -20,6 +20,10 @@ describe('which files mutate takes', () => {
     const leaderboard = chapterFiles(rootDir, '26-gaming-leaderboard', { realDeps: true });
     expect(leaderboard).toContain('reference/26-gaming-leaderboard/board-redis.ts');
     expect(leaderboard).not.toContain('reference/26-gaming-leaderboard/mutant-stores.ts');
+    // and so are the parts of a long mutants list kept in modules of their own (data, never run as code)
+    const exchange = chapterFiles(rootDir, '29-stock-exchange');
+    expect(exchange).toContain('reference/29-stock-exchange/app.ts');
+    expect(exchange.some((f) => /mutants-/.test(f))).toBe(false);
     expect(globToRegExp('reference/**/*.ts').test('reference/a/b/c.ts')).toBe(true);
     expect(globToRegExp('*.ts').test('a/b.ts')).toBe(false);
   });

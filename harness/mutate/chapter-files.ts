@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 // only a MUTANT switch runs their code, so every StrykerJS mutant there would be "no coverage".
 const NOT_CORE = [
   /(^|\/)main\.ts$/,
-  /(^|\/)mutants\.ts$/,
+  /(^|\/)mutants(-[^/]*)?\.ts$/,
   /(^|\/)mutant-[^/]*\.ts$/,
   /\.test\.ts$/,
   // helpers several of a chapter's tests share (26's board-model.test-kit.ts)

@@ -1,5 +1,7 @@
 // Deliberately broken variants of the reference, one check each (IDs from specs/20-distributed-message-queue/catalog.yaml).
 // MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+import { FAULT_MUTANTS } from './mutants-faults.ts';
+
 /** The reference started as three brokers: the replication mutants show only there. */
 const CLUSTER_MANIFEST = new URL('./manifest.cluster.json', import.meta.url).pathname;
 
@@ -61,32 +63,6 @@ export const MUTANTS = [
     breaks: 'MQ-I5',
     description: 'on a join only the newcomer is assigned; the others keep their partitions, so one has two owners',
   },
-  {
-    name: 'ack-before-durable',
-    breaks: 'MQ-F1',
-    description: 'produce (acks 1 and all) answers before the records are written; the write follows 3 s later',
-  },
-  {
-    name: 'crc-not-checked',
-    breaks: 'MQ-F2',
-    description: 'CRCs are not checked on recovery or on read: a damaged record is served as data',
-  },
-  {
-    name: 'torn-tail-kept',
-    breaks: 'MQ-F2',
-    description:
-      'recovery skips a torn tail but leaves it in the file; new records go after it and are lost at the next restart',
-  },
-  {
-    name: 'session-never-expires',
-    breaks: 'MQ-F3',
-    description: "a member that stops heartbeating keeps its partitions: a dead consumer's messages reach nobody",
-  },
-  {
-    name: 'session-expires-early',
-    breaks: 'MQ-F3',
-    description: 'a member is dropped after half its session timeout: a live but slow consumer loses its partitions',
-  },
   // From the blind bugs (fixtures/blind-bugs/20-distributed-message-queue/): each was missed before its check was
   // strengthened.
   {
@@ -127,21 +103,6 @@ export const MUTANTS = [
     description:
       "a fetch whose maxBytes ends inside a segment goes on to the next segment, skipping the rest of this one (found by the k6 full profile's body checks)",
   },
-  {
-    name: 'restart-opens-newest-segment',
-    breaks: 'MQ-F1',
-    description: 'on restart a partition opens only its newest segment: the older segments and their messages are gone',
-  },
-  {
-    name: 'describe-without-expiry',
-    breaks: 'MQ-F3',
-    description: 'describeGroup does not expire sessions: a dead member is listed with its partitions',
-  },
-  {
-    name: 'expiry-keeps-generation',
-    breaks: 'MQ-F3',
-    description: "an expired member's partitions are reassigned without a new generation",
-  },
   // Tag filtering (the book's message filtering).
   {
     name: 'tags-limit-before-filter',
@@ -176,18 +137,6 @@ export const MUTANTS = [
     description:
       "a batch that crosses a segment roll keeps the full segment's tags for the new one: its tag index is shifted until a restart",
   },
-  {
-    name: 'tags-outside-crc',
-    breaks: 'MQ-F2',
-    description:
-      "a record's CRC covers its offset, timestamp, key and value but not its tags: a flipped bit in a tag is served",
-  },
-  {
-    name: 'tag-index-not-rebuilt',
-    breaks: 'MQ-F1',
-    description:
-      'after a restart the tag index of the reopened segments is empty: filtered fetches miss every message from before the restart',
-  },
   // Delayed messages (delay-store.ts).
   {
     name: 'delay-ignored',
@@ -198,17 +147,6 @@ export const MUTANTS = [
     name: 'delay-in-seconds',
     breaks: 'MQ-C10',
     description: 'delayMs is read as seconds: a delayed message comes 1,000 times too late',
-  },
-  {
-    name: 'delays-lost-on-restart',
-    breaks: 'MQ-F6',
-    description: 'the journal of pending delayed messages is not read at start: those pending at a kill -9 are lost',
-  },
-  {
-    name: 'delayed-twice-after-restart',
-    breaks: 'MQ-F6',
-    description:
-      'the notes of delayed messages already appended are ignored at start: a restart appends them all again',
   },
   // From the delayed-message blind bugs (fixtures/blind-bugs/20-distributed-message-queue/): each was missed before
   // its check was strengthened.
@@ -222,17 +160,6 @@ export const MUTANTS = [
     breaks: 'MQ-C10',
     description:
       'an armed timer is never moved earlier: a shorter delay produced after a longer one waits for the longer one',
-  },
-  {
-    name: 'delayed-key-ignored',
-    breaks: 'MQ-F6',
-    description: "a keyed delayed message is kept for partition 0, not its key's (the answer names the key's)",
-  },
-  {
-    name: 'delay-due-in-produce-order',
-    breaks: 'MQ-F6',
-    description:
-      'delayed messages due at once (at a restart) are appended in produce order, not deliverAt order (ties in produce order)',
   },
   {
     name: 'delay-kept-on-refused-batch',
@@ -266,12 +193,6 @@ export const MUTANTS = [
       "one producer state for every producer of a partition: a second producer's first batch is refused (or taken for the first's retry)",
   },
   {
-    name: 'producer-dedup-in-memory-only',
-    breaks: 'MQ-F8',
-    description:
-      'the producer ID and sequence are kept in memory, not written with the records: after a restart a retried batch is refused or appended again',
-  },
-  {
     name: 'producer-acks0-retry-appended',
     breaks: 'MQ-C11',
     description: 'a retried idempotent batch sent with acks 0 skips the sequence check and is appended a second time',
@@ -301,12 +222,6 @@ export const MUTANTS = [
       "the producer state is shared by the partitions of one number across topics: a producer's first batch to a second topic is taken for a retry of one to the first",
   },
   {
-    name: 'producer-state-from-active-segment',
-    breaks: 'MQ-F8',
-    description:
-      "at a restart the producer state is rebuilt from the active segment only: retries of the producer's batches in closed segments are refused",
-  },
-  {
     name: 'producer-409-expected-swapped',
     breaks: 'MQ-C11',
     description:
@@ -319,137 +234,6 @@ export const MUTANTS = [
     description:
       'a broker that does not lead a partition appends a produce to its own copy instead of sending it to the leader',
     manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'acks-all-before-replicated',
-    breaks: 'MQ-F4',
-    description: 'acks=all is answered once the leader has the batch, before the in-sync followers have it',
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'unclean-leader-election',
-    breaks: 'MQ-F5',
-    description:
-      'when a leader dies, the first live replica leads, even a follower out of sync that lacks acknowledged records',
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'follower-describes-log-end',
-    breaks: 'MQ-F4',
-    description:
-      "describeTopic on a broker that does not lead a partition answers its own log's end as endOffset, past the high watermark while a follower in the ISR lags",
-    manifest: CLUSTER_MANIFEST,
-  },
-  // From the replication blind bugs (fixtures/blind-bugs/20-distributed-message-queue/, variant cluster): each was
-  // missed before its check was strengthened.
-  {
-    name: 'acks-all-waits-for-min-insync',
-    breaks: 'MQ-F5',
-    description:
-      'acks=all answers once minInsyncReplicas copies have the batch (a quorum), not every in-sync replica: a stopped follower still in the ISR is passed over',
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'acks-all-until-off-by-one',
-    breaks: 'MQ-F5',
-    description:
-      "acks=all waits for the high watermark to reach the batch's last offset, not pass it: a one-message batch is answered at once",
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'fetch-reads-past-high-watermark',
-    breaks: 'MQ-F4',
-    description: 'fetch answers records above the high watermark (not yet on every in-sync replica)',
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'tags-read-past-high-watermark',
-    breaks: 'MQ-F4',
-    description: 'a fetch filtered by tags answers matches above the high watermark (not yet on every in-sync replica)',
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'redirect-to-preferred-leader',
-    breaks: 'MQ-F5',
-    description:
-      "a 307 not_leader names the partition's first replica, not its current leader (wrong after a failover)",
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'state-pulled-only-at-start',
-    breaks: 'MQ-F5',
-    description:
-      'brokers pull the partition states only when they start (ISR changes are never pushed): describeTopic on them goes stale',
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'position-counted-at-send',
-    breaks: 'MQ-F4',
-    description:
-      'the leader counts a follower as having the records it sends in a fetch answer, before the follower has appended them: acks=all is answered for a follower stopped with a fetch open',
-    manifest: CLUSTER_MANIFEST,
-  },
-  // From the replication and tag blind bugs still missed until MQ-F7 (two failovers in a row, the first node restarted).
-  {
-    name: 'follower-keeps-unacked-tail',
-    breaks: 'MQ-F7',
-    description:
-      "a broker that becomes a follower keeps its log past the last high watermark it heard of: the old leader's acks=1 tail stays at offsets its new leader gave other messages",
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'hw-regresses-after-failover',
-    breaks: 'MQ-F7',
-    description:
-      "the high watermark is set to the ISR's least known position even when lower: a new leader's endOffset drops to 0 until its followers fetch",
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'partition-states-not-persisted',
-    breaks: 'MQ-F7',
-    description:
-      "the controller writes partition states only when a topic is created: after its restart leaders, epochs and ISRs are back to the topic's creation",
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'tag-index-not-truncated',
-    breaks: 'MQ-F7',
-    description:
-      "truncating a segment leaves its tag index as long as it was: records a replica appends after a truncation are filtered by the cut-off records' tags",
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'tag-index-empty-on-replica',
-    breaks: 'MQ-F7',
-    description:
-      'records a follower replicates are indexed as untagged: a new leader answers no filtered match among them',
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'producer-state-kept-on-truncate',
-    breaks: 'MQ-F7',
-    description:
-      'a replica that truncates its log keeps the producer state of the records it dropped: elected again, it answers the retry of a lost idempotent batch with offsets other messages took',
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'producer-dup-acks-all-until-first',
-    breaks: 'MQ-F4',
-    description:
-      "an idempotent batch's acks=all retry waits for the high watermark to pass the batch's first record, not its last: answered while the in-sync replicas lack the rest",
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'producer-ids-reused-after-restart',
-    breaks: 'MQ-F1',
-    description:
-      "initProducer hands out IDs from a counter that starts again at every start: after a restart a new producer gets an earlier one's ID, and its first batch is answered as that producer's repeat",
-  },
-  {
-    name: 'segment-time-lost-on-restart',
-    breaks: 'MQ-F1',
-    description:
-      "a reopened segment's newest-record time is left at 0: the first retention pass after a restart deletes every closed segment",
   },
   {
     name: 'acks-all-until-across-partitions',
@@ -465,27 +249,7 @@ export const MUTANTS = [
       'the topic configs the controller sends the other brokers leave minInsyncReplicas out: they describe (and apply) the default',
     manifest: CLUSTER_MANIFEST,
   },
-  {
-    name: 'producer-dup-skips-min-insync',
-    breaks: 'MQ-F4',
-    description:
-      'an idempotent acks=all retry waits for the high watermark only, not for minInsyncReplicas: answered 200 with both followers stopped',
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'producer-state-recorded-at-ack',
-    breaks: 'MQ-F4',
-    description:
-      "an idempotent acks=all batch counts as the producer's only once answered 200: the retry of one answered 503 after its append is appended again",
-    manifest: CLUSTER_MANIFEST,
-  },
-  {
-    name: 'truncate-active-segment-only',
-    breaks: 'MQ-F7',
-    description:
-      "a replica's truncation cuts its active segment only: a restarted old leader keeps the part of its unreplicated tail in closed segments, beside the new leader's records at those offsets",
-    manifest: CLUSTER_MANIFEST,
-  },
+  ...FAULT_MUTANTS,
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -1,5 +1,6 @@
 // Deliberately broken variants of the reference, one check each (IDs from specs/25-s3-object-storage/catalog.yaml).
 // MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+import { FAULT_MUTANTS } from './mutants-faults.ts';
 export const MUTANTS = [
   {
     name: 'health-plain-text',
@@ -41,33 +42,6 @@ export const MUTANTS = [
     breaks: 'SOS-I3',
     description:
       "an object's place and its size/ETag are written in two steps with a wait between: concurrent overwrites mix writers",
-  },
-  {
-    name: 'ack-before-durable',
-    breaks: 'SOS-F1',
-    description: 'PUT answers before the metadata is written (3 s later): a kill -9 loses acknowledged objects',
-  },
-  {
-    name: 'checksum-not-verified',
-    breaks: 'SOS-F2',
-    description: "an object's CRC-32 is not checked on read: a flipped bit on disk is served as data",
-  },
-  {
-    name: 'compaction-drops-live-object',
-    breaks: 'SOS-F4',
-    description:
-      "compaction never copies a file's last batch of mapping entries and deletes the file anyway: those objects are lost",
-  },
-  {
-    name: 'compaction-maps-before-copy',
-    breaks: 'SOS-F4',
-    description:
-      'compaction points the mapping at the copies before writing and syncing them (2 s later): a kill -9 in between loses the objects',
-  },
-  {
-    name: 'compaction-keeps-garbage',
-    breaks: 'SOS-F4',
-    description: 'compaction copies the live objects but never deletes the old file: no space is reclaimed',
   },
   // From the blind bugs (fixtures/blind-bugs/25-s3-object-storage/): each was missed before its check was strengthened.
   {
@@ -120,11 +94,6 @@ export const MUTANTS = [
     breaks: 'SOS-C4',
     description: "the listing's scan starts after its start key: a key equal to the prefix is left out",
   },
-  {
-    name: 'range-read-unchecked',
-    breaks: 'SOS-F2',
-    description: 'a ranged GET reads only its slice and skips the CRC-32: a flipped bit is served through a Range',
-  },
   // Multipart upload (issue 19).
   {
     name: 'multipart-etag-whole-body',
@@ -168,11 +137,6 @@ export const MUTANTS = [
     name: 'reupload-appended',
     breaks: 'SOS-I4',
     description: 'a part uploaded again under its number is appended to the earlier bytes instead of replacing them',
-  },
-  {
-    name: 'part-ack-before-durable',
-    breaks: 'SOS-F3',
-    description: "UploadPart answers before the part's row is written (3 s later): a kill -9 loses acknowledged parts",
   },
   // Multipart blind bugs (fixtures/blind-bugs/25-s3-object-storage/, helper bb25m): each was missed before its check
   // was strengthened.
@@ -382,90 +346,12 @@ export const MUTANTS = [
     description: "on a bucket never versioned, ListObjectVersions' key-marker lists that key's null version again",
   },
   {
-    name: 'compaction-numbers-by-count',
-    breaks: 'SOS-F4',
-    description:
-      'after a restart the next data file number is the count of data files: with files compaction deleted, the next compaction output is the file appends go to, and a PUT after it is mapped at a stale offset',
-  },
-  {
-    name: 'compaction-passes-overlap',
-    breaks: 'SOS-F4',
-    description:
-      'a compaction asked for while one runs starts at once beside it: both rewrite the same file and the later one fails deleting it (500)',
-  },
-  {
-    name: 'compaction-control-keeps-ratio',
-    breaks: 'SOS-F4',
-    description:
-      "the compaction control compacts only files past the timer's garbage ratio (COMPACT_GARBAGE_RATIO), not every file holding garbage",
-  },
-  {
-    name: 'compaction-batches-off-by-one',
-    breaks: 'SOS-F4',
-    description: 'a compaction asked to stop after N batches (?batches=N) runs N+1',
-  },
-  {
-    name: 'complete-keeps-parts',
-    breaks: 'SOS-F4',
-    description:
-      "completing a multipart upload never drops its parts' mapping entries: their bytes are never garbage and no compaction reclaims them",
-  },
-  {
-    name: 'compaction-recomputes-crc',
-    breaks: 'SOS-F2',
-    description:
-      'compaction stores the CRC-32 of the bytes it copies instead of the stored one: a damaged object is served with its flipped bytes after a compaction',
-  },
-  {
-    name: 'compaction-keeps-file-open',
-    breaks: 'SOS-F4',
-    description:
-      'compaction unlinks the old data file but never closes its descriptor: its blocks stay allocated, no space given back until the process exits',
-  },
-  {
-    name: 'overwrite-read-unlocked',
-    breaks: 'SOS-F4',
-    description:
-      "an overwrite reads the object it replaces before writing, without a lock: two PUTs of one key at once both drop the older object, and the first writer's bytes are never garbage (no compaction reclaims them)",
-  },
-  {
-    name: 'compaction-output-roll-stale',
-    breaks: 'SOS-F4',
-    // Outputs roll only past DATA_FILE_BYTES: small files, so that a compaction in SOS-F4 fills one.
-    env: { DATA_FILE_BYTES: '4194304' },
-    description:
-      "a compaction output that rolls over to a new file is chosen after the copies' offsets were taken from the old one: the moved objects are mapped past the new file's end (500)",
-  },
-  {
-    name: 'compaction-busy-answers',
-    breaks: 'SOS-F4',
-    description:
-      'a compaction asked for while one runs answers at once (files [], done true) instead of running its own pass after it: it answers before the garbage made before it was asked for is reclaimed',
-  },
-  {
-    name: 'complete-drops-listed-only',
-    breaks: 'SOS-F4',
-    description:
-      "completing a multipart upload drops only the listed parts' mapping entries: a part uploaded but left out of the list is never garbage and no compaction reclaims it",
-  },
-  {
-    name: 'marker-garbage-kept',
-    breaks: 'SOS-F4',
-    description:
-      'a delete marker added in a Suspended bucket removes the `null` object version it replaces but keeps its bytes mapped: no compaction reclaims them',
-  },
-  {
-    name: 'restart-offset-from-mapping',
-    breaks: 'SOS-F1',
-    description:
-      "after a restart appends are mapped from the end of the last file's last mapped object while their bytes go to the file's end: when the last file ended in garbage (the newest object deleted), new objects are mapped before their bytes (500)",
-  },
-  {
     name: 'versions-prefix-per-batch',
     breaks: 'SOS-C8',
     description:
       'ListObjectVersions forgets the common prefix it rolls up at each batch read from the store, answering it twice',
   },
+  ...FAULT_MUTANTS,
 ] as const satisfies readonly { name: string; breaks: string; description: string; env?: Record<string, string> }[];
 
 /**

@@ -1,5 +1,6 @@
 // Deliberately broken variants of the reference, one check each (IDs from specs/29-stock-exchange/catalog.yaml).
 // MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+import { FAULT_MUTANTS } from './mutants-faults.ts';
 import { STORE_MUTANTS } from './mutants-store.ts';
 
 export const MUTANTS = [
@@ -56,22 +57,6 @@ export const MUTANTS = [
     breaks: 'SE-I5',
     description: 'the order manager skips the daily risk check: a user orders past 1,000,000 shares',
   },
-  {
-    name: 'wall-clock-in-matching',
-    breaks: 'SE-F1',
-    description: "a fill's time is read from the wall clock while matching: the replay after a restart diverges",
-  },
-  {
-    name: 'cancel-not-logged',
-    breaks: 'SE-F1',
-    description: 'cancels are applied but not written to the event log: after a restart the order is back in the book',
-  },
-  {
-    name: 'duplicate-race',
-    breaks: 'SE-F2',
-    description:
-      'the duplicate clientOrderId lookup happens before a 20 ms asynchronous step: concurrent submissions create several orders',
-  },
   // From the blind bugs (fixtures/blind-bugs/29-stock-exchange/), each a miss the checks were strengthened for.
   {
     name: 'client-order-id-global',
@@ -84,28 +69,6 @@ export const MUTANTS = [
     breaks: 'SE-C3',
     description:
       'the duplicate lookup runs after the funds check: the retry of an order holding all the cash is refused 422',
-  },
-  {
-    name: 'client-order-ids-lost-on-restart',
-    breaks: 'SE-F1',
-    description:
-      'the order manager, not the engine, indexes clientOrderIds: after a restart a retry places a second order',
-  },
-  {
-    name: 'order-ids-reused-after-restart',
-    breaks: 'SE-F1',
-    description: 'the order manager counts order IDs and the replay does not advance them: new orders reuse old IDs',
-  },
-  {
-    name: 'sequence-resumes-before-fills',
-    breaks: 'SE-F1',
-    description:
-      "recovery takes the last sequence ID from inbound events only: the next event reuses a logged fill's ID",
-  },
-  {
-    name: 'recovery-reads-first-page',
-    breaks: 'SE-F1',
-    description: 'recovery replays only the first 1,000 events of the log (a paged read never continued)',
   },
   // The market-data WebSocket (the market data publisher).
   {
@@ -151,17 +114,6 @@ export const MUTANTS = [
     name: 'md-snapshot-depth-limited',
     breaks: 'SE-C5',
     description: "a snapshot carries the best 10 levels per side (GET L2's default depth), not every level",
-  },
-  {
-    name: 'md-seq-reset-on-recovery',
-    breaks: 'SE-F1',
-    description:
-      "after a restart every symbol's market-data seq starts again at 0 (the book is right): the snapshot's seq is not the log's",
-  },
-  {
-    name: 'md-stop-drops-subscribers',
-    breaks: 'SE-F1',
-    description: 'a stopping server drops the subscribers without a close frame (they see 1006), not 1001',
   },
   // Subscribers that do not read (SE-I12, blind bugs ws-slow-limit-shared, ws-slow-limit-gib, ws-publish-awaits-subscribers).
   {
@@ -418,17 +370,12 @@ export const MUTANTS = [
     description: "a user's page answers lastSequence as their own newest event's sequence ID, not the newest stamped",
   },
   {
-    name: 'events-owners-lost-on-restart',
-    breaks: 'SE-F1',
-    description:
-      "the order owners a user's view of the log needs are indexed at placement, not by the replay: after a restart a user no longer reads the fills and cancels of their earlier orders (blind bug)",
-  },
-  {
     name: 'events-401-bare',
     breaks: 'SE-I11',
     description: "the event log's 401 has no problem body (the status and WWW-Authenticate only)",
   },
   ...STORE_MUTANTS,
+  ...FAULT_MUTANTS,
 ] as const satisfies readonly { name: string; breaks: string; description: string; needs?: readonly string[] }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
