@@ -67,7 +67,8 @@ export async function freshHistoryLosses(ctx: CheckContext): Promise<void> {
         await expectMonthEquals(ctx, api, month, model, `${when}: after ${AFTER} more updates`);
       }
       ctx.evidence.acknowledged = sent;
-      ctx.evidence.lossesAfter = [...LOSSES];
+      const want = LOSSES[LOSSES.length - 1]! + AFTER;
+      ctx.expect(sent === want, `${sent} updates acknowledged, ${want} sent`);
     }),
   );
 }

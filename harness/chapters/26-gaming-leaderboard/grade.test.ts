@@ -109,7 +109,11 @@ describe('26-gaming-leaderboard reference', () => {
     'passes by URL, and reports the kill -9 and the Redis faults as skipped (never passed)',
     async () => {
       // RGL-I7 applies only where tieBreak=time is declared (the variant), not to the default deployment.
-      await expectByUrlSkipsProcessFaults(base, ['RGL-F1', 'RGL-F2', 'RGL-F3', 'RGL-F4', 'RGL-F5', 'RGL-F6'], ['RGL-I7']);
+      await expectByUrlSkipsProcessFaults(
+        base,
+        ['RGL-F1', 'RGL-F2', 'RGL-F3', 'RGL-F4', 'RGL-F5', 'RGL-F6'],
+        ['RGL-I7'],
+      );
     },
     timeLimit(180_000),
   );

@@ -86,7 +86,8 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
         'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
         'RGL-F5':
           'no PostgreSQL: the SQLite history has one writer, so its ids commit in order (no Redis to lose either)',
-        'RGL-F6': 'no Redis and no PostgreSQL: the board is inside the process and rebuilt only at start (RGL-F1 grades it)',
+        'RGL-F6':
+          'no Redis and no PostgreSQL: the board is inside the process and rebuilt only at start (RGL-F1 grades it)',
       },
     },
     // With real services configured (`mutate --real-deps`), `embedded` grades the in-process board and the SQLite
@@ -101,7 +102,8 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
         'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
         'RGL-F5':
           'no PostgreSQL: the SQLite history has one writer, so its ids commit in order (no Redis to lose either)',
-        'RGL-F6': 'no Redis and no PostgreSQL: the board is inside the process and rebuilt only at start (RGL-F1 grades it)',
+        'RGL-F6':
+          'no Redis and no PostgreSQL: the board is inside the process and rebuilt only at start (RGL-F1 grades it)',
         'RGL-I7': 'equal scores share a rank here, as in the default (the tie-break-time variant grades the tie-break)',
       },
     },
@@ -135,7 +137,8 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
         'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
         'RGL-F5':
           'no PostgreSQL: the SQLite history has one writer, so its ids commit in order (no Redis to lose either)',
-        'RGL-F6': 'no Redis and no PostgreSQL: the board is inside the process and rebuilt only at start (RGL-F1 grades it)',
+        'RGL-F6':
+          'no Redis and no PostgreSQL: the board is inside the process and rebuilt only at start (RGL-F1 grades it)',
         'RGL-I7':
           'equal scores share a rank (SHARDING=score-range needs TIE_BREAK=shared; tie-break-time grades the tie-break)',
       },
