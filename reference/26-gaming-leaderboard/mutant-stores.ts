@@ -225,6 +225,26 @@ class TimeoutRetryingRedisBoard extends RedisBoard {
   }
 }
 
+/**
+ * MUTANT marker-compared-as-text: the update script compares the update's history id with the rebuild's marker as
+ * strings, so after a rebuild marked 3 the rows 10 to 29 read as already in the board and are never added (blind bug
+ * redis-marker-compared-as-text).
+ */
+class TextMarkerRedisBoard extends RedisBoard {
+  constructor(url: string, prefix: string, tieBreak: TieBreak) {
+    super(url, prefix, undefined, tieBreak);
+    clientOf(this).defineCommand('incrementIfBuilt', {
+      numberOfKeys: 2,
+      lua: `
+local built = redis.call('GET', KEYS[2])
+if not built then return {0} end
+if ARGV[3] <= built then return {1} end
+return {2, redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])}
+`,
+    });
+  }
+}
+
 const HISTORY_MUTANTS: readonly MutantName[] = [
   'included-total-all-months',
   'included-answers-current-total',
@@ -258,6 +278,7 @@ export function redisBoardFor(
   if (mutant === 'redis-reconnect-gives-up') return new ReconnectGivingUpRedisBoard(url, prefix, tieBreak);
   if (mutant === 'redis-resends-unanswered') return new ResendingRedisBoard(url, prefix, tieBreak);
   if (mutant === 'redis-command-unbounded') return new UnboundedRedisBoard(url, prefix, tieBreak);
+  if (mutant === 'marker-compared-as-text') return new TextMarkerRedisBoard(url, prefix, tieBreak);
   if (mutant === 'timeout-retried') return new TimeoutRetryingRedisBoard(url, prefix, mutant, tieBreak);
   return new RedisBoard(url, prefix, mutant, tieBreak); // the board's own switch: rank-read-apart
 }

@@ -163,6 +163,13 @@ export const MUTANTS = [
     needs: ['SDGRADE_REDIS_URL', 'SDGRADE_DATABASE_URL'],
   },
   {
+    name: 'marker-compared-as-text',
+    breaks: 'RGL-F6',
+    description:
+      "Redis's update script compares an update's history id with the rebuild's marker as text: after a rebuild at a short history (marker 3), rows 10-29 read as already in the board and their points are never added (blind bug redis-marker-compared-as-text)",
+    needs: ['SDGRADE_REDIS_URL', 'SDGRADE_DATABASE_URL'],
+  },
+  {
     name: 'cut-snapshot-without-lock',
     breaks: 'RGL-F5',
     description:

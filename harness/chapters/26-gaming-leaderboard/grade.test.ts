@@ -73,13 +73,13 @@ describe('26-gaming-leaderboard reference', () => {
       expect(f2.status).toBe('skipped');
       expect(f2.reason).toMatch(/redis/);
       // The store kept away and the restart onto a lagging Redis need a Redis too; the history's uncommitted insert
-      // (RGL-F5) needs PostgreSQL.
-      for (const id of ['RGL-F3', 'RGL-F4', 'RGL-F5'])
+      // (RGL-F5) and the board lost on an empty history (RGL-F6) need PostgreSQL.
+      for (const id of ['RGL-F3', 'RGL-F4', 'RGL-F5', 'RGL-F6'])
         expect(r.checks.find((c) => c.id === id)!.status, id).toBe('skipped');
       const i7 = r.checks.find((c) => c.id === 'RGL-I7')!;
       expect(i7.status).toBe('skipped');
       expect(i7.reason).toMatch(/declares the shared rule/);
-      expect(r.checks.filter((c) => c.status === 'pass').length).toBe(gamingLeaderboard.catalog.checks.length - 5);
+      expect(r.checks.filter((c) => c.status === 'pass').length).toBe(gamingLeaderboard.catalog.checks.length - 6);
       expect(r.checks.find((c) => c.id === 'RGL-F1')!.evidence?.acknowledged).toBe(93);
       expectValidResults(r);
     },
@@ -109,7 +109,11 @@ describe('26-gaming-leaderboard reference', () => {
     'passes by URL, and reports the kill -9 and the Redis faults as skipped (never passed)',
     async () => {
       // RGL-I7 applies only where tieBreak=time is declared (the variant), not to the default deployment.
-      await expectByUrlSkipsProcessFaults(base, ['RGL-F1', 'RGL-F2', 'RGL-F3', 'RGL-F4', 'RGL-F5'], ['RGL-I7']);
+      await expectByUrlSkipsProcessFaults(
+        base,
+        ['RGL-F1', 'RGL-F2', 'RGL-F3', 'RGL-F4', 'RGL-F5', 'RGL-F6'],
+        ['RGL-I7'],
+      );
     },
     timeLimit(180_000),
   );

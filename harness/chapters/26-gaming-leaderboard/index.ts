@@ -10,6 +10,7 @@ import { benchLeaderboard } from './bench.ts';
 import { readConformance, readinessConformance, updateConformance } from './conformance.ts';
 import { cutWhileInsertUncommitted } from './cut-uncommitted.ts';
 import { killAndRebuild } from './faults.ts';
+import { freshHistoryLosses } from './fresh-history.ts';
 import { restartOnLaggingRedis } from './lagging-redis.ts';
 import { loadLeaderboard } from './load.ts';
 import { profileConformance, topNamesAreCurrent } from './profiles.ts';
@@ -50,6 +51,7 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
     'RGL-F3': storeKeptAway,
     'RGL-F4': restartOnLaggingRedis,
     'RGL-F5': cutWhileInsertUncommitted,
+    'RGL-F6': freshHistoryLosses,
   },
   mutants: MUTANTS.map((m) => (NEEDS_REDIS.has(m.name) ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
   // TIE_BREAK=time, the book's tie-break by time: the default deployment skips RGL-I7 (it ranks ties shared), so the
@@ -84,6 +86,8 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
         'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
         'RGL-F5':
           'no PostgreSQL: the SQLite history has one writer, so its ids commit in order (no Redis to lose either)',
+        'RGL-F6':
+          'no Redis and no PostgreSQL: the board is inside the process and rebuilt only at start (RGL-F1 grades it)',
       },
     },
     // With real services configured (`mutate --real-deps`), `embedded` grades the in-process board and the SQLite
@@ -98,6 +102,8 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
         'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
         'RGL-F5':
           'no PostgreSQL: the SQLite history has one writer, so its ids commit in order (no Redis to lose either)',
+        'RGL-F6':
+          'no Redis and no PostgreSQL: the board is inside the process and rebuilt only at start (RGL-F1 grades it)',
         'RGL-I7': 'equal scores share a rank here, as in the default (the tie-break-time variant grades the tie-break)',
       },
     },
@@ -131,6 +137,8 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
         'RGL-F4': 'no Redis: the board is inside the process and dies with it (RGL-F1 grades its rebuild)',
         'RGL-F5':
           'no PostgreSQL: the SQLite history has one writer, so its ids commit in order (no Redis to lose either)',
+        'RGL-F6':
+          'no Redis and no PostgreSQL: the board is inside the process and rebuilt only at start (RGL-F1 grades it)',
         'RGL-I7':
           'equal scores share a rank (SHARDING=score-range needs TIE_BREAK=shared; tie-break-time grades the tie-break)',
       },

@@ -17,7 +17,8 @@ export const checkIds = [
   "RGL-F2",
   "RGL-F3",
   "RGL-F4",
-  "RGL-F5"
+  "RGL-F5",
+  "RGL-F6"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -204,6 +205,21 @@ export const catalog = {
       "title": "The board is rebuilt while an insert into the match history is uncommitted (PostgreSQL hands out ids before commit) - three times, the commit of an update's row is held by a PostgreSQL-protocol proxy, an update of another player (a higher id, committed) is answered, Redis restarts empty and a read finds the board lost; once the commit goes on, both updates answer their players' totals and the board equals brute force over every acknowledged update; then, with the database away (Redis fine), an update answers 503 unavailable, never 200 for a win the history does not hold",
       "covers": [
         "fault:5",
+        "invariant:8",
+        "invariant:9"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:redis",
+        "dependency:database"
+      ]
+    },
+    {
+      "id": "RGL-F6",
+      "kind": "fault",
+      "title": "The board lost early in a deployment's life - the service started on an empty match history (a PostgreSQL and a Redis of the check's own), Redis restarts empty after 3 and again after 95 acknowledged updates, and 20 more updates follow each loss one after the other; every update answers its player's total, each is read back at once (score and rank), and the month equals brute force after each loss and after the updates that follow it",
+      "covers": [
+        "fault:6",
         "invariant:8",
         "invariant:9"
       ],
