@@ -220,7 +220,8 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
   const status = await versionedStatus(t, o);
   if (request.method !== 'PUT' && (status !== 'unversioned' || t.query.has('versionId'))) {
     if (request.method === 'DELETE') return deleteVersioned(reply, t, o, status);
-    return readVersioned(request, reply, t, o, status);
+    // Read again when an overwrite or a delete by id dropped the bytes between the row and them (read-again.ts).
+    return readAgainIfReplaced(o, (seen) => readVersioned(request, reply, t, o, status, seen));
   }
   if (request.method === 'PUT') return putObject(request, reply, t, o);
   if (request.method === 'DELETE') {

@@ -263,7 +263,17 @@ export class PostgresMetadataStore implements MetaStore {
       let replaced: ObjectRow | undefined;
       if (complete) {
         const { bucket, row } = complete;
-        replaced = await pgReplace(client, bucket, row);
+        const old = await client.query<Row>(`SELECT ${COLS} FROM s3_object WHERE bucket = $1 AND key = $2 FOR UPDATE`, [
+          bucket,
+          row.key,
+        ]);
+        await client.query(
+          `INSERT INTO s3_object (bucket, key, object_id, size, etag, last_modified) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (bucket, key) DO UPDATE SET object_id = EXCLUDED.object_id, size = EXCLUDED.size,
+             etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified`,
+          [bucket, row.key, row.objectId, row.size, row.etag, row.lastModified],
+        );
+        replaced = old.rows[0] ? toRow(old.rows[0]) : undefined;
         // In a versioned bucket the completed object is also the key's newest version: the one it follows is kept,
         // only a `null` version it replaces (versioning suspended) is garbage.
         if (await pgStatus(client, bucket)) {

@@ -6,7 +6,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppOptions } from './app.ts';
 import { VERSION_ID, type VersioningStatus, type VersionRow } from './metadata-store.ts';
 import { getObject, objectHeaders } from './object-operations.ts';
-import { readAgainIfReplaced } from './read-again.ts';
 import { bodyOf, type Target } from './request-target.ts';
 import { S3Error, sendXml } from './s3-answers.ts';
 import { listVersionsResultXml, versioningConfigurationXml } from './versioning-answers.ts';
@@ -78,51 +77,50 @@ export async function readVersioned(
   t: Target,
   o: AppOptions,
   status: VersioningStatus | 'unversioned',
+  /** Told the bytes the version names, before they are read (read-again.ts reads again if they are gone). */
+  seen?: (objectId: string) => void,
 ): Promise<FastifyReply> {
   const versionId = versionIdOf(t);
-  // Read again when an overwrite or a delete by id dropped the bytes between the row and them (read-again.ts).
-  return readAgainIfReplaced(o, async (seen) => {
-    let v: VersionRow | undefined;
-    if (status === 'unversioned') {
-      // A bucket never versioned holds only `null` versions: its objects.
-      // MUTANT null-version-unversioned-404: ?versionId=null is not taken as a bucket never versioned's object.
-      const isNull = versionId === 'null' && o.mutant !== 'null-version-unversioned-404';
-      const row = isNull ? await o.meta.get(t.bucket, t.key) : undefined;
-      if (!row) throw noSuchVersion();
-      v = { ...row, versionId: 'null', seq: 1, isMarker: false, isLatest: true };
-    } else {
-      v = await o.meta.version(t.bucket, t.key, versionId);
-      if (v?.isMarker && versionId === undefined && o.mutant === 'get-skips-marker') {
-        // MUTANT get-skips-marker: a delete marker on top is stepped over to the newest object version under it.
-        const under = await o.meta.versionPage(t.bucket, { key: t.key, seq: v.seq }, 1000);
-        v = under.find((u) => u.key.equals(t.key) && !u.isMarker) ?? v;
-      }
-      if (!v)
-        throw versionId === undefined
-          ? new S3Error(404, 'NoSuchKey', 'The specified key does not exist.')
-          : noSuchVersion();
+  let v: VersionRow | undefined;
+  if (status === 'unversioned') {
+    // A bucket never versioned holds only `null` versions: its objects.
+    // MUTANT null-version-unversioned-404: ?versionId=null is not taken as a bucket never versioned's object.
+    const isNull = versionId === 'null' && o.mutant !== 'null-version-unversioned-404';
+    const row = isNull ? await o.meta.get(t.bucket, t.key) : undefined;
+    if (!row) throw noSuchVersion();
+    v = { ...row, versionId: 'null', seq: 1, isMarker: false, isLatest: true };
+  } else {
+    v = await o.meta.version(t.bucket, t.key, versionId);
+    if (v?.isMarker && versionId === undefined && o.mutant === 'get-skips-marker') {
+      // MUTANT get-skips-marker: a delete marker on top is stepped over to the newest object version under it.
+      const under = await o.meta.versionPage(t.bucket, { key: t.key, seq: v.seq }, 1000);
+      v = under.find((u) => u.key.equals(t.key) && !u.isMarker) ?? v;
     }
-    if (v.isMarker) {
-      const headers = {
-        'x-amz-delete-marker': 'true',
-        'x-amz-version-id': v.versionId,
-        'last-modified': new Date(v.lastModified).toUTCString(),
-      };
-      // S3: the current version a delete marker is 404 NoSuchKey; a delete marker asked for by id is 405.
-      if (versionId === undefined) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', headers);
-      throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', {
-        ...headers,
-        allow: 'DELETE',
-      });
-    }
-    seen(v.objectId);
-    reply.header('x-amz-version-id', v.versionId);
-    if (request.method === 'HEAD') {
-      o.data.read(v.objectId);
-      return objectHeaders(reply, v).code(200).send();
-    }
-    return getObject(request, reply, v, o);
-  });
+    if (!v)
+      throw versionId === undefined
+        ? new S3Error(404, 'NoSuchKey', 'The specified key does not exist.')
+        : noSuchVersion();
+  }
+  seen?.(v.objectId);
+  if (v.isMarker) {
+    const headers = {
+      'x-amz-delete-marker': 'true',
+      'x-amz-version-id': v.versionId,
+      'last-modified': new Date(v.lastModified).toUTCString(),
+    };
+    // S3: the current version a delete marker is 404 NoSuchKey; a delete marker asked for by id is 405.
+    if (versionId === undefined) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', headers);
+    throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', {
+      ...headers,
+      allow: 'DELETE',
+    });
+  }
+  reply.header('x-amz-version-id', v.versionId);
+  if (request.method === 'HEAD') {
+    o.data.read(v.objectId);
+    return objectHeaders(reply, v).code(200).send();
+  }
+  return getObject(request, reply, v, o);
 }
 
 /** DELETE of a key in a bucket whose versioning was set, or with a versionId. */
