@@ -39,8 +39,8 @@ export async function readsRacingOverwrites(ctx: CheckContext): Promise<void> {
   await ctx.property(
     fc.record({
       mode: fc.constantFrom<Mode>('plain', 'suspended', 'enabled-prune'),
-      keys: fc.integer({ min: 2, max: 4 }),
-      writes: fc.integer({ min: 4, max: 8 }),
+      keys: fc.integer({ min: 3, max: 6 }),
+      writes: fc.integer({ min: 6, max: 10 }),
       sizes: fc.array(fc.integer({ min: 2, max: 96_000 }), { minLength: 9, maxLength: 9 }),
       seed: fc.integer(),
     }),

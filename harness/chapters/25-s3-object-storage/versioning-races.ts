@@ -32,10 +32,10 @@ export async function versioningRacesWrites(ctx: CheckContext): Promise<void> {
     fc.record({
       status: fc.constantFrom<'Enabled' | 'Suspended'>('Enabled', 'Suspended'),
       ops: fc.array(fc.constantFrom<Op>('put', 'put', 'delete', 'complete', 'keep'), { minLength: 12, maxLength: 24 }),
-      delayMs: fc.integer({ min: 0, max: 25 }),
+      at: fc.nat(),
       seed: fc.integer(),
     }),
-    async ({ status, ops, delayMs, seed }) => {
+    async ({ status, ops, at, seed }) => {
       run++;
       const bucket = await freshBucket(ctx, s3, 'i7');
       const races: KeyRace[] = ops.map((op, i) => ({
@@ -53,8 +53,10 @@ export async function versioningRacesWrites(ctx: CheckContext): Promise<void> {
           uploads.set(r.key, { uploadId, etag });
         }
       }
-      // Every write at once, and the bucket's first PutBucketVersioning among them (a seeded moment after the first).
-      const writes = races.map(async (r) => {
+      // Every write at once, and the bucket's first PutBucketVersioning sent among them at a seeded place: where
+      // requests interleave they race it; where each is handled whole, some land before it and some after.
+      const cut = at % (races.length + 1);
+      const write = async (r: KeyRace) => {
         const e = await sdkError(
           (async () => {
             if (r.op === 'put') {
@@ -72,12 +74,13 @@ export async function versioningRacesWrites(ctx: CheckContext): Promise<void> {
           })(),
         );
         ctx.expect(!e, `${r.op} ${r.key} racing the first PutBucketVersioning answered ${e?.status} ${e?.name}`);
-      });
+      };
+      const first = races.slice(0, cut).map(write);
       const versioning = (async () => {
-        await new Promise((res) => setTimeout(res, delayMs));
         const e = await sdkError(setVersioning(c, bucket, status));
         ctx.expect(!e, `the first PutBucketVersioning (${status}) answered ${e?.status} ${e?.name}`);
       })();
+      const writes = [...first, ...races.slice(cut).map(write)];
       await Promise.all([...writes, versioning]);
       const listed = await allVersions(s3, bucket);
       for (const r of races) await checkKey(ctx, c, bucket, status, r, listed, landed);
