@@ -8,26 +8,27 @@ import { ChecksumError } from './data-store.ts';
 const MAX_ATTEMPTS = 8;
 
 /**
- * Runs `read` (its row looked up, `seen` told the bytes it names, then the bytes read) and runs it again while its
- * bytes were gone and the row read afresh names other bytes. When the fresh row names the same bytes, the error stands:
- * they are lost or damaged, and a 500 says so.
+ * Runs `read` (its row looked up, `seen` told the bytes it names, then the bytes read) and runs it again when its
+ * bytes could not be read and the row, looked up afresh, names other bytes. When it names the same ones the first
+ * error stands, before they are read again: they are lost or damaged, and a 500 says so.
  */
 export async function readAgainIfReplaced<T>(
   o: Pick<AppOptions, 'mutant'>,
   read: (seen: (objectId: string) => void) => Promise<T>,
 ): Promise<T> {
-  let previous: string | undefined;
+  let failed: { objectId: string; error: unknown } | undefined;
   for (let attempt = 1; ; attempt++) {
     let current: string | undefined;
     try {
       return await read((id) => {
+        if (failed && id === failed.objectId) throw failed.error;
         current = id;
       });
     } catch (error) {
       // MUTANT get-not-reread: a read whose bytes were dropped under it answers the error (500).
       const retry = o.mutant !== 'get-not-reread' && error instanceof ChecksumError && attempt < MAX_ATTEMPTS;
-      if (!retry || current === undefined || current === previous) throw error;
-      previous = current;
+      if (!retry || current === undefined) throw error;
+      failed = { objectId: current, error };
     }
   }
 }
