@@ -19,6 +19,7 @@ import {
 } from './multipart-operations.ts';
 import type { MutantName } from './mutants.ts';
 import { getObject, objectHeaders, putObject } from './object-operations.ts';
+import { readAgainIfReplaced } from './read-again.ts';
 import { bodyOf, parseTarget, type Target } from './request-target.ts';
 import { S3Error, sendError } from './s3-answers.ts';
 import { type Credentials, payloadHash, verifySigV4 } from './sigv4.ts';
@@ -219,22 +220,28 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
   const status = await versionedStatus(t, o);
   if (request.method !== 'PUT' && (status !== 'unversioned' || t.query.has('versionId'))) {
     if (request.method === 'DELETE') return deleteVersioned(reply, t, o, status);
-    return readVersioned(request, reply, t, o, status);
+    // Read again when an overwrite or a delete by id dropped the bytes between the row and them (read-again.ts).
+    return readAgainIfReplaced(o, (seen) => readVersioned(request, reply, t, o, status, seen));
   }
   if (request.method === 'PUT') return putObject(request, reply, t, o);
   if (request.method === 'DELETE') {
-    const old = await o.meta.delete(t.bucket, t.key);
+    // The state read again inside the delete's transaction: a first PutBucketVersioning may have come since.
+    const old = await o.meta.deleteUnversioned(t.bucket, t.key);
+    if (old === 'versioned') return deleteVersioned(reply, t, o, await versionedStatus(t, o));
     if (old) o.data.drop(old.objectId);
     return reply.code(204).send();
   }
-  const row = await o.meta.get(t.bucket, t.key);
-  if (!row) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
-  if (request.method === 'HEAD') {
-    // HEAD reads the bytes too: an object whose checksum fails is an error here as on GET.
-    o.data.read(row.objectId);
-    return objectHeaders(reply, row).code(200).send();
-  }
-  return getObject(request, reply, row, o);
+  return readAgainIfReplaced(o, async (seen) => {
+    const row = await o.meta.get(t.bucket, t.key);
+    if (!row) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
+    seen(row.objectId);
+    if (request.method === 'HEAD') {
+      // HEAD reads the bytes too: an object whose checksum fails is an error here as on GET.
+      o.data.read(row.objectId);
+      return objectHeaders(reply, row).code(200).send();
+    }
+    return getObject(request, reply, row, o);
+  });
 }
 
 /**

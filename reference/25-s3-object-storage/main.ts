@@ -33,7 +33,7 @@ await runServer({
     }
     // The book's metadata store: PostgreSQL when DATABASE_URL is given, else SQLite in the data directory.
     const meta: MetaStore = config.databaseUrl
-      ? await PostgresMetadataStore.connect(config.databaseUrl, (m, e) => console.error(m, e))
+      ? await PostgresMetadataStore.connect(config.databaseUrl, (m, e) => console.error(m, e), mutant)
       : new MetadataStore(config.dataDir, mutant);
     const data = new DataStore(config.dataDir, {
       fileBytes,

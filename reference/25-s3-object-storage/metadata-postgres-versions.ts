@@ -123,3 +123,24 @@ export async function pgRecord(client: Queryable, bucket: string, row: ObjectRow
   await putCurrent(client, bucket, row);
   return w;
 }
+
+/**
+ * A bucket's versioning state against its writes that take the unversioned path: a first PutBucketVersioning takes
+ * this lock exclusive before it copies the bucket's objects into `null` versions, an unversioned write takes it
+ * shared before it reads the state, so the write lands wholly before the copy (its object is copied) or sees the
+ * state set. (The two-key form: another lock space than lockKey's.)
+ */
+export async function lockVersioningState(client: Queryable, bucket: string, exclusive: boolean): Promise<void> {
+  const fn = exclusive ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared';
+  await client.query(`SELECT ${fn}(25, hashtext($1))`, [bucket]);
+}
+
+/** Records the key's object, its row locked first; returns the object it replaced. */
+export async function pgReplace(client: Queryable, bucket: string, row: ObjectRow): Promise<ObjectRow | undefined> {
+  const old = await client.query<Row>(`SELECT ${COLS} FROM s3_object WHERE bucket = $1 AND key = $2 FOR UPDATE`, [
+    bucket,
+    row.key,
+  ]);
+  await putCurrent(client, bucket, row);
+  return old.rows[0] ? toRow(old.rows[0]) : undefined;
+}

@@ -6,8 +6,10 @@ import { redact } from '../kit/config.ts';
 import {
   COLS,
   lockKey,
+  lockVersioningState,
   pgAdd,
   pgRecord,
+  pgReplace,
   pgStatus,
   pgVersion,
   putCurrent,
@@ -28,6 +30,7 @@ import type {
   VersionRow,
   VersionWrite,
 } from './metadata-store.ts';
+import type { MutantName } from './mutants.ts';
 
 const SCHEMA_LOCK = 0x5d9_0025; // pg_advisory_xact_lock key for creating the tables
 const PART_COLS = 'part_number, object_id, size, etag, last_modified';
@@ -50,11 +53,16 @@ const toPart = (r: PartSqlRow): PartRow => ({
 
 export class PostgresMetadataStore implements MetaStore {
   readonly kind = 'postgres';
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly mutant?: MutantName,
+  ) {}
 
+  /** `mutant`: MUTANT versioning-read-outside-write (below). */
   static async connect(
     connectionString: string,
     log: (m: string, e?: unknown) => void,
+    mutant?: MutantName,
   ): Promise<PostgresMetadataStore> {
     const pool = new pg.Pool({
       connectionString,
@@ -104,7 +112,7 @@ export class PostgresMetadataStore implements MetaStore {
     } finally {
       client.release();
     }
-    return new PostgresMetadataStore(pool);
+    return new PostgresMetadataStore(pool, mutant);
   }
 
   /** For readiness: whether PostgreSQL answers now. */
@@ -146,27 +154,29 @@ export class PostgresMetadataStore implements MetaStore {
     return rows[0] ? toRow(rows[0]) : undefined;
   }
   async put(bucket: string, row: ObjectRow): Promise<ObjectRow | undefined> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const old = await client.query<Row>(`SELECT ${COLS} FROM s3_object WHERE bucket = $1 AND key = $2 FOR UPDATE`, [
-        bucket,
-        row.key,
-      ]);
-      await client.query(
-        `INSERT INTO s3_object (bucket, key, object_id, size, etag, last_modified) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (bucket, key) DO UPDATE SET object_id = EXCLUDED.object_id, size = EXCLUDED.size,
-           etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified`,
-        [bucket, row.key, row.objectId, row.size, row.etag, row.lastModified],
+    return this.inTransaction((client) => pgReplace(client, bucket, row));
+  }
+  async putUnversioned(bucket: string, row: ObjectRow): Promise<ObjectRow | undefined | 'versioned'> {
+    return this.inTransaction(async (client) =>
+      (await this.versionedNow(client, bucket)) ? 'versioned' : pgReplace(client, bucket, row),
+    );
+  }
+  async deleteUnversioned(bucket: string, key: Buffer): Promise<ObjectRow | undefined | 'versioned'> {
+    return this.inTransaction(async (client) => {
+      if (await this.versionedNow(client, bucket)) return 'versioned';
+      const { rows } = await client.query<Row>(
+        `DELETE FROM s3_object WHERE bucket = $1 AND key = $2 RETURNING ${COLS}`,
+        [bucket, key],
       );
-      await client.query('COMMIT');
-      return old.rows[0] ? toRow(old.rows[0]) : undefined;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return rows[0] ? toRow(rows[0]) : undefined;
+    });
+  }
+  /** Whether the bucket's versioning was set, read under the state's shared lock (lockVersioningState). */
+  private async versionedNow(client: pg.PoolClient, bucket: string): Promise<boolean> {
+    // MUTANT versioning-read-outside-write: the caller's earlier read of the state is taken as still true.
+    if (this.mutant === 'versioning-read-outside-write') return false;
+    await lockVersioningState(client, bucket, false);
+    return (await pgStatus(client, bucket)) !== undefined;
   }
   async putSizeApart(bucket: string, row: ObjectRow): Promise<void> {
     await this.pool.query('UPDATE s3_object SET size = $1, etag = $2 WHERE bucket = $3 AND key = $4', [
@@ -240,7 +250,10 @@ export class PostgresMetadataStore implements MetaStore {
   }
   async endUpload(uploadId: string, complete?: { bucket: string; row: ObjectRow }): Promise<EndedUpload | undefined> {
     return this.inTransaction(async (client) => {
-      // The key's lock first, as every versioned write takes it before the object's row.
+      // The versioning state's lock, then the key's, as every versioned write takes it before the object's row.
+      if (complete && this.mutant !== 'versioning-read-outside-write') {
+        await lockVersioningState(client, complete.bucket, false);
+      }
       if (complete) await lockKey(client, complete.bucket, complete.row.key);
       const up = await client.query('DELETE FROM s3_upload WHERE upload_id = $1 RETURNING upload_id', [uploadId]);
       if (up.rows.length === 0) return undefined;
@@ -291,6 +304,8 @@ export class PostgresMetadataStore implements MetaStore {
   }
   async setVersioning(bucket: string, status: VersioningStatus): Promise<void> {
     await this.inTransaction(async (client) => {
+      // Exclusive: the unversioned writes in flight commit first, so the copy below sees their objects.
+      await lockVersioningState(client, bucket, true);
       const was = await client.query('SELECT status FROM s3_bucket_versioning WHERE bucket = $1 FOR UPDATE', [bucket]);
       if (was.rows.length === 0) {
         await client.query(

@@ -108,6 +108,14 @@ export interface MetaStore extends VersionStore {
   get(bucket: string, key: Buffer): Promise<ObjectRow | undefined>;
   /** Records an object, replacing what the key named; returns the object it replaced (its bytes are garbage). */
   put(bucket: string, row: ObjectRow): Promise<ObjectRow | undefined>;
+  /**
+   * A PUT's write in a bucket whose versioning was never set: the state read in the write's transaction (a first
+   * PutBucketVersioning that came meanwhile made the key's object its `null` version), then as put. 'versioned'
+   * when it was set: nothing written, the caller writes a version.
+   */
+  putUnversioned(bucket: string, row: ObjectRow): Promise<ObjectRow | undefined | 'versioned'>;
+  /** A DELETE's in a bucket whose versioning was never set, as putUnversioned: the object removed, or 'versioned'. */
+  deleteUnversioned(bucket: string, key: Buffer): Promise<ObjectRow | undefined | 'versioned'>;
   /** MUTANT torn-overwrite only: the size and ETag written apart from the object's place. */
   putSizeApart(bucket: string, row: ObjectRow): Promise<void>;
   delete(bucket: string, key: Buffer): Promise<ObjectRow | undefined>;
@@ -216,21 +224,33 @@ export class MetadataStore implements MetaStore {
     return this.q['get']!.get(bucket, key) as ObjectRow | undefined;
   }
   async put(bucket: string, row: ObjectRow): Promise<ObjectRow | undefined> {
-    return this.db.transaction(() => {
-      const old = this.q['get']!.get(bucket, row.key) as ObjectRow | undefined;
-      this.q['put']!.run(bucket, row.key, row.objectId, row.size, row.etag, row.lastModified);
-      return old;
-    })();
+    return this.db.transaction(() => this.replace(bucket, row))();
+  }
+  private replace(bucket: string, row: ObjectRow): ObjectRow | undefined {
+    const old = this.q['get']!.get(bucket, row.key) as ObjectRow | undefined;
+    this.q['put']!.run(bucket, row.key, row.objectId, row.size, row.etag, row.lastModified);
+    return old;
+  }
+  async putUnversioned(bucket: string, row: ObjectRow): Promise<ObjectRow | undefined | 'versioned'> {
+    return this.db.transaction(() => (this.versionedNow(bucket) ? 'versioned' : this.replace(bucket, row)))();
+  }
+  async deleteUnversioned(bucket: string, key: Buffer): Promise<ObjectRow | undefined | 'versioned'> {
+    return this.db.transaction(() => (this.versionedNow(bucket) ? 'versioned' : this.remove(bucket, key)))();
+  }
+  /** MUTANT versioning-read-outside-write: the caller's earlier read of the state is taken as still true. */
+  private versionedNow(bucket: string): boolean {
+    return this.mutant !== 'versioning-read-outside-write' && this.versions.status(bucket) !== undefined;
   }
   async putSizeApart(bucket: string, row: ObjectRow): Promise<void> {
     this.q['setSize']!.run(row.size, row.etag, bucket, row.key);
   }
   async delete(bucket: string, key: Buffer): Promise<ObjectRow | undefined> {
-    return this.db.transaction(() => {
-      const old = this.q['get']!.get(bucket, key) as ObjectRow | undefined;
-      if (old) this.q['delete']!.run(bucket, key);
-      return old;
-    })();
+    return this.db.transaction(() => this.remove(bucket, key))();
+  }
+  private remove(bucket: string, key: Buffer): ObjectRow | undefined {
+    const old = this.q['get']!.get(bucket, key) as ObjectRow | undefined;
+    if (old) this.q['delete']!.run(bucket, key);
+    return old;
   }
   async page(bucket: string, start: Buffer, limit: number): Promise<ObjectRow[]> {
     return this.q['from']!.all(bucket, start, limit) as ObjectRow[];

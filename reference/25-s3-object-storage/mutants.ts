@@ -351,8 +351,30 @@ export const MUTANTS = [
     description:
       'ListObjectVersions forgets the common prefix it rolls up at each batch read from the store, answering it twice',
   },
+  {
+    name: 'get-not-reread',
+    breaks: 'SOS-I6',
+    description:
+      'a GET or HEAD whose bytes an overwrite (or a delete by id) dropped between its row and its bytes answers 500, instead of reading the row again',
+    // The race shows where requests interleave between their awaits: PostgreSQL's round trips.
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
+  {
+    name: 'versioning-read-outside-write',
+    breaks: 'SOS-I7',
+    description:
+      "an unversioned PUT, DELETE or complete trusts the versioning state read before its transaction: racing the first PutBucketVersioning, it drops the bytes the key's new `null` version names",
+    // The race shows where requests interleave between their awaits: PostgreSQL's round trips.
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
   ...FAULT_MUTANTS,
-] as const satisfies readonly { name: string; breaks: string; description: string; env?: Record<string, string> }[];
+] as const satisfies readonly {
+  name: string;
+  breaks: string;
+  description: string;
+  env?: Record<string, string>;
+  needs?: readonly string[];
+}[];
 
 /**
  * Mutants only a load shows: each request alone is answered right, so every check passes; concurrent requests are

@@ -51,7 +51,9 @@ export async function putObject(
     await o.meta.put(t.bucket, row);
     if (old) o.data.drop(old.objectId);
   } else {
-    const old = await o.meta.put(t.bucket, row);
+    // The state read again inside the write's transaction: a first PutBucketVersioning may have come since.
+    const old = await o.meta.putUnversioned(t.bucket, row);
+    if (old === 'versioned') return putVersioned(reply, t, o, row);
     if (old) o.data.drop(old.objectId);
   }
   return reply.code(200).header('etag', `"${row.etag}"`).send();

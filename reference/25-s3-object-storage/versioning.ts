@@ -77,6 +77,8 @@ export async function readVersioned(
   t: Target,
   o: AppOptions,
   status: VersioningStatus | 'unversioned',
+  /** Told the bytes the version names, before they are read (read-again.ts reads again if they are gone). */
+  seen?: (objectId: string) => void,
 ): Promise<FastifyReply> {
   const versionId = versionIdOf(t);
   let v: VersionRow | undefined;
@@ -99,6 +101,7 @@ export async function readVersioned(
         ? new S3Error(404, 'NoSuchKey', 'The specified key does not exist.')
         : noSuchVersion();
   }
+  seen?.(v.objectId);
   if (v.isMarker) {
     const headers = {
       'x-amz-delete-marker': 'true',
@@ -132,7 +135,9 @@ export async function deleteVersioned(
     reply.header('x-amz-version-id', versionId);
     if (status === 'unversioned') {
       // The `null` version of a bucket never versioned is its object; any other id names nothing (204, as S3).
-      const old = versionId === 'null' ? await o.meta.delete(t.bucket, t.key) : undefined;
+      const old = versionId === 'null' ? await o.meta.deleteUnversioned(t.bucket, t.key) : undefined;
+      // Versioning set since the caller read the state: its `null` version is the object, deleted as a version.
+      if (old === 'versioned') return deleteVersioned(reply, t, o, await versionedStatus(t, o));
       if (old) o.data.drop(old.objectId);
       return reply.code(204).send();
     }

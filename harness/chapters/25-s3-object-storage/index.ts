@@ -16,10 +16,12 @@ import { killMidUpload } from './multipart-faults.ts';
 import { multipartJoinsInOrder } from './multipart-properties.ts';
 import { objectConformance } from './objects-conformance.ts';
 import { bytesRoundTrip, listingMatchesModel, overwritesAreWhole } from './properties.ts';
+import { readsRacingOverwrites } from './read-races.ts';
 import { readinessConformance } from './readiness-conformance.ts';
 import { sigv4Conformance } from './sigv4-conformance.ts';
 import { versioningConformance } from './versioning-conformance.ts';
 import { versionsMatchModel } from './versioning-properties.ts';
+import { versioningRacesWrites } from './versioning-races.ts';
 
 export const s3ObjectStorage: ChapterModule<CheckId> = {
   slug: '25-s3-object-storage',
@@ -40,6 +42,8 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
     'SOS-I3': overwritesAreWhole,
     'SOS-I4': multipartJoinsInOrder,
     'SOS-I5': versionsMatchModel,
+    'SOS-I6': readsRacingOverwrites,
+    'SOS-I7': versioningRacesWrites,
     'SOS-F1': killService,
     'SOS-F2': bitFlipDetected,
     'SOS-F3': killMidUpload,

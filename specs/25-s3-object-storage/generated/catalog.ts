@@ -15,6 +15,8 @@ export const checkIds = [
   "SOS-I3",
   "SOS-I4",
   "SOS-I5",
+  "SOS-I6",
+  "SOS-I7",
   "SOS-F1",
   "SOS-F2",
   "SOS-F3",
@@ -164,6 +166,29 @@ export const catalog = {
         "listObjectsV2",
         "getObject",
         "deleteObject"
+      ]
+    },
+    {
+      "id": "SOS-I6",
+      "kind": "property",
+      "title": "A GET (whole or ranged) or HEAD racing overwrites of its key answers one object entirely - the one acknowledged last before it was sent or one written while it was in flight - never an error, in a bucket never versioned, a Suspended one (each PUT replacing the `null` version) and an Enabled one whose writer deletes each replaced version by id",
+      "covers": [
+        "invariant:11",
+        "getObject",
+        "headObject",
+        "putObject"
+      ]
+    },
+    {
+      "id": "SOS-I7",
+      "kind": "property",
+      "title": "PUTs, DELETEs and multipart completes racing a bucket's first PutBucketVersioning (Enabled or Suspended) lose nothing - each key's versions are one of the two outcomes its write allows (landed before versioning, or after it), every version listed reads back byte for byte by its id, the key reads as its last write, and no request answers an error",
+      "covers": [
+        "invariant:12",
+        "putObject",
+        "deleteObject",
+        "createOrCompleteMultipartUpload",
+        "createBucket"
       ]
     },
     {
