@@ -32,6 +32,12 @@ export interface ClusterOptions {
   minInsyncNotPushed?: boolean;
   /** MUTANT position-counted-at-send: a follower counts as having the records the leader sends it. */
   positionAtSend?: boolean;
+  /** MUTANT new-leader-hw-from-log-end: a new leader's high watermark starts at its own log end. */
+  hwFromLogEnd?: boolean;
+  /** MUTANT isr-rejoin-on-fetch: a follower out of the ISR is named in sync again at its next fetch. */
+  rejoinOnFetch?: boolean;
+  /** MUTANT failover-isr-all-live: at a failover the controller names every live replica in sync. */
+  isrAllLiveAtFailover?: boolean;
   log: (message: string) => void;
 }
 

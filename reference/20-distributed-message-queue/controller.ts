@@ -94,7 +94,9 @@ export class Controller {
       const candidates = this.o.uncleanElection ? s.replicas : s.isr;
       const next = candidates.find((b) => b !== s.leader && !down.has(b));
       if (!next) continue; // no in-sync replica is up: the partition stays offline rather than lose records
-      partitions[key] = { ...s, leader: next, epoch: s.epoch + 1, isr: s.isr.filter((b) => !down.has(b)) };
+      // MUTANT failover-isr-all-live: the new epoch's ISR is every live replica, in sync or not.
+      const kept = (this.o.isrAllLiveAtFailover ? s.replicas : s.isr).filter((b) => !down.has(b));
+      partitions[key] = { ...s, leader: next, epoch: s.epoch + 1, isr: kept };
       if (!partitions[key].isr.includes(next)) partitions[key].isr.push(next);
       this.o.log(`controller: ${key} led by ${next} (epoch ${s.epoch + 1}); ${s.leader} is down`);
       changed = true;

@@ -97,6 +97,9 @@ await runServer({
             positionAtSend: mutant === 'position-counted-at-send', // MUTANT position-counted-at-send
             minInsyncNotPushed: mutant === 'min-insync-not-pushed', // MUTANT min-insync-not-pushed
             unconfirmedBatchForgotten: mutant === 'producer-state-recorded-at-ack', // MUTANT producer-state-recorded-at-ack
+            hwFromLogEnd: mutant === 'new-leader-hw-from-log-end', // MUTANT new-leader-hw-from-log-end
+            rejoinOnFetch: mutant === 'isr-rejoin-on-fetch', // MUTANT isr-rejoin-on-fetch
+            isrAllLiveAtFailover: mutant === 'failover-isr-all-live', // MUTANT failover-isr-all-live
             log,
           })
         : undefined;

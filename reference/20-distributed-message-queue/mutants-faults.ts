@@ -248,4 +248,26 @@ export const FAULT_MUTANTS = [
       "a replica's truncation cuts its active segment only: a restarted old leader keeps the part of its unreplicated tail in closed segments, beside the new leader's records at those offsets",
     manifest: CLUSTER_MANIFEST,
   },
+  // From the replication blind bugs still missed until MQ-F9 (a follower kept behind by a slow link, failovers).
+  {
+    name: 'new-leader-hw-from-log-end',
+    breaks: 'MQ-F9',
+    description:
+      "a new leader's high watermark starts at its own log end: records an in-sync follower lacks are served, and lost when that follower leads next",
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'failover-isr-all-live',
+    breaks: 'MQ-F9',
+    description:
+      'at a failover the controller names every live replica in sync: a follower that was behind is electable at the next failover',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'isr-rejoin-on-fetch',
+    breaks: 'MQ-F9',
+    description:
+      'a follower out of the ISR is named in sync again at its next fetch, caught up or not: it may be elected without the acknowledged records',
+    manifest: CLUSTER_MANIFEST,
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];

@@ -58,7 +58,10 @@ export class PartitionLeaders {
     // A new leader gives its followers the lag period to catch up before it counts them out of sync.
     for (const f of s.replicas.filter((b) => b !== this.o.self))
       followers.set(f, { position: 0, caughtUpAt: now, lastFetchLeaderEnd: 0, lastFetchAt: now });
-    const hw = lastHeardHw ?? (s.isr.length === 1 ? log.endOffset : 0);
+    // MUTANT new-leader-hw-from-log-end: the new leader's high watermark starts at its own log end.
+    const hw = this.o.hwFromLogEnd
+      ? Math.max(lastHeardHw ?? 0, log.endOffset)
+      : (lastHeardHw ?? (s.isr.length === 1 ? log.endOffset : 0));
     this.leading.set(key, { epoch: s.epoch, followers, highWatermark: hw, waiters: new Set(), isrChanging: false });
     this.advanceHw(key, topic, partition);
   }
@@ -87,7 +90,9 @@ export class PartitionLeaders {
       f.lastFetchLeaderEnd = end;
       f.lastFetchAt = now;
       this.advanceHw(key, q.topic, q.partition);
-      if (q.offset >= end && !this.isr(key).includes(q.broker)) void this.setIsr(key, q.topic, q.partition, 'grow');
+      // MUTANT isr-rejoin-on-fetch: a follower out of the ISR is named in sync again at its next fetch.
+      if ((q.offset >= end || this.o.rejoinOnFetch) && !this.isr(key).includes(q.broker))
+        void this.setIsr(key, q.topic, q.partition, 'grow');
     }
     if (q.offset === log.endOffset) await log.waitForAppend(q.maxWaitMs);
     const records = q.offset < log.endOffset ? log.read(q.offset, 1024 * 1024) : [];
@@ -191,7 +196,8 @@ export class PartitionLeaders {
       if (b === this.o.self) return true;
       const f = l.followers.get(b)!;
       const inNow = s.isr.includes(b);
-      return inNow ? now - f.caughtUpAt <= this.o.replicaLagMs : f.position >= log.endOffset;
+      if (inNow) return now - f.caughtUpAt <= this.o.replicaLagMs;
+      return f.position >= log.endOffset || (!!this.o.rejoinOnFetch && now - f.lastFetchAt <= this.o.replicaLagMs);
     });
     if (isr.join() === s.isr.join()) return;
     l.isrChanging = true;

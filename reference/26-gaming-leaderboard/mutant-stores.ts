@@ -196,6 +196,14 @@ class ReconnectGivingUpRedisBoard extends RedisBoard {
   }
 }
 
+/** MUTANT redis-resends-unanswered: commands in flight when the connection dropped are sent again (ioredis's default). */
+class ResendingRedisBoard extends RedisBoard {
+  constructor(url: string, prefix: string, tieBreak: TieBreak) {
+    super(url, prefix, undefined, tieBreak);
+    clientOf(this).options.autoResendUnfulfilledCommands = true;
+  }
+}
+
 /** MUTANT redis-command-unbounded: no command timeout, so a Redis that does not answer holds the request. */
 class UnboundedRedisBoard extends RedisBoard {
   constructor(url: string, prefix: string, tieBreak: TieBreak) {
@@ -248,6 +256,7 @@ export function redisBoardFor(
   if (mutant === 'rebuild-forgets-arrival') return new ArrivalForgettingRedisBoard(url, prefix, mutant, tieBreak);
   if (mutant === 'lost-board-read-unranked') return new LostUnrankedRedisBoard(url, prefix, mutant, tieBreak);
   if (mutant === 'redis-reconnect-gives-up') return new ReconnectGivingUpRedisBoard(url, prefix, tieBreak);
+  if (mutant === 'redis-resends-unanswered') return new ResendingRedisBoard(url, prefix, tieBreak);
   if (mutant === 'redis-command-unbounded') return new UnboundedRedisBoard(url, prefix, tieBreak);
   if (mutant === 'timeout-retried') return new TimeoutRetryingRedisBoard(url, prefix, mutant, tieBreak);
   return new RedisBoard(url, prefix, mutant, tieBreak); // the board's own switch: rank-read-apart

@@ -215,6 +215,12 @@ export const MUTANTS = [
     needs: ['SDGRADE_REDIS_URL'],
   },
   {
+    name: 'redis-resends-unanswered',
+    breaks: 'RGL-F3',
+    description:
+      "an update whose answer was on the wire when the link to Redis dropped is sent again on the new connection (ioredis's autoResendUnfulfilledCommands): it runs twice, and the player posted 1 point has 2",
+  },
+  {
     name: 'redis-reconnect-gives-up',
     breaks: 'RGL-F3',
     description:

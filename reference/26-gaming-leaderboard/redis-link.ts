@@ -16,6 +16,9 @@ export class RedisLink<R extends Redis = Redis> {
       enableOfflineQueue: true,
       commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (times) => Math.min(times * 50, 500),
+      // A command sent before the connection dropped may have run: sent again on the new connection, an update
+      // would count twice (ioredis resends by default). It fails instead (503: it ran at most once).
+      autoResendUnfulfilledCommands: false,
     }) as R;
   }
 

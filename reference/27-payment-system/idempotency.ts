@@ -2,7 +2,8 @@
 // INSERT that a unique key lets only one request win), runs, and stores its answer; the same key with the same body
 // gets that answer again; with another body, 409 idempotency_key_reused; while the first still runs, 409
 // idempotency_key_in_use (never a second execution). A failed execution releases the key, so a retry runs again;
-// a claim left by a crashed process is taken over after CLAIM_TIMEOUT_MS.
+// a claim this process could not release (the database away) is taken over by the next request with the key at
+// once; a claim left by a crashed process is taken over after CLAIM_TIMEOUT_MS.
 import { createHash } from 'node:crypto';
 import { ProblemError } from '../kit/problem.ts';
 import type { Db } from './db.ts';
@@ -34,6 +35,13 @@ export function fingerprintOf(scope: string, body: unknown): string {
 }
 
 export class IdempotencyKeys {
+  /**
+   * Keys this process claimed and could not release (the database was away when the request failed): no request of
+   * ours holds them any more, so the next request with one takes its claim over at once rather than answering 409
+   * idempotency_key_in_use until CLAIM_TIMEOUT_MS has passed.
+   */
+  private readonly leftBehind = new Set<string>();
+
   constructor(
     private readonly db: Db,
     private readonly mutant?: MutantName,
@@ -65,10 +73,18 @@ export class IdempotencyKeys {
         throw new ProblemError(row.status, refused.code, refused.detail);
       }
       if (row.state === 'done') return { status: row.status, body: JSON.parse(row.body), replayed: true };
-      const takenOver = await this.db.run(
-        "UPDATE idempotency_keys SET created_at = ? WHERE key = ? AND state = 'in_flight' AND created_at < ?",
-        [now, key, now - CLAIM_TIMEOUT_MS],
-      );
+      // Checked and cleared before any await: of two racing retries, one takes a left-behind claim over.
+      const ours = this.mutant !== 'key-locked-after-failure' && this.leftBehind.delete(key);
+      const takenOver = await this.db
+        .run("UPDATE idempotency_keys SET created_at = ? WHERE key = ? AND state = 'in_flight' AND created_at < ?", [
+          now,
+          key,
+          ours ? now + 1 : now - CLAIM_TIMEOUT_MS,
+        ])
+        .catch((error: unknown) => {
+          if (ours) this.leftBehind.add(key);
+          throw error;
+        });
       if (takenOver === 0) {
         throw new ProblemError(409, 'idempotency_key_in_use', 'a request with this Idempotency-Key is in progress', {
           headers: { 'retry-after': '1' },
@@ -89,15 +105,28 @@ export class IdempotencyKeys {
         throw error;
       }
       // MUTANT key-locked-after-failure: the claim is left to expire (CLAIM_TIMEOUT_MS), so a retry is in_use.
-      if (this.mutant !== 'key-locked-after-failure')
-        await this.db.run('DELETE FROM idempotency_keys WHERE key = ?', [key]).catch(() => undefined);
+      if (this.mutant !== 'key-locked-after-failure') await this.release(key);
       throw error;
     }
-    await this.db.run("UPDATE idempotency_keys SET state = 'done', status = ?, body = ? WHERE key = ?", [
-      answer.status,
-      JSON.stringify(answer.body),
-      key,
-    ]);
+    try {
+      await this.db.run("UPDATE idempotency_keys SET state = 'done', status = ?, body = ? WHERE key = ?", [
+        answer.status,
+        JSON.stringify(answer.body),
+        key,
+      ]);
+    } catch (error) {
+      // The answer could not be kept, so the client gets a 503 and retries: the key is released like any failed
+      // request's, and the retry runs again (every operation finds what an earlier run of it stored).
+      if (this.mutant !== 'key-locked-after-failure') await this.release(key);
+      throw error;
+    }
     return { ...answer, replayed: false };
+  }
+
+  private async release(key: string): Promise<void> {
+    await this.db.run('DELETE FROM idempotency_keys WHERE key = ?', [key]).catch(() => {
+      // MUTANT claim-stuck-while-db-away: a claim that could not be released is forgotten (it waits out the timeout).
+      if (this.mutant !== 'claim-stuck-while-db-away') this.leftBehind.add(key);
+    });
   }
 }

@@ -166,6 +166,12 @@ export const MUTANTS = [
     description: 'a PSP 5xx or timeout fails the payment order for good instead of retrying it',
   },
   {
+    name: 'claim-stuck-while-db-away',
+    breaks: 'PAY-F5',
+    description:
+      'a request that fails while PostgreSQL is away cannot release its Idempotency-Key, and nothing remembers that: once the database is back, the retry the 503 asked for is 409 idempotency_key_in_use for 30 s',
+  },
+  {
     name: 'key-locked-after-failure',
     breaks: 'PAY-F1',
     description:

@@ -4,11 +4,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gradeChapter } from '../../core/grade-chapter.ts';
 import { loadManifest } from '../../core/manifest.ts';
+import type { NetworkFaults } from '../../core/network-faults.ts';
 import { ProcessTarget } from '../../core/process-target.ts';
+import { startNetworkFaults } from '../../faults/network-faults-toxiproxy.ts';
 import { findK6 } from '../../tools/k6.ts';
+import { findToxiproxy } from '../../tools/toxiproxy.ts';
 import {
   describeMutants,
   expectMeasuredRatio,
@@ -25,7 +28,7 @@ import { distributedMessageQueue } from './index.ts';
 const CLUSTER = findVariant(distributedMessageQueue, 'cluster');
 const CLUSTER_MANIFEST = variantManifest(distributedMessageQueue, CLUSTER);
 /** The checks that need several brokers (skipped, with the reason, on the single-broker default). */
-const CLUSTER_CHECKS = ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7'];
+const CLUSTER_CHECKS = ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7', 'MQ-F9'];
 /** Checks graded on the single broker that the cluster is graded on too (through its 307s; MQ-F8 by a failover). */
 const ALSO_ON_CLUSTER = ['MQ-C11', 'MQ-F8'];
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-test-'));
@@ -39,11 +42,25 @@ const base = {
   onProgress: () => {},
 } as const;
 
+// The proxied links between the brokers (MQ-F9 slows one broker's).
+let network: NetworkFaults;
+beforeAll(async () => {
+  network = await startNetworkFaults((await findToxiproxy({ build: false })).path);
+});
+afterAll(async () => {
+  await network?.close();
+});
+
 describe('20-distributed-message-queue reference', () => {
   it(
     'passes every check by manifest, the faults included',
     async () => {
-      const r = await gradeByManifest({ ...base, target: { manifest: distributedMessageQueue.referenceManifest } });
+      // With the fault proxy too, so MQ-F9 is skipped for the broker count (its reason asserted below), not for it.
+      const r = await gradeByManifest({
+        ...base,
+        target: { manifest: distributedMessageQueue.referenceManifest },
+        network,
+      });
       expect(failures(r)).toEqual([]);
       // One broker: the replication checks need a cluster and say so; every other check passes.
       for (const id of CLUSTER_CHECKS) {
@@ -80,7 +97,7 @@ describe('20-distributed-message-queue reference', () => {
       expect([...(CLUSTER.completes ?? [])].sort()).toEqual([...CLUSTER_CHECKS].sort());
       expect(CLUSTER_MANIFEST).toMatch(/manifest\.cluster\.json$/);
       const only = [...CLUSTER_CHECKS, ...ALSO_ON_CLUSTER];
-      const r = await gradeByManifest({ ...base, target: { manifest: CLUSTER_MANIFEST }, only });
+      const r = await gradeByManifest({ ...base, target: { manifest: CLUSTER_MANIFEST }, only, network });
       expect(failures(r)).toEqual([]);
       expect(r.checks.map((c) => [c.id, c.status]).sort()).toEqual(only.map((id) => [id, 'pass']).sort());
       // MQ-F8's fault on a cluster is the failover of the partition's leader, not a restart of one broker.
@@ -100,6 +117,9 @@ describe('20-distributed-message-queue reference', () => {
       expect(f7.secondKill).toBe(true);
       // Its idempotent tail was retried on the old leader, the broker whose log cut it.
       expect(r.checks.find((c) => c.id === 'MQ-F7')!.evidence?.tailRetriedOnOldLeader).toBe(true);
+      // MQ-F9's slow link kept the first node out of the ISR: with the new leader stopped, it was not elected.
+      const f9 = r.checks.find((c) => c.id === 'MQ-F9')!.evidence?.isrWhenNewLeaderStopped as string[];
+      expect(f9).not.toContain('b1');
       expectValidResults(r);
     },
     timeLimit(240_000),

@@ -18,6 +18,7 @@ import { consumerDiesBeforeCommit, killBroker, tornSegmentTail } from './faults.
 import { fetchConformance } from './fetch-conformance.ts';
 import { groupConformance } from './group-conformance.ts';
 import { idempotentAcrossFaults, idempotentProduce } from './idempotent-produce.ts';
+import { isrRaces } from './isr-races.ts';
 import { clusterLeadership } from './leadership.ts';
 import { loadMessageQueue } from './load.ts';
 import { offsetConformance } from './offset-conformance.ts';
@@ -58,10 +59,11 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     'MQ-F4': acksAllWaitsForIsr,
     'MQ-F5': leaderFailover,
     'MQ-F7': failoverChain,
+    'MQ-F9': isrRaces,
   },
   mutants: MUTANTS,
   // Three brokers (manifest.cluster.json): replication, acks=all and failover need a cluster, so the single-broker
-  // default skips MQ-C8, MQ-F4, MQ-F5 and MQ-F7 and the main job grades them here. `sdgrade test 20 --variant cluster`
+  // default skips MQ-C8, MQ-F4, MQ-F5, MQ-F7 and MQ-F9 and the main job grades them here. `sdgrade test 20 --variant cluster`
   // grades the cluster whole; blind bugs and `mutate` name it as any variant.
   variants: [
     {
@@ -69,7 +71,7 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
       description: 'three brokers (manifest.cluster.json), every partition replicated three times',
       env: {},
       manifest: 'manifest.cluster.json',
-      completes: ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7'],
+      completes: ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7', 'MQ-F9'],
       // Graded whole (`test 20 --variant cluster`), these failed on the unmodified cluster: they talk to the first
       // broker only and do not follow its 307 not_leader redirect to a partition's leader. Not a property of the
       // cluster: a gap of these checks (README, "Not yet"); each is graded on the single broker.

@@ -11,6 +11,7 @@
 //      an operation that rebuilds and retries must give up (503) instead of rebuilding for ever;
 //   4. empties Redis while it refuses writes (out of memory, rebuild-refused.ts): the rebuild fails (503), and once
 //      Redis takes writes again a failed rebuild must not stick: the board is rebuilt;
+//   5. drops the link for an instant while updates' answers are on the wire (link-blip.ts): none may run twice;
 // and after each, the board answers as brute force over the updates acknowledged before the fault.
 import { Redis } from 'ioredis';
 import type { CheckContext } from '../../core/check-context.ts';
@@ -32,6 +33,7 @@ import {
   type UserScore,
   uniqueUser,
 } from './api.ts';
+import { blipWithAnswersInFlight } from './link-blip.ts';
 import { withRebuildRefused } from './rebuild-refused.ts';
 
 /** An answer within this while the store is away (scaled by SDGRADE_TIME_SCALE): 503, not a hang. */
@@ -73,7 +75,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       await expectMonthEquals(ctx, api, month, model, 'before the faults');
 
       // 1. The link cut, for at least LINK_CUT_MS.
-      ctx.log(`1/4: the link to Redis cut for ${LINK_CUT_MS} ms`);
+      ctx.log(`1/5: the link to Redis cut for ${LINK_CUT_MS} ms`);
       await proxy.setEnabled(false);
       try {
         const cut = Date.now();
@@ -84,7 +86,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       }
       await expectBack(ctx, api, month, model, `after the link to Redis was restored (cut ${LINK_CUT_MS} ms)`);
 
-      ctx.log("2/4: Redis's answers held back");
+      ctx.log("2/5: Redis's answers held back");
       // 2. The link stalled: the connection stays open, Redis's answers are held back past the answer bound (a latency
       // toxic, so that they arrive in order once it is removed, as a network that recovers delivers them).
       await withToxic(
@@ -99,7 +101,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       await expectCountedAtMostOnce(ctx, api, scratch, away.newcomers);
 
       // 3. Redis emptied again after every rebuild.
-      ctx.log(`3/4: Redis emptied every ${FLUSH_EVERY_MS} ms, its answers ${LINK_MS} ms late`);
+      ctx.log(`3/5: Redis emptied every ${FLUSH_EVERY_MS} ms, its answers ${LINK_MS} ms late`);
       const flusher = new Redis({ host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: 1, lazyConnect: true });
       flusher.on('error', () => {});
       await flusher.connect();
@@ -133,7 +135,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       await expectBack(ctx, api, month, model, 'after Redis kept its board again');
 
       // 4. The board lost while Redis refuses writes (out of memory): the rebuild fails, and must be tried again.
-      ctx.log('4/4: the board lost while Redis refuses writes (out of memory)');
+      ctx.log('4/5: the board lost while Redis refuses writes (out of memory)');
       await withRebuildRefused(
         ctx,
         redis.port,
@@ -155,6 +157,18 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       ctx.expect(b.score === want, `after the faults: ${user} answered total ${b.score}, not ${want}`, x);
       await expectMonthEquals(ctx, api, month, model, 'after one more update');
       await expectCountedAtMostOnce(ctx, api, scratch, away.newcomers);
+
+      // 5. The link dropped for an instant while updates' answers were on the wire (link-blip.ts).
+      ctx.log("5/5: the link to Redis dropped for an instant with updates' answers on the wire");
+      const probe = new Redis({ host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: 1, lazyConnect: true });
+      probe.on('error', () => {});
+      await probe.connect();
+      try {
+        await blipWithAnswersInFlight(ctx, proxy, probe, api);
+      } finally {
+        probe.disconnect();
+      }
+      await expectMonthEquals(ctx, api, month, model, 'after the link to Redis dropped for an instant');
     } finally {
       await proxy.remove().catch(() => undefined);
     }

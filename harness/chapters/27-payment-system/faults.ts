@@ -18,6 +18,7 @@ import {
   waitExecuting,
   waitFinal,
 } from './flow.ts';
+import { outageWhileRegistering } from './outage-mid-create.ts';
 import { deliverWhileDown, expectAppliedOnceBack, heldRegistrationEvent } from './outage-webhook.ts';
 import { DECLINED_CARD } from './psp-fake.ts';
 import { expectRetrySchedule, retrySlack } from './retry-schedule.ts';
@@ -344,5 +345,6 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
   ctx.evidence.statusesWhileDown = statuses;
   await expectAppliedOnceBack(ctx, third, api, held, webhook);
   await expectSettledOnce(ctx, third.psp, orderIds([...events, ...during, held.checkout]), 30_000, asked);
+  await outageWhileRegistering(ctx, third, api, db);
   await payOnAndReverify(ctx, third.psp, asked, 'f5');
 }

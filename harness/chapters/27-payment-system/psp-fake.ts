@@ -97,6 +97,8 @@ export class PspFake {
   registrationLookupsDown = false;
   /** Registrations whose lookups answer 503 (as registrationLookupsDown does for all): the webhook is their only word. */
   readonly hiddenRegistrations = new Set<string>();
+  /** One shot: awaited when the next registration request arrives, before it is answered (a fault placed then). */
+  beforeNextRegistration: (() => Promise<void>) | null = null;
   private lose = 0;
   lostAnswers = 0;
   /** Faults aimed at charges (PAY-F1): each payment order's charge requests get these in turn, then go through. */
@@ -251,7 +253,10 @@ export class PspFake {
     return json(answer.status, answer.body);
   }
 
-  private register(request: FakeRequest): Promise<FakeAnswer> {
+  private async register(request: FakeRequest): Promise<FakeAnswer> {
+    const before = this.beforeNextRegistration;
+    this.beforeNextRegistration = null;
+    if (before) await before();
     return this.idempotent(
       'registration',
       request,

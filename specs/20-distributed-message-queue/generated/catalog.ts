@@ -25,7 +25,8 @@ export const checkIds = [
   "MQ-C8",
   "MQ-F4",
   "MQ-F5",
-  "MQ-F7"
+  "MQ-F7",
+  "MQ-F9"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -293,6 +294,18 @@ export const catalog = {
       ],
       "needs": [
         "process-control"
+      ]
+    },
+    {
+      "id": "MQ-F9",
+      "kind": "fault",
+      "title": "One replica (the first node) is kept behind by a slow link while it stays up, then failovers decide the ISR races - a new leader elected while that replica is in the ISR without an acks=1 tail serves none of the tail (its high watermark is the one it heard, not its log end), so when the new leader stops and the behind replica is elected every message fetched before is there; a replica out of the ISR is not named in sync by the election of another leader nor by a fetch before it has caught up, so when the new leader stops it is not elected, and every message acknowledged with acks=all is there",
+      "covers": [
+        "fault:9"
+      ],
+      "needs": [
+        "process-control",
+        "network-faults"
       ]
     }
   ],

@@ -173,7 +173,7 @@ export const catalog = {
     {
       "id": "RGL-F3",
       "kind": "fault",
-      "title": "The board's Redis kept away - with the link to it cut (5 s), with the link stalled (answers held back, the connection open), with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command), and with Redis emptied while it refuses writes (out of memory, so the rebuild fails) - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back (takes writes again) the board equals brute force over the acknowledged updates (a failed rebuild is tried again) and an update answered 503 counts at most once",
+      "title": "The board's Redis kept away - with the link to it cut (5 s), with the link stalled (answers held back, the connection open), with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command), with Redis emptied while it refuses writes (out of memory, so the rebuild fails), and with the link dropped for an instant while updates' answers are on the wire - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back (takes writes again) the board equals brute force over the acknowledged updates (a failed rebuild is tried again) and an update answered 503 counts at most once (one answered 200 exactly once)",
       "covers": [
         "fault:3",
         "invariant:9"
