@@ -20,6 +20,8 @@ export interface SegmentOptions {
   openNewestOnly?: boolean;
   /** Go on to the next segment when maxBytes ended a read inside one (only for the fetch-skips-segment-rest mutant). */
   skipSegmentRest?: boolean;
+  /** MUTANT fetch-budget-reset-per-segment: a read answers the first record of every segment it reaches whole. */
+  firstOfEverySegment?: boolean;
   /** Leave the tag index empty on open (only for the tag-index-not-rebuilt mutant). */
   skipTagIndexOnOpen?: boolean;
   /** Write records without their tags, keeping them only in the index (only for the tags-not-in-record mutant). */
@@ -157,7 +159,8 @@ export class LogSegment {
     const first = offset - this.baseOffset;
     if (first < 0 || first >= this.positions.length) return [];
     const start = this.positions[first]!;
-    if (!atLeastOne && this.endOf(first) - start > maxBytes) return [];
+    // MUTANT fetch-budget-reset-per-segment: atLeastOne taken as true (a read's later segments answer their first).
+    if (!atLeastOne && !this.options.firstOfEverySegment && this.endOf(first) - start > maxBytes) return [];
     let last = first;
     while (last + 1 < this.positions.length && this.endOf(last + 1) - start <= maxBytes) last++;
     const end = this.endOf(last);

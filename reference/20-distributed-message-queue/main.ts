@@ -8,7 +8,7 @@ import { parsePeers } from '../kit/peers.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { Cluster } from './cluster.ts';
-import { DelayStore } from './delay-store.ts';
+import { DelayStore, type DelayTarget } from './delay-store.ts';
 import { type CoordinatorMutant, GroupCoordinator } from './group-coordinator.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
 import { ProducerState } from './producer-state.ts';
@@ -51,6 +51,7 @@ await runServer({
         dropPendingAtRoll: mutant === 'roll-drops-pending-batch', // MUTANT roll-drops-pending-batch
         openNewestOnly: mutant === 'restart-opens-newest-segment', // MUTANT restart-opens-newest-segment
         skipSegmentRest: mutant === 'fetch-skips-segment-rest', // MUTANT fetch-skips-segment-rest
+        firstOfEverySegment: mutant === 'fetch-budget-reset-per-segment', // MUTANT fetch-budget-reset-per-segment
         skipTagIndexOnOpen: mutant === 'tag-index-not-rebuilt', // MUTANT tag-index-not-rebuilt
         tagsOutOfRecord: mutant === 'tags-not-in-record', // MUTANT tags-not-in-record
         keepTagsAtRoll: mutant === 'roll-keeps-batch-tags', // MUTANT roll-keeps-batch-tags
@@ -105,7 +106,7 @@ await runServer({
     // Delayed messages are kept by the embedded broker only: a cluster does not replicate them yet (422).
     const delays = cluster
       ? undefined
-      : new DelayStore(join(config.dataDir, 'delayed.jsonl'), delayTargetOf(topics), {
+      : new DelayStore(join(config.dataDir, 'delayed.jsonl'), delayTarget(topics, mutant), {
           forgetOnRestart: mutant === 'delays-lost-on-restart', // MUTANT delays-lost-on-restart
           ignoreMovedNotes: mutant === 'delayed-twice-after-restart', // MUTANT delayed-twice-after-restart
           keepArmedTimer: mutant === 'delay-timer-not-rearmed', // MUTANT delay-timer-not-rearmed
@@ -154,3 +155,17 @@ await runServer({
     };
   },
 });
+
+/**
+ * The partitions as the delay store sees them. MUTANT delayed-again-after-retention: a noted append whose record
+ * retention has removed since is taken for one that never happened (appended again at the restart).
+ */
+function delayTarget(topics: TopicRegistry, mutant: MutantName | undefined): DelayTarget {
+  const target = delayTargetOf(topics);
+  if (mutant !== 'delayed-again-after-retention') return target;
+  return {
+    ...target,
+    holds: (topic, partition, offset, m) =>
+      offset >= (topics.get(topic)?.logs[partition]?.logStartOffset ?? 0) && target.holds(topic, partition, offset, m),
+  };
+}

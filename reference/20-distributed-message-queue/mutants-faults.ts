@@ -68,6 +68,12 @@ export const FAULT_MUTANTS = [
       'the notes of delayed messages already appended are ignored at start: a restart appends them all again',
   },
   {
+    name: 'delayed-again-after-retention',
+    breaks: 'MQ-F6',
+    description:
+      'a delayed message appended and then removed by retention is taken at the restart for one never appended: delivered again',
+  },
+  {
     name: 'delayed-key-ignored',
     breaks: 'MQ-F6',
     description: "a keyed delayed message is kept for partition 0, not its key's (the answer names the key's)",

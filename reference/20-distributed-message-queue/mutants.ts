@@ -24,9 +24,21 @@ export const MUTANTS = [
     description: 'a batch with an unknown partition appends the messages before it, then answers 422',
   },
   {
+    name: 'lone-surrogate-kept',
+    breaks: 'MQ-C3',
+    description:
+      'a key or value with a lone UTF-16 surrogate is taken, not refused 400: it reads back with U+FFFD in its place',
+  },
+  {
     name: 'long-poll-ignored',
     breaks: 'MQ-C4',
     description: 'fetch answers an empty batch at once whatever maxWait says (no long polling)',
+  },
+  {
+    name: 'fetch-budget-reset-per-segment',
+    breaks: 'MQ-C4',
+    description:
+      "a fetch that reaches the next segment answers that segment's first message whatever maxBytes has left (beyond the batch's first)",
   },
   {
     name: 'leave-without-rebalance',

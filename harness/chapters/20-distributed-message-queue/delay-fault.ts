@@ -1,10 +1,12 @@
 // MQ-F6: kill -9 of the broker with acknowledged delayed messages pending, some due during the outage and some
 // after it, and others already appended before the kill. After the restart each is appended exactly once (none
-// lost, none twice), none before its time on the harness's clock, with its key and tags (delayed.ts's model). Then
-// a second kill: messages all due at the restart are appended in deliverAt order, ties in produce order.
+// lost, none twice), none before its time on the harness's clock, with its key and tags (delayed.ts's model), and
+// one appended and then removed by retention before the kill is not appended again (delay-retention.ts). Then a
+// second kill: messages all due at the restart are appended in deliverAt order, ties in produce order.
 import type { CheckContext } from '../../core/check-context.ts';
 import { type Acked, freshTopic, mqApi, partitionOfKey } from './api.ts';
 import { delayedOrderAfterRestart } from './delay-order.ts';
+import { delayedRemovedByRetention, notAppendedAgain } from './delay-retention.ts';
 import { expectDelayedLog, produceWithDelays, type SentDelayed, watchDelayed } from './delayed.ts';
 
 const P = 2;
@@ -12,6 +14,7 @@ const P = 2;
 export async function killWithDelaysPending(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
   const api = mqApi(ctx);
+  const removed = await delayedRemovedByRetention(ctx, api);
   const topic = await freshTopic(ctx, api, P, {}, 'f6');
   const acked: Acked[] = [];
   const delayed: SentDelayed[] = [];
@@ -69,6 +72,7 @@ export async function killWithDelaysPending(ctx: CheckContext): Promise<void> {
   // Once (the ones appended before the kill too): a while later nothing more was appended.
   await ctx.sleep(1000);
   for (let p = 0; p < P; p++) await expectDelayedLog(ctx, api, topic, p, acked, delayed, 'a second later');
+  await notAppendedAgain(ctx, api, removed);
   ctx.evidence.delayedBeforeKill = early.delayed.length;
   ctx.evidence.pendingAtKill = pendingAtKill;
   // A second kill: several due at once at the restart go in deliverAt order (delay-order.ts).

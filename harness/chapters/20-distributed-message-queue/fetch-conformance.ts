@@ -1,7 +1,7 @@
 // MQ-C4: fetching from an offset with every field, maxBytes, long polling (woken by acks all and acks 1) and the
 // documented errors. Each response is also validated against the spec by ctx.http.
 import type { CheckContext } from '../../core/check-context.ts';
-import { digestOf, type FetchResult, freshTopic, mqApi, okBody, produceAcked, uniqueName } from './api.ts';
+import { digestOf, type FetchResult, freshTopic, type MqApi, mqApi, okBody, produceAcked, uniqueName } from './api.ts';
 
 export async function fetchConformance(ctx: CheckContext): Promise<void> {
   const api = mqApi(ctx);
@@ -59,6 +59,7 @@ export async function fetchConformance(ctx: CheckContext): Promise<void> {
     some.messages.length >= 1 && (some.messages.length === 1 || bytes <= 2500),
     `maxBytes 2500 answered ${some.messages.length} messages of ${bytes} bytes`,
   );
+  ctx.evidence.boundedAcrossSegments = await maxBytesAcrossSegments(ctx, api);
 
   // Long polling. At the end offset with maxWait, an empty answer comes only after maxWait ...
   const waited = await api.fetch(topic, 0, { offset: 5, maxWait: 400 });
@@ -110,4 +111,38 @@ export async function fetchConformance(ctx: CheckContext): Promise<void> {
     const bad = await ctx.http.send({ method: 'GET', path: base + q, validRequest: false });
     ctx.expectStatus(bad, 400, 'invalid_request');
   }
+}
+
+/**
+ * maxBytes also bounds a batch that goes on into the next segment: 300-byte values in 1 KiB segments (three a
+ * segment), fetched from every offset with maxBytes 400 and 700. A batch from a segment's last message has little of
+ * its budget left for the next segment's first, which must not be answered beyond it (only a batch's first is).
+ */
+async function maxBytesAcrossSegments(ctx: CheckContext, api: MqApi): Promise<number> {
+  const topic = await freshTopic(ctx, api, 1, { segmentBytes: 1024 }, 'c4-seg');
+  const acked = await produceAcked(
+    ctx,
+    api,
+    topic,
+    Array.from({ length: 12 }, (_, i) => ({ partition: 0, value: `${i}`.padEnd(300, '.') })),
+  );
+  let fetches = 0;
+  for (const maxBytes of [400, 700])
+    for (let from = 0; from < acked.length; from++) {
+      const x = await api.fetch(topic, 0, { offset: from, maxBytes });
+      const got = okBody<FetchResult>(ctx, x, 200, `fetching ${topic}/0 from ${from}`).messages;
+      const bytes = got.reduce((s, m) => s + m.size, 0);
+      ctx.expect(
+        got.length >= 1 && (got.length === 1 || bytes <= maxBytes),
+        `${topic}/0 (1 KiB segments) from ${from} with maxBytes ${maxBytes}: answered offsets [${got.map((m) => m.offset)}], ${bytes} value bytes: beyond its first message a batch stays within maxBytes`,
+        x,
+      );
+      ctx.expect(
+        got.every((m, k) => m.offset === from + k && m.value === acked[from + k]?.value),
+        `${topic}/0 from ${from} with maxBytes ${maxBytes}: answered offsets [${got.map((m) => m.offset)}], not the acknowledged messages from ${from} on`,
+        x,
+      );
+      fetches++;
+    }
+  return fetches;
 }

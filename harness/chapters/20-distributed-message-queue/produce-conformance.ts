@@ -91,6 +91,9 @@ export async function produceConformance(ctx: CheckContext): Promise<void> {
     { messages: [{ value: 'x', key: 'k'.repeat(1025) }] },
     { messages: [{ value: 'x', headers: {} }] },
     { messages: [{ value: 'x' }], extra: 1 },
+    // Not text: a lone UTF-16 surrogate (JSON can escape one; it has no UTF-8 form, so it could not read back).
+    { messages: [{ value: 'half \ud83d of an emoji' }] },
+    { messages: [{ key: '\ude00', value: 'x' }] },
   ]) {
     const x = await ctx.http.send({ method: 'POST', path, json: body, validRequest: false });
     ctx.expectStatus(x, 400, 'invalid_request');

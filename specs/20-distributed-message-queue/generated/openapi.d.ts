@@ -348,12 +348,12 @@ export interface components {
              * @example 1800000
              */
             delayMs?: number;
-            /** @description Chooses the partition by its hash when `partition` is absent; need not be unique. */
+            /** @description Chooses the partition by its hash when `partition` is absent; need not be unique. Text, as `value` is: a lone UTF-16 surrogate is refused (400 `invalid_request`). */
             key?: string | null;
             /** @description An explicit partition; wins over the key. */
             partition?: components["schemas"]["PartitionNumber"];
             tags?: components["schemas"]["Tags"];
-            /** @description The payload, text (the book's messages are text of a few KB), at most 65,536 characters. */
+            /** @description The payload, text (the book's messages are text of a few KB), at most 65,536 characters. A lone UTF-16 surrogate (a `\uD800`-`\uDFFF` escape not in a pair) is not text, having no UTF-8 form: the batch is refused (400 `invalid_request`), never stored with a replacement character. */
             value: string;
         };
         /** @description The problem of an idempotent batch out of order (409), with the sequence its producer's next batch to the partition must start at: 0 for a producer new to it, else the last batch's `sequence` + its length. */
