@@ -60,6 +60,8 @@ export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres' as const;
   /** The connection whose appends failed, ended once a new one is open (its backend terminated first). */
   private lostPid: number | null = null;
+  /** MUTANT pg-reopened-without-error-listener: the connection reopened after a loss has no 'error' listener. */
+  readonly faults: { reopenWithoutErrorListener?: boolean } = {};
   private constructor(
     private client: pg.Client,
     readonly schema: string,
@@ -143,6 +145,7 @@ export class PostgresEventStore implements EventStore {
       client.end().catch(() => {});
       throw error;
     }
+    if (this.faults.reopenWithoutErrorListener) client.removeAllListeners('error'); // MUTANT
     this.lostPid = null;
     this.client = client;
   }

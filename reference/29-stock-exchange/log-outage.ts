@@ -23,6 +23,8 @@ export interface OutageHost {
 export interface OutageFaults {
   /** MUTANT log-loss-keeps-state: a failed append answers 503, but the exchange keeps the unstored events. */
   keepStateOnLoss?: boolean;
+  /** MUTANT log-outage-rewrites-in-doubt: the events in doubt the store does not hold are written once it is back. */
+  rewriteInDoubt?: boolean;
 }
 
 export function logUnavailable(detail: string): ProblemError {
@@ -103,6 +105,12 @@ export class GuardedStore implements EventStore {
           this.warn(
             `the store holds ${found.length} events after ${this.lastStored}, not a prefix of the ones in doubt`,
           );
+        // MUTANT log-outage-rewrites-in-doubt: what the store does not hold is written now (answered 503 before).
+        if (this.faults.rewriteInDoubt) {
+          const missing = inDoubt.filter((e) => e.sequenceId > (found.at(-1)?.sequenceId ?? this.lastStored!));
+          if (missing.length) await this.inner.append(missing);
+          found.push(...missing);
+        }
         if (!this.faults.keepStateOnLoss) this.host!.adopt(found);
         if (found.length) this.lastStored = found.at(-1)!.sequenceId;
         this.warn(`event store back: ${found.length} of ${inDoubt.length} events in doubt were stored`);

@@ -49,6 +49,9 @@ await runServer({
     const store: EventStore = config.databaseUrl
       ? await PostgresEventStore.connect(config.databaseUrl, config.dataDir, (m) => console.error(m))
       : new FileEventStore(config.dataDir);
+    // MUTANT pg-reopened-without-error-listener: the next loss of PostgreSQL after a reconnect ends the process.
+    if (store instanceof PostgresEventStore)
+      store.faults.reopenWithoutErrorListener = mutant === 'pg-reopened-without-error-listener';
     readiness.dependencies = () => ({ database: store.kind === 'postgres' ? 'up' : 'embedded' });
     const exchange = await Exchange.open(
       store,
@@ -86,6 +89,7 @@ await runServer({
         closeFirst: mutant === 'candle-close-first',
         wrapOffByOne: mutant === 'ring-wrap-off-by-one',
         keepStateOnLoss: mutant === 'log-loss-keeps-state',
+        rewriteInDoubt: mutant === 'log-outage-rewrites-in-doubt',
         fillOverflowUnchecked: mutant === 'fill-overflow-unchecked',
       },
       (m) => console.error(m),

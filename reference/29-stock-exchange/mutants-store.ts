@@ -8,6 +8,20 @@ export const STORE_MUTANTS = [
     needs: ['SDGRADE_DATABASE_URL'],
   },
   {
+    name: 'log-outage-rewrites-in-doubt',
+    breaks: 'SE-F4',
+    description:
+      'once a lost event store answers again, the events in doubt it does not hold are written and applied: an order answered 503 whose write never reached the log is placed after all (blind bug)',
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
+  {
+    name: 'pg-reopened-without-error-listener',
+    breaks: 'SE-F4',
+    description:
+      "the connection reopened after an outage has no 'error' listener: the next loss of PostgreSQL ends the process instead of answering 503 (blind bug)",
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
+  {
     name: 'fill-overflow-unchecked',
     breaks: 'SE-C6',
     description:

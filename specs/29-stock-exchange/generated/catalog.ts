@@ -22,7 +22,8 @@ export const checkIds = [
   "SE-I12",
   "SE-F1",
   "SE-F2",
-  "SE-F3"
+  "SE-F3",
+  "SE-F4"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -248,6 +249,18 @@ export const catalog = {
       "title": "PostgreSQL (the event store) crashes under trading and comes back - every write answered meanwhile is acknowledged or 503 unavailable with a problem body and Retry-After (never a 500 or a hang; reads answer 200), writes answer 503 while it is down, trading resumes within 10 s of its return; every order and cancel acknowledged is in the log as answered, which has no gap, an order answered 503 is either absent (its retry with the same clientOrderId placed anew, 201) or in the log (the retry 200 with it); a subscriber's stream through the outage has no gap and ends at the REST book; then kill -9 and a restart read back every order, account, execution, the book, the candles and the log byte for byte, and a new subscriber gets the snapshot, top and day's candle the log implies",
       "covers": [
         "fault:3"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
+      ]
+    },
+    {
+      "id": "SE-F4",
+      "kind": "fault",
+      "title": "The event store's connection is lost at a write, twice in one process's life (a PostgreSQL-protocol proxy drops the write, so the log never received it, and resets the connection) - that order, a deposit and a cancel are 503 unavailable with Retry-After, reads answer 200, trading resumes on its own after each loss, and nothing answered 503 is ever applied or logged (the lost order's retry with its clientOrderId is 201, the account and the resting order unchanged, the log gapless)",
+      "covers": [
+        "fault:4"
       ],
       "needs": [
         "process-control",
