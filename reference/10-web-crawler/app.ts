@@ -63,6 +63,8 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
         })
       : p;
 
+  /** The listing-kept-when-stopped mutant's: listPages answers of jobs not running, by job, after and limit. */
+  const keptListings = new Map<string, unknown>();
   const jobOr404 = (id: string): CrawlJob => {
     const j = jobs.get(id);
     if (!j) throw new ProblemError(404, 'crawl_not_found', `no crawl ${id}`);
@@ -197,10 +199,16 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
       async listPages(request, reply) {
         const { crawlId } = request.params as { crawlId: string };
         const q = request.query as { after?: number; limit?: number };
-        jobOr404(crawlId);
+        const job = jobOr404(crawlId);
         // MUTANT limit-ignored: every page at once.
         const limit = mutant === 'limit-ignored' ? 1_000_000_000 : (q.limit ?? 500);
+        // MUTANT listing-kept-when-stopped: a job not running is taken to record no more pages, so its listings are
+        // kept and served again, after a resume too.
+        const key = `${crawlId} ${q.after ?? 0} ${limit}`;
+        const keeps = mutant === 'listing-kept-when-stopped' && job.row.state !== 'running';
+        if (keeps && keptListings.has(key)) return reply.code(200).send(keptListings.get(key));
         const r = await fromStore(store.pages(crawlId, q.after ?? 0, limit));
+        if (keeps) keptListings.set(key, r);
         return reply.code(200).send(mutant === 'limit-ignored' ? { ...r, next: null } : r);
       },
     },

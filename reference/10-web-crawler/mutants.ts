@@ -318,6 +318,12 @@ export const MUTANTS = [
     description:
       "PostgreSQL only: a transaction's BEGIN, statements and COMMIT each go through the pool on whichever connection is free, so with many reads in flight a fetch's record splits over connections (rows seen, then gone; a job that never ends done)",
   },
+  {
+    name: 'listing-kept-when-stopped',
+    breaks: 'WC-I8',
+    description:
+      'listPages answers of a job that is not running are kept and served again, so once a stopped job is resumed the same listing still answers the pages of the stop (blind bug stopped-listing-kept)',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

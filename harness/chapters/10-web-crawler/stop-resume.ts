@@ -1,6 +1,7 @@
 // WC-C3, WC-I8: stop and resume by API. C3 walks the job's state machine and its refusals; I8 stops a crawl of the
 // generated web mid-way and reads the web's log: nothing requested from the stop's answer on, and the resumed job
-// fetches each URL at most once over both runs and covers the whole reachable web.
+// fetches each URL at most once over both runs and covers the whole reachable web, and its listing (the same
+// requests as at the stop) then holds every page the web served it.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -134,6 +135,16 @@ export async function stopThenResume(ctx: CheckContext): Promise<void> {
     ctx.expect(
       missing.length === 0,
       `stopped and resumed, ${missing.length} reachable pages were never fetched: ${missing.slice(0, 5).join(', ')}`,
+    );
+    // A stopped job's listing is not final: the same listing requests, made again once the resumed job is done, list
+    // every page the web served it over both runs (read from the web's log, not the crawler's account), once each.
+    const listedDone = await listAllPages(ctx, job.id);
+    const listedKeys = new Set(listedDone.map((p) => `${new URL(p.url).hostname}${new URL(p.url).pathname}`));
+    const unlisted = [...count.keys()].filter((u) => !listedKeys.has(u));
+    ctx.evidence['listedDone'] = listedDone.length;
+    ctx.expect(
+      unlisted.length === 0 && listedDone.length === count.size,
+      `stopped (${atStop} pages listed) and resumed, the done job lists ${listedDone.length} pages for the ${count.size} URLs the web served it, ${unlisted.length} of them missing: ${unlisted.slice(0, 5).join(', ')}`,
     );
   } finally {
     await web.close();

@@ -131,7 +131,7 @@ export const catalog = {
     {
       "id": "WC-I8",
       "kind": "property",
-      "title": "A stopped job sends the web no request from the stop's answer on and its progress stands still; resumed, it ends done having fetched each URL at most once over both runs and every reachable allowed page",
+      "title": "A stopped job sends the web no request from the stop's answer on and its progress stands still; resumed, it ends done having fetched each URL at most once over both runs and every reachable allowed page, and its listing (the same requests as while stopped) then holds every page the web served it, once each",
       "covers": [
         "invariant:8",
         "stopCrawl",
@@ -195,7 +195,7 @@ export const catalog = {
     {
       "id": "WC-F4",
       "kind": "fault",
-      "title": "A job read by many clients at once all along its crawl (32 listPages in flight), killed (kill -9) mid-crawl and again once done - a page a finished listing held is in every later listing, across both restarts, and the job ends done listing exactly the reachable pages once each, progress counting them",
+      "title": "A job read by many clients at once all along its crawl (32 listPages in flight), killed (kill -9) mid-crawl and again once done - a page a finished listing held is in every later listing, across both restarts, the content of a listed page is served right after the listing, and the job ends done listing exactly the reachable pages once each, progress counting them, each content served as the bytes the web sent",
       "covers": [
         "fault:4"
       ],
