@@ -6,7 +6,8 @@
 // - enableOfflineQueue false and a short commandTimeout: while Redis is away a read costs at most that, then a
 //   breaker skips Redis for a second and the reads go to the database.
 // - The change stream keeps what Redis refused and applies it once Redis is back (cache.ts).
-// - At start the namespace is emptied: changes a crashed predecessor had not applied yet went with it.
+// - At start the namespace is emptied: changes a crashed predecessor had not applied yet went with it. Until it is
+//   (Redis away at start, or the emptying failed), Redis is not used: reads go to the database, changes wait.
 import { Redis } from 'ioredis';
 import type { DependencyState } from '../kit/health.ts';
 import { type CachedNight, ChangeStream, cacheKey, type InventoryCache, type InventoryChange } from './cache.ts';
@@ -51,6 +52,8 @@ export interface RedisInventoryCacheOptions {
   stallAfterFlush?: boolean;
   /** MUTANT redis-namespace-kept: the namespace is not emptied at start (a predecessor's entries stay). */
   keepNamespace?: boolean;
+  /** MUTANT namespace-emptied-only-at-start: a Redis away at start is used as it is found once it is back. */
+  emptyOnlyAtStart?: boolean;
 }
 
 export class RedisInventoryCache implements InventoryCache {
@@ -61,8 +64,12 @@ export class RedisInventoryCache implements InventoryCache {
   private readonly stream: ChangeStream;
   private skipUntil = 0;
   private down = false;
+  /** Whether this process has emptied its namespace (a predecessor's entries gone): until then Redis is not used. */
+  private emptied: boolean;
+  private emptying: Promise<void> | null = null;
 
   constructor(private readonly o: RedisInventoryCacheOptions) {
+    this.emptied = o.keepNamespace === true;
     this.key = cacheKey(o.withoutRoomType);
     this.redis = new Redis(o.url, {
       lazyConnect: true,
@@ -80,6 +87,7 @@ export class RedisInventoryCache implements InventoryCache {
       this.skipUntil = 0;
       if (this.down) o.log('inventory cache (Redis) is back; using it again');
       this.down = false;
+      if (!this.emptied) void this.emptyNamespace();
     });
     this.redis.defineCommand('hrPutNewer', { lua: PUT_NEWER });
     this.putNewer = (this.redis as unknown as { hrPutNewer: PutNewer }).hrPutNewer.bind(this.redis);
@@ -99,9 +107,33 @@ export class RedisInventoryCache implements InventoryCache {
     );
     if (!(await Promise.race([connected, timeout]))) {
       this.markDown('not reachable at startup');
-      return;
+      // MUTANT namespace-emptied-only-at-start: once it is back, Redis is used with what a predecessor left there.
+      if (this.o.emptyOnlyAtStart) this.emptied = true;
+      return; // emptied when it is ready (the 'ready' handler)
     }
-    if (this.o.keepNamespace) return;
+    await this.emptyNamespace();
+  }
+
+  /** Empties the namespace once (the first time Redis is ready); a failure is tried again a second later. */
+  private emptyNamespace(): Promise<void> {
+    if (this.emptied) return Promise.resolve();
+    this.emptying ??= this.unlinkNamespace().then(
+      () => {
+        this.emptied = true;
+        this.emptying = null;
+      },
+      (e: Error) => {
+        this.emptying = null;
+        this.o.log(`inventory cache (Redis): could not empty ${this.o.namespace}*, not used until it is: ${e.message}`);
+        setTimeout(() => {
+          if (this.redis.status === 'ready') void this.emptyNamespace();
+        }, 1000).unref();
+      },
+    );
+    return this.emptying;
+  }
+
+  private async unlinkNamespace(): Promise<void> {
     // On a connection of its own, without the 250 ms bound a big namespace could pass.
     const admin = this.redis.duplicate({ commandTimeout: 10_000 });
     try {
@@ -112,15 +144,13 @@ export class RedisInventoryCache implements InventoryCache {
         if (keys.length) await admin.unlink(...keys);
         cursor = next;
       } while (cursor !== '0');
-    } catch (e) {
-      this.o.log(`inventory cache (Redis): could not empty ${this.o.namespace}* at start: ${(e as Error).message}`);
     } finally {
       admin.disconnect();
     }
   }
 
   private usable(): boolean {
-    return this.redis.status === 'ready' && Date.now() >= this.skipUntil;
+    return this.emptied && this.redis.status === 'ready' && Date.now() >= this.skipUntil;
   }
 
   async get(hotelId: string, roomTypeId: string, dates: readonly string[]): Promise<(CachedNight | undefined)[]> {

@@ -136,6 +136,7 @@ async function openCache(
     dropRefused: mutant === 'stream-drops-refused',
     stallAfterFlush: mutant === 'stream-stalls-after-flush',
     keepNamespace: mutant === 'redis-namespace-kept',
+    emptyOnlyAtStart: mutant === 'namespace-emptied-only-at-start',
     backoffGrows: mutant === 'stream-backoff-grows',
   });
   await cache.open();

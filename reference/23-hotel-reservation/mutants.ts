@@ -148,6 +148,12 @@ export const MUTANTS = [
       'the Redis namespace is not emptied at start: changes a killed predecessor had not written yet stay missing, and those nights show their old numbers (blind bug redis-namespace-kept-at-start, Redis)',
   },
   {
+    name: 'namespace-emptied-only-at-start',
+    breaks: 'HR-F7',
+    description:
+      'the Redis namespace is emptied only if Redis answers at start: restarted while Redis is away, the service uses it once it is back with what a killed predecessor left there (its unwritten changes missing), and those nights show their old numbers',
+  },
+  {
     name: 'cache-fast-path-booking',
     breaks: 'HR-F3',
     description:

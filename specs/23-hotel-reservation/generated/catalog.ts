@@ -237,7 +237,7 @@ export const catalog = {
     {
       "id": "HR-F7",
       "kind": "fault",
-      "title": "kill -9 of the service while its changes cannot reach the cache (Redis paused, reservations made, the service killed, Redis resumed, the service started) - with nothing changing since, availability of the nights (cached before) comes to count every reservation and stays so (1.5 s in a row, beginning within 3 s scaled)",
+      "title": "kill -9 of the service while its changes cannot reach the cache (Redis paused, reservations made, the service killed, Redis resumed, the service started; then with Redis still paused while the service starts) - with nothing changing since, availability of the nights (cached before) comes to count every reservation and stays so (1.5 s in a row, beginning within 3 s scaled)",
       "covers": [
         "fault:8"
       ],
