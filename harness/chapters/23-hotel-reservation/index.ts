@@ -101,6 +101,8 @@ export const hotelReservation: ChapterModule<CheckId> = {
       },
     },
   ],
+  // No sharedFixtures: every check makes its own hotel and room types (freshRoomType, uniqueId) and reads only those,
+  // so what `mutate`'s baseline credits to a check is what that check reaches.
   load: loadHotelReservation,
   bench: benchHotelReservation,
 };
