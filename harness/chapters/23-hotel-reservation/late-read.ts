@@ -6,6 +6,8 @@
 // older numbers back over the newer ones: once the search is answered, availability must come to count every
 // reservation within the 1 s lag and keep counting it. Each round searches nights nobody read or reserved before (a
 // cache miss), and its last night is never reserved during the search, so some night stays a miss to read through.
+// Then the same fault on inventory changes: a lowering that fits is sent, and while any answer it waits for is held a
+// room of its night is reserved, taking the night over 110% of the lowered total: refused 409, never accepted.
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { timeLimit } from '../../core/time-scale.ts';
