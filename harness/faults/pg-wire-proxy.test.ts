@@ -296,4 +296,46 @@ describe.skipIf(!given && !bin)('PostgreSQL wire proxy (needs TEST_DATABASE_URL 
     },
     timeLimit(30_000),
   );
+
+  it(
+    'holds the answer to a statement outside a block (run at once) until released; statements in a block pass',
+    async () => {
+      await direct(`INSERT INTO ${table} VALUES ('late-0')`);
+      const reader = await viaProxy();
+      const writer = await viaProxy();
+      const from = proxy.readsHeld;
+      proxy.holdReads(true);
+      let answered = false;
+      const read = reader.query(`SELECT count(*)::int AS n FROM ${table} WHERE v LIKE 'late-%'`).then((r) => {
+        answered = true;
+        return r.rows[0].n as number;
+      });
+      while (proxy.heldReads < 1) await new Promise((ok) => setTimeout(ok, 5));
+      // A transaction on another connection passes while the read's answer is held, and commits.
+      await writer.query('BEGIN');
+      await writer.query(`INSERT INTO ${table} VALUES ($1)`, ['late-1']);
+      await writer.query('COMMIT');
+      expect(await stored('late-1')).toBe(true);
+      await new Promise((ok) => setTimeout(ok, 50));
+      expect(answered).toBe(false);
+      expect(proxy.releaseRead()).toBe(true);
+      // The read ran when it was sent: its answer predates the commit.
+      expect(await read).toBe(1);
+      expect(proxy.readsHeld - from).toBe(1);
+      expect(proxy.releaseRead()).toBe(false);
+      // Turned off, the hold takes no more statements but keeps what it holds; releaseReads() lets all go.
+      const next = reader.query('SELECT 2 AS two');
+      while (proxy.heldReads < 1) await new Promise((ok) => setTimeout(ok, 5));
+      proxy.holdReads(false);
+      expect((await writer.query('SELECT 4 AS four')).rows).toEqual([{ four: 4 }]);
+      expect(proxy.heldReads).toBe(1);
+      proxy.releaseReads();
+      expect((await next).rows).toEqual([{ two: 2 }]);
+      expect((await reader.query('SELECT 3 AS three')).rows).toEqual([{ three: 3 }]);
+      expect(proxy.heldReads).toBe(0);
+      await reader.end();
+      await writer.end();
+    },
+    timeLimit(30_000),
+  );
 });

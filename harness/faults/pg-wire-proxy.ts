@@ -36,62 +36,9 @@
 import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { CLOSES, COMMITS, cString, GSS_REQUEST, head, OPENS, SSL_REQUEST } from './pg-wire-protocol.ts';
+import type { CutOptions, PgWireCut, PgWireProxy } from './pg-wire-types.ts';
 
-export interface PgWireCut {
-  /** The connection's number (1, 2, ... in the order the proxy accepted them). */
-  connection: number;
-  /** The start of the statement that was dropped ('' when a Bind named a statement this proxy never saw parsed). */
-  statement: string;
-  at: number;
-}
-
-export interface PgWireProxy {
-  /** The upstream URL with its host and port replaced by the proxy's. */
-  readonly url: string;
-  readonly port: number;
-  /** Connections accepted so far. */
-  readonly connections: number;
-  /** Connections whose traffic could not be read (TLS or GSS encryption): forwarded as they are, never cut. */
-  readonly encrypted: number;
-  /** Transactions cut so far. */
-  readonly cuts: number;
-  /** Cuts still armed. */
-  readonly armed: number;
-  /** Every cut, in order. */
-  readonly cutLog: readonly PgWireCut[];
-  /**
-   * Arms `k` more cuts: each of the next `k` statements sent in a transaction block (other than the one that ends it)
-   * resets its connection. `match`, when given, limits them to statements whose text it matches. `down`: each cut also
-   * takes the database away until `up()`; `after`: the first `after` statements of a block pass (see above).
-   */
-  cutInTransaction(k: number, match?: RegExp, options?: CutOptions): void;
-  /** Whether the database is away (since a cut armed with `down`). */
-  readonly down: boolean;
-  /** Brings the database back after a cut armed with `down` (or takeDown()): connections pass again. */
-  up(): void;
-  /** Takes the database away now, until up(): as a cut armed with `down` does, without a cut. */
-  takeDown(): void;
-  /** Disarms the cuts not yet made. */
-  disarm(): void;
-  /** Holds the commit of the next statement whose text matches `match` (one hold armed at a time). */
-  holdCommit(match: RegExp): void;
-  /** Connections whose commit is held now. */
-  readonly held: number;
-  /** Statements that matched a hold but committed within their own simple-query message. */
-  readonly unholdable: number;
-  /** Sends every held commit on (and disarms a hold not yet placed). */
-  releaseHolds(): void;
-  close(): Promise<void>;
-}
-
-export interface CutOptions {
-  /** The database goes away at the cut, until up(). */
-  down?: boolean;
-  /** Statements a block executes before the cut (a Q, a Bind or a FunctionCall each). */
-  after?: number;
-  /** Where the cut lands: a statement (default), the block's COMMIT, or the COMMIT's answer. */
-  at?: 'statement' | 'commit' | 'commit-answer';
-}
+export type { CutOptions, PgWireCut, PgWireProxy } from './pg-wire-types.ts';
 
 export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy> {
   const up = new URL(upstreamUrl);
@@ -104,6 +51,9 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
   let holdMatch: RegExp | undefined;
   let unholdable = 0;
   const holds = new Set<() => void>();
+  let holdingReads = false;
+  let readsHeld = 0;
+  const readHolds: (() => void)[] = []; // connections whose answer is held, oldest first
   let downAtCut = false;
   let spare = 0;
   let at: CutOptions['at'] = 'statement';
@@ -126,6 +76,7 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     let release: (() => void) | null = null; // this connection's held commit, when there is one
     const end = () => {
       if (release) holds.delete(release);
+      if (releaseAnswer && readHolds.includes(releaseAnswer)) readHolds.splice(readHolds.indexOf(releaseAnswer), 1);
       client.destroy();
       upstream.destroy();
       open.delete(client);
@@ -150,6 +101,9 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     let holding = false;
     let losing = false; // a COMMIT was sent whose answer is to be lost
     let lost: Buffer = Buffer.alloc(0);
+    // holdReads: this connection's answers wait from a statement sent outside a block until released.
+    let releaseAnswer: (() => void) | null = null;
+    let heldAnswer: Buffer = Buffer.alloc(0);
 
     const isStatementStart = (type: number, body: Buffer): { text: string } | null => {
       if (type === 0x51 /* Q */ || type === 0x50 /* P */) {
@@ -227,6 +181,17 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
         if (stmt) {
           const closes = CLOSES.test(text);
           const opens = OPENS.test(text);
+          if (holdingReads && !inBlock && !opens && !closes && !releaseAnswer) {
+            readsHeld++;
+            const resume = () => {
+              releaseAnswer = null;
+              const answer = heldAnswer;
+              heldAnswer = Buffer.alloc(0);
+              if (!cut && answer.length) onBackend(answer);
+            };
+            releaseAnswer = resume;
+            readHolds.push(resume);
+          }
           const due = executedInBlock >= spare && (!match || match.test(stmt.text));
           const commits = COMMITS.test(text);
           if (inBlock && armed > 0 && due && at === 'commit-answer' && commits) {
@@ -268,6 +233,10 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
     let bin: Buffer = Buffer.alloc(0);
     const onBackend = (chunk: Buffer) => {
       if (cut) return;
+      if (releaseAnswer) {
+        heldAnswer = heldAnswer.length ? Buffer.concat([heldAnswer, chunk]) : chunk;
+        return;
+      }
       if (losing) {
         // Everything before the COMMIT was answered (the client waited for it); this is the COMMIT's answer, dropped
         // whole; the cut is made at its ReadyForQuery (the server has committed by then).
@@ -379,7 +348,27 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
       holdMatch = undefined;
       for (const release of [...holds]) release();
     },
+    holdReads(on: boolean) {
+      holdingReads = on;
+    },
+    releaseReads() {
+      holdingReads = false;
+      for (const resume of readHolds.splice(0)) resume();
+    },
+    get heldReads() {
+      return readHolds.length;
+    },
+    get readsHeld() {
+      return readsHeld;
+    },
+    releaseRead() {
+      const resume = readHolds.shift();
+      resume?.();
+      return resume !== undefined;
+    },
     async close() {
+      holdingReads = false;
+      readHolds.length = 0;
       armed = 0;
       holdMatch = undefined;
       holds.clear();

@@ -13,6 +13,7 @@ import { cancelVariant } from './cancel-variants.ts';
 import { type Db, PostgresDb, SqliteDb, schemaOptionsFor } from './db.ts';
 import { HotelAdmin, rollNightsForward } from './hotel-admin.ts';
 import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName, NEEDS_POSTGRES } from './mutants.ts';
+import { readThroughUnversioned } from './mutants-read-through.ts';
 import { STRATEGIES, type Strategy } from './room-taker.ts';
 import { DEFAULT_STAFF_KEY } from './staff-auth.ts';
 import { HotelStore } from './store.ts';
@@ -140,5 +141,12 @@ async function openCache(
     backoffGrows: mutant === 'stream-backoff-grows',
   });
   await cache.open();
+  // MUTANT read-through-unversioned: the read-through's rows written with a plain SET.
+  if (mutant === 'read-through-unversioned')
+    return readThroughUnversioned(cache, {
+      url: redisUrl!,
+      namespace: `sdgrade:23:${instance!.value}:`,
+      withoutRoomType,
+    });
   return cache;
 }

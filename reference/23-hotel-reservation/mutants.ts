@@ -295,6 +295,12 @@ export const MUTANTS = [
       'the change stream doubles its retry delay with each refusal in a row: after a pause of some seconds the changes made meanwhile wait on after Redis is back (blind bug stream-backoff-outlasts-outage, Redis)',
   },
   {
+    name: 'read-through-unversioned',
+    breaks: 'HR-F8',
+    description:
+      "a search's read-through writes the rows it read to Redis with a plain SET, not the versioned script: an answer read before a commit and landing after the change stream's newer entry puts the old numbers back (blind bug redis-read-through-overwrites-newer; PostgreSQL and Redis)",
+  },
+  {
     name: 'memory-store',
     breaks: 'HR-F1',
     description: 'the embedded store is an in-memory SQLite database: a restart forgets every reservation',
@@ -304,7 +310,10 @@ export const MUTANTS = [
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
 
-/** Mutants that live in the PostgreSQL store: they show only on a real database (the harness marks them `needs`). */
+/**
+ * Mutants that live in the PostgreSQL store, or whose check needs it: they show only on a real database (the harness
+ * marks them `needs`; one in NEEDS_REDIS too needs both).
+ */
 export const NEEDS_POSTGRES: readonly MutantName[] = [
   'commit-not-awaited',
   'db-loss-answers-500',
@@ -314,6 +323,7 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'key-claimed-outside-transaction',
   'stream-fed-in-transaction',
   'replay-not-refed',
+  'read-through-unversioned',
 ];
 /** Mutants that show only with Redis as the cache (a Redis the harness can make stale). */
 export const NEEDS_REDIS: readonly MutantName[] = [
@@ -323,6 +333,7 @@ export const NEEDS_REDIS: readonly MutantName[] = [
   'stream-stalls-after-flush',
   'redis-namespace-kept',
   'stream-backoff-grows',
+  'read-through-unversioned',
 ];
 
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */

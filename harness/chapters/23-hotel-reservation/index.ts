@@ -19,6 +19,7 @@ import {
 import { databaseRestartMidTransaction } from './db-restart.ts';
 import { nightsLockedInTwoOrders } from './deadlock.ts';
 import { killService } from './faults.ts';
+import { searchReadAnsweredLate } from './late-read.ts';
 import { loadHotelReservation } from './load.ts';
 import { opsConformance } from './ops.ts';
 import { cacheAfterInventoryChange } from './ops-cache.ts';
@@ -53,15 +54,16 @@ export const hotelReservation: ChapterModule<CheckId> = {
     'HR-F5': reservationsCutMidTransaction,
     'HR-F6': slowCacheBursts,
     'HR-F7': cacheAfterKill,
+    'HR-F8': searchReadAnsweredLate,
   },
-  // These live in the PostgreSQL store or the Redis cache: they show only with the real one to take away.
-  mutants: MUTANTS.map((m) =>
-    (NEEDS_POSTGRES as readonly string[]).includes(m.name)
-      ? { ...m, needs: ['SDGRADE_DATABASE_URL'] }
-      : (NEEDS_REDIS as readonly string[]).includes(m.name)
-        ? { ...m, needs: ['SDGRADE_REDIS_URL'] }
-        : m,
-  ),
+  // These live in the PostgreSQL store or the Redis cache (or need both): they show only with the real ones.
+  mutants: MUTANTS.map((m) => {
+    const needs = [
+      ...((NEEDS_POSTGRES as readonly string[]).includes(m.name) ? ['SDGRADE_DATABASE_URL'] : []),
+      ...((NEEDS_REDIS as readonly string[]).includes(m.name) ? ['SDGRADE_REDIS_URL'] : []),
+    ];
+    return needs.length ? { ...m, needs } : m;
+  }),
   // `sdgrade test 23 --variant memory-cache`: the in-process cache where Redis is configured (the default then uses
   // Redis; without it, the embedded default already is this). `optimistic` and `constraint`: the book's other two
   // concurrency strategies (the default is pessimistic), so `sdgrade mutate` runs their code too (their modules'
@@ -92,12 +94,15 @@ export const hotelReservation: ChapterModule<CheckId> = {
         'HR-F5': 'no PostgreSQL: the embedded SQLite store has no database connection to cut',
         'HR-F4':
           'no PostgreSQL: the embedded SQLite store takes its one write lock per transaction, so nothing deadlocks',
+        'HR-F8': 'no PostgreSQL: the embedded SQLite store has no database connection to hold answers on',
         'HR-F3': 'the cache is inside the process: there is no Redis to make stale',
         'HR-F6': 'the cache is inside the process: there is no Redis to slow',
         'HR-F7': 'the cache is inside the process: it is emptied with the process',
       },
     },
   ],
+  // No sharedFixtures: every check makes its own hotel and room types (freshRoomType, uniqueId) and reads only those,
+  // so what `mutate`'s baseline credits to a check is what that check reaches.
   load: loadHotelReservation,
   bench: benchHotelReservation,
 };

@@ -19,7 +19,8 @@ export const checkIds = [
   "HR-F4",
   "HR-F5",
   "HR-F6",
-  "HR-F7"
+  "HR-F7",
+  "HR-F8"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -244,6 +245,18 @@ export const catalog = {
       "needs": [
         "process-control",
         "dependency:redis"
+      ]
+    },
+    {
+      "id": "HR-F8",
+      "kind": "fault",
+      "title": "a search whose database read is answered late (the answer to each statement it sends outside a transaction held while a night of its range is reserved on another connection, and for the 1 s lag after) - once the search is answered, availability comes to count every reservation within 1 s and stays so (0.5 s in a row); and an inventory change whose answers are held while a room of the night it lowers is reserved is refused 409, never accepted over 110%",
+      "covers": [
+        "fault:9"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
       ]
     }
   ],
