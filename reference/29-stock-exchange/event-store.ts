@@ -12,6 +12,14 @@ const backendPid = (c: pg.Client): number | null => (c as unknown as { processID
 
 /** A write to PostgreSQL that takes longer fails (and the store is treated as lost). */
 const QUERY_TIMEOUT_MS = 10_000;
+/** Events in one INSERT at most (two parameters each, far under PostgreSQL's 65,535). */
+const EVENTS_PER_INSERT = 2_000;
+
+interface PendingAppend {
+  events: readonly LogEvent[];
+  done: () => void;
+  failed: (error: unknown) => void;
+}
 
 export interface EventStore {
   readonly kind: 'file' | 'postgres';
@@ -62,6 +70,9 @@ export class PostgresEventStore implements EventStore {
   private lostPid: number | null = null;
   /** MUTANT pg-reopened-without-error-listener: the connection reopened after a loss has no 'error' listener. */
   readonly faults: { reopenWithoutErrorListener?: boolean } = {};
+  /** Appends waiting for the INSERT under way to end: the next INSERT carries them all (group commit). */
+  private pending: PendingAppend[] = [];
+  private writing = false;
   private constructor(
     private client: pg.Client,
     readonly schema: string,
@@ -102,8 +113,41 @@ export class PostgresEventStore implements EventStore {
     return r.rows.map((row) => JSON.parse(row.event) as LogEvent);
   }
 
-  async append(events: readonly LogEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /**
+   * One INSERT at a time; appends made meanwhile wait in memory and go in the next one, in call order. Queued on the
+   * connection instead, they would wait behind each other there, and under load that wait alone would pass
+   * QUERY_TIMEOUT_MS (node-postgres times a query from when it is queued): a busy store taken for a lost one.
+   */
+  append(events: readonly LogEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    return new Promise((done, failed) => {
+      this.pending.push({ events, done, failed });
+      if (!this.writing) void this.writePending();
+    });
+  }
+
+  private async writePending(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.pending.length > 0) {
+        let n = 0;
+        let count = 0;
+        while (n < this.pending.length && (n === 0 || count + this.pending[n]!.events.length <= EVENTS_PER_INSERT))
+          count += this.pending[n++]!.events.length;
+        const batch = this.pending.splice(0, n);
+        try {
+          await this.insert(batch.flatMap((b) => b.events));
+          for (const b of batch) b.done();
+        } catch (error) {
+          for (const b of batch) b.failed(error);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async insert(events: readonly LogEvent[]): Promise<void> {
     const values = events.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
     await this.client.query(
       `INSERT INTO ${this.schema}.events (sequence_id, event) VALUES ${values}`,
