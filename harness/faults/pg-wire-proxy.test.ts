@@ -338,4 +338,34 @@ describe.skipIf(!given && !bin)('PostgreSQL wire proxy (needs TEST_DATABASE_URL 
     },
     timeLimit(30_000),
   );
+  it(
+    'letGo() lets every fault go at once: armed cuts, the outage, a held commit and held answers',
+    async () => {
+      const c = await viaProxy();
+      proxy.holdCommit(/^INSERT/i);
+      await c.query('BEGIN');
+      await c.query(`INSERT INTO ${table} VALUES ($1)`, ['let-go']);
+      const commit = c.query('COMMIT');
+      while (proxy.held < 1) await new Promise((ok) => setTimeout(ok, 5));
+      const r = await viaProxy();
+      proxy.holdReads(true);
+      const read = r.query('SELECT 5 AS five');
+      while (proxy.heldReads < 1) await new Promise((ok) => setTimeout(ok, 5));
+      proxy.cutInTransaction(3);
+      proxy.takeDown();
+      proxy.letGo();
+      await commit;
+      expect((await read).rows).toEqual([{ five: 5 }]);
+      expect([proxy.armed, proxy.held, proxy.heldReads, proxy.down]).toEqual([0, 0, 0, false]);
+      expect(await stored('let-go')).toBe(true);
+      // Nothing is held or cut after it: a new block on a new connection commits.
+      const d = await viaProxy();
+      await d.query('BEGIN');
+      await d.query(`INSERT INTO ${table} VALUES ($1)`, ['after-let-go']);
+      await d.query('COMMIT');
+      expect(await stored('after-let-go')).toBe(true);
+      await Promise.all([c.end(), r.end(), d.end()]);
+    },
+    timeLimit(30_000),
+  );
 });

@@ -296,7 +296,7 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
   url.hostname = '127.0.0.1';
   url.port = String(port);
 
-  return {
+  const proxy: PgWireProxy = {
     url: url.toString(),
     port,
     get connections() {
@@ -366,6 +366,12 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
       resume?.();
       return resume !== undefined;
     },
+    letGo() {
+      proxy.disarm();
+      proxy.up();
+      proxy.releaseHolds();
+      proxy.releaseReads();
+    },
     async close() {
       holdingReads = false;
       readHolds.length = 0;
@@ -376,4 +382,5 @@ export async function startPgWireProxy(upstreamUrl: string): Promise<PgWireProxy
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }

@@ -60,6 +60,8 @@ export interface PgWireProxy {
   releaseRead(): boolean;
   /** Holds no more statements, and lets every held answer go. */
   releaseReads(): void;
+  /** Every fault off at once: disarm(), up(), releaseHolds(), releaseReads() (before the target goes back). */
+  letGo(): void;
   close(): Promise<void>;
 }
 

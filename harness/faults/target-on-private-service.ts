@@ -8,6 +8,8 @@
 //   await withPrivateRedis(ctx, async (redis) => { ...  await redis.restart(); ... });
 import type { CheckContext } from '../core/check-context.ts';
 import { findOnPath } from '../tools/find-on-path.ts';
+import { startPgWireProxy } from './pg-wire-proxy.ts';
+import type { PgWireProxy } from './pg-wire-types.ts';
 import { findPostgresBin, type PrivatePostgres, startPrivatePostgres } from './private-postgres.ts';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.ts';
 
@@ -68,6 +70,22 @@ export async function withDependencyThrough<P extends PrivateService, T>(
       what: o.what,
       ...(o.settle ? { settle: o.settle } : {}),
     },
+    fn,
+  );
+}
+
+/**
+ * Runs fn with the target's PostgreSQL reached through the PostgreSQL-protocol proxy (pg-wire-proxy.ts), whose
+ * cuts, outage and holds are all let go before the target goes back. `what` says what the check uses it for.
+ */
+export function withPgWireProxy<T>(
+  ctx: CheckContext,
+  what: string,
+  fn: (proxy: PgWireProxy) => Promise<T>,
+): Promise<T> {
+  return withDependencyThrough(
+    ctx,
+    { dependency: 'database', noun: 'database', proxy: startPgWireProxy, what, settle: (proxy) => proxy.letGo() },
     fn,
   );
 }

@@ -12,8 +12,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import type { PgWireProxy } from '../../faults/pg-wire-proxy.ts';
-import { startPgWireProxy } from '../../faults/pg-wire-proxy.ts';
-import { withDependencyThrough } from '../../faults/target-on-private-service.ts';
+import { withPgWireProxy } from '../../faults/target-on-private-service.ts';
 import {
   availabilityBecomes,
   day,
@@ -49,16 +48,8 @@ const LOWERINGS = 3;
 const RIGHT_FOR_MS = 500;
 
 export async function searchReadAnsweredLate(ctx: CheckContext): Promise<void> {
-  await withDependencyThrough(
-    ctx,
-    {
-      dependency: 'database',
-      noun: 'database',
-      proxy: startPgWireProxy,
-      what: 'a PostgreSQL-protocol proxy that holds the answers to reads',
-      settle: (proxy) => proxy.releaseReads(),
-    },
-    (proxy) => lateReads(ctx, proxy),
+  await withPgWireProxy(ctx, 'a PostgreSQL-protocol proxy that holds the answers to reads', (proxy) =>
+    lateReads(ctx, proxy),
   );
 }
 

@@ -12,8 +12,8 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
-import { type CutOptions, type PgWireProxy, startPgWireProxy } from '../../faults/pg-wire-proxy.ts';
-import { withDependencyThrough } from '../../faults/target-on-private-service.ts';
+import type { CutOptions, PgWireProxy } from '../../faults/pg-wire-proxy.ts';
+import { withPgWireProxy } from '../../faults/target-on-private-service.ts';
 import {
   availabilityBecomes,
   day,
@@ -56,20 +56,7 @@ const FIRST = 4;
 const SPAN = 4;
 
 export async function reservationsCutMidTransaction(ctx: CheckContext): Promise<void> {
-  await withDependencyThrough(
-    ctx,
-    {
-      dependency: 'database',
-      noun: 'database',
-      proxy: startPgWireProxy,
-      what: 'a PostgreSQL-protocol proxy',
-      settle: (proxy) => {
-        proxy.disarm();
-        proxy.up();
-      },
-    },
-    (proxy) => survivesCuts(ctx, proxy),
-  );
+  await withPgWireProxy(ctx, 'a PostgreSQL-protocol proxy', (proxy) => survivesCuts(ctx, proxy));
 }
 
 async function survivesCuts(ctx: CheckContext, proxy: PgWireProxy): Promise<void> {

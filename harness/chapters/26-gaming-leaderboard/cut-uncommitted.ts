@@ -11,8 +11,8 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { timeLimit } from '../../core/time-scale.ts';
-import { startPgWireProxy } from '../../faults/pg-wire-proxy.ts';
-import { withDependencyThrough, withPrivateRedis } from '../../faults/target-on-private-service.ts';
+import type { PgWireProxy } from '../../faults/pg-wire-proxy.ts';
+import { withPgWireProxy, withPrivateRedis } from '../../faults/target-on-private-service.ts';
 import {
   BoardModel,
   expectMonthEquals,
@@ -42,76 +42,60 @@ export async function cutWhileInsertUncommitted(ctx: CheckContext): Promise<void
   if (!target.useDependency) ctx.skip('the target cannot be pointed at another database URL (needs a manifest target)');
   // Skipped before the private Redis is started when the database cannot be proxied.
   await withPrivateRedis(ctx, (redis) =>
-    withDependencyThrough(
-      ctx,
-      {
-        dependency: 'database',
-        noun: 'database',
-        proxy: startPgWireProxy,
-        what: 'a PostgreSQL-protocol proxy',
-        settle: (proxy) => proxy.releaseHolds(),
-      },
-      async (proxy) => {
-        const api = lbApi(ctx);
-        const month = await freshMonth(ctx, api);
-        // The update sent while the database is away goes to a month no read looks at.
-        const scratch = await freshMonth(ctx, api);
-        const model = new BoardModel(tieBreakOf(ctx));
-        const players = Array.from({ length: 5 }, (_, i) => uniqueUser(`f5p${i}x`));
-        const post = async (user: string, points: number, when: string): Promise<void> =>
-          expectTotal(ctx, await api.update({ user_id: user, points, month }), model.add(user, points), user, when);
-        let answeredWhileHeld = 0;
-        for (let round = 0; round < ROUNDS; round++) {
-          const when = `round ${round + 1}`;
-          for (const [i, p] of players.entries()) await post(p, 1 + ((i + round) % 3), when);
-          // The held update and the one answered meanwhile get scores no one else has (no tie whose order is unknown).
-          const heldUser = uniqueUser(`f5h${round}x`);
-          const laterUser = uniqueUser(`f5l${round}x`);
-          proxy.holdCommit(/^INSERT\b/i);
-          const held = api.update({ user_id: heldUser, points: 900 + round, month });
-          await waitForHold(ctx, proxy, when);
-          await post(laterUser, 950 + round, `${when}: the update answered while an earlier insert is uncommitted`);
-          await redis.restart();
-          ctx.expect((await redis.keyCount()) === 0, `${when}: Redis still held keys after its restart`);
-          const first = await readFindsLostBoard(api, month);
-          if (first.answered) answeredWhileHeld++;
-          proxy.releaseHolds();
-          const r = await first.read;
-          ctx.expect(
-            r.status === 200 || r.status === 503,
-            `${when}: the first read after the restart answered ${r.status ?? r.error}, not 200 (or 503 while Redis was away)`,
-            r,
-          );
-          expectTotal(ctx, await held, model.add(heldUser, 900 + round), heldUser, `${when}: the held update`);
-          await expectMonthEquals(
-            ctx,
-            api,
-            month,
-            model,
-            `${when}: after the board was rebuilt during the held insert`,
-          );
-        }
-        // Then the history away (PostgreSQL unreachable, Redis and the board fine): an update cannot be recorded, so
-        // it must not be acknowledged: 503 unavailable, never a 200 for a win the history the board is rebuilt from
-        // does not hold (the next restart would drop it).
-        proxy.takeDown();
-        try {
-          const away = uniqueUser('f5away');
-          const x = await api.update({ user_id: away, points: 1, month: scratch });
-          ctx.expect(
-            x.status === 503 && (x.body as { code?: string } | undefined)?.code === 'unavailable',
-            `with the match history's database away, an update for ${away} answered ${x.status ?? x.error}, not 503 unavailable: a win the history does not hold was acknowledged`,
-            x,
-          );
-        } finally {
-          proxy.up();
-        }
-        await expectMonthEquals(ctx, api, month, model, 'after the database came back');
-        ctx.evidence.rounds = ROUNDS;
-        ctx.evidence.readsAnsweredWhileHeld = answeredWhileHeld;
-        ctx.evidence.proxyConnections = proxy.connections;
-      },
-    ),
+    withPgWireProxy(ctx, 'a PostgreSQL-protocol proxy', async (proxy) => {
+      const api = lbApi(ctx);
+      const month = await freshMonth(ctx, api);
+      // The update sent while the database is away goes to a month no read looks at.
+      const scratch = await freshMonth(ctx, api);
+      const model = new BoardModel(tieBreakOf(ctx));
+      const players = Array.from({ length: 5 }, (_, i) => uniqueUser(`f5p${i}x`));
+      const post = async (user: string, points: number, when: string): Promise<void> =>
+        expectTotal(ctx, await api.update({ user_id: user, points, month }), model.add(user, points), user, when);
+      let answeredWhileHeld = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const when = `round ${round + 1}`;
+        for (const [i, p] of players.entries()) await post(p, 1 + ((i + round) % 3), when);
+        // The held update and the one answered meanwhile get scores no one else has (no tie whose order is unknown).
+        const heldUser = uniqueUser(`f5h${round}x`);
+        const laterUser = uniqueUser(`f5l${round}x`);
+        proxy.holdCommit(/^INSERT\b/i);
+        const held = api.update({ user_id: heldUser, points: 900 + round, month });
+        await waitForHold(ctx, proxy, when);
+        await post(laterUser, 950 + round, `${when}: the update answered while an earlier insert is uncommitted`);
+        await redis.restart();
+        ctx.expect((await redis.keyCount()) === 0, `${when}: Redis still held keys after its restart`);
+        const first = await readFindsLostBoard(api, month);
+        if (first.answered) answeredWhileHeld++;
+        proxy.releaseHolds();
+        const r = await first.read;
+        ctx.expect(
+          r.status === 200 || r.status === 503,
+          `${when}: the first read after the restart answered ${r.status ?? r.error}, not 200 (or 503 while Redis was away)`,
+          r,
+        );
+        expectTotal(ctx, await held, model.add(heldUser, 900 + round), heldUser, `${when}: the held update`);
+        await expectMonthEquals(ctx, api, month, model, `${when}: after the board was rebuilt during the held insert`);
+      }
+      // Then the history away (PostgreSQL unreachable, Redis and the board fine): an update cannot be recorded, so
+      // it must not be acknowledged: 503 unavailable, never a 200 for a win the history the board is rebuilt from
+      // does not hold (the next restart would drop it).
+      proxy.takeDown();
+      try {
+        const away = uniqueUser('f5away');
+        const x = await api.update({ user_id: away, points: 1, month: scratch });
+        ctx.expect(
+          x.status === 503 && (x.body as { code?: string } | undefined)?.code === 'unavailable',
+          `with the match history's database away, an update for ${away} answered ${x.status ?? x.error}, not 503 unavailable: a win the history does not hold was acknowledged`,
+          x,
+        );
+      } finally {
+        proxy.up();
+      }
+      await expectMonthEquals(ctx, api, month, model, 'after the database came back');
+      ctx.evidence.rounds = ROUNDS;
+      ctx.evidence.readsAnsweredWhileHeld = answeredWhileHeld;
+      ctx.evidence.proxyConnections = proxy.connections;
+    }),
   );
 }
 
@@ -125,7 +109,7 @@ function expectTotal(ctx: CheckContext, x: Exchange, want: number, user: string,
 }
 
 /** Waits until the proxy holds the update's commit; skips when the service's inserts cannot be held. */
-async function waitForHold(ctx: CheckContext, proxy: Awaited<ReturnType<typeof startPgWireProxy>>, when: string) {
+async function waitForHold(ctx: CheckContext, proxy: PgWireProxy, when: string) {
   const until = Date.now() + timeLimit(HOLD_BOUND_MS);
   while (proxy.held === 0) {
     if (proxy.unholdable > 0)

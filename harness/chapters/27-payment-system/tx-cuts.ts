@@ -15,8 +15,8 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
-import { type PgWireProxy, startPgWireProxy } from '../../faults/pg-wire-proxy.ts';
-import { withDependencyThrough } from '../../faults/target-on-private-service.ts';
+import type { PgWireProxy } from '../../faults/pg-wire-proxy.ts';
+import { withPgWireProxy } from '../../faults/target-on-private-service.ts';
 import { newEvent, type OrderInput, type PaymentEvent, type PaymentEventInput, payApi } from './api.ts';
 import { DB_BACK_BOUND_MS } from './db-restart.ts';
 import {
@@ -45,16 +45,8 @@ export async function transactionsCut(ctx: CheckContext): Promise<void> {
   const pool = ctx.setting('dbPoolSize', DEFAULT_POOL_SIZE);
   if (!Number.isInteger(pool) || pool < 1)
     throw new Error(`setting dbPoolSize must be a positive integer, not ${pool}`);
-  await withDependencyThrough(
-    ctx,
-    {
-      dependency: 'database',
-      noun: 'database',
-      proxy: startPgWireProxy,
-      what: 'a PostgreSQL-protocol proxy',
-      settle: (proxy) => proxy.disarm(),
-    },
-    (proxy) => survivesCuts(ctx, proxy, CUTS_PER_CONNECTION * pool),
+  await withPgWireProxy(ctx, 'a PostgreSQL-protocol proxy', (proxy) =>
+    survivesCuts(ctx, proxy, CUTS_PER_CONNECTION * pool),
   );
 }
 

@@ -12,8 +12,8 @@ import { sleep } from '../../core/check-scope.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { timeLimit } from '../../core/time-scale.ts';
-import { type PgWireProxy, startPgWireProxy } from '../../faults/pg-wire-proxy.ts';
-import { withDependencyThrough } from '../../faults/target-on-private-service.ts';
+import type { PgWireProxy } from '../../faults/pg-wire-proxy.ts';
+import { withPgWireProxy } from '../../faults/target-on-private-service.ts';
 import {
   type Account,
   CASH,
@@ -40,17 +40,7 @@ const LOST = { price: 90, quantity: 5 };
 const LOST_DEPOSIT = 777;
 
 export async function lostWrites(ctx: CheckContext): Promise<void> {
-  await withDependencyThrough(
-    ctx,
-    {
-      dependency: 'database',
-      noun: 'database',
-      proxy: startPgWireProxy,
-      what: 'a PostgreSQL-protocol proxy',
-      settle: (proxy) => proxy.up(),
-    },
-    (proxy) => loseWrites(ctx, proxy),
-  );
+  await withPgWireProxy(ctx, 'a PostgreSQL-protocol proxy', (proxy) => loseWrites(ctx, proxy));
 }
 
 async function loseWrites(ctx: CheckContext, proxy: PgWireProxy): Promise<void> {
