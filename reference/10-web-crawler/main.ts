@@ -7,7 +7,7 @@ import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { type Db, PostgresDb, SqliteDb, schemaFor } from './db.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
-import { CrawlStore } from './store.ts';
+import { storeFor } from './mutants-store.ts';
 
 export const CHAPTER = '10-web-crawler';
 
@@ -22,7 +22,7 @@ await runServer({
     const db: Db = config.databaseUrl
       ? await PostgresDb.connect(config.databaseUrl, schemaFor(config.dataDir), log)
       : new SqliteDb(join(config.dataDir, 'crawl.sqlite'));
-    const store = new CrawlStore(mutant === 'tx-on-pool' && db.kind === 'postgres' ? txOnPool(db) : db); // MUTANT tx-on-pool
+    const store = storeFor(db, mutant); // MUTANT tx-on-pool, content-after-page-tx
     readiness.dependencies = async () => ({ database: await db.health() });
     const { app, stop } = await buildApp({ spec, readiness, store, mutant, logger: { level: config.logLevel } });
     app.log.info({ dataDir: config.dataDir, store: db.kind, mutant: mutant ?? null }, 'web crawler configured');
@@ -35,23 +35,3 @@ await runServer({
     };
   },
 });
-
-/**
- * MUTANT tx-on-pool: a transaction's BEGIN, its statements and its COMMIT each sent through the pool, on whichever
- * connection is free, so a fetch's record is not one transaction and its statements can land in another caller's.
- */
-function txOnPool(db: Db): Db {
-  const onPool = Object.create(db) as Db;
-  onPool.tx = async (fn) => {
-    await db.run('BEGIN');
-    try {
-      const result = await fn(db);
-      await db.run('COMMIT');
-      return result;
-    } catch (e) {
-      await db.run('ROLLBACK').catch(() => undefined);
-      throw e;
-    }
-  };
-  return onPool;
-}

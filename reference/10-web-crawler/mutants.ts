@@ -324,6 +324,12 @@ export const MUTANTS = [
     description:
       'listPages answers of a job that is not running are kept and served again, so once a stopped job is resumed the same listing still answers the pages of the stop (blind bug stopped-listing-kept)',
   },
+  {
+    name: 'content-after-page-tx',
+    breaks: 'WC-F5',
+    description:
+      "PostgreSQL only: a stored page's content is written after the transaction that records the page, so a record whose COMMIT answer is lost (and the crawler killed before it tries again) leaves a listed page whose content is never stored (blind bug content-stored-after-page)",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
@@ -341,4 +347,5 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'fetches-while-store-down',
   'content-store-error-not-found',
   'tx-on-pool',
+  'content-after-page-tx',
 ];

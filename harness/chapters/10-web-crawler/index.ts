@@ -8,6 +8,7 @@ import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { benchWebCrawler } from './bench.ts';
 import { pageBudget } from './budget.ts';
+import { commitAnswerLost } from './commit-answer-lost.ts';
 import { crawlConformance, readinessConformance } from './conformance.ts';
 import { contentsServed } from './contents.ts';
 import { databaseRestart } from './db-restart.ts';
@@ -48,6 +49,7 @@ export const webCrawler: ChapterModule<CheckId> = {
     'WC-F2': databaseRestart,
     'WC-F3': stopResumeAcrossRestart,
     'WC-F4': readWhileCrawling,
+    'WC-F5': commitAnswerLost,
   },
   // These live where the store is PostgreSQL: they show only with a real one to take away.
   mutants: MUTANTS.map((m) =>

@@ -18,7 +18,8 @@ export const checkIds = [
   "WC-F1",
   "WC-F2",
   "WC-F3",
-  "WC-F4"
+  "WC-F4",
+  "WC-F5"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -201,6 +202,18 @@ export const catalog = {
       ],
       "needs": [
         "process-control"
+      ]
+    },
+    {
+      "id": "WC-F5",
+      "kind": "fault",
+      "title": "A record's COMMIT lands but its answer is lost (the link to PostgreSQL cut at the answer, the database away from then on) and the crawler is killed (kill -9) meanwhile, three times mid-crawl - after each restart every page the job lists has its content served as the bytes the web sent, and the job ends done listing exactly the reachable pages once each, progress counting them",
+      "covers": [
+        "fault:5"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
       ]
     }
   ],
