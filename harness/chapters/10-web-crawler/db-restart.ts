@@ -270,11 +270,23 @@ export function expectStoredIsTheModel(
   const missing = [...expected].filter((k) => !got.has(k));
   const extra = [...got].filter((k) => !expected.has(k));
   ctx.evidence['expected'] = expected.size;
+  // Pages the crawler gave up on (status 0) that the web answers: their links are the likeliest missing ones.
+  const gaveUp = listed.filter((p) => {
+    const u = new URL(p.url);
+    return p.status === 0 && web.model.respond(u.hostname, u.pathname).kind !== 'hang';
+  });
   ctx.expect(
     missing.length === 0,
     `${when} the job ended done without ${missing.length} of the ${expected.size} reachable pages: ${missing
       .slice(0, 5)
-      .join(', ')}`,
+      .join(', ')}${
+      gaveUp.length
+        ? ` (the crawler gave up on ${gaveUp.length} pages the web answers, status 0: ${gaveUp
+            .slice(0, 3)
+            .map((p) => key(p.url))
+            .join(', ')}; the web under test answers from the harness's process, late when the machine is loaded)`
+        : ''
+    }`,
   );
   ctx.expect(
     extra.length === 0,
