@@ -54,6 +54,8 @@ export interface RedisInventoryCacheOptions {
   keepNamespace?: boolean;
   /** MUTANT namespace-emptied-only-at-start: a Redis away at start is used as it is found once it is back. */
   emptyOnlyAtStart?: boolean;
+  /** MUTANT namespace-emptied-one-page: how the namespace is emptied instead (namespace-one-page.ts). */
+  unlinkWith?: (redis: Redis, namespace: string) => Promise<void>;
 }
 
 export class RedisInventoryCache implements InventoryCache {
@@ -92,6 +94,7 @@ export class RedisInventoryCache implements InventoryCache {
     this.redis.defineCommand('hrPutNewer', { lua: PUT_NEWER });
     this.putNewer = (this.redis as unknown as { hrPutNewer: PutNewer }).hrPutNewer.bind(this.redis);
     if (o.backoffGrows) this.write = backingOff(this.write.bind(this));
+    if (o.unlinkWith) this.unlinkNamespace = () => o.unlinkWith!(this.redis, o.namespace);
     this.stream = new ChangeStream((batch) => this.write(batch), o.log, o.dropRefused, o.stallAfterFlush);
   }
 

@@ -14,6 +14,7 @@ import { type Db, PostgresDb, SqliteDb, schemaOptionsFor } from './db.ts';
 import { HotelAdmin, rollNightsForward } from './hotel-admin.ts';
 import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName, NEEDS_POSTGRES } from './mutants.ts';
 import { readThroughUnversioned } from './mutants-read-through.ts';
+import { unlinkFirstPage } from './namespace-one-page.ts';
 import { STRATEGIES, type Strategy } from './room-taker.ts';
 import { DEFAULT_STAFF_KEY } from './staff-auth.ts';
 import { HotelStore } from './store.ts';
@@ -139,6 +140,7 @@ async function openCache(
     keepNamespace: mutant === 'redis-namespace-kept',
     emptyOnlyAtStart: mutant === 'namespace-emptied-only-at-start',
     backoffGrows: mutant === 'stream-backoff-grows',
+    unlinkWith: mutant === 'namespace-emptied-one-page' ? unlinkFirstPage : undefined,
   });
   await cache.open();
   // MUTANT read-through-unversioned: the read-through's rows written with a plain SET.

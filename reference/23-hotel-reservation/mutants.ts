@@ -33,6 +33,12 @@ export const MUTANTS = [
     description: 'a reused reservationId naming another hotel is answered as a replay (200), not 409 (StrykerJS)',
   },
   {
+    name: 'replay-repriced',
+    breaks: 'HR-C4',
+    description:
+      'a replay is priced again at the rates of now and refused 409 idempotency_key_reused when its total moved (a night of the stay repriced since), though the request is the same (blind bug replay-repriced-refused)',
+  },
+  {
     name: 'start-today-refused',
     breaks: 'HR-C4',
     description: 'a stay that starts today (UTC) is refused as 422 invalid_dates',
@@ -152,6 +158,12 @@ export const MUTANTS = [
     breaks: 'HR-F7',
     description:
       'the Redis namespace is emptied only if Redis answers at start: restarted while Redis is away, the service uses it once it is back with what a killed predecessor left there (its unwritten changes missing), and those nights show their old numbers',
+  },
+  {
+    name: 'namespace-emptied-one-page',
+    breaks: 'HR-F7',
+    description:
+      'the Redis namespace is emptied at start with one SCAN page (COUNT 1000, no cursor loop): on a Redis holding more keys, part of what a killed predecessor left stays, and those nights show their old numbers (blind bug redis-emptied-one-scan-page)',
   },
   {
     name: 'cache-fast-path-booking',
@@ -334,6 +346,7 @@ export const NEEDS_REDIS: readonly MutantName[] = [
   'redis-namespace-kept',
   'stream-backoff-grows',
   'read-through-unversioned',
+  'namespace-emptied-one-page',
 ];
 
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */

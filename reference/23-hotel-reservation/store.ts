@@ -207,7 +207,13 @@ export class HotelStore {
       nightsOf(r.startDate, r.endDate);
       await this.roomType(r.hotelId, r.roomTypeId);
     }
-    if (!sameRequest(existing, asked, this.mutant === 'replay-ignores-guest'))
+    // MUTANT replay-repriced (the blind bug replay-repriced-refused): the request priced again at today's rates; a
+    // total that moved is taken for another request (409), though the fields are the same.
+    const repriced =
+      this.mutant === 'replay-repriced' &&
+      (await this.priced(this.db, r, nightsOf(r.startDate, r.endDate), '')).reservation.totalMinor !==
+        existing.totalMinor;
+    if (repriced || !sameRequest(existing, asked, this.mutant === 'replay-ignores-guest'))
       throw new ProblemError(
         409,
         'idempotency_key_reused',

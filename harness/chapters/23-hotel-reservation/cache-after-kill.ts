@@ -6,7 +6,10 @@
 // written to the cache must not stay missing from it (a cache kept warm across the restart keeps the old numbers).
 // Then the same again, on another room type, with Redis still paused while the service starts and resumed
 // AWAY_AT_START_MS after the start began: a service that empties what a predecessor left only when Redis answers at
-// its start must not use Redis as it finds it once it is back.
+// its start must not use Redis as it finds it once it is back. The Redis also holds another tenant's keys, more than
+// one SCAN page visits (a shared Redis; the spec's cache is a namespace in it): emptying a namespace has to walk the
+// whole keyspace, and a predecessor's entries a first page missed would stay.
+import { Redis } from 'ioredis';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { timeLimit } from '../../core/time-scale.ts';
@@ -38,11 +41,15 @@ const HOLD_MS = 1500;
 /** In the second round, Redis is resumed this long after the service's start began (it is paused all along). */
 const AWAY_AT_START_MS = 4_000;
 
+/** Another tenant's keys in the same Redis: twenty times a SCAN page of COUNT 1000, written 1000 at a time. */
+const OTHER_TENANT_KEYS = 20_000;
+
 const said = (x: Exchange) => `${x.status ?? x.error}`;
 
 export async function cacheAfterKill(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
   await withPrivateRedis(ctx, async (redis) => {
+    ctx.evidence.otherTenantKeys = await fillAsAnotherTenant(redis.url);
     await killedWithChangesPending(ctx, redis, false);
     await killedWithChangesPending(ctx, redis, true);
   });
@@ -125,5 +132,19 @@ async function staysRight(
       if (Date.now() >= until) return why;
     }
     await ctx.sleep(50);
+  }
+}
+
+/** Writes OTHER_TENANT_KEYS keys no service reads (under a prefix of the harness's own) on a connection of its own. */
+async function fillAsAnotherTenant(url: string): Promise<number> {
+  const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    for (let i = 0; i < OTHER_TENANT_KEYS; i += 1000)
+      await c.mset(...Array.from({ length: 1000 }, (_, j) => [`sdgrade-harness:other-tenant:${i + j}`, 'x']).flat());
+    return await c.dbsize();
+  } finally {
+    c.disconnect();
   }
 }

@@ -240,6 +240,16 @@ export async function reservationConformance(ctx: CheckContext): Promise<void> {
     'the replay answered another reservation',
     again,
   );
+  // Ops changes a night's rate of the stay: the same request is still the same request (its fields are the key's
+  // terms, the price is the reservation's), answered 200 with the reservation as it was made, never refused.
+  okBody(ctx, await api.setRates(rt.hotelId, rt.roomTypeId, [{ date: day(11), rateMinor: 7_000 }]), 200, 'a new rate');
+  const repriced = await api.reserve(body);
+  ctx.expect(
+    repriced.status === 200 && JSON.stringify(repriced.body) === JSON.stringify(r),
+    `the same request sent again after a night of its stay was repriced answered ${repriced.status ?? repriced.error}` +
+      `${repriced.status === 200 ? ' with another reservation' : ''}, not 200 with the reservation made`,
+    repriced,
+  );
   const reused = await api.reserve({ ...body, roomCount: 2 });
   ctx.expectStatus(reused, 409, 'idempotency_key_reused');
   // Every field is part of the request: the same key from another guest is not a replay either.

@@ -85,7 +85,7 @@ export const catalog = {
     {
       "id": "HR-C4",
       "kind": "conformance",
-      "title": "Reserving answers 201, the same request again 200 with the same reservation, a reused reservationId 409, no rooms left 409, bad dates 422; reading, listing a guest's history and cancelling (twice) answer as documented",
+      "title": "Reserving answers 201, the same request again 200 with the same reservation (also after a night of it was repriced), a reused reservationId 409, no rooms left 409, bad dates 422; reading, listing a guest's history and cancelling (twice) answer as documented",
       "covers": [
         "createReservation",
         "getReservation",
@@ -238,7 +238,7 @@ export const catalog = {
     {
       "id": "HR-F7",
       "kind": "fault",
-      "title": "kill -9 of the service while its changes cannot reach the cache (Redis paused, reservations made, the service killed, Redis resumed, the service started; then with Redis still paused while the service starts) - with nothing changing since, availability of the nights (cached before) comes to count every reservation and stays so (1.5 s in a row, beginning within 3 s scaled)",
+      "title": "kill -9 of the service while its changes cannot reach the cache, on a Redis also holding another tenant's keys (Redis paused, reservations made, the service killed, Redis resumed, the service started; then with Redis still paused while the service starts) - with nothing changing since, availability of the nights (cached before) comes to count every reservation and stays so (1.5 s in a row, beginning within 3 s scaled)",
       "covers": [
         "fault:8"
       ],
