@@ -50,6 +50,10 @@ export async function cacheAfterKill(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
   await withPrivateRedis(ctx, async (redis) => {
     ctx.evidence.otherTenantKeys = await fillAsAnotherTenant(redis.url);
+    ctx.expect(
+      (ctx.evidence.otherTenantKeys as number) >= OTHER_TENANT_KEYS,
+      `the private Redis holds ${ctx.evidence.otherTenantKeys} keys after ${OTHER_TENANT_KEYS} were written: the setup did not bite`,
+    );
     await killedWithChangesPending(ctx, redis, false);
     await killedWithChangesPending(ctx, redis, true);
   });
