@@ -38,6 +38,8 @@ export interface ClusterOptions {
   rejoinOnFetch?: boolean;
   /** MUTANT failover-isr-all-live: at a failover the controller names every live replica in sync. */
   isrAllLiveAtFailover?: boolean;
+  /** MUTANT isr-lag-from-last-fetch: a follower counts as caught up at every fetch, whatever its offset. */
+  caughtUpAtEveryFetch?: boolean;
   log: (message: string) => void;
 }
 

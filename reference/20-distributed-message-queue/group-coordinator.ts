@@ -47,7 +47,8 @@ export type CoordinatorMutant =
   | 'commit-ahead'
   | 'no-generation-fence'
   | 'describe-without-expiry'
-  | 'expiry-keeps-generation';
+  | 'expiry-keeps-generation'
+  | 'commit-file-own-partitions';
 
 /**
  * The range assignor: members sorted by ID, each gets a contiguous run of partitions, the runs' lengths differ by
@@ -183,7 +184,9 @@ export class GroupCoordinator {
     // MUTANT commit-ahead: the group is recorded as having consumed everything there is, not what it committed.
     for (const { partition, offset } of offsets)
       g.offsets.set(partition, this.mutant === 'commit-ahead' ? endOffset(partition) : offset);
-    this.persist(g);
+    // MUTANT commit-file-own-partitions: the state file gets this commit's offsets only, not the group's.
+    const own = this.mutant === 'commit-file-own-partitions';
+    this.persist(g, own ? new Map(offsets.map(({ partition, offset }) => [partition, offset])) : g.offsets);
     return this.offsets(name);
   }
 
@@ -232,12 +235,13 @@ export class GroupCoordinator {
     this.persist(g);
   }
 
-  private persist(g: Group): void {
+  /** Writes the group's state file whole: `offsets` is the group's (others only for a mutant). */
+  private persist(g: Group, offsets: ReadonlyMap<number, number> = g.offsets): void {
     const stored: StoredGroup = {
       topic: g.topic,
       partitions: g.partitions,
       generation: g.generation,
-      offsets: Object.fromEntries(g.offsets),
+      offsets: Object.fromEntries(offsets),
     };
     writeJsonDurably(join(this.dir, `${g.name}.json`), stored);
   }

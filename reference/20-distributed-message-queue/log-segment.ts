@@ -36,6 +36,8 @@ export interface SegmentOptions {
   forgetTimesOnOpen?: boolean;
   /** MUTANT tag-index-empty-on-replica: records a follower replicates are indexed as untagged. */
   replicaTagsUnindexed?: boolean;
+  /** MUTANT retention-by-first-append: a segment's time is its first append's, not its newest record's. */
+  timeOfFirstAppend?: boolean;
   log?: (message: string) => void;
 }
 
@@ -130,7 +132,8 @@ export class LogSegment {
       at += e.length;
     });
     this.size = at;
-    this.lastTimestamp = timestamp;
+    // MUTANT retention-by-first-append: the time is set by the segment's first append only.
+    if (!this.options.timeOfFirstAppend || this.lastTimestamp === 0) this.lastTimestamp = timestamp;
     const deferMs = this.options.deferWritesMs ?? 0;
     if (deferMs > 0) {
       // MUTANT ack-before-durable: the answer goes out before the bytes reach the file.

@@ -31,6 +31,7 @@ const COORDINATOR_MUTANTS: readonly string[] = [
   'no-generation-fence',
   'describe-without-expiry',
   'expiry-keeps-generation',
+  'commit-file-own-partitions',
 ] satisfies CoordinatorMutant[];
 
 await runServer({
@@ -60,6 +61,7 @@ await runServer({
         replicaTagsUnindexed: mutant === 'tag-index-empty-on-replica', // MUTANT tag-index-empty-on-replica
         forgetTimesOnOpen: mutant === 'segment-time-lost-on-restart', // MUTANT segment-time-lost-on-restart
         truncateActiveOnly: mutant === 'truncate-active-segment-only', // MUTANT truncate-active-segment-only
+        timeOfFirstAppend: mutant === 'retention-by-first-append', // MUTANT retention-by-first-append
         producerNotLogged: mutant === 'producer-dedup-in-memory-only', // MUTANT producer-dedup-in-memory-only
         producerIdIgnored: mutant === 'producer-dedup-ignores-producer', // MUTANT producer-dedup-ignores-producer
         producerBatchesUnbounded: mutant === 'producer-remembers-every-batch', // MUTANT producer-remembers-every-batch
@@ -100,6 +102,7 @@ await runServer({
             hwFromLogEnd: mutant === 'new-leader-hw-from-log-end', // MUTANT new-leader-hw-from-log-end
             rejoinOnFetch: mutant === 'isr-rejoin-on-fetch', // MUTANT isr-rejoin-on-fetch
             isrAllLiveAtFailover: mutant === 'failover-isr-all-live', // MUTANT failover-isr-all-live
+            caughtUpAtEveryFetch: mutant === 'isr-lag-from-last-fetch', // MUTANT isr-lag-from-last-fetch
             log,
           })
         : undefined;

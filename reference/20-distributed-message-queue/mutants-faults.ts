@@ -45,6 +45,12 @@ export const FAULT_MUTANTS = [
     description: "an expired member's partitions are reassigned without a new generation",
   },
   {
+    name: 'commit-file-own-partitions',
+    breaks: 'MQ-F1',
+    description:
+      "a commit writes only its own partitions' offsets to the group's state file: after a restart the partitions committed in earlier calls read back older or null",
+  },
+  {
     name: 'tags-outside-crc',
     breaks: 'MQ-F2',
     description:
@@ -268,6 +274,13 @@ export const FAULT_MUTANTS = [
     breaks: 'MQ-F9',
     description:
       'a follower out of the ISR is named in sync again at its next fetch, caught up or not: it may be elected without the acknowledged records',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'isr-lag-from-last-fetch',
+    breaks: 'MQ-F9',
+    description:
+      'a follower counts as caught up at every fetch it sends: one that keeps fetching but falls behind never leaves the ISR',
     manifest: CLUSTER_MANIFEST,
   },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];

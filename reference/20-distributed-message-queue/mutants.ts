@@ -41,6 +41,12 @@ export const MUTANTS = [
       "a fetch that reaches the next segment answers that segment's first message whatever maxBytes has left (beyond the batch's first)",
   },
   {
+    name: 'retention-by-first-append',
+    breaks: 'MQ-C7',
+    description:
+      "a segment's time for retention is its first append's: a closed segment is removed by its oldest message, with younger ones in it",
+  },
+  {
     name: 'leave-without-rebalance',
     breaks: 'MQ-C5',
     description: 'a member leaves and nobody gets its partitions (no rebalance until the next join)',

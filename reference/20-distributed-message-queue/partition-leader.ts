@@ -84,7 +84,8 @@ export class PartitionLeaders {
     const end = log.endOffset;
     if (q.offset <= end) {
       // Caught up: it has the leader's whole log, or everything the leader had at its previous fetch.
-      if (q.offset >= end) f.caughtUpAt = now;
+      // MUTANT isr-lag-from-last-fetch: any fetch counts as being caught up.
+      if (q.offset >= end || this.o.caughtUpAtEveryFetch) f.caughtUpAt = now;
       else if (q.offset >= f.lastFetchLeaderEnd) f.caughtUpAt = f.lastFetchAt;
       f.position = q.offset;
       f.lastFetchLeaderEnd = end;

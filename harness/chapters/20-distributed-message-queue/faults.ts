@@ -89,12 +89,15 @@ export async function killBroker(ctx: CheckContext): Promise<void> {
       partition: p,
       offset: acked.filter((a) => a.partition === p).length - round,
     }));
-    okBody(
-      ctx,
-      await api.commit(group, { memberId: m.memberId, generation: m.generation, offsets }),
-      200,
-      'committing',
-    );
+    // Two commits, the first partition alone and then the rest: each committed offset must survive the kill, not
+    // only those of the last commit.
+    for (const part of [offsets.slice(0, 1), offsets.slice(1)].filter((o) => o.length > 0))
+      okBody(
+        ctx,
+        await api.commit(group, { memberId: m.memberId, generation: m.generation, offsets: part }),
+        200,
+        `committing partitions ${part.map((o) => o.partition).join(', ')}`,
+      );
     for (const o of offsets) committed.set(o.partition, o.offset);
     await crash(ctx, api, topic);
     // Everything acknowledged in the whole check, every committed offset, then new writes.

@@ -120,6 +120,9 @@ describe('20-distributed-message-queue reference', () => {
       // MQ-F9's slow link kept the first node out of the ISR: with the new leader stopped, it was not elected.
       const f9 = r.checks.find((c) => c.id === 'MQ-F9')!.evidence?.isrWhenNewLeaderStopped as string[];
       expect(f9).not.toContain('b1');
+      // And the first node, fetching behind through a steady slow link, left the ISR (the third race's fault bit).
+      const f9c = r.checks.find((c) => c.id === 'MQ-F9')!.evidence?.fetchingBehind as { leftAfterMs: number | null };
+      expect(f9c.leftAfterMs).not.toBeNull();
       expectValidResults(r);
     },
     timeLimit(240_000),

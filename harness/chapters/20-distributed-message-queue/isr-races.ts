@@ -27,6 +27,7 @@ import {
   waitForFullIsr,
   waitForState,
 } from './cluster-client.ts';
+import { fetchingReplicaLeavesIsr } from './isr-lag.ts';
 
 /** KB/s the first node receives from the others: a follower fetch of the tails below takes far longer than 30 s. */
 const TRICKLE_KBS = 4;
@@ -36,7 +37,12 @@ const BIG = 30_000;
 type Linked = { link?: (from: string, to: string) => FaultProxy | undefined };
 
 /** Slows what `to` answers `from` (the downstream of the link `from` uses) until the returned function is called. */
-async function trickle(ctx: CheckContext, from: string, to: readonly string[]): Promise<() => Promise<void>> {
+export async function trickle(
+  ctx: CheckContext,
+  from: string,
+  to: readonly string[],
+  kbs = TRICKLE_KBS,
+): Promise<() => Promise<void>> {
   ctx.require('network-faults');
   const added: [FaultProxy, string][] = [];
   const undo = async () => {
@@ -50,17 +56,14 @@ async function trickle(ctx: CheckContext, from: string, to: readonly string[]): 
         `the links between the brokers are not proxied (${from} -> ${b}): no slow link to keep a replica behind`,
       );
     }
-    added.push([
-      link,
-      await link.addToxic({ type: 'bandwidth', stream: 'downstream', attributes: { rate: TRICKLE_KBS } }),
-    ]);
+    added.push([link, await link.addToxic({ type: 'bandwidth', stream: 'downstream', attributes: { rate: kbs } })]);
   }
-  ctx.changed(`${from} receives from ${to.join(', ')} at ${TRICKLE_KBS} KB/s`);
+  ctx.changed(`${from} receives from ${to.join(', ')} at ${kbs} KB/s`);
   return undo;
 }
 
 /** A new topic and one of its partitions the first node does not lead: its leader and the other (non-first) replica. */
-async function racePartition(ctx: CheckContext, api: MqApi, nodes: readonly string[], prefix: string) {
+export async function racePartition(ctx: CheckContext, api: MqApi, nodes: readonly string[], prefix: string) {
   const first = nodes[0]!;
   const topic = uniqueName(prefix);
   okBody(ctx, await api.createTopic({ name: topic, partitions: 3, replicationFactor: 3 }), 201, 'creating');
@@ -239,4 +242,5 @@ export async function isrRaces(ctx: CheckContext): Promise<void> {
   const api = mqApi(ctx, following(ctx));
   await newLeaderServesOnlyCommitted(ctx, api, nodes);
   await behindReplicaStaysOut(ctx, api, nodes);
+  await fetchingReplicaLeavesIsr(ctx, api, nodes);
 }

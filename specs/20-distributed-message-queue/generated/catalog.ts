@@ -113,7 +113,7 @@ export const catalog = {
     {
       "id": "MQ-C7",
       "kind": "conformance",
-      "title": "Retention removes whole closed segments past the topic's period and never a message younger - a 1 s topic loses its old segments, a 10 min topic beside it keeps every message",
+      "title": "Retention removes whole closed segments past the topic's period and never a message younger - a 1 s topic loses its old segments, a 10 min topic beside it keeps every message, and a segment holding one message past its period and younger ones behind it stays",
       "covers": [
         "createTopic",
         "fetch"
@@ -199,7 +199,7 @@ export const catalog = {
     {
       "id": "MQ-F1",
       "kind": "fault",
-      "title": "The broker is killed (kill -9) right after acknowledged produces and commits, and restarted - every message acknowledged with acks 1 or all (with its tags) and every committed offset is there, a fetch filtered by tags answers what it did before, and new messages continue the offsets; a producer ID taken after each restart is new (its first batch appended, not answered as another's); 6 s after the last restart no closed segment is gone",
+      "title": "The broker is killed (kill -9) right after acknowledged produces and commits, and restarted - every message acknowledged with acks 1 or all (with its tags) and every committed offset is there (of each of two commits), a fetch filtered by tags answers what it did before, and new messages continue the offsets; a producer ID taken after each restart is new (its first batch appended, not answered as another's); 6 s after the last restart no closed segment is gone",
       "covers": [
         "fault:1"
       ],
@@ -299,7 +299,7 @@ export const catalog = {
     {
       "id": "MQ-F9",
       "kind": "fault",
-      "title": "One replica (the first node) is kept behind by a slow link while it stays up, then failovers decide the ISR races - a new leader elected while that replica is in the ISR without an acks=1 tail serves none of the tail (its high watermark is the one it heard, not its log end), so when the new leader stops and the behind replica is elected every message fetched before is there; a replica out of the ISR is not named in sync by the election of another leader nor by a fetch before it has caught up, so when the new leader stops it is not elected, and every message acknowledged with acks=all is there",
+      "title": "One replica (the first node) is kept behind by a slow link while it stays up, then failovers decide the ISR races - a new leader elected while that replica is in the ISR without an acks=1 tail serves none of the tail (its high watermark is the one it heard, not its log end), so when the new leader stops and the behind replica is elected every message fetched before is there; a replica out of the ISR is not named in sync by the election of another leader nor by a fetch before it has caught up, so when the new leader stops it is not elected, and every message acknowledged with acks=all is there; a replica that keeps fetching but stays behind (a steady slow link) leaves the ISR",
       "covers": [
         "fault:9"
       ],
