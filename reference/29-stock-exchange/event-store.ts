@@ -68,8 +68,11 @@ export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres' as const;
   /** The connection whose appends failed, ended once a new one is open (its backend terminated first). */
   private lostPid: number | null = null;
-  /** MUTANT pg-reopened-without-error-listener: the connection reopened after a loss has no 'error' listener. */
-  readonly faults: { reopenWithoutErrorListener?: boolean } = {};
+  /**
+   * MUTANT pg-reopened-without-error-listener: the connection reopened after a loss has no 'error' listener.
+   * MUTANT store-drops-queued-appends: a failed INSERT drops the appends queued behind it, unsettled.
+   */
+  readonly faults: { reopenWithoutErrorListener?: boolean; dropQueuedOnFailure?: boolean } = {};
   /** Appends waiting for the INSERT under way to end: the next INSERT carries them all (group commit). */
   private pending: PendingAppend[] = [];
   private writing = false;
@@ -140,6 +143,10 @@ export class PostgresEventStore implements EventStore {
           for (const b of batch) b.done();
         } catch (error) {
           for (const b of batch) b.failed(error);
+          if (this.faults.dropQueuedOnFailure) {
+            this.pending = []; // MUTANT store-drops-queued-appends
+            return;
+          }
         }
       }
     } finally {
