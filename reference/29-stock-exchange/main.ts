@@ -53,6 +53,7 @@ await runServer({
     if (store instanceof PostgresEventStore) {
       store.faults.reopenWithoutErrorListener = mutant === 'pg-reopened-without-error-listener';
       store.faults.dropQueuedOnFailure = mutant === 'store-drops-queued-appends';
+      store.faults.stallOnOversized = mutant === 'store-stalls-on-oversized-append';
     }
     readiness.dependencies = () => ({ database: store.kind === 'postgres' ? 'up' : 'embedded' });
     const exchange = await Exchange.open(

@@ -43,6 +43,13 @@ export const STORE_MUTANTS = [
     needs: ['SDGRADE_DATABASE_URL'],
   },
   {
+    name: 'store-stalls-on-oversized-append',
+    breaks: 'SE-F1',
+    description:
+      'the group commit never takes an append of more than 2,000 events into a batch: an order sweeping 2,000 resting orders and every write after it hang (blind bug)',
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
+  {
     name: 'fill-overflow-unchecked',
     breaks: 'SE-C6',
     description:

@@ -228,7 +228,7 @@ export const catalog = {
     {
       "id": "SE-F1",
       "kind": "fault",
-      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole, clientOrderIds recovered, new order and sequence IDs after every logged one, each user's view of the log with their key exactly their own events before and after; a new market-data subscriber of every channel before and after each kill gets the snapshot at the seq the log implies with the REST book, then the top of that book and the day's candle of the log's fills; a graceful stop (SIGTERM) closes a subscriber with 1001",
+      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole (one order in it sweeping 2,025 resting sells, 2,026 events in one request, answered 201 filled), clientOrderIds recovered, new order and sequence IDs after every logged one, each user's view of the log with their key exactly their own events before and after; a new market-data subscriber of every channel before and after each kill gets the snapshot at the seq the log implies with the REST book, then the top of that book and the day's candle of the log's fills; a graceful stop (SIGTERM) closes a subscriber with 1001",
       "covers": [
         "fault:1"
       ],
