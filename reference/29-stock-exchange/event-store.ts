@@ -68,8 +68,16 @@ export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres' as const;
   /** The connection whose appends failed, ended once a new one is open (its backend terminated first). */
   private lostPid: number | null = null;
-  /** MUTANT pg-reopened-without-error-listener: the connection reopened after a loss has no 'error' listener. */
-  readonly faults: { reopenWithoutErrorListener?: boolean } = {};
+  /**
+   * MUTANT pg-reopened-without-error-listener: the connection reopened after a loss has no 'error' listener.
+   * MUTANT store-drops-queued-appends: a failed INSERT drops the appends queued behind it, unsettled.
+   * MUTANT store-stalls-on-oversized-append: a batch never takes an append of more than EVENTS_PER_INSERT events.
+   */
+  readonly faults: {
+    reopenWithoutErrorListener?: boolean;
+    dropQueuedOnFailure?: boolean;
+    stallOnOversized?: boolean;
+  } = {};
   /** Appends waiting for the INSERT under way to end: the next INSERT carries them all (group commit). */
   private pending: PendingAppend[] = [];
   private writing = false;
@@ -132,7 +140,11 @@ export class PostgresEventStore implements EventStore {
       while (this.pending.length > 0) {
         let n = 0;
         let count = 0;
-        while (n < this.pending.length && (n === 0 || count + this.pending[n]!.events.length <= EVENTS_PER_INSERT))
+        const first = !this.faults.stallOnOversized; // MUTANT store-stalls-on-oversized-append
+        while (
+          n < this.pending.length &&
+          ((n === 0 && first) || count + this.pending[n]!.events.length <= EVENTS_PER_INSERT)
+        )
           count += this.pending[n++]!.events.length;
         const batch = this.pending.splice(0, n);
         try {
@@ -140,6 +152,10 @@ export class PostgresEventStore implements EventStore {
           for (const b of batch) b.done();
         } catch (error) {
           for (const b of batch) b.failed(error);
+          if (this.faults.dropQueuedOnFailure) {
+            this.pending = []; // MUTANT store-drops-queued-appends
+            return;
+          }
         }
       }
     } finally {

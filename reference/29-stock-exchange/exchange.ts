@@ -39,6 +39,10 @@ export interface ExchangeFaults extends EngineFaults, MarketDataFaults, OutageFa
   ownersAtPlacement?: boolean;
   /** MUTANT fill-overflow-unchecked */
   fillOverflowUnchecked?: boolean;
+  /** MUTANT cancel-answered-before-logged: a cancel is answered without waiting for its append. */
+  cancelBeforeLogged?: boolean;
+  /** MUTANT adopted-events-unpublished: events in doubt the store holds are applied but not published. */
+  adoptUnpublished?: boolean;
 }
 
 export interface NewOrderRequest {
@@ -219,7 +223,10 @@ export class Exchange {
     const e: InboundEvent = { ...this.stamp(), type: 'cancel', orderId };
     this.engine.apply(e, () => ++this.lastSequence);
     if (this.faults.gapAfterCancel) this.lastSequence++; // MUTANT sequence-gap
-    await this.commit(e, [], !this.faults.cancelNotLogged); // MUTANT cancel-not-logged
+    const logged = this.commit(e, [], !this.faults.cancelNotLogged); // MUTANT cancel-not-logged
+    if (this.faults.cancelBeforeLogged)
+      logged.catch(() => {}); // MUTANT cancel-answered-before-logged
+    else await logged;
     return order;
   }
 
@@ -280,11 +287,11 @@ export class Exchange {
         batch.push(e);
         continue;
       }
-      if (batch.length) this.marketData.publish(batch);
+      if (batch.length && !this.faults.adoptUnpublished) this.marketData.publish(batch); // MUTANT adopted-events-unpublished
       batch = [e];
       let seq = e.sequenceId;
       this.engine.apply(e, () => ++seq);
     }
-    if (batch.length) this.marketData.publish(batch);
+    if (batch.length && !this.faults.adoptUnpublished) this.marketData.publish(batch);
   }
 }

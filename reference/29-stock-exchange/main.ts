@@ -50,8 +50,11 @@ await runServer({
       ? await PostgresEventStore.connect(config.databaseUrl, config.dataDir, (m) => console.error(m))
       : new FileEventStore(config.dataDir);
     // MUTANT pg-reopened-without-error-listener: the next loss of PostgreSQL after a reconnect ends the process.
-    if (store instanceof PostgresEventStore)
+    if (store instanceof PostgresEventStore) {
       store.faults.reopenWithoutErrorListener = mutant === 'pg-reopened-without-error-listener';
+      store.faults.dropQueuedOnFailure = mutant === 'store-drops-queued-appends';
+      store.faults.stallOnOversized = mutant === 'store-stalls-on-oversized-append';
+    }
     readiness.dependencies = () => ({ database: store.kind === 'postgres' ? 'up' : 'embedded' });
     const exchange = await Exchange.open(
       store,
@@ -91,6 +94,8 @@ await runServer({
         keepStateOnLoss: mutant === 'log-loss-keeps-state',
         rewriteInDoubt: mutant === 'log-outage-rewrites-in-doubt',
         fillOverflowUnchecked: mutant === 'fill-overflow-unchecked',
+        cancelBeforeLogged: mutant === 'cancel-answered-before-logged',
+        adoptUnpublished: mutant === 'adopted-events-unpublished',
       },
       (m) => console.error(m),
     );

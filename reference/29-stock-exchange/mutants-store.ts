@@ -22,6 +22,34 @@ export const STORE_MUTANTS = [
     needs: ['SDGRADE_DATABASE_URL'],
   },
   {
+    name: 'store-drops-queued-appends',
+    breaks: 'SE-F5',
+    description:
+      "when a batch's INSERT fails, the appends queued behind it are dropped unsettled: their requests never get an answer (blind bug)",
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
+  {
+    name: 'cancel-answered-before-logged',
+    breaks: 'SE-F5',
+    description:
+      'a cancel is answered without waiting for its append (its failure swallowed): a cancel lost with the store is acknowledged and rolled back, the order rests again (blind bug)',
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
+  {
+    name: 'adopted-events-unpublished',
+    breaks: 'SE-F5',
+    description:
+      "the events in doubt a lost store turns out to hold are applied but not published: a subscriber's stream misses them (blind bug)",
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
+  {
+    name: 'store-stalls-on-oversized-append',
+    breaks: 'SE-F1',
+    description:
+      'the group commit never takes an append of more than 2,000 events into a batch: an order sweeping 2,000 resting orders and every write after it hang (blind bug)',
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
+  {
     name: 'fill-overflow-unchecked',
     breaks: 'SE-C6',
     description:

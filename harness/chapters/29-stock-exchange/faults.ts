@@ -10,6 +10,7 @@ import {
   type Account,
   CASH,
   type EventPage,
+  freshSymbol,
   freshUser,
   fund,
   type LogEvent,
@@ -73,6 +74,7 @@ const RICH = { cash: 1_000_000_000, shares: 1_000_000 };
 export async function killAndReplay(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
   const api = seApi(ctx);
+  await sweepResting(ctx, api);
   // A log longer than one page of anything (1,000 events): recovery must read all of it, not its first page.
   const LONG_LOG = 1200;
   const filler = freshUser('f1l');
@@ -115,6 +117,42 @@ export async function killAndReplay(ctx: CheckContext): Promise<void> {
   }
   md.finish();
   ctx.evidence.ordersCompared = s.ids.length;
+}
+
+/** Resting sells of one share each that one order sweeps; more than 2,000 (a batch size stores may choose). */
+const SWEEP = { sellers: 25, each: 81, price: 100 };
+
+/**
+ * One order whose fills alone pass 2,000 events (a store writing events in batches must still write and answer it
+ * whole): SWEEP.sellers x SWEEP.each resting sells (each seller under the order rate limit), then one buy of them all.
+ * Its events are part of the log the kills below read back.
+ */
+async function sweepResting(ctx: CheckContext, api: SeApi): Promise<void> {
+  const symbol = freshSymbol();
+  const sellers = Array.from({ length: SWEEP.sellers }, (_, i) => freshUser(`f1s${i}`));
+  await Promise.all(
+    sellers.map(async (u) => {
+      await fund(ctx, api, u, { [symbol]: SWEEP.each });
+      for (let i = 0; i < SWEEP.each; i++)
+        okBody(
+          ctx,
+          await api.place({ userId: u, symbol, side: 'sell', price: SWEEP.price, quantity: 1 }),
+          201,
+          'a resting sell of one share',
+        );
+    }),
+  );
+  const n = SWEEP.sellers * SWEEP.each;
+  const taker = freshUser('f1t');
+  await fund(ctx, api, taker, { [CASH]: n * SWEEP.price });
+  const x = await api.place({ userId: taker, symbol, side: 'buy', price: SWEEP.price, quantity: n });
+  const o = okBody<Order>(ctx, x, 201, `an order sweeping ${n} resting sells (${n + 1} events)`);
+  ctx.expect(
+    o.status === 'filled' && o.filledQuantity === n,
+    `the order sweeping ${n} resting sells is ${o.status} with ${o.filledQuantity} filled, not filled with ${n}`,
+    x,
+  );
+  ctx.evidence.sweptOrders = n;
 }
 
 /**

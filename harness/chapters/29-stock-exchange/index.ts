@@ -16,6 +16,7 @@ import { gatewayAccessModel } from './gateway-access.ts';
 import { eventLogAccess } from './gateway-events.ts';
 import { orderRateLimit } from './gateway-rate-limit.ts';
 import { loadStockExchange } from './load.ts';
+import { lostAnswer } from './log-lost-answer.ts';
 import { lostWrites } from './log-lost-write.ts';
 import { eventLogOutage } from './log-outage.ts';
 import { candleBoundaries } from './md-candle-boundaries.ts';
@@ -57,6 +58,7 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-F2': duplicateSubmissions,
     'SE-F3': eventLogOutage,
     'SE-F4': lostWrites,
+    'SE-F5': lostAnswer,
   },
   mutants: MUTANTS,
   load: loadStockExchange,

@@ -143,8 +143,8 @@ function expect503(ctx: CheckContext, what: string, x: Exchange): void {
   );
 }
 
-/** Trading resumes on its own: 1-cent deposits until one is acknowledged; returns how many were (one). */
-async function awaitWrites(
+/** Trading resumes on its own (SE-F4, SE-F5): 1-cent deposits until one is acknowledged; returns how many were (one). */
+export async function awaitWrites(
   ctx: CheckContext,
   api: ReturnType<typeof seApi>,
   user: string,

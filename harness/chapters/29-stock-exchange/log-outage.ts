@@ -30,8 +30,8 @@ const DOWN_MS = 2500;
 const PACE_MS = 30;
 const RETRY_AFTER = /^[1-9][0-9]*$/;
 
-type Phase = 'before' | 'down' | 'back';
-interface Sent {
+export type Phase = 'before' | 'down' | 'back';
+export interface Sent {
   phase: Phase;
   what: string;
   order?: NewOrder;
@@ -176,8 +176,8 @@ async function tradeThroughCrash(ctx: CheckContext, pg: PrivatePostgres): Promis
   md.finish();
 }
 
-/** One write's answer: acknowledged, refused as documented, or 503 unavailable with Retry-After; never slow. */
-function expectDocumented(ctx: CheckContext, s: Sent): void {
+/** One write's answer (SE-F3, SE-F5): acknowledged, refused as documented, or 503 unavailable with Retry-After; never slow. */
+export function expectDocumented(ctx: CheckContext, s: Sent): void {
   const x = s.x;
   const ok = s.order ? [200, 201, 422, 429, 503] : [200, 404, 409, 429, 503];
   ctx.expect(
@@ -204,7 +204,11 @@ function expectDocumented(ctx: CheckContext, s: Sent): void {
 }
 
 /** Every order and cancel acknowledged is in the log as answered; an order answered 503 and retried is consistent. */
-function expectLogHoldsAcknowledged(ctx: CheckContext, sent: readonly Sent[], events: readonly LogEvent[]): void {
+export function expectLogHoldsAcknowledged(
+  ctx: CheckContext,
+  sent: readonly Sent[],
+  events: readonly LogEvent[],
+): void {
   const news = new Map<number, LogEvent & { type: 'new' }>();
   const cancels = new Set<number>();
   for (const e of events)

@@ -23,7 +23,8 @@ export const checkIds = [
   "SE-F1",
   "SE-F2",
   "SE-F3",
-  "SE-F4"
+  "SE-F4",
+  "SE-F5"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -227,7 +228,7 @@ export const catalog = {
     {
       "id": "SE-F1",
       "kind": "fault",
-      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole, clientOrderIds recovered, new order and sequence IDs after every logged one, each user's view of the log with their key exactly their own events before and after; a new market-data subscriber of every channel before and after each kill gets the snapshot at the seq the log implies with the REST book, then the top of that book and the day's candle of the log's fills; a graceful stop (SIGTERM) closes a subscriber with 1001",
+      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole (one order in it sweeping 2,025 resting sells, 2,026 events in one request, answered 201 filled), clientOrderIds recovered, new order and sequence IDs after every logged one, each user's view of the log with their key exactly their own events before and after; a new market-data subscriber of every channel before and after each kill gets the snapshot at the seq the log implies with the REST book, then the top of that book and the day's candle of the log's fills; a graceful stop (SIGTERM) closes a subscriber with 1001",
       "covers": [
         "fault:1"
       ],
@@ -261,6 +262,18 @@ export const catalog = {
       "title": "The event store's connection is lost at a write, twice in one process's life (a PostgreSQL-protocol proxy drops the write, so the log never received it, and resets the connection) - that order, a deposit and a cancel are 503 unavailable with Retry-After, reads answer 200, trading resumes on its own after each loss, and nothing answered 503 is ever applied or logged (the lost order's retry with its clientOrderId is 201, the account and the resting order unchanged, the log gapless)",
       "covers": [
         "fault:4"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
+      ]
+    },
+    {
+      "id": "SE-F5",
+      "kind": "fault",
+      "title": "The event store's answer to a write never comes (a PostgreSQL-protocol proxy lets the write run and holds its answer, as a hung link) while an order, a deposit and a cancel come in behind it - every write answered within the hang bound, acknowledged or 503 unavailable with Retry-After (never a hang, also for the writes queued behind), trading resumes on its own, every order and cancel acknowledged is in the log as answered (gapless), an order answered 503 absent (its retry 201) or in the log (its retry 200 with it), the bid canceled exactly when the log holds its cancel, an acknowledged deposit logged once; a subscriber's stream ends at the seq the log implies and at the REST book (the write that landed published); a kill -9 and restart read back the same state",
+      "covers": [
+        "fault:5"
       ],
       "needs": [
         "process-control",
