@@ -14,8 +14,8 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
 import { HttpClient } from '../../core/http-client.ts';
 import { timeLimit } from '../../core/time-scale.ts';
-import { type PgWireProxy, startPgWireProxy } from '../../faults/pg-wire-proxy.ts';
-import { withDependencyThrough } from '../../faults/target-on-private-service.ts';
+import type { PgWireProxy } from '../../faults/pg-wire-proxy.ts';
+import { withPgWireProxy } from '../../faults/target-on-private-service.ts';
 import { CASH, freshSymbol, freshUser, fund, type NewOrder, type Order, okBody, readLog, seApi } from './api.ts';
 import { snapshot } from './faults.ts';
 import { awaitWrites } from './log-lost-write.ts';
@@ -31,17 +31,7 @@ const ASK = { price: 100, quantity: 10 };
 const BID = { price: 50, quantity: 10 };
 
 export async function lostAnswer(ctx: CheckContext): Promise<void> {
-  await withDependencyThrough(
-    ctx,
-    {
-      dependency: 'database',
-      noun: 'database',
-      proxy: startPgWireProxy,
-      what: 'a PostgreSQL-protocol proxy',
-      settle: (proxy) => proxy.releaseReads(),
-    },
-    (proxy) => holdAnswer(ctx, proxy),
-  );
+  await withPgWireProxy(ctx, 'a PostgreSQL-protocol proxy that holds answers', (proxy) => holdAnswer(ctx, proxy));
 }
 
 /**
