@@ -7,6 +7,7 @@ import { RedisBoard } from './board-redis.ts';
 import type { Db } from './db.ts';
 import { type HistoryCut, MatchHistory } from './history.ts';
 import { Leaderboard } from './leaderboard.ts';
+import { mutantLeaderboardFor } from './mutant-leaderboards.ts';
 import type { MutantName } from './mutants.ts';
 import { Profiles } from './profiles.ts';
 
@@ -302,7 +303,6 @@ class FailureKeepingLeaderboard extends Leaderboard {
 }
 
 export function leaderboardFor(...args: ConstructorParameters<typeof Leaderboard>): Leaderboard {
-  return args[2].mutant === 'rebuild-failure-sticks'
-    ? new FailureKeepingLeaderboard(...args)
-    : new Leaderboard(...args);
+  if (args[2].mutant === 'rebuild-failure-sticks') return new FailureKeepingLeaderboard(...args);
+  return mutantLeaderboardFor(args[2].mutant, ...args) ?? new Leaderboard(...args);
 }

@@ -163,6 +163,27 @@ export const MUTANTS = [
     needs: ['SDGRADE_REDIS_URL', 'SDGRADE_DATABASE_URL'],
   },
   {
+    name: 'row-forgotten-on-503',
+    breaks: 'RGL-F3',
+    description:
+      'an update whose board operation failed (503) takes its row out of the history again: a win Redis ran before its answer was lost stays on the board until the next rebuild drops it (blind bug update-503-forgets-history-row)',
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
+    name: 'top-cached-until-update',
+    breaks: 'RGL-F3',
+    description:
+      'the top 10 of each month is cached until an update of that month succeeds: a win answered 503 that counts is missing from it, and from its total (blind bug top-cache-kept-after-503)',
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
+    name: 'start-rebuild-in-background',
+    breaks: 'RGL-F4',
+    description:
+      'at start a board its Redis kept is served at once and rebuilt from the history in the background: reads just after the start answer from a Redis behind the history (blind bug start-serves-kept-redis)',
+    needs: ['SDGRADE_REDIS_URL', 'SDGRADE_DATABASE_URL'],
+  },
+  {
     name: 'marker-compared-as-text',
     breaks: 'RGL-F6',
     description:

@@ -3,13 +3,15 @@
 // are held on the wire (a latency toxic), and then every connection through the proxy is closed and the link is open
 // again at once. A client that sends the commands it had no answer to again on its new connection (ioredis does so by
 // default: autoResendUnfulfilledCommands) runs each update twice: the player posted 1 point has 2. The spec: an
-// acknowledged update counts exactly once; one answered 503 at most once.
+// acknowledged update counts exactly once; one answered 503 at most once, and once it counts it keeps counting: the
+// top 10 agrees with the players' standings, and after Redis then loses the board its rebuild counts the same wins.
 import type { Redis } from 'ioredis';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import type { FaultProxy } from '../../core/network-faults.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { freshMonth, type LbApi, okBody, type UserScore, uniqueUser } from './api.ts';
+import { expectTopOfCounted } from './top-of-counted.ts';
 
 /** Updates in flight when the link drops. */
 const UPDATES = 6;
@@ -90,7 +92,33 @@ export async function blipWithAnswersInFlight(
     );
   }
   // Once the board answers again, each player has the 1 point (acknowledged), or 1 or nothing (answered 503).
+  const counted = await readBack(ctx, api, month, players, answers, 'after the link to Redis dropped and came back');
+  // The top 10 agrees with those standings (a copy of it kept from before the drop does not).
+  expectTopOfCounted(ctx, await api.top(month), counted, 'after the link to Redis dropped and came back');
+  // Then Redis loses the board: the rebuild from the history must count every win the board counted (a 503 is not a
+  // refusal: a service that takes the row of a win answered 503 out of the history loses one Redis had run).
+  await probe.flushall();
+  ctx.changed("emptied the check's Redis after the drop (the board lost: rebuilt from the history)");
+  const after = await readBack(ctx, api, month, players, answers, 'after that, Redis emptied (the board rebuilt)');
+  for (const user of counted)
+    ctx.expect(
+      after.includes(user),
+      `${user} had its 1 point on the board after the drop; once the board was rebuilt from the history it has ` +
+        'none: a win the board counted is not in the history',
+    );
+}
+
+/** Each player's score once the board answers: 1 (acknowledged), or 1 or nothing (answered 503); the ones counted. */
+async function readBack(
+  ctx: CheckContext,
+  api: LbApi,
+  month: string,
+  players: readonly string[],
+  answers: readonly Exchange[],
+  when: string,
+): Promise<string[]> {
   const until = Date.now() + timeLimit(RECOVERY_MS);
+  const counted: string[] = [];
   for (const [i, user] of players.entries()) {
     let x = await api.user(user, month);
     while (x.status === 503 && Date.now() < until) {
@@ -98,12 +126,14 @@ export async function blipWithAnswersInFlight(
       x = await api.user(user, month);
     }
     if (x.status === 404 && answers[i]!.status === 503) continue;
-    const score = okBody<UserScore>(ctx, x, 200, `after the link to Redis came back: ${user}`).user_info.score;
+    const score = okBody<UserScore>(ctx, x, 200, `${when}: ${user}`).user_info.score;
     ctx.expect(
       score === 1,
-      `after the link to Redis dropped and came back, ${user} (posted 1 point once, answered ` +
-        `${answers[i]!.status}) has score ${score}: an update counted more than once`,
+      `${when}: ${user} (posted 1 point once, answered ${answers[i]!.status}) has score ${score}: an update ` +
+        'counted more than once (or an acknowledged one lost)',
       x,
     );
+    counted.push(user);
   }
+  return counted;
 }

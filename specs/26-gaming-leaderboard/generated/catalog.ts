@@ -174,7 +174,7 @@ export const catalog = {
     {
       "id": "RGL-F3",
       "kind": "fault",
-      "title": "The board's Redis kept away - with the link to it cut (5 s), with the link stalled (answers held back, the connection open), with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command), with Redis emptied while it refuses writes (out of memory, so the rebuild fails), and with the link dropped for an instant while updates' answers are on the wire - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back (takes writes again) the board equals brute force over the acknowledged updates (a failed rebuild is tried again) and an update answered 503 counts at most once (one answered 200 exactly once)",
+      "title": "The board's Redis kept away - with the link to it cut (5 s), with the link stalled (answers held back, the connection open), with Redis emptied again after every rebuild (its answers slowed so each rebuilt board is lost before the next command), with Redis emptied while it refuses writes (out of memory, so the rebuild fails), and with the link dropped for an instant while updates' answers are on the wire - a read, a player's standing and an update each answer 503 unavailable with Retry-After within 10 s, never a hang (under the second fault an exact 200 is allowed too), and once Redis is back (takes writes again) the board equals brute force over the acknowledged updates (a failed rebuild is tried again) and an update answered 503 counts at most once (one answered 200 exactly once) and, once it counts, keeps counting through later rebuilds, with the top 10 and its total agreeing with the players' standings (after the drop, Redis is emptied and each player read again)",
       "covers": [
         "fault:3",
         "invariant:9"
@@ -188,7 +188,7 @@ export const catalog = {
     {
       "id": "RGL-F4",
       "kind": "fault",
-      "title": "The service is killed (kill -9) and its Redis put back to a copy taken before the last 12 acknowledged updates, then the service starts again - the board (top 10 with its total, every score, rank and window) equals brute force over every acknowledged update, no player missing or listed twice (under tieBreak=time, ties in the order the updates were answered), and updates continue from it",
+      "title": "The service is killed (kill -9) and its Redis put back to a copy taken before the last 12 acknowledged updates, then the service starts again - the board (top 10 with its total, every score, rank and window) equals brute force over every acknowledged update, no player missing or listed twice (under tieBreak=time, ties in the order the updates were answered), and updates continue from it; then all again with the service's database replies held 300 ms while it starts, so its rebuild takes seconds and the first reads after readiness must already be the rebuilt board",
       "covers": [
         "fault:4",
         "invariant:8",

@@ -1,0 +1,89 @@
+// Mutants of the leaderboard's operations over the history and the board (leaderboard.ts), written as subclasses so
+// that the blind bugs' patches still apply to the reference they were written against. mutant-stores.ts's
+// leaderboardFor picks one when MUTANT names it.
+import type { Entry } from './board.ts';
+import type { Db } from './db.ts';
+import { Leaderboard } from './leaderboard.ts';
+
+/**
+ * MUTANT row-forgotten-on-503: an update whose board operation failed (503) takes its row out of the history again,
+ * so a win Redis ran before its answer was lost stays on the board until the next rebuild drops it (blind bug
+ * update-503-forgets-history-row).
+ */
+class RowForgettingLeaderboard extends Leaderboard {
+  private readonly db: Db;
+
+  constructor(...args: ConstructorParameters<typeof Leaderboard>) {
+    super(...args);
+    this.db = (args[1] as unknown as { db: Db }).db;
+  }
+
+  override async update(month: string, user: string, points: number, recorded?: number): Promise<number> {
+    const id = recorded ?? (await this.record(month, user, points));
+    try {
+      return await super.update(month, user, points, id);
+    } catch (e) {
+      await this.db.run('DELETE FROM match_wins WHERE id = ?', [id]).catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
+/**
+ * MUTANT top-cached-until-update: the top 10 of each month is cached until an update of that month succeeds, so a
+ * win answered 503 that counts (Redis ran it, or a rebuild counted its row) is missing from it (blind bug
+ * top-cache-kept-after-503).
+ */
+class TopCachingLeaderboard extends Leaderboard {
+  private readonly tops = new Map<string, { stop: number; value: { entries: Entry[]; total: number } }>();
+  private readonly writes = new Map<string, number>();
+
+  override async update(month: string, user: string, points: number, recorded?: number): Promise<number> {
+    const total = await super.update(month, user, points, recorded);
+    this.writes.set(month, (this.writes.get(month) ?? 0) + 1);
+    this.tops.delete(month);
+    return total;
+  }
+
+  override async range(month: string, start: number, stop: number): Promise<{ entries: Entry[]; total: number }> {
+    if (start !== 0) return super.range(month, start, stop);
+    const hit = this.tops.get(month);
+    if (hit?.stop === stop) return hit.value;
+    const seen = this.writes.get(month) ?? 0;
+    const value = await super.range(month, start, stop);
+    if ((this.writes.get(month) ?? 0) === seen) this.tops.set(month, { stop, value });
+    return value;
+  }
+}
+
+/**
+ * MUTANT start-rebuild-in-background: at start a board its store kept (not lost) is served at once and rebuilt from
+ * the history in the background: reads just after the start answer from a Redis that lags the history (blind bug
+ * start-serves-kept-redis).
+ */
+class BackgroundStartLeaderboard extends Leaderboard {
+  private started = false;
+  private readonly store: ConstructorParameters<typeof Leaderboard>[0];
+
+  constructor(...args: ConstructorParameters<typeof Leaderboard>) {
+    super(...args);
+    this.store = args[0];
+  }
+
+  override async rebuild(): Promise<void> {
+    if (this.started) return super.rebuild();
+    this.started = true;
+    if (await this.store.lost()) return super.rebuild();
+    super.rebuild().catch(() => undefined);
+  }
+}
+
+export function mutantLeaderboardFor(
+  mutant: string | undefined,
+  ...args: ConstructorParameters<typeof Leaderboard>
+): Leaderboard | undefined {
+  if (mutant === 'row-forgotten-on-503') return new RowForgettingLeaderboard(...args);
+  if (mutant === 'top-cached-until-update') return new TopCachingLeaderboard(...args);
+  if (mutant === 'start-rebuild-in-background') return new BackgroundStartLeaderboard(...args);
+  return undefined;
+}
