@@ -102,6 +102,22 @@ export class SqliteVersions {
         if (this.mutant === 'suspended-null-any-key') this.q['nullsAnyKey']!.run(bucket);
         this.q['remove']!.run(bucket, row.key, old.seq);
         if (old.isMarker === 0) garbage.push(old.objectId);
+        if (this.mutant === 'suspended-null-in-place') {
+          // MUTANT suspended-null-in-place: the new `null` version takes the old one's place, under later versions.
+          this.q['unmarkLatest']!.run(bucket, row.key);
+          this.q['insert']!.run(
+            bucket,
+            row.key,
+            old.seq,
+            'null',
+            row.objectId,
+            row.size,
+            row.etag,
+            row.lastModified,
+            isMarker ? 1 : 0,
+          );
+          return { versionId, garbage };
+        }
       }
     }
     const newest = this.q['newest']!.get(bucket, row.key) as VersionSqlRow | undefined;

@@ -1,6 +1,7 @@
 // Deliberately broken variants of the reference, one check each (IDs from specs/25-s3-object-storage/catalog.yaml).
 // MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
 import { FAULT_MUTANTS } from './mutants-faults.ts';
+import { RACE_MUTANTS } from './mutants-races.ts';
 export const MUTANTS = [
   {
     name: 'health-plain-text',
@@ -352,21 +353,12 @@ export const MUTANTS = [
       'ListObjectVersions forgets the common prefix it rolls up at each batch read from the store, answering it twice',
   },
   {
-    name: 'get-not-reread',
-    breaks: 'SOS-I6',
+    name: 'suspended-null-in-place',
+    breaks: 'SOS-C8',
     description:
-      'a GET or HEAD whose bytes an overwrite (or a delete by id) dropped between its row and its bytes answers 500, instead of reading the row again',
-    // The race shows where requests interleave between their awaits: PostgreSQL's round trips.
-    needs: ['SDGRADE_DATABASE_URL'],
+      'a Suspended PUT or DELETE puts the new `null` version where the old one was, under the versions Enabled added since',
   },
-  {
-    name: 'versioning-read-outside-write',
-    breaks: 'SOS-I7',
-    description:
-      "an unversioned PUT, DELETE or complete trusts the versioning state read before its transaction: racing the first PutBucketVersioning, it drops the bytes the key's new `null` version names",
-    // The race shows where requests interleave between their awaits: PostgreSQL's round trips.
-    needs: ['SDGRADE_DATABASE_URL'],
-  },
+  ...RACE_MUTANTS,
   ...FAULT_MUTANTS,
 ] as const satisfies readonly {
   name: string;

@@ -1,7 +1,8 @@
 // SOS-I6: a GET or HEAD racing overwrites of its key answers one object entirely - the one acknowledged last before it
 // was sent, or one written while it was in flight - never an error and never bytes of two objects. In a bucket never
 // versioned, in a Suspended one (each PUT replaces the `null` version) and in an Enabled one whose writer deletes the
-// version it replaced by id: in each, the bytes a reader was about to read become garbage while it reads.
+// version it replaced by id: in each, the bytes a reader was about to read become garbage while it reads. Every answer's
+// x-amz-version-id must be the one its body's PUT answered (none, `null`, or that version's id): never another's.
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
@@ -10,6 +11,7 @@ import { md5 } from './s3-expect.ts';
 import { setVersioning } from './versioning-kit.ts';
 
 type Mode = 'plain' | 'suspended' | 'enabled-prune';
+const MODES: readonly Mode[] = ['enabled-prune', 'plain', 'suspended'];
 
 /** `size` bytes from a seeded xorshift generator: no two bodies of a run share content or a period. */
 export function seededBytes(size: number, seed: number): Buffer {
@@ -38,25 +40,27 @@ export async function readsRacingOverwrites(ctx: CheckContext): Promise<void> {
   let reads = 0;
   await ctx.property(
     fc.record({
-      mode: fc.constantFrom<Mode>('plain', 'suspended', 'enabled-prune'),
       keys: fc.integer({ min: 3, max: 6 }),
       writes: fc.integer({ min: 6, max: 10 }),
       sizes: fc.array(fc.integer({ min: 2, max: 96_000 }), { minLength: 9, maxLength: 9 }),
       seed: fc.integer(),
     }),
-    async ({ mode, keys, writes, sizes, seed }) => {
+    async ({ keys, writes, sizes, seed }) => {
       run++;
-      const bucket = buckets[mode];
+      // The runs take the three buckets in turn, so every three runs race reads in each.
+      const mode = MODES[(run - 1) % MODES.length]!;
       await Promise.all(
-        Array.from({ length: keys }, (_, k) =>
-          raceOneKey(ctx, c, { bucket, mode, key: `race-${run}-${k}/é`, writes, sizes, seed: seed + k * 1000 }),
-        ),
+        Array.from({ length: keys }, (_, k) => {
+          const key = `race-${run}-${k}/é`;
+          return raceOneKey(ctx, c, { bucket: buckets[mode], mode, key, writes, sizes, seed: seed + k * 1000 });
+        }),
       ).then((n) => {
         reads += n.reduce((a, b) => a + b, 0);
       });
     },
-    // Each run races 18 to 60 overwrites against some 150 reads or more: a quarter of the runs a property gets.
-    Math.max(3, Math.ceil(ctx.numRuns / 4)),
+    // Each run races 18 to 60 overwrites against some 150 reads or more: a quarter of the runs a property gets, and
+    // at least two in each bucket (a race missed in one run is seldom missed twice).
+    Math.max(6, Math.ceil(ctx.numRuns / 4)),
   );
   ctx.evidence['reads'] = reads;
 }
@@ -78,6 +82,10 @@ async function raceOneKey(
   let sent = 0;
   let done = false;
   let prevVersion = first.VersionId;
+  // The version id each body's PUT answered; a read's id is compared once the writer is done (a read can be answered
+  // before the writer has seen its PUT's answer).
+  const versionIds: (string | undefined)[] = [first.VersionId];
+  const answered: { where: string; body: number; versionId: string | undefined }[] = [];
   const writer = (async () => {
     try {
       for (let i = 1; i <= o.writes; i++) {
@@ -85,6 +93,7 @@ async function raceOneKey(
         const r = await c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bodies[i] }));
         ctx.expect(r.ETag === md5(bodies[i]!), `PUT ${i} of ${key}: ETag ${r.ETag}, not ${md5(bodies[i]!)}`);
         acked = i;
+        versionIds[i] = r.VersionId;
         // Enabled: the version just replaced is deleted by id, so its bytes are garbage while readers may hold it.
         if (o.mode === 'enabled-prune' && prevVersion) {
           await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: prevVersion }));
@@ -104,12 +113,14 @@ async function raceOneKey(
       let etag: string | undefined;
       let got: Buffer | undefined;
       let length: number | undefined;
+      let versionId: string | undefined;
       const err = await sdkError(
         (async () => {
           if (what === 'HEAD') {
             const h = await c.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
             etag = h.ETag;
             length = h.ContentLength;
+            versionId = h.VersionId;
           } else {
             const g = await c.send(
               new GetObjectCommand({
@@ -119,6 +130,7 @@ async function raceOneKey(
               }),
             );
             etag = g.ETag;
+            versionId = g.VersionId;
             got = await bytesOf(g.Body);
           }
         })(),
@@ -133,6 +145,7 @@ async function raceOneKey(
       );
       const i = bodies.findIndex((b) => md5(b) === etag);
       ctx.expect(i >= a && i <= s, `${where}: ETag ${etag} is body ${i}'s, not one between ${a} and ${s}`);
+      if (!err && i >= 0) answered.push({ where, body: i, versionId });
       const body = bodies[i]!;
       if (what === 'HEAD') ctx.expect(length === body.length, `${where}: Content-Length ${length}, not ${body.length}`);
       else {
@@ -142,5 +155,11 @@ async function raceOneKey(
     }
   };
   await Promise.all([writer, reader(1), reader(2)]);
+  for (const a of answered) {
+    ctx.expect(
+      a.versionId === versionIds[a.body],
+      `${a.where}: body ${a.body} answered with x-amz-version-id ${a.versionId}, not ${versionIds[a.body]} (its PUT's)`,
+    );
+  }
   return reads;
 }

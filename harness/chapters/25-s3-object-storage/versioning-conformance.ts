@@ -19,6 +19,7 @@ import { freshBucket, type S3, s3Of, sdkError } from './s3-client.ts';
 import { expectError, md5 } from './s3-expect.ts';
 import { versionsDelimited, versionsEncoded, versionsNeverVersioned } from './versioning-delimiter.ts';
 import { allVersions, describeVersions, getVersion, setVersioning, versionsPage } from './versioning-kit.ts';
+import { nullUnderVersions } from './versioning-null-switch.ts';
 
 const bytesOf = (label: string, n: number) =>
   Buffer.from(Array.from({ length: n }, (_, i) => (label.charCodeAt(0) + i * 13) % 256));
@@ -151,6 +152,7 @@ export async function versioningConformance(ctx: CheckContext): Promise<void> {
   );
   await onlyVersionsKeepBucket(ctx, s3);
   await suspendedFirst(ctx, s3);
+  await nullUnderVersions(ctx, s3);
   await versionsDelimited(ctx, s3);
   await versionsEncoded(ctx, s3);
   await versionsNeverVersioned(ctx, s3);
