@@ -20,6 +20,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
+import type { DependencyHandle } from '../../core/target.ts';
 import { newEvent, type OrderInput, type PayApi, type PaymentEvent, type PaymentEventInput } from './api.ts';
 import { DB_BACK_BOUND_MS } from './db-restart.ts';
 import { expectSettledOnce, orderIds, payOnHostedPage, remembering } from './flow.ts';
@@ -27,6 +28,12 @@ import type { PaymentThirdParties } from './third-parties.ts';
 
 /** Simultaneous retries once the database is back: enough that two of them meet at a left-behind claim. */
 const RACERS = 3;
+/**
+ * Latency put on the database link while the retries race: each statement takes this long, so the racers' reads of
+ * the claim land together, within one statement of each other, on a fast or a loaded machine alike (without it the
+ * racers can reach the service one after another and a claim taken over twice goes unseen).
+ */
+const RACE_LATENCY_MS = 100;
 
 const codeOf = (x: Exchange) => (x.body as { code?: string } | undefined)?.code;
 const replayed = (x: Exchange) => x.headers['idempotent-replayed'] === 'true';
@@ -35,7 +42,7 @@ export async function outageWhileRegistering(
   ctx: CheckContext,
   third: PaymentThirdParties,
   api: PayApi,
-  database: { setReachable(reachable: boolean): Promise<void> },
+  database: Pick<DependencyHandle, 'setReachable' | 'addToxic' | 'removeToxic'>,
 ): Promise<void> {
   const asked = new Map<string, OrderInput>();
   const event = remembering(asked, () => newEvent('f5m', ['8.15', '0.85']))(0);
@@ -73,36 +80,41 @@ export async function outageWhileRegistering(
     if (!stillOurs) key = randomUUID();
   }
   // The retry with the same key: 503 while the service reconnects, then 201. A 409 in_use is a locked-out client.
+  const slow = await database.addToxic({ type: 'latency', attributes: { latency: RACE_LATENCY_MS } });
   const since = Date.now();
   let last: Exchange = first;
   let rounds = 0;
   let fresh = 0;
   let unanswered = first.status === null;
-  while (!created && Date.now() - since < bound) {
-    await sleep(last.status === 503 ? 500 : 200);
-    const round = await Promise.all(Array.from({ length: RACERS }, () => api.create(event, key)));
-    rounds++;
-    last = round.find((x) => x.status === 201) ?? round[0]!;
-    if (round.every((x) => x.status === 409 && codeOf(x) === 'idempotency_key_in_use'))
-      return ctx.fail(
-        `the retry of a createPayment answered ${first.status} (its database went away while the PSP registered ` +
-          `it) answered 409 idempotency_key_in_use to all ${RACERS} simultaneous retries with the database back: ` +
-          'none was executed, so the key stayed locked after the failure (the spec: a 503 releases its key; the ' +
-          'retry is executed)',
-        { exchange: last },
-      );
-    for (const x of round) {
-      if (x.status === 201 && !replayed(x)) fresh++;
-      else if (x.status === 201 || x.status === 503) continue;
-      else if (x.status === null) unanswered = true;
-      else
-        ctx.expect(
-          x.status === 409 && codeOf(x) === 'idempotency_key_in_use',
-          `a retry of a createPayment answered 503 answered ${x.status}, not 201, 503 or 409 in_use`,
-          x,
+  try {
+    while (!created && Date.now() - since < bound) {
+      await sleep(last.status === 503 ? 500 : 200);
+      const round = await Promise.all(Array.from({ length: RACERS }, () => api.create(event, key)));
+      rounds++;
+      last = round.find((x) => x.status === 201) ?? round[0]!;
+      if (round.every((x) => x.status === 409 && codeOf(x) === 'idempotency_key_in_use'))
+        return ctx.fail(
+          `the retry of a createPayment answered ${first.status} (its database went away while the PSP registered ` +
+            `it) answered 409 idempotency_key_in_use to all ${RACERS} simultaneous retries with the database back: ` +
+            'none was executed, so the key stayed locked after the failure (the spec: a 503 releases its key; the ' +
+            'retry is executed)',
+          { exchange: last },
         );
+      for (const x of round) {
+        if (x.status === 201 && !replayed(x)) fresh++;
+        else if (x.status === 201 || x.status === 503) continue;
+        else if (x.status === null) unanswered = true;
+        else
+          ctx.expect(
+            x.status === 409 && codeOf(x) === 'idempotency_key_in_use',
+            `a retry of a createPayment answered 503 answered ${x.status}, not 201, 503 or 409 in_use`,
+            x,
+          );
+      }
+      if (last.status === 201) created = last.body as PaymentEvent;
     }
-    if (last.status === 201) created = last.body as PaymentEvent;
+  } finally {
+    await database.removeToxic(slow);
   }
   ctx.evidence.midCreateRetries = { rounds, racers: RACERS, fresh };
   if (!created)
