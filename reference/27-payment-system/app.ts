@@ -199,7 +199,10 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
               throw error;
             }
             const ours = await store.ordersSince(sinceMs);
-            const report = reconcile(theirs, ours, { executingIsManual: mutant === 'reconcile-executing-manual' });
+            const report = reconcile(theirs, ours, {
+              executingIsManual: mutant === 'reconcile-executing-manual',
+              currencyIgnored: mutant === 'reconcile-currency-ignored',
+            });
             if (mutant === 'reconcile-status-only') {
               // MUTANT reconcile-status-only: amount differences are dropped from the report.
               report.mismatches = report.mismatches.filter((m) => m.kind !== 'amount_differs');

@@ -64,7 +64,10 @@ export class IdempotencyKeys {
         [key],
       );
       if (!row) return this.run(key, fingerprint, execute); // released between our insert and select
-      if (row.fingerprint !== fingerprint) {
+      // MUTANT in-flight-key-body-unchecked: the body is compared only once the key is done, so a claim left
+      // behind is taken over by another body (and its answer kept under the first body's fingerprint).
+      const compared = row.state === 'done' || this.mutant !== 'in-flight-key-body-unchecked';
+      if (compared && row.fingerprint !== fingerprint) {
         throw new ProblemError(409, 'idempotency_key_reused', 'this Idempotency-Key was used with another request');
       }
       // MUTANT refused-answer-stored: a stored refusal is replayed as the refusal it was.
@@ -74,7 +77,10 @@ export class IdempotencyKeys {
       }
       if (row.state === 'done') return { status: row.status, body: JSON.parse(row.body), replayed: true };
       // Checked and cleared before any await: of two racing retries, one takes a left-behind claim over.
-      const ours = this.mutant !== 'key-locked-after-failure' && this.leftBehind.delete(key);
+      // MUTANT left-behind-takeover-race: forgotten only once the takeover is written, so both racers take it over.
+      const late = this.mutant === 'left-behind-takeover-race';
+      const ours =
+        this.mutant !== 'key-locked-after-failure' && (late ? this.leftBehind.has(key) : this.leftBehind.delete(key));
       const takenOver = await this.db
         .run("UPDATE idempotency_keys SET created_at = ? WHERE key = ? AND state = 'in_flight' AND created_at < ?", [
           now,
@@ -85,6 +91,7 @@ export class IdempotencyKeys {
           if (ours) this.leftBehind.add(key);
           throw error;
         });
+      if (late && ours) this.leftBehind.delete(key);
       if (takenOver === 0) {
         throw new ProblemError(409, 'idempotency_key_in_use', 'a request with this Idempotency-Key is in progress', {
           headers: { 'retry-after': '1' },
@@ -120,7 +127,8 @@ export class IdempotencyKeys {
       if (this.mutant !== 'key-locked-after-failure') await this.release(key);
       throw error;
     }
-    return { ...answer, replayed: false };
+    // MUTANT takeover-answer-replayed: the answer of a request that took a claim over is marked a replay.
+    return { ...answer, replayed: this.mutant === 'takeover-answer-replayed' && claimed === 0 };
   }
 
   private async release(key: string): Promise<void> {

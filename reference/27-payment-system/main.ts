@@ -48,7 +48,11 @@ await runServer({
         })
       : new SqliteDb(join(config.dataDir, 'payments.sqlite'));
     const store = new PaymentStore(db, mutant);
-    const psp = new PspClient({ baseUrl: pspUrl, timeoutMs: Number(process.env['PSP_TIMEOUT_MS'] ?? 2000) });
+    const psp = new PspClient({
+      baseUrl: pspUrl,
+      timeoutMs: Number(process.env['PSP_TIMEOUT_MS'] ?? 2000),
+      freshRegistrationKeys: mutant === 'registration-nonce-per-call',
+    });
     const payouts = new Payouts(db, mutant);
     const payoutClient = new PayoutClient(payoutUrl, Number(process.env['PSP_TIMEOUT_MS'] ?? 2000));
     const executor = new Executor({ store, psp, payouts, payoutClient, mutant, log });

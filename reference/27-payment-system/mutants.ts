@@ -307,6 +307,36 @@ export const MUTANTS = [
     description:
       'the PSP webhook is answered 200 before its event is applied (a failure only logged): delivered while PostgreSQL is unreachable, it is acknowledged and lost (the blind bug of that name)',
   },
+  {
+    name: 'registration-nonce-per-call',
+    breaks: 'PAY-F5',
+    description:
+      'each PSP registration request gets a fresh UUID as its idempotency key: the retry of a createPayment whose token was never stored (the database away mid-request) registers the checkout a second time (the blind bug of that name)',
+  },
+  {
+    name: 'in-flight-key-body-unchecked',
+    breaks: 'PAY-F5',
+    description:
+      "the body is compared with the key's first request only once that request is done: a claim left behind by an outage is taken over by another body, whose answer the first body's retry then replays (the blind bug of that name)",
+  },
+  {
+    name: 'left-behind-takeover-race',
+    breaks: 'PAY-F5',
+    description:
+      'a claim left behind by an outage is forgotten only once its takeover is written: simultaneous retries once the database is back both take it over and are both executed (the blind bug of that name)',
+  },
+  {
+    name: 'takeover-answer-replayed',
+    breaks: 'PAY-F5',
+    description:
+      'the answer of a request that took a claim over (left behind by an outage) carries Idempotent-Replayed: true, though it is the first answer to the key (the blind bug of that name)',
+  },
+  {
+    name: 'reconcile-currency-ignored',
+    breaks: 'PAY-I8',
+    description:
+      'reconciliation compares minor units without their currencies: 5.00 USD settled as 500 JPY is counted matched (the blind bug of that name)',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

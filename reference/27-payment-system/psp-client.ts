@@ -1,6 +1,7 @@
 // The payment service's side of the PSP: register a payment (the hosted page), read a registration, charge a
 // payment order with its payment_order_id as the idempotency key, and look a charge up. Every call has a deadline;
 // "no answer" is a result of its own (the PSP may or may not have acted), never an exception the caller forgets.
+import { randomUUID } from 'node:crypto';
 import { JsonHttp } from './json-http.ts';
 
 export interface Registration {
@@ -26,13 +27,17 @@ export type ChargeOutcome =
 export interface PspClientOptions {
   baseUrl: string;
   timeoutMs?: number;
+  /** MUTANT registration-nonce-per-call: each registration request gets a fresh UUID as its idempotency key. */
+  freshRegistrationKeys?: boolean;
 }
 
 export class PspClient {
   private readonly http: JsonHttp;
+  private readonly freshRegistrationKeys: boolean;
 
   constructor(o: PspClientOptions) {
     this.http = new JsonHttp(o.baseUrl, o.timeoutMs ?? 2000);
+    this.freshRegistrationKeys = o.freshRegistrationKeys ?? false;
   }
 
   private call(method: 'GET' | 'POST', path: string, body?: unknown, key?: string) {
@@ -61,7 +66,8 @@ export class PspClient {
         redirect_url: input.redirectUrl,
         notify_url: input.notifyUrl,
       },
-      `reg-${input.reference}`,
+      // MUTANT registration-nonce-per-call: a new key per call, so a retried createPayment registers again.
+      this.freshRegistrationKeys ? randomUUID() : `reg-${input.reference}`,
     );
     if (r.status !== 201 && r.status !== 200) throw new Error(`PSP registration answered ${r.status}`);
     return r.json as Registration;

@@ -81,11 +81,14 @@ function theirSide(r: SettlementRow): Side {
   return { amount: fromMinor(r.amountMinor, r.currency), currency: r.currency, status: r.status };
 }
 
-/** `executingIsManual`: MUTANT reconcile-executing-manual (only NOT_STARTED counts as in flight). */
+/**
+ * `executingIsManual`: MUTANT reconcile-executing-manual (only NOT_STARTED counts as in flight).
+ * `currencyIgnored`: MUTANT reconcile-currency-ignored (minor units compared without their currencies).
+ */
 export function reconcile(
   theirs: readonly SettlementRow[],
   ours: Iterable<OurOrder>,
-  opts: { executingIsManual?: boolean } = {},
+  opts: { executingIsManual?: boolean; currencyIgnored?: boolean } = {},
 ): Report {
   const byId = new Map<string, OurOrder>();
   for (const o of ours) byId.set(o.payment_order_id, o);
@@ -104,7 +107,7 @@ export function reconcile(
       });
       continue;
     }
-    if (o.amount_minor !== r.amountMinor || o.currency !== r.currency) {
+    if (o.amount_minor !== r.amountMinor || (o.currency !== r.currency && !opts.currencyIgnored)) {
       mismatches.push({
         payment_order_id: r.paymentOrderId,
         kind: 'amount_differs',

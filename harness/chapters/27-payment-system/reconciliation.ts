@@ -13,7 +13,7 @@ export async function reconciliationFindsMismatches(ctx: CheckContext): Promise<
   const api = payApi(ctx);
   await ctx.property(
     fc.record({
-      plants: fc.subarray(['amount', 'missing', 'unknown', 'status'] as const),
+      plants: fc.subarray(['amount', 'currency', 'missing', 'unknown', 'status'] as const),
       extra: fc.integer({ min: 0, max: 1 }),
     }),
     async (s) => {
@@ -27,6 +27,7 @@ export async function reconciliationFindsMismatches(ctx: CheckContext): Promise<
         .map((c) => ({
           id: c.metadata['payment_order_id']!,
           amount: decimalOf(BigInt(c.amount), 'USD'),
+          currency: 'USD',
           status: 'SUCCESS',
         }));
       const expected = new Map<string, { kind: string; classification: string }>();
@@ -40,17 +41,24 @@ export async function reconciliationFindsMismatches(ctx: CheckContext): Promise<
         r.status = 'FAILED';
         expected.set(r.id, { kind: 'status_differs', classification: 'classifiable_manual' });
       }
+      if (s.plants.includes('currency')) {
+        // The same number of minor units in another currency (5.00 USD settled as 500 JPY): the money differs.
+        const r = rows[2]!;
+        r.amount = String(minorOf(r.amount, 'USD'));
+        r.currency = 'JPY';
+        expected.set(r.id, { kind: 'amount_differs', classification: 'classifiable_manual' });
+      }
       if (s.plants.includes('missing')) {
         const r = rows.pop()!;
         expected.set(r.id, { kind: 'ours_only', classification: 'classifiable_manual' });
       }
       if (s.plants.includes('unknown')) {
         const id = `po_theirs_${randomUUID().slice(0, 8)}`;
-        rows.push({ id, amount: '3.00', status: 'SUCCESS' });
+        rows.push({ id, amount: '3.00', currency: 'USD', status: 'SUCCESS' });
         expected.set(id, { kind: 'theirs_only', classification: 'unclassifiable' });
         ids.push(id);
       }
-      const csv = `payment_order_id,amount,currency,status\n${rows.map((r) => `${r.id},${r.amount},USD,${r.status}`).join('\n')}\n`;
+      const csv = `payment_order_id,amount,currency,status\n${rows.map((r) => `${r.id},${r.amount},${r.currency},${r.status}`).join('\n')}\n`;
       const x = await api.reconcile(csv, randomUUID(), since);
       ctx.expectStatus(x, 200);
       const report = x.body as { mismatches: { payment_order_id: string; kind: string; classification: string }[] };
