@@ -43,6 +43,8 @@ export interface ExchangeFaults extends EngineFaults, MarketDataFaults, OutageFa
   cancelBeforeLogged?: boolean;
   /** MUTANT adopted-events-unpublished: events in doubt the store holds are applied but not published. */
   adoptUnpublished?: boolean;
+  /** MUTANT copy-answered-before-stored: a copy of an order whose write is under way is answered at once. */
+  copyBeforeStored?: boolean;
 }
 
 export interface NewOrderRequest {
@@ -64,6 +66,8 @@ export class Exchange {
   readonly owners = new Map<number, string>();
   private lastSequence = 0;
   private lastTime = 0;
+  /** Orders whose write is under way -> that write, settled (stored or failed). */
+  private readonly unsettled = new Map<number, Promise<void>>();
 
   /** The event store behind a guard that answers 503 while it cannot be written (log-outage.ts). */
   private readonly store: GuardedStore;
@@ -133,7 +137,19 @@ export class Exchange {
    */
   private async commit(inbound: InboundEvent, fills: FillEvent[], logged = true): Promise<void> {
     this.events.push(inbound, ...fills);
-    if (logged) await this.store.append([inbound, ...fills]);
+    if (logged) {
+      const append = this.store.append([inbound, ...fills]);
+      if (inbound.type === 'new') {
+        const id = inbound.orderId;
+        const settled = append.then(
+          () => undefined,
+          () => undefined,
+        );
+        this.unsettled.set(id, settled);
+        void settled.then(() => this.unsettled.delete(id));
+      }
+      await append;
+    }
     this.marketData.publish([inbound, ...fills]);
   }
 
@@ -164,7 +180,7 @@ export class Exchange {
       this.faults.duplicateRace || this.faults.duplicateAfterFunds
         ? undefined
         : this.existing(r.userId, r.clientOrderId);
-    if (dup) return { order: dup, created: false };
+    if (dup) return this.copyOf(r, dup);
     const now = Math.max(this.lastTime, Date.now());
     if (!this.faults.skipRisk) {
       // MUTANT risk-check-skipped skips this.
@@ -211,6 +227,19 @@ export class Exchange {
       this.engine.byClientOrderId.set(this.engine.clientKey(r.userId, r.clientOrderId), e.orderId);
     await this.commit(e, fills);
     return { order: this.engine.orders.get(e.orderId)!, created: true };
+  }
+
+  /**
+   * A copy (the same clientOrderId) of an order whose write is still under way is answered once that write settles:
+   * an order is acknowledged only when the log holds it. Its write failed, the order is rolled back and the copy is
+   * placed as if it were the first (503 while the log is away).
+   */
+  private async copyOf(r: NewOrderRequest, dup: Order): Promise<{ order: Order; created: boolean }> {
+    const pending = this.unsettled.get(dup.id);
+    // MUTANT copy-answered-before-stored: the copy is answered with the order at once.
+    if (pending === undefined || this.faults.copyBeforeStored) return { order: dup, created: false };
+    await pending;
+    return this.place(r);
   }
 
   async cancel(orderId: number): Promise<Order> {

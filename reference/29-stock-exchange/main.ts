@@ -96,6 +96,7 @@ await runServer({
         fillOverflowUnchecked: mutant === 'fill-overflow-unchecked',
         cancelBeforeLogged: mutant === 'cancel-answered-before-logged',
         adoptUnpublished: mutant === 'adopted-events-unpublished',
+        copyBeforeStored: mutant === 'copy-answered-before-stored',
       },
       (m) => console.error(m),
     );

@@ -29,6 +29,13 @@ export const STORE_MUTANTS = [
     needs: ['SDGRADE_DATABASE_URL'],
   },
   {
+    name: 'copy-answered-before-stored',
+    breaks: 'SE-F4',
+    description:
+      'a copy (the same clientOrderId) of an order whose write is under way is answered 200 at once: when that write then fails, the copy was told of an order the log never holds',
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
+  {
     name: 'cancel-answered-before-logged',
     breaks: 'SE-F5',
     description:

@@ -12,11 +12,21 @@
 // write, which landed, published like any other); a kill -9 and restart read back the same state.
 import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
-import { HttpClient } from '../../core/http-client.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import type { PgWireProxy } from '../../faults/pg-wire-proxy.ts';
 import { withPgWireProxy } from '../../faults/target-on-private-service.ts';
-import { CASH, freshSymbol, freshUser, fund, type NewOrder, type Order, okBody, readLog, seApi } from './api.ts';
+import {
+  CASH,
+  freshSymbol,
+  freshUser,
+  fund,
+  type NewOrder,
+  type Order,
+  okBody,
+  patient,
+  readLog,
+  seApi,
+} from './api.ts';
 import { snapshot } from './faults.ts';
 import { awaitWrites } from './log-lost-write.ts';
 import { expectDocumented, expectLogHoldsAcknowledged, type Sent } from './log-outage.ts';
@@ -32,17 +42,6 @@ const BID = { price: 50, quantity: 10 };
 
 export async function lostAnswer(ctx: CheckContext): Promise<void> {
   await withPgWireProxy(ctx, 'a PostgreSQL-protocol proxy that holds answers', (proxy) => holdAnswer(ctx, proxy));
-}
-
-/**
- * Requests wait past the HTTP client's default 10 s: the spec's bound for an answer while the log cannot be written
- * is 15 s (scaled), which expectDocumented grades; a request cut short at 10 s would hide an answer that came in time.
- */
-function patient(ctx: CheckContext): HttpClient {
-  const http = ctx.http;
-  const p = Object.create(http) as HttpClient;
-  p.send = (o) => HttpClient.prototype.send.call(http, { timeoutMs: timeLimit(30_000), ...o });
-  return p;
 }
 
 async function holdAnswer(ctx: CheckContext, proxy: PgWireProxy): Promise<void> {

@@ -23,6 +23,7 @@ import {
   type NewOrder,
   type Order,
   okBody,
+  patient,
   readLog,
   seApi,
 } from './api.ts';
@@ -73,6 +74,7 @@ async function loseWrites(ctx: CheckContext, proxy: PgWireProxy): Promise<void> 
     proxy.up();
     probes += await awaitWrites(ctx, api, user, round);
   }
+  probes += await copyWhileWriteUnderWay(ctx, proxy, user, symbol, lost);
   ctx.evidence.rounds = ROUNDS;
   ctx.evidence.probes = probes;
 
@@ -127,6 +129,41 @@ async function loseWrites(ctx: CheckContext, proxy: PgWireProxy): Promise<void> 
 }
 
 /** A write the exchange could not log: 503 unavailable with Retry-After, within the hang bound. */
+/**
+ * A copy of an order (its clientOrderId) sent while the order's write is under way: the write ran in PostgreSQL but
+ * its commit is held by the proxy, then the database goes away and the uncommitted row with it. The log never held
+ * the order, so the copy cannot have been told of it: 503 like the original (an exchange that answers a copy from
+ * what it has not stored yet says 200). Returns the probes acknowledged while waiting for trading to resume.
+ */
+async function copyWhileWriteUnderWay(
+  ctx: CheckContext,
+  proxy: PgWireProxy,
+  user: string,
+  symbol: string,
+  lost: NewOrder[],
+): Promise<number> {
+  const api = seApi(ctx, patient(ctx));
+  const order: NewOrder = { userId: user, clientOrderId: 'f4-copied', symbol, side: 'buy', ...LOST };
+  lost.push(order);
+  // Any statement: the next one the exchange sends is this order's write (nothing else writes meanwhile).
+  proxy.holdCommit(/[\s\S]/);
+  const first = api.place(order);
+  const until = performance.now() + timeLimit(10_000);
+  while (proxy.held === 0) {
+    ctx.expect(performance.now() < until, "the order's write never reached the database within 10 s");
+    await sleep(5);
+  }
+  const copy = api.place(order);
+  // Let the copy reach the exchange before the database goes away (an answer from memory would be at once).
+  await sleep(200);
+  proxy.takeDown();
+  expect503(ctx, 'a copy of an order sent while its write was under way (never committed)', await copy);
+  expect503(ctx, 'the order whose write was under way when the database went away', await first);
+  // Not released: the held commit would land. The exchange's new connection ends the old one, and its row with it.
+  proxy.up();
+  return awaitWrites(ctx, api, user, ROUNDS + 1);
+}
+
 function expect503(ctx: CheckContext, what: string, x: Exchange): void {
   ctx.expect(x.status === 503, `${what} answered ${x.status ?? x.error}, not 503`, x);
   ctx.expect(x.durationMs < timeLimit(15_000), `${what} took ${Math.round(x.durationMs)} ms (a hang)`, x);

@@ -259,7 +259,7 @@ export const catalog = {
     {
       "id": "SE-F4",
       "kind": "fault",
-      "title": "The event store's connection is lost at a write, twice in one process's life (a PostgreSQL-protocol proxy drops the write, so the log never received it, and resets the connection) - that order, a deposit and a cancel are 503 unavailable with Retry-After, reads answer 200, trading resumes on its own after each loss, and nothing answered 503 is ever applied or logged (the lost order's retry with its clientOrderId is 201, the account and the resting order unchanged, the log gapless)",
+      "title": "The event store's connection is lost at a write, twice in one process's life (a PostgreSQL-protocol proxy drops the write, so the log never received it, and resets the connection) - that order, a deposit and a cancel are 503 unavailable with Retry-After, reads answer 200, trading resumes on its own after each loss, and nothing answered 503 is ever applied or logged (the lost order's retry with its clientOrderId is 201, the account and the resting order unchanged, the log gapless); a copy of an order sent while its write is under way (run, its commit held, then lost with the database) is 503 too, never 200 with an order the log does not hold",
       "covers": [
         "fault:4"
       ],
