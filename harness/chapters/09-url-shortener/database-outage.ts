@@ -43,14 +43,14 @@ const OUTAGE_MIN_MS = 1500;
 /** URL-F5: the latency PostgreSQL comes back with, and how long the link's metadata is read once it answers. */
 const SLOW_RETURN_MS = 250;
 const RETRY_READS_MS = 2500;
-const RETRY_READERS = 3;
+const RETRY_READERS = 6;
 /** A reader's pause after a read the database's absence refused: short, so that a read is nearly always in flight. */
 const RETRY_GAP_MS = 5;
 
 /**
  * URL-F5, as the database comes back: the clicks served before the outage are more than a second old, so every
  * metadata read that answers must count them all, including a read that overlaps the counter's retried write of them
- * (an implementation that answers a read that missed a write in flight shows fewer). Three clients read back to back
+ * (an implementation that answers a read that missed a write in flight shows fewer). Six clients read back to back
  * until 2.5 s after the first answer; a read answered otherwise than 200 is retried at once (recovery is checked
  * after). They start while the database is still away (`comeBack` brings it back), so that reads are already being
  * made when it returns: a counter retrying on a timer can write the clicks within milliseconds of the return, and
