@@ -6,11 +6,13 @@ import { inPart, rotation, witnesses } from './rotation.ts';
 const names = Array.from({ length: 300 }, (_, i) => `mutant-${i}`);
 
 describe('daily rotation', () => {
-  it('runs everything outside CI, and in 3 parts under CI, a different part each day', () => {
+  it('runs everything outside CI, and in 4 parts under CI, a different part each day', () => {
     expect(rotation({})).toEqual({ parts: 1, part: 0 });
     const day = (d: string) => rotation({ CI: 'true' }, new Date(`${d}T12:00:00Z`)).part;
-    expect(rotation({ CI: 'true' }).parts).toBe(3);
-    expect(new Set([day('2026-12-06'), day('2026-12-07'), day('2026-12-08')])).toEqual(new Set([0, 1, 2]));
+    expect(rotation({ CI: 'true' }).parts).toBe(4);
+    expect(new Set([day('2026-12-06'), day('2026-12-07'), day('2026-12-08'), day('2026-12-09')])).toEqual(
+      new Set([0, 1, 2, 3]),
+    );
     expect(rotation({ CI: 'true', SDGRADE_ROTATION: '1' })).toEqual({ parts: 1, part: 0 });
     expect(rotation({ SDGRADE_ROTATION: '4', SDGRADE_ROTATION_PART: '3' })).toEqual({ parts: 4, part: 3 });
     expect(() => rotation({ SDGRADE_ROTATION: '3', SDGRADE_ROTATION_PART: '3' })).toThrow(/from 0 to 2/);
