@@ -197,7 +197,9 @@ export async function listObjectVersions(reply: FastifyReply, t: Target, o: AppO
   const marker = Buffer.from(keyMarker, 'utf8');
   if (keyMarker !== '' && Buffer.compare(marker, prefix) >= 0) {
     let seq = o.mutant === 'key-marker-inclusive' ? MAX_SEQ : 0; // MUTANT key-marker-inclusive
-    if (versionIdMarker !== '' && status) {
+    // MUTANT null-id-marker-skips-key: version-id-marker=null taken as none (after every version of key-marker).
+    const nullSkips = o.mutant === 'null-id-marker-skips-key' && versionIdMarker === 'null';
+    if (versionIdMarker !== '' && status && !nullSkips) {
       const v = await o.meta.version(t.bucket, marker, versionIdMarker);
       if (!v) throw new S3Error(400, 'InvalidArgument', 'Invalid version id marker specified');
       seq = v.seq;
