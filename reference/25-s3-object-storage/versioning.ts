@@ -78,7 +78,7 @@ export async function readVersioned(
   o: AppOptions,
   status: VersioningStatus | 'unversioned',
   /** Told the bytes the version names, before they are read (read-again.ts reads again if they are gone). */
-  seen?: (objectId: string) => void,
+  seen?: (objectId: string, etag: string) => void,
 ): Promise<FastifyReply> {
   const versionId = versionIdOf(t);
   let v: VersionRow | undefined;
@@ -107,7 +107,7 @@ export async function readVersioned(
         ? new S3Error(404, 'NoSuchKey', 'The specified key does not exist.')
         : noSuchVersion();
   }
-  seen?.(v.objectId);
+  seen?.(v.objectId, v.etag);
   if (v.isMarker) {
     const headers = {
       'x-amz-delete-marker': 'true',
