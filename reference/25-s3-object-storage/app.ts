@@ -234,7 +234,7 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
   return readAgainIfReplaced(o, async (seen) => {
     const row = await o.meta.get(t.bucket, t.key);
     if (!row) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
-    seen(row.objectId);
+    seen(row.objectId, row.etag);
     if (request.method === 'HEAD') {
       // HEAD reads the bytes too: an object whose checksum fails is an error here as on GET.
       o.data.read(row.objectId);

@@ -25,4 +25,11 @@ export const RACE_MUTANTS = [
       "a GET or HEAD in a versioned bucket reads the newest version's id and the current object in two queries: racing a PUT, it answers the new object under the previous version's id",
     needs: ['SDGRADE_DATABASE_URL'],
   },
+  {
+    name: 'read-again-by-etag',
+    breaks: 'SOS-I6',
+    description:
+      'a read whose bytes were dropped under it reads again only when the row names another ETag, so a read racing an overwrite with the same bytes (a new object, the same ETag) answers 500',
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; needs?: readonly string[] }[];

@@ -358,6 +358,12 @@ export const MUTANTS = [
     description:
       'a Suspended PUT or DELETE puts the new `null` version where the old one was, under the versions Enabled added since',
   },
+  {
+    name: 'null-id-marker-skips-key',
+    breaks: 'SOS-C8',
+    description:
+      "ListObjectVersions takes version-id-marker=null as no version marker, so a page ending on a `null` version resumes after the key's older versions",
+  },
   ...RACE_MUTANTS,
   ...FAULT_MUTANTS,
 ] as const satisfies readonly {

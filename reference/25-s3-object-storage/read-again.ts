@@ -14,21 +14,24 @@ const MAX_ATTEMPTS = 8;
  */
 export async function readAgainIfReplaced<T>(
   o: Pick<AppOptions, 'mutant'>,
-  read: (seen: (objectId: string) => void) => Promise<T>,
+  read: (seen: (objectId: string, etag: string) => void) => Promise<T>,
 ): Promise<T> {
-  let failed: { objectId: string; error: unknown } | undefined;
+  let failed: { objectId: string; etag: string; error: unknown } | undefined;
   for (let attempt = 1; ; attempt++) {
-    let current: string | undefined;
+    let current: { objectId: string; etag: string } | undefined;
     try {
-      return await read((id) => {
-        if (failed && id === failed.objectId) throw failed.error;
-        current = id;
+      return await read((objectId, etag) => {
+        // MUTANT read-again-by-etag: the object told apart by its ETag, so an overwrite with the same bytes (a new
+        // object, the same ETag) is taken for damaged bytes (500).
+        const same = o.mutant === 'read-again-by-etag' ? etag === failed?.etag : objectId === failed?.objectId;
+        if (failed && same) throw failed.error;
+        current = { objectId, etag };
       });
     } catch (error) {
       // MUTANT get-not-reread: a read whose bytes were dropped under it answers the error (500).
       const retry = o.mutant !== 'get-not-reread' && error instanceof ChecksumError && attempt < MAX_ATTEMPTS;
       if (!retry || current === undefined) throw error;
-      failed = { objectId: current, error };
+      failed = { ...current, error };
     }
   }
 }

@@ -78,7 +78,7 @@ export async function readVersioned(
   o: AppOptions,
   status: VersioningStatus | 'unversioned',
   /** Told the bytes the version names, before they are read (read-again.ts reads again if they are gone). */
-  seen?: (objectId: string) => void,
+  seen?: (objectId: string, etag: string) => void,
 ): Promise<FastifyReply> {
   const versionId = versionIdOf(t);
   let v: VersionRow | undefined;
@@ -107,7 +107,7 @@ export async function readVersioned(
         ? new S3Error(404, 'NoSuchKey', 'The specified key does not exist.')
         : noSuchVersion();
   }
-  seen?.(v.objectId);
+  seen?.(v.objectId, v.etag);
   if (v.isMarker) {
     const headers = {
       'x-amz-delete-marker': 'true',
@@ -197,7 +197,9 @@ export async function listObjectVersions(reply: FastifyReply, t: Target, o: AppO
   const marker = Buffer.from(keyMarker, 'utf8');
   if (keyMarker !== '' && Buffer.compare(marker, prefix) >= 0) {
     let seq = o.mutant === 'key-marker-inclusive' ? MAX_SEQ : 0; // MUTANT key-marker-inclusive
-    if (versionIdMarker !== '' && status) {
+    // MUTANT null-id-marker-skips-key: version-id-marker=null taken as none (after every version of key-marker).
+    const nullSkips = o.mutant === 'null-id-marker-skips-key' && versionIdMarker === 'null';
+    if (versionIdMarker !== '' && status && !nullSkips) {
       const v = await o.meta.version(t.bucket, marker, versionIdMarker);
       if (!v) throw new S3Error(400, 'InvalidArgument', 'Invalid version id marker specified');
       seq = v.seq;

@@ -1,6 +1,7 @@
 // SOS-C8, across the switch: a key whose `null` version (from before versioning) lies under versions Enabled added,
 // then written while Suspended. S3: the PUT's `null` version replaces the old one and is the newest (listed first,
-// IsLatest, read without versionId); a DELETE's `null` delete marker likewise; the Enabled versions stay under it.
+// IsLatest, read without versionId); a DELETE's `null` delete marker likewise; the Enabled versions stay under it,
+// listed whole and a version a page (a page ending on the `null` version resumes under it at version-id-marker=null).
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
 import { freshBucket, type S3 } from './s3-client.ts';
@@ -28,6 +29,13 @@ export async function nullUnderVersions(ctx: CheckContext, s3: S3): Promise<void
     `ListObjectVersions after a Suspended PUT over [v1, the null version from before versioning]: [${listed}], ` +
       'not [k:null*, k:v1] (the new null version is the newest)',
   );
+  // A page of one ends on the `null` version with v1 under it: NextVersionIdMarker `null` resumes at v1.
+  listed = describeVersions(await allVersions(s3, bucket, undefined, 1), names);
+  ctx.expect(
+    listed === 'k:null*, k:v1',
+    `ListObjectVersions a version a page after a Suspended PUT over [v1, null]: [${listed}], not [k:null*, k:v1] ` +
+      '(the second page resumes under the null version, at version-id-marker=null)',
+  );
   const got = await getVersion(c, bucket, 'k');
   ctx.expect(
     'bytes' in got && got.bytes.equals(suspendedBody) && got.versionId === 'null',
@@ -46,6 +54,11 @@ export async function nullUnderVersions(ctx: CheckContext, s3: S3): Promise<void
   ctx.expect(
     listed === 'k:marker null*, k:v1',
     `ListObjectVersions after a Suspended DELETE: [${listed}], not [k:marker null*, k:v1]`,
+  );
+  listed = describeVersions(await allVersions(s3, bucket, undefined, 1), names);
+  ctx.expect(
+    listed === 'k:marker null*, k:v1',
+    `ListObjectVersions a version a page after a Suspended DELETE: [${listed}], not [k:marker null*, k:v1]`,
   );
   const gone = await getVersion(c, bucket, 'k');
   ctx.expect(
