@@ -3,8 +3,7 @@
 import { ProblemError } from '../kit/problem.ts';
 
 export const MAX_NIGHTS = 30;
-/** A range's check-out day is at most this many days from today; `let` only for MUTANT horizon-on-last-night. */
-export let HORIZON_DAYS = 730;
+export let HORIZON_DAYS = 730; // `let` only for MUTANT horizon-on-last-night (the end of this file)
 const DAY_MS = 86_400_000;
 
 /** Days since 1970-01-01 of a YYYY-MM-DD date (the schema has already checked its form). */
