@@ -3,7 +3,7 @@
 import { ProblemError } from '../kit/problem.ts';
 
 export const MAX_NIGHTS = 30;
-export const HORIZON_DAYS = 730;
+export let HORIZON_DAYS = 730; // `let` only for MUTANT horizon-on-last-night (the end of this file)
 const DAY_MS = 86_400_000;
 
 /** Days since 1970-01-01 of a YYYY-MM-DD date (the schema has already checked its form). */
@@ -40,4 +40,13 @@ export function nightsOf(startDate: string, endDate: string, offByOne = false, t
 
 function invalid(detail: string): ProblemError {
   return new ProblemError(422, 'invalid_dates', detail);
+}
+
+/**
+ * MUTANT horizon-on-last-night (the blind bug horizon-counts-last-night): the 730 days are counted to the last night,
+ * not to the check-out day, so a range ending 731 days from today is accepted (and the nights are made one further).
+ * Kept out of nightsOf so the blind bugs' patches still apply to it as it is.
+ */
+export function horizonCountedToLastNight(): void {
+  HORIZON_DAYS = 731;
 }

@@ -10,11 +10,12 @@ import { buildApp, SPEC_URL } from './app.ts';
 import { type InventoryCache, MemoryInventoryCache } from './cache.ts';
 import { RedisInventoryCache } from './cache-redis.ts';
 import { cancelVariant } from './cancel-variants.ts';
+import { horizonCountedToLastNight } from './dates.ts';
 import { type Db, PostgresDb, SqliteDb, schemaOptionsFor } from './db.ts';
 import { HotelAdmin, rollNightsForward } from './hotel-admin.ts';
 import { MUTANT_NAMES, MUTANT_STRATEGY, type MutantName, NEEDS_POSTGRES } from './mutants.ts';
 import { readThroughUnversioned } from './mutants-read-through.ts';
-import { unlinkFirstPage } from './namespace-one-page.ts';
+import { flushWholeDb, unlinkFirstPage } from './namespace-one-page.ts';
 import { STRATEGIES, type Strategy } from './room-taker.ts';
 import { DEFAULT_STAFF_KEY } from './staff-auth.ts';
 import { HotelStore } from './store.ts';
@@ -42,6 +43,8 @@ await runServer({
   mutants: MUTANT_NAMES,
   async start({ config, readiness }) {
     const mutant = config.mutant as MutantName | undefined;
+    // MUTANT horizon-on-last-night (the blind bug horizon-counts-last-night): see dates.ts.
+    if (mutant === 'horizon-on-last-night') horizonCountedToLastNight();
     const chosen = process.env['CONCURRENCY']?.trim() || 'pessimistic';
     if (!(STRATEGIES as readonly string[]).includes(chosen))
       throw new ConfigError(`CONCURRENCY must be one of ${STRATEGIES.join(', ')}, not ${chosen}`);
@@ -140,7 +143,12 @@ async function openCache(
     keepNamespace: mutant === 'redis-namespace-kept',
     emptyOnlyAtStart: mutant === 'namespace-emptied-only-at-start',
     backoffGrows: mutant === 'stream-backoff-grows',
-    unlinkWith: mutant === 'namespace-emptied-one-page' ? unlinkFirstPage : undefined,
+    unlinkWith:
+      mutant === 'namespace-emptied-one-page'
+        ? unlinkFirstPage
+        : mutant === 'namespace-flushed'
+          ? flushWholeDb
+          : undefined,
   });
   await cache.open();
   // MUTANT read-through-unversioned: the read-through's rows written with a plain SET.

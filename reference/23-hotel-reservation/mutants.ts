@@ -44,6 +44,12 @@ export const MUTANTS = [
     description: 'a stay that starts today (UTC) is refused as 422 invalid_dates',
   },
   {
+    name: 'horizon-on-last-night',
+    breaks: 'HR-C3',
+    description:
+      "the 730-day horizon is counted to a range's last night, not its check-out day: a search or a reservation ending 731 days from today is accepted, not 422 (blind bug horizon-counts-last-night)",
+  },
+  {
     name: 'cache-key-without-room-type',
     breaks: 'HR-C3',
     description: 'the inventory cache is keyed by hotel and night only: two room types of a hotel share numbers',
@@ -164,6 +170,12 @@ export const MUTANTS = [
     breaks: 'HR-F7',
     description:
       'the Redis namespace is emptied at start with one SCAN page (COUNT 1000, no cursor loop): on a Redis holding more keys, part of what a killed predecessor left stays, and those nights show their old numbers (blind bug redis-emptied-one-scan-page)',
+  },
+  {
+    name: 'namespace-flushed',
+    breaks: 'HR-F7',
+    description:
+      "the Redis namespace is emptied at start with FLUSHDB ASYNC: every other tenant's keys in that Redis database are deleted at each start (blind bug redis-emptied-with-flushdb, Redis)",
   },
   {
     name: 'cache-fast-path-booking',
@@ -347,6 +359,7 @@ export const NEEDS_REDIS: readonly MutantName[] = [
   'stream-backoff-grows',
   'read-through-unversioned',
   'namespace-emptied-one-page',
+  'namespace-flushed',
 ];
 
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */

@@ -13,3 +13,17 @@ export async function unlinkFirstPage(redis: Redis, namespace: string): Promise<
     admin.disconnect();
   }
 }
+
+/**
+ * MUTANT namespace-flushed (the blind bug redis-emptied-with-flushdb): the namespace is "emptied" with one FLUSHDB
+ * ASYNC, as if the Redis database were this service's alone, so every other tenant's keys in it go too.
+ */
+export async function flushWholeDb(redis: Redis): Promise<void> {
+  const admin = redis.duplicate({ commandTimeout: 10_000 });
+  try {
+    await admin.connect();
+    await admin.flushdb('ASYNC');
+  } finally {
+    admin.disconnect();
+  }
+}

@@ -8,7 +8,8 @@
 // AWAY_AT_START_MS after the start began: a service that empties what a predecessor left only when Redis answers at
 // its start must not use Redis as it finds it once it is back. The Redis also holds another tenant's keys, more than
 // one SCAN page visits (a shared Redis; the spec's cache is a namespace in it): emptying a namespace has to walk the
-// whole keyspace, and a predecessor's entries a first page missed would stay.
+// whole keyspace, and a predecessor's entries a first page missed would stay; and only the namespace: after each start
+// the other tenant's keys must all still be there (a FLUSHDB, or a pattern wider than the namespace, deletes them).
 import { Redis } from 'ioredis';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
@@ -54,8 +55,16 @@ export async function cacheAfterKill(ctx: CheckContext): Promise<void> {
       (ctx.evidence.otherTenantKeys as number) >= OTHER_TENANT_KEYS,
       `the private Redis holds ${ctx.evidence.otherTenantKeys} keys after ${OTHER_TENANT_KEYS} were written: the setup did not bite`,
     );
-    await killedWithChangesPending(ctx, redis, false);
-    await killedWithChangesPending(ctx, redis, true);
+    for (const awayAtStart of [false, true]) {
+      await killedWithChangesPending(ctx, redis, awayAtStart);
+      // A service empties its own namespace at start, nothing else: the other tenant's keys are all still there.
+      const left = await otherTenantKeysLeft(redis.url);
+      ctx.expect(
+        left === OTHER_TENANT_KEYS,
+        `after the service started again${awayAtStart ? ' with Redis paused' : ''}, ${left} of the ${OTHER_TENANT_KEYS} ` +
+          `keys another tenant keeps in the same Redis were left: emptying its namespace deleted keys outside it`,
+      );
+    }
   });
 }
 
@@ -148,6 +157,21 @@ async function fillAsAnotherTenant(url: string): Promise<number> {
     for (let i = 0; i < OTHER_TENANT_KEYS; i += 1000)
       await c.mset(...Array.from({ length: 1000 }, (_, j) => [`sdgrade-harness:other-tenant:${i + j}`, 'x']).flat());
     return await c.dbsize();
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** How many of the other tenant's keys are still in Redis (EXISTS, 1000 keys a call). */
+async function otherTenantKeysLeft(url: string): Promise<number> {
+  const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    let left = 0;
+    for (let i = 0; i < OTHER_TENANT_KEYS; i += 1000)
+      left += await c.exists(...Array.from({ length: 1000 }, (_, j) => `sdgrade-harness:other-tenant:${i + j}`));
+    return left;
   } finally {
     c.disconnect();
   }

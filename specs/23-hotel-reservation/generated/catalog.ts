@@ -77,7 +77,7 @@ export const catalog = {
     {
       "id": "HR-C3",
       "kind": "conformance",
-      "title": "Availability answers one entry per night from startDate up to endDate (excluded), with the inventory, 110% of it available and each night's rate; bad date ranges 422, unknown room types 404",
+      "title": "Availability answers one entry per night from startDate up to endDate (excluded), with the inventory, 110% of it available and each night's rate; bad date ranges 422 (an end 731 days ahead too; 730 accepted), unknown room types 404",
       "covers": [
         "getAvailability"
       ]
@@ -238,7 +238,7 @@ export const catalog = {
     {
       "id": "HR-F7",
       "kind": "fault",
-      "title": "kill -9 of the service while its changes cannot reach the cache, on a Redis also holding another tenant's keys (Redis paused, reservations made, the service killed, Redis resumed, the service started; then with Redis still paused while the service starts) - with nothing changing since, availability of the nights (cached before) comes to count every reservation and stays so (1.5 s in a row, beginning within 3 s scaled)",
+      "title": "kill -9 of the service while its changes cannot reach the cache, on a Redis also holding another tenant's keys (Redis paused, reservations made, the service killed, Redis resumed, the service started; then with Redis still paused while the service starts) - with nothing changing since, availability of the nights (cached before) comes to count every reservation and stays so (1.5 s in a row, beginning within 3 s scaled); after each start the other tenant's keys are all still there",
       "covers": [
         "fault:8"
       ],
