@@ -360,6 +360,7 @@ export const NEEDS_REDIS: readonly MutantName[] = [
   'read-through-unversioned',
   'namespace-emptied-one-page',
   'namespace-flushed',
+  'namespace-emptied-only-at-start',
 ];
 
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */
