@@ -66,7 +66,7 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
                 key,
                 // MUTANT fingerprint-key-order: the body's fingerprint taken over its keys as sent, not canonical JSON.
                 fingerprintOf('POST /v1/payments', mutant === 'fingerprint-key-order' ? JSON.stringify(body) : body),
-                () => service.createPayment(body),
+                () => service.createPayment(body, key),
               );
         if (answer.replayed) reply.header('idempotent-replayed', 'true');
         // MUTANT first-answer-marked-replayed: the first answer to a key says it is a replay too.
@@ -202,6 +202,7 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
             const report = reconcile(theirs, ours, {
               executingIsManual: mutant === 'reconcile-executing-manual',
               currencyIgnored: mutant === 'reconcile-currency-ignored',
+              statusFirst: mutant === 'reconcile-status-before-amount',
             });
             if (mutant === 'reconcile-status-only') {
               // MUTANT reconcile-status-only: amount differences are dropped from the report.

@@ -52,6 +52,7 @@ await runServer({
       baseUrl: pspUrl,
       timeoutMs: Number(process.env['PSP_TIMEOUT_MS'] ?? 2000),
       freshRegistrationKeys: mutant === 'registration-nonce-per-call',
+      requestKeyedRegistrations: mutant === 'registration-keyed-by-request-key',
     });
     const payouts = new Payouts(db, mutant);
     const payoutClient = new PayoutClient(payoutUrl, Number(process.env['PSP_TIMEOUT_MS'] ?? 2000));

@@ -337,6 +337,18 @@ export const MUTANTS = [
     description:
       'reconciliation compares minor units without their currencies: 5.00 USD settled as 500 JPY is counted matched (the blind bug of that name)',
   },
+  {
+    name: 'reconcile-status-before-amount',
+    breaks: 'PAY-I8',
+    description:
+      'reconciliation compares statuses before amounts: an order still in flight that the PSP settled for another amount is reported status_differs classifiable_automatic, its amount difference never (the blind bug of that name)',
+  },
+  {
+    name: 'registration-keyed-by-request-key',
+    breaks: 'PAY-F5',
+    description:
+      "the PSP registration's idempotency key is the client's Idempotency-Key: after the database went away mid-createPayment (its token never stored), the same event under a new key registers the checkout a second time (the blind bug of that name)",
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -35,7 +35,7 @@ export class PaymentService {
   ) {}
 
   /** Runs one payment event; the answer is what the idempotency layer stores and replays. */
-  async createPayment(req: PaymentEventRequest): Promise<{ status: number; body: unknown }> {
+  async createPayment(req: PaymentEventRequest, requestKey?: string): Promise<{ status: number; body: unknown }> {
     const { store, psp } = this.o;
     const orders: NewOrder[] = [];
     const ids = new Set<string>();
@@ -100,6 +100,7 @@ export class PaymentService {
           currency,
           redirectUrl: `${this.o.returnUrl}/${encodeURIComponent(req.checkout_id)}`,
           notifyUrl: `${this.o.baseUrl()}/v1/webhooks/psp`,
+          requestKey,
         });
         token = reg.token;
         pageUrl = reg.payment_page_url;

@@ -29,15 +29,19 @@ export interface PspClientOptions {
   timeoutMs?: number;
   /** MUTANT registration-nonce-per-call: each registration request gets a fresh UUID as its idempotency key. */
   freshRegistrationKeys?: boolean;
+  /** MUTANT registration-keyed-by-request-key: the registration's idempotency key is the client's Idempotency-Key. */
+  requestKeyedRegistrations?: boolean;
 }
 
 export class PspClient {
   private readonly http: JsonHttp;
   private readonly freshRegistrationKeys: boolean;
+  private readonly requestKeyedRegistrations: boolean;
 
   constructor(o: PspClientOptions) {
     this.http = new JsonHttp(o.baseUrl, o.timeoutMs ?? 2000);
     this.freshRegistrationKeys = o.freshRegistrationKeys ?? false;
+    this.requestKeyedRegistrations = o.requestKeyedRegistrations ?? false;
   }
 
   private call(method: 'GET' | 'POST', path: string, body?: unknown, key?: string) {
@@ -55,6 +59,8 @@ export class PspClient {
     currency: string;
     redirectUrl: string;
     notifyUrl: string;
+    /** The client's Idempotency-Key of the createPayment (used only by a mutant). */
+    requestKey?: string;
   }): Promise<Registration> {
     const r = await this.call(
       'POST',
@@ -67,7 +73,10 @@ export class PspClient {
         notify_url: input.notifyUrl,
       },
       // MUTANT registration-nonce-per-call: a new key per call, so a retried createPayment registers again.
-      this.freshRegistrationKeys ? randomUUID() : `reg-${input.reference}`,
+      // MUTANT registration-keyed-by-request-key: the request's key, so the same event under a new key registers again.
+      this.freshRegistrationKeys
+        ? randomUUID()
+        : `reg-${this.requestKeyedRegistrations && input.requestKey ? input.requestKey : input.reference}`,
     );
     if (r.status !== 201 && r.status !== 200) throw new Error(`PSP registration answered ${r.status}`);
     return r.json as Registration;

@@ -84,11 +84,12 @@ function theirSide(r: SettlementRow): Side {
 /**
  * `executingIsManual`: MUTANT reconcile-executing-manual (only NOT_STARTED counts as in flight).
  * `currencyIgnored`: MUTANT reconcile-currency-ignored (minor units compared without their currencies).
+ * `statusFirst`: MUTANT reconcile-status-before-amount (statuses compared before amounts).
  */
 export function reconcile(
   theirs: readonly SettlementRow[],
   ours: Iterable<OurOrder>,
-  opts: { executingIsManual?: boolean; currencyIgnored?: boolean } = {},
+  opts: { executingIsManual?: boolean; currencyIgnored?: boolean; statusFirst?: boolean } = {},
 ): Report {
   const byId = new Map<string, OurOrder>();
   for (const o of ours) byId.set(o.payment_order_id, o);
@@ -107,7 +108,10 @@ export function reconcile(
       });
       continue;
     }
-    if (o.amount_minor !== r.amountMinor || (o.currency !== r.currency && !opts.currencyIgnored)) {
+    const amountsDiffer = o.amount_minor !== r.amountMinor || (o.currency !== r.currency && !opts.currencyIgnored);
+    // MUTANT reconcile-status-before-amount: statuses compared first, so a differing amount of an order in flight
+    // is reported as the automatic status_differs.
+    if (amountsDiffer && !(opts.statusFirst && o.payment_order_status !== r.status)) {
       mismatches.push({
         payment_order_id: r.paymentOrderId,
         kind: 'amount_differs',

@@ -154,6 +154,8 @@ describe('27-payment-system reference', () => {
       'left-behind-takeover-race': /simultaneous retries of a createPayment .* were each executed/,
       'takeover-answer-replayed': /got 201 only with Idempotent-Replayed: true/,
       'reconcile-currency-ignored': /amount_differs/,
+      'reconcile-status-before-amount': /settled for another amount/,
+      'registration-keyed-by-request-key': /the PSP holds 2 registrations for the checkout/,
       'claim-stuck-while-db-away': /idempotency_key_in_use/,
     },
   });

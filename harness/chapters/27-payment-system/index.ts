@@ -42,6 +42,7 @@ const NEEDS_POSTGRES = new Set<string>([
   'in-flight-key-body-unchecked',
   'left-behind-takeover-race',
   'takeover-answer-replayed',
+  'registration-keyed-by-request-key',
 ]);
 
 export const paymentSystem: ChapterModule<CheckId> = {

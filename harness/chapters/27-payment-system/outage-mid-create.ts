@@ -14,7 +14,8 @@
 // - make a first answer look like a replay: when every earlier attempt was answered (503), nothing was stored for the
 //   key, so the retry's 201 is a fresh one (no Idempotent-Replayed);
 // - register the checkout twice: the PSP's own record holds one registration for it (the book: the registration's
-//   nonce is its idempotency key at the PSP; the spec: nothing is registered again).
+//   nonce is its idempotency key at the PSP; the spec: nothing is registered again), also after the same event
+//   was sent under a new key before the retry (a registration keyed by the request's Idempotency-Key is made again).
 import { randomUUID } from 'node:crypto';
 import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
@@ -78,6 +79,9 @@ export async function outageWhileRegistering(
     if (stillOurs === undefined) return;
     // The other body took the released key: the first one goes on under a key of its own.
     if (!stillOurs) key = randomUUID();
+    // The same payment event under a new key first (a client that lost the 503 and starts over): 201 with the
+    // existing event, and not registered at the PSP again (its registration key is the checkout, not the request's).
+    else if (!(await sameEventUnderNewKey(ctx, api, event, bound))) return;
   }
   // The retry with the same key: 503 while the service reconnects, then 201. A 409 in_use is a locked-out client.
   const slow = await database.addToxic({ type: 'latency', attributes: { latency: RACE_LATENCY_MS } });
@@ -149,10 +153,41 @@ export async function outageWhileRegistering(
   ctx.expect(
     regs.length === 1,
     `the PSP holds ${regs.length} registrations for the checkout registered when the database went away and then ` +
-      'retried (the spec: the registration is made once, with the checkout as its idempotency key at the PSP)',
+      'retried, under its key and under a new one (the spec: the registration is made once, with the checkout as ' +
+      'its idempotency key at the PSP; the same event under a new key is not registered again)',
   );
   await payOnHostedPage(ctx, created);
   await expectSettledOnce(ctx, third.psp, orderIds([created]), 30_000, asked);
+}
+
+/**
+ * The event of the createPayment answered 503 sent again under a new key once the database is back: 201 with the
+ * event (the spec: the same event under a new key is not a new payment, and is not registered again; the registration
+ * count after the retry below shows the latter). False when the check failed.
+ */
+async function sameEventUnderNewKey(
+  ctx: CheckContext,
+  api: PayApi,
+  event: PaymentEventInput,
+  bound: number,
+): Promise<boolean> {
+  const key = randomUUID();
+  const since = Date.now();
+  let x = await api.create(event, key);
+  while (x.status === 503 && Date.now() - since < bound) {
+    await sleep(500);
+    x = await api.create(event, key);
+  }
+  ctx.evidence.midCreateNewKey = x.status ?? x.error;
+  if (x.status !== 201) {
+    ctx.fail(
+      `the same payment event under a new key, after a createPayment answered 503 (the database away mid-request), ` +
+        `answered ${x.status ?? x.error} with the database back, not 201 with the existing event`,
+      { exchange: x },
+    );
+    return false;
+  }
+  return true;
 }
 
 /**

@@ -95,6 +95,14 @@ async function inFlightIsAutomatic(ctx: CheckContext): Promise<void> {
     const csv = `payment_order_id,amount,currency,status\n${id},4.20,USD,SUCCESS\n`;
     const x = await api.reconcile(csv, randomUUID(), since);
     ctx.expectStatus(x, 200);
+    // The same order settled for another amount: the amounts differ whatever the statuses (the finance team's case,
+    // classifiable_manual), never the in-flight status_differs whose standard fix would apply the PSP's record.
+    const differing = await api.reconcile(
+      `payment_order_id,amount,currency,status\n${id},4.21,USD,SUCCESS\n`,
+      randomUUID(),
+      since,
+    );
+    ctx.expectStatus(differing, 200);
     const after = (await api.order(id)).body as { status?: string };
     if (after.status !== 'EXECUTING') {
       ctx.evidence.inFlightReconciled = `the order was ${after.status} after the report, not EXECUTING`;
@@ -106,6 +114,13 @@ async function inFlightIsAutomatic(ctx: CheckContext): Promise<void> {
       m?.kind === 'status_differs' && m.classification === 'classifiable_automatic',
       `an EXECUTING order the PSP settled was reported ${JSON.stringify(m)}, not status_differs classifiable_automatic`,
       x,
+    );
+    const d = (differing.body as typeof report).mismatches.find((r) => r.payment_order_id === id);
+    ctx.expect(
+      d?.kind === 'amount_differs' && d.classification === 'classifiable_manual',
+      `an EXECUTING order the PSP settled for another amount (4.21 USD, not 4.20) was reported ${JSON.stringify(d)}, ` +
+        'not amount_differs classifiable_manual',
+      differing,
     );
     ctx.evidence.inFlightReconciled = 'EXECUTING';
   } finally {
