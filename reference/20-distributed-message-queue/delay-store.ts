@@ -32,6 +32,10 @@ export interface DelayStoreOptions {
   ignoreMovedNotes?: boolean;
   /** MUTANT delay-timer-not-rearmed: an armed timer is never moved earlier for a message due before it. */
   keepArmedTimer?: boolean;
+  /** MUTANT delay-ids-from-pending-count: after a restart new ids count on from the number pending. */
+  idsFromPendingCount?: boolean;
+  /** MUTANT delay-sweep-takes-nearly-due: the timer's sweep also appends messages due within this many ms. */
+  dueSlackMs?: number;
   /** MUTANT delay-due-in-produce-order: messages due at once are appended in produce order, not deliverAt order. */
   produceOrder?: boolean;
   log?: (message: string) => void;
@@ -116,7 +120,7 @@ export class DelayStore {
     this.timer = setTimeout(
       () => {
         this.timerAt = Number.POSITIVE_INFINITY;
-        this.deliverDue();
+        this.deliverDue(Date.now() + (this.options.dueSlackMs ?? 0)); // MUTANT delay-sweep-takes-nearly-due
       },
       Math.max(0, earliest - Date.now()),
     );
@@ -163,6 +167,8 @@ export class DelayStore {
 
   /** Starts the timer (after the partitions are open): messages due while the broker was down go at once. */
   start(): void {
+    // MUTANT delay-ids-from-pending-count: the id counter restarts at the number of pending messages.
+    if (this.options.idsFromPendingCount) this.nextId = this.pending.size;
     this.deliverDue();
   }
 }

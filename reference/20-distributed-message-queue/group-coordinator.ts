@@ -48,7 +48,8 @@ export type CoordinatorMutant =
   | 'no-generation-fence'
   | 'describe-without-expiry'
   | 'expiry-keeps-generation'
-  | 'commit-file-own-partitions';
+  | 'commit-file-own-partitions'
+  | 'offsets-reloaded-by-position';
 
 /**
  * The range assignor: members sorted by ID, each gets a contiguous run of partitions, the runs' lengths differ by
@@ -83,7 +84,7 @@ export class GroupCoordinator {
     mkdirSync(this.dir, { recursive: true });
     for (const f of readdirSync(this.dir).filter((n) => n.endsWith('.json'))) {
       const name = f.slice(0, -5);
-      const s = readJson<StoredGroup>(join(this.dir, f))!;
+      const s = this.readStored(join(this.dir, f));
       this.groups.set(name, {
         name,
         topic: s.topic,
@@ -93,6 +94,14 @@ export class GroupCoordinator {
         offsets: new Map(Object.entries(s.offsets).map(([p, o]) => [Number(p), o])),
       });
     }
+  }
+
+  /** A group's state file, as written by persist(). */
+  private readStored(path: string): StoredGroup {
+    const s = readJson<StoredGroup>(path)!;
+    // MUTANT offsets-reloaded-by-position: the stored offsets are taken by their place in the file, not by partition.
+    if (this.mutant !== 'offsets-reloaded-by-position') return s;
+    return { ...s, offsets: Object.fromEntries(Object.values(s.offsets).map((o, p) => [String(p), o])) };
   }
 
   join(

@@ -32,6 +32,7 @@ const COORDINATOR_MUTANTS: readonly string[] = [
   'describe-without-expiry',
   'expiry-keeps-generation',
   'commit-file-own-partitions',
+  'offsets-reloaded-by-position',
 ] satisfies CoordinatorMutant[];
 
 await runServer({
@@ -114,6 +115,8 @@ await runServer({
           ignoreMovedNotes: mutant === 'delayed-twice-after-restart', // MUTANT delayed-twice-after-restart
           keepArmedTimer: mutant === 'delay-timer-not-rearmed', // MUTANT delay-timer-not-rearmed
           produceOrder: mutant === 'delay-due-in-produce-order', // MUTANT delay-due-in-produce-order
+          idsFromPendingCount: mutant === 'delay-ids-from-pending-count', // MUTANT delay-ids-from-pending-count
+          dueSlackMs: mutant === 'delay-sweep-takes-nearly-due' ? 100 : 0, // MUTANT delay-sweep-takes-nearly-due
           log,
         });
     // MUTANT delayed-key-ignored: a keyed delayed message is kept for partition 0, not its key's.

@@ -85,6 +85,18 @@ export const FAULT_MUTANTS = [
     description: "a keyed delayed message is kept for partition 0, not its key's (the answer names the key's)",
   },
   {
+    name: 'offsets-reloaded-by-position',
+    breaks: 'MQ-F1',
+    description:
+      "a group's stored offsets are read back at start by their place in the state file, not their partition: a group that committed only later partitions has them on the first ones after a restart",
+  },
+  {
+    name: 'delay-ids-from-pending-count',
+    breaks: 'MQ-F6',
+    description:
+      'after a restart the delay store numbers new delayed messages from the count of pending ones: a delayed produce then replaces a pending message, which is never appended',
+  },
+  {
     name: 'delay-due-in-produce-order',
     breaks: 'MQ-F6',
     description:

@@ -180,6 +180,12 @@ export const MUTANTS = [
       'an armed timer is never moved earlier: a shorter delay produced after a longer one waits for the longer one',
   },
   {
+    name: 'delay-sweep-takes-nearly-due',
+    breaks: 'MQ-C10',
+    description:
+      "the delay timer's sweep also appends the messages due within the next 100 ms: one due just after another is appended before its deliverAt",
+  },
+  {
     name: 'delay-kept-on-refused-batch',
     breaks: 'MQ-C10',
     description:

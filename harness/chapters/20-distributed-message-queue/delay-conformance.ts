@@ -1,12 +1,16 @@
 // MQ-C10: delayed messages (the book's "delayed messages & scheduled messages"). Checked against the model of what
-// the client produced (delayed.ts): never readable before its delay on the harness's clock, readable within the
-// spec's bound after (a long poll woken by it), once, with its key and tags, at an offset taken when it is appended.
+// the client produced (delayed.ts): never readable before its delay on the harness's clock, nor stamped before the
+// deliverAt it was answered with (a ladder of delays 20 ms apart), readable within the spec's bound after (a long
+// poll woken by it), once, with its key and tags, at an offset taken when it is appended.
 import type { CheckContext } from '../../core/check-context.ts';
 import { type Acked, type FetchResult, freshTopic, mqApi, okBody } from './api.ts';
 import { expectDelayedLog, produceWithDelays, type SentDelayed, watchDelayed } from './delayed.ts';
 
 /** The spec's longest delay: seven days. */
 const MAX_DELAY_MS = 604_800_000;
+/** Delayed messages due one after another, LADDER_STEP_MS apart, after late-600 (a broker's sweep must not run ahead). */
+const LADDER = 15;
+const LADDER_STEP_MS = 20;
 /** How far the broker's clock may be from the harness's for deliverAt (a broker on another machine). */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -58,7 +62,20 @@ export async function delayConformance(ctx: CheckContext): Promise<void> {
     first.acked.map((a) => a.offset).join() === '0,1',
     `the immediate messages of the first batch took offsets ${first.acked.map((a) => a.offset)}, not 0,1 (the delayed one between them takes none yet)`,
   );
-  const second = await produceWithDelays(ctx, api, topic, [{ key: 'k', value: 'late-600', delayMs: 600 }], '1');
+  // With it, in the same batch (one deliverAt base), a ladder of delays 20 ms apart: however late the broker's timer
+  // fires for one, the next is due just after it, so a sweep that takes messages not quite due (to spare a timer)
+  // appends one before its deliverAt, which its timestamp shows (watchDelayed).
+  const ladder = Array.from({ length: LADDER }, (_, i) => 600 + LADDER_STEP_MS * (i + 1));
+  const second = await produceWithDelays(
+    ctx,
+    api,
+    topic,
+    [
+      { key: 'k', value: 'late-600', delayMs: 600 },
+      ...ladder.map((delayMs) => ({ partition: 0, value: `late-${delayMs}`, delayMs })),
+    ],
+    '1',
+  );
   const third = await produceWithDelays(ctx, api, topic, [{ partition: 0, value: 'now-c', delayMs: 0 }]);
   for (const b of [first, second, third]) {
     acked.push(...b.acked);
@@ -81,15 +98,16 @@ export async function delayConformance(ctx: CheckContext): Promise<void> {
   await watchDelayed(ctx, api, topic, 0, 3, delayed, 'waiting for the delayed messages');
   // The shorter delay, produced later, is due first: appended first.
   const log = await expectDelayedLog(ctx, api, topic, 0, acked, delayed, 'after both delays');
+  const inOrder = ['now-a', 'now-b', 'now-c', 'late-600', ...ladder.map((ms) => `late-${ms}`), 'late-3500'];
   ctx.expect(
-    log.map((m) => m.value).join() === 'now-a,now-b,now-c,late-600,late-3500',
+    log.map((m) => m.value).join() === inOrder.join(),
     `the partition reads ${JSON.stringify(log.map((m) => m.value))}: delayed messages must take the next offsets when they are due, the earlier due first`,
   );
   // Its tags came with it: a fetch filtered by one finds it at its new offset.
   const tagged = okBody<FetchResult>(ctx, await api.fetch(topic, 0, { offset: 0, tags: ['late'] }), 200, 'tags=late');
   ctx.expect(
-    tagged.messages.map((m) => `${m.offset}:${m.value}`).join() === '4:late-3500',
-    `a fetch with tags=late answered ${JSON.stringify(tagged.messages.map((m) => `${m.offset}:${m.value}`))}, not the delayed message at offset 4`,
+    tagged.messages.map((m) => `${m.offset}:${m.value}`).join() === `${inOrder.length - 1}:late-3500`,
+    `a fetch with tags=late answered ${JSON.stringify(tagged.messages.map((m) => `${m.offset}:${m.value}`))}, not the delayed message at offset ${inOrder.length - 1}`,
   );
   // Delivered once: a while later nothing more was appended.
   await ctx.sleep(1000);

@@ -1,15 +1,18 @@
 // MQ-F6: kill -9 of the broker with acknowledged delayed messages pending, some due during the outage and some
-// after it, and others already appended before the kill. After the restart each is appended exactly once (none
+// after it, and others already appended before the kill; more produced right after the restart beside them. After the restart each is appended exactly once (none
 // lost, none twice), none before its time on the harness's clock, with its key and tags (delayed.ts's model), and
 // one appended and then removed by retention before the kill is not appended again (delay-retention.ts). Then a
 // second kill: messages all due at the restart are appended in deliverAt order, ties in produce order.
 import type { CheckContext } from '../../core/check-context.ts';
+import { timeLimit } from '../../core/time-scale.ts';
 import { type Acked, freshTopic, mqApi, partitionOfKey } from './api.ts';
 import { delayedOrderAfterRestart } from './delay-order.ts';
 import { delayedRemovedByRetention, notAppendedAgain } from './delay-retention.ts';
 import { expectDelayedLog, produceWithDelays, type SentDelayed, watchDelayed } from './delayed.ts';
 
 const P = 2;
+/** The delay of the messages due after the restart (scaled by SDGRADE_TIME_SCALE). */
+const LATER_MS = 6000;
 
 export async function killWithDelaysPending(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
@@ -35,7 +38,9 @@ export async function killWithDelaysPending(ctx: CheckContext): Promise<void> {
   // Each partition watched on its own (at once): when a message is seen is not held up by another partition's wait.
   const partitions = Array.from({ length: P }, (_, p) => p);
   await Promise.all(partitions.map((p) => watchDelayed(ctx, api, topic, p, 0, early.delayed, 'before the kill')));
-  // Pending at the kill: due during the outage (200 ms) and after the restart (6 s); acks all and 1; keyed, tagged.
+  // Pending at the kill: due during the outage (200 ms) and after the restart (6 s, scaled: a restart on a slow
+  // machine takes seconds, and the later ones must still be pending once it is up); acks all and 1; keyed, tagged.
+  const laterMs = timeLimit(LATER_MS);
   // A keyed one names no partition: it goes where its key hashes (the delayed ones' keys to partition 1, the
   // immediate one's to 0), so a broker that keeps a delayed message for another partition than its key's is seen.
   for (const acks of ['all', '1'] as const) {
@@ -48,7 +53,7 @@ export async function killWithDelaysPending(ctx: CheckContext): Promise<void> {
           value: `pending-${acks}-${i}`,
           ...(i % 3 === 0 ? { key: `key-${acks}-${i}` } : { partition: i % P }),
           ...(i % 2 === 0 ? { tags: ['pending', `n${i}`] } : {}),
-          ...(i < 6 ? { delayMs: i < 3 ? 200 : 6000 } : {}),
+          ...(i < 6 ? { delayMs: i < 3 ? 200 : laterMs } : {}),
         })),
         acks,
       ),
@@ -66,6 +71,19 @@ export async function killWithDelaysPending(ctx: CheckContext): Promise<void> {
   await ctx.target.start();
   const upAgainAt = Date.now();
   ctx.changed('killed (kill -9) the broker with delayed messages pending, and restarted it');
+  // Delayed messages produced right after the restart, while the 6 s ones are still pending: each is kept beside
+  // them, none in the place of one (a store that numbers new ones from what it found pending, say, loses some).
+  add(
+    await produceWithDelays(
+      ctx,
+      api,
+      topic,
+      Array.from({ length: 8 }, (_, i) => ({ partition: i % P, value: `after-restart-${i}`, delayMs: 300 })),
+    ),
+  );
+  // Whether the later ones were still pending when these were produced (else this part did not bite).
+  ctx.evidence.afterRestartProducedBeforeLaterDue =
+    Date.now() < Math.min(...delayed.filter((d) => d.delayMs === laterMs).map((d) => d.answeredAt)) + laterMs;
   const pending = delayed.slice(early.delayed.length);
   await Promise.all(partitions.map((p) => watchDelayed(ctx, api, topic, p, 0, pending, 'after kill -9', upAgainAt)));
   for (let p = 0; p < P; p++) await expectDelayedLog(ctx, api, topic, p, acked, delayed, 'after kill -9');

@@ -54,6 +54,9 @@ async function writeAgain(ctx: CheckContext, api: MqApi, topic: string, acked: A
   acked.push(...fresh);
 }
 
+/** What the second group of MQ-F1 commits on its topic's last partition (within the messages of the first round). */
+const LAST_ONLY_OFFSET = 3;
+
 export async function killBroker(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
   const api = mqApi(ctx);
@@ -61,6 +64,7 @@ export async function killBroker(ctx: CheckContext): Promise<void> {
   // Small segments: each round rolls several, so the restart reopens closed segments as well as the active one.
   const topic = await freshTopic(ctx, api, P, { segmentBytes: 1024 }, 'f1');
   const group = uniqueName('f1');
+  const lastOnly = uniqueName('f1-last');
   const acked: Acked[] = [];
   const committed = new Map<number, number>();
   const producers = new Set<string>();
@@ -99,6 +103,21 @@ export async function killBroker(ctx: CheckContext): Promise<void> {
         `committing partitions ${part.map((o) => o.partition).join(', ')}`,
       );
     for (const o of offsets) committed.set(o.partition, o.offset);
+    // A second group commits the last partition alone (its others never): after the kill it must read back on that
+    // partition, and null on the others, not on the first (offsets kept by partition, not by place).
+    if (round === 0) {
+      const l = okBody<Membership>(ctx, await api.join(lastOnly, { topic, sessionTimeoutMs: 60_000 }), 200, 'joining');
+      okBody(
+        ctx,
+        await api.commit(lastOnly, {
+          memberId: l.memberId,
+          generation: l.generation,
+          offsets: [{ partition: P - 1, offset: LAST_ONLY_OFFSET }],
+        }),
+        200,
+        `committing ${lastOnly}'s partition ${P - 1} alone`,
+      );
+    }
     await crash(ctx, api, topic);
     // Everything acknowledged in the whole check, every committed offset, then new writes.
     await verifyAcked(ctx, api, topic, acked, when);
@@ -115,6 +134,14 @@ export async function killBroker(ctx: CheckContext): Promise<void> {
         `${when}: partition ${p}'s committed offset is ${got[p]?.offset}, ${o} was committed before the kill`,
         ox,
       );
+    const lx = await api.offsets(lastOnly);
+    const one = okBody<CommittedOffsets>(ctx, lx, 200, `${when}: reading ${lastOnly}'s committed offsets`).offsets;
+    const want = Array.from({ length: P }, (_, p) => (p === P - 1 ? LAST_ONLY_OFFSET : null));
+    ctx.expect(
+      JSON.stringify(want.map((_, p) => one.find((o) => o.partition === p)?.offset)) === JSON.stringify(want),
+      `${when}: ${lastOnly}, which committed partition ${P - 1} alone (offset ${LAST_ONLY_OFFSET}), reads back ${JSON.stringify(one)}, not ${JSON.stringify(want)} by partition`,
+      lx,
+    );
     await writeAgain(ctx, api, topic, acked, when);
     await newProducerAppends(ctx, api, topic, 0, producers, acked, when);
   }
