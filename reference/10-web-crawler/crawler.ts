@@ -20,7 +20,7 @@ const STORE_RETRY_FIRST_MS = 50;
 const STORE_RETRY_MAX_MS = 1000;
 
 export class CrawlJob {
-  readonly frontier: Frontier;
+  frontier: Frontier;
   private seen = newUrlSeenFilter();
   private loop: Promise<void> = Promise.resolve();
   private inFlight = 0;
@@ -166,6 +166,12 @@ export class CrawlJob {
       this.seen = newUrlSeenFilter();
       for (const s of this.row.config.seeds) this.frontier.push({ url: s, depth: 0 });
     }
+    // MUTANT resume-fresh-frontier: the frontier rebuilt from the stored one, each host's robots.txt and delay forgotten.
+    if (this.mutant === 'resume-fresh-frontier') {
+      const frontier = new Frontier(1);
+      for (const u of await this.store.frontier(this.row.id)) frontier.push(u);
+      this.frontier = frontier;
+    }
     void this.start();
   }
 
@@ -250,7 +256,10 @@ export class CrawlJob {
     this.launched++;
     const fetched = await this.download(item);
     const now = performance.now();
-    await this.serial(() => this.commit(item, fetched.page, fetched.html));
+    // MUTANT commit-decisions-retried: a failed commit tried again as a whole, content seen and URL seen asked again.
+    if (this.mutant === 'commit-decisions-retried')
+      await this.serial(() => this.stored(() => this.commit(item, fetched.page, fetched.html)));
+    else await this.serial(() => this.commit(item, fetched.page, fetched.html));
     // MUTANT no-delay-after-timeout: a fetch that got no answer (timed out) frees its host at once.
     const gaveUp = this.mutant === 'no-delay-after-timeout' && fetched.page.status === 0;
     this.frontier.release(host, now, gaveUp ? 0 : cfg.politenessDelayMs);
@@ -305,7 +314,9 @@ export class CrawlJob {
     ) {
       // MUTANT no-trap-limit: the condition above lets every depth through.
       const fresh = await this.unseen([...new Set(page.links)]);
-      added = fresh.map((url) => ({ url, depth: item.depth + 1 }));
+      // MUTANT redirect-same-depth: a redirect's target queued at the redirecting page's depth, not one link deeper.
+      const hop = this.mutant === 'redirect-same-depth' && page.status >= 300 && page.status < 400 ? 0 : 1;
+      added = fresh.map((url) => ({ url, depth: item.depth + hop }));
     }
     // The decisions above are made once; only the record is tried again (so a retry cannot undo them).
     const record = page;
@@ -330,7 +341,8 @@ export class CrawlJob {
     // MUTANT content-as-text: the content handed to the store as text decoded from UTF-8 (as before bytea): PostgreSQL
     // refuses a NUL byte in it, so the record of such a page fails and is tried again forever.
     const content = this.mutant === 'content-as-text' && html !== null ? html.toString('utf8') : html;
-    await this.stored(() => this.store.recordFetch(this.row.id, record, content, added));
+    const record_ = () => this.store.recordFetch(this.row.id, record, content, added);
+    await (this.mutant === 'commit-decisions-retried' ? record_() : this.stored(record_));
     for (const a of added) {
       this.seen.add(a.url);
       this.frontier.push(a);
