@@ -20,7 +20,7 @@ const STORE_RETRY_FIRST_MS = 50;
 const STORE_RETRY_MAX_MS = 1000;
 
 export class CrawlJob {
-  frontier: Frontier;
+  readonly frontier: Frontier;
   private seen = newUrlSeenFilter();
   private loop: Promise<void> = Promise.resolve();
   private inFlight = 0;
@@ -58,6 +58,23 @@ export class CrawlJob {
     // MUTANT disallowed-left-queued: a URL robots.txt forbids leaves the frontier in memory only, never the stored one.
     if (mutant === 'disallowed-left-queued')
       this.store = Object.assign(Object.create(store) as CrawlStore, { dropQueued: async () => undefined });
+    // MUTANT commit-decisions-retried: a failed commit tried again as a whole (content seen and URL seen asked again):
+    // the store calls inside a commit fail through to it, and the whole commit is tried again.
+    if (mutant === 'commit-decisions-retried') {
+      let whole = 0;
+      const stored = this.stored.bind(this);
+      const commit = this.commit.bind(this);
+      this.stored = <T>(fn: () => Promise<T>): Promise<T> => (whole > 0 ? fn() : stored(fn));
+      this.commit = (item, page, html) =>
+        stored(async () => {
+          whole++;
+          try {
+            return await commit(item, page, html);
+          } finally {
+            whole--;
+          }
+        });
+    }
     // MUTANT restart-counts-all-stored: the counts read back at start take every page for a stored one.
     if (mutant === 'restart-counts-all-stored')
       this.counts = { fetched: counts.fetched, stored: counts.fetched, duplicates: 0, skipped: 0, failed: 0 };
@@ -108,6 +125,16 @@ export class CrawlJob {
     w?.();
   }
 
+  /**
+   * MUTANT resume-fresh-frontier: the frontier rebuilt from the stored one once the stopped loop has ended (what the
+   * resume then runs from), each host's robots.txt and delay forgotten.
+   */
+  private async freshFrontier(): Promise<void> {
+    const frontier = new Frontier(1);
+    for (const u of await this.store.frontier(this.row.id)) frontier.push(u);
+    (this as { frontier: Frontier }).frontier = frontier;
+  }
+
   /** Ends the loop without waiting (the process is closing; the state stays stored). */
   stop(): void {
     this.stopped = true;
@@ -155,6 +182,8 @@ export class CrawlJob {
     if (this.mutant === 'stop-ignored') return; // MUTANT stop-ignored: the loop is never told.
     this.stopped = true;
     this.notify();
+    // MUTANT resume-fresh-frontier: once the loop has ended, the frontier rebuilt from the stored one.
+    if (this.mutant === 'resume-fresh-frontier') this.loop = this.loop.then(() => this.freshFrontier());
     await this.loop;
   }
 
@@ -165,12 +194,6 @@ export class CrawlJob {
       await this.store.forgetSeen(this.row.id);
       this.seen = newUrlSeenFilter();
       for (const s of this.row.config.seeds) this.frontier.push({ url: s, depth: 0 });
-    }
-    // MUTANT resume-fresh-frontier: the frontier rebuilt from the stored one, each host's robots.txt and delay forgotten.
-    if (this.mutant === 'resume-fresh-frontier') {
-      const frontier = new Frontier(1);
-      for (const u of await this.store.frontier(this.row.id)) frontier.push(u);
-      this.frontier = frontier;
     }
     void this.start();
   }
@@ -256,10 +279,7 @@ export class CrawlJob {
     this.launched++;
     const fetched = await this.download(item);
     const now = performance.now();
-    // MUTANT commit-decisions-retried: a failed commit tried again as a whole, content seen and URL seen asked again.
-    if (this.mutant === 'commit-decisions-retried')
-      await this.serial(() => this.stored(() => this.commit(item, fetched.page, fetched.html)));
-    else await this.serial(() => this.commit(item, fetched.page, fetched.html));
+    await this.serial(() => this.commit(item, fetched.page, fetched.html));
     // MUTANT no-delay-after-timeout: a fetch that got no answer (timed out) frees its host at once.
     const gaveUp = this.mutant === 'no-delay-after-timeout' && fetched.page.status === 0;
     this.frontier.release(host, now, gaveUp ? 0 : cfg.politenessDelayMs);
@@ -273,6 +293,9 @@ export class CrawlJob {
     if (this.mutant === 'error-status-skipped' && page.status >= 400) page = { ...page, outcome: 'skipped' };
     // MUTANT empty-content-unrecorded: an empty body's content is not handed to the store (so it is never seen).
     let html = this.mutant === 'empty-content-unrecorded' && fetchedHtml?.length === 0 ? null : fetchedHtml;
+    // MUTANT redirect-same-depth: a redirect's target queued at the redirecting page's depth, not one link deeper.
+    if (this.mutant === 'redirect-same-depth' && page.status >= 300 && page.status < 400)
+      item = { ...item, depth: item.depth - 1 };
     // MUTANT url-length-exclusive, url-length-unchecked: the page's links taken again with the length limit moved.
     // MUTANT base-from-any-href, entities-not-decoded: the links taken again with another base rule, entities kept.
     if (
@@ -314,9 +337,7 @@ export class CrawlJob {
     ) {
       // MUTANT no-trap-limit: the condition above lets every depth through.
       const fresh = await this.unseen([...new Set(page.links)]);
-      // MUTANT redirect-same-depth: a redirect's target queued at the redirecting page's depth, not one link deeper.
-      const hop = this.mutant === 'redirect-same-depth' && page.status >= 300 && page.status < 400 ? 0 : 1;
-      added = fresh.map((url) => ({ url, depth: item.depth + hop }));
+      added = fresh.map((url) => ({ url, depth: item.depth + 1 }));
     }
     // The decisions above are made once; only the record is tried again (so a retry cannot undo them).
     const record = page;
@@ -341,8 +362,7 @@ export class CrawlJob {
     // MUTANT content-as-text: the content handed to the store as text decoded from UTF-8 (as before bytea): PostgreSQL
     // refuses a NUL byte in it, so the record of such a page fails and is tried again forever.
     const content = this.mutant === 'content-as-text' && html !== null ? html.toString('utf8') : html;
-    const record_ = () => this.store.recordFetch(this.row.id, record, content, added);
-    await (this.mutant === 'commit-decisions-retried' ? record_() : this.stored(record_));
+    await this.stored(() => this.store.recordFetch(this.row.id, record, content, added));
     for (const a of added) {
       this.seen.add(a.url);
       this.frontier.push(a);

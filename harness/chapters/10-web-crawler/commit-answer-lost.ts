@@ -82,7 +82,7 @@ async function lostCommits(ctx: CheckContext, proxy: PgWireProxy): Promise<void>
       live = proxy.cuts > cutsBefore;
       if (live) {
         await ctx.sleep(LIVE_DOWN_MS);
-        ctx.changed('lost a COMMIT\'s answer with the database away for 300 ms, the crawler left running');
+        ctx.changed("lost a COMMIT's answer with the database away for 300 ms, the crawler left running");
       }
       proxy.up();
     }

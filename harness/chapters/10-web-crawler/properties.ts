@@ -182,16 +182,19 @@ export async function trapsBounded(ctx: CheckContext): Promise<void> {
   const linkedAt = new Map<string, Set<number>>();
   for (const p of pages)
     for (const l of p.links) {
-      let at = linkedAt.get(l);
-      if (!at) linkedAt.set(l, (at = new Set()));
+      const at = linkedAt.get(l) ?? new Set<number>();
       at.add(p.depth);
+      linkedAt.set(l, at);
     }
   const unlinked = pages.filter((p) => p.depth > 0 && !linkedAt.get(p.url)?.has(p.depth - 1));
   ctx.expect(
     unlinked.length === 0,
     `${unlinked.length} pages listed at a depth no listed page links them from (depth - 1): ${unlinked
       .slice(0, 4)
-      .map((p) => `${shown(p.url)} at depth ${p.depth}, linked from depths ${JSON.stringify([...(linkedAt.get(p.url) ?? [])])}`)
+      .map(
+        (p) =>
+          `${shown(p.url)} at depth ${p.depth}, linked from depths ${JSON.stringify([...(linkedAt.get(p.url) ?? [])])}`,
+      )
       .join('; ')}`,
   );
 }
