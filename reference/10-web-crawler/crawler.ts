@@ -58,6 +58,23 @@ export class CrawlJob {
     // MUTANT disallowed-left-queued: a URL robots.txt forbids leaves the frontier in memory only, never the stored one.
     if (mutant === 'disallowed-left-queued')
       this.store = Object.assign(Object.create(store) as CrawlStore, { dropQueued: async () => undefined });
+    // MUTANT commit-decisions-retried: a failed commit tried again as a whole (content seen and URL seen asked again):
+    // the store calls inside a commit fail through to it, and the whole commit is tried again.
+    if (mutant === 'commit-decisions-retried') {
+      let whole = 0;
+      const stored = this.stored.bind(this);
+      const commit = this.commit.bind(this);
+      this.stored = <T>(fn: () => Promise<T>): Promise<T> => (whole > 0 ? fn() : stored(fn));
+      this.commit = (item, page, html) =>
+        stored(async () => {
+          whole++;
+          try {
+            return await commit(item, page, html);
+          } finally {
+            whole--;
+          }
+        });
+    }
     // MUTANT restart-counts-all-stored: the counts read back at start take every page for a stored one.
     if (mutant === 'restart-counts-all-stored')
       this.counts = { fetched: counts.fetched, stored: counts.fetched, duplicates: 0, skipped: 0, failed: 0 };
@@ -108,6 +125,16 @@ export class CrawlJob {
     w?.();
   }
 
+  /**
+   * MUTANT resume-fresh-frontier: the frontier rebuilt from the stored one once the stopped loop has ended (what the
+   * resume then runs from), each host's robots.txt and delay forgotten.
+   */
+  private async freshFrontier(): Promise<void> {
+    const frontier = new Frontier(1);
+    for (const u of await this.store.frontier(this.row.id)) frontier.push(u);
+    (this as { frontier: Frontier }).frontier = frontier;
+  }
+
   /** Ends the loop without waiting (the process is closing; the state stays stored). */
   stop(): void {
     this.stopped = true;
@@ -155,6 +182,8 @@ export class CrawlJob {
     if (this.mutant === 'stop-ignored') return; // MUTANT stop-ignored: the loop is never told.
     this.stopped = true;
     this.notify();
+    // MUTANT resume-fresh-frontier: once the loop has ended, the frontier rebuilt from the stored one.
+    if (this.mutant === 'resume-fresh-frontier') this.loop = this.loop.then(() => this.freshFrontier());
     await this.loop;
   }
 
@@ -264,6 +293,9 @@ export class CrawlJob {
     if (this.mutant === 'error-status-skipped' && page.status >= 400) page = { ...page, outcome: 'skipped' };
     // MUTANT empty-content-unrecorded: an empty body's content is not handed to the store (so it is never seen).
     let html = this.mutant === 'empty-content-unrecorded' && fetchedHtml?.length === 0 ? null : fetchedHtml;
+    // MUTANT redirect-same-depth: a redirect's target queued at the redirecting page's depth, not one link deeper.
+    if (this.mutant === 'redirect-same-depth' && page.status >= 300 && page.status < 400)
+      item = { ...item, depth: item.depth - 1 };
     // MUTANT url-length-exclusive, url-length-unchecked: the page's links taken again with the length limit moved.
     // MUTANT base-from-any-href, entities-not-decoded: the links taken again with another base rule, entities kept.
     if (

@@ -330,6 +330,24 @@ export const MUTANTS = [
     description:
       "PostgreSQL only: a stored page's content is written after the transaction that records the page, so a record whose COMMIT answer is lost (and the crawler killed before it tries again) leaves a listed page whose content is never stored (blind bug content-stored-after-page)",
   },
+  {
+    name: 'redirect-same-depth',
+    breaks: 'WC-I6',
+    description:
+      "a redirect's target is queued at the redirecting page's depth, not one link deeper, so a page behind a redirect is listed at a depth no page links it from (blind bug redirect-same-depth)",
+  },
+  {
+    name: 'resume-fresh-frontier',
+    breaks: 'WC-I8',
+    description:
+      "resumeCrawl rebuilds the frontier from the stored one, as after a restart, forgetting each host's robots.txt (asked again after the resume) and the time of its last response (blind bug resume-fresh-frontier)",
+  },
+  {
+    name: 'commit-decisions-retried',
+    breaks: 'WC-F5',
+    description:
+      "PostgreSQL only: a failed commit is tried again as a whole (content seen and URL seen asked again), so after a COMMIT whose answer was lost the retry finds the page's own content and links: the page is counted a duplicate and its links are never queued in memory (blind bug commit-decisions-retried)",
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
@@ -348,4 +366,5 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'content-store-error-not-found',
   'tx-on-pool',
   'content-after-page-tx',
+  'commit-decisions-retried',
 ];

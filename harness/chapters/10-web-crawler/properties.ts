@@ -177,6 +177,26 @@ export async function trapsBounded(ctx: CheckContext): Promise<void> {
     );
   }
   ctx.evidence['trapRequests'] = counts;
+  // A page's depth is the number of links followed from a seed to it (a redirect's Location is a link of the
+  // redirecting page): a page listed at depth k > 0 was queued by a listed page at depth k - 1 that links to it.
+  const linkedAt = new Map<string, Set<number>>();
+  for (const p of pages)
+    for (const l of p.links) {
+      const at = linkedAt.get(l) ?? new Set<number>();
+      at.add(p.depth);
+      linkedAt.set(l, at);
+    }
+  const unlinked = pages.filter((p) => p.depth > 0 && !linkedAt.get(p.url)?.has(p.depth - 1));
+  ctx.expect(
+    unlinked.length === 0,
+    `${unlinked.length} pages listed at a depth no listed page links them from (depth - 1): ${unlinked
+      .slice(0, 4)
+      .map(
+        (p) =>
+          `${shown(p.url)} at depth ${p.depth}, linked from depths ${JSON.stringify([...(linkedAt.get(p.url) ?? [])])}`,
+      )
+      .join('; ')}`,
+  );
 }
 
 export async function completeness(ctx: CheckContext): Promise<void> {

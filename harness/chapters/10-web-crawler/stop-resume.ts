@@ -129,6 +129,17 @@ export async function stopThenResume(ctx: CheckContext): Promise<void> {
         .map(([u, n]) => `${u} x${n}`)
         .join(', ')}`,
     );
+    // robots.txt once per host per job: a resumed job is the same job, and still knows each host's rules.
+    const robots = new Map<string, number>();
+    for (const h of web.hits.filter((h) => h.path === '/robots.txt')) robots.set(h.host, (robots.get(h.host) ?? 0) + 1);
+    const robotsAgain = [...robots].filter(([, n]) => n > 1);
+    ctx.expect(
+      robotsAgain.length === 0,
+      `stopped and resumed, the job fetched robots.txt more than once from ${robotsAgain.length} hosts: ${robotsAgain
+        .slice(0, 5)
+        .map(([host, n]) => `${host} x${n}`)
+        .join(', ')}`,
+    );
     const expected = expectedFetches(web.model, seed, CRAWL.maxDepth);
     const missing = [...expected].filter((u) => !count.has(u));
     ctx.evidence['missing'] = missing.length;

@@ -116,7 +116,7 @@ export const catalog = {
     {
       "id": "WC-I6",
       "kind": "property",
-      "title": "Spider traps (an endless calendar, ever deeper relative paths) get exactly the requests maxDepth allows (their pages at depths 2..maxDepth), and the seed is listed at depth 0",
+      "title": "Spider traps (an endless calendar, ever deeper relative paths) get exactly the requests maxDepth allows (their pages at depths 2..maxDepth), the seed is listed at depth 0, and every page at depth k > 0 is linked by a listed page at depth k - 1 (a redirect's Location one link deeper)",
       "covers": [
         "invariant:6"
       ]
@@ -132,7 +132,7 @@ export const catalog = {
     {
       "id": "WC-I8",
       "kind": "property",
-      "title": "A stopped job sends the web no request from the stop's answer on and its progress stands still; resumed, it ends done having fetched each URL at most once over both runs and every reachable allowed page, and its listing (the same requests as while stopped) then holds every page the web served it, once each",
+      "title": "A stopped job sends the web no request from the stop's answer on and its progress stands still; resumed, it ends done having fetched each URL at most once over both runs and every reachable allowed page, its listing (the same requests as while stopped) then holds every page the web served it, once each, and no host's robots.txt was fetched twice over both runs",
       "covers": [
         "invariant:8",
         "stopCrawl",
@@ -207,7 +207,7 @@ export const catalog = {
     {
       "id": "WC-F5",
       "kind": "fault",
-      "title": "A record's COMMIT lands but its answer is lost (the link to PostgreSQL cut at the answer, the database away from then on) and the crawler is killed (kill -9) meanwhile, three times mid-crawl - after each restart every page the job lists has its content served as the bytes the web sent, and the job ends done listing exactly the reachable pages once each, progress counting them",
+      "title": "A record's COMMIT lands but its answer is lost (the link to PostgreSQL cut at the answer, the database away from then on) and the crawler is killed (kill -9) meanwhile, three times mid-crawl, then once more with the crawler left running (the database back 300 ms later) - after each restart every page the job lists has its content served as the bytes the web sent, and the job ends done listing exactly the reachable pages once each, progress counting them by outcome",
       "covers": [
         "fault:5"
       ],
