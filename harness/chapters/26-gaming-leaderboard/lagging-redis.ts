@@ -32,7 +32,7 @@ const BEFORE = 12;
 const AFTER = 12;
 const PLAYERS = 6;
 /** How long each reply of the target's database is held during the second restart (real time: slower only delays). */
-const HISTORY_DELAY_MS = 300;
+const HISTORY_DELAY_MS = 500;
 /** And from readiness until the first reads are answered (real time). */
 const AFTER_READY_DELAY_MS = 1_000;
 
