@@ -57,6 +57,31 @@ class TopCachingLeaderboard extends Leaderboard {
 }
 
 /**
+ * MUTANT top-cache-dropped-early: the top 10 of each month is cached for 2 s and dropped by an update of that month
+ * before the update's write: a top-10 read overlapping the update caches the board without it, served after the
+ * update's answer (blind bug top-cache-dropped-before-update).
+ */
+class EarlyDroppingTopLeaderboard extends Leaderboard {
+  private readonly tops = new Map<string, { at: number; stop: number; value: { entries: Entry[]; total: number } }>();
+
+  override update(month: string, user: string, points: number, recorded?: number): Promise<number> {
+    this.tops.delete(month);
+    return super.update(month, user, points, recorded);
+  }
+
+  override async range(month: string, start: number, stop: number): Promise<{ entries: Entry[]; total: number }> {
+    if (start !== 0) return super.range(month, start, stop);
+    const hit = this.tops.get(month);
+    if (hit?.stop === stop && Date.now() - hit.at < 2000) return hit.value;
+    const value = await super.range(month, start, stop);
+    // The names of the top 10 are read after the board (app.ts): the copy is kept once they are in.
+    await new Promise((r) => setTimeout(r, 2));
+    this.tops.set(month, { at: Date.now(), stop, value });
+    return value;
+  }
+}
+
+/**
  * MUTANT start-rebuild-in-background: at start a board its store kept (not lost) is served at once and rebuilt from
  * the history in the background: reads just after the start answer from a Redis that lags the history (blind bug
  * start-serves-kept-redis).
@@ -78,6 +103,23 @@ class BackgroundStartLeaderboard extends Leaderboard {
   }
 }
 
+/**
+ * MUTANT start-rebuild-deadline: the rebuild at start is given 1 s, then the service serves and lets it finish in the
+ * background: with a slow history a restarted service answers from the Redis it found (blind bug
+ * start-rebuild-deadline).
+ */
+class DeadlineStartLeaderboard extends Leaderboard {
+  private started = false;
+
+  override async rebuild(): Promise<void> {
+    if (this.started) return super.rebuild();
+    this.started = true;
+    const done = super.rebuild();
+    done.catch(() => undefined);
+    await Promise.race([done, new Promise((r) => setTimeout(r, 1000))]);
+  }
+}
+
 export function mutantLeaderboardFor(
   mutant: string | undefined,
   ...args: ConstructorParameters<typeof Leaderboard>
@@ -85,5 +127,7 @@ export function mutantLeaderboardFor(
   if (mutant === 'row-forgotten-on-503') return new RowForgettingLeaderboard(...args);
   if (mutant === 'top-cached-until-update') return new TopCachingLeaderboard(...args);
   if (mutant === 'start-rebuild-in-background') return new BackgroundStartLeaderboard(...args);
+  if (mutant === 'top-cache-dropped-early') return new EarlyDroppingTopLeaderboard(...args);
+  if (mutant === 'start-rebuild-deadline') return new DeadlineStartLeaderboard(...args);
   return undefined;
 }

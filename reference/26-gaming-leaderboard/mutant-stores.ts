@@ -2,7 +2,7 @@
 // the stores' own code stays as the blind bugs' patches (fixtures/blind-bugs/26-gaming-leaderboard/) were written
 // against. main.ts picks one when MUTANT names it.
 import type { Redis } from 'ioredis';
-import type { Standing, TieBreak } from './board.ts';
+import { BoardLost, type Standing, type TieBreak } from './board.ts';
 import { RedisBoard } from './board-redis.ts';
 import type { Db } from './db.ts';
 import { type HistoryCut, MatchHistory } from './history.ts';
@@ -205,6 +205,35 @@ class ResendingRedisBoard extends RedisBoard {
   }
 }
 
+/**
+ * MUTANT unsent-replayed-on-reconnect: an update whose script failed (the link dropped, the command timed out) is kept
+ * and added when the connection is ready again: one Redis had run before its answer was lost counts twice (blind bug
+ * unsent-updates-added-on-reconnect).
+ */
+class UnsentReplayingRedisBoard extends RedisBoard {
+  private unsent: Parameters<RedisBoard['increment']>[] = [];
+
+  constructor(url: string, prefix: string, tieBreak: TieBreak) {
+    super(url, prefix, undefined, tieBreak);
+    clientOf(this).on('ready', () => void this.replay());
+  }
+
+  override async increment(...args: Parameters<RedisBoard['increment']>): Promise<number | 'included'> {
+    try {
+      return await super.increment(...args);
+    } catch (e) {
+      if (!(e instanceof BoardLost)) this.unsent.push(args);
+      throw e;
+    }
+  }
+
+  private async replay(): Promise<void> {
+    const pending = this.unsent;
+    this.unsent = [];
+    for (const args of pending) await super.increment(...args).catch(() => undefined);
+  }
+}
+
 /** MUTANT redis-command-unbounded: no command timeout, so a Redis that does not answer holds the request. */
 class UnboundedRedisBoard extends RedisBoard {
   constructor(url: string, prefix: string, tieBreak: TieBreak) {
@@ -279,6 +308,7 @@ export function redisBoardFor(
   if (mutant === 'redis-reconnect-gives-up') return new ReconnectGivingUpRedisBoard(url, prefix, tieBreak);
   if (mutant === 'redis-resends-unanswered') return new ResendingRedisBoard(url, prefix, tieBreak);
   if (mutant === 'redis-command-unbounded') return new UnboundedRedisBoard(url, prefix, tieBreak);
+  if (mutant === 'unsent-replayed-on-reconnect') return new UnsentReplayingRedisBoard(url, prefix, tieBreak);
   if (mutant === 'marker-compared-as-text') return new TextMarkerRedisBoard(url, prefix, tieBreak);
   if (mutant === 'timeout-retried') return new TimeoutRetryingRedisBoard(url, prefix, mutant, tieBreak);
   return new RedisBoard(url, prefix, mutant, tieBreak); // the board's own switch: rank-read-apart

@@ -177,10 +177,23 @@ export const MUTANTS = [
     needs: ['SDGRADE_REDIS_URL'],
   },
   {
+    name: 'top-cache-dropped-early',
+    breaks: 'RGL-I3',
+    description:
+      "the top 10 of each month is cached for 2 s and dropped by an update before the update's write: a top-10 read overlapping the update caches the board without it, served after the update's answer (blind bug top-cache-dropped-before-update)",
+  },
+  {
     name: 'start-rebuild-in-background',
     breaks: 'RGL-F4',
     description:
       'at start a board its Redis kept is served at once and rebuilt from the history in the background: reads just after the start answer from a Redis behind the history (blind bug start-serves-kept-redis)',
+    needs: ['SDGRADE_REDIS_URL', 'SDGRADE_DATABASE_URL'],
+  },
+  {
+    name: 'start-rebuild-deadline',
+    breaks: 'RGL-F4',
+    description:
+      'the rebuild at start is given 1 s, then the service serves and lets it finish in the background: with a slow history the first reads after readiness answer from a Redis behind the history (blind bug start-rebuild-deadline)',
     needs: ['SDGRADE_REDIS_URL', 'SDGRADE_DATABASE_URL'],
   },
   {
@@ -247,6 +260,12 @@ export const MUTANTS = [
     breaks: 'RGL-F3',
     description:
       "an update whose answer was on the wire when the link to Redis dropped is sent again on the new connection (ioredis's autoResendUnfulfilledCommands): it runs twice, and the player posted 1 point has 2",
+  },
+  {
+    name: 'unsent-replayed-on-reconnect',
+    breaks: 'RGL-F3',
+    description:
+      'an update whose Redis script failed (the link dropped, its command timed out; answered 503) is kept and added when the connection is ready again: one Redis had run before its answer was lost counts twice (blind bug unsent-updates-added-on-reconnect)',
   },
   {
     name: 'redis-reconnect-gives-up',

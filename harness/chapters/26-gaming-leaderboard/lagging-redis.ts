@@ -7,7 +7,9 @@
 // after the other: who reached a score first is known. Where the target has a database, the restart is made a
 // second time with every reply of that database held HISTORY_DELAY_MS (a proxy in front of it): a rebuild from the
 // history then takes seconds, and a service that answers before it is done (serving the Redis it found, rebuilding
-// in the background) answers from the stale copy; one that rebuilds first is only slower to start.
+// in the background) answers from the stale copy; one that rebuilds first is only slower to start. Once it is ready
+// the replies are held longer still while the first reads go, so a rebuild left running past readiness (a start that
+// gives the rebuild a deadline) is still under way when they are answered (blind bug start-rebuild-deadline).
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { type DelayProxy, startDelayProxy } from '../../faults/delay-proxy.ts';
@@ -30,7 +32,9 @@ const BEFORE = 12;
 const AFTER = 12;
 const PLAYERS = 6;
 /** How long each reply of the target's database is held during the second restart (real time: slower only delays). */
-const HISTORY_DELAY_MS = 300;
+const HISTORY_DELAY_MS = 500;
+/** And from readiness until the first reads are answered (real time). */
+const AFTER_READY_DELAY_MS = 1_000;
 
 export async function restartOnLaggingRedis(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
@@ -83,6 +87,10 @@ async function restartBehind(ctx: CheckContext, redis: PrivateRedis, when: strin
   await redis.rollback();
   if (slow) slow.delayMs = HISTORY_DELAY_MS;
   await ctx.target.start();
+  // Ready: the history gets slower still while the first reads go. A service that serves before its rebuild is done
+  // (one that gives the rebuild a deadline, then finishes it in the background) has it still under way now, and it
+  // lands after those reads; one that rebuilt before it was ready only waits longer for the top 10's names.
+  if (slow) slow.delayMs = AFTER_READY_DELAY_MS;
   ctx.changed(`killed (kill -9) the service, put its Redis back to a copy ${AFTER} updates old, started it again`);
   ctx.evidence.keysCopied = copied;
   ctx.evidence.keysChangedSinceCopy = changed;

@@ -5,6 +5,9 @@
 // default: autoResendUnfulfilledCommands) runs each update twice: the player posted 1 point has 2. The spec: an
 // acknowledged update counts exactly once; one answered 503 at most once, and once it counts it keeps counting: the
 // top 10 agrees with the players' standings, and after Redis then loses the board its rebuild counts the same wins.
+// Then the link drops once more with nothing in flight: a client that adds the updates it answered 503 once the
+// connection is back (a queue of unsent wins) counts a win Redis had run twice (blind bug
+// unsent-updates-added-on-reconnect).
 import type { Redis } from 'ioredis';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
@@ -21,6 +24,8 @@ const HELD_MS = 2_000;
 const DOWN_MS = 20;
 /** Redis runs the updates within this (scaled): else the fault did not bite. */
 const RUN_BOUND_MS = 5_000;
+/** After the second drop (nothing in flight), how long before the players are read back: a client's reconnection. */
+const AFTER_SECOND_MS = 500;
 /** After the blip, the board answers 200 again within this (scaled). */
 const RECOVERY_MS = 10_000;
 
@@ -95,6 +100,20 @@ export async function blipWithAnswersInFlight(
   const counted = await readBack(ctx, api, month, players, answers, 'after the link to Redis dropped and came back');
   // The top 10 agrees with those standings (a copy of it kept from before the drop does not).
   expectTopOfCounted(ctx, await api.top(month), counted, 'after the link to Redis dropped and came back');
+  // The link drops again for an instant, nothing in flight now: a client that kept the updates it answered 503 (their
+  // commands timed out) to add them once the connection is back adds a win Redis had already run a second time.
+  await proxy.setEnabled(false);
+  await ctx.sleep(DOWN_MS);
+  await proxy.setEnabled(true);
+  await ctx.sleep(AFTER_SECOND_MS);
+  ctx.evidence.linkBlipSecondDrop = true;
+  const again = await readBack(ctx, api, month, players, answers, 'after the link to Redis dropped a second time');
+  for (const user of counted)
+    ctx.expect(
+      again.includes(user),
+      `${user} had its 1 point on the board after the first drop; after a second drop of the link it has none`,
+    );
+  expectTopOfCounted(ctx, await api.top(month), again, 'after the link to Redis dropped a second time');
   // Then Redis loses the board: the rebuild from the history must count every win the board counted (a 503 is not a
   // refusal: a service that takes the row of a win answered 503 out of the history loses one Redis had run).
   await probe.flushall();

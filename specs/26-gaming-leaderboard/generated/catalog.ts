@@ -188,7 +188,7 @@ export const catalog = {
     {
       "id": "RGL-F4",
       "kind": "fault",
-      "title": "The service is killed (kill -9) and its Redis put back to a copy taken before the last 12 acknowledged updates, then the service starts again - the board (top 10 with its total, every score, rank and window) equals brute force over every acknowledged update, no player missing or listed twice (under tieBreak=time, ties in the order the updates were answered), and updates continue from it; then all again with the service's database replies held 300 ms while it starts, so its rebuild takes seconds and the first reads after readiness must already be the rebuilt board",
+      "title": "The service is killed (kill -9) and its Redis put back to a copy taken before the last 12 acknowledged updates, then the service starts again - the board (top 10 with its total, every score, rank and window) equals brute force over every acknowledged update, no player missing or listed twice (under tieBreak=time, ties in the order the updates were answered), and updates continue from it; then all again with the service's database replies held 500 ms while it starts and 1 s from readiness until the first reads are answered, so its rebuild takes seconds and the first reads after readiness must already be the rebuilt board",
       "covers": [
         "fault:4",
         "invariant:8",
