@@ -19,7 +19,11 @@ import { redisRestart } from './redis-restart.ts';
 import { storeKeptAway } from './store-away.ts';
 import { tiesRankByTime } from './tie-break.ts';
 
-/** These show only with a real Redis to restart (RGL-F2). */
+/**
+ * These show only with a real Redis (added to what mutants.ts says each needs): the first ones need one to restart
+ * (RGL-F2), the last two live in the Redis board (`redisBoardFor` in mutant-stores.ts), which the embedded board never
+ * runs: without Redis they are skipped, not graded on code they do not change.
+ */
 const NEEDS_REDIS = new Set<string>([
   'history-after-ack',
   'rebuild-wrong-month',
@@ -27,6 +31,8 @@ const NEEDS_REDIS = new Set<string>([
   'rebuild-skips-uncommitted',
   'included-total-all-months',
   'rebuild-batch-drops',
+  'redis-resends-unanswered',
+  'unsent-replayed-on-reconnect',
 ]);
 
 export const gamingLeaderboard: ChapterModule<CheckId> = {
@@ -53,7 +59,11 @@ export const gamingLeaderboard: ChapterModule<CheckId> = {
     'RGL-F5': cutWhileInsertUncommitted,
     'RGL-F6': freshHistoryLosses,
   },
-  mutants: MUTANTS.map((m) => (NEEDS_REDIS.has(m.name) ? { ...m, needs: ['SDGRADE_REDIS_URL'] } : m)),
+  mutants: MUTANTS.map((m) =>
+    NEEDS_REDIS.has(m.name)
+      ? { ...m, needs: [...new Set([...((m as { needs?: readonly string[] }).needs ?? []), 'SDGRADE_REDIS_URL'])] }
+      : m,
+  ),
   // TIE_BREAK=time, the book's tie-break by time: the default deployment skips RGL-I7 (it ranks ties shared), so the
   // main job grades it here. `sdgrade test 26 --variant tie-break-time` grades the variant whole: the sequential
   // properties and the faults (RGL-F1, RGL-F2: updates one after the other where their order matters) follow the
