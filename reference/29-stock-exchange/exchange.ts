@@ -41,6 +41,7 @@ export interface ExchangeFaults extends EngineFaults, MarketDataFaults, OutageFa
   fillOverflowUnchecked?: boolean;
   /** MUTANT cancel-answered-before-logged: a cancel is answered without waiting for its append. */
   cancelBeforeLogged?: boolean;
+  cancelAppliedAfterStored?: boolean;
   /** MUTANT adopted-events-unpublished: events in doubt the store holds are applied but not published. */
   adoptUnpublished?: boolean;
   /** MUTANT copy-answered-before-stored: a copy of an order whose write is under way is answered at once. */
@@ -243,6 +244,7 @@ export class Exchange {
   }
 
   async cancel(orderId: number): Promise<Order> {
+    if (this.faults.cancelAppliedAfterStored) return this.cancelAppliedAfterStored(orderId);
     const order = this.engine.orders.get(orderId);
     if (!order) throw new Refused(404, 'order_not_found', `no order ${orderId}`);
     const open = this.engine.book(order.symbol).orderMap.has(orderId);
@@ -256,6 +258,21 @@ export class Exchange {
     if (this.faults.cancelBeforeLogged)
       logged.catch(() => {}); // MUTANT cancel-answered-before-logged
     else await logged;
+    return order;
+  }
+
+  /**
+   * MUTANT cancel-applied-after-stored: the cancel is written first and taken off the book once stored ("write-ahead"),
+   * so an order that arrives while the write is under way fills the order its cancel then reports canceled.
+   */
+  private async cancelAppliedAfterStored(orderId: number): Promise<Order> {
+    const order = this.engine.orders.get(orderId);
+    if (!order) throw new Refused(404, 'order_not_found', `no order ${orderId}`);
+    if (!this.engine.book(order.symbol).orderMap.has(orderId))
+      throw new Refused(409, 'order_not_open', `order ${orderId} is ${order.status}: no longer in the book`);
+    const e: InboundEvent = { ...this.stamp(), type: 'cancel', orderId };
+    await this.commit(e, []);
+    this.engine.apply(e, () => ++this.lastSequence);
     return order;
   }
 

@@ -95,6 +95,7 @@ await runServer({
         rewriteInDoubt: mutant === 'log-outage-rewrites-in-doubt',
         fillOverflowUnchecked: mutant === 'fill-overflow-unchecked',
         cancelBeforeLogged: mutant === 'cancel-answered-before-logged',
+        cancelAppliedAfterStored: mutant === 'cancel-applied-after-stored',
         adoptUnpublished: mutant === 'adopted-events-unpublished',
         copyBeforeStored: mutant === 'copy-answered-before-stored',
       },

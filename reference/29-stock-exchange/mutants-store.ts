@@ -29,6 +29,13 @@ export const STORE_MUTANTS = [
     needs: ['SDGRADE_DATABASE_URL'],
   },
   {
+    name: 'cancel-applied-after-stored',
+    breaks: 'SE-F2',
+    description:
+      'a cancel is written first and applied to the book once stored: a crossing order that arrives while the write is under way fills the order the cancel then answers canceled (blind bug)',
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
+  {
     name: 'copy-answered-before-stored',
     breaks: 'SE-F4',
     description:

@@ -264,6 +264,9 @@ async function killRounds(ctx: CheckContext, api: SeApi, s: Session, md: MdLog):
   ctx.evidence.kills = rounds;
 }
 
+/** SE-F2's cancels raced by a crossing sell. */
+const CANCEL_RACES = 12;
+
 export async function duplicateSubmissions(ctx: CheckContext): Promise<void> {
   const api = seApi(ctx);
   const copies = 16;
@@ -295,4 +298,58 @@ export async function duplicateSubmissions(ctx: CheckContext): Promise<void> {
   }
   ctx.evidence.copies = copies;
   ctx.evidence.rounds = rounds;
+  ctx.evidence.cancelRaces = await cancelRacingFill(ctx, api);
+}
+
+/**
+ * A cancel of a resting bid and a sell that would fill all of it, sent at once, in CANCEL_RACES rounds. Either may
+ * come first, but the answers must agree with one order of the two: the cancel answered 200 means the bid left the
+ * book before any fill (it reads canceled, nothing filled), and a bid the sell filled means the cancel was 409
+ * order_not_open. A cancel answered once its write is stored but applied to the book only then lets a sell that
+ * arrives meanwhile fill an order its cancel is about to report canceled (blind bug cancel-applied-after-stored).
+ */
+async function cancelRacingFill(ctx: CheckContext, api: SeApi): Promise<Record<string, number>> {
+  const symbol = freshSymbol();
+  const buyer = freshUser('f2c');
+  const seller = freshUser('f2s');
+  await fund(ctx, api, buyer, { [CASH]: 10_000_000 });
+  await fund(ctx, api, seller, { [symbol]: 10_000 });
+  const tally = { canceled: 0, filled: 0 };
+  for (let round = 0; round < CANCEL_RACES; round++) {
+    // A lower price each round: the sells left resting by earlier rounds never meet this round's bid.
+    const price = 1_000 - round;
+    const bid = okBody<Order>(
+      ctx,
+      await api.place({ userId: buyer, symbol, side: 'buy', price, quantity: 5 }),
+      201,
+      'placing the bid to cancel',
+    );
+    const [cancel, sell] = await Promise.all([
+      api.cancel(bid.id),
+      api.place({ userId: seller, symbol, side: 'sell', price, quantity: 5 }),
+    ]);
+    ctx.expect(sell.status === 201, `the sell sent with the cancel answered ${sell.status ?? sell.error}`, sell);
+    const read = okBody<Order>(ctx, await api.order(bid.id), 200, 'reading the bid back');
+    if (cancel.status === 200) {
+      tally.canceled++;
+      ctx.expect(
+        read.status === 'canceled' && read.filledQuantity === 0,
+        `round ${round + 1}: the cancel of bid ${bid.id} answered 200, but the bid reads ${read.status} with ${read.filledQuantity} filled: the sell sent with the cancel filled an order its cancel reported canceled`,
+        cancel,
+      );
+    } else {
+      ctx.expect(
+        cancel.status === 409,
+        `round ${round + 1}: the cancel of bid ${bid.id} sent with a crossing sell answered ${cancel.status ?? cancel.error}, not 200 or 409`,
+        cancel,
+      );
+      tally.filled++;
+      ctx.expect(
+        read.status === 'filled',
+        `round ${round + 1}: the cancel of bid ${bid.id} answered 409 (not open), but the bid reads ${read.status}`,
+        cancel,
+      );
+    }
+  }
+  return tally;
 }

@@ -239,7 +239,7 @@ export const catalog = {
     {
       "id": "SE-F2",
       "kind": "fault",
-      "title": "The same order submitted many times at once with one clientOrderId creates one order, holds its funds once, and is sequenced once",
+      "title": "The same order submitted many times at once with one clientOrderId creates one order, holds its funds once, and is sequenced once; a cancel sent at once with a sell that would fill its order agrees with one order of the two (cancel 200 - nothing filled; filled - cancel 409)",
       "covers": [
         "fault:2"
       ]
