@@ -24,10 +24,12 @@ import {
   skippedForSpeed,
   timeLimit,
 } from '../grade-test-kit.ts';
+import { useOwnRedisDatabase } from '../own-redis-database.ts';
 import { counterVsExactWindow } from './accuracy.ts';
 import { rateLimiter } from './index.ts';
 import { overAdmission } from './over-admission.ts';
 
+useOwnRedisDatabase('05-rate-limiter'); // a database of this file's own (own-redis-database.ts)
 const realRedis = Boolean(process.env.SDGRADE_REDIS_URL);
 let network: NetworkFaults;
 

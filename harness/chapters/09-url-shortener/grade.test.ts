@@ -21,8 +21,10 @@ import {
   gradeByManifest,
   timeLimit,
 } from '../grade-test-kit.ts';
+import { useOwnRedisDatabase } from '../own-redis-database.ts';
 import { urlShortener } from './index.ts';
 
+useOwnRedisDatabase('09-url-shortener'); // a database of this file's own (own-redis-database.ts)
 const realServices = Boolean(process.env.SDGRADE_DATABASE_URL && process.env.SDGRADE_REDIS_URL);
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-09-test-'));
 let network: NetworkFaults;

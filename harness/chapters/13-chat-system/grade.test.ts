@@ -22,9 +22,11 @@ import {
   gradeByManifest,
   timeLimit,
 } from '../grade-test-kit.ts';
+import { useOwnRedisDatabase } from '../own-redis-database.ts';
 import { lintAsyncApi } from './frames.ts';
 import { chatSystem } from './index.ts';
 
+useOwnRedisDatabase('13-chat-system'); // a database of this file's own (own-redis-database.ts)
 const realRedis = Boolean(process.env.SDGRADE_REDIS_URL);
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-13-test-'));
 let network: NetworkFaults;

@@ -18,6 +18,8 @@ import {
   expectValidResults,
   failures,
   gradeByManifest,
+  skipForSpeed,
+  skippedForSpeed,
   timeLimit,
 } from '../grade-test-kit.ts';
 import { findVariant, variantManifest } from '../variants.ts';
@@ -54,7 +56,7 @@ afterAll(async () => {
 describe('20-distributed-message-queue reference', () => {
   it(
     'passes every check by manifest, the faults included',
-    async () => {
+    async (t) => {
       // With the fault proxy too, so MQ-F9 is skipped for the broker count (its reason asserted below), not for it.
       const r = await gradeByManifest({
         ...base,
@@ -68,7 +70,14 @@ describe('20-distributed-message-queue reference', () => {
         expect(c.status, id).toBe('skipped');
         expect(c.reason, id).toMatch(/cluster of at least/);
       }
-      expect(r.checks.filter((c) => !CLUSTER_CHECKS.includes(c.id)).every((c) => c.status === 'pass')).toBe(true);
+      // MQ-F6 may have skipped for the machine's speed (speedSkips): then this test is skipped, never passed.
+      const slow = skippedForSpeed(r, distributedMessageQueue);
+      expect(
+        r.checks
+          .filter((c) => !CLUSTER_CHECKS.includes(c.id) && c.status !== 'pass')
+          .filter((c) => !slow.some((x) => x.startsWith(`${c.id}:`)))
+          .map((c) => `${c.id} ${c.status}: ${c.reason}`),
+      ).toEqual([]);
       expect(r.checks.length).toBe(distributedMessageQueue.catalog.checks.length);
       // The faults bit: the torn tail, the flipped value and the flipped tag were all applied (the reference keeps a
       // tag's bytes in the segment file), and the dead consumer's partitions moved
@@ -86,6 +95,7 @@ describe('20-distributed-message-queue reference', () => {
         reversed: true,
       });
       expectValidResults(r);
+      if (slow.length) skipForSpeed(t, `every other check passed; too slow a machine for ${slow.join('; ')}`);
     },
     timeLimit(240_000),
   );

@@ -23,16 +23,12 @@ import {
   statusLines,
   timeLimit,
 } from '../grade-test-kit.ts';
+import { useOwnRedisDatabase } from '../own-redis-database.ts';
 import { hotelReservation } from './index.ts';
 
 // The mutant namespace-flushed empties its whole Redis database when the service starts (FLUSHDB): this file's
-// tests use a database of their own (7), so the keys of the test files running beside it (05's counters, 13's
-// channels) survive it. A CI run lost them once.
-if (process.env.SDGRADE_REDIS_URL) {
-  const own = new URL(process.env.SDGRADE_REDIS_URL);
-  own.pathname = '/7';
-  process.env.SDGRADE_REDIS_URL = own.toString();
-}
+// tests use a database of their own, so the keys of the test files running beside it survive it.
+useOwnRedisDatabase('23-hotel-reservation');
 const realServices = Boolean(process.env.SDGRADE_DATABASE_URL && process.env.SDGRADE_REDIS_URL);
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-23-test-'));
 const base = {

@@ -21,8 +21,10 @@ import {
   referenceGradeBase,
   timeLimit,
 } from '../grade-test-kit.ts';
+import { useOwnRedisDatabase } from '../own-redis-database.ts';
 import { gamingLeaderboard } from './index.ts';
 
+useOwnRedisDatabase('26-gaming-leaderboard'); // a database of this file's own (own-redis-database.ts)
 const realRedis = Boolean(process.env.SDGRADE_REDIS_URL);
 const realServices = realRedis && Boolean(process.env.SDGRADE_DATABASE_URL);
 const base = referenceGradeBase(gamingLeaderboard, 10);
