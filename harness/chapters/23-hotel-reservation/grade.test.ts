@@ -24,6 +24,7 @@ import {
   timeLimit,
 } from '../grade-test-kit.ts';
 import { useOwnRedisDatabase } from '../own-redis-database.ts';
+import { inPart, rotation } from '../rotation.ts';
 import { hotelReservation } from './index.ts';
 
 // The mutant namespace-flushed empties its whole Redis database when the service starts (FLUSHDB): this file's
@@ -45,6 +46,13 @@ const base = {
 const storeBound = ['HR-C4', 'HR-C5', 'HR-C6', 'HR-I2', 'HR-I3', 'HR-I4', 'HR-I5', 'HR-F1'];
 /** The checks that need the real PostgreSQL and Redis (the servers themselves are restarted, paused, proxied). */
 const onRealOnly = ['HR-F2', 'HR-F3', 'HR-F4', 'HR-F5', 'HR-F6', 'HR-F7', 'HR-F8'];
+
+/**
+ * Faults of the Redis cache alone (its writer slowed, the namespace emptied at a start): no concurrency strategy
+ * takes part in them, so the default strategy runs them on every run and the other two on the day's part of the
+ * rotation (rotation.ts), as deployment variants run what they need not pass every day.
+ */
+const cacheOnly = ['HR-F6', 'HR-F7'];
 
 /** Runs fn with SDGRADE_HR_CONCURRENCY set (the manifest passes it to the reference as CONCURRENCY). */
 async function withStrategy<T>(strategy: string, fn: () => Promise<T>): Promise<T> {
@@ -106,16 +114,22 @@ describe('23-hotel-reservation reference', () => {
       `passes the store-bound checks on real PostgreSQL and the Redis cache with CONCURRENCY=${strategy} (CI)`,
       async () => {
         expect(realServices, 'CI must set SDGRADE_DATABASE_URL and SDGRADE_REDIS_URL (scripts/services.sh)').toBe(true);
+        const rot = rotation();
+        const only = [...storeBound, ...onRealOnly].filter(
+          (id) => strategy === 'pessimistic' || !cacheOnly.includes(id) || inPart(`${strategy} ${id}`, rot),
+        );
         const r = await withStrategy(strategy, () =>
           gradeChapter({
             ...base,
             runDir: join(runDir, `postgres-${strategy}`),
             target: { manifest: hotelReservation.referenceManifest },
-            only: [...storeBound, ...onRealOnly],
+            only,
           }),
         );
         expect(failures(r)).toEqual([]);
-        expect(statusLines(r), skipReasons(r)).toEqual([...storeBound, ...onRealOnly].map((id) => `${id} pass`));
+        expect(statusLines(r), skipReasons(r)).toEqual(
+          [...storeBound, ...onRealOnly].filter((id) => only.includes(id)).map((id) => `${id} pass`),
+        );
         // The restart bit: connections dropped mid-transaction, 503s while the server was down.
         const f2 = r.checks.find((c) => c.id === 'HR-F2')!.evidence!;
         expect(f2.terminatedMidTransaction as number).toBeGreaterThan(0);
@@ -125,7 +139,8 @@ describe('23-hotel-reservation reference', () => {
         // The cuts bit: every round's transaction was cut (one per round), and Redis's replies were held.
         const f5 = r.checks.find((c) => c.id === 'HR-F5')!.evidence!;
         expect(f5.transactionsCut as number).toBeGreaterThanOrEqual(12);
-        expect(r.checks.find((c) => c.id === 'HR-F6')!.evidence!.repliesHeld as number).toBeGreaterThan(0);
+        if (only.includes('HR-F6'))
+          expect(r.checks.find((c) => c.id === 'HR-F6')!.evidence!.repliesHeld as number).toBeGreaterThan(0);
         // The late read bit: nights were reserved while a search's database answers were held.
         expect(r.checks.find((c) => c.id === 'HR-F8')!.evidence!.reservedWhileHeld as number).toBeGreaterThan(0);
         // The deadlock bit: one range UPDATE (the constraint strategy) met the inventory changes' date order.
