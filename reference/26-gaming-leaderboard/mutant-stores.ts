@@ -197,6 +197,14 @@ class ReconnectGivingUpRedisBoard extends RedisBoard {
   }
 }
 
+/** MUTANT redis-reconnect-backoff-unbounded: reconnection backs off exponentially (50 ms x 2^attempt), no cap. */
+class ReconnectBackoffUnboundedRedisBoard extends RedisBoard {
+  constructor(url: string, prefix: string, tieBreak: TieBreak) {
+    super(url, prefix, undefined, tieBreak);
+    clientOf(this).options.retryStrategy = (times) => 50 * 2 ** times;
+  }
+}
+
 /** MUTANT redis-resends-unanswered: commands in flight when the connection dropped are sent again (ioredis's default). */
 class ResendingRedisBoard extends RedisBoard {
   constructor(url: string, prefix: string, tieBreak: TieBreak) {
@@ -306,6 +314,8 @@ export function redisBoardFor(
   if (mutant === 'rebuild-forgets-arrival') return new ArrivalForgettingRedisBoard(url, prefix, mutant, tieBreak);
   if (mutant === 'lost-board-read-unranked') return new LostUnrankedRedisBoard(url, prefix, mutant, tieBreak);
   if (mutant === 'redis-reconnect-gives-up') return new ReconnectGivingUpRedisBoard(url, prefix, tieBreak);
+  if (mutant === 'redis-reconnect-backoff-unbounded')
+    return new ReconnectBackoffUnboundedRedisBoard(url, prefix, tieBreak);
   if (mutant === 'redis-resends-unanswered') return new ResendingRedisBoard(url, prefix, tieBreak);
   if (mutant === 'redis-command-unbounded') return new UnboundedRedisBoard(url, prefix, tieBreak);
   if (mutant === 'unsent-replayed-on-reconnect') return new UnsentReplayingRedisBoard(url, prefix, tieBreak);

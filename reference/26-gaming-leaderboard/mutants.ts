@@ -275,6 +275,13 @@ export const MUTANTS = [
     needs: ['SDGRADE_REDIS_URL'],
   },
   {
+    name: 'redis-reconnect-backoff-unbounded',
+    breaks: 'RGL-F3',
+    description:
+      "the Redis client's reconnection backs off without a cap (100 ms, 200 ms, 400 ms, ... doubling): after an outage of t seconds the next attempt may come about t seconds after Redis is back, 503 all that while; within a 6 s cut its attempts are 3.2 s apart (blind bug redis-reconnect-backoff-unbounded)",
+    needs: ['SDGRADE_REDIS_URL'],
+  },
+  {
     name: 'redis-command-unbounded',
     breaks: 'RGL-F3',
     description:

@@ -4,6 +4,8 @@
 // here: never the manifest's, which other work may share) through a fault proxy, and the check
 //   1. cuts the link (a read, a player's standing, an update: each 503 with Retry-After within ANSWER_MS), and keeps
 //      it cut at least LINK_CUT_MS, longer than a client that gives up reconnecting after a few seconds would try;
+//      meanwhile the service must keep trying to reach Redis, its attempts never further apart than the spec's bound
+//      (reconnect-watch.ts: a relay of the check's own sees each one);
 //   2. stalls the link (Redis's answers held back longer than ANSWER_MS, the connection open: a Redis that hangs, a
 //      black-holed network): the same three must still answer 503 in time, so a command wait must be bounded;
 //   3. gives the link latency (LINK_MS on every answer to the service) while the check's own connection empties
@@ -36,6 +38,7 @@ import {
 } from './api.ts';
 import { blipWithAnswersInFlight } from './link-blip.ts';
 import { withRebuildRefused } from './rebuild-refused.ts';
+import { expectAttemptsSpaced, reconnectSlack, startAttemptRelay } from './reconnect-watch.ts';
 
 /** An answer within this while the store is away (scaled by SDGRADE_TIME_SCALE): 503, not a hang. */
 const ANSWER_MS = 10_000;
@@ -44,9 +47,10 @@ const RECOVERY_MS = 10_000;
 /**
  * The link stays cut at least this long (real time, not scaled: the service's reconnection policy runs on the clock).
  * A client that stops reconnecting after a handful of quick attempts (ioredis's retryStrategy returning null) has
- * given up by then, and the board never comes back.
+ * given up by then, and the board never comes back; one whose backoff doubles without a cap has left a gap of more
+ * than twice the reconnection bound (with its largest slack) by then.
  */
-const LINK_CUT_MS = 5_000;
+const LINK_CUT_MS = 6_000;
 /** How far past the answer bound the stalled link holds Redis's answers: a request that waits for them is too late. */
 const STALL_PAST_BOUND_MS = 5_000;
 /** Latency on every answer Redis sends the service: the window in which each rebuilt board is emptied again. */
@@ -57,9 +61,13 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
   ctx.require('network-faults');
   await withPrivateRedis(ctx, async (redis) => {
     const proxy = await ctx.requireNetwork().proxy('rgl-f3-redis', `127.0.0.1:${redis.port}`);
+    // The service -> the relay that sees its connection attempts -> the fault proxy -> the check's Redis.
+    const relay = await startAttemptRelay(proxy.listen);
     try {
-      await ctx.target.useDependency!('redis', throughProxy(redis.url, proxy.listen));
-      ctx.log(`the target reaches the private Redis through the fault proxy ${proxy.listen}`);
+      await ctx.target.useDependency!('redis', throughProxy(redis.url, relay.listen));
+      ctx.log(
+        `the target reaches the private Redis through a relay (${relay.listen}) and the fault proxy ${proxy.listen}`,
+      );
       const api = lbApi(ctx);
       const month = await freshMonth(ctx, api);
       // Updates sent while the store is away go to a month no read looks at: whether they count later is not known.
@@ -77,14 +85,18 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
 
       // 1. The link cut, for at least LINK_CUT_MS.
       ctx.log(`1/5: the link to Redis cut for ${LINK_CUT_MS} ms`);
+      const slack = reconnectSlack(ctx);
       await proxy.setEnabled(false);
+      const cut = Date.now();
+      let restored = cut;
       try {
-        const cut = Date.now();
         ctx.evidence.unavailableLinkCut = await expectUnavailable(ctx, away, 'with the link to Redis cut');
         await ctx.sleep(Math.max(0, cut + LINK_CUT_MS - Date.now()));
       } finally {
+        restored = Date.now();
         await proxy.setEnabled(true);
       }
+      expectAttemptsSpaced(ctx, slack, relay, cut, restored);
       await expectBack(ctx, api, month, model, `after the link to Redis was restored (cut ${LINK_CUT_MS} ms)`);
 
       ctx.log("2/5: Redis's answers held back");
@@ -172,6 +184,7 @@ export async function storeKeptAway(ctx: CheckContext): Promise<void> {
       await expectMonthEquals(ctx, api, month, model, 'after the link to Redis dropped for an instant');
     } finally {
       await proxy.remove().catch(() => undefined);
+      await relay.close();
     }
   });
 }

@@ -203,7 +203,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The store that keeps the leaderboard cannot be reached, loses the board again each time it is rebuilt, or refuses the rebuild's writes (code `unavailable`); answered promptly, not after waiting for the store. `Retry-After` says when to try again. */
+        /** @description The store that keeps the leaderboard cannot be reached, loses the board again each time it is rebuilt, or refuses the rebuild's writes (code `unavailable`); answered promptly, not after waiting for the store. `Retry-After` says when to try again. Meanwhile the service tries to reach the store at least once a second, however long it has been away. */
         BoardUnavailable: {
             headers: {
                 /** @description Whole seconds to wait before retrying (at least 1). */
