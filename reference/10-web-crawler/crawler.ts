@@ -102,6 +102,25 @@ export class CrawlJob {
     return job;
   }
 
+  /** A job just created, as createJob stores it: nothing is read back, so no store call follows its commit. */
+  static created(
+    row: JobRow,
+    seeds: readonly QueuedUrl[],
+    store: CrawlStore,
+    mutant: MutantName | undefined,
+    log: (msg: string) => void,
+  ): CrawlJob {
+    const job = new CrawlJob(row, store, mutant, log, { fetched: 0, stored: 0, duplicates: 0, skipped: 0, failed: 0 });
+    for (const s of seeds) job.seen.add(s.url);
+    for (const s of seeds) job.frontier.push(s);
+    return job;
+  }
+
+  /** Whether the store holds this job, asked until it answers (a create unanswered may have committed). */
+  isStored(): Promise<boolean> {
+    return this.stored(() => this.store.hasJob(this.row.id));
+  }
+
   /** Runs fn after every commit this job started before it: one job's URL-seen and content-seen decisions never interleave. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.commits.then(fn, fn);
@@ -239,6 +258,9 @@ export class CrawlJob {
     await this.commits;
     await this.stored(() => this.store.finish(this.row.id));
     this.row.state = 'done';
+    // Done is final, so nothing waits to be fetched: finish() dropped the stored frontier, this drops what a spent
+    // budget left queued. MUTANT done-frontier-kept: kept, so progress.frontier counts URLs never to be fetched.
+    if (this.mutant !== 'done-frontier-kept') this.frontier.clear();
     this.log(`crawl ${this.row.id} done: ${JSON.stringify(this.counts)}`);
   }
 
