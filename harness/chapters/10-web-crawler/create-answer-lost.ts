@@ -1,4 +1,4 @@
-// WC-F5, last part: a startCrawl whose COMMIT lands but whose answer is lost (the database away a moment, the crawler
+// WC-F5, first part: a startCrawl whose COMMIT lands but whose answer is lost (the database away a moment, the crawler
 // left running). The job is then stored, and the spec says a stored job runs: startCrawl answers 201 (and getCrawl
 // has the job) or 503 `unavailable`, and either way the job's web gets its requests once the database is back, with
 // no restart. A stored job that waits for the next start to run (one read back after its commit outside any retry,
@@ -17,7 +17,7 @@ const DOWN_MS = 300;
 const CUT_BOUND_MS = 30_000;
 const RUNS_WITHIN_MS = 10_000;
 
-/** Run once no other job writes (the cut lands on the next COMMIT the crawler sends: the create's). */
+/** Run while no job writes (the cut lands on the next COMMIT the crawler sends: the create's). */
 export async function createAnswerLost(ctx: CheckContext, proxy: PgWireProxy): Promise<void> {
   const web = await WebUnderTest.start(generateWeb(ctx.seed + 17));
   try {
