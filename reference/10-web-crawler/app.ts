@@ -55,6 +55,24 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
     if (mutant !== 'done-jobs-not-reloaded' || row.state !== 'done')
       launch(await CrawlJob.open(row, store, mutant, log));
 
+  /**
+   * Jobs whose create was not answered (the database lost mid-commit: startCrawl answered 503), each looked for once
+   * the store answers again: a commit that landed unanswered runs its job now, not only after the next start.
+   */
+  const unanswered = new Set<CrawlJob>();
+  const adopt = (job: CrawlJob) => {
+    unanswered.add(job);
+    job.isStored().then(
+      (stored) => {
+        unanswered.delete(job);
+        if (!stored) return;
+        log(`crawl ${job.row.id}: created though startCrawl could not say so; it runs`);
+        launch(job);
+      },
+      () => unanswered.delete(job), // the process is closing: the next start loads it if it is stored
+    );
+  };
+
   // MUTANT db-loss-answers-500: a lost database escapes as a plain error (a 500), not as the store's 503 unavailable.
   const fromStore = <T>(p: Promise<T>): Promise<T> =>
     mutant === 'db-loss-answers-500'
@@ -135,13 +153,23 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
           state: 'running' as const,
           createdAt: new Date().toISOString(),
         };
-        await fromStore(
-          store.createJob(
-            row,
-            seeds.map((url) => ({ url, depth: mutant === 'seeds-at-depth-one' ? 1 : 0 })), // MUTANT seeds-at-depth-one
-          ),
-        );
-        const job = await CrawlJob.open(row, store, mutant, log);
+        const queued = seeds.map((url) => ({ url, depth: mutant === 'seeds-at-depth-one' ? 1 : 0 })); // MUTANT seeds-at-depth-one
+        // MUTANT created-job-left-idle: the job read back after its commit, outside the store's retry, and a create
+        // that failed never looked at again (a stored job then waits for a restart to run).
+        if (mutant === 'created-job-left-idle') {
+          await fromStore(store.createJob(row, queued));
+          const read = await CrawlJob.open(row, store, mutant, log);
+          launch(read);
+          return reply.code(201).send(describe(read));
+        }
+        // The job as created: no store call follows the commit, so a 201 is a job that runs.
+        const job = CrawlJob.created(row, queued, store, mutant, log);
+        try {
+          await fromStore(store.createJob(row, queued));
+        } catch (e) {
+          adopt(job);
+          throw e;
+        }
         launch(job);
         return reply.code(201).send(describe(job));
       },
@@ -216,7 +244,7 @@ export async function buildApp(o: CrawlerAppOptions): Promise<CrawlerApp> {
   return {
     app,
     stop: () => {
-      for (const j of jobs.values()) j.stop();
+      for (const j of [...jobs.values(), ...unanswered]) j.stop();
     },
   };
 }

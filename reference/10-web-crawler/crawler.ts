@@ -7,6 +7,7 @@ import { fetchUrl } from './fetcher.ts';
 import { Frontier, type Robot } from './frontier.ts';
 import { normalise, pageLinks } from './links.ts';
 import type { MutantName } from './mutants.ts';
+import * as mutated from './mutants-crawler.ts';
 import type { Counts, CrawlStore, JobRow, PageRecord, QueuedUrl } from './store.ts';
 import { BLOOM_CAPACITY, newUrlSeenFilter } from './url-seen.ts';
 
@@ -49,37 +50,13 @@ export class CrawlJob {
     // MUTANT bloom-positives-trusted: the filter sized for maxPages, not for every URL the job finds (see unseen).
     if (mutant === 'bloom-positives-trusted')
       this.seen = newUrlSeenFilter(Math.min(BLOOM_CAPACITY, row.config.maxPages));
-    this.counts = counts;
-    // MUTANT counters-reset-on-resume: a resumed job counts (and spends its budget) from 0 again.
-    if (mutant === 'counters-reset-on-resume')
-      this.counts = { fetched: 0, stored: 0, duplicates: 0, skipped: 0, failed: 0 };
-    // MUTANT budget-off-by-one: the budget starts one fetch short of spent, so the job makes maxPages + 1 fetches.
-    // MUTANT budget-one-short: it starts one fetch over, so the job ends done a fetch before maxPages.
-    // MUTANT disallowed-left-queued: a URL robots.txt forbids leaves the frontier in memory only, never the stored one.
-    if (mutant === 'disallowed-left-queued')
-      this.store = Object.assign(Object.create(store) as CrawlStore, { dropQueued: async () => undefined });
-    // MUTANT commit-decisions-retried: a failed commit tried again as a whole (content seen and URL seen asked again):
-    // the store calls inside a commit fail through to it, and the whole commit is tried again.
-    if (mutant === 'commit-decisions-retried') {
-      let whole = 0;
-      const stored = this.stored.bind(this);
-      const commit = this.commit.bind(this);
-      this.stored = <T>(fn: () => Promise<T>): Promise<T> => (whole > 0 ? fn() : stored(fn));
-      this.commit = (item, page, html) =>
-        stored(async () => {
-          whole++;
-          try {
-            return await commit(item, page, html);
-          } finally {
-            whole--;
-          }
-        });
-    }
-    // MUTANT restart-counts-all-stored: the counts read back at start take every page for a stored one.
-    if (mutant === 'restart-counts-all-stored')
-      this.counts = { fetched: counts.fetched, stored: counts.fetched, duplicates: 0, skipped: 0, failed: 0 };
-    const skew = mutant === 'budget-off-by-one' ? -1 : mutant === 'budget-one-short' ? 1 : 0;
-    this.launched = this.counts.fetched + skew;
+    // MUTANT counters-reset-on-resume, restart-counts-all-stored, disallowed-left-queued, commit-decisions-retried,
+    // budget-off-by-one, budget-one-short: the job's start broken (mutants-crawler.ts).
+    this.counts = mutant ? mutated.startingCounts(mutant, counts) : counts;
+    if (mutant === 'disallowed-left-queued') this.store = mutated.frontierKeptStore(store);
+    if (mutant === 'commit-decisions-retried')
+      [this.stored, this.commit] = mutated.commitRetriedWhole(this.stored.bind(this), this.commit.bind(this));
+    this.launched = this.counts.fetched + mutated.budgetSkew(mutant);
   }
 
   /** The job as its stored state has it: the counts, the seen set (into the Bloom filter) and the frontier. */
@@ -100,6 +77,19 @@ export class CrawlJob {
     if (mutant !== 'stopped-frontier-not-loaded' || row.state === 'running')
       for (const u of await store.frontier(row.id)) job.frontier.push(u);
     return job;
+  }
+
+  /** A job just created, as createJob stores it: nothing is read back, so no store call follows its commit. */
+  static created(row: JobRow, seeds: readonly QueuedUrl[], ...wiring: Wiring): CrawlJob {
+    const job = new CrawlJob(row, ...wiring, { fetched: 0, stored: 0, duplicates: 0, skipped: 0, failed: 0 });
+    for (const s of seeds) job.seen.add(s.url);
+    for (const s of seeds) job.frontier.push(s);
+    return job;
+  }
+
+  /** Whether the store holds this job, asked until it answers (a create unanswered may have committed). */
+  isStored(): Promise<boolean> {
+    return this.stored(() => this.store.hasJob(this.row.id));
   }
 
   /** Runs fn after every commit this job started before it: one job's URL-seen and content-seen decisions never interleave. */
@@ -123,16 +113,6 @@ export class CrawlJob {
     const w = this.wake;
     this.wake = null;
     w?.();
-  }
-
-  /**
-   * MUTANT resume-fresh-frontier: the frontier rebuilt from the stored one once the stopped loop has ended (what the
-   * resume then runs from), each host's robots.txt and delay forgotten.
-   */
-  private async freshFrontier(): Promise<void> {
-    const frontier = new Frontier(1);
-    for (const u of await this.store.frontier(this.row.id)) frontier.push(u);
-    (this as { frontier: Frontier }).frontier = frontier;
   }
 
   /** Ends the loop without waiting (the process is closing; the state stays stored). */
@@ -183,7 +163,10 @@ export class CrawlJob {
     this.stopped = true;
     this.notify();
     // MUTANT resume-fresh-frontier: once the loop has ended, the frontier rebuilt from the stored one.
-    if (this.mutant === 'resume-fresh-frontier') this.loop = this.loop.then(() => this.freshFrontier());
+    if (this.mutant === 'resume-fresh-frontier')
+      this.loop = this.loop.then(async () => {
+        (this as { frontier: Frontier }).frontier = await mutated.storedFrontier(this.store, this.row.id);
+      });
     await this.loop;
   }
 
@@ -239,6 +222,9 @@ export class CrawlJob {
     await this.commits;
     await this.stored(() => this.store.finish(this.row.id));
     this.row.state = 'done';
+    // Done is final, so nothing waits to be fetched: finish() dropped the stored frontier, this drops what a spent
+    // budget left queued. MUTANT done-frontier-kept: kept, so progress.frontier counts URLs never to be fetched.
+    if (this.mutant !== 'done-frontier-kept') this.frontier.clear();
     this.log(`crawl ${this.row.id} done: ${JSON.stringify(this.counts)}`);
   }
 
@@ -289,23 +275,10 @@ export class CrawlJob {
   private async commit(item: QueuedUrl, fetchedPage: PageRecord, fetchedHtml: Buffer | null): Promise<void> {
     const cfg = this.row.config;
     let page = fetchedPage;
-    // MUTANT error-status-skipped: a 4xx/5xx answer recorded as skipped (read on like a 2xx of another type), not failed.
-    if (this.mutant === 'error-status-skipped' && page.status >= 400) page = { ...page, outcome: 'skipped' };
-    // MUTANT empty-content-unrecorded: an empty body's content is not handed to the store (so it is never seen).
-    let html = this.mutant === 'empty-content-unrecorded' && fetchedHtml?.length === 0 ? null : fetchedHtml;
-    // MUTANT redirect-same-depth: a redirect's target queued at the redirecting page's depth, not one link deeper.
-    if (this.mutant === 'redirect-same-depth' && page.status >= 300 && page.status < 400)
-      item = { ...item, depth: item.depth - 1 };
-    // MUTANT url-length-exclusive, url-length-unchecked: the page's links taken again with the length limit moved.
-    // MUTANT base-from-any-href, entities-not-decoded: the links taken again with another base rule, entities kept.
-    if (
-      (this.mutant === 'url-length-exclusive' ||
-        this.mutant === 'url-length-unchecked' ||
-        this.mutant === 'base-from-any-href' ||
-        this.mutant === 'entities-not-decoded') &&
-      html !== null
-    )
-      page = { ...page, links: pageLinks(html.toString('utf8'), item.url, cfg.allowedDomains, false, this.mutant) };
+    let html = fetchedHtml;
+    // MUTANT error-status-skipped, empty-content-unrecorded, redirect-same-depth, url-length-exclusive,
+    // url-length-unchecked, base-from-any-href, entities-not-decoded: the fetch misread (mutants-crawler.ts).
+    if (this.mutant) ({ item, page, html } = mutated.misreadFetch(this.mutant, { item, page, html }, cfg));
     // Content seen: a page whose SHA-256 is stored is a duplicate, neither stored nor followed.
     if (page.outcome === 'stored' && page.contentHash !== null && this.mutant !== 'no-content-dedup') {
       // MUTANT no-content-dedup: the condition above never asks the stored contents.
@@ -343,22 +316,9 @@ export class CrawlJob {
     const record = page;
     if (this.mutant === 'content-seen-in-memory' && record.outcome === 'stored' && record.contentHash !== null)
       this.storedHere.set(record.contentHash, record.url);
-    // MUTANT content-stored-decoded: the content stored as the body decoded as UTF-8 and encoded again (invalid bytes
-    // become EF BF BD). MUTANT content-nul-truncated: the content stored up to its first NUL byte.
-    if (html !== null && this.mutant === 'content-stored-decoded') html = Buffer.from(html.toString('utf8'), 'utf8');
-    if (html !== null && this.mutant === 'content-nul-truncated' && html.includes(0))
-      html = html.subarray(0, html.indexOf(0));
-    // MUTANT content-bom-dropped: the content stored without a leading UTF-8 byte order mark.
-    if (
-      html !== null &&
-      this.mutant === 'content-bom-dropped' &&
-      html.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))
-    )
-      html = html.subarray(3);
-    // MUTANT content-transcoded: a page in another charset than UTF-8 stored transcoded to UTF-8.
-    const charset = /;\s*charset="?([^";\s]+)/i.exec(record.contentType ?? '')?.[1]?.toLowerCase();
-    if (html !== null && this.mutant === 'content-transcoded' && charset && !/^utf-?8$/.test(charset))
-      html = Buffer.from(new TextDecoder(charset).decode(html), 'utf8');
+    // MUTANT content-stored-decoded, content-nul-truncated, content-bom-dropped, content-transcoded: other bytes
+    // stored than served (mutants-crawler.ts).
+    if (html !== null && this.mutant) html = mutated.misstoredContent(this.mutant, html, record.contentType);
     // MUTANT content-as-text: the content handed to the store as text decoded from UTF-8 (as before bytea): PostgreSQL
     // refuses a NUL byte in it, so the record of such a page fails and is tried again forever.
     const content = this.mutant === 'content-as-text' && html !== null ? html.toString('utf8') : html;
@@ -435,3 +395,6 @@ export class CrawlJob {
     }
   }
 }
+
+/** What a job runs with besides its row: its store, the mutant selected (if any) and the log. */
+type Wiring = [store: CrawlStore, mutant: MutantName | undefined, log: (msg: string) => void];

@@ -1,8 +1,9 @@
 // The HTML downloader's transport: one GET with a short timeout, through the job's resolver (host -> 127.0.0.1:port,
 // like curl --resolve) or a DNS cache. Redirects are not followed here: the crawler treats Location as a link.
 import { lookup } from 'node:dns/promises';
-import { request } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent, type ClientRequest, type IncomingMessage, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { performance } from 'node:perf_hooks';
 
 export interface FetchResult {
   status: number;
@@ -34,14 +35,44 @@ function address(host: string, resolve: Record<string, string> | null): Promise<
   return ip.then((a) => ({ ip: a, port: null }));
 }
 
-export async function fetchUrl(
-  url: string,
-  o: { userAgent: string; timeoutMs: number; resolve: Record<string, string> | null },
-): Promise<FetchResult> {
+/**
+ * Connections are kept alive between a host's requests (one in flight per host, so one connection each), instead of a
+ * new one per page: the connect was the crawler's largest single cost. An idle one is closed after IDLE_MS, before
+ * servers commonly close theirs (Node's 5 s), so a request seldom meets a connection its server has just closed.
+ */
+const IDLE_MS = 2000;
+const pools = {
+  http: new Agent({ keepAlive: true, timeout: IDLE_MS }),
+  https: new HttpsAgent({ keepAlive: true, timeout: IDLE_MS }),
+};
+type Send = (o: RequestOptions, answered: (res: IncomingMessage) => void) => ClientRequest;
+/** A request through the pool (it takes the place of the `agent: false` a request's options give). */
+const pooled: Record<'http' | 'https', Send> = {
+  http: (o, answered) => request({ ...o, agent: pools.http }, answered),
+  https: (o, answered) => httpsRequest({ ...o, agent: pools.https }, answered),
+};
+
+/** A kept-alive connection that the server closed while it was idle: the request failed unsent, before any answer. */
+class StaleConnection extends Error {}
+
+type FetchOptions = { userAgent: string; timeoutMs: number; resolve: Record<string, string> | null };
+
+export async function fetchUrl(url: string, o: FetchOptions): Promise<FetchResult> {
+  const deadline = performance.now() + o.timeoutMs;
+  try {
+    return await fetchOnce(url, o);
+  } catch (e) {
+    if (!(e instanceof StaleConnection)) throw e;
+    // Never sent (the server had closed the connection), so asked once more, on a new connection, within the bound.
+    return fetchOnce(url, { ...o, timeoutMs: Math.max(1, Math.round(deadline - performance.now())) });
+  }
+}
+
+async function fetchOnce(url: string, o: FetchOptions): Promise<FetchResult> {
   const u = new URL(url);
   const to = await address(u.hostname, o.resolve);
   const port = to.port ?? (u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80);
-  const send = u.protocol === 'https:' ? httpsRequest : request;
+  const send = u.protocol === 'https:' ? pooled.https : pooled.http;
   return new Promise<FetchResult>((resolve, reject) => {
     const req = send(
       {
@@ -76,7 +107,8 @@ export async function fetchUrl(
     const timer = setTimeout(() => req.destroy(new Error(`timed out after ${o.timeoutMs} ms`)), o.timeoutMs);
     req.on('error', (e) => {
       clearTimeout(timer);
-      reject(e);
+      const reset = (e as NodeJS.ErrnoException).code === 'ECONNRESET';
+      reject(req.reusedSocket && reset && !(req as { res?: unknown }).res ? new StaleConnection(e.message) : e);
     });
     req.end();
   });

@@ -81,4 +81,10 @@ export class Frontier {
     h.busy--;
     h.nextAt = Math.max(h.nextAt, now + delayMs);
   }
+
+  /** Drops every queued URL (the job is done: nothing waits to be fetched any more). */
+  clear(): void {
+    for (const h of this.hosts.values()) h.queue.length = 0;
+    this.count = 0;
+  }
 }

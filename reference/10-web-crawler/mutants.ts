@@ -348,6 +348,18 @@ export const MUTANTS = [
     description:
       "PostgreSQL only: a failed commit is tried again as a whole (content seen and URL seen asked again), so after a COMMIT whose answer was lost the retry finds the page's own content and links: the page is counted a duplicate and its links are never queued in memory (blind bug commit-decisions-retried)",
   },
+  {
+    name: 'done-frontier-kept',
+    breaks: 'WC-I9',
+    description:
+      'a job done with its page budget spent keeps the URLs left queued in memory, so its progress.frontier counts URLs that will never be fetched (until a restart reads the emptied stored frontier)',
+  },
+  {
+    name: 'created-job-left-idle',
+    breaks: 'WC-F5',
+    description:
+      'PostgreSQL only: startCrawl as before the fix, the job read back after its commit outside the store retry and a create that failed never looked at again, so a 503 (a lost COMMIT answer, or a blip after the commit) leaves a stored job that runs only after a restart',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
@@ -367,4 +379,5 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'tx-on-pool',
   'content-after-page-tx',
   'commit-decisions-retried',
+  'created-job-left-idle',
 ];

@@ -125,6 +125,11 @@ export class CrawlStore {
     });
   }
 
+  /** Whether the job is stored (a create whose commit's answer was lost may have committed). */
+  async hasJob(job: string): Promise<boolean> {
+    return (await this.db.all('SELECT 1 AS one FROM jobs WHERE id = ?', [job])).length > 0;
+  }
+
   async setState(job: string, state: JobState): Promise<void> {
     await this.db.run('UPDATE jobs SET state = ? WHERE id = ?', [state, job]);
   }

@@ -1,12 +1,12 @@
 // WC-I9: the page budget. A job on the generated web, whose reachable allowed pages far outnumber its maxPages, makes
 // exactly maxPages fetches (robots.txt not counted), read from the web's request log, and then ends done; its
-// progress and its page list say the same. The shared crawl (WC-I7) is the other side: a web smaller than the
-// budget is crawled whole.
+// progress and its page list say the same, and its progress.frontier is 0 (a done job has nothing waiting). The
+// shared crawl (WC-I7) is the other side: a web smaller than the budget is crawled whole.
 // The seed page also links to thousands of URLs its host's robots.txt forbids: found, so in the URL-seen set, but
 // never fetched, so not in the budget. A seen-set that only holds about maxPages URLs (a Bloom filter sized by the
 // budget whose positives are trusted) then takes the pages found later for seen, and the job stops short.
 import type { CheckContext } from '../../core/check-context.ts';
-import { CRAWL, listAllPages, startJob, waitDone } from './crawl.ts';
+import { CRAWL, getJob, listAllPages, startJob, waitDone } from './crawl.ts';
 import { expectedFetches } from './expected.ts';
 import { generateWeb, type WebModel, WebUnderTest } from './web.ts';
 
@@ -68,6 +68,18 @@ export async function pageBudget(ctx: CheckContext): Promise<void> {
       done.progress['fetched'] === BUDGET,
       `progress.fetched is ${done.progress['fetched']}, not the budget ${BUDGET}`,
     );
+    // Done is final, so no URL waits to be fetched: the ones the spent budget left queued are not counted, from the
+    // answer that first says done on (a frontier cleared later, or only by a restart, shows here).
+    const later = await getJob(ctx, job.id);
+    ctx.evidence['frontierWhenDone'] = [done.progress['frontier'], later.progress['frontier']];
+    for (const [when, j] of [
+      ['when it turned done', done],
+      ['a fetch timeout later', later],
+    ] as const)
+      ctx.expect(
+        j.progress['frontier'] === 0,
+        `the job is done, yet progress.frontier is ${j.progress['frontier']} ${when}: a done job has no URL waiting to be fetched`,
+      );
   } finally {
     await web.close();
   }

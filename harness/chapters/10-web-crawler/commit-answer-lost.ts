@@ -6,6 +6,7 @@
 // new links and its content are one transaction. So whatever the commit held is whole after the restart: every page
 // the job lists has its content served (a content written after its page's transaction is never written: the page
 // is recorded, so it is never fetched again), and the job ends done listing exactly the reachable pages once each.
+// Before the rounds, a create's COMMIT answer lost (create-answer-lost.ts): the stored job runs without a restart.
 import { performance } from 'node:perf_hooks';
 import type { CheckContext } from '../../core/check-context.ts';
 import { timeLimit } from '../../core/time-scale.ts';
@@ -13,6 +14,7 @@ import type { PgWireProxy } from '../../faults/pg-wire-proxy.ts';
 import { withPgWireProxy } from '../../faults/target-on-private-service.ts';
 import { expectContentsServed } from './contents.ts';
 import { CRAWL, getJob, listAllPages, startJob, waitDone } from './crawl.ts';
+import { createAnswerLost } from './create-answer-lost.ts';
 import { expectStoredIsTheModel } from './db-restart.ts';
 import { expectedFetches } from './expected.ts';
 import { generateWeb, WebUnderTest } from './web.ts';
@@ -34,9 +36,12 @@ const ROUND_BOUND_MS = 30_000;
 
 export async function commitAnswerLost(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
-  await withPgWireProxy(ctx, "a PostgreSQL-protocol proxy that loses a COMMIT's answer", (proxy) =>
-    lostCommits(ctx, proxy),
-  );
+  await withPgWireProxy(ctx, "a PostgreSQL-protocol proxy that loses a COMMIT's answer", async (proxy) => {
+    // First, while no job runs in this database, so the next COMMIT is a create's (and a crawler that leaves the job
+    // idle fails in seconds, not after the rounds).
+    await createAnswerLost(ctx, proxy);
+    await lostCommits(ctx, proxy);
+  });
 }
 
 async function lostCommits(ctx: CheckContext, proxy: PgWireProxy): Promise<void> {

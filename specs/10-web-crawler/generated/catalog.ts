@@ -142,7 +142,7 @@ export const catalog = {
     {
       "id": "WC-I9",
       "kind": "property",
-      "title": "A job whose web has more reachable pages than its maxPages makes exactly maxPages fetches (robots.txt not counted, read from the web's log), lists them, counts them in progress and ends done",
+      "title": "A job whose web has more reachable pages than its maxPages makes exactly maxPages fetches (robots.txt not counted, read from the web's log), lists them, counts them in progress and ends done with progress.frontier 0 (nothing waits in a done job)",
       "covers": [
         "invariant:9",
         "startCrawl"
@@ -207,7 +207,7 @@ export const catalog = {
     {
       "id": "WC-F5",
       "kind": "fault",
-      "title": "A record's COMMIT lands but its answer is lost (the link to PostgreSQL cut at the answer, the database away from then on) and the crawler is killed (kill -9) meanwhile, three times mid-crawl, then once more with the crawler left running (the database back 300 ms later) - after each restart every page the job lists has its content served as the bytes the web sent, and the job ends done listing exactly the reachable pages once each, progress counting them by outcome",
+      "title": "A record's COMMIT lands but its answer is lost (the link to PostgreSQL cut at the answer, the database away from then on) and the crawler is killed (kill -9) meanwhile, three times mid-crawl, then once more with the crawler left running (the database back 300 ms later) - after each restart every page the job lists has its content served as the bytes the web sent, and the job ends done listing exactly the reachable pages once each, progress counting them by outcome; and, before the rounds, a startCrawl's COMMIT answer lost (the crawler left running) answers 201 or 503 unavailable, and the job, stored, runs once the database is back, without a restart",
       "covers": [
         "fault:5"
       ],

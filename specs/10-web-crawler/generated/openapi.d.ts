@@ -145,7 +145,7 @@ export interface components {
                 failed: number;
                 /** @description Pages fetched (robots.txt not counted). */
                 fetched: number;
-                /** @description URLs waiting to be fetched. */
+                /** @description URLs waiting to be fetched. 0 once the job is `done`: done is final, so the URLs a spent `maxPages` left queued wait for nothing and are not counted (the same before and after a restart). */
                 frontier: number;
                 /** @description Non-HTML responses and redirects, recorded only. */
                 skipped: number;
@@ -487,7 +487,23 @@ export interface operations {
                 };
             };
             431: components["responses"]["HeadersTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
+            /** @description The database cannot be reached (code `unavailable`); retry later. Either the job was not created, or its create committed though the answer was lost with the database: then the job runs as soon as the database answers again, as any job does (it never waits for a restart to run; its id was not answered). A 201 is a job that runs: nothing that can fail follows the commit. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getCrawl: {
