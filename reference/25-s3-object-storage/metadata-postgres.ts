@@ -260,6 +260,7 @@ export class PostgresMetadataStore implements MetaStore {
       const parts = await client.query<PartSqlRow>(`DELETE FROM s3_part WHERE upload_id = $1 RETURNING ${PART_COLS}`, [
         uploadId,
       ]);
+      const inOrder = () => parts.rows.map(toPart).sort((a, b) => a.partNumber - b.partNumber);
       let replaced: ObjectRow | undefined;
       if (complete) {
         const { bucket, row } = complete;
@@ -277,11 +278,12 @@ export class PostgresMetadataStore implements MetaStore {
         // In a versioned bucket the completed object is also the key's newest version: the one it follows is kept,
         // only a `null` version it replaces (versioning suspended) is garbage.
         if (await pgStatus(client, bucket)) {
-          const { garbage } = await pgAdd(client, bucket, row, false);
+          const { garbage, versionId } = await pgAdd(client, bucket, row, false);
           replaced = garbage[0] ? { ...row, objectId: garbage[0] } : undefined;
+          return { parts: inOrder(), replaced, versionId };
         }
       }
-      return { parts: parts.rows.map(toPart).sort((a, b) => a.partNumber - b.partNumber), replaced };
+      return { parts: inOrder(), replaced };
     });
   }
   private async inTransaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -372,6 +374,8 @@ export class PostgresMetadataStore implements MetaStore {
        ORDER BY key, seq DESC LIMIT $4`,
       [bucket, after.key, after.seq, limit],
     );
+    // MUTANT versions-newest-by-time: a key's versions by LastModified (taken before the write), then seq.
+    if (this.mutant === 'versions-newest-by-time') return rows.map(toVersion).sort(byKeyThenTime);
     return rows.map(toVersion);
   }
   async hasVersions(bucket: string): Promise<boolean> {
@@ -381,4 +385,9 @@ export class PostgresMetadataStore implements MetaStore {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** MUTANT versions-newest-by-time's order: key, then the newest LastModified first, then seq. */
+function byKeyThenTime(a: VersionRow, b: VersionRow): number {
+  return Buffer.compare(a.key, b.key) || b.lastModified - a.lastModified || b.seq - a.seq;
 }

@@ -40,6 +40,8 @@ export interface PartRow {
 export interface EndedUpload {
   parts: PartRow[];
   replaced: ObjectRow | undefined;
+  /** On complete in a bucket whose versioning was set: the version the object is (`null` when Suspended). */
+  versionId?: string;
 }
 
 /** A bucket's versioning state once set (a bucket never versioned has none; it can never return to none). */
@@ -298,8 +300,9 @@ export class MetadataStore implements MetaStore {
         // In a versioned bucket the completed object is also the key's newest version: the one it follows is kept,
         // only a `null` version it replaces (versioning suspended) is garbage.
         if (this.versions.status(bucket)) {
-          const { garbage } = this.versions.record(bucket, row);
+          const { garbage, versionId } = this.versions.record(bucket, row);
           replaced = garbage[0] ? { ...row, objectId: garbage[0] } : undefined;
+          return { parts, replaced, versionId };
         }
       }
       return { parts, replaced };

@@ -206,7 +206,8 @@ export async function completeMultipartUpload(
   } catch (error) {
     // An abort (or another complete) that ended the upload after its parts were read dropped their data: this
     // complete lost the race and answers NoSuchUpload, as it would have a moment later. Any other error stands.
-    await uploadOf(t, o);
+    // MUTANT complete-join-race-500: the upload looked up at the start (always there) is trusted: the error (500).
+    if (o.mutant !== 'complete-join-race-500') await uploadOf(t, o);
     throw error;
   }
   const etag =
@@ -241,6 +242,7 @@ export async function completeMultipartUpload(
     reply,
     200,
     completeResultXml({ location: t.resource, bucket: t.bucket, key: t.key.toString('utf8'), etag }),
+    versionHeader(ended, o),
   );
 }
 
@@ -254,7 +256,30 @@ function md5Hex(bytes: Buffer): string {
   return createHash('md5').update(bytes).digest('hex');
 }
 
+/** S3's x-amz-version-id on a complete in a bucket whose versioning was set: the version the object is. */
+function versionHeader(ended: { versionId?: string }, o: AppOptions): Record<string, string> {
+  // MUTANT complete-version-id-unsent: the version is made and listed, its id never answered.
+  if (ended.versionId === undefined || o.mutant === 'complete-version-id-unsent') return {};
+  return { 'x-amz-version-id': ended.versionId };
+}
+
+/**
+ * MUTANT abort-ends-after-answer: the upload was found, so the client is answered at once and the upload ended
+ * (parts deleted, their bytes dropped) in the background: a request sent after the 204 can still find it.
+ */
+async function abortEndedAfterAnswer(reply: FastifyReply, t: Target, o: AppOptions): Promise<FastifyReply> {
+  const upload = await uploadOf(t, o);
+  void o.meta
+    .endUpload(upload.uploadId)
+    .then((ended) => {
+      for (const p of ended?.parts ?? []) o.data.drop(p.objectId);
+    })
+    .catch(() => undefined);
+  return reply.code(204).send();
+}
+
 export async function abortMultipartUpload(reply: FastifyReply, t: Target, o: AppOptions): Promise<FastifyReply> {
+  if (o.mutant === 'abort-ends-after-answer') return abortEndedAfterAnswer(reply, t, o);
   const upload = await uploadOf(t, o);
   // MUTANT abort-keeps-parts: the answer says aborted, the upload and its parts stay.
   if (o.mutant !== 'abort-keeps-parts') {

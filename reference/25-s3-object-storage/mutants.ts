@@ -364,6 +364,12 @@ export const MUTANTS = [
     description:
       "ListObjectVersions takes version-id-marker=null as no version marker, so a page ending on a `null` version resumes after the key's older versions",
   },
+  {
+    name: 'complete-version-id-unsent',
+    breaks: 'SOS-C8',
+    description:
+      'CompleteMultipartUpload in a versioned bucket makes and lists the version but answers no x-amz-version-id (the SDK reads no VersionId)',
+  },
   ...RACE_MUTANTS,
   ...FAULT_MUTANTS,
 ] as const satisfies readonly {

@@ -18,9 +18,15 @@ export class S3Error extends Error {
   }
 }
 
-export function sendXml(reply: FastifyReply, status: number, body: string): FastifyReply {
+export function sendXml(
+  reply: FastifyReply,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): FastifyReply {
   return reply
     .code(status)
+    .headers(headers)
     .header('content-type', 'application/xml')
     .send(XML_DECL + body);
 }

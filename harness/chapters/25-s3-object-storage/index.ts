@@ -10,6 +10,7 @@ import { compactionKeepsLive } from './compaction-faults.ts';
 import { bitFlipDetected, killService } from './faults.ts';
 import { listConformance } from './listing-conformance.ts';
 import { loadS3ObjectStorage } from './load.ts';
+import { heldAtTheWire } from './metadata-held.ts';
 import { multipartConformance } from './multipart-conformance.ts';
 import { multipartErrors } from './multipart-errors.ts';
 import { killMidUpload } from './multipart-faults.ts';
@@ -48,6 +49,7 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
     'SOS-F2': bitFlipDetected,
     'SOS-F3': killMidUpload,
     'SOS-F4': compactionKeepsLive,
+    'SOS-F5': heldAtTheWire,
   },
   mutants: MUTANTS,
   // The metadata store is PostgreSQL when DATABASE_URL is set, else SQLite: with real services configured

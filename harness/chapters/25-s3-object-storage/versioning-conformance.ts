@@ -269,9 +269,18 @@ async function multipartVersion(ctx: CheckContext, s3: S3, bucket: string): Prom
   const joined = bytesOf('y', 90);
   const uploadId = await createUpload(ctx, c, bucket, 'mp');
   const etag = await uploadPart(ctx, c, { bucket, key: 'mp', uploadId }, 1, joined);
-  await complete(c, bucket, 'mp', uploadId, [{ PartNumber: 1, ETag: etag }]);
+  const done = await complete(c, bucket, 'mp', uploadId, [{ PartNumber: 1, ETag: etag }]);
+  // S3 answers the version a complete made (x-amz-version-id, the SDK's VersionId), as a PUT's answer does.
+  ctx.expect(
+    done.VersionId !== undefined && done.VersionId !== 'null' && done.VersionId !== put.VersionId,
+    `CompleteMultipartUpload in an Enabled bucket answered x-amz-version-id ${done.VersionId}, not the new version's id`,
+  );
   const now = await getVersion(c, bucket, 'mp');
   ctx.expect('bytes' in now && now.bytes.equals(joined), 'a completed multipart upload is not the current version');
+  ctx.expect(
+    'bytes' in now && now.versionId === done.VersionId,
+    `GET after the complete answered version ${'bytes' in now ? now.versionId : '-'}, the complete ${done.VersionId}`,
+  );
   const before = await getVersion(c, bucket, 'mp', put.VersionId);
   ctx.expect(
     'bytes' in before && before.bytes.equals(first),

@@ -18,7 +18,7 @@ interface KeyRace {
   op: Op;
   before: Buffer;
   after?: Buffer;
-  /** The version id the write answered (PUT, DELETE), when it answered one. */
+  /** The version id the write answered (PUT, DELETE, complete), when it answered one. */
   answered?: string;
   marker?: boolean;
 }
@@ -69,7 +69,7 @@ export async function versioningRacesWrites(ctx: CheckContext): Promise<void> {
               r.marker = a.DeleteMarker === true;
             } else if (r.op === 'complete') {
               const u = uploads.get(r.key)!;
-              await complete(c, bucket, r.key, u.uploadId, [{ PartNumber: 1, ETag: u.etag }]);
+              r.answered = (await complete(c, bucket, r.key, u.uploadId, [{ PartNumber: 1, ETag: u.etag }])).VersionId;
             }
           })(),
         );
@@ -131,11 +131,10 @@ async function checkKey(
     const onTop = status === 'Enabled' && got.length === 2 && isObj(got[0], after) && isObj(got[1], r.before, 'null');
     ctx.expect(alone || onTop, `${where}; expected the new object as version null, or (Enabled) over the old one`);
     before = alone && (status === 'Enabled' || r.answered === undefined);
-    // A PUT's answer names the version it made (none before versioning, the new id or null after).
-    if (r.op === 'put' && onTop)
-      ctx.expect(r.answered === got[0]!.versionId, `${where}; the PUT answered ${r.answered}`);
-    if (r.op === 'put' && alone && status === 'Enabled')
-      ctx.expect(r.answered === undefined || r.answered === 'null', `${where}; the PUT answered ${r.answered}`);
+    // A PUT's or complete's answer names the version it made (none before versioning, the new id or null after).
+    if (onTop) ctx.expect(r.answered === got[0]!.versionId, `${where}; the ${r.op} answered ${r.answered}`);
+    if (alone && status === 'Enabled')
+      ctx.expect(r.answered === undefined || r.answered === 'null', `${where}; the ${r.op} answered ${r.answered}`);
   }
   landed[before ? 'before' : 'after']++;
   ctx.expect(got.length === 0 || got[0]!.isLatest, `${where}; its newest entry is not IsLatest`);

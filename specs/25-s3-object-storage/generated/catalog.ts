@@ -20,7 +20,8 @@ export const checkIds = [
   "SOS-F1",
   "SOS-F2",
   "SOS-F3",
-  "SOS-F4"
+  "SOS-F4",
+  "SOS-F5"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -233,6 +234,18 @@ export const catalog = {
       ],
       "needs": [
         "process-control"
+      ]
+    },
+    {
+      "id": "SOS-F5",
+      "kind": "fault",
+      "title": "PostgreSQL's commits and answers held at the wire (the harness's PostgreSQL-protocol proxy) - an abort whose commit is held answers only once the upload is gone (ListParts after its 204 NoSuchUpload), and a complete sent meanwhile loses (one of the two succeeds, the key as the winner left it; with a compaction control, seven eighths of what the race added to the data directory beyond the winner's object is reclaimed, a losing complete's joined copy being garbage); a complete whose reads are held one at a time while an abort ends the upload answers NoSuchUpload or InvalidPart, never 500; a PUT whose reads are held one at a time while another PUT of its key is answered leaves ListObjectVersions (whole and a version a page) listing first, IsLatest, the version a GET answers, every version answered listed once",
+      "covers": [
+        "fault:5"
+      ],
+      "needs": [
+        "process-control",
+        "dependency:database"
       ]
     }
   ],

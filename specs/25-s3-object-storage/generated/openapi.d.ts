@@ -798,10 +798,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The upload's id (create), or the completed object's location and ETag (complete). */
+            /** @description The upload's id (create), or the completed object's location and ETag (complete). In a bucket whose versioning was set, a complete also answers `x-amz-version-id`: the version the completed object is (a new id when Enabled, `null` when Suspended), as a PUT does; none in a bucket never versioned. */
             200: {
                 headers: {
                     "x-amz-request-id": components["headers"]["RequestId"];
+                    "x-amz-version-id": components["headers"]["VersionId"];
                     [name: string]: unknown;
                 };
                 content: {
