@@ -10,12 +10,7 @@ import type { ChapterModule } from '../chapter-module.ts';
 import { staffHeaders } from './api.ts';
 import { benchHotelReservation } from './bench.ts';
 import { cacheAfterKill } from './cache-after-kill.ts';
-import {
-  availabilityConformance,
-  hotelConformance,
-  readinessConformance,
-  reservationConformance,
-} from './conformance.ts';
+import { hotelConformance, readinessConformance } from './conformance.ts';
 import { databaseRestartMidTransaction } from './db-restart.ts';
 import { nightsLockedInTwoOrders } from './deadlock.ts';
 import { killService } from './faults.ts';
@@ -25,6 +20,8 @@ import { opsConformance } from './ops.ts';
 import { cacheAfterInventoryChange } from './ops-cache.ts';
 import { inventoryChangesInterleaved } from './ops-interleaved.ts';
 import { duplicatesAtOnce, modelSequence, raceForLastRooms } from './properties.ts';
+import { reservationConformance } from './reservation-conformance.ts';
+import { availabilityConformance } from './search-conformance.ts';
 import { slowCacheBursts } from './slow-cache.ts';
 import { staleCache } from './stale-cache.ts';
 import { reservationsCutMidTransaction } from './tx-cuts.ts';
