@@ -18,6 +18,7 @@ it("grades chapter 23's mutants under each concurrency strategy and, with --real
     'optimistic',
     'constraint',
     'memory-cache',
+    'two-nodes',
     'embedded',
   ]);
   expect(log).toEqual([]);
@@ -28,5 +29,8 @@ it("grades chapter 23's mutants under each concurrency strategy and, with --real
     'constraint',
     'memory-cache',
   ]);
-  expect(log).toEqual([expect.stringMatching(/^variant embedded left out: without --real-deps/)]);
+  expect(log).toEqual([
+    'variant two-nodes left out: needs --real-deps (postgres, redis)',
+    expect.stringMatching(/^variant embedded left out: without --real-deps/),
+  ]);
 });

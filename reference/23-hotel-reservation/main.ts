@@ -1,7 +1,7 @@
 // The chapter 23 reference server: node --import tsx reference/23-hotel-reservation/main.ts
 // Wires config -> database (SQLite by default, PostgreSQL with DATABASE_URL) -> store and cache -> app (README.md).
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CacheMode, ConfigError } from '../kit/config.ts';
 import { loadSpec } from '../kit/load-spec.ts';
@@ -21,17 +21,28 @@ import { DEFAULT_STAFF_KEY } from './staff-auth.ts';
 import { HotelStore } from './store.ts';
 
 /**
- * The PostgreSQL schema: DB_SCHEMA, else one made for this data directory on its first start and kept in it, so a
- * restart finds its data and every fresh start (a grade, a mutant) gets tables made for its own strategy.
+ * The PostgreSQL schema: DB_SCHEMA, else one made for this deployment on its first start and kept in SHARED_DIR (or
+ * DATA_DIR), so a restart finds its data, services given one SHARED_DIR share one database (and so one cache), and
+ * every fresh start (a grade, a mutant) gets tables made for its own strategy.
  */
-function schemaFor(dataDir: string): string {
+function schemaFor(dir: string): string {
   const given = process.env['DB_SCHEMA']?.trim();
   if (given) return given;
-  const file = join(dataDir, 'pg-schema');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const schema = `hr23_${randomBytes(6).toString('hex')}`;
-  writeFileSync(file, schema);
-  return schema;
+  const file = join(dir, 'pg-schema');
+  if (!existsSync(file)) {
+    // Services of one SHARED_DIR start at once: the first name linked into place wins, the others read it (a plain
+    // write could give each its own schema, or a reader an empty file).
+    const mine = `${file}.${process.pid}`;
+    writeFileSync(mine, `hr23_${randomBytes(6).toString('hex')}`);
+    try {
+      linkSync(mine, file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      unlinkSync(mine);
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** How often the nights are rolled forward (a new day adds one night to every room type's bookable window). */
@@ -60,7 +71,7 @@ await runServer({
       config.databaseUrl && mutant !== 'memory-store'
         ? await PostgresDb.connect(
             config.databaseUrl,
-            schemaFor(config.dataDir),
+            schemaFor(process.env['SHARED_DIR']?.trim() || config.dataDir),
             schema,
             log,
             mutant === 'db-loss-answers-500',
@@ -133,9 +144,13 @@ async function openCache(
     randomBytes(6).toString('hex'),
   ]);
   const [instance] = await db.all<{ value: string }>('SELECT value FROM meta WHERE key = ?', ['instance']);
+  // MUTANT namespace-per-start: a namespace of its own for each start, so services on one database no longer share
+  // one cache (blind bug redis-namespace-per-start).
+  const perStart = mutant === 'namespace-per-start' ? `${randomBytes(4).toString('hex')}:` : '';
+  const namespace = `sdgrade:23:${instance!.value}:${perStart}`;
   const cache = new RedisInventoryCache({
     url: redisUrl!,
-    namespace: `sdgrade:23:${instance!.value}:`,
+    namespace,
     withoutRoomType,
     log,
     dropRefused: mutant === 'stream-drops-refused',
@@ -155,7 +170,7 @@ async function openCache(
   if (mutant === 'read-through-unversioned')
     return readThroughUnversioned(cache, {
       url: redisUrl!,
-      namespace: `sdgrade:23:${instance!.value}:`,
+      namespace,
       withoutRoomType,
     });
   return cache;

@@ -1,5 +1,9 @@
 // Deliberately broken variants of the reference, one check each (IDs from specs/23-hotel-reservation/catalog.yaml).
 // MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+
+/** Two services on one PostgreSQL schema and one Redis: a mutant that shows only across services is started so. */
+const TWO_NODES_MANIFEST = new URL('./manifest.two-nodes.json', import.meta.url).pathname;
+
 export const MUTANTS = [
   { name: 'health-plain-text', breaks: 'HR-C1', description: 'readiness answers text/plain "ok", not the Health body' },
   {
@@ -178,6 +182,13 @@ export const MUTANTS = [
       "the Redis namespace is emptied at start with FLUSHDB ASYNC: every other tenant's keys in that Redis database are deleted at each start (blind bug redis-emptied-with-flushdb, Redis)",
   },
   {
+    name: 'namespace-per-start',
+    breaks: 'HR-C7',
+    description:
+      'each start of the service caches under a Redis namespace of its own: two services on one database no longer share one cache, and a reservation or cancellation made through one never reaches what the other cached (blind bug redis-namespace-per-start; two services, PostgreSQL and Redis)',
+    manifest: TWO_NODES_MANIFEST,
+  },
+  {
     name: 'cache-fast-path-booking',
     breaks: 'HR-F3',
     description:
@@ -329,7 +340,7 @@ export const MUTANTS = [
     breaks: 'HR-F1',
     description: 'the embedded store is an in-memory SQLite database: a restart forgets every reservation',
   },
-] as const satisfies readonly { name: string; breaks: string; description: string }[];
+] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);
@@ -348,6 +359,7 @@ export const NEEDS_POSTGRES: readonly MutantName[] = [
   'stream-fed-in-transaction',
   'replay-not-refed',
   'read-through-unversioned',
+  'namespace-per-start',
 ];
 /** Mutants that show only with Redis as the cache (a Redis the harness can make stale). */
 export const NEEDS_REDIS: readonly MutantName[] = [
@@ -361,6 +373,7 @@ export const NEEDS_REDIS: readonly MutantName[] = [
   'namespace-emptied-one-page',
   'namespace-flushed',
   'namespace-emptied-only-at-start',
+  'namespace-per-start',
 ];
 
 /** The strategy a mutant needs, whatever CONCURRENCY says (each breaks one strategy). */

@@ -1,8 +1,8 @@
 // Grades the chapter 23 reference the way a user grades theirs: by manifest on the embedded SQLite with each of the
 // book's three concurrency strategies (the default shuffled, the whole catalog), on real PostgreSQL with each
 // strategy where SDGRADE_DATABASE_URL and SDGRADE_REDIS_URL are given (CI: Redis as the inventory cache, the
-// database restarted mid-transaction, the cache made stale), by URL (the kill skipped with its reason), then every
-// mutant.
+// database restarted mid-transaction, the cache made stale), as two services sharing that database and cache (CI), by
+// URL (the kill skipped with its reason), then every mutant.
 // Property run counts stay small here (CI budget); `sdgrade test` runs more.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ import {
 } from '../grade-test-kit.ts';
 import { useOwnRedisDatabase } from '../own-redis-database.ts';
 import { inPart, rotation } from '../rotation.ts';
+import { findVariant, variantManifest } from '../variants.ts';
 import { hotelReservation } from './index.ts';
 
 // The mutant namespace-flushed empties its whole Redis database when the service starts (FLUSHDB): this file's
@@ -46,6 +47,9 @@ const base = {
 const storeBound = ['HR-C4', 'HR-C5', 'HR-C6', 'HR-I2', 'HR-I3', 'HR-I4', 'HR-I5', 'HR-F1'];
 /** The checks that need the real PostgreSQL and Redis (the servers themselves are restarted, paused, proxied). */
 const onRealOnly = ['HR-F2', 'HR-F3', 'HR-F4', 'HR-F5', 'HR-F6', 'HR-F7', 'HR-F8'];
+/** The checks that need two services on one database and one Redis (the two-nodes variant). */
+const onTwoServicesOnly = ['HR-C7'];
+const twoNodes = findVariant(hotelReservation, 'two-nodes');
 
 /**
  * Faults of the Redis cache alone (its writer slowed, the namespace emptied at a start): no concurrency strategy
@@ -76,11 +80,13 @@ describe('23-hotel-reservation reference', () => {
         embedded: true,
       });
       expect(failures(r)).toEqual([]);
-      // The PostgreSQL restart and the stale Redis need the real ones: skipped with the reason, never passed.
+      // The PostgreSQL restart and the stale Redis need the real ones, the shared cache two services on them: skipped
+      // with the reason, never passed.
+      const skipped = [...onRealOnly, ...onTwoServicesOnly];
       expect(statusLines(r), skipReasons(r)).toEqual(
-        hotelReservation.catalog.checks.map((c) => `${c.id} ${onRealOnly.includes(c.id) ? 'skipped' : 'pass'}`),
+        hotelReservation.catalog.checks.map((c) => `${c.id} ${skipped.includes(c.id) ? 'skipped' : 'pass'}`),
       );
-      for (const id of onRealOnly) expect(r.checks.find((c) => c.id === id)!.reason).toMatch(/database|redis/);
+      for (const id of skipped) expect(r.checks.find((c) => c.id === id)!.reason).toMatch(/database|redis/);
       // The race bit: more rooms were asked for than the last ones left.
       const i3 = r.checks.find((c) => c.id === 'HR-I3')!.evidence!;
       expect(i3.sent as number).toBeGreaterThan(i3.accepted as number);
@@ -149,6 +155,25 @@ describe('23-hotel-reservation reference', () => {
       },
       timeLimit(240_000),
     );
+
+  it.runIf(realServices || process.env.CI)(
+    'passes the shared-cache check as two services on one PostgreSQL schema and one Redis (the two-nodes variant, CI)',
+    async () => {
+      expect(realServices, 'CI must set SDGRADE_DATABASE_URL and SDGRADE_REDIS_URL (scripts/services.sh)').toBe(true);
+      // The variant the main job grades it on is the one that says it completes it, with this manifest.
+      expect([...(twoNodes.completes ?? [])]).toEqual(onTwoServicesOnly);
+      const r = await gradeChapter({
+        ...base,
+        runDir: join(runDir, 'two-nodes'),
+        target: { manifest: variantManifest(hotelReservation, twoNodes) },
+        only: onTwoServicesOnly,
+      });
+      expect(failures(r)).toEqual([]);
+      expect(statusLines(r), skipReasons(r)).toEqual(onTwoServicesOnly.map((id) => `${id} pass`));
+      expect(r.checks[0]!.evidence!.services).toEqual(['n1', 'n2']);
+    },
+    timeLimit(120_000),
+  );
 
   it(
     'passes by URL, and reports the kill as skipped (never passed)',

@@ -10,12 +10,7 @@ import type { ChapterModule } from '../chapter-module.ts';
 import { staffHeaders } from './api.ts';
 import { benchHotelReservation } from './bench.ts';
 import { cacheAfterKill } from './cache-after-kill.ts';
-import {
-  availabilityConformance,
-  hotelConformance,
-  readinessConformance,
-  reservationConformance,
-} from './conformance.ts';
+import { hotelConformance, readinessConformance } from './conformance.ts';
 import { databaseRestartMidTransaction } from './db-restart.ts';
 import { nightsLockedInTwoOrders } from './deadlock.ts';
 import { killService } from './faults.ts';
@@ -25,8 +20,11 @@ import { opsConformance } from './ops.ts';
 import { cacheAfterInventoryChange } from './ops-cache.ts';
 import { inventoryChangesInterleaved } from './ops-interleaved.ts';
 import { duplicatesAtOnce, modelSequence, raceForLastRooms } from './properties.ts';
+import { reservationConformance } from './reservation-conformance.ts';
+import { availabilityConformance } from './search-conformance.ts';
 import { slowCacheBursts } from './slow-cache.ts';
 import { staleCache } from './stale-cache.ts';
+import { twoServicesShareTheCache } from './two-services-cache.ts';
 import { reservationsCutMidTransaction } from './tx-cuts.ts';
 
 export const hotelReservation: ChapterModule<CheckId> = {
@@ -41,6 +39,7 @@ export const hotelReservation: ChapterModule<CheckId> = {
     'HR-C4': reservationConformance,
     'HR-C5': opsConformance,
     'HR-C6': cacheAfterInventoryChange,
+    'HR-C7': twoServicesShareTheCache,
     // With the staff key, so the ops writes' 4xx is the input's, not the missing key's.
     'HR-I1': (ctx) => badInputIs4xxEverywhere(ctx, { headers: staffHeaders(ctx) }),
     'HR-I2': modelSequence,
@@ -83,6 +82,16 @@ export const hotelReservation: ChapterModule<CheckId> = {
         'HR-F6': 'the cache is inside the process: there is no Redis to slow',
         'HR-F7': 'the cache is inside the process: it is emptied with the process',
       },
+    },
+    // Two services on one PostgreSQL schema (SHARED_DIR keeps its name) and one Redis: they share one cache, which only
+    // two services can show, so the one-service default skips HR-C7 and the main job grades it here.
+    {
+      name: 'two-nodes',
+      description: 'two services on one PostgreSQL schema and one Redis (manifest.two-nodes.json): one shared cache',
+      env: {},
+      needs: ['postgres', 'redis'],
+      manifest: 'manifest.two-nodes.json',
+      completes: ['HR-C7'],
     },
     // With real services configured (`mutate --real-deps`), the embedded SQLite store the default then leaves unrun.
     {

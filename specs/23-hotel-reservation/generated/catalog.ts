@@ -8,6 +8,7 @@ export const checkIds = [
   "HR-C4",
   "HR-C5",
   "HR-C6",
+  "HR-C7",
   "HR-I1",
   "HR-I2",
   "HR-I3",
@@ -114,6 +115,17 @@ export const catalog = {
       "covers": [
         "updateRoomType",
         "getAvailability"
+      ]
+    },
+    {
+      "id": "HR-C7",
+      "kind": "conformance",
+      "title": "Two services on one database and one Redis share the inventory cache - a range read (so cached) through both, a reservation and then its cancellation made through the second show through the first within 1 s and keep showing (read on for 1 s), and a reservation made through the first shows so through the second; skipped on one service",
+      "covers": [
+        "getAvailability"
+      ],
+      "needs": [
+        "dependency:redis"
       ]
     },
     {
