@@ -330,6 +330,7 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
     boundShared: mutant === 'md-slow-bound-shared',
     boundNeverReached: mutant === 'md-slow-subscriber-kept',
     answersAwaitSubscribers: mutant === 'md-answers-await-subscribers',
+    registerOnceWritten: mutant === 'md-registered-once-written',
   });
   return app;
 

@@ -39,10 +39,15 @@ export interface EventStore {
 export class FileEventStore implements EventStore {
   readonly kind = 'file' as const;
   private log: EventLog | undefined;
-  constructor(private readonly dataDir: string) {}
+  /** MUTANT torn-tail-kept: a torn tail found at start stays in the file. */
+  constructor(
+    private readonly dataDir: string,
+    private readonly faults: { keepTornTail?: boolean } = {},
+  ) {}
 
   async readAll(): Promise<LogEvent[]> {
-    const events = EventLog.read(this.dataDir);
+    const { events, complete } = EventLog.read(this.dataDir);
+    EventLog.cutTornTail(this.dataDir, complete, this.faults.keepTornTail);
     this.log = new EventLog(this.dataDir);
     return events;
   }
@@ -52,7 +57,7 @@ export class FileEventStore implements EventStore {
   }
 
   async readAfter(sequenceId: number): Promise<LogEvent[]> {
-    return EventLog.read(this.dataDir).filter((e) => e.sequenceId > sequenceId);
+    return EventLog.read(this.dataDir).events.filter((e) => e.sequenceId > sequenceId);
   }
 
   async close(): Promise<void> {

@@ -48,7 +48,7 @@ await runServer({
     const spec = await loadSpec(SPEC_URL);
     const store: EventStore = config.databaseUrl
       ? await PostgresEventStore.connect(config.databaseUrl, config.dataDir, (m) => console.error(m))
-      : new FileEventStore(config.dataDir);
+      : new FileEventStore(config.dataDir, { keepTornTail: mutant === 'torn-tail-kept' });
     // MUTANT pg-reopened-without-error-listener: the next loss of PostgreSQL after a reconnect ends the process.
     if (store instanceof PostgresEventStore) {
       store.faults.reopenWithoutErrorListener = mutant === 'pg-reopened-without-error-listener';

@@ -65,6 +65,8 @@ export interface MarketDataSocketOptions {
   boundNeverReached?: boolean;
   /** MUTANT md-answers-await-subscribers: an order's answer waits until every subscriber's socket took its frames. */
   answersAwaitSubscribers?: boolean;
+  /** MUTANT md-registered-once-written: the subscriber is registered once its first frames' writes have completed. */
+  registerOnceWritten?: boolean;
 }
 
 /** Answers an upgrade request with a problem instead of the handshake. */
@@ -138,7 +140,14 @@ export function attachMarketDataSocket(
       }
     };
     let unsubscribe: () => void;
-    if (o.snapshotLate) {
+    if (o.registerOnceWritten) {
+      // MUTANT md-registered-once-written: the first frames are on the wire (their writes' callbacks came) before the
+      // subscriber is registered. A snapshot the kernel takes at once calls back on the next tick, before any other
+      // request is handled; a larger one waits for the client to read, and updates published meanwhile are lost.
+      const first = publisher.firstFrames(symbol, sub).map((f) => JSON.stringify(f));
+      await Promise.all(first.map((f) => new Promise<void>((resolve) => ws.send(f, () => resolve()))));
+      unsubscribe = publisher.subscribe(symbol, send, sub);
+    } else if (o.snapshotLate) {
       // MUTANT md-snapshot-after-deltas: updates flow from here, the snapshot comes after an asynchronous step (a
       // read of the book from a cache, say): updates published meanwhile go out before it and are in it as well.
       unsubscribe = publisher.subscribe(symbol, send, sub);

@@ -55,4 +55,10 @@ export const FAULT_MUTANTS = [
     description:
       "the order owners a user's view of the log needs are indexed at placement, not by the replay: after a restart a user no longer reads the fills and cancels of their earlier orders (blind bug)",
   },
+  {
+    name: 'torn-tail-kept',
+    breaks: 'SE-F1',
+    description:
+      'a torn write at the end of the file log is skipped at start but left in the file: the next event is written onto it, and the start after that meets a line that is no event',
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; needs?: readonly string[] }[];

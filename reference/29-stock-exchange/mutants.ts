@@ -108,6 +108,12 @@ export const MUTANTS = [
     description:
       'a subscriber is registered first and its snapshot taken after a 50 ms step: updates published meanwhile go out before the snapshot',
   },
+  {
+    name: 'md-registered-once-written',
+    breaks: 'SE-I7',
+    description:
+      "a subscriber is registered only once its snapshot's write has completed: with a book deeper than the kernel takes at once, the updates published before the subscriber reads are lost (blind bug ws-register-after-snapshot-flush)",
+  },
   // From the market-data blind bugs (fixtures/blind-bugs/29-stock-exchange/ws-*), each a miss the checks were
   // strengthened for.
   {

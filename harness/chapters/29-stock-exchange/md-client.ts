@@ -34,7 +34,8 @@ let shared: MdFrameValidator | null = null;
 /** The violations and clients of one check. */
 export class MdLog {
   readonly violations: string[] = [];
-  readonly clients = new Set<MdClient>();
+  /** Every subscriber opened for the check (MdClient, or another kind with the same frames and ways to end it). */
+  readonly clients = new Set<{ readonly frames: readonly Frame[]; close(): void; terminate(): void }>();
   readonly validator: MdFrameValidator;
 
   constructor(readonly ctx: CheckContext) {

@@ -1,5 +1,5 @@
-// SE-I7: late subscribers (after a quiet spell, and while orders stream in) against an earlier subscriber's stream
-// and the REST L2 book.
+// SE-I7: late subscribers (after a quiet spell, while orders stream in, and over a narrow connection to a deep book:
+// md-narrow-subscriber.ts) against an earlier subscriber's stream and the REST L2 book.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
@@ -8,6 +8,7 @@ import { CASH, freshSymbol, freshUser, fund, type Order, type OrderBookL2, okBod
 import { same, show, withLog } from './md-check-kit.ts';
 import { MdClient, replay, streamUrl } from './md-client.ts';
 import { candlesOfTrades } from './md-derived.ts';
+import { narrowSubscriber } from './md-narrow-subscriber.ts';
 import { RICH } from './properties.ts';
 
 /** A small deterministic generator of orders around 100.00 (seeded by the run). */
@@ -155,4 +156,6 @@ export async function lateSubscribers(ctx: CheckContext): Promise<void> {
     Math.min(ctx.numRuns, 3),
   );
   ctx.evidence.ordersWhileSubscribing = whileStreaming;
+  // A subscriber the server cannot hand its whole snapshot to at once, reading nothing while orders are answered.
+  await narrowSubscriber(ctx, api);
 }

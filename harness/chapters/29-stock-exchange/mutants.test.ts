@@ -14,5 +14,7 @@ describeMutants(stockExchange, {
     'log-outage-rewrites-in-doubt':
       /never reached PostgreSQL(: it was placed after all|, retried with its clientOrderId answered 200)/,
     'pg-reopened-without-error-listener': /round 2: /,
+    'md-registered-once-written': /over a narrow connection and read nothing while/,
+    'torn-tail-kept': /the torn write was left in the log/,
   },
 });

@@ -173,7 +173,7 @@ export const catalog = {
     {
       "id": "SE-I7",
       "kind": "property",
-      "title": "A late subscriber, also one that subscribes while orders stream in, gets the snapshot first, consistent with the updates an earlier subscriber got at its seq, and after it every later frame exactly as the earlier subscriber got it; both end at the REST L2 book; a subscriber of every channel after a quiet spell no l1 or candle subscriber watched gets the top of that book and the daily candle of the earlier subscriber's trades",
+      "title": "A late subscriber, also one that subscribes while orders stream in, gets the snapshot first, consistent with the updates an earlier subscriber got at its seq, and after it every later frame exactly as the earlier subscriber got it; both end at the REST L2 book; a subscriber of every channel after a quiet spell no l1 or candle subscriber watched gets the top of that book and the daily candle of the earlier subscriber's trades; one joining a book of 4,000 levels over a narrow connection (its snapshot not taken by the kernel at once) and reading nothing while orders are answered gets every update after its snapshot, the first with the next seq",
       "covers": [
         "invariant:12",
         "subscribeMarketData"
@@ -228,7 +228,7 @@ export const catalog = {
     {
       "id": "SE-F1",
       "kind": "fault",
-      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole (one order in it sweeping 2,025 resting sells, 2,026 events in one request, answered 201 filled), clientOrderIds recovered, new order and sequence IDs after every logged one, each user's view of the log with their key exactly their own events before and after; a new market-data subscriber of every channel before and after each kill gets the snapshot at the seq the log implies with the REST book, then the top of that book and the day's candle of the log's fills; a graceful stop (SIGTERM) closes a subscriber with 1001",
+      "title": "The exchange is killed (kill -9) after acknowledged orders and restarted - orders, executions, book, candles, accounts and the event log are identical byte for byte, and trading continues with the next sequence ID - a log longer than 1,000 events recovered whole (one order in it sweeping 2,025 resting sells, 2,026 events in one request, answered 201 filled), clientOrderIds recovered, new order and sequence IDs after every logged one, each user's view of the log with their key exactly their own events before and after; a new market-data subscriber of every channel before and after each kill gets the snapshot at the seq the log implies with the REST book, then the top of that book and the day's candle of the log's fills; a graceful stop (SIGTERM) closes a subscriber with 1001; a file event log (<dataDir>/events.log) gets a torn write at its end at the first kill - the restart neither stops nor replays it, and what is written after it survives the second kill",
       "covers": [
         "fault:1"
       ],
