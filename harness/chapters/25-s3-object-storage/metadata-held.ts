@@ -306,7 +306,7 @@ async function newestIsCurrent(
   const got = await getVersion(s3.client, bucket, key);
   const top = whole[0];
   ctx.expect(
-    top !== undefined && top.isLatest && 'bytes' in got && got.versionId === top.versionId,
+    top?.isLatest && 'bytes' in got && got.versionId === top.versionId,
     `${when}, ListObjectVersions listed [${shown}] (newest first, the newest IsLatest) but a GET answered ` +
       `${'bytes' in got ? `version ${answered.get(got.versionId ?? '') ?? got.versionId}` : `${got.status} ${got.error}`}`,
   );
