@@ -126,6 +126,8 @@ export class IdempotencyKeys {
     } catch (error) {
       // The answer could not be kept, so the client gets a 503 and retries: the key is released like any failed
       // request's, and the retry runs again (every operation finds what an earlier run of it stored).
+      // MUTANT answer-store-failure-keeps-claim: neither released nor left behind, so the retry is in_use for 30 s.
+      if (this.mutant === 'answer-store-failure-keeps-claim') throw error;
       if (this.mutant !== 'key-locked-after-failure') await this.release(key, now);
       throw error;
     }
