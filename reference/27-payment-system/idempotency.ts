@@ -3,7 +3,9 @@
 // gets that answer again; with another body, 409 idempotency_key_reused; while the first still runs, 409
 // idempotency_key_in_use (never a second execution). A failed execution releases the key, so a retry runs again;
 // a claim this process could not release (the database away) is taken over by the next request with the key at
-// once; a claim left by a crashed process is taken over after CLAIM_TIMEOUT_MS.
+// once; a claim left by a crashed process is taken over after CLAIM_TIMEOUT_MS. A claim is its key and the time its
+// holder wrote into created_at (a takeover writes its own): a failed request releases only the claim it holds, so the
+// late failure of a request presumed dead cannot release the claim of the request that took its key over.
 import { createHash } from 'node:crypto';
 import { ProblemError } from '../kit/problem.ts';
 import type { Db } from './db.ts';
@@ -112,7 +114,7 @@ export class IdempotencyKeys {
         throw error;
       }
       // MUTANT key-locked-after-failure: the claim is left to expire (CLAIM_TIMEOUT_MS), so a retry is in_use.
-      if (this.mutant !== 'key-locked-after-failure') await this.release(key);
+      if (this.mutant !== 'key-locked-after-failure') await this.release(key, now);
       throw error;
     }
     try {
@@ -124,15 +126,18 @@ export class IdempotencyKeys {
     } catch (error) {
       // The answer could not be kept, so the client gets a 503 and retries: the key is released like any failed
       // request's, and the retry runs again (every operation finds what an earlier run of it stored).
-      if (this.mutant !== 'key-locked-after-failure') await this.release(key);
+      // MUTANT answer-store-failure-keeps-claim: neither released nor left behind, so the retry is in_use for 30 s.
+      if (this.mutant === 'answer-store-failure-keeps-claim') throw error;
+      if (this.mutant !== 'key-locked-after-failure') await this.release(key, now);
       throw error;
     }
     // MUTANT takeover-answer-replayed: the answer of a request that took a claim over is marked a replay.
     return { ...answer, replayed: this.mutant === 'takeover-answer-replayed' && claimed === 0 };
   }
 
-  private async release(key: string): Promise<void> {
-    await this.db.run('DELETE FROM idempotency_keys WHERE key = ?', [key]).catch(() => {
+  /** Deletes the claim this request holds (its key as of `claimedAt`), never one another request took over since. */
+  private async release(key: string, claimedAt: number): Promise<void> {
+    await this.db.run('DELETE FROM idempotency_keys WHERE key = ? AND created_at = ?', [key, claimedAt]).catch(() => {
       // MUTANT claim-stuck-while-db-away: a claim that could not be released is forgotten (it waits out the timeout).
       if (this.mutant !== 'claim-stuck-while-db-away') this.leftBehind.add(key);
     });

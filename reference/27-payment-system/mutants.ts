@@ -349,6 +349,12 @@ export const MUTANTS = [
     description:
       "the PSP registration's idempotency key is the client's Idempotency-Key: after the database went away mid-createPayment (its token never stored), the same event under a new key registers the checkout a second time (the blind bug of that name)",
   },
+  {
+    name: 'answer-store-failure-keeps-claim',
+    breaks: 'PAY-F5',
+    description:
+      'an executed request whose answer cannot be stored under its key (the database gone after the work) keeps its claim, neither released nor remembered as left behind: the retry after the 503 is 409 idempotency_key_in_use for 30 s (the blind bug of that name)',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -18,6 +18,7 @@ import {
   waitExecuting,
   waitFinal,
 } from './flow.ts';
+import { outageAfterRegistering } from './outage-after-register.ts';
 import { outageWhileRegistering } from './outage-mid-create.ts';
 import { deliverWhileDown, expectAppliedOnceBack, heldRegistrationEvent } from './outage-webhook.ts';
 import { DECLINED_CARD } from './psp-fake.ts';
@@ -346,5 +347,6 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
   await expectAppliedOnceBack(ctx, third, api, held, webhook);
   await expectSettledOnce(ctx, third.psp, orderIds([...events, ...during, held.checkout]), 30_000, asked);
   await outageWhileRegistering(ctx, third, api, db);
+  await outageAfterRegistering(ctx, third, api, db, asked);
   await payOnAndReverify(ctx, third.psp, asked, 'f5');
 }

@@ -157,6 +157,8 @@ describe('27-payment-system reference', () => {
       'reconcile-status-before-amount': /settled for another amount/,
       'registration-keyed-by-request-key': /the PSP holds 2 registrations for the checkout/,
       'claim-stuck-while-db-away': /idempotency_key_in_use/,
+      'answer-store-failure-keeps-claim':
+        /went away after the PSP answered its registration, .* idempotency_key_in_use/,
     },
   });
 

@@ -43,6 +43,7 @@ const NEEDS_POSTGRES = new Set<string>([
   'left-behind-takeover-race',
   'takeover-answer-replayed',
   'registration-keyed-by-request-key',
+  'answer-store-failure-keeps-claim',
 ]);
 
 export const paymentSystem: ChapterModule<CheckId> = {

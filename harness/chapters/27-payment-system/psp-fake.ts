@@ -99,6 +99,8 @@ export class PspFake {
   readonly hiddenRegistrations = new Set<string>();
   /** One shot: awaited when the next registration request arrives, before it is answered (a fault placed then). */
   beforeNextRegistration: (() => Promise<void>) | null = null;
+  /** One shot: called as the next registration's answer is handed to the wire (a fault placed after the PSP's work). */
+  afterNextRegistration: (() => void) | null = null;
   private lose = 0;
   lostAnswers = 0;
   /** Faults aimed at charges (PAY-F1): each payment order's charge requests get these in turn, then go through. */
@@ -257,7 +259,7 @@ export class PspFake {
     const before = this.beforeNextRegistration;
     this.beforeNextRegistration = null;
     if (before) await before();
-    return this.idempotent(
+    const answer = await this.idempotent(
       'registration',
       request,
       (b) =>
@@ -285,6 +287,10 @@ export class PspFake {
       },
       true,
     );
+    const after = this.afterNextRegistration;
+    this.afterNextRegistration = null;
+    after?.();
+    return answer;
   }
 
   private async pay(token: string, request: FakeRequest): Promise<FakeAnswer> {
