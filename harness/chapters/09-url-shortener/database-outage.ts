@@ -67,8 +67,8 @@ async function readsDuringRetry(
   const started = Date.now();
   let firstAnswer: number | undefined;
   let answered = 0;
-  const short: { clicks: number; afterMs: number }[] = [];
-  let shortExchange: Exchange | undefined;
+  const wrong: { clicks: number; afterMs: number }[] = [];
+  let wrongExchange: Exchange | undefined;
   const reading = () =>
     Date.now() - started < timeLimit(RECOVERY_MS) &&
     (firstAnswer === undefined || Date.now() - firstAnswer < RETRY_READS_MS);
@@ -83,8 +83,8 @@ async function readsDuringRetry(
         firstAnswer ??= Date.now();
         answered++;
         if (r.stats.clicks !== clicksWanted) {
-          short.push({ clicks: r.stats.clicks, afterMs: Date.now() - started });
-          shortExchange ??= r.x;
+          wrong.push({ clicks: r.stats.clicks, afterMs: Date.now() - started });
+          wrongExchange ??= r.x;
         }
       }
     }),
@@ -95,14 +95,14 @@ async function readsDuringRetry(
   } finally {
     await readers;
   }
-  ctx.evidence.readsDuringRetry = { answered, short: short.slice(0, 5) };
+  ctx.evidence.readsDuringRetry = { answered, wrong: wrong.slice(0, 5) };
   ctx.expect(
-    short.length === 0,
+    wrong.length === 0,
     `link ${code} had ${clicksWanted} clicks counted more than a second before the database went away, and ` +
-      `${short.length} of ${answered} metadata reads as it came back showed fewer (${short[0]?.clicks}): every ` +
-      'read must count them (beyond the one-second lag), so they were lost, or missed by a read answered while ' +
-      'they were being written',
-    shortExchange,
+      `${wrong.length} of ${answered} metadata reads as it came back showed another count (first ${wrong[0]?.clicks}): ` +
+      'every read must count them exactly (beyond the one-second lag): fewer were lost, or missed by a read answered ' +
+      'while they were being written; more were counted twice (a write retried after it had landed)',
+    wrongExchange,
   );
 }
 
