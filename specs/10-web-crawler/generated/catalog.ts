@@ -196,7 +196,7 @@ export const catalog = {
     {
       "id": "WC-F4",
       "kind": "fault",
-      "title": "A job read by many clients at once all along its crawl (32 listPages in flight), killed (kill -9) mid-crawl and again once done - a page a finished listing held is in every later listing, across both restarts, the content of a listed page is served right after the listing, and the job ends done listing exactly the reachable pages once each, progress counting them, each content served as the bytes the web sent",
+      "title": "A job read by many clients at once all along its crawl (32 listPages in flight; on PostgreSQL the first tenth with every pooled connection busy, the answers of statements sent outside a transaction held at a PostgreSQL-protocol proxy, and the first kill then), killed (kill -9) mid-crawl and again once done - a page a finished listing held is in every later listing, across both restarts, the content of a listed page is served right after the listing, and the job ends done listing exactly the reachable pages once each, progress counting them, each content served as the bytes the web sent",
       "covers": [
         "fault:4"
       ],
