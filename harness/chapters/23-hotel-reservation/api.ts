@@ -151,6 +151,38 @@ export async function availabilityBecomes(
   }
 }
 
+/**
+ * Availability read, with nothing changing any more, until `want` holds `holdMs` in a row, beginning within
+ * `withinMs` (the caller scales it): for faults whose lag is not the spec's 1 s (a cache slowed or restarted on
+ * purpose). Right for a moment and then wrong again starts the count anew. Null, or why not.
+ */
+export async function availabilitySettles(
+  ctx: CheckContext,
+  api: HrApi,
+  rt: RoomType,
+  [start, end]: readonly [string, string],
+  want: (nights: Night[]) => string | null,
+  { withinMs, holdMs }: { withinMs: number; holdMs: number },
+): Promise<string | null> {
+  const until = Date.now() + withinMs;
+  let matchedAt: number | undefined;
+  let wasRight = false;
+  for (;;) {
+    const x = await api.availability(rt.hotelId, rt.roomTypeId, start, end);
+    if (x.status !== 200) return `availability answered ${x.status ?? x.error}`;
+    const why = want((x.body as Availability).nights);
+    if (why === null) {
+      matchedAt ??= Date.now();
+      wasRight = true;
+      if (Date.now() - matchedAt >= holdMs) return null;
+    } else {
+      matchedAt = undefined;
+      if (Date.now() >= until) return `${wasRight ? 'right for a while, then wrong again: ' : ''}${why}`;
+    }
+    await ctx.sleep(50);
+  }
+}
+
 /** Compares each night's reserved count with the expected one; null when all agree. */
 export function reservedDiffers(nights: Night[], expected: Map<string, number>, inventory: number): string | null {
   const diffs: string[] = [];

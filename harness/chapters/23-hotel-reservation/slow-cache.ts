@@ -7,22 +7,20 @@
 // The bound is not the spec's 1 s lag (the cache is slowed on purpose): right for HOLD_MS in a row, beginning within
 // SETTLE_MS scaled for a busy machine; a change left waiting never arrives, however long.
 import type { CheckContext } from '../../core/check-context.ts';
-import type { Exchange } from '../../core/http-client.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { type DelayProxy, startDelayProxy } from '../../faults/delay-proxy.ts';
 import { withDependencyThrough } from '../../faults/target-on-private-service.ts';
 import {
-  type Availability,
+  availabilitySettles,
   day,
   freshRoomType,
-  type HrApi,
   hrApi,
   type NewReservation,
   nightsOf,
-  type RoomType,
   reservedDiffers,
   uniqueId,
 } from './api.ts';
+import { said } from './fault-answers.ts';
 
 /**
  * How long each reply from Redis is held: a write of changes is in flight at least this long (a loopback reply takes
@@ -48,8 +46,6 @@ const SPAN = 4;
  */
 const SETTLE_MS = 3000;
 const HOLD_MS = 2500;
-
-const said = (x: Exchange) => `${x.status ?? x.error}`;
 
 export async function slowCacheBursts(ctx: CheckContext): Promise<void> {
   await withDependencyThrough(
@@ -100,7 +96,14 @@ async function burstsSettle(ctx: CheckContext, proxy: DelayProxy): Promise<void>
       }),
     );
     const since = Date.now();
-    const why = await settles(ctx, api, rt, (a) => reservedDiffers(a.nights, expected, INVENTORY));
+    const why = await availabilitySettles(
+      ctx,
+      api,
+      rt,
+      [day(FIRST), day(FIRST + SPAN)],
+      (nights) => reservedDiffers(nights, expected, INVENTORY),
+      { withinMs: timeLimit(SETTLE_MS), holdMs: HOLD_MS },
+    );
     ctx.expect(
       why === null,
       `after burst ${b + 1} of ${CLIENTS} x ${PER_CLIENT} reservations (Redis replies held ${DELAY_MS} ms), with ` +
@@ -113,30 +116,4 @@ async function burstsSettle(ctx: CheckContext, proxy: DelayProxy): Promise<void>
   ctx.evidence.repliesHeld = proxy.held - heldBefore;
   ctx.evidence.settledAfterMs = settledAfterMs;
   if (proxy.held === heldBefore) ctx.skip('no reply from Redis went through the proxy: the cache was not slowed');
-}
-
-/** Reads until `want` holds, for up to SETTLE_MS (scaled); then on for HOLD_MS, in which it must keep holding. */
-async function settles(
-  ctx: CheckContext,
-  api: HrApi,
-  rt: RoomType,
-  want: (a: Availability) => string | null,
-): Promise<string | null> {
-  const until = Date.now() + timeLimit(SETTLE_MS);
-  let matchedAt: number | undefined;
-  let wasRight = false;
-  for (;;) {
-    const x = await api.availability(rt.hotelId, rt.roomTypeId, day(FIRST), day(FIRST + SPAN));
-    if (x.status !== 200) return `availability answered ${said(x)}`;
-    const why = want(x.body as Availability);
-    if (why === null) {
-      matchedAt ??= Date.now();
-      wasRight = true;
-      if (Date.now() - matchedAt >= HOLD_MS) return null;
-    } else {
-      matchedAt = undefined;
-      if (Date.now() >= until) return `${wasRight ? 'right for a while, then wrong again: ' : ''}${why}`;
-    }
-    await ctx.sleep(50);
-  }
 }

@@ -250,7 +250,7 @@ export const catalog = {
     {
       "id": "HR-F7",
       "kind": "fault",
-      "title": "kill -9 of the service while its changes cannot reach the cache, on a Redis also holding another tenant's keys (Redis paused, reservations made, the service killed, Redis resumed, the service started; then with Redis still paused while the service starts) - with nothing changing since, availability of the nights (cached before) comes to count every reservation and stays so (1.5 s in a row, beginning within 3 s scaled); after each start the other tenant's keys are all still there",
+      "title": "kill -9 of the service while its changes cannot reach the cache, on a Redis also holding another tenant's keys (Redis paused, reservations made, the service killed, Redis restarted with the cache as it was before the pause so that nothing the killed service sent it runs, the service started; then with Redis paused again while the service starts) - with nothing changing since, availability of the nights (cached before) comes to count every reservation and stays so (1.5 s in a row, beginning within 3 s scaled); after each start the other tenant's keys are all still there",
       "covers": [
         "fault:8"
       ],
