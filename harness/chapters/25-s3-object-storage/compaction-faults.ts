@@ -148,7 +148,9 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
   // Three GETs of objects in files this compaction rewrites and deletes, their reads held wherever the target makes
   // them off its main thread until the compaction has answered: each must still answer its object exactly.
   const heldObjects = [`${a}/r2/0`, `${a}/r2/149`, `${a}/small/49`].map((id) => ledger.live.get(id)!);
-  const last = (await whileReadsHeld(ctx, s3, gate, heldObjects, () => compact(ctx, path))) as { done?: unknown } | null;
+  const last = (await whileReadsHeld(ctx, s3, gate, heldObjects, () => compact(ctx, path))) as {
+    done?: unknown;
+  } | null;
   ctx.evidence['compactionAfterRestart'] = last;
   ctx.expect(last?.done === true, `the compaction after the restart answered done ${JSON.stringify(last?.done)}`);
   const after2 = diskBytes(dataDir);

@@ -41,8 +41,10 @@ export async function readsHeldWhileOverwritten(
         const ids = [first.VersionId];
         for (let step = 0; step < MAX_STEPS; step++) {
           ctx.throwIfStopped();
-          // Every third overwrite repeats the bytes before it (a new object, the same ETag), as read-races.ts does.
-          const next = step % 3 === 2 ? bodies.at(-1)! : body(n++);
+          // Every third overwrite repeats the bytes before it (a new object, the same ETag), as read-races.ts does: for
+          // the GET at the third held answer (the row's, on the reference), for the HEAD at the second, so the row's
+          // answer is held once over the same bytes and once over new ones.
+          const next = step % 3 === (what === 'GET' ? 2 : 1) ? bodies.at(-1)! : body(n++);
           const read = async () => {
             if (what === 'HEAD') {
               const h = await c.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
