@@ -368,12 +368,13 @@ export class DataStore {
    * MUTANT read-buffer-reused: a GET reads its object asynchronously (so a big read does not block other requests)
    * into one buffer kept for every read, saving an allocation per GET. Each GET alone is right; while one awaits its
    * read, another GET's read lands in the same buffer, so concurrent GETs answer another object's bytes (or fail
-   * their CRC).
+   * their CRC). MUTANT get-async-read-races-compaction (`buffer` 'own'): the buffer is the GET's own, but the file's
+   * descriptor is taken before the read waits in the I/O pool, so a compaction that closes the file meanwhile fails it.
    */
-  async readShared(objectId: string, range?: { first: number; last: number }): Promise<Buffer> {
+  async readShared(objectId: string, range?: { first: number; last: number }, buffer = 'shared'): Promise<Buffer> {
     const m = this.mapping(objectId);
     if (this.shared.length < m.size) this.shared = Buffer.alloc(m.size);
-    const bytes = this.shared.subarray(0, m.size);
+    const bytes = buffer === 'own' ? Buffer.alloc(m.size) : this.shared.subarray(0, m.size);
     const fd = this.open(m.file).fd;
     let got = 0;
     while (got < m.size) {

@@ -230,7 +230,8 @@ export async function completeMultipartUpload(
   }
   const ended = await o.meta.endUpload(upload.uploadId, { bucket: t.bucket, row });
   if (!ended) {
-    o.data.drop(objectId);
+    // MUTANT complete-loser-keeps-copy: a complete that lost after joining the parts keeps its joined copy mapped.
+    if (o.mutant !== 'complete-loser-keeps-copy') o.data.drop(objectId);
     throw noSuchUpload();
   }
   // MUTANT complete-keeps-parts: a completed upload's parts are never dropped (their bytes never garbage).

@@ -23,6 +23,12 @@ export const FAULT_MUTANTS = [
       'compaction points the mapping at the copies before writing and syncing them (2 s later): a kill -9 in between loses the objects',
   },
   {
+    name: 'get-async-read-races-compaction',
+    breaks: 'SOS-F4',
+    description:
+      "a GET reads its object's bytes asynchronously with the file's descriptor taken first: a compaction that closes and deletes the file before the read starts fails the GET (500)",
+  },
+  {
     name: 'compaction-keeps-garbage',
     breaks: 'SOS-F4',
     description: 'compaction copies the live objects but never deletes the old file: no space is reclaimed',

@@ -48,6 +48,13 @@ export const RACE_MUTANTS = [
     needs: ['SDGRADE_DATABASE_URL'],
   },
   {
+    name: 'complete-loser-keeps-copy',
+    breaks: 'SOS-F5',
+    description:
+      'a complete that loses to an abort after it joined the parts answers NoSuchUpload but never drops its joined copy: a whole object of bytes no entry names, never reclaimed by compaction',
+    needs: ['SDGRADE_DATABASE_URL'],
+  },
+  {
     name: 'versions-newest-by-time',
     breaks: 'SOS-F5',
     description:

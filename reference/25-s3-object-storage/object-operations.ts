@@ -117,8 +117,9 @@ export async function getObject(
     });
   }
   // MUTANT read-buffer-reused: read asynchronously into one buffer shared by every GET.
-  const bytes =
-    o.mutant === 'read-buffer-reused' ? await o.data.readShared(row.objectId, range) : o.data.read(row.objectId, range);
+  // MUTANT get-async-read-races-compaction: read asynchronously, the file's descriptor taken before the read waits.
+  const pooled = o.mutant === 'read-buffer-reused' ? 'shared' : o.mutant === 'get-async-read-races-compaction' && 'own';
+  const bytes = pooled ? await o.data.readShared(row.objectId, range, pooled) : o.data.read(row.objectId, range);
   objectHeaders(reply, row).header('content-length', String(bytes.length));
   if (range) {
     return reply

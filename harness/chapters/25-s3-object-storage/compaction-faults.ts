@@ -15,6 +15,7 @@ import { diskBytes, heldDeletedBytes } from '../../core/dir-bytes.ts';
 import { compact, compactPathOf } from './compaction-control.ts';
 import { Ledger, readBackError, verifyLedger } from './compaction-kit.ts';
 import { garbageLeftBehind } from './compaction-left-behind.ts';
+import { readGate, startWithGate, whileReadsHeld } from './held-reads.ts';
 import { complete, createUpload, minPartBytes, multipartEtag, patterned, uploadPart } from './multipart-kit.ts';
 import { freshBucket, type S3, s3Of } from './s3-client.ts';
 import { md5 } from './s3-expect.ts';
@@ -140,9 +141,16 @@ export async function compactionKeepsLive(ctx: CheckContext): Promise<void> {
   );
   await ctx.target.kill();
   ctx.changed('killed (kill -9) and restarted the service after a compaction stopped after its first batch');
-  await ctx.target.start();
+  // Started again with the read gate loaded (held-reads.ts: inert until it is closed for the compaction below).
+  const gate = readGate(ctx, dataDir);
+  await startWithGate(ctx, gate);
   await verifyLedger(ctx, s3, ledger, 'after a kill -9 in the middle of a compaction');
-  const last = (await compact(ctx, path)) as { done?: unknown } | null;
+  // Three GETs of objects in files this compaction rewrites and deletes, their reads held wherever the target makes
+  // them off its main thread until the compaction has answered: each must still answer its object exactly.
+  const heldObjects = [`${a}/r2/0`, `${a}/r2/149`, `${a}/small/49`].map((id) => ledger.live.get(id)!);
+  const last = (await whileReadsHeld(ctx, s3, gate, heldObjects, () => compact(ctx, path))) as {
+    done?: unknown;
+  } | null;
   ctx.evidence['compactionAfterRestart'] = last;
   ctx.expect(last?.done === true, `the compaction after the restart answered done ${JSON.stringify(last?.done)}`);
   const after2 = diskBytes(dataDir);

@@ -159,38 +159,13 @@ async function completeReadsHeld(ctx: CheckContext, c: S3Client, bucket: string,
     const uploadId = await createUpload(ctx, c, bucket, key);
     const body = patterned(400 + step, 90 + step);
     const etag = await uploadPart(ctx, c, { bucket, key, uploadId }, 1, body);
-    let answered = false;
-    let abort: Settled | undefined;
-    proxy.holdReads(true);
-    const done = settled(complete(c, bucket, key, uploadId, [{ PartNumber: 1, ETag: etag }])).then((x) => {
-      answered = true;
-      return x;
-    });
-    try {
-      for (let released = 0; ; released++) {
-        if (
-          !(await heldOrAnswered(
-            ctx,
-            () => proxy.heldReads > 0,
-            () => answered,
-          ))
-        )
-          break;
-        if (released === step) {
-          proxy.holdReads(false);
-          abort = await meanwhile(
-            ctx,
-            proxy,
-            c.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
-          );
-          break;
-        }
-        proxy.releaseRead();
-      }
-    } finally {
-      proxy.releaseReads();
-    }
-    const x = await done;
+    const { held: x, meanwhile: abort } = await atHeldRead(
+      ctx,
+      proxy,
+      step,
+      () => complete(c, bucket, key, uploadId, [{ PartNumber: 1, ETag: etag }]),
+      () => c.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
+    );
     if (!abort) {
       // Fewer reads than `step`: every point has had its abort. This complete ran alone.
       ctx.expect(x.ok, `a complete whose reads were held and let go one at a time answered ${upshot(x)}`);
@@ -227,41 +202,17 @@ async function putReadsHeld(ctx: CheckContext, s3: S3, proxy: PgWireProxy): Prom
   for (let step = 0; step < MAX_STEPS; step++) {
     ctx.throwIfStopped();
     const body = patterned(60 + step, 10 + step);
-    let done = false;
-    let other: Settled | undefined;
-    proxy.holdReads(true);
-    const put = settled(c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))).then((x) => {
-      done = true;
-      return x;
-    });
-    try {
-      for (let released = 0; ; released++) {
-        if (
-          !(await heldOrAnswered(
-            ctx,
-            () => proxy.heldReads > 0,
-            () => done,
-          ))
-        )
-          break;
-        if (released === step) {
-          proxy.holdReads(false);
-          // A later millisecond than any the held PUT took before its read.
-          await ctx.sleep(5);
-          const overtaking = patterned(70 + step, 30 + step);
-          other = await meanwhile(
-            ctx,
-            proxy,
-            c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: overtaking })),
-          );
-          break;
-        }
-        proxy.releaseRead();
-      }
-    } finally {
-      proxy.releaseReads();
-    }
-    const x = await put;
+    const { held: x, meanwhile: other } = await atHeldRead(
+      ctx,
+      proxy,
+      step,
+      () => c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })),
+      async () => {
+        // A later millisecond than any the held PUT took before its read.
+        await ctx.sleep(5);
+        return c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: patterned(70 + step, 30 + step) }));
+      },
+    );
     ctx.expect(x.ok, `a PUT of ${key} whose reads were held answered ${upshot(x)}`);
     const id = (x.ok as { VersionId?: string } | undefined)?.VersionId ?? '';
     answered.set(id, other ? `held${step + 1}` : 'last');
@@ -272,6 +223,48 @@ async function putReadsHeld(ctx: CheckContext, s3: S3, proxy: PgWireProxy): Prom
     await newestIsCurrent(ctx, s3, bucket, key, answered, `after a PUT held at answer ${step + 1} and one sent then`);
   }
   return overtaken;
+}
+
+/**
+ * One round of a request whose answers from PostgreSQL are held one at a time: `step` of them let go, and at the
+ * next held one `meanwhile` sent (and answered, or every hold let go after a bound). `meanwhile` is undefined when
+ * the request answered with `step` reads or fewer (it ran alone). Every hold is let go however the round ends.
+ */
+export async function atHeldRead(
+  ctx: CheckContext,
+  proxy: PgWireProxy,
+  step: number,
+  request: () => Promise<unknown>,
+  meanwhileRequest: () => Promise<unknown>,
+): Promise<{ held: Settled; meanwhile: Settled | undefined }> {
+  let answered = false;
+  proxy.holdReads(true);
+  const held = settled(request()).then((x) => {
+    answered = true;
+    return x;
+  });
+  let other: Settled | undefined;
+  try {
+    for (let released = 0; ; released++) {
+      if (
+        !(await heldOrAnswered(
+          ctx,
+          () => proxy.heldReads > 0,
+          () => answered,
+        ))
+      )
+        break;
+      if (released === step) {
+        proxy.holdReads(false);
+        other = await meanwhile(ctx, proxy, meanwhileRequest());
+        break;
+      }
+      proxy.releaseRead();
+    }
+  } finally {
+    proxy.releaseReads();
+  }
+  return { held: await held, meanwhile: other };
 }
 
 /** Sends a request while another's answer is held: its result, or (not answered in time) it after letting all go. */

@@ -6,11 +6,11 @@
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import { heldStepUnavailable, type Mode, readsHeldWhileOverwritten } from './read-races-held.ts';
 import { bytesOf, freshBucket, s3Of, sdkError } from './s3-client.ts';
 import { md5 } from './s3-expect.ts';
 import { setVersioning } from './versioning-kit.ts';
 
-type Mode = 'plain' | 'suspended' | 'enabled-prune';
 const MODES: readonly Mode[] = ['enabled-prune', 'plain', 'suspended'];
 
 /** `size` bytes from a seeded xorshift generator: no two bodies of a run share content or a period. */
@@ -36,6 +36,11 @@ export async function readsRacingOverwrites(ctx: CheckContext): Promise<void> {
   };
   await setVersioning(c, buckets.suspended, 'Suspended');
   await setVersioning(c, buckets['enabled-prune'], 'Enabled');
+  // First the window met on purpose where the target's PostgreSQL can be held at the wire (read-races-held.ts).
+  const unavailable = heldStepUnavailable(ctx);
+  if (unavailable) ctx.log(`reads held at the wire while overwritten: not run (${unavailable})`);
+  ctx.evidence['readsHeldWhileOverwritten'] =
+    unavailable ?? (await readsHeldWhileOverwritten(ctx, s3, buckets, (n) => seededBytes(1000 + 37 * n, 777 + n)));
   let run = 0;
   let reads = 0;
   await ctx.property(
