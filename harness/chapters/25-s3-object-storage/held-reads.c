@@ -1,7 +1,9 @@
-// SOS-F4's read gate, preloaded into the target (LD_PRELOAD) for one step: while the file named by
-// SDGRADE_HELD_READS_GATE exists, a read of a file under SDGRADE_HELD_READS_DIR made by any thread but the
-// process's main one (an I/O pool's: Node's libuv, a Go runtime's, a Java executor's) waits before it starts. Each
-// read so held adds a byte to the gate's ".held" file, so the harness knows when they wait. Reads on the main
+// SOS-F4's read gate, preloaded into the target (LD_PRELOAD) for one step: while the gate's ".catch" file exists, a
+// read of a file under SDGRADE_HELD_READS_DIR made by any thread but the process's main one (an I/O pool's: Node's
+// libuv, a Go runtime's, a Java executor's) is caught and waits before it starts, until the file named by
+// SDGRADE_HELD_READS_GATE is gone. Each read so held adds a byte to the gate's ".held" file, so the harness knows
+// when they wait. The harness removes ".catch" once the GETs' reads are held, before it asks for the compaction: the
+// compaction's own reads, on whatever thread, pass (holding them would stall a correct target). Reads on the main
 // thread, and every other file, pass at once. Built by held-reads.ts; inert when the two variables are not set.
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -28,8 +30,10 @@ static int under_dir(int fd) {
 
 static void gate(int fd) {
   const char *g = getenv("SDGRADE_HELD_READS_GATE");
-  if (!g || !*g || syscall(SYS_gettid) == getpid() || access(g, F_OK) != 0 || !under_dir(fd)) return;
-  char held[4096];
+  if (!g || !*g || syscall(SYS_gettid) == getpid()) return;
+  char catching[4096], held[4096];
+  snprintf(catching, sizeof catching, "%s.catch", g);
+  if (access(catching, F_OK) != 0 || !under_dir(fd)) return;
   snprintf(held, sizeof held, "%s.held", g);
   int h = open(held, O_WRONLY | O_APPEND | O_CREAT, 0644);
   if (h >= 0) {

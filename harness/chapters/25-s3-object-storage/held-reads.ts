@@ -18,7 +18,10 @@ const REACH_BOUND_MS = 10_000;
 export interface ReadGate {
   /** The environment that loads the gate into a process started with it. */
   env: Record<string, string>;
+  /** From now, reads off the main thread are caught and held until release(). */
   hold(): void;
+  /** Reads caught so far stay held; new ones pass (the compaction's own, on whatever thread). */
+  stopCatching(): void;
   release(): void;
   /** Reads held since the last hold(). */
   held(): number;
@@ -45,8 +48,13 @@ export function readGate(ctx: CheckContext, dataDir: string): ReadGate | string 
     hold: () => {
       rmSync(count, { force: true });
       writeFileSync(gate, '');
+      writeFileSync(`${gate}.catch`, '');
     },
-    release: () => rmSync(gate, { force: true }),
+    stopCatching: () => rmSync(`${gate}.catch`, { force: true }),
+    release: () => {
+      rmSync(`${gate}.catch`, { force: true });
+      rmSync(gate, { force: true });
+    },
     held: () => (existsSync(count) ? statSync(count).size : 0),
   };
 }
@@ -98,6 +106,7 @@ export async function whileReadsHeld<T>(
       await ctx.sleep(5);
     }
     held = gate.held();
+    gate.stopCatching();
     return await during();
   } finally {
     gate.release();
