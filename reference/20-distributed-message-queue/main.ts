@@ -115,6 +115,7 @@ await runServer({
           ignoreMovedNotes: mutant === 'delayed-twice-after-restart', // MUTANT delayed-twice-after-restart
           keepArmedTimer: mutant === 'delay-timer-not-rearmed', // MUTANT delay-timer-not-rearmed
           produceOrder: mutant === 'delay-due-in-produce-order', // MUTANT delay-due-in-produce-order
+          noteAfterAppend: mutant === 'moving-note-after-append', // MUTANT moving-note-after-append
           idsFromPendingCount: mutant === 'delay-ids-from-pending-count', // MUTANT delay-ids-from-pending-count
           dueSlackMs: mutant === 'delay-sweep-takes-nearly-due' ? 100 : 0, // MUTANT delay-sweep-takes-nearly-due
           log,

@@ -74,6 +74,12 @@ export const FAULT_MUTANTS = [
       'the notes of delayed messages already appended are ignored at start: a restart appends them all again',
   },
   {
+    name: 'moving-note-after-append',
+    breaks: 'MQ-F6',
+    description:
+      "the note of a due delayed message's offset is written after its append: a kill -9 in the middle of the append appends again, at the restart, what was already appended",
+  },
+  {
     name: 'delayed-again-after-retention',
     breaks: 'MQ-F6',
     description:
