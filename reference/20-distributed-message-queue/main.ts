@@ -104,6 +104,7 @@ await runServer({
             rejoinOnFetch: mutant === 'isr-rejoin-on-fetch', // MUTANT isr-rejoin-on-fetch
             isrAllLiveAtFailover: mutant === 'failover-isr-all-live', // MUTANT failover-isr-all-live
             caughtUpAtEveryFetch: mutant === 'isr-lag-from-last-fetch', // MUTANT isr-lag-from-last-fetch
+            isrNeverShrinks: mutant === 'isr-never-shrinks', // MUTANT isr-never-shrinks
             log,
           })
         : undefined;

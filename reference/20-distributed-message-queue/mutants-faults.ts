@@ -301,4 +301,11 @@ export const FAULT_MUTANTS = [
       'a follower counts as caught up at every fetch it sends: one that keeps fetching but falls behind never leaves the ISR',
     manifest: CLUSTER_MANIFEST,
   },
+  {
+    name: 'isr-never-shrinks',
+    breaks: 'MQ-F10',
+    description:
+      'the leader never drops a follower that stopped fetching from the ISR: cut off from its leader, it stays in sync, and acks=all waits for it until it times out',
+    manifest: CLUSTER_MANIFEST,
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];
