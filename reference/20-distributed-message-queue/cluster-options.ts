@@ -40,6 +40,8 @@ export interface ClusterOptions {
   isrAllLiveAtFailover?: boolean;
   /** MUTANT isr-lag-from-last-fetch: a follower counts as caught up at every fetch, whatever its offset. */
   caughtUpAtEveryFetch?: boolean;
+  /** MUTANT isr-never-shrinks: the leader never drops a follower that stopped fetching from the ISR. */
+  isrNeverShrinks?: boolean;
   log: (message: string) => void;
 }
 

@@ -38,6 +38,8 @@ export interface DelayStoreOptions {
   dueSlackMs?: number;
   /** MUTANT delay-due-in-produce-order: messages due at once are appended in produce order, not deliverAt order. */
   produceOrder?: boolean;
+  /** MUTANT moving-note-after-append: the note of where a due message goes follows its append (a crash between them appends it again). */
+  noteAfterAppend?: boolean;
   log?: (message: string) => void;
 }
 
@@ -95,15 +97,18 @@ export class DelayStore {
       const { topic, partition } = list[0]!;
       const end = this.target.endOffset(topic, partition);
       // The note first: a crash between it and the append leaves a note the restart checks against the log.
-      this.write(
-        list.map((m, i) => ({ op: 'moving', id: m.id, offset: end + i })),
-        true,
-      );
+      const note = () =>
+        this.write(
+          list.map((m, i) => ({ op: 'moving', id: m.id, offset: end + i })),
+          true,
+        );
+      if (!this.options.noteAfterAppend) note();
       try {
         this.target.append(topic, partition, list);
       } catch (e) {
         this.options.log?.(`delayed messages for ${topic}/${partition} dropped: ${(e as Error).message}`);
       }
+      if (this.options.noteAfterAppend) note(); // MUTANT moving-note-after-append
       for (const m of list) this.pending.delete(m.id);
     }
     this.schedule();

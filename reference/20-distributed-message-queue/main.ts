@@ -104,6 +104,7 @@ await runServer({
             rejoinOnFetch: mutant === 'isr-rejoin-on-fetch', // MUTANT isr-rejoin-on-fetch
             isrAllLiveAtFailover: mutant === 'failover-isr-all-live', // MUTANT failover-isr-all-live
             caughtUpAtEveryFetch: mutant === 'isr-lag-from-last-fetch', // MUTANT isr-lag-from-last-fetch
+            isrNeverShrinks: mutant === 'isr-never-shrinks', // MUTANT isr-never-shrinks
             log,
           })
         : undefined;
@@ -115,6 +116,7 @@ await runServer({
           ignoreMovedNotes: mutant === 'delayed-twice-after-restart', // MUTANT delayed-twice-after-restart
           keepArmedTimer: mutant === 'delay-timer-not-rearmed', // MUTANT delay-timer-not-rearmed
           produceOrder: mutant === 'delay-due-in-produce-order', // MUTANT delay-due-in-produce-order
+          noteAfterAppend: mutant === 'moving-note-after-append', // MUTANT moving-note-after-append
           idsFromPendingCount: mutant === 'delay-ids-from-pending-count', // MUTANT delay-ids-from-pending-count
           dueSlackMs: mutant === 'delay-sweep-takes-nearly-due' ? 100 : 0, // MUTANT delay-sweep-takes-nearly-due
           log,

@@ -74,6 +74,12 @@ export const FAULT_MUTANTS = [
       'the notes of delayed messages already appended are ignored at start: a restart appends them all again',
   },
   {
+    name: 'moving-note-after-append',
+    breaks: 'MQ-F6',
+    description:
+      "the note of a due delayed message's offset is written after its append: a kill -9 in the middle of the append appends again, at the restart, what was already appended",
+  },
+  {
     name: 'delayed-again-after-retention',
     breaks: 'MQ-F6',
     description:
@@ -293,6 +299,13 @@ export const FAULT_MUTANTS = [
     breaks: 'MQ-F9',
     description:
       'a follower counts as caught up at every fetch it sends: one that keeps fetching but falls behind never leaves the ISR',
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
+    name: 'isr-never-shrinks',
+    breaks: 'MQ-F10',
+    description:
+      'the leader never drops a follower that stopped fetching from the ISR: cut off from its leader, it stays in sync, and acks=all waits for it until it times out',
     manifest: CLUSTER_MANIFEST,
   },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];

@@ -188,6 +188,7 @@ export class PartitionLeaders {
 
   /** Recomputes the ISR (followers caught up within the lag period, and the leader) and has the controller store it. */
   private async setIsr(key: string, topic: string, partition: number, why: string): Promise<void> {
+    if (why === 'shrink' && this.o.isrNeverShrinks) return; // MUTANT isr-never-shrinks
     const l = this.leading.get(key);
     const s = this.c.state.partitions[key];
     if (!l || !s || l.isrChanging) return;

@@ -30,7 +30,7 @@ import { distributedMessageQueue } from './index.ts';
 const CLUSTER = findVariant(distributedMessageQueue, 'cluster');
 const CLUSTER_MANIFEST = variantManifest(distributedMessageQueue, CLUSTER);
 /** The checks that need several brokers (skipped, with the reason, on the single-broker default). */
-const CLUSTER_CHECKS = ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7', 'MQ-F9'];
+const CLUSTER_CHECKS = ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7', 'MQ-F9', 'MQ-F10'];
 /** Checks graded on the single broker that the cluster is graded on too (through its 307s; MQ-F8 by a failover). */
 const ALSO_ON_CLUSTER = ['MQ-C11', 'MQ-F8'];
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-test-'));
@@ -133,6 +133,10 @@ describe('20-distributed-message-queue reference', () => {
       // And the first node, fetching behind through a steady slow link, left the ISR (the third race's fault bit).
       const f9c = r.checks.find((c) => c.id === 'MQ-F9')!.evidence?.fetchingBehind as { leftAfterMs: number | null };
       expect(f9c.leftAfterMs).not.toBeNull();
+      // MQ-F10's cut bit: the cut follower left the ISR, and after the heal it was the one elected (its copy was read).
+      const f10 = r.checks.find((c) => c.id === 'MQ-F10')!.evidence?.partitionCut as Record<string, unknown>;
+      expect(f10.leftIsrAfterMs).toBeGreaterThan(0);
+      expect(f10.electedAfterHeal).toBe(f10.cut);
       expectValidResults(r);
     },
     timeLimit(240_000),

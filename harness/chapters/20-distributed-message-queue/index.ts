@@ -22,6 +22,7 @@ import { isrRaces } from './isr-races.ts';
 import { clusterLeadership } from './leadership.ts';
 import { loadMessageQueue } from './load.ts';
 import { offsetConformance } from './offset-conformance.ts';
+import { partitionBetweenBrokers } from './partition-cut.ts';
 import { produceConformance } from './produce-conformance.ts';
 import { committedOffsetsRoundTrip, keyToPartition, oneOwnerPerPartition, orderPerPartition } from './properties.ts';
 import { readinessConformance } from './readiness-conformance.ts';
@@ -60,12 +61,13 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
     'MQ-F5': leaderFailover,
     'MQ-F7': failoverChain,
     'MQ-F9': isrRaces,
+    'MQ-F10': partitionBetweenBrokers,
   },
   mutants: MUTANTS,
   // A restart slower than MQ-F6's scaled delay leaves one part of it ungraded: skipped with the figures, never passed.
   speedSkips: { 'MQ-F6': /^the restart took \d+ ms, so the messages produced after it came/ },
   // Three brokers (manifest.cluster.json): replication, acks=all and failover need a cluster, so the single-broker
-  // default skips MQ-C8, MQ-F4, MQ-F5, MQ-F7 and MQ-F9 and the main job grades them here. `sdgrade test 20 --variant cluster`
+  // default skips MQ-C8, MQ-F4, MQ-F5, MQ-F7, MQ-F9 and MQ-F10 and the main job grades them here. `sdgrade test 20 --variant cluster`
   // grades the cluster whole; blind bugs and `mutate` name it as any variant.
   variants: [
     {
@@ -73,7 +75,7 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
       description: 'three brokers (manifest.cluster.json), every partition replicated three times',
       env: {},
       manifest: 'manifest.cluster.json',
-      completes: ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7', 'MQ-F9'],
+      completes: ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7', 'MQ-F9', 'MQ-F10'],
       // Graded whole (`test 20 --variant cluster`), these failed on the unmodified cluster: they talk to the first
       // broker only and do not follow its 307 not_leader redirect to a partition's leader. Not a property of the
       // cluster: a gap of these checks (README, "Not yet"); each is graded on the single broker.

@@ -26,7 +26,8 @@ export const checkIds = [
   "MQ-F4",
   "MQ-F5",
   "MQ-F7",
-  "MQ-F9"
+  "MQ-F9",
+  "MQ-F10"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -302,6 +303,18 @@ export const catalog = {
       "title": "One replica (the first node) is kept behind by a slow link while it stays up, then failovers decide the ISR races - a new leader elected while that replica is in the ISR without an acks=1 tail serves none of the tail (its high watermark is the one it heard, not its log end), so when the new leader stops and the behind replica is elected every message fetched before is there; a replica out of the ISR is not named in sync by the election of another leader nor by a fetch before it has caught up, so when the new leader stops it is not elected, and every message acknowledged with acks=all is there; a replica that keeps fetching but stays behind (a steady slow link) leaves the ISR",
       "covers": [
         "fault:9"
+      ],
+      "needs": [
+        "process-control",
+        "network-faults"
+      ]
+    },
+    {
+      "id": "MQ-F10",
+      "kind": "fault",
+      "title": "A partition between brokers - the links between a partition's leader and one follower are cut both ways (the fault proxy) while both reach the controller; acks=all is not answered while the ISR names the cut follower, which leaves the ISR within the lag period; then acks=all is answered where the ISR keeps minInsyncReplicas and refused 503 not_enough_replicas where it does not (minInsyncReplicas 3); after the heal the follower rejoins the ISR, and when the leader is then killed its successor serves every acknowledged message",
+      "covers": [
+        "fault:10"
       ],
       "needs": [
         "process-control",
