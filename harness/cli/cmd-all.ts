@@ -7,7 +7,7 @@ import { DEPENDENCY_ENV } from '../containers/dependencies.ts';
 import { environment } from '../core/environment.ts';
 import { gradeChapter } from '../core/grade-chapter.ts';
 import type { Profile } from '../core/load-run.ts';
-import { makeRunDir, newRunId } from '../core/run-dir.ts';
+import { newRun } from '../core/run-dir.ts';
 import { newRunSeed } from '../core/seed.ts';
 import type { ChapterResult } from '../results/types.ts';
 import { describeService, mainJobServices } from '../tools/local-services.ts';
@@ -27,8 +27,7 @@ export async function cmdAll(o: {
   strict?: boolean;
   segments?: number;
 }): Promise<number> {
-  const runId = newRunId();
-  const dir = makeRunDir(runId, o.out);
+  const { runId, dir } = newRun(o.out);
   const runSeed = o.seed ?? newRunSeed();
   const graded = o.chapters ? o.chapters.map((c) => chapterModule(c)) : [...chapters];
   // PostgreSQL and Redis: the given URLs, else throwaway local servers where the packages are installed (ended

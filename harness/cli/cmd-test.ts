@@ -6,7 +6,7 @@ import { DEPENDENCY_ENV, describeDependency, resolveDependency } from '../contai
 import { environment } from '../core/environment.ts';
 import { gradeChapter, type TargetSpec } from '../core/grade-chapter.ts';
 import type { Profile } from '../core/load-run.ts';
-import { makeRunDir, newRunId } from '../core/run-dir.ts';
+import { newRun } from '../core/run-dir.ts';
 import { newRunSeed } from '../core/seed.ts';
 import { parseSettings } from '../core/settings.ts';
 import { finishRun } from './finish-run.ts';
@@ -89,8 +89,7 @@ export async function cmdTest(chapter: string, o: TestOpts): Promise<number> {
   const manifest = o.manifest ?? (!o.url && variant?.manifest ? variantManifest(module, variant) : undefined);
   if (!o.url === !manifest) throw new Error('give exactly one of --url <base URL> or --manifest <file>');
   const target: TargetSpec = o.url ? { url: o.url } : { manifest: manifest! };
-  const runId = newRunId();
-  const dir = makeRunDir(runId, o.out);
+  const { runId, dir } = newRun(o.out);
   const runSeed = o.seed ?? newRunSeed();
   log(`run ${runId}, seed ${runSeed} (replay with --seed ${runSeed})`);
   const shuffle = shuffleSeedOf(o.shuffle);

@@ -5,7 +5,7 @@ import { chapterModule, chapters } from '../chapters/registry.ts';
 import { environment } from '../core/environment.ts';
 import { countStatuses } from '../core/grade-chapter.ts';
 import type { Profile } from '../core/load-run.ts';
-import { makeRunDir, newRunId } from '../core/run-dir.ts';
+import { newRun } from '../core/run-dir.ts';
 import { compareRuns } from '../report/compare.ts';
 import type { ChapterResult } from '../results/types.ts';
 import { finishRun } from './finish-run.ts';
@@ -19,8 +19,7 @@ const log = (line: string) => console.log(line);
 export async function cmdBench(chapter: string, o: { profile: Profile; out?: string }): Promise<number> {
   const module = chapterModule(chapter);
   if (!module.bench) throw new Error(`${module.slug} has no micro-benchmark`);
-  const runId = newRunId();
-  const dir = makeRunDir(runId, o.out);
+  const { runId, dir } = newRun(o.out);
   const started = new Date().toISOString();
   const targets = await module.bench({ profile: o.profile, onProgress: log });
   for (const t of targets)

@@ -7,7 +7,7 @@ import { chapterModule } from '../chapters/registry.ts';
 import { environment } from '../core/environment.ts';
 import type { Profile } from '../core/load-run.ts';
 import { loadDir } from '../core/paths.ts';
-import { makeRunDir, newRunId } from '../core/run-dir.ts';
+import { newRun } from '../core/run-dir.ts';
 import { UrlTarget } from '../core/url-target.ts';
 import { readLoadManifest } from '../load/chapter-k6.ts';
 import { emitK6Operator } from '../load/k6-operator.ts';
@@ -37,8 +37,7 @@ export async function cmdGradeLoad(
   const load = module.load;
   if (!load || !hasK6Script(module.slug))
     throw new Error(`grade-load: chapter ${module.slug} has no load test with a k6 script`);
-  const runId = newRunId();
-  const dir = makeRunDir(runId, o.out);
+  const { runId, dir } = newRun(o.out);
   const baseUrl = manifest.env.TARGET_URL ?? manifest.env.TARGET_URLS?.split(',')[0] ?? 'unknown';
   log(`run ${runId}: grading the ${manifest.profile} load of ${module.slug} from ${from}`);
   const started = new Date().toISOString();
