@@ -101,7 +101,7 @@ export const catalog = {
     {
       "id": "RGL-I3",
       "kind": "property",
-      "title": "Concurrent updates add up - a burst for one player and for several ends at the sum of the points, each update answered a distinct total, and every top 10 read while players overtake each other is one board (in order, ranks from 1, ties shared)",
+      "title": "Concurrent updates add up - a burst for one player and for several ends at the sum of the points, each update answered a distinct total, and every top 10 read while players overtake each other is one board (in order, ranks from 1, ties shared), and a top 10 read while an update's history insert is held leaves no copy without that update to be served after its answer",
       "covers": [
         "invariant:5",
         "updateScore"
