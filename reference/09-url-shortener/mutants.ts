@@ -148,7 +148,7 @@ export const MUTANTS = [
     name: 'clicks-read-during-flush',
     breaks: 'URL-F5',
     description:
-      "link metadata answers a read even when a click flush started during it: on PostgreSQL it can miss the batch being written, so clicks put back after a failed write and retried (older than the one-second lag) briefly vanish (StrykerJS survivor: clicks.ts:84, readExact's test made true)",
+      "link metadata answers a read at once, without settling a click batch in doubt or reading again when a flush started during it: after a failed write (PostgreSQL away) the batch's clicks (older than the one-second lag) vanish until the retry lands (StrykerJS survivor: clicks.ts:84, readExact's test made true)",
   },
   {
     name: 'click-batch-readded',
