@@ -2,12 +2,21 @@
 // and are flushed to the store in one batch every second and on shutdown. A link's clicks = stored + pending, so
 // within one process the count is exact; a kill -9 loses at most the last second of clicks (the spec allows
 // clicks to lag by up to one second; losing them on a crash is the price of not writing per click).
+//
+// Each batch is applied once, as a payment is: it carries an id the store records in the same transaction as the
+// counts, and a batch whose write failed is kept as itself (same id, same counts) and retried before newer counts.
+// A failed write may have landed (its COMMIT reached the database, the answer never came back): the retry then
+// finds the id and changes nothing, so no click is counted twice.
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { MutantName } from './mutants.ts';
-import type { LinkRecord, LinkStore } from './store.ts';
+import type { ClickBatch, LinkRecord, LinkStore } from './store.ts';
 
 export class ClickCounter {
   private pending = new Map<string, number>();
+  /** The batch whose write failed: it may or may not have landed, so it is retried as itself before anything else. */
+  private inDoubt: ClickBatch | undefined;
+  private lastError: unknown;
   private inFlight: Promise<void> | undefined;
   /** Bumped whenever a flush starts, so a read can tell whether one overlapped it. */
   private flushes = 0;
@@ -36,23 +45,46 @@ export class ClickCounter {
     this.pending.set(code, this.mutant === 'clicks-overwritten' ? 1 : (this.pending.get(code) ?? 0) + 1);
   }
 
-  /** Write the pending counts; on failure they go back to pending and are retried on the next flush. */
+  /** Write the batch in doubt if there is one, else the pending counts as a new batch. */
   async flush(): Promise<void> {
     if (this.inFlight) return this.inFlight;
-    if (this.pending.size === 0) return;
-    const batch = this.pending;
-    this.pending = new Map();
+    const batch = this.inDoubt ?? this.takePending();
+    if (!batch) return;
     this.flushes++;
     this.inFlight = this.store
       .addClicks(batch)
-      .catch((error: unknown) => {
-        for (const [code, n] of batch) this.pending.set(code, (this.pending.get(code) ?? 0) + n);
-        this.onError(error);
-      })
+      .then(
+        () => {
+          this.inDoubt = undefined;
+        },
+        (error: unknown) => {
+          this.keepInDoubt(batch, error);
+          this.onError(error);
+        },
+      )
       .finally(() => {
         this.inFlight = undefined;
       });
     return this.inFlight;
+  }
+
+  private takePending(): ClickBatch | undefined {
+    if (this.pending.size === 0) return undefined;
+    const batch = { id: randomUUID(), counts: this.pending };
+    this.pending = new Map();
+    return batch;
+  }
+
+  private keepInDoubt(batch: ClickBatch, error: unknown): void {
+    this.lastError = error;
+    if (this.mutant === 'click-batch-readded') {
+      // MUTANT click-batch-readded: a failed batch's counts go back into pending and are written later under a new
+      // id, so a write that landed but whose answer was lost is added a second time.
+      for (const [code, n] of batch.counts) this.pending.set(code, (this.pending.get(code) ?? 0) + n);
+      this.inDoubt = undefined;
+      return;
+    }
+    this.inDoubt = batch;
   }
 
   /** MUTANT clicks-cleared-after-flush: writes a copy of the pending counts and clears the map once the write is
@@ -61,7 +93,7 @@ export class ClickCounter {
   private flushThenClear(): Promise<void> {
     if (this.inFlight) return this.inFlight;
     if (this.pending.size === 0) return Promise.resolve();
-    const batch = new Map(this.pending);
+    const batch = { id: randomUUID(), counts: new Map(this.pending) };
     this.flushes++;
     this.inFlight = Promise.all([this.store.addClicks(batch), delay(100)])
       .then(() => this.pending.clear())
@@ -74,28 +106,37 @@ export class ClickCounter {
 
   /**
    * Read a link and add its pending clicks so that no click is counted twice or missed: wait out a flush in
-   * flight, read, and read again if a flush started meanwhile (its clicks may or may not be in what was read).
+   * flight, settle a batch in doubt first (a read cannot know whether it landed; its retry is idempotent, and if the
+   * store refuses it the read fails with the store's error, a 503), read, and read again if a flush started
+   * meanwhile (its clicks may or may not be in what was read).
    */
   async readExact(code: string, read: () => Promise<LinkRecord | undefined>): Promise<LinkRecord | undefined> {
     for (;;) {
       if (this.inFlight) await this.inFlight;
+      // MUTANT clicks-read-during-flush: answers the read at once, neither settling a batch in doubt nor reading
+      // again when a flush started during it: after a failed write the link shows fewer clicks (the batch in doubt
+      // is in neither the store nor pending) until the timer's retry lands.
+      if (this.mutant === 'clicks-read-during-flush') {
+        const link = await read();
+        return link ? { ...link, clicks: link.clicks + (this.pending.get(code) ?? 0) } : undefined;
+      }
+      if (this.inDoubt) {
+        await this.flush();
+        if (this.inDoubt) throw this.lastError;
+        continue;
+      }
       const before = this.flushes;
       const link = await read();
-      // MUTANT clicks-read-during-flush: answers the read even when a flush started during it, whose write (on
-      // PostgreSQL) the read may have missed: the link shows fewer clicks than were counted until the write is done.
-      if (this.mutant === 'clicks-read-during-flush')
-        return link ? { ...link, clicks: link.clicks + (this.pending.get(code) ?? 0) } : undefined;
       if (this.flushes === before && !this.inFlight) {
         return link ? { ...link, clicks: link.clicks + (this.pending.get(code) ?? 0) } : undefined;
       }
     }
   }
 
-  /** Stop the timer and write what is pending (graceful shutdown). */
+  /** Stop the timer and write what is left (graceful shutdown): a flush in flight, a batch in doubt, the pending. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.flush();
-    await this.flush(); // counts recorded while the first flush was in flight
+    for (let i = 0; i < 3 && (this.inFlight || this.inDoubt || this.pending.size > 0); i++) await this.flush();
   }
 }

@@ -92,7 +92,7 @@ async function openStore(config: ServerConfig, mutant: MutantName | undefined, l
   if (mutant === 'clicks-dropped-on-db-error') {
     // MUTANT clicks-dropped-on-db-error: a click write the database refuses is dropped, not put back and retried.
     const addClicks = store.addClicks.bind(store);
-    store.addClicks = (counts) => addClicks(counts).catch(() => {});
+    store.addClicks = (batch) => addClicks(batch).catch(() => {});
   }
   return store;
 }

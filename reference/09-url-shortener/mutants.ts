@@ -148,7 +148,13 @@ export const MUTANTS = [
     name: 'clicks-read-during-flush',
     breaks: 'URL-F5',
     description:
-      "link metadata answers a read even when a click flush started during it: on PostgreSQL it can miss the batch being written, so clicks put back after a failed write and retried (older than the one-second lag) briefly vanish (StrykerJS survivor: clicks.ts:84, readExact's test made true)",
+      "link metadata answers a read at once, without settling a click batch in doubt or reading again when a flush started during it: after a failed write (PostgreSQL away) the batch's clicks (older than the one-second lag) vanish until the retry lands (StrykerJS survivor: clicks.ts:84, readExact's test made true)",
+  },
+  {
+    name: 'click-batch-readded',
+    breaks: 'URL-F5',
+    description:
+      "a click batch whose write failed is put back into pending and written later as a new batch: when the write landed but its answer was lost (PostgreSQL gone mid-flush) its clicks are counted twice (the reference's behaviour until CI run ci41)",
   },
   { name: 'redirect-301', breaks: 'URL-C2', description: 'redirects with 301 instead of 302' },
   { name: 'stats-without-clicks', breaks: 'URL-C3', description: 'link metadata omits the required clicks field' },

@@ -8,7 +8,7 @@ import type { DependencyState } from '../kit/health.ts';
 import { ProblemError } from '../kit/problem.ts';
 import { codeFor } from './codes.ts';
 import type { MutantName } from './mutants.ts';
-import { type LinkRecord, type LinkStore, longUrlKey, StoreUnavailableError } from './store.ts';
+import { type ClickBatch, type LinkRecord, type LinkStore, longUrlKey, StoreUnavailableError } from './store.ts';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -33,6 +33,8 @@ const SCHEMA_LOCK = 0x5d9_0009; // pg_advisory_xact_lock key for creating the ta
 
 export class PostgresStore implements LinkStore {
   readonly kind = 'postgres';
+  /** Ids of click batches this store has heard land: deleted with the next write (no retry of them can come). */
+  private confirmedBatches: string[] = [];
   private constructor(
     private readonly pool: pg.Pool,
     readonly instanceId: string,
@@ -81,6 +83,12 @@ export class PostgresStore implements LinkStore {
           clicks bigint NOT NULL DEFAULT 0
         )`);
       await client.query('CREATE UNIQUE INDEX IF NOT EXISTS url_links_long_url_sha256 ON url_links (long_url_sha256)');
+      // The ids of click batches applied and not yet known to be final (see addClicks).
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS url_click_batches (
+          id text PRIMARY KEY,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`);
       await client.query('CREATE TABLE IF NOT EXISTS url_meta (key text PRIMARY KEY, value text NOT NULL)');
       await client.query(`INSERT INTO url_meta VALUES ('instance_id', $1) ON CONFLICT DO NOTHING`, [randomUUID()]);
       const { rows } = await client.query<{ value: string }>(`SELECT value FROM url_meta WHERE key = 'instance_id'`);
@@ -120,15 +128,21 @@ export class PostgresStore implements LinkStore {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
-  async addClicks(counts: ReadonlyMap<string, number>): Promise<void> {
-    if (counts.size === 0) return;
-    // One statement for the whole batch: unnest the codes and counts side by side.
+  async addClicks(batch: ClickBatch): Promise<void> {
+    if (batch.counts.size === 0) return;
+    // (Never this batch's own id: a retry of it after it was heard to land must still find it.)
+    const confirmed = this.confirmedBatches.filter((id) => id !== batch.id);
+    // One statement, so one transaction: delete the ids already confirmed, record this batch's id, and add its counts
+    // only if the id was new (the UPDATE joins the inserted row; a retry of a batch that landed inserts none).
     await this.query(
-      'url-add-clicks',
-      `UPDATE url_links AS l SET clicks = l.clicks + c.n
-       FROM unnest($1::text[], $2::bigint[]) AS c(code, n) WHERE l.code = c.code`,
-      [[...counts.keys()], [...counts.values()]],
+      'url-add-click-batch',
+      `WITH pruned AS (DELETE FROM url_click_batches WHERE id = ANY($4::text[])),
+         applied AS (INSERT INTO url_click_batches (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id)
+       UPDATE url_links AS l SET clicks = l.clicks + c.n
+       FROM unnest($2::text[], $3::bigint[]) AS c(code, n), applied WHERE l.code = c.code`,
+      [batch.id, [...batch.counts.keys()], [...batch.counts.values()], confirmed],
     );
+    this.confirmedBatches = [batch.id];
   }
 
   async health(): Promise<DependencyState> {
@@ -146,7 +160,12 @@ export class PostgresStore implements LinkStore {
   }
 
   async close(): Promise<void> {
-    if (!this.pool.ended) await this.pool.end();
+    if (this.pool.ended) return;
+    // The last batch's id is final too; a crash leaves it (one row, never retried: harmless).
+    await this.pool
+      .query('DELETE FROM url_click_batches WHERE id = ANY($1::text[])', [this.confirmedBatches])
+      .catch(() => undefined);
+    await this.pool.end();
   }
 
   private async byKey(key: Buffer): Promise<LinkRecord | undefined> {

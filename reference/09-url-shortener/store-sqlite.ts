@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import type { DependencyState } from '../kit/health.ts';
 import { codeFor } from './codes.ts';
 import type { MutantName } from './mutants.ts';
-import { type LinkRecord, type LinkStore, longUrlKey, StoreUnavailableError } from './store.ts';
+import { type ClickBatch, type LinkRecord, type LinkStore, longUrlKey, StoreUnavailableError } from './store.ts';
 
 export interface SqliteStoreOptions {
   /** The database file, or ':memory:'. */
@@ -39,6 +39,10 @@ export class SqliteStore implements LinkStore {
   private readonly nextId: Database.Statement<[], { id: number }>;
   private readonly insert: Database.Statement<[number, string, string, Buffer, number], Row>;
   private readonly addClick: Database.Statement<[number, string]>;
+  private readonly pruneBatch: Database.Statement<[string]>;
+  private readonly applyBatch: (batch: ClickBatch, confirmed: readonly string[]) => void;
+  /** Ids of click batches this store has heard land: deleted with the next write (no retry of them can come). */
+  private confirmedBatches: string[] = [];
   private readonly insertOrGet: (longUrl: string, key: Buffer) => { row: Row; created: boolean };
   private commitTimer: NodeJS.Timeout | undefined;
   /** MUTANT id-counter-restarts: the last ID handed out, kept in memory only. */
@@ -69,6 +73,11 @@ export class SqliteStore implements LinkStore {
           : 'CREATE UNIQUE INDEX IF NOT EXISTS url_links_long_url ON url_links (long_url_sha256);'
       }
       CREATE TABLE IF NOT EXISTS url_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+      -- The ids of click batches applied and not yet known to be final (see addClicks).
+      CREATE TABLE IF NOT EXISTS url_click_batches (
+        id TEXT PRIMARY KEY,
+        applied_at INTEGER NOT NULL     -- ms since the epoch
+      ) STRICT;
     `);
     this.db
       .prepare(`INSERT INTO url_meta (key, value) VALUES ('instance_id', ?) ON CONFLICT DO NOTHING`)
@@ -95,6 +104,16 @@ export class SqliteStore implements LinkStore {
             : `${values} ON CONFLICT (long_url_sha256) DO NOTHING RETURNING ${COLUMNS}`,
     );
     this.addClick = this.db.prepare<[number, string]>('UPDATE url_links SET clicks = clicks + ? WHERE code = ?');
+    this.pruneBatch = this.db.prepare<[string]>('DELETE FROM url_click_batches WHERE id = ?');
+    const record = this.db.prepare<[string, number]>(
+      'INSERT INTO url_click_batches (id, applied_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
+    );
+    // One transaction: the confirmed ids deleted, this batch's id recorded, its counts added only if the id was new.
+    this.applyBatch = this.db.transaction((batch: ClickBatch, confirmed: readonly string[]) => {
+      for (const id of confirmed) this.pruneBatch.run(id);
+      if (record.run(batch.id, Date.now()).changes === 0) return;
+      for (const [code, n] of batch.counts) this.addClick.run(n, code);
+    });
     // IMMEDIATE takes the write lock first, so MAX(id)+1 is not raced by another process on the same file.
     const insertOrGet = this.db.transaction((longUrl: string, key: Buffer) => {
       const existing = this.byKey.get(key);
@@ -140,12 +159,15 @@ export class SqliteStore implements LinkStore {
     });
   }
 
-  async addClicks(counts: ReadonlyMap<string, number>): Promise<void> {
-    if (counts.size === 0) return;
+  async addClicks(batch: ClickBatch): Promise<void> {
+    if (batch.counts.size === 0) return;
     return this.guard(async () => {
-      this.db.transaction(() => {
-        for (const [code, n] of counts) this.addClick.run(n, code);
-      })();
+      // (Never this batch's own id: a retry of it after it was heard to land must still find it.)
+      this.applyBatch(
+        batch,
+        this.confirmedBatches.filter((id) => id !== batch.id),
+      );
+      this.confirmedBatches = [batch.id];
     });
   }
 
@@ -156,7 +178,14 @@ export class SqliteStore implements LinkStore {
   async close(): Promise<void> {
     if (this.commitTimer) clearInterval(this.commitTimer);
     if (this.db.inTransaction) this.db.exec('COMMIT');
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    // The last batch's id is final too; a crash leaves it (one row, never retried: harmless), and so may this.
+    try {
+      for (const id of this.confirmedBatches) this.pruneBatch.run(id);
+    } catch {
+      // best effort: the row stays
+    }
+    this.db.close();
   }
 
   private insertRow(longUrl: string, key: Buffer): Row {

@@ -1,11 +1,16 @@
 // The LinkStore contract, run against SQLite (always) and PostgreSQL (when TEST_DATABASE_URL is set).
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeBase62 } from './base62.ts';
-import type { LinkStore } from './store.ts';
+import type { ClickBatch, LinkStore } from './store.ts';
 import { PostgresStore } from './store-postgres.ts';
 import { SqliteStore } from './store-sqlite.ts';
 import { dropSchema, schemaName, TEST_DATABASE_URL, tempDir } from './testing.ts';
+
+function batch(counts: ReadonlyMap<string, number>): ClickBatch {
+  return { id: randomUUID(), counts };
+}
 
 interface Harness {
   /** A store on the same data as every other store this harness opens. */
@@ -87,15 +92,30 @@ function contract(name: string, makeHarness: () => Harness) {
       const a = (await store.shorten('https://example.com/clicks/a')).link;
       const b = (await store.shorten('https://example.com/clicks/b')).link;
       await store.addClicks(
-        new Map([
-          [a.code, 3],
-          [b.code, 1],
-        ]),
+        batch(
+          new Map([
+            [a.code, 3],
+            [b.code, 1],
+          ]),
+        ),
       );
-      await store.addClicks(new Map([[a.code, 2]]));
-      await store.addClicks(new Map());
+      await store.addClicks(batch(new Map([[a.code, 2]])));
+      await store.addClicks(batch(new Map()));
       expect((await store.findByCode(a.code))?.clicks).toBe(5);
       expect((await store.findByCode(b.code))?.clicks).toBe(1);
+    });
+
+    it('applies a click batch once: its retry (a write that landed, its answer lost) adds nothing', async () => {
+      const [s1, s2] = [await open(), await open()];
+      const a = (await s1.shorten('https://example.com/clicks/once')).link;
+      const first = batch(new Map([[a.code, 4]]));
+      await s1.addClicks(first);
+      await s1.addClicks(first);
+      await s2.addClicks(first); // whichever connection or instance the retry takes
+      expect((await s1.findByCode(a.code))?.clicks).toBe(4);
+      // The next batch (which deletes the first one's id: its store heard it land, so no retry of it will come).
+      await s1.addClicks(batch(new Map([[a.code, 1]])));
+      expect((await s1.findByCode(a.code))?.clicks).toBe(5);
     });
 
     it('keeps links and its instance ID across close and reopen', async () => {

@@ -14,6 +14,12 @@ export interface LinkRecord {
   clicks: number;
 }
 
+/** Click counts (code -> clicks) flushed together, under an id that makes applying them idempotent. */
+export interface ClickBatch {
+  id: string;
+  counts: ReadonlyMap<string, number>;
+}
+
 export interface LinkStore {
   readonly kind: 'sqlite' | 'postgres';
   /** A random ID created with the data and kept with it; namespaces cache keys so that a shared Redis never
@@ -26,8 +32,13 @@ export interface LinkStore {
    */
   shorten(longUrl: string): Promise<{ link: LinkRecord; created: boolean }>;
   findByCode(code: string): Promise<LinkRecord | undefined>;
-  /** Add click counts (code -> clicks) in one transaction. */
-  addClicks(counts: ReadonlyMap<string, number>): Promise<void>;
+  /**
+   * Add a batch's click counts in one transaction that also records its id (table url_click_batches): a batch
+   * whose id is already recorded changes nothing, so a retry of a write that landed but whose answer was lost
+   * counts nothing twice. The ids of batches this store has heard land are deleted with its next write (and at a
+   * graceful close): their process will never retry them.
+   */
+  addClicks(batch: ClickBatch): Promise<void>;
   health(): Promise<DependencyState>;
   close(): Promise<void>;
 }

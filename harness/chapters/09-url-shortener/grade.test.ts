@@ -128,6 +128,7 @@ describe('09-url-shortener reference', () => {
       'unavailable-without-retry-after': /without a Retry-After/,
       'clicks-dropped-on-db-error': /clicks counted more than a second before the database went away/,
       'clicks-read-during-flush': /clicks counted more than a second before the database went away/,
+      'click-batch-readded': /clicks counted twice, a write retried after it had landed/,
     },
   });
 

@@ -59,7 +59,8 @@ export const urlShortener: ChapterModule<CheckId> = {
         : m.name === 'db-errors-500' ||
             m.name === 'unavailable-without-retry-after' ||
             m.name === 'clicks-dropped-on-db-error' ||
-            m.name === 'clicks-read-during-flush'
+            m.name === 'clicks-read-during-flush' ||
+            m.name === 'click-batch-readded'
           ? { ...m, needs: ['SDGRADE_DATABASE_URL'] }
           : m,
   ),

@@ -185,7 +185,7 @@ export const catalog = {
     {
       "id": "URL-F5",
       "kind": "fault",
-      "title": "With the database (PostgreSQL) unreachable, the service answers 503 with Retry-After (no 500, no hang), serves again once it is back, and counts the clicks served just before it went",
+      "title": "With the database (PostgreSQL) unreachable, the service answers 503 with Retry-After (no 500, no hang), serves again once it is back, and counts each click served just before it went exactly once, a click write whose answer was lost included",
       "covers": [
         "fault:5"
       ],

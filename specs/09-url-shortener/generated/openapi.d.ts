@@ -93,6 +93,7 @@ export interface components {
             shortUrl: string;
         };
         LinkStats: {
+            /** @description Redirects of this code served so far, each counted exactly once (see getLink's 200). */
             clicks: number;
             code: components["schemas"]["Code"];
             /** Format: date-time */
@@ -320,7 +321,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The link and its statistics. `clicks` counts redirects; it may lag by up to one second. */
+            /** @description The link and its statistics. `clicks` counts redirects; it may lag by up to one second. Each redirect is counted exactly once, across database outages too: a write of counts whose answer was lost (the database went away after committing it) is never added again when it is retried, and counts the database refused are kept and written once it is back (only a crash of the service may lose the last second of them). A read made while such a write is in doubt settles it first, or answers 503 `unavailable` while the database cannot be reached. */
             200: {
                 headers: {
                     [name: string]: unknown;
