@@ -87,8 +87,8 @@ async function acrossMidnight(ctx: CheckContext, api: SeApi, clock: ClockFile, d
     const o = { userId: prober, symbol: probeSymbol, side: 'buy' as const, price: 1, quantity: 1 };
     return okBody<Order>(ctx, await api.place(o), 201, 'a probe order (one share at a cent)').creationTime;
   };
-  /** Holds the clock at `at` and waits until an order is stamped there; the last probe's time otherwise. */
   const probes: number[] = []; // per hold, the probes it took to show
+  /** Holds the clock at `at` and waits until an order is stamped there; the last probe's time otherwise. */
   const holdAt = async (at: number): Promise<number> => {
     clock.hold(at);
     const deadline = Date.now() + timeLimit(3000);
@@ -107,7 +107,7 @@ async function acrossMidnight(ctx: CheckContext, api: SeApi, clock: ClockFile, d
 
   const reached = await holdAt(lastMinute);
   if (reached !== lastMinute) {
-    const why = `the exchange's clock, held at ${iso(lastMinute)} through ${CLOCK_FILE} in its data directory, did not show in its orders within 3 s (the last stamped ${iso(reached)})`;
+    const why = `the exchange's clock, held at ${iso(lastMinute)} through ${CLOCK_FILE} in its data directory, did not show in its orders within 3 s, scaled (the last stamped ${iso(reached)})`;
     if (declared)
       ctx.fail(
         `${why}, though the target declares clockControl: it must follow the file (openapi.yaml, Clock control)`,
