@@ -7,7 +7,6 @@ import type { Readiness } from '../kit/health.ts';
 import type { LoadedSpec } from '../kit/load-spec.ts';
 import { ProblemError } from '../kit/problem.ts';
 import type { Candle, Resolution } from './candles.ts';
-import { Engine } from './engine.ts';
 import { type Exchange, type NewOrderRequest, Refused } from './exchange.ts';
 import { eventVisibleTo, type OrderRateLimiter, userOf } from './gateway.ts';
 import { withL1Faults } from './market-data-faults.ts';
@@ -357,7 +356,8 @@ export function buildApp(options: ExchangeAppOptions): FastifyInstance {
   function account(userId: string) {
     const w = engine.wallets.get(userId);
     if (!w) return undefined;
-    const day = Engine.dayOf(Date.now());
+    // Today is the day of the sequencer's time now, as the risk check reads it (not the host's clock).
+    const day = engine.riskDay(exchange.now());
     const prefix = `${userId}\n`;
     const tradedToday: { symbol: string; quantity: number }[] = [];
     for (const [k, quantity] of engine.traded) {

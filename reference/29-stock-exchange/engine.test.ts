@@ -86,6 +86,33 @@ describe('engine', () => {
     for (const f of one.fills) expect(f.time).toBe(one.e.orders.get(f.takerOrderId)!.creationTime);
   });
 
+  it("counts each order in the UTC day of its sequenced time: the last millisecond of a day, then the next day's first", () => {
+    const e = new Engine();
+    const midnight = Date.UTC(2026, 11, 8);
+    e.apply({ sequenceId: 1, type: 'deposit', time: 1, userId: 'a', asset: 'USD', amount: 10 }, () => 0);
+    for (const [sequenceId, time] of [
+      [2, midnight - 1],
+      [3, midnight],
+    ] as const)
+      e.apply(
+        {
+          sequenceId,
+          type: 'new',
+          time,
+          orderId: sequenceId,
+          userId: 'a',
+          symbol: 'X',
+          side: 'buy',
+          price: 1,
+          quantity: 5,
+        },
+        () => 0,
+      );
+    expect(e.traded.get(e.tradedKey('a', 'X', midnight - 1))).toBe(5);
+    expect(e.traded.get(e.tradedKey('a', 'X', midnight))).toBe(5);
+    expect(e.riskDay(midnight) - e.riskDay(midnight - 1)).toBe(1);
+  });
+
   it('conserves cash and shares across fills', () => {
     const { e } = run();
     const total = (asset: string) =>

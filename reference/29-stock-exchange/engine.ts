@@ -6,7 +6,10 @@ import { OrderBook, type RestingOrder } from './order-book.ts';
 import type { FillEvent, InboundEvent, Order, Side } from './types.ts';
 
 export const CASH = 'USD';
-/** The book's example risk rule: at most 1,000,000 shares of one symbol per user per UTC day. */
+/**
+ * The book's example risk rule: at most 1,000,000 shares of one symbol per user per UTC day, the day of the order's
+ * sequenced time (so a replay of the log counts every order in the day it was checked in).
+ */
 export const DAILY_LIMIT = 1_000_000;
 const DAY_MS = 86_400_000;
 
@@ -25,6 +28,10 @@ export interface EngineFaults {
   clientIdsOutsideEngine?: boolean;
   /** MUTANT order-ids-reused-after-restart: the order manager counts order IDs, so a replay does not advance them. */
   orderIdsOutsideEngine?: boolean;
+  /** MUTANT risk-day-never-resets: one risk window for ever, not one a day. */
+  riskNeverResets?: boolean;
+  /** MUTANT risk-day-from-clock: the exchange's clock when an order is applied picks its risk day (a replay: today). */
+  riskDayClock?: () => number;
 }
 
 export interface Balance {
@@ -76,8 +83,14 @@ export class Engine {
     return Math.floor(time / DAY_MS);
   }
 
+  /** The risk day an order sequenced at `time` counts in: its UTC day, never a clock read here. */
+  riskDay(time: number): number {
+    if (this.faults.riskNeverResets) return 0; // MUTANT risk-day-never-resets
+    return Engine.dayOf(this.faults.riskDayClock?.() ?? time); // MUTANT risk-day-from-clock
+  }
+
   tradedKey(userId: string, symbol: string, time: number): string {
-    return `${userId}\n${symbol}\n${Engine.dayOf(time)}`;
+    return `${userId}\n${symbol}\n${this.riskDay(time)}`;
   }
 
   /** What a new order must hold: cash for a buy, shares for a sell. */

@@ -76,6 +76,8 @@ export class Exchange {
     store: EventStore,
     private readonly faults: ExchangeFaults,
     warn: (m: string) => void,
+    /** The sequencer's clock (main.ts: one the harness may hold or step, openapi.yaml's clock control). */
+    private readonly clock: () => number,
   ) {
     this.engine = new Engine(faults);
     this.marketData = new MarketDataPublisher(faults);
@@ -88,8 +90,9 @@ export class Exchange {
     store: EventStore,
     faults: ExchangeFaults = {},
     warn: (m: string) => void = () => {},
+    clock: () => number = Date.now,
   ): Promise<Exchange> {
-    const x = new Exchange(store, faults, warn);
+    const x = new Exchange(store, faults, warn, clock);
     const logged = await store.readAll();
     // MUTANT recovery-reads-first-page: only the first 1,000 events are replayed (a paged read never continued).
     x.replay(faults.recoverFirstPage ? logged.slice(0, 1000) : logged, warn);
@@ -125,10 +128,18 @@ export class Exchange {
     return this.lastSequence;
   }
 
-  /** The sequencer: the next ID, and a time that never goes back (the clock is read here, never in matching). */
-  private stamp(): { sequenceId: number; time: number } {
+  /** The sequencer's time now: its clock, never before the last time it stamped (the time never goes back). */
+  now(): number {
+    return Math.max(this.lastTime, this.clock());
+  }
+
+  /**
+   * The sequencer: the next ID, and a time that never goes back (the clock is read here, never in matching). An
+   * order is stamped with the time its risk check read, so it counts in the day it was checked in.
+   */
+  private stamp(time = this.now()): { sequenceId: number; time: number } {
     this.store.refuseWhileDown(); // 503 while the event log cannot be written: nothing is stamped
-    this.lastTime = Math.max(this.lastTime, Date.now());
+    this.lastTime = Math.max(this.lastTime, time);
     return { sequenceId: ++this.lastSequence, time: this.lastTime };
   }
 
@@ -182,7 +193,7 @@ export class Exchange {
         ? undefined
         : this.existing(r.userId, r.clientOrderId);
     if (dup) return this.copyOf(r, dup);
-    const now = Math.max(this.lastTime, Date.now());
+    const now = this.now();
     if (!this.faults.skipRisk) {
       // MUTANT risk-check-skipped skips this.
       const so = this.engine.traded.get(this.engine.tradedKey(r.userId, r.symbol, now)) ?? 0;
@@ -210,7 +221,7 @@ export class Exchange {
     const late = this.faults.duplicateAfterFunds ? this.existing(r.userId, r.clientOrderId) : undefined;
     if (late) return { order: late, created: false };
     const e: InboundEvent = {
-      ...this.stamp(),
+      ...this.stamp(now),
       type: 'new',
       // MUTANT order-ids-reused-after-restart: the order manager advances the counter (a replay does not).
       orderId: this.faults.orderIdsOutsideEngine ? this.engine.nextOrderId++ : this.engine.nextOrderId,

@@ -2,6 +2,7 @@
 // Wires config -> exchange (event log replayed into the engine) -> app -> run-server (README.md lists the
 // environment).
 
+import { offsetClock } from '../08-unique-id-generator/clock.ts';
 import { ConfigError } from '../kit/config.ts';
 import { loadSpec } from '../kit/load-spec.ts';
 import { runServer } from '../kit/run-server.ts';
@@ -56,6 +57,9 @@ await runServer({
       store.faults.stallOnOversized = mutant === 'store-stalls-on-oversized-append';
     }
     readiness.dependencies = () => ({ database: store.kind === 'postgres' ? 'up' : 'embedded' });
+    // The sequencer's clock: the host's, or held and stepped through a libfaketime-style file (chapter 08's clock
+    // control, openapi.yaml), so a grader can take the exchange across a risk day's end on demand.
+    const clock = offsetClock(process.env['CLOCK_OFFSET_FILE']?.trim() || undefined);
     const exchange = await Exchange.open(
       store,
       {
@@ -98,8 +102,11 @@ await runServer({
         cancelAppliedAfterStored: mutant === 'cancel-applied-after-stored',
         adoptUnpublished: mutant === 'adopted-events-unpublished',
         copyBeforeStored: mutant === 'copy-answered-before-stored',
+        riskNeverResets: mutant === 'risk-day-never-resets',
+        riskDayClock: mutant === 'risk-day-from-clock' ? clock.now : undefined,
       },
       (m) => console.error(m),
+      clock.now,
     );
     const app = buildApp({
       spec,
@@ -113,6 +120,12 @@ await runServer({
       { dataDir: config.dataDir, sequence: exchange.sequence, mutant: mutant ?? null },
       'exchange recovered',
     );
-    return { app, close: async () => exchange.close() };
+    return {
+      app,
+      close: async () => {
+        clock.close();
+        await exchange.close();
+      },
+    };
   },
 });

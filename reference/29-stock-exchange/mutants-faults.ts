@@ -1,4 +1,5 @@
-// The mutants of the fault checks (SE-F*: the engine killed and replayed, duplicate submissions, restarts; a part of mutants.ts's list, kept apart for its length).
+// The mutants of the fault checks (SE-F*: the engine killed and replayed, duplicate submissions, restarts, the risk
+// day's end; a part of mutants.ts's list, kept apart for its length).
 export const FAULT_MUTANTS = [
   {
     name: 'wall-clock-in-matching',
@@ -60,5 +61,17 @@ export const FAULT_MUTANTS = [
     breaks: 'SE-F1',
     description:
       'a torn write at the end of the file log is skipped at start but left in the file: the next event is written onto it, and the start after that meets a line that is no event',
+  },
+  {
+    name: 'risk-day-never-resets',
+    breaks: 'SE-F6',
+    description:
+      'the daily risk counter never starts again: a user who ordered 1,000,000 shares of a symbol is refused the next UTC day too',
+  },
+  {
+    name: 'risk-day-from-clock',
+    breaks: 'SE-F6',
+    description:
+      "an order's risk day is read from the exchange's clock when the engine applies it, not from its sequenced time: live they agree, but a replay after a restart counts every logged order in the restart's day",
   },
 ] as const satisfies readonly { name: string; breaks: string; description: string; needs?: readonly string[] }[];

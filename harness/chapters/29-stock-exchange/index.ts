@@ -25,6 +25,7 @@ import { lateSubscribers } from './md-late-subscribers.ts';
 import { marketDataReplay } from './md-replay-property.ts';
 import { slowSubscribers } from './md-slow-subscriber.ts';
 import { dailyRiskLimit, deterministicLog, fundsAndHolds, priceTimePriority } from './properties.ts';
+import { riskDayRollover } from './risk-day.ts';
 
 export const stockExchange: ChapterModule<CheckId> = {
   slug: '29-stock-exchange',
@@ -59,6 +60,7 @@ export const stockExchange: ChapterModule<CheckId> = {
     'SE-F3': eventLogOutage,
     'SE-F4': lostWrites,
     'SE-F5': lostAnswer,
+    'SE-F6': riskDayRollover,
   },
   mutants: MUTANTS,
   load: loadStockExchange,

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import type { CheckContext } from '../../core/check-context.ts';
 import { onCheckStop } from '../../core/check-scope.ts';
 import { timeLimit } from '../../core/time-scale.ts';
+import { FrameStream } from './md-frame-stream.ts';
 import { MdFrameValidator } from './md-frames.ts';
 
 export interface Level {
@@ -63,23 +64,18 @@ export function streamUrl(ctx: CheckContext, symbol: string | null, options = ''
   return `${base}/v1/marketdata/ws${q ? `?${q}` : ''}`;
 }
 
-export class MdClient {
-  readonly frames: Frame[] = [];
+export class MdClient extends FrameStream {
   /** The bytes of the frames received (their payloads). */
   bytes = 0;
   closed: { code: number; reason: string } | null = null;
   /** The answer to a refused upgrade. */
   refused: { status: number; contentType: string; body: string } | null = null;
-  private readonly waiters = new Set<() => void>();
   private readonly ws: WebSocket;
   readonly opened: Promise<boolean>;
 
-  constructor(
-    readonly url: string,
-    log: MdLog,
-  ) {
+  constructor(url: string, log: MdLog) {
+    super(url, log);
     this.ws = new WebSocket(url);
-    log.clients.add(this);
     // A check stopped at its time limit stops waiting on this socket too (until the socket closes).
     const unwatch = onCheckStop(() => this.terminate());
     this.opened = new Promise((resolve) => {
@@ -101,17 +97,7 @@ export class MdClient {
     this.ws.on('error', () => {});
     this.ws.on('message', (data, isBinary) => {
       this.bytes += Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
-      let frame: Frame;
-      try {
-        frame = JSON.parse(isBinary ? '' : data.toString()) as Frame;
-      } catch {
-        log.violations.push(`${url}: a frame that is not JSON: ${String(data).slice(0, 100)}`);
-        return;
-      }
-      const v = log.validator.check(frame);
-      if (v.length) log.violations.push(`${JSON.stringify(frame).slice(0, 300)}: ${v.join(', ')}`);
-      this.frames.push(frame);
-      this.wake();
+      if (this.take(isBinary ? null : data.toString())) this.wake();
     });
     this.ws.on('close', (code, reason) => {
       unwatch();
@@ -139,26 +125,8 @@ export class MdClient {
     return c;
   }
 
-  private wake(): void {
-    for (const w of this.waiters) w();
-  }
-
-  /** Waits until `done()` holds (checked on every frame and close); false on timeout. */
-  async until(done: () => boolean, timeoutMs = timeLimit(5000)): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      if (this.closed || Date.now() >= deadline) return done();
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(t);
-          this.waiters.delete(wake);
-          resolve();
-        };
-        const t = setTimeout(wake, Math.max(1, deadline - Date.now()));
-        this.waiters.add(wake);
-      });
-    }
-    return true;
+  protected get ended(): boolean {
+    return this.closed !== null;
   }
 
   count(type: string): number {

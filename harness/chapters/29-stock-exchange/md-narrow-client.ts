@@ -1,14 +1,14 @@
 // A market-data subscriber behind a narrow connection (narrow_subscriber.py: the smallest TCP segment and receive
 // buffer, set before it connects, which Node's `net` cannot do), so that a snapshot of some thousand levels is not
 // taken by the kernel at once and stays partly in the server while the subscriber does not read. Its frames are
-// validated and kept like MdClient's, so replay() reads them the same way.
+// validated and kept as MdClient's are (md-frame-stream.ts), so replay() reads them the same way.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { onCheckStop } from '../../core/check-scope.ts';
-import { timeLimit } from '../../core/time-scale.ts';
 import { findOnPath } from '../../tools/find-on-path.ts';
-import type { Frame, MdLog } from './md-client.ts';
+import type { MdLog } from './md-client.ts';
+import { FrameStream } from './md-frame-stream.ts';
 
 const SCRIPT = fileURLToPath(new URL('./narrow_subscriber.py', import.meta.url));
 
@@ -20,8 +20,7 @@ export interface NarrowOpen {
   early: number;
 }
 
-export class NarrowClient {
-  readonly frames: Frame[] = [];
+export class NarrowClient extends FrameStream {
   /** The bytes of each frame's payload, in order. */
   readonly sizes: number[] = [];
   opened: NarrowOpen | null = null;
@@ -33,28 +32,18 @@ export class NarrowClient {
   refused: number | null = null;
   closed: number | null = null;
   exited = false;
-  private readonly waiters = new Set<() => void>();
 
   private constructor(
-    readonly url: string,
+    url: string,
     private readonly child: ChildProcessWithoutNullStreams,
     log: MdLog,
   ) {
-    log.clients.add(this);
+    super(url, log);
     const unwatch = onCheckStop(() => this.terminate());
     child.stderr.resume();
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.startsWith('F')) {
-        let frame: Frame;
-        try {
-          frame = JSON.parse(line.slice(1)) as Frame;
-        } catch {
-          log.violations.push(`${url}: a frame that is not JSON: ${line.slice(1, 101)}`);
-          return;
-        }
-        const v = log.validator.check(frame);
-        if (v.length) log.violations.push(`${line.slice(1, 301)}: ${v.join(', ')}`);
-        this.frames.push(frame);
+        if (!this.take(line.slice(1))) return;
         this.sizes.push(Buffer.byteLength(line, 'utf8') - 1);
       } else {
         const m = JSON.parse(line) as {
@@ -99,26 +88,8 @@ export class NarrowClient {
     this.child.stdin.write('read\n');
   }
 
-  /** Waits until `done()` holds (checked on every line from the client); false on timeout or once it has ended. */
-  async until(done: () => boolean, timeoutMs = timeLimit(5000)): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      if (this.exited || Date.now() >= deadline) return done();
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(t);
-          this.waiters.delete(wake);
-          resolve();
-        };
-        const t = setTimeout(wake, Math.max(1, deadline - Date.now()));
-        this.waiters.add(wake);
-      });
-    }
-    return true;
-  }
-
-  private wake(): void {
-    for (const w of this.waiters) w();
+  protected get ended(): boolean {
+    return this.exited;
   }
 
   /** Sends a close frame and ends the client. */

@@ -24,7 +24,8 @@ export const checkIds = [
   "SE-F2",
   "SE-F3",
   "SE-F4",
-  "SE-F5"
+  "SE-F5",
+  "SE-F6"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -278,6 +279,20 @@ export const catalog = {
       "needs": [
         "process-control",
         "dependency:database"
+      ]
+    },
+    {
+      "id": "SE-F6",
+      "kind": "fault",
+      "title": "The exchange's clock passes a UTC midnight (clock control) - a user who ordered 1,000,000 shares of a symbol on a day (a canceled order among them) is refused one more share (422 risk_limit_exceeded, nothing sequenced) at 23:59:59 of that day, and ordered again from 00:00:00.000 the next (tradedToday that day's only); the log's orders sum to at most 1,000,000 per user, symbol and UTC day of their sequenced time; after a kill -9 the replay of the log counts the same (tradedToday as before, the rest of the new day's limit accepted and one share more refused); skipped with the reason when the clock hold does not reach the target and it does not declare clockControl",
+      "covers": [
+        "fault:6",
+        "invariant:11",
+        "placeOrder",
+        "getAccount"
+      ],
+      "needs": [
+        "process-control"
       ]
     }
   ],

@@ -187,7 +187,7 @@ export interface components {
         Account: {
             /** @description One per asset the user ever had, ascending by asset. */
             balances: components["schemas"]["Balance"][];
-            /** @description Shares ordered today (UTC) per symbol, ascending by symbol; counted against the risk limit. */
+            /** @description Shares ordered today per symbol, ascending by symbol; counted against the risk limit. Today is the UTC day of the sequencer's time now (its clock, never before the last time it stamped): orders count in the UTC day of their `creationTime`. */
             tradedToday: {
                 quantity: number;
                 symbol: components["schemas"]["Symbol"];
@@ -1104,7 +1104,7 @@ export interface operations {
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description Refused by the order manager before sequencing, nothing held: `insufficient_funds` (the hold exceeds the available cash or shares), `risk_limit_exceeded` (the user's shares ordered today in this symbol would pass 1,000,000) or `balance_overflow` (a fill the order would make now would take a balance, available plus held, past 2^53 - 1: the buyer's shares or the seller's cash, the order's user's or a resting order's owner's; balances are exact integers). */
+            /** @description Refused by the order manager before sequencing, nothing held: `insufficient_funds` (the hold exceeds the available cash or shares), `risk_limit_exceeded` (the user's shares ordered in this symbol in the UTC day of the time the order would be sequenced at would pass 1,000,000) or `balance_overflow` (a fill the order would make now would take a balance, available plus held, past 2^53 - 1: the buyer's shares or the seller's cash, the order's user's or a resting order's owner's; balances are exact integers). */
             422: {
                 headers: {
                     [name: string]: unknown;
