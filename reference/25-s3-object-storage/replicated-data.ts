@@ -11,9 +11,13 @@ import type { MutantName } from './mutants.ts';
 import type { DataNode, Placement } from './placement.ts';
 import { S3Error } from './s3-answers.ts';
 
-/** A data node that has not answered a request within this long counts as failed (and down until its heartbeat). */
-const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * A data node that has not answered a request within this long counts as failed (and down until its heartbeat).
+ * A killed node refuses connections at once; the bounds are for a hung one, long enough for a busy machine.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
 const HEARTBEAT_MS = 500;
+const HEARTBEAT_TIMEOUT_MS = 10_000;
 
 type Copy = Buffer | 'missing' | 'corrupt' | 'unreachable';
 
@@ -22,6 +26,8 @@ const objectUrl = (n: DataNode, id: string, query = '') => `${n.url}/objects/${e
 export class ReplicatedData implements DataPlane, CompactionControl {
   private timer: NodeJS.Timeout | undefined;
   private readonly catchingUp = new Set<string>();
+  /** A round of heartbeats still waiting on a slow node: the next waits for it rather than piling up. */
+  private beating = false;
 
   constructor(
     private readonly placement: Placement,
@@ -178,10 +184,12 @@ export class ReplicatedData implements DataPlane, CompactionControl {
   }
 
   private async heartbeat(): Promise<void> {
+    if (this.beating) return;
+    this.beating = true;
     await Promise.all(
       this.placement.nodes.map(async (n) => {
         try {
-          const r = await fetch(`${n.url}/heartbeat`, { signal: AbortSignal.timeout(2 * HEARTBEAT_MS) });
+          const r = await fetch(`${n.url}/heartbeat`, { signal: AbortSignal.timeout(HEARTBEAT_TIMEOUT_MS) });
           await r.arrayBuffer();
           if (!r.ok) throw new Error(`heartbeat ${r.status}`);
         } catch {
@@ -189,9 +197,10 @@ export class ReplicatedData implements DataPlane, CompactionControl {
           return;
         }
         this.placement.markUp(n.name);
-        await this.catchUp(n);
+        void this.catchUp(n);
       }),
     );
+    this.beating = false;
   }
 
   /** Sends a node back up the copies it missed, read from the other nodes of each object's group. */

@@ -115,12 +115,12 @@ export async function dataNodeKilled(ctx: CheckContext): Promise<void> {
     await sleep(100);
   }
   const others = dataNodes.filter((n) => n !== victim);
-  for (const n of others) await ctx.target.kill(n);
+  await Promise.all(others.map((n) => ctx.target.kill(n)));
   ctx.changed(`killed (kill -9) ${others.join(', ')}: ${victim} alone holds the data`);
   try {
     await verify(`with only ${victim} up`);
   } finally {
-    for (const n of others) await ctx.target.start(n);
+    await Promise.all(others.map((n) => ctx.target.start(n)));
     ctx.changed(`restarted ${others.join(', ')}`);
   }
 }
