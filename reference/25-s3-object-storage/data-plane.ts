@@ -8,7 +8,8 @@ export interface DataPlane {
   append(objectId: string, bytes: Buffer): void | Promise<void>;
   appendJoined(objectId: string, entryIds: readonly string[]): number | Promise<number>;
   read(objectId: string, range?: ByteRange): Buffer | Promise<Buffer>;
-  readShared(objectId: string, range?: ByteRange): Promise<Buffer>;
+  /** MUTANT read-buffer-reused (and the mutants that share it, by `buffer`): the embedded store's pooled read. */
+  readShared(objectId: string, range?: ByteRange, buffer?: string): Promise<Buffer>;
   drop(objectId: string): void;
 }
 
