@@ -7,8 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { type Readiness, readinessHandler } from '../kit/health.ts';
 import { problemBody, sendProblem } from '../kit/problem.ts';
 import { createBucket, listBuckets, listObjects } from './bucket-operations.ts';
-import type { Compactor } from './compaction.ts';
-import type { DataStore } from './data-store.ts';
+import type { CompactionControl, DataPlane } from './data-plane.ts';
 import type { MetaStore } from './metadata-store.ts';
 import {
   abortMultipartUpload,
@@ -48,9 +47,10 @@ const ALLOWED: Record<'service' | 'bucket' | 'object', readonly string[]> = {
 export interface AppOptions {
   readiness: Readiness;
   meta: MetaStore;
-  data: DataStore;
+  /** The embedded DataStore, or the cluster variant's replicated one (replicated-data.ts). */
+  data: DataPlane;
   /** Garbage collection by compaction: on its timer, and on demand at POST /_ops/compact. */
-  compactor: Compactor;
+  compactor: CompactionControl;
   credentials: Credentials;
   mutant: MutantName | undefined;
   logger: { level: string } | false;
@@ -237,7 +237,7 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
     seen(row.objectId, row.etag);
     if (request.method === 'HEAD') {
       // HEAD reads the bytes too: an object whose checksum fails is an error here as on GET.
-      o.data.read(row.objectId);
+      await o.data.read(row.objectId);
       return objectHeaders(reply, row).code(200).send();
     }
     return getObject(request, reply, row, o);

@@ -53,7 +53,7 @@ export async function createMultipartUpload(
       etag: md5Hex(Buffer.alloc(0)),
       lastModified: Date.now(),
     };
-    o.data.append(row.objectId, Buffer.alloc(0));
+    await o.data.append(row.objectId, Buffer.alloc(0));
     const old = await o.meta.put(t.bucket, row);
     if (old) o.data.drop(old.objectId);
   }
@@ -80,7 +80,7 @@ export async function uploadPart(
   if (o.mutant === 'reupload-appended') {
     // MUTANT reupload-appended: a part sent again is added after the bytes it should replace.
     const earlier = (await o.meta.parts(upload.uploadId)).find((p) => p.partNumber === partNumber);
-    if (earlier) bytes = Buffer.concat([o.data.read(earlier.objectId), bytes]);
+    if (earlier) bytes = Buffer.concat([await o.data.read(earlier.objectId), bytes]);
   }
   // MUTANT part-size-not-replaced: a part uploaded again keeps the size recorded for the earlier one.
   const earlierSize =
@@ -95,7 +95,7 @@ export async function uploadPart(
     lastModified: Date.now(),
   };
   // Bytes first (appended and synced), then the part's row: a part acknowledged is a part kept.
-  o.data.append(part.objectId, bytes);
+  await o.data.append(part.objectId, bytes);
   if (o.mutant === 'part-ack-before-durable') {
     // MUTANT part-ack-before-durable: the answer goes out before the part's row is written.
     setTimeout(() => void o.meta.putPart(upload.uploadId, part), o.deferMetadataMs).unref();
@@ -199,7 +199,7 @@ export async function completeMultipartUpload(
   const objectId = randomUUID();
   let size: number;
   try {
-    size = o.data.appendJoined(
+    size = await o.data.appendJoined(
       objectId,
       joinOrder.map((p) => p.objectId),
     );
@@ -212,7 +212,7 @@ export async function completeMultipartUpload(
   }
   const etag =
     o.mutant === 'multipart-etag-whole-body'
-      ? md5Hex(o.data.read(objectId)) // MUTANT multipart-etag-whole-body
+      ? md5Hex(await o.data.read(objectId)) // MUTANT multipart-etag-whole-body
       : multipartEtag(parts.map((p) => p.etag));
   const row: ObjectRow = { objectId, key: t.key, size, etag, lastModified: Date.now() };
   if (o.mutant === 'complete-not-atomic') {

@@ -1,5 +1,6 @@
 // Deliberately broken variants of the reference, one check each (IDs from specs/25-s3-object-storage/catalog.yaml).
 // MUTANT=<name> selects one; the broken code sits where the broken thing lives, marked `MUTANT <name>`.
+import { CLUSTER_MUTANTS } from './mutants-cluster.ts';
 import { FAULT_MUTANTS } from './mutants-faults.ts';
 import { RACE_MUTANTS } from './mutants-races.ts';
 export const MUTANTS = [
@@ -372,6 +373,7 @@ export const MUTANTS = [
   },
   ...RACE_MUTANTS,
   ...FAULT_MUTANTS,
+  ...CLUSTER_MUTANTS,
 ] as const satisfies readonly {
   name: string;
   breaks: string;

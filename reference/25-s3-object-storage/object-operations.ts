@@ -29,7 +29,7 @@ export async function putObject(
     lastModified: o.mutant === 'last-modified-seconds' ? Math.floor(Date.now() / 1000) : Date.now(),
   };
   // Data first (appended and synced, its place in the mapping table), then the metadata that makes it visible.
-  o.data.append(row.objectId, bytes);
+  await o.data.append(row.objectId, bytes);
   if (o.mutant === 'ack-before-durable') {
     // MUTANT ack-before-durable: the answer goes out before the metadata is written.
     setTimeout(() => void o.meta.put(t.bucket, row), o.deferMetadataMs).unref();
@@ -119,7 +119,7 @@ export async function getObject(
   // MUTANT read-buffer-reused: read asynchronously into one buffer shared by every GET.
   // MUTANT get-async-read-races-compaction: read asynchronously, the file's descriptor taken before the read waits.
   const pooled = o.mutant === 'read-buffer-reused' ? 'shared' : o.mutant === 'get-async-read-races-compaction' && 'own';
-  const bytes = pooled ? await o.data.readShared(row.objectId, range, pooled) : o.data.read(row.objectId, range);
+  const bytes = pooled ? await o.data.readShared(row.objectId, range, pooled) : await o.data.read(row.objectId, range);
   objectHeaders(reply, row).header('content-length', String(bytes.length));
   if (range) {
     return reply

@@ -123,7 +123,7 @@ export async function readVersioned(
   }
   reply.header('x-amz-version-id', v.versionId);
   if (request.method === 'HEAD') {
-    o.data.read(v.objectId);
+    await o.data.read(v.objectId);
     return objectHeaders(reply, v).code(200).send();
   }
   return getObject(request, reply, v, o);

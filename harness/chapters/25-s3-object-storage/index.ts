@@ -19,6 +19,7 @@ import { objectConformance } from './objects-conformance.ts';
 import { bytesRoundTrip, listingMatchesModel, overwritesAreWhole } from './properties.ts';
 import { readsRacingOverwrites } from './read-races.ts';
 import { readinessConformance } from './readiness-conformance.ts';
+import { dataNodeKilled } from './replication-faults.ts';
 import { sigv4Conformance } from './sigv4-conformance.ts';
 import { versioningConformance } from './versioning-conformance.ts';
 import { versionsMatchModel } from './versioning-properties.ts';
@@ -50,6 +51,7 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
     'SOS-F3': killMidUpload,
     'SOS-F4': compactionKeepsLive,
     'SOS-F5': heldAtTheWire,
+    'SOS-F6': dataNodeKilled,
   },
   mutants: MUTANTS,
   // The metadata store is PostgreSQL when DATABASE_URL is set, else SQLite: with real services configured
@@ -59,6 +61,24 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
       name: 'embedded',
       description: 'no DATABASE_URL: the metadata in the embedded SQLite store',
       env: { DATABASE_URL: '' },
+    },
+    {
+      // The API service and three data nodes (replication, a data node killed): the single-process default skips
+      // SOS-F6 and the main job grades it here. `sdgrade test 25 --variant cluster` grades the cluster whole.
+      name: 'cluster',
+      description:
+        'the API service and three data nodes (manifest.cluster.json): every object on its primary and two secondaries, acknowledged by a majority',
+      env: {},
+      manifest: 'manifest.cluster.json',
+      completes: ['SOS-F6'],
+      // Both look into the data directory of the first node, the API service's, which holds no object bytes here;
+      // each data node runs the embedded DataStore and compaction, graded by both on the default deployment.
+      notApplicable: {
+        'SOS-F2':
+          "flips a bit in the first node's data directory (the API service's: metadata only); a corrupt replica on a data node is not graded yet (README, Not yet)",
+        'SOS-F4':
+          "measures the space compaction reclaims in the first node's data directory (the API service's: metadata only); each data node's compaction is the embedded one, graded on the default deployment",
+      },
     },
   ],
   load: loadS3ObjectStorage,

@@ -21,7 +21,8 @@ export const checkIds = [
   "SOS-F2",
   "SOS-F3",
   "SOS-F4",
-  "SOS-F5"
+  "SOS-F5",
+  "SOS-F6"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -246,6 +247,17 @@ export const catalog = {
       "needs": [
         "process-control",
         "dependency:database"
+      ]
+    },
+    {
+      "id": "SOS-F6",
+      "kind": "fault",
+      "title": "A data node killed (kill -9) on a cluster of data nodes (setting dataNodes) - every object acknowledged before the kill and while writes go on during it GETs byte for byte, PUTs after the kill are acknowledged (two copies of three can still be made) or refused 503, never acknowledged and then lost, and once the node is back and caught up (setting replicationPath) it alone serves every object byte for byte; not applicable to a target of one node",
+      "covers": [
+        "fault:6"
+      ],
+      "needs": [
+        "process-control"
       ]
     }
   ],

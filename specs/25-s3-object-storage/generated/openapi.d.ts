@@ -99,7 +99,7 @@ export interface components {
         ErrorDocument: {
             Error: {
                 /** @enum {string} */
-                Code: "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "RequestTimeTooSkewed" | "XAmzContentSHA256Mismatch" | "BadDigest" | "InvalidBucketName" | "KeyTooLongError" | "InvalidArgument" | "InvalidRequest" | "InvalidRange" | "NoSuchBucket" | "NoSuchKey" | "NoSuchVersion" | "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "MethodNotAllowed" | "EntityTooLarge" | "PreconditionFailed" | "NotImplemented" | "InternalError" | "NoSuchUpload" | "InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML";
+                Code: "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "RequestTimeTooSkewed" | "XAmzContentSHA256Mismatch" | "BadDigest" | "InvalidBucketName" | "KeyTooLongError" | "InvalidArgument" | "InvalidRequest" | "InvalidRange" | "NoSuchBucket" | "NoSuchKey" | "NoSuchVersion" | "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "MethodNotAllowed" | "EntityTooLarge" | "PreconditionFailed" | "NotImplemented" | "InternalError" | "ServiceUnavailable" | "NoSuchUpload" | "InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML";
                 Message: string;
                 RequestId?: string;
                 Resource?: string;
@@ -401,6 +401,16 @@ export interface components {
             };
             content: {
                 /** @example <Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable.</Message></Error> */
+                "application/xml": components["schemas"]["ErrorXml"];
+            };
+        };
+        /** @description ServiceUnavailable, from a store of several data nodes only (the reference's cluster variant): a write that fewer than a majority of the object's replica group could store (it was not acknowledged and is not kept), or a read that no data node holding the object answered. Nothing acknowledged is lost; the request may be retried. */
+        S3ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example <Error><Code>ServiceUnavailable</Code><Message>Please try again.</Message></Error> */
                 "application/xml": components["schemas"]["ErrorXml"];
             };
         };
@@ -720,6 +730,7 @@ export interface operations {
             412: components["responses"]["S3PreconditionFailed"];
             416: components["responses"]["S3RangeNotSatisfiable"];
             500: components["responses"]["S3InternalError"];
+            503: components["responses"]["S3ServiceUnavailable"];
         };
     };
     putObject: {
@@ -768,6 +779,7 @@ export interface operations {
             405: components["responses"]["S3MethodNotAllowed"];
             413: components["responses"]["S3TooLarge"];
             500: components["responses"]["S3InternalError"];
+            503: components["responses"]["S3ServiceUnavailable"];
         };
     };
     createOrCompleteMultipartUpload: {
@@ -815,6 +827,7 @@ export interface operations {
             404: components["responses"]["S3NotFound"];
             405: components["responses"]["S3MethodNotAllowed"];
             500: components["responses"]["S3InternalError"];
+            503: components["responses"]["S3ServiceUnavailable"];
         };
     };
     deleteObject: {
@@ -907,6 +920,13 @@ export interface operations {
             405: components["responses"]["S3MethodNotAllowed"];
             /** @description Internal error, e.g. the object's bytes failed their checksum (no body on HEAD). */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A cluster could not read the object from any of its data nodes (no body on HEAD). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

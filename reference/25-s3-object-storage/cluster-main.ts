@@ -1,0 +1,68 @@
+// The API service of the cluster variant (manifest.cluster.json): node --import tsx reference/25-s3-object-storage/cluster-main.ts
+// The same S3 API and metadata store as main.ts; the object bytes on the data nodes named by DATA_NODES
+// (name=url,..., the manifest's ${peers}; data-node-main.ts), REPLICAS copies of each (default 3).
+import { ConfigError } from '../kit/config.ts';
+import { parsePeers } from '../kit/peers.ts';
+import { runServer } from '../kit/run-server.ts';
+import { buildApp } from './app.ts';
+import { PostgresMetadataStore } from './metadata-postgres.ts';
+import { MetadataStore, type MetaStore } from './metadata-store.ts';
+import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { Placement } from './placement.ts';
+import { ReplicatedData } from './replicated-data.ts';
+
+await runServer({
+  chapter: '25-s3-object-storage',
+  defaultPort: 8250,
+  mutants: MUTANT_NAMES,
+  async start({ config, readiness }) {
+    const mutant = config.mutant as MutantName | undefined;
+    const nodes = [...parsePeers(process.env['DATA_NODES'])].map(([name, url]) => ({ name, url }));
+    if (nodes.length === 0) throw new ConfigError('DATA_NODES must name the data nodes (name=url,...)');
+    const replicas = Number(process.env['REPLICAS'] ?? 3);
+    if (!Number.isInteger(replicas) || replicas < 1)
+      throw new ConfigError(`REPLICAS must be a positive integer, got '${replicas}'`);
+    const minPartBytes = Number(process.env['MIN_PART_BYTES'] ?? 5 * 1024 * 1024);
+    if (!Number.isInteger(minPartBytes) || minPartBytes < 1) {
+      throw new ConfigError(`MIN_PART_BYTES must be a positive integer, got '${process.env['MIN_PART_BYTES']}'`);
+    }
+    const meta: MetaStore = config.databaseUrl
+      ? await PostgresMetadataStore.connect(config.databaseUrl, (m, e) => console.error(m, e), mutant)
+      : new MetadataStore(config.dataDir, mutant);
+    const data = new ReplicatedData(
+      new Placement(nodes, replicas),
+      Number(process.env['COMPACT_GARBAGE_RATIO'] ?? 0.5),
+      mutant,
+    );
+    data.start();
+    // The data nodes start after the API service (the manifest's order): readiness does not wait for them.
+    readiness.dependencies = async () => ({
+      database: meta instanceof PostgresMetadataStore ? await meta.ping() : 'embedded',
+      ...Object.fromEntries(Object.entries(data.status().nodes).map(([n, s]) => [`data-${n}`, s])),
+    });
+    const app = buildApp({
+      readiness,
+      meta,
+      data,
+      compactor: data,
+      credentials: {
+        accessKeyId: process.env['S3_ACCESS_KEY_ID'] ?? '',
+        secretAccessKey: process.env['S3_SECRET_ACCESS_KEY'] ?? '',
+      },
+      mutant,
+      logger: { level: config.logLevel },
+      minPartBytes,
+      deferMetadataMs: 3000,
+    });
+    // The placement service's view, for operators and SOS-F6 (setting replicationPath): nodes up or down, and the
+    // copies still owed to nodes that missed writes.
+    app.get('/_ops/replication', async () => data.status());
+    return {
+      app,
+      close: async () => {
+        data.close();
+        await meta.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,249 @@
+// The cluster variant's data store, as the API service's data routing service: an object goes to its primary data
+// node, which copies it to the secondaries before answering (data-node.ts); the PUT is acknowledged once a majority
+// of the replica group holds it (placement.ts). A GET is served by the first node of the group that answers the
+// bytes under their CRC-32; a node that answered them missing or corrupt gets the copy back before the GET answers
+// (read repair). Heartbeats keep the cluster map; a node back up is sent the copies it missed.
+import { crc32 } from 'node:zlib';
+import type { CompactionReport } from './compaction.ts';
+import type { ByteRange, CompactionControl, DataPlane } from './data-plane.ts';
+import { ChecksumError } from './data-store.ts';
+import type { MutantName } from './mutants.ts';
+import type { DataNode, Placement } from './placement.ts';
+import { S3Error } from './s3-answers.ts';
+
+/**
+ * A data node that has not answered a request within this long counts as failed (and down until its heartbeat).
+ * A killed node refuses connections at once; the bounds are for a hung one, long enough for a busy machine.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
+const HEARTBEAT_MS = 500;
+const HEARTBEAT_TIMEOUT_MS = 10_000;
+
+type Copy = Buffer | 'missing' | 'corrupt' | 'unreachable';
+
+const objectUrl = (n: DataNode, id: string, query = '') => `${n.url}/objects/${encodeURIComponent(id)}${query}`;
+
+export class ReplicatedData implements DataPlane, CompactionControl {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly catchingUp = new Set<string>();
+  /** A round of heartbeats still waiting on a slow node: the next waits for it rather than piling up. */
+  private beating = false;
+
+  constructor(
+    private readonly placement: Placement,
+    readonly garbageRatio: number,
+    private readonly mutant: MutantName | undefined,
+  ) {}
+
+  /** Heartbeats to every data node (the book's placement service), twice a second. */
+  start(): void {
+    this.timer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  status(): { nodes: Record<string, 'up' | 'down'>; pendingCopies: number; writeQuorum: number } {
+    const nodes = Object.fromEntries(
+      this.placement.nodes.map((n) => [n.name, this.placement.isUp(n.name) ? 'up' : 'down'] as const),
+    );
+    return { nodes, pendingCopies: this.placement.pendingCopies(), writeQuorum: this.placement.writeQuorum };
+  }
+
+  async append(objectId: string, bytes: Buffer): Promise<void> {
+    const p = this.placement;
+    const group = p.byHealth(objectId);
+    // The first node of the group that is up is the primary; if it fails, the next one up takes its place.
+    for (const primary of group.filter((n) => p.isUp(n.name))) {
+      const secondaries = group.filter((n) => n !== primary && p.isUp(n.name));
+      const held = await this.putOnPrimary(primary, objectId, bytes, secondaries);
+      if (held === null) {
+        p.markDown(primary.name);
+        continue;
+      }
+      for (const n of group) {
+        if (held.includes(n.name)) continue;
+        // MUTANT missed-copies-not-recorded: a copy a node did not take is not owed to it: back up, it never gets it.
+        if (this.mutant !== 'missed-copies-not-recorded') p.noteMissed(n.name, objectId);
+        if (secondaries.includes(n)) p.markDown(n.name);
+      }
+      if (held.length >= p.writeQuorum) return;
+      break;
+    }
+    // Never acknowledged: whatever copies were made are garbage.
+    this.drop(objectId);
+    throw new S3Error(
+      503,
+      'ServiceUnavailable',
+      `fewer than ${p.writeQuorum} data nodes of the object's replica group could store it; please try again`,
+    );
+  }
+
+  /** The names of the nodes holding the copy, as the primary answers them; null when the primary failed. */
+  private async putOnPrimary(
+    primary: DataNode,
+    id: string,
+    bytes: Buffer,
+    secondaries: DataNode[],
+  ): Promise<string[] | null> {
+    try {
+      const r = await fetch(objectUrl(primary, id), {
+        method: 'PUT',
+        body: bytes as unknown as BodyInit,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'x-secondaries': secondaries.map((s) => `${s.name}=${s.url}`).join(','),
+        },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      if (!r.ok) return null;
+      return ((await r.json()) as { held: string[] }).held;
+    } catch {
+      return null;
+    }
+  }
+
+  async appendJoined(objectId: string, entryIds: readonly string[]): Promise<number> {
+    const parts: Buffer[] = [];
+    for (const id of entryIds) parts.push(await this.read(id));
+    const bytes = Buffer.concat(parts);
+    await this.append(objectId, bytes);
+    return bytes.length;
+  }
+
+  async read(objectId: string, range?: ByteRange): Promise<Buffer> {
+    const group = this.placement.byHealth(objectId);
+    // MUTANT read-no-failover: only the primary (the ring's first node) is asked, up or not.
+    const order = this.mutant === 'read-no-failover' ? this.placement.group(objectId).slice(0, 1) : group;
+    const repair: DataNode[] = [];
+    let unreachable = 0;
+    let corrupt = 0;
+    for (const n of order) {
+      const copy = await this.copyOn(n, objectId);
+      if (Buffer.isBuffer(copy)) {
+        await Promise.all(repair.map((r) => this.putCopy(r, objectId, copy)));
+        return range ? copy.subarray(range.first, range.last + 1) : copy;
+      }
+      if (copy === 'unreachable') unreachable += 1;
+      else {
+        repair.push(n);
+        if (copy === 'corrupt') corrupt += 1;
+      }
+    }
+    if (corrupt > 0) throw new ChecksumError(`object ${objectId} fails its CRC-32 on every replica that answered`);
+    if (unreachable > 0)
+      throw new S3Error(503, 'ServiceUnavailable', 'no data node holding the object answered; please try again');
+    throw new ChecksumError(`object ${objectId} has no mapping on any replica`);
+  }
+
+  readShared(objectId: string, range?: ByteRange): Promise<Buffer> {
+    return this.read(objectId, range);
+  }
+
+  private async copyOn(n: DataNode, id: string): Promise<Copy> {
+    try {
+      const r = await fetch(objectUrl(n, id), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const body = Buffer.from(await r.arrayBuffer());
+      if (r.status === 404) return 'missing';
+      if (r.status !== 200) return r.status === 500 ? 'corrupt' : 'unreachable';
+      // Checked again here: the bytes as they came over the wire, against the CRC-32 the node checked them under.
+      return crc32(body) === Number(r.headers.get('x-crc32')) ? body : 'corrupt';
+    } catch {
+      this.placement.markDown(n.name);
+      return 'unreachable';
+    }
+  }
+
+  /** Writes one node's copy (replacing a corrupt one); true once it holds it. */
+  private async putCopy(n: DataNode, id: string, bytes: Buffer): Promise<boolean> {
+    try {
+      const r = await fetch(objectUrl(n, id, '?repair=1'), {
+        method: 'PUT',
+        body: bytes as unknown as BodyInit,
+        headers: { 'content-type': 'application/octet-stream' },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      await r.arrayBuffer();
+      if (r.ok) this.placement.caughtUp(n.name, id);
+      return r.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Forgets the object on every node of its group; a node down keeps its copy as garbage (README, Not yet). */
+  drop(objectId: string): void {
+    for (const n of this.placement.group(objectId)) {
+      this.placement.caughtUp(n.name, objectId);
+      void fetch(objectUrl(n, objectId), { method: 'DELETE', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined);
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.beating) return;
+    this.beating = true;
+    await Promise.all(
+      this.placement.nodes.map(async (n) => {
+        try {
+          const r = await fetch(`${n.url}/heartbeat`, { signal: AbortSignal.timeout(HEARTBEAT_TIMEOUT_MS) });
+          await r.arrayBuffer();
+          if (!r.ok) throw new Error(`heartbeat ${r.status}`);
+        } catch {
+          this.placement.markDown(n.name);
+          return;
+        }
+        this.placement.markUp(n.name);
+        void this.catchUp(n);
+      }),
+    );
+    this.beating = false;
+  }
+
+  /** Sends a node back up the copies it missed, read from the other nodes of each object's group. */
+  private async catchUp(n: DataNode): Promise<void> {
+    if (this.catchingUp.has(n.name)) return;
+    this.catchingUp.add(n.name);
+    try {
+      for (const id of this.placement.missedBy(n.name)) {
+        let copy: Copy = 'missing';
+        for (const other of this.placement.byHealth(id).filter((x) => x !== n)) {
+          copy = await this.copyOn(other, id);
+          if (Buffer.isBuffer(copy)) break;
+        }
+        if (Buffer.isBuffer(copy)) {
+          if (!(await this.putCopy(n, id, copy))) return;
+        } else if (copy === 'missing') this.placement.caughtUp(n.name, id); // deleted since: nothing to copy
+      }
+    } finally {
+      this.catchingUp.delete(n.name);
+    }
+  }
+
+  /**
+   * The compaction control of the cluster: one pass on every data node that is up, one node after another, their
+   * reports added up; `maxBatches` bounds the batches of all of them together, as on one node.
+   */
+  async run(o: { minRatio: number; maxBatches?: number }): Promise<CompactionReport> {
+    const total: CompactionReport = { files: [], moved: 0, batches: 0, reclaimedBytes: 0, done: true };
+    for (const n of this.placement.nodes.filter((x) => this.placement.isUp(x.name))) {
+      const left = o.maxBatches === undefined ? undefined : o.maxBatches - total.batches;
+      if (left !== undefined && left <= 0) {
+        total.done = false;
+        break;
+      }
+      const q = left === undefined ? '' : `?batches=${left}`;
+      const r = await fetch(`${n.url}/_ops/compact${q}`, { method: 'POST', signal: AbortSignal.timeout(60_000) });
+      const report = (await r.json()) as CompactionReport;
+      total.files.push(...report.files.map((f) => `${n.name}/${f}`));
+      total.moved += report.moved;
+      total.batches += report.batches;
+      total.reclaimedBytes += report.reclaimedBytes;
+      if (!report.done) total.done = false;
+    }
+    return total;
+  }
+}
