@@ -82,6 +82,9 @@ export async function partitionBetweenBrokers(ctx: CheckContext): Promise<void> 
     const s = stateOf(ctx, t, x, nodes);
     return s.leader !== nodes[0] && s.replicas!.filter((b) => b !== s.leader)[0] !== nodes[0];
   });
+  // Skipped, not failed, when no partition fits: which broker leads what is the target's placement, not a promise of
+  // the spec, and cutting the first node (the controller) would grade a controller partition, a fault this check
+  // does not make. On the reference's placement a partition always fits (the grade test asserts MQ-F10 passes).
   if (p === undefined) ctx.skip(`every partition of ${lenient} has the first node as its leader or first follower`);
   const s = stateOf(ctx, t, p, nodes);
   const leader = s.leader!;
@@ -93,6 +96,7 @@ export async function partitionBetweenBrokers(ctx: CheckContext): Promise<void> 
     (ctx.target as unknown as Linked).link?.(cut, leader),
     (ctx.target as unknown as Linked).link?.(leader, cut),
   ];
+  // A cluster whose brokers talk directly (no fault proxy between them) cannot be partitioned here: skipped, never passed.
   if (!links[0] || !links[1])
     ctx.skip(`the links between the brokers are not proxied (${cut} <-> ${leader}): no partition to make`);
 
