@@ -6,6 +6,7 @@
 import type { ChapterModule } from '../chapters/chapter-module.ts';
 import { checkSpanRecorder } from '../mutate/check-spans.ts';
 import type { CheckOrder, CheckResult } from '../results/types.ts';
+import { checkTimeLimit } from './busy-factor.ts';
 import { CheckContext } from './check-context.ts';
 import { checkRunOrder } from './check-order.ts';
 import { CheckFailure, CheckSkipped } from './check-outcome.ts';
@@ -16,7 +17,6 @@ import type { NetworkFaults } from './network-faults.ts';
 import { checkSeed } from './seed.ts';
 import type { Settings } from './settings.ts';
 import { CapabilityMissing, type Target } from './target.ts';
-import { timeLimit } from './time-scale.ts';
 
 export interface RunChecksOptions {
   module: ChapterModule;
@@ -63,9 +63,11 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
   );
   if (o.shuffleSeed !== undefined)
     o.onProgress(`shuffled order (seed ${o.shuffleSeed}, replay with --shuffle ${o.shuffleSeed}): ${ran.join(' ')}`);
-  // Scaled like the checks' own bounds (SDGRADE_TIME_SCALE): a check whose waits are longer on a busy runner gets
-  // the longer limit too, so a slow machine makes it slower, not an error.
-  const timeoutMs = o.checkTimeoutMs ?? timeLimit(180_000);
+  // Scaled like the checks' own bounds (SDGRADE_TIME_SCALE), and stretched by the load when each check starts
+  // (busy-factor.ts): a check whose waits are longer on a busy runner gets the longer limit too, so a slow machine
+  // makes it slower, not an error.
+  const limitOf = (): { ms: number; why: string } =>
+    o.checkTimeoutMs !== undefined ? { ms: o.checkTimeoutMs, why: '' } : checkTimeLimit(180_000);
   /** Set once a URL target could not be reset after a timeout: nothing after that is graded. */
   let unknownSince: string | null = null;
   /** Set by --fail-fast at the first failed check: the rest are skipped with that reason. */
@@ -97,6 +99,8 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
       continue;
     }
     const stop = new AbortController();
+    const limit = limitOf();
+    const timeoutMs = limit.ms;
     // The check's last progress line: a check stopped at its time limit says where it was.
     const progress: { last?: { line: string; at: number } } = {};
     const ctx = new CheckContext({
@@ -146,7 +150,7 @@ export async function runChecks(o: RunChecksOptions): Promise<RunChecksOutcome> 
           ? `; its last progress, ${((last.at - started) / 1000).toFixed(1)} s in: ${last.line}`
           : '; it logged no progress';
         throw new CheckTimedOut(
-          `${c.id} did not finish within ${timeoutMs} ms and was stopped${stoppedCleanly ? '' : ` (it had not ended ${o.stopGraceMs ?? 5000} ms after the stop)`}${where}`,
+          `${c.id} did not finish within ${timeoutMs} ms${limit.why ? ` (${limit.why})` : ''} and was stopped${stoppedCleanly ? '' : ` (it had not ended ${o.stopGraceMs ?? 5000} ms after the stop)`}${where}`,
         );
       }
       if (!first.ok) throw first.error;

@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { busyFactor } from '../core/busy-factor.ts';
 import { rootDir } from '../core/paths.ts';
 import { spawnOwned } from '../tools/owned-processes.ts';
 import { checkSpansFile } from './check-coverage.ts';
@@ -72,18 +73,21 @@ export function chapterGrader(
       child.stdout?.on('data', keep);
       child.stderr?.on('data', keep);
       let timedOut = false;
+      // Stretched by the load now, as each check's own limit is (busy-factor.ts): a mutant that outlives its limit
+      // counts as detected, so a limit that did not grow with the load would turn a busy machine's survivors into kills.
+      const limitMs = Math.round(timeoutMs * busyFactor());
       const timer = setTimeout(() => {
         timedOut = true;
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }, timeoutMs);
+      }, limitMs);
       child.on('exit', (code) => {
         clearTimeout(timer);
         const done = (g: GradeOutcome) => {
           rmSync(out, { recursive: true, force: true });
           resolve(g);
         };
-        if (timedOut) return done({ status: 'timeout', reason: `not graded within ${Math.round(timeoutMs / 1000)} s` });
+        if (timedOut) return done({ status: 'timeout', reason: `not graded within ${Math.round(limitMs / 1000)} s` });
         const file = join(out, 'results.json');
         if (!existsSync(file)) return done({ status: 'error', reason: `exit ${code}: ${lastError(tail)}` });
         const results = JSON.parse(readFileSync(file, 'utf8')) as {
