@@ -1,5 +1,5 @@
-// The outside tools written in Python (Schemathesis, openapi-spec-validator, openapi-python-client), pinned, in one
-// virtual environment under the tool cache: installed once from PyPI with pip (`npm run get-tools`), then reused.
+// The outside tools written in Python (Schemathesis, openapi-spec-validator, openapi-python-client, and boto3, the
+// second real S3 client of chapter 25's SOS-C9), pinned, in one virtual environment under the tool cache: installed once from PyPI with pip (`npm run get-tools`), then reused.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ export const PYTHON_TOOL_PINS = {
   schemathesis: '4.32.5',
   'openapi-spec-validator': '0.9.0',
   'openapi-python-client': '0.29.1',
+  boto3: '1.44.18',
 } as const;
 
 /** Oldest Python the pinned versions install on. */

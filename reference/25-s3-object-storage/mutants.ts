@@ -333,6 +333,12 @@ export const MUTANTS = [
     description: "ListObjectsV2 with encoding-type=url leaves each Contents' Key unencoded",
   },
   {
+    name: 'list-plus-unencoded',
+    breaks: 'SOS-C9',
+    description:
+      "ListObjectsV2 with encoding-type=url encodes Keys with encodeURI's set, leaving `+` as it is: boto3, which always asks for url encoding and reads `+` as a space, lists a key that does not exist",
+  },
+  {
     name: 'list-start-after-unencoded',
     breaks: 'SOS-C4',
     description: 'ListObjectsV2 with encoding-type=url echoes StartAfter unencoded',

@@ -75,7 +75,13 @@ export function listBucketResultXml(l: {
   const { prefix, delimiter, maxKeysText, encoding, token, startAfter, page } = l;
   const enc = (s: string) => (encoding === 'url' ? urlEncoded(s) : s);
   // MUTANT list-key-unencoded: ListObjectsV2's Key answered as it is under encoding-type=url.
-  const encKey = l.mutant === 'list-key-unencoded' ? (s: string) => s : enc;
+  // MUTANT list-plus-unencoded: Keys encoded with encodeURI's set, which leaves `+` as it is (a space still `+`).
+  const encKey =
+    l.mutant === 'list-key-unencoded'
+      ? (s: string) => s
+      : l.mutant === 'list-plus-unencoded' && encoding === 'url'
+        ? (s: string) => encodeURI(s).replace(/%20/g, '+')
+        : enc;
   // MUTANT list-start-after-unencoded: ListObjectsV2's StartAfter echoed as it is under encoding-type=url.
   const encAfter = l.mutant === 'list-start-after-unencoded' ? (s: string) => s : enc;
   const contents = page.entries

@@ -5,6 +5,7 @@ import { type CheckId, catalog } from '../../../specs/25-s3-object-storage/gener
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { boto3Pass } from './boto3-pass.ts';
 import { bucketConformance } from './buckets-conformance.ts';
 import { compactionKeepsLive } from './compaction-faults.ts';
 import { bitFlipDetected, killService } from './faults.ts';
@@ -39,6 +40,7 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
     'SOS-C6': multipartConformance,
     'SOS-C7': multipartErrors,
     'SOS-C8': versioningConformance,
+    'SOS-C9': boto3Pass,
     'SOS-I1': bytesRoundTrip,
     'SOS-I2': listingMatchesModel,
     'SOS-I3': overwritesAreWhole,

@@ -10,6 +10,7 @@ export const checkIds = [
   "SOS-C6",
   "SOS-C7",
   "SOS-C8",
+  "SOS-C9",
   "SOS-I1",
   "SOS-I2",
   "SOS-I3",
@@ -120,6 +121,22 @@ export const catalog = {
         "headObject",
         "deleteObject",
         "invariant:10"
+      ]
+    },
+    {
+      "id": "SOS-C9",
+      "kind": "conformance",
+      "title": "Through boto3, a second real client (Python's AWS SDK, its own SigV4 signer, paginator and transfer manager) - a bucket created and headed, PUT answering the MD5 ETag, GET the same bytes, a range 206 with its Content-Range, HEAD the size and ETag, a missing key 404 NoSuchKey, a wrong secret 403 SignatureDoesNotMatch, ListObjectsV2 walked by the paginator 2 a page with a prefix and a delimiter (boto3 asks for encoding-type=url and decodes a key holding `+` and a space), a multipart upload of parts sent out of order listed in part order and completed with S3's \"-N\" ETag, the transfer manager's parallel upload and ranged download of an object of several parts, a delete marker on a versioned bucket and the first version read by its id; skipped where the pinned Python tools are not installed",
+      "covers": [
+        "createBucket",
+        "headBucket",
+        "putObject",
+        "getObject",
+        "headObject",
+        "listObjectsV2",
+        "createOrCompleteMultipartUpload",
+        "deleteObject",
+        "deleteBucket"
       ]
     },
     {
