@@ -1,8 +1,10 @@
 // Gets k6 and toxiproxy-server (from $SDGRADE_K6/$SDGRADE_TOXIPROXY, PATH, the cache, or a one-time build), and the
-// pinned Python outside tools (Schemathesis, openapi-spec-validator, openapi-python-client, in a virtual environment
+// pinned Python tools (Schemathesis, openapi-spec-validator, openapi-python-client, boto3, in a virtual environment
 // in the cache), so that tests never build or install anything. CI runs this before the tests: `npm run get-tools`.
+// `--seaweedfs` also builds chapter 25's peer (SeaweedFS, several minutes; `sdgrade bench 25` skips it otherwise).
 import { findK6 } from '../harness/tools/k6.ts';
 import { findPythonTools } from '../harness/tools/python-tools.ts';
+import { buildSeaweedfs } from '../harness/tools/seaweedfs.ts';
 import { toolBinDir } from '../harness/tools/tool-cache.ts';
 import { findToxiproxy } from '../harness/tools/toxiproxy.ts';
 
@@ -34,6 +36,15 @@ async function main(): Promise<number> {
   } catch (err) {
     console.error(`Python outside tools: ${(err as Error).message}`);
     return 1;
+  }
+  if (process.argv.includes('--seaweedfs')) {
+    try {
+      const weed = await buildSeaweedfs((line) => console.log(line));
+      console.log(`SeaweedFS ${weed.version}: ${weed.path}`);
+    } catch (err) {
+      console.error(`SeaweedFS: ${(err as Error).message}`);
+      return 1;
+    }
   }
   return 0;
 }

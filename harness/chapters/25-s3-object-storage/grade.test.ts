@@ -110,7 +110,7 @@ describe('25-s3-object-storage reference', () => {
   describeMutants(s3ObjectStorage, { numRuns: 10, allowSkipped: !realDatabase, mutantTimeoutMs: 120_000 });
 
   it(
-    'runs the k6 smoke profile (metadata in PostgreSQL when SDGRADE_DATABASE_URL is set) and maps it into valid results with every target',
+    'runs the k6 smoke profile and the micro-benchmark (metadata in PostgreSQL when SDGRADE_DATABASE_URL is set) and maps it into valid results with every target',
     async () => {
       const k6 = await findK6({ build: false });
       const r = await gradeChapter({
@@ -119,6 +119,7 @@ describe('25-s3-object-storage reference', () => {
         embedded: !realDatabase,
         only: ['SOS-C1'],
         load: 'smoke',
+        bench: true,
         k6: { path: k6.path, version: k6.version },
       });
       const why = r.targets.map((t) => `${t.id}: ${t.reason}`).join('\n');
@@ -135,6 +136,13 @@ describe('25-s3-object-storage reference', () => {
       expect(byId['SOS-T1']!.value, why).toBeGreaterThan(0);
       expect(byId['SOS-T2']!.value, why).toBeGreaterThan(0);
       expect(byId['SOS-T5']!.verdict).toBe('info');
+      // The micro-benchmark: the disk ratios always measured; SeaweedFS's measured where it is built, else skipped.
+      for (const id of ['SOS-T6', 'SOS-T7']) expect(byId[id]!.value, `${id}: ${byId[id]!.reason}`).toBeGreaterThan(0);
+      for (const id of ['SOS-T8', 'SOS-T9', 'SOS-T10', 'SOS-T11']) {
+        const t = byId[id]!;
+        if (t.verdict === 'skipped') expect(t.reason).toMatch(/SeaweedFS/);
+        else expect(t.value, `${id}: ${t.reason}`).toBeGreaterThan(0);
+      }
       // Capacity per node for PUTs (SOS-T1) and GETs (SOS-T2) within SOS-T4, each beside the no-op server.
       expect(r.load?.capacity?.map((c) => [c.target, c.latency.id])).toEqual([
         ['SOS-T1', 'SOS-T4'],

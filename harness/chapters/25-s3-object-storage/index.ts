@@ -5,6 +5,7 @@ import { type CheckId, catalog } from '../../../specs/25-s3-object-storage/gener
 import type { Catalog } from '../../core/catalog.ts';
 import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
+import { benchS3ObjectStorage } from './bench.ts';
 import { boto3Pass } from './boto3-pass.ts';
 import { bucketConformance } from './buckets-conformance.ts';
 import { compactionKeepsLive } from './compaction-faults.ts';
@@ -84,4 +85,5 @@ export const s3ObjectStorage: ChapterModule<CheckId> = {
     },
   ],
   load: loadS3ObjectStorage,
+  bench: benchS3ObjectStorage,
 };
