@@ -8,7 +8,9 @@ import { buildApp } from './app.ts';
 import { PostgresMetadataStore } from './metadata-postgres.ts';
 import { MetadataStore, type MetaStore } from './metadata-store.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { OwedCopies } from './owed-copies.ts';
 import { Placement } from './placement.ts';
+import { memoryLedger } from './replica-ledger.ts';
 import { ReplicatedData } from './replicated-data.ts';
 
 await runServer({
@@ -29,8 +31,12 @@ await runServer({
     const meta: MetaStore = config.databaseUrl
       ? await PostgresMetadataStore.connect(config.databaseUrl, (m, e) => console.error(m, e), mutant)
       : new MetadataStore(config.dataDir, mutant);
+    // What the data nodes are owed (copies, deletes) survives a restart of this service in the metadata store.
+    // MUTANT owed-copies-in-memory: kept in this process only: a restart while a node is down forgets them.
+    const owed = await OwedCopies.open(mutant === 'owed-copies-in-memory' ? memoryLedger : await meta.replicaLedger());
     const data = new ReplicatedData(
       new Placement(nodes, replicas),
+      owed,
       Number(process.env['COMPACT_GARBAGE_RATIO'] ?? 0.5),
       mutant,
     );
@@ -54,8 +60,14 @@ await runServer({
       minPartBytes,
       deferMetadataMs: 3000,
     });
+    // Every answer waits until the deletes owed to data nodes by the objects it dropped are written (so do the
+    // others' meanwhile: a few milliseconds): the operations drop bytes without awaiting, as on the embedded store.
+    app.addHook('onSend', async (_request, _reply, payload) => {
+      await data.recorded();
+      return payload;
+    });
     // The placement service's view, for operators and SOS-F6 (setting replicationPath): nodes up or down, and the
-    // copies still owed to nodes that missed writes.
+    // copies and deletes still owed to nodes that missed them.
     app.get('/_ops/replication', async () => data.status());
     return {
       app,

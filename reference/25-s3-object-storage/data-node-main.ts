@@ -21,9 +21,11 @@ await runServer({
   mutants: MUTANT_NAMES,
   async start({ config, readiness }) {
     const name = process.env['NODE_NAME'] || 'data';
+    const mutant = config.mutant as MutantName | undefined;
     const data = new DataStore(config.dataDir, {
       fileBytes: intEnv('DATA_FILE_BYTES', 256 * 1024 * 1024, 1024),
-      verifyChecksum: true,
+      // MUTANT replica-checksum-not-verified: the data node serves its copy without checking its CRC-32.
+      verifyChecksum: mutant !== 'replica-checksum-not-verified',
     });
     const ratio = Number(process.env['COMPACT_GARBAGE_RATIO'] ?? 0.5);
     if (!(ratio > 0 && ratio <= 1)) throw new ConfigError(`COMPACT_GARBAGE_RATIO must be in (0, 1], got '${ratio}'`);
@@ -43,7 +45,7 @@ await runServer({
       readiness,
       data,
       compactor,
-      mutant: config.mutant as MutantName | undefined,
+      mutant,
       logger: { level: config.logLevel },
     });
     return {

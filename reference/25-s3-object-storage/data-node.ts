@@ -40,9 +40,11 @@ function heldState(data: DataStore, id: string, size: number): Held {
 }
 
 /** Stores a copy; a copy already held whole is kept (a retried write), a corrupt one or a repair replaced. */
-function store(data: DataStore, id: string, bytes: Buffer, repair: boolean): void {
+function store(data: DataStore, id: string, bytes: Buffer, repair: boolean, mutant: MutantName | undefined): void {
   const state = heldState(data, id, bytes.length);
   if (state === 'held' && !repair) return;
+  // MUTANT repair-keeps-held-copy: any copy the node holds is kept, a repair's too: a corrupt copy is never replaced.
+  if (state !== 'missing' && mutant === 'repair-keeps-held-copy') return;
   if (state !== 'missing') data.drop(id);
   data.append(id, bytes);
 }
@@ -81,7 +83,7 @@ export function buildDataNode(o: DataNodeOptions): FastifyInstance {
   app.put<{ Params: { id: string }; Querystring: { repair?: string } }>('/objects/:id', async (request, reply) => {
     const id = request.params.id;
     const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    store(o.data, id, bytes, request.query.repair === '1');
+    store(o.data, id, bytes, request.query.repair === '1', o.mutant);
     const secondaries = String(request.headers['x-secondaries'] ?? '')
       .split(',')
       .filter(Boolean)

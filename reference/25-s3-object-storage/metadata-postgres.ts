@@ -31,6 +31,7 @@ import type {
   VersionWrite,
 } from './metadata-store.ts';
 import type { MutantName } from './mutants.ts';
+import { postgresLedger, type ReplicaLedger } from './replica-ledger.ts';
 
 const SCHEMA_LOCK = 0x5d9_0025; // pg_advisory_xact_lock key for creating the tables
 const PART_COLS = 'part_number, object_id, size, etag, last_modified';
@@ -381,6 +382,9 @@ export class PostgresMetadataStore implements MetaStore {
   async hasVersions(bucket: string): Promise<boolean> {
     const { rows } = await this.pool.query('SELECT 1 FROM s3_object_version WHERE bucket = $1 LIMIT 1', [bucket]);
     return rows.length > 0;
+  }
+  async replicaLedger(): Promise<ReplicaLedger> {
+    return postgresLedger(this.pool);
   }
   async close(): Promise<void> {
     await this.pool.end();

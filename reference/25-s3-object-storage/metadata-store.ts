@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteVersions } from './metadata-sqlite-versions.ts';
 import type { MutantName } from './mutants.ts';
+import { type ReplicaLedger, sqliteLedger } from './replica-ledger.ts';
 
 export interface ObjectRow {
   objectId: string;
@@ -136,6 +137,8 @@ export interface MetaStore extends VersionStore {
    * its key. Undefined when the upload no longer exists (another complete or an abort came first).
    */
   endUpload(uploadId: string, complete?: { bucket: string; row: ObjectRow }): Promise<EndedUpload | undefined>;
+  /** The cluster variant's record of copies and deletes owed to data nodes, in this store (replica-ledger.ts). */
+  replicaLedger(): Promise<ReplicaLedger>;
   close(): Promise<void>;
 }
 
@@ -336,6 +339,9 @@ export class MetadataStore implements MetaStore {
   }
   async hasVersions(bucket: string): Promise<boolean> {
     return this.versions.any(bucket);
+  }
+  async replicaLedger(): Promise<ReplicaLedger> {
+    return sqliteLedger(this.db);
   }
   async close(): Promise<void> {
     this.db.close();

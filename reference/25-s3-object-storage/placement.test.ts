@@ -1,4 +1,4 @@
-// The placement service's replica groups and its record of copies owed, without a server.
+// The placement service's replica groups and cluster map, without a server.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Placement } from './placement.ts';
@@ -29,16 +29,5 @@ describe('Placement', () => {
     expect(p.byHealth(id).at(-1)!.name).toBe(primary);
     p.markUp(primary);
     expect(p.byHealth(id)[0]!.name).toBe(primary);
-  });
-
-  it('keeps the copies owed to a node until it has them', () => {
-    const p = new Placement(nodes, 3);
-    p.noteMissed('d2', 'a');
-    p.noteMissed('d2', 'b');
-    p.noteMissed('d3', 'a');
-    expect(p.pendingCopies()).toBe(3);
-    p.caughtUp('d2', 'a');
-    expect(p.missedBy('d2')).toEqual(['b']);
-    expect(p.pendingCopies()).toBe(2);
   });
 });

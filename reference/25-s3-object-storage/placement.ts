@@ -1,6 +1,6 @@
 // The book's placement service, inside the API service: the cluster map (the data nodes and whether each is up, by
-// heartbeat), an object's replica group (consistent hashing of its UUID on a ring of virtual points, the first node
-// clockwise its primary), and the copies a node missed while it was down, sent to it once its heartbeat is back.
+// heartbeat) and an object's replica group (consistent hashing of its UUID on a ring of virtual points, the first node
+// clockwise its primary). What a node missed while it was down is owed-copies.ts's, kept in the metadata store.
 import { createHash } from 'node:crypto';
 
 /** Virtual points per data node on the ring: enough for an even share of primaries among a few nodes. */
@@ -17,8 +17,6 @@ export class Placement {
   private readonly ring: { point: bigint; node: DataNode }[];
   /** Nodes whose last heartbeat or request failed; a node never heard from yet counts as up. */
   private readonly down = new Set<string>();
-  /** Per node, the objects it should hold but missed (down, or a copy that failed): copied to it when it is back. */
-  private readonly missed = new Map<string, Set<string>>();
 
   constructor(
     readonly nodes: readonly DataNode[],
@@ -67,26 +65,5 @@ export class Placement {
 
   markUp(name: string): void {
     this.down.delete(name);
-  }
-
-  /** Records that `node` lacks the object (a write it was down for, or a copy that failed). */
-  noteMissed(node: string, objectId: string): void {
-    const s = this.missed.get(node) ?? new Set<string>();
-    this.missed.set(node, s.add(objectId));
-  }
-
-  missedBy(node: string): string[] {
-    return [...(this.missed.get(node) ?? [])];
-  }
-
-  caughtUp(node: string, objectId: string): void {
-    this.missed.get(node)?.delete(objectId);
-  }
-
-  /** The copies still to be made, all nodes together. */
-  pendingCopies(): number {
-    let n = 0;
-    for (const s of this.missed.values()) n += s.size;
-    return n;
   }
 }

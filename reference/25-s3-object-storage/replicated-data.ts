@@ -2,12 +2,14 @@
 // node, which copies it to the secondaries before answering (data-node.ts); the PUT is acknowledged once a majority
 // of the replica group holds it (placement.ts). A GET is served by the first node of the group that answers the
 // bytes under their CRC-32; a node that answered them missing or corrupt gets the copy back before the GET answers
-// (read repair). Heartbeats keep the cluster map; a node back up is sent the copies it missed.
+// (read repair). Heartbeats keep the cluster map; a node back up is sent the copies and deletes it missed, which are
+// kept in the metadata store (owed-copies.ts) so that an API restart forgets none.
 import { crc32 } from 'node:zlib';
 import type { CompactionReport } from './compaction.ts';
 import type { ByteRange, CompactionControl, DataPlane } from './data-plane.ts';
 import { ChecksumError } from './data-store.ts';
 import type { MutantName } from './mutants.ts';
+import type { OwedCopies } from './owed-copies.ts';
 import type { DataNode, Placement } from './placement.ts';
 import { S3Error } from './s3-answers.ts';
 
@@ -28,9 +30,12 @@ export class ReplicatedData implements DataPlane, CompactionControl {
   private readonly catchingUp = new Set<string>();
   /** A round of heartbeats still waiting on a slow node: the next waits for it rather than piling up. */
   private beating = false;
+  /** Ledger writes of deletes owed that have not finished (`recorded`). */
+  private readonly recording = new Set<Promise<void>>();
 
   constructor(
     private readonly placement: Placement,
+    private readonly owed: OwedCopies,
     readonly garbageRatio: number,
     private readonly mutant: MutantName | undefined,
   ) {}
@@ -49,7 +54,7 @@ export class ReplicatedData implements DataPlane, CompactionControl {
     const nodes = Object.fromEntries(
       this.placement.nodes.map((n) => [n.name, this.placement.isUp(n.name) ? 'up' : 'down'] as const),
     );
-    return { nodes, pendingCopies: this.placement.pendingCopies(), writeQuorum: this.placement.writeQuorum };
+    return { nodes, pendingCopies: this.owed.count(), writeQuorum: this.placement.writeQuorum };
   }
 
   async append(objectId: string, bytes: Buffer): Promise<void> {
@@ -63,14 +68,14 @@ export class ReplicatedData implements DataPlane, CompactionControl {
         p.markDown(primary.name);
         continue;
       }
-      for (const n of group) {
-        if (held.includes(n.name)) continue;
-        // MUTANT missed-copies-not-recorded: a copy a node did not take is not owed to it: back up, it never gets it.
-        if (this.mutant !== 'missed-copies-not-recorded') p.noteMissed(n.name, objectId);
-        if (secondaries.includes(n)) p.markDown(n.name);
-      }
-      if (held.length >= p.writeQuorum) return;
-      break;
+      const missed = group.filter((n) => !held.includes(n.name));
+      for (const n of missed) if (secondaries.includes(n)) p.markDown(n.name);
+      if (held.length < p.writeQuorum) break;
+      // Owed before the PUT is acknowledged: a restart of this service in between forgets nothing.
+      // MUTANT missed-copies-not-recorded: a copy a node did not take is not owed to it: back up, it never gets it.
+      if (this.mutant !== 'missed-copies-not-recorded')
+        await this.owed.owe(missed.map((n) => ({ node: n.name, objectId, op: 'copy' })));
+      return;
     }
     // Never acknowledged: whatever copies were made are garbage.
     this.drop(objectId);
@@ -123,7 +128,11 @@ export class ReplicatedData implements DataPlane, CompactionControl {
     for (const n of order) {
       const copy = await this.copyOn(n, objectId);
       if (Buffer.isBuffer(copy)) {
-        await Promise.all(repair.map((r) => this.putCopy(r, objectId, copy)));
+        const repaired = await Promise.all(repair.map((r) => this.putCopy(r, objectId, copy)));
+        await this.oweCopies(
+          repair.filter((_, i) => !repaired[i]),
+          objectId,
+        );
         return range ? copy.subarray(range.first, range.last + 1) : copy;
       }
       if (copy === 'unreachable') unreachable += 1;
@@ -132,6 +141,9 @@ export class ReplicatedData implements DataPlane, CompactionControl {
         if (copy === 'corrupt') corrupt += 1;
       }
     }
+    // No good copy reachable now: the nodes that answered it corrupt (or missing) are owed one, sent once a node that
+    // holds it answers again (catch-up). Missing everywhere is an object dropped since: nothing to owe.
+    if (corrupt > 0 || unreachable > 0) await this.oweCopies(repair, objectId);
     if (corrupt > 0) throw new ChecksumError(`object ${objectId} fails its CRC-32 on every replica that answered`);
     if (unreachable > 0)
       throw new S3Error(503, 'ServiceUnavailable', 'no data node holding the object answered; please try again');
@@ -166,21 +178,58 @@ export class ReplicatedData implements DataPlane, CompactionControl {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       await r.arrayBuffer();
-      if (r.ok) this.placement.caughtUp(n.name, id);
+      if (r.ok) await this.owed.settle([{ node: n.name, objectId: id, op: 'copy' }]);
       return r.ok;
     } catch {
       return false;
     }
   }
 
-  /** Forgets the object on every node of its group; a node down keeps its copy as garbage (README, Not yet). */
-  drop(objectId: string): void {
-    for (const n of this.placement.group(objectId)) {
-      this.placement.caughtUp(n.name, objectId);
-      void fetch(objectUrl(n, objectId), { method: 'DELETE', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
-        .then((r) => r.arrayBuffer())
-        .catch(() => undefined);
+  private oweCopies(nodes: readonly DataNode[], objectId: string): Promise<void> {
+    return this.owed.owe(nodes.map((n) => ({ node: n.name, objectId, op: 'copy' })));
+  }
+
+  /** Asks one node to forget the object; true once it has. */
+  private async deleteOn(n: DataNode, id: string): Promise<boolean> {
+    try {
+      const r = await fetch(objectUrl(n, id), { method: 'DELETE', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      await r.arrayBuffer();
+      return r.ok;
+    } catch {
+      return false;
     }
+  }
+
+  /**
+   * Forgets the object on every node of its group. The delete is owed to each of them at once (written to the
+   * ledger before the answer of the request that dropped the object: `recorded`), then sent to the nodes up and
+   * settled as each acknowledges; a node down or failing gets it when its heartbeat is back (catch-up), also after an
+   * API restart. Synchronous, as the embedded store's drop: the operations call it without awaiting.
+   */
+  drop(objectId: string): void {
+    const group = this.placement.group(objectId);
+    const deletes = group.map((n) => ({ node: n.name, objectId, op: 'delete' as const }));
+    if (this.mutant === 'missed-delete-forgotten') {
+      // MUTANT missed-delete-forgotten: the delete is sent once, unrecorded: a node down keeps the object for good.
+      void this.owed.settle(group.map((n) => ({ node: n.name, objectId, op: 'copy' }))).catch(() => undefined);
+      for (const n of group) void this.deleteOn(n, objectId);
+      return;
+    }
+    const write = this.owed.owe(deletes).catch((e) => console.error('recording deletes owed to data nodes', e));
+    this.recording.add(write);
+    void write
+      .finally(() => this.recording.delete(write))
+      .then(() => Promise.all(group.map((n) => this.placement.isUp(n.name) && this.deleteOn(n, objectId))))
+      .then((done) => this.owed.settle(deletes.filter((_, i) => done[i])))
+      .catch(() => undefined);
+  }
+
+  /**
+   * Resolves once every delete owed so far is written to the ledger: the API service holds each answer until then
+   * (cluster-main.ts), so a DELETE or overwrite is answered only once what it owes the data nodes is durable.
+   */
+  async recorded(): Promise<void> {
+    await Promise.all(this.recording);
   }
 
   private async heartbeat(): Promise<void> {
@@ -203,20 +252,32 @@ export class ReplicatedData implements DataPlane, CompactionControl {
     this.beating = false;
   }
 
-  /** Sends a node back up the copies it missed, read from the other nodes of each object's group. */
+  /**
+   * Sends a node back up what it missed: each delete, and each copy read from the other nodes of the object's group.
+   * Stops at the node's first failure (the next heartbeat tries again).
+   */
   private async catchUp(n: DataNode): Promise<void> {
     if (this.catchingUp.has(n.name)) return;
     this.catchingUp.add(n.name);
     try {
-      for (const id of this.placement.missedBy(n.name)) {
+      for (const owed of this.owed.owedTo(n.name)) {
+        const id = owed.objectId;
+        if (owed.op === 'delete') {
+          if (!(await this.deleteOn(n, id))) return;
+          await this.owed.settle([owed]);
+          continue;
+        }
+        const others = this.placement.byHealth(id).filter((x) => x !== n);
         let copy: Copy = 'missing';
-        for (const other of this.placement.byHealth(id).filter((x) => x !== n)) {
+        let missing = 0;
+        for (const other of others) {
           copy = await this.copyOn(other, id);
           if (Buffer.isBuffer(copy)) break;
+          if (copy === 'missing') missing += 1;
         }
         if (Buffer.isBuffer(copy)) {
           if (!(await this.putCopy(n, id, copy))) return;
-        } else if (copy === 'missing') this.placement.caughtUp(n.name, id); // deleted since: nothing to copy
+        } else if (missing === others.length) await this.owed.settle([owed]); // dropped since: nothing to copy
       }
     } finally {
       this.catchingUp.delete(n.name);

@@ -1,15 +1,11 @@
-// SOS-F1, F2: kill -9 of the service right after acknowledged writes, and a bit flipped on disk inside an object.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+// SOS-F1, F2: kill -9 of the service right after acknowledged writes, and a bit flipped on disk inside an object
+// (on a cluster of data nodes, in one node's copy: bit-flip-cluster.ts).
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
+import { flipOnReplica } from './bit-flip-cluster.ts';
+import { declaredDataNodes } from './cluster-kit.ts';
 import { compact, compactPathOf } from './compaction-control.ts';
+import { type Damaged, flipBit, judgeDamagedReads } from './damaged-reads.ts';
 import { bytesOf, freshBucket, s3Of, sdkError } from './s3-client.ts';
 
 export async function killService(ctx: CheckContext): Promise<void> {
@@ -59,18 +55,6 @@ export async function killService(ctx: CheckContext): Promise<void> {
   ctx.evidence['acknowledged'] = acked.size;
 }
 
-/** Every regular file under a directory (the implementation's data files, whatever its layout). */
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    if (s.isDirectory()) out.push(...filesUnder(p));
-    else if (s.isFile()) out.push(p);
-  }
-  return out;
-}
-
 export async function bitFlipDetected(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
   const s3 = s3Of(ctx);
@@ -85,62 +69,10 @@ export async function bitFlipDetected(ctx: CheckContext): Promise<void> {
     others.set(`other-${i}`, b);
   }
   await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'victim', Body: marker }));
-  await ctx.target.kill();
-  ctx.changed('killed (kill -9), flipped a bit in a data file and restarted the service');
-  let flipped: { file: string; at: number } | undefined;
-  try {
-    const dataDir = ctx.target.dataDir?.();
-    if (!dataDir) ctx.skip('flipping a bit needs the data directory of a manifest-started target');
-    for (const file of filesUnder(dataDir)) {
-      const bytes = readFileSync(file);
-      const at = bytes.indexOf(marker);
-      if (at < 0) continue;
-      bytes[at + 1000]! ^= 0x10;
-      writeFileSync(file, bytes);
-      flipped = { file: file.slice(dataDir.length + 1), at: at + 1000 };
-      break;
-    }
-  } finally {
-    await ctx.target.start();
-  }
-  if (!flipped)
-    ctx.skip(
-      "the object's bytes are not stored as they are in any file of the data directory (compressed or encrypted?)",
-    );
-  ctx.evidence['flipped'] = flipped;
-  let served: Buffer | undefined;
-  const r = await sdkError(
-    c.send(new GetObjectCommand({ Bucket: bucket, Key: 'victim' })).then(async (g) => {
-      served = await bytesOf(g.Body);
-    }),
-  );
-  if (served)
-    ctx.expect(served.equals(marker), `GET served the flipped bytes (${served.length} bytes, not the ones PUT)`);
-  else
-    ctx.expect(
-      r !== null && (r.status === 500 || r.status === 503),
-      `the damaged object answered ${r?.status} ${r?.name}, not an error or its bytes`,
-    );
-  // A range over the flipped byte is no way around the checksum either: an error or exactly that slice.
-  let slice: Buffer | undefined;
-  const ranged = await sdkError(
-    c.send(new GetObjectCommand({ Bucket: bucket, Key: 'victim', Range: 'bytes=990-1009' })).then(async (g) => {
-      slice = await bytesOf(g.Body);
-    }),
-  );
-  if (slice)
-    ctx.expect(slice.equals(marker.subarray(990, 1010)), 'a ranged GET served the flipped byte inside its slice');
-  else
-    ctx.expect(
-      ranged !== null && (ranged.status === 500 || ranged.status === 503),
-      `a ranged GET of the damaged object answered ${ranged?.status} ${ranged?.name}, not an error or its bytes`,
-    );
-  // HEAD must not vouch for damaged bytes either: the spec answers 500 (or 200 once repaired, then GET gave them).
-  const head = await sdkError(c.send(new HeadObjectCommand({ Bucket: bucket, Key: 'victim' })));
-  ctx.expect(
-    served ? head === null : head !== null && (head.status === 500 || head.status === 503),
-    `HEAD of the damaged object answered ${head ? `${head.status} ${head.name}` : '200'}; GET ${served ? 'repaired it' : 'refused it'}`,
-  );
+  const dataNodes = declaredDataNodes(ctx);
+  // On a cluster the damaged copy is one data node's, which other replicas can repair (bit-flip-cluster.ts).
+  if (dataNodes.length >= 2) await flipOnReplica(ctx, { bucket, key: 'victim', marker }, dataNodes);
+  else await flipOnTheNode(ctx, { bucket, key: 'victim', marker });
   for (const [key, body] of others) {
     const got = await bytesOf((await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body);
     ctx.expect(got.equals(body), `after the bit flip, ${key} is not served intact`);
@@ -174,4 +106,24 @@ export async function bitFlipDetected(ctx: CheckContext): Promise<void> {
     const got = await bytesOf((await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body);
     ctx.expect(got.equals(body), `after the compaction, ${key} is not served intact`);
   }
+}
+
+/** One node: killed, a bit flipped where its data directory holds the object's bytes, restarted; then read. */
+async function flipOnTheNode(ctx: CheckContext, o: Damaged): Promise<void> {
+  await ctx.target.kill();
+  ctx.changed('killed (kill -9), flipped a bit in a data file and restarted the service');
+  let flipped: { file: string; at: number } | undefined;
+  try {
+    const dataDir = ctx.target.dataDir?.();
+    if (!dataDir) ctx.skip('flipping a bit needs the data directory of a manifest-started target');
+    flipped = flipBit(dataDir, o.marker);
+  } finally {
+    await ctx.target.start();
+  }
+  if (!flipped)
+    ctx.skip(
+      "the object's bytes are not stored as they are in any file of the data directory (compressed or encrypted?)",
+    );
+  ctx.evidence['flipped'] = flipped;
+  await judgeDamagedReads(ctx, o, 'after the bit flip');
 }

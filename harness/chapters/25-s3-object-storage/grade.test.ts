@@ -99,11 +99,11 @@ describe('25-s3-object-storage reference', () => {
     timeLimit(180_000),
   );
 
-  // The cluster variant (manifest.cluster.json: the API service and three data nodes): SOS-F6 and a conformance smoke
-  // every run, the rest of the chapter on it by the daily rotation. The embedded variant is the first test's grade.
+  // The cluster variant (manifest.cluster.json: the API service and three data nodes): SOS-F6, SOS-F2 (a data node's
+  // copy damaged) and a conformance smoke every run, the rest of the chapter on it by the daily rotation. The embedded variant is the first test's grade.
   describeVariants(
     { ...s3ObjectStorage, variants: s3ObjectStorage.variants?.filter((v) => v.name === 'cluster') ?? [] },
-    { base, timeoutMs: 300_000, mustPass: ['SOS-F6', 'SOS-C1', 'SOS-C3'] },
+    { base, timeoutMs: 300_000, mustPass: ['SOS-F6', 'SOS-F2', 'SOS-C1', 'SOS-C3'] },
   );
 
   // The race mutants (mutants-races.ts) need PostgreSQL (skipped, with the reason, without it).

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import type { CheckContext } from '../../core/check-context.ts';
 import { diskBytes } from '../../core/dir-bytes.ts';
+import { declaredDataNodes } from './cluster-kit.ts';
 import { compact } from './compaction-control.ts';
 
 export interface SpaceProbe {
@@ -17,6 +18,9 @@ export async function spaceProbe(ctx: CheckContext): Promise<SpaceProbe | string
   const path = ctx.setting('compactPath', '');
   const dataDir = ctx.target.dataDir?.();
   if (typeof path !== 'string' || path === '') return 'no compaction control declared (setting compactPath)';
+  // A cluster keeps the bytes on its data nodes, several copies each: one node's directory measures none of them.
+  if (declaredDataNodes(ctx).length >= 2)
+    return "the object bytes are on the data nodes (setting dataNodes), in copies: the first node's directory holds none";
   if (!dataDir) return 'no data directory (a manifest-started target has one)';
   await compact(ctx, path);
   const before = diskBytes(dataDir);

@@ -1,15 +1,17 @@
 // SOS-F6: a data node killed (kill -9) on a cluster of data nodes (setting dataNodes: the manifest's nodes that hold
 // object data; the reference's manifest.cluster.json). Acknowledged objects stay readable byte for byte while it is
-// down and after it is back; writes go on (or are refused 503, never acknowledged and then lost); once the node has
-// caught up (setting replicationPath) it alone serves every object.
+// down and after it is back; writes go on (or are refused 503, never acknowledged and then lost); deletes and
+// overwrites while it is down, and a restart of the API service (the other nodes) meanwhile, are not forgotten: once
+// the node has caught up (setting replicationPath) it alone serves every object, and with a compaction control
+// (setting compactPath) the bytes of what was deleted meanwhile are gone from its data directory.
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
-import { timeScale } from '../../core/time-scale.ts';
+import { dataNodesOf, foundUnder, waitCaughtUp } from './cluster-kit.ts';
+import { compact } from './compaction-control.ts';
 import { bytesOf, freshBucket, s3Of, sdkError } from './s3-client.ts';
 
-/** A body no other key has: the key's SHA-256 repeated to `size` bytes. */
+/** A body no other key has: the key's SHA-256 repeated to `size` bytes (any 64 bytes of it name it). */
 function bodyFor(key: string, size: number): Buffer {
   const seed = createHash('sha256').update(key).digest();
   return Buffer.alloc(size, seed);
@@ -18,22 +20,6 @@ function bodyFor(key: string, size: number): Buffer {
 /** Sizes from 1 KiB to ~300 KiB, a few larger than one socket read. */
 const sizeOf = (i: number) => (i % 7 === 3 ? 300_000 : 1024 + ((i * 7919) % 60_000));
 
-/** The data nodes the target declares, or a skip: one node has nothing to lose but itself (SOS-F1). */
-function dataNodesOf(ctx: CheckContext): string[] {
-  const declared = String(ctx.setting('dataNodes', ''))
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (declared.length < 2)
-    ctx.skip(
-      'not applicable to a target of one node: a data node killed needs a cluster of data nodes (setting dataNodes names the manifest nodes that hold object data; the reference: manifest.cluster.json)',
-    );
-  for (const n of declared)
-    if (!ctx.target.nodes.includes(n))
-      throw new Error(`setting dataNodes names ${n}, not a node of the manifest (${ctx.target.nodes.join(', ')})`);
-  return declared;
-}
-
 export async function dataNodeKilled(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
   const dataNodes = dataNodesOf(ctx);
@@ -41,15 +27,27 @@ export async function dataNodeKilled(ctx: CheckContext): Promise<void> {
   const c = s3Of(ctx).client;
   const bucket = await freshBucket(ctx, s3Of(ctx), 'f6');
   const acked = new Map<string, Buffer>();
-  const put = async (key: string, size: number) => {
-    const body = bodyFor(key, size);
+  /** Bodies the victim held or was owed that were deleted or replaced while it was down: garbage everywhere. */
+  const gone = new Map<string, Buffer>();
+  const put = async (key: string, size: number, salt = '') => {
+    const body = bodyFor(key + salt, size);
     const e = await sdkError(c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
-    if (e === null) acked.set(key, body);
+    if (e === null) {
+      const old = acked.get(key);
+      if (old) gone.set(`${key} (replaced)`, old);
+      acked.set(key, body);
+    }
     return e;
   };
-  const mustAck = async (key: string, size: number, when: string) => {
-    const e = await put(key, size);
+  const mustAck = async (key: string, size: number, when: string, salt = '') => {
+    const e = await put(key, size, salt);
     ctx.expect(e === null, `${when}: PUT ${key} answered ${e?.status} ${e?.name}`);
+  };
+  const mustDelete = async (key: string, when: string) => {
+    const e = await sdkError(c.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+    ctx.expect(e === null, `${when}: DELETE ${key} answered ${e?.status} ${e?.name}`);
+    gone.set(key, acked.get(key)!);
+    acked.delete(key);
   };
   for (let i = 0; i < 24; i++) await mustAck(`before/${i}`, sizeOf(i), 'with every data node up');
 
@@ -74,13 +72,21 @@ export async function dataNodeKilled(ctx: CheckContext): Promise<void> {
   );
   await ctx.target.kill(victim);
   ctx.changed(`killed (kill -9) data node ${victim}`);
+  const down = `with ${victim} down`;
   try {
     // Two data nodes of three are up: the spec's majority of a replica group, so writes are acknowledged.
-    for (let i = 0; i < 12; i++) await mustAck(`after/${i}`, sizeOf(i + 2), `with ${victim} down`);
+    for (let i = 0; i < 12; i++) await mustAck(`after/${i}`, sizeOf(i + 2), down);
   } finally {
     writing = false;
     await writer;
   }
+  // Deletes and overwrites the victim misses: of objects it holds, and of one it was owed.
+  for (let i = 0; i < 5; i++) await mustDelete(`before/${i}`, down);
+  for (let i = 5; i < 9; i++) await mustAck(`before/${i}`, sizeOf(i), down, '#2');
+  await mustDelete('after/0', down);
+  const apiRestarted = await restartApi(ctx, dataNodes);
+  for (let i = 0; i < 6; i++) await mustAck(`restarted/${i}`, sizeOf(i + 3), `${down}, the API service restarted`);
+
   const verify = async (when: string) => {
     for (const [key, body] of acked) {
       let got: Buffer | undefined;
@@ -92,28 +98,27 @@ export async function dataNodeKilled(ctx: CheckContext): Promise<void> {
       ctx.expect(e === null, `${when}: acknowledged ${key} answers ${e?.status} ${e?.name}`);
       ctx.expect(got?.equals(body), `${when}: acknowledged ${key} came back as ${got?.length} other bytes`);
     }
+    for (const key of gone.keys()) {
+      if (acked.has(key.replace(/ \(replaced\)$/, ''))) continue;
+      const e = await sdkError(c.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+      ctx.expect(e?.name === 'NoSuchKey', `${when}: ${key}, deleted ${down}, answers ${e?.status ?? 200} ${e?.name}`);
+    }
   };
-  await verify(`with ${victim} down`);
+  await verify(down);
   await ctx.target.start(victim);
   ctx.changed(`restarted data node ${victim}`);
   await verify(`after ${victim} restarted`);
-  ctx.evidence['replication'] = { victim, acknowledged: acked.size, refused: refused.length };
+  ctx.evidence['replication'] = { victim, acknowledged: acked.size, refused: refused.length, gone: gone.size };
+  ctx.evidence['apiRestarted'] = apiRestarted;
 
-  const path = String(ctx.setting('replicationPath', ''));
-  if (!path) {
+  // Caught up: the placement service has the node up and owes it no copy or delete. Then it alone must serve every
+  // object, and hold none of the bytes deleted meanwhile once they are compacted away.
+  const state = await waitCaughtUp(ctx, [victim]);
+  if (!state) {
     ctx.evidence['caughtUp'] = 'not verified: the target declares no replicationPath';
     return;
   }
-  // Caught up: the placement service has the node up and owes it no copy. Then it alone must serve every object.
-  const url = new URL(path, ctx.target.baseUrl);
-  const deadline = Date.now() + 60_000 * timeScale();
-  let state: { nodes?: Record<string, string>; pendingCopies?: number } = {};
-  for (;;) {
-    state = (await (await fetch(url, { signal: ctx.signal })).json()) as typeof state;
-    if (state.nodes?.[victim] === 'up' && state.pendingCopies === 0) break;
-    ctx.expect(Date.now() < deadline, `${victim} never caught up after its restart: ${JSON.stringify(state)}`);
-    await sleep(100);
-  }
+  await missedDeletesCarriedOut(ctx, victim, acked, gone);
   const others = dataNodes.filter((n) => n !== victim);
   await Promise.all(others.map((n) => ctx.target.kill(n)));
   ctx.changed(`killed (kill -9) ${others.join(', ')}: ${victim} alone holds the data`);
@@ -123,4 +128,55 @@ export async function dataNodeKilled(ctx: CheckContext): Promise<void> {
     await Promise.all(others.map((n) => ctx.target.start(n)));
     ctx.changed(`restarted ${others.join(', ')}`);
   }
+}
+
+/**
+ * Kills (kill -9) and restarts the nodes that hold no object data (the API service) while the victim is down:
+ * what the cluster owes the victim must outlive them. Their names, or why none was restarted.
+ */
+async function restartApi(ctx: CheckContext, dataNodes: readonly string[]): Promise<string[] | string> {
+  const api = ctx.target.nodes.filter((n) => !dataNodes.includes(n));
+  if (api.length === 0) return 'not run: every node of the manifest holds object data (setting dataNodes)';
+  for (const n of api) await ctx.target.kill(n);
+  for (const n of api) await ctx.target.start(n);
+  ctx.changed(`killed (kill -9) and restarted ${api.join(', ')} while the data node was down`);
+  return api;
+}
+
+/**
+ * With a compaction control (setting compactPath), a compaction of the caught-up cluster must leave none of the
+ * bytes deleted or replaced while the victim was down in its data directory: a delete it missed was carried out
+ * when it came back (the book: data is deleted from the primary and the replicas alike). Judged only where the
+ * victim stores the live objects' bytes as they are (found in its directory), or it proves nothing.
+ */
+async function missedDeletesCarriedOut(
+  ctx: CheckContext,
+  victim: string,
+  acked: ReadonlyMap<string, Buffer>,
+  gone: ReadonlyMap<string, Buffer>,
+): Promise<void> {
+  const path = String(ctx.setting('compactPath', ''));
+  const dir = ctx.target.dataDir?.(victim);
+  if (!path || !dir) {
+    ctx.evidence['missedDeletes'] = 'not judged: no compaction control declared (setting compactPath)';
+    return;
+  }
+  const compaction = await compact(ctx, path);
+  const live = [...acked.values()].map((b) => b.subarray(0, 64));
+  const liveFound = foundUnder(dir, live).filter(Boolean).length;
+  if (liveFound < live.length) {
+    ctx.evidence['missedDeletes'] =
+      `not judged: ${victim}'s data directory holds ${liveFound} of the ${live.length} live objects' bytes as they are`;
+    return;
+  }
+  const names = [...gone.keys()];
+  const kept = foundUnder(
+    dir,
+    [...gone.values()].map((b) => b.subarray(0, 64)),
+  ).flatMap((found, i) => (found ? [names[i]!] : []));
+  ctx.evidence['missedDeletes'] = { gone: names.length, keptByVictim: kept, compaction };
+  ctx.expect(
+    kept.length === 0,
+    `after ${victim} caught up and a compaction, its data directory still holds the bytes of ${kept.join(', ')}: deleted or replaced while it was down, the delete never carried out on it`,
+  );
 }

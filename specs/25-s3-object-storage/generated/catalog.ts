@@ -230,7 +230,7 @@ export const catalog = {
     {
       "id": "SOS-F2",
       "kind": "fault",
-      "title": "A bit flipped on disk inside a stored object's bytes is detected - GET answers an error or the exact bytes (repaired), never the flipped bytes (a ranged GET included), and HEAD agrees; other objects are still served; with a compaction control (setting compactPath), still so after a compaction rewrote its file",
+      "title": "A bit flipped on disk inside a stored object's bytes is detected - GET answers an error or the exact bytes (repaired), never the flipped bytes (a ranged GET included), and HEAD agrees; other objects are still served; with a compaction control (setting compactPath), still so after a compaction rewrote its file; on a cluster (setting dataNodes) the bit is flipped in one data node's copy, read with every node up and with that node alone, and once the cluster has caught up (setting replicationPath) that node alone serves the exact bytes (repaired from a replica)",
       "covers": [
         "fault:2"
       ],
@@ -275,7 +275,7 @@ export const catalog = {
     {
       "id": "SOS-F6",
       "kind": "fault",
-      "title": "A data node killed (kill -9) on a cluster of data nodes (setting dataNodes) - every object acknowledged before the kill and while writes go on during it GETs byte for byte, PUTs after the kill are acknowledged (two copies of three can still be made) or refused 503, never acknowledged and then lost, and once the node is back and caught up (setting replicationPath) it alone serves every object byte for byte; not applicable to a target of one node",
+      "title": "A data node killed (kill -9) on a cluster of data nodes (setting dataNodes) - every object acknowledged before the kill and while writes go on during it GETs byte for byte, PUTs after the kill are acknowledged (two copies of three can still be made) or refused 503, never acknowledged and then lost, deletes and overwrites while it is down and a kill -9 and restart of the API service meanwhile are not forgotten - once the node is back and caught up (setting replicationPath) it alone serves every object byte for byte, none deleted meanwhile, and with a compaction control (setting compactPath) none of the deleted or replaced bytes stay in its data directory; not applicable to a target of one node",
       "covers": [
         "fault:6"
       ],
