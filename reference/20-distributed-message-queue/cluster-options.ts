@@ -1,6 +1,7 @@
 // How a broker is configured into a cluster, and what the cluster's parts (controller, partition leaders,
 // follower fetch loops) see of the broker's Cluster: its options, its view of the state, and each other.
 import type { ClusterState, PartitionState } from './cluster-state.ts';
+import type { Coordination } from './coordination.ts';
 import type { TopicRegistry } from './topic-registry.ts';
 
 export interface ClusterOptions {
@@ -10,6 +11,12 @@ export interface ClusterOptions {
   peers: Map<string, string>;
   topics: TopicRegistry;
   dataDir: string;
+  /** etcd, where the partition states and the controller's lease live (coordination.ts). */
+  etcdUrl: string;
+  /** This cluster's key prefix in etcd. */
+  etcdPrefix: string;
+  /** The controller lease's time to live, in seconds: a dead controller is replaced within it (and a campaign). */
+  leaseTtlS: number;
   /** How long a follower may be behind the leader's end before it leaves the ISR. */
   replicaLagMs: number;
   /** How long acks=all waits for the in-sync replicas before it gives up. */
@@ -42,22 +49,35 @@ export interface ClusterOptions {
   caughtUpAtEveryFetch?: boolean;
   /** MUTANT isr-never-shrinks: the leader never drops a follower that stopped fetching from the ISR. */
   isrNeverShrinks?: boolean;
+  /** MUTANT controller-never-reelected: brokers campaign for the controller's lease only until they have seen one. */
+  neverReelect?: boolean;
   log: (message: string) => void;
 }
 
 /** The broker's Cluster as its parts use it. */
 export interface ClusterView {
   readonly o: ClusterOptions;
-  /** Every broker's name, sorted; the first is the controller. */
+  /** Every broker's name, sorted. */
   readonly brokers: string[];
+  /** The broker holding the controller's lease, as last heard. */
   readonly controller: string;
+  /** Whether this broker holds the controller's lease. */
   readonly isController: boolean;
   readonly closed: boolean;
-  /** The state as this broker last heard it from the controller (the controller's own, on the controller). */
+  /** The state as this broker last heard it (from etcd, or pushed by the controller). */
   state: ClusterState;
+  /** etcd's revision of `state`. */
+  readonly revision: number;
+  readonly coordination: Coordination;
   /** The state as the controller serves it to the brokers. */
   readonly snapshot: ClusterState;
   urlOf(broker: string): string;
-  apply(next: ClusterState): void;
-  changeIsr(from: string, topic: string, partition: number, epoch: number, isr: string[]): PartitionState | null;
+  apply(next: ClusterState, revision: number): void;
+  changeIsr(
+    from: string,
+    topic: string,
+    partition: number,
+    epoch: number,
+    isr: string[],
+  ): Promise<PartitionState | null>;
 }

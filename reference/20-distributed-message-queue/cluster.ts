@@ -1,13 +1,15 @@
 // Several brokers in one cluster (the book's replication). Each partition has replicas on `replicationFactor`
 // brokers, placed statically (replica i of partition p on broker (p + i) mod n, brokers sorted by name); the
-// first is the preferred leader. The controller (the first broker by name; controller.ts) keeps every partition's
-// state and elects new leaders, and every broker pulls the state from it. Followers pull records from their leader
-// (follower-fetch.ts); the leader tracks them, keeps the ISR and advances the high watermark (partition-leader.ts).
-// This module wires the parts: it runs their loops and applies each new state to what this broker leads or follows.
+// first is the preferred leader. Every partition's state lives in etcd (coordination.ts, the book's ZooKeeper): the
+// controller (the broker holding etcd's controller lease; controller.ts) writes it and elects new leaders, and every
+// broker watches it. Followers pull records from their leader (follower-fetch.ts); the leader tracks them, keeps the
+// ISR and advances the high watermark (partition-leader.ts). This module wires the parts: it runs their loops, takes
+// the controller's lease when nobody holds it, and applies each new state to what this broker leads or follows.
 import type { ClusterOptions, ClusterView } from './cluster-options.ts';
-import { HEALTH_MS, POLL_MS, rpc, sleep } from './cluster-rpc.ts';
+import { HEALTH_MS, POLL_MS, sleep } from './cluster-rpc.ts';
 import { type ClusterState, configOf, type PartitionState, partitionKey, splitKey } from './cluster-state.ts';
 import { Controller } from './controller.ts';
+import { Coordination } from './coordination.ts';
 import { FollowerFetch } from './follower-fetch.ts';
 import { PartitionLeaders } from './partition-leader.ts';
 import type { Topic, TopicConfig } from './topic-registry.ts';
@@ -16,11 +18,25 @@ export type { ClusterOptions } from './cluster-options.ts';
 export { type ClusterState, type PartitionState, partitionKey, placeReplicas } from './cluster-state.ts';
 export { NotEnoughReplicas } from './partition-leader.ts';
 
+/**
+ * At a cluster's start the first broker by name takes the controller's lease (where the checks expect it); the
+ * others campaign only once they have seen a controller (it died: its key went with its lease), or after this long
+ * without one (the first broker never came).
+ */
+const START_GRACE_MS = 10_000;
+
 export class Cluster implements ClusterView {
   readonly brokers: string[];
-  readonly controller: string;
+  /** The broker holding the controller's lease, as this broker last heard from etcd (it may have died since). */
+  controller = '';
   state: ClusterState = { topics: [], partitions: {} };
+  /** etcd's revision of `state` (an older one, pushed or watched late, is not applied over it). */
+  revision = 0;
+  readonly coordination: Coordination;
   closed = false;
+  private controllerHeld = false;
+  private seenController = false;
+  private readonly startedAt = Date.now();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly controllerPart: Controller;
   private readonly leaders: PartitionLeaders;
@@ -28,16 +44,19 @@ export class Cluster implements ClusterView {
 
   constructor(readonly o: ClusterOptions) {
     this.brokers = [o.self, ...o.peers.keys()].sort();
-    this.controller = this.brokers[0]!;
     this.controllerPart = new Controller(this);
     this.leaders = new PartitionLeaders(this);
     this.followers = new FollowerFetch(this);
-    if (this.isController)
-      this.apply({ topics: o.topics.all().map(configOf), partitions: this.controllerPart.saved() });
+    this.coordination = new Coordination(o.etcdUrl, o.etcdPrefix, o.leaseTtlS, {
+      // MUTANT state-pulled-only-at-start: the state's changes are not watched (only read once at the start).
+      state: (s) => (o.pullStateOnlyAtStart ? undefined : this.apply(s.state, s.revision)),
+      controller: (name) => this.controllerIs(name),
+      lost: () => o.log('cluster: the controller lease was lost'),
+    });
   }
 
   get isController(): boolean {
-    return this.o.self === this.controller;
+    return this.coordination.holdsLease;
   }
 
   urlOf(broker: string): string {
@@ -48,29 +67,68 @@ export class Cluster implements ClusterView {
     return this.state.partitions[partitionKey(topic, partition)];
   }
 
-  /** Starts the loops: state pulls (every broker), health checks (the controller), ISR upkeep (leaders). */
+  /** Starts the loops: campaigns for the controller's lease, health checks (the controller), ISR upkeep (leaders). */
   async start(): Promise<void> {
-    if (!this.isController) {
-      // The first state before answering: a broker that does not know who leads what cannot serve. The interval
-      // keeps the process alive while the controller is not up yet (the loop's own timers may all be unref'd).
-      const keepAlive = setInterval(() => {}, 1000);
-      try {
-        while (!this.closed && !(await this.pullState())) await sleep(POLL_MS);
-      } finally {
-        clearInterval(keepAlive);
+    // The state and a controller before answering: a broker that does not know who leads what cannot serve. The
+    // interval keeps the process alive meanwhile (the loop's own timers are unref'd).
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      for (;;) {
+        if (this.closed) return;
+        try {
+          const { stored, controller } = await this.coordination.read();
+          this.apply(stored.state, stored.revision);
+          this.controllerIs(controller);
+          await this.coordination.watch();
+          break;
+        } catch (e) {
+          this.o.log(`cluster: etcd at ${this.o.etcdUrl}: ${(e as Error).message}`);
+          await sleep(POLL_MS);
+        }
       }
+      while (!this.closed && !this.controllerHeld) {
+        await this.campaignIfDue().catch((e) => this.o.log(`cluster: campaign: ${(e as Error).message}`));
+        await sleep(POLL_MS);
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
-    // MUTANT state-pulled-only-at-start: no pulls after the first (ISR changes are never pushed).
-    if (!this.o.pullStateOnlyAtStart)
-      this.every(POLL_MS, () => (this.isController ? undefined : this.pullState().then(() => undefined)));
-    if (this.isController) this.every(HEALTH_MS, () => this.controllerPart.checkBrokers());
+    this.every(POLL_MS, () => this.campaignIfDue());
+    this.every(HEALTH_MS, () => (this.isController ? this.controllerPart.checkBrokers() : undefined));
     this.every(POLL_MS, () => this.leaders.maintainIsr());
+  }
+
+  private controllerIs(name: string | null): void {
+    this.controllerHeld = name !== null;
+    if (name === null) return;
+    this.controller = name;
+    this.seenController = true;
+  }
+
+  /** Takes the controller's lease when nobody holds it (see START_GRACE_MS), and reads the state it now owns. */
+  private async campaignIfDue(): Promise<void> {
+    if (this.controllerHeld || this.closed) return;
+    // MUTANT controller-never-reelected: once a controller has been seen, nobody campaigns again.
+    if (this.o.neverReelect && this.seenController) return;
+    const first = this.o.self === this.brokers[0];
+    if (!first && !this.seenController && Date.now() - this.startedAt < START_GRACE_MS) return;
+    const holder = await this.coordination.campaign(this.o.self);
+    if (holder !== this.o.self) {
+      this.controllerIs(holder);
+      return;
+    }
+    this.controllerIs(this.o.self);
+    const { stored } = await this.coordination.read();
+    this.apply(stored.state, stored.revision);
+    this.controllerPart.elected();
+    this.o.log(`cluster: ${this.o.self} is the controller (state at revision ${stored.revision})`);
   }
 
   close(): void {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.leaders.close();
+    this.coordination.close();
   }
 
   private every(ms: number, f: () => Promise<void> | undefined): void {
@@ -94,7 +152,13 @@ export class Cluster implements ClusterView {
   }
 
   /** A leader's ISR change, accepted only from the partition's current leader in its current epoch. */
-  changeIsr(from: string, topic: string, partition: number, epoch: number, isr: string[]): PartitionState | null {
+  changeIsr(
+    from: string,
+    topic: string,
+    partition: number,
+    epoch: number,
+    isr: string[],
+  ): Promise<PartitionState | null> {
     return this.controllerPart.changeIsr(from, topic, partition, epoch, isr);
   }
 
@@ -106,17 +170,13 @@ export class Cluster implements ClusterView {
     return { topics: this.o.topics.all().map((t) => pushed(configOf(t))), partitions: this.state.partitions };
   }
 
-  private async pullState(): Promise<boolean> {
-    try {
-      this.apply(await rpc<ClusterState>(this.urlOf(this.controller), '/internal/v1/state-of', {}, 1000));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Takes a state from the controller: opens new topics, and starts leading or following what changed. */
-  apply(next: ClusterState): void {
+  /**
+   * Takes a state (from etcd, or pushed by the controller): opens new topics, and starts leading or following what
+   * changed. One older than the state this broker has is left alone.
+   */
+  apply(next: ClusterState, revision: number): void {
+    if (revision < this.revision) return;
+    this.revision = revision;
     for (const t of next.topics) if (!this.o.topics.get(t.name)) this.o.topics.create(t);
     this.state = next;
     for (const [key, s] of Object.entries(next.partitions)) {

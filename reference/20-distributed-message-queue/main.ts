@@ -8,6 +8,7 @@ import { parsePeers } from '../kit/peers.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { Cluster } from './cluster.ts';
+import { clusterPrefix } from './coordination.ts';
 import { DelayStore, type DelayTarget } from './delay-store.ts';
 import { type CoordinatorMutant, GroupCoordinator } from './group-coordinator.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
@@ -22,6 +23,9 @@ const PEERS = parsePeers(process.env['PEERS']);
 const SELF = process.env['NODE_NAME']?.trim() || 'broker-1';
 const REPLICA_LAG_MS = Number(process.env['REPLICA_LAG_MS'] ?? 3000);
 const ACK_TIMEOUT_MS = Number(process.env['ACK_TIMEOUT_MS'] ?? 10_000);
+/** The cluster's coordination service (etcd) and the controller lease's TTL; a cluster cannot run without it. */
+const ETCD_URL = process.env['ETCD_URL']?.trim() ?? '';
+const CONTROLLER_LEASE_S = Number(process.env['CONTROLLER_LEASE_S'] ?? 3);
 const COORDINATOR_MUTANTS: readonly string[] = [
   'leave-without-rebalance',
   'two-owners-after-rebalance',
@@ -81,6 +85,10 @@ await runServer({
       mutant && COORDINATOR_MUTANTS.includes(mutant) ? (mutant as CoordinatorMutant) : undefined,
     );
     const log = (m: string) => (app ? app.log.warn(m) : console.error(m));
+    if (PEERS.size > 0 && !ETCD_URL)
+      throw new Error(
+        'a cluster (PEERS) keeps its partition states in etcd: set ETCD_URL (scripts/services.sh starts one)',
+      );
     const cluster =
       PEERS.size > 0
         ? new Cluster({
@@ -89,6 +97,9 @@ await runServer({
             peers: PEERS,
             topics,
             dataDir: config.dataDir,
+            etcdUrl: ETCD_URL,
+            etcdPrefix: process.env['ETCD_PREFIX'] ?? clusterPrefix(process.env['SHARED_DIR'] ?? config.dataDir),
+            leaseTtlS: CONTROLLER_LEASE_S,
             replicaLagMs: REPLICA_LAG_MS,
             ackTimeoutMs: ACK_TIMEOUT_MS,
             uncleanElection: mutant === 'unclean-leader-election', // MUTANT unclean-leader-election
@@ -105,6 +116,7 @@ await runServer({
             isrAllLiveAtFailover: mutant === 'failover-isr-all-live', // MUTANT failover-isr-all-live
             caughtUpAtEveryFetch: mutant === 'isr-lag-from-last-fetch', // MUTANT isr-lag-from-last-fetch
             isrNeverShrinks: mutant === 'isr-never-shrinks', // MUTANT isr-never-shrinks
+            neverReelect: mutant === 'controller-never-reelected', // MUTANT controller-never-reelected
             log,
           })
         : undefined;

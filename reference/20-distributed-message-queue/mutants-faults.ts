@@ -308,4 +308,11 @@ export const FAULT_MUTANTS = [
       'the leader never drops a follower that stopped fetching from the ISR: cut off from its leader, it stays in sync, and acks=all waits for it until it times out',
     manifest: CLUSTER_MANIFEST,
   },
+  {
+    name: 'controller-never-reelected',
+    breaks: 'MQ-F11',
+    description:
+      "brokers campaign for etcd's controller lease only until they have seen a controller: when it dies nobody takes over, and the partitions it led keep no leader",
+    manifest: CLUSTER_MANIFEST,
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];

@@ -5,7 +5,7 @@ import { FAULT_MUTANTS } from './mutants-faults.ts';
 /** The reference started as three brokers: the replication mutants show only there. */
 const CLUSTER_MANIFEST = new URL('./manifest.cluster.json', import.meta.url).pathname;
 
-export const MUTANTS = [
+const LISTED = [
   { name: 'health-plain-text', breaks: 'MQ-C1', description: 'readiness answers text/plain "ok", not the Health body' },
   {
     name: 'min-insync-unchecked',
@@ -276,5 +276,8 @@ export const MUTANTS = [
   ...FAULT_MUTANTS,
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];
 
-export type MutantName = (typeof MUTANTS)[number]['name'];
+/** Every mutant; the cluster's need etcd, where a cluster keeps its state (skipped with that reason without it). */
+export const MUTANTS = LISTED.map((m) => ('manifest' in m ? { ...m, needs: ['SDGRADE_ETCD_URL'] as const } : m));
+
+export type MutantName = (typeof LISTED)[number]['name'];
 export const MUTANT_NAMES: readonly MutantName[] = MUTANTS.map((m) => m.name);

@@ -206,7 +206,7 @@ export class PartitionLeaders {
     try {
       const body = { from: this.o.self, topic, partition, epoch: l.epoch, isr };
       const stored = this.c.isController
-        ? this.c.changeIsr(this.o.self, topic, partition, l.epoch, isr)
+        ? await this.c.changeIsr(this.o.self, topic, partition, l.epoch, isr)
         : await rpc<PartitionState | null>(this.c.urlOf(this.c.controller), '/internal/v1/isr', body, 2000);
       if (stored) {
         this.o.log(`${key}: ISR ${why}s to ${stored.isr.join(', ')}`);

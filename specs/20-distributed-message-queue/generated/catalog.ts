@@ -27,7 +27,8 @@ export const checkIds = [
   "MQ-F5",
   "MQ-F7",
   "MQ-F9",
-  "MQ-F10"
+  "MQ-F10",
+  "MQ-F11"
 ] as const;
 export type CheckId = (typeof checkIds)[number];
 export const targetIds = [
@@ -319,6 +320,17 @@ export const catalog = {
       "needs": [
         "process-control",
         "network-faults"
+      ]
+    },
+    {
+      "id": "MQ-F11",
+      "kind": "fault",
+      "title": "The controller is killed (kill -9) while acks=all produces go on - another broker is the controller within the declared controllerFailoverMs, a partition the dead broker led gets a new leader from its ISR, every message acknowledged with acks=all before, during and after the failover is at its offset in order, and produces are answered again",
+      "covers": [
+        "fault:11"
+      ],
+      "needs": [
+        "process-control"
       ]
     }
   ],

@@ -1,0 +1,182 @@
+// MQ-F11: kill -9 of the controller while acks=all produces go on. Another broker is the controller within the
+// declared controllerFailoverMs (the brokers' 307 not_controller names it, it answers a group operation itself and
+// creates a topic), a partition the dead broker led gets a new leader from its ISR, and every message acknowledged
+// with acks=all, before, during and after the failover, is at its offset; produces are answered again.
+import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
+import {
+  type Acked,
+  appendedRecords,
+  type MqApi,
+  mqApi,
+  okBody,
+  type ProduceResult,
+  uniqueName,
+  verifyAcked,
+} from './api.ts';
+import {
+  bound,
+  brokers,
+  describe,
+  following,
+  onNode,
+  produceRetrying,
+  stateOf,
+  waitForFullIsr,
+} from './cluster-client.ts';
+
+/** The spec's default (Kafka's zookeeper.session.timeout.ms, 18 s): how long a cluster may be without a controller. */
+const SPEC_CONTROLLER_FAILOVER_MS = 18_000;
+
+/**
+ * The controller as `node` names it: itself when it answers a group operation (404 group_not_found for a group
+ * nobody made), the broker its 307 not_controller names otherwise; null when it does not answer either way.
+ */
+async function controllerSeenBy(ctx: CheckContext, node: string): Promise<{ name: string | null; x: Exchange }> {
+  const x = await onNode(ctx, node).describeGroup(uniqueName('no-group'));
+  const body = x.body as { code?: string; broker?: string } | undefined;
+  if (x.status === 404 && body?.code === 'group_not_found') return { name: node, x };
+  if (x.status === 307 && body?.code === 'not_controller' && body.broker) return { name: body.broker, x };
+  return { name: null, x };
+}
+
+/** Waits until every live broker names one live broker the controller; fails past `ms` naming what each said. */
+async function waitForNewController(
+  ctx: CheckContext,
+  live: readonly string[],
+  killed: string,
+  ms: number,
+  since: number,
+): Promise<{ controller: string; afterMs: number }> {
+  for (;;) {
+    const seen = await Promise.all(live.map((b) => controllerSeenBy(ctx, b)));
+    const names = new Set(seen.map((s) => s.name));
+    const [name] = names;
+    if (names.size === 1 && name && live.includes(name)) return { controller: name, afterMs: Date.now() - since };
+    if (Date.now() - since > ms)
+      ctx.fail(
+        `${ms} ms after the controller ${killed} was killed (kill -9), the live brokers do not all name one live controller: ${live.map((b, i) => `${b} says ${seen[i]!.name ?? `${seen[i]!.x.status ?? seen[i]!.x.error}`}`).join('; ')}`,
+        { exchange: seen[0]!.x },
+      );
+    await ctx.sleep(100);
+  }
+}
+
+/** acks=all in a loop through `via` (following its 307s) until `stop()`; every 200 is recorded, nothing else retried silently. */
+async function produceThroughout(
+  ctx: CheckContext,
+  via: MqApi,
+  topic: string,
+  p: number,
+  stop: () => boolean,
+  acked: Acked[],
+  tries: { sent: number; refused: number },
+): Promise<void> {
+  for (let i = 0; !stop(); i++) {
+    const values = [`during ${i} a`, `during ${i} b`];
+    tries.sent++;
+    const x = await via.produce(topic, { acks: 'all', messages: values.map((value) => ({ partition: p, value })) });
+    if (x.status === 200) {
+      const r = okBody<ProduceResult>(ctx, x, 200, `producing to ${topic}/${p} while the controller fails over`);
+      acked.push(...appendedRecords(ctx, r, x).map((rec, j) => ({ ...rec, key: null, value: values[j]!, tags: [] })));
+    } else {
+      tries.refused++;
+      await ctx.sleep(100);
+    }
+  }
+}
+
+export async function controllerFailover(ctx: CheckContext): Promise<void> {
+  const nodes = brokers(ctx, 3);
+  const declared = ctx.setting('controllerFailoverMs', SPEC_CONTROLLER_FAILOVER_MS);
+  const limit = bound(declared);
+  const before = await controllerSeenBy(ctx, nodes[0]!);
+  const controller = before.name;
+  if (!controller || !nodes.includes(controller))
+    ctx.skip(
+      `the first node names no controller among the manifest's nodes (${before.x.status}: ${JSON.stringify(before.x.body)})`,
+    );
+  const live = nodes.filter((b) => b !== controller);
+  const api = mqApi(ctx, following(ctx, live[0]));
+  const topic = uniqueName('f11');
+  okBody(ctx, await api.createTopic({ name: topic, partitions: 3, replicationFactor: 3 }), 201, 'creating');
+  const t = await describe(ctx, api, topic);
+  const p = [0, 1, 2].find((x) => stateOf(ctx, t, x, nodes).leader === controller);
+  if (p === undefined) ctx.skip(`no partition of ${topic} is led by the controller ${controller}`);
+  const isrBefore = stateOf(ctx, t, p, nodes).isr!;
+  const acked = await produceRetrying(ctx, api, topic, p, ['A 0', 'A 1', 'A 2'], 15_000);
+
+  // acks=all goes on through a broker that stays up, across the kill and the failover.
+  let stopped = false;
+  const during: Acked[] = [];
+  const tries = { sent: 0, refused: 0 };
+  const loop = produceThroughout(ctx, api, topic, p, () => stopped, during, tries);
+  await ctx.sleep(300);
+  await ctx.target.kill(controller);
+  const killedAt = Date.now();
+  ctx.changed(`killed (kill -9) the controller ${controller}`);
+  let elected: { controller: string; afterMs: number };
+  let leader: string;
+  let leaderAfterMs: number;
+  try {
+    elected = await waitForNewController(ctx, live, controller, limit, killedAt);
+    // The partition the dead controller led: a new leader from its ISR, within the same bound.
+    for (;;) {
+      const x = await api.describeTopic(topic);
+      const s = x.status === 200 ? (x.body as typeof t).partitionStates[p] : undefined;
+      if (s?.leader && s.leader !== controller) {
+        ctx.expect(
+          isrBefore.includes(s.leader),
+          `${topic}/${p}: ${s.leader} leads after ${controller} died, but the ISR was [${isrBefore.join(', ')}]`,
+          x,
+        );
+        leader = s.leader;
+        leaderAfterMs = Date.now() - killedAt;
+        break;
+      }
+      if (Date.now() - killedAt > limit)
+        ctx.fail(`${topic}/${p}: still no leader but ${controller} ${limit} ms after it (the controller) was killed`, {
+          exchange: x,
+        });
+      await ctx.sleep(100);
+    }
+  } finally {
+    stopped = true;
+    await loop;
+  }
+  acked.push(...during);
+
+  // Produces are answered again; the new controller does a controller's work (a topic is created).
+  acked.push(...(await produceRetrying(ctx, api, topic, p, ['C 0', 'C 1'], 15_000)));
+  okBody(
+    ctx,
+    await api.createTopic({ name: uniqueName('f11-after'), partitions: 1 }),
+    201,
+    'creating a topic after the failover',
+  );
+  await verifyAcked(
+    ctx,
+    api,
+    topic,
+    acked,
+    `after the controller ${controller} was killed and ${leader} took ${topic}/${p}`,
+  );
+
+  // The dead broker comes back as an ordinary broker and rejoins the ISR (the cluster whole for the next check).
+  await ctx.target.start(controller);
+  await waitForFullIsr(ctx, api, topic, p, `${topic}/${p}: ${controller} did not rejoin the ISR after its restart`);
+  await verifyAcked(ctx, api, topic, acked, `after ${controller} came back`);
+  ctx.evidence.controllerFailover = {
+    killed: controller,
+    newController: elected.controller,
+    controllerAfterMs: elected.afterMs,
+    partition: p,
+    newLeader: leader,
+    leaderAfterMs,
+    boundMs: limit,
+    declaredMs: declared,
+    acknowledged: acked.length,
+    acknowledgedDuringFailover: during.length,
+    producesRefusedDuringFailover: tries.refused,
+  };
+}
