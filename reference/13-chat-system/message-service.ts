@@ -64,7 +64,9 @@ export async function storeMessage(o: MessageServiceOptions, m: SendInput): Prom
 async function pushToAbsent(o: MessageServiceOptions, message: MessageRecord, members: string[]): Promise<void> {
   try {
     const others = members.filter((u) => u !== message.senderId);
-    const connected = await o.store.connectedUsers(others, Date.now() - o.serverTtlMs);
+    // MUTANT push-skips-dead-server-members: a connection recorded on a chat server that died still counts as open.
+    const seenSince = o.mutant === 'push-skips-dead-server-members' ? 0 : Date.now() - o.serverTtlMs;
+    const connected = await o.store.connectedUsers(others, seenSince);
     for (const member of others) {
       // MUTANT push-always: push whether or not the member is connected.
       if (connected.has(member) && o.mutant !== 'push-always') continue;
@@ -91,7 +93,11 @@ export async function syncMessages(
 ): Promise<SyncResult> {
   const given = new Map(cursors.map((c) => [c.channelId, c.curMaxMessageId]));
   const out: SyncResult = { messages: [], channels: [] };
-  for (const channelId of await store.channelsOf(who.userId)) {
+  const channelIds = await store.channelsOf(who.userId);
+  // MUTANT sync-any-named-channel: a channel named in the cursors is synced too, member or not.
+  if (mutant === 'sync-any-named-channel')
+    for (const id of given.keys()) if (!channelIds.includes(id)) channelIds.push(id);
+  for (const channelId of channelIds) {
     // MUTANT cursor-per-user: the ack cursor is the user's, shared by all devices.
     const device = mutant === 'cursor-per-user' ? '*' : who.deviceId;
     let after = given.get(channelId) ?? (await store.cursor(who.userId, device, channelId));
@@ -104,7 +110,8 @@ export async function syncMessages(
       const page = await store.messagesAfter(channelId, after, 1000);
       // MUTANT sync-skips-own: "you already have what you sent" - wrong for the user's other devices.
       out.messages.push(...(mutant === 'sync-skips-own' ? page.filter((m) => m.senderId !== who.userId) : page));
-      if (page.length < 1000) break;
+      // MUTANT sync-one-page: one page of 1,000 per channel; a device further behind never gets the rest.
+      if (page.length < 1000 || mutant === 'sync-one-page') break;
       after = page[page.length - 1]!.messageId;
     }
     // MUTANT synced-max-first: the lowest message ID of the channel, not the highest.

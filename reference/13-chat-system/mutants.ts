@@ -235,6 +235,48 @@ export const MUTANTS = [
     description:
       'a chat server answers `sent` with the ID it expects before the store has the message: when the store is down, acknowledged messages are lost',
   },
+  // Round 5 of the blind bugs (fixtures/blind-bugs/13-chat-system): each keeps one caught.
+  {
+    name: 'push-subscription-per-user',
+    breaks: 'CHAT-I7',
+    // The embedded store's setPush: graded on SQLite even where Redis is configured (CI).
+    env: { REDIS_URL: '' },
+    description:
+      "a device's push subscription replaces the user's other devices' subscriptions too: a user with two devices gets pushes on the last one subscribed only",
+  },
+  {
+    name: 'dedup-recent-50',
+    breaks: 'CHAT-I3',
+    // The embedded store's dedup look-up: graded on SQLite even where Redis is configured (CI).
+    env: { REDIS_URL: '' },
+    description:
+      "the resend's earlier copy is looked for among the channel's latest 50 messages only: a resend after 50 others stores a second message",
+  },
+  {
+    name: 'sync-any-named-channel',
+    breaks: 'CHAT-I5',
+    description:
+      'sync also serves a channel the device names a cursor for when the user is not a member: a non-member reads its messages',
+  },
+  {
+    name: 'sync-one-page',
+    breaks: 'CHAT-I5',
+    description:
+      "sync reads one page of 1,000 messages per channel: a device more than 1,000 behind misses the rest (synced names the channel's maximum)",
+  },
+  {
+    name: 'direct-check-then-create',
+    breaks: 'CHAT-C2',
+    needs: ['SDGRADE_REDIS_URL'],
+    description:
+      'Redis: the one-on-one channel is looked up, then created and its pair key written unconditionally: concurrent first requests make several channels',
+  },
+  {
+    name: 'push-skips-dead-server-members',
+    breaks: 'CHAT-F6',
+    description:
+      'a connection recorded on a chat server that died (killed, not restarted) still counts as open: its member gets no push until the server returns',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -143,6 +143,11 @@ export class RedisChatStore implements ChatStore {
     const existing = await this.redis.get(key);
     if (existing) return { channel: (await this.channel(existing))!, created: false };
     const id = await this.newChannel('direct', undefined, [a, b], createdAt);
+    // MUTANT direct-check-then-create: the pair's key is written unconditionally (the last of two racers wins).
+    if (this.mutant === 'direct-check-then-create') {
+      await this.redis.set(key, id);
+      return { channel: (await this.channel(id))!, created: true };
+    }
     // Two racing creators: the first SET wins and the loser's channel is left unused (never returned).
     if (!(await this.redis.set(key, id, 'NX')))
       return { channel: (await this.channel((await this.redis.get(key))!))!, created: false };

@@ -47,7 +47,10 @@ export class SqliteChatStore implements ChatStore {
   /** MUTANT relay-keep-30ms: the retention in the wrong unit, 30 ms instead of 30 s. */
   private readonly relayKeepMs: number;
 
-  constructor(file: string, mutant?: string) {
+  constructor(
+    file: string,
+    private readonly mutant?: string,
+  ) {
     this.relayKeepMs = mutant === 'relay-keep-30ms' ? 30 : RELAY_KEEP_MS;
     this.db = new Database(file);
     // Several processes write: wait for the lock instead of failing at once.
@@ -170,11 +173,18 @@ export class SqliteChatStore implements ChatStore {
               ? this.db
                   .prepare('SELECT * FROM chat_messages WHERE channel_id = ? AND client_message_id = ? LIMIT 1')
                   .get(m.channelId, m.clientMessageId)
-              : this.db
-                  .prepare(
-                    'SELECT * FROM chat_messages WHERE channel_id = ? AND sender_id = ? AND client_message_id = ? LIMIT 1',
-                  )
-                  .get(m.channelId, m.senderId, m.clientMessageId)
+              : this.mutant === 'dedup-recent-50'
+                ? // MUTANT dedup-recent-50: only the channel's latest 50 messages are looked at for the earlier copy.
+                  this.db
+                    .prepare(
+                      'SELECT * FROM (SELECT * FROM chat_messages WHERE channel_id = ? ORDER BY message_id DESC LIMIT 50) WHERE sender_id = ? AND client_message_id = ? LIMIT 1',
+                    )
+                    .get(m.channelId, m.senderId, m.clientMessageId)
+                : this.db
+                    .prepare(
+                      'SELECT * FROM chat_messages WHERE channel_id = ? AND sender_id = ? AND client_message_id = ? LIMIT 1',
+                    )
+                    .get(m.channelId, m.senderId, m.clientMessageId)
           ) as MessageRow | undefined;
           if (old) return { message: toMessage(old), duplicate: true };
         }
@@ -231,6 +241,9 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async setPush(userId: string, deviceId: string, endpoint: string) {
+    // MUTANT push-subscription-per-user: a subscription replaces those of the user's other devices too.
+    if (this.mutant === 'push-subscription-per-user')
+      this.db.prepare('DELETE FROM chat_push WHERE user_id = ?').run(userId);
     this.db
       .prepare(
         'INSERT INTO chat_push (user_id, device_id, endpoint) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET endpoint = excluded.endpoint',

@@ -1,6 +1,7 @@
 // CHAT-F6: a chat server stopped, then killed -9, each time started again. Stopping closes its clients' WebSockets
 // with 1001 (asyncapi: "the server is stopping"); after a kill -9 and a restart, the connections it held died with it:
-// a member whose device was on it and did not come back has no open connection, so a message gets it a push.
+// a member whose device was on it and did not come back has no open connection, so a message gets it a push - while
+// the server is down (once discovery no longer names it) and after its restart.
 import type { CheckContext } from '../../core/check-context.ts';
 import { chatCheck, sleep } from './api.ts';
 import { startPushProvider } from './push-provider.ts';
@@ -42,13 +43,27 @@ export const chatServerRestarted = chatCheck(async (w) => {
     await ctx.target.kill(victim.name);
     await away.device.client!.waitClosed(WAIT_MS);
     away.device.drop();
+    // While it is down: once discovery no longer names it, the member's connection there is no open connection
+    // either, so a message gets it one push already (a connection recorded on a dead server does not count).
+    const goneBy = Date.now() + WAIT_MS;
+    while ((await w.servers(sender.device)).some((s) => s.name === victim.name) && Date.now() < goneBy)
+      await sleep(200);
+    const pushes = () => provider.pushesFor(away.userId).filter((p) => p.channelId === g.channelId);
+    const downId = await sender.device.sendOk(g.channelId, 'while it is down');
+    const downBy = Date.now() + WAIT_MS;
+    while (!pushes().some((p) => p.messageId === downId) && Date.now() < downBy) await sleep(50);
+    const whileDown = pushes().filter((p) => p.messageId === downId).length;
+    ctx.expect(
+      whileDown === 1,
+      `${away.username}, whose only connection died with ${victim.name}, got ${whileDown} pushes for message ${downId} ` +
+        `sent while ${victim.name} was down (no longer in discovery), not 1: a connection on a dead chat server counts as open`,
+    );
     await ctx.target.start(victim.name);
     const backBy = Date.now() + WAIT_MS;
     while (!(await w.servers(sender.device)).some((s) => s.name === victim.name) && Date.now() < backBy)
       await sleep(200);
     const id = await sender.device.sendOk(g.channelId, 'after the restart');
     const pushedBy = Date.now() + WAIT_MS;
-    const pushes = () => provider.pushesFor(away.userId).filter((p) => p.channelId === g.channelId);
     while (!pushes().some((p) => p.messageId === id) && Date.now() < pushedBy) await sleep(50);
     await sleep(300); // room for a wrong extra push to arrive
     const got = pushes().filter((p) => p.messageId === id).length;

@@ -1,6 +1,7 @@
 // CHAT-I3: no duplicates - 1-3 resends with the same clientMessageId, one after another or at once, answer the first
 // message's ID and store nothing new; the same client ID in another channel or from another member is a message
-// of its own (the ID's scope is the channel and the sender).
+// of its own (the ID's scope is the channel and the sender). A resend that comes after many other messages of the
+// channel is still recognised (no window of recent messages).
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { chatCheck, sleep, spread } from './api.ts';
@@ -75,4 +76,26 @@ export const noDuplicates = chatCheck(async (w) => {
     },
     runs(ctx, 8),
   );
+  // A late resend: 60 messages of another member came between the first send and its resend (a client that was
+  // away while the group talked): still the first message, nothing stored again.
+  const [a, b] = [await w.user(), await w.user()];
+  const g = await w.group(a, [b], 'i3-late');
+  await spread([a.device, b.device], servers);
+  const cid = newClientMessageId();
+  const first = await a.device.sendOk(g.channelId, 'resent late', cid);
+  const between = 60;
+  for (let i = 0; i < between; i++) await b.device.sendOk(g.channelId, `between ${i}`);
+  const late = await a.device.send(g.channelId, 'resent late', cid);
+  ctx.expect(
+    late.answer?.type === 'sent' && late.answer.messageId === first && late.answer.duplicate === true,
+    `a resend of ${cid} after ${between} other messages of the channel answered ${JSON.stringify(late.answer)}, ` +
+      `not sent with message ${first} and duplicate true`,
+  );
+  const copies = (await w.history(a, g.channelId)).filter((m) => m.clientMessageId === cid);
+  ctx.expect(
+    copies.length === 1,
+    `after a resend that came ${between} messages later the history holds ${copies.length} messages with client ID ${cid}`,
+  );
+  a.device.drop();
+  b.device.drop();
 });

@@ -1,7 +1,8 @@
 // CHAT-I7: one push per message per subscribed device of a member with no connection (the harness's push provider
 // fake, msw on a real port); none for a connected member or the sender. The subscription that counts is the device's
-// latest (an earlier endpoint gets nothing), a resend (duplicate) pushes nothing more, and a long text's push still
-// fits PushNotification (preview at most 100 characters).
+// latest (an earlier endpoint gets nothing), each subscribed device of the member gets its own (a second device's
+// subscription replaces nothing of the first's), a resend (duplicate) pushes nothing more, and a long text's push
+// still fits PushNotification (preview at most 100 characters).
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { chatCheck, sleep } from './api.ts';
@@ -30,6 +31,16 @@ export const pushWhenOffline = chatCheck(async (w) => {
             );
             ctx.expectStatus(r, 204);
           }
+        // The absent member's second device, subscribed after the first: each device gets its own pushes (a
+        // subscription replaces only the same device's earlier one, not the user's other devices').
+        const tablet = await w.x(
+          w.http.PUT('/api/v1/me/devices/{deviceId}/push', {
+            params: { path: { deviceId: 'tablet' } },
+            body: { endpoint: `${provider.url}/push/${off.userId}-tablet` },
+            ...w.auth(off.token),
+          }),
+        );
+        ctx.expectStatus(tablet, 204);
         await a.device.connect();
         await on.device.connect();
         const ids: number[] = [];
@@ -46,18 +57,24 @@ export const pushWhenOffline = chatCheck(async (w) => {
         );
         await on.device.waitSeen(g.channelId, ids);
         const deadline = Date.now() + 3000;
-        while (provider.pushesFor(off.userId).length < count && Date.now() < deadline) await sleep(25);
+        const pushed = () => provider.pushesFor(off.userId).length + provider.pushesFor(`${off.userId}-tablet`).length;
+        while (pushed() < 2 * count && Date.now() < deadline) await sleep(25);
         await sleep(300); // room for a wrong extra push to arrive
         const got = provider.pushesFor(off.userId);
         ctx.expect(!provider.violations.length, `a push did not fit PushNotification: ${provider.violations[0]}`);
-        const gotIds = got
-          .filter((p) => p.channelId === g.channelId)
-          .map((p) => p.messageId)
-          .sort((x, y) => x - y);
-        ctx.expect(
-          gotIds.join() === ids.join(),
-          `the offline member got pushes for [${gotIds.join(', ')}], not one for each of [${ids.join(', ')}] (the first was resent once)`,
-        );
+        for (const [device, pushes] of [
+          ['phone', got],
+          ['tablet', provider.pushesFor(`${off.userId}-tablet`)],
+        ] as const) {
+          const gotIds = pushes
+            .filter((p) => p.channelId === g.channelId && p.deviceId === device)
+            .map((p) => p.messageId)
+            .sort((x, y) => x - y);
+          ctx.expect(
+            gotIds.join() === ids.join(),
+            `the offline member's ${device} got pushes for [${gotIds.join(', ')}], not one for each of [${ids.join(', ')}] (the first was resent once; both devices subscribed)`,
+          );
+        }
         const stale = [off, on].flatMap((u) => provider.pushesFor(`${u.userId}-replaced`));
         ctx.expect(
           !stale.length,

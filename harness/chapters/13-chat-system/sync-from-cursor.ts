@@ -1,15 +1,27 @@
 // CHAT-I5: sync sends exactly the messages after cur_max_message_id (or after the device's last ack), in order. The
 // ack is the device's own (another device of the user acking further moves nothing), and a cursor given in the sync,
-// 0 included, wins over any ack.
+// 0 included, wins over any ack. A cursor naming a channel the user is not a member of gets nothing of it, and a
+// device more than a page (1,000) behind gets everything.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import { timeLimit } from '../../core/time-scale.ts';
 import { chatCheck, sleep } from './api.ts';
 import { runs } from './converge.ts';
+import { newClientMessageId } from './device.ts';
+
+/** The bulk send's bound on progress: this long without one more `sent` answer fails (scaled like every answer). */
+const PROGRESS_MS = timeLimit(10_000);
 
 export const syncFromCursor = chatCheck(async (w) => {
   const ctx: CheckContext = w.ctx;
   const probe = await w.user();
   const servers = await w.servers(probe.device);
+  // A channel the syncing users are not members of, with a message in it: a cursor naming it gets nothing of it.
+  const insider = await w.user();
+  const priv = await w.group(probe, [insider], 'i5-private');
+  await probe.device.connectTo(servers[0]!);
+  await probe.device.sendOk(priv.channelId, 'members only');
+  probe.device.drop();
   const arb = fc.record({ count: fc.integer({ min: 2, max: 8 }), cursorAt: fc.nat(8), ackAt: fc.nat(8) });
   await ctx.property(
     arb,
@@ -33,11 +45,19 @@ export const syncFromCursor = chatCheck(async (w) => {
       // An explicit cursor, on a fresh connection (on the other server).
       const cursor = p.cursorAt === 0 ? 0 : ids[(p.cursorAt - 1) % ids.length]!;
       await b.device.connectTo(servers[1 % servers.length]!);
-      check(
-        (await b.device.sync([{ channelId: g.channelId, curMaxMessageId: cursor }])).messages,
-        cursor,
-        'with a cursor',
-      );
+      const withCursor = await b.device.sync([
+        { channelId: g.channelId, curMaxMessageId: cursor },
+        { channelId: priv.channelId, curMaxMessageId: 0 },
+      ]);
+      const leaked = withCursor.messages.filter((m) => m.channelId === priv.channelId).length;
+      const named = (withCursor.synced.channels as { channelId: string }[]).some((c) => c.channelId === priv.channelId);
+      if (leaked || named)
+        ctx.fail(
+          `a sync naming ${priv.channelId}, a channel the user is not a member of, sent ${leaked} of its messages` +
+            `${named ? ' and named it in synced' : ''}: sync covers the user's own channels only`,
+          { counterexample: p },
+        );
+      check(withCursor.messages, cursor, 'with a cursor');
       // No cursor: the device's last ack is where it starts - its own, not the phone's, which acks the last message.
       const laptop = b.devices[1]!;
       await laptop.connectTo(servers[0]!);
@@ -63,4 +83,34 @@ export const syncFromCursor = chatCheck(async (w) => {
     },
     runs(ctx, 8),
   );
+  // A device more than a page behind: 1,012 messages (sync reads the store a page at a time: every page comes).
+  // Four devices of the sender send at once, each pipelining its share, so it costs little time.
+  const [x, y] = [await w.user(['d1', 'd2', 'd3', 'd4']), await w.user()];
+  const big = await w.group(x, [y], 'i5-big');
+  for (const [i, d] of x.devices.entries()) await d.connectTo(servers[i % servers.length]!);
+  const share = 253;
+  const total = share * x.devices.length;
+  for (const d of x.devices)
+    for (let i = 0; i < share; i++)
+      d.client!.send({ type: 'send', channelId: big.channelId, clientMessageId: newClientMessageId(), text: `b${i}` });
+  const answered = () =>
+    x.devices.reduce((n, d) => n + (d.client?.frames.filter((f) => f.type === 'sent').length ?? 0), 0);
+  // No deadline on the whole: only on progress (a slow machine answers slower, not never).
+  for (let n = answered(), last = n, since = Date.now(); n < total; n = answered()) {
+    if (n !== last) [last, since] = [n, Date.now()];
+    else if (Date.now() - since > PROGRESS_MS)
+      ctx.fail(`${total} pipelined sends got ${n} sent answers, none more for ${PROGRESS_MS} ms`);
+    await sleep(50);
+  }
+  await y.device.connectTo(servers[1 % servers.length]!);
+  const all = await y.device.sync([{ channelId: big.channelId, curMaxMessageId: 0 }]);
+  const got = all.messages.filter((m) => m.channelId === big.channelId).map((m) => Number(m.messageId));
+  const inOrder = got.every((id, i) => id === i + 1);
+  ctx.expect(
+    got.length === total && inOrder,
+    `a sync from cursor 0 of a channel with ${total} messages sent ${got.length} (${inOrder ? 'in order' : 'not 1, 2, 3, ...'}` +
+      `${got.length ? `, last ${got[got.length - 1]}` : ''}), not all ${total}`,
+  );
+  ctx.evidence.bigSync = got.length;
+  for (const d of [...x.devices, y.device]) d.drop();
 });
