@@ -23,6 +23,9 @@ export interface Mutant<Id extends string = string> {
   manifest?: string;
 }
 
+/** A real service a variant runs on: PostgreSQL, Redis, or etcd (chapter 20's coordination service). */
+export type VariantNeed = 'postgres' | 'redis' | 'etcd';
+
 /**
  * A deployment option of the chapter's reference (e.g. ALGORITHM=maglev), graded with the same checks: the env the
  * reference's nodes get for it. `sdgrade test <chapter> --variant NAME` grades one; `sdgrade mutate` grades each
@@ -35,7 +38,7 @@ export interface Variant<Id extends string = string> {
   /** Settings the variant's configuration declares (as a manifest's `settings`). */
   settings?: Readonly<Record<string, string | number | boolean>>;
   /** Real services it runs on; without them (no --real-deps) the variant cannot run and is reported so. */
-  needs?: readonly ('postgres' | 'redis')[];
+  needs?: readonly VariantNeed[];
   /** Checks that cannot apply to this variant, each with the reason: reported skipped with it, never passed. */
   notApplicable?: Readonly<Partial<Record<Id, string>>>;
   /** Its own manifest (a file beside the reference manifest), when the variant is another deployment shape (three

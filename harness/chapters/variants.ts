@@ -4,7 +4,7 @@
 import { dirname, join } from 'node:path';
 import { countStatuses } from '../core/grade-chapter.ts';
 import type { ChapterResult, CheckResult } from '../results/types.ts';
-import type { ChapterModule, CheckFn, Variant } from './chapter-module.ts';
+import type { ChapterModule, CheckFn, Variant, VariantNeed } from './chapter-module.ts';
 
 export const DEFAULT_VARIANT: Variant = {
   name: 'default',
@@ -26,15 +26,20 @@ export function findVariant(module: ChapterModule, name: string): Variant {
 }
 
 /** Why the variant cannot run here (a real service it needs is not configured), or null when it can. */
+/** The variable naming each real service a variant runs on. */
+export const NEED_ENV: Record<VariantNeed, string> = {
+  postgres: 'SDGRADE_DATABASE_URL',
+  redis: 'SDGRADE_REDIS_URL',
+  etcd: 'SDGRADE_ETCD_URL',
+};
+
 export function variantUnavailable(v: Variant, env: NodeJS.ProcessEnv = process.env): string | null {
-  const missing = (v.needs ?? []).filter(
-    (k) => !env[k === 'postgres' ? 'SDGRADE_DATABASE_URL' : 'SDGRADE_REDIS_URL']?.trim(),
-  );
-  return missing.length
-    ? `variant ${v.name} runs on a real ${missing.join(' and ')} (set ${missing
-        .map((k) => (k === 'postgres' ? 'SDGRADE_DATABASE_URL' : 'SDGRADE_REDIS_URL'))
-        .join(' / ')} and use --real-deps)`
-    : null;
+  const missing = (v.needs ?? []).filter((k) => !env[NEED_ENV[k]]?.trim());
+  if (!missing.length) return null;
+  const sql = missing.filter((k) => k !== 'etcd');
+  return `variant ${v.name} runs on a real ${missing.join(' and ')} (set ${missing.map((k) => NEED_ENV[k]).join(' / ')}${
+    sql.length ? ' and use --real-deps' : ''
+  })`;
 }
 
 /** The module with the variant's not-applicable checks replaced by a skip that names the variant and the reason. */

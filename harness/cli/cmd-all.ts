@@ -10,6 +10,7 @@ import type { Profile } from '../core/load-run.ts';
 import { newRun } from '../core/run-dir.ts';
 import { newRunSeed } from '../core/seed.ts';
 import type { ChapterResult } from '../results/types.ts';
+import { mainJobEtcd } from '../tools/local-etcd.ts';
 import { describeService, mainJobServices } from '../tools/local-services.ts';
 import { finishRun } from './finish-run.ts';
 import { k6For } from './k6-for-run.ts';
@@ -36,8 +37,17 @@ export async function cmdAll(o: {
   const real = Object.values(services).filter((s) => s.source !== 'embedded');
   log(`main job: grading ${graded.length} reference implementation(s), load profile ${o.profile}, with`);
   for (const s of Object.values(services)) log(`  ${describeService(s)}`);
+  // etcd only where a graded chapter has a variant on it (20's cluster): without one that variant is not graded.
+  const etcd = graded.some((m) => m.variants?.some((v) => v.needs?.includes('etcd')))
+    ? await mainJobEtcd({ embedded: Boolean(o.embedded) })
+    : null;
+  if (etcd) log(`  ${etcd.description}`);
   const saved = Object.fromEntries(real.map((s) => [DEPENDENCY_ENV[s.kind], process.env[DEPENDENCY_ENV[s.kind]]]));
   for (const s of real) process.env[DEPENDENCY_ENV[s.kind]] = s.url!;
+  if (etcd?.url) {
+    saved['SDGRADE_ETCD_URL'] = process.env['SDGRADE_ETCD_URL'];
+    process.env['SDGRADE_ETCD_URL'] = etcd.url;
+  }
   log(`run ${runId}, seed ${runSeed}`);
   const network = await openNetwork(log);
   const k6 = await k6For(o.profile, true);
@@ -99,6 +109,7 @@ export async function cmdAll(o: {
   } finally {
     await network?.close();
     for (const s of Object.values(services)) await s.stop().catch((e) => log(`stopping ${s.kind}: ${e.message}`));
+    await etcd?.stop().catch((e: Error) => log(`stopping etcd: ${e.message}`));
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;

@@ -53,7 +53,8 @@ export function pickVariants(slug: string, o: { variants?: string[]; realDeps?: 
   const out: string[] = [];
   const hasDefault = wanted.some((v) => v.name === 'default');
   for (const v of wanted) {
-    const why = v.needs?.length && !o.realDeps ? `needs --real-deps (${v.needs.join(', ')})` : variantUnavailable(v);
+    const sql = (v.needs ?? []).filter((k) => k !== 'etcd');
+    const why = sql.length && !o.realDeps ? `needs --real-deps (${sql.join(', ')})` : variantUnavailable(v);
     if (!why && hasDefault && !o.realDeps && onlyEmbedded(v)) {
       // the grader empties DATABASE_URL and REDIS_URL itself without --real-deps: the same code, fewer checks
       log(

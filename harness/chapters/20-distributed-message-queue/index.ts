@@ -80,6 +80,7 @@ export const distributedMessageQueue: ChapterModule<CheckId> = {
       description: 'three brokers (manifest.cluster.json) on etcd, every partition replicated three times',
       env: {},
       manifest: 'manifest.cluster.json',
+      needs: ['etcd'],
       completes: ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7', 'MQ-F9', 'MQ-F10', 'MQ-F11'],
       // Graded whole (`test 20 --variant cluster`), these failed on the unmodified cluster: they talk to the first
       // broker only and do not follow its 307 not_leader redirect to a partition's leader. Not a property of the
