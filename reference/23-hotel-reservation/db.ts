@@ -5,9 +5,16 @@ import Database from 'better-sqlite3';
 import type pg from 'pg';
 import type { DependencyState } from '../kit/health.ts';
 import { ProblemError } from '../kit/problem.ts';
-import { type Db, openPgPool, pgTransaction, retryingDeadlocks, type Sql, sqliteTransaction } from '../kit/sql-db.ts';
+import {
+  type Db,
+  openPgPool,
+  PgPoolDb,
+  pgTransaction,
+  retryingDeadlocks,
+  type Sql,
+  sqliteTransaction,
+} from '../kit/sql-db.ts';
 import type { MutantName } from './mutants.ts';
-import { PreparedPgPoolDb } from './prepared-pg.ts';
 import type { Strategy } from './room-taker.ts';
 
 export type { Db, Sql } from '../kit/sql-db.ts';
@@ -122,7 +129,7 @@ export class SqliteDb implements Db {
   }
 }
 
-export class PostgresDb extends PreparedPgPoolDb {
+export class PostgresDb extends PgPoolDb {
   private constructor(
     pool: pg.Pool,
     /** MUTANT db-loss-answers-500: a lost connection escapes as it is (a 500), not as 503 unavailable. */
