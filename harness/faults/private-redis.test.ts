@@ -34,4 +34,29 @@ describe.skipIf(!server)(`private Redis (${server ?? 'redis-server is not on the
     },
     timeLimit(30_000),
   );
+
+  it(
+    'puts a snapshot back after a restart, leaving the keys it was told to except alone',
+    async () => {
+      const r = await startPrivateRedis(server!);
+      const client = new Redis(r.url, { maxRetriesPerRequest: 50 });
+      try {
+        await client.set('mine', 'old', 'PX', 60_000);
+        await client.set('other:1', 'theirs');
+        expect(await r.snapshot({ except: 'other:' })).toBe(1);
+        await client.set('mine', 'new');
+        await r.restart();
+        await client.set('other:2', 'theirs again');
+        expect(await r.rollback()).toBe(1);
+        expect(await client.get('mine')).toBe('old');
+        expect(await client.pttl('mine')).toBeGreaterThan(0);
+        expect(await client.get('other:2')).toBe('theirs again');
+        expect(await r.keyCount()).toBe(2);
+      } finally {
+        client.disconnect();
+        await r.close();
+      }
+    },
+    timeLimit(30_000),
+  );
 });

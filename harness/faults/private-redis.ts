@@ -25,11 +25,17 @@ export interface PrivateRedis {
   port: number;
   /** Keys in its database 0. */
   keyCount(): Promise<number>;
-  /** Copies every key of database 0 (DUMP, with its time to live): what rollback goes back to. Returns how many. */
-  snapshot(): Promise<number>;
+  /**
+   * Copies every key of database 0 (DUMP, with its time to live): what rollback goes back to. Returns how many. Keys
+   * starting with `except` (another tenant's, which a check writes itself) are not copied, and rollback leaves them be.
+   */
+  snapshot(options?: { except?: string }): Promise<number>;
   /** How many keys of the last snapshot have been written (or deleted) since. */
   changedSinceSnapshot(): Promise<number>;
-  /** Puts database 0 back to the last snapshot (RESTORE ... REPLACE, newer keys deleted); clients stay connected. */
+  /**
+   * Puts database 0 back to the last snapshot (RESTORE ... REPLACE, newer keys deleted but the snapshot's `except`);
+   * clients stay connected. After restart() it gives the empty server the copy.
+   */
   rollback(): Promise<number>;
   /** SIGSTOP / SIGCONT: connections stay open, commands wait unanswered. */
   pause(): void;
@@ -71,6 +77,8 @@ export async function startPrivateRedis(server: string): Promise<PrivateRedis> {
   let paused = false;
   let closed = false;
   let copy = new Map<string, { value: Buffer; ttlMs: number }>();
+  let except: string | undefined;
+  const excepted = (key: string) => except !== undefined && key.startsWith(except);
 
   const stopServer = async () => {
     if (!child) return;
@@ -114,10 +122,12 @@ export async function startPrivateRedis(server: string): Promise<PrivateRedis> {
     url: `redis://127.0.0.1:${port}/0`,
     port,
     keyCount: () => withClient(port, (r) => r.dbsize()),
-    snapshot: () =>
+    snapshot: (options) =>
       withClient(port, async (r) => {
         copy = new Map();
+        except = options?.except;
         for (const key of await r.keys('*')) {
+          if (excepted(key)) continue;
           const value = await r.dumpBuffer(key);
           if (value) copy.set(key, { value, ttlMs: Math.max(0, await r.pttl(key)) });
         }
@@ -131,7 +141,7 @@ export async function startPrivateRedis(server: string): Promise<PrivateRedis> {
       }),
     rollback: () =>
       withClient(port, async (r) => {
-        for (const key of await r.keys('*')) if (!copy.has(key)) await r.del(key);
+        for (const key of await r.keys('*')) if (!copy.has(key) && !excepted(key)) await r.del(key);
         for (const [key, { value, ttlMs }] of copy) await r.restore(key, ttlMs, value, 'REPLACE');
         return copy.size;
       }),

@@ -1,6 +1,6 @@
 // Option 1 of the book, pessimistic locking: lock the nights' rows (one SELECT ... FOR UPDATE), check them, write
 // (one UPDATE of the range).
-import type { InventoryCache } from './cache.ts';
+import type { CachedNight, InventoryCache } from './cache.ts';
 import type { Sql } from './db.ts';
 import { addReserved, cachedOf, type fits, type InventoryRow, readInventory, unavailableRooms } from './inventory.ts';
 import type { RoomType } from './model.ts';
@@ -16,8 +16,16 @@ export function pessimisticTaker(
 ): RoomTaker {
   return {
     readsFirst: false,
+    // On PostgreSQL the store locks the nights with its claim (priced-claim.ts), in date order, as below.
+    readWithClaim: lock,
     attempts: 1,
-    async take(sql: Sql, rt: RoomType, nights: readonly string[], n: number): Promise<InventoryRow[]> {
+    async take(
+      sql: Sql,
+      rt: RoomType,
+      nights: readonly string[],
+      n: number,
+      locked: CachedNight[] | undefined,
+    ): Promise<InventoryRow[]> {
       if (mutant === 'cache-fast-path-booking') {
         // MUTANT cache-fast-path-booking: when the cache shows the rooms free, they are taken without the database's
         // check (the cache's word is taken; only a "no" or a miss goes on to the locked check).
@@ -26,7 +34,7 @@ export function pessimisticTaker(
           return addReserved(sql, rt, nights, n);
       }
       // The rows are locked in date order, so overlapping ranges cannot deadlock.
-      const rows = (await readInventory(sql, rt, nights, lock)).map(cachedOf);
+      const rows = locked ?? (await readInventory(sql, rt, nights, lock)).map(cachedOf);
       // MUTANT overbooking-checked-on-cache: the check reads the cache (which lags the database), not the rows.
       const cached =
         mutant === 'overbooking-checked-on-cache' ? await cache.get(rt.hotelId, rt.roomTypeId, nights) : [];

@@ -13,6 +13,7 @@ import type { Hotel, NewReservation, Night, Reservation, RoomType } from './mode
 import type { MutantName } from './mutants.ts';
 import { MissingNights, makeNights, makeNightsAfterAnswer } from './nights-ahead.ts';
 import { StaleVersion } from './optimistic-taker.ts';
+import { type PricedClaim, pricedClaim } from './priced-claim.ts';
 import { type ReservationRow, toReservation } from './reservation-row.ts';
 import { type RoomTaker, roomTakerFor, type Strategy } from './room-taker.ts';
 
@@ -280,9 +281,9 @@ export class HotelStore {
       try {
         if (unlocked && unlocked.length !== nights.length) throw new MissingNights();
         const transaction = this.db.tx(async (sql) => {
-          const { rt, reservation } = await this.priced(sql, r, nights, createdAt);
-          if (claimFirst && !(await this.claim(sql, reservation, true))) return await this.claimed(sql, r);
-          const rows = await this.taker.take(sql, rt, nights, r.roomCount, unlocked);
+          const { rt, reservation, claimed, read } = await this.pricedAndClaimed(sql, r, nights, createdAt, claimFirst);
+          if (!claimed) return await this.claimed(sql, r);
+          const rows = await this.taker.take(sql, rt, nights, r.roomCount, unlocked ?? read);
           if (rows.length !== nights.length) throw new MissingNights();
           if (!claimFirst) await this.claim(sql, reservation, false);
           return { reservation, rows };
@@ -341,6 +342,28 @@ export class HotelStore {
     const rt = await this.roomType(r.hotelId, r.roomTypeId, sql);
     const totalMinor = (await this.ratesOf(rt, nights, sql)).reduce((a, b) => a + b, 0) * r.roomCount;
     return { rt, reservation: { ...r, status: 'confirmed', totalMinor, currency: rt.currency, createdAt } };
+  }
+
+  /**
+   * The room type, the reservation priced, and with claimFirst its reservationId claimed (claimed false: another
+   * copy's). On PostgreSQL one statement (priced-claim.ts), with the nights read as the strategy asks.
+   */
+  private async pricedAndClaimed(
+    sql: Sql,
+    r: NewReservation,
+    nights: readonly string[],
+    createdAt: string,
+    claimFirst: boolean,
+  ): Promise<PricedClaim> {
+    if (claimFirst && this.db.kind === 'postgres' && this.mutant !== 'key-claimed-outside-transaction') {
+      const done = await pricedClaim(sql, r, nights, createdAt, this.taker.readWithClaim);
+      if (done) return done;
+      await this.roomType(r.hotelId, r.roomTypeId, sql); // the 404: no such hotel, or no such room type
+      throw roomTypeGone(r);
+    }
+    const { rt, reservation } = await this.priced(sql, r, nights, createdAt);
+    const claimed = !claimFirst || (await this.claim(sql, reservation, true));
+    return { rt, reservation, claimed, read: undefined };
   }
 
   /**

@@ -32,13 +32,11 @@ import {
 } from './api.ts';
 import { said } from './fault-answers.ts';
 import {
-  type CacheImage,
-  cacheImage,
   fillAsAnotherTenant,
   OTHER_TENANT_KEYS,
+  OTHER_TENANT_PREFIX,
   otherTenantKeysLeft,
-  putBack,
-} from './private-redis-keys.ts';
+} from './other-tenant-keys.ts';
 import { PAUSED_BOUND_MS, REDIS_BACK_MS } from './stale-cache.ts';
 
 const INVENTORY = 50;
@@ -107,11 +105,11 @@ async function killedWithChangesPending(ctx: CheckContext, redis: PrivateRedis, 
   };
   const right = (n: Parameters<typeof reservedDiffers>[0]) => reservedDiffers(n, expected, INVENTORY);
   // The nights cached, one reservation seen through the cache; then the cache copied as it stands.
-  const before = new Set((await cacheImage(redis.url)).keys());
+  const before = await redis.keyCount();
   await reserve(0, 'before the fault');
   const seen = await availabilityBecomes(ctx, api, rt, day(FIRST), day(FIRST + SPAN), right);
   ctx.expect(seen === null, `before the fault, availability did not show the first reservation: ${seen}`);
-  const image = await imageWithNewKeys(ctx, redis.url, before);
+  const copied = await snapshotWithNewKeys(ctx, redis, before);
   redis.pause();
   try {
     for (let i = 1; i <= WHILE_PAUSED; i++) await reserve(i, 'while Redis was paused');
@@ -124,7 +122,7 @@ async function killedWithChangesPending(ctx: CheckContext, redis: PrivateRedis, 
   // never written to it).
   await redis.restart();
   await otherTenantWritten(ctx, redis.url, 'after Redis was restarted');
-  await putBack(redis.url, image);
+  await redis.rollback();
   if (awayAtStart) {
     redis.pause();
     try {
@@ -148,26 +146,24 @@ async function killedWithChangesPending(ctx: CheckContext, redis: PrivateRedis, 
   ctx.expect(
     why === null,
     `after the service was killed with ${WHILE_PAUSED} reservations' changes not yet in Redis (paused; Redis then ` +
-      `holding ${image.size} keys of the cache as they were before), ` +
+      `holding ${copied} keys of the cache as they were before), ` +
       (awayAtStart
         ? `started again with Redis paused and resumed ${AWAY_AT_START_MS} ms after the start began`
         : 'the service started again') +
       `, with nothing changing since, availability did not count every reservation for ${HOLD_MS} ms in a row, ` +
       `beginning within ${timeLimit(REDIS_BACK_MS + 1000)} ms: ${why}`,
   );
-  return image.size;
+  return copied;
 }
 
 /**
- * The cache as it stands once the nights read are in it: waits (up to 1 s, scaled) for a key that was not there
- * before the round, since a write of the service's can land just after the read that saw it. Never fails: a service
- * may keep nothing in Redis (then no entry can be stale either).
+ * The cache copied as it stands once the nights read are in it (every key but the other tenant's; returns how many):
+ * waits (up to 1 s, scaled) for Redis to hold more keys than before the round (nothing deletes any meanwhile), since a
+ * write of the service's can land just after the read that saw it. Never fails: a service may keep nothing in Redis
+ * (then no entry can be stale either).
  */
-async function imageWithNewKeys(ctx: CheckContext, url: string, before: ReadonlySet<string>): Promise<CacheImage> {
+async function snapshotWithNewKeys(ctx: CheckContext, redis: PrivateRedis, before: number): Promise<number> {
   const until = Date.now() + timeLimit(1000);
-  for (;;) {
-    const image = await cacheImage(url);
-    if ([...image.keys()].some((k) => !before.has(k)) || Date.now() >= until) return image;
-    await ctx.sleep(50);
-  }
+  while ((await redis.keyCount()) <= before && Date.now() < until) await ctx.sleep(50);
+  return await redis.snapshot({ except: OTHER_TENANT_PREFIX });
 }
