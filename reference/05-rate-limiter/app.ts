@@ -38,6 +38,8 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
             entries.map((e) => ({ key: e.key, value: '*' })),
           )
         : bucketKey(domain, entries);
+    // MUTANT bucket-key-includes-rule: a fresh bucket for every rule a PUT writes.
+    if (mutant === 'bucket-key-includes-rule') key += `|${rule.requests_per_unit}/${rule.unit}`;
     // MUTANT ambiguous-bucket-key: the entries joined with no separator, so [a=1, b=2] and [a="1b=2"] share a bucket.
     if (mutant === 'ambiguous-bucket-key') key = `${domain}\u0000${entries.map((e) => `${e.key}=${e.value}`).join('')}`;
     // MUTANT counter-ignores-previous-window: a fresh state every window, so the counter's estimate never weighs the
@@ -71,7 +73,8 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
     return out;
   }
 
-  const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+  // MUTANT retry-after-rounded: the wait rounded to the nearest second.
+  const seconds = (ms: number) => Math.max(1, (mutant === 'retry-after-rounded' ? Math.round : Math.ceil)(ms / 1000));
   const retrySeconds = (ms: number) =>
     mutant === 'wrong-retry-after' ? Math.max(1, Math.floor(ms / 1000)) : seconds(ms);
 
@@ -107,7 +110,9 @@ export function buildApp(o: LimiterAppOptions): FastifyInstance {
         if (userId !== undefined && (typeof userId !== 'string' || userId.length < 1 || userId.length > 128))
           throw new ProblemError(400, 'invalid_request', 'X-User-Id must be 1 to 128 characters');
         const matched = rules.matchAttributes(PROTECTED_DOMAIN, {
-          user_id: typeof userId === 'string' ? userId : undefined,
+          // MUTANT user-id-lowercased: Alice and alice share one bucket.
+          user_id:
+            typeof userId === 'string' ? (mutant === 'user-id-lowercased' ? userId.toLowerCase() : userId) : undefined,
           remote_address: request.ip,
         });
         if (!matched) return reply.send({ ok: true });

@@ -7,7 +7,7 @@ import { runServer } from '../kit/run-server.ts';
 import { ALGORITHMS, type Algorithm, type LimiterStore, MemoryStore } from './algorithms.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
-import { BrokenMatching, RuleBook } from './rules.ts';
+import { BrokenMatching, RuleBook, StaleMatchCache } from './rules.ts';
 import { RedisStore } from './store-redis.ts';
 
 await runServer({
@@ -44,6 +44,7 @@ await runServer({
       mutant === 'value-matched-across-keys'
     )
       rules = new BrokenMatching(rules, mutant);
+    if (mutant === 'match-cache-stale-after-put') rules = new StaleMatchCache(rules); // MUTANT match-cache-stale-after-put
     if (mutant === 'racy-redis-store' && !config.redisUrl) throw new ConfigError(`MUTANT ${mutant} needs REDIS_URL`);
     let store: LimiterStore;
     // These mutants live in the in-memory store.

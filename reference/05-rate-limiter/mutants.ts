@@ -182,6 +182,30 @@ export const MUTANTS = [
       'millisecond with the same per-process number overwrite one entry, so the shared log under-counts',
     env: { ALGORITHM: 'sliding_window_log' },
   },
+  // Found by blind bugs of round 5 (fixtures/blind-bugs/05-rate-limiter/<name>.patch, the same names).
+  {
+    name: 'bucket-key-includes-rule',
+    breaks: 'RL-I4',
+    description:
+      "the bucket key includes the rule's limit and unit, so a PUT that changes a limit gives every key it covers a fresh bucket",
+  },
+  {
+    name: 'match-cache-stale-after-put',
+    breaks: 'RL-I4',
+    description:
+      'rule matching is memoised per descriptor list and PUT does not clear it: a changed rule never applies to a list seen before',
+  },
+  {
+    name: 'user-id-lowercased',
+    breaks: 'RL-C3',
+    description: 'the middleware case-folds X-User-Id, so users Alice and alice share one bucket',
+  },
+  {
+    name: 'retry-after-rounded',
+    breaks: 'RL-C3',
+    description:
+      'Retry-After is the wait rounded to the nearest second, not up: a client that waits that long is refused',
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;

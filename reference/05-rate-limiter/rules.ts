@@ -143,3 +143,19 @@ export class BrokenMatching extends RuleBook {
 export function bucketKey(domain: string, entries: readonly Entry[]): string {
   return JSON.stringify([domain, ...entries.map((e) => [e.key, e.value])]);
 }
+
+/** MUTANT match-cache-stale-after-put: matching memoised per descriptor list, never cleared by a PUT. */
+export class StaleMatchCache extends RuleBook {
+  private readonly matched = new Map<string, RateLimitRule | undefined>();
+
+  constructor(from: RuleBook) {
+    super();
+    for (const d of from.list()) this.put(d.domain, d.descriptors);
+  }
+
+  override match(domain: string, entries: readonly Entry[]): RateLimitRule | undefined {
+    const k = bucketKey(domain, entries);
+    if (!this.matched.has(k)) this.matched.set(k, super.match(domain, entries));
+    return this.matched.get(k);
+  }
+}

@@ -86,8 +86,11 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
   await installRules(ctx, api, 'api', [perMinute('user_id', 2)]);
   const user = `c3-${runNonce()}`;
   const algorithm = await algorithmOf(ctx, api);
-  await clearOfBoundary(ctx, 60_000, 2000);
-  const seen = [await api.protected(user), await api.protected(user)];
+  await clearOfBoundary(ctx, 60_000, 3000);
+  const firstSent = Date.now();
+  const seen = [await api.protected(user)];
+  const secondSent = Date.now();
+  seen.push(await api.protected(user));
   for (const [i, x] of seen.entries()) {
     ctx.expectStatus(x, 200);
     ctx.expect(x.headers['x-ratelimit-limit'] === '2', `X-Ratelimit-Limit is ${x.headers['x-ratelimit-limit']}`, x);
@@ -97,7 +100,10 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
       x,
     );
   }
+  // A pause before the denial, so that the wait it announces is not whole seconds (a rounding down shows).
+  await ctx.sleep(600);
   const limited = await api.protected(user);
+  const limitedDone = Date.now();
   ctx.expectStatus(limited, 429, 'rate_limited');
   for (const h of [
     'x-ratelimit-limit',
@@ -125,6 +131,25 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
   );
   // RateLimit's t is the seconds until the whole quota is back: never sooner than one request's wait (1 s allowed
   // for the two roundings), never later than the definition's full refill (the window; two for the counter).
+  // ... and never less than the definition's wait from what the run measured, rounded up: a client that waits
+  // Retry-After seconds must be let through (a window's end is judged only when the three requests shared a window).
+  const windowEnd = (Math.floor(limitedDone / 60_000) + 1) * 60_000;
+  const oneWindow = Math.floor(firstSent / 60_000) === Math.floor(limitedDone / 60_000);
+  const leastMs =
+    algorithm === 'token_bucket' || algorithm === 'leaking_bucket'
+      ? 30_000 - (limitedDone - firstSent)
+      : algorithm === 'sliding_window_log'
+        ? secondSent + 60_000 - limitedDone
+        : oneWindow
+          ? windowEnd - limitedDone
+          : 0;
+  const least = Math.ceil(leastMs / 1000);
+  ctx.evidence['retryAfterLeast'] = { algorithm, least, leastMs, retry };
+  ctx.expect(
+    retry >= least,
+    `Retry-After is ${retry} s for 2 per minute, but the ${algorithm} definition lets no request through for at least ${leastMs} ms from what this run measured (${least} s rounded up): a client that waits ${retry} s is refused`,
+    limited,
+  );
   const t = Number(/;t=(\d+)$/.exec(limited.headers.ratelimit ?? '')?.[1]);
   const tMost = Math.ceil(maxResetMs(algorithm, 60_000) / 1000);
   ctx.expect(
@@ -142,6 +167,14 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
   }
   const other = await api.protected(`${user}-other`);
   ctx.expectStatus(other, 200);
+  // User ids are case-sensitive: another user whose id differs only in case has a bucket of its own.
+  const upper = user.toUpperCase();
+  const folded = await api.protected(upper);
+  ctx.expect(
+    folded.status === 200,
+    `with user ${user} limited, user ${upper} (another id: ids are case-sensitive) was answered ${folded.status}: the two share a bucket`,
+    folded,
+  );
   // No X-User-Id: the request has no user_id, so the user_id rule (the only one) does not apply to it at all.
   for (let i = 0; i < 3; i++) {
     const anonymous = await api.protected();

@@ -23,6 +23,10 @@ export async function ruleChangeKeepsOthers(ctx: CheckContext): Promise<void> {
       };
       await exhaust(a, 'user');
       await exhaust(b, 'ip');
+      // A key of the rule about to change, used up first: the change must apply to it (a key seen before the change
+      // decides by the new limit) and must keep its counter (PUT keeps every key's counter).
+      const keptFrom = Date.now();
+      await exhaust(b, 'user');
       // Raise b's user limit: no restart; the unrelated limited keys must stay limited.
       await installRules(ctx, api, b, [perMinute('user', limit * factor), perMinute('ip', limit)]);
       for (const [d, key] of [
@@ -36,6 +40,27 @@ export async function ruleChangeKeepsOthers(ctx: CheckContext): Promise<void> {
           t.x,
         );
       }
+      const raised = limit * factor;
+      const kept = await Promise.all(
+        Array.from({ length: raised }, () => decided(ctx, api, b, [{ key: 'user', value: 'x' }])),
+      );
+      const stale = kept.find((t) => t.d.limit !== raised);
+      if (stale)
+        ctx.fail(
+          `after domain ${b}'s user rule was raised to ${raised}, its user key used before the change still decides by limit ${stale.d.limit}: the change did not apply to it`,
+          { exchange: stale.x },
+        );
+      // Its counter is kept: at most raised - limit more, plus what its definition gives back over the time measured
+      // since the key was used up (a bucket's refill; a window's only if a minute boundary passed, then not judged).
+      const keptTo = Math.max(...kept.map((t) => t.doneAt));
+      const admitted = kept.filter((t) => t.d.allowed).length;
+      const most = raised - limit + Math.floor(((keptTo - keptFrom) * raised) / 60_000);
+      ctx.evidence['keptKey'] = { limit, raised, admitted, most, ms: keptTo - keptFrom };
+      if (Math.floor(keptFrom / 60_000) === Math.floor(keptTo / 60_000) && admitted > most)
+        ctx.fail(
+          `a user key that had used up its ${limit} per minute was admitted ${admitted} times of ${raised} at once after its rule was raised to ${raised} (at most ${most} with its counter kept): the rule change reset its counter`,
+          { exchange: kept[kept.length - 1]!.x },
+        );
       const fresh = await Promise.all(
         Array.from({ length: limit * factor }, () => decided(ctx, api, b, [{ key: 'user', value: 'new' }])),
       );
