@@ -101,14 +101,18 @@ async function survivesCrash(ctx: CheckContext, pg: PrivatePostgres): Promise<vo
         if (answers > IN_FLIGHT_MAX_ANSWERS) break;
       }
       return answers;
-    }),
+    })
+      // Settled at once: a loop that fails before the crash is awaited must not be an unhandled rejection.
+      .map((p) => p.then((answers) => ({ answers }), (error: unknown) => ({ answers: 0, error }))),
   );
   // Let every client have a request out before the crash.
   await sleep(200);
   await pg.crash();
   crashed = true;
-  const counts = await Promise.all(inFlight);
-  ctx.evidence['answersAroundCrash'] = counts.reduce((a, b) => a + b, 0);
+  const settled = await Promise.all(inFlight);
+  ctx.evidence['answersAroundCrash'] = settled.reduce((a, b) => a + b.answers, 0);
+  const failed = settled.find((x) => 'error' in x);
+  if (failed && 'error' in failed) throw failed.error;
   let highest = 0n;
   for (const id of seen) if (id > highest) highest = id;
   for (const n of nodes) {
