@@ -43,7 +43,9 @@ export function buildApp(options: IdAppOptions): FastifyInstance {
           headers: mutant === 'no-retry-after' ? {} : retryAfter,
         });
       }
-      if (source.kind === 'ticket') {
+      // MUTANT ticket-only-econnrefused-503: only a refused connection is 503; a query the crash cut off is a 500.
+      const onlyRefused = mutant === 'ticket-only-econnrefused-503';
+      if (source.kind === 'ticket' && (!onlyRefused || (error as NodeJS.ErrnoException).code === 'ECONNREFUSED')) {
         const retryAfter = { 'retry-after': '1' };
         throw new ProblemError(503, 'unavailable', `the ticket server cannot be reached: ${(error as Error).message}`, {
           // MUTANT ticket-unavailable-no-retry-after: this refusal does not say when to try again.

@@ -22,10 +22,12 @@ import {
 export const CHAPTER = '08-unique-id-generator';
 
 /** An integer environment variable in [0, max]; anything else is a ConfigError (exit 2) naming it. */
-function nodeIdFromEnv(name: string, max: number): number {
+function nodeIdFromEnv(name: string, max: number, mutant?: MutantName): number {
   const text = process.env[name]?.trim();
   if (text === undefined || text === '') return 0;
-  if (!/^\d+$/.test(text) || Number(text) > max)
+  // MUTANT node-id-32-accepted: the range is checked against 2^5 = 32, not 31, so 32 starts.
+  const limit = mutant === 'node-id-32-accepted' ? max + 1 : max;
+  if (!/^\d+$/.test(text) || Number(text) > limit)
     throw new ConfigError(
       `${name} must be an integer from 0 to ${max} (it has ${Math.log2(max + 1)} bits), got '${text}'`,
     );
@@ -38,9 +40,9 @@ await runServer({
   mutants: MUTANT_NAMES,
   async start({ config, readiness }) {
     const mutant = config.mutant as MutantName | undefined;
-    const datacenterId = nodeIdFromEnv('DATACENTER_ID', MAX_DATACENTER);
+    const datacenterId = nodeIdFromEnv('DATACENTER_ID', MAX_DATACENTER, mutant);
     // MUTANT fixed-machine-id: MACHINE_ID is ignored; every node is machine 0.
-    const machineId = mutant === 'fixed-machine-id' ? 0 : nodeIdFromEnv('MACHINE_ID', MAX_MACHINE);
+    const machineId = mutant === 'fixed-machine-id' ? 0 : nodeIdFromEnv('MACHINE_ID', MAX_MACHINE, mutant);
     const name = process.env['NODE_NAME']?.trim() || `dc${datacenterId}-m${machineId}`;
     const generator = (process.env['GENERATOR']?.trim() || 'snowflake') as GeneratorKind;
     if (!GENERATOR_KINDS.includes(generator))

@@ -147,6 +147,13 @@ export const MUTANTS = [
     description:
       'a clock step back of up to 5 ms is neither waited out nor refused: the millisecond already used is used again',
   },
+  {
+    name: 'node-id-32-accepted',
+    breaks: 'UID-F3',
+    description:
+      'DATACENTER_ID and MACHINE_ID are checked against 2^5 = 32, not 31: a node given 32 starts (its IDs carry it ' +
+      'into the field above) instead of refusing with exit 2 (blind bug, round 5)',
+  },
   // Found by blind bugs on the ticket server (GENERATOR=ticket, a real PostgreSQL): graded under that path.
   {
     name: 'ticket-sequence-cache',
@@ -186,6 +193,15 @@ export const MUTANTS = [
     breaks: 'UID-F4',
     description:
       'the ticket server never creates its sequence (it exists on a database used before): on a fresh one no ID is issued',
+    needs: ['SDGRADE_DATABASE_URL'],
+    env: { GENERATOR: 'ticket', DATABASE_URL: '${dep.database}' },
+  },
+  // Found by blind bugs, round 5 (graded by UID-F4's crash landing on batches in flight).
+  {
+    name: 'ticket-only-econnrefused-503',
+    breaks: 'UID-F4',
+    description:
+      'only a refused connection is mapped to 503 unavailable: a query the database crash cuts off mid-way answers 500',
     needs: ['SDGRADE_DATABASE_URL'],
     env: { GENERATOR: 'ticket', DATABASE_URL: '${dep.database}' },
   },

@@ -33,7 +33,8 @@ export type GeneratorMutant =
   | 'sequence-overflows-into-machine'
   | 'long-step-waited-out'
   | 'small-step-not-waited'
-  | 'restart-sequence-zero';
+  | 'restart-sequence-zero'
+  | 'node-id-32-accepted';
 
 export interface SnowflakeOptions {
   datacenterId: number;
@@ -75,10 +76,10 @@ export function decodeId(id: string | bigint): DecodedId {
   };
 }
 
-export function checkNodeIds(datacenterId: number, machineId: number): void {
-  if (!Number.isInteger(datacenterId) || datacenterId < 0 || datacenterId > MAX_DATACENTER)
+export function checkNodeIds(datacenterId: number, machineId: number, max = MAX_DATACENTER): void {
+  if (!Number.isInteger(datacenterId) || datacenterId < 0 || datacenterId > max)
     throw new RangeError(`datacenter ID must be an integer from 0 to ${MAX_DATACENTER}, got ${datacenterId}`);
-  if (!Number.isInteger(machineId) || machineId < 0 || machineId > MAX_MACHINE)
+  if (!Number.isInteger(machineId) || machineId < 0 || machineId > (max === MAX_DATACENTER ? MAX_MACHINE : max))
     throw new RangeError(`machine ID must be an integer from 0 to ${MAX_MACHINE}, got ${machineId}`);
 }
 
@@ -99,7 +100,8 @@ export class Snowflake {
   private lo = 0;
 
   constructor(o: SnowflakeOptions) {
-    checkNodeIds(o.datacenterId, o.machineId);
+    // MUTANT node-id-32-accepted: node IDs up to 32 pass (main.ts's range check lets 32 through).
+    checkNodeIds(o.datacenterId, o.machineId, o.mutant === 'node-id-32-accepted' ? 32 : MAX_DATACENTER);
     this.datacenterId = o.datacenterId;
     this.machineId = o.machineId;
     this.clock = o.clock ?? Date.now;

@@ -1,7 +1,8 @@
 // UID-F3: nodes share no (datacenter, machine) pair, decoded from the IDs they issue; two nodes misconfigured alike
-// are reported with the duplicates they make.
+// are reported with the duplicates they make; a node given an ID outside 0..31 refuses to start (node-id-range.ts).
 import type { CheckContext } from '../../core/check-context.ts';
 import { expectIds, layoutOf, nodeApis } from './api.ts';
+import { outOfRangeNodeIdsRefused } from './node-id-range.ts';
 
 export async function distinctMachineIds(ctx: CheckContext): Promise<void> {
   const nodes = nodeApis(ctx);
@@ -31,6 +32,8 @@ export async function distinctMachineIds(ctx: CheckContext): Promise<void> {
     stamp.set(pair, [...(stamp.get(pair) ?? []), n.name]);
   }
   ctx.evidence.nodeIds = Object.fromEntries([...stamp].map(([pair, names]) => [pair, names]));
+  // A node ID outside 0..31 is refused at start-up, not carried into the field above.
+  await outOfRangeNodeIdsRefused(ctx);
   const shared = [...stamp].filter(([, names]) => names.length > 1);
   if (shared.length === 0) return;
   // Misconfigured: show the damage. Hammer the nodes that share a pair at once and collect the duplicates.

@@ -3,7 +3,8 @@
 // ticket store up on an empty database (and its first batches there, whose IDs gain digits, must still increase);
 // the cluster is killed as a crash kills it (`pg_ctl stop -m immediate`) and started again. Survive means: before
 // the crash every node issues IDs; while it is down every answer is the spec's 503 `unavailable` with a Retry-After
-// in whole seconds (or 200 with new IDs, for a node that holds a block of tickets), never a 500 or a hang, and
+// in whole seconds (or 200 with new IDs, for a node that holds a block of tickets), never a 500 or a hang (the
+// crash lands on batches in flight from every node, as well as on requests made after it), and
 // readiness says the database is down (a 503, or `down` among its dependencies); within DB_BACK_BOUND_MS of the
 // restart every node issues again, each ID new and greater than every ID issued before the crash (the sequence
 // never goes back). A node whose readiness lists dependencies lists one `up` while the database is up. Snowflake
@@ -23,6 +24,10 @@ export const DB_BACK_BOUND_MS = 10_000;
 /** An answer slower than this while the database is down is a hang. */
 const ANSWER_BOUND_MS = 10_000;
 const RETRY_AFTER = /^[1-9][0-9]*$/;
+/** Batches asked for while the database crashes under them: large enough that a query is often in flight. */
+const IN_FLIGHT_BATCH = 2000;
+/** A backstop on one client's answers around the crash (a node that never stops answering 200 cannot loop forever). */
+const IN_FLIGHT_MAX_ANSWERS = 2000;
 
 const code = (x: Exchange) => (x.body as { code?: string } | undefined)?.code;
 const depStates = (x: Exchange): string[] | null => {
@@ -73,39 +78,46 @@ async function survivesCrash(ctx: CheckContext, pg: PrivatePostgres): Promise<vo
       ready,
     );
   }
-  let highest = 0n;
-  for (const id of before) if (id > highest) highest = id;
   const seen = new Set(before);
-
-  await pg.crash();
   const statuses: Record<string, number> = {};
   const tally = (k: string) => {
     statuses[k] = (statuses[k] ?? 0) + 1;
   };
-  for (const n of nodes) {
-    for (const r of [await n.api.one(), await n.api.batch(3)]) {
-      const x = r.x;
-      tally(`${x.status ?? x.error}${code(x) ? ` ${code(x)}` : ''}`);
-      ctx.expect(
-        x.durationMs < ANSWER_BOUND_MS,
-        `${n.name} took ${Math.round(x.durationMs)} ms while the database was down (a hang)`,
-        x,
-      );
-      if (x.status === 200) {
-        expectNew(ctx, r, seen, `${n.name} while the database was down`);
-        continue;
+
+  // The crash lands on requests in flight: clients keep asking every node for batches while the database is killed,
+  // so some queries die mid-way (the connection dropped, the server's "terminating connection" error) rather than
+  // failing to connect. Each answer is 200 with new IDs or the spec's 503 unavailable, never a 500 (a node that maps
+  // only "connection refused" to 503 answers a dropped query with 500: blind bug ticket-only-econnrefused-503).
+  let crashed = false;
+  const afterCrash: Record<string, number> = {};
+  const inFlight = nodes.flatMap((n) =>
+    [0, 1].map(async () => {
+      let answers = 0;
+      while (!crashed || (afterCrash[n.name] ?? 0) < 3) {
+        const r = await n.api.batch(IN_FLIGHT_BATCH);
+        answers++;
+        if (crashed) afterCrash[n.name] = (afterCrash[n.name] ?? 0) + 1;
+        judgeWhileDown(ctx, r, seen, tally, `${n.name} with the database crashing under its requests`);
+        if (answers > IN_FLIGHT_MAX_ANSWERS) break;
       }
-      ctx.expect(
-        x.status === 503 && code(x) === 'unavailable',
-        `${n.name} answered ${x.status ?? x.error}${code(x) ? ` ${code(x)}` : ''} while the ticket database was down, not 503 unavailable (or 200)`,
-        x,
-      );
-      ctx.expect(
-        RETRY_AFTER.test(x.headers['retry-after'] ?? ''),
-        `${n.name}'s 503 unavailable says Retry-After: ${x.headers['retry-after'] ?? '(none)'}, not whole seconds of at least 1`,
-        x,
-      );
-    }
+      return answers;
+    })
+      // Settled at once: a loop that fails before the crash is awaited must not be an unhandled rejection.
+      .map((p) => p.then((answers) => ({ answers }), (error: unknown) => ({ answers: 0, error }))),
+  );
+  // Let every client have a request out before the crash.
+  await sleep(200);
+  await pg.crash();
+  crashed = true;
+  const settled = await Promise.all(inFlight);
+  ctx.evidence['answersAroundCrash'] = settled.reduce((a, b) => a + b.answers, 0);
+  const failed = settled.find((x) => 'error' in x);
+  if (failed && 'error' in failed) throw failed.error;
+  let highest = 0n;
+  for (const id of seen) if (id > highest) highest = id;
+  for (const n of nodes) {
+    for (const r of [await n.api.one(), await n.api.batch(3)])
+      judgeWhileDown(ctx, r, seen, tally, `${n.name} while the database was down`);
     const ready = await readiness(ctx, ctx.target.nodeUrl(n.name));
     tally(`readiness ${ready.status ?? ready.error}`);
     ctx.expect(
@@ -147,6 +159,33 @@ async function survivesCrash(ctx: CheckContext, pg: PrivatePostgres): Promise<vo
       );
   }
   ctx.evidence['answersAgainAfterMs'] = Math.round(performance.now() - back);
+}
+
+/** An answer while the database is down (or going down): 200 with new IDs, or 503 unavailable with Retry-After. */
+function judgeWhileDown(
+  ctx: CheckContext,
+  r: Issued,
+  seen: Set<bigint>,
+  tally: (k: string) => void,
+  what: string,
+): void {
+  const x = r.x;
+  tally(`${x.status ?? x.error}${code(x) ? ` ${code(x)}` : ''}`);
+  ctx.expect(x.durationMs < ANSWER_BOUND_MS, `${what}: an answer took ${Math.round(x.durationMs)} ms (a hang)`, x);
+  if (x.status === 200) {
+    expectNew(ctx, r, seen, what);
+    return;
+  }
+  ctx.expect(
+    x.status === 503 && code(x) === 'unavailable',
+    `${what}: answered ${x.status ?? x.error}${code(x) ? ` ${code(x)}` : ''}, not 503 unavailable (or 200)`,
+    x,
+  );
+  ctx.expect(
+    RETRY_AFTER.test(x.headers['retry-after'] ?? ''),
+    `${what}: its 503 says Retry-After: ${x.headers['retry-after'] ?? '(none)'}, not whole seconds of at least 1`,
+    x,
+  );
 }
 
 /** The answer's IDs, each failing the check if it was issued before. */
