@@ -91,19 +91,25 @@ async function survivesCrash(ctx: CheckContext, pg: PrivatePostgres): Promise<vo
   let crashed = false;
   const afterCrash: Record<string, number> = {};
   const inFlight = nodes.flatMap((n) =>
-    [0, 1].map(async () => {
-      let answers = 0;
-      while (!crashed || (afterCrash[n.name] ?? 0) < 3) {
-        const r = await n.api.batch(IN_FLIGHT_BATCH);
-        answers++;
-        if (crashed) afterCrash[n.name] = (afterCrash[n.name] ?? 0) + 1;
-        judgeWhileDown(ctx, r, seen, tally, `${n.name} with the database crashing under its requests`);
-        if (answers > IN_FLIGHT_MAX_ANSWERS) break;
-      }
-      return answers;
-    })
+    [0, 1]
+      .map(async () => {
+        let answers = 0;
+        while (!crashed || (afterCrash[n.name] ?? 0) < 3) {
+          const r = await n.api.batch(IN_FLIGHT_BATCH);
+          answers++;
+          if (crashed) afterCrash[n.name] = (afterCrash[n.name] ?? 0) + 1;
+          judgeWhileDown(ctx, r, seen, tally, `${n.name} with the database crashing under its requests`);
+          if (answers > IN_FLIGHT_MAX_ANSWERS) break;
+        }
+        return answers;
+      })
       // Settled at once: a loop that fails before the crash is awaited must not be an unhandled rejection.
-      .map((p) => p.then((answers) => ({ answers }), (error: unknown) => ({ answers: 0, error }))),
+      .map((p) =>
+        p.then(
+          (answers) => ({ answers }),
+          (error: unknown) => ({ answers: 0, error }),
+        ),
+      ),
   );
   // Let every client have a request out before the crash.
   await sleep(200);
