@@ -14,7 +14,7 @@ export interface PlacementOptions {
   virtualNodes?: number;
   /** Ring only: the hash (default hash48). */
   hash?: HashFn;
-  /** Ring and Maglev only: a mutant of the self-test. */
+  /** Ring only: a mutant of the self-test. */
   ringMutant?: HashRingOptions['mutant'];
   /** Maglev only: table size (default 65537). */
   tableSize?: number | undefined;
@@ -33,10 +33,7 @@ export function createPlacement(algorithm: AlgorithmName, options: PlacementOpti
     case 'rendezvous':
       return new Rendezvous();
     case 'maglev':
-      return new Maglev({
-        ...(options.tableSize ? { tableSize: options.tableSize } : {}),
-        mutant: options.ringMutant,
-      });
+      return new Maglev(options.tableSize ? { tableSize: options.tableSize } : {});
   }
 }
 

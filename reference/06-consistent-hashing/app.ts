@@ -50,9 +50,7 @@ export function buildApp(options: PlacementAppOptions): FastifyInstance {
 
       async addServer(request, reply) {
         const serverId = idOf(request.params);
-        const { weight: asked } = (request.body ?? {}) as { weight?: number };
-        // MUTANT put-keeps-weight: a PUT without a weight keeps a known server's weight (a partial update), not 1.
-        const weight = asked ?? (mutant === 'put-keeps-weight' ? membership.weight(serverId) : undefined) ?? 1;
+        const { weight = 1 } = (request.body ?? {}) as { weight?: number };
         let created: boolean;
         try {
           ({ created } = membership.set(serverId, weight));
@@ -100,18 +98,6 @@ export function buildApp(options: PlacementAppOptions): FastifyInstance {
         if (placement.size === 0) throw noServers();
         // MUTANT batch-dedups-keys: a repeated key is answered once.
         const asked = mutant === 'batch-dedups-keys' ? [...new Set(keys)] : keys;
-        // MUTANT batch-torn-chunks: the batch yields to the event loop every 100 keys and reads the ring afresh per
-        // chunk, so a change in between answers later keys against a newer membership than the version reported.
-        if (mutant === 'batch-torn-chunks') {
-          const torn: { key: string; servers: string[] }[] = [];
-          for (let i = 0; i < asked.length; i += 100) {
-            if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-            const ring = membership.placement;
-            for (const key of asked.slice(i, i + 100))
-              torn.push({ key, servers: replicas === 1 ? [ring.owner(key)!] : ring.owners(key, replicas) });
-          }
-          return reply.send({ version, results: torn });
-        }
         const results = asked.map((key) => ({
           key,
           servers: replicas === 1 ? [placement.owner(key)!] : placement.owners(key, replicas),
@@ -126,9 +112,7 @@ export function buildApp(options: PlacementAppOptions): FastifyInstance {
         const { placement, version } = membership;
         if (placement.size === 0) throw noServers();
         const counts = new Map<string, number>();
-        // MUTANT stats-sample-capped: at most 10,000 sample keys are placed, whatever `sample` asks.
-        const placed = mutant === 'stats-sample-capped' ? Math.min(sample, 10_000) : sample;
-        for (let i = 0; i < placed; i++) {
+        for (let i = 0; i < sample; i++) {
           // MUTANT stats-sample-from-one: the sample keys are numbered from 1, not 0.
           const o = placement.owner(`sample-${mutant === 'stats-sample-from-one' ? i + 1 : i}`)!;
           counts.set(o, (counts.get(o) ?? 0) + 1);
@@ -146,7 +130,7 @@ export function buildApp(options: PlacementAppOptions): FastifyInstance {
           servers: servers.map((s) => ({
             ...s,
             hashSpaceShare: round((space.get(s.id) ?? 0) * unit),
-            sampleShare: round(((counts.get(s.id) ?? 0) / placed) * unit),
+            sampleShare: round(((counts.get(s.id) ?? 0) / sample) * unit),
             sampleKeys: counts.get(s.id) ?? 0,
           })),
           stdDevPercent: {

@@ -3,14 +3,11 @@
 // round-robin, `weight` entries per turn. A lookup is one table read. Balance is near perfect; a change moves a few
 // keys between surviving members too ("minimal disruption", not minimal movement: a measured cost).
 import { hash48 } from './hash.ts';
-import type { MutantName } from './mutants.ts';
 import { BasePlacement } from './placement.ts';
 
 export interface MaglevOptions {
   /** Table size, a prime well above 100 x members. Default 65537. */
   tableSize?: number;
-  /** Deliberately broken behaviour for the harness's self-test (mutants.ts). */
-  mutant?: MutantName | undefined;
 }
 
 export class Maglev extends BasePlacement {
@@ -19,17 +16,14 @@ export class Maglev extends BasePlacement {
   private ids: string[] = [];
   /** Table entries per member (by index in ids), counted as the table is filled. */
   private entries = new Int32Array(0);
-  private readonly mutant: MutantName | undefined;
 
   constructor(options: MaglevOptions = {}) {
     super();
     this.tableSize = options.tableSize ?? 65537;
-    this.mutant = options.mutant;
   }
 
   override pointsOf(id: string): number {
-    // MUTANT maglev-points-stale: the entry counts are read without rebuilding the table after a change.
-    if (this.mutant !== 'maglev-points-stale') this.ensureBuilt();
+    this.ensureBuilt();
     const s = this.ids.indexOf(id);
     return s < 0 ? 0 : this.entries[s]!;
   }

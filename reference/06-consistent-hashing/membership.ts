@@ -13,8 +13,7 @@ export const MAX_SERVERS = 256;
 
 interface Stored {
   version: number;
-  /** A list in joining order (MUTANT membership-as-object: an object of weights by ID). */
-  servers: { id: string; weight: number }[] | Record<string, number>;
+  servers: { id: string; weight: number }[];
   /** Jump hash only: the bucket order, which removals permute. */
   buckets?: string[];
 }
@@ -45,10 +44,7 @@ export class Membership {
       const stored = JSON.parse(readFileSync(this.file, 'utf8')) as Stored;
       // MUTANT version-not-restored: a restart starts the version again from 0 (the servers are restored).
       if (this.o.mutant !== 'version-not-restored') this.version = stored.version;
-      const list = Array.isArray(stored.servers)
-        ? stored.servers
-        : Object.entries(stored.servers).map(([id, weight]) => ({ id, weight }));
-      for (const s of list) {
+      for (const s of stored.servers) {
         this.stored.set(s.id, s.weight);
         this.placement.set(s.id, this.weightOf(s.weight));
       }
@@ -99,16 +95,7 @@ export class Membership {
     next.set(id, this.weightOf(weight));
     // MUTANT weight-change-keeps-version: a new weight is applied without a new version.
     const bump = before !== undefined && this.o.mutant === 'weight-change-keeps-version' ? 0 : 1;
-    this.commit(
-      next,
-      () => {
-        // MUTANT reweight-rejoins-last: a weight change deletes and re-inserts the server: it moves to the end of the
-        // joining order.
-        if (this.o.mutant === 'reweight-rejoins-last') this.stored.delete(id);
-        this.stored.set(id, weight);
-      },
-      bump,
-    );
+    this.commit(next, () => this.stored.set(id, weight), bump);
     // MUTANT over-limit-stored: the limit is checked after the server was stored; the 409 leaves it in the ring.
     if (full) throw new RangeError('too many servers');
     return { created: before === undefined, changed: true };
@@ -158,13 +145,7 @@ export class Membership {
   private persist(next: Placement, version: number): void {
     // MUTANT memory-only-membership: nothing is written; a restart starts from an empty ring.
     if (!this.file || this.o.mutant === 'memory-only-membership') return;
-    // MUTANT membership-as-object: weights stored as an object keyed by ID; JavaScript gives integer-like keys back
-    // first, so a restart lists all-digit IDs out of joining order.
-    const servers =
-      this.o.mutant === 'membership-as-object'
-        ? Object.fromEntries(this.stored)
-        : [...this.stored].map(([id, weight]) => ({ id, weight }));
-    const doc: Stored = { version, servers };
+    const doc: Stored = { version, servers: [...this.stored].map(([id, weight]) => ({ id, weight })) };
     if (next instanceof JumpHash) doc.buckets = next.bucketList();
     const tmp = `${this.file}.tmp`;
     const file = this.file;

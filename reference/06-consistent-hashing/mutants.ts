@@ -169,7 +169,9 @@ export const MUTANTS = [
     env: { VIRTUAL_NODES: '100' },
     settings: { virtualNodesPerUnit: 100 },
   },
-  // Round 5 of the blind bugs (fixtures/blind-bugs/06-consistent-hashing/), one mutant each.
+  // Round 5 of the blind bugs (fixtures/blind-bugs/06-consistent-hashing/), one mutant each; their code is in
+  // mutants-round5.ts (hooks and wrappers installed by main.ts), so the blind patches of app.ts, membership.ts and
+  // maglev.ts keep applying.
   {
     name: 'put-keeps-weight',
     breaks: 'CH-C1',
