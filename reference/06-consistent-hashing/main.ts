@@ -7,6 +7,7 @@ import { ALGORITHMS, isAlgorithm } from './algorithms.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { Membership } from './membership.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { installRound5Mutant } from './mutants-round5.ts';
 
 await runServer({
   chapter: '06-consistent-hashing',
@@ -31,6 +32,7 @@ await runServer({
     const membership = new Membership({ algorithm, dataDir: config.dataDir, virtualNodes, tableSize, mutant });
     readiness.dependencies = async () => ({ membership: 'embedded' });
     const app = buildApp({ spec, readiness, membership, algorithm, mutant, logger: { level: config.logLevel } });
+    installRound5Mutant(app, membership, mutant); // does nothing unless MUTANT names one of round 5's
     app.log.info(
       {
         algorithm,

@@ -169,6 +169,42 @@ export const MUTANTS = [
     env: { VIRTUAL_NODES: '100' },
     settings: { virtualNodesPerUnit: 100 },
   },
+  // Round 5 of the blind bugs (fixtures/blind-bugs/06-consistent-hashing/), one mutant each; their code is in
+  // mutants-round5.ts (hooks and wrappers installed by main.ts), so the blind patches of app.ts, membership.ts and
+  // maglev.ts keep applying.
+  {
+    name: 'put-keeps-weight',
+    breaks: 'CH-C1',
+    description: "a PUT without a weight keeps a known server's weight (a partial update) instead of the default 1",
+  },
+  {
+    name: 'reweight-rejoins-last',
+    breaks: 'CH-C1',
+    description: 'a weight change deletes and re-inserts the server, which moves it to the end of the joining order',
+  },
+  {
+    name: 'maglev-points-stale',
+    breaks: 'CH-C1',
+    description:
+      "(ALGORITHM=maglev) a server's table entries are read without rebuilding the table after a change: stale counts",
+    env: { ALGORITHM: 'maglev', MAGLEV_TABLE_SIZE: '4099' },
+  },
+  {
+    name: 'stats-sample-capped',
+    breaks: 'CH-C4',
+    description: 'at most 10,000 sample keys are placed whatever `sample` asks (sampleKeys add up to 10,000)',
+  },
+  {
+    name: 'batch-torn-chunks',
+    breaks: 'CH-F1',
+    description: 'a batch yields every 100 keys and reads the ring afresh per chunk: one batch spans two memberships',
+  },
+  {
+    name: 'membership-as-object',
+    breaks: 'CH-F3',
+    description:
+      'membership.json keeps weights as an object by ID: a restart lists all-digit IDs first, out of join order',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -40,6 +40,36 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
     `the list does not show ${id} with weight 3`,
     x,
   );
+  // The list and the last PUT's answer show the virtual nodes the ring has: a lookup (which may build a lazily rebuilt
+  // placement) changes nothing a listing shows at the same version.
+  ctx.expectStatus((await api.owner('user:42')).x, 200);
+  const relisted = await api.list();
+  const points = (ms: Membership | null | undefined) =>
+    `${ms?.servers.map((s) => `${s.id}:${s.virtualNodes}`).join(', ')} v${ms?.version}`;
+  ctx.expect(
+    points(relisted.m) === points(m),
+    `before any lookup the list shows virtual nodes [${points(m)}], after one [${points(relisted.m)}]`,
+    relisted.x,
+  );
+  const answered = (same.body as { server: { virtualNodes: number } }).server.virtualNodes;
+  const listedPoints = relisted.m?.servers.find((s) => s.id === id)?.virtualNodes;
+  ctx.expect(
+    answered === listedPoints,
+    `re-adding ${id} answered ${answered} virtual nodes; the list after a lookup shows ${listedPoints}`,
+    same,
+  );
+  // A PUT without a weight sets the schema's default weight 1, on a known server too (not a partial update).
+  const unweighted = await api.add(id);
+  ctx.expectStatus(unweighted, 200);
+  const u = unweighted.body as { server: { weight: number }; version: number };
+  ctx.expect(
+    u.server.weight === 1 && u.version === a.version + 1,
+    `re-adding ${id} (weight 3) without a weight answered weight ${u.server.weight}, version ${u.version}, not weight 1 (the default) at version ${a.version + 1}`,
+    unweighted,
+  );
+  const back = await api.add(id, 3);
+  ctx.expectStatus(back, 200);
+  const current = (back.body as { version: number }).version;
 
   for (const [path, body, why] of [
     ['/api/v1/servers/bad%20id', {}, 'a space in the ID'],
@@ -73,7 +103,7 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
   });
   ctx.expectStatus(huge, 413, 'payload_too_large');
   // Rejected requests change nothing: same version, same weight.
-  await expectUnchanged(ctx, api, a.version, 'after the rejected PUTs', (m) =>
+  await expectUnchanged(ctx, api, current, 'after the rejected PUTs', (m) =>
     m.servers.some((s) => s.id === id && s.weight === 3),
   );
   await serverLimit(ctx, api, id);
@@ -92,6 +122,23 @@ export async function membershipConformance(ctx: CheckContext): Promise<void> {
   ctx.expectStatus(bad, 400, 'invalid_request');
   const after = await api.list();
   ctx.expect(!after.m?.servers.some((s) => s.id === id), `${id} is still listed after its removal`, after.x);
+  await joinOrder(ctx, api);
+}
+
+/** The list is in joining order (not sorted), and a weight change is not a new join: the server keeps its place. */
+async function joinOrder(ctx: CheckContext, api: PlacementApi): Promise<void> {
+  const nonce = runNonce();
+  const ids = ['c', 'a', 'b'].map((s) => `order-${s}-${nonce}`);
+  for (const s of ids) ctx.expectStatus(await api.add(s), 201);
+  ctx.expectStatus(await api.add(ids[0]!, 2), 200);
+  const { x, m } = await api.list();
+  const listed = m?.servers.map((s) => s.id).filter((s) => ids.includes(s)) ?? [];
+  ctx.expect(
+    listed.join() === ids.join(),
+    `after re-weighting ${ids[0]} the list shows [${listed.join(', ')}], not the joining order [${ids.join(', ')}]`,
+    x,
+  );
+  for (const s of ids) ctx.expectStatus(await api.remove(s), 204);
 }
 
 /** Runs work over items, at most `parallel` at a time. */
