@@ -311,6 +311,10 @@ describe.skipIf(!given && !bin)('PostgreSQL wire proxy (needs TEST_DATABASE_URL 
         return r.rows[0].n as number;
       });
       while (proxy.heldReads < 1) await new Promise((ok) => setTimeout(ok, 5));
+      // The proxy counts the read held when it forwards it; wait until PostgreSQL has run it (its backend idle after
+      // it), or on a busy machine the commit below can reach the server first and the read would count it.
+      const ran = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'idle' AND query LIKE 'SELECT count(*)::int AS n FROM ${table}%'`;
+      while (((await direct(ran)) as { n: number }[])[0]!.n < 1) await new Promise((ok) => setTimeout(ok, 5));
       // A transaction on another connection passes while the read's answer is held, and commits.
       await writer.query('BEGIN');
       await writer.query(`INSERT INTO ${table} VALUES ($1)`, ['late-1']);

@@ -78,7 +78,9 @@ export class Cluster implements ClusterView {
         try {
           const { stored, controller } = await this.coordination.read();
           this.apply(stored.state, stored.revision);
-          this.controllerIs(controller);
+          // Its own name on the key, from before a restart: that incarnation is dead, so nobody is the controller.
+          const stale = controller === this.o.self && (await this.coordination.dropStaleOwnKey(this.o.self));
+          this.controllerIs(stale ? null : controller);
           await this.coordination.watch();
           break;
         } catch (e) {

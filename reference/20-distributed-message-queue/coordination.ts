@@ -64,6 +64,22 @@ export class Coordination {
     return { stored, controller: c ? c.value.toString() : null };
   }
 
+  /**
+   * A controller key naming this broker that this process does not hold is a dead incarnation's (a kill -9 and a
+   * restart within the lease's TTL): removed at once, if unchanged, instead of waiting out the TTL, during which this
+   * broker would answer controller requests with a 307 to itself. True when it was removed.
+   */
+  async dropStaleOwnKey(self: string): Promise<boolean> {
+    if (this.held !== null) return false;
+    const kv = (await this.ns.get(CONTROLLER).exec()).kvs[0];
+    if (!kv || kv.value.toString() !== self) return false;
+    const r = await this.ns
+      .if(CONTROLLER, 'Mod', '==', Number(kv.mod_revision))
+      .then(this.ns.delete().key(CONTROLLER))
+      .commit();
+    return r.succeeded;
+  }
+
   /** Reports every change of `state` and of `controller` after the last read (etcd's watch resumes after a reconnect). */
   async watch(): Promise<void> {
     const from = String(this.readAt + 1);
