@@ -16,6 +16,8 @@ function holdersOf(ctx: CheckContext, dataNodes: readonly string[], marker: Buff
 }
 
 export async function flipOnReplica(ctx: CheckContext, o: Damaged, dataNodes: readonly string[]): Promise<void> {
+  // Skips, never passes: without the placement service's catch-up report the "repaired" step has no moment to be
+  // judged at, and a copy stored transformed leaves no plain bytes to damage (the reasons name which).
   if (!ctx.setting('replicationPath', ''))
     ctx.skip(
       "a damaged copy on a cluster is judged with the placement service's report that the nodes are back and caught up (setting replicationPath), which the target does not declare",
