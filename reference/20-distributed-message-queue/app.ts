@@ -318,6 +318,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
           const r = controllerOnly(request);
           return r ? sendRedirect(reply, r) : null;
         },
+        groupsReady: cluster ? () => cluster.groupsReady() : undefined,
       }),
     },
   });

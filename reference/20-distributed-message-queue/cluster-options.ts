@@ -2,6 +2,7 @@
 // follower fetch loops) see of the broker's Cluster: its options, its view of the state, and each other.
 import type { ClusterState, PartitionState } from './cluster-state.ts';
 import type { Coordination } from './coordination.ts';
+import type { GroupCoordinator } from './group-coordinator.ts';
 import type { TopicRegistry } from './topic-registry.ts';
 
 export interface ClusterOptions {
@@ -10,6 +11,8 @@ export interface ClusterOptions {
   /** Every other broker: name -> URL. */
   peers: Map<string, string>;
   topics: TopicRegistry;
+  /** The consumer groups this broker coordinates while it is the controller (kept in etcd too). */
+  groups?: GroupCoordinator;
   dataDir: string;
   /** etcd, where the partition states and the controller's lease live (coordination.ts). */
   etcdUrl: string;
@@ -51,6 +54,8 @@ export interface ClusterOptions {
   isrNeverShrinks?: boolean;
   /** MUTANT controller-never-reelected: brokers campaign for the controller's lease only until they have seen one. */
   neverReelect?: boolean;
+  /** MUTANT group-offsets-on-controller-disk: groups and their offsets stay on the controller's disk only. */
+  groupsOnControllerDisk?: boolean;
   log: (message: string) => void;
 }
 

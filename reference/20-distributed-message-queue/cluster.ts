@@ -11,6 +11,7 @@ import { type ClusterState, configOf, type PartitionState, partitionKey, splitKe
 import { Controller } from './controller.ts';
 import { Coordination } from './coordination.ts';
 import { FollowerFetch } from './follower-fetch.ts';
+import type { StoredGroup } from './group-coordinator.ts';
 import { PartitionLeaders } from './partition-leader.ts';
 import type { Topic, TopicConfig } from './topic-registry.ts';
 
@@ -41,6 +42,8 @@ export class Cluster implements ClusterView {
   private readonly controllerPart: Controller;
   private readonly leaders: PartitionLeaders;
   private readonly followers: FollowerFetch;
+  /** Settles once this broker, if it just won the controller's lease, has read the stored groups. */
+  private groupsLoading: Promise<void> = Promise.resolve();
 
   constructor(readonly o: ClusterOptions) {
     this.brokers = [o.self, ...o.peers.keys()].sort();
@@ -53,6 +56,9 @@ export class Cluster implements ClusterView {
       controller: (name) => this.controllerIs(name),
       lost: () => o.log('cluster: the controller lease was lost'),
     });
+    // MUTANT group-offsets-on-controller-disk: the groups are not stored in etcd, so a new controller starts afresh.
+    if (o.groups && !o.groupsOnControllerDisk)
+      o.groups.useStore({ save: (name, g) => this.coordination.writeGroup(name, g) });
   }
 
   get isController(): boolean {
@@ -114,16 +120,47 @@ export class Cluster implements ClusterView {
     if (this.o.neverReelect && this.seenController) return;
     const first = this.o.self === this.brokers[0];
     if (!first && !this.seenController && Date.now() - this.startedAt < START_GRACE_MS) return;
-    const holder = await this.coordination.campaign(this.o.self);
-    if (holder !== this.o.self) {
-      this.controllerIs(holder);
-      return;
+    // Group requests wait for the stored groups from the moment the lease may be ours (they need no other state).
+    let loaded!: () => void;
+    this.groupsLoading = new Promise((r) => {
+      loaded = r;
+    });
+    try {
+      const holder = await this.coordination.campaign(this.o.self);
+      if (holder !== this.o.self) {
+        this.controllerIs(holder);
+        return;
+      }
+      this.controllerIs(this.o.self);
+      await this.loadGroups();
+      loaded();
+      const { stored } = await this.coordination.read();
+      this.apply(stored.state, stored.revision);
+      this.controllerPart.elected();
+      this.o.log(`cluster: ${this.o.self} is the controller (state at revision ${stored.revision})`);
+    } finally {
+      loaded();
     }
-    this.controllerIs(this.o.self);
-    const { stored } = await this.coordination.read();
-    this.apply(stored.state, stored.revision);
-    this.controllerPart.elected();
-    this.o.log(`cluster: ${this.o.self} is the controller (state at revision ${stored.revision})`);
+  }
+
+  /** A group request on the controller waits for this: the groups as the controllers before it stored them. */
+  groupsReady(): Promise<void> {
+    return this.groupsLoading;
+  }
+
+  /** The new controller takes the groups (generations, committed offsets) its predecessors stored in etcd. */
+  private async loadGroups(): Promise<void> {
+    const groups = this.o.groups;
+    if (!groups || this.o.groupsOnControllerDisk) return;
+    while (!this.closed && this.isController) {
+      try {
+        groups.load((await this.coordination.readGroups()) as Record<string, StoredGroup>);
+        return;
+      } catch (e) {
+        this.o.log(`cluster: reading the stored groups: ${(e as Error).message}`);
+        await sleep(POLL_MS);
+      }
+    }
   }
 
   close(): void {

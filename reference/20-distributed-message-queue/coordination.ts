@@ -4,6 +4,8 @@
 // partition's replicas, leader, leader epoch and ISR as one JSON value, written only by the lease holder with a
 // compare-and-swap: the write succeeds only while the writer's own controller key is the one in etcd and `state` is
 // still at the revision the writer read, so a deposed controller (or one that missed a change) cannot overwrite.
+// And `groups/<group>`, each consumer group's generation and committed offsets, written by the controller under the
+// same lease condition before a commit is answered, and read by every new controller (a failover keeps them).
 
 import { randomUUID } from 'node:crypto';
 import { linkSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import type { ClusterState } from './cluster-state.ts';
 
 const CONTROLLER = 'controller';
 const STATE = 'state';
+const GROUPS = 'groups/';
 
 export interface Stored {
   state: ClusterState;
@@ -129,6 +132,22 @@ export class Coordination {
       .then(this.ns.put(STATE).value(value))
       .commit();
     return r.succeeded ? Number(r.header.revision) : null;
+  }
+
+  /** Writes one group's state if this broker still holds the controller key: false when it does not (or etcd failed). */
+  async writeGroup(name: string, value: unknown): Promise<boolean> {
+    if (this.held === null) return false;
+    const r = await this.ns
+      .if(CONTROLLER, 'Create', '==', this.held)
+      .then(this.ns.put(`${GROUPS}${name}`).value(JSON.stringify(value)))
+      .commit();
+    return r.succeeded;
+  }
+
+  /** Every group's state as the controllers stored it, by group name. */
+  async readGroups(): Promise<Record<string, unknown>> {
+    const all = await this.ns.getAll().prefix(GROUPS).strings();
+    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k.slice(GROUPS.length), JSON.parse(v)]));
   }
 
   close(): void {

@@ -1,6 +1,8 @@
 // The consumer-group coordinator (the broker plays the book's coordinator): membership with session timeouts,
 // a new generation and a new assignment at every change, commits fenced by generation and ownership, and the
-// group's committed offsets kept durably in <dataDir>/groups/<group>.json (the book's state storage).
+// group's committed offsets kept durably in <dataDir>/groups/<group>.json (the book's state storage). In a cluster
+// they are also kept in the coordination service (a GroupStore, the cluster's etcd), where the next controller
+// reads them: a commit is answered only once the store has it.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,11 +34,16 @@ interface Group {
   offsets: Map<number, number>;
 }
 
-interface StoredGroup {
+export interface StoredGroup {
   topic: string;
   partitions: number;
   generation: number;
   offsets: Record<string, number>;
+}
+
+/** Where a cluster's controller keeps the groups beyond its own disk (false: it no longer may write there). */
+export interface GroupStore {
+  save(name: string, group: StoredGroup): Promise<boolean>;
 }
 
 export type CoordinatorMutant =
@@ -75,6 +82,9 @@ export function assignRanges(memberIds: readonly string[], partitions: number): 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private readonly dir: string;
+  private store: GroupStore | null = null;
+  /** The last write to the store, chained after the ones before it (so they land in order). */
+  private saving: Promise<boolean> = Promise.resolve(true);
 
   constructor(
     dataDir: string,
@@ -84,16 +94,43 @@ export class GroupCoordinator {
     mkdirSync(this.dir, { recursive: true });
     for (const f of readdirSync(this.dir).filter((n) => n.endsWith('.json'))) {
       const name = f.slice(0, -5);
-      const s = this.readStored(join(this.dir, f));
-      this.groups.set(name, {
-        name,
-        topic: s.topic,
-        partitions: s.partitions,
-        generation: s.generation,
-        members: new Map(),
-        offsets: new Map(Object.entries(s.offsets).map(([p, o]) => [Number(p), o])),
-      });
+      this.groups.set(name, this.fromStored(name, this.readStored(join(this.dir, f))));
     }
+  }
+
+  /** Keeps every later change in `store` too (a cluster's controller: see saved()). */
+  useStore(store: GroupStore): void {
+    this.store = store;
+  }
+
+  /**
+   * Replaces every group with the ones a store holds (a new controller takes over): generations and offsets kept,
+   * members not (each joins again, its next call to this broker being 404 unknown_member).
+   */
+  load(stored: Record<string, StoredGroup>): void {
+    this.groups.clear();
+    for (const [name, s] of Object.entries(stored)) this.groups.set(name, this.fromStored(name, s));
+  }
+
+  /** Resolves once the store has every change made so far; 503 when it refused one (this broker lost its lease). */
+  async saved(): Promise<void> {
+    if (await this.saving) return;
+    throw new ProblemError(
+      503,
+      'coordination_unavailable',
+      'the group state could not be stored in the coordination service (this broker may no longer be the controller): retry',
+    );
+  }
+
+  private fromStored(name: string, s: StoredGroup): Group {
+    return {
+      name,
+      topic: s.topic,
+      partitions: s.partitions,
+      generation: s.generation,
+      members: new Map(),
+      offsets: new Map(Object.entries(s.offsets).map(([p, o]) => [Number(p), o])),
+    };
   }
 
   /** A group's state file, as written by persist(). */
@@ -253,6 +290,8 @@ export class GroupCoordinator {
       offsets: Object.fromEntries(offsets),
     };
     writeJsonDurably(join(this.dir, `${g.name}.json`), stored);
+    const store = this.store;
+    if (store) this.saving = this.saving.then(() => store.save(g.name, stored)).catch(() => false);
   }
 
   private existing(name: string): Group {

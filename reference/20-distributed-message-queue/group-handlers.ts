@@ -15,15 +15,25 @@ export interface GroupHandlerDeps {
   topicOr404: (name: string) => Topic;
   /** Answers the redirect to the controller when this broker is not it (the reply sent), else null. */
   viaController: (request: FastifyRequest, reply: FastifyReply) => FastifyReply | null;
+  /** Resolves once a newly elected controller has read the groups its predecessors stored (a cluster). */
+  groupsReady?: () => Promise<void>;
   mutant?: MutantName | undefined;
 }
 
 export function groupHandlers(d: GroupHandlerDeps): Record<string, OperationHandler> {
   const { groups, topics, mutant } = d;
+  /**
+   * True when this broker answered the redirect to the controller; else false, once the groups are loaded. (A
+   * boolean, not the reply: a FastifyReply is thenable, so awaiting one would wait for it to be sent.)
+   */
+  const redirected = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
+    if (d.viaController(request, reply)) return true;
+    await d.groupsReady?.();
+    return false;
+  };
   return {
     async joinGroup(request, reply) {
-      const away = d.viaController(request, reply);
-      if (away) return away;
+      if (await redirected(request, reply)) return reply;
       const { group } = request.params as { group: string };
       const b = request.body as { topic: string; memberId?: string; sessionTimeoutMs?: number };
       const t = d.topicOr404(b.topic);
@@ -40,30 +50,26 @@ export function groupHandlers(d: GroupHandlerDeps): Record<string, OperationHand
     },
 
     async heartbeat(request, reply) {
-      const away = d.viaController(request, reply);
-      if (away) return away;
+      if (await redirected(request, reply)) return reply;
       const { group, memberId } = request.params as { group: string; memberId: string };
       return reply.code(200).send(groups.heartbeat(group, memberId));
     },
 
     async leaveGroup(request, reply) {
-      const away = d.viaController(request, reply);
-      if (away) return away;
+      if (await redirected(request, reply)) return reply;
       const { group, memberId } = request.params as { group: string; memberId: string };
       groups.leave(group, memberId);
       return reply.code(204).send();
     },
 
     async describeGroup(request, reply) {
-      const away = d.viaController(request, reply);
-      if (away) return away;
+      if (await redirected(request, reply)) return reply;
       const { group } = request.params as { group: string };
       return reply.code(200).send(groups.describe(group));
     },
 
     async commitOffsets(request, reply) {
-      const away = d.viaController(request, reply);
-      if (away) return away;
+      if (await redirected(request, reply)) return reply;
       const { group } = request.params as { group: string };
       const b = request.body as {
         memberId: string;
@@ -74,12 +80,14 @@ export function groupHandlers(d: GroupHandlerDeps): Record<string, OperationHand
         const g = groups.describe(group);
         return topics.get(g.topic)?.logs[p]?.endOffset ?? 0;
       };
-      return reply.code(200).send(groups.commit(group, b.memberId, b.generation, b.offsets, endOffset));
+      const committed = groups.commit(group, b.memberId, b.generation, b.offsets, endOffset);
+      // Answered once durable where the next controller reads it (a cluster's etcd), not only on this broker's disk.
+      await groups.saved();
+      return reply.code(200).send(committed);
     },
 
     async fetchOffsets(request, reply) {
-      const away = d.viaController(request, reply);
-      if (away) return away;
+      if (await redirected(request, reply)) return reply;
       const { group } = request.params as { group: string };
       return reply.code(200).send(groups.offsets(group));
     },

@@ -96,6 +96,7 @@ await runServer({
             selfUrl: process.env['SELF_URL'] ?? `http://${config.host}:${config.port}`,
             peers: PEERS,
             topics,
+            groups,
             dataDir: config.dataDir,
             etcdUrl: ETCD_URL,
             etcdPrefix: process.env['ETCD_PREFIX'] ?? clusterPrefix(process.env['SHARED_DIR'] ?? config.dataDir),
@@ -117,6 +118,7 @@ await runServer({
             caughtUpAtEveryFetch: mutant === 'isr-lag-from-last-fetch', // MUTANT isr-lag-from-last-fetch
             isrNeverShrinks: mutant === 'isr-never-shrinks', // MUTANT isr-never-shrinks
             neverReelect: mutant === 'controller-never-reelected', // MUTANT controller-never-reelected
+            groupsOnControllerDisk: mutant === 'group-offsets-on-controller-disk', // MUTANT group-offsets-on-controller-disk
             log,
           })
         : undefined;

@@ -315,4 +315,11 @@ export const FAULT_MUTANTS = [
       "brokers campaign for etcd's controller lease only until they have seen a controller: when it dies nobody takes over, and the partitions it led keep no leader",
     manifest: CLUSTER_MANIFEST,
   },
+  {
+    name: 'group-offsets-on-controller-disk',
+    breaks: 'MQ-F11',
+    description:
+      "consumer groups and their committed offsets stay on the controller's own disk, not in etcd: after the controller's failover the new one knows no group, and a consumer starts afresh",
+    manifest: CLUSTER_MANIFEST,
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];

@@ -1,7 +1,8 @@
 // MQ-F11: kill -9 of the controller while acks=all produces go on. Another broker is the controller within the
 // declared controllerFailoverMs (the brokers' 307 not_controller names it, it answers a group operation itself and
 // creates a topic), a partition the dead broker led gets a new leader from its ISR, and every message acknowledged
-// with acks=all, before, during and after the failover, is at its offset; produces are answered again.
+// with acks=all, before, during and after the failover, is at its offset; produces are answered again; and a
+// consumer group's commits made on the dead controller are the new one's (group-failover.ts).
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import {
@@ -11,19 +12,21 @@ import {
   mqApi,
   okBody,
   type ProduceResult,
+  type Topic,
   uniqueName,
   verifyAcked,
 } from './api.ts';
 import {
   bound,
   brokers,
-  describe,
   following,
   onNode,
   produceRetrying,
   stateOf,
   waitForFullIsr,
+  waitForState,
 } from './cluster-client.ts';
+import { commitBeforeFailover, resumeAfterFailover } from './group-failover.ts';
 
 /** The spec's default (Kafka's zookeeper.session.timeout.ms, 18 s): how long a cluster may be without a controller. */
 const SPEC_CONTROLLER_FAILOVER_MS = 18_000;
@@ -86,29 +89,77 @@ async function produceThroughout(
   }
 }
 
+/**
+ * A fresh topic with a partition the controller leads, and the controller: asked after the topic is settled (every
+ * partition's ISR whole), so a controller that changed meanwhile, or placement after earlier failovers, cannot leave
+ * the check without a partition to fail over. Null after three topics without one (a skip, reported).
+ */
+async function topicLedByController(
+  ctx: CheckContext,
+  nodes: readonly string[],
+): Promise<{ controller: string; api: MqApi; topic: string; p: number; t: Topic } | { skip: string }> {
+  let why = '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const seen = await controllerSeenBy(ctx, nodes[attempt % nodes.length]!);
+    const controller = seen.name;
+    // A skip, not a failure: the controller is found through the cluster's own 307s (MQ-C8 grades those); a target
+    // that names none here has nothing this check can kill as "the controller", so it proves nothing either way.
+    if (!controller || !nodes.includes(controller)) {
+      why = `no node names a controller among the manifest's nodes (${seen.x.status}: ${JSON.stringify(seen.x.body)})`;
+      continue;
+    }
+    const api = mqApi(
+      ctx,
+      following(
+        ctx,
+        nodes.find((b) => b !== controller),
+      ),
+    );
+    const topic = uniqueName('f11');
+    okBody(ctx, await api.createTopic({ name: topic, partitions: 3, replicationFactor: 3 }), 201, 'creating');
+    const t = await waitForState(
+      ctx,
+      api,
+      topic,
+      30_000,
+      (x) => x.partitionStates.every((s) => s.isr?.length === 3),
+      `${topic}: not every partition's ISR holds its three replicas`,
+    );
+    // The controller again, now the topic is settled: the one this check kills is the one in charge at the kill.
+    const now = (await controllerSeenBy(ctx, nodes.find((b) => b !== controller)!)).name;
+    const p = [0, 1, 2].find((x) => stateOf(ctx, t, x, nodes).leader === now);
+    if (now && p !== undefined)
+      return {
+        controller: now,
+        api: mqApi(
+          ctx,
+          following(
+            ctx,
+            nodes.find((b) => b !== now),
+          ),
+        ),
+        topic,
+        p,
+        t,
+      };
+    why = `no partition of ${topic} is led by the controller ${now}`;
+  }
+  return { skip: `three topics tried: ${why}` };
+}
+
 export async function controllerFailover(ctx: CheckContext): Promise<void> {
   const nodes = brokers(ctx, 3);
   const declared = ctx.setting('controllerFailoverMs', SPEC_CONTROLLER_FAILOVER_MS);
   const limit = bound(declared);
-  const before = await controllerSeenBy(ctx, nodes[0]!);
-  const controller = before.name;
-  // A skip, not a failure: the controller is found through the cluster's own 307s (MQ-C8 grades those); a target
-  // that names none here has nothing this check can kill as "the controller", so it proves nothing either way.
-  if (!controller || !nodes.includes(controller))
-    ctx.skip(
-      `the first node names no controller among the manifest's nodes (${before.x.status}: ${JSON.stringify(before.x.body)})`,
-    );
+  const found = await topicLedByController(ctx, nodes);
+  // Without a controller named, or a partition it leads, the failover cannot be graded: said so, never passed.
+  if ('skip' in found) ctx.skip(found.skip);
+  const { controller, api, topic, p, t } = found;
   const live = nodes.filter((b) => b !== controller);
-  const api = mqApi(ctx, following(ctx, live[0]));
-  const topic = uniqueName('f11');
-  okBody(ctx, await api.createTopic({ name: topic, partitions: 3, replicationFactor: 3 }), 201, 'creating');
-  const t = await describe(ctx, api, topic);
-  const p = [0, 1, 2].find((x) => stateOf(ctx, t, x, nodes).leader === controller);
-  // Which broker leads what is the target's placement (after earlier failovers the controller may lead nothing):
-  // without a partition on the controller the leader's failover cannot be graded, so the check says so, never passes.
-  if (p === undefined) ctx.skip(`no partition of ${topic} is led by the controller ${controller}`);
   const isrBefore = stateOf(ctx, t, p, nodes).isr!;
   const acked = await produceRetrying(ctx, api, topic, p, ['A 0', 'A 1', 'A 2'], 15_000);
+  // A consumer group commits on the controller (all but the last message of p processed) just before the kill.
+  const group = await commitBeforeFailover(ctx, api, topic, p, (p + 1) % 3, acked);
 
   // acks=all goes on through a broker that stays up, across the kill and the failover.
   let stopped = false;
@@ -165,6 +216,8 @@ export async function controllerFailover(ctx: CheckContext): Promise<void> {
     acked,
     `after the controller ${controller} was killed and ${leader} took ${topic}/${p}`,
   );
+  // The group's commits survived the controller: the consumer resumes from them.
+  const groupAfter = await resumeAfterFailover(ctx, api, topic, p, group, acked, controller);
 
   // The dead broker comes back as an ordinary broker and rejoins the ISR (the cluster whole for the next check).
   await ctx.target.start(controller);
@@ -182,5 +235,6 @@ export async function controllerFailover(ctx: CheckContext): Promise<void> {
     acknowledged: acked.length,
     acknowledgedDuringFailover: during.length,
     producesRefusedDuringFailover: tries.refused,
+    group: groupAfter,
   };
 }

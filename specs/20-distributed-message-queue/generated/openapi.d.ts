@@ -83,7 +83,7 @@ export interface paths {
         put?: never;
         /**
          * Commit the group's offsets for partitions the member owns in the current generation (the next offset to consume, as Kafka counts).
-         * @description A commit names the member and the generation it was given; a commit from an earlier generation (the member has not yet heard of a rebalance) is refused, so a partition's offset moves only by its owner. The offset committed is the next one to consume: from 0 to the partition's end offset. The whole commit is refused if one entry is.
+         * @description A commit names the member and the generation it was given; a commit from an earlier generation (the member has not yet heard of a rebalance) is refused, so a partition's offset moves only by its owner. The offset committed is the next one to consume: from 0 to the partition's end offset. The whole commit is refused if one entry is. In a cluster the group's generation and committed offsets survive a failover of the controller: a commit is answered 200 only once they are where the next controller reads them (the reference: etcd), so the new controller answers fetchOffsets with them; its members need not survive (a member's next call may be 404 `unknown_member`: it joins again, in a later generation).
          */
         post: operations["commitOffsets"];
         delete?: never;
@@ -1066,6 +1066,23 @@ export interface operations {
                 };
             };
             431: components["responses"]["HeadersTooLarge"];
+            /** @description A cluster's controller could not store the commit where the next controller reads it (code `coordination_unavailable`: it lost its place as the controller meanwhile, or the coordination service is unreachable). Nothing is committed as far as the client can rely on; retry it (a 307 names the new controller once there is one). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "coordination_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     initProducer: {
