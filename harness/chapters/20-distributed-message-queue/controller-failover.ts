@@ -92,7 +92,7 @@ async function produceThroughout(
 /**
  * A fresh topic with a partition the controller leads, and the controller: asked after the topic is settled (every
  * partition's ISR whole), so a controller that changed meanwhile, or placement after earlier failovers, cannot leave
- * the check without a partition to fail over. Null after three topics without one (a skip, reported).
+ * the check without a partition to fail over. After three topics without one: the reason to skip.
  */
 async function topicLedByController(
   ctx: CheckContext,
