@@ -56,6 +56,8 @@ export interface ClusterOptions {
   neverReelect?: boolean;
   /** MUTANT group-offsets-on-controller-disk: groups and their offsets stay on the controller's disk only. */
   groupsOnControllerDisk?: boolean;
+  /** MUTANT state-write-without-cas: the partition states are written to etcd without the compare-and-swap. */
+  stateWriteWithoutCas?: boolean;
   log: (message: string) => void;
 }
 

@@ -50,12 +50,18 @@ export class Cluster implements ClusterView {
     this.controllerPart = new Controller(this);
     this.leaders = new PartitionLeaders(this);
     this.followers = new FollowerFetch(this);
-    this.coordination = new Coordination(o.etcdUrl, o.etcdPrefix, o.leaseTtlS, {
-      // MUTANT state-pulled-only-at-start: the state's changes are not watched (only read once at the start).
-      state: (s) => (o.pullStateOnlyAtStart ? undefined : this.apply(s.state, s.revision)),
-      controller: (name) => this.controllerIs(name),
-      lost: () => o.log('cluster: the controller lease was lost'),
-    });
+    this.coordination = new Coordination(
+      o.etcdUrl,
+      o.etcdPrefix,
+      o.leaseTtlS,
+      {
+        // MUTANT state-pulled-only-at-start: the state's changes are not watched (only read once at the start).
+        state: (s) => (o.pullStateOnlyAtStart ? undefined : this.apply(s.state, s.revision)),
+        controller: (name) => this.controllerIs(name),
+        lost: () => o.log('cluster: the controller lease was lost'),
+      },
+      o.stateWriteWithoutCas,
+    );
     // MUTANT group-offsets-on-controller-disk: the groups are not stored in etcd, so a new controller starts afresh.
     if (o.groups && !o.groupsOnControllerDisk)
       o.groups.useStore({ save: (name, g) => this.coordination.writeGroup(name, g) });

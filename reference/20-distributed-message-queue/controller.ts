@@ -2,6 +2,7 @@
 // topics' replicas, stores the ISR changes leaders send it, and elects a new leader from the ISR when a leader stops
 // answering its health checks. Every change is written to etcd (coordination.ts) with a compare-and-swap before it
 // counts: one at a time, each based on the revision the last one made, so a deposed controller's write fails.
+import { ProblemError } from '../kit/problem.ts';
 import type { ClusterView } from './cluster-options.ts';
 import { ping, rpc } from './cluster-rpc.ts';
 import { type PartitionState, partitionKey, placeReplicas } from './cluster-state.ts';
@@ -47,7 +48,12 @@ export class Controller {
       }
       return partitions;
     }, true);
-    if (!stored) throw new Error(`${this.o.self} is no longer the controller: ${config.name} was not stored`);
+    if (!stored)
+      throw new ProblemError(
+        503,
+        'coordination_unavailable',
+        `${this.o.self} is no longer the controller (etcd refused its write): ${config.name} was not stored; retry`,
+      );
     await this.pushState();
     return topic;
   }

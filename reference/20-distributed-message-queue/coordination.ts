@@ -44,6 +44,8 @@ export class Coordination {
     prefix: string,
     private readonly ttlS: number,
     private readonly on: CoordinationEvents,
+    /** MUTANT state-write-without-cas: `state` is written unconditionally (a deposed controller's write wins). */
+    private readonly withoutCas = false,
   ) {
     this.client = new Etcd3({ hosts: url, dialTimeout: 2000 });
     this.ns = this.client.namespace(prefix);
@@ -126,6 +128,7 @@ export class Coordination {
   async write(state: ClusterState, basedOn: number): Promise<number | null> {
     const value = JSON.stringify(state);
     if (this.held === null) return null;
+    if (this.withoutCas) return Number((await this.ns.put(STATE).value(value).exec()).header.revision);
     const r = await this.ns
       .if(CONTROLLER, 'Create', '==', this.held)
       .and(STATE, 'Mod', '==', basedOn)

@@ -119,6 +119,7 @@ await runServer({
             isrNeverShrinks: mutant === 'isr-never-shrinks', // MUTANT isr-never-shrinks
             neverReelect: mutant === 'controller-never-reelected', // MUTANT controller-never-reelected
             groupsOnControllerDisk: mutant === 'group-offsets-on-controller-disk', // MUTANT group-offsets-on-controller-disk
+            stateWriteWithoutCas: mutant === 'state-write-without-cas', // MUTANT state-write-without-cas
             log,
           })
         : undefined;

@@ -322,4 +322,11 @@ export const FAULT_MUTANTS = [
       "consumer groups and their committed offsets stay on the controller's own disk, not in etcd: after the controller's failover the new one knows no group, and a consumer starts afresh",
     manifest: CLUSTER_MANIFEST,
   },
+  {
+    name: 'state-write-without-cas',
+    breaks: 'MQ-F11',
+    description:
+      "the controller writes the partition states to etcd unconditionally, not only while it holds the controller key at the revision it read: a controller stopped past its lease, resumed with a topic creation pending, writes its stale states over its successor's leader change",
+    manifest: CLUSTER_MANIFEST,
+  },
 ] as const satisfies readonly { name: string; breaks: string; description: string; manifest?: string }[];

@@ -19,6 +19,7 @@ import {
 import {
   bound,
   brokers,
+  describe,
   following,
   onNode,
   produceRetrying,
@@ -26,6 +27,7 @@ import {
   waitForFullIsr,
   waitForState,
 } from './cluster-client.ts';
+import { deposedControllerLoses } from './deposed-controller.ts';
 import { commitBeforeFailover, resumeAfterFailover } from './group-failover.ts';
 
 /** The spec's default (Kafka's zookeeper.session.timeout.ms, 18 s): how long a cluster may be without a controller. */
@@ -223,6 +225,10 @@ export async function controllerFailover(ctx: CheckContext): Promise<void> {
   await ctx.target.start(controller);
   await waitForFullIsr(ctx, api, topic, p, `${topic}/${p}: ${controller} did not rejoin the ISR after its restart`);
   await verifyAcked(ctx, api, topic, acked, `after ${controller} came back`);
+  // The new controller stopped past its lease with a topic creation pending: its stale states must not win.
+  const settled = await describe(ctx, api, topic);
+  const deposed = await deposedControllerLoses(ctx, nodes, elected.controller, topic, settled, declared);
+  await verifyAcked(ctx, api, topic, acked, `after the deposed controller ${elected.controller} resumed`);
   ctx.evidence.controllerFailover = {
     killed: controller,
     newController: elected.controller,
@@ -236,5 +242,6 @@ export async function controllerFailover(ctx: CheckContext): Promise<void> {
     acknowledgedDuringFailover: during.length,
     producesRefusedDuringFailover: tries.refused,
     group: groupAfter,
+    deposed,
   };
 }

@@ -325,7 +325,7 @@ export const catalog = {
     {
       "id": "MQ-F11",
       "kind": "fault",
-      "title": "The controller is killed (kill -9) while acks=all produces go on - another broker is the controller within the declared controllerFailoverMs, a partition the dead broker led gets a new leader from its ISR, every message acknowledged with acks=all before, during and after the failover is at its offset in order, and produces are answered again; a consumer group's offsets committed on the dead controller are the new one's, and its consumer resumes from them reading every acknowledged message after them",
+      "title": "The controller is killed (kill -9) while acks=all produces go on - another broker is the controller within the declared controllerFailoverMs, a partition the dead broker led gets a new leader from its ISR, every message acknowledged with acks=all before, during and after the failover is at its offset in order, and produces are answered again; a consumer group's offsets committed on the dead controller are the new one's, and its consumer resumes from them reading every acknowledged message after them; a controller stopped past its lease and resumed with a topic creation pending never writes its stale partition states over its successor's (no leader epoch goes back)",
       "covers": [
         "fault:11"
       ],

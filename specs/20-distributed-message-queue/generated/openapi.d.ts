@@ -1203,6 +1203,23 @@ export interface operations {
                 };
             };
             431: components["responses"]["HeadersTooLarge"];
+            /** @description A cluster's controller could not store the new topic where the next controller reads it (code `coordination_unavailable`: it lost its place as the controller meanwhile, for example stopped past its lease, or the coordination service is unreachable). The topic is not created as far as the cluster is concerned; retry (a 307 names the new controller once there is one). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "coordination_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     describeTopic: {
