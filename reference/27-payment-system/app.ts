@@ -88,7 +88,9 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
       },
 
       async receivePspWebhook(request, reply) {
-        const raw = rawBodies.get(request) ?? '';
+        // MUTANT signature-over-reserialized-body: the HMAC is checked over the parsed body serialised again.
+        const raw =
+          mutant === 'signature-over-reserialized-body' ? JSON.stringify(request.body) : (rawBodies.get(request) ?? '');
         const header = request.headers['psp-signature'] as string | undefined;
         // MUTANT signature-unanchored: a v1 value is read as its last 64 hex digits, whatever comes before them.
         const read =
@@ -181,7 +183,13 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
               : Date.parse(since);
         const answer = await idempotency.run(
           key,
-          fingerprintOf(`POST /v1/reconciliations?since=${since ?? ''}`, text),
+          // MUTANT reconcile-key-without-since: the fingerprint leaves the window out (another since is replayed).
+          fingerprintOf(
+            mutant === 'reconcile-key-without-since'
+              ? 'POST /v1/reconciliations'
+              : `POST /v1/reconciliations?since=${since ?? ''}`,
+            text,
+          ),
           async () => {
             let theirs: ReturnType<typeof parseSettlement>;
             try {

@@ -355,6 +355,36 @@ export const MUTANTS = [
     description:
       'an executed request whose answer cannot be stored under its key (the database gone after the work) keeps its claim, neither released nor remembered as left behind: the retry after the 503 is 409 idempotency_key_in_use for 30 s (the blind bug of that name)',
   },
+  {
+    name: 'event-fingerprint-without-buyer',
+    breaks: 'PAY-C2',
+    description:
+      "the payment event's fingerprint leaves buyer_info out: the same checkout and orders for another buyer are 201 with the first event, not 409 already_exists (b27's blind bug r6-event-fingerprint-ignores-buyer)",
+  },
+  {
+    name: 'signature-over-reserialized-body',
+    breaks: 'PAY-C4',
+    description:
+      "the webhook's HMAC is checked over JSON.stringify of the parsed body, not the bytes received: a correctly signed webhook whose bytes are not compact JSON is refused 401 (b27's blind bug r6-signature-over-reserialized-body)",
+  },
+  {
+    name: 'reconcile-key-without-since',
+    breaks: 'PAY-C6',
+    description:
+      "a reconciliation's idempotency fingerprint leaves ?since out: the same file with another window under the same key replays the first report instead of 409 idempotency_key_reused (b27's blind bug r6-reconcile-key-ignores-since)",
+  },
+  {
+    name: 'trial-balance-counts-entries',
+    breaks: 'PAY-I3',
+    description:
+      "the trial balance's transactions counts ledger entries, two per transaction (b27's blind bug r6-trial-balance-counts-entries)",
+  },
+  {
+    name: 'payout-entry-sides-swapped',
+    breaks: 'PAY-C7',
+    description:
+      "a payout's double entry debits bank:payouts and credits the seller, the other way round; the ledger still balances (b27's blind bug r6-payout-entry-sides-swapped)",
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

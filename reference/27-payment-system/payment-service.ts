@@ -82,7 +82,13 @@ export class PaymentService {
         checkoutId: req.checkout_id,
         buyerId: req.buyer_info.buyer_id,
         buyerInfo: req.buyer_info,
-        fingerprint: fingerprintOf('payment-event', req),
+        // MUTANT event-fingerprint-without-buyer: the same checkout for another buyer is taken for the same event.
+        fingerprint: fingerprintOf(
+          'payment-event',
+          this.o.mutant === 'event-fingerprint-without-buyer'
+            ? { checkout_id: req.checkout_id, payment_orders: req.payment_orders }
+            : req,
+        ),
         orders,
       });
     } catch (error) {

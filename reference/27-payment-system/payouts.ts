@@ -166,14 +166,16 @@ export class Payouts {
           "created_at) VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?)",
         [req.payout_id, req.seller_account, amount, req.currency, fingerprint, now, now],
       );
+      // MUTANT payout-entry-sides-swapped: bank:payouts debited and the seller credited (the ledger still balances).
+      const swapped = this.mutant === 'payout-entry-sides-swapped';
       await entries(
         sql,
         `tx_${req.payout_id}`,
         req.payout_id,
         req.currency,
         amount,
-        `seller:${req.seller_account}`,
-        'bank:payouts',
+        swapped ? 'bank:payouts' : `seller:${req.seller_account}`,
+        swapped ? `seller:${req.seller_account}` : 'bank:payouts',
       );
       const [created] = await sql.all<PayoutRow>(`SELECT ${COLUMNS} FROM payouts WHERE payout_id = ?`, [req.payout_id]);
       return created!;

@@ -345,8 +345,10 @@ export class PaymentStore {
   }
 
   async trialBalance() {
+    // MUTANT trial-balance-counts-entries: transactions counts the entries (two or more per transaction).
+    const counted = this.mutant === 'trial-balance-counts-entries' ? 'COUNT(*)' : 'COUNT(DISTINCT transaction_id)';
     return this.db.all<{ currency: string; debits: number; credits: number; transactions: number }>(
-      'SELECT currency, SUM(debit) AS debits, SUM(credit) AS credits, COUNT(DISTINCT transaction_id) AS transactions ' +
+      `SELECT currency, SUM(debit) AS debits, SUM(credit) AS credits, ${counted} AS transactions ` +
         'FROM ledger_entries GROUP BY currency ORDER BY currency',
     );
   }

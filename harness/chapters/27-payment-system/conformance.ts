@@ -124,6 +124,18 @@ export async function createConformance(ctx: CheckContext): Promise<void> {
   ctx.expectStatus(reused, 409, 'idempotency_key_reused');
   const taken = await api.create({ ...event, payment_orders: [{ ...event.payment_orders[0]!, amount: '9.99' }] });
   ctx.expectStatus(taken, 409, 'already_exists');
+  // The same checkout and orders for another buyer: the buyer is part of the event, so another body, 409 as well.
+  const otherBuyer = await api.create({
+    ...event,
+    buyer_info: { ...event.buyer_info, buyer_id: `${event.buyer_info.buyer_id}_other` },
+  });
+  ctx.expect(
+    otherBuyer.status === 409,
+    `the same checkout and orders for another buyer answered ${otherBuyer.status ?? otherBuyer.error}, not 409 ` +
+      'already_exists (the buyer is part of the payment event)',
+    otherBuyer,
+  );
+  ctx.expectStatus(otherBuyer, 409, 'already_exists');
   // One payment_order_id under another checkout and another seller (identifiers reused across scopes): refused,
   // and the first checkout's order is untouched.
   const elsewhere = newEvent('c2elsewhere', ['5.00', '6.00']);
@@ -227,6 +239,16 @@ export async function webhookConformance(ctx: CheckContext): Promise<void> {
   const ok = await api.webhook(raw, signWebhook(secret, raw));
   ctx.expectStatus(ok, 200);
   ctx.expect((ok.body as { received?: boolean }).received === true, 'the ack is not {received: true}', ok);
+  // The HMAC is over the bytes received: the same event laid out otherwise (indented, as a PSP may send it) and
+  // signed over those bytes is valid, not checked against the body parsed and serialised again.
+  const pretty = JSON.stringify({ ...event, id: `${event.id}_pretty` }, null, 2);
+  const laidOut = await api.webhook(pretty, signWebhook(secret, pretty));
+  ctx.expect(
+    laidOut.status === 200,
+    `a webhook signed over its exact bytes (indented JSON) answered ${laidOut.status ?? laidOut.error}, not 200 ` +
+      '(the signature covers the raw body as received)',
+    laidOut,
+  );
   const refusals: [string, string | null][] = [
     ['unsigned', null],
     ['signed with another secret', signWebhook(`${secret}x`, raw)],
@@ -362,6 +384,15 @@ export async function reconcileConformance(ctx: CheckContext): Promise<void> {
     'a replayed reconciliation lacks Idempotent-Replayed',
     again,
   );
+  // The window is part of the request: the same key and file with another `since` is 409, not the first report.
+  const otherWindow = await api.reconcile(csv, key, new Date(Date.parse(since) - 60_000).toISOString());
+  ctx.expect(
+    otherWindow.status === 409,
+    `the same key and file with another since answered ${otherWindow.status ?? otherWindow.error}` +
+      `${otherWindow.headers['idempotent-replayed'] === 'true' ? ' (a replay)' : ''}, not 409 idempotency_key_reused`,
+    otherWindow,
+  );
+  ctx.expectStatus(otherWindow, 409, 'idempotency_key_reused');
   // The spec: 400 invalid_settlement "with the line in detail"; each file's first bad line is known here.
   for (const [bad, line] of [
     ['id,amount\n1,2\n', 1],

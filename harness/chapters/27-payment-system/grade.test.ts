@@ -159,6 +159,12 @@ describe('27-payment-system reference', () => {
       'claim-stuck-while-db-away': /idempotency_key_in_use/,
       'answer-store-failure-keeps-claim':
         /went away after the PSP answered its registration, .* idempotency_key_in_use/,
+      // Round 6 (b27).
+      'event-fingerprint-without-buyer': /for another buyer answered/,
+      'signature-over-reserialized-body': /signed over its exact bytes/,
+      'reconcile-key-without-since': /with another since answered/,
+      'trial-balance-counts-entries': /grew the trial balance's EUR transactions by/,
+      'payout-entry-sides-swapped': /payout's ledger entries are not/,
     },
   });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
-import { newEvent, payApi } from './api.ts';
+import { newEvent, type PayApi, payApi } from './api.ts';
 import { amountArb } from './arbitraries.ts';
 import { createAndPay, entriesOf, orderIds, waitFinal } from './flow.ts';
 import { minorOf } from './money.ts';
@@ -41,4 +41,43 @@ export async function ledgerBalances(ctx: CheckContext): Promise<void> {
       );
     }
   });
+  await transactionsCounted(ctx, api);
+}
+
+interface TrialLine {
+  currency: string;
+  debits: string;
+  credits: string;
+  transactions: number;
+}
+
+/**
+ * The trial balance's `transactions` counts transactions (one per successful order here), not entries: its growth
+ * over one event of two EUR orders is 2. Judged only over a quiet window, one in which the EUR debits grew by exactly
+ * the two orders' sum (nothing else was recorded meanwhile); up to three tries, and no verdict without such a window.
+ */
+async function transactionsCounted(ctx: CheckContext, api: PayApi): Promise<void> {
+  const eur = async () => {
+    const t = await api.trialBalance();
+    ctx.expectStatus(t, 200);
+    const line = (t.body as { currencies: TrialLine[] }).currencies.find((c) => c.currency === 'EUR');
+    return { debits: line ? minorOf(line.debits, 'EUR') : 0n, transactions: line?.transactions ?? 0, t };
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = await eur();
+    const [ev] = await createAndPay(ctx, api, () => newEvent('i3tx', ['1.10', '2.20'], { currency: 'EUR' }), 1);
+    const ids = orderIds([ev!]);
+    const settled = await waitFinal(ctx, api, ids, 15_000);
+    if (![...settled.values()].every((s) => s.order.status === 'SUCCESS')) continue;
+    const after = await eur();
+    if (after.debits - before.debits !== 330n) continue; // not a quiet window: something else was recorded too
+    const grew = after.transactions - before.transactions;
+    ctx.expect(
+      grew === 2,
+      `two successful EUR orders (one transaction each) grew the trial balance's EUR transactions by ${grew}, not 2 ` +
+        `(${before.transactions} -> ${after.transactions}; the debits grew by exactly their 3.30)`,
+      after.t,
+    );
+    return;
+  }
 }

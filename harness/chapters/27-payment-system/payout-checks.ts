@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
-import { newEvent, type PayApi, payApi } from './api.ts';
+import { type LedgerEntry, newEvent, type PayApi, payApi } from './api.ts';
 import { expectNotReplayed } from './conformance.ts';
 import { createAndPay, orderIds, waitFinal } from './flow.ts';
 import { decimalOf, minorOf } from './money.ts';
@@ -88,6 +88,19 @@ export async function payoutConformance(ctx: CheckContext): Promise<void> {
   const [done] = await waitPayouts(ctx, api, [body.payout_id], 10_000);
   ctx.expect(done!.status === 'PAID', `the payout ended ${done!.status}`);
   ctx.expect((await balanceOf(ctx, api, seller)) === 600n, 'the wallet was not debited 4.00 of 10.00');
+  // Its double entry (listed under the payout_id): the seller's account debited, bank:payouts credited.
+  const payoutEntries = await api.ledger(body.payout_id);
+  ctx.expectStatus(payoutEntries, 200);
+  const pe = (payoutEntries.body as { entries: LedgerEntry[] }).entries;
+  const sideOf = (account: string) =>
+    pe.filter((e) => e.account === account).map((e) => `${e.currency} debit ${e.debit} credit ${e.credit}`);
+  ctx.expect(
+    pe.length === 2 &&
+      sideOf(`seller:${seller}`).join() === 'USD debit 4.00 credit 0.00' &&
+      sideOf('bank:payouts').join() === 'USD debit 0.00 credit 4.00',
+    `the payout's ledger entries are not seller:${seller} debited 4.00 and bank:payouts credited 4.00: ${JSON.stringify(pe)}`,
+    payoutEntries,
+  );
   const overId = `pay_c7o_${randomUUID().slice(0, 8)}`;
   const overKey = randomUUID();
   const over = await api.payout({ ...body, payout_id: overId, amount: '6.01' }, overKey);

@@ -343,6 +343,7 @@ export interface components {
                 credits: string;
                 currency: components["schemas"]["Currency"];
                 debits: string;
+                /** @description The number of ledger transactions in the currency (each a balanced group of entries), not of entries. */
                 transactions: number;
             }[];
         };
@@ -572,7 +573,7 @@ export interface operations {
     listLedgerEntries: {
         parameters: {
             query: {
-                /** @description The payment order whose money movements to list. */
+                /** @description The payment order whose money movements to list, or a payout's `payout_id` (its double entry debits `seller:<account>` and credits `bank:payouts`; a refused payout's reversal is the other way round). */
                 payment_order_id: components["schemas"]["PaymentOrderId"];
             };
             header?: never;
@@ -987,7 +988,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The report (replayed with `Idempotent-Replayed: true` for the same key and file). */
+            /** @description The report (replayed with `Idempotent-Replayed: true` for the same key, file and `since`). */
             200: {
                 headers: {
                     /** @description `true` when this is the stored answer to an earlier request with the same key and body. */
@@ -1039,7 +1040,7 @@ export interface operations {
                 };
             };
             408: components["responses"]["RequestTimeout"];
-            /** @description The key was used before with another file, or is in use (codes as for `createPayment`). */
+            /** @description The key was used before with another file or another `since` (another request), or is in use (codes as for `createPayment`). */
             409: {
                 headers: {
                     [name: string]: unknown;
