@@ -9,13 +9,13 @@ export const FAULT_MUTANTS = [
     name: 'meta-before-data',
     breaks: 'SOS-F1',
     description:
-      "PUT commits the object's row before appending its bytes (a body of 1 MiB or more 3 s later): a kill -9 mid-PUT leaves the key naming bytes never written (GET 500)",
+      "PUT commits the object's row before appending its bytes (a body of 256 KiB or more 3 s later): a kill -9 mid-PUT leaves the key naming bytes never written (GET 500)",
   },
   {
     name: 'torn-put-orphan-kept',
     breaks: 'SOS-F1',
     description:
-      'start-up keeps mapping entries no metadata row names (the row of a body of 1 MiB or more written 3 s after its bytes are mapped): a PUT torn by a kill -9 leaves its bytes mapped, never garbage, kept by every compaction',
+      'start-up keeps mapping entries no metadata row names (the row of a body of 256 KiB or more written 3 s after its bytes are mapped): a PUT torn by a kill -9 leaves its bytes mapped, never garbage, kept by every compaction',
   },
   {
     name: 'checksum-not-verified',

@@ -29,7 +29,7 @@ export async function putObject(
     lastModified: o.mutant === 'last-modified-seconds' ? Math.floor(Date.now() / 1000) : Date.now(),
   };
   // Data first (appended and synced, its place in the mapping table), then the metadata that makes it visible.
-  const large = bytes.length >= 1024 * 1024; // the mutants below wait for large bodies only (a slow data path)
+  const large = bytes.length >= 256 * 1024; // the mutants below wait for large bodies only (a slow data path)
   if (o.mutant === 'meta-before-data' && large) {
     // MUTANT meta-before-data: the row is committed first and a large body appended after it (3 s later, as a slow
     // data path would): a kill -9 in between leaves the key naming bytes that were never written.

@@ -31,9 +31,8 @@ export async function killMidUpload(ctx: CheckContext): Promise<void> {
     etags.push(await uploadPart(ctx, c, u, i + 1, body));
     partMs = Math.min(partMs, performance.now() - since);
   }
-  const completing = await completeInFlight(ctx, c, bucket, min);
-  // The Complete (joining about as many bytes as a part holds) is given the time a part took to be stored in this
-  // run: under way, or just done, when the kill comes.
+  const completing = await completeInFlight(ctx, c, bucket);
+  // The Complete is given the time a part took to be stored in this run: under way, or just done, at the kill.
   await ctx.sleep(partMs);
   // Part 3 is on its way when the service dies: it may or may not have arrived, and was never acknowledged.
   const inFlight = patterned(min, 43);
@@ -81,18 +80,18 @@ export async function killMidUpload(ctx: CheckContext): Promise<void> {
 }
 
 /**
- * A second upload (two parts acknowledged) whose Complete is sent now and left in flight; `judge`, after the restart,
+ * A second upload (one part acknowledged) whose Complete is sent now and left in flight; `judge`, after the restart,
  * holds it to all or nothing.
  */
 async function completeInFlight(
   ctx: CheckContext,
   c: S3Client,
   bucket: string,
-  min: number,
 ): Promise<{ sent: Promise<unknown>; judge: () => Promise<void> }> {
   const key = 'completed-at-the-kill';
   const u = { bucket, key, uploadId: await createUpload(ctx, c, bucket, key) };
-  const bodies = [patterned(min, 51), patterned(1234, 52)];
+  // One part (the last may be any size): the Complete is what is under way at the kill.
+  const bodies = [patterned(1024 * 1024, 51)];
   const parts: { ETag: string; PartNumber: number }[] = [];
   for (const [i, b] of bodies.entries()) parts.push({ ETag: await uploadPart(ctx, c, u, i + 1, b), PartNumber: i + 1 });
   const ask = () =>

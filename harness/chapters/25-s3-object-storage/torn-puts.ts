@@ -19,7 +19,7 @@ import { compact, signedHeaders } from './compaction-control.ts';
 import { bytesOf, sdkError } from './s3-client.ts';
 import { md5 } from './s3-expect.ts';
 
-const MiB = 1024 * 1024;
+const KiB = 1024;
 /** Each in-flight PUT has run this share of the measured PUT time when the kill comes (spread over its course). */
 const SHARES = [0.8, 0.6, 0.4, 0.2];
 
@@ -47,10 +47,10 @@ export async function killMidPut(
 ): Promise<void> {
   const torn: Torn[] = SHARES.map((_, i) => ({
     key: `torn/${i}`,
-    ...(i < SHARES.length - 1 ? { old: marked(MiB, `old${i}`) } : {}),
-    body: marked(MiB, `new${i}`),
+    ...(i < SHARES.length - 1 ? { old: marked(256 * KiB, `old${i}`) } : {}),
+    body: marked(256 * KiB, `new${i}`),
   }));
-  const cut: Torn = { key: 'torn/cut', old: marked(MiB, 'oldcut'), body: marked(4 * MiB, 'cut'), cut: true };
+  const cut: Torn = { key: 'torn/cut', old: marked(256 * KiB, 'oldcut'), body: marked(1024 * KiB, 'cut'), cut: true };
   // The old objects, PUT at once: how long the quickest took is what the kill is placed by (the others waited on it).
   const took: number[] = [];
   await Promise.all(
