@@ -390,6 +390,11 @@ export class DataStore {
     return range ? bytes.subarray(range.first, range.last + 1) : bytes;
   }
 
+  /** Every object id the mapping table names. */
+  mappedIds(): string[] {
+    return (this.db.prepare('SELECT object_id AS id FROM object_mapping').all() as { id: string }[]).map((r) => r.id);
+  }
+
   /** Forgets an object's place; its bytes are garbage in their file until compaction rewrites it. */
   drop(objectId: string): void {
     this.remove.run(objectId);

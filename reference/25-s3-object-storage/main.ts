@@ -9,6 +9,7 @@ import { type CompactionMutant, DataStore } from './data-store.ts';
 import { PostgresMetadataStore } from './metadata-postgres.ts';
 import { MetadataStore, type MetaStore } from './metadata-store.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { dropUnnamedEntries } from './orphan-sweep.ts';
 
 export const CHAPTER = '25-s3-object-storage';
 /** The reference's credentials unless S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY say otherwise (see the manifest). */
@@ -44,6 +45,12 @@ await runServer({
       // MUTANT compaction-drops-live-object, compaction-maps-before-copy, compaction-keeps-garbage
       compactionMutant: mutant?.startsWith('compaction-') ? (mutant as CompactionMutant) : undefined,
     });
+    // MUTANT torn-put-orphan-kept: the bytes of a PUT torn by a crash (mapped, never named) are kept forever.
+    if (mutant !== 'torn-put-orphan-kept') {
+      const dropped = await dropUnnamedEntries(data, meta);
+      if (dropped > 0)
+        console.error(`start-up: ${dropped} mapping entries no metadata row names dropped (torn writes)`);
+    }
     const compactor = new Compactor(
       data,
       compactionSettings(),

@@ -386,6 +386,13 @@ export class PostgresMetadataStore implements MetaStore {
   async replicaLedger(): Promise<ReplicaLedger> {
     return postgresLedger(this.pool);
   }
+  async namedObjectIds(): Promise<Set<string>> {
+    const r = await this.pool.query<{ id: string }>(
+      'SELECT object_id AS id FROM s3_object UNION SELECT object_id FROM s3_part UNION SELECT object_id FROM s3_object_version',
+    );
+    return new Set(r.rows.map((x) => x.id));
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -139,6 +139,8 @@ export interface MetaStore extends VersionStore {
   endUpload(uploadId: string, complete?: { bucket: string; row: ObjectRow }): Promise<EndedUpload | undefined>;
   /** The cluster variant's record of copies and deletes owed to data nodes, in this store (replica-ledger.ts). */
   replicaLedger(): Promise<ReplicaLedger>;
+  /** Every object id a row names (objects, versions, parts): data mapped under any other id is garbage. */
+  namedObjectIds(): Promise<Set<string>>;
   close(): Promise<void>;
 }
 
@@ -343,6 +345,15 @@ export class MetadataStore implements MetaStore {
   async replicaLedger(): Promise<ReplicaLedger> {
     return sqliteLedger(this.db);
   }
+  async namedObjectIds(): Promise<Set<string>> {
+    const rows = this.db
+      .prepare(
+        'SELECT object_id AS id FROM object UNION SELECT object_id FROM part UNION SELECT object_id FROM object_version',
+      )
+      .all() as { id: string }[];
+    return new Set(rows.map((r) => r.id));
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }

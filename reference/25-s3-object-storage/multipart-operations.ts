@@ -193,6 +193,27 @@ export async function completeMultipartUpload(
       `Part ${small.partNumber} is ${small.size} bytes, smaller than the minimum allowed size ${o.minPartBytes}.`,
     );
   }
+  if (o.mutant === 'complete-row-before-join') {
+    // MUTANT complete-row-before-join: the object's row is committed (the upload ended) before the parts are joined
+    // into its bytes (3 s later): a kill -9 in between leaves the key naming bytes never written.
+    const row: ObjectRow = {
+      objectId: randomUUID(),
+      key: t.key,
+      size: parts.reduce((sum, p) => sum + p.size, 0),
+      etag: multipartEtag(parts.map((p) => p.etag)),
+      lastModified: Date.now(),
+    };
+    const ended = await o.meta.endUpload(upload.uploadId, { bucket: t.bucket, row });
+    if (!ended) throw noSuchUpload();
+    await new Promise((r) => setTimeout(r, o.deferMetadataMs));
+    o.data.appendJoined(
+      row.objectId,
+      parts.map((p) => p.objectId),
+    );
+    for (const p of ended.parts) o.data.drop(p.objectId);
+    const body = { location: t.resource, bucket: t.bucket, key: t.key.toString('utf8'), etag: row.etag };
+    return sendXml(reply, 200, completeResultXml(body));
+  }
   // MUTANT parts-in-upload-order: the parts joined in the order they arrived.
   const joinOrder =
     o.mutant === 'parts-in-upload-order' ? [...parts].sort((a, b) => a.lastModified - b.lastModified) : parts;

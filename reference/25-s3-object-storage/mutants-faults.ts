@@ -6,6 +6,18 @@ export const FAULT_MUTANTS = [
     description: 'PUT answers before the metadata is written (3 s later): a kill -9 loses acknowledged objects',
   },
   {
+    name: 'meta-before-data',
+    breaks: 'SOS-F1',
+    description:
+      "PUT commits the object's row before appending its bytes (a body of 256 KiB or more 3 s later): a kill -9 mid-PUT leaves the key naming bytes never written (GET 500)",
+  },
+  {
+    name: 'torn-put-orphan-kept',
+    breaks: 'SOS-F1',
+    description:
+      'start-up keeps mapping entries no metadata row names (the row of a body of 256 KiB or more written 3 s after its bytes are mapped): a PUT torn by a kill -9 leaves its bytes mapped, never garbage, kept by every compaction',
+  },
+  {
     name: 'checksum-not-verified',
     breaks: 'SOS-F2',
     description: "an object's CRC-32 is not checked on read: a flipped bit on disk is served as data",
@@ -42,6 +54,12 @@ export const FAULT_MUTANTS = [
     name: 'part-ack-before-durable',
     breaks: 'SOS-F3',
     description: "UploadPart answers before the part's row is written (3 s later): a kill -9 loses acknowledged parts",
+  },
+  {
+    name: 'complete-row-before-join',
+    breaks: 'SOS-F3',
+    description:
+      "CompleteMultipartUpload commits the object's row (and ends the upload) before joining the parts into its bytes (3 s later): a kill -9 during a Complete leaves the key naming bytes never written (GET 500)",
   },
   {
     name: 'compaction-numbers-by-count',

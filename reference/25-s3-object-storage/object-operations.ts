@@ -29,7 +29,20 @@ export async function putObject(
     lastModified: o.mutant === 'last-modified-seconds' ? Math.floor(Date.now() / 1000) : Date.now(),
   };
   // Data first (appended and synced, its place in the mapping table), then the metadata that makes it visible.
+  const large = bytes.length >= 256 * 1024; // the mutants below wait for large bodies only (a slow data path)
+  if (o.mutant === 'meta-before-data' && large) {
+    // MUTANT meta-before-data: the row is committed first and a large body appended after it (3 s later, as a slow
+    // data path would): a kill -9 in between leaves the key naming bytes that were never written.
+    const old = await o.meta.put(t.bucket, row);
+    await new Promise((r) => setTimeout(r, o.deferMetadataMs));
+    await o.data.append(row.objectId, bytes);
+    if (old) o.data.drop(old.objectId);
+    return reply.code(200).header('etag', `"${row.etag}"`).send();
+  }
   await o.data.append(row.objectId, bytes);
+  // MUTANT torn-put-orphan-kept: a large body's row is written 3 s after its bytes are mapped, and start-up keeps
+  // the entries no row names (main.ts): a kill -9 in between leaves the bytes mapped forever.
+  if (o.mutant === 'torn-put-orphan-kept' && large) await new Promise((r) => setTimeout(r, o.deferMetadataMs));
   if (o.mutant === 'ack-before-durable') {
     // MUTANT ack-before-durable: the answer goes out before the metadata is written.
     setTimeout(() => void o.meta.put(t.bucket, row), o.deferMetadataMs).unref();

@@ -23,34 +23,10 @@ export function compactPathOf(ctx: CheckContext): string {
 /** Runs a compaction through the control (all of it, or `batches` batches) and returns its JSON answer. */
 export async function compact(ctx: CheckContext, path: string, batches?: number): Promise<unknown> {
   const url = new URL(path + (batches === undefined ? '' : `?batches=${batches}`), ctx.target.baseUrl);
-  const { accessKeyId, secretAccessKey } = credentialsOf(ctx);
-  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const day = amzDate.slice(0, 8);
-  const scope = `${day}/us-east-1/s3/aws4_request`;
-  const bodyHash = sha256('');
-  const headers = { host: url.host, 'x-amz-content-sha256': bodyHash, 'x-amz-date': amzDate };
-  const signed = Object.keys(headers).join(';');
-  const canonical = [
-    'POST',
-    url.pathname,
-    url.search.slice(1),
-    ...Object.entries(headers).map(([k, v]) => `${k}:${v}`),
-    '',
-    signed,
-    bodyHash,
-  ].join('\n');
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
-  let key = hmac(`AWS4${secretAccessKey}`, day);
-  for (const part of ['us-east-1', 's3', 'aws4_request']) key = hmac(key, part);
-  const signature = createHmac('sha256', key).update(toSign).digest('hex');
   const res = await fetch(url, {
     method: 'POST',
     signal: ctx.signal,
-    headers: {
-      'x-amz-content-sha256': bodyHash,
-      'x-amz-date': amzDate,
-      authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${signed}, Signature=${signature}`,
-    },
+    headers: signedHeaders(ctx, 'POST', url, sha256('')),
   });
   const text = await res.text();
   if (res.status !== 200)
@@ -58,4 +34,40 @@ export async function compact(ctx: CheckContext, path: string, batches?: number)
       `the compaction control ${url.pathname}${url.search} answered ${res.status}: ${text.slice(0, 300)}`,
     );
   return text ? JSON.parse(text) : null;
+}
+
+/**
+ * SigV4 headers for a request the SDK cannot send (the control; a PUT whose body is cut short): `payloadHash` is the
+ * body's SHA-256 or UNSIGNED-PAYLOAD. `url`'s path is sent as it is, so it must need no encoding.
+ */
+export function signedHeaders(
+  ctx: CheckContext,
+  method: string,
+  url: URL,
+  payloadHash: string,
+): Record<string, string> {
+  const { accessKeyId, secretAccessKey } = credentialsOf(ctx);
+  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+  const day = amzDate.slice(0, 8);
+  const scope = `${day}/us-east-1/s3/aws4_request`;
+  const headers = { host: url.host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': amzDate };
+  const signed = Object.keys(headers).join(';');
+  const canonical = [
+    method,
+    url.pathname,
+    url.search.slice(1),
+    ...Object.entries(headers).map(([k, v]) => `${k}:${v}`),
+    '',
+    signed,
+    payloadHash,
+  ].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
+  let key = hmac(`AWS4${secretAccessKey}`, day);
+  for (const part of ['us-east-1', 's3', 'aws4_request']) key = hmac(key, part);
+  const signature = createHmac('sha256', key).update(toSign).digest('hex');
+  return {
+    'x-amz-content-sha256': payloadHash,
+    'x-amz-date': amzDate,
+    authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${signed}, Signature=${signature}`,
+  };
 }

@@ -1,4 +1,4 @@
-// SOS-F1, F2: kill -9 of the service right after acknowledged writes, and a bit flipped on disk inside an object
+// SOS-F1, F2: kill -9 of the service right after acknowledged writes (then mid-PUT: torn-puts.ts), and a bit flipped on disk inside an object
 // (on a cluster of data nodes, in one node's copy: bit-flip-cluster.ts).
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
@@ -7,6 +7,7 @@ import { declaredDataNodes } from './cluster-kit.ts';
 import { compact, compactPathOf } from './compaction-control.ts';
 import { type Damaged, flipBit, judgeDamagedReads } from './damaged-reads.ts';
 import { bytesOf, freshBucket, s3Of, sdkError } from './s3-client.ts';
+import { killMidPut } from './torn-puts.ts';
 
 export async function killService(ctx: CheckContext): Promise<void> {
   ctx.require('process-control');
@@ -52,6 +53,8 @@ export async function killService(ctx: CheckContext): Promise<void> {
   await verify('after the restart');
   for (let i = 0; i < 5; i++) await put(`after/${i}`, Buffer.alloc(777, i));
   await verify('after new writes');
+  // The second kill comes mid-PUT (torn-puts.ts), in a bucket of its own so the listing judged above stays exact.
+  await killMidPut(ctx, c, await freshBucket(ctx, s3, 'f1t'), verify);
   ctx.evidence['acknowledged'] = acked.size;
 }
 

@@ -1,14 +1,17 @@
 // SOS-F3: the service killed (kill -9) in the middle of a multipart upload - the upload and every part acknowledged
-// before the kill are still there after the restart, and the upload can be finished.
+// before the kill are still there after the restart, and the upload can be finished. A second upload's Complete is
+// in flight at the kill too: afterwards it has happened entirely (the object is its parts joined, the upload gone) or
+// not at all (no object, the upload and its parts as they were, completing it again works), never a 500.
 import {
   CompleteMultipartUploadCommand,
   GetObjectCommand,
   ListPartsCommand,
+  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
 import { createUpload, minPartBytes, multipartEtag, patterned, uploadPart } from './multipart-kit.ts';
-import { bytesOf, freshBucket, s3Of } from './s3-client.ts';
+import { bytesOf, freshBucket, s3Of, sdkError } from './s3-client.ts';
 import { md5 } from './s3-expect.ts';
 
 export async function killMidUpload(ctx: CheckContext): Promise<void> {
@@ -21,8 +24,16 @@ export async function killMidUpload(ctx: CheckContext): Promise<void> {
   const uploadId = await createUpload(ctx, c, bucket, key);
   const u = { bucket, key, uploadId };
   const acked = [patterned(min, 41), patterned(min + 17, 42)];
+  let partMs = Number.POSITIVE_INFINITY;
   const etags: string[] = [];
-  for (const [i, body] of acked.entries()) etags.push(await uploadPart(ctx, c, u, i + 1, body));
+  for (const [i, body] of acked.entries()) {
+    const since = performance.now();
+    etags.push(await uploadPart(ctx, c, u, i + 1, body));
+    partMs = Math.min(partMs, performance.now() - since);
+  }
+  const completing = await completeInFlight(ctx, c, bucket);
+  // The Complete is given the time a part took to be stored in this run: under way, or just done, at the kill.
+  await ctx.sleep(partMs);
   // Part 3 is on its way when the service dies: it may or may not have arrived, and was never acknowledged.
   const inFlight = patterned(min, 43);
   const sending = c
@@ -31,7 +42,9 @@ export async function killMidUpload(ctx: CheckContext): Promise<void> {
   await ctx.target.kill();
   ctx.changed('killed (kill -9) during a multipart upload and restarted the service');
   await sending;
+  await completing.sent;
   await ctx.target.start();
+  await completing.judge();
 
   const listed = await c.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
   const parts = listed.Parts ?? [];
@@ -64,4 +77,64 @@ export async function killMidUpload(ctx: CheckContext): Promise<void> {
   ctx.expect(got.equals(Buffer.concat(bodies)), 'the object completed after the restart is not its parts joined');
   ctx.evidence['acknowledgedParts'] = acked.length;
   ctx.evidence['inFlightPartKept'] = third !== undefined;
+}
+
+/**
+ * A second upload (one part acknowledged) whose Complete is sent now and left in flight; `judge`, after the restart,
+ * holds it to all or nothing.
+ */
+async function completeInFlight(
+  ctx: CheckContext,
+  c: S3Client,
+  bucket: string,
+): Promise<{ sent: Promise<unknown>; judge: () => Promise<void> }> {
+  const key = 'completed-at-the-kill';
+  const u = { bucket, key, uploadId: await createUpload(ctx, c, bucket, key) };
+  // One part (the last may be any size): the Complete is what is under way at the kill.
+  const bodies = [patterned(1024 * 1024, 51)];
+  const parts: { ETag: string; PartNumber: number }[] = [];
+  for (const [i, b] of bodies.entries()) parts.push({ ETag: await uploadPart(ctx, c, u, i + 1, b), PartNumber: i + 1 });
+  const ask = () =>
+    c.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: u.uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+  const joined = Buffer.concat(bodies);
+  const judge = async () => {
+    let got: Buffer | undefined;
+    const err = await sdkError(
+      c.send(new GetObjectCommand({ Bucket: bucket, Key: key })).then(async (g) => {
+        got = await bytesOf(g.Body);
+        ctx.expect(g.ETag === multipartEtag(bodies), `the object completed at the kill has ETag ${g.ETag}`);
+      }),
+    );
+    const listed = await sdkError(c.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: u.uploadId })));
+    if (got) {
+      ctx.expect(
+        got.equals(joined),
+        `the Complete in flight at the kill left ${got.length} bytes, not its parts joined`,
+      );
+      ctx.expect(
+        listed?.name === 'NoSuchUpload',
+        `the Complete in flight at the kill made the object, yet ListParts of its upload answered ${listed ? `${listed.status} ${listed.name}` : '200'}`,
+      );
+      ctx.evidence['completeAtKill'] = 'done';
+      return;
+    }
+    ctx.expect(
+      err?.name === 'NoSuchKey' && listed === null,
+      `after a kill during a Complete, GET answered ${err?.status} ${err?.name} and ListParts ${listed ? `${listed.status} ${listed.name}` : '200'}: neither the object whole nor the upload still open`,
+    );
+    if (listed !== null) return;
+    ctx.evidence['completeAtKill'] = 'not done';
+    const again = await ask();
+    ctx.expect(again.ETag === multipartEtag(bodies), `completing again after the kill answered ${again.ETag}`);
+    const after = await bytesOf((await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body);
+    ctx.expect(after.equals(joined), 'the upload completed again after the kill is not its parts joined');
+  };
+  return { sent: ask().catch(() => undefined), judge };
 }

@@ -219,7 +219,7 @@ export const catalog = {
     {
       "id": "SOS-F1",
       "kind": "fault",
-      "title": "The service is killed (kill -9) right after acknowledged PUTs and DELETEs (the newest object deleted last) and restarted - every acknowledged object is there byte for byte, every acknowledged delete stays deleted, listing agrees, and new PUTs work and read back",
+      "title": "The service is killed (kill -9) right after acknowledged PUTs and DELETEs (the newest object deleted last) and restarted - every acknowledged object is there byte for byte, every acknowledged delete stays deleted, listing agrees, and new PUTs work and read back; then killed mid-PUT (overwrites and a new key in flight at measured points, one body cut off half sent) - each key answers its previous object or the new one entirely (never a mix, truncated bytes or a 500) under those bytes' ETag, listed as GET answers it, and with a compaction control (setting compactPath) the bytes no key answers are gone from the data directory after a compaction",
       "covers": [
         "fault:1"
       ],
@@ -241,7 +241,7 @@ export const catalog = {
     {
       "id": "SOS-F3",
       "kind": "fault",
-      "title": "The service is killed (kill -9) in the middle of a multipart upload and restarted - the upload and every part acknowledged before the kill are listed with their sizes and ETags, the part in flight is absent or whole, and the upload completes to the acknowledged parts joined",
+      "title": "The service is killed (kill -9) in the middle of a multipart upload and restarted - the upload and every part acknowledged before the kill are listed with their sizes and ETags, the part in flight is absent or whole, and the upload completes to the acknowledged parts joined; a second upload's Complete in flight at the kill happened entirely (the object its parts joined, the upload gone) or not at all (no object, the upload open and completable), never a 500",
       "covers": [
         "fault:3"
       ],
