@@ -44,6 +44,8 @@ export interface BoundaryOptions {
   deniedCostsToken?: boolean;
   /** MUTANT sweeper-forgets-all: the sweeper forgets every key, also those whose state still matters. */
   sweepAll?: boolean;
+  /** MUTANT sliding-log-skips-denied: the log keeps admitted requests only, so refused ones never hold a client back. */
+  logAdmittedOnly?: boolean;
 }
 
 type Decide = (state: unknown, l: Limit, now: number) => { state: unknown; outcome: Outcome };
@@ -104,11 +106,12 @@ function fixedWindow(o: BoundaryOptions) {
   };
 }
 
-function slidingLog(s: unknown, { limit, windowMs }: Limit, now: number) {
+function slidingLog(s: unknown, { limit, windowMs }: Limit, now: number, admittedOnly = false) {
   // The book's variant: a rejected request's timestamp is logged too.
   const log = ((s as number[] | undefined) ?? []).filter((t) => t > now - windowMs);
   log.push(now);
   const allowed = log.length <= limit;
+  if (!allowed && admittedOnly) log.pop(); // MUTANT sliding-log-skips-denied: the refused request is not logged
   const retryAfterMs = allowed ? 0 : ceil(log[log.length - limit]! + windowMs - now) + 1;
   return {
     state: log,
@@ -185,7 +188,7 @@ export function decider(algorithm: Algorithm, o: BoundaryOptions = {}): Decide {
     case 'fixed_window':
       return fixedWindow(o);
     case 'sliding_window_log':
-      return slidingLog;
+      return o.logAdmittedOnly ? (s, l, now) => slidingLog(s, l, now, true) : slidingLog;
     case 'sliding_window_counter':
       return slidingCounter;
   }

@@ -52,7 +52,8 @@ await runServer({
       mutant === 'fixed-window-boundary' ||
       mutant === 'token-bucket-uncapped' ||
       mutant === 'denied-requests-cost-tokens' ||
-      mutant === 'sweeper-forgets-all';
+      mutant === 'sweeper-forgets-all' ||
+      mutant === 'sliding-log-skips-denied';
     if (config.redisUrl && !memoryMutant) {
       const redis = new RedisStore({
         url: config.redisUrl,
@@ -66,6 +67,12 @@ await runServer({
         offlineQueue: mutant === 'hang-on-redis-down', // MUTANT hang-on-redis-down
         staleScript: mutant === 'stale-script-sha', // MUTANT stale-script-sha
         memberWithoutPid: mutant === 'log-member-without-pid', // MUTANT log-member-without-pid
+        retryOnTimeout: mutant === 'redis-retry-on-timeout', // MUTANT redis-retry-on-timeout
+        // MUTANT redis-counter-prev-expires, redis-fixed-window-from-first-hit: keys that expire too early.
+        scriptMutant:
+          mutant === 'redis-counter-prev-expires' || mutant === 'redis-fixed-window-from-first-hit'
+            ? mutant
+            : undefined,
       });
       await redis.connect();
       store = redis;
@@ -75,6 +82,7 @@ await runServer({
         uncappedBucket: mutant === 'token-bucket-uncapped',
         deniedCostsToken: mutant === 'denied-requests-cost-tokens',
         sweepAll: mutant === 'sweeper-forgets-all',
+        logAdmittedOnly: mutant === 'sliding-log-skips-denied',
       });
     }
     readiness.dependencies = async () => ({ store: store.health() });

@@ -206,6 +206,35 @@ export const MUTANTS = [
     description:
       'Retry-After is the wait rounded to the nearest second, not up: a client that waits that long is refused',
   },
+  // Found by blind bugs of round 5 that admit what the definition refuses or refuse what it admits, which no upper
+  // bound sees (fixtures/blind-bugs/05-rate-limiter/<name>.patch, the same names).
+  {
+    name: 'sliding-log-skips-denied',
+    breaks: 'RL-I1',
+    description:
+      'the sliding window log records admitted requests only: a client refused all along is let in once its last admissions age out',
+    env: { ALGORITHM: 'sliding_window_log' },
+  },
+  {
+    name: 'redis-counter-prev-expires',
+    breaks: 'RL-I1',
+    description:
+      "the Redis sliding window counter's window key expires one window after its first request: the previous window stops weighing early",
+    env: { ALGORITHM: 'sliding_window_counter' },
+  },
+  {
+    name: 'redis-fixed-window-from-first-hit',
+    breaks: 'RL-I1',
+    description:
+      "the Redis fixed window starts at a key's first request (INCR + PEXPIRE W), not on the epoch-aligned boundary: it refuses what the next window admits",
+    env: { ALGORITHM: 'fixed_window' },
+  },
+  {
+    name: 'redis-retry-on-timeout',
+    breaks: 'RL-F3',
+    description:
+      'a Redis decision that timed out is sent once more: Redis runs both, so a request decided while the store is slow counts twice',
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;

@@ -78,6 +78,31 @@ end
 return {ok, math.max(0, L - (curr + math.floor(prev * (1 - p)))), retry, math.ceil(start + 2 * W - now)}`,
 };
 
+/** Replaces `from` in a script, and fails loudly if the script no longer holds it (a mutant must not be a no-op). */
+function edited(script: string, from: string, to: string): string {
+  if (!script.includes(from)) throw new Error(`mutant script: ${from} not found`);
+  return script.replace(from, to);
+}
+
+/** Scripts of mutants that live in Redis's own key expiry (each needs its algorithm: ALGORITHM in its env). */
+const MUTANT_SCRIPTS = {
+  // MUTANT redis-counter-prev-expires: a window's count expires one window after its first request, so the previous
+  // window stops weighing before the current one ends.
+  'redis-counter-prev-expires': () =>
+    edited(SCRIPTS.sliding_window_counter, "KEYS[1] .. ':' .. w, 2 * W + 1000)", "KEYS[1] .. ':' .. w, W)"),
+  // MUTANT redis-fixed-window-from-first-hit: the classic INCR + PEXPIRE, a window from the key's first request.
+  'redis-fixed-window-from-first-hit': () => `${HEAD}
+local k = KEYS[1]
+local c = tonumber(redis.call('GET', k) or '0')
+local ok = 0
+if c < L then c = redis.call('INCR', k); ok = 1; if c == 1 then redis.call('PEXPIRE', k, W) end end
+local left = redis.call('PTTL', k)
+if left < 0 then left = W end
+local retry = 0
+if ok == 0 then retry = math.ceil(left) end
+return {ok, L - c, retry, math.ceil(left)}`,
+};
+
 export interface RedisStoreOptions {
   url: string;
   algorithm: Algorithm;
@@ -91,6 +116,10 @@ export interface RedisStoreOptions {
   staleScript?: boolean;
   /** MUTANT log-member-without-pid: the sliding log's member is the millisecond and this process's counter only. */
   memberWithoutPid?: boolean;
+  /** MUTANT redis-retry-on-timeout: a decision whose script timed out is sent once more before the fail mode. */
+  retryOnTimeout?: boolean;
+  /** MUTANT redis-counter-prev-expires, redis-fixed-window-from-first-hit: that mutant's script. */
+  scriptMutant?: keyof typeof MUTANT_SCRIPTS | undefined;
 }
 
 type Hit = (key: string, l: string, w: string, now: string, id: string) => Promise<[number, number, number, number]>;
@@ -102,6 +131,7 @@ export class RedisStore implements LimiterStore {
   private up = false;
   private generation = 0;
   private readonly rlHit: Hit;
+  private readonly script: string;
 
   constructor(private readonly o: RedisStoreOptions) {
     this.redis = new Redis(o.url, {
@@ -123,7 +153,8 @@ export class RedisStore implements LimiterStore {
     this.redis.on('ready', () => {
       this.up = true;
     });
-    this.redis.defineCommand('rlHit', { numberOfKeys: 1, lua: SCRIPTS[o.algorithm] });
+    this.script = o.scriptMutant ? MUTANT_SCRIPTS[o.scriptMutant]() : SCRIPTS[o.algorithm];
+    this.redis.defineCommand('rlHit', { numberOfKeys: 1, lua: this.script });
     this.rlHit = (this.redis as unknown as { rlHit: Hit }).rlHit.bind(this.redis);
   }
 
@@ -132,7 +163,7 @@ export class RedisStore implements LimiterStore {
     await this.redis.connect().catch(() => {});
     // Load the script before the first decision: otherwise that one pays EVALSHA, NOSCRIPT and EVAL in a row, and
     // on a busy machine can run past the command timeout and fail open.
-    await this.redis.script('LOAD', SCRIPTS[this.o.algorithm]).catch(() => {});
+    await this.redis.script('LOAD', this.script).catch(() => {});
   }
 
   async hit(key: string, l: Limit, now: number): Promise<Outcome> {
@@ -141,14 +172,20 @@ export class RedisStore implements LimiterStore {
     if (this.o.staleScript) await this.redis.evalsha('0'.repeat(40), 1, k); // MUTANT stale-script-sha: NOSCRIPT
     // Only the sliding log needs a unique member per request (its sorted set's entry).
     const id = this.o.algorithm === 'sliding_window_log' ? `${now}-${process.pid}-${this.seq++}` : '';
-    const [ok, remaining, retryAfterMs, resetMs] = await this.rlHit(
-      k,
-      String(l.limit),
-      String(l.windowMs),
-      String(now),
-      // MUTANT log-member-without-pid: two instances' requests in one millisecond with one sequence number collide.
-      this.o.memberWithoutPid ? id.replace(`-${process.pid}-`, '-') : id,
-    );
+    const call = () =>
+      this.rlHit(
+        k,
+        String(l.limit),
+        String(l.windowMs),
+        String(now),
+        // MUTANT log-member-without-pid: two instances' requests in one millisecond with one sequence number collide.
+        this.o.memberWithoutPid ? id.replace(`-${process.pid}-`, '-') : id,
+      );
+    // MUTANT redis-retry-on-timeout: a timed-out script (which Redis usually still runs) is sent once more.
+    const retried = this.o.retryOnTimeout
+      ? call().catch((error: unknown) => (/timed out/i.test(String(error)) ? call() : Promise.reject(error)))
+      : call();
+    const [ok, remaining, retryAfterMs, resetMs] = await retried;
     return { allowed: ok === 1, remaining, retryAfterMs, resetMs };
   }
 

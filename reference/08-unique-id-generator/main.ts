@@ -7,6 +7,7 @@ import { buildApp, SPEC_URL } from './app.ts';
 import { offsetClock } from './clock.ts';
 import { HighWater } from './high-water.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
+import { PartialBatchSnowflake } from './partial-batch.ts';
 import { type GeneratorMutant, MAX_DATACENTER, MAX_MACHINE, Snowflake } from './snowflake.ts';
 import {
   cachedTickets,
@@ -67,7 +68,8 @@ await runServer({
       const highWater = new HighWater(config.dataDir, mutant === 'lease-file-behind'); // MUTANT lease-file-behind
       // MUTANT high-water-not-persisted: the last millisecond of the previous run is forgotten.
       const notBefore = mutant === 'high-water-not-persisted' ? undefined : highWater.read();
-      const g = new Snowflake({
+      // MUTANT batch-partial-on-refusal: a batch cut short by a clock step back is answered 200 with what was made.
+      const g = new (mutant === 'batch-partial-on-refusal' ? PartialBatchSnowflake : Snowflake)({
         datacenterId,
         machineId,
         clock: clock.now,

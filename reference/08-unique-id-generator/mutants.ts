@@ -205,6 +205,13 @@ export const MUTANTS = [
     needs: ['SDGRADE_DATABASE_URL'],
     env: { GENERATOR: 'ticket', DATABASE_URL: '${dep.database}' },
   },
+  // Found by a blind bug, round 5 (graded by UID-F5's step back inside a batch, on a held clock).
+  {
+    name: 'batch-partial-on-refusal',
+    breaks: 'UID-F5',
+    description:
+      'a batch cut short by a clock step back (more than 5 ms) answers 200 with the IDs made so far, fewer than count',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

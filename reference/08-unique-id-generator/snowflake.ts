@@ -166,8 +166,12 @@ export class Snowflake {
         this.sequence = 0;
         return this.format();
       }
-      // The millisecond's 4,096 are used up: wait for the next one.
-      while (now <= this.lastMs) now = this.now();
+      // The millisecond's 4,096 are used up: wait for the next one, unless the clock steps back while we wait (a
+      // batch can wait here mid-way): beyond MAX_WAIT_MS that is refused, as at the start of next().
+      while (now <= this.lastMs) {
+        now = this.now();
+        if (this.lastMs - now > MAX_WAIT_MS) throw new ClockMovedBackwards(this.lastMs - now);
+      }
     }
     this.startMillisecond(now);
     return this.format();

@@ -1,9 +1,11 @@
 // RL-I1: fast-check traces of bursts and idle gaps over the wire, with the check's seed, each held to the bound the
-// reported algorithm's definition implies (over-admission.ts); and a limited key stays limited while idle.
+// reported algorithm's definition implies (over-admission.ts) and to the decisions it surely makes the other way
+// (decisions-against-definition.ts); a scheduled trace per window algorithm; and a limited key stays limited while idle.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { timeScale } from '../../core/time-scale.ts';
 import {
+  type Algorithm,
   algorithmOf,
   clearOfBoundary,
   decided,
@@ -14,7 +16,13 @@ import {
   type Timed,
   UNIT_MS,
 } from './api.ts';
+import { againstDefinition } from './decisions-against-definition.ts';
 import { overAdmission, W } from './over-admission.ts';
+
+/** What the trace shows the target doing against the algorithm's definition, from above or below, or null. */
+function offDefinition(algorithm: Algorithm, limit: number, trace: readonly Timed[]): string | null {
+  return overAdmission(algorithm, limit, trace) ?? againstDefinition(algorithm, limit, trace);
+}
 
 async function burst(ctx: CheckContext, domain: string, value: string, size: number): Promise<Timed[]> {
   const api = rlApi(ctx);
@@ -41,9 +49,10 @@ export async function admissionsWithinDefinition(ctx: CheckContext): Promise<voi
     const trace: Timed[] = [await decided(ctx, api, d, [{ key: 'client', value: 'idle' }])];
     await ctx.sleep(1.5 * W);
     trace.push(...(await burst(ctx, d, 'idle', 2 * limit + 1)));
-    const over = overAdmission(algorithm, limit, trace);
+    const over = offDefinition(algorithm, limit, trace);
     if (over) ctx.fail(`a burst after 1.5 idle windows: ${over}`, { counterexample: { limit, trace: summary(trace) } });
   }
+  await scheduledBursts(ctx, api, `${domain}-sched`, algorithm);
   // Then a fixed trace: the book's edge bursts, 2L+1 at 20% and at 70% of a window and again just past its end. It
   // tests the window's edges only when the first two bursts fall wholly within one window, the first before its
   // middle and the second after (a loaded machine can spread a burst over hundreds of ms): tried again until one
@@ -61,7 +70,7 @@ export async function admissionsWithinDefinition(ctx: CheckContext): Promise<voi
     trace.push(...first, ...second);
     await ctx.sleep(W - (Date.now() % W) + 0.05 * W);
     trace.push(...(await burst(ctx, domain, value, 2 * limit + 1)));
-    const over = overAdmission(algorithm, limit, trace);
+    const over = offDefinition(algorithm, limit, trace);
     if (over) ctx.fail(`edge bursts: ${over}`, { counterexample: { limit, trace: summary(trace) } });
     edgeSpans.push(edgeSpan(first, second));
   }
@@ -79,7 +88,7 @@ export async function admissionsWithinDefinition(ctx: CheckContext): Promise<voi
         await ctx.sleep(s.gapMs);
         trace.push(...(await burst(ctx, d, 'k', s.size)));
       }
-      const over = overAdmission(algorithm, limit, trace);
+      const over = offDefinition(algorithm, limit, trace);
       if (over) ctx.fail(over, { counterexample: { limit, steps, trace: summary(trace) } });
     },
     Math.min(ctx.numRuns, 8),
@@ -89,6 +98,41 @@ export async function admissionsWithinDefinition(ctx: CheckContext): Promise<voi
     ctx.skip(
       `the edge bursts never fell wholly within one window, one each side of its middle, in ${edgeSpans.length} tries (each try's bursts, ms into their window: ${edgeSpans.join(' ')}): the window edges were not tested (every trace kept the definition's bound)`,
     );
+}
+
+/**
+ * Bursts of 2L+1 at fixed phases of the epoch-aligned windows (in windows from the start of one), per window
+ * algorithm, placed where its definition decides differently from a state kept wrongly: each phase leaves a few
+ * hundred ms either side, so a loaded machine still lands its bursts on the right side of each edge.
+ */
+const SCHEDULES: Partial<Record<Algorithm, readonly number[]>> = {
+  // Used up late in a window, asked again early in the next: the next window admits L (one that started at the
+  // key's first request would still refuse).
+  fixed_window: [0.6, 1.05],
+  // Used up early in a window, asked 0.3 into the next: the previous window still weighs floor(L · 0.7), so at most
+  // L - 3 of the second burst are admitted (a previous count that expired with its window admits L).
+  sliding_window_counter: [0.05, 1.3],
+  // Admitted, then refused, then asked once the admitted ones aged out: the refused ones are still in the log, so
+  // the third burst is refused whole.
+  sliding_window_log: [0, 0.6, 1.3],
+};
+
+async function scheduledBursts(ctx: CheckContext, api: RlApi, domain: string, algorithm: Algorithm): Promise<void> {
+  const phases = SCHEDULES[algorithm];
+  if (!phases) return; // the buckets: the edge and generated traces test them
+  const limit = 5;
+  await installRules(ctx, api, domain, [{ key: 'client', rate_limit: { unit: 'second', requests_per_unit: limit } }]);
+  const start = (Math.floor(Date.now() / W) + 1) * W;
+  const trace: Timed[] = [];
+  for (const phase of phases) {
+    await ctx.sleep(Math.max(0, start + phase * W - Date.now()));
+    trace.push(...(await burst(ctx, domain, 'sched', 2 * limit + 1)));
+  }
+  const wrong = offDefinition(algorithm, limit, trace);
+  if (wrong)
+    ctx.fail(`bursts at ${phases.join(', ')} windows from a window's start: ${wrong}`, {
+      counterexample: { limit, start, trace: summary(trace) },
+    });
 }
 
 /** Tries of the edge trace before its part is skipped: more on a runner that says it is busy (SDGRADE_TIME_SCALE). */

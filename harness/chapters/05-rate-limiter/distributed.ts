@@ -7,6 +7,7 @@ import type { Exchange } from '../../core/http-client.ts';
 import { withToxic } from '../../core/network-faults.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { algorithmOf, installRules, rlApi, runNonce, type Timed } from './api.ts';
+import { expectCountedOnce } from './counted-once.ts';
 import { overAdmission } from './over-admission.ts';
 
 async function decideAt(ctx: CheckContext, baseUrl: string, domain: string, value: string): Promise<Timed> {
@@ -189,11 +190,11 @@ export async function storeSlowed(ctx: CheckContext): Promise<void> {
   const limit = 3;
   await installRules(ctx, api, domain, [{ key: 'client', rate_limit: { unit: 'minute', requests_per_unit: limit } }]);
   const answerBound = answerWithin2s(ctx);
-  const decide = (value: string) =>
+  const decide = (value: string, d = domain) =>
     ctx.http.send({
       method: 'POST',
       path: '/api/v1/ratelimit',
-      json: { domain, descriptors: [{ key: 'client', value }] },
+      json: { domain: d, descriptors: [{ key: 'client', value }] },
       timeoutMs: 8000,
     });
   const slowMs = 50;
@@ -218,11 +219,15 @@ export async function storeSlowed(ctx: CheckContext): Promise<void> {
     throw new Error(
       `a decision took ${Math.round(slow.fastest)} ms with ${slowMs} ms added to the store: the fault did not bite (is the store behind the harness's proxy?)`,
     );
+  // The stalled decisions use an hourly rule: checked for double counting once the store is back (counted-once.ts).
+  const hourly = `${domain}-h`;
+  await installRules(ctx, api, hourly, [{ key: 'client', rate_limit: { unit: 'hour', requests_per_unit: limit } }]);
+  const stalledKeys = [0, 1, 2].map((i) => `stalled-${i}`);
   const stalled = await withToxic(redis, { type: 'latency', attributes: { latency: 3000 } }, async () => {
     const answers: (boolean | number | null)[] = [];
     let slowest = 0;
-    for (let i = 0; i < 3; i++) {
-      const x = await decide(`stalled-${i}`);
+    for (const value of stalledKeys) {
+      const x = await decide(value, hourly);
       slowest = Math.max(slowest, x.durationMs);
       answers.push(answerOf(x));
       ctx.expect(
@@ -238,6 +243,7 @@ export async function storeSlowed(ctx: CheckContext): Promise<void> {
   ctx.evidence.answersStalledStore = stalled.answers;
   ctx.evidence.slowestMsStalledStore = Math.round(stalled.slowest);
   await expectLimitingResumes(ctx, domain, limit, 'the store was fast again');
+  await expectCountedOnce(ctx, hourly, limit, stalledKeys);
 }
 
 /** Installs a domain's rules on every node (rules are per instance: each loads its file and takes its own PUTs). */

@@ -27,6 +27,7 @@ import {
 import { useOwnRedisDatabase } from '../own-redis-database.ts';
 import { notTodayReason, rotation } from '../rotation.ts';
 import { counterVsExactWindow } from './accuracy.ts';
+import { againstDefinition } from './decisions-against-definition.ts';
 import { rateLimiter } from './index.ts';
 import { overAdmission } from './over-admission.ts';
 
@@ -259,6 +260,23 @@ describe('05-rate-limiter model', () => {
   it('bounds a sliding log in any span shorter than the window', () => {
     expect(overAdmission('sliding_window_log', 2, [t(990, true), t(991, true), t(1000, true)])).toMatch(/3 admitted/);
     expect(overAdmission('sliding_window_log', 2, [t(0, true), t(1, true), t(1001, true)])).toBeNull();
+  });
+  it('finds refusals the window definitions surely admit, and sliding-log admissions over a log of refusals', () => {
+    // Window 0 used up from 600 ms; at 1050 ms a new aligned window admits (one from the first hit would refuse).
+    const used = [t(600, true), t(601, true), t(602, false)];
+    expect(againstDefinition('fixed_window', 2, [...used, t(1050, false)])).toMatch(/at most 0 admissions/);
+    expect(againstDefinition('fixed_window', 2, [...used, t(1050, true), t(1051, true), t(1052, false)])).toBeNull();
+    expect(againstDefinition('fixed_window', 2, [...used, t(995, false)])).toBeNull(); // may be decided in window 0
+    // The counter: window 0 full early, at 1300 ms its weight is floor(2 * 0.7) = 1, so one more is admitted.
+    const early = [t(50, true), t(51, true)];
+    expect(againstDefinition('sliding_window_counter', 2, [...early, t(1300, false)])).toMatch(/estimate is at most 1/);
+    expect(againstDefinition('sliding_window_counter', 2, [...early, t(1300, true), t(1310, false)])).toBeNull();
+    // The log keeps refused requests: admitted at 0, refused at 600, so at 1300 the refusals still fill it.
+    const log = [t(0, true), t(1, true), t(600, false), t(601, false)];
+    expect(againstDefinition('sliding_window_log', 2, [...log, t(1300, true)])).toMatch(/2 of them refused/);
+    expect(againstDefinition('sliding_window_log', 2, [...log, t(1300, false)])).toBeNull();
+    expect(againstDefinition('sliding_window_log', 2, [t(0, true), t(1, true), t(1300, false)])).toMatch(/log admits/);
+    expect(againstDefinition('token_bucket', 2, [t(0, false)])).toBeNull(); // the buckets: upper bound only
   });
   it("bounds the sliding counter also by the previous window's weight", () => {
     // 4 in window 0, then at 5% of window 1 the estimate is floor(4 * 0.95) = 3: one more, not four.

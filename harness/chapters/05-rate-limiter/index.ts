@@ -57,6 +57,9 @@ export const rateLimiter: ChapterModule<CheckId> = {
       'fail-closed-ignored',
       'stalled-store-fails-closed',
       'stale-script-sha',
+      'redis-counter-prev-expires',
+      'redis-fixed-window-from-first-hit',
+      'redis-retry-on-timeout',
     ].includes(m.name)
       ? { ...m, needs: ['SDGRADE_REDIS_URL'] }
       : m,

@@ -15,6 +15,11 @@ export const CLOCK_FILE = 'faketime.rc';
 /** How long a node may take to see a new offset (libfaketime's cache, a polling reader). */
 export const CLOCK_SETTLE_MS = 150;
 
+/** libfaketime's absolute timestamp (UTC) of a whole second: the clock stops there. */
+export function heldAt(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
 export function setClock(ctx: CheckContext, node: string, offset: string): void {
   const dir = ctx.target.dataDir?.(node);
   if (!dir) ctx.skip('stepping the clock needs the data directory of a manifest-started node');

@@ -3,16 +3,21 @@
 // gracefully and starts again with the clock still held there. The spec's rule: no ID of that millisecond is issued
 // again (its sequence counts on, or the node waits for the next millisecond, or it refuses with 503). A node that
 // waits, waits for as long as the clock is held: the harness releases it and the held request must then be answered
-// with a new, greater ID.
+// with a new, greater ID. Then a step back inside one batch (batch-across-step.ts): all or nothing.
 import type { CheckContext } from '../../core/check-context.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { expectIds, type Issued, layoutOf, nodeApis, sleep } from './api.ts';
-import { CLOCK_FILE, CLOCK_SETTLE_MS, expectRefusal, issueSome, recovers, setClock, type Watch } from './clock-kit.ts';
-
-/** libfaketime's absolute timestamp (UTC) of a whole second: the clock stops there. */
-export function heldAt(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
-}
+import { batchAcrossStepBack } from './batch-across-step.ts';
+import {
+  CLOCK_FILE,
+  CLOCK_SETTLE_MS,
+  expectRefusal,
+  heldAt,
+  issueSome,
+  recovers,
+  setClock,
+  type Watch,
+} from './clock-kit.ts';
 
 /** IDs a held clock must put in its one millisecond before the stop (many: a reuse from 1 then repeats one). */
 const IN_HELD_MS = 200;
@@ -101,5 +106,8 @@ export async function restartOntoHeldClock(ctx: CheckContext): Promise<void> {
   for (const id of w.all) if (id > w.max) w.max = id;
   await recovers(ctx, api, w, name, timeLimit(3000));
   await issueSome(ctx, api, name, w, 'after the restart on a held clock');
+  // The hold reached the node (else skipped above): now a step back inside one batch (batch-across-step.ts).
+  ctx.evidence.batchAcrossStep = await batchAcrossStepBack(ctx, api, name, w);
+  await issueSome(ctx, api, name, w, 'after a step back inside a batch');
   ctx.evidence.idsChecked = w.all.size;
 }

@@ -83,7 +83,7 @@ export const catalog = {
     {
       "id": "RL-I1",
       "kind": "property",
-      "title": "Admissions never exceed what the algorithm's definition allows, for generated bursts and idle gaps",
+      "title": "Admissions follow the algorithm's definition - never more than its bound, and for the window algorithms no refusal it surely admits and no sliding-log admission over a log that keeps refused requests - for generated and scheduled bursts and idle gaps",
       "covers": [
         "invariant:1",
         "shouldRateLimit"
@@ -168,7 +168,7 @@ export const catalog = {
     {
       "id": "RL-F3",
       "kind": "fault",
-      "title": "With the store (Redis) slowed, decisions still limit while it answers within 100 ms and are answered at once by the fail mode when it is slower than 2 s",
+      "title": "With the store (Redis) slowed, decisions still limit while it answers within 100 ms and are answered at once by the fail mode when it is slower than 2 s, each counted once when the store runs it late",
       "covers": [
         "fault:3"
       ],

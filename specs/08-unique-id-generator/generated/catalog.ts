@@ -184,7 +184,7 @@ export const catalog = {
     {
       "id": "UID-F5",
       "kind": "fault",
-      "title": "Stopped gracefully after issuing IDs in one millisecond of a clock held still there, and restarted with the clock still held (a restart within the same millisecond) - no ID of that millisecond issued again; the node counts on, waits for the next millisecond, or answers 503",
+      "title": "Stopped gracefully after issuing IDs in one millisecond of a clock held still there, and restarted with the clock still held (a restart within the same millisecond) - no ID of that millisecond issued again; the node counts on, waits for the next millisecond, or answers 503; then a step back inside one batch is all or nothing (exactly count IDs, or 503)",
       "covers": [
         "fault:5"
       ],

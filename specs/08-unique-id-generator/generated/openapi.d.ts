@@ -212,7 +212,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The node cannot issue IDs now. `clock_moved_backwards`: its clock is more than 5 ms behind the last ID it issued (a step back, or a restart onto a clock behind its last run); `Retry-After` says when to try again. `unavailable`: the ticket server's database (GENERATOR=ticket) cannot be reached. Nothing was issued. */
+        /** @description The node cannot issue IDs now. `clock_moved_backwards`: its clock is more than 5 ms behind the last ID it issued (a step back, or a restart onto a clock behind its last run); `Retry-After` says when to try again. `unavailable`: the ticket server's database (GENERATOR=ticket) cannot be reached. Nothing was issued: a batch is all or nothing, so a step back in the middle of one (while it waits for the next millisecond) refuses it whole. */
         Unavailable: {
             headers: {
                 /** @description Whole seconds to wait before retrying (at least 1). */
