@@ -48,7 +48,11 @@ export class ClickCounter {
   /** Write the batch in doubt if there is one, else the pending counts as a new batch. */
   async flush(): Promise<void> {
     if (this.inFlight) return this.inFlight;
-    const batch = this.inDoubt ?? this.takePending();
+    // MUTANT click-retry-carries-newer: the retry of a batch in doubt carries the clicks counted since, under its id.
+    const batch =
+      this.mutant === 'click-retry-carries-newer' && this.inDoubt
+        ? { id: this.inDoubt.id, counts: merged(this.inDoubt.counts, this.takePending()?.counts) }
+        : (this.inDoubt ?? this.takePending());
     if (!batch) return;
     this.flushes++;
     this.inFlight = this.store
@@ -139,4 +143,11 @@ export class ClickCounter {
     this.timer = undefined;
     for (let i = 0; i < 3 && (this.inFlight || this.inDoubt || this.pending.size > 0); i++) await this.flush();
   }
+}
+
+/** MUTANT click-retry-carries-newer only: the counts of a and b added together. */
+function merged(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number> | undefined): Map<string, number> {
+  const out = new Map(a);
+  for (const [code, n] of b ?? []) out.set(code, (out.get(code) ?? 0) + n);
+  return out;
 }

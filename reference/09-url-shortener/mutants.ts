@@ -37,6 +37,12 @@ export const MUTANTS = [
     breaks: 'URL-I5',
     description: 'codes are looked up ignoring case: "aB" finds the link of "Ab" (a case-insensitive collation)',
   },
+  {
+    name: 'codes-by-decoded-id',
+    breaks: 'URL-I5',
+    description:
+      'SQLite looks a code up by its decoded base62 ID, so a never-issued code with leading zeros ("0b") redirects like "b" (blind bug lookup-by-decoded-id, b09)',
+  },
   { name: 'unknown-redirects-home', breaks: 'URL-I5', description: 'an unknown code gets a 302 to the home page' },
   {
     name: 'unvalidated-url',
@@ -105,6 +111,12 @@ export const MUTANTS = [
       "a graceful stop closes the store before the click counter's last flush: the last second of clicks is lost (blind bug)",
   },
   {
+    name: 'click-counted-twice-on-miss',
+    breaks: 'URL-F4',
+    description:
+      'a redirect answered from the database (a cache miss, as every first redirect after a restart is with the in-process cache) records its click twice (blind bug, b09)',
+  },
+  {
     name: 'clicks-flushed-only-on-stop',
     breaks: 'URL-F1',
     description:
@@ -156,6 +168,12 @@ export const MUTANTS = [
     description:
       "a click batch whose write failed is put back into pending and written later as a new batch: when the write landed but its answer was lost (PostgreSQL gone mid-flush) its clicks are counted twice (the reference's behaviour until CI run ci41)",
   },
+  {
+    name: 'click-retry-carries-newer',
+    breaks: 'URL-F5',
+    description:
+      'a click batch in doubt is retried under its id with the clicks counted since merged into it: when its first write had landed the retry changes nothing and the newer clicks are lost (blind bug clicks-retry-merges-new, b09)',
+  },
   { name: 'redirect-301', breaks: 'URL-C2', description: 'redirects with 301 instead of 302' },
   { name: 'stats-without-clicks', breaks: 'URL-C3', description: 'link metadata omits the required clicks field' },
   {
@@ -176,6 +194,7 @@ export const SQLITE_ONLY_MUTANTS: readonly MutantName[] = [
   'ack-before-write',
   'id-counter-restarts',
   'case-insensitive-codes',
+  'codes-by-decoded-id',
 ];
 
 const TWITTER_EPOCH = 1288834974657n;

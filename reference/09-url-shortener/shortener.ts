@@ -60,6 +60,8 @@ export class Shortener {
       if (!link) return undefined;
       longUrl = link.longUrl;
       this.cache.set(code, longUrl);
+      // MUTANT click-counted-twice-on-miss: a click served from the database is recorded here and again below.
+      if (this.mutant === 'click-counted-twice-on-miss') this.clicks.record(code);
     }
     if (this.mutant !== 'clicks-not-counted') this.clicks.record(code); // MUTANT clicks-not-counted skips this
     return longUrl;

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { DependencyState } from '../kit/health.ts';
+import { decodeBase62 } from './base62.ts';
 import { codeFor } from './codes.ts';
 import type { MutantName } from './mutants.ts';
 import { type ClickBatch, type LinkRecord, type LinkStore, longUrlKey, StoreUnavailableError } from './store.ts';
@@ -36,6 +37,8 @@ export class SqliteStore implements LinkStore {
   private readonly mutant: MutantName | undefined;
   private readonly byKey: Database.Statement<[Buffer], Row>;
   private readonly byCode: Database.Statement<[string], Row>;
+  /** MUTANT codes-by-decoded-id only. */
+  private readonly byId: Database.Statement<[bigint], Row>;
   private readonly nextId: Database.Statement<[], { id: number }>;
   private readonly insert: Database.Statement<[number, string, string, Buffer, number], Row>;
   private readonly addClick: Database.Statement<[number, string]>;
@@ -89,6 +92,7 @@ export class SqliteStore implements LinkStore {
       // MUTANT case-insensitive-codes: looks codes up ignoring case (a case-insensitive collation, MySQL's default).
       `SELECT ${COLUMNS} FROM url_links WHERE code = ?${mutant === 'case-insensitive-codes' ? ' COLLATE NOCASE' : ''}`,
     );
+    this.byId = this.db.prepare<[bigint], Row>(`SELECT ${COLUMNS} FROM url_links WHERE id = ?`);
     this.nextId = this.db.prepare<[], { id: number }>('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM url_links');
     const values = 'INSERT INTO url_links (id, code, long_url, long_url_sha256, created_at) VALUES (?, ?, ?, ?, ?)';
     this.insert = this.db.prepare<[number, string, string, Buffer, number], Row>(
@@ -154,6 +158,12 @@ export class SqliteStore implements LinkStore {
 
   async findByCode(code: string): Promise<LinkRecord | undefined> {
     return this.guard(async () => {
+      if (this.mutant === 'codes-by-decoded-id') {
+        // MUTANT codes-by-decoded-id: the primary key decoded from the code, so "0b" finds the link of "b".
+        const id = decodeBase62(code);
+        const row = id > 0x7fff_ffff_ffff_ffffn ? undefined : this.byId.get(id);
+        return row ? toRecord(row) : undefined;
+      }
       const row = this.byCode.get(code);
       return row ? toRecord(row) : undefined;
     });

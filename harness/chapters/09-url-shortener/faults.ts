@@ -6,6 +6,7 @@ import { checkSlack } from '../../core/scheduling-slack.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { acknowledgedLinks } from './acknowledged-links.ts';
 import { runNonce, urlApi } from './api.ts';
+import { clicksShown } from './clicks-shown.ts';
 import { expectAllResolve, REREAD_FROM_RUN, verifyAfterFault } from './verify-links.ts';
 
 /** Creates links concurrently, recording each as ok (acknowledged), fail, or info (unknown) in the history. */
@@ -259,6 +260,7 @@ export async function gracefulRestart(ctx: CheckContext): Promise<void> {
   await ctx.target.stop();
   await ctx.target.start();
   const slack = checkSlack(ctx.evidence, 2500);
+  const shownAfterRestart = new Map<string, number>();
   for (const c of clicked) {
     const started = Date.now();
     let last = await api.stats(c.code);
@@ -267,14 +269,37 @@ export async function gracefulRestart(ctx: CheckContext): Promise<void> {
       last = await api.stats(c.code);
     }
     if (!last.stats) continue; // a lost link: verifyAfterFault below names that cause
+    shownAfterRestart.set(c.code, last.stats.clicks);
     ctx.expect(
       last.stats.clicks === c.clicks,
       `link ${c.code} was followed ${c.clicks} times before a graceful restart and shows ` +
-        `${last.stats.clicks} clicks after it: the graceful stop lost counted clicks`,
+        (last.stats.clicks < c.clicks
+          ? `${last.stats.clicks} clicks after it: the graceful stop lost counted clicks`
+          : `${clicksShown(last.stats.clicks, c.clicks)} after it`),
       last.x,
     );
   }
   ctx.evidence.clicksKeptOverRestart = clicked;
+  // The first redirect of a link after the restart finds no entry in a cache the process keeps (it is answered
+  // from the database): it is one click like any other, counted once (blind bug click-counted-twice-on-miss). The
+  // count is polled within the spec's one-second lag (scaled, with the run's slack) until it shows that click.
+  for (const [code, before] of shownAfterRestart) {
+    ctx.expectStatus(await api.follow(code), 302);
+    const want = before + 1;
+    const started = Date.now();
+    let last = await api.stats(code);
+    while (last.stats && last.stats.clicks < want && Date.now() - started < slack.bound(2500)) {
+      await ctx.sleep(200);
+      last = await api.stats(code);
+    }
+    if (!last.stats) continue;
+    ctx.expect(
+      last.stats.clicks === want,
+      `link ${code} showed ${before} clicks after the restart and was followed once more (the first redirect since ` +
+        `the restart): it shows ${clicksShown(last.stats.clicks, want)}`,
+      last.x,
+    );
+  }
   // Every link acknowledged in the run keeps its code (a known URL answers 200 with it) and its URL; new links
   // written after the restart clobber none of them.
   ctx.evidence.rereadAfterRestart = await verifyAfterFault(ctx, acked, 'after a graceful restart', 'f4');

@@ -60,7 +60,8 @@ export const urlShortener: ChapterModule<CheckId> = {
             m.name === 'unavailable-without-retry-after' ||
             m.name === 'clicks-dropped-on-db-error' ||
             m.name === 'clicks-read-during-flush' ||
-            m.name === 'click-batch-readded'
+            m.name === 'click-batch-readded' ||
+            m.name === 'click-retry-carries-newer'
           ? { ...m, needs: ['SDGRADE_DATABASE_URL'] }
           : m,
   ),

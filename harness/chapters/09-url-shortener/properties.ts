@@ -129,7 +129,7 @@ export async function unknownCodesAre404(ctx: CheckContext): Promise<void> {
   const api = urlApi(ctx);
   const nonce = runNonce();
   const issued = new Map<string, string>();
-  // A mix of codes we issued (must redirect, and their case-swapped twins must not) and codes of 8-11 characters nobody issued (62^8 = 2e14 of them: a
+  // A mix of codes we issued (must redirect, and their case-swapped and zero-prefixed twins must not) and codes of 8-11 characters nobody issued (62^8 = 2e14 of them: a
   // collision with an existing link is negligible for any implementation that has stored fewer than billions).
   const step = fc.oneof(
     longUrl.map((u) => ({ kind: 'issue' as const, url: u })),
@@ -154,6 +154,17 @@ export async function unknownCodesAre404(ctx: CheckContext): Promise<void> {
           ctx.expect(
             !(other.status === 302 && other.headers.location === url),
             `code ${swapped} redirects to the URL of ${link.code}: codes are treated as case-insensitive`,
+            other,
+          );
+        }
+        // A code is a string, not a number: "0" + code is another code (the same base62 value), never this link
+        // again (a lookup by the decoded ID, say). Blind bug lookup-by-decoded-id.
+        if (link.code.length < 11) {
+          const padded = `0${link.code}`;
+          const other = await api.follow(padded);
+          ctx.expect(
+            !(other.status === 302 && other.headers.location === url),
+            `code ${padded} redirects to the URL of ${link.code}: codes are looked up by their numeric value`,
             other,
           );
         }
