@@ -27,6 +27,8 @@ export interface RepairOptions {
   merkleCountsOnly?: boolean;
   /** MUTANT anti-entropy-beyond-replicas. */
   sharedByEither?: boolean;
+  /** MUTANT anti-entropy-skips-deleted-keys: keys holding only tombstones are left out of the exchange. */
+  skipDeletedKeys?: boolean;
 }
 
 export type Entries = [string, Version[]][];
@@ -61,6 +63,7 @@ export class Repair {
   shared(peer: string): Entries {
     const out: Entries = [];
     for (const [k, v] of this.o.engine.snapshot()) {
+      if (this.o.skipDeletedKeys && v.every((x) => x.value === null)) continue;
       const owners = this.o.placement.replicas(k);
       // MUTANT anti-entropy-beyond-replicas: the keys either node replicates, so a peer is sent keys it does not.
       if (this.o.sharedByEither) {

@@ -45,7 +45,9 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
 
   function quorumParam(value: number | undefined, fallback: number, name: string): number {
     const q = value ?? fallback;
-    if (q > quorum.n) throw new ProblemError(400, 'invalid_request', `${name}=${q} is larger than N=${quorum.n}`);
+    // MUTANT quorum-bound-is-cluster-size: w and r bounded by the number of nodes, not N.
+    const bound = mutant === 'quorum-bound-is-cluster-size' ? o.peers.names.length + 1 : quorum.n;
+    if (q > bound) throw new ProblemError(400, 'invalid_request', `${name}=${q} is larger than N=${quorum.n}`);
     return q;
   }
 
@@ -117,7 +119,8 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
     if ('forward' in out) return null;
     if (!out.ok) return unavailable(out.replies, out.replicas);
     const context = formatClock(contextOf(out.versions));
-    const live = out.versions.filter((v) => v.value !== null);
+    // MUTANT empty-value-reads-as-deleted: tombstones told apart by truthiness, so '' reads as a deletion.
+    const live = out.versions.filter((v) => (mutant === 'empty-value-reads-as-deleted' ? v.value : v.value !== null));
     if (live.length === 0)
       return {
         status: 404,

@@ -39,6 +39,12 @@ export interface CoordinatorOptions {
   dotFromContextOnly?: boolean;
   /** MUTANT read-counts-failed-replies: a remote read that failed still counts toward R. */
   countFailedReplies?: boolean;
+  /** MUTANT sibling-cap-off-by-one: the write that would make the 100th version is refused. */
+  capOffByOne?: boolean;
+  /** MUTANT absent-key-short-quorum-404: fewer than R replies holding nothing read as "no such key". */
+  absentOnShortQuorum?: boolean;
+  /** MUTANT w1-write-skips-replication: a write acknowledged by the coordinator's own copy is not sent on. */
+  skipReplicationWhenAcked?: boolean;
 }
 
 export type WriteOutcome =
@@ -86,7 +92,7 @@ export class Coordinator {
     // A write whose context covers the siblings always passes: it leaves fewer, never more.
     if (slots.has(self) && this.o.maxSiblings > 0) {
       const after = merge(local, v, this.o.mergeMode).length;
-      if (after > this.o.maxSiblings) return { tooManySiblings: local.length };
+      if (after > this.o.maxSiblings - (this.o.capOffByOne ? 1 : 0)) return { tooManySiblings: local.length };
     }
     let acks = 0;
     if (slots.has(self)) {
@@ -99,7 +105,7 @@ export class Coordinator {
         ? { ok: true, dot: v.dot, context: clockOf(v), acks: this.o.acknowledgeShortQuorum ? Math.max(acks, w) : acks }
         : { ok: false, acks, replicas: [...slots.keys()] };
     if (acks >= w || remote.length === 0) {
-      for (const p of remote) void this.replicateOrHandOff(p, key, v, slots);
+      if (!this.o.skipReplicationWhenAcked) for (const p of remote) void this.replicateOrHandOff(p, key, v, slots);
       return done();
     }
     return new Promise<WriteOutcome>((resolve) => {
@@ -165,7 +171,9 @@ export class Coordinator {
     const alive = others.filter((p) => this.o.gossip.isAlive(p));
     const remote = [...alive, ...others.filter((p) => !alive.includes(p))];
     const done = (): ReadOutcome =>
-      replies >= r ? { ok: true, versions, replies } : { ok: false, replies, replicas: [...slots.keys()] };
+      replies >= r || (this.o.absentOnShortQuorum && replies > 0 && versions.length === 0)
+        ? { ok: true, versions, replies }
+        : { ok: false, replies, replicas: [...slots.keys()] };
     if (replies >= r || remote.length === 0) return done();
     return new Promise<ReadOutcome>((resolve) => {
       let next = 0;

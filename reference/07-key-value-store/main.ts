@@ -133,6 +133,9 @@ await runServer({
       acknowledgeShortQuorum: mutant === 'quorum-failure-acknowledged',
       dotFromContextOnly: mutant === 'dot-from-context-only',
       countFailedReplies: mutant === 'read-counts-failed-replies',
+      capOffByOne: mutant === 'sibling-cap-off-by-one',
+      absentOnShortQuorum: mutant === 'absent-key-short-quorum-404',
+      skipReplicationWhenAcked: mutant === 'w1-write-skips-replication',
     });
     const repair = new Repair({
       self,
@@ -148,6 +151,7 @@ await runServer({
       hintsNeverDelivered: mutant === 'hints-never-delivered' || mutant === 'no-repair',
       merkleCountsOnly: mutant === 'merkle-counts-versions',
       sharedByEither: mutant === 'anti-entropy-beyond-replicas',
+      skipDeletedKeys: mutant === 'anti-entropy-skips-deleted-keys',
     });
     readiness.dependencies = async () => ({ storage: 'embedded' });
     const spec = await loadSpec(SPEC_URL);

@@ -210,6 +210,45 @@ export const MUTANTS = [
       'replicas is sent copies of it (only a cluster larger than N shows it)',
     manifest: FOUR_NODES_MANIFEST,
   },
+  // Blind bugs of round 6 (fixtures/blind-bugs/07-key-value-store/, helper b07) that no check caught before.
+  {
+    name: 'empty-value-reads-as-deleted',
+    breaks: 'KV-C1',
+    description: 'the read tells tombstones apart by truthiness, so a stored empty-string value reads as 404',
+  },
+  {
+    name: 'quorum-bound-is-cluster-size',
+    breaks: 'KV-C1',
+    description:
+      'w and r are bounded by the number of nodes, not N: on 4 nodes with N=3, w=4 is coordinated (503) instead ' +
+      'of refused with 400',
+    manifest: FOUR_NODES_MANIFEST,
+  },
+  {
+    name: 'w1-write-skips-replication',
+    breaks: 'KV-C4',
+    description:
+      "a write acknowledged by the coordinator's own copy (w=1) is never sent to the other replicas; only " +
+      'anti-entropy spreads it, seconds later',
+  },
+  {
+    name: 'sibling-cap-off-by-one',
+    breaks: 'KV-C6',
+    description: 'the sibling cap refuses the write that would make the 100th version (>= instead of >)',
+  },
+  {
+    name: 'absent-key-short-quorum-404',
+    breaks: 'KV-F1',
+    description:
+      'a read of a key no answering replica holds is 404 even with fewer than R replies (503 quorum_not_reached)',
+  },
+  {
+    name: 'anti-entropy-skips-deleted-keys',
+    breaks: 'KV-I4',
+    description:
+      'anti-entropy leaves keys holding only tombstones out of the Merkle tree, so a replacement node never gets ' +
+      'the deletions',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

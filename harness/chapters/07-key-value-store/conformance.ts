@@ -13,6 +13,8 @@ const MAX_SIBLINGS = 100;
 
 export async function putGetConformance(ctx: CheckContext): Promise<void> {
   const api = kvApi(ctx.http);
+  const { view } = await api.cluster();
+  const n = view?.n ?? 3;
   const key = freshKey('c1');
   const missing = await api.get(key);
   ctx.expectStatus(missing.x, 404, 'key_not_found');
@@ -106,6 +108,8 @@ export async function putGetConformance(ctx: CheckContext): Promise<void> {
     { path: `/api/v1/kv/${key}`, raw: '{"value":', ctype: 'application/json' },
     { path: `/api/v1/kv/${key}?w=0`, json: { value: 'v' } },
     { path: `/api/v1/kv/${key}?w=9`, json: { value: 'v' } },
+    // N + 1: larger than N, however many nodes the cluster has (on 4 nodes with N=3, w=4 is still 400).
+    { path: `/api/v1/kv/${key}?w=${n + 1}`, json: { value: 'v' } },
     { path: `/api/v1/kv/${key}?w=two`, json: { value: 'v' } },
     { path: `/api/v1/kv/bad%20key`, json: { value: 'v' } },
     { path: `/api/v1/kv/${'k'.repeat(257)}`, json: { value: 'v' } },
@@ -127,12 +131,26 @@ export async function putGetConformance(ctx: CheckContext): Promise<void> {
       `'${untouched.context?.slice(0, 80)}'`,
     untouched.x,
   );
-  for (const p of [`/api/v1/kv/${key}?r=0`, `/api/v1/kv/${key}?r=9`, '/api/v1/kv/a%2Fb']) {
+  for (const p of [
+    `/api/v1/kv/${key}?r=0`,
+    `/api/v1/kv/${key}?r=9`,
+    `/api/v1/kv/${key}?r=${n + 1}`,
+    '/api/v1/kv/a%2Fb',
+  ]) {
     const x = await ctx.http.send({ method: 'GET', path: p, validRequest: false });
     ctx.expectStatus(x, 400, 'invalid_request');
   }
-  const { view } = await api.cluster();
-  await forwardedRequestsKeepTheirQuorum(ctx, view?.n ?? 3);
+  // The empty string is a value like any other (no minLength): it reads back as one sibling, not as a deletion.
+  const emptyKey = freshKey('c1-empty');
+  const emptyPut = await api.put(emptyKey, '', { w: n });
+  ctx.expectStatus(emptyPut.x, 200);
+  const emptyGet = await api.get(emptyKey, { r: n });
+  ctx.expect(
+    emptyGet.status === 200 && emptyGet.siblings.length === 1 && emptyGet.siblings[0]!.value === '',
+    `a stored empty-string value reads as ${emptyGet.status} ${JSON.stringify(emptyGet.siblings.map((s) => s.value))}, not ['']`,
+    emptyGet.x,
+  );
+  await forwardedRequestsKeepTheirQuorum(ctx, n);
 }
 
 export async function deleteConformance(ctx: CheckContext): Promise<void> {
@@ -178,7 +196,12 @@ export async function deleteConformance(ctx: CheckContext): Promise<void> {
   ctx.expect(acks >= n, `a delete with w=${n} was acknowledged by ${acks} replicas, fewer than ${n}`, delN.x);
   const never = await api.del(freshKey('c2-never'));
   ctx.expectStatus(never.x, 200);
-  for (const p of [`/api/v1/kv/${key}?context=nope!`, `/api/v1/kv/${key}?w=0`, `/api/v1/kv/${key}?w=9`]) {
+  for (const p of [
+    `/api/v1/kv/${key}?context=nope!`,
+    `/api/v1/kv/${key}?w=0`,
+    `/api/v1/kv/${key}?w=9`,
+    `/api/v1/kv/${key}?w=${n + 1}`,
+  ]) {
     const x = await ctx.http.send({ method: 'DELETE', path: p, validRequest: false });
     ctx.expectStatus(x, 400, 'invalid_request');
   }
@@ -255,9 +278,50 @@ export async function localReplicaConformance(ctx: CheckContext): Promise<void> 
     );
     ctx.expect(!r.versions!.some((v) => v.dot === put.dot), `${node.name} still holds the deleted version`, r.x);
   }
+  await lowQuorumWritesReachEveryReplica(ctx, n);
   const x = await ctx.http.send({ method: 'GET', path: '/api/v1/replicas/bad%20key', validRequest: false });
   ctx.expectStatus(x, 400, 'invalid_request');
   await nonReplicasHoldNothing(ctx, n);
+}
+
+/**
+ * A write goes to all N replicas, whatever W: W only says when it is acknowledged. After a w=1 write, every replica's
+ * own copy holds it as soon as one node-to-node call can take it there, long before an anti-entropy round would.
+ * The bound is relative to this run: 20 times what a w=N write (the same calls, awaited) took just before, at least
+ * 1 s; three keys in turn, so a lucky anti-entropy round cannot stand in for the replication every time.
+ */
+async function lowQuorumWritesReachEveryReplica(ctx: CheckContext, n: number): Promise<void> {
+  if (n < 2) return;
+  const nodes = nodeApis(ctx);
+  const api = kvApi(ctx.http);
+  const timed = freshKey('c4-wn');
+  const t0 = Date.now();
+  const full = await api.put(timed, 'all', { w: n });
+  ctx.expectStatus(full.x, 200);
+  const withinMs = Math.max(1000, 20 * (Date.now() - t0));
+  ctx.evidence.lowQuorumWithinMs = withinMs;
+  for (let i = 0; i < 3; i++) {
+    const key = freshKey(`c4-w1-${i}`);
+    const put = await nodes[i % nodes.length]!.api.put(key, `one-${i}`, { w: 1 });
+    ctx.expectStatus(put.x, 200);
+    const acked = Date.now();
+    const replicas = (await nodes[0]!.api.replica(key)).replicas;
+    let missing: string[] = [];
+    for (;;) {
+      missing = [];
+      for (const node of nodes.filter((x) => replicas.includes(x.name) || nodes.length === 1)) {
+        const r = await node.api.replica(key);
+        if (!r.versions?.some((v) => v.dot === put.dot)) missing.push(node.name);
+      }
+      if (missing.length === 0 || Date.now() - acked > withinMs) break;
+      await sleep(20);
+    }
+    ctx.expect(
+      missing.length === 0,
+      `a w=1 write of ${key} (${put.dot}) was not on ${missing.join(', ')} ${withinMs} ms after its acknowledgement ` +
+        `(20 times a w=${n} write): a write goes to all N replicas, W only says when it is acknowledged`,
+    );
+  }
 }
 
 /**
@@ -272,9 +336,11 @@ export async function siblingCapConformance(ctx: CheckContext): Promise<void> {
   const n = view!.n;
   const key = freshKey('c6');
   const dots = new Set<string>();
+  // In batches of 10 concurrent writes, but the last (the 100th version) alone, once W = N put the 99 before it on
+  // every replica: the write that brings the key to exactly 100 versions must pass (only more than 100 is refused).
   for (let i = 0; i < MAX_SIBLINGS; i += 10) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(10, MAX_SIBLINGS - i) }, (_, j) =>
+      Array.from({ length: Math.min(10, MAX_SIBLINGS - 1 - i) }, (_, j) =>
         nodes[(i + j) % nodes.length]!.api.put(key, `s${i + j}`, { w: n }),
       ),
     );
@@ -283,6 +349,14 @@ export async function siblingCapConformance(ctx: CheckContext): Promise<void> {
       dots.add(w.dot!);
     }
   }
+  const hundredth = await nodes[(MAX_SIBLINGS - 1) % nodes.length]!.api.put(key, `s${MAX_SIBLINGS - 1}`, { w: n });
+  ctx.expect(
+    hundredth.outcome === 'ok',
+    `with ${MAX_SIBLINGS - 1} versions on every replica, the write that makes the ${MAX_SIBLINGS}th answered ` +
+      `${hundredth.x.status ?? hundredth.x.error}: a key holds up to ${MAX_SIBLINGS} versions`,
+    hundredth.x,
+  );
+  dots.add(hundredth.dot!);
   const expectAllKept = async (when: string) => {
     const got = await nodes[0]!.api.get(key, { r: n });
     ctx.expectStatus(got.x, 200);

@@ -161,6 +161,14 @@ async function expectQuorumOfAllRefused(ctx: CheckContext, alive: { name: string
   for (const node of alive) {
     const key = freshKey('f1-all');
     const what = `with ${victim} killed and ${alive.length} of the N=${n} nodes alive, through ${node.name},`;
+    // First a key never written: fewer than R replies is 503 whatever they held, not 404 (404 needs R replies).
+    const none = await node.api.get(freshKey('f1-none'), { r: n });
+    ctx.expect(
+      none.x.status === 503,
+      `${what} an r=${n} read of a key never written answered ${none.x.status ?? none.x.error}, not 503`,
+      none.x,
+    );
+    ctx.expectStatus(none.x, 503, 'quorum_not_reached');
     const w = await node.api.put(key, value(key), { w: n });
     ctx.expect(w.x.status === 503, `${what} a w=${n} write answered ${w.x.status ?? w.x.error}, not 503`, w.x);
     ctx.expectStatus(w.x, 503, 'quorum_not_reached');

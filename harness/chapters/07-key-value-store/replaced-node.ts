@@ -21,6 +21,15 @@ export async function replacedNodeConverges(ctx: CheckContext): Promise<void> {
     ctx.expect(a.outcome === 'ok', `write ${key}: ${a.x.status ?? a.x.error}`, a.x);
     firstWrite.set(key, { via: via.name, dot: a.dot!, context: a.context! });
   }
+  // Deleted keys too: every replica holds only a tombstone, which anti-entropy must copy to the replacement like
+  // any version (a replica without it would still serve the value should it hold an older copy).
+  const deleted = Array.from({ length: 4 }, (_, i) => freshKey(`i4-deleted-${i}`));
+  for (const key of deleted) {
+    const a = await pick(rnd, nodes).api.put(key, `deleted-${key}`, { w: n });
+    ctx.expect(a.outcome === 'ok', `write ${key}: ${a.x.status ?? a.x.error}`, a.x);
+    const d = await pick(rnd, nodes).api.del(key, { context: a.context!, w: n });
+    ctx.expect(d.outcome === 'ok', `delete ${key}: ${d.x.status ?? d.x.error}`, d.x);
+  }
   // Replace one node by an empty one: kill -9, wipe its data directory, start it on the same address.
   const victim = pick(rnd, ctx.target.nodes);
   const dir = ctx.target.dataDir?.(victim);
@@ -115,13 +124,18 @@ export async function replacedNodeConverges(ctx: CheckContext): Promise<void> {
     const a = await pick(rnd, nodes).api.put(key, `after-${key}`);
     ctx.expect(a.outcome === 'ok', `write ${key}: ${a.x.status ?? a.x.error}`, a.x);
   }
-  const conv = await waitConverged(ctx, [...keys, ...more], CONVERGE_WITHIN_MS);
+  const conv = await waitConverged(ctx, [...keys, ...more, ...deleted], CONVERGE_WITHIN_MS);
   ctx.evidence.convergedMs = conv.ms;
-  if (conv.ms === null)
+  if (conv.ms === null) {
+    const tombstonesOnly = conv.last.filter((k) => deleted.includes(k));
     ctx.fail(
       `${conv.last.length} keys still differ between replicas ${CONVERGE_WITHIN_MS / 1000} s after ${victim} was ` +
-        `replaced by an empty node (anti-entropy should refill it), e.g. ${conv.last.slice(0, 3).join(', ')}`,
+        `replaced by an empty node (anti-entropy should refill it), e.g. ${conv.last.slice(0, 3).join(', ')}` +
+        (tombstonesOnly.length
+          ? `; ${tombstonesOnly.length} of them deleted keys, whose tombstones must be copied like any version`
+          : ''),
     );
+  }
   for (const key of updated) {
     const r = await victimApi.get(key, { r: n });
     const values = r.siblings.map((v) => v.value);

@@ -43,7 +43,7 @@ export const catalog = {
     {
       "id": "KV-C1",
       "kind": "conformance",
-      "title": "put then get answers the value, its dot and context; bad keys, bodies, contexts and quorums are 400; over 10 KB is 413",
+      "title": "put then get answers the value, its dot and context; bad keys, bodies, contexts and quorums (over N, whatever the cluster's size) are 400; over 10 KB is 413; an empty value reads back",
       "covers": [
         "putValue",
         "getValue"
@@ -69,7 +69,7 @@ export const catalog = {
     {
       "id": "KV-C4",
       "kind": "conformance",
-      "title": "A node's own replica answers its versions, tombstones included, with no coordination",
+      "title": "A node's own replica answers its versions, tombstones included, with no coordination; a w=1 write reaches every replica's own copy",
       "covers": [
         "getLocalReplica"
       ]
@@ -85,7 +85,7 @@ export const catalog = {
     {
       "id": "KV-C6",
       "kind": "conformance",
-      "title": "A key takes 100 concurrent blind writes as siblings; the 101st is refused with 409 too_many_siblings, nothing is dropped, and a write with the read's context resolves them",
+      "title": "A key takes 100 concurrent blind writes as siblings (the 100th alone, once every replica holds 99); the 101st is refused with 409 too_many_siblings, nothing is dropped, and a write with the read's context resolves them",
       "covers": [
         "putValue",
         "getValue"
@@ -128,7 +128,7 @@ export const catalog = {
     {
       "id": "KV-I4",
       "kind": "property",
-      "title": "After faults heal (a node replaced by an empty one), every replica of every key agrees within 15 s",
+      "title": "After faults heal (a node replaced by an empty one), every replica of every key agrees within 15 s, tombstones included",
       "covers": [
         "invariant:4",
         "fault:5",
