@@ -4,7 +4,6 @@
 import type { components } from '../../../specs/10-web-crawler/generated/openapi.d.ts';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
-import { SchedulingSlack } from '../../core/scheduling-slack.ts';
 import type { Target } from '../../core/target.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { DOMAIN, generateWeb, type Hit, USER_AGENT, WebUnderTest } from './web.ts';
@@ -27,8 +26,6 @@ export interface Crawled {
   /** The web's log of this job's requests (copied when the crawl ended). */
   hits: Hit[];
   seed: string;
-  /** This process's worst event-loop lag during the crawl, in ms. */
-  loopLagMs: number;
 }
 
 /** The shared crawl's settings: small delay and timeout so a crawl of ~80 pages takes a few seconds. */
@@ -114,16 +111,13 @@ export function sharedCrawl(ctx: CheckContext): Promise<Crawled> {
 
 async function crawlOnce(ctx: CheckContext): Promise<Crawled> {
   const web = await WebUnderTest.start(generateWeb(ctx.seed));
-  // How late this process's timers ran during the crawl: the web notices a connection the crawler closed that late.
-  const lag = new SchedulingSlack(Number.POSITIVE_INFINITY);
   try {
     const { seed, job } = await startJob(ctx, web);
     const done = await waitDone(ctx, job.id);
     const pages = await listAllPages(ctx, job.id);
     ctx.log(`crawl ${job.id}: ${pages.length} pages listed, ${web.hits.length} requests received`);
-    return { web, job: done, pages, hits: [...web.hits], seed, loopLagMs: lag.loopLagMs() };
+    return { web, job: done, pages, hits: [...web.hits], seed };
   } finally {
-    lag.stop();
     await web.close();
   }
 }
