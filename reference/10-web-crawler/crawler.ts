@@ -1,14 +1,17 @@
 // One crawl job: the book's loop (frontier -> robots check -> download -> content seen -> link extraction -> URL
-// filter -> URL seen -> frontier), persisted through CrawlStore after every fetch so that a restart resumes it.
+// filter -> URL seen -> frontier), persisted through CrawlStore after every fetch (the fetches that ended while the
+// previous commit was in flight go together: a group commit) so that a restart resumes it.
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import robotsParserModule from 'robots-parser';
 import { fetchUrl } from './fetcher.ts';
 import { Frontier, type Robot } from './frontier.ts';
+import { GroupCommit } from './group-commit.ts';
 import { normalise, pageLinks } from './links.ts';
 import type { MutantName } from './mutants.ts';
+import type { Fetch } from './mutants-crawler.ts';
 import * as mutated from './mutants-crawler.ts';
-import type { Counts, CrawlStore, JobRow, PageRecord, QueuedUrl } from './store.ts';
+import type { Counts, CrawlStore, FetchRecord, JobRow, PageRecord, QueuedUrl } from './store.ts';
 import { BLOOM_CAPACITY, newUrlSeenFilter } from './url-seen.ts';
 
 // robots-parser is CommonJS (module.exports = function); its typings do not say so, so they are restated here.
@@ -36,7 +39,8 @@ export class CrawlJob {
   private readonly storedHere = new Map<string, string>();
   /** The content-seen-decoded mutant's: the hash of a stored body decoded as UTF-8 -> its URL. */
   private readonly decodedSeen = new Map<string, string>();
-  private commits: Promise<unknown> = Promise.resolve();
+  /** The fetches waiting for their record; one group is decided and committed at a time (recordGroup). */
+  private readonly records = new GroupCommit<Fetch>((group) => this.recordGroup(group));
   counts: Counts;
 
   private constructor(
@@ -55,7 +59,7 @@ export class CrawlJob {
     this.counts = mutant ? mutated.startingCounts(mutant, counts) : counts;
     if (mutant === 'disallowed-left-queued') this.store = mutated.frontierKeptStore(store);
     if (mutant === 'commit-decisions-retried')
-      [this.stored, this.commit] = mutated.commitRetriedWhole(this.stored.bind(this), this.commit.bind(this));
+      [this.stored, this.recordGroup] = mutated.commitRetriedWhole(this.stored.bind(this), this.recordGroup.bind(this));
     this.launched = this.counts.fetched + mutated.budgetSkew(mutant);
   }
 
@@ -92,21 +96,27 @@ export class CrawlJob {
     return this.stored(() => this.store.hasJob(this.row.id));
   }
 
-  /** Runs fn after every commit this job started before it: one job's URL-seen and content-seen decisions never interleave. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.commits.then(fn, fn);
-    this.commits = next.catch(() => undefined);
-    return next;
-  }
-
-  /** URL seen: the Bloom filter answers "new" for sure; its "maybe" is confirmed by the stored set. */
-  private async unseen(urls: readonly string[]): Promise<string[]> {
+  /**
+   * URL seen: the Bloom filter answers "new" for sure; its "maybe" is confirmed by the stored set (asked once for the
+   * group, view.seen), and a URL an earlier fetch of the group queues is seen too (view.seen, not yet in the filter).
+   */
+  private unseen(urls: readonly string[], view: GroupView): string[] {
     if (this.mutant === 'url-seen-off') return [...urls]; // MUTANT url-seen-off
     // MUTANT bloom-positives-trusted: a "maybe" is taken as seen without asking the stored set.
-    if (this.mutant === 'bloom-positives-trusted') return urls.filter((u) => !this.seen.has(u));
-    const maybe = urls.filter((u) => this.seen.has(u));
-    const confirmed = maybe.length ? await this.stored(() => this.store.seenOf(this.row.id, maybe)) : new Set<string>();
-    return urls.filter((u) => !confirmed.has(u));
+    if (this.mutant === 'bloom-positives-trusted') return urls.filter((u) => !this.seen.has(u) && !view.seen.has(u));
+    return urls.filter((u) => !view.seen.has(u));
+  }
+
+  /** What the decisions of a group read from the store, asked once for the whole group. */
+  private async groupView(fetches: readonly Fetch[]): Promise<GroupView> {
+    const hashes = new Set<string>();
+    for (const f of fetches)
+      if (f.page.outcome === 'stored' && f.page.contentHash !== null) hashes.add(f.page.contentHash);
+    const maybe = [...new Set(fetches.flatMap((f) => f.page.links))].filter((u) => this.seen.has(u));
+    const owners =
+      hashes.size > 0 ? await this.stored(() => this.store.contentOwners(this.row.id, [...hashes])) : new Map();
+    const seen = maybe.length > 0 ? await this.stored(() => this.store.seenOf(this.row.id, maybe)) : new Set<string>();
+    return { owners, seen };
   }
 
   private notify(): void {
@@ -216,10 +226,10 @@ export class CrawlJob {
     if (this.stopped) {
       // Stopped: nothing new starts; the fetches in flight end (each within fetchTimeoutMs) and are recorded.
       while (this.inFlight > 0) await new Promise<void>((resolve) => (this.wake = resolve));
-      await this.commits;
+      await this.records.idle();
       return;
     }
-    await this.commits;
+    await this.records.idle();
     await this.stored(() => this.store.finish(this.row.id));
     this.row.state = 'done';
     // Done is final, so nothing waits to be fetched: finish() dropped the stored frontier, this drops what a spent
@@ -265,20 +275,44 @@ export class CrawlJob {
     this.launched++;
     const fetched = await this.download(item);
     const now = performance.now();
-    await this.serial(() => this.commit(item, fetched.page, fetched.html));
+    // Counted, its links queued and its host released once its record's commit is acknowledged.
+    await this.records.submit({ item, ...fetched });
     // MUTANT no-delay-after-timeout: a fetch that got no answer (timed out) frees its host at once.
     const gaveUp = this.mutant === 'no-delay-after-timeout' && fetched.page.status === 0;
     this.frontier.release(host, now, gaveUp ? 0 : cfg.politenessDelayMs);
   }
 
-  /** Content seen, URL filter and URL seen, then the fetch recorded with what it adds (serialised per job). */
-  private async commit(item: QueuedUrl, fetchedPage: PageRecord, fetchedHtml: Buffer | null): Promise<void> {
+  /**
+   * A group of fetches (those that ended while the previous group's commit was in flight): decided one by one in the
+   * order they ended, recorded in one transaction, and only then counted and their links queued. The decisions are
+   * made once; only the record is tried again (so a retry cannot undo them).
+   */
+  private async recordGroup(fetches: readonly Fetch[]): Promise<void> {
+    // MUTANT error-status-skipped, empty-content-unrecorded, redirect-same-depth, url-length-exclusive,
+    // url-length-unchecked, base-from-any-href, entities-not-decoded: the fetch misread (mutants-crawler.ts).
+    const mutant = this.mutant;
+    const read = mutant ? fetches.map((f) => mutated.misreadFetch(mutant, f, this.row.config)) : fetches;
+    const view = await this.groupView(read);
+    const decided = read.map((f) => this.commit(f, view));
+    await this.stored(() => this.store.recordFetches(this.row.id, decided));
+    for (const { page, added } of decided) {
+      for (const a of added) {
+        this.seen.add(a.url);
+        this.frontier.push(a);
+      }
+      this.counts.fetched++;
+      if (page.outcome === 'stored') this.counts.stored++;
+      else if (page.outcome === 'duplicate') this.counts.duplicates++;
+      else if (page.outcome === 'skipped') this.counts.skipped++;
+      else this.counts.failed++;
+    }
+  }
+
+  /** Content seen, URL filter and URL seen of one fetch of a group: what it records and the URLs it adds. */
+  private commit({ item, page: fetchedPage, html: fetchedHtml }: Fetch, view: GroupView): FetchRecord {
     const cfg = this.row.config;
     let page = fetchedPage;
     let html = fetchedHtml;
-    // MUTANT error-status-skipped, empty-content-unrecorded, redirect-same-depth, url-length-exclusive,
-    // url-length-unchecked, base-from-any-href, entities-not-decoded: the fetch misread (mutants-crawler.ts).
-    if (this.mutant) ({ item, page, html } = mutated.misreadFetch(this.mutant, { item, page, html }, cfg));
     // Content seen: a page whose SHA-256 is stored is a duplicate, neither stored nor followed.
     if (page.outcome === 'stored' && page.contentHash !== null && this.mutant !== 'no-content-dedup') {
       // MUTANT no-content-dedup: the condition above never asks the stored contents.
@@ -294,7 +328,7 @@ export class CrawlJob {
         (key !== null ? this.decodedSeen.get(key) : undefined) ??
         (this.mutant === 'content-seen-in-memory'
           ? (this.storedHere.get(hash) ?? null)
-          : await this.stored(() => this.store.contentOwner(this.row.id, hash)));
+          : (view.owners.get(hash) ?? null));
       if (key !== null && owner === null) this.decodedSeen.set(key, page.url);
       if (owner !== null) {
         page = { ...page, outcome: 'duplicate', duplicateOf: owner, links: [] };
@@ -309,11 +343,14 @@ export class CrawlJob {
       (this.mutant === 'depth-limit-inclusive' && item.depth === cfg.maxDepth)
     ) {
       // MUTANT no-trap-limit: the condition above lets every depth through.
-      const fresh = await this.unseen([...new Set(page.links)]);
+      const fresh = this.unseen([...new Set(page.links)], view);
       added = fresh.map((url) => ({ url, depth: item.depth + 1 }));
+      for (const a of added) view.seen.add(a.url);
     }
-    // The decisions above are made once; only the record is tried again (so a retry cannot undo them).
     const record = page;
+    // A content this page stores is content seen for the group's later fetches.
+    if (record.outcome === 'stored' && record.contentHash !== null && !view.owners.has(record.contentHash))
+      view.owners.set(record.contentHash, record.url);
     if (this.mutant === 'content-seen-in-memory' && record.outcome === 'stored' && record.contentHash !== null)
       this.storedHere.set(record.contentHash, record.url);
     // MUTANT content-stored-decoded, content-nul-truncated, content-bom-dropped, content-transcoded: other bytes
@@ -322,16 +359,7 @@ export class CrawlJob {
     // MUTANT content-as-text: the content handed to the store as text decoded from UTF-8 (as before bytea): PostgreSQL
     // refuses a NUL byte in it, so the record of such a page fails and is tried again forever.
     const content = this.mutant === 'content-as-text' && html !== null ? html.toString('utf8') : html;
-    await this.stored(() => this.store.recordFetch(this.row.id, record, content, added));
-    for (const a of added) {
-      this.seen.add(a.url);
-      this.frontier.push(a);
-    }
-    this.counts.fetched++;
-    if (page.outcome === 'stored') this.counts.stored++;
-    else if (page.outcome === 'duplicate') this.counts.duplicates++;
-    else if (page.outcome === 'skipped') this.counts.skipped++;
-    else this.counts.failed++;
+    return { page: record, html: content, added };
   }
 
   private async download(item: QueuedUrl): Promise<{ page: PageRecord; html: Buffer | null }> {
@@ -394,6 +422,15 @@ export class CrawlJob {
       };
     }
   }
+}
+
+/**
+ * What a group's decisions see: the store's answers for the whole group (content hash -> its stored page; the Bloom
+ * filter's "maybe"s the stored set confirms), then what the group's earlier fetches store and queue.
+ */
+interface GroupView {
+  owners: Map<string, string>;
+  seen: Set<string>;
 }
 
 /** What a job runs with besides its row: its store, the mutant selected (if any) and the log. */

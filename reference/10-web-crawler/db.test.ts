@@ -31,7 +31,7 @@ async function storesBytes(store: CrawlStore): Promise<void> {
   for (const [i, body] of BODIES.entries()) {
     const hash = `${i}`.padStart(64, 'b');
     await store.recordFetch('j', page(`http://h/bytes-${i}`, hash), body, []);
-    expect(await store.contentOwner('j', hash)).toBe(`http://h/bytes-${i}`);
+    expect((await store.contentOwners('j', [hash])).get(hash)).toBe(`http://h/bytes-${i}`);
     const [row] = await store.db.all<{ html: Uint8Array }>('SELECT html FROM contents WHERE job = ? AND hash = ?', [
       'j',
       hash,
@@ -101,7 +101,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL content store', () => {
       expect(col?.data_type).toBe('bytea');
       for (const [hash, pageUrl, html] of OLD) {
         // Content seen across the upgrade: a job resumed on the migrated schema still knows what it stored.
-        expect(await store.contentOwner('j', hash)).toBe(pageUrl);
+        expect((await store.contentOwners('j', [hash])).get(hash)).toBe(pageUrl);
         const [row] = await store.db.all<{ html: Uint8Array }>('SELECT html FROM contents WHERE job = ? AND hash = ?', [
           'j',
           hash,

@@ -30,7 +30,7 @@ export function frontierKeptStore(store: CrawlStore): CrawlStore {
 }
 
 type Stored = <T>(fn: () => Promise<T>) => Promise<T>;
-type Commit = (item: QueuedUrl, page: PageRecord, html: Buffer | null) => Promise<void>;
+type Commit = (group: readonly Fetch[]) => Promise<void>;
 
 /**
  * MUTANT commit-decisions-retried: a failed commit tried again as a whole (content seen and URL seen asked again): the
@@ -40,11 +40,11 @@ export function commitRetriedWhole(stored: Stored, commit: Commit): [Stored, Com
   let whole = 0;
   return [
     <T>(fn: () => Promise<T>): Promise<T> => (whole > 0 ? fn() : stored(fn)),
-    (item, page, html) =>
+    (group) =>
       stored(async () => {
         whole++;
         try {
-          return await commit(item, page, html);
+          return await commit(group);
         } finally {
           whole--;
         }

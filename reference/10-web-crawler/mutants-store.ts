@@ -2,7 +2,7 @@
 // thing lives, so the reference's own store code stays free of them.
 import type { Db } from './db.ts';
 import type { MutantName } from './mutants.ts';
-import { CrawlStore, type PageRecord, type QueuedUrl } from './store.ts';
+import { CrawlStore, type FetchRecord } from './store.ts';
 
 /** The crawl store the reference runs with `mutant` selected (the real one for every other mutant). */
 export function storeFor(db: Db, mutant: MutantName | undefined): CrawlStore {
@@ -36,19 +36,18 @@ function txOnPool(db: Db): Db {
  * bug content-stored-after-page), so a record whose commit is not heard of leaves a listed page without its content.
  */
 class ContentAfterPageStore extends CrawlStore {
-  override async recordFetch(
-    job: string,
-    page: PageRecord,
-    html: Uint8Array | string | null,
-    added: readonly QueuedUrl[],
-  ): Promise<void> {
-    await super.recordFetch(job, page, null, added);
-    if (page.outcome === 'stored' && page.contentHash && html !== null)
-      await this.db.run('INSERT INTO contents (job, hash, url, html) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
-        job,
-        page.contentHash,
-        page.url,
-        html,
-      ]);
+  override async recordFetches(job: string, fetches: readonly FetchRecord[]): Promise<void> {
+    await super.recordFetches(
+      job,
+      fetches.map((f) => ({ ...f, html: null })),
+    );
+    for (const { page, html } of fetches)
+      if (page.outcome === 'stored' && page.contentHash && html !== null)
+        await this.db.run('INSERT INTO contents (job, hash, url, html) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+          job,
+          page.contentHash,
+          page.url,
+          html,
+        ]);
   }
 }

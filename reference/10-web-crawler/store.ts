@@ -1,6 +1,7 @@
 // Crawl state in the relational store (db.ts: SQLite by default, PostgreSQL with DATABASE_URL): jobs, fetched pages,
 // the frontier, the URLs seen and the stored contents. Each fetch is recorded with the links it adds in one
-// transaction, so a crawler killed between two fetches resumes exactly.
+// transaction (with the fetches that waited for the previous commit: a group commit), so a crawler killed between two
+// fetches resumes exactly.
 import type { Db, Sql } from './db.ts';
 
 export interface JobConfig {
@@ -38,6 +39,13 @@ export interface PageRecord {
 export interface QueuedUrl {
   url: string;
   depth: number;
+}
+
+/** One fetch as recordFetches stores it. */
+export interface FetchRecord {
+  page: PageRecord;
+  html: Uint8Array | string | null;
+  added: readonly QueuedUrl[];
 }
 
 export type Counts = { fetched: number; stored: number; duplicates: number; skipped: number; failed: number };
@@ -84,33 +92,51 @@ export class CrawlStore {
     );
   }
 
-  /**
-   * One fetch: its page, its new content (if stored: the body's bytes as served; a string only from the content-as-text
-   * mutant), the URLs it adds; the fetched URL leaves the frontier.
-   */
-  async recordFetch(
+  /** One fetch recorded alone (recordFetches with one). */
+  recordFetch(
     job: string,
     page: PageRecord,
     html: Uint8Array | string | null,
     added: readonly QueuedUrl[],
   ): Promise<void> {
+    return this.recordFetches(job, [{ page, html, added }]);
+  }
+
+  /**
+   * Fetches recorded in one transaction (a group commit): each one's page, its new content (if stored: the body's bytes
+   * as served; a string only from the content-as-text mutant), the URLs it adds; the fetched URLs leave the frontier.
+   * Multi-row statements, so a group costs the round trips of one fetch.
+   */
+  async recordFetches(job: string, fetches: readonly FetchRecord[]): Promise<void> {
+    if (fetches.length === 0) return;
     await this.db.tx(async (sql) => {
       // A retry of a record whose first try committed unacknowledged (the database lost mid-commit) adds nothing.
-      await sql.run('INSERT INTO pages (job, url, outcome, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
-        job,
-        page.url,
-        page.outcome,
-        JSON.stringify(page),
-      ]);
-      if (page.outcome === 'stored' && page.contentHash && html !== null)
-        await sql.run('INSERT INTO contents (job, hash, url, html) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+      await insertMany(
+        sql,
+        'INSERT INTO pages (job, url, outcome, body)',
+        'ON CONFLICT DO NOTHING',
+        fetches.map((f) => [job, f.page.url, f.page.outcome, JSON.stringify(f.page)]),
+      );
+      const contents = fetches.filter((f) => f.page.outcome === 'stored' && f.page.contentHash && f.html !== null);
+      await insertMany(
+        sql,
+        'INSERT INTO contents (job, hash, url, html)',
+        'ON CONFLICT DO NOTHING',
+        contents.map((f) => [job, f.page.contentHash, f.page.url, f.html]),
+      );
+      const urls = fetches.map((f) => f.page.url);
+      for (let i = 0; i < urls.length; i += CHUNK) {
+        const part = urls.slice(i, i + CHUNK);
+        await sql.run(`DELETE FROM frontier WHERE job = ? AND url IN (${part.map(() => '?').join(', ')})`, [
           job,
-          page.contentHash,
-          page.url,
-          html,
+          ...part,
         ]);
-      await sql.run('DELETE FROM frontier WHERE job = ? AND url = ?', [job, page.url]);
-      await this.enqueue(sql, job, added);
+      }
+      await this.enqueue(
+        sql,
+        job,
+        fetches.flatMap((f) => f.added),
+      );
     });
   }
 
@@ -168,10 +194,18 @@ export class CrawlStore {
     return out;
   }
 
-  /** The stored page with this content hash, if any (content seen). */
-  async contentOwner(job: string, hash: string): Promise<string | null> {
-    const [r] = await this.db.all<{ url: string }>('SELECT url FROM contents WHERE job = ? AND hash = ?', [job, hash]);
-    return r?.url ?? null;
+  /** The stored page of each of these content hashes that has one (content seen). */
+  async contentOwners(job: string, hashes: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < hashes.length; i += CHUNK) {
+      const part = hashes.slice(i, i + CHUNK);
+      const rows = await this.db.all<{ hash: string; url: string }>(
+        `SELECT hash, url FROM contents WHERE job = ? AND hash IN (${part.map(() => '?').join(', ')})`,
+        [job, ...part],
+      );
+      for (const r of rows) out.set(r.hash, r.url);
+    }
+    return out;
   }
 
   /**

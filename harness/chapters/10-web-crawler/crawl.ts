@@ -4,7 +4,6 @@
 import type { components } from '../../../specs/10-web-crawler/generated/openapi.d.ts';
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
-import { SchedulingSlack } from '../../core/scheduling-slack.ts';
 import type { Target } from '../../core/target.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { DOMAIN, generateWeb, type Hit, USER_AGENT, WebUnderTest } from './web.ts';
@@ -27,15 +26,16 @@ export interface Crawled {
   /** The web's log of this job's requests (copied when the crawl ended). */
   hits: Hit[];
   seed: string;
-  /** This process's worst event-loop lag during the crawl, in ms. */
-  loopLagMs: number;
 }
 
 /** The shared crawl's settings: small delay and timeout so a crawl of ~80 pages takes a few seconds. */
 // The fetch time-out is a hang bound for the hanging host, scaled on a busy machine (SDGRADE_TIME_SCALE): at a load of
 // 30-60 a first robots.txt fetch outlived a flat 1 s and the whole crawl fetched nothing; at a load of 20 unscaled,
 // 1 s still failed WC-F3 and WC-I9 on the reference (bb10c, 2026-12-06), so 2 s.
-export const CRAWL = { maxDepth: 8, maxPages: 400, politenessDelayMs: 50, fetchTimeoutMs: timeLimit(2000) } as const;
+// The delay is 100 ms, not 50: a crawler that frees a host at once after a timeout (no-delay-after-timeout) asks it
+// again once its record commits, ~55 ms later even at load 6, so WC-I3 can see it only with a longer delay (the hanging
+// page's timeout, not the delay, sets the crawl's length).
+export const CRAWL = { maxDepth: 8, maxPages: 400, politenessDelayMs: 100, fetchTimeoutMs: timeLimit(2000) } as const;
 /** How long a job may take to reach done (the hanging page alone costs fetchTimeoutMs). */
 const DONE_WITHIN_MS = 20_000;
 
@@ -114,16 +114,13 @@ export function sharedCrawl(ctx: CheckContext): Promise<Crawled> {
 
 async function crawlOnce(ctx: CheckContext): Promise<Crawled> {
   const web = await WebUnderTest.start(generateWeb(ctx.seed));
-  // How late this process's timers ran during the crawl: the web notices a connection the crawler closed that late.
-  const lag = new SchedulingSlack(Number.POSITIVE_INFINITY);
   try {
     const { seed, job } = await startJob(ctx, web);
     const done = await waitDone(ctx, job.id);
     const pages = await listAllPages(ctx, job.id);
     ctx.log(`crawl ${job.id}: ${pages.length} pages listed, ${web.hits.length} requests received`);
-    return { web, job: done, pages, hits: [...web.hits], seed, loopLagMs: lag.loopLagMs() };
+    return { web, job: done, pages, hits: [...web.hits], seed };
   } finally {
-    lag.stop();
     await web.close();
   }
 }

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { seededRandom } from '../../fakes/prng.ts';
+import { CloseBound } from './close-bound.ts';
 
 export const USER_AGENT = 'sdgrade-crawler';
 export const DOMAIN = 'web.test';
@@ -40,8 +41,10 @@ export interface Hit {
   start: number;
   /** When the response finished or the connection closed (a hanging page ends when the crawler gives up). */
   end: number | null;
-  /** The crawler closed the connection before an answer (its timeout): `end` is when this process noticed. */
+  /** The crawler closed the connection before an answer (its timeout): `end` is then no later than the close. */
   closedByCrawler?: boolean;
+  /** How much later than `end` this process noticed the close (how uncertain the close's time is). */
+  closeNoticedLateMs?: number;
   /** The bytes of an HTML page's body exactly as this server sent them (what a content store must hold). */
   served?: Buffer;
   /** The Content-Type this server sent with that HTML page (what getContent must serve it with). */
@@ -313,6 +316,7 @@ export class WebUnderTest {
   static async start(model: WebModel, o: { keepBodies?: boolean } = {}): Promise<WebUnderTest> {
     const keepBodies = o.keepBodies ?? true;
     let web: WebUnderTest | undefined;
+    const closes = new CloseBound();
     const server = createServer((req, res) => {
       const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
       const path = (req.url ?? '/').split('?')[0]!;
@@ -320,15 +324,13 @@ export class WebUnderTest {
       web!.hits.push(hit);
       // A response's end is stamped just before it is handed to the socket: the crawler cannot have it sooner, and
       // a 'finish' event would be stamped late whenever this process's event loop is busy (a false short gap). A
-      // hanging response ends when the crawler gives up on it (the connection closes).
-      res.on('close', () => {
-        if (hit.end !== null) return;
-        hit.end = performance.now();
-        hit.closedByCrawler = true;
-      });
+      // hanging response ends when the crawler gives up on it (the connection closes): stamped no later than the
+      // close (close-bound.ts), since the loop may notice it long after.
+      const answered = closes.watch(req, res, hit);
       const send = () => {
         hit.end = performance.now();
         if (path === '/robots.txt') {
+          answered();
           const txt = model.robotsTxt(host);
           const r = model.respond(host, path);
           if (txt !== null) res.writeHead(200, { 'content-type': 'text/plain' }).end(txt);
@@ -340,6 +342,7 @@ export class WebUnderTest {
           hit.end = null; // never answers; the crawler's timeout must end it
           return;
         }
+        answered();
         if (r.kind === 'html') {
           const bytes = Buffer.from(r.body);
           const type = r.type ?? HTML_TYPE;
