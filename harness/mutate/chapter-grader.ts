@@ -3,7 +3,8 @@
 // that outlives the time limit is stopped (SIGTERM, so it stops the nodes it started; SIGKILL 10 s later). A
 // deployment variant is graded with `test --variant` (its env, settings and the checks that apply to it). A mutant
 // is graded with `test --only` and the checks that reach its code; the baseline, which records coverage, also has
-// the harness write when each check ran (check-spans.ts).
+// the harness write when each check ran (check-spans.ts). On the real services each grade gets a PostgreSQL
+// database of its own (fresh-database.ts).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { rootDir } from '../core/paths.ts';
 import { spawnOwned } from '../tools/owned-processes.ts';
 import { checkSpansFile } from './check-coverage.ts';
 import { checkSpansVar } from './check-spans.ts';
+import { freshDatabase } from './fresh-database.ts';
 import type { GradeOutcome, Grader } from './run-mutate.ts';
 
 export function chapterGrader(
@@ -24,7 +26,27 @@ export function chapterGrader(
     manifestName?: (variant: string | undefined) => string;
   },
 ): Grader {
-  return ({ workspace, env, timeoutMs, variant, checks }) =>
+  const once = gradeOnce(slug, o);
+  return async (args) => {
+    const shared = process.env['SDGRADE_DATABASE_URL'];
+    if (!o.realDeps || !shared) return once(args, undefined);
+    const db = await freshDatabase(shared).catch((e: Error) => {
+      console.error(`  (no database of its own: ${e.message.split('\n')[0]}; graded on the shared one)`);
+      return null;
+    });
+    try {
+      return await once(args, db?.url);
+    } finally {
+      await db?.drop().catch(() => {});
+    }
+  };
+}
+
+function gradeOnce(
+  slug: string,
+  o: { runs: number; seed: number; realDeps: boolean; manifestName?: (variant: string | undefined) => string },
+): (args: Parameters<Grader>[0], databaseUrl: string | undefined) => Promise<GradeOutcome> {
+  return ({ workspace, env, timeoutMs, variant, checks }, databaseUrl) =>
     new Promise<GradeOutcome>((resolve) => {
       const out = mkdtempSync(join(tmpdir(), 'sdgrade-mutant-'));
       const envArgs = Object.entries({ ...(o.realDeps ? {} : { DATABASE_URL: '', REDIS_URL: '' }), ...env }).flatMap(
@@ -56,6 +78,7 @@ export function chapterGrader(
       const covDir = env.SDGRADE_MUTATE_COVERAGE_DIR;
       if (covDir) childEnv[checkSpansVar] = join(covDir, checkSpansFile);
       else delete childEnv[checkSpansVar];
+      if (databaseUrl) childEnv['SDGRADE_DATABASE_URL'] = databaseUrl;
       if (!o.realDeps) {
         delete childEnv['SDGRADE_DATABASE_URL'];
         delete childEnv['SDGRADE_REDIS_URL'];
