@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { baseUrlOf, ConfigError } from '../kit/config.ts';
 import { loadSpec } from '../kit/load-spec.ts';
 import { runServer } from '../kit/run-server.ts';
+import { schemaForDataDir } from '../kit/sql-db.ts';
 import { buildApp, SPEC_URL } from './app.ts';
 import { type Db, PostgresDb, SqliteDb } from './db.ts';
 import { Executor } from './executor.ts';
@@ -40,8 +41,10 @@ await runServer({
     const pgMutants = ['db-outage-500', 'db-never-reconnects', 'tx-client-leaked-on-error'];
     if (mutant && pgMutants.includes(mutant) && !databaseUrl)
       throw new ConfigError(`MUTANT ${mutant} needs PostgreSQL`);
+    // Tables of its own per data directory (DB_SCHEMA overrides): one fixed schema let a grade's mutants and
+    // blind bugs read each other's rows (a false catch by an unbalanced ledger another run left).
     const db: Db = databaseUrl
-      ? await PostgresDb.connect(databaseUrl, process.env['DB_SCHEMA']?.trim() || 'pay27', log, {
+      ? await PostgresDb.connect(databaseUrl, schemaForDataDir(config.dataDir, 'pay27'), log, {
           rawErrors: mutant === 'db-outage-500',
           neverReconnects: mutant === 'db-never-reconnects',
           leaksBrokenClients: mutant === 'tx-client-leaked-on-error',
