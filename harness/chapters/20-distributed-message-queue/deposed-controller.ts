@@ -18,7 +18,8 @@ export async function deposedControllerLoses(
   declaredMs: number,
 ): Promise<Record<string, unknown>> {
   const q = t.partitionStates.findIndex((s) => s.leader === controller);
-  // The controller leads a partition of this topic unless an election moved it (the check's earlier steps do not).
+  // The controller leads a partition of this topic unless an election moved it (the check's earlier steps do not);
+  // without one the deposed controller's write cannot be provoked: skipped with that reason, never passed.
   if (q < 0)
     ctx.skip(`no partition of ${topic} is led by the controller ${controller} for its deposed-controller step`);
   const epochBefore = t.partitionStates[q]!.leaderEpoch!;
