@@ -128,6 +128,9 @@ export async function dataNodeKilled(ctx: CheckContext): Promise<void> {
     await Promise.all(others.map((n) => ctx.target.start(n)));
     ctx.changed(`restarted ${others.join(', ')}`);
   }
+  // Left whole for the next check: a node the placement service still counts down after its restart makes the
+  // next writes refuse 503 (two copies of three cannot be made) until its heartbeat, a check's time away (ci50).
+  await waitCaughtUp(ctx, dataNodes);
 }
 
 /**
