@@ -59,6 +59,11 @@ export class ReplicatedData implements DataPlane, CompactionControl {
 
   async append(objectId: string, bytes: Buffer): Promise<void> {
     const p = this.placement;
+    // Too few nodes counted up to make a quorum: those counted down are asked again before the write is refused (a
+    // node restarted, or one started after this service, counts down until a heartbeat says otherwise).
+    const counted = p.group(objectId);
+    if (counted.filter((n) => p.isUp(n.name)).length < p.writeQuorum)
+      await Promise.all(counted.filter((n) => !p.isUp(n.name)).map((n) => this.beat(n)));
     const group = p.byHealth(objectId);
     // The first node of the group that is up is the primary; if it fails, the next one up takes its place.
     for (const primary of group.filter((n) => p.isUp(n.name))) {
@@ -235,21 +240,22 @@ export class ReplicatedData implements DataPlane, CompactionControl {
   private async heartbeat(): Promise<void> {
     if (this.beating) return;
     this.beating = true;
-    await Promise.all(
-      this.placement.nodes.map(async (n) => {
-        try {
-          const r = await fetch(`${n.url}/heartbeat`, { signal: AbortSignal.timeout(HEARTBEAT_TIMEOUT_MS) });
-          await r.arrayBuffer();
-          if (!r.ok) throw new Error(`heartbeat ${r.status}`);
-        } catch {
-          this.placement.markDown(n.name);
-          return;
-        }
-        this.placement.markUp(n.name);
-        void this.catchUp(n);
-      }),
-    );
+    await Promise.all(this.placement.nodes.map((n) => this.beat(n)));
     this.beating = false;
+  }
+
+  /** One node's heartbeat: marks it up (and starts its catch-up) or down. */
+  private async beat(n: DataNode): Promise<void> {
+    try {
+      const r = await fetch(`${n.url}/heartbeat`, { signal: AbortSignal.timeout(HEARTBEAT_TIMEOUT_MS) });
+      await r.arrayBuffer();
+      if (!r.ok) throw new Error(`heartbeat ${r.status}`);
+    } catch {
+      this.placement.markDown(n.name);
+      return;
+    }
+    this.placement.markUp(n.name);
+    void this.catchUp(n);
   }
 
   /**
