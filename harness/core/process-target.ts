@@ -362,13 +362,13 @@ export class ProcessTarget implements Target {
       } else if (s.paused) await this.resume(s.name);
     }
     for (const d of Object.values(this.dependencies)) await d.setReachable(true).catch(() => {});
-    for (const l of this.links.values()) await l.setEnabled(true);
+    for (const l of [...this.links.values(), ...this.envLinks.values()]) await l.setEnabled(true);
   }
 
   async restartAll(): Promise<void> {
     for (const s of this.states.values()) if (s.paused) await this.resume(s.name).catch(() => {});
     for (const d of Object.values(this.dependencies)) await d.setReachable(true).catch(() => {});
-    for (const l of this.links.values()) await l.setEnabled(true);
+    for (const l of [...this.links.values(), ...this.envLinks.values()]) await l.setEnabled(true);
     for (const n of this.states.keys()) await this.stop(n);
     await Promise.all([...this.states.keys()].map((n) => this.start(n)));
   }
