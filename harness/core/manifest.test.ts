@@ -47,6 +47,8 @@ describe('manifest', () => {
     expect(fillPlaceholders('${url}|${dataDir}|${dep.redis}|${env:HOME_X}', v, { HOME_X: 'y' })).toBe(
       'http://h:8|/d|redis://p|y',
     );
+    expect(fillPlaceholders('${link:L}', v, { L: 'http://a:1' })).toBe('http://a:1');
+    expect(fillPlaceholders('${link:L}', { ...v, links: { L: 'http://p:2' } }, { L: 'http://a:1' })).toBe('http://p:2');
     expect(() => fillPlaceholders('${nope}', v)).toThrow(/unknown placeholder/);
     expect(() => fillPlaceholders('${dep.db}', v)).toThrow(/names no dependency/);
     // ${sharedDir}: in a node's command and env (a start gives one), not where no nodes start.

@@ -89,12 +89,18 @@ export interface PlaceholderValues {
   deps: Record<string, string>;
   /** One folder for every node of a start (absent where no nodes are started, e.g. a dependency's URL). */
   sharedDir?: string;
+  /** ${link:NAME}: the URL in the harness's environment variable NAME as this node reaches it (its own fault proxy). */
+  links?: Record<string, string>;
 }
 
-/** Fills ${port}, ${host}, ${dataDir}, ${sharedDir}, ${url}, ${name}, ${peers}, ${dep.NAME} and ${env:NAME}. */
+/**
+ * Fills ${port}, ${host}, ${dataDir}, ${sharedDir}, ${url}, ${name}, ${peers}, ${dep.NAME}, ${env:NAME} and
+ * ${link:NAME} (as ${env:NAME} where the node has no proxy of its own for it).
+ */
 export function fillPlaceholders(text: string, v: PlaceholderValues, env: NodeJS.ProcessEnv = process.env): string {
   return text.replace(/\$\{([^}]+)\}/g, (whole, key: string) => {
     if (key.startsWith('env:')) return env[key.slice(4)] ?? '';
+    if (key.startsWith('link:')) return v.links?.[key.slice(5)] ?? env[key.slice(5)] ?? '';
     if (key.startsWith('dep.')) {
       const d = key.slice(4);
       if (!(d in v.deps)) throw new ManifestError(`placeholder ${whole} names no dependency of the manifest`);

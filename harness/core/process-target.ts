@@ -56,6 +56,8 @@ export class ProcessTarget implements Target {
   private readonly startedWith = new Map<string, { url: string; handle: DependencyHandle }>();
   /** One fault proxy per ordered pair of nodes ("a->b"): what node a uses to reach node b. */
   private readonly links = new Map<string, FaultProxy>();
+  /** One fault proxy per node and ${link:NAME} of its env ("node|NAME"): how that node alone reaches the URL. */
+  private readonly envLinks = new Map<string, FaultProxy>();
   /** ${sharedDir}: one folder every node of this start sees (e.g. an embedded store several processes share). */
   private readonly sharedDir: string;
 
@@ -154,7 +156,20 @@ export class ProcessTarget implements Target {
    */
   private async prepareLinks(): Promise<void> {
     const net = this.o.network;
-    if (!net || this.states.size < 2) return;
+    if (!net) return;
+    // ${link:NAME}: the node's own proxy to that URL, so one node can be cut off from a service the others still reach.
+    for (const n of this.o.manifest.nodes) {
+      for (const v of Object.values(n.env ?? {})) {
+        for (const [, name] of v.matchAll(/\$\{link:([^}]+)\}/g)) {
+          const url = process.env[name!];
+          if (!url || this.envLinks.has(`${n.name}|${name}`)) continue;
+          const p = await net.proxy(`env-${name}-${n.name}`, hostPort(url));
+          this.proxies.push(p);
+          this.envLinks.set(`${n.name}|${name}`, p);
+        }
+      }
+    }
+    if (this.states.size < 2) return;
     for (const from of this.states.values()) {
       for (const to of this.states.values()) {
         if (from === to) continue;
@@ -168,6 +183,11 @@ export class ProcessTarget implements Target {
   /** The proxy node `from` uses to reach node `to` (for latency between nodes), if links are proxied. */
   link(from: string, to: string): FaultProxy | undefined {
     return this.links.get(`${from}->${to}`);
+  }
+
+  /** The proxy through which `node` reaches the URL its manifest env names as ${link:NAME}, if there is one. */
+  envLink(node: string, name: string): FaultProxy | undefined {
+    return this.envLinks.get(`${node}|${name}`);
   }
 
   async useDependency(name: string, url: string | null): Promise<void> {
@@ -246,6 +266,16 @@ export class ProcessTarget implements Target {
       name: s.name,
       peers,
       deps: this.depUrls,
+      links: Object.fromEntries(
+        [...this.envLinks]
+          .filter(([k]) => k.startsWith(`${s.name}|`))
+          .map(([k, p]) => {
+            const name = k.slice(s.name.length + 1);
+            const url = process.env[name]!;
+            const via = throughProxy(url, p.listen);
+            return [name, url.endsWith('/') ? via : via.replace(/\/$/, '')];
+          }),
+      ),
     };
     for (const d of Object.keys(this.o.manifest.dependencies ?? {})) values.deps[d] ??= '';
     // A variable the manifest sets to an empty value is removed, not inherited from the harness's environment.
@@ -332,13 +362,13 @@ export class ProcessTarget implements Target {
       } else if (s.paused) await this.resume(s.name);
     }
     for (const d of Object.values(this.dependencies)) await d.setReachable(true).catch(() => {});
-    for (const l of this.links.values()) await l.setEnabled(true);
+    for (const l of [...this.links.values(), ...this.envLinks.values()]) await l.setEnabled(true);
   }
 
   async restartAll(): Promise<void> {
     for (const s of this.states.values()) if (s.paused) await this.resume(s.name).catch(() => {});
     for (const d of Object.values(this.dependencies)) await d.setReachable(true).catch(() => {});
-    for (const l of this.links.values()) await l.setEnabled(true);
+    for (const l of [...this.links.values(), ...this.envLinks.values()]) await l.setEnabled(true);
     for (const n of this.states.keys()) await this.stop(n);
     await Promise.all([...this.states.keys()].map((n) => this.start(n)));
   }

@@ -52,6 +52,8 @@ export interface ClusterOptions {
   caughtUpAtEveryFetch?: boolean;
   /** MUTANT isr-never-shrinks: the leader never drops a follower that stopped fetching from the ISR. */
   isrNeverShrinks?: boolean;
+  /** MUTANT isr-shrink-unstored-applied: a shrink the controller could not be told of counts all the same. */
+  isrShrinkUnstoredApplied?: boolean;
   /** MUTANT controller-never-reelected: brokers campaign for the controller's lease only until they have seen one. */
   neverReelect?: boolean;
   /** MUTANT group-offsets-on-controller-disk: groups and their offsets stay on the controller's disk only. */

@@ -117,6 +117,7 @@ await runServer({
             isrAllLiveAtFailover: mutant === 'failover-isr-all-live', // MUTANT failover-isr-all-live
             caughtUpAtEveryFetch: mutant === 'isr-lag-from-last-fetch', // MUTANT isr-lag-from-last-fetch
             isrNeverShrinks: mutant === 'isr-never-shrinks', // MUTANT isr-never-shrinks
+            isrShrinkUnstoredApplied: mutant === 'isr-shrink-unstored-applied', // MUTANT isr-shrink-unstored-applied
             neverReelect: mutant === 'controller-never-reelected', // MUTANT controller-never-reelected
             groupsOnControllerDisk: mutant === 'group-offsets-on-controller-disk', // MUTANT group-offsets-on-controller-disk
             stateWriteWithoutCas: mutant === 'state-write-without-cas', // MUTANT state-write-without-cas

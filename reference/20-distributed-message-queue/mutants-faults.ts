@@ -309,6 +309,13 @@ export const FAULT_MUTANTS = [
     manifest: CLUSTER_MANIFEST,
   },
   {
+    name: 'isr-shrink-unstored-applied',
+    breaks: 'MQ-F10',
+    description:
+      "a leader whose ISR shrink the controller could not store (cut off from it) shrinks its ISR all the same: isolated from every broker and etcd, it acknowledges acks=all alone, and the new leader's log has other messages at those offsets",
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
     name: 'controller-never-reelected',
     breaks: 'MQ-F11',
     description:

@@ -214,7 +214,11 @@ export class PartitionLeaders {
           this.c.state = { ...this.c.state, partitions: { ...this.c.state.partitions, [key]: stored } };
       }
     } catch (e) {
+      // Not applied: an ISR the controller has not stored would let acks=all count a leader cut off from the rest.
       this.o.log(`${key}: ISR change not stored: ${(e as Error).message}`);
+      // MUTANT isr-shrink-unstored-applied: the shrink counts here anyway (the leader alone may be the whole ISR).
+      if (this.o.isrShrinkUnstoredApplied && why === 'shrink')
+        this.c.state = { ...this.c.state, partitions: { ...this.c.state.partitions, [key]: { ...s, isr } } };
     } finally {
       l.isrChanging = false;
     }

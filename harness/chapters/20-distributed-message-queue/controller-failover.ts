@@ -37,7 +37,7 @@ const SPEC_CONTROLLER_FAILOVER_MS = 18_000;
  * The controller as `node` names it: itself when it answers a group operation (404 group_not_found for a group
  * nobody made), the broker its 307 not_controller names otherwise; null when it does not answer either way.
  */
-async function controllerSeenBy(ctx: CheckContext, node: string): Promise<{ name: string | null; x: Exchange }> {
+export async function controllerSeenBy(ctx: CheckContext, node: string): Promise<{ name: string | null; x: Exchange }> {
   const x = await onNode(ctx, node).describeGroup(uniqueName('no-group'));
   const body = x.body as { code?: string; broker?: string } | undefined;
   if (x.status === 404 && body?.code === 'group_not_found') return { name: node, x };

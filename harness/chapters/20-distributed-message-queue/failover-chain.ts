@@ -19,16 +19,8 @@ import {
   uniqueName,
   verifyAcked,
 } from './api.ts';
-import {
-  bound,
-  brokers,
-  describe,
-  following,
-  onNode,
-  stateOf,
-  waitForNewLeader,
-  waitForState,
-} from './cluster-client.ts';
+import { brokers, describe, following, onNode, stateOf, waitForNewLeader, waitForState } from './cluster-client.ts';
+import { firstAnswerOfNewLeader, hwAcrossElection } from './hw-across-election.ts';
 
 /** Reads `p` filtered by `tag` from 0 up to its endOffset and checks the offsets answered are the model's matches. */
 async function expectFilteredMatches(
@@ -65,38 +57,6 @@ async function expectFilteredMatches(
   );
 }
 
-/**
- * From the kill of the old leader until `next` answers a fetch of `p` itself (200, no redirect): its first answer
- * must already reach past every message acknowledged with acks=all before the kill and known by `next` to be on every
- * in-sync replica (a message once fetched survives the loss of its leader).
- */
-async function firstAnswerOfNewLeader(
-  ctx: CheckContext,
-  topic: string,
-  p: number,
-  next: string,
-  committed: number,
-  ms: number,
-): Promise<void> {
-  const direct = onNode(ctx, next);
-  const until = Date.now() + bound(ms);
-  for (;;) {
-    const x = await direct.fetch(topic, p, { offset: 0, maxWait: 0 });
-    if (x.status === 200) {
-      const r = x.body as FetchResult;
-      ctx.expect(
-        r.endOffset >= committed && r.messages.length > 0,
-        `${topic}/${p}: the first fetch ${next} answered as the new leader ends at ${r.endOffset} with ${r.messages.length} messages, though all ${committed} messages acknowledged with acks=all before the failover were on every in-sync replica (${next} had described endOffset ${committed})`,
-        x,
-      );
-      ctx.evidence.newLeaderFirstEnd = r.endOffset;
-      return;
-    }
-    if (Date.now() > until) return; // not leading yet: the checks after the election say so with their own bound
-    await ctx.sleep(5);
-  }
-}
-
 /** An idempotent batch that must be answered 200 with a record per message; each as acknowledged where it went. */
 async function produceIdempotent(
   ctx: CheckContext,
@@ -121,6 +81,8 @@ async function produceIdempotent(
 
 export async function failoverChain(ctx: CheckContext): Promise<void> {
   const nodes = brokers(ctx, 3);
+  // First: the window in which a new leader's high watermark could fall back, held open (seen within seconds).
+  ctx.evidence.hwAcrossElection = await hwAcrossElection(ctx, nodes);
   const first = nodes[0]!;
   const api = mqApi(ctx, following(ctx));
   const topic = uniqueName('f7');

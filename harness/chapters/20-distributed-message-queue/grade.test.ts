@@ -144,6 +144,16 @@ describe('20-distributed-message-queue reference', () => {
       const f10 = r.checks.find((c) => c.id === 'MQ-F10')!.evidence?.partitionCut as Record<string, unknown>;
       expect(f10.leftIsrAfterMs).toBeGreaterThan(0);
       expect(f10.electedAfterHeal).toBe(f10.cut);
+      // MQ-F10's isolation bit: the leader was cut off from etcd too, another broker was elected meanwhile, and the
+      // old leader's own copy was read afterwards (elected when its successor was stopped).
+      const iso = r.checks.find((c) => c.id === 'MQ-F10')!.evidence?.leaderIsolation as Record<string, unknown>;
+      expect(iso.etcdCut).toBe(true);
+      expect(iso.newLeader).not.toBe(iso.leader);
+      expect(iso.oldLeaderRead).toBe(true);
+      // MQ-F7's held-open window: the controller led the partition and its first answer was graded.
+      const hw = r.checks.find((c) => c.id === 'MQ-F7')!.evidence?.hwAcrossElection as Record<string, unknown>;
+      expect(hw.skipped).toBeUndefined();
+      expect(hw.firstEnd).toBe(10);
       expectValidResults(r);
     },
     timeLimit(240_000),

@@ -5,6 +5,7 @@
 // leaves the ISR within the lag period; then acks=all is answered where the ISR still holds the minimum and refused
 // (503 not_enough_replicas) where it does not; after the heal the follower catches up and rejoins the ISR, and
 // every acknowledged message is on it: the leader is killed once the ISR is whole, and its successor serves them all.
+// Before that, a leader cut off from the controller, every other broker and etcd (leader-isolation.ts).
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import type { FaultProxy } from '../../core/network-faults.ts';
@@ -31,6 +32,7 @@ import {
   waitForNewLeader,
   waitForState,
 } from './cluster-client.ts';
+import { isolatedLeaderFenced } from './leader-isolation.ts';
 
 /** The spec README's REPLICA_LAG_MS (3 s), doubled for the ISR change to be made and stored (scaled by `bound`). */
 const LAG_BOUND_MS = 6000;
@@ -65,6 +67,8 @@ const ackedOf = (ctx: CheckContext, topic: string, a: { x: Exchange; value: stri
 export async function partitionBetweenBrokers(ctx: CheckContext): Promise<void> {
   const nodes = brokers(ctx, 3);
   ctx.require('network-faults');
+  // First, so that a leader acknowledging alone shows within seconds; its leader changes precede this part's topics.
+  ctx.evidence.leaderIsolation = await isolatedLeaderFenced(ctx, nodes);
   const api = mqApi(ctx, following(ctx));
   const lenient = uniqueName('f10');
   const strict = uniqueName('f10s');
