@@ -12,6 +12,7 @@ import { OwedCopies } from './owed-copies.ts';
 import { Placement } from './placement.ts';
 import { memoryLedger } from './replica-ledger.ts';
 import { ReplicatedData } from './replicated-data.ts';
+import { multipartExpiryMs, UploadExpiry } from './upload-expiry.ts';
 
 await runServer({
   chapter: '25-s3-object-storage',
@@ -46,10 +47,15 @@ await runServer({
       database: meta instanceof PostgresMetadataStore ? await meta.ping() : 'embedded',
       ...Object.fromEntries(Object.entries(data.status().nodes).map(([n, s]) => [`data-${n}`, s])),
     });
+    const expiryMs = multipartExpiryMs(process.env['MULTIPART_EXPIRY_SECONDS']);
+    if (typeof expiryMs === 'string') throw new ConfigError(expiryMs);
+    const uploadExpiry = new UploadExpiry(meta, data, expiryMs, mutant);
+    uploadExpiry.start((m, e) => console.error(m, e ?? ''));
     const app = buildApp({
       readiness,
       meta,
       data,
+      uploadExpiry,
       compactor: data,
       credentials: {
         accessKeyId: process.env['S3_ACCESS_KEY_ID'] ?? '',
@@ -72,6 +78,7 @@ await runServer({
     return {
       app,
       close: async () => {
+        uploadExpiry.close();
         data.close();
         await meta.close();
       },
