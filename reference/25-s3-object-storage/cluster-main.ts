@@ -5,6 +5,7 @@ import { ConfigError } from '../kit/config.ts';
 import { parsePeers } from '../kit/peers.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp } from './app.ts';
+import { ClusterOrphanSweep } from './cluster-orphan-sweep.ts';
 import { PostgresMetadataStore } from './metadata-postgres.ts';
 import { MetadataStore, type MetaStore } from './metadata-store.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
@@ -41,6 +42,14 @@ await runServer({
       Number(process.env['COMPACT_GARBAGE_RATIO'] ?? 0.5),
       mutant,
     );
+    // MUTANT torn-put-orphan-kept: no sweep: the copies of a PUT torn by a kill of this service stay mapped forever.
+    if (mutant !== 'torn-put-orphan-kept')
+      data.sweep = new ClusterOrphanSweep(
+        meta,
+        (id) => data.drop(id),
+        nodes,
+        (m, e) => console.error(m, e ?? ''),
+      );
     data.start();
     // The data nodes start after the API service (the manifest's order): readiness does not wait for them.
     readiness.dependencies = async () => ({
