@@ -9,6 +9,7 @@ import { problemBody, sendProblem } from '../kit/problem.ts';
 import { createBucket, listBuckets, listObjects } from './bucket-operations.ts';
 import type { CompactionControl, DataPlane } from './data-plane.ts';
 import type { MetaStore } from './metadata-store.ts';
+import { listMultipartUploads } from './multipart-listing.ts';
 import {
   abortMultipartUpload,
   completeMultipartUpload,
@@ -22,6 +23,7 @@ import { readAgainIfReplaced } from './read-again.ts';
 import { bodyOf, parseTarget, type Target } from './request-target.ts';
 import { S3Error, sendError } from './s3-answers.ts';
 import { type Credentials, payloadHash, verifySigV4 } from './sigv4.ts';
+import type { UploadExpiry } from './upload-expiry.ts';
 import {
   deleteVersioned,
   getBucketVersioning,
@@ -51,6 +53,8 @@ export interface AppOptions {
   data: DataPlane;
   /** Garbage collection by compaction: on its timer, and on demand at POST /_ops/compact. */
   compactor: CompactionControl;
+  /** Abandoned multipart uploads ended after MULTIPART_EXPIRY_SECONDS from initiation (upload-expiry.ts). */
+  uploadExpiry: UploadExpiry;
   credentials: Credentials;
   mutant: MutantName | undefined;
   logger: { level: string } | false;
@@ -120,6 +124,8 @@ export function buildApp(o: AppOptions): FastifyInstance {
     // On demand every file holding garbage is rewritten, whatever its ratio (the timer keeps to COMPACT_GARBAGE_RATIO).
     // MUTANT compaction-control-keeps-ratio: the control compacts only files past the timer's garbage ratio.
     const minRatio = o.mutant === 'compaction-control-keeps-ratio' ? o.compactor.garbageRatio : 0;
+    // Uploads past their expiry are ended first, so this pass reclaims their parts' bytes.
+    await o.uploadExpiry.sweep();
     const report = await o.compactor.run({ minRatio, ...(raw ? { maxBatches: Number(raw) } : {}) });
     return reply.code(200).send(report);
   });
@@ -196,6 +202,7 @@ async function dispatch(request: FastifyRequest, reply: FastifyReply, t: Target,
     if (request.method === 'PUT') return putBucketVersioning(request, reply, t, o);
     if (request.method === 'GET' && t.query.has('versioning')) return getBucketVersioning(reply, t, o);
     if (request.method === 'GET' && t.query.has('versions')) return listObjectVersions(reply, t, o);
+    if (request.method === 'GET' && t.query.has('uploads')) return listMultipartUploads(reply, t, o);
     if (request.method === 'HEAD') return reply.code(200).send();
     if (request.method === 'DELETE') {
       // MUTANT empty-objects-dont-count: only objects with bytes keep a bucket from being deleted.

@@ -5,6 +5,7 @@ import { ConfigError } from '../kit/config.ts';
 import { parsePeers } from '../kit/peers.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp } from './app.ts';
+import { ClusterOrphanSweep } from './cluster-orphan-sweep.ts';
 import { PostgresMetadataStore } from './metadata-postgres.ts';
 import { MetadataStore, type MetaStore } from './metadata-store.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
@@ -12,6 +13,7 @@ import { OwedCopies } from './owed-copies.ts';
 import { Placement } from './placement.ts';
 import { memoryLedger } from './replica-ledger.ts';
 import { ReplicatedData } from './replicated-data.ts';
+import { multipartExpiryMs, UploadExpiry } from './upload-expiry.ts';
 
 await runServer({
   chapter: '25-s3-object-storage',
@@ -40,16 +42,29 @@ await runServer({
       Number(process.env['COMPACT_GARBAGE_RATIO'] ?? 0.5),
       mutant,
     );
+    // MUTANT torn-put-orphan-kept: no sweep: the copies of a PUT torn by a kill of this service stay mapped forever.
+    if (mutant !== 'torn-put-orphan-kept')
+      data.sweep = new ClusterOrphanSweep(
+        meta,
+        (id) => data.drop(id),
+        nodes,
+        (m, e) => console.error(m, e ?? ''),
+      );
     data.start();
     // The data nodes start after the API service (the manifest's order): readiness does not wait for them.
     readiness.dependencies = async () => ({
       database: meta instanceof PostgresMetadataStore ? await meta.ping() : 'embedded',
       ...Object.fromEntries(Object.entries(data.status().nodes).map(([n, s]) => [`data-${n}`, s])),
     });
+    const expiryMs = multipartExpiryMs(process.env['MULTIPART_EXPIRY_SECONDS']);
+    if (typeof expiryMs === 'string') throw new ConfigError(expiryMs);
+    const uploadExpiry = new UploadExpiry(meta, data, expiryMs, mutant);
+    uploadExpiry.start((m, e) => console.error(m, e ?? ''));
     const app = buildApp({
       readiness,
       meta,
       data,
+      uploadExpiry,
       compactor: data,
       credentials: {
         accessKeyId: process.env['S3_ACCESS_KEY_ID'] ?? '',
@@ -72,6 +87,7 @@ await runServer({
     return {
       app,
       close: async () => {
+        uploadExpiry.close();
         data.close();
         await meta.close();
       },

@@ -80,6 +80,9 @@ export function buildDataNode(o: DataNodeOptions): FastifyInstance {
     bytes: o.data.usage().reduce((sum, f) => sum + f.size, 0),
   }));
 
+  // Every entry id this node maps: the API service's start-up sweep drops those no metadata row names.
+  app.get('/entries', async () => ({ ids: o.data.mappedIds() }));
+
   app.put<{ Params: { id: string }; Querystring: { repair?: string } }>('/objects/:id', async (request, reply) => {
     const id = request.params.id;
     const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);

@@ -10,6 +10,7 @@ import { PostgresMetadataStore } from './metadata-postgres.ts';
 import { MetadataStore, type MetaStore } from './metadata-store.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
 import { dropUnnamedEntries } from './orphan-sweep.ts';
+import { multipartExpiryMs, UploadExpiry } from './upload-expiry.ts';
 
 export const CHAPTER = '25-s3-object-storage';
 /** The reference's credentials unless S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY say otherwise (see the manifest). */
@@ -62,10 +63,15 @@ await runServer({
       database: meta instanceof PostgresMetadataStore ? await meta.ping() : 'embedded',
       data: 'embedded',
     });
+    const expiryMs = multipartExpiryMs(process.env['MULTIPART_EXPIRY_SECONDS']);
+    if (typeof expiryMs === 'string') throw new ConfigError(expiryMs);
+    const uploadExpiry = new UploadExpiry(meta, data, expiryMs, mutant);
+    uploadExpiry.start((m, e) => console.error(m, e ?? ''));
     const app = buildApp({
       readiness,
       meta,
       data,
+      uploadExpiry,
       compactor,
       credentials: {
         accessKeyId: process.env['S3_ACCESS_KEY_ID'] || DEFAULT_ACCESS_KEY_ID,
@@ -80,6 +86,7 @@ await runServer({
     return {
       app,
       close: async () => {
+        uploadExpiry.close();
         await compactor.close();
         data.close();
         await meta.close();

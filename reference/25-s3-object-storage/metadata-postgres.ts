@@ -3,6 +3,7 @@
 // order is S3's listing order, as in the SQLite store.
 import pg from 'pg';
 import { redact } from '../kit/config.ts';
+import { pgUploads, pgUploadsInitiatedBefore } from './metadata-postgres-uploads.ts';
 import {
   COLS,
   lockKey,
@@ -222,6 +223,12 @@ export class PostgresMetadataStore implements MetaStore {
     ]);
     const r = rows[0];
     return r ? { uploadId, bucket: r.bucket, key: r.key, initiated: Number(r.initiated) } : undefined;
+  }
+  uploads(bucket: string, prefix: Buffer, after: { key: Buffer; uploadId: string }, limit: number) {
+    return pgUploads(this.pool, bucket, prefix, after, limit);
+  }
+  uploadsInitiatedBefore(time: number): Promise<UploadRow[]> {
+    return pgUploadsInitiatedBefore(this.pool, time);
   }
   async putPart(uploadId: string, p: PartRow): Promise<{ replaced: PartRow | undefined } | undefined> {
     return this.inTransaction(async (client) => {

@@ -128,6 +128,18 @@ export interface MetaStore extends VersionStore {
   deleteAll(bucket: string): Promise<void>;
   createUpload(u: UploadRow): Promise<void>;
   upload(uploadId: string): Promise<UploadRow | undefined>;
+  /**
+   * Up to `limit` uploads of a bucket whose keys begin with `prefix`, in key byte order then upload id, after
+   * (`after.key`, `after.uploadId`) in that order (ListMultipartUploads).
+   */
+  uploads(
+    bucket: string,
+    prefix: Buffer,
+    after: { key: Buffer; uploadId: string },
+    limit: number,
+  ): Promise<UploadRow[]>;
+  /** Every upload initiated before `time` (ms since the epoch), in any bucket (upload-expiry.ts). */
+  uploadsInitiatedBefore(time: number): Promise<UploadRow[]>;
   /** Records a part, replacing the one with its number; undefined when the upload no longer exists. */
   putPart(uploadId: string, part: PartRow): Promise<{ replaced: PartRow | undefined } | undefined>;
   /** An upload's parts in part-number order. */
@@ -196,6 +208,13 @@ export class MetadataStore implements MetaStore {
       all: this.db.prepare(`SELECT ${cols} FROM object WHERE bucket = ?`),
       createUpload: this.db.prepare('INSERT INTO upload (upload_id, bucket, key, initiated) VALUES (?, ?, ?, ?)'),
       upload: this.db.prepare('SELECT upload_id AS uploadId, bucket, key, initiated FROM upload WHERE upload_id = ?'),
+      uploads: this.db.prepare(
+        'SELECT upload_id AS uploadId, bucket, key, initiated FROM upload WHERE bucket = ? AND key >= ? ' +
+          'AND (key > ? OR (key = ? AND upload_id > ?)) ORDER BY key, upload_id LIMIT ?',
+      ),
+      uploadsBefore: this.db.prepare(
+        'SELECT upload_id AS uploadId, bucket, key, initiated FROM upload WHERE initiated < ? ORDER BY initiated',
+      ),
       part: this.db.prepare(`SELECT ${partCols} FROM part WHERE upload_id = ? AND part_number = ?`),
       partAnyUpload: this.db.prepare(`SELECT ${partCols} FROM part WHERE part_number = ?`),
       putPart: this.db.prepare(
@@ -274,6 +293,20 @@ export class MetadataStore implements MetaStore {
   }
   async upload(uploadId: string): Promise<UploadRow | undefined> {
     return this.q['upload']!.get(uploadId) as UploadRow | undefined;
+  }
+  async uploads(
+    bucket: string,
+    prefix: Buffer,
+    after: { key: Buffer; uploadId: string },
+    limit: number,
+  ): Promise<UploadRow[]> {
+    const rows = this.q['uploads']!.all(bucket, prefix, after.key, after.key, after.uploadId, limit) as UploadRow[];
+    // In key order the keys under the prefix come first: the first that is not ends them.
+    const end = rows.findIndex((r) => !r.key.subarray(0, prefix.length).equals(prefix));
+    return end < 0 ? rows : rows.slice(0, end);
+  }
+  async uploadsInitiatedBefore(time: number): Promise<UploadRow[]> {
+    return this.q['uploadsBefore']!.all(time) as UploadRow[];
   }
   async putPart(uploadId: string, p: PartRow): Promise<{ replaced: PartRow | undefined } | undefined> {
     return this.db.transaction(() => {

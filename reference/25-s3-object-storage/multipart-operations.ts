@@ -29,6 +29,8 @@ async function uploadOf(t: Target, o: AppOptions): Promise<UploadRow> {
   // MUTANT upload-bucket-unchecked: an upload id works through its key in any bucket.
   const otherBucket = u !== undefined && u.bucket !== t.bucket && o.mutant !== 'upload-bucket-unchecked';
   if (!u || otherBucket || !u.key.equals(t.key)) throw noSuchUpload();
+  // Past its expiry an upload is gone, whether or not the sweep has ended it yet (upload-expiry.ts).
+  if (await o.uploadExpiry.expired(u)) throw noSuchUpload();
   return u;
 }
 

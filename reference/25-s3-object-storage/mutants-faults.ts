@@ -62,6 +62,18 @@ export const FAULT_MUTANTS = [
       "CompleteMultipartUpload commits the object's row (and ends the upload) before joining the parts into its bytes (3 s later): a kill -9 during a Complete leaves the key naming bytes never written (GET 500)",
   },
   {
+    name: 'expired-parts-kept',
+    breaks: 'SOS-F3',
+    description:
+      "an upload past its expiry (MULTIPART_EXPIRY_SECONDS) is forgotten (NoSuchUpload, not listed) but its parts' bytes are never dropped: no compaction reclaims them",
+  },
+  {
+    name: 'expiry-from-last-part',
+    breaks: 'SOS-F3',
+    description:
+      "an upload's expiry is counted from its last part's upload, not its initiation: an abandoned upload that received a part late outlives its expiry",
+  },
+  {
     name: 'compaction-numbers-by-count',
     breaks: 'SOS-F4',
     description:

@@ -5,6 +5,7 @@
 // (read repair). Heartbeats keep the cluster map; a node back up is sent the copies and deletes it missed, which are
 // kept in the metadata store (owed-copies.ts) so that an API restart forgets none.
 import { crc32 } from 'node:zlib';
+import type { ClusterOrphanSweep } from './cluster-orphan-sweep.ts';
 import type { CompactionReport } from './compaction.ts';
 import type { ByteRange, CompactionControl, DataPlane } from './data-plane.ts';
 import { ChecksumError } from './data-store.ts';
@@ -32,6 +33,8 @@ export class ReplicatedData implements DataPlane, CompactionControl {
   private beating = false;
   /** Ledger writes of deletes owed that have not finished (`recorded`). */
   private readonly recording = new Set<Promise<void>>();
+  /** The start-up sweep of entries no row names, node by node as each first answers (cluster-orphan-sweep.ts). */
+  sweep: ClusterOrphanSweep | undefined;
 
   constructor(
     private readonly placement: Placement,
@@ -54,10 +57,13 @@ export class ReplicatedData implements DataPlane, CompactionControl {
     const nodes = Object.fromEntries(
       this.placement.nodes.map((n) => [n.name, this.placement.isUp(n.name) ? 'up' : 'down'] as const),
     );
-    return { nodes, pendingCopies: this.owed.count(), writeQuorum: this.placement.writeQuorum };
+    // A node not yet swept may owe deletes not yet known: it counts as one.
+    const pendingCopies = this.owed.count() + (this.sweep?.unswept ?? 0);
+    return { nodes, pendingCopies, writeQuorum: this.placement.writeQuorum };
   }
 
   async append(objectId: string, bytes: Buffer): Promise<void> {
+    this.sweep?.noteWritten(objectId);
     const p = this.placement;
     // Too few nodes counted up to make a quorum: those counted down are asked again before the write is refused (a
     // node restarted, or one started after this service, counts down until a heartbeat says otherwise).
@@ -255,6 +261,7 @@ export class ReplicatedData implements DataPlane, CompactionControl {
       return;
     }
     this.placement.markUp(n.name);
+    void this.sweep?.nodeUp(n);
     void this.catchUp(n);
   }
 

@@ -10,6 +10,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
+import { abandonedUploadExpires } from './multipart-expiry.ts';
 import { createUpload, minPartBytes, multipartEtag, patterned, uploadPart } from './multipart-kit.ts';
 import { bytesOf, freshBucket, s3Of, sdkError } from './s3-client.ts';
 import { md5 } from './s3-expect.ts';
@@ -19,6 +20,8 @@ export async function killMidUpload(ctx: CheckContext): Promise<void> {
   const s3 = s3Of(ctx);
   const c = s3.client;
   const min = minPartBytes(ctx);
+  // An abandoned upload first: its step restarts the service (a short expiry) and leaves it as the manifest starts it.
+  await abandonedUploadExpires(ctx, s3);
   const bucket = await freshBucket(ctx, s3, 'f3');
   const key = 'killed-mid-upload';
   const uploadId = await createUpload(ctx, c, bucket, key);

@@ -39,6 +39,7 @@ const XML_DOCS: Record<string, string> = {
   ListPartsResult: 'ListPartsResultDocument',
   ListVersionsResult: 'ListVersionsResultDocument',
   VersioningConfiguration: 'VersioningConfigurationDocument',
+  ListMultipartUploadsResult: 'ListMultipartUploadsResultDocument',
 };
 
 export const xmlParser = new XMLParser({
@@ -49,9 +50,12 @@ export const xmlParser = new XMLParser({
   // Bucket is a repeated element only in ListAllMyBucketsResult; elsewhere (the multipart answers) it is a name.
   isArray: (name, jpath) =>
     ['Contents', 'CommonPrefixes', 'Part'].includes(name) ||
-    ['ListAllMyBucketsResult.Buckets.Bucket', 'ListVersionsResult.Version', 'ListVersionsResult.DeleteMarker'].includes(
-      String(jpath),
-    ),
+    [
+      'ListAllMyBucketsResult.Buckets.Bucket',
+      'ListVersionsResult.Version',
+      'ListVersionsResult.DeleteMarker',
+      'ListMultipartUploadsResult.Upload',
+    ].includes(String(jpath)),
 });
 
 /** S3's query encoding (RFC 3986), as the SDK builds it. */

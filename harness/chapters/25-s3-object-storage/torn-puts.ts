@@ -14,7 +14,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { CheckContext } from '../../core/check-context.ts';
-import { foundUnder } from './cluster-kit.ts';
+import { declaredDataNodes, foundUnder, waitCaughtUp } from './cluster-kit.ts';
 import { compact, signedHeaders } from './compaction-control.ts';
 import { bytesOf, sdkError } from './s3-client.ts';
 import { md5 } from './s3-expect.ts';
@@ -102,11 +102,15 @@ export async function killMidPut(
     }),
   );
   const compactPath = ctx.setting('compactPath', '');
-  const dataDir = ctx.target.dataDir?.();
-  if (typeof compactPath !== 'string' || compactPath === '' || !dataDir) {
+  // On a cluster the bytes are the data nodes' (the API service killed mid-PUT): each one's directory is looked in,
+  // once the cluster owes no copy or delete (the deletes of entries a torn PUT left must have reached the nodes).
+  const nodes = declaredDataNodes(ctx);
+  const dirs = (nodes.length > 0 ? nodes : [undefined]).map((n) => ctx.target.dataDir?.(n));
+  if (typeof compactPath !== 'string' || compactPath === '' || dirs.some((d) => !d)) {
     ctx.log('the torn writes are not looked for on disk: no compaction control or data directory');
     return;
   }
+  if (nodes.length > 0) await waitCaughtUp(ctx, nodes);
   ctx.evidence['midPutCompaction'] = await compact(ctx, compactPath);
   // The bytes no key can answer any more: the body that lost, and the replaced object where the new one won.
   const unreadable = all.flatMap((t) => {
@@ -114,7 +118,8 @@ export async function killMidPut(
     if (s === undefined) return [];
     return [t.body, t.old].filter((b): b is Buffer => b !== undefined && !(s !== null && b.equals(s)));
   });
-  const found = foundUnder(dataDir, unreadable.map(needle));
+  const perDir = dirs.map((d) => foundUnder(d!, unreadable.map(needle)));
+  const found = unreadable.map((_, i) => perDir.some((f) => f[i]));
   ctx.expect(
     found.every((f) => !f),
     `after a kill mid-PUT and a compaction, ${found.filter(Boolean).length} of the ${unreadable.length} bodies no key ` +

@@ -241,7 +241,7 @@ export const catalog = {
     {
       "id": "SOS-F3",
       "kind": "fault",
-      "title": "The service is killed (kill -9) in the middle of a multipart upload and restarted - the upload and every part acknowledged before the kill are listed with their sizes and ETags, the part in flight is absent or whole, and the upload completes to the acknowledged parts joined; a second upload's Complete in flight at the kill happened entirely (the object its parts joined, the upload gone) or not at all (no object, the upload open and completable), never a 500",
+      "title": "The service is killed (kill -9) in the middle of a multipart upload and restarted - the upload and every part acknowledged before the kill are listed with their sizes and ETags, the part in flight is absent or whole, and the upload completes to the acknowledged parts joined; a second upload's Complete in flight at the kill happened entirely (the object its parts joined, the upload gone) or not at all (no object, the upload open and completable), never a 500; with an expiry setting (multipartExpiryVariable) the service restarted with a short one - an upload past its expiry since initiation (a part sent to it half an expiry later) is NoSuchUpload to ListParts, UploadPart and Complete and not in ListMultipartUploads, one initiated later and within its expiry is listed and completes to its part, and with a compaction control the abandoned upload's parts are gone from the data directory after a compaction",
       "covers": [
         "fault:3"
       ],

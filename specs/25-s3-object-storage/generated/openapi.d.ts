@@ -27,7 +27,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List a bucket's keys in order (ListObjectsV2, `list-type=2`), filtered by prefix, rolled up by delimiter, a page at a time with continuation tokens (the book's "list objects in a bucket sharing the same prefix"). With `?versions`: ListObjectVersions; with `?versioning`: GetBucketVersioning. */
+        /** List a bucket's keys in order (ListObjectsV2, `list-type=2`), filtered by prefix, rolled up by delimiter, a page at a time with continuation tokens (the book's "list objects in a bucket sharing the same prefix"). With `?versions`: ListObjectVersions; with `?versioning`: GetBucketVersioning; with `?uploads`: ListMultipartUploads (the uploads in progress, in key byte order then upload id; an upload past its expiry, MULTIPART_EXPIRY_SECONDS after its initiation, is not listed). */
         get: operations["listObjectsV2"];
         /** Create a bucket (the book's first step of an upload); its name is globally unique. With `?versioning`: PutBucketVersioning, which sets the existing bucket's versioning state. */
         put: operations["createBucket"];
@@ -167,6 +167,29 @@ export interface components {
             };
         };
         ListBucketResultXml: string;
+        ListMultipartUploadsResultDocument: {
+            ListMultipartUploadsResult: {
+                Bucket: string;
+                /** @constant */
+                EncodingType?: "url";
+                /** @enum {string} */
+                IsTruncated: "true" | "false";
+                KeyMarker?: string;
+                MaxUploads: string;
+                NextKeyMarker?: string;
+                NextUploadIdMarker?: string;
+                Prefix?: string;
+                Upload?: {
+                    /** Format: date-time */
+                    Initiated: string;
+                    Key: string;
+                    StorageClass?: string;
+                    UploadId: string;
+                }[];
+                UploadIdMarker?: string;
+            };
+        };
+        ListMultipartUploadsResultXml: string;
         ListPartsResultDocument: {
             ListPartsResult: {
                 Bucket: string;
@@ -491,16 +514,22 @@ export interface operations {
                 delimiter?: string;
                 /** @description `url`: the answer's Prefix, Delimiter, StartAfter, KeyMarker, NextKeyMarker, each Key and each CommonPrefixes Prefix are URL-encoded as S3 does (UTF-8 bytes percent-encoded, a space as `+`, `/` kept; a client form-decodes them), and EncodingType echoes it. Keys may hold characters XML cannot carry. */
                 "encoding-type"?: "url";
-                /** @description ListObjectVersions: only versions after this key's (the previous page's NextKeyMarker). */
+                /** @description ListObjectVersions: only versions after this key's (the previous page's NextKeyMarker). ListMultipartUploads: only uploads of later keys, or with upload-id-marker of this key after that id. */
                 "key-marker"?: string;
                 /** @description Must be 2 (ListObjectsV2; version 1 of listing is not offered): without it, and without `versions` or `versioning`, the answer is 400 InvalidArgument. */
                 "list-type"?: "2";
                 /** @description At most this many keys and common prefixes together, or versions, delete markers and common prefixes together for ListObjectVersions (default 1,000; larger values give 1,000). */
                 "max-keys"?: string;
+                /** @description ListMultipartUploads: at most this many uploads (default 1,000; larger values give 1,000). */
+                "max-uploads"?: string;
                 /** @description Only keys that begin with it. */
                 prefix?: string;
                 /** @description Only keys after this one (ignored when a continuation token is given). */
                 "start-after"?: string;
+                /** @description ListMultipartUploads: with key-marker, resume after this upload of that key (NextUploadIdMarker). */
+                "upload-id-marker"?: string;
+                /** @description ListMultipartUploads (present, empty): the bucket's uploads in progress, by key then upload id, paged by key-marker, upload-id-marker and max-uploads; prefix and encoding-type as for a listing; a delimiter is 400 InvalidArgument (not offered). */
+                uploads?: string;
                 /** @description ListObjectVersions: with key-marker, resume after this version of that key (the previous page's NextVersionIdMarker); without key-marker, or not a version of it, 400 InvalidArgument. */
                 "version-id-marker"?: string;
                 /** @description GetBucketVersioning (present, empty): the bucket's versioning state. */
@@ -525,7 +554,7 @@ export interface operations {
                 };
                 content: {
                     /** @example <ListBucketResult><Name>photos</Name><Prefix>2026/</Prefix><Delimiter>/</Delimiter><MaxKeys>1000</MaxKeys><KeyCount>2</KeyCount><IsTruncated>false</IsTruncated><Contents><Key>2026/a.jpg</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"9e107d9d372bb6826bd81d3542a419d6"</ETag><Size>5</Size><StorageClass>STANDARD</StorageClass></Contents><CommonPrefixes><Prefix>2026/jan/</Prefix></CommonPrefixes></ListBucketResult> */
-                    "application/xml": components["schemas"]["ListBucketResultXml"] | components["schemas"]["ListVersionsResultXml"] | components["schemas"]["VersioningConfigurationXml"];
+                    "application/xml": components["schemas"]["ListBucketResultXml"] | components["schemas"]["ListVersionsResultXml"] | components["schemas"]["VersioningConfigurationXml"] | components["schemas"]["ListMultipartUploadsResultXml"];
                 };
             };
             400: components["responses"]["S3BadRequest"];
