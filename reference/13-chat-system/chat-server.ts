@@ -189,12 +189,14 @@ export function buildChatServer(o: ChatServerOptions): {
           app.log.error({ err: e, conn: c.id }, 'frame failed');
         });
     });
-    ws.on('close', () => {
+    ws.on('close', (code) => {
       clearTimeout(authTimer);
       conns.delete(c.id);
       if (c.userId) {
         byUser.get(c.userId)?.delete(c);
         if (byUser.get(c.userId)?.size === 0) byUser.delete(c.userId);
+        // MUTANT dropped-connection-kept: a connection that ends without a 1000/1001 close stays recorded as open.
+        if (mutant === 'dropped-connection-kept' && code !== 1000 && code !== 1001) return;
         const userId = c.userId;
         void store
           .closeConnection(c.id)

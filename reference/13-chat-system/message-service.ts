@@ -101,6 +101,8 @@ export async function syncMessages(
     // MUTANT cursor-per-user: the ack cursor is the user's, shared by all devices.
     const device = mutant === 'cursor-per-user' ? '*' : who.deviceId;
     let after = given.get(channelId) ?? (await store.cursor(who.userId, device, channelId));
+    // MUTANT sync-unnamed-from-zero: a sync that names some cursors starts every channel it does not name at 0.
+    if (mutant === 'sync-unnamed-from-zero' && given.size && !given.has(channelId)) after = 0;
     // MUTANT sync-zero-cursor-uses-ack: `||` - a cursor of 0 in the sync falls back to the device's ack.
     if (mutant === 'sync-zero-cursor-uses-ack')
       after = given.get(channelId) || (await store.cursor(who.userId, device, channelId));

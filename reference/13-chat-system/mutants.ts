@@ -277,6 +277,37 @@ export const MUTANTS = [
     description:
       'a connection recorded on a chat server that died (killed, not restarted) still counts as open: its member gets no push until the server returns',
   },
+  {
+    name: 'friends-one-way',
+    breaks: 'CHAT-I6',
+    description:
+      "addFriend stores only the asker's side: the asker never gets the friend's presence changes (blind bug r7-friends-one-way)",
+  },
+  {
+    name: 'presence-since-on-beat',
+    breaks: 'CHAT-I6',
+    description:
+      "every heartbeat moves presence `since` to the beat's time: since says when the user last beat, not when the status changed (blind bug r7-presence-since-on-beat)",
+  },
+  {
+    name: 'sync-unnamed-from-zero',
+    breaks: 'CHAT-I5',
+    description:
+      "a sync that names a cursor for some channel starts every channel it does not name at 0, not after the device's ack (blind bug r7-sync-unnamed-from-zero)",
+  },
+  {
+    name: 'cursor-device-only',
+    breaks: 'CHAT-I5',
+    needs: ['SDGRADE_REDIS_URL'],
+    description:
+      "Redis: the ack cursor is keyed by the device ID alone, so another user's device of the same name moves it (blind bug r7-redis-cursor-device-scope)",
+  },
+  {
+    name: 'dropped-connection-kept',
+    breaks: 'CHAT-I7',
+    description:
+      'a connection that ends without a 1000/1001 close (a dropped network) stays recorded as open while its chat server lives: its member gets no pushes (blind bug r7-close-only-when-clean)',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -120,7 +120,9 @@ export class RedisChatStore implements ChatStore {
   }
 
   async addFriends(a: string, b: string) {
-    await this.redis.multi().sadd(this.k('friends', a), b).sadd(this.k('friends', b), a).exec();
+    // MUTANT friends-one-way: only the asker's side is stored.
+    if (this.mutant === 'friends-one-way') await this.redis.sadd(this.k('friends', a), b);
+    else await this.redis.multi().sadd(this.k('friends', a), b).sadd(this.k('friends', b), a).exec();
   }
 
   async friendsOf(userId: string) {
@@ -220,13 +222,15 @@ export class RedisChatStore implements ChatStore {
   }
 
   async setCursor(userId: string, deviceId: string, channelId: string, messageId: number) {
-    const key = this.k('cursor', userId, deviceId);
+    // MUTANT cursor-device-only: the cursor is keyed by the device ID alone (another user's device of that name shares it).
+    const key = this.mutant === 'cursor-device-only' ? this.k('cursor', deviceId) : this.k('cursor', userId, deviceId);
     const old = Number((await this.redis.hget(key, channelId)) ?? 0);
     if (messageId > old) await this.redis.hset(key, channelId, messageId);
   }
 
   async cursor(userId: string, deviceId: string, channelId: string) {
-    return Number((await this.redis.hget(this.k('cursor', userId, deviceId), channelId)) ?? 0);
+    const key = this.mutant === 'cursor-device-only' ? this.k('cursor', deviceId) : this.k('cursor', userId, deviceId);
+    return Number((await this.redis.hget(key, channelId)) ?? 0);
   }
 
   async setPush(userId: string, deviceId: string, endpoint: string) {
@@ -297,7 +301,15 @@ export class RedisChatStore implements ChatStore {
 
   async beat(userIds: string[], now: number) {
     if (!userIds.length) return;
+    // MUTANT presence-since-on-beat: a heartbeat moves `since` of a user already online to the beat's time.
+    const wasOnline =
+      this.mutant === 'presence-since-on-beat'
+        ? await Promise.all(userIds.map((u) => this.redis.zscore(this.k('online'), u)))
+        : [];
     await this.call('chatBeat', this.k('online'), this.ns, RELAY_MAXLEN, now, new Date(now).toISOString(), ...userIds);
+    for (const [i, u] of userIds.entries())
+      if (wasOnline[i] !== undefined && wasOnline[i] !== null)
+        await this.redis.hset(this.k('presence', u), 'since', new Date(now).toISOString());
   }
 
   async sweepPresence(cutoff: number, now: number) {

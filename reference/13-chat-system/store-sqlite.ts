@@ -87,7 +87,8 @@ export class SqliteChatStore implements ChatStore {
     const ins = this.db.prepare('INSERT INTO chat_friends (a, b) VALUES (?, ?) ON CONFLICT DO NOTHING');
     this.db.transaction(() => {
       ins.run(a, b);
-      ins.run(b, a);
+      // MUTANT friends-one-way: only the asker's side is stored (the asker never hears of the friend's presence).
+      if (this.mutant !== 'friends-one-way') ins.run(b, a);
     })();
   }
 
@@ -338,6 +339,9 @@ export class SqliteChatStore implements ChatStore {
         for (const u of userIds) {
           if (statusOf.get(u) === 'online') {
             keep.run(now, u);
+            // MUTANT presence-since-on-beat: a heartbeat moves `since` (the last change) to the beat's time.
+            if (this.mutant === 'presence-since-on-beat')
+              this.db.prepare('UPDATE chat_presence SET since = ? WHERE user_id = ?').run(since, u);
             continue;
           }
           online.run(u, since, now);

@@ -13,6 +13,15 @@ export const presenceHeartbeats = chatCheck(async (w) => {
   const timeoutMs = Number(watcher.device.authenticated!.presenceTimeoutMs);
   const intervalMs = Number(watcher.device.authenticated!.heartbeatIntervalMs);
   ctx.evidence.presenceTimeoutMs = timeoutMs;
+  // When the watcher came online: heartbeats keep it online and leave `since` (the last change) where it is.
+  const first = await w.x(
+    w.http.GET('/api/v1/users/{userId}/presence', {
+      params: { path: { userId: watcher.userId } },
+      ...w.auth(watcher.token),
+    }),
+  );
+  ctx.expectStatus(first, 200);
+  const firstBody = first.body as { status: string; since: string };
   if (timeoutMs > 10_000)
     ctx.skip(
       `the presence timeout is ${timeoutMs} ms; this check waits it out several times, so it needs one of 10 s or less (make it configurable)`,
@@ -20,6 +29,7 @@ export const presenceHeartbeats = chatCheck(async (w) => {
   // The watcher's heartbeats, with the longest gap between two of them (a busy scheduler stretches the interval).
   let lastBeatAt = Date.now();
   let longestGapMs = 0;
+  let run = 0;
   const beat = setInterval(() => {
     watcher.device.heartbeat();
     longestGapMs = Math.max(longestGapMs, Date.now() - lastBeatAt);
@@ -36,17 +46,26 @@ export const presenceHeartbeats = chatCheck(async (w) => {
     );
     ctx.expectStatus(own, 200);
     // A run whose own heartbeats came too late asserts nothing (counted), as below.
-    if (longestGapMs < timeoutMs * 0.9)
+    const ownBody = own.body as { status: string; since: string };
+    if (longestGapMs < timeoutMs * 0.9) {
       ctx.expect(
-        (own.body as { status: string }).status === 'online',
-        `${watcher.username}, connected and sending a heartbeat every ${intervalMs} ms, is ${(own.body as { status: string }).status} ${1.5 * timeoutMs} ms after connecting (presence timeout ${timeoutMs} ms): heartbeats do not keep a user online`,
+        ownBody.status === 'online',
+        `${watcher.username}, connected and sending a heartbeat every ${intervalMs} ms, is ${ownBody.status} ${1.5 * timeoutMs} ms after connecting (presence timeout ${timeoutMs} ms): heartbeats do not keep a user online`,
       );
-    else ctx.evidence.runsStretchedPastTimeout = Number(ctx.evidence.runsStretchedPastTimeout ?? 0) + 1;
+      if (firstBody.status === 'online')
+        ctx.expect(
+          ownBody.since === firstBody.since,
+          `${watcher.username}'s presence since moved from ${firstBody.since} to ${ownBody.since} while online all along: since is when the status last changed, not the last heartbeat`,
+        );
+    } else ctx.evidence.runsStretchedPastTimeout = Number(ctx.evidence.runsStretchedPastTimeout ?? 0) + 1;
     await ctx.property(
       fc.double({ min: 0.1, max: 0.35, noNaN: true }),
       async (gapShare) => {
         const a = await w.user();
-        await w.befriend(a, watcher);
+        // Befriending is both ways: in turn the friend asks and the watcher asks (the watcher gets a's changes).
+        const watcherAsks = run++ % 2 === 1;
+        if (watcherAsks) await w.befriend(watcher, a);
+        else await w.befriend(a, watcher);
         const statusOf = async () => {
           const r = await w.x(
             w.http.GET('/api/v1/users/{userId}/presence', {
@@ -64,7 +83,7 @@ export const presenceHeartbeats = chatCheck(async (w) => {
         while (!events().some((e) => e.status === 'online') && Date.now() < deadline) await sleep(20);
         ctx.expect(
           events().some((e) => e.status === 'online'),
-          `friend ${watcher.username} got no presence online for ${a.username} within ${LIVE_MS} ms of connecting`,
+          `friend ${watcher.username} got no presence online for ${a.username} within ${LIVE_MS} ms of connecting (${watcherAsks ? `${watcher.username}` : `${a.username}`} asked for the friendship)`,
         );
         ctx.expect((await statusOf()) === 'online', `${a.username} is not online after connecting`);
         // Heartbeats, then a disconnect shorter than the timeout, then back: no flap.

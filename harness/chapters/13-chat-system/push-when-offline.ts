@@ -5,14 +5,16 @@
 // still fits PushNotification (preview at most 100 characters).
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
+import { timeLimit } from '../../core/time-scale.ts';
 import { chatCheck, sleep } from './api.ts';
-import { runs } from './converge.ts';
+import { LIVE_MS, runs } from './converge.ts';
 import { newClientMessageId } from './device.ts';
 import { startPushProvider } from './push-provider.ts';
 
 export const pushWhenOffline = chatCheck(async (w) => {
   const ctx: CheckContext = w.ctx;
   const provider = await startPushProvider(ctx.seed);
+  let run = 0;
   try {
     await ctx.property(
       fc.record({ count: fc.integer({ min: 1, max: 4 }), longBy: fc.integer({ min: 1, max: 400 }) }),
@@ -43,6 +45,26 @@ export const pushWhenOffline = chatCheck(async (w) => {
         ctx.expectStatus(tablet, 204);
         await a.device.connect();
         await on.device.connect();
+        // Every other run the absent member was connected and its connection dropped without a close frame (a
+        // phone losing its network): a dropped connection is no open connection, whatever the close code. The
+        // chat server learns of the drop a moment later, so probes in a direct channel go until one is pushed.
+        const dropped = run++ % 2 === 0;
+        if (dropped) {
+          const d = await w.direct(a, off);
+          await off.device.connect();
+          off.device.drop();
+          const until = Date.now() + timeLimit(LIVE_MS);
+          const probed = () => provider.pushesFor(off.userId).some((x) => x.channelId === d.channelId);
+          while (!probed() && Date.now() < until) {
+            await a.device.sendOk(d.channelId, 'probe');
+            const next = Date.now() + 250;
+            while (!probed() && Date.now() < next) await sleep(25);
+          }
+          ctx.expect(
+            probed(),
+            `${off.username}'s connection was dropped (no close frame) and it got no push in ${timeLimit(LIVE_MS)} ms of messages: a dropped connection still counts as open`,
+          );
+        }
         const ids: number[] = [];
         // The first text is longer than a preview (100 characters): the push must still fit PushNotification.
         const texts = Array.from({ length: count }, (_, i) => (i ? `push ${i}` : `push 0 ${'p'.repeat(100 + longBy)}`));

@@ -26,7 +26,9 @@ export const syncFromCursor = chatCheck(async (w) => {
   await ctx.property(
     arb,
     async (p) => {
-      const [a, b] = [await w.user(), await w.user(['phone', 'laptop'])];
+      // The sender's device is a 'laptop' too: device IDs are the clients' own, so an ack is the user's device's
+      // (the sender's laptop acking the last message moves nothing of b's laptop).
+      const [a, b] = [await w.user(['laptop']), await w.user(['phone', 'laptop'])];
       const g = await w.group(a, [b], 'i5');
       await a.device.connectTo(servers[0]!);
       const ids: number[] = [];
@@ -65,10 +67,20 @@ export const syncFromCursor = chatCheck(async (w) => {
       const acked = p.ackAt === 0 ? 0 : ids[(p.ackAt - 1) % (ids.length - 1)]!;
       if (acked) laptop.client!.send({ type: 'ack', channelId: g.channelId, messageId: acked });
       b.device.client!.send({ type: 'ack', channelId: g.channelId, messageId: last });
+      a.device.client!.send({ type: 'ack', channelId: g.channelId, messageId: last });
       await sleep(100);
       laptop.drop();
       await laptop.connectTo(servers[1 % servers.length]!);
-      check((await laptop.sync([])).messages, acked, `without a cursor after ack ${acked} (the phone acked ${last})`);
+      // In turn with no cursor at all and with a cursor for another channel only: a channel the sync does not name
+      // starts after the device's ack either way.
+      const otherOnly = p.ackAt % 2 === 1;
+      check(
+        (await laptop.sync(otherOnly ? [{ channelId: priv.channelId, curMaxMessageId: 0 }] : [])).messages.filter(
+          (m) => m.channelId === g.channelId,
+        ),
+        acked,
+        `${otherOnly ? `naming only ${priv.channelId}` : 'without a cursor'} after ack ${acked} (the phone and the sender's laptop acked ${last})`,
+      );
       // A cursor in the sync wins over the device's ack, 0 as well (a device that lost its local history).
       laptop.client!.send({ type: 'ack', channelId: g.channelId, messageId: last });
       await sleep(100);
