@@ -70,7 +70,8 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
     body: unknown,
   ): Promise<{ status: number; body: unknown; headers: Record<string, string> }> {
     const ordered = [...replicas.filter((p) => o.gossip.isAlive(p)), ...replicas.filter((p) => !o.gossip.isAlive(p))];
-    const deadline = (o.peers.timeoutMs || 1000) + 800;
+    // MUTANT forward-deadline-equals-rpc-timeout: the bare node-to-node deadline, none of the coordinator's room.
+    const deadline = (o.peers.timeoutMs || 1000) + (mutant === 'forward-deadline-equals-rpc-timeout' ? 0 : 800);
     for (const p of ordered) {
       try {
         return await o.peers.call(p, '/internal/v1/coordinate', body, o.peers.timeoutMs === 0 ? 0 : deadline);

@@ -203,6 +203,14 @@ export const MUTANTS = [
     manifest: FOUR_NODES_MANIFEST,
   },
   {
+    name: 'forward-deadline-equals-rpc-timeout',
+    breaks: 'KV-F2',
+    description:
+      'a non-replica forwards with the bare node-to-node deadline, so a coordinator that spends it on a paused ' +
+      "replica is abandoned before its stand-in acks: a w=N write answers 503 (b07's blind bug of the same name)",
+    manifest: FOUR_NODES_MANIFEST,
+  },
+  {
     name: 'anti-entropy-beyond-replicas',
     breaks: 'KV-C4',
     description:

@@ -218,6 +218,9 @@ export class Executor {
             // MUTANT poll-decline-ignored: a registration the PSP reports declined is left NOT_STARTED.
             if (this.o.mutant === 'poll-decline-ignored') return;
             await store.declineCheckout(e.checkout_id);
+          } else if (this.o.mutant === 'poll-error-declines' && reg?.status !== 'pending') {
+            // MUTANT poll-error-declines: a lookup that failed (503, no answer, 404) taken for a decline.
+            await store.declineCheckout(e.checkout_id);
           }
         }),
       );

@@ -385,6 +385,18 @@ export const MUTANTS = [
     description:
       "a payout's double entry debits bank:payouts and credits the seller, the other way round; the ledger still balances (b27's blind bug r6-payout-entry-sides-swapped)",
   },
+  {
+    name: 'poll-error-declines',
+    breaks: 'PAY-F1',
+    description:
+      "the poller takes a registration lookup that fails (PSP 503, no answer, 404) for a decline and fails the paid checkout's orders (s14's mutant for the blind bug r6-poll-error-declines)",
+  },
+  {
+    name: 'decline-fails-executing',
+    breaks: 'PAY-I5',
+    description:
+      "a registration.declined fails every order of the checkout not SUCCESS, EXECUTING ones included: an order being charged ends FAILED, its charge made (s14's mutant for the blind bug r6-decline-fails-executing)",
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

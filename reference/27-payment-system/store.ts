@@ -203,6 +203,13 @@ export class PaymentStore {
         [checkoutId],
       );
     });
+    // An EXECUTING order was authorized: its charge settles it, whatever decline arrives late.
+    // MUTANT decline-fails-executing: every order not SUCCESS fails, EXECUTING ones (being charged) included.
+    if (this.mutant === 'decline-fails-executing')
+      await this.db.run(
+        "UPDATE payment_orders SET payment_order_status = 'FAILED' WHERE checkout_id = ? AND payment_order_status <> 'SUCCESS'",
+        [checkoutId],
+      );
   }
 
   /** Orders due for a charge attempt, with their registration (the retry queue is the table: it survives a crash). */

@@ -1,9 +1,11 @@
 // KV-F2: a paused replica costs a timeout, not a held request: W=2 and R=2 answer in time, and a W=3 write is a
-// clear 503 or is really held by three other nodes.
+// clear 503 or is really held by three other nodes; on a cluster larger than N, where a live node can stand in,
+// a w=N write forwarded by a non-replica is acknowledged (forwarded-stand-in.ts).
 import type { CheckContext } from '../../core/check-context.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { freshKey, type KvApi, sleep } from './api.ts';
 import { ANSWER_WITHIN_MS, needCluster, value } from './fault-kit.ts';
+import { forwardedWriteThroughStandIn } from './forwarded-stand-in.ts';
 
 export async function pausedNodeDoesNotHold(ctx: CheckContext): Promise<void> {
   const { victim, others } = needCluster(ctx);
@@ -44,13 +46,7 @@ export async function pausedNodeDoesNotHold(ctx: CheckContext): Promise<void> {
     if (all3.x.status === 200) {
       const acks = (all3.x.body as { acks: number }).acks;
       ctx.expect(acks >= 3, `a W=3 write was acknowledged by ${acks} nodes, fewer than 3`, all3.x);
-      const hintsAfter = await hintsByNode(live);
-      const holders: string[] = [];
-      for (const n of live) {
-        const own = await n.api.replica(key3);
-        if (own.versions?.some((v) => v.dot === all3.dot)) holders.push(`${n.name} (own copy)`);
-        else if ((hintsAfter.get(n.name) ?? 0) > (hintsBefore.get(n.name) ?? 0)) holders.push(`${n.name} (hint)`);
-      }
+      const holders = await holdersOf(live, hintsBefore, key3, all3.dot);
       ctx.evidence.w3Holders = holders;
       ctx.expect(
         holders.length >= 3,
@@ -61,10 +57,37 @@ export async function pausedNodeDoesNotHold(ctx: CheckContext): Promise<void> {
       );
     } else ctx.expectStatus(all3.x, 503, 'quorum_not_reached');
     ctx.evidence.w3Answer = all3.x.status;
+    // On a cluster larger than N a live node can always stand in: a w=N write forwarded by a non-replica is 200.
+    const n = (await api.cluster()).view?.n ?? 3;
+    const before = await hintsByNode(live);
+    await forwardedWriteThroughStandIn(ctx, {
+      victim,
+      live,
+      n,
+      timed,
+      holders: (key, dot) => holdersOf(live, before, key, dot),
+    });
   } finally {
     await ctx.target.resume(victim);
   }
   ctx.evidence.slowestMs = Math.round(Math.max(...slowest));
+}
+
+/** The live nodes that hold the write: in their own copy, or as a hint gained since `hintsBefore` was read. */
+async function holdersOf(
+  live: { name: string; api: KvApi }[],
+  hintsBefore: Map<string, number>,
+  key: string,
+  dot: string | null,
+): Promise<string[]> {
+  const hintsAfter = await hintsByNode(live);
+  const holders: string[] = [];
+  for (const n of live) {
+    const own = await n.api.replica(key);
+    if (own.versions?.some((v) => v.dot === dot)) holders.push(`${n.name} (own copy)`);
+    else if ((hintsAfter.get(n.name) ?? 0) > (hintsBefore.get(n.name) ?? 0)) holders.push(`${n.name} (hint)`);
+  }
+  return holders;
 }
 
 async function hintsByNode(nodes: { name: string; api: KvApi }[]): Promise<Map<string, number>> {

@@ -18,6 +18,7 @@ import {
   waitExecuting,
   waitFinal,
 } from './flow.ts';
+import { expectPaidDespiteLookups, LOOKUP_FAULTS } from './lookup-faults.ts';
 import { outageAfterRegistering } from './outage-after-register.ts';
 import { outageWhileRegistering } from './outage-mid-create.ts';
 import { deliverWhileDown, expectAppliedOnceBack, heldRegistrationEvent } from './outage-webhook.ts';
@@ -47,6 +48,10 @@ export async function pspErrors(ctx: CheckContext): Promise<void> {
   const hitsFrom = third.psp.chargeFaultHits.length;
   const firedFrom = third.service.faults.fired.length;
   third.psp.planChargeFaults(['error5xx', 'timeout'], 5000);
+  // With the webhooks dropped the poller learns each payment; its first lookup of each paid registration fails, one
+  // way per checkout (a failed lookup is no outcome: the next poll asks again).
+  const lookupHitsFrom = third.psp.lookupFaultHits.length;
+  third.psp.planLookupFaults(LOOKUP_FAULTS, 5000);
   let during: Awaited<ReturnType<typeof createAndPay>>;
   try {
     // The next three PSP calls are the three registrations: each createPayment gets a 503 first.
@@ -55,12 +60,14 @@ export async function pspErrors(ctx: CheckContext): Promise<void> {
       ctx,
       api,
       remembering(asked, (i) => newEvent(`f1b_${i}`, ['3.50'])),
-      3,
+      LOOKUP_FAULTS.length,
     );
     third.service.faults.clear();
-    await waitFinal(ctx, api, orderIds(during), 30_000);
+    const settled = await waitFinal(ctx, api, orderIds(during), 30_000);
+    expectPaidDespiteLookups(ctx, third, during, settled, lookupHitsFrom);
   } finally {
     third.psp.clearChargeFaults();
+    third.psp.clearLookupFaults();
     third.service.faults.clear();
     third.psp.setWebhookMode({ mode: 'normal' });
   }
@@ -75,6 +82,8 @@ export async function pspErrors(ctx: CheckContext): Promise<void> {
   await payOnAndReverify(ctx, third.psp, asked, 'f1', 30_000);
   await chargesExhausted(ctx, third, api);
   await chargeDeclined(ctx, third, api);
+  if (ctx.evidence.lookupFaultsWhilePaid === 0)
+    ctx.skip('the fault never bit: no lookup of a paid registration of this check failed at the PSP');
   if (ctx.evidence.registrationFaults === 0)
     ctx.skip('the fault never bit on registrations: no registration of the PSP answered a 5xx');
   if (hitBy('error5xx') === 0 || hitBy('timeout') === 0) {

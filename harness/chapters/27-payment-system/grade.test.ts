@@ -165,6 +165,9 @@ describe('27-payment-system reference', () => {
       'reconcile-key-without-since': /with another since answered/,
       'trial-balance-counts-entries': /grew the trial balance's EUR transactions by/,
       'payout-entry-sides-swapped': /payout's ledger entries are not/,
+      // Round 6's last two (s14).
+      'poll-error-declines': /after the PSP's lookup of its registration failed/,
+      'decline-fails-executing': /when a late registration.declined arrived, ended FAILED/,
     },
   });
 

@@ -19,7 +19,8 @@
 // call; `loseAnswers(n)`: the next n charges are made and their answers lost (the connection is cut); `webhookMode`;
 // `registrationLookupsDown`: GET /v1/registrations/:token answers 503 (the poller cannot learn an outcome), or only
 // for the tokens in `hiddenRegistrations` (one checkout's outcome reaches the service by a webhook or not at all);
-// `planChargeFaults`: each order's first charge requests get a 503, a hang or a decline (402) in turn, recorded.
+// `planChargeFaults`: each order's first charge requests get a 503, a hang or a decline (402) in turn, recorded;
+// `planLookupFaults`: the first lookup of each paid registration made from then on fails (503, a hang, a 404), recorded.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RequestHandler } from 'msw';
 import {
@@ -77,6 +78,20 @@ export interface PspFakeOptions {
  */
 export type ChargeFault = 'error5xx' | 'timeout' | 'decline';
 
+/**
+ * What a planned registration-lookup fault does: a 503, a hang (no answer, then a cut connection), or a 404 for a
+ * token the PSP issued (a replica that has not caught up). None of them is an outcome of the buyer's payment.
+ */
+export type LookupFault = 'error5xx' | 'timeout' | 'notFound';
+
+export interface LookupFaultHit {
+  token: string;
+  fault: LookupFault;
+  /** The registration's status at the PSP when the lookup failed (authorized: the buyer had paid). */
+  status: string;
+  at: number;
+}
+
 export interface ChargeFaultHit {
   paymentOrderId: string;
   fault: ChargeFault;
@@ -108,6 +123,11 @@ export class PspFake {
   private readonly chargeRequests = new Map<string, number>();
   /** Every charge request a planned fault answered: the evidence that the fault bit on the charges. */
   readonly chargeFaultHits: ChargeFaultHit[] = [];
+  /** Lookup faults planned for the next registrations made (PAY-F1): one each, in turn, on its first lookup once paid. */
+  private lookupPlan: { faults: LookupFault[]; holdMs: number } | null = null;
+  private readonly lookupFaultOf = new Map<string, LookupFault>();
+  /** Every registration lookup a planned fault answered: the evidence that it bit while a payment was in flight. */
+  readonly lookupFaultHits: LookupFaultHit[] = [];
   private nextId = 1;
 
   constructor(private readonly o: PspFakeOptions) {
@@ -129,6 +149,8 @@ export class PspFake {
       if (this.registrationLookupsDown || this.hiddenRegistrations.has(token))
         return stripeError(503, 'api_error', 'registration lookups are down (injected)');
       const r = this.registrations.get(token);
+      const fault = r && r.status !== 'pending' ? this.lookupFaultOf.get(token) : undefined;
+      if (r && fault) return this.failLookup(r, fault);
       if (!r) return stripeError(404, 'invalid_request_error', 'no such registration', 'resource_missing');
       return json(200, { token: r.token, status: r.status, reference: r.reference });
     }
@@ -162,6 +184,29 @@ export class PspFake {
 
   clearChargeFaults(): void {
     this.chargePlan = null;
+  }
+
+  /**
+   * The next registrations made get `faults`, one each in turn: the first lookup of each once its buyer has paid
+   * fails that way (a hang holds `holdMs`, then cuts the connection); later lookups answer. Hits: lookupFaultHits.
+   */
+  planLookupFaults(faults: LookupFault[], holdMs = 5000): void {
+    this.lookupPlan = { faults: [...faults], holdMs };
+  }
+
+  clearLookupFaults(): void {
+    this.lookupPlan = null;
+    this.lookupFaultOf.clear();
+  }
+
+  private async failLookup(r: Registration, fault: LookupFault): Promise<FakeAnswer> {
+    this.lookupFaultOf.delete(r.token);
+    this.lookupFaultHits.push({ token: r.token, fault, status: r.status, at: Date.now() });
+    if (fault === 'error5xx') return stripeError(503, 'api_error', 'the PSP is unavailable (injected)');
+    if (fault === 'notFound')
+      return stripeError(404, 'invalid_request_error', 'no such registration', 'resource_missing');
+    await delay(this.lookupPlan?.holdMs ?? 5000);
+    return { reset: true };
   }
 
   /** The next n charges are executed and their answers lost on the wire. */
@@ -282,6 +327,8 @@ export class PspFake {
           status: 'pending',
         };
         this.registrations.set(token, r);
+        const planned = this.lookupPlan?.faults.shift();
+        if (planned) this.lookupFaultOf.set(token, planned);
         const page = `${this.o.publicUrl?.() ?? ''}/hosted/${token}`;
         return { status: 201, body: { token, status: 'pending', payment_page_url: page, reference: r.reference } };
       },

@@ -70,6 +70,7 @@ export function pspOf(ctx: CheckContext): PaymentThirdParties {
   current.psp.hiddenRegistrations.clear();
   current.psp.loseAnswers(0);
   current.psp.clearChargeFaults();
+  current.psp.clearLookupFaults();
   current.psp.setWebhookMode({ mode: 'normal' });
   return current;
 }

@@ -5,6 +5,7 @@ import type { Exchange } from '../../core/http-client.ts';
 import { newEvent, type PaymentOrder, payApi } from './api.ts';
 import { amountArb } from './arbitraries.ts';
 import { createPayment, orderIds, payOnHostedPage, waitFinal } from './flow.ts';
+import { declineWhileExecuting } from './late-decline.ts';
 import { signWebhook } from './signature.ts';
 import { pspOf } from './third-parties.ts';
 
@@ -17,7 +18,10 @@ const NEXT: Record<string, string[]> = {
   FAILED: [],
 };
 
-/** PAY-I5: statuses only move forward, even with old webhooks replayed after the end. */
+/**
+ * PAY-I5: statuses only move forward, even with old webhooks replayed after the end; and a late decline arriving
+ * while an order is EXECUTING leaves it to its charge (late-decline.ts).
+ */
 export async function statusTransitions(ctx: CheckContext): Promise<void> {
   const third = pspOf(ctx);
   const api = payApi(ctx);
@@ -81,4 +85,5 @@ export async function statusTransitions(ctx: CheckContext): Promise<void> {
       }
     },
   );
+  await declineWhileExecuting(ctx, third, api);
 }

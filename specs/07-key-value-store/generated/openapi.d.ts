@@ -253,7 +253,7 @@ export interface components {
                 "application/json": components["schemas"]["Health"];
             };
         };
-        /** @description Fewer than W (or R) replicas answered within the node's timeout (code `quorum_not_reached`). For a write the outcome is unknown: the version may be on fewer replicas and may still spread; it is not acknowledged. */
+        /** @description Fewer than W (or R) replicas answered within the node's timeout (code `quorum_not_reached`). For a write the outcome is unknown: the version may be on fewer replicas and may still spread; it is not acknowledged. A write is not 503 while W live nodes can hold it: a version a replica cannot take goes to the first live node beyond the key's preference list (sloppy quorum), whose hint counts towards W, also when the request reached a node that holds no replica of the key and forwarded it. */
         QuorumNotReached: {
             headers: {
                 /** @description Whole seconds to wait before retrying. */

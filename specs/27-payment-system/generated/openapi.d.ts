@@ -259,7 +259,7 @@ export interface components {
             seller_account: components["schemas"]["AccountName"];
         };
         /**
-         * @description NOT_STARTED until the buyer has paid on the hosted page, EXECUTING while the executor charges at the PSP, then SUCCESS or FAILED, which are final. No other transition happens. FAILED: the buyer was declined on the hosted page, the PSP declined the charge (402; final, not retried), or no charge was made after the attempts.
+         * @description NOT_STARTED until the buyer has paid on the hosted page, EXECUTING while the executor charges at the PSP, then SUCCESS or FAILED, which are final. No other transition happens. FAILED: the buyer was declined on the hosted page, the PSP declined the charge (402; final, not retried), or no charge was made after the attempts. A decline on the hosted page fails only the orders still NOT_STARTED: an EXECUTING order (its registration authorized; a `registration.declined` for an earlier card can arrive late) is settled by its charge. A registration lookup that fails (5xx, no answer, 404) is no outcome: the service asks again.
          * @enum {string}
          */
         PaymentStatus: "NOT_STARTED" | "EXECUTING" | "SUCCESS" | "FAILED";
