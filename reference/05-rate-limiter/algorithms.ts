@@ -46,6 +46,10 @@ export interface BoundaryOptions {
   sweepAll?: boolean;
   /** MUTANT sliding-log-skips-denied: the log keeps admitted requests only, so refused ones never hold a client back. */
   logAdmittedOnly?: boolean;
+  /** MUTANT fixed-window-retry-whole-window: a fixed window denial says to wait a whole window, not to its end. */
+  retryWholeWindow?: boolean;
+  /** MUTANT sliding-counter-stale-previous: the counter's previous count is the key's last window, however old. */
+  stalePrevious?: boolean;
 }
 
 type Decide = (state: unknown, l: Limit, now: number) => { state: unknown; outcome: Outcome };
@@ -186,11 +190,24 @@ export function decider(algorithm: Algorithm, o: BoundaryOptions = {}): Decide {
     case 'leaking_bucket':
       return leakingBucket;
     case 'fixed_window':
-      return fixedWindow(o);
+      // MUTANT fixed-window-retry-whole-window: a denial's wait is a whole window.
+      return o.retryWholeWindow
+        ? (s, l, now) => {
+            const r = fixedWindow(o)(s, l, now);
+            return r.outcome.allowed ? r : { ...r, outcome: { ...r.outcome, retryAfterMs: l.windowMs } };
+          }
+        : fixedWindow(o);
     case 'sliding_window_log':
       return o.logAdmittedOnly ? (s, l, now) => slidingLog(s, l, now, true) : slidingLog;
     case 'sliding_window_counter':
-      return slidingCounter;
+      // MUTANT sliding-counter-stale-previous: an older window's state is shown to the counter as the previous one.
+      return o.stalePrevious
+        ? (s, l, now) => {
+            const st = s as { win: number; curr: number; prev: number } | undefined;
+            const win = Math.floor(now / l.windowMs);
+            return slidingCounter(st && st.win < win - 1 ? { ...st, win: win - 1 } : st, l, now);
+          }
+        : slidingCounter;
   }
 }
 

@@ -35,13 +35,17 @@ await runServer({
       throw new ConfigError(`cannot read RULES_FILE ${rulesFile}: ${(error as Error).message}`);
     }
     // MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped, missing-attribute-matched,
-    // value-matched-across-keys: the same rules, matched wrongly.
+    // value-matched-across-keys, value-node-inherits-key-limit, middleware-stops-at-value-mismatch,
+    // middleware-user-before-address: the same rules, matched wrongly.
     if (
       mutant === 'value-less-first' ||
       mutant === 'deepest-rule-applies' ||
       mutant === 'own-value-node-skipped' ||
       mutant === 'missing-attribute-matched' ||
-      mutant === 'value-matched-across-keys'
+      mutant === 'value-matched-across-keys' ||
+      mutant === 'value-node-inherits-key-limit' ||
+      mutant === 'middleware-stops-at-value-mismatch' ||
+      mutant === 'middleware-user-before-address'
     )
       rules = new BrokenMatching(rules, mutant);
     if (mutant === 'match-cache-stale-after-put') rules = new StaleMatchCache(rules); // MUTANT match-cache-stale-after-put
@@ -53,7 +57,9 @@ await runServer({
       mutant === 'token-bucket-uncapped' ||
       mutant === 'denied-requests-cost-tokens' ||
       mutant === 'sweeper-forgets-all' ||
-      mutant === 'sliding-log-skips-denied';
+      mutant === 'sliding-log-skips-denied' ||
+      mutant === 'fixed-window-retry-whole-window' ||
+      mutant === 'sliding-counter-stale-previous';
     if (config.redisUrl && !memoryMutant) {
       const redis = new RedisStore({
         url: config.redisUrl,
@@ -83,6 +89,8 @@ await runServer({
         deniedCostsToken: mutant === 'denied-requests-cost-tokens',
         sweepAll: mutant === 'sweeper-forgets-all',
         logAdmittedOnly: mutant === 'sliding-log-skips-denied',
+        retryWholeWindow: mutant === 'fixed-window-retry-whole-window',
+        stalePrevious: mutant === 'sliding-counter-stale-previous',
       });
     }
     readiness.dependencies = async () => ({ store: store.health() });

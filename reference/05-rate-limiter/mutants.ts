@@ -235,6 +235,36 @@ export const MUTANTS = [
     description:
       'a Redis decision that timed out is sent once more: Redis runs both, so a request decided while the store is slow counts twice',
   },
+  // Found by blind bugs of round 7 (fixtures/blind-bugs/05-rate-limiter/<name>.patch, the same names).
+  {
+    name: 'middleware-stops-at-value-mismatch',
+    breaks: 'RL-C3',
+    description:
+      "the middleware stops at a node of the request's key with another value, so the later descriptors never limit that request",
+  },
+  {
+    name: 'middleware-user-before-address',
+    breaks: 'RL-C3',
+    description: 'the middleware tries user_id before remote_address whatever the order of the rules',
+  },
+  {
+    name: 'value-node-inherits-key-limit',
+    breaks: 'RL-C5',
+    description: "a value node without a rate_limit (an exemption) takes its value-less sibling's limit",
+  },
+  {
+    name: 'fixed-window-retry-whole-window',
+    breaks: 'RL-I1',
+    description: 'a fixed window denial says to wait a whole window, not until the window ends',
+    env: { ALGORITHM: 'fixed_window' },
+  },
+  {
+    name: 'sliding-counter-stale-previous',
+    breaks: 'RL-I1',
+    description:
+      "the sliding window counter weighs the key's last window however old it is: a key idle for a window is still held back",
+    env: { ALGORITHM: 'sliding_window_counter' },
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;

@@ -80,7 +80,8 @@ export class RuleBook {
 
 /**
  * MUTANT value-less-first, deepest-rule-applies, own-value-node-skipped, missing-attribute-matched,
- * value-matched-across-keys: a rule book that matches descriptors with one mistake.
+ * value-matched-across-keys, value-node-inherits-key-limit, middleware-stops-at-value-mismatch,
+ * middleware-user-before-address: a rule book that matches descriptors with one mistake.
  */
 export class BrokenMatching extends RuleBook {
   constructor(
@@ -90,7 +91,10 @@ export class BrokenMatching extends RuleBook {
       | 'deepest-rule-applies'
       | 'own-value-node-skipped'
       | 'missing-attribute-matched'
-      | 'value-matched-across-keys',
+      | 'value-matched-across-keys'
+      | 'value-node-inherits-key-limit'
+      | 'middleware-stops-at-value-mismatch'
+      | 'middleware-user-before-address',
   ) {
     super();
     for (const d of from.list()) this.put(d.domain, d.descriptors);
@@ -110,6 +114,9 @@ export class BrokenMatching extends RuleBook {
           : (level.find((n) => (across || n.key === e.key) && n.value === e.value) ??
             level.find((n) => n.key === e.key && n.value === undefined));
       if (!node) return undefined;
+      // MUTANT value-node-inherits-key-limit: a value node without a rate_limit takes its value-less sibling's.
+      if (i === entries.length - 1 && this.mistake === 'value-node-inherits-key-limit')
+        return node.rate_limit ?? level.find((n) => n.key === e.key && n.value === undefined)?.rate_limit;
       if (i === entries.length - 1) return node.rate_limit;
       deepest = node.rate_limit ?? deepest;
       level = node.descriptors;
@@ -122,9 +129,29 @@ export class BrokenMatching extends RuleBook {
     attributes: Record<string, string | undefined>,
   ): { entry: Entry; rule: RateLimitRule } | undefined {
     const own = this.mistake === 'own-value-node-skipped';
-    if (!own && this.mistake !== 'missing-attribute-matched') return super.matchAttributes(domain, attributes);
-    for (const node of this.list().find((d) => d.domain === domain)?.descriptors ?? []) {
+    const stops = this.mistake === 'middleware-stops-at-value-mismatch';
+    const userFirst = this.mistake === 'middleware-user-before-address';
+    if (!own && !stops && !userFirst && this.mistake !== 'missing-attribute-matched')
+      return super.matchAttributes(domain, attributes);
+    let nodes = this.list().find((d) => d.domain === domain)?.descriptors ?? [];
+    // MUTANT middleware-user-before-address: the attributes' order (user_id first), not the rules' order, decides.
+    if (userFirst)
+      nodes = [...nodes].sort(
+        (a, b) => Object.keys(attributes).indexOf(a.key) - Object.keys(attributes).indexOf(b.key),
+      );
+    for (const node of nodes) {
       const value = attributes[node.key];
+      if (stops || userFirst) {
+        if (value === undefined || !node.rate_limit) continue;
+        // MUTANT middleware-stops-at-value-mismatch: a node of the request's key with another value ends the search.
+        if (node.value !== undefined && node.value !== value) {
+          if (stops) break;
+          continue;
+        }
+        const rule = this.match(domain, [{ key: node.key, value }]);
+        if (rule) return { entry: { key: node.key, value }, rule };
+        continue;
+      }
       // missing-attribute-matched: `||` became `&&`, so a request without the attribute meets the node's rule.
       if (own ? value === undefined || !node.rate_limit : value === undefined && !node.rate_limit) continue;
       if (node.value !== undefined && (own ? node.value === value : node.value !== value)) continue;

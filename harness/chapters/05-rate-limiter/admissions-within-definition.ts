@@ -110,8 +110,10 @@ const SCHEDULES: Partial<Record<Algorithm, readonly number[]>> = {
   // key's first request would still refuse).
   fixed_window: [0.6, 1.05],
   // Used up early in a window, asked 0.3 into the next: the previous window still weighs floor(L · 0.7), so at most
-  // L - 3 of the second burst are admitted (a previous count that expired with its window admits L).
-  sliding_window_counter: [0.05, 1.3],
+  // L - 3 of the second burst are admitted (a previous count that expired with its window admits L). Then a window
+  // without a request, and asked early in the one after: its previous window is the empty one, so it admits L (a
+  // counter that weighs the last window the key had, however old, admits L - 1).
+  sliding_window_counter: [0.05, 1.3, 3.05],
   // Admitted, then refused, then asked once the admitted ones aged out: the refused ones are still in the log, so
   // the third burst is refused whole.
   sliding_window_log: [0, 0.6, 1.3],

@@ -189,6 +189,42 @@ export async function protectedConformance(ctx: CheckContext): Promise<void> {
   ctx.expectStatus(empty, 400, 'invalid_request');
   await addressIsTheClients(ctx, api);
   await valueNodeLimitsItsValue(ctx, api);
+  await ruleOrderDecides(ctx, api);
+}
+
+/**
+ * The first top-level descriptor of `api` in rule order that the request's attributes match decides (section 2): a
+ * node whose value is another user's passes the request on to the next descriptor, and with remote_address listed
+ * before user_id a user's request is limited by the address rule. Only X-Ratelimit-Limit is read (200 or 429 both
+ * carry it), so what earlier requests left in the harness's address bucket does not matter.
+ */
+async function ruleOrderDecides(ctx: CheckContext, api: RlApi): Promise<void> {
+  const vip = `c3-order-${runNonce()}`;
+  const limitOf = async (why: string, user: string, want: string) => {
+    const x = await api.protected(user);
+    ctx.expect(x.status === 200 || x.status === 429, `answered ${x.status}`, x);
+    ctx.expect(
+      x.headers['x-ratelimit-limit'] === want,
+      `${why}: user ${user} got X-Ratelimit-Limit ${x.headers['x-ratelimit-limit'] ?? '(none)'}, not ${want}`,
+      x,
+    );
+  };
+  try {
+    await installRules(ctx, api, 'api', [perMinute('user_id', 1, vip), perMinute('user_id', 7)]);
+    await limitOf(
+      `rules [user_id: ${vip} at 1, user_id at 7 per minute], the first node another user's value`,
+      `${vip}-other`,
+      '7',
+    );
+    await installRules(ctx, api, 'api', [perMinute('remote_address', 900), perMinute('user_id', 1)]);
+    await limitOf(
+      'rules [remote_address at 900, user_id at 1 per minute]: the first in rule order decides',
+      vip,
+      '900',
+    );
+  } finally {
+    await installRules(ctx, api, 'api', [perMinute('user_id', 2)]);
+  }
 }
 
 /**
@@ -261,6 +297,7 @@ export async function descriptorMatching(ctx: CheckContext): Promise<void> {
   await installRules(ctx, api, domain, [
     perMinute('user', 5),
     perMinute('user', 1, 'vip'),
+    { key: 'user', value: 'exempt' },
     { key: 'message_type', value: 'marketing', descriptors: [perMinute('to_number', 3)] },
     {
       key: 'plan',
@@ -272,6 +309,11 @@ export async function descriptorMatching(ctx: CheckContext): Promise<void> {
   const cases: { entries: ReturnType<typeof e>; limit: number | null; why: string }[] = [
     { entries: e(['user', 'vip']), limit: 1, why: 'the node with the value wins over the value-less one before it' },
     { entries: e(['user', 'someone']), limit: 5, why: 'a value-less node matches any other value' },
+    {
+      entries: e(['user', 'exempt']),
+      limit: null,
+      why: "the node with the value wins and has no rate_limit: an exemption, not the value-less node's limit",
+    },
     { entries: e(['plan', 'vip']), limit: 4, why: 'a node with the value but another key (user: vip) does not match' },
     { entries: e(['message_type', 'marketing'], ['to_number', '2061111111']), limit: 3, why: 'a nested level' },
     { entries: e(['message_type', 'marketing']), limit: null, why: 'the node it lands on has no rate_limit' },

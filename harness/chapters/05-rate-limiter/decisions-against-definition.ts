@@ -31,6 +31,10 @@ function windowRefusal(algorithm: Algorithm, limit: number, r: Timed, others: re
   const k = Math.floor(r.sentAt / W);
   if (r.d?.allowed || Math.floor(r.doneAt / W) !== k) return null;
   const start = k * W;
+  // The fixed window's retry-after is the end of its window (section 3.3): from a refusal decided at or after
+  // sentAt, at most start + W - sentAt (1 ms allowed for rounding), not a whole window from whenever it is asked.
+  if (algorithm === 'fixed_window' && r.d && r.d.retryAfterMs > start + W - r.sentAt + 1)
+    return `a refusal ${r.sentAt - start}..${r.doneAt - start} ms into a window says retryAfterMs ${r.d.retryAfterMs}: the fixed window ends (and admits again) within ${start + W - r.sentAt} ms`;
   const curr = mayBeIn(start, others);
   if (algorithm === 'fixed_window')
     return curr < limit
