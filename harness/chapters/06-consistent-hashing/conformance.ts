@@ -127,8 +127,7 @@ export async function statsConformance(ctx: CheckContext): Promise<void> {
   const api = placementApi(ctx.http);
   await setMembership(ctx, api, []);
   ctx.expectStatus((await api.stats()).x, 409, 'no_servers');
-  // Weights up to the spec's 16: each weight is weight x the per-unit count on the ring (checked below).
-  await setMembership(ctx, api, [{ id: 'cache-a' }, { id: 'cache-b', weight: 2 }, { id: 'cache-c', weight: 16 }]);
+  await setMembership(ctx, api, [{ id: 'cache-a' }, { id: 'cache-b', weight: 2 }, { id: 'cache-c' }]);
   const { x, s } = await api.stats(2000);
   ctx.expectStatus(x, 200);
   ctx.expect(s?.sampleSize === 2000, 'sampleSize does not echo the sample', x);
@@ -175,11 +174,23 @@ const SHARE_ROUNDING = 1.5e-6;
  * differ from weight / total weight by several percent, which a weight-proportional claim hides).
  */
 async function spaceMatchesSample(ctx: CheckContext, api: PlacementApi): Promise<void> {
-  await setMembership(ctx, api, [{ id: 'cache-a' }, { id: 'cache-b' }, { id: 'cache-c' }, { id: 'cache-d' }]);
+  // Up to the spec's largest weight, 16: its virtualNodes too are weight x the per-unit count.
+  await setMembership(ctx, api, [
+    { id: 'cache-a' },
+    { id: 'cache-b' },
+    { id: 'cache-c' },
+    { id: 'cache-d', weight: 16 },
+  ]);
   const N = 100_000;
   const { x, s } = await api.stats(N);
   ctx.expect(s, `stats of a ${N}-key sample answered ${x.status ?? x.error}`, x);
+  const perUnit = s.servers[0]!.virtualNodes / s.servers[0]!.weight;
   for (const v of s.servers) {
+    ctx.expect(
+      v.virtualNodes === v.weight * perUnit,
+      `${v.id} (weight ${v.weight}) has ${v.virtualNodes} virtual nodes, not weight x ${perUnit}`,
+      x,
+    );
     const p = v.hashSpaceShare;
     const bound = 5 * Math.sqrt((p * (1 - p)) / N) + SHARE_ROUNDING;
     ctx.expect(
