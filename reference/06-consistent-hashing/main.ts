@@ -8,6 +8,7 @@ import { buildApp, SPEC_URL } from './app.ts';
 import { Membership } from './membership.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
 import { installRound5Mutant } from './mutants-round5.ts';
+import { installRound7Mutant } from './mutants-round7.ts';
 
 await runServer({
   chapter: '06-consistent-hashing',
@@ -33,6 +34,7 @@ await runServer({
     readiness.dependencies = async () => ({ membership: 'embedded' });
     const app = buildApp({ spec, readiness, membership, algorithm, mutant, logger: { level: config.logLevel } });
     installRound5Mutant(app, membership, mutant); // does nothing unless MUTANT names one of round 5's
+    installRound7Mutant(app, membership, mutant); // nor this, unless it names one of round 7's
     app.log.info(
       {
         algorithm,

@@ -205,6 +205,43 @@ export const MUTANTS = [
     description:
       'membership.json keeps weights as an object by ID: a restart lists all-digit IDs first, out of join order',
   },
+  // Round 7 of the blind bugs: mutants-round7.ts (hooks and prototype wrappers installed by main.ts).
+  {
+    name: 'replicas-all-members-id-order',
+    breaks: 'CH-I3',
+    description: 'when n covers every member, replicas are the owner and then the others in ID order, not clockwise',
+  },
+  {
+    name: 'vnode-label-no-separator',
+    breaks: 'CH-I4',
+    description:
+      'virtual nodes hashed at id + i without a separator: `x1` shares half its points with `x`, and loses them',
+  },
+  {
+    name: 'weight-capped-at-8',
+    breaks: 'CH-C4',
+    description: 'weights above 8 put only 8 units of virtual nodes on the ring (weight 16: 1,600 points, not 3,200)',
+  },
+  {
+    name: 'stats-nominal-space-share',
+    breaks: 'CH-C4',
+    description: "the hash-space share reported is the weight's nominal share, not the ring's measured arcs",
+  },
+  {
+    name: 'owner-key-nfc',
+    breaks: 'CH-C2',
+    description: 'getOwner normalizes the key to Unicode NFC (placed and echoed); batch lookups take it as sent',
+  },
+  {
+    name: 'sample-share-three-decimals',
+    breaks: 'CH-C4',
+    description: 'sampleShare rounded to 3 decimals: no longer sampleKeys / sampleSize',
+  },
+  {
+    name: 'emptied-ring-restart-version-zero',
+    breaks: 'CH-F3',
+    description: 'a restart with every server removed starts the version again from 0',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -27,6 +27,8 @@ export async function lookupConformance(ctx: CheckContext): Promise<void> {
     'ключ',
     '🔑/?&=#%',
     ' padded key\t',
+    // Decomposed Unicode (e + combining acute, A + combining ring): placed and echoed as sent, never normalized.
+    'cafe\u0301/A\u030A',
     'k'.repeat(256),
     'é'.repeat(256),
     '\u{1F600}'.repeat(128),
@@ -44,6 +46,12 @@ export async function lookupConformance(ctx: CheckContext): Promise<void> {
     ctx.expectStatus(r.x, 200);
     ctx.expect(r.r?.servers.length === 2, `replicas n=2 gave ${r.r?.servers.length} servers`, r.x);
     ctx.expect(r.r.servers[0] === o.server, 'the first replica is not the owner', r.x);
+    const [batched] = await ownersOf(ctx, api, [key]);
+    ctx.expect(
+      batched?.[0] === o.server,
+      `getOwner places the key ${shown} on ${o.server}, a batch lookup on ${batched?.[0]}`,
+      r.x,
+    );
   }
   const dflt = await api.replicas('user:42');
   ctx.expect(dflt.r?.servers.length === 3, 'replicas without n did not give the default 3', dflt.x);
@@ -129,6 +137,13 @@ export async function statsConformance(ctx: CheckContext): Promise<void> {
   ctx.expect(Math.abs(sum((v) => v.hashSpaceShare) - 1) < 1e-3, 'hash-space shares do not sum to 1', x);
   ctx.expect(Math.abs(sum((v) => v.sampleShare) - 1) < 1e-3, 'sample shares do not sum to 1', x);
   ctx.expect(sum((v) => v.sampleKeys) === 2000, 'sample keys do not add up to the sample size', x);
+  // A sample share is the fraction sampleKeys / sampleSize (rounded to 1e-6 at most, like every share here).
+  for (const v of rows)
+    ctx.expect(
+      Math.abs(v.sampleShare - v.sampleKeys / 2000) <= SHARE_ROUNDING,
+      `${v.id}'s sampleShare is ${v.sampleShare}, but ${v.sampleKeys} of 2000 sample keys are ${v.sampleKeys / 2000}`,
+      x,
+    );
   ctx.expect(s.servers.find((v) => v.id === 'cache-b')?.weight === 2, 'weights are not reported', x);
   await statsAgreeWithLookups(ctx, api, s, x);
   // One server owns the whole ring: all of the hash space and every sample key (the arc past the last point too), at
@@ -143,9 +158,47 @@ export async function statsConformance(ctx: CheckContext): Promise<void> {
   );
   const dflt = await api.stats();
   ctx.expect(dflt.s?.sampleSize === 10000, 'the default sample is not 10000', dflt.x);
+  await spaceMatchesSample(ctx, api);
   for (const q of ['?sample=0', '?sample=100001', '?sample=many']) {
     const r = await ctx.http.send({ method: 'GET', path: `/api/v1/stats${q}`, validRequest: false });
     ctx.expectStatus(r, 400, 'invalid_request');
+  }
+}
+
+/** How far a reported share may be from the exact fraction (the service may round shares to 6 decimals). */
+const SHARE_ROUNDING = 1.5e-6;
+
+/**
+ * The hash-space shares are measured, not the weights' nominal shares: with the spec's largest sample (100,000 keys),
+ * each server's sample share is within 5 binomial standard deviations of its hash-space share (a ring's real arcs
+ * differ from weight / total weight by several percent, which a weight-proportional claim hides).
+ */
+async function spaceMatchesSample(ctx: CheckContext, api: PlacementApi): Promise<void> {
+  // Up to the spec's largest weight, 16: its virtualNodes too are weight x the per-unit count.
+  await setMembership(ctx, api, [
+    { id: 'cache-a' },
+    { id: 'cache-b' },
+    { id: 'cache-c' },
+    { id: 'cache-d', weight: 16 },
+  ]);
+  const N = 100_000;
+  const { x, s } = await api.stats(N);
+  ctx.expect(s, `stats of a ${N}-key sample answered ${x.status ?? x.error}`, x);
+  const perUnit = s.servers[0]!.virtualNodes / s.servers[0]!.weight;
+  for (const v of s.servers) {
+    ctx.expect(
+      v.virtualNodes === v.weight * perUnit,
+      `${v.id} (weight ${v.weight}) has ${v.virtualNodes} virtual nodes, not weight x ${perUnit}`,
+      x,
+    );
+    const p = v.hashSpaceShare;
+    const bound = 5 * Math.sqrt((p * (1 - p)) / N) + SHARE_ROUNDING;
+    ctx.expect(
+      Math.abs(v.sampleKeys / N - p) <= bound,
+      `${v.id} owns ${v.sampleKeys} of ${N} sample keys (${(v.sampleKeys / N).toFixed(4)}), but a hash-space share ` +
+        `of ${p}: more than 5 standard deviations (${bound.toFixed(4)}) apart`,
+      x,
+    );
   }
 }
 

@@ -245,4 +245,17 @@ export async function restartKeepsOwners(ctx: CheckContext): Promise<void> {
       `${moved.length} of ${keys.length} keys changed owner or replicas across a restart with no change, e.g. ${keys[i]}: [${before[i]}] before, [${after[i]}] after`,
     );
   }
+  // An emptied ring is a membership too: every server removed, then a restart keeps its version (an empty store is
+  // not a fresh start; the version only ever increases).
+  await setMembership(ctx, api, []);
+  const emptied = await api.list();
+  ctx.expect(emptied.m, `listing servers answered ${emptied.x.status ?? emptied.x.error}`, emptied.x);
+  await ctx.target.stop();
+  await ctx.target.start();
+  const reopened = await api.list();
+  ctx.expect(
+    show(reopened.m) === show(emptied.m),
+    `after every server was removed and a restart, the membership is [${show(reopened.m)}], not [${show(emptied.m)}]`,
+    reopened.x,
+  );
 }
