@@ -4,6 +4,7 @@ import { ConfigError } from '../kit/config.ts';
 import { loadSpec } from '../kit/load-spec.ts';
 import { runServer } from '../kit/run-server.ts';
 import { buildApp, SPEC_URL } from './app.ts';
+import { BorrowingSnowflake } from './borrowing.ts';
 import { offsetClock } from './clock.ts';
 import { HighWater } from './high-water.ts';
 import { MUTANT_NAMES, type MutantName } from './mutants.ts';
@@ -67,9 +68,19 @@ await runServer({
       const clock = offsetClock(clockFile || undefined, { baseOffsetMs: skew });
       const highWater = new HighWater(config.dataDir, mutant === 'lease-file-behind'); // MUTANT lease-file-behind
       // MUTANT high-water-not-persisted: the last millisecond of the previous run is forgotten.
-      const notBefore = mutant === 'high-water-not-persisted' ? undefined : highWater.read();
+      let notBefore = mutant === 'high-water-not-persisted' ? undefined : highWater.read();
+      // MUTANT high-water-far-ahead-ignored: a mark more than 10 minutes ahead of the clock is distrusted (ignored).
+      if (mutant === 'high-water-far-ahead-ignored' && notBefore !== undefined && notBefore > clock.now() + 600_000)
+        notBefore = undefined;
       // MUTANT batch-partial-on-refusal: a batch cut short by a clock step back is answered 200 with what was made.
-      const g = new (mutant === 'batch-partial-on-refusal' ? PartialBatchSnowflake : Snowflake)({
+      // MUTANT batch-borrows-next-millisecond: a used-up millisecond moves on to the next one without waiting.
+      const Generator =
+        mutant === 'batch-partial-on-refusal'
+          ? PartialBatchSnowflake
+          : mutant === 'batch-borrows-next-millisecond'
+            ? BorrowingSnowflake
+            : Snowflake;
+      const g = new Generator({
         datacenterId,
         machineId,
         clock: clock.now,

@@ -212,6 +212,21 @@ export const MUTANTS = [
     description:
       'a batch cut short by a clock step back (more than 5 ms) answers 200 with the IDs made so far, fewer than count',
   },
+  // Found by blind bugs, round 7.
+  {
+    name: 'high-water-far-ahead-ignored',
+    breaks: 'UID-F2',
+    description:
+      'a high-water mark more than 10 minutes ahead of the clock is taken for a corrupt file and ignored: a restart ' +
+      'onto a clock set back further than that reissues IDs',
+  },
+  {
+    name: 'batch-borrows-next-millisecond',
+    breaks: 'UID-F5',
+    description:
+      "when a millisecond's 4,096 run out the generator takes the next millisecond at once instead of waiting for " +
+      'its clock to reach it: IDs of a millisecond the clock has not reached',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

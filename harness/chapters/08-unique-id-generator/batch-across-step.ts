@@ -9,8 +9,13 @@ import { timeLimit } from '../../core/time-scale.ts';
 import { expectIds, type IdApi, layoutOf, sleep, strictlyIncreasing } from './api.ts';
 import { CLOCK_SETTLE_MS, expectRefusal, heldAt, recovers, setClock, type Watch } from './clock-kit.ts';
 
-/** More than one millisecond's 4,096, so the batch must wait for the held clock to move. */
-const COUNT = 10_000;
+/**
+ * One more than a millisecond's 4,096, so the batch must wait for the held clock to move, and a node that does not
+ * wait (that takes the next millisecond at once) answers at once with one ID of a millisecond its clock never reached.
+ */
+const COUNT = 4097;
+/** The spec's clock-skew bound: the node's clock and the harness's may differ by this much. */
+const SKEW_MS = 10;
 
 /**
  * Tries up to three times (a loaded machine may release the clock before the batch reached the held millisecond,
@@ -29,6 +34,7 @@ export async function batchAcrossStepBack(ctx: CheckContext, api: IdApi, name: s
     const behindS = Math.ceil((heldMs - Date.now()) / 1000);
     setClock(ctx, name, '+0'); // the real clock, seconds behind the held one
     const r = await pending;
+    const receivedAt = Date.now();
     let bit: boolean;
     if (r.x.status === 503) {
       expectRefusal(ctx, r, behindS + 1);
@@ -44,7 +50,19 @@ export async function batchAcrossStepBack(ctx: CheckContext, api: IdApi, name: s
       );
       const at = strictlyIncreasing(ids);
       ctx.expect(at < 0, `${name}'s batch across a step back is not strictly increasing at index ${at}`, r.x);
+      // The node's clock was held at heldMs and then put back to the real one: no ID can be of a later millisecond
+      // than both (a node that took the next millisecond instead of waiting for it issued one of the future).
+      const latestMs = Math.max(heldMs, receivedAt + SKEW_MS);
       for (const id of ids) {
+        const l = layoutOf(id);
+        ctx.expect(
+          l.unixMs <= latestMs,
+          `${name}'s batch of ${COUNT}, its clock held at ${heldAt(heldMs)}, issued ${id} of ` +
+            `${new Date(l.unixMs).toISOString()} (seq ${l.sequence}), a millisecond its clock had not reached ` +
+            `(answered at ${new Date(receivedAt).toISOString()}): when a millisecond's 4,096 run out the node waits ` +
+            'for the next one',
+          r.x,
+        );
         ctx.expect(
           !w.all.has(id) && id > w.max,
           `${name}'s batch across a step back issued ${id} again or smaller`,
