@@ -53,6 +53,8 @@ interface Conn {
   lastSent: Map<string, number>;
   /** Messages this connection sent (it got `sent` for them, not `message`). */
   own: Set<string>;
+  /** Closes the socket 4001 if no valid `auth` came in time; cleared once one has (its storage may take longer). */
+  authTimer?: NodeJS.Timeout;
   /** Live messages held back while a sync is being answered. */
   held: ServerFrame[] | null;
   /** The relay log's end when it authenticated: what was written before, it gets by sync, not live. */
@@ -180,6 +182,7 @@ export function buildChatServer(o: ChatServerOptions): {
         : setTimeout(() => {
             if (!c.userId) ws.close(4001, 'unauthorized');
           }, o.authTimeoutMs);
+    c.authTimer = authTimer;
     let queue = Promise.resolve();
     ws.on('message', (data, isBinary) => {
       // One frame at a time per connection: a send is answered before the next frame is looked at.
@@ -242,6 +245,9 @@ export function buildChatServer(o: ChatServerOptions): {
       c.ws.close(4001, 'unauthorized');
       return;
     }
+    // A valid token came within the bound: the socket is not closed as unauthenticated while its connection is
+    // recorded (a loaded store can take longer than what is left of the bound).
+    clearTimeout(c.authTimer);
     try {
       await store.openConnection({ connId: c.id, userId: claims.userId, deviceId: claims.deviceId, server: o.name });
       await store.beat([claims.userId], Date.now());

@@ -1,6 +1,6 @@
 // CHAT-C4: a WebSocket that never authenticates is closed 4001 within the spec's bound (asyncapi.yaml: "no auth
 // within 5 s"), on every chat server discovery lists. An implementation may close sooner (the reference's manifest
-// says 1 s, so the check is quick); it may not keep the socket.
+// says 3 s: short, yet a loaded machine's client gets its `auth` in); it may not keep the socket.
 import type { CheckContext } from '../../core/check-context.ts';
 import { chatCheck } from './api.ts';
 import { ChatClient } from './ws-client.ts';
