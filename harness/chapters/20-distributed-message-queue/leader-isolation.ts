@@ -49,8 +49,10 @@ export async function isolatedLeaderFenced(ctx: CheckContext, nodes: string[]): 
   const target = ctx.target as unknown as Linked;
   // The controller as the cluster names it (after MQ-F11 it need not be the first node).
   const controller = (await controllerSeenBy(ctx, nodes[0]!)).name;
+  // A part that cannot be made is not made (its reason in the evidence, as MQ-F7's held window): the rest of MQ-F10
+  // (partition-cut.ts) still grades, rather than the whole check being skipped.
   if (!controller || !nodes.includes(controller))
-    ctx.skip(`no broker names a controller among the manifest's nodes (asked ${nodes[0]})`);
+    return { skipped: `no broker names a controller among the manifest's nodes (asked ${nodes[0]})` };
   const viaController = mqApi(ctx, following(ctx, controller));
   // minInsyncReplicas 1: the leader alone could be the whole ISR, so only the fence keeps it from acknowledging.
   const topic = uniqueName('f10i');
@@ -68,12 +70,13 @@ export async function isolatedLeaderFenced(ctx: CheckContext, nodes: string[]): 
     return s.leader !== controller && (!strict || s.replicas!.filter((b) => b !== s.leader)[0] !== controller);
   };
   const p = [0, 1, 2].find((x) => fits(x, true)) ?? [0, 1, 2].find((x) => fits(x, false));
-  if (p === undefined) ctx.skip(`every partition of ${topic} is led by the controller ${controller}`);
+  if (p === undefined) return { skipped: `every partition of ${topic} is led by the controller ${controller}` };
   await waitForFullIsr(ctx, viaController, topic, p, `${topic}/${p}: the ISR of a new topic never held its 3 replicas`);
   const before = stateOf(ctx, await describe(ctx, viaController, topic), p, nodes);
   const leader = before.leader!;
   const cuts = nodes.filter((b) => b !== leader).flatMap((b) => [target.link?.(leader, b), target.link?.(b, leader)]);
-  if (cuts.some((l) => !l)) ctx.skip(`the links between the brokers are not proxied: ${leader} cannot be isolated`);
+  if (cuts.some((l) => !l))
+    return { skipped: `the links between the brokers are not proxied: ${leader} cannot be isolated` };
   const etcd = target.envLink?.(leader, 'SDGRADE_ETCD_URL');
   const outcome: Record<string, unknown> = { topic, partition: p, leader, controller, etcdCut: Boolean(etcd) };
 

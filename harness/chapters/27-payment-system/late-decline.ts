@@ -4,6 +4,7 @@
 // order must end SUCCESS, charged once at the PSP (its own record): FAILED here is money taken for a failed order.
 import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
+import { timeLimit } from '../../core/time-scale.ts';
 import { newEvent, type PayApi, type PaymentOrder } from './api.ts';
 import { createPayment, orderIds, payOnHostedPage, waitFinal } from './flow.ts';
 import { signWebhook } from './signature.ts';
@@ -22,8 +23,15 @@ export async function declineWhileExecuting(ctx: CheckContext, third: PaymentThi
     // The first charge request of the order has reached the PSP (and hangs there): it is being charged.
     const charging = () => third.psp.chargeFaultHits.slice(hitsFrom).some((h) => h.paymentOrderId === id);
     // Bounded generously: on a loaded runner the executor's first attempt can come seconds after the payment.
-    for (let i = 0; i < 300 && !charging(); i++) await sleep(50);
-    if (!charging()) ctx.skip('the fault never bit: no charge request of the paid order reached the PSP within 15 s');
+    const bound = timeLimit(15_000);
+    for (const until = Date.now() + bound; Date.now() < until && !charging(); ) await sleep(50);
+    // Not made, said in the evidence (the checks before it in PAY-I5 stand): skipping the whole check here would hide
+    // what PAY-I5 had already graded.
+    if (!charging()) {
+      ctx.evidence['lateDecline'] = `not made: no charge request of the paid order reached the PSP within ${bound} ms`;
+      return;
+    }
+    ctx.evidence['lateDecline'] = 'made';
     const before = await api.order(id!);
     ctx.expectStatus(before, 200);
     const status = (before.body as PaymentOrder).status;
