@@ -34,26 +34,33 @@ export const channelsConformance = chatCheck(async (w) => {
     );
   }
   // Both sides asking at once for a pair that has no channel yet: one channel (one 201, the others 200 with it).
-  const [p, q] = [await w.user(), await w.user()];
-  const racing = await Promise.all(
-    (
-      [
-        [p, q],
-        [q, p],
-        [p, q],
-        [q, p],
-      ] as const
-    ).map(([who, other]) =>
-      w.x(h.POST('/api/v1/channels', { body: { type: 'direct', members: [other.userId] }, ...w.auth(who.token) })),
+  // Several pairs race at once: a lookup-then-create window is narrow, and one pair alone could miss it.
+  const pairs = await Promise.all(Array.from({ length: 4 }, async () => [await w.user(), await w.user()] as const));
+  const races = await Promise.all(
+    pairs.map(([p, q]) =>
+      Promise.all(
+        (
+          [
+            [p, q],
+            [q, p],
+            [p, q],
+            [q, p],
+          ] as const
+        ).map(([who, other]) =>
+          w.x(h.POST('/api/v1/channels', { body: { type: 'direct', members: [other.userId] }, ...w.auth(who.token) })),
+        ),
+      ),
     ),
   );
-  const racedIds = new Set(racing.map((r) => (r.body as Channel | undefined)?.channelId));
-  const created = racing.filter((r) => r.status === 201).length;
-  ctx.expect(
-    racing.every((r) => r.status === 200 || r.status === 201) && racedIds.size === 1 && created === 1,
-    `4 concurrent requests for the first one-on-one channel of a pair answered ${racing.map((r) => r.status).join(', ')} ` +
-      `with channels [${[...racedIds].join(', ')}], not one channel created once (one 201, then 200s with it)`,
-  );
+  for (const racing of races) {
+    const racedIds = new Set(racing.map((r) => (r.body as Channel | undefined)?.channelId));
+    const created = racing.filter((r) => r.status === 201).length;
+    ctx.expect(
+      racing.every((r) => r.status === 200 || r.status === 201) && racedIds.size === 1 && created === 1,
+      `4 concurrent requests for the first one-on-one channel of a pair answered ${racing.map((r) => r.status).join(', ')} ` +
+        `with channels [${[...racedIds].join(', ')}], not one channel created once (one 201, then 200s with it)`,
+    );
+  }
   w.ctx.expectStatus(
     await w.x(
       // The schema refuses a direct channel with other than one member; only the server knows it names the caller.
