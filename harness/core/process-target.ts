@@ -1,34 +1,12 @@
 // A target started from a manifest: the harness owns its processes, so it can kill -9, pause, resume and restart
 // each node with the same port and data directory, and it captures each node's output into the run's folder.
-import type { ChildProcess } from 'node:child_process';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  type WriteStream,
-} from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { releasePort, stablePort } from '../faults/free-port.ts';
-import { spawnOwned } from '../tools/owned-processes.ts';
 import { fillPlaceholders, type LoadedManifest } from './manifest.ts';
 import { type FaultProxy, hostPort, type NetworkFaults, throughProxy } from './network-faults.ts';
+import { launchNode, type NodeState, portTakenMeanwhile, signalNode, waitNodeExit } from './node-process.ts';
 import { CapabilityMissing, type DependencyHandle, type Target } from './target.ts';
-import { waitReady } from './wait-ready.ts';
-
-interface NodeState {
-  name: string;
-  port: number;
-  url: string;
-  dataDir: string;
-  logPath: string;
-  log: WriteStream;
-  child: ChildProcess | null;
-  exit: string | null;
-  paused: boolean;
-}
 
 export interface ProcessTargetOptions {
   manifest: LoadedManifest;
@@ -286,71 +264,25 @@ export class ProcessTarget implements Target {
       else delete env[k];
     }
     const [cmd, ...args] = spec.command.map((c) => fillPlaceholders(c, values));
-    s.log.write(`--- ${new Date().toISOString()} start ${[cmd, ...args].join(' ')}\n`);
     this.o.onProgress?.(`starting ${s.name} on ${s.url}`);
-    // The node gets its own process group, so kill -9 and SIGSTOP reach every process it started, and the group
-    // dies with the harness however the harness ends (owned-processes.ts).
-    const child = spawnOwned(cmd!, args, {
-      cwd: this.o.manifest.workDir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    s.child = child;
-    s.exit = null;
-    s.paused = false;
-    child.stdout?.pipe(s.log, { end: false });
-    child.stderr?.pipe(s.log, { end: false });
-    child.on('error', (e) => {
-      s.exit = `could not start: ${e.message}`;
-    });
-    child.on('exit', (code, signal) => {
-      s.exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
-      // The exit of a node that outlived close()'s wait (a very busy machine) comes after the log was ended.
-      if (!s.log.writableEnded) s.log.write(`--- ${new Date().toISOString()} ${s.exit}\n`);
-    });
-    const readiness = this.o.manifest.readiness ?? {};
-    try {
-      await waitReady(s.url + (readiness.path ?? '/health/ready'), {
-        timeoutMs: readiness.timeoutMs ?? 30_000,
-        abortReason: () => (s.exit ? `the process ${s.exit} (log: ${s.logPath})` : null),
-      });
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\nlog: ${s.logPath}`);
-    }
-  }
-
-  private signal(s: NodeState, sig: NodeJS.Signals): void {
-    if (!s.child?.pid || s.exit !== null)
-      throw new Error(`node ${s.name} is not running (${s.exit ?? 'never started'})`);
-    process.kill(-s.child.pid, sig);
-  }
-
-  private waitExit(s: NodeState, ms: number): Promise<boolean> {
-    if (s.exit !== null || !s.child) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      s.child!.once('exit', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
+    await launchNode(s, cmd!, args, { cwd: this.o.manifest.workDir, env, readiness: this.o.manifest.readiness ?? {} });
   }
 
   async kill(node?: string): Promise<void> {
     const s = this.state(node);
-    this.signal(s, 'SIGKILL');
-    await this.waitExit(s, 10_000);
+    signalNode(s, 'SIGKILL');
+    await waitNodeExit(s, 10_000);
   }
 
   async pause(node?: string): Promise<void> {
     const s = this.state(node);
-    this.signal(s, 'SIGSTOP');
+    signalNode(s, 'SIGSTOP');
     s.paused = true;
   }
 
   async resume(node?: string): Promise<void> {
     const s = this.state(node);
-    this.signal(s, 'SIGCONT');
+    signalNode(s, 'SIGCONT');
     s.paused = false;
   }
 
@@ -379,18 +311,18 @@ export class ProcessTarget implements Target {
     const stop = this.o.manifest.stop ?? {};
     try {
       process.kill(-s.child.pid!, 'SIGCONT'); // a paused node cannot handle SIGTERM
-      this.signal(s, stop.signal ?? 'SIGTERM');
+      signalNode(s, stop.signal ?? 'SIGTERM');
     } catch {
       return;
     }
-    if (!(await this.waitExit(s, stop.graceMs ?? 5000))) {
+    if (!(await waitNodeExit(s, stop.graceMs ?? 5000))) {
       s.log.write(`--- did not stop within ${stop.graceMs ?? 5000} ms; SIGKILL\n`);
       try {
-        this.signal(s, 'SIGKILL');
+        signalNode(s, 'SIGKILL');
       } catch {
         /* already gone */
       }
-      await this.waitExit(s, 5000);
+      await waitNodeExit(s, 5000);
     }
   }
 
@@ -417,11 +349,3 @@ export class ProcessTarget implements Target {
 
 /** Starts tried before a node's port taken by another process fails the start. */
 const START_ATTEMPTS = 3;
-
-/** Whether a node of a failed start exited because its port was taken (its log says EADDRINUSE). */
-function portTakenMeanwhile(nodesDir: string): boolean {
-  if (!existsSync(nodesDir)) return false;
-  return readdirSync(nodesDir)
-    .filter((f) => f.endsWith('.log'))
-    .some((f) => /EADDRINUSE/.test(readFileSync(join(nodesDir, f), 'utf8')));
-}
