@@ -73,7 +73,7 @@ export const loadMessageQueue: LoadRun = async (ctx) => {
   const d = durations[ctx.profile];
   const baseUrl = ctx.target.nodeUrl();
   ctx.onProgress(
-    `k6 ${ctx.profile} profile against ${baseUrl} (about ${d.measureS + (ctx.profile === 'full' ? 10 : 2)} s)`,
+    `k6 ${ctx.profile} profile against ${baseUrl} (about ${d.measureS + (ctx.profile === 'full' ? 10 : 2) + 2} s, the drain after)`,
   );
   const run = await loadK6(ctx, {
     script: join(loadDir, '20-distributed-message-queue.js'),
