@@ -1,6 +1,9 @@
 // Question: does one broker take 1 KB messages in batches at a log-aggregation rate (10,000 messages/s, 100 per
 // request), one at a time at a traditional-queue rate, and serve fetches from offsets at the same time, with every
 // answer right (one record per message, dense offsets, each fetched message's size and CRC those of its value)?
+// Beside them, a probe: single messages to a topic of their own at a low fixed rate, each read by a consumer
+// long-polling its tail in this same k6 process (end-to-end latency on one clock, Date.now(): ms resolution); after
+// them, the backlog they left drained from offset 0 by one consumer (messages/s).
 //
 // Open model: constant-arrival-rate scenarios, so a slow broker cannot hide behind fewer requests (late iterations
 // show up as dropped_iterations). Targets come from specs/20-distributed-message-queue/generated/targets.json, the
@@ -10,7 +13,7 @@
 //   k6 run -e TARGET_URL=http://127.0.0.1:8200 -e PROFILE=smoke load/20-distributed-message-queue.js
 import { check, fail } from 'k6';
 import http from 'k6/http';
-import { Counter } from 'k6/metrics';
+import { Counter, Trend } from 'k6/metrics';
 import { capacityScenarios, rateScenario, warmupScenario } from './lib/open-model.js';
 
 const targets = JSON.parse(open('../specs/20-distributed-message-queue/generated/targets.json'));
@@ -35,6 +38,14 @@ const PRELOAD = 200;
 const batchedRate = Math.max(1, Math.ceil((byId['MQ-T1'].value * p.scale) / BATCH));
 const singleRate = Math.max(1, Math.ceil(500 * p.scale));
 const fetchRate = Math.max(1, Math.ceil(200 * p.scale));
+/** The end-to-end probe's messages per second: a few, so it measures latency under the mix, not its own queueing. */
+const E2E_RATE = 20;
+/** The most the drain reads (smoke: about all of it; full: about 100 MB of the run's ~600,000 messages). */
+const DRAIN_CAP = { smoke: 20000, full: 100000 }[PROFILE];
+const seconds = (d) => Number(d.replace(/s$/, ''));
+const measuredEnd = seconds(p.warmup) + seconds(p.duration);
+/** The tail reader runs this much past the measured window, so it reads the probe's last messages. */
+const TAIL_GRACE_S = 2;
 
 // A 1 KB ASCII value (1,024 UTF-8 bytes) and its CRC-32 (the spec's `crc`), computed here with the standard table.
 const VALUE = 'k6-load-'.padEnd(1024, 'x');
@@ -51,6 +62,9 @@ function crc32Ascii(s) {
 const VALUE_CRC = crc32Ascii(VALUE);
 
 const messages = new Counter('messages');
+const e2eMs = new Trend('e2e_ms');
+const drained = new Counter('drained');
+const drainMs = new Trend('drain_ms');
 const JSON_HEADERS = { headers: { 'content-type': 'application/json' } };
 
 export const options = {
@@ -61,6 +75,24 @@ export const options = {
     batched: rateScenario('batched', batchedRate, p.warmup, p.duration),
     single: rateScenario('single', singleRate, p.warmup, p.duration),
     fetch: rateScenario('fetch', fetchRate, p.warmup, p.duration),
+    e2e: rateScenario('e2e', E2E_RATE, p.warmup, p.duration),
+    // One consumer at the tail, long polling (each iteration one fetch); its own VU keeps its offset.
+    tail: {
+      executor: 'constant-vus',
+      exec: 'tail',
+      vus: 1,
+      startTime: p.warmup,
+      duration: `${seconds(p.duration) + TAIL_GRACE_S}s`,
+    },
+    // When the load stops: one consumer reads the backlog from offset 0 (one iteration, timed inside).
+    drain: {
+      executor: 'shared-iterations',
+      exec: 'drain',
+      vus: 1,
+      iterations: 1,
+      startTime: `${measuredEnd}s`,
+      maxDuration: '120s',
+    },
   },
   thresholds: {
     // MQ-T2: nothing fails and every body is right, in the measured scenarios.
@@ -84,6 +116,16 @@ export const options = {
     'messages{scenario:batched}': ['count>=0'],
     'messages{scenario:single}': ['count>=0'],
     'messages{scenario:fetch}': ['count>=0'],
+    'checks{scenario:e2e}': ['rate>=1'],
+    'checks{scenario:tail}': ['rate>=1'],
+    'checks{scenario:drain}': ['rate>=1'],
+    'http_req_failed{scenario:e2e}': [`rate<=${byId['MQ-T2'].value}`],
+    'http_req_duration{scenario:e2e}': ['max>=0'],
+    'dropped_iterations{scenario:e2e}': ['count<=0'],
+    'http_reqs{scenario:e2e}': ['count>=0'],
+    e2e_ms: ['max>=0'],
+    drain_ms: ['max>=0'],
+    drained: ['count>=0'],
   },
 };
 
@@ -103,7 +145,10 @@ export function setup() {
       const r = http.post(`${BASE}/api/v1/topics/${topic}/messages`, JSON.stringify(body), JSON_HEADERS);
       if (r.status !== 200) fail(`preloading ${topic}/${partition} answered ${r.status}`);
     }
-  return { topic };
+  const probe = `${topic}-e2e`;
+  const made = http.post(`${BASE}/api/v1/topics`, JSON.stringify({ name: probe, partitions: 1 }), JSON_HEADERS);
+  if (made.status !== 201) fail(`creating topic ${probe} answered ${made.status}: ${made.body}`);
+  return { topic, probe };
 }
 
 /** One produce request of `n` keyed 1 KB messages; checks one record per message. */
@@ -162,4 +207,66 @@ export function fetch(data) {
     },
   });
   if (ok) messages.add(got);
+}
+
+/** The probe: one message whose key is its send time (ms), to partition 0 of the probe topic. */
+export function e2e(data) {
+  const body = { acks: '1', messages: [{ partition: 0, key: `e2e-${Date.now()}`, value: VALUE }] };
+  const r = http.post(`${BASE}/api/v1/topics/${data.probe}/messages`, JSON.stringify(body), {
+    ...JSON_HEADERS,
+    tags: { name: 'e2e' },
+  });
+  check(r, { 'e2e 200, one record': (x) => x.status === 200 && x.json('records.#') === 1 });
+}
+
+let tailOffset = 0;
+/** The consumer at the tail: one long poll from where it is; each message's latency is now minus its send time. */
+export function tail(data) {
+  const r = http.get(
+    `${BASE}/api/v1/topics/${data.probe}/partitions/0/messages?offset=${tailOffset}&maxWait=1000&maxBytes=65536`,
+    { tags: { name: 'tail' } },
+  );
+  const now = Date.now();
+  check(r, {
+    'tail dense offsets, sent values': (x) => {
+      if (x.status !== 200) return false;
+      const list = x.json('messages');
+      if (!Array.isArray(list)) return false;
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i];
+        if (m.offset !== tailOffset + i || m.value !== VALUE || !/^e2e-\d+$/.test(m.key || '')) return false;
+      }
+      for (const m of list) e2eMs.add(now - Number(m.key.slice(4)));
+      tailOffset += list.length;
+      return true;
+    },
+  });
+}
+
+/** The backlog: every partition of the load topic read from offset 0, 1 MiB per fetch, up to DRAIN_CAP messages. */
+export function drain(data) {
+  let got = 0;
+  let ok = true;
+  const start = Date.now();
+  for (let partition = 0; partition < PARTITIONS && got < DRAIN_CAP && ok; partition++) {
+    for (let offset = 0; got < DRAIN_CAP; ) {
+      const r = http.get(
+        `${BASE}/api/v1/topics/${data.topic}/partitions/${partition}/messages?offset=${offset}&maxBytes=1048576`,
+        { tags: { name: 'drain' } },
+      );
+      const list = r.status === 200 ? r.json('messages') : null;
+      ok =
+        Array.isArray(list) &&
+        list.every((m, i) => m.offset === offset + i && m.value === VALUE && m.crc === VALUE_CRC);
+      if (!ok || list.length === 0) break;
+      got += list.length;
+      offset += list.length;
+      if (offset >= r.json('endOffset')) break;
+    }
+  }
+  const ms = Date.now() - start;
+  if (check(null, { 'drain dense offsets, values and CRCs': () => ok && got > 0 })) {
+    drained.add(got);
+    drainMs.add(ms);
+  }
 }

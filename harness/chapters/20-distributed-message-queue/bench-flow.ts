@@ -1,11 +1,13 @@
 // The micro-benchmark's workloads, run the same way on both sides (bench-sides.ts) and verified before any number
 // counts: seeded 1 KiB values produced in batches of 100 (acks 1 on the reference, a PubAck on JetStream), one at a
 // time (the same acks), in batches with acks all (the reference fsyncs; JetStream's PubAck is the same as before),
-// then the batched backlog drained from the start. Every log of every round is read back whole on both sides and
+// then the batched backlog drained from the start, and single messages at a fixed rate read by a consumer at the tail
+// as they arrive (end-to-end latency, bench-latency.ts). Every log of every round is read back whole on both sides and
 // must hold exactly what was sent, in order, on both (count and a SHA-256 of the values): sides that delivered
 // differently are not compared, and the first difference is named.
 import { createHash, randomBytes } from 'node:crypto';
 import { seededRandom } from '../../fakes/prng.ts';
+import { E2E_RATE, type EndToEnd, endToEndPhase } from './bench-latency.ts';
 import type { BenchAcks, QueueSide } from './bench-sides.ts';
 
 export const VALUE_BYTES = 1024;
@@ -18,6 +20,10 @@ export interface FlowSettings {
   singles: number;
   /** Produce requests of BATCH messages each, acks all. */
   durableBatches: number;
+  /** Single messages sent at `e2eRate` per second to a consumer at the tail (end-to-end latency). */
+  e2eMessages: number;
+  /** Their offered rate, messages/s (E2E_RATE unless a test changes it). */
+  e2eRate?: number;
   /** Rounds, alternating which side goes first. */
   rounds: number;
   /** The batch size (BATCH unless a test makes the flow tiny). */
@@ -36,6 +42,7 @@ export interface SideRun {
   unbatched: Phase;
   durable: Phase;
   drain: { messages: number; seconds: number };
+  e2e: EndToEnd;
 }
 
 export interface RoundResult {
@@ -52,8 +59,8 @@ export interface QueueFlow {
   messages: number;
 }
 
-type Workload = 'batched' | 'unbatched' | 'durable';
-const WORKLOADS: readonly Workload[] = ['batched', 'unbatched', 'durable'];
+type Workload = 'batched' | 'unbatched' | 'durable' | 'e2e';
+const WORKLOADS: readonly Workload[] = ['batched', 'unbatched', 'durable', 'e2e'];
 
 /**
  * Seeded printable ASCII values of VALUE_BYTES, each starting with its index (so an order or a loss shows), the
@@ -114,11 +121,13 @@ async function runSide(
   logs: Record<Workload, string>,
   sent: Record<Workload, string[]>,
   batch: number,
+  e2eRate: number,
 ): Promise<{ run: SideRun; delivered: Record<Workload, string[]> }> {
   for (const w of WORKLOADS) await side.open(logs[w]);
   const batched = await producePhase(side, logs.batched, sent.batched, batch, '1');
   const unbatched = await producePhase(side, logs.unbatched, sent.unbatched, 1, '1');
   const durable = await producePhase(side, logs.durable, sent.durable, batch, 'all');
+  const e2e = await endToEndPhase(side, logs.e2e, sent.e2e, e2eRate);
   const start = performance.now();
   const backlog = await side.drain(logs.batched);
   const drain = { messages: backlog.length, seconds: (performance.now() - start) / 1000 };
@@ -126,8 +135,10 @@ async function runSide(
     batched: backlog,
     unbatched: await side.drain(logs.unbatched),
     durable: await side.drain(logs.durable),
+    // What the consumer at the tail received, as it arrived.
+    e2e: e2e.delivered,
   };
-  return { run: { batched, unbatched, durable, drain }, delivered };
+  return { run: { batched, unbatched, durable, drain, e2e: e2e.run }, delivered };
 }
 
 /** Compares both sides' deliveries of one round with what was sent: the first difference, or null. */
@@ -161,6 +172,7 @@ export async function runFlow(
   onProgress: (line: string) => void = () => {},
 ): Promise<QueueFlow> {
   const batch = s.batchSize ?? BATCH;
+  const e2eRate = s.e2eRate ?? E2E_RATE;
   const tag = randomBytes(3).toString('hex');
   const rounds: RoundResult[] = [];
   let messages = 0;
@@ -169,19 +181,21 @@ export async function runFlow(
     batched: valuesFor(seed - 1, 2 * batch),
     unbatched: valuesFor(seed - 2, 10),
     durable: valuesFor(seed - 3, batch),
+    e2e: valuesFor(seed - 4, 5),
   };
   for (const [i, side] of [ours, theirs].entries()) {
     const logs = Object.fromEntries(WORKLOADS.map((w) => [w, `bench-${tag}-warm-${i}-${w}`])) as Record<
       Workload,
       string
     >;
-    await runSide(side, logs, warm, batch);
+    await runSide(side, logs, warm, batch, e2eRate);
   }
   for (let r = 0; r < s.rounds; r++) {
     const sent: Record<Workload, string[]> = {
       batched: valuesFor(seed + 10 * r, s.batches * batch),
       unbatched: valuesFor(seed + 10 * r + 1, s.singles),
       durable: valuesFor(seed + 10 * r + 2, s.durableBatches * batch),
+      e2e: valuesFor(seed + 10 * r + 3, s.e2eMessages),
     };
     const logsOf = (side: number) =>
       Object.fromEntries(WORKLOADS.map((w) => [w, `bench-${tag}-r${r}-${side}-${w}`])) as Record<Workload, string>;
@@ -191,12 +205,12 @@ export async function runFlow(
     const done: { run: SideRun; delivered: Record<Workload, string[]> }[] = [];
     for (const i of order) {
       onProgress(`micro-benchmark: round ${r + 1} of ${s.rounds}, ${sides[i].name}`);
-      done[i] = await runSide(sides[i], logsOf(i), sent, batch);
+      done[i] = await runSide(sides[i], logsOf(i), sent, batch, e2eRate);
     }
     const mismatch = compare(r, [ours.name, theirs.name], sent, [done[0]!.delivered, done[1]!.delivered]);
     if (mismatch) return { rounds, mismatch, messages };
     rounds.push({ ours: done[0]!.run, theirs: done[1]!.run, oursFirst });
-    messages += sent.batched.length + sent.unbatched.length + sent.durable.length;
+    messages += sent.batched.length + sent.unbatched.length + sent.durable.length + sent.e2e.length;
   }
   return { rounds, mismatch: null, messages };
 }

@@ -137,6 +137,22 @@ export async function rabbitStreamSide(url: string, name = 'RabbitMQ streams'): 
       await ch.close();
       return out;
     },
+    async subscribe(log, onMessage) {
+      const ch = await conn.createChannel();
+      await ch.prefetch(PREFETCH);
+      let seen = 0;
+      await ch.consume(
+        log,
+        (m) => {
+          if (!m) return;
+          onMessage(m.content.toString('utf8'));
+          // Credit in runs, as the drain acknowledges.
+          if (++seen % (PREFETCH / 2) === 0) ch.ack(m, true);
+        },
+        { noAck: false, arguments: { 'x-stream-offset': 'first' } },
+      );
+      return { stop: () => ch.close() };
+    },
     async close() {
       for (const log of logs.keys()) await publish.deleteQueue(log).catch(() => undefined);
       await publish.close().catch(() => undefined);

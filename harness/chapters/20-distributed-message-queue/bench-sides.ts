@@ -29,13 +29,25 @@ export interface QueueSide {
   produce(log: string, values: readonly string[], acks: BenchAcks): Promise<void>;
   /** Reads the whole log from its start, in order. */
   drain(log: string): Promise<string[]>;
+  /**
+   * Reads `log` from its start as messages arrive, as a consumer waiting at the tail does (the reference's long poll,
+   * JetStream's ordered consumer, a RabbitMQ stream consumer): `onMessage` gets each value, in order, when its client
+   * hands it over. Resolves once the consumer is reading; `stop` ends it.
+   */
+  subscribe(log: string, onMessage: (value: string) => void): Promise<Subscription>;
   close(): Promise<void>;
+}
+
+export interface Subscription {
+  stop(): Promise<void>;
 }
 
 const REFERENCE_MANIFEST = new URL('../../../reference/20-distributed-message-queue/manifest.json', import.meta.url)
   .pathname;
 /** The most a fetch may answer (the spec's maximum is 16 MiB): about 1,000 messages of 1 KiB per round trip. */
 const FETCH_MAX_BYTES = 1024 * 1024;
+/** A tail consumer's long poll (`maxWait`, ms): answered as soon as a message is appended, so it only bounds a stop. */
+const TAIL_WAIT_MS = 1000;
 
 /** The reference broker in its own process, started from its manifest as the harness starts it to grade it. */
 export async function startReferenceSide(o: { mutant?: string } = {}): Promise<QueueSide> {
@@ -96,6 +108,37 @@ export function referenceSide(baseUrl: string, name = 'reference'): QueueSide {
         for (const m of r.messages) out.push(m.value);
         if (r.messages.length === 0 || out.length >= r.endOffset) return out;
       }
+    },
+    // Its own connection: a long poll waiting on the producer's one connection would hold the produces behind it.
+    async subscribe(log, onMessage) {
+      const tail = new Pool(baseUrl, { connections: 1, pipelining: 1 });
+      const stopped = new AbortController();
+      const loop = (async () => {
+        for (let offset = 0; !stopped.signal.aborted; ) {
+          const r = await tail.request({
+            method: 'GET',
+            path: `/api/v1/topics/${log}/partitions/0/messages?offset=${offset}&maxBytes=${FETCH_MAX_BYTES}&maxWait=${TAIL_WAIT_MS}`,
+            signal: stopped.signal,
+          });
+          const text = await r.body.text();
+          if (r.statusCode !== 200)
+            throw new Error(`${name}: tail of ${log} answered ${r.statusCode}: ${text.slice(0, 300)}`);
+          const { messages } = JSON.parse(text) as { messages: { value: string }[] };
+          for (const m of messages) onMessage(m.value);
+          offset += messages.length;
+        }
+      })().then(
+        () => undefined,
+        (e: Error) => (stopped.signal.aborted ? undefined : e),
+      );
+      return {
+        async stop() {
+          stopped.abort();
+          const failed = await loop;
+          await tail.close();
+          if (failed) throw failed;
+        },
+      };
     },
     close: () => pool.close(),
   };
@@ -181,6 +224,18 @@ export async function jetStreamSide(url: string, name = 'NATS JetStream'): Promi
         if (out.length === before) break;
       }
       return out;
+    },
+    async subscribe(log, onMessage) {
+      const messages = await (await js.consumers.get(log)).consume();
+      const loop = (async () => {
+        for await (const m of messages) onMessage(m.string());
+      })();
+      return {
+        async stop() {
+          await messages.close();
+          await loop;
+        },
+      };
     },
     async close() {
       for (const s of streams) await jsm.streams.delete(s).catch(() => false);

@@ -1,6 +1,6 @@
 // The chapter's micro-benchmark against its named peers: the reference broker (one embedded broker in its own
 // process, started from its manifest) beside NATS JetStream (Debian's nats-server with -js, file storage, one
-// replica; MQ-T6..T12) and beside RabbitMQ streams (Debian's rabbitmq-server; MQ-T13..T19), each through its own
+// replica; MQ-T6..T12, MQ-T20) and beside RabbitMQ streams (Debian's rabbitmq-server; MQ-T13..T19, MQ-T21), each through its own
 // client, on the same seeded workloads (bench-flow.ts), first seen to deliver exactly the same messages on both.
 // Only ratios measured side by side in one run; the medians over rounds that alternate which side goes first. A peer
 // that is not installed: its targets skipped with that reason, never passed.
@@ -12,6 +12,7 @@ import { loadTargets } from '../../core/resolve-targets.ts';
 import { median, round3 } from '../../core/stats.ts';
 import type { TargetResult } from '../../results/types.ts';
 import { BATCH, type FlowSettings, type QueueFlow, runFlow, type SideRun, VALUE_BYTES } from './bench-flow.ts';
+import { E2E_RATE } from './bench-latency.ts';
 import { type RabbitServer, rabbitServerMissing, rabbitStreamSide, startRabbitServer } from './bench-rabbit.ts';
 import {
   jetStreamSide,
@@ -23,14 +24,14 @@ import {
 } from './bench-sides.ts';
 
 export const SETTINGS: Record<Profile, FlowSettings> = {
-  smoke: { batches: 20, singles: 300, durableBatches: 10, rounds: 1 },
-  full: { batches: 200, singles: 2000, durableBatches: 50, rounds: 3 },
+  smoke: { batches: 20, singles: 300, durableBatches: 10, e2eMessages: 30, rounds: 1 },
+  full: { batches: 200, singles: 2000, durableBatches: 50, e2eMessages: 1000, rounds: 3 },
 };
 export const FLOW_SEED = 20;
 /** Against NATS JetStream. */
-export const BENCH_TARGETS = ['MQ-T6', 'MQ-T7', 'MQ-T8', 'MQ-T9', 'MQ-T10', 'MQ-T11', 'MQ-T12'] as const;
-/** The same seven figures against RabbitMQ streams, in the same order. */
-export const RABBIT_TARGETS = ['MQ-T13', 'MQ-T14', 'MQ-T15', 'MQ-T16', 'MQ-T17', 'MQ-T18', 'MQ-T19'] as const;
+export const BENCH_TARGETS = ['MQ-T6', 'MQ-T7', 'MQ-T8', 'MQ-T9', 'MQ-T10', 'MQ-T11', 'MQ-T12', 'MQ-T20'] as const;
+/** The same eight figures against RabbitMQ streams, in the same order. */
+export const RABBIT_TARGETS = ['MQ-T13', 'MQ-T14', 'MQ-T15', 'MQ-T16', 'MQ-T17', 'MQ-T18', 'MQ-T19', 'MQ-T21'] as const;
 
 /** Nearest-rank percentile of `xs` (ms). */
 export function percentile(xs: readonly number[], q: number): number {
@@ -53,6 +54,9 @@ export function figures(r: SideRun) {
     unbatchedP99: percentile(r.unbatched.acksMs, 0.99),
     batchedP50: percentile(r.batched.acksMs, 0.5),
     batchedP99: percentile(r.batched.acksMs, 0.99),
+    e2eP50: percentile(r.e2e.latenciesMs, 0.5),
+    e2eP99: percentile(r.e2e.latenciesMs, 0.99),
+    sendLag: r.e2e.maxSendLagMs,
   };
 }
 type Figure = keyof ReturnType<typeof figures>;
@@ -73,7 +77,7 @@ export function queueTargets(
     settings: FlowSettings;
     load?: string;
     peerDetail?: string;
-    /** The seven target IDs for this peer (default: JetStream's). */
+    /** The eight target IDs for this peer (default: JetStream's). */
     ids?: readonly string[];
   },
 ): TargetResult[] {
@@ -113,7 +117,7 @@ export function queueTargets(
       },
       profile,
     );
-  const latency = (id: string, p50: Figure, p99: Figure, what: string) =>
+  const latency = (id: string, p50: Figure, p99: Figure, what: string, more = '') =>
     gradeTarget(
       t[id]!,
       {
@@ -123,11 +127,12 @@ export function queueTargets(
           value: round3(mid('theirs', p99)),
           unit: 'ms',
         },
-        reason: `p99 reference ${ms(mid('ours', p99))} vs ${o.peer} ${ms(mid('theirs', p99))}, p50 ${ms(mid('ours', p50))} vs ${ms(mid('theirs', p50))} (ratio ${round3(ratio(p50))}); ${how}`,
+        reason: `p99 reference ${ms(mid('ours', p99))} vs ${o.peer} ${ms(mid('theirs', p99))}, p50 ${ms(mid('ours', p50))} vs ${ms(mid('theirs', p50))} (ratio ${round3(ratio(p50))}); ${more}${how}`,
       },
       profile,
     );
-  const [batched, gain, unbatched, unbatchedLatency, batchedLatency, durable, drain] = ids as [
+  const [batched, gain, unbatched, unbatchedLatency, batchedLatency, durable, drain, e2e] = ids as [
+    string,
     string,
     string,
     string,
@@ -136,6 +141,7 @@ export function queueTargets(
     string,
     string,
   ];
+  const sendLag = Math.max(...rounds.flatMap((r) => [r.ours.sendLag, r.theirs.sendLag]));
   return [
     rate(batched, 'batched', `${s.batches} x ${batch} messages`),
     gradeTarget(
@@ -153,6 +159,13 @@ export function queueTargets(
     latency(batchedLatency, 'batchedP50', 'batchedP99', `a batch of ${batch}`),
     rate(durable, 'durable', `${s.durableBatches} x ${batch} messages, reference acks all`),
     rate(drain, 'drain', `the ${s.batches * batch}-message backlog from the start`),
+    latency(
+      e2e,
+      'e2eP50',
+      'e2eP99',
+      'end to end',
+      `end to end on one clock: ${s.e2eMessages} single messages sent at ${s.e2eRate ?? E2E_RATE}/s, each from its send to its receipt by a consumer at the tail (the harness's sends at most ${ms(sendLag)} behind schedule); `,
+    ),
   ];
 }
 
@@ -247,7 +260,7 @@ async function measureAgainst(
     const name = theirs.side.name;
     onProgress(
       `micro-benchmark: ${settings.batches} x ${settings.batchSize ?? BATCH} batched, ${settings.singles} one at a time, ` +
-        `${settings.durableBatches} x ${settings.batchSize ?? BATCH} acks all, then the backlog drained; reference vs ${name}${theirs.detail ? ` (${theirs.detail})` : ''}`,
+        `${settings.durableBatches} x ${settings.batchSize ?? BATCH} acks all, ${settings.e2eMessages} end to end at ${settings.e2eRate ?? E2E_RATE}/s, then the backlog drained; reference vs ${name}${theirs.detail ? ` (${theirs.detail})` : ''}`,
     );
     const flow = await runFlow(ours, theirs.side, settings, FLOW_SEED, onProgress);
     return queueTargets(flow, profile, {

@@ -1,7 +1,8 @@
 // The chapter's k6 load (load/20-distributed-message-queue.js) mapped to its targets: batched and unbatched produce
 // of 1 KB messages and fetches at once, each rate graded with the no-op yardstick at the same offered rate; then the
-// capacity per broker of batched produce, a stepped search beside the no-op server. The batching ratio at capacity
-// is not measured yet (spec README, "Not yet").
+// capacity per broker of batched produce, a stepped search beside the no-op server. Beside them the script's
+// end-to-end probe (MQ-T22) and after them its backlog drain (MQ-T23), information. The batching ratio at capacity is
+// not measured yet (spec README, "Not yet").
 import { join } from 'node:path';
 import { gradeTarget } from '../../core/grade-target.ts';
 import type { LoadRun } from '../../core/load-run.ts';
@@ -13,6 +14,7 @@ import { atOfferedRate } from '../../load/at-rate.ts';
 import { capacityPerNode, type SearchPlan } from '../../load/capacity-search.ts';
 import { loadK6 } from '../../load/chapter-k6.ts';
 import { flowStepRunner } from '../../load/flow-step.ts';
+import type { K6Summary } from '../../load/k6-summary.ts';
 import { checkFailureRate, loadSection, measuredScenario, shareOf } from '../../load/measured-scenario.ts';
 import type { LoadScenario, TargetResult } from '../../results/types.ts';
 
@@ -28,6 +30,39 @@ const PRODUCE_PLANS: Record<'smoke' | 'full', SearchPlan> = {
   full: { startRps: 25, factor: 2, maxSteps: 11, refine: 3, warmupS: 3, stepS: 8 },
 };
 
+/** The end-to-end probe (MQ-T22) from the script's summary: p50 and p99 (ms) over its messages, or why not. */
+function endToEnd(summary: K6Summary): { value: number | null; reason: string } {
+  const lat = summary.metrics['e2e_ms'];
+  const sent = summary.metrics['http_reqs{scenario:e2e}'];
+  const n = sent?.type === 'counter' ? sent.count : 0;
+  if (lat?.type !== 'trend' || !Number.isFinite(lat.values['p(99)']))
+    return { value: null, reason: `not measured: the consumer at the tail read none of the probe's ${n} messages` };
+  const [p50, p99, max] = [lat.values['p(50)'] ?? lat.values['med'], lat.values['p(99)'], lat.values['max']].map((x) =>
+    round3(x ?? Number.NaN),
+  );
+  return {
+    value: p99!,
+    reason:
+      `p50 ${p50} ms, p99 ${p99} ms, max ${max} ms: ${n} single 1 KB messages sent at a ` +
+      'fixed rate beside the load, each from its send to its receipt by one consumer long polling the tail, both on ' +
+      "k6's clock (ms resolution)",
+  };
+}
+
+/** The backlog drain (MQ-T23) from the script's summary: messages per second, or why not. */
+function drainRate(summary: K6Summary): { value: number | null; reason: string } {
+  const got = summary.metrics['drained'];
+  const took = summary.metrics['drain_ms'];
+  const n = got?.type === 'counter' ? got.count : 0;
+  const ms = took?.type === 'trend' ? (took.values['max'] ?? Number.NaN) : Number.NaN;
+  if (n === 0 || !(ms > 0)) return { value: null, reason: 'not measured: the drain read nothing, or a wrong message' };
+  const rate = round3((n * 1000) / ms);
+  return {
+    value: rate,
+    reason: `${n} messages (${round3((n * VALUE_BYTES) / 1e6)} MB) in ${ms} ms from offset 0, 1 MiB per fetch, every offset, value and CRC checked: ${round3((rate * VALUE_BYTES) / 1e6)} MB/s`,
+  };
+}
+
 const BROKERS_ASSUMPTION =
   "Brokers needed = the book's rate / capacity per broker, rounded up: assumes the topic has at least that many " +
   'partitions, spread evenly with one leader each, and no replication (acks 1, as measured; each replica would add ' +
@@ -38,13 +73,14 @@ export const loadMessageQueue: LoadRun = async (ctx) => {
   const d = durations[ctx.profile];
   const baseUrl = ctx.target.nodeUrl();
   ctx.onProgress(
-    `k6 ${ctx.profile} profile against ${baseUrl} (about ${d.measureS + (ctx.profile === 'full' ? 10 : 2)} s)`,
+    `k6 ${ctx.profile} profile against ${baseUrl} (about ${d.measureS + (ctx.profile === 'full' ? 10 : 2) + 2} s, the drain after)`,
   );
   const run = await loadK6(ctx, {
     script: join(loadDir, '20-distributed-message-queue.js'),
     env: { TARGET_URL: baseUrl, PROFILE: ctx.profile },
     onProgress: throttleProgress(ctx.onProgress),
-    timeoutMs: (d.measureS + 120) * 1000,
+    // The drain after the load may take up to its own two minutes.
+    timeoutMs: (d.measureS + 240) * 1000,
   });
   const batched = measuredScenario(run.summary, 'batched', d.measureS, ['messages']);
   const single = measuredScenario(run.summary, 'single', d.measureS, ['messages']);
@@ -111,6 +147,8 @@ export const loadMessageQueue: LoadRun = async (ctx) => {
     gradeTarget(t['MQ-T3']!, { value: single.stats.latencyMs.p99, conditions: [carried(single)], atRate }, ctx.profile),
     gradeTarget(t['MQ-T4']!, { value: fetch.stats.latencyMs.p99, conditions: [carried(fetch)], atRate }, ctx.profile),
     gradeTarget(t['MQ-T5']!, { value: round3((batchedPerSecond * VALUE_BYTES) / 1e6) }, ctx.profile),
+    gradeTarget(t['MQ-T22']!, endToEnd(run.summary), ctx.profile),
+    gradeTarget(t['MQ-T23']!, drainRate(run.summary), ctx.profile),
   ];
   return { load: { ...loadSection(ctx.profile, ctx.k6Version, run, scenarios), capacity }, targets: results };
 };
