@@ -107,5 +107,25 @@ export function buildApp(options: UrlAppOptions): FastifyInstance {
       if (early) createdEarly.set(request, early);
     });
   }
+  if (mutant === 'userinfo-refused') {
+    // MUTANT userinfo-refused: a long URL with credentials is refused as a phishing risk, though the schema allows it.
+    app.addHook('preHandler', async (request) => {
+      const longUrl = (request.body as { longUrl?: unknown } | undefined)?.longUrl;
+      if (request.routeOptions.url !== '/api/v1/data/shorten' || typeof longUrl !== 'string') return;
+      const url = URL.parse(longUrl);
+      if (url && (url.username !== '' || url.password !== '')) {
+        throw new ProblemError(400, 'invalid_url', 'longUrl must not carry credentials');
+      }
+    });
+  }
+  if (mutant === 'click-before-lookup') {
+    // MUTANT click-before-lookup: a redirect is counted whatever its answer, so a 404 for a code not issued yet is a
+    // click on the link that takes that code next.
+    app.addHook('onSend', async (request, reply) => {
+      if (request.routeOptions.url === '/api/v1/:code' && reply.statusCode === 404) {
+        shortener.countClick((request.params as { code: string }).code);
+      }
+    });
+  }
   return app;
 }

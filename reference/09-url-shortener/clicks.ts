@@ -29,6 +29,13 @@ export class ClickCounter {
     private readonly mutant?: MutantName,
   ) {
     if (mutant === 'clicks-cleared-after-flush') this.flush = () => this.flushThenClear();
+    // MUTANT clicks-flushed-in-tens: "a write per handful of clicks is wasteful": nothing is written, not even at a
+    // graceful stop, until 10 clicks have piled up.
+    if (mutant === 'clicks-flushed-in-tens') {
+      const flush = this.flush.bind(this);
+      const pendingClicks = () => [...this.pending.values()].reduce((a, n) => a + n, 0);
+      this.flush = () => (this.inDoubt || this.inFlight || pendingClicks() >= 10 ? flush() : Promise.resolve());
+    }
   }
 
   start(): void {

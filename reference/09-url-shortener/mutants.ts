@@ -174,6 +174,36 @@ export const MUTANTS = [
     description:
       'a click batch in doubt is retried under its id with the clicks counted since merged into it: when its first write had landed the retry changes nothing and the newer clicks are lost (blind bug clicks-retry-merges-new, b09)',
   },
+  {
+    name: 'userinfo-refused',
+    breaks: 'URL-I1',
+    description:
+      'a long URL with userinfo (https://user@example.com/) is refused 400 invalid_url as a phishing risk, though the schema allows it (blind bug userinfo-rejected, b09r8)',
+  },
+  {
+    name: 'dedup-key-prefix',
+    breaks: 'URL-I3',
+    description:
+      'the dedup key hashes only the first 255 characters of the long URL: two URLs that share them get one code (blind bug dedup-key-prefix, b09r8)',
+  },
+  {
+    name: 'click-before-lookup',
+    breaks: 'URL-I7',
+    description:
+      'a click is recorded before the code is looked up: a 404 for a code not issued yet lands on the link that takes it next, which starts with clicks (blind bug click-recorded-before-lookup, b09r8)',
+  },
+  {
+    name: 'clicks-flushed-in-tens',
+    breaks: 'URL-F4',
+    description:
+      'pending clicks are written only once 10 have piled up, at a graceful stop too: a few clicks counted in a quiet process are lost by the stop (blind bug click-flush-min-batch, b09r8)',
+  },
+  {
+    name: 'db-terminated-500',
+    breaks: 'URL-F5',
+    description:
+      'PostgreSQL errors classified by code only: a connection closed under a query in flight (no code, only a message) answers 500, not 503 (blind bug pg-terminated-is-500, b09r8)',
+  },
   { name: 'redirect-301', breaks: 'URL-C2', description: 'redirects with 301 instead of 302' },
   { name: 'stats-without-clicks', breaks: 'URL-C3', description: 'link metadata omits the required clicks field' },
   {
@@ -195,6 +225,7 @@ export const SQLITE_ONLY_MUTANTS: readonly MutantName[] = [
   'id-counter-restarts',
   'case-insensitive-codes',
   'codes-by-decoded-id',
+  'dedup-key-prefix',
 ];
 
 const TWITTER_EPOCH = 1288834974657n;

@@ -34,6 +34,11 @@ export class Shortener {
     this.clicks.start();
   }
 
+  /** MUTANT click-before-lookup only: count a click for a code without looking it up. */
+  countClick(code: string): void {
+    this.clicks.record(code);
+  }
+
   /** Throws ProblemError 400 invalid_url for a URL that is not an absolute http(s) URL with a host. */
   async shorten(longUrl: string): Promise<{ link: LinkRecord; created: boolean }> {
     checkLongUrl(longUrl, this.mutant);

@@ -183,7 +183,7 @@ export class PostgresStore implements LinkStore {
       return await this.pool.query<R>({ name, text, values });
     } catch (error) {
       // MUTANT db-errors-500: connection failures are not told from bugs, so a lost database answers 500.
-      if (isConnectionError(error) && this.mutant !== 'db-errors-500') {
+      if (isConnectionError(error, this.mutant) && this.mutant !== 'db-errors-500') {
         if (this.mutant === 'unavailable-without-retry-after') {
           // MUTANT unavailable-without-retry-after: the 503 says nothing about when to retry.
           throw new ProblemError(503, 'unavailable', `PostgreSQL cannot answer now: ${(error as Error).message}`);
@@ -196,9 +196,10 @@ export class PostgresStore implements LinkStore {
 }
 
 /** Network errors, pool timeouts, SQLSTATE class 08 (connection), 57P0x (shutdown), 53300 (too many clients). */
-function isConnectionError(error: unknown): boolean {
+function isConnectionError(error: unknown, mutant?: MutantName): boolean {
   const code = String((error as { code?: unknown }).code ?? '');
-  const message = (error as Error).message ?? '';
+  // MUTANT db-terminated-500: classified by code only, so a connection closed under a query (a message, no code) is a 500.
+  const message = mutant === 'db-terminated-500' ? '' : ((error as Error).message ?? '');
   return (
     /^(ECONN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)/.test(code) ||
     /^08|^57P0|^53300$|^57014$/.test(code) ||

@@ -138,7 +138,14 @@ export class SqliteStore implements LinkStore {
   async shorten(longUrl: string): Promise<{ link: LinkRecord; created: boolean }> {
     return this.guard(async () => {
       // MUTANT dedup-key-normalised: "https://h/a and https://h/a/ are the same page", so they share one link.
-      const key = longUrlKey(this.mutant === 'dedup-key-normalised' ? longUrl.replace(/\/+$/, '') : longUrl);
+      // MUTANT dedup-key-prefix: only the first 255 characters are keyed (an index prefix), so URLs sharing them merge.
+      const key = longUrlKey(
+        this.mutant === 'dedup-key-normalised'
+          ? longUrl.replace(/\/+$/, '')
+          : this.mutant === 'dedup-key-prefix'
+            ? longUrl.slice(0, 255)
+            : longUrl,
+      );
       if (this.mutant === 'no-dedup') {
         // MUTANT no-dedup: never looks the long URL up; every call creates a link.
         return { link: toRecord(this.insertRow(longUrl, key)), created: true };

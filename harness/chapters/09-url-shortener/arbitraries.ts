@@ -1,5 +1,5 @@
 // Generators of long URLs as users send them, including the shapes a careless implementation rewrites (upper-case
-// scheme, default port, dot segments, percent-escapes of characters in and outside the BMP, punycode hosts, empty
+// scheme, userinfo, default port, dot segments, percent-escapes of characters in and outside the BMP, punycode hosts, empty
 // query, fragment), which the redirect must keep exactly.
 import fc from 'fast-check';
 
@@ -36,6 +36,9 @@ const host = fc.oneof(
   fc.constantFrom('EXAMPLE.com', 'www.systeminterview.com', '127.0.0.1', '[::1]', 'xn--bcher-kva.example'),
 );
 const scheme = fc.constantFrom('https', 'http', 'HTTPS', 'Http');
+// userinfo before the host, which the spec's pattern allows: a link that carries it is a link like any other
+// (blind bug userinfo-rejected refused it as a phishing risk).
+const userinfo = fc.option(fc.constantFrom('user@', 'user:pa%24s@', 'a.b-c_d~@', 'Name:@'), { nil: '', freq: 2 });
 const port = fc.option(fc.constantFrom(':80', ':443', ':8080', ':65535'), { nil: '' });
 const path = fc
   .array(fc.oneof({ weight: 6, arbitrary: segment }, { weight: 1, arbitrary: fc.constantFrom('.', '..') }), {
@@ -53,8 +56,8 @@ const fragment = fc.option(
 
 /** An absolute http(s) URL that the spec accepts (printable ASCII, at most 2048 characters). */
 export const longUrl: fc.Arbitrary<string> = fc
-  .tuple(scheme, host, port, path, query, fragment)
-  .map(([s, h, p, pa, q, f]) => `${s}://${h}${p}${pa}${q}${f}`)
+  .tuple(scheme, userinfo, host, port, path, query, fragment)
+  .map(([s, u, h, p, pa, q, f]) => `${s}://${u}${h}${p}${pa}${q}${f}`)
   .filter((u) => u.length <= 2048 && /^[!-~]+$/.test(u));
 
 /** Makes a URL unique to this run, so "new link" expectations hold against a target that has seen earlier runs. */

@@ -300,6 +300,30 @@ export async function gracefulRestart(ctx: CheckContext): Promise<void> {
       last.x,
     );
   }
+  // Those few redirects are all this process counted (it started fresh, and nothing else was followed): a second
+  // graceful stop writes them too, however few (blind bug click-flush-min-batch: a counter that writes only once a
+  // batch is big enough, at a stop too, loses them).
+  const wanted = new Map([...shownAfterRestart].map(([code, before]) => [code, before + 1]));
+  if (wanted.size > 0) {
+    await ctx.target.stop();
+    await ctx.target.start();
+    for (const [code, want] of wanted) {
+      const started = Date.now();
+      let last = await api.stats(code);
+      while (last.stats && last.stats.clicks !== want && Date.now() - started < slack.bound(2500)) {
+        await ctx.sleep(200);
+        last = await api.stats(code);
+      }
+      if (!last.stats) continue;
+      ctx.expect(
+        last.stats.clicks === want,
+        `link ${code} was followed once in a fresh process (${want} clicks in all), which was then stopped ` +
+          `gracefully with nothing else counted: after the restart it shows ${clicksShown(last.stats.clicks, want)}; ` +
+          'a graceful stop writes every click it counted, however few',
+        last.x,
+      );
+    }
+  }
   // Every link acknowledged in the run keeps its code (a known URL answers 200 with it) and its URL; new links
   // written after the restart clobber none of them.
   ctx.evidence.rereadAfterRestart = await verifyAfterFault(ctx, acked, 'after a graceful restart', 'f4');

@@ -61,7 +61,8 @@ export const urlShortener: ChapterModule<CheckId> = {
             m.name === 'clicks-dropped-on-db-error' ||
             m.name === 'clicks-read-during-flush' ||
             m.name === 'click-batch-readded' ||
-            m.name === 'click-retry-carries-newer'
+            m.name === 'click-retry-carries-newer' ||
+            m.name === 'db-terminated-500'
           ? { ...m, needs: ['SDGRADE_DATABASE_URL'] }
           : m,
   ),

@@ -12,7 +12,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import type { Exchange } from '../../core/http-client.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { timeLimit } from '../../core/time-scale.ts';
-import { urlApi } from './api.ts';
+import { runNonce, urlApi } from './api.ts';
 import { clicksShown } from './clicks-shown.ts';
 
 const LOST_CLICKS = 3;
@@ -36,12 +36,23 @@ export async function lostClickAnswer(ctx: CheckContext, code: string): Promise<
   const slack = checkSlack(ctx.evidence, 2500);
   const drop = await db.addToxic({ type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } });
   const heldFrom = Date.now();
+  // A create sent while the answers are dropped: its query is in flight when the connection is closed under it, and
+  // that is the database not answering, 503 `unavailable`, never a 500 (blind bug pg-terminated-is-500: errors told
+  // apart by their code only, and a closed connection has none, only a message).
+  const inFlight = api.shorten(`https://example.com/in-flight/${runNonce()}`);
   try {
     await ctx.sleep(slack.bound(HOLD_MS));
     await db.setReachable(false); // closes every connection: the answers held back are lost with them
   } finally {
     await db.removeToxic(drop);
   }
+  const cut = await inFlight;
+  ctx.expect(
+    cut.x.status === 503 || cut.x.status === 201 || cut.x.error !== undefined,
+    `a create whose database query was in flight when PostgreSQL's connections were closed answered ` +
+      `${cut.x.status}: a database that cannot answer is 503 unavailable`,
+    cut.x,
+  );
   const awayFrom = Date.now();
   let awayClicks = 0;
   let awayUnanswered = 0;
