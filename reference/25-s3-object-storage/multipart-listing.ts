@@ -25,10 +25,12 @@ export async function listMultipartUploads(reply: FastifyReply, t: Target, o: Ap
   const prefix = q.get('prefix') ?? '';
   const keyMarker = q.get('key-marker');
   const idMarker = keyMarker === null ? null : q.get('upload-id-marker');
+  // MUTANT upload-id-marker-ignored: a page ending inside one key's uploads skips the rest of them.
+  const resumeId = o.mutant === 'upload-id-marker-ignored' ? null : idMarker;
   const after =
     keyMarker === null
       ? { key: Buffer.from(prefix), uploadId: '' }
-      : { key: Buffer.from(keyMarker), uploadId: idMarker || AFTER_EVERY_ID };
+      : { key: Buffer.from(keyMarker), uploadId: resumeId || AFTER_EVERY_ID };
   // Expired uploads are skipped: read past them until the page is full or the bucket ends.
   const page: UploadRow[] = [];
   let truncated = false;

@@ -74,6 +74,12 @@ export const FAULT_MUTANTS = [
       "an upload's expiry is counted from its last part's upload, not its initiation: an abandoned upload that received a part late outlives its expiry",
   },
   {
+    name: 'upload-id-marker-ignored',
+    breaks: 'SOS-F3',
+    description:
+      "ListMultipartUploads resumes after the key-marker's key whatever upload-id-marker says: a page ending inside one key's uploads skips the rest of them",
+  },
+  {
     name: 'compaction-numbers-by-count',
     breaks: 'SOS-F4',
     description:

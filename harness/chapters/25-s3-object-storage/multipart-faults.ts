@@ -1,7 +1,8 @@
 // SOS-F3: the service killed (kill -9) in the middle of a multipart upload - the upload and every part acknowledged
 // before the kill are still there after the restart, and the upload can be finished. A second upload's Complete is
 // in flight at the kill too: afterwards it has happened entirely (the object is its parts joined, the upload gone) or
-// not at all (no object, the upload and its parts as they were, completing it again works), never a 500.
+// not at all (no object, the upload and its parts as they were, completing it again works), never a 500. First the
+// uploads in progress are listed in pages (multipart-uploads-paging.ts), then an upload is abandoned past its expiry.
 import {
   CompleteMultipartUploadCommand,
   GetObjectCommand,
@@ -12,6 +13,7 @@ import {
 import type { CheckContext } from '../../core/check-context.ts';
 import { abandonedUploadExpires } from './multipart-expiry.ts';
 import { createUpload, minPartBytes, multipartEtag, patterned, uploadPart } from './multipart-kit.ts';
+import { uploadsListedInPages } from './multipart-uploads-paging.ts';
 import { bytesOf, freshBucket, s3Of, sdkError } from './s3-client.ts';
 import { md5 } from './s3-expect.ts';
 
@@ -20,6 +22,8 @@ export async function killMidUpload(ctx: CheckContext): Promise<void> {
   const s3 = s3Of(ctx);
   const c = s3.client;
   const min = minPartBytes(ctx);
+  // Before the restarts below (the expiry step's short expiry would end these uploads): a few seconds at most.
+  await uploadsListedInPages(ctx, c, await freshBucket(ctx, s3, 'f3p'));
   // An abandoned upload first: its step restarts the service (a short expiry) and leaves it as the manifest starts it.
   await abandonedUploadExpires(ctx, s3);
   const bucket = await freshBucket(ctx, s3, 'f3');
