@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProblemError } from '../kit/problem.ts';
 import { readJson, writeJsonDurably } from './durable-file.ts';
+import { commitLater, rewriteOffsetsAsync } from './group-mutants.ts';
 
 export interface Membership {
   group: string;
@@ -32,6 +33,8 @@ interface Group {
   generation: number;
   members: Map<string, Member>;
   offsets: Map<number, number>;
+  /** The offsets at the last rebalance (only for the moved-partition-from-checkpoint mutant). */
+  checkpoint?: Map<number, number>;
 }
 
 export interface StoredGroup {
@@ -56,7 +59,10 @@ export type CoordinatorMutant =
   | 'describe-without-expiry'
   | 'expiry-keeps-generation'
   | 'commit-file-own-partitions'
-  | 'offsets-reloaded-by-position';
+  | 'offsets-reloaded-by-position'
+  | 'commit-durable-later'
+  | 'commit-lost-update'
+  | 'moved-partition-from-checkpoint';
 
 /**
  * The range assignor: members sorted by ID, each gets a contiguous run of partitions, the runs' lengths differ by
@@ -227,6 +233,17 @@ export class GroupCoordinator {
           `offset ${offset} is past partition ${partition}'s end offset ${endOffset(partition)}`,
         );
     }
+    // MUTANT commit-lost-update: the offsets are read from the group's file, updated and written back
+    // asynchronously, the memory set from what was written: two commits at once, the last write wins.
+    if (this.mutant === 'commit-lost-update') {
+      const path = join(this.dir, `${g.name}.json`);
+      this.saving = rewriteOffsetsAsync(path, offsets, (o) => {
+        g.offsets = o;
+      });
+      const answer = this.offsets(name);
+      for (const { partition, offset } of offsets) answer.offsets[partition]!.offset = offset;
+      return answer;
+    }
     // MUTANT commit-ahead: the group is recorded as having consumed everything there is, not what it committed.
     for (const { partition, offset } of offsets)
       g.offsets.set(partition, this.mutant === 'commit-ahead' ? endOffset(partition) : offset);
@@ -276,7 +293,21 @@ export class GroupCoordinator {
       g.members.get(newcomer)!.partitions = fresh.get(newcomer)!;
     } else {
       const plan = assignRanges([...g.members.keys()], g.partitions);
+      const before = new Map([...g.members.values()].flatMap((m) => m.partitions.map((p) => [p, m.id] as const)));
       for (const m of g.members.values()) m.partitions = plan.get(m.id)!;
+      // MUTANT moved-partition-from-checkpoint: a partition that changes owner is handed over at the offset the
+      // group had at the previous rebalance (the commits made since are taken as the old owner's, and dropped).
+      if (this.mutant === 'moved-partition-from-checkpoint') {
+        for (const [id, ps] of plan)
+          for (const p of ps) {
+            if (before.get(p) === id) continue;
+            if (!g.checkpoint) continue;
+            const at = g.checkpoint.get(p);
+            if (at === undefined) g.offsets.delete(p);
+            else g.offsets.set(p, at);
+          }
+        g.checkpoint = new Map(g.offsets);
+      }
     }
     this.persist(g);
   }
@@ -289,7 +320,11 @@ export class GroupCoordinator {
       generation: g.generation,
       offsets: Object.fromEntries(offsets),
     };
-    writeJsonDurably(join(this.dir, `${g.name}.json`), stored);
+    const file = join(this.dir, `${g.name}.json`);
+    // MUTANT commit-durable-later: the file written a second after a change (the changes meanwhile gathered).
+    if (this.mutant === 'commit-durable-later')
+      commitLater(g.name, () => writeJsonDurably(file, { ...stored, offsets: Object.fromEntries(g.offsets) }));
+    else writeJsonDurably(file, stored);
     const store = this.store;
     if (store) this.saving = this.saving.then(() => store.save(g.name, stored)).catch(() => false);
   }

@@ -37,6 +37,9 @@ const COORDINATOR_MUTANTS: readonly string[] = [
   'expiry-keeps-generation',
   'commit-file-own-partitions',
   'offsets-reloaded-by-position',
+  'commit-durable-later',
+  'commit-lost-update',
+  'moved-partition-from-checkpoint',
 ] satisfies CoordinatorMutant[];
 
 await runServer({
@@ -168,6 +171,11 @@ await runServer({
       { dataDir: config.dataDir, broker: SELF, brokers: cluster?.brokers ?? [SELF], mutant: mutant ?? null },
       'message queue broker configured',
     );
+    // MUTANT retention-runs-once: retention scheduled with setTimeout, not setInterval: one pass, none after.
+    if (mutant === 'retention-runs-once') {
+      clearInterval(retention);
+      setTimeout(() => topics.applyRetention(), RETENTION_CHECK_MS).unref();
+    }
     return {
       app,
       close: async () => {

@@ -44,6 +44,26 @@ export const FAULT_MUTANTS = [
     breaks: 'MQ-F3',
     description: "an expired member's partitions are reassigned without a new generation",
   },
+  // At-most-once (consumers that commit before processing): an offset committed past comes back (after a kill -9:
+  // MQ-F1; right after the commit or at a rebalance: MQ-F3).
+  {
+    name: 'commit-durable-later',
+    breaks: 'MQ-F1',
+    description:
+      "a commit is answered once it is in memory; the group's file is written a second later: a kill -9 right after it hands the next owner the offset before, whose messages were taken already",
+  },
+  {
+    name: 'commit-lost-update',
+    breaks: 'MQ-F3',
+    description:
+      "a commit reads the group's file, sets its offsets and writes it back asynchronously: commits of two partitions at once, the later write puts the other's offset back (read back stale right after it)",
+  },
+  {
+    name: 'moved-partition-from-checkpoint',
+    breaks: 'MQ-F3',
+    description:
+      'a partition that changes owner at a rebalance is handed over at the offset the group had at the previous rebalance: what its old owner committed since is delivered again',
+  },
   {
     name: 'commit-file-own-partitions',
     breaks: 'MQ-F1',

@@ -1,5 +1,5 @@
 // MQ-F1..F3: kill -9 of the broker, a torn write and a flipped byte (in a value, in a tag) at a segment's tail, and
-// a consumer that dies before committing. After every fault, everything acknowledged in the whole check is read back
+// a consumer that dies before committing (and, at-most-once.ts, one that dies after it). After every fault, everything acknowledged in the whole check is read back
 // and the log is written again.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import {
   uniqueName,
   verifyAcked,
 } from './api.ts';
+import { finishAtMostOnce, startAtMostOnce } from './at-most-once.ts';
 import { newProducerAppends, nothingRemovedAfterRunning, RUN_AFTER_RESTART_MS } from './restart-checks.ts';
 import { expectFilteredPartition } from './tag-conformance.ts';
 
@@ -279,6 +280,8 @@ export async function tornSegmentTail(ctx: CheckContext): Promise<void> {
 
 export async function consumerDiesBeforeCommit(ctx: CheckContext): Promise<void> {
   const api = mqApi(ctx);
+  // The at-most-once group's consumer is killed after its commit first: its session runs out beside A's.
+  const atMostOnce = await startAtMostOnce(ctx, api);
   const topic = await freshTopic(ctx, api, 2, {}, 'f3');
   const acked = await produceAcked(
     ctx,
@@ -383,4 +386,5 @@ export async function consumerDiesBeforeCommit(ctx: CheckContext): Promise<void>
   );
   ctx.evidence.redelivered = Object.fromEntries([...redelivered].map(([p, v]) => [p, v.length]));
   await api.leave(group, b.memberId);
+  await finishAtMostOnce(ctx, api, atMostOnce);
 }

@@ -1,10 +1,14 @@
 // MQ-C7: retention removes whole closed segments past a topic's period and never a message younger.
 import type { CheckContext } from '../../core/check-context.ts';
+import { checkSlack } from '../../core/scheduling-slack.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { freshTopic, type MqApi, mqApi, okBody, produceAcked, readPartition, type Topic, verifyAcked } from './api.ts';
 
 /** How long MQ-C7 waits for retention to remove a 1 s topic's closed segments before it says it cannot tell. */
 const RETENTION_WAIT_MS = 60_000;
+
+/** The spec's default retention check interval (Kafka's log.retention.check.interval.ms); a target declares its own. */
+const SPEC_RETENTION_CHECK_INTERVAL_MS = 300_000;
 
 /**
  * The period of MQ-C7's third topic, whose first closed segment holds one message written more than a period before
@@ -17,8 +21,10 @@ const MIXED_RETENTION_MS = 8000;
  * time (the long one first, so its segments are the older). Once retention has removed the short topic's old
  * segments, it has run over the long topic too: every message of it must still be there from offset 0. And over a
  * third topic whose first closed segment holds a message past its period and younger ones written behind it: that
- * segment must stay (retention goes by a segment's newest message). The spec names no retention schedule: a target
- * that removes nothing within RETENTION_WAIT_MS, or only once the young ones are past the period, is skipped.
+ * segment must stay (retention goes by a segment's newest message). And retention removes: the 1 s topic's closed
+ * segments must be gone within its period + the declared retentionCheckIntervalMs (scaled, plus the measured slack).
+ * A target whose bound is past RETENTION_WAIT_MS and that removes nothing by then, or only once the young ones are
+ * past the period, is skipped.
  */
 export async function retentionConformance(ctx: CheckContext): Promise<void> {
   const api = mqApi(ctx);
@@ -42,14 +48,25 @@ export async function retentionConformance(ctx: CheckContext): Promise<void> {
   // Written after the mixed topic's batch: a pass that removes these ran while that batch was young.
   await produceAcked(ctx, api, short, batch('expires'));
   const writtenAt = Date.now();
+  // The upper bound: every closed segment of the 1 s topic is past its period 1 s after the writes, and a pass
+  // comes within the interval after that (both on the broker's timers: scaled, plus this process's measured lag).
+  const interval = ctx.setting('retentionCheckIntervalMs', SPEC_RETENTION_CHECK_INTERVAL_MS);
+  const slack = checkSlack(ctx.evidence, 5000);
+  const removalBound = () => slack.bound(timeLimit(1000 + interval));
 
   let state: Topic | undefined;
   for (;;) {
+    // From when the question was sent: an answer that comes late may describe the log as it was before.
+    const waited = Date.now() - writtenAt;
     state = okBody<Topic>(ctx, await api.describeTopic(short), 200, 'describing the 1 s topic');
     if (state.partitionStates[0]!.logStartOffset > 0) break;
-    if (Date.now() - writtenAt > RETENTION_WAIT_MS)
+    if (waited > removalBound() && removalBound() <= RETENTION_WAIT_MS)
+      ctx.fail(
+        `retention removed nothing of a 1 s topic's ${N} messages in 1 KiB segments ${waited} ms after they were written: past the bound of ${removalBound()} ms (its period + retentionCheckIntervalMs ${interval}, scaled, with the measured slack)`,
+      );
+    if (waited > RETENTION_WAIT_MS)
       ctx.skip(
-        `retention removed nothing of a 1 s topic's ${N} messages in ${RETENTION_WAIT_MS} ms of small segments: the target runs it less often, so whether it removes too early cannot be seen`,
+        `retention removed nothing of a 1 s topic's ${N} messages in ${RETENTION_WAIT_MS} ms of small segments (its declared retentionCheckIntervalMs, ${interval}, is longer than this check waits), so whether it removes too early cannot be seen`,
       );
     await ctx.sleep(250);
   }
@@ -74,6 +91,7 @@ export async function retentionConformance(ctx: CheckContext): Promise<void> {
   await verifyAcked(ctx, api, long, kept, "after retention removed the 1 s topic's segments (10 min topic)");
   ctx.evidence.retention = {
     removedAfterMs,
+    removalBoundMs: removalBound(),
     shortLogStartOffset: ps.logStartOffset,
     longKept: kept.length,
     mixedPeriodMs: period,

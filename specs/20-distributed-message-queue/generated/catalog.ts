@@ -119,7 +119,7 @@ export const catalog = {
     {
       "id": "MQ-C7",
       "kind": "conformance",
-      "title": "Retention removes whole closed segments past the topic's period and never a message younger - a 1 s topic loses its old segments, a 10 min topic beside it keeps every message, and a segment holding one message past its period and younger ones behind it stays",
+      "title": "Retention removes whole closed segments past the topic's period and never a message younger - a 1 s topic loses its old segments within its period and the declared retentionCheckIntervalMs, a 10 min topic beside it keeps every message, and a segment holding one message past its period and younger ones behind it stays",
       "covers": [
         "createTopic",
         "fetch"
@@ -227,7 +227,7 @@ export const catalog = {
     {
       "id": "MQ-F3",
       "kind": "fault",
-      "title": "A consumer dies before committing (no more heartbeats) - after its session times out another member owns its partitions and receives every uncommitted message again (at-least-once)",
+      "title": "A consumer dies before committing (no more heartbeats) - after its session times out another member owns its partitions and receives every uncommitted message again (at-least-once); and at-most-once, never twice - consumers that commit before processing (commits of several partitions at once) are each handed a partition at the last acknowledged commit, never before it, after a join, a leave, and a consumer killed after its commit and before processing",
       "covers": [
         "fault:3"
       ]

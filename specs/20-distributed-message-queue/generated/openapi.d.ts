@@ -245,7 +245,7 @@ export interface components {
              */
             replicationFactor: number;
             /**
-             * @description How long messages are kept, in ms (default two weeks, the book's requirement). Retention removes whole read-only segments whose newest message is older; never a message younger than this.
+             * @description How long messages are kept, in ms (default two weeks, the book's requirement). Retention removes whole read-only segments whose newest message is older; never a message younger than this. A read-only segment whose newest message is older is removed within the deployment's retention check interval after that (the setting `retentionCheckIntervalMs`, default 300,000 ms: Kafka's `log.retention.check.interval.ms`).
              * @default 1209600000
              */
             retentionMs: number;
