@@ -37,7 +37,9 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
   // The kit validates path, query and body; the Idempotency-Key header is checked here, as the spec defines it.
   const keyOf = (request: FastifyRequest): string => {
     const key = request.headers['idempotency-key'];
-    if (typeof key !== 'string' || !/^[\x21-\x7E]{1,255}$/.test(key)) {
+    // MUTANT idempotency-key-max-64: a key longer than 64 characters is refused (the spec allows 255).
+    const longest = mutant === 'idempotency-key-max-64' ? 64 : 255;
+    if (typeof key !== 'string' || !/^[\x21-\x7E]+$/.test(key) || key.length > longest) {
       throw new ProblemError(
         400,
         'invalid_request',
@@ -188,7 +190,8 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
             mutant === 'reconcile-key-without-since'
               ? 'POST /v1/reconciliations'
               : `POST /v1/reconciliations?since=${since ?? ''}`,
-            text,
+            // MUTANT settlement-fingerprint-prefix: only the file's first 64 KiB are fingerprinted.
+            mutant === 'settlement-fingerprint-prefix' ? text.slice(0, 65_536) : text,
           ),
           async () => {
             let theirs: ReturnType<typeof parseSettlement>;
@@ -211,6 +214,7 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
               executingIsManual: mutant === 'reconcile-executing-manual',
               currencyIgnored: mutant === 'reconcile-currency-ignored',
               statusFirst: mutant === 'reconcile-status-before-amount',
+              failedInFlight: mutant === 'reconcile-failed-automatic',
             });
             if (mutant === 'reconcile-status-only') {
               // MUTANT reconcile-status-only: amount differences are dropped from the report.

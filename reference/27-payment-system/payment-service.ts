@@ -87,7 +87,10 @@ export class PaymentService {
           'payment-event',
           this.o.mutant === 'event-fingerprint-without-buyer'
             ? { checkout_id: req.checkout_id, payment_orders: req.payment_orders }
-            : req,
+            : // MUTANT event-fingerprint-orders-partial: the orders' sellers and currencies are left out.
+              this.o.mutant === 'event-fingerprint-orders-partial'
+              ? { ...req, payment_orders: req.payment_orders.map((o) => [o.payment_order_id, o.amount]) }
+              : req,
         ),
         orders,
       });
