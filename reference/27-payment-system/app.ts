@@ -173,7 +173,9 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
       },
 
       async reconcileSettlement(request, reply) {
-        const text = request.body as string;
+        const file = request.body as string;
+        // MUTANT settlement-fingerprint-prefix: the key's fingerprint covers the file's first 64 KiB only.
+        const text = mutant === 'settlement-fingerprint-prefix' ? file.slice(0, 65_536) : file;
         const key = keyOf(request);
         const { since } = request.query as { since?: string };
         // MUTANT reconcile-since-seconds: the window's start in seconds, against millisecond timestamps.
@@ -190,13 +192,12 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
             mutant === 'reconcile-key-without-since'
               ? 'POST /v1/reconciliations'
               : `POST /v1/reconciliations?since=${since ?? ''}`,
-            // MUTANT settlement-fingerprint-prefix: only the file's first 64 KiB are fingerprinted.
-            mutant === 'settlement-fingerprint-prefix' ? text.slice(0, 65_536) : text,
+            text,
           ),
           async () => {
             let theirs: ReturnType<typeof parseSettlement>;
             try {
-              theirs = parseSettlement(text, { keepCr: mutant === 'settlement-crlf-refused' });
+              theirs = parseSettlement(file, { keepCr: mutant === 'settlement-crlf-refused' });
             } catch (error) {
               // MUTANT bad-settlement-500: the parse error escapes as an internal error.
               if (error instanceof SettlementError && mutant !== 'bad-settlement-500') {
@@ -214,11 +215,16 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
               executingIsManual: mutant === 'reconcile-executing-manual',
               currencyIgnored: mutant === 'reconcile-currency-ignored',
               statusFirst: mutant === 'reconcile-status-before-amount',
-              failedInFlight: mutant === 'reconcile-failed-automatic',
             });
             if (mutant === 'reconcile-status-only') {
               // MUTANT reconcile-status-only: amount differences are dropped from the report.
               report.mismatches = report.mismatches.filter((m) => m.kind !== 'amount_differs');
+            }
+            // MUTANT reconcile-failed-automatic: an order FAILED here that the PSP settled is taken for one in flight.
+            if (mutant === 'reconcile-failed-automatic') {
+              for (const m of report.mismatches)
+                if (m.kind === 'status_differs' && m.ours?.status === 'FAILED')
+                  m.classification = 'classifiable_automatic';
             }
             return { status: 200, body: report };
           },

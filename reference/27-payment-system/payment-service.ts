@@ -76,6 +76,10 @@ export class PaymentService {
         })
         .catch(() => undefined);
     }
+    // MUTANT event-fingerprint-orders-partial: the orders' sellers and currencies are left out of the fingerprint.
+    if (this.o.mutant === 'event-fingerprint-orders-partial') {
+      for (const po of req.payment_orders) Object.assign(po, { seller_account: '', currency: '' });
+    }
     let stored: Awaited<ReturnType<PaymentStore['storeEvent']>>;
     try {
       stored = await store.storeEvent({
@@ -87,10 +91,7 @@ export class PaymentService {
           'payment-event',
           this.o.mutant === 'event-fingerprint-without-buyer'
             ? { checkout_id: req.checkout_id, payment_orders: req.payment_orders }
-            : // MUTANT event-fingerprint-orders-partial: the orders' sellers and currencies are left out.
-              this.o.mutant === 'event-fingerprint-orders-partial'
-              ? { ...req, payment_orders: req.payment_orders.map((o) => [o.payment_order_id, o.amount]) }
-              : req,
+            : req,
         ),
         orders,
       });

@@ -110,11 +110,11 @@ export class PspClient {
         },
         key,
       );
-      if (r.status === 201 || r.status === 200) return { kind: 'charged', charge: r.json as Charge };
-      if (r.status === 402) return { kind: 'declined', reason: 'card declined' };
       // MUTANT charge-4xx-declined: every 4xx (a 429 rate limit, a 409 key in use) taken for a decline.
       if (this.chargeAnyFourxxDeclined && r.status >= 400 && r.status < 500)
         return { kind: 'declined', reason: `PSP answered ${r.status}` };
+      if (r.status === 201 || r.status === 200) return { kind: 'charged', charge: r.json as Charge };
+      if (r.status === 402) return { kind: 'declined', reason: 'card declined' };
       return { kind: 'retry', reason: `PSP answered ${r.status}` };
     } catch (error) {
       return { kind: 'retry', reason: `no answer from the PSP: ${(error as Error).message}` };

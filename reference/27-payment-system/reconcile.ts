@@ -85,17 +85,11 @@ function theirSide(r: SettlementRow): Side {
  * `executingIsManual`: MUTANT reconcile-executing-manual (only NOT_STARTED counts as in flight).
  * `currencyIgnored`: MUTANT reconcile-currency-ignored (minor units compared without their currencies).
  * `statusFirst`: MUTANT reconcile-status-before-amount (statuses compared before amounts).
- * `failedInFlight`: MUTANT reconcile-failed-automatic (an order FAILED here counts as in flight).
  */
 export function reconcile(
   theirs: readonly SettlementRow[],
   ours: Iterable<OurOrder>,
-  opts: {
-    executingIsManual?: boolean;
-    currencyIgnored?: boolean;
-    statusFirst?: boolean;
-    failedInFlight?: boolean;
-  } = {},
+  opts: { executingIsManual?: boolean; currencyIgnored?: boolean; statusFirst?: boolean } = {},
 ): Report {
   const byId = new Map<string, OurOrder>();
   for (const o of ours) byId.set(o.payment_order_id, o);
@@ -127,9 +121,7 @@ export function reconcile(
       });
     } else if (o.payment_order_status !== r.status) {
       const inFlight =
-        o.payment_order_status === 'NOT_STARTED' ||
-        (o.payment_order_status === 'EXECUTING' && !opts.executingIsManual) ||
-        (o.payment_order_status === 'FAILED' && opts.failedInFlight === true);
+        o.payment_order_status === 'NOT_STARTED' || (o.payment_order_status === 'EXECUTING' && !opts.executingIsManual);
       mismatches.push({
         payment_order_id: r.paymentOrderId,
         kind: 'status_differs',

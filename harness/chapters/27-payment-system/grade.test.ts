@@ -173,6 +173,7 @@ describe('27-payment-system reference', () => {
       'idempotency-key-max-64': /a 255-character Idempotency-Key answered 400/,
       'settlement-fingerprint-prefix': /with one more row at its end, .* not 409/,
       'reconcile-failed-automatic': /an order FAILED here that the PSP settled SUCCESS was reported/,
+      'charge-4xx-declined': /of a paid checkout ended FAILED/,
     },
   });
 
