@@ -37,7 +37,9 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
   // The kit validates path, query and body; the Idempotency-Key header is checked here, as the spec defines it.
   const keyOf = (request: FastifyRequest): string => {
     const key = request.headers['idempotency-key'];
-    if (typeof key !== 'string' || !/^[\x21-\x7E]{1,255}$/.test(key)) {
+    // MUTANT idempotency-key-max-64: a key longer than 64 characters is refused (the spec allows 255).
+    const longest = mutant === 'idempotency-key-max-64' ? 64 : 255;
+    if (typeof key !== 'string' || !/^[\x21-\x7E]+$/.test(key) || key.length > longest) {
       throw new ProblemError(
         400,
         'invalid_request',
@@ -171,7 +173,9 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
       },
 
       async reconcileSettlement(request, reply) {
-        const text = request.body as string;
+        const file = request.body as string;
+        // MUTANT settlement-fingerprint-prefix: the key's fingerprint covers the file's first 64 KiB only.
+        const text = mutant === 'settlement-fingerprint-prefix' ? file.slice(0, 65_536) : file;
         const key = keyOf(request);
         const { since } = request.query as { since?: string };
         // MUTANT reconcile-since-seconds: the window's start in seconds, against millisecond timestamps.
@@ -193,7 +197,7 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
           async () => {
             let theirs: ReturnType<typeof parseSettlement>;
             try {
-              theirs = parseSettlement(text, { keepCr: mutant === 'settlement-crlf-refused' });
+              theirs = parseSettlement(file, { keepCr: mutant === 'settlement-crlf-refused' });
             } catch (error) {
               // MUTANT bad-settlement-500: the parse error escapes as an internal error.
               if (error instanceof SettlementError && mutant !== 'bad-settlement-500') {
@@ -215,6 +219,12 @@ export function buildApp(o: PaymentAppOptions): FastifyInstance {
             if (mutant === 'reconcile-status-only') {
               // MUTANT reconcile-status-only: amount differences are dropped from the report.
               report.mismatches = report.mismatches.filter((m) => m.kind !== 'amount_differs');
+            }
+            // MUTANT reconcile-failed-automatic: an order FAILED here that the PSP settled is taken for one in flight.
+            if (mutant === 'reconcile-failed-automatic') {
+              for (const m of report.mismatches)
+                if (m.kind === 'status_differs' && m.ours?.status === 'FAILED')
+                  m.classification = 'classifiable_automatic';
             }
             return { status: 200, body: report };
           },

@@ -56,6 +56,7 @@ await runServer({
       timeoutMs: Number(process.env['PSP_TIMEOUT_MS'] ?? 2000),
       freshRegistrationKeys: mutant === 'registration-nonce-per-call',
       requestKeyedRegistrations: mutant === 'registration-keyed-by-request-key',
+      chargeAnyFourxxDeclined: mutant === 'charge-4xx-declined',
     });
     const payouts = new Payouts(db, mutant);
     const payoutClient = new PayoutClient(payoutUrl, Number(process.env['PSP_TIMEOUT_MS'] ?? 2000));

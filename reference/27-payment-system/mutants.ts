@@ -397,6 +397,36 @@ export const MUTANTS = [
     description:
       "a registration.declined fails every order of the checkout not SUCCESS, EXECUTING ones included: an order being charged ends FAILED, its charge made (s14's mutant for the blind bug r6-decline-fails-executing)",
   },
+  {
+    name: 'event-fingerprint-orders-partial',
+    breaks: 'PAY-C2',
+    description:
+      "the payment event's fingerprint leaves the orders' sellers and currencies out: the same checkout with another seller or currency under a new key is 201 with the first event, not 409 already_exists (b27r8's blind bug r8-event-fingerprint-partial)",
+  },
+  {
+    name: 'idempotency-key-max-64',
+    breaks: 'PAY-C2',
+    description:
+      "an Idempotency-Key longer than 64 characters is refused 400, where the spec allows 255 (b27r8's blind bug r8-idempotency-key-max-64)",
+  },
+  {
+    name: 'settlement-fingerprint-prefix',
+    breaks: 'PAY-C6',
+    description:
+      "a settlement file's idempotency fingerprint covers its first 64 KiB only: a longer file under the same key that differs past them is replayed the first report, not 409 (b27r8's blind bug r8-settlement-fingerprint-prefix)",
+  },
+  {
+    name: 'reconcile-failed-automatic',
+    breaks: 'PAY-I8',
+    description:
+      "reconciliation takes an order FAILED here and SUCCESS at the PSP for one in flight: classifiable_automatic, not classifiable_manual (b27r8's blind bug r8-reconcile-failed-automatic)",
+  },
+  {
+    name: 'charge-4xx-declined',
+    breaks: 'PAY-F1',
+    description:
+      "every 4xx the PSP answers a charge with is taken for a decline: a charge rate-limited (429) fails the order the buyer paid for (b27r8's blind bug r8-psp-4xx-is-decline)",
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

@@ -31,17 +31,21 @@ export interface PspClientOptions {
   freshRegistrationKeys?: boolean;
   /** MUTANT registration-keyed-by-request-key: the registration's idempotency key is the client's Idempotency-Key. */
   requestKeyedRegistrations?: boolean;
+  /** MUTANT charge-4xx-declined: every 4xx answer to a charge is taken for a decline. */
+  chargeAnyFourxxDeclined?: boolean;
 }
 
 export class PspClient {
   private readonly http: JsonHttp;
   private readonly freshRegistrationKeys: boolean;
   private readonly requestKeyedRegistrations: boolean;
+  private readonly chargeAnyFourxxDeclined: boolean;
 
   constructor(o: PspClientOptions) {
     this.http = new JsonHttp(o.baseUrl, o.timeoutMs ?? 2000);
     this.freshRegistrationKeys = o.freshRegistrationKeys ?? false;
     this.requestKeyedRegistrations = o.requestKeyedRegistrations ?? false;
+    this.chargeAnyFourxxDeclined = o.chargeAnyFourxxDeclined ?? false;
   }
 
   private call(method: 'GET' | 'POST', path: string, body?: unknown, key?: string) {
@@ -106,6 +110,9 @@ export class PspClient {
         },
         key,
       );
+      // MUTANT charge-4xx-declined: every 4xx (a 429 rate limit, a 409 key in use) taken for a decline.
+      if (this.chargeAnyFourxxDeclined && r.status >= 400 && r.status < 500)
+        return { kind: 'declined', reason: `PSP answered ${r.status}` };
       if (r.status === 201 || r.status === 200) return { kind: 'charged', charge: r.json as Charge };
       if (r.status === 402) return { kind: 'declined', reason: 'card declined' };
       return { kind: 'retry', reason: `PSP answered ${r.status}` };

@@ -136,6 +136,53 @@ export async function createConformance(ctx: CheckContext): Promise<void> {
     otherBuyer,
   );
   ctx.expectStatus(otherBuyer, 409, 'already_exists');
+  // Every field of the event is part of it: another seller for one order, or the orders in another currency, under a
+  // new key is another body for the checkout (409), not the first event.
+  const [o0, o1] = event.payment_orders as [
+    PaymentEventInput['payment_orders'][number],
+    PaymentEventInput['payment_orders'][number],
+  ];
+  for (const [what, changed] of [
+    [
+      'another seller for its first order',
+      { ...event, payment_orders: [{ ...o0, seller_account: `${o0.seller_account}_other` }, o1] },
+    ],
+    [
+      'its orders in EUR',
+      {
+        ...event,
+        payment_orders: [
+          { ...o0, currency: 'EUR' },
+          { ...o1, currency: 'EUR' },
+        ],
+      },
+    ],
+  ] as const) {
+    const x = await api.create(changed);
+    ctx.expect(
+      x.status === 409,
+      `the same checkout with ${what} answered ${x.status ?? x.error}, not 409 already_exists (another payment event)`,
+      x,
+    );
+    ctx.expectStatus(x, 409, 'already_exists');
+  }
+  // An Idempotency-Key may be 255 visible ASCII characters (the spec's maxLength): such a key is honoured (201, then
+  // its replay), not refused.
+  const longKey = `k!~${randomUUID()}`.padEnd(255, 'Z');
+  const longEvent = newEvent('c2longkey', ['1.25']);
+  const long = await api.create(longEvent, longKey);
+  ctx.expect(
+    long.status === 201,
+    `a 255-character Idempotency-Key answered ${long.status ?? long.error}, not 201`,
+    long,
+  );
+  const longReplay = await api.create(longEvent, longKey);
+  ctx.expectStatus(longReplay, 201);
+  ctx.expect(
+    longReplay.headers['idempotent-replayed'] === 'true',
+    'the replay under a 255-character Idempotency-Key lacks Idempotent-Replayed: true',
+    longReplay,
+  );
   // One payment_order_id under another checkout and another seller (identifiers reused across scopes): refused,
   // and the first checkout's order is untouched.
   const elsewhere = newEvent('c2elsewhere', ['5.00', '6.00']);
@@ -414,6 +461,22 @@ export async function reconcileConformance(ctx: CheckContext): Promise<void> {
   }
   const reused = await api.reconcile(`${csv}po_other,2.00,USD,SUCCESS\n`, key, since);
   ctx.expectStatus(reused, 409, 'idempotency_key_reused');
+  // A day's file is megabytes: the key's fingerprint covers all of it, not a prefix (a file that differs only past
+  // its first 128 KiB under the same key is another request, 409, not the first report replayed).
+  const tag = randomUUID().slice(0, 8);
+  const rows = Array.from({ length: 3600 }, (_, i) => `po_c6big_${tag}_${i},1.00,USD,SUCCESS\n`).join('');
+  const big = `payment_order_id,amount,currency,status\n${rows}`;
+  const bigKey = randomUUID();
+  ctx.expectStatus(await api.reconcile(big, bigKey, since), 200);
+  const longer = await api.reconcile(`${big}po_c6big_${tag}_last,1.00,USD,SUCCESS\n`, bigKey, since);
+  ctx.expect(
+    longer.status === 409,
+    `a ${big.length}-byte settlement file with one more row at its end, under the key of the file without it, ` +
+      `answered ${longer.status ?? longer.error}${longer.headers['idempotent-replayed'] === 'true' ? ' (a replay)' : ''}, ` +
+      'not 409 idempotency_key_reused (the fingerprint must cover the whole file)',
+    longer,
+  );
+  ctx.expectStatus(longer, 409, 'idempotency_key_reused');
 }
 
 /** The same JSON value, every object's keys in reverse insertion order (JSON.stringify keeps insertion order). */

@@ -47,7 +47,8 @@ export async function pspErrors(ctx: CheckContext): Promise<void> {
   third.psp.setWebhookMode({ mode: 'drop' }); // so the executor's retries, not the webhook, must settle them
   const hitsFrom = third.psp.chargeFaultHits.length;
   const firedFrom = third.service.faults.fired.length;
-  third.psp.planChargeFaults(['error5xx', 'timeout'], 5000);
+  // Then a 429 (Stripe's rate limit): a 4xx that is no decline, so the charge is retried, not the order failed.
+  third.psp.planChargeFaults(['error5xx', 'timeout', 'rateLimited'], 5000);
   // With the webhooks dropped the poller learns each payment; its first lookup of each paid registration fails, one
   // way per checkout (a failed lookup is no outcome: the next poll asks again).
   const lookupHitsFrom = third.psp.lookupFaultHits.length;
@@ -76,6 +77,7 @@ export async function pspErrors(ctx: CheckContext): Promise<void> {
   const hitBy = (f: string) => new Set(hits.filter((h) => h.fault === f).map((h) => h.paymentOrderId)).size;
   ctx.evidence.chargesHitBy5xx = hitBy('error5xx');
   ctx.evidence.chargesHitByTimeout = hitBy('timeout');
+  ctx.evidence.chargesHitByRateLimit = hitBy('rateLimited');
   ctx.evidence.registrationFaults = third.service.faults.fired
     .slice(firedFrom)
     .filter((f) => f.path === '/v1/registrations').length;
@@ -86,10 +88,11 @@ export async function pspErrors(ctx: CheckContext): Promise<void> {
     ctx.skip('the fault never bit: no lookup of a paid registration of this check failed at the PSP');
   if (ctx.evidence.registrationFaults === 0)
     ctx.skip('the fault never bit on registrations: no registration of the PSP answered a 5xx');
-  if (hitBy('error5xx') === 0 || hitBy('timeout') === 0) {
+  if (hitBy('error5xx') === 0 || hitBy('timeout') === 0 || hitBy('rateLimited') === 0) {
     ctx.skip(
       `the fault never bit: of the ${duringIds.size} orders paid during the fault, the PSP answered a charge of ` +
-        `${hitBy('error5xx')} with a 5xx and held a charge of ${hitBy('timeout')} without answering`,
+        `${hitBy('error5xx')} with a 5xx, held a charge of ${hitBy('timeout')} without answering and answered a ` +
+        `charge of ${hitBy('rateLimited')} with a 429`,
     );
   }
 }

@@ -168,6 +168,12 @@ describe('27-payment-system reference', () => {
       // Round 6's last two (s14).
       'poll-error-declines': /after the PSP's lookup of its registration failed/,
       'decline-fails-executing': /when a late registration.declined arrived, ended FAILED/,
+      // Round 8 (b27r8).
+      'event-fingerprint-orders-partial': /the same checkout with another seller for its first order answered 201/,
+      'idempotency-key-max-64': /a 255-character Idempotency-Key answered 400/,
+      'settlement-fingerprint-prefix': /with one more row at its end, .* not 409/,
+      'reconcile-failed-automatic': /an order FAILED here that the PSP settled SUCCESS was reported/,
+      'charge-4xx-declined': /of a paid checkout ended FAILED/,
     },
   });
 

@@ -74,9 +74,10 @@ export interface PspFakeOptions {
 
 /**
  * What a planned charge fault does: a 503 before anything is charged, a hang (no answer, nothing charged), or a
- * decline (402 card_error card_declined, as Stripe answers a card the issuer refuses; nothing charged).
+ * decline (402 card_error card_declined, as Stripe answers a card the issuer refuses; nothing charged), or a rate
+ * limit (429 rate_limit, as Stripe answers requests that come too fast; nothing charged, the request may be retried).
  */
-export type ChargeFault = 'error5xx' | 'timeout' | 'decline';
+export type ChargeFault = 'error5xx' | 'timeout' | 'decline' | 'rateLimited';
 
 /**
  * What a planned registration-lookup fault does: a 503, a hang (no answer, then a cut connection), or a 404 for a
@@ -365,6 +366,8 @@ export class PspFake {
         this.chargeFaultHits.push({ paymentOrderId: id, fault, at: Date.now() });
         if (fault === 'error5xx') return stripeError(503, 'api_error', 'the PSP is unavailable (injected)');
         if (fault === 'decline') return stripeError(402, 'card_error', 'Your card was declined.', 'card_declined');
+        if (fault === 'rateLimited')
+          return stripeError(429, 'invalid_request_error', 'Too many requests hit the API too quickly.', 'rate_limit');
         await delay(plan.holdMs);
         return { reset: true };
       }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { newEvent, payApi } from './api.ts';
-import { createAndPay, orderIds, waitExecuting, waitFinal } from './flow.ts';
+import { createAndPay, createPayment, orderIds, payOnHostedPage, waitExecuting, waitFinal } from './flow.ts';
 import { decimalOf, minorOf } from './money.ts';
 import { pspOf } from './third-parties.ts';
 
@@ -69,6 +69,38 @@ export async function reconciliationFindsMismatches(ctx: CheckContext): Promise<
     },
   );
   await inFlightIsAutomatic(ctx);
+  await failedSettledIsManual(ctx);
+}
+
+/**
+ * An order FAILED here (its card declined on the hosted page) that the PSP's file says SUCCESS: final statuses that
+ * disagree, the finance team's case (classifiable_manual), never the in-flight status_differs whose standard fix
+ * would apply the PSP's status to an order that is over.
+ */
+async function failedSettledIsManual(ctx: CheckContext): Promise<void> {
+  pspOf(ctx);
+  const api = payApi(ctx);
+  const since = new Date(Date.now() - 1000).toISOString();
+  const ev = await createPayment(ctx, api, newEvent('i8f', ['7.10']));
+  await payOnHostedPage(ctx, ev, '4000000000000002');
+  const id = ev.payment_orders[0]!.payment_order_id;
+  const final = (await waitFinal(ctx, api, [id], 15_000)).get(id)?.order.status;
+  ctx.expect(final === 'FAILED', `an order whose card the hosted page declined ended ${final}, not FAILED`);
+  const x = await api.reconcile(
+    `payment_order_id,amount,currency,status\n${id},7.10,USD,SUCCESS\n`,
+    randomUUID(),
+    since,
+  );
+  ctx.expectStatus(x, 200);
+  const m = (
+    x.body as { mismatches: { payment_order_id: string; kind: string; classification: string }[] }
+  ).mismatches.find((r) => r.payment_order_id === id);
+  ctx.expect(
+    m?.kind === 'status_differs' && m.classification === 'classifiable_manual',
+    `an order FAILED here that the PSP settled SUCCESS was reported ${JSON.stringify(m)}, not status_differs ` +
+      'classifiable_manual (final statuses that disagree)',
+    x,
+  );
 }
 
 /**
