@@ -370,8 +370,7 @@ export function buildChatServer(o: ChatServerOptions): {
   }
 
   async function sync(c: Conn, cursors: { channelId: string; curMaxMessageId: number }[]): Promise<void> {
-    // MUTANT sync-live-not-held: live messages go out while the sync is answered.
-    if (mutant !== 'sync-live-not-held') c.held = [];
+    c.held = [];
     try {
       const r = await syncMessages(store, mutant, { userId: c.userId!, deviceId: c.deviceId! }, cursors);
       for (const m of r.messages) send(c, { type: 'message', ...m });

@@ -309,12 +309,6 @@ export const MUTANTS = [
       'a connection that ends without a 1000/1001 close (a dropped network) stays recorded as open while its chat server lives: its member gets no pushes (blind bug r7-close-only-when-clean)',
   },
   {
-    name: 'sync-live-not-held',
-    breaks: 'CHAT-I2',
-    description:
-      'live messages are not held while a sync is answered: a newer live one goes first and the older synced ones are dropped as already sent (blind bug r7-sync-live-not-held)',
-  },
-  {
     name: 'relay-same-ms',
     breaks: 'CHAT-I2',
     needs: ['SDGRADE_REDIS_URL'],
