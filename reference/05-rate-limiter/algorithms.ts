@@ -42,6 +42,8 @@ export interface BoundaryOptions {
   uncappedBucket?: boolean;
   /** MUTANT denied-requests-cost-tokens: every request takes a token first; a denied one leaves the bucket in debt. */
   deniedCostsToken?: boolean;
+  /** MUTANT token-bucket-whole-token-refill: refills whole tokens only, yet moves its clock on past the fraction. */
+  wholeTokenRefill?: boolean;
   /** MUTANT sweeper-forgets-all: the sweeper forgets every key, also those whose state still matters. */
   sweepAll?: boolean;
   /** MUTANT sliding-log-skips-denied: the log keeps admitted requests only, so refused ones never hold a client back. */
@@ -159,12 +161,13 @@ function slidingCounter(s: unknown, { limit, windowMs }: Limit, now: number) {
   };
 }
 
-/** MUTANT token-bucket-uncapped, denied-requests-cost-tokens: the token bucket with one of two mistakes. */
+/** MUTANT token-bucket-uncapped, denied-requests-cost-tokens, token-bucket-whole-token-refill: one of three mistakes. */
 function brokenTokenBucket(o: BoundaryOptions): Decide {
   return (s, { limit, windowMs }, now) => {
     const rate = limit / windowMs;
     const prev = s as { tokens: number; t: number } | undefined;
-    const refilled = prev ? prev.tokens + (now - prev.t) * rate : limit;
+    const earned = (now - (prev?.t ?? now)) * rate;
+    const refilled = prev ? prev.tokens + (o.wholeTokenRefill ? Math.floor(earned) : earned) : limit;
     let tokens = o.uncappedBucket ? refilled : Math.min(limit, refilled);
     let allowed = tokens >= 1;
     if (o.deniedCostsToken) {
@@ -186,7 +189,7 @@ function brokenTokenBucket(o: BoundaryOptions): Decide {
 export function decider(algorithm: Algorithm, o: BoundaryOptions = {}): Decide {
   switch (algorithm) {
     case 'token_bucket':
-      return o.uncappedBucket || o.deniedCostsToken ? brokenTokenBucket(o) : tokenBucket;
+      return o.uncappedBucket || o.deniedCostsToken || o.wholeTokenRefill ? brokenTokenBucket(o) : tokenBucket;
     case 'leaking_bucket':
       return leakingBucket;
     case 'fixed_window':

@@ -21,8 +21,14 @@ await runServer({
     if (mutant === 'fixed-window-boundary') algorithm = 'fixed_window'; // MUTANT fixed-window-boundary
     // MUTANT counter-ignores-previous-window: the sliding window counter's own mistake.
     if (mutant === 'counter-ignores-previous-window') algorithm = 'sliding_window_counter';
-    // MUTANT token-bucket-uncapped, denied-requests-cost-tokens: the token bucket's own mistakes.
-    if (mutant === 'token-bucket-uncapped' || mutant === 'denied-requests-cost-tokens') algorithm = 'token_bucket';
+    // MUTANT token-bucket-uncapped, denied-requests-cost-tokens, token-bucket-whole-token-refill: the token bucket's
+    // own mistakes.
+    if (
+      mutant === 'token-bucket-uncapped' ||
+      mutant === 'denied-requests-cost-tokens' ||
+      mutant === 'token-bucket-whole-token-refill'
+    )
+      algorithm = 'token_bucket';
     const failModeEnv = process.env['FAIL_MODE']?.trim() || 'open';
     if (failModeEnv !== 'open' && failModeEnv !== 'closed') throw new ConfigError('FAIL_MODE must be open or closed');
     let failMode: 'open' | 'closed' = failModeEnv;
@@ -56,6 +62,7 @@ await runServer({
       mutant === 'fixed-window-boundary' ||
       mutant === 'token-bucket-uncapped' ||
       mutant === 'denied-requests-cost-tokens' ||
+      mutant === 'token-bucket-whole-token-refill' ||
       mutant === 'sweeper-forgets-all' ||
       mutant === 'sliding-log-skips-denied' ||
       mutant === 'fixed-window-retry-whole-window' ||
@@ -74,9 +81,13 @@ await runServer({
         staleScript: mutant === 'stale-script-sha', // MUTANT stale-script-sha
         memberWithoutPid: mutant === 'log-member-without-pid', // MUTANT log-member-without-pid
         retryOnTimeout: mutant === 'redis-retry-on-timeout', // MUTANT redis-retry-on-timeout
-        // MUTANT redis-counter-prev-expires, redis-fixed-window-from-first-hit: keys that expire too early.
+        reconnectGivesUp: mutant === 'redis-reconnect-gives-up', // MUTANT redis-reconnect-gives-up
+        // MUTANT redis-counter-prev-expires, redis-fixed-window-from-first-hit, redis-log-expiry-from-admission:
+        // keys that expire too early.
         scriptMutant:
-          mutant === 'redis-counter-prev-expires' || mutant === 'redis-fixed-window-from-first-hit'
+          mutant === 'redis-counter-prev-expires' ||
+          mutant === 'redis-fixed-window-from-first-hit' ||
+          mutant === 'redis-log-expiry-from-admission'
             ? mutant
             : undefined,
       });
@@ -87,6 +98,7 @@ await runServer({
         roundedWindows: mutant === 'fixed-window-boundary',
         uncappedBucket: mutant === 'token-bucket-uncapped',
         deniedCostsToken: mutant === 'denied-requests-cost-tokens',
+        wholeTokenRefill: mutant === 'token-bucket-whole-token-refill',
         sweepAll: mutant === 'sweeper-forgets-all',
         logAdmittedOnly: mutant === 'sliding-log-skips-denied',
         retryWholeWindow: mutant === 'fixed-window-retry-whole-window',

@@ -265,6 +265,26 @@ export const MUTANTS = [
       "the sliding window counter weighs the key's last window however old it is: a key idle for a window is still held back",
     env: { ALGORITHM: 'sliding_window_counter' },
   },
+  // Found by blind bugs of round 7 that the checks missed after strengthening (the same names).
+  {
+    name: 'token-bucket-whole-token-refill',
+    breaks: 'RL-I1',
+    description:
+      'the token bucket refills whole tokens only yet moves its clock on: requests closer together than W/L never earn a token back',
+  },
+  {
+    name: 'redis-log-expiry-from-admission',
+    breaks: 'RL-I1',
+    description:
+      "the Redis sliding log's key expiry is renewed on admission only: a client refused for longer loses its logged refusals",
+    env: { ALGORITHM: 'sliding_window_log' },
+  },
+  {
+    name: 'redis-reconnect-gives-up',
+    breaks: 'RL-F1',
+    description:
+      'the Redis client stops reconnecting after five attempts: after a longer outage the limiter fails open for good',
+  },
 ] as const satisfies readonly {
   name: string;
   breaks: string;

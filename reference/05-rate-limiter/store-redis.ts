@@ -90,6 +90,14 @@ const MUTANT_SCRIPTS = {
   // window stops weighing before the current one ends.
   'redis-counter-prev-expires': () =>
     edited(SCRIPTS.sliding_window_counter, "KEYS[1] .. ':' .. w, 2 * W + 1000)", "KEYS[1] .. ':' .. w, W)"),
+  // MUTANT redis-log-expiry-from-admission: the log's expiry is renewed on admission only, so a client refused for
+  // longer than it loses its logged refusals with the key.
+  'redis-log-expiry-from-admission': () =>
+    edited(
+      edited(SCRIPTS.sliding_window_log, "redis.call('PEXPIRE', KEYS[1], W + 1000)\n", ''),
+      'if n <= L then ok = 1 end',
+      "if n <= L then ok = 1; redis.call('PEXPIRE', KEYS[1], W + 1000) end",
+    ),
   // MUTANT redis-fixed-window-from-first-hit: the classic INCR + PEXPIRE, a window from the key's first request.
   'redis-fixed-window-from-first-hit': () => `${HEAD}
 local k = KEYS[1]
@@ -118,7 +126,9 @@ export interface RedisStoreOptions {
   memberWithoutPid?: boolean;
   /** MUTANT redis-retry-on-timeout: a decision whose script timed out is sent once more before the fail mode. */
   retryOnTimeout?: boolean;
-  /** MUTANT redis-counter-prev-expires, redis-fixed-window-from-first-hit: that mutant's script. */
+  /** MUTANT redis-reconnect-gives-up: the client stops reconnecting after five attempts. */
+  reconnectGivesUp?: boolean;
+  /** MUTANT redis-counter-prev-expires, redis-fixed-window-from-first-hit, redis-log-expiry-from-admission: its script. */
   scriptMutant?: keyof typeof MUTANT_SCRIPTS | undefined;
 }
 
@@ -141,7 +151,8 @@ export class RedisStore implements LimiterStore {
       maxRetriesPerRequest: o.offlineQueue ? null : 0,
       autoResendUnfulfilledCommands: false,
       connectTimeout: 1000,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 500),
+      // MUTANT redis-reconnect-gives-up: null after five attempts ends reconnecting for good.
+      retryStrategy: (attempt) => (o.reconnectGivesUp && attempt > 5 ? null : Math.min(50 * 2 ** attempt, 500)),
       connectionName: 'sdgrade-reference/05-rate-limiter',
     });
     this.redis.on('error', () => {

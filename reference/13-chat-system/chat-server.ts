@@ -16,7 +16,7 @@ import { type SendOutcome, storeMessage, syncMessages } from './message-service.
 import type { MutantName } from './mutants.ts';
 import { startPresenceSweep } from './presence.ts';
 import { type RelayReader, startRelayReader } from './relay-reader.ts';
-import { type ChatStore, type RelayEntry, relayPositionAfter } from './store.ts';
+import { type ChatStore, type RelayEntry, relayPositionAfter, relayPositionAfterSameMsBroken } from './store.ts';
 import type { Tokens } from './token.ts';
 
 export interface ChatServerOptions {
@@ -89,6 +89,8 @@ export function buildChatServer(o: ChatServerOptions): {
   const store = o.store;
   const log = (msg: string) => app.log.warn(msg);
   const service = { store, serverTtlMs: o.serverTtlMs, mutant, log };
+  // MUTANT relay-same-ms: relay positions compared by their millisecond only.
+  const after = mutant === 'relay-same-ms' ? relayPositionAfterSameMsBroken : relayPositionAfter;
 
   function send(c: Conn, frame: ServerFrame): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
@@ -125,7 +127,7 @@ export function buildChatServer(o: ChatServerOptions): {
     const except = mutant === 'echo-to-sender' ? undefined : d.exceptConn;
     for (const u of d.userIds)
       for (const c of byUser.get(u) ?? [])
-        if (c.id !== except && c.relayFrom !== undefined && relayPositionAfter(at, c.relayFrom)) {
+        if (c.id !== except && c.relayFrom !== undefined && after(at, c.relayFrom)) {
           if (mutant === 'relay-reorders' && d.frame.type === 'message') deliverReordered(c, d.frame);
           else deliver(c, d.frame);
         }
@@ -392,7 +394,7 @@ export function buildChatServer(o: ChatServerOptions): {
       // MUTANT restart-keeps-connections: the previous life's connections stay in the store (and count as open).
       if (mutant !== 'restart-keeps-connections') await store.removeServer(o.name);
       // Read the relay log from now on before anyone can connect here.
-      reader = await startRelayReader(store, onRelay, log);
+      reader = await startRelayReader(store, onRelay, log, after);
       stops.push(reader.stop);
       stops.push(startPresenceSweep(store, o.presenceTimeoutMs, log).stop);
       // Ready once discovery can hand it out.

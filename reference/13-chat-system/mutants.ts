@@ -308,6 +308,13 @@ export const MUTANTS = [
     description:
       'a connection that ends without a 1000/1001 close (a dropped network) stays recorded as open while its chat server lives: its member gets no pushes (blind bug r7-close-only-when-clean)',
   },
+  {
+    name: 'relay-same-ms',
+    breaks: 'CHAT-I2',
+    needs: ['SDGRADE_REDIS_URL'],
+    description:
+      'Redis: relay positions compared by their millisecond only, so a `sent` can pass an earlier message of the channel stored in the same millisecond (blind bug r7-redis-relay-same-ms)',
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

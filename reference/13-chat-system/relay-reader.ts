@@ -16,12 +16,13 @@ export async function startRelayReader(
   store: ChatStore,
   onEntry: (e: RelayEntry) => void,
   log: (msg: string) => void,
+  after: (a: string, b: string) => boolean = relayPositionAfter, // MUTANT relay-same-ms passes its own
 ): Promise<RelayReader> {
   let cursor = await store.relayHead();
   let stopped = false;
   const waiters = new Set<{ at: string; done: () => void }>();
   const wake = () => {
-    for (const w of waiters) if (!relayPositionAfter(w.at, cursor)) w.done();
+    for (const w of waiters) if (!after(w.at, cursor)) w.done();
   };
   void (async () => {
     while (!stopped) {
@@ -40,7 +41,7 @@ export async function startRelayReader(
   })();
   return {
     caughtUp(at, timeoutMs) {
-      if (!relayPositionAfter(at, cursor)) return Promise.resolve();
+      if (!after(at, cursor)) return Promise.resolve();
       return new Promise((resolve) => {
         const w = {
           at,

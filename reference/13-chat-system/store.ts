@@ -70,6 +70,11 @@ export function relayPositionAfter(a: string, b: string): boolean {
   return false;
 }
 
+/** MUTANT relay-same-ms: positions compared by their millisecond part only (entries of one millisecond tie). */
+export function relayPositionAfterSameMsBroken(a: string, b: string): boolean {
+  return Number(a.split('-')[0]) > Number(b.split('-')[0]);
+}
+
 export interface PresenceRecord {
   status: 'online' | 'offline';
   since: string;

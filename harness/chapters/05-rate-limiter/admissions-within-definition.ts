@@ -1,6 +1,7 @@
 // RL-I1: fast-check traces of bursts and idle gaps over the wire, with the check's seed, each held to the bound the
 // reported algorithm's definition implies (over-admission.ts) and to the decisions it surely makes the other way
-// (decisions-against-definition.ts); a scheduled trace per window algorithm; and a limited key stays limited while idle.
+// (decisions-against-definition.ts); a scheduled trace per window algorithm, a steady stream per bucket; and a
+// limited key stays limited while idle.
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { timeScale } from '../../core/time-scale.ts';
@@ -114,14 +115,11 @@ const SCHEDULES: Partial<Record<Algorithm, readonly number[]>> = {
   // without a request, and asked early in the one after: its previous window is the empty one, so it admits L (a
   // counter that weighs the last window the key had, however old, admits L - 1).
   sliding_window_counter: [0.05, 1.3, 3.05],
-  // Admitted, then refused, then asked once the admitted ones aged out: the refused ones are still in the log, so
-  // the third burst is refused whole.
-  sliding_window_log: [0, 0.6, 1.3],
 };
 
 async function scheduledBursts(ctx: CheckContext, api: RlApi, domain: string, algorithm: Algorithm): Promise<void> {
   const phases = SCHEDULES[algorithm];
-  if (!phases) return; // the buckets: the edge and generated traces test them
+  if (!phases) return steadyStream(ctx, api, domain, algorithm); // the buckets and the log
   const limit = 5;
   await installRules(ctx, api, domain, [{ key: 'client', rate_limit: { unit: 'second', requests_per_unit: limit } }]);
   const start = (Math.floor(Date.now() / W) + 1) * W;
@@ -134,6 +132,45 @@ async function scheduledBursts(ctx: CheckContext, api: RlApi, domain: string, al
   if (wrong)
     ctx.fail(`bursts at ${phases.join(', ')} windows from a window's start: ${wrong}`, {
       counterexample: { limit, start, trace: summary(trace) },
+    });
+}
+
+/**
+ * The buckets and the log: one request every W/(2.5 L), sent on schedule whether or not the last was answered
+ * (decisions-against-definition.ts judges each). A bucket must earn tokens back between requests too close together
+ * to earn a whole one each: after the first L, about L per window are admitted again (3.5 windows of it). The log
+ * keeps every request, so after its first L it refuses the rest however long they go on: its stream runs on until
+ * 2.5 windows after the last admission it has heard of (measured, since a busy machine answers the first ones late),
+ * past any expiry that counts from admissions only (W + 1 s in the reference), at most 6 windows.
+ */
+async function steadyStream(ctx: CheckContext, api: RlApi, domain: string, algorithm: Algorithm): Promise<void> {
+  const limit = 4;
+  const every = W / (2.5 * limit);
+  await installRules(ctx, api, domain, [{ key: 'client', rate_limit: { unit: 'second', requests_per_unit: limit } }]);
+  const start = Date.now();
+  let lastAdmitted = start;
+  const until = () =>
+    algorithm === 'sliding_window_log'
+      ? Math.min(start + 6 * W, Math.max(start + 3.5 * W, lastAdmitted + 2.5 * W))
+      : start + 3.5 * W;
+  const sent: Promise<Timed>[] = [];
+  for (let i = 0; start + i * every < until(); i++) {
+    await ctx.sleep(Math.max(0, start + i * every - Date.now()));
+    const t = decided(ctx, api, domain, [{ key: 'client', value: 'steady' }]);
+    void t.then(
+      (x) => {
+        if (x.d.allowed) lastAdmitted = Math.max(lastAdmitted, x.doneAt);
+      },
+      () => {},
+    );
+    sent.push(t);
+  }
+  const trace = await Promise.all(sent);
+  ctx.evidence.steadyAdmitted = `${trace.filter((t) => t.d?.allowed).length} of ${trace.length}`;
+  const wrong = offDefinition(algorithm, limit, trace);
+  if (wrong)
+    ctx.fail(`a request every ${every} ms (limit ${limit} per second): ${wrong}`, {
+      counterexample: { limit, trace: summary(trace) },
     });
 }
 

@@ -11,12 +11,34 @@ import { W } from './over-admission.ts';
 /** A decision the definition surely makes the other way, or null when none in the trace is sure. */
 export function againstDefinition(algorithm: Algorithm, limit: number, trace: readonly Timed[]): string | null {
   if (trace.some((t) => !t.d)) return null; // a request without a decision: its effect on the state is unknown
-  if (algorithm === 'token_bucket' || algorithm === 'leaking_bucket') return null;
+  if (algorithm === 'token_bucket' || algorithm === 'leaking_bucket') return bucketRefusal(limit, trace);
   for (const r of trace) {
     const others = trace.filter((j) => j !== r && j.sentAt <= r.doneAt); // those that may have been decided first
     const wrong =
       algorithm === 'sliding_window_log' ? logDecision(limit, r, others) : windowRefusal(algorithm, limit, r, others);
     if (wrong) return wrong;
+  }
+  return null;
+}
+
+/**
+ * A bucket's refusal while it surely held a token (its room, for the leaking bucket). From any moment T (it held
+ * >= 0 tokens then) to a request decided at d >= sentAt, it earned min(L, (sentAt - T) · L/W) and spent at most one
+ * per admission that may have been decided in [T, d]: a refusal where that leaves >= 1 is wrong. A bucket that
+ * drops the refill's fraction, or moves its clock on without refilling, refuses a steady stream above the rate long
+ * after it has earned tokens back. Each T is a moment the harness read its own clock (the target's, same machine).
+ */
+function bucketRefusal(limit: number, trace: readonly Timed[]): string | null {
+  const moments = trace.flatMap((t) => [t.sentAt, t.doneAt]);
+  for (const r of trace) {
+    if (r.d?.allowed) continue;
+    for (const from of moments) {
+      if (from > r.sentAt) continue;
+      const earned = Math.min(limit, ((r.sentAt - from) * limit) / W);
+      const spent = trace.filter((j) => j !== r && j.d?.allowed && j.doneAt >= from && j.sentAt <= r.doneAt).length;
+      if (earned - spent >= 1 + 1e-6)
+        return `a refusal ${r.sentAt - from} ms after a moment the bucket held >= 0 tokens, with at most ${spent} admitted since (limit ${limit} per second): it had earned ${earned.toFixed(2)} tokens, so it admits it`;
+    }
   }
   return null;
 }

@@ -105,6 +105,9 @@ function expectFailMode(ctx: CheckContext, mode: FailMode, x: Exchange, when: st
     );
 }
 
+/** RL-F1's outage: well past five reconnect attempts' back-off (about 1.9 s here), with room for a busy machine. */
+const OUTAGE_MS = 3500;
+
 export async function storeDownThenBack(ctx: CheckContext): Promise<void> {
   const redis = ctx.target.dependencies.redis!;
   const mode = failModeOf(ctx);
@@ -114,6 +117,7 @@ export async function storeDownThenBack(ctx: CheckContext): Promise<void> {
   await installRules(ctx, api, domain, [{ key: 'client', rate_limit: { unit: 'minute', requests_per_unit: limit } }]);
   const answerBound = answerWithin2s(ctx);
   await redis.setReachable(false);
+  const downAt = Date.now();
   const answers: (boolean | number | null)[] = [];
   let slowest = 0;
   try {
@@ -148,6 +152,10 @@ export async function storeDownThenBack(ctx: CheckContext): Promise<void> {
       JSON.stringify(health.body ?? '').includes('down');
     if (!bit)
       throw new Error('the store outage changed nothing visible: the fault did not bite, so this proves nothing');
+    // Outages last seconds, not a few hundred ms: a client that gives up reconnecting after a few attempts (ioredis's
+    // retryStrategy returning null after five, about 1.9 s of back-off) never comes back.
+    await ctx.sleep(Math.max(0, downAt + OUTAGE_MS - Date.now()));
+    ctx.evidence.outageMs = Date.now() - downAt;
   } finally {
     await redis.setReachable(true);
   }

@@ -276,7 +276,12 @@ describe('05-rate-limiter model', () => {
     expect(againstDefinition('sliding_window_log', 2, [...log, t(1300, true)])).toMatch(/2 of them refused/);
     expect(againstDefinition('sliding_window_log', 2, [...log, t(1300, false)])).toBeNull();
     expect(againstDefinition('sliding_window_log', 2, [t(0, true), t(1, true), t(1300, false)])).toMatch(/log admits/);
-    expect(againstDefinition('token_bucket', 2, [t(0, false)])).toBeNull(); // the buckets: upper bound only
+    expect(againstDefinition('token_bucket', 2, [t(0, false)])).toBeNull(); // may have been empty
+    const spentUp = [t(0, true), t(1, true), t(2, false)];
+    expect(againstDefinition('token_bucket', 2, [...spentUp, t(400, false)])).toBeNull(); // 0.8 token earned
+    expect(againstDefinition('token_bucket', 2, [...spentUp, t(600, false)])).toMatch(/earned 1\.\d+ tokens/);
+    expect(againstDefinition('leaking_bucket', 2, [...spentUp, t(600, true), t(601, false)])).toBeNull();
+    expect(againstDefinition('leaking_bucket', 2, [...spentUp, t(1600, false)])).toMatch(/earned 2\.00 tokens/);
   });
   it("bounds the sliding counter also by the previous window's weight", () => {
     // 4 in window 0, then at 5% of window 1 the estimate is floor(4 * 0.95) = 3: one more, not four.

@@ -60,6 +60,8 @@ export const rateLimiter: ChapterModule<CheckId> = {
       'redis-counter-prev-expires',
       'redis-fixed-window-from-first-hit',
       'redis-retry-on-timeout',
+      'redis-log-expiry-from-admission',
+      'redis-reconnect-gives-up',
     ].includes(m.name)
       ? { ...m, needs: ['SDGRADE_REDIS_URL'] }
       : m,

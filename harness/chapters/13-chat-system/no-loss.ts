@@ -1,9 +1,11 @@
 // CHAT-I2: no loss - devices leave and come back (on another chat server) between sends; a connected one gets every
-// acknowledged message live within LIVE_MS, an absent one by sync.
+// acknowledged message live within LIVE_MS, an absent one by sync; and bursts of pipelined sends from eight devices
+// (sends-racing.ts).
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { chatCheck, spread } from './api.ts';
 import { expectConverged, LIVE_MS, runs } from './converge.ts';
+import { sendsRacing } from './sends-racing.ts';
 
 export const noLoss = chatCheck(async (w) => {
   const ctx: CheckContext = w.ctx;
@@ -62,4 +64,5 @@ export const noLoss = chatCheck(async (w) => {
     },
     runs(ctx, 6),
   );
+  await sendsRacing(w, servers);
 });

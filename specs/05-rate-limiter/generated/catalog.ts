@@ -83,7 +83,7 @@ export const catalog = {
     {
       "id": "RL-I1",
       "kind": "property",
-      "title": "Admissions follow the algorithm's definition - never more than its bound, and for the window algorithms no refusal it surely admits and no sliding-log admission over a log that keeps refused requests - for generated and scheduled bursts and idle gaps",
+      "title": "Admissions follow the algorithm's definition - never more than its bound, no refusal it surely admits and no sliding-log admission over a log that keeps refused requests - for generated and scheduled bursts, steady streams and idle gaps",
       "covers": [
         "invariant:1",
         "shouldRateLimit"
