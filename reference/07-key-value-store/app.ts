@@ -122,7 +122,9 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
     const context = formatClock(contextOf(out.versions));
     // MUTANT empty-value-reads-as-deleted: tombstones told apart by truthiness, so '' reads as a deletion.
     const live = out.versions.filter((v) => (mutant === 'empty-value-reads-as-deleted' ? v.value : v.value !== null));
-    if (live.length === 0)
+    // MUTANT deletion-hides-concurrent-write: a tombstone among the siblings reads as a deleted key.
+    const hidden = mutant === 'deletion-hides-concurrent-write' && live.length < out.versions.length;
+    if (live.length === 0 || hidden)
       return {
         status: 404,
         headers: { 'x-kv-context': context },
@@ -241,7 +243,11 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
         const vn = o.ring.virtualNodes;
         const members = o.gossip.view().map((m) => ({
           ...m,
-          ringShare: shares.get(m.name) ?? 0,
+          // MUTANT ring-share-by-token-count: the member's share of virtual nodes, not of the hash space.
+          ringShare:
+            mutant === 'ring-share-by-token-count'
+              ? o.ring.pointsOf(m.name) / o.gossip.view().reduce((n, x) => n + o.ring.pointsOf(x.name), 0)
+              : (shares.get(m.name) ?? 0),
           // The ring's virtual-node positions: chapter 06 hashes `${id}#${i}` (reference/06-consistent-hashing/ring.ts).
           tokens: Array.from({ length: o.ring.pointsOf(m.name) }, (_, i) => hash48(`${m.name}#${i}`)).sort(
             (a, b) => a - b,
@@ -254,7 +260,11 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
           virtualNodes: vn,
           members,
           stats: {
-            hintsPending: o.hints.pending.size,
+            // MUTANT hints-pending-counts-replicas: the replicas hints are held for, not the hinted writes.
+            hintsPending:
+              mutant === 'hints-pending-counts-replicas'
+                ? new Set([...o.hints.pending.values()].map((h) => h.target)).size
+                : o.hints.pending.size,
             hintsDelivered: o.hints.delivered,
             hintsStored: o.hints.stored,
             antiEntropyRounds: o.repair.rounds,

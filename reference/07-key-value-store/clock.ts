@@ -66,6 +66,12 @@ export function covers(c: Clock, dot: string): boolean {
   return n <= (c.vv[a] ?? 0) || c.dots.includes(dot);
 }
 
+/** MUTANT clock-folds-dots-past-gaps: a dot above a gap folds into the vector (a:1,a@3 becomes a:3). */
+let foldPastGaps = false;
+export function setFoldPastGaps(on: boolean): void {
+  foldPastGaps = on;
+}
+
 /** Drops dots the vector covers and folds dots contiguous with it (a:2 and a@3 become a:3). */
 function normalize(c: Clock): Clock {
   let dots = [...new Set(c.dots)];
@@ -77,7 +83,7 @@ function normalize(c: Clock): Clock {
       const [a, n] = splitDot(d);
       const have = c.vv[a] ?? 0;
       if (n <= have) changed = true;
-      else if (n === have + 1) {
+      else if (n === have + 1 || foldPastGaps) {
         c.vv[a] = n;
         changed = true;
       } else rest.push(d);

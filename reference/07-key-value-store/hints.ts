@@ -18,7 +18,10 @@ export class HintStore {
   stored = 0;
   private readonly file: string;
 
-  constructor(dir: string, o: { forgetOnStart?: boolean } = {}) {
+  /** MUTANT hint-id-per-key: a hint is identified by replica and key, so a second version of a key is not hinted. */
+  private readonly perKey: boolean;
+  constructor(dir: string, o: { forgetOnStart?: boolean; perKey?: boolean } = {}) {
+    this.perKey = o.perKey ?? false;
     this.file = join(dir, 'hints.log');
     // MUTANT hints-forgotten-on-restart: the log emptied at start; hints held before a restart are never handed over.
     if (o.forgetOnStart && existsSync(this.file)) writeFileSync(this.file, '');
@@ -37,7 +40,7 @@ export class HintStore {
   }
 
   add(target: string, key: string, v: Version): void {
-    const id = `${target}|${key}|${v.dot}`;
+    const id = this.perKey ? `${target}|${key}` : `${target}|${key}|${v.dot}`;
     if (this.pending.has(id)) return;
     const h: Hint = { id, target, key, v };
     appendFileSync(this.file, `${JSON.stringify({ add: h })}\n`);

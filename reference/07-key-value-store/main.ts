@@ -10,7 +10,7 @@ import { parsePeers } from '../kit/peers.ts';
 import { runServer } from '../kit/run-server.ts';
 import { Repair } from './anti-entropy.ts';
 import { buildApp, MAX_SIBLINGS, SPEC_URL } from './app.ts';
-import type { MergeMode } from './clock.ts';
+import { type MergeMode, setFoldPastGaps } from './clock.ts';
 import { Coordinator } from './coordinator.ts';
 import { Gossip } from './gossip.ts';
 import { HintStore } from './hints.ts';
@@ -67,6 +67,7 @@ await runServer({
     const n = intEnv('N', Math.min(3, size), 1, size);
     const w = intEnv('W', Math.min(2, n), 1, n);
     const r = intEnv('R', Math.min(2, n), 1, n);
+    setFoldPastGaps(mutant === 'clock-folds-dots-past-gaps');
     const mergeMode: MergeMode =
       mutant === 'plain-version-vectors'
         ? 'plain-version-vectors'
@@ -98,6 +99,7 @@ await runServer({
       forgetTablesOnStart: mutant === 'sstables-forgotten-on-start',
       missBlockStart: mutant === 'index-misses-block-start',
       generationCountsDown: mutant === 'flush-generation-counts-down',
+      localeOrder: mutant === 'sstable-sorted-by-locale',
       mergeMode,
     });
     const peers = new Peers(peerUrls, rpcTimeoutMs);
@@ -112,7 +114,10 @@ await runServer({
       neverDown: mutant === 'no-failure-detection',
       lastHeardInSeconds: mutant === 'last-heard-in-seconds',
     });
-    const hints = new HintStore(config.dataDir, { forgetOnStart: mutant === 'hints-forgotten-on-restart' });
+    const hints = new HintStore(config.dataDir, {
+      forgetOnStart: mutant === 'hints-forgotten-on-restart',
+      perKey: mutant === 'hint-id-per-key',
+    });
     const actor = actorId(config.dataDir, self, mutant);
     const placement = new Placement(ring, n);
     const coordinator = new Coordinator({

@@ -257,6 +257,48 @@ export const MUTANTS = [
       'anti-entropy leaves keys holding only tombstones out of the Merkle tree, so a replacement node never gets ' +
       'the deletions',
   },
+  {
+    name: 'deletion-hides-concurrent-write',
+    breaks: 'KV-I3',
+    description:
+      'a read finding a tombstone among the siblings answers 404, hiding a write concurrent with the delete ' +
+      '(blind bug deletion-hides-concurrent-write, round 8)',
+  },
+  {
+    name: 'clock-folds-dots-past-gaps',
+    breaks: 'KV-I3',
+    description:
+      "a context's single dot above a gap folds into the vector (a:1,a@3 reads as a:3), so a write covers a " +
+      'sibling it never saw (blind bug clock-folds-dots-past-gaps, round 8)',
+  },
+  {
+    name: 'hint-id-per-key',
+    breaks: 'KV-F3',
+    description:
+      'a hint is identified by replica and key only: a second version of a key its replica missed is not hinted ' +
+      '(blind bug hint-id-per-key, round 8)',
+  },
+  {
+    name: 'hints-pending-counts-replicas',
+    breaks: 'KV-F3',
+    description:
+      'stats.hintsPending counts the replicas hints are held for, not the hinted writes (blind bug ' +
+      'hints-pending-counts-replicas, round 8)',
+  },
+  {
+    name: 'ring-share-by-token-count',
+    breaks: 'KV-C3',
+    description:
+      "the cluster view's ringShare is the member's share of virtual nodes, not of the hash space its tokens own " +
+      '(blind bug ring-share-by-token-count, round 8)',
+  },
+  {
+    name: 'sstable-sorted-by-locale',
+    breaks: 'KV-I5',
+    description:
+      'an SSTable is sorted by localeCompare but searched by code unit: after a restart (its start-up flush) keys ' +
+      "with mixed case, '_' or ':' are not found (blind bug sstable-sorted-by-locale, round 8)",
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

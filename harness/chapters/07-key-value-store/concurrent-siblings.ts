@@ -6,6 +6,8 @@ import { covers } from './causal.ts';
 
 export async function concurrentWritesKeptAsSiblings(ctx: CheckContext): Promise<void> {
   const nodes = nodeApis(ctx);
+  await deleteConcurrentWithWrite(ctx, nodes);
+  await contextWithAGap(ctx, nodes);
   await ctx.property(
     fc.record({
       writers: fc.integer({ min: 2, max: Math.max(2, Math.min(3, nodes.length)) }),
@@ -50,5 +52,59 @@ export async function concurrentWritesKeptAsSiblings(ctx: CheckContext): Promise
       );
     },
     Math.min(ctx.numRuns, 15),
+  );
+}
+
+type Nodes = ReturnType<typeof nodeApis>;
+const values = (r: { siblings: { value: string }[] }) => JSON.stringify(r.siblings.map((x) => x.value).sort());
+
+/**
+ * A delete and a write with the same context are concurrent: the deletion does not hide the write (a read answers
+ * it, 200), and the read's context resolves both (blind bug deletion-hides-concurrent-write, round 8).
+ */
+async function deleteConcurrentWithWrite(ctx: CheckContext, nodes: Nodes): Promise<void> {
+  const key = freshKey('i3d');
+  const [a, b] = [nodes[0]!, nodes[1 % nodes.length]!];
+  const base = await a.api.put(key, 'D2');
+  ctx.expect(base.outcome === 'ok', `base write: ${base.x.status ?? base.x.error}`, base.x);
+  const del = await a.api.del(key, { context: base.context });
+  ctx.expect(del.outcome === 'ok', `delete with the base's context: ${del.x.status ?? del.x.error}`, del.x);
+  const put = await b.api.put(key, 'D3', { context: base.context });
+  ctx.expect(put.outcome === 'ok', `write with the base's context: ${put.x.status ?? put.x.error}`, put.x);
+  const read = await nodes[2 % nodes.length]!.api.get(key);
+  ctx.expect(
+    read.status === 200 && values(read) === '["D3"]',
+    `a delete via ${a.name} and a write of D3 via ${b.name}, both with the context of D2, are concurrent: read ` +
+      `${read.status} ${values(read)}, want 200 ["D3"] (a deletion hides no concurrent write)`,
+    read.x,
+  );
+  for (const w of [del, put])
+    ctx.expect(covers(read.context ?? '', w.dot ?? ''), `the read's context does not cover ${w.dot}`, read.x);
+}
+
+/**
+ * Through one replica: blind x1, blind x2, x3 with x1's context, x4 with x3's context. x3's clock names x1 and its
+ * own dot, not x2 (a context's `actor@counter` is one event, not its predecessors), so x4 supersedes x3 only and a
+ * read answers x2 and x4 (blind bug clock-folds-dots-past-gaps, round 8: x3's context read as covering x2).
+ */
+async function contextWithAGap(ctx: CheckContext, nodes: Nodes): Promise<void> {
+  const key = freshKey('i3g');
+  const placed = await nodes[0]!.api.replica(key);
+  const node = nodes.find((x) => x.name === placed.replicas[0]) ?? nodes[0]!;
+  const put = async (value: string, context?: string | null) => {
+    const a = await node.api.put(key, value, { context: context ?? null });
+    ctx.expect(a.outcome === 'ok', `write ${value} via ${node.name}: ${a.x.status ?? a.x.error}`, a.x);
+    return a;
+  };
+  const x1 = await put('x1');
+  await put('x2');
+  const x3 = await put('x3', x1.context);
+  await put('x4', x3.context);
+  const read = await node.api.get(key);
+  ctx.expect(
+    read.status === 200 && values(read) === '["x2","x4"]',
+    `via ${node.name}: blind x1, blind x2, x3 with x1's context (${x1.context}), x4 with x3's (${x3.context}): read ` +
+      `${read.status} ${values(read)}, want ["x2","x4"] (x3's context does not cover x2)`,
+    read.x,
   );
 }

@@ -2,7 +2,8 @@
 // the spec by the client, so a wrong header, content type or body shape fails here too.
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
-import { freshKey, kvApi, nodeApis, sleep } from './api.ts';
+import type { Exchange } from '../../core/http-client.ts';
+import { freshKey, kvApi, type Member, nodeApis, sleep } from './api.ts';
 import { covers } from './causal.ts';
 import { forwardedRequestsKeepTheirQuorum } from './forwarded-quorum.ts';
 import { nonReplicasHoldNothing } from './non-replicas.ts';
@@ -233,6 +234,7 @@ export async function clusterConformance(ctx: CheckContext): Promise<void> {
             `${m.name} has ${m.tokens.length} ring positions, not virtualNodes=${view.virtualNodes}`,
             x,
           );
+        sharesFromTokens(ctx, view.members, x);
         break;
       }
       if (Date.now() > deadline)
@@ -391,4 +393,30 @@ export function readinessConformance(ctx: CheckContext): Promise<void> {
     { method: 'PUT', path: '/api/v1/cluster' },
     { method: 'DELETE', path: '/api/v1/replicas/k' },
   ]);
+}
+
+/**
+ * Each member's ringShare is the share of the hash space its tokens own: a position owns the arc from the previous
+ * position (exclusive) up to itself, where a key's hash falls clockwise. The space is taken as the smallest power of
+ * two above every token (2^48 for the reference; with hundreds of uniform tokens the largest is in its top half).
+ * Blind bug ring-share-by-token-count (round 8): the share of virtual nodes (1/3 each), not of the hash space.
+ */
+function sharesFromTokens(ctx: CheckContext, members: Member[], x: Exchange): void {
+  const all = members.flatMap((m) => m.tokens.map((t) => [t, m.name] as const)).sort((a, b) => a[0] - b[0]);
+  if (all.length < 2) return;
+  const space = 2 ** Math.ceil(Math.log2(all.at(-1)![0] + 1));
+  const own = new Map<string, number>();
+  all.forEach(([t, name], i) => {
+    const prev = i === 0 ? all.at(-1)![0] - space : all[i - 1]![0];
+    own.set(name, (own.get(name) ?? 0) + (t - prev) / space);
+  });
+  const off = members.filter((m) => Math.abs((own.get(m.name) ?? 0) - m.ringShare) > 0.002);
+  ctx.expect(
+    off.length === 0,
+    `ringShare is not the share of the hash space (2^${Math.log2(space)}) the member's tokens own: ` +
+      off
+        .map((m) => `${m.name} says ${m.ringShare.toFixed(4)}, its tokens own ${own.get(m.name)!.toFixed(4)}`)
+        .join('; '),
+    x,
+  );
 }

@@ -47,13 +47,58 @@ async function hintsOutliveRestart(
   }
 }
 
+/**
+ * Every write acknowledged while the victim was cut off, of a key the victim replicates, is a hint on some node
+ * (`stats.hintsPending` counts hinted writes): the sum over the majority reaches their number. Polled up to the
+ * delivery bound, since a write may be acknowledged before the call to the cut-off replica gives up and leaves its
+ * hint (blind bugs hints-pending-counts-replicas and hint-id-per-key, round 8).
+ */
+async function everyMissedWriteHinted(
+  ctx: CheckContext,
+  victim: string,
+  others: { name: string; api: KvApi }[],
+  keys: string[],
+  again: Map<string, unknown>,
+): Promise<void> {
+  let want = 0;
+  for (const key of keys) {
+    const placed = await others[0]!.api.replica(key);
+    if (placed.replicas.includes(victim)) want += again.has(key) ? 2 : 1;
+  }
+  const started = Date.now();
+  for (;;) {
+    const held = await hintsPending(others);
+    ctx.evidence.hintsForMissedWrites = { want, held };
+    if (held >= want) return;
+    if (Date.now() - started > checkSlack(ctx.evidence, 2000).bound(HINTS_WITHIN_MS))
+      ctx.fail(
+        `with ${victim} cut off, ${want} writes of keys it replicates were acknowledged (4 keys written twice, ` +
+          `concurrently), but ${others.map((x) => x.name).join(' and ')} hold ${held} hints (stats.hintsPending) ` +
+          `${HINTS_WITHIN_MS / 1000} s later: every write a replica missed is a hinted write to hand over`,
+      );
+    await sleep(250);
+  }
+}
+
 export async function partitionedNodeGetsHints(ctx: CheckContext): Promise<void> {
   const { victim, others, all } = needCluster(ctx);
   ctx.require('network-faults');
   if (!ctx.target.partition) ctx.skip('the target cannot be partitioned (needs a manifest and a fault proxy)');
   const keys = Array.from({ length: 12 }, (_, i) => freshKey(`f3-${i}`));
   const dots = new Map<string, string>();
+  // Four keys get a second, concurrent (blind) write through the same node: two versions of one key the victim
+  // missed, each a hint of its own (blind bug hint-id-per-key, round 8: the second was not hinted).
+  const again = new Map<string, { value: string; dot: string }>();
   let refusedOnVictim = 0;
+  // Hints left by earlier checks would count towards the ones this check expects: let them drain first (up to the
+  // delivery bound; if some never do, the count below is left out and said so in the evidence).
+  const drainStarted = Date.now();
+  let leftOver = await hintsPending(all);
+  while (leftOver > 0 && Date.now() - drainStarted < checkSlack(ctx.evidence, 2000).bound(HINTS_WITHIN_MS)) {
+    await sleep(250);
+    leftOver = await hintsPending(all);
+  }
+  ctx.evidence.hintsLeftByEarlierChecks = leftOver;
   await ctx.target.partition(
     [victim],
     others.map((x) => x.name),
@@ -67,6 +112,16 @@ export async function partitionedNodeGetsHints(ctx: CheckContext): Promise<void>
         a.x,
       );
       dots.set(key, a.dot!);
+    }
+    for (const [i, key] of keys.slice(0, 4).entries()) {
+      const through = others[i % others.length]!; // the first write's coordinator, which holds its hint
+      const a = await through.api.put(key, value(`${key}-2`), { w: 2 });
+      ctx.expect(
+        a.outcome === 'ok',
+        `with ${victim} cut off, a second (blind) W=2 write of ${key} through ${through.name} answered ${a.x.status}`,
+        a.x,
+      );
+      again.set(key, { value: value(`${key}-2`), dot: a.dot! });
     }
     // The minority cannot reach W=2 distinct replicas: the spec requires a 503 quorum_not_reached, not an
     // acknowledgement (the outcome of a 503 write is unknown, so these keys are not re-read).
@@ -89,6 +144,7 @@ export async function partitionedNodeGetsHints(ctx: CheckContext): Promise<void>
     ctx.evidence.hintsPendingDuringPartition = pending;
     if (pending === 0)
       ctx.fail(`no hint was stored while ${victim} was cut off: writes for it must be kept as hints (hinted handoff)`);
+    if (leftOver === 0) await everyMissedWriteHinted(ctx, victim, others, keys, again);
     await hintsOutliveRestart(ctx, victim, others);
   } finally {
     await ctx.target.heal();
@@ -101,7 +157,8 @@ export async function partitionedNodeGetsHints(ctx: CheckContext): Promise<void>
     for (const key of keys) {
       const r = await victimApi.replica(key);
       // Only the keys the victim replicates (all of them when N is the cluster's size).
-      if (r.replicas.includes(victim) && !r.versions?.some((x) => x.dot === dots.get(key))) missing++;
+      const want = [dots.get(key), again.get(key)?.dot].filter((d) => d !== undefined);
+      if (r.replicas.includes(victim) && !want.every((d) => r.versions?.some((x) => x.dot === d))) missing++;
     }
     if (pending === 0 && missing === 0) break;
     if (Date.now() - started > checkSlack(ctx.evidence, 2000).bound(HINTS_WITHIN_MS))
@@ -114,7 +171,13 @@ export async function partitionedNodeGetsHints(ctx: CheckContext): Promise<void>
   ctx.evidence.hintsDeliveredMs = Date.now() - started;
   // Keep writing after the fault, then re-read everything acknowledged in the check through every node.
   const acked = new Map<string, { value: string; dot: string; phase: string }[]>();
-  for (const key of keys) acked.set(key, [{ value: value(key), dot: dots.get(key)!, phase: 'during the partition' }]);
+  for (const key of keys) {
+    const second = again.get(key);
+    acked.set(key, [
+      { value: value(key), dot: dots.get(key)!, phase: 'during the partition' },
+      ...(second ? [{ ...second, phase: 'during the partition (second, concurrent)' }] : []),
+    ]);
+  }
   for (const [i, node] of all.entries()) {
     const key = freshKey(`f3-after-${i}`);
     const a = await node.api.put(key, value(key), { w: 2 });

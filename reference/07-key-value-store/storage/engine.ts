@@ -29,6 +29,8 @@ export interface EngineOptions {
   missBlockStart?: boolean;
   /** MUTANT flush-generation-counts-down: flush() numbers SSTables downwards, onto files written before a restart. */
   generationCountsDown?: boolean;
+  /** MUTANT sstable-sorted-by-locale: SSTables sorted by localeCompare, searched by code unit. */
+  localeOrder?: boolean;
 }
 
 export interface EngineStats extends ReadStats {
@@ -72,6 +74,7 @@ export class StorageEngine {
       forgetTablesOnStart: false,
       missBlockStart: false,
       generationCountsDown: false,
+      localeOrder: false,
       ...options,
     };
     const dir = this.o.dir;
@@ -147,7 +150,7 @@ export class StorageEngine {
     this.log.rotate();
     // MUTANT flush-generation-counts-down: a second flush in one life reuses an older SSTable's generation.
     const gen = this.o.generationCountsDown ? this.nextTable-- : this.nextTable++;
-    this.stats.sstableBytes += SSTable.write(this.tablePath(gen), this.memtable);
+    this.stats.sstableBytes += SSTable.write(this.tablePath(gen), this.memtable, this.o.localeOrder);
     this.tables.push(SSTable.open(this.tablePath(gen), gen, this.tableOptions()));
     this.stats.flushes++;
     this.memtable = new Map();
@@ -161,7 +164,7 @@ export class StorageEngine {
     const merged = new Map<string, Version[]>();
     for (const t of this.tables) for (const [k, v] of t.entries()) merged.set(k, v);
     const gen = this.nextTable++;
-    this.stats.sstableBytes += SSTable.write(this.tablePath(gen), merged);
+    this.stats.sstableBytes += SSTable.write(this.tablePath(gen), merged, this.o.localeOrder);
     const old = this.tables;
     this.tables = [SSTable.open(this.tablePath(gen), gen, this.tableOptions())];
     for (const t of old) t.remove();

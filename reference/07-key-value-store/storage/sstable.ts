@@ -57,8 +57,11 @@ export class SSTable {
   }
 
   /** Writes the sorted entries; answers the bytes written (data and meta), for write amplification. */
-  static write(path: string, entries: Iterable<[string, Version[]]>): number {
-    const sorted = [...entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  static write(path: string, entries: Iterable<[string, Version[]]>, localeOrder = false): number {
+    // MUTANT sstable-sorted-by-locale: sorted by localeCompare, searched by code unit.
+    const sorted = [...entries].sort((a, b) =>
+      localeOrder ? a[0].localeCompare(b[0]) : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0,
+    );
     const bloom = BloomFilter.forKeys(sorted.length);
     const index: [string, number][] = [];
     const chunks: Buffer[] = [];
