@@ -3,7 +3,7 @@
 // carried) instead of hiding behind fewer requests. VUs are pre-allocated for 100 ms per iteration (rate / 10) and may
 // grow to 200 ms (rate / 5). Why so many up front: when every VU is busy k6 drops the iteration that found none and only
 // then starts a new VU, so a pool sized for 20 ms dropped iterations at 500/s whenever answers took 25-65 ms, under a
-// 50 ms p99 target (chapter 20, MQ-T3). Now an iteration is dropped only when more than rate x 100 ms of requests are
+// 50 ms p99 target (chapter 20, MQ-T3). Now (below 10,000/s) an iteration is dropped only when over rate x 100 ms of requests are
 // in flight: a stall of the server, not of k6's pool.
 export function rateScenario(exec, rate, startTime, duration) {
   return {
