@@ -21,6 +21,11 @@ export const SPEC_URL = new URL('../../specs/07-key-value-store/openapi.yaml', i
 export const MAX_VALUE_BYTES = 10_240;
 /** The spec's cap on a key's versions (Riak's `max_siblings` default): past it a blind write is refused with 409. */
 export const MAX_SIBLINGS = 100;
+/**
+ * A 503's Retry-After, whole seconds (the spec: 1 to 10): the replicas missed one node-to-node deadline (1 s), after
+ * which a paused one may answer again; a dead one is seen down within the failure detector's bound and stood in for.
+ */
+const RETRY_AFTER_S = '1';
 
 export interface KvAppOptions {
   spec: LoadedSpec;
@@ -82,10 +87,13 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
     return unavailable(0, replicas);
   }
 
+  // MUTANT retry-after-in-milliseconds: the node-to-node deadline in milliseconds.
+  const retryAfter = mutant === 'retry-after-in-milliseconds' ? String(o.peers.timeoutMs || 1000) : RETRY_AFTER_S;
+
   function unavailable(got: number, replicas: string[]) {
     return {
       status: 503,
-      headers: { 'retry-after': '1' },
+      headers: { 'retry-after': retryAfter },
       body: {
         type: 'about:blank',
         title: 'Service Unavailable',
@@ -232,7 +240,11 @@ export function buildApp(o: KvAppOptions): FastifyInstance {
         return reply.code(200).send({
           key,
           node: o.self,
-          replicas: [...new Set(coordinator.replicas(key))],
+          // The preference list in ring order. MUTANT local-replica-list-sorted: sorted by name.
+          replicas:
+            mutant === 'local-replica-list-sorted'
+              ? [...new Set(coordinator.replicas(key))].sort()
+              : [...new Set(coordinator.replicas(key))],
           versions: versions.map(wire),
           context: formatClock(contextOf(versions)),
         });

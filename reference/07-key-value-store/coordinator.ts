@@ -45,6 +45,8 @@ export interface CoordinatorOptions {
   absentOnShortQuorum?: boolean;
   /** MUTANT w1-write-skips-replication: a write acknowledged by the coordinator's own copy is not sent on. */
   skipReplicationWhenAcked?: boolean;
+  /** MUTANT batched-read-misaligned: a batched remote read answers each waiter by position, not by key. */
+  batchAnswersByPosition?: boolean;
 }
 
 export type WriteOutcome =
@@ -65,7 +67,7 @@ export interface ReplicateItem {
 export class Coordinator {
   private readonly batcher: ReadBatcher;
   constructor(private readonly o: CoordinatorOptions) {
-    this.batcher = new ReadBatcher(o.peers);
+    this.batcher = new ReadBatcher(o.peers, o.batchAnswersByPosition);
   }
 
   /** The key's preference list: N physical nodes clockwise from its hash (duplicates only in a mutant ring). */

@@ -141,6 +141,7 @@ await runServer({
       capOffByOne: mutant === 'sibling-cap-off-by-one',
       absentOnShortQuorum: mutant === 'absent-key-short-quorum-404',
       skipReplicationWhenAcked: mutant === 'w1-write-skips-replication',
+      batchAnswersByPosition: mutant === 'batched-read-misaligned',
     });
     const repair = new Repair({
       self,

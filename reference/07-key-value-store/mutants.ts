@@ -299,6 +299,27 @@ export const MUTANTS = [
       'an SSTable is sorted by localeCompare but searched by code unit: after a restart (its start-up flush) keys ' +
       "with mixed case, '_' or ':' are not found (blind bug sstable-sorted-by-locale, round 8)",
   },
+  {
+    name: 'retry-after-in-milliseconds',
+    breaks: 'KV-F2',
+    description:
+      "a 503 quorum_not_reached says Retry-After: 1000, the node-to-node deadline in milliseconds, where the spec's " +
+      'header is whole seconds from 1 to 10 (blind bug retry-after-in-milliseconds, round 8)',
+  },
+  {
+    name: 'local-replica-list-sorted',
+    breaks: 'KV-C4',
+    description:
+      "getLocalReplica's replicas sorted by name, not in ring order from the key's position (blind bug " +
+      'local-replica-list-sorted, round 8)',
+  },
+  {
+    name: 'batched-read-misaligned',
+    breaks: 'KV-I2',
+    description:
+      'a batched remote read answers each waiter by its position, not its key: a key read twice in one turn shifts ' +
+      "the reads after it onto another key's versions (blind bug batched-read-misaligned, round 8)",
+  },
 ] as const satisfies readonly Mutant[];
 
 export type MutantName = (typeof MUTANTS)[number]['name'];

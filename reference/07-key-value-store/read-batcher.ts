@@ -14,7 +14,11 @@ interface Waiter {
 export class ReadBatcher {
   private readonly queues = new Map<string, Waiter[]>();
 
-  constructor(private readonly peers: Peers) {}
+  constructor(
+    private readonly peers: Peers,
+    /** MUTANT batched-read-misaligned: waiters answered by their position in the batch, not by their key. */
+    private readonly byPosition = false,
+  ) {}
 
   /** The versions `peer` holds for `key` (empty if none), asked with whatever else is asked of it this turn. */
   read(peer: string, key: string): Promise<Version[]> {
@@ -42,8 +46,12 @@ export class ReadBatcher {
           for (const w of waiters) w.reject(e);
           return;
         }
+        // A key asked twice in one turn is sent once: each waiter takes its key's answer, not the one at its position.
         const byKey = new Map(keys.map((k, i) => [k, answer.versions[i]!]));
-        for (const w of waiters) w.resolve(byKey.get(w.key)!);
+        waiters.forEach((w, i) => {
+          // MUTANT batched-read-misaligned: the answer at the waiter's position, another key's once a key repeats.
+          w.resolve(this.byPosition ? (answer.versions[i] ?? []) : byKey.get(w.key)!);
+        });
       },
       (e: unknown) => {
         for (const w of waiters) w.reject(e);

@@ -1,16 +1,14 @@
-// KV-C1..C6: every operation and every documented status, errors included. Every response is also validated against
-// the spec by the client, so a wrong header, content type or body shape fails here too.
+// KV-C1, C2, C3 and C5: every operation and every documented status, errors included (KV-C4 in local-replica.ts,
+// KV-C6 in sibling-cap.ts). Every response is also validated against the spec by the client, so a wrong header,
+// content type or body shape fails here too.
 import type { CheckContext } from '../../core/check-context.ts';
 import { readinessAndUnknownRoutes } from '../../core/common-checks.ts';
-import type { Exchange } from '../../core/http-client.ts';
-import { freshKey, kvApi, type Member, nodeApis, sleep } from './api.ts';
+import { freshKey, kvApi, nodeApis, sleep } from './api.ts';
 import { covers } from './causal.ts';
 import { forwardedRequestsKeepTheirQuorum } from './forwarded-quorum.ts';
-import { nonReplicasHoldNothing } from './non-replicas.ts';
+import { sharesFromTokens } from './ring-placement.ts';
 
 const MAX_VALUE = 10_240;
-/** The spec's cap on a key's versions. */
-const MAX_SIBLINGS = 100;
 
 export async function putGetConformance(ctx: CheckContext): Promise<void> {
   const api = kvApi(ctx.http);
@@ -246,146 +244,6 @@ export async function clusterConformance(ctx: CheckContext): Promise<void> {
   }
 }
 
-export async function localReplicaConformance(ctx: CheckContext): Promise<void> {
-  const api = kvApi(ctx.http);
-  const nodes = nodeApis(ctx);
-  const key = freshKey('c4');
-  const { x: viewX, view } = await api.cluster();
-  ctx.expectStatus(viewX, 200);
-  const n = view!.n;
-  for (const node of nodes) {
-    const r = await node.api.replica(key);
-    ctx.expectStatus(r.x, 200);
-    ctx.expect(r.versions?.length === 0, `${node.name} holds versions of a key never written`, r.x);
-    ctx.expect(
-      new Set(r.replicas).size === Math.min(n, view!.members.length) && r.replicas.length === new Set(r.replicas).size,
-      `${node.name} places the key on ${JSON.stringify(r.replicas)}, not on N=${n} distinct nodes`,
-      r.x,
-    );
-  }
-  const put = await api.put(key, 'kept', { w: n });
-  ctx.expectStatus(put.x, 200);
-  const del = await api.del(key, { context: put.context, w: n });
-  ctx.expectStatus(del.x, 200);
-  // With w = N, each replica's own copy now holds the tombstone (value null) with the delete's dot.
-  const replicas = (await nodes[0]!.api.replica(key)).replicas;
-  for (const node of nodes.filter((x) => replicas.includes(x.name) || nodes.length === 1)) {
-    const r = await node.api.replica(key);
-    ctx.expectStatus(r.x, 200);
-    const tomb = r.versions?.find((v) => v.dot === del.dot);
-    ctx.expect(
-      tomb && tomb.value === null,
-      `${node.name}'s own copy does not show the deletion ${del.dot} as a tombstone (value null): ${JSON.stringify(r.versions)}`,
-      r.x,
-    );
-    ctx.expect(!r.versions!.some((v) => v.dot === put.dot), `${node.name} still holds the deleted version`, r.x);
-  }
-  await lowQuorumWritesReachEveryReplica(ctx, n);
-  const x = await ctx.http.send({ method: 'GET', path: '/api/v1/replicas/bad%20key', validRequest: false });
-  ctx.expectStatus(x, 400, 'invalid_request');
-  await nonReplicasHoldNothing(ctx, n);
-}
-
-/**
- * A write goes to all N replicas, whatever W: W only says when it is acknowledged. After a w=1 write, every replica's
- * own copy holds it as soon as one node-to-node call can take it there, long before an anti-entropy round would.
- * The bound is relative to this run: 20 times what a w=N write (the same calls, awaited) took just before, at least
- * 1 s; three keys in turn, so a lucky anti-entropy round cannot stand in for the replication every time.
- */
-async function lowQuorumWritesReachEveryReplica(ctx: CheckContext, n: number): Promise<void> {
-  if (n < 2) return;
-  const nodes = nodeApis(ctx);
-  const api = kvApi(ctx.http);
-  const timed = freshKey('c4-wn');
-  const t0 = Date.now();
-  const full = await api.put(timed, 'all', { w: n });
-  ctx.expectStatus(full.x, 200);
-  const withinMs = Math.max(1000, 20 * (Date.now() - t0));
-  ctx.evidence.lowQuorumWithinMs = withinMs;
-  for (let i = 0; i < 3; i++) {
-    const key = freshKey(`c4-w1-${i}`);
-    const put = await nodes[i % nodes.length]!.api.put(key, `one-${i}`, { w: 1 });
-    ctx.expectStatus(put.x, 200);
-    const acked = Date.now();
-    const replicas = (await nodes[0]!.api.replica(key)).replicas;
-    let missing: string[] = [];
-    for (;;) {
-      missing = [];
-      for (const node of nodes.filter((x) => replicas.includes(x.name) || nodes.length === 1)) {
-        const r = await node.api.replica(key);
-        if (!r.versions?.some((v) => v.dot === put.dot)) missing.push(node.name);
-      }
-      if (missing.length === 0 || Date.now() - acked > withinMs) break;
-      await sleep(20);
-    }
-    ctx.expect(
-      missing.length === 0,
-      `a w=1 write of ${key} (${put.dot}) was not on ${missing.join(', ')} ${withinMs} ms after its acknowledgement ` +
-        `(20 times a w=${n} write): a write goes to all N replicas, W only says when it is acknowledged`,
-    );
-  }
-}
-
-/**
- * The sibling cap: MAX_SIBLINGS blind writes through every node in turn (W = N, so every replica holds them all) are
- * all kept; one more write and one more delete, blind, are refused with 409 and change nothing; a write with the
- * read's context resolves them all.
- */
-export async function siblingCapConformance(ctx: CheckContext): Promise<void> {
-  const nodes = nodeApis(ctx);
-  const { x: viewX, view } = await nodes[0]!.api.cluster();
-  ctx.expectStatus(viewX, 200);
-  const n = view!.n;
-  const key = freshKey('c6');
-  const dots = new Set<string>();
-  // In batches of 10 concurrent writes, but the last (the 100th version) alone, once W = N put the 99 before it on
-  // every replica: the write that brings the key to exactly 100 versions must pass (only more than 100 is refused).
-  for (let i = 0; i < MAX_SIBLINGS; i += 10) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(10, MAX_SIBLINGS - 1 - i) }, (_, j) =>
-        nodes[(i + j) % nodes.length]!.api.put(key, `s${i + j}`, { w: n }),
-      ),
-    );
-    for (const w of batch) {
-      ctx.expect(w.outcome === 'ok', `blind write ${dots.size + 1} of ${MAX_SIBLINGS} was not acknowledged`, w.x);
-      dots.add(w.dot!);
-    }
-  }
-  const hundredth = await nodes[(MAX_SIBLINGS - 1) % nodes.length]!.api.put(key, `s${MAX_SIBLINGS - 1}`, { w: n });
-  ctx.expect(
-    hundredth.outcome === 'ok',
-    `with ${MAX_SIBLINGS - 1} versions on every replica, the write that makes the ${MAX_SIBLINGS}th answered ` +
-      `${hundredth.x.status ?? hundredth.x.error}: a key holds up to ${MAX_SIBLINGS} versions`,
-    hundredth.x,
-  );
-  dots.add(hundredth.dot!);
-  const expectAllKept = async (when: string) => {
-    const got = await nodes[0]!.api.get(key, { r: n });
-    ctx.expectStatus(got.x, 200);
-    const missing = [...dots].filter((d) => !got.siblings.some((s) => s.dot === d));
-    ctx.expect(
-      missing.length === 0 && got.siblings.length === MAX_SIBLINGS,
-      `${when}: read ${got.siblings.length} siblings, not the ${MAX_SIBLINGS} concurrent writes (${missing.length} missing)`,
-      got.x,
-    );
-    return got;
-  };
-  await expectAllKept(`after ${MAX_SIBLINGS} blind writes`);
-  const over = await nodes[nodes.length - 1]!.api.put(key, 'one-too-many', { w: n });
-  ctx.expectStatus(over.x, 409, 'too_many_siblings');
-  const overDelete = await nodes[0]!.api.del(key, { w: n });
-  ctx.expectStatus(overDelete.x, 409, 'too_many_siblings');
-  const read = await expectAllKept('after the refused write and delete');
-  const resolved = await nodes[0]!.api.put(key, 'merged', { context: read.context, w: n });
-  ctx.expectStatus(resolved.x, 200);
-  const after = await nodes[nodes.length - 1]!.api.get(key, { r: n });
-  ctx.expect(
-    after.status === 200 && after.siblings.map((s) => s.value).join() === 'merged',
-    `a write with the read's context did not resolve the siblings: ${after.siblings.length} left`,
-    after.x,
-  );
-}
-
 export function readinessConformance(ctx: CheckContext): Promise<void> {
   return readinessAndUnknownRoutes(ctx, [
     { method: 'POST', path: '/api/v1/kv/k' },
@@ -393,30 +251,4 @@ export function readinessConformance(ctx: CheckContext): Promise<void> {
     { method: 'PUT', path: '/api/v1/cluster' },
     { method: 'DELETE', path: '/api/v1/replicas/k' },
   ]);
-}
-
-/**
- * Each member's ringShare is the share of the hash space its tokens own: a position owns the arc from the previous
- * position (exclusive) up to itself, where a key's hash falls clockwise. The space is taken as the smallest power of
- * two above every token (2^48 for the reference; with hundreds of uniform tokens the largest is in its top half).
- * Blind bug ring-share-by-token-count (round 8): the share of virtual nodes (1/3 each), not of the hash space.
- */
-function sharesFromTokens(ctx: CheckContext, members: Member[], x: Exchange): void {
-  const all = members.flatMap((m) => m.tokens.map((t) => [t, m.name] as const)).sort((a, b) => a[0] - b[0]);
-  if (all.length < 2) return;
-  const space = 2 ** Math.ceil(Math.log2(all.at(-1)![0] + 1));
-  const own = new Map<string, number>();
-  all.forEach(([t, name], i) => {
-    const prev = i === 0 ? all.at(-1)![0] - space : all[i - 1]![0];
-    own.set(name, (own.get(name) ?? 0) + (t - prev) / space);
-  });
-  const off = members.filter((m) => Math.abs((own.get(m.name) ?? 0) - m.ringShare) > 0.002);
-  ctx.expect(
-    off.length === 0,
-    `ringShare is not the share of the hash space (2^${Math.log2(space)}) the member's tokens own: ` +
-      off
-        .map((m) => `${m.name} says ${m.ringShare.toFixed(4)}, its tokens own ${own.get(m.name)!.toFixed(4)}`)
-        .join('; '),
-    x,
-  );
 }

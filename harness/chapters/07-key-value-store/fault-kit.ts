@@ -1,6 +1,7 @@
 // What the KV-F checks share: the spec's stated bounds, the three-node cluster they need, values outside ASCII, and
 // the re-read of every acknowledged write through every node.
 import type { CheckContext } from '../../core/check-context.ts';
+import type { Exchange } from '../../core/http-client.ts';
 import { type KvApi, nodeApis } from './api.ts';
 
 /**
@@ -12,6 +13,8 @@ import { type KvApi, nodeApis } from './api.ts';
 export const DETECT_WITHIN_MS = 5000;
 export const HINTS_WITHIN_MS = 5000;
 export const ANSWER_WITHIN_MS = 3000;
+/** QuorumNotReached's Retry-After (openapi.yaml): whole seconds, 1 to 10 (a node-to-node deadline to two detections). */
+export const RETRY_AFTER_MAX_S = 10;
 
 export function needCluster(ctx: CheckContext): {
   victim: string;
@@ -50,4 +53,22 @@ export async function expectAcknowledged(
           r.x,
         );
     }
+}
+
+/**
+ * A 503 quorum_not_reached whose Retry-After tells the client when to try again: whole seconds from 1 to 10
+ * (openapi.yaml's QuorumNotReached). Blind bug retry-after-in-milliseconds (round 8): 1000, the node-to-node
+ * deadline in milliseconds, would hold a client for a quarter of an hour.
+ */
+export function expectQuorumNotReached(ctx: CheckContext, x: Exchange, what: string): void {
+  ctx.expectStatus(x, 503, 'quorum_not_reached');
+  const header = x.headers['retry-after'];
+  const seconds = /^[0-9]+$/.test(header ?? '') ? Number(header) : Number.NaN;
+  ctx.expect(
+    seconds >= 1 && seconds <= RETRY_AFTER_MAX_S,
+    `${what}: the 503 quorum_not_reached says Retry-After: ${header === undefined ? '(none)' : `'${header}'`}, not ` +
+      `whole seconds from 1 to ${RETRY_AFTER_MAX_S} (the replicas missed a node-to-node deadline of about a second; ` +
+      'within two failure-detection bounds a stand-in takes their place or they are back)',
+    x,
+  );
 }

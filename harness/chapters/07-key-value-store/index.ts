@@ -8,22 +8,17 @@ import { specFile } from '../../core/paths.ts';
 import type { ChapterModule } from '../chapter-module.ts';
 import { benchKeyValueStore } from './bench.ts';
 import { concurrentWritesKeptAsSiblings } from './concurrent-siblings.ts';
-import {
-  clusterConformance,
-  deleteConformance,
-  localReplicaConformance,
-  putGetConformance,
-  readinessConformance,
-  siblingCapConformance,
-} from './conformance.ts';
+import { clusterConformance, deleteConformance, putGetConformance, readinessConformance } from './conformance.ts';
 import { durableUnderKill } from './durable-under-kill.ts';
 import { killAndRestart } from './kill-restart.ts';
 import { loadKeyValueStore } from './load.ts';
+import { localReplicaConformance } from './local-replica.ts';
 import { noLostWrites } from './no-lost-writes.ts';
 import { partitionedNodeGetsHints } from './partition-hints.ts';
 import { pausedNodeDoesNotHold } from './paused-node.ts';
 import { readsLastWrite } from './reads-last-write.ts';
 import { replacedNodeConverges } from './replaced-node.ts';
+import { siblingCapConformance } from './sibling-cap.ts';
 import { slowLinksStillServe } from './slow-links.ts';
 
 export const keyValueStore: ChapterModule<CheckId> = {

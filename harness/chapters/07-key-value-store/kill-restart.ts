@@ -3,7 +3,7 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { freshKey, type KvApi, sleep } from './api.ts';
-import { DETECT_WITHIN_MS, expectAcknowledged, needCluster, value } from './fault-kit.ts';
+import { DETECT_WITHIN_MS, expectAcknowledged, expectQuorumNotReached, needCluster, value } from './fault-kit.ts';
 
 async function memberSeenBy(api: KvApi, member: string) {
   const { view } = await api.cluster();
@@ -168,16 +168,16 @@ async function expectQuorumOfAllRefused(ctx: CheckContext, alive: { name: string
       `${what} an r=${n} read of a key never written answered ${none.x.status ?? none.x.error}, not 503`,
       none.x,
     );
-    ctx.expectStatus(none.x, 503, 'quorum_not_reached');
+    expectQuorumNotReached(ctx, none.x, `${what} an r=${n} read of a key never written`);
     const w = await node.api.put(key, value(key), { w: n });
     ctx.expect(w.x.status === 503, `${what} a w=${n} write answered ${w.x.status ?? w.x.error}, not 503`, w.x);
-    ctx.expectStatus(w.x, 503, 'quorum_not_reached');
+    expectQuorumNotReached(ctx, w.x, `${what} a w=${n} write`);
     const d = await node.api.del(key, { w: n });
     ctx.expect(d.x.status === 503, `${what} a w=${n} delete answered ${d.x.status ?? d.x.error}, not 503`, d.x);
-    ctx.expectStatus(d.x, 503, 'quorum_not_reached');
+    expectQuorumNotReached(ctx, d.x, `${what} a w=${n} delete`);
     const r = await node.api.get(key, { r: n });
     ctx.expect(r.x.status === 503, `${what} an r=${n} read answered ${r.x.status ?? r.x.error}, not 503`, r.x);
-    ctx.expectStatus(r.x, 503, 'quorum_not_reached');
+    expectQuorumNotReached(ctx, r.x, `${what} an r=${n} read`);
   }
   ctx.evidence.quorumOfAllRefused = { n, alive: alive.length };
 }

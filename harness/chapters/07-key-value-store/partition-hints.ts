@@ -4,7 +4,7 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { freshKey, type KvApi, sleep } from './api.ts';
-import { expectAcknowledged, HINTS_WITHIN_MS, needCluster, value } from './fault-kit.ts';
+import { expectAcknowledged, expectQuorumNotReached, HINTS_WITHIN_MS, needCluster, value } from './fault-kit.ts';
 
 async function hintsPending(all: { name: string; api: KvApi }[]): Promise<number> {
   let sum = 0;
@@ -138,7 +138,7 @@ export async function partitionedNodeGetsHints(ctx: CheckContext): Promise<void>
           'a node alone cannot have stored it on 2 distinct replicas; the minority must answer 503 quorum_not_reached',
         m.x,
       );
-      ctx.expectStatus(m.x, 503, 'quorum_not_reached');
+      expectQuorumNotReached(ctx, m.x, `with ${victim} cut off, a W=2 write through ${victim}`);
     }
     const pending = await hintsPending(others);
     ctx.evidence.hintsPendingDuringPartition = pending;

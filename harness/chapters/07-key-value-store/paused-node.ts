@@ -4,7 +4,7 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { freshKey, type KvApi, sleep } from './api.ts';
-import { ANSWER_WITHIN_MS, needCluster, value } from './fault-kit.ts';
+import { ANSWER_WITHIN_MS, expectQuorumNotReached, needCluster, value } from './fault-kit.ts';
 import { forwardedWriteThroughStandIn } from './forwarded-stand-in.ts';
 
 export async function pausedNodeDoesNotHold(ctx: CheckContext): Promise<void> {
@@ -55,7 +55,7 @@ export async function pausedNodeDoesNotHold(ctx: CheckContext): Promise<void> {
           "not an acknowledgement from a third node (read through each node's own copy and hint count)",
         all3.x,
       );
-    } else ctx.expectStatus(all3.x, 503, 'quorum_not_reached');
+    } else expectQuorumNotReached(ctx, all3.x, `with ${victim} paused, a W=3 write`);
     ctx.evidence.w3Answer = all3.x.status;
     // On a cluster larger than N a live node can always stand in: a w=N write forwarded by a non-replica is 200.
     const n = (await api.cluster()).view?.n ?? 3;

@@ -1,10 +1,12 @@
-// KV-I2: with W + R > N and no concurrent writer, a read through any node answers the last acknowledged write (a
-// model of each key against writes and deletes with varied W and R, over slowed links).
+// KV-I2: with W + R > N and no concurrent writer, a read through any node answers the last acknowledged write (many
+// concurrent reads of a few keys through one node, then a model of each key against writes and deletes with varied
+// W and R, over slowed links).
 import fc from 'fast-check';
 import type { CheckContext } from '../../core/check-context.ts';
 import { freshKey, nodeApis } from './api.ts';
 import { quorumOf } from './invariant-kit.ts';
 import { slowLinkRing } from './links.ts';
+import { readsUnderAStorm } from './read-storm.ts';
 
 interface ModelKey {
   value: string | null;
@@ -14,6 +16,8 @@ interface ModelKey {
 
 export async function readsLastWrite(ctx: CheckContext): Promise<void> {
   const { n } = await quorumOf(ctx);
+  // First many reads at once (a few seconds at most): a coordinator batching replica reads must keep them apart.
+  await readsUnderAStorm(ctx, n);
   const nodes = nodeApis(ctx);
   const last = nodes.length - 1;
   // Each step writes (or deletes) through one node with some W, then reads through another node with R so that

@@ -130,7 +130,7 @@ export interface components {
             context: components["schemas"]["Context"];
             key: string;
             node: string;
-            /** @description The key's N replicas (distinct physical nodes), first the one its hash falls to. */
+            /** @description The key's preference list: N distinct physical nodes, in ring order. The key's position on the ring is the first 48 bits of SHA-256 of its UTF-8 bytes, read as a big-endian integer (chapter 06's hash, in the space of the members' `tokens`, 0 to 2^48 - 1); the first replica owns the first token at or after that position (wrapping past the top to the lowest), the others follow clockwise, skipping tokens of nodes already listed. Equal tokens are ordered by member name. Any client can compute it from the cluster view. */
             replicas: string[];
             versions: components["schemas"]["StoredVersion"][];
         };
@@ -146,7 +146,7 @@ export interface components {
              * @enum {string}
              */
             status: "alive" | "down";
-            /** @description The ring positions (hashes) of the member's virtual nodes. */
+            /** @description The ring positions (hashes, 0 to 2^48 - 1) of the member's virtual nodes; a token owns the arc from the previous token (exclusive) up to itself, where the keys whose position falls there start their preference list (see `LocalReplica.replicas`). */
             tokens: number[];
         };
         /** @description RFC 9457 problem details. `code` is the stable machine-readable error code that tests assert; `title` and `detail` are for people and may change. */
@@ -256,8 +256,8 @@ export interface components {
         /** @description Fewer than W (or R) replicas answered within the node's timeout (code `quorum_not_reached`). For a write the outcome is unknown: the version may be on fewer replicas and may still spread; it is not acknowledged. A write is not 503 while W live nodes can hold it: a version a replica cannot take goes to the first live node beyond the key's preference list (sloppy quorum), whose hint counts towards W, also when the request reached a node that holds no replica of the key and forwarded it. */
         QuorumNotReached: {
             headers: {
-                /** @description Whole seconds to wait before retrying. */
-                "Retry-After"?: string;
+                /** @description Whole seconds to wait before retrying, from 1 to 10. The 503 means replicas did not answer within one node-to-node deadline (about a second): by the next one a paused replica may answer again, and within the failure detector's bound (5 s, twice over) the others have seen a dead replica go down, so a live node stands in for it (sloppy quorum), or seen it come back. Waiting longer only delays the client; a value in milliseconds (1000 for a 1 s deadline) would hold it for minutes. */
+                "Retry-After": string;
                 [name: string]: unknown;
             };
             content: {
