@@ -204,6 +204,12 @@ export const MUTANTS = [
     description:
       'PostgreSQL errors classified by code only: a connection closed under a query in flight (no code, only a message) answers 500, not 503 (blind bug pg-terminated-is-500, b09r8)',
   },
+  {
+    name: 'click-batch-split',
+    breaks: 'URL-F5',
+    description:
+      'PostgreSQL: a click batch applied as three statements (seen? / add the counts / record its id), not one: a connection lost between the counts and the id leaves the batch unrecorded and its retry counts the clicks twice (blind bug pg-click-batch-two-statements, b09r8)',
+  },
   { name: 'redirect-301', breaks: 'URL-C2', description: 'redirects with 301 instead of 302' },
   { name: 'stats-without-clicks', breaks: 'URL-C3', description: 'link metadata omits the required clicks field' },
   {

@@ -130,6 +130,7 @@ export class PostgresStore implements LinkStore {
 
   async addClicks(batch: ClickBatch): Promise<void> {
     if (batch.counts.size === 0) return;
+    if (this.mutant === 'click-batch-split') return this.addClicksSplit(batch);
     // (Never this batch's own id: a retry of it after it was heard to land must still find it.)
     const confirmed = this.confirmedBatches.filter((id) => id !== batch.id);
     // One statement, so one transaction: delete the ids already confirmed, record this batch's id, and add its counts
@@ -192,6 +193,29 @@ export class PostgresStore implements LinkStore {
       }
       throw error;
     }
+  }
+
+  /** MUTANT click-batch-split: the batch applied as three statements, not one: "seen?", add the counts, record the id.
+   * A connection lost after the counts landed but before the id was recorded leaves the batch unrecorded, so its
+   * retry adds the counts again (blind bug pg-click-batch-two-statements, b09r8). */
+  private async addClicksSplit(batch: ClickBatch): Promise<void> {
+    const confirmed = this.confirmedBatches.filter((id) => id !== batch.id);
+    const seen = await this.query('url-click-batch-seen', 'SELECT 1 FROM url_click_batches WHERE id = $1', [batch.id]);
+    if (seen.rowCount === 0) {
+      await this.query(
+        'url-add-clicks',
+        `UPDATE url_links AS l SET clicks = l.clicks + c.n
+         FROM unnest($1::text[], $2::bigint[]) AS c(code, n) WHERE l.code = c.code`,
+        [[...batch.counts.keys()], [...batch.counts.values()]],
+      );
+      await this.query(
+        'url-record-click-batch',
+        `WITH pruned AS (DELETE FROM url_click_batches WHERE id = ANY($2::text[]))
+         INSERT INTO url_click_batches (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`,
+        [batch.id, confirmed],
+      );
+    }
+    this.confirmedBatches = [batch.id];
   }
 }
 

@@ -6,6 +6,7 @@ import { checkSlack } from '../../core/scheduling-slack.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { runNonce, urlApi } from './api.ts';
 import { clicksShown } from './clicks-shown.ts';
+import { cutClickWrite } from './cut-click-write.ts';
 import { createMany } from './faults.ts';
 import { lostClickAnswer } from './lost-click-answer.ts';
 import { expectAllResolve, verifyAfterFault } from './verify-links.ts';
@@ -194,4 +195,6 @@ export async function databaseOutage(ctx: CheckContext): Promise<void> {
   ctx.evidence.rereadAfterFault = await verifyAfterFault(ctx, own, 'after the database came back', 'f5');
   // Then a click write that lands but whose answer is lost, on another of the check's links.
   await lostClickAnswer(ctx, [...own.keys()][1]!);
+  // And a click write whose connection is cut part-way through its answers, at a few points.
+  await cutClickWrite(ctx, [...own.keys()][2]!);
 }

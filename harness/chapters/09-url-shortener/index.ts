@@ -62,7 +62,8 @@ export const urlShortener: ChapterModule<CheckId> = {
             m.name === 'clicks-read-during-flush' ||
             m.name === 'click-batch-readded' ||
             m.name === 'click-retry-carries-newer' ||
-            m.name === 'db-terminated-500'
+            m.name === 'db-terminated-500' ||
+            m.name === 'click-batch-split'
           ? { ...m, needs: ['SDGRADE_DATABASE_URL'] }
           : m,
   ),
