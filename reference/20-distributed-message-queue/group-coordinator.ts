@@ -180,6 +180,10 @@ export class GroupCoordinator {
     return this.membership(g, m);
   }
 
+  has(name: string): boolean {
+    return this.groups.has(name);
+  }
+
   heartbeat(name: string, memberId: string): Membership {
     this.expire();
     const { g, m } = this.member(name, memberId);

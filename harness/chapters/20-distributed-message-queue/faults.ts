@@ -287,8 +287,7 @@ export async function consumerDiesBeforeCommit(ctx: CheckContext): Promise<void>
   const api = mqApi(ctx, followingFrom(ctx, entry));
   // The at-most-once group's consumer is killed after its commit first: its session runs out beside A's.
   const atMostOnce = await startAtMostOnce(ctx, api, entry);
-  // Replicated on a cluster as the at-most-once topic is: the controller checks a commit against its own copy of the
-  // partition (an unreplicated partition elsewhere reads as empty there; README, "Not yet").
+  // Replicated on a cluster as the at-most-once topic is (a broker was killed and restarted just before).
   const replicas = clusterReplicas(ctx);
   const topic = await freshTopic(ctx, api, 2, replicas ? { replicationFactor: replicas } : {}, 'f3');
   // A batch per partition (a cluster's partitions may have different leaders: one batch to both is 422).
