@@ -319,6 +319,7 @@ export function buildApp(options: QueueAppOptions): FastifyInstance {
           return r ? sendRedirect(reply, r) : null;
         },
         groupsReady: cluster ? () => cluster.groupsReady() : undefined,
+        leaderEndOffset: cluster ? (t, p) => cluster.leaderEndOffset(t, p) : undefined,
       }),
     },
   });

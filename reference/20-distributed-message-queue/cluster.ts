@@ -79,6 +79,25 @@ export class Cluster implements ClusterView {
     return this.state.partitions[partitionKey(topic, partition)];
   }
 
+  /**
+   * A partition's end offset (high watermark) as its leader describes it, for a broker that holds no replica of it
+   * (the controller checking a commit: its own copy is empty); null when it holds one, or the leader does not answer.
+   */
+  async leaderEndOffset(topic: string, partition: number): Promise<number | null> {
+    const s = this.partition(topic, partition);
+    if (!s || s.replicas.includes(this.o.self)) return null;
+    try {
+      const r = await fetch(`${this.urlOf(s.leader)}/api/v1/topics/${encodeURIComponent(topic)}`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      if (!r.ok) return null;
+      const t = (await r.json()) as { partitionStates?: { endOffset?: number }[] };
+      return t.partitionStates?.[partition]?.endOffset ?? null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Starts the loops: campaigns for the controller's lease, health checks (the controller), ISR upkeep (leaders). */
   async start(): Promise<void> {
     // The state and a controller before answering: a broker that does not know who leads what cannot serve. The

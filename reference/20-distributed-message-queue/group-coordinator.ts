@@ -62,7 +62,8 @@ export type CoordinatorMutant =
   | 'offsets-reloaded-by-position'
   | 'commit-durable-later'
   | 'commit-lost-update'
-  | 'moved-partition-from-checkpoint';
+  | 'moved-partition-from-checkpoint'
+  | 'group-store-own-partitions';
 
 /**
  * The range assignor: members sorted by ID, each gets a contiguous run of partitions, the runs' lengths differ by
@@ -91,6 +92,8 @@ export class GroupCoordinator {
   private store: GroupStore | null = null;
   /** The last write to the store, chained after the ones before it (so they land in order). */
   private saving: Promise<boolean> = Promise.resolve(true);
+  /** What the next write to the store holds instead of the group's offsets (only for a mutant). */
+  private storeOnly: Map<number, number> | undefined;
 
   constructor(
     dataDir: string,
@@ -177,6 +180,10 @@ export class GroupCoordinator {
     return this.membership(g, m);
   }
 
+  has(name: string): boolean {
+    return this.groups.has(name);
+  }
+
   heartbeat(name: string, memberId: string): Membership {
     this.expire();
     const { g, m } = this.member(name, memberId);
@@ -244,6 +251,10 @@ export class GroupCoordinator {
       for (const { partition, offset } of offsets) answer.offsets[partition]!.offset = offset;
       return answer;
     }
+    // MUTANT group-store-own-partitions: the cluster's store (etcd), where the next controller reads the group, gets
+    // this commit's offsets only, not the group's.
+    if (this.mutant === 'group-store-own-partitions')
+      this.storeOnly = new Map(offsets.map(({ partition, offset }) => [partition, offset]));
     // MUTANT commit-ahead: the group is recorded as having consumed everything there is, not what it committed.
     for (const { partition, offset } of offsets)
       g.offsets.set(partition, this.mutant === 'commit-ahead' ? endOffset(partition) : offset);
@@ -326,7 +337,9 @@ export class GroupCoordinator {
       commitLater(g.name, () => writeJsonDurably(file, { ...stored, offsets: Object.fromEntries(g.offsets) }));
     else writeJsonDurably(file, stored);
     const store = this.store;
-    if (store) this.saving = this.saving.then(() => store.save(g.name, stored)).catch(() => false);
+    const saved = this.storeOnly ? { ...stored, offsets: Object.fromEntries(this.storeOnly) } : stored;
+    this.storeOnly = undefined;
+    if (store) this.saving = this.saving.then(() => store.save(g.name, saved)).catch(() => false);
   }
 
   private existing(name: string): Group {

@@ -17,6 +17,8 @@ export interface GroupHandlerDeps {
   viaController: (request: FastifyRequest, reply: FastifyReply) => FastifyReply | null;
   /** Resolves once a newly elected controller has read the groups its predecessors stored (a cluster). */
   groupsReady?: () => Promise<void>;
+  /** A partition's end offset asked of its leader when this broker holds no replica of it (a cluster), else null. */
+  leaderEndOffset?: (topic: string, partition: number) => Promise<number | null>;
   mutant?: MutantName | undefined;
 }
 
@@ -76,9 +78,17 @@ export function groupHandlers(d: GroupHandlerDeps): Record<string, OperationHand
         generation: number;
         offsets: { partition: number; offset: number }[];
       };
+      // A cluster's controller may hold no replica of a partition (its copy is empty): the leader's end, asked first.
+      const fromLeader = new Map<number, number>();
+      const topic = groups.has(group) ? groups.describe(group).topic : undefined;
+      if (topic && d.leaderEndOffset)
+        for (const { partition } of b.offsets) {
+          const end = await d.leaderEndOffset(topic, partition);
+          if (end !== null) fromLeader.set(partition, end);
+        }
       const endOffset = (p: number) => {
         const g = groups.describe(group);
-        return topics.get(g.topic)?.logs[p]?.endOffset ?? 0;
+        return fromLeader.get(p) ?? topics.get(g.topic)?.logs[p]?.endOffset ?? 0;
       };
       const committed = groups.commit(group, b.memberId, b.generation, b.offsets, endOffset);
       // Answered once durable where the next controller reads it (a cluster's etcd), not only on this broker's disk.

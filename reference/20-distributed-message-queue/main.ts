@@ -40,6 +40,7 @@ const COORDINATOR_MUTANTS: readonly string[] = [
   'commit-durable-later',
   'commit-lost-update',
   'moved-partition-from-checkpoint',
+  'group-store-own-partitions',
 ] satisfies CoordinatorMutant[];
 
 await runServer({

@@ -350,6 +350,13 @@ export const FAULT_MUTANTS = [
     manifest: CLUSTER_MANIFEST,
   },
   {
+    name: 'group-store-own-partitions',
+    breaks: 'MQ-F3',
+    description:
+      "a commit stores in etcd only its own partitions' offsets, not the group's: after a kill -9 of the controller the new one hands the group older offsets (or none) for the partitions committed in the other calls, whose messages were taken already",
+    manifest: CLUSTER_MANIFEST,
+  },
+  {
     name: 'state-write-without-cas',
     breaks: 'MQ-F11',
     description:

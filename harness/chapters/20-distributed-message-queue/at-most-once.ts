@@ -4,7 +4,9 @@
 // consumers here start each partition where fetchOffsets says, as the spec's consumer does, so a duplicate can only
 // come from a committed offset the broker hands back older than an acknowledged commit: the check asserts that at
 // every hand-over and after every round of commits. (Across a kill -9 of the broker the same hand-over is MQ-F1's:
-// it kills the broker right after commits and reads every committed offset back exactly.)
+// it kills the broker right after commits and reads every committed offset back exactly. On a cluster, where MQ-F1
+// is not graded, the consumer's crash after its commit comes with a kill -9 of the controller, the group's
+// coordinator: at-most-once-failover.ts.)
 import type { CheckContext } from '../../core/check-context.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import {
@@ -18,6 +20,7 @@ import {
   produceAcked,
   uniqueName,
 } from './api.ts';
+import { type CoordinatorKilled, clusterReplicas, killGroupCoordinator } from './at-most-once-failover.ts';
 
 const P = 4;
 /** Messages a consumer takes from a partition per round (the first of each fetch answer). */
@@ -37,6 +40,8 @@ export interface AtMostOnce {
   crashedAt: number;
   rounds: number;
   handOvers: string[];
+  /** On a cluster: the controller killed right after the crashed consumer's commits, and what the new one answered. */
+  failover?: CoordinatorKilled;
 }
 
 /**
@@ -129,16 +134,21 @@ async function settled(ctx: CheckContext, api: MqApi, s: AtMostOnce, ids: string
 /**
  * The first part, run before MQ-F3's own consumer: Z joins beside Y (a rebalance) and leaves (another), Y leaves;
  * then X takes two rounds, the second committed and never processed (killed after its commit: it stops heartbeating,
- * never leaves). Its session runs out while MQ-F3 waits for its own consumer's.
+ * never leaves). Its session runs out while MQ-F3 waits for its own consumer's; on a cluster the controller is
+ * killed (kill -9) right after X's commits too (`entry`: the broker `api` sends to first, moved off the dead one).
  */
-export async function startAtMostOnce(ctx: CheckContext, api: MqApi): Promise<AtMostOnce> {
-  const topic = await freshTopic(ctx, api, P, {}, 'f3-amo');
-  await produceAcked(
-    ctx,
-    api,
-    topic,
-    Array.from({ length: P * 7 * TAKE }, (_, i) => ({ partition: i % P, value: `at most once ${i}` })),
-  );
+export async function startAtMostOnce(ctx: CheckContext, api: MqApi, entry: { node?: string }): Promise<AtMostOnce> {
+  // Replicated on a cluster, so the partitions outlive the controller's kill.
+  const replicas = clusterReplicas(ctx);
+  const topic = await freshTopic(ctx, api, P, replicas ? { replicationFactor: replicas } : {}, 'f3-amo');
+  // A batch per partition: on a cluster each partition's leader takes its own (several leaders in one batch: 422).
+  for (let p = 0; p < P; p++)
+    await produceAcked(
+      ctx,
+      api,
+      topic,
+      Array.from({ length: 7 * TAKE }, (_, i) => ({ partition: p, value: `at most once ${p}/${i}` })),
+    );
   const s: AtMostOnce = {
     topic,
     group: uniqueName('f3-amo'),
@@ -170,12 +180,13 @@ export async function startAtMostOnce(ctx: CheckContext, api: MqApi): Promise<At
   await round(ctx, api, s, x, 'X, after Y left');
   s.crashedAt = Date.now();
   await round(ctx, api, s, x, 'X, killed after its commit', true);
+  if (replicas) s.failover = await killGroupCoordinator(ctx, api, entry, topic, s.group, s.committed);
   return s;
 }
 
 /**
- * The rest, once MQ-F3's own consumer is done: X's session over, W takes every partition and must start each where
- * X committed (X's last messages skipped, never delivered again).
+ * The rest, once MQ-F3's own consumer is done: X's session over (on a cluster: X gone with the controller), W takes
+ * every partition and must start each where X committed (X's last messages skipped, never delivered again).
  */
 export async function finishAtMostOnce(ctx: CheckContext, api: MqApi, s: AtMostOnce): Promise<void> {
   const slack = checkSlack(ctx.evidence, 10_000);
@@ -194,8 +205,14 @@ export async function finishAtMostOnce(ctx: CheckContext, api: MqApi, s: AtMostO
     200,
     'W joins',
   );
-  s.handOvers.push('expiry');
-  await round(ctx, api, s, w, "W, after X's session ran out");
+  s.handOvers.push(s.failover ? 'controller failover' : 'expiry');
+  await round(
+    ctx,
+    api,
+    s,
+    w,
+    s.failover ? `W, after the controller ${s.failover.killed} was killed` : "W, after X's session ran out",
+  );
   await api.leave(s.group, w.memberId);
   // The fault bit: X's last round was committed on every partition and never processed (skipped, not redelivered).
   const skippedByCrash = s.taken.reduce((n, t, p) => n + t.size - s.processed[p]!.size, 0);
@@ -208,5 +225,6 @@ export async function finishAtMostOnce(ctx: CheckContext, api: MqApi, s: AtMostO
     handOvers: s.handOvers,
     taken: s.taken.reduce((n, t) => n + t.size, 0),
     skippedByCrash,
+    ...(s.failover ? { controllerKilled: s.failover } : {}),
   };
 }

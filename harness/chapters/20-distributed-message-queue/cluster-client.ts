@@ -23,6 +23,11 @@ export function following(ctx: CheckContext, node?: string): Pick<HttpClient, 's
   };
 }
 
+/** following() from the broker `from.node` names at each request (a check moves it off a broker it killed). */
+export function followingFrom(ctx: CheckContext, from: { node?: string }): Pick<HttpClient, 'send'> {
+  return { send: (o) => following(ctx, from.node).send(o) };
+}
+
 /** The brokers of the target, or a skip: these checks need a cluster the harness started. */
 export function brokers(ctx: CheckContext, least: number): string[] {
   ctx.require('process-control');

@@ -31,7 +31,7 @@ import { deposedControllerLoses } from './deposed-controller.ts';
 import { commitBeforeFailover, resumeAfterFailover } from './group-failover.ts';
 
 /** The spec's default (Kafka's zookeeper.session.timeout.ms, 18 s): how long a cluster may be without a controller. */
-const SPEC_CONTROLLER_FAILOVER_MS = 18_000;
+export const SPEC_CONTROLLER_FAILOVER_MS = 18_000;
 
 /**
  * The controller as `node` names it: itself when it answers a group operation (404 group_not_found for a group
@@ -46,7 +46,7 @@ export async function controllerSeenBy(ctx: CheckContext, node: string): Promise
 }
 
 /** Waits until every live broker names one live broker the controller; fails past `ms` naming what each said. */
-async function waitForNewController(
+export async function waitForNewController(
   ctx: CheckContext,
   live: readonly string[],
   killed: string,

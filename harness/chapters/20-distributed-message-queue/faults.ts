@@ -24,6 +24,8 @@ import {
   verifyAcked,
 } from './api.ts';
 import { finishAtMostOnce, startAtMostOnce } from './at-most-once.ts';
+import { clusterReplicas } from './at-most-once-failover.ts';
+import { followingFrom } from './cluster-client.ts';
 import { newProducerAppends, nothingRemovedAfterRunning, RUN_AFTER_RESTART_MS } from './restart-checks.ts';
 import { expectFilteredPartition } from './tag-conformance.ts';
 
@@ -279,16 +281,26 @@ export async function tornSegmentTail(ctx: CheckContext): Promise<void> {
 }
 
 export async function consumerDiesBeforeCommit(ctx: CheckContext): Promise<void> {
-  const api = mqApi(ctx);
+  // Through the spec's 307s (a cluster's groups live on the controller, its partitions on their leaders), from a
+  // broker the check moves off one it killed.
+  const entry: { node?: string } = {};
+  const api = mqApi(ctx, followingFrom(ctx, entry));
   // The at-most-once group's consumer is killed after its commit first: its session runs out beside A's.
-  const atMostOnce = await startAtMostOnce(ctx, api);
-  const topic = await freshTopic(ctx, api, 2, {}, 'f3');
-  const acked = await produceAcked(
-    ctx,
-    api,
-    topic,
-    Array.from({ length: 12 }, (_, i) => ({ partition: i % 2, value: `work item ${i}` })),
-  );
+  const atMostOnce = await startAtMostOnce(ctx, api, entry);
+  // Replicated on a cluster as the at-most-once topic is (a broker was killed and restarted just before).
+  const replicas = clusterReplicas(ctx);
+  const topic = await freshTopic(ctx, api, 2, replicas ? { replicationFactor: replicas } : {}, 'f3');
+  // A batch per partition (a cluster's partitions may have different leaders: one batch to both is 422).
+  const acked: Acked[] = [];
+  for (const p of [0, 1])
+    acked.push(
+      ...(await produceAcked(
+        ctx,
+        api,
+        topic,
+        Array.from({ length: 6 }, (_, i) => ({ partition: p, value: `work item ${2 * i + p}` })),
+      )),
+    );
   const group = uniqueName('f3');
   const sessionMs = 3000;
   // Consumer A owns both partitions, takes every message, processes and commits only part of partition 0, then dies

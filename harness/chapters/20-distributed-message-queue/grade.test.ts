@@ -31,8 +31,11 @@ const CLUSTER = findVariant(distributedMessageQueue, 'cluster');
 const CLUSTER_MANIFEST = variantManifest(distributedMessageQueue, CLUSTER);
 /** The checks that need several brokers (skipped, with the reason, on the single-broker default). */
 const CLUSTER_CHECKS = ['MQ-C8', 'MQ-F4', 'MQ-F5', 'MQ-F7', 'MQ-F9', 'MQ-F10', 'MQ-F11'];
-/** Checks graded on the single broker that the cluster is graded on too (through its 307s; MQ-F8 by a failover). */
-const ALSO_ON_CLUSTER = ['MQ-C11', 'MQ-F8'];
+/**
+ * Checks graded on the single broker that the cluster is graded on too (through its 307s; MQ-F8 by a failover,
+ * MQ-F3 with the controller, its group's coordinator, killed after commits).
+ */
+const ALSO_ON_CLUSTER = ['MQ-C11', 'MQ-F8', 'MQ-F3'];
 const runDir = mkdtempSync(join(tmpdir(), 'sdgrade-20-test-'));
 const base = {
   module: distributedMessageQueue,
@@ -116,6 +119,15 @@ describe('20-distributed-message-queue reference', () => {
       // MQ-F8's fault on a cluster is the failover of the partition's leader, not a restart of one broker.
       const f8 = r.checks.find((c) => c.id === 'MQ-F8')!.evidence?.idempotentFault as { fault: string };
       expect(f8.fault).toMatch(/^failover of /);
+      // MQ-F3's at-most-once group lost its coordinator: the controller was killed right after acknowledged commits
+      // of every partition, another broker took over, and the next member was handed each partition there.
+      const f3 = r.checks.find((c) => c.id === 'MQ-F3')!.evidence?.atMostOnce as {
+        handOvers: string[];
+        controllerKilled: { killed: string; newController: string; readBack: number[] };
+      };
+      expect(f3.handOvers).toContain('controller failover');
+      expect(f3.controllerKilled.newController).not.toBe(f3.controllerKilled.killed);
+      expect(f3.controllerKilled.readBack.every((o) => o > 0)).toBe(true);
       // The faults bit: acks=all was refused (or unanswered) while both followers were stopped, and the leader that
       // was killed was replaced by another broker.
       const f4 = r.checks.find((c) => c.id === 'MQ-F4')!.evidence?.acksAllWhileStopped as { status: unknown };

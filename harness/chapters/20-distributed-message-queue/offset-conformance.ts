@@ -2,9 +2,11 @@
 // Each response is also validated against the spec by ctx.http.
 import type { CheckContext } from '../../core/check-context.ts';
 import { type CommittedOffsets, freshTopic, type Membership, mqApi, okBody, produceAcked, uniqueName } from './api.ts';
+import { following } from './cluster-client.ts';
 
 export async function offsetConformance(ctx: CheckContext): Promise<void> {
-  const api = mqApi(ctx);
+  // Through the spec's 307s: on a cluster the controller (topics, groups) need not be the first broker.
+  const api = mqApi(ctx, following(ctx));
   const topic = await freshTopic(ctx, api, 2, {}, 'c6');
   await produceAcked(
     ctx,

@@ -3,6 +3,7 @@ import type { CheckContext } from '../../core/check-context.ts';
 import { checkSlack } from '../../core/scheduling-slack.ts';
 import { timeLimit } from '../../core/time-scale.ts';
 import { freshTopic, type MqApi, mqApi, okBody, produceAcked, readPartition, type Topic, verifyAcked } from './api.ts';
+import { following } from './cluster-client.ts';
 
 /** How long MQ-C7 waits for retention to remove a 1 s topic's closed segments before it says it cannot tell. */
 const RETENTION_WAIT_MS = 60_000;
@@ -27,7 +28,8 @@ const MIXED_RETENTION_MS = 8000;
  * past the period, is skipped.
  */
 export async function retentionConformance(ctx: CheckContext): Promise<void> {
-  const api = mqApi(ctx);
+  // Through the spec's 307s: on a cluster the controller (topics, groups) need not be the first broker.
+  const api = mqApi(ctx, following(ctx));
   const SEGMENT = 1024;
   const N = 40;
   const batch = (tag: string) =>

@@ -227,7 +227,7 @@ export const catalog = {
     {
       "id": "MQ-F3",
       "kind": "fault",
-      "title": "A consumer dies before committing (no more heartbeats) - after its session times out another member owns its partitions and receives every uncommitted message again (at-least-once); and at-most-once, never twice - consumers that commit before processing (commits of several partitions at once) are each handed a partition at the last acknowledged commit, never before it, after a join, a leave, and a consumer killed after its commit and before processing",
+      "title": "A consumer dies before committing (no more heartbeats) - after its session times out another member owns its partitions and receives every uncommitted message again (at-least-once); and at-most-once, never twice - consumers that commit before processing (commits of several partitions at once) are each handed a partition at the last acknowledged commit, never before it, after a join, a leave, and a consumer killed after its commit and before processing (on a cluster, the controller, the group's coordinator, killed with it by kill -9 right after the commits)",
       "covers": [
         "fault:3"
       ]
