@@ -6,7 +6,7 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import type { Channel, User, World } from './api.ts';
 
-const ROUNDS = 3;
+const ROUNDS = 2;
 const PAIRS = 4;
 /** Requests per pair, alternating sides. */
 const ASKS = 6;
