@@ -16,6 +16,7 @@ import { type SendOutcome, storeMessage, syncMessages } from './message-service.
 import type { MutantName } from './mutants.ts';
 import { startPresenceSweep } from './presence.ts';
 import { type RelayReader, startRelayReader } from './relay-reader.ts';
+import { SentRecord } from './sent-record.ts';
 import { type ChatStore, type RelayEntry, relayPositionAfter, relayPositionAfterSameMsBroken } from './store.ts';
 import type { Tokens } from './token.ts';
 
@@ -49,13 +50,11 @@ interface Conn {
   ws: WebSocket;
   userId?: string;
   deviceId?: string;
-  /** Highest message ID sent on this connection, per channel: nothing goes twice on one connection. */
-  lastSent: Map<string, number>;
-  /** Messages this connection sent (it got `sent` for them, not `message`). */
-  own: Set<string>;
+  /** The message IDs this connection has had, live, by sync or as its own `sent`: none goes twice. */
+  sent: SentRecord;
   /** Closes the socket 4001 if no valid `auth` came in time; cleared once one has (its storage may take longer). */
   authTimer?: NodeJS.Timeout;
-  /** Live messages held back while a sync is being answered. */
+  /** Live messages held back while a sync is being answered (they follow its `synced`). */
   held: ServerFrame[] | null;
   /** The relay log's end when it authenticated: what was written before, it gets by sync, not live. */
   relayFrom?: string;
@@ -97,8 +96,8 @@ export function buildChatServer(o: ChatServerOptions): {
     if (frame.type === 'message') {
       const ch = frame['channelId'] as string;
       const id = frame['messageId'] as number;
-      if (id <= (c.lastSent.get(ch) ?? 0) || c.own.has(`${ch} ${id}`)) return;
-      c.lastSent.set(ch, id);
+      if (c.sent.has(ch, id)) return;
+      c.sent.add(ch, id);
     }
     c.ws.send(JSON.stringify(frame));
     // MUTANT no-backpressure: the buffer grows for as long as the client does not read.
@@ -174,7 +173,7 @@ export function buildChatServer(o: ChatServerOptions): {
   });
 
   function accept(ws: WebSocket): void {
-    const c: Conn = { id: `${o.name}-${life}-${++seq}`, ws, lastSent: new Map(), own: new Set(), held: null };
+    const c: Conn = { id: `${o.name}-${life}-${++seq}`, ws, sent: new SentRecord(), held: null };
     if (mutant === 'dedup-per-connection') c.sentByClientId = new Map();
     conns.set(c.id, c);
     // MUTANT no-auth-timeout: a socket that never authenticates is kept for ever.
@@ -332,7 +331,7 @@ export function buildChatServer(o: ChatServerOptions): {
     // MUTANT sent-before-relay: `sent` as soon as the store has the message, without waiting for the relay reader.
     if (r.relayAt && mutant !== 'sent-before-relay') await reader?.caughtUp(r.relayAt, RELAY_CATCH_UP_MS);
     // The sending connection has this message: a later sync on it must not send it back.
-    c.own.add(`${f.channelId} ${r.message.messageId}`);
+    c.sent.add(f.channelId, r.message.messageId);
     send(c, sent);
   }
 
@@ -369,8 +368,14 @@ export function buildChatServer(o: ChatServerOptions): {
     }
   }
 
+  /**
+   * The sync's answer, then `synced`; live messages that arrive meanwhile are held and follow it. With the answer read
+   * up to each channel's greatest ID when the sync began (what `synced` names), `synced` is a cut on the connection:
+   * no message above it before, none at or below it after.
+   */
   async function sync(c: Conn, cursors: { channelId: string; curMaxMessageId: number }[]): Promise<void> {
-    c.held = [];
+    // MUTANT sync-live-not-held: live messages go out while the sync is answered.
+    if (mutant !== 'sync-live-not-held') c.held = [];
     try {
       const r = await syncMessages(store, mutant, { userId: c.userId!, deviceId: c.deviceId! }, cursors);
       for (const m of r.messages) send(c, { type: 'message', ...m });

@@ -84,7 +84,11 @@ export interface SyncResult {
   channels: { channelId: string; maxMessageId: number }[];
 }
 
-/** Every message of the user's channels after the given cursor, or after the device's last ack. */
+/**
+ * Every message of the user's channels after the given cursor, or after the device's last ack, up to each channel's
+ * greatest message ID when the sync began (read first, and named in `synced`): what is stored meanwhile comes live,
+ * after `synced`, so the answer has a well-defined end.
+ */
 export async function syncMessages(
   store: ChatStore,
   mutant: MutantName | undefined,
@@ -97,7 +101,10 @@ export async function syncMessages(
   // MUTANT sync-any-named-channel: a channel named in the cursors is synced too, member or not.
   if (mutant === 'sync-any-named-channel')
     for (const id of given.keys()) if (!channelIds.includes(id)) channelIds.push(id);
+  const upTo = new Map<string, number>();
+  for (const channelId of channelIds) upTo.set(channelId, await store.maxMessageId(channelId));
   for (const channelId of channelIds) {
+    const max = upTo.get(channelId)!;
     // MUTANT cursor-per-user: the ack cursor is the user's, shared by all devices.
     const device = mutant === 'cursor-per-user' ? '*' : who.deviceId;
     let after = given.get(channelId) ?? (await store.cursor(who.userId, device, channelId));
@@ -108,8 +115,8 @@ export async function syncMessages(
       after = given.get(channelId) || (await store.cursor(who.userId, device, channelId));
     // MUTANT sync-ignores-cursor: every sync starts from the beginning of the channel.
     if (mutant === 'sync-ignores-cursor') after = 0;
-    for (;;) {
-      const page = await store.messagesAfter(channelId, after, 1000);
+    while (after < max) {
+      const page = (await store.messagesAfter(channelId, after, 1000)).filter((m) => m.messageId <= max);
       // MUTANT sync-skips-own: "you already have what you sent" - wrong for the user's other devices.
       out.messages.push(...(mutant === 'sync-skips-own' ? page.filter((m) => m.senderId !== who.userId) : page));
       // MUTANT sync-one-page: one page of 1,000 per channel; a device further behind never gets the rest.
@@ -118,9 +125,7 @@ export async function syncMessages(
     }
     // MUTANT synced-max-first: the lowest message ID of the channel, not the highest.
     const maxMessageId =
-      mutant === 'synced-max-first'
-        ? ((await store.messagesAfter(channelId, 0, 1))[0]?.messageId ?? 0)
-        : await store.maxMessageId(channelId);
+      mutant === 'synced-max-first' ? ((await store.messagesAfter(channelId, 0, 1))[0]?.messageId ?? 0) : max;
     out.channels.push({ channelId, maxMessageId });
   }
   return out;

@@ -309,6 +309,15 @@ export const MUTANTS = [
       'a connection that ends without a 1000/1001 close (a dropped network) stays recorded as open while its chat server lives: its member gets no pushes (blind bug r7-close-only-when-clean)',
   },
   {
+    name: 'sync-live-not-held',
+    breaks: 'CHAT-I2',
+    // On SQLite a sync is answered within one turn of the event loop (the store answers synchronously), so no live
+    // frame can arrive during it, held or not: it shows where the store's answers are I/O.
+    needs: ['SDGRADE_REDIS_URL'],
+    description:
+      'live messages are not held while a sync is answered: one stored after the sync began goes out before its `synced`, which names a lower greatest ID (blind bug r7-sync-live-not-held; needs Redis to show)',
+  },
+  {
     name: 'relay-same-ms',
     breaks: 'CHAT-I2',
     needs: ['SDGRADE_REDIS_URL'],

@@ -2,6 +2,7 @@
 // documented status of those operations, each response validated against openapi.yaml by the HTTP client.
 import type { CheckContext } from '../../core/check-context.ts';
 import { type Channel, chatCheck, UNKNOWN_CHANNEL, UNKNOWN_USER, type User, type World } from './api.ts';
+import { directRaces } from './direct-races.ts';
 import { ChatClient } from './ws-client.ts';
 
 export const channelsConformance = chatCheck(async (w) => {
@@ -33,34 +34,7 @@ export const channelsConformance = chatCheck(async (w) => {
       again,
     );
   }
-  // Both sides asking at once for a pair that has no channel yet: one channel (one 201, the others 200 with it).
-  // Several pairs race at once: a lookup-then-create window is narrow, and one pair alone could miss it.
-  const pairs = await Promise.all(Array.from({ length: 4 }, async () => [await w.user(), await w.user()] as const));
-  const races = await Promise.all(
-    pairs.map(([p, q]) =>
-      Promise.all(
-        (
-          [
-            [p, q],
-            [q, p],
-            [p, q],
-            [q, p],
-          ] as const
-        ).map(([who, other]) =>
-          w.x(h.POST('/api/v1/channels', { body: { type: 'direct', members: [other.userId] }, ...w.auth(who.token) })),
-        ),
-      ),
-    ),
-  );
-  for (const racing of races) {
-    const racedIds = new Set(racing.map((r) => (r.body as Channel | undefined)?.channelId));
-    const created = racing.filter((r) => r.status === 201).length;
-    ctx.expect(
-      racing.every((r) => r.status === 200 || r.status === 201) && racedIds.size === 1 && created === 1,
-      `4 concurrent requests for the first one-on-one channel of a pair answered ${racing.map((r) => r.status).join(', ')} ` +
-        `with channels [${[...racedIds].join(', ')}], not one channel created once (one 201, then 200s with it)`,
-    );
-  }
+  await directRaces(w);
   w.ctx.expectStatus(
     await w.x(
       // The schema refuses a direct channel with other than one member; only the server knows it names the caller.
