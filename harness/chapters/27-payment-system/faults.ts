@@ -167,7 +167,7 @@ async function chargesExhausted(
     `the PSP received ${wrong.join(', ')} charge requests for ${wrong.length} of ${ids.length} orders it failed every time, not the spec's ${SPEC_ATTEMPTS}`,
   );
   expectRetrySchedule(ctx, times, slack, 'orders whose charges the PSP answered 5xx', 'exhaustedRetryGaps');
-  expectStepsNotDoubled(ctx, times, slack.loopLagMs(), 'orders whose charges the PSP answered 5xx');
+  expectStepsNotDoubled(ctx, times, Math.ceil(slack.loopLagMs()), 'orders whose charges the PSP answered 5xx');
   const charged = ids.filter((id) => third.psp.chargeCounts().get(id));
   ctx.expect(charged.length === 0, `${charged.length} orders the PSP never charged have a charge at the PSP`);
 }
