@@ -198,6 +198,9 @@ export class Executor {
     // Whole milliseconds: next_attempt_at is a bigint column.
     // MUTANT backoff-jitter-below: the jitter taken off half the delay, so a retry may come at once.
     if (this.o.mutant === 'backoff-jitter-below') return Math.round(exp / 2 - Math.random() * (exp / 2));
+    // MUTANT backoff-step-doubled: the exponent one too high, so each retry waits between its step and twice it.
+    if (this.o.mutant === 'backoff-step-doubled')
+      return Math.round((Math.min(this.o.maxDelayMs, 2 * exp) * (1 + Math.random())) / 2);
     return Math.round(exp / 2 + Math.random() * (exp / 2));
   }
 

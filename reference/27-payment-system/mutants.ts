@@ -55,6 +55,12 @@ export const MUTANTS = [
       'the back-off jitter is subtracted from half the delay (0 to exp/2, not exp/2 to exp): retries come sooner than the spec back-off allows',
   },
   {
+    name: 'backoff-step-doubled',
+    breaks: 'PAY-F1',
+    description:
+      "the back-off's exponent is one too high: each retry waits between its step and twice it, not between half its step and its step (blind bug r8-backoff-step-doubled)",
+  },
+  {
     name: 'decline-retried',
     breaks: 'PAY-F1',
     description:

@@ -6,6 +6,7 @@
 import type { CheckContext } from '../../core/check-context.ts';
 import { sleep } from '../../core/check-scope.ts';
 import { newEvent, type OrderInput, payApi } from './api.ts';
+import { expectStepsNotDoubled } from './backoff-steps.ts';
 import {
   createAndPay,
   createPayment,
@@ -27,8 +28,9 @@ import { expectRetrySchedule, retrySlack } from './retry-schedule.ts';
 import { pspOf } from './third-parties.ts';
 
 /**
- * PAY-F1: the PSP fails. Registrations answer 5xx (createPayment is 503, the client retries with its key within the
- * spec's rules), and every new order's charge first gets a 5xx, then a hang, then goes through. The fault must bite
+ * PAY-F1: the PSP fails. First a declined charge and charges failed every time (chargeDeclined, chargesExhausted).
+ * Then registrations answer 5xx (createPayment is 503, the client retries with its key within the spec's rules),
+ * and every new order's charge first gets a 5xx, then a hang, then goes through. The fault must bite
  * on the charges of this check's orders (the PSP fake records which it hit), else the check is skipped. Then more
  * payments, and every order of the check, before, during and after the fault, is re-verified against the PSP's
  * record and the ledger: SUCCESS, charged once, at the amount asked, recorded once.
@@ -36,6 +38,10 @@ import { pspOf } from './third-parties.ts';
 export async function pspErrors(ctx: CheckContext): Promise<void> {
   const third = pspOf(ctx);
   const api = payApi(ctx);
+  // First the charges that must not go through (declined, failed every time): the mutants these catch, and the
+  // back-off's schedule, are judged before the rest runs.
+  await chargeDeclined(ctx, third, api);
+  await chargesExhausted(ctx, third, api);
   const asked = new Map<string, OrderInput>();
   const before = await createAndPay(
     ctx,
@@ -82,8 +88,6 @@ export async function pspErrors(ctx: CheckContext): Promise<void> {
     .slice(firedFrom)
     .filter((f) => f.path === '/v1/registrations').length;
   await payOnAndReverify(ctx, third.psp, asked, 'f1', 30_000);
-  await chargesExhausted(ctx, third, api);
-  await chargeDeclined(ctx, third, api);
   if (ctx.evidence.lookupFaultsWhilePaid === 0)
     ctx.skip('the fault never bit: no lookup of a paid registration of this check failed at the PSP');
   if (ctx.evidence.registrationFaults === 0)
@@ -99,12 +103,18 @@ export async function pspErrors(ctx: CheckContext): Promise<void> {
 
 /** The spec's attempt limit (README "Payment executor": after 8 attempts the PSP's record decides). */
 const SPEC_ATTEMPTS = 8;
+/**
+ * How many orders (one checkout) the PSP fails every time: their retries run side by side, so many samples of each
+ * retry cost no more time than one, and the back-off's lower edges are estimated from them (backoff-edges.ts).
+ */
+const EXHAUSTED_ORDERS = 16;
 
 /**
- * Part of PAY-F1: an order whose every charge the PSP answers 5xx, judged from the PSP fake's record of the requests
+ * Part of PAY-F1: orders whose every charge the PSP answers 5xx, judged from the PSP fake's record of the requests
  * it received. The spec: exponential back-off with jitter (100 ms doubling to 2 s), and after 8 attempts the PSP's
- * record decides (never charged: FAILED). So exactly 8 charge requests, spaced by the back-off (retry-schedule.ts:
- * every retry from below, the first four from above too), then FAILED with no charge at the PSP.
+ * record decides (never charged: FAILED). So exactly 8 charge requests each, spaced by the back-off (retry-schedule.ts:
+ * every retry from below, the first four from above too; backoff-edges.ts: the steps themselves, from the earliest
+ * retries of all the orders), then FAILED with no charge at the PSP.
  */
 async function chargesExhausted(
   ctx: CheckContext,
@@ -115,32 +125,51 @@ async function chargesExhausted(
   // More 5xx answers planned than the spec's attempts, so an attempt too many is answered (and recorded) too.
   third.psp.planChargeFaults(Array.from({ length: SPEC_ATTEMPTS + 4 }, () => 'error5xx' as const));
   const slack = retrySlack();
-  let id: string;
+  let ids: string[];
   try {
-    const [event] = await createAndPay(ctx, api, () => newEvent('f1x', ['4.00']), 1);
-    id = event!.payment_orders[0]!.payment_order_id;
-    const settled = await waitFinal(ctx, api, [id], 60_000);
-    const final = settled.get(id)?.order;
+    // Eight orders a checkout, the checkouts paid one after the other, so the retries of all the orders do not
+    // come in one burst (a burst's own contention lengthens the first retries more than the later ones).
+    const amounts = Array.from({ length: 8 }, () => '4.00');
+    const checkouts = EXHAUSTED_ORDERS / amounts.length;
+    const events = await createAndPay(ctx, api, (i) => newEvent(`f1x_${i}`, amounts), checkouts, 1);
+    ids = orderIds(events);
+    // Wait on the fake's record (free) rather than reading every order from the service in a loop: the check's own
+    // reads would load the service whose timing it judges. Until each has its 8 requests, or none came for 3 s
+    // (longer than the longest back-off: an implementation that stopped sooner is judged below).
+    const mine = new Set(ids);
+    const count = () => third.psp.chargeFaultHits.slice(hitsFrom).filter((h) => mine.has(h.paymentOrderId)).length;
+    for (let seen = -1, quietSince = Date.now(); count() < ids.length * SPEC_ATTEMPTS; await sleep(100)) {
+      if (count() !== seen) [seen, quietSince] = [count(), Date.now()];
+      else if (Date.now() - quietSince > 3000) break;
+    }
+    const settled = await waitFinal(ctx, api, ids, 60_000);
+    const notFailed = ids.filter((id) => settled.get(id)?.order.status !== 'FAILED');
     ctx.expect(
-      final?.status === 'FAILED',
-      `an order whose every charge the PSP answered 5xx ended ${final?.status} (the spec: after 8 attempts, never charged is FAILED)`,
+      notFailed.length === 0,
+      `${notFailed.length} of ${ids.length} orders whose every charge the PSP answered 5xx ended ` +
+        `${notFailed.map((id) => settled.get(id)?.order.status).join(', ')} (the spec: after 8 attempts, never charged is FAILED)`,
     );
   } finally {
     third.psp.clearChargeFaults();
     slack.stop();
   }
-  const at = third.psp.chargeFaultHits
-    .slice(hitsFrom)
-    .filter((h) => h.paymentOrderId === id)
-    .map((h) => h.at)
-    .sort((a, b) => a - b);
-  ctx.evidence.exhaustedChargeRequests = at.length;
+  const hits = third.psp.chargeFaultHits.slice(hitsFrom);
+  const timesOf = (id: string) =>
+    hits
+      .filter((h) => h.paymentOrderId === id)
+      .map((h) => h.at)
+      .sort((a, b) => a - b);
+  const times = ids.map(timesOf);
+  ctx.evidence.exhaustedChargeRequests = times.map((t) => t.length);
+  const wrong = times.filter((t) => t.length !== SPEC_ATTEMPTS).map((t) => t.length);
   ctx.expect(
-    at.length === SPEC_ATTEMPTS,
-    `the PSP received ${at.length} charge requests for an order it failed every time, not the spec's ${SPEC_ATTEMPTS}`,
+    wrong.length === 0,
+    `the PSP received ${wrong.join(', ')} charge requests for ${wrong.length} of ${ids.length} orders it failed every time, not the spec's ${SPEC_ATTEMPTS}`,
   );
-  expectRetrySchedule(ctx, at, slack, 'an order whose charges the PSP answered 5xx', 'exhaustedRetryGaps');
-  ctx.expect(!third.psp.chargeCounts().get(id), `the order the PSP never charged has a charge at the PSP`);
+  expectRetrySchedule(ctx, times, slack, 'orders whose charges the PSP answered 5xx', 'exhaustedRetryGaps');
+  expectStepsNotDoubled(ctx, times, Math.ceil(slack.loopLagMs()), 'orders whose charges the PSP answered 5xx');
+  const charged = ids.filter((id) => third.psp.chargeCounts().get(id));
+  ctx.expect(charged.length === 0, `${charged.length} orders the PSP never charged have a charge at the PSP`);
 }
 
 /**

@@ -174,6 +174,8 @@ describe('27-payment-system reference', () => {
       'settlement-fingerprint-prefix': /with one more row at its end, .* not 409/,
       'reconcile-failed-automatic': /an order FAILED here that the PSP settled SUCCESS was reported/,
       'charge-4xx-declined': /of a paid checkout ended FAILED/,
+      // Round 8's last (k27).
+      'backoff-step-doubled': /the back-off's steps look doubled/,
     },
   });
 

@@ -209,7 +209,7 @@ async function transferRetriedOnSchedule(
     at.length === FAILED_TRANSFERS,
     `the provider answered ${at.length} transfer requests 5xx, not the ${FAILED_TRANSFERS} planned (were all retried?)`,
   );
-  expectRetrySchedule(ctx, at, slack, 'a payout whose transfers the provider answered 5xx', 'transferRetryGaps');
+  expectRetrySchedule(ctx, [at], slack, 'a payout whose transfers the provider answered 5xx', 'transferRetryGaps');
   ctx.expect(
     third.payouts.transferCounts().get(payoutId) === 1,
     `the payout whose first transfers failed made ${third.payouts.transferCounts().get(payoutId) ?? 0} transfers, not 1`,
