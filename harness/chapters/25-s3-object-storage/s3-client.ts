@@ -88,6 +88,11 @@ function toBuffer(body: unknown): Buffer {
 export class RecordingHandler {
   /** Applied to the next requests after signing (a forged request); cleared by the caller. */
   afterSigning: Tamper | undefined;
+  /**
+   * Set: the next requests send their body but its last byte, then wait for this before sending that byte (requests
+   * released together after a barrier, so that the target receives them whole at one moment); cleared by the caller.
+   */
+  holdLastByte: (() => Promise<void>) | undefined;
   readonly exchanges: Exchange[] = [];
 
   constructor(private readonly ctx: CheckContext) {}
@@ -95,6 +100,7 @@ export class RecordingHandler {
   async handle(request: SdkRequest): Promise<{ response: unknown }> {
     this.ctx.throwIfStopped();
     this.afterSigning?.(request);
+    const hold = this.holdLastByte;
     const qs = queryString(request.query ?? {});
     const path = request.path + (qs ? `?${qs}` : '');
     const body = toBuffer(request.body);
@@ -138,7 +144,9 @@ export class RecordingHandler {
             },
           );
           req.on('error', reject);
-          req.end(body);
+          if (!hold || body.length < 2) req.end(body);
+          // Written (or failed) before the wait, so a barrier counts this request whatever became of it.
+          else req.write(body.subarray(0, -1), () => void hold().then(() => req.end(body.subarray(-1))));
         },
       );
       x.status = res.status;
